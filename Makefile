@@ -1,0 +1,29 @@
+# Both targets build .venv from the pinned lock file on a fresh machine.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench clean
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/rackwright evaluate examples/hgx-h100-air.yaml examples/gb200-nvl72.yaml examples/gb300-nvl72.yaml examples/ethernet-800vdc.yaml
+	$(BIN)/rackwright check examples/gb200-nvl72.yaml examples/gb300-nvl72.yaml examples/hgx-h100-air.yaml examples/ethernet-800vdc.yaml
+	$(BIN)/rackwright compare examples/gb200-nvl72.yaml examples/gb300-nvl72.yaml
+	mkdir -p out && $(BIN)/rackwright elevation examples/gb300-nvl72.yaml -o out/gb300-nvl72.svg
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_rack_eval.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .hypothesis

@@ -1,0 +1,3 @@
+"""rackwright: co-design, evaluate and plan AI data-centre rack generations."""
+
+__version__ = "0.1.0"

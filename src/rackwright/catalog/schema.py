@@ -1,0 +1,197 @@
+"""Schema of one catalog part, validated with pydantic.
+
+Provenance rule (checked here, so no part without it can load): the part's
+``source`` covers its ``specs``; the commercial and reliability figures that a
+datasheet rarely gives (``price_usd``, ``lead_time_weeks``, ``afr``/``mtbf_h``,
+``origin``) must each be named either in ``field_sources`` (with their own
+source) or in ``assumptions`` (with the reason). A spec may also be listed in
+``assumptions`` when it is an estimate rather than a datasheet figure.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ..units import UnitError, parse_quantity
+from .specs import CATEGORIES, KINDS, PEAK_FLOPS_KEYS, SPEC_FIELDS
+
+Category = Literal["compute", "networking", "cabling", "cooling", "power", "mechanical"]
+assert set(CATEGORIES) == set(Category.__args__)
+
+#: Figures that need their own provenance (a field source or an assumption).
+PROVENANCE_FIELDS = ("price_usd", "lead_time_weeks", "reliability", "origin")
+
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_ID = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(Strict):
+    """A datasheet, specification or paper: title, address and date (YYYY[-MM[-DD]])."""
+
+    title: str = Field(min_length=3)
+    url: str = Field(pattern=r"^https?://")
+    date: str
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date(cls, value):
+        value = str(value)
+        if not _DATE.match(value):
+            raise ValueError("date must be YYYY, YYYY-MM or YYYY-MM-DD")
+        return value
+
+
+class Origin(Strict):
+    """ISO 3166 alpha-2 country of manufacture and, for assemblies, of final assembly."""
+
+    manufacture: str
+    final_assembly: str | None = None
+
+    @field_validator("manufacture", "final_assembly")
+    @classmethod
+    def _country(cls, value):
+        if value is not None and not _COUNTRY.match(value):
+            raise ValueError("use a two-letter ISO 3166 country code such as US, TW, MX, CN")
+        return value
+
+    @property
+    def assembled_in(self) -> str:
+        return self.final_assembly or self.manufacture
+
+
+class Contained(Strict):
+    part: str
+    count: int = Field(ge=1)
+
+
+class Part(Strict):
+    """One catalog part with sourced specifications (see module docstring)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
+
+    id: str
+    kind: str
+    manufacturer: str
+    model: str
+    category: Category
+    description: str = ""
+    specs: dict[str, str | float | int | dict[str, str]] = Field(default_factory=dict)
+    contains: list[Contained] = Field(default_factory=list)
+    price_usd: float = Field(ge=0)
+    origin: Origin
+    lead_time_weeks: float = Field(ge=0)
+    afr: float | None = Field(default=None, ge=0, le=1)
+    mtbf_h: float | None = Field(default=None, gt=0)
+    source: Source
+    field_sources: dict[str, Source] = Field(default_factory=dict)
+    assumptions: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value):
+        if not _ID.match(value):
+            raise ValueError("ids are lower-case letters, digits, '.' and '-'")
+        return value
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, value):
+        if value not in KINDS:
+            raise ValueError(f"unknown kind {value!r}; one of: {', '.join(KINDS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _check(self):
+        if (self.afr is None) == (self.mtbf_h is None):
+            raise ValueError("give exactly one of afr (fraction per year) or mtbf_h (hours)")
+        for name, value in self.specs.items():
+            _check_spec(name, value)
+        documented = set(self.field_sources) | set(self.assumptions)
+        missing = [f for f in PROVENANCE_FIELDS if f not in documented]
+        if missing:
+            raise ValueError(
+                f"no provenance for {', '.join(missing)}: add each to field_sources (with a source) "
+                "or to assumptions (with the reason)"
+            )
+        unknown = (documented - set(PROVENANCE_FIELDS)) - set(self.specs)
+        if unknown:
+            raise ValueError(f"field_sources/assumptions name fields the part does not have: {sorted(unknown)}")
+        return self
+
+    # -- SI access -------------------------------------------------------------
+    def value(self, name: str, default: float | None = None) -> float | None:
+        """The spec ``name`` as an SI float (``default`` when the part lacks it)."""
+        raw = self.specs.get(name)
+        if raw is None:
+            return default
+        dimension = SPEC_FIELDS[name].dimension
+        if dimension == "count":
+            return float(raw)
+        return parse_quantity(raw, dimension)
+
+    def text(self, name: str, default: str | None = None) -> str | None:
+        raw = self.specs.get(name)
+        return default if raw is None else str(raw)
+
+    @property
+    def peak_flops(self) -> dict[str, float]:
+        """Peak FLOP/s by precision key (``bf16_dense``, ``fp4_sparse``, ...)."""
+        raw = self.specs.get("peak_flops") or {}
+        return {key: parse_quantity(v, "compute_rate") for key, v in raw.items()}
+
+    @property
+    def failure_rate_per_h(self) -> float:
+        """Constant failure rate λ [1/h]: from MTBF, or from AFR = 1 − exp(−8766 h · λ)."""
+        import math
+
+        if self.mtbf_h is not None:
+            return 1.0 / self.mtbf_h
+        return -math.log1p(-min(self.afr, 0.999999)) / 8766.0
+
+    def is_assumed(self, field: str) -> bool:
+        return field in self.assumptions
+
+
+def _check_spec(name: str, value) -> None:
+    spec = SPEC_FIELDS.get(name)
+    if spec is None:
+        from difflib import get_close_matches
+
+        close = get_close_matches(name, SPEC_FIELDS, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"unknown spec {name!r}{hint}")
+    if name == "peak_flops":
+        if not isinstance(value, dict):
+            raise ValueError("peak_flops is a mapping such as {bf16_dense: \"2.5 PFLOP/s\"}")
+        for key, rate in value.items():
+            if key not in PEAK_FLOPS_KEYS:
+                raise ValueError(f"peak_flops key {key!r} is not one of {', '.join(PEAK_FLOPS_KEYS)}")
+            _parse(f"peak_flops.{key}", rate, "compute_rate")
+        return
+    if spec.dimension == "text":
+        if spec.choices and value not in spec.choices:
+            raise ValueError(f"spec {name}: {value!r} is not one of {', '.join(spec.choices)}")
+        return
+    if spec.dimension == "count":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"spec {name}: a count is a whole number ≥ 0, got {value!r}")
+        return
+    _parse(name, value, spec.dimension)
+
+
+def _parse(name, value, dimension):
+    try:
+        parsed = parse_quantity(value, dimension)
+    except UnitError as exc:
+        raise ValueError(f"spec {name}: {exc}") from None
+    if parsed < 0 and dimension != "temperature":
+        raise ValueError(f"spec {name}: must not be negative")

@@ -1,0 +1,118 @@
+"""Read YAML with line numbers, and turn validation errors into readable problems.
+
+Shared by the catalog and design loaders, so every input error reads the same:
+``file:line:column: slots[3].part: message (fix: hint)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+from .errors import InputError, Problem
+
+
+def read_yaml(path: str | Path) -> Any:
+    """Load a YAML file keeping line information (ruamel round-trip types).
+
+    Raises :class:`InputError` for unreadable files and YAML syntax errors,
+    with the line and column of the error.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError.single(str(path), "file not found", hint="check the path") from None
+    except IsADirectoryError:
+        raise InputError.single(str(path), "is a directory, not a YAML file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError.single(str(path), f"cannot read file: {exc}") from None
+    return parse_yaml_text(text, str(path))
+
+
+def parse_yaml_text(text: str, file: str | None = None) -> Any:
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    try:
+        return yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        column = mark.column + 1 if mark else None
+        raise InputError.single(file, f"YAML syntax error: {exc.problem or exc.context}", line=line, column=column,
+                                hint="fix the YAML syntax at this position") from None
+    except Exception as exc:  # ruamel raises a few non-marked errors (e.g. duplicate keys)
+        raise InputError.single(file, f"YAML error: {exc}") from None
+
+
+def to_plain(node: Any) -> Any:
+    """Convert ruamel containers into plain dicts and lists."""
+    if isinstance(node, dict):
+        return {str(k): to_plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [to_plain(v) for v in node]
+    return node
+
+
+def location(root: Any, loc: tuple) -> tuple[int | None, int | None]:
+    """Line and column (1-based) of the deepest node of ``loc`` found in ``root``."""
+    node, line, column = root, None, None
+    for key in loc:
+        if isinstance(node, CommentedMap) and key in node:
+            try:
+                line, column = node.lc.key(key)
+                line, column = line + 1, column + 1
+            except (KeyError, TypeError):
+                pass
+            node = node[key]
+        elif isinstance(node, CommentedSeq) and isinstance(key, int) and 0 <= key < len(node):
+            try:
+                line, column = node.lc.item(key)
+                line, column = line + 1, column + 1
+            except (KeyError, TypeError):
+                pass
+            node = node[key]
+        else:
+            break
+    return line, column
+
+
+def field_path(loc: tuple) -> str:
+    """``("slots", 3, "part")`` → ``"slots[3].part"``."""
+    text = ""
+    for key in loc:
+        if isinstance(key, int):
+            text += f"[{key}]"
+        else:
+            text += ("." if text else "") + str(key)
+    return text
+
+
+def problems_from_validation(exc: ValidationError, root: Any = None, prefix: tuple = ()) -> list[Problem]:
+    """One :class:`Problem` per pydantic error, with field path and YAML position."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc = prefix + tuple(k for k in error["loc"] if not (isinstance(k, str) and k.startswith("function-")))
+        loc = tuple(k for k in loc if k not in ("str", "float", "int", "dict[str,str]", "list[...]"))
+        message, hint = _explain(error)
+        line, column = location(root, loc) if root is not None else (None, None)
+        problems.append(Problem(message, field_path(loc), hint, line, column))
+    return problems
+
+
+def _explain(error: dict) -> tuple[str, str]:
+    kind, message = error["type"], error["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    if kind == "extra_forbidden":
+        return "unknown field", "remove it or check its spelling against the docs"
+    if kind == "missing":
+        return "required field is missing", "add it"
+    if kind.startswith("greater_than") or kind.startswith("less_than"):
+        return message, "use a value in the allowed range"
+    return message, ""
