@@ -20,12 +20,12 @@ class Problem:
     column: int | None = None
 
     def render(self, file: str | None) -> str:
-        where = file or "<input>"
+        where = file or ""
         if self.line is not None:
             where += f":{self.line}"
             if self.column is not None:
                 where += f":{self.column}"
-        text = f"{where}: "
+        text = f"{where}: " if where else ""
         if self.path:
             text += f"{self.path}: "
         text += self.message

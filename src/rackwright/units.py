@@ -133,5 +133,14 @@ def si_factor(unit: str, dimension: str) -> float:
 
 
 def from_si(value, unit: str, dimension: str):
-    """Express an SI value (float or NumPy array) in the display ``unit``."""
+    """Express an SI value (float or NumPy array) in the display ``unit`` (offset-aware for °C)."""
+    if dimension == "temperature":
+        zero, one = _temperature_points(unit)
+        return (value - zero) / (one - zero)
     return value / si_factor(unit, dimension)
+
+
+@lru_cache(maxsize=8)
+def _temperature_points(unit: str) -> tuple[float, float]:
+    """Kelvin values of 0 and 1 in ``unit`` (for affine conversions such as K → °C)."""
+    return tuple(float(ureg.Quantity(x, _normalise(unit)).to("K").magnitude) for x in (0.0, 1.0))

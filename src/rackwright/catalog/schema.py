@@ -148,15 +148,6 @@ class Part(Strict):
         raw = self.specs.get("peak_flops") or {}
         return {key: parse_quantity(v, "compute_rate") for key, v in raw.items()}
 
-    @property
-    def failure_rate_per_h(self) -> float:
-        """Constant failure rate λ [1/h]: from MTBF, or from AFR = 1 − exp(−8766 h · λ)."""
-        import math
-
-        if self.mtbf_h is not None:
-            return 1.0 / self.mtbf_h
-        return -math.log1p(-min(self.afr, 0.999999)) / 8766.0
-
     def is_assumed(self, field: str) -> bool:
         return field in self.assumptions
 

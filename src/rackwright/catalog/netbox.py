@@ -1,0 +1,328 @@
+"""Interop with the NetBox devicetype-library (github.com/netbox-community/devicetype-library).
+
+:func:`to_devicetype` turns a catalog :class:`~rackwright.catalog.schema.Part`
+into a device-type document that validates against the library's JSON schema,
+so a design's parts can be loaded into NetBox; :func:`from_devicetype` goes the
+other way and starts a catalog entry from a library file, listing the
+rackwright fields (price, origin, lead time, reliability, provenance ...) that
+NetBox does not carry and the user must add. Neither direction invents data.
+
+Conventions of the library that the export follows: the slug is
+``<manufacturer>-<model>`` slugified, the file is
+``device-types/<Manufacturer>/<model slug>.yaml`` starting with ``---``,
+``u_height`` is a multiple of 0.5 U, ``weight`` a multiple of 0.01, and power
+draws are whole watts per power port.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from pathlib import Path
+
+from ruamel.yaml import YAML
+from ruamel.yaml.scalarstring import LiteralScalarString
+
+from ..errors import InputError
+from ..units import UnitError, from_si, parse_quantity
+from ..yamlio import read_yaml, to_plain
+from .schema import Part
+from .specs import SPEC_FIELDS
+
+RACK_UNIT_M = 0.04445  # EIA-310 rack unit; NetBox heights count these
+HALF_DEPTH_M = 0.5  # deeper than this, a device also blocks the rear face of its units
+
+#: (rackwright connector, Gb/s per port) → NetBox interface type. Ports with no
+#: entry here (e.g. 1.6 Tb/s OSFP, which the vendored schema lacks) export as
+#: ``other`` with the speed and connector written in the interface description.
+INTERFACE_TYPES: dict[tuple[str, float], str] = {
+    ("rj45", 0.1): "100base-tx",
+    ("rj45", 1): "1000base-t",
+    ("rj45", 2.5): "2.5gbase-t",
+    ("rj45", 5): "5gbase-t",
+    ("rj45", 10): "10gbase-t",
+    ("sfp28", 25): "25gbase-x-sfp28",
+    ("sfp28", 50): "50gbase-x-sfp28",
+    ("qsfp-dd", 100): "100gbase-x-qsfpdd",
+    ("qsfp-dd", 200): "200gbase-x-qsfpdd",
+    ("qsfp-dd", 400): "400gbase-x-qsfpdd",
+    ("qsfp-dd", 800): "800gbase-x-qsfpdd",
+    ("qsfp112", 400): "400gbase-x-qsfp112",
+    ("osfp", 400): "400gbase-x-osfp",
+    ("osfp", 800): "800gbase-x-osfp",
+}
+_CONNECTOR_OF = {netbox: connector for (connector, _), netbox in INTERFACE_TYPES.items()}
+#: InfiniBand types carry their speed in the generation name, not a number.
+_INFINIBAND_GBPS = {"infiniband-edr": 100, "infiniband-hdr": 200, "infiniband-ndr": 400, "infiniband-xdr": 800}
+_NOT_PHYSICAL = {"virtual", "bridge", "lag"}
+
+#: NetBox power-port type by kind: busbar-fed Open Rack trays and DC parts take a
+#: DC terminal, rack-level power and cooling gear a three-phase IEC 60309 feed,
+#: small management switches a C14 inlet, components powered through their host
+#: board no inlet of their own ("other"); everything else (servers, storage,
+#: data-centre switches) the 16 A C20 inlet of typical high-power PSUs.
+POWER_PORT_TYPES: dict[str, str] = {
+    "accelerator": "other",
+    "cpu": "other",
+    "nic": "other",
+    "dpu": "other",
+    "transceiver": "other",
+    "compute_tray": "dc-terminal",
+    "scale_up_switch_tray": "dc-terminal",
+    "dc_dc": "dc-terminal",
+    "bbu": "dc-terminal",
+    "busbar": "dc-terminal",
+    "power_shelf": "iec-60309-3p-n-e-6h",
+    "power_sidecar": "iec-60309-3p-n-e-6h",
+    "pdu": "iec-60309-3p-n-e-6h",
+    "cdu": "iec-60309-3p-n-e-6h",
+    "management_switch": "iec-60320-c14",
+}
+DEFAULT_POWER_PORT_TYPE = "iec-60320-c20"
+SWITCH_KINDS = ("scale_out_switch", "scale_up_switch", "scale_up_switch_tray", "management_switch")
+
+#: rackwright airflow → NetBox airflow (rackwright "none" has no NetBox value and is omitted).
+AIRFLOW = {"front-to-rear": "front-to-rear", "rear-to-front": "rear-to-front", "passive": "passive"}
+
+#: Required rackwright fields that a NetBox device type never carries.
+ALWAYS_MISSING = ("category", "price_usd", "origin", "lead_time_weeks", "afr or mtbf_h", "source",
+                  "field_sources or assumptions for price_usd, lead_time_weeks, reliability, origin")
+#: Kinds usually cold-plate cooled, whose thermal share NetBox cannot express.
+LIQUID_KINDS = ("server", "compute_tray", "scale_up_switch_tray", "scale_up_switch")
+
+
+# -- export ---------------------------------------------------------------------------------------
+def to_devicetype(part: Part) -> dict:
+    """The devicetype-library document for ``part`` (only fields the library schema allows)."""
+    doc = {"manufacturer": part.manufacturer[:100], "model": part.model[:100],
+           "slug": slug(part.manufacturer, part.model)}
+    if _is_sku(part.model):
+        doc["part_number"] = part.model
+    doc["u_height"] = u_height(part.value("height"))
+    depth = part.value("depth")
+    doc["is_full_depth"] = depth is None or depth > HALF_DEPTH_M
+    if part.text("airflow") in AIRFLOW:
+        doc["airflow"] = AIRFLOW[part.text("airflow")]
+    if part.value("weight") is not None:
+        doc["weight"] = _plain(round(part.value("weight"), 2))
+        doc["weight_unit"] = "kg"
+    if part.description:
+        doc["description"] = part.description[:200]
+    source = part.source
+    doc["comments"] = f"rackwright id: {part.id}\nSource: [{source.title}]({source.url}) ({source.date})"
+    doc.update(_power(part))
+    interfaces = _interfaces(part)
+    if interfaces:
+        doc["interfaces"] = interfaces
+    return doc
+
+
+def slug(manufacturer: str, model: str) -> str:
+    """``manufacturer-model`` slugified the way the library's tests check it (cut to the schema's 100)."""
+    return f"{_slugify(manufacturer)}-{_slugify(model)}"[:100].rstrip("-")
+
+
+def u_height(height_m: float | None) -> float | int:
+    """Rack units for a height in metres, rounded *up* to the schema's 0.5 U step (0 for 0U parts).
+
+    An Open Rack part (1 OU = 48 mm) is converted by length, so it claims every
+    EIA unit it physically overlaps.
+    """
+    if not height_m:
+        return 0
+    return _plain(math.ceil(height_m / RACK_UNIT_M * 2 - 1e-6) / 2)
+
+
+def _slugify(text: str) -> str:
+    text = text.casefold().replace(" ", "-").replace("+", "-plus").replace("&", "-and-").replace("_", "-")
+    return re.sub(r"-{2,}", "-", re.sub(r"[^-a-z0-9]", "-", text)).strip("-")
+
+
+def _is_sku(model: str) -> bool:
+    """A model that reads as an orderable part number: one word with a digit, ≤ 50 characters."""
+    return len(model) <= 50 and not re.search(r"\s", model) and bool(re.search(r"\d", model))
+
+
+def _plain(number: float) -> float | int:
+    return int(number) if float(number).is_integer() else number
+
+
+def _power(part: Part) -> dict:
+    """One power port per PSU bay (``psu_slots``, else one), each able to carry the whole load.
+
+    A part without a ``power`` figure gets no power ports: rackwright does not
+    know whether it is passive or merely lacks the figure.
+    """
+    power, typical = part.value("power"), part.value("typical_power")
+    if not power:
+        return {}
+    port = {"type": POWER_PORT_TYPES.get(part.kind, DEFAULT_POWER_PORT_TYPE), "maximum_draw": max(1, round(power))}
+    if typical:
+        port["allocated_draw"] = max(1, round(typical))
+    count = int(part.value("psu_slots") or 1)
+    return {"power-ports": [{"name": f"PSU{i}", **port} for i in range(count)]}
+
+
+def _interfaces(part: Part) -> list[dict]:
+    ports = int(part.value("ports") or 0)
+    speed = part.value("port_speed")
+    gbps = round(from_si(speed, "Gb/s", "data_rate"), 3) if speed else None
+    connector = part.text("connector", "")
+    kind = INTERFACE_TYPES.get((connector, gbps), "other")
+    extra = {} if kind != "other" else {"description": _describe(gbps, connector)}
+    if part.kind in SWITCH_KINDS:
+        names = [f"swp{i}" for i in range(1, ports + 1)]
+    else:
+        names = [f"eth{i}" for i in range(ports)]
+    return [{"name": name, "type": kind, **extra} for name in names]
+
+
+def _describe(gbps: float | None, connector: str) -> str:
+    """Speed and connector of a port NetBox has no type for, in words :func:`from_devicetype` reads back."""
+    return " ".join(filter(None, [f"{_plain(gbps)} Gb/s" if gbps else "", connector])) or "network port"
+
+
+def write_devicetype(part: Part, outdir: str | Path) -> Path:
+    """Write ``outdir/<Manufacturer>/<model slug>.yaml`` (the library's layout and file-name rule)."""
+    doc = to_devicetype(part)
+    doc["comments"] = LiteralScalarString(doc["comments"] + "\n")
+    path = Path(outdir) / part.manufacturer.replace("/", "-") / f"{_slugify(part.model)}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    yaml = YAML()
+    yaml.explicit_start = True
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    with path.open("w", encoding="utf-8") as handle:
+        yaml.dump(doc, handle)
+    return path
+
+
+# -- import ---------------------------------------------------------------------------------------
+def read_devicetype(path: str | Path) -> tuple[dict, list[str]]:
+    """Read a library YAML file; see :func:`from_devicetype`."""
+    return from_devicetype(to_plain(read_yaml(path)), str(path))
+
+
+def from_devicetype(doc: dict, file: str | None = None) -> tuple[dict, list[str]]:
+    """A rackwright part mapping from a device-type document, and the fields the user must still add.
+
+    Only what NetBox records is carried over (height, weight, largest power draw,
+    the main group of interfaces); ``kind`` is guessed by :func:`guess_kind`.
+    Raises :class:`InputError` when ``doc`` is not a device type.
+    """
+    _require_devicetype(doc, file)
+    specs = {**_mechanical(doc, file), **_electrical(doc, file), **_ports(doc)}
+    kind = guess_kind(doc, specs)
+    part = {"id": _slugify(str(doc.get("slug") or slug(doc["manufacturer"], doc["model"]))),
+            "kind": kind, "manufacturer": str(doc["manufacturer"]), "model": str(doc["model"])}
+    if doc.get("description"):
+        part["description"] = str(doc["description"])
+    part["specs"] = specs
+    missing = list(ALWAYS_MISSING)
+    missing += [name for name in ("height", "weight", "power") if name not in specs and not _zero_u(doc, name)]
+    if kind in LIQUID_KINDS:
+        missing.append("liquid_fraction")
+    if "airflow" not in specs and doc.get("airflow"):
+        missing.append(f"airflow (NetBox '{doc['airflow']}' has no rackwright equivalent)")
+    return part, missing
+
+
+def guess_kind(doc: dict, specs: dict) -> str:
+    """Kind from what the device type shows; a guess the user should check.
+
+    Power outlets or "pdu" in the name → ``pdu``; 16 or more data ports or
+    "switch" in the name → ``management_switch`` when the ports run at a known
+    ≤ 10 Gb/s, else ``scale_out_switch``; anything else → ``server``.
+    """
+    name = f"{doc.get('model', '')} {doc.get('part_number', '')} {doc.get('description', '')}".casefold()
+    if doc.get("power-outlets") or "pdu" in name:
+        return "pdu"
+    if specs.get("ports", 0) >= 16 or "switch" in name:
+        speed = specs.get("port_speed")
+        slow = speed is not None and parse_quantity(speed, "data_rate") <= 10e9 / 8
+        return "management_switch" if slow else "scale_out_switch"
+    return "server"
+
+
+def _require_devicetype(doc, file) -> None:
+    if not isinstance(doc, dict):
+        raise InputError.single(file, "not a NetBox device type: the document is not a mapping",
+                                hint="a device type starts with 'manufacturer:' and 'model:'")
+    missing = [key for key in ("manufacturer", "model") if not doc.get(key)]
+    if missing:
+        raise InputError.single(file, f"not a NetBox device type: no {' or '.join(missing)}",
+                                hint="a device type names its manufacturer and model")
+
+
+def _number(value, path: str, file) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError.single(file, f"expected a number, got {value!r}", path=path)
+    return float(value)
+
+
+def _zero_u(doc: dict, name: str) -> bool:
+    """A 0U device legitimately has no height."""
+    return name == "height" and doc.get("u_height") == 0
+
+
+def _mechanical(doc: dict, file) -> dict:
+    specs = {}
+    if doc.get("u_height"):
+        specs["height"] = f"{_plain(_number(doc['u_height'], 'u_height', file))} U"
+    if doc.get("weight") is not None:
+        unit = doc.get("weight_unit", "kg")
+        try:
+            kg = parse_quantity(f"{_number(doc['weight'], 'weight', file)} {unit}", "mass")
+        except UnitError:
+            raise InputError.single(file, f"unknown weight_unit {unit!r}", "weight_unit",
+                                    "use kg, g, lb or oz") from None
+        specs["weight"] = f"{_plain(round(kg, 3))} kg"
+    if doc.get("airflow") in AIRFLOW.values():
+        specs["airflow"] = doc["airflow"]
+    return specs
+
+
+def _electrical(doc: dict, file) -> dict:
+    """Largest maximum (and allocated) draw over the power ports, as rated (and typical) power."""
+    specs = {}
+    ports = [p for p in doc.get("power-ports") or [] if isinstance(p, dict)]
+    for key, spec in (("maximum_draw", "power"), ("allocated_draw", "typical_power")):
+        draws = [_number(p[key], f"power-ports[{i}].{key}", file) for i, p in enumerate(ports) if key in p]
+        if draws:
+            specs[spec] = f"{_plain(max(draws))} W"
+    return specs
+
+
+def _ports(doc: dict) -> dict:
+    """Ports, speed and connector of the interface group with the most bandwidth (management ports aside)."""
+    groups = Counter((i.get("type"), i.get("description", "") if i.get("type") == "other" else "")
+                     for i in doc.get("interfaces") or []
+                     if isinstance(i, dict) and not i.get("mgmt_only") and i.get("type") not in _NOT_PHYSICAL)
+    if not groups:
+        return {}
+    rated = [(count * (_gbps(kind, text) or 0), count, kind, text) for (kind, text), count in groups.items()]
+    _, count, kind, text = max(rated, key=lambda row: row[:2])
+    specs = {"ports": count}
+    if _gbps(kind, text):
+        specs["port_speed"] = f"{_plain(_gbps(kind, text))} Gb/s"
+    connector = _CONNECTOR_OF.get(kind) or _described_connector(kind, text)
+    if connector:
+        specs["connector"] = connector
+    return specs
+
+
+def _gbps(kind: str, description: str) -> float | None:
+    """Per-port Gb/s from a NetBox type (``1000base-t``, ``800gbase-x-osfp``) or our ``other`` description."""
+    if kind in _INFINIBAND_GBPS:
+        return _INFINIBAND_GBPS[kind]
+    match = re.match(r"^(\d+(?:\.\d+)?)([gt]?)base", kind or "")
+    if match:
+        return float(match.group(1)) * {"": 1e-3, "g": 1, "t": 1e3}[match.group(2)]
+    match = re.match(r"^(\d+(?:\.\d+)?) Gb/s", description) if kind == "other" else None
+    return float(match.group(1)) if match else None
+
+
+def _described_connector(kind: str, description: str) -> str | None:
+    """The connector written into an ``other`` interface's description by :func:`to_devicetype`."""
+    word = description.rsplit(" ", 1)[-1] if kind == "other" and description else ""
+    return word if word in SPEC_FIELDS["connector"].choices else None

@@ -1,0 +1,528 @@
+"""RackChain: compose the pure models into a rack evaluation (in the style of pvlib's ModelChain).
+
+Three steps, the same for one design or a million variants:
+
+1. **Resolve** the design against the catalog into *line items* (every part in
+   the rack after exploding assemblies, with counts and SI attributes) and
+   *parameters* (design-level SI scalars such as the facility water temperature).
+2. **Aggregate** the line items into rack sums (``Σ count · attribute``). Items
+   that no override touches are summed once into scalars; only overridden items
+   are re-summed over the override arrays, so a batch costs a few array
+   operations per figure, not a Python loop per design.
+3. **Model**: the functions of :mod:`rackwright.models` turn sums and
+   parameters into the report's figures (see :mod:`rackwright.figures`).
+
+Overrides (``evaluate_batch`` and a design's ``overrides:``) name a path:
+
+* ``parts.<kind or part id>.<spec>`` — a spec of every matching part, e.g.
+  ``parts.accelerator.power`` or ``parts.nvidia-b200-gb200.power``;
+* ``slots[<slot id>].count`` — the number of units in a slot;
+* a design parameter, e.g. ``cooling.facility_supply`` (see :data:`PARAMETERS`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import numpy as np
+
+from .catalog import Catalog, Part, load_catalog
+from .catalog.specs import CATEGORIES, PEAK_FLOPS_KEYS, SPEC_FIELDS
+from .design import W_CLASSES, LoadedDesign
+from .errors import InputError, Problem
+from .models import cabling, cost, mechanical, network, power, reliability, sourcing, thermal
+from .units import UnitError, parse_quantity
+
+CONVERTER_KINDS = ("power_shelf", "dc_dc", "pdu")
+#: Nominal distribution voltage by architecture when the busbar part gives none [V].
+DEFAULT_BUS_VOLTAGE = {"orv3-48v": 48.0, "hvdc-800v": 800.0, "ac-pdu": 415.0}
+#: Coolant density for the mass of coolant held in the rack [kg/m³] (water ≈ 994, PG25 ≈ 1,020 at 35 °C).
+COOLANT_DENSITY = {"water": 994.0, "pg25": 1020.0}
+
+#: Design parameters that models read, with their dimension (overridable by path).
+PARAMETERS: dict[str, str] = {
+    "cooling.facility_supply": "temperature",
+    "cooling.tcs_supply": "temperature",
+    "cooling.coolant_delta_t": "temperature_difference",
+    "cooling.air_inlet": "temperature",
+    "cooling.air_delta_t": "temperature_difference",
+    "power.power_factor": "dimensionless",
+    "power.feed_voltage": "voltage",
+    "floor_rating": "area_density",
+    "network.scale_up.racks": "dimensionless",
+}
+
+_SLOT_PATH = re.compile(r"^slots\[([^\]]+)\]\.count$")
+_PART_PATH = re.compile(r"^parts\.([^.]+)\.([a-z_]+(?:\.[a-z0-9_]+)?)$")
+
+
+@dataclass
+class LineItem:
+    """One part in the rack: ``per_slot_unit`` of it in each unit of ``slot`` (or ``count`` in all)."""
+
+    part: Part
+    per_slot_unit: float
+    slot: str | None
+    slot_count: float
+    top_level: bool
+    length: float = 0.0  # links: cable length [m]
+    share: float = 1.0  # shared equipment (an in-row CDU): this rack's share of its cost
+    mounted: bool = False  # occupies rack height (a slot's top-level part)
+    in_rack: bool = True  # False for row-level equipment that only adds its cost share
+    liquid_fraction: float | None = None  # the design's override of the part's liquid fraction
+    link: int | None = None  # index in network.links for cables and transceivers
+
+    @property
+    def count(self) -> float:
+        return self.per_slot_unit * self.slot_count
+
+
+@dataclass
+class Limits:
+    """Ratings the design rules compare with (SI, NaN where not applicable)."""
+
+    busbar_current: float = np.nan
+    busbar_voltage: float = np.nan
+    cdu_capacity: float = np.nan
+    cdu_share: float = 1.0
+    cdu_approach: float = np.nan
+    cdu_max_flow: float = np.nan
+    cdu_max_facility_supply: float = np.nan
+    manifold_max_flow: float = np.nan
+    air_capacity: float = np.nan
+    max_payload: float = np.nan
+    enclosure_weight: float = 0.0
+    unit_pitch: float = 0.04445
+    usable_height: float = np.nan
+    width: float = 0.6
+    depth: float = 1.2
+
+
+@dataclass
+class RackModel:
+    """A design resolved against the catalog: line items, parameters and limits."""
+
+    loaded: LoadedDesign
+    catalog: Catalog
+    items: list[LineItem]
+    params: dict[str, float]
+    limits: Limits
+    fluid: str
+    architecture: str
+    redundancy: str
+    slot_heights: dict[str, float] = field(default_factory=dict)
+    base_overrides: dict[str, float] = field(default_factory=dict)  # the design file's overrides, SI
+
+    @property
+    def design(self):
+        return self.loaded.design
+
+
+# --- step 1: resolve -----------------------------------------------------------------
+
+def resolve(loaded: LoadedDesign, catalog: Catalog | None = None) -> RackModel:
+    """Resolve a loaded design against the catalog; unknown parts raise :class:`InputError`."""
+    catalog = catalog or load_catalog()
+    design = loaded.design
+    problems: list[Problem] = []
+
+    def get(part_id: str, path: str) -> Part | None:
+        if part_id in catalog:
+            return catalog.get(part_id)
+        problems.append(Problem(f"unknown part {part_id!r}", path, catalog.suggest(part_id)))
+        return None
+
+    items: list[LineItem] = []
+    slot_heights: dict[str, float] = {}
+    for i, slot in enumerate(design.slots):
+        part = get(slot.part, f"slots[{i}].part")
+        if part is None:
+            continue
+        slot_heights[slot.id] = part.value("height", 0.0)
+        for depth, (child, per_unit) in enumerate(_explode(catalog, part)):
+            items.append(LineItem(child, per_unit, slot.id, float(slot.count), top_level=depth == 0,
+                                  mounted=depth == 0))
+    for i, link in enumerate(design.network.links):
+        part = get(link.part, f"network.links[{i}].part")
+        if part is not None:
+            items.append(LineItem(part, 1.0, None, float(link.count), True, link=i,
+                                  length=_link_length(link, design, slot_heights)))
+    enclosure = get(design.enclosure, "enclosure")
+    busbar = get(design.power.busbar, "power.busbar") if design.power.busbar else None
+    cdu = get(design.cooling.cdu.part, "cooling.cdu.part") if design.cooling.cdu else None
+    manifold = get(design.cooling.manifold, "cooling.manifold") if design.cooling.manifold else None
+    if design.power.sidecar:
+        get(design.power.sidecar, "power.sidecar")
+    if problems:
+        raise InputError(loaded.file, problems)
+
+    for part in (enclosure, busbar, manifold):
+        if part is not None:
+            items.extend(LineItem(child, n, None, 1.0, depth == 0) for depth, (child, n) in enumerate(_explode(catalog, part)))
+    if cdu is not None and design.cooling.cdu.placement == "in-row":
+        share = 1.0 / design.cooling.cdu.racks_served
+        items.extend(LineItem(child, n, None, 1.0, depth == 0, share=share, in_rack=False)
+                     for depth, (child, n) in enumerate(_explode(catalog, cdu)))
+    _apply_liquid_fractions(items, design.cooling.liquid_fraction)
+
+    limits = _limits(design, enclosure, busbar, cdu, manifold)
+    params = _parameters(loaded, limits)
+    model = RackModel(loaded, catalog, items, params, limits, design.cooling.fluid,
+                      design.power.architecture, design.power.redundancy, slot_heights)
+    model.base_overrides = _design_overrides(loaded)
+    return model
+
+
+def _explode(catalog: Catalog, part: Part) -> list[tuple[Part, float]]:
+    """The part then its contents; the depth-0 row is the part itself (count 1)."""
+    return catalog.explode(part.id)
+
+
+def _link_length(link, design, slot_heights) -> float:
+    if link.length is not None:
+        return parse_quantity(link.length, "length")
+    z = {s.id: _slot_centre(s, slot_heights.get(s.id, 0.0)) for s in design.slots}
+    return float(cabling.routed_length(z.get(link.from_slot, 0.0), z.get(link.to_slot, 0.0)))
+
+
+def _slot_centre(slot, unit_height: float) -> float:
+    """Height [m] of a slot's centre above the bottom of the rack (position 1 starts at 0)."""
+    if slot.position is None:
+        return 0.0
+    pitch = unit_height if unit_height > 0 else 0.04445
+    return (slot.position - 1) * pitch + slot.count * unit_height / 2.0
+
+
+def _apply_liquid_fractions(items: list[LineItem], fractions: Mapping[str, float]) -> None:
+    """Design-level liquid fractions (by kind or part id) replace the catalog's."""
+    for item in items:
+        for selector in (item.part.kind, item.part.id):
+            if selector in fractions:
+                item.liquid_fraction = fractions[selector]
+
+
+def _limits(design, enclosure, busbar, cdu, manifold) -> Limits:
+    limits = Limits()
+    if enclosure is not None:
+        limits.unit_pitch = enclosure.value("unit_pitch", 0.04445)
+        limits.usable_height = enclosure.value("usable_height", np.nan)
+        limits.air_capacity = enclosure.value("air_capacity", np.nan)
+        limits.max_payload = enclosure.value("max_payload", np.nan)
+        limits.enclosure_weight = enclosure.value("weight", 0.0)
+        limits.width = enclosure.value("width", 0.6)
+        limits.depth = enclosure.value("depth", 1.2)
+    if busbar is not None:
+        limits.busbar_current = busbar.value("current_rating", np.nan)
+        limits.busbar_voltage = busbar.value("output_voltage", np.nan)
+    if cdu is not None:
+        limits.cdu_capacity = cdu.value("capacity", np.nan)
+        limits.cdu_share = 1.0 / design.cooling.cdu.racks_served
+        limits.cdu_approach = cdu.value("approach", np.nan)
+        limits.cdu_max_flow = cdu.value("max_flow", np.nan)
+        limits.cdu_max_facility_supply = cdu.value("max_facility_supply", np.nan)
+    if manifold is not None:
+        limits.manifold_max_flow = manifold.value("max_flow", np.nan)
+    return limits
+
+
+def facility_supply_temperature(value: str) -> float:
+    """An ASHRAE W-class (its warmest supply) or a temperature, in K."""
+    if value in W_CLASSES:
+        return W_CLASSES[value] + 273.15
+    return parse_quantity(value, "temperature")
+
+
+def _parameters(loaded: LoadedDesign, limits: Limits) -> dict[str, float]:
+    design = loaded.design
+    cooling = design.cooling
+    facility = facility_supply_temperature(cooling.facility_supply)
+    approach = limits.cdu_approach if np.isfinite(limits.cdu_approach) else 3.0
+    tcs = parse_quantity(cooling.tcs_supply, "temperature") if cooling.tcs_supply else facility + approach
+    feed = design.power.feed_voltage
+    bus_voltage = limits.busbar_voltage if np.isfinite(limits.busbar_voltage) else DEFAULT_BUS_VOLTAGE[design.power.architecture]
+    return {
+        "cooling.facility_supply": facility,
+        "cooling.tcs_supply": tcs,
+        "cooling.coolant_delta_t": parse_quantity(cooling.coolant_delta_t, "temperature_difference"),
+        "cooling.air_inlet": parse_quantity(cooling.air_inlet, "temperature"),
+        "cooling.air_delta_t": parse_quantity(cooling.air_delta_t, "temperature_difference"),
+        "power.power_factor": design.power.power_factor,
+        "power.feed_voltage": parse_quantity(feed, "voltage") if feed else DEFAULT_BUS_VOLTAGE[design.power.architecture],
+        "power.bus_voltage": bus_voltage,
+        "floor_rating": parse_quantity(design.floor_rating, "area_density"),
+        "network.scale_up.racks": float(design.network.scale_up.racks),
+    }
+
+
+def _design_overrides(loaded: LoadedDesign) -> dict[str, float]:
+    """The design file's ``overrides:`` (unit strings) as SI values by path."""
+    parsed = {}
+    for path, value in loaded.design.overrides.items():
+        try:
+            parsed[path] = parse_override(path, value)
+        except (UnitError, KeyError, ValueError) as exc:
+            raise InputError.single(loaded.file, str(exc).strip("'\""), f"overrides.{path}",
+                                    "use a path such as parts.accelerator.power with a value like \"1300 W\"") from None
+    return parsed
+
+
+def parse_override(path: str, value) -> float:
+    """An override value (unit string or number) as SI, checked against the path's dimension."""
+    if path in PARAMETERS:
+        if path == "cooling.facility_supply" and isinstance(value, str):
+            return facility_supply_temperature(value)
+        return parse_quantity(value, PARAMETERS[path])
+    if _SLOT_PATH.match(path):
+        return float(value)
+    match = _PART_PATH.match(path)
+    if not match:
+        raise KeyError(f"unknown override path {path!r}")
+    spec = match.group(2).split(".")[0]
+    if spec not in SPEC_FIELDS:
+        raise KeyError(f"unknown spec {spec!r} in {path!r}")
+    dimension = SPEC_FIELDS[spec].dimension
+    if dimension == "text":
+        raise ValueError(f"{path!r} is a text spec and cannot be overridden with a number")
+    return parse_quantity(value, "dimensionless" if dimension == "count" else dimension)
+
+
+# --- step 2: aggregate -----------------------------------------------------------------
+
+def _unit_attributes(item: LineItem, catalog: Catalog, overrides: Mapping[str, object]) -> dict[str, object]:
+    """SI attributes of one unit of the item (arrays where an override gives arrays)."""
+    part = item.part
+    attrs: dict[str, object] = {
+        "power": part.value("power", 0.0),
+        "liquid_fraction": part.value("liquid_fraction", 0.0) if item.liquid_fraction is None else item.liquid_fraction,
+        "weight": part.value("weight", 0.0),
+        "price": part.price_usd,
+        "failure_rate": 1.0 / part.mtbf_h if part.mtbf_h else float(reliability.rate_from_afr(part.afr)),
+        "coolant_volume": part.value("coolant_volume", 0.0),
+        "height": part.value("height", 0.0),
+    }
+    for key, rate in part.peak_flops.items():
+        attrs[f"peak_flops.{key}"] = rate
+    for name in ("hbm", "hbm_bandwidth", "scale_up_bandwidth", "scale_up_links", "ports", "port_speed", "energy",
+                 "efficiency", "capacity"):
+        attrs[name] = part.value(name, 0.0)
+    if part.kind in CONVERTER_KINDS:
+        attrs["capacity"], attrs["efficiency"] = _converter_rating(part, catalog)
+    for selector in (part.kind, part.id):
+        for spec, value in overrides.get(selector, {}).items():
+            attrs[spec] = value
+    return attrs
+
+
+def _converter_rating(part: Part, catalog: Catalog) -> tuple[float, float]:
+    """Output capacity [W] and efficiency of a shelf/DC-DC/PDU: its own specs, else its PSUs'."""
+    psus = [(catalog.get(c.part), c.count) for c in part.contains if catalog.get(c.part).kind == "psu"]
+    capacity = part.value("capacity") or sum(p.value("capacity", 0.0) * n for p, n in psus)
+    efficiency = part.value("efficiency") or (psus[0][0].value("efficiency", 1.0) if psus else 1.0)
+    return capacity, efficiency
+
+
+def _contributions(item: LineItem, attrs: dict, fluid: str) -> dict[str, object]:
+    """What one unit of the item adds to each rack sum."""
+    part = item.part
+    kind = part.kind
+    price = attrs["price"] * item.share
+    us = 1.0 if part.origin.assembled_in == "US" else 0.0
+    out = {
+        "cost": price,
+        "cost_us": price * us,
+        f"cost.{part.category}": price,
+        f"cost_us.{part.category}": price * us,
+    }
+    if not item.in_rack:
+        return out
+    out.update({
+        "it_load": attrs["power"],
+        "liquid_heat": attrs["power"] * attrs["liquid_fraction"],
+        "weight": attrs["weight"] + attrs["coolant_volume"] * COOLANT_DENSITY[fluid],
+        "failure_rate": attrs["failure_rate"],
+    })
+    if item.mounted:
+        out["height"] = attrs["height"]
+    if kind == "accelerator":
+        out.update(accelerators=1.0, hbm=attrs["hbm"], hbm_bandwidth=attrs["hbm_bandwidth"],
+                   scale_up_bandwidth=attrs["scale_up_bandwidth"], scale_up_links=attrs["scale_up_links"])
+        out.update({k: v for k, v in attrs.items() if k.startswith("peak_flops.")})
+    elif kind == "cpu":
+        out["cpus"] = 1.0
+    elif kind == "nic":
+        out.update(scale_out_ports=attrs["ports"], scale_out_rate=attrs["ports"] * attrs["port_speed"])
+    elif kind == "dpu":
+        out["front_end_ports"] = attrs["ports"]
+    elif kind == "scale_up_switch":
+        out["scale_up_switch_ports"] = attrs["ports"]
+    elif kind in CONVERTER_KINDS and item.top_level:
+        out.update(converters=1.0, converter_capacity=attrs["capacity"],
+                   converter_capacity_efficiency=attrs["capacity"] * attrs["efficiency"])
+    elif kind == "bbu":
+        out.update(bbu_energy=attrs["energy"], bbu_energy_efficiency=attrs["energy"] * (attrs["efficiency"] or 1.0))
+    if item.link is not None:
+        media = part.text("media", kind)
+        out[f"cables:{media}"] = 1.0
+        out["cable_length"] = item.length if kind == "cable" else 0.0
+    return out
+
+
+def aggregate(model: RackModel, overrides: Mapping[str, object] | None = None) -> dict[str, object]:
+    """Rack sums ``Σ count · contribution`` over line items; overridden items are summed as arrays."""
+    overrides = overrides or {}
+    part_overrides: dict[str, dict[str, object]] = {}
+    slot_counts: dict[str, object] = {}
+    for path, value in overrides.items():
+        if (m := _SLOT_PATH.match(path)):
+            slot_counts[m.group(1)] = value
+        elif (m := _PART_PATH.match(path)):
+            selector, spec = m.groups()
+            part_overrides.setdefault(selector, {})[spec] = value
+
+    sums: dict[str, object] = {"lead_time": 0.0}
+    for item in model.items:
+        touched = item.slot in slot_counts or item.part.kind in part_overrides or item.part.id in part_overrides
+        attrs = _unit_attributes(item, model.catalog, part_overrides if touched else {})
+        count = item.per_slot_unit * slot_counts[item.slot] if item.slot in slot_counts else item.count
+        for key, value in _contributions(item, attrs, model.fluid).items():
+            sums[key] = sums.get(key, 0.0) + count * value
+        if item.count > 0:
+            sums["lead_time"] = max(sums["lead_time"], item.part.lead_time_weeks)
+    return sums
+
+
+# --- step 3: models --------------------------------------------------------------------
+
+def run_models(model: RackModel, sums: Mapping[str, object], params: Mapping[str, object]) -> dict[str, object]:
+    """Figures (SI) from rack sums and parameters, composing :mod:`rackwright.models`."""
+    s = lambda key: sums.get(key, 0.0)  # noqa: E731 - a short accessor keeps the formulas readable
+    limits = model.limits
+    figures: dict[str, object] = {}
+
+    # power
+    it_load = s("it_load")
+    converters = s("converters")
+    capacity = s("converter_capacity")
+    efficiency = np.where(np.asarray(capacity) > 0, s("converter_capacity_efficiency") / np.maximum(capacity, 1e-12), 1.0)
+    input_power = power.conversion_input_power(it_load, efficiency)
+    unit_capacity = np.where(np.asarray(converters) > 0, capacity / np.maximum(converters, 1e-12), 0.0)
+    if model.architecture == "ac-pdu":
+        current = power.three_phase_line_current(input_power, params["power.feed_voltage"], params["power.power_factor"])
+    elif model.architecture == "hvdc-800v":
+        current = power.dc_current(input_power, params["power.bus_voltage"])
+    else:
+        current = power.dc_current(it_load, params["power.bus_voltage"])
+    bbu_energy = s("bbu_energy")
+    bbu_efficiency = np.where(np.asarray(bbu_energy) > 0, s("bbu_energy_efficiency") / np.maximum(bbu_energy, 1e-12), 1.0)
+    figures.update({
+        "power.it_load": it_load,
+        "power.input": input_power,
+        "power.conversion_loss": input_power - it_load,
+        "power.shelf_capacity": capacity,
+        "power.usable_capacity": power.usable_capacity(converters, unit_capacity, model.redundancy),
+        "power.efficiency": efficiency,
+        "power.busbar_current": current,
+        "power.bbu_ride_through": power.ride_through_time(bbu_energy, bbu_efficiency, it_load),
+    })
+
+    # thermal
+    liquid = s("liquid_heat")
+    air = input_power - liquid
+    delta_t = params["cooling.coolant_delta_t"]
+    tcs = params["cooling.tcs_supply"]
+    coolant_flow = thermal.coolant_volume_flow(liquid, model.fluid, tcs + delta_t / 2.0, delta_t)
+    airflow = thermal.air_volume_flow(air, params["cooling.air_inlet"], params["cooling.air_delta_t"])
+    figures.update({
+        "thermal.heat_to_liquid": liquid,
+        "thermal.heat_to_air": air,
+        "thermal.liquid_share": liquid / np.maximum(input_power, 1e-12),
+        "thermal.coolant_flow": coolant_flow,
+        "thermal.airflow": airflow,
+        "thermal.tcs_supply": tcs,
+        "thermal.facility_supply": params["cooling.facility_supply"],
+        "thermal.cdu_utilisation": thermal.cdu_utilisation(liquid, limits.cdu_capacity, limits.cdu_share),
+    })
+
+    # mechanical
+    weight = s("weight")
+    figures.update({
+        "mechanical.height_used": mechanical.mounting_units(s("height"), limits.unit_pitch),
+        "mechanical.height_available": mechanical.mounting_units(limits.usable_height, limits.unit_pitch),
+        "mechanical.weight": weight,
+        "mechanical.floor_load": mechanical.floor_load(weight, limits.width, limits.depth),
+    })
+
+    # compute and network
+    accelerators = s("accelerators")
+    figures.update({
+        "compute.accelerators": accelerators,
+        "compute.cpus": s("cpus"),
+        "compute.hbm": s("hbm"),
+        "compute.hbm_bandwidth": s("hbm_bandwidth"),
+        "network.scale_up_domain": network.scale_up_domain(accelerators, params["network.scale_up.racks"]),
+        "network.scale_up_bandwidth": s("scale_up_bandwidth"),
+        "network.scale_out_ports": s("scale_out_ports"),
+        "network.scale_out_bandwidth": 2.0 * s("scale_out_rate"),
+        "network.front_end_ports": s("front_end_ports"),
+        "cabling.length": s("cable_length"),
+    })
+    for key in PEAK_FLOPS_KEYS:
+        if f"peak_flops.{key}" in sums:
+            figures[f"compute.peak_flops:{key}"] = sums[f"peak_flops.{key}"]
+    for key, value in sums.items():
+        if key.startswith("cables:"):
+            figures[f"cabling.cables:{key.split(':', 1)[1]}"] = value
+
+    # cost, sourcing, reliability
+    bom = s("cost")
+    figures.update({
+        "cost.bom": bom,
+        "cost.per_accelerator": cost.cost_per_unit(bom, accelerators),
+        "sourcing.domestic_share": sourcing.domestic_share(s("cost_us"), bom),
+        "sourcing.longest_lead_time": s("lead_time"),
+        "reliability.afr_rack": reliability.afr_from_rate(s("failure_rate")),
+        "reliability.failures_per_year": reliability.failures_per_year(s("failure_rate")),
+    })
+    for category in CATEGORIES:
+        if f"cost.{category}" in sums:
+            figures[f"sourcing.by_category:{category}"] = sourcing.domestic_share(s(f"cost_us.{category}"), s(f"cost.{category}"))
+    # internal figures the rules use
+    figures["_scale_up_links"] = s("scale_up_links")
+    figures["_scale_up_switch_ports"] = s("scale_up_switch_ports")
+    return figures
+
+
+# --- the chain -------------------------------------------------------------------------
+
+def split_overrides(model: RackModel, overrides: Mapping[str, object]) -> tuple[dict, dict]:
+    """Design parameters (with the TCS supply following the facility water) and item overrides."""
+    params, items = dict(model.params), {}
+    for path, value in overrides.items():
+        if path in PARAMETERS:
+            params[path] = value
+        elif _SLOT_PATH.match(path) or _PART_PATH.match(path):
+            items[path] = value
+        else:
+            raise KeyError(f"unknown override path {path!r}; use parts.<kind|id>.<spec>, slots[<id>].count "
+                           f"or one of {', '.join(PARAMETERS)}")
+    follows_facility = model.design.cooling.tcs_supply is None and "cooling.tcs_supply" not in overrides
+    if "cooling.facility_supply" in overrides and follows_facility:
+        approach = model.limits.cdu_approach if np.isfinite(model.limits.cdu_approach) else 3.0
+        params["cooling.tcs_supply"] = params["cooling.facility_supply"] + approach
+    return params, items
+
+
+class RackChain:
+    """Evaluate one rack design, or a batch of variants of it, through the same models."""
+
+    def __init__(self, loaded: LoadedDesign, catalog: Catalog | None = None):
+        self.model = resolve(loaded, catalog)
+
+    def run(self, overrides: Mapping[str, object] | None = None) -> dict[str, object]:
+        """Figures (SI) for the design with its own overrides plus ``overrides`` (SI scalars or arrays)."""
+        merged = {**self.model.base_overrides, **(overrides or {})}
+        params, item_overrides = split_overrides(self.model, merged)
+        sums = aggregate(self.model, item_overrides)
+        return run_models(self.model, sums, params)

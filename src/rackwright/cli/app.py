@@ -1,0 +1,130 @@
+"""The ``rackwright`` command line: a thin layer over the Python API.
+
+Exit codes: 0 ok, 1 a design breaks a rule, 2 bad input or usage. Every
+:class:`~rackwright.errors.InputError` becomes one readable message on stderr
+and exit 2; no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List
+
+import typer
+
+from ..errors import InputError
+from ..evaluation import RackReport, evaluate
+from . import catalog as catalog_cli
+from .common import EXIT_OK, EXIT_RULES, emit_json, guarded, out
+
+app = typer.Typer(help="Co-design, evaluate and plan AI data-centre rack generations.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+app.add_typer(catalog_cli.app, name="catalog")
+
+
+def _exit_for(reports: list[RackReport]) -> None:
+    raise typer.Exit(EXIT_RULES if any(r.errors for r in reports) else EXIT_OK)
+
+
+@app.command("evaluate")
+@guarded
+def evaluate_command(
+    designs: List[Path] = typer.Argument(..., help="Design YAML files; several are shown side by side."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON (one object, or a list)."),
+):
+    """Evaluate designs: power, cooling, space, weight, network, cabling, compute, cost, US content, reliability."""
+    from ..report.tables import evaluation_table, violations_table
+
+    reports = [evaluate(path) for path in designs]
+    if as_json:
+        documents = [r.to_dict() for r in reports]
+        emit_json(documents[0] if len(documents) == 1 else documents)
+    else:
+        out.print(evaluation_table(reports))
+        for report in reports:
+            if report.violations:
+                out.print(violations_table(report))
+    _exit_for(reports)
+
+
+@app.command("check")
+@guarded
+def check_command(
+    designs: List[Path] = typer.Argument(..., help="Design YAML files to check against the design rules."),
+    as_json: bool = typer.Option(False, "--json", help="Print violations as JSON."),
+):
+    """Check designs against the design rules; exit 1 if any rule is broken with severity error."""
+    from ..report.tables import violations_table
+
+    reports = [evaluate(path) for path in designs]
+    if as_json:
+        emit_json([{"file": r.file, "name": r.name, "violations": [v.as_dict() for v in r.violations]}
+                    for r in reports])
+    else:
+        for report in reports:
+            if report.violations:
+                out.print(violations_table(report))
+            else:
+                out.print(f"[green]✓[/green] {report.file}: {report.name} passes all rules")
+    _exit_for(reports)
+
+
+@app.command("compare")
+@guarded
+def compare_command(
+    before: Path = typer.Argument(..., help="The reference design."),
+    after: Path = typer.Argument(..., help="The design to compare with it."),
+    as_json: bool = typer.Option(False, "--json", help="Print the differences as JSON."),
+):
+    """Show the fields and evaluated figures that differ between two designs, and their lineage."""
+    from ..design import load_design
+    from ..report.compare import field_changes, figure_changes
+    from ..report.tables import compare_tables
+
+    da, db = load_design(before), load_design(after)
+    ra, rb = evaluate(da), evaluate(db)
+    fields = field_changes(da.raw, db.raw)
+    figures = figure_changes(ra, rb)
+    if as_json:
+        emit_json({
+            "before": {"file": ra.file, "name": ra.name, "lineage": ra.lineage},
+            "after": {"file": rb.file, "name": rb.name, "lineage": rb.lineage},
+            "fields": [{"path": c.path, "before": c.before, "after": c.after} for c in fields],
+            "figures": [{"figure": c.key, "before": c.before, "after": c.after, "absolute": c.absolute,
+                         "relative": c.relative} for c in figures],
+        })
+        return
+    for report in (ra, rb):
+        out.print(f"[bold]{report.name}[/bold]: " + " → ".join(report.lineage))
+    field_table, figure_table = compare_tables([ra.lineage, rb.lineage], fields, figures)
+    out.print(field_table)
+    out.print(figure_table)
+
+
+@app.command("elevation")
+@guarded
+def elevation_command(
+    design: Path = typer.Argument(..., help="Design YAML file."),
+    output: Path = typer.Option(..., "-o", "--output", help="SVG file to write."),
+):
+    """Draw the rack's front elevation as SVG: slots to scale, coloured by category."""
+    from ..chain import resolve
+    from ..design import load_design
+    from ..report.elevation import elevation_svg
+
+    drawing = elevation_svg(resolve(load_design(design)))
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        drawing.save_svg(str(output))
+    except OSError as exc:
+        raise InputError.single(str(output), f"cannot write: {exc}") from None
+    out.print(f"wrote {output}")
+
+
+def main() -> None:
+    """Console entry point: run the app with exit code 2 for usage errors."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

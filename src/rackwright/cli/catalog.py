@@ -1,0 +1,97 @@
+"""``rackwright catalog ...``: list and show parts, NetBox device-type export and import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from ruamel.yaml import YAML
+
+from ..catalog import load_catalog
+from ..errors import InputError
+from .common import emit_json, guarded, out
+
+app = typer.Typer(help="Browse the parts catalog; exchange parts with the NetBox devicetype-library.",
+                  no_args_is_help=True)
+
+
+def _part(part_id: str):
+    catalog = load_catalog()
+    try:
+        return catalog.get(part_id)
+    except KeyError as exc:
+        raise InputError.single(None, str(exc).strip("\"'"), "ID") from None
+
+
+@app.command("list")
+@guarded
+def list_command(
+    kind: Optional[str] = typer.Option(None, "--kind", help="Only parts of this kind (e.g. accelerator)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the parts as JSON."),
+):
+    """List catalog parts (id, kind, manufacturer, model, price, origin, source)."""
+    from ..catalog.specs import KINDS
+    from ..report.tables import catalog_table
+
+    if kind is not None and kind not in KINDS:
+        raise InputError.single(None, f"unknown kind {kind!r}", "--kind", f"one of: {', '.join(KINDS)}")
+    parts = [p for p in load_catalog() if kind is None or p.kind == kind]
+    if as_json:
+        emit_json([p.model_dump(mode="json") for p in parts])
+    else:
+        out.print(catalog_table(parts))
+
+
+@app.command("show")
+@guarded
+def show_command(
+    part_id: str = typer.Argument(..., metavar="ID", help="Part id, e.g. nvidia-b200-gb200."),
+    as_json: bool = typer.Option(False, "--json", help="Print the part as JSON."),
+):
+    """Show one part with its specifications, provenance and assumptions."""
+    import sys
+
+    part = _part(part_id)
+    if as_json:
+        emit_json(part.model_dump(mode="json"))
+        return
+    yaml = YAML()
+    yaml.default_flow_style = False
+    yaml.dump(part.model_dump(mode="json", exclude_defaults=True), sys.stdout)
+
+
+@app.command("export-netbox")
+@guarded
+def export_netbox_command(
+    part_id: str = typer.Argument(..., metavar="ID", help="Part id to export."),
+    output: Path = typer.Option(..., "-o", "--output", help="Directory to write <Manufacturer>/<slug>.yaml into."),
+):
+    """Write a part as a NetBox devicetype-library YAML file."""
+    from ..catalog.netbox import write_devicetype
+
+    try:
+        path = write_devicetype(_part(part_id), output)
+    except OSError as exc:
+        raise InputError.single(str(output), f"cannot write: {exc}") from None
+    out.print(f"wrote {path}")
+
+
+@app.command("import-netbox")
+@guarded
+def import_netbox_command(
+    file: Path = typer.Argument(..., help="A devicetype-library YAML file."),
+    as_json: bool = typer.Option(False, "--json", help="Print the part mapping and missing fields as JSON."),
+):
+    """Read a NetBox device type into a catalog part; list the fields NetBox lacks."""
+    import sys
+
+    from ..catalog.netbox import read_devicetype
+
+    part, missing = read_devicetype(file)
+    if as_json:
+        emit_json({"part": part, "missing": missing})
+        return
+    YAML().dump({"family": "imported", "parts": [part]}, sys.stdout)
+    if missing:
+        out.print("[yellow]missing (add before the part can join the catalog):[/yellow] " + ", ".join(missing))

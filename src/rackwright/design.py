@@ -1,0 +1,258 @@
+"""Design files: the schema of a rack generation, ``extends`` resolution and loading.
+
+A design is a YAML file validated by :class:`Design`. A new generation usually
+``extends`` the previous one (a path relative to the file) and overrides a few
+fields: mappings are deep-merged, and lists of keyed items (``slots`` by ``id``,
+``network.links`` by ``id``) are merged item by item; an item with
+``remove: true`` drops the inherited item of that id.
+
+Units are strings (``"45 degC"``, ``"10 K"``) here and become SI floats only
+when the evaluation chain reads them.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .catalog.schema import Source
+from .errors import InputError, Problem
+from .units import UnitError, parse_quantity
+from .yamlio import problems_from_validation, read_yaml, to_plain
+
+#: Lists merged by item key when a design extends another.
+KEYED_LISTS = {("slots",): "id", ("network", "links"): "id"}
+
+#: ASHRAE TC 9.9 liquid-cooling classes: the number is the warmest facility water supply
+#: [°C]; W+ is "above 45 °C", taken here as 50 °C (assumption, stated in docs).
+W_CLASSES = {"W17": 17.0, "W27": 27.0, "W32": 32.0, "W40": 40.0, "W45": 45.0, "W+": 50.0}
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _quantity_validator(dimension: str):
+    def check(value):
+        if value is None:
+            return value
+        try:
+            parse_quantity(value, dimension)
+        except UnitError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    return check
+
+
+class Slot(Strict):
+    """Parts mounted in the rack: ``count`` units of ``part`` stacked from ``position``.
+
+    ``position`` is the lowest mounting unit (1 = bottom, in U or OU of the
+    enclosure); parts without a position are 0U/rear-mounted (busbars, manifolds,
+    cable cartridges, 0U PDUs).
+    """
+
+    id: str
+    part: str
+    count: int = Field(default=1, ge=0)
+    position: int | None = Field(default=None, ge=1)
+
+
+class PowerSpec(Strict):
+    architecture: Literal["orv3-48v", "hvdc-800v", "ac-pdu"]
+    redundancy: Literal["N", "N+1", "N+2", "N+N"] = "N+1"
+    busbar: str | None = None
+    sidecar: str | None = None
+    feed_voltage: str | None = None
+    power_factor: float = Field(default=0.99, gt=0, le=1)
+    _check_voltage = field_validator("feed_voltage")(_quantity_validator("voltage"))
+
+
+class CduSpec(Strict):
+    part: str
+    placement: Literal["in-rack", "in-row"] = "in-row"
+    racks_served: int = Field(default=1, ge=1)
+
+
+class CoolingSpec(Strict):
+    fluid: Literal["water", "pg25"] = "pg25"
+    facility_supply: str = "W32"
+    tcs_supply: str | None = None
+    coolant_delta_t: str = "10 K"
+    air_inlet: str = "25 degC"
+    air_delta_t: str = "15 K"
+    cdu: CduSpec | None = None
+    manifold: str | None = None
+    liquid_fraction: dict[str, float] = Field(default_factory=dict)
+
+    _t = field_validator("tcs_supply", "air_inlet")(_quantity_validator("temperature"))
+    _dt = field_validator("coolant_delta_t", "air_delta_t")(_quantity_validator("temperature_difference"))
+
+    @field_validator("facility_supply")
+    @classmethod
+    def _facility(cls, value):
+        if value not in W_CLASSES:
+            try:
+                parse_quantity(value, "temperature")
+            except UnitError:
+                raise ValueError(
+                    f"{value!r} is neither an ASHRAE class ({', '.join(W_CLASSES)}) nor a temperature like \"32 degC\""
+                ) from None
+        return value
+
+    @field_validator("liquid_fraction")
+    @classmethod
+    def _fractions(cls, value):
+        for key, fraction in value.items():
+            if not 0 <= fraction <= 1:
+                raise ValueError(f"liquid_fraction[{key}] = {fraction} must lie between 0 and 1")
+        return value
+
+
+class ScaleUp(Strict):
+    domain: int | None = Field(default=None, ge=1)
+    racks: int = Field(default=1, ge=1)
+
+
+class Link(Strict):
+    """``count`` cables or transceivers of ``part``; length given, or routed between two slots."""
+
+    id: str
+    part: str
+    count: int = Field(ge=0)
+    length: str | None = None
+    from_slot: str | None = None
+    to_slot: str | None = None
+    _len = field_validator("length")(_quantity_validator("length"))
+
+    @model_validator(mode="after")
+    def _length_or_route(self):
+        if self.length is None and not (self.from_slot and self.to_slot):
+            raise ValueError("give a length, or from_slot and to_slot to route the link")
+        return self
+
+
+class NetworkSpec(Strict):
+    scale_up: ScaleUp = Field(default_factory=ScaleUp)
+    links: list[Link] = Field(default_factory=list)
+
+
+class Design(Strict):
+    """A rack generation (see module docstring)."""
+
+    name: str
+    generation: str
+    description: str = ""
+    extends: str | None = None
+    sources: list[Source] = Field(default_factory=list)
+    enclosure: str
+    floor_rating: str = "1500 kg/m**2"
+    power: PowerSpec
+    cooling: CoolingSpec = Field(default_factory=CoolingSpec)
+    slots: list[Slot]
+    network: NetworkSpec = Field(default_factory=NetworkSpec)
+    overrides: dict[str, str | float] = Field(default_factory=dict)
+
+    _floor = field_validator("floor_rating")(_quantity_validator("area_density"))
+
+    @model_validator(mode="after")
+    def _unique_ids(self):
+        for name, items in (("slots", self.slots), ("network.links", self.network.links)):
+            seen = set()
+            for item in items:
+                if item.id in seen:
+                    raise ValueError(f"{name}: id {item.id!r} appears twice; ids must be unique")
+                seen.add(item.id)
+        return self
+
+
+class LoadedDesign(BaseModel):
+    """A validated design with where it came from (for messages and lineage)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    design: Design
+    file: str | None = None
+    lineage: list[str] = Field(default_factory=list)
+    raw: dict = Field(default_factory=dict)
+
+
+def deep_merge(base: Any, override: Any, path: tuple = ()) -> Any:
+    """Merge ``override`` onto ``base``: mappings recursively, keyed lists by key, the rest replaced."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        merged = dict(base)
+        for key, value in override.items():
+            merged[key] = deep_merge(base[key], value, path + (key,)) if key in base else value
+        return merged
+    key = KEYED_LISTS.get(path)
+    if key and isinstance(base, list) and isinstance(override, list):
+        return _merge_keyed(base, override, key, path)
+    return copy.deepcopy(override)
+
+
+def _merge_keyed(base: list, override: list, key: str, path: tuple) -> list:
+    merged = {item.get(key): item for item in base if isinstance(item, dict)}
+    order = list(merged)
+    for item in override:
+        if not isinstance(item, dict) or key not in item:
+            return copy.deepcopy(override)  # malformed: let validation report it
+        name = item[key]
+        if item.get("remove") is True:
+            merged.pop(name, None)
+            order = [n for n in order if n != name]
+            continue
+        if name in merged:
+            merged[name] = deep_merge(merged[name], item, path + ("*",))
+        else:
+            merged[name] = item
+            order.append(name)
+    return [merged[n] for n in order]
+
+
+def resolve_raw(path: str | Path, _chain: tuple[Path, ...] = ()) -> tuple[dict, list[str], Any]:
+    """Read a design file and its ``extends`` ancestors; return merged mapping, lineage, root node."""
+    path = Path(path)
+    resolved = path.resolve()
+    if resolved in _chain:
+        cycle = " -> ".join(str(p) for p in _chain + (resolved,))
+        raise InputError.single(str(path), f"extends cycle: {cycle}", "extends", "remove the cycle")
+    root = read_yaml(path)
+    if not isinstance(root, dict):
+        raise InputError.single(str(path), "a design file is a YAML mapping (name:, generation:, slots: ...)",
+                                hint="see examples/gb200-nvl72.yaml")
+    data = to_plain(root)
+    parent = data.get("extends")
+    if parent is None:
+        return data, [str(path)], root
+    if not isinstance(parent, str):
+        raise InputError.single(str(path), "extends must be a relative file path", "extends")
+    parent_path = path.parent / parent
+    if not parent_path.exists():
+        raise InputError.single(str(path), f"parent design {parent!r} not found (looked at {parent_path})",
+                                "extends", "fix the relative path")
+    base, lineage, _ = resolve_raw(parent_path, _chain + (resolved,))
+    base.pop("extends", None)
+    return deep_merge(base, data), lineage + [str(path)], root
+
+
+def load_design(path: str | Path) -> LoadedDesign:
+    """Load and validate a design file, resolving ``extends``; raise :class:`InputError` on bad input."""
+    data, lineage, root = resolve_raw(path)
+    return validate_design(data, str(path), lineage, root)
+
+
+def validate_design(data: dict, file: str | None = None, lineage: list[str] | None = None, root: Any = None) -> LoadedDesign:
+    """Validate a merged design mapping (e.g. from the server or a notebook)."""
+    try:
+        design = Design.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(file, problems_from_validation(exc, root)) from None
+    return LoadedDesign(design=design, file=file, lineage=lineage or [], raw=data)
+
+
+def design_problem(file: str | None, path: str, message: str, hint: str = "") -> InputError:
+    return InputError(file, [Problem(message, path, hint)])

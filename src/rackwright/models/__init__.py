@@ -1,0 +1,5 @@
+"""Pure physical and economic models over SI floats and NumPy arrays.
+
+One module per concern. No function here reads files, prints, or knows about
+design files: inputs are numbers (or arrays of numbers) in SI units, outputs too.
+"""

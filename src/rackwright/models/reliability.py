@@ -1,0 +1,27 @@
+"""Rack reliability for a series system of parts with constant failure rates.
+
+``λ_rack = Σ n_i · λ_i``; annualised failure rate ``AFR = 1 − exp(−8766 h · λ)``;
+expected failures per year ``8766 h · λ`` (formulas.md, "Reliability"; e.g.
+M. Rausand and A. Høyland, System Reliability Theory, 2nd ed., Wiley 2004, ch. 4).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+HOURS_PER_YEAR = 8766.0
+
+
+def rate_from_afr(afr):
+    """Constant failure rate λ [1/h] whose one-year failure probability is ``afr``."""
+    return -np.log1p(-np.asarray(afr, dtype=float)) / HOURS_PER_YEAR
+
+
+def afr_from_rate(rate_per_hour):
+    """Annualised failure probability of a system with failure rate λ [1/h]."""
+    return -np.expm1(-HOURS_PER_YEAR * rate_per_hour)
+
+
+def failures_per_year(rate_per_hour):
+    """Expected failures (of any part, repaired and counted again) per year."""
+    return HOURS_PER_YEAR * rate_per_hour

@@ -1,0 +1,78 @@
+"""Rack heat balance, coolant and air flow, CDU loading.
+
+Heat to liquid is the cold-plate share of each part's heat, ``Q_liq = Σ P_i · f_liq,i``;
+everything else, conversion losses included, goes to air, so heat to liquid plus
+heat to air equals the rack's input power (energy is conserved).
+
+Coolant and air flow follow the sensible-heat balance ``V̇ = Q / (ρ · c_p · ΔT)``
+with ρ and c_p from CoolProp [1] at the mean loop temperature. To keep one code
+path for one design or a million, the properties are tabulated once per fluid
+from CoolProp on a 0.05 K grid and interpolated (error < 1e-6 relative, checked
+in the tests against direct CoolProp calls).
+
+References
+----------
+[1] I. H. Bell et al., "Pure and Pseudo-pure Fluid Thermophysical Property Evaluation
+    and the Open-Source Thermophysical Property Library CoolProp", Ind. Eng. Chem. Res.
+    53 (2014) 2498–2508.
+[2] ASHRAE TC 9.9, "Liquid Cooling Guidelines for Datacom Equipment Centers", 2nd ed. (2014):
+    W-classes of facility water supply temperature.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+#: 1 m³/s in cubic feet per minute.
+CFM_PER_M3_S = 2118.880003
+ATMOSPHERE_PA = 101325.0
+
+#: CoolProp fluid names: water, propylene glycol 25 % by mass (incompressible MPG), dry air.
+COOLPROP_FLUIDS = {"water": "Water", "pg25": "INCOMP::MPG[0.25]", "air": "Air"}
+_GRID_K = np.arange(263.15, 373.15 + 1e-9, 0.05)
+
+
+@lru_cache(maxsize=None)
+def _rho_cp_table(fluid: str) -> np.ndarray:
+    from CoolProp.CoolProp import PropsSI
+
+    name = COOLPROP_FLUIDS[fluid]
+    grid = _GRID_K if fluid != "pg25" else _GRID_K[_GRID_K >= 263.15]
+    rho = PropsSI("D", "T", grid, "P", ATMOSPHERE_PA, name)
+    cp = PropsSI("C", "T", grid, "P", ATMOSPHERE_PA, name)
+    return np.asarray(rho) * np.asarray(cp)
+
+
+def volumetric_heat_capacity(fluid: str, temperature):
+    """ρ · c_p [J/(m³·K)] of ``fluid`` (water, pg25, air) at ``temperature`` [K], 1 atm (CoolProp [1])."""
+    return np.interp(temperature, _GRID_K, _rho_cp_table(fluid))
+
+
+def coolant_volume_flow(heat, fluid: str, mean_temperature, delta_t):
+    """Coolant flow to carry ``heat`` [W] with a rise ``delta_t`` [K]: ``V̇ = Q / (ρ c_p ΔT)`` [m³/s].
+
+    E.g. water at 35 °C, 100 kW, ΔT = 10 K → 2.41 L/s ≈ 144 L/min (formulas.md, Cooling).
+    """
+    return heat / (volumetric_heat_capacity(fluid, mean_temperature) * delta_t)
+
+
+def air_volume_flow(heat, inlet_temperature, delta_t):
+    """Air flow to carry ``heat`` [W] at an inlet temperature [K] and rise ``delta_t`` [K] [m³/s]."""
+    return heat / (volumetric_heat_capacity("air", inlet_temperature + delta_t / 2.0) * delta_t)
+
+
+def cubic_feet_per_minute(volume_flow):
+    """m³/s → CFM."""
+    return volume_flow * CFM_PER_M3_S
+
+
+def cdu_utilisation(heat, capacity, share):
+    """Share of a CDU's rated capacity used: ``Q / (C · share)``; ``share`` is this rack's part of the CDU."""
+    return heat / (capacity * share)
+
+
+def required_cdu_approach(tcs_supply, facility_supply):
+    """Approach the CDU must achieve: TCS (secondary) supply minus facility water supply [K]."""
+    return tcs_supply - facility_supply

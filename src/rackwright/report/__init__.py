@@ -1,0 +1,1 @@
+"""Presentation only: Rich tables, design comparison and the SVG elevation."""

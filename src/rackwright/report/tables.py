@@ -1,0 +1,84 @@
+"""Rich tables for the CLI."""
+
+from __future__ import annotations
+
+import math
+
+from rich.table import Table
+
+from ..figures import FIGURES
+
+
+def _fmt(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, float):
+        if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-2):
+            return f"{value:,.4g}" if abs(value) < 1e-2 else f"{value:,.0f}"
+        return f"{value:,.3g}" if abs(value) < 10 else f"{value:,.1f}"
+    return str(value)
+
+
+def _label(key: str) -> str:
+    for figure in FIGURES:
+        prefix = f"{figure.section}.{figure.json}"
+        if key == prefix:
+            return f"{figure.label}" + (f" [{figure.unit}]" if figure.unit else "")
+        if key.startswith(prefix + "."):
+            return f"{figure.label}: {key[len(prefix) + 1:]}" + (f" [{figure.unit}]" if figure.unit else "")
+    return key
+
+
+def evaluation_table(reports) -> Table:
+    """One row per figure, one column per design."""
+    table = Table(title="Rack evaluation", show_lines=False)
+    table.add_column("section", style="dim")
+    table.add_column("figure")
+    for report in reports:
+        table.add_column(f"{report.name}\n({report.generation})", justify="right")
+    flats = [r.flat() for r in reports]
+    keys = list(dict.fromkeys(k for flat in flats for k in flat))
+    section = None
+    for key in keys:
+        this = key.split(".", 1)[0]
+        table.add_row(this if this != section else "", _label(key), *(_fmt(flat.get(key)) for flat in flats))
+        section = this
+    table.add_row("rules", "violations (errors/warnings)",
+                  *(f"{len(r.errors)}/{len(r.violations) - len(r.errors)}" for r in reports))
+    return table
+
+
+def violations_table(report) -> Table:
+    table = Table(title=f"{report.name}: {len(report.errors)} error(s), "
+                        f"{len(report.violations) - len(report.errors)} warning(s)")
+    for column in ("code", "severity", "path", "message", "fix"):
+        table.add_column(column, overflow="fold")
+    for v in report.violations:
+        style = "red" if v.severity == "error" else "yellow"
+        table.add_row(v.code, f"[{style}]{v.severity}[/{style}]", v.path, v.message, v.hint)
+    return table
+
+
+def compare_tables(lineages, fields, figures) -> tuple[Table, Table]:
+    field_table = Table(title="Fields that differ")
+    for column in ("field", "before", "after"):
+        field_table.add_column(column, overflow="fold")
+    for change in fields:
+        field_table.add_row(change.path, _fmt(change.before), _fmt(change.after))
+    figure_table = Table(title="Figures that differ")
+    for column in ("figure", "before", "after", "change", "relative"):
+        figure_table.add_column(column, justify="right" if column != "figure" else "left")
+    for change in figures:
+        rel = change.relative
+        figure_table.add_row(_label(change.key), _fmt(change.before), _fmt(change.after), _fmt(change.absolute),
+                             "–" if rel is None else f"{rel:+.1%}")
+    return field_table, figure_table
+
+
+def catalog_table(parts) -> Table:
+    table = Table(title=f"Catalog ({len(parts)} parts)")
+    for column in ("id", "kind", "manufacturer", "model", "USD", "made in"):
+        table.add_column(column, overflow="fold")
+    for p in parts:
+        table.add_row(p.id, p.kind, p.manufacturer, p.model, f"{p.price_usd:,.0f}", p.origin.assembled_in)
+    return table

@@ -1,0 +1,239 @@
+"""Design rules: each broken rule becomes a violation with a stable code, a field path and a fix.
+
+Two families:
+
+* **Figure rules** compare evaluated figures with ratings (shelf capacity,
+  busbar current, CDU flow, enclosure payload, ...). They work on NumPy arrays,
+  so a batch of designs gets a boolean mask per rule (used for feasibility).
+* **Structural rules** look at the design itself (slot overlap, a part of the
+  wrong kind in a slot, cable reach) and are checked once per design.
+
+Codes are stable: PWR* power, THM* thermal, MEC* mechanical, NET* network,
+DSN* design structure. Severity ``error`` makes ``rackwright check`` exit 1;
+``warning`` is reported only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Callable
+
+import numpy as np
+
+from .chain import RackModel
+from .figures import BY_KEY
+
+#: Kinds that may be mounted in a slot (the others live inside assemblies, or outside the rack).
+MOUNTABLE_KINDS = {
+    "compute_tray", "server", "storage", "scale_up_switch_tray", "scale_out_switch", "management_switch",
+    "power_shelf", "dc_dc", "bbu", "pdu", "cdu", "manifold", "rear_door_hx", "cable", "busbar", "cold_plate_loop",
+}
+
+
+@dataclass(frozen=True)
+class Violation:
+    code: str
+    severity: str  # "error" or "warning"
+    path: str
+    message: str
+    hint: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class FigureRule:
+    """``broken(figures, limits)`` → boolean (array); ``message(figures, limits)`` → text for one design."""
+
+    code: str
+    severity: str
+    path: str
+    broken: Callable
+    message: Callable
+    hint: str
+
+
+def _show(key: str, value) -> str:
+    figure = BY_KEY[key]
+    return f"{float(figure.display(value)):,.1f} {figure.unit}".rstrip()
+
+
+def _gt(a, b):
+    """``a > b`` where ``b`` is a known rating (NaN ratings never break a rule)."""
+    return np.asarray(np.isfinite(b) & (np.asarray(a) > np.asarray(b) * (1 + 1e-9)))
+
+
+FIGURE_RULES: list[FigureRule] = [
+    FigureRule(
+        "PWR001", "error", "power.redundancy",
+        lambda f, m: _gt(f["power.it_load"], f["power.usable_capacity"]) & (np.asarray(f["power.shelf_capacity"]) > 0),
+        lambda f, m: (f"IT load {_show('power.it_load', f['power.it_load'])} exceeds the usable conversion capacity "
+                      f"{_show('power.usable_capacity', f['power.usable_capacity'])} at {m.redundancy} "
+                      f"(installed {_show('power.shelf_capacity', f['power.shelf_capacity'])})"),
+        "add power shelves / DC-DC units, use higher-capacity PSUs, or lower the load"),
+    FigureRule(
+        "PWR002", "error", "slots",
+        lambda f, m: (np.asarray(f["power.shelf_capacity"]) <= 0) & (np.asarray(f["power.it_load"]) > 0),
+        lambda f, m: "the rack has a load but no power shelves, DC-DC units or PDUs to feed it",
+        "add a slot with a power_shelf, dc_dc or pdu part"),
+    FigureRule(
+        "PWR003", "error", "power.busbar",
+        lambda f, m: _gt(f["power.busbar_current"], m.limits.busbar_current),
+        lambda f, m: (f"busbar current {_show('power.busbar_current', f['power.busbar_current'])} exceeds its rating "
+                      f"{m.limits.busbar_current:,.0f} A"),
+        "use a higher-rated busbar or a higher distribution voltage (e.g. 800 VDC)"),
+    FigureRule(
+        "THM001", "error", "cooling.cdu.part",
+        lambda f, m: _gt(f["thermal.coolant_flow"], m.limits.cdu_max_flow * m.limits.cdu_share),
+        lambda f, m: (f"coolant flow {_show('thermal.coolant_flow', f['thermal.coolant_flow'])} exceeds this rack's share "
+                      f"of the CDU's maximum flow ({m.limits.cdu_max_flow * m.limits.cdu_share * 60000:,.0f} L/min)"),
+        "raise the coolant ΔT, serve fewer racks per CDU, or choose a larger CDU"),
+    FigureRule(
+        "THM002", "error", "cooling.cdu.part",
+        lambda f, m: _gt(f["thermal.cdu_utilisation"], 1.0),
+        lambda f, m: (f"heat to liquid {_show('thermal.heat_to_liquid', f['thermal.heat_to_liquid'])} exceeds this "
+                      f"rack's share of the CDU capacity ({m.limits.cdu_capacity * m.limits.cdu_share / 1000:,.1f} kW)"),
+        "serve fewer racks per CDU or choose a larger CDU"),
+    FigureRule(
+        "THM003", "error", "cooling.manifold",
+        lambda f, m: _gt(f["thermal.coolant_flow"], m.limits.manifold_max_flow),
+        lambda f, m: (f"coolant flow {_show('thermal.coolant_flow', f['thermal.coolant_flow'])} exceeds the manifold's "
+                      f"rating {m.limits.manifold_max_flow * 60000:,.0f} L/min"),
+        "raise the coolant ΔT or use a larger manifold"),
+    FigureRule(
+        "THM004", "error", "cooling.facility_supply",
+        lambda f, m: _gt(m.limits.cdu_approach, np.asarray(f["thermal.tcs_supply"]) - f["thermal.facility_supply"]),
+        lambda f, m: (f"facility water {_show('thermal.facility_supply', f['thermal.facility_supply'])} leaves an approach of "
+                      f"{float(f['thermal.tcs_supply'] - f['thermal.facility_supply']):.1f} K to the coolant supply "
+                      f"{_show('thermal.tcs_supply', f['thermal.tcs_supply'])}; the CDU needs {m.limits.cdu_approach:.1f} K"),
+        "supply colder facility water (a lower W-class) or allow a warmer coolant supply"),
+    FigureRule(
+        "THM005", "error", "cooling.facility_supply",
+        lambda f, m: _gt(f["thermal.facility_supply"], m.limits.cdu_max_facility_supply),
+        lambda f, m: (f"facility water {_show('thermal.facility_supply', f['thermal.facility_supply'])} is warmer than the "
+                      f"CDU's rated maximum {m.limits.cdu_max_facility_supply - 273.15:.1f} degC"),
+        "supply colder facility water or choose a CDU rated for warmer water"),
+    FigureRule(
+        "THM006", "error", "enclosure",
+        lambda f, m: _gt(f["thermal.heat_to_air"], m.limits.air_capacity),
+        lambda f, m: (f"heat to air {_show('thermal.heat_to_air', f['thermal.heat_to_air'])} exceeds the enclosure's air "
+                      f"capacity {m.limits.air_capacity / 1000:,.1f} kW"),
+        "move heat to liquid (cold plates, rear-door heat exchanger) or lower the load"),
+    FigureRule(
+        "THM007", "warning", "cooling.cdu",
+        lambda f, m: (np.asarray(f["thermal.heat_to_liquid"]) > 0) & (not np.isfinite(m.limits.cdu_capacity)),
+        lambda f, m: f"{_show('thermal.heat_to_liquid', f['thermal.heat_to_liquid'])} goes to liquid but no CDU is named",
+        "name the CDU under cooling.cdu"),
+    FigureRule(
+        "MEC001", "error", "slots",
+        lambda f, m: _gt(f["mechanical.height_used"], f["mechanical.height_available"]),
+        lambda f, m: (f"slots use {float(f['mechanical.height_used']):.1f} units but the enclosure has "
+                      f"{float(f['mechanical.height_available']):.0f}"),
+        "remove slots or choose a taller enclosure"),
+    FigureRule(
+        "MEC002", "error", "enclosure",
+        lambda f, m: _gt(np.asarray(f["mechanical.weight"]) - m.limits.enclosure_weight, m.limits.max_payload),
+        lambda f, m: (f"equipment weighs {float(f['mechanical.weight'] - m.limits.enclosure_weight):,.0f} kg, over the "
+                      f"enclosure's payload rating {m.limits.max_payload:,.0f} kg"),
+        "choose an enclosure with a higher payload or lighten the rack"),
+    FigureRule(
+        "MEC003", "error", "floor_rating",
+        lambda f, m: _gt(f["mechanical.floor_load"], m.params["floor_rating"]),
+        lambda f, m: (f"floor load {_show('mechanical.floor_load', f['mechanical.floor_load'])} exceeds the floor rating "
+                      f"{m.params['floor_rating']:,.0f} kg/m**2"),
+        "spread the load (load plates), use a slab floor, or lighten the rack"),
+    FigureRule(
+        "NET001", "error", "network.links",
+        lambda f, m: _gt(f["_scale_up_links"], f["_scale_up_switch_ports"]) & (np.asarray(f["_scale_up_switch_ports"]) > 0),
+        lambda f, m: (f"accelerators have {float(f['_scale_up_links']):,.0f} scale-up links but the scale-up switches "
+                      f"offer {float(f['_scale_up_switch_ports']):,.0f} ports"),
+        "add scale-up switch trays or use accelerators with fewer links"),
+    FigureRule(
+        "NET002", "warning", "network.scale_up",
+        lambda f, m: (np.asarray(f["_scale_up_switch_ports"]) > np.asarray(f["_scale_up_links"]) * m.params["network.scale_up.racks"])
+        & (np.asarray(f["_scale_up_links"]) > 0),
+        lambda f, m: (f"scale-up switches offer {float(f['_scale_up_switch_ports']):,.0f} ports for "
+                      f"{float(f['_scale_up_links']):,.0f} accelerator links; ports are left unused"),
+        "match switch trays to the accelerator links, or set network.scale_up.racks for a multi-rack domain"),
+]
+
+
+def figure_violations(model: RackModel, figures: dict) -> list[Violation]:
+    """Violations of the figure rules for one evaluated design."""
+    out = []
+    for rule in FIGURE_RULES:
+        if bool(np.any(rule.broken(figures, model))):
+            out.append(Violation(rule.code, rule.severity, rule.path, rule.message(figures, model), rule.hint))
+    return out
+
+
+def figure_rule_masks(model: RackModel, figures: dict) -> dict[str, np.ndarray]:
+    """Boolean mask per figure rule over a batch (True where broken)."""
+    return {rule.code: np.asarray(rule.broken(figures, model)) for rule in FIGURE_RULES}
+
+
+def structural_violations(model: RackModel) -> list[Violation]:
+    """Violations found in the design's structure (checked once per design)."""
+    return _wrong_kinds(model) + _slot_layout(model) + _link_reach(model)
+
+
+def _wrong_kinds(model: RackModel) -> list[Violation]:
+    design, catalog = model.design, model.catalog
+    wanted = [("enclosure", design.enclosure, {"enclosure"}), ("power.busbar", design.power.busbar, {"busbar"}),
+              ("power.sidecar", design.power.sidecar, {"power_sidecar"}),
+              ("cooling.cdu.part", design.cooling.cdu.part if design.cooling.cdu else None, {"cdu"}),
+              ("cooling.manifold", design.cooling.manifold, {"manifold", "cold_plate_loop"})]
+    wanted += [(f"slots[{i}].part", s.part, MOUNTABLE_KINDS) for i, s in enumerate(design.slots)]
+    wanted += [(f"network.links[{i}].part", link.part, {"cable", "transceiver"}) for i, link in enumerate(design.network.links)]
+    out = []
+    for path, part_id, kinds in wanted:
+        if part_id is None:
+            continue
+        part = catalog.get(part_id)
+        if part.kind not in kinds:
+            out.append(Violation("DSN001", "error", path, f"{part_id} is a {part.kind}, which does not belong here",
+                                 f"use a part of kind {' or '.join(sorted(kinds))}"))
+    return out
+
+
+def _slot_layout(model: RackModel) -> list[Violation]:
+    """Slots that overlap each other or stick out above the enclosure."""
+    pitch = model.limits.unit_pitch
+    available = model.limits.usable_height / pitch
+    spans = []
+    out = []
+    for i, slot in enumerate(model.design.slots):
+        units = slot.count * model.slot_heights.get(slot.id, 0.0) / pitch
+        if slot.position is None or units <= 0:
+            continue
+        top = slot.position - 1 + units
+        if np.isfinite(available) and top > available + 1e-6:
+            out.append(Violation("MEC004", "error", f"slots[{i}].position",
+                                 f"slot {slot.id!r} ({slot.count} × {slot.part}) reaches unit {top:.1f}, above the "
+                                 f"enclosure's {available:.0f} units", "move it down or reduce its count"))
+        for j, (other, low, high) in enumerate(spans):
+            if slot.position - 1 < high - 1e-6 and low < top - 1e-6:
+                out.append(Violation("MEC005", "error", f"slots[{i}].position",
+                                     f"slot {slot.id!r} (units {slot.position}–{top:.1f}) overlaps slot {other!r} "
+                                     f"(units {low + 1:.0f}–{high:.1f})", "move one of the slots"))
+        spans.append((slot.id, slot.position - 1, top))
+    return out
+
+
+def _link_reach(model: RackModel) -> list[Violation]:
+    """Links longer than their medium's reach."""
+    out = []
+    for item in model.items:
+        reach = item.part.value("reach")
+        if item.link is None or reach is None or item.length <= reach:
+            continue
+        link = model.design.network.links[item.link]
+        out.append(Violation("NET003", "error", f"network.links[{item.link}].length",
+                             f"link {link.id!r} is {item.length:.2f} m long but {link.part} reaches {reach:.2f} m",
+                             "use a medium with more reach (AEC or optics) or shorten the route"))
+    return out
+
+
+def all_violations(model: RackModel, figures: dict) -> list[Violation]:
+    return structural_violations(model) + figure_violations(model, figures)

@@ -1,0 +1,180 @@
+"""NetBox devicetype-library interop: export validates against the vendored schema, import round-trips."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+from rackwright.catalog.netbox import (
+    INTERFACE_TYPES,
+    POWER_PORT_TYPES,
+    from_devicetype,
+    read_devicetype,
+    to_devicetype,
+    u_height,
+    write_devicetype,
+)
+from rackwright.catalog.schema import Part
+from rackwright.errors import InputError
+from rackwright.yamlio import read_yaml, to_plain
+
+SCHEMA_DIR = Path(__file__).parent / "data" / "netbox"
+
+
+def _load(name: str) -> dict:
+    # Decimal floats, as the library's own tests do, so multipleOf 0.01 / 0.5 checks are exact.
+    return json.loads((SCHEMA_DIR / name).read_text(), parse_float=Decimal)
+
+
+@pytest.fixture(scope="module")
+def validator() -> Draft202012Validator:
+    resources = [Resource.from_contents(_load(name)) for name in
+                 ("devicetype.json", "components.json", "generated_schema.json", "reusable.json")]
+    registry = Registry().with_resources((r.id(), r) for r in resources)
+    return Draft202012Validator(_load("devicetype.json"), registry=registry)
+
+
+def _errors(validator, doc: dict) -> list[str]:
+    instance = json.loads(json.dumps(doc), parse_float=Decimal)
+    return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(instance)]
+
+
+def _switch(**specs) -> Part:
+    source = {"title": "Example 800G switch datasheet", "url": "https://example.com/sw.pdf", "date": "2025-01"}
+    return Part.model_validate({
+        "id": "example-sw800", "kind": "scale_out_switch", "manufacturer": "Example Networks",
+        "model": "SW-800X64", "category": "networking", "description": "64-port 800G OSFP switch",
+        "specs": {"height": "2 U", "weight": "40 kg", "power": "1800 W", "typical_power": "1200 W",
+                  "psu_slots": 2, "ports": 64, "port_speed": "800 Gb/s", "connector": "osfp",
+                  "airflow": "front-to-rear", "depth": "0.66 m", **specs},
+        "price_usd": 50000, "origin": {"manufacture": "TW"}, "lead_time_weeks": 12, "afr": 0.02,
+        "source": source,
+        "assumptions": {f: "test part" for f in ("price_usd", "lead_time_weeks", "reliability", "origin")},
+    })
+
+
+def test_export_of_a_switch():
+    doc = to_devicetype(_switch())
+    assert doc["slug"] == "example-networks-sw-800x64"
+    assert doc["part_number"] == "SW-800X64"
+    assert doc["u_height"] == 2 and doc["is_full_depth"] is True
+    assert doc["weight"] == 40 and doc["weight_unit"] == "kg"
+    assert doc["airflow"] == "front-to-rear"
+    assert [p["maximum_draw"] for p in doc["power-ports"]] == [1800, 1800]
+    assert {p["type"] for p in doc["power-ports"]} == {"iec-60320-c20"}
+    assert doc["power-ports"][0]["allocated_draw"] == 1200
+    assert len(doc["interfaces"]) == 64
+    assert {i["type"] for i in doc["interfaces"]} == {"800gbase-x-osfp"}
+    assert doc["interfaces"][0]["name"] == "swp1" and doc["interfaces"][-1]["name"] == "swp64"
+    assert "rackwright id: example-sw800" in doc["comments"]
+
+
+def test_export_validates_against_the_library_schema(validator):
+    assert _errors(validator, to_devicetype(_switch())) == []
+    # a port NetBox has no type for still validates, as "other"
+    fast = to_devicetype(_switch(port_speed="1.6 Tb/s"))
+    assert {i["type"] for i in fast["interfaces"]} == {"other"}
+    assert _errors(validator, fast) == []
+
+
+def test_validator_rejects_a_bad_document(validator):
+    doc = to_devicetype(_switch())
+    doc["u_height"] = 1.3
+    doc["interfaces"][0]["type"] = "800g-bogus"
+    assert len(_errors(validator, doc)) == 2
+
+
+def test_mapping_tables_use_schema_values():
+    definitions = _load("generated_schema.json")["definitions"]
+    assert set(INTERFACE_TYPES.values()) <= set(definitions["interface"]["properties"]["type"]["enum"])
+    power_types = set(definitions["power-port"]["properties"]["type"]["enum"])
+    assert set(POWER_PORT_TYPES.values()) <= power_types
+
+
+@pytest.mark.parametrize(("height", "units"), [(None, 0), (0.04445, 1), (0.0889, 2), (0.048, 1.5), (0.096, 2.5)])
+def test_u_height_rounds_up_to_half_units(height, units):
+    assert u_height(height) == units
+
+
+def test_write_and_round_trip(tmp_path, validator):
+    part = _switch()
+    path = write_devicetype(part, tmp_path)
+    assert path == tmp_path / "Example Networks" / "sw-800x64.yaml"
+    assert path.read_text().startswith("---\n")
+    assert _errors(validator, to_plain(read_yaml(path))) == []
+
+    back, missing = read_devicetype(path)
+    assert back["manufacturer"] == part.manufacturer and back["model"] == part.model
+    assert back["id"] == "example-networks-sw-800x64"
+    assert back["kind"] == "scale_out_switch"
+    imported = Part.model_validate({**back, "category": "networking", "price_usd": 1, "origin": {"manufacture": "TW"},
+                                    "lead_time_weeks": 1, "afr": 0.01, "source": part.source.model_dump(),
+                                    "assumptions": {f: "x" for f in ("price_usd", "lead_time_weeks",
+                                                                     "reliability", "origin")}})
+    for name in ("height", "weight", "power", "typical_power", "ports", "port_speed"):
+        assert imported.value(name) == pytest.approx(part.value(name)), name
+    assert imported.text("connector") == "osfp" and imported.text("airflow") == "front-to-rear"
+    assert {"price_usd", "origin", "lead_time_weeks", "afr or mtbf_h", "source", "category"} <= set(missing)
+
+
+def test_round_trip_of_a_port_without_netbox_type():
+    back, _ = from_devicetype(to_devicetype(_switch(port_speed="1.6 Tb/s")))
+    assert back["specs"]["port_speed"] == "1600 Gb/s" and back["specs"]["connector"] == "osfp"
+
+
+def test_import_of_a_library_style_file(tmp_path):
+    path = tmp_path / "SN4700.yml"
+    path.write_text("---\nmanufacturer: Mellanox\nmodel: SN4700\nslug: mellanox-sn4700\nu_height: 1\n"
+                    "is_full_depth: true\nweight: 24.4\nweight_unit: lb\n"
+                    "power-ports:\n  - name: psu0\n    type: iec-60320-c14\n    maximum_draw: 600\n"
+                    "interfaces:\n  - name: eth0\n    type: 1000base-t\n    mgmt_only: true\n"
+                    + "".join(f"  - name: swp{i}\n    type: 400gbase-x-qsfpdd\n" for i in range(1, 33)))
+    part, missing = read_devicetype(path)
+    assert part["specs"] == {"height": "1 U", "weight": "11.068 kg", "power": "600 W", "ports": 32,
+                             "port_speed": "400 Gb/s", "connector": "qsfp-dd"}
+    assert part["kind"] == "scale_out_switch"
+    assert "category" in missing and "height" not in missing
+
+
+def test_import_flags_missing_figures():
+    part, missing = from_devicetype({"manufacturer": "Acme", "model": "Box 1", "slug": "acme-box-1",
+                                     "u_height": 2, "is_full_depth": True})
+    assert part["kind"] == "server" and part["specs"] == {"height": "2 U"}
+    assert {"weight", "power", "liquid_fraction", "price_usd", "origin"} <= set(missing)
+    assert "height" not in missing
+
+
+@pytest.mark.parametrize("text", ["---\nfamily: gpus\nparts: []\n", "---\n- just\n- a list\n",
+                                  "---\nmanufacturer: Acme\n"])
+def test_a_file_that_is_not_a_devicetype_raises(tmp_path, text):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError) as caught:
+        read_devicetype(path)
+    assert str(path) in str(caught.value) and "not a NetBox device type" in str(caught.value)
+
+
+def test_a_bad_number_raises(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("---\nmanufacturer: Acme\nmodel: X1\nu_height: tall\n")
+    with pytest.raises(InputError, match="u_height"):
+        read_devicetype(path)
+
+
+def test_every_builtin_part_with_a_height_validates(validator):
+    from rackwright.catalog.loader import load_catalog
+
+    try:
+        catalog = load_catalog()
+    except InputError as exc:
+        pytest.skip(f"built-in catalog does not load yet: {exc}")
+    parts = [p for p in catalog if p.value("height") is not None]
+    if not parts:
+        pytest.skip("built-in catalog has no part with a height yet")
+    failures = {p.id: _errors(validator, to_devicetype(p)) for p in parts}
+    assert {k: v for k, v in failures.items() if v} == {}
