@@ -91,6 +91,7 @@ class Limits:
     cdu_max_flow: float = np.nan
     cdu_max_facility_supply: float = np.nan
     manifold_max_flow: float = np.nan
+    rear_door_max_facility_supply: float = np.nan
     air_capacity: float = np.nan
     max_payload: float = np.nan
     enclosure_weight: float = 0.0
@@ -162,12 +163,14 @@ def resolve(loaded: LoadedDesign, catalog: Catalog | None = None) -> RackModel:
         if part is not None:
             items.extend(LineItem(child, n, None, 1.0, depth == 0) for depth, (child, n) in enumerate(_explode(catalog, part)))
     if cdu is not None and design.cooling.cdu.placement == "in-row":
-        share = 1.0 / design.cooling.cdu.racks_served
+        share = design.cooling.cdu.count / design.cooling.cdu.racks_served
         items.extend(LineItem(child, n, None, 1.0, depth == 0, share=share, in_rack=False)
                      for depth, (child, n) in enumerate(_explode(catalog, cdu)))
     _apply_liquid_fractions(items, design.cooling.liquid_fraction)
 
     limits = _limits(design, enclosure, busbar, cdu, manifold)
+    rear_doors = [i.part for i in items if i.part.kind == "rear_door_hx"]
+    limits.rear_door_max_facility_supply = min((p.value("max_facility_supply", np.nan) for p in rear_doors), default=np.nan)
     params = _parameters(loaded, limits)
     model = RackModel(loaded, catalog, items, params, limits, design.cooling.fluid,
                       design.power.architecture, design.power.redundancy, slot_heights)
@@ -218,7 +221,7 @@ def _limits(design, enclosure, busbar, cdu, manifold) -> Limits:
         limits.busbar_voltage = busbar.value("output_voltage", np.nan)
     if cdu is not None:
         limits.cdu_capacity = cdu.value("capacity", np.nan)
-        limits.cdu_share = 1.0 / design.cooling.cdu.racks_served
+        limits.cdu_share = design.cooling.cdu.count / design.cooling.cdu.racks_served
         limits.cdu_approach = cdu.value("approach", np.nan)
         limits.cdu_max_flow = cdu.value("max_flow", np.nan)
         limits.cdu_max_facility_supply = cdu.value("max_facility_supply", np.nan)
@@ -351,12 +354,16 @@ def _contributions(item: LineItem, attrs: dict, fluid: str) -> dict[str, object]
         out.update({k: v for k, v in attrs.items() if k.startswith("peak_flops.")})
     elif kind == "cpu":
         out["cpus"] = 1.0
-    elif kind == "nic":
-        out.update(scale_out_ports=attrs["ports"], scale_out_rate=attrs["ports"] * attrs["port_speed"])
-    elif kind == "dpu":
-        out["front_end_ports"] = attrs["ports"]
-    elif kind == "scale_up_switch":
+    elif kind in ("nic", "dpu"):
+        fabric = part.text("fabric", "scale-out" if kind == "nic" else "front-end")
+        if fabric == "scale-out":
+            out.update(scale_out_ports=attrs["ports"], scale_out_rate=attrs["ports"] * attrs["port_speed"])
+        else:
+            out["front_end_ports"] = attrs["ports"]
+    elif kind == "scale_up_switch_tray":
         out["scale_up_switch_ports"] = attrs["ports"]
+    elif kind == "rear_door_hx":
+        out["rear_door_capacity"] = attrs["capacity"]
     elif kind in CONVERTER_KINDS and item.top_level:
         out.update(converters=1.0, converter_capacity=attrs["capacity"],
                    converter_capacity_efficiency=attrs["capacity"] * attrs["efficiency"])
@@ -430,6 +437,7 @@ def run_models(model: RackModel, sums: Mapping[str, object], params: Mapping[str
     # thermal
     liquid = s("liquid_heat")
     air = input_power - liquid
+    rear_door = np.minimum(air, s("rear_door_capacity"))
     delta_t = params["cooling.coolant_delta_t"]
     tcs = params["cooling.tcs_supply"]
     coolant_flow = thermal.coolant_volume_flow(liquid, model.fluid, tcs + delta_t / 2.0, delta_t)
@@ -437,6 +445,8 @@ def run_models(model: RackModel, sums: Mapping[str, object], params: Mapping[str
     figures.update({
         "thermal.heat_to_liquid": liquid,
         "thermal.heat_to_air": air,
+        "thermal.heat_to_rear_door": rear_door,
+        "thermal.heat_to_room": air - rear_door,
         "thermal.liquid_share": liquid / np.maximum(input_power, 1e-12),
         "thermal.coolant_flow": coolant_flow,
         "thermal.airflow": airflow,
@@ -461,7 +471,9 @@ def run_models(model: RackModel, sums: Mapping[str, object], params: Mapping[str
         "compute.cpus": s("cpus"),
         "compute.hbm": s("hbm"),
         "compute.hbm_bandwidth": s("hbm_bandwidth"),
-        "network.scale_up_domain": network.scale_up_domain(accelerators, params["network.scale_up.racks"]),
+        "network.scale_up_domain": (network.scale_up_domain(accelerators, params["network.scale_up.racks"])
+                                    if model.design.network.scale_up.domain is None
+                                    else np.full_like(np.asarray(accelerators, float), model.design.network.scale_up.domain)),
         "network.scale_up_bandwidth": s("scale_up_bandwidth"),
         "network.scale_out_ports": s("scale_out_ports"),
         "network.scale_out_bandwidth": 2.0 * s("scale_out_rate"),

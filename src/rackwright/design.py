@@ -73,8 +73,15 @@ class PowerSpec(Strict):
 
 
 class CduSpec(Strict):
+    """The CDU(s) cooling this rack: ``count`` units shared by ``racks_served`` racks.
+
+    An in-rack CDU is also listed in ``slots`` (it takes rack height); an in-row CDU
+    adds only this rack's share of its cost.
+    """
+
     part: str
     placement: Literal["in-rack", "in-row"] = "in-row"
+    count: int = Field(default=1, ge=1)
     racks_served: int = Field(default=1, ge=1)
 
 
@@ -114,6 +121,8 @@ class CoolingSpec(Strict):
 
 
 class ScaleUp(Strict):
+    """Scale-up domain: ``domain`` accelerators (default: those of ``racks`` racks like this one)."""
+
     domain: int | None = Field(default=None, ge=1)
     racks: int = Field(default=1, ge=1)
 

@@ -44,6 +44,8 @@ FIGURES: list[Figure] = [
     Figure("power.bbu_ride_through", "bbu_ride_through_s", "s", "time", "BBU ride-through"),
     Figure("thermal.heat_to_liquid", "heat_to_liquid_kw", "kW", "power", "Heat to liquid"),
     Figure("thermal.heat_to_air", "heat_to_air_kw", "kW", "power", "Heat to air"),
+    Figure("thermal.heat_to_rear_door", "heat_to_rear_door_kw", "kW", "power", "Air heat taken by rear-door HX"),
+    Figure("thermal.heat_to_room", "heat_to_room_kw", "kW", "power", "Heat left to room air"),
     Figure("thermal.liquid_share", "liquid_share", "", "share", "Share of heat to liquid"),
     Figure("thermal.coolant_flow", "coolant_flow_lpm", "L/min", "volume_flow", "Coolant flow"),
     Figure("thermal.airflow", "airflow_cfm", "cfm", "volume_flow", "Airflow"),
@@ -84,11 +86,12 @@ SECTIONS = tuple(dict.fromkeys(f.section for f in FIGURES))
 def flat_display(figures: dict) -> dict[str, object]:
     """``{"power.it_load_kw": 132.0, "compute.peak_pflops.bf16_dense": 180.0, ...}`` in display units."""
     out = {}
-    for key, value in figures.items():
-        base, _, sub = key.partition(":")
-        figure = BY_KEY.get(base)
-        if figure is None:
-            continue
-        name = f"{figure.section}.{figure.json}" + (f".{sub}" if sub else "")
-        out[name] = figure.display(value)
+    for figure in FIGURES:
+        if figure.mapped:
+            keys = [k for k in figures if k.startswith(figure.key + ":")]
+        else:
+            keys = [figure.key] if figure.key in figures else []
+        for key in keys:
+            sub = key.partition(":")[2]
+            out[f"{figure.section}.{figure.json}" + (f".{sub}" if sub else "")] = figure.display(figures[key])
     return out

@@ -116,10 +116,16 @@ FIGURE_RULES: list[FigureRule] = [
         "supply colder facility water or choose a CDU rated for warmer water"),
     FigureRule(
         "THM006", "error", "enclosure",
-        lambda f, m: _gt(f["thermal.heat_to_air"], m.limits.air_capacity),
-        lambda f, m: (f"heat to air {_show('thermal.heat_to_air', f['thermal.heat_to_air'])} exceeds the enclosure's air "
-                      f"capacity {m.limits.air_capacity / 1000:,.1f} kW"),
+        lambda f, m: _gt(f["thermal.heat_to_room"], m.limits.air_capacity),
+        lambda f, m: (f"heat to room air {_show('thermal.heat_to_room', f['thermal.heat_to_room'])} exceeds the "
+                      f"enclosure's air capacity {m.limits.air_capacity / 1000:,.1f} kW"),
         "move heat to liquid (cold plates, rear-door heat exchanger) or lower the load"),
+    FigureRule(
+        "THM008", "error", "cooling.facility_supply",
+        lambda f, m: _gt(f["thermal.facility_supply"], m.limits.rear_door_max_facility_supply),
+        lambda f, m: (f"facility water {_show('thermal.facility_supply', f['thermal.facility_supply'])} is warmer than the "
+                      f"rear-door heat exchanger's rated maximum {m.limits.rear_door_max_facility_supply - 273.15:.1f} degC"),
+        "supply chilled water to the rear door or choose a door rated for warmer water"),
     FigureRule(
         "THM007", "warning", "cooling.cdu",
         lambda f, m: (np.asarray(f["thermal.heat_to_liquid"]) > 0) & (not np.isfinite(m.limits.cdu_capacity)),

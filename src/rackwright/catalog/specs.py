@@ -69,6 +69,8 @@ SPEC_FIELDS: dict[str, SpecField] = {
     "ports": SpecField("count", "network ports at port_speed"),
     "port_speed": SpecField("data_rate", "speed of one port, one direction"),
     "switching_capacity": SpecField("data_rate", "switch ASIC capacity, one direction"),
+    "fabric": SpecField("text", "network a NIC's ports serve (default: scale-out for a nic, front-end for a dpu)",
+                        ("scale-out", "front-end", "management")),
     "connector": SpecField("text", "port cage or connector", ("osfp", "qsfp112", "qsfp-dd", "osfp-xd", "rj45", "sfp28", "backplane", "cpo")),
     "latency": SpecField("time", "port-to-port latency"),
     # cabling
