@@ -1,0 +1,37 @@
+"""Evaluated example racks against published rack-level figures, at the tolerances the files state."""
+
+from pathlib import Path
+
+import pytest
+
+from rackwright.validation import PUBLISHED_DIR, compare_published, validation_page
+
+ROOT = Path(__file__).resolve().parents[1]
+FILES = sorted((ROOT / PUBLISHED_DIR).glob("*.yaml"))
+ROWS = [row for path in FILES for row in compare_published(path, ROOT)]
+
+
+def test_published_files_cover_required_racks():
+    racks = {row.rack for row in ROWS}
+    assert any("GB200" in r for r in racks) and any("Catalina" in r for r in racks)
+    assert len(ROWS) >= 50
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[f"{r.rack}:{r.figure}" for r in ROWS])
+def test_within_published_tolerance(row):
+    assert row.within, f"{row.figure}: computed {row.computed:.4g} vs published {row.published:.4g} " \
+                       f"({row.error:+.1%}, tolerance ±{row.tolerance:.0%}; source: {row.source})"
+
+
+def test_tolerance_policy():
+    # ±5 % for a vendor figure; anything wider must come from a secondary/derived source or carry a note.
+    from rackwright.yamlio import read_yaml, to_plain
+
+    for path in FILES:
+        for row in to_plain(read_yaml(path))["figures"]:
+            assert row["tolerance"] <= 0.05 or row["kind"] != "vendor" or len(row.get("note", "")) > 40, row
+
+
+def test_validation_page_is_current():
+    page = (ROOT / "docs" / "validation.md").read_text(encoding="utf-8")
+    assert page == validation_page(ROOT), "docs/validation.md is stale: run `make validation-doc`"
