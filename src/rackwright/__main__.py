@@ -1,0 +1,5 @@
+"""``python -m rackwright`` runs the CLI."""
+
+from .cli.app import main
+
+main()

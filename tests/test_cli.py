@@ -1,0 +1,134 @@
+"""The CLI: exit codes, JSON output, and no traceback on any malformed input (fuzzed)."""
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from ruamel.yaml import YAML
+from typer.testing import CliRunner
+
+from rackwright.cli.app import app
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+runner = CliRunner()
+
+
+def run(*args):
+    result = runner.invoke(app, [str(a) for a in args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+def test_exit_codes():
+    assert run("check", EXAMPLES / "gb200-nvl72.yaml").exit_code == 0
+    assert run("check", EXAMPLES / "meta-catalina.yaml").exit_code == 1  # THM002, see the file's header
+    assert run("check", EXAMPLES / "no-such.yaml").exit_code == 2
+    assert run("evaluate").exit_code == 2  # usage: missing argument
+    assert run("catalog", "show", "no-such-part").exit_code == 2
+
+
+def test_evaluate_json_has_the_report_sections():
+    result = run("evaluate", EXAMPLES / "gb300-nvl72.yaml", "--json")
+    doc = json.loads(result.stdout)
+    assert doc["compute"]["accelerators"] == 72 and doc["violations"] == []
+    assert {"power", "thermal", "mechanical", "compute", "network", "cabling", "cost", "sourcing", "reliability"} <= set(doc)
+    both = json.loads(run("evaluate", EXAMPLES / "gb200-nvl72.yaml", EXAMPLES / "gb300-nvl72.yaml", "--json").stdout)
+    assert [d["generation"] for d in both] == ["gb200", "gb300"]
+
+
+def test_compare_shows_lineage_fields_and_figures():
+    doc = json.loads(run("compare", EXAMPLES / "gb200-nvl72.yaml", EXAMPLES / "gb300-nvl72.yaml", "--json").stdout)
+    assert len(doc["after"]["lineage"]) == 2
+    fields = {c["path"]: c for c in doc["fields"]}
+    assert fields["slots[compute-upper].part"]["after"] == "nvidia-gb300-compute-tray"
+    assert fields["power.redundancy"] == {"path": "power.redundancy", "before": "N+N", "after": "N+1"}
+    figures = {c["figure"]: c for c in doc["figures"]}
+    hbm = figures["compute.hbm_tb"]
+    assert hbm["relative"] == pytest.approx(288 / 192 - 1)
+    assert "compute.accelerators" not in figures  # unchanged figures are not listed
+
+
+def test_elevation_writes_svg(tmp_path):
+    out = tmp_path / "rack.svg"
+    assert run("elevation", EXAMPLES / "gb200-nvl72.yaml", "-o", out).exit_code == 0
+    svg = out.read_text()
+    assert svg.startswith("<?xml") and "compute-upper: 10 ×" in svg and "#e45756" in svg  # power shelves in red
+
+
+def test_catalog_commands(tmp_path):
+    listed = json.loads(run("catalog", "list", "--kind", "accelerator", "--json").stdout)
+    assert {p["kind"] for p in listed} == {"accelerator"} and len(listed) >= 4
+    assert run("catalog", "list", "--kind", "toaster").exit_code == 2
+    shown = json.loads(run("catalog", "show", "nvidia-b200-gb200", "--json").stdout)
+    assert shown["specs"]["power"] == "1200 W" and shown["source"]["url"].startswith("https://")
+    assert run("catalog", "export-netbox", "nvidia-sn5600", "-o", tmp_path).exit_code == 0
+    exported = next(tmp_path.rglob("*.yaml"))
+    imported = json.loads(run("catalog", "import-netbox", exported, "--json").stdout)
+    assert imported["part"]["specs"]["ports"] == 64 and "price_usd" in imported["missing"]
+
+
+# --- fuzzing: mutate valid designs at random; the CLI must answer 0, 1 or 2 and never crash -----------
+
+yaml = YAML(typ="safe")
+BASES = {name: yaml.load((EXAMPLES / name).read_text()) for name in
+         ("gb200-nvl72.yaml", "hgx-h100-air.yaml", "ethernet-800vdc.yaml", "gb300-nvl72.yaml")}
+
+junk = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**6), st.floats(allow_nan=True, allow_infinity=True),
+                 st.text(max_size=12), st.sampled_from(["120 kg", "-3 kW", "45 degC", "W99", "N+7", "nvidia-b200-gb20",
+                                                        "1e400 W", "../gb200-nvl72.yaml", "[", "{a: 1}"]),
+                 st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=4), st.integers(), max_size=2))
+
+
+def paths_of(node, prefix=()):
+    yield prefix
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from paths_of(value, prefix + (key,))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from paths_of(value, prefix + (i,))
+
+
+def mutate(doc, path, action, value):
+    doc = copy.deepcopy(doc)
+    if not path:
+        return value if action == "replace" else doc
+    parent = doc
+    for key in path[:-1]:
+        parent = parent[key]
+    key = path[-1]
+    if action == "delete":
+        del parent[key]
+    elif action == "replace":
+        parent[key] = value
+    elif action == "add" and isinstance(parent, dict):
+        parent[f"unknown_{key}"] = value
+    return doc
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_fuzzed_designs_never_crash_the_cli(tmp_path, data):
+    name = data.draw(st.sampled_from(sorted(BASES)))
+    doc = BASES[name]
+    mutated = doc
+    for _ in range(data.draw(st.integers(1, 3))):
+        paths = list(paths_of(mutated))
+        path = data.draw(st.sampled_from(paths))
+        mutated = mutate(mutated, path, data.draw(st.sampled_from(["delete", "replace", "add"])), data.draw(junk))
+    for file in EXAMPLES.glob("*.yaml"):  # parents for `extends`
+        (tmp_path / file.name).write_text(file.read_text())
+    target = tmp_path / f"fuzz-{name}"
+    with target.open("w") as handle:
+        YAML().dump(mutated, handle)
+    if data.draw(st.booleans()):  # sometimes corrupt the bytes as well
+        text = target.read_text()
+        cut = data.draw(st.integers(0, len(text)))
+        target.write_text(text[:cut] + data.draw(st.sampled_from(["", ":", "\t", "- [", "'", "\x00"])) + text[cut:])
+    for command in (["check", target], ["evaluate", target, "--json"]):
+        result = run(*command)
+        assert result.exit_code in (0, 1, 2), (command, result.exit_code, result.output)
+        assert "Traceback" not in result.output
