@@ -129,3 +129,19 @@ def test_million_element_batch_runs():
     batch = rackwright.evaluate_batch(GB200, {"parts.accelerator.power": powers})
     assert batch.figures["power.it_load_kw"].shape == (1_000_000,)
     assert not math.isnan(float(batch.figures["thermal.coolant_flow_lpm"].mean()))
+
+
+@pytest.mark.parametrize("path, message", [
+    ("slots[nowhere].count", "no slot 'nowhere'"),
+    ("parts.toaster.power", "no part of kind or id 'toaster'"),
+    ("parts.accelerator.airflow", "not used by the rack models"),
+])
+def test_override_paths_are_checked(path, message):
+    with pytest.raises(rackwright.InputError, match=message):
+        rackwright.evaluate_batch(GB200, {path: np.ones(2)})
+
+
+def test_ratings_can_be_overridden_in_a_batch():
+    # The busbar carries 121,448 W / 50 V = 2,429 A: a 2,000 A rating breaks PWR003, 3,000 A does not.
+    batch = rackwright.evaluate_batch(GB200, {"parts.busbar.current_rating": np.array([2000.0, 3000.0])})
+    assert batch.broken["PWR003"].tolist() == [True, False]

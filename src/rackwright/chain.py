@@ -79,26 +79,30 @@ class LineItem:
         return self.per_slot_unit * self.slot_count
 
 
-@dataclass
-class Limits:
-    """Ratings the design rules compare with (SI, NaN where not applicable)."""
-
-    busbar_current: float = np.nan
-    busbar_voltage: float = np.nan
-    cdu_capacity: float = np.nan
-    cdu_share: float = 1.0
-    cdu_approach: float = np.nan
-    cdu_max_flow: float = np.nan
-    cdu_max_facility_supply: float = np.nan
-    manifold_max_flow: float = np.nan
-    rear_door_max_facility_supply: float = np.nan
-    air_capacity: float = np.nan
-    max_payload: float = np.nan
-    enclosure_weight: float = 0.0
-    unit_pitch: float = 0.04445
-    usable_height: float = np.nan
-    width: float = 0.6
-    depth: float = 1.2
+#: Ratings the rules compare with: name → (role of the part that carries it, spec, default).
+#: Roles: the design's enclosure, busbar, CDU, manifold, and its rear doors (the strictest applies).
+LIMITS: dict[str, tuple[str, str, float]] = {
+    "unit_pitch": ("enclosure", "unit_pitch", 0.04445),
+    "usable_height": ("enclosure", "usable_height", np.nan),
+    "air_capacity": ("enclosure", "air_capacity", np.nan),
+    "max_payload": ("enclosure", "max_payload", np.nan),
+    "enclosure_weight": ("enclosure", "weight", 0.0),
+    "width": ("enclosure", "width", 0.6),
+    "depth": ("enclosure", "depth", 1.2),
+    "busbar_current": ("busbar", "current_rating", np.nan),
+    "busbar_voltage": ("busbar", "output_voltage", np.nan),
+    "cdu_capacity": ("cdu", "capacity", np.nan),
+    "cdu_approach": ("cdu", "approach", np.nan),
+    "cdu_max_flow": ("cdu", "max_flow", np.nan),
+    "cdu_max_facility_supply": ("cdu", "max_facility_supply", np.nan),
+    "manifold_max_flow": ("manifold", "max_flow", np.nan),
+    "rear_door_max_facility_supply": ("rear_door", "max_facility_supply", np.nan),
+}
+#: CDU approach assumed when the design names no CDU [K] (typical liquid-to-liquid CDU, 3-5 K).
+DEFAULT_CDU_APPROACH_K = 3.0
+#: Specs of line items that the models read (and so may be overridden).
+ITEM_SPECS = {"power", "liquid_fraction", "weight", "coolant_volume", "height", "hbm", "hbm_bandwidth",
+              "scale_up_bandwidth", "scale_up_links", "ports", "port_speed", "energy", "efficiency", "capacity"}
 
 
 @dataclass
@@ -109,7 +113,7 @@ class RackModel:
     catalog: Catalog
     items: list[LineItem]
     params: dict[str, float]
-    limits: Limits
+    limit_parts: dict[str, list[Part]]
     fluid: str
     architecture: str
     redundancy: str
@@ -168,11 +172,10 @@ def resolve(loaded: LoadedDesign, catalog: Catalog | None = None) -> RackModel:
                      for depth, (child, n) in enumerate(_explode(catalog, cdu)))
     _apply_liquid_fractions(items, design.cooling.liquid_fraction)
 
-    limits = _limits(design, enclosure, busbar, cdu, manifold)
-    rear_doors = [i.part for i in items if i.part.kind == "rear_door_hx"]
-    limits.rear_door_max_facility_supply = min((p.value("max_facility_supply", np.nan) for p in rear_doors), default=np.nan)
-    params = _parameters(loaded, limits)
-    model = RackModel(loaded, catalog, items, params, limits, design.cooling.fluid,
+    limit_parts = {"enclosure": [enclosure], "busbar": [busbar], "cdu": [cdu], "manifold": [manifold],
+                   "rear_door": [i.part for i in items if i.part.kind == "rear_door_hx"]}
+    limit_parts = {role: [p for p in parts if p is not None] for role, parts in limit_parts.items()}
+    model = RackModel(loaded, catalog, items, _parameters(loaded), limit_parts, design.cooling.fluid,
                       design.power.architecture, design.power.redundancy, slot_heights)
     model.base_overrides = _design_overrides(loaded)
     return model
@@ -206,30 +209,6 @@ def _apply_liquid_fractions(items: list[LineItem], fractions: Mapping[str, float
                 item.liquid_fraction = fractions[selector]
 
 
-def _limits(design, enclosure, busbar, cdu, manifold) -> Limits:
-    limits = Limits()
-    if enclosure is not None:
-        limits.unit_pitch = enclosure.value("unit_pitch", 0.04445)
-        limits.usable_height = enclosure.value("usable_height", np.nan)
-        limits.air_capacity = enclosure.value("air_capacity", np.nan)
-        limits.max_payload = enclosure.value("max_payload", np.nan)
-        limits.enclosure_weight = enclosure.value("weight", 0.0)
-        limits.width = enclosure.value("width", 0.6)
-        limits.depth = enclosure.value("depth", 1.2)
-    if busbar is not None:
-        limits.busbar_current = busbar.value("current_rating", np.nan)
-        limits.busbar_voltage = busbar.value("output_voltage", np.nan)
-    if cdu is not None:
-        limits.cdu_capacity = cdu.value("capacity", np.nan)
-        limits.cdu_share = design.cooling.cdu.count / design.cooling.cdu.racks_served
-        limits.cdu_approach = cdu.value("approach", np.nan)
-        limits.cdu_max_flow = cdu.value("max_flow", np.nan)
-        limits.cdu_max_facility_supply = cdu.value("max_facility_supply", np.nan)
-    if manifold is not None:
-        limits.manifold_max_flow = manifold.value("max_flow", np.nan)
-    return limits
-
-
 def facility_supply_temperature(value: str) -> float:
     """An ASHRAE W-class (its warmest supply) or a temperature, in K."""
     if value in W_CLASSES:
@@ -237,26 +216,25 @@ def facility_supply_temperature(value: str) -> float:
     return parse_quantity(value, "temperature")
 
 
-def _parameters(loaded: LoadedDesign, limits: Limits) -> dict[str, float]:
+def _parameters(loaded: LoadedDesign) -> dict[str, float]:
+    """The design's own parameters in SI (the TCS supply only where the design sets it)."""
     design = loaded.design
     cooling = design.cooling
-    facility = facility_supply_temperature(cooling.facility_supply)
-    approach = limits.cdu_approach if np.isfinite(limits.cdu_approach) else 3.0
-    tcs = parse_quantity(cooling.tcs_supply, "temperature") if cooling.tcs_supply else facility + approach
     feed = design.power.feed_voltage
-    bus_voltage = limits.busbar_voltage if np.isfinite(limits.busbar_voltage) else DEFAULT_BUS_VOLTAGE[design.power.architecture]
-    return {
-        "cooling.facility_supply": facility,
-        "cooling.tcs_supply": tcs,
+    params = {
+        "cooling.facility_supply": facility_supply_temperature(cooling.facility_supply),
         "cooling.coolant_delta_t": parse_quantity(cooling.coolant_delta_t, "temperature_difference"),
         "cooling.air_inlet": parse_quantity(cooling.air_inlet, "temperature"),
         "cooling.air_delta_t": parse_quantity(cooling.air_delta_t, "temperature_difference"),
+        "cooling.cdu_share": cooling.cdu.count / cooling.cdu.racks_served if cooling.cdu else 1.0,
         "power.power_factor": design.power.power_factor,
         "power.feed_voltage": parse_quantity(feed, "voltage") if feed else DEFAULT_BUS_VOLTAGE[design.power.architecture],
-        "power.bus_voltage": bus_voltage,
         "floor_rating": parse_quantity(design.floor_rating, "area_density"),
         "network.scale_up.racks": float(design.network.scale_up.racks),
     }
+    if cooling.tcs_supply:
+        params["cooling.tcs_supply"] = parse_quantity(cooling.tcs_supply, "temperature")
+    return params
 
 
 def _design_overrides(loaded: LoadedDesign) -> dict[str, float]:
@@ -376,18 +354,8 @@ def _contributions(item: LineItem, attrs: dict, fluid: str) -> dict[str, object]
     return out
 
 
-def aggregate(model: RackModel, overrides: Mapping[str, object] | None = None) -> dict[str, object]:
+def aggregate(model: RackModel, part_overrides: Mapping[str, dict], slot_counts: Mapping[str, object]) -> dict[str, object]:
     """Rack sums ``Σ count · contribution`` over line items; overridden items are summed as arrays."""
-    overrides = overrides or {}
-    part_overrides: dict[str, dict[str, object]] = {}
-    slot_counts: dict[str, object] = {}
-    for path, value in overrides.items():
-        if (m := _SLOT_PATH.match(path)):
-            slot_counts[m.group(1)] = value
-        elif (m := _PART_PATH.match(path)):
-            selector, spec = m.groups()
-            part_overrides.setdefault(selector, {})[spec] = value
-
     sums: dict[str, object] = {"lead_time": 0.0}
     for item in model.items:
         touched = item.slot in slot_counts or item.part.kind in part_overrides or item.part.id in part_overrides
@@ -400,12 +368,29 @@ def aggregate(model: RackModel, overrides: Mapping[str, object] | None = None) -
     return sums
 
 
+def effective_limits(model: RackModel, part_overrides: Mapping[str, dict]) -> dict[str, object]:
+    """Ratings of the design's enclosure, busbar, CDU, manifold and rear doors, with overrides applied."""
+    limits = {}
+    for name, (role, spec, default) in LIMITS.items():
+        values = []
+        for part in model.limit_parts[role]:
+            value = part.value(spec, default)
+            for selector in (part.kind, part.id):
+                value = part_overrides.get(selector, {}).get(spec, value)
+            values.append(value)
+        limits[name] = np.minimum.reduce(values) if len(values) > 1 else values[0] if values else default
+    return limits
+
+
 # --- step 3: models --------------------------------------------------------------------
 
-def run_models(model: RackModel, sums: Mapping[str, object], params: Mapping[str, object]) -> dict[str, object]:
-    """Figures (SI) from rack sums and parameters, composing :mod:`rackwright.models`."""
+def run_models(model: RackModel, sums: Mapping[str, object], params: Mapping[str, object],
+               limits: Mapping[str, object]) -> dict[str, object]:
+    """Figures (SI) from rack sums, parameters and ratings, composing :mod:`rackwright.models`.
+
+    The ratings and the parameters the rules need are returned too, as ``limit.*`` entries.
+    """
     s = lambda key: sums.get(key, 0.0)  # noqa: E731 - a short accessor keeps the formulas readable
-    limits = model.limits
     figures: dict[str, object] = {}
 
     # power
@@ -417,10 +402,11 @@ def run_models(model: RackModel, sums: Mapping[str, object], params: Mapping[str
     unit_capacity = np.where(np.asarray(converters) > 0, capacity / np.maximum(converters, 1e-12), 0.0)
     if model.architecture == "ac-pdu":
         current = power.three_phase_line_current(input_power, params["power.feed_voltage"], params["power.power_factor"])
-    elif model.architecture == "hvdc-800v":
-        current = power.dc_current(input_power, params["power.bus_voltage"])
     else:
-        current = power.dc_current(it_load, params["power.bus_voltage"])
+        bus_voltage = np.where(np.isfinite(limits["busbar_voltage"]), limits["busbar_voltage"],
+                               DEFAULT_BUS_VOLTAGE[model.architecture])
+        # A bus above SELV (60 V) sits upstream of the in-rack converters and carries their input.
+        current = power.dc_current(np.where(bus_voltage > 60.0, input_power, it_load), bus_voltage)
     bbu_energy = s("bbu_energy")
     bbu_efficiency = np.where(np.asarray(bbu_energy) > 0, s("bbu_energy_efficiency") / np.maximum(bbu_energy, 1e-12), 1.0)
     figures.update({
@@ -439,7 +425,8 @@ def run_models(model: RackModel, sums: Mapping[str, object], params: Mapping[str
     air = input_power - liquid
     rear_door = np.minimum(air, s("rear_door_capacity"))
     delta_t = params["cooling.coolant_delta_t"]
-    tcs = params["cooling.tcs_supply"]
+    approach = np.where(np.isfinite(limits["cdu_approach"]), limits["cdu_approach"], DEFAULT_CDU_APPROACH_K)
+    tcs = params.get("cooling.tcs_supply", params["cooling.facility_supply"] + approach)
     coolant_flow = thermal.coolant_volume_flow(liquid, model.fluid, tcs + delta_t / 2.0, delta_t)
     airflow = thermal.air_volume_flow(air, params["cooling.air_inlet"], params["cooling.air_delta_t"])
     figures.update({
@@ -452,16 +439,16 @@ def run_models(model: RackModel, sums: Mapping[str, object], params: Mapping[str
         "thermal.airflow": airflow,
         "thermal.tcs_supply": tcs,
         "thermal.facility_supply": params["cooling.facility_supply"],
-        "thermal.cdu_utilisation": thermal.cdu_utilisation(liquid, limits.cdu_capacity, limits.cdu_share),
+        "thermal.cdu_utilisation": thermal.cdu_utilisation(liquid, limits["cdu_capacity"], params["cooling.cdu_share"]),
     })
 
     # mechanical
     weight = s("weight")
     figures.update({
-        "mechanical.height_used": mechanical.mounting_units(s("height"), limits.unit_pitch),
-        "mechanical.height_available": mechanical.mounting_units(limits.usable_height, limits.unit_pitch),
+        "mechanical.height_used": mechanical.mounting_units(s("height"), limits["unit_pitch"]),
+        "mechanical.height_available": mechanical.mounting_units(limits["usable_height"], limits["unit_pitch"]),
         "mechanical.weight": weight,
-        "mechanical.floor_load": mechanical.floor_load(weight, limits.width, limits.depth),
+        "mechanical.floor_load": mechanical.floor_load(weight, limits["width"], limits["depth"]),
     })
 
     # compute and network
@@ -500,30 +487,41 @@ def run_models(model: RackModel, sums: Mapping[str, object], params: Mapping[str
     for category in CATEGORIES:
         if f"cost.{category}" in sums:
             figures[f"sourcing.by_category:{category}"] = sourcing.domestic_share(s(f"cost_us.{category}"), s(f"cost.{category}"))
-    # internal figures the rules use
-    figures["_scale_up_links"] = s("scale_up_links")
-    figures["_scale_up_switch_ports"] = s("scale_up_switch_ports")
+    # what the rules compare with
+    figures.update({f"limit.{name}": value for name, value in limits.items()})
+    figures.update({"limit.floor_rating": params["floor_rating"], "limit.cdu_share": params["cooling.cdu_share"],
+                    "limit.scale_up_racks": params["network.scale_up.racks"],
+                    "limit.scale_up_links": s("scale_up_links"), "limit.scale_up_switch_ports": s("scale_up_switch_ports")})
     return figures
 
 
 # --- the chain -------------------------------------------------------------------------
 
-def split_overrides(model: RackModel, overrides: Mapping[str, object]) -> tuple[dict, dict]:
-    """Design parameters (with the TCS supply following the facility water) and item overrides."""
-    params, items = dict(model.params), {}
+def split_overrides(model: RackModel, overrides: Mapping[str, object]) -> tuple[dict, dict, dict]:
+    """Parameters, part overrides (selector → spec → value) and slot counts; unknown paths raise ``KeyError``."""
+    params, parts, slots = dict(model.params), {}, {}
+    in_design = [i.part for i in model.items] + [p for ps in model.limit_parts.values() for p in ps]
+    selectors = {p.kind for p in in_design} | {p.id for p in in_design}
+    slot_ids = {slot.id for slot in model.design.slots}
+    limit_specs = {spec for _, spec, _ in LIMITS.values()}
     for path, value in overrides.items():
         if path in PARAMETERS:
             params[path] = value
-        elif _SLOT_PATH.match(path) or _PART_PATH.match(path):
-            items[path] = value
+        elif (m := _SLOT_PATH.match(path)):
+            if m.group(1) not in slot_ids:
+                raise KeyError(f"{path!r}: no slot {m.group(1)!r} in the design (slots: {', '.join(sorted(slot_ids))})")
+            slots[m.group(1)] = value
+        elif (m := _PART_PATH.match(path)):
+            selector, spec = m.groups()
+            if selector not in selectors:
+                raise KeyError(f"{path!r}: no part of kind or id {selector!r} in the design")
+            if spec not in ITEM_SPECS | limit_specs and not spec.startswith("peak_flops."):
+                raise KeyError(f"{path!r}: spec {spec!r} is not used by the rack models")
+            parts.setdefault(selector, {})[spec] = value
         else:
             raise KeyError(f"unknown override path {path!r}; use parts.<kind|id>.<spec>, slots[<id>].count "
                            f"or one of {', '.join(PARAMETERS)}")
-    follows_facility = model.design.cooling.tcs_supply is None and "cooling.tcs_supply" not in overrides
-    if "cooling.facility_supply" in overrides and follows_facility:
-        approach = model.limits.cdu_approach if np.isfinite(model.limits.cdu_approach) else 3.0
-        params["cooling.tcs_supply"] = params["cooling.facility_supply"] + approach
-    return params, items
+    return params, parts, slots
 
 
 class RackChain:
@@ -535,6 +533,6 @@ class RackChain:
     def run(self, overrides: Mapping[str, object] | None = None) -> dict[str, object]:
         """Figures (SI) for the design with its own overrides plus ``overrides`` (SI scalars or arrays)."""
         merged = {**self.model.base_overrides, **(overrides or {})}
-        params, item_overrides = split_overrides(self.model, merged)
-        sums = aggregate(self.model, item_overrides)
-        return run_models(self.model, sums, params)
+        params, part_overrides, slot_counts = split_overrides(self.model, merged)
+        sums = aggregate(self.model, part_overrides, slot_counts)
+        return run_models(self.model, sums, params, effective_limits(self.model, part_overrides))

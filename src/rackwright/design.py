@@ -204,11 +204,11 @@ def deep_merge(base: Any, override: Any, path: tuple = ()) -> Any:
 
 
 def _merge_keyed(base: list, override: list, key: str, path: tuple) -> list:
-    merged = {item.get(key): item for item in base if isinstance(item, dict)}
+    if not all(isinstance(item, dict) and isinstance(item.get(key), str) for item in base + override):
+        return copy.deepcopy(override)  # malformed: validation reports it against the child's own items
+    merged = {item[key]: item for item in base}
     order = list(merged)
     for item in override:
-        if not isinstance(item, dict) or key not in item:
-            return copy.deepcopy(override)  # malformed: let validation report it
         name = item[key]
         if item.get("remove") is True:
             merged.pop(name, None)

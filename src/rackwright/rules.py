@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from .chain import RackModel
+from .chain import RackModel, effective_limits
 from .figures import BY_KEY
 
 #: Kinds that may be mounted in a slot (the others live inside assemblies, or outside the rack).
@@ -79,56 +79,56 @@ FIGURE_RULES: list[FigureRule] = [
         "add a slot with a power_shelf, dc_dc or pdu part"),
     FigureRule(
         "PWR003", "error", "power.busbar",
-        lambda f, m: _gt(f["power.busbar_current"], m.limits.busbar_current),
+        lambda f, m: _gt(f["power.busbar_current"], f["limit.busbar_current"]),
         lambda f, m: (f"busbar current {_show('power.busbar_current', f['power.busbar_current'])} exceeds its rating "
-                      f"{m.limits.busbar_current:,.0f} A"),
+                      f"{f['limit.busbar_current']:,.0f} A"),
         "use a higher-rated busbar or a higher distribution voltage (e.g. 800 VDC)"),
     FigureRule(
         "THM001", "error", "cooling.cdu.part",
-        lambda f, m: _gt(f["thermal.coolant_flow"], m.limits.cdu_max_flow * m.limits.cdu_share),
+        lambda f, m: _gt(f["thermal.coolant_flow"], f["limit.cdu_max_flow"] * f["limit.cdu_share"]),
         lambda f, m: (f"coolant flow {_show('thermal.coolant_flow', f['thermal.coolant_flow'])} exceeds this rack's share "
-                      f"of the CDU's maximum flow ({m.limits.cdu_max_flow * m.limits.cdu_share * 60000:,.0f} L/min)"),
+                      f"of the CDU's maximum flow ({f['limit.cdu_max_flow'] * f['limit.cdu_share'] * 60000:,.0f} L/min)"),
         "raise the coolant ΔT, serve fewer racks per CDU, or choose a larger CDU"),
     FigureRule(
         "THM002", "error", "cooling.cdu.part",
         lambda f, m: _gt(f["thermal.cdu_utilisation"], 1.0),
         lambda f, m: (f"heat to liquid {_show('thermal.heat_to_liquid', f['thermal.heat_to_liquid'])} exceeds this "
-                      f"rack's share of the CDU capacity ({m.limits.cdu_capacity * m.limits.cdu_share / 1000:,.1f} kW)"),
+                      f"rack's share of the CDU capacity ({f['limit.cdu_capacity'] * f['limit.cdu_share'] / 1000:,.1f} kW)"),
         "serve fewer racks per CDU or choose a larger CDU"),
     FigureRule(
         "THM003", "error", "cooling.manifold",
-        lambda f, m: _gt(f["thermal.coolant_flow"], m.limits.manifold_max_flow),
+        lambda f, m: _gt(f["thermal.coolant_flow"], f["limit.manifold_max_flow"]),
         lambda f, m: (f"coolant flow {_show('thermal.coolant_flow', f['thermal.coolant_flow'])} exceeds the manifold's "
-                      f"rating {m.limits.manifold_max_flow * 60000:,.0f} L/min"),
+                      f"rating {f['limit.manifold_max_flow'] * 60000:,.0f} L/min"),
         "raise the coolant ΔT or use a larger manifold"),
     FigureRule(
         "THM004", "error", "cooling.facility_supply",
-        lambda f, m: _gt(m.limits.cdu_approach, np.asarray(f["thermal.tcs_supply"]) - f["thermal.facility_supply"]),
+        lambda f, m: _gt(f["limit.cdu_approach"], np.asarray(f["thermal.tcs_supply"]) - f["thermal.facility_supply"]),
         lambda f, m: (f"facility water {_show('thermal.facility_supply', f['thermal.facility_supply'])} leaves an approach of "
                       f"{float(f['thermal.tcs_supply'] - f['thermal.facility_supply']):.1f} K to the coolant supply "
-                      f"{_show('thermal.tcs_supply', f['thermal.tcs_supply'])}; the CDU needs {m.limits.cdu_approach:.1f} K"),
+                      f"{_show('thermal.tcs_supply', f['thermal.tcs_supply'])}; the CDU needs {f['limit.cdu_approach']:.1f} K"),
         "supply colder facility water (a lower W-class) or allow a warmer coolant supply"),
     FigureRule(
         "THM005", "error", "cooling.facility_supply",
-        lambda f, m: _gt(f["thermal.facility_supply"], m.limits.cdu_max_facility_supply),
+        lambda f, m: _gt(f["thermal.facility_supply"], f["limit.cdu_max_facility_supply"]),
         lambda f, m: (f"facility water {_show('thermal.facility_supply', f['thermal.facility_supply'])} is warmer than the "
-                      f"CDU's rated maximum {m.limits.cdu_max_facility_supply - 273.15:.1f} degC"),
+                      f"CDU's rated maximum {f['limit.cdu_max_facility_supply'] - 273.15:.1f} degC"),
         "supply colder facility water or choose a CDU rated for warmer water"),
     FigureRule(
         "THM006", "error", "enclosure",
-        lambda f, m: _gt(f["thermal.heat_to_room"], m.limits.air_capacity),
+        lambda f, m: _gt(f["thermal.heat_to_room"], f["limit.air_capacity"]),
         lambda f, m: (f"heat to room air {_show('thermal.heat_to_room', f['thermal.heat_to_room'])} exceeds the "
-                      f"enclosure's air capacity {m.limits.air_capacity / 1000:,.1f} kW"),
+                      f"enclosure's air capacity {f['limit.air_capacity'] / 1000:,.1f} kW"),
         "move heat to liquid (cold plates, rear-door heat exchanger) or lower the load"),
     FigureRule(
         "THM008", "error", "cooling.facility_supply",
-        lambda f, m: _gt(f["thermal.facility_supply"], m.limits.rear_door_max_facility_supply),
+        lambda f, m: _gt(f["thermal.facility_supply"], f["limit.rear_door_max_facility_supply"]),
         lambda f, m: (f"facility water {_show('thermal.facility_supply', f['thermal.facility_supply'])} is warmer than the "
-                      f"rear-door heat exchanger's rated maximum {m.limits.rear_door_max_facility_supply - 273.15:.1f} degC"),
+                      f"rear-door heat exchanger's rated maximum {f['limit.rear_door_max_facility_supply'] - 273.15:.1f} degC"),
         "supply chilled water to the rear door or choose a door rated for warmer water"),
     FigureRule(
         "THM007", "warning", "cooling.cdu",
-        lambda f, m: (np.asarray(f["thermal.heat_to_liquid"]) > 0) & (not np.isfinite(m.limits.cdu_capacity)),
+        lambda f, m: (np.asarray(f["thermal.heat_to_liquid"]) > 0) & (not np.isfinite(f["limit.cdu_capacity"])),
         lambda f, m: f"{_show('thermal.heat_to_liquid', f['thermal.heat_to_liquid'])} goes to liquid but no CDU is named",
         "name the CDU under cooling.cdu"),
     FigureRule(
@@ -139,28 +139,28 @@ FIGURE_RULES: list[FigureRule] = [
         "remove slots or choose a taller enclosure"),
     FigureRule(
         "MEC002", "error", "enclosure",
-        lambda f, m: _gt(np.asarray(f["mechanical.weight"]) - m.limits.enclosure_weight, m.limits.max_payload),
-        lambda f, m: (f"equipment weighs {float(f['mechanical.weight'] - m.limits.enclosure_weight):,.0f} kg, over the "
-                      f"enclosure's payload rating {m.limits.max_payload:,.0f} kg"),
+        lambda f, m: _gt(np.asarray(f["mechanical.weight"]) - f["limit.enclosure_weight"], f["limit.max_payload"]),
+        lambda f, m: (f"equipment weighs {float(f['mechanical.weight'] - f['limit.enclosure_weight']):,.0f} kg, over the "
+                      f"enclosure's payload rating {f['limit.max_payload']:,.0f} kg"),
         "choose an enclosure with a higher payload or lighten the rack"),
     FigureRule(
         "MEC003", "error", "floor_rating",
-        lambda f, m: _gt(f["mechanical.floor_load"], m.params["floor_rating"]),
+        lambda f, m: _gt(f["mechanical.floor_load"], f["limit.floor_rating"]),
         lambda f, m: (f"floor load {_show('mechanical.floor_load', f['mechanical.floor_load'])} exceeds the floor rating "
-                      f"{m.params['floor_rating']:,.0f} kg/m**2"),
+                      f"{f['limit.floor_rating']:,.0f} kg/m**2"),
         "spread the load (load plates), use a slab floor, or lighten the rack"),
     FigureRule(
         "NET001", "error", "network.links",
-        lambda f, m: _gt(f["_scale_up_links"], f["_scale_up_switch_ports"]) & (np.asarray(f["_scale_up_switch_ports"]) > 0),
-        lambda f, m: (f"accelerators have {float(f['_scale_up_links']):,.0f} scale-up links but the scale-up switches "
-                      f"offer {float(f['_scale_up_switch_ports']):,.0f} ports"),
+        lambda f, m: _gt(f["limit.scale_up_links"], f["limit.scale_up_switch_ports"]) & (np.asarray(f["limit.scale_up_switch_ports"]) > 0),
+        lambda f, m: (f"accelerators have {float(f['limit.scale_up_links']):,.0f} scale-up links but the scale-up switches "
+                      f"offer {float(f['limit.scale_up_switch_ports']):,.0f} ports"),
         "add scale-up switch trays or use accelerators with fewer links"),
     FigureRule(
         "NET002", "warning", "network.scale_up",
-        lambda f, m: (np.asarray(f["_scale_up_switch_ports"]) > np.asarray(f["_scale_up_links"]) * m.params["network.scale_up.racks"])
-        & (np.asarray(f["_scale_up_links"]) > 0),
-        lambda f, m: (f"scale-up switches offer {float(f['_scale_up_switch_ports']):,.0f} ports for "
-                      f"{float(f['_scale_up_links']):,.0f} accelerator links; ports are left unused"),
+        lambda f, m: (np.asarray(f["limit.scale_up_switch_ports"]) > np.asarray(f["limit.scale_up_links"]) * f["limit.scale_up_racks"])
+        & (np.asarray(f["limit.scale_up_links"]) > 0),
+        lambda f, m: (f"scale-up switches offer {float(f['limit.scale_up_switch_ports']):,.0f} ports for "
+                      f"{float(f['limit.scale_up_links']):,.0f} accelerator links; ports are left unused"),
         "match switch trays to the accelerator links, or set network.scale_up.racks for a multi-rack domain"),
 ]
 
@@ -205,8 +205,9 @@ def _wrong_kinds(model: RackModel) -> list[Violation]:
 
 def _slot_layout(model: RackModel) -> list[Violation]:
     """Slots that overlap each other or stick out above the enclosure."""
-    pitch = model.limits.unit_pitch
-    available = model.limits.usable_height / pitch
+    limits = effective_limits(model, {})
+    pitch = limits["unit_pitch"]
+    available = limits["usable_height"] / pitch
     spans = []
     out = []
     for i, slot in enumerate(model.design.slots):

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import drawsvg as draw
 
-from ..chain import RackModel
+import numpy as np
+
+from ..chain import RackModel, effective_limits
 
 #: Fill colour per part category.
 COLOURS = {
     "compute": "#4c78a8", "networking": "#72b7b2", "power": "#e45756", "cooling": "#54a0ff",
     "cabling": "#b279a2", "mechanical": "#9d9d9d",
 }
-SCALE = 2.0  # SVG pixels per millimetre of rack height / 1000 mm
 UNIT_PX = 18.0  # pixels per mounting unit
 WIDTH_PX = 360.0
 MARGIN = 40.0
@@ -20,8 +21,9 @@ LEGEND_PX = 260.0
 
 def elevation_svg(model: RackModel) -> draw.Drawing:
     """Draw the rack front: each slot at its position, height = count × part height."""
-    pitch = model.limits.unit_pitch
-    units = int(round(model.limits.usable_height / pitch)) if model.limits.usable_height == model.limits.usable_height else 48
+    limits = effective_limits(model, {})
+    pitch = limits["unit_pitch"]
+    units = int(round(limits["usable_height"] / pitch)) if np.isfinite(limits["usable_height"]) else 48
     height = units * UNIT_PX
     d = draw.Drawing(WIDTH_PX + 2 * MARGIN + LEGEND_PX, height + 2 * MARGIN + 30, origin=(0, 0))
     d.append(draw.Rectangle(0, 0, d.width, d.height, fill="white"))
