@@ -97,3 +97,8 @@ def test_bad_override_path(tmp_path):
 def test_unreadable_file(tmp_path):
     assert "is a directory" in errors_of(tmp_path)
     assert "file not found" in errors_of(tmp_path / "missing.yaml")
+
+
+def test_link_routed_to_a_missing_slot(tmp_path):
+    path = child_of_gb200(tmp_path, "network:\n  links:\n    - {id: mgmt-cabling, to_slot: nowhere}\n")
+    assert "network.links[1].to_slot: no slot 'nowhere' to route to" in errors_of(path)

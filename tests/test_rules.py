@@ -59,6 +59,7 @@ def test_unused_scale_up_ports_warn_but_do_not_fail(tmp_path):
                                                           "  - {id: compute-upper, position: 36}\n"
                                                           "  - {id: power-upper, position: 46, count: 1}\n"
                                                           "  - {id: mgmt, remove: true}\n"
-                                                          "power:\n  redundancy: N\n"))
+                                                          "power:\n  redundancy: N\n"
+                                                          "network:\n  links:\n    - {id: mgmt-cabling, remove: true}\n"))
     codes = {v.code: v.severity for v in report.violations}
     assert codes.get("NET002") == "warning" and not report.errors

@@ -146,15 +146,19 @@ def resolve(loaded: LoadedDesign, catalog: Catalog | None = None) -> RackModel:
         if part is None:
             continue
         slot_heights[slot.id] = part.value("height", 0.0)
-        for depth, (child, per_unit) in enumerate(_explode(catalog, part)):
-            items.append(LineItem(child, per_unit, slot.id, float(slot.count), top_level=depth == 0,
-                                  mounted=depth == 0))
+        for row, (child, per_unit) in enumerate(catalog.explode(part.id)):
+            items.append(LineItem(child, per_unit, slot.id, float(slot.count), top_level=row == 0, mounted=row == 0))
+    enclosure = get(design.enclosure, "enclosure")
+    pitch = enclosure.value("unit_pitch", 0.04445) if enclosure else 0.04445
     for i, link in enumerate(design.network.links):
         part = get(link.part, f"network.links[{i}].part")
-        if part is not None:
+        for end in ("from_slot", "to_slot"):
+            if getattr(link, end) is not None and getattr(link, end) not in slot_heights:
+                problems.append(Problem(f"no slot {getattr(link, end)!r} to route to", f"network.links[{i}].{end}",
+                                        f"one of: {', '.join(slot_heights)}"))
+        if part is not None and not problems:
             items.append(LineItem(part, 1.0, None, float(link.count), True, link=i,
-                                  length=_link_length(link, design, slot_heights)))
-    enclosure = get(design.enclosure, "enclosure")
+                                  length=_link_length(link, design, slot_heights, pitch)))
     busbar = get(design.power.busbar, "power.busbar") if design.power.busbar else None
     cdu = get(design.cooling.cdu.part, "cooling.cdu.part") if design.cooling.cdu else None
     manifold = get(design.cooling.manifold, "cooling.manifold") if design.cooling.manifold else None
@@ -165,11 +169,11 @@ def resolve(loaded: LoadedDesign, catalog: Catalog | None = None) -> RackModel:
 
     for part in (enclosure, busbar, manifold):
         if part is not None:
-            items.extend(LineItem(child, n, None, 1.0, depth == 0) for depth, (child, n) in enumerate(_explode(catalog, part)))
+            items.extend(LineItem(child, n, None, 1.0, row == 0) for row, (child, n) in enumerate(catalog.explode(part.id)))
     if cdu is not None and design.cooling.cdu.placement == "in-row":
         share = design.cooling.cdu.count / design.cooling.cdu.racks_served
-        items.extend(LineItem(child, n, None, 1.0, depth == 0, share=share, in_rack=False)
-                     for depth, (child, n) in enumerate(_explode(catalog, cdu)))
+        items.extend(LineItem(child, n, None, 1.0, row == 0, share=share, in_rack=False)
+                     for row, (child, n) in enumerate(catalog.explode(cdu.id)))
     _apply_liquid_fractions(items, design.cooling.liquid_fraction)
 
     limit_parts = {"enclosure": [enclosure], "busbar": [busbar], "cdu": [cdu], "manifold": [manifold],
@@ -181,24 +185,19 @@ def resolve(loaded: LoadedDesign, catalog: Catalog | None = None) -> RackModel:
     return model
 
 
-def _explode(catalog: Catalog, part: Part) -> list[tuple[Part, float]]:
-    """The part then its contents; the depth-0 row is the part itself (count 1)."""
-    return catalog.explode(part.id)
-
-
-def _link_length(link, design, slot_heights) -> float:
+def _link_length(link, design, slot_heights, pitch) -> float:
+    """A link's given length, or its route between the centres of two slots [m]."""
     if link.length is not None:
         return parse_quantity(link.length, "length")
-    z = {s.id: _slot_centre(s, slot_heights.get(s.id, 0.0)) for s in design.slots}
-    return float(cabling.routed_length(z.get(link.from_slot, 0.0), z.get(link.to_slot, 0.0)))
+    z = {s.id: _slot_centre(s, slot_heights[s.id], pitch) for s in design.slots if s.id in slot_heights}
+    return float(cabling.routed_length(z[link.from_slot], z[link.to_slot]))
 
 
-def _slot_centre(slot, unit_height: float) -> float:
-    """Height [m] of a slot's centre above the bottom of the rack (position 1 starts at 0)."""
+def _slot_centre(slot, part_height: float, pitch: float) -> float:
+    """Height [m] of a slot's centre above the rack floor; position 1 is the lowest mounting unit."""
     if slot.position is None:
         return 0.0
-    pitch = unit_height if unit_height > 0 else 0.04445
-    return (slot.position - 1) * pitch + slot.count * unit_height / 2.0
+    return (slot.position - 1) * pitch + slot.count * part_height / 2.0
 
 
 def _apply_liquid_fractions(items: list[LineItem], fractions: Mapping[str, float]) -> None:

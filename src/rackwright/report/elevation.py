@@ -16,7 +16,8 @@ COLOURS = {
 UNIT_PX = 18.0  # pixels per mounting unit
 WIDTH_PX = 360.0
 MARGIN = 40.0
-LEGEND_PX = 260.0
+LEGEND_PX = 380.0
+LABEL_CHARS = 58  # longest slot label that fits the rack width at 10 px
 
 
 def elevation_svg(model: RackModel) -> draw.Drawing:
@@ -37,7 +38,11 @@ def elevation_svg(model: RackModel) -> draw.Drawing:
         d.append(draw.Line(MARGIN - 4, y, MARGIN, y, stroke="#999"))
         if u < units and u % 2 == 0:
             d.append(draw.Text(str(u + 1), 8, MARGIN - 22, y - 5, font_family="monospace", fill="#666"))
-    unmounted = []
+    design = model.design
+    unmounted = [f"{role}: {model.catalog.get(part_id).model}" for role, part_id in
+                 (("busbar", design.power.busbar), ("manifold", design.cooling.manifold),
+                  (f"CDU ({design.cooling.cdu.placement})" if design.cooling.cdu else "CDU",
+                   design.cooling.cdu.part if design.cooling.cdu else None)) if part_id]
     for slot in model.design.slots:
         part = model.catalog.get(slot.part)
         span = slot.count * model.slot_heights.get(slot.id, 0.0) / pitch
@@ -52,6 +57,7 @@ def elevation_svg(model: RackModel) -> draw.Drawing:
             d.append(draw.Rectangle(MARGIN + 2, yk + 0.5, WIDTH_PX - 4, per * UNIT_PX - 1, fill=colour,
                                     stroke="white", stroke_width=1))
         label = f"{slot.id}: {slot.count} × {part.model}"
+        label = label if len(label) <= LABEL_CHARS else label[:LABEL_CHARS - 1] + "…"
         d.append(draw.Text(label, 10, MARGIN + 8, y + min(span * UNIT_PX, 14) - 3, font_family="sans-serif",
                            fill="white"))
     x = MARGIN + WIDTH_PX + 20
