@@ -102,3 +102,23 @@ def test_unreadable_file(tmp_path):
 def test_link_routed_to_a_missing_slot(tmp_path):
     path = child_of_gb200(tmp_path, "network:\n  links:\n    - {id: mgmt-cabling, to_slot: nowhere}\n")
     assert "network.links[1].to_slot: no slot 'nowhere' to route to" in errors_of(path)
+
+
+def test_lines_point_into_the_child_file_by_item_id(tmp_path):
+    # The merged list puts inherited slots first; the error must still point at the child's own line.
+    path = child_of_gb200(tmp_path, "slots:\n  - {id: compute-upper, count: 9}\n  - {id: mgmt, count: -2}\n")
+    assert "child.yaml:6:16: slots[5].count" in errors_of(path)
+
+
+def test_override_selector_must_be_in_the_design(tmp_path):
+    path = child_of_gb200(tmp_path, 'overrides:\n  parts.server.power: "1 kW"\n')
+    text = errors_of_evaluate(path)
+    assert "child.yaml:5:3: overrides.parts.server.power" in text and "no part of kind or id 'server'" in text
+
+
+def errors_of_evaluate(path) -> str:
+    import rackwright
+
+    with pytest.raises(InputError) as info:
+        rackwright.evaluate(path)
+    return str(info.value)

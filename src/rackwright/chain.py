@@ -54,6 +54,7 @@ PARAMETERS: dict[str, str] = {
     "network.scale_up.racks": "dimensionless",
 }
 
+OVERRIDE_HINT = "use parts.<kind|id>.<spec>, slots[<id>].count or a design parameter, with a value like \"1300 W\""
 _SLOT_PATH = re.compile(r"^slots\[([^\]]+)\]\.count$")
 _PART_PATH = re.compile(r"^parts\.([^.]+)\.([a-z_]+(?:\.[a-z0-9_]+)?)$")
 
@@ -133,16 +134,16 @@ def resolve(loaded: LoadedDesign, catalog: Catalog | None = None) -> RackModel:
     design = loaded.design
     problems: list[Problem] = []
 
-    def get(part_id: str, path: str) -> Part | None:
+    def get(part_id: str, *loc) -> Part | None:
         if part_id in catalog:
             return catalog.get(part_id)
-        problems.append(Problem(f"unknown part {part_id!r}", path, catalog.suggest(part_id)))
+        problems.append(loaded.problem(f"unknown part {part_id!r}", loc, catalog.suggest(part_id)))
         return None
 
     items: list[LineItem] = []
     slot_heights: dict[str, float] = {}
     for i, slot in enumerate(design.slots):
-        part = get(slot.part, f"slots[{i}].part")
+        part = get(slot.part, "slots", i, "part")
         if part is None:
             continue
         slot_heights[slot.id] = part.value("height", 0.0)
@@ -151,19 +152,19 @@ def resolve(loaded: LoadedDesign, catalog: Catalog | None = None) -> RackModel:
     enclosure = get(design.enclosure, "enclosure")
     pitch = enclosure.value("unit_pitch", 0.04445) if enclosure else 0.04445
     for i, link in enumerate(design.network.links):
-        part = get(link.part, f"network.links[{i}].part")
+        part = get(link.part, "network", "links", i, "part")
         for end in ("from_slot", "to_slot"):
             if getattr(link, end) is not None and getattr(link, end) not in slot_heights:
-                problems.append(Problem(f"no slot {getattr(link, end)!r} to route to", f"network.links[{i}].{end}",
-                                        f"one of: {', '.join(slot_heights)}"))
+                problems.append(loaded.problem(f"no slot {getattr(link, end)!r} to route to", ("network", "links", i, end),
+                                               f"one of: {', '.join(slot_heights)}"))
         if part is not None and not problems:
             items.append(LineItem(part, 1.0, None, float(link.count), True, link=i,
                                   length=_link_length(link, design, slot_heights, pitch)))
-    busbar = get(design.power.busbar, "power.busbar") if design.power.busbar else None
-    cdu = get(design.cooling.cdu.part, "cooling.cdu.part") if design.cooling.cdu else None
-    manifold = get(design.cooling.manifold, "cooling.manifold") if design.cooling.manifold else None
+    busbar = get(design.power.busbar, "power", "busbar") if design.power.busbar else None
+    cdu = get(design.cooling.cdu.part, "cooling", "cdu", "part") if design.cooling.cdu else None
+    manifold = get(design.cooling.manifold, "cooling", "manifold") if design.cooling.manifold else None
     if design.power.sidecar:
-        get(design.power.sidecar, "power.sidecar")
+        get(design.power.sidecar, "power", "sidecar")
     if problems:
         raise InputError(loaded.file, problems)
 
@@ -243,8 +244,7 @@ def _design_overrides(loaded: LoadedDesign) -> dict[str, float]:
         try:
             parsed[path] = parse_override(path, value)
         except (UnitError, KeyError, ValueError) as exc:
-            raise InputError.single(loaded.file, str(exc).strip("'\""), f"overrides.{path}",
-                                    "use a path such as parts.accelerator.power with a value like \"1300 W\"") from None
+            raise InputError(loaded.file, [loaded.problem(exc.args[0], ("overrides", path), OVERRIDE_HINT)]) from None
     return parsed
 
 
@@ -528,6 +528,11 @@ class RackChain:
 
     def __init__(self, loaded: LoadedDesign, catalog: Catalog | None = None):
         self.model = resolve(loaded, catalog)
+        for path, value in self.model.base_overrides.items():
+            try:
+                split_overrides(self.model, {path: value})
+            except KeyError as exc:
+                raise InputError(loaded.file, [loaded.problem(exc.args[0], ("overrides", path), OVERRIDE_HINT)]) from None
 
     def run(self, overrides: Mapping[str, object] | None = None) -> dict[str, object]:
         """Figures (SI) for the design with its own overrides plus ``overrides`` (SI scalars or arrays)."""

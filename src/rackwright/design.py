@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .catalog.schema import Source
 from .errors import InputError, Problem
 from .units import UnitError, parse_quantity
-from .yamlio import problems_from_validation, read_yaml, to_plain
+from .yamlio import field_path, leaf_location, location, problems_from_validation, read_yaml, to_plain
 
 #: Lists merged by item key when a design extends another.
 KEYED_LISTS = {("slots",): "id", ("network", "links"): "id"}
@@ -188,6 +188,13 @@ class LoadedDesign(BaseModel):
     file: str | None = None
     lineage: list[str] = Field(default_factory=list)
     raw: dict = Field(default_factory=dict)
+    root: Any = None  # the leaf file's YAML nodes, for line numbers
+
+    def problem(self, message: str, loc: tuple, hint: str = "") -> Problem:
+        """A problem at ``loc`` of the merged design, with the leaf file's line where it has one."""
+        where = leaf_location(self.raw, self.root, loc) if len(self.lineage) > 1 else loc
+        line, column = location(self.root, where) if self.root is not None else (None, None)
+        return Problem(message, field_path(loc), hint, line, column)
 
 
 def deep_merge(base: Any, override: Any, path: tuple = ()) -> Any:
@@ -256,11 +263,12 @@ def load_design(path: str | Path) -> LoadedDesign:
 
 def validate_design(data: dict, file: str | None = None, lineage: list[str] | None = None, root: Any = None) -> LoadedDesign:
     """Validate a merged design mapping (e.g. from the server or a notebook)."""
+    lineage = lineage or []
     try:
         design = Design.model_validate(data)
     except ValidationError as exc:
-        raise InputError(file, problems_from_validation(exc, root)) from None
-    return LoadedDesign(design=design, file=file, lineage=lineage or [], raw=data)
+        raise InputError(file, problems_from_validation(exc, root, merged=data if len(lineage) > 1 else None)) from None
+    return LoadedDesign(design=design, file=file, lineage=lineage, raw=data, root=root)
 
 
 def design_problem(file: str | None, path: str, message: str, hint: str = "") -> InputError:

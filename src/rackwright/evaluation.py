@@ -101,7 +101,7 @@ def evaluate_batch(design: str | Path | LoadedDesign, overrides: Mapping[str, ob
     try:
         raw = chain.run(arrays)
     except KeyError as exc:
-        raise InputError.single(loaded.file, str(exc).strip("'\""), "overrides") from None
+        raise InputError.single(loaded.file, exc.args[0], "overrides") from None
     figures = {k: np.broadcast_to(v, shape) for k, v in flat_display(raw).items()}
     broken = {code: np.broadcast_to(mask, shape) for code, mask in figure_rule_masks(chain.model, raw).items()}
     structural = structural_violations(chain.model)

@@ -128,7 +128,7 @@ FIGURE_RULES: list[FigureRule] = [
         "supply chilled water to the rear door or choose a door rated for warmer water"),
     FigureRule(
         "THM007", "warning", "cooling.cdu",
-        lambda f, m: (np.asarray(f["thermal.heat_to_liquid"]) > 0) & (not np.isfinite(f["limit.cdu_capacity"])),
+        lambda f, m: (np.asarray(f["thermal.heat_to_liquid"]) > 0) & ~np.isfinite(f["limit.cdu_capacity"]),
         lambda f, m: f"{_show('thermal.heat_to_liquid', f['thermal.heat_to_liquid'])} goes to liquid but no CDU is named",
         "name the CDU under cooling.cdu"),
     FigureRule(

@@ -82,6 +82,32 @@ def location(root: Any, loc: tuple) -> tuple[int | None, int | None]:
     return line, column
 
 
+def leaf_location(merged: Any, root: Any, loc: tuple) -> tuple:
+    """Map a location in a merged design onto the leaf file's own YAML.
+
+    List items are matched by their ``id`` (the merged list mixes inherited items);
+    where an item is not in the leaf file, the location stops at the list itself.
+    """
+    out: list = []
+    node, leaf = merged, root
+    for key in loc:
+        if isinstance(key, int):
+            item = node[key] if isinstance(node, list) and 0 <= key < len(node) else None
+            ident = item.get("id") if isinstance(item, dict) else None
+            matches = [j for j, x in enumerate(leaf) if isinstance(x, dict) and x.get("id") == ident] \
+                if isinstance(leaf, list) and ident is not None else []
+            if not matches:
+                break
+            out.append(matches[0])
+            node, leaf = item, leaf[matches[0]]
+        else:
+            if not isinstance(node, dict) or not isinstance(leaf, dict) or key not in leaf:
+                break
+            out.append(key)
+            node, leaf = node.get(key), leaf[key]
+    return tuple(out)
+
+
 def field_path(loc: tuple) -> str:
     """``("slots", 3, "part")`` → ``"slots[3].part"``."""
     text = ""
@@ -93,14 +119,20 @@ def field_path(loc: tuple) -> str:
     return text
 
 
-def problems_from_validation(exc: ValidationError, root: Any = None, prefix: tuple = ()) -> list[Problem]:
-    """One :class:`Problem` per pydantic error, with field path and YAML position."""
+def problems_from_validation(exc: ValidationError, root: Any = None, prefix: tuple = (),
+                             merged: Any = None) -> list[Problem]:
+    """One :class:`Problem` per pydantic error, with field path and YAML position.
+
+    ``merged`` is the merged mapping of a design that extends others: positions are
+    then looked up in the leaf file by item id (see :func:`leaf_location`).
+    """
     problems = []
     for error in exc.errors(include_url=False):
         loc = prefix + tuple(k for k in error["loc"] if not (isinstance(k, str) and k.startswith("function-")))
         loc = tuple(k for k in loc if k not in ("str", "float", "int", "dict[str,str]", "list[...]"))
         message, hint = _explain(error)
-        line, column = location(root, loc) if root is not None else (None, None)
+        where = loc if merged is None else leaf_location(merged, root, loc)
+        line, column = location(root, where) if root is not None else (None, None)
         problems.append(Problem(message, field_path(loc), hint, line, column))
     return problems
 

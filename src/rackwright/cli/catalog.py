@@ -30,7 +30,7 @@ def list_command(
     kind: Optional[str] = typer.Option(None, "--kind", help="Only parts of this kind (e.g. accelerator)."),
     as_json: bool = typer.Option(False, "--json", help="Print the parts as JSON."),
 ):
-    """List catalog parts (id, kind, manufacturer, model, price, origin, source)."""
+    """List catalog parts (id, kind, manufacturer, model, price, country of manufacture)."""
     from ..catalog.specs import KINDS
     from ..report.tables import catalog_table
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import math
 
+from rich.markup import escape
 from rich.table import Table
 
 from ..figures import FIGURES
 
 
 def _fmt(value) -> str:
+    """A cell: numbers to 3-4 significant figures, text escaped so Rich prints brackets as written."""
+    if isinstance(value, str):
+        return escape(value)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if isinstance(value, float):
@@ -23,9 +27,9 @@ def _label(key: str) -> str:
     for figure in FIGURES:
         prefix = f"{figure.section}.{figure.json}"
         if key == prefix:
-            return f"{figure.label}" + (f" [{figure.unit}]" if figure.unit else "")
+            return escape(f"{figure.label}" + (f" [{figure.unit}]" if figure.unit else ""))
         if key.startswith(prefix + "."):
-            return f"{figure.label}: {key[len(prefix) + 1:]}" + (f" [{figure.unit}]" if figure.unit else "")
+            return escape(f"{figure.label}: {key[len(prefix) + 1:]}" + (f" [{figure.unit}]" if figure.unit else ""))
     return key
 
 
@@ -35,7 +39,7 @@ def evaluation_table(reports) -> Table:
     table.add_column("section", style="dim")
     table.add_column("figure")
     for report in reports:
-        table.add_column(f"{report.name}\n({report.generation})", justify="right")
+        table.add_column(escape(f"{report.name}\n({report.generation})"), justify="right")
     flats = [r.flat() for r in reports]
     keys = list(dict.fromkeys(k for flat in flats for k in flat))
     section = None
@@ -55,7 +59,7 @@ def violations_table(report) -> Table:
         table.add_column(column, overflow="fold")
     for v in report.violations:
         style = "red" if v.severity == "error" else "yellow"
-        table.add_row(v.code, f"[{style}]{v.severity}[/{style}]", v.path, v.message, v.hint)
+        table.add_row(v.code, f"[{style}]{v.severity}[/{style}]", escape(v.path), escape(v.message), escape(v.hint))
     return table
 
 
@@ -64,7 +68,7 @@ def compare_tables(lineages, fields, figures) -> tuple[Table, Table]:
     for column in ("field", "before", "after"):
         field_table.add_column(column, overflow="fold")
     for change in fields:
-        field_table.add_row(change.path, _fmt(change.before), _fmt(change.after))
+        field_table.add_row(escape(change.path), _fmt(change.before), _fmt(change.after))
     figure_table = Table(title="Figures that differ")
     for column in ("figure", "before", "after", "change", "relative"):
         figure_table.add_column(column, justify="right" if column != "figure" else "left")
@@ -80,5 +84,5 @@ def catalog_table(parts) -> Table:
     for column in ("id", "kind", "manufacturer", "model", "USD", "made in"):
         table.add_column(column, overflow="fold")
     for p in parts:
-        table.add_row(p.id, p.kind, p.manufacturer, p.model, f"{p.price_usd:,.0f}", p.origin.assembled_in)
+        table.add_row(p.id, p.kind, escape(p.manufacturer), escape(p.model), f"{p.price_usd:,.0f}", p.origin.assembled_in)
     return table
