@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from rackwright.chain import resolve
+import rackwright
 from rackwright.design import deep_merge, load_design
 from rackwright.errors import InputError
 
@@ -42,8 +42,9 @@ def child_of_gb200(tmp_path, body: str) -> Path:
 
 
 def errors_of(path) -> str:
+    """The message of the input error that evaluating ``path`` raises."""
     with pytest.raises(InputError) as info:
-        resolve(load_design(path))
+        rackwright.evaluate(path)
     return str(info.value)
 
 
@@ -65,60 +66,33 @@ def test_yaml_syntax_error_has_line_and_column(tmp_path):
     assert "a.yaml:" in text and "YAML syntax error" in text
 
 
-def test_unknown_field_names_path_and_line(tmp_path):
-    path = child_of_gb200(tmp_path, "power:\n  voltage_rail: 12\n")
-    text = errors_of(path)
-    assert "child.yaml:5:3: power.voltage_rail: unknown field" in text
+#: Child designs of GB200 that are wrong, and fragments their one error message must contain.
+BAD_CHILDREN = {
+    "unknown field": ("power:\n  voltage_rail: 12\n", ["child.yaml:5:3: power.voltage_rail: unknown field"]),
+    "unknown part": ("slots:\n  - {id: mgmt, part: nvidia-sn220}\n",
+                     ["slots[5].part: unknown part 'nvidia-sn220'", "did you mean 'nvidia-sn2201'"]),
+    "wrong unit": ('cooling:\n  coolant_delta_t: "120 kg"\n', ["cooling.coolant_delta_t", "not a temperature difference"]),
+    "negative count": ("slots:\n  - {id: mgmt, count: -2}\n", ["slots[5].count"]),
+    "unknown override spec": ('overrides:\n  parts.accelerator.wattage: "1 kW"\n',
+                              ["overrides.parts.accelerator.wattage", "unknown spec"]),
+    "override selector not in design": ('overrides:\n  parts.server.power: "1 kW"\n',
+                                        ["child.yaml:5:3: overrides.parts.server.power", "no part of kind or id 'server'"]),
+    "link to a missing slot": ("network:\n  links:\n    - {id: mgmt-cabling, to_slot: nowhere}\n",
+                               ["network.links[1].to_slot: no slot 'nowhere' to route to"]),
+    # The merged list puts inherited slots first; the line must still be the child's own.
+    "line by item id": ("slots:\n  - {id: compute-upper, count: 9}\n  - {id: mgmt, count: -2}\n",
+                        ["child.yaml:6:16: slots[5].count"]),
+}
 
 
-def test_unknown_part_suggests_a_near_id(tmp_path):
-    path = child_of_gb200(tmp_path, "slots:\n  - {id: mgmt, part: nvidia-sn220}\n")
-    text = errors_of(path)
-    assert "slots[5].part: unknown part 'nvidia-sn220'" in text and "did you mean 'nvidia-sn2201'" in text
-
-
-def test_wrong_unit_is_explained(tmp_path):
-    path = child_of_gb200(tmp_path, 'cooling:\n  coolant_delta_t: "120 kg"\n')
-    text = errors_of(path)
-    assert "cooling.coolant_delta_t" in text and "not a temperature difference" in text
-
-
-def test_negative_count(tmp_path):
-    path = child_of_gb200(tmp_path, "slots:\n  - {id: mgmt, count: -2}\n")
-    assert "slots[5].count" in errors_of(path)
-
-
-def test_bad_override_path(tmp_path):
-    path = child_of_gb200(tmp_path, 'overrides:\n  parts.accelerator.wattage: "1 kW"\n')
-    text = errors_of(path)
-    assert "overrides.parts.accelerator.wattage" in text and "unknown spec" in text
+@pytest.mark.parametrize("case", sorted(BAD_CHILDREN))
+def test_bad_child_designs_are_explained(tmp_path, case):
+    body, fragments = BAD_CHILDREN[case]
+    text = errors_of(child_of_gb200(tmp_path, body))
+    for fragment in fragments:
+        assert fragment in text
 
 
 def test_unreadable_file(tmp_path):
     assert "is a directory" in errors_of(tmp_path)
     assert "file not found" in errors_of(tmp_path / "missing.yaml")
-
-
-def test_link_routed_to_a_missing_slot(tmp_path):
-    path = child_of_gb200(tmp_path, "network:\n  links:\n    - {id: mgmt-cabling, to_slot: nowhere}\n")
-    assert "network.links[1].to_slot: no slot 'nowhere' to route to" in errors_of(path)
-
-
-def test_lines_point_into_the_child_file_by_item_id(tmp_path):
-    # The merged list puts inherited slots first; the error must still point at the child's own line.
-    path = child_of_gb200(tmp_path, "slots:\n  - {id: compute-upper, count: 9}\n  - {id: mgmt, count: -2}\n")
-    assert "child.yaml:6:16: slots[5].count" in errors_of(path)
-
-
-def test_override_selector_must_be_in_the_design(tmp_path):
-    path = child_of_gb200(tmp_path, 'overrides:\n  parts.server.power: "1 kW"\n')
-    text = errors_of_evaluate(path)
-    assert "child.yaml:5:3: overrides.parts.server.power" in text and "no part of kind or id 'server'" in text
-
-
-def errors_of_evaluate(path) -> str:
-    import rackwright
-
-    with pytest.raises(InputError) as info:
-        rackwright.evaluate(path)
-    return str(info.value)

@@ -64,21 +64,16 @@ def location(root: Any, loc: tuple) -> tuple[int | None, int | None]:
     node, line, column = root, None, None
     for key in loc:
         if isinstance(node, CommentedMap) and key in node:
-            try:
-                line, column = node.lc.key(key)
-                line, column = line + 1, column + 1
-            except (KeyError, TypeError):
-                pass
-            node = node[key]
+            position = node.lc.key
         elif isinstance(node, CommentedSeq) and isinstance(key, int) and 0 <= key < len(node):
-            try:
-                line, column = node.lc.item(key)
-                line, column = line + 1, column + 1
-            except (KeyError, TypeError):
-                pass
-            node = node[key]
+            position = node.lc.item
         else:
             break
+        try:
+            line, column = (n + 1 for n in position(key))
+        except (KeyError, TypeError):
+            pass
+        node = node[key]
     return line, column
 
 
