@@ -72,11 +72,25 @@ quantity, wider for rounded or secondary figures (the reason is in each file's `
 """
 
 
+TRAINING_HEADER = """
+## Training runs (performance model)
+
+Published runs from `validation/training_runs.yaml` (settings, sources and assumptions per run; see
+`validation/training_runs.md`) predicted with one efficiency set per accelerator type
+(`rackwright.perf.efficiency`). Megatron-LM's Table 1 TFLOP/s count the recomputation forward pass, so they
+are compared as hardware FLOP utilisation (HFU); Llama 3's figures are model-FLOPs MFU. Tolerance ±10 %
+(relative). Runs outside it are listed with the reason in `docs/perf-model.md` ("Validation and limits").
+
+"""
+
+
 def validation_page(root: str | Path = ".") -> str:
-    """The whole of ``docs/validation.md``."""
+    """The whole of ``docs/validation.md``: rack figures, then training runs."""
+    from .perf.validation import compare_runs, runs_markdown
+
     files = sorted((Path(root) / PUBLISHED_DIR).glob("*.yaml"))
     rows = [row for path in files for row in compare_published(path, root)]
-    return DOC_HEADER + validation_markdown(rows)
+    return DOC_HEADER + validation_markdown(rows) + TRAINING_HEADER + runs_markdown(compare_runs(root))
 
 
 if __name__ == "__main__":

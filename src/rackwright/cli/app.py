@@ -15,11 +15,13 @@ import typer
 from ..errors import InputError
 from ..evaluation import RackReport, evaluate
 from . import catalog as catalog_cli
+from . import perf as perf_cli
 from .common import EXIT_OK, EXIT_RULES, emit_json, guarded, out
 
 app = typer.Typer(help="Co-design, evaluate and plan AI data-centre rack generations.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
 app.add_typer(catalog_cli.app, name="catalog")
+app.add_typer(perf_cli.app, name="perf")
 
 
 def _exit_for(reports: list[RackReport]) -> None:

@@ -1,0 +1,123 @@
+"""``rackwright perf ...``: training step time, parallelism search and inference for a model on a system."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from .common import emit_json, guarded, out
+
+app = typer.Typer(help="LLM training and inference performance of a system (built-in, system file or rack design).",
+                  no_args_is_help=True)
+
+MODEL = typer.Option(..., "--model", help="Built-in model name (e.g. llama3-405b) or a model YAML file.")
+SYSTEM = typer.Option(..., "--system", help="Built-in system (e.g. dgx-h100-ndr), a system YAML, or a rack design YAML.")
+RACKS = typer.Option(None, "--racks", help="Racks of the design given as --system.")
+JSON = typer.Option(False, "--json", help="Print the result as JSON (stable keys).")
+
+
+def _table(title: str, doc: dict, keys) -> Table:
+    table = Table(title=title)
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for key in keys:
+        value = doc.get(key)
+        table.add_row(key, f"{value:,.4g}" if isinstance(value, float) else str(value))
+    return table
+
+
+@app.command("train")
+@guarded
+def train_command(
+    model: str = MODEL, system: str = SYSTEM, racks: Optional[int] = RACKS,
+    accelerators: Optional[int] = typer.Option(None, "--accelerators", help="Accelerators (default: the system's)."),
+    global_batch: int = typer.Option(..., "--global-batch", help="Global batch in sequences."),
+    micro_batch: int = typer.Option(1, "--micro-batch"),
+    tp: int = typer.Option(1, "--tp"), pp: int = typer.Option(1, "--pp"),
+    vp: int = typer.Option(1, "--vp", help="Virtual pipeline stages per rank (interleaved schedule)."),
+    cp: int = typer.Option(1, "--cp"), ep: int = typer.Option(1, "--ep"),
+    sp: bool = typer.Option(False, "--sp", help="Sequence parallelism."),
+    recompute: str = typer.Option("none", "--recompute", help="none, selective or full."),
+    distributed_optimizer: bool = typer.Option(False, "--distributed-optimizer"),
+    no_dp_overlap: bool = typer.Option(False, "--no-dp-overlap", help="Reduce gradients after the backward pass."),
+    tp_overlap: bool = typer.Option(False, "--tp-overlap", help="Overlap TP collectives with the GEMMs."),
+    attention: str = typer.Option("flash", "--attention", help="flash, or materialized (pre-FlashAttention stacks)."),
+    seq_len: Optional[int] = typer.Option(None, "--seq-len", help="Sequence length (default: the model's)."),
+    precision: str = typer.Option("bf16", "--precision", help="bf16, fp8 or fp4 (the system's peak for it)."),
+    train_tokens: Optional[float] = typer.Option(None, "--train-tokens", help="Tokens of a run: adds days, energy, cost."),
+    as_json: bool = JSON,
+):
+    """Step time, tokens/s, TFLOP/s, MFU/HFU and memory of one parallelism configuration."""
+    from ..errors import InputError
+    from ..perf.api import train_report
+
+    if recompute not in ("none", "selective", "full"):
+        raise InputError.single(None, f"unknown recompute {recompute!r}", "--recompute", "none, selective or full")
+    if attention not in ("flash", "materialized"):
+        raise InputError.single(None, f"unknown attention {attention!r}", "--attention", "flash or materialized")
+    doc = train_report(model, system, global_batch=global_batch, micro_batch=micro_batch, tp=tp, pp=pp, vp=vp, cp=cp,
+                       ep=ep, sp=sp, recompute=recompute, distributed_optimizer=distributed_optimizer,
+                       overlap_dp=not no_dp_overlap, overlap_tp=tp_overlap, attention=attention, racks=racks, accelerators=accelerators, seq_len=seq_len,
+                       precision=precision, train_tokens=train_tokens)
+    if as_json:
+        emit_json(doc)
+        return
+    out.print(_table(f"{doc['model']} on {doc['accelerators']} × {doc['system']}", doc,
+                     ["step_time_s", "tokens_per_s", "tflops_per_accelerator", "mfu", "hfu",
+                      "memory_gb_per_accelerator", "fits", "train_days", "energy_mwh", "cost_usd"]))
+    out.print(_table("step time breakdown [s]", doc["breakdown"], list(doc["breakdown"])))
+
+
+@app.command("search")
+@guarded
+def search_command(
+    model: str = MODEL, system: str = SYSTEM, racks: Optional[int] = RACKS,
+    accelerators: Optional[int] = typer.Option(None, "--accelerators", help="Accelerators to use."),
+    global_batch: int = typer.Option(..., "--global-batch", help="Global batch in sequences."),
+    top: int = typer.Option(10, "--top", help="How many of the fastest configurations to list."),
+    seq_len: Optional[int] = typer.Option(None, "--seq-len"),
+    precision: str = typer.Option("bf16", "--precision"),
+    as_json: bool = JSON,
+):
+    """Evaluate every valid TP/PP/VP/DP/CP/EP/micro-batch/recompute/optimizer combination; show the fastest that fit."""
+    from ..perf.api import search_report
+
+    doc = search_report(model, system, accelerators=accelerators, global_batch=global_batch, top=top, racks=racks,
+                        seq_len=seq_len, precision=precision)
+    if as_json:
+        emit_json(doc)
+        return
+    table = Table(title=f"{doc['model']} on {doc['accelerators']} × {doc['system']}: {doc['configurations_valid']:,} "
+                        f"valid of {doc['configurations_evaluated']:,} in {doc['search_time_s']:.2f} s")
+    columns = ["tp", "pp", "vp", "dp", "cp", "ep", "micro_batch", "recompute", "distributed_optimizer",
+               "step_time_s", "mfu", "memory_gb_per_accelerator"]
+    for column in columns:
+        table.add_column(column, justify="right")
+    for row in doc["top"]:
+        table.add_row(*(f"{row[c]:.4g}" if isinstance(row[c], float) else str(row[c]) for c in columns))
+    out.print(table)
+
+
+@app.command("infer")
+@guarded
+def infer_command(
+    model: str = MODEL, system: str = SYSTEM, racks: Optional[int] = RACKS,
+    batch: int = typer.Option(..., "--batch", help="Concurrent sequences."),
+    input_tokens: int = typer.Option(..., "--input-tokens"),
+    output_tokens: int = typer.Option(..., "--output-tokens"),
+    tp: Optional[int] = typer.Option(None, "--tp", help="Tensor parallel degree (default: the smallest that fits)."),
+    precision: str = typer.Option("bf16", "--precision"),
+    as_json: bool = JSON,
+):
+    """Time to first token, time per output token, tokens/s per accelerator and per MW."""
+    from ..perf.api import inference_report
+
+    doc = inference_report(model, system, batch=batch, input_tokens=input_tokens, output_tokens=output_tokens, tp=tp,
+                           racks=racks, precision=precision)
+    if as_json:
+        emit_json(doc)
+        return
+    out.print(_table(f"{doc['model']} on {doc['system']}", doc,
+                     ["tp", "ttft_s", "tpot_s", "tokens_per_s_per_accelerator", "tokens_per_s_per_mw", "fits"]))

@@ -1,0 +1,1 @@
+"""LLM training and inference performance: workloads, systems, step-time and memory models, parallelism search."""

@@ -1,0 +1,158 @@
+"""The perf Python API behind ``rackwright perf``: checked inputs in, the stable JSON documents out.
+
+``train_report`` evaluates one parallelism configuration, ``search_report`` the best
+of all valid ones, ``inference_report`` a serving batch. Inputs that cannot describe
+a run (TP not dividing the heads, degrees whose product is not the accelerator
+count, a batch that does not split into micro-batches) raise
+:class:`~rackwright.errors.InputError`; a run that is valid but does not fit in
+memory is a result with ``"fits": false`` and the reason.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..yamlio import read_yaml
+from .inference import infer
+from .search import search
+from .system import load_system, system_from_design
+from .training import RECOMPUTE, Parallelism, train_step
+from .workload import load_model
+
+SECONDS_PER_DAY = 86400.0
+
+
+def resolve_system(name_or_path: str, racks: int | None = None, accelerators: int | None = None):
+    """A built-in system, a system file, or a rack design (``slots:``) times ``racks``."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") and path.exists():
+        root = read_yaml(path)
+        if isinstance(root, dict) and "slots" in root:
+            system = system_from_design(path, racks or 1)
+            return system.with_accelerators(accelerators) if accelerators else system
+    system = load_system(name_or_path)
+    if racks:
+        raise InputError.single(None, "--racks applies to a rack design, not a system file", "--racks",
+                                "give --accelerators, or a design YAML as --system")
+    return system.with_accelerators(accelerators) if accelerators else system
+
+
+def _check_parallelism(model, accelerators, global_batch, micro_batch, tp, pp, vp, cp, ep) -> int:
+    """DP from the accelerator count; InputError for impossible combinations."""
+    problems = []
+    if model.heads % tp:
+        problems.append(("--tp", f"TP {tp} does not divide the {model.heads} attention heads"))
+    if accelerators % (tp * pp * cp):
+        problems.append(("--accelerators", f"{accelerators} accelerators are not a multiple of TP·PP·CP = {tp * pp * cp}"))
+    dp = accelerators // (tp * pp * cp) if not problems else 1
+    if vp > 1 and (pp == 1 or pp * vp > model.layers):
+        problems.append(("--vp", f"{vp} virtual stages need PP > 1 and at most {model.layers} layers' worth of PP·VP"))
+    if pp > model.layers:
+        problems.append(("--pp", f"PP {pp} exceeds the {model.layers} layers"))
+    if ep > 1 and (not model.experts or model.experts % ep or dp % ep):
+        problems.append(("--ep", f"EP {ep} must divide the experts ({model.experts}) and DP ({dp})"))
+    if global_batch % (dp * micro_batch):
+        problems.append(("--global-batch", f"global batch {global_batch} does not split into DP {dp} × micro-batch {micro_batch}"))
+    if problems:
+        from ..errors import Problem
+
+        raise InputError(None, [Problem(message, path) for path, message in problems])
+    return dp
+
+
+def train_report(model_name: str, system_name: str, *, global_batch: int, micro_batch: int = 1, tp: int = 1,
+                 pp: int = 1, vp: int = 1, cp: int = 1, ep: int = 1, sp: bool = False, recompute: str = "none",
+                 distributed_optimizer: bool = False, overlap_dp: bool = True, overlap_tp: bool = False,
+                 attention: str = "flash", racks: int | None = None,
+                 accelerators: int | None = None, seq_len: int | None = None, precision: str = "bf16",
+                 train_tokens: float | None = None) -> dict:
+    """The ``perf train`` document for one configuration."""
+    model = load_model(model_name)
+    system = resolve_system(system_name, racks, accelerators)
+    n = system.accelerators
+    dp = _check_parallelism(model, n, global_batch, micro_batch, tp, pp, vp, cp, ep)
+    parallelism = Parallelism(tp=tp, pp=pp, dp=dp, micro_batch=micro_batch, vp=vp, cp=cp, ep=ep, sp=sp,
+                              recompute=RECOMPUTE[recompute], distributed_optimizer=distributed_optimizer,
+                              overlap_dp=overlap_dp, overlap_tp=overlap_tp, flash_attention=attention == "flash")
+    result = train_step(model, system, parallelism, global_batch, seq_len, precision)
+    doc = {"model": model.name, "system": system.name, "accelerators": n,
+           "parallelism": {"tp": tp, "pp": pp, "vp": vp, "dp": dp, "cp": cp, "ep": ep, "micro_batch": micro_batch,
+                           "sp": sp, "recompute": recompute, "distributed_optimizer": distributed_optimizer},
+           **_figures(result, 0)}
+    if train_tokens:
+        doc.update(_campaign(doc, system, train_tokens))
+    return doc
+
+
+def _figures(result: dict, i) -> dict:
+    """The stable per-configuration fields of ``perf train`` / ``perf search``."""
+    pick = lambda v: float(np.asarray(v).ravel()[i])  # noqa: E731
+    fits = bool(np.asarray(result["fits"]).ravel()[i])
+    doc = {
+        "step_time_s": pick(result["step_time_s"]),
+        "tokens_per_s": pick(result["tokens_per_s"]),
+        "tflops_per_accelerator": pick(result["model_flops_per_s_per_accelerator"]) / 1e12,
+        "mfu": pick(result["mfu"]),
+        "hfu": pick(result["hfu"]),
+        "memory_gb_per_accelerator": pick(result["memory_bytes"]) / 1e9,
+        "fits": fits,
+    }
+    if "breakdown" in result:
+        doc["breakdown"] = {f"{k}_s": pick(v) for k, v in result["breakdown"].items()}
+        doc["memory_breakdown_gb"] = {k: pick(v) / 1e9 for k, v in result["memory"].items()}
+    if not fits:
+        doc["reason"] = (f"needs {doc['memory_gb_per_accelerator']:.1f} GB per accelerator, "
+                         f"{pick(result['memory']['available']) / 1e9:.1f} GB usable" if "memory" in result
+                         else "does not fit in accelerator memory")
+    return doc
+
+
+def _campaign(doc: dict, system, tokens: float) -> dict:
+    """Time, energy and cost to train ``tokens`` tokens at this throughput."""
+    seconds = tokens / doc["tokens_per_s"]
+    out = {"train_tokens": tokens, "train_days": seconds / SECONDS_PER_DAY}
+    if system.power_per_accelerator:
+        out["energy_mwh"] = system.power_per_accelerator * system.accelerators * seconds / 3.6e9
+    if system.cost_per_accelerator_hour:
+        out["cost_usd"] = system.cost_per_accelerator_hour * system.accelerators * seconds / 3600.0
+    return out
+
+
+def search_report(model_name: str, system_name: str, *, accelerators: int | None, global_batch: int,
+                  top: int = 10, racks: int | None = None, seq_len: int | None = None,
+                  precision: str = "bf16") -> dict:
+    """The ``perf search`` document: the fastest configuration that fits, the top N and the Pareto front."""
+    model = load_model(model_name)
+    system = resolve_system(system_name, racks, accelerators)
+    result = search(model, system, system.accelerators, global_batch, seq_len, precision)
+    order = result.order()
+    row = lambda i: {**result.parallelism(i), **_figures(result.metrics, i)}  # noqa: E731
+    rows = [row(i) for i in order[:top]]
+    return {
+        "model": model.name, "system": system.name, "accelerators": system.accelerators,
+        "best": rows[0] if rows else None,
+        "top": rows,
+        "pareto": [row(i) for i in result.pareto()],
+        "configurations_evaluated": result.evaluated,
+        "configurations_valid": result.valid,
+        "configurations_fitting": int(order.size),
+        "search_time_s": result.seconds,
+    }
+
+
+def inference_report(model_name: str, system_name: str, *, batch: int, input_tokens: int, output_tokens: int,
+                     tp: int | None = None, racks: int | None = None, precision: str = "bf16") -> dict:
+    """The ``perf infer`` document."""
+    model = load_model(model_name)
+    system = resolve_system(system_name, racks)
+    if tp is not None and (tp > system.scale_up.size or model.heads % tp):
+        raise InputError.single(None, f"TP {tp} must divide the {model.heads} heads and fit the scale-up domain "
+                                      f"of {system.scale_up.size}", "--tp")
+    result = infer(model, system, batch, input_tokens, output_tokens, tp, precision)
+    return {"model": model.name, "system": system.name, "batch": batch, "input_tokens": input_tokens,
+            "output_tokens": output_tokens, **{k: (float(v) if k != "fits" and k != "tp" else v)
+                                               for k, v in result.items()},
+            "fits": bool(result["fits"])}

@@ -1,0 +1,86 @@
+"""Inference: prefill (time to first token) and decode (time per output token) on one model replica.
+
+A replica spans ``tp`` accelerators of one scale-up domain (tensor parallel).
+
+* **Prefill** is compute-bound: ``2·N_active`` FLOPs per prompt token plus causal
+  attention ``2·L·n·d·s²`` per sequence, at the GEMM and attention efficiencies,
+  plus two all-reduces of the activations per layer (formulas.md "Inference").
+* **Decode** is bandwidth-bound: each step reads the weights it touches (for MoE
+  the experts the batch routes to, ``E·(1 − (1 − k/E)^B)`` of them on average)
+  and the KV cache of every sequence, ``2·L·h_kv·d_head`` values per token; the
+  step takes the larger of that traffic at HBM bandwidth and its FLOPs at peak,
+  plus two latency-bound all-reduces per layer (Pope et al. 2022, "Efficiently
+  Scaling Transformer Inference").
+
+Throughput counts generated tokens over prefill plus decode of one batch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .efficiency import profile
+from .memory import usable_hbm
+from .training import _group_bandwidth, _ring
+
+WEIGHT_BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "fp4": 0.5}
+
+
+def _weights_read_per_step(model, batch, bytes_per_param):
+    """Weight bytes one decode step reads: all dense weights, and the experts the batch routes to."""
+    if not model.experts:
+        return model.total_params * bytes_per_param
+    experts_touched = model.experts * (1.0 - (1.0 - model.experts_per_token / model.experts) ** batch)
+    routed = model.moe_layers * model.expert_params * experts_touched
+    dense = model.total_params - model.moe_layers * model.experts * model.expert_params
+    return (dense + routed) * bytes_per_param
+
+
+def infer(model, system, batch, input_tokens, output_tokens, tp=None, precision: str = "bf16") -> dict:
+    """TTFT, TPOT, throughput per accelerator and per MW, and memory fit for a batch of requests."""
+    eff = profile(system.accelerator.profile)
+    peak = system.accelerator.peak_flops[precision]
+    weight_bytes = WEIGHT_BYTES[precision]
+    kv_per_token = model.kv_cache_bytes_per_token(weight_bytes if precision != "fp4" else 1.0)
+    context = input_tokens + output_tokens
+    weights = model.total_params * weight_bytes
+    kv = batch * context * kv_per_token
+    if tp is None:
+        tp = _smallest_tp(weights + kv, system)
+    tp = np.asarray(tp, dtype=float)
+    hbm_bw = system.accelerator.hbm_bandwidth * eff.hbm
+    bw, latency = _group_bandwidth(1, tp, system, eff)
+    attention_per_token_per_context = model.attention_flops_per_token(1)  # forward FLOPs per token per context token
+
+    prefill_flops = 2.0 * model.active_params_per_token * batch * input_tokens \
+        + 0.5 * attention_per_token_per_context * input_tokens ** 2 * batch  # causal: half the full count
+    prefill_comm = 2 * model.layers * 2 * _ring(tp, batch * input_tokens * model.hidden * 2.0, bw, latency)
+    ttft = prefill_flops / (tp * peak * eff.gemm) + prefill_comm
+
+    mean_context = input_tokens + output_tokens / 2.0
+    step_bytes = (_weights_read_per_step(model, batch, weight_bytes) + batch * mean_context * kv_per_token) / tp
+    step_flops = (2.0 * model.active_params_per_token * batch + attention_per_token_per_context * mean_context * batch) / tp
+    step_comm = 2 * model.layers * 2 * _ring(tp, batch * model.hidden * 2.0, bw, latency)
+    tpot = np.maximum(step_bytes / hbm_bw, step_flops / (peak * eff.gemm)) + step_comm + model.layers * eff.launch_s
+
+    tokens_per_s = batch * output_tokens / (ttft + output_tokens * tpot)
+    per_accelerator = tokens_per_s / tp
+    power = system.power_per_accelerator or system.accelerator.power or np.nan
+    return {
+        "tp": int(tp) if np.ndim(tp) == 0 else tp,
+        "ttft_s": ttft,
+        "tpot_s": tpot,
+        "tokens_per_s": tokens_per_s,
+        "tokens_per_s_per_accelerator": per_accelerator,
+        "tokens_per_s_per_mw": per_accelerator / (power / 1e6),
+        "memory_bytes_per_accelerator": (weights + kv) / tp,
+        "fits": (weights + kv) / tp <= usable_hbm(system.accelerator.hbm),
+    }
+
+
+def _smallest_tp(total_bytes: float, system) -> int:
+    """The smallest power-of-two TP within the scale-up domain that holds weights and KV cache."""
+    tp = 1
+    while tp < system.scale_up.size and total_bytes / tp > usable_hbm(system.accelerator.hbm):
+        tp *= 2
+    return min(tp, system.scale_up.size)

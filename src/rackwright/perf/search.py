@@ -1,0 +1,99 @@
+"""Parallelism search: every valid configuration evaluated in one array pass.
+
+The candidate grid crosses TP, PP, virtual stages, CP, EP, micro-batch, recompute
+and the distributed optimizer; DP follows from the accelerator count. A
+configuration is valid when the degrees divide the hardware, the heads, the
+sequence and the batch (Megatron-LM's constraints); pipeline stages may hold
+unequal layer counts (the busiest stage sets the pace). The grid is built
+with NumPy broadcasting and passed to :func:`rackwright.perf.training.train_step`
+once, so a search costs a few array operations per term, not a Python loop per
+configuration.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .training import RECOMPUTE, Parallelism, train_step
+
+POWERS_OF_TWO = (1, 2, 4, 8, 16, 32, 64, 128)
+MICRO_BATCHES = (1, 2, 4, 8)
+VIRTUAL_STAGES = (1, 2, 3, 4, 6, 8)
+FIELDS = ("tp", "pp", "vp", "dp", "cp", "ep", "micro_batch", "recompute", "distributed_optimizer", "sp")
+
+
+@dataclass
+class SearchResult:
+    configurations: dict[str, np.ndarray]  # the valid configurations (arrays)
+    metrics: dict[str, np.ndarray]  # train_step outputs for them
+    evaluated: int  # grid points considered
+    seconds: float
+
+    @property
+    def valid(self) -> int:
+        return int(self.metrics["step_time_s"].size)
+
+    def order(self) -> np.ndarray:
+        """Indices of the configurations that fit, fastest first."""
+        fits = np.flatnonzero(self.metrics["fits"])
+        return fits[np.argsort(self.metrics["step_time_s"][fits], kind="stable")]
+
+    def pareto(self) -> np.ndarray:
+        """Indices on the front of step time vs memory (no other fitting configuration is better in both)."""
+        front, best_memory = [], np.inf
+        for i in self.order():
+            if self.metrics["memory_bytes"][i] < best_memory:
+                front.append(i)
+                best_memory = self.metrics["memory_bytes"][i]
+        return np.asarray(front, dtype=int)
+
+    def parallelism(self, i: int) -> dict:
+        """The degrees and settings of configuration ``i`` as plain values."""
+        out = {name: int(self.configurations[name][i]) for name in FIELDS}
+        out["recompute"] = next(k for k, v in RECOMPUTE.items() if v == out["recompute"])
+        out["distributed_optimizer"] = bool(out["distributed_optimizer"])
+        out["sp"] = bool(out["sp"])
+        return out
+
+
+def _divisors(n: int, limit: int | None = None) -> list[int]:
+    return [d for d in range(1, (limit or n) + 1) if n % d == 0]
+
+
+def candidate_grid(model, accelerators: int, global_batch: int, seq_len: int) -> tuple[dict[str, np.ndarray], int]:
+    """All candidate configurations and the mask-filtered valid ones (arrays of equal length)."""
+    tps = [t for t in POWERS_OF_TWO if model.heads % t == 0 and t <= accelerators]
+    pps = sorted({p for p in _divisors(model.layers, min(model.layers, accelerators, 128))}
+                 | {p for p in POWERS_OF_TWO if p <= min(model.layers, accelerators)})
+    cps = [c for c in POWERS_OF_TWO if seq_len % (2 * c) == 0 and c <= 32] or [1]
+    eps = [e for e in POWERS_OF_TWO if model.experts and model.experts % e == 0] or [1]
+    axes = dict(tp=tps, pp=pps, vp=VIRTUAL_STAGES, cp=cps, ep=eps, micro_batch=MICRO_BATCHES,
+                recompute=list(RECOMPUTE.values()), distributed_optimizer=[0, 1])
+    grids = np.meshgrid(*[np.asarray(v) for v in axes.values()], indexing="ij")
+    grid = {name: g.ravel() for name, g in zip(axes, grids)}
+    evaluated = grid["tp"].size
+    model_parallel = grid["tp"] * grid["pp"] * grid["cp"]
+    dp = accelerators // model_parallel
+    valid = (accelerators % model_parallel == 0) & (dp >= 1)
+    valid &= (dp % grid["ep"] == 0) & (grid["ep"] <= np.maximum(dp, 1))
+    valid &= global_batch % np.maximum(dp * grid["micro_batch"], 1) == 0
+    valid &= (grid["vp"] == 1) | ((grid["pp"] > 1) & (grid["pp"] * grid["vp"] <= model.layers))
+    valid &= (global_batch // np.maximum(dp * grid["micro_batch"], 1)) >= np.where(grid["vp"] > 1, grid["pp"], 1)
+    grid["dp"] = dp
+    grid["sp"] = (grid["tp"] > 1).astype(int)
+    return {k: v[valid] for k, v in grid.items()}, evaluated
+
+
+def search(model, system, accelerators: int, global_batch: int, seq_len: int | None = None,
+           precision: str = "bf16") -> SearchResult:
+    """Evaluate every valid configuration for ``accelerators`` and return them with their figures."""
+    start = time.perf_counter()
+    seq = int(seq_len or model.seq_len)
+    grid, evaluated = candidate_grid(model, accelerators, global_batch, seq)
+    parallelism = Parallelism(**{k: grid[k] for k in FIELDS})
+    metrics = train_step(model, system.with_accelerators(accelerators), parallelism, global_batch, seq, precision)
+    metrics = {k: v for k, v in metrics.items() if not isinstance(v, dict)}
+    return SearchResult(grid, metrics, evaluated, time.perf_counter() - start)

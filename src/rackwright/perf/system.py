@@ -1,0 +1,249 @@
+"""Systems: the accelerators and networks a workload runs on.
+
+A :class:`SystemSpec` is read from YAML with units as strings (``"989 TFLOP/s"``,
+``"80 GB"``, ``"450 GB/s"``, ``"2 us"``) and holds SI floats after validation (FLOP/s,
+bytes, bytes per second, seconds, watts). Built-ins live under ``perf/data/systems/``
+(see :func:`load_system`); :func:`system_from_design` builds one from a rack design.
+
+Bandwidths are *per accelerator and per direction*: NVIDIA quotes NVLink bidirectionally
+(900 GB/s for H100 = 450 GB/s each way), NICs by line rate per direction (400 Gb/s =
+50 GB/s each way).
+
+In YAML a quantity without a unit is an error. Python callers that already hold SI
+numbers validate with ``SystemSpec.model_validate(data, context={"si": True})``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
+
+from ..catalog.schema import Source
+from ..errors import InputError
+from ..units import UnitError, parse_quantity
+from ..yamlio import problems_from_validation
+from .workload import DATA_DIR, builtin_names, load_spec
+
+SYSTEMS_DIR = DATA_DIR / "systems"
+
+Precision = Literal["bf16", "fp16", "fp8", "fp4", "tf32"]
+
+#: Collective latency per step inside a scale-up domain [s] (assumption). An NVLink/NVSwitch
+#: hop is well under 1 µs in hardware; NCCL's per-step synchronisation and kernel overheads
+#: bring small-message steps to the order of 1–3 µs on DGX/HGX systems.
+DEFAULT_SCALE_UP_LATENCY = 2e-6
+#: Collective latency per step across the scale-out network [s] (assumption). NIC, PCIe and
+#: two to three switch hops of an InfiniBand/RoCE fat tree (each ~0.1–1 µs) plus the NCCL
+#: proxy/network-plugin overhead give small-message steps of roughly 5–20 µs.
+DEFAULT_SCALE_OUT_LATENCY = 10e-6
+
+#: Efficiency profile by catalog part id prefix (``system_from_design``); anything else is "xpu".
+PROFILE_BY_PART = (("nvidia-a100", "a100"), ("nvidia-h100", "h100"), ("nvidia-h200", "h100"),
+                   ("nvidia-b200", "b200"), ("nvidia-b300", "b300"))
+
+#: Catalog ``peak_flops`` keys (dense rates) → system precision keys.
+CATALOG_PRECISIONS = {"bf16_dense": "bf16", "fp16_dense": "fp16", "fp8_dense": "fp8", "fp4_dense": "fp4",
+                      "tf32_dense": "tf32"}
+
+
+def _si(dimension: str):
+    """Before-validator: a quantity string → SI float (bare numbers only with ``context={"si": True}``)."""
+
+    def parse(value, info: ValidationInfo):
+        if (isinstance(value, (int, float)) and not isinstance(value, bool)
+                and info.context and info.context.get("si")):
+            return float(value)
+        try:
+            return parse_quantity(value, dimension)
+        except UnitError as exc:
+            raise ValueError(str(exc)) from None
+
+    return BeforeValidator(parse)
+
+
+ComputeRate = Annotated[float, _si("compute_rate"), Field(gt=0)]
+Data = Annotated[float, _si("data"), Field(gt=0)]
+DataRate = Annotated[float, _si("data_rate"), Field(gt=0)]
+Power = Annotated[float, _si("power"), Field(gt=0)]
+Time = Annotated[float, _si("time"), Field(ge=0)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AcceleratorSpec(Strict):
+    """One accelerator: dense peak rates by precision, HBM capacity and bandwidth, power.
+
+    ``profile`` names the efficiency profile the step-time model uses for it
+    (``a100``, ``h100``, ``b200``, ``b300``, or ``xpu`` for anything else).
+    """
+
+    name: str = Field(min_length=1)
+    profile: str
+    peak_flops: dict[Precision, ComputeRate]
+    hbm: Data
+    hbm_bandwidth: DataRate
+    power: Power | None = None
+
+    @field_validator("profile")
+    @classmethod
+    def _profile(cls, value):
+        if not re.match(r"^[a-z0-9][a-z0-9_-]*$", value):
+            raise ValueError("a profile name is lower-case letters, digits, '-' and '_' (e.g. h100, b200, xpu)")
+        return value
+
+    @field_validator("peak_flops")
+    @classmethod
+    def _bf16(cls, value):
+        if "bf16" not in value:
+            raise ValueError("peak_flops needs a bf16 entry (the dense BF16 rate that training runs at)")
+        return value
+
+
+class ScaleUpSpec(Strict):
+    """The scale-up domain (NVLink or similar): ``size`` accelerators, ``bandwidth`` per accelerator per direction."""
+
+    size: int = Field(ge=1)
+    bandwidth: DataRate
+
+
+class ScaleOutSpec(Strict):
+    """The scale-out network (InfiniBand / Ethernet): ``bandwidth`` per accelerator per direction."""
+
+    bandwidth: DataRate
+
+
+class LatencySpec(Strict):
+    """Per-step collective latency [s] in each network (defaults: see the module constants)."""
+
+    scale_up: Time = DEFAULT_SCALE_UP_LATENCY
+    scale_out: Time = DEFAULT_SCALE_OUT_LATENCY
+
+
+class SystemSpec(Strict):
+    """A cluster of ``accelerators`` identical accelerators (default: one scale-up domain).
+
+    ``power_per_accelerator`` is the all-in power per accelerator at the facility's IT
+    load (server or rack share incl. CPUs, NICs and switches, without PUE) [W], for
+    energy estimates; ``cost_per_accelerator_hour`` is in USD.
+    """
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    accelerator: AcceleratorSpec
+    scale_up: ScaleUpSpec
+    scale_out: ScaleOutSpec
+    latency: LatencySpec = Field(default_factory=LatencySpec)
+    accelerators: int | None = Field(default=None, ge=1)
+    power_per_accelerator: Power | None = None
+    cost_per_accelerator_hour: float | None = Field(default=None, ge=0)
+    sources: list[Source] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _default_accelerators(self):
+        if self.accelerators is None:
+            self.accelerators = self.scale_up.size
+        return self
+
+    @property
+    def scale_up_domain(self) -> int:
+        """Accelerators in one scale-up domain of this cluster: ``min(scale_up.size, accelerators)``."""
+        return min(self.scale_up.size, self.accelerators)
+
+    def peak(self, precision: str = "bf16") -> float:
+        """Dense peak FLOP/s of one accelerator at ``precision``; ``ValueError`` if it has none."""
+        try:
+            return self.accelerator.peak_flops[precision]
+        except KeyError:
+            raise ValueError(f"{self.accelerator.name} has no {precision} rate; it has: "
+                             f"{', '.join(self.accelerator.peak_flops)}") from None
+
+    def with_accelerators(self, n: int) -> "SystemSpec":
+        """A copy of this system with ``n`` accelerators in total."""
+        if isinstance(n, bool) or int(n) != n or n < 1:
+            raise ValueError(f"the number of accelerators must be a whole number ≥ 1, got {n!r}")
+        return self.model_copy(update={"accelerators": int(n)}, deep=True)
+
+
+# --- loading -----------------------------------------------------------------------------
+
+def builtin_systems() -> list[str]:
+    """Names of the built-in systems (``dgx-a100-80gb-hdr``, ``dgx-h100-ndr``, ``gb200-nvl72``, ...)."""
+    return builtin_names(SYSTEMS_DIR)
+
+
+def load_system(name_or_path: str | Path) -> SystemSpec:
+    """A built-in system by name (see :func:`builtin_systems`) or a system YAML file; raises :class:`InputError`."""
+    return load_spec(name_or_path, SYSTEMS_DIR, SystemSpec, "system")
+
+
+def profile_for_part(part_id: str) -> str:
+    """Efficiency profile of a catalog accelerator: ``nvidia-h100*`` → ``h100``, ..., else ``xpu``."""
+    for prefix, profile in PROFILE_BY_PART:
+        if part_id.startswith(prefix):
+            return profile
+    return "xpu"
+
+
+def system_from_design(design_path: str | Path, racks: int = 1) -> SystemSpec:
+    """The system of ``racks`` racks of a rack design (evaluated with :func:`rackwright.evaluate`).
+
+    The accelerator is the design's catalog part of kind ``accelerator`` (name, profile and
+    peak rates from the part); per-accelerator HBM, HBM bandwidth and scale-up bandwidth are
+    the rack figures divided by the rack's accelerators (so a design's ``overrides`` apply),
+    the scale-up bandwidth halved to one direction. The scale-up size is the report's
+    ``network.scale_up_domain``; the scale-out bandwidth per accelerator per direction is
+    ``network.scale_out_bandwidth`` (both directions, per rack) / 2 / accelerators per rack;
+    ``power_per_accelerator`` is the rack's ``power.input`` / accelerators per rack.
+    """
+    from .. import evaluate, load_design
+    from ..chain import resolve
+
+    if isinstance(racks, bool) or int(racks) != racks or racks < 1:
+        raise ValueError(f"racks must be a whole number ≥ 1, got {racks!r}")
+    loaded = load_design(design_path)
+    items = [item for item in resolve(loaded).items if item.part.kind == "accelerator" and item.in_rack]
+    parts = {item.part.id: item.part for item in items if item.count > 0}
+    if len(parts) != 1:
+        found = ", ".join(sorted(parts)) or "none"
+        raise InputError.single(str(design_path), f"a system needs exactly one accelerator part; the design has {found}",
+                                "slots", "put one kind of accelerator in the rack")
+    part = next(iter(parts.values()))
+    figures = evaluate(loaded).figures
+    per_rack = figures["compute.accelerators"]
+    peak = {CATALOG_PRECISIONS[key]: rate for key, rate in part.peak_flops.items() if key in CATALOG_PRECISIONS}
+    if "bf16" not in peak:
+        raise InputError.single(str(design_path), f"accelerator {part.id} has no bf16_dense peak rate in the catalog",
+                                hint="add peak_flops.bf16_dense to the part")
+    name = loaded.design.name if racks == 1 else f"{loaded.design.name} x {int(racks)} racks"
+    data = {
+        "name": name,
+        "description": f"Built from design {design_path} ({int(racks)} rack(s) of {int(per_rack)} accelerators).",
+        "accelerator": {
+            "name": part.model,
+            "profile": profile_for_part(part.id),
+            "peak_flops": peak,
+            "hbm": figures["compute.hbm"] / per_rack,
+            "hbm_bandwidth": figures["compute.hbm_bandwidth"] / per_rack,
+            "power": part.value("power"),
+        },
+        "scale_up": {"size": int(round(figures["network.scale_up_domain"])),
+                     "bandwidth": figures["network.scale_up_bandwidth"] / per_rack / 2.0},
+        "scale_out": {"bandwidth": figures["network.scale_out_bandwidth"] / 2.0 / per_rack},
+        "accelerators": int(round(racks * per_rack)),
+        "power_per_accelerator": figures["power.input"] / per_rack,
+        "sources": [s.model_dump() for s in loaded.design.sources],
+    }
+    try:
+        return SystemSpec.model_validate(data, context={"si": True})
+    except ValidationError as exc:
+        problems = problems_from_validation(exc)
+        for problem in problems:
+            problem.message = f"(system derived from the design) {problem.message}"
+            problem.hint = problem.hint or "check the design's accelerator and scale-out NIC parts"
+        raise InputError(str(design_path), problems) from None

@@ -1,0 +1,266 @@
+"""Training step time of a transformer on a system, vectorised over parallelism configurations.
+
+Every argument in :class:`Parallelism` is a NumPy array (or scalar) of the same
+shape, so one call evaluates one configuration or every configuration of a
+search; model and system are scalars. All quantities are SI (s, FLOP, bytes).
+
+The step is built per layer and micro-batch on one accelerator, then composed:
+
+* **Matrix multiplies** (QKV/output projections, MLP or experts, logits): a roofline
+  per GEMM with a launch overhead (:mod:`rackwright.perf.efficiency`); backward
+  costs twice the forward (input and weight gradients).
+* **Attention core**, flash-attention style (causal: half the full ``4·s²·n·d`` FLOPs
+  are computed), backward 2.5× the forward (FlashAttention-2 recomputes inside;
+  T. Dao, "FlashAttention-2", 2023); or, for stacks that predate it, materialised:
+  the full score GEMMs at GEMM efficiency plus the traffic of the ``b·a·s²`` score
+  matrix (written by QKᵀ, read and written by the fused scale-mask-softmax and by
+  dropout with its 1-byte mask, read by the context GEMM: 13 bytes per score
+  forward, twice that backward; Megatron-LM 2021, Korthikanti et al. 2022 §4).
+* **Memory-bound element-wise work** (layer norms, dropout, residuals, activation
+  functions) from bytes moved at HBM bandwidth.
+* **Tensor/sequence parallelism**: 4 ring collectives (all-gather + reduce-scatter
+  around attention and MLP, or 2 all-reduces) of ``T·h·2`` bytes per layer forward
+  and again backward: ``(t−1)/t · S / B`` plus ``α`` per ring step (Narayanan et al.
+  2021; Korthikanti et al. 2022).
+* **Context parallelism**: ring attention passes K and V ``cp−1`` times, hidden
+  behind the attention compute where it fits (Liu et al. 2023, "Ring Attention").
+* **Expert parallelism**: two all-to-alls (dispatch, combine) per MoE layer forward
+  and backward, ``(e−1)/e · T·k·h·2 / B`` (Lepikhin et al. 2021, GShard).
+* **Pipeline**: point-to-point activations between stages, and the 1F1B bubble
+  ``(p − 1)/(v·m)`` of the interleaved schedule (Narayanan et al. 2021, eq. 1-2).
+* **Data parallelism**: gradient all-reduce (or reduce-scatter + all-gather with the
+  distributed optimizer, the same volume) ``2·(d−1)/d · 2·P / B``; overlapped with the
+  last micro-batch's backward where enabled.
+* **Optimizer**: Adam with FP32 master weights reads and writes ~30 bytes per
+  parameter at HBM bandwidth, sharded over DP with the distributed optimizer.
+
+Recompute: ``full`` re-runs the forward of each layer in backward (Chen et al. 2016),
+``selective`` only the attention core (Korthikanti et al. 2022).
+
+Groups are laid out TP fastest, then CP, then DP (EP inside DP), then PP, as
+Megatron-LM orders them; a group runs on the scale-up network when it fits inside
+one scale-up domain, else on the scale-out network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .efficiency import Efficiency, profile
+from .memory import training_memory
+
+RECOMPUTE = {"none": 0, "selective": 1, "full": 2}
+BYTES_ACTIVATION = 2.0  # BF16/FP16 activations and gradients
+ADAM_BYTES_PER_PARAM = 30.0  # read FP32 param, m, v, grad (16) + write param, m, v (12) + BF16 copy (2)
+#: Element-wise bytes moved per layer forward, in units of T·h·2 bytes (T tokens, hidden h):
+#: 2 layer norms (read+write: 4), 2 dropouts (read, write, mask: 5), 2 residual adds (2 reads, 1 write: 6),
+#: bias and misc (1). The activation function adds 2·f (GELU) or 3·f (SwiGLU) elements, see below.
+ELEMENTWISE_PER_TOKEN_HIDDEN = 16.0
+CAUSAL_FRACTION = 0.5  # share of the full QKᵀ/AV work a causal flash-attention kernel computes
+SCORE_BYTES_FORWARD = 13.0  # materialised attention: bytes moved per score element in the forward pass
+
+
+@dataclass
+class Parallelism:
+    """Arrays (or scalars) describing configurations; ``recompute`` uses :data:`RECOMPUTE` codes."""
+
+    tp: np.ndarray
+    pp: np.ndarray
+    dp: np.ndarray
+    micro_batch: np.ndarray
+    vp: np.ndarray = 1
+    cp: np.ndarray = 1
+    ep: np.ndarray = 1
+    sp: np.ndarray = True
+    recompute: np.ndarray = 2
+    distributed_optimizer: np.ndarray = False
+    overlap_dp: np.ndarray = True
+    overlap_tp: np.ndarray = False
+    flash_attention: np.ndarray = True
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        fields = {k: np.asarray(v) for k, v in self.__dict__.items()}
+        shape = np.broadcast_shapes(*(a.shape for a in fields.values()))
+        return {k: np.broadcast_to(v, shape).astype(float) for k, v in fields.items()}
+
+
+def layers_per_stage(model, c):
+    """Layers on the busiest pipeline stage: ``ceil(L / (p·v)) · v`` (uneven splits put the extra on some stages)."""
+    return np.ceil(model.layers / (c["pp"] * c["vp"])) * c["vp"]
+
+
+def _ring(size, bytes_, bandwidth, latency):
+    """Ring all-gather or reduce-scatter time: ``(n−1)/n · S / B + (n−1)·α`` (0 for n = 1)."""
+    return np.where(size > 1, (size - 1) / size * bytes_ / bandwidth + (size - 1) * latency, 0.0)
+
+
+def _gemm_time(flops, k, n, tokens, peak, hbm_bw, eff: Efficiency):
+    """Roofline of one GEMM (tokens × k) · (k × n) with BF16 operands, plus a launch overhead."""
+    bytes_ = 2.0 * (tokens * k + k * n + tokens * n)
+    return np.maximum(flops / (peak * eff.gemm), bytes_ / (hbm_bw * eff.hbm)) + eff.launch_s
+
+
+def _group_bandwidth(stride, size, system, eff: Efficiency):
+    """(bandwidth, latency) of a group: scale-up when it fits inside one scale-up domain."""
+    inside = stride * size <= system.scale_up.size
+    bandwidth = np.where(inside, system.scale_up.bandwidth * eff.scale_up_link,
+                         system.scale_out.bandwidth * eff.scale_out_link)
+    latency = np.where(inside, system.latency.scale_up, system.latency.scale_out)
+    return bandwidth, latency
+
+
+def _layer_times(model, system, c, tokens, seq, moe: bool, eff: Efficiency, peak):
+    """Forward times of one layer and one micro-batch on one accelerator, by component [s]."""
+    h, tp = model.hidden, c["tp"]
+    hbm_bw = system.accelerator.hbm_bandwidth
+    attention_params = model.attention_params_per_layer
+    gemm = 2 * _gemm_time(2 * tokens * attention_params / 2 / tp, h, attention_params / (2 * h) / tp, tokens,
+                          peak, hbm_bw, eff)
+    if moe:
+        expert_params = model.expert_params
+        routed_tokens = tokens * model.experts_per_token
+        tokens_per_expert = routed_tokens * c["ep"] / model.experts
+        experts_here = model.experts / c["ep"]
+        gemm = gemm + 2 * experts_here * _gemm_time(2 * tokens_per_expert * expert_params / 2 / tp, h,
+                                                    expert_params / (2 * h) / tp, tokens_per_expert, peak, hbm_bw, eff)
+        shared = model.shared_experts * expert_params
+        if shared:
+            gemm = gemm + 2 * _gemm_time(2 * tokens * shared / 2 / tp, h, shared / (2 * h) / tp, tokens, peak, hbm_bw, eff)
+        ffn_elements = (model.experts_per_token + model.shared_experts) * model.moe_ffn_hidden
+    else:
+        mlp = model.dense_mlp_params_per_layer
+        gemm = gemm + 2 * _gemm_time(2 * tokens * mlp / 2 / tp, h, mlp / (2 * h) / tp, tokens, peak, hbm_bw, eff)
+        ffn_elements = model.ffn_hidden
+    full_attention_flops = tokens * model.attention_flops_per_token(seq) / model.layers / tp
+    flash = full_attention_flops * CAUSAL_FRACTION / (peak * eff.attention) + eff.launch_s
+    scores = tokens * seq * model.heads / tp  # elements of the b·a·s² score matrix on this accelerator
+    materialised = full_attention_flops / (peak * eff.gemm) + scores * SCORE_BYTES_FORWARD / (hbm_bw * eff.hbm) \
+        + 4 * eff.launch_s
+    attention = np.where(c["flash_attention"] > 0, flash, materialised)
+    activation_factor = 3.0 if model.ffn_type == "swiglu" else 2.0
+    elementwise_elements = ELEMENTWISE_PER_TOKEN_HIDDEN * h / np.where(c["sp"] > 0, tp, 1) \
+        + activation_factor * ffn_elements / tp
+    elementwise = tokens * elementwise_elements * BYTES_ACTIVATION / (hbm_bw * eff.hbm) + 6 * eff.launch_s
+
+    activation_bytes = tokens * h * BYTES_ACTIVATION
+    bw_tp, lat_tp = _group_bandwidth(1, tp, system, eff)
+    tp_comm = 4 * _ring(tp, activation_bytes, bw_tp, lat_tp)
+    bw_cp, lat_cp = _group_bandwidth(tp, c["cp"], system, eff)
+    kv_bytes = tokens * model.kv_cache_bytes_per_token(BYTES_ACTIVATION) / model.layers / tp
+    cp_comm = np.where(c["cp"] > 1, (c["cp"] - 1) * (kv_bytes / bw_cp + lat_cp), 0.0)
+    ep_comm = 0.0
+    if moe:
+        bw_ep, lat_ep = _group_bandwidth(tp * c["cp"], c["ep"], system, eff)
+        routed_bytes = tokens * model.experts_per_token * h * BYTES_ACTIVATION
+        ep_comm = 2 * np.where(c["ep"] > 1, (c["ep"] - 1) / c["ep"] * routed_bytes / bw_ep + lat_ep * (c["ep"] - 1), 0.0)
+    return {"gemm": gemm, "attention": attention, "elementwise": elementwise, "tp": tp_comm, "cp": cp_comm, "ep": ep_comm}
+
+
+def _layer_step(parts, c):
+    """What one layer and micro-batch costs per component over forward, backward and recompute.
+
+    Communication counts only where it is exposed (not hidden behind compute).
+    Returns the components and the backward time alone (the window DP overlap uses).
+    """
+    forwards = 1.0 + (c["recompute"] == RECOMPUTE["full"])  # forward passes, recomputation included
+    selective = c["recompute"] == RECOMPUTE["selective"]
+    tp = np.where(c["overlap_tp"] > 0, np.maximum(parts["tp"] - parts["gemm"], 0.0), parts["tp"])
+    cp_forward = np.maximum(parts["cp"] - parts["attention"], 0.0)
+    cp_backward = np.maximum(2 * parts["cp"] - 2.5 * parts["attention"], 0.0)
+    totals = {
+        "gemm": (forwards + 2.0) * parts["gemm"],
+        "attention": (forwards + 2.5 + selective) * parts["attention"],
+        "elementwise": (forwards + 2.0) * parts["elementwise"],
+        "tp": (forwards + 1.0) * tp,
+        "cp": forwards * cp_forward + cp_backward,
+        "ep": (forwards + 1.0) * parts["ep"],
+    }
+    backward = 2 * parts["gemm"] + 2.5 * parts["attention"] + 2 * parts["elementwise"] + tp + cp_backward + parts["ep"]
+    return totals, backward
+
+
+def train_step(model, system, parallelism: Parallelism, global_batch: int, seq_len: int | None = None,
+               precision: str = "bf16") -> dict[str, np.ndarray]:
+    """Step time, throughput, MFU/HFU and memory for each configuration (arrays, SI).
+
+    ``global_batch`` is in sequences; ``seq_len`` defaults to the model's. Returns
+    ``step_time_s``, ``tokens_per_s``, ``model_flops_per_s_per_accelerator``,
+    ``mfu``, ``hfu``, ``memory_bytes``, ``fits`` and the breakdown components.
+    """
+    c = parallelism.arrays()
+    eff = profile(system.accelerator.profile)
+    peak = system.accelerator.peak_flops[precision]
+    seq = float(seq_len or model.seq_len)
+    tokens = c["micro_batch"] * seq / c["cp"]
+    microbatches = global_batch / (c["dp"] * c["micro_batch"])
+
+    stage_layers = layers_per_stage(model, c)
+    moe_share = model.moe_layers / model.layers
+    components, layer_backward = _layer_step(_layer_times(model, system, c, tokens, seq, False, eff, peak), c)
+    if model.moe_layers:
+        moe, moe_backward = _layer_step(_layer_times(model, system, c, tokens, seq, True, eff, peak), c)
+        components = {k: v * (1 - moe_share) + moe[k] * moe_share for k, v in components.items()}
+        layer_backward = layer_backward * (1 - moe_share) + moe_backward * moe_share
+    layer_time = sum(components.values())
+
+    hbm_bw = system.accelerator.hbm_bandwidth
+    logits = 3 * _gemm_time(2 * tokens * model.hidden * model.vocab / c["tp"], model.hidden,
+                            model.vocab / c["tp"], tokens, peak, hbm_bw, eff)
+    bw_pp, lat_pp = _group_bandwidth(c["tp"] * c["cp"] * c["dp"], c["pp"], system, eff)
+    p2p_bytes = tokens * model.hidden * BYTES_ACTIVATION / np.where(c["sp"] > 0, c["tp"], 1)
+    p2p = np.where(c["pp"] > 1, 2 * c["vp"] * (p2p_bytes / bw_pp + lat_pp), 0.0)
+    slot = stage_layers * layer_time + logits + p2p
+    bubble = (c["pp"] - 1) / c["vp"] * slot
+    pipeline = microbatches * slot + bubble
+
+    stage_params = model_stage_params(model, c)
+    bw_dp, lat_dp = _group_bandwidth(c["tp"] * c["cp"], c["dp"], system, eff)
+    grad_bytes = 2.0 * stage_params
+    dp_comm = 2 * _ring(c["dp"], grad_bytes, bw_dp, lat_dp)
+    window = stage_layers * layer_backward
+    dp_exposed = np.where(c["overlap_dp"] > 0, np.maximum(dp_comm - window, 0.0), dp_comm)
+    optimizer_params = np.where(c["distributed_optimizer"] > 0, stage_params / c["dp"], stage_params)
+    optimizer = ADAM_BYTES_PER_PARAM * optimizer_params / (hbm_bw * eff.hbm)
+
+    step = pipeline + dp_exposed + optimizer
+    accelerators = c["tp"] * c["pp"] * c["dp"] * c["cp"]
+    tokens_per_step = global_batch * seq
+    model_flops = 3 * model.forward_flops_per_token(seq) * tokens_per_step
+    layer_forward_flops = model.forward_flops_per_token(seq) - 2.0 * model.hidden * model.vocab  # logits not recomputed
+    recompute_flops = np.where(c["recompute"] == RECOMPUTE["full"], layer_forward_flops * tokens_per_step,
+                               np.where(c["recompute"] == RECOMPUTE["selective"],
+                                        model.attention_flops_per_token(seq) * tokens_per_step, 0.0))
+    per_accelerator = model_flops / step / accelerators
+    memory = training_memory(model, system, c, seq, microbatches)
+    breakdown = {name: microbatches * stage_layers * value for name, value in components.items()}
+    breakdown.update(logits=microbatches * logits, pp_p2p=microbatches * p2p, bubble=bubble, dp_exposed=dp_exposed,
+                     optimizer=optimizer)
+    return {
+        "step_time_s": step,
+        "tokens_per_s": tokens_per_step / step,
+        "model_flops_per_s_per_accelerator": per_accelerator,
+        "mfu": per_accelerator / peak,
+        "hfu": (model_flops + recompute_flops) / step / accelerators / peak,
+        "memory_bytes": memory["total"],
+        "fits": memory["total"] <= memory["available"],
+        "breakdown": breakdown,
+        "memory": memory,
+    }
+
+
+def model_stage_params(model, c) -> np.ndarray:
+    """Parameters held by one accelerator: its stage's layers split by TP (experts also by EP), plus embeddings.
+
+    The first and last stages also hold the input and output embeddings; the larger
+    (last, with the output layer) is taken.
+    """
+    stage_layers = layers_per_stage(model, c)
+    moe_share = model.moe_layers / model.layers
+    dense_layer = model.attention_params_per_layer + model.dense_mlp_params_per_layer
+    per_layer_dense = dense_layer * (1 - moe_share)
+    per_layer_moe = moe_share * (model.attention_params_per_layer + model.shared_experts * model.expert_params
+                                 + model.experts * model.expert_params / c["ep"]) if model.moe_layers else 0.0
+    embeddings = model.vocab * model.hidden
+    return (stage_layers * (per_layer_dense + per_layer_moe) + embeddings) / c["tp"]

@@ -1,0 +1,78 @@
+"""Predict published training runs (``validation/training_runs.yaml``) and compare.
+
+Each run gives its model, system, accelerator count and full parallelism; the
+prediction uses the one efficiency set of the system's accelerator type. What is
+compared follows what the source counts: Megatron-LM's Table 1 TFLOP/s include the
+recomputation forward pass (their Eq. 3), so they are compared with the predicted
+hardware FLOP/s (HFU × peak); Llama 3's MFU counts model FLOPs only, so it is
+compared with the predicted MFU.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..yamlio import read_yaml, to_plain
+from .system import load_system
+from .training import RECOMPUTE, Parallelism, train_step
+from .workload import load_model
+
+RUNS_FILE = Path("validation/training_runs.yaml")
+TOLERANCE = 0.10  # relative, on MFU (issue 4)
+
+
+@dataclass(frozen=True)
+class RunComparison:
+    run: str
+    metric: str  # "hfu" or "mfu"
+    published: float
+    predicted: float
+    step_time_s: float
+    fits: bool
+
+    @property
+    def error(self) -> float:
+        return (self.predicted - self.published) / self.published
+
+    @property
+    def within(self) -> bool:
+        return abs(self.error) <= TOLERANCE
+
+
+def predict_run(run: dict) -> dict:
+    """The model's figures for one published run's configuration."""
+    model = load_model(run["model"])
+    system = load_system(run["system"]).with_accelerators(run["accelerators"])
+    overlap = run.get("overlap_dp", True)
+    parallelism = Parallelism(tp=run["tp"], pp=run["pp"], dp=run["dp"], micro_batch=run["micro_batch"], vp=run["vp"],
+                              cp=run["cp"], ep=run["ep"], sp=run["sp"], recompute=RECOMPUTE[run["recompute"]],
+                              distributed_optimizer=run["distributed_optimizer"], overlap_dp=overlap,
+                              overlap_tp=run.get("overlap_tp", False),
+                              flash_attention=run.get("attention", "flash") == "flash")
+    return train_step(model, system, parallelism, run["global_batch"], run["seq_len"], run["precision"])
+
+
+def compare_runs(root: str | Path = ".") -> list[RunComparison]:
+    """Published vs predicted utilisation for every run in the file."""
+    runs = to_plain(read_yaml(Path(root) / RUNS_FILE))["runs"]
+    rows = []
+    for run in runs:
+        result = predict_run(run)
+        counts_recompute = "recompute" in run["published"]["flops_counting"] and "no recompute" not in \
+            run["published"]["flops_counting"]
+        metric = "hfu" if counts_recompute else "mfu"
+        published = run["published"]["mfu"] if metric == "mfu" else \
+            run["published"]["tflops_per_accelerator"] * 1e12 / load_system(run["system"]).accelerator.peak_flops[run["precision"]]
+        rows.append(RunComparison(run["id"], metric, float(published), float(result[metric]),
+                                  float(result["step_time_s"]), bool(result["fits"])))
+    return rows
+
+
+def runs_markdown(rows: list[RunComparison]) -> str:
+    lines = ["| run | compared | published | predicted | error | within ±10 % | fits in memory |",
+             "|---|---|---:|---:|---:|:-:|:-:|"]
+    for r in rows:
+        lines.append(f"| {r.run} | {r.metric.upper()} | {r.published:.3f} | {r.predicted:.3f} | {r.error:+.1%} | "
+                     f"{'yes' if r.within else '**no**'} | {'yes' if r.fits else '**no**'} |")
+    return "\n".join(lines) + "\n"
