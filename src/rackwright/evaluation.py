@@ -33,6 +33,7 @@ class RackReport:
     lineage: list[str]
     figures: dict[str, float]
     violations: list[Violation] = field(default_factory=list)
+    extra: dict[str, float | None] = field(default_factory=dict)  # figures of other models, e.g. "delivery.*"
 
     @property
     def errors(self) -> list[Violation]:
@@ -40,7 +41,9 @@ class RackReport:
 
     def flat(self) -> dict[str, float]:
         """Display-unit figures by dotted JSON key (``"power.it_load_kw"``)."""
-        return {k: float(v) for k, v in flat_display(self.figures).items()}
+        flat = {k: float(v) for k, v in flat_display(self.figures).items()}
+        flat.update({k: float("nan") if v is None else float(v) for k, v in self.extra.items()})
+        return flat
 
     def __getitem__(self, key: str) -> float:
         return self.flat()[key]

@@ -24,6 +24,19 @@ app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(perf_cli.app, name="perf")
 
 
+def _with_delivery(report: RackReport, design) -> RackReport:
+    """Add what the generation delivers on the reference workloads (rackwright.perf.api.rack_delivery)."""
+    from ..perf.api import rack_delivery
+
+    if report.errors or not report.figures.get("compute.accelerators"):
+        return report
+    try:
+        report.extra.update({f"delivery.{k}": v for k, v in rack_delivery(design).items()})
+    except InputError:
+        pass  # a rack without a modelable accelerator delivers no reference figures
+    return report
+
+
 def _exit_for(reports: list[RackReport]) -> None:
     raise typer.Exit(EXIT_RULES if any(r.errors for r in reports) else EXIT_OK)
 
@@ -33,11 +46,15 @@ def _exit_for(reports: list[RackReport]) -> None:
 def evaluate_command(
     designs: List[Path] = typer.Argument(..., help="Design YAML files; several are shown side by side."),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON (one object, or a list)."),
+    delivery: bool = typer.Option(True, "--delivery/--no-delivery",
+                                  help="Add training days and inference tokens/s per MW on the reference workloads."),
 ):
     """Evaluate designs: power, cooling, space, weight, network, cabling, compute, cost, US content, reliability."""
     from ..report.tables import evaluation_table, violations_table
 
     reports = [evaluate(path) for path in designs]
+    if delivery:
+        reports = [_with_delivery(report, path) for report, path in zip(reports, designs)]
     if as_json:
         documents = [r.to_dict() for r in reports]
         emit_json(documents[0] if len(documents) == 1 else documents)
@@ -84,7 +101,7 @@ def compare_command(
     from ..report.tables import compare_tables
 
     da, db = load_design(before), load_design(after)
-    ra, rb = evaluate(da), evaluate(db)
+    ra, rb = _with_delivery(evaluate(da), before), _with_delivery(evaluate(db), after)
     fields = field_changes(da.raw, db.raw)
     figures = figure_changes(ra, rb)
     if as_json:

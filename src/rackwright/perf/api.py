@@ -156,3 +156,34 @@ def inference_report(model_name: str, system_name: str, *, batch: int, input_tok
             "output_tokens": output_tokens, **{k: (float(v) if k != "fits" and k != "tp" else v)
                                                for k, v in result.items()},
             "fits": bool(result["fits"])}
+
+
+#: Reference workloads that put rack generations side by side (docs/perf-model.md, "Rack comparison"):
+#: Llama 3 405B trained on 15T tokens with the racks that a 100 MW budget of rack input power buys,
+#: at the per-accelerator throughput of the best configuration for a 16,384-accelerator job (DP scales
+#: out linearly beyond it, an assumption); and Llama 3 70B served in BF16, 64 requests of 2,048 + 512 tokens.
+REFERENCE_TRAINING = {"model": "llama3-405b", "tokens": 15e12, "budget_w": 100e6, "job_accelerators": 16384,
+                      "global_batch": 2048}
+REFERENCE_INFERENCE = {"model": "llama3-70b", "batch": 64, "input_tokens": 2048, "output_tokens": 512}
+
+
+def rack_delivery(design) -> dict:
+    """What one rack generation delivers on the reference workloads (None where nothing fits)."""
+    system = system_from_design(design, racks=1)
+    per_rack = system.accelerators
+    racks = int(REFERENCE_TRAINING["budget_w"] // (system.power_per_accelerator * per_rack))
+    model = load_model(REFERENCE_TRAINING["model"])
+    job = REFERENCE_TRAINING["job_accelerators"]
+    result = search(model, system.with_accelerators(job), job, REFERENCE_TRAINING["global_batch"])
+    order = result.order()
+    doc = {"racks_per_100_mw": racks, "accelerators_per_100_mw": racks * per_rack,
+           "training_days_llama3_405b_15t_100_mw": None, "training_mfu_llama3_405b": None}
+    if order.size:
+        per_accelerator = float(result.metrics["tokens_per_s"][order[0]]) / job
+        doc["training_days_llama3_405b_15t_100_mw"] = REFERENCE_TRAINING["tokens"] / (per_accelerator * racks * per_rack) \
+            / SECONDS_PER_DAY if racks else None
+        doc["training_mfu_llama3_405b"] = float(result.metrics["mfu"][order[0]])
+    serving = infer(load_model(REFERENCE_INFERENCE["model"]), system, REFERENCE_INFERENCE["batch"],
+                    REFERENCE_INFERENCE["input_tokens"], REFERENCE_INFERENCE["output_tokens"])
+    doc["inference_tokens_per_s_per_mw_llama3_70b"] = float(serving["tokens_per_s_per_mw"]) if serving["fits"] else None
+    return doc
