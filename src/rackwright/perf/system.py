@@ -190,6 +190,11 @@ def profile_for_part(part_id: str) -> str:
     return "xpu"
 
 
+#: Years over which a rack's bill of materials is spread into an hourly cost (assumption: the 5-6 year
+#: server depreciation lives hyperscalers report, compiled in the brief's operations notes; energy excluded).
+AMORTISATION_YEARS = 5.0
+
+
 def system_from_design(design_path: str | Path, racks: int = 1) -> SystemSpec:
     """The system of ``racks`` racks of a rack design (evaluated with :func:`rackwright.evaluate`).
 
@@ -199,7 +204,8 @@ def system_from_design(design_path: str | Path, racks: int = 1) -> SystemSpec:
     the scale-up bandwidth halved to one direction. The scale-up size is the report's
     ``network.scale_up_domain``; the scale-out bandwidth per accelerator per direction is
     ``network.scale_out_bandwidth`` (both directions, per rack) / 2 / accelerators per rack;
-    ``power_per_accelerator`` is the rack's ``power.input`` / accelerators per rack.
+    ``power_per_accelerator`` is the rack's ``power.input`` / accelerators per rack, and
+    ``cost_per_accelerator_hour`` the rack's BOM per accelerator over :data:`AMORTISATION_YEARS`.
     """
     from .. import evaluate, load_design
     from ..chain import resolve
@@ -237,6 +243,7 @@ def system_from_design(design_path: str | Path, racks: int = 1) -> SystemSpec:
         "scale_out": {"bandwidth": figures["network.scale_out_bandwidth"] / 2.0 / per_rack},
         "accelerators": int(round(racks * per_rack)),
         "power_per_accelerator": figures["power.input"] / per_rack,
+        "cost_per_accelerator_hour": figures["cost.per_accelerator"] / (AMORTISATION_YEARS * 8766.0),
         "sources": [s.model_dump() for s in loaded.design.sources],
     }
     try:
