@@ -111,27 +111,30 @@ def _group_bandwidth(stride, size, system, eff: Efficiency):
     return bandwidth, latency
 
 
+def _weights_time(params, tokens, h, tp, peak, hbm_bw, eff: Efficiency):
+    """A block of ``params`` weights applied to ``tokens`` as two equal GEMMs ``(T × h)·(h × n)``, split by TP.
+
+    Attention is its input and output projections, an MLP or expert its up and down projections.
+    """
+    n = params / (2 * h) / tp
+    return 2 * _gemm_time(2 * tokens * h * n, h, n, tokens, peak, hbm_bw, eff)
+
+
 def _layer_times(model, system, c, tokens, seq, moe: bool, eff: Efficiency, peak):
     """Forward times of one layer and one micro-batch on one accelerator, by component [s]."""
     h, tp = model.hidden, c["tp"]
     hbm_bw = system.accelerator.hbm_bandwidth
-    attention_params = model.attention_params_per_layer
-    gemm = 2 * _gemm_time(2 * tokens * attention_params / 2 / tp, h, attention_params / (2 * h) / tp, tokens,
-                          peak, hbm_bw, eff)
+    block = lambda params, t: _weights_time(params, t, h, tp, peak, hbm_bw, eff)  # noqa: E731
+    gemm = block(model.attention_params_per_layer, tokens)
     if moe:
-        expert_params = model.expert_params
-        routed_tokens = tokens * model.experts_per_token
-        tokens_per_expert = routed_tokens * c["ep"] / model.experts
-        experts_here = model.experts / c["ep"]
-        gemm = gemm + 2 * experts_here * _gemm_time(2 * tokens_per_expert * expert_params / 2 / tp, h,
-                                                    expert_params / (2 * h) / tp, tokens_per_expert, peak, hbm_bw, eff)
-        shared = model.shared_experts * expert_params
-        if shared:
-            gemm = gemm + 2 * _gemm_time(2 * tokens * shared / 2 / tp, h, shared / (2 * h) / tp, tokens, peak, hbm_bw, eff)
+        # Balanced routing: each EP rank runs its E/ep experts on ep·T·k/E tokens each (GShard).
+        tokens_per_expert = tokens * model.experts_per_token * c["ep"] / model.experts
+        gemm = gemm + model.experts / c["ep"] * block(model.expert_params, tokens_per_expert)
+        if model.shared_experts:
+            gemm = gemm + block(model.shared_experts * model.expert_params, tokens)
         ffn_elements = (model.experts_per_token + model.shared_experts) * model.moe_ffn_hidden
     else:
-        mlp = model.dense_mlp_params_per_layer
-        gemm = gemm + 2 * _gemm_time(2 * tokens * mlp / 2 / tp, h, mlp / (2 * h) / tp, tokens, peak, hbm_bw, eff)
+        gemm = gemm + block(model.dense_mlp_params_per_layer, tokens)
         ffn_elements = model.ffn_hidden
     full_attention_flops = tokens * model.attention_flops_per_token(seq) / model.layers / tp
     flash = full_attention_flops * CAUSAL_FRACTION / (peak * eff.attention) + eff.launch_s
