@@ -63,7 +63,8 @@ def test_physical_sanity(part):
 
 def test_explode_counts_nested_parts():
     rows = CATALOG.explode("nvidia-gb200-compute-tray", 18)
-    counts = {part.id: n for part, n in rows}
+    counts = {part.id: n for part, n, _ in rows}
+    assert rows[0][2] == () and ("nvidia-b200-gb200", ("nvidia-gb200-compute-tray",)) in {(p.id, path) for p, _, path in rows}
     assert counts["nvidia-b200-gb200"] == 72 and counts["nvidia-grace"] == 36
 
 

@@ -67,12 +67,12 @@ class LineItem:
     per_slot_unit: float
     slot: str | None
     slot_count: float
-    top_level: bool
     length: float = 0.0  # links: cable length [m]
     share: float = 1.0  # shared equipment (an in-row CDU): this rack's share of its cost
     mounted: bool = False  # occupies rack height (a slot's top-level part)
     in_rack: bool = True  # False for row-level equipment that only adds its cost share
     liquid_fraction: float | None = None  # the design's override of the part's liquid fraction
+    path: tuple[str, ...] = ()  # ids of the assemblies that contain this part, outermost first
     link: int | None = None  # index in network.links for cables and transceivers
 
     @property
@@ -147,8 +147,8 @@ def resolve(loaded: LoadedDesign, catalog: Catalog | None = None) -> RackModel:
         if part is None:
             continue
         slot_heights[slot.id] = part.value("height", 0.0)
-        for row, (child, per_unit) in enumerate(catalog.explode(part.id)):
-            items.append(LineItem(child, per_unit, slot.id, float(slot.count), top_level=row == 0, mounted=row == 0))
+        for child, per_unit, path in catalog.explode(part.id):
+            items.append(LineItem(child, per_unit, slot.id, float(slot.count), mounted=not path, path=path))
     enclosure = get(design.enclosure, "enclosure")
     pitch = enclosure.value("unit_pitch", 0.04445) if enclosure else 0.04445
     for i, link in enumerate(design.network.links):
@@ -158,7 +158,7 @@ def resolve(loaded: LoadedDesign, catalog: Catalog | None = None) -> RackModel:
                 problems.append(loaded.problem(f"no slot {getattr(link, end)!r} to route to", ("network", "links", i, end),
                                                f"one of: {', '.join(slot_heights)}"))
         if part is not None and not problems:
-            items.append(LineItem(part, 1.0, None, float(link.count), True, link=i,
+            items.append(LineItem(part, 1.0, None, float(link.count), link=i,
                                   length=_link_length(link, design, slot_heights, pitch)))
     busbar = get(design.power.busbar, "power", "busbar") if design.power.busbar else None
     cdu = get(design.cooling.cdu.part, "cooling", "cdu", "part") if design.cooling.cdu else None
@@ -170,11 +170,11 @@ def resolve(loaded: LoadedDesign, catalog: Catalog | None = None) -> RackModel:
 
     for part in (enclosure, busbar, manifold):
         if part is not None:
-            items.extend(LineItem(child, n, None, 1.0, row == 0) for row, (child, n) in enumerate(catalog.explode(part.id)))
+            items.extend(LineItem(child, n, None, 1.0, path=path) for child, n, path in catalog.explode(part.id))
     if cdu is not None and design.cooling.cdu.placement == "in-row":
         share = design.cooling.cdu.count / design.cooling.cdu.racks_served
-        items.extend(LineItem(child, n, None, 1.0, row == 0, share=share, in_rack=False)
-                     for row, (child, n) in enumerate(catalog.explode(cdu.id)))
+        items.extend(LineItem(child, n, None, 1.0, share=share, in_rack=False, path=path)
+                     for child, n, path in catalog.explode(cdu.id))
     _apply_liquid_fractions(items, design.cooling.liquid_fraction)
 
     limit_parts = {"enclosure": [enclosure], "busbar": [busbar], "cdu": [cdu], "manifold": [manifold],
@@ -341,7 +341,7 @@ def _contributions(item: LineItem, attrs: dict, fluid: str) -> dict[str, object]
         out["scale_up_switch_ports"] = attrs["ports"]
     elif kind == "rear_door_hx":
         out["rear_door_capacity"] = attrs["capacity"]
-    elif kind in CONVERTER_KINDS and item.top_level:
+    elif kind in CONVERTER_KINDS and not item.path:
         out.update(converters=1.0, converter_capacity=attrs["capacity"],
                    converter_capacity_efficiency=attrs["capacity"] * attrs["efficiency"])
     elif kind == "bbu":

@@ -52,12 +52,13 @@ class Catalog:
     def by_kind(self, kind: str) -> list[Part]:
         return [p for p in self.parts.values() if p.kind == kind]
 
-    def explode(self, part_id: str, count: float = 1.0) -> list[tuple[Part, float]]:
-        """The part and everything it contains, recursively, with total counts."""
+    def explode(self, part_id: str, count: float = 1.0,
+                path: tuple[str, ...] = ()) -> list[tuple[Part, float, tuple[str, ...]]]:
+        """The part and everything it contains, depth first: ``(part, total count, ids of its assemblies)``."""
         part = self.get(part_id)
-        rows = [(part, count)]
+        rows = [(part, count, path)]
         for child in part.contains:
-            rows.extend(self.explode(child.part, count * child.count))
+            rows.extend(self.explode(child.part, count * child.count, path + (part.id,)))
         return rows
 
 
