@@ -7,6 +7,7 @@ and exit 2; no traceback reaches the user.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import List
 
@@ -138,6 +139,38 @@ def elevation_command(
     except OSError as exc:
         raise InputError.single(str(output), f"cannot write: {exc}") from None
     out.print(f"wrote {output}")
+
+
+@app.command("bom")
+@guarded
+def bom_command(
+    design: Path = typer.Argument(..., help="Design YAML file."),
+    racks: int = typer.Option(1, "--racks", min=1, help="Racks to build (quantities and totals scale)."),
+    by: str = typer.Option("category", "--by", help="Group totals by category, origin, supplier or kind."),
+    us_rule: str = typer.Option("own-value", "--us-rule", help="US-content rule: own-value, final-assembly or manufacture."),
+    as_json: bool = typer.Option(False, "--json", help="Print lines, totals and US content as JSON."),
+    as_csv: bool = typer.Option(False, "--csv", help="Print the exploded lines as CSV."),
+):
+    """Exploded bill of materials: quantities, unit and extended cost, origin, lead time, totals, US content."""
+    from ..bom import GROUPINGS, US_RULES, bom_csv, bom_document, bom_lines
+    from ..chain import resolve
+    from ..design import load_design
+    from ..report.tables import bom_tables
+
+    if by not in GROUPINGS:
+        raise InputError.single(None, f"cannot group by {by!r}", "--by", f"one of: {', '.join(GROUPINGS)}")
+    if us_rule not in US_RULES:
+        raise InputError.single(None, f"unknown US-content rule {us_rule!r}", "--us-rule", f"one of: {', '.join(US_RULES)}")
+    model = resolve(load_design(design))
+    if as_csv:
+        sys.stdout.write(bom_csv(bom_lines(model, racks, us_rule)))
+        return
+    doc = bom_document(model, racks, by, us_rule)
+    if as_json:
+        emit_json(doc)
+        return
+    for table in bom_tables(doc, by):
+        out.print(table)
 
 
 def main() -> None:

@@ -86,3 +86,22 @@ def catalog_table(parts) -> Table:
     for p in parts:
         table.add_row(p.id, p.kind, escape(p.manufacturer), escape(p.model), f"{p.price_usd:,.0f}", p.origin.assembled_in)
     return table
+
+
+def bom_tables(doc: dict, by: str) -> tuple[Table, Table]:
+    """The exploded lines (indented by assembly level) and the totals by group."""
+    lines = Table(title=f"Bill of materials: {escape(doc['design'])} × {doc['racks']} rack(s)")
+    for column in ("part", "kind", "qty", "unit USD", "extended USD", "assembled in", "US", "lead (wk)"):
+        lines.add_column(column, justify="left" if column in ("part", "kind") else "right")
+    for line in doc["lines"]:
+        lines.add_row("  " * line["level"] + escape(line["part"]), line["kind"], _fmt(line["quantity"]),
+                      f"{line['unit_usd']:,.0f}" + ("*" if line["price_assumed"] else ""),
+                      f"{line['extended_usd']:,.0f}", line["assembled_in"], "yes" if line["us_made"] else "",
+                      _fmt(line["lead_time_weeks"]))
+    groups = Table(title=f"Totals by {by} (US rule: {doc['us_rule']['name']}; * price is an assumption)")
+    for column in (by, "quantity", "cost USD", "US share"):
+        groups.add_column(column, justify="left" if column == by else "right")
+    for name, group in doc["totals"].items():
+        groups.add_row(escape(name), _fmt(group["quantity"]), f"{group['cost_usd']:,.0f}", f"{group['us_share']:.1%}")
+    groups.add_row("total", "", f"{doc['total_usd']:,.0f}", f"{doc['us_share']:.1%}")
+    return lines, groups
