@@ -80,3 +80,17 @@ def test_does_not_fit_is_a_result_with_a_reason():
     doc = json.loads(run("perf", "train", "--model", "llama3-405b", "--system", "dgx-h100-ndr", "--accelerators", "64",
                          "--global-batch", "64", "--tp", "8", "--pp", "8", "--json").stdout)
     assert doc["fits"] is False and "GB per accelerator" in doc["reason"]
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["perf", "infer", "--model", "llama3-8b", "--system", "dgx-a100-80gb-hdr", "--batch", "1", "--input-tokens", "1",
+      "--output-tokens", "1", "--precision", "fp8"], "no fp8 peak rate"),
+    (["perf", "search", "--model", "llama3-8b", "--system", "dgx-h100-ndr", "--global-batch", "64", "--top", "0"],
+     "--top"),
+    (TRAIN[:TRAIN.index("--tp") + 1] + ["0"] + TRAIN[TRAIN.index("--tp") + 2:], "--tp"),
+    (TRAIN[:TRAIN.index("--global-batch") + 1] + ["48"] + TRAIN[TRAIN.index("--global-batch") + 2:],
+     "needs at least PP = 8 micro-batches"),
+])
+def test_more_bad_input_exits_2(args, fragment):
+    result = run(*args)
+    assert result.exit_code == 2 and fragment in result.output and "Traceback" not in result.output

@@ -14,7 +14,7 @@ app = typer.Typer(help="LLM training and inference performance of a system (buil
 
 MODEL = typer.Option(..., "--model", help="Built-in model name (e.g. llama3-405b) or a model YAML file.")
 SYSTEM = typer.Option(..., "--system", help="Built-in system (e.g. dgx-h100-ndr), a system YAML, or a rack design YAML.")
-RACKS = typer.Option(None, "--racks", help="Racks of the design given as --system.")
+RACKS = typer.Option(None, "--racks", min=1, help="Racks of the design given as --system.")
 JSON = typer.Option(False, "--json", help="Print the result as JSON (stable keys).")
 
 
@@ -32,19 +32,19 @@ def _table(title: str, doc: dict, keys) -> Table:
 @guarded
 def train_command(
     model: str = MODEL, system: str = SYSTEM, racks: Optional[int] = RACKS,
-    accelerators: Optional[int] = typer.Option(None, "--accelerators", help="Accelerators (default: the system's)."),
-    global_batch: int = typer.Option(..., "--global-batch", help="Global batch in sequences."),
-    micro_batch: int = typer.Option(1, "--micro-batch"),
-    tp: int = typer.Option(1, "--tp"), pp: int = typer.Option(1, "--pp"),
-    vp: int = typer.Option(1, "--vp", help="Virtual pipeline stages per rank (interleaved schedule)."),
-    cp: int = typer.Option(1, "--cp"), ep: int = typer.Option(1, "--ep"),
+    accelerators: Optional[int] = typer.Option(None, "--accelerators", min=1, help="Accelerators (default: the system's)."),
+    global_batch: int = typer.Option(..., "--global-batch", min=1, help="Global batch in sequences."),
+    micro_batch: int = typer.Option(1, "--micro-batch", min=1),
+    tp: int = typer.Option(1, "--tp", min=1), pp: int = typer.Option(1, "--pp", min=1),
+    vp: int = typer.Option(1, "--vp", min=1, help="Virtual pipeline stages per rank (interleaved schedule)."),
+    cp: int = typer.Option(1, "--cp", min=1), ep: int = typer.Option(1, "--ep", min=1),
     sp: bool = typer.Option(False, "--sp", help="Sequence parallelism."),
     recompute: str = typer.Option("none", "--recompute", help="none, selective or full."),
     distributed_optimizer: bool = typer.Option(False, "--distributed-optimizer"),
     no_dp_overlap: bool = typer.Option(False, "--no-dp-overlap", help="Reduce gradients after the backward pass."),
     tp_overlap: bool = typer.Option(False, "--tp-overlap", help="Overlap TP collectives with the GEMMs."),
     attention: str = typer.Option("flash", "--attention", help="flash, or materialized (pre-FlashAttention stacks)."),
-    seq_len: Optional[int] = typer.Option(None, "--seq-len", help="Sequence length (default: the model's)."),
+    seq_len: Optional[int] = typer.Option(None, "--seq-len", min=1, help="Sequence length (default: the model's)."),
     precision: str = typer.Option("bf16", "--precision", help="bf16, fp8 or fp4 (the system's peak for it)."),
     train_tokens: Optional[float] = typer.Option(None, "--train-tokens", help="Tokens of a run: adds days, energy, cost."),
     as_json: bool = JSON,
@@ -74,10 +74,10 @@ def train_command(
 @guarded
 def search_command(
     model: str = MODEL, system: str = SYSTEM, racks: Optional[int] = RACKS,
-    accelerators: Optional[int] = typer.Option(None, "--accelerators", help="Accelerators to use."),
-    global_batch: int = typer.Option(..., "--global-batch", help="Global batch in sequences."),
-    top: int = typer.Option(10, "--top", help="How many of the fastest configurations to list."),
-    seq_len: Optional[int] = typer.Option(None, "--seq-len"),
+    accelerators: Optional[int] = typer.Option(None, "--accelerators", min=1, help="Accelerators to use."),
+    global_batch: int = typer.Option(..., "--global-batch", min=1, help="Global batch in sequences."),
+    top: int = typer.Option(10, "--top", min=1, help="How many of the fastest configurations to list."),
+    seq_len: Optional[int] = typer.Option(None, "--seq-len", min=1),
     precision: str = typer.Option("bf16", "--precision"),
     as_json: bool = JSON,
 ):
@@ -104,10 +104,10 @@ def search_command(
 @guarded
 def infer_command(
     model: str = MODEL, system: str = SYSTEM, racks: Optional[int] = RACKS,
-    batch: int = typer.Option(..., "--batch", help="Concurrent sequences."),
-    input_tokens: int = typer.Option(..., "--input-tokens"),
-    output_tokens: int = typer.Option(..., "--output-tokens"),
-    tp: Optional[int] = typer.Option(None, "--tp", help="Tensor parallel degree (default: the smallest that fits)."),
+    batch: int = typer.Option(..., "--batch", min=1, help="Concurrent sequences."),
+    input_tokens: int = typer.Option(..., "--input-tokens", min=1),
+    output_tokens: int = typer.Option(..., "--output-tokens", min=1),
+    tp: Optional[int] = typer.Option(None, "--tp", min=1, help="Tensor parallel degree (default: the smallest that fits)."),
     precision: str = typer.Option("bf16", "--precision"),
     as_json: bool = JSON,
 ):

@@ -40,6 +40,12 @@ def resolve_system(name_or_path: str, racks: int | None = None, accelerators: in
     return system.with_accelerators(accelerators) if accelerators else system
 
 
+def _check_precision(system, precision: str) -> None:
+    if precision not in system.accelerator.peak_flops:
+        raise InputError.single(None, f"{system.accelerator.name} has no {precision} peak rate", "--precision",
+                                f"one of: {', '.join(system.accelerator.peak_flops)}")
+
+
 def _check_parallelism(model, accelerators, global_batch, micro_batch, tp, pp, vp, cp, ep) -> int:
     """DP from the accelerator count; InputError for impossible combinations."""
     problems = []
@@ -56,6 +62,9 @@ def _check_parallelism(model, accelerators, global_batch, micro_batch, tp, pp, v
         problems.append(("--ep", f"EP {ep} must divide the experts ({model.experts}) and DP ({dp})"))
     if global_batch % (dp * micro_batch):
         problems.append(("--global-batch", f"global batch {global_batch} does not split into DP {dp} × micro-batch {micro_batch}"))
+    elif vp > 1 and global_batch // (dp * micro_batch) < pp:
+        problems.append(("--vp", f"the interleaved schedule needs at least PP = {pp} micro-batches per pipeline, "
+                                 f"not {global_batch // (dp * micro_batch)}"))
     if problems:
         from ..errors import Problem
 
@@ -73,6 +82,7 @@ def train_report(model_name: str, system_name: str, *, global_batch: int, micro_
     model = load_model(model_name)
     system = resolve_system(system_name, racks, accelerators)
     n = system.accelerators
+    _check_precision(system, precision)
     dp = _check_parallelism(model, n, global_batch, micro_batch, tp, pp, vp, cp, ep)
     parallelism = Parallelism(tp=tp, pp=pp, dp=dp, micro_batch=micro_batch, vp=vp, cp=cp, ep=ep, sp=sp,
                               recompute=RECOMPUTE[recompute], distributed_optimizer=distributed_optimizer,
@@ -127,6 +137,7 @@ def search_report(model_name: str, system_name: str, *, accelerators: int | None
     """The ``perf search`` document: the fastest configuration that fits, the top N and the Pareto front."""
     model = load_model(model_name)
     system = resolve_system(system_name, racks, accelerators)
+    _check_precision(system, precision)
     result = search(model, system, system.accelerators, global_batch, seq_len, precision)
     order = result.order()
     row = lambda i: {**result.parallelism(i), **_figures(result.metrics, i)}  # noqa: E731
@@ -148,6 +159,7 @@ def inference_report(model_name: str, system_name: str, *, batch: int, input_tok
     """The ``perf infer`` document."""
     model = load_model(model_name)
     system = resolve_system(system_name, racks)
+    _check_precision(system, precision)
     if tp is not None and (tp > system.scale_up.size or model.heads % tp):
         raise InputError.single(None, f"TP {tp} must divide the {model.heads} heads and fit the scale-up domain "
                                       f"of {system.scale_up.size}", "--tp")

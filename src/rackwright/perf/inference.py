@@ -52,10 +52,10 @@ def infer(model, system, batch, input_tokens, output_tokens, tp=None, precision:
     bw, latency = _group_bandwidth(1, tp, system, eff)
     attention_per_token_per_context = model.attention_flops_per_token(1)  # forward FLOPs per token per context token
 
-    prefill_flops = 2.0 * model.active_params_per_token * batch * input_tokens \
-        + 0.5 * attention_per_token_per_context * input_tokens ** 2 * batch  # causal: half the full count
+    prefill_gemm = 2.0 * model.active_params_per_token * batch * input_tokens / (tp * peak * eff.gemm)
+    prefill_attention = 0.5 * attention_per_token_per_context * input_tokens ** 2 * batch / (tp * peak * eff.attention)
     prefill_comm = 2 * model.layers * 2 * _ring(tp, batch * input_tokens * model.hidden * 2.0, bw, latency)
-    ttft = prefill_flops / (tp * peak * eff.gemm) + prefill_comm
+    ttft = prefill_gemm + prefill_attention + prefill_comm  # causal attention: half the full count
 
     mean_context = input_tokens + output_tokens / 2.0
     step_bytes = (_weights_read_per_step(model, batch, weight_bytes) + batch * mean_context * kv_per_token) / tp
