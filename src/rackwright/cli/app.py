@@ -16,13 +16,17 @@ import typer
 from ..errors import InputError
 from ..evaluation import RackReport, evaluate
 from . import catalog as catalog_cli
+from . import factory as factory_cli
 from . import perf as perf_cli
+from . import sourcing as sourcing_cli
 from .common import EXIT_OK, EXIT_RULES, emit_json, guarded, out
 
 app = typer.Typer(help="Co-design, evaluate and plan AI data-centre rack generations.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
 app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(perf_cli.app, name="perf")
+app.add_typer(sourcing_cli.app, name="sourcing")
+app.add_typer(factory_cli.app, name="factory")
 
 
 def _with_delivery(report: RackReport, design) -> RackReport:
