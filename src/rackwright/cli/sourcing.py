@@ -1,6 +1,111 @@
-"""``rackwright sourcing ...``: sourcing what-ifs and earliest build dates (being written)."""
+"""``rackwright sourcing ...``: sourcing what-ifs (substitutions, tariffs, second sources) and build dates."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Optional
 
 import typer
+from rich.table import Table
+
+from ..errors import InputError
+from .common import emit_json, guarded, out
 
 app = typer.Typer(help="Sourcing what-ifs: substitutions, tariffs, second sources; earliest build dates.",
                   no_args_is_help=True)
+
+
+def _model(design: Path):
+    from ..chain import resolve
+    from ..design import load_design
+
+    return resolve(load_design(design))
+
+
+def _whatif_table(doc: dict) -> Table:
+    table = Table(title=f"{doc['design']}: baseline vs {doc['scenario']} ({doc['racks']} rack(s), tariffs on {doc['date']})")
+    for column in ("figure", "baseline", "what-if", "change"):
+        table.add_column(column, justify="left" if column == "figure" else "right")
+    before, after = doc["baseline"], doc["what_if"]
+    rows = [("USD per rack", "usd_per_rack", "{:,.0f}"), ("tariff USD per rack", "tariff_usd_per_rack", "{:,.0f}"),
+            ("US content", "us_share", "{:.1%}"), ("longest lead time (weeks)", "longest_lead_time_weeks", "{:.0f}")]
+    for label, key, fmt in rows:
+        table.add_row(label, fmt.format(before[key]), fmt.format(after[key]), fmt.format(after[key] - before[key]))
+    for category in after["us_share_by_category"]:
+        b, a = before["us_share_by_category"].get(category, 0.0), after["us_share_by_category"][category]
+        table.add_row(f"US content: {category}", f"{b:.1%}", f"{a:.1%}", f"{a - b:+.1%}")
+    return table
+
+
+@app.command("whatif")
+@guarded
+def whatif_command(
+    design: Path = typer.Argument(..., help="Design YAML file."),
+    scenario: Path = typer.Argument(..., help="Sourcing scenario YAML file."),
+    racks: int = typer.Option(1, "--racks", min=1, help="Racks to price."),
+    sweep: Optional[str] = typer.Option(None, "--sweep", help="Vary one field: FIELD[i].name=start:stop:steps."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="With --sweep: the plotly HTML file to write."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+):
+    """Baseline vs scenario: cost per rack, tariff bill, US content by category, longest lead time."""
+    from ..sourcing import load_scenario, parse_sweep, sweep_figure, whatif
+    from ..sourcing import sweep as run_sweep
+
+    model, plan = _model(design), load_scenario(scenario)
+    if sweep is None:
+        doc = whatif(model, plan, racks)
+        emit_json(doc) if as_json else out.print(_whatif_table(doc))
+        return
+    try:
+        path, values = parse_sweep(sweep)
+        rows = run_sweep(model, plan, path, values, racks)
+    except ValueError as exc:
+        raise InputError.single(None, str(exc), "--sweep") from None
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        sweep_figure(rows, path, plan.name).write_html(str(output), include_plotlyjs=True)
+    if as_json:
+        emit_json({"design": model.design.name, "scenario": plan.name, "sweep": path, "rows": rows})
+        return
+    table = Table(title=f"{plan.name}: sweep of {path}")
+    for column in ("value", "USD per rack", "US content", "longest lead (wk)"):
+        table.add_column(column, justify="right")
+    for row in rows:
+        table.add_row(f"{row['value']:.4g}", f"{row['usd_per_rack']:,.0f}", f"{row['us_share']:.1%}",
+                      f"{row['longest_lead_time_weeks']:.0f}")
+    out.print(table)
+    if output is not None:
+        out.print(f"wrote {output}")
+
+
+@app.command("build-date")
+@guarded
+def build_date_command(
+    design: Path = typer.Argument(..., help="Design YAML file."),
+    order_date: str = typer.Option(..., "--order-date", help="Date the parts are ordered (YYYY-MM-DD)."),
+    racks: int = typer.Option(1, "--racks", min=1, help="Build date of the N-th rack."),
+    scenario: Optional[Path] = typer.Option(None, "--scenario", help="Sourcing scenario (lead times, capacities)."),
+    integration_days: float = typer.Option(14.0, "--integration-days", min=0,
+                                           help="Integration and test time after the last part arrives."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+):
+    """Earliest dates the first and the N-th rack can be built from an order date; the critical parts."""
+    from ..sourcing import build_dates, load_scenario
+
+    try:
+        order = date.fromisoformat(order_date)
+    except ValueError:
+        raise InputError.single(None, f"{order_date!r} is not a date", "--order-date", "write YYYY-MM-DD") from None
+    doc = build_dates(_model(design), order, racks, integration_days, load_scenario(scenario) if scenario else None)
+    if as_json:
+        emit_json(doc)
+        return
+    out.print(f"first rack: [bold]{doc['first_rack_date']}[/bold]   rack {racks}: [bold]{doc['last_rack_date']}[/bold] "
+              f"(order {doc['order_date']}, +{integration_days:g} days integration and test)")
+    table = Table(title="critical parts")
+    for column in ("part", "units", "first delivery", "enough for all racks"):
+        table.add_column(column)
+    for part in doc["critical_parts"]:
+        table.add_row(part["part"], f"{part['units']:,.0f}", part["first_delivery"], part["ready"])
+    out.print(table)

@@ -1,0 +1,307 @@
+"""Sourcing what-ifs on a bill of materials, and the earliest date racks can be built.
+
+A scenario file (YAML, validated by :class:`Scenario`) changes where and at what
+price parts come from, and adds tariffs:
+
+* ``substitutions``: parts matched by id, kind and/or category get a new origin, a
+  price change (``"+12%"`` or a new ``price_usd``), a lead-time change and optionally
+  a supplier capacity per week;
+* ``second_sources``: a share of the matched parts comes from another source with its
+  own origin, price and lead time (the line is split in two);
+* ``tariffs``: a rate on the cost of lines made in a country (optionally one
+  category), in force between two dates; the scenario's ``date`` says which apply.
+
+:func:`whatif` returns baseline and scenario side by side: cost per rack (tariffs
+included), the tariff bill, US content per category and in total, the longest lead time.
+
+Earliest build date (formulas.md "Factory and supply"): a part ordered on the order
+date arrives after its lead time, then at its supplier's capacity per week; the
+N-th rack can be built when every part has delivered N racks' worth, plus the
+integration and test time. The parts that set that date are the critical ones.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .bom import BomLine, bom_lines
+from .catalog.schema import Origin, Source
+from .catalog.specs import CATEGORIES
+from .chain import RackModel
+from .errors import InputError
+from .yamlio import problems_from_validation, read_yaml, to_plain
+
+_PERCENT = re.compile(r"^\s*([+-]?\d+(\.\d+)?)\s*%\s*$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PartMatch(Strict):
+    """Which BOM lines a change applies to: every given field must match."""
+
+    id: str | None = None
+    kind: str | None = None
+    category: str | None = None
+
+    @model_validator(mode="after")
+    def _something(self):
+        if not (self.id or self.kind or self.category):
+            raise ValueError("match parts by id, kind and/or category")
+        if self.category and self.category not in CATEGORIES:
+            raise ValueError(f"category must be one of {', '.join(CATEGORIES)}")
+        return self
+
+    def matches(self, line: BomLine) -> bool:
+        return all(v is None or v == getattr(line, k if k != "id" else "part")
+                   for k, v in (("id", self.id), ("kind", self.kind), ("category", self.category)))
+
+
+def _relative(value) -> float:
+    """``"+12%"`` → 0.12; a number is taken as a fraction."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    match = _PERCENT.match(str(value))
+    if not match:
+        raise ValueError(f"{value!r} is not a change like \"+12%\" or \"-5%\"")
+    return float(match.group(1)) / 100.0
+
+
+class SourceChange(Strict):
+    """A new source for matched parts (used by substitutions and second sources)."""
+
+    parts: PartMatch
+    origin: Origin | None = None
+    price_change: float | str | None = None
+    price_usd: float | None = Field(default=None, ge=0)
+    lead_time_change_weeks: float | None = None
+    lead_time_weeks: float | None = Field(default=None, ge=0)
+    capacity_per_week: float | None = Field(default=None, gt=0)
+    source: Source | None = None
+    assumption: str | None = None
+
+    @field_validator("price_change")
+    @classmethod
+    def _change(cls, value):
+        if value is not None and _relative(value) <= -1:
+            raise ValueError("a price cannot fall by 100 % or more")
+        return value
+
+    @model_validator(mode="after")
+    def _provenance(self):
+        if self.source is None and not self.assumption:
+            raise ValueError("give the change a source, or an assumption with the reason")
+        return self
+
+    def apply(self, line: BomLine, quantity: float) -> BomLine:
+        unit = self.price_usd if self.price_usd is not None else line.unit_usd * (1 + _relative(self.price_change or 0))
+        lead = self.lead_time_weeks if self.lead_time_weeks is not None else \
+            max(0.0, line.lead_time_weeks + (self.lead_time_change_weeks or 0.0))
+        made_in = self.origin.manufacture if self.origin else line.made_in
+        assembled_in = self.origin.assembled_in if self.origin else line.assembled_in
+        return replace(line, quantity=quantity, unit_usd=unit, extended_usd=unit * quantity, made_in=made_in,
+                       assembled_in=assembled_in, us_made=assembled_in == "US", lead_time_weeks=lead)
+
+
+class SecondSource(SourceChange):
+    share: float = Field(gt=0, lt=1)
+
+
+class Tariff(Strict):
+    origin: str
+    rate: float = Field(ge=0)
+    category: str | None = None
+    start: date = Field(alias="from")
+    until: date | None = None
+    source: Source | None = None
+    assumption: str | None = None
+
+    def applies(self, line: BomLine, on: date) -> bool:
+        in_force = self.start <= on and (self.until is None or on < self.until)
+        return in_force and line.made_in == self.origin and self.category in (None, line.category)
+
+
+class SupplyCap(Strict):
+    """A supplier's capacity for matched parts, in units per week (for build dates)."""
+
+    parts: PartMatch
+    per_week: float = Field(gt=0)
+    source: Source | None = None
+    assumption: str | None = None
+
+
+class Scenario(Strict):
+    name: str
+    description: str = ""
+    date: date
+    substitutions: list[SourceChange] = Field(default_factory=list)
+    second_sources: list[SecondSource] = Field(default_factory=list)
+    tariffs: list[Tariff] = Field(default_factory=list)
+    supply: list[SupplyCap] = Field(default_factory=list)
+
+    def capacities(self, lines: list[BomLine]) -> dict[str, float]:
+        """Units per week by part id, from supply caps and substitutions' capacities (the tighter wins)."""
+        caps: dict[str, float] = {}
+        limits = [(s.parts, s.per_week) for s in self.supply]
+        limits += [(c.parts, c.capacity_per_week) for c in self.substitutions if c.capacity_per_week]
+        for line in lines:
+            for match, per_week in limits:
+                if match.matches(line):
+                    caps[line.part] = min(caps.get(line.part, per_week), per_week)
+        return caps
+
+
+def load_scenario(path) -> Scenario:
+    root = read_yaml(path)
+    try:
+        return Scenario.model_validate(to_plain(root) if isinstance(root, dict) else root)
+    except ValidationError as exc:
+        raise InputError(str(path), problems_from_validation(exc, root)) from None
+
+
+def apply_scenario(lines: list[BomLine], scenario: Scenario) -> list[BomLine]:
+    """The BOM lines with the scenario's substitutions and second sources applied."""
+    out = []
+    for line in lines:
+        for change in scenario.substitutions:
+            if change.parts.matches(line):
+                line = change.apply(line, line.quantity)
+        second = next((s for s in scenario.second_sources if s.parts.matches(line)), None)
+        if second is None:
+            out.append(line)
+        else:
+            out.append(replace(line, quantity=line.quantity * (1 - second.share),
+                               extended_usd=line.extended_usd * (1 - second.share)))
+            out.append(second.apply(line, line.quantity * second.share))
+    return out
+
+
+def tariff_bill(lines: list[BomLine], tariffs: list[Tariff], on: date) -> float:
+    """Σ rate · cost of the lines each tariff in force on ``on`` applies to."""
+    return sum(t.rate * line.extended_usd for line in lines for t in tariffs if t.applies(line, on))
+
+
+def summary(lines: list[BomLine], racks: int, tariffs: list[Tariff] = (), on: date | None = None) -> dict:
+    """Cost per rack (with tariffs), tariff bill, US content per category and total, longest lead time."""
+    cost = sum(line.extended_usd for line in lines)
+    tariff = tariff_bill(lines, list(tariffs), on) if on else 0.0
+    by_category = {}
+    for category in CATEGORIES:
+        group = [line for line in lines if line.category == category]
+        total = sum(line.extended_usd for line in group)
+        if total:
+            by_category[category] = sum(line.extended_usd for line in group if line.us_made) / total
+    return {
+        "usd_per_rack": (cost + tariff) / racks,
+        "tariff_usd_per_rack": tariff / racks,
+        "us_share": sum(line.extended_usd for line in lines if line.us_made) / cost if cost else 0.0,
+        "us_share_by_category": by_category,
+        "longest_lead_time_weeks": max((line.lead_time_weeks for line in lines if line.quantity > 0), default=0.0),
+    }
+
+
+def whatif(model: RackModel, scenario: Scenario, racks: int = 1) -> dict:
+    """Baseline vs scenario for ``racks`` racks (the ``rackwright sourcing whatif`` document)."""
+    baseline = bom_lines(model, racks)
+    changed = apply_scenario(baseline, scenario)
+    before = summary(baseline, racks, scenario.tariffs, scenario.date)
+    after = summary(changed, racks, scenario.tariffs, scenario.date)
+    delta = {k: after[k] - before[k] for k, v in before.items() if isinstance(v, float)}
+    return {"design": model.design.name, "scenario": scenario.name, "racks": racks, "date": scenario.date.isoformat(),
+            "baseline": before, "what_if": after, "delta": delta}
+
+
+@dataclass(frozen=True)
+class PartAvailability:
+    part: str
+    needed: float  # units for the N racks
+    first_date: date  # first delivery (order date + lead time)
+    ready_date: date  # enough delivered for N racks
+
+
+def part_availability(lines: list[BomLine], racks: int, order: date,
+                      capacity: dict[str, float] | None = None) -> list[PartAvailability]:
+    """When each part has delivered enough for ``racks`` racks (lines are per rack).
+
+    Deliveries start after the lead time; with a capacity of ``c`` units per week the
+    ``n``-th unit arrives ``ceil(n / c)`` weeks later (the first week's batch at the
+    lead time itself); without one, everything arrives at the lead time.
+    """
+    capacity = capacity or {}
+    needed: dict[str, float] = {}
+    lead: dict[str, float] = {}
+    for line in lines:
+        needed[line.part] = needed.get(line.part, 0.0) + line.quantity * racks
+        lead[line.part] = max(lead.get(line.part, 0.0), line.lead_time_weeks)
+    out = []
+    for part, units in needed.items():
+        first = order + timedelta(weeks=lead[part])
+        weeks = max(math.ceil(units / capacity[part]) - 1, 0) if part in capacity else 0
+        out.append(PartAvailability(part, units, first, first + timedelta(weeks=weeks)))
+    return sorted(out, key=lambda a: a.ready_date, reverse=True)
+
+
+def build_dates(model: RackModel, order: date, racks: int = 1, integration_days: float = 14.0,
+                scenario: Scenario | None = None) -> dict:
+    """Earliest dates the first and the ``racks``-th rack can be built, and the critical parts."""
+    lines = bom_lines(model, 1)
+    capacity = {}
+    if scenario:
+        lines = apply_scenario(lines, scenario)
+        capacity = scenario.capacities(lines)
+    first = part_availability(lines, 1, order, capacity)
+    last = part_availability(lines, racks, order, capacity)
+    integration = timedelta(days=integration_days)
+    return {
+        "design": model.design.name, "order_date": order.isoformat(), "racks": racks,
+        "integration_days": integration_days,
+        "first_rack_date": (first[0].ready_date + integration).isoformat(),
+        "last_rack_date": (last[0].ready_date + integration).isoformat(),
+        "critical_parts": [{"part": a.part, "units": a.needed, "first_delivery": a.first_date.isoformat(),
+                            "ready": a.ready_date.isoformat()} for a in last[:5]],
+    }
+
+
+_SWEEP = re.compile(r"^(?P<path>[a-z_]+\[\d+\]\.[a-z_]+)=(?P<start>[-+\d.eE]+):(?P<stop>[-+\d.eE]+):(?P<steps>\d+)$")
+
+
+def parse_sweep(text: str) -> tuple[str, list[float]]:
+    """``"substitutions[0].price_change=0:0.3:7"`` → the field path and 7 evenly spaced values."""
+    match = _SWEEP.match(text.strip())
+    if not match or int(match["steps"]) < 2:
+        raise ValueError("write the sweep as FIELD[i].name=start:stop:steps, e.g. substitutions[0].price_change=0:0.3:7")
+    start, stop, steps = float(match["start"]), float(match["stop"]), int(match["steps"])
+    return match["path"], [start + (stop - start) * i / (steps - 1) for i in range(steps)]
+
+
+def sweep(model: RackModel, scenario: Scenario, path: str, values: list[float], racks: int = 1) -> list[dict]:
+    """The what-if at each value of one scenario field (e.g. a substitution's price change)."""
+    field, index, name = re.match(r"^([a-z_]+)\[(\d+)\]\.([a-z_]+)$", path).groups()
+    items = getattr(scenario, field, None)
+    if not isinstance(items, list) or int(index) >= len(items) or name not in type(items[int(index)]).model_fields:
+        raise ValueError(f"the scenario has no field {path!r}")
+    rows = []
+    for value in values:
+        data = scenario.model_dump(by_alias=True)
+        data[field][int(index)][name] = value
+        rows.append({"value": value, **whatif(model, Scenario.model_validate(data), racks)["what_if"]})
+    return rows
+
+
+def sweep_figure(rows: list[dict], path: str, scenario: str):
+    """A plotly figure: cost per rack against US content, one point per swept value."""
+    import plotly.graph_objects as go
+
+    figure = go.Figure(go.Scatter(
+        x=[r["us_share"] * 100 for r in rows], y=[r["usd_per_rack"] for r in rows], mode="lines+markers",
+        text=[f"{path} = {r['value']:.4g}<br>longest lead {r['longest_lead_time_weeks']:.0f} wk" for r in rows],
+        hovertemplate="%{text}<br>US content %{x:.1f} %<br>USD per rack %{y:,.0f}<extra></extra>"))
+    figure.update_layout(title=f"{scenario}: cost vs US content as {path} varies",
+                         xaxis_title="US content (% of cost)", yaxis_title="USD per rack (tariffs included)")
+    return figure
