@@ -18,6 +18,7 @@ from ..evaluation import RackReport, evaluate
 from . import catalog as catalog_cli
 from . import factory as factory_cli
 from . import perf as perf_cli
+from . import reliability as reliability_cli
 from . import sourcing as sourcing_cli
 from .common import EXIT_OK, EXIT_RULES, emit_json, guarded, out
 
@@ -27,6 +28,7 @@ app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(perf_cli.app, name="perf")
 app.add_typer(sourcing_cli.app, name="sourcing")
 app.add_typer(factory_cli.app, name="factory")
+app.add_typer(reliability_cli.app, name="reliability")
 
 
 def _with_delivery(report: RackReport, design) -> RackReport:
