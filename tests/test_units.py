@@ -38,6 +38,7 @@ def test_parse(text, dimension, expected):
     ("1200", "power"),  # no unit
     (1200, "power"),
     ("twelve watts", "power"),
+    ({"value": 12}, "power"),  # unhashable input must not escape as a TypeError
 ])
 def test_bad_quantities_name_the_dimension(text, dimension):
     with pytest.raises(UnitError) as info:

@@ -98,7 +98,6 @@ def _normalise(text: str) -> str:
     return text
 
 
-@lru_cache(maxsize=4096)
 def parse_quantity(text: str | float | int, dimension: str) -> float:
     """Parse ``text`` (e.g. ``"1.2 kW"``) into a float in the SI unit of ``dimension``.
 
@@ -107,6 +106,11 @@ def parse_quantity(text: str | float | int, dimension: str) -> float:
     """
     if isinstance(text, bool) or not isinstance(text, (str, int, float)):
         raise UnitError(f"expected a quantity like {EXAMPLES[dimension]}, got {text!r}")
+    return _parse_quantity(text, dimension)
+
+
+@lru_cache(maxsize=4096)
+def _parse_quantity(text: str | float | int, dimension: str) -> float:
     if isinstance(text, (int, float)):
         if dimension == "dimensionless":
             return float(text)
