@@ -105,7 +105,7 @@ def parse_quantity(text: str | float | int, dimension: str) -> float:
     with a message that names the expected dimension and gives an example.
     """
     if isinstance(text, bool) or not isinstance(text, (str, int, float)):
-        raise UnitError(f"expected a quantity like {EXAMPLES[dimension]}, got {text!r}")
+        raise UnitError(f"expected a quantity, e.g. {EXAMPLES[dimension]}, got {text!r}")
     return _parse_quantity(text, dimension)
 
 
