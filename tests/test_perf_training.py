@@ -147,3 +147,14 @@ def test_moe_decode_reads_only_routed_experts_at_batch_one():
     one = infer(model, H100, batch=1, input_tokens=64, output_tokens=64, tp=8)
     dense_equivalent = 2 * model.total_params / 8 / (3.35e12 * 0.85)
     assert float(one["tpot_s"]) < dense_equivalent  # 2 of 8 experts touched per layer
+
+
+def test_partitioned_search_on_a_process_pool_equals_one_pass():
+    from concurrent.futures import ProcessPoolExecutor
+
+    one = search(GPT3, A100, 1024, 1536)
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        split = search(GPT3, A100, 1024, 1536, partitions=4, pool=pool)
+    for key in ("step_time_s", "memory_bytes", "mfu"):
+        assert np.array_equal(one.metrics[key], split.metrics[key])
+    assert np.array_equal(one.order(), split.order())

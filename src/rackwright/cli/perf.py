@@ -79,13 +79,18 @@ def search_command(
     top: int = typer.Option(10, "--top", min=1, help="How many of the fastest configurations to list."),
     seq_len: Optional[int] = typer.Option(None, "--seq-len", min=1),
     precision: str = typer.Option("bf16", "--precision"),
+    backend: str = typer.Option("local", "--backend", help="local (processes) or ray (optional extra)."),
+    partitions: int = typer.Option(1, "--partitions", min=1, help="Split the grid into this many chunks."),
     as_json: bool = JSON,
 ):
     """Evaluate every valid TP/PP/VP/DP/CP/EP/micro-batch/recompute/optimizer combination; show the fastest that fit."""
+    from ..errors import InputError
     from ..perf.api import search_report
 
+    if backend not in ("local", "ray"):
+        raise InputError.single(None, f"unknown backend {backend!r}", "--backend", "local or ray")
     doc = search_report(model, system, accelerators=accelerators, global_batch=global_batch, top=top, racks=racks,
-                        seq_len=seq_len, precision=precision)
+                        seq_len=seq_len, precision=precision, backend=backend, partitions=partitions)
     if as_json:
         emit_json(doc)
         return

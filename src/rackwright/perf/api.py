@@ -131,14 +131,33 @@ def _campaign(doc: dict, system, tokens: float) -> dict:
     return out
 
 
+def search_pool(backend: str, partitions: int):
+    """A pool for partitioned searches: local processes, or a Ray cluster (the optional ``ray`` extra)."""
+    if backend == "local":
+        from concurrent.futures import ProcessPoolExecutor
+
+        return ProcessPoolExecutor(max_workers=partitions) if partitions > 1 else None
+    try:
+        from ray.util.multiprocessing import Pool
+    except ImportError:
+        raise InputError.single(None, "the ray backend needs Ray", "--backend",
+                                "install the optional extra: pip install 'rackwright[ray]'") from None
+    return Pool()
+
+
 def search_report(model_name: str, system_name: str, *, accelerators: int | None, global_batch: int,
                   top: int = 10, racks: int | None = None, seq_len: int | None = None,
-                  precision: str = "bf16") -> dict:
+                  precision: str = "bf16", backend: str = "local", partitions: int = 1) -> dict:
     """The ``perf search`` document: the fastest configuration that fits, the top N and the Pareto front."""
     model = load_model(model_name)
     system = resolve_system(system_name, racks, accelerators)
     _check_precision(system, precision)
-    result = search(model, system, system.accelerators, global_batch, seq_len, precision)
+    pool = search_pool(backend, partitions)
+    try:
+        result = search(model, system, system.accelerators, global_batch, seq_len, precision, partitions, pool)
+    finally:
+        if pool is not None:
+            (pool.shutdown if hasattr(pool, "shutdown") else pool.close)()
     order = result.order()
     row = lambda i: {**result.parallelism(i), **_figures(result.metrics, i)}  # noqa: E731
     rows = [row(i) for i in order[:top]]

@@ -87,13 +87,36 @@ def candidate_grid(model, accelerators: int, global_batch: int, seq_len: int) ->
     return {k: v[valid] for k, v in grid.items()}, evaluated
 
 
+def _evaluate_partition(task) -> dict[str, np.ndarray]:
+    """Figures of one partition of the grid (a module-level function so process pools can pickle it)."""
+    model, system, partition, global_batch, seq, precision = task
+    metrics = train_step(model, system, Parallelism(**{k: partition[k] for k in FIELDS}), global_batch, seq, precision)
+    return {k: v for k, v in metrics.items() if not isinstance(v, dict)}
+
+
 def search(model, system, accelerators: int, global_batch: int, seq_len: int | None = None,
-           precision: str = "bf16") -> SearchResult:
-    """Evaluate every valid configuration for ``accelerators`` and return them with their figures."""
+           precision: str = "bf16", partitions: int = 1, pool=None) -> SearchResult:
+    """Evaluate every valid configuration for ``accelerators`` and return them with their figures.
+
+    With ``partitions > 1`` the grid is split into that many chunks evaluated by ``pool.map``
+    (any pool with a ``map``: ``concurrent.futures`` executors, or ``ray.util.multiprocessing.Pool``
+    for a Ray cluster); the chunks are joined in order, so the result equals the one-pass search.
+    """
     start = time.perf_counter()
     seq = int(seq_len or model.seq_len)
     grid, evaluated = candidate_grid(model, accelerators, global_batch, seq)
-    parallelism = Parallelism(**{k: grid[k] for k in FIELDS})
-    metrics = train_step(model, system.with_accelerators(accelerators), parallelism, global_batch, seq, precision)
-    metrics = {k: v for k, v in metrics.items() if not isinstance(v, dict)}
+    system = system.with_accelerators(accelerators)
+    chunks = [{k: v[part] for k, v in grid.items()}
+              for part in np.array_split(np.arange(grid["tp"].size), max(1, partitions))]
+    tasks = [(model, system, chunk, global_batch, seq, precision) for chunk in chunks]
+    results = list((pool or _Serial()).map(_evaluate_partition, tasks))
+    metrics = {k: np.concatenate([np.atleast_1d(r[k]) for r in results]) for k in results[0]}
     return SearchResult(grid, metrics, evaluated, time.perf_counter() - start)
+
+
+class _Serial:
+    """The in-process ``map`` used when no pool is given."""
+
+    @staticmethod
+    def map(function, tasks):
+        return map(function, tasks)
