@@ -20,6 +20,7 @@ demo: $(STAMP)
 	mkdir -p out && $(BIN)/rackwright elevation examples/gb300-nvl72.yaml -o out/gb300-nvl72.svg
 	$(BIN)/rackwright bom examples/gb300-nvl72.yaml --racks 8
 	$(BIN)/rackwright sourcing whatif examples/gb200-nvl72.yaml examples/sourcing-us-power-cabling.yaml --racks 8
+	$(BIN)/rackwright factory simulate examples/line-us.yaml --design examples/gb200-nvl72.yaml --weeks 4 --replications 2 --seed 1 --warmup 2
 	$(BIN)/rackwright perf search --model llama3-405b --system dgx-h100-ndr --accelerators 16384 --global-batch 2048 --top 5
 	$(BIN)/rackwright perf infer --model llama3-70b --system examples/gb300-nvl72.yaml --batch 64 --input-tokens 2048 --output-tokens 512
 
@@ -29,6 +30,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_rack_eval.py
 	$(BIN)/python benchmarks/bench_perf_search.py
+	$(BIN)/python benchmarks/bench_factory.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

@@ -1,6 +1,147 @@
-"""``rackwright reliability ...`` and ``rackwright qualify``: fleet reliability, goodput, spares (being written)."""
+"""``rackwright reliability ...``: job interruptions and goodput, spare pools, qualification of early racks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
 
 import typer
+from rich.table import Table
 
-app = typer.Typer(help="Fleet reliability: job interruptions, checkpointing and goodput, spare pools.",
+from .common import EXIT_OK, EXIT_RULES, emit_json, guarded, out
+
+app = typer.Typer(help="Fleet reliability: job interruptions, checkpointing and goodput, spare pools, qualification.",
                   no_args_is_help=True)
+
+
+@app.command("job")
+@guarded
+def job_command(
+    design: Path = typer.Option(..., "--design", help="Rack design YAML file the job runs on."),
+    accelerators: int = typer.Option(..., "--accelerators", help="Accelerators in the job."),
+    checkpoint_write_s: Optional[float] = typer.Option(None, "--checkpoint-write-s",
+                                                       help="Checkpoint write time [s] (default: from --model and --storage-bandwidth)."),
+    spares: Optional[int] = typer.Option(None, "--spares",
+                                         help="Hot-spare accelerators for the job (default: sized for --availability)."),
+    model: str = typer.Option("llama3-405b", "--model", help="Model whose training state is checkpointed."),
+    storage_bandwidth: str = typer.Option("2 TB/s", "--storage-bandwidth", help="Checkpoint write bandwidth."),
+    oversubscription: float = typer.Option(1.0, "--oversubscription",
+                                           help="Top-tier oversubscription of the scale-out fabric (1 = non-blocking)."),
+    availability: float = typer.Option(0.999, "--availability", help="Target for sizing the default hot spares."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+):
+    """Interruptions per day by cause, MTBI, optimal checkpoint interval and goodput of a training job."""
+    from ..errors import InputError
+    from ..fleet.goodput import job_report
+
+    if not 0 < availability < 1:
+        raise InputError.single(None, f"availability is a probability below 1, got {availability}", "--availability")
+    doc = job_report(design, accelerators, checkpoint_write_s=checkpoint_write_s, model=model,
+                     storage_bandwidth=storage_bandwidth, spares=spares, availability=availability,
+                     oversubscription=oversubscription)
+    if as_json:
+        emit_json(doc)
+        return
+    table = Table(title=f"{doc['design']}: job of {doc['accelerators']:,} accelerators "
+                        f"({doc['racks']:.1f} racks, scale-up domain {doc['scale_up_domain']:.0f})")
+    for column in ("cause", "category", "units", "per day", "share", "basis"):
+        table.add_column(column, justify="left" if column in ("cause", "category", "basis") else "right")
+    total = doc["interruptions_per_day"] or 1.0
+    for kind, cause in sorted(doc["by_cause"].items(), key=lambda kv: -kv[1]["interruptions_per_day"]):
+        basis = cause["basis"]
+        if cause["llama3_derived"] and basis != "llama3":
+            basis += " (cites Llama 3)"
+        table.add_row(kind, cause["category"], f"{cause['units']:,.0f}", f"{cause['interruptions_per_day']:.3f}",
+                      f"{cause['interruptions_per_day'] / total:.1%}", basis)
+    out.print(table)
+    summary = Table(show_header=False)
+    summary.add_column("figure")
+    summary.add_column("value", justify="right")
+    for label, value in (
+        ("interruptions per day", f"{doc['interruptions_per_day']:.2f}"),
+        ("mean time between interruptions", f"{doc['mtbi_h']:.2f} h"),
+        ("checkpoint write time", f"{doc['checkpoint']['write_s']:.1f} s"),
+        ("checkpoint interval (Daly)", f"{doc['checkpoint_interval_min']:.1f} min"),
+        ("mean restart (incl. waits for repair)", f"{doc['restart_min']:.1f} min"),
+        ("hot spares", f"{doc['spares']:,}"),
+        ("goodput (ETTR)", f"{doc['goodput']:.1%}"),
+        ("lost job hours per day", f"{doc['lost_hours_per_day']:.2f}"),
+        ("capacity idled by blast radius", f"{doc['idle_capacity_fraction']:.2%}"),
+    ):
+        summary.add_row(label, value)
+    out.print(summary)
+
+
+@app.command("spares")
+@guarded
+def spares_command(
+    design: Path = typer.Option(..., "--design", help="Rack design YAML file."),
+    racks: int = typer.Option(..., "--racks", help="Racks in the fleet."),
+    repair_days: float = typer.Option(..., "--repair-days", help="Repair / RMA turnaround of a failed part [days]."),
+    availability: float = typer.Option(0.999, "--availability",
+                                       help="Probability that the pool covers the demand of one repair window."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+):
+    """Spare parts per part (Poisson over the repair window), spare scale-up domains and hot spares."""
+    from ..fleet.spares import spares_report
+
+    doc = spares_report(design, racks, repair_days, availability)
+    if as_json:
+        emit_json(doc)
+        return
+    table = Table(title=f"{doc['design']}: spares for {racks:,} racks, {repair_days:g}-day repair, "
+                        f"availability {availability:g}")
+    for column in ("part", "kind", "installed", "failures/yr", "demand in window", "spares", "spare %", "cost USD"):
+        table.add_column(column, justify="left" if column in ("part", "kind") else "right")
+    for row in doc["parts"]:
+        table.add_row(row["part"], row["kind"], f"{row['installed']:,.0f}", f"{row['failures_per_year']:.2f}",
+                      f"{row['mean_demand_in_window']:.3f}", f"{row['spares']}", f"{row['spare_fraction']:.2%}",
+                      f"{row['spares_cost_usd']:,.0f}")
+    out.print(table)
+    out.print(f"spares cost: ${doc['total_spares_cost_usd']:,.0f}; scale-up domain of {doc['scale_up_domain']} "
+              f"accelerators: {doc['domain_outages_per_day']:.2f} domain outages/day, {doc['spare_domains']} spare "
+              f"domain(s); hot-spare accelerators for one fleet-wide job: {doc['hot_spare_accelerators']:,} "
+              f"({doc['hot_spare_fraction']:.2%})")
+
+
+def _verdict_style(verdict: str) -> str:
+    return {"pass": "green", "warn": "yellow", "fail": "bold red"}[verdict]
+
+
+@app.command("qualify")
+@guarded
+def qualify_command(
+    design: Path = typer.Argument(..., help="Rack design YAML file the racks were built to."),
+    results: Path = typer.Argument(..., help="Measured results: CSV or JSON with rack_id, generation, test, metric, "
+                                             "value, unit, timestamp."),
+    racks: Optional[str] = typer.Option(None, "--racks", help="Comma-separated rack ids under qualification "
+                                                                "(others are unknown racks)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the verdicts as JSON."),
+):
+    """Check measured results of early racks against the models: pass / warn / fail, calibration hints."""
+    from ..fleet.qualify import qualify
+
+    known = [r.strip() for r in racks.split(",") if r.strip()] if racks else None
+    doc = qualify(design, results, known)
+    if as_json:
+        emit_json(doc)
+    else:
+        table = Table(title=f"{doc['design']} ({doc['generation']}): {results}")
+        for column in ("row", "rack", "metric", "measured", "expected", "unit", "deviation", "verdict"):
+            table.add_column(column, justify="left" if column in ("rack", "metric", "unit", "verdict") else "right")
+        for row in doc["measurements"]:
+            if row["deviation_kind"] == "relative":
+                deviation = f"{row['deviation']:+.1%}"
+            elif row["deviation_kind"] == "count":
+                deviation = f"p = {row['p_value']:.3f}"
+            else:
+                deviation = f"{row['deviation']:+.2f}"
+            style = _verdict_style(row["verdict"])
+            table.add_row(str(row["row"]), row["rack_id"], row["metric"], f"{row['measured']:.4g}",
+                          f"{row['expected']:.4g}", row["unit"], deviation, f"[{style}]{row['verdict']}[/{style}]")
+        out.print(table)
+        summary = doc["summary"]
+        out.print(f"{summary['pass']} pass, {summary['warn']} warn, {summary['fail']} fail")
+        for hint in doc["calibration"]:
+            out.print(f"calibration: {hint}", highlight=False)
+    raise typer.Exit(EXIT_RULES if doc["summary"]["fail"] else EXIT_OK)
