@@ -25,6 +25,8 @@ def job_command(
                                          help="Hot-spare accelerators for the job (default: sized for --availability)."),
     model: str = typer.Option("llama3-405b", "--model", help="Model whose training state is checkpointed."),
     storage_bandwidth: str = typer.Option("2 TB/s", "--storage-bandwidth", help="Checkpoint write bandwidth."),
+    bytes_per_param: float = typer.Option(14.0, "--bytes-per-param",
+                                          help="Checkpoint bytes per parameter (14: bf16 weights, fp32 master, Adam moments)."),
     oversubscription: float = typer.Option(1.0, "--oversubscription",
                                            help="Top-tier oversubscription of the scale-out fabric (1 = non-blocking)."),
     availability: float = typer.Option(0.999, "--availability", help="Target for sizing the default hot spares."),
@@ -37,7 +39,8 @@ def job_command(
     if not 0 < availability < 1:
         raise InputError.single(None, f"availability is a probability below 1, got {availability}", "--availability")
     doc = job_report(design, accelerators, checkpoint_write_s=checkpoint_write_s, model=model,
-                     storage_bandwidth=storage_bandwidth, spares=spares, availability=availability,
+                     storage_bandwidth=storage_bandwidth, bytes_per_param=bytes_per_param, spares=spares,
+                     availability=availability,
                      oversubscription=oversubscription)
     if as_json:
         emit_json(doc)
