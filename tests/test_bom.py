@@ -63,3 +63,11 @@ def test_cli():
     assert runner.invoke(app, ["bom", str(EXAMPLES / "gb300-nvl72.yaml"), "--by", "colour"]).exit_code == 2
     assert runner.invoke(app, ["bom", str(EXAMPLES / "gb300-nvl72.yaml"), "--us-rule", "vibes"]).exit_code == 2
     assert runner.invoke(app, ["bom", str(EXAMPLES / "gb300-nvl72.yaml"), "--racks", "0"]).exit_code == 2
+
+
+def test_html_report(tmp_path):
+    page = tmp_path / "bom.html"
+    result = CliRunner().invoke(app, ["bom", str(EXAMPLES / "gb200-nvl72.yaml"), "--report", str(page), "--json"])
+    assert result.exit_code == 0
+    html = page.read_text()
+    assert "plotly" in html and "compute" in html and "made in" in html

@@ -364,3 +364,12 @@ def test_fuzzed_line_files_exit_cleanly(data):
     assert result.exit_code in (0, 1, 2)
     if result.exit_code == 0:
         assert "racks_per_week_mean" in json.loads(result.stdout)
+
+
+def test_html_report(tmp_path):
+    page = tmp_path / "factory.html"
+    result = runner.invoke(app, ["factory", "simulate", str(LINE), "--design", str(GB200), "--weeks", "2",
+                                 "--replications", "2", "--seed", "3", "--report", str(page), "--json"])
+    assert result.exit_code == 0, result.output
+    html = page.read_text()
+    assert "plotly" in html and "Racks shipped per week" in html and "Station utilisation" in html

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 import typer
 
@@ -156,6 +156,7 @@ def bom_command(
     us_rule: str = typer.Option("own-value", "--us-rule", help="US-content rule: own-value, final-assembly or manufacture."),
     as_json: bool = typer.Option(False, "--json", help="Print lines, totals and US content as JSON."),
     as_csv: bool = typer.Option(False, "--csv", help="Print the exploded lines as CSV."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Write an HTML chart (plotly) of cost by category and origin."),
 ):
     """Exploded bill of materials: quantities, unit and extended cost, origin, lead time, totals, US content."""
     from ..bom import GROUPINGS, US_RULES, bom_csv, bom_document, bom_lines
@@ -172,6 +173,10 @@ def bom_command(
         sys.stdout.write(bom_csv(bom_lines(model, racks, us_rule)))
         return
     doc = bom_document(model, racks, by, us_rule)
+    if report is not None:
+        from ..report.html import bom_figure, write_html
+
+        write_html(bom_figure(doc), report)
     if as_json:
         emit_json(doc)
         return

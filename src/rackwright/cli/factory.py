@@ -101,6 +101,7 @@ def simulate_command(
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Root seed (default: fresh, reported)."),
     warmup: float = typer.Option(0.0, "--warmup", min=0, help="Weeks discarded at the start (line filling up)."),
     workers: int = typer.Option(1, "--workers", min=0, max=256, help="Processes for replications (0 = all cores)."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Write an HTML report (plotly) to this file."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
 ):
     """Simulate racks through the line: output per week (mean, 90 % interval), cycle time, WIP, utilisation, queues."""
@@ -113,6 +114,10 @@ def simulate_command(
         result = simulate(line, work, weeks, replications, seed, warmup, workers,
                           progress=lambda done: bar.update(task, completed=done))
     doc = result.summary()
+    if report is not None:
+        from ..report.html import factory_figure, write_html
+
+        write_html(factory_figure(result, f"{line.name} — {design.name}"), report)
     if as_json:
         emit_json(doc)
         return

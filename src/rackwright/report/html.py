@@ -1,0 +1,55 @@
+"""HTML reports with plotly charts (presentation only): factory runs and bills of materials."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def factory_figure(result, title: str):
+    """Weekly output with its 5-95 % band across replications, station utilisation, cycle-time histogram."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    weekly = np.array([r.weekly for r in result.replications])  # replications × weeks
+    weeks = np.arange(1, weekly.shape[1] + 1)
+    low, mean, high = np.percentile(weekly, 5, axis=0), weekly.mean(axis=0), np.percentile(weekly, 95, axis=0)
+    stations = [s.id for s in result.plan.line.stations]
+    utilisation = np.mean([r.utilisation for r in result.replications], axis=0)
+    cycle_hours = np.concatenate([r.cycle_times for r in result.replications])  # the simulation clock is in hours
+    figure = make_subplots(rows=3, cols=1, vertical_spacing=0.1,
+                           subplot_titles=("Racks shipped per week (mean, 5-95 % band)", "Station utilisation",
+                                           "Cycle time (hours)"))
+    figure.add_trace(go.Scatter(x=np.r_[weeks, weeks[::-1]], y=np.r_[high, low[::-1]], fill="toself",
+                                line={"width": 0}, fillcolor="rgba(76,120,168,0.25)", name="5-95 %"), row=1, col=1)
+    figure.add_trace(go.Scatter(x=weeks, y=mean, mode="lines+markers", name="mean", line={"color": "#4c78a8"}),
+                     row=1, col=1)
+    figure.add_trace(go.Bar(x=stations, y=utilisation, name="utilisation", marker_color="#e45756"), row=2, col=1)
+    figure.add_trace(go.Histogram(x=cycle_hours, nbinsx=40, name="cycle time", marker_color="#72b7b2"), row=3, col=1)
+    figure.update_layout(title=title, height=1000, showlegend=False)
+    figure.update_yaxes(range=[0, 1.05], row=2, col=1)
+    return figure
+
+
+def bom_figure(doc: dict):
+    """BOM cost by category, split by country of manufacture (stacked bars)."""
+    import plotly.graph_objects as go
+
+    cost: dict[str, dict[str, float]] = {}
+    for line in doc["lines"]:
+        cost.setdefault(line["made_in"], {}).setdefault(line["category"], 0.0)
+        cost[line["made_in"]][line["category"]] += line["extended_usd"] / doc["racks"]
+    categories = list(doc["us_share_by_category"])
+    figure = go.Figure([go.Bar(name=origin, x=categories, y=[by.get(c, 0.0) for c in categories])
+                        for origin, by in sorted(cost.items(), key=lambda kv: -sum(kv[1].values()))])
+    figure.update_layout(barmode="stack", title=f"{doc['design']}: cost per rack by category and country of manufacture "
+                                                f"(US content {doc['us_share']:.1%}, rule {doc['us_rule']['name']})",
+                         yaxis_title="USD per rack", legend_title="made in")
+    return figure
+
+
+def write_html(figure, path: Path) -> None:
+    """Write a self-contained HTML page (plotly.js inlined, no network needed to view it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.write_html(str(path), include_plotlyjs=True)
