@@ -360,3 +360,17 @@ def test_fuzzed_results_never_crash_the_cli(tmp_path, rows, header, as_json):
     if result.exit_code in (0, 1):
         doc = json.loads(result.stdout)
         assert (result.exit_code == 1) == (doc["summary"]["fail"] > 0)
+
+
+def test_html_report_plots_each_generation(tmp_path):
+    from typer.testing import CliRunner
+
+    from rackwright.cli.app import app
+
+    page = tmp_path / "reliability.html"
+    result = CliRunner().invoke(app, ["reliability", "job", "--design", str(ROOT / "examples" / "hgx-h100-air.yaml"),
+                                      "--accelerators", "8192", "--also", str(ROOT / "examples" / "gb200-nvl72.yaml"),
+                                      "--report", str(page), "--json"])
+    assert result.exit_code == 0, result.output
+    html = page.read_text()
+    assert "Goodput vs job size" in html and "GB200 NVL72" in html and "DGX H100" in html

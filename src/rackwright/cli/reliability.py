@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
+import numpy as np
 import typer
 from rich.table import Table
 
@@ -30,6 +31,8 @@ def job_command(
     oversubscription: float = typer.Option(1.0, "--oversubscription",
                                            help="Top-tier oversubscription of the scale-out fabric (1 = non-blocking)."),
     availability: float = typer.Option(0.999, "--availability", help="Target for sizing the default hot spares."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Write an HTML report: goodput vs job size, causes."),
+    also: List[Path] = typer.Option([], "--also", help="More designs (generations) to plot in the --report."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ):
     """Interruptions per day by cause, MTBI, optimal checkpoint interval and goodput of a training job."""
@@ -42,6 +45,17 @@ def job_command(
                      storage_bandwidth=storage_bandwidth, bytes_per_param=bytes_per_param, spares=spares,
                      availability=availability,
                      oversubscription=oversubscription)
+    if report is not None:
+        from ..report.html import reliability_figure, write_html
+
+        sizes = np.unique(np.geomspace(1024, max(4 * accelerators, 131072), 12).round(-3).astype(int))
+        curves = {}
+        for path in [design, *also]:
+            docs = [job_report(path, int(n), checkpoint_write_s=checkpoint_write_s, model=model,
+                               storage_bandwidth=storage_bandwidth, bytes_per_param=bytes_per_param,
+                               availability=availability, oversubscription=oversubscription) for n in sizes]
+            curves[docs[0]["design"]] = (sizes, [d["goodput"] for d in docs])
+        write_html(reliability_figure(curves, doc), report)
     if as_json:
         emit_json(doc)
         return

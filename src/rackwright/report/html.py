@@ -53,3 +53,22 @@ def write_html(figure, path: Path) -> None:
     """Write a self-contained HTML page (plotly.js inlined, no network needed to view it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.write_html(str(path), include_plotlyjs=True)
+
+
+def reliability_figure(curves: dict[str, tuple], job: dict):
+    """Goodput against job size for each generation, and the job's interruptions per day by cause."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    figure = make_subplots(rows=2, cols=1, vertical_spacing=0.15,
+                           subplot_titles=("Goodput vs job size", f"Interruptions per day by cause "
+                                                                   f"({job['accelerators']:,} accelerators, {job['design']})"))
+    for name, (sizes, goodput) in curves.items():
+        figure.add_trace(go.Scatter(x=sizes, y=goodput, mode="lines+markers", name=name), row=1, col=1)
+    causes = sorted(job["by_cause"].items(), key=lambda kv: -kv[1]["interruptions_per_day"])
+    figure.add_trace(go.Bar(x=[k for k, _ in causes], y=[c["interruptions_per_day"] for _, c in causes],
+                            name="interruptions/day", marker_color="#e45756", showlegend=False), row=2, col=1)
+    figure.update_xaxes(type="log", title_text="accelerators in the job", row=1, col=1)
+    figure.update_yaxes(title_text="goodput", row=1, col=1)
+    figure.update_layout(height=900, title="Fleet reliability")
+    return figure
