@@ -94,3 +94,12 @@ def test_does_not_fit_is_a_result_with_a_reason():
 def test_more_bad_input_exits_2(args, fragment):
     result = run(*args)
     assert result.exit_code == 2 and fragment in result.output and "Traceback" not in result.output
+
+
+def test_inference_per_rack_needs_a_rack_size():
+    on_design = json.loads(run("perf", "infer", "--model", "llama3-70b", "--system", ROOT / "examples" / "gb300-nvl72.yaml",
+                               "--batch", "8", "--input-tokens", "512", "--output-tokens", "128", "--json").stdout)
+    assert on_design["tokens_per_s_per_rack"] == pytest.approx(72 * on_design["tokens_per_s_per_accelerator"])
+    dgx = json.loads(run("perf", "infer", "--model", "llama3-70b", "--system", "dgx-h100-ndr", "--batch", "8",
+                         "--input-tokens", "512", "--output-tokens", "128", "--json").stdout)
+    assert dgx["tokens_per_s_per_rack"] is None

@@ -125,4 +125,5 @@ def infer_command(
         emit_json(doc)
         return
     out.print(_table(f"{doc['model']} on {doc['system']}", doc,
-                     ["tp", "ttft_s", "tpot_s", "tokens_per_s_per_accelerator", "tokens_per_s_per_mw", "fits"]))
+                     ["tp", "ttft_s", "tpot_s", "tokens_per_s_per_accelerator", "tokens_per_s_per_rack",
+                      "tokens_per_s_per_mw", "fits"]))

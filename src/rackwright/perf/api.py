@@ -184,7 +184,7 @@ def inference_report(model_name: str, system_name: str, *, batch: int, input_tok
                                       f"of {system.scale_up.size}", "--tp")
     result = infer(model, system, batch, input_tokens, output_tokens, tp, precision)
     return {"model": model.name, "system": system.name, "batch": batch, "input_tokens": input_tokens,
-            "output_tokens": output_tokens, **{k: (float(v) if k != "fits" and k != "tp" else v)
+            "output_tokens": output_tokens, **{k: (float(v) if k not in ("fits", "tp") and v is not None else v)
                                                for k, v in result.items()},
             "fits": bool(result["fits"])}
 

@@ -72,6 +72,8 @@ def infer(model, system, batch, input_tokens, output_tokens, tp=None, precision:
         "tpot_s": tpot,
         "tokens_per_s": tokens_per_s,
         "tokens_per_s_per_accelerator": per_accelerator,
+        "tokens_per_s_per_rack": per_accelerator * system.accelerators_per_rack if system.accelerators_per_rack
+        else None,
         "tokens_per_s_per_mw": per_accelerator / (power / 1e6),
         "memory_bytes_per_accelerator": (weights + kv) / tp,
         "fits": (weights + kv) / tp <= usable_hbm(system.accelerator.hbm),

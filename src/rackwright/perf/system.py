@@ -142,6 +142,7 @@ class SystemSpec(Strict):
     accelerators: int | None = Field(default=None, ge=1)
     power_per_accelerator: Power | None = None
     cost_per_accelerator_hour: float | None = Field(default=None, ge=0)
+    accelerators_per_rack: int | None = Field(default=None, ge=1)  # for per-rack figures; None where racks vary
     sources: list[Source] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -244,6 +245,7 @@ def system_from_design(design_path: str | Path, racks: int = 1) -> SystemSpec:
         "accelerators": int(round(racks * per_rack)),
         "power_per_accelerator": figures["power.input"] / per_rack,
         "cost_per_accelerator_hour": figures["cost.per_accelerator"] / (AMORTISATION_YEARS * 8766.0),
+        "accelerators_per_rack": int(round(per_rack)),
         "sources": [s.model_dump() for s in loaded.design.sources],
     }
     try:
