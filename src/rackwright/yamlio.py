@@ -23,16 +23,20 @@ def read_yaml(path: str | Path) -> Any:
     Raises :class:`InputError` for unreadable files and YAML syntax errors,
     with the line and column of the error.
     """
+    return parse_yaml_text(read_input_text(path, "a YAML file"), str(path))
+
+
+def read_input_text(path: str | Path, what: str = "a file") -> str:
+    """The text of an input file (UTF-8, a byte-order mark allowed); InputError when it cannot be read."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise InputError.single(str(path), "file not found", hint="check the path") from None
     except IsADirectoryError:
-        raise InputError.single(str(path), "is a directory, not a YAML file") from None
+        raise InputError.single(str(path), f"is a directory, not {what}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError.single(str(path), f"cannot read file: {exc}") from None
-    return parse_yaml_text(text, str(path))
 
 
 def parse_yaml_text(text: str, file: str | None = None) -> Any:

@@ -39,6 +39,7 @@ from pathlib import Path
 
 from ..errors import InputError, Problem
 from ..units import UnitError, from_si, parse_quantity
+from ..yamlio import read_input_text
 from .spares import poisson_cdf
 
 COLUMNS = ("rack_id", "generation", "test", "metric", "value", "unit", "timestamp")
@@ -235,14 +236,7 @@ def _measurement(row: int, line: int | None, record: dict, problems: list[Proble
 def read_results(path: str | Path) -> list[Measurement]:
     """Parse a results file; every bad row is reported (InputError with row numbers and lines)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError.single(str(path), "file not found", hint="check the path") from None
-    except IsADirectoryError:
-        raise InputError.single(str(path), "is a directory, not a results file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError.single(str(path), f"cannot read file: {exc}") from None
+    text = read_input_text(path, "a results file")
     problems: list[Problem] = []
     measurements = []
     for row, line, record in _records(path, text):
