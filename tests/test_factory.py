@@ -343,10 +343,12 @@ def line_data(draw):
             draw(st.sampled_from(stations))[key] = value
         elif section == "dist":
             key = draw(st.sampled_from(["dist", "mean", "cv", "min", "mode", "max"]))
-            draw(st.sampled_from(stations))["process_time"][key] = value
-        elif section in ("calendar", "arrival"):
+            station = draw(st.sampled_from(stations))
+            if isinstance(station.get("process_time"), dict):  # an earlier mutation may have replaced it
+                station["process_time"][key] = value
+        elif section in ("calendar", "arrival") and isinstance(data[section], dict):
             data[section][draw(st.sampled_from(sorted(data[section]) + ["unknown"]))] = value
-        else:
+        elif section == "top":
             data[draw(st.sampled_from(["name", "stations", "calendar", "arrival", "unknown"]))] = value
     return data
 
