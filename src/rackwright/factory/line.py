@@ -120,7 +120,7 @@ class Distribution(Strict):
         if self.dist == "lognormal" and self.cv is None:
             raise ValueError("a lognormal time needs cv (standard deviation / mean), e.g. cv: 0.3")
         if self.dist != "lognormal" and self.cv is not None:
-            raise ValueError(f"cv applies to lognormal times only (exponential has cv 1, fixed 0)")
+            raise ValueError("cv applies to lognormal times only (exponential has cv 1, fixed 0)")
         return self
 
     def mean_hours(self) -> float:
