@@ -95,20 +95,27 @@ def totals(lines: list[BomLine], by: str = "category") -> dict[str, dict[str, fl
                 else 0.0} for g in order if g in groups}
 
 
+def content_summary(lines: list[BomLine], racks: int) -> dict:
+    """Cost per rack, US content in total and per category (categories with cost), longest lead time."""
+    cost = sum(line.extended_usd for line in lines)
+    us_cost = sum(line.extended_usd for line in lines if line.us_made)
+    return {
+        "usd_per_rack": cost / racks,
+        "us_share": us_cost / cost if cost else 0.0,
+        "us_share_by_category": {c: g["us_share"] for c, g in totals(lines, "category").items() if g["cost_usd"]},
+        "longest_lead_time_weeks": max((line.lead_time_weeks for line in lines if line.quantity > 0), default=0.0),
+    }
+
+
 def bom_document(model: RackModel, racks: int = 1, by: str = "category", rule: str = "own-value") -> dict:
     """The ``rackwright bom --json`` document: lines, totals by group, US content by category and total."""
     lines = bom_lines(model, racks, rule)
-    cost = sum(line.extended_usd for line in lines)
-    us_cost = sum(line.extended_usd for line in lines if line.us_made)
     return {
         "design": model.design.name,
         "racks": racks,
         "us_rule": {"name": rule, "text": US_RULES[rule]},
-        "total_usd": cost,
-        "usd_per_rack": cost / racks,
-        "us_share": us_cost / cost if cost else 0.0,
-        "us_share_by_category": {c: g["us_share"] for c, g in totals(lines, "category").items()},
-        "longest_lead_time_weeks": max((line.lead_time_weeks for line in lines if line.quantity > 0), default=0.0),
+        "total_usd": sum(line.extended_usd for line in lines),
+        **content_summary(lines, racks),
         "totals": totals(lines, by),
         "lines": [asdict(line) for line in lines],
     }

@@ -278,7 +278,7 @@ def _unit_attributes(item: LineItem, catalog: Catalog, overrides: Mapping[str, o
         "liquid_fraction": part.value("liquid_fraction", 0.0) if item.liquid_fraction is None else item.liquid_fraction,
         "weight": part.value("weight", 0.0),
         "price": part.price_usd,
-        "failure_rate": 1.0 / part.mtbf_h if part.mtbf_h else float(reliability.rate_from_afr(part.afr)),
+        "failure_rate": reliability.failure_rate(part.afr, part.mtbf_h),
         "coolant_volume": part.value("coolant_volume", 0.0),
         "height": part.value("height", 0.0),
     }

@@ -29,7 +29,7 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .bom import BomLine, bom_lines
+from .bom import BomLine, bom_lines, content_summary
 from .catalog.schema import Origin, Source
 from .catalog.specs import CATEGORIES
 from .chain import RackModel
@@ -188,22 +188,10 @@ def tariff_bill(lines: list[BomLine], tariffs: list[Tariff], on: date) -> float:
 
 
 def summary(lines: list[BomLine], racks: int, tariffs: list[Tariff] = (), on: date | None = None) -> dict:
-    """Cost per rack (with tariffs), tariff bill, US content per category and total, longest lead time."""
-    cost = sum(line.extended_usd for line in lines)
+    """:func:`rackwright.bom.content_summary` with the tariffs in force on ``on`` added to the cost per rack."""
     tariff = tariff_bill(lines, list(tariffs), on) if on else 0.0
-    by_category = {}
-    for category in CATEGORIES:
-        group = [line for line in lines if line.category == category]
-        total = sum(line.extended_usd for line in group)
-        if total:
-            by_category[category] = sum(line.extended_usd for line in group if line.us_made) / total
-    return {
-        "usd_per_rack": (cost + tariff) / racks,
-        "tariff_usd_per_rack": tariff / racks,
-        "us_share": sum(line.extended_usd for line in lines if line.us_made) / cost if cost else 0.0,
-        "us_share_by_category": by_category,
-        "longest_lead_time_weeks": max((line.lead_time_weeks for line in lines if line.quantity > 0), default=0.0),
-    }
+    out = content_summary(lines, racks)
+    return {**out, "usd_per_rack": out["usd_per_rack"] + tariff / racks, "tariff_usd_per_rack": tariff / racks}
 
 
 def whatif(model: RackModel, scenario: Scenario, racks: int = 1) -> dict:

@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ..catalog.schema import Source
 from ..errors import InputError
-from ..models.reliability import HOURS_PER_YEAR, rate_from_afr
+from ..models.reliability import HOURS_PER_YEAR, failure_rate, rate_from_afr
 from ..yamlio import problems_from_validation, read_yaml, to_plain
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "failure_modes.yaml"
@@ -252,7 +252,7 @@ def _cites_llama3(part) -> bool:
 
 def part_rate(part) -> float:
     """Constant failure rate of a catalog part [1/h] from its ``afr`` or ``mtbf_h``."""
-    return float(rate_from_afr(part.afr)) if part.afr is not None else 1.0 / part.mtbf_h
+    return failure_rate(part.afr, part.mtbf_h)
 
 
 def mode_of_part(part, modes: FailureModes) -> str:

@@ -38,6 +38,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import InputError, Problem
+from ..models.reliability import HOURS_PER_YEAR
 from ..units import UnitError, from_si, parse_quantity
 from ..yamlio import read_input_text
 from .spares import poisson_cdf
@@ -306,7 +307,7 @@ def _context(path: str, _stamp: int) -> DesignContext:
     efficiency = profile(profile_for_part(parts[0]) if parts else "xpu").scale_up_link
     per_direction = figures["network.scale_up_bandwidth"] / accelerators / 2.0 if accelerators else 0.0
     return DesignContext(loaded.design.name, loaded.design.generation, figures, model.params, per_direction,
-                         efficiency, figures["reliability.failures_per_year"] / 8766.0, path, {})
+                         efficiency, figures["reliability.failures_per_year"] / HOURS_PER_YEAR, path, {})
 
 
 def _expected(ctx: DesignContext, m: Measurement, problems: list[Problem]) -> tuple[float | None, str]:

@@ -22,6 +22,7 @@ import math
 import numpy as np
 
 from ..errors import InputError
+from ..models.reliability import HOURS_PER_YEAR
 from .failures import HOURS_PER_DAY, inventory, load_failure_modes, mode_of_part, part_rate
 
 #: Above this many expected units out of service, the compound Poisson is replaced by a normal law.
@@ -209,7 +210,7 @@ def spares_report(design, racks: int, repair_days: float, availability: float = 
     rows = []
     for row in pooled.values():
         installed = row["installed"]
-        failures_per_year = installed * row["rate_per_hour"] * 8766.0
+        failures_per_year = installed * row["rate_per_hour"] * HOURS_PER_YEAR
         mean_demand = installed * row["rate_per_hour"] * window_h
         k = int(poisson_quantile(mean_demand, availability))
         rows.append({

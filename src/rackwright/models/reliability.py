@@ -17,6 +17,11 @@ def rate_from_afr(afr):
     return -np.log1p(-np.asarray(afr, dtype=float)) / HOURS_PER_YEAR
 
 
+def failure_rate(afr=None, mtbf_h=None) -> float:
+    """A part's constant failure rate λ [1/h] from its MTBF (``1/MTBF``) or else its AFR."""
+    return 1.0 / mtbf_h if mtbf_h else float(rate_from_afr(afr))
+
+
 def afr_from_rate(rate_per_hour):
     """Annualised failure probability of a system with failure rate λ [1/h]."""
     return -np.expm1(-HOURS_PER_YEAR * rate_per_hour)

@@ -24,6 +24,7 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationE
 
 from ..catalog.schema import Source
 from ..errors import InputError
+from ..models.reliability import HOURS_PER_YEAR
 from ..units import UnitError, parse_quantity
 from ..yamlio import problems_from_validation
 from .workload import DATA_DIR, builtin_names, load_spec
@@ -244,7 +245,7 @@ def system_from_design(design_path: str | Path, racks: int = 1) -> SystemSpec:
         "scale_out": {"bandwidth": figures["network.scale_out_bandwidth"] / 2.0 / per_rack},
         "accelerators": int(round(racks * per_rack)),
         "power_per_accelerator": figures["power.input"] / per_rack,
-        "cost_per_accelerator_hour": figures["cost.per_accelerator"] / (AMORTISATION_YEARS * 8766.0),
+        "cost_per_accelerator_hour": figures["cost.per_accelerator"] / (AMORTISATION_YEARS * HOURS_PER_YEAR),
         "accelerators_per_rack": int(round(per_rack)),
         "sources": [s.model_dump() for s in loaded.design.sources],
     }
