@@ -16,6 +16,9 @@ MODEL = typer.Option(..., "--model", help="Built-in model name (e.g. llama3-405b
 SYSTEM = typer.Option(..., "--system", help="Built-in system (e.g. dgx-h100-ndr), a system YAML, or a rack design YAML.")
 RACKS = typer.Option(None, "--racks", min=1, help="Racks of the design given as --system.")
 JSON = typer.Option(False, "--json", help="Print the result as JSON (stable keys).")
+GLOBAL_BATCH = typer.Option(..., "--global-batch", min=1, help="Global batch in sequences.")
+SEQ_LEN = typer.Option(None, "--seq-len", min=1, help="Sequence length (default: the model's).")
+PRECISION = typer.Option("bf16", "--precision", help="bf16, fp8 or fp4 (the system's peak for it).")
 
 
 def _table(title: str, doc: dict, keys) -> Table:
@@ -33,7 +36,7 @@ def _table(title: str, doc: dict, keys) -> Table:
 def train_command(
     model: str = MODEL, system: str = SYSTEM, racks: Optional[int] = RACKS,
     accelerators: Optional[int] = typer.Option(None, "--accelerators", min=1, help="Accelerators (default: the system's)."),
-    global_batch: int = typer.Option(..., "--global-batch", min=1, help="Global batch in sequences."),
+    global_batch: int = GLOBAL_BATCH,
     micro_batch: int = typer.Option(1, "--micro-batch", min=1),
     tp: int = typer.Option(1, "--tp", min=1), pp: int = typer.Option(1, "--pp", min=1),
     vp: int = typer.Option(1, "--vp", min=1, help="Virtual pipeline stages per rank (interleaved schedule)."),
@@ -44,8 +47,8 @@ def train_command(
     no_dp_overlap: bool = typer.Option(False, "--no-dp-overlap", help="Reduce gradients after the backward pass."),
     tp_overlap: bool = typer.Option(False, "--tp-overlap", help="Overlap TP collectives with the GEMMs."),
     attention: str = typer.Option("flash", "--attention", help="flash, or materialized (pre-FlashAttention stacks)."),
-    seq_len: Optional[int] = typer.Option(None, "--seq-len", min=1, help="Sequence length (default: the model's)."),
-    precision: str = typer.Option("bf16", "--precision", help="bf16, fp8 or fp4 (the system's peak for it)."),
+    seq_len: Optional[int] = SEQ_LEN,
+    precision: str = PRECISION,
     train_tokens: Optional[float] = typer.Option(None, "--train-tokens", help="Tokens of a run: adds days, energy, cost."),
     as_json: bool = JSON,
 ):
@@ -75,10 +78,10 @@ def train_command(
 def search_command(
     model: str = MODEL, system: str = SYSTEM, racks: Optional[int] = RACKS,
     accelerators: Optional[int] = typer.Option(None, "--accelerators", min=1, help="Accelerators to use."),
-    global_batch: int = typer.Option(..., "--global-batch", min=1, help="Global batch in sequences."),
+    global_batch: int = GLOBAL_BATCH,
     top: int = typer.Option(10, "--top", min=1, help="How many of the fastest configurations to list."),
-    seq_len: Optional[int] = typer.Option(None, "--seq-len", min=1),
-    precision: str = typer.Option("bf16", "--precision"),
+    seq_len: Optional[int] = SEQ_LEN,
+    precision: str = PRECISION,
     backend: str = typer.Option("local", "--backend", help="local (processes) or ray (optional extra)."),
     partitions: int = typer.Option(1, "--partitions", min=1, help="Split the grid into this many chunks."),
     as_json: bool = JSON,
@@ -113,7 +116,7 @@ def infer_command(
     input_tokens: int = typer.Option(..., "--input-tokens", min=1),
     output_tokens: int = typer.Option(..., "--output-tokens", min=1),
     tp: Optional[int] = typer.Option(None, "--tp", min=1, help="Tensor parallel degree (default: the smallest that fits)."),
-    precision: str = typer.Option("bf16", "--precision"),
+    precision: str = PRECISION,
     as_json: bool = JSON,
 ):
     """Time to first token, time per output token, tokens/s per accelerator and per MW."""
