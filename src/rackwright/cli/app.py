@@ -16,9 +16,13 @@ import typer
 from ..errors import InputError
 from ..evaluation import RackReport, evaluate
 from . import catalog as catalog_cli
+from . import explore as explore_cli
 from . import factory as factory_cli
 from . import perf as perf_cli
 from . import reliability as reliability_cli
+from . import roadmap as roadmap_cli
+from . import server as server_cli
+from . import site as site_cli
 from . import sourcing as sourcing_cli
 from .common import EXIT_OK, EXIT_RULES, emit_json, guarded, out
 
@@ -29,6 +33,11 @@ app.add_typer(perf_cli.app, name="perf")
 app.add_typer(sourcing_cli.app, name="sourcing")
 app.add_typer(factory_cli.app, name="factory")
 app.add_typer(reliability_cli.app, name="reliability")
+app.add_typer(site_cli.app, name="site")
+app.add_typer(roadmap_cli.app, name="roadmap")
+# Top-level commands defined in their own modules: `explore` (explore_cli) and `serve`/`push`/`pull` (server_cli).
+app.registered_commands.extend(explore_cli.app.registered_commands)
+app.registered_commands.extend(server_cli.app.registered_commands)
 
 
 def _with_delivery(report: RackReport, design) -> RackReport:
