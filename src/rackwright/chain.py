@@ -17,7 +17,11 @@ Overrides (``evaluate_batch`` and a design's ``overrides:``) name a path:
 * ``parts.<kind or part id>.<spec>`` — a spec of every matching part, e.g.
   ``parts.accelerator.power`` or ``parts.nvidia-b200-gb200.power``;
 * ``slots[<slot id>].count`` — the number of units in a slot;
-* a design parameter, e.g. ``cooling.facility_supply`` (see :data:`PARAMETERS`).
+* a design parameter, e.g. ``cooling.facility_supply`` (see :data:`PARAMETERS`);
+* ``sourcing.<category, kind or part id>.origin`` — where the matching parts are
+  assembled (``US`` counts as domestic, any other country as imported; 1.0/0.0 in
+  batches), and ``sourcing.<...>.price_change`` — a relative price change such as
+  ``"+15%"`` (the premium of a US source; 0.15 in batches).
 """
 
 from __future__ import annotations
@@ -54,9 +58,15 @@ PARAMETERS: dict[str, str] = {
     "network.scale_up.racks": "dimensionless",
 }
 
-OVERRIDE_HINT = "use parts.<kind|id>.<spec>, slots[<id>].count or a design parameter, with a value like \"1300 W\""
+OVERRIDE_HINT = ("use parts.<kind|id>.<spec>, slots[<id>].count, sourcing.<category|kind|id>.origin|price_change "
+                 "or a design parameter, with a value like \"1300 W\"")
 _SLOT_PATH = re.compile(r"^slots\[([^\]]+)\]\.count$")
 _PART_PATH = re.compile(r"^parts\.([^.]+)\.([a-z_]+(?:\.[a-z0-9_]+)?)$")
+_SOURCING_PATH = re.compile(r"^sourcing\.([^.]+)\.(origin|price_change)$")
+#: Sourcing override names → the line-item attribute they set.
+SOURCING_ATTRIBUTES = {"origin": "us_origin", "price_change": "price_change"}
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_PERCENT = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*%\s*$")
 
 
 @dataclass
@@ -256,6 +266,8 @@ def parse_override(path: str, value) -> float:
         return parse_quantity(value, PARAMETERS[path])
     if _SLOT_PATH.match(path):
         return float(value)
+    if (sourcing_match := _SOURCING_PATH.match(path)):
+        return _sourcing_value(sourcing_match.group(2), value)
     match = _PART_PATH.match(path)
     if not match:
         raise KeyError(f"unknown override path {path!r}")
@@ -266,6 +278,23 @@ def parse_override(path: str, value) -> float:
     if dimension == "text":
         raise ValueError(f"{path!r} is a text spec and cannot be overridden with a number")
     return parse_quantity(value, "dimensionless" if dimension == "count" else dimension)
+
+
+def _sourcing_value(name: str, value) -> float:
+    """``origin``: a country code → 1.0 for US, 0.0 for imported; ``price_change``: ``"+15%"`` → 0.15."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if name == "origin":
+        if number and value in (0, 1):
+            return float(value)
+        if isinstance(value, str) and _COUNTRY.match(value):
+            return 1.0 if value == "US" else 0.0
+        raise ValueError(f"origin {value!r} is not a two-letter country code such as US, TW, MX")
+    if number:
+        return float(value)
+    match = _PERCENT.match(str(value))
+    if not match:
+        raise ValueError(f"price change {value!r} is not a change like \"+15%\" or a fraction like 0.15")
+    return float(match.group(1)) / 100.0
 
 
 # --- step 2: aggregate -----------------------------------------------------------------
@@ -281,6 +310,8 @@ def _unit_attributes(item: LineItem, catalog: Catalog, overrides: Mapping[str, o
         "failure_rate": reliability.failure_rate(part.afr, part.mtbf_h),
         "coolant_volume": part.value("coolant_volume", 0.0),
         "height": part.value("height", 0.0),
+        "us_origin": 1.0 if part.origin.assembled_in == "US" else 0.0,
+        "price_change": 0.0,
     }
     for key, rate in part.peak_flops.items():
         attrs[f"peak_flops.{key}"] = rate
@@ -289,7 +320,7 @@ def _unit_attributes(item: LineItem, catalog: Catalog, overrides: Mapping[str, o
         attrs[name] = part.value(name, 0.0)
     if part.kind in CONVERTER_KINDS:
         attrs["capacity"], attrs["efficiency"] = _converter_rating(part, catalog)
-    for selector in (part.kind, part.id):
+    for selector in (part.category, part.kind, part.id):  # the most specific selector wins
         for spec, value in overrides.get(selector, {}).items():
             attrs[spec] = value
     return attrs
@@ -307,8 +338,8 @@ def _contributions(item: LineItem, attrs: dict, fluid: str) -> dict[str, object]
     """What one unit of the item adds to each rack sum."""
     part = item.part
     kind = part.kind
-    price = attrs["price"] * item.share
-    us = 1.0 if part.origin.assembled_in == "US" else 0.0
+    price = attrs["price"] * (1.0 + attrs["price_change"]) * item.share
+    us = attrs["us_origin"]
     out = {
         "cost": price,
         "cost_us": price * us,
@@ -357,7 +388,8 @@ def aggregate(model: RackModel, part_overrides: Mapping[str, dict], slot_counts:
     """Rack sums ``Σ count · contribution`` over line items; overridden items are summed as arrays."""
     sums: dict[str, object] = {"lead_time": 0.0}
     for item in model.items:
-        touched = item.slot in slot_counts or item.part.kind in part_overrides or item.part.id in part_overrides
+        selectors = (item.part.category, item.part.kind, item.part.id)
+        touched = item.slot in slot_counts or any(s in part_overrides for s in selectors)
         attrs = _unit_attributes(item, model.catalog, part_overrides if touched else {})
         count = item.per_slot_unit * slot_counts[item.slot] if item.slot in slot_counts else item.count
         for key, value in _contributions(item, attrs, model.fluid).items():
@@ -517,9 +549,14 @@ def split_overrides(model: RackModel, overrides: Mapping[str, object]) -> tuple[
             if spec not in ITEM_SPECS | limit_specs and not spec.startswith("peak_flops."):
                 raise KeyError(f"{path!r}: spec {spec!r} is not used by the rack models")
             parts.setdefault(selector, {})[spec] = value
+        elif (m := _SOURCING_PATH.match(path)):
+            selector, name = m.groups()
+            if selector not in selectors | {p.category for p in in_design}:
+                raise KeyError(f"{path!r}: no part of category, kind or id {selector!r} in the design")
+            parts.setdefault(selector, {})[SOURCING_ATTRIBUTES[name]] = value
         else:
-            raise KeyError(f"unknown override path {path!r}; use parts.<kind|id>.<spec>, slots[<id>].count "
-                           f"or one of {', '.join(PARAMETERS)}")
+            raise KeyError(f"unknown override path {path!r}; use parts.<kind|id>.<spec>, slots[<id>].count, "
+                           f"sourcing.<category|kind|id>.origin|price_change or one of {', '.join(PARAMETERS)}")
     return params, parts, slots
 
 

@@ -16,11 +16,12 @@ from typing import Mapping
 import numpy as np
 
 from .catalog import Catalog
-from .chain import RackChain
+from .chain import RackChain, split_overrides
 from .design import LoadedDesign, load_design
 from .errors import InputError
 from .figures import FIGURES, flat_display
-from .rules import FIGURE_RULES, Violation, all_violations, figure_rule_masks, structural_violations
+from .rules import (FIGURE_RULES, LAYOUT_CODES, Violation, all_violations, figure_rule_masks, slot_layout_masks,
+                    structural_violations)
 
 
 @dataclass
@@ -94,8 +95,9 @@ def evaluate_batch(design: str | Path | LoadedDesign, overrides: Mapping[str, ob
     """Evaluate a design under arrays of overrides (SI values) through the same models as :func:`evaluate`.
 
     ``overrides`` maps paths (``parts.accelerator.power``, ``slots[compute].count``,
-    ``cooling.facility_supply``) to arrays that broadcast together; unknown paths
-    raise :class:`InputError`.
+    ``cooling.facility_supply``, ``sourcing.power.origin``) to arrays that broadcast together;
+    unknown paths raise :class:`InputError`. Where slot counts vary, the slot-layout rules
+    (MEC004, MEC005) become masks in ``broken`` too.
     """
     loaded = _loaded(design)
     chain = RackChain(loaded, catalog)
@@ -103,12 +105,18 @@ def evaluate_batch(design: str | Path | LoadedDesign, overrides: Mapping[str, ob
     shape = np.broadcast_shapes(*(a.shape for a in arrays.values())) if arrays else ()
     try:
         raw = chain.run(arrays)
+        slot_counts = split_overrides(chain.model, arrays)[2]
     except KeyError as exc:
         raise InputError.single(loaded.file, exc.args[0], "overrides") from None
     figures = {k: np.broadcast_to(v, shape) for k, v in flat_display(raw).items()}
-    broken = {code: np.broadcast_to(mask, shape) for code, mask in figure_rule_masks(chain.model, raw).items()}
+    masks = figure_rule_masks(chain.model, raw)
     structural = structural_violations(chain.model)
     errors = [rule.code for rule in FIGURE_RULES if rule.severity == "error"]
+    if slot_counts:  # the slot layout varies with the counts: a mask per variant instead of one verdict
+        masks.update(slot_layout_masks(chain.model, slot_counts))
+        structural = [v for v in structural if v.code not in LAYOUT_CODES]
+        errors += list(LAYOUT_CODES)
+    broken = {code: np.broadcast_to(mask, shape) for code, mask in masks.items()}
     feasible = np.ones(shape, dtype=bool) if not any(v.severity == "error" for v in structural) else np.zeros(shape, bool)
     for code in errors:
         feasible = feasible & ~broken[code]

@@ -203,28 +203,63 @@ def _wrong_kinds(model: RackModel) -> list[Violation]:
     return out
 
 
-def _slot_layout(model: RackModel) -> list[Violation]:
-    """Slots that overlap each other or stick out above the enclosure."""
-    limits = effective_limits(model, {})
-    pitch = limits["unit_pitch"]
-    available = limits["usable_height"] / pitch
+def _slot_spans(model: RackModel, slot_counts: dict) -> list[tuple[int, object, float, object]]:
+    """``(index, slot, lowest unit, top unit)`` of each positioned slot; tops are arrays where counts are."""
+    pitch = effective_limits(model, {})["unit_pitch"]
     spans = []
-    out = []
     for i, slot in enumerate(model.design.slots):
-        units = slot.count * model.slot_heights.get(slot.id, 0.0) / pitch
-        if slot.position is None or units <= 0:
+        count = slot_counts.get(slot.id, slot.count)
+        height = model.slot_heights.get(slot.id, 0.0)
+        if slot.position is None or height <= 0:
             continue
-        top = slot.position - 1 + units
+        spans.append((i, slot, slot.position - 1.0, slot.position - 1 + np.asarray(count, dtype=float) * height / pitch))
+    return spans
+
+
+def _design_slot_counts(model: RackModel) -> dict[str, float]:
+    """Slot counts of the design file's own ``slots[<id>].count`` overrides."""
+    return {path[6:-7]: value for path, value in model.base_overrides.items()
+            if path.startswith("slots[") and path.endswith("].count")}
+
+
+#: Structural rules that depend on slot counts (checked as masks when a batch overrides counts).
+LAYOUT_CODES = ("MEC004", "MEC005")
+
+
+def slot_layout_masks(model: RackModel, slot_counts: dict) -> dict[str, np.ndarray]:
+    """MEC004 (a slot above the enclosure) and MEC005 (slots overlap) as masks over slot-count arrays."""
+    limits = effective_limits(model, {})
+    available = limits["usable_height"] / limits["unit_pitch"]
+    spans = _slot_spans(model, {**_design_slot_counts(model), **slot_counts})
+    above, overlap = np.asarray(False), np.asarray(False)
+    for k, (_, _, low, top) in enumerate(spans):
+        if np.isfinite(available):
+            above = above | (top > available + 1e-6)
+        for _, _, other_low, other_top in spans[:k]:
+            overlap = overlap | ((low < other_top - 1e-6) & (other_low < top - 1e-6) & (top > low) & (other_top > other_low))
+    return {"MEC004": above, "MEC005": overlap}
+
+
+def _slot_layout(model: RackModel) -> list[Violation]:
+    """Slots that overlap each other or stick out above the enclosure (with the design's slot-count overrides)."""
+    limits = effective_limits(model, {})
+    available = limits["usable_height"] / limits["unit_pitch"]
+    counts = _design_slot_counts(model)
+    spans = _slot_spans(model, counts)
+    out = []
+    for k, (i, slot, low, top) in enumerate(spans):
+        count = counts.get(slot.id, slot.count)
+        if top <= low:
+            continue
         if np.isfinite(available) and top > available + 1e-6:
             out.append(Violation("MEC004", "error", f"slots[{i}].position",
-                                 f"slot {slot.id!r} ({slot.count} × {slot.part}) reaches unit {top:.1f}, above the "
+                                 f"slot {slot.id!r} ({count:g} × {slot.part}) reaches unit {top:.1f}, above the "
                                  f"enclosure's {available:.0f} units", "move it down or reduce its count"))
-        for j, (other, low, high) in enumerate(spans):
-            if slot.position - 1 < high - 1e-6 and low < top - 1e-6:
+        for _, other, other_low, other_top in spans[:k]:
+            if other_top > other_low and low < other_top - 1e-6 and other_low < top - 1e-6:
                 out.append(Violation("MEC005", "error", f"slots[{i}].position",
-                                     f"slot {slot.id!r} (units {slot.position}–{top:.1f}) overlaps slot {other!r} "
-                                     f"(units {low + 1:.0f}–{high:.1f})", "move one of the slots"))
-        spans.append((slot.id, slot.position - 1, top))
+                                     f"slot {slot.id!r} (units {slot.position}–{top:.1f}) overlaps slot {other.id!r} "
+                                     f"(units {other_low + 1:.0f}–{other_top:.1f})", "move one of the slots"))
     return out
 
 
