@@ -1,0 +1,291 @@
+"""The JSON API (``/api/v1``): thin FastAPI routes over :mod:`.services`, documented in OpenAPI.
+
+Each route opens one transaction (:func:`.db.transaction`; writes with ``BEGIN IMMEDIATE``
+on SQLite), authenticates the bearer token, calls one service function and returns its
+dict. The transaction commits before the response is sent, so a 2xx answer to a write
+means the write is durable. Service errors become JSON ``{"error", "problems", ...}``
+with the status of :data:`.services.HTTP_STATUS` (401, 403, 404, 409, 422, 428).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import PlainTextResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import services
+from .db import ROLES, STATUSES, transaction
+
+router = APIRouter(prefix="/api/v1")
+bearer = HTTPBearer(auto_error=False, description="An API token: POST /api/v1/auth/token, or `rackwright serve --demo`")
+HEAD = "head"
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TokenRequest(Body):
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=200)
+    label: str = Field("", max_length=services.MAX_TITLE)
+
+
+class UserCreate(Body):
+    username: str = Field(max_length=64, description="1-64 lowercase letters, digits, '.', '_', '-'")
+    password: str = Field(min_length=8, max_length=200)
+    role: Literal[ROLES]  # type: ignore[valid-type]
+    display_name: str = Field("", max_length=services.MAX_TITLE)
+
+
+class ProgrammeCreate(Body):
+    slug: str = Field(max_length=64)
+    title: str = Field("", max_length=services.MAX_TITLE)
+
+
+class DesignCreate(Body):
+    name: str = Field(max_length=64, description="The design's name within your organisation")
+    content: str = Field(max_length=services.MAX_CONTENT, description="Design YAML (docs/design-files.md); "
+                         "`extends: NAME`, `ORG/NAME` or `ORG/NAME@REV` names a design on this server")
+    message: str = Field("", max_length=services.MAX_MESSAGE)
+    programme: str | None = Field(None, max_length=64)
+    confidential: list[str] | None = Field(None, description="Figure sections hidden from envelope viewers; "
+                                           f"default all of {', '.join(services.CONFIDENTIAL_SECTIONS)}")
+
+
+class RevisionCreate(Body):
+    content: str = Field(max_length=services.MAX_CONTENT)
+    message: str = Field("", max_length=services.MAX_MESSAGE)
+
+
+class StatusChange(Body):
+    status: Literal[STATUSES]  # type: ignore[valid-type]
+
+
+class ShareRequest(Body):
+    level: Literal["full", "envelope"]
+
+
+class ThreadCreate(Body):
+    revision: str | None = Field(None, max_length=16, description="Revision id; default the head")
+    path: str = Field("", max_length=services.MAX_PATH, description="Field path (slots[3].part) or figure key")
+    body: str = Field(max_length=services.MAX_COMMENT)
+    internal: bool = Field(False, description="Visible to your own organisation only (owners)")
+
+
+class CommentCreate(Body):
+    body: str = Field(max_length=services.MAX_COMMENT)
+    resolve: bool | None = Field(None, description="true: mark the thread resolved; false: open it again")
+
+
+class QualificationCreate(Body):
+    filename: str = Field(max_length=services.MAX_TITLE, description="results.csv or results.json")
+    content: str = Field(max_length=services.MAX_CONTENT, description="rack_id,generation,test,metric,value,unit,"
+                         "timestamp rows (docs/reliability.md)")
+    racks: list[str] | None = None
+
+
+def _call(request: Request, credentials: HTTPAuthorizationCredentials | None, function: Callable, *args,
+          write: bool = False, **kwargs):
+    """Run ``function(session, actor, *args)`` in one transaction as the token's holder."""
+    with transaction(request.app.state.engine, write) as session:
+        actor = services.authenticate(session, credentials.credentials if credentials else None)
+        return function(session, actor, *args, **kwargs)
+
+
+def _rev(rev: str) -> str | None:
+    return None if rev == HEAD else rev
+
+
+def _etag(value: str | None) -> str | None:
+    """An ``If-Match`` value without quotes or weak prefix."""
+    return value.strip().removeprefix("W/").strip('"') if value else None
+
+
+Auth = Depends(bearer)
+
+
+@router.get("/health", tags=["server"], summary="Liveness (no authentication)")
+def health() -> dict:
+    return {"status": "ok"}
+
+
+@router.post("/auth/token", tags=["auth"], summary="Exchange username and password for an API token")
+def sign_in(request: Request, body: TokenRequest) -> dict:
+    with transaction(request.app.state.engine, write=True) as session:
+        actor = services.sign_in(session, body.username, body.password)
+        return {"token": services.issue_token(session, actor, body.label), **services.whoami(actor)}
+
+
+@router.get("/me", tags=["auth"], summary="The token's user, organisation and role")
+def me(request: Request, credentials=Auth) -> dict:
+    return _call(request, credentials, lambda session, actor: services.whoami(actor))
+
+
+@router.get("/organisations", tags=["organisations"], summary="All organisations (to share with)")
+def organisations(request: Request, credentials=Auth) -> list[dict]:
+    return _call(request, credentials, services.list_organisations)
+
+
+@router.get("/users", tags=["organisations"], summary="Users of your organisation")
+def users(request: Request, credentials=Auth) -> list[dict]:
+    return _call(request, credentials, services.list_users)
+
+
+@router.post("/users", status_code=201, tags=["organisations"], summary="Create a user in your organisation (admin)")
+def create_user(request: Request, body: UserCreate, credentials=Auth) -> dict:
+    return _call(request, credentials, lambda s, a: services.create_user(
+        s, a, a.org, body.username, body.password, body.role, body.display_name), write=True)
+
+
+@router.get("/programmes", tags=["programmes"], summary="Visible programmes with their generation boards")
+def programmes(request: Request, credentials=Auth) -> list[dict]:
+    return _call(request, credentials, services.list_programmes)
+
+
+@router.post("/programmes", status_code=201, tags=["programmes"], summary="Create a programme (engineer)")
+def create_programme(request: Request, body: ProgrammeCreate, credentials=Auth) -> dict:
+    return _call(request, credentials, services.create_programme, body.slug, body.title, write=True)
+
+
+@router.get("/programmes/{org}/{slug}", tags=["programmes"], summary="One programme's generations by status")
+def programme(request: Request, org: str, slug: str, credentials=Auth) -> dict:
+    return _call(request, credentials, services.get_programme, org, slug)
+
+
+@router.get("/designs", tags=["designs"], summary="Designs your organisation sees, with your access level")
+def designs(request: Request, credentials=Auth) -> list[dict]:
+    return _call(request, credentials, services.list_designs)
+
+
+@router.post("/designs", status_code=201, tags=["designs"],
+             summary="Create a design with its first revision (checked and evaluated on the server)")
+def create_design(request: Request, body: DesignCreate, response: Response, credentials=Auth) -> dict:
+    view = _call(request, credentials, services.create_design, body.name, body.content, body.message,
+                 body.programme, body.confidential, write=True)
+    response.headers["ETag"] = f'"{view["head_revision"]}"'
+    return view
+
+
+@router.get("/designs/{org}/{name}", tags=["designs"], summary="A design with its head revision and report")
+def design(request: Request, org: str, name: str, response: Response, credentials=Auth) -> dict:
+    view = _call(request, credentials, services.get_design, org, name)
+    response.headers["ETag"] = f'"{view["head_revision"]}"'
+    return view
+
+
+@router.get("/designs/{org}/{name}/revisions", tags=["revisions"], summary="History, newest first")
+def revisions(request: Request, org: str, name: str, credentials=Auth) -> list[dict]:
+    return _call(request, credentials, services.list_revisions, org, name)
+
+
+@router.post("/designs/{org}/{name}/revisions", status_code=201, tags=["revisions"],
+             summary="Write a new head revision; If-Match must name the current head (else 409, or 428 if absent)")
+def push(request: Request, org: str, name: str, body: RevisionCreate, response: Response,
+         if_match: str | None = Header(None, description="The revision id your edit is based on"),
+         credentials=Auth) -> dict:
+    view = _call(request, credentials, services.push_revision, org, name, body.content, body.message,
+                 _etag(if_match), write=True)
+    response.headers["ETag"] = f'"{view["id"]}"'
+    return view
+
+
+@router.get("/designs/{org}/{name}/revisions/{rev}", tags=["revisions"],
+            summary="A revision (`head` for the newest) with content and report as far as you may see them")
+def revision(request: Request, org: str, name: str, rev: str, credentials=Auth) -> dict:
+    return _call(request, credentials, services.get_revision, org, name, _rev(rev))
+
+
+@router.get("/designs/{org}/{name}/revisions/{rev}/content", tags=["revisions"], response_class=PlainTextResponse,
+            summary="The revision's YAML (full access); resolved=true merges `extends`")
+def content(request: Request, org: str, name: str, rev: str, resolved: bool = False, credentials=Auth):
+    rev_id, text = _call(request, credentials, services.revision_content, org, name, _rev(rev), resolved)
+    return PlainTextResponse(text, media_type="application/yaml", headers={"ETag": f'"{rev_id}"'})
+
+
+@router.get("/designs/{org}/{name}/revisions/{rev}/report", tags=["revisions"],
+            summary="Stored evaluation: figures (display units) and violations, filtered by your access")
+def report(request: Request, org: str, name: str, rev: str, credentials=Auth) -> dict:
+    return _call(request, credentials, services.report, org, name, _rev(rev))
+
+
+@router.get("/designs/{org}/{name}/revisions/{rev}/elevation.svg", tags=["revisions"],
+            response_class=Response, summary="Rack elevation drawing (full access)")
+def elevation(request: Request, org: str, name: str, rev: str, credentials=Auth):
+    svg = _call(request, credentials, services.elevation, org, name, _rev(rev))
+    return Response(svg, media_type="image/svg+xml")
+
+
+@router.get("/designs/{org}/{name}/diff", tags=["revisions"],
+            summary="Fields and figures that differ between two revisions (before may be ORG/NAME@REV)")
+def diff(request: Request, org: str, name: str, credentials=Auth,
+         before: str = Query(..., max_length=100), after: str = Query(HEAD, max_length=16)) -> dict:
+    return _call(request, credentials, services.diff, org, name, before, _rev(after))
+
+
+@router.put("/designs/{org}/{name}/status", tags=["workflow"],
+            summary="Move along draft → in_review → approved → frozen → shipped (owner organisation)")
+def status(request: Request, org: str, name: str, body: StatusChange, credentials=Auth) -> dict:
+    return _call(request, credentials, services.set_status, org, name, body.status, write=True)
+
+
+@router.put("/designs/{org}/{name}/shares/{with_org}", tags=["workflow"],
+            summary="Share with an organisation at full or envelope level (owner admin)")
+def share(request: Request, org: str, name: str, with_org: str, body: ShareRequest, credentials=Auth) -> dict:
+    return _call(request, credentials, services.share, org, name, with_org, body.level, write=True)
+
+
+@router.delete("/designs/{org}/{name}/shares/{with_org}", tags=["workflow"], summary="Stop sharing (owner admin)")
+def unshare(request: Request, org: str, name: str, with_org: str, credentials=Auth) -> dict:
+    return _call(request, credentials, services.share, org, name, with_org, None, write=True)
+
+
+@router.get("/designs/{org}/{name}/threads", tags=["reviews"], summary="Review threads you may see")
+def threads(request: Request, org: str, name: str, credentials=Auth) -> list[dict]:
+    return _call(request, credentials, services.list_threads, org, name)
+
+
+@router.post("/designs/{org}/{name}/threads", status_code=201, tags=["reviews"],
+             summary="Open a review thread anchored to a field path or figure")
+def open_thread(request: Request, org: str, name: str, body: ThreadCreate, credentials=Auth) -> dict:
+    return _call(request, credentials, services.open_thread, org, name, body.revision, body.path, body.body,
+                 body.internal, write=True)
+
+
+@router.post("/designs/{org}/{name}/threads/{thread_id}/comments", status_code=201, tags=["reviews"],
+             summary="Reply to a thread; resolve or reopen it")
+def comment(request: Request, org: str, name: str, thread_id: int, body: CommentCreate, credentials=Auth) -> dict:
+    return _call(request, credentials, services.reply, org, name, thread_id, body.body, body.resolve, write=True)
+
+
+@router.get("/designs/{org}/{name}/revisions/{rev}/approvals", tags=["reviews"],
+            summary="Signatures, missing organisations, approved or not")
+def approvals(request: Request, org: str, name: str, rev: str, credentials=Auth) -> dict:
+    return _call(request, credentials, services.approvals, org, name, _rev(rev))
+
+
+@router.post("/designs/{org}/{name}/revisions/{rev}/approvals", status_code=201, tags=["reviews"],
+             summary="Sign a revision for your organisation (approver)")
+def approve(request: Request, org: str, name: str, rev: str, credentials=Auth) -> dict:
+    return _call(request, credentials, services.approve, org, name, _rev(rev), write=True)
+
+
+@router.get("/designs/{org}/{name}/revisions/{rev}/qualifications", tags=["qualification"],
+            summary="Qualification results of a revision (summary only for envelope access)")
+def qualifications(request: Request, org: str, name: str, rev: str, credentials=Auth) -> list[dict]:
+    return _call(request, credentials, services.list_qualifications, org, name, _rev(rev))
+
+
+@router.post("/designs/{org}/{name}/revisions/{rev}/qualifications", status_code=201, tags=["qualification"],
+             summary="Attach measured results; the server qualifies them (pass/warn/fail)")
+def qualify(request: Request, org: str, name: str, rev: str, body: QualificationCreate, credentials=Auth) -> dict:
+    return _call(request, credentials, services.attach_qualification, org, name, _rev(rev), body.filename,
+                 body.content, body.racks, write=True)
+
+
+@router.get("/audit", tags=["server"], summary="Audit log of your organisation and its designs (admin)")
+def audit(request: Request, credentials=Auth, limit: int = Query(200, ge=1, le=1000)) -> list[dict]:
+    return _call(request, credentials, services.audit_log, limit)

@@ -1,0 +1,114 @@
+"""``create_app(db_url)``: the FastAPI application — schema upgraded, API mounted, errors as JSON.
+
+The HTML pages (part B of issue 10) live in :mod:`rackwright.server.web`; when that module
+exists its ``router`` is included here, with nothing else to change.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from .. import __version__
+from . import api, services
+from .config import DEFAULT_DB_URL, MAX_BODY_BYTES
+from .db import make_engine, upgrade
+
+
+def create_app(db_url: str = DEFAULT_DB_URL, demo: bool = False, max_body: int = MAX_BODY_BYTES) -> FastAPI:
+    """The server application on the database at ``db_url`` (schema brought up to date first).
+
+    ``demo`` seeds the demonstration organisations, users and designs (:mod:`.seed`) when absent.
+    The engine is ``app.state.engine``; open transactions with :func:`.db.transaction`.
+    """
+    from ..catalog import load_catalog
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    load_catalog()  # parse the parts catalog once, before the first request needs it
+    app = FastAPI(title="rackwright collaboration server", version=__version__,
+                  description="Versioned rack designs shared between organisations: revisions, evaluation, "
+                              "reviews, approvals and qualification. See docs/server.md.")
+    app.state.engine = engine
+    app.state.demo_tokens = {}
+    if demo:
+        from .seed import seed_demo
+
+        app.state.demo_tokens = seed_demo(engine)
+    app.include_router(api.router)
+    if importlib.util.find_spec(f"{__package__}.web") is not None:  # part B: the HTML pages
+        from . import web
+
+        app.include_router(web.router)
+    _error_handlers(app)
+    app.add_middleware(BodyLimit, limit=max_body)
+    return app
+
+
+def _error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(services.ServiceError)
+    async def service_error(_request: Request, exc: services.ServiceError):
+        status = next(code for kind, code in services.HTTP_STATUS.items() if isinstance(exc, kind))
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse(exc.as_dict(), status_code=status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(_request: Request, exc: RequestValidationError):
+        problems = [{"path": ".".join(str(p) for p in e["loc"]), "message": e["msg"], "hint": "", "line": None,
+                     "column": None} for e in exc.errors()]
+        return JSONResponse({"error": "invalid request", "problems": problems}, status_code=422)
+
+    @app.exception_handler(IntegrityError)
+    async def integrity(_request: Request, _exc: IntegrityError):
+        return JSONResponse({"error": "a concurrent write changed the same object; nothing was stored",
+                             "problems": [], "hint": "fetch the current state and retry"}, status_code=409)
+
+    @app.exception_handler(OperationalError)
+    async def unavailable(_request: Request, _exc: OperationalError):
+        return JSONResponse({"error": "the database is unavailable or busy; nothing was stored", "problems": []},
+                            status_code=503, headers={"Retry-After": "1"})
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over ``limit`` bytes is answered 413 before any route sees it."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            return await self._too_large(send)
+        body, more = b"", True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.limit:
+                return await self._too_large(send)
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return await self.app(scope, replay, send)
+
+    async def _too_large(self, send):
+        document = json.dumps({"error": f"request body over {self.limit} bytes", "problems": [],
+                               "hint": "send a smaller design or results file"}).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(document)).encode())]})
+        await send({"type": "http.response.body", "body": document})

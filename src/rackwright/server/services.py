@@ -1,0 +1,884 @@
+"""The collaboration server's domain operations: one function per use case, over a SQLAlchemy ``Session``.
+
+Every function takes the acting :class:`Actor` (who, which organisation, which role) and
+enforces two things before it reads or writes anything:
+
+* **visibility** — a design is seen by its owner organisation and by the organisations
+  it is shared with, at ``full`` (everything) or ``envelope`` level (the evaluated
+  envelope: :data:`ENVELOPE_SECTIONS` figures and the sections the owner did not mark
+  confidential; never the YAML, part ids, prices, origins or lineage). Anything an
+  organisation may not see raises :class:`NotFound`, exactly as if it did not exist;
+* **permission** — roles are ordered viewer < engineer < approver < admin
+  (:func:`~.security.role_at_least`); a visible object the actor may not change raises
+  :class:`Forbidden`.
+
+Functions return plain JSON-ready dicts already filtered for the actor, so the JSON API
+(:mod:`.api`) and the HTML pages render what they get and cannot leak by omission. Errors
+are :class:`ServiceError` subclasses; callers map them to HTTP statuses
+(:data:`HTTP_STATUS`). The caller owns the transaction (:func:`.db.transaction`): a
+function that raises leaves nothing stored, the audit entry included.
+
+Designs are addressed as ``(org, name)``; a revision by its id (16 hex digits, a hash of
+its parent, content, author, message and time, like a git commit). Writing a revision
+needs the id of the revision it was based on (``expected_head``, HTTP ``If-Match``): a
+stale one raises :class:`Conflict` and stores nothing (optimistic locking with a
+compare-and-swap on the design's head).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+import re
+import tempfile
+import threading
+from dataclasses import dataclass
+from datetime import timezone
+from pathlib import Path
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from ..design import deep_merge, validate_design
+from ..errors import InputError, Problem
+from ..evaluation import RackReport, evaluate
+from ..report.compare import field_changes, figure_changes, flatten
+from ..rules import Violation
+from ..yamlio import parse_yaml_text, to_plain
+from . import security
+from .db import (ROLES, SHARE_LEVELS, STATUSES, ApiToken, Approval, AuditEntry, Comment, Design, DesignShare,
+                 Organisation, Programme, Qualification, Revision, Thread, User, utcnow)
+
+#: Figure sections every organisation a design is shared with sees (the evaluated envelope).
+ENVELOPE_SECTIONS = ("power", "thermal", "mechanical", "network", "cabling")
+#: Sections an owner may hide from envelope viewers; all hidden unless the owner says otherwise.
+CONFIDENTIAL_SECTIONS = ("compute", "cost", "sourcing", "reliability", "delivery")
+#: Status workflow: allowed moves and the role (of the owner organisation) each needs.
+TRANSITIONS = {("draft", "in_review"): "engineer", ("in_review", "draft"): "engineer",
+               ("in_review", "approved"): "approver", ("approved", "in_review"): "approver",
+               ("approved", "frozen"): "approver", ("frozen", "shipped"): "approver"}
+#: Statuses in which new revisions may be written.
+EDITABLE = ("draft", "in_review")
+NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+MAX_CONTENT = 512 * 1024
+MAX_MESSAGE = 2000
+MAX_COMMENT = 10_000
+MAX_PATH = 200
+MAX_TITLE = 200
+_EVALUATION_LOCK = threading.Lock()  # the evaluation chain (CoolProp state) is not documented thread-safe
+
+
+# --- errors -------------------------------------------------------------------------------
+
+class ServiceError(Exception):
+    """A request the server refuses; ``problems`` say where and how to fix it."""
+
+    def __init__(self, message: str, problems: list[Problem] | None = None, **extra):
+        super().__init__(message)
+        self.message = message
+        self.problems = problems or []
+        self.extra = extra
+
+    def as_dict(self) -> dict:
+        return {"error": self.message, "problems": [_problem_dict(p) for p in self.problems], **self.extra}
+
+
+class Unauthorized(ServiceError):
+    """No valid credentials."""
+
+
+class NotFound(ServiceError):
+    """Absent, or not visible to the actor's organisation (the two are indistinguishable)."""
+
+
+class Forbidden(ServiceError):
+    """Visible, but the actor's role or organisation may not do this."""
+
+
+class Conflict(ServiceError):
+    """A stale ``If-Match``, a duplicate, or a move the status workflow does not allow."""
+
+
+class PreconditionRequired(ServiceError):
+    """A write that must name the revision it is based on did not."""
+
+
+class Invalid(ServiceError):
+    """Bad input: malformed YAML, an unknown part, a bad name or text."""
+
+
+HTTP_STATUS = {Unauthorized: 401, Forbidden: 403, NotFound: 404, Conflict: 409, PreconditionRequired: 428,
+               Invalid: 422}
+
+
+def _problem_dict(p: Problem) -> dict:
+    return {"path": p.path, "message": p.message, "hint": p.hint, "line": p.line, "column": p.column}
+
+
+def _invalid(field: str, message: str, hint: str = "") -> Invalid:
+    return Invalid(f"{field}: {message}", [Problem(message, field, hint)])
+
+
+def _name(value: str, field: str) -> str:
+    if not isinstance(value, str) or not NAME.match(value):
+        raise _invalid(field, f"{value!r} is not a valid name",
+                       "use 1-64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit")
+    return value
+
+
+def clean_text(value: str, field: str, limit: int) -> str:
+    """Text as stored: a string of at most ``limit`` characters, valid UTF-8 and without NUL."""
+    if not isinstance(value, str):
+        raise _invalid(field, "must be text")
+    if len(value) > limit:
+        raise _invalid(field, f"is {len(value)} characters long; the limit is {limit}", "shorten it")
+    if "\x00" in value:
+        raise _invalid(field, "contains a NUL character", "remove it")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _invalid(field, "is not valid Unicode text (a lone surrogate)", "send UTF-8 text") from None
+    return value
+
+
+# --- actors, users, tokens ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a user of an organisation with a role."""
+
+    user_id: int
+    username: str
+    org_id: int
+    org: str
+    role: str
+
+    def at_least(self, role: str) -> bool:
+        return security.role_at_least(self.role, role)
+
+    def require(self, role: str, what: str) -> None:
+        if not self.at_least(role):
+            raise Forbidden(f"{what} needs the {role} role; {self.username} is {self.role}")
+
+
+def actor_for(user: User) -> Actor:
+    return Actor(user.id, user.username, user.org_id, user.org.slug, user.role)
+
+
+def authenticate(session: Session, token: str | None) -> Actor:
+    """The actor holding API ``token``; :class:`Unauthorized` when missing, unknown or revoked."""
+    if not token:
+        raise Unauthorized("authentication required", hint="send Authorization: Bearer <token>")
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == security.token_hash(token)))
+    if row is None or row.revoked:
+        raise Unauthorized("invalid or revoked token")
+    return actor_for(row.user)
+
+
+def sign_in(session: Session, username: str, password: str) -> Actor:
+    """Check a password; the same :class:`Unauthorized` for an unknown user and a wrong password."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not security.verify_password(password, user.password_hash):
+        raise Unauthorized("wrong username or password")
+    return actor_for(user)
+
+
+def issue_token(session: Session, actor: Actor, label: str = "") -> str:
+    """A new API token for the actor (returned once; only its hash is stored)."""
+    token = security.new_token()
+    session.add(ApiToken(user_id=actor.user_id, token_hash=security.token_hash(token),
+                         label=clean_text(label, "label", MAX_TITLE)))
+    _audit(session, actor, "token.create", f"user:{actor.username}")
+    return token
+
+
+def create_organisation(session: Session, slug: str, name: str) -> dict:
+    """A new organisation (operator set-up: ``seed``, tests; not exposed to users)."""
+    if session.scalar(select(Organisation).where(Organisation.slug == _name(slug, "slug"))):
+        raise Conflict(f"organisation {slug!r} exists")
+    org = Organisation(slug=slug, name=clean_text(name, "name", MAX_TITLE))
+    session.add(org)
+    session.flush()
+    _audit(session, None, "organisation.create", f"org:{slug}")
+    return _org_view(org)
+
+
+def create_user(session: Session, actor: Actor | None, org: str, username: str, password: str, role: str,
+                display_name: str = "") -> dict:
+    """A user of ``org``: by an admin of that organisation, or by the operator (``actor`` None)."""
+    organisation = session.scalar(select(Organisation).where(Organisation.slug == org))
+    if organisation is None or (actor is not None and actor.org_id != organisation.id):
+        raise NotFound(f"organisation {org!r} not found")
+    if actor is not None:
+        actor.require("admin", "creating users")
+    if role not in ROLES:
+        raise _invalid("role", f"unknown role {role!r}", f"one of: {', '.join(ROLES)}")
+    if len(password) < 8:
+        raise _invalid("password", "is shorter than 8 characters", "choose a longer password")
+    if session.scalar(select(User).where(User.username == _name(username, "username"))):
+        raise Conflict(f"username {username!r} is taken")
+    user = User(org_id=organisation.id, username=username, role=role,
+                display_name=clean_text(display_name, "display_name", MAX_TITLE),
+                password_hash=security.hash_password(clean_text(password, "password", MAX_TITLE)))
+    session.add(user)
+    session.flush()
+    _audit(session, actor, "user.create", f"user:{username}", role=role)
+    return _user_view(user)
+
+
+def list_organisations(session: Session, actor: Actor) -> list[dict]:
+    """All organisations (names only: who one can share with)."""
+    return [_org_view(o) for o in session.scalars(select(Organisation).order_by(Organisation.slug))]
+
+
+def list_users(session: Session, actor: Actor) -> list[dict]:
+    """The users of the actor's own organisation."""
+    users = session.scalars(select(User).where(User.org_id == actor.org_id).order_by(User.username))
+    return [_user_view(u) for u in users]
+
+
+def whoami(actor: Actor) -> dict:
+    return {"username": actor.username, "org": actor.org, "role": actor.role}
+
+
+# --- programmes ---------------------------------------------------------------------------
+
+def create_programme(session: Session, actor: Actor, slug: str, title: str = "") -> dict:
+    """A programme (a family of rack generations) owned by the actor's organisation."""
+    actor.require("engineer", "creating a programme")
+    _name(slug, "slug")
+    if session.scalar(select(Programme).where(Programme.org_id == actor.org_id, Programme.slug == slug)):
+        raise Conflict(f"programme {actor.org}/{slug} exists")
+    programme = Programme(org_id=actor.org_id, slug=slug, title=clean_text(title, "title", MAX_TITLE))
+    session.add(programme)
+    session.flush()
+    _audit(session, actor, "programme.create", f"programme:{actor.org}/{slug}")
+    return _programme_view(programme, [])
+
+
+def list_programmes(session: Session, actor: Actor) -> list[dict]:
+    """Programmes of the actor's organisation, and those holding a design shared with it."""
+    visible = _visible_designs(session, actor)
+    shared = {d.programme_id for d, _ in visible if d.programme_id is not None}
+    query = select(Programme).where(or_(Programme.org_id == actor.org_id, Programme.id.in_(shared)))
+    return [_programme_view(p, [d for d, _ in visible if d.programme_id == p.id])
+            for p in session.scalars(query.order_by(Programme.slug))]
+
+
+def get_programme(session: Session, actor: Actor, org: str, slug: str) -> dict:
+    """One programme and its visible designs by status (the generations board)."""
+    for programme in list_programmes(session, actor):
+        if programme["org"] == org and programme["slug"] == slug:
+            return programme
+    raise NotFound(f"programme {org}/{slug} not found")
+
+
+# --- designs and revisions ----------------------------------------------------------------
+
+def _visible_designs(session: Session, actor: Actor) -> list[tuple[Design, str]]:
+    """``(design, level)`` of every design the actor's organisation sees; level owner, full or envelope."""
+    shares = {s.design_id: s.level for s in session.scalars(select(DesignShare).where(DesignShare.org_id == actor.org_id))}
+    designs = session.scalars(select(Design).where(or_(Design.org_id == actor.org_id, Design.id.in_(shares)))
+                              .order_by(Design.id))
+    return [(d, "owner" if d.org_id == actor.org_id else shares[d.id]) for d in designs]
+
+
+def _locate(session: Session, actor: Actor, org: str, name: str) -> tuple[Design, str]:
+    """A design and the actor's level on it; :class:`NotFound` when it is not visible."""
+    design = session.scalar(select(Design).join(Organisation, Design.org_id == Organisation.id)
+                            .where(Organisation.slug == org, Design.slug == name))
+    level = _level(session, actor, design) if design is not None else None
+    if level is None:
+        raise NotFound(f"design {org}/{name} not found")
+    return design, level
+
+
+def _level(session: Session, actor: Actor, design: Design) -> str | None:
+    if design.org_id == actor.org_id:
+        return "owner"
+    share = session.get(DesignShare, (design.id, actor.org_id))
+    return share.level if share else None
+
+
+def _revision(session: Session, design: Design, rev: str | None) -> Revision:
+    """A revision of ``design`` by id (None: the head)."""
+    rev = rev or design.head_revision_id
+    revision = session.get(Revision, rev) if isinstance(rev, str) else None
+    if revision is None or revision.design_id != design.id:
+        raise NotFound(f"revision {rev} of design {design.org.slug}/{design.slug} not found")
+    return revision
+
+
+def list_designs(session: Session, actor: Actor) -> list[dict]:
+    """Every design the actor's organisation sees, with its level and head."""
+    return [_design_view(session, d, level) for d, level in _visible_designs(session, actor)]
+
+
+def get_design(session: Session, actor: Actor, org: str, name: str) -> dict:
+    """A design: status, sharing, head revision with its report (filtered for the actor)."""
+    design, level = _locate(session, actor, org, name)
+    view = _design_view(session, design, level)
+    view["head"] = _revision_view(_revision(session, design, None), design, level)
+    if level == "owner":
+        view["shares"] = [{"org": s.org.slug, "level": s.level}
+                          for s in session.scalars(select(DesignShare).where(DesignShare.design_id == design.id))]
+    return view
+
+
+def create_design(session: Session, actor: Actor, name: str, content: str, message: str = "",
+                  programme: str | None = None, confidential: list[str] | None = None) -> dict:
+    """A new design of the actor's organisation with its first revision (checked and evaluated)."""
+    actor.require("engineer", "creating a design")
+    _name(name, "name")
+    owner = session.get(Organisation, actor.org_id)
+    if session.scalar(select(Design).where(Design.org_id == actor.org_id, Design.slug == name)):
+        raise Conflict(f"design {actor.org}/{name} exists", hint="push a new revision to it instead")
+    programme_id = None
+    if programme is not None:
+        found = session.scalar(select(Programme).where(Programme.org_id == actor.org_id,
+                                                       Programme.slug == _name(programme, "programme")))
+        if found is None:
+            raise _invalid("programme", f"no programme {actor.org}/{programme}", "create it first")
+        programme_id = found.id
+    design = Design(org_id=owner.id, slug=name, programme_id=programme_id, status="draft",
+                    confidential=_confidential(confidential))
+    session.add(design)
+    session.flush()
+    revision = _write_revision(session, actor, design, content, message, parent=None)
+    _audit(session, actor, "design.create", f"design:{actor.org}/{name}", design, revision=revision.id)
+    return get_design(session, actor, actor.org, name)
+
+
+def _confidential(sections: list[str] | None) -> list[str]:
+    if sections is None:
+        return list(CONFIDENTIAL_SECTIONS)
+    unknown = [s for s in sections if s not in CONFIDENTIAL_SECTIONS]
+    if unknown:
+        raise _invalid("confidential", f"unknown section(s) {unknown}",
+                       f"choose among {', '.join(CONFIDENTIAL_SECTIONS)} (the envelope is always shared)")
+    return sorted(set(sections))
+
+
+def push_revision(session: Session, actor: Actor, org: str, name: str, content: str, message: str,
+                  expected_head: str | None) -> dict:
+    """A new head revision based on ``expected_head`` (If-Match); :class:`Conflict` when that is stale."""
+    design, level = _locate(session, actor, org, name)
+    _require_editor(actor, level, "writing revisions")
+    if not expected_head:
+        raise PreconditionRequired("name the revision you edited", head=design.head_revision_id,
+                                   hint="send If-Match: <revision id> (the head you based your edit on)")
+    if design.status not in EDITABLE:
+        raise Conflict(f"design {org}/{name} is {design.status}; revisions are written in "
+                       f"{' or '.join(EDITABLE)} only", status=design.status)
+    if expected_head != design.head_revision_id:
+        raise _stale(design, expected_head)
+    revision = _write_revision(session, actor, design, content, message, parent=expected_head)
+    _audit(session, actor, "revision.create", f"revision:{revision.id}", design, parent=expected_head)
+    return _revision_view(revision, design, level)
+
+
+def _stale(design: Design, expected: str) -> Conflict:
+    return Conflict(f"revision {expected} is not the head of {design.org.slug}/{design.slug} any more",
+                    head=design.head_revision_id,
+                    hint="fetch the head, merge your change onto it and send it with If-Match: <head>")
+
+
+def _require_editor(actor: Actor, level: str, what: str) -> None:
+    if level not in ("owner", "full"):
+        raise Forbidden(f"{what} needs full access; this design is shared with {actor.org} at {level} level")
+    actor.require("engineer", what)
+
+
+def _write_revision(session: Session, actor: Actor, design: Design, content: str, message: str,
+                    parent: str | None) -> Revision:
+    """Check, evaluate and store a revision; move the head from ``parent`` with a compare-and-swap."""
+    clean_text(content, "content", MAX_CONTENT)
+    message = clean_text(message, "message", MAX_MESSAGE)
+    label = f"{design.org.slug}/{design.slug}"
+    loaded, base = _load_content(session, actor, design, content, label)
+    report = _evaluate(loaded)
+    figures = {k: v if math.isfinite(v) else None for k, v in report.figures.items()}  # JSON has no NaN
+    number = 1 if parent is None else session.get(Revision, parent).number + 1
+    created = utcnow()
+    content_hash = hashlib.sha256(content.encode()).hexdigest()
+    rev_id = hashlib.sha256(f"{design.id}|{number}|{parent}|{content_hash}|{base.id if base else ''}|{actor.user_id}|"
+                            f"{message}|{created.isoformat()}".encode()).hexdigest()[:16]
+    moved = session.execute(update(Design).where(Design.id == design.id, Design.head_revision_id == parent)
+                            .values(head_revision_id=rev_id).execution_options(synchronize_session=False))
+    if moved.rowcount != 1:
+        raise _stale(design, parent)
+    design.head_revision_id = rev_id
+    lineage = (base.lineage if base else []) + [f"{label}@{rev_id}"]
+    revision = Revision(id=rev_id, design_id=design.id, number=number, parent_id=parent,
+                        base_revision_id=base.id if base else None, author_id=actor.user_id, message=message,
+                        created_at=created, content=content, content_hash=content_hash, resolved=loaded.raw,
+                        lineage=lineage, name=report.name, generation=report.generation,
+                        figures=figures, violations=[v.as_dict() for v in report.violations])
+    session.add(revision)
+    session.flush()
+    return revision
+
+
+def _load_content(session: Session, actor: Actor, design: Design, content: str, label: str):
+    """Parse and validate design YAML; ``extends`` names another design on this server."""
+    try:
+        root = parse_yaml_text(content, label)
+        if not isinstance(root, dict):
+            raise InputError.single(label, "a design is a YAML mapping (name:, generation:, slots: ...)")
+        data = to_plain(root)
+        base = _extended(session, actor, design, data.get("extends"), label)
+        merged = data
+        if base is not None:
+            parent_data = copy.deepcopy(base.resolved)
+            parent_data.pop("extends", None)
+            merged = deep_merge(parent_data, data)
+        lineage = (base.lineage if base else []) + [label]
+        loaded = validate_design(merged, label, lineage, root)
+    except InputError as exc:
+        raise Invalid("the design does not validate", exc.problems) from None
+    try:
+        json.dumps(loaded.raw, allow_nan=False)
+    except (TypeError, ValueError):
+        raise _invalid("content", "holds a value JSON cannot store (a date, NaN or infinity)",
+                       "quote dates and write finite numbers") from None
+    return loaded, base
+
+
+def _extended(session: Session, actor: Actor, design: Design, extends, label: str) -> Revision | None:
+    """The revision an ``extends`` names: ``NAME`` (same organisation) or ``ORG/NAME``, a ``.yaml`` suffix
+    and a leading ``./`` ignored, ``@REV`` to pin a revision (default: the head). The parent must be
+    fully visible to the actor."""
+    if extends is None:
+        return None
+    hint = "extends names a design on this server: NAME, ORG/NAME or ORG/NAME@REVISION, pushed before this one"
+    if not isinstance(extends, str):
+        raise InputError.single(label, "extends must be a design name", "extends", hint)
+    text, _, rev = extends.removeprefix("./").partition("@")
+    text = re.sub(r"\.ya?ml$", "", text)
+    parts = text.split("/")
+    org, name = (design.org.slug, parts[0]) if len(parts) == 1 else (parts if len(parts) == 2 else (None, None))
+    try:
+        parent, level = _locate(session, actor, org or "", name or "")
+        if level == "envelope":
+            raise NotFound("envelope only")
+        revision = _revision(session, parent, rev or None)
+    except NotFound:
+        raise InputError.single(label, f"parent design {extends!r} not found", "extends", hint) from None
+    if parent.id == design.id or design.id in _ancestor_designs(session, revision):
+        raise InputError.single(label, f"extends cycle through {extends!r}", "extends", "remove the cycle")
+    return revision
+
+
+def _ancestor_designs(session: Session, revision: Revision) -> set[int]:
+    seen = set()
+    while revision is not None:
+        seen.add(revision.design_id)
+        revision = session.get(Revision, revision.base_revision_id) if revision.base_revision_id else None
+    return seen
+
+
+def _evaluate(loaded) -> RackReport:
+    try:
+        with _EVALUATION_LOCK:
+            return evaluate(loaded)
+    except InputError as exc:
+        raise Invalid("the design does not evaluate", exc.problems) from None
+
+
+def list_revisions(session: Session, actor: Actor, org: str, name: str) -> list[dict]:
+    """The design's history, newest first (metadata only)."""
+    design, level = _locate(session, actor, org, name)
+    revisions = session.scalars(select(Revision).where(Revision.design_id == design.id)
+                                .order_by(Revision.number.desc()))
+    return [_revision_meta(r, level) for r in revisions]
+
+
+def get_revision(session: Session, actor: Actor, org: str, name: str, rev: str | None = None) -> dict:
+    """One revision (None: the head) with its content and report as far as the actor may see them."""
+    design, level = _locate(session, actor, org, name)
+    return _revision_view(_revision(session, design, rev), design, level)
+
+
+def revision_content(session: Session, actor: Actor, org: str, name: str, rev: str | None = None,
+                     resolved: bool = False) -> tuple[str, str]:
+    """``(revision id, YAML text)``: as written, or with ``extends`` merged in; full access only."""
+    design, level = _locate(session, actor, org, name)
+    revision = _revision(session, design, rev)
+    if level == "envelope":
+        raise NotFound(f"the content of {org}/{name} is not shared with {actor.org}")
+    if not resolved:
+        return revision.id, revision.content
+    document = {k: v for k, v in revision.resolved.items() if k != "extends"}
+    header = f"# {org}/{name}@{revision.id} with extends merged ({' -> '.join(revision.lineage)})\n"
+    return revision.id, header + json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def elevation(session: Session, actor: Actor, org: str, name: str, rev: str | None = None) -> str:
+    """The rack elevation SVG of a revision (it shows the parts: full access only)."""
+    from ..chain import resolve
+    from ..report.elevation import elevation_svg
+
+    design, level = _locate(session, actor, org, name)
+    revision = _revision(session, design, rev)
+    if level == "envelope":
+        raise NotFound(f"the elevation of {org}/{name} is not shared with {actor.org}")
+    loaded = validate_design(revision.resolved, f"{org}/{name}", revision.lineage)
+    with _EVALUATION_LOCK:
+        return elevation_svg(resolve(loaded)).as_svg()
+
+
+def report(session: Session, actor: Actor, org: str, name: str, rev: str | None = None) -> dict:
+    """The stored evaluation of a revision: figures (display units, nested) and violations, filtered."""
+    design, level = _locate(session, actor, org, name)
+    return _report_view(_revision(session, design, rev), design, level)
+
+
+def diff(session: Session, actor: Actor, org: str, name: str, before: str, after: str) -> dict:
+    """Fields and figures that differ between two revisions (``rackwright.report.compare``), filtered.
+
+    ``before`` may be a revision of another visible design, given as ``ORG/NAME@REV``.
+    """
+    design, level = _locate(session, actor, org, name)
+    b_design, b_level = design, level
+    if "/" in before:
+        other, _, rev = before.partition("@")
+        b_org, _, b_name = other.partition("/")
+        b_design, b_level = _locate(session, actor, b_org, b_name)
+        before = rev or None
+    ra, rb = _revision(session, b_design, before), _revision(session, design, after)
+    hidden = _hidden_sections(design, level) | _hidden_sections(b_design, b_level)
+    fields = [] if "envelope" in (level, b_level) else [
+        {"path": c.path, "before": c.before, "after": c.after} for c in field_changes(ra.resolved, rb.resolved)]
+    figures = [{"figure": c.key, "before": _finite(c.before), "after": _finite(c.after),
+                "absolute": _finite(c.absolute), "relative": _finite(c.relative)}
+               for c in figure_changes(_rack_report(ra), _rack_report(rb)) if c.key.split(".")[0] not in hidden]
+    return {"before": _revision_meta(ra, b_level), "after": _revision_meta(rb, level),
+            "fields": fields, "figures": figures, "fields_hidden": not fields and "envelope" in (level, b_level)}
+
+
+# --- status, sharing ----------------------------------------------------------------------
+
+def set_status(session: Session, actor: Actor, org: str, name: str, status: str) -> dict:
+    """Move a design along the workflow (:data:`TRANSITIONS`); ``approved`` needs the head approved by
+    every participating organisation."""
+    design, level = _locate(session, actor, org, name)
+    if level != "owner":
+        raise Forbidden(f"only {org} moves {org}/{name} through its workflow")
+    if status not in STATUSES:
+        raise _invalid("status", f"unknown status {status!r}", f"one of: {', '.join(STATUSES)}")
+    needed = TRANSITIONS.get((design.status, status))
+    if needed is None:
+        allowed = [b for a, b in TRANSITIONS if a == design.status]
+        raise Conflict(f"cannot move {org}/{name} from {design.status} to {status}",
+                       hint=f"from {design.status}: {', '.join(allowed) or 'nothing (final)'}")
+    actor.require(needed, f"moving a design to {status}")
+    if status == "approved":
+        state = _approval_state(session, design, _revision(session, design, None))
+        if not state["approved"]:
+            raise Conflict(f"head revision {design.head_revision_id} lacks approval from {', '.join(state['missing'])}")
+    before = design.status
+    design.status = status
+    _audit(session, actor, "design.status", f"design:{org}/{name}", design, before=before, after=status)
+    return _design_view(session, design, level)
+
+
+def share(session: Session, actor: Actor, org: str, name: str, with_org: str, level: str | None) -> dict:
+    """Share a design with another organisation at ``full`` or ``envelope`` level (None: stop sharing).
+
+    Admins of the owner organisation only."""
+    design, own = _locate(session, actor, org, name)
+    if own != "owner":
+        raise Forbidden(f"only {org} shares {org}/{name}")
+    actor.require("admin", "sharing a design")
+    target = session.scalar(select(Organisation).where(Organisation.slug == with_org))
+    if target is None:
+        raise NotFound(f"organisation {with_org!r} not found")
+    if target.id == design.org_id:
+        raise _invalid("org", "the owner always has full access")
+    if level is not None and level not in SHARE_LEVELS:
+        raise _invalid("level", f"unknown level {level!r}", f"one of: {', '.join(SHARE_LEVELS)}")
+    current = session.get(DesignShare, (design.id, target.id))
+    if level is None and current is not None:
+        session.delete(current)
+    elif level is not None and current is not None:
+        current.level = level
+    elif level is not None:
+        session.add(DesignShare(design_id=design.id, org_id=target.id, level=level))
+    _audit(session, actor, "design.share", f"design:{org}/{name}", design, org=with_org, level=level)
+    session.flush()
+    return get_design(session, actor, org, name)
+
+
+# --- reviews and approvals ----------------------------------------------------------------
+
+def open_thread(session: Session, actor: Actor, org: str, name: str, rev: str | None, path: str, body: str,
+                internal: bool = False) -> dict:
+    """A review thread on a revision anchored to a field path (``slots[3].part``) or figure key
+    (``power.input_kw``); envelope viewers may anchor to the figures they see (or ``""``, the whole design)."""
+    design, level = _locate(session, actor, org, name)
+    actor.require("engineer", "commenting")
+    revision = _revision(session, design, rev)
+    path = clean_text(path, "path", MAX_PATH)
+    if path and not _anchor_exists(revision, path, design, level):
+        raise _invalid("path", f"{path!r} is neither a field of revision {revision.id} nor a figure you can see",
+                       "use a field path such as slots[3].part, a figure key such as power.input_kw, or ''")
+    if internal and level != "owner":
+        raise Forbidden("internal threads are for the owner organisation")
+    thread = Thread(design_id=design.id, revision_id=revision.id, path=path, internal=internal,
+                    created_by=actor.user_id)
+    session.add(thread)
+    session.flush()
+    session.add(Comment(thread_id=thread.id, author_id=actor.user_id, body=_comment_body(body)))
+    _audit(session, actor, "thread.create", f"thread:{thread.id}", design, path=path)
+    session.flush()
+    session.refresh(thread)
+    return _thread_view(thread)
+
+
+def _comment_body(body: str) -> str:
+    body = clean_text(body, "body", MAX_COMMENT)
+    if not body.strip():
+        raise _invalid("body", "is empty", "write the comment")
+    return body
+
+
+def reply(session: Session, actor: Actor, org: str, name: str, thread_id: int, body: str,
+          resolve: bool | None = None) -> dict:
+    """Add a comment to a thread, and mark it resolved or open again."""
+    design, level = _locate(session, actor, org, name)
+    thread = _thread(session, design, level, thread_id)
+    actor.require("engineer", "commenting")
+    session.add(Comment(thread_id=thread.id, author_id=actor.user_id, body=_comment_body(body)))
+    if resolve is not None:
+        thread.resolved = resolve
+    _audit(session, actor, "comment.create", f"thread:{thread.id}", design, resolve=resolve)
+    session.flush()
+    session.refresh(thread)
+    return _thread_view(thread)
+
+
+def list_threads(session: Session, actor: Actor, org: str, name: str) -> list[dict]:
+    """The review threads the actor sees (internal ones only within the owner organisation)."""
+    design, level = _locate(session, actor, org, name)
+    query = select(Thread).where(Thread.design_id == design.id)
+    if level != "owner":
+        query = query.where(Thread.internal.is_(False))
+    return [_thread_view(t) for t in session.scalars(query.order_by(Thread.id))]
+
+
+def _thread(session: Session, design: Design, level: str, thread_id: int) -> Thread:
+    thread = session.get(Thread, thread_id)
+    if thread is None or thread.design_id != design.id or (thread.internal and level != "owner"):
+        raise NotFound(f"thread {thread_id} not found")
+    return thread
+
+
+def _anchor_exists(revision: Revision, path: str, design: Design, level: str) -> bool:
+    figures = {k for k in _rack_report(revision).flat() if k.split(".")[0] not in _hidden_sections(design, level)}
+    if path in figures:
+        return True
+    if level == "envelope":
+        return False
+    return path in flatten(revision.resolved) or _walk(revision.resolved, path)
+
+
+def _walk(data, path: str) -> bool:
+    """Whether ``slots[3].part``-style ``path`` (indices or keyed ids in brackets) exists in ``data``."""
+    for token in re.findall(r"[^.\[\]]+|\[[^\]]*\]", path):
+        if token.startswith("["):
+            key = token[1:-1]
+            if isinstance(data, list) and key.isdigit() and int(key) < len(data):
+                data = data[int(key)]
+            elif isinstance(data, list) and any(isinstance(x, dict) and x.get("id") == key for x in data):
+                data = next(x for x in data if isinstance(x, dict) and x.get("id") == key)
+            else:
+                return False
+        elif isinstance(data, dict) and token in data:
+            data = data[token]
+        else:
+            return False
+    return True
+
+
+def approve(session: Session, actor: Actor, org: str, name: str, rev: str | None = None) -> dict:
+    """Sign a revision for the actor's organisation (an approver of a participating organisation)."""
+    design, level = _locate(session, actor, org, name)
+    actor.require("approver", "approving")
+    revision = _revision(session, design, rev)
+    if session.scalar(select(Approval).where(Approval.revision_id == revision.id, Approval.user_id == actor.user_id)):
+        raise Conflict(f"{actor.username} has already approved revision {revision.id}")
+    session.add(Approval(revision_id=revision.id, user_id=actor.user_id, org_id=actor.org_id))
+    _audit(session, actor, "revision.approve", f"revision:{revision.id}", design)
+    session.flush()
+    return _approval_state(session, design, revision)
+
+
+def approvals(session: Session, actor: Actor, org: str, name: str, rev: str | None = None) -> dict:
+    """Who signed a revision, which participating organisations are missing, and whether it is approved."""
+    design, _ = _locate(session, actor, org, name)
+    return _approval_state(session, design, _revision(session, design, rev))
+
+
+def _approval_state(session: Session, design: Design, revision: Revision) -> dict:
+    signed = session.scalars(select(Approval).where(Approval.revision_id == revision.id).order_by(Approval.id)).all()
+    participants = [design.org.slug] + sorted(
+        s.org.slug for s in session.scalars(select(DesignShare).where(DesignShare.design_id == design.id)))
+    by_org = {a.user.org.slug for a in signed}
+    missing = [o for o in participants if o not in by_org]
+    return {"revision": revision.id, "participants": participants, "missing": missing, "approved": not missing,
+            "signatures": [{"user": a.user.username, "org": a.user.org.slug, "at": _iso(a.created_at)}
+                           for a in signed]}
+
+
+# --- qualification ------------------------------------------------------------------------
+
+def attach_qualification(session: Session, actor: Actor, org: str, name: str, rev: str | None, filename: str,
+                         content: str, racks: list[str] | None = None) -> dict:
+    """Qualify measured results (CSV or JSON, as ``rackwright reliability qualify`` reads) against a revision
+    and store file and verdicts with it."""
+    from ..fleet.qualify import qualify
+
+    design, level = _locate(session, actor, org, name)
+    _require_editor(actor, level, "attaching qualification results")
+    revision = _revision(session, design, rev)
+    filename = clean_text(filename, "filename", MAX_TITLE)
+    suffix = Path(filename).suffix.lower()
+    if suffix not in (".csv", ".json") or "/" in filename or "\\" in filename:
+        raise _invalid("filename", f"{filename!r} is not a .csv or .json file name", "name it results.csv or .json")
+    content = clean_text(content, "content", MAX_CONTENT)
+    with tempfile.TemporaryDirectory(prefix="rackwright-qualify-") as tmp:
+        design_file, results_file = Path(tmp) / "design.yaml", Path(tmp) / f"results{suffix}"
+        design_file.write_text(json.dumps({k: v for k, v in revision.resolved.items() if k != "extends"}))
+        results_file.write_text(content, encoding="utf-8")
+        try:
+            with _EVALUATION_LOCK:
+                result = qualify(design_file, results_file, racks)
+        except InputError as exc:
+            raise Invalid("the results do not qualify", exc.problems) from None
+    result["results"] = filename
+    row = Qualification(revision_id=revision.id, uploaded_by=actor.user_id, filename=filename, content=content,
+                        result=json.loads(json.dumps(result, default=str)))
+    session.add(row)
+    session.flush()
+    _audit(session, actor, "qualification.create", f"qualification:{row.id}", design, revision=revision.id,
+           summary=result["summary"])
+    return _qualification_view(row, level)
+
+
+def list_qualifications(session: Session, actor: Actor, org: str, name: str, rev: str | None = None) -> list[dict]:
+    """Qualification results of a revision: verdict rows for full access, the summary for envelope viewers."""
+    design, level = _locate(session, actor, org, name)
+    revision = _revision(session, design, rev)
+    rows = session.scalars(select(Qualification).where(Qualification.revision_id == revision.id)
+                           .order_by(Qualification.id))
+    return [_qualification_view(q, level) for q in rows]
+
+
+# --- audit log ----------------------------------------------------------------------------
+
+def _audit(session: Session, actor: Actor | None, action: str, target: str, design: Design | None = None,
+           **detail) -> None:
+    session.add(AuditEntry(actor_id=actor.user_id if actor else None, org_id=actor.org_id if actor else None,
+                           design_id=design.id if design else None, action=action, target=target,
+                           detail=json.loads(json.dumps(detail, default=str))))
+
+
+def audit_log(session: Session, actor: Actor, limit: int = 200) -> list[dict]:
+    """Newest entries by the actor's organisation or about its designs (admins only)."""
+    actor.require("admin", "reading the audit log")
+    own_designs = select(Design.id).where(Design.org_id == actor.org_id)
+    query = (select(AuditEntry).where(or_(AuditEntry.org_id == actor.org_id, AuditEntry.design_id.in_(own_designs)))
+             .order_by(AuditEntry.id.desc()).limit(max(1, min(limit, 1000))))
+    users = {u.id: u.username for u in session.scalars(select(User).where(User.org_id == actor.org_id))}
+    return [{"id": e.id, "at": _iso(e.created_at), "actor": users.get(e.actor_id, "other organisation"),
+             "action": e.action, "target": e.target, "detail": e.detail} for e in session.scalars(query)]
+
+
+# --- views (what leaves the service, filtered by level) -----------------------------------
+
+def _org_view(org: Organisation) -> dict:
+    return {"slug": org.slug, "name": org.name}
+
+
+def _user_view(user: User) -> dict:
+    return {"username": user.username, "display_name": user.display_name, "role": user.role, "org": user.org.slug}
+
+
+def _programme_view(programme: Programme, designs: list[Design]) -> dict:
+    board = {status: [f"{d.org.slug}/{d.slug}" for d in designs if d.status == status] for status in STATUSES}
+    return {"org": programme.org.slug, "slug": programme.slug, "title": programme.title, "board": board}
+
+
+def _design_view(session: Session, design: Design, level: str) -> dict:
+    head = session.get(Revision, design.head_revision_id) if design.head_revision_id else None
+    return {"org": design.org.slug, "name": design.slug, "access": level, "status": design.status,
+            "programme": f"{design.programme.org.slug}/{design.programme.slug}" if design.programme else None,
+            "head_revision": design.head_revision_id, "generation": head.generation if head else None,
+            "title": head.name if head else None, "confidential": design.confidential if level != "envelope" else None}
+
+
+def _revision_meta(revision: Revision, level: str) -> dict:
+    view = {"id": revision.id, "number": revision.number, "parent": revision.parent_id,
+            "author": revision.author.username, "author_org": revision.author.org.slug, "message": revision.message,
+            "created_at": _iso(revision.created_at), "content_hash": revision.content_hash,
+            "name": revision.name, "generation": revision.generation,
+            "errors": sum(v["severity"] == "error" for v in revision.violations),
+            "warnings": sum(v["severity"] != "error" for v in revision.violations)}
+    if level != "envelope":
+        view["lineage"] = revision.lineage
+        view["extends"] = revision.base_revision_id
+    return view
+
+
+def _revision_view(revision: Revision, design: Design, level: str) -> dict:
+    view = _revision_meta(revision, level)
+    if level != "envelope":
+        view["content"] = revision.content
+    view["report"] = _report_view(revision, design, level)
+    return view
+
+
+def _rack_report(revision: Revision) -> RackReport:
+    figures = {k: float("nan") if v is None else v for k, v in revision.figures.items()}
+    return RackReport(revision.name, revision.generation, None, revision.lineage, figures,
+                      [Violation(**v) for v in revision.violations])
+
+
+def _hidden_sections(design: Design, level: str) -> set[str]:
+    return set(design.confidential) if level == "envelope" else set()
+
+
+def _report_view(revision: Revision, design: Design, level: str) -> dict:
+    document = _rack_report(revision).to_dict()
+    hidden = _hidden_sections(design, level) | {"file", "lineage"}
+    view = {k: v for k, v in document.items() if k not in hidden}
+    if level == "envelope":
+        view["violations"] = [{"code": v["code"], "severity": v["severity"]} for v in revision.violations]
+        view["hidden_sections"] = sorted(_hidden_sections(design, level))
+    return view
+
+
+def _thread_view(thread: Thread) -> dict:
+    return {"id": thread.id, "revision": thread.revision_id, "path": thread.path, "internal": thread.internal,
+            "resolved": thread.resolved,
+            "comments": [{"id": c.id, "author": c.author.username, "org": c.author.org.slug, "body": c.body,
+                          "at": _iso(c.created_at)} for c in thread.comments]}
+
+
+def _qualification_view(row: Qualification, level: str) -> dict:
+    view = {"id": row.id, "revision": row.revision_id, "filename": row.filename,
+            "created_at": _iso(row.created_at), "summary": row.result["summary"]}
+    if level != "envelope":
+        view["result"] = row.result
+    return view
+
+
+def _iso(moment) -> str:
+    """ISO 8601 in UTC (SQLite returns naive datetimes; they were stored as UTC)."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
+
+
+def _finite(value):
+    return None if value is None or value != value or value in (float("inf"), float("-inf")) else value
