@@ -92,13 +92,17 @@ def test_job_causes_by_hand_on_one_rack():
     causes = {c.kind: c for c in job_causes(inv, 32)}
     gpu = causes["accelerator"]
     assert gpu.units == 32 and gpu.rate_per_unit_hour == pytest.approx(float(rate_from_afr(0.04)))
-    assert gpu.per_hour == pytest.approx(32 * float(rate_from_afr(0.04)) * 1.98)
+    assert gpu.per_hour == pytest.approx(32 * float(rate_from_afr(0.04)) * 1.47)  # Crusoe: (41.5 + 19.5) / 41.5
     assert gpu.blast_accelerators == 8  # the DGX's NVLink domain
-    assert causes["hbm"].per_hour == pytest.approx(32 / 88768 * 0.08)
+    # Delta's 88,768 h per-GPU MTBE is for 96 GB of HBM3; an 80 GB H100 sees 80/96 of it, and every error stops the job
+    assert causes["hbm"].per_hour == pytest.approx(32 * 80 / (96 * 88768))
+    # the NIC-side optic carries Alibaba HPN's NIC-ToR link rate, 0.057 %/month: AFR 1 - exp(-12 x 0.00057) = 0.68 %
+    assert causes["optics"].rate_per_unit_hour == pytest.approx(float(rate_from_afr(0.0068)))
+    assert float(rate_from_afr(0.0068)) == pytest.approx(0.00057 * 12 / 8766, rel=0.01)
     assert causes["power"].interrupt_share == 0.02  # N+N PDUs
     assert "fabric_link" not in causes  # 32 endpoints fit one switch
     gb = {c.kind: c for c in job_causes(inventory(GB200), 72)}
-    assert gb["accelerator"].blast_accelerators == 72 and gb["hbm"].rate_per_unit_hour == pytest.approx(192 / 80 / 88768)
+    assert gb["accelerator"].blast_accelerators == 72 and gb["hbm"].rate_per_unit_hour == pytest.approx(192 / 96 / 88768)
     assert gb["scale_up_cable"].category == "gpu" and gb["management"].interrupt_share == 0.0
 
 
@@ -135,40 +139,47 @@ def llama3():
     return compare_case(LLAMA3_CASE, ROOT)
 
 
+#: Validated rows outside their a-priori tolerance with the independent rates, and why (docs/reliability.md).
+#: Strict xfails: a model change that brings one inside makes its test fail until this list is updated.
+OUTSIDE = {
+    "unexpected interruptions": "the independent Delta HBM error rate (every uncorrectable error stops the job) predicts "
+                                "199 HBM interruptions against 72 published: +21 % in all",
+}
+
+
+def _within_or_known_miss(row):
+    if row.quantity in OUTSIDE:
+        assert not row.within, f"{row.quantity} is now within tolerance: update OUTSIDE and docs/reliability.md"
+        pytest.xfail(OUTSIDE[row.quantity])
+    assert row.within, f"{row.quantity}: {row.predicted:.3f} vs {row.published:.3f}"
+
+
 def test_llama3_unexpected_interruptions_within_15_percent(llama3):
     row = llama3.row("unexpected interruptions")
     assert row.published == 419 and row.tolerance == 0.15
-    assert row.within, f"{row.predicted:.0f} vs 419"
-    # honest: most predicted events rest on rates set from (or catalog AFRs that cite) Llama 3 itself
+    # honest: about half the predicted events rest on rates set from (or catalog AFRs that cite) Llama 3 itself
     assert row.independent < 0.5
-
-
-#: Mix rows outside two binomial standard errors of the published share, with the reason (docs/reliability.md).
-#: Strict xfails: a model change that brings one inside makes the test fail until this list is updated.
-MIX_OUTSIDE = {
-    "gpu": "the independent Delta HBM error rate predicts 19 HBM interruptions against 72 published",
-    "network": "Alibaba HPN link and switch rates over-predict for Meta's fabric",
-    "host": "DGX host AFRs (catalog assumptions) over-predict the host share",
-}
+    # by hand: 16,384 GPUs x 1,296 h x 80/(96 x 88,768 h) = 199.3 HBM interruptions
+    hbm = next(g for g in llama3.groups if g.quantity == "GPU HBM3 memory")
+    assert hbm.predicted == pytest.approx(16384 * 54 * 24 * 80 / (96 * 88768), rel=1e-9)
+    _within_or_known_miss(row)
 
 
 @pytest.mark.parametrize("category", ["gpu", "network", "host", "software"])
 def test_llama3_cause_mix_within_stated_tolerances(llama3, category):
     row = llama3.row(f"{category} share")
     assert row.tolerance == pytest.approx(2 * (row.published * (1 - row.published) / 419) ** 0.5)
-    if category in MIX_OUTSIDE:
-        assert not row.within, f"{category} is now within tolerance: update MIX_OUTSIDE and docs/reliability.md"
-        pytest.xfail(MIX_OUTSIDE[category])
-    assert row.within, f"{category}: {row.predicted:.3f} vs {row.published:.3f}"
+    _within_or_known_miss(row)
 
 
 def test_llama3_independent_rows_are_marked(llama3):
     causes = llama3.report["by_cause"]
     assert causes["accelerator"]["llama3_derived"] and causes["host_software"]["llama3_derived"]
     assert not causes["hbm"]["llama3_derived"] and not causes["fabric_link"]["llama3_derived"]
+    assert not causes["optics"]["llama3_derived"] and causes["accelerator"]["events_per_failure"] == 1.47
     assert llama3.row("software share").independent == 0.0
     hbm = next(g for g in llama3.groups if g.quantity == "GPU HBM3 memory")
-    assert hbm.independent == 1.0 and hbm.published == 72  # the independent Delta rate under-predicts (shown)
+    assert hbm.independent == 1.0 and hbm.published == 72  # the independent Delta rate over-predicts (shown)
     # independent cross-check: Meta's research-cluster rates bracket the prediction (and the published count)
     assert llama3.cross_check["RSC2"] < llama3.predicted < llama3.cross_check["RSC1"]
     assert llama3.row("effective training time (lower bound)").within
