@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -115,6 +116,50 @@ def test_every_rate_is_documented():
             assert figure is None or len(figure.note) > 3, name
     assert {"accelerator", "hbm", "cpu", "nic", "scale_out_switch", "optics", "cable", "power", "cdu_leak",
             "host_software", "host_other"} <= set(modes.modes)
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("rate: {per_hour: 1.2056e-5", "rate: {per_hour: -1.2056e-5",
+     "modes.host_maintenance.rate.per_hour: Input should be greater than or equal to 0"),
+    ("    rate: {per_hour: 2.637e-6, basis: llama3, source: llama3, ", "    rate: {basis: llama3, source: llama3, ",
+     "modes.host_software.rate: give `from: catalog` or exactly one of per_hour, mtbf_h, afr, per_month"),
+    ("mtbf_h: 88768", "mtbf_h: 0", "modes.hbm.rate.mtbf_h: Input should be greater than 0"),
+    ("rate: {per_hour: 7.803e-7, basis: independent, source: alibaba_hpn,", "rate: {per_hour: 7.803e-7, source: alibaba_hpn,",
+     "modes.fabric_link.rate: a rate figure needs a basis and a note"),
+    ("source: alibaba_hpn, note: \"0.057", "source: nowhere, note: \"0.057", "source 'nowhere' is not in references"),
+])
+def test_bad_failure_modes_name_the_field(tmp_path, old, new, message):
+    from rackwright.fleet.failures import DATA_FILE
+
+    text = DATA_FILE.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "modes.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_failure_modes(path)
+    assert message in str(info.value) and str(path) in str(info.value)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(mode=st.sampled_from(["hbm", "fabric_link", "host_software", "accelerator"]),
+       field=st.sampled_from(["per_hour", "mtbf_h", "afr", "per_month", "from", "basis", "note"]),
+       value=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-5, 5), st.text(max_size=6),
+                       st.none(), st.lists(st.integers(), max_size=2)))
+def test_fuzzed_rates_give_clear_errors(tmp_path, mode, field, value):
+    from rackwright.fleet.failures import DATA_FILE
+    from rackwright.yamlio import read_yaml, to_plain
+
+    doc = to_plain(read_yaml(DATA_FILE))
+    doc["modes"][mode]["rate"][field] = value
+    path = tmp_path / f"fuzz-{uuid.uuid4().hex}.yaml"  # a new name each example: loaded files are cached by path
+    path.write_text(json.dumps(doc, allow_nan=True), encoding="utf-8")  # JSON is YAML
+    try:
+        modes = load_failure_modes(path)
+    except InputError as exc:
+        assert str(path) in str(exc) and f"modes.{mode}.rate" in str(exc)
+    else:
+        hourly = modes.modes[mode].rate.hourly
+        assert hourly is None or hourly >= 0
 
 
 # --- Monte Carlo --------------------------------------------------------------------------
