@@ -1,0 +1,192 @@
+"""The collaboration server's JSON API against SQLite and PostgreSQL (live uvicorn on loopback).
+
+Expected figures come from evaluating the example files locally with ``rackwright.evaluate``
+(the server must store exactly what the evaluation chain computes), and approvals,
+statuses and visibility from the rules written in docs/server.md.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from rackwright.cli.app import app as cli
+from rackwright.design import load_design
+from rackwright.evaluation import evaluate
+from rackwright.server.db import Base, make_engine
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def demo(request, tmp_path_factory, live_server):
+    """A demo server (two organisations, the example designs) on a fresh database of each kind."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'rackwright.db'}"
+    else:
+        url = request.getfixturevalue("pg_cluster").create_database()
+    return live_server(url)
+
+
+def _part_ids(path: Path) -> set[str]:
+    """Every part id a design names (slots, links, enclosure, CDU, manifold, busbar, sidecar)."""
+    design = load_design(path).design
+    ids = {s.part for s in design.slots} | {link.part for link in design.network.links} | {design.enclosure}
+    ids |= {x for x in (design.power.busbar, design.power.sidecar, design.cooling.manifold) if x}
+    if design.cooling.cdu:
+        ids.add(design.cooling.cdu.part)
+    return ids
+
+
+def test_demo_revisions_store_the_local_evaluation(demo):
+    """Every seeded revision carries the figures `rackwright evaluate` computes for the example file."""
+    with demo.client("mfr-viewer") as mfr:
+        for name, file in (("gb200-nvl72", "gb200-nvl72.yaml"), ("gb300-nvl72", "gb300-nvl72.yaml")):
+            report = mfr.get(f"/designs/mfr/{name}/revisions/head/report").json()
+            local = evaluate(EXAMPLES / file).to_dict()
+            for section in ("power", "thermal", "cost", "compute"):
+                for key, value in local[section].items():
+                    if isinstance(value, float):
+                        assert math.isclose(report[section][key], value, rel_tol=1e-9), (name, section, key)
+        history = mfr.get("/designs/mfr/gb300-nvl72/revisions").json()
+        assert [r["number"] for r in history] == [1]
+        assert history[0]["lineage"][0].startswith("mfr/gb200-nvl72@")  # extends resolved on the server
+
+
+def test_envelope_sharing_shows_the_envelope_and_nothing_else(demo):
+    """The lab sees gb300-nvl72 (shared at envelope level) without parts, prices, origins or content."""
+    secret_parts = _part_ids(EXAMPLES / "gb300-nvl72.yaml")
+    with demo.client("lab-admin") as lab:
+        responses = [lab.get(path) for path in (
+            "/designs", "/designs/mfr/gb300-nvl72", "/designs/mfr/gb300-nvl72/revisions",
+            "/designs/mfr/gb300-nvl72/revisions/head", "/designs/mfr/gb300-nvl72/revisions/head/report",
+            "/designs/mfr/gb300-nvl72/revisions/head/approvals", "/designs/mfr/gb300-nvl72/threads",
+            "/designs/mfr/gb300-nvl72/diff?before=mfr/gb200-nvl72", "/programmes", "/audit")]
+        assert all(r.status_code == 200 for r in responses), [(r.url, r.status_code) for r in responses]
+        body = " ".join(r.text for r in responses)
+        leaked = [part for part in secret_parts if part in body]
+        assert not leaked
+        report = responses[4].json()
+        assert {"power", "thermal", "mechanical", "network", "cabling"} <= report.keys()
+        assert not {"cost", "compute", "sourcing", "reliability"} & report.keys()
+        assert report["power"]["input_kw"] == pytest.approx(evaluate(EXAMPLES / "gb300-nvl72.yaml")["power.input_kw"])
+        for hidden in ("content", "elevation.svg"):
+            assert lab.get(f"/designs/mfr/gb300-nvl72/revisions/head/{hidden}").status_code == 404
+        # not shared at all: indistinguishable from a design that does not exist
+        unshared, absent = lab.get("/designs/mfr/hgx-h100-air"), lab.get("/designs/mfr/no-such-design")
+        assert unshared.status_code == absent.status_code == 404
+        assert unshared.json()["error"].replace("hgx-h100-air", "X") == absent.json()["error"].replace("no-such-design", "X")
+    with demo.client("lab-viewer") as lab:  # a full share shows everything
+        assert "nvidia-gb200-compute-tray" in lab.get("/designs/mfr/gb200-nvl72/revisions/head/content").text
+        assert "cost" in lab.get("/designs/mfr/gb200-nvl72/revisions/head/report").json()
+
+
+def test_review_approval_and_status_workflow(demo):
+    """Threads on field paths, internal threads, approval by every participating organisation, then the workflow."""
+    with demo.client("mfr-engineer") as mfr, demo.client("lab-engineer") as lab, \
+            demo.client("lab-approver") as lab_approver, demo.client("mfr-approver") as mfr_approver:
+        design = "/designs/mfr/gb300-nvl72"
+        thread = mfr.post(f"{design}/threads", json={"path": "slots[0].part", "body": "check the tray"}).json()
+        mfr.post(f"{design}/threads", json={"path": "", "body": "margin is thin", "internal": True})
+        assert lab.post(f"{design}/threads", json={"path": "slots[0].part", "body": "x"}).status_code == 422
+        shared = lab.post(f"{design}/threads", json={"path": "power.input_kw", "body": "<b>142 kW?</b>'; DROP TABLE"})
+        assert shared.status_code == 201
+        assert len(lab.get(f"{design}/threads").json()) == 2  # the internal thread stays with mfr
+        assert len(mfr.get(f"{design}/threads").json()) == 3
+        reply = mfr.post(f"{design}/threads/{thread['id']}/comments", json={"body": "done", "resolve": True}).json()
+        assert reply["resolved"] and [c["body"] for c in reply["comments"]] == ["check the tray", "done"]
+        assert lab.get(f"{design}/threads").json()[1]["comments"][0]["body"] == "<b>142 kW?</b>'; DROP TABLE"
+
+        assert mfr_approver.put(f"{design}/status", json={"status": "approved"}).status_code == 409
+        state = mfr_approver.post(f"{design}/revisions/head/approvals").json()
+        assert state["missing"] == ["lab"] and not state["approved"]
+        assert mfr_approver.put(f"{design}/status", json={"status": "approved"}).status_code == 409
+        assert lab_approver.post(f"{design}/revisions/head/approvals").json()["approved"]
+        for status in ("approved", "frozen"):
+            assert mfr_approver.put(f"{design}/status", json={"status": status}).json()["status"] == status
+        assert mfr_approver.put(f"{design}/status", json={"status": "draft"}).status_code == 409
+        head = mfr.get(design).json()["head_revision"]
+        frozen = mfr.post(f"{design}/revisions", json={"content": "name: x"}, headers={"If-Match": head})
+        assert frozen.status_code == 409 and "frozen" in frozen.json()["error"]
+    with demo.client("mfr-admin") as admin:
+        actions = [e["action"] for e in admin.get("/audit").json()]
+        assert actions[:4] == ["design.status", "design.status", "revision.approve", "revision.approve"]
+
+
+def test_revisions_history_diff_and_qualification(demo):
+    """A new revision moves the head; history keeps both; diff reuses compare; qualification is stored."""
+    with demo.client("lab-engineer") as lab, demo.client("lab-admin") as admin:
+        design = "/designs/lab/ethernet-800vdc"
+        first = lab.get(design).json()
+        content = first["head"]["content"]
+        edited = content.replace("name: ", "name: Revised ", 1)
+        pushed = lab.post(f"{design}/revisions", json={"content": edited, "message": "rename"},
+                          headers={"If-Match": f'"{first["head_revision"]}"'})
+        assert pushed.status_code == 201 and pushed.headers["ETag"] == f'"{pushed.json()["id"]}"'
+        history = lab.get(f"{design}/revisions").json()
+        assert [r["id"] for r in history] == [pushed.json()["id"], first["head_revision"]]
+        assert history[0]["parent"] == first["head_revision"]
+        diff = lab.get(f"{design}/diff", params={"before": first["head_revision"]}).json()
+        assert [f["path"] for f in diff["fields"]] == ["name"] and diff["figures"] == []
+        old = lab.get(f"{design}/revisions/{first['head_revision']}/content").text
+        assert old == content  # revisions are immutable
+
+        results = (EXAMPLES / "qualification-gb200.csv").read_text()
+        wrong = lab.post(f"{design}/revisions/head/qualifications", json={"filename": "r.csv", "content": results})
+        assert wrong.status_code == 422  # results of gb200 racks do not qualify the e1 generation
+        actions = [e["action"] for e in admin.get("/audit").json()]
+        assert actions[0] == "revision.create" and "qualification.create" not in actions
+    with demo.client("mfr-engineer") as mfr, demo.client("lab-viewer") as lab:
+        stored = mfr.post("/designs/mfr/gb200-nvl72/revisions/head/qualifications",
+                          json={"filename": "results.csv", "content": (EXAMPLES / "qualification-gb200.csv").read_text()})
+        assert stored.status_code == 201
+        assert sum(stored.json()["summary"].values()) == len((EXAMPLES / "qualification-gb200.csv").read_text()
+                                                             .strip().splitlines()) - 1
+        shown = lab.get("/designs/mfr/gb200-nvl72/revisions/head/qualifications").json()
+        assert shown[0]["summary"] == stored.json()["summary"] and "result" in shown[0]
+
+
+def test_push_and_pull_from_the_command_line(demo, tmp_path, monkeypatch):
+    """`rackwright push` creates and extends designs on the server; `pull --resolved` gives a loadable design."""
+    monkeypatch.setenv("RACKWRIGHT_TOKEN", demo.tokens["lab-engineer"])
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    server = ["--server", demo.url]
+    for file in ("gb200-nvl72.yaml", "gb300-nvl72.yaml"):
+        result = runner.invoke(cli, ["push", str(EXAMPLES / file), *server, "-m", "import"])
+        assert result.exit_code == 0, result.output
+    again = runner.invoke(cli, ["push", str(EXAMPLES / "gb300-nvl72.yaml"), *server, "--parent", "0000000000000000"])
+    assert again.exit_code == 2 and "409" in again.output
+    result = runner.invoke(cli, ["pull", "gb300-nvl72", *server, "-o", "out/gb300.yaml", "--resolved"])
+    assert result.exit_code == 0, result.output
+    pulled = evaluate(tmp_path / "out" / "gb300.yaml")
+    assert pulled["power.input_kw"] == pytest.approx(evaluate(EXAMPLES / "gb300-nvl72.yaml")["power.input_kw"])
+    result = runner.invoke(cli, ["pull", "mfr/gb300-nvl72", *server, "-o", "out/secret.yaml"])
+    assert result.exit_code == 2 and "404" in result.output and not (tmp_path / "out" / "secret.yaml").exists()
+
+
+def test_schema_is_migrated_and_history_is_append_only(db_url):
+    """Alembic's schema equals the models, and the database itself refuses edits of revisions and audit entries."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from rackwright.server.app import create_app
+
+    app = create_app(db_url, demo=True)
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+        for statement in ("UPDATE revisions SET message = 'rewritten'", "DELETE FROM revisions",
+                          "UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log"):
+            with pytest.raises(Exception, match="append-only"):
+                with engine.begin() as connection:
+                    connection.execute(text(statement))
+    finally:
+        engine.dispose()
+        app.state.engine.dispose()
