@@ -86,6 +86,12 @@ SPEC_FIELDS: dict[str, SpecField] = {
     "max_facility_supply": SpecField("temperature", "warmest facility water supply at rated capacity"),
     "coolant_volume": SpecField("volume", "coolant held in the part"),
     "max_pressure_drop": SpecField("pressure", "pressure drop at maximum flow"),
+    # site plant (transformers, switchgear, UPS, generators, heat rejection, pumps)
+    "cop": SpecField("dimensionless", "chiller coefficient of performance: heat removed / electric power at rating"),
+    "fan_power": SpecField("power", "fan power of a heat-rejection unit at its rated capacity"),
+    "design_ambient": SpecField("temperature", "ambient dry-bulb at which the rated capacity applies"),
+    "effectiveness": SpecField("dimensionless", "adiabatic pre-cooler saturation effectiveness (0-1)"),
+    "pressure_rise": SpecField("pressure", "pump head at its rated flow"),
 }
 
 #: The kinds of parts, each in its default cost category.
@@ -115,6 +121,17 @@ KINDS: dict[str, str] = {
     "cold_plate_loop": "cooling",
     "rear_door_hx": "cooling",
     "enclosure": "mechanical",
+    "power_transformer": "power",
+    "switchgear": "power",
+    "ups": "power",
+    "generator": "power",
+    "busway": "power",
+    "rectifier": "power",
+    "dry_cooler": "cooling",
+    "adiabatic_cooler": "cooling",
+    "chiller": "cooling",
+    "pump": "cooling",
+    "fibre": "cabling",
 }
 
 CATEGORIES = ("compute", "networking", "cabling", "cooling", "power", "mechanical")

@@ -1,8 +1,115 @@
-"""``rackwright site ...``: plan a data-centre site from rack generations (issue 5; in progress)."""
+"""``rackwright site ...``: plan a data-centre site from rack generations, export its cable plan."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+from ..errors import InputError
+from .common import EXIT_OK, EXIT_RULES, emit_json, err, guarded, out
 
 app = typer.Typer(help="Plan a site: halls and rows, Ethernet fabric, cable plan, power chain, cooling plant, PUE, capex.",
                   no_args_is_help=True)
+
+
+def _summary_table(summary: dict):
+    from rich.table import Table
+
+    table = Table(title=summary["site"], show_header=True)
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for key in ("racks", "accelerators", "it_power_mw", "facility_power_mw", "pue", "annual_energy_gwh",
+                "water_use_m3_per_year", "halls", "switches", "links", "cable_length_km", "transformers", "generators",
+                "cdus", "heat_rejection_units", "chillers", "capex_usd", "domestic_share"):
+        value = summary[key]
+        text = ", ".join(f"{k}: {v:,}" for k, v in value.items()) if isinstance(value, dict) else f"{value:,}"
+        table.add_row(key, text)
+    return table
+
+
+@app.command("plan")
+@guarded
+def plan_command(
+    site_file: Path = typer.Argument(..., metavar="SITE", help="Site YAML file."),
+    output: Path = typer.Option(..., "-o", "--output", help="Folder for summary.json, cables.parquet, bom.csv, report.html."),
+    as_json: bool = typer.Option(False, "--json", help="Print summary.json to stdout."),
+    report: bool = typer.Option(True, "--report/--no-report", help="Write report.html (floor plan and charts)."),
+):
+    """Plan the site: racks into halls, fabric tier by tier, every cable, power chain, cooling plant, PUE, capex.
+
+    Exit 1 when the plan breaks a rule (violations are listed, outputs are still written).
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ..site.planner import STEPS, plan_site
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True, disable=as_json) as bar:
+        task = bar.add_task("planning", total=len(STEPS) + 1)
+        plan = plan_site(site_file, progress=lambda step: bar.update(task, advance=1, description=step))
+        summary = write_outputs(plan, output, report)
+        bar.update(task, advance=1, description="written")
+    if as_json:
+        emit_json(summary)
+    else:
+        out.print(_summary_table(summary))
+        for v in plan.violations:
+            err.print(f"[bold red]{v.code}[/bold red] {v.path}: {v.message} (fix: {v.hint})", highlight=False,
+                      soft_wrap=True)
+        out.print(f"wrote {output}/summary.json, cables.parquet ({plan.cables.height:,} cables), bom.csv"
+                  + (", report.html" if report else ""))
+    raise typer.Exit(EXIT_RULES if plan.errors else EXIT_OK)
+
+
+def write_outputs(plan, folder: Path, report: bool = True) -> dict:
+    """summary.json, cables.parquet, bom.csv (and report.html) in ``folder``; returns the summary."""
+    import json
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError.single(str(folder), f"cannot create the output folder: {exc}", "-o") from None
+    summary = plan.summary()
+    (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    plan.cables.write_parquet(folder / "cables.parquet")
+    plan.bom_frame().write_csv(folder / "bom.csv")
+    if report:
+        from ..site.report import write_report
+
+        write_report(plan, folder)
+    return summary
+
+
+@app.command("cables")
+@guarded
+def cables_command(
+    plan_dir: Path = typer.Argument(..., metavar="OUTDIR", help="Folder written by `rackwright site plan`."),
+    netbox: bool = typer.Option(False, "--netbox", help="Write the NetBox cable bulk-import CSV."),
+    output: Path = typer.Option(None, "-o", "--output", help="CSV file (default: OUTDIR/netbox-cables.csv)."),
+):
+    """Summarise a planned cable plan by tier and medium; with --netbox, export it for NetBox's cable import."""
+    import polars as pl
+    from rich.table import Table
+
+    from ..site.netbox import netbox_cables
+
+    path = plan_dir / "cables.parquet"
+    if not path.is_file():
+        raise InputError.single(str(path), "no cable plan here", hint="run `rackwright site plan SITE -o OUTDIR` first")
+    try:
+        cables = pl.read_parquet(path)
+    except Exception as exc:  # polars/arrow raise many kinds for a damaged file
+        raise InputError.single(str(path), f"cannot read the cable plan: {exc}", hint="plan the site again") from None
+    by = cables.group_by("tier", "media").agg(pl.len().alias("cables"), (pl.col("length_m").sum() / 1000).alias("km"),
+                                              pl.col("length_m").max().alias("longest_m")).sort("tier", "media")
+    table = Table(title=f"{cables.height:,} cables in {path}")
+    for name in ("tier", "media", "cables", "km", "longest m"):
+        table.add_column(name, justify="right")
+    for r in by.iter_rows():
+        table.add_row(str(r[0]), str(r[1]), f"{r[2]:,}", f"{r[3]:,.1f}", f"{r[4]:,.1f}")
+    out.print(table)
+    if netbox:
+        target = output or plan_dir / "netbox-cables.csv"
+        netbox_cables(cables).write_csv(target)
+        out.print(f"wrote {target} ({cables.height:,} cables, NetBox cable bulk-import format)")

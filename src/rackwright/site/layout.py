@@ -1,0 +1,165 @@
+"""Floor layout: racks into rows and halls, network and CDU rows between them, halls on a grid.
+
+Every rack and switch gets a position as arrays (no Python object per rack): hall, physical row,
+position in the row and plan coordinates ``x`` (along the row) and ``y`` (across rows) in metres.
+
+Geometry (a common hot/cold-aisle arrangement, e.g. Uptime/ASHRAE practice):
+
+* a row is ``racks_per_row`` racks at ``rack_pitch`` with an end aisle (``cold_aisle`` wide) at each end;
+* rows repeat at the row pitch ``rack_depth + (cold_aisle + hot_aisle) / 2`` (aisles shared by two rows);
+* after every ``compute_rows_per_cdu_row`` compute rows comes a CDU row, after every
+  ``compute_rows_per_network_row`` compute rows (and after the last) a network row whose racks hold the
+  switches of the racks in that block;
+* a hall holds as many racks as fit under its maximum IT power; halls sit on a near-square grid
+  ``hall_gap`` apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+COMPUTE, CDU, NETWORK = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Layout parameters in SI (m, W)."""
+
+    hall_max_it_power: float
+    racks_per_row: int
+    rack_pitch: float
+    rack_depth: float
+    cold_aisle: float
+    hot_aisle: float
+    compute_rows_per_network_row: int
+    compute_rows_per_cdu_row: int
+    switches_per_network_rack: int
+    hall_gap: float
+
+    @property
+    def row_pitch(self) -> float:
+        return self.rack_depth + (self.cold_aisle + self.hot_aisle) / 2
+
+
+def row_pattern(compute_rows: int, per_cdu: int, per_network: int) -> np.ndarray:
+    """Kinds of the physical rows of a hall, in order (``COMPUTE``, ``CDU``, ``NETWORK``)."""
+    kinds = []
+    for c in range(compute_rows):
+        kinds.append(COMPUTE)
+        last = c == compute_rows - 1
+        if (c + 1) % per_cdu == 0 or (last and (c + 1) % per_cdu):
+            kinds.append(CDU)
+        if (c + 1) % per_network == 0 or (last and (c + 1) % per_network):
+            kinds.append(NETWORK)
+    return np.array(kinds, dtype=np.int8)
+
+
+@dataclass
+class RackLayout:
+    """Compute racks by position, and the hall pattern the switches are placed into."""
+
+    geometry: Geometry
+    racks_per_hall: int
+    halls: int
+    pattern: np.ndarray  # row kinds of a full hall
+    hall: np.ndarray  # per rack
+    row: np.ndarray  # physical row index in its hall
+    position: np.ndarray  # 0-based position in the row
+    block: np.ndarray  # network block (index of the network row serving it) within the hall
+
+    @property
+    def racks(self) -> int:
+        return len(self.hall)
+
+    @property
+    def network_rows(self) -> np.ndarray:
+        """Physical row index of each network row of a hall."""
+        return np.flatnonzero(self.pattern == NETWORK)
+
+
+def place_racks(rack_power: np.ndarray, geometry: Geometry) -> RackLayout:
+    """Place racks (in generation order) into halls and rows.
+
+    ``rack_power`` [W] is each rack's input power; a hall holds ``floor(hall_max / max rack power)`` racks
+    so that no hall exceeds its maximum IT power whatever the mix.
+    """
+    count = len(rack_power)
+    per_hall = max(1, int(geometry.hall_max_it_power // max(float(np.max(rack_power)), 1.0)))
+    halls = max(1, -(-count // per_hall))
+    rows_per_hall = -(-min(per_hall, count) // geometry.racks_per_row)
+    pattern = row_pattern(rows_per_hall, geometry.compute_rows_per_cdu_row, geometry.compute_rows_per_network_row)
+    compute_rows = np.flatnonzero(pattern == COMPUTE)
+    index = np.arange(count)
+    local = index % per_hall
+    compute_row = local // geometry.racks_per_row
+    return RackLayout(geometry, per_hall, halls, pattern, (index // per_hall).astype(np.int32),
+                      compute_rows[compute_row].astype(np.int32),
+                      (local % geometry.racks_per_row).astype(np.int32),
+                      (compute_row // geometry.compute_rows_per_network_row).astype(np.int32))
+
+
+@dataclass
+class SwitchPlacement:
+    """Switch positions: hall, physical (network) row, network rack in the row and slot in the rack."""
+
+    hall: np.ndarray
+    row: np.ndarray
+    rack: np.ndarray
+    slot: np.ndarray
+
+
+def place_switches(layout: RackLayout, hall: np.ndarray, block: np.ndarray) -> SwitchPlacement:
+    """Fill the network rows: switch ``i`` goes to network row ``block[i]`` of ``hall[i]``, racks filled in order.
+
+    Each network rack takes ``switches_per_network_rack`` switches; a row grows as long as it needs
+    (the hall is widened to the longest row, see :func:`hall_extent`).
+    """
+    per_rack = layout.geometry.switches_per_network_rack
+    network_rows = layout.network_rows
+    block = np.minimum(block, len(network_rows) - 1)
+    key = hall.astype(np.int64) * len(network_rows) + block
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
+    run_start = np.repeat(starts, np.diff(np.r_[starts, len(key)]))
+    rank = np.empty_like(key)
+    rank[order] = np.arange(len(key)) - run_start
+    return SwitchPlacement(hall.astype(np.int32), network_rows[block].astype(np.int32),
+                           (rank // per_rack).astype(np.int32), (rank % per_rack).astype(np.int32))
+
+
+@dataclass(frozen=True)
+class HallGrid:
+    """Hall size and origins on the site grid [m]."""
+
+    width: float
+    depth: float
+    columns: int
+    origin_x: np.ndarray
+    origin_y: np.ndarray
+
+    @property
+    def floor_area(self) -> float:
+        return self.width * self.depth * len(self.origin_x)
+
+
+def hall_extent(layout: RackLayout, switches: SwitchPlacement) -> HallGrid:
+    """Hall width (the longest row plus two end aisles), depth (rows × row pitch) and grid origins."""
+    g = layout.geometry
+    longest = max(g.racks_per_row, int(switches.rack.max()) + 1 if len(switches.rack) else 0)
+    width = longest * g.rack_pitch + 2 * g.cold_aisle
+    depth = len(layout.pattern) * g.row_pitch + g.cold_aisle
+    columns = int(np.ceil(np.sqrt(layout.halls)))
+    index = np.arange(layout.halls)
+    return HallGrid(width, depth, columns, (index % columns) * (width + g.hall_gap),
+                    (index // columns) * (depth + g.hall_gap))
+
+
+def coordinates(grid: HallGrid, geometry: Geometry, hall: np.ndarray, row: np.ndarray,
+                position: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Plan coordinates [m] of the centre of the rack at (hall, physical row, position in row)."""
+    x = grid.origin_x[hall] + geometry.cold_aisle + (position + 0.5) * geometry.rack_pitch
+    y = grid.origin_y[hall] + geometry.cold_aisle / 2 + row * geometry.row_pitch + geometry.rack_depth / 2
+    return x, y

@@ -1,0 +1,563 @@
+"""The site planner: compose layout, fabric, cable plan, power chain, cooling plant and economics.
+
+Like :class:`rackwright.chain.RackChain` does for one rack, :func:`plan_site` runs small pure models in
+order and collects their results in one :class:`SitePlan`:
+
+1. rack generations: each design is evaluated once (:func:`rackwright.evaluation.evaluate`) for its input
+   power, heat to water and air, accelerators, scale-out ports, BOM cost and US share; rack counts follow
+   the IT power target and the shares (``round(share · P_target / P_rack)``) or are given;
+2. layout (:mod:`.layout`), 3. fabric sizing (:mod:`.fabric`), 4. switch placement and the cable plan
+   (:mod:`.cables`), 5. cooling plant hour by hour (:mod:`.cooling`), 6. power chain (:mod:`.power`),
+7. economics (:mod:`.economics`), 8. violations (codes ``SITE0xx``, each with a path and a fix).
+
+Inconsistent inputs become violations (exit 1 in the CLI); unreadable ones raise
+:class:`~rackwright.errors.InputError` (exit 2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import polars as pl
+
+from ..catalog import Catalog, load_catalog
+from ..errors import InputError
+from ..rules import Violation
+from ..units import parse_quantity
+from . import cables as cab
+from .cooling import (Ambient, adiabatic_water, cooler_air_inlet, load_ambient, pump_power, trim_share,
+                      water_flow)
+from .economics import CostLine, Economics, yearly_tco
+from .fabric import FabricSize, Wiring, rail_counts, size_fabric, wire
+from .layout import Geometry, HallGrid, RackLayout, SwitchPlacement, coordinates, hall_extent, place_racks, place_switches
+from .power import REDUNDANCY, StageResult, StageSpec, indoor_losses, size_stages, stage_flows, units_for_load
+from .schema import LoadedSite, Stage, load_site
+
+HOURS = 8760
+FIBRE = "generic-smf-fibre-per-m"  # priced per metre of every optical link
+STEPS = ("racks", "layout", "fabric", "cables", "cooling", "power", "economics")
+
+
+@dataclass(frozen=True)
+class RackGeneration:
+    """What the site needs to know of one rack design (SI)."""
+
+    name: str
+    design: str
+    racks: int
+    input_power: float
+    heat_to_water: float
+    heat_to_air: float
+    accelerators: float
+    scale_out_ports: int
+    port_speed: float  # B/s per NIC port, one direction
+    trays: int
+    bom_usd: float
+    us_share: float
+    facility_supply: float  # K, warmest facility water the rack design accepts
+    cdu_part: str | None
+    cdus_per_rack: float
+    cdu_power: float  # W per CDU (its pumps)
+
+
+@dataclass
+class SitePlan:
+    """Everything the planner computed; :meth:`summary` is ``summary.json``."""
+
+    loaded: LoadedSite
+    generations: list[RackGeneration]
+    layout: RackLayout
+    grid: HallGrid
+    fabric: FabricSize
+    cables: pl.DataFrame
+    stages: list[StageResult]
+    cooling: dict
+    hourly: dict[str, np.ndarray]
+    economics: Economics
+    tco: dict[str, float]
+    violations: list[Violation] = field(default_factory=list)
+    switch_positions: dict[str, SwitchPlacement] = field(default_factory=dict)
+    rack_xy: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def errors(self) -> list[Violation]:
+        return [v for v in self.violations if v.severity == "error"]
+
+    def summary(self) -> dict:
+        """The ``summary.json`` document (display units: MW, km, USD)."""
+        it = float(self.hourly["it_power"].mean())
+        facility = float(self.hourly["facility_power"].mean())
+        by_media = self.cables.group_by("media").agg(pl.len().alias("links"), pl.col("length_m").sum().alias("m"))
+        links = {str(r["media"]): int(r["links"]) for r in by_media.iter_rows(named=True)}
+        length = {str(r["media"]): round(float(r["m"]) / 1000, 3) for r in by_media.iter_rows(named=True)}
+        stage = {s.name: s for s in self.stages}
+        fabric = self.fabric
+        return {
+            "site": self.loaded.site.name,
+            "racks": {g.name: g.racks for g in self.generations},
+            "accelerators": int(sum(g.racks * g.accelerators for g in self.generations)),
+            "it_power_mw": round(float(self.hourly["it_peak"]) / 1e6, 3),
+            "rack_power_mw": round(sum(g.racks * g.input_power for g in self.generations) / 1e6, 3),
+            "facility_power_mw": round(float(self.hourly["facility_peak"].max()) / 1e6, 3),
+            "average_facility_power_mw": round(facility / 1e6, 3),
+            "pue": round(facility / it, 4),
+            "pue_peak_hour": round(float(np.max(self.hourly["facility_power"] / self.hourly["it_power"])), 4),
+            "annual_energy_gwh": round(facility * HOURS / 1e9, 3),
+            "water_use_m3_per_year": round(float(self.hourly["water_kg_s"].sum()) * 3600 / 1000, 1),
+            "wue_l_per_kwh": round(float(self.hourly["water_kg_s"].sum()) * 3600 / (it * HOURS / 1000), 4),
+            "halls": self.layout.halls,
+            "floor_area_m2": round(self.grid.floor_area, 1),
+            "switches": fabric.switches_by_tier,
+            "fabric": {"tiers": fabric.tiers, "radix": fabric.radix, "planes": fabric.planes, "rails": fabric.rails,
+                       "pods": fabric.pods, "endpoints": fabric.endpoints * fabric.planes,
+                       "bisection_tb_per_s": round(fabric.bisection_bandwidth / 1e12, 3),
+                       "max_switch_hops": fabric.max_switch_hops, "ports": fabric.ports(),
+                       "failure_domains": fabric.failure_domains()},
+            "links": links,
+            "cable_length_km": length,
+            "transformers": {"substation": stage["substation"].units, "mv_lv": stage["transformers"].units},
+            "switchgear": stage["switchgear"].units,
+            "ups": stage["ups"].units if "ups" in stage else 0,
+            "distribution": stage["distribution"].units,
+            "generators": stage["generators"].units if "generators" in stage else 0,
+            "cdus": self.cooling["cdus"],
+            "heat_rejection_units": self.cooling["heat_rejection_units"],
+            "chillers": self.cooling["chillers"],
+            "pumps": self.cooling["pumps"],
+            "free_cooling_hours": self.cooling["free_cooling_hours"],
+            "capex_usd": {k: round(v) for k, v in self.economics.capex().items()},
+            "tco_usd_per_year": {k: round(v) for k, v in self.tco.items()},
+            "domestic_share": round(self.economics.domestic_share(), 4),
+            "violations": [v.as_dict() for v in self.violations],
+        }
+
+    def bom_frame(self) -> pl.DataFrame:
+        """The site BOM (``bom.csv``): one line per item with quantity, prices and US share."""
+        lines = self.economics.lines
+        return pl.DataFrame({"category": [l.category for l in lines], "item": [l.item for l in lines],
+                             "quantity": [float(l.quantity) for l in lines], "unit_usd": [float(l.unit_usd) for l in lines],
+                             "extended_usd": [float(l.extended_usd) for l in lines], "us_share": [float(l.us_share) for l in lines],
+                             "lead_time_weeks": [float(l.lead_time_weeks) for l in lines]})
+
+
+def plan_site(site: str | Path | LoadedSite, catalog: Catalog | None = None,
+              progress: Callable[[str], None] | None = None) -> SitePlan:
+    """Plan a site file end to end (see module docstring); ``progress(step)`` is called after each step."""
+    loaded = site if isinstance(site, LoadedSite) else load_site(site)
+    catalog = catalog or load_catalog()
+    tick = progress or (lambda step: None)
+    s = loaded.site
+    parts = _resolve_parts(loaded, catalog)
+    generations = rack_generations(loaded, catalog)
+    tick("racks")
+    layout = place_racks(np.repeat([g.input_power for g in generations], [g.racks for g in generations]),
+                         _geometry(s.layout))
+    tick("layout")
+    link_speed = parse_quantity(s.fabric.link_speed, "data_rate")
+    switch = parts["fabric.switch"]
+    radix = int(round(switch.value("switching_capacity") / link_speed))
+    ports = np.repeat([g.scale_out_ports for g in generations], [g.racks for g in generations])
+    per_rack_rail = rail_counts(ports, s.fabric.rails if s.fabric.rail_optimised else 1)
+    fabric = size_fabric(per_rack_rail.sum(axis=0), radix, s.fabric.tiers, s.fabric.oversubscription, link_speed,
+                         s.fabric.planes)
+    tick("fabric")
+    violations = _fabric_violations(loaded, fabric, switch, link_speed, generations, parts)
+    if fabric.fits:
+        cables, placements, grid, rack_xy = _cable_plan(loaded, layout, fabric, per_rack_rail, ports, generations, parts)
+    else:
+        cables, placements, grid, rack_xy = _no_cables(layout)
+    violations += _cable_violations(cables)
+    tick("cables")
+    cooling, hourly = _cooling(loaded, parts, generations, fabric, switch, violations)
+    tick("cooling")
+    stages = _power(loaded, parts, generations, layout, hourly, violations)
+    tick("power")
+    economics = _economics(loaded, catalog, parts, generations, fabric, switch, cables, stages, cooling)
+    tco = yearly_tco(economics.capex(), float(hourly["facility_power"].sum()) / 1000, s.economics.electricity_usd_per_kwh,
+                     s.economics.depreciation_years_it, s.economics.depreciation_years_facility,
+                     s.economics.maintenance_share)
+    tick("economics")
+    return SitePlan(loaded, generations, layout, grid, fabric, cables, stages, cooling, hourly, economics, tco,
+                    violations, placements, rack_xy)
+
+
+# -- 1. racks ---------------------------------------------------------------------------------------------------
+def rack_generations(loaded: LoadedSite, catalog: Catalog) -> list[RackGeneration]:
+    """Evaluate each design of the mix once and count its racks."""
+    from ..chain import resolve
+    from ..design import load_design
+    from ..evaluation import evaluate
+
+    s = loaded.site
+    target = parse_quantity(s.target.it_power, "power") if s.target.it_power else None
+    generations = []
+    for i, gen in enumerate(s.target.generations):
+        path = loaded.folder / gen.design
+        if not path.is_file():
+            raise loaded.error(f"design file {gen.design!r} not found (looked at {path})",
+                               ("target", "generations", i, "design"), "give a design path relative to the site file")
+        design = load_design(path)
+        report = evaluate(design)
+        f = report.figures
+        model = resolve(design)
+        trays = int(sum(item.count for item in model.items if item.part.kind in ("compute_tray", "server")
+                        and not item.path))
+        cdu = design.design.cooling.cdu
+        ports = int(round(f["network.scale_out_ports"]))
+        racks = gen.racks if target is None else int(round(gen.share * target / f["power.input"]))
+        if ports < 1:
+            raise loaded.error(f"design {gen.design!r} has no scale-out ports to connect",
+                               ("target", "generations", i, "design"), "give a design with scale-out NICs")
+        generations.append(RackGeneration(
+            report.name, str(path), max(racks, 1), f["power.input"],
+            f["thermal.heat_to_liquid"] + f["thermal.heat_to_rear_door"], f["thermal.heat_to_room"],
+            f["compute.accelerators"], ports, f["network.scale_out_bandwidth"] / 2 / ports, max(trays, 1),
+            f["cost.bom"], f["sourcing.domestic_share"], f["thermal.facility_supply"],
+            cdu.part if cdu else None, (cdu.count / cdu.racks_served) if cdu else 0.0,
+            catalog.get(cdu.part).value("power", 0.0) if cdu else 0.0))
+    return generations
+
+
+def _geometry(layout) -> Geometry:
+    length = lambda v: parse_quantity(v, "length")  # noqa: E731
+    return Geometry(parse_quantity(layout.hall_max_it_power, "power"), layout.racks_per_row, length(layout.rack_pitch),
+                    length(layout.rack_depth), length(layout.cold_aisle), length(layout.hot_aisle),
+                    layout.compute_rows_per_network_row, layout.compute_rows_per_cdu_row,
+                    layout.switches_per_network_rack, length(layout.hall_gap))
+
+
+def _resolve_parts(loaded: LoadedSite, catalog: Catalog) -> dict:
+    """Every catalog part the site names, by field path; InputError naming the path on an unknown id or kind."""
+    s = loaded.site
+    wanted: dict[tuple, tuple[str, tuple[str, ...]]] = {
+        ("fabric", "switch"): (s.fabric.switch, ("scale_out_switch",)),
+        ("cooling", "heat_rejection", "part"): (s.cooling.heat_rejection.part, ("dry_cooler", "adiabatic_cooler")),
+        ("cooling", "pump", "part"): (s.cooling.pump.part, ("pump",)),
+    }
+    for i, rule in enumerate(s.fabric.media):
+        wanted[("fabric", "media", i, "part")] = (rule.part, ("cable", "transceiver"))
+    for name in ("substation", "switchgear", "transformers", "ups", "distribution", "generators"):
+        stage = getattr(s.power, name)
+        if stage is not None:
+            kinds = {"substation": ("power_transformer",), "transformers": ("power_transformer",),
+                     "switchgear": ("switchgear",), "ups": ("ups",), "distribution": ("busway", "rectifier"),
+                     "generators": ("generator",)}[name]
+            wanted[("power", name, "part")] = (stage.part, kinds)
+    if s.cooling.heat_rejection.chiller is not None:
+        wanted[("cooling", "heat_rejection", "chiller", "part")] = (s.cooling.heat_rejection.chiller.part, ("chiller",))
+    if s.cooling.cdu is not None:
+        wanted[("cooling", "cdu")] = (s.cooling.cdu, ("cdu",))
+    parts, problems = {}, []
+    for loc, (part_id, kinds) in wanted.items():
+        if part_id not in catalog:
+            problems.append(loaded.problem(f"unknown part {part_id!r}", loc, catalog.suggest(part_id)))
+            continue
+        part = catalog.get(part_id)
+        if part.kind not in kinds:
+            problems.append(loaded.problem(f"part {part_id!r} is a {part.kind}, not a {' or '.join(kinds)}", loc,
+                                           f"run `rackwright catalog list --kind {kinds[0]}`"))
+        parts[".".join(str(k) for k in loc)] = part
+    if problems:
+        raise InputError(loaded.file, problems)
+    return parts
+
+
+# -- 2-4. fabric and cables -----------------------------------------------------------------------------------
+def _fabric_violations(loaded, fabric: FabricSize, switch, link_speed, generations, parts) -> list[Violation]:
+    s = loaded.site
+    found = []
+    port_speed = switch.value("port_speed")
+    if link_speed > port_speed * (1 + 1e-9):
+        found.append(Violation("SITE002", "error", "fabric.link_speed",
+                               f"link speed {link_speed * 8 / 1e9:g} Gb/s is above the {switch.id} port speed "
+                               f"{port_speed * 8 / 1e9:g} Gb/s", "use a lower link speed or a faster switch"))
+    for g in generations:
+        if link_speed * s.fabric.planes > g.port_speed * (1 + 1e-9):
+            found.append(Violation("SITE002", "error", "fabric.link_speed",
+                                   f"{s.fabric.planes} plane(s) × {link_speed * 8 / 1e9:g} Gb/s exceed the "
+                                   f"{g.port_speed * 8 / 1e9:g} Gb/s NIC ports of {g.name}",
+                                   "lower the link speed or the planes to what the NICs carry"))
+    if not fabric.fits:
+        found.append(Violation("SITE001", "error", "fabric.switch",
+                               f"radix {fabric.radix} too small for {fabric.endpoints:,} endpoints in "
+                               f"{fabric.tiers} tiers: {fabric.limit}",
+                               "use a higher-radix switch, more tiers, more planes or fewer racks"))
+    for i, rule in enumerate(s.fabric.media):
+        part = parts[f"fabric.media.{i}.part"]
+        speed = part.value("speed", 0.0)
+        if speed * (1 + 1e-9) < link_speed:
+            found.append(Violation("SITE007", "error", f"fabric.media[{i}].part",
+                                   f"{part.id} runs {speed * 8 / 1e9:g} Gb/s, below the link speed "
+                                   f"{link_speed * 8 / 1e9:g} Gb/s", "choose a cable or optic at least as fast"))
+    return found
+
+
+def _cable_plan(loaded, layout: RackLayout, fabric: FabricSize, per_rack_rail, ports, generations, parts):
+    """Place the switches and build the per-cable table (all planes)."""
+    s = loaded.site
+    rails = per_rack_rail.shape[1]
+    racks = len(ports)
+    # endpoints: rack, port in rack, rail, order within its rail site-wide
+    rack = np.repeat(np.arange(racks), ports)
+    offsets = np.r_[0, np.cumsum(ports)[:-1]]
+    port = np.arange(len(rack)) - offsets[rack]
+    rail = port % rails
+    before = np.cumsum(per_rack_rail, axis=0) - per_rack_rail  # endpoints of each rail in earlier racks
+    rail_index = before[rack, rail] + port // rails
+    wiring = wire(fabric, rail, rail_index)
+    # switch homes: a leaf sits in the network row of its first endpoint's block, a spine in its pod's
+    leaves = fabric.leaves
+    first_rack = np.full(leaves, racks, dtype=np.int64)
+    np.minimum.at(first_rack, wiring.leaf_of_endpoint, rack)
+    pod_rack = np.full(max(fabric.pods, 1), racks, dtype=np.int64)
+    np.minimum.at(pod_rack, wiring.leaf_pod, first_rack)
+    spine_rack = pod_rack[wiring.spine_pod] if fabric.tiers == 3 else np.full(fabric.spines, racks // 2)
+    core_rack = racks // 2
+    supers = fabric.super_spines
+    home = np.concatenate([first_rack, spine_rack, np.full(supers, core_rack)])
+    home = np.minimum(home, racks - 1)
+    per_plane = len(home)
+    planes = fabric.planes
+    home_all = np.tile(home, planes)
+    placement = place_switches(layout, layout.hall[home_all], layout.block[home_all])
+    grid = hall_extent(layout, placement)
+    g = layout.geometry
+    rx, ry = coordinates(grid, g, layout.hall, layout.row, layout.position)
+    sx, sy = coordinates(grid, g, placement.hall, placement.row, placement.rack)
+    trays = np.repeat([g_.trays for g_ in generations], [g_.racks for g_ in generations])
+    per_tray = np.maximum(1, -(-ports // trays))
+    compute = cab.Ends(layout.hall[rack], layout.row[rack], layout.position[rack], port // per_tray[rack],
+                       port % per_tray[rack], rx[rack], ry[rack])
+    switches = cab.Ends(placement.hall, placement.row, placement.rack, placement.slot,
+                        np.zeros(len(placement.hall), dtype=np.int32), sx, sy)
+    a_parts, b_parts, tiers = [], [], []
+    spine0, super0 = leaves, leaves + fabric.spines
+    for plane in range(planes):
+        base = plane * per_plane
+        a_parts += [compute.take(np.arange(len(rack)), port=np.full(len(rack), plane) + compute.port * planes),
+                    switches.take(base + wiring.spine_link_leaf, wiring.spine_link_leaf_port)]
+        b_parts += [switches.take(base + wiring.leaf_of_endpoint, wiring.leaf_port),
+                    switches.take(base + spine0 + wiring.spine_link_spine, wiring.spine_link_spine_port)]
+        tiers += [np.full(len(rack), 1, np.int8), np.full(len(wiring.spine_link_leaf), 2, np.int8)]
+        if fabric.tiers == 3:
+            a_parts.append(switches.take(base + spine0 + wiring.super_link_spine, wiring.super_link_spine_port))
+            b_parts.append(switches.take(base + super0 + wiring.super_link_super, wiring.super_link_super_port))
+            tiers.append(np.full(len(wiring.super_link_spine), 3, np.int8))
+    a, b = cab.Ends.concat(a_parts), cab.Ends.concat(b_parts)
+    tier = np.concatenate(tiers)
+    links_per_plane = len(tier) // planes
+    plane_ids = np.repeat(np.arange(planes, dtype=np.int8), links_per_plane)
+    length = cab.routed_length(a, b, parse_quantity(s.fabric.drop, "length"),
+                               parse_quantity(s.fabric.service_loop, "length"), s.fabric.slack)
+    rule_parts = [parts[f"fabric.media.{i}.part"] for i in range(len(s.fabric.media))]
+    choice = cab.choose_media(length, [p.value("reach") for p in rule_parts])
+    table = cab.cable_table(a, b, plane_ids, tier, length, choice,
+                            [p.text("media") for p in rule_parts], [p.id for p in rule_parts])
+    roles = ("leaf",) * leaves + ("spine",) * fabric.spines + ("super_spine",) * supers
+    positions = {"hall": placement.hall, "row": placement.row, "rack": placement.rack, "slot": placement.slot,
+                 "role": np.tile(np.array(roles), planes), "x": sx, "y": sy}
+    return table, positions, grid, (rx, ry)
+
+
+def _no_cables(layout: RackLayout):
+    empty = np.zeros(0, dtype=np.int32)
+    grid = hall_extent(layout, SwitchPlacement(empty, empty, empty, empty))
+    rx, ry = coordinates(grid, layout.geometry, layout.hall, layout.row, layout.position)
+    ends = cab.Ends(*(empty,) * 5, empty.astype(float), empty.astype(float))
+    table = cab.cable_table(ends, ends, empty, empty, empty.astype(np.float32), empty.astype(np.int8), [], [])
+    return table, {}, grid, (rx, ry)
+
+
+def _cable_violations(cables: pl.DataFrame) -> list[Violation]:
+    orphans = cables.filter(pl.col("media") == cab.NO_MEDIUM)
+    if orphans.height == 0:
+        return []
+    return [Violation("SITE003", "error", "fabric.media",
+                      f"{orphans.height:,} links up to {float(orphans['length_m'].max()):,.0f} m are longer than "
+                      "the reach of every media rule", "add an optic with a longer reach (e.g. DR/FR single-mode) "
+                      "or move network rows closer")]
+
+
+# -- 5. cooling -------------------------------------------------------------------------------------------------
+def _cooling(loaded, parts, generations, fabric, switch, violations) -> tuple[dict, dict]:
+    s = loaded.site
+    c = s.cooling
+    ambient: Ambient = load_ambient(c.ambient, loaded.folder, loaded.file)
+    u = s.economics.utilisation
+    design_supply = min(g.facility_supply for g in generations)
+    supply = parse_quantity(c.facility_supply, "temperature") if c.facility_supply else design_supply
+    if supply > design_supply + 1e-6:
+        violations.append(Violation("SITE006", "error", "cooling.facility_supply",
+                                    f"facility water at {supply - 273.15:.1f} degC is warmer than the "
+                                    f"{design_supply - 273.15:.1f} degC the rack designs accept",
+                                    "lower cooling.facility_supply to the racks' ASHRAE W class"))
+    delta_t = parse_quantity(c.facility_delta_t, "temperature_difference")
+    switch_heat = sum(fabric.switches_by_tier.values()) * switch.value("power", 0.0)
+    water_heat = sum(g.racks * g.heat_to_water for g in generations)
+    air_heat = sum(g.racks * g.heat_to_air for g in generations) + switch_heat
+    it_power = sum(g.racks * g.input_power for g in generations) + switch_heat
+    cooler = parts["cooling.heat_rejection.part"]
+    approach = cooler.value("approach")
+    effectiveness = cooler.value("effectiveness", 0.0)
+    hours = ambient.hours
+
+    def plant(load_share: float, extra_heat: np.ndarray | float) -> dict:
+        heat = (water_heat + air_heat) * load_share + extra_heat
+        wet = ambient.wet_bulb() if effectiveness > 0 else None
+        air_in = cooler_air_inlet(ambient.dry_bulb, wet, effectiveness, supply, approach)
+        share = trim_share(air_in + approach, supply, delta_t)
+        return {"heat": heat * np.ones(hours), "air_in": air_in, "trim": share}
+
+    electrical = indoor_losses(it_power, _efficiencies(s.power, parts))
+    peak = plant(1.0, electrical)
+    design_heat = float(peak["heat"].max())
+    chiller_stage = c.heat_rejection.chiller
+    units = units_for_load(design_heat, cooler.value("capacity"), c.heat_rejection.redundancy)
+    installed = units if c.heat_rejection.count is None else c.heat_rejection.count
+    if installed < units:
+        violations.append(Violation("SITE005", "error", "cooling.heat_rejection.count",
+                                    f"{installed} × {cooler.id} cannot reject {design_heat / 1e6:,.1f} MW with "
+                                    f"{c.heat_rejection.redundancy} ({units} needed)", f"install {units} units"))
+    chillers = 0
+    trim_peak = float((peak["trim"] * peak["heat"]).max())
+    if trim_peak > 0 and chiller_stage is None:
+        hot = peak["trim"] > 0
+        violations.append(Violation(
+            "SITE005", "error", "cooling.heat_rejection",
+            f"{cooler.id} cannot deliver {supply - 273.15:.1f} degC water for {int(hot.sum()):,} h a year "
+            f"(ambient up to {ambient.dry_bulb.max() - 273.15:.1f} degC + {approach:g} K approach)",
+            "add a trim chiller (heat_rejection.chiller), use adiabatic coolers or a warmer facility water class"))
+    elif chiller_stage is not None and trim_peak > 0:
+        chiller = parts["cooling.heat_rejection.chiller.part"]
+        chillers = units_for_load(trim_peak, chiller.value("capacity"), chiller_stage.redundancy)
+        if chiller_stage.count is not None and chiller_stage.count < chillers:
+            violations.append(Violation("SITE005", "error", "cooling.heat_rejection.chiller.count",
+                                        f"{chiller_stage.count} chillers cannot trim {trim_peak / 1e6:,.1f} MW "
+                                        f"({chillers} needed)", f"install {chillers} chillers"))
+        chillers = chillers if chiller_stage.count is None else chiller_stage.count
+    # operating hours at utilisation u
+    run = plant(u, electrical * u)
+    heat = run["heat"]
+    cop = parts["cooling.heat_rejection.chiller.part"].value("cop") if chillers else np.inf
+    chiller_power = run["trim"] * heat / cop
+    active = np.ceil(heat / cooler.value("capacity"))
+    fan_power = active * cooler.value("fan_power", 0.0)
+    pump = parts["cooling.pump.part"]
+    flow = water_flow(heat, supply, delta_t)
+    pumps = units_for_load(float(water_flow(design_heat, supply, delta_t)), pump.value("max_flow"), c.pump.redundancy)
+    pumping = pump_power(flow, pump.value("pressure_rise"), pump.value("efficiency"))
+    cdus = sum(int(np.ceil(g.racks * g.cdus_per_rack)) for g in generations)
+    cdu_power = sum(np.ceil(g.racks * g.cdus_per_rack) * g.cdu_power for g in generations)
+    air_fans = c.air_cooling_fan_share * air_heat * u
+    water = adiabatic_water(heat, ambient.dry_bulb, run["air_in"]) if effectiveness > 0 else np.zeros(hours)
+    mech = chiller_power + fan_power + pumping + cdu_power * u + air_fans + c.misc_load_share * it_power * u
+    mech_peak = (peak["trim"] * peak["heat"] / (parts["cooling.heat_rejection.chiller.part"].value("cop")
+                                                  if chillers else np.inf)
+                 + np.ceil(peak["heat"] / cooler.value("capacity")) * cooler.value("fan_power", 0.0)
+                 + pump_power(water_flow(peak["heat"], supply, delta_t), pump.value("pressure_rise"), pump.value("efficiency"))
+                 + cdu_power + c.air_cooling_fan_share * air_heat + c.misc_load_share * it_power)
+    result = {"cdus": cdus, "heat_rejection_units": installed, "chillers": chillers, "pumps": pumps,
+              "free_cooling_hours": int((run["trim"] == 0).sum()), "supply_k": supply,
+              "design_heat_w": design_heat, "switch_power_w": switch_heat}
+    hourly = {"it_power": np.full(hours, it_power * u), "mech_power": mech, "mech_peak": mech_peak,
+              "water_kg_s": water, "ambient_k": ambient.dry_bulb, "it_peak": it_power}
+    return result, hourly
+
+
+# -- 6. power -------------------------------------------------------------------------------------------------
+def _efficiencies(power, parts) -> dict[str, float]:
+    eff = {}
+    for name in ("distribution", "ups", "transformers", "switchgear", "substation"):
+        stage: Stage | None = getattr(power, name)
+        if stage is not None:
+            eff[name] = stage.efficiency or parts[f"power.{name}.part"].value("efficiency", 1.0)
+    return eff
+
+
+def _power(loaded, parts, generations, layout, hourly, violations) -> list[StageResult]:
+    s = loaded.site
+    eff = _efficiencies(s.power, parts)
+    flows = stage_flows(hourly["it_power"], hourly["mech_power"], eff)
+    hourly["facility_power"] = flows["utility"]
+    peak = stage_flows(hourly["it_peak"], hourly["mech_peak"], eff)
+    hourly["facility_peak"] = peak["utility"]
+    peak_flows = {k: float(np.max(v)) for k, v in peak.items()}
+    peak_flows["generators"] = peak_flows["switchgear"]
+    compute_rows = int(len(np.unique(layout.hall.astype(np.int64) * 10_000 + layout.row)))
+    specs = []
+    for name in ("distribution", "ups", "transformers", "switchgear", "substation", "generators"):
+        stage: Stage | None = getattr(s.power, name)
+        if stage is None:
+            continue
+        part = parts[f"power.{name}.part"]
+        volt_amperes = part.kind in ("power_transformer", "switchgear")
+        rating = part.value("capacity") * (s.power.power_factor if volt_amperes else 1.0)
+        minimum = compute_rows * (2 if stage.redundancy == "2N" else 1) if name == "distribution" else 0
+        specs.append(StageSpec(name, part.id, rating, eff.get(name, 1.0), stage.redundancy, stage.count, minimum))
+    stages = size_stages(specs, peak_flows)
+    for st in stages:
+        if st.short:
+            violations.append(Violation("SITE004", "error", f"power.{st.name}.count",
+                                        f"{st.units} × {st.part} cannot carry {st.load / 1e6:,.1f} MW with "
+                                        f"{getattr(s.power, st.name).redundancy} ({st.needed} needed)",
+                                        f"install {st.needed} units or lower the load"))
+    return stages
+
+
+# -- 7. economics ---------------------------------------------------------------------------------------------
+def _us(part) -> float:
+    return 1.0 if part.origin.assembled_in == "US" else 0.0
+
+
+def _economics(loaded, catalog, parts, generations, fabric, switch, cables, stages, cooling) -> Economics:
+    s = loaded.site
+    lines = [CostLine("it_racks", f"rack: {g.name}", g.racks, g.bom_usd, g.us_share) for g in generations]
+    switches = sum(fabric.switches_by_tier.values())
+    lines.append(CostLine("network", f"switch: {switch.id}", switches, switch.price_usd, _us(switch), switch.lead_time_weeks))
+    lines.append(CostLine("network", "front-end network (share of scale-out switches)", s.fabric.front_end_share * switches,
+                          switch.price_usd, _us(switch), switch.lead_time_weeks))
+    fibre = catalog.get(FIBRE) if FIBRE in catalog else None
+    if cables.height:
+        use = cables.group_by("part", "tier").agg(pl.len().alias("n"), pl.col("length_m").sum().alias("m"))
+        for row in use.iter_rows(named=True):
+            part_id = str(row["part"])
+            if part_id == cab.NO_MEDIUM:
+                continue
+            part = parts[next(k for k, p in parts.items() if k.startswith("fabric.media") and p.id == part_id)]
+            modules = _modules_per_link(part, fabric.link_speed, row["tier"])
+            lines.append(CostLine("cabling", f"{part.kind}: {part.id} (tier {row['tier']})", row["n"] * modules,
+                                  part.price_usd, _us(part), part.lead_time_weeks))
+            if part.kind == "transceiver" and fibre is not None:
+                lines.append(CostLine("cabling", f"fibre: {fibre.id} (tier {row['tier']}, metres)", row["m"],
+                                      fibre.price_usd, _us(fibre), fibre.lead_time_weeks))
+    for st in stages:
+        part = parts[f"power.{st.name}.part"]
+        lines.append(CostLine("power", f"{st.name}: {part.id}", st.units, part.price_usd, _us(part), part.lead_time_weeks))
+    cooler = parts["cooling.heat_rejection.part"]
+    lines.append(CostLine("cooling", f"heat rejection: {cooler.id}", cooling["heat_rejection_units"], cooler.price_usd,
+                          _us(cooler), cooler.lead_time_weeks))
+    if cooling["chillers"]:
+        chiller = parts["cooling.heat_rejection.chiller.part"]
+        lines.append(CostLine("cooling", f"chiller: {chiller.id}", cooling["chillers"], chiller.price_usd, _us(chiller),
+                              chiller.lead_time_weeks))
+    pump = parts["cooling.pump.part"]
+    lines.append(CostLine("cooling", f"pump: {pump.id}", cooling["pumps"], pump.price_usd, _us(pump), pump.lead_time_weeks))
+    it_mw = sum(g.racks * g.input_power for g in generations) / 1e6
+    lines.append(CostLine("building", "building, site works and installation (per MW of IT)", it_mw,
+                          s.economics.building_usd_per_mw, s.economics.building_domestic_share))
+    return Economics(lines)
+
+
+def _modules_per_link(part, link_speed: float, tier: int) -> float:
+    """Parts per link: one cable; or optics at both ends (tier 1: the switch end only, the NIC end is in
+    the rack's BOM), a faster optic breaking out into several links counting its share."""
+    if part.kind != "transceiver":
+        return 1.0
+    breakout = max(1.0, np.floor(part.value("speed", link_speed) / link_speed + 1e-9))
+    return (1.0 if tier == 1 else 2.0) / breakout
+
+
+__all__ = ["plan_site", "SitePlan", "RackGeneration", "rack_generations", "STEPS", "REDUNDANCY"]
