@@ -19,8 +19,8 @@ Overrides (``evaluate_batch`` and a design's ``overrides:``) name a path:
 * ``slots[<slot id>].count`` — the number of units in a slot;
 * a design parameter, e.g. ``cooling.facility_supply`` (see :data:`PARAMETERS`);
 * ``sourcing.<category, kind or part id>.origin`` — where the matching parts are
-  assembled (``US`` counts as domestic, any other country as imported; 1.0/0.0 in
-  batches), and ``sourcing.<...>.price_change`` — a relative price change such as
+  assembled (``US`` counts as domestic, any other country as imported, ``catalog`` as the
+  catalog says; 1.0/0.0/NaN in batches), and ``sourcing.<...>.price_change`` — a relative price change such as
   ``"+15%"`` (the premium of a US source; 0.15 in batches).
 """
 
@@ -258,37 +258,56 @@ def _design_overrides(loaded: LoadedDesign) -> dict[str, float]:
     return parsed
 
 
-def parse_override(path: str, value) -> float:
-    """An override value (unit string or number) as SI, checked against the path's dimension."""
+def override_dimension(path: str) -> str | None:
+    """The dimension an override path's values have (``"power"``, ``"dimensionless"``, ``"origin"``, ...).
+
+    ``None`` when the path is not an override path at all; ``KeyError`` for a part path
+    naming an unknown spec, ``ValueError`` for a text spec.
+    """
     if path in PARAMETERS:
-        if path == "cooling.facility_supply" and isinstance(value, str):
-            return facility_supply_temperature(value)
-        return parse_quantity(value, PARAMETERS[path])
+        return PARAMETERS[path]
     if _SLOT_PATH.match(path):
-        return float(value)
+        return "dimensionless"
     if (sourcing_match := _SOURCING_PATH.match(path)):
-        return _sourcing_value(sourcing_match.group(2), value)
+        return "origin" if sourcing_match.group(2) == "origin" else "price_change"
     match = _PART_PATH.match(path)
     if not match:
-        raise KeyError(f"unknown override path {path!r}")
+        return None
     spec = match.group(2).split(".")[0]
     if spec not in SPEC_FIELDS:
         raise KeyError(f"unknown spec {spec!r} in {path!r}")
     dimension = SPEC_FIELDS[spec].dimension
     if dimension == "text":
         raise ValueError(f"{path!r} is a text spec and cannot be overridden with a number")
-    return parse_quantity(value, "dimensionless" if dimension == "count" else dimension)
+    return "dimensionless" if dimension == "count" else dimension
+
+
+def parse_override(path: str, value) -> float:
+    """An override value (unit string or number) as SI, checked against the path's dimension."""
+    dimension = override_dimension(path)
+    if dimension is None:
+        raise KeyError(f"unknown override path {path!r}")
+    if path == "cooling.facility_supply" and isinstance(value, str):
+        return facility_supply_temperature(value)
+    if _SLOT_PATH.match(path):
+        return float(value)
+    if dimension in ("origin", "price_change"):
+        return _sourcing_value(dimension, value)
+    return parse_quantity(value, dimension)
 
 
 def _sourcing_value(name: str, value) -> float:
-    """``origin``: a country code → 1.0 for US, 0.0 for imported; ``price_change``: ``"+15%"`` → 0.15."""
+    """``origin``: a country code → 1.0 for US, 0.0 for imported, ``catalog`` → NaN (the catalog's origin);
+    ``price_change``: ``"+15%"`` → 0.15."""
     number = isinstance(value, (int, float)) and not isinstance(value, bool)
     if name == "origin":
-        if number and value in (0, 1):
+        if number and (value in (0, 1) or np.isnan(value)):
             return float(value)
+        if value == "catalog":
+            return float("nan")
         if isinstance(value, str) and _COUNTRY.match(value):
             return 1.0 if value == "US" else 0.0
-        raise ValueError(f"origin {value!r} is not a two-letter country code such as US, TW, MX")
+        raise ValueError(f"origin {value!r} is not a two-letter country code such as US, TW, MX, or catalog")
     if number:
         return float(value)
     match = _PERCENT.match(str(value))
@@ -322,7 +341,8 @@ def _unit_attributes(item: LineItem, catalog: Catalog, overrides: Mapping[str, o
         attrs["capacity"], attrs["efficiency"] = _converter_rating(part, catalog)
     for selector in (part.category, part.kind, part.id):  # the most specific selector wins
         for spec, value in overrides.get(selector, {}).items():
-            attrs[spec] = value
+            # an origin of NaN ("catalog") keeps the catalog's origin
+            attrs[spec] = np.where(np.isnan(value), attrs[spec], value) if spec == "us_origin" else value
     return attrs
 
 

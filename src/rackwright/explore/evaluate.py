@@ -1,0 +1,189 @@
+"""Evaluate a chunk of designs: one ``evaluate_batch`` call, objectives, constraints and failed rules.
+
+Every design of a chunk shares its structural combination (one resolved rack), so the
+chunk's override axes go through :func:`rackwright.evaluation.evaluate_batch` as arrays.
+Besides the evaluation's own figures (JSON keys such as ``power.input_kw``), objectives
+and limits may name the explorer's derived figures:
+
+* ``cost.usd_per_pflop.<precision>`` = ``cost.bom_usd / compute.peak_pflops.<precision>``
+  — rack bill of materials per PFLOP/s of dense peak compute;
+* ``perf.training_tokens_per_s_per_mw`` = ``r · a / P`` — training tokens per second per MW
+  of rack input power on the reference workload of :data:`rackwright.perf.api.REFERENCE_TRAINING`
+  (Llama 3 405B, a 16,384-accelerator job, global batch 2,048), where ``r`` is the tokens/s
+  per accelerator of the fastest parallelism that fits (:func:`rackwright.perf.search.search`,
+  a full search per distinct system), ``a`` the accelerators per rack and ``P`` the rack
+  input power [MW]. The system is built from the rack figures as
+  :func:`rackwright.perf.system.system_from_design` does (per-accelerator HBM, bandwidths
+  one direction, scale-up domain); designs that share those figures share one search.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+
+from ..catalog import load_catalog
+from ..chain import resolve
+from ..errors import InputError
+from ..evaluation import evaluate_batch
+from ..figures import BY_KEY
+from ..rules import FIGURE_RULES, LAYOUT_CODES
+from ..units import si_factor
+from .pareto import distinct_rows
+from .sample import Chunk, chunk_values, grid_rows
+from .space import Space
+
+PER_PFLOP = "cost.usd_per_pflop."
+TRAINING = "perf.training_tokens_per_s_per_mw"
+#: Severity of the rules a batch reports masks for.
+ERROR_CODES = {rule.code for rule in FIGURE_RULES if rule.severity == "error"} | set(LAYOUT_CODES)
+
+
+def derived_figure_keys(keys: list[str]) -> list[str]:
+    """The explorer's figures that can be computed from the evaluation's keys."""
+    precisions = [k.rsplit(".", 1)[1] for k in keys if k.startswith("compute.peak_pflops.")]
+    return [PER_PFLOP + p for p in precisions] + [TRAINING]
+
+
+def figures_used(space: Space) -> list[str]:
+    """Objective and limit figures, each once, in the space file's order."""
+    keys = [o.figure for o in space.spec.objectives] + [c.figure for c in space.spec.constraints.limits]
+    return list(dict.fromkeys(keys))
+
+
+def limit_column(limit) -> str:
+    bounds = [f">={limit.min:g}" if limit.min is not None else "", f"<={limit.max:g}" if limit.max is not None else ""]
+    return f"fails.{limit.figure}{''.join(bounds)}"
+
+
+def evaluate_chunk(space: Space, chunk: Chunk) -> dict[str, np.ndarray]:
+    """Columns of a chunk: ``row``, each axis, each objective/limit figure, ``fails.*`` and ``feasible``."""
+    n = len(chunk)
+    values = chunk_values(space, chunk)
+    overrides = {}
+    for axis in space.axes:
+        overrides.update(axis.overrides(values[axis.name]))
+    loaded = space.combinations[chunk.combination]
+    batch = evaluate_batch(loaded, overrides, load_catalog())
+    figures = {k: np.broadcast_to(v, (n,)) for k, v in batch.figures.items()}
+    rows = grid_rows(space, chunk) if chunk.rows is None else chunk.rows
+    columns: dict[str, np.ndarray] = {"row": rows, **values}
+    for key in figures_used(space):
+        columns[key] = figure_values(key, figures, chunk.combination, space)
+    fails = {f"fails.{code}": np.broadcast_to(mask, (n,)) for code, mask in batch.broken.items() if code in ERROR_CODES}
+    fails.update({f"fails.{v.code}": np.ones(n, dtype=bool) for v in batch.structural if v.severity == "error"})
+    feasible = batch.feasible if space.spec.constraints.rules else np.ones(n, dtype=bool)
+    for limit in space.spec.constraints.limits:
+        value = columns[limit.figure]
+        broken = np.zeros(n, dtype=bool)
+        if limit.max is not None:
+            broken |= ~(value <= limit.max)
+        if limit.min is not None:
+            broken |= ~(value >= limit.min)
+        fails[limit_column(limit)] = broken
+        feasible = feasible & ~broken
+    columns.update(fails)
+    columns["feasible"] = np.broadcast_to(feasible, (n,)).copy()
+    return columns
+
+
+def figure_values(key: str, figures: dict[str, np.ndarray], combination: int, space: Space) -> np.ndarray:
+    """An evaluation figure, or a derived one (see the module docstring), as a float array."""
+    if key in figures:
+        return np.asarray(figures[key], dtype=float)
+    if key.startswith(PER_PFLOP):
+        peak = np.asarray(figures["compute.peak_pflops." + key[len(PER_PFLOP):]], dtype=float)
+        return np.divide(figures["cost.bom_usd"], peak, out=np.full(peak.shape, np.nan), where=peak > 0)
+    if key == TRAINING:
+        return training_tokens_per_s_per_mw(figures, _accelerator(space, combination))
+    raise KeyError(key)
+
+
+def _si(figures: dict, key: str, figure: str) -> np.ndarray:
+    """A display-unit figure back in SI (``compute.hbm_tb`` → bytes)."""
+    spec = BY_KEY[figure]
+    factor = 1.0 if spec.dimension in ("count", "share", "dimensionless") else si_factor(spec.unit, spec.dimension)
+    return np.asarray(figures[key], dtype=float) * factor
+
+
+def training_tokens_per_s_per_mw(figures: dict, accelerator: tuple[str, str]) -> np.ndarray:
+    """``r · a / P`` per design, one parallelism search per distinct system (see the module docstring)."""
+    count = np.asarray(figures["compute.accelerators"], dtype=float)
+    per = np.maximum(count, 1.0)
+    systems = np.column_stack([
+        _si(figures, "compute.peak_pflops.bf16_dense", "compute.peak_flops") / per,
+        _si(figures, "compute.hbm_tb", "compute.hbm") / per,
+        _si(figures, "compute.hbm_bandwidth_tb_per_s", "compute.hbm_bandwidth") / per,
+        _si(figures, "network.scale_up_bandwidth_tb_per_s", "network.scale_up_bandwidth") / per / 2.0,
+        np.round(np.asarray(figures["network.scale_up_domain"], dtype=float)),
+        _si(figures, "network.scale_out_bandwidth_tb_per_s", "network.scale_out_bandwidth") / 2.0 / per,
+    ])
+    distinct, inverse = distinct_rows(systems)
+    rate = np.array([tokens_per_s_per_accelerator(*accelerator, *map(float, row)) for row in distinct])
+    power_mw = _si(figures, "power.input_kw", "power.input") / 1e6
+    return np.divide(rate[inverse] * count, power_mw, out=np.full(count.shape, np.nan), where=power_mw > 0)
+
+
+def _accelerator(space: Space, combination: int) -> tuple[str, str]:
+    """Catalog id and model name of the combination's accelerator (one per rack, as perf systems need)."""
+    cache = space.accelerators
+    if combination not in cache:
+        model = resolve(space.combinations[combination], load_catalog())
+        parts = {i.part.id: i.part for i in model.items if i.part.kind == "accelerator" and i.count > 0}
+        if len(parts) != 1:
+            raise InputError.single(space.file, f"{TRAINING} needs exactly one accelerator part per rack, "
+                                                f"found {', '.join(sorted(parts)) or 'none'}", "objectives")
+        part = next(iter(parts.values()))
+        cache[combination] = (part.id, part.model)
+    return cache[combination]
+
+
+@lru_cache(maxsize=4096)
+def tokens_per_s_per_accelerator(part_id: str, name: str, peak: float, hbm: float, hbm_bandwidth: float,
+                                 scale_up_bandwidth: float, scale_up_domain: float, scale_out_bandwidth: float) -> float:
+    """Tokens/s per accelerator of the best fitting configuration on the reference training job (NaN if none fits)."""
+    from ..perf.api import REFERENCE_TRAINING
+    from ..perf.search import search
+    from ..perf.system import SystemSpec, profile_for_part
+    from ..perf.workload import load_model
+
+    if not (peak > 0 and hbm > 0 and hbm_bandwidth > 0 and scale_up_bandwidth > 0 and scale_out_bandwidth > 0):
+        return math.nan
+    job = REFERENCE_TRAINING["job_accelerators"]
+    system = SystemSpec.model_validate({
+        "name": name, "accelerators": job,
+        "accelerator": {"name": name, "profile": profile_for_part(part_id), "peak_flops": {"bf16": peak},
+                        "hbm": hbm, "hbm_bandwidth": hbm_bandwidth},
+        "scale_up": {"size": max(1, int(scale_up_domain)), "bandwidth": scale_up_bandwidth},
+        "scale_out": {"bandwidth": scale_out_bandwidth},
+    }, context={"si": True})
+    result = search(load_model(REFERENCE_TRAINING["model"]), system, job, REFERENCE_TRAINING["global_batch"])
+    order = result.order()
+    return float(result.metrics["tokens_per_s"][order[0]]) / job if order.size else math.nan
+
+
+def join_columns(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Chunks' columns end to end, in row order; a rule a chunk had no mask for did not fail there."""
+    keys = list(dict.fromkeys(k for part in parts for k in part))
+    columns = {}
+    for key in keys:
+        pieces = [part[key] if key in part else np.zeros(len(part["row"]), dtype=bool) for part in parts]
+        columns[key] = np.concatenate(pieces) if pieces else np.empty(0)
+    order = np.argsort(columns["row"], kind="stable")
+    if np.any(order != np.arange(len(order))):
+        columns = {k: v[order] for k, v in columns.items()}
+    return columns
+
+
+def evaluate_points(space: Space, u: np.ndarray) -> dict[str, np.ndarray]:
+    """Columns of designs at unit-hypercube points ``u`` (n × axes), in the order of ``u``, in this process."""
+    from .sample import point_chunks, point_values
+
+    return join_columns([evaluate_chunk(space, c) for c in point_chunks(space, point_values(space, u))])
+
+
+def objective_matrix(space: Space, columns: dict[str, np.ndarray]) -> np.ndarray:
+    """``(n, k)`` objectives to minimise: ``goal: max`` objectives negated."""
+    return np.column_stack([columns[o.figure] * (-1.0 if o.goal == "max" else 1.0) for o in space.spec.objectives])

@@ -1,0 +1,80 @@
+"""The Pareto front: designs that no other design beats in every objective (all minimised here).
+
+Point ``a`` dominates ``b`` when ``a ≤ b`` in every objective and ``a < b`` in at least one
+(Deb et al. 2002, "A fast and elitist multiobjective genetic algorithm: NSGA-II", §II).
+Only a point that comes earlier in lexicographic order can dominate a later one, so after
+sorting the distinct objective vectors the front is built block by block: a block's points
+are compared, as arrays, with the front found so far and with the earlier points of their
+own block (Kung, Luccio & Preparata 1975 use the same order). Cost is
+O(n · |front| · k) element comparisons in NumPy, with no Python work per design.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Points compared at once (a block × front × objectives boolean array stays small).
+BLOCK = 4096
+#: Front rows compared with a block at once.
+FRONT_SLICE = 256
+
+
+def pareto_mask(objectives: np.ndarray) -> np.ndarray:
+    """Boolean mask of the non-dominated rows of an ``(n, k)`` array to be minimised.
+
+    Rows with a NaN are never on the front; equal rows are all on it or all off it.
+    """
+    points = np.asarray(objectives, dtype=float)
+    if points.ndim != 2:
+        raise ValueError("objectives must be an (n, k) array")
+    mask = np.zeros(len(points), dtype=bool)
+    finite = np.flatnonzero(np.all(np.isfinite(points), axis=1))
+    if finite.size == 0:
+        return mask
+    distinct, inverse = distinct_rows(points[finite])
+    mask[finite] = _front_of_sorted(distinct)[inverse]
+    return mask
+
+
+def distinct_rows(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows in lexicographic order, and each input row's index among them (``np.unique(axis=0)``, faster)."""
+    order = np.lexsort(points.T[::-1])
+    ordered = points[order]
+    starts = np.r_[True, np.any(ordered[1:] != ordered[:-1], axis=1)]
+    group = np.cumsum(starts) - 1
+    inverse = np.empty(len(points), dtype=np.int64)
+    inverse[order] = group
+    return ordered[starts], inverse
+
+
+def _front_of_sorted(points: np.ndarray) -> np.ndarray:
+    """Non-dominated mask of distinct rows in lexicographic order."""
+    on_front = np.zeros(len(points), dtype=bool)
+    front = np.empty((0, points.shape[1]))
+    for start in range(0, len(points), BLOCK):
+        block = points[start:start + BLOCK]
+        # distinct rows: f ≤ x everywhere means f dominates x; first the front so far, then the block's survivors
+        alive = np.flatnonzero(~_dominated_by(front, block)) if len(front) else np.arange(len(block))
+        survivors = block[alive]
+        within = _less_equal(survivors, survivors)  # [i, j]: j ≤ i everywhere
+        alive = alive[~np.any(np.tril(within, k=-1), axis=1)]
+        on_front[start + alive] = True
+        front = np.vstack([front, block[alive]])
+    return on_front
+
+
+def _dominated_by(front: np.ndarray, block: np.ndarray) -> np.ndarray:
+    """Which rows of ``block`` some row of ``front`` is ≤ in every objective (front in slices to bound memory)."""
+    beaten = np.zeros(len(block), dtype=bool)
+    for start in range(0, len(front), FRONT_SLICE):
+        part = front[start:start + FRONT_SLICE]
+        beaten |= np.any(_less_equal(block, part), axis=1)
+    return beaten
+
+
+def _less_equal(rows: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """``[i, j]``: ``others[j] ≤ rows[i]`` in every objective (one 2-D comparison per objective)."""
+    result = others[None, :, 0] <= rows[:, None, 0]
+    for j in range(1, rows.shape[1]):
+        result &= others[None, :, j] <= rows[:, None, j]
+    return result

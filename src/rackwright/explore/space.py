@@ -1,0 +1,503 @@
+"""Space files: a base design, the axes to vary, constraints and objectives (see docs/explore.md).
+
+An axis is one of two kinds:
+
+* an **override axis** names a path of the batch path (``parts.accelerator.power``,
+  ``slots[compute-upper].count``, ``cooling.facility_supply``, ``sourcing.power.origin``;
+  see :mod:`rackwright.chain`): its values become SI arrays, evaluated together;
+* a **design axis** changes the rack's structure (``power.architecture``, the part of a
+  link or slot, or named ``variants`` that each patch the base design like a design that
+  ``extends`` it): each combination of design-axis values is its own resolved rack.
+
+Values are a list (``values``), an inclusive range (``range: {start, stop, step}``) or,
+for sampling methods, a continuous ``distribution: {uniform: [low, high]}``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..chain import (ITEM_SPECS, PARAMETERS, RackChain, override_dimension, parse_override, split_overrides)
+from ..catalog import load_catalog
+from ..design import LoadedDesign, deep_merge, load_design, validate_design
+from ..errors import InputError, Problem
+from ..units import DIMENSIONS, UnitError, from_si, parse_quantity
+from ..yamlio import field_path, location, problems_from_validation, read_yaml, to_plain
+
+#: Most structural combinations (products of design-axis values) a space may have; each is resolved once.
+MAX_COMBINATIONS = 4096
+_NUMBER_AND_UNIT = re.compile(r"^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*(.*)$")
+_KEYED = re.compile(r"^([a-z_]+)\[([^\]]+)\]$")
+#: Design lists whose items are addressed by id in a path, as ``extends`` merges them.
+KEYED_PATHS = {"slots": ("slots",), "links": ("network", "links")}
+
+Scalar = str | float | int
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RangeSpec(Strict):
+    """Inclusive ``start``..``stop`` in steps of ``step`` (quantities with units, or numbers for counts)."""
+
+    start: Scalar
+    stop: Scalar
+    step: Scalar
+
+
+class DistributionSpec(Strict):
+    """A continuous distribution for sampling methods: ``uniform: [low, high]``."""
+
+    uniform: tuple[Scalar, Scalar]
+
+
+class AxisSpec(Strict):
+    """One axis: a ``path`` (or a ``name`` for variants) and exactly one way to give its values."""
+
+    path: str | None = None
+    name: str | None = None
+    values: list[Scalar] | None = Field(default=None, min_length=1)
+    range: RangeSpec | None = None
+    distribution: DistributionSpec | None = None
+    variants: dict[str, dict] | None = Field(default=None, min_length=1)
+    price_change: dict[str, Scalar] = Field(default_factory=dict)
+    assumption: str | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self):
+        given = [k for k in ("values", "range", "distribution", "variants") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of values, range, distribution or variants")
+        if self.variants is None and not self.path:
+            raise ValueError("an axis needs a path (or variants with a name)")
+        if self.variants is not None and not (self.name or self.path):
+            raise ValueError("name the variants axis (name: power architecture)")
+        return self
+
+
+class LimitSpec(Strict):
+    """A bound on an evaluated figure (display units of its key, e.g. ``power.input_kw``)."""
+
+    figure: str
+    max: float | None = None
+    min: float | None = None
+
+    @model_validator(mode="after")
+    def _bound(self):
+        if self.max is None and self.min is None:
+            raise ValueError("give max, min or both")
+        return self
+
+
+class ConstraintsSpec(Strict):
+    rules: bool = True  # the design rules (severity error) must pass
+    limits: list[LimitSpec] = Field(default_factory=list)
+
+
+class ObjectiveSpec(Strict):
+    figure: str
+    goal: Literal["min", "max"]
+
+
+class SamplingSpec(Strict):
+    """``grid`` (every combination), ``lhs`` / ``sobol`` (``samples`` points) or ``nsga2`` (optimisation)."""
+
+    method: Literal["grid", "lhs", "sobol", "nsga2"] = "grid"
+    samples: int | None = Field(default=None, ge=1, le=100_000_000)
+    seed: int = 0
+    population: int = Field(default=64, ge=4, le=100_000)
+    generations: int = Field(default=30, ge=1, le=10_000)
+
+
+class SensitivitySpec(Strict):
+    """Sobol indices from ``samples`` base points (a power of two; 0 turns the analysis off)."""
+
+    samples: int = Field(default=256, ge=0, le=65536)
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _power_of_two(self):
+        if self.samples and self.samples & (self.samples - 1):
+            raise ValueError(f"samples must be a power of two (e.g. 256, 1024), not {self.samples}")
+        return self
+
+
+class SpaceFile(Strict):
+    name: str
+    description: str = ""
+    base: str
+    sampling: SamplingSpec = Field(default_factory=SamplingSpec)
+    axes: list[AxisSpec] = Field(min_length=1)
+    constraints: ConstraintsSpec = Field(default_factory=ConstraintsSpec)
+    objectives: list[ObjectiveSpec] = Field(min_length=1)
+    sensitivity: SensitivitySpec = Field(default_factory=SensitivitySpec)
+
+
+@dataclass
+class Axis:
+    """A compiled axis: labels of its discrete values, their SI values or design fragments, or a continuous span."""
+
+    name: str
+    path: str | None
+    kind: str  # "override" or "design"
+    labels: list[str] = field(default_factory=list)  # empty for a continuous axis
+    si: np.ndarray | None = None  # override axes: SI value per label
+    low: float = math.nan  # continuous axes: SI bounds
+    high: float = math.nan
+    unit: str = ""  # display unit of continuous values
+    dimension: str = "dimensionless"
+    fragments: list[dict] = field(default_factory=list)  # design axes: the design patch per label
+    paired: dict[str, np.ndarray] = field(default_factory=dict)  # extra override path → SI value per label
+
+    @property
+    def discrete(self) -> bool:
+        return bool(self.labels)
+
+    @property
+    def size(self) -> int:
+        return len(self.labels)
+
+    def value(self, u: np.ndarray) -> np.ndarray:
+        """Map unit-interval samples onto the axis: label indices (discrete) or SI values (continuous)."""
+        if self.discrete:
+            return np.minimum((np.asarray(u) * self.size).astype(np.int64), self.size - 1)
+        return self.low + np.asarray(u) * (self.high - self.low)
+
+    def overrides(self, values: np.ndarray) -> dict[str, np.ndarray]:
+        """Override arrays (SI) for label indices or continuous values of this axis."""
+        if self.kind != "override":
+            return {}
+        if not self.discrete:
+            return {self.path: values}
+        return {self.path: self.si[values], **{path: table[values] for path, table in self.paired.items()}}
+
+    def display(self, values: np.ndarray):
+        """Labels (discrete) or values in the display unit (continuous), for tables and exports."""
+        if self.discrete:
+            return [self.labels[int(i)] for i in values]
+        return from_si(np.asarray(values, dtype=float), self.unit, self.dimension) if self.unit else values
+
+
+@dataclass
+class Space:
+    """A loaded space: base design, compiled axes, one resolved rack per structural combination."""
+
+    file: str
+    spec: SpaceFile
+    base: LoadedDesign
+    axes: list[Axis]
+    combinations: list[LoadedDesign]
+    figure_keys: list[str]
+    accelerators: dict[int, tuple[str, str]] = field(default_factory=dict)  # combination → accelerator (id, model)
+
+    @property
+    def design_axes(self) -> list[Axis]:
+        return [a for a in self.axes if a.kind == "design"]
+
+    @property
+    def grid_size(self) -> int:
+        """Designs in the full grid (every axis discrete)."""
+        return math.prod(a.size for a in self.axes)
+
+    def combination_of(self, values: dict[str, np.ndarray]) -> np.ndarray:
+        """Index of the structural combination of each point (C order over the design axes)."""
+        design = self.design_axes
+        if not design:
+            return np.zeros(len(next(iter(values.values()))), dtype=np.int64)
+        return np.ravel_multi_index([values[a.name] for a in design], [a.size for a in design])
+
+
+# --- loading -----------------------------------------------------------------------------
+
+def load_space(path: str | Path) -> Space:
+    """Read, validate and compile a space file; every problem is an :class:`InputError` naming the field."""
+    path = Path(path)
+    root = read_yaml(path)
+    if not isinstance(root, dict):
+        raise InputError.single(str(path), "a space file is a YAML mapping (name:, base:, axes:, objectives:)",
+                                hint="see examples/space-gb300-small.yaml")
+    try:
+        spec = SpaceFile.model_validate(to_plain(root))
+    except ValidationError as exc:
+        raise InputError(str(path), problems_from_validation(exc, root)) from None
+    file = str(path)
+    base_path = path.parent / spec.base
+    if not base_path.exists():
+        raise InputError.single(file, f"base design {spec.base!r} not found (looked at {base_path})", "base",
+                                "give the design file's path relative to the space file", *location(root, ("base",)))
+    base = load_design(base_path)
+    chain = RackChain(base, load_catalog())
+    where = _Where(file, root)
+    axes = [_compile_axis(i, a, spec.sampling.method, chain, base, where) for i, a in enumerate(spec.axes)]
+    names = [a.name for a in axes]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            raise where.error(f"axis {name!r} appears twice", ("axes", i))
+    combinations = _combinations(base, axes, where)
+    figure_keys = available_figures(combinations[0])
+    _check_figures(spec, figure_keys, where)
+    return Space(file, spec, base, axes, combinations, figure_keys)
+
+
+@lru_cache(maxsize=16)
+def cached_space(path: str, mtime: float) -> Space:
+    """:func:`load_space`, once per process and file version (workers of a backend call this)."""
+    return load_space(path)
+
+
+def loaded_space(path: str | Path) -> Space:
+    """The space file loaded through the per-process cache that backends' workers use too."""
+    path = Path(path)
+    if not path.is_file():
+        return load_space(path)  # the reader's own "file not found" / "is a directory" errors
+    return cached_space(str(path.resolve()), path.stat().st_mtime)
+
+
+@dataclass
+class _Where:
+    """The space file and its YAML nodes: problems at a field path, with line and column."""
+
+    file: str
+    root: object
+
+    def problem(self, message: str, loc: tuple, hint: str = "") -> Problem:
+        return Problem(message, field_path(loc), hint, *location(self.root, loc))
+
+    def error(self, message: str, loc: tuple, hint: str = "") -> InputError:
+        return InputError(self.file, [self.problem(message, loc, hint)])
+
+
+def _compile_axis(i: int, spec: AxisSpec, method: str, chain: RackChain, base: LoadedDesign, where: _Where) -> Axis:
+    loc = ("axes", i)
+    if spec.variants is not None:
+        name = spec.name or spec.path
+        return Axis(name, spec.path, "design", list(spec.variants), fragments=[v or {} for v in spec.variants.values()])
+    path = spec.path
+    try:
+        dimension = override_dimension(path)
+    except (KeyError, ValueError) as exc:
+        raise where.error(exc.args[0], loc + ("path",)) from None
+    name = spec.name or path
+    if dimension is None:
+        return _design_path_axis(i, spec, name, base, where)
+    try:
+        split_overrides(chain.model, {path: 0.0})
+    except KeyError as exc:
+        raise where.error(f"{exc.args[0]}{_did_you_mean(path, chain, base)}", loc + ("path",)) from None
+    if spec.distribution is not None:
+        if method == "grid":
+            raise where.error("a distribution cannot be gridded", loc + ("distribution",),
+                                            "give values or a range with a step, or use sampling.method lhs/sobol")
+        low, high = (_quantity(v, dimension, path, loc + ("distribution", "uniform"), where) for v in spec.distribution.uniform)
+        if not high > low:
+            raise where.error("empty distribution: high must exceed low", loc + ("distribution",))
+        return Axis(name, path, "override", low=low, high=high, unit=_unit_of(spec.distribution.uniform[0]),
+                    dimension=dimension)
+    if spec.range is not None:
+        si, labels = _range_values(spec.range, dimension, path, loc + ("range",), where)
+    else:
+        si = np.array([_quantity(v, dimension, path, loc + ("values", j), where) for j, v in enumerate(spec.values)])
+        labels = [str(v) for v in spec.values]
+    axis = Axis(name, path, "override", labels, si, dimension=dimension)
+    if spec.price_change:
+        axis.paired = _price_changes(spec, labels, loc, where)
+    return axis
+
+
+def _quantity(value, dimension: str, path: str, loc: tuple, where: _Where) -> float:
+    """One value of an override path in SI (``path`` empty: a plain quantity of ``dimension``)."""
+    try:
+        return parse_override(path, value) if path else parse_quantity(value, dimension)
+    except (UnitError, KeyError, ValueError) as exc:
+        raise where.error(str(exc.args[0]), loc) from None
+
+
+def _range_values(spec: RangeSpec, dimension: str, path: str, loc: tuple, where: _Where) -> tuple[np.ndarray, list[str]]:
+    """The inclusive range's SI values and labels in the unit of ``start``."""
+    if dimension in ("origin",):
+        raise where.error("an origin axis takes values (country codes), not a range", loc)
+    start = _quantity(spec.start, dimension, path, loc + ("start",), where)
+    stop = _quantity(spec.stop, dimension, path, loc + ("stop",), where)
+    step_dimension = "temperature_difference" if dimension == "temperature" else dimension
+    step = _quantity(spec.step, step_dimension, path if step_dimension == dimension else "", loc + ("step",), where)
+    if not (step > 0 and stop >= start):
+        raise where.error(f"empty range: start {spec.start} to stop {spec.stop} in steps of {spec.step}",
+                                        loc, "give start <= stop and a positive step")
+    count = int(math.floor((stop - start) / step + 1e-9)) + 1
+    if count > 10_000_000:
+        raise where.error(f"the range has {count:,} values", loc, "use a coarser step")
+    si = start + step * np.arange(count)
+    unit = _unit_of(spec.start)
+    shown = from_si(si, unit, dimension) if unit else si
+    return si, [f"{v:.6g} {unit}".strip() for v in shown]
+
+
+def _unit_of(value) -> str:
+    """The unit text of a quantity like ``"1000 W"`` (empty for numbers and counts)."""
+    if not isinstance(value, str):
+        return ""
+    match = _NUMBER_AND_UNIT.match(value)
+    return match.group(1).strip() if match else ""
+
+
+def _price_changes(spec: AxisSpec, labels: list[str], loc: tuple, where: _Where) -> dict[str, np.ndarray]:
+    """``price_change: {US: "+15%"}`` on a sourcing origin axis → a paired price-change override per label."""
+    if not (spec.path.startswith("sourcing.") and spec.path.endswith(".origin")):
+        raise where.error("price_change applies to sourcing.<...>.origin axes", loc + ("price_change",))
+    unknown = [k for k in spec.price_change if k not in labels]
+    if unknown:
+        raise where.error(f"price_change names {unknown[0]!r}, which is not one of the axis values",
+                                        loc + ("price_change",), f"one of: {', '.join(labels)}")
+    target = spec.path[: -len(".origin")] + ".price_change"
+    changes = np.array([_quantity(spec.price_change.get(label, 0.0), "price_change", target,
+                                  loc + ("price_change", label), where) for label in labels])
+    return {target: changes}
+
+
+def _design_path_axis(i: int, spec: AxisSpec, name: str, base: LoadedDesign, where: _Where) -> Axis:
+    """A design field set to each value: ``power.architecture``, ``network.links[scale-out].part``."""
+    loc = ("axes", i)
+    known = design_paths(base)
+    if spec.path not in known:
+        hint = difflib.get_close_matches(spec.path, sorted(known | override_paths(base)), n=3, cutoff=0.6)
+        raise where.error(f"unknown parameter path {spec.path!r}", loc + ("path",),
+                                        f"did you mean {' or '.join(hint)}?" if hint else
+                                        "use an override path (parts.<kind>.<spec>, slots[<id>].count, "
+                                        "sourcing.<category>.origin, a design parameter) or a design field")
+    if spec.values is None:
+        raise where.error(f"{spec.path!r} is a design field: give its values as a list", loc,
+                                        "ranges and distributions apply to numeric override paths")
+    return Axis(name, spec.path, "design", [str(v) for v in spec.values],
+                fragments=[fragment(spec.path, v) for v in spec.values])
+
+
+def fragment(path: str, value) -> dict:
+    """The design patch that sets ``path`` to ``value``: ``slots[x].part`` → ``{"slots": [{"id": "x", "part": ...}]}``."""
+    keys = path.split(".")
+    out: dict = {}
+    node = out
+    for k, key in enumerate(keys):
+        last = k == len(keys) - 1
+        match = _KEYED.match(key)
+        if match:
+            item = {"id": match.group(2)}
+            node[match.group(1)] = [item]
+            node = item
+            continue
+        if last:
+            node[key] = value
+        else:
+            node = node.setdefault(key, {})
+    return out
+
+
+def design_paths(base: LoadedDesign) -> set[str]:
+    """Every field path of the base design (keyed list items by id), for design axes and suggestions."""
+    paths: set[str] = set()
+
+    def walk(node, prefix: str):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, f"{prefix}.{key}" if prefix else key)
+        elif isinstance(node, list) and prefix.rsplit(".", 1)[-1] in KEYED_PATHS:
+            for item in node:
+                walk(item, f"{prefix}[{item['id']}]")
+        else:
+            paths.add(prefix)
+
+    walk(base.design.model_dump(), "")
+    return {p for p in paths if not p.startswith(("sources", "overrides", "name", "description", "extends"))}
+
+
+def override_paths(base: LoadedDesign) -> set[str]:
+    """Override paths that apply to the base design (for "did you mean")."""
+    model = RackChain(base, load_catalog()).model
+    parts = [i.part for i in model.items]
+    out = set(PARAMETERS) | {f"slots[{s.id}].count" for s in base.design.slots}
+    out |= {f"parts.{p.kind}.{spec}" for p in parts for spec in ITEM_SPECS}
+    out |= {f"sourcing.{sel}.{name}" for p in parts for sel in (p.category, p.kind) for name in ("origin", "price_change")}
+    return out
+
+
+def _did_you_mean(path: str, chain: RackChain, base: LoadedDesign) -> str:
+    hint = difflib.get_close_matches(path, sorted(override_paths(base) | design_paths(base)), n=3, cutoff=0.6)
+    return f" (did you mean {' or '.join(hint)}?)" if hint else ""
+
+
+def _combinations(base: LoadedDesign, axes: list[Axis], where: _Where) -> list[LoadedDesign]:
+    """One validated design per combination of design-axis values (C order)."""
+    design = [(i, a) for i, a in enumerate(axes) if a.kind == "design"]
+    count = math.prod(a.size for _, a in design)
+    if count > MAX_COMBINATIONS:
+        raise where.error(f"the design axes make {count:,} structural combinations (at most {MAX_COMBINATIONS:,})",
+                          ("axes",), "vary fewer design fields, or use override paths")
+    out = []
+    for combo in np.ndindex(*[a.size for _, a in design]):
+        raw = base.raw
+        for (i, axis), j in zip(design, combo):
+            raw = deep_merge(raw, axis.fragments[j])
+        try:
+            loaded = validate_design(raw, base.file, base.lineage)
+            RackChain(loaded, load_catalog())
+        except InputError as exc:
+            values = ", ".join(f"{axis.name}={axis.labels[j]}" for (_, axis), j in zip(design, combo))
+            raise InputError(where.file, [where.problem(f"the design with {values} is not valid: {p.render(exc.file)}",
+                                                        ("axes", design[0][0]) if design else ("axes",))
+                                          for p in exc.problems]) from None
+        out.append(loaded)
+    return out
+
+
+def available_figures(loaded: LoadedDesign) -> list[str]:
+    """Figure keys objectives and limits may name: the evaluation's JSON keys plus the explorer's derived ones."""
+    from .evaluate import derived_figure_keys
+    from ..evaluation import evaluate_batch
+
+    keys = list(evaluate_batch(loaded, {}, load_catalog()).figures)
+    return keys + derived_figure_keys(keys)
+
+
+def _check_figures(spec: SpaceFile, keys: list[str], where: _Where) -> None:
+    named = [(("objectives", i, "figure"), o.figure) for i, o in enumerate(spec.objectives)]
+    named += [(("constraints", "limits", i, "figure"), c.figure) for i, c in enumerate(spec.constraints.limits)]
+    problems = []
+    for loc, figure in named:
+        if figure not in keys:
+            hint = difflib.get_close_matches(figure, keys, n=3, cutoff=0.5)
+            problems.append(where.problem(f"unknown figure {figure!r}", loc,
+                                    f"did you mean {' or '.join(hint)}?" if hint else "see rackwright evaluate --json"))
+    if problems:
+        raise InputError(where.file, problems)
+
+
+def export_value(path: str, dimension: str, si: float, label: str | None = None) -> object:
+    """An override as a design's ``overrides:`` writes it: the axis's own label where it reads back to the
+    same SI value (``"1200 W"``, ``W32``, ``US``, ``catalog``; a count as a number), else the exact SI value
+    with its SI unit."""
+    if label is not None:
+        try:
+            same = np.array_equal(parse_override(path, label), si, equal_nan=True)
+        except (UnitError, KeyError, ValueError):
+            same = False
+        if same:
+            return _number(label) if dimension == "dimensionless" and _number(label) is not None else label
+    unit = DIMENSIONS.get(dimension, "")
+    return float(si) if not unit else f"{float(si)!r} {unit}"
+
+
+def _number(text: str) -> int | float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return int(value) if value.is_integer() else value
