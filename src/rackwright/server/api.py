@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from . import services
 from .db import ROLES, STATUSES, transaction
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", generate_unique_id_function=lambda route: route.name)  # operationId = name
 bearer = HTTPBearer(auto_error=False, description="An API token: POST /api/v1/auth/token, or `rackwright serve --demo`")
 HEAD = "head"
 
