@@ -315,9 +315,11 @@ def _cable_plan(loaded, layout: RackLayout, fabric: FabricSize, per_rack_rail, p
     pod_rack = np.full(max(fabric.pods, 1), racks, dtype=np.int64)
     np.minimum.at(pod_rack, wiring.leaf_pod, first_rack)
     spine_rack = pod_rack[wiring.spine_pod] if fabric.tiers == 3 else np.full(fabric.spines, racks // 2)
-    core_rack = racks // 2
     supers = fabric.super_spines
-    home = np.concatenate([first_rack, spine_rack, np.full(supers, core_rack)])
+    # super-spine group j sits in the middle network row of hall j mod halls (the core spread over the halls)
+    super_hall = (np.arange(supers) // max(1, fabric.supers_per_group)) % layout.halls
+    super_rack = super_hall * layout.racks_per_hall + layout.racks_per_hall // 2
+    home = np.concatenate([first_rack, spine_rack, super_rack])
     home = np.minimum(home, racks - 1)
     per_plane = len(home)
     planes = fabric.planes
