@@ -1,7 +1,94 @@
-"""``rackwright explore``: design-space exploration, Pareto fronts and sensitivity (issue 8; in progress)."""
+"""``rackwright explore``: design-space exploration, Pareto fronts and sensitivity (a thin layer over
+:mod:`rackwright.explore`)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Optional
+
 import typer
 
+from ..errors import InputError
+from .common import EXIT_OK, EXIT_RULES, emit_json, err, guarded, out
+
 app = typer.Typer(help="Explore a design space: grid or sampling, feasibility, Pareto front, sensitivity.")
+
+#: Pareto designs listed in the terminal table (all of them are in pareto.json and the exports).
+SHOWN = 10
+
+
+def _progress():
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("evaluating designs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=err, transient=True, disable=not err.is_terminal)
+
+
+@app.command("explore")
+@guarded
+def explore_command(
+    space: Path = typer.Argument(..., help="Space file (YAML): base design, axes, constraints, objectives."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output",
+                                          help="Folder for results.parquet, pareto.json and report.html "
+                                               "(default out/explore/<space name>)."),
+    backend: str = typer.Option("local", "--backend", help="Where chunks run: local or ray (optional extra)."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="CPUs of the local Ray cluster (default all)."),
+    export: Optional[Path] = typer.Option(None, "--export-pareto",
+                                          help="Write each Pareto design as a design YAML that extends the base."),
+    sensitivity: bool = typer.Option(True, "--sensitivity/--no-sensitivity", help="Compute Sobol sensitivity indices."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary and the Pareto designs as JSON."),
+):
+    """Evaluate every design of a space, keep the feasible Pareto front and rank the axes by influence."""
+    from ..explore.explorer import explore
+    from ..explore.export import export_pareto, write_results
+    from ..explore.report import write_report
+
+    if backend not in ("local", "ray"):
+        raise InputError.single(None, f"unknown backend {backend!r}", "--backend", "one of: local, ray")
+    with _progress() as bar:
+        task = bar.add_task("explore", total=None)
+        result = explore(space, backend, workers, progress=lambda done, total: bar.update(task, completed=done,
+                                                                                           total=total),
+                         sensitivity=sensitivity)
+    folder = output or Path("out") / "explore" / space.stem
+    paths = write_results(result, folder)
+    paths["report"] = folder / "report.html"
+    write_report(result, paths["report"])
+    exported = export_pareto(result, export) if export is not None else []
+    if as_json:
+        emit_json({**result.to_dict(), "outputs": {k: str(v) for k, v in paths.items()},
+                   "exported": [str(p) for p in exported]})
+    else:
+        _print_summary(result, paths, exported)
+    raise typer.Exit(EXIT_OK if result.designs_feasible else EXIT_RULES)
+
+
+def _print_summary(result, paths: dict, exported: list) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    out.print(f"[bold]{escape(result.space.spec.name)}[/bold]: {result.designs_evaluated:,} designs evaluated "
+              f"({result.evaluations_per_s:,.0f}/s), {result.designs_feasible:,} feasible, "
+              f"{len(result.front):,} on the Pareto front")
+    failed = {k: v for k, v in result.failed().items() if v}
+    if failed:
+        out.print(escape("ruled out by: " + ", ".join(f"{k} {v:,}" for k, v in failed.items())))
+    if len(result.front):
+        table = Table(title=f"Pareto designs (first {min(SHOWN, len(result.front))} of {len(result.front):,})")
+        points = result.pareto()[:SHOWN]
+        for name in [*points[0]["axes"], *points[0]["objectives"]]:
+            table.add_column(escape(name), overflow="fold")
+        for point in points:
+            table.add_row(*[escape(str(v)) for v in point["axes"].values()],
+                          *[f"{v:,.4g}" if v is not None else "—" for v in point["objectives"].values()])
+        out.print(table)
+    for objective, by_axis in (result.sensitivity or {}).items():
+        ranked = sorted(by_axis.items(), key=lambda kv: -(kv[1]["total"] or 0.0))
+        out.print(escape(f"{objective} moves most with: "
+                         + ", ".join(f"{a} (S_T {v['total'] or 0:.2f})" for a, v in ranked[:3])))
+    if not result.designs_feasible:
+        out.print("[red]no design is feasible[/red]: relax the limits or widen the axes")
+    for name, path in paths.items():
+        out.print(escape(f"wrote {path}"))
+    if exported:
+        out.print(escape(f"wrote {len(exported)} Pareto designs to {exported[0].parent}"))

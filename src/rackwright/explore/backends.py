@@ -32,16 +32,15 @@ def run_chunks(space_file: str, chunks: list[Chunk], backend: str = "local", wor
     """Evaluate ``chunks`` of a space file on ``backend``; ``progress(designs)`` is called as chunks finish."""
     if backend not in BACKENDS:
         raise InputError.single(None, f"unknown backend {backend!r}", "--backend", f"one of: {', '.join(BACKENDS)}")
-    path = str(Path(space_file).resolve())
-    mtime = Path(path).stat().st_mtime
+    mtime = Path(space_file).stat().st_mtime
     report = progress or (lambda designs: None)
     if backend == "local":
         results = []
         for chunk in chunks:
-            results.append(chunk_task(path, mtime, chunk))
+            results.append(chunk_task(space_file, mtime, chunk))
             report(len(chunk))
         return results
-    return _run_on_ray(path, mtime, chunks, workers, report)
+    return _run_on_ray(str(Path(space_file).resolve()), mtime, chunks, workers, report)  # workers may run elsewhere
 
 
 def _run_on_ray(path: str, mtime: float, chunks: list[Chunk], workers: int | None, report) -> list[dict]:

@@ -63,6 +63,21 @@ class Exploration:
     def pareto(self) -> list[dict]:
         return [self.point(int(i)) for i in self.front]
 
+    def to_dict(self) -> dict:
+        """The document of ``rackwright explore --json`` (and ``pareto.json``)."""
+        spec = self.space.spec
+        return {
+            "space": self.space.file, "name": spec.name, "base": self.space.base.file, "method": spec.sampling.method,
+            "axes": [{"name": a.name, "path": a.path, "kind": a.kind, "values": a.labels or None} for a in self.space.axes],
+            "objectives": [o.model_dump() for o in spec.objectives],
+            "designs_evaluated": self.designs_evaluated,
+            "designs_feasible": self.designs_feasible,
+            "evaluations_per_s": self.evaluations_per_s,
+            "failed": self.failed(),
+            "pareto": self.pareto(),
+            "sensitivity": self.sensitivity,
+        }
+
 
 def plan(space: Space, chunk: int = CHUNK) -> list[Chunk]:
     """The chunks of designs the space's sampling method asks for."""

@@ -1,4 +1,10 @@
-"""Write Pareto designs back as design files that ``extends`` the space's base design.
+"""Write an exploration's results: ``results.parquet``, ``pareto.json``, and the Pareto designs as
+design files that ``extends`` the space's base design.
+
+``results.parquet`` has one row per design: ``design`` (its index in the space), each axis
+(its label, or its value in the unit of the space file for continuous axes), each objective
+and limit figure (display units of the figure key), ``fails.<rule>`` per rule or limit,
+``feasible`` and ``pareto``.
 
 Each file holds only what differs from the base: the design patches of its structural
 axes (merged as ``extends`` merges them) and one ``overrides:`` entry per override axis —
@@ -9,9 +15,11 @@ objectives the explorer reported for that design.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
+import numpy as np
 from ruamel.yaml import YAML
 
 from ..design import deep_merge
@@ -59,3 +67,35 @@ def export_pareto(exploration: Exploration, directory: Path) -> list[Path]:
     except OSError as exc:
         raise InputError.single(str(directory), f"cannot write: {exc}", "--export-pareto") from None
     return written
+
+
+def results_frame(exploration: Exploration):
+    """The results table as a polars DataFrame (labels gathered in Rust: no Python object per design)."""
+    import polars as pl
+
+    columns = exploration.columns
+    series = [pl.Series("design", columns["row"])]
+    for axis in exploration.space.axes:
+        values = columns[axis.name]
+        if axis.discrete:
+            series.append(pl.Series(axis.name, axis.labels, dtype=pl.Enum(axis.labels)).gather(values))
+        else:
+            series.append(pl.Series(axis.name, np.asarray(axis.display(values), dtype=float)))
+    skip = {"row", *(a.name for a in exploration.space.axes)}
+    series += [pl.Series(key, value) for key, value in columns.items() if key not in skip]
+    on_front = np.zeros(exploration.designs_evaluated, dtype=bool)
+    on_front[exploration.front] = True
+    series.append(pl.Series("pareto", on_front))
+    return pl.DataFrame(series)
+
+
+def write_results(exploration: Exploration, directory: Path) -> dict[str, Path]:
+    """``results.parquet`` and ``pareto.json`` under ``directory``."""
+    paths = {"results": directory / "results.parquet", "pareto": directory / "pareto.json"}
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        results_frame(exploration).write_parquet(paths["results"])
+        paths["pareto"].write_text(json.dumps(exploration.to_dict(), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise InputError.single(str(directory), f"cannot write: {exc}", "--output") from None
+    return paths

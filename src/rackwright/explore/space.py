@@ -240,9 +240,11 @@ def load_space(path: str | Path) -> Space:
     where = _Where(file, root)
     axes = [_compile_axis(i, a, spec.sampling.method, chain, base, where) for i, a in enumerate(spec.axes)]
     names = [a.name for a in axes]
-    for i, name in enumerate(names):
+    for i, (name, axis) in enumerate(zip(names, axes)):
         if name in names[:i]:
             raise where.error(f"axis {name!r} appears twice", ("axes", i))
+        if len(set(axis.labels)) != len(axis.labels):
+            raise where.error(f"axis {name!r} repeats a value", ("axes", i), "give each value once")
     combinations = _combinations(base, axes, where)
     figure_keys = available_figures(combinations[0])
     _check_figures(spec, figure_keys, where)
@@ -260,7 +262,7 @@ def loaded_space(path: str | Path) -> Space:
     path = Path(path)
     if not path.is_file():
         return load_space(path)  # the reader's own "file not found" / "is a directory" errors
-    return cached_space(str(path.resolve()), path.stat().st_mtime)
+    return cached_space(str(path), path.stat().st_mtime)
 
 
 @dataclass
