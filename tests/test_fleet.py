@@ -188,7 +188,8 @@ def llama3():
 #: Strict xfails: a model change that brings one inside makes its test fail until this list is updated.
 OUTSIDE = {
     "unexpected interruptions": "the independent Delta HBM error rate (every uncorrectable error stops the job) predicts "
-                                "199 HBM interruptions against 72 published: +21 % in all",
+                                "199 HBM interruptions against 72 published, StepFun's NIC fault rate 30 against 7: "
+                                "+26 % in all",
 }
 
 
@@ -202,8 +203,8 @@ def _within_or_known_miss(row):
 def test_llama3_unexpected_interruptions_within_15_percent(llama3):
     row = llama3.row("unexpected interruptions")
     assert row.published == 419 and row.tolerance == 0.15
-    # honest: about half the predicted events rest on rates set from (or catalog AFRs that cite) Llama 3 itself
-    assert row.independent < 0.5
+    # honest: about half the predicted events still rest on rates set from (or catalog AFRs that cite) Llama 3
+    assert 0.4 < row.independent < 0.6
     # by hand: 16,384 GPUs x 1,296 h x 80/(96 x 88,768 h) = 199.3 HBM interruptions
     hbm = next(g for g in llama3.groups if g.quantity == "GPU HBM3 memory")
     assert hbm.predicted == pytest.approx(16384 * 54 * 24 * 80 / (96 * 88768), rel=1e-9)
@@ -227,6 +228,9 @@ def test_llama3_independent_rows_are_marked(llama3):
     assert hbm.independent == 1.0 and hbm.published == 72  # the independent Delta rate over-predicts (shown)
     # independent cross-check: Meta's research-cluster rates bracket the prediction (and the published count)
     assert llama3.cross_check["RSC2"] < llama3.predicted < llama3.cross_check["RSC1"]
+    # independent per-cause cross-check: StepFun's node faults per server-day, scaled to 2,048 hosts x 54 days
+    assert llama3.cause_check["CPU"] == pytest.approx(3 * 2048 * 54 / (400 * 348))
+    assert llama3.cause_check["GPU HBM3 memory"] == pytest.approx(60 * 2048 * 54 / (400 * 348))
     assert llama3.row("effective training time (lower bound)").within
 
 

@@ -4,8 +4,10 @@ The case file holds only published figures and the test's tolerances. :func:`com
 runs :func:`rackwright.fleet.goodput.job_report` on the case's design and job, and returns
 one row per validated quantity with how much of the prediction is independent of the case:
 a cause whose rate, events per failure or interrupt share was set from the Llama 3 paper
-(or whose catalog AFR cites it) is *Llama-3-derived*. :func:`case_markdown` renders the
-tables of ``docs/reliability.md``.
+(or whose catalog AFR cites it) is *Llama-3-derived*. Two independent cross-checks come with
+it: other clusters' all-cause failure rates per node-day (``cross_check``) and another cluster's
+node faults per cause group per server-day (``cause_check``), both scaled to the case's hosts and
+days. :func:`case_markdown` renders the tables of ``docs/reliability.md``.
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ class CaseResult:
     groups: list[Row]
     report: dict = field(repr=False)
     cross_check: dict[str, float] = field(default_factory=dict)  # interruptions implied by other clusters' rates
+    cause_check: dict[str, float] = field(default_factory=dict)  # per cause group, implied by another cluster's faults
+    cause_check_source: str = ""
 
     @property
     def predicted(self) -> float:
@@ -108,12 +112,23 @@ def compare_case(path: str | Path = LLAMA3_CASE, root: str | Path = ".") -> Case
     if check:
         cross = {name.upper(): rate / 1000.0 * check["nodes"] * days
                  for name, rate in check["per_1000_node_days"].items()}
+    cause_check, cause_source = _cause_check(case, days)
     groups = []
     for group in case["groups"]:
         published = float(sum(counts[name] for name in group["published"]))
         value = sum(by_kind.get(kind, 0.0) for kind in group["model"])
         groups.append(Row(group["name"], published, value, "count", None, _independent(report, group["model"])))
-    return CaseResult(case["case"], case["design"], int(case["accelerators"]), days, rows, groups, report, cross)
+    return CaseResult(case["case"], case["design"], int(case["accelerators"]), days, rows, groups, report, cross,
+                      cause_check, cause_source)
+
+
+def _cause_check(case: dict, days: float) -> tuple[dict[str, float], str]:
+    """Another cluster's fault counts per cause group, scaled per server-day to the case's hosts and days."""
+    check = case.get("cause_check")
+    if not check:
+        return {}, ""
+    scale = float(case["cross_check"]["nodes"]) * days / (float(check["servers"]) * float(check["days"]))
+    return {name: count * scale for name, count in check["counts"].items()}, check["source"]["title"]
 
 
 def share_tolerance(share: float, events: float) -> float:
@@ -151,12 +166,15 @@ def case_markdown(result: CaseResult) -> str:
         within = {None: "", True: "yes", False: "**no**"}[row.within]
         lines.append(f"| {row.quantity} | {_fmt(row, row.published)} | {_fmt(row, row.predicted)} | {error} | {tol} "
                      f"| {within} | {_independence(row.independent)} |")
-    lines += ["", "| cause group | Table 5 count | predicted | predicted / published | independent of Llama 3 |",
-              "|---|---:|---:|---:|---|"]
+    lines += ["", "| cause group | Table 5 count | predicted | predicted / published | independent of Llama 3 "
+                  "| StepFun trace, same job |", "|---|---:|---:|---:|---|---:|"]
     for row in result.groups:
         ratio = f"{row.predicted / row.published:.2f}" if row.published else "–"
+        check = result.cause_check.get(row.quantity)
         lines.append(f"| {row.quantity} | {row.published:.0f} | {row.predicted:.1f} | {ratio} | "
-                     f"{_independence(row.independent)} |")
+                     f"{_independence(row.independent)} | {'–' if check is None else f'{check:.1f}'} |")
+    if result.cause_check:
+        lines += ["", f"StepFun trace: node faults by class ({result.cause_check_source}), scaled per server-day."]
     if result.cross_check:
         lines += ["", "| unexpected interruptions in the same job | count |", "|---|---:|"]
         lines += [f"| implied by Meta {name} (Kokolis et al. 2025, A100) | {value:,.0f} |"
