@@ -1,0 +1,194 @@
+"""Site planner end to end: hand calculations, the 100 MW example, the CLI and bad input."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from rackwright.cli.app import app
+from rackwright.errors import InputError
+from rackwright.site.cables import Ends, choose_media, routed_length
+from rackwright.site.cooling import trim_share
+from rackwright.site.planner import plan_site
+from rackwright.site.power import stage_flows, units_for_load
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "site-100mw.yaml"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return plan_site(EXAMPLE)
+
+
+def _site(tmp_path: Path, **changes) -> Path:
+    """A copy of the 100 MW example (design path made absolute) with dotted-path changes."""
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data["target"]["generations"][0]["design"] = str(ROOT / "examples" / "gb200-nvl72.yaml")
+    for path, value in changes.items():
+        node = data
+        keys = path.split(".")
+        for key in keys[:-1]:
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        node[keys[-1]] = value
+    target = tmp_path / "site.yaml"
+    target.write_text(yaml.safe_dump(data))
+    return target
+
+
+def test_units_for_load_redundancy():
+    assert units_for_load(10e6, 3e6, "N") == 4
+    assert units_for_load(10e6, 3e6, "N+1") == 5
+    assert units_for_load(10e6, 3e6, "2N") == 8
+
+
+def test_stage_flows_hand_calculation():
+    # 100 MW IT, busway 0.995, no UPS, 5 MW mechanical, transformers 0.99, switchgear 0.9995, substation 0.997
+    flows = stage_flows(100e6, 5e6, {"distribution": 0.995, "transformers": 0.99, "switchgear": 0.9995,
+                                     "substation": 0.997})
+    expected = (100e6 / 0.995 + 5e6) / 0.99 / 0.9995 / 0.997
+    assert float(flows["utility"]) == pytest.approx(expected, rel=1e-12)
+
+
+def test_cable_length_and_media_by_reach():
+    z = np.zeros(3, dtype=np.int32)
+    a = Ends(z, z, z, z, z, np.array([0.0, 0.0, 0.0]), np.array([0.0, 0.0, 0.0]))
+    b = Ends(z, z, z, z, z, np.array([3.0, 40.0, 300.0]), np.array([4.0, 50.0, 400.0]))
+    length = routed_length(a, b, drop=2.0, service_loop=1.0, slack=0.1)
+    assert length == pytest.approx([(7 + 5) * 1.1, (90 + 5) * 1.1, (700 + 5) * 1.1], rel=1e-6)
+    # 13.2 m → first rule; 104.5 m is beyond 100 m → the 500 m rule; 775.5 m → none
+    assert list(choose_media(length, [30.0, 100.0, 500.0])) == [0, 2, -1]
+
+
+def test_trim_share():
+    assert list(trim_share(np.array([300.0, 305.0, 320.0]), 305.15, 10.0)) == pytest.approx([0, 0, 1])
+
+
+def test_example_counts(plan):
+    s = plan.summary()
+    racks = s["racks"]["GB200 NVL72"]
+    assert racks == round(100e6 / 124562.05)  # the rack's evaluated input power
+    assert s["accelerators"] == 72 * racks
+    # cable counts: 72 NIC links per rack, every leaf and spine uplink cabled once
+    tiers = plan.cables.group_by("tier").len().sort("tier")["len"].to_list()
+    f = plan.fabric
+    assert tiers == [72 * racks, f.leaves * f.leaf_up, f.spines * f.spine_up]
+    assert plan.cables["id"].n_unique() == plan.cables.height
+    # rail-optimised leaves: ceil(18·racks / 64) per rail, 4 rails
+    assert f.leaves == 4 * -(-18 * racks // 64)
+    assert s["violations"] == []
+    assert 1.03 < s["pue"] < 1.25
+
+
+def test_constant_ambient_pue_hand_calculation(tmp_path):
+    # 15 °C constant: free cooling every hour, so the facility power is the same each hour and equals
+    # the stage chain over IT + fans + pumps + CDUs + air fans + misc, computed here by hand.
+    plan = plan_site(_site(tmp_path, **{"cooling.ambient": "constant 15 degC"}))
+    s = plan.summary()
+    assert s["free_cooling_hours"] == 8760 and s["chillers"] == 0
+    pue = plan.hourly["facility_power"] / plan.hourly["it_power"]
+    assert np.ptp(pue) < 1e-9
+    from CoolProp.CoolProp import PropsSI
+
+    g = plan.generations[0]
+    u = 0.8
+    switch_w = plan.cooling["switch_power_w"]
+    it = g.racks * g.input_power + switch_w
+    losses = it / 0.995 - it  # busway losses heat the halls
+    heat = (g.racks * (g.heat_to_water + g.heat_to_air) + switch_w + losses) * u
+    rho, cp = (PropsSI(p, "T", 305.15 + 5, "P", 3e5, "Water") for p in ("D", "C"))
+    pumps = heat / (rho * cp * 10) * 300e3 / 0.75
+    fans = np.ceil(heat / 2e6) * 40e3
+    cdus = np.ceil(g.racks / 8) * 15e3 * u
+    air = 0.03 * (g.racks * g.heat_to_air + switch_w) * u
+    misc = 0.01 * it * u
+    facility = ((it * u / 0.995) + pumps + fans + cdus + air + misc) / 0.99 / 0.9995 / 0.997
+    assert s["pue"] == pytest.approx(facility / (it * u), abs=1e-4)
+
+
+def test_cli_plan_and_netbox(tmp_path):
+    out = tmp_path / "plan"
+    result = runner.invoke(app, ["site", "plan", str(EXAMPLE), "-o", str(out), "--json", "--no-report"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    for key in ("racks", "accelerators", "it_power_mw", "facility_power_mw", "pue", "switches", "links",
+                "cable_length_km", "transformers", "generators", "cdus", "heat_rejection_units", "capex_usd",
+                "domestic_share"):
+        assert key in summary
+    cables = pl.read_parquet(out / "cables.parquet")
+    assert cables.height == sum(summary["links"].values())
+    assert (out / "bom.csv").exists()
+    result = runner.invoke(app, ["site", "cables", str(out), "--netbox"])
+    assert result.exit_code == 0, result.output
+    netbox = pl.read_csv(out / "netbox-cables.csv")
+    assert netbox.height == cables.height
+    assert netbox.columns[:6] == ["side_a_device", "side_a_type", "side_a_name", "side_b_device", "side_b_type",
+                                  "side_b_name"]
+
+
+@pytest.mark.parametrize(("changes", "code"), [
+    ({"fabric.switch": "nvidia-sn5600", "fabric.tiers": 2}, "SITE001"),
+    ({"power.substation.count": 1}, "SITE004"),
+    ({"cooling.heat_rejection.chiller": None}, "SITE005"),
+    ({"fabric.media": [{"part": "generic-qsfp112-400g-aoc-30m"}]}, "SITE003"),
+    ({"cooling.facility_supply": "45 degC"}, "SITE006"),
+])
+def test_violations(tmp_path, changes, code):
+    result = runner.invoke(app, ["site", "plan", str(_site(tmp_path, **changes)), "-o", str(tmp_path / "o"),
+                                 "--json", "--no-report"])
+    assert result.exit_code == 1, result.output
+    assert code in {v["code"] for v in json.loads(result.stdout)["violations"]}
+
+
+@pytest.mark.parametrize(("changes", "text"), [
+    ({"target.generations.0.design": "missing.yaml"}, "target.generations[0].design"),
+    ({"fabric.switch": "nvidia-sn560"}, "fabric.switch"),
+    ({"fabric.switch": "generic-dry-cooler-2mw"}, "not a scale_out_switch"),
+    ({"layout.rack_pitch": "3 kg"}, "layout.rack_pitch"),
+    ({"cooling.ambient": "nowhere.csv"}, "cooling.ambient"),
+    ({"target.generations.0.share": 0.5}, "shares add up"),
+])
+def test_bad_input_exit_2(tmp_path, changes, text):
+    result = runner.invoke(app, ["site", "plan", str(_site(tmp_path, **changes)), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    assert text in result.output
+
+
+def test_cables_without_plan(tmp_path):
+    result = runner.invoke(app, ["site", "cables", str(tmp_path), "--netbox"])
+    assert result.exit_code == 2 and "run `rackwright site plan" in result.output
+
+
+_values = st.one_of(st.none(), st.integers(-5, 10**6), st.floats(allow_nan=True), st.text(max_size=12),
+                    st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=4), st.integers(), max_size=2))
+_paths = st.sampled_from(["name", "target.it_power", "target.generations", "layout.racks_per_row", "layout.rack_pitch",
+                          "fabric.tiers", "fabric.link_speed", "fabric.oversubscription", "fabric.media", "fabric.rails",
+                          "power.substation", "power.distribution.redundancy", "cooling.ambient",
+                          "cooling.heat_rejection.part", "economics.electricity_usd_per_kwh", "economics", "extra"])
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(path=_paths, value=_values)
+def test_fuzz_site_file_is_never_a_traceback(tmp_path, path, value):
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data["target"]["generations"][0]["design"] = str(ROOT / "examples" / "gb200-nvl72.yaml")
+    node, keys = data, path.split(".")
+    for key in keys[:-1]:
+        node = node[key]
+    node[keys[-1]] = value
+    site = tmp_path / "fuzz.yaml"
+    site.write_text(yaml.safe_dump(data))
+    try:
+        from rackwright.site.schema import load_site
+
+        load_site(site)
+    except InputError as exc:
+        assert str(exc)
