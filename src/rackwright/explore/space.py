@@ -288,14 +288,14 @@ def _compile_axis(i: int, spec: AxisSpec, method: str, chain: RackChain, base: L
     try:
         dimension = override_dimension(path)
     except (KeyError, ValueError) as exc:
-        raise where.error(exc.args[0], loc + ("path",)) from None
+        raise where.error(f"{exc.args[0]}{_did_you_mean(path, base)}", loc + ("path",)) from None
     name = spec.name or path
     if dimension is None:
         return _design_path_axis(i, spec, name, base, where)
     try:
         split_overrides(chain.model, {path: 0.0})
     except KeyError as exc:
-        raise where.error(f"{exc.args[0]}{_did_you_mean(path, chain, base)}", loc + ("path",)) from None
+        raise where.error(f"{exc.args[0]}{_did_you_mean(path, base)}", loc + ("path",)) from None
     if spec.distribution is not None:
         if method == "grid":
             raise where.error("a distribution cannot be gridded", loc + ("distribution",),
@@ -431,7 +431,7 @@ def override_paths(base: LoadedDesign) -> set[str]:
     return out
 
 
-def _did_you_mean(path: str, chain: RackChain, base: LoadedDesign) -> str:
+def _did_you_mean(path: str, base: LoadedDesign) -> str:
     hint = difflib.get_close_matches(path, sorted(override_paths(base) | design_paths(base)), n=3, cutoff=0.6)
     return f" (did you mean {' or '.join(hint)}?)" if hint else ""
 
