@@ -1,0 +1,404 @@
+"""The collaboration server's web UI (issue 10, part B): server-rendered HTML pages over :mod:`.services`.
+
+Pages are Jinja2 templates (``templates/``) with plain HTML forms and one stylesheet served
+from ``static/``: no JavaScript, no build step, nothing loaded from outside the server. Every
+page calls the same service functions as the JSON API, so visibility and permissions are
+enforced in one place: what an organisation may not see answers 404 here too, and an
+envelope-level viewer is shown only the envelope the services return.
+
+**Sessions.** A cookie holds ``{user id, CSRF token, expiry}`` signed with HMAC-SHA256
+(RFC 2104); ``itsdangerous``, which Starlette's ``SessionMiddleware`` needs, is not a
+dependency of the project, and the standard library's ``hmac`` is all a signature needs.
+The key is ``RACKWRIGHT_SESSION_SECRET`` or, when unset, 32 random bytes per server process
+(sessions then end when the server restarts). The cookie is ``HttpOnly`` and ``SameSite=Lax``;
+signing in issues a fresh session (no session fixation).
+
+**CSRF.** Every form carries the session's token in a hidden ``csrf_token`` field (the
+synchronizer-token pattern of the OWASP CSRF Prevention Cheat Sheet); a POST whose token is
+missing or wrong is answered 403 before any service runs, so nothing is stored. The sign-in
+form is protected the same way (the anonymous session that shows it holds a token).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData, UploadFile
+
+from ..errors import Problem
+from ..figures import FIGURES, SECTIONS
+from ..report.compare import flatten
+from ..report.tables import _fmt as format_value
+from . import services
+from .db import STATUSES, User, transaction
+
+HERE = Path(__file__).parent
+STATIC = HERE / "static"
+COOKIE = "rackwright_session"
+SESSION_SECONDS = 12 * 3600
+SECRET_ENV = "RACKWRIGHT_SESSION_SECRET"
+STATUS_LABELS = {"draft": "Draft", "in_review": "In review", "approved": "Approved",
+                 "frozen": "Frozen for qualification", "shipped": "Shipped"}
+ACCESS_LABELS = {"owner": "owner", "full": "shared in full", "envelope": "envelope only"}
+#: Headers of every page: no framing, no sniffing, nothing but this server's own resources.
+SECURITY_HEADERS = {"Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                                               "script-src 'none'; frame-ancestors 'none'; form-action 'self'",
+                    "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
+                    "X-Frame-Options": "DENY"}
+FIGURE_BY_JSON = {(f.section, f.json): f for f in FIGURES}
+
+
+# --- sessions and CSRF --------------------------------------------------------------------
+
+class SignInRequired(Exception):
+    """The page needs a signed-in user."""
+
+
+class CsrfRejected(Exception):
+    """A POST without the session's CSRF token."""
+
+
+@dataclass(frozen=True)
+class WebSession:
+    """What the session cookie holds; ``changed`` sessions are written back with the response."""
+
+    user_id: int | None
+    csrf: str
+    expires: int
+    changed: bool = False
+
+
+def _new_session(user_id: int | None) -> WebSession:
+    return WebSession(user_id, secrets.token_urlsafe(32), int(time.time()) + SESSION_SECONDS, changed=True)
+
+
+def _secret(request: Request) -> bytes:
+    state = request.app.state
+    if getattr(state, "session_secret", None) is None:
+        configured = os.environ.get(SECRET_ENV)
+        state.session_secret = configured.encode() if configured else secrets.token_bytes(32)
+    return state.session_secret
+
+
+def _signature(request: Request, payload: str) -> str:
+    digest = hmac.new(_secret(request), payload.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def _encode(request: Request, session: WebSession) -> str:
+    document = json.dumps({"uid": session.user_id, "csrf": session.csrf, "exp": session.expires})
+    payload = base64.urlsafe_b64encode(document.encode()).decode().rstrip("=")
+    return f"{payload}.{_signature(request, payload)}"
+
+
+def _decode(request: Request, cookie: str | None) -> WebSession | None:
+    """The session of a cookie whose signature checks and which has not expired, else None."""
+    payload, _, signature = (cookie or "").partition(".")
+    if not payload or not hmac.compare_digest(signature, _signature(request, payload)):
+        return None
+    try:
+        document = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        session = WebSession(document["uid"], document["csrf"], int(document["exp"]))
+    except (ValueError, KeyError, TypeError):
+        return None
+    return session if session.expires > time.time() else None
+
+
+def web_session(request: Request) -> WebSession:
+    """The request's session (a new anonymous one when the cookie is absent, forged or expired)."""
+    if getattr(request.state, "web_session", None) is None:
+        request.state.web_session = _decode(request, request.cookies.get(COOKIE)) or _new_session(None)
+    return request.state.web_session
+
+
+async def checked_form(request: Request) -> FormData:
+    """The POSTed form, once its ``csrf_token`` matches the session's (else :class:`CsrfRejected`)."""
+    form = await request.form()
+    token = form.get("csrf_token")
+    if not isinstance(token, str) or not hmac.compare_digest(token.encode(), web_session(request).csrf.encode()):
+        raise CsrfRejected()
+    return form
+
+
+Form = Depends(checked_form)
+
+
+def _actor(session, request: Request) -> services.Actor:
+    user_id = web_session(request).user_id
+    user = session.get(User, user_id) if user_id is not None else None
+    if user is None:
+        raise SignInRequired()
+    return services.actor_for(user)
+
+
+# --- responses ----------------------------------------------------------------------------
+
+TEMPLATES = Jinja2Templates(directory=HERE / "templates")
+TEMPLATES.env.filters["value"] = lambda v: format_value(v) if isinstance(v, float) or v is None else str(v)
+TEMPLATES.env.globals.update(status_labels=STATUS_LABELS, access_labels=ACCESS_LABELS, statuses=STATUSES)
+
+
+def _page(request: Request, template: str, actor: services.Actor | None, status: int = 200, **context) -> Response:
+    me = services.whoami(actor) if actor else None
+    return TEMPLATES.TemplateResponse(request, template, {"me": me, "csrf": web_session(request).csrf, **context},
+                                      status_code=status)
+
+
+def _error_page(request: Request, status: int, message: str, problems: list[dict] | None = None,
+                hint: str = "") -> Response:
+    return _page(request, "error.html", None, status, code=status, message=message, problems=problems or [], hint=hint,
+                 signed_in=web_session(request).user_id is not None)
+
+
+def _safe_next(target: str | None) -> str:
+    """A local path to go to after signing in (never another site: no scheme, no ``//``)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/programmes"
+
+
+class HtmlRoute(APIRoute):
+    """A page route: errors become HTML pages, the session cookie and security headers are set."""
+
+    def get_route_handler(self):
+        handler = super().get_route_handler()
+
+        async def page_handler(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except SignInRequired:
+                response = RedirectResponse("/sign-in?" + urlencode({"next": request.url.path}), status_code=303)
+            except CsrfRejected:
+                response = _error_page(request, 403, "The form's security token is missing or out of date; "
+                                                     "nothing was stored.", hint="Reload the page and submit it again.")
+            except services.ServiceError as exc:
+                status = next(code for kind, code in services.HTTP_STATUS.items() if isinstance(exc, kind))
+                response = _error_page(request, status, exc.message, exc.as_dict()["problems"],
+                                       str(exc.extra.get("hint", "")))
+            session = web_session(request)
+            if session.changed:
+                response.set_cookie(COOKIE, _encode(request, session), max_age=SESSION_SECONDS, httponly=True,
+                                    samesite="lax", secure=request.url.scheme == "https")
+            response.headers.update(SECURITY_HEADERS)
+            return response
+
+        return page_handler
+
+
+router = APIRouter(include_in_schema=False, route_class=HtmlRoute)
+
+
+def _text(form: FormData, key: str) -> str:
+    value = form.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _design_url(org: str, name: str, rev: str | None = None, fragment: str = "") -> str:
+    url = f"/designs/{quote(org)}/{quote(name)}"
+    return url + (f"?{urlencode({'rev': rev})}" if rev else "") + (f"#{fragment}" if fragment else "")
+
+
+def _write(request: Request, function, *args, **kwargs):
+    """Run ``function(session, actor, *args)`` in one write transaction as the signed-in user."""
+    with transaction(request.app.state.engine, write=True) as session:
+        return function(session, _actor(session, request), *args, **kwargs)
+
+
+# --- sign-in ------------------------------------------------------------------------------
+
+@router.get("/")
+def home(request: Request) -> Response:
+    return RedirectResponse("/programmes" if web_session(request).user_id else "/sign-in", status_code=303)
+
+
+@router.get("/sign-in")
+def sign_in_page(request: Request, next: str = "") -> Response:  # noqa: A002 - the query parameter's name
+    return _page(request, "sign_in.html", None, next=_safe_next(next))
+
+
+@router.post("/sign-in")
+def sign_in(request: Request, form: FormData = Form) -> Response:
+    target = _safe_next(_text(form, "next"))
+    with transaction(request.app.state.engine) as session:
+        try:
+            actor = services.sign_in(session, _text(form, "username"), _text(form, "password"))
+        except services.Unauthorized as exc:
+            return _page(request, "sign_in.html", None, 401, next=target, error=exc.message,
+                         username=_text(form, "username"))
+    request.state.web_session = _new_session(actor.user_id)
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/sign-out")
+def sign_out(request: Request, form: FormData = Form) -> Response:
+    request.state.web_session = _new_session(None)
+    return RedirectResponse("/sign-in", status_code=303)
+
+
+@router.get("/static/{filename}")
+def static(filename: str) -> Response:
+    path = STATIC / filename
+    if not re.fullmatch(r"[a-z0-9-]+\.(css|svg|ico)", filename) or not path.is_file():
+        raise services.NotFound(f"no static file {filename!r}")
+    return FileResponse(path, headers={"Cache-Control": "max-age=3600"})
+
+
+# --- programmes and the generations board --------------------------------------------------
+
+@router.get("/programmes")
+def programmes(request: Request) -> Response:
+    with transaction(request.app.state.engine) as session:
+        actor = _actor(session, request)
+        found = services.list_programmes(session, actor)
+        designs = services.list_designs(session, actor)
+    return _page(request, "programmes.html", actor, programmes=found, designs=designs)
+
+
+@router.get("/programmes/{org}/{slug}")
+def programme(request: Request, org: str, slug: str) -> Response:
+    with transaction(request.app.state.engine) as session:
+        actor = _actor(session, request)
+        found = services.get_programme(session, actor, org, slug)
+        designs = {f"{d['org']}/{d['name']}": d for d in services.list_designs(session, actor)}
+    columns = [(status, [designs[key] for key in found["board"][status]]) for status in STATUSES]
+    return _page(request, "board.html", actor, programme=found, columns=columns)
+
+
+# --- a design -----------------------------------------------------------------------------
+
+@router.get("/designs/{org}/{name}")
+def design(request: Request, org: str, name: str, rev: str = "", anchor: str = "") -> Response:
+    with transaction(request.app.state.engine) as session:
+        actor = _actor(session, request)
+        found = services.get_design(session, actor, org, name)
+        revision = services.get_revision(session, actor, org, name, rev) if rev else found["head"]
+        history = services.list_revisions(session, actor, org, name)
+        threads = services.list_threads(session, actor, org, name)
+        signatures = services.approvals(session, actor, org, name, revision["id"])
+        qualifications = services.list_qualifications(session, actor, org, name, revision["id"])
+        fields = _fields(session, actor, org, name, revision["id"]) if found["access"] != "envelope" else {}
+        others = [f"{d['org']}/{d['name']}" for d in services.list_designs(session, actor)
+                  if (d["org"], d["name"]) != (org, name)]
+    tables = figure_tables(revision["report"])
+    anchors = [key for _, rows in tables for key, *_ in rows] + list(fields)
+    return _page(request, "design.html", actor, design=found, revision=revision, history=history, threads=threads,
+                 approvals=signatures, qualifications=qualifications, fields=fields, tables=tables, anchors=anchors,
+                 anchor=anchor, others=others, next_statuses=[b for a, b in services.TRANSITIONS if a == found["status"]],
+                 signed=actor.username in {s["user"] for s in signatures["signatures"]}, can=_abilities(actor, found))
+
+
+def _fields(session, actor: services.Actor, org: str, name: str, rev: str) -> dict[str, object]:
+    """The revision's fields by path (``slots[compute].part``), ``extends`` merged; full access only.
+
+    A thin reading of :func:`.services.revision_content` (one header line, then the resolved design as JSON).
+    """
+    _, text = services.revision_content(session, actor, org, name, rev, resolved=True)
+    return flatten(json.loads(text.partition("\n")[2]))
+
+
+def _abilities(actor: services.Actor, design: dict) -> dict[str, bool]:
+    """Which forms to show; the services decide again on every POST."""
+    access = design["access"]
+    return {"comment": actor.at_least("engineer"), "approve": actor.at_least("approver"),
+            "internal": access == "owner", "move": access == "owner",
+            "qualify": access in ("owner", "full") and actor.at_least("engineer")}
+
+
+def figure_tables(report: dict) -> list[tuple[str, list[tuple[str, str, object, str]]]]:
+    """``[(section, [(figure key, label, value, unit), ...]), ...]`` of a report view, in :data:`SECTIONS` order.
+
+    Mapped figures (peak FLOP/s by precision, cables by media) give one row per entry.
+    """
+    tables = []
+    for section in [s for s in SECTIONS if isinstance(report.get(s), dict)] + [
+            s for s, v in report.items() if isinstance(v, dict) and s not in SECTIONS]:
+        rows = []
+        for key, value in report[section].items():
+            figure = FIGURE_BY_JSON.get((section, key))
+            label, unit = (figure.label, figure.unit) if figure else (key, "")
+            entries = value.items() if isinstance(value, dict) else [(None, value)]
+            for sub, entry in entries:
+                rows.append((f"{section}.{key}" + (f".{sub}" if sub else ""), label + (f": {sub}" if sub else ""),
+                             entry, unit))
+        tables.append((section, rows))
+    return tables
+
+
+@router.get("/designs/{org}/{name}/elevation.svg")
+def elevation(request: Request, org: str, name: str, rev: str = "") -> Response:
+    with transaction(request.app.state.engine) as session:
+        svg = services.elevation(session, _actor(session, request), org, name, rev or None)
+    return Response(svg, media_type="image/svg+xml")
+
+
+@router.get("/designs/{org}/{name}/diff")
+def diff(request: Request, org: str, name: str, before: str = "", after: str = "") -> Response:
+    if not before:
+        raise services.Invalid("choose the revision to compare with",
+                               [Problem("is empty", "before", "pick a revision of the history, or ORG/NAME[@REV]")])
+    with transaction(request.app.state.engine) as session:
+        actor = _actor(session, request)
+        found = services.diff(session, actor, org, name, before, after or None)
+    return _page(request, "diff.html", actor, org=org, name=name, diff=found)
+
+
+# --- writes (all CSRF-checked) --------------------------------------------------------------
+
+@router.post("/designs/{org}/{name}/threads")
+def open_thread(request: Request, org: str, name: str, form: FormData = Form) -> Response:
+    rev = _text(form, "revision") or None
+    thread = _write(request, services.open_thread, org, name, rev, _text(form, "path"), _text(form, "body"),
+                    internal=_text(form, "internal") == "on")
+    return RedirectResponse(_design_url(org, name, rev, f"thread-{thread['id']}"), status_code=303)
+
+
+@router.post("/designs/{org}/{name}/threads/{thread_id}/comments")
+def reply(request: Request, org: str, name: str, thread_id: int, form: FormData = Form) -> Response:
+    resolve = {"resolve": True, "reopen": False}.get(_text(form, "resolve"))
+    _write(request, services.reply, org, name, thread_id, _text(form, "body"), resolve)
+    return RedirectResponse(_design_url(org, name, _text(form, "revision") or None, f"thread-{thread_id}"),
+                            status_code=303)
+
+
+@router.post("/designs/{org}/{name}/approvals")
+def approve(request: Request, org: str, name: str, form: FormData = Form) -> Response:
+    rev = _text(form, "revision") or None
+    _write(request, services.approve, org, name, rev)
+    return RedirectResponse(_design_url(org, name, rev, "approvals"), status_code=303)
+
+
+@router.post("/designs/{org}/{name}/status")
+def move(request: Request, org: str, name: str, form: FormData = Form) -> Response:
+    _write(request, services.set_status, org, name, _text(form, "status"))
+    return RedirectResponse(_design_url(org, name, fragment="status"), status_code=303)
+
+
+@router.post("/designs/{org}/{name}/qualifications")
+def qualify(request: Request, org: str, name: str, form: FormData = Form) -> Response:
+    rev = _text(form, "revision") or None
+    upload = form.get("results")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise services.Invalid("choose a results file", [Problem("no file", "results", "a .csv or .json file")])
+    try:
+        content = upload.file.read().decode("utf-8")
+    except UnicodeDecodeError:
+        raise services.Invalid("the results file is not UTF-8 text",
+                               [Problem("not UTF-8", "results", "save it as UTF-8 CSV or JSON")]) from None
+    _write(request, services.attach_qualification, org, name, rev, upload.filename, content)
+    return RedirectResponse(_design_url(org, name, rev, "qualification"), status_code=303)
+
+
