@@ -100,14 +100,17 @@ paper. Rows outside their tolerance, and why, are in `docs/reliability.md` ("Val
 
 
 def validation_page(root: str | Path = ".") -> str:
-    """The whole of ``docs/validation.md``: rack figures, training runs, then training-job interruptions."""
+    """The whole of ``docs/validation.md``: rack figures, training runs, training-job interruptions, then sites."""
     from .fleet.validation import LLAMA3_CASE, case_markdown, compare_case
     from .perf.validation import compare_runs, runs_markdown
 
     files = sorted((Path(root) / PUBLISHED_DIR).glob("*.yaml"))
     rows = [row for path in files for row in compare_published(path, root)]
+    from .site.validation import SITE_HEADER, compare_sites, sites_markdown
+
     return (DOC_HEADER + validation_markdown(rows) + TRAINING_HEADER + runs_markdown(compare_runs(root))
-            + RELIABILITY_HEADER + case_markdown(compare_case(LLAMA3_CASE, root)))
+            + RELIABILITY_HEADER + case_markdown(compare_case(LLAMA3_CASE, root))
+            + SITE_HEADER + sites_markdown(compare_sites(root)))
 
 
 if __name__ == "__main__":

@@ -35,6 +35,8 @@ def plan_command(
     output: Path = typer.Option(..., "-o", "--output", help="Folder for summary.json, cables.parquet, bom.csv, report.html."),
     as_json: bool = typer.Option(False, "--json", help="Print summary.json to stdout."),
     report: bool = typer.Option(True, "--report/--no-report", help="Write report.html (floor plan and charts)."),
+    overrides: list[str] = typer.Option([], "--set", metavar="KEY=VALUE",
+                                        help="Override a field of the site file (dotted path, YAML value), repeatable."),
 ):
     """Plan the site: racks into halls, fabric tier by tier, every cable, power chain, cooling plant, PUE, capex.
 
@@ -43,11 +45,13 @@ def plan_command(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..site.planner import STEPS, plan_site
+    from ..site.schema import load_site
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True, disable=as_json) as bar:
         task = bar.add_task("planning", total=len(STEPS) + 1)
-        plan = plan_site(site_file, progress=lambda step: bar.update(task, advance=1, description=step))
+        loaded = load_site(site_file, parse_overrides(overrides))
+        plan = plan_site(loaded, progress=lambda step: bar.update(task, advance=1, description=step))
         summary = write_outputs(plan, output, report)
         bar.update(task, advance=1, description="written")
     if as_json:
@@ -60,6 +64,19 @@ def plan_command(
         out.print(f"wrote {output}/summary.json, cables.parquet ({plan.cables.height:,} cables), bom.csv"
                   + (", report.html" if report else ""))
     raise typer.Exit(EXIT_RULES if plan.errors else EXIT_OK)
+
+
+def parse_overrides(items: list[str]) -> dict[str, object]:
+    """``["fabric.tiers=2", ...]`` → ``{"fabric.tiers": 2}`` (values read as YAML scalars)."""
+    from ..yamlio import parse_yaml_text, to_plain
+
+    overrides = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError.single(None, f"--set {item!r} is not KEY=VALUE", "--set", "e.g. --set fabric.tiers=2")
+        overrides[key.strip()] = to_plain(parse_yaml_text(text)) if text.strip() else None
+    return overrides
 
 
 def write_outputs(plan, folder: Path, report: bool = True) -> dict:

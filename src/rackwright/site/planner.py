@@ -61,6 +61,7 @@ class RackGeneration:
     cdu_part: str | None
     cdus_per_rack: float
     cdu_power: float  # W per CDU (its pumps)
+    lead_time_weeks: float  # longest lead time of the rack's parts
 
 
 @dataclass
@@ -217,7 +218,7 @@ def rack_generations(loaded: LoadedSite, catalog: Catalog) -> list[RackGeneratio
             f["compute.accelerators"], ports, f["network.scale_out_bandwidth"] / 2 / ports, max(trays, 1),
             f["cost.bom"], f["sourcing.domestic_share"], f["thermal.facility_supply"],
             cdu.part if cdu else None, (cdu.count / cdu.racks_served) if cdu else 0.0,
-            catalog.get(cdu.part).value("power", 0.0) if cdu else 0.0))
+            catalog.get(cdu.part).value("power", 0.0) if cdu else 0.0, f["sourcing.longest_lead_time"]))
     return generations
 
 
@@ -516,7 +517,8 @@ def _us(part) -> float:
 
 def _economics(loaded, catalog, parts, generations, fabric, switch, cables, stages, cooling) -> Economics:
     s = loaded.site
-    lines = [CostLine("it_racks", f"rack: {g.name}", g.racks, g.bom_usd, g.us_share) for g in generations]
+    lines = [CostLine("it_racks", f"rack: {g.name}", g.racks, g.bom_usd, g.us_share, g.lead_time_weeks)
+             for g in generations]
     switches = sum(fabric.switches_by_tier.values())
     lines.append(CostLine("network", f"switch: {switch.id}", switches, switch.price_usd, _us(switch), switch.lead_time_weeks))
     lines.append(CostLine("network", "front-end network (share of scale-out switches)", s.fabric.front_end_share * switches,

@@ -214,17 +214,43 @@ class LoadedSite(BaseModel):
         return InputError(self.file, [self.problem(message, loc, hint)])
 
 
-def load_site(path: str | Path) -> LoadedSite:
-    """Read and validate a site file; :class:`InputError` (file, field path, fix) on bad input."""
+def load_site(path: str | Path, overrides: dict[str, object] | None = None) -> LoadedSite:
+    """Read and validate a site file; :class:`InputError` (file, field path, fix) on bad input.
+
+    ``overrides`` maps dotted paths (``fabric.tiers``, ``target.generations.0.share``) to values that
+    replace the file's before validation (the CLI's ``--set KEY=VALUE``).
+    """
     root = read_yaml(path)
     if not isinstance(root, dict):
         raise InputError.single(str(path), "a site file is a YAML mapping (name:, target:, fabric:, power: ...)",
                                 hint="see examples/site-100mw.yaml")
+    data = to_plain(root)
+    for key, value in (overrides or {}).items():
+        apply_override(data, key, value, str(path))
     try:
-        site = Site.model_validate(to_plain(root))
+        site = Site.model_validate(data)
     except ValidationError as exc:
         raise InputError(str(path), problems_from_validation(exc, root)) from None
     return LoadedSite(site=site, file=str(path), root=root)
+
+
+def apply_override(data: dict, key: str, value: object, file: str | None = None) -> None:
+    """Set ``data`` at the dotted path ``key`` (list items by index); InputError when the path does not exist."""
+    node = data
+    parts = key.split(".")
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            index = int(part)
+        elif isinstance(node, dict) and (part in node or last):
+            index = part
+        else:
+            raise InputError.single(file, f"--set {key}: no field {'.'.join(parts[:depth + 1])!r} in the site file",
+                                    key, "use a dotted path of an existing field, e.g. fabric.tiers=2")
+        if last:
+            node[index] = value
+        else:
+            node = node[index]
 
 
 def _si(value, dimension: str) -> float:
