@@ -1,0 +1,73 @@
+"""Per-generation rack figures for the roadmap, from the rack evaluation and its bill of materials.
+
+For each generation's design: IT power per rack (``power.input_kw``: the power the rack
+draws from the facility, i.e. IT power as PUE counts it), accelerators, peak FLOP/s at
+the goal's precision, rack cost (``cost.bom_usd``), its BOM US content (``own-value``
+rule, :func:`rackwright.bom.content_summary`) and, for every supply line, the quantity
+one rack needs (BOM quantity by kind or part, a rack figure, or units per MW of IT).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..bom import bom_lines, content_summary
+from ..chain import resolve
+from ..design import load_design
+from ..evaluation import evaluate
+from .schema import LoadedRoadmap
+
+
+@dataclass(frozen=True)
+class RackFigures:
+    """Arrays over generations (SI) and the supply needs per rack (supply lines × generations)."""
+
+    generations: tuple[str, ...]
+    it_power_w: np.ndarray
+    accelerators: np.ndarray
+    peak_flops: np.ndarray  # FLOP/s at the goal's precision
+    rack_usd: np.ndarray
+    bom_us_share: np.ndarray
+    supply_per_rack: np.ndarray  # (supply lines, generations)
+
+
+def rack_figures(loaded: LoadedRoadmap) -> RackFigures:
+    """Evaluate every generation's design once; InputError for a bad design or a supply line no design uses."""
+    roadmap = loaded.roadmap
+    reports, boms = [], []
+    for generation in roadmap.generations:
+        design = load_design(loaded.folder / generation.design)
+        reports.append(evaluate(design))
+        boms.append(bom_lines(resolve(design)))
+    it_power = np.array([r.figures["power.input"] for r in reports])
+    precision = f"compute.peak_flops:{roadmap.goal.precision}"
+    needs = np.array([[_per_rack(s, report, lines, it_power_w)
+                       for report, lines, it_power_w in zip(reports, boms, it_power)] for s in roadmap.supply])
+    for i, supply in enumerate(roadmap.supply):
+        if not needs[i].any():
+            what = supply.kind or supply.part or supply.figure
+            raise loaded.error(f"no generation's design uses {what!r}: a supply cap for it constrains nothing",
+                               ("supply", i, "kind" if supply.kind else "part" if supply.part else "figure"),
+                               "check the kind or part id against the designs' BOMs (rackwright bom DESIGN) "
+                               "or remove the supply line")
+    return RackFigures(
+        generations=tuple(g.id for g in roadmap.generations),
+        it_power_w=it_power,
+        accelerators=np.array([r.figures["compute.accelerators"] for r in reports]),
+        peak_flops=np.array([r.figures.get(precision, 0.0) for r in reports]),
+        rack_usd=np.array([r.figures["cost.bom"] for r in reports]),
+        bom_us_share=np.array([content_summary(lines, 1)["us_share"] for lines in boms]),
+        supply_per_rack=needs.reshape(len(roadmap.supply), len(reports)),
+    )
+
+
+def _per_rack(supply, report, lines, it_power_w: float) -> float:
+    if supply.kind is not None:
+        return float(sum(line.quantity for line in lines if line.kind == supply.kind))
+    if supply.part is not None:
+        return float(sum(line.quantity for line in lines if line.part == supply.part))
+    if supply.figure is not None:
+        return float(report.flat()[supply.figure])
+    return supply.per_it_mw * it_power_w / 1e6

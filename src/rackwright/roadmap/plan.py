@@ -1,0 +1,181 @@
+"""Plan a roadmap: solve the MILP, diagnose an unreachable goal, and summarise the schedule by quarter.
+
+When the goal is reachable, the plan is the optimum of the goal's objective and the
+binding constraints are the rows where not one more rack of any generation fits
+(unused capacity below the row's smallest coefficient). When it is not, two more
+solves tell why and how far the programme gets: the elastic programme (:mod:`.milp`)
+gives each short constraint and its shortfall, and the *reach* programme (maximise IT
+power deployed, every constraint kept) gives the schedule that is reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .inputs import RackFigures, rack_figures
+from .milp import DEFAULT_GAP, FAMILIES, Solution, Structure, Uncertain, build_structure, objective, parse_goal_mw, row_bounds, solve
+from .schema import LoadedRoadmap
+from .timeline import build_timeline
+
+
+@dataclass
+class PlanResult:
+    structure: Structure
+    schedule: Solution  # the plan (feasible) or the reach programme's schedule (infeasible)
+    feasible: bool
+    binding: list[dict]
+    solve_time_s: float
+
+
+def prepare(loaded: LoadedRoadmap, figures: RackFigures | None = None) -> Structure:
+    """Rack figures (evaluated designs), the timeline and the programme's structure."""
+    figures = figures or rack_figures(loaded)
+    return build_structure(loaded.roadmap, figures, build_timeline(loaded.roadmap))
+
+
+def plan(loaded: LoadedRoadmap, figures: RackFigures | None = None, mip_gap: float = DEFAULT_GAP) -> PlanResult:
+    """Solve the roadmap; when infeasible, diagnose with slacks and report the best reachable schedule."""
+    st = prepare(loaded, figures)
+    first = solve(st, mode="plan", mip_gap=mip_gap)
+    if first.optimal:
+        return PlanResult(st, first, True, binding_rows(st, first), first.seconds)
+    elastic = solve(st, mode="elastic", mip_gap=mip_gap)
+    reach = solve(st, mode="reach", mip_gap=mip_gap)
+    return PlanResult(st, reach, False, shortfalls(st, elastic), first.seconds + elastic.seconds + reach.seconds)
+
+
+def _entity_names(st: Structure, family: str) -> list[str]:
+    r = st.roadmap
+    if family == "site":
+        return [s.id for s in r.sites]
+    if family == "factory":
+        return [f.id for f in r.factories]
+    if family == "ramp":
+        return [f"{r.generations[g].id} at {r.factories[f].id}" for g, f in zip(st.pair_g, st.pair_f)]
+    return [s.id for s in r.supply]
+
+
+def _unit(st: Structure, family: str, entity: int) -> str:
+    return st.roadmap.supply[entity].unit if family == "supply" else st.families[family].unit
+
+
+_WHAT = {"site": "site {} power", "factory": "factory {} line time", "ramp": "ramp of {}", "supply": "supply of {}"}
+
+
+def shortfalls(st: Structure, elastic: Solution) -> list[dict]:
+    """Non-zero slacks of the elastic programme: ``{family, name, quarter, shortfall, unit, message}``."""
+    found = []
+    if elastic.slack is None or not elastic.optimal:
+        return [{"family": "goal", "name": "goal", "quarter": st.timeline.quarters[-1], "shortfall": None,
+                 "unit": "", "message": "no combination of extra capacity meets the goal (elastic programme: "
+                                        f"{elastic.status})"}]
+    for family in FAMILIES:
+        fam = st.families[family]
+        names = _entity_names(st, family)
+        slack = elastic.slack[fam.rows]
+        for i in np.flatnonzero(slack > 1e-6 * np.maximum(1.0, np.abs(slack).max())):
+            name, q = names[fam.entity[i]], st.timeline.quarters[fam.quarter[i]]
+            unit = _unit(st, family, fam.entity[i])
+            found.append({"family": family, "name": name, "quarter": q, "shortfall": float(slack[i]), "unit": unit,
+                          "message": f"{q}: {_WHAT[family].format(name)} short by {slack[i]:,.4g} {unit}"
+                                     + (" (cumulative)" if family in ("site", "supply") else "")})
+    return found
+
+
+def binding_rows(st: Structure, sol: Solution) -> list[dict]:
+    """Rows with room for no more rack, grouped by constraint: ``{family, name, quarters, unit, message}``."""
+    _, upper = row_bounds(st)
+    csr = st.matrix.tocsr()
+    smallest = np.minimum.reduceat(np.r_[csr.data, np.inf], np.minimum(csr.indptr[:-1], len(csr.data)))
+    smallest = np.where(np.diff(csr.indptr) > 0, smallest, np.inf)
+    room = upper - sol.row_activity
+    found = []
+    for family in FAMILIES:
+        fam = st.families[family]
+        rows = np.arange(fam.rows.start, fam.rows.stop)
+        tight = (upper[rows] > 0) & np.isfinite(smallest[rows]) & (room[rows] < smallest[rows] - 1e-9)
+        names = _entity_names(st, family)
+        for entity in np.unique(fam.entity[tight]):
+            quarters = [st.timeline.quarters[q] for q in fam.quarter[tight & (fam.entity == entity)]]
+            name = names[entity]
+            found.append({"family": family, "name": name, "quarters": quarters, "unit": _unit(st, family, entity),
+                          "message": f"{_WHAT[family].format(name)} fully used in {_span(quarters)}"})
+    return found
+
+
+def _span(quarters: list[str]) -> str:
+    return ", ".join(quarters) if len(quarters) <= 3 else f"{len(quarters)} quarters from {quarters[0]} to {quarters[-1]}"
+
+
+def _by_quarter(labels, values, digits: int = 6) -> dict:
+    return {q: round(float(v), digits) for q, v in zip(labels, values)}
+
+
+def plan_document(result: PlanResult) -> dict:
+    """The JSON document of ``rackwright roadmap plan`` (see docs/cli-roadmap.md)."""
+    st, x = result.structure, result.schedule.x
+    r, fig, t = st.roadmap, st.figures, st.timeline
+    Q, G = len(t.quarters), len(r.generations)
+    per_q = lambda weights: np.bincount(st.col_q, weights=weights * x, minlength=Q)  # noqa: E731
+    power = st.power_mw
+    by_gen = np.zeros((G, Q))
+    np.add.at(by_gen, (st.col_g, st.col_q), power * x)
+    rack_usd = fig.rack_usd[st.col_g] * st.built
+    value = per_q(rack_usd)
+    build = np.array([s.build_cost_usd_per_mw for s in r.sites])[st.col_s]
+    us_value = per_q(rack_usd * st.us_factory[st.col_f])
+    bom_us = per_q(rack_usd * fig.bom_us_share[st.col_g])
+    _, upper = row_bounds(st)
+    fam = st.families["factory"]
+    use = np.divide(result.schedule.row_activity[fam.rows], upper[fam.rows],
+                    out=np.zeros(len(fam.entity)), where=upper[fam.rows] > 0)
+    goal_mw = parse_goal_mw(r)
+    deployed = float((power * x).sum())
+    cost, maximise, unit = objective(st)
+    doc = {
+        "roadmap": r.name,
+        "feasible": result.feasible,
+        "goal": {"it_power_gw": goal_mw / 1e3, "by": str(r.goal.by), "objective": r.goal.objective,
+                 "precision": r.goal.precision, "min_us_share": r.goal.min_us_share},
+        "objective": ({"name": r.goal.objective, "value": round(float(cost @ x), 6), "unit": unit,
+                       "sense": "maximise" if maximise else "minimise"} if result.feasible else None),
+        "status": result.schedule.status,
+        "deployed_gw": round(deployed / 1e3, 6),
+        "shortfall_gw": round(max(goal_mw - deployed, 0.0) / 1e3, 6),
+        "quarters": list(t.quarters),
+        "gw_by_quarter": _by_quarter(t.quarters, np.cumsum(per_q(power)) / 1e3),
+        "gw_by_generation": {g.id: _by_quarter(t.quarters, np.cumsum(by_gen[i]) / 1e3)
+                             for i, g in enumerate(r.generations)},
+        "accelerators_by_quarter": _by_quarter(t.quarters, np.cumsum(per_q(fig.accelerators[st.col_g] * st.deployed)),
+                                               0),
+        "peak_eflops_by_quarter": _by_quarter(t.quarters,
+                                              np.cumsum(per_q(fig.peak_flops[st.col_g] * st.deployed)) / 1e18, 3),
+        "racks": _racks(st, x, st.col_s, [s.id for s in r.sites], "site"),
+        "racks_by_factory": _racks(st, x, st.col_f, [f.id for f in r.factories], "factory"),
+        "binding_constraints": result.binding,
+        "capex_usd_by_quarter": _by_quarter(t.quarters, value + per_q(build * power), 0),
+        "domestic_share_by_quarter": _shares(t.quarters, us_value, value),
+        "bom_us_content_by_quarter": _shares(t.quarters, bom_us, value),
+        "factory_utilisation": {f.id: _by_quarter(t.quarters, use[fam.entity == i], 4)
+                                for i, f in enumerate(r.factories)},
+        "solve_time_s": round(result.solve_time_s, 4),
+    }
+    return doc
+
+
+def _shares(quarters, part, whole) -> dict:
+    return {q: (round(float(p / w), 6) if w > 0 else None) for q, p, w in zip(quarters, part, whole)}
+
+
+def _racks(st: Structure, x: np.ndarray, where: np.ndarray, names: list[str], key: str) -> list[dict]:
+    """Non-zero racks by generation × (site or factory) × quarter."""
+    G, Q = len(st.roadmap.generations), len(st.timeline.quarters)
+    cube = np.zeros((G, len(names), Q))
+    keep = where >= 0
+    np.add.at(cube, (st.col_g[keep], where[keep], st.col_q[keep]), x[keep])
+    return [{"generation": st.roadmap.generations[g].id, key: names[s], "quarter": st.timeline.quarters[q],
+             "racks": int(round(cube[g, s, q]))} for g, s, q in zip(*np.nonzero(cube > 0.5))]
+
+
