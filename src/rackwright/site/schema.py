@@ -40,7 +40,7 @@ class Target(Strict):
     it_power: str | None = None
     generations: list[Generation] = Field(min_length=1, max_length=16)
 
-    @field_validator("it_power")
+    @field_validator("it_power", mode="before")
     @classmethod
     def _power(cls, value):
         if value is not None and not 0 < _si(value, "power") <= 20e9:
@@ -75,9 +75,9 @@ class Layout(Strict):
     switches_per_network_rack: int = Field(default=16, ge=1, le=64)
     hall_gap: str = "20 m"
 
-    _lengths = field_validator("rack_pitch", "rack_depth", "cold_aisle", "hot_aisle", "hall_gap")(
+    _lengths = field_validator("rack_pitch", "rack_depth", "cold_aisle", "hot_aisle", "hall_gap", mode="before")(
         classmethod(lambda cls, v: _positive(v, "length")))
-    _hall = field_validator("hall_max_it_power")(classmethod(lambda cls, v: _positive(v, "power")))
+    _hall = field_validator("hall_max_it_power", mode="before")(classmethod(lambda cls, v: _positive(v, "power")))
 
 
 class MediaRule(Strict):
@@ -102,8 +102,8 @@ class Fabric(Strict):
     slack: float = Field(default=0.1, ge=0, le=1)
     service_loop: str = "1 m"
 
-    _speed = field_validator("link_speed")(classmethod(lambda cls, v: _positive(v, "data_rate")))
-    _lengths = field_validator("drop", "service_loop")(classmethod(lambda cls, v: _nonnegative(v, "length")))
+    _speed = field_validator("link_speed", mode="before")(classmethod(lambda cls, v: _positive(v, "data_rate")))
+    _lengths = field_validator("drop", "service_loop", mode="before")(classmethod(lambda cls, v: _nonnegative(v, "length")))
 
     @field_validator("oversubscription")
     @classmethod
@@ -134,7 +134,7 @@ class PowerChain(Strict):
     distribution: Stage
     generators: Stage | None = None
 
-    _voltage = field_validator("utility_voltage")(classmethod(lambda cls, v: _positive(v, "voltage")))
+    _voltage = field_validator("utility_voltage", mode="before")(classmethod(lambda cls, v: _positive(v, "voltage")))
 
 
 class HeatRejection(Strict):
@@ -159,8 +159,8 @@ class Cooling(Strict):
     ambient: str = Field(min_length=1)
     misc_load_share: float = Field(default=0.01, ge=0, le=0.5)
 
-    _temps = field_validator("facility_supply")(classmethod(lambda cls, v: None if v is None else _kelvin(v)))
-    _delta = field_validator("facility_delta_t")(classmethod(lambda cls, v: _positive(v, "temperature_difference")))
+    _temps = field_validator("facility_supply", mode="before")(classmethod(lambda cls, v: None if v is None else _kelvin(v)))
+    _delta = field_validator("facility_delta_t", mode="before")(classmethod(lambda cls, v: _positive(v, "temperature_difference")))
 
 
 class Economics(Strict):
