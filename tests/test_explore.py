@@ -77,7 +77,7 @@ def test_pareto_filter_matches_brute_force(seed, n, k, levels):
 def test_pareto_filter_across_blocks():
     """More points than one block (4,096): fronts found in earlier blocks must prune later ones."""
     rng = np.random.default_rng(7)
-    points = np.vstack([rng.integers(0, 60, (9000, 3)), rng.integers(0, 200, (3000, 3))]).astype(float)
+    points = np.vstack([rng.integers(0, 60, (4000, 3)), rng.integers(0, 200, (1000, 3))]).astype(float)
     assert np.array_equal(pareto_mask(points), brute_force_front(points))
 
 
