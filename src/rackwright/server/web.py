@@ -321,7 +321,7 @@ def _abilities(actor: services.Actor, design: dict) -> dict[str, bool]:
 def figure_tables(report: dict) -> list[tuple[str, list[tuple[str, str, object, str]]]]:
     """``[(section, [(figure key, label, value, unit), ...]), ...]`` of a report view, in :data:`SECTIONS` order.
 
-    Mapped figures (peak FLOP/s by precision, cables by media) give one row per entry.
+    Mapped figures (peak FLOP/s by precision, cables by media) give one row per entry; whole counts are ints.
     """
     tables = []
     for section in [s for s in SECTIONS if isinstance(report.get(s), dict)] + [
@@ -330,8 +330,11 @@ def figure_tables(report: dict) -> list[tuple[str, list[tuple[str, str, object, 
         for key, value in report[section].items():
             figure = FIGURE_BY_JSON.get((section, key))
             label, unit = (figure.label, figure.unit) if figure else (key, "")
+            count = figure is not None and figure.dimension == "count"
             entries = value.items() if isinstance(value, dict) else [(None, value)]
             for sub, entry in entries:
+                if count and isinstance(entry, float) and entry.is_integer():
+                    entry = int(entry)  # 72 accelerators, not 72.0
                 rows.append((f"{section}.{key}" + (f".{sub}" if sub else ""), label + (f": {sub}" if sub else ""),
                              entry, unit))
         tables.append((section, rows))

@@ -1,0 +1,316 @@
+"""The collaboration server's web UI (HTML pages) with FastAPI's TestClient on a demo SQLite database.
+
+Expected values come from outside the web layer: figures from evaluating the example files
+locally (``rackwright.evaluate``; the NVL72 rack holds 72 GPUs, NVIDIA's GB200/GB300 NVL72
+product pages), statuses and visibility from the demo data described in
+``rackwright.server.seed`` and the rules of docs/server.md, accessibility from WCAG 2.1
+(labels for every control, one ``main``, ``lang``, headings in order, alt text).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rackwright.design import load_design
+from rackwright.evaluation import evaluate
+from rackwright.server import services
+from rackwright.server.app import create_app
+from rackwright.server.db import transaction
+from rackwright.server.seed import demo_password
+from rackwright.server.web import COOKIE
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+TEXT = st.characters(blacklist_categories=("Cs",))  # what a browser can send in a form
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    app = create_app(f"sqlite:///{tmp_path_factory.mktemp('web') / 'rackwright.db'}", demo=True)
+    yield app
+    app.state.engine.dispose()
+
+
+def sign_in(app, username: str) -> TestClient:
+    """A browser-like client signed in as demo user ``username``; ``client.csrf`` is its form token."""
+    client = TestClient(app, follow_redirects=False)
+    token = CSRF.search(client.get("/sign-in").text).group(1)
+    answer = client.post("/sign-in", data={"csrf_token": token, "username": username,
+                                           "password": demo_password(username), "next": "/programmes"})
+    assert answer.status_code == 303 and answer.headers["location"] == "/programmes", answer.text
+    client.csrf = CSRF.search(client.get("/programmes").text).group(1)
+    return client
+
+
+def service_view(app, username: str, function, *args):
+    """What a service function returns to ``username`` (to check what a page did or did not store)."""
+    with transaction(app.state.engine) as session:
+        return function(session, services.sign_in(session, username, demo_password(username)), *args)
+
+
+def cell(page: str, key: str) -> str:
+    """The text of the figure cell ``data-key=key`` of a design page."""
+    return re.search(rf'data-key="{re.escape(key)}">([^<]*)<', page).group(1)
+
+
+def part_ids(path: Path) -> set[str]:
+    """Every part id a design names (slots, links, enclosure, CDU, manifold, busbar, sidecar)."""
+    design = load_design(path).design
+    ids = {s.part for s in design.slots} | {link.part for link in design.network.links} | {design.enclosure}
+    ids |= {x for x in (design.power.busbar, design.power.sidecar, design.cooling.manifold) if x}
+    if design.cooling.cdu:
+        ids.add(design.cooling.cdu.part)
+    return ids
+
+
+def test_pages_show_the_stored_evaluation_and_the_board(app):
+    mfr = sign_in(app, "mfr-engineer")
+    page = mfr.get("/designs/mfr/gb200-nvl72")
+    assert page.status_code == 200
+    local = evaluate(EXAMPLES / "gb200-nvl72.yaml")
+    assert cell(page.text, "compute.accelerators") == "72"  # 72 Blackwell GPUs per NVL72 rack (NVIDIA)
+    for key in ("power.input_kw", "thermal.coolant_flow_lpm", "mechanical.weight_kg", "cost.bom_usd"):
+        shown = float(cell(page.text, key).replace(",", ""))
+        assert math.isclose(shown, local[key], rel_tol=5e-3), key  # shown to 3-4 significant figures
+    assert 'src="/designs/mfr/gb200-nvl72/elevation.svg"' in page.text
+    svg = mfr.get("/designs/mfr/gb200-nvl72/elevation.svg")
+    assert svg.headers["content-type"].startswith("image/svg+xml") and "<svg" in svg.text
+    assert "<th scope=\"row\"><code>slots[" in page.text  # field paths to comment on
+    board = mfr.get("/programmes/mfr/nvl72").text
+    columns = dict(re.findall(r'<h2 id="col-(\w+)">.*?</h2>(.*?)</section>', board, re.S))
+    assert "gb200-nvl72" in columns["shipped"] and "gb300-nvl72" in columns["in_review"]
+    assert "hgx-h100-air" in columns["draft"]
+    listing = mfr.get("/programmes").text
+    assert "lab/frontier" in listing and "lab/meta-catalina" in listing
+
+
+def test_diff_is_side_by_side_and_reuses_compare(app):
+    mfr = sign_in(app, "mfr-engineer")
+    page = mfr.get("/designs/mfr/gb300-nvl72/diff", params={"before": "mfr/gb200-nvl72"})
+    assert page.status_code == 200
+    gb200, gb300 = evaluate(EXAMPLES / "gb200-nvl72.yaml"), evaluate(EXAMPLES / "gb300-nvl72.yaml")
+    row = re.search(r"<code>power\.it_load_kw</code></th><td[^>]*>([^<]*)</td><td[^>]*>([^<]*)</td>", page.text)
+    before, after = (float(x.replace(",", "")) for x in row.groups())
+    assert math.isclose(before, gb200["power.it_load_kw"], rel_tol=5e-3)
+    assert math.isclose(after, gb300["power.it_load_kw"], rel_tol=5e-3)
+    assert "nvidia-gb300-compute-tray" in page.text  # the changed slot part, after column
+    assert mfr.get("/designs/mfr/gb300-nvl72/diff").status_code == 422  # nothing to compare with
+
+
+def test_sign_in_errors_and_redirects(app):
+    client = TestClient(app, follow_redirects=False)
+    assert client.get("/programmes").headers["location"] == "/sign-in?next=%2Fprogrammes"
+    token = CSRF.search(client.get("/sign-in").text).group(1)
+    wrong = client.post("/sign-in", data={"csrf_token": token, "username": "lab-admin", "password": "nope"})
+    assert wrong.status_code == 401 and "wrong username or password" in wrong.text
+    assert client.get("/programmes").status_code == 303  # still signed out
+    no_token = client.post("/sign-in", data={"username": "lab-admin", "password": demo_password("lab-admin")})
+    assert no_token.status_code == 403
+    away = client.post("/sign-in", data={"csrf_token": token, "username": "lab-admin",
+                                         "password": demo_password("lab-admin"), "next": "//evil.example/"})
+    assert away.headers["location"] == "/programmes"  # no open redirect
+    assert client.get("/programmes").status_code == 200
+    forged = client.cookies[COOKIE].replace(".", "x.", 1)
+    assert TestClient(app, follow_redirects=False, cookies={COOKIE: forged}).get("/programmes").status_code == 303
+    signed = sign_in(app, "lab-viewer")
+    assert signed.post("/sign-out", data={"csrf_token": signed.csrf}).headers["location"] == "/sign-in"
+    assert signed.get("/programmes").status_code == 303
+
+
+def test_every_form_needs_the_sessions_csrf_token_and_a_refused_post_stores_nothing(app):
+    lab, other = sign_in(app, "lab-approver"), sign_in(app, "lab-engineer")
+    design = "/designs/lab/ethernet-800vdc"
+    threads_before = service_view(app, "lab-admin", services.list_threads, "lab", "ethernet-800vdc")
+    posts = [(f"{design}/threads", {"path": "", "body": "a comment"}),
+             (f"{design}/approvals", {}),
+             (f"{design}/status", {"status": "in_review"}),
+             ("/sign-out", {})]
+    for url, data in posts:
+        for token in (None, "wrong", other.csrf):  # absent, forged, another session's
+            sent = {**data, **({"csrf_token": token} if token else {})}
+            answer = lab.post(url, data=sent)
+            assert answer.status_code == 403, (url, token)
+            assert "nothing was stored" in answer.text
+    assert service_view(app, "lab-admin", services.list_threads, "lab", "ethernet-800vdc") == threads_before
+    state = service_view(app, "lab-admin", services.approvals, "lab", "ethernet-800vdc")
+    assert state["signatures"] == []
+    assert service_view(app, "lab-admin", services.get_design, "lab", "ethernet-800vdc")["status"] == "draft"
+    assert lab.get("/programmes").status_code == 200  # the refused sign-out did not sign out
+
+
+def test_envelope_view_shows_the_envelope_and_nothing_confidential(app):
+    lab = sign_in(app, "lab-viewer")
+    page = lab.get("/designs/mfr/gb300-nvl72")
+    assert page.status_code == 200
+    assert "Envelope only" in page.text
+    keys = set(re.findall(r'data-key="([a-z_]+)\.', page.text))
+    assert keys == {"power", "thermal", "mechanical", "network", "cabling"}
+    assert math.isclose(float(cell(page.text, "power.input_kw").replace(",", "")),
+                        evaluate(EXAMPLES / "gb300-nvl72.yaml")["power.input_kw"], rel_tol=5e-3)
+    diff = lab.get("/designs/mfr/gb300-nvl72/diff", params={"before": "mfr/gb200-nvl72"})
+    assert diff.status_code == 200 and "not shared at envelope level" in diff.text
+    leaked = [p for p in part_ids(EXAMPLES / "gb300-nvl72.yaml") if p in page.text + diff.text]
+    assert not leaked
+    assert "elevation.svg" not in page.text and "slots[" not in page.text
+    assert lab.get("/designs/mfr/gb300-nvl72/elevation.svg").status_code == 404
+    board = lab.get("/programmes/mfr/nvl72").text
+    assert "gb300-nvl72" in board and "envelope only" in board
+
+
+def test_things_an_organisation_may_not_see_answer_404_and_take_no_writes(app):
+    lab = sign_in(app, "lab-admin")
+    for path in ("/designs/mfr/hgx-h100-air", "/designs/mfr/hgx-h100-air/elevation.svg",
+                 "/designs/mfr/hgx-h100-air/diff?before=mfr/gb200-nvl72", "/designs/mfr/nope",
+                 "/programmes/mfr/nope", "/designs/mfr/gb300-nvl72/diff?before=mfr/hgx-h100-air"):
+        assert lab.get(path).status_code == 404, path
+    for url, data in (("/designs/mfr/hgx-h100-air/threads", {"path": "", "body": "hello"}),
+                      ("/designs/mfr/hgx-h100-air/approvals", {}),
+                      ("/designs/mfr/hgx-h100-air/status", {"status": "in_review"})):
+        assert lab.post(url, data={**data, "csrf_token": lab.csrf}).status_code == 404, url
+    assert service_view(app, "mfr-admin", services.list_threads, "mfr", "hgx-h100-air") == []
+    assert "hgx-h100-air" not in lab.get("/programmes/mfr/nvl72").text
+    assert "hgx-h100-air" not in lab.get("/programmes").text
+
+
+def test_review_threads_approvals_and_the_workflow(app):
+    lab, mfr = sign_in(app, "lab-approver"), sign_in(app, "mfr-approver")
+    design = "/designs/lab/meta-catalina"
+    path = re.search(r"<code>(slots\[[^\]]+\]\.part)</code>", lab.get(design).text).group(1)
+    opened = lab.post(f"{design}/threads", data={"csrf_token": lab.csrf, "path": path,
+                                                 "body": "Is this tray <script>alert(1)</script> final?"})
+    assert opened.status_code == 303 and "#thread-" in opened.headers["location"]
+    internal = lab.post(f"{design}/threads", data={"csrf_token": lab.csrf, "path": "", "body": "lab only",
+                                                   "internal": "on"})
+    assert internal.status_code == 303
+    page = mfr.get(design).text  # the manufacturer sees the lab's design at envelope level
+    assert f"<code>{path}</code>" in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "lab only" not in page
+    field_thread = mfr.post(f"{design}/threads", data={"csrf_token": mfr.csrf, "path": path, "body": "x"})
+    assert field_thread.status_code == 422  # envelope viewers anchor to the figures they see
+    figure_thread = mfr.post(f"{design}/threads", data={"csrf_token": mfr.csrf, "path": "power.input_kw",
+                                                        "body": "Feed sized for this?"})
+    assert figure_thread.status_code == 303
+    thread_id = int(opened.headers["location"].rpartition("-")[2])
+    replied = mfr.post(f"{design}/threads/{thread_id}/comments",
+                       data={"csrf_token": mfr.csrf, "body": "Yes, frozen.", "resolve": "resolve"})
+    assert replied.status_code == 303
+    threads = service_view(app, "lab-viewer", services.list_threads, "lab", "meta-catalina")
+    ours = next(t for t in threads if t["id"] == thread_id)
+    assert ours["resolved"] and [c["org"] for c in ours["comments"]] == ["lab", "mfr"]
+
+    for client in (lab, mfr):
+        assert client.post(f"{design}/approvals", data={"csrf_token": client.csrf}).status_code == 303
+    assert mfr.post(f"{design}/approvals", data={"csrf_token": mfr.csrf}).status_code == 409  # signed once
+    assert "Approved</strong> by every participating organisation" in lab.get(design).text
+    assert mfr.post(f"{design}/status", data={"csrf_token": mfr.csrf, "status": "in_review"}).status_code == 403
+    for status in ("in_review", "approved"):
+        moved = lab.post(f"{design}/status", data={"csrf_token": lab.csrf, "status": status})
+        assert moved.status_code == 303, moved.text
+    board = lab.get("/programmes/lab/frontier").text
+    assert "meta-catalina" in re.search(r'id="col-approved">.*?</section>', board, re.S).group(0)
+    skipped = lab.post(f"{design}/status", data={"csrf_token": lab.csrf, "status": "shipped"})
+    assert skipped.status_code == 409 and "cannot move" in skipped.text
+
+
+def test_qualification_results_show_pass_warn_fail(app):
+    mfr = sign_in(app, "mfr-engineer")
+    results = (EXAMPLES / "qualification-gb200.csv").read_bytes()
+    rows = len(results.decode().strip().splitlines()) - 1
+    sent = mfr.post("/designs/mfr/gb200-nvl72/qualifications", data={"csrf_token": mfr.csrf},
+                    files={"results": ("results.csv", results, "text/csv")})
+    assert sent.status_code == 303, sent.text
+    page = sign_in(app, "lab-viewer").get("/designs/mfr/gb200-nvl72").text  # full access: the rows
+    section = re.search(r'id="qualification">.*?</section>', page, re.S).group(0)
+    verdicts = re.findall(r'class="verdict verdict-(pass|warn|fail)"', section)
+    summary = {v: int(n) for v, n in re.findall(r"</span> (pass|warn|fail)</span>: (\d+)", section)}
+    assert sum(summary.values()) == rows and len(verdicts) == 3 + rows  # three summary badges, one per row
+    bad = mfr.post("/designs/mfr/gb200-nvl72/qualifications", data={"csrf_token": mfr.csrf},
+                   files={"results": ("results.txt", b"x", "text/plain")})
+    assert bad.status_code == 422 and "results.txt" in bad.text
+
+
+class Audit(HTMLParser):
+    """Collects what the accessibility checks need from one page."""
+
+    def __init__(self):
+        super().__init__()
+        self.lang, self.mains, self.headings, self.images = None, 0, [], []
+        self.controls, self.labels, self.forms, self.buttons = [], set(), [], []
+        self._button = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "html":
+            self.lang = a.get("lang")
+        elif tag == "main":
+            self.mains += 1
+        elif re.fullmatch(r"h[1-6]", tag):
+            self.headings.append(int(tag[1]))
+        elif tag == "img":
+            self.images.append(a.get("alt"))
+        elif tag == "label":
+            self.labels.add(a.get("for"))
+        elif tag in ("input", "select", "textarea") and a.get("type") != "hidden":
+            self.controls.append(a.get("id"))
+        elif tag == "form":
+            self.forms.append({"method": a.get("method"), "csrf": False})
+        elif tag == "button":
+            self._button = ""
+        if tag == "input" and a.get("name") == "csrf_token" and self.forms:
+            self.forms[-1]["csrf"] = bool(a.get("value"))
+
+    def handle_data(self, data):
+        if self._button is not None:
+            self._button += data
+
+    def handle_endtag(self, tag):
+        if tag == "button":
+            self.buttons.append(self._button.strip())
+            self._button = None
+
+
+@pytest.mark.parametrize("user, paths", [
+    ("lab-approver", ["/programmes", "/programmes/mfr/nvl72", "/designs/mfr/gb200-nvl72", "/designs/mfr/gb300-nvl72",
+                      "/designs/mfr/gb300-nvl72/diff?before=mfr/gb200-nvl72", "/designs/mfr/nope"]),
+    ("mfr-admin", ["/designs/mfr/hgx-h100-air", "/designs/lab/ethernet-800vdc"]),
+    (None, ["/sign-in"]),
+])
+def test_pages_are_accessible_and_every_post_form_carries_the_token(app, user, paths):
+    client = sign_in(app, user) if user else TestClient(app)
+    for path in paths:
+        page = client.get(path)
+        audit = Audit()
+        audit.feed(page.text)
+        assert audit.lang == "en" and audit.mains == 1, path
+        assert audit.headings[0] == 1 and audit.headings.count(1) == 1, path
+        assert all(b - a <= 1 for a, b in zip(audit.headings, audit.headings[1:])), (path, audit.headings)
+        assert all(alt for alt in audit.images), path
+        unlabelled = [c for c in audit.controls if c is None or c not in audit.labels]
+        assert not unlabelled, (path, unlabelled)
+        assert all(audit.buttons), path
+        assert all(f["csrf"] for f in audit.forms if f["method"] == "post"), path
+        assert page.headers["content-security-policy"].startswith("default-src 'self'")
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(path=st.text(TEXT, max_size=60), body=st.text(TEXT, max_size=200), resolve=st.sampled_from(["", "resolve", "x"]),
+       status=st.text(TEXT, max_size=20), thread=st.integers(-3, 10**12))
+def test_fuzzed_forms_answer_a_page_never_a_server_error(app, path, body, resolve, status, thread):
+    lab = sign_in(app, "lab-engineer")
+    design = "/designs/lab/ethernet-800vdc"
+    answers = [lab.post(f"{design}/threads", data={"csrf_token": lab.csrf, "path": path, "body": body}),
+               lab.post(f"{design}/threads/{thread}/comments",
+                        data={"csrf_token": lab.csrf, "body": body, "resolve": resolve}),
+               lab.post(f"{design}/status", data={"csrf_token": lab.csrf, "status": status}),
+               lab.get(design, params={"rev": path[:16], "anchor": path})]
+    for answer in answers:
+        assert answer.status_code in (200, 303, 403, 404, 409, 422), answer.text
+        assert answer.headers["content-type"].startswith("text/html") or answer.status_code == 303
