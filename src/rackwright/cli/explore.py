@@ -74,13 +74,18 @@ def _print_summary(result, paths: dict, exported: list) -> None:
     if failed:
         out.print(escape("ruled out by: " + ", ".join(f"{k} {v:,}" for k, v in failed.items())))
     if len(result.front):
-        table = Table(title=f"Pareto designs (first {min(SHOWN, len(result.front))} of {len(result.front):,})")
+        table = Table(title=f"Pareto designs (first {min(SHOWN, len(result.front))} of {len(result.front):,})",
+                      expand=True)
         points = result.pareto()[:SHOWN]
-        for name in [*points[0]["axes"], *points[0]["objectives"]]:
-            table.add_column(escape(name), overflow="fold")
+        table.add_column("design", justify="right")
+        for objective in result.space.spec.objectives:
+            table.add_column(escape(f"{objective.figure} ({objective.goal})"), justify="right", overflow="fold",
+                             max_width=12)
+        table.add_column("axes", ratio=1)
         for point in points:
-            table.add_row(*[escape(str(v)) for v in point["axes"].values()],
-                          *[f"{v:,.4g}" if v is not None else "—" for v in point["objectives"].values()])
+            table.add_row(str(point["design"]),
+                          *[f"{v:,.5g}" if v is not None else "—" for v in point["objectives"].values()],
+                          escape("; ".join(f"{k} {v}" for k, v in point["axes"].items())))
         out.print(table)
     for objective, by_axis in (result.sensitivity or {}).items():
         ranked = sorted(by_axis.items(), key=lambda kv: -(kv[1]["total"] or 0.0))
