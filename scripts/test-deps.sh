@@ -1,0 +1,27 @@
+#!/bin/sh
+# Install the system packages the server tests need, where they are missing (Debian/Ubuntu).
+#   PostgreSQL (initdb, pg_ctl) for the API, concurrency and crash tests against PostgreSQL.
+# Part B of issue 10 adds chromium for the browser tests here.
+set -eu
+
+have_postgres() {
+    command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1 && return 0
+    ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1
+}
+
+missing=""
+have_postgres || missing="$missing postgresql"
+
+if [ -z "$missing" ]; then
+    exit 0
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "test-deps: please install:$missing (no apt-get here); the tests that need them are skipped" >&2
+    exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "test-deps: installing$missing" >&2
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing
