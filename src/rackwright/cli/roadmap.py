@@ -1,8 +1,115 @@
-"""``rackwright roadmap ...``: multi-generation, multi-site deployment roadmap and its risk (issue 7; in progress)."""
+"""``rackwright roadmap ...``: multi-generation, multi-site deployment roadmap (MILP) and its risk (Monte Carlo)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Optional
+
 import typer
+
+from .common import EXIT_OK, EXIT_RULES, emit_json, err, guarded, out
 
 app = typer.Typer(help="Roadmap to a GW target: MILP schedule over generations, sites, factories and supply; Monte Carlo risk.",
                   no_args_is_help=True)
+
+ROADMAP = typer.Argument(..., metavar="ROADMAP", help="Roadmap YAML file (goal, generations, sites, factories, supply).")
+OUTDIR = typer.Option(None, "-o", "--outdir", help="Write the JSON document and an HTML report (plotly) here.")
+
+
+def _write(outdir: Optional[Path], name: str, doc: dict, figure) -> None:
+    if outdir is None:
+        return
+    from ..report.html import write_html
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    (outdir / f"{name}.json").write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    write_html(figure, outdir / f"{name}.html")
+
+
+def _plan_tables(doc: dict):
+    from rich.markup import escape
+    from rich.table import Table
+
+    goal = doc["goal"]
+    verdict = "reaches" if doc["feasible"] else "[bold red]does not reach[/bold red]"
+    head = Table(title=f"{escape(doc['roadmap'])}: {verdict} {goal['it_power_gw']:g} GW by {goal['by']}")
+    head.add_column("quarter")
+    for name in ("GW", "accelerators", "peak EFLOP/s", "capex $B", "US-built share"):
+        head.add_column(name, justify="right")
+    for q in doc["quarters"]:
+        share = doc["domestic_share_by_quarter"][q]
+        head.add_row(q, f"{doc['gw_by_quarter'][q]:.3f}", f"{doc['accelerators_by_quarter'][q]:,.0f}",
+                     f"{doc['peak_eflops_by_quarter'][q]:,.0f}", f"{doc['capex_usd_by_quarter'][q] / 1e9:,.1f}",
+                     "—" if share is None else f"{share:.0%}")
+    title = "binding constraints" if doc["feasible"] else "why not: shortfalls (elastic programme)"
+    binding = Table(title=title, show_header=False)
+    binding.add_column("constraint")
+    for row in doc["binding_constraints"]:
+        binding.add_row(escape(row["message"]))
+    return head, binding
+
+
+@app.command("plan")
+@guarded
+def plan_command(
+    roadmap: Path = ROADMAP,
+    outdir: Optional[Path] = OUTDIR,
+    gap: Optional[float] = typer.Option(None, "--gap", min=0.0, max=0.1,
+                                        help="Relative MIP gap accepted (default 0.001 = 0.1 %)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
+):
+    """Schedule racks by generation, factory, site and quarter (MILP, HiGHS) to the goal.
+
+    Exit 0 when the goal is met, 1 when it is not (the shortfalls say which constraints bind), 2 on bad input.
+    """
+    from ..roadmap import load_roadmap, plan, plan_document
+    from ..roadmap.milp import DEFAULT_GAP
+    from ..roadmap.report import plan_figure
+
+    result = plan(load_roadmap(roadmap), mip_gap=DEFAULT_GAP if gap is None else gap)
+    doc = plan_document(result)
+    _write(outdir, "plan", doc, plan_figure(doc) if outdir is not None else None)
+    if as_json:
+        emit_json(doc)
+    else:
+        for table in _plan_tables(doc):
+            out.print(table)
+        if doc["objective"]:
+            out.print(f"objective ({doc['objective']['sense']}): {doc['objective']['value']:,.6g} "
+                      f"{doc['objective']['unit']}; solved in {doc['solve_time_s']:.2f} s")
+    raise typer.Exit(EXIT_OK if doc["feasible"] else EXIT_RULES)
+
+
+@app.command("risk")
+@guarded
+def risk_command(
+    roadmap: Path = ROADMAP,
+    samples: int = typer.Option(1000, "--samples", min=1, max=1_000_000, help="Monte Carlo samples."),
+    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Root seed (default: fresh, reported)."),
+    workers: int = typer.Option(1, "--workers", min=0, max=256, help="Processes (0 = all cores)."),
+    outdir: Optional[Path] = OUTDIR,
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+):
+    """Probability of meeting the goal and P10/P50/P90 of GW by the date, over the file's risk distributions."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ..roadmap import load_roadmap
+    from ..roadmap.report import risk_figure
+    from ..roadmap.risk import risk
+
+    loaded = load_roadmap(roadmap)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True, disable=as_json) as bar:
+        task = bar.add_task("samples", total=samples)
+        result = risk(loaded, samples, seed, workers, progress=lambda done: bar.update(task, completed=done))
+    doc = result.document()
+    _write(outdir, "risk", doc, risk_figure(doc) if outdir is not None else None)
+    if as_json:
+        emit_json(doc)
+        return
+    date = doc["gw_by_date"]
+    out.print(f"{doc['roadmap']}: P(≥ {doc['goal']['it_power_gw']:g} GW by {doc['goal']['by']}) = {doc['p_goal']:.1%} "
+              f"over {doc['samples']:,} samples (seed {doc['seed']})")
+    out.print(f"GW by the date: P10 {date['p10']:.2f}, P50 {date['p50']:.2f}, P90 {date['p90']:.2f} "
+              f"(mean {date['mean']:.2f}); {doc['solve_time_s']:.1f} s on {doc['workers']} process(es)")

@@ -45,6 +45,9 @@ most IT power by the goal date, and of the schedules that give it, the earliest.
 
 from __future__ import annotations
 
+import ctypes
+import os
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -265,6 +268,32 @@ class LpSpec:
     options: dict = field(default_factory=dict)
 
 
+_BANNER_DONE = False
+
+
+def quiet_highs() -> highspy.Highs:
+    """A silent HiGHS instance. HiGHS prints a banner to C stdout when a process creates its first
+    instance (before any option can be set), which would corrupt ``--json`` output: that first
+    construction runs with file descriptor 1 pointed at /dev/null."""
+    global _BANNER_DONE
+    if not _BANNER_DONE:
+        sys.stdout.flush()
+        saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        try:
+            h = highspy.Highs()
+            ctypes.CDLL(None).fflush(None)
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(null)
+        _BANNER_DONE = True
+    else:
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    return h
+
+
 def make_highs(spec: LpSpec, lower: np.ndarray, upper: np.ndarray) -> highspy.Highs:
     """A HiGHS instance holding the programme (one ``passModel`` of the column-wise arrays)."""
     lp = highspy.HighsLp()
@@ -284,8 +313,7 @@ def make_highs(spec: LpSpec, lower: np.ndarray, upper: np.ndarray) -> highspy.Hi
     if spec.integer.any():
         lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
                            for i in spec.integer]
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = quiet_highs()
     for key, value in spec.options.items():
         h.setOptionValue(key, value)
     h.passModel(lp)

@@ -71,11 +71,12 @@ def shortfalls(st: Structure, elastic: Solution) -> list[dict]:
         return [{"family": "goal", "name": "goal", "quarter": st.timeline.quarters[-1], "shortfall": None,
                  "unit": "", "message": "no combination of extra capacity meets the goal (elastic programme: "
                                         f"{elastic.status})"}]
+    tolerance = 1e-6 * max(1.0, float(elastic.slack.max(initial=0.0)))
     for family in FAMILIES:
         fam = st.families[family]
         names = _entity_names(st, family)
         slack = elastic.slack[fam.rows]
-        for i in np.flatnonzero(slack > 1e-6 * np.maximum(1.0, np.abs(slack).max())):
+        for i in np.flatnonzero(slack > tolerance):
             name, q = names[fam.entity[i]], st.timeline.quarters[fam.quarter[i]]
             unit = _unit(st, family, fam.entity[i])
             found.append({"family": family, "name": name, "quarter": q, "shortfall": float(slack[i]), "unit": unit,
@@ -109,7 +110,7 @@ def _span(quarters: list[str]) -> str:
     return ", ".join(quarters) if len(quarters) <= 3 else f"{len(quarters)} quarters from {quarters[0]} to {quarters[-1]}"
 
 
-def _by_quarter(labels, values, digits: int = 6) -> dict:
+def _by_quarter(labels, values, digits: int = 9) -> dict:
     return {q: round(float(v), digits) for q, v in zip(labels, values)}
 
 
@@ -142,8 +143,8 @@ def plan_document(result: PlanResult) -> dict:
         "objective": ({"name": r.goal.objective, "value": round(float(cost @ x), 6), "unit": unit,
                        "sense": "maximise" if maximise else "minimise"} if result.feasible else None),
         "status": result.schedule.status,
-        "deployed_gw": round(deployed / 1e3, 6),
-        "shortfall_gw": round(max(goal_mw - deployed, 0.0) / 1e3, 6),
+        "deployed_gw": round(deployed / 1e3, 9),
+        "shortfall_gw": round(max(goal_mw - deployed, 0.0) / 1e3, 9),
         "quarters": list(t.quarters),
         "gw_by_quarter": _by_quarter(t.quarters, np.cumsum(per_q(power)) / 1e3),
         "gw_by_generation": {g.id: _by_quarter(t.quarters, np.cumsum(by_gen[i]) / 1e3)
