@@ -149,6 +149,7 @@ def _actor(session, request: Request) -> services.Actor:
 
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")
 TEMPLATES.env.filters["value"] = lambda v: format_value(v) if isinstance(v, float) or v is None else str(v)
+TEMPLATES.env.filters["unit"] = lambda u: u.replace("degC", "°C").replace("**2", "²").replace("**3", "³")
 TEMPLATES.env.globals.update(status_labels=STATUS_LABELS, access_labels=ACCESS_LABELS, statuses=STATUSES)
 
 

@@ -1,0 +1,97 @@
+"""The web UI in a real browser: Debian's Chromium driven by Playwright against a live demo server.
+
+One scenario, two organisations in two browser contexts: the manufacturer signs in, opens
+the NVL72 programme board and the GB300 generation, comments on a slot's part and approves;
+the lab sees the design at envelope level only (no elevation, no parts), reads the comment
+and approves; the manufacturer then moves the design to approved. Screenshots go to
+``out/screenshots/`` (git-ignored) as test artefacts. The page may load nothing from outside
+the server (every request is checked).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rackwright.server.seed import demo_password
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "out" / "screenshots"
+DESIGN = "/designs/mfr/gb300-nvl72"
+
+
+@pytest.fixture
+def browser():
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.skip(f"{CHROMIUM} is missing: run scripts/test-deps.sh (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+def open_as(browser, server, username: str, outside: list[str]):
+    """A page in a fresh browser context, signed in through the sign-in form as ``username``."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.on("request", lambda request: None if request.url.startswith(server.url) else outside.append(request.url))
+    page.goto(server.url + "/")
+    assert page.url.startswith(server.url + "/sign-in")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(demo_password(username))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(server.url + "/programmes")
+    return page
+
+
+def test_two_organisations_review_and_approve_a_generation_in_the_browser(browser, live_server, tmp_path):
+    server = live_server(f"sqlite:///{tmp_path / 'rackwright.db'}")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    outside: list[str] = []
+
+    mfr = open_as(browser, server, "mfr-approver", outside)
+    mfr.screenshot(path=SCREENSHOTS / "01-programmes.png", full_page=True)
+    mfr.get_by_role("link", name="mfr/nvl72").click()
+    in_review = mfr.get_by_role("region", name=re.compile("^In review"))
+    assert in_review.get_by_role("link", name="mfr/gb300-nvl72").is_visible()
+    mfr.screenshot(path=SCREENSHOTS / "02-board.png", full_page=True)
+    in_review.get_by_role("link", name="mfr/gb300-nvl72").click()
+    assert mfr.get_by_role("heading", level=1).inner_text().endswith("mfr/gb300-nvl72")
+    assert mfr.get_by_role("img", name=re.compile("Front elevation")).is_visible()
+
+    mfr.get_by_label("Field path or figure key").fill("slots[compute-lower].part")
+    mfr.get_by_label("Comment", exact=True).fill("Please confirm the GB300 tray revision for the pilot racks.")
+    mfr.get_by_role("button", name="Open thread").click()
+    thread = mfr.get_by_role("article", name=re.compile(r"On slots\[compute-lower\]\.part"))
+    assert "confirm the GB300 tray revision" in thread.inner_text()
+    mfr.get_by_role("button", name=re.compile("^Approve revision 1 for mfr")).click()
+    assert "Not approved yet: missing lab" in mfr.locator("#approvals ~ p").first.inner_text()
+    mfr.screenshot(path=SCREENSHOTS / "03-design-owner.png", full_page=True)
+
+    lab = open_as(browser, server, "lab-approver", outside)
+    lab.goto(server.url + DESIGN)
+    assert "Envelope only" in lab.get_by_role("note").inner_text()
+    assert lab.get_by_role("img").count() == 0  # no elevation: it shows the parts
+    assert "nvidia-gb300-compute-tray" not in lab.content()
+    assert lab.get_by_role("heading", name="Cost").count() == 0
+    assert "confirm the GB300 tray revision" in lab.get_by_role("article").first.inner_text()
+    lab.get_by_role("button", name=re.compile("^Approve revision 1 for lab")).click()
+    assert "Approved by every participating organisation" in lab.locator("#approvals ~ p").first.inner_text()
+    lab.screenshot(path=SCREENSHOTS / "04-design-envelope.png", full_page=True)
+
+    mfr.reload()
+    mfr.get_by_label(re.compile("^Move from In review to")).select_option("approved")
+    mfr.get_by_role("button", name="Move").click()
+    assert mfr.locator("#status-now").inner_text() == "Approved"
+    mfr.get_by_role("link", name="mfr/nvl72").first.click()
+    approved = mfr.get_by_role("region", name=re.compile("^Approved"))
+    assert approved.get_by_role("link", name="mfr/gb300-nvl72").is_visible()
+    mfr.screenshot(path=SCREENSHOTS / "05-board-approved.png", full_page=True)
+    assert not outside, outside
