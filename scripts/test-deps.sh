@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install the system packages the server tests need, where they are missing (Debian/Ubuntu).
-#   PostgreSQL (initdb, pg_ctl) for the API, concurrency and crash tests against PostgreSQL.
-# Part B of issue 10 adds chromium for the browser tests here.
+#   PostgreSQL (initdb, pg_ctl) for the API, concurrency and crash tests against PostgreSQL;
+#   Chromium (/usr/bin/chromium) for the web UI's browser tests (Playwright drives it; no downloaded browser).
 set -eu
 
 have_postgres() {
@@ -11,6 +11,7 @@ have_postgres() {
 
 missing=""
 have_postgres || missing="$missing postgresql"
+[ -x /usr/bin/chromium ] || missing="$missing chromium"
 
 if [ -z "$missing" ]; then
     exit 0
