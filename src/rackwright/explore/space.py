@@ -299,8 +299,9 @@ def _compile_axis(i: int, spec: AxisSpec, method: str, chain: RackChain, base: L
     if spec.distribution is not None:
         if method == "grid":
             raise where.error("a distribution cannot be gridded", loc + ("distribution",),
-                                            "give values or a range with a step, or use sampling.method lhs/sobol")
-        low, high = (_quantity(v, dimension, path, loc + ("distribution", "uniform"), where) for v in spec.distribution.uniform)
+                              "give values or a range with a step, or use sampling.method lhs/sobol")
+        low, high = (_quantity(v, dimension, path, loc + ("distribution", "uniform"), where)
+                     for v in spec.distribution.uniform)
         if not high > low:
             raise where.error("empty distribution: high must exceed low", loc + ("distribution",))
         return Axis(name, path, "override", low=low, high=high, unit=_unit_of(spec.distribution.uniform[0]),
@@ -326,7 +327,7 @@ def _quantity(value, dimension: str, path: str, loc: tuple, where: _Where) -> fl
 
 def _range_values(spec: RangeSpec, dimension: str, path: str, loc: tuple, where: _Where) -> tuple[np.ndarray, list[str]]:
     """The inclusive range's SI values and labels in the unit of ``start``."""
-    if dimension in ("origin",):
+    if dimension == "origin":
         raise where.error("an origin axis takes values (country codes), not a range", loc)
     start = _quantity(spec.start, dimension, path, loc + ("start",), where)
     stop = _quantity(spec.stop, dimension, path, loc + ("stop",), where)
@@ -334,7 +335,7 @@ def _range_values(spec: RangeSpec, dimension: str, path: str, loc: tuple, where:
     step = _quantity(spec.step, step_dimension, path if step_dimension == dimension else "", loc + ("step",), where)
     if not (step > 0 and stop >= start):
         raise where.error(f"empty range: start {spec.start} to stop {spec.stop} in steps of {spec.step}",
-                                        loc, "give start <= stop and a positive step")
+                          loc, "give start <= stop and a positive step")
     count = int(math.floor((stop - start) / step + 1e-9)) + 1
     if count > 10_000_000:
         raise where.error(f"the range has {count:,} values", loc, "use a coarser step")
@@ -359,7 +360,7 @@ def _price_changes(spec: AxisSpec, labels: list[str], loc: tuple, where: _Where)
     unknown = [k for k in spec.price_change if k not in labels]
     if unknown:
         raise where.error(f"price_change names {unknown[0]!r}, which is not one of the axis values",
-                                        loc + ("price_change",), f"one of: {', '.join(labels)}")
+                          loc + ("price_change",), f"one of: {', '.join(labels)}")
     target = spec.path[: -len(".origin")] + ".price_change"
     changes = np.array([_quantity(spec.price_change.get(label, 0.0), "price_change", target,
                                   loc + ("price_change", label), where) for label in labels])
@@ -371,14 +372,12 @@ def _design_path_axis(i: int, spec: AxisSpec, name: str, base: LoadedDesign, whe
     loc = ("axes", i)
     known = design_paths(base)
     if spec.path not in known:
-        hint = difflib.get_close_matches(spec.path, sorted(known | override_paths(base)), n=3, cutoff=0.6)
-        raise where.error(f"unknown parameter path {spec.path!r}", loc + ("path",),
-                                        f"did you mean {' or '.join(hint)}?" if hint else
-                                        "use an override path (parts.<kind>.<spec>, slots[<id>].count, "
-                                        "sourcing.<category>.origin, a design parameter) or a design field")
+        raise where.error(f"unknown parameter path {spec.path!r}{_did_you_mean(spec.path, base)}", loc + ("path",),
+                          "use an override path (parts.<kind>.<spec>, slots[<id>].count, sourcing.<category>.origin, "
+                          "a design parameter) or a field of the design")
     if spec.values is None:
         raise where.error(f"{spec.path!r} is a design field: give its values as a list", loc,
-                                        "ranges and distributions apply to numeric override paths")
+                          "ranges and distributions apply to numeric override paths")
     return Axis(name, spec.path, "design", [str(v) for v in spec.values],
                 fragments=[fragment(spec.path, v) for v in spec.values])
 
