@@ -32,8 +32,9 @@ def serve_command(
     from ..server.config import database_url
     from ..server.seed import demo_password
 
+    url = database_url(db)
     _check_port_free(host, port)
-    app = create_app(database_url(db), demo=demo)
+    app = create_app(url, demo=demo)
     for username, token in app.state.demo_tokens.items():
         out.print(f"demo user {username:<13} password {demo_password(username):<18} token {token}", highlight=False, soft_wrap=True)
     out.print(f"rackwright server on http://{host}:{port} (API docs: http://{host}:{port}/docs)", highlight=False, soft_wrap=True)

@@ -23,7 +23,7 @@ def database_url(text: str | None) -> str:
         return DEFAULT_DB_URL
     if "://" in text:
         if not text.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://")):
-            raise InputError.single(None, f"unsupported database URL {text.split('://')[0]!r}://...", "--db",
+            raise InputError.single(None, f"unsupported database URL scheme {text.split('://')[0]!r}", "--db",
                                     "use sqlite:///FILE or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB")
         return text.replace("postgresql://", "postgresql+psycopg://", 1) if text.startswith("postgresql://") else text
     return f"sqlite:///{text}"
