@@ -63,7 +63,8 @@ def test_two_organisations_review_and_approve_a_generation_in_the_browser(browse
     mfr.screenshot(path=SCREENSHOTS / "02-board.png", full_page=True)
     in_review.get_by_role("link", name="mfr/gb300-nvl72").click()
     assert mfr.get_by_role("heading", level=1).inner_text().endswith("mfr/gb300-nvl72")
-    assert mfr.get_by_role("img", name=re.compile("Front elevation")).is_visible()
+    elevation = mfr.get_by_role("img", name=re.compile("Front elevation"))
+    assert elevation.evaluate("img => img.complete && img.naturalWidth > 0")  # the SVG loaded
 
     mfr.get_by_label("Field path or figure key").fill("slots[compute-lower].part")
     mfr.get_by_label("Comment", exact=True).fill("Please confirm the GB300 tray revision for the pilot racks.")

@@ -86,29 +86,29 @@ def _new_session(user_id: int | None) -> WebSession:
     return WebSession(user_id, secrets.token_urlsafe(32), int(time.time()) + SESSION_SECONDS, changed=True)
 
 
-def _secret(request: Request) -> bytes:
-    state = request.app.state
-    if getattr(state, "session_secret", None) is None:
-        configured = os.environ.get(SECRET_ENV)
-        state.session_secret = configured.encode() if configured else secrets.token_bytes(32)
-    return state.session_secret
+_PROCESS_SECRET = secrets.token_bytes(32)
 
 
-def _signature(request: Request, payload: str) -> str:
-    digest = hmac.new(_secret(request), payload.encode(), hashlib.sha256).digest()
+def _secret() -> bytes:
+    configured = os.environ.get(SECRET_ENV)
+    return configured.encode() if configured else _PROCESS_SECRET
+
+
+def _signature(payload: str) -> str:
+    digest = hmac.new(_secret(), payload.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def _encode(request: Request, session: WebSession) -> str:
+def _encode(session: WebSession) -> str:
     document = json.dumps({"uid": session.user_id, "csrf": session.csrf, "exp": session.expires})
     payload = base64.urlsafe_b64encode(document.encode()).decode().rstrip("=")
-    return f"{payload}.{_signature(request, payload)}"
+    return f"{payload}.{_signature(payload)}"
 
 
-def _decode(request: Request, cookie: str | None) -> WebSession | None:
+def _decode(cookie: str | None) -> WebSession | None:
     """The session of a cookie whose signature checks and which has not expired, else None."""
     payload, _, signature = (cookie or "").partition(".")
-    if not payload or not hmac.compare_digest(signature, _signature(request, payload)):
+    if not payload or not hmac.compare_digest(signature, _signature(payload)):
         return None
     try:
         document = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
@@ -121,7 +121,7 @@ def _decode(request: Request, cookie: str | None) -> WebSession | None:
 def web_session(request: Request) -> WebSession:
     """The request's session (a new anonymous one when the cookie is absent, forged or expired)."""
     if getattr(request.state, "web_session", None) is None:
-        request.state.web_session = _decode(request, request.cookies.get(COOKIE)) or _new_session(None)
+        request.state.web_session = _decode(request.cookies.get(COOKIE)) or _new_session(None)
     return request.state.web_session
 
 
@@ -192,7 +192,7 @@ class HtmlRoute(APIRoute):
                                        str(exc.extra.get("hint", "")))
             session = web_session(request)
             if session.changed:
-                response.set_cookie(COOKIE, _encode(request, session), max_age=SESSION_SECONDS, httponly=True,
+                response.set_cookie(COOKIE, _encode(session), max_age=SESSION_SECONDS, httponly=True,
                                     samesite="lax", secure=request.url.scheme == "https")
             response.headers.update(SECURITY_HEADERS)
             return response
