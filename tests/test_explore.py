@@ -143,7 +143,9 @@ def test_exported_pareto_designs_reevaluate_to_their_objectives(tmp_path):
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert {"designs_evaluated", "designs_feasible", "pareto", "evaluations_per_s"} <= set(doc)
-    assert (out / "results.parquet").exists() and (out / "report.html").exists()
+    assert (out / "results.parquet").exists()
+    page = (out / "report.html").read_text()
+    assert all(title in page for title in ("Pareto front", "parcoords", "Feasibility", "THM005"))
     assert json.loads((out / "pareto.json").read_text())["designs_feasible"] == doc["designs_feasible"]
     exported = sorted((tmp_path / "pareto").glob("pareto-*.yaml"))
     assert len(exported) == len(doc["pareto"]) > 0

@@ -44,7 +44,7 @@ class Exploration:
 
     @property
     def evaluations_per_s(self) -> float:
-        return self.designs_evaluated / self.seconds if self.seconds > 0 else float("inf")
+        return self.designs_evaluated / max(self.seconds, 1e-9)
 
     def failed(self) -> dict[str, int]:
         """Designs that break each rule or limit (a design may break several)."""

@@ -35,6 +35,8 @@ from ..yamlio import field_path, location, problems_from_validation, read_yaml, 
 
 #: Most structural combinations (products of design-axis values) a space may have; each is resolved once.
 MAX_COMBINATIONS = 4096
+#: Most designs one exploration evaluates (its results table holds ~100 bytes per design in memory).
+MAX_DESIGNS = 20_000_000
 _NUMBER_AND_UNIT = re.compile(r"^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*(.*)$")
 _KEYED = re.compile(r"^([a-z_]+)\[([^\]]+)\]$")
 #: Design lists whose items are addressed by id in a path, as ``extends`` merges them.
@@ -113,17 +115,17 @@ class SamplingSpec(Strict):
     """``grid`` (every combination), ``lhs`` / ``sobol`` (``samples`` points) or ``nsga2`` (optimisation)."""
 
     method: Literal["grid", "lhs", "sobol", "nsga2"] = "grid"
-    samples: int | None = Field(default=None, ge=1, le=100_000_000)
-    seed: int = 0
-    population: int = Field(default=64, ge=4, le=100_000)
-    generations: int = Field(default=30, ge=1, le=10_000)
+    samples: int | None = Field(default=None, ge=1, le=MAX_DESIGNS)
+    seed: int = Field(default=0, ge=0)
+    population: int = Field(default=64, ge=4, le=10_000)
+    generations: int = Field(default=30, ge=1, le=1_000)
 
 
 class SensitivitySpec(Strict):
     """Sobol indices from ``samples`` base points (a power of two; 0 turns the analysis off)."""
 
     samples: int = Field(default=256, ge=0, le=65536)
-    seed: int = 0
+    seed: int = Field(default=0, ge=0)
 
     @model_validator(mode="after")
     def _power_of_two(self):
@@ -245,6 +247,11 @@ def load_space(path: str | Path) -> Space:
             raise where.error(f"axis {name!r} appears twice", ("axes", i))
         if len(set(axis.labels)) != len(axis.labels):
             raise where.error(f"axis {name!r} repeats a value", ("axes", i), "give each value once")
+    if spec.sampling.method == "grid" and math.prod(a.size for a in axes) > MAX_DESIGNS:
+        raise where.error(f"the grid has {math.prod(a.size for a in axes):,} designs (at most {MAX_DESIGNS:,})",
+                          ("axes",), "use coarser ranges, or sampling.method lhs, sobol or nsga2")
+    if spec.sampling.method == "nsga2" and spec.sampling.population * spec.sampling.generations > MAX_DESIGNS:
+        raise where.error(f"population x generations exceeds {MAX_DESIGNS:,} designs", ("sampling",))
     combinations = _combinations(base, axes, where)
     figure_keys = available_figures(combinations[0])
     _check_figures(spec, figure_keys, where)
@@ -342,7 +349,10 @@ def _range_values(spec: RangeSpec, dimension: str, path: str, loc: tuple, where:
     si = start + step * np.arange(count)
     unit = _unit_of(spec.start)
     shown = from_si(si, unit, dimension) if unit else si
-    return si, [f"{v:.6g} {unit}".strip() for v in shown]
+    labels = [f"{v:.6g} {unit}".strip() for v in shown]
+    if len(set(labels)) < len(labels):  # a step finer than six digits: full precision
+        labels = [f"{v!r} {unit}".strip() for v in shown.tolist()]
+    return si, labels
 
 
 def _unit_of(value) -> str:
