@@ -33,6 +33,7 @@ app.add_typer(perf_cli.app, name="perf")
 app.add_typer(sourcing_cli.app, name="sourcing")
 app.add_typer(factory_cli.app, name="factory")
 app.add_typer(reliability_cli.app, name="reliability")
+app.command("qualify")(reliability_cli.qualify_command)  # the name; same command as `reliability qualify`
 app.add_typer(site_cli.app, name="site")
 app.add_typer(roadmap_cli.app, name="roadmap")
 # Top-level commands defined in their own modules: `explore` (explore_cli) and `serve`/`push`/`pull` (server_cli).
