@@ -148,7 +148,16 @@ def _actor(session, request: Request) -> services.Actor:
 # --- responses ----------------------------------------------------------------------------
 
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")
-TEMPLATES.env.filters["value"] = lambda v: format_value(v) if isinstance(v, float) or v is None else str(v)
+
+
+def _value(value) -> str:
+    """A figure cell: floats as the CLI tables print them, whole numbers with thousands separators."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return format_value(value) if isinstance(value, float) or value is None else str(value)
+
+
+TEMPLATES.env.filters["value"] = _value
 TEMPLATES.env.filters["unit"] = lambda u: u.replace("degC", "°C").replace("**2", "²").replace("**3", "³")
 TEMPLATES.env.globals.update(status_labels=STATUS_LABELS, access_labels=ACCESS_LABELS, statuses=STATUSES)
 
