@@ -296,3 +296,16 @@ def test_example_roadmap_is_complete():
     roadmap = load_roadmap(EXAMPLE).roadmap
     assert len(roadmap.generations) >= 4 and len(roadmap.sites) >= 8 and len(roadmap.factories) >= 3
     assert len(build_timeline(roadmap).quarters) == 14
+
+
+def test_benchmark_runs_on_a_tiny_roadmap(tmp_path, capsys):
+    """benchmarks/bench_roadmap.py end to end on the one-quarter roadmap (timings printed, never asserted)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_roadmap", ROOT / "benchmarks" / "bench_roadmap.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    result = module.main(["--roadmap", str(write(tmp_path, small())), "--samples", "4", "--serial", "2",
+                          "--workers", "1", "--repeat", "1"])
+    assert result["solve_s"] > 0 and result["parallel_per_s"] > 0
+    assert "ratio baseline/rounded start" in capsys.readouterr().out

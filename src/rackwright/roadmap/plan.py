@@ -86,7 +86,8 @@ def shortfalls(st: Structure, elastic: Solution) -> list[dict]:
 
 
 def binding_rows(st: Structure, sol: Solution) -> list[dict]:
-    """Rows with room for no more rack, grouped by constraint: ``{family, name, quarters, unit, message}``."""
+    """Rows with room for no more rack, grouped by constraint: ``{family, name, quarters, unit, message}``;
+    the goal and US-share rows when they bind (no rack could be taken away or moved abroad)."""
     _, upper = row_bounds(st)
     csr = st.matrix.tocsr()
     smallest = np.minimum.reduceat(np.r_[csr.data, np.inf], np.minimum(csr.indptr[:-1], len(csr.data)))
@@ -103,6 +104,13 @@ def binding_rows(st: Structure, sol: Solution) -> list[dict]:
             name = names[entity]
             found.append({"family": family, "name": name, "quarters": quarters, "unit": _unit(st, family, entity),
                           "message": f"{_WHAT[family].format(name)} fully used in {_span(quarters)}"})
+    lower, _ = row_bounds(st)
+    last = [st.timeline.quarters[-1]]
+    for row, family, text in ((st.goal_row, "goal", "the goal: no rack more than the goal needs"),
+                              (st.us_row, "us-share", "the minimum US share: US lines limit the racks built abroad")):
+        if row is not None and sol.row_activity[row] - lower[row] < smallest[row] - 1e-9:
+            found.append({"family": family, "name": family, "quarters": last, "unit": "",
+                          "message": f"{text} (binds over the whole horizon)"})
     return found
 
 
