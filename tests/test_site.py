@@ -192,3 +192,43 @@ def test_fuzz_site_file_is_never_a_traceback(tmp_path, path, value):
         load_site(site)
     except InputError as exc:
         assert str(exc)
+
+
+_knobs = st.fixed_dictionaries({
+    "layout.racks_per_row": st.integers(1, 40),
+    "layout.compute_rows_per_network_row": st.integers(1, 10),
+    "layout.compute_rows_per_cdu_row": st.integers(1, 10),
+    "layout.switches_per_network_rack": st.integers(1, 64),
+    "layout.hall_max_it_power": st.sampled_from(["1 W", "200 kW", "1 MW", "50 MW"]),
+    "fabric.tiers": st.sampled_from([2, 3]),
+    "fabric.rails": st.integers(1, 64),
+    "fabric.rail_optimised": st.booleans(),
+    "fabric.planes": st.integers(1, 8),
+    "fabric.oversubscription": st.lists(st.floats(1, 16), min_size=1, max_size=2),
+    "fabric.link_speed": st.sampled_from(["1 Gb/s", "100 Gb/s", "400 Gb/s", "1.6 Tb/s", "100 Tb/s"]),
+    "cooling.ambient": st.sampled_from(["constant -40 degC", "constant 45 degC", "miami-fl-tmy2"]),
+    "power.distribution.count": st.one_of(st.none(), st.integers(0, 5)),
+})
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(knobs=_knobs)
+def test_fuzz_planner_is_never_a_traceback(tmp_path, knobs):
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data["target"] = {"generations": [{"design": str(ROOT / "examples" / "gb200-nvl72.yaml"), "racks": 12}]}
+    for path, value in knobs.items():
+        node, keys = data, path.split(".")
+        for key in keys[:-1]:
+            node = node[key]
+        node[keys[-1]] = value
+    site = tmp_path / "knobs.yaml"
+    site.write_text(yaml.safe_dump(data))
+    try:
+        plan = plan_site(site)
+    except InputError as exc:
+        assert str(exc)
+        return
+    summary = plan.summary()
+    assert summary["accelerators"] == 12 * 72
+    assert all(np.isfinite(plan.hourly["facility_power"]))
+    json.dumps(summary, allow_nan=False)

@@ -4,8 +4,8 @@
   in-row CDUs), network (scale-out switches of all planes plus the front-end network as a share of it),
   cabling (cables, switch-end optics and fibre of the cable plan), power chain, cooling plant, building
   (``building_usd_per_mw`` × IT MW: shell, site works and the installation of the itemised equipment);
-* TCO per year = IT capex / IT depreciation years + facility capex / facility depreciation years
-  + energy (``E_facility · price``) + maintenance (``maintenance_share`` × capex);
+* TCO per year, by category: capex / depreciation years (IT years for IT racks, network and cabling,
+  facility years for the rest) + ``maintenance_share`` × capex; plus energy ``E_facility · price``;
 * US content = Σ US-made cost / Σ cost: racks at their own BOM US share (``sourcing.domestic_share``),
   catalog parts when finally assembled in the US, the building at ``building_domestic_share``.
 """
@@ -51,10 +51,9 @@ class Economics:
 
 def yearly_tco(capex: dict[str, float], energy_kwh: float, price_usd_per_kwh: float, years_it: float,
                years_facility: float, maintenance_share: float) -> dict[str, float]:
-    """Yearly cost of ownership [USD/yr] by term."""
-    it = sum(capex[c] for c in IT_CATEGORIES)
-    facility = sum(capex.values()) - it
-    terms = {"depreciation_it": it / years_it, "depreciation_facility": facility / years_facility,
-             "energy": energy_kwh * price_usd_per_kwh, "maintenance": maintenance_share * sum(capex.values())}
-    terms["total"] = sum(terms.values())
-    return terms
+    """Yearly cost of ownership [USD/yr] by category (depreciation + maintenance), energy, and the total."""
+    tco = {c: value / (years_it if c in IT_CATEGORIES else years_facility) + maintenance_share * value
+           for c, value in capex.items()}
+    tco["energy"] = energy_kwh * price_usd_per_kwh
+    tco["total"] = sum(tco.values())
+    return tco

@@ -38,6 +38,7 @@ from .schema import LoadedSite, Stage, load_site
 
 HOURS = 8760
 FIBRE = "generic-smf-fibre-per-m"  # priced per metre of every optical link
+MAX_BREAKOUT = 8  # an 8-lane OSFP port splits into at most 8 links (one per SerDes lane)
 STEPS = ("racks", "layout", "fabric", "cables", "cooling", "power", "economics")
 
 
@@ -119,6 +120,9 @@ class SitePlan:
                        "failure_domains": fabric.failure_domains()},
             "links": links,
             "cable_length_km": length,
+            "power_chain": {st.name: {"part": st.part, "units": st.units, "needed": st.needed,
+                                      "peak_load_mw": round(st.load / 1e6, 3), "peak_loss_mw": round(st.loss / 1e6, 3)}
+                            for st in self.stages},
             "transformers": {"substation": stage["substation"].units, "mv_lv": stage["transformers"].units},
             "switchgear": stage["switchgear"].units,
             "ups": stage["ups"].units if "ups" in stage else 0,
@@ -164,6 +168,8 @@ def plan_site(site: str | Path | LoadedSite, catalog: Catalog | None = None,
     per_rack_rail = rail_counts(ports, s.fabric.rails if s.fabric.rail_optimised else 1)
     fabric = size_fabric(per_rack_rail.sum(axis=0), radix, s.fabric.tiers, s.fabric.oversubscription, link_speed,
                          s.fabric.planes)
+    if radix > switch.value("ports") * MAX_BREAKOUT:
+        fabric.fits = False  # SITE002 below: the ports cannot split that far
     tick("fabric")
     violations = _fabric_violations(loaded, fabric, switch, link_speed, generations, parts)
     if fabric.fits:
@@ -249,8 +255,6 @@ def _resolve_parts(loaded: LoadedSite, catalog: Catalog) -> dict:
             wanted[("power", name, "part")] = (stage.part, kinds)
     if s.cooling.heat_rejection.chiller is not None:
         wanted[("cooling", "heat_rejection", "chiller", "part")] = (s.cooling.heat_rejection.chiller.part, ("chiller",))
-    if s.cooling.cdu is not None:
-        wanted[("cooling", "cdu")] = (s.cooling.cdu, ("cdu",))
     parts, problems = {}, []
     for loc, (part_id, kinds) in wanted.items():
         if part_id not in catalog:
@@ -281,7 +285,12 @@ def _fabric_violations(loaded, fabric: FabricSize, switch, link_speed, generatio
                                    f"{s.fabric.planes} plane(s) × {link_speed * 8 / 1e9:g} Gb/s exceed the "
                                    f"{g.port_speed * 8 / 1e9:g} Gb/s NIC ports of {g.name}",
                                    "lower the link speed or the planes to what the NICs carry"))
-    if not fabric.fits:
+    if fabric.radix > switch.value("ports") * MAX_BREAKOUT:
+        found.append(Violation("SITE002", "error", "fabric.link_speed",
+                               f"{link_speed * 8 / 1e9:g} Gb/s links would split each {port_speed * 8 / 1e9:g} Gb/s "
+                               f"port of {switch.id} more than {MAX_BREAKOUT} ways (radix {fabric.radix})",
+                               "use a link speed of at least 1/8 of the switch's port speed"))
+    elif not fabric.fits:
         found.append(Violation("SITE001", "error", "fabric.switch",
                                f"radix {fabric.radix} too small for {fabric.endpoints:,} endpoints in "
                                f"{fabric.tiers} tiers: {fabric.limit}",
@@ -385,11 +394,27 @@ def _cable_violations(cables: pl.DataFrame) -> list[Violation]:
 
 
 # -- 5. cooling -------------------------------------------------------------------------------------------------
-def _cooling(loaded, parts, generations, fabric, switch, violations) -> tuple[dict, dict]:
+@dataclass(frozen=True)
+class HeatLoads:
+    """Site heat and IT power at rated load [W]; ``supply``/``delta_t`` of the facility water [K]."""
+
+    water: float
+    air: float
+    electrical: float  # distribution/UPS losses indoors
+    it_power: float  # racks and switches
+    switches: float
+    cdu_pumps: float
+    supply: float
+    delta_t: float
+
+    @property
+    def total(self) -> float:
+        return self.water + self.air + self.electrical
+
+
+def _heat_loads(loaded, parts, generations, fabric, switch, violations) -> HeatLoads:
     s = loaded.site
     c = s.cooling
-    ambient: Ambient = load_ambient(c.ambient, loaded.folder, loaded.file)
-    u = s.economics.utilisation
     design_supply = min(g.facility_supply for g in generations)
     supply = parse_quantity(c.facility_supply, "temperature") if c.facility_supply else design_supply
     if supply > design_supply + 1e-6:
@@ -397,77 +422,76 @@ def _cooling(loaded, parts, generations, fabric, switch, violations) -> tuple[di
                                     f"facility water at {supply - 273.15:.1f} degC is warmer than the "
                                     f"{design_supply - 273.15:.1f} degC the rack designs accept",
                                     "lower cooling.facility_supply to the racks' ASHRAE W class"))
-    delta_t = parse_quantity(c.facility_delta_t, "temperature_difference")
-    switch_heat = sum(fabric.switches_by_tier.values()) * switch.value("power", 0.0)
-    water_heat = sum(g.racks * g.heat_to_water for g in generations)
-    air_heat = sum(g.racks * g.heat_to_air for g in generations) + switch_heat
-    it_power = sum(g.racks * g.input_power for g in generations) + switch_heat
-    cooler = parts["cooling.heat_rejection.part"]
-    approach = cooler.value("approach")
-    effectiveness = cooler.value("effectiveness", 0.0)
-    hours = ambient.hours
+    switches = sum(fabric.switches_by_tier.values()) * switch.value("power", 0.0)
+    it_power = sum(g.racks * g.input_power for g in generations) + switches
+    return HeatLoads(sum(g.racks * g.heat_to_water for g in generations),
+                     sum(g.racks * g.heat_to_air for g in generations) + switches,
+                     float(indoor_losses(it_power, _efficiencies(s.power, parts))), it_power, switches,
+                     sum(np.ceil(g.racks * g.cdus_per_rack) * g.cdu_power for g in generations), supply,
+                     parse_quantity(c.facility_delta_t, "temperature_difference"))
 
-    def plant(load_share: float, extra_heat: np.ndarray | float) -> dict:
-        heat = (water_heat + air_heat) * load_share + extra_heat
-        wet = ambient.wet_bulb() if effectiveness > 0 else None
-        air_in = cooler_air_inlet(ambient.dry_bulb, wet, effectiveness, supply, approach)
-        share = trim_share(air_in + approach, supply, delta_t)
-        return {"heat": heat * np.ones(hours), "air_in": air_in, "trim": share}
 
-    electrical = indoor_losses(it_power, _efficiencies(s.power, parts))
-    peak = plant(1.0, electrical)
-    design_heat = float(peak["heat"].max())
-    chiller_stage = c.heat_rejection.chiller
-    units = units_for_load(design_heat, cooler.value("capacity"), c.heat_rejection.redundancy)
-    installed = units if c.heat_rejection.count is None else c.heat_rejection.count
-    if installed < units:
-        violations.append(Violation("SITE005", "error", "cooling.heat_rejection.count",
-                                    f"{installed} × {cooler.id} cannot reject {design_heat / 1e6:,.1f} MW with "
-                                    f"{c.heat_rejection.redundancy} ({units} needed)", f"install {units} units"))
-    chillers = 0
+def _plant_hours(loaded, parts, loads: HeatLoads, ambient: Ambient, load_share: float, cop: float) -> dict:
+    """Heat, cooler air inlet, trim share and mechanical power per hour at ``load_share`` of rated IT."""
+    c = loaded.site.cooling
+    cooler, pump = parts["cooling.heat_rejection.part"], parts["cooling.pump.part"]
+    approach, effectiveness = cooler.value("approach"), cooler.value("effectiveness", 0.0)
+    heat = np.full(ambient.hours, loads.total * load_share)
+    wet = ambient.wet_bulb() if effectiveness > 0 else None
+    air_in = cooler_air_inlet(ambient.dry_bulb, wet, effectiveness, loads.supply, approach)
+    trim = trim_share(air_in + approach, loads.supply, loads.delta_t)
+    flow = water_flow(heat, loads.supply, loads.delta_t)
+    mech = (trim * heat / cop
+            + np.ceil(heat / cooler.value("capacity")) * cooler.value("fan_power", 0.0)
+            + pump_power(flow, pump.value("pressure_rise"), pump.value("efficiency"))
+            + (loads.cdu_pumps + c.air_cooling_fan_share * loads.air + c.misc_load_share * loads.it_power) * load_share)
+    water = adiabatic_water(heat, ambient.dry_bulb, air_in) if effectiveness > 0 else np.zeros(ambient.hours)
+    return {"heat": heat, "trim": trim, "mech": mech, "water": water, "flow": flow}
+
+
+def _cooling(loaded, parts, generations, fabric, switch, violations) -> tuple[dict, dict]:
+    """Size the plant at rated load on the hottest hour, then run it at the utilisation over the year."""
+    s = loaded.site
+    c = s.cooling
+    ambient = load_ambient(c.ambient, loaded.folder, loaded.file)
+    loads = _heat_loads(loaded, parts, generations, fabric, switch, violations)
+    chiller = parts.get("cooling.heat_rejection.chiller.part")
+    cop = chiller.value("cop") if chiller is not None else np.inf
+    peak = _plant_hours(loaded, parts, loads, ambient, 1.0, cop)
+    run = _plant_hours(loaded, parts, loads, ambient, s.economics.utilisation, cop)
+    cooler, pump = parts["cooling.heat_rejection.part"], parts["cooling.pump.part"]
+    coolers = _installed(c.heat_rejection, loads.total, cooler, "cooling.heat_rejection.count",
+                         f"reject {loads.total / 1e6:,.1f} MW", violations)
     trim_peak = float((peak["trim"] * peak["heat"]).max())
-    if trim_peak > 0 and chiller_stage is None:
-        hot = peak["trim"] > 0
+    chillers = 0
+    if trim_peak > 0 and chiller is None:
+        hot = int((peak["trim"] > 0).sum())
         violations.append(Violation(
             "SITE005", "error", "cooling.heat_rejection",
-            f"{cooler.id} cannot deliver {supply - 273.15:.1f} degC water for {int(hot.sum()):,} h a year "
-            f"(ambient up to {ambient.dry_bulb.max() - 273.15:.1f} degC + {approach:g} K approach)",
+            f"{cooler.id} cannot deliver {loads.supply - 273.15:.1f} degC water for {hot:,} h a year (ambient up "
+            f"to {ambient.dry_bulb.max() - 273.15:.1f} degC + {cooler.value('approach'):g} K approach)",
             "add a trim chiller (heat_rejection.chiller), use adiabatic coolers or a warmer facility water class"))
-    elif chiller_stage is not None and trim_peak > 0:
-        chiller = parts["cooling.heat_rejection.chiller.part"]
-        chillers = units_for_load(trim_peak, chiller.value("capacity"), chiller_stage.redundancy)
-        if chiller_stage.count is not None and chiller_stage.count < chillers:
-            violations.append(Violation("SITE005", "error", "cooling.heat_rejection.chiller.count",
-                                        f"{chiller_stage.count} chillers cannot trim {trim_peak / 1e6:,.1f} MW "
-                                        f"({chillers} needed)", f"install {chillers} chillers"))
-        chillers = chillers if chiller_stage.count is None else chiller_stage.count
-    # operating hours at utilisation u
-    run = plant(u, electrical * u)
-    heat = run["heat"]
-    cop = parts["cooling.heat_rejection.chiller.part"].value("cop") if chillers else np.inf
-    chiller_power = run["trim"] * heat / cop
-    active = np.ceil(heat / cooler.value("capacity"))
-    fan_power = active * cooler.value("fan_power", 0.0)
-    pump = parts["cooling.pump.part"]
-    flow = water_flow(heat, supply, delta_t)
-    pumps = units_for_load(float(water_flow(design_heat, supply, delta_t)), pump.value("max_flow"), c.pump.redundancy)
-    pumping = pump_power(flow, pump.value("pressure_rise"), pump.value("efficiency"))
-    cdus = sum(int(np.ceil(g.racks * g.cdus_per_rack)) for g in generations)
-    cdu_power = sum(np.ceil(g.racks * g.cdus_per_rack) * g.cdu_power for g in generations)
-    air_fans = c.air_cooling_fan_share * air_heat * u
-    water = adiabatic_water(heat, ambient.dry_bulb, run["air_in"]) if effectiveness > 0 else np.zeros(hours)
-    mech = chiller_power + fan_power + pumping + cdu_power * u + air_fans + c.misc_load_share * it_power * u
-    mech_peak = (peak["trim"] * peak["heat"] / (parts["cooling.heat_rejection.chiller.part"].value("cop")
-                                                  if chillers else np.inf)
-                 + np.ceil(peak["heat"] / cooler.value("capacity")) * cooler.value("fan_power", 0.0)
-                 + pump_power(water_flow(peak["heat"], supply, delta_t), pump.value("pressure_rise"), pump.value("efficiency"))
-                 + cdu_power + c.air_cooling_fan_share * air_heat + c.misc_load_share * it_power)
-    result = {"cdus": cdus, "heat_rejection_units": installed, "chillers": chillers, "pumps": pumps,
-              "free_cooling_hours": int((run["trim"] == 0).sum()), "supply_k": supply,
-              "design_heat_w": design_heat, "switch_power_w": switch_heat}
-    hourly = {"it_power": np.full(hours, it_power * u), "mech_power": mech, "mech_peak": mech_peak,
-              "water_kg_s": water, "ambient_k": ambient.dry_bulb, "it_peak": it_power}
+    elif trim_peak > 0:
+        chillers = _installed(c.heat_rejection.chiller, trim_peak, chiller, "cooling.heat_rejection.chiller.count",
+                              f"trim {trim_peak / 1e6:,.1f} MW", violations)
+    pumps = units_for_load(float(peak["flow"].max()), pump.value("max_flow"), c.pump.redundancy)
+    result = {"cdus": sum(int(np.ceil(g.racks * g.cdus_per_rack)) for g in generations),
+              "heat_rejection_units": coolers, "chillers": chillers, "pumps": pumps,
+              "free_cooling_hours": int((run["trim"] == 0).sum()), "supply_k": loads.supply,
+              "design_heat_w": loads.total, "switch_power_w": loads.switches}
+    hourly = {"it_power": np.full(ambient.hours, loads.it_power * s.economics.utilisation), "mech_power": run["mech"],
+              "mech_peak": peak["mech"], "water_kg_s": run["water"], "ambient_k": ambient.dry_bulb,
+              "it_peak": loads.it_power}
     return result, hourly
+
+
+def _installed(stage, load: float, part, path: str, what: str, violations) -> int:
+    """Units needed for ``load`` at the stage's redundancy; a fixed ``count`` short of it is a violation."""
+    needed = units_for_load(load, part.value("capacity"), stage.redundancy)
+    if stage.count is not None and stage.count < needed:
+        violations.append(Violation("SITE005", "error", path, f"{stage.count} × {part.id} cannot {what} with "
+                                    f"{stage.redundancy} ({needed} needed)", f"install {needed} units"))
+    return needed if stage.count is None else stage.count
 
 
 # -- 6. power -------------------------------------------------------------------------------------------------
@@ -501,6 +525,13 @@ def _power(loaded, parts, generations, layout, hourly, violations) -> list[Stage
         minimum = compute_rows * (2 if stage.redundancy == "2N" else 1) if name == "distribution" else 0
         specs.append(StageSpec(name, part.id, rating, eff.get(name, 1.0), stage.redundancy, stage.count, minimum))
     stages = size_stages(specs, peak_flows)
+    substation = parts["power.substation.part"]
+    utility = parse_quantity(s.power.utility_voltage, "voltage")
+    if substation.value("input_voltage") and abs(substation.value("input_voltage") - utility) > 1e-3 * utility:
+        violations.append(Violation("SITE008", "warning", "power.substation.part",
+                                    f"{substation.id} takes {substation.value('input_voltage') / 1e3:g} kV, the utility "
+                                    f"supplies {utility / 1e3:g} kV", "choose a substation transformer for the "
+                                    "utility voltage"))
     for st in stages:
         if st.short:
             violations.append(Violation("SITE004", "error", f"power.{st.name}.count",

@@ -147,10 +147,8 @@ class HeatRejection(Strict):
 
 
 class Cooling(Strict):
-    """Cooling plant: CDUs (from the racks' designs), facility water, heat rejection, pumps and the climate."""
+    """Cooling plant: facility water, heat rejection, pumps and the climate (CDUs come with the racks' designs)."""
 
-    cdu: str | None = None
-    cdu_redundancy: Redundancy = "N+1"
     facility_supply: str | None = None
     facility_delta_t: str = "10 K"
     heat_rejection: HeatRejection
