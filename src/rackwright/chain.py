@@ -413,10 +413,21 @@ def aggregate(model: RackModel, part_overrides: Mapping[str, dict], slot_counts:
         attrs = _unit_attributes(item, model.catalog, part_overrides if touched else {})
         count = item.per_slot_unit * slot_counts[item.slot] if item.slot in slot_counts else item.count
         for key, value in _contributions(item, attrs, model.fluid).items():
-            sums[key] = sums.get(key, 0.0) + count * value
+            _accumulate(sums, key, count * value)
         if item.count > 0:
             sums["lead_time"] = max(sums["lead_time"], item.part.lead_time_weeks)
     return sums
+
+
+def _accumulate(sums: dict[str, object], key: str, term) -> None:
+    """``sums[key] += term``, in place once the sum is an array of the batch's shape (one allocation per sum)."""
+    current = sums.get(key)
+    if current is None:
+        sums[key] = term
+    elif isinstance(current, np.ndarray) and current.dtype.kind == "f" and np.shape(term) in ((), current.shape):
+        np.add(current, term, out=current)  # current is a fresh product owned by this sum
+    else:
+        sums[key] = current + term
 
 
 def effective_limits(model: RackModel, part_overrides: Mapping[str, dict]) -> dict[str, object]:
