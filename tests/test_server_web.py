@@ -108,6 +108,7 @@ def test_diff_is_side_by_side_and_reuses_compare(app):
 def test_sign_in_errors_and_redirects(app):
     client = TestClient(app, follow_redirects=False)
     assert client.get("/programmes").headers["location"] == "/sign-in?next=%2Fprogrammes"
+    assert client.get("/designs/mfr/gb200-nvl72/elevation.svg").status_code == 303  # no drawing without a session
     token = CSRF.search(client.get("/sign-in").text).group(1)
     wrong = client.post("/sign-in", data={"csrf_token": token, "username": "lab-admin", "password": "nope"})
     assert wrong.status_code == 401 and "wrong username or password" in wrong.text
@@ -160,6 +161,7 @@ def test_envelope_view_shows_the_envelope_and_nothing_confidential(app):
     leaked = [p for p in part_ids(EXAMPLES / "gb300-nvl72.yaml") if p in page.text + diff.text]
     assert not leaked
     assert "elevation.svg" not in page.text and "slots[" not in page.text
+    assert 'method="post" action="/designs' not in page.text  # a viewer gets no forms to comment or approve
     assert lab.get("/designs/mfr/gb300-nvl72/elevation.svg").status_code == 404
     board = lab.get("/programmes/mfr/nvl72").text
     assert "gb300-nvl72" in board and "envelope only" in board

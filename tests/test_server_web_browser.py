@@ -43,6 +43,10 @@ def open_as(browser, server, username: str, outside: list[str]):
     page.on("request", lambda request: None if request.url.startswith(server.url) else outside.append(request.url))
     page.goto(server.url + "/")
     assert page.url.startswith(server.url + "/sign-in")
+    page.keyboard.press("Tab")  # the first stop is the skip link, and it leads to the main content
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(demo_password(username))
     page.get_by_role("button", name="Sign in").click()

@@ -190,8 +190,9 @@ class HtmlRoute(APIRoute):
         async def page_handler(request: Request) -> Response:
             try:
                 response = await handler(request)
-            except SignInRequired:
-                response = RedirectResponse("/sign-in?" + urlencode({"next": request.url.path}), status_code=303)
+            except SignInRequired:  # back to the page after signing in (a form's target is no page)
+                back = request.url.path if request.method == "GET" else "/programmes"
+                response = RedirectResponse("/sign-in?" + urlencode({"next": back}), status_code=303)
             except CsrfRejected:
                 response = _error_page(request, 403, "The form's security token is missing or out of date; "
                                                      "nothing was stored.", hint="Reload the page and submit it again.")
