@@ -125,6 +125,44 @@ def test_infeasible_supply_shortfall():
     assert row["shortfall"] == pytest.approx(20e6 / GB200_W * 72 - 7200, rel=1e-6)
 
 
+def test_cost_objective_fills_the_cheaper_site_with_just_enough_racks():
+    """Goal 5 MW: ⌈5 MW / 124.56 kW⌉ = 41 racks, all at the site that costs $10M/MW rather than $20M/MW;
+    capex = 41 × (rack BOM + $10M/MW × 124.56 kW)."""
+    data = small(goal="5 MW", facility="10 MW", pue=1.0, objective="cost")
+    data["sites"].append(copy.deepcopy(data["sites"][0]) | {"id": "b", "build_cost_usd_per_mw": 20e6})
+    data["sites"][0]["build_cost_usd_per_mw"] = 10e6
+    doc = plan_document(plan(load(data), mip_gap=0.0))
+    racks = int(np.ceil(5e6 / GB200_W))
+    assert racks == 41
+    assert doc["racks"] == [{"generation": "gb200", "site": "a", "quarter": "2026Q3", "racks": racks}]
+    rack_usd = evaluate(EXAMPLES / "gb200-nvl72.yaml").figures["cost.bom"]
+    expected = racks * (rack_usd + 10e6 * GB200_W / 1e6)
+    assert doc["objective"]["value"] == pytest.approx(expected / 1e6, rel=1e-9)
+    assert doc["capex_usd_by_quarter"]["2026Q3"] == pytest.approx(expected, rel=1e-9)
+
+
+def two_factories(**goal_extra) -> dict:
+    data = small(goal="1 MW", facility="100 MW", rate=5, **goal_extra)
+    data["factories"].append({"id": "mx", "location": "MX", "start": "2026-07-01", "capacity": {"gb200": 100},
+                              **WHY})
+    return data
+
+
+def test_minimum_us_share_limits_racks_built_abroad():
+    """US line 5 racks/week × 13.14 weeks = 65 racks; a 50 % US share lets Mexico build as many: 130 racks."""
+    doc = plan_document(plan(load(two_factories(min_us_share=0.5)), mip_gap=0.0))
+    built = {r["factory"]: r["racks"] for r in doc["racks_by_factory"]}
+    assert built == {"f": 65, "mx": 65}
+    assert doc["domestic_share_by_quarter"]["2026Q3"] == pytest.approx(0.5)
+    assert "us-share" in [b["family"] for b in doc["binding_constraints"]]
+
+
+def test_us_share_objective_fills_the_us_line():
+    doc = plan_document(plan(load(two_factories(objective="us-share")), mip_gap=0.0))
+    built = {r["factory"]: r["racks"] for r in doc["racks_by_factory"]}
+    assert built["f"] == 65
+
+
 def test_cli_plan_exit_codes_and_report(tmp_path):
     ok = invoke("roadmap", "plan", write(tmp_path, small()), "--json")
     assert ok.exit_code == 0 and json.loads(ok.stdout)["feasible"] is True

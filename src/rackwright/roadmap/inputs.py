@@ -16,6 +16,7 @@ import numpy as np
 from ..bom import bom_lines, content_summary
 from ..chain import resolve
 from ..design import load_design
+from ..errors import InputError
 from ..evaluation import evaluate
 from .schema import LoadedRoadmap
 
@@ -37,8 +38,12 @@ def rack_figures(loaded: LoadedRoadmap) -> RackFigures:
     """Evaluate every generation's design once; InputError for a bad design or a supply line no design uses."""
     roadmap = loaded.roadmap
     reports, boms = [], []
-    for generation in roadmap.generations:
-        design = load_design(loaded.folder / generation.design)
+    for i, generation in enumerate(roadmap.generations):
+        try:
+            design = load_design(loaded.folder / generation.design)
+        except InputError as exc:
+            raise loaded.error(f"design {generation.design!r} cannot be used: {exc}", ("generations", i, "design"),
+                               "give the path of a valid design file, relative to the roadmap file") from None
         reports.append(evaluate(design))
         boms.append(bom_lines(resolve(design)))
     it_power = np.array([r.figures["power.input"] for r in reports])

@@ -90,7 +90,8 @@ def binding_rows(st: Structure, sol: Solution) -> list[dict]:
     the goal and US-share rows when they bind (no rack could be taken away or moved abroad)."""
     _, upper = row_bounds(st)
     csr = st.matrix.tocsr()
-    smallest = np.minimum.reduceat(np.r_[csr.data, np.inf], np.minimum(csr.indptr[:-1], len(csr.data)))
+    size = np.abs(csr.data)
+    smallest = np.minimum.reduceat(np.r_[size, np.inf], np.minimum(csr.indptr[:-1], len(size)))
     smallest = np.where(np.diff(csr.indptr) > 0, smallest, np.inf)
     room = upper - sol.row_activity
     found = []

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import itertools
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Callable
 
@@ -37,6 +38,9 @@ from .schema import LoadedRoadmap, Risk
 from .timeline import SECONDS_PER_MONTH
 
 PERCENTILES = (10, 50, 90)
+#: Samples per chunk at most: row bounds are built per chunk (samples × rows floats), so memory stays
+#: bounded for any sample count.
+CHUNK = 1000
 
 
 def draw(loaded: LoadedRoadmap, samples: int, rng: np.random.Generator) -> Uncertain:
@@ -97,29 +101,46 @@ def risk(loaded: LoadedRoadmap, samples: int = 1000, seed: int | None = None, wo
     st = prepare(loaded, figures)
     root = np.random.SeedSequence(seed)
     uncertain = draw(loaded, samples, np.random.default_rng(root))
-    lower, upper = row_bounds(st, uncertain)
-    spec = programme(st, "reach", lower, integer=False)
-    power = st.power_mw
+    spec = programme(st, "reach", row_bounds(st)[0], integer=False)
     workers = (os.cpu_count() or 1) if workers == 0 else workers
-    chunks = np.array_split(np.arange(samples), max(1, min(samples, 4 * workers)))
+    count = max(min(samples, 4 * workers), -(-samples // CHUNK))
+    chunks = np.array_split(np.arange(samples), count)
     reached = np.zeros((samples, len(st.timeline.quarters)))
     start = time.perf_counter()
     done = 0
+
+    def task(chunk):
+        lower, upper = row_bounds(st, _take(uncertain, chunk))
+        lower[:, st.goal_row] = -np.inf  # the reach programme has no goal row
+        return spec, lower, upper, st.power_mw, st.col_q
+
     if workers <= 1:
         for chunk in chunks:
-            reached[chunk] = solve_samples(spec, lower[chunk], upper[chunk], power, st.col_q)
+            reached[chunk] = solve_samples(*task(chunk))
             done += len(chunk)
             if progress:
                 progress(done)
-    else:
+    else:  # at most two chunks per process in flight, so bounds are built as the pool needs them
+        queue, pending = iter(chunks), {}
         with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
-            futures = {pool.submit(solve_samples, spec, lower[c], upper[c], power, st.col_q): c for c in chunks}
-            for future in as_completed(futures):
-                reached[futures[future]] = future.result()
-                done += len(futures[future])
-                if progress:
-                    progress(done)
+            for chunk in itertools.islice(queue, 2 * workers):
+                pending[pool.submit(solve_samples, *task(chunk))] = chunk
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    chunk = pending.pop(future)
+                    reached[chunk] = future.result()
+                    done += len(chunk)
+                    if progress:
+                        progress(done)
+                    for following in itertools.islice(queue, 1):
+                        pending[pool.submit(solve_samples, *task(following))] = following
     return RiskResult(st, int(root.entropy), reached / 1e3, time.perf_counter() - start, workers)
+
+
+def _take(u: Uncertain, rows: np.ndarray) -> Uncertain:
+    """The samples ``rows`` of ``u``."""
+    return Uncertain(u.slip_months[rows], u.site_delay_months[rows], u.lead_factor[rows], u.factory_yield[rows])
 
 
 def solve_samples(spec, lower: np.ndarray, upper: np.ndarray, power_mw: np.ndarray, col_q: np.ndarray) -> np.ndarray:
