@@ -1,10 +1,9 @@
 """Collaboration server under load: concurrent clients on loopback against SQLite and PostgreSQL.
 
     python benchmarks/bench_server.py [--clients 50] [--seconds 60] [--write-share 0.1]
-                                      [--db sqlite,postgresql]
+                                      [--db sqlite,postgresql] [--workers 1]
 
-For each database a fresh ``rackwright serve --demo`` runs as its own process (uvicorn, one
-worker), and ``--clients`` asyncio clients (httpx) loop for ``--seconds``: reads of design
+For each database a fresh ``rackwright serve --demo --workers N`` runs as its own process(es), and ``--clients`` asyncio clients (httpx) loop for ``--seconds``: reads of design
 pages (``GET /designs/ORG/NAME``), reports and histories, and with probability
 ``--write-share`` a write (a new revision with ``If-Match`` of the head just read; the
 server checks and evaluates it). A 409 (someone else wrote first) is the expected answer to
@@ -21,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import tempfile
 import time
@@ -98,7 +98,7 @@ async def _load(url: str, tokens: dict, clients: int, seconds: float, write_shar
 
 
 def _run(db_url: str, log: Path, args) -> dict:
-    server = ServeProcess(db_url, throwaway_pg.free_port(), log).wait_ready()
+    server = ServeProcess(db_url, throwaway_pg.free_port(), log, workers=args.workers).wait_ready()
     try:
         tokens = server.tokens()
         baseline = asyncio.run(_load(server.url, tokens, 1, max(args.seconds / 6, 1.0), args.write_share))
@@ -126,8 +126,11 @@ def main(argv=None) -> dict[str, dict]:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--write-share", type=float, default=0.1, help="share of client iterations that write")
     parser.add_argument("--db", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (rackwright serve --workers)")
     args = parser.parse_args(argv)
 
+    print(f"{args.clients} clients, {args.seconds:g} s, write share {args.write_share:g}, {args.workers} server "
+          f"worker(s); {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} before the run")
     results = {}
     with tempfile.TemporaryDirectory(prefix="rackwright-bench-") as tmp:
         for kind in args.db.split(","):

@@ -24,21 +24,30 @@ def serve_command(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
     demo: bool = typer.Option(False, "--demo", help="Seed two organisations, their users and the example designs."),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="Server processes (uvicorn workers)."),
 ):
     """Run the collaboration server (FastAPI under uvicorn); the schema is migrated on start."""
+    import os
+
     import uvicorn
 
     from ..server.app import create_app
-    from ..server.config import database_url
+    from ..server.config import DB_URL_ENV, database_url
     from ..server.seed import demo_password
 
     url = database_url(db)
     _check_port_free(host, port)
-    app = create_app(url, demo=demo)
+    app = create_app(url, demo=demo)  # migrates and seeds once, before any worker starts
     for username, token in app.state.demo_tokens.items():
         out.print(f"demo user {username:<13} password {demo_password(username):<18} token {token}", highlight=False, soft_wrap=True)
     out.print(f"rackwright server on http://{host}:{port} (API docs: http://{host}:{port}/docs)", highlight=False, soft_wrap=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+        return
+    app.state.engine.dispose()
+    os.environ[DB_URL_ENV] = url
+    uvicorn.run("rackwright.server.app:app_from_environment", factory=True, workers=workers, host=host, port=port,
+                log_level="warning")
 
 
 def _check_port_free(host: str, port: int) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -16,7 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .. import __version__
 from . import api, services
-from .config import DEFAULT_DB_URL, MAX_BODY_BYTES
+from .config import DB_URL_ENV, DEFAULT_DB_URL, MAX_BODY_BYTES
 from .db import make_engine, upgrade
 
 
@@ -26,11 +27,9 @@ def create_app(db_url: str = DEFAULT_DB_URL, demo: bool = False, max_body: int =
     ``demo`` seeds the demonstration organisations, users and designs (:mod:`.seed`) when absent.
     The engine is ``app.state.engine``; open transactions with :func:`.db.transaction`.
     """
-    from ..catalog import load_catalog
-
     engine = make_engine(db_url)
     upgrade(engine)
-    load_catalog()  # parse the parts catalog once, before the first request needs it
+    _warm_up()
     app = FastAPI(title="rackwright collaboration server", version=__version__,
                   description="Versioned rack designs shared between organisations: revisions, evaluation, "
                               "reviews, approvals and qualification. See docs/server.md.")
@@ -48,6 +47,21 @@ def create_app(db_url: str = DEFAULT_DB_URL, demo: bool = False, max_body: int =
     _error_handlers(app)
     app.add_middleware(BodyLimit, limit=max_body)
     return app
+
+
+def _warm_up() -> None:
+    """Load the parts catalog and the coolant property tables (CoolProp) now, not in the first request."""
+    from ..catalog import load_catalog
+    from ..models.thermal import COOLPROP_FLUIDS, volumetric_heat_capacity
+
+    load_catalog()
+    for fluid in COOLPROP_FLUIDS:
+        volumetric_heat_capacity(fluid, 300.0)
+
+
+def app_from_environment() -> FastAPI:
+    """uvicorn factory for ``rackwright serve --workers N``: each worker builds its app on ``RACKWRIGHT_DB_URL``."""
+    return create_app(os.environ[DB_URL_ENV])
 
 
 def _error_handlers(app: FastAPI) -> None:

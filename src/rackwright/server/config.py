@@ -15,6 +15,7 @@ DEFAULT_DB_URL = "sqlite:///rackwright.db"
 MAX_BODY_BYTES = 1_048_576
 TOKEN_ENV = "RACKWRIGHT_TOKEN"
 SERVER_ENV = "RACKWRIGHT_SERVER"
+DB_URL_ENV = "RACKWRIGHT_DB_URL"  # how `serve --workers N` hands the database URL to its worker processes
 
 
 def database_url(text: str | None) -> str:

@@ -19,11 +19,12 @@ TOKEN_LINE = re.compile(r"demo user (\S+)\s+password \S+\s+token (\S+)")
 
 
 class ServeProcess:
-    """``rackwright serve --db URL --port PORT [--demo]``, its output in ``log``."""
+    """``rackwright serve --db URL --port PORT --workers N [--demo]``, its output in ``log``."""
 
-    def __init__(self, db_url: str, port: int, log: Path, demo: bool = True):
+    def __init__(self, db_url: str, port: int, log: Path, demo: bool = True, workers: int = 1):
         self.url, self.log = f"http://127.0.0.1:{port}", log
-        command = [str(RACKWRIGHT), "serve", "--db", db_url, "--port", str(port)] + (["--demo"] if demo else [])
+        command = [str(RACKWRIGHT), "serve", "--db", db_url, "--port", str(port), "--workers", str(workers)]
+        command += ["--demo"] if demo else []
         with log.open("w") as sink:
             self.process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
 
