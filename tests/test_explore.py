@@ -280,6 +280,9 @@ def test_more_bad_input(tmp_path):
     doc["axes"].append({"path": "network.links[scale-out-optics].part", "values": ["no-such-part"]})
     assert "no-such-part" in error_of(tmp_path, doc)
     doc = copy.deepcopy(TINY)
+    doc["axes"][1]["values"] = [8, 9.5]
+    assert "whole numbers" in error_of(tmp_path, doc)
+    doc = copy.deepcopy(TINY)
     doc["base"] = "missing.yaml"
     assert "base design" in error_of(tmp_path, doc)
     assert run("explore", write_space(tmp_path, TINY), "--backend", "spark").exit_code == 2

@@ -37,7 +37,7 @@ from .space import Space
 
 PER_PFLOP = "cost.usd_per_pflop."
 TRAINING = "perf.training_tokens_per_s_per_mw"
-#: Severity of the rules a batch reports masks for.
+#: Codes of the error-severity rules a batch reports masks for (warnings never rule a design out).
 ERROR_CODES = {rule.code for rule in FIGURE_RULES if rule.severity == "error"} | set(LAYOUT_CODES)
 
 
@@ -54,6 +54,7 @@ def figures_used(space: Space) -> list[str]:
 
 
 def limit_column(limit) -> str:
+    """``fails.power.input_kw<=150``: the column of designs that break a limit."""
     bounds = [f">={limit.min:g}" if limit.min is not None else "", f"<={limit.max:g}" if limit.max is not None else ""]
     return f"fails.{limit.figure}{''.join(bounds)}"
 

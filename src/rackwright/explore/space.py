@@ -199,17 +199,11 @@ class Space:
     base: LoadedDesign
     axes: list[Axis]
     combinations: list[LoadedDesign]
-    figure_keys: list[str]
     accelerators: dict[int, tuple[str, str]] = field(default_factory=dict)  # combination → accelerator (id, model)
 
     @property
     def design_axes(self) -> list[Axis]:
         return [a for a in self.axes if a.kind == "design"]
-
-    @property
-    def grid_size(self) -> int:
-        """Designs in the full grid (every axis discrete)."""
-        return math.prod(a.size for a in self.axes)
 
     def combination_of(self, values: dict[str, np.ndarray]) -> np.ndarray:
         """Index of the structural combination of each point (C order over the design axes)."""
@@ -253,9 +247,8 @@ def load_space(path: str | Path) -> Space:
     if spec.sampling.method == "nsga2" and spec.sampling.population * spec.sampling.generations > MAX_DESIGNS:
         raise where.error(f"population x generations exceeds {MAX_DESIGNS:,} designs", ("sampling",))
     combinations = _combinations(base, axes, where)
-    figure_keys = available_figures(combinations[0])
-    _check_figures(spec, figure_keys, where)
-    return Space(file, spec, base, axes, combinations, figure_keys)
+    _check_figures(spec, available_figures(combinations[0]), where)
+    return Space(file, spec, base, axes, combinations)
 
 
 @lru_cache(maxsize=16)
@@ -303,7 +296,10 @@ def _compile_axis(i: int, spec: AxisSpec, method: str, chain: RackChain, base: L
         split_overrides(chain.model, {path: 0.0})
     except KeyError as exc:
         raise where.error(f"{exc.args[0]}{_did_you_mean(path, base)}", loc + ("path",)) from None
+    counts = path.startswith("slots[")
     if spec.distribution is not None:
+        if counts:
+            raise where.error("a slot count is a whole number: give values or a range", loc + ("distribution",))
         if method == "grid":
             raise where.error("a distribution cannot be gridded", loc + ("distribution",),
                               "give values or a range with a step, or use sampling.method lhs/sobol")
@@ -318,6 +314,8 @@ def _compile_axis(i: int, spec: AxisSpec, method: str, chain: RackChain, base: L
     else:
         si = np.array([_quantity(v, dimension, path, loc + ("values", j), where) for j, v in enumerate(spec.values)])
         labels = [str(v) for v in spec.values]
+    if counts and np.any((si < 0) | (si % 1 != 0)):
+        raise where.error("slot counts are whole numbers >= 0", loc, "use values like [6, 8, 10] or a step of 1")
     axis = Axis(name, path, "override", labels, si, dimension=dimension)
     if spec.price_change:
         axis.paired = _price_changes(spec, labels, loc, where)
