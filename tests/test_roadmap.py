@@ -179,7 +179,8 @@ def test_cli_plan_exit_codes_and_report(tmp_path):
 def test_timeline_ramp_slip_and_power_steps():
     data = small(by="2026-12-31")
     data["generations"][0].update(first_ship="2026-08-01", ramp=[0.5, 1.0], end_of_builds="2026-12-01")
-    data["sites"][0]["power"] = [{"from": "2026-07-01", "facility": "10 MW"}, {"from": "2026-11-15", "facility": "20 MW"}]
+    data["sites"][0]["power"] = [{"from": "2026-07-01", "facility": "10 MW"},
+                                 {"from": "2026-11-15", "facility": "20 MW"}]
     t = build_timeline(load(data).roadmap)
     assert t.quarters == ("2026Q3", "2026Q4")
     # months Jul..Dec: 0, 0.5, 1, 1, 1, 0 (December starts on end_of_builds)

@@ -13,7 +13,8 @@ from .common import EXIT_OK, EXIT_RULES, emit_json, err, guarded, out
 app = typer.Typer(help="Roadmap to a GW target: MILP schedule over generations, sites, factories and supply; Monte Carlo risk.",
                   no_args_is_help=True)
 
-ROADMAP = typer.Argument(..., metavar="ROADMAP", help="Roadmap YAML file (goal, generations, sites, factories, supply).")
+ROADMAP = typer.Argument(..., metavar="ROADMAP",
+                         help="Roadmap YAML file (goal, generations, sites, factories, supply).")
 OUTDIR = typer.Option(None, "-o", "--outdir", help="Write the JSON document and an HTML report (plotly) here.")
 
 
@@ -109,7 +110,8 @@ def risk_command(
         emit_json(doc)
         return
     date = doc["gw_by_date"]
-    out.print(f"{doc['roadmap']}: P(≥ {doc['goal']['it_power_gw']:g} GW by {doc['goal']['by']}) = {doc['p_goal']:.1%} "
+    goal = doc["goal"]
+    out.print(f"{doc['roadmap']}: P(≥ {goal['it_power_gw']:g} GW by {goal['by']}) = {doc['p_goal']:.1%} "
               f"over {doc['samples']:,} samples (seed {doc['seed']})")
     out.print(f"GW by the date: P10 {date['p10']:.2f}, P50 {date['p50']:.2f}, P90 {date['p90']:.2f} "
               f"(mean {date['mean']:.2f}); {doc['solve_time_s']:.1f} s on {doc['workers']} process(es)")

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .inputs import RackFigures, rack_figures
-from .milp import DEFAULT_GAP, FAMILIES, Solution, Structure, Uncertain, build_structure, objective, parse_goal_mw, row_bounds, solve
+from .milp import (DEFAULT_GAP, FAMILIES, Solution, Structure, build_structure, objective, parse_goal_mw,
+                   row_bounds, solve)
 from .schema import LoadedRoadmap
 from .timeline import build_timeline
 
@@ -116,7 +117,9 @@ def binding_rows(st: Structure, sol: Solution) -> list[dict]:
 
 
 def _span(quarters: list[str]) -> str:
-    return ", ".join(quarters) if len(quarters) <= 3 else f"{len(quarters)} quarters from {quarters[0]} to {quarters[-1]}"
+    if len(quarters) <= 3:
+        return ", ".join(quarters)
+    return f"{len(quarters)} quarters from {quarters[0]} to {quarters[-1]}"
 
 
 def _by_quarter(labels, values, digits: int = 9) -> dict:

@@ -11,7 +11,8 @@ def plan_figure(doc: dict):
     quarters = doc["quarters"]
     figure = make_subplots(rows=3, cols=1, vertical_spacing=0.08, row_heights=[0.45, 0.2, 0.35],
                            specs=[[{"type": "xy"}], [{"type": "xy"}], [{"type": "table"}]],
-                           subplot_titles=("IT power deployed by generation (GW, cumulative)", "Capex by quarter (US$ B)",
+                           subplot_titles=("IT power deployed by generation (GW, cumulative)",
+                                           "Capex by quarter (US$ B)",
                                            "Binding constraints" if doc["feasible"] else "Shortfalls (goal not met)"))
     for generation, series in doc["gw_by_generation"].items():
         figure.add_trace(go.Scatter(x=quarters, y=[series[q] for q in quarters], name=generation, mode="lines",

@@ -52,10 +52,13 @@ _ID = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
 
 
 def _checked(value, dimension: str):
+    """Validator body: a quantity string of ``dimension``, finite and not negative."""
     try:
-        parse_quantity(value, dimension)
+        si = parse_quantity(value, dimension)
     except UnitError as exc:
         raise ValueError(str(exc)) from None
+    if not np.isfinite(si) or si < 0:
+        raise ValueError(f"{value!r}: must be finite and not negative")
     return value
 
 
@@ -73,7 +76,8 @@ class Sourced(Strict):
 
 
 class Distribution(Strict):
-    """An uncertain input: ``fixed`` (``value``), ``uniform`` (``min``, ``max``) or ``triangular`` (``min``, ``mode``, ``max``).
+    """An uncertain input: ``fixed`` (``value``), ``uniform`` (``min``, ``max``) or ``triangular``
+    (``min``, ``mode``, ``max``).
 
     Values are strings with units for times (``"6 week"``) and plain numbers for factors.
     """
@@ -125,6 +129,8 @@ def fixed(value) -> Distribution:
     return Distribution(dist="fixed", value=value)
 
 
+#: Longest horizon accepted [years].
+MAX_YEARS = 50
 #: Longest delay accepted for a slip or a delay [s] (10 years: anything longer is a typo).
 MAX_DELAY_S = 10 * 365.25 * 86400
 
@@ -354,6 +360,9 @@ def reference_problems(loaded: LoadedRoadmap) -> list[Problem]:
     if goal.start.day != 1 or goal.start.month not in (1, 4, 7, 10):
         problems.append(p(f"{goal.start} is not the first day of a quarter", ("goal", "start"),
                           "use YYYY-01-01, YYYY-04-01, YYYY-07-01 or YYYY-10-01"))
+    elif goal.by.year - goal.start.year > MAX_YEARS:
+        problems.append(p(f"the horizon {goal.start} to {goal.by} is longer than {MAX_YEARS} years", ("goal", "by"),
+                          "plan a shorter horizon"))
     elif quarter_ends(goal.start, goal.by).size == 0:
         problems.append(p(f"dates out of order: the goal date {goal.by} ends no quarter after the start {goal.start}",
                           ("goal", "by"), "give a date at least one quarter after goal.start"))
