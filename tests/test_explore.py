@@ -280,6 +280,10 @@ def test_more_bad_input(tmp_path):
     doc["axes"].append({"path": "network.links[scale-out-optics].part", "values": ["no-such-part"]})
     assert "no-such-part" in error_of(tmp_path, doc)
     doc = copy.deepcopy(TINY)
+    doc["axes"].append({"path": "slots[compute-lower].part", "values": ["nvidia-gb200-compute-tray"]})
+    doc["objectives"] = [{"figure": "perf.training_tokens_per_s_per_mw", "goal": "max"}]
+    assert "exactly one accelerator part" in error_of(tmp_path, doc)  # B200 and B300 trays in one rack
+    doc = copy.deepcopy(TINY)
     doc["axes"][1]["values"] = [8, 9.5]
     assert "whole numbers" in error_of(tmp_path, doc)
     doc = copy.deepcopy(TINY)

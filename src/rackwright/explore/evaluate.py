@@ -59,6 +59,13 @@ def limit_column(limit) -> str:
     return f"fails.{limit.figure}{''.join(bounds)}"
 
 
+def check_figures_computable(space: Space) -> None:
+    """Raise :class:`InputError` now, not inside a worker, where a figure cannot be computed for some design."""
+    if TRAINING in figures_used(space):
+        for combination in range(len(space.combinations)):
+            _accelerator(space, combination)
+
+
 def evaluate_chunk(space: Space, chunk: Chunk) -> dict[str, np.ndarray]:
     """Columns of a chunk: ``row``, each axis, each objective/limit figure, ``fails.*`` and ``feasible``."""
     n = len(chunk)

@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 
 from .backends import run_chunks
-from .evaluate import join_columns, objective_matrix
+from .evaluate import check_figures_computable, join_columns, objective_matrix
 from .pareto import pareto_mask
 from .sample import CHUNK, Chunk, grid_chunks, point_chunks, point_values, unit_samples
 from .space import Space, loaded_space
@@ -100,6 +100,7 @@ def explore(path: str | Path, backend: str = "local", workers: int | None = None
     ``progress(done, total)`` is called as chunks finish (designs evaluated so far and in all).
     """
     space = loaded_space(path)
+    check_figures_computable(space)
     chunks = plan(space, chunk)
     total = sum(len(c) for c in chunks)
     done = 0
