@@ -70,11 +70,14 @@ def test_two_organisations_review_and_approve_a_generation_in_the_browser(browse
     elevation = mfr.get_by_role("img", name=re.compile("Front elevation"))
     assert elevation.evaluate("img => img.complete && img.naturalWidth > 0")  # the SVG loaded
 
-    mfr.get_by_label("Field path or figure key").fill("slots[compute-lower].part")
+    mfr.get_by_text(re.compile(r"fields of revision 1")).click()  # open the design fields
+    mfr.get_by_role("link", name="Comment on slots[compute-lower].part").click()
+    assert mfr.get_by_label("Field path or figure key").input_value() == "slots[compute-lower].part"
     mfr.get_by_label("Comment", exact=True).fill("Please confirm the GB300 tray revision for the pilot racks.")
     mfr.get_by_role("button", name="Open thread").click()
     thread = mfr.get_by_role("article", name=re.compile(r"On slots\[compute-lower\]\.part"))
     assert "confirm the GB300 tray revision" in thread.inner_text()
+    assert mfr.get_by_role("link", name="thread 1 on slots[compute-lower].part", include_hidden=True).count() == 1
     mfr.get_by_role("button", name=re.compile("^Approve revision 1 for mfr")).click()
     assert "Not approved yet: missing lab" in mfr.locator("#approvals ~ p").first.inner_text()
     mfr.screenshot(path=SCREENSHOTS / "03-design-owner.png", full_page=True)

@@ -218,9 +218,11 @@ def _text(form: FormData, key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _design_url(org: str, name: str, rev: str | None = None, fragment: str = "") -> str:
-    url = f"/designs/{quote(org)}/{quote(name)}"
-    return url + (f"?{urlencode({'rev': rev})}" if rev else "") + (f"#{fragment}" if fragment else "")
+def _back(org: str, name: str, form: FormData, fragment: str) -> RedirectResponse:
+    """Back to the design page the form was on (``view``: the revision shown, empty for the head)."""
+    view = _text(form, "view")
+    url = f"/designs/{quote(org)}/{quote(name)}" + (f"?{urlencode({'rev': view})}" if view else "")
+    return RedirectResponse(f"{url}#{fragment}", status_code=303)
 
 
 def _write(request: Request, function, *args, **kwargs):
@@ -306,10 +308,11 @@ def design(request: Request, org: str, name: str, rev: str = "", anchor: str = "
                   if (d["org"], d["name"]) != (org, name)]
     tables = figure_tables(revision["report"])
     anchors = [key for _, rows in tables for key, *_ in rows] + list(fields)
+    next_statuses = [after for before, after in services.TRANSITIONS if before == found["status"]]
+    signed = actor.username in {s["user"] for s in signatures["signatures"]}
     return _page(request, "design.html", actor, design=found, revision=revision, history=history, threads=threads,
                  approvals=signatures, qualifications=qualifications, fields=fields, tables=tables, anchors=anchors,
-                 anchor=anchor, others=others, next_statuses=[b for a, b in services.TRANSITIONS if a == found["status"]],
-                 signed=actor.username in {s["user"] for s in signatures["signatures"]}, can=_abilities(actor, found))
+                 anchor=anchor, others=others, next_statuses=next_statuses, signed=signed, can=_abilities(actor, found))
 
 
 def _fields(session, actor: services.Actor, org: str, name: str, rev: str) -> dict[str, object]:
@@ -377,28 +380,27 @@ def open_thread(request: Request, org: str, name: str, form: FormData = Form) ->
     rev = _text(form, "revision") or None
     thread = _write(request, services.open_thread, org, name, rev, _text(form, "path"), _text(form, "body"),
                     internal=_text(form, "internal") == "on")
-    return RedirectResponse(_design_url(org, name, rev, f"thread-{thread['id']}"), status_code=303)
+    return _back(org, name, form, f"thread-{thread['id']}")
 
 
 @router.post("/designs/{org}/{name}/threads/{thread_id}/comments")
 def reply(request: Request, org: str, name: str, thread_id: int, form: FormData = Form) -> Response:
     resolve = {"resolve": True, "reopen": False}.get(_text(form, "resolve"))
     _write(request, services.reply, org, name, thread_id, _text(form, "body"), resolve)
-    return RedirectResponse(_design_url(org, name, _text(form, "revision") or None, f"thread-{thread_id}"),
-                            status_code=303)
+    return _back(org, name, form, f"thread-{thread_id}")
 
 
 @router.post("/designs/{org}/{name}/approvals")
 def approve(request: Request, org: str, name: str, form: FormData = Form) -> Response:
     rev = _text(form, "revision") or None
     _write(request, services.approve, org, name, rev)
-    return RedirectResponse(_design_url(org, name, rev, "approvals"), status_code=303)
+    return _back(org, name, form, "approvals")
 
 
 @router.post("/designs/{org}/{name}/status")
 def move(request: Request, org: str, name: str, form: FormData = Form) -> Response:
     _write(request, services.set_status, org, name, _text(form, "status"))
-    return RedirectResponse(_design_url(org, name, fragment="status"), status_code=303)
+    return _back(org, name, form, "status")
 
 
 @router.post("/designs/{org}/{name}/qualifications")
@@ -413,6 +415,6 @@ def qualify(request: Request, org: str, name: str, form: FormData = Form) -> Res
         raise services.Invalid("the results file is not UTF-8 text",
                                [Problem("not UTF-8", "results", "save it as UTF-8 CSV or JSON")]) from None
     _write(request, services.attach_qualification, org, name, rev, upload.filename, content)
-    return RedirectResponse(_design_url(org, name, rev, "qualification"), status_code=303)
+    return _back(org, name, form, "qualification")
 
 
