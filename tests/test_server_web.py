@@ -133,6 +133,8 @@ def test_every_form_needs_the_sessions_csrf_token_and_a_refused_post_stores_noth
     posts = [(f"{design}/threads", {"path": "", "body": "a comment"}),
              (f"{design}/approvals", {}),
              (f"{design}/status", {"status": "in_review"}),
+             (f"{design}/threads/1/comments", {"body": "a reply", "resolve": "resolve"}),
+             (f"{design}/qualifications", {}),
              ("/sign-out", {})]
     for url, data in posts:
         for token in (None, "wrong", other.csrf):  # absent, forged, another session's
@@ -144,6 +146,7 @@ def test_every_form_needs_the_sessions_csrf_token_and_a_refused_post_stores_noth
     state = service_view(app, "lab-admin", services.approvals, "lab", "ethernet-800vdc")
     assert state["signatures"] == []
     assert service_view(app, "lab-admin", services.get_design, "lab", "ethernet-800vdc")["status"] == "draft"
+    assert service_view(app, "lab-admin", services.list_qualifications, "lab", "ethernet-800vdc") == []
     assert lab.get("/programmes").status_code == 200  # the refused sign-out did not sign out
 
 
