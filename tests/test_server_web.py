@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from rackwright.server import services
 from rackwright.server.app import create_app
 from rackwright.server.db import transaction
 from rackwright.server.seed import demo_password
+from rackwright.server import web
 from rackwright.server.web import COOKIE
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -124,6 +126,17 @@ def test_sign_in_errors_and_redirects(app):
     signed = sign_in(app, "lab-viewer")
     assert signed.post("/sign-out", data={"csrf_token": signed.csrf}).headers["location"] == "/sign-in"
     assert signed.get("/programmes").status_code == 303
+
+
+def test_sessions_expire_and_depend_on_the_key(app, monkeypatch):
+    lab_viewer = service_view(app, "lab-viewer", lambda session, actor: actor.user_id)
+    expired = web._encode(web.WebSession(lab_viewer, "token", int(time.time()) - 1))
+    current = web._encode(web.WebSession(lab_viewer, "token", int(time.time()) + 60))
+    for cookie, status in ((expired, 303), (current, 200)):
+        client = TestClient(app, follow_redirects=False, cookies={COOKIE: cookie})
+        assert client.get("/programmes").status_code == status
+    monkeypatch.setenv(web.SECRET_ENV, "another key")  # a cookie signed with another key is no session
+    assert TestClient(app, follow_redirects=False, cookies={COOKIE: current}).get("/programmes").status_code == 303
 
 
 def test_every_form_needs_the_sessions_csrf_token_and_a_refused_post_stores_nothing(app):
