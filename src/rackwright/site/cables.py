@@ -36,9 +36,15 @@ class Ends:
     x: np.ndarray
     y: np.ndarray
 
+    @staticmethod
+    def compact(hall, row, rack, slot, port, x, y) -> "Ends":
+        """Ends with 32-bit positions and coordinates (half the memory traffic of the defaults)."""
+        return Ends(*(np.asarray(a, dtype=np.int32) for a in (hall, row, rack, slot, port)),
+                    np.asarray(x, dtype=np.float32), np.asarray(y, dtype=np.float32))
+
     def take(self, index: np.ndarray, port: np.ndarray | None = None) -> "Ends":
         return Ends(self.hall[index], self.row[index], self.rack[index], self.slot[index],
-                    self.port[index] if port is None else port, self.x[index], self.y[index])
+                    self.port[index] if port is None else port.astype(np.int32), self.x[index], self.y[index])
 
     @staticmethod
     def concat(parts: list["Ends"]) -> "Ends":

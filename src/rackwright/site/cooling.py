@@ -47,19 +47,27 @@ class Ambient:
     def hours(self) -> int:
         return len(self.dry_bulb)
 
-    def wet_bulb(self) -> np.ndarray:
-        """Wet-bulb temperature [K] from dry-bulb, humidity and pressure (CoolProp HAPropsSI)."""
-        if self.rel_humidity is None:
-            return self.dry_bulb  # no humidity known: no evaporative gain (conservative)
-        return _wet_bulb(self.name, self.dry_bulb.tobytes(), self.rel_humidity.tobytes(), self.pressure.tobytes())
+    def wet_bulb(self, hours: np.ndarray | None = None) -> np.ndarray:
+        """Wet-bulb temperature [K] from dry-bulb, humidity and pressure (CoolProp HAPropsSI).
+
+        Only at the ``hours`` (a boolean mask) where it is needed; the dry-bulb stands elsewhere (and
+        everywhere when the profile has no humidity: no evaporative gain, conservative).
+        """
+        hours = np.ones(self.hours, dtype=bool) if hours is None else hours
+        if self.rel_humidity is None or not hours.any():
+            return self.dry_bulb
+        wet = self.dry_bulb.copy()
+        wet[hours] = _wet_bulb(self.dry_bulb[hours].tobytes(), self.rel_humidity[hours].tobytes(),
+                               self.pressure[hours].tobytes())
+        return wet
 
 
 @lru_cache(maxsize=8)
-def _wet_bulb(name: str, dry: bytes, rh: bytes, pressure: bytes) -> np.ndarray:
+def _wet_bulb(dry: bytes, rh: bytes, pressure: bytes) -> np.ndarray:
     from CoolProp.HumidAirProp import HAPropsSI
 
     t, r, p = (np.frombuffer(b) for b in (dry, rh, pressure))
-    return np.asarray(HAPropsSI("Twb", "T", t, "R", np.clip(r, 0.01, 1.0), "P", p), dtype=float)
+    return np.asarray(HAPropsSI("Twb", "T", t, "R", np.clip(r, 0.01, 1.0), "P", p), dtype=float).reshape(-1)
 
 
 def load_ambient(text: str, folder: Path, file: str | None) -> Ambient:

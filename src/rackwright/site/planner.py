@@ -341,10 +341,10 @@ def _cable_plan(loaded, layout: RackLayout, fabric: FabricSize, per_rack_rail, p
     sx, sy = coordinates(grid, g, placement.hall, placement.row, placement.rack)
     trays = np.repeat([g_.trays for g_ in generations], [g_.racks for g_ in generations])
     per_tray = np.maximum(1, -(-ports // trays))
-    compute = cab.Ends(layout.hall[rack], layout.row[rack], layout.position[rack], port // per_tray[rack],
-                       port % per_tray[rack], rx[rack], ry[rack])
-    switches = cab.Ends(placement.hall, placement.row, placement.rack, placement.slot,
-                        np.zeros(len(placement.hall), dtype=np.int32), sx, sy)
+    compute = cab.Ends.compact(layout.hall[rack], layout.row[rack], layout.position[rack], port // per_tray[rack],
+                               port % per_tray[rack], rx[rack], ry[rack])
+    switches = cab.Ends.compact(placement.hall, placement.row, placement.rack, placement.slot,
+                                np.zeros(len(placement.hall)), sx, sy)
     a_parts, b_parts, tiers = [], [], []
     spine0, super0 = leaves, leaves + fabric.spines
     for plane in range(planes):
@@ -437,7 +437,7 @@ def _plant_hours(loaded, parts, loads: HeatLoads, ambient: Ambient, load_share: 
     cooler, pump = parts["cooling.heat_rejection.part"], parts["cooling.pump.part"]
     approach, effectiveness = cooler.value("approach"), cooler.value("effectiveness", 0.0)
     heat = np.full(ambient.hours, loads.total * load_share)
-    wet = ambient.wet_bulb() if effectiveness > 0 else None
+    wet = ambient.wet_bulb(ambient.dry_bulb + approach > loads.supply) if effectiveness > 0 else None
     air_in = cooler_air_inlet(ambient.dry_bulb, wet, effectiveness, loads.supply, approach)
     trim = trim_share(air_in + approach, loads.supply, loads.delta_t)
     flow = water_flow(heat, loads.supply, loads.delta_t)
