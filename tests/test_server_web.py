@@ -22,11 +22,10 @@ from hypothesis import strategies as st
 
 from rackwright.design import load_design
 from rackwright.evaluation import evaluate
-from rackwright.server import services
+from rackwright.server import services, web
 from rackwright.server.app import create_app
 from rackwright.server.db import transaction
 from rackwright.server.seed import demo_password
-from rackwright.server import web
 from rackwright.server.web import COOKIE
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
