@@ -81,6 +81,7 @@ def test_pages_show_the_stored_evaluation_and_the_board(app):
     for key in ("power.input_kw", "thermal.coolant_flow_lpm", "mechanical.weight_kg", "cost.bom_usd"):
         shown = float(cell(page.text, key).replace(",", ""))
         assert math.isclose(shown, local[key], rel_tol=5e-3), key  # shown to 3-4 significant figures
+    assert "<dt>Shared with</dt><dd>lab (shared in full)</dd>" in page.text  # the owner sees its shares
     assert 'src="/designs/mfr/gb200-nvl72/elevation.svg"' in page.text
     svg = mfr.get("/designs/mfr/gb200-nvl72/elevation.svg")
     assert svg.headers["content-type"].startswith("image/svg+xml") and "<svg" in svg.text
@@ -177,6 +178,7 @@ def test_envelope_view_shows_the_envelope_and_nothing_confidential(app):
     assert not leaked
     assert "elevation.svg" not in page.text and "slots[" not in page.text
     assert 'method="post" action="/designs' not in page.text  # a viewer gets no forms to comment or approve
+    assert "Shared with" not in page.text  # who else sees it is the owner's business
     assert lab.get("/designs/mfr/gb300-nvl72/elevation.svg").status_code == 404
     board = lab.get("/programmes/mfr/nvl72").text
     assert "gb300-nvl72" in board and "envelope only" in board
