@@ -1,8 +1,8 @@
 """Plan a roadmap: solve the MILP, diagnose an unreachable goal, and summarise the schedule by quarter.
 
 When the goal is reachable, the plan is the optimum of the goal's objective and the
-binding constraints are the rows where not one more rack of any generation fits
-(unused capacity below the row's smallest coefficient). When it is not, two more
+binding constraints are the rows with a shadow price in its LP relaxation (see
+:func:`binding_rows`). When it is not, two more
 solves tell why and how far the programme gets: the elastic programme (:mod:`.milp`)
 gives each short constraint and its shortfall, and the *reach* programme (maximise IT
 power deployed, every constraint kept) gives the schedule that is reported.
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .inputs import RackFigures, rack_figures
-from .milp import (DEFAULT_GAP, FAMILIES, Solution, Structure, build_structure, objective, parse_goal_mw,
-                   row_bounds, solve)
+from .milp import (DEFAULT_GAP, FAMILIES, Solution, Structure, build_structure, make_highs, objective,
+                   parse_goal_mw, programme, row_bounds, solve)
 from .schema import LoadedRoadmap
 from .timeline import build_timeline
 
@@ -41,7 +41,7 @@ def plan(loaded: LoadedRoadmap, figures: RackFigures | None = None, mip_gap: flo
     st = prepare(loaded, figures)
     first = solve(st, mode="plan", mip_gap=mip_gap)
     if first.optimal:
-        return PlanResult(st, first, True, binding_rows(st, first), first.seconds)
+        return PlanResult(st, first, True, binding_rows(st), first.seconds)
     elastic = solve(st, mode="elastic", mip_gap=mip_gap)
     reach = solve(st, mode="reach", mip_gap=mip_gap)
     return PlanResult(st, reach, False, shortfalls(st, elastic), first.seconds + elastic.seconds + reach.seconds)
@@ -86,33 +86,42 @@ def shortfalls(st: Structure, elastic: Solution) -> list[dict]:
     return found
 
 
-def binding_rows(st: Structure, sol: Solution) -> list[dict]:
-    """Rows with room for no more rack, grouped by constraint: ``{family, name, quarters, unit, message}``;
-    the goal and US-share rows when they bind (no rack could be taken away or moved abroad)."""
-    _, upper = row_bounds(st)
-    csr = st.matrix.tocsr()
-    size = np.abs(csr.data)
-    smallest = np.minimum.reduceat(np.r_[size, np.inf], np.minimum(csr.indptr[:-1], len(size)))
-    smallest = np.where(np.diff(csr.indptr) > 0, smallest, np.inf)
-    room = upper - sol.row_activity
+def binding_rows(st: Structure) -> list[dict]:
+    """Constraints with a non-zero shadow price in the plan's LP relaxation, grouped by entity:
+    ``{family, name, quarters, unit, shadow_price, message}`` (families site, factory, ramp, supply, goal,
+    us-share).
+
+    The shadow price (dual value) of a row is the objective gained per unit of extra capacity in the
+    relaxation (racks continuous): a row binds when relaxing it would improve the plan. Rows whose
+    capacity is zero (a site not yet powered, a generation not yet shipping) are left out. Integer racks
+    leave crumbs of capacity unused (less than a rack per row, or the MIP gap's worth), so the MILP's own
+    slack cannot tell a full site from one that only looks full.
+    """
+    lower, upper = row_bounds(st)
+    spec = programme(st, "plan", lower, integer=False)
+    h = make_highs(spec, lower, upper)
+    h.run()
+    dual = np.abs(np.asarray(h.getSolution().row_dual))
+    binds = (dual > 1e-9 * max(1.0, dual.max(initial=0.0))) & (upper != 0)  # not: capacity not there at all
     found = []
     for family in FAMILIES:
         fam = st.families[family]
         rows = np.arange(fam.rows.start, fam.rows.stop)
-        tight = (upper[rows] > 0) & np.isfinite(smallest[rows]) & (room[rows] < smallest[rows] - 1e-9)
         names = _entity_names(st, family)
-        for entity in np.unique(fam.entity[tight]):
-            quarters = [st.timeline.quarters[q] for q in fam.quarter[tight & (fam.entity == entity)]]
+        for entity in np.unique(fam.entity[binds[rows]]):
+            mine = rows[binds[rows] & (fam.entity == entity)]
+            quarters = [st.timeline.quarters[q] for q in fam.quarter[mine - fam.start]]
             name = names[entity]
             found.append({"family": family, "name": name, "quarters": quarters, "unit": _unit(st, family, entity),
-                          "message": f"{_WHAT[family].format(name)} fully used in {_span(quarters)}"})
-    lower, _ = row_bounds(st)
+                          "shadow_price": float(dual[mine].max()),
+                          "message": f"{_WHAT[family].format(name)} binds in {_span(quarters)}"})
     last = [st.timeline.quarters[-1]]
-    for row, family, text in ((st.goal_row, "goal", "the goal: no rack more than the goal needs"),
-                              (st.us_row, "us-share", "the minimum US share: US lines limit the racks built abroad")):
-        if row is not None and sol.row_activity[row] - lower[row] < smallest[row] - 1e-9:
+    for row, family, text in ((st.goal_row, "goal", "the goal binds: the objective would gain from a lower goal"),
+                              (st.us_row, "us-share", "the minimum US share binds: US lines limit the racks built "
+                                                      "abroad")):
+        if row is not None and binds[row]:
             found.append({"family": family, "name": family, "quarters": last, "unit": "",
-                          "message": f"{text} (binds over the whole horizon)"})
+                          "shadow_price": float(dual[row]), "message": text})
     return found
 
 
