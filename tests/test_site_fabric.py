@@ -66,3 +66,29 @@ def test_every_switch_port_used_once():
     spine_ends = np.concatenate([w.spine_link_spine * 8 + w.spine_link_spine_port,
                                  w.super_link_spine * 8 + w.super_link_spine_port])
     assert len(np.unique(spine_ends)) == len(spine_ends)
+
+
+def test_media_rules_by_tier():
+    from rackwright.site.cables import choose_media
+
+    length = np.array([5.0, 5.0, 50.0])
+    tier = np.array([1, 2, 2])
+    # rule 0 (copper, 7 m) only between switches; rule 1 (optics, 100 m) everywhere
+    assert list(choose_media(length, [7.0, 100.0], tier, [(2, 3), (1, 2, 3)])) == [1, 0, 1]
+
+
+def test_small_site_graph_check_in_plan(tmp_path):
+    import yaml
+
+    from rackwright.site.planner import plan_site
+
+    root = __import__("pathlib").Path(__file__).resolve().parents[1]
+    data = yaml.safe_load((root / "examples" / "site-100mw.yaml").read_text())
+    data["target"] = {"generations": [{"design": str(root / "examples" / "gb200-nvl72.yaml"), "racks": 40}]}
+    data["fabric"]["tiers"] = 2
+    (tmp_path / "small.yaml").write_text(yaml.safe_dump(data))
+    plan = plan_site(tmp_path / "small.yaml")
+    check = plan.summary()["fabric"]["graph_check"]
+    assert check == {"connected": True, "bisection_tb_per_s": round(plan.fabric.bisection_bandwidth / 1e12, 3),
+                     "max_switch_hops": 3}
+    assert not plan.violations

@@ -10,8 +10,8 @@ Length (routed along overhead trays, e.g. TIA-942 / BICSI 002 practice):
 ``L = (|x_a − x_b| + |y_a − y_b| + 2·drop + service_loop) · (1 + slack)`` — the Manhattan distance between
 the rack centres plus a vertical drop at each end, a service loop and a slack share.
 
-Medium: the first media rule (catalog cable or optic, in the site file's order) whose ``reach`` covers
-the length; links longer than every rule's reach get ``none`` (a violation).
+Medium: the first media rule (catalog cable or optic, in the site file's order) that applies to the link's
+tier and whose ``reach`` covers the length; links no rule covers get ``none`` (a violation).
 """
 
 from __future__ import annotations
@@ -56,11 +56,15 @@ def routed_length(a: Ends, b: Ends, drop: float, service_loop: float, slack: flo
     return ((np.abs(a.x - b.x) + np.abs(a.y - b.y) + 2.0 * drop + service_loop) * (1.0 + slack)).astype(np.float32)
 
 
-def choose_media(length: np.ndarray, reaches: list[float]) -> np.ndarray:
-    """Index of the first rule whose reach covers each length (−1 where none does)."""
+def choose_media(length: np.ndarray, reaches: list[float], tier: np.ndarray | None = None,
+                 rule_tiers: list[tuple[int, ...]] | None = None) -> np.ndarray:
+    """Index of the first rule whose reach covers each length and that applies to the link's tier (−1: none)."""
     choice = np.full(len(length), -1, dtype=np.int8)
     for index, reach in enumerate(reaches):
-        choice[(choice < 0) & (length <= reach)] = index
+        fits = (choice < 0) & (length <= reach)
+        if tier is not None and rule_tiers is not None:
+            fits &= np.isin(tier, rule_tiers[index])
+        choice[fits] = index
     return choice
 
 

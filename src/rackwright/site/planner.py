@@ -8,7 +8,9 @@ order and collects their results in one :class:`SitePlan`:
    the IT power target and the shares (``round(share · P_target / P_rack)``) or are given;
 2. layout (:mod:`.layout`), 3. fabric sizing (:mod:`.fabric`), 4. switch placement and the cable plan
    (:mod:`.cables`), 5. cooling plant hour by hour (:mod:`.cooling`), 6. power chain (:mod:`.power`),
-7. economics (:mod:`.economics`), 8. violations (codes ``SITE0xx``, each with a path and a fix).
+7. economics (:mod:`.economics`), 8. violations (codes ``SITE0xx``, each with a path and a fix). Small
+fabrics (≤ ``GRAPH_CHECK_LINKS`` links) are also built as a NetworkX graph (:mod:`.graph`) whose
+connectivity, bisection bandwidth and hop count must agree with the closed forms.
 
 Inconsistent inputs become violations (exit 1 in the CLI); unreadable ones raise
 :class:`~rackwright.errors.InputError` (exit 2).
@@ -32,6 +34,7 @@ from .cooling import (Ambient, adiabatic_water, cooler_air_inlet, load_ambient, 
                       water_flow)
 from .economics import CostLine, Economics, yearly_tco
 from .fabric import FabricSize, Wiring, rail_counts, size_fabric, wire
+from .graph import check_fabric
 from .layout import Geometry, HallGrid, RackLayout, SwitchPlacement, coordinates, hall_extent, place_racks, place_switches
 from .power import REDUNDANCY, StageResult, StageSpec, indoor_losses, size_stages, stage_flows, units_for_load
 from .schema import LoadedSite, Stage, load_site
@@ -39,6 +42,7 @@ from .schema import LoadedSite, Stage, load_site
 HOURS = 8760
 FIBRE = "generic-smf-fibre-per-m"  # priced per metre of every optical link
 MAX_BREAKOUT = 8  # an 8-lane OSFP port splits into at most 8 links (one per SerDes lane)
+GRAPH_CHECK_LINKS = 20_000  # fabrics up to this many links (per plane) are also checked as a NetworkX graph
 STEPS = ("racks", "layout", "fabric", "cables", "cooling", "power", "economics")
 
 
@@ -83,6 +87,7 @@ class SitePlan:
     violations: list[Violation] = field(default_factory=list)
     switch_positions: dict[str, SwitchPlacement] = field(default_factory=dict)
     rack_xy: tuple[np.ndarray, np.ndarray] | None = None
+    graph_check: dict | None = None  # NetworkX figures on small fabrics (None above GRAPH_CHECK_LINKS)
 
     @property
     def errors(self) -> list[Violation]:
@@ -117,7 +122,7 @@ class SitePlan:
                        "pods": fabric.pods, "endpoints": fabric.endpoints * fabric.planes,
                        "bisection_tb_per_s": round(fabric.bisection_bandwidth / 1e12, 3),
                        "max_switch_hops": fabric.max_switch_hops, "ports": fabric.ports(),
-                       "failure_domains": fabric.failure_domains()},
+                       "failure_domains": fabric.failure_domains(), "graph_check": self.graph_check},
             "links": links,
             "cable_length_km": length,
             "power_chain": {st.name: {"part": st.part, "units": st.units, "needed": st.needed,
@@ -173,10 +178,12 @@ def plan_site(site: str | Path | LoadedSite, catalog: Catalog | None = None,
     tick("fabric")
     violations = _fabric_violations(loaded, fabric, switch, link_speed, generations, parts)
     if fabric.fits:
-        cables, placements, grid, rack_xy = _cable_plan(loaded, layout, fabric, per_rack_rail, ports, generations, parts)
+        cables, placements, grid, rack_xy, wiring = _cable_plan(loaded, layout, fabric, per_rack_rail, ports,
+                                                                generations, parts)
     else:
-        cables, placements, grid, rack_xy = _no_cables(layout)
+        cables, placements, grid, rack_xy, wiring = _no_cables(layout)
     violations += _cable_violations(cables)
+    graph = _graph_check(fabric, wiring, violations)
     tick("cables")
     cooling, hourly = _cooling(loaded, parts, generations, fabric, switch, violations)
     tick("cooling")
@@ -188,7 +195,7 @@ def plan_site(site: str | Path | LoadedSite, catalog: Catalog | None = None,
                      s.economics.maintenance_share)
     tick("economics")
     return SitePlan(loaded, generations, layout, grid, fabric, cables, stages, cooling, hourly, economics, tco,
-                    violations, placements, rack_xy)
+                    violations, placements, rack_xy, graph)
 
 
 # -- 1. racks ---------------------------------------------------------------------------------------------------
@@ -285,6 +292,10 @@ def _fabric_violations(loaded, fabric: FabricSize, switch, link_speed, generatio
                                    f"{s.fabric.planes} plane(s) × {link_speed * 8 / 1e9:g} Gb/s exceed the "
                                    f"{g.port_speed * 8 / 1e9:g} Gb/s NIC ports of {g.name}",
                                    "lower the link speed or the planes to what the NICs carry"))
+    if fabric.fits and fabric.tiers == 3 and fabric.pods == 1:
+        found.append(Violation("SITE010", "warning", "fabric.tiers",
+                               f"all {fabric.leaves:,} leaves fit in one pod: the {fabric.super_spines:,} "
+                               "super-spines add cost but no reach", "use tiers: 2"))
     if fabric.radix > switch.value("ports") * MAX_BREAKOUT:
         found.append(Violation("SITE002", "error", "fabric.link_speed",
                                f"{link_speed * 8 / 1e9:g} Gb/s links would split each {port_speed * 8 / 1e9:g} Gb/s "
@@ -365,13 +376,31 @@ def _cable_plan(loaded, layout: RackLayout, fabric: FabricSize, per_rack_rail, p
     length = cab.routed_length(a, b, parse_quantity(s.fabric.drop, "length"),
                                parse_quantity(s.fabric.service_loop, "length"), s.fabric.slack)
     rule_parts = [parts[f"fabric.media.{i}.part"] for i in range(len(s.fabric.media))]
-    choice = cab.choose_media(length, [p.value("reach") for p in rule_parts])
+    choice = cab.choose_media(length, [p.value("reach") for p in rule_parts], tier,
+                              [tuple(rule.tiers) for rule in s.fabric.media])
     table = cab.cable_table(a, b, plane_ids, tier, length, choice,
                             [p.text("media") for p in rule_parts], [p.id for p in rule_parts])
     roles = ("leaf",) * leaves + ("spine",) * fabric.spines + ("super_spine",) * supers
     positions = {"hall": placement.hall, "row": placement.row, "rack": placement.rack, "slot": placement.slot,
                  "role": np.tile(np.array(roles), planes), "x": sx, "y": sy}
-    return table, positions, grid, (rx, ry)
+    return table, positions, grid, (rx, ry), wiring
+
+
+def _graph_check(fabric: FabricSize, wiring: Wiring | None, violations: list[Violation]) -> dict | None:
+    """On small fabrics, the NetworkX figures of the wired graph; a disagreement with the closed forms is SITE009."""
+    if wiring is None or sum(fabric.links_by_tier.values()) > GRAPH_CHECK_LINKS:
+        return None
+    measured = check_fabric(fabric, wiring)
+    promised = {"connected": True, "bisection_bandwidth": fabric.bisection_bandwidth,
+                "max_switch_hops": fabric.max_switch_hops}
+    wrong = [k for k, v in promised.items() if not np.isclose(float(measured[k]), float(v))]
+    if wrong:
+        violations.append(Violation("SITE009", "error", "fabric",
+                                    f"the wired fabric graph disagrees with the closed forms on {', '.join(wrong)}: "
+                                    f"graph {measured}, closed form {promised}", "report this planner bug"))
+    return {"connected": bool(measured["connected"]),
+            "bisection_tb_per_s": round(measured["bisection_bandwidth"] / 1e12, 3),
+            "max_switch_hops": int(measured["max_switch_hops"])}
 
 
 def _no_cables(layout: RackLayout):
@@ -380,7 +409,7 @@ def _no_cables(layout: RackLayout):
     rx, ry = coordinates(grid, layout.geometry, layout.hall, layout.row, layout.position)
     ends = cab.Ends(*(empty,) * 5, empty.astype(float), empty.astype(float))
     table = cab.cable_table(ends, ends, empty, empty, empty.astype(np.float32), empty.astype(np.int8), [], [])
-    return table, {}, grid, (rx, ry)
+    return table, {}, grid, (rx, ry), None
 
 
 def _cable_violations(cables: pl.DataFrame) -> list[Violation]:

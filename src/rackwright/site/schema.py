@@ -81,9 +81,11 @@ class Layout(Strict):
 
 
 class MediaRule(Strict):
-    """A cable or pluggable optic from the catalog; the planner picks the first rule whose reach covers a link."""
+    """A cable or pluggable optic from the catalog for the links of some tiers (1 = NIC–leaf, 2 = leaf–spine,
+    3 = spine–super-spine); the planner picks the first rule that applies and whose reach covers a link."""
 
     part: str
+    tiers: list[Literal[1, 2, 3]] = Field(default_factory=lambda: [1, 2, 3], min_length=1, max_length=3)
 
 
 class Fabric(Strict):
