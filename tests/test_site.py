@@ -232,3 +232,15 @@ def test_fuzz_planner_is_never_a_traceback(tmp_path, knobs):
     assert summary["accelerators"] == 12 * 72
     assert all(np.isfinite(plan.hourly["facility_power"]))
     json.dumps(summary, allow_nan=False)
+
+
+def test_report_html(plan, tmp_path):
+    import xml.dom.minidom
+
+    from rackwright.site.report import floor_plan_svg, write_report
+
+    svg = floor_plan_svg(plan)
+    xml.dom.minidom.parseString(svg)  # well-formed
+    assert svg.count("<rect") > plan.layout.racks  # every rack drawn, plus halls and network racks
+    page = write_report(plan, tmp_path).read_text()
+    assert "<svg" in page and "plotly" in page.lower() and "Hourly PUE" in page

@@ -9,7 +9,7 @@ import numpy as np
 
 from .planner import SitePlan
 
-SCALE = 2.0  # SVG pixels per metre
+WIDTH_PX = 1000.0  # the floor plan is drawn about this wide
 COLOURS = {"leaf": "#e45756", "spine": "#f58518", "super_spine": "#b279a2"}
 
 
@@ -17,9 +17,10 @@ def floor_plan_svg(plan: SitePlan, max_items: int = 60_000) -> str:
     """Plan view of the halls: compute racks by generation, network racks by switch tier (a sample when huge)."""
     grid = plan.grid
     g = plan.layout.geometry
-    width = (grid.columns * (grid.width + g.hall_gap)) * SCALE
+    SCALE = float(np.clip(WIDTH_PX / (grid.columns * (grid.width + g.hall_gap)), 0.5, 20.0))  # px per metre
+    width = max((grid.columns * (grid.width + g.hall_gap)) * SCALE, 600)
     rows = int(np.ceil(len(grid.origin_x) / grid.columns))
-    height = rows * (grid.depth + g.hall_gap) * SCALE + 30
+    height = rows * (grid.depth + g.hall_gap) * SCALE + 40
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
              f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="sans-serif" font-size="10">',
              f'<text x="4" y="14">{html.escape(plan.loaded.site.name)}: {plan.layout.racks:,} racks, '
@@ -46,6 +47,11 @@ def floor_plan_svg(plan: SitePlan, max_items: int = 60_000) -> str:
             seen.add(key)
             parts.append(f'<rect x="{(x * SCALE - w / 2):.1f}" y="{(y * SCALE - d / 2 + 20):.1f}" width="{w:.1f}" '
                          f'height="{d:.1f}" fill="{COLOURS[str(role)]}"/>')
+    legend = [("compute rack", shades[0])] + [(role.replace("_", "-") + " switches", colour)
+                                              for role, colour in COLOURS.items()]
+    for i, (label, colour) in enumerate(legend):
+        parts.append(f'<rect x="{4 + i * 140}" y="{height - 12:.0f}" width="10" height="10" fill="{colour}"/>'
+                     f'<text x="{18 + i * 140}" y="{height - 3:.0f}">{label}</text>')
     parts.append("</svg>")
     return "\n".join(parts)
 
