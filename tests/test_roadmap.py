@@ -163,6 +163,25 @@ def test_us_share_objective_fills_the_us_line():
     assert built["f"] == 65
 
 
+def test_factory_rate_from_a_line_file(tmp_path):
+    """A one-station line, 3 bays around the clock, 1 h per rack (fixed): 3 × 168 = 504 racks/week at full
+    utilisation, 0.85 × 504 = 428.4 at the default headroom; a shift station (8 h × 5 days) gets 40/168 of it."""
+    line = {"name": "one bay type", "arrival": {"racks_per_week": 100},
+            "calendar": {"shifts_per_day": 1, "hours_per_shift": "8 h", "days_per_week": 5},
+            "stations": [{"id": "test", "level": "L11", "resources": 3, "hours": "continuous",
+                          "process_time": {"dist": "fixed", "mean": "1 h"}}]}
+    (tmp_path / "line.yaml").write_text(json.dumps(line))
+    data = small()
+    data["factories"][0].update(capacity={"gb200": "line"}, line=str(tmp_path / "line.yaml"))
+    assert rack_figures(load(data)).factory_rate[0, 0] == pytest.approx(0.85 * 3 * 168)
+    data["factories"][0]["line_utilisation"] = 1.0
+    line["stations"][0]["hours"] = "shift"
+    (tmp_path / "line.yaml").write_text(json.dumps(line))
+    assert rack_figures(load(data)).factory_rate[0, 0] == pytest.approx(3 * 40)
+    del data["factories"][0]["line"]
+    assert "needs the factory's line file" in bad(data)
+
+
 def test_cli_plan_exit_codes_and_report(tmp_path):
     ok = invoke("roadmap", "plan", write(tmp_path, small()), "--json")
     assert ok.exit_code == 0 and json.loads(ok.stdout)["feasible"] is True

@@ -18,6 +18,7 @@ from ..chain import resolve
 from ..design import load_design
 from ..errors import InputError
 from ..evaluation import evaluate
+from ..factory import load_line, station_loads, work_content
 from .schema import LoadedRoadmap
 
 
@@ -32,12 +33,13 @@ class RackFigures:
     rack_usd: np.ndarray
     bom_us_share: np.ndarray
     supply_per_rack: np.ndarray  # (supply lines, generations)
+    factory_rate: np.ndarray  # (generations, factories) racks/week, 0 where the factory cannot build it
 
 
 def rack_figures(loaded: LoadedRoadmap) -> RackFigures:
     """Evaluate every generation's design once; InputError for a bad design or a supply line no design uses."""
     roadmap = loaded.roadmap
-    reports, boms = [], []
+    reports, boms, models = [], [], []
     for i, generation in enumerate(roadmap.generations):
         try:
             design = load_design(loaded.folder / generation.design)
@@ -45,7 +47,8 @@ def rack_figures(loaded: LoadedRoadmap) -> RackFigures:
             raise loaded.error(f"design {generation.design!r} cannot be used: {exc}", ("generations", i, "design"),
                                "give the path of a valid design file, relative to the roadmap file") from None
         reports.append(evaluate(design))
-        boms.append(bom_lines(resolve(design)))
+        models.append(resolve(design))
+        boms.append(bom_lines(models[-1]))
     it_power = np.array([r.figures["power.input"] for r in reports])
     precision = f"compute.peak_flops:{roadmap.goal.precision}"
     needs = np.array([[_per_rack(s, report, lines, it_power_w)
@@ -65,7 +68,39 @@ def rack_figures(loaded: LoadedRoadmap) -> RackFigures:
         rack_usd=np.array([r.figures["cost.bom"] for r in reports]),
         bom_us_share=np.array([content_summary(lines, 1)["us_share"] for lines in boms]),
         supply_per_rack=needs.reshape(len(roadmap.supply), len(reports)),
+        factory_rate=_factory_rates(loaded, models),
     )
+
+
+def _factory_rates(loaded: LoadedRoadmap, models) -> np.ndarray:
+    """Racks/week per generation and factory: the file's numbers, or the line's queueing bound."""
+    roadmap = loaded.roadmap
+    rates = np.zeros((len(roadmap.generations), len(roadmap.factories)))
+    for j, factory in enumerate(roadmap.factories):
+        line = None
+        if factory.line is not None:
+            try:
+                line = load_line(loaded.folder / factory.line).line
+            except InputError as exc:
+                raise loaded.error(f"line {factory.line!r} cannot be used: {exc}", ("factories", j, "line"),
+                                   "give the path of a valid line file, relative to the roadmap file") from None
+        for i, generation in enumerate(roadmap.generations):
+            rate = factory.capacity.get(generation.id, 0.0)
+            rates[i, j] = line_rate(line, work_content(models[i]), factory.line_utilisation) if rate == "line" \
+                else rate
+    return rates
+
+
+def line_rate(line, work, utilisation: float) -> float:
+    """Racks/week a line can take with no station busier than ``utilisation`` (the queueing bound).
+
+    A station's utilisation grows linearly with the rate (:func:`rackwright.factory.station_loads`:
+    ``ρ_i = λ · h_i / (c_i · H_i)`` with h_i busy hours per rack including rework, c_i servers, H_i open
+    hours a week), so the bound is ``utilisation / max_i ρ_i(λ = 1)``. Queues grow without limit as ρ → 1:
+    a utilisation below 1 (0.85 by default) leaves the headroom a line needs to ship its mean rate.
+    """
+    busiest = max(load["utilisation"] for load in station_loads(line, work, 1.0))
+    return utilisation / busiest
 
 
 def _per_rack(supply, report, lines, it_power_w: float) -> float:

@@ -137,7 +137,7 @@ def build_structure(roadmap: Roadmap, figures: RackFigures, timeline: Timeline) 
     gens = [g.id for g in roadmap.generations]
     G, F, S, Q = len(gens), len(roadmap.factories), len(roadmap.sites), len(timeline.quarters)
     P = len(roadmap.supply)
-    rate = np.array([[f.capacity.get(g, 0.0) for f in roadmap.factories] for g in gens])
+    rate = figures.factory_rate
     hosts = np.array([[g in s.hosts for s in roadmap.sites] for g in gens])
     pair_g, pair_f = np.nonzero(rate > 0)
     host_g, host_s = np.nonzero(hosts)

@@ -200,12 +200,19 @@ class Site(Sourced):
 
 
 class Factory(Sourced):
-    """An integration-and-test line: country, start date, racks/week per generation it can build."""
+    """An integration-and-test line: country, start date, racks/week per generation it can build.
+
+    A rate is a number (racks/week) or ``line``: the queueing bound of the factory model's
+    line file ``line`` for the generation's design (:func:`rackwright.roadmap.inputs.line_rate`),
+    with every station at most ``line_utilisation`` busy.
+    """
 
     id: str = Field(pattern=_ID)
     location: str = Field(pattern=r"^[A-Z]{2}$")
     start: dt.date
-    capacity: dict[str, float] = Field(min_length=1)
+    capacity: dict[str, float | Literal["line"]] = Field(min_length=1)
+    line: str | None = None
+    line_utilisation: float = Field(default=0.85, gt=0, le=1)
 
     @field_validator("capacity")
     @classmethod
@@ -213,9 +220,16 @@ class Factory(Sourced):
         from ..factory.line import MAX_RACKS_PER_WEEK
 
         for generation, rate in value.items():
-            if not 0 < rate <= MAX_RACKS_PER_WEEK:
-                raise ValueError(f"{generation}: racks/week must be in (0, {MAX_RACKS_PER_WEEK:,.0f}], got {rate!r}")
+            if rate != "line" and not 0 < rate <= MAX_RACKS_PER_WEEK:
+                raise ValueError(f"{generation}: racks/week must be in (0, {MAX_RACKS_PER_WEEK:,.0f}] or 'line', "
+                                 f"got {rate!r}")
         return value
+
+    @model_validator(mode="after")
+    def _line_given(self):
+        if "line" in self.capacity.values() and self.line is None:
+            raise ValueError("a capacity of 'line' needs the factory's line file (line: path/to/line.yaml)")
+        return self
 
 
 class CapStep(Strict):
