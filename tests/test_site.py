@@ -130,8 +130,13 @@ def test_cli_plan_and_netbox(tmp_path):
     assert result.exit_code == 0, result.output
     netbox = pl.read_csv(out / "netbox-cables.csv")
     assert netbox.height == cables.height
-    assert netbox.columns[:6] == ["side_a_device", "side_a_type", "side_a_name", "side_b_device", "side_b_type",
-                                  "side_b_name"]
+    assert netbox.columns[:8] == ["side_a_site", "side_a_device", "side_a_type", "side_a_name", "side_b_site",
+                                  "side_b_device", "side_b_type", "side_b_name"]
+    assert netbox["side_a_site"][0] == "example-100-mw-gb200-site"
+    # every switch port carries exactly one cable
+    ends = pl.concat([netbox.select(pl.col("side_a_device").alias("d"), pl.col("side_a_name").alias("n")),
+                      netbox.select(pl.col("side_b_device").alias("d"), pl.col("side_b_name").alias("n"))])
+    assert ends.unique().height == ends.height
 
 
 @pytest.mark.parametrize(("changes", "code"), [

@@ -66,6 +66,18 @@ def plan_command(
     raise typer.Exit(EXIT_RULES if plan.errors else EXIT_OK)
 
 
+def _site_slug(plan_dir: Path) -> str | None:
+    """The NetBox slug of the planned site's name (from summary.json), or None without a readable summary."""
+    import json
+
+    from ..site.netbox import site_slug
+
+    try:
+        return site_slug(json.loads((plan_dir / "summary.json").read_text(encoding="utf-8"))["site"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def parse_overrides(items: list[str]) -> dict[str, object]:
     """``["fabric.tiers=2", ...]`` → ``{"fabric.tiers": 2}`` (values read as YAML scalars)."""
     from ..yamlio import parse_yaml_text, to_plain
@@ -128,5 +140,5 @@ def cables_command(
     out.print(table)
     if netbox:
         target = output or plan_dir / "netbox-cables.csv"
-        netbox_cables(cables).write_csv(target)
+        netbox_cables(cables, _site_slug(plan_dir)).write_csv(target)
         out.print(f"wrote {target} ({cables.height:,} cables, NetBox cable bulk-import format)")

@@ -1,7 +1,8 @@
 """The cable plan in NetBox's bulk-import CSV format (DCIM → Cables → Import).
 
-Columns follow NetBox's cable import form: ``side_a_device, side_a_type, side_a_name, side_b_device,
-side_b_type, side_b_name, type, status, label, length, length_unit``. Device names are built from the plan's
+Columns follow NetBox's cable import form: ``side_a_site, side_a_device, side_a_type, side_a_name,
+side_b_site, side_b_device, side_b_type, side_b_name, type, status, label, length, length_unit`` (the site
+columns, when a site slug is given, tell same-named devices of different sites apart). Device names are built from the plan's
 positions (``h01-r003-k05-t02`` for compute tray 2 of rack 5 in row 3 of hall 1, ``h01-r009-n02-s07`` for
 switch 7 of network rack 2); interface names are ``nicN`` on trays and ``swpN`` on switches. Cable types map
 the medium: DAC → ``dac-passive``, ACC/AEC → ``dac-active``, AOC → ``aoc``, optics → ``smf``.
@@ -23,10 +24,17 @@ def _device(prefix: str, compute: pl.Expr) -> pl.Expr:
         .otherwise(pl.concat_str([base, pl.lit("-n"), rack.str.zfill(2), pl.lit("-s"), slot.str.zfill(2)]))
 
 
-def netbox_cables(cables: pl.DataFrame) -> pl.DataFrame:
+def site_slug(name: str) -> str:
+    """NetBox-style slug of a site name (lower case, letters, digits and hyphens)."""
+    import re
+
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "site"
+
+
+def netbox_cables(cables: pl.DataFrame, site: str | None = None) -> pl.DataFrame:
     """NetBox cable-import rows for the plan (tier 1 A ends are compute trays, all other ends switches)."""
     compute_a = pl.col("tier") == 1
-    return cables.select(
+    frame = cables.select(
         _device("a", compute_a).alias("side_a_device"),
         pl.lit("dcim.interface").alias("side_a_type"),
         pl.when(compute_a).then(pl.concat_str([pl.lit("nic"), pl.col("a_port").cast(pl.Utf8)]))
@@ -40,3 +48,8 @@ def netbox_cables(cables: pl.DataFrame) -> pl.DataFrame:
         pl.col("length_m").round(1).alias("length"),
         pl.lit("m").alias("length_unit"),
     )
+    if site is None:
+        return frame
+    return frame.with_columns(pl.lit(site).alias("side_a_site"), pl.lit(site).alias("side_b_site")).select(
+        "side_a_site", "side_a_device", "side_a_type", "side_a_name", "side_b_site", "side_b_device", "side_b_type",
+        "side_b_name", "type", "status", "label", "length", "length_unit")
