@@ -249,3 +249,17 @@ def test_report_html(plan, tmp_path):
     assert svg.count("<rect") > plan.layout.racks  # every rack drawn, plus halls and network racks
     page = write_report(plan, tmp_path).read_text()
     assert "<svg" in page and "plotly" in page.lower() and "Hourly PUE" in page
+
+
+def test_rack_design_breaking_its_rules_is_site011(tmp_path):
+    import os
+
+    parent = os.path.relpath(ROOT / "examples" / "gb200-nvl72.yaml", tmp_path)
+    (tmp_path / "weak.yaml").write_text(
+        f"extends: {parent}\nname: weak GB200\ngeneration: weak\n"
+        "slots:\n  - {id: power-lower, part: nvidia-mgx-33kw-power-shelf, count: 1, position: 12}\n"
+        "  - {id: power-upper, part: nvidia-mgx-33kw-power-shelf, count: 1, position: 43}\n")
+    site = _site(tmp_path, **{"target.generations.0.design": str(tmp_path / "weak.yaml")})
+    plan = plan_site(site)
+    found = [v for v in plan.violations if v.code == "SITE011"]
+    assert found and "PWR" in found[0].message
