@@ -190,3 +190,22 @@ def test_schema_is_migrated_and_history_is_append_only(db_url):
     finally:
         engine.dispose()
         app.state.engine.dispose()
+
+
+def test_sqlite_is_crash_safe_and_writers_queue(tmp_path):
+    """WAL with synchronous=FULL (a committed write is on disk), and write transactions take the lock first."""
+    from sqlalchemy import event
+
+    from rackwright.server.db import transaction, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'pragma.db'}")
+    upgrade(engine)
+    statements = []
+    event.listen(engine, "before_cursor_execute", lambda _c, _cur, statement, *_: statements.append(statement))
+    with transaction(engine, write=True) as session:
+        assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert session.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+    with transaction(engine) as session:
+        session.execute(text("SELECT 1"))
+    assert [s for s in statements if s.startswith("BEGIN")] == ["BEGIN IMMEDIATE", "BEGIN"]
+    engine.dispose()

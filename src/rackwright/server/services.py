@@ -280,7 +280,7 @@ def get_programme(session: Session, actor: Actor, org: str, slug: str) -> dict:
 def _visible_designs(session: Session, actor: Actor) -> list[tuple[Design, str]]:
     """``(design, level)`` of every design the actor's organisation sees; level owner, full or envelope."""
     shares = {s.design_id: s.level for s in session.scalars(select(DesignShare).where(DesignShare.org_id == actor.org_id))}
-    designs = session.scalars(select(Design).where(or_(Design.org_id == actor.org_id, Design.id.in_(shares)))
+    designs = session.scalars(select(Design).where(or_(Design.org_id == actor.org_id, Design.id.in_(list(shares))))
                               .order_by(Design.id))
     return [(d, "owner" if d.org_id == actor.org_id else shares[d.id]) for d in designs]
 
