@@ -25,6 +25,7 @@ demo: $(STAMP)
 	$(BIN)/rackwright perf infer --model llama3-70b --system examples/gb300-nvl72.yaml --batch 64 --input-tokens 2048 --output-tokens 512
 
 test: $(STAMP)
+	sh scripts/test-deps.sh
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
