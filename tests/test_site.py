@@ -145,6 +145,8 @@ def test_cli_plan_and_netbox(tmp_path):
     ({"cooling.heat_rejection.chiller": None}, "SITE005"),
     ({"fabric.media": [{"part": "generic-qsfp112-400g-aoc-30m"}]}, "SITE003"),
     ({"cooling.facility_supply": "45 degC"}, "SITE006"),
+    ({"power.distribution.part": "generic-800vdc-row-rectifier-1mw"}, "SITE012"),
+    ({"fabric.link_speed": "800 Gb/s"}, "SITE002"),
 ])
 def test_violations(tmp_path, changes, code):
     result = runner.invoke(app, ["site", "plan", str(_site(tmp_path, **changes)), "-o", str(tmp_path / "o"),

@@ -67,6 +67,8 @@ class RackGeneration:
     cdus_per_rack: float
     cdu_power: float  # W per CDU (its pumps)
     lead_time_weeks: float  # longest lead time of the rack's parts
+    architecture: str = "orv3-48v"  # the design's power architecture (orv3-48v, hvdc-800v, ac-pdu)
+    own_rectifier: bool = False  # the design brings its own AC → 800 VDC sidecar
 
 
 @dataclass
@@ -238,7 +240,8 @@ def rack_generations(loaded: LoadedSite, catalog: Catalog, violations: list[Viol
             f["compute.accelerators"], ports, f["network.scale_out_bandwidth"] / 2 / ports, max(trays, 1),
             f["cost.bom"], f["sourcing.domestic_share"], f["thermal.facility_supply"],
             cdu.part if cdu else None, (cdu.count / cdu.racks_served) if cdu else 0.0,
-            catalog.get(cdu.part).value("power", 0.0) if cdu else 0.0, f["sourcing.longest_lead_time"]))
+            catalog.get(cdu.part).value("power", 0.0) if cdu else 0.0, f["sourcing.longest_lead_time"],
+            design.design.power.architecture, design.design.power.sidecar is not None))
     return generations
 
 
@@ -561,6 +564,7 @@ def _power(loaded, parts, generations, layout, hourly, violations) -> list[Stage
         minimum = compute_rows * (2 if stage.redundancy == "2N" else 1) if name == "distribution" else 0
         specs.append(StageSpec(name, part.id, rating, eff.get(name, 1.0), stage.redundancy, stage.count, minimum))
     stages = size_stages(specs, peak_flows)
+    violations += _distribution_violations(parts["power.distribution.part"], generations)
     substation = parts["power.substation.part"]
     utility = parse_quantity(s.power.utility_voltage, "voltage")
     if substation.value("input_voltage") and abs(substation.value("input_voltage") - utility) > 1e-3 * utility:
@@ -575,6 +579,23 @@ def _power(loaded, parts, generations, layout, hourly, violations) -> list[Stage
                                         f"{getattr(s.power, st.name).redundancy} ({st.needed} needed)",
                                         f"install {st.needed} units or lower the load"))
     return stages
+
+
+def _distribution_violations(distribution, generations) -> list[Violation]:
+    """800 VDC rectifiers feed 800 VDC racks without their own sidecar; AC busway feeds the others (SITE012)."""
+    found = []
+    for g in generations:
+        dc_rack = g.architecture == "hvdc-800v" and not g.own_rectifier
+        if distribution.kind == "rectifier" and not dc_rack:
+            found.append(Violation("SITE012", "error", "power.distribution.part",
+                                   f"{distribution.id} feeds 800 VDC but {g.name} takes "
+                                   + ("AC into its own 800 VDC sidecar" if g.own_rectifier else g.architecture),
+                                   "use an AC busway for these racks"))
+        elif distribution.kind == "busway" and dc_rack:
+            found.append(Violation("SITE012", "error", "power.distribution.part",
+                                   f"{g.name} takes 800 VDC and has no sidecar rectifier, but {distribution.id} is AC",
+                                   "use an 800 VDC row rectifier (e.g. generic-800vdc-row-rectifier-1mw)"))
+    return found
 
 
 # -- 7. economics ---------------------------------------------------------------------------------------------
