@@ -3,10 +3,11 @@
     python benchmarks/bench_server.py [--clients 50] [--seconds 60] [--write-share 0.1]
                                       [--db sqlite,postgresql] [--workers 1]
 
-For each database a fresh ``rackwright serve --demo --workers N`` runs as its own process(es), and ``--clients`` asyncio clients (httpx) loop for ``--seconds``: reads of design
-pages (``GET /designs/ORG/NAME``), reports and histories, and with probability
-``--write-share`` a write (a new revision with ``If-Match`` of the head just read; the
-server checks and evaluates it). A 409 (someone else wrote first) is the expected answer to
+For each database a fresh ``rackwright serve --demo --workers N`` runs as its own process(es),
+and ``--clients`` asyncio clients (httpx) loop for ``--seconds``: reads of design pages
+(``GET /designs/ORG/NAME``), reports and histories, and with probability ``--write-share`` a
+write (a new revision with ``If-Match`` of the head just read; the server checks and
+evaluates it). A 409 (someone else wrote first) is the expected answer to
 a stale write and is counted apart, not as an error; every other non-2xx is an error.
 
 Printed per database: requests/s, p50/p99 latency of reads and writes, errors, conflicts,

@@ -24,7 +24,8 @@ RESULTS = "rack_id,generation,test,metric,value,unit,timestamp\nR01,h100,soak,po
 ORGS = {"mfr": "owner", "lab": None, "ext": "none"}  # lab's relation is the share level under test
 
 # route name -> (what the organisation needs, least role, status when allowed)
-#   public: anyone; credentials: anyone with a password (anonymous tries a wrong one: 401); any: any signed-in user; visible: the design (or programme) is visible; content: full access;
+#   public: anyone; credentials: anyone with a password (anonymous tries a wrong one: 401);
+#   any: any signed-in user; visible: the design (or programme) is visible; content: full access;
 #   editor: full access, envelope sees but may not write (403); owner: the owner organisation.
 POLICY = {
     "health": ("public", None, 200), "sign_in": ("credentials", None, 200),

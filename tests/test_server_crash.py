@@ -2,8 +2,8 @@
 
 After a restart on the same database (in-process: it migrates and opens the database as
 ``serve`` does) every acknowledged (201) revision must be there, each design's history one
-unbroken chain ending at its head, and (SQLite) the file must pass ``PRAGMA integrity_check``. Writes in flight at the kill may or may not be stored; they
-were never acknowledged.
+unbroken chain ending at its head, and (SQLite) the file must pass ``PRAGMA integrity_check``.
+Writes in flight at the kill may or may not be stored; they were never acknowledged.
 """
 
 from __future__ import annotations
