@@ -36,7 +36,7 @@ from .economics import CostLine, Economics, yearly_tco
 from .fabric import FabricSize, Wiring, rail_counts, size_fabric, wire
 from .graph import check_fabric
 from .layout import Geometry, HallGrid, RackLayout, SwitchPlacement, coordinates, hall_extent, place_racks, place_switches
-from .power import REDUNDANCY, StageResult, StageSpec, indoor_losses, size_stages, stage_flows, units_for_load
+from .power import StageResult, StageSpec, indoor_losses, size_stages, stage_flows, units_for_load
 from .schema import LoadedSite, Stage, load_site
 
 HOURS = 8760
@@ -652,4 +652,4 @@ def _modules_per_link(part, link_speed: float, tier: int) -> float:
     return (1.0 if tier == 1 else 2.0) / breakout
 
 
-__all__ = ["plan_site", "SitePlan", "RackGeneration", "rack_generations", "STEPS", "REDUNDANCY"]
+__all__ = ["plan_site", "SitePlan", "RackGeneration", "rack_generations", "STEPS"]

@@ -33,12 +33,6 @@ def units_for_load(load: float, rating: float, redundancy: str) -> int:
     return factor * needed + spares
 
 
-def usable_capacity(count: int, rating: float, redundancy: str) -> float:
-    """Load [W] that ``count`` units carry while keeping their redundancy (inverse of :func:`units_for_load`)."""
-    factor, spares = REDUNDANCY[redundancy]
-    return max(0, (count - spares)) // factor * rating
-
-
 @dataclass(frozen=True)
 class StageSpec:
     """One stage of the chain: its name, part, rating [W usable per unit], efficiency and redundancy."""
