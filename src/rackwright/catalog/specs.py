@@ -92,6 +92,7 @@ SPEC_FIELDS: dict[str, SpecField] = {
     "design_ambient": SpecField("temperature", "ambient dry-bulb at which the rated capacity applies"),
     "effectiveness": SpecField("dimensionless", "adiabatic pre-cooler saturation effectiveness (0-1)"),
     "pressure_rise": SpecField("pressure", "pump head at its rated flow"),
+    "hydraulic_efficiency": SpecField("dimensionless", "pump wire-to-water efficiency: hydraulic / electric power (0-1)"),
 }
 
 #: The kinds of parts, each in its default cost category.

@@ -482,7 +482,7 @@ def _plant_hours(loaded, parts, loads: HeatLoads, ambient: Ambient, load_share: 
     flow = water_flow(heat, loads.supply, loads.delta_t)
     mech = (trim * heat / cop
             + np.ceil(heat / cooler.value("capacity")) * cooler.value("fan_power", 0.0)
-            + pump_power(flow, pump.value("pressure_rise"), pump.value("efficiency"))
+            + pump_power(flow, pump.value("pressure_rise"), pump.value("hydraulic_efficiency"))
             + (loads.cdu_pumps + c.air_cooling_fan_share * loads.air + c.misc_load_share * loads.it_power) * load_share)
     water = adiabatic_water(heat, ambient.dry_bulb, air_in) if effectiveness > 0 else np.zeros(ambient.hours)
     return {"heat": heat, "trim": trim, "mech": mech, "water": water, "flow": flow}
