@@ -105,7 +105,7 @@ def _run(db_url: str, log: Path, args) -> dict:
         baseline = asyncio.run(_load(server.url, tokens, 1, max(args.seconds / 6, 1.0), args.write_share))
         loaded = asyncio.run(_load(server.url, tokens, args.clients, args.seconds, args.write_share))
     finally:
-        server.kill()
+        server.stop()
     return {"baseline": baseline, "loaded": loaded}
 
 

@@ -46,8 +46,9 @@ def serve_command(
         return
     app.state.engine.dispose()
     os.environ[DB_URL_ENV] = url
+    # a worker loads the catalog and CoolProp before it answers the supervisor's health check (seconds)
     uvicorn.run("rackwright.server.app:app_from_environment", factory=True, workers=workers, host=host, port=port,
-                log_level="warning")
+                log_level="warning", timeout_worker_healthcheck=120)
 
 
 def _check_port_free(host: str, port: int) -> None:

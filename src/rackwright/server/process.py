@@ -28,7 +28,8 @@ class ServeProcess:
         with log.open("w") as sink:
             self.process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
 
-    def wait_ready(self, timeout_s: float = 90) -> "ServeProcess":
+    def wait_ready(self, timeout_s: float = 180) -> "ServeProcess":
+        """Wait until the server answers; if it exits or stays silent, stop it and raise RuntimeError."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -38,14 +39,21 @@ class ServeProcess:
                     return self
             except httpx.HTTPError:
                 time.sleep(0.1)
+        self.stop()
         raise RuntimeError("rackwright serve did not answer in time")
+
+    def stop(self) -> None:
+        """SIGTERM (a clean shutdown, which also stops ``--workers`` processes), then wait."""
+        if self.process.poll() is None:
+            self.process.terminate()
+        self.process.wait(30)
 
     def tokens(self) -> dict[str, str]:
         """The demo users' API tokens printed at start."""
         return dict(TOKEN_LINE.findall(self.log.read_text()))
 
     def kill(self) -> None:
-        """SIGKILL, no clean shutdown (what a crash or power cut does to the process)."""
+        """SIGKILL, no clean shutdown (what a crash does to the process; ``--workers`` children are orphaned)."""
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
