@@ -42,6 +42,10 @@ def plan(loaded: LoadedRoadmap, figures: RackFigures | None = None, mip_gap: flo
     first = solve(st, mode="plan", mip_gap=mip_gap)
     if first.optimal:
         return PlanResult(st, first, True, binding_rows(st), first.seconds)
+    if first.status not in ("Infeasible", "Primal infeasible or unbounded"):  # e.g. the time limit with no plan found: not a proof of infeasibility
+        return PlanResult(st, first, False, [{"family": "solver", "name": "HiGHS", "quarter": None, "shortfall": None,
+                                              "unit": "", "message": f"no plan found: HiGHS stopped with "
+                                                                     f"{first.status!r}"}], first.seconds)
     elastic = solve(st, mode="elastic", mip_gap=mip_gap)
     reach = solve(st, mode="reach", mip_gap=mip_gap)
     return PlanResult(st, reach, False, shortfalls(st, elastic), first.seconds + elastic.seconds + reach.seconds)
