@@ -92,12 +92,14 @@ def main(argv=None) -> dict[str, float]:
     parser.add_argument("--no-ray", action="store_true", help="skip the Ray run (its start takes seconds)")
     args = parser.parse_args(argv)
 
+    load = os.getloadavg()[0]  # other work on the machine slows every rate below alike
     explore(args.space, sensitivity=False)  # warm-up: imports, catalog, CoolProp
     result, wall = time_local(args.space)
     per_s = result.evaluations_per_s
     ray_per_s = float("nan") if args.no_ray else time_ray(args.space, args.workers)
     training_per_s, searches = time_training(args.space, args.training_samples)
     loop = time_loop(result, args.loop)
+    print(f"machine    : {os.cpu_count()} cores, load average {load:.1f} before the run")
     print(f"space      : {args.space.name} ({result.designs_evaluated:,} designs, {result.designs_feasible:,} feasible, "
           f"{len(result.front):,} on the Pareto front)")
     print(f"one core   : {per_s:14,.0f} designs/s  (rack objectives; {wall:.2f} s end to end with the Pareto filter)")
