@@ -9,8 +9,9 @@ envelope-level viewer is shown only the envelope the services return.
 **Sessions.** A cookie holds ``{user id, CSRF token, expiry}`` signed with HMAC-SHA256
 (RFC 2104); ``itsdangerous``, which Starlette's ``SessionMiddleware`` needs, is not a
 dependency of the project, and the standard library's ``hmac`` is all a signature needs.
-The key is ``RACKWRIGHT_SESSION_SECRET`` or, when unset, 32 random bytes per server process
-(sessions then end when the server restarts). The cookie is ``HttpOnly`` and ``SameSite=Lax``;
+The key is ``RACKWRIGHT_SESSION_SECRET``; when unset, a random one is drawn when this module is
+imported and put into that variable, so the server's worker processes share it (sessions then end
+when the server restarts). The cookie is ``HttpOnly`` and ``SameSite=Lax``;
 signing in issues a fresh session (no session fixation).
 
 **CSRF.** Every form carries the session's token in a hidden ``csrf_token`` field (the
@@ -86,12 +87,13 @@ def _new_session(user_id: int | None) -> WebSession:
     return WebSession(user_id, secrets.token_urlsafe(32), int(time.time()) + SESSION_SECONDS, changed=True)
 
 
-_PROCESS_SECRET = secrets.token_bytes(32)
+# Drawn once and put into the environment, so that the worker processes `rackwright serve --workers N`
+# starts after this import inherit the same key and accept each other's cookies.
+os.environ.setdefault(SECRET_ENV, secrets.token_urlsafe(32))
 
 
 def _secret() -> bytes:
-    configured = os.environ.get(SECRET_ENV)
-    return configured.encode() if configured else _PROCESS_SECRET
+    return os.environ[SECRET_ENV].encode()
 
 
 def _signature(payload: str) -> str:
