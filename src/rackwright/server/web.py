@@ -110,7 +110,7 @@ def _encode(session: WebSession) -> str:
 def _decode(cookie: str | None) -> WebSession | None:
     """The session of a cookie whose signature checks and which has not expired, else None."""
     payload, _, signature = (cookie or "").partition(".")
-    if not payload or not hmac.compare_digest(signature, _signature(payload)):
+    if not payload or not hmac.compare_digest(signature.encode(), _signature(payload).encode()):
         return None
     try:
         document = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
