@@ -330,7 +330,8 @@ def test_fuzzed_forms_answer_a_page_never_a_server_error(app, path, body, resolv
                lab.post(f"{design}/threads/{thread}/comments",
                         data={"csrf_token": lab.csrf, "body": body, "resolve": resolve}),
                lab.post(f"{design}/status", data={"csrf_token": lab.csrf, "status": status}),
-               lab.get(design, params={"rev": path[:16], "anchor": path})]
+               lab.get(design, params={"rev": path[:16], "anchor": path}),
+               lab.get(f"{design}/diff", params={"before": path, "after": status})]
     for answer in answers:
         assert answer.status_code in (200, 303, 403, 404, 409, 422), answer.text
         assert answer.status_code == 303 or answer.headers["content-type"].startswith("text/html")
