@@ -265,3 +265,17 @@ def test_rack_design_breaking_its_rules_is_site011(tmp_path):
     plan = plan_site(site)
     found = [v for v in plan.violations if v.code == "SITE011"]
     assert found and "PWR" in found[0].message
+
+
+def test_generation_mix_by_share(tmp_path):
+    site = _site(tmp_path, **{"target.generations": [
+        {"design": str(ROOT / "examples" / "gb200-nvl72.yaml"), "share": 0.5},
+        {"design": str(ROOT / "examples" / "gb300-nvl72.yaml"), "share": 0.5}], "target.it_power": "20 MW"})
+    plan = plan_site(site)
+    power = {g.name: g.input_power for g in plan.generations}
+    assert {g.name: g.racks for g in plan.generations} == {n: round(10e6 / p) for n, p in power.items()}
+    summary = plan.summary()
+    assert summary["accelerators"] == 72 * sum(summary["racks"].values())
+    assert plan.cables.filter(pl.col("tier") == 1).height == 72 * plan.layout.racks
+    # the halls hold racks in generation order: the first generation's racks come first
+    assert plan.layout.hall[0] == 0
