@@ -38,7 +38,7 @@ def _site(tmp_path: Path, **changes) -> Path:
         keys = path.split(".")
         for key in keys[:-1]:
             node = node[int(key)] if isinstance(node, list) else node[key]
-        node[keys[-1]] = value
+        node[int(keys[-1]) if isinstance(node, list) else keys[-1]] = value
     target = tmp_path / "site.yaml"
     target.write_text(yaml.safe_dump(data))
     return target
@@ -279,3 +279,9 @@ def test_generation_mix_by_share(tmp_path):
     assert plan.cables.filter(pl.col("tier") == 1).height == 72 * plan.layout.racks
     # the halls hold racks in generation order: the first generation's racks come first
     assert plan.layout.hall[0] == 0
+
+
+def test_nic_links_on_whole_cables_warn(tmp_path):
+    plan = plan_site(_site(tmp_path, **{"fabric.media.1": {"part": "generic-qsfp112-400g-aoc-30m"}}))
+    warnings = [v for v in plan.violations if v.code == "SITE013"]
+    assert warnings and warnings[0].severity == "warning" and not plan.errors

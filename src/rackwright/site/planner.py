@@ -42,6 +42,7 @@ from .schema import LoadedSite, Stage, load_site
 HOURS = 8760
 FIBRE = "generic-smf-fibre-per-m"  # priced per metre of every optical link
 MAX_BREAKOUT = 8  # an 8-lane OSFP port splits into at most 8 links (one per SerDes lane)
+CABLE_MEDIA = ("dac", "acc", "aec", "aoc")  # media sold as a whole cable with both ends
 GRAPH_CHECK_LINKS = 20_000  # fabrics up to this many links (per plane) are also checked as a NetworkX graph
 STEPS = ("racks", "layout", "fabric", "cables", "cooling", "power", "economics")
 
@@ -423,13 +424,21 @@ def _no_cables(layout: RackLayout):
 
 
 def _cable_violations(cables: pl.DataFrame) -> list[Violation]:
+    """Links no media rule covers (SITE003); NIC links on whole cables although racks carry NIC-end optics (SITE013)."""
+    found = []
     orphans = cables.filter(pl.col("media") == cab.NO_MEDIUM)
-    if orphans.height == 0:
-        return []
-    return [Violation("SITE003", "error", "fabric.media",
-                      f"{orphans.height:,} links up to {float(orphans['length_m'].max()):,.0f} m are longer than "
-                      "the reach of every media rule", "add an optic with a longer reach (e.g. DR/FR single-mode) "
-                      "or move network rows closer")]
+    if orphans.height:
+        found.append(Violation("SITE003", "error", "fabric.media",
+                               f"{orphans.height:,} links up to {float(orphans['length_m'].max()):,.0f} m are longer "
+                               "than the reach of every media rule (for their tier)",
+                               "add an optic with a longer reach (e.g. DR/FR single-mode) or move network rows closer"))
+    whole = cables.filter((pl.col("tier") == 1) & pl.col("media").cast(pl.Utf8).is_in(list(CABLE_MEDIA)))
+    if whole.height:
+        found.append(Violation("SITE013", "warning", "fabric.media",
+                               f"{whole.height:,} NIC links are whole cables ({', '.join(sorted(set(whole['media'].cast(pl.Utf8))))}) "
+                               "while the racks' BOM already carries a NIC-end optic for each: that optic is paid twice",
+                               "give the cable rules `tiers: [2, 3]` and let NIC links use the racks' optic"))
+    return found
 
 
 # -- 5. cooling -------------------------------------------------------------------------------------------------
