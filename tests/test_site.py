@@ -285,3 +285,13 @@ def test_nic_links_on_whole_cables_warn(tmp_path):
     plan = plan_site(_site(tmp_path, **{"fabric.media.1": {"part": "generic-qsfp112-400g-aoc-30m"}}))
     warnings = [v for v in plan.violations if v.code == "SITE013"]
     assert warnings and warnings[0].severity == "warning" and not plan.errors
+
+
+def test_redundancy_per_hall(plan):
+    halls = plan.layout.halls
+    stages = {s.name: s for s in plan.stages}
+    gens = stages["generators"]
+    assert gens.units == halls * (int(np.ceil(gens.load / halls / 2e6)) + 1)  # N+1 per hall, 2 MW sets
+    sub = stages["substation"]
+    assert sub.units == int(np.ceil(sub.load / (100e6 * 0.95))) + 1  # N+1 site-wide, 100 MVA at PF 0.95
+    assert plan.summary()["heat_rejection_units"] == halls * (int(np.ceil(plan.cooling["design_heat_w"] / halls / 2e6)) + 1)

@@ -189,7 +189,7 @@ def plan_site(site: str | Path | LoadedSite, catalog: Catalog | None = None,
     violations += _cable_violations(cables)
     graph = _graph_check(fabric, wiring, violations)
     tick("cables")
-    cooling, hourly = _cooling(loaded, parts, generations, fabric, switch, violations)
+    cooling, hourly = _cooling(loaded, parts, generations, layout, fabric, switch, violations)
     tick("cooling")
     stages = _power(loaded, parts, generations, layout, hourly, violations)
     tick("power")
@@ -497,8 +497,8 @@ def _plant_hours(loaded, parts, loads: HeatLoads, ambient: Ambient, load_share: 
     return {"heat": heat, "trim": trim, "mech": mech, "water": water, "flow": flow}
 
 
-def _cooling(loaded, parts, generations, fabric, switch, violations) -> tuple[dict, dict]:
-    """Size the plant at rated load on the hottest hour, then run it at the utilisation over the year."""
+def _cooling(loaded, parts, generations, layout, fabric, switch, violations) -> tuple[dict, dict]:
+    """Size the plant at rated load on the hottest hour (redundancy per hall), then run it over the year."""
     s = loaded.site
     c = s.cooling
     ambient = load_ambient(c.ambient, loaded.folder, loaded.file)
@@ -508,8 +508,9 @@ def _cooling(loaded, parts, generations, fabric, switch, violations) -> tuple[di
     peak = _plant_hours(loaded, parts, loads, ambient, 1.0, cop)
     run = _plant_hours(loaded, parts, loads, ambient, s.economics.utilisation, cop)
     cooler, pump = parts["cooling.heat_rejection.part"], parts["cooling.pump.part"]
+    halls = int(layout.halls)
     coolers = _installed(c.heat_rejection, loads.total, cooler, "cooling.heat_rejection.count",
-                         f"reject {loads.total / 1e6:,.1f} MW", violations)
+                         f"reject {loads.total / 1e6:,.1f} MW", violations, halls)
     trim_peak = float((peak["trim"] * peak["heat"]).max())
     chillers = 0
     if trim_peak > 0 and chiller is None:
@@ -521,8 +522,8 @@ def _cooling(loaded, parts, generations, fabric, switch, violations) -> tuple[di
             "add a trim chiller (heat_rejection.chiller), use adiabatic coolers or a warmer facility water class"))
     elif trim_peak > 0:
         chillers = _installed(c.heat_rejection.chiller, trim_peak, chiller, "cooling.heat_rejection.chiller.count",
-                              f"trim {trim_peak / 1e6:,.1f} MW", violations)
-    pumps = units_for_load(float(peak["flow"].max()), pump.value("max_flow"), c.pump.redundancy)
+                              f"trim {trim_peak / 1e6:,.1f} MW", violations, halls)
+    pumps = halls * units_for_load(float(peak["flow"].max()) / halls, pump.value("max_flow"), c.pump.redundancy)
     result = {"cdus": sum(int(np.ceil(g.racks * g.cdus_per_rack)) for g in generations),
               "heat_rejection_units": coolers, "chillers": chillers, "pumps": pumps,
               "free_cooling_hours": int((run["trim"] == 0).sum()), "supply_k": loads.supply,
@@ -533,9 +534,10 @@ def _cooling(loaded, parts, generations, fabric, switch, violations) -> tuple[di
     return result, hourly
 
 
-def _installed(stage, load: float, part, path: str, what: str, violations) -> int:
-    """Units needed for ``load`` at the stage's redundancy; a fixed ``count`` short of it is a violation."""
-    needed = units_for_load(load, part.value("capacity"), stage.redundancy)
+def _installed(stage, load: float, part, path: str, what: str, violations, blocks: int = 1) -> int:
+    """Units needed for ``load`` at the stage's redundancy in each of ``blocks`` halls; a fixed ``count``
+    short of it is a violation."""
+    needed = blocks * units_for_load(load / blocks, part.value("capacity"), stage.redundancy)
     if stage.count is not None and stage.count < needed:
         violations.append(Violation("SITE005", "error", path, f"{stage.count} × {part.id} cannot {what} with "
                                     f"{stage.redundancy} ({needed} needed)", f"install {needed} units"))
@@ -571,7 +573,9 @@ def _power(loaded, parts, generations, layout, hourly, violations) -> list[Stage
         volt_amperes = part.kind in ("power_transformer", "switchgear")
         rating = part.value("capacity") * (s.power.power_factor if volt_amperes else 1.0)
         minimum = compute_rows * (2 if stage.redundancy == "2N" else 1) if name == "distribution" else 0
-        specs.append(StageSpec(name, part.id, rating, eff.get(name, 1.0), stage.redundancy, stage.count, minimum))
+        blocks = 1 if name == "substation" else layout.halls
+        specs.append(StageSpec(name, part.id, rating, eff.get(name, 1.0), stage.redundancy, stage.count, minimum,
+                               blocks))
     stages = size_stages(specs, peak_flows)
     violations += _distribution_violations(parts["power.distribution.part"], generations)
     substation = parts["power.substation.part"]

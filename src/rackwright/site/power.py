@@ -13,8 +13,10 @@ Stages from the rack upwards (each an efficiency ``η``, input ``P_in = P_out / 
 Generators back the MV bus: they cover the transformer-stage input.
 
 Counts: ``n = ceil(P / rating)`` units carry the load; redundancy adds spares: ``N`` → n, ``N+1`` → n+1,
-``N+2`` → n+2, ``2N`` → 2n. Transformer and switchgear ratings are in VA and carry ``rating · PF`` watts.
-Distribution gets at least one feed per compute row (two with 2N).
+``N+2`` → n+2, ``2N`` → 2n. Stages inside the halls (distribution, UPS, MV/LV transformers, switchgear,
+generators) keep their redundancy per hall (a block of ``P/halls``), as data-centre power blocks do; the
+substation is sized for the site. Transformer and switchgear ratings are in VA and carry ``rating · PF``
+watts. Distribution gets at least one feed per compute row (two with 2N).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class StageSpec:
     redundancy: str
     fixed_count: int | None = None
     minimum: int = 0
+    blocks: int = 1  # independent blocks (halls) that each keep the redundancy
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,7 @@ def size_stages(stages: list[StageSpec], peak_flows: dict[str, float]) -> list[S
     results = []
     for stage in stages:
         load = peak_flows[stage.name]
-        needed = max(units_for_load(load, stage.rating, stage.redundancy), stage.minimum)
+        needed = max(stage.blocks * units_for_load(load / stage.blocks, stage.rating, stage.redundancy), stage.minimum)
         units = needed if stage.fixed_count is None else stage.fixed_count
         results.append(StageResult(stage.name, stage.part, load, units, needed, load / stage.efficiency - load))
     return results
