@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import qmc
 
-from .space import Space
+from .space import INDEX, Space
 
 #: Designs per chunk: bounds memory (a few tens of MB of arrays) while keeping NumPy calls long.
 CHUNK = 1 << 18
@@ -58,12 +58,12 @@ def chunk_values(space: Space, chunk: Chunk) -> dict[str, np.ndarray]:
     n = len(chunk)
     design = space.design_axes
     combination = np.unravel_index(chunk.combination, [a.size for a in design]) if design else ()
-    values = {a.name: np.full(n, int(j), dtype=np.int64) for a, j in zip(design, combination)}
+    values = {a.name: np.full(n, int(j), dtype=INDEX) for a, j in zip(design, combination)}
     if chunk.values is not None:
         return {**values, **chunk.values}
     numeric = [a for a in space.axes if a.kind == "override"]
     indices = np.unravel_index(np.arange(chunk.start, chunk.stop), [a.size for a in numeric]) if numeric else ()
-    values.update({a.name: i for a, i in zip(numeric, indices)})
+    values.update({a.name: i.astype(INDEX) for a, i in zip(numeric, indices)})
     return values
 
 

@@ -39,6 +39,8 @@ MAX_COMBINATIONS = 4096
 MAX_DESIGNS = 20_000_000
 _NUMBER_AND_UNIT = re.compile(r"^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*(.*)$")
 _KEYED = re.compile(r"^([a-z_]+)\[([^\]]+)\]$")
+#: Integer type of the label index of a discrete axis in results (an axis has at most 10 million values).
+INDEX = np.int32
 #: Design lists whose items are addressed by id in a path, as ``extends`` merges them.
 KEYED_PATHS = {"slots": ("slots",), "links": ("network", "links")}
 
@@ -172,7 +174,7 @@ class Axis:
     def value(self, u: np.ndarray) -> np.ndarray:
         """Map unit-interval samples onto the axis: label indices (discrete) or SI values (continuous)."""
         if self.discrete:
-            return np.minimum((np.asarray(u) * self.size).astype(np.int64), self.size - 1)
+            return np.minimum((np.asarray(u) * self.size).astype(INDEX), self.size - 1)
         return self.low + np.asarray(u) * (self.high - self.low)
 
     def overrides(self, values: np.ndarray) -> dict[str, np.ndarray]:
