@@ -39,12 +39,13 @@ def explore_command(
     as_json: bool = typer.Option(False, "--json", help="Print the summary and the Pareto designs as JSON."),
 ):
     """Evaluate every design of a space, keep the feasible Pareto front and rank the axes by influence."""
+    from ..explore.backends import BACKENDS
     from ..explore.explorer import explore
     from ..explore.export import export_pareto, write_results
     from ..explore.report import write_report
 
-    if backend not in ("local", "ray"):
-        raise InputError.single(None, f"unknown backend {backend!r}", "--backend", "one of: local, ray")
+    if backend not in BACKENDS:  # before the space is loaded and planned
+        raise InputError.single(None, f"unknown backend {backend!r}", "--backend", f"one of: {', '.join(BACKENDS)}")
     with _progress() as bar:
         task = bar.add_task("explore", total=None)
         result = explore(space, backend, workers, progress=lambda done, total: bar.update(task, completed=done,
