@@ -295,3 +295,18 @@ def test_redundancy_per_hall(plan):
     sub = stages["substation"]
     assert sub.units == int(np.ceil(sub.load / (100e6 * 0.95))) + 1  # N+1 site-wide, 100 MVA at PF 0.95
     assert plan.summary()["heat_rejection_units"] == halls * (int(np.ceil(plan.cooling["design_heat_w"] / halls / 2e6)) + 1)
+
+
+def test_multi_plane_ports_used_once(tmp_path):
+    site = _site(tmp_path, **{"target": {"generations": [{"design": str(ROOT / "examples" / "gb200-nvl72.yaml"),
+                                                           "racks": 40}]},
+                              "fabric.planes": 2, "fabric.link_speed": "200 Gb/s"})
+    plan = plan_site(site)
+    cables = plan.cables
+    assert cables.height == 2 * sum(plan.fabric.links_by_tier.values())
+    keys = ["hall", "row", "rack", "slot", "port"]
+    ends = pl.concat([cables.filter(pl.col("tier") > 1).select([pl.col(f"a_{k}").alias(k) for k in keys]),
+                      cables.select([pl.col(f"b_{k}").alias(k) for k in keys])])
+    assert ends.unique().height == ends.height  # every switch port carries one cable
+    nic = cables.filter(pl.col("tier") == 1).select([pl.col(f"a_{k}").alias(k) for k in keys])
+    assert nic.unique().height == nic.height == 2 * 72 * 40  # each NIC port carries one link per plane

@@ -328,73 +328,86 @@ def _fabric_violations(loaded, fabric: FabricSize, switch, link_speed, generatio
 
 
 def _cable_plan(loaded, layout: RackLayout, fabric: FabricSize, per_rack_rail, ports, generations, parts):
-    """Place the switches and build the per-cable table (all planes)."""
+    """Wire the fabric, place the switches and build the per-cable table (all planes)."""
     s = loaded.site
-    rails = per_rack_rail.shape[1]
-    racks = len(ports)
-    # endpoints: rack, port in rack, rail, order within its rail site-wide
-    rack = np.repeat(np.arange(racks), ports)
-    offsets = np.r_[0, np.cumsum(ports)[:-1]]
-    port = np.arange(len(rack)) - offsets[rack]
-    rail = port % rails
-    before = np.cumsum(per_rack_rail, axis=0) - per_rack_rail  # endpoints of each rail in earlier racks
-    rail_index = before[rack, rail] + port // rails
+    rack, port, rail, rail_index = _endpoints(ports, per_rack_rail)
     wiring = wire(fabric, rail, rail_index)
-    # switch homes: a leaf sits in the network row of its first endpoint's block, a spine in its pod's
-    leaves = fabric.leaves
-    first_rack = np.full(leaves, racks, dtype=np.int64)
-    np.minimum.at(first_rack, wiring.leaf_of_endpoint, rack)
-    pod_rack = np.full(max(fabric.pods, 1), racks, dtype=np.int64)
-    np.minimum.at(pod_rack, wiring.leaf_pod, first_rack)
-    spine_rack = pod_rack[wiring.spine_pod] if fabric.tiers == 3 else np.full(fabric.spines, racks // 2)
-    supers = fabric.super_spines
-    # super-spine group j sits in the middle network row of hall j mod halls (the core spread over the halls)
-    super_hall = (np.arange(supers) // max(1, fabric.supers_per_group)) % layout.halls
-    super_rack = super_hall * layout.racks_per_hall + layout.racks_per_hall // 2
-    home = np.concatenate([first_rack, spine_rack, super_rack])
-    home = np.minimum(home, racks - 1)
-    per_plane = len(home)
-    planes = fabric.planes
-    home_all = np.tile(home, planes)
-    placement = place_switches(layout, layout.hall[home_all], layout.block[home_all])
+    home = np.tile(_switch_homes(layout, fabric, wiring, rack, len(ports)), fabric.planes)
+    placement = place_switches(layout, layout.hall[home], layout.block[home])
     grid = hall_extent(layout, placement)
     g = layout.geometry
     rx, ry = coordinates(grid, g, layout.hall, layout.row, layout.position)
     sx, sy = coordinates(grid, g, placement.hall, placement.row, placement.rack)
-    trays = np.repeat([g_.trays for g_ in generations], [g_.racks for g_ in generations])
+    trays = np.repeat([gen.trays for gen in generations], [gen.racks for gen in generations])
     per_tray = np.maximum(1, -(-ports // trays))
     compute = cab.Ends.compact(layout.hall[rack], layout.row[rack], layout.position[rack], port // per_tray[rack],
                                port % per_tray[rack], rx[rack], ry[rack])
     switches = cab.Ends.compact(placement.hall, placement.row, placement.rack, placement.slot,
                                 np.zeros(len(placement.hall)), sx, sy)
-    a_parts, b_parts, tiers = [], [], []
-    spine0, super0 = leaves, leaves + fabric.spines
-    for plane in range(planes):
-        base = plane * per_plane
-        a_parts += [compute.take(np.arange(len(rack)), port=np.full(len(rack), plane) + compute.port * planes),
-                    switches.take(base + wiring.spine_link_leaf, wiring.spine_link_leaf_port)]
-        b_parts += [switches.take(base + wiring.leaf_of_endpoint, wiring.leaf_port),
-                    switches.take(base + spine0 + wiring.spine_link_spine, wiring.spine_link_spine_port)]
-        tiers += [np.full(len(rack), 1, np.int8), np.full(len(wiring.spine_link_leaf), 2, np.int8)]
-        if fabric.tiers == 3:
-            a_parts.append(switches.take(base + spine0 + wiring.super_link_spine, wiring.super_link_spine_port))
-            b_parts.append(switches.take(base + super0 + wiring.super_link_super, wiring.super_link_super_port))
-            tiers.append(np.full(len(wiring.super_link_spine), 3, np.int8))
-    a, b = cab.Ends.concat(a_parts), cab.Ends.concat(b_parts)
-    tier = np.concatenate(tiers)
-    links_per_plane = len(tier) // planes
-    plane_ids = np.repeat(np.arange(planes, dtype=np.int8), links_per_plane)
+    a, b, tier, plane = _link_ends(fabric, wiring, compute, switches)
     length = cab.routed_length(a, b, parse_quantity(s.fabric.drop, "length"),
                                parse_quantity(s.fabric.service_loop, "length"), s.fabric.slack)
     rule_parts = [parts[f"fabric.media.{i}.part"] for i in range(len(s.fabric.media))]
     choice = cab.choose_media(length, [p.value("reach") for p in rule_parts], tier,
                               [tuple(rule.tiers) for rule in s.fabric.media])
-    table = cab.cable_table(a, b, plane_ids, tier, length, choice,
-                            [p.text("media") for p in rule_parts], [p.id for p in rule_parts])
-    roles = ("leaf",) * leaves + ("spine",) * fabric.spines + ("super_spine",) * supers
+    table = cab.cable_table(a, b, plane, tier, length, choice, [p.text("media") for p in rule_parts],
+                            [p.id for p in rule_parts])
+    roles = np.repeat(np.array(["leaf", "spine", "super_spine"]), [fabric.leaves, fabric.spines, fabric.super_spines])
     positions = {"hall": placement.hall, "row": placement.row, "rack": placement.rack, "slot": placement.slot,
-                 "role": np.tile(np.array(roles), planes), "x": sx, "y": sy}
+                 "role": np.tile(roles, fabric.planes), "x": sx, "y": sy}
     return table, positions, grid, (rx, ry), wiring
+
+
+def _endpoints(ports: np.ndarray, per_rack_rail: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Every NIC port: its rack, its port in the rack, its rail and its order within the rail site-wide."""
+    rails = per_rack_rail.shape[1]
+    rack = np.repeat(np.arange(len(ports)), ports)
+    port = np.arange(len(rack)) - np.r_[0, np.cumsum(ports)[:-1]][rack]
+    rail = port % rails
+    before = np.cumsum(per_rack_rail, axis=0) - per_rack_rail  # endpoints of each rail in earlier racks
+    return rack, port, rail, before[rack, rail] + port // rails
+
+
+def _switch_homes(layout: RackLayout, fabric: FabricSize, wiring: Wiring, rack: np.ndarray, racks: int) -> np.ndarray:
+    """The rack whose network row holds each switch of one plane (leaves, spines, super-spines in order).
+
+    A leaf sits in the network row of its first endpoint's rack, a spine in its pod's first leaf's, super-spine
+    group ``j`` in the middle network row of hall ``j mod halls`` (the core spread over the halls).
+    """
+    first_rack = np.full(fabric.leaves, racks, dtype=np.int64)
+    np.minimum.at(first_rack, wiring.leaf_of_endpoint, rack)
+    pod_rack = np.full(max(fabric.pods, 1), racks, dtype=np.int64)
+    np.minimum.at(pod_rack, wiring.leaf_pod, first_rack)
+    spine_rack = pod_rack[wiring.spine_pod] if fabric.tiers == 3 else np.full(fabric.spines, racks // 2)
+    super_hall = (np.arange(fabric.super_spines) // max(1, fabric.supers_per_group)) % layout.halls
+    super_rack = super_hall * layout.racks_per_hall + layout.racks_per_hall // 2
+    return np.minimum(np.concatenate([first_rack, spine_rack, super_rack]), racks - 1)
+
+
+def _link_ends(fabric: FabricSize, wiring: Wiring, compute: cab.Ends, switches: cab.Ends):
+    """Both ends, tier and plane of every link: NIC–leaf, leaf–spine, spine–super-spine, plane after plane.
+
+    Switch ``i`` of plane ``p`` is entry ``p·S + i`` of ``switches`` (S switches per plane); a NIC port
+    ``n`` carries plane ``p`` on interface ``n·planes + p``.
+    """
+    per_plane = fabric.leaves + fabric.spines + fabric.super_spines
+    spine0, super0 = fabric.leaves, fabric.leaves + fabric.spines
+    nics = np.arange(len(compute.hall))
+    a_parts, b_parts, tiers = [], [], []
+    for plane in range(fabric.planes):
+        base = plane * per_plane
+        a_parts += [compute.take(nics, port=compute.port * fabric.planes + plane),
+                    switches.take(base + wiring.spine_link_leaf, wiring.spine_link_leaf_port)]
+        b_parts += [switches.take(base + wiring.leaf_of_endpoint, wiring.leaf_port),
+                    switches.take(base + spine0 + wiring.spine_link_spine, wiring.spine_link_spine_port)]
+        tiers += [np.full(len(nics), 1, np.int8), np.full(len(wiring.spine_link_leaf), 2, np.int8)]
+        if fabric.tiers == 3:
+            a_parts.append(switches.take(base + spine0 + wiring.super_link_spine, wiring.super_link_spine_port))
+            b_parts.append(switches.take(base + super0 + wiring.super_link_super, wiring.super_link_super_port))
+            tiers.append(np.full(len(wiring.super_link_spine), 3, np.int8))
+    tier = np.concatenate(tiers)
+    plane = np.repeat(np.arange(fabric.planes, dtype=np.int8), len(tier) // fabric.planes)
+    return cab.Ends.concat(a_parts), cab.Ends.concat(b_parts), tier, plane
 
 
 def _graph_check(fabric: FabricSize, wiring: Wiring | None, violations: list[Violation]) -> dict | None:
