@@ -170,6 +170,20 @@ def test_push_and_pull_from_the_command_line(demo, tmp_path, monkeypatch):
     assert result.exit_code == 2 and "404" in result.output and not (tmp_path / "out" / "secret.yaml").exists()
 
 
+def test_tokens_come_from_passwords_and_can_be_revoked(demo):
+    with demo.client(None) as anonymous:
+        wrong = anonymous.post("/auth/token", json={"username": "lab-viewer", "password": "lab-viewer-dem0"})
+        unknown = anonymous.post("/auth/token", json={"username": "nobody", "password": "lab-viewer-demo"})
+        assert wrong.status_code == unknown.status_code == 401 and wrong.json() == unknown.json()
+        token = anonymous.post("/auth/token", json={"username": "lab-viewer", "password": "lab-viewer-demo"}).json()
+        assert token["org"] == "lab" and token["role"] == "viewer"
+        headers = {"Authorization": f"Bearer {token['token']}"}
+        assert anonymous.get("/me", headers=headers).json()["username"] == "lab-viewer"
+        assert anonymous.delete("/auth/token", headers=headers).status_code == 200
+        refused = anonymous.get("/me", headers=headers)
+        assert refused.status_code == 401 and refused.headers["WWW-Authenticate"] == "Bearer"
+
+
 def test_schema_is_migrated_and_history_is_append_only(db_url):
     """Alembic's schema equals the models, and the database itself refuses edits of revisions and audit entries."""
     from alembic.autogenerate import compare_metadata

@@ -29,6 +29,7 @@ ORGS = {"mfr": "owner", "lab": None, "ext": "none"}  # lab's relation is the sha
 #   editor: full access, envelope sees but may not write (403); owner: the owner organisation.
 POLICY = {
     "health": ("public", None, 200), "sign_in": ("credentials", None, 200),
+    "revoke_token": ("any", "viewer", 200),
     "me": ("any", "viewer", 200), "organisations": ("any", "viewer", 200), "users": ("any", "viewer", 200),
     "create_user": ("any", "admin", 201), "programmes": ("any", "viewer", 200),
     "create_programme": ("any", "engineer", 201), "programme": ("visible", "viewer", 200),
@@ -88,6 +89,11 @@ def _restore_share(server, level: str) -> None:
         services.share(session, server.owner, "mfr", "target", "lab", level)
 
 
+def _new_token(server, user: str) -> str:
+    with transaction(server.app.state.engine, write=True) as session:
+        return services.issue_token(session, services.sign_in(session, user, password(user)))
+
+
 def _head(server) -> dict:
     with transaction(server.app.state.engine) as session:
         return services.get_design(session, server.owner, "mfr", "target")
@@ -145,6 +151,9 @@ def test_authorisation_matrix(world):
                          f"{response.text[:160]}")
         if name in ("share", "unshare"):
             _restore_share(server, level)
+        if name == "revoke_token" and user:  # signed out: give the user a new token for the next operations
+            server.tokens[user] = _new_token(server, user)
+            clients[user].headers["Authorization"] = f"Bearer {server.tokens[user]}"
     for client in clients.values():
         client.close()
     assert not wrong, "\n".join(wrong)

@@ -120,6 +120,12 @@ def sign_in(request: Request, body: TokenRequest) -> dict:
         return {"token": services.issue_token(session, actor, body.label), **services.whoami(actor)}
 
 
+@router.delete("/auth/token", tags=["auth"], summary="Revoke the token of this request (sign out)")
+def revoke_token(request: Request, credentials=Auth) -> dict:
+    return _call(request, credentials, services.revoke_token, credentials.credentials if credentials else "",
+                 write=True)
+
+
 @router.get("/me", tags=["auth"], summary="The token's user, organisation and role")
 def me(request: Request, credentials=Auth) -> dict:
     return _call(request, credentials, lambda session, actor: services.whoami(actor))

@@ -194,6 +194,17 @@ def issue_token(session: Session, actor: Actor, label: str = "") -> str:
     return token
 
 
+def revoke_token(session: Session, actor: Actor, token: str) -> dict:
+    """Revoke the actor's own API ``token`` (signing out); later requests with it answer 401."""
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == security.token_hash(token),
+                                                ApiToken.user_id == actor.user_id))
+    if row is None:
+        raise NotFound("token not found")
+    row.revoked = True
+    _audit(session, actor, "token.revoke", f"user:{actor.username}")
+    return {"revoked": True}
+
+
 def create_organisation(session: Session, slug: str, name: str) -> dict:
     """A new organisation (operator set-up: ``seed``, tests; not exposed to users)."""
     if session.scalar(select(Organisation).where(Organisation.slug == _name(slug, "slug"))):
