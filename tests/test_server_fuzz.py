@@ -163,7 +163,8 @@ def test_mutated_designs_are_stored_or_refused_never_crash(server, content):
 
 def test_generated_requests_for_every_operation_never_crash(server):
     """Schemathesis cases (positive and negative) for all operations of the OpenAPI document."""
-    schema = schemathesis.openapi.from_dict(server.app.openapi())
+    # every operation but signing out, which would end the token the cases are sent with
+    schema = schemathesis.openapi.from_dict(server.app.openapi()).exclude(operation_id="revoke_token")
     token = server.tokens["lab-admin"]
     fixed = {"org": "lab", "name": "ethernet-800vdc", "rev": "head", "slug": "frontier", "with_org": "mfr"}
     strategy = st.one_of(*[schema.as_strategy(mode, path_parameters=fixed,
