@@ -223,3 +223,24 @@ def test_sqlite_is_crash_safe_and_writers_queue(tmp_path):
         session.execute(text("SELECT 1"))
     assert [s for s in statements if s.startswith("BEGIN")] == ["BEGIN IMMEDIATE", "BEGIN"]
     engine.dispose()
+
+
+@pytest.mark.parametrize("db", ["ftp://example.org/x", "sqlite://", "sqlite:///:memory:", "postgresql+psycopg://a@b:x/c",
+                                "postgresql+psycopg://nobody@127.0.0.1:9/none", "/no/such/dir/server.db"])
+def test_serve_refuses_unusable_databases_with_one_message(db, tmp_path):
+    from rackwright.server.throwaway_pg import free_port
+
+    result = CliRunner().invoke(cli, ["serve", "--db", db, "--port", str(free_port())])
+    assert result.exit_code == 2 and "--db" in result.output and "Traceback" not in result.output
+
+
+def test_demo_needs_the_examples(tmp_path):
+    from rackwright.errors import InputError
+    from rackwright.server.db import upgrade
+    from rackwright.server.seed import seed_demo
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    upgrade(engine)
+    with pytest.raises(InputError, match="example designs"):
+        seed_demo(engine, tmp_path / "no-examples")
+    engine.dispose()

@@ -196,6 +196,9 @@ class AuditEntry(Base):
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL, ``synchronous=FULL``, foreign keys and explicit BEGIN."""
+    if url.startswith("sqlite") and url.removeprefix("sqlite://").strip("/") in ("", ":memory:"):
+        raise InputError.single(None, "an in-memory SQLite database would lose every write when the server stops",
+                                "--db", "give a file: sqlite:///rackwright.db")
     try:
         if url.startswith("sqlite"):
             engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
@@ -203,7 +206,7 @@ def make_engine(url: str) -> Engine:
             _sqlite_pragmas(engine)
             return engine
         return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
-    except (ArgumentError, ImportError, ValueError) as exc:
+    except (ArgumentError, ImportError, TypeError, ValueError) as exc:
         raise InputError.single(None, f"cannot use database URL: {exc}", "--db",
                                 "use sqlite:///FILE or postgresql+psycopg://USER@HOST:PORT/DB") from None
 

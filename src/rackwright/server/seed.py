@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from ..errors import InputError
 from . import services
 from .db import ROLES, Organisation, User, transaction
 
@@ -39,6 +40,10 @@ def demo_password(username: str) -> str:
 
 def seed_demo(engine: Engine, examples: Path = EXAMPLES) -> dict[str, str]:
     """Seed the demo (when absent); ``{username: API token}`` of the users created, else ``{}``."""
+    missing = [file for *_, file, _, _ in DESIGNS if not (examples / file).is_file()]
+    if missing:
+        raise InputError.single(str(examples), f"--demo needs the example designs {', '.join(missing)}", "--demo",
+                                "run the server from a source checkout of rackwright (examples/ directory)")
     with transaction(engine, write=True) as session:
         if session.scalar(select(Organisation).where(Organisation.slug == "lab")):
             return {}
