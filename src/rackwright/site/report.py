@@ -7,14 +7,17 @@ from pathlib import Path
 
 import numpy as np
 
+from .layout import CDU
 from .planner import SitePlan
 
 WIDTH_PX = 1000.0  # the floor plan is drawn about this wide
 COLOURS = {"leaf": "#e45756", "spine": "#f58518", "super_spine": "#b279a2"}
+CDU_COLOUR = "#9ecae9"
 
 
 def floor_plan_svg(plan: SitePlan, max_items: int = 60_000) -> str:
-    """Plan view of the halls: compute racks by generation, network racks by switch tier (a sample when huge)."""
+    """Plan view of the halls: CDU rows, compute racks by generation, network racks by switch tier (racks
+    sampled above ``max_items``)."""
     grid = plan.grid
     g = plan.layout.geometry
     SCALE = float(np.clip(WIDTH_PX / (grid.columns * (grid.width + g.hall_gap)), 0.5, 20.0))  # px per metre
@@ -24,11 +27,18 @@ def floor_plan_svg(plan: SitePlan, max_items: int = 60_000) -> str:
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
              f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="sans-serif" font-size="10">',
              f'<text x="4" y="14">{html.escape(plan.loaded.site.name)}: {plan.layout.racks:,} racks, '
-             f'{plan.layout.halls} halls (racks grey by generation, network racks coloured by tier)</text>']
+             f'{plan.layout.halls} halls (compute racks grey by generation, CDU rows blue, network racks by tier)</text>']
     for h, (x0, y0) in enumerate(zip(grid.origin_x, grid.origin_y)):
         parts.append(f'<rect x="{x0 * SCALE:.1f}" y="{y0 * SCALE + 20:.1f}" width="{grid.width * SCALE:.1f}" '
                      f'height="{grid.depth * SCALE:.1f}" fill="none" stroke="#333"/>'
                      f'<text x="{x0 * SCALE + 2:.1f}" y="{y0 * SCALE + 30:.1f}">hall {h + 1}</text>')
+    cdu_rows = np.flatnonzero(plan.layout.pattern == CDU)
+    strip = g.racks_per_row * g.rack_pitch * SCALE
+    for x0, y0 in zip(grid.origin_x, grid.origin_y):
+        for row in cdu_rows:
+            y = y0 + g.cold_aisle / 2 + row * g.row_pitch
+            parts.append(f'<rect x="{(x0 + g.cold_aisle) * SCALE:.1f}" y="{y * SCALE + 20:.1f}" width="{strip:.1f}" '
+                         f'height="{g.rack_depth * SCALE:.1f}" fill="{CDU_COLOUR}" opacity="0.6"/>')
     rx, ry = plan.rack_xy
     step = max(1, len(rx) // max_items)
     generation = np.repeat(np.arange(len(plan.generations)), [gen.racks for gen in plan.generations])
@@ -47,8 +57,8 @@ def floor_plan_svg(plan: SitePlan, max_items: int = 60_000) -> str:
             seen.add(key)
             parts.append(f'<rect x="{(x * SCALE - w / 2):.1f}" y="{(y * SCALE - d / 2 + 20):.1f}" width="{w:.1f}" '
                          f'height="{d:.1f}" fill="{COLOURS[str(role)]}"/>')
-    legend = [("compute rack", shades[0])] + [(role.replace("_", "-") + " switches", colour)
-                                              for role, colour in COLOURS.items()]
+    legend = [("compute rack", shades[0]), ("CDU row", CDU_COLOUR)] + [(role.replace("_", "-") + " switches", colour)
+                                                                    for role, colour in COLOURS.items()]
     for i, (label, colour) in enumerate(legend):
         parts.append(f'<rect x="{4 + i * 140}" y="{height - 12:.0f}" width="10" height="10" fill="{colour}"/>'
                      f'<text x="{18 + i * 140}" y="{height - 3:.0f}">{label}</text>')
