@@ -244,3 +244,32 @@ def test_demo_needs_the_examples(tmp_path):
     with pytest.raises(InputError, match="example designs"):
         seed_demo(engine, tmp_path / "no-examples")
     engine.dispose()
+
+
+def test_client_problems_are_input_errors(tmp_path, monkeypatch):
+    """No token, no server, a non-HTTP URL, an unreachable or foreign server: one InputError each."""
+    import httpx
+
+    from rackwright.errors import InputError
+    from rackwright.server.client import ServerClient
+
+    monkeypatch.delenv("RACKWRIGHT_TOKEN", raising=False)
+    monkeypatch.delenv("RACKWRIGHT_SERVER", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    for server, token, message in ((None, "t", "no server"), ("ftp://x", "t", "not an http"),
+                                   ("http://127.0.0.1:9", None, "no API token")):
+        with pytest.raises(InputError, match=message):
+            ServerClient(server, token)
+    (tmp_path / ".rackwright.toml").write_text('server = "http://127.0.0.1:9"\ntoken = "from-file"\n')
+    client = ServerClient(None)
+    assert client.http.headers["Authorization"] == "Bearer from-file"
+    with pytest.raises(InputError, match="cannot reach"):
+        client.me()
+    client.http = httpx.Client(base_url="http://127.0.0.1:9/api/v1",
+                               transport=httpx.MockTransport(lambda request: httpx.Response(200, text="<html>")))
+    with pytest.raises(InputError, match="without a JSON object"):
+        client.me()
+    (tmp_path / ".rackwright.toml").write_text("token = [1")
+    with pytest.raises(InputError, match="client config"):
+        ServerClient(None)

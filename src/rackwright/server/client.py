@@ -50,8 +50,22 @@ class ServerClient:
             raise _server_error(response, file)
         return response
 
+    def call(self, method: str, path: str, file: str | None = None, **kwargs) -> dict:
+        """An API call's JSON document (InputError when the answer is not a JSON object)."""
+        return self.document(self.request(method, path, file, **kwargs))
+
+    def document(self, response: httpx.Response) -> dict:
+        try:
+            document = response.json()
+        except ValueError:
+            document = None
+        if not isinstance(document, dict):
+            raise InputError.single(None, f"{self.server} answered {response.request.url.path} without a JSON object",
+                                    "--server", "is this the URL of a rackwright server?")
+        return document
+
     def me(self) -> dict:
-        return self.request("GET", "/me").json()
+        return self.call("GET", "/me")
 
     def push(self, design: Path, name: str | None = None, message: str = "", parent: str | None = None,
              programme: str | None = None) -> dict:
@@ -67,10 +81,10 @@ class ServerClient:
         existing = self.request("GET", path, expect=(200, 404))
         if existing.status_code == 404:
             body = {"name": name, "content": content, "message": message, "programme": programme}
-            return self.request("POST", "/designs", str(design), json=body).json()["head"]
-        parent = parent or existing.json()["head_revision"]
-        return self.request("POST", f"{path}/revisions", str(design), json={"content": content, "message": message},
-                            headers={"If-Match": f'"{parent}"'}).json()
+            return self.call("POST", "/designs", str(design), json=body)["head"]
+        parent = parent or self.document(existing)["head_revision"]
+        return self.call("POST", f"{path}/revisions", str(design), json={"content": content, "message": message},
+                         headers={"If-Match": f'"{parent}"'})
 
     def pull(self, ref: str, resolved: bool = False) -> tuple[str, str, str]:
         """``(ORG/NAME, revision id, YAML)`` of ``[ORG/]NAME[@REV]`` (default: your organisation, the head)."""
