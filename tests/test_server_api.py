@@ -11,6 +11,8 @@ import math
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 from typer.testing import CliRunner
 
@@ -273,3 +275,16 @@ def test_client_problems_are_input_errors(tmp_path, monkeypatch):
     (tmp_path / ".rackwright.toml").write_text("token = [1")
     with pytest.raises(InputError, match="client config"):
         ServerClient(None)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ref=st.text(max_size=40), name=st.one_of(st.none(), st.text(max_size=20)))
+def test_push_and_pull_arguments_never_crash(ref, name, monkeypatch):
+    """Any design reference or name: exit 2 with one message (the server here is unreachable), no traceback."""
+    monkeypatch.setenv("RACKWRIGHT_TOKEN", "t")
+    runner, server = CliRunner(), ["--server", "http://127.0.0.1:9"]
+    pulled = runner.invoke(cli, ["pull", ref, *server, "-o", "out/fuzz.yaml"])
+    pushed = runner.invoke(cli, ["push", str(EXAMPLES / "gb200-nvl72.yaml"), *server, *(["--name", name] if name else [])])
+    for result in (pulled, pushed):
+        assert result.exit_code == 2, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
