@@ -23,6 +23,8 @@ demo: $(STAMP)
 	$(BIN)/rackwright factory simulate examples/line-us.yaml --design examples/gb200-nvl72.yaml --weeks 4 --replications 2 --seed 1 --warmup 2
 	$(BIN)/rackwright perf search --model llama3-405b --system dgx-h100-ndr --accelerators 16384 --global-batch 2048 --top 5
 	$(BIN)/rackwright perf infer --model llama3-70b --system examples/gb300-nvl72.yaml --batch 64 --input-tokens 2048 --output-tokens 512
+	$(BIN)/rackwright site plan examples/site-100mw.yaml -o out/site-100mw
+	$(BIN)/rackwright site cables out/site-100mw --netbox
 	$(BIN)/rackwright explore examples/space-gb300.yaml -o out/explore-gb300
 	$(BIN)/rackwright explore examples/space-gb300-small.yaml -o out/explore-small --export-pareto out/explore-small/pareto
 	$(BIN)/rackwright roadmap plan examples/roadmap-10gw.yaml -o out/roadmap
@@ -36,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_rack_eval.py
 	$(BIN)/python benchmarks/bench_perf_search.py
 	$(BIN)/python benchmarks/bench_factory.py
+	$(BIN)/python benchmarks/bench_site.py
 	$(BIN)/python benchmarks/bench_explore.py
 	$(BIN)/python benchmarks/bench_roadmap.py
 
