@@ -9,6 +9,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,7 +20,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .. import __version__
 from . import api, services
-from .config import DB_URL_ENV, DEFAULT_DB_URL, MAX_BODY_BYTES
+from .config import DB_URL_ENV, DEFAULT_DB_URL, MAX_BODY_BYTES, WORKER_THREADS
 from .db import make_engine, upgrade
 
 
@@ -30,7 +33,7 @@ def create_app(db_url: str = DEFAULT_DB_URL, demo: bool = False, max_body: int =
     engine = make_engine(db_url)
     upgrade(engine)
     _warm_up()
-    app = FastAPI(title="rackwright collaboration server", version=__version__,
+    app = FastAPI(title="rackwright collaboration server", version=__version__, lifespan=_lifespan,
                   description="Versioned rack designs shared between organisations: revisions, evaluation, "
                               "reviews, approvals and qualification. See docs/server.md.")
     app.state.engine = engine
@@ -47,6 +50,14 @@ def create_app(db_url: str = DEFAULT_DB_URL, demo: bool = False, max_body: int =
     _error_handlers(app)
     app.add_middleware(BodyLimit, limit=max_body)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(_app: FastAPI):
+    """Run the synchronous routes on a few threads: requests are CPU-bound Python, and many threads
+    contending for the interpreter lock serve fewer requests, and later, than a few."""
+    anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
+    yield
 
 
 def _warm_up() -> None:

@@ -13,6 +13,8 @@ from ..errors import InputError
 DEFAULT_DB_URL = "sqlite:///rackwright.db"
 #: Largest request body accepted [bytes]; a design YAML is a few kB, a qualification file a few hundred kB.
 MAX_BODY_BYTES = 1_048_576
+#: Threads per server process running the (synchronous) routes; see ``app._lifespan``.
+WORKER_THREADS = 8
 TOKEN_ENV = "RACKWRIGHT_TOKEN"
 SERVER_ENV = "RACKWRIGHT_SERVER"
 DB_URL_ENV = "RACKWRIGHT_DB_URL"  # how `serve --workers N` hands the database URL to its worker processes

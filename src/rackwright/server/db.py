@@ -4,7 +4,9 @@ SQLite (the embedded default) runs in WAL mode with ``synchronous=FULL``: a
 transaction that returned is on disk, so a ``kill -9`` or power cut loses no
 acknowledged write (https://www.sqlite.org/wal.html, https://www.sqlite.org/pragma.html#pragma_synchronous).
 Write transactions start with ``BEGIN IMMEDIATE`` so two writers queue on the
-write lock instead of failing when a read transaction would be upgraded.
+write lock instead of failing when a read transaction would be upgraded; within one server
+process they queue on a Python lock first (first come, first served, instead of SQLite's
+sleep-and-retry busy handler, whose waits grow long under many writers).
 PostgreSQL is used by URL (``postgresql+psycopg://...``); its default
 ``synchronous_commit=on`` gives the same guarantee.
 
@@ -14,7 +16,9 @@ refuse ``UPDATE`` and ``DELETE`` on them (:mod:`.migrations`).
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+import threading
+import weakref
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
@@ -211,7 +215,13 @@ def make_engine(url: str) -> Engine:
                                 "use sqlite:///FILE or postgresql+psycopg://USER@HOST:PORT/DB") from None
 
 
+#: One lock per SQLite engine that its write transactions take before ``BEGIN IMMEDIATE``.
+_SQLITE_WRITERS: "weakref.WeakKeyDictionary[Engine, threading.Lock]" = weakref.WeakKeyDictionary()
+
+
 def _sqlite_pragmas(engine: Engine) -> None:
+    _SQLITE_WRITERS[engine] = threading.Lock()
+
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
@@ -229,7 +239,7 @@ def _sqlite_pragmas(engine: Engine) -> None:
 @contextmanager
 def transaction(engine: Engine, write: bool = False) -> Iterator[Session]:
     """A session in one transaction: committed when the block ends, rolled back on any exception."""
-    with engine.connect() as connection:
+    with _SQLITE_WRITERS.get(engine, nullcontext()) if write else nullcontext(), engine.connect() as connection:
         connection.execution_options(rackwright_write=write)
         with Session(bind=connection, expire_on_commit=False) as session:
             with session.begin():
