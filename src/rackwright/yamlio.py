@@ -147,3 +147,17 @@ def _explain(error: dict) -> tuple[str, str]:
     if kind.startswith("greater_than") or kind.startswith("less_than"):
         return message, "use a value in the allowed range"
     return message, ""
+
+
+class LocatedInput:
+    """Mixin for a loaded input file: problems and errors at a field path, with the YAML line and column.
+
+    The class it is mixed into provides ``file`` (the path, for messages) and ``root`` (the YAML nodes, or None).
+    """
+
+    def problem(self, message: str, loc: tuple, hint: str = "") -> Problem:
+        line, column = location(self.root, loc) if self.root is not None else (None, None)
+        return Problem(message, field_path(loc), hint, line, column)
+
+    def error(self, message: str, loc: tuple, hint: str = "") -> InputError:
+        return InputError(self.file, [self.problem(message, loc, hint)])

@@ -29,9 +29,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from ..chain import (ITEM_SPECS, PARAMETERS, RackChain, override_dimension, parse_override, split_overrides)
 from ..catalog import load_catalog
 from ..design import LoadedDesign, deep_merge, load_design, validate_design
-from ..errors import InputError, Problem
+from ..errors import InputError
 from ..units import DIMENSIONS, UnitError, from_si, parse_quantity
-from ..yamlio import field_path, location, problems_from_validation, read_yaml, to_plain
+from ..yamlio import LocatedInput, location, problems_from_validation, read_yaml, to_plain
 
 #: Most structural combinations (products of design-axis values) a space may have; each is resolved once.
 MAX_COMBINATIONS = 4096
@@ -268,17 +268,11 @@ def loaded_space(path: str | Path) -> Space:
 
 
 @dataclass
-class _Where:
+class _Where(LocatedInput):
     """The space file and its YAML nodes: problems at a field path, with line and column."""
 
     file: str
     root: object
-
-    def problem(self, message: str, loc: tuple, hint: str = "") -> Problem:
-        return Problem(message, field_path(loc), hint, *location(self.root, loc))
-
-    def error(self, message: str, loc: tuple, hint: str = "") -> InputError:
-        return InputError(self.file, [self.problem(message, loc, hint)])
 
 
 def _compile_axis(i: int, spec: AxisSpec, method: str, chain: RackChain, base: LoadedDesign, where: _Where) -> Axis:

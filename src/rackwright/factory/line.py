@@ -42,7 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..errors import InputError, Problem
 from ..units import UnitError, parse_quantity
-from ..yamlio import field_path, location, problems_from_validation, read_yaml, to_plain
+from ..yamlio import LocatedInput, problems_from_validation, read_yaml, to_plain
 
 #: What a station's time can scale with (the design's work content, :mod:`rackwright.factory.dfm`).
 PER = ("rack", "tray", "compute_tray", "switch_tray", "cable", "liquid_connection")
@@ -224,7 +224,7 @@ class Line(Strict):
     arrival: Arrival
 
 
-class LoadedLine(BaseModel):
+class LoadedLine(LocatedInput, BaseModel):
     """A validated line with its file and YAML nodes (for messages)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -232,10 +232,6 @@ class LoadedLine(BaseModel):
     line: Line
     file: str | None = None
     root: Any = None
-
-    def problem(self, message: str, loc: tuple, hint: str = "") -> Problem:
-        line, column = location(self.root, loc) if self.root is not None else (None, None)
-        return Problem(message, field_path(loc), hint, line, column)
 
 
 def load_line(path: str | Path) -> LoadedLine:

@@ -43,7 +43,7 @@ from ..catalog.specs import PEAK_FLOPS_KEYS
 from ..errors import InputError, Problem
 from ..factory.line import Source, Strict
 from ..units import UnitError, parse_quantity
-from ..yamlio import field_path, location, problems_from_validation, read_yaml, to_plain
+from ..yamlio import LocatedInput, problems_from_validation, read_yaml, to_plain
 
 OBJECTIVES = ("training-compute", "cost", "us-share")
 #: Rack figures a supply line may count per rack (display keys of the rack report, per rack).
@@ -304,7 +304,7 @@ class Roadmap(Strict):
     risk: Risk | None = None
 
 
-class LoadedRoadmap(BaseModel):
+class LoadedRoadmap(LocatedInput, BaseModel):
     """A validated roadmap with its file, folder (design paths are relative to it) and YAML nodes."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -313,13 +313,6 @@ class LoadedRoadmap(BaseModel):
     file: str | None = None
     folder: Path = Path(".")
     root: Any = None
-
-    def problem(self, message: str, loc: tuple, hint: str = "") -> Problem:
-        line, column = location(self.root, loc) if self.root is not None else (None, None)
-        return Problem(message, field_path(loc), hint, line, column)
-
-    def error(self, message: str, loc: tuple, hint: str = "") -> InputError:
-        return InputError(self.file, [self.problem(message, loc, hint)])
 
 
 def load_roadmap(path: str | Path) -> LoadedRoadmap:

@@ -15,9 +15,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..catalog.schema import Source
-from ..errors import InputError, Problem
+from ..errors import InputError
 from ..units import UnitError, parse_quantity
-from ..yamlio import location, problems_from_validation, read_yaml, to_plain
+from ..yamlio import LocatedInput, problems_from_validation, read_yaml, to_plain
 
 Redundancy = Literal["N", "N+1", "N+2", "2N"]
 
@@ -191,7 +191,7 @@ class Site(Strict):
     economics: Economics
 
 
-class LoadedSite(BaseModel):
+class LoadedSite(LocatedInput, BaseModel):
     """A validated site with its file (for messages and relative paths)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -204,14 +204,6 @@ class LoadedSite(BaseModel):
     def folder(self) -> Path:
         return Path(self.file).parent if self.file else Path(".")
 
-    def problem(self, message: str, loc: tuple, hint: str = "") -> Problem:
-        from ..yamlio import field_path
-
-        line, column = location(self.root, loc) if self.root is not None else (None, None)
-        return Problem(message, field_path(loc), hint, line, column)
-
-    def error(self, message: str, loc: tuple, hint: str = "") -> InputError:
-        return InputError(self.file, [self.problem(message, loc, hint)])
 
 
 def load_site(path: str | Path, overrides: dict[str, object] | None = None) -> LoadedSite:
