@@ -39,7 +39,7 @@ from datetime import timezone
 from pathlib import Path
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from ..design import deep_merge, validate_design
 from ..errors import InputError, Problem
@@ -171,10 +171,12 @@ def authenticate(session: Session, token: str | None) -> Actor:
     """The actor holding API ``token``; :class:`Unauthorized` when missing, unknown or revoked."""
     if not token:
         raise Unauthorized("authentication required", hint="send Authorization: Bearer <token>")
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == security.token_hash(token)))
+    row = session.execute(select(ApiToken.revoked, User.id, User.username, User.org_id, Organisation.slug, User.role)
+                          .join(User, ApiToken.user_id == User.id).join(Organisation, User.org_id == Organisation.id)
+                          .where(ApiToken.token_hash == security.token_hash(token))).first()
     if row is None or row.revoked:
         raise Unauthorized("invalid or revoked token")
-    return actor_for(row.user)
+    return Actor(*row[1:])  # one row of columns, no ORM objects: this runs on every request
 
 
 def sign_in(session: Session, username: str, password: str) -> Actor:
@@ -501,9 +503,16 @@ def _evaluate(loaded) -> RackReport:
 def list_revisions(session: Session, actor: Actor, org: str, name: str) -> list[dict]:
     """The design's history, newest first (metadata only)."""
     design, level = _locate(session, actor, org, name)
-    revisions = session.scalars(select(Revision).where(Revision.design_id == design.id)
-                                .order_by(Revision.number.desc()))
-    return [_revision_meta(r, level) for r in revisions]
+    ids = session.scalars(select(Revision.id).where(Revision.design_id == design.id)
+                          .order_by(Revision.number.desc())).all()
+    metas = {rev_id: _REVISION_METAS.get(rev_id) for rev_id in ids}
+    missing = [rev_id for rev_id, meta in metas.items() if meta is None]
+    # loading each revision (content, resolved design, figures) made a long history the costliest read
+    wanted = Revision.id.in_(missing) if len(missing) <= 500 else Revision.design_id == design.id
+    for revision in session.scalars(select(Revision).where(wanted).options(
+            defer(Revision.content), defer(Revision.resolved), defer(Revision.figures))) if missing else ():
+        metas[revision.id] = _REVISION_METAS.put(revision.id, _revision_meta(revision, "full"))
+    return [_meta_for_level(metas[rev_id], level) for rev_id in ids]
 
 
 def get_revision(session: Session, actor: Actor, org: str, name: str, rev: str | None = None) -> dict:
@@ -843,6 +852,11 @@ def _revision_meta(revision: Revision, level: str) -> dict:
     return view
 
 
+def _meta_for_level(full: dict, level: str) -> dict:
+    """A full-access :func:`_revision_meta` as ``level`` sees it."""
+    return {k: v for k, v in full.items() if k not in ("lineage", "extends")} if level == "envelope" else full
+
+
 def _revision_view(revision: Revision, design: Design, level: str) -> dict:
     view = _revision_meta(revision, level)
     if level != "envelope":
@@ -857,12 +871,44 @@ def _rack_report(revision: Revision) -> RackReport:
                       [Violation(**v) for v in revision.violations])
 
 
+class _RevisionCache:
+    """Views of revisions computed once per revision id and kept, the oldest dropped beyond ``size``.
+
+    Safe because a revision never changes after it is written, and its id hashes the design, parent,
+    content, base, author and time, so one id names one revision (in any database). Callers must not
+    change a returned view. Plain dict operations, atomic under the interpreter lock: route threads share it.
+    """
+
+    def __init__(self, size: int):
+        self.size, self.views = size, {}
+
+    def get(self, rev_id: str) -> dict | None:
+        return self.views.get(rev_id)
+
+    def put(self, rev_id: str, view: dict) -> dict:
+        if len(self.views) >= self.size:
+            self.views.pop(next(iter(self.views), None), None)
+        self.views[rev_id] = view
+        return view
+
+
+#: ``RackReport.to_dict()`` per revision: building it (unit conversion of every figure) was a third of a report read.
+_REPORT_DOCUMENTS = _RevisionCache(1024)
+#: :func:`_revision_meta` at full access per revision: a history lists every revision of a design.
+_REVISION_METAS = _RevisionCache(16384)
+
+
+def _report_document(revision: Revision) -> dict:
+    """``RackReport.to_dict()`` of a revision (kept in :data:`_REPORT_DOCUMENTS`)."""
+    return _REPORT_DOCUMENTS.get(revision.id) or _REPORT_DOCUMENTS.put(revision.id, _rack_report(revision).to_dict())
+
+
 def _hidden_sections(design: Design, level: str) -> set[str]:
     return set(design.confidential) if level == "envelope" else set()
 
 
 def _report_view(revision: Revision, design: Design, level: str) -> dict:
-    document = _rack_report(revision).to_dict()
+    document = _report_document(revision)
     hidden = _hidden_sections(design, level) | {"file", "lineage"}
     view = {k: v for k, v in document.items() if k not in hidden}
     if level == "envelope":
