@@ -876,19 +876,21 @@ class _RevisionCache:
 
     Safe because a revision never changes after it is written, and its id hashes the design, parent,
     content, base, author and time, so one id names one revision (in any database). Callers must not
-    change a returned view. Plain dict operations, atomic under the interpreter lock: route threads share it.
+    change a returned view. Route threads share it: reads are single dict look-ups, writes (which evict by
+    iterating the dict) hold a lock.
     """
 
     def __init__(self, size: int):
-        self.size, self.views = size, {}
+        self.size, self.views, self.lock = size, {}, threading.Lock()
 
     def get(self, rev_id: str) -> dict | None:
         return self.views.get(rev_id)
 
     def put(self, rev_id: str, view: dict) -> dict:
-        if len(self.views) >= self.size:
-            self.views.pop(next(iter(self.views), None), None)
-        self.views[rev_id] = view
+        with self.lock:
+            if len(self.views) >= self.size:
+                self.views.pop(next(iter(self.views)))
+            self.views[rev_id] = view
         return view
 
 
