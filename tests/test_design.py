@@ -96,3 +96,11 @@ def test_bad_child_designs_are_explained(tmp_path, case):
 def test_unreadable_file(tmp_path):
     assert "is a directory" in errors_of(tmp_path)
     assert "file not found" in errors_of(tmp_path / "missing.yaml")
+
+
+def test_part_ids_name_every_part_the_design_uses():
+    """GB200 NVL72 example: the enclosure, busbar, in-row CDU and manifold besides the slot and link parts."""
+    design = load_design(EXAMPLES / "gb200-nvl72.yaml").design
+    ids = design.part_ids()
+    assert {"nvidia-mgx-rack-48u", "hpr-50v-busbar", "vertiv-coolchip-cdu-1350", "nvl72-rack-manifold"} <= ids
+    assert {slot.part for slot in design.slots} <= ids and {link.part for link in design.network.links} <= ids

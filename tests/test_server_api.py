@@ -35,16 +35,6 @@ def demo(request, tmp_path_factory, live_server):
     return live_server(url)
 
 
-def _part_ids(path: Path) -> set[str]:
-    """Every part id a design names (slots, links, enclosure, CDU, manifold, busbar, sidecar)."""
-    design = load_design(path).design
-    ids = {s.part for s in design.slots} | {link.part for link in design.network.links} | {design.enclosure}
-    ids |= {x for x in (design.power.busbar, design.power.sidecar, design.cooling.manifold) if x}
-    if design.cooling.cdu:
-        ids.add(design.cooling.cdu.part)
-    return ids
-
-
 def test_demo_revisions_store_the_local_evaluation(demo):
     """Every seeded revision carries the figures `rackwright evaluate` computes for the example file."""
     with demo.client("mfr-viewer") as mfr:
@@ -62,7 +52,7 @@ def test_demo_revisions_store_the_local_evaluation(demo):
 
 def test_envelope_sharing_shows_the_envelope_and_nothing_else(demo):
     """The lab sees gb300-nvl72 (shared at envelope level) without parts, prices, origins or content."""
-    secret_parts = _part_ids(EXAMPLES / "gb300-nvl72.yaml")
+    secret_parts = load_design(EXAMPLES / "gb300-nvl72.yaml").design.part_ids()
     with demo.client("lab-admin") as lab:
         responses = [lab.get(path) for path in (
             "/designs", "/designs/mfr/gb300-nvl72", "/designs/mfr/gb300-nvl72/revisions",

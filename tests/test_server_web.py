@@ -62,16 +62,6 @@ def cell(page: str, key: str) -> str:
     return re.search(rf'data-key="{re.escape(key)}">([^<]*)<', page).group(1)
 
 
-def part_ids(path: Path) -> set[str]:
-    """Every part id a design names (slots, links, enclosure, CDU, manifold, busbar, sidecar)."""
-    design = load_design(path).design
-    ids = {s.part for s in design.slots} | {link.part for link in design.network.links} | {design.enclosure}
-    ids |= {x for x in (design.power.busbar, design.power.sidecar, design.cooling.manifold) if x}
-    if design.cooling.cdu:
-        ids.add(design.cooling.cdu.part)
-    return ids
-
-
 def test_pages_show_the_stored_evaluation_and_the_board(app):
     mfr = sign_in(app, "mfr-engineer")
     page = mfr.get("/designs/mfr/gb200-nvl72")
@@ -175,7 +165,7 @@ def test_envelope_view_shows_the_envelope_and_nothing_confidential(app):
                         evaluate(EXAMPLES / "gb300-nvl72.yaml")["power.input_kw"], rel_tol=5e-3)
     diff = lab.get("/designs/mfr/gb300-nvl72/diff", params={"before": "mfr/gb200-nvl72"})
     assert diff.status_code == 200 and "not shared at envelope level" in diff.text
-    leaked = [p for p in part_ids(EXAMPLES / "gb300-nvl72.yaml") if p in page.text + diff.text]
+    leaked = [p for p in load_design(EXAMPLES / "gb300-nvl72.yaml").design.part_ids() if p in page.text + diff.text]
     assert not leaked
     assert "elevation.svg" not in page.text and "slots[" not in page.text
     assert 'method="post" action="/designs' not in page.text  # a viewer gets no forms to comment or approve

@@ -168,6 +168,14 @@ class Design(Strict):
 
     _floor = field_validator("floor_rating")(_quantity_validator("area_density"))
 
+    def part_ids(self) -> set[str]:
+        """Every catalog part id the design names: slots, links, enclosure, CDU, manifold, busbar, sidecar."""
+        ids = {slot.part for slot in self.slots} | {link.part for link in self.network.links} | {self.enclosure}
+        ids |= {x for x in (self.power.busbar, self.power.sidecar, self.cooling.manifold) if x}
+        if self.cooling.cdu:
+            ids.add(self.cooling.cdu.part)
+        return ids
+
     @model_validator(mode="after")
     def _unique_ids(self):
         for name, items in (("slots", self.slots), ("network.links", self.network.links)):
