@@ -17,15 +17,11 @@ from .evaluation import evaluate
 from .yamlio import read_yaml, to_plain
 
 
-@dataclass(frozen=True)
-class ValidationRow:
-    rack: str
-    figure: str
-    published: float
-    computed: float
-    tolerance: float
-    kind: str
-    source: str
+class RelativeCheck:
+    """Mixin for a computed figure against a published one with a relative ``tolerance``.
+
+    The class it is mixed into provides ``published``, ``computed`` and ``tolerance`` (racks and sites).
+    """
 
     @property
     def error(self) -> float:
@@ -35,6 +31,17 @@ class ValidationRow:
     @property
     def within(self) -> bool:
         return abs(self.error) <= self.tolerance + 1e-9
+
+
+@dataclass(frozen=True)
+class ValidationRow(RelativeCheck):
+    rack: str
+    figure: str
+    published: float
+    computed: float
+    tolerance: float
+    kind: str
+    source: str
 
 
 def compare_published(path: str | Path, root: str | Path = ".") -> list[ValidationRow]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..validation import RelativeCheck
 from ..yamlio import read_yaml, to_plain
 
 PUBLISHED = Path("validation/sites/published.yaml")
@@ -35,7 +36,7 @@ the fabric model on the same inputs. A case outside its tolerance stays in the t
 
 
 @dataclass(frozen=True)
-class SiteRow:
+class SiteRow(RelativeCheck):
     case: str
     figure: str
     published: float
@@ -43,14 +44,6 @@ class SiteRow:
     tolerance: float
     kind: str
     known_deviation: str
-
-    @property
-    def error(self) -> float:
-        return (self.computed - self.published) / self.published
-
-    @property
-    def within(self) -> bool:
-        return abs(self.error) <= self.tolerance + 1e-9
 
 
 @lru_cache(maxsize=16)
