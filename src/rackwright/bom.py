@@ -62,7 +62,7 @@ def bom_lines(model: RackModel, racks: int = 1, rule: str = "own-value") -> list
     lines: dict[tuple, BomLine] = {}
     for item in model.items:
         part = item.part
-        key = (part.id, item.path, _us_made(part, [catalog.get(p) for p in item.path], rule))
+        key = (part.id, item.path, us_made(part, [catalog.get(p) for p in item.path], rule))
         quantity = item.count * racks * item.share + (lines[key].quantity if key in lines else 0.0)
         lines[key] = BomLine(
             part=part.id, kind=part.kind, category=part.category, manufacturer=part.manufacturer, model=part.model,
@@ -73,7 +73,8 @@ def bom_lines(model: RackModel, racks: int = 1, rule: str = "own-value") -> list
     return list(lines.values())
 
 
-def _us_made(part, assemblies, rule: str) -> bool:
+def us_made(part, assemblies=(), rule: str = "own-value") -> bool:
+    """Whether ``part`` (inside ``assemblies``, outermost first) counts as US-made under ``rule`` (:data:`US_RULES`)."""
     if rule == "manufacture":
         return part.origin.manufacture == "US"
     if rule == "final-assembly" and any(a.origin.final_assembly == "US" for a in assemblies):

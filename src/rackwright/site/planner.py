@@ -25,6 +25,7 @@ from typing import Callable
 import numpy as np
 import polars as pl
 
+from ..bom import us_made
 from ..catalog import Catalog, load_catalog
 from ..errors import InputError
 from ..rules import Violation
@@ -626,7 +627,8 @@ def _distribution_violations(distribution, generations) -> list[Violation]:
 
 # -- 7. economics ---------------------------------------------------------------------------------------------
 def _us(part) -> float:
-    return 1.0 if part.origin.assembled_in == "US" else 0.0
+    """US share of a plant part's cost: all or nothing, by the BOM's default rule (where it is assembled)."""
+    return float(us_made(part))
 
 
 def _economics(loaded, catalog, parts, generations, fabric, switch, cables, stages, cooling) -> Economics:
