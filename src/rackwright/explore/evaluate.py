@@ -116,17 +116,27 @@ def _si(figures: dict, key: str, figure: str) -> np.ndarray:
     return np.asarray(figures[key], dtype=float) * factor
 
 
+#: (display JSON key, SI figure) of the rack figures a perf system is built from (:func:`per_accelerator`).
+_RACK_SYSTEM_FIGURES = (
+    ("compute.hbm_tb", "compute.hbm"),
+    ("compute.hbm_bandwidth_tb_per_s", "compute.hbm_bandwidth"),
+    ("network.scale_up_bandwidth_tb_per_s", "network.scale_up_bandwidth"),
+    ("network.scale_up_domain", "network.scale_up_domain"),
+    ("network.scale_out_bandwidth_tb_per_s", "network.scale_out_bandwidth"),
+)
+
+
 def training_tokens_per_s_per_mw(figures: dict, accelerator: tuple[str, str]) -> np.ndarray:
     """``r · a / P`` per design, one parallelism search per distinct system (see the module docstring)."""
+    from ..perf.system import per_accelerator
+
     count = np.asarray(figures["compute.accelerators"], dtype=float)
     per = np.maximum(count, 1.0)
+    rack = {figure: _si(figures, key, figure) for key, figure in _RACK_SYSTEM_FIGURES} | {"compute.accelerators": per}
+    share = per_accelerator(rack)
     systems = np.column_stack([
         _si(figures, "compute.peak_pflops.bf16_dense", "compute.peak_flops") / per,
-        _si(figures, "compute.hbm_tb", "compute.hbm") / per,
-        _si(figures, "compute.hbm_bandwidth_tb_per_s", "compute.hbm_bandwidth") / per,
-        _si(figures, "network.scale_up_bandwidth_tb_per_s", "network.scale_up_bandwidth") / per / 2.0,
-        np.round(np.asarray(figures["network.scale_up_domain"], dtype=float)),
-        _si(figures, "network.scale_out_bandwidth_tb_per_s", "network.scale_out_bandwidth") / 2.0 / per,
+        *(share[k] for k in ("hbm", "hbm_bandwidth", "scale_up_bandwidth", "scale_up_size", "scale_out_bandwidth")),
     ])
     distinct, inverse = distinct_rows(systems)
     rate = np.array([tokens_per_s_per_accelerator(*accelerator, *map(float, row)) for row in distinct])

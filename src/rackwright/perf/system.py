@@ -19,6 +19,8 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
+import numpy as np
+
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
                       model_validator)
 
@@ -197,6 +199,23 @@ def profile_for_part(part_id: str) -> str:
 AMORTISATION_YEARS = 5.0
 
 
+def per_accelerator(rack: dict) -> dict:
+    """What one accelerator of a rack gets, from the rack's SI figures (floats or arrays of designs).
+
+    HBM and HBM bandwidth are the rack's divided by its ``compute.accelerators``; the scale-up and
+    scale-out bandwidths (both directions, per rack) become one direction per accelerator; the scale-up
+    size is ``network.scale_up_domain`` rounded to whole accelerators.
+    """
+    count = rack["compute.accelerators"]
+    return {
+        "hbm": rack["compute.hbm"] / count,
+        "hbm_bandwidth": rack["compute.hbm_bandwidth"] / count,
+        "scale_up_bandwidth": rack["network.scale_up_bandwidth"] / count / 2.0,
+        "scale_up_size": np.round(rack["network.scale_up_domain"]),
+        "scale_out_bandwidth": rack["network.scale_out_bandwidth"] / 2.0 / count,
+    }
+
+
 def system_from_design(design_path: str | Path, racks: int = 1) -> SystemSpec:
     """The system of ``racks`` racks of a rack design (evaluated with :func:`rackwright.evaluate`).
 
@@ -229,6 +248,7 @@ def system_from_design(design_path: str | Path, racks: int = 1) -> SystemSpec:
         raise InputError.single(str(design_path), f"accelerator {part.id} has no bf16_dense peak rate in the catalog",
                                 hint="add peak_flops.bf16_dense to the part")
     name = loaded.design.name if racks == 1 else f"{loaded.design.name} x {int(racks)} racks"
+    share = per_accelerator(figures)
     data = {
         "name": name,
         "description": f"Built from design {design_path} ({int(racks)} rack(s) of {int(per_rack)} accelerators).",
@@ -236,13 +256,12 @@ def system_from_design(design_path: str | Path, racks: int = 1) -> SystemSpec:
             "name": part.model,
             "profile": profile_for_part(part.id),
             "peak_flops": peak,
-            "hbm": figures["compute.hbm"] / per_rack,
-            "hbm_bandwidth": figures["compute.hbm_bandwidth"] / per_rack,
+            "hbm": float(share["hbm"]),
+            "hbm_bandwidth": float(share["hbm_bandwidth"]),
             "power": part.value("power"),
         },
-        "scale_up": {"size": int(round(figures["network.scale_up_domain"])),
-                     "bandwidth": figures["network.scale_up_bandwidth"] / per_rack / 2.0},
-        "scale_out": {"bandwidth": figures["network.scale_out_bandwidth"] / 2.0 / per_rack},
+        "scale_up": {"size": int(share["scale_up_size"]), "bandwidth": float(share["scale_up_bandwidth"])},
+        "scale_out": {"bandwidth": float(share["scale_out_bandwidth"])},
         "accelerators": int(round(racks * per_rack)),
         "power_per_accelerator": figures["power.input"] / per_rack,
         "cost_per_accelerator_hour": figures["cost.per_accelerator"] / (AMORTISATION_YEARS * HOURS_PER_YEAR),
