@@ -11,6 +11,8 @@ def test_server_benchmark_runs_briefly(capsys):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     results = module.main(["--clients", "4", "--seconds", "1", "--db", "sqlite", "--write-share", "0.3"])
-    loaded = results["sqlite"]["loaded"]
-    assert loaded["requests"] > 0 and loaded["errors"] == 0 and loaded["lost"] == 0
-    assert "ratio 4 clients / 1 client" in capsys.readouterr().out
+    runs = [results["sqlite"]["saturation"], *results["sqlite"]["offered"]]
+    assert len(runs) == 4  # saturation and the three default offered loads
+    assert all(run["requests"] > 0 and run["errors"] == 0 and run["lost"] == 0 for run in runs)
+    printed = capsys.readouterr().out
+    assert "ratio 4 clients / 1 client" in printed and "target read p99 < 50 ms with 4 clients" in printed

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from datetime import timezone
 from pathlib import Path
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, defer
 
 from ..design import deep_merge, validate_design
@@ -171,12 +171,29 @@ def authenticate(session: Session, token: str | None) -> Actor:
     """The actor holding API ``token``; :class:`Unauthorized` when missing, unknown or revoked."""
     if not token:
         raise Unauthorized("authentication required", hint="send Authorization: Bearer <token>")
-    row = session.execute(select(ApiToken.revoked, User.id, User.username, User.org_id, Organisation.slug, User.role)
-                          .join(User, ApiToken.user_id == User.id).join(Organisation, User.org_id == Organisation.id)
-                          .where(ApiToken.token_hash == security.token_hash(token))).first()
+    row = session.execute(_TOKEN_HOLDER, {"token_hash": security.token_hash(token)}).first()
     if row is None or row.revoked:
         raise Unauthorized("invalid or revoked token")
-    return Actor(*row[1:])  # one row of columns, no ORM objects: this runs on every request
+    return Actor(*row[1:])
+
+
+# The statements every read runs, built once: building a select and its cache key per request cost
+# as much as running it. Columns rather than ORM objects where nothing else is needed.
+_TOKEN_HOLDER = (select(ApiToken.revoked, User.id, User.username, User.org_id, Organisation.slug, User.role)
+                 .join(User, ApiToken.user_id == User.id).join(Organisation, User.org_id == Organisation.id)
+                 .where(ApiToken.token_hash == bindparam("token_hash")))
+#: A design by ``(org, name)`` with the share level of the asking organisation (None: not shared with it).
+_DESIGN_AND_SHARE = (select(Design, DesignShare.level).join(Organisation, Design.org_id == Organisation.id)
+                     .outerjoin(DesignShare, and_(DesignShare.design_id == Design.id,
+                                                  DesignShare.org_id == bindparam("viewer_org")))
+                     .where(Organisation.slug == bindparam("org"), Design.slug == bindparam("name")))
+#: Who a design is shared with, and at which level.
+_SHARES = (select(Organisation.slug, DesignShare.level).join(Organisation, DesignShare.org_id == Organisation.id)
+           .where(DesignShare.design_id == bindparam("design_id")).order_by(Organisation.slug))
+#: A revision without the two large JSON documents (the resolved design and the SI figures): views of a
+#: revision are cached by id (:class:`_RevisionCache`), so reads rarely need them; they load on first use.
+_REVISION_LEAN = select(Revision).where(Revision.id == bindparam("id")).options(defer(Revision.resolved),
+                                                                                  defer(Revision.figures))
 
 
 def sign_in(session: Session, username: str, password: str) -> Actor:
@@ -300,25 +317,17 @@ def _visible_designs(session: Session, actor: Actor) -> list[tuple[Design, str]]
 
 def _locate(session: Session, actor: Actor, org: str, name: str) -> tuple[Design, str]:
     """A design and the actor's level on it; :class:`NotFound` when it is not visible."""
-    design = session.scalar(select(Design).join(Organisation, Design.org_id == Organisation.id)
-                            .where(Organisation.slug == org, Design.slug == name))
-    level = _level(session, actor, design) if design is not None else None
+    row = session.execute(_DESIGN_AND_SHARE, {"org": org, "name": name, "viewer_org": actor.org_id}).first()
+    level = None if row is None else "owner" if row.Design.org_id == actor.org_id else row.level
     if level is None:
         raise NotFound(f"design {org}/{name} not found")
-    return design, level
-
-
-def _level(session: Session, actor: Actor, design: Design) -> str | None:
-    if design.org_id == actor.org_id:
-        return "owner"
-    share = session.get(DesignShare, (design.id, actor.org_id))
-    return share.level if share else None
+    return row.Design, level
 
 
 def _revision(session: Session, design: Design, rev: str | None) -> Revision:
     """A revision of ``design`` by id (None: the head)."""
     rev = rev or design.head_revision_id
-    revision = session.get(Revision, rev) if isinstance(rev, str) else None
+    revision = session.scalar(_REVISION_LEAN, {"id": rev}) if isinstance(rev, str) else None
     if revision is None or revision.design_id != design.id:
         raise NotFound(f"revision {rev} of design {design.org.slug}/{design.slug} not found")
     return revision
@@ -332,11 +341,12 @@ def list_designs(session: Session, actor: Actor) -> list[dict]:
 def get_design(session: Session, actor: Actor, org: str, name: str) -> dict:
     """A design: status, sharing, head revision with its report (filtered for the actor)."""
     design, level = _locate(session, actor, org, name)
-    view = _design_view(session, design, level)
-    view["head"] = _revision_view(_revision(session, design, None), design, level)
+    head = _revision(session, design, None)
+    view = _design_view(session, design, level, head)
+    view["head"] = _revision_view(head, design, level)
     if level == "owner":
-        view["shares"] = [{"org": s.org.slug, "level": s.level}
-                          for s in session.scalars(select(DesignShare).where(DesignShare.design_id == design.id))]
+        view["shares"] = [{"org": slug, "level": share_level}
+                          for slug, share_level in session.execute(_SHARES, {"design_id": design.id})]
     return view
 
 
@@ -831,8 +841,9 @@ def _programme_view(programme: Programme, designs: list[Design]) -> dict:
     return {"org": programme.org.slug, "slug": programme.slug, "title": programme.title, "board": board}
 
 
-def _design_view(session: Session, design: Design, level: str) -> dict:
-    head = session.get(Revision, design.head_revision_id) if design.head_revision_id else None
+def _design_view(session: Session, design: Design, level: str, head: Revision | None = None) -> dict:
+    """A design's summary as ``level`` sees it; ``head`` saves loading the head revision again."""
+    head = head or (_revision(session, design, None) if design.head_revision_id else None)
     return {"org": design.org.slug, "name": design.slug, "access": level, "status": design.status,
             "programme": f"{design.programme.org.slug}/{design.programme.slug}" if design.programme else None,
             "head_revision": design.head_revision_id, "generation": head.generation if head else None,
