@@ -36,6 +36,7 @@ app.add_typer(reliability_cli.app, name="reliability")
 app.command("qualify")(reliability_cli.qualify_command)  # the name; same command as `reliability qualify`
 app.add_typer(site_cli.app, name="site")
 app.add_typer(roadmap_cli.app, name="roadmap")
+app.add_typer(server_cli.admin_app, name="server-admin")
 # Top-level commands defined in their own modules: `explore` (explore_cli) and `serve`/`push`/`pull` (server_cli).
 app.registered_commands.extend(explore_cli.app.registered_commands)
 app.registered_commands.extend(server_cli.app.registered_commands)

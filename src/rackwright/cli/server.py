@@ -1,34 +1,44 @@
-"""``rackwright serve``, ``push`` and ``pull``: the collaboration server and its client (issue 10)."""
+"""``rackwright serve``, ``push`` and ``pull``: the collaboration server and its client (issue 10);
+``rackwright server-admin``: the operator's set-up of organisations, users and tokens on the server's database."""
 
 from __future__ import annotations
 
+import os
 import socket
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from ..errors import InputError
-from .common import EXIT_OK, EXIT_RULES, emit_json, guarded, out
+from ..errors import InputError, Problem
+from .common import EXIT_OK, EXIT_RULES, emit_json, err, guarded, out
 
 app = typer.Typer(help="Collaboration server and client.")
+admin_app = typer.Typer(help="Operator set-up of the collaboration server: organisations, users, API tokens "
+                             "(acts on the database directly; run where the server's database is reachable).",
+                        no_args_is_help=True)
+org_app = typer.Typer(help="Organisations.", no_args_is_help=True)
+user_app = typer.Typer(help="Users.", no_args_is_help=True)
+admin_app.add_typer(org_app, name="org")
+admin_app.add_typer(user_app, name="user")
 
 SERVER_HELP = "Server URL, e.g. http://127.0.0.1:8000 (default: RACKWRIGHT_SERVER or the client config file)."
+DB_HELP = ("Database: sqlite:///FILE (default ./rackwright.db) or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB; "
+           "a bare path is an SQLite file.")
 
 
 @app.command("serve")
 @guarded
 def serve_command(
-    db: Optional[str] = typer.Option(None, "--db", help="Database: sqlite:///FILE (default ./rackwright.db) or "
-                                     "postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB; a bare path is an SQLite file."),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
     demo: bool = typer.Option(False, "--demo", help="Seed two organisations, their users and the example designs."),
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="Server processes (uvicorn workers)."),
 ):
     """Run the collaboration server (FastAPI under uvicorn); the schema is migrated on start."""
-    import os
-
     import uvicorn
 
     from ..server.app import create_app
@@ -104,3 +114,108 @@ def pull_command(
     except OSError as exc:
         raise InputError.single(str(output), f"cannot write: {exc}") from None
     out.print(f"wrote {output} ({design}@{revision})", highlight=False, soft_wrap=True)
+
+
+# --- server-admin: the operator's commands, on the database directly --------------------------
+
+@contextmanager
+def _operator_session(db: str | None):
+    """One write transaction on the server's database, its schema upgraded first (as ``serve`` does).
+
+    A refusal of the services (unknown organisation, taken name, bad role...) and an unreachable database
+    become an :class:`InputError` (exit 2); nothing is stored then.
+    """
+    from sqlalchemy.exc import OperationalError
+
+    from ..server import services
+    from ..server.config import database_url
+    from ..server.db import make_engine, transaction, upgrade
+
+    engine = make_engine(database_url(db))
+    try:
+        upgrade(engine)
+        with transaction(engine, write=True) as session:
+            yield session
+    except services.ServiceError as exc:
+        hint = str(exc.extra.get("hint", ""))
+        raise InputError(None, exc.problems or [Problem(exc.message, hint=hint)]) from None
+    except OperationalError as exc:
+        raise InputError.single(None, f"the database refused the write: {exc.orig}", "--db",
+                                "check that the database runs and the user may write") from None
+    finally:
+        engine.dispose()
+
+
+@org_app.command("add")
+@guarded
+def org_add_command(
+    slug: str = typer.Argument(..., help="Short name: 1-40 lowercase letters, digits, '.', '_', '-'."),
+    name: str = typer.Option(..., "--name", help="Full name, e.g. \"Example Rack Manufacturer\"."),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    exist_ok: bool = typer.Option(False, "--exist-ok", help="Succeed, changing nothing, when SLUG exists."),
+):
+    """Create an organisation (exit 2 if the slug is taken, unless --exist-ok)."""
+    from ..server import services
+
+    with _operator_session(db) as session:
+        try:
+            services.create_organisation(session, slug, name)
+        except services.Conflict:
+            if not exist_ok:
+                raise
+            out.print(f"organisation {slug} exists; unchanged", highlight=False, soft_wrap=True)
+            return
+    out.print(f"created organisation {slug} ({name})", highlight=False, soft_wrap=True)
+
+
+@user_app.command("add")
+@guarded
+def user_add_command(
+    username: str = typer.Argument(..., help="1-64 lowercase letters, digits, '.', '_', '-'; unique on the server."),
+    org: str = typer.Option(..., "--org", help="The user's organisation (its slug)."),
+    role: str = typer.Option(..., "--role", help="viewer, engineer, approver or admin."),
+    password_env: Optional[str] = typer.Option(None, "--password-env", metavar="VARIABLE",
+                                               help="Environment variable holding the password (default: prompt "
+                                                    "twice, hidden); at least 8 characters."),
+    display_name: str = typer.Option("", "--display-name", help="Name shown to people."),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+):
+    """Create a user of an organisation, e.g. its first admin (exit 2: unknown org, taken username, bad role)."""
+    from ..server import services
+
+    password = _password(password_env)
+    with _operator_session(db) as session:
+        user = services.create_user(session, None, org, username, password, role, display_name)
+    out.print(f"created user {user['username']} ({user['org']}, {user['role']})", highlight=False, soft_wrap=True)
+
+
+def _password(variable: str | None) -> str:
+    """The new user's password: from the environment variable named, else typed twice at a hidden prompt.
+
+    Never from a command-line option, which would stay in the shell's history and the process list."""
+    if variable is not None:
+        if variable not in os.environ:
+            raise InputError.single(None, f"environment variable {variable} is not set", "--password-env",
+                                    f"export {variable}=... first, or leave --password-env out to be prompted")
+        return os.environ[variable]
+    try:
+        return typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    except typer.Abort:  # end of input before a password
+        raise InputError.single(None, "no password given", "--password-env",
+                                "type it at the prompt, or name an environment variable holding it") from None
+
+
+@admin_app.command("token")
+@guarded
+def token_command(
+    username: str = typer.Argument(..., help="The user the token acts as."),
+    label: str = typer.Option("operator", "--label", help="What the token is for (shown in the database)."),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+):
+    """Issue an API token for a user; printed once on stdout (only its hash is stored)."""
+    from ..server import services
+
+    with _operator_session(db) as session:
+        token = services.operator_token(session, username, label)
+    err.print(f"API token for {username} (shown once; use it as RACKWRIGHT_TOKEN):", highlight=False, soft_wrap=True)
+    sys.stdout.write(token + "\n")

@@ -67,6 +67,7 @@ MAX_MESSAGE = 2000
 MAX_COMMENT = 10_000
 MAX_PATH = 200
 MAX_TITLE = 200
+MAX_ORG_SLUG = 40  # the organisations.slug column
 _EVALUATION_LOCK = threading.Lock()  # the evaluation chain (CoolProp state) is not documented thread-safe
 
 
@@ -204,12 +205,12 @@ def sign_in(session: Session, username: str, password: str) -> Actor:
     return actor_for(user)
 
 
-def issue_token(session: Session, actor: Actor, label: str = "") -> str:
+def issue_token(session: Session, actor: Actor, label: str = "", by_operator: bool = False) -> str:
     """A new API token for the actor (returned once; only its hash is stored)."""
     token = security.new_token()
     session.add(ApiToken(user_id=actor.user_id, token_hash=security.token_hash(token),
                          label=clean_text(label, "label", MAX_TITLE)))
-    _audit(session, actor, "token.create", f"user:{actor.username}")
+    _audit(session, actor, "token.create", f"user:{actor.username}", **({"by": "operator"} if by_operator else {}))
     return token
 
 
@@ -225,8 +226,10 @@ def revoke_token(session: Session, actor: Actor, token: str) -> dict:
 
 
 def create_organisation(session: Session, slug: str, name: str) -> dict:
-    """A new organisation (operator set-up: ``seed``, tests; not exposed to users)."""
-    if session.scalar(select(Organisation).where(Organisation.slug == _name(slug, "slug"))):
+    """A new organisation (operator set-up: ``rackwright server-admin org add``, ``seed``; not exposed to users)."""
+    if len(_name(slug, "slug")) > MAX_ORG_SLUG:
+        raise _invalid("slug", f"is {len(slug)} characters long; the limit is {MAX_ORG_SLUG}", "shorten it")
+    if session.scalar(select(Organisation).where(Organisation.slug == slug)):
         raise Conflict(f"organisation {slug!r} exists")
     org = Organisation(slug=slug, name=clean_text(name, "name", MAX_TITLE))
     session.add(org)
@@ -256,6 +259,15 @@ def create_user(session: Session, actor: Actor | None, org: str, username: str, 
     session.flush()
     _audit(session, actor, "user.create", f"user:{username}", role=role)
     return _user_view(user)
+
+
+def operator_token(session: Session, username: str, label: str = "operator") -> str:
+    """A new API token for ``username`` issued by the operator (``rackwright server-admin token``): how the
+    first admin of an organisation gets a token without the web UI; returned once, only its hash is stored."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"user {username!r} not found")
+    return issue_token(session, actor_for(user), label, by_operator=True)
 
 
 def list_organisations(session: Session, actor: Actor) -> list[dict]:
