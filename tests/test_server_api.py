@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from rackwright.cli.app import app as cli
 from rackwright.design import load_design
 from rackwright.evaluation import evaluate
+from rackwright.server import services
 from rackwright.server.db import Base, make_engine
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,6 +77,38 @@ def test_envelope_sharing_shows_the_envelope_and_nothing_else(demo):
     with demo.client("lab-viewer") as lab:  # a full share shows everything
         assert "nvidia-gb200-compute-tray" in lab.get("/designs/mfr/gb200-nvl72/revisions/head/content").text
         assert "cost" in lab.get("/designs/mfr/gb200-nvl72/revisions/head/report").json()
+
+
+def test_owner_admin_changes_confidentiality_and_envelope_reports_follow_at_once(demo):
+    """Sections the owner stops hiding appear in the envelope viewer's very next report (the cached report
+    document is filtered when read), and hide again when the owner says so; only the owner's admins decide."""
+    design = "/designs/mfr/gb300-nvl72"
+    local = evaluate(EXAMPLES / "gb300-nvl72.yaml")
+    with demo.client("mfr-admin") as owner, demo.client("lab-viewer") as lab, \
+            demo.client("mfr-approver") as approver, demo.client("lab-admin") as lab_admin:
+        before = lab.get(f"{design}/revisions/head/report").json()  # the report document is cached from here on
+        assert "cost" not in before and "compute" not in before
+        changed = owner.put(f"{design}/confidential", json={"sections": ["cost", "sourcing"]})
+        assert changed.status_code == 200 and changed.json()["confidential"] == ["cost", "sourcing"]
+        after = lab.get(f"{design}/revisions/head/report").json()
+        assert after["hidden_sections"] == ["cost", "sourcing"] and "cost" not in after and "sourcing" not in after
+        assert after["compute"]["accelerators"] == local["compute.accelerators"] == 72  # NVIDIA: 72 GPUs per NVL72
+        assert lab.get(design).json()["confidential"] is None  # what the owner hides is the owner's business
+        assert "compute" in lab.get(f"{design}/revisions/head").json()["report"]
+        assert lab_admin.post(f"{design}/threads", json={"path": "compute.accelerators", "body": "72?"}).status_code == 201
+
+        for client, sections, status in ((approver, [], 403), (lab_admin, [], 403), (owner, ["envelope"], 422),
+                                         (owner, ["power"], 422)):
+            assert client.put(f"{design}/confidential", json={"sections": sections}).status_code == status
+        unshared = lab_admin.put("/designs/mfr/hgx-h100-air/confidential", json={"sections": []})
+        assert unshared.status_code == 404  # a design not shared with the organisation
+        assert lab.get(f"{design}/revisions/head/report").json()["hidden_sections"] == ["cost", "sourcing"]
+
+        restored = owner.put(f"{design}/confidential", json={"sections": list(services.CONFIDENTIAL_SECTIONS)})
+        assert restored.status_code == 200
+        assert not {"compute", "cost"} & lab.get(f"{design}/revisions/head/report").json().keys()
+        entries = [e for e in owner.get("/audit").json() if e["action"] == "design.confidential"]
+        assert [e["detail"]["after"] for e in entries] == [sorted(services.CONFIDENTIAL_SECTIONS), ["cost", "sourcing"]]
 
 
 def test_review_approval_and_status_workflow(demo):

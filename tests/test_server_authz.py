@@ -41,6 +41,7 @@ POLICY = {
     "content": ("content", "viewer", 200), "elevation": ("content", "viewer", 200),
     "push": ("editor", "engineer", 201), "qualify": ("editor", "engineer", 201),
     "status": ("owner", "engineer", 200), "share": ("owner", "admin", 200), "unshare": ("owner", "admin", 200),
+    "set_confidential": ("owner", "admin", 200),
     "open_thread": ("visible", "engineer", 201), "comment": ("visible", "engineer", 201),
     "approve": ("visible", "approver", 201), "audit": ("any", "admin", 200),
 }
@@ -120,6 +121,7 @@ def _request(name: str, path: str, server, user: str | None, thread_id: int, cou
         "qualify": {"filename": "results.csv", "content": RESULTS},
         "status": {"status": "in_review" if design.get("status") == "draft" else "draft"},
         "share": {"level": "full"},
+        "set_confidential": {"sections": list(services.CONFIDENTIAL_SECTIONS)},  # the default: nothing changes
         "open_thread": {"path": "power.input_kw", "body": f"comment {n}"},
         "comment": {"body": f"reply {n}"},
     }

@@ -139,6 +139,7 @@ def test_every_form_needs_the_sessions_csrf_token_and_a_refused_post_stores_noth
              (f"{design}/status", {"status": "in_review"}),
              (f"{design}/threads/1/comments", {"body": "a reply", "resolve": "resolve"}),
              (f"{design}/qualifications", {}),
+             (f"{design}/confidential", {"sections": ["cost"]}),
              ("/sign-out", {})]
     for url, data in posts:
         for token in (None, "wrong", other.csrf):  # absent, forged, another session's
@@ -151,6 +152,8 @@ def test_every_form_needs_the_sessions_csrf_token_and_a_refused_post_stores_noth
     assert state["signatures"] == []
     assert service_view(app, "lab-admin", services.get_design, "lab", "ethernet-800vdc")["status"] == "draft"
     assert service_view(app, "lab-admin", services.list_qualifications, "lab", "ethernet-800vdc") == []
+    assert set(service_view(app, "lab-admin", services.get_design, "lab", "ethernet-800vdc")["confidential"]) == set(
+        services.CONFIDENTIAL_SECTIONS)
     assert lab.get("/programmes").status_code == 200  # the refused sign-out did not sign out
 
 
@@ -173,6 +176,30 @@ def test_envelope_view_shows_the_envelope_and_nothing_confidential(app):
     assert lab.get("/designs/mfr/gb300-nvl72/elevation.svg").status_code == 404
     board = lab.get("/programmes/mfr/nvl72").text
     assert "gb300-nvl72" in board and "envelope only" in board
+
+
+def test_owner_admin_chooses_the_confidential_sections_and_the_envelope_page_follows(app):
+    owner, partner = sign_in(app, "lab-admin"), sign_in(app, "mfr-viewer")
+    design = "/designs/lab/ethernet-800vdc"
+    form = re.search(r'<form[^>]*action="/designs/lab/ethernet-800vdc/confidential".*?</form>', owner.get(design).text,
+                     re.S).group(0)
+    assert set(re.findall(r'value="(\w+)" type="checkbox" checked', form)) == set(services.CONFIDENTIAL_SECTIONS)
+    for other in ("lab-approver", "mfr-admin"):  # not an admin of the owner: no form, and a POST is refused
+        client = sign_in(app, other)
+        assert "/confidential" not in client.get(design).text
+        assert client.post(f"{design}/confidential", data={"csrf_token": client.csrf}).status_code == 403
+    assert 'data-key="compute.' not in partner.get(design).text
+
+    saved = owner.post(f"{design}/confidential", data={"csrf_token": owner.csrf, "sections": ["cost", "sourcing"]})
+    assert saved.status_code == 303 and saved.headers["location"].endswith("#sharing")
+    page = partner.get(design).text
+    accelerators = evaluate(EXAMPLES / "ethernet-800vdc.yaml")["compute.accelerators"]
+    assert cell(page, "compute.accelerators") == f"{accelerators:,.0f}"
+    assert 'data-key="cost.' not in page and "and the cost, sourcing figures are not shared" in page
+
+    owner.post(f"{design}/confidential", data={"csrf_token": owner.csrf,
+                                                 "sections": list(services.CONFIDENTIAL_SECTIONS)})
+    assert 'data-key="compute.' not in partner.get(design).text
 
 
 def test_things_an_organisation_may_not_see_answer_404_and_take_no_writes(app):

@@ -70,6 +70,12 @@ class ShareRequest(Body):
     level: Literal["full", "envelope"]
 
 
+class ConfidentialSections(Body):
+    sections: list[str] = Field(max_length=len(services.CONFIDENTIAL_SECTIONS) * 2,
+                                description="Figure sections hidden from envelope viewers, a subset of "
+                                            f"{', '.join(services.CONFIDENTIAL_SECTIONS)} ([] shares them all)")
+
+
 class ThreadCreate(Body):
     revision: str | None = Field(None, max_length=16, description="Revision id; default the head")
     path: str = Field("", max_length=services.MAX_PATH, description="Field path (slots[3].part) or figure key")
@@ -254,6 +260,12 @@ def share(request: Request, org: str, name: str, with_org: str, body: ShareReque
 @router.delete("/designs/{org}/{name}/shares/{with_org}", tags=["workflow"], summary="Stop sharing (owner admin)")
 def unshare(request: Request, org: str, name: str, with_org: str, credentials=Auth) -> dict:
     return _call(request, credentials, services.share, org, name, with_org, None, write=True)
+
+
+@router.put("/designs/{org}/{name}/confidential", tags=["workflow"],
+            summary="Choose the figure sections envelope viewers do not see (owner admin)")
+def set_confidential(request: Request, org: str, name: str, body: ConfidentialSections, credentials=Auth) -> dict:
+    return _call(request, credentials, services.set_confidential, org, name, body.sections, write=True)
 
 
 @router.get("/designs/{org}/{name}/threads", tags=["reviews"], summary="Review threads you may see")

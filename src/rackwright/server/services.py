@@ -386,12 +386,12 @@ def create_design(session: Session, actor: Actor, name: str, content: str, messa
     return get_design(session, actor, actor.org, name)
 
 
-def _confidential(sections: list[str] | None) -> list[str]:
+def _confidential(sections: list[str] | None, field: str = "confidential") -> list[str]:
     if sections is None:
         return list(CONFIDENTIAL_SECTIONS)
     unknown = [s for s in sections if s not in CONFIDENTIAL_SECTIONS]
     if unknown:
-        raise _invalid("confidential", f"unknown section(s) {unknown}",
+        raise _invalid(field, f"unknown section(s) {unknown}",
                        f"choose among {', '.join(CONFIDENTIAL_SECTIONS)} (the envelope is always shared)")
     return sorted(set(sections))
 
@@ -649,6 +649,22 @@ def share(session: Session, actor: Actor, org: str, name: str, with_org: str, le
     elif level is not None:
         session.add(DesignShare(design_id=design.id, org_id=target.id, level=level))
     _audit(session, actor, "design.share", f"design:{org}/{name}", design, org=with_org, level=level)
+    session.flush()
+    return get_design(session, actor, org, name)
+
+
+def set_confidential(session: Session, actor: Actor, org: str, name: str, sections: list[str]) -> dict:
+    """Choose the figure sections (of :data:`CONFIDENTIAL_SECTIONS`) hidden from envelope viewers.
+
+    Admins of the owner organisation only, like sharing. Envelope views follow at once: reports are
+    filtered by ``design.confidential`` when they are read, never when they are cached."""
+    design, own = _locate(session, actor, org, name)
+    if own != "owner":
+        raise Forbidden(f"only {org} chooses what {org}/{name} keeps confidential")
+    actor.require("admin", "choosing confidential sections")
+    before, design.confidential = design.confidential, _confidential(sections, "sections")
+    _audit(session, actor, "design.confidential", f"design:{org}/{name}", design, before=before,
+           after=design.confidential)
     session.flush()
     return get_design(session, actor, org, name)
 

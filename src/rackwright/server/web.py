@@ -161,7 +161,9 @@ def _value(value) -> str:
 
 TEMPLATES.env.filters["value"] = _value
 TEMPLATES.env.filters["unit"] = lambda u: u.replace("degC", "°C").replace("**2", "²").replace("**3", "³")
-TEMPLATES.env.globals.update(status_labels=STATUS_LABELS, access_labels=ACCESS_LABELS, statuses=STATUSES)
+TEMPLATES.env.globals.update(status_labels=STATUS_LABELS, access_labels=ACCESS_LABELS, statuses=STATUSES,
+                             envelope_sections=services.ENVELOPE_SECTIONS,
+                             confidential_sections=services.CONFIDENTIAL_SECTIONS)
 
 
 def _page(request: Request, template: str, actor: services.Actor | None, status: int = 200, **context) -> Response:
@@ -331,6 +333,7 @@ def _abilities(actor: services.Actor, design: dict) -> dict[str, bool]:
     access = design["access"]
     return {"comment": actor.at_least("engineer"), "approve": actor.at_least("approver"),
             "internal": access == "owner", "move": access == "owner",
+            "administer": access == "owner" and actor.at_least("admin"),
             "qualify": access in ("owner", "full") and actor.at_least("engineer")}
 
 
@@ -403,6 +406,13 @@ def approve(request: Request, org: str, name: str, form: FormData = Form) -> Res
 def move(request: Request, org: str, name: str, form: FormData = Form) -> Response:
     _write(request, services.set_status, org, name, _text(form, "status"))
     return _back(org, name, form, "status")
+
+
+@router.post("/designs/{org}/{name}/confidential")
+def confidential(request: Request, org: str, name: str, form: FormData = Form) -> Response:
+    sections = [value for value in form.getlist("sections") if isinstance(value, str)]
+    _write(request, services.set_confidential, org, name, sections)
+    return _back(org, name, form, "sharing")
 
 
 @router.post("/designs/{org}/{name}/qualifications")
