@@ -19,12 +19,13 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from rackwright.design import load_design
 from rackwright.evaluation import evaluate
-from rackwright.server import services, web
+from rackwright.server import security, services, web
 from rackwright.server.app import create_app
-from rackwright.server.db import transaction
+from rackwright.server.db import ApiToken, transaction
 from rackwright.server.seed import demo_password
 from rackwright.server.web import COOKIE
 
@@ -119,15 +120,49 @@ def test_sign_in_errors_and_redirects(app):
     assert signed.get("/programmes").status_code == 303
 
 
+def session_token(app, username: str, lifetime_s: float) -> str:
+    """A web-session token of ``username`` as signing in issues it."""
+    with transaction(app.state.engine, write=True) as session:
+        actor = services.sign_in(session, username, demo_password(username))
+        return services.issue_token(session, actor, web.SESSION_TOKEN_LABEL, lifetime_s=lifetime_s)
+
+
 def test_sessions_expire_and_depend_on_the_key(app, monkeypatch):
-    lab_viewer = service_view(app, "lab-viewer", lambda session, actor: actor.user_id)
-    expired = web._encode(web.WebSession(lab_viewer, "token", int(time.time()) - 1))
-    current = web._encode(web.WebSession(lab_viewer, "token", int(time.time()) + 60))
-    for cookie, status in ((expired, 303), (current, 200)):
+    token = session_token(app, "lab-viewer", 60)
+    expired = web._encode(web.WebSession(token, "csrf", int(time.time()) - 1))
+    current = web._encode(web.WebSession(token, "csrf", int(time.time()) + 60))
+    ended = web._encode(web.WebSession(session_token(app, "lab-viewer", -1), "csrf", int(time.time()) + 60))
+    for cookie, status in ((expired, 303), (current, 200), (ended, 303)):  # ended: the token expired on the server
         client = TestClient(app, follow_redirects=False, cookies={COOKIE: cookie})
         assert client.get("/programmes").status_code == status
     monkeypatch.setenv(web.SECRET_ENV, "another key")  # a cookie signed with another key is no session
     assert TestClient(app, follow_redirects=False, cookies={COOKIE: current}).get("/programmes").status_code == 303
+
+
+def test_sign_out_ends_the_session_on_the_server_for_every_copy_of_the_cookie(app):
+    browser = sign_in(app, "lab-engineer")
+    saved = browser.cookies[COOKIE]
+    token = web._decode(saved).token
+    with transaction(app.state.engine) as session:  # the session is an API token, stored hashed, ending with it
+        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == security.token_hash(token)))
+        assert row.label == "web session" and not row.revoked
+        lifetime = (row.expires_at.replace(tzinfo=None) - row.created_at.replace(tzinfo=None)).total_seconds()
+        assert lifetime == pytest.approx(12 * 3600, abs=5)
+    copy = TestClient(app, follow_redirects=False, cookies={COOKIE: saved})
+    assert copy.get("/programmes").status_code == 200
+    threads = service_view(app, "lab-admin", services.list_threads, "lab", "ethernet-800vdc")
+
+    assert browser.post("/sign-out", data={"csrf_token": browser.csrf}).headers["location"] == "/sign-in"
+    for path in ("/programmes", "/designs/lab/ethernet-800vdc", "/designs/lab/ethernet-800vdc/elevation.svg"):
+        answer = copy.get(path)
+        assert answer.status_code == 303 and answer.headers["location"].startswith("/sign-in"), path
+    refused = copy.post("/designs/lab/ethernet-800vdc/threads",
+                        data={"csrf_token": browser.csrf, "path": "", "body": "after signing out"})
+    assert refused.status_code == 303 and refused.headers["location"].startswith("/sign-in")
+    assert service_view(app, "lab-admin", services.list_threads, "lab", "ethernet-800vdc") == threads
+    with transaction(app.state.engine) as session, pytest.raises(services.Unauthorized):
+        services.authenticate(session, token)  # and for the API
+    assert copy.post("/sign-out", data={"csrf_token": browser.csrf}).headers["location"] == "/sign-in"  # no error
 
 
 def test_every_form_needs_the_sessions_csrf_token_and_a_refused_post_stores_nothing(app):

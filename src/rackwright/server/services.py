@@ -35,7 +35,7 @@ import re
 import tempfile
 import threading
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import and_, bindparam, or_, select, update
@@ -169,18 +169,19 @@ def actor_for(user: User) -> Actor:
 
 
 def authenticate(session: Session, token: str | None) -> Actor:
-    """The actor holding API ``token``; :class:`Unauthorized` when missing, unknown or revoked."""
+    """The actor holding API ``token``; :class:`Unauthorized` when missing, unknown, revoked or expired."""
     if not token:
         raise Unauthorized("authentication required", hint="send Authorization: Bearer <token>")
     row = session.execute(_TOKEN_HOLDER, {"token_hash": security.token_hash(token)}).first()
-    if row is None or row.revoked:
-        raise Unauthorized("invalid or revoked token")
-    return Actor(*row[1:])
+    if row is None or row.revoked or (row.expires_at is not None and _utc(row.expires_at) <= utcnow()):
+        raise Unauthorized("invalid, revoked or expired token")
+    return Actor(*row[2:])
 
 
 # The statements every read runs, built once: building a select and its cache key per request cost
 # as much as running it. Columns rather than ORM objects where nothing else is needed.
-_TOKEN_HOLDER = (select(ApiToken.revoked, User.id, User.username, User.org_id, Organisation.slug, User.role)
+_TOKEN_HOLDER = (select(ApiToken.revoked, ApiToken.expires_at, User.id, User.username, User.org_id, Organisation.slug,
+                        User.role)
                  .join(User, ApiToken.user_id == User.id).join(Organisation, User.org_id == Organisation.id)
                  .where(ApiToken.token_hash == bindparam("token_hash")))
 #: A design by ``(org, name)`` with the share level of the asking organisation (None: not shared with it).
@@ -205,11 +206,14 @@ def sign_in(session: Session, username: str, password: str) -> Actor:
     return actor_for(user)
 
 
-def issue_token(session: Session, actor: Actor, label: str = "", by_operator: bool = False) -> str:
-    """A new API token for the actor (returned once; only its hash is stored)."""
+def issue_token(session: Session, actor: Actor, label: str = "", by_operator: bool = False,
+                lifetime_s: float | None = None) -> str:
+    """A new API token for the actor (returned once; only its hash is stored), valid until revoked or, with
+    ``lifetime_s``, until that many seconds from now (the web UI's sessions)."""
     token = security.new_token()
+    expires = utcnow() + timedelta(seconds=lifetime_s) if lifetime_s is not None else None
     session.add(ApiToken(user_id=actor.user_id, token_hash=security.token_hash(token),
-                         label=clean_text(label, "label", MAX_TITLE)))
+                         label=clean_text(label, "label", MAX_TITLE), expires_at=expires))
     _audit(session, actor, "token.create", f"user:{actor.username}", **({"by": "operator"} if by_operator else {}))
     return token
 
@@ -973,9 +977,14 @@ def _qualification_view(row: Qualification, level: str) -> dict:
     return view
 
 
+def _utc(moment: datetime) -> datetime:
+    """An aware UTC datetime (SQLite returns naive datetimes; they were stored as UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 def _iso(moment) -> str:
-    """ISO 8601 in UTC (SQLite returns naive datetimes; they were stored as UTC)."""
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
+    """ISO 8601 in UTC."""
+    return _utc(moment).isoformat()
 
 
 def _finite(value):

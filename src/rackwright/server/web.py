@@ -6,13 +6,17 @@ page calls the same service functions as the JSON API, so visibility and permiss
 enforced in one place: what an organisation may not see answers 404 here too, and an
 envelope-level viewer is shown only the envelope the services return.
 
-**Sessions.** A cookie holds ``{user id, CSRF token, expiry}`` signed with HMAC-SHA256
-(RFC 2104); ``itsdangerous``, which Starlette's ``SessionMiddleware`` needs, is not a
-dependency of the project, and the standard library's ``hmac`` is all a signature needs.
-The key is ``RACKWRIGHT_SESSION_SECRET``; when unset, a random one is drawn when this module is
-imported and put into that variable, so the server's worker processes share it (sessions then end
-when the server restarts). The cookie is ``HttpOnly`` and ``SameSite=Lax``;
-signing in issues a fresh session (no session fixation).
+**Sessions.** Signing in issues an API token (label ``web session``, stored hashed like every
+token, expiring with the session after :data:`SESSION_SECONDS`); a cookie holds ``{token, CSRF
+token, expiry}`` signed with HMAC-SHA256 (RFC 2104). Every page authenticates the token with
+:func:`.services.authenticate`, the API's one code path, so signing out, which revokes the token,
+ends the session on the server: a copy of the cookie taken before answers as signed out.
+``itsdangerous``, which Starlette's ``SessionMiddleware`` needs, is not a dependency of the project,
+and the standard library's ``hmac`` is all a signature needs. The key is
+``RACKWRIGHT_SESSION_SECRET``; when unset, a random one is drawn when this module is imported and put
+into that variable, so the server's worker processes share it (sessions then end when the server
+restarts). The cookie is ``HttpOnly`` and ``SameSite=Lax``; signing in issues a fresh session (no
+session fixation).
 
 **CSRF.** Every form carries the session's token in a hidden ``csrf_token`` field (the
 synchronizer-token pattern of the OWASP CSRF Prevention Cheat Sheet); a POST whose token is
@@ -45,12 +49,13 @@ from ..figures import FIGURES, SECTIONS
 from ..report.compare import flatten
 from ..report.tables import _fmt as format_value
 from . import services
-from .db import STATUSES, User, transaction
+from .db import STATUSES, transaction
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 COOKIE = "rackwright_session"
 SESSION_SECONDS = 12 * 3600
+SESSION_TOKEN_LABEL = "web session"
 SECRET_ENV = "RACKWRIGHT_SESSION_SECRET"
 STATUS_LABELS = {"draft": "Draft", "in_review": "In review", "approved": "Approved",
                  "frozen": "Frozen for qualification", "shipped": "Shipped"}
@@ -75,16 +80,17 @@ class CsrfRejected(Exception):
 
 @dataclass(frozen=True)
 class WebSession:
-    """What the session cookie holds; ``changed`` sessions are written back with the response."""
+    """What the session cookie holds (``token``: the signed-in user's API token, None when anonymous);
+    ``changed`` sessions are written back with the response."""
 
-    user_id: int | None
+    token: str | None
     csrf: str
     expires: int
     changed: bool = False
 
 
-def _new_session(user_id: int | None) -> WebSession:
-    return WebSession(user_id, secrets.token_urlsafe(32), int(time.time()) + SESSION_SECONDS, changed=True)
+def _new_session(token: str | None) -> WebSession:
+    return WebSession(token, secrets.token_urlsafe(32), int(time.time()) + SESSION_SECONDS, changed=True)
 
 
 # Drawn once and put into the environment, so that the worker processes `rackwright serve --workers N`
@@ -102,7 +108,7 @@ def _signature(payload: str) -> str:
 
 
 def _encode(session: WebSession) -> str:
-    document = json.dumps({"uid": session.user_id, "csrf": session.csrf, "exp": session.expires})
+    document = json.dumps({"token": session.token, "csrf": session.csrf, "exp": session.expires})
     payload = base64.urlsafe_b64encode(document.encode()).decode().rstrip("=")
     return f"{payload}.{_signature(payload)}"
 
@@ -114,7 +120,7 @@ def _decode(cookie: str | None) -> WebSession | None:
         return None
     try:
         document = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        session = WebSession(document["uid"], document["csrf"], int(document["exp"]))
+        session = WebSession(document["token"], document["csrf"], int(document["exp"]))
     except (ValueError, KeyError, TypeError):
         return None
     return session if session.expires > time.time() else None
@@ -140,11 +146,11 @@ Form = Depends(checked_form)
 
 
 def _actor(session, request: Request) -> services.Actor:
-    user_id = web_session(request).user_id
-    user = session.get(User, user_id) if user_id is not None else None
-    if user is None:
-        raise SignInRequired()
-    return services.actor_for(user)
+    """The signed-in user, authenticated by the session's token exactly as the API authenticates a request."""
+    try:
+        return services.authenticate(session, web_session(request).token)
+    except services.Unauthorized:  # anonymous, signed out (the token revoked) or expired
+        raise SignInRequired() from None
 
 
 # --- responses ----------------------------------------------------------------------------
@@ -175,7 +181,7 @@ def _page(request: Request, template: str, actor: services.Actor | None, status:
 def _error_page(request: Request, status: int, message: str, problems: list[dict] | None = None,
                 hint: str = "") -> Response:
     return _page(request, "error.html", None, status, code=status, message=message, problems=problems or [], hint=hint,
-                 signed_in=web_session(request).user_id is not None)
+                 signed_in=web_session(request).token is not None)
 
 
 def _safe_next(target: str | None) -> str:
@@ -239,7 +245,7 @@ def _write(request: Request, function, *args, **kwargs):
 
 @router.get("/")
 def home(request: Request) -> Response:
-    return RedirectResponse("/programmes" if web_session(request).user_id else "/sign-in", status_code=303)
+    return RedirectResponse("/programmes" if web_session(request).token else "/sign-in", status_code=303)
 
 
 @router.get("/sign-in")
@@ -250,18 +256,26 @@ def sign_in_page(request: Request, next: str = "") -> Response:  # noqa: A002 - 
 @router.post("/sign-in")
 def sign_in(request: Request, form: FormData = Form) -> Response:
     target = _safe_next(_text(form, "next"))
-    with transaction(request.app.state.engine) as session:
+    with transaction(request.app.state.engine, write=True) as session:
         try:
             actor = services.sign_in(session, _text(form, "username"), _text(form, "password"))
         except services.Unauthorized as exc:
             return _page(request, "sign_in.html", None, 401, next=target, error=exc.message,
                          username=_text(form, "username"))
-    request.state.web_session = _new_session(actor.user_id)
+        token = services.issue_token(session, actor, SESSION_TOKEN_LABEL, lifetime_s=SESSION_SECONDS)
+    request.state.web_session = _new_session(token)
     return RedirectResponse(target, status_code=303)
 
 
 @router.post("/sign-out")
 def sign_out(request: Request, form: FormData = Form) -> Response:
+    """Revoke the session's token (copies of the cookie stop working too), then start an anonymous session."""
+    token = web_session(request).token
+    if token:
+        try:
+            _write(request, services.revoke_token, token)
+        except SignInRequired:
+            pass  # the session had already ended (expired, or signed out elsewhere)
     request.state.web_session = _new_session(None)
     return RedirectResponse("/sign-in", status_code=303)
 
