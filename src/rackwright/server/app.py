@@ -6,6 +6,7 @@ exists its ``router`` is included here, with nothing else to change.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import json
 import os
@@ -19,7 +20,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .. import __version__
-from . import api, services
+from . import api, checker, services
 from .config import DB_URL_ENV, DEFAULT_DB_URL, MAX_BODY_BYTES, WORKER_THREADS
 from .db import make_engine, upgrade
 
@@ -32,7 +33,7 @@ def create_app(db_url: str = DEFAULT_DB_URL, demo: bool = False, max_body: int =
     """
     engine = make_engine(db_url)
     upgrade(engine)
-    _warm_up()
+    checker.warm_up()
     app = FastAPI(title="rackwright collaboration server", version=__version__, lifespan=_lifespan,
                   description="Versioned rack designs shared between organisations: revisions, evaluation, "
                               "reviews, approvals and qualification. See docs/server.md.")
@@ -55,19 +56,14 @@ def create_app(db_url: str = DEFAULT_DB_URL, demo: bool = False, max_body: int =
 @asynccontextmanager
 async def _lifespan(_app: FastAPI):
     """Run the synchronous routes on a few threads: requests are CPU-bound Python, and many threads
-    contending for the interpreter lock serve fewer requests, and later, than a few."""
+    contending for the interpreter lock serve fewer requests, and later, than a few. New revisions are
+    checked and evaluated in a worker process (:mod:`.checker`) while the app runs."""
     anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
-    yield
-
-
-def _warm_up() -> None:
-    """Load the parts catalog and the coolant property tables (CoolProp) now, not in the first request."""
-    from ..catalog import load_catalog
-    from ..models.thermal import COOLPROP_FLUIDS, volumetric_heat_capacity
-
-    load_catalog()
-    for fluid in COOLPROP_FLUIDS:
-        volumetric_heat_capacity(fluid, 300.0)
+    await asyncio.wrap_future(checker.start())
+    try:
+        yield
+    finally:
+        checker.stop()
 
 
 def app_from_environment() -> FastAPI:

@@ -27,10 +27,8 @@ compare-and-swap on the design's head).
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
-import math
 import re
 import tempfile
 import threading
@@ -41,13 +39,12 @@ from pathlib import Path
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, defer
 
-from ..design import deep_merge, validate_design
+from ..design import validate_design
 from ..errors import InputError, Problem
-from ..evaluation import RackReport, evaluate
+from ..evaluation import RackReport
 from ..report.compare import field_changes, figure_changes, flatten
 from ..rules import Violation
-from ..yamlio import parse_yaml_text, to_plain
-from . import security
+from . import checker, security
 from .db import (ROLES, SHARE_LEVELS, STATUSES, ApiToken, Approval, AuditEntry, Comment, Design, DesignShare,
                  Organisation, Programme, Qualification, Revision, Thread, User, utcnow)
 
@@ -68,7 +65,6 @@ MAX_COMMENT = 10_000
 MAX_PATH = 200
 MAX_TITLE = 200
 MAX_ORG_SLUG = 40  # the organisations.slug column
-_EVALUATION_LOCK = threading.Lock()  # the evaluation chain (CoolProp state) is not documented thread-safe
 
 
 # --- errors -------------------------------------------------------------------------------
@@ -436,9 +432,7 @@ def _write_revision(session: Session, actor: Actor, design: Design, content: str
     clean_text(content, "content", MAX_CONTENT)
     message = clean_text(message, "message", MAX_MESSAGE)
     label = f"{design.org.slug}/{design.slug}"
-    loaded, base = _load_content(session, actor, design, content, label)
-    report = _evaluate(loaded)
-    figures = {k: v if math.isfinite(v) else None for k, v in report.figures.items()}  # JSON has no NaN
+    checked, base = _check_content(session, actor, design, content, label)
     number = 1 if parent is None else session.get(Revision, parent).number + 1
     created = utcnow()
     content_hash = hashlib.sha256(content.encode()).hexdigest()
@@ -452,37 +446,28 @@ def _write_revision(session: Session, actor: Actor, design: Design, content: str
     lineage = (base.lineage if base else []) + [f"{label}@{rev_id}"]
     revision = Revision(id=rev_id, design_id=design.id, number=number, parent_id=parent,
                         base_revision_id=base.id if base else None, author_id=actor.user_id, message=message,
-                        created_at=created, content=content, content_hash=content_hash, resolved=loaded.raw,
-                        lineage=lineage, name=report.name, generation=report.generation,
-                        figures=figures, violations=[v.as_dict() for v in report.violations])
+                        created_at=created, content=content, content_hash=content_hash, resolved=checked.resolved,
+                        lineage=lineage, name=checked.name, generation=checked.generation,
+                        figures=checked.figures, violations=checked.violations)
     session.add(revision)
     session.flush()
     return revision
 
 
-def _load_content(session: Session, actor: Actor, design: Design, content: str, label: str):
-    """Parse and validate design YAML; ``extends`` names another design on this server."""
-    try:
-        root = parse_yaml_text(content, label)
-        if not isinstance(root, dict):
-            raise InputError.single(label, "a design is a YAML mapping (name:, generation:, slots: ...)")
-        data = to_plain(root)
-        base = _extended(session, actor, design, data.get("extends"), label)
-        merged = data
-        if base is not None:
-            parent_data = copy.deepcopy(base.resolved)
-            parent_data.pop("extends", None)
-            merged = deep_merge(parent_data, data)
-        lineage = (base.lineage if base else []) + [label]
-        loaded = validate_design(merged, label, lineage, root)
-    except InputError as exc:
-        raise Invalid("the design does not validate", exc.problems) from None
-    try:
-        json.dumps(loaded.raw, allow_nan=False)
-    except (TypeError, ValueError):
-        raise _invalid("content", "holds a value JSON cannot store (a date, NaN or infinity)",
-                       "quote dates and write finite numbers") from None
-    return loaded, base
+def _check_content(session: Session, actor: Actor, design: Design, content: str,
+                   label: str) -> tuple[checker.Checked, Revision | None]:
+    """Parse, validate and evaluate design YAML off this process's interpreter lock (:mod:`.checker`);
+    ``extends`` names another design on this server, looked up here and merged there."""
+    base, result = None, checker.run(content, label)
+    if isinstance(result, checker.NeedsBase):
+        try:
+            base = _extended(session, actor, design, result.extends, label)
+        except InputError as exc:
+            raise Invalid("the design does not validate", exc.problems) from None
+        result = checker.run(content, label, (base.resolved, base.lineage))
+    if isinstance(result, checker.Rejected):
+        raise Invalid(result.error, result.problems)
+    return result, base
 
 
 def _extended(session: Session, actor: Actor, design: Design, extends, label: str) -> Revision | None:
@@ -516,14 +501,6 @@ def _ancestor_designs(session: Session, revision: Revision) -> set[int]:
         seen.add(revision.design_id)
         revision = session.get(Revision, revision.base_revision_id) if revision.base_revision_id else None
     return seen
-
-
-def _evaluate(loaded) -> RackReport:
-    try:
-        with _EVALUATION_LOCK:
-            return evaluate(loaded)
-    except InputError as exc:
-        raise Invalid("the design does not evaluate", exc.problems) from None
 
 
 def list_revisions(session: Session, actor: Actor, org: str, name: str) -> list[dict]:
@@ -571,7 +548,7 @@ def elevation(session: Session, actor: Actor, org: str, name: str, rev: str | No
     if level == "envelope":
         raise NotFound(f"the elevation of {org}/{name} is not shared with {actor.org}")
     loaded = validate_design(revision.resolved, f"{org}/{name}", revision.lineage)
-    with _EVALUATION_LOCK:
+    with checker.EVALUATION_LOCK:
         return elevation_svg(resolve(loaded)).as_svg()
 
 
@@ -815,7 +792,7 @@ def attach_qualification(session: Session, actor: Actor, org: str, name: str, re
         design_file.write_text(json.dumps({k: v for k, v in revision.resolved.items() if k != "extends"}))
         results_file.write_text(content, encoding="utf-8")
         try:
-            with _EVALUATION_LOCK:
+            with checker.EVALUATION_LOCK:
                 result = qualify(design_file, results_file, racks)
         except InputError as exc:
             raise Invalid("the results do not qualify", exc.problems) from None

@@ -1,0 +1,56 @@
+"""The server's revision checker: the same answers on a thread and in its worker process, and a pool
+whose worker dies is replaced."""
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from rackwright.evaluation import evaluate
+from rackwright.server import checker
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def _gb200() -> str:
+    return (EXAMPLES / "gb200-nvl72.yaml").read_text()
+
+
+def test_checked_revision_carries_the_evaluation_of_the_file():
+    result = checker.check(_gb200(), "mfr/gb200-nvl72")
+    assert isinstance(result, checker.Checked)
+    report = evaluate(EXAMPLES / "gb200-nvl72.yaml")
+    assert result.name == report.name and result.lineage == ["mfr/gb200-nvl72"]
+    assert result.figures["power.input"] == pytest.approx(report.figures["power.input"], rel=1e-12)
+    assert [v["code"] for v in result.violations] == [v.code for v in report.violations]
+
+
+def test_extends_asks_for_its_base_then_merges_onto_it():
+    child = "extends: gb200-nvl72\nname: GB200 variant\n"
+    assert checker.check(child, "mfr/variant") == checker.NeedsBase("gb200-nvl72")
+    base = checker.check(_gb200(), "mfr/gb200-nvl72")
+    result = checker.check(child, "mfr/variant", (base.resolved, ["mfr/gb200-nvl72@0123"]))
+    assert isinstance(result, checker.Checked)
+    assert result.name == "GB200 variant" and result.lineage == ["mfr/gb200-nvl72@0123", "mfr/variant"]
+    assert result.figures["power.input"] == pytest.approx(base.figures["power.input"], rel=1e-12)
+
+
+@pytest.mark.parametrize("content, where", [("name: [unclosed\n", 2), ("name: x\nslots: 3\n", 2)])
+def test_rejected_content_says_where(content, where):
+    result = checker.check(content, "lab/bad")
+    assert isinstance(result, checker.Rejected) and result.problems
+    assert any(p.line == where for p in result.problems), result.problems
+
+
+def test_worker_process_answers_as_the_thread_and_survives_a_killed_worker():
+    checker.start().result(timeout=120)
+    try:
+        in_worker = checker.run(_gb200(), "mfr/gb200-nvl72")
+        assert in_worker == checker.check(_gb200(), "mfr/gb200-nvl72")
+        for pid in list(checker._pool._processes):  # what the kernel's out-of-memory killer would do
+            os.kill(pid, signal.SIGKILL)
+        assert checker.run(_gb200(), "mfr/gb200-nvl72") == in_worker
+    finally:
+        checker.stop()
+    assert checker._pool is None
