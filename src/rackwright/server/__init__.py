@@ -8,6 +8,7 @@ Layers, each one module:
 * :mod:`.services` — the domain operations over a ``Session``; they enforce visibility
   (what an organisation may not see is :class:`~.services.NotFound`) and permissions.
   Both the JSON API (:mod:`.api`) and the HTML pages call them;
+* :mod:`.checker` — parses, validates and evaluates a new revision in a worker process;
 * :mod:`.api` — thin FastAPI routers; :mod:`.app` — ``create_app(db_url)``;
 * :mod:`.seed` — the ``--demo`` data; :mod:`.client` — the ``push``/``pull`` HTTP client.
 """

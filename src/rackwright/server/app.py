@@ -60,10 +60,7 @@ async def _lifespan(_app: FastAPI):
     checked and evaluated in a worker process (:mod:`.checker`) while the app runs."""
     anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
     await asyncio.wrap_future(checker.start())
-    try:
-        yield
-    finally:
-        checker.stop()
+    yield
 
 
 def app_from_environment() -> FastAPI:

@@ -8,9 +8,9 @@ PyCon 2010). Measured beside one such thread, a report read's p99 went from 0.6 
 Running them in a process of their own (``concurrent.futures.ProcessPoolExecutor``, spawned,
 since the server has threads) takes them off the server's lock; the server thread only waits.
 
-One pool per server process, shared by its apps: :func:`start` when an app starts (its lifespan)
-and :func:`stop` when it stops; with no pool running (tests that call the services directly),
-:func:`run` checks on the calling thread.
+One pool per server process, started when an app starts (its lifespan) and shared by the apps the
+process runs; with no pool (tests that call the services directly), :func:`run` checks on the
+calling thread.
 """
 
 from __future__ import annotations
@@ -97,28 +97,17 @@ def check(content: str, label: str, base: tuple[dict, list[str]] | None = None) 
 EVALUATION_LOCK = threading.Lock()
 _pool_lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
-_users = 0
 
 
 def start() -> Future:
-    """Start the worker pool (once per process; every :func:`start` needs its :func:`stop`). The future is
-    done when a worker has started and warmed up, so that the first write is not seconds slower."""
-    global _pool, _users
+    """Start this process's worker pool unless it runs; the future is done when a worker has started and
+    warmed up, so that the first write is not seconds slower. The pool lives as long as the process
+    (``concurrent.futures`` joins its workers at exit), so apps started one after another share it."""
+    global _pool
     with _pool_lock:
-        _users += 1
         if _pool is None:
             _pool = _new_pool()
         return _pool.submit(int)
-
-
-def stop() -> None:
-    """Release the pool; the last user shuts it down."""
-    global _pool, _users
-    with _pool_lock:
-        _users -= 1
-        pool, _pool = (_pool, None) if _users == 0 else (None, _pool)
-    if pool is not None:
-        pool.shutdown(cancel_futures=True)
 
 
 def run(content: str, label: str, base: tuple[dict, list[str]] | None = None,
