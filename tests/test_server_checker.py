@@ -3,6 +3,9 @@ whose worker dies is replaced."""
 
 import os
 import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -52,3 +55,24 @@ def test_worker_process_answers_as_the_thread_and_survives_a_killed_worker():
         os.kill(pid, signal.SIGKILL)
     assert checker.run(_gb200(), "mfr/gb200-nvl72") == in_worker
     assert checker._pool is not pool  # replaced
+
+
+def test_worker_exits_with_its_server_process():
+    """A server killed outright (kill -9, or a crash) leaves no orphaned worker behind."""
+    script = ("import os; from rackwright.server import checker; checker.start().result(timeout=120); "
+              "print(*checker._pool._processes, flush=True); os._exit(0)")
+    server = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=180, check=True)
+    workers = [int(pid) for pid in server.stdout.split()]
+    assert workers
+    deadline = time.monotonic() + 60  # a liveness limit, not a speed check: the worker looks once a second
+    while any(_alive(pid) for pid in workers):
+        assert time.monotonic() < deadline, f"orphaned workers {workers}"
+        time.sleep(0.2)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return not Path(f"/proc/{pid}/stat").exists() or Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"

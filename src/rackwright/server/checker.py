@@ -19,7 +19,9 @@ import copy
 import json
 import math
 import multiprocessing
+import os
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -131,7 +133,22 @@ def run(content: str, label: str, base: tuple[dict, list[str]] | None = None,
 
 
 def _new_pool() -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(PROCESSES, mp_context=multiprocessing.get_context("spawn"), initializer=warm_up)
+    return ProcessPoolExecutor(PROCESSES, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_start_worker, initargs=(os.getpid(),))
+
+
+def _start_worker(server_pid: int) -> None:
+    """In a new worker: exit when the server process is gone, then warm up."""
+    threading.Thread(target=_exit_with, args=(server_pid,), daemon=True, name="exit-with-server").start()
+    warm_up()
+
+
+def _exit_with(server_pid: int) -> None:
+    """Exit once the server process has ended. A worker blocked on its task queue never notices by itself,
+    whether the server stopped cleanly or was killed: it would live on as an orphan."""
+    while os.getppid() == server_pid:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 def warm_up() -> None:
