@@ -19,6 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markupsafe import escape
 from sqlalchemy import select
 
 from rackwright.design import load_design
@@ -175,6 +176,9 @@ def test_every_form_needs_the_sessions_csrf_token_and_a_refused_post_stores_noth
              (f"{design}/threads/1/comments", {"body": "a reply", "resolve": "resolve"}),
              (f"{design}/qualifications", {}),
              (f"{design}/confidential", {"sections": ["cost"]}),
+             (f"{design}/shares", {"org": "mfr", "level": "full"}),
+             (f"{design}/revisions", {"parent": "", "content": "name: x"}),
+             ("/designs", {"name": "csrf-test", "content": (EXAMPLES / "hgx-h100-air.yaml").read_text()}),
              ("/sign-out", {})]
     for url, data in posts:
         for token in (None, "wrong", other.csrf):  # absent, forged, another session's
@@ -187,6 +191,9 @@ def test_every_form_needs_the_sessions_csrf_token_and_a_refused_post_stores_noth
     assert state["signatures"] == []
     assert service_view(app, "lab-admin", services.get_design, "lab", "ethernet-800vdc")["status"] == "draft"
     assert service_view(app, "lab-admin", services.list_qualifications, "lab", "ethernet-800vdc") == []
+    assert service_view(app, "mfr-viewer", services.get_design, "lab", "ethernet-800vdc")["access"] == "envelope"
+    assert len(service_view(app, "lab-admin", services.list_revisions, "lab", "ethernet-800vdc")) == 1
+    assert "csrf-test" not in [d["name"] for d in service_view(app, "lab-admin", services.list_designs)]
     assert set(service_view(app, "lab-admin", services.get_design, "lab", "ethernet-800vdc")["confidential"]) == set(
         services.CONFIDENTIAL_SECTIONS)
     assert lab.get("/programmes").status_code == 200  # the refused sign-out did not sign out
@@ -235,6 +242,91 @@ def test_owner_admin_chooses_the_confidential_sections_and_the_envelope_page_fol
     owner.post(f"{design}/confidential", data={"csrf_token": owner.csrf,
                                                  "sections": list(services.CONFIDENTIAL_SECTIONS)})
     assert 'data-key="compute.' not in partner.get(design).text
+
+
+def test_an_engineer_creates_a_design_and_writes_a_revision_through_forms(app):
+    lab = sign_in(app, "lab-engineer")
+    assert 'href="/designs/new"' in lab.get("/programmes").text
+    form = lab.get("/designs/new").text
+    assert '<option value="frontier">' in form and 'value="nvl72"' not in form  # the organisation's own programmes
+    content = (EXAMPLES / "hgx-h100-air.yaml").read_text()
+    broken = content.replace("slots:", "slotz:", 1)
+    refused = lab.post("/designs", data={"csrf_token": lab.csrf, "name": "web-rack", "programme": "frontier",
+                                         "content": broken, "message": "first"})
+    assert refused.status_code == 422 and "<code>slotz</code>" in refused.text  # the problem, at its field
+    assert str(escape(broken)) in refused.text  # what was typed comes back
+    assert "web-rack" not in [d["name"] for d in service_view(app, "lab-viewer", services.list_designs)]
+
+    created = lab.post("/designs", data={"csrf_token": lab.csrf, "name": "web-rack", "programme": "frontier",
+                                         "content": content, "message": "first"})
+    assert created.status_code == 303 and created.headers["location"] == "/designs/lab/web-rack"
+    page = lab.get("/designs/lab/web-rack").text
+    shown = float(cell(page, "power.input_kw").replace(",", ""))
+    assert math.isclose(shown, evaluate(EXAMPLES / "hgx-h100-air.yaml")["power.input_kw"], rel_tol=5e-3)
+    assert 'href="/programmes/lab/frontier"' in page and 'href="/designs/lab/web-rack/edit"' in page
+
+    edit = lab.get("/designs/lab/web-rack/edit").text
+    parent = re.search(r'name="parent" value="([0-9a-f]{16})"', edit).group(1)
+    assert parent == service_view(app, "lab-viewer", services.get_design, "lab", "web-rack")["head_revision"]
+    assert str(escape(content)) in edit
+    edited = content.replace("name: ", "name: Web ", 1)
+    pushed = lab.post("/designs/lab/web-rack/revisions", data={"csrf_token": lab.csrf, "parent": parent,
+                                                               "content": edited, "message": "rename"})
+    assert pushed.status_code == 303
+    history = service_view(app, "lab-viewer", services.list_revisions, "lab", "web-rack")
+    assert [(r["parent"], r["message"], r["name"]) for r in history] == [
+        (parent, "rename", "Web DGX H100 air-cooled rack"), (None, "first", "DGX H100 air-cooled rack")]
+    stale = lab.post("/designs/lab/web-rack/revisions", data={"csrf_token": lab.csrf, "parent": parent,
+                                                              "content": edited.replace("Web", "Late"), "message": "x"})
+    assert stale.status_code == 409 and "Late DGX" in stale.text  # refused, and the edit is not lost
+    assert f"diff?before={parent}" in stale.text  # a link to what changed since
+    assert len(service_view(app, "lab-viewer", services.list_revisions, "lab", "web-rack")) == 2
+
+
+def test_design_forms_follow_the_access_rules(app):
+    viewer, lab = sign_in(app, "lab-viewer"), sign_in(app, "lab-engineer")
+    assert 'href="/designs/new"' not in viewer.get("/programmes").text
+    assert viewer.get("/designs/new").status_code == 403
+    assert viewer.post("/designs", data={"csrf_token": viewer.csrf, "name": "x", "content": "name: x"}).status_code == 403
+    assert viewer.get("/designs/lab/ethernet-800vdc/edit").status_code == 403
+    assert "/edit" not in viewer.get("/designs/lab/ethernet-800vdc").text
+    for hidden in ("gb300-nvl72", "hgx-h100-air"):  # envelope only (no YAML to edit), not shared
+        assert lab.get(f"/designs/mfr/{hidden}/edit").status_code == 404
+    envelope = lab.post("/designs/mfr/gb300-nvl72/revisions",
+                        data={"csrf_token": lab.csrf, "parent": "0" * 16, "content": "name: x"})
+    assert envelope.status_code == 403
+    assert "/edit" not in lab.get("/designs/mfr/gb200-nvl72").text  # shipped: no more revisions
+    head = service_view(app, "lab-viewer", services.get_design, "mfr", "gb200-nvl72")["head_revision"]
+    shipped = lab.post("/designs/mfr/gb200-nvl72/revisions", data={"csrf_token": lab.csrf, "parent": head,
+                                                                   "content": "name: x", "message": ""})
+    assert shipped.status_code == 409 and "shipped" in shipped.text
+    assert len(service_view(app, "lab-viewer", services.list_revisions, "mfr", "gb200-nvl72")) == 1
+
+
+def test_owner_admin_shares_and_stops_sharing_through_the_form(app):
+    admin, lab = sign_in(app, "mfr-admin"), sign_in(app, "lab-viewer")
+    design = "/designs/mfr/hgx-h100-air"
+    form = re.search(r'<form[^>]*action="/designs/mfr/hgx-h100-air/shares".*?</form>', admin.get(design).text,
+                     re.S).group(0)
+    assert re.findall(r'<option value="(\w+)">', form) == ["lab", "envelope", "full", "none"]  # not mfr itself
+    assert lab.get(design).status_code == 404
+    steps = (("envelope", 200, "Envelope only"), ("full", 200, "elevation.svg"), ("none", 404, ""))
+    for level, status, seen in steps:
+        answer = admin.post(f"{design}/shares", data={"csrf_token": admin.csrf, "org": "lab", "level": level})
+        assert answer.status_code == 303 and answer.headers["location"].endswith("#sharing")
+        page = lab.get(design)
+        assert page.status_code == status and seen in page.text, level
+    assert admin.post(f"{design}/shares", data={"csrf_token": admin.csrf, "org": "lab", "level": "x"}).status_code == 422
+    assert admin.post(f"{design}/shares", data={"csrf_token": admin.csrf, "org": "nope", "level": "full"}
+                      ).status_code == 404
+    approver = sign_in(app, "mfr-approver")
+    assert "/shares" not in approver.get(design).text
+    assert approver.post(f"{design}/shares", data={"csrf_token": approver.csrf, "org": "lab", "level": "full"}
+                         ).status_code == 403
+    assert lab.get(design).status_code == 404
+    shares = [e["detail"] for e in service_view(app, "mfr-admin", services.audit_log) if e["action"] == "design.share"
+              and e["target"] == "design:mfr/hgx-h100-air"]
+    assert [d["level"] for d in reversed(shares)] == ["envelope", "full", None]
 
 
 def test_things_an_organisation_may_not_see_answer_404_and_take_no_writes(app):
@@ -351,7 +443,8 @@ class Audit(HTMLParser):
 
 @pytest.mark.parametrize("user, paths", [
     ("lab-approver", ["/programmes", "/programmes/mfr/nvl72", "/designs/mfr/gb200-nvl72", "/designs/mfr/gb300-nvl72",
-                      "/designs/mfr/gb300-nvl72/diff?before=mfr/gb200-nvl72", "/designs/mfr/nope"]),
+                      "/designs/mfr/gb300-nvl72/diff?before=mfr/gb200-nvl72", "/designs/mfr/nope", "/designs/new",
+                      "/designs/lab/ethernet-800vdc/edit"]),
     ("mfr-admin", ["/designs/mfr/hgx-h100-air", "/designs/lab/ethernet-800vdc"]),
     (None, ["/sign-in"]),
 ])
@@ -382,8 +475,11 @@ def test_fuzzed_forms_answer_a_page_never_a_server_error(app, path, body, resolv
                lab.post(f"{design}/threads/{thread}/comments",
                         data={"csrf_token": lab.csrf, "body": body, "resolve": resolve}),
                lab.post(f"{design}/status", data={"csrf_token": lab.csrf, "status": status}),
+               lab.post("/designs", data={"csrf_token": lab.csrf, "name": status, "content": body, "programme": path}),
+               lab.post(f"{design}/revisions", data={"csrf_token": lab.csrf, "parent": path, "content": body}),
+               lab.post(f"{design}/shares", data={"csrf_token": lab.csrf, "org": status, "level": path}),
                lab.get(design, params={"rev": path[:16], "anchor": path}),
                lab.get(f"{design}/diff", params={"before": path, "after": status})]
     for answer in answers:
-        assert answer.status_code in (200, 303, 403, 404, 409, 422), answer.text
+        assert answer.status_code in (200, 303, 403, 404, 409, 422, 428), answer.text
         assert answer.status_code == 303 or answer.headers["content-type"].startswith("text/html")

@@ -184,6 +184,10 @@ def _error_page(request: Request, status: int, message: str, problems: list[dict
                  signed_in=web_session(request).token is not None)
 
 
+def _status(exc: services.ServiceError) -> int:
+    return next(code for kind, code in services.HTTP_STATUS.items() if isinstance(exc, kind))
+
+
 def _safe_next(target: str | None) -> str:
     """A local path to go to after signing in (never another site: no scheme, no ``//``)."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
@@ -207,8 +211,7 @@ class HtmlRoute(APIRoute):
                 response = _error_page(request, 403, "The form's security token is missing or out of date; "
                                                      "nothing was stored.", hint="Reload the page and submit it again.")
             except services.ServiceError as exc:
-                status = next(code for kind, code in services.HTTP_STATUS.items() if isinstance(exc, kind))
-                response = _error_page(request, status, exc.message, exc.as_dict()["problems"],
+                response = _error_page(request, _status(exc), exc.message, exc.as_dict()["problems"],
                                        str(exc.extra.get("hint", "")))
             session = web_session(request)
             if session.changed:
@@ -296,7 +299,8 @@ def programmes(request: Request) -> Response:
         actor = _actor(session, request)
         found = services.list_programmes(session, actor)
         designs = services.list_designs(session, actor)
-    return _page(request, "programmes.html", actor, programmes=found, designs=designs)
+    return _page(request, "programmes.html", actor, programmes=found, designs=designs,
+                 can_create=actor.at_least("engineer"))
 
 
 @router.get("/programmes/{org}/{slug}")
@@ -324,13 +328,15 @@ def design(request: Request, org: str, name: str, rev: str = "", anchor: str = "
         fields = _fields(session, actor, org, name, revision["id"]) if found["access"] != "envelope" else {}
         others = [f"{d['org']}/{d['name']}" for d in services.list_designs(session, actor)
                   if (d["org"], d["name"]) != (org, name)]
+        can = _abilities(actor, found)
+        partners = [o for o in services.list_organisations(session, actor) if o["slug"] != org] if can["administer"] else []
     tables = figure_tables(revision["report"])
     anchors = [key for _, rows in tables for key, *_ in rows] + list(fields)
     next_statuses = [after for before, after in services.TRANSITIONS if before == found["status"]]
     signed = actor.username in {s["user"] for s in signatures["signatures"]}
     return _page(request, "design.html", actor, design=found, revision=revision, history=history, threads=threads,
                  approvals=signatures, qualifications=qualifications, fields=fields, tables=tables, anchors=anchors,
-                 anchor=anchor, others=others, next_statuses=next_statuses, signed=signed, can=_abilities(actor, found))
+                 anchor=anchor, others=others, next_statuses=next_statuses, signed=signed, can=can, partners=partners)
 
 
 def _fields(session, actor: services.Actor, org: str, name: str, rev: str) -> dict[str, object]:
@@ -348,6 +354,7 @@ def _abilities(actor: services.Actor, design: dict) -> dict[str, bool]:
     return {"comment": actor.at_least("engineer"), "approve": actor.at_least("approver"),
             "internal": access == "owner", "move": access == "owner",
             "administer": access == "owner" and actor.at_least("admin"),
+            "edit": access in ("owner", "full") and actor.at_least("engineer") and design["status"] in services.EDITABLE,
             "qualify": access in ("owner", "full") and actor.at_least("engineer")}
 
 
@@ -422,6 +429,13 @@ def move(request: Request, org: str, name: str, form: FormData = Form) -> Respon
     return _back(org, name, form, "status")
 
 
+@router.post("/designs/{org}/{name}/shares")
+def share(request: Request, org: str, name: str, form: FormData = Form) -> Response:
+    level = _text(form, "level")
+    _write(request, services.share, org, name, _text(form, "org"), None if level == "none" else level)
+    return _back(org, name, form, "sharing")
+
+
 @router.post("/designs/{org}/{name}/confidential")
 def confidential(request: Request, org: str, name: str, form: FormData = Form) -> Response:
     sections = [value for value in form.getlist("sections") if isinstance(value, str)]
@@ -444,3 +458,59 @@ def qualify(request: Request, org: str, name: str, form: FormData = Form) -> Res
     return _back(org, name, form, "qualification")
 
 
+
+
+# --- writing designs: a new design, a new revision (engineers with full access) --------------
+
+#: Refusals the writer fixes by editing what was typed: the form comes back with it, not an error page.
+FIXABLE = (services.Invalid, services.Conflict, services.PreconditionRequired)
+
+
+def _typed(form: FormData) -> dict[str, str]:
+    return {key: _text(form, key) for key in ("name", "programme", "message", "content", "parent")}
+
+
+def _design_form(request: Request, status: int = 200, exc: services.ServiceError | None = None,
+                 **context) -> Response:
+    """The form to write a design (``mode`` new) or a revision (``mode`` revision), after ``exc`` with its
+    problems and what was typed (nothing was stored then)."""
+    with transaction(request.app.state.engine) as session:
+        actor = _actor(session, request)
+        actor.require("engineer", "writing designs")
+        programmes = [p for p in services.list_programmes(session, actor) if p["org"] == actor.org]
+    refusal = {} if exc is None else {"error": exc.message, "problems": exc.as_dict()["problems"],
+                                      "hint": str(exc.extra.get("hint", "")), "head": exc.extra.get("head")}
+    return _page(request, "design_form.html", actor, status, programmes=programmes, **refusal, **context)
+
+
+@router.get("/designs/new")
+def new_design(request: Request) -> Response:
+    return _design_form(request, mode="new", form={})
+
+
+@router.post("/designs")
+def create_design(request: Request, form: FormData = Form) -> Response:
+    typed = _typed(form)
+    try:
+        created = _write(request, services.create_design, typed["name"], typed["content"], typed["message"],
+                         typed["programme"] or None)
+    except FIXABLE as exc:
+        return _design_form(request, _status(exc), exc, mode="new", form=typed)
+    return RedirectResponse(f"/designs/{quote(created['org'])}/{quote(created['name'])}", status_code=303)
+
+
+@router.get("/designs/{org}/{name}/edit")
+def edit_design(request: Request, org: str, name: str) -> Response:
+    with transaction(request.app.state.engine) as session:  # the head's YAML: full access only (else 404)
+        head, content = services.revision_content(session, _actor(session, request), org, name)
+    return _design_form(request, mode="revision", org=org, name=name, form={"content": content, "parent": head})
+
+
+@router.post("/designs/{org}/{name}/revisions")
+def push(request: Request, org: str, name: str, form: FormData = Form) -> Response:
+    typed = _typed(form)
+    try:
+        _write(request, services.push_revision, org, name, typed["content"], typed["message"], typed["parent"] or None)
+    except FIXABLE as exc:
+        return _design_form(request, _status(exc), exc, mode="revision", org=org, name=name, form=typed)
+    return RedirectResponse(f"/designs/{quote(org)}/{quote(name)}#history", status_code=303)
