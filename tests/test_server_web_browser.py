@@ -22,6 +22,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
         "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "out" / "screenshots"
 DESIGN = "/designs/mfr/gb300-nvl72"
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "hgx-h100-air.yaml"
 
 
 @pytest.fixture
@@ -101,4 +102,41 @@ def test_two_organisations_review_and_approve_a_generation_in_the_browser(browse
     approved = mfr.get_by_role("region", name=re.compile("^Approved"))
     assert approved.get_by_role("link", name="mfr/gb300-nvl72").is_visible()
     mfr.screenshot(path=SCREENSHOTS / "05-board-approved.png", full_page=True)
+    assert not outside, outside
+
+
+def test_an_engineer_writes_a_design_in_the_browser_and_signing_out_ends_every_copy(browser, live_server, tmp_path):
+    """The lab's engineer creates a design and writes a revision through the forms, then signs out: the
+    session cookie saved before, replayed in a fresh browser context, leads back to the sign-in page."""
+    server = live_server(f"sqlite:///{tmp_path / 'rackwright.db'}")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    outside: list[str] = []
+    lab = open_as(browser, server, "lab-engineer", outside)
+    lab.get_by_role("link", name="New design").click()
+    lab.get_by_label("Name", exact=True).fill("browser-rack")
+    lab.get_by_label("Programme").select_option("frontier")
+    lab.get_by_label("Design YAML").fill(EXAMPLE.read_text())
+    lab.get_by_label(re.compile("^Message")).fill("first")
+    lab.get_by_role("button", name="Create the design").click()
+    lab.wait_for_url(server.url + "/designs/lab/browser-rack")
+    assert lab.get_by_role("heading", level=1).inner_text() == "DGX H100 air-cooled rack lab/browser-rack"
+
+    lab.get_by_role("link", name="Write a new revision").click()
+    content = lab.get_by_label("Design YAML")
+    content.fill(content.input_value().replace("name: ", "name: Browser ", 1))
+    lab.get_by_label(re.compile("^Message")).fill("rename")
+    lab.get_by_role("button", name="Write the revision").click()
+    assert lab.get_by_role("heading", level=1).inner_text().startswith("Browser DGX H100")
+    history = lab.get_by_role("table", name="Revisions, newest first")
+    assert history.get_by_role("row").count() == 3  # a header and two revisions
+    lab.screenshot(path=SCREENSHOTS / "06-design-written-in-the-browser.png", full_page=True)
+
+    saved = lab.context.cookies()
+    lab.get_by_role("button", name="Sign out").click()
+    lab.wait_for_url(server.url + "/sign-in")
+    replay = browser.new_context()
+    replay.add_cookies(saved)
+    copy = replay.new_page()
+    copy.goto(server.url + "/designs/lab/browser-rack")
+    assert copy.url.startswith(server.url + "/sign-in")
     assert not outside, outside
