@@ -20,7 +20,7 @@ from rackwright.cli.app import app as cli
 from rackwright.design import load_design
 from rackwright.evaluation import evaluate
 from rackwright.server import services
-from rackwright.server.db import Base, make_engine
+from rackwright.server.db import Base, make_engine, transaction
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -207,6 +207,11 @@ def test_tokens_come_from_passwords_and_can_be_revoked(demo):
         assert anonymous.delete("/auth/token", headers=headers).status_code == 200
         refused = anonymous.get("/me", headers=headers)
         assert refused.status_code == 401 and refused.headers["WWW-Authenticate"] == "Bearer"
+        with transaction(demo.app.state.engine, write=True) as session:  # tokens that expire (web sessions)
+            actor = services.sign_in(session, "lab-viewer", "lab-viewer-demo")
+            current, ended = (services.issue_token(session, actor, "web session", lifetime_s=s) for s in (60, -1))
+        for token, status in ((current, 200), (ended, 401)):
+            assert anonymous.get("/me", headers={"Authorization": f"Bearer {token}"}).status_code == status
 
 
 def test_schema_is_migrated_and_history_is_append_only(db_url):
@@ -235,7 +240,7 @@ def test_sqlite_is_crash_safe_and_writers_queue(tmp_path):
     """WAL with synchronous=FULL (a committed write is on disk), and write transactions take the lock first."""
     from sqlalchemy import event
 
-    from rackwright.server.db import transaction, upgrade
+    from rackwright.server.db import upgrade
 
     engine = make_engine(f"sqlite:///{tmp_path / 'pragma.db'}")
     upgrade(engine)
