@@ -259,12 +259,13 @@ def sign_in_page(request: Request, next: str = "") -> Response:  # noqa: A002 - 
 @router.post("/sign-in")
 def sign_in(request: Request, form: FormData = Form) -> Response:
     target = _safe_next(_text(form, "next"))
-    with transaction(request.app.state.engine, write=True) as session:
+    with transaction(request.app.state.engine) as session:  # the password hash is slow: not under the write lock
         try:
             actor = services.sign_in(session, _text(form, "username"), _text(form, "password"))
         except services.Unauthorized as exc:
             return _page(request, "sign_in.html", None, 401, next=target, error=exc.message,
                          username=_text(form, "username"))
+    with transaction(request.app.state.engine, write=True) as session:
         token = services.issue_token(session, actor, SESSION_TOKEN_LABEL, lifetime_s=SESSION_SECONDS)
     request.state.web_session = _new_session(token)
     return RedirectResponse(target, status_code=303)
