@@ -76,3 +76,34 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return not Path(f"/proc/{pid}/stat").exists() or Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+
+
+def test_a_prepared_revision_goes_stale_like_any_other(tmp_path):
+    """Checked ahead of its write transaction, a revision whose base head moved meanwhile is refused (409)
+    and nothing is stored; a fresh one stores what was prepared."""
+    from rackwright.server import services
+    from rackwright.server.app import create_app
+    from rackwright.server.db import transaction
+
+    app = create_app(f"sqlite:///{tmp_path / 'rackwright.db'}", demo=True)
+    token = app.state.demo_tokens["lab-engineer"]
+
+    def as_engineer(function, *args, write=False):
+        with transaction(app.state.engine, write) as session:
+            return function(session, services.authenticate(session, token), *args)
+
+    design = as_engineer(services.get_design, "lab", "ethernet-800vdc")
+    head, content = design["head_revision"], design["head"]["content"] + "\n# edit\n"
+    prepared = as_engineer(services.prepare_revision, "lab", "ethernet-800vdc", content, head)
+    other = as_engineer(services.push_revision, "lab", "ethernet-800vdc", content + "# other\n", "other", head,
+                        write=True)
+    with pytest.raises(services.Conflict):
+        as_engineer(services.push_revision, "lab", "ethernet-800vdc", content, "mine", head, prepared, write=True)
+    assert [r["id"] for r in as_engineer(services.list_revisions, "lab", "ethernet-800vdc")][0] == other["id"]
+    fresh = as_engineer(services.prepare_revision, "lab", "ethernet-800vdc", content, other["id"])
+    stored = as_engineer(services.push_revision, "lab", "ethernet-800vdc", content, "mine", other["id"], fresh,
+                         write=True)
+    assert stored["name"] == fresh.checked.name
+    assert stored["errors"] == sum(v["severity"] == "error" for v in fresh.checked.violations)
+    assert stored["parent"] == other["id"] and stored["content"] == content
+    app.state.engine.dispose()

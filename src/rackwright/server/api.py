@@ -207,8 +207,10 @@ def revisions(request: Request, org: str, name: str, credentials=Auth) -> list[d
 def push(request: Request, org: str, name: str, body: RevisionCreate, response: Response,
          if_match: str | None = Header(None, description="The revision id your edit is based on"),
          credentials=Auth) -> dict:
+    # checked and evaluated first in a read transaction: the write transaction then holds the lock briefly
+    prepared = _call(request, credentials, services.prepare_revision, org, name, body.content, _etag(if_match))
     view = _call(request, credentials, services.push_revision, org, name, body.content, body.message,
-                 _etag(if_match), write=True)
+                 _etag(if_match), prepared, write=True)
     response.headers["ETag"] = f'"{view["id"]}"'
     return view
 
