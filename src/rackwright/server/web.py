@@ -510,8 +510,11 @@ def edit_design(request: Request, org: str, name: str) -> Response:
 @router.post("/designs/{org}/{name}/revisions")
 def push(request: Request, org: str, name: str, form: FormData = Form) -> Response:
     typed = _typed(form)
+    parent = typed["parent"] or None
     try:
-        _write(request, services.push_revision, org, name, typed["content"], typed["message"], typed["parent"] or None)
+        with transaction(request.app.state.engine) as session:  # evaluated first: not under the write lock
+            prepared = services.prepare_revision(session, _actor(session, request), org, name, typed["content"], parent)
+        _write(request, services.push_revision, org, name, typed["content"], typed["message"], parent, prepared)
     except FIXABLE as exc:
         return _design_form(request, _status(exc), exc, mode="revision", org=org, name=name, form=typed)
     return RedirectResponse(f"/designs/{quote(org)}/{quote(name)}#history", status_code=303)
