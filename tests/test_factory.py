@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_cli import run
 from typer.testing import CliRunner
 
 from rackwright.cli.app import app
@@ -41,12 +42,6 @@ def write(tmp_path: Path, data: dict, name="line.yaml") -> Path:
     path = tmp_path / name
     path.write_text(json.dumps(data, indent=1))  # JSON is YAML
     return path
-
-
-def invoke(*args):
-    result = runner.invoke(app, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result
 
 
 # --- queueing theory ---------------------------------------------------------------------
@@ -213,16 +208,16 @@ def test_capacity_search_meets_its_target():
 
 
 def test_capacity_cli(tmp_path):
-    result = invoke("factory", "capacity", LINE, "--design", GB200, "--target", "200/week", "--json")
+    result = run("factory", "capacity", LINE, "--design", GB200, "--target", "200/week", "--json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["met"] and doc["achieved_racks_per_week"] >= 198
     assert set(doc["stations"]) == {s.id for s in load_line(LINE).line.stations}
-    assert invoke("factory", "capacity", LINE, "--design", GB200, "--target", "lots").exit_code == 2
+    assert run("factory", "capacity", LINE, "--design", GB200, "--target", "lots").exit_code == 2
 
 
 def test_simulate_cli_json():
-    result = invoke("factory", "simulate", LINE, "--design", GB200, "--weeks", "2", "--replications", "2",
+    result = run("factory", "simulate", LINE, "--design", GB200, "--weeks", "2", "--replications", "2",
                     "--seed", "1", "--json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
@@ -273,7 +268,7 @@ def test_bad_line_files_name_the_field(tmp_path, path, value, where):
     text = str(caught.value)
     assert where in text, text
     assert str(file) in text
-    result = invoke("factory", "simulate", file, "--design", GB200, "--weeks", "1", "--replications", "1")
+    result = run("factory", "simulate", file, "--design", GB200, "--weeks", "1", "--replications", "1")
     assert result.exit_code == 2 and where in result.output
 
 
@@ -297,9 +292,9 @@ def test_yaml_positions_in_messages(tmp_path):
 
 
 def test_cli_bad_options():
-    assert invoke("factory", "simulate", LINE, "--design", GB200, "--weeks", "2", "--warmup", "3").exit_code == 2
-    assert invoke("factory", "simulate", LINE, "--design", EXAMPLES / "none.yaml").exit_code == 2
-    assert invoke("factory", "simulate", EXAMPLES / "none.yaml", "--design", GB200).exit_code == 2
+    assert run("factory", "simulate", LINE, "--design", GB200, "--weeks", "2", "--warmup", "3").exit_code == 2
+    assert run("factory", "simulate", LINE, "--design", EXAMPLES / "none.yaml").exit_code == 2
+    assert run("factory", "simulate", EXAMPLES / "none.yaml", "--design", GB200).exit_code == 2
 
 
 VALID_TIME = st.sampled_from(["1 h", "45 min", "2 h", "10 min", "30 s"])
@@ -361,7 +356,7 @@ LINE_DATA = line_data()
 def test_fuzzed_line_files_exit_cleanly(data):
     with tempfile.TemporaryDirectory() as tmp:
         file = write(Path(tmp), copy.deepcopy(data))
-        result = invoke("factory", "simulate", file, "--design", GB200, "--weeks", "1", "--replications", "1",
+        result = run("factory", "simulate", file, "--design", GB200, "--weeks", "1", "--replications", "1",
                         "--seed", "0", "--json")
     assert result.exit_code in (0, 1, 2)
     if result.exit_code == 0:

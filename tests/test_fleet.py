@@ -12,9 +12,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
+from test_cli import run
 
-from rackwright.cli.app import app
 from rackwright.errors import InputError
 from rackwright.fleet import (checkpoint_bytes, checkpoint_write_time, compound_poisson_cdf, daly_interval,
                               fabric_counts, goodput_exponential, goodput_first_order, hot_spares_needed,
@@ -31,13 +30,6 @@ EXAMPLES = ROOT / "examples"
 GB200, H100 = EXAMPLES / "gb200-nvl72.yaml", EXAMPLES / "hgx-h100-air.yaml"
 QUAL_CSV = EXAMPLES / "qualification-gb200.csv"
 HEADER = "rack_id,generation,test,metric,value,unit,timestamp\n"
-runner = CliRunner()
-
-
-def run(*args):
-    result = runner.invoke(app, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result
 
 
 # --- closed forms by hand -----------------------------------------------------------------

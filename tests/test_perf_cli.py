@@ -4,20 +4,11 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
-from rackwright.cli.app import app
+from test_cli import run
 
 ROOT = Path(__file__).resolve().parents[1]
-runner = CliRunner()
 TRAIN = ["perf", "train", "--model", "gpt3-175b", "--system", "dgx-a100-80gb-hdr", "--accelerators", "1024",
          "--global-batch", "1536", "--tp", "8", "--pp", "8", "--vp", "2", "--sp", "--recompute", "selective"]
-
-
-def run(*args):
-    result = runner.invoke(app, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
 
 
 def test_train_json_contract():

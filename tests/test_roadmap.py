@@ -16,9 +16,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
+from test_cli import run
 
-from rackwright.cli.app import app
 from rackwright.errors import InputError
 from rackwright.evaluation import evaluate
 from rackwright.roadmap import load_roadmap, plan, plan_document
@@ -30,7 +29,6 @@ from rackwright.roadmap.timeline import build_timeline
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 EXAMPLE = EXAMPLES / "roadmap-10gw.yaml"
-runner = CliRunner()
 WHY = {"assumption": "test figures"}
 Q3_2026_WEEKS = 92 / 7  # 2026-07-01 .. 2026-09-30
 GB200_W = evaluate(EXAMPLES / "gb200-nvl72.yaml").figures["power.input"]
@@ -67,12 +65,6 @@ def write(tmp: Path, data: dict) -> Path:
     path = tmp / "roadmap.yaml"
     path.write_text(json.dumps(data, indent=1))  # JSON is YAML
     return path
-
-
-def invoke(*args):
-    result = runner.invoke(app, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result
 
 
 # --- solved by hand ------------------------------------------------------------------------
@@ -183,9 +175,9 @@ def test_factory_rate_from_a_line_file(tmp_path):
 
 
 def test_cli_plan_exit_codes_and_report(tmp_path):
-    ok = invoke("roadmap", "plan", write(tmp_path, small()), "--json")
+    ok = run("roadmap", "plan", write(tmp_path, small()), "--json")
     assert ok.exit_code == 0 and json.loads(ok.stdout)["feasible"] is True
-    bad = invoke("roadmap", "plan", write(tmp_path, small(goal="20 MW", facility="100 MW", rate=10)),
+    bad = run("roadmap", "plan", write(tmp_path, small(goal="20 MW", facility="100 MW", rate=10)),
                  "-o", tmp_path / "out")
     assert bad.exit_code == 1 and "short by" in bad.stdout
     page = (tmp_path / "out" / "plan.html").read_text()
@@ -264,7 +256,7 @@ def test_risk_fixed_slip_past_the_goal_date_misses_it():
 
 
 def test_cli_risk(tmp_path):
-    result = invoke("roadmap", "risk", write(tmp_path, small()), "--samples", "20", "--seed", "3", "--json",
+    result = run("roadmap", "risk", write(tmp_path, small()), "--samples", "20", "--seed", "3", "--json",
                     "-o", tmp_path / "out")
     assert result.exit_code == 0
     doc = json.loads(result.stdout)
@@ -314,9 +306,9 @@ def test_figures_need_a_source_or_an_assumption():
 def test_cli_bad_input_exits_2(tmp_path):
     data = small()
     data["generations"][0]["ramp"] = [1.5]
-    result = invoke("roadmap", "plan", write(tmp_path, data))
+    result = run("roadmap", "plan", write(tmp_path, data))
     assert result.exit_code == 2 and "generations[0].ramp" in result.stderr
-    assert invoke("roadmap", "risk", tmp_path / "none.yaml").exit_code == 2
+    assert run("roadmap", "risk", tmp_path / "none.yaml").exit_code == 2
 
 
 BAD_VALUES = st.sampled_from([None, 0, -1, "abc", "5 kg", [], {}, "2026-13-01", 1e30, "10 GW", "x" * 3])
@@ -343,7 +335,7 @@ def test_fuzzed_roadmaps_exit_cleanly(mutations):
         elif isinstance(node, list) and path[-1] < len(node):
             node[path[-1]] = value
     with tempfile.TemporaryDirectory() as tmp:
-        result = invoke("roadmap", "plan", write(Path(tmp), data), "--json")
+        result = run("roadmap", "plan", write(Path(tmp), data), "--json")
     assert result.exit_code in (0, 1, 2)
     if result.exit_code == 2:
         assert "Traceback" not in result.stderr and "error" in result.stderr

@@ -7,7 +7,6 @@ from a command-line option, and what they create works through the server's own 
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select

@@ -1,7 +1,6 @@
 """Site planner end to end: hand calculations, the 100 MW example, the CLI and bad input."""
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -182,15 +181,20 @@ _paths = st.sampled_from(["name", "target.it_power", "target.generations", "layo
                           "cooling.heat_rejection.part", "economics.electricity_usd_per_kwh", "economics", "extra"])
 
 
+def _set(data: dict, path: str, value) -> None:
+    """Set the value at a dotted path (``layout.racks_per_row``) of a nested mapping."""
+    *parents, last = path.split(".")
+    for key in parents:
+        data = data[key]
+    data[last] = value
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(path=_paths, value=_values)
 def test_fuzz_site_file_is_never_a_traceback(tmp_path, path, value):
     data = yaml.safe_load(EXAMPLE.read_text())
     data["target"]["generations"][0]["design"] = str(ROOT / "examples" / "gb200-nvl72.yaml")
-    node, keys = data, path.split(".")
-    for key in keys[:-1]:
-        node = node[key]
-    node[keys[-1]] = value
+    _set(data, path, value)
     site = tmp_path / "fuzz.yaml"
     site.write_text(yaml.safe_dump(data))
     try:
@@ -224,10 +228,7 @@ def test_fuzz_planner_is_never_a_traceback(tmp_path, knobs):
     data = yaml.safe_load(EXAMPLE.read_text())
     data["target"] = {"generations": [{"design": str(ROOT / "examples" / "gb200-nvl72.yaml"), "racks": 12}]}
     for path, value in knobs.items():
-        node, keys = data, path.split(".")
-        for key in keys[:-1]:
-            node = node[key]
-        node[keys[-1]] = value
+        _set(data, path, value)
     site = tmp_path / "knobs.yaml"
     site.write_text(yaml.safe_dump(data))
     try:
