@@ -119,8 +119,11 @@ async def _history(url: str, token: str) -> set[tuple[str, str]]:
     async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http:
         stored = set()
         for design in WRITABLE:
-            async with http.get(f"{url}/api/v1{design}/revisions") as response:
-                stored |= {(design, r["id"]) for r in await response.json()}
+            page = f"{url}/api/v1{design}/revisions?limit=1000"
+            while page:  # the history is paged: follow its rel="next" links
+                async with http.get(page) as response:
+                    stored |= {(design, r["id"]) for r in await response.json()}
+                    page = response.links.get("next", {}).get("url")
         return stored
 
 

@@ -143,6 +143,35 @@ def test_review_approval_and_status_workflow(demo):
         assert actions[:4] == ["design.status", "design.status", "revision.approve", "revision.approve"]
 
 
+def test_history_is_paged_newest_first_with_next_links(demo):
+    """Pages of ``limit`` revisions numbered below ``before``; a full page links the next; bad bounds are 422."""
+    with demo.client("lab-engineer") as lab, demo.client("mfr-viewer") as envelope:
+        design = "/designs/lab/meta-catalina"
+        page = lab.get(design).json()
+        content, head = page["head"]["content"], page["head_revision"]
+        for n in range(3):
+            written = lab.post(f"{design}/revisions", json={"content": content + f"\n# page {n}\n"},
+                               headers={"If-Match": head})
+            assert written.status_code == 201, written.text
+            head = written.json()["id"]
+        whole = [r["number"] for r in lab.get(f"{design}/revisions").json()]
+        assert whole == list(range(len(whole), 0, -1)) and len(whole) >= 4
+        seen, url = [], f"{design}/revisions?limit=2"
+        while url:
+            answer = lab.get(url)
+            assert answer.status_code == 200 and len(answer.json()) <= 2
+            seen += [r["number"] for r in answer.json()]
+            url = answer.links.get("next", {}).get("url")
+        assert seen == whole  # every revision once, in order, and no link after the last
+        assert [r["number"] for r in lab.get(f"{design}/revisions", params={"before": 3}).json()] == [2, 1]
+        assert lab.get(f"{design}/revisions", params={"before": 1}).json() == []
+        shared = envelope.get(f"{design}/revisions", params={"limit": 1})  # shared at envelope level (seed)
+        assert [r["number"] for r in shared.json()] == whole[:1] and "lineage" not in shared.json()[0]
+        assert shared.links["next"]["url"].endswith(f"before={whole[0]}&limit=1")
+        for bad in ({"limit": 0}, {"limit": 1001}, {"before": 0}, {"before": "x"}, {"limit": 2**70}):
+            assert lab.get(f"{design}/revisions", params=bad).status_code == 422, bad
+
+
 def test_revisions_history_diff_and_qualification(demo):
     """A new revision moves the head; history keeps both; diff reuses compare; qualification is stored."""
     with demo.client("lab-engineer") as lab, demo.client("lab-admin") as admin:

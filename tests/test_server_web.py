@@ -283,6 +283,25 @@ def test_an_engineer_creates_a_design_and_writes_a_revision_through_forms(app):
     assert len(service_view(app, "lab-viewer", services.list_revisions, "lab", "web-rack")) == 2
 
 
+def test_the_design_pages_history_is_paged(app, monkeypatch):
+    lab = sign_in(app, "lab-engineer")
+    content = (EXAMPLES / "hgx-h100-air.yaml").read_text()
+    assert lab.post("/designs", data={"csrf_token": lab.csrf, "name": "paged-rack", "content": content}).status_code == 303
+    parent = service_view(app, "lab-viewer", services.get_design, "lab", "paged-rack")["head_revision"]
+    assert lab.post("/designs/lab/paged-rack/revisions", data={"csrf_token": lab.csrf, "parent": parent,
+                                                                "content": content + "\n# 2\n"}).status_code == 303
+    history = service_view(app, "lab-viewer", services.list_revisions, "lab", "paged-rack")
+    assert [r["number"] for r in history] == [2, 1]
+    monkeypatch.setattr(services, "HISTORY_PAGE", 1)  # one revision per page
+    newest = lab.get("/designs/lab/paged-rack").text
+    assert 'href="/designs/lab/paged-rack?before=2#history"' in newest and "Newest revisions" not in newest
+    assert f'?rev={history[0]["id"]}"' in newest and f'?rev={history[1]["id"]}"' not in newest
+    older = lab.get("/designs/lab/paged-rack?before=2").text
+    assert f'?rev={history[1]["id"]}"' in older and "Older revisions" not in older  # revision 1 is the last
+    assert 'href="/designs/lab/paged-rack#history">Newest revisions' in older
+    assert lab.get("/designs/lab/paged-rack?before=0").status_code == 422
+
+
 def test_design_forms_follow_the_access_rules(app):
     viewer, lab = sign_in(app, "lab-viewer"), sign_in(app, "lab-engineer")
     assert 'href="/designs/new"' not in viewer.get("/programmes").text

@@ -197,9 +197,16 @@ def design(request: Request, org: str, name: str, credentials=Auth) -> dict:
     return _hot(view, headers={"ETag": f'"{view["head_revision"]}"'})
 
 
-@router.get("/designs/{org}/{name}/revisions", tags=["revisions"], summary="History, newest first")
-def revisions(request: Request, org: str, name: str, credentials=Auth) -> list[dict]:
-    return _hot(_call(request, credentials, services.list_revisions, org, name))
+@router.get("/designs/{org}/{name}/revisions", tags=["revisions"], summary="History, newest first, one page",
+            description="At most `limit` revisions numbered below `before` (default: from the head). When the page "
+                        "is full, a `Link: <...>; rel=\"next\"` header names the next page.")
+def revisions(request: Request, org: str, name: str, credentials=Auth,
+              limit: int = Query(services.HISTORY_PAGE, ge=1, le=services.MAX_HISTORY_PAGE),
+              before: int | None = Query(None, ge=1, le=MAX_ID)) -> list[dict]:
+    page = _call(request, credentials, services.list_revisions, org, name, limit, before)
+    more = len(page) == limit and page[-1]["number"] > 1
+    after_last = request.url.include_query_params(before=page[-1]["number"], limit=limit) if more else None
+    return _hot(page, headers={"Link": f'<{after_last}>; rel="next"'} if more else None)
 
 
 @router.post("/designs/{org}/{name}/revisions", status_code=201, tags=["revisions"],

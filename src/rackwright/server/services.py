@@ -65,6 +65,7 @@ MAX_COMMENT = 10_000
 MAX_PATH = 200
 MAX_TITLE = 200
 MAX_ORG_SLUG = 40  # the organisations.slug column
+HISTORY_PAGE, MAX_HISTORY_PAGE = 100, 1000  # revisions per page of a design's history: default, largest
 
 
 # --- errors -------------------------------------------------------------------------------
@@ -537,16 +538,21 @@ def _ancestor_designs(session: Session, revision: Revision) -> set[int]:
     return seen
 
 
-def list_revisions(session: Session, actor: Actor, org: str, name: str) -> list[dict]:
-    """The design's history, newest first (metadata only)."""
+def list_revisions(session: Session, actor: Actor, org: str, name: str, limit: int = HISTORY_PAGE,
+                   before: int | None = None) -> list[dict]:
+    """One page of the design's history, newest first (metadata only): at most ``limit`` revisions numbered
+    below ``before`` (None: from the head). The next page starts before the last one's ``number``.
+
+    Paged because a design edited all day has thousands of revisions, and a history read that lists them
+    all grows with every write (it became the costliest read under load).
+    """
     design, level = _locate(session, actor, org, name)
-    ids = session.scalars(select(Revision.id).where(Revision.design_id == design.id)
-                          .order_by(Revision.number.desc())).all()
+    page = select(Revision.id).where(Revision.design_id == design.id)
+    page = page.where(Revision.number < before) if before is not None else page
+    ids = session.scalars(page.order_by(Revision.number.desc()).limit(limit)).all()
     metas = {rev_id: _REVISION_METAS.get(rev_id) for rev_id in ids}
     missing = [rev_id for rev_id, meta in metas.items() if meta is None]
-    # loading each revision (content, resolved design, figures) made a long history the costliest read
-    wanted = Revision.id.in_(missing) if len(missing) <= 500 else Revision.design_id == design.id
-    for revision in session.scalars(select(Revision).where(wanted).options(
+    for revision in session.scalars(select(Revision).where(Revision.id.in_(missing)).options(
             defer(Revision.content), defer(Revision.resolved), defer(Revision.figures))) if missing else ():
         metas[revision.id] = _REVISION_METAS.put(revision.id, _revision_meta(revision, "full"))
     return [_meta_for_level(metas[rev_id], level) for rev_id in ids]

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
@@ -317,12 +317,13 @@ def programme(request: Request, org: str, slug: str) -> Response:
 # --- a design -----------------------------------------------------------------------------
 
 @router.get("/designs/{org}/{name}")
-def design(request: Request, org: str, name: str, rev: str = "", anchor: str = "") -> Response:
+def design(request: Request, org: str, name: str, rev: str = "", anchor: str = "",
+           before: int | None = Query(None, ge=1, le=2**63 - 1)) -> Response:
     with transaction(request.app.state.engine) as session:
         actor = _actor(session, request)
         found = services.get_design(session, actor, org, name)
         revision = services.get_revision(session, actor, org, name, rev) if rev else found["head"]
-        history = services.list_revisions(session, actor, org, name)
+        history = services.list_revisions(session, actor, org, name, services.HISTORY_PAGE, before)
         threads = services.list_threads(session, actor, org, name)
         signatures = services.approvals(session, actor, org, name, revision["id"])
         qualifications = services.list_qualifications(session, actor, org, name, revision["id"])
@@ -335,7 +336,9 @@ def design(request: Request, org: str, name: str, rev: str = "", anchor: str = "
     anchors = [key for _, rows in tables for key, *_ in rows] + list(fields)
     next_statuses = [after for before, after in services.TRANSITIONS if before == found["status"]]
     signed = actor.username in {s["user"] for s in signatures["signatures"]}
+    older = history[-1]["number"] if len(history) == services.HISTORY_PAGE and history[-1]["number"] > 1 else None
     return _page(request, "design.html", actor, design=found, revision=revision, history=history, threads=threads,
+                 older=older, paged=before is not None,
                  approvals=signatures, qualifications=qualifications, fields=fields, tables=tables, anchors=anchors,
                  anchor=anchor, others=others, next_statuses=next_statuses, signed=signed, can=can, partners=partners)
 
