@@ -103,11 +103,11 @@ def _call(request: Request, credentials: HTTPAuthorizationCredentials | None, fu
         return function(session, actor, *args, **kwargs)
 
 
-def _hot(document: dict | list, headers: dict[str, str] | None = None) -> JSONResponse:
-    """The most frequent reads answer with the services' document as JSON directly: it holds JSON types
+def _hot(document: dict | list, headers: dict[str, str] | None = None, status_code: int = 200) -> JSONResponse:
+    """The most frequent requests answer with the services' document as JSON directly: it holds JSON types
     only, so FastAPI's validation and encoding against the return annotation (which still documents the
     operation in OpenAPI) would only cost time."""
-    return JSONResponse(document, headers=headers)
+    return JSONResponse(document, status_code, headers)
 
 
 def _rev(rev: str) -> str | None:
@@ -211,15 +211,14 @@ def revisions(request: Request, org: str, name: str, credentials=Auth,
 
 @router.post("/designs/{org}/{name}/revisions", status_code=201, tags=["revisions"],
              summary="Write a new head revision; If-Match must name the current head (else 409, or 428 if absent)")
-def push(request: Request, org: str, name: str, body: RevisionCreate, response: Response,
+def push(request: Request, org: str, name: str, body: RevisionCreate,
          if_match: str | None = Header(None, description="The revision id your edit is based on"),
          credentials=Auth) -> dict:
     # checked and evaluated first in a read transaction: the write transaction then holds the lock briefly
     prepared = _call(request, credentials, services.prepare_revision, org, name, body.content, _etag(if_match))
     view = _call(request, credentials, services.push_revision, org, name, body.content, body.message,
                  _etag(if_match), prepared, write=True)
-    response.headers["ETag"] = f'"{view["id"]}"'
-    return view
+    return _hot(view, headers={"ETag": f'"{view["id"]}"'}, status_code=201)
 
 
 @router.get("/designs/{org}/{name}/revisions/{rev}", tags=["revisions"],

@@ -193,6 +193,8 @@ _SHARES = (select(Organisation.slug, DesignShare.level).join(Organisation, Desig
 #: revision are cached by id (:class:`_RevisionCache`), so reads rarely need them; they load on first use.
 _REVISION_LEAN = select(Revision).where(Revision.id == bindparam("id")).options(defer(Revision.resolved),
                                                                                   defer(Revision.figures))
+_NUMBER = select(Revision.number).where(Revision.id == bindparam("id"))
+_LINEAGE = select(Revision.lineage).where(Revision.id == bindparam("id"))
 
 
 def sign_in(session: Session, username: str, password: str) -> Actor:
@@ -465,26 +467,29 @@ def _write_revision(session: Session, actor: Actor, design: Design, content: str
     label = f"{design.org.slug}/{design.slug}"
     if prepared is None:
         checked, base = _check_content(session, actor, design, content, label)
-    else:
-        checked, base = prepared.checked, session.get(Revision, prepared.base_id) if prepared.base_id else None
-    number = 1 if parent is None else session.get(Revision, parent).number + 1
+        base_id, base_lineage = (base.id, base.lineage) if base else (None, [])
+    else:  # the base's id and lineage only: loading the revision would decode its large JSON documents
+        checked, base_id = prepared.checked, prepared.base_id
+        base_lineage = session.scalar(_LINEAGE, {"id": base_id}) if base_id else []
+    number = 1 if parent is None else session.scalar(_NUMBER, {"id": parent}) + 1
     created = utcnow()
     content_hash = hashlib.sha256(content.encode()).hexdigest()
-    rev_id = hashlib.sha256(f"{design.id}|{number}|{parent}|{content_hash}|{base.id if base else ''}|{actor.user_id}|"
+    rev_id = hashlib.sha256(f"{design.id}|{number}|{parent}|{content_hash}|{base_id or ''}|{actor.user_id}|"
                             f"{message}|{created.isoformat()}".encode()).hexdigest()[:16]
     moved = session.execute(update(Design).where(Design.id == design.id, Design.head_revision_id == parent)
                             .values(head_revision_id=rev_id).execution_options(synchronize_session=False))
     if moved.rowcount != 1:
         raise _stale(design, parent)
     design.head_revision_id = rev_id
-    lineage = (base.lineage if base else []) + [f"{label}@{rev_id}"]
+    lineage = base_lineage + [f"{label}@{rev_id}"]
     revision = Revision(id=rev_id, design_id=design.id, number=number, parent_id=parent,
-                        base_revision_id=base.id if base else None, author_id=actor.user_id, message=message,
+                        base_revision_id=base_id, author_id=actor.user_id, message=message,
                         created_at=created, content=content, content_hash=content_hash, resolved=checked.resolved,
                         lineage=lineage, name=checked.name, generation=checked.generation,
                         figures=checked.figures, violations=checked.violations)
     session.add(revision)
     session.flush()
+    _REVISION_METAS.put(rev_id, _revision_meta(revision, "full", (actor.username, actor.org)))
     return revision
 
 
@@ -550,7 +555,7 @@ def list_revisions(session: Session, actor: Actor, org: str, name: str, limit: i
     page = select(Revision.id).where(Revision.design_id == design.id)
     page = page.where(Revision.number < before) if before is not None else page
     ids = session.scalars(page.order_by(Revision.number.desc()).limit(limit)).all()
-    metas = {rev_id: _REVISION_METAS.get(rev_id) for rev_id in ids}
+    metas = {rev_id: _REVISION_METAS.get(rev_id) for rev_id in ids}  # as _full_meta, but one query for all
     missing = [rev_id for rev_id, meta in metas.items() if meta is None]
     for revision in session.scalars(select(Revision).where(Revision.id.in_(missing)).options(
             defer(Revision.content), defer(Revision.resolved), defer(Revision.figures))) if missing else ():
@@ -899,9 +904,11 @@ def _design_view(session: Session, design: Design, level: str, head: Revision | 
             "title": head.name if head else None, "confidential": design.confidential if level != "envelope" else None}
 
 
-def _revision_meta(revision: Revision, level: str) -> dict:
+def _revision_meta(revision: Revision, level: str, author: tuple[str, str] | None = None) -> dict:
+    """A revision's metadata as ``level`` sees it; ``author`` (username, organisation) saves loading them."""
+    username, org = author or (revision.author.username, revision.author.org.slug)
     view = {"id": revision.id, "number": revision.number, "parent": revision.parent_id,
-            "author": revision.author.username, "author_org": revision.author.org.slug, "message": revision.message,
+            "author": username, "author_org": org, "message": revision.message,
             "created_at": _iso(revision.created_at), "content_hash": revision.content_hash,
             "name": revision.name, "generation": revision.generation,
             "errors": sum(v["severity"] == "error" for v in revision.violations),
@@ -917,8 +924,13 @@ def _meta_for_level(full: dict, level: str) -> dict:
     return {k: v for k, v in full.items() if k not in ("lineage", "extends")} if level == "envelope" else full
 
 
+def _full_meta(revision: Revision) -> dict:
+    """:func:`_revision_meta` at full access, kept in :data:`_REVISION_METAS` (do not change it)."""
+    return _REVISION_METAS.get(revision.id) or _REVISION_METAS.put(revision.id, _revision_meta(revision, "full"))
+
+
 def _revision_view(revision: Revision, design: Design, level: str) -> dict:
-    view = _revision_meta(revision, level)
+    view = dict(_meta_for_level(_full_meta(revision), level))
     if level != "envelope":
         view["content"] = revision.content
     view["report"] = _report_view(revision, design, level)
