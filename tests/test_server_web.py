@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markupsafe import escape
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from rackwright.design import load_design
 from rackwright.evaluation import evaluate
@@ -138,6 +138,23 @@ def test_sessions_expire_and_depend_on_the_key(app, monkeypatch):
         assert client.get("/programmes").status_code == status
     monkeypatch.setenv(web.SECRET_ENV, "another key")  # a cookie signed with another key is no session
     assert TestClient(app, follow_redirects=False, cookies={COOKIE: current}).get("/programmes").status_code == 303
+
+
+def test_signing_in_drops_the_users_revoked_and_expired_tokens(app):
+    def tokens(username):
+        with transaction(app.state.engine) as session:
+            return {row.token_hash for row in session.scalars(select(ApiToken).join(ApiToken.user)
+                                                                .where(ApiToken.user.has(username=username)))}
+    someone_elses, earlier = session_token(app, "mfr-engineer", -1), tokens("mfr-viewer")  # the demo token
+    expiring, revoked, live = (session_token(app, "mfr-viewer", s) for s in (60, 60, None))
+    with transaction(app.state.engine, write=True) as session:
+        services.revoke_token(session, services.authenticate(session, revoked), revoked)
+        session.execute(update(ApiToken).where(ApiToken.token_hash == security.token_hash(expiring))
+                        .values(expires_at=ApiToken.created_at))  # expired since (as time passing would)
+    assert {security.token_hash(t) for t in (expiring, revoked, live)} <= tokens("mfr-viewer")
+    newest = session_token(app, "mfr-viewer", 60)
+    assert tokens("mfr-viewer") == earlier | {security.token_hash(live), security.token_hash(newest)}
+    assert security.token_hash(someone_elses) in tokens("mfr-engineer")  # only the user's own are dropped
 
 
 def test_sign_out_ends_the_session_on_the_server_for_every_copy_of_the_cookie(app):

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session, defer
 
 from ..design import validate_design
@@ -209,8 +209,11 @@ def issue_token(session: Session, actor: Actor, label: str = "", by_operator: bo
                 lifetime_s: float | None = None) -> str:
     """A new API token for the actor (returned once; only its hash is stored), valid until revoked or, with
     ``lifetime_s``, until that many seconds from now (the web UI's sessions)."""
-    token = security.new_token()
-    expires = utcnow() + timedelta(seconds=lifetime_s) if lifetime_s is not None else None
+    token, now = security.new_token(), utcnow()
+    expires = now + timedelta(seconds=lifetime_s) if lifetime_s is not None else None
+    # the holder's revoked and expired tokens answer 401 like unknown ones: drop them rather than keep them forever
+    session.execute(delete(ApiToken).where(ApiToken.user_id == actor.user_id,
+                                           or_(ApiToken.revoked, ApiToken.expires_at <= now)))
     session.add(ApiToken(user_id=actor.user_id, token_hash=security.token_hash(token),
                          label=clean_text(label, "label", MAX_TITLE), expires_at=expires))
     _audit(session, actor, "token.create", f"user:{actor.username}", **({"by": "operator"} if by_operator else {}))
