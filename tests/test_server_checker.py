@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from rackwright.evaluation import evaluate
 from rackwright.server import checker
@@ -44,6 +46,67 @@ def test_rejected_content_says_where(content, where):
     result = checker.check(content, "lab/bad")
     assert isinstance(result, checker.Rejected) and result.problems
     assert any(p.line == where for p in result.problems), result.problems
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.glob("*.yaml")))
+def test_the_fast_parse_answers_every_example_as_the_round_trip_does(example):
+    content = (EXAMPLES / example).read_text()
+    slow, fast = checker._check(content, example, None, fast=False), _fast_outcome(content, example)
+    assert checker.check(content, example) == slow
+    assert fast == slow if isinstance(slow, (checker.Checked, checker.NeedsBase)) else fast is None
+
+
+#: Where a scalar goes in examples/gb200-nvl72.yaml: (the text there, the same with %s for the scalar).
+PLACES = {"name": ("name: GB200 NVL72", "name: %s"), "generation": ("generation: gb200", "generation: %s"),
+          "count": ("count: 4,", "count: %s,"), "position": ("position: 12}", "position: %s}"),
+          "part": ("part: nvidia-mgx-33kw-power-shelf,", "part: %s,")}
+
+
+#: YAML scalars that YAML 1.1 (PyYAML, libyaml's default) and 1.2 (ruamel) read differently, and other oddities
+SCALARS = ["yes", "No", "on", "off", "1e3", "1.5e-3", "0x1F", "0o17", "010", "1_000", "1:20", ".inf", "-.nan",
+           "2026-01-01", "~", "null", "'8'", '"8"', "8", "8.0", "+8", "[8]", "{a: 8}", "!!str 8", "!!float 8",
+           "!custom 8", "&a 8", "*a", "|\n  8"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(field=st.sampled_from(sorted(PLACES)),
+       scalar=st.sampled_from(SCALARS))
+def test_whenever_the_fast_parse_accepts_it_agrees_with_the_round_trip(field, scalar):
+    """The fast path may give up (then the round trip answers), but never answer differently."""
+    content = _with_scalar(_gb200(), field, scalar)
+    fast = _fast_outcome(content)
+    slow = checker._check(content, "x", None, fast=False)
+    assert checker.check(content, "x") == (fast if fast is not None else slow)
+    assert fast is None or fast == slow
+
+
+def test_what_the_fast_parse_refuses_is_reported_with_its_line():
+    duplicate = _gb200() + "\nname: again\n"
+    result = checker.check(duplicate, "x")
+    assert isinstance(result, checker.Rejected) and "duplicate" in result.error.lower() + str(result.problems).lower()
+    broken = _gb200().replace("slots:", "slots: [", 1)
+    result = checker.check(broken, "x")
+    assert isinstance(result, checker.Rejected) and result.problems[0].line is not None
+    wrong = _gb200().replace("slots:", "slotz:", 1)
+    result = checker.check(wrong, "x")
+    line = next(i for i, text in enumerate(wrong.splitlines(), 1) if text.startswith("slotz:"))
+    assert isinstance(result, checker.Rejected) and line in [p.line for p in result.problems]
+
+
+def _fast_outcome(content: str, label: str = "x"):
+    """What the fast path answers, None where ``checker.check`` would ask the round trip."""
+    try:
+        outcome = checker._check(content, label, None, fast=True)
+    except Exception:  # noqa: BLE001 - as checker.check treats it
+        return None
+    return outcome if isinstance(outcome, (checker.Checked, checker.NeedsBase)) else None
+
+
+def _with_scalar(content: str, field: str, scalar: str) -> str:
+    """``content`` with the YAML text ``scalar`` at the first place of ``field`` (:data:`PLACES`)."""
+    text, template = PLACES[field]
+    assert text in content
+    return content.replace(text, template % scalar, 1)
 
 
 def test_worker_process_answers_as_the_thread_and_survives_a_killed_worker():
