@@ -190,7 +190,7 @@ def user_add_command(
 
 
 def _password(variable: str | None) -> str:
-    """The new user's password: from the environment variable named, else typed twice at a hidden prompt.
+    """A new password: from the environment variable named, else typed twice at a hidden prompt.
 
     Never from a command-line option, which would stay in the shell's history and the process list."""
     if variable is not None:
@@ -203,6 +203,70 @@ def _password(variable: str | None) -> str:
     except typer.Abort:  # end of input before a password
         raise InputError.single(None, "no password given", "--password-env",
                                 "type it at the prompt, or name an environment variable holding it") from None
+
+
+@user_app.command("list")
+@guarded
+def user_list_command(
+    org: Optional[str] = typer.Option(None, "--org", help="Only this organisation's users (its slug)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the users as JSON."),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+):
+    """List the users: organisation, username, role, display name, created, live API tokens (exit 2: unknown org)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from ..server import services
+
+    with _operator_session(db) as session:
+        users = services.operator_users(session, org)
+    if as_json:
+        emit_json(users)
+        return
+    table = Table(title=f"{len(users)} user(s)" + (f" of {org}" if org else ""))
+    for column in ("org", "username", "role"):  # on a narrow terminal folded, never cut short
+        table.add_column(column, overflow="fold")
+    table.add_column("display name")
+    table.add_column("created (UTC)", no_wrap=True)
+    table.add_column("live tokens", justify="right")
+    for user in users:
+        table.add_row(user["org"], user["username"], user["role"], Text(user["display_name"]),  # not markup
+                      user["created"][:16].replace("T", " "), str(user["live_tokens"]))
+    out.print(table)
+
+
+@user_app.command("role")
+@guarded
+def user_role_command(
+    username: str = typer.Argument(..., help="The user."),
+    role: str = typer.Argument(..., help="The new role: viewer, engineer, approver or admin."),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+):
+    """Change a user's role; their tokens carry it from the next request (exit 2: unknown user or role)."""
+    from ..server import services
+
+    with _operator_session(db) as session:
+        user = services.set_role(session, username, role)
+    change = "unchanged" if user["old_role"] == role else f"was {user['old_role']}"
+    out.print(f"user {username} ({user['org']}) is {role} ({change})", highlight=False, soft_wrap=True)
+
+
+@user_app.command("password")
+@guarded
+def user_password_command(
+    username: str = typer.Argument(..., help="The user."),
+    password_env: Optional[str] = typer.Option(None, "--password-env", metavar="VARIABLE",
+                                               help="Environment variable holding the new password (default: "
+                                                    "prompt twice, hidden); at least 8 characters."),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+):
+    """Set a user's password and revoke all their API tokens, web sessions included (exit 2: unknown user)."""
+    from ..server import services
+
+    password = _password(password_env)
+    with _operator_session(db) as session:
+        revoked = services.reset_password(session, username, password)
+    out.print(f"password of {username} reset; {revoked} API token(s) revoked", highlight=False, soft_wrap=True)
 
 
 @admin_app.command("token")

@@ -276,6 +276,66 @@ def operator_token(session: Session, username: str, label: str = "operator") -> 
     return issue_token(session, actor_for(user), label, by_operator=True)
 
 
+def operator_users(session: Session, org: str | None = None) -> list[dict]:
+    """Every user of the server, or of organisation ``org``, by organisation then username, with when they were
+    created and how many API tokens they hold that still authenticate (``rackwright server-admin user list``).
+    Sorted here, by code point, so that SQLite and PostgreSQL (whose collations may skip '.', '_', '-') agree."""
+    query = select(User)
+    if org is not None:
+        org_id = session.scalar(select(Organisation.id).where(Organisation.slug == org))
+        if org_id is None:
+            raise NotFound(f"organisation {org!r} not found")
+        query = query.where(User.org_id == org_id)
+    now, live = utcnow(), {}
+    for user_id, expires_at in session.execute(select(ApiToken.user_id, ApiToken.expires_at)
+                                               .where(ApiToken.revoked.is_(False))):
+        live[user_id] = live.get(user_id, 0) + _unexpired(expires_at, now)
+    users = sorted(session.scalars(query), key=lambda user: (user.org.slug, user.username))
+    return [{**_user_view(user), "created": _iso(user.created_at), "live_tokens": live.get(user.id, 0)}
+            for user in users]
+
+
+def set_role(session: Session, username: str, role: str) -> dict:
+    """Change a user's role, by the operator (``rackwright server-admin user role``); audit-logged with the old
+    and the new role unless it is unchanged. The user's tokens carry the new role from their next request."""
+    if role not in ROLES:
+        raise _invalid("role", f"unknown role {role!r}", f"one of: {', '.join(ROLES)}")
+    user = _operator_user(session, username)
+    old = user.role
+    if old != role:
+        user.role = role
+        _audit(session, None, "user.role", f"user:{username}", old=old, new=role)
+    return {**_user_view(user), "old_role": old}
+
+
+def reset_password(session: Session, username: str, password: str) -> int:
+    """Set a user's password, by the operator (``rackwright server-admin user password``), and revoke every
+    API token of the user (a reset after a leak ends the web UI's sessions too, which are tokens); returns how
+    many of the revoked tokens still authenticated. Audit-logged without the secret."""
+    if len(password) < 8:
+        raise _invalid("password", "is shorter than 8 characters", "choose a longer password")
+    user = _operator_user(session, username)
+    user.password_hash = security.hash_password(clean_text(password, "password", MAX_TITLE))
+    now, revoked = utcnow(), 0
+    for token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))):
+        revoked += _unexpired(token.expires_at, now)
+        token.revoked = True
+    _audit(session, None, "user.password", f"user:{username}", revoked_tokens=revoked)
+    return revoked
+
+
+def _operator_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"user {username!r} not found")
+    return user
+
+
+def _unexpired(expires_at: datetime | None, now: datetime) -> bool:
+    """Whether a token that is not revoked still authenticates (the expiry test of :func:`authenticate`)."""
+    return expires_at is None or _utc(expires_at) > now
+
+
 def list_organisations(session: Session, actor: Actor) -> list[dict]:
     """All organisations (names only: who one can share with)."""
     return [_org_view(o) for o in session.scalars(select(Organisation).order_by(Organisation.slug))]
