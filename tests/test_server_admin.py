@@ -196,8 +196,12 @@ def test_user_role_changes_what_the_users_tokens_may_do_and_is_audited(db_url, m
         assert services.authenticate(session, tokens["bob"]).role == "approver"  # the token he already holds
         assert services.authenticate(session, tokens["alice"]).role == "admin"
         entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "user.role")).all()
+        seen_by_acme = services.audit_log(session, services.authenticate(session, tokens["alice"]))  # its admin
     assert [(e.actor_id, e.target, e.detail) for e in entries] == [
         (None, "user:bob", {"old": "engineer", "new": "approver"})]  # by the operator; none for "unchanged"
+    assert [(e["actor"], e["action"], e["target"]) for e in seen_by_acme if e["action"].startswith("user.")] == [
+        ("operator", "user.role", "user:bob"), ("operator", "user.create", "user:alice"),
+        ("operator", "user.create", "user:bob")]  # newest first; zeta's aaron is not acme's business
 
 
 @pytest.mark.parametrize(("args", "message"), [

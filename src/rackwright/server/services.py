@@ -254,26 +254,21 @@ def create_user(session: Session, actor: Actor | None, org: str, username: str, 
         actor.require("admin", "creating users")
     if role not in ROLES:
         raise _invalid("role", f"unknown role {role!r}", f"one of: {', '.join(ROLES)}")
-    if len(password) < 8:
-        raise _invalid("password", "is shorter than 8 characters", "choose a longer password")
+    password_hash = _password_hash(password)
     if session.scalar(select(User).where(User.username == _name(username, "username"))):
         raise Conflict(f"username {username!r} is taken")
     user = User(org_id=organisation.id, username=username, role=role,
-                display_name=clean_text(display_name, "display_name", MAX_TITLE),
-                password_hash=security.hash_password(clean_text(password, "password", MAX_TITLE)))
+                display_name=clean_text(display_name, "display_name", MAX_TITLE), password_hash=password_hash)
     session.add(user)
     session.flush()
-    _audit(session, actor, "user.create", f"user:{username}", role=role)
+    _audit(session, actor, "user.create", f"user:{username}", org_id=organisation.id, role=role)
     return _user_view(user)
 
 
 def operator_token(session: Session, username: str, label: str = "operator") -> str:
     """A new API token for ``username`` issued by the operator (``rackwright server-admin token``): how the
     first admin of an organisation gets a token without the web UI; returned once, only its hash is stored."""
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None:
-        raise NotFound(f"user {username!r} not found")
-    return issue_token(session, actor_for(user), label, by_operator=True)
+    return issue_token(session, actor_for(_operator_user(session, username)), label, by_operator=True)
 
 
 def operator_users(session: Session, org: str | None = None) -> list[dict]:
@@ -304,7 +299,7 @@ def set_role(session: Session, username: str, role: str) -> dict:
     old = user.role
     if old != role:
         user.role = role
-        _audit(session, None, "user.role", f"user:{username}", old=old, new=role)
+        _audit(session, None, "user.role", f"user:{username}", org_id=user.org_id, old=old, new=role)
     return {**_user_view(user), "old_role": old}
 
 
@@ -312,16 +307,22 @@ def reset_password(session: Session, username: str, password: str) -> int:
     """Set a user's password, by the operator (``rackwright server-admin user password``), and revoke every
     API token of the user (a reset after a leak ends the web UI's sessions too, which are tokens); returns how
     many of the revoked tokens still authenticated. Audit-logged without the secret."""
-    if len(password) < 8:
-        raise _invalid("password", "is shorter than 8 characters", "choose a longer password")
+    password_hash = _password_hash(password)
     user = _operator_user(session, username)
-    user.password_hash = security.hash_password(clean_text(password, "password", MAX_TITLE))
+    user.password_hash = password_hash
     now, revoked = utcnow(), 0
     for token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))):
         revoked += _unexpired(token.expires_at, now)
         token.revoked = True
-    _audit(session, None, "user.password", f"user:{username}", revoked_tokens=revoked)
+    _audit(session, None, "user.password", f"user:{username}", org_id=user.org_id, revoked_tokens=revoked)
     return revoked
+
+
+def _password_hash(password: str) -> str:
+    """The stored hash of a new password (at least 8 characters)."""
+    if len(password) < 8:
+        raise _invalid("password", "is shorter than 8 characters", "choose a longer password")
+    return security.hash_password(clean_text(password, "password", MAX_TITLE))
 
 
 def _operator_user(session: Session, username: str) -> User:
@@ -926,8 +927,10 @@ def list_qualifications(session: Session, actor: Actor, org: str, name: str, rev
 # --- audit log ----------------------------------------------------------------------------
 
 def _audit(session: Session, actor: Actor | None, action: str, target: str, design: Design | None = None,
-           **detail) -> None:
-    session.add(AuditEntry(actor_id=actor.user_id if actor else None, org_id=actor.org_id if actor else None,
+           org_id: int | None = None, **detail) -> None:
+    """An audit entry by ``actor`` (None: the operator, whose entry belongs to ``org_id``, the organisation
+    acted on, so that its admins see it in their audit log)."""
+    session.add(AuditEntry(actor_id=actor.user_id if actor else None, org_id=actor.org_id if actor else org_id,
                            design_id=design.id if design else None, action=action, target=target,
                            detail=json.loads(json.dumps(detail, default=str))))
 
@@ -939,7 +942,8 @@ def audit_log(session: Session, actor: Actor, limit: int = 200) -> list[dict]:
     query = (select(AuditEntry).where(or_(AuditEntry.org_id == actor.org_id, AuditEntry.design_id.in_(own_designs)))
              .order_by(AuditEntry.id.desc()).limit(max(1, min(limit, 1000))))
     users = {u.id: u.username for u in session.scalars(select(User).where(User.org_id == actor.org_id))}
-    return [{"id": e.id, "at": _iso(e.created_at), "actor": users.get(e.actor_id, "other organisation"),
+    return [{"id": e.id, "at": _iso(e.created_at),
+             "actor": "operator" if e.actor_id is None else users.get(e.actor_id, "other organisation"),
              "action": e.action, "target": e.target, "detail": e.detail} for e in session.scalars(query)]
 
 
