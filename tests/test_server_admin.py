@@ -77,12 +77,18 @@ def test_bootstrap_an_organisation_whose_admin_then_works_through_the_api(db_url
     assert len(operator_entries) == 1  # the operator's token is on record, marked as the operator's
 
 
-def test_refusals_exit_2_with_one_message_and_store_nothing(tmp_path, monkeypatch):
+def _acme_with(tmp_path, monkeypatch, username: str, role: str) -> str:
+    """A fresh database (its URL) holding organisation acme and its user ``username`` (password "long-enough")."""
     db = f"sqlite:///{tmp_path / 'admin.db'}"
     monkeypatch.setenv(PASSWORD_ENV, "long-enough")
     assert admin("org", "add", "acme", "--name", "Acme", db=db).exit_code == 0
-    assert admin("user", "add", "alice", "--org", "acme", "--role", "admin", "--password-env", PASSWORD_ENV,
+    assert admin("user", "add", username, "--org", "acme", "--role", role, "--password-env", PASSWORD_ENV,
                  db=db).exit_code == 0
+    return db
+
+
+def test_refusals_exit_2_with_one_message_and_store_nothing(tmp_path, monkeypatch):
+    db = _acme_with(tmp_path, monkeypatch, "alice", "admin")
     before = counts(db)
     monkeypatch.setenv("SHORT_PASSWORD", "short")
     user = ("user", "add", "bob", "--org", "acme", "--role", "engineer")
@@ -209,11 +215,7 @@ def test_user_role_changes_what_the_users_tokens_may_do_and_is_audited(db_url, m
     (("bob", "boss"), "unknown role 'boss' (fix: one of: viewer, engineer, approver, admin)"),
     (("bob", "Admin"), "unknown role 'Admin'")])
 def test_user_role_refusals_exit_2_and_change_nothing(tmp_path, monkeypatch, args, message):
-    db = f"sqlite:///{tmp_path / 'admin.db'}"
-    monkeypatch.setenv(PASSWORD_ENV, "long-enough")
-    assert admin("org", "add", "acme", "--name", "Acme", db=db).exit_code == 0
-    assert admin("user", "add", "bob", "--org", "acme", "--role", "engineer", "--password-env", PASSWORD_ENV,
-                 db=db).exit_code == 0
+    db = _acme_with(tmp_path, monkeypatch, "bob", "engineer")
     refused = admin("user", "role", *args, db=db)
     assert refused.exit_code == 2 and message in refused.output and "Traceback" not in refused.output
     with stored(db) as session:
@@ -244,12 +246,8 @@ def test_password_reset_ends_every_session_of_that_user_only(db_url, monkeypatch
 
 
 def test_password_reset_refusals_exit_2_and_change_nothing(tmp_path, monkeypatch):
-    db = f"sqlite:///{tmp_path / 'admin.db'}"
-    monkeypatch.setenv(PASSWORD_ENV, "long-enough")
+    db = _acme_with(tmp_path, monkeypatch, "alice", "admin")
     monkeypatch.setenv("SHORT_PASSWORD", "short")
-    assert admin("org", "add", "acme", "--name", "Acme", db=db).exit_code == 0
-    assert admin("user", "add", "alice", "--org", "acme", "--role", "admin", "--password-env", PASSWORD_ENV,
-                 db=db).exit_code == 0
     token = token_of("alice", db)
     for args, message in ((("alice", "--password-env", "SHORT_PASSWORD"), "shorter than 8 characters"),
                           (("alice", "--password-env", "NO_SUCH_VARIABLE"), "NO_SUCH_VARIABLE is not set"),
@@ -264,11 +262,7 @@ def test_password_reset_refusals_exit_2_and_change_nothing(tmp_path, monkeypatch
 
 
 def test_password_reset_at_the_prompt_asks_twice_and_hides_it(tmp_path, monkeypatch):
-    db = f"sqlite:///{tmp_path / 'admin.db'}"
-    monkeypatch.setenv(PASSWORD_ENV, "long-enough")
-    assert admin("org", "add", "acme", "--name", "Acme", db=db).exit_code == 0
-    assert admin("user", "add", "carol", "--org", "acme", "--role", "viewer", "--password-env", PASSWORD_ENV,
-                 db=db).exit_code == 0
+    db = _acme_with(tmp_path, monkeypatch, "carol", "viewer")
     typed = admin("user", "password", "carol", db=db, input="new-secret-1\nnew-secret-1\n")
     assert typed.exit_code == 0 and "0 API token(s) revoked" in typed.output, typed.output
     assert "new-secret-1" not in typed.output
