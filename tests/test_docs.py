@@ -9,6 +9,7 @@ under ``out/``. Blocks with another info string (``text``, ``sh``, ``python``,
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import subprocess
@@ -26,6 +27,8 @@ CLI_DOC = ROOT / "docs" / "cli.md"
 # The CLI reference: docs/cli.md and, for the larger command groups, one page each (docs/cli-site.md, ...).
 CLI_DOCS = [CLI_DOC, *sorted((ROOT / "docs").glob("cli-*.md"))]
 RACKWRIGHT = Path(sys.executable).parent / "rackwright"
+#: The variable the examples' `server-admin ... --password-env` reads (docs/cli-server.md says so).
+DOCS_PASSWORD_ENV = "RACKWRIGHT_DOCS_PASSWORD"
 EXIT_NOTE = re.compile(r"\s+#\s*exit\s+(\d+)\s*$")
 FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*([^\s`]*)")
 
@@ -79,7 +82,8 @@ def test_console_example(path: Path, number: int, command: str, expected: int):
         if flag in ("-o", "--output"):
             assert value.startswith("out/"), f"{path.name}:{number}: examples may write only under out/, not {value}"
     (ROOT / "out").mkdir(exist_ok=True)
-    result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, DOCS_PASSWORD_ENV: "docs-example-password"})
     where = f"{path.relative_to(ROOT)}:{number}: `{command}`"
     assert "Traceback" not in result.stderr, f"{where} raised:\n{result.stderr}"
     assert result.returncode == expected, (

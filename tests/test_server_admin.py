@@ -125,9 +125,15 @@ def test_password_prompt_asks_twice_and_exist_ok_changes_nothing(tmp_path):
                   input="first-try-1\nmistyped-2\nsecret-pass\nsecret-pass\n")  # a mismatch asks again
     assert typed.exit_code == 0, typed.output
     assert "first-try-1" not in typed.output and "secret-pass" not in typed.output  # hidden input
+    again = admin("user", "add", "carol", "--org", "acme", "--role", "admin", "--exist-ok", db=db,
+                  input="other-pass-3\nother-pass-3\n")
+    assert again.exit_code == 0 and "user carol exists; unchanged" in again.output, again.output
+    taken = admin("user", "add", "carol", "--org", "acme", "--role", "admin", db=db,
+                  input="other-pass-3\nother-pass-3\n")
+    assert taken.exit_code == 2 and "taken" in taken.output
     with stored(db) as session:
         assert session.scalar(select(Organisation.name).where(Organisation.slug == "acme")) == "Acme"
-        assert services.sign_in(session, "carol", "secret-pass").role == "viewer"
+        assert services.sign_in(session, "carol", "secret-pass").role == "viewer"  # neither role nor password changed
         assert session.scalar(select(func.count()).select_from(AuditEntry)) == 2  # organisation, user
 
 

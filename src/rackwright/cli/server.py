@@ -179,13 +179,22 @@ def user_add_command(
                                                     "twice, hidden); at least 8 characters."),
     display_name: str = typer.Option("", "--display-name", help="Name shown to people."),
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    exist_ok: bool = typer.Option(False, "--exist-ok", help="Succeed, changing nothing (not even the password), "
+                                                            "when USERNAME exists."),
 ):
-    """Create a user of an organisation, e.g. its first admin (exit 2: unknown org, taken username, bad role)."""
+    """Create a user of an organisation, e.g. its first admin (exit 2: unknown org, taken username unless
+    --exist-ok, bad role)."""
     from ..server import services
 
     password = _password(password_env)
     with _operator_session(db) as session:
-        user = services.create_user(session, None, org, username, password, role, display_name)
+        try:
+            user = services.create_user(session, None, org, username, password, role, display_name)
+        except services.Conflict:
+            if not exist_ok:
+                raise
+            out.print(f"user {username} exists; unchanged", highlight=False, soft_wrap=True)
+            return
     out.print(f"created user {user['username']} ({user['org']}, {user['role']})", highlight=False, soft_wrap=True)
 
 
