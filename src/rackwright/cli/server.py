@@ -157,15 +157,8 @@ def org_add_command(
     """Create an organisation (exit 2 if the slug is taken, unless --exist-ok)."""
     from ..server import services
 
-    with _operator_session(db) as session:
-        try:
-            services.create_organisation(session, slug, name)
-        except services.Conflict:
-            if not exist_ok:
-                raise
-            out.print(f"organisation {slug} exists; unchanged", highlight=False, soft_wrap=True)
-            return
-    out.print(f"created organisation {slug} ({name})", highlight=False, soft_wrap=True)
+    if _created(db, exist_ok, f"organisation {slug}", services.create_organisation, slug, name):
+        out.print(f"created organisation {slug} ({name})", highlight=False, soft_wrap=True)
 
 
 @user_app.command("add")
@@ -187,15 +180,25 @@ def user_add_command(
     from ..server import services
 
     password = _password(password_env)
+    user = _created(db, exist_ok, f"user {username}", services.create_user, None, org, username, password, role,
+                    display_name)
+    if user:
+        out.print(f"created user {user['username']} ({user['org']}, {user['role']})", highlight=False, soft_wrap=True)
+
+
+def _created(db: str | None, exist_ok: bool, what: str, create, *args) -> dict | None:
+    """``create(session, *args)`` in an operator session; with ``exist_ok``, None (and a notice) when ``what``
+    exists already, which the services answer with :class:`Conflict` before storing anything."""
+    from ..server import services
+
     with _operator_session(db) as session:
         try:
-            user = services.create_user(session, None, org, username, password, role, display_name)
+            return create(session, *args)
         except services.Conflict:
             if not exist_ok:
                 raise
-            out.print(f"user {username} exists; unchanged", highlight=False, soft_wrap=True)
-            return
-    out.print(f"created user {user['username']} ({user['org']}, {user['role']})", highlight=False, soft_wrap=True)
+    out.print(f"{what} exists; unchanged", highlight=False, soft_wrap=True)
+    return None
 
 
 def _password(variable: str | None) -> str:

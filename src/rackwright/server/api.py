@@ -17,12 +17,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import services
-from .db import ROLES, STATUSES, transaction
+from .db import MAX_ID, ROLES, STATUSES, transaction
 
 router = APIRouter(prefix="/api/v1", generate_unique_id_function=lambda route: route.name)  # operationId = name
 bearer = HTTPBearer(auto_error=False, description="An API token: POST /api/v1/auth/token, or `rackwright serve --demo`")
 HEAD = "head"
-MAX_ID = 2**63 - 1  # the largest integer key SQLite and PostgreSQL store; a larger id is a 422, not a 500
 
 
 class Body(BaseModel):
@@ -204,9 +203,9 @@ def revisions(request: Request, org: str, name: str, credentials=Auth,
               limit: int = Query(services.HISTORY_PAGE, ge=1, le=services.MAX_HISTORY_PAGE),
               before: int | None = Query(None, ge=1, le=MAX_ID)) -> list[dict]:
     page = _call(request, credentials, services.list_revisions, org, name, limit, before)
-    more = len(page) == limit and page[-1]["number"] > 1
-    after_last = request.url.include_query_params(before=page[-1]["number"], limit=limit) if more else None
-    return _hot(page, headers={"Link": f'<{after_last}>; rel="next"'} if more else None)
+    following = services.older_than(page, limit)
+    url = request.url.include_query_params(before=following, limit=limit) if following else None
+    return _hot(page, headers={"Link": f'<{url}>; rel="next"'} if url else None)
 
 
 @router.post("/designs/{org}/{name}/revisions", status_code=201, tags=["revisions"],

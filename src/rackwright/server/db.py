@@ -34,6 +34,7 @@ from ..errors import InputError
 ROLES = ("viewer", "engineer", "approver", "admin")
 STATUSES = ("draft", "in_review", "approved", "frozen", "shipped")
 SHARE_LEVELS = ("full", "envelope")
+MAX_ID = 2**63 - 1  # the largest integer SQLite and PostgreSQL store: a larger id or number is a 422, not a 500
 
 
 def utcnow() -> datetime:

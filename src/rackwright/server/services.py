@@ -627,6 +627,12 @@ def list_revisions(session: Session, actor: Actor, org: str, name: str, limit: i
     return [_meta_for_level(metas[rev_id], level) for rev_id in ids]
 
 
+def older_than(page: list[dict], limit: int) -> int | None:
+    """The ``before`` of the page after ``page`` (a full page of ``limit`` from :func:`list_revisions`), or None
+    when ``page`` holds the first revision."""
+    return page[-1]["number"] if len(page) == limit and page[-1]["number"] > 1 else None
+
+
 def get_revision(session: Session, actor: Actor, org: str, name: str, rev: str | None = None) -> dict:
     """One revision (None: the head) with its content and report as far as the actor may see them."""
     design, level = _locate(session, actor, org, name)

@@ -49,7 +49,7 @@ from ..figures import FIGURES, SECTIONS
 from ..report.compare import flatten
 from ..report.tables import _fmt as format_value
 from . import services
-from .db import STATUSES, transaction
+from .db import MAX_ID, STATUSES, transaction
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -318,7 +318,7 @@ def programme(request: Request, org: str, slug: str) -> Response:
 
 @router.get("/designs/{org}/{name}")
 def design(request: Request, org: str, name: str, rev: str = "", anchor: str = "",
-           before: int | None = Query(None, ge=1, le=2**63 - 1)) -> Response:
+           before: int | None = Query(None, ge=1, le=MAX_ID)) -> Response:
     with transaction(request.app.state.engine) as session:
         actor = _actor(session, request)
         found = services.get_design(session, actor, org, name)
@@ -336,7 +336,7 @@ def design(request: Request, org: str, name: str, rev: str = "", anchor: str = "
     anchors = [key for _, rows in tables for key, *_ in rows] + list(fields)
     next_statuses = [after for before, after in services.TRANSITIONS if before == found["status"]]
     signed = actor.username in {s["user"] for s in signatures["signatures"]}
-    older = history[-1]["number"] if len(history) == services.HISTORY_PAGE and history[-1]["number"] > 1 else None
+    older = services.older_than(history, services.HISTORY_PAGE)
     return _page(request, "design.html", actor, design=found, revision=revision, history=history, threads=threads,
                  older=older, paged=before is not None,
                  approvals=signatures, qualifications=qualifications, fields=fields, tables=tables, anchors=anchors,
