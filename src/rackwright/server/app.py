@@ -18,6 +18,7 @@ import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .. import __version__
@@ -35,9 +36,11 @@ def create_app(db_url: str = DEFAULT_DB_URL, demo: bool = False, max_body: int =
     engine = make_engine(db_url)
     upgrade(engine)
     checker.warm_up()
-    app = FastAPI(title="rackwright collaboration server", version=__version__, lifespan=_lifespan,
-                  description="Versioned rack designs shared between organisations: revisions, evaluation, "
-                              "reviews, approvals and qualification. See docs/server.md.")
+    # /docs and /redoc load Swagger UI and ReDoc from fastapi-offline's static files (/static-offline-docs),
+    # not a CDN, and no Google fonts: they work on an air-gapped host; none of it is in the OpenAPI document
+    app = FastAPIOffline(title="rackwright collaboration server", version=__version__, lifespan=_lifespan,
+                         description="Versioned rack designs shared between organisations: revisions, evaluation, "
+                                     "reviews, approvals and qualification. See docs/server.md.")
     app.state.engine = engine
     app.state.demo_tokens = {}
     if demo:
