@@ -38,6 +38,7 @@ from .design import W_CLASSES, LoadedDesign
 from .errors import InputError, Problem
 from .models import cabling, cost, mechanical, network, power, reliability, sourcing, thermal
 from .units import UnitError, parse_quantity
+from .validity import DOMAINS, OutOfDomain, require
 
 CONVERTER_KINDS = ("power_shelf", "dc_dc", "pdu")
 #: Nominal distribution voltage by architecture when the busbar part gives none [V].
@@ -45,17 +46,18 @@ DEFAULT_BUS_VOLTAGE = {"orv3-48v": 48.0, "hvdc-800v": 800.0, "ac-pdu": 415.0}
 #: Coolant density for the mass of coolant held in the rack [kg/m³] (water ≈ 994, PG25 ≈ 1,020 at 35 °C).
 COOLANT_DENSITY = {"water": 994.0, "pg25": 1020.0}
 
-#: Design parameters that models read, with their dimension (overridable by path).
+#: Design parameters that models read (overridable by path), with their quantity (a key of
+#: :data:`rackwright.validity.DOMAINS`, which gives the dimension and the domain of validity).
 PARAMETERS: dict[str, str] = {
     "cooling.facility_supply": "temperature",
     "cooling.tcs_supply": "temperature",
     "cooling.coolant_delta_t": "temperature_difference",
     "cooling.air_inlet": "temperature",
     "cooling.air_delta_t": "temperature_difference",
-    "power.power_factor": "dimensionless",
+    "power.power_factor": "power_factor",
     "power.feed_voltage": "voltage",
     "floor_rating": "area_density",
-    "network.scale_up.racks": "dimensionless",
+    "network.scale_up.racks": "positive_count",
 }
 
 OVERRIDE_HINT = ("use parts.<kind|id>.<spec>, slots[<id>].count, sourcing.<category|kind|id>.origin|price_change "
@@ -254,12 +256,13 @@ def _design_overrides(loaded: LoadedDesign) -> dict[str, float]:
         try:
             parsed[path] = parse_override(path, value)
         except (UnitError, KeyError, ValueError) as exc:
-            raise InputError(loaded.file, [loaded.problem(exc.args[0], ("overrides", path), OVERRIDE_HINT)]) from None
+            hint = exc.why if isinstance(exc, OutOfDomain) else OVERRIDE_HINT
+            raise InputError(loaded.file, [loaded.problem(exc.args[0], ("overrides", path), hint)]) from None
     return parsed
 
 
-def override_dimension(path: str) -> str | None:
-    """The dimension an override path's values have (``"power"``, ``"dimensionless"``, ``"origin"``, ...).
+def override_quantity(path: str) -> str | None:
+    """The quantity of an override path's values: a key of :data:`rackwright.validity.DOMAINS`.
 
     ``None`` when the path is not an override path at all; ``KeyError`` for a part path
     naming an unknown spec, ``ValueError`` for a text spec.
@@ -267,33 +270,37 @@ def override_dimension(path: str) -> str | None:
     if path in PARAMETERS:
         return PARAMETERS[path]
     if _SLOT_PATH.match(path):
-        return "dimensionless"
+        return "count"
     if (sourcing_match := _SOURCING_PATH.match(path)):
-        return "origin" if sourcing_match.group(2) == "origin" else "price_change"
+        return sourcing_match.group(2)
     match = _PART_PATH.match(path)
     if not match:
         return None
     spec = match.group(2).split(".")[0]
     if spec not in SPEC_FIELDS:
         raise KeyError(f"unknown spec {spec!r} in {path!r}")
-    dimension = SPEC_FIELDS[spec].dimension
-    if dimension == "text":
+    if SPEC_FIELDS[spec].dimension == "text":
         raise ValueError(f"{path!r} is a text spec and cannot be overridden with a number")
-    return "dimensionless" if dimension == "count" else dimension
+    return SPEC_FIELDS[spec].quantity
+
+
+def override_dimension(path: str) -> str | None:
+    """The dimension an override path's values are read in (``"power"``, ``"dimensionless"``, ``"origin"``, ...)."""
+    quantity = override_quantity(path)
+    return None if quantity is None else DOMAINS[quantity].dimension
 
 
 def parse_override(path: str, value) -> float:
-    """An override value (unit string or number) as SI, checked against the path's dimension."""
-    dimension = override_dimension(path)
-    if dimension is None:
+    """An override value (unit string or number) as SI, checked against the path's dimension and domain."""
+    quantity = override_quantity(path)
+    if quantity is None:
         raise KeyError(f"unknown override path {path!r}")
+    dimension = DOMAINS[quantity].dimension
     if path == "cooling.facility_supply" and isinstance(value, str):
-        return facility_supply_temperature(value)
-    if _SLOT_PATH.match(path):
-        return float(value)
+        return require(quantity, facility_supply_temperature(value))
     if dimension in ("origin", "price_change"):
-        return _sourcing_value(dimension, value)
-    return parse_quantity(value, dimension)
+        return require(quantity, _sourcing_value(dimension, value))
+    return require(quantity, parse_quantity(value, dimension))
 
 
 def _sourcing_value(name: str, value) -> float:

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .catalog.schema import Source
 from .errors import InputError, Problem
 from .units import UnitError, parse_quantity
+from .validity import DOMAINS, require
 from .yamlio import field_path, leaf_location, location, problems_from_validation, read_yaml, to_plain
 
 #: Lists merged by item key when a design extends another.
@@ -35,14 +36,26 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _quantity_validator(dimension: str):
+def _quantity_validator(quantity: str):
+    """A unit string of ``quantity`` (see :data:`rackwright.validity.DOMAINS`) whose value lies in its domain."""
     def check(value):
         if value is None:
             return value
         try:
-            parse_quantity(value, dimension)
+            si = parse_quantity(value, DOMAINS[quantity].dimension)
         except UnitError as exc:
             raise ValueError(str(exc)) from None
+        require(quantity, si)
+        return value
+
+    return check
+
+
+def _number_validator(quantity: str):
+    """A plain number (a count, a share) in the domain of ``quantity``."""
+    def check(value):
+        if value is not None:
+            require(quantity, value)
         return value
 
     return check
@@ -58,8 +71,10 @@ class Slot(Strict):
 
     id: str
     part: str
-    count: int = Field(default=1, ge=0)
-    position: int | None = Field(default=None, ge=1)
+    count: int = 1
+    position: int | None = None
+    _count = field_validator("count")(_number_validator("count"))
+    _position = field_validator("position")(_number_validator("positive_count"))
 
 
 class PowerSpec(Strict):
@@ -68,8 +83,9 @@ class PowerSpec(Strict):
     busbar: str | None = None
     sidecar: str | None = None
     feed_voltage: str | None = None
-    power_factor: float = Field(default=0.99, gt=0, le=1)
+    power_factor: float = 0.99
     _check_voltage = field_validator("feed_voltage")(_quantity_validator("voltage"))
+    _power_factor = field_validator("power_factor")(_number_validator("power_factor"))
 
 
 class CduSpec(Strict):
@@ -81,8 +97,9 @@ class CduSpec(Strict):
 
     part: str
     placement: Literal["in-rack", "in-row"] = "in-row"
-    count: int = Field(default=1, ge=1)
-    racks_served: int = Field(default=1, ge=1)
+    count: int = 1
+    racks_served: int = 1
+    _counts = field_validator("count", "racks_served")(_number_validator("positive_count"))
 
 
 class CoolingSpec(Strict):
@@ -104,7 +121,7 @@ class CoolingSpec(Strict):
     def _facility(cls, value):
         if value not in W_CLASSES:
             try:
-                parse_quantity(value, "temperature")
+                require("temperature", parse_quantity(value, "temperature"))
             except UnitError:
                 raise ValueError(
                     f"{value!r} is neither an ASHRAE class ({', '.join(W_CLASSES)}) nor a temperature like \"32 degC\""
@@ -115,7 +132,7 @@ class CoolingSpec(Strict):
     @classmethod
     def _fractions(cls, value):
         for key, fraction in value.items():
-            if not 0 <= fraction <= 1:
+            if DOMAINS["share"].problem(fraction):
                 raise ValueError(f"liquid_fraction[{key}] = {fraction} must lie between 0 and 1")
         return value
 
@@ -123,8 +140,9 @@ class CoolingSpec(Strict):
 class ScaleUp(Strict):
     """Scale-up domain: ``domain`` accelerators (default: those of ``racks`` racks like this one)."""
 
-    domain: int | None = Field(default=None, ge=1)
-    racks: int = Field(default=1, ge=1)
+    domain: int | None = None
+    racks: int = 1
+    _counts = field_validator("domain", "racks")(_number_validator("positive_count"))
 
 
 class Link(Strict):
@@ -132,11 +150,12 @@ class Link(Strict):
 
     id: str
     part: str
-    count: int = Field(ge=0)
+    count: int
     length: str | None = None
     from_slot: str | None = None
     to_slot: str | None = None
     _len = field_validator("length")(_quantity_validator("length"))
+    _count = field_validator("count")(_number_validator("count"))
 
     @model_validator(mode="after")
     def _length_or_route(self):
@@ -223,18 +242,24 @@ def _merge_keyed(base: list, override: list, key: str, path: tuple) -> list:
         return copy.deepcopy(override)  # malformed: validation reports it against the child's own items
     merged = {item[key]: item for item in base}
     order = list(merged)
+    own, duplicates = set(), []  # the child's own ids: one item may override an inherited one, not two
     for item in override:
         name = item[key]
         if item.get("remove") is True:
             merged.pop(name, None)
             order = [n for n in order if n != name]
+            own.discard(name)
             continue
+        if name in own:
+            duplicates.append(deep_merge(merged.get(name, {}), item, path + ("*",)))  # refused by validation
+            continue
+        own.add(name)
         if name in merged:
             merged[name] = deep_merge(merged[name], item, path + ("*",))
         else:
             merged[name] = item
             order.append(name)
-    return [merged[n] for n in order]
+    return [merged[n] for n in order] + duplicates
 
 
 def resolve_raw(path: str | Path, _chain: tuple[Path, ...] = ()) -> tuple[dict, list[str], Any]:

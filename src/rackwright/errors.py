@@ -35,8 +35,12 @@ class Problem:
 
 
 @dataclass
-class InputError(Exception):
-    """Malformed input: a file that cannot be read, parsed or validated."""
+class InputError(ValueError):
+    """Malformed input: a file that cannot be read, parsed or validated, or a value outside its domain.
+
+    A :class:`ValueError`, so that Python callers that catch bad values catch it too; its text is the
+    message the CLI prints.
+    """
 
     file: str | None
     problems: list[Problem] = field(default_factory=list)

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -16,10 +17,12 @@ from typing import Mapping
 import numpy as np
 
 from .catalog import Catalog
-from .chain import RackChain, split_overrides
+from .chain import RackChain, override_quantity, parse_override, split_overrides
 from .design import LoadedDesign, load_design
 from .errors import InputError
 from .figures import FIGURES, flat_display
+from .units import UnitError
+from .validity import DOMAINS, Domain
 from .rules import (FIGURE_RULES, LAYOUT_CODES, Violation, all_violations, figure_rule_masks, slot_layout_masks,
                     structural_violations)
 
@@ -64,14 +67,17 @@ class RackReport:
         return out
 
 
-def _loaded(design: str | Path | LoadedDesign) -> LoadedDesign:
-    return design if isinstance(design, LoadedDesign) else load_design(design)
+def _chain(design: str | Path | LoadedDesign, catalog: Catalog | None) -> RackChain:
+    """The design (a path or a loaded design) resolved against the catalog; anything else is an InputError."""
+    if catalog is not None and not isinstance(catalog, Catalog):
+        raise InputError.single(None, f"catalog is a rackwright Catalog (load_catalog()), not {type(catalog).__name__}")
+    return RackChain(design if isinstance(design, LoadedDesign) else load_design(design), catalog)
 
 
 def evaluate(design: str | Path | LoadedDesign, catalog: Catalog | None = None) -> RackReport:
     """Evaluate one design (a path or a loaded design): figures and design-rule violations."""
-    loaded = _loaded(design)
-    chain = RackChain(loaded, catalog)
+    chain = _chain(design, catalog)
+    loaded = chain.model.loaded
     figures = {k: float(np.asarray(v)) for k, v in chain.run().items()}
     return RackReport(loaded.design.name, loaded.design.generation, loaded.file, loaded.lineage,
                       figures, all_violations(chain.model, figures))
@@ -85,6 +91,8 @@ class BatchResult:
     broken: dict[str, np.ndarray]
     feasible: np.ndarray
     structural: list[Violation]
+    invalid: dict[str, np.ndarray] = field(default_factory=dict)  # override path → rows outside its domain
+    reasons: dict[str, str] = field(default_factory=dict)  # override path → the domain those rows leave
 
     def __len__(self) -> int:
         return int(self.feasible.size)
@@ -95,20 +103,27 @@ def evaluate_batch(design: str | Path | LoadedDesign, overrides: Mapping[str, ob
     """Evaluate a design under arrays of overrides (SI values) through the same models as :func:`evaluate`.
 
     ``overrides`` maps paths (``parts.accelerator.power``, ``slots[compute].count``,
-    ``cooling.facility_supply``, ``sourcing.power.origin``) to arrays that broadcast together;
-    unknown paths raise :class:`InputError`. Where slot counts vary, the slot-layout rules
-    (MEC004, MEC005) become masks in ``broken`` too.
+    ``cooling.facility_supply``, ``sourcing.power.origin``) to arrays that broadcast together,
+    or to one design-file value with its unit (``"32 degC"``); unknown paths raise :class:`InputError`.
+    Where slot counts vary, the slot-layout rules (MEC004, MEC005) become masks in ``broken`` too.
+    Rows with a value outside its path's domain of validity (:data:`rackwright.validity.DOMAINS`)
+    are infeasible, their figures NaN: ``invalid[path]`` marks them and ``reasons[path]`` says why.
+    A temperature that can only be Celsius (it lies in the domain only as °C) raises :class:`InputError`.
     """
-    loaded = _loaded(design)
-    chain = RackChain(loaded, catalog)
-    arrays = {path: np.asarray(value, dtype=float) for path, value in overrides.items()}
-    shape = np.broadcast_shapes(*(a.shape for a in arrays.values())) if arrays else ()
+    chain = _chain(design, catalog)
+    file = chain.model.loaded.file
+    arrays = _override_arrays(overrides, file)
     try:
-        raw = chain.run(arrays)
-        slot_counts = split_overrides(chain.model, arrays)[2]
-    except KeyError as exc:
-        raise InputError.single(loaded.file, exc.args[0], "overrides") from None
-    figures = {k: np.broadcast_to(v, shape) for k, v in flat_display(raw).items()}
+        shape = np.broadcast_shapes(*(a.shape for a in arrays.values()))
+        split_overrides(chain.model, arrays)
+    except (KeyError, ValueError) as exc:
+        raise InputError.single(file, exc.args[0], "overrides") from None
+    invalid, arrays = _screen(arrays, file)
+    raw = chain.run(arrays)
+    slot_counts = split_overrides(chain.model, arrays)[2]
+    bad = functools.reduce(np.logical_or, invalid.values(), np.zeros(shape, bool))
+    figures = {k: np.where(bad, np.nan, v) if bad.any() else np.broadcast_to(v, shape)
+               for k, v in flat_display(raw).items()}
     masks = figure_rule_masks(chain.model, raw)
     structural = structural_violations(chain.model)
     errors = [rule.code for rule in FIGURE_RULES if rule.severity == "error"]
@@ -120,7 +135,54 @@ def evaluate_batch(design: str | Path | LoadedDesign, overrides: Mapping[str, ob
     feasible = np.ones(shape, dtype=bool) if not any(v.severity == "error" for v in structural) else np.zeros(shape, bool)
     for code in errors:
         feasible = feasible & ~broken[code]
-    return BatchResult(figures, broken, feasible, structural)
+    return BatchResult(figures, broken, feasible & ~bad, structural,
+                       {path: np.broadcast_to(mask, shape) for path, mask in invalid.items()},
+                       {path: f"{path}: {_domain(path).describe()} ({_domain(path).why})" for path in invalid})
+
+
+def _override_arrays(overrides: Mapping[str, object], file: str | None) -> dict[str, np.ndarray]:
+    """SI arrays by path: numbers and arrays as given, a unit string read like a design file's override."""
+    if not isinstance(overrides, Mapping):
+        raise InputError.single(file, f"overrides is a mapping of path → SI values, not {type(overrides).__name__}",
+                                "overrides", 'e.g. {"parts.accelerator.power": np.linspace(1000, 1400, 5)}')
+    arrays = {}
+    for path, value in overrides.items():
+        try:
+            if not isinstance(path, str):
+                raise ValueError(f"an override path is text, not {path!r}")
+            arrays[path] = np.asarray(parse_override(path, value) if isinstance(value, str) else value, dtype=float)
+        except (KeyError, ValueError, TypeError, UnitError) as exc:
+            raise InputError.single(file, f"{path}: {exc.args[0] if exc.args else exc}", "overrides",
+                                    "give SI numbers or arrays of them (W, K, kg, m), or one value with its unit") from None
+    return arrays
+
+
+def _domain(path: str) -> Domain:
+    return DOMAINS[override_quantity(path)]
+
+
+def _screen(arrays: dict[str, np.ndarray], file: str | None) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Rows outside each path's domain (path → mask), and the arrays with those values moved into the domain,
+    so that the models run without a warning on them (their figures are then discarded)."""
+    invalid, clean = {}, {}
+    for path, values in arrays.items():
+        domain = _domain(path)
+        if domain.dimension == "temperature":
+            _refuse_celsius(path, values, domain, file)
+        mask = domain.outside(values)
+        if mask.any():
+            invalid[path] = mask
+        clean[path] = domain.clamp(values) if mask.any() else values
+    return invalid, clean
+
+
+def _refuse_celsius(path: str, values: np.ndarray, domain: Domain, file: str | None) -> None:
+    """Temperatures are kelvin: a value that lies in the domain only when read as °C is a unit mistake."""
+    celsius = domain.outside(values) & ~domain.outside(values + 273.15)
+    if celsius.any():
+        value = float(values[celsius].flat[0]) if values.ndim else float(values)
+        raise InputError.single(file, f"{value:g} is a temperature in °C, but the SI API takes kelvin", path,
+                                f"pass 273.15 + {value:g}, or the string \"{value:g} degC\"")
 
 
 __all__ = ["RackReport", "BatchResult", "evaluate", "evaluate_batch", "FIGURES"]

@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..units import UnitError, parse_quantity
+from ..validity import DOMAINS, require
 from .specs import CATEGORIES, KINDS, PEAK_FLOPS_KEYS, SPEC_FIELDS
 
 Category = Literal["compute", "networking", "cabling", "cooling", "power", "mechanical"]
@@ -86,9 +87,9 @@ class Part(Strict):
     description: str = ""
     specs: dict[str, str | float | int | dict[str, str]] = Field(default_factory=dict)
     contains: list[Contained] = Field(default_factory=list)
-    price_usd: float = Field(ge=0)
+    price_usd: float
     origin: Origin
-    lead_time_weeks: float = Field(ge=0)
+    lead_time_weeks: float
     afr: float | None = Field(default=None, ge=0, le=1)
     mtbf_h: float | None = Field(default=None, gt=0)
     source: Source
@@ -108,6 +109,16 @@ class Part(Strict):
         if value not in KINDS:
             raise ValueError(f"unknown kind {value!r}; one of: {', '.join(KINDS)}")
         return value
+
+    @field_validator("price_usd")
+    @classmethod
+    def _price(cls, value):
+        return require("price", value)
+
+    @field_validator("lead_time_weeks")
+    @classmethod
+    def _lead_time(cls, value):
+        return require("lead_time", value)
 
     @model_validator(mode="after")
     def _check(self):
@@ -166,23 +177,29 @@ def _check_spec(name: str, value) -> None:
         for key, rate in value.items():
             if key not in PEAK_FLOPS_KEYS:
                 raise ValueError(f"peak_flops key {key!r} is not one of {', '.join(PEAK_FLOPS_KEYS)}")
-            _parse(f"peak_flops.{key}", rate, "compute_rate")
+            _within(f"peak_flops.{key}", "compute_rate", _parse(f"peak_flops.{key}", rate, "compute_rate"))
         return
     if spec.dimension == "text":
         if spec.choices and value not in spec.choices:
             raise ValueError(f"spec {name}: {value!r} is not one of {', '.join(spec.choices)}")
         return
     if spec.dimension == "count":
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"spec {name}: a count is a whole number ≥ 0, got {value!r}")
+        _within(name, "count", value)
         return
-    _parse(name, value, spec.dimension)
+    _within(name, spec.quantity, _parse(name, value, spec.dimension))
 
 
-def _parse(name, value, dimension):
+def _parse(name, value, dimension) -> float:
     try:
-        parsed = parse_quantity(value, dimension)
+        return parse_quantity(value, dimension)
     except UnitError as exc:
         raise ValueError(f"spec {name}: {exc}") from None
-    if parsed < 0 and dimension != "temperature":
-        raise ValueError(f"spec {name}: must not be negative")
+
+
+def _within(name: str, quantity: str, si: float) -> None:
+    """The spec's value lies in its quantity's domain of validity (rackwright.validity)."""
+    problem = DOMAINS[quantity].problem(si)
+    if problem:
+        raise ValueError(f"spec {name}: {problem}")

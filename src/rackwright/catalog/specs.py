@@ -27,6 +27,12 @@ class SpecField:
     dimension: str
     description: str
     choices: tuple[str, ...] = ()
+    domain: str = ""  # key of rackwright.validity.DOMAINS where it is not the dimension's own
+
+    @property
+    def quantity(self) -> str:
+        """The key of the spec's domain of validity in :data:`rackwright.validity.DOMAINS`."""
+        return self.domain or self.dimension
 
 
 PRECISIONS = ("fp64", "tf32", "bf16", "fp8", "fp6", "fp4", "int8")
@@ -37,8 +43,9 @@ SPEC_FIELDS: dict[str, SpecField] = {
     # electrical
     "power": SpecField("power", "rated (maximum) power drawn by the part itself, excluding contained parts"),
     "typical_power": SpecField("power", "typical power under training load, for energy"),
-    "capacity": SpecField("power", "rated output (PSU, power shelf, DC-DC, BBU) or heat removal (CDU, RDHx) capacity"),
-    "efficiency": SpecField("dimensionless", "conversion efficiency at typical load (0-1)"),
+    "capacity": SpecField("power", "rated output (PSU, power shelf, DC-DC, BBU) or heat removal (CDU, RDHx) capacity",
+                          domain="power_rating"),
+    "efficiency": SpecField("dimensionless", "conversion efficiency at typical load (0-1)", domain="efficiency"),
     "input_voltage": SpecField("voltage", "nominal input voltage"),
     "output_voltage": SpecField("voltage", "nominal output voltage"),
     "current_rating": SpecField("current", "continuous current rating (busbar, PDU)"),
@@ -53,7 +60,7 @@ SPEC_FIELDS: dict[str, SpecField] = {
     "usable_height": SpecField("length", "enclosure: height available for equipment, e.g. \"48 U\""),
     "unit_pitch": SpecField("length", "enclosure: one mounting unit (44.45 mm EIA-310, 48 mm ORv3)"),
     "max_payload": SpecField("mass", "enclosure: rated static payload"),
-    "air_capacity": SpecField("power", "enclosure: heat it can reject to room air (airflow-limited)"),
+    "air_capacity": SpecField("power", "enclosure: heat it can reject to room air (airflow-limited)", domain="power_rating"),
     "airflow": SpecField("text", "air path", ("front-to-rear", "rear-to-front", "passive", "none")),
     "rack_standard": SpecField("text", "mounting standard", ("eia-19", "orv3-21")),
     # compute
@@ -80,19 +87,22 @@ SPEC_FIELDS: dict[str, SpecField] = {
     "speed": SpecField("data_rate", "link speed, one direction"),
     "lanes": SpecField("count", "electrical or optical lanes"),
     # cooling
-    "liquid_fraction": SpecField("dimensionless", "share of the part's heat captured by cold plates (0-1)"),
+    "liquid_fraction": SpecField("dimensionless", "share of the part's heat captured by cold plates (0-1)", domain="share"),
     "approach": SpecField("temperature_difference", "CDU approach: TCS supply minus facility water supply at rated capacity"),
     "max_flow": SpecField("volume_flow", "maximum coolant flow (CDU, manifold)"),
     "max_facility_supply": SpecField("temperature", "warmest facility water supply at rated capacity"),
     "coolant_volume": SpecField("volume", "coolant held in the part"),
     "max_pressure_drop": SpecField("pressure", "pressure drop at maximum flow"),
     # site plant (transformers, switchgear, UPS, generators, heat rejection, pumps)
-    "cop": SpecField("dimensionless", "chiller coefficient of performance: heat removed / electric power at rating"),
+    "cop": SpecField("dimensionless", "chiller coefficient of performance: heat removed / electric power at rating",
+                     domain="ratio"),
     "fan_power": SpecField("power", "fan power of a heat-rejection unit at its rated capacity"),
-    "design_ambient": SpecField("temperature", "ambient dry-bulb at which the rated capacity applies"),
-    "effectiveness": SpecField("dimensionless", "adiabatic pre-cooler saturation effectiveness (0-1)"),
+    "design_ambient": SpecField("temperature", "ambient dry-bulb at which the rated capacity applies",
+                                domain="ambient_temperature"),
+    "effectiveness": SpecField("dimensionless", "adiabatic pre-cooler saturation effectiveness (0-1)", domain="share"),
     "pressure_rise": SpecField("pressure", "pump head at its rated flow"),
-    "hydraulic_efficiency": SpecField("dimensionless", "pump wire-to-water efficiency: hydraulic / electric power (0-1)"),
+    "hydraulic_efficiency": SpecField("dimensionless", "pump wire-to-water efficiency: hydraulic / electric power (0-1)",
+                                      domain="efficiency"),
 }
 
 #: The kinds of parts, each in its default cost category.
