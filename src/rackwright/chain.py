@@ -41,6 +41,9 @@ from .units import UnitError, parse_quantity
 from .validity import DOMAINS, OutOfDomain, require
 
 CONVERTER_KINDS = ("power_shelf", "dc_dc", "pdu")
+#: Safety extra-low voltage (IEC 61140, DC): a rack bus at or below it is the converters' output (48/50 V ORv3),
+#: one above it their input (800 VDC) [V].
+SELV_V = 60.0
 #: Nominal distribution voltage by architecture when the busbar part gives none [V].
 DEFAULT_BUS_VOLTAGE = {"orv3-48v": 48.0, "hvdc-800v": 800.0, "ac-pdu": 415.0}
 #: Coolant density for the mass of coolant held in the rack [kg/m³] (water ≈ 994, PG25 ≈ 1,020 at 35 °C).
@@ -470,12 +473,13 @@ def run_models(model: RackModel, sums: Mapping[str, object], params: Mapping[str
     input_power = power.conversion_input_power(it_load, efficiency)
     unit_capacity = np.where(np.asarray(converters) > 0, capacity / np.maximum(converters, 1e-12), 0.0)
     if model.architecture == "ac-pdu":
-        current = power.three_phase_line_current(input_power, params["power.feed_voltage"], params["power.power_factor"])
+        bus_voltage = params["power.feed_voltage"]
+        current = power.three_phase_line_current(input_power, bus_voltage, params["power.power_factor"])
     else:
         bus_voltage = np.where(np.isfinite(limits["busbar_voltage"]), limits["busbar_voltage"],
                                DEFAULT_BUS_VOLTAGE[model.architecture])
         # A bus above SELV (60 V) sits upstream of the in-rack converters and carries their input.
-        current = power.dc_current(np.where(bus_voltage > 60.0, input_power, it_load), bus_voltage)
+        current = power.dc_current(np.where(bus_voltage > SELV_V, input_power, it_load), bus_voltage)
     bbu_energy = s("bbu_energy")
     bbu_efficiency = np.where(np.asarray(bbu_energy) > 0, s("bbu_energy_efficiency") / np.maximum(bbu_energy, 1e-12), 1.0)
     figures.update({
@@ -560,7 +564,9 @@ def run_models(model: RackModel, sums: Mapping[str, object], params: Mapping[str
     figures.update({f"limit.{name}": value for name, value in limits.items()})
     figures.update({"limit.floor_rating": params["floor_rating"], "limit.cdu_share": params["cooling.cdu_share"],
                     "limit.scale_up_racks": params["network.scale_up.racks"],
-                    "limit.scale_up_links": s("scale_up_links"), "limit.scale_up_switch_ports": s("scale_up_switch_ports")})
+                    "limit.scale_up_links": s("scale_up_links"), "limit.scale_up_switch_ports": s("scale_up_switch_ports"),
+                    "limit.bus_voltage": bus_voltage, "limit.coolant_return": tcs + delta_t,
+                    "limit.air_outlet": params["cooling.air_inlet"] + params["cooling.air_delta_t"]})
     return figures
 
 

@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from .chain import RackModel, effective_limits
+from .chain import CONVERTER_KINDS, SELV_V, RackModel, effective_limits
 from .figures import BY_KEY
 
 #: Kinds that may be mounted in a slot (the others live inside assemblies, or outside the rack).
@@ -71,98 +71,166 @@ FIGURE_RULES: list[FigureRule] = [
         lambda f, m: (f"IT load {_show('power.it_load', f['power.it_load'])} exceeds the usable conversion capacity "
                       f"{_show('power.usable_capacity', f['power.usable_capacity'])} at {m.redundancy} "
                       f"(installed {_show('power.shelf_capacity', f['power.shelf_capacity'])})"),
-        "add power shelves / DC-DC units, use higher-capacity PSUs, or lower the load"),
+        "raise slots[<id>].count of the power_shelf or dc_dc slots, choose a part with a higher capacity, or relax "
+        "power.redundancy"),
     FigureRule(
         "PWR002", "error", "slots",
         lambda f, m: (np.asarray(f["power.shelf_capacity"]) <= 0) & (np.asarray(f["power.it_load"]) > 0),
         lambda f, m: "the rack has a load but no power shelves, DC-DC units or PDUs to feed it",
-        "add a slot with a power_shelf, dc_dc or pdu part"),
+        "add a slot (slots[].part) with a power_shelf, dc_dc or pdu part"),
     FigureRule(
         "PWR003", "error", "power.busbar",
         lambda f, m: _gt(f["power.busbar_current"], f["limit.busbar_current"]),
         lambda f, m: (f"busbar current {_show('power.busbar_current', f['power.busbar_current'])} exceeds its rating "
                       f"{f['limit.busbar_current']:,.0f} A"),
-        "use a higher-rated busbar or a higher distribution voltage (e.g. 800 VDC)"),
+        "choose a busbar with a higher current_rating (power.busbar, e.g. hpr-50v-busbar-5000a) or 800 VDC "
+        "(power.architecture: hvdc-800v)"),
     FigureRule(
         "THM001", "error", "cooling.cdu.part",
         lambda f, m: _gt(f["thermal.coolant_flow"], f["limit.cdu_max_flow"] * f["limit.cdu_share"]),
         lambda f, m: (f"coolant flow {_show('thermal.coolant_flow', f['thermal.coolant_flow'])} exceeds this rack's share "
                       f"of the CDU's maximum flow ({f['limit.cdu_max_flow'] * f['limit.cdu_share'] * 60000:,.0f} L/min)"),
-        "raise the coolant ΔT, serve fewer racks per CDU, or choose a larger CDU"),
+        "raise cooling.coolant_delta_t, lower cooling.cdu.racks_served, or choose a CDU with a higher max_flow "
+        "(cooling.cdu.part)"),
     FigureRule(
         "THM002", "error", "cooling.cdu.part",
         lambda f, m: _gt(f["thermal.cdu_utilisation"], 1.0),
         lambda f, m: (f"heat to liquid {_show('thermal.heat_to_liquid', f['thermal.heat_to_liquid'])} exceeds this "
                       f"rack's share of the CDU capacity ({f['limit.cdu_capacity'] * f['limit.cdu_share'] / 1000:,.1f} kW)"),
-        "serve fewer racks per CDU or choose a larger CDU"),
+        "lower cooling.cdu.racks_served, raise cooling.cdu.count, or choose a CDU with a higher capacity (cooling.cdu.part)"),
     FigureRule(
         "THM003", "error", "cooling.manifold",
         lambda f, m: _gt(f["thermal.coolant_flow"], f["limit.manifold_max_flow"]),
         lambda f, m: (f"coolant flow {_show('thermal.coolant_flow', f['thermal.coolant_flow'])} exceeds the manifold's "
                       f"rating {f['limit.manifold_max_flow'] * 60000:,.0f} L/min"),
-        "raise the coolant ΔT or use a larger manifold"),
+        "raise cooling.coolant_delta_t or choose a manifold with a higher max_flow (cooling.manifold)"),
     FigureRule(
         "THM004", "error", "cooling.facility_supply",
         lambda f, m: _gt(f["limit.cdu_approach"], np.asarray(f["thermal.tcs_supply"]) - f["thermal.facility_supply"]),
         lambda f, m: (f"facility water {_show('thermal.facility_supply', f['thermal.facility_supply'])} leaves an approach of "
                       f"{float(f['thermal.tcs_supply'] - f['thermal.facility_supply']):.1f} K to the coolant supply "
                       f"{_show('thermal.tcs_supply', f['thermal.tcs_supply'])}; the CDU needs {f['limit.cdu_approach']:.1f} K"),
-        "supply colder facility water (a lower W-class) or allow a warmer coolant supply"),
+        "lower cooling.facility_supply (a colder W-class) or raise cooling.tcs_supply"),
     FigureRule(
         "THM005", "error", "cooling.facility_supply",
         lambda f, m: _gt(f["thermal.facility_supply"], f["limit.cdu_max_facility_supply"]),
         lambda f, m: (f"facility water {_show('thermal.facility_supply', f['thermal.facility_supply'])} is warmer than the "
                       f"CDU's rated maximum {f['limit.cdu_max_facility_supply'] - 273.15:.1f} degC"),
-        "supply colder facility water or choose a CDU rated for warmer water"),
+        "lower cooling.facility_supply to the CDU's max_facility_supply (W32 suits every CDU the catalog rates)"),
     FigureRule(
         "THM006", "error", "enclosure",
         lambda f, m: _gt(f["thermal.heat_to_room"], f["limit.air_capacity"]),
         lambda f, m: (f"heat to room air {_show('thermal.heat_to_room', f['thermal.heat_to_room'])} exceeds the "
                       f"enclosure's air capacity {f['limit.air_capacity'] / 1000:,.1f} kW"),
-        "move heat to liquid (cold plates, rear-door heat exchanger) or lower the load"),
+        "move heat to liquid (cooling.liquid_fraction, a rear_door_hx slot) or choose an enclosure with a higher "
+        "air_capacity"),
     FigureRule(
         "THM008", "error", "cooling.facility_supply",
         lambda f, m: _gt(f["thermal.facility_supply"], f["limit.rear_door_max_facility_supply"]),
         lambda f, m: (f"facility water {_show('thermal.facility_supply', f['thermal.facility_supply'])} is warmer than the "
                       f"rear-door heat exchanger's rated maximum {f['limit.rear_door_max_facility_supply'] - 273.15:.1f} degC"),
-        "supply chilled water to the rear door or choose a door rated for warmer water"),
+        "lower cooling.facility_supply to the rear door's max_facility_supply (chilled water, W17)"),
     FigureRule(
         "THM007", "warning", "cooling.cdu",
         lambda f, m: (np.asarray(f["thermal.heat_to_liquid"]) > 0) & ~np.isfinite(f["limit.cdu_capacity"]),
         lambda f, m: f"{_show('thermal.heat_to_liquid', f['thermal.heat_to_liquid'])} goes to liquid but no CDU is named",
-        "name the CDU under cooling.cdu"),
+        "name the CDU under cooling.cdu.part (e.g. vertiv-coolchip-cdu-1350)"),
     FigureRule(
         "MEC001", "error", "slots",
         lambda f, m: _gt(f["mechanical.height_used"], f["mechanical.height_available"]),
         lambda f, m: (f"slots use {float(f['mechanical.height_used']):.1f} units but the enclosure has "
                       f"{float(f['mechanical.height_available']):.0f}"),
-        "remove slots or choose a taller enclosure"),
+        "lower slots[<id>].count, remove slots, or choose an enclosure with a higher usable_height"),
     FigureRule(
         "MEC002", "error", "enclosure",
         lambda f, m: _gt(np.asarray(f["mechanical.weight"]) - f["limit.enclosure_weight"], f["limit.max_payload"]),
         lambda f, m: (f"equipment weighs {float(f['mechanical.weight'] - f['limit.enclosure_weight']):,.0f} kg, over the "
                       f"enclosure's payload rating {f['limit.max_payload']:,.0f} kg"),
-        "choose an enclosure with a higher payload or lighten the rack"),
+        "choose an enclosure with a higher max_payload or lighten the rack (slots[<id>].count)"),
     FigureRule(
         "MEC003", "error", "floor_rating",
         lambda f, m: _gt(f["mechanical.floor_load"], f["limit.floor_rating"]),
         lambda f, m: (f"floor load {_show('mechanical.floor_load', f['mechanical.floor_load'])} exceeds the floor rating "
                       f"{f['limit.floor_rating']:,.0f} kg/m**2"),
-        "spread the load (load plates), use a slab floor, or lighten the rack"),
+        "raise floor_rating (load plates, a slab floor) or lighten the rack (slots[<id>].count)"),
     FigureRule(
         "NET001", "error", "network.links",
         lambda f, m: _gt(f["limit.scale_up_links"], f["limit.scale_up_switch_ports"]) & (np.asarray(f["limit.scale_up_switch_ports"]) > 0),
         lambda f, m: (f"accelerators have {float(f['limit.scale_up_links']):,.0f} scale-up links but the scale-up switches "
                       f"offer {float(f['limit.scale_up_switch_ports']):,.0f} ports"),
-        "add scale-up switch trays or use accelerators with fewer links"),
+        "raise slots[<id>].count of the scale_up_switch_tray slot or use accelerators with fewer scale_up_links"),
     FigureRule(
         "NET002", "warning", "network.scale_up",
         lambda f, m: (np.asarray(f["limit.scale_up_switch_ports"]) > np.asarray(f["limit.scale_up_links"]) * f["limit.scale_up_racks"])
         & (np.asarray(f["limit.scale_up_links"]) > 0),
         lambda f, m: (f"scale-up switches offer {float(f['limit.scale_up_switch_ports']):,.0f} ports for "
                       f"{float(f['limit.scale_up_links']):,.0f} accelerator links; ports are left unused"),
-        "match switch trays to the accelerator links, or set network.scale_up.racks for a multi-rack domain"),
+        "match the scale_up_switch_tray slots[<id>].count to the accelerator links, or set network.scale_up.racks for a "
+        "multi-rack domain"),
 ]
+
+
+FIGURE_RULES += [
+    FigureRule(
+        "PWR004", "error", "slots",
+        lambda f, m: np.asarray(f["power.it_load"]) <= 0,
+        lambda f, m: "the rack draws no power: no slot holds a part with a load (an empty or zero-power rack)",
+        "add a slot (slots[].part) with a compute_tray or server, or raise its slots[<id>].count above 0"),
+    FigureRule(
+        "PWR005", "error", "power.architecture",
+        lambda f, m: _bus_contradicts_architecture(f["limit.bus_voltage"], m.architecture),
+        lambda f, m: (f"power.architecture {m.architecture} distributes "
+                      f"{'above' if m.architecture == 'hvdc-800v' else 'at most'} {SELV_V:g} V, but the bus carries "
+                      f"{float(f['limit.bus_voltage']):g} V"),
+        "match power.busbar to power.architecture: hvdc-800v-busbar for hvdc-800v, hpr-50v-busbar for orv3-48v"),
+    FigureRule(
+        "PWR006", "error", "slots",
+        lambda f, m: np.logical_or.reduce([_mismatched(v, f["limit.bus_voltage"]) for _, v in _converter_sides(m)]
+                                          + [np.asarray(False)]),
+        lambda f, m: _converter_message(f, m),
+        "use converters whose bus side (input_voltage for hvdc-800v and ac-pdu, output_voltage for orv3-48v) matches "
+        "the bus, e.g. hvdc-800v-to-50v-dcdc with hvdc-800v-busbar, or change power.architecture"),
+    FigureRule(
+        "THM009", "error", "cooling.coolant_delta_t",
+        lambda f, m: _gt(np.maximum(f["limit.coolant_return"], f["limit.air_outlet"]), LOOP_MAX_K),
+        lambda f, m: (f"the coolant returns at {float(f['limit.coolant_return']) - 273.15:.1f} degC and the air leaves at "
+                      f"{float(f['limit.air_outlet']) - 273.15:.1f} degC; water boils at 100 degC (1 atm), where the "
+                      f"fluid property tables end"),
+        "lower cooling.facility_supply, cooling.tcs_supply, cooling.coolant_delta_t, cooling.air_inlet or "
+        "cooling.air_delta_t"),
+]
+
+#: The warmest coolant return or exhaust air the models represent: 100 °C, where water boils at 1 atm [K].
+LOOP_MAX_K = 373.15
+#: Relative deviation of a converter's bus-side voltage from the bus that breaks PWR006 (EN 50160 supply tolerance).
+VOLTAGE_TOLERANCE = 0.10
+
+
+def _bus_contradicts_architecture(bus_voltage, architecture: str):
+    """orv3-48v distributes at SELV (≤ 60 V), hvdc-800v above it; ac-pdu's feed is not a DC bus."""
+    if architecture == "ac-pdu":
+        return np.asarray(False)
+    above = np.asarray(bus_voltage) > SELV_V
+    return above if architecture == "orv3-48v" else ~above
+
+
+def _converter_sides(model: RackModel) -> list[tuple[str, float]]:
+    """``(part id, voltage)`` of the bus side of each slot-mounted converter that states it: the output for a
+    48 V bus (the converters feed it), the input for an 800 VDC bus or an AC feed (it feeds them)."""
+    spec = "output_voltage" if model.architecture == "orv3-48v" else "input_voltage"
+    parts = {item.part.id: item.part for item in model.items if item.mounted and item.part.kind in CONVERTER_KINDS}
+    return [(part_id, part.value(spec)) for part_id, part in parts.items() if part.value(spec) is not None]
+
+
+def _mismatched(voltage: float, bus_voltage):
+    return np.abs(voltage - np.asarray(bus_voltage)) > VOLTAGE_TOLERANCE * np.asarray(bus_voltage)
+
+
+def _converter_message(f, m) -> str:
+    part_id, voltage = next((p, v) for p, v in _converter_sides(m) if _mismatched(v, f["limit.bus_voltage"]))
+    side = "puts out" if m.architecture == "orv3-48v" else "takes"
+    return (f"{part_id} {side} {voltage:g} V, but the {m.architecture} bus carries "
+            f"{float(f['limit.bus_voltage']):g} V (more than {VOLTAGE_TOLERANCE:.0%} apart)")
 
 
 def figure_violations(model: RackModel, figures: dict) -> list[Violation]:
@@ -177,6 +245,16 @@ def figure_violations(model: RackModel, figures: dict) -> list[Violation]:
 def figure_rule_masks(model: RackModel, figures: dict) -> dict[str, np.ndarray]:
     """Boolean mask per figure rule over a batch (True where broken)."""
     return {rule.code: np.asarray(rule.broken(figures, model)) for rule in FIGURE_RULES}
+
+
+#: Fix hints of the structural rules (``{path}``, ``{i}``: the field and the index of the item that breaks it).
+HINTS = {
+    "DSN001": "use a part of kind {kinds} in {path}",
+    "MEC004": "lower slots[{i}].position or slots[{i}].count",
+    "MEC005": "move one of the slots (slots[{i}].position)",
+    "NET003": "use a part with more reach in network.links[{i}].part (an aec, aoc or optical medium) or shorten "
+              "network.links[{i}].length",
+}
 
 
 def structural_violations(model: RackModel) -> list[Violation]:
@@ -199,7 +277,7 @@ def _wrong_kinds(model: RackModel) -> list[Violation]:
         part = catalog.get(part_id)
         if part.kind not in kinds:
             out.append(Violation("DSN001", "error", path, f"{part_id} is a {part.kind}, which does not belong here",
-                                 f"use a part of kind {' or '.join(sorted(kinds))}"))
+                                 HINTS["DSN001"].format(kinds=" or ".join(sorted(kinds)), path=path)))
     return out
 
 
@@ -254,12 +332,12 @@ def _slot_layout(model: RackModel) -> list[Violation]:
         if np.isfinite(available) and top > available + 1e-6:
             out.append(Violation("MEC004", "error", f"slots[{i}].position",
                                  f"slot {slot.id!r} ({count:g} × {slot.part}) reaches unit {top:.1f}, above the "
-                                 f"enclosure's {available:.0f} units", "move it down or reduce its count"))
+                                 f"enclosure's {available:.0f} units", HINTS["MEC004"].format(i=i)))
         for _, other, other_low, other_top in spans[:k]:
             if other_top > other_low and low < other_top - 1e-6 and other_low < top - 1e-6:
                 out.append(Violation("MEC005", "error", f"slots[{i}].position",
                                      f"slot {slot.id!r} (units {slot.position}–{top:.1f}) overlaps slot {other.id!r} "
-                                     f"(units {other_low + 1:.0f}–{other_top:.1f})", "move one of the slots"))
+                                     f"(units {other_low + 1:.0f}–{other_top:.1f})", HINTS["MEC005"].format(i=i)))
     return out
 
 
@@ -273,7 +351,7 @@ def _link_reach(model: RackModel) -> list[Violation]:
         link = model.design.network.links[item.link]
         out.append(Violation("NET003", "error", f"network.links[{item.link}].length",
                              f"link {link.id!r} is {item.length:.2f} m long but {link.part} reaches {reach:.2f} m",
-                             "use a medium with more reach (AEC or optics) or shorten the route"))
+                             HINTS["NET003"].format(i=item.link)))
     return out
 
 
