@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import services
+from . import services, signin
 from .db import MAX_ID, ROLES, STATUSES, transaction
 
 router = APIRouter(prefix="/api/v1", generate_unique_id_function=lambda route: route.name)  # operationId = name
@@ -126,10 +126,11 @@ def health() -> dict:
     return {"status": "ok"}
 
 
-@router.post("/auth/token", tags=["auth"], summary="Exchange username and password for an API token")
+@router.post("/auth/token", tags=["auth"], summary="Exchange username and password for an API token",
+             responses={429: {"description": "Too many failed sign-ins for the account or from this address: "
+                                             "try again after Retry-After seconds"}})
 def sign_in(request: Request, body: TokenRequest) -> dict:
-    with transaction(request.app.state.engine) as session:  # the password hash is slow: not under the write lock
-        actor = services.sign_in(session, body.username, body.password)
+    actor = signin.sign_in(request.app.state.engine, body.username, body.password, signin.client_address(request))
     with transaction(request.app.state.engine, write=True) as session:
         return {"token": services.issue_token(session, actor, body.label), **services.whoami(actor)}
 

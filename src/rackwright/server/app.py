@@ -82,6 +82,8 @@ def _error_handlers(app: FastAPI) -> None:
     async def service_error(_request: Request, exc: services.ServiceError):
         status = next(code for kind, code in services.HTTP_STATUS.items() if isinstance(exc, kind))
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if isinstance(exc, services.TooManyRequests):
+            headers = exc.headers()  # Retry-After
         return JSONResponse(exc.as_dict(), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -10,6 +10,7 @@ of entropy, so a fast hash suffices and a database leak reveals no usable token.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -40,6 +41,14 @@ def verify_password(password: str, stored: str) -> bool:
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(actual, expected)
+
+
+@functools.cache
+def dummy_password_hash() -> str:
+    """A hash of no one's password, made once with the current parameters: checking a password for an unknown
+    username against it costs one scrypt, as for a real user, so the response time does not tell which
+    usernames exist."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def new_token() -> str:

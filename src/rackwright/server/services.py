@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import tempfile
 import threading
@@ -46,7 +47,7 @@ from ..report.compare import field_changes, figure_changes, flatten
 from ..rules import Violation
 from . import checker, security
 from .db import (ROLES, SHARE_LEVELS, STATUSES, ApiToken, Approval, AuditEntry, Comment, Design, DesignShare,
-                 Organisation, Programme, Qualification, Revision, Thread, User, utcnow)
+                 Organisation, Programme, Qualification, Revision, SignInFailure, Thread, User, utcnow)
 
 #: Figure sections every organisation a design is shared with sees (the evaluated envelope).
 ENVELOPE_SECTIONS = ("power", "thermal", "mechanical", "network", "cabling")
@@ -107,8 +108,19 @@ class Invalid(ServiceError):
     """Bad input: malformed YAML, an unknown part, a bad name or text."""
 
 
+class TooManyRequests(ServiceError):
+    """Too many failed sign-ins for the account or from the client address: try again in ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
 HTTP_STATUS = {Unauthorized: 401, Forbidden: 403, NotFound: 404, Conflict: 409, PreconditionRequired: 428,
-               Invalid: 422}
+               Invalid: 422, TooManyRequests: 429}
 
 
 def _problem_dict(p: Problem) -> dict:
@@ -197,12 +209,80 @@ _NUMBER = select(Revision.number).where(Revision.id == bindparam("id"))
 _LINEAGE = select(Revision.lineage).where(Revision.id == bindparam("id"))
 
 
+# --- sign-in ------------------------------------------------------------------------------
+# Failed sign-ins are throttled per account (password guessing) and per client address (one client trying
+# many accounts: credential stuffing, password spraying), as OWASP's Authentication and Credential Stuffing
+# Prevention cheat sheets advise and NIST SP 800-63B section 5.2.2 requires ("rate limiting": at most 100
+# consecutive failures per account). The limits are checked before the password, so that the right
+# password is refused too while they hold (else guessing would go on, only its answers held back). The
+# failures are rows of ``sign_in_failures``, shared by every server process; :mod:`.signin` composes the steps.
+
+#: How long a failed sign-in counts towards the limits.
+SIGN_IN_WINDOW = timedelta(minutes=15)
+#: Failures per username (as typed: unknown ones too) in a window: 5 guesses per 15 minutes, 480 a day, far
+#: tighter than NIST's 100 in all, while a user who mistypes a few times is not stopped.
+MAX_FAILURES_PER_ACCOUNT = 5
+#: Failures per client address in a window, whatever the usernames: above the per-account limit, so that a few
+#: users behind one NAT or proxy address who mistype do not lock each other out.
+MAX_FAILURES_PER_ADDRESS = 20
+MAX_THROTTLE_KEY = 64  # the sign_in_failures.username and .address columns
+
+
+def refuse_throttled_sign_in(session: Session, username: str, address: str) -> None:
+    """:class:`TooManyRequests` when ``username`` or ``address`` has reached its limit of failures in the window,
+    with the seconds until enough of them leave it."""
+    now = utcnow()
+    wait = max(_limit_lifted_in(session, SignInFailure.username, username, MAX_FAILURES_PER_ACCOUNT, now),
+               _limit_lifted_in(session, SignInFailure.address, address, MAX_FAILURES_PER_ADDRESS, now))
+    if wait > 0:
+        minutes = math.ceil(wait / 60)
+        raise TooManyRequests(f"too many failed sign-ins; try again in {minutes} minute{'s' * (minutes != 1)}",
+                              math.ceil(wait))
+
+
+def _limit_lifted_in(session: Session, column, key: str, limit: int, now: datetime) -> float:
+    """Seconds until fewer than ``limit`` failures with ``column == key`` are in the window (0: fewer now): when
+    the ``limit``-th newest leaves it."""
+    last_counted = session.scalar(select(SignInFailure.at)
+                                  .where(column == _throttle_key(key), SignInFailure.at > now - SIGN_IN_WINDOW)
+                                  .order_by(SignInFailure.at.desc()).offset(limit - 1).limit(1))
+    return 0.0 if last_counted is None else (_utc(last_counted) + SIGN_IN_WINDOW - now).total_seconds()
+
+
 def sign_in(session: Session, username: str, password: str) -> Actor:
-    """Check a password; the same :class:`Unauthorized` for an unknown user and a wrong password."""
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None or not security.verify_password(password, user.password_hash):
+    """Check a password; the same :class:`Unauthorized` for an unknown user and a wrong password, after the same
+    work: an unknown user's password is checked against :func:`.security.dummy_password_hash` (one scrypt)."""
+    user = _user_named(session, username)
+    matches = security.verify_password(password, user.password_hash if user else security.dummy_password_hash())
+    if user is None or not matches:
         raise Unauthorized("wrong username or password")
     return actor_for(user)
+
+
+def record_failed_sign_in(session: Session, username: str, address: str, throttled: bool) -> None:
+    """Audit a refused sign-in (``auth.failure``, or ``auth.throttled`` when refused by the limits) in the
+    organisation of ``username`` if it exists, without the password; a failure also counts towards the limits.
+    A throttled attempt does not count (its password was not checked), so the wait it was told holds.
+    Failures older than the window are pruned here. A successful sign-in erases none: else whoever knows one
+    password (the user, or an attacker with an account of their own) could reset the budget of guesses."""
+    now = utcnow()
+    if not throttled:
+        session.execute(delete(SignInFailure).where(SignInFailure.at <= now - SIGN_IN_WINDOW))
+        session.add(SignInFailure(at=now, username=_throttle_key(username), address=_throttle_key(address)))
+    user = _user_named(session, username)
+    _audit(session, None, "auth.throttled" if throttled else "auth.failure", f"user:{_throttle_key(username)}",
+           org_id=user.org_id if user else None, address=_throttle_key(address))
+
+
+def _user_named(session: Session, username: str) -> User | None:
+    """The user called ``username``; None, without a query, for a name no user can have (one with NUL, which
+    PostgreSQL refuses in a query, included)."""
+    return session.scalar(select(User).where(User.username == username)) if NAME.fullmatch(username) else None
+
+
+def _throttle_key(text: str) -> str:
+    """A username or address as the database can store it: at most 64 characters, NUL and lone surrogates replaced."""
+    return text[:MAX_THROTTLE_KEY].replace("\x00", "\ufffd").encode("utf-8", "replace").decode()
 
 
 def issue_token(session: Session, actor: Actor, label: str = "", by_operator: bool = False,

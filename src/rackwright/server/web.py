@@ -48,7 +48,7 @@ from ..errors import Problem
 from ..figures import FIGURES, SECTIONS
 from ..report.compare import flatten
 from ..report.tables import _fmt as format_value
-from . import services
+from . import services, signin
 from .db import MAX_ID, STATUSES, transaction
 
 HERE = Path(__file__).parent
@@ -258,13 +258,16 @@ def sign_in_page(request: Request, next: str = "") -> Response:  # noqa: A002 - 
 
 @router.post("/sign-in")
 def sign_in(request: Request, form: FormData = Form) -> Response:
-    target = _safe_next(_text(form, "next"))
-    with transaction(request.app.state.engine) as session:  # the password hash is slow: not under the write lock
-        try:
-            actor = services.sign_in(session, _text(form, "username"), _text(form, "password"))
-        except services.Unauthorized as exc:
-            return _page(request, "sign_in.html", None, 401, next=target, error=exc.message,
-                         username=_text(form, "username"))
+    target, username = _safe_next(_text(form, "next")), _text(form, "username")
+    try:
+        actor = signin.sign_in(request.app.state.engine, username, _text(form, "password"),
+                               signin.client_address(request))
+    except (services.Unauthorized, services.TooManyRequests) as refusal:
+        page = _page(request, "sign_in.html", None, _status(refusal), next=target, error=refusal.message,
+                     username=username)
+        if isinstance(refusal, services.TooManyRequests):
+            page.headers.update(refusal.headers())
+        return page
     with transaction(request.app.state.engine, write=True) as session:
         token = services.issue_token(session, actor, SESSION_TOKEN_LABEL, lifetime_s=SESSION_SECONDS)
     request.state.web_session = _new_session(token)
