@@ -2,21 +2,40 @@
 
 Shared by the catalog and design loaders, so every input error reads the same:
 ``file:line:column: slots[3].part: message (fix: hint)``.
+
+Every YAML text is measured before it is loaded (:func:`check_yaml_bounds`): a few hundred bytes of aliases
+can expand to millions of nodes (an "alias bomb"), and a few kilobytes of brackets nest deeper than the
+loader's recursion can go.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, Event, ScalarEvent
+from ruamel.yaml.main import CParser  # libyaml's parser (ruamel.yaml.clib), None where it is not installed
 
 from .errors import InputError, Problem
 
 STR_TAG = "tag:yaml.org,2002:str"
+
+# The limits of a YAML text. Measured on every YAML and JSON file of examples/, tests/data/, validation/ and
+# the package (the parts catalog included), the largest is 31,668 characters, 1,126 nodes and 8 levels deep,
+# and none uses an alias.
+#: Characters: 30x the largest file; the round-trip loader reads about 0.3 MB a second.
+MAX_CHARS = 1_000_000
+#: Levels of nesting: 8x the deepest file, and far inside the recursion limit of the loader and of to_plain.
+MAX_DEPTH = 64
+#: Nodes (scalars and collections, each alias counted as the nodes it repeats): 90x the largest file; what
+#: follows the parse (to_plain, validation, copies, JSON) walks every one.
+MAX_NODES = 100_000
+#: Aliases (``*name``): none of the files uses one; a hand-written file needs a few.
+MAX_ALIASES = 1_000
 
 
 def read_yaml(path: str | Path) -> Any:
@@ -42,6 +61,7 @@ def read_input_text(path: str | Path, what: str = "a file") -> str:
 
 
 def parse_yaml_text(text: str, file: str | None = None) -> Any:
+    check_yaml_bounds(text, file)
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
@@ -62,9 +82,100 @@ def parse_yaml_plain(text: str) -> Any:
     :func:`parse_yaml_text` and with the same YAML 1.2 resolver (``yes`` stays a string, ``1e3`` is a
     float). For the hot path of text that is expected to be valid; its errors carry no field lines, so a
     caller that must report problems parses again with :func:`parse_yaml_text`."""
+    check_yaml_bounds(text)
     yaml = YAML(typ="safe")
     yaml.allow_duplicate_keys = False
     return yaml.load(text)
+
+
+def check_yaml_bounds(text: str, file: str | None = None) -> None:
+    """Raise :class:`InputError` where ``text`` exceeds :data:`MAX_CHARS`, :data:`MAX_DEPTH`, :data:`MAX_NODES`
+    or :data:`MAX_ALIASES`, before anything is composed: one pass over the parser's events, without recursion,
+    on the C parser (``ruamel.yaml.clib``, 20x faster than ruamel's own) where installed. Where that parser
+    stops early (libyaml refuses a little YAML, ``{a:1}`` say, that ruamel's parser reads), the text is
+    measured again on ruamel's. A syntax error is left to the loader, which stops at it too and reports it."""
+    if len(text) > MAX_CHARS:
+        line = text.count("\n", 0, MAX_CHARS) + 1
+        column = MAX_CHARS - text.rfind("\n", 0, MAX_CHARS)
+        raise InputError.single(file, f"YAML is longer than {MAX_CHARS:,} characters", line=line, column=column,
+                                hint="split it into smaller files")
+    if CParser is None or not _measured_to_the_end(_c_events(text), file):
+        _measured_to_the_end(YAML(typ="rt").parse(text), file)
+
+
+def _c_events(text: str) -> Iterator[Event]:
+    """The C parser's events, without the YAML object (it builds a loader class per call: 3x the parse)."""
+    parser = CParser(text)
+    while parser.check_event():
+        yield parser.get_event()
+
+
+def _measured_to_the_end(events: Iterator[Event], file: str | None) -> bool:
+    """Measure ``events`` (:class:`_Measure`); False where the parser stopped on an error before the end."""
+    measure = _Measure(file)
+    while True:
+        try:
+            event = next(events)
+        except StopIteration:
+            return True
+        except Exception:  # noqa: BLE001 - a syntax error (ruamel raises a few kinds): the loader reports it
+            return False
+        measure.add(event)
+
+
+class _Measure:
+    """Depth, nodes (aliases expanded) and aliases of a YAML event stream so far; InputError past a limit."""
+
+    def __init__(self, file: str | None):
+        self.file = file
+        self.nodes = 0
+        self.aliases = 0
+        self.open: list[tuple[str | None, int]] = []  # each open collection: its anchor, the node count before it
+        self.sizes: dict[str, int | None] = {}  # each anchor: the nodes it stands for; None while still open
+
+    def add(self, event: Event) -> None:
+        if isinstance(event, AliasEvent):
+            self.add_alias(event)
+        elif isinstance(event, ScalarEvent):
+            self.grow(event, 1)
+            if event.anchor is not None:
+                self.sizes[event.anchor] = 1
+        elif isinstance(event, CollectionStartEvent):
+            self.open_collection(event)
+        elif isinstance(event, CollectionEndEvent):
+            anchor, before = self.open.pop()
+            if anchor is not None:
+                self.sizes[anchor] = self.nodes - before
+
+    def open_collection(self, event: CollectionStartEvent) -> None:
+        self.grow(event, 1)
+        self.open.append((event.anchor, self.nodes - 1))
+        if event.anchor is not None:
+            self.sizes[event.anchor] = None
+        if len(self.open) > MAX_DEPTH:
+            raise self.error(event, f"YAML nests deeper than {MAX_DEPTH} levels",
+                             "flatten the structure: a design nests a few levels deep")
+
+    def add_alias(self, event: AliasEvent) -> None:
+        self.aliases += 1
+        if self.aliases > MAX_ALIASES:
+            raise self.error(event, f"YAML has more than {MAX_ALIASES:,} aliases (*name)",
+                             "write the repeated values out")
+        size = self.sizes.get(event.anchor, 1)  # an unknown anchor: the loader refuses it
+        if size is None:
+            raise self.error(event, f"alias *{event.anchor} inside its own anchor &{event.anchor} repeats it "
+                                    "without end", "remove the alias")
+        self.grow(event, size)
+
+    def grow(self, event: Event, nodes: int) -> None:
+        self.nodes += nodes
+        if self.nodes > MAX_NODES:
+            raise self.error(event, f"YAML holds more than {MAX_NODES:,} nodes, each alias counted as the nodes "
+                                    "it repeats (an alias bomb?)", "split the file, or repeat fewer values")
+
+    def error(self, event: Event, message: str, hint: str) -> InputError:
+        mark = event.start_mark
+        return InputError.single(self.file, message, line=mark.line + 1, column=mark.column + 1, hint=hint)
 
 
 def to_plain(node: Any) -> Any:

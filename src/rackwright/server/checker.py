@@ -12,6 +12,14 @@ since the server has threads) takes them off the server's lock; the server threa
 One pool per server process, started when an app starts (its lifespan) and shared by the apps the
 process runs; with no pool (tests that call the services directly), :func:`run` checks on the
 calling thread.
+
+One bad document must not hold up or fail the other writes. What a check reads is bounded before it
+is parsed (:func:`.yamlio.check_yaml_bounds`: size, nesting, aliases), and the server waits
+:data:`CHECK_TIMEOUT_S` at most for an answer: past it, the worker is terminated, a fresh pool takes its
+place (started and warmed up before any check is sent to it: seconds that no check's limit counts), and
+the document is rejected. The checks queued behind it see their worker die (``BrokenProcessPool``) and
+run once more on the fresh pool, as after any worker's death (killed, out of memory, or crashed on a
+document); a document that kills the worker twice is rejected.
 """
 
 from __future__ import annotations
@@ -35,6 +43,11 @@ from ..yamlio import parse_yaml_plain, parse_yaml_text, to_plain
 #: Worker processes per server process: writes are a small share of requests, and each server process
 #: already uses one core; more workers would compete with the server's own threads for the cores.
 PROCESSES = 1
+
+#: Seconds the server waits for a check (parse, validate, evaluate; the checks queued ahead of it included): the
+#: examples check in 3 ms, so this is over a thousand times that, yet a document that takes longer holds up
+#: every other write for no more than this. (A 512 KiB revision of 10,000 slots took 8 s.)
+CHECK_TIMEOUT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -129,22 +142,49 @@ def start() -> Future:
 
 def run(content: str, label: str, base: tuple[dict, list[str]] | None = None,
         retry: bool = True) -> Checked | NeedsBase | Rejected:
-    """:func:`check` in the pool when it runs, else on this thread. A pool whose worker died (killed, out of
-    memory) is replaced and the check runs once more."""
-    global _pool
+    """:func:`check` in the pool when it runs, else on this thread. A check that takes longer than
+    :data:`CHECK_TIMEOUT_S` is rejected and its worker replaced; a pool whose worker died (killed, out of
+    memory, crashed) is replaced and the check runs once more, then is rejected."""
     pool = _pool
     if pool is None:
         with EVALUATION_LOCK:
             return check(content, label, base)
     try:
-        return pool.submit(check, content, label, base).result()
+        return pool.submit(check, content, label, base).result(timeout=CHECK_TIMEOUT_S)
+    except TimeoutError:
+        _replace_pool(pool)
+        return _rejected(f"the design took longer than {CHECK_TIMEOUT_S:g} s to check",
+                         "make it smaller: a rack design checks in milliseconds (look for a very long list)")
     except BrokenProcessPool:
-        if not retry:
-            raise
-        with _pool_lock:
-            if _pool is pool:
-                _pool = _new_pool()
-        return run(content, label, base, retry=False)
+        _replace_pool(pool)
+        if retry:
+            return run(content, label, base, retry=False)
+        return _rejected("the design stopped the checker's worker process, twice",
+                         "make it smaller and simpler: the examples/ designs show the usual size")
+
+
+def _rejected(message: str, hint: str) -> Rejected:
+    return Rejected(message, [Problem(message, "content", hint)])
+
+
+def _replace_pool(stale: ProcessPoolExecutor) -> None:
+    """End the workers of ``stale`` and put a started, warmed-up pool in its place, unless another thread did
+    already. The new worker starts (seconds) before any check is sent to it, so that no check's time limit
+    is spent on it; the threads that need the pool meanwhile wait for this lock."""
+    global _pool
+    with _pool_lock:
+        if _pool is stale:
+            _terminate_workers(stale)
+            fresh = _new_pool()
+            fresh.submit(int).result()
+            _pool = fresh
+
+
+def _terminate_workers(pool: ProcessPoolExecutor) -> None:
+    """End the pool's worker processes (Python 3.14 has ``terminate_workers`` for it); the pool then breaks, and
+    every check waiting in it gets ``BrokenProcessPool``."""
+    for process in list((pool._processes or {}).values()):
+        process.terminate()
 
 
 def _new_pool() -> ProcessPoolExecutor:
