@@ -290,6 +290,9 @@ def resolve_raw(path: str | Path, _chain: tuple[Path, ...] = ()) -> tuple[dict, 
 
 def load_design(path: str | Path) -> LoadedDesign:
     """Load and validate a design file, resolving ``extends``; raise :class:`InputError` on bad input."""
+    if not isinstance(path, (str, Path)):
+        raise InputError.single(None, f"a design is a file path or a LoadedDesign, not {type(path).__name__}",
+                                hint="e.g. rackwright.evaluate(\"examples/gb200-nvl72.yaml\")")
     data, lineage, root = resolve_raw(path)
     return validate_design(data, str(path), lineage, root)
 

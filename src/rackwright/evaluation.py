@@ -22,7 +22,7 @@ from .design import LoadedDesign, load_design
 from .errors import InputError
 from .figures import FIGURES, flat_display
 from .units import UnitError
-from .validity import DOMAINS, Domain
+from .validity import DOMAINS, Domain, OutOfDomain
 from .rules import (FIGURE_RULES, LAYOUT_CODES, Violation, all_violations, figure_rule_masks, slot_layout_masks,
                     structural_violations)
 
@@ -137,7 +137,7 @@ def evaluate_batch(design: str | Path | LoadedDesign, overrides: Mapping[str, ob
         feasible = feasible & ~broken[code]
     return BatchResult(figures, broken, feasible & ~bad, structural,
                        {path: np.broadcast_to(mask, shape) for path, mask in invalid.items()},
-                       {path: f"{path}: {_domain(path).describe()} ({_domain(path).why})" for path in invalid})
+                       {path: f"{path} must be {_domain(path).describe()} ({_domain(path).why})" for path in invalid})
 
 
 def _override_arrays(overrides: Mapping[str, object], file: str | None) -> dict[str, np.ndarray]:
@@ -152,8 +152,8 @@ def _override_arrays(overrides: Mapping[str, object], file: str | None) -> dict[
                 raise ValueError(f"an override path is text, not {path!r}")
             arrays[path] = np.asarray(parse_override(path, value) if isinstance(value, str) else value, dtype=float)
         except (KeyError, ValueError, TypeError, UnitError) as exc:
-            raise InputError.single(file, f"{path}: {exc.args[0] if exc.args else exc}", "overrides",
-                                    "give SI numbers or arrays of them (W, K, kg, m), or one value with its unit") from None
+            hint = exc.why if isinstance(exc, OutOfDomain) else "give SI numbers or arrays of them, or one value with its unit"
+            raise InputError.single(file, f"{path}: {exc.args[0] if exc.args else exc}", "overrides", hint) from None
     return arrays
 
 
