@@ -368,3 +368,11 @@ def test_fuzzed_batches(overrides):
     for key, figure in batch.figures.items():
         assert np.isnan(figure[~batch.feasible & bad]).all(), key
         assert np.isfinite(figure[batch.feasible]).all(), key
+
+
+def test_docs_list_every_domain_and_rule():
+    models = (EXAMPLES.parent / "docs" / "models.md").read_text()
+    for quantity, domain in DOMAINS.items():
+        assert f"| `{quantity}` | {domain.describe()} |" in models, quantity
+    for code in [rule.code for rule in FIGURE_RULES] + list(HINTS):
+        assert f"| {code} |" in models, code
