@@ -52,9 +52,9 @@ class Domain:
         return np.ceil(values) if self.integer else values
 
     def describe(self) -> str:
-        """``"≥ 0 W and ≤ 1e+10 W"``; ``"a whole number ≥ 0 and ≤ 1e+06"``."""
+        """``"≥ 0 W and ≤ 1e+10 W"``; ``"≥ 0 and ≤ 1e+06, in whole numbers"``."""
         text = f"{'>' if self.low_open else '≥'} {self._show(self.low)} and ≤ {self._show(self.high)}"
-        text = f"a whole number {text}" if self.integer else text
+        text = f"{text}, in whole numbers" if self.integer else text
         return f"{text}, or NaN" if self.nan_ok else text
 
     def problem(self, si: float) -> str | None:
