@@ -3,10 +3,12 @@
 The routes are enumerated from the application's OpenAPI document (operationId = route name); each must have a rule in
 :data:`POLICY` (the access rules of docs/server.md, written out independently of the
 services' code), so a new route without a rule fails here. The organisations: ``mfr``
-owns the target design, ``lab`` has it shared (at ``full`` in one run, ``envelope`` in the
-other), ``ext`` has nothing shared; each has a user of every role; plus anonymous.
-Expected: 2xx when allowed, 404 for what the organisation may not see, 403 for what it
-sees but may not do, 401 without a token.
+owns the target design, which ``extends`` mfr's ``base``; ``lab`` has the target shared (at ``full`` or
+``envelope``) and the base shared in full when the target was written, which mfr may then have narrowed
+(re-shared at envelope level, or unshared: lab then reads the target no further than its base); ``ext``
+has nothing shared; each has a user of every role; plus anonymous. Expected: 2xx when allowed, 404 for
+what the organisation may not see, 403 for what it sees but may not do, 401 without a token; and where the
+base was narrowed, the refusals of a read capped by it and of writes that would widen it again.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ import itertools
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from rackwright.server import services
-from rackwright.server.db import ROLES, transaction
+from rackwright.server.db import ROLES, Design, DesignShare, Organisation, transaction
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "hgx-h100-air.yaml"
+CHILD = "extends: base\nname: Target v{n}\n"  # every revision of the target extends mfr/base
 RESULTS = "rack_id,generation,test,metric,value,unit,timestamp\nR01,h100,soak,power_at_load,10.4,kW,2026-03-02T09:10:00Z\n"
 ORGS = {"mfr": "owner", "lab": None, "ext": "none"}  # lab's relation is the share level under test
 
@@ -47,28 +51,44 @@ POLICY = {
 }
 
 
-def expected_status(route: str, relation: str, role: str | None) -> int:
+def expected_status(route: str, relation: str, role: str | None, reads: str = "full", narrowed: bool = False) -> int:
+    """The status of ``route`` for ``role`` of an organisation with ``relation`` to the target (owner, full,
+    envelope, none), which reads its head at level ``reads`` (its relation, capped by its level on the base);
+    ``narrowed``: the base's share was narrowed below the target's."""
     needs, least, allowed = POLICY[route]
     if needs == "public" or needs == "credentials" and role is not None:
         return allowed
     if role is None:
         return 401
-    if relation == "none" and needs != "any" or relation == "envelope" and needs == "content":
+    if relation == "none" and needs != "any" or reads not in ("owner", "full") and needs == "content":
         return 404
     if relation == "envelope" and needs == "editor" or relation != "owner" and needs == "owner":
         return 403
-    return allowed if ROLES.index(role) >= ROLES.index(least) else 403
+    if ROLES.index(role) < ROLES.index(least):
+        return 403
+    return CAPPED.get((route, reads), WIDENING.get(route, allowed) if narrowed else allowed)
+
+
+#: Reads capped by the base: (route, the level the head is read at) -> status.
+CAPPED = {("report", "none"): 404, ("diff", "none"): 404, ("qualify", "envelope"): 404, ("qualify", "none"): 404,
+          ("open_thread", "none"): 422}  # the figure the thread is anchored on is withheld: no such anchor
+#: Writes refused once the base is narrowed: a push that extends it again (lab reads the target, not the base,
+#: at its level), and sharing the target with lab in full.
+WIDENING = {"push": 422, "share": 409}
+#: (lab's share of the target, lab's level on its base when narrowed below that, or None)
+WORLDS = [("full", None), ("envelope", None), ("full", "envelope"), ("full", "none"), ("envelope", "none")]
 
 
 def password(username: str) -> str:
     return f"{username}-password"
 
 
-@pytest.fixture(params=["full", "envelope"])
+@pytest.fixture(params=WORLDS, ids=lambda w: f"{w[0]}-base-{w[1] or 'full'}")
 def world(request, tmp_path, live_server):
-    """Three organisations with a user of each role; ``mfr/target`` shared with ``lab`` at the level under test."""
+    """Three organisations with a user of each role; ``mfr/target`` (extending ``mfr/base``) shared with ``lab``
+    at the level under test, the base shared with lab in full and then narrowed as the test says."""
     server = live_server(f"sqlite:///{tmp_path / 'authz.db'}", demo=False)
-    level = request.param
+    level, narrowed = request.param
     with transaction(server.app.state.engine, write=True) as session:
         for org in ORGS:
             services.create_organisation(session, org, org.upper())
@@ -78,16 +98,24 @@ def world(request, tmp_path, live_server):
         tokens = {f"{org}-{role}": services.issue_token(session, services.sign_in(
             session, f"{org}-{role}", password(f"{org}-{role}"))) for org in ORGS for role in ROLES}
         services.create_programme(session, actor, "p")
-        services.create_design(session, actor, "target", EXAMPLE.read_text(), "first", "p")
+        services.create_design(session, actor, "base", EXAMPLE.read_text(), "first", "p")
+        services.share(session, actor, "mfr", "base", "lab", "full")
+        services.create_design(session, actor, "target", CHILD.format(n=0), "first", "p")
         services.share(session, actor, "mfr", "target", "lab", level)
+        if narrowed:
+            services.share(session, actor, "mfr", "base", "lab", None if narrowed == "none" else narrowed)
         thread = services.open_thread(session, actor, "mfr", "target", None, "", "review here")
     server.tokens, server.owner = tokens, actor
-    return server, level, thread["id"]
+    return server, (level, narrowed), thread["id"]
 
 
 def _restore_share(server, level: str) -> None:
+    """Share the target with lab at ``level`` again, as the world started (directly: once the base is narrowed,
+    the server refuses it, rightly)."""
     with transaction(server.app.state.engine, write=True) as session:
-        services.share(session, server.owner, "mfr", "target", "lab", level)
+        ids = dict(session.execute(select(Organisation.slug, Organisation.id)).all())
+        target = session.scalar(select(Design).where(Design.org_id == ids["mfr"], Design.slug == "target"))
+        session.merge(DesignShare(design_id=target.id, org_id=ids["lab"], level=level))
 
 
 def _new_token(server, user: str) -> str:
@@ -117,7 +145,7 @@ def _request(name: str, path: str, server, user: str | None, thread_id: int, cou
         "create_user": {"username": f"new-{n}", "password": "long-enough", "role": "viewer"},
         "create_programme": {"slug": f"prog-{n}"},
         "create_design": {"name": f"design-{n}", "content": EXAMPLE.read_text()},
-        "push": {"content": EXAMPLE.read_text().replace("name: ", f"name: v{n} ", 1), "message": f"edit {n}"},
+        "push": {"content": CHILD.format(n=n), "message": f"edit {n}"},
         "qualify": {"filename": "results.csv", "content": RESULTS},
         "status": {"status": "in_review" if design.get("status") == "draft" else "draft"},
         "share": {"level": "full"},
@@ -138,16 +166,17 @@ def test_every_route_has_a_rule(world):
 
 
 def test_authorisation_matrix(world):
-    server, level, thread_id = world
+    server, (level, narrowed), thread_id = world
     actors = [(f"{org}-{role}", level if relation is None else relation, role)
               for org, relation in ORGS.items() for role in ROLES] + [(None, "none", None)]
+    reads = {"owner": "full", level: narrowed or level, "none": "none"}  # the level each relation reads the head at
     counter = itertools.count()
     wrong = []
     clients = {user: server.client(user) for user, _, _ in actors}
     for (method, path, name), (user, relation, role) in itertools.product(api_operations(server.app), actors):
         url, body, query, headers = _request(name, path, server, user, thread_id, counter)
         response = clients[user].request(method, url.removeprefix("/api/v1"), json=body, params=query, headers=headers)
-        want = expected_status(name, relation, role)
+        want = expected_status(name, relation, role, reads[relation], narrowed is not None)
         if response.status_code != want:
             wrong.append(f"{method} {url} as {user} ({relation}): {response.status_code}, expected {want}: "
                          f"{response.text[:160]}")

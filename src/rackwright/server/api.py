@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from . import services, signin
 from .db import MAX_ID, ROLES, STATUSES, transaction
+from .params import NAME_HELP, NAME_RULE, REVISION_RULE, Compared, Name, Revision, RevisionQuery
 
 router = APIRouter(prefix="/api/v1", generate_unique_id_function=lambda route: route.name)  # operationId = name
 bearer = HTTPBearer(auto_error=False, description="An API token: POST /api/v1/auth/token, or `rackwright serve --demo`")
@@ -29,29 +30,30 @@ class Body(BaseModel):
 
 
 class TokenRequest(Body):
-    username: str = Field(max_length=64)
+    username: str = Field(max_length=64, pattern=NAME_RULE)
     password: str = Field(max_length=200)
     label: str = Field("", max_length=services.MAX_TITLE)
 
 
 class UserCreate(Body):
-    username: str = Field(max_length=64, description="1-64 lowercase letters, digits, '.', '_', '-'")
+    username: str = Field(max_length=64, pattern=NAME_RULE, description=NAME_HELP)
     password: str = Field(min_length=8, max_length=200)
     role: Literal[ROLES]  # type: ignore[valid-type]
     display_name: str = Field("", max_length=services.MAX_TITLE)
 
 
 class ProgrammeCreate(Body):
-    slug: str = Field(max_length=64)
+    slug: str = Field(max_length=64, pattern=NAME_RULE, description=NAME_HELP)
     title: str = Field("", max_length=services.MAX_TITLE)
 
 
 class DesignCreate(Body):
-    name: str = Field(max_length=64, description="The design's name within your organisation")
+    name: str = Field(max_length=64, pattern=NAME_RULE,
+                      description=f"The design's name within your organisation: {NAME_HELP}")
     content: str = Field(max_length=services.MAX_CONTENT, description="Design YAML (docs/design-files.md); "
                          "`extends: NAME`, `ORG/NAME` or `ORG/NAME@REV` names a design on this server")
     message: str = Field("", max_length=services.MAX_MESSAGE)
-    programme: str | None = Field(None, max_length=64)
+    programme: str | None = Field(None, max_length=64, pattern=NAME_RULE)
     confidential: list[str] | None = Field(None, description="Figure sections hidden from envelope viewers; "
                                            f"default all of {', '.join(services.CONFIDENTIAL_SECTIONS)}")
 
@@ -76,7 +78,7 @@ class ConfidentialSections(Body):
 
 
 class ThreadCreate(Body):
-    revision: str | None = Field(None, max_length=16, description="Revision id; default the head")
+    revision: str | None = Field(None, pattern=REVISION_RULE, description="Revision id; default the head")
     path: str = Field("", max_length=services.MAX_PATH, description="Field path (slots[3].part) or figure key")
     body: str = Field(max_length=services.MAX_COMMENT)
     internal: bool = Field(False, description="Visible to your own organisation only (owners)")
@@ -173,7 +175,7 @@ def create_programme(request: Request, body: ProgrammeCreate, credentials=Auth) 
 
 
 @router.get("/programmes/{org}/{slug}", tags=["programmes"], summary="One programme's generations by status")
-def programme(request: Request, org: str, slug: str, credentials=Auth) -> dict:
+def programme(request: Request, org: Name, slug: Name, credentials=Auth) -> dict:
     return _call(request, credentials, services.get_programme, org, slug)
 
 
@@ -192,7 +194,7 @@ def create_design(request: Request, body: DesignCreate, response: Response, cred
 
 
 @router.get("/designs/{org}/{name}", tags=["designs"], summary="A design with its head revision and report")
-def design(request: Request, org: str, name: str, credentials=Auth) -> dict:
+def design(request: Request, org: Name, name: Name, credentials=Auth) -> dict:
     view = _call(request, credentials, services.get_design, org, name)
     return _hot(view, headers={"ETag": f'"{view["head_revision"]}"'})
 
@@ -200,7 +202,7 @@ def design(request: Request, org: str, name: str, credentials=Auth) -> dict:
 @router.get("/designs/{org}/{name}/revisions", tags=["revisions"], summary="History, newest first, one page",
             description="At most `limit` revisions numbered below `before` (default: from the head). When the page "
                         "is full, a `Link: <...>; rel=\"next\"` header names the next page.")
-def revisions(request: Request, org: str, name: str, credentials=Auth,
+def revisions(request: Request, org: Name, name: Name, credentials=Auth,
               limit: int = Query(services.HISTORY_PAGE, ge=1, le=services.MAX_HISTORY_PAGE),
               before: int | None = Query(None, ge=1, le=MAX_ID)) -> list[dict]:
     page = _call(request, credentials, services.list_revisions, org, name, limit, before)
@@ -211,7 +213,7 @@ def revisions(request: Request, org: str, name: str, credentials=Auth,
 
 @router.post("/designs/{org}/{name}/revisions", status_code=201, tags=["revisions"],
              summary="Write a new head revision; If-Match must name the current head (else 409, or 428 if absent)")
-def push(request: Request, org: str, name: str, body: RevisionCreate,
+def push(request: Request, org: Name, name: Name, body: RevisionCreate,
          if_match: str | None = Header(None, description="The revision id your edit is based on"),
          credentials=Auth) -> dict:
     # checked and evaluated first in a read transaction: the write transaction then holds the lock briefly
@@ -223,100 +225,100 @@ def push(request: Request, org: str, name: str, body: RevisionCreate,
 
 @router.get("/designs/{org}/{name}/revisions/{rev}", tags=["revisions"],
             summary="A revision (`head` for the newest) with content and report as far as you may see them")
-def revision(request: Request, org: str, name: str, rev: str, credentials=Auth) -> dict:
+def revision(request: Request, org: Name, name: Name, rev: Revision, credentials=Auth) -> dict:
     return _call(request, credentials, services.get_revision, org, name, _rev(rev))
 
 
 @router.get("/designs/{org}/{name}/revisions/{rev}/content", tags=["revisions"], response_class=PlainTextResponse,
             summary="The revision's YAML (full access); resolved=true merges `extends`")
-def content(request: Request, org: str, name: str, rev: str, resolved: bool = False, credentials=Auth):
+def content(request: Request, org: Name, name: Name, rev: Revision, resolved: bool = False, credentials=Auth):
     rev_id, text = _call(request, credentials, services.revision_content, org, name, _rev(rev), resolved)
     return PlainTextResponse(text, media_type="application/yaml", headers={"ETag": f'"{rev_id}"'})
 
 
 @router.get("/designs/{org}/{name}/revisions/{rev}/report", tags=["revisions"],
             summary="Stored evaluation: figures (display units) and violations, filtered by your access")
-def report(request: Request, org: str, name: str, rev: str, credentials=Auth) -> dict:
+def report(request: Request, org: Name, name: Name, rev: Revision, credentials=Auth) -> dict:
     return _hot(_call(request, credentials, services.report, org, name, _rev(rev)))
 
 
 @router.get("/designs/{org}/{name}/revisions/{rev}/elevation.svg", tags=["revisions"],
             response_class=Response, summary="Rack elevation drawing (full access)")
-def elevation(request: Request, org: str, name: str, rev: str, credentials=Auth):
+def elevation(request: Request, org: Name, name: Name, rev: Revision, credentials=Auth):
     svg = _call(request, credentials, services.elevation, org, name, _rev(rev))
     return Response(svg, media_type="image/svg+xml")
 
 
 @router.get("/designs/{org}/{name}/diff", tags=["revisions"],
             summary="Fields and figures that differ between two revisions (before may be ORG/NAME@REV)")
-def diff(request: Request, org: str, name: str, credentials=Auth,
-         before: str = Query(..., max_length=100), after: str = Query(HEAD, max_length=16)) -> dict:
+def diff(request: Request, org: Name, name: Name, before: Compared, credentials=Auth,
+         after: RevisionQuery = HEAD) -> dict:
     return _call(request, credentials, services.diff, org, name, before, _rev(after))
 
 
 @router.put("/designs/{org}/{name}/status", tags=["workflow"],
             summary="Move along draft → in_review → approved → frozen → shipped (owner organisation)")
-def status(request: Request, org: str, name: str, body: StatusChange, credentials=Auth) -> dict:
+def status(request: Request, org: Name, name: Name, body: StatusChange, credentials=Auth) -> dict:
     return _call(request, credentials, services.set_status, org, name, body.status, write=True)
 
 
 @router.put("/designs/{org}/{name}/shares/{with_org}", tags=["workflow"],
             summary="Share with an organisation at full or envelope level (owner admin)")
-def share(request: Request, org: str, name: str, with_org: str, body: ShareRequest, credentials=Auth) -> dict:
+def share(request: Request, org: Name, name: Name, with_org: Name, body: ShareRequest, credentials=Auth) -> dict:
     return _call(request, credentials, services.share, org, name, with_org, body.level, write=True)
 
 
 @router.delete("/designs/{org}/{name}/shares/{with_org}", tags=["workflow"], summary="Stop sharing (owner admin)")
-def unshare(request: Request, org: str, name: str, with_org: str, credentials=Auth) -> dict:
+def unshare(request: Request, org: Name, name: Name, with_org: Name, credentials=Auth) -> dict:
     return _call(request, credentials, services.share, org, name, with_org, None, write=True)
 
 
 @router.put("/designs/{org}/{name}/confidential", tags=["workflow"],
             summary="Choose the figure sections envelope viewers do not see (owner admin)")
-def set_confidential(request: Request, org: str, name: str, body: ConfidentialSections, credentials=Auth) -> dict:
+def set_confidential(request: Request, org: Name, name: Name, body: ConfidentialSections, credentials=Auth) -> dict:
     return _call(request, credentials, services.set_confidential, org, name, body.sections, write=True)
 
 
 @router.get("/designs/{org}/{name}/threads", tags=["reviews"], summary="Review threads you may see")
-def threads(request: Request, org: str, name: str, credentials=Auth) -> list[dict]:
+def threads(request: Request, org: Name, name: Name, credentials=Auth) -> list[dict]:
     return _call(request, credentials, services.list_threads, org, name)
 
 
 @router.post("/designs/{org}/{name}/threads", status_code=201, tags=["reviews"],
              summary="Open a review thread anchored to a field path or figure")
-def open_thread(request: Request, org: str, name: str, body: ThreadCreate, credentials=Auth) -> dict:
+def open_thread(request: Request, org: Name, name: Name, body: ThreadCreate, credentials=Auth) -> dict:
     return _call(request, credentials, services.open_thread, org, name, body.revision, body.path, body.body,
                  body.internal, write=True)
 
 
 @router.post("/designs/{org}/{name}/threads/{thread_id}/comments", status_code=201, tags=["reviews"],
              summary="Reply to a thread; resolve or reopen it")
-def comment(request: Request, org: str, name: str, body: CommentCreate, credentials=Auth,
+def comment(request: Request, org: Name, name: Name, body: CommentCreate, credentials=Auth,
             thread_id: int = Path(ge=1, le=MAX_ID, description="The thread's id")) -> dict:
     return _call(request, credentials, services.reply, org, name, thread_id, body.body, body.resolve, write=True)
 
 
 @router.get("/designs/{org}/{name}/revisions/{rev}/approvals", tags=["reviews"],
             summary="Signatures, missing organisations, approved or not")
-def approvals(request: Request, org: str, name: str, rev: str, credentials=Auth) -> dict:
+def approvals(request: Request, org: Name, name: Name, rev: Revision, credentials=Auth) -> dict:
     return _call(request, credentials, services.approvals, org, name, _rev(rev))
 
 
 @router.post("/designs/{org}/{name}/revisions/{rev}/approvals", status_code=201, tags=["reviews"],
              summary="Sign a revision for your organisation (approver)")
-def approve(request: Request, org: str, name: str, rev: str, credentials=Auth) -> dict:
+def approve(request: Request, org: Name, name: Name, rev: Revision, credentials=Auth) -> dict:
     return _call(request, credentials, services.approve, org, name, _rev(rev), write=True)
 
 
 @router.get("/designs/{org}/{name}/revisions/{rev}/qualifications", tags=["qualification"],
             summary="Qualification results of a revision (summary only for envelope access)")
-def qualifications(request: Request, org: str, name: str, rev: str, credentials=Auth) -> list[dict]:
+def qualifications(request: Request, org: Name, name: Name, rev: Revision, credentials=Auth) -> list[dict]:
     return _call(request, credentials, services.list_qualifications, org, name, _rev(rev))
 
 
 @router.post("/designs/{org}/{name}/revisions/{rev}/qualifications", status_code=201, tags=["qualification"],
              summary="Attach measured results; the server qualifies them (pass/warn/fail)")
-def qualify(request: Request, org: str, name: str, rev: str, body: QualificationCreate, credentials=Auth) -> dict:
+def qualify(request: Request, org: Name, name: Name, rev: Revision, body: QualificationCreate, credentials=Auth) -> dict:
     return _call(request, credentials, services.attach_qualification, org, name, _rev(rev), body.filename,
                  body.content, body.racks, write=True)
 

@@ -100,6 +100,8 @@ class Design(Base):
     status: Mapped[str] = mapped_column(String(16), default="draft")
     head_revision_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
     confidential: Mapped[list] = mapped_column(JSON, default=list)  # figure sections hidden from envelope viewers
+    #: organisations that must sign, fixed when a review starts (owner first); None in draft
+    signers: Mapped[list | None] = mapped_column(JSON, nullable=True, default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     org: Mapped[Organisation] = relationship(lazy="joined")
     programme: Mapped[Programme | None] = relationship(lazy="joined")

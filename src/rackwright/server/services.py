@@ -6,8 +6,10 @@ enforces two things before it reads or writes anything:
 * **visibility** — a design is seen by its owner organisation and by the organisations
   it is shared with, at ``full`` (everything) or ``envelope`` level (the evaluated
   envelope: :data:`ENVELOPE_SECTIONS` figures and the sections the owner did not mark
-  confidential; never the YAML, part ids, prices, origins or lineage). Anything an
-  organisation may not see raises :class:`NotFound`, exactly as if it did not exist;
+  confidential; never the YAML, its digest, part ids, prices, origins or lineage). A revision
+  whose ``extends`` merged other designs is read at no higher level than the reader has on each
+  of them (:class:`Access`). Anything an organisation may not see raises :class:`NotFound`,
+  exactly as if it did not exist;
 * **permission** — roles are ordered viewer < engineer < approver < admin
   (:func:`~.security.role_at_least`); a visible object the actor may not change raises
   :class:`Forbidden`.
@@ -19,7 +21,8 @@ are :class:`ServiceError` subclasses; callers map them to HTTP statuses
 function that raises leaves nothing stored, the audit entry included.
 
 Designs are addressed as ``(org, name)``; a revision by its id (16 hex digits, a hash of
-its parent, content, author, message and time, like a git commit). Writing a revision
+its parent, content, author, message, time and a random salt, so that it confirms no guess of the content).
+Writing a revision
 needs the id of the revision it was based on (``expected_head``, HTTP ``If-Match``): a
 stale one raises :class:`Conflict` and stores nothing (optimistic locking with a
 compare-and-swap on the design's head).
@@ -31,6 +34,7 @@ import hashlib
 import json
 import math
 import re
+import secrets
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -59,7 +63,15 @@ TRANSITIONS = {("draft", "in_review"): "engineer", ("in_review", "draft"): "engi
                ("approved", "frozen"): "approver", ("frozen", "shipped"): "approver"}
 #: Statuses in which new revisions may be written.
 EDITABLE = ("draft", "in_review")
-NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+#: Every identifier (organisation, user, programme and design names): one slug rule, checked whole (``fullmatch``:
+#: a ``$`` would also accept a trailing newline).
+NAME_PATTERN = r"[a-z0-9][a-z0-9._-]{0,63}"
+NAME = re.compile(NAME_PATTERN)
+#: A revision id: 16 hex digits.
+REVISION_PATTERN = r"[0-9a-f]{16}"
+REVISION_ID = re.compile(REVISION_PATTERN)
+#: Read access to a revision, lowest first (:class:`Access`); an owner reads as much as ``full``.
+READ_LEVELS = ("none", "envelope", "full")
 MAX_CONTENT = 512 * 1024
 MAX_MESSAGE = 2000
 MAX_COMMENT = 10_000
@@ -132,20 +144,30 @@ def _invalid(field: str, message: str, hint: str = "") -> Invalid:
 
 
 def _name(value: str, field: str) -> str:
-    if not isinstance(value, str) or not NAME.match(value):
+    if not isinstance(value, str) or not NAME.fullmatch(value):
         raise _invalid(field, f"{value!r} is not a valid name",
                        "use 1-64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit")
     return value
 
 
-def clean_text(value: str, field: str, limit: int) -> str:
-    """Text as stored: a string of at most ``limit`` characters, valid UTF-8 and without NUL."""
+#: Control characters refused in stored text: C0 (NUL included) and DEL, but tab, line feed and carriage return.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: ... and in one-line text (titles, display names, labels, file names): every control and line separator.
+LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def clean_text(value: str, field: str, limit: int, one_line: bool = False) -> str:
+    """Text as stored: a string of at most ``limit`` characters, valid UTF-8 and without control characters
+    (``one_line``: without line breaks either)."""
     if not isinstance(value, str):
         raise _invalid(field, "must be text")
     if len(value) > limit:
         raise _invalid(field, f"is {len(value)} characters long; the limit is {limit}", "shorten it")
-    if "\x00" in value:
-        raise _invalid(field, "contains a NUL character", "remove it")
+    control = (LINE_CONTROL if one_line else CONTROL).search(value)
+    if control:
+        code = ord(control.group())
+        raise _invalid(field, f"contains the control character U+{code:04X}{' (NUL)' if code == 0 else ''} at "
+                              f"position {control.start()}", "remove it" + (" (one line of text)" if one_line else ""))
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -198,6 +220,12 @@ _DESIGN_AND_SHARE = (select(Design, DesignShare.level).join(Organisation, Design
                      .outerjoin(DesignShare, and_(DesignShare.design_id == Design.id,
                                                   DesignShare.org_id == bindparam("viewer_org")))
                      .where(Organisation.slug == bindparam("org"), Design.slug == bindparam("name")))
+_DESIGN_AND_SHARE_LOCKED = _DESIGN_AND_SHARE.with_for_update(of=Design)
+#: The designs of the revisions ``ids`` (an ``extends`` chain) with the share level of the asking organisation.
+_CHAIN_ACCESS = (select(Design, DesignShare.level).join(Revision, Revision.design_id == Design.id)
+                 .outerjoin(DesignShare, and_(DesignShare.design_id == Design.id,
+                                              DesignShare.org_id == bindparam("viewer_org")))
+                 .where(Revision.id.in_(bindparam("ids", expanding=True))))
 #: Who a design is shared with, and at which level.
 _SHARES = (select(Organisation.slug, DesignShare.level).join(Organisation, DesignShare.org_id == Organisation.id)
            .where(DesignShare.design_id == bindparam("design_id")).order_by(Organisation.slug))
@@ -295,7 +323,7 @@ def issue_token(session: Session, actor: Actor, label: str = "", by_operator: bo
     session.execute(delete(ApiToken).where(ApiToken.user_id == actor.user_id,
                                            or_(ApiToken.revoked, ApiToken.expires_at <= now)))
     session.add(ApiToken(user_id=actor.user_id, token_hash=security.token_hash(token),
-                         label=clean_text(label, "label", MAX_TITLE), expires_at=expires))
+                         label=clean_text(label, "label", MAX_TITLE, one_line=True), expires_at=expires))
     _audit(session, actor, "token.create", f"user:{actor.username}", **({"by": "operator"} if by_operator else {}))
     return token
 
@@ -317,7 +345,7 @@ def create_organisation(session: Session, slug: str, name: str) -> dict:
         raise _invalid("slug", f"is {len(slug)} characters long; the limit is {MAX_ORG_SLUG}", "shorten it")
     if session.scalar(select(Organisation).where(Organisation.slug == slug)):
         raise Conflict(f"organisation {slug!r} exists")
-    org = Organisation(slug=slug, name=clean_text(name, "name", MAX_TITLE))
+    org = Organisation(slug=slug, name=clean_text(name, "name", MAX_TITLE, one_line=True))
     session.add(org)
     session.flush()
     _audit(session, None, "organisation.create", f"org:{slug}")
@@ -338,7 +366,8 @@ def create_user(session: Session, actor: Actor | None, org: str, username: str, 
     if session.scalar(select(User).where(User.username == _name(username, "username"))):
         raise Conflict(f"username {username!r} is taken")
     user = User(org_id=organisation.id, username=username, role=role,
-                display_name=clean_text(display_name, "display_name", MAX_TITLE), password_hash=password_hash)
+                display_name=clean_text(display_name, "display_name", MAX_TITLE, one_line=True),
+                password_hash=password_hash)
     session.add(user)
     session.flush()
     _audit(session, actor, "user.create", f"user:{username}", org_id=organisation.id, role=role)
@@ -440,7 +469,7 @@ def create_programme(session: Session, actor: Actor, slug: str, title: str = "")
     _name(slug, "slug")
     if session.scalar(select(Programme).where(Programme.org_id == actor.org_id, Programme.slug == slug)):
         raise Conflict(f"programme {actor.org}/{slug} exists")
-    programme = Programme(org_id=actor.org_id, slug=slug, title=clean_text(title, "title", MAX_TITLE))
+    programme = Programme(org_id=actor.org_id, slug=slug, title=clean_text(title, "title", MAX_TITLE, one_line=True))
     session.add(programme)
     session.flush()
     _audit(session, actor, "programme.create", f"programme:{actor.org}/{slug}")
@@ -474,9 +503,16 @@ def _visible_designs(session: Session, actor: Actor) -> list[tuple[Design, str]]
     return [(d, "owner" if d.org_id == actor.org_id else shares[d.id]) for d in designs]
 
 
-def _locate(session: Session, actor: Actor, org: str, name: str) -> tuple[Design, str]:
-    """A design and the actor's level on it; :class:`NotFound` when it is not visible."""
-    row = session.execute(_DESIGN_AND_SHARE, {"org": org, "name": name, "viewer_org": actor.org_id}).first()
+def _locate(session: Session, actor: Actor, org: str, name: str, lock: bool = False) -> tuple[Design, str]:
+    """A design and the actor's level on it; :class:`NotFound` when it is not visible.
+
+    ``lock`` (every write to a design): the design's row is locked until the transaction ends, so that writes
+    to one design (a push, a status move, a share, an approval) serialize on PostgreSQL as they do on SQLite,
+    whose writers hold the database's write lock; each then reads what the one before it committed."""
+    if not (isinstance(org, str) and isinstance(name, str) and NAME.fullmatch(org) and NAME.fullmatch(name)):
+        raise NotFound(f"design {org!r}/{name!r} not found")
+    statement = _DESIGN_AND_SHARE_LOCKED if lock else _DESIGN_AND_SHARE
+    row = session.execute(statement, {"org": org, "name": name, "viewer_org": actor.org_id}).first()
     level = None if row is None else "owner" if row.Design.org_id == actor.org_id else row.level
     if level is None:
         raise NotFound(f"design {org}/{name} not found")
@@ -486,10 +522,87 @@ def _locate(session: Session, actor: Actor, org: str, name: str) -> tuple[Design
 def _revision(session: Session, design: Design, rev: str | None) -> Revision:
     """A revision of ``design`` by id (None: the head)."""
     rev = rev or design.head_revision_id
-    revision = session.scalar(_REVISION_LEAN, {"id": rev}) if isinstance(rev, str) else None
+    found = isinstance(rev, str) and REVISION_ID.fullmatch(rev)
+    revision = session.scalar(_REVISION_LEAN, {"id": rev}) if found else None
     if revision is None or revision.design_id != design.id:
-        raise NotFound(f"revision {rev} of design {design.org.slug}/{design.slug} not found")
+        raise NotFound(f"revision {rev!r} of design {design.org.slug}/{design.slug} not found")
     return revision
+
+
+# --- what an organisation may read of a revision --------------------------------------------
+
+@dataclass(frozen=True)
+class Access:
+    """What an organisation may read of one revision.
+
+    A revision whose ``extends`` chain merged in other designs shows them through its content, elevation and
+    figures, so its ``level`` is its own design's level capped by the organisation's level on every design of
+    that chain (owner or full, envelope, none): nobody reads more of a design through another one than its owner
+    granted them, whatever was granted when the revision was written. ``hidden``: the figure sections an
+    envelope viewer does not see, those of every envelope-level design in the chain; ``capped_by``: the first
+    design of the chain that lowered the level (None: none did)."""
+
+    level: str
+    hidden: frozenset[str]
+    capped_by: str | None = None
+
+    @property
+    def content(self) -> bool:
+        """Whether the design file, its fields and the elevation may be read."""
+        return self.level in ("owner", "full")
+
+    def refusal(self, what: str, org: str) -> NotFound:
+        reason = f"it extends {self.capped_by}, which is not shared with {org} in full" if self.capped_by else \
+            f"it is not shared with {org} in full"
+        return NotFound(f"{what}: {reason}")
+
+
+def _rank(level: str) -> int:
+    return READ_LEVELS.index("full" if level == "owner" else level)
+
+
+def _access(session: Session, viewer_org: int, design: Design, level: str, lineage: list[str]) -> Access:
+    """The :class:`Access` of organisation ``viewer_org``, at ``level`` on ``design``, to its revision of
+    ``lineage`` (``ORG/NAME@REV`` of each design its ``extends`` merged, itself last)."""
+    hidden = set(design.confidential) if level == "envelope" else set()
+    effective, capped_by = level, None
+    parents = [label.rpartition("@")[2] for label in lineage[:-1]]
+    for parent, share_level in session.execute(_CHAIN_ACCESS, {"ids": parents, "viewer_org": viewer_org}) if parents \
+            else ():
+        parent_level = "full" if parent.org_id == viewer_org else share_level or "none"
+        if parent_level == "envelope":
+            hidden |= set(parent.confidential)
+        if _rank(parent_level) < _rank(effective):
+            effective, capped_by = parent_level, f"{parent.org.slug}/{parent.slug}"
+    return Access(effective, frozenset(hidden), capped_by)
+
+
+def _readers(session: Session, design: Design) -> list[tuple[int, str, str]]:
+    """``(organisation id, slug, level)`` of every organisation that reads ``design``: its owner, then its shares."""
+    shared = session.execute(select(DesignShare.org_id, Organisation.slug, DesignShare.level)
+                             .join(Organisation, DesignShare.org_id == Organisation.id)
+                             .where(DesignShare.design_id == design.id).order_by(Organisation.slug))
+    return [(design.org_id, design.org.slug, "owner"), *shared]
+
+
+def _chain_refusal(session: Session, design: Design, readers: list[tuple[int, str, str]],
+                   base_lineage: list[str]) -> tuple[str, str] | None:
+    """``(why, fix)`` when a revision of ``design`` extending the chain ``base_lineage`` would show one of
+    ``readers`` a design beyond what its owner granted them; None when it would not."""
+    for org_id, slug, level in readers:
+        capped_by = _access(session, org_id, design, level, [*base_lineage, "itself"]).capped_by
+        if capped_by:
+            wanted = "in full" if level in ("owner", "full") else "at envelope level"
+            return (f"{slug} reads {design.org.slug}/{design.slug} {wanted} but may not read {capped_by} {wanted}, "
+                    f"which it would read through the extends",
+                    f"ask an admin of {capped_by.split('/')[0]} to share {capped_by} with {slug} {wanted}, "
+                    f"or stop sharing {design.org.slug}/{design.slug} with {slug} first")
+    return None
+
+
+def _reader(session: Session, actor: Actor, design: Design, level: str, revision: Revision) -> Access:
+    """The actor's :class:`Access` to ``revision`` of ``design`` (on which the actor's level is ``level``)."""
+    return _access(session, actor.org_id, design, level, revision.lineage)
 
 
 def list_designs(session: Session, actor: Actor) -> list[dict]:
@@ -502,7 +615,7 @@ def get_design(session: Session, actor: Actor, org: str, name: str) -> dict:
     design, level = _locate(session, actor, org, name)
     head = _revision(session, design, None)
     view = _design_view(session, design, level, head)
-    view["head"] = _revision_view(head, design, level)
+    view["head"] = _revision_view(head, design, _reader(session, actor, design, level, head), actor.org)
     if level == "owner":
         view["shares"] = [{"org": slug, "level": share_level}
                           for slug, share_level in session.execute(_SHARES, {"design_id": design.id})]
@@ -569,16 +682,18 @@ def push_revision(session: Session, actor: Actor, org: str, name: str, content: 
                   expected_head: str | None, prepared: Prepared | None = None) -> dict:
     """A new head revision based on ``expected_head`` (If-Match); :class:`Conflict` when that is stale.
     ``prepared`` (:func:`prepare_revision` of the same content) saves checking it again."""
-    design, level = _editable(session, actor, org, name, expected_head)
+    design, level = _editable(session, actor, org, name, expected_head, lock=True)
     revision = _write_revision(session, actor, design, content, message, expected_head,
                                prepared if prepared is not None and prepared.content == content else None)
     _audit(session, actor, "revision.create", f"revision:{revision.id}", design, parent=expected_head)
-    return _revision_view(revision, design, level)
+    return _revision_view(revision, design, _reader(session, actor, design, level, revision), actor.org)
 
 
-def _editable(session: Session, actor: Actor, org: str, name: str, expected_head: str | None) -> tuple[Design, str]:
-    """The design and the actor's level, when the actor may write its next revision on ``expected_head``."""
-    design, level = _locate(session, actor, org, name)
+def _editable(session: Session, actor: Actor, org: str, name: str, expected_head: str | None,
+              lock: bool = False) -> tuple[Design, str]:
+    """The design and the actor's level, when the actor may write its next revision on ``expected_head``
+    (``lock``: in the transaction that writes it, see :func:`_locate`)."""
+    design, level = _locate(session, actor, org, name, lock)
     _require_editor(actor, level, "writing revisions")
     if not expected_head:
         raise PreconditionRequired("name the revision you edited", head=design.head_revision_id,
@@ -615,11 +730,15 @@ def _write_revision(session: Session, actor: Actor, design: Design, content: str
     else:  # the base's id and lineage only: loading the revision would decode its large JSON documents
         checked, base_id = prepared.checked, prepared.base_id
         base_lineage = session.scalar(_LINEAGE, {"id": base_id}) if base_id else []
+    refusal = _chain_refusal(session, design, _readers(session, design), base_lineage) if base_lineage else None
+    if refusal:
+        raise _invalid("extends", *refusal)
     number = 1 if parent is None else session.scalar(_NUMBER, {"id": parent}) + 1
     created = utcnow()
     content_hash = hashlib.sha256(content.encode()).hexdigest()
+    # a random salt too: else the id, which envelope viewers see, would confirm a guessed file like its digest
     rev_id = hashlib.sha256(f"{design.id}|{number}|{parent}|{content_hash}|{base_id or ''}|{actor.user_id}|"
-                            f"{message}|{created.isoformat()}".encode()).hexdigest()[:16]
+                            f"{message}|{created.isoformat()}|{secrets.token_hex(16)}".encode()).hexdigest()[:16]
     moved = session.execute(update(Design).where(Design.id == design.id, Design.head_revision_id == parent)
                             .values(head_revision_id=rev_id).execution_options(synchronize_session=False))
     if moved.rowcount != 1:
@@ -633,7 +752,7 @@ def _write_revision(session: Session, actor: Actor, design: Design, content: str
                         figures=checked.figures, violations=checked.violations)
     session.add(revision)
     session.flush()
-    _REVISION_METAS.put(rev_id, _revision_meta(revision, "full", (actor.username, actor.org)))
+    _REVISION_METAS.put(rev_id, _revision_meta(revision, (actor.username, actor.org)))
     return revision
 
 
@@ -703,8 +822,9 @@ def list_revisions(session: Session, actor: Actor, org: str, name: str, limit: i
     missing = [rev_id for rev_id, meta in metas.items() if meta is None]
     for revision in session.scalars(select(Revision).where(Revision.id.in_(missing)).options(
             defer(Revision.content), defer(Revision.resolved), defer(Revision.figures))) if missing else ():
-        metas[revision.id] = _REVISION_METAS.put(revision.id, _revision_meta(revision, "full"))
-    return [_meta_for_level(metas[rev_id], level) for rev_id in ids]
+        metas[revision.id] = _REVISION_METAS.put(revision.id, _revision_meta(revision))
+    return [_meta_for(metas[rev_id], _access(session, actor.org_id, design, level, metas[rev_id]["lineage"]))
+            for rev_id in ids]
 
 
 def older_than(page: list[dict], limit: int) -> int | None:
@@ -716,7 +836,8 @@ def older_than(page: list[dict], limit: int) -> int | None:
 def get_revision(session: Session, actor: Actor, org: str, name: str, rev: str | None = None) -> dict:
     """One revision (None: the head) with its content and report as far as the actor may see them."""
     design, level = _locate(session, actor, org, name)
-    return _revision_view(_revision(session, design, rev), design, level)
+    revision = _revision(session, design, rev)
+    return _revision_view(revision, design, _reader(session, actor, design, level, revision), actor.org)
 
 
 def revision_content(session: Session, actor: Actor, org: str, name: str, rev: str | None = None,
@@ -724,8 +845,9 @@ def revision_content(session: Session, actor: Actor, org: str, name: str, rev: s
     """``(revision id, YAML text)``: as written, or with ``extends`` merged in; full access only."""
     design, level = _locate(session, actor, org, name)
     revision = _revision(session, design, rev)
-    if level == "envelope":
-        raise NotFound(f"the content of {org}/{name} is not shared with {actor.org}")
+    access = _reader(session, actor, design, level, revision)
+    if not access.content:
+        raise access.refusal(f"the content of {org}/{name}@{revision.id}", actor.org)
     if not resolved:
         return revision.id, revision.content
     document = {k: v for k, v in revision.resolved.items() if k != "extends"}
@@ -740,8 +862,9 @@ def elevation(session: Session, actor: Actor, org: str, name: str, rev: str | No
 
     design, level = _locate(session, actor, org, name)
     revision = _revision(session, design, rev)
-    if level == "envelope":
-        raise NotFound(f"the elevation of {org}/{name} is not shared with {actor.org}")
+    access = _reader(session, actor, design, level, revision)
+    if not access.content:
+        raise access.refusal(f"the elevation of {org}/{name}@{revision.id}", actor.org)
     loaded = validate_design(revision.resolved, f"{org}/{name}", revision.lineage)
     with checker.EVALUATION_LOCK:
         return elevation_svg(resolve(loaded)).as_svg()
@@ -750,7 +873,11 @@ def elevation(session: Session, actor: Actor, org: str, name: str, rev: str | No
 def report(session: Session, actor: Actor, org: str, name: str, rev: str | None = None) -> dict:
     """The stored evaluation of a revision: figures (display units, nested) and violations, filtered."""
     design, level = _locate(session, actor, org, name)
-    return _report_view(_revision(session, design, rev), design, level)
+    revision = _revision(session, design, rev)
+    access = _reader(session, actor, design, level, revision)
+    if access.level == "none":
+        raise access.refusal(f"the report of {org}/{name}@{revision.id}", actor.org)
+    return _report_view(revision, access)
 
 
 def diff(session: Session, actor: Actor, org: str, name: str, before: str, after: str) -> dict:
@@ -766,22 +893,27 @@ def diff(session: Session, actor: Actor, org: str, name: str, before: str, after
         b_design, b_level = _locate(session, actor, b_org, b_name)
         before = rev or None
     ra, rb = _revision(session, b_design, before), _revision(session, design, after)
-    hidden = _hidden_sections(design, level) | _hidden_sections(b_design, b_level)
-    fields = [] if "envelope" in (level, b_level) else [
-        {"path": c.path, "before": c.before, "after": c.after} for c in field_changes(ra.resolved, rb.resolved)]
+    a_access, b_access = (_reader(session, actor, b_design, b_level, ra), _reader(session, actor, design, level, rb))
+    for access, revision, (o, n) in ((a_access, ra, (b_design.org.slug, b_design.slug)), (b_access, rb, (org, name))):
+        if access.level == "none":
+            raise access.refusal(f"revision {o}/{n}@{revision.id}", actor.org)
+    content = a_access.content and b_access.content
+    fields = [{"path": c.path, "before": c.before, "after": c.after}
+              for c in field_changes(ra.resolved, rb.resolved)] if content else []
+    hidden = a_access.hidden | b_access.hidden
     figures = [{"figure": c.key, "before": _finite(c.before), "after": _finite(c.after),
                 "absolute": _finite(c.absolute), "relative": _finite(c.relative)}
                for c in figure_changes(_rack_report(ra), _rack_report(rb)) if c.key.split(".")[0] not in hidden]
-    return {"before": _revision_meta(ra, b_level), "after": _revision_meta(rb, level),
-            "fields": fields, "figures": figures, "fields_hidden": not fields and "envelope" in (level, b_level)}
+    return {"before": _meta_for(_full_meta(ra), a_access), "after": _meta_for(_full_meta(rb), b_access),
+            "fields": fields, "figures": figures, "fields_hidden": not content}
 
 
 # --- status, sharing ----------------------------------------------------------------------
 
 def set_status(session: Session, actor: Actor, org: str, name: str, status: str) -> dict:
     """Move a design along the workflow (:data:`TRANSITIONS`); ``approved`` needs the head approved by
-    every participating organisation."""
-    design, level = _locate(session, actor, org, name)
+    every organisation that had to sign when the review started (:func:`_approval_state`)."""
+    design, level = _locate(session, actor, org, name, lock=True)
     if level != "owner":
         raise Forbidden(f"only {org} moves {org}/{name} through its workflow")
     if status not in STATUSES:
@@ -798,15 +930,35 @@ def set_status(session: Session, actor: Actor, org: str, name: str, status: str)
             raise Conflict(f"head revision {design.head_revision_id} lacks approval from {', '.join(state['missing'])}")
     before = design.status
     design.status = status
-    _audit(session, actor, "design.status", f"design:{org}/{name}", design, before=before, after=status)
+    if status == "draft":
+        design.signers = None
+    elif before == "draft":  # the review starts: who must sign is fixed now (see share for later changes)
+        design.signers = _participants(session, design)
+    _audit(session, actor, "design.status", f"design:{org}/{name}", design, before=before, after=status,
+           **({"signers": design.signers} if before == "draft" else {}))
     return _design_view(session, design, level)
+
+
+def _participants(session: Session, design: Design) -> list[str]:
+    """The organisations that read ``design`` now: its owner, then those it is shared with."""
+    return [slug for _, slug, _ in _readers(session, design)]
+
+
+def _bases(session: Session, design: Design) -> list[list[str]]:
+    """The lineage of each revision that a revision of ``design`` extended (each once)."""
+    base_ids = session.scalars(select(Revision.base_revision_id).distinct()
+                               .where(Revision.design_id == design.id, Revision.base_revision_id.is_not(None)))
+    return [session.scalar(_LINEAGE, {"id": base_id}) for base_id in base_ids.all()]
 
 
 def share(session: Session, actor: Actor, org: str, name: str, with_org: str, level: str | None) -> dict:
     """Share a design with another organisation at ``full`` or ``envelope`` level (None: stop sharing).
 
-    Admins of the owner organisation only."""
-    design, own = _locate(session, actor, org, name)
+    Admins of the owner organisation only. A share that would let the organisation read, through an ``extends``
+    of one of the design's revisions, a design its owner did not grant it at that level is refused (409).
+    Who must sign is fixed when a review starts: a change of who reads the design during the review adds the
+    newcomers to the signers (and takes none away), and after approval sends the design back to review."""
+    design, own = _locate(session, actor, org, name, lock=True)
     if own != "owner":
         raise Forbidden(f"only {org} shares {org}/{name}")
     actor.require("admin", "sharing a design")
@@ -817,6 +969,11 @@ def share(session: Session, actor: Actor, org: str, name: str, with_org: str, le
         raise _invalid("org", "the owner always has full access")
     if level is not None and level not in SHARE_LEVELS:
         raise _invalid("level", f"unknown level {level!r}", f"one of: {', '.join(SHARE_LEVELS)}")
+    for lineage in _bases(session, design) if level is not None else ():
+        refusal = _chain_refusal(session, design, [(target.id, with_org, level)], lineage)
+        if refusal:
+            raise Conflict(refusal[0], hint=refusal[1])
+    before = _participants(session, design)
     current = session.get(DesignShare, (design.id, target.id))
     if level is None and current is not None:
         session.delete(current)
@@ -826,7 +983,23 @@ def share(session: Session, actor: Actor, org: str, name: str, with_org: str, le
         session.add(DesignShare(design_id=design.id, org_id=target.id, level=level))
     _audit(session, actor, "design.share", f"design:{org}/{name}", design, org=with_org, level=level)
     session.flush()
+    _review_follows_sharing(session, actor, design, before)
     return get_design(session, actor, org, name)
+
+
+def _review_follows_sharing(session: Session, actor: Actor, design: Design, before: list[str]) -> None:
+    """After a share changed who reads a design in review or approved: newcomers must sign too (an
+    organisation that no longer reads it still must: move the design back to draft to review without it), and
+    an approved design goes back to review."""
+    now = _participants(session, design)
+    if set(now) == set(before) or design.status not in ("in_review", "approved"):
+        return
+    signers = design.signers or before
+    design.signers = signers + [slug for slug in now if slug not in signers]
+    if design.status == "approved":
+        design.status = "in_review"
+        _audit(session, actor, "design.status", f"design:{design.org.slug}/{design.slug}", design,
+               before="approved", after="in_review", reason="who reads the design changed", signers=design.signers)
 
 
 def set_confidential(session: Session, actor: Actor, org: str, name: str, sections: list[str]) -> dict:
@@ -851,11 +1024,11 @@ def open_thread(session: Session, actor: Actor, org: str, name: str, rev: str | 
                 internal: bool = False) -> dict:
     """A review thread on a revision anchored to a field path (``slots[3].part``) or figure key
     (``power.input_kw``); envelope viewers may anchor to the figures they see (or ``""``, the whole design)."""
-    design, level = _locate(session, actor, org, name)
+    design, level = _locate(session, actor, org, name, lock=True)
     actor.require("engineer", "commenting")
     revision = _revision(session, design, rev)
-    path = clean_text(path, "path", MAX_PATH)
-    if path and not _anchor_exists(revision, path, design, level):
+    path = clean_text(path, "path", MAX_PATH, one_line=True)
+    if path and not _anchor_exists(revision, path, _reader(session, actor, design, level, revision)):
         raise _invalid("path", f"{path!r} is neither a field of revision {revision.id} nor a figure you can see",
                        "use a field path such as slots[3].part, a figure key such as power.input_kw, or ''")
     if internal and level != "owner":
@@ -881,7 +1054,7 @@ def _comment_body(body: str) -> str:
 def reply(session: Session, actor: Actor, org: str, name: str, thread_id: int, body: str,
           resolve: bool | None = None) -> dict:
     """Add a comment to a thread, and mark it resolved or open again."""
-    design, level = _locate(session, actor, org, name)
+    design, level = _locate(session, actor, org, name, lock=True)
     thread = _thread(session, design, level, thread_id)
     actor.require("engineer", "commenting")
     session.add(Comment(thread_id=thread.id, author_id=actor.user_id, body=_comment_body(body)))
@@ -909,13 +1082,12 @@ def _thread(session: Session, design: Design, level: str, thread_id: int) -> Thr
     return thread
 
 
-def _anchor_exists(revision: Revision, path: str, design: Design, level: str) -> bool:
-    figures = {k for k in _rack_report(revision).flat() if k.split(".")[0] not in _hidden_sections(design, level)}
-    if path in figures:
+def _anchor_exists(revision: Revision, path: str, access: Access) -> bool:
+    """Whether ``path`` names a figure or (with the content) a field of ``revision`` that ``access`` reads."""
+    if access.level != "none" and path in {k for k in _rack_report(revision).flat()
+                                          if k.split(".")[0] not in access.hidden}:
         return True
-    if level == "envelope":
-        return False
-    return path in flatten(revision.resolved) or _walk(revision.resolved, path)
+    return access.content and (path in flatten(revision.resolved) or _walk(revision.resolved, path))
 
 
 def _walk(data, path: str) -> bool:
@@ -938,7 +1110,7 @@ def _walk(data, path: str) -> bool:
 
 def approve(session: Session, actor: Actor, org: str, name: str, rev: str | None = None) -> dict:
     """Sign a revision for the actor's organisation (an approver of a participating organisation)."""
-    design, level = _locate(session, actor, org, name)
+    design, level = _locate(session, actor, org, name, lock=True)
     actor.require("approver", "approving")
     revision = _revision(session, design, rev)
     if session.scalar(select(Approval).where(Approval.revision_id == revision.id, Approval.user_id == actor.user_id)):
@@ -957,8 +1129,7 @@ def approvals(session: Session, actor: Actor, org: str, name: str, rev: str | No
 
 def _approval_state(session: Session, design: Design, revision: Revision) -> dict:
     signed = session.scalars(select(Approval).where(Approval.revision_id == revision.id).order_by(Approval.id)).all()
-    participants = [design.org.slug] + sorted(
-        s.org.slug for s in session.scalars(select(DesignShare).where(DesignShare.design_id == design.id)))
+    participants = design.signers if design.signers is not None else _participants(session, design)
     by_org = {a.user.org.slug for a in signed}
     missing = [o for o in participants if o not in by_org]
     return {"revision": revision.id, "participants": participants, "missing": missing, "approved": not missing,
@@ -974,10 +1145,12 @@ def attach_qualification(session: Session, actor: Actor, org: str, name: str, re
     and store file and verdicts with it."""
     from ..fleet.qualify import qualify
 
-    design, level = _locate(session, actor, org, name)
+    design, level = _locate(session, actor, org, name, lock=True)
     _require_editor(actor, level, "attaching qualification results")
     revision = _revision(session, design, rev)
-    filename = clean_text(filename, "filename", MAX_TITLE)
+    if not (access := _reader(session, actor, design, level, revision)).content:
+        raise access.refusal(f"revision {org}/{name}@{revision.id}", actor.org)
+    filename = clean_text(filename, "filename", MAX_TITLE, one_line=True)
     suffix = Path(filename).suffix.lower()
     if suffix not in (".csv", ".json") or "/" in filename or "\\" in filename:
         raise _invalid("filename", f"{filename!r} is not a .csv or .json file name", "name it results.csv or .json")
@@ -998,16 +1171,17 @@ def attach_qualification(session: Session, actor: Actor, org: str, name: str, re
     session.flush()
     _audit(session, actor, "qualification.create", f"qualification:{row.id}", design, revision=revision.id,
            summary=result["summary"])
-    return _qualification_view(row, level)
+    return _qualification_view(row, access)
 
 
 def list_qualifications(session: Session, actor: Actor, org: str, name: str, rev: str | None = None) -> list[dict]:
     """Qualification results of a revision: verdict rows for full access, the summary for envelope viewers."""
     design, level = _locate(session, actor, org, name)
     revision = _revision(session, design, rev)
+    access = _reader(session, actor, design, level, revision)
     rows = session.scalars(select(Qualification).where(Qualification.revision_id == revision.id)
                            .order_by(Qualification.id))
-    return [_qualification_view(q, level) for q in rows]
+    return [_qualification_view(q, access) for q in rows]
 
 
 # --- audit log ----------------------------------------------------------------------------
@@ -1057,36 +1231,46 @@ def _design_view(session: Session, design: Design, level: str, head: Revision | 
             "title": head.name if head else None, "confidential": design.confidential if level != "envelope" else None}
 
 
-def _revision_meta(revision: Revision, level: str, author: tuple[str, str] | None = None) -> dict:
-    """A revision's metadata as ``level`` sees it; ``author`` (username, organisation) saves loading them."""
+#: Metadata of a revision that envelope viewers do not get: where it came from, and the digest of its file
+#: (a SHA-256 of the YAML would confirm a guessed file).
+CONTENT_META = ("lineage", "extends", "content_hash")
+#: ... nor readers of no level (a revision whose ``extends`` chain is not shared with them): what it evaluated to.
+EVALUATED_META = ("name", "generation", "errors", "warnings")
+
+
+def _revision_meta(revision: Revision, author: tuple[str, str] | None = None) -> dict:
+    """A revision's metadata at full access; ``author`` (username, organisation) saves loading them."""
     username, org = author or (revision.author.username, revision.author.org.slug)
-    view = {"id": revision.id, "number": revision.number, "parent": revision.parent_id,
+    return {"id": revision.id, "number": revision.number, "parent": revision.parent_id,
             "author": username, "author_org": org, "message": revision.message,
             "created_at": _iso(revision.created_at), "content_hash": revision.content_hash,
             "name": revision.name, "generation": revision.generation,
             "errors": sum(v["severity"] == "error" for v in revision.violations),
-            "warnings": sum(v["severity"] != "error" for v in revision.violations)}
-    if level != "envelope":
-        view["lineage"] = revision.lineage
-        view["extends"] = revision.base_revision_id
-    return view
+            "warnings": sum(v["severity"] != "error" for v in revision.violations),
+            "lineage": revision.lineage, "extends": revision.base_revision_id}
 
 
-def _meta_for_level(full: dict, level: str) -> dict:
-    """A full-access :func:`_revision_meta` as ``level`` sees it."""
-    return {k: v for k, v in full.items() if k not in ("lineage", "extends")} if level == "envelope" else full
+def _meta_for(full: dict, access: Access) -> dict:
+    """A full-access :func:`_revision_meta` as ``access`` reads it."""
+    if access.content:
+        return full
+    hidden = CONTENT_META if access.level == "envelope" else CONTENT_META + EVALUATED_META
+    return {k: v for k, v in full.items() if k not in hidden}
 
 
 def _full_meta(revision: Revision) -> dict:
     """:func:`_revision_meta` at full access, kept in :data:`_REVISION_METAS` (do not change it)."""
-    return _REVISION_METAS.get(revision.id) or _REVISION_METAS.put(revision.id, _revision_meta(revision, "full"))
+    return _REVISION_METAS.get(revision.id) or _REVISION_METAS.put(revision.id, _revision_meta(revision))
 
 
-def _revision_view(revision: Revision, design: Design, level: str) -> dict:
-    view = dict(_meta_for_level(_full_meta(revision), level))
-    if level != "envelope":
+def _revision_view(revision: Revision, design: Design, access: Access, org: str) -> dict:
+    """A revision as an organisation (slug ``org``) with ``access`` to it reads it."""
+    view = dict(_meta_for(_full_meta(revision), access), access=access.level)
+    if access.content:
         view["content"] = revision.content
-    view["report"] = _report_view(revision, design, level)
+    if access.level == "none":
+        view["withheld"] = access.refusal("its content and evaluation are withheld", org).message
+    view["report"] = _report_view(revision, access) if access.level != "none" else None
     return view
 
 
@@ -1130,17 +1314,13 @@ def _report_document(revision: Revision) -> dict:
     return _REPORT_DOCUMENTS.get(revision.id) or _REPORT_DOCUMENTS.put(revision.id, _rack_report(revision).to_dict())
 
 
-def _hidden_sections(design: Design, level: str) -> set[str]:
-    return set(design.confidential) if level == "envelope" else set()
-
-
-def _report_view(revision: Revision, design: Design, level: str) -> dict:
+def _report_view(revision: Revision, access: Access) -> dict:
+    """The stored evaluation as ``access`` reads it (an envelope or better)."""
     document = _report_document(revision)
-    hidden = _hidden_sections(design, level) | {"file", "lineage"}
-    view = {k: v for k, v in document.items() if k not in hidden}
-    if level == "envelope":
+    view = {k: v for k, v in document.items() if k not in access.hidden | {"file", "lineage"}}
+    if access.level == "envelope":
         view["violations"] = [{"code": v["code"], "severity": v["severity"]} for v in revision.violations]
-        view["hidden_sections"] = sorted(_hidden_sections(design, level))
+        view["hidden_sections"] = sorted(access.hidden)
     return view
 
 
@@ -1151,10 +1331,10 @@ def _thread_view(thread: Thread) -> dict:
                           "at": _iso(c.created_at)} for c in thread.comments]}
 
 
-def _qualification_view(row: Qualification, level: str) -> dict:
+def _qualification_view(row: Qualification, access: Access) -> dict:
     view = {"id": row.id, "revision": row.revision_id, "filename": row.filename,
             "created_at": _iso(row.created_at), "summary": row.result["summary"]}
-    if level != "envelope":
+    if access.content:
         view["result"] = row.result
     return view
 

@@ -39,6 +39,7 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
@@ -50,6 +51,7 @@ from ..report.compare import flatten
 from ..report.tables import _fmt as format_value
 from . import services, signin
 from .db import MAX_ID, STATUSES, transaction
+from .params import NAME_HELP, Name, OptionalCompared, OptionalRevision
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -59,7 +61,8 @@ SESSION_TOKEN_LABEL = "web session"
 SECRET_ENV = "RACKWRIGHT_SESSION_SECRET"
 STATUS_LABELS = {"draft": "Draft", "in_review": "In review", "approved": "Approved",
                  "frozen": "Frozen for qualification", "shipped": "Shipped"}
-ACCESS_LABELS = {"owner": "owner", "full": "shared in full", "envelope": "envelope only"}
+ACCESS_LABELS = {"owner": "owner", "full": "shared in full", "envelope": "envelope only", "none": "withheld"}
+CONTENT = ("owner", "full")  # the read levels of a revision (services.Access) that show its file and fields
 #: Headers of every page: no framing, no sniffing, nothing but this server's own resources.
 SECURITY_HEADERS = {"Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
                                                "script-src 'none'; frame-ancestors 'none'; form-action 'self'",
@@ -213,6 +216,10 @@ class HtmlRoute(APIRoute):
             except services.ServiceError as exc:
                 response = _error_page(request, _status(exc), exc.message, exc.as_dict()["problems"],
                                        str(exc.extra.get("hint", "")))
+            except RequestValidationError as exc:  # a malformed name or revision id in the address
+                response = _error_page(request, 422, "This address names no design, revision or programme.",
+                                       [{"path": ".".join(map(str, e["loc"])), "message": e["msg"], "hint": ""}
+                                        for e in exc.errors()], hint=f"Names are {NAME_HELP}.")
             session = web_session(request)
             if session.changed:
                 response.set_cookie(COOKIE, _encode(session), max_age=SESSION_SECONDS, httponly=True,
@@ -308,7 +315,7 @@ def programmes(request: Request) -> Response:
 
 
 @router.get("/programmes/{org}/{slug}")
-def programme(request: Request, org: str, slug: str) -> Response:
+def programme(request: Request, org: Name, slug: Name) -> Response:
     with transaction(request.app.state.engine) as session:
         actor = _actor(session, request)
         found = services.get_programme(session, actor, org, slug)
@@ -320,7 +327,7 @@ def programme(request: Request, org: str, slug: str) -> Response:
 # --- a design -----------------------------------------------------------------------------
 
 @router.get("/designs/{org}/{name}")
-def design(request: Request, org: str, name: str, rev: str = "", anchor: str = "",
+def design(request: Request, org: Name, name: Name, rev: OptionalRevision = "", anchor: str = "",
            before: int | None = Query(None, ge=1, le=MAX_ID)) -> Response:
     with transaction(request.app.state.engine) as session:
         actor = _actor(session, request)
@@ -330,12 +337,12 @@ def design(request: Request, org: str, name: str, rev: str = "", anchor: str = "
         threads = services.list_threads(session, actor, org, name)
         signatures = services.approvals(session, actor, org, name, revision["id"])
         qualifications = services.list_qualifications(session, actor, org, name, revision["id"])
-        fields = _fields(session, actor, org, name, revision["id"]) if found["access"] != "envelope" else {}
+        fields = _fields(session, actor, org, name, revision["id"]) if revision["access"] in CONTENT else {}
         others = [f"{d['org']}/{d['name']}" for d in services.list_designs(session, actor)
                   if (d["org"], d["name"]) != (org, name)]
         can = _abilities(actor, found)
         partners = [o for o in services.list_organisations(session, actor) if o["slug"] != org] if can["administer"] else []
-    tables = figure_tables(revision["report"])
+    tables = figure_tables(revision["report"] or {})
     anchors = [key for _, rows in tables for key, *_ in rows] + list(fields)
     next_statuses = [after for before, after in services.TRANSITIONS if before == found["status"]]
     signed = actor.username in {s["user"] for s in signatures["signatures"]}
@@ -389,14 +396,15 @@ def figure_tables(report: dict) -> list[tuple[str, list[tuple[str, str, object, 
 
 
 @router.get("/designs/{org}/{name}/elevation.svg")
-def elevation(request: Request, org: str, name: str, rev: str = "") -> Response:
+def elevation(request: Request, org: Name, name: Name, rev: OptionalRevision = "") -> Response:
     with transaction(request.app.state.engine) as session:
         svg = services.elevation(session, _actor(session, request), org, name, rev or None)
     return Response(svg, media_type="image/svg+xml")
 
 
 @router.get("/designs/{org}/{name}/diff")
-def diff(request: Request, org: str, name: str, before: str = "", after: str = "") -> Response:
+def diff(request: Request, org: Name, name: Name, before: OptionalCompared = "",
+         after: OptionalRevision = "") -> Response:
     if not before:
         raise services.Invalid("choose the revision to compare with",
                                [Problem("is empty", "before", "pick a revision of the history, or ORG/NAME[@REV]")])
@@ -409,7 +417,7 @@ def diff(request: Request, org: str, name: str, before: str = "", after: str = "
 # --- writes (all CSRF-checked) --------------------------------------------------------------
 
 @router.post("/designs/{org}/{name}/threads")
-def open_thread(request: Request, org: str, name: str, form: FormData = Form) -> Response:
+def open_thread(request: Request, org: Name, name: Name, form: FormData = Form) -> Response:
     rev = _text(form, "revision") or None
     thread = _write(request, services.open_thread, org, name, rev, _text(form, "path"), _text(form, "body"),
                     internal=_text(form, "internal") == "on")
@@ -417,41 +425,41 @@ def open_thread(request: Request, org: str, name: str, form: FormData = Form) ->
 
 
 @router.post("/designs/{org}/{name}/threads/{thread_id}/comments")
-def reply(request: Request, org: str, name: str, thread_id: int, form: FormData = Form) -> Response:
+def reply(request: Request, org: Name, name: Name, thread_id: int, form: FormData = Form) -> Response:
     resolve = {"resolve": True, "reopen": False}.get(_text(form, "resolve"))
     _write(request, services.reply, org, name, thread_id, _text(form, "body"), resolve)
     return _back(org, name, form, f"thread-{thread_id}")
 
 
 @router.post("/designs/{org}/{name}/approvals")
-def approve(request: Request, org: str, name: str, form: FormData = Form) -> Response:
+def approve(request: Request, org: Name, name: Name, form: FormData = Form) -> Response:
     rev = _text(form, "revision") or None
     _write(request, services.approve, org, name, rev)
     return _back(org, name, form, "approvals")
 
 
 @router.post("/designs/{org}/{name}/status")
-def move(request: Request, org: str, name: str, form: FormData = Form) -> Response:
+def move(request: Request, org: Name, name: Name, form: FormData = Form) -> Response:
     _write(request, services.set_status, org, name, _text(form, "status"))
     return _back(org, name, form, "status")
 
 
 @router.post("/designs/{org}/{name}/shares")
-def share(request: Request, org: str, name: str, form: FormData = Form) -> Response:
+def share(request: Request, org: Name, name: Name, form: FormData = Form) -> Response:
     level = _text(form, "level")
     _write(request, services.share, org, name, _text(form, "org"), None if level == "none" else level)
     return _back(org, name, form, "sharing")
 
 
 @router.post("/designs/{org}/{name}/confidential")
-def confidential(request: Request, org: str, name: str, form: FormData = Form) -> Response:
+def confidential(request: Request, org: Name, name: Name, form: FormData = Form) -> Response:
     sections = [value for value in form.getlist("sections") if isinstance(value, str)]
     _write(request, services.set_confidential, org, name, sections)
     return _back(org, name, form, "sharing")
 
 
 @router.post("/designs/{org}/{name}/qualifications")
-def qualify(request: Request, org: str, name: str, form: FormData = Form) -> Response:
+def qualify(request: Request, org: Name, name: Name, form: FormData = Form) -> Response:
     rev = _text(form, "revision") or None
     upload = form.get("results")
     if not isinstance(upload, UploadFile) or not upload.filename:
@@ -507,14 +515,14 @@ def create_design(request: Request, form: FormData = Form) -> Response:
 
 
 @router.get("/designs/{org}/{name}/edit")
-def edit_design(request: Request, org: str, name: str) -> Response:
+def edit_design(request: Request, org: Name, name: Name) -> Response:
     with transaction(request.app.state.engine) as session:  # the head's YAML: full access only (else 404)
         head, content = services.revision_content(session, _actor(session, request), org, name)
     return _design_form(request, mode="revision", org=org, name=name, form={"content": content, "parent": head})
 
 
 @router.post("/designs/{org}/{name}/revisions")
-def push(request: Request, org: str, name: str, form: FormData = Form) -> Response:
+def push(request: Request, org: Name, name: Name, form: FormData = Form) -> Response:
     typed = _typed(form)
     parent = typed["parent"] or None
     try:
