@@ -254,7 +254,7 @@ def test_report_html(plan, tmp_path):
     assert "<svg" in page and "plotly" in page.lower() and "Hourly PUE" in page
 
 
-def test_rack_design_breaking_its_rules_is_site011(tmp_path):
+def test_rack_design_breaking_its_rules_is_refused(tmp_path):
     import os
 
     parent = os.path.relpath(ROOT / "examples" / "gb200-nvl72.yaml", tmp_path)
@@ -263,9 +263,9 @@ def test_rack_design_breaking_its_rules_is_site011(tmp_path):
         "slots:\n  - {id: power-lower, part: nvidia-mgx-33kw-power-shelf, count: 1, position: 12}\n"
         "  - {id: power-upper, part: nvidia-mgx-33kw-power-shelf, count: 1, position: 43}\n")
     site = _site(tmp_path, **{"target.generations.0.design": str(tmp_path / "weak.yaml")})
-    plan = plan_site(site)
-    found = [v for v in plan.violations if v.code == "SITE011"]
-    assert found and "PWR" in found[0].message
+    with pytest.raises(InputError) as caught:
+        plan_site(site)
+    assert caught.value.file == str(tmp_path / "weak.yaml") and "PWR001" in str(caught.value)
 
 
 def test_generation_mix_by_share(tmp_path):

@@ -12,14 +12,14 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, NamedTuple
 
 import numpy as np
 
 from .catalog import Catalog
-from .chain import RackChain, override_quantity, parse_override, split_overrides
+from .chain import RackChain, RackModel, override_quantity, parse_override, split_overrides
 from .design import LoadedDesign, load_design
-from .errors import InputError
+from .errors import InputError, Problem
 from .figures import FIGURES, flat_display
 from .units import UnitError
 from .validity import DOMAINS, Domain, OutOfDomain
@@ -76,11 +76,38 @@ def _chain(design: str | Path | LoadedDesign, catalog: Catalog | None) -> RackCh
 
 def evaluate(design: str | Path | LoadedDesign, catalog: Catalog | None = None) -> RackReport:
     """Evaluate one design (a path or a loaded design): figures and design-rule violations."""
-    chain = _chain(design, catalog)
+    return _report(_chain(design, catalog))
+
+
+def _report(chain: RackChain) -> RackReport:
     loaded = chain.model.loaded
     figures = {k: float(np.asarray(v)) for k, v in chain.run().items()}
     return RackReport(loaded.design.name, loaded.design.generation, loaded.file, loaded.lineage,
                       figures, all_violations(chain.model, figures))
+
+
+class SoundDesign(NamedTuple):
+    """A design fit to plan with: loaded, resolved against the catalog and evaluated, breaking no error rule."""
+
+    loaded: LoadedDesign
+    model: RackModel
+    report: RackReport
+
+
+def sound_design(design: str | Path | LoadedDesign, catalog: Catalog | None = None) -> SoundDesign:
+    """The design every downstream model plans with (site, roadmap, explore, fleet, perf, factory, BOM, sourcing).
+
+    A design that breaks an error rule raises :class:`InputError` listing the design's own errors
+    (exit 2): nothing is planned on a rack that ``rackwright check`` refuses.
+    """
+    chain = _chain(design, catalog)
+    report = _report(chain)
+    if report.errors:
+        file = report.file or "the design"
+        raise InputError(report.file, [Problem(f"{report.name} breaks {len(report.errors)} of its design rules, so "
+                                               "nothing can be planned with it", hint=f"run `rackwright check {file}`")]
+                         + [Problem(f"{v.code} {v.message}", v.path, v.hint) for v in report.errors])
+    return SoundDesign(chain.model.loaded, chain.model, report)
 
 
 @dataclass
@@ -185,4 +212,4 @@ def _refuse_celsius(path: str, values: np.ndarray, domain: Domain, file: str | N
                                 f"pass 273.15 + {value:g}, or the string \"{value:g} degC\"")
 
 
-__all__ = ["RackReport", "BatchResult", "evaluate", "evaluate_batch", "FIGURES"]
+__all__ = ["RackReport", "BatchResult", "SoundDesign", "evaluate", "evaluate_batch", "sound_design", "FIGURES"]

@@ -259,12 +259,18 @@ def build_dates(model: RackModel, order: date, racks: int = 1, integration_days:
 _SWEEP = re.compile(r"^(?P<path>[a-z_]+\[\d+\]\.[a-z_]+)=(?P<start>[-+\d.eE]+):(?P<stop>[-+\d.eE]+):(?P<steps>\d+)$")
 
 
+#: Most values of one ``--sweep`` (each is a full what-if).
+MAX_SWEEP_STEPS = 1000
+
+
 def parse_sweep(text: str) -> tuple[str, list[float]]:
     """``"substitutions[0].price_change=0:0.3:7"`` → the field path and 7 evenly spaced values."""
     match = _SWEEP.match(text.strip())
     if not match or int(match["steps"]) < 2:
         raise ValueError("write the sweep as FIELD[i].name=start:stop:steps, e.g. substitutions[0].price_change=0:0.3:7")
     start, stop, steps = float(match["start"]), float(match["stop"]), int(match["steps"])
+    if steps > MAX_SWEEP_STEPS:
+        raise ValueError(f"a sweep has 2 to {MAX_SWEEP_STEPS:,} steps, not {steps:,} (each step is a what-if)")
     return match["path"], [start + (stop - start) * i / (steps - 1) for i in range(steps)]
 
 

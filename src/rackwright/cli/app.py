@@ -7,11 +7,13 @@ and exit 2; no traceback reaches the user.
 
 from __future__ import annotations
 
+import inspect
 import sys
 from pathlib import Path
 from typing import List, Optional
 
 import typer
+from rich.markup import escape
 
 from ..errors import InputError
 from ..evaluation import RackReport, evaluate
@@ -24,7 +26,7 @@ from . import roadmap as roadmap_cli
 from . import server as server_cli
 from . import site as site_cli
 from . import sourcing as sourcing_cli
-from .common import EXIT_OK, EXIT_RULES, emit_json, guarded, out
+from .common import EXIT_OK, EXIT_RULES, MAX_COUNT, emit_json, guarded, out, output_file
 
 app = typer.Typer(help="Co-design, evaluate and plan AI data-centre rack generations.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -40,6 +42,24 @@ app.add_typer(server_cli.admin_app, name="server-admin")
 # Top-level commands defined in their own modules: `explore` (explore_cli) and `serve`/`push`/`pull` (server_cli).
 app.registered_commands.extend(explore_cli.app.registered_commands)
 app.registered_commands.extend(server_cli.app.registered_commands)
+
+
+def plain_help(group: typer.Typer, done: set[int]) -> None:
+    """Help texts are plain text: escape what Rich would read as markup ("[s]", "FIELD[i].name"), once each."""
+    for info in (group.info, *(g.typer_instance.info for g in group.registered_groups)):
+        if isinstance(info.help, str) and id(info) not in done:
+            info.help = escape(info.help)
+            done.add(id(info))
+    for command in group.registered_commands:
+        if id(command) not in done:
+            command.help = escape(command.help or inspect.getdoc(command.callback) or "")
+            done.add(id(command))
+        for parameter in inspect.signature(command.callback).parameters.values():
+            if isinstance(parameter.default, typer.models.ParameterInfo) and id(parameter.default) not in done:
+                parameter.default.help = parameter.default.help and escape(parameter.default.help)
+                done.add(id(parameter.default))
+    for sub in group.registered_groups:
+        plain_help(sub.typer_instance, done)
 
 
 def _with_delivery(report: RackReport, design) -> RackReport:
@@ -142,7 +162,7 @@ def compare_command(
 @guarded
 def elevation_command(
     design: Path = typer.Argument(..., help="Design YAML file."),
-    output: Path = typer.Option(..., "-o", "--output", help="SVG file to write."),
+    output: Path = typer.Option(..., "-o", "--output", callback=output_file, help="SVG file to write."),
 ):
     """Draw the rack's front elevation as SVG: slots to scale, coloured by category."""
     from ..chain import resolve
@@ -162,24 +182,24 @@ def elevation_command(
 @guarded
 def bom_command(
     design: Path = typer.Argument(..., help="Design YAML file."),
-    racks: int = typer.Option(1, "--racks", min=1, help="Racks to build (quantities and totals scale)."),
+    racks: int = typer.Option(1, "--racks", min=1, max=MAX_COUNT, help="Racks to build (quantities and totals scale)."),
     by: str = typer.Option("category", "--by", help="Group totals by category, origin, supplier or kind."),
     us_rule: str = typer.Option("own-value", "--us-rule", help="US-content rule: own-value, final-assembly or manufacture."),
     as_json: bool = typer.Option(False, "--json", help="Print lines, totals and US content as JSON."),
     as_csv: bool = typer.Option(False, "--csv", help="Print the exploded lines as CSV."),
-    report: Optional[Path] = typer.Option(None, "--report", help="Write an HTML chart (plotly) of cost by category and origin."),
+    report: Optional[Path] = typer.Option(None, "--report", callback=output_file,
+                                          help="Write an HTML chart (plotly) of cost by category and origin."),
 ):
     """Exploded bill of materials: quantities, unit and extended cost, origin, lead time, totals, US content."""
     from ..bom import GROUPINGS, US_RULES, bom_csv, bom_document, bom_lines
-    from ..chain import resolve
-    from ..design import load_design
+    from ..evaluation import sound_design
     from ..report.tables import bom_tables
 
     if by not in GROUPINGS:
         raise InputError.single(None, f"cannot group by {by!r}", "--by", f"one of: {', '.join(GROUPINGS)}")
     if us_rule not in US_RULES:
         raise InputError.single(None, f"unknown US-content rule {us_rule!r}", "--us-rule", f"one of: {', '.join(US_RULES)}")
-    model = resolve(load_design(design))
+    model = sound_design(design).model
     if as_csv:
         sys.stdout.write(bom_csv(bom_lines(model, racks, us_rule)))
         return
@@ -193,6 +213,9 @@ def bom_command(
         return
     for table in bom_tables(doc, by):
         out.print(table)
+
+
+plain_help(app, set())  # after every command is registered
 
 
 def main() -> None:

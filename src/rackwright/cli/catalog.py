@@ -10,7 +10,7 @@ from ruamel.yaml import YAML
 
 from ..catalog import load_catalog
 from ..errors import InputError
-from .common import emit_json, guarded, out
+from .common import emit_json, guarded, out, output_folder
 
 app = typer.Typer(help="Browse the parts catalog; exchange parts with the NetBox devicetype-library.",
                   no_args_is_help=True)
@@ -65,7 +65,8 @@ def show_command(
 @guarded
 def export_netbox_command(
     part_id: str = typer.Argument(..., metavar="ID", help="Part id to export."),
-    output: Path = typer.Option(..., "-o", "--output", help="Directory to write <Manufacturer>/<slug>.yaml into."),
+    output: Path = typer.Option(..., "-o", "--output", callback=output_folder,
+                                help="Directory to write <Manufacturer>/<slug>.yaml into."),
 ):
     """Write a part as a NetBox devicetype-library YAML file."""
     from ..catalog.netbox import write_devicetype

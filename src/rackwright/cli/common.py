@@ -1,18 +1,31 @@
-"""Shared CLI plumbing: consoles, exit codes, JSON output and the bad-input guard."""
+"""Shared CLI plumbing: consoles, exit codes, JSON output, the bad-input guard and checked options.
+
+Options are checked while the command line is parsed, before any work starts (exit 2 with the option's
+name): numbers by typer's ``min`` and ``max`` (click refuses NaN there too), quantities of the validity table by
+their domain (:func:`in_domain`), output paths by what they must be (:func:`output_file`,
+:func:`output_folder`).
+"""
 
 from __future__ import annotations
 
 import functools
 import json
 import sys
+from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from ..errors import InputError
+from ..validity import DOMAINS
 
 EXIT_OK, EXIT_RULES, EXIT_INPUT = 0, 1, 2
+
+#: Most racks, accelerators, batches or parallel degrees an option takes: the count domain's bound.
+MAX_COUNT = int(DOMAINS["count"].high)
+#: Most processes or chunks a command starts.
+MAX_WORKERS = 256
 
 out = Console()
 err = Console(stderr=True)
@@ -34,3 +47,37 @@ def guarded(command):
 
 def emit_json(document) -> None:
     sys.stdout.write(json.dumps(document, indent=2, allow_nan=False, default=str) + "\n")
+
+
+def in_domain(quantity: str, si_per_unit: float = 1.0):
+    """A callback: the option's value (``si_per_unit`` SI units each) lies in the domain of ``quantity``."""
+    domain = DOMAINS[quantity]
+
+    def check(value):
+        problem = None if value is None else domain.problem(value * si_per_unit)
+        if problem:
+            raise typer.BadParameter(f"{value:g}: {problem} ({domain.why})")
+        return value
+
+    return check
+
+
+def output_file(value: Path | None) -> Path | None:
+    """A file to write: not a folder, and not below a file."""
+    if value is not None and value.is_dir():
+        raise typer.BadParameter(f"{value} is a folder; give the name of a file to write")
+    return _below_a_folder(value)
+
+
+def output_folder(value: Path | None) -> Path | None:
+    """A folder to write into: an existing folder or one that can be made, not a file."""
+    if value is not None and value.exists() and not value.is_dir():
+        raise typer.BadParameter(f"{value} is a file; give a folder (it is made if missing)")
+    return _below_a_folder(value)
+
+
+def _below_a_folder(value: Path | None) -> Path | None:
+    existing = next((p for p in (value.parents if value is not None else ()) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise typer.BadParameter(f"{existing} is a file, so {value} cannot be written below it")
+    return value

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from ..errors import InputError
-from .common import EXIT_OK, EXIT_RULES, emit_json, err, guarded, out
+from .common import EXIT_OK, EXIT_RULES, MAX_WORKERS, emit_json, err, guarded, out, output_folder
 
 app = typer.Typer(help="Explore a design space: grid or sampling, feasibility, Pareto front, sensitivity.")
 
@@ -28,12 +28,13 @@ def _progress():
 @guarded
 def explore_command(
     space: Path = typer.Argument(..., help="Space file (YAML): base design, axes, constraints, objectives."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output",
+    output: Optional[Path] = typer.Option(None, "-o", "--output", callback=output_folder,
                                           help="Folder for results.parquet, pareto.json and report.html "
                                                "(default out/explore/<space name>)."),
     backend: str = typer.Option("local", "--backend", help="Where chunks run: local or ray (optional extra)."),
-    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="CPUs of the local Ray cluster (default all)."),
-    export: Optional[Path] = typer.Option(None, "--export-pareto",
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, max=MAX_WORKERS,
+                                          help="CPUs of the local Ray cluster (default all)."),
+    export: Optional[Path] = typer.Option(None, "--export-pareto", callback=output_folder,
                                           help="Write each Pareto design as a design YAML that extends the base."),
     sensitivity: bool = typer.Option(True, "--sensitivity/--no-sensitivity", help="Compute Sobol sensitivity indices."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary and the Pareto designs as JSON."),

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from ..errors import InputError
-from .common import EXIT_OK, EXIT_RULES, emit_json, err, guarded, out
+from .common import EXIT_OK, EXIT_RULES, MAX_WORKERS, emit_json, err, guarded, out, output_file
 
 app = typer.Typer(help="Simulate a rack integration-and-test line (SimPy) and size it for a weekly target.",
                   no_args_is_help=True)
@@ -99,9 +99,10 @@ def simulate_command(
     weeks: int = typer.Option(52, "--weeks", min=1, max=520, help="Simulated weeks per replication."),
     replications: int = typer.Option(20, "--replications", min=1, max=1000, help="Independent replications."),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Root seed (default: fresh, reported)."),
-    warmup: float = typer.Option(0.0, "--warmup", min=0, help="Weeks discarded at the start (line filling up)."),
-    workers: int = typer.Option(1, "--workers", min=0, max=256, help="Processes for replications (0 = all cores)."),
-    report: Optional[Path] = typer.Option(None, "--report", help="Write an HTML report (plotly) to this file."),
+    warmup: float = typer.Option(0.0, "--warmup", min=0, max=520, help="Weeks discarded at the start (line filling up)."),
+    workers: int = typer.Option(1, "--workers", min=0, max=MAX_WORKERS, help="Processes for replications (0 = all cores)."),
+    report: Optional[Path] = typer.Option(None, "--report", callback=output_file,
+                                          help="Write an HTML report (plotly) to this file."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
 ):
     """Simulate racks through the line: output per week (mean, 90 % interval), cycle time, WIP, utilisation, queues."""
@@ -133,7 +134,7 @@ def capacity_command(
     target: str = typer.Option(..., "--target", help='Racks to ship, e.g. "1000/week" or "150/day".'),
     weeks: Optional[int] = typer.Option(None, "--weeks", min=1, max=520,
                                         help="Simulated weeks per replication (default: warm-up + 6)."),
-    warmup: Optional[float] = typer.Option(None, "--warmup", min=0,
+    warmup: Optional[float] = typer.Option(None, "--warmup", min=0, max=520,
                                            help="Weeks discarded at the start (default: twice the raw cycle time)."),
     replications: int = typer.Option(3, "--replications", min=1, max=1000, help="Replications per candidate."),
     seed: int = typer.Option(0, "--seed", min=0, help="Root seed (the same for every candidate)."),
@@ -142,7 +143,7 @@ def capacity_command(
     max_utilisation: float = typer.Option(1.0, "--max-utilisation", min=0.05, max=1.0,
                                           help="Utilisation cap of the queueing first guess (headroom)."),
     max_iterations: int = typer.Option(50, "--max-iterations", min=1, max=1000, help="Simulations at most."),
-    workers: int = typer.Option(1, "--workers", min=0, max=256, help="Processes for replications (0 = all cores)."),
+    workers: int = typer.Option(1, "--workers", min=0, max=MAX_WORKERS, help="Processes for replications (0 = all cores)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ):
     """Smallest bay counts per station that ship the target: queueing first guess, then grow the bottleneck.

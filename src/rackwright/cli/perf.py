@@ -7,17 +7,19 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from .common import emit_json, guarded, out
+from .common import MAX_COUNT, MAX_WORKERS, emit_json, guarded, out
 
 app = typer.Typer(help="LLM training and inference performance of a system (built-in, system file or rack design).",
                   no_args_is_help=True)
 
 MODEL = typer.Option(..., "--model", help="Built-in model name (e.g. llama3-405b) or a model YAML file.")
 SYSTEM = typer.Option(..., "--system", help="Built-in system (e.g. dgx-h100-ndr), a system YAML, or a rack design YAML.")
-RACKS = typer.Option(None, "--racks", min=1, help="Racks of the design given as --system.")
+RACKS = typer.Option(None, "--racks", min=1, max=MAX_COUNT, help="Racks of the design given as --system.")
 JSON = typer.Option(False, "--json", help="Print the result as JSON (stable keys).")
-GLOBAL_BATCH = typer.Option(..., "--global-batch", min=1, help="Global batch in sequences.")
-SEQ_LEN = typer.Option(None, "--seq-len", min=1, help="Sequence length (default: the model's).")
+GLOBAL_BATCH = typer.Option(..., "--global-batch", min=1, max=MAX_COUNT, help="Global batch in sequences.")
+#: Most tokens of a sequence, a prompt or an answer (the longest contexts today are 10M tokens).
+MAX_TOKENS = 100_000_000
+SEQ_LEN = typer.Option(None, "--seq-len", min=1, max=MAX_TOKENS, help="Sequence length (default: the model's).")
 PRECISION = typer.Option("bf16", "--precision", help="bf16, fp8 or fp4 (the system's peak for it).")
 
 
@@ -35,12 +37,13 @@ def _table(title: str, doc: dict, keys) -> Table:
 @guarded
 def train_command(
     model: str = MODEL, system: str = SYSTEM, racks: Optional[int] = RACKS,
-    accelerators: Optional[int] = typer.Option(None, "--accelerators", min=1, help="Accelerators (default: the system's)."),
+    accelerators: Optional[int] = typer.Option(None, "--accelerators", min=1, max=MAX_COUNT,
+                                               help="Accelerators (default: the system's)."),
     global_batch: int = GLOBAL_BATCH,
-    micro_batch: int = typer.Option(1, "--micro-batch", min=1),
-    tp: int = typer.Option(1, "--tp", min=1), pp: int = typer.Option(1, "--pp", min=1),
-    vp: int = typer.Option(1, "--vp", min=1, help="Virtual pipeline stages per rank (interleaved schedule)."),
-    cp: int = typer.Option(1, "--cp", min=1), ep: int = typer.Option(1, "--ep", min=1),
+    micro_batch: int = typer.Option(1, "--micro-batch", min=1, max=MAX_COUNT),
+    tp: int = typer.Option(1, "--tp", min=1, max=MAX_COUNT), pp: int = typer.Option(1, "--pp", min=1, max=MAX_COUNT),
+    vp: int = typer.Option(1, "--vp", min=1, max=MAX_COUNT, help="Virtual pipeline stages per rank (interleaved schedule)."),
+    cp: int = typer.Option(1, "--cp", min=1, max=MAX_COUNT), ep: int = typer.Option(1, "--ep", min=1, max=MAX_COUNT),
     sp: bool = typer.Option(False, "--sp", help="Sequence parallelism."),
     recompute: str = typer.Option("none", "--recompute", help="none, selective or full."),
     distributed_optimizer: bool = typer.Option(False, "--distributed-optimizer"),
@@ -49,7 +52,8 @@ def train_command(
     attention: str = typer.Option("flash", "--attention", help="flash, or materialized (pre-FlashAttention stacks)."),
     seq_len: Optional[int] = SEQ_LEN,
     precision: str = PRECISION,
-    train_tokens: Optional[float] = typer.Option(None, "--train-tokens", help="Tokens of a run: adds days, energy, cost."),
+    train_tokens: Optional[float] = typer.Option(None, "--train-tokens", min=1, max=1e16,
+                                                 help="Tokens of a run (1 to 1e16): adds days, energy, cost."),
     as_json: bool = JSON,
 ):
     """Step time, tokens/s, TFLOP/s, MFU/HFU and memory of one parallelism configuration."""
@@ -77,13 +81,14 @@ def train_command(
 @guarded
 def search_command(
     model: str = MODEL, system: str = SYSTEM, racks: Optional[int] = RACKS,
-    accelerators: Optional[int] = typer.Option(None, "--accelerators", min=1, help="Accelerators to use."),
+    accelerators: Optional[int] = typer.Option(None, "--accelerators", min=1, max=MAX_COUNT, help="Accelerators to use."),
     global_batch: int = GLOBAL_BATCH,
-    top: int = typer.Option(10, "--top", min=1, help="How many of the fastest configurations to list."),
+    top: int = typer.Option(10, "--top", min=1, max=MAX_COUNT, help="How many of the fastest configurations to list."),
     seq_len: Optional[int] = SEQ_LEN,
     precision: str = PRECISION,
     backend: str = typer.Option("local", "--backend", help="local (processes) or ray (optional extra)."),
-    partitions: int = typer.Option(1, "--partitions", min=1, help="Split the grid into this many chunks."),
+    partitions: int = typer.Option(1, "--partitions", min=1, max=MAX_WORKERS,
+                                   help="Split the grid into this many chunks (one process each)."),
     as_json: bool = JSON,
 ):
     """Evaluate every valid TP/PP/VP/DP/CP/EP/micro-batch/recompute/optimizer combination; show the fastest that fit."""
@@ -112,10 +117,11 @@ def search_command(
 @guarded
 def infer_command(
     model: str = MODEL, system: str = SYSTEM, racks: Optional[int] = RACKS,
-    batch: int = typer.Option(..., "--batch", min=1, help="Concurrent sequences."),
-    input_tokens: int = typer.Option(..., "--input-tokens", min=1),
-    output_tokens: int = typer.Option(..., "--output-tokens", min=1),
-    tp: Optional[int] = typer.Option(None, "--tp", min=1, help="Tensor parallel degree (default: the smallest that fits)."),
+    batch: int = typer.Option(..., "--batch", min=1, max=MAX_COUNT, help="Concurrent sequences."),
+    input_tokens: int = typer.Option(..., "--input-tokens", min=1, max=MAX_TOKENS),
+    output_tokens: int = typer.Option(..., "--output-tokens", min=1, max=MAX_TOKENS),
+    tp: Optional[int] = typer.Option(None, "--tp", min=1, max=MAX_COUNT,
+                                     help="Tensor parallel degree (default: the smallest that fits)."),
     precision: str = PRECISION,
     as_json: bool = JSON,
 ):

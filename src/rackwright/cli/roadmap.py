@@ -8,14 +8,15 @@ from typing import Optional
 
 import typer
 
-from .common import EXIT_OK, EXIT_RULES, emit_json, err, guarded, out
+from .common import EXIT_OK, EXIT_RULES, MAX_COUNT, MAX_WORKERS, emit_json, err, guarded, out, output_folder
 
 app = typer.Typer(help="Roadmap to a GW target: MILP schedule over generations, sites, factories and supply; Monte Carlo risk.",
                   no_args_is_help=True)
 
 ROADMAP = typer.Argument(..., metavar="ROADMAP",
                          help="Roadmap YAML file (goal, generations, sites, factories, supply).")
-OUTDIR = typer.Option(None, "-o", "--outdir", help="Write the JSON document and an HTML report (plotly) here.")
+OUTDIR = typer.Option(None, "-o", "--outdir", callback=output_folder,
+                      help="Write the JSON document and an HTML report (plotly) here.")
 
 
 def _write(outdir: Optional[Path], name: str, doc: dict, figure) -> None:
@@ -86,9 +87,9 @@ def plan_command(
 @guarded
 def risk_command(
     roadmap: Path = ROADMAP,
-    samples: int = typer.Option(1000, "--samples", min=1, max=1_000_000, help="Monte Carlo samples."),
+    samples: int = typer.Option(1000, "--samples", min=1, max=MAX_COUNT, help="Monte Carlo samples."),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Root seed (default: fresh, reported)."),
-    workers: int = typer.Option(1, "--workers", min=0, max=256, help="Processes (0 = all cores)."),
+    workers: int = typer.Option(1, "--workers", min=0, max=MAX_WORKERS, help="Processes (0 = all cores)."),
     outdir: Optional[Path] = OUTDIR,
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ):

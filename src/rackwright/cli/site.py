@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from ..errors import InputError
-from .common import EXIT_OK, EXIT_RULES, emit_json, err, guarded, out
+from .common import EXIT_OK, EXIT_RULES, emit_json, err, guarded, out, output_file, output_folder
 
 app = typer.Typer(help="Plan a site: halls and rows, Ethernet fabric, cable plan, power chain, cooling plant, PUE, capex.",
                   no_args_is_help=True)
@@ -32,7 +32,8 @@ def _summary_table(summary: dict):
 @guarded
 def plan_command(
     site_file: Path = typer.Argument(..., metavar="SITE", help="Site YAML file."),
-    output: Path = typer.Option(..., "-o", "--output", help="Folder for summary.json, cables.parquet, bom.csv, report.html."),
+    output: Path = typer.Option(..., "-o", "--output", callback=output_folder,
+                                help="Folder for summary.json, cables.parquet, bom.csv, report.html."),
     as_json: bool = typer.Option(False, "--json", help="Print summary.json to stdout."),
     report: bool = typer.Option(True, "--report/--no-report", help="Write report.html (floor plan and charts)."),
     overrides: list[str] = typer.Option([], "--set", metavar="KEY=VALUE",
@@ -115,7 +116,8 @@ def write_outputs(plan, folder: Path, report: bool = True) -> dict:
 def cables_command(
     plan_dir: Path = typer.Argument(..., metavar="OUTDIR", help="Folder written by `rackwright site plan`."),
     netbox: bool = typer.Option(False, "--netbox", help="Write the NetBox cable bulk-import CSV."),
-    output: Path = typer.Option(None, "-o", "--output", help="CSV file (default: OUTDIR/netbox-cables.csv)."),
+    output: Path = typer.Option(None, "-o", "--output", callback=output_file,
+                                help="CSV file (default: OUTDIR/netbox-cables.csv)."),
 ):
     """Summarise a planned cable plan by tier and medium; with --netbox, export it for NetBox's cable import."""
     import polars as pl

@@ -10,17 +10,16 @@ import typer
 from rich.table import Table
 
 from ..errors import InputError
-from .common import emit_json, guarded, out
+from .common import MAX_COUNT, emit_json, guarded, in_domain, out, output_file
 
 app = typer.Typer(help="Sourcing what-ifs: substitutions, tariffs, second sources; earliest build dates.",
                   no_args_is_help=True)
 
 
 def _model(design: Path):
-    from ..chain import resolve
-    from ..design import load_design
+    from ..evaluation import sound_design
 
-    return resolve(load_design(design))
+    return sound_design(design).model
 
 
 def _whatif_table(doc: dict) -> Table:
@@ -43,9 +42,10 @@ def _whatif_table(doc: dict) -> Table:
 def whatif_command(
     design: Path = typer.Argument(..., help="Design YAML file."),
     scenario: Path = typer.Argument(..., help="Sourcing scenario YAML file."),
-    racks: int = typer.Option(1, "--racks", min=1, help="Racks to price."),
-    sweep: Optional[str] = typer.Option(None, "--sweep", help="Vary one field: FIELD[i].name=start:stop:steps."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="With --sweep: the plotly HTML file to write."),
+    racks: int = typer.Option(1, "--racks", min=1, max=MAX_COUNT, help="Racks to price."),
+    sweep: Optional[str] = typer.Option(None, "--sweep", help="Vary one field: FIELD[i].name = START:STOP:STEPS."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", callback=output_file,
+                                          help="With --sweep: the plotly HTML file to write."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ):
     """Baseline vs scenario: cost per rack, tariff bill, US content by category, longest lead time."""
@@ -84,10 +84,11 @@ def whatif_command(
 def build_date_command(
     design: Path = typer.Argument(..., help="Design YAML file."),
     order_date: str = typer.Option(..., "--order-date", help="Date the parts are ordered (YYYY-MM-DD)."),
-    racks: int = typer.Option(1, "--racks", min=1, help="Build date of the N-th rack."),
+    racks: int = typer.Option(1, "--racks", min=1, max=MAX_COUNT, help="Build date of the N-th rack."),
     scenario: Optional[Path] = typer.Option(None, "--scenario", help="Sourcing scenario (lead times, capacities)."),
-    integration_days: float = typer.Option(14.0, "--integration-days", min=0,
-                                           help="Integration and test time after the last part arrives."),
+    integration_days: float = typer.Option(14.0, "--integration-days", callback=in_domain("lead_time", 1 / 7),
+                                           help="Integration and test time after the last part arrives, in days "
+                                                "(at most ten years, like a lead time)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ):
     """Earliest dates the first and the N-th rack can be built from an order date; the critical parts."""

@@ -28,8 +28,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ..chain import (ITEM_SPECS, PARAMETERS, RackChain, override_dimension, parse_override, split_overrides)
 from ..catalog import load_catalog
-from ..design import LoadedDesign, deep_merge, load_design, validate_design
+from ..design import LoadedDesign, deep_merge, validate_design
 from ..errors import InputError
+from ..evaluation import sound_design
 from ..units import DIMENSIONS, UnitError, from_si, parse_quantity
 from ..yamlio import LocatedInput, location, problems_from_validation, read_yaml, to_plain
 
@@ -233,7 +234,7 @@ def load_space(path: str | Path) -> Space:
     if not base_path.exists():
         raise InputError.single(file, f"base design {spec.base!r} not found (looked at {base_path})", "base",
                                 "give the design file's path relative to the space file", *location(root, ("base",)))
-    base = load_design(base_path)
+    base = sound_design(base_path, load_catalog()).loaded
     chain = RackChain(base, load_catalog())
     where = _Where(file, root)
     axes = [_compile_axis(i, a, spec.sampling.method, chain, base, where) for i, a in enumerate(spec.axes)]

@@ -104,7 +104,6 @@ def work_content(model: RackModel) -> WorkContent:
 
 def design_work_content(path) -> WorkContent:
     """Load, resolve and measure a design file (raises :class:`~rackwright.errors.InputError` on bad input)."""
-    from ..chain import resolve
-    from ..design import load_design
+    from ..evaluation import sound_design
 
-    return work_content(resolve(load_design(path)))
+    return work_content(sound_design(path).model)

@@ -271,14 +271,11 @@ def mode_of_part(part, modes: FailureModes) -> str:
 
 def inventory(design, modes: FailureModes | None = None) -> Inventory:
     """Resolve and evaluate a design (a path or a loaded design) into its per-rack failure inventory."""
-    from ..chain import resolve
-    from ..design import LoadedDesign, load_design
-    from ..evaluation import evaluate
+    from ..evaluation import sound_design
 
     modes = modes or load_failure_modes()
-    loaded = design if isinstance(design, LoadedDesign) else load_design(design)
-    model = resolve(loaded)
-    figures = evaluate(loaded).figures
+    loaded, model, report = sound_design(design)
+    figures = report.figures
     accelerators = float(figures["compute.accelerators"])
     if accelerators <= 0:
         raise InputError.single(loaded.file, "the design has no accelerators, so no training job runs on it", "slots",

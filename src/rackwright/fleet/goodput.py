@@ -26,6 +26,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..units import UnitError, parse_quantity
+from ..validity import OutOfDomain, require
 from .failures import HOURS_PER_DAY, by_category, inventory, job_causes, load_failure_modes, mtbi_hours
 from .spares import hot_spares_needed, idle_capacity_fraction, wait_probability
 
@@ -79,12 +80,15 @@ def goodput_exponential(tau, delta, mtbi, restart):
 
 
 def _bandwidth(value) -> float:
-    if isinstance(value, (int, float)):
-        return float(value)
+    """The checkpoint write bandwidth [B/s]: a data rate in its domain, and above zero (the write divides by it)."""
     try:
-        return parse_quantity(str(value), "data_rate")
-    except UnitError as exc:
+        si = require("data_rate", float(value) if isinstance(value, (int, float)) else parse_quantity(str(value), "data_rate"))
+    except (UnitError, OutOfDomain) as exc:
         raise InputError.single(None, str(exc), "--storage-bandwidth") from None
+    if si == 0:
+        raise InputError.single(None, "a checkpoint cannot be written at 0 B/s", "--storage-bandwidth",
+                                "give the storage's write bandwidth, e.g. \"2 TB/s\"")
+    return si
 
 
 def job_report(design, accelerators: int, *, checkpoint_write_s: float | None = None, model: str = "llama3-405b",

@@ -293,15 +293,12 @@ def design_context(design: str | Path) -> DesignContext:
 
 @lru_cache(maxsize=16)
 def _context(path: str, _stamp: int) -> DesignContext:
-    from ..chain import resolve
-    from ..design import load_design
-    from ..evaluation import evaluate
+    from ..evaluation import sound_design
     from ..perf.efficiency import profile
     from ..perf.system import profile_for_part
 
-    loaded = load_design(path)
-    model = resolve(loaded)
-    figures = evaluate(loaded).figures
+    loaded, model, report = sound_design(path)
+    figures = report.figures
     accelerators = figures["compute.accelerators"]
     parts = [i.part.id for i in model.items if i.part.kind == "accelerator"]
     efficiency = profile(profile_for_part(parts[0]) if parts else "xpu").scale_up_link

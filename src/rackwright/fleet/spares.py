@@ -184,8 +184,7 @@ def idle_capacity_fraction(rates_per_hour, blast, repair_h, accelerators):
 
 def spares_report(design, racks: int, repair_days: float, availability: float = 0.999) -> dict:
     """Cold-spare pool per part for ``racks`` racks, and hot-spare scale-up domains, at ``availability``."""
-    from ..chain import resolve
-    from ..design import load_design
+    from ..evaluation import sound_design
 
     if racks < 1:
         raise InputError.single(None, f"a fleet has at least one rack, got {racks}", "--racks")
@@ -195,8 +194,7 @@ def spares_report(design, racks: int, repair_days: float, availability: float = 
         raise InputError.single(None, f"availability is a probability below 1, got {availability}", "--availability",
                                 "e.g. 0.999")
     modes = load_failure_modes()
-    loaded = load_design(design)
-    model = resolve(loaded)
+    loaded, model, _ = sound_design(design)
     window_h = repair_days * HOURS_PER_DAY
     pooled: dict[str, dict] = {}
     for item in model.items:

@@ -228,20 +228,19 @@ def system_from_design(design_path: str | Path, racks: int = 1) -> SystemSpec:
     ``power_per_accelerator`` is the rack's ``power.input`` / accelerators per rack, and
     ``cost_per_accelerator_hour`` the rack's BOM per accelerator over :data:`AMORTISATION_YEARS`.
     """
-    from .. import evaluate, load_design
-    from ..chain import resolve
+    from ..evaluation import sound_design
 
     if isinstance(racks, bool) or int(racks) != racks or racks < 1:
         raise ValueError(f"racks must be a whole number ≥ 1, got {racks!r}")
-    loaded = load_design(design_path)
-    items = [item for item in resolve(loaded).items if item.part.kind == "accelerator" and item.in_rack]
+    loaded, model, report = sound_design(design_path)
+    items = [item for item in model.items if item.part.kind == "accelerator" and item.in_rack]
     parts = {item.part.id: item.part for item in items if item.count > 0}
     if len(parts) != 1:
         found = ", ".join(sorted(parts)) or "none"
         raise InputError.single(str(design_path), f"a system needs exactly one accelerator part; the design has {found}",
                                 "slots", "put one kind of accelerator in the rack")
     part = next(iter(parts.values()))
-    figures = evaluate(loaded).figures
+    figures = report.figures
     per_rack = figures["compute.accelerators"]
     peak = {CATALOG_PRECISIONS[key]: rate for key, rate in part.peak_flops.items() if key in CATALOG_PRECISIONS}
     if "bf16" not in peak:

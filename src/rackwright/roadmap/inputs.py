@@ -14,10 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..bom import bom_lines, content_summary
-from ..chain import resolve
-from ..design import load_design
 from ..errors import InputError
-from ..evaluation import evaluate
+from ..evaluation import sound_design
 from ..factory import load_line, station_loads, work_content
 from .schema import LoadedRoadmap
 
@@ -42,12 +40,12 @@ def rack_figures(loaded: LoadedRoadmap) -> RackFigures:
     reports, boms, models = [], [], []
     for i, generation in enumerate(roadmap.generations):
         try:
-            design = load_design(loaded.folder / generation.design)
+            _, model, report = sound_design(loaded.folder / generation.design)
         except InputError as exc:
             raise loaded.error(f"design {generation.design!r} cannot be used: {exc}", ("generations", i, "design"),
                                "give the path of a valid design file, relative to the roadmap file") from None
-        reports.append(evaluate(design))
-        models.append(resolve(design))
+        reports.append(report)
+        models.append(model)
         boms.append(bom_lines(models[-1]))
     it_power = np.array([r.figures["power.input"] for r in reports])
     precision = f"compute.peak_flops:{roadmap.goal.precision}"

@@ -165,8 +165,7 @@ def plan_site(site: str | Path | LoadedSite, catalog: Catalog | None = None,
     tick = progress or (lambda step: None)
     s = loaded.site
     parts = _resolve_parts(loaded, catalog)
-    design_violations: list[Violation] = []
-    generations = rack_generations(loaded, catalog, design_violations)
+    generations = rack_generations(loaded, catalog)
     tick("racks")
     layout = place_racks(np.repeat([g.input_power for g in generations], [g.racks for g in generations]),
                          _geometry(s.layout))
@@ -181,7 +180,7 @@ def plan_site(site: str | Path | LoadedSite, catalog: Catalog | None = None,
     if radix > switch.value("ports") * MAX_BREAKOUT:
         fabric.fits = False  # SITE002 below: the ports cannot split that far
     tick("fabric")
-    violations = design_violations + _fabric_violations(loaded, fabric, switch, link_speed, generations, parts)
+    violations = _fabric_violations(loaded, fabric, switch, link_speed, generations, parts)
     if fabric.fits:
         cables, placements, grid, rack_xy, wiring = _cable_plan(loaded, layout, fabric, per_rack_rail, ports,
                                                                 generations, parts)
@@ -204,12 +203,9 @@ def plan_site(site: str | Path | LoadedSite, catalog: Catalog | None = None,
 
 
 # -- 1. racks ---------------------------------------------------------------------------------------------------
-def rack_generations(loaded: LoadedSite, catalog: Catalog, violations: list[Violation] | None = None
-                     ) -> list[RackGeneration]:
-    """Evaluate each design of the mix once and count its racks; a design that breaks its own rules is SITE011."""
-    from ..chain import resolve
-    from ..design import load_design
-    from ..evaluation import evaluate
+def rack_generations(loaded: LoadedSite, catalog: Catalog) -> list[RackGeneration]:
+    """Evaluate each design of the mix once and count its racks; a design that breaks its own rules is refused."""
+    from ..evaluation import sound_design
 
     s = loaded.site
     target = parse_quantity(s.target.it_power, "power") if s.target.it_power else None
@@ -219,15 +215,8 @@ def rack_generations(loaded: LoadedSite, catalog: Catalog, violations: list[Viol
         if not path.is_file():
             raise loaded.error(f"design file {gen.design!r} not found (looked at {path})",
                                ("target", "generations", i, "design"), "give a design path relative to the site file")
-        design = load_design(path)
-        report = evaluate(design)
-        if report.errors and violations is not None:
-            violations.append(Violation("SITE011", "error", f"target.generations[{i}].design",
-                                        f"{report.name} breaks its own design rules: "
-                                        f"{', '.join(sorted({v.code for v in report.errors}))}",
-                                        f"run `rackwright check {path}` and fix the design"))
+        design, model, report = sound_design(path, catalog)
         f = report.figures
-        model = resolve(design)
         trays = int(sum(item.count for item in model.items if item.part.kind in ("compute_tray", "server")
                         and not item.path))
         cdu = design.design.cooling.cdu
