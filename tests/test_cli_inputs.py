@@ -192,3 +192,28 @@ def test_help_keeps_every_word_of_its_text(path):
         assert "FIELD[i].name" in shown
     elif path == ("reliability", "spares"):
         assert "[days]" in shown
+
+
+def test_perf_search_without_a_valid_configuration_names_the_constraint():
+    # 7 is prime, so DP × micro-batch is 1 or 7. DP = 1 needs TP·PP·CP = 1000 = 2³·5³, but TP and CP are powers
+    # of two and PP divides Llama 3 8B's 32 layers: no factor 5. DP = 7 does not divide 1000. Nothing is valid.
+    result = run("perf", "search", "--model", "llama3-8b", "--system", "dgx-h100-ndr", "--accelerators", 1000,
+                 "--global-batch", 7)
+    assert result.exit_code == 2 and "divides the global batch of 7" in _text(result.output)
+
+
+def test_perf_search_with_nothing_that_fits_says_how_much_memory():
+    # Llama 3 405B on 8 H100s: 405e9 parameters × 2 B of bf16 weights alone over 8 GPUs is 101 GB > 80 GB
+    result = run("perf", "search", "--model", "llama3-405b", "--system", "dgx-h100-ndr", "--accelerators", 8,
+                 "--global-batch", 8)
+    assert result.exit_code == 1
+    text = _text(result.output)
+    least = float(text.split("the leanest needs ")[1].split(" GB")[0].replace(",", ""))
+    assert least > 405e9 * 2 / 8 / 1e9 and "which has 80.0 GB" in text
+
+
+def test_perf_refuses_more_accelerators_than_the_racks_hold():
+    result = run("perf", "search", "--model", "llama3-8b", "--system", GB200, "--accelerators", 1000,
+                 "--global-batch", 72)
+    assert result.exit_code == 2 and "more than the 72 of 1 rack(s)" in _text(result.output)
+    assert "--racks 14" in _text(result.output)  # ceil(1000 / 72)

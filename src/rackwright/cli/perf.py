@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from .common import MAX_COUNT, MAX_WORKERS, emit_json, guarded, out
+from .common import EXIT_RULES, MAX_COUNT, MAX_WORKERS, emit_json, err, guarded, out
 
 app = typer.Typer(help="LLM training and inference performance of a system (built-in, system file or rack design).",
                   no_args_is_help=True)
@@ -91,7 +91,11 @@ def search_command(
                                    help="Split the grid into this many chunks (one process each)."),
     as_json: bool = JSON,
 ):
-    """Evaluate every valid TP/PP/VP/DP/CP/EP/micro-batch/recompute/optimizer combination; show the fastest that fit."""
+    """Evaluate every valid TP/PP/VP/DP/CP/EP/micro-batch/recompute/optimizer combination; show the fastest that fit.
+
+    Exit 1 when none fits in memory (the least memory a configuration needs is printed); exit 2, naming the
+    constraint, when no configuration of the accelerators and global batch is valid.
+    """
     from ..errors import InputError
     from ..perf.api import search_report
 
@@ -101,7 +105,17 @@ def search_command(
                         seq_len=seq_len, precision=precision, backend=backend, partitions=partitions)
     if as_json:
         emit_json(doc)
-        return
+    else:
+        out.print(_search_table(doc))
+    if not doc["top"]:
+        err.print(f"none of the {doc['configurations_valid']:,} valid configurations fits in memory: the leanest needs "
+                  f"{doc['least_memory_gb_per_accelerator']:,.1f} GB per accelerator, which has "
+                  f"{doc['hbm_gb_per_accelerator']:,.1f} GB (fix: more accelerators, or a smaller model or sequence)",
+                  highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_RULES)
+
+
+def _search_table(doc: dict) -> Table:
     table = Table(title=f"{doc['model']} on {doc['accelerators']} × {doc['system']}: {doc['configurations_valid']:,} "
                         f"valid of {doc['configurations_evaluated']:,} in {doc['search_time_s']:.2f} s")
     columns = ["tp", "pp", "vp", "dp", "cp", "ep", "micro_batch", "recompute", "distributed_optimizer",
@@ -110,7 +124,7 @@ def search_command(
         table.add_column(column, justify="right")
     for row in doc["top"]:
         table.add_row(*(f"{row[c]:.4g}" if isinstance(row[c], float) else str(row[c]) for c in columns))
-    out.print(table)
+    return table
 
 
 @app.command("infer")

@@ -10,6 +10,7 @@ memory is a result with ``"fits": false`` and the reason.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,11 @@ def resolve_system(name_or_path: str, racks: int | None = None, accelerators: in
         root = read_yaml(path)
         if isinstance(root, dict) and "slots" in root:
             system = system_from_design(path, racks or 1)
+            if accelerators and accelerators > system.accelerators:
+                raise InputError.single(None, f"{accelerators:,} accelerators are more than the {system.accelerators:,} "
+                                              f"of {racks or 1} rack(s) of {path}", "--accelerators",
+                                        f"give --racks {math.ceil(accelerators / (system.accelerators / (racks or 1)))} "
+                                        "or fewer accelerators")
             return system.with_accelerators(accelerators) if accelerators else system
     system = load_system(name_or_path)
     if racks:
@@ -169,6 +175,8 @@ def search_report(model_name: str, system_name: str, *, accelerators: int | None
         "configurations_evaluated": result.evaluated,
         "configurations_valid": result.valid,
         "configurations_fitting": int(order.size),
+        "least_memory_gb_per_accelerator": float(result.metrics["memory_bytes"].min()) / 1e9,
+        "hbm_gb_per_accelerator": system.accelerator.hbm / 1e9,
         "search_time_s": result.seconds,
     }
 

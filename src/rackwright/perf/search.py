@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InputError
 from .training import RECOMPUTE, Parallelism, train_step
 
 POWERS_OF_TWO = (1, 2, 4, 8, 16, 32, 64, 128)
@@ -77,15 +78,28 @@ def candidate_grid(model, accelerators: int, global_batch: int, seq_len: int) ->
     evaluated = grid["tp"].size
     model_parallel = grid["tp"] * grid["pp"] * grid["cp"]
     dp = accelerators // model_parallel
-    valid = (accelerators % model_parallel == 0) & (dp >= 1)
-    valid &= (dp % grid["ep"] == 0) & (grid["ep"] <= np.maximum(dp, 1))
-    valid &= global_batch % np.maximum(dp * grid["micro_batch"], 1) == 0
-    valid &= (grid["vp"] == 1) | ((grid["pp"] > 1) & (grid["pp"] * grid["vp"] <= model.layers))
-    valid &= (global_batch // np.maximum(dp * grid["micro_batch"], 1)) >= np.where(grid["vp"] > 1, grid["pp"], 1)
+    replicas = np.maximum(dp * grid["micro_batch"], 1)
+    constraints = {  # in order: the first that no candidate left meets is the reason for an empty search
+        f"TP·PP·CP (TP a power of two dividing the {model.heads} heads) divides the {accelerators} accelerators":
+            (accelerators % model_parallel == 0) & (dp >= 1),
+        "EP divides DP": (dp % grid["ep"] == 0) & (grid["ep"] <= np.maximum(dp, 1)),
+        f"DP × micro-batch (micro-batch in {', '.join(map(str, MICRO_BATCHES))}) divides the global batch of "
+        f"{global_batch}": global_batch % replicas == 0,
+        f"interleaving (VP > 1) needs PP > 1 and PP·VP ≤ {model.layers} layers":
+            (grid["vp"] == 1) | ((grid["pp"] > 1) & (grid["pp"] * grid["vp"] <= model.layers)),
+        "an interleaved pipeline has at least PP micro-batches per step":
+            (global_batch // replicas) >= np.where(grid["vp"] > 1, grid["pp"], 1),
+    }
+    valid = np.ones(evaluated, bool)
+    for reason, mask in constraints.items():
+        if valid.any() and not (valid & mask).any():
+            raise InputError.single(None, f"no configuration of {model.name} on {accelerators} accelerators with a "
+                                          f"global batch of {global_batch} meets: {reason}",
+                                    hint="change --global-batch or --accelerators (or --racks)")
+        valid &= mask
     grid["dp"] = dp
     grid["sp"] = (grid["tp"] > 1).astype(int)
     return {k: v[valid] for k, v in grid.items()}, evaluated
-
 
 def _evaluate_partition(task) -> dict[str, np.ndarray]:
     """Figures of one partition of the grid (a module-level function so process pools can pickle it)."""
