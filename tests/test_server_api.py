@@ -95,7 +95,8 @@ def test_owner_admin_changes_confidentiality_and_envelope_reports_follow_at_once
         assert after["compute"]["accelerators"] == local["compute.accelerators"] == 72  # NVIDIA: 72 GPUs per NVL72
         assert lab.get(design).json()["confidential"] is None  # what the owner hides is the owner's business
         assert "compute" in lab.get(f"{design}/revisions/head").json()["report"]
-        assert lab_admin.post(f"{design}/threads", json={"path": "compute.accelerators", "body": "72?"}).status_code == 201
+        assert lab_admin.post(f"{design}/threads", json={"path": "compute.accelerators", "body": "72?",
+                                                         "internal": False}).status_code == 201
 
         for client, sections, status in ((approver, [], 403), (lab_admin, [], 403), (owner, ["envelope"], 422),
                                          (owner, ["power"], 422)):
@@ -116,10 +117,11 @@ def test_review_approval_and_status_workflow(demo):
     with demo.client("mfr-engineer") as mfr, demo.client("lab-engineer") as lab, \
             demo.client("lab-approver") as lab_approver, demo.client("mfr-approver") as mfr_approver:
         design = "/designs/mfr/gb300-nvl72"
-        thread = mfr.post(f"{design}/threads", json={"path": "slots[0].part", "body": "check the tray"}).json()
+        thread = mfr.post(f"{design}/threads", json={"path": "slots[0].part", "body": "check the tray", "internal": False}).json()
         mfr.post(f"{design}/threads", json={"path": "", "body": "margin is thin", "internal": True})
-        assert lab.post(f"{design}/threads", json={"path": "slots[0].part", "body": "x"}).status_code == 422
-        shared = lab.post(f"{design}/threads", json={"path": "power.input_kw", "body": "<b>142 kW?</b>'; DROP TABLE"})
+        assert lab.post(f"{design}/threads", json={"path": "slots[0].part", "body": "x", "internal": False}).status_code == 422
+        shared = lab.post(f"{design}/threads", json={"path": "power.input_kw", "body": "<b>142 kW?</b>'; DROP TABLE",
+                                                       "internal": False})
         assert shared.status_code == 201
         assert len(lab.get(f"{design}/threads").json()) == 2  # the internal thread stays with mfr
         assert len(mfr.get(f"{design}/threads").json()) == 3

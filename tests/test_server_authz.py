@@ -150,7 +150,7 @@ def _request(name: str, path: str, server, user: str | None, thread_id: int, cou
         "status": {"status": "in_review" if design.get("status") == "draft" else "draft"},
         "share": {"level": "full"},
         "set_confidential": {"sections": list(services.CONFIDENTIAL_SECTIONS)},  # the default: nothing changes
-        "open_thread": {"path": "power.input_kw", "body": f"comment {n}"},
+        "open_thread": {"path": "power.input_kw", "body": f"comment {n}", "internal": False},
         "comment": {"body": f"reply {n}"},
     }
     query = {"before": design["head_revision"]} if name == "diff" else None

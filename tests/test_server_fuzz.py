@@ -106,7 +106,7 @@ def test_text_is_stored_verbatim_or_refused(server, text):
     """Comments hold any Unicode text verbatim (returned as JSON data, never interpreted); NUL and lone
     surrogates, which no database stores, are refused."""
     with server.client("lab-engineer") as client:
-        response = client.post(f"{DESIGN}/threads", content=json.dumps({"path": "", "body": text}),
+        response = client.post(f"{DESIGN}/threads", content=json.dumps({"path": "", "body": text, "internal": False}),
                                headers={"Content-Type": "application/json"})
         if not text.strip() or "\x00" in text or text == "\ud800":
             _assert_clear_4xx(response, 422)

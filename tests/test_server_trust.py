@@ -12,6 +12,7 @@ On a demo server (``lab`` and ``mfr``, docs/server.md) with a third organisation
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 from urllib.parse import quote
@@ -330,3 +331,68 @@ def test_one_line_texts_refuse_line_breaks(demo):
         assert admin.post("/users", json={"username": "shown", "password": "long enough", "role": "viewer",
                                           "display_name": "Bell\x07"}).status_code == 422
         assert "titled" not in [p["slug"] for p in admin.get("/programmes").json()]
+
+
+# --- the review workflow: overrides, threads, what envelope viewers are told ------------------------------------
+
+HEAVY = AIR.replace('floor_rating: "1500 kg/m**2"', 'floor_rating: "200 kg/m**2"')  # breaks MEC003 (floor load)
+
+
+def test_vouching_for_rule_errors_needs_a_reason_that_both_sides_see(demo):
+    with demo.client("mfr-engineer") as mfr, demo.client("mfr-admin") as admin, \
+            demo.client("mfr-approver") as approver, demo.client("lab-viewer") as lab:
+        assert create(mfr, "heavy", HEAVY).status_code == 201
+        assert share(admin, "mfr/heavy", "lab", "envelope").status_code == 200
+        refused = status(mfr, "mfr/heavy", "in_review")
+        assert refused.status_code == 409 and refused.json()["errors"] == ["MEC003"], refused.text
+        moved = mfr.put("/designs/mfr/heavy/status", json={"status": "in_review", "reason": "slab is being reinforced"})
+        assert moved.status_code == 200, moved.text
+        assert approver.post("/designs/mfr/heavy/revisions/head/approvals").status_code == 409
+        signed = approver.post("/designs/mfr/heavy/revisions/head/approvals", json={"reason": "accepted with the slab"})
+        assert signed.status_code == 201 and signed.json()["signatures"][0]["override"] == "accepted with the slab"
+        seen = lab.get("/designs/mfr/heavy").json()["overrides"]
+        assert [(o["status"], o["reason"], o["errors"], o["org"]) for o in seen] == [
+            ("signed", "accepted with the slab", ["MEC003"], "mfr"),
+            ("in_review", "slab is being reinforced", ["MEC003"], "mfr")]
+        assert lab.get("/designs/mfr/heavy/revisions/head/approvals").json()["signatures"][0]["override"]
+
+
+def test_a_clean_revision_needs_no_reason(demo):
+    with demo.client("mfr-engineer") as mfr:
+        assert create(mfr, "clean", AIR).status_code == 201
+        assert status(mfr, "mfr/clean", "in_review").status_code == 200
+        assert mfr.get("/designs/mfr/clean").json()["overrides"] == []
+
+
+def test_envelope_viewers_are_told_what_a_rule_checks_and_how_to_fix_it(demo):
+    with demo.client("mfr-engineer") as mfr, demo.client("mfr-admin") as admin, demo.client("lab-viewer") as lab:
+        assert create(mfr, "heavy", HEAVY).status_code == 201
+        assert share(admin, "mfr/heavy", "lab", "envelope").status_code == 200
+        full = mfr.get("/designs/mfr/heavy/revisions/head/report").json()["violations"]
+        told = lab.get("/designs/mfr/heavy/revisions/head/report").json()["violations"]
+    assert [v["code"] for v in told] == [v["code"] for v in full] == ["MEC003"]
+    assert told[0]["description"] == "the floor load exceeds the floor rating"
+    assert told[0]["hint"] == full[0]["hint"] and told[0]["hint"]
+    assert "message" not in told[0] and "path" not in told[0]
+
+
+def test_a_thread_is_shared_or_internal_by_choice_and_shows_its_value(demo):
+    with demo.client("mfr-engineer") as mfr, demo.client("lab-viewer") as lab_viewer, \
+            demo.client("lab-engineer") as lab:
+        design = "/designs/mfr/gb300-nvl72"  # shared with lab at envelope level
+        undecided = mfr.post(f"{design}/threads", json={"path": "power.input_kw", "body": "check"})
+        assert undecided.status_code == 422 and "internal" in undecided.text
+        figure = mfr.post(f"{design}/threads", json={"path": "power.input_kw", "body": "check", "internal": False})
+        field = mfr.post(f"{design}/threads", json={"path": "slots[0].part", "body": "tray?", "internal": False})
+        internal = mfr.post(f"{design}/threads", json={"path": "", "body": "ours", "internal": True})
+        assert {figure.status_code, field.status_code, internal.status_code} == {201}
+        input_kw = mfr.get(f"{design}/revisions/head/report").json()["power"]["input_kw"]
+        assert figure.json()["value"] == input_kw
+        resolved = mfr.get(f"{design}/revisions/head/content?resolved=true").text.partition("\n")[2]
+        assert field.json()["value"] == json.loads(resolved)["slots"][0]["part"]
+        seen = {t["id"]: t for t in lab_viewer.get(f"{design}/threads").json()}
+        assert internal.json()["id"] not in seen  # internal threads stay within mfr
+        assert seen[figure.json()["id"]]["value"] == input_kw  # a figure lab reads
+        assert seen[field.json()["id"]]["value"] is None  # a field of the file, which lab does not read
+        assert lab.post(f"{design}/threads/{internal.json()['id']}/comments",
+                        json={"body": "resolve", "resolve": True}).status_code == 404

@@ -357,3 +357,33 @@ def _link_reach(model: RackModel) -> list[Violation]:
 
 def all_violations(model: RackModel, figures: dict) -> list[Violation]:
     return structural_violations(model) + figure_violations(model, figures)
+
+
+#: What each rule checks, in words that name no part: what a reader of a design's envelope is told of a violation
+#: (docs/models.md#design-rules gives the same with the fields and ratings involved).
+SUMMARIES = {
+    "PWR001": "the IT load exceeds the power conversion capacity left after redundancy",
+    "PWR002": "the rack has a load but no power shelf, DC-DC unit or PDU",
+    "PWR003": "the busbar current exceeds the busbar's rating",
+    "PWR004": "the rack draws no power at all",
+    "PWR005": "the bus voltage contradicts the power architecture",
+    "PWR006": "a converter's bus-side voltage is more than 10 % from the bus or feed voltage",
+    "THM001": "the coolant flow exceeds the rack's share of the CDU's flow",
+    "THM002": "the heat to liquid exceeds the rack's share of the CDU's capacity",
+    "THM003": "the coolant flow exceeds the manifold's rating",
+    "THM004": "the facility water leaves the CDU less than its approach temperature",
+    "THM005": "the facility water is warmer than the CDU accepts",
+    "THM006": "the heat left to room air exceeds what the enclosure's air path removes",
+    "THM007": "heat goes to liquid but no CDU is named",
+    "THM008": "the facility water is warmer than the rear-door heat exchanger accepts",
+    "THM009": "the coolant return or exhaust air is above 100 degC",
+    "MEC001": "the slots use more rack units than the enclosure has",
+    "MEC002": "the equipment weighs more than the enclosure's payload rating",
+    "MEC003": "the floor load exceeds the floor rating",
+    "MEC004": "a slot reaches above the enclosure's usable height",
+    "MEC005": "two positioned slots overlap",
+    "NET001": "the accelerators have more scale-up links than the scale-up switches have ports",
+    "NET002": "scale-up switch ports are left unused",
+    "NET003": "a link is longer than its cable's or transceiver's reach",
+    "DSN001": "a field names a part of the wrong kind",
+}

@@ -65,6 +65,15 @@ class RevisionCreate(Body):
 
 class StatusChange(Body):
     status: Literal[STATUSES]  # type: ignore[valid-type]
+    reason: str | None = Field(None, max_length=services.MAX_MESSAGE,
+                               description="Why the head may go to review or be approved despite its rule errors "
+                                           "(needed then; every organisation that reads the design sees it)")
+
+
+class Approval(Body):
+    reason: str | None = Field(None, max_length=services.MAX_MESSAGE,
+                               description="Why you sign a revision that breaks design rules (needed then; every "
+                                           "organisation that reads the design sees it)")
 
 
 class ShareRequest(Body):
@@ -81,7 +90,8 @@ class ThreadCreate(Body):
     revision: str | None = Field(None, pattern=REVISION_RULE, description="Revision id; default the head")
     path: str = Field("", max_length=services.MAX_PATH, description="Field path (slots[3].part) or figure key")
     body: str = Field(max_length=services.MAX_COMMENT)
-    internal: bool = Field(False, description="Visible to your own organisation only (owners)")
+    internal: bool = Field(description="An explicit choice: true keeps the thread within your own organisation "
+                                       "(owners only), false shares it with every organisation that reads the design")
 
 
 class CommentCreate(Body):
@@ -259,7 +269,7 @@ def diff(request: Request, org: Name, name: Name, before: Compared, credentials=
 @router.put("/designs/{org}/{name}/status", tags=["workflow"],
             summary="Move along draft → in_review → approved → frozen → shipped (owner organisation)")
 def status(request: Request, org: Name, name: Name, body: StatusChange, credentials=Auth) -> dict:
-    return _call(request, credentials, services.set_status, org, name, body.status, write=True)
+    return _call(request, credentials, services.set_status, org, name, body.status, body.reason, write=True)
 
 
 @router.put("/designs/{org}/{name}/shares/{with_org}", tags=["workflow"],
@@ -306,8 +316,10 @@ def approvals(request: Request, org: Name, name: Name, rev: Revision, credential
 
 @router.post("/designs/{org}/{name}/revisions/{rev}/approvals", status_code=201, tags=["reviews"],
              summary="Sign a revision for your organisation (approver)")
-def approve(request: Request, org: Name, name: Name, rev: Revision, credentials=Auth) -> dict:
-    return _call(request, credentials, services.approve, org, name, _rev(rev), write=True)
+def approve(request: Request, org: Name, name: Name, rev: Revision, body: Approval | None = None,
+            credentials=Auth) -> dict:
+    return _call(request, credentials, services.approve, org, name, _rev(rev), body.reason if body else None,
+                 write=True)
 
 
 @router.get("/designs/{org}/{name}/revisions/{rev}/qualifications", tags=["qualification"],

@@ -172,6 +172,7 @@ class Approval(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    override: Mapped[str | None] = mapped_column(Text, nullable=True)  # why it was signed despite rule errors
     user: Mapped[User] = relationship(lazy="joined")
 
 

@@ -47,8 +47,8 @@ from sqlalchemy.orm import Session, defer
 from ..design import validate_design
 from ..errors import InputError, Problem
 from ..evaluation import RackReport
-from ..report.compare import field_changes, figure_changes, flatten
-from ..rules import Violation
+from ..report.compare import field_changes, figure_changes
+from ..rules import SUMMARIES, Violation
 from . import checker, security
 from .db import (ROLES, SHARE_LEVELS, STATUSES, ApiToken, Approval, AuditEntry, Comment, Design, DesignShare,
                  Organisation, Programme, Qualification, Revision, SignInFailure, Thread, User, utcnow)
@@ -616,6 +616,7 @@ def get_design(session: Session, actor: Actor, org: str, name: str) -> dict:
     head = _revision(session, design, None)
     view = _design_view(session, design, level, head)
     view["head"] = _revision_view(head, design, _reader(session, actor, design, level, head), actor.org)
+    view["overrides"] = _overrides(session, design)
     if level == "owner":
         view["shares"] = [{"org": slug, "level": share_level}
                           for slug, share_level in session.execute(_SHARES, {"design_id": design.id})]
@@ -910,7 +911,7 @@ def diff(session: Session, actor: Actor, org: str, name: str, before: str, after
 
 # --- status, sharing ----------------------------------------------------------------------
 
-def set_status(session: Session, actor: Actor, org: str, name: str, status: str) -> dict:
+def set_status(session: Session, actor: Actor, org: str, name: str, status: str, reason: str | None = None) -> dict:
     """Move a design along the workflow (:data:`TRANSITIONS`); ``approved`` needs the head approved by
     every organisation that had to sign when the review started (:func:`_approval_state`)."""
     design, level = _locate(session, actor, org, name, lock=True)
@@ -924,8 +925,11 @@ def set_status(session: Session, actor: Actor, org: str, name: str, status: str)
         raise Conflict(f"cannot move {org}/{name} from {design.status} to {status}",
                        hint=f"from {design.status}: {', '.join(allowed) or 'nothing (final)'}")
     actor.require(needed, f"moving a design to {status}")
+    head = _revision(session, design, None)
+    if status in OVERRIDDEN:
+        _override(session, actor, design, head, f"moving {org}/{name} to {status}", reason, status=status)
     if status == "approved":
-        state = _approval_state(session, design, _revision(session, design, None))
+        state = _approval_state(session, design, head)
         if not state["approved"]:
             raise Conflict(f"head revision {design.head_revision_id} lacks approval from {', '.join(state['missing'])}")
     before = design.status
@@ -1020,6 +1024,38 @@ def set_confidential(session: Session, actor: Actor, org: str, name: str, sectio
 
 # --- reviews and approvals ----------------------------------------------------------------
 
+#: Moves that vouch for a revision: with rule errors in its head, only as an explicit override with a reason.
+OVERRIDDEN = ("in_review", "approved")
+
+
+def _override(session: Session, actor: Actor, design: Design, revision: Revision, what: str, reason: str | None,
+              status: str) -> str | None:
+    """The reason for vouching for ``revision`` despite its rule errors (None when it has none); without a
+    reason, :class:`Conflict` naming the errors. An override is audited as ``design.override`` and shown to
+    every organisation that reads the design (:func:`_overrides`)."""
+    codes = sorted({v["code"] for v in revision.violations if v["severity"] == "error"})
+    if not codes:
+        return None
+    reason = clean_text(reason or "", "reason", MAX_MESSAGE).strip()
+    if not reason:
+        raise Conflict(f"{what}: revision {revision.id} breaks {len(codes)} design rule(s) ({', '.join(codes)})",
+                       errors=codes, hint="fix the design, or override with a reason (the field reason), which "
+                                          "every organisation reading the design will see")
+    _audit(session, actor, "design.override", f"revision:{revision.id}", design, status=status, errors=codes,
+           reason=reason)
+    return reason
+
+
+def _overrides(session: Session, design: Design) -> list[dict]:
+    """Every override of rule errors on ``design``, newest first: who, when, for which revision and move."""
+    entries = session.execute(
+        select(AuditEntry, User.username, Organisation.slug).join(User, AuditEntry.actor_id == User.id)
+        .join(Organisation, User.org_id == Organisation.id)
+        .where(AuditEntry.design_id == design.id, AuditEntry.action == "design.override").order_by(AuditEntry.id.desc()))
+    return [{"revision": entry.target.removeprefix("revision:"), "by": username, "org": org,
+             "at": _iso(entry.created_at), **{k: entry.detail[k] for k in ("status", "errors", "reason")}}
+            for entry, username, org in entries]
+
 def open_thread(session: Session, actor: Actor, org: str, name: str, rev: str | None, path: str, body: str,
                 internal: bool = False) -> dict:
     """A review thread on a revision anchored to a field path (``slots[3].part``) or figure key
@@ -1028,7 +1064,7 @@ def open_thread(session: Session, actor: Actor, org: str, name: str, rev: str | 
     actor.require("engineer", "commenting")
     revision = _revision(session, design, rev)
     path = clean_text(path, "path", MAX_PATH, one_line=True)
-    if path and not _anchor_exists(revision, path, _reader(session, actor, design, level, revision)):
+    if path and _anchored(revision, _reader(session, actor, design, level, revision), path) is MISSING:
         raise _invalid("path", f"{path!r} is neither a field of revision {revision.id} nor a figure you can see",
                        "use a field path such as slots[3].part, a figure key such as power.input_kw, or ''")
     if internal and level != "owner":
@@ -1041,7 +1077,7 @@ def open_thread(session: Session, actor: Actor, org: str, name: str, rev: str | 
     _audit(session, actor, "thread.create", f"thread:{thread.id}", design, path=path)
     session.flush()
     session.refresh(thread)
-    return _thread_view(thread)
+    return _thread_view(thread, _anchored_value(revision, _reader(session, actor, design, level, revision), path))
 
 
 def _comment_body(body: str) -> str:
@@ -1063,7 +1099,7 @@ def reply(session: Session, actor: Actor, org: str, name: str, thread_id: int, b
     _audit(session, actor, "comment.create", f"thread:{thread.id}", design, resolve=resolve)
     session.flush()
     session.refresh(thread)
-    return _thread_view(thread)
+    return _thread_views(session, actor, design, level, [thread])[0]
 
 
 def list_threads(session: Session, actor: Actor, org: str, name: str) -> list[dict]:
@@ -1072,7 +1108,33 @@ def list_threads(session: Session, actor: Actor, org: str, name: str) -> list[di
     query = select(Thread).where(Thread.design_id == design.id)
     if level != "owner":
         query = query.where(Thread.internal.is_(False))
-    return [_thread_view(t) for t in session.scalars(query.order_by(Thread.id))]
+    return _thread_views(session, actor, design, level, list(session.scalars(query.order_by(Thread.id))))
+
+
+def _thread_views(session: Session, actor: Actor, design: Design, level: str, threads: list[Thread]) -> list[dict]:
+    """The threads with the value each is anchored on in its revision, as far as the actor reads it."""
+    readers: dict[str, tuple[Revision, Access]] = {}
+    for rev_id in {t.revision_id for t in threads}:
+        revision = _revision(session, design, rev_id)
+        readers[rev_id] = (revision, _reader(session, actor, design, level, revision))
+    return [_thread_view(t, _anchored_value(*readers[t.revision_id], t.path)) for t in threads]
+
+
+def _anchored_value(revision: Revision, access: Access, path: str):
+    """The value of the figure or field ``path`` in ``revision`` as ``access`` reads it (None: none, or hidden)."""
+    value = _anchored(revision, access, path) if path else MISSING
+    return None if value is MISSING else value
+
+
+def _anchored(revision: Revision, access: Access, path: str):
+    """The value of figure ``path`` (as the report shows it) or of field ``path`` (with the content) in
+    ``revision``, as ``access`` reads it; :data:`MISSING` when it names neither."""
+    if access.level == "none":
+        return MISSING
+    figure = _field(_report_view(revision, access), path)
+    if figure is not MISSING and not isinstance(figure, (dict, list)):
+        return figure
+    return _field(revision.resolved, path) if access.content else MISSING
 
 
 def _thread(session: Session, design: Design, level: str, thread_id: int) -> Thread:
@@ -1082,16 +1144,13 @@ def _thread(session: Session, design: Design, level: str, thread_id: int) -> Thr
     return thread
 
 
-def _anchor_exists(revision: Revision, path: str, access: Access) -> bool:
-    """Whether ``path`` names a figure or (with the content) a field of ``revision`` that ``access`` reads."""
-    if access.level != "none" and path in {k for k in _rack_report(revision).flat()
-                                          if k.split(".")[0] not in access.hidden}:
-        return True
-    return access.content and (path in flatten(revision.resolved) or _walk(revision.resolved, path))
+#: What :func:`_field` returns for a path that names nothing.
+MISSING = object()
 
 
-def _walk(data, path: str) -> bool:
-    """Whether ``slots[3].part``-style ``path`` (indices or keyed ids in brackets) exists in ``data``."""
+def _field(data, path: str):
+    """The value at ``slots[3].part``-style ``path`` (indices or keyed ids in brackets) of ``data``, or
+    :data:`MISSING`."""
     for token in re.findall(r"[^.\[\]]+|\[[^\]]*\]", path):
         if token.startswith("["):
             key = token[1:-1]
@@ -1100,23 +1159,27 @@ def _walk(data, path: str) -> bool:
             elif isinstance(data, list) and any(isinstance(x, dict) and x.get("id") == key for x in data):
                 data = next(x for x in data if isinstance(x, dict) and x.get("id") == key)
             else:
-                return False
+                return MISSING
         elif isinstance(data, dict) and token in data:
             data = data[token]
         else:
-            return False
-    return True
+            return MISSING
+    return data
 
 
-def approve(session: Session, actor: Actor, org: str, name: str, rev: str | None = None) -> dict:
-    """Sign a revision for the actor's organisation (an approver of a participating organisation)."""
+def approve(session: Session, actor: Actor, org: str, name: str, rev: str | None = None,
+            reason: str | None = None) -> dict:
+    """Sign a revision for the actor's organisation (an approver of a participating organisation); a revision
+    with rule errors only with a ``reason`` (:func:`_override`)."""
     design, level = _locate(session, actor, org, name, lock=True)
     actor.require("approver", "approving")
     revision = _revision(session, design, rev)
     if session.scalar(select(Approval).where(Approval.revision_id == revision.id, Approval.user_id == actor.user_id)):
         raise Conflict(f"{actor.username} has already approved revision {revision.id}")
-    session.add(Approval(revision_id=revision.id, user_id=actor.user_id, org_id=actor.org_id))
-    _audit(session, actor, "revision.approve", f"revision:{revision.id}", design)
+    override = _override(session, actor, design, revision, f"approving revision {revision.id}", reason,
+                         status="signed")
+    session.add(Approval(revision_id=revision.id, user_id=actor.user_id, org_id=actor.org_id, override=override))
+    _audit(session, actor, "revision.approve", f"revision:{revision.id}", design, override=override)
     session.flush()
     return _approval_state(session, design, revision)
 
@@ -1133,8 +1196,8 @@ def _approval_state(session: Session, design: Design, revision: Revision) -> dic
     by_org = {a.user.org.slug for a in signed}
     missing = [o for o in participants if o not in by_org]
     return {"revision": revision.id, "participants": participants, "missing": missing, "approved": not missing,
-            "signatures": [{"user": a.user.username, "org": a.user.org.slug, "at": _iso(a.created_at)}
-                           for a in signed]}
+            "signatures": [{"user": a.user.username, "org": a.user.org.slug, "at": _iso(a.created_at),
+                            "override": a.override} for a in signed]}
 
 
 # --- qualification ------------------------------------------------------------------------
@@ -1319,14 +1382,17 @@ def _report_view(revision: Revision, access: Access) -> dict:
     document = _report_document(revision)
     view = {k: v for k, v in document.items() if k not in access.hidden | {"file", "lineage"}}
     if access.level == "envelope":
-        view["violations"] = [{"code": v["code"], "severity": v["severity"]} for v in revision.violations]
+        view["violations"] = [{"code": v["code"], "severity": v["severity"],
+                               "description": SUMMARIES.get(v["code"], ""), "hint": v["hint"]}
+                              for v in revision.violations]
         view["hidden_sections"] = sorted(access.hidden)
     return view
 
 
-def _thread_view(thread: Thread) -> dict:
+def _thread_view(thread: Thread, value) -> dict:
+    """A thread, with ``value``: that of the field or figure it is anchored on in its revision (None: hidden)."""
     return {"id": thread.id, "revision": thread.revision_id, "path": thread.path, "internal": thread.internal,
-            "resolved": thread.resolved,
+            "resolved": thread.resolved, "value": value,
             "comments": [{"id": c.id, "author": c.author.username, "org": c.author.org.slug, "body": c.body,
                           "at": _iso(c.created_at)} for c in thread.comments]}
 
