@@ -317,8 +317,8 @@ def test_bad_identifiers_are_refused_at_the_edge(demo, bad):
 
 
 @pytest.mark.parametrize("path", ["/designs/mfr/gb200%00", "/designs/mfr/gb200-nvl72%0A",
-                                  "/designs/mfr/gb200-nvl72/revisions/%00", "/designs/m%00fr/gb200-nvl72/revisions/head/report",
-                                  "/programmes/mfr/nvl72%0A"])
+                                  "/designs/mfr/gb200-nvl72/revisions/%00",
+                                  "/designs/m%00fr/gb200-nvl72/revisions/head/report", "/programmes/mfr/nvl72%0A"])
 def test_control_characters_in_a_path_are_a_422(demo, path):
     with demo.client("mfr-admin") as admin:
         assert admin.get(path).status_code == 422

@@ -21,9 +21,8 @@ are :class:`ServiceError` subclasses; callers map them to HTTP statuses
 function that raises leaves nothing stored, the audit entry included.
 
 Designs are addressed as ``(org, name)``; a revision by its id (16 hex digits, a hash of
-its parent, content, author, message, time and a random salt, so that it confirms no guess of the content).
-Writing a revision
-needs the id of the revision it was based on (``expected_head``, HTTP ``If-Match``): a
+its parent, content, author, message, time and a random salt, so that it confirms no guess of the
+content). Writing a revision needs the id of the revision it was based on (``expected_head``, HTTP ``If-Match``): a
 stale one raises :class:`Conflict` and stores nothing (optimistic locking with a
 compare-and-swap on the design's head).
 """
@@ -469,7 +468,8 @@ def create_programme(session: Session, actor: Actor, slug: str, title: str = "")
     _name(slug, "slug")
     if session.scalar(select(Programme).where(Programme.org_id == actor.org_id, Programme.slug == slug)):
         raise Conflict(f"programme {actor.org}/{slug} exists")
-    programme = Programme(org_id=actor.org_id, slug=slug, title=clean_text(title, "title", MAX_TITLE, one_line=True))
+    programme = Programme(org_id=actor.org_id, slug=slug,
+                          title=clean_text(title, "title", MAX_TITLE, one_line=True))
     session.add(programme)
     session.flush()
     _audit(session, actor, "programme.create", f"programme:{actor.org}/{slug}")
@@ -567,8 +567,8 @@ def _access(session: Session, viewer_org: int, design: Design, level: str, linea
     hidden = set(design.confidential) if level == "envelope" else set()
     effective, capped_by = level, None
     parents = [label.rpartition("@")[2] for label in lineage[:-1]]
-    for parent, share_level in session.execute(_CHAIN_ACCESS, {"ids": parents, "viewer_org": viewer_org}) if parents \
-            else ():
+    chain = session.execute(_CHAIN_ACCESS, {"ids": parents, "viewer_org": viewer_org}) if parents else ()
+    for parent, share_level in chain:
         parent_level = "full" if parent.org_id == viewer_org else share_level or "none"
         if parent_level == "envelope":
             hidden |= set(parent.confidential)
@@ -589,8 +589,8 @@ def _chain_refusal(session: Session, design: Design, readers: list[tuple[int, st
                    base_lineage: list[str]) -> tuple[str, str] | None:
     """``(why, fix)`` when a revision of ``design`` extending the chain ``base_lineage`` would show one of
     ``readers`` a design beyond what its owner granted them; None when it would not."""
-    for org_id, slug, level in readers:
-        capped_by = _access(session, org_id, design, level, [*base_lineage, "itself"]).capped_by
+    for org_id, slug, level in readers:  # the lineage such a revision would have: the chain, then itself
+        capped_by = _access(session, org_id, design, level, [*base_lineage, "the new revision"]).capped_by
         if capped_by:
             wanted = "in full" if level in ("owner", "full") else "at envelope level"
             return (f"{slug} reads {design.org.slug}/{design.slug} {wanted} but may not read {capped_by} {wanted}, "
@@ -1051,7 +1051,8 @@ def _overrides(session: Session, design: Design) -> list[dict]:
     entries = session.execute(
         select(AuditEntry, User.username, Organisation.slug).join(User, AuditEntry.actor_id == User.id)
         .join(Organisation, User.org_id == Organisation.id)
-        .where(AuditEntry.design_id == design.id, AuditEntry.action == "design.override").order_by(AuditEntry.id.desc()))
+        .where(AuditEntry.design_id == design.id, AuditEntry.action == "design.override")
+        .order_by(AuditEntry.id.desc()))
     return [{"revision": entry.target.removeprefix("revision:"), "by": username, "org": org,
              "at": _iso(entry.created_at), **{k: entry.detail[k] for k in ("status", "errors", "reason")}}
             for entry, username, org in entries]
