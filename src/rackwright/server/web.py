@@ -49,8 +49,8 @@ from ..errors import Problem
 from ..figures import FIGURES, SECTIONS
 from ..report.compare import flatten
 from ..report.tables import _fmt as format_value
-from . import services, signin
-from .db import MAX_ID, STATUSES, transaction
+from . import inbox, services, signin
+from .db import MAX_ID, ROLES, STATUSES, transaction
 from .params import NAME_HELP, Name, OptionalCompared, OptionalRevision
 
 HERE = Path(__file__).parent
@@ -171,14 +171,16 @@ def _value(value) -> str:
 TEMPLATES.env.filters["value"] = _value
 TEMPLATES.env.filters["unit"] = lambda u: u.replace("degC", "°C").replace("**2", "²").replace("**3", "³")
 TEMPLATES.env.globals.update(status_labels=STATUS_LABELS, access_labels=ACCESS_LABELS, statuses=STATUSES,
+                             name_help=NAME_HELP,
                              envelope_sections=services.ENVELOPE_SECTIONS,
                              confidential_sections=services.CONFIDENTIAL_SECTIONS)
 
 
 def _page(request: Request, template: str, actor: services.Actor | None, status: int = 200, **context) -> Response:
     me = services.whoami(actor) if actor else None
-    return TEMPLATES.TemplateResponse(request, template, {"me": me, "csrf": web_session(request).csrf, **context},
-                                      status_code=status)
+    admin = actor is not None and actor.at_least("admin")  # the users and audit pages in the navigation
+    return TEMPLATES.TemplateResponse(request, template, {"me": me, "admin": admin, "csrf": web_session(request).csrf,
+                                                          **context}, status_code=status)
 
 
 def _error_page(request: Request, status: int, message: str, problems: list[dict] | None = None,
@@ -255,7 +257,13 @@ def _write(request: Request, function, *args, **kwargs):
 
 @router.get("/")
 def home(request: Request) -> Response:
-    return RedirectResponse("/programmes" if web_session(request).token else "/sign-in", status_code=303)
+    """The signed-in user's inbox: designs in review waiting for their organisation, or for a partner."""
+    if not web_session(request).token:
+        return RedirectResponse("/sign-in", status_code=303)
+    with transaction(request.app.state.engine) as session:
+        actor = _actor(session, request)
+        waiting = inbox.inbox(session, actor)
+    return _page(request, "home.html", actor, inbox=waiting, approver=actor.at_least("approver"))
 
 
 @router.get("/sign-in")
@@ -314,6 +322,12 @@ def programmes(request: Request) -> Response:
                  can_create=actor.at_least("engineer"))
 
 
+@router.post("/programmes")
+def create_programme(request: Request, form: FormData = Form) -> Response:
+    created = _write(request, services.create_programme, _text(form, "slug"), _text(form, "title"))
+    return RedirectResponse(f"/programmes/{quote(created['org'])}/{quote(created['slug'])}", status_code=303)
+
+
 @router.get("/programmes/{org}/{slug}")
 def programme(request: Request, org: Name, slug: Name) -> Response:
     with transaction(request.app.state.engine) as session:
@@ -336,6 +350,8 @@ def design(request: Request, org: Name, name: Name, rev: OptionalRevision = "", 
         history = services.list_revisions(session, actor, org, name, services.HISTORY_PAGE, before)
         threads = services.list_threads(session, actor, org, name)
         signatures = services.approvals(session, actor, org, name, revision["id"])
+        head_approvals = signatures if revision["id"] == found["head_revision"] else services.approvals(
+            session, actor, org, name, found["head_revision"])
         qualifications = services.list_qualifications(session, actor, org, name, revision["id"])
         fields = _fields(session, actor, org, name, revision["id"]) if revision["access"] in CONTENT else {}
         others = [f"{d['org']}/{d['name']}" for d in services.list_designs(session, actor)
@@ -349,7 +365,8 @@ def design(request: Request, org: Name, name: Name, rev: OptionalRevision = "", 
     older = services.older_than(history, services.HISTORY_PAGE)
     return _page(request, "design.html", actor, design=found, revision=revision, history=history, threads=threads,
                  older=older, paged=before is not None,
-                 approvals=signatures, qualifications=qualifications, fields=fields, tables=tables, anchors=anchors,
+                 approvals=signatures, head_approvals=head_approvals, qualifications=qualifications,
+                 qualification_rows=inbox.QUALIFICATION_ROWS, fields=fields, tables=tables, anchors=anchors,
                  anchor=anchor, others=others, next_statuses=next_statuses, signed=signed, can=can, partners=partners)
 
 
@@ -375,24 +392,47 @@ def _abilities(actor: services.Actor, design: dict) -> dict[str, bool]:
 def figure_tables(report: dict) -> list[tuple[str, list[tuple[str, str, object, str]]]]:
     """``[(section, [(figure key, label, value, unit), ...]), ...]`` of a report view, in :data:`SECTIONS` order.
 
-    Mapped figures (peak FLOP/s by precision, cables by media) give one row per entry; whole counts are ints.
+    Mapped figures (peak FLOP/s by precision, cables by media) give one row per entry (:func:`figure_row`).
     """
     tables = []
     for section in [s for s in SECTIONS if isinstance(report.get(s), dict)] + [
             s for s, v in report.items() if isinstance(v, dict) and s not in SECTIONS]:
         rows = []
         for key, value in report[section].items():
-            figure = FIGURE_BY_JSON.get((section, key))
-            label, unit = (figure.label, figure.unit) if figure else (key, "")
-            count = figure is not None and figure.dimension == "count"
             entries = value.items() if isinstance(value, dict) else [(None, value)]
             for sub, entry in entries:
-                if count and isinstance(entry, float) and entry.is_integer():
-                    entry = int(entry)  # 72 accelerators, not 72.0
-                rows.append((f"{section}.{key}" + (f".{sub}" if sub else ""), label + (f": {sub}" if sub else ""),
-                             entry, unit))
+                figure_key = f"{section}.{key}" + (f".{sub}" if sub else "")
+                rows.append((figure_key, *figure_row(figure_key, entry)))
         tables.append((section, rows))
     return tables
+
+
+def figure_row(key: str, value) -> tuple[str, object, str]:
+    """``(label, value, unit)`` of report figure ``section.json_key[.entry]`` as the pages show it: whole counts as
+    ints (72 accelerators, not 72.0), shares (US content, efficiency) in per cent; an undeclared key as it is."""
+    section, json_key, *entry = key.split(".", 2)
+    figure = FIGURE_BY_JSON.get((section, json_key))
+    if figure is None:
+        return json_key + (f": {entry[0]}" if entry else ""), value, ""
+    label = figure.label + (f": {entry[0]}" if entry else "")
+    if figure.dimension == "share":
+        return label, value * 100 if isinstance(value, (int, float)) else value, "%"
+    if figure.dimension == "count" and isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return label, value, figure.unit
+
+
+TEMPLATES.env.globals["figure_row"] = figure_row  # a thread's anchored value, shown as the tables show it
+
+
+def figure_changes(figures: list[dict]) -> list[dict]:
+    """The figures of a :func:`.services.diff` with their labels and units (shares and their changes in per cent)."""
+    changes = []
+    for change in figures:
+        label, before, unit = figure_row(change["figure"], change["before"])
+        after, absolute = (figure_row(change["figure"], change[k])[1] for k in ("after", "absolute"))
+        changes.append({**change, "label": label, "unit": unit, "before": before, "after": after, "absolute": absolute})
+    return changes
 
 
 @router.get("/designs/{org}/{name}/elevation.svg")
@@ -400,6 +440,26 @@ def elevation(request: Request, org: Name, name: Name, rev: OptionalRevision = "
     with transaction(request.app.state.engine) as session:
         svg = services.elevation(session, _actor(session, request), org, name, rev or None)
     return Response(svg, media_type="image/svg+xml")
+
+
+@router.get("/designs/{org}/{name}/design.yaml")
+def download(request: Request, org: Name, name: Name, rev: OptionalRevision = "") -> Response:
+    """A revision's YAML as written (the head without ``rev``), as a file to save; full access only (else 404)."""
+    with transaction(request.app.state.engine) as session:
+        rev_id, content = services.revision_content(session, _actor(session, request), org, name, rev or None)
+    filename = f"{org}-{name}-{rev_id}.yaml"  # names and ids are slugs: nothing to quote
+    return Response(content, media_type="application/yaml",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/designs/{org}/{name}/qualifications/{result_id}")
+def qualification(request: Request, org: Name, name: Name, result_id: int, rev: OptionalRevision = "") -> Response:
+    """Every measurement row of one qualification result (the design page shows the first ones)."""
+    with transaction(request.app.state.engine) as session:
+        actor = _actor(session, request)
+        revision = services.get_revision(session, actor, org, name, rev or None)
+        result = inbox.qualification(session, actor, org, name, revision["id"], result_id)
+    return _page(request, "qualification.html", actor, org=org, name=name, revision=revision, q=result)
 
 
 @router.get("/designs/{org}/{name}/diff")
@@ -411,7 +471,33 @@ def diff(request: Request, org: Name, name: Name, before: OptionalCompared = "",
     with transaction(request.app.state.engine) as session:
         actor = _actor(session, request)
         found = services.diff(session, actor, org, name, before, after or None)
-    return _page(request, "diff.html", actor, org=org, name=name, diff=found)
+    return _page(request, "diff.html", actor, org=org, name=name, diff=found, figures=figure_changes(found["figures"]))
+
+
+# --- the organisation: users and audit log (admins) -----------------------------------------
+
+@router.get("/users")
+def users(request: Request) -> Response:
+    with transaction(request.app.state.engine) as session:
+        actor = _actor(session, request)
+        found = inbox.organisation_users(session, actor)
+    return _page(request, "users.html", actor, users=found, roles=ROLES)
+
+
+@router.post("/users")
+def create_user(request: Request, form: FormData = Form) -> Response:
+    created = _write(request, inbox.create_colleague, _text(form, "username"), _text(form, "password"),
+                     _text(form, "role"), _text(form, "display_name"))
+    return RedirectResponse(f"/users#user-{quote(created['username'])}", status_code=303)
+
+
+@router.get("/audit")
+def audit(request: Request, page: int = Query(0, ge=0, lt=inbox.AUDIT_REACH // inbox.AUDIT_PAGE)) -> Response:
+    with transaction(request.app.state.engine) as session:
+        actor = _actor(session, request)
+        entries, more = inbox.audit_page(session, actor, page)
+    return _page(request, "audit.html", actor, entries=entries, page=page, more=more,
+                 per_page=inbox.AUDIT_PAGE, reach=inbox.AUDIT_REACH)
 
 
 # --- writes (all CSRF-checked) --------------------------------------------------------------
@@ -420,7 +506,7 @@ def diff(request: Request, org: Name, name: Name, before: OptionalCompared = "",
 def open_thread(request: Request, org: Name, name: Name, form: FormData = Form) -> Response:
     rev = _text(form, "revision") or None
     thread = _write(request, services.open_thread, org, name, rev, _text(form, "path"), _text(form, "body"),
-                    internal=_text(form, "internal") == "on")
+                    internal=_text(form, "internal") == "on")  # the form's radio buttons: "on" or "off"
     return _back(org, name, form, f"thread-{thread['id']}")
 
 
@@ -434,13 +520,13 @@ def reply(request: Request, org: Name, name: Name, thread_id: int, form: FormDat
 @router.post("/designs/{org}/{name}/approvals")
 def approve(request: Request, org: Name, name: Name, form: FormData = Form) -> Response:
     rev = _text(form, "revision") or None
-    _write(request, services.approve, org, name, rev)
+    _write(request, services.approve, org, name, rev, _text(form, "reason") or None)
     return _back(org, name, form, "approvals")
 
 
 @router.post("/designs/{org}/{name}/status")
 def move(request: Request, org: Name, name: Name, form: FormData = Form) -> Response:
-    _write(request, services.set_status, org, name, _text(form, "status"))
+    _write(request, services.set_status, org, name, _text(form, "status"), _text(form, "reason") or None)
     return _back(org, name, form, "status")
 
 
