@@ -104,7 +104,7 @@ def world(request, tmp_path, live_server):
         services.share(session, actor, "mfr", "target", "lab", level)
         if narrowed:
             services.share(session, actor, "mfr", "base", "lab", None if narrowed == "none" else narrowed)
-        thread = services.open_thread(session, actor, "mfr", "target", None, "", "review here")
+        thread = services.open_thread(session, actor, "mfr", "target", None, "", "review here", internal=False)
     server.tokens, server.owner = tokens, actor
     return server, (level, narrowed), thread["id"]
 

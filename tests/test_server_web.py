@@ -384,7 +384,7 @@ def test_review_threads_approvals_and_the_workflow(app):
     lab, mfr = sign_in(app, "lab-approver"), sign_in(app, "mfr-approver")
     design = "/designs/lab/meta-catalina"
     path = re.search(r"<code>(slots\[[^\]]+\]\.part)</code>", lab.get(design).text).group(1)
-    opened = lab.post(f"{design}/threads", data={"csrf_token": lab.csrf, "path": path,
+    opened = lab.post(f"{design}/threads", data={"csrf_token": lab.csrf, "path": path, "internal": "off",
                                                  "body": "Is this tray <script>alert(1)</script> final?"})
     assert opened.status_code == 303 and "#thread-" in opened.headers["location"]
     internal = lab.post(f"{design}/threads", data={"csrf_token": lab.csrf, "path": "", "body": "lab only",
@@ -393,10 +393,13 @@ def test_review_threads_approvals_and_the_workflow(app):
     page = mfr.get(design).text  # the manufacturer sees the lab's design at envelope level
     assert f"<code>{path}</code>" in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "lab only" not in page
-    field_thread = mfr.post(f"{design}/threads", data={"csrf_token": mfr.csrf, "path": path, "body": "x"})
+    field_thread = mfr.post(f"{design}/threads", data={"csrf_token": mfr.csrf, "path": path, "body": "x",
+                                                       "internal": "off"})
     assert field_thread.status_code == 422  # envelope viewers anchor to the figures they see
     figure_thread = mfr.post(f"{design}/threads", data={"csrf_token": mfr.csrf, "path": "power.input_kw",
-                                                        "body": "Feed sized for this?"})
+                                                        "body": "Feed sized for this?", "internal": "off"})
+    undecided = mfr.post(f"{design}/threads", data={"csrf_token": mfr.csrf, "path": "power.input_kw", "body": "?"})
+    assert undecided.status_code == 422 and "choose who sees the thread" in undecided.text, undecided.text
     assert figure_thread.status_code == 303
     thread_id = int(opened.headers["location"].rpartition("-")[2])
     replied = mfr.post(f"{design}/threads/{thread_id}/comments",
@@ -406,13 +409,16 @@ def test_review_threads_approvals_and_the_workflow(app):
     ours = next(t for t in threads if t["id"] == thread_id)
     assert ours["resolved"] and [c["org"] for c in ours["comments"]] == ["lab", "mfr"]
 
-    for client in (lab, mfr):
-        assert client.post(f"{design}/approvals", data={"csrf_token": client.csrf}).status_code == 303
-    assert mfr.post(f"{design}/approvals", data={"csrf_token": mfr.csrf}).status_code == 409  # signed once
+    for client in (lab, mfr):  # meta-catalina breaks THM002: signing it is an override with a reason
+        assert client.post(f"{design}/approvals", data={"csrf_token": client.csrf}).status_code == 409
+        assert client.post(f"{design}/approvals", data={"csrf_token": client.csrf,
+                                                        "reason": "CDU upgrade ordered"}).status_code == 303
+    assert mfr.post(f"{design}/approvals", data={"csrf_token": mfr.csrf, "reason": "again"}).status_code == 409
     assert "Approved</strong> by every participating organisation" in lab.get(design).text
     assert mfr.post(f"{design}/status", data={"csrf_token": mfr.csrf, "status": "in_review"}).status_code == 403
     for status in ("in_review", "approved"):
-        moved = lab.post(f"{design}/status", data={"csrf_token": lab.csrf, "status": status})
+        moved = lab.post(f"{design}/status", data={"csrf_token": lab.csrf, "status": status,
+                                                   "reason": "CDU upgrade ordered"})
         assert moved.status_code == 303, moved.text
     board = lab.get("/programmes/lab/frontier").text
     assert "meta-catalina" in re.search(r'id="col-approved">.*?</section>', board, re.S).group(0)

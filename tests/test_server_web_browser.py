@@ -75,6 +75,7 @@ def test_two_organisations_review_and_approve_a_generation_in_the_browser(browse
     mfr.get_by_role("link", name="Comment on slots[compute-lower].part").click()
     assert mfr.get_by_label("Field path or figure key").input_value() == "slots[compute-lower].part"
     mfr.get_by_label("Comment", exact=True).fill("Please confirm the GB300 tray revision for the pilot racks.")
+    mfr.get_by_label("Shared: visible to every organisation").check()
     mfr.get_by_role("button", name="Open thread").click()
     thread = mfr.get_by_role("article", name=re.compile(r"On slots\[compute-lower\]\.part"))
     assert "confirm the GB300 tray revision" in thread.inner_text()

@@ -1058,9 +1058,10 @@ def _overrides(session: Session, design: Design) -> list[dict]:
             for entry, username, org in entries]
 
 def open_thread(session: Session, actor: Actor, org: str, name: str, rev: str | None, path: str, body: str,
-                internal: bool = False) -> dict:
+                internal: bool | None) -> dict:
     """A review thread on a revision anchored to a field path (``slots[3].part``) or figure key
-    (``power.input_kw``); envelope viewers may anchor to the figures they see (or ``""``, the whole design)."""
+    (``power.input_kw``); envelope viewers may anchor to the figures they see (or ``""``, the whole design).
+    Whether it is ``internal`` (the owner organisation only) or shared is an explicit choice (None: not made)."""
     design, level = _locate(session, actor, org, name, lock=True)
     actor.require("engineer", "commenting")
     revision = _revision(session, design, rev)
@@ -1068,6 +1069,9 @@ def open_thread(session: Session, actor: Actor, org: str, name: str, rev: str | 
     if path and _anchored(revision, _reader(session, actor, design, level, revision), path) is MISSING:
         raise _invalid("path", f"{path!r} is neither a field of revision {revision.id} nor a figure you can see",
                        "use a field path such as slots[3].part, a figure key such as power.input_kw, or ''")
+    if internal is None:
+        raise _invalid("internal", "choose who sees the thread",
+                       "internal (your organisation only) or shared (every organisation that reads the design)")
     if internal and level != "owner":
         raise Forbidden("internal threads are for the owner organisation")
     thread = Thread(design_id=design.id, revision_id=revision.id, path=path, internal=internal,

@@ -505,8 +505,9 @@ def audit(request: Request, page: int = Query(0, ge=0, lt=inbox.AUDIT_REACH // i
 @router.post("/designs/{org}/{name}/threads")
 def open_thread(request: Request, org: Name, name: Name, form: FormData = Form) -> Response:
     rev = _text(form, "revision") or None
+    visibility = {"on": True, "off": False}.get(_text(form, "internal"))  # radio buttons, neither checked at first
     thread = _write(request, services.open_thread, org, name, rev, _text(form, "path"), _text(form, "body"),
-                    internal=_text(form, "internal") == "on")  # the form's radio buttons: "on" or "off"
+                    internal=visibility)
     return _back(org, name, form, f"thread-{thread['id']}")
 
 
