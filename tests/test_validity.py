@@ -5,6 +5,7 @@ import copy
 import json
 import math
 import re
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -106,6 +107,20 @@ def test_a_child_refuses_duplicates_like_a_standalone_file(tmp_path):
     messages = [str(pytest.raises(rackwright.InputError, rackwright.evaluate, p).value).split(": ", 1)[1]
                 for p in (standalone, inherited)]
     assert messages[0] == messages[1] == "slots: id 'mgmt' appears twice; ids must be unique"
+
+
+def test_a_100_kb_name_is_refused_quickly(tmp_path):
+    # It took 59 s (Rich wrapped it quadratically); the alarm only guards against a hang.
+    path = child(tmp_path, "")
+    path.write_text(path.read_text().replace("name: child", f"name: {'x' * 100_000}"))
+    signal.signal(signal.SIGALRM, lambda *_: pytest.fail("a 100 KB name hangs `check`"))
+    signal.alarm(30)
+    try:
+        result = run("check", path)
+    finally:
+        signal.alarm(0)
+    assert result.exit_code == 2
+    assert "child.yaml:1:1: name: longer than 200 characters (fix: shorten it)" in " ".join(result.output.split())
 
 
 def test_a_child_may_still_override_remove_and_re_add_an_inherited_item(tmp_path):

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .catalog.schema import Source
 from .errors import InputError, Problem
 from .units import UnitError, parse_quantity
-from .validity import DOMAINS, require
+from .validity import DOMAINS, Name, require
 from .yamlio import field_path, leaf_location, location, problems_from_validation, read_yaml, to_plain
 
 #: Lists merged by item key when a design extends another.
@@ -69,7 +69,7 @@ class Slot(Strict):
     cable cartridges, 0U PDUs).
     """
 
-    id: str
+    id: Name
     part: str
     count: int = 1
     position: int | None = None
@@ -148,7 +148,7 @@ class ScaleUp(Strict):
 class Link(Strict):
     """``count`` cables or transceivers of ``part``; length given, or routed between two slots."""
 
-    id: str
+    id: Name
     part: str
     count: int
     length: str | None = None
@@ -172,8 +172,8 @@ class NetworkSpec(Strict):
 class Design(Strict):
     """A rack generation (see module docstring)."""
 
-    name: str
-    generation: str
+    name: Name
+    generation: Name
     description: str = ""
     extends: str | None = None
     sources: list[Source] = Field(default_factory=list)

@@ -34,6 +34,7 @@ from .catalog.schema import Origin, Source
 from .catalog.specs import CATEGORIES
 from .chain import RackModel
 from .errors import InputError
+from .validity import Name
 from .yamlio import problems_from_validation, read_yaml, to_plain
 
 _PERCENT = re.compile(r"^\s*([+-]?\d+(\.\d+)?)\s*%\s*$")
@@ -137,7 +138,7 @@ class SupplyCap(Strict):
 
 
 class Scenario(Strict):
-    name: str
+    name: Name
     description: str = ""
     date: date
     substitutions: list[SourceChange] = Field(default_factory=list)

@@ -15,8 +15,10 @@ values, so that no quotient can (see the ``why`` of each entry, and docs/models.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
+from pydantic import StringConstraints
 
 from .units import DIMENSIONS, from_si
 
@@ -116,6 +118,15 @@ DOMAINS: dict[str, Domain] = {
     "lead_time": Domain("dimensionless", "weeks", 0.0, 520.0, "none or more, at most ten years"),
     "origin": Domain("origin", "", 0.0, 1.0, "1 US, 0 imported, NaN the catalog's origin", integer=True, nan_ok=True),
 }
+
+
+#: The longest name or id (design ``name`` and ``generation``, slot and link ids, the names and ids of site,
+#: roadmap, space, line and scenario files), in characters: far above any real one (the longest in examples/
+#: is under 60), and short enough that tables and messages stay fast (a 100 KB name took a minute to wrap).
+MAX_NAME = 200
+
+#: A name or id, of at most :data:`MAX_NAME` characters (yamlio explains the pydantic error).
+Name = Annotated[str, StringConstraints(max_length=MAX_NAME)]
 
 
 class OutOfDomain(ValueError):

@@ -273,6 +273,8 @@ def _explain(error: dict) -> tuple[str, str]:
         return "required field is missing", "add it"
     if kind.startswith("greater_than") or kind.startswith("less_than"):
         return message, "use a value in the allowed range"
+    if kind == "string_too_long":
+        return f"longer than {error['ctx']['max_length']:,} characters", "shorten it"
     return message, ""
 
 

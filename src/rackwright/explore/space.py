@@ -32,6 +32,7 @@ from ..design import LoadedDesign, deep_merge, validate_design
 from ..errors import InputError
 from ..evaluation import sound_design
 from ..units import DIMENSIONS, UnitError, from_si, parse_quantity
+from ..validity import Name
 from ..yamlio import LocatedInput, location, problems_from_validation, read_yaml, to_plain
 
 #: Most structural combinations (products of design-axis values) a space may have; each is resolved once.
@@ -70,7 +71,7 @@ class AxisSpec(Strict):
     """One axis: a ``path`` (or a ``name`` for variants) and exactly one way to give its values."""
 
     path: str | None = None
-    name: str | None = None
+    name: Name | None = None
     values: list[Scalar] | None = Field(default=None, min_length=1)
     range: RangeSpec | None = None
     distribution: DistributionSpec | None = None
@@ -138,7 +139,7 @@ class SensitivitySpec(Strict):
 
 
 class SpaceFile(Strict):
-    name: str
+    name: Name
     description: str = ""
     base: str
     sampling: SamplingSpec = Field(default_factory=SamplingSpec)

@@ -42,6 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..errors import InputError, Problem
 from ..units import UnitError, parse_quantity
+from ..validity import Name
 from ..yamlio import LocatedInput, problems_from_validation, read_yaml, to_plain
 
 #: What a station's time can scale with (the design's work content, :mod:`rackwright.factory.dfm`).
@@ -151,8 +152,8 @@ class Rework(Strict):
 class Station(Strict):
     """One step of the line: ``resources`` parallel bays, each visit holding one for the process time."""
 
-    id: str = Field(min_length=1)
-    name: str = ""
+    id: Name = Field(min_length=1)
+    name: Name = ""
     level: Literal["L10", "L11", "L12"]
     resources: int = Field(ge=1, le=1_000_000)
     operators: int | None = Field(default=None, ge=1, le=1_000_000)
@@ -216,7 +217,7 @@ class Arrival(Strict):
 class Line(Strict):
     """A rack integration-and-test line (see the module docstring)."""
 
-    name: str
+    name: Name
     description: str = ""
     sources: list[Source] = Field(default_factory=list)
     calendar: Calendar = Field(default_factory=Calendar)

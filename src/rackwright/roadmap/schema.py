@@ -43,6 +43,7 @@ from ..catalog.specs import PEAK_FLOPS_KEYS
 from ..errors import InputError, Problem
 from ..factory.line import Source, Strict
 from ..units import UnitError, parse_quantity
+from ..validity import Name
 from ..yamlio import LocatedInput, problems_from_validation, read_yaml, to_plain
 
 OBJECTIVES = ("training-compute", "cost", "us-share")
@@ -188,8 +189,8 @@ class PowerStep(Strict):
 class Site(Sourced):
     """A site: facility power by date, PUE, the generations it can host, build cost per MW of IT."""
 
-    id: str = Field(pattern=_ID)
-    name: str = ""
+    id: Name = Field(pattern=_ID)
+    name: Name = ""
     pue: float = Field(ge=1.0, le=3.0)
     power: list[PowerStep] = Field(min_length=1, max_length=100)
     hosts: list[str] = Field(min_length=1)
@@ -293,7 +294,7 @@ class Risk(Sourced):
 class Roadmap(Strict):
     """A deployment programme (see the module docstring)."""
 
-    name: str
+    name: Name
     description: str = ""
     sources: list[Source] = Field(default_factory=list)
     goal: Goal

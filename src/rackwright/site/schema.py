@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..catalog.schema import Source
 from ..errors import InputError
 from ..units import UnitError, parse_quantity
+from ..validity import Name
 from ..yamlio import LocatedInput, problems_from_validation, read_yaml, to_plain
 
 Redundancy = Literal["N", "N+1", "N+2", "2N"]
@@ -178,7 +179,7 @@ class Economics(Strict):
 class Site(Strict):
     """A data-centre site: name, target rack mix, layout, fabric, power chain, cooling and economics."""
 
-    name: str = Field(min_length=1)
+    name: Name = Field(min_length=1)
     description: str = ""
     location: str = ""
     sources: list[Source] = Field(default_factory=list)
