@@ -5,6 +5,7 @@ import copy
 import json
 import math
 import re
+import shutil
 import signal
 from pathlib import Path
 
@@ -391,3 +392,93 @@ def test_docs_list_every_domain_and_rule():
         assert f"| `{quantity}` | {domain.describe()} |" in models, quantity
     for code in [rule.code for rule in FIGURE_RULES] + list(HINTS):
         assert f"| {code} |" in models, code
+
+
+# Other file kinds use the same table (sourcing scenario, site, roadmap, space, factory line, NetBox import).
+
+SCENARIO = EXAMPLES / "sourcing-us-power-cabling.yaml"
+
+
+def edited_example(tmp_path, name: str, old: str, new: str) -> Path:
+    """A copy of examples/ with ``old`` replaced by ``new`` once in ``name`` (relative paths keep working)."""
+    folder = tmp_path / "examples"
+    shutil.copytree(EXAMPLES, folder)
+    text = (folder / name).read_text()
+    assert old in text, old
+    (folder / name).write_text(text.replace(old, new, 1))
+    return folder / name
+
+
+SCENARIO_REFUSED = {
+    "a tariff of 1e9": ("rate: 0.25", "rate: 1e9", "tariffs[0].rate: 1e+09 is outside the domain of tariff"),
+    "a price change of -150 %": ('"+15%"', '"-150%"', "substitutions[0].price_change: -1.5 is outside"),
+    "a negative lead time": ("lead_time_change_weeks: -6", "lead_time_weeks: -1",
+                             "substitutions[0].lead_time_weeks: -1 weeks is outside the domain of lead time"),
+    "a NaN lead-time change": ("lead_time_change_weeks: -6", "lead_time_change_weeks: .nan",
+                               "substitutions[0].lead_time_change_weeks: Input should be a finite number"),
+    "an infinite capacity": ("capacity_per_week: 4000", "capacity_per_week: .inf",
+                             "substitutions[0].capacity_per_week: Input should be a finite number"),
+}
+
+
+@pytest.mark.parametrize("case", SCENARIO_REFUSED)
+def test_scenario_values_outside_their_domain_are_refused(tmp_path, case):
+    old, new, message = SCENARIO_REFUSED[case]
+    path = edited_example(tmp_path, SCENARIO.name, old, new)
+    result = run("sourcing", "whatif", path.parent / "gb200-nvl72.yaml", path)
+    assert result.exit_code == 2
+    assert re.search(rf"{re.escape(str(path))}:\d+:\d+: {re.escape(message)}", " ".join(result.output.split()))
+
+
+def test_a_substitution_or_tariff_that_matches_nothing_is_a_warning(tmp_path):
+    path = edited_example(tmp_path, SCENARIO.name, "kind: psu}", "kind: psuu}")
+    path.write_text(path.read_text().replace("origin: TH", "origin: ZZ"))
+    result = run("sourcing", "whatif", path.parent / "gb300-nvl72.yaml", path, "--json")
+    assert result.exit_code == 0
+    warnings = json.loads(result.stdout)["warnings"]
+    assert warnings == ["substitutions[1] (parts: kind=psuu) matches no part of the design",
+                        "tariffs[2] (origin ZZ) covers no part of the design"]
+    assert f"warning: {path}: substitutions[1] (parts: kind=psuu) matches no part of the design\n" in result.stderr
+
+
+OTHER_REFUSED = {  # file, old text, new text, the command's arguments after the file, the message
+    "a NaN cable drop": ("site-100mw.yaml", 'drop: "2 m"', 'drop: "nan m"', ("-o", "plan"),
+                         "fabric.drop: nan m is outside the domain of length"),
+    "a negative goal": ("roadmap-10gw.yaml", 'it_power: "10 GW"', 'it_power: "-10 GW"', (),
+                        "goal.it_power: -1e+10 W is outside the domain of power"),
+    "a duplicate roadmap site": ("roadmap-10gw.yaml", "- id: shackelford", "- id: abilene", (), "abilene"),
+    "an infinite arrival rate": ("line-us.yaml", "racks_per_week: 1000", "racks_per_week: .inf",
+                                 ("--design", "gb200-nvl72.yaml", "--target", "10/week"),
+                                 "arrival.racks_per_week: Input should be a finite number"),
+    "a duplicate station": ("line-us.yaml", "- id: l11-integration", "- id: l10-tray",
+                            ("--design", "gb200-nvl72.yaml", "--target", "10/week"), "'l10-tray' appears twice"),
+    "a duplicate axis": ("space-gb300-small.yaml", "path: cooling.facility_supply", "path: cooling.fluid",
+                         ("--no-sensitivity",), "appears twice"),
+}
+COMMANDS = {"site": ("site", "plan"), "roadmap": ("roadmap", "plan"), "line": ("factory", "capacity"),
+            "space": ("explore",)}
+
+
+@pytest.mark.parametrize("case", OTHER_REFUSED)
+def test_site_roadmap_line_and_space_values_are_refused(tmp_path, case):
+    name, old, new, args, message = OTHER_REFUSED[case]
+    path = edited_example(tmp_path, name, old, new)
+    args = [path.parent / a if a.endswith(".yaml") else tmp_path / a if a == "plan" else a for a in args]
+    result = run(*COMMANDS[name.split("-")[0]], path, *args)
+    assert result.exit_code == 2
+    assert re.search(rf"{re.escape(str(path))}:\d+:\d+: .*{re.escape(message)}", " ".join(result.output.split()))
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("u_height", "-2", "u_height: -0.0889 m is outside the domain of length"),
+    ("weight", "-5", "weight: -5 kg is outside the domain of mass"),
+    ("weight", ".nan", "weight: nan kg is outside the domain of mass"),
+])
+def test_netbox_import_refuses_a_negative_height_or_weight(tmp_path, field, value, message):
+    path = tmp_path / "x1.yml"
+    values = {"u_height": "1", "weight": "3", field: value}
+    path.write_text("manufacturer: Acme\nmodel: X1\nslug: acme-x1\nis_full_depth: true\n"
+                    + "".join(f"{k}: {v}\n" for k, v in values.items()))
+    result = run("catalog", "import-netbox", path)
+    assert result.exit_code == 2
+    assert f"{path}: {message}" in " ".join(result.output.split())

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .catalog.schema import Source
 from .errors import InputError, Problem
 from .units import UnitError, parse_quantity
-from .validity import DOMAINS, Name, require
+from .validity import DOMAINS, Name, number_in, require
 from .yamlio import field_path, leaf_location, location, problems_from_validation, read_yaml, to_plain
 
 #: Lists merged by item key when a design extends another.
@@ -51,16 +51,6 @@ def _quantity_validator(quantity: str):
     return check
 
 
-def _number_validator(quantity: str):
-    """A plain number (a count, a share) in the domain of ``quantity``."""
-    def check(value):
-        if value is not None:
-            require(quantity, value)
-        return value
-
-    return check
-
-
 class Slot(Strict):
     """Parts mounted in the rack: ``count`` units of ``part`` stacked from ``position``.
 
@@ -73,8 +63,8 @@ class Slot(Strict):
     part: str
     count: int = 1
     position: int | None = None
-    _count = field_validator("count")(_number_validator("count"))
-    _position = field_validator("position")(_number_validator("positive_count"))
+    _count = field_validator("count")(number_in("count"))
+    _position = field_validator("position")(number_in("positive_count"))
 
 
 class PowerSpec(Strict):
@@ -85,7 +75,7 @@ class PowerSpec(Strict):
     feed_voltage: str | None = None
     power_factor: float = 0.99
     _check_voltage = field_validator("feed_voltage")(_quantity_validator("voltage"))
-    _power_factor = field_validator("power_factor")(_number_validator("power_factor"))
+    _power_factor = field_validator("power_factor")(number_in("power_factor"))
 
 
 class CduSpec(Strict):
@@ -99,7 +89,7 @@ class CduSpec(Strict):
     placement: Literal["in-rack", "in-row"] = "in-row"
     count: int = 1
     racks_served: int = 1
-    _counts = field_validator("count", "racks_served")(_number_validator("positive_count"))
+    _counts = field_validator("count", "racks_served")(number_in("positive_count"))
 
 
 class CoolingSpec(Strict):
@@ -142,7 +132,7 @@ class ScaleUp(Strict):
 
     domain: int | None = None
     racks: int = 1
-    _counts = field_validator("domain", "racks")(_number_validator("positive_count"))
+    _counts = field_validator("domain", "racks")(number_in("positive_count"))
 
 
 class Link(Strict):
@@ -155,7 +145,7 @@ class Link(Strict):
     from_slot: str | None = None
     to_slot: str | None = None
     _len = field_validator("length")(_quantity_validator("length"))
-    _count = field_validator("count")(_number_validator("count"))
+    _count = field_validator("count")(number_in("count"))
 
     @model_validator(mode="after")
     def _length_or_route(self):

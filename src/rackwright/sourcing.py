@@ -34,14 +34,14 @@ from .catalog.schema import Origin, Source
 from .catalog.specs import CATEGORIES
 from .chain import RackModel
 from .errors import InputError
-from .validity import Name
+from .validity import Name, number_in, require
 from .yamlio import problems_from_validation, read_yaml, to_plain
 
 _PERCENT = re.compile(r"^\s*([+-]?\d+(\.\d+)?)\s*%\s*$")
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class PartMatch(Strict):
@@ -63,6 +63,10 @@ class PartMatch(Strict):
         return all(v is None or v == getattr(line, k if k != "id" else "part")
                    for k, v in (("id", self.id), ("kind", self.kind), ("category", self.category)))
 
+    def describe(self) -> str:
+        """``"id=nvidia-gb200, category=compute"``."""
+        return ", ".join(f"{k}={v}" for k, v in (("id", self.id), ("kind", self.kind), ("category", self.category)) if v)
+
 
 def _relative(value) -> float:
     """``"+12%"`` → 0.12; a number is taken as a fraction."""
@@ -80,18 +84,22 @@ class SourceChange(Strict):
     parts: PartMatch
     origin: Origin | None = None
     price_change: float | str | None = None
-    price_usd: float | None = Field(default=None, ge=0)
+    price_usd: float | None = None
     lead_time_change_weeks: float | None = None
-    lead_time_weeks: float | None = Field(default=None, ge=0)
+    lead_time_weeks: float | None = None
     capacity_per_week: float | None = Field(default=None, gt=0)
     source: Source | None = None
     assumption: str | None = None
 
+    _price = field_validator("price_usd")(number_in("price"))
+    _lead = field_validator("lead_time_weeks")(number_in("lead_time"))
+    _lead_change = field_validator("lead_time_change_weeks")(number_in("lead_time_change"))
+
     @field_validator("price_change")
     @classmethod
     def _change(cls, value):
-        if value is not None and _relative(value) <= -1:
-            raise ValueError("a price cannot fall by 100 % or more")
+        if value is not None:
+            require("price_change", _relative(value))
         return value
 
     @model_validator(mode="after")
@@ -116,16 +124,22 @@ class SecondSource(SourceChange):
 
 class Tariff(Strict):
     origin: str
-    rate: float = Field(ge=0)
+    rate: float
     category: str | None = None
     start: date = Field(alias="from")
     until: date | None = None
     source: Source | None = None
     assumption: str | None = None
 
+    _rate = field_validator("rate")(number_in("tariff"))
+
     def applies(self, line: BomLine, on: date) -> bool:
         in_force = self.start <= on and (self.until is None or on < self.until)
-        return in_force and line.made_in == self.origin and self.category in (None, line.category)
+        return in_force and self.covers(line)
+
+    def covers(self, line: BomLine) -> bool:
+        """The line is made where the tariff applies (on any date)."""
+        return line.made_in == self.origin and self.category in (None, line.category)
 
 
 class SupplyCap(Strict):
@@ -166,6 +180,19 @@ def load_scenario(path) -> Scenario:
         raise InputError(str(path), problems_from_validation(exc, root)) from None
 
 
+def unmatched(lines: list[BomLine], scenario: Scenario) -> list[str]:
+    """A warning for each substitution, second source or supply cap that matches no BOM line, and each tariff
+    that covers no line, before or after the scenario: the scenario then changes nothing there (a typo?)."""
+    changes = [(f"{field}[{i}]", item.parts) for field in ("substitutions", "second_sources", "supply")
+               for i, item in enumerate(getattr(scenario, field))]
+    warnings = [f"{where} (parts: {match.describe()}) matches no part of the design"
+                for where, match in changes if not any(match.matches(line) for line in lines)]
+    both = lines + apply_scenario(lines, scenario)
+    return warnings + [f"tariffs[{i}] (origin {t.origin}{f', category {t.category}' if t.category else ''}) "
+                       "covers no part of the design" for i, t in enumerate(scenario.tariffs)
+                       if not any(t.covers(line) for line in both)]
+
+
 def apply_scenario(lines: list[BomLine], scenario: Scenario) -> list[BomLine]:
     """The BOM lines with the scenario's substitutions and second sources applied."""
     out = []
@@ -203,7 +230,7 @@ def whatif(model: RackModel, scenario: Scenario, racks: int = 1) -> dict:
     after = summary(changed, racks, scenario.tariffs, scenario.date)
     delta = {k: after[k] - before[k] for k, v in before.items() if isinstance(v, float)}
     return {"design": model.design.name, "scenario": scenario.name, "racks": racks, "date": scenario.date.isoformat(),
-            "baseline": before, "what_if": after, "delta": delta}
+            "baseline": before, "what_if": after, "delta": delta, "warnings": unmatched(baseline, scenario)}
 
 
 @dataclass(frozen=True)
@@ -240,7 +267,7 @@ def build_dates(model: RackModel, order: date, racks: int = 1, integration_days:
                 scenario: Scenario | None = None) -> dict:
     """Earliest dates the first and the ``racks``-th rack can be built, and the critical parts."""
     lines = bom_lines(model, 1)
-    capacity = {}
+    capacity, warnings = {}, unmatched(lines, scenario) if scenario else []
     if scenario:
         lines = apply_scenario(lines, scenario)
         capacity = scenario.capacities(lines)
@@ -254,6 +281,7 @@ def build_dates(model: RackModel, order: date, racks: int = 1, integration_days:
         "last_rack_date": (last[0].ready_date + integration).isoformat(),
         "critical_parts": [{"part": a.part, "units": a.needed, "first_delivery": a.first_date.isoformat(),
                             "ready": a.ready_date.isoformat()} for a in last[:5]],
+        "warnings": warnings,
     }
 
 

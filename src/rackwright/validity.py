@@ -116,6 +116,9 @@ DOMAINS: dict[str, Domain] = {
     "price_change": Domain("price_change", "", -1.0, 10.0,
                            "a relative change: a part cannot cost −100 % or less; at most +1,000 %", low_open=True),
     "lead_time": Domain("dimensionless", "weeks", 0.0, 520.0, "none or more, at most ten years"),
+    "lead_time_change": Domain("dimensionless", "weeks", -520.0, 520.0,
+                               "a change of lead time: shorter or longer by at most ten years"),
+    "tariff": Domain("dimensionless", "", 0.0, 10.0, "a duty on the value of the goods: none or more, at most 1,000 %"),
     "origin": Domain("origin", "", 0.0, 1.0, "1 US, 0 imported, NaN the catalog's origin", integer=True, nan_ok=True),
 }
 
@@ -143,3 +146,14 @@ def require(quantity: str, si: float) -> float:
     if message:
         raise OutOfDomain(message, DOMAINS[quantity].why)
     return si
+
+
+def number_in(quantity: str):
+    """A pydantic validator body: a plain number (a count, a share, a rate) in the domain of ``quantity``;
+    None passes."""
+    def check(value):
+        if value is not None:
+            require(quantity, value)
+        return value
+
+    return check

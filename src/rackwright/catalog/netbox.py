@@ -26,6 +26,7 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 
 from ..errors import InputError
 from ..units import UnitError, from_si, parse_quantity
+from ..validity import OutOfDomain, require
 from ..yamlio import read_yaml, to_plain
 from .schema import Part
 from .specs import SPEC_FIELDS
@@ -254,10 +255,21 @@ def _require_devicetype(doc, file) -> None:
                                 hint="a device type names its manufacturer and model")
 
 
-def _number(value, path: str, file) -> float:
+def _number(value, path: str, file, quantity: str | None = None, si_per_unit: float = 1.0) -> float:
+    """``value`` as a float; with ``quantity``, ``value · si_per_unit`` must lie in its domain."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InputError.single(file, f"expected a number, got {value!r}", path=path)
+    if quantity:
+        _in_domain(value * si_per_unit, quantity, path, file)
     return float(value)
+
+
+def _in_domain(si: float, quantity: str, path: str, file) -> float:
+    """``si`` where it lies in the domain of ``quantity`` (rackwright.validity), else InputError at ``path``."""
+    try:
+        return require(quantity, si)
+    except OutOfDomain as exc:
+        raise InputError.single(file, str(exc), path=path, hint=f"correct {path} in the device type") from None
 
 
 def _zero_u(doc: dict, name: str) -> bool:
@@ -268,7 +280,7 @@ def _zero_u(doc: dict, name: str) -> bool:
 def _mechanical(doc: dict, file) -> dict:
     specs = {}
     if doc.get("u_height"):
-        specs["height"] = f"{_plain(_number(doc['u_height'], 'u_height', file))} U"
+        specs["height"] = f"{_plain(_number(doc['u_height'], 'u_height', file, 'length', RACK_UNIT_M))} U"
     if doc.get("weight") is not None:
         unit = doc.get("weight_unit", "kg")
         try:
@@ -276,7 +288,7 @@ def _mechanical(doc: dict, file) -> dict:
         except UnitError:
             raise InputError.single(file, f"unknown weight_unit {unit!r}", "weight_unit",
                                     "use kg, g, lb or oz") from None
-        specs["weight"] = f"{_plain(round(kg, 3))} kg"
+        specs["weight"] = f"{_plain(round(_in_domain(kg, 'mass', 'weight', file), 3))} kg"
     if doc.get("airflow") in AIRFLOW.values():
         specs["airflow"] = doc["airflow"]
     return specs
@@ -287,7 +299,7 @@ def _electrical(doc: dict, file) -> dict:
     specs = {}
     ports = [p for p in doc.get("power-ports") or [] if isinstance(p, dict)]
     for key, spec in (("maximum_draw", "power"), ("allocated_draw", "typical_power")):
-        draws = [_number(p[key], f"power-ports[{i}].{key}", file) for i, p in enumerate(ports) if key in p]
+        draws = [_number(p[key], f"power-ports[{i}].{key}", file, "power") for i, p in enumerate(ports) if key in p]
         if draws:
             specs[spec] = f"{_plain(max(draws))} W"
     return specs

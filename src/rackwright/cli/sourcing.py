@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ..errors import InputError
-from .common import MAX_COUNT, emit_json, guarded, in_domain, out, output_file
+from .common import MAX_COUNT, emit_json, err, guarded, in_domain, out, output_file
 
 app = typer.Typer(help="Sourcing what-ifs: substitutions, tariffs, second sources; earliest build dates.",
                   no_args_is_help=True)
@@ -37,6 +38,12 @@ def _whatif_table(doc: dict) -> Table:
     return table
 
 
+def _warn(doc: dict, scenario: Path | None) -> None:
+    """Print the document's warnings (a scenario entry that matches nothing) on stderr; the exit code stays."""
+    for warning in doc["warnings"]:
+        err.print(f"[yellow]warning:[/yellow] {escape(f'{scenario}: {warning}')}", highlight=False, soft_wrap=True)
+
+
 @app.command("whatif")
 @guarded
 def whatif_command(
@@ -55,6 +62,7 @@ def whatif_command(
     model, plan = _model(design), load_scenario(scenario)
     if sweep is None:
         doc = whatif(model, plan, racks)
+        _warn(doc, scenario)
         emit_json(doc) if as_json else out.print(_whatif_table(doc))
         return
     try:
@@ -99,6 +107,7 @@ def build_date_command(
     except ValueError:
         raise InputError.single(None, f"{order_date!r} is not a date", "--order-date", "write YYYY-MM-DD") from None
     doc = build_dates(_model(design), order, racks, integration_days, load_scenario(scenario) if scenario else None)
+    _warn(doc, scenario)
     if as_json:
         emit_json(doc)
         return

@@ -50,7 +50,7 @@ Scalar = str | float | int
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class RangeSpec(Strict):

@@ -43,7 +43,7 @@ from ..catalog.specs import PEAK_FLOPS_KEYS
 from ..errors import InputError, Problem
 from ..factory.line import Source, Strict
 from ..units import UnitError, parse_quantity
-from ..validity import Name
+from ..validity import DOMAINS, Name, require
 from ..yamlio import LocatedInput, problems_from_validation, read_yaml, to_plain
 
 OBJECTIVES = ("training-compute", "cost", "us-share")
@@ -52,14 +52,12 @@ SUPPLY_FIGURES = ("compute.accelerators", "compute.hbm_tb", "compute.cpus")
 _ID = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
 
 
-def _checked(value, dimension: str):
-    """Validator body: a quantity string of ``dimension``, finite and not negative."""
+def _checked(value, quantity: str):
+    """Validator body: a quantity string in the domain of ``quantity`` (rackwright.validity.DOMAINS)."""
     try:
-        si = parse_quantity(value, dimension)
+        require(quantity, parse_quantity(value, DOMAINS[quantity].dimension))
     except UnitError as exc:
         raise ValueError(str(exc)) from None
-    if not np.isfinite(si) or si < 0:
-        raise ValueError(f"{value!r}: must be finite and not negative")
     return value
 
 

@@ -17,14 +17,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..catalog.schema import Source
 from ..errors import InputError
 from ..units import UnitError, parse_quantity
-from ..validity import Name
+from ..validity import DOMAINS, Name, require
 from ..yamlio import LocatedInput, problems_from_validation, read_yaml, to_plain
 
 Redundancy = Literal["N", "N+1", "N+2", "2N"]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Generation(Strict):
@@ -44,9 +44,7 @@ class Target(Strict):
     @field_validator("it_power", mode="before")
     @classmethod
     def _power(cls, value):
-        if value is not None and not 0 < _si(value, "power") <= 20e9:
-            raise ValueError("it_power must be above 0 and at most 20 GW")
-        return value
+        return value if value is None else _positive(value, "power")
 
     @model_validator(mode="after")
     def _mix(self):
@@ -106,7 +104,7 @@ class Fabric(Strict):
     service_loop: str = "1 m"
 
     _speed = field_validator("link_speed", mode="before")(classmethod(lambda cls, v: _positive(v, "data_rate")))
-    _lengths = field_validator("drop", "service_loop", mode="before")(classmethod(lambda cls, v: _nonnegative(v, "length")))
+    _lengths = field_validator("drop", "service_loop", mode="before")(classmethod(lambda cls, v: _positive(v, "length")))
 
     @field_validator("oversubscription")
     @classmethod
@@ -246,22 +244,17 @@ def apply_override(data: dict, key: str, value: object, file: str | None = None)
             node = node[index]
 
 
-def _si(value, dimension: str) -> float:
+def _si(value, quantity: str) -> float:
+    """The SI value of a quantity string, in the domain of ``quantity`` (rackwright.validity.DOMAINS)."""
     try:
-        return parse_quantity(value, dimension)
+        return require(quantity, parse_quantity(value, DOMAINS[quantity].dimension))
     except UnitError as exc:
         raise ValueError(str(exc)) from None
 
 
-def _positive(value, dimension: str):
-    if _si(value, dimension) <= 0:
+def _positive(value, quantity: str):
+    if _si(value, quantity) <= 0:
         raise ValueError(f"must be above zero, got {value!r}")
-    return value
-
-
-def _nonnegative(value, dimension: str):
-    if _si(value, dimension) < 0:
-        raise ValueError(f"must not be negative, got {value!r}")
     return value
 
 
