@@ -85,3 +85,25 @@ def live_server():
     yield start
     for stop in stops:
         stop()
+
+
+# --- markers for a fast loop: `pytest -m "not slow and not postgres and not browser"` ---------------------------
+
+#: Files whose tests take minutes (the docs' runnable examples; the confidentiality property over random sequences).
+SLOW_FILES = ("test_docs.py", "test_server_confidentiality.py")
+
+
+def pytest_collection_modifyitems(items):
+    """Mark each test by what it needs: ``server`` (a collaboration server), ``postgres`` (a throwaway
+    PostgreSQL cluster), ``browser`` (Chromium), ``slow`` (minutes). ``make test`` runs them all."""
+    for item in items:
+        name = item.path.name
+        params = getattr(item, "callspec", None)
+        if name.startswith("test_server") or name == "test_yaml_bounds.py" and "server" in item.name:
+            item.add_marker("server")
+        if "pg_cluster" in item.fixturenames or params and "postgresql" in map(str, params.params.values()):
+            item.add_marker("postgres")
+        if "browser" in item.fixturenames:
+            item.add_marker("browser")
+        if name in SLOW_FILES:
+            item.add_marker("slow")

@@ -78,8 +78,9 @@ class Domain:
 #: Domain of validity by quantity. Catalog specs name theirs in ``SpecField.quantity``, design
 #: parameters in ``chain.PARAMETERS``; design fields use the same names (``design.py``).
 DOMAINS: dict[str, Domain] = {
-    "power": Domain("power", "W", 0.0, 1e10,
-                    "a part's rated draw: 0 W for a passive part (a passive rear door), at most 10 GW (a campus)"),
+    "power": Domain("power", "W", 0.0, 1e12,
+                    "a part's draw, a site's or a programme's power: 0 W for a passive part (a passive rear door), at "
+                    "most 1 TW (a third of the world's mean electricity use; programmes run to tens of GW)"),
     "power_rating": Domain("power", "W", 1.0, 1e10,
                            "a capacity (PSU, shelf, CDU, enclosure air): utilisation divides by it; at least 1 W"),
     "energy": Domain("energy", "J", 0.0, 1e15, "stored energy: none or more, at most 1 PJ (278 GWh)"),
