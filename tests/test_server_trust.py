@@ -118,6 +118,8 @@ def test_narrowing_the_parent_share_narrows_every_read_of_the_child(demo):
             "", "/revisions", "/revisions/head"}
         assert withheld["/revisions/head"].json()["report"] is None
         assert "power" not in withheld[""].text and "generation" not in withheld["/revisions"].json()[0]
+        listed = next(d for d in lab.get("/designs").json() if d["name"] == "fork")
+        assert listed["title"] is None and listed["generation"] is None  # the head's, which may be its parent's
 
 
 # --- 3. writes to one design serialize ------------------------------------------------------

@@ -607,14 +607,14 @@ def _reader(session: Session, actor: Actor, design: Design, level: str, revision
 
 def list_designs(session: Session, actor: Actor) -> list[dict]:
     """Every design the actor's organisation sees, with its level and head."""
-    return [_design_view(session, d, level) for d, level in _visible_designs(session, actor)]
+    return [_design_view(session, d, level, actor.org_id) for d, level in _visible_designs(session, actor)]
 
 
 def get_design(session: Session, actor: Actor, org: str, name: str) -> dict:
     """A design: status, sharing, head revision with its report (filtered for the actor)."""
     design, level = _locate(session, actor, org, name)
     head = _revision(session, design, None)
-    view = _design_view(session, design, level, head)
+    view = _design_view(session, design, level, actor.org_id, head)
     view["head"] = _revision_view(head, design, _reader(session, actor, design, level, head), actor.org)
     view["overrides"] = _overrides(session, design)
     if level == "owner":
@@ -940,7 +940,7 @@ def set_status(session: Session, actor: Actor, org: str, name: str, status: str,
         design.signers = _participants(session, design)
     _audit(session, actor, "design.status", f"design:{org}/{name}", design, before=before, after=status,
            **({"signers": design.signers} if before == "draft" else {}))
-    return _design_view(session, design, level)
+    return _design_view(session, design, level, actor.org_id)
 
 
 def _participants(session: Session, design: Design) -> list[str]:
@@ -1290,13 +1290,15 @@ def _programme_view(programme: Programme, designs: list[Design]) -> dict:
     return {"org": programme.org.slug, "slug": programme.slug, "title": programme.title, "board": board}
 
 
-def _design_view(session: Session, design: Design, level: str, head: Revision | None = None) -> dict:
-    """A design's summary as ``level`` sees it; ``head`` saves loading the head revision again."""
+def _design_view(session: Session, design: Design, level: str, viewer_org: int, head: Revision | None = None) -> dict:
+    """A design's summary as organisation ``viewer_org``, at ``level`` on it, sees it: the head's name and generation
+    only as far as it reads the head (they may come from a parent); ``head`` saves loading the head again."""
     head = head or (_revision(session, design, None) if design.head_revision_id else None)
+    meta = _meta_for(_full_meta(head), _access(session, viewer_org, design, level, head.lineage)) if head else {}
     return {"org": design.org.slug, "name": design.slug, "access": level, "status": design.status,
             "programme": f"{design.programme.org.slug}/{design.programme.slug}" if design.programme else None,
-            "head_revision": design.head_revision_id, "generation": head.generation if head else None,
-            "title": head.name if head else None, "confidential": design.confidential if level != "envelope" else None}
+            "head_revision": design.head_revision_id, "generation": meta.get("generation"),
+            "title": meta.get("name"), "confidential": design.confidential if level != "envelope" else None}
 
 
 #: Metadata of a revision that envelope viewers do not get: where it came from, and the digest of its file
