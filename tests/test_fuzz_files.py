@@ -27,7 +27,7 @@ from rackwright.explore.space import load_space
 from rackwright.factory.line import load_line
 from rackwright.roadmap.schema import load_roadmap
 from rackwright.site.schema import load_site
-from test_cli import run
+from test_cli import mutate, run
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")  # a numpy warning fails the test
@@ -92,26 +92,18 @@ MUTATIONS = {
 
 def _mutate(doc, data) -> tuple[object, bool]:
     """A copy of ``doc`` with one mutation drawn by hypothesis, and whether it left the value's domain."""
-    doc = copy.deepcopy(doc)
     how = data.draw(st.sampled_from([*MUTATIONS, "delete", "duplicate"]))
     leaves = list(_leaves(doc))
     numbers = [(p, v) for p, v in leaves if isinstance(v, (int, float)) and not isinstance(v, bool)]
     path, value = data.draw(st.sampled_from(numbers if how in ("sign", "nan", "inf") and numbers else leaves))
-    parent = doc
-    for key in path[:-1]:
-        parent = parent[key]
-    key = path[-1]
     if how == "delete":
-        del parent[key]
-        return doc, False
+        return mutate(doc, path, "delete", None), False
     if how == "duplicate":
         if not isinstance(value, list) or not value:
             return doc, False
-        value.append(copy.deepcopy(data.draw(st.sampled_from(value))))
-        return doc, False
+        return mutate(doc, path, "replace", [*value, copy.deepcopy(data.draw(st.sampled_from(value)))]), False
     new = MUTATIONS[how](value)
-    parent[key] = new
-    return doc, isinstance(new, float) and _outside(value, new, key)
+    return mutate(doc, path, "replace", new), isinstance(new, float) and _outside(value, new, path[-1])
 
 
 @pytest.fixture(scope="module")

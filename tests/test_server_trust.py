@@ -124,14 +124,17 @@ def test_narrowing_the_parent_share_narrows_every_read_of_the_child(demo):
 
 # --- 3. writes to one design serialize ------------------------------------------------------
 
-def _in_review_and_signed(demo, name: str) -> None:
+def _in_review_and_signed(demo, name: str) -> str:
+    """``mfr/NAME`` shared with lab in full, in review, its head signed by both; the head's id."""
     with demo.client("mfr-engineer") as mfr, demo.client("mfr-admin") as admin:
         assert create(mfr, name, AIR).status_code == 201
         assert share(admin, f"mfr/{name}", "lab", "full").status_code == 200
         assert status(mfr, f"mfr/{name}", "in_review").status_code == 200
     for approver in ("mfr-approver", "lab-approver"):
         with demo.client(approver) as client:
-            assert client.post(f"/designs/mfr/{name}/revisions/head/approvals").status_code == 201
+            signed = client.post(f"/designs/mfr/{name}/revisions/head/approvals")
+            assert signed.status_code == 201
+    return signed.json()["revision"]
 
 
 def _race(*calls) -> list[int]:
@@ -150,19 +153,19 @@ def _race(*calls) -> list[int]:
     return codes
 
 
-def _held_while(engine, first, second) -> tuple[threading.Thread, list]:
+def _held_while(demo, first, second) -> list:
     """Run ``first(session)`` in a write transaction and, while it is open, ``second(session)`` in another one on
-    a thread; ``(that thread, [its result or error])`` once ``first``'s transaction has committed."""
+    a thread; ``[its result or error]`` once ``first``'s transaction has committed."""
     outcome: list = []
 
     def run_second():
         try:
-            with transaction(engine, write=True) as session:
+            with transaction(demo.app.state.engine, write=True) as session:
                 outcome.append(second(session))
         except services.ServiceError as exc:
             outcome.append(exc)
 
-    with transaction(engine, write=True) as session:
+    with transaction(demo.app.state.engine, write=True) as session:
         first(session)
         thread = threading.Thread(target=run_second)
         thread.start()
@@ -170,7 +173,7 @@ def _held_while(engine, first, second) -> tuple[threading.Thread, list]:
         waited = thread.is_alive()  # on the design's row lock (PostgreSQL) or the write lock (SQLite)
     thread.join(60)
     assert waited, f"the second write did not wait for the first: {outcome}"
-    return thread, outcome
+    return outcome
 
 
 def _actor(demo, session, user: str) -> services.Actor:
@@ -179,12 +182,9 @@ def _actor(demo, session, user: str) -> services.Actor:
 
 def test_a_push_waits_for_the_approval_in_flight_and_is_refused(demo):
     """Sign the head, then push while the move to approved is uncommitted: the push must see it approved."""
-    _in_review_and_signed(demo, "held")
-    engine = demo.app.state.engine
-    with demo.client("mfr-engineer") as mfr:
-        head = mfr.get("/designs/mfr/held").json()["head_revision"]
-    _, outcome = _held_while(
-        engine, lambda s: services.set_status(s, _actor(demo, s, "mfr-approver"), "mfr", "held", "approved"),
+    head = _in_review_and_signed(demo, "held")
+    outcome = _held_while(
+        demo, lambda s: services.set_status(s, _actor(demo, s, "mfr-approver"), "mfr", "held", "approved"),
         lambda s: services.push_revision(s, _actor(demo, s, "mfr-engineer"), "mfr", "held",
                                          AIR.replace("name: ", "name: Edited ", 1), "", head))
     assert isinstance(outcome[0], services.Conflict) and "approved" in outcome[0].message
@@ -193,12 +193,9 @@ def test_a_push_waits_for_the_approval_in_flight_and_is_refused(demo):
 
 
 def test_a_status_move_waits_for_the_push_in_flight_and_is_refused(demo):
-    _in_review_and_signed(demo, "pushed")
-    engine = demo.app.state.engine
-    with demo.client("mfr-engineer") as mfr:
-        head = mfr.get("/designs/mfr/pushed").json()["head_revision"]
-    _, outcome = _held_while(
-        engine, lambda s: services.push_revision(s, _actor(demo, s, "mfr-engineer"), "mfr", "pushed",
+    head = _in_review_and_signed(demo, "pushed")
+    outcome = _held_while(
+        demo, lambda s: services.push_revision(s, _actor(demo, s, "mfr-engineer"), "mfr", "pushed",
                                                  AIR.replace("name: ", "name: Edited ", 1), "", head),
         lambda s: services.set_status(s, _actor(demo, s, "mfr-approver"), "mfr", "pushed", "approved"))
     assert isinstance(outcome[0], services.Conflict) and "lacks approval" in outcome[0].message
@@ -206,9 +203,8 @@ def test_a_status_move_waits_for_the_push_in_flight_and_is_refused(demo):
 
 def test_two_status_moves_from_one_status_are_one_move(demo):
     _in_review_and_signed(demo, "moved")
-    engine = demo.app.state.engine
-    _, outcome = _held_while(
-        engine, lambda s: services.set_status(s, _actor(demo, s, "mfr-approver"), "mfr", "moved", "approved"),
+    outcome = _held_while(
+        demo, lambda s: services.set_status(s, _actor(demo, s, "mfr-approver"), "mfr", "moved", "approved"),
         lambda s: services.set_status(s, _actor(demo, s, "mfr-admin"), "mfr", "moved", "draft"))
     assert isinstance(outcome[0], services.Conflict)
     with demo.client("mfr-admin") as admin:
@@ -218,9 +214,8 @@ def test_two_status_moves_from_one_status_are_one_move(demo):
 
 
 def test_a_push_racing_an_approval_over_http_leaves_no_unsigned_head_approved(demo):
-    _in_review_and_signed(demo, "race")
+    head = _in_review_and_signed(demo, "race")
     with demo.client("mfr-engineer") as mfr, demo.client("mfr-approver") as approver:
-        head = mfr.get("/designs/mfr/race").json()["head_revision"]
         edit = AIR.replace("name: ", "name: Edited ", 1)
         codes = _race(lambda: mfr.post("/designs/mfr/race/revisions", json={"content": edit},
                                        headers={"If-Match": head}),
