@@ -88,8 +88,11 @@ def test_small_space_grid_counts_and_hand_checked_objectives():
     # THM005: the in-row CDU (Vertiv CoolChip 1350) is rated for facility water up to 32 degC (catalog, an
     # ASHRAE W32 assumption); W40, W45 and 48 degC break it, W17 and W32 do not: 3 of 5 values -> 60 % of the designs.
     assert result.failed()["THM005"] == result.designs_evaluated * 3 // 5
+    # MEC006: the 800 VDC variant's 3 OU Open Rack DC-DC shelves do not fit the MGX rack's EIA rails: half the designs.
+    assert result.failed()["MEC006"] == result.designs_evaluated // 2
     feasible = columns["feasible"]
-    assert np.array_equal(feasible, ~columns["fails.THM005"] & ~columns["fails.power.input_kw<=140"])
+    assert np.array_equal(feasible, ~columns["fails.THM005"] & ~columns["fails.MEC006"]
+                          & ~columns["fails.power.input_kw<=140"])
     # cost per PFLOP by hand: BOM / (accelerators x 2.5 PFLOP/s dense BF16 per B300, catalog) at the base design
     base = rackwright.evaluate(EXAMPLES / "gb300-nvl72.yaml")
     row = _row(result, {"parts.accelerator.power": "1400 W", "slots[compute-upper].count": "10",

@@ -175,6 +175,42 @@ def test_boiling_coolant_breaks_thm009(tmp_path):
     assert thm009 and "returns at 108.0 degC" in thm009[0].message
 
 
+def test_scale_out_ports_without_optics_break_net004(tmp_path):
+    fewer = rackwright.evaluate(child(tmp_path, "network:\n  links:\n    - {id: scale-out-optics, part: nvidia-mms4x00-ns400, "
+                                                "count: 60, length: 30 m}\n"))
+    assert [v.code for v in fewer.errors] == ["NET004"]
+    assert "72 ports but only 60 transceivers" in fewer.errors[0].message  # 18 trays × 4 ConnectX-7 ports
+    none = rackwright.evaluate(child(tmp_path, "network:\n  links:\n    - {id: scale-out-optics, part: nvidia-mms4x00-ns400, "
+                                               "count: 0, length: 30 m}\n"))
+    assert "only 0 transceivers" in none.errors[0].message
+
+
+def test_more_servers_without_more_optics_are_infeasible_in_a_batch():
+    # hgx-h100-air: 4 DGX H100 × 8 ConnectX-7 ports = 32 optics; a 5th DGX (8U at unit 35-42) adds 8 ports, no optic.
+    batch = rackwright.evaluate_batch(EXAMPLES / "hgx-h100-air.yaml", {"slots[dgx].count": np.array([4.0, 5.0])})
+    assert batch.figures["network.scale_out_ports"].tolist() == [32.0, 40.0]
+    assert batch.broken["NET004"].tolist() == [False, True] and batch.feasible.tolist() == [True, False]
+
+
+def test_scale_out_optics_slower_than_the_nic_break_net005(tmp_path):
+    # gb300: ConnectX-8 at 800 Gb/s per port; the 400G DR4 optic carries half.
+    report = rackwright.evaluate(child(tmp_path, "network:\n  links:\n    - {id: scale-out-optics, part: nvidia-mms4x00-ns400}\n",
+                                       "gb300-nvl72.yaml"))
+    assert [v.code for v in report.errors] == ["NET005"]
+    assert "runs at 400 Gb/s but the scale-out NIC ports run at 800 Gb/s" in report.errors[0].message
+    assert "cut to 50%" in report.errors[0].message
+
+
+def test_open_rack_shelves_in_an_eia_rack_break_mec006_and_eia_gear_in_an_open_rack_warns(tmp_path):
+    # 3 OU = 144 mm = 3.24 EIA units (44.45 mm): an Open Rack shelf does not fit 19-inch rails.
+    report = rackwright.evaluate(child(tmp_path, "slots:\n  - {id: dcdc, part: hvdc-800v-to-50v-dcdc, count: 1, position: 1}\n"))
+    mec006 = [v for v in report.errors if v.code == "MEC006"]
+    assert mec006 and "3 OU high, 3.24 of the enclosure's 44.45 mm U pitch" in mec006[0].message
+    catalina = rackwright.evaluate(EXAMPLES / "meta-catalina.yaml")  # NVIDIA's 1 U trays in a 48 mm ORv3 frame
+    assert {v.code for v in catalina.errors} == {"THM002"}
+    assert "1 U (19-inch EIA) high in an Open Rack" in next(v.message for v in catalina.violations if v.code == "MEC007")
+
+
 def _schema_paths(model: type[BaseModel], prefix: str = "") -> set[str]:
     paths = set()
     for name, info in model.model_fields.items():

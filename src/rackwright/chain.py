@@ -46,6 +46,9 @@ CONVERTER_KINDS = ("power_shelf", "dc_dc", "pdu")
 SELV_V = 60.0
 #: Nominal distribution voltage by architecture when the busbar part gives none [V].
 DEFAULT_BUS_VOLTAGE = {"orv3-48v": 48.0, "hvdc-800v": 800.0, "ac-pdu": 415.0}
+#: Slowest link that counts as scale-out medium: AI scale-out fabrics run 100-800 Gb/s per port, management and
+#: console links 1-10 Gb/s (IEEE 802.3 Ethernet rates) [B/s, 100 Gb/s].
+SCALE_OUT_MIN_SPEED = 100e9 / 8
 #: Coolant density for the mass of coolant held in the rack [kg/m³] (water ≈ 994, PG25 ≈ 1,020 at 35 °C).
 COOLANT_DENSITY = {"water": 994.0, "pg25": 1020.0}
 
@@ -89,6 +92,7 @@ class LineItem:
     liquid_fraction: float | None = None  # the design's override of the part's liquid fraction
     path: tuple[str, ...] = ()  # ids of the assemblies that contain this part, outermost first
     link: int | None = None  # index in network.links for cables and transceivers
+    leaves_rack: bool = False  # links: given a length rather than routed between two of the rack's slots
 
     @property
     def count(self) -> float:
@@ -173,7 +177,7 @@ def resolve(loaded: LoadedDesign, catalog: Catalog | None = None) -> RackModel:
                 problems.append(loaded.problem(f"no slot {getattr(link, end)!r} to route to", ("network", "links", i, end),
                                                f"one of: {', '.join(slot_heights)}"))
         if part is not None and not problems:
-            items.append(LineItem(part, 1.0, None, float(link.count), link=i,
+            items.append(LineItem(part, 1.0, None, float(link.count), link=i, leaves_rack=link.from_slot is None,
                                   length=_link_length(link, design, slot_heights, pitch)))
     busbar = get(design.power.busbar, "power", "busbar") if design.power.busbar else None
     cdu = get(design.cooling.cdu.part, "cooling", "cdu", "part") if design.cooling.cdu else None
@@ -411,6 +415,7 @@ def _contributions(item: LineItem, attrs: dict, fluid: str) -> dict[str, object]
         media = part.text("media", kind)
         out[f"cables:{media}"] = 1.0
         out["cable_length"] = item.length if kind == "cable" else 0.0
+        out["scale_out_media"] = 1.0 if item.leaves_rack and part.value("speed", 0.0) >= SCALE_OUT_MIN_SPEED else 0.0
     return out
 
 
@@ -565,6 +570,7 @@ def run_models(model: RackModel, sums: Mapping[str, object], params: Mapping[str
     figures.update({"limit.floor_rating": params["floor_rating"], "limit.cdu_share": params["cooling.cdu_share"],
                     "limit.scale_up_racks": params["network.scale_up.racks"],
                     "limit.scale_up_links": s("scale_up_links"), "limit.scale_up_switch_ports": s("scale_up_switch_ports"),
+                    "limit.scale_out_media": s("scale_out_media"),
                     "limit.bus_voltage": bus_voltage, "limit.coolant_return": tcs + delta_t,
                     "limit.air_outlet": params["cooling.air_inlet"] + params["cooling.air_delta_t"]})
     return figures

@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from .chain import CONVERTER_KINDS, SELV_V, RackModel, effective_limits
+from .chain import CONVERTER_KINDS, SCALE_OUT_MIN_SPEED, SELV_V, RackModel, effective_limits
 from .figures import BY_KEY
 
 #: Kinds that may be mounted in a slot (the others live inside assemblies, or outside the rack).
@@ -191,6 +191,14 @@ FIGURE_RULES += [
         "use converters whose bus side (input_voltage for hvdc-800v and ac-pdu, output_voltage for orv3-48v) matches "
         "the bus, e.g. hvdc-800v-to-50v-dcdc with hvdc-800v-busbar, or change power.architecture"),
     FigureRule(
+        "NET004", "error", "network.links",
+        lambda f, m: np.asarray(f["network.scale_out_ports"]) > np.asarray(f["limit.scale_out_media"]),
+        lambda f, m: (f"the scale-out NICs have {float(f['network.scale_out_ports']):,.0f} ports but only "
+                      f"{float(f['limit.scale_out_media']):,.0f} transceivers or cables of {SCALE_OUT_MIN_SPEED * 8e-9:g} Gb/s "
+                      f"or more leave the rack; a port without one carries nothing"),
+        "raise network.links[<id>].count of the scale-out transceivers or cables to the scale-out ports, or add a "
+        "link (network.links[].part, e.g. nvidia-mms4x00-ns400, with a length) for them"),
+    FigureRule(
         "THM009", "error", "cooling.coolant_delta_t",
         lambda f, m: _gt(np.maximum(f["limit.coolant_return"], f["limit.air_outlet"]), LOOP_MAX_K),
         lambda f, m: (f"the coolant returns at {float(f['limit.coolant_return']) - 273.15:.1f} degC and the air leaves at "
@@ -252,6 +260,12 @@ HINTS = {
     "DSN001": "use a part of kind {kinds} in {path}",
     "MEC004": "lower slots[{i}].position or slots[{i}].count",
     "MEC005": "move one of the slots (slots[{i}].position)",
+    "MEC006": "use an enclosure of the part's pitch in enclosure (orv3-rack-44ou for OU parts, nvidia-mgx-rack-48u for U "
+              "parts) or a part sized in the enclosure's units in slots[{i}].part",
+    "MEC007": "use a part sized in OU in slots[{i}].part, or an enclosure of EIA units (nvidia-mgx-rack-48u) in "
+              "enclosure; otherwise fit and count adapter brackets",
+    "NET005": "use a transceiver or cable of at least the NIC port speed in network.links[{i}].part "
+              "(e.g. nvidia-mms4x00-ns for 800 Gb/s)",
     "NET003": "use a part with more reach in network.links[{i}].part (an aec, aoc or optical medium) or shorten "
               "network.links[{i}].length",
 }
@@ -259,7 +273,7 @@ HINTS = {
 
 def structural_violations(model: RackModel) -> list[Violation]:
     """Violations found in the design's structure (checked once per design)."""
-    return _wrong_kinds(model) + _slot_layout(model) + _link_reach(model)
+    return _wrong_kinds(model) + _slot_layout(model) + _unit_pitch(model) + _link_reach(model) + _link_speed(model)
 
 
 def _wrong_kinds(model: RackModel) -> list[Violation]:
@@ -355,6 +369,63 @@ def _link_reach(model: RackModel) -> list[Violation]:
     return out
 
 
+#: The two mounting pitches: EIA-310 rack unit (1.75 in) and Open Rack OpenU (OCP Open Rack V3) [m].
+PITCHES = {"U": 0.04445, "OU": 0.048}
+#: A height this close to a whole number of units (relative to one unit) mounts at that pitch.
+PITCH_TOLERANCE = 0.02
+
+
+def _whole_units(height: float, pitch: float) -> bool:
+    units = height / pitch
+    return abs(units - round(units)) <= PITCH_TOLERANCE and round(units) >= 1
+
+
+def _unit_pitch(model: RackModel) -> list[Violation]:
+    """Slot parts whose height is no whole number of the enclosure's units: an Open Rack sled does not fit 19-inch
+    EIA rails (MEC006, error); 19-inch EIA gear in an Open Rack needs adapter brackets (MEC007, warning)."""
+    pitch = effective_limits(model, {})["unit_pitch"]
+    name = next((n for n, p in PITCHES.items() if abs(p - pitch) < 1e-6), f"{pitch * 1000:g} mm unit")
+    out = []
+    for i, slot in enumerate(model.design.slots):
+        height = model.slot_heights.get(slot.id, 0.0)
+        if height <= 0 or _whole_units(height, pitch):
+            continue
+        fits = next((n for n, p in PITCHES.items() if _whole_units(height, p)), None)
+        size = f"{height / PITCHES[fits]:.0f} {fits}" if fits else f"{height * 1000:.1f} mm"
+        if fits == "U" and name == "OU":
+            out.append(Violation("MEC007", "warning", f"slots[{i}].part",
+                                 f"{slot.part} is {size} (19-inch EIA) high in an Open Rack of 48 mm OU: it mounts "
+                                 f"only on 19-inch adapter brackets", HINTS["MEC007"].format(i=i)))
+        else:
+            out.append(Violation("MEC006", "error", f"slots[{i}].part",
+                                 f"{slot.part} is {size} high, {height / pitch:.2f} of the enclosure's {pitch * 1000:g} mm "
+                                 f"{name} pitch: it does not mount on the enclosure's rails", HINTS["MEC006"].format(i=i)))
+    return out
+
+
+def _scale_out_port_speed(model: RackModel) -> float:
+    """The fastest scale-out NIC port in the rack [b/s] (0 when there is none)."""
+    speeds = [item.part.value("port_speed", 0.0) for item in model.items if item.part.kind in ("nic", "dpu")
+              and item.part.text("fabric", "scale-out" if item.part.kind == "nic" else "front-end") == "scale-out"]
+    return max(speeds, default=0.0)
+
+
+def _link_speed(model: RackModel) -> list[Violation]:
+    """Scale-out links slower than the NIC ports they serve."""
+    port_speed = _scale_out_port_speed(model)
+    out = []
+    for item in model.items:
+        speed = item.part.value("speed", 0.0)
+        if item.link is None or not item.leaves_rack or not SCALE_OUT_MIN_SPEED <= speed < port_speed:
+            continue
+        link = model.design.network.links[item.link]
+        out.append(Violation("NET005", "error", f"network.links[{item.link}].part",
+                             f"link {link.id!r} ({link.part}) runs at {speed * 8e-9:g} Gb/s but the scale-out NIC ports "
+                             f"run at {port_speed * 8e-9:g} Gb/s: the rack's scale-out bandwidth is cut to "
+                             f"{speed / port_speed:.0%}", HINTS["NET005"].format(i=item.link)))
+    return out
+
+
 def all_violations(model: RackModel, figures: dict) -> list[Violation]:
     return structural_violations(model) + figure_violations(model, figures)
 
@@ -385,5 +456,9 @@ SUMMARIES = {
     "NET001": "the accelerators have more scale-up links than the scale-up switches have ports",
     "NET002": "scale-up switch ports are left unused",
     "NET003": "a link is longer than its cable's or transceiver's reach",
+    "NET004": "scale-out NIC ports outnumber the transceivers or cables that leave the rack",
+    "NET005": "a scale-out link is slower than the NIC ports it serves",
+    "MEC006": "a part's height is not a whole number of the enclosure's mounting units",
+    "MEC007": "19-inch EIA equipment in an Open Rack needs adapter brackets",
     "DSN001": "a field names a part of the wrong kind",
 }
