@@ -52,7 +52,8 @@ def elevation_svg(model: RackModel) -> draw.Drawing:
         y = top + height - (slot.position - 1 + span) * UNIT_PX
         colour = COLOURS.get(part.category, "#cccccc")
         per = span / slot.count
-        for k in range(slot.count):
+        shown = min(slot.count, int(units / per) + 1)  # trays far above the rack top (MEC004) are not drawn
+        for k in range(slot.count - shown, slot.count):  # k = 0 is the top tray
             yk = y + k * per * UNIT_PX
             d.append(draw.Rectangle(MARGIN + 2, yk + 0.5, WIDTH_PX - 4, per * UNIT_PX - 1, fill=colour,
                                     stroke="white", stroke_width=1))
