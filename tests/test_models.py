@@ -50,6 +50,12 @@ def test_property_table_matches_coolprop(fluid, temperature):
     assert thermal.volumetric_heat_capacity(fluid, temperature) == pytest.approx(direct, rel=1e-5)
 
 
+@pytest.mark.parametrize("fluid", ["water", "pg25", "air"])
+def test_shipped_property_table_is_coolprops(fluid):
+    """The table the package ships equals CoolProp's values at every grid point (else: scripts/make-property-table.py)."""
+    assert np.array_equal(thermal._rho_cp_table(fluid), thermal.tabulate_rho_cp(fluid))
+
+
 def test_pg25_needs_more_flow_than_water():
     # Glycol lowers ρ·c_p, so the same heat needs more flow (about 3-4 % for PG25).
     water = thermal.coolant_volume_flow(100e3, "water", 308.15, 10.0)

@@ -6,9 +6,11 @@ heat to air equals the rack's input power (energy is conserved).
 
 Coolant and air flow follow the sensible-heat balance ``V̇ = Q / (ρ · c_p · ΔT)``
 with ρ and c_p from CoolProp [1] at the mean loop temperature. To keep one code
-path for one design or a million, the properties are tabulated once per fluid
-from CoolProp on a 0.05 K grid and interpolated (error < 1e-6 relative, checked
-in the tests against direct CoolProp calls).
+path for one design or a million, the properties are tabulated per fluid from
+CoolProp on a 0.05 K grid and interpolated (error < 1e-6 relative). The table ships
+with the package (``data/rho_cp.npz``, written by ``scripts/make-property-table.py``)
+so that evaluating a rack does not import CoolProp (seconds of start-up); a test
+recomputes it with the installed CoolProp and compares every point.
 
 References
 ----------
@@ -22,6 +24,7 @@ References
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -34,15 +37,23 @@ COOLPROP_FLUIDS = {"water": "Water", "pg25": "INCOMP::MPG[0.25]", "air": "Air"}
 _GRID_K = np.arange(263.15, 373.15 + 1e-9, 0.05)
 
 
-@lru_cache(maxsize=None)
-def _rho_cp_table(fluid: str) -> np.ndarray:
+PROPERTY_TABLE = Path(__file__).parent / "data" / "rho_cp.npz"
+
+
+def tabulate_rho_cp(fluid: str) -> np.ndarray:
+    """ρ · c_p [J/(m³·K)] of ``fluid`` on the grid, computed with CoolProp [1] at 1 atm."""
     from CoolProp.CoolProp import PropsSI
 
     name = COOLPROP_FLUIDS[fluid]
-    grid = _GRID_K if fluid != "pg25" else _GRID_K[_GRID_K >= 263.15]
-    rho = PropsSI("D", "T", grid, "P", ATMOSPHERE_PA, name)
-    cp = PropsSI("C", "T", grid, "P", ATMOSPHERE_PA, name)
+    rho = PropsSI("D", "T", _GRID_K, "P", ATMOSPHERE_PA, name)
+    cp = PropsSI("C", "T", _GRID_K, "P", ATMOSPHERE_PA, name)
     return np.asarray(rho) * np.asarray(cp)
+
+
+@lru_cache(maxsize=None)
+def _rho_cp_table(fluid: str) -> np.ndarray:
+    with np.load(PROPERTY_TABLE) as tables:
+        return tables[fluid]
 
 
 def volumetric_heat_capacity(fluid: str, temperature):
