@@ -94,3 +94,43 @@ def test_inference_per_rack_needs_a_rack_size():
     dgx = json.loads(run("perf", "infer", "--model", "llama3-70b", "--system", "dgx-h100-ndr", "--batch", "8",
                          "--input-tokens", "512", "--output-tokens", "128", "--json").stdout)
     assert dgx["tokens_per_s_per_rack"] is None
+
+
+H100_70B = ["perf", "train", "--model", "llama3-70b", "--system", "dgx-h100-ndr", "--accelerators", "64",
+            "--global-batch", "128", "--tp", "4", "--pp", "4", "--sp", "--distributed-optimizer"]
+
+
+def test_precision_recipe_is_echoed_and_fp8_is_an_alias():
+    doc = json.loads(run(*H100_70B, "--precision", "fp8", "--attention-precision", "fp8", "--fp8-param-gather",
+                         "--json").stdout)
+    assert doc["precision"] == {"recipe": "fp8-delayed", "attention": "fp8", "fp8_param_gather": True}
+    assert doc["breakdown"]["quantize_s"] > 0
+    bf16 = json.loads(run(*H100_70B, "--json").stdout)
+    assert 1.2 < bf16["step_time_s"] / doc["step_time_s"] < 1.5
+    search = json.loads(run("perf", "search", "--model", "llama3-8b", "--system", "dgx-h100-ndr", "--accelerators", "64",
+                            "--global-batch", "512", "--top", "2", "--precision", "fp8-current", "--json").stdout)
+    assert search["precision"]["recipe"] == "fp8-current" and "fp8_param_gather" in search["best"]
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--precision", "fp9"], "unknown precision 'fp9'"),
+    (["--precision", "mxfp8"], "block-scaling tensor cores"),
+    (["--precision", "nvfp4"], "no fp4 peak rate"),
+    (["--attention-precision", "fp4"], "unknown attention precision"),
+    (["--fp8-param-gather"], "has none"),
+])
+def test_bad_precision_exits_2(args, fragment):
+    result = run(*H100_70B, *args)
+    assert result.exit_code == 2 and fragment in result.output and "Traceback" not in result.output
+
+
+def test_fp8_param_gather_needs_the_distributed_optimizer():
+    args = [a for a in H100_70B if a != "--distributed-optimizer"]
+    result = run(*args, "--precision", "fp8", "--fp8-param-gather")
+    assert result.exit_code == 2 and "--distributed-optimizer" in result.output
+
+
+def test_fp8_attention_on_a100_exits_2():
+    result = run("perf", "train", "--model", "gpt3-175b", "--system", "dgx-a100-80gb-hdr", "--accelerators", "1024",
+                 "--global-batch", "1536", "--tp", "8", "--pp", "8", "--attention-precision", "fp8")
+    assert result.exit_code == 2 and "no fp8 peak rate" in result.output

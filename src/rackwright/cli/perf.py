@@ -20,7 +20,12 @@ GLOBAL_BATCH = typer.Option(..., "--global-batch", min=1, max=MAX_COUNT, help="G
 #: Most tokens of a sequence, a prompt or an answer (the longest contexts today are 10M tokens).
 MAX_TOKENS = 100_000_000
 SEQ_LEN = typer.Option(None, "--seq-len", min=1, max=MAX_TOKENS, help="Sequence length (default: the model's).")
-PRECISION = typer.Option("bf16", "--precision", help="bf16, fp8 or fp4 (the system's peak for it).")
+PRECISION = typer.Option("bf16", "--precision",
+                         help="Precision recipe of the linear layers' GEMMs: bf16, fp16, tf32, fp8-delayed, "
+                              "fp8-current, mxfp8 (Blackwell), fp8-blockwise, nvfp4 (Blackwell); fp8 = fp8-delayed, "
+                              "fp4 = nvfp4.")
+ATTENTION_PRECISION = typer.Option("bf16", "--attention-precision",
+                                   help="Precision of the attention core: bf16 or fp8 (FP8 flash attention).")
 
 
 def _table(title: str, doc: dict, keys) -> Table:
@@ -52,6 +57,10 @@ def train_command(
     attention: str = typer.Option("flash", "--attention", help="flash, or materialized (pre-FlashAttention stacks)."),
     seq_len: Optional[int] = SEQ_LEN,
     precision: str = PRECISION,
+    attention_precision: str = ATTENTION_PRECISION,
+    fp8_param_gather: bool = typer.Option(False, "--fp8-param-gather",
+                                          help="Keep parameters in the recipe's low precision: smaller weights in "
+                                               "memory and in the DP all-gather (with --distributed-optimizer)."),
     train_tokens: Optional[float] = typer.Option(None, "--train-tokens", min=1, max=1e16,
                                                  help="Tokens of a run (1 to 1e16): adds days, energy, cost."),
     as_json: bool = JSON,
@@ -67,7 +76,8 @@ def train_command(
     doc = train_report(model, system, global_batch=global_batch, micro_batch=micro_batch, tp=tp, pp=pp, vp=vp, cp=cp,
                        ep=ep, sp=sp, recompute=recompute, distributed_optimizer=distributed_optimizer,
                        overlap_dp=not no_dp_overlap, overlap_tp=tp_overlap, attention=attention, racks=racks, accelerators=accelerators, seq_len=seq_len,
-                       precision=precision, train_tokens=train_tokens)
+                       precision=precision, attention_precision=attention_precision,
+                       fp8_param_gather=fp8_param_gather, train_tokens=train_tokens)
     if as_json:
         emit_json(doc)
         return
@@ -86,6 +96,7 @@ def search_command(
     top: int = typer.Option(10, "--top", min=1, max=MAX_COUNT, help="How many of the fastest configurations to list."),
     seq_len: Optional[int] = SEQ_LEN,
     precision: str = PRECISION,
+    attention_precision: str = ATTENTION_PRECISION,
     backend: str = typer.Option("local", "--backend", help="local (processes) or ray (optional extra)."),
     partitions: int = typer.Option(1, "--partitions", min=1, max=MAX_WORKERS,
                                    help="Split the grid into this many chunks (one process each)."),
@@ -102,7 +113,8 @@ def search_command(
     if backend not in ("local", "ray"):
         raise InputError.single(None, f"unknown backend {backend!r}", "--backend", "local or ray")
     doc = search_report(model, system, accelerators=accelerators, global_batch=global_batch, top=top, racks=racks,
-                        seq_len=seq_len, precision=precision, backend=backend, partitions=partitions)
+                        seq_len=seq_len, precision=precision, attention_precision=attention_precision,
+                        backend=backend, partitions=partitions)
     if as_json:
         emit_json(doc)
     else:

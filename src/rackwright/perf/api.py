@@ -18,6 +18,7 @@ import numpy as np
 from ..errors import InputError
 from ..yamlio import read_yaml
 from .inference import infer
+from .precision import check as precision_check
 from .search import search
 from .system import load_system, system_from_design
 from .training import RECOMPUTE, Parallelism, train_step
@@ -46,10 +47,13 @@ def resolve_system(name_or_path: str, racks: int | None = None, accelerators: in
     return system.with_accelerators(accelerators) if accelerators else system
 
 
-def _check_precision(system, precision: str) -> None:
-    if precision not in system.accelerator.peak_flops:
-        raise InputError.single(None, f"{system.accelerator.name} has no {precision} peak rate", "--precision",
-                                f"one of: {', '.join(system.accelerator.peak_flops)}")
+def _check_precision(system, precision: str, attention_precision: str = "bf16", fp8_param_gather: bool = False):
+    """The precision recipe, checked against the accelerator (InputError naming the option otherwise)."""
+    rec = precision_check(system, precision, attention_precision)
+    if fp8_param_gather and not rec.low:
+        raise InputError.single(None, f"--fp8-param-gather keeps parameters in a low precision; {rec.name} has none",
+                                "--fp8-param-gather", "use it with an FP8 or FP4 --precision")
+    return rec
 
 
 def _check_parallelism(model, accelerators, global_batch, micro_batch, tp, pp, vp, cp, ep) -> int:
@@ -83,20 +87,26 @@ def train_report(model_name: str, system_name: str, *, global_batch: int, micro_
                  distributed_optimizer: bool = False, overlap_dp: bool = True, overlap_tp: bool = False,
                  attention: str = "flash", racks: int | None = None,
                  accelerators: int | None = None, seq_len: int | None = None, precision: str = "bf16",
+                 attention_precision: str = "bf16", fp8_param_gather: bool = False,
                  train_tokens: float | None = None) -> dict:
     """The ``perf train`` document for one configuration."""
     model = load_model(model_name)
     system = resolve_system(system_name, racks, accelerators)
     n = system.accelerators
-    _check_precision(system, precision)
+    rec = _check_precision(system, precision, attention_precision, fp8_param_gather)
+    if fp8_param_gather and not distributed_optimizer:
+        raise InputError.single(None, "--fp8-param-gather all-gathers the parameters of the distributed optimizer",
+                                "--fp8-param-gather", "add --distributed-optimizer")
     dp = _check_parallelism(model, n, global_batch, micro_batch, tp, pp, vp, cp, ep)
     parallelism = Parallelism(tp=tp, pp=pp, dp=dp, micro_batch=micro_batch, vp=vp, cp=cp, ep=ep, sp=sp,
                               recompute=RECOMPUTE[recompute], distributed_optimizer=distributed_optimizer,
-                              overlap_dp=overlap_dp, overlap_tp=overlap_tp, flash_attention=attention == "flash")
-    result = train_step(model, system, parallelism, global_batch, seq_len, precision)
+                              overlap_dp=overlap_dp, overlap_tp=overlap_tp, flash_attention=attention == "flash",
+                              fp8_param_gather=fp8_param_gather)
+    result = train_step(model, system, parallelism, global_batch, seq_len, rec.name, attention_precision)
     doc = {"model": model.name, "system": system.name, "accelerators": n,
            "parallelism": {"tp": tp, "pp": pp, "vp": vp, "dp": dp, "cp": cp, "ep": ep, "micro_batch": micro_batch,
                            "sp": sp, "recompute": recompute, "distributed_optimizer": distributed_optimizer},
+           "precision": {"recipe": rec.name, "attention": attention_precision, "fp8_param_gather": fp8_param_gather},
            **_figures(result, 0)}
     if train_tokens:
         doc.update(_campaign(doc, system, train_tokens))
@@ -153,14 +163,16 @@ def search_pool(backend: str, partitions: int):
 
 def search_report(model_name: str, system_name: str, *, accelerators: int | None, global_batch: int,
                   top: int = 10, racks: int | None = None, seq_len: int | None = None,
-                  precision: str = "bf16", backend: str = "local", partitions: int = 1) -> dict:
+                  precision: str = "bf16", attention_precision: str = "bf16", backend: str = "local",
+                  partitions: int = 1) -> dict:
     """The ``perf search`` document: the fastest configuration that fits, the top N and the Pareto front."""
     model = load_model(model_name)
     system = resolve_system(system_name, racks, accelerators)
-    _check_precision(system, precision)
+    rec = _check_precision(system, precision, attention_precision)
     pool = search_pool(backend, partitions)
     try:
-        result = search(model, system, system.accelerators, global_batch, seq_len, precision, partitions, pool)
+        result = search(model, system, system.accelerators, global_batch, seq_len, rec.name, partitions, pool,
+                        attention_precision=attention_precision)
     finally:
         if pool is not None:
             (pool.shutdown if hasattr(pool, "shutdown") else pool.close)()
@@ -169,6 +181,7 @@ def search_report(model_name: str, system_name: str, *, accelerators: int | None
     rows = [row(i) for i in order[:top]]
     return {
         "model": model.name, "system": system.name, "accelerators": system.accelerators,
+        "precision": {"recipe": rec.name, "attention": attention_precision},
         "best": rows[0] if rows else None,
         "top": rows,
         "pareto": [row(i) for i in result.pareto()],
@@ -186,7 +199,7 @@ def inference_report(model_name: str, system_name: str, *, batch: int, input_tok
     """The ``perf infer`` document."""
     model = load_model(model_name)
     system = resolve_system(system_name, racks)
-    _check_precision(system, precision)
+    precision = _check_precision(system, precision).name
     if tp is not None and (tp > system.scale_up.size or model.heads % tp):
         raise InputError.single(None, f"TP {tp} must divide the {model.heads} heads and fit the scale-up domain "
                                       f"of {system.scale_up.size}", "--tp")

@@ -21,9 +21,11 @@ import numpy as np
 
 from .efficiency import profile
 from .memory import usable_hbm
+from .precision import recipe as get_recipe
 from .training import _group_bandwidth, _ring
 
-WEIGHT_BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "fp4": 0.5}
+#: Bytes per weight by the GEMM precision of the recipe (TF32 keeps FP32 weights).
+WEIGHT_BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "fp4": 0.5, "tf32": 4.0}
 
 
 def _weights_read_per_step(model, batch, bytes_per_param):
@@ -37,11 +39,22 @@ def _weights_read_per_step(model, batch, bytes_per_param):
 
 
 def infer(model, system, batch, input_tokens, output_tokens, tp=None, precision: str = "bf16") -> dict:
-    """TTFT, TPOT, throughput per accelerator and per MW, and memory fit for a batch of requests."""
+    """TTFT, TPOT, throughput per accelerator and per MW, and memory fit for a batch of requests.
+
+    ``precision`` is a recipe (or alias) of :mod:`rackwright.perf.precision`: its GEMM precision sets
+    the bytes per weight and KV value and the peak, its GEMM kind the achieved efficiency.
+    """
+    rec = get_recipe(precision)
     eff = profile(system.accelerator.profile)
-    peak = system.accelerator.peak_flops[precision]
-    weight_bytes = WEIGHT_BYTES[precision]
-    kv_per_token = model.kv_cache_bytes_per_token(weight_bytes if precision != "fp4" else 1.0)
+    peak = system.accelerator.peak_flops[rec.gemm]
+    gemm_eff = eff.gemm_for(rec.kind)
+    # Attention reads an FP8 KV cache in FP8 (FP8 flash attention) under a low-precision recipe, else BF16.
+    peaks = system.accelerator.peak_flops
+    fp8_attention = rec.low and "fp8" in peaks and eff.attention_fp8 > 0
+    attention_rate = peaks["fp8"] * eff.attention_fp8 if fp8_attention else peaks[rec.gemm if not rec.low else "bf16"] \
+        * eff.attention
+    weight_bytes = WEIGHT_BYTES[rec.gemm]
+    kv_per_token = model.kv_cache_bytes_per_token(min(weight_bytes, 2.0) if rec.gemm != "fp4" else 1.0)
     context = input_tokens + output_tokens
     weights = model.total_params * weight_bytes
     kv = batch * context * kv_per_token
@@ -52,8 +65,8 @@ def infer(model, system, batch, input_tokens, output_tokens, tp=None, precision:
     bw, latency = _group_bandwidth(1, tp, system, eff)
     attention_per_token_per_context = model.attention_flops_per_token(1)  # forward FLOPs per token per context token
 
-    prefill_gemm = 2.0 * model.active_params_per_token * batch * input_tokens / (tp * peak * eff.gemm)
-    prefill_attention = 0.5 * attention_per_token_per_context * input_tokens ** 2 * batch / (tp * peak * eff.attention)
+    prefill_gemm = 2.0 * model.active_params_per_token * batch * input_tokens / (tp * peak * gemm_eff)
+    prefill_attention = 0.5 * attention_per_token_per_context * input_tokens ** 2 * batch / (tp * attention_rate)
     prefill_comm = 2 * model.layers * 2 * _ring(tp, batch * input_tokens * model.hidden * 2.0, bw, latency)
     ttft = prefill_gemm + prefill_attention + prefill_comm  # causal attention: half the full count
 
@@ -61,7 +74,7 @@ def infer(model, system, batch, input_tokens, output_tokens, tp=None, precision:
     step_bytes = (_weights_read_per_step(model, batch, weight_bytes) + batch * mean_context * kv_per_token) / tp
     step_flops = (2.0 * model.active_params_per_token * batch + attention_per_token_per_context * mean_context * batch) / tp
     step_comm = 2 * model.layers * 2 * _ring(tp, batch * model.hidden * 2.0, bw, latency)
-    tpot = np.maximum(step_bytes / hbm_bw, step_flops / (peak * eff.gemm)) + step_comm + model.layers * eff.launch_s
+    tpot = np.maximum(step_bytes / hbm_bw, step_flops / (peak * gemm_eff)) + step_comm + model.layers * eff.launch_s
 
     tokens_per_s = batch * output_tokens / (ttft + output_tokens * tpot)
     per_accelerator = tokens_per_s / tp

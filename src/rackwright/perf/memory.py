@@ -58,12 +58,21 @@ def activation_bytes_per_layer(model, seq, micro_batch, tp, cp, sp, recompute, c
     return np.where(recompute == 2, full, np.where(recompute == 1, partial, none))
 
 
-def training_memory(model, system, c, seq, microbatches) -> dict[str, np.ndarray]:
-    """Bytes per accelerator by component, the total and what is available."""
+def training_memory(model, system, c, seq, microbatches, rec=None) -> dict[str, np.ndarray]:
+    """Bytes per accelerator by component, the total and what is available.
+
+    With a low-precision recipe ``rec`` the layers' weights also have their low-precision copies
+    (row- and column-wise, :attr:`Recipe.copy_bytes` per parameter), which replace the BF16 weights
+    with ``fp8_param_gather``; the embedding and output layer stay BF16.
+    """
     from .training import layers_per_stage, model_stage_params
 
     params = model_stage_params(model, c)
     states = params * (STATE_BYTES + OPTIMIZER_BYTES / np.where(c["distributed_optimizer"] > 0, c["dp"], 1.0))
+    if rec is not None and rec.low:
+        layer_params = params - model.vocab * model.hidden / c["tp"]
+        low_params = c.get("fp8_param_gather", 0.0) > 0
+        states = states + layer_params * np.where(low_params, rec.copy_bytes - 2.0, rec.copy_bytes)
     stage_layers = layers_per_stage(model, c)
     in_flight = np.minimum(c["pp"], microbatches)
     interleave = np.where(c["vp"] > 1, 1.0 + (c["pp"] - 1) / (c["pp"] * c["vp"]), 1.0)

@@ -18,12 +18,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
+from .precision import recipe
 from .training import RECOMPUTE, Parallelism, train_step
 
 POWERS_OF_TWO = (1, 2, 4, 8, 16, 32, 64, 128)
 MICRO_BATCHES = (1, 2, 4, 8)
 VIRTUAL_STAGES = (1, 2, 3, 4, 6, 8)
-FIELDS = ("tp", "pp", "vp", "dp", "cp", "ep", "micro_batch", "recompute", "distributed_optimizer", "sp")
+FIELDS = ("tp", "pp", "vp", "dp", "cp", "ep", "micro_batch", "recompute", "distributed_optimizer", "sp",
+          "fp8_param_gather")
+BOOLEAN_FIELDS = ("distributed_optimizer", "sp", "fp8_param_gather")
 
 
 @dataclass
@@ -55,8 +58,8 @@ class SearchResult:
         """The degrees and settings of configuration ``i`` as plain values."""
         out = {name: int(self.configurations[name][i]) for name in FIELDS}
         out["recompute"] = next(k for k, v in RECOMPUTE.items() if v == out["recompute"])
-        out["distributed_optimizer"] = bool(out["distributed_optimizer"])
-        out["sp"] = bool(out["sp"])
+        for name in BOOLEAN_FIELDS:
+            out[name] = bool(out[name])
         return out
 
 
@@ -64,15 +67,21 @@ def _divisors(n: int, limit: int | None = None) -> list[int]:
     return [d for d in range(1, (limit or n) + 1) if n % d == 0]
 
 
-def candidate_grid(model, accelerators: int, global_batch: int, seq_len: int) -> tuple[dict[str, np.ndarray], int]:
-    """All candidate configurations and the mask-filtered valid ones (arrays of equal length)."""
+def candidate_grid(model, accelerators: int, global_batch: int, seq_len: int,
+                   low_precision: bool = False) -> tuple[dict[str, np.ndarray], int]:
+    """All candidate configurations and the mask-filtered valid ones (arrays of equal length).
+
+    With a low-precision recipe the grid also crosses low-precision parameters (``fp8_param_gather``)
+    on and off (only with the distributed optimizer, whose all-gather it shrinks).
+    """
     tps = [t for t in POWERS_OF_TWO if model.heads % t == 0 and t <= accelerators]
     pps = sorted({p for p in _divisors(model.layers, min(model.layers, accelerators, 128))}
                  | {p for p in POWERS_OF_TWO if p <= min(model.layers, accelerators)})
     cps = [c for c in POWERS_OF_TWO if seq_len % (2 * c) == 0 and c <= 32] or [1]
     eps = [e for e in POWERS_OF_TWO if model.experts and model.experts % e == 0] or [1]
     axes = dict(tp=tps, pp=pps, vp=VIRTUAL_STAGES, cp=cps, ep=eps, micro_batch=MICRO_BATCHES,
-                recompute=list(RECOMPUTE.values()), distributed_optimizer=[0, 1])
+                recompute=list(RECOMPUTE.values()), distributed_optimizer=[0, 1],
+                fp8_param_gather=[0, 1] if low_precision else [0])
     grids = np.meshgrid(*[np.asarray(v) for v in axes.values()], indexing="ij")
     grid = {name: g.ravel() for name, g in zip(axes, grids)}
     evaluated = grid["tp"].size
@@ -89,6 +98,8 @@ def candidate_grid(model, accelerators: int, global_batch: int, seq_len: int) ->
             (grid["vp"] == 1) | ((grid["pp"] > 1) & (grid["pp"] * grid["vp"] <= model.layers)),
         "an interleaved pipeline has at least PP micro-batches per step":
             (global_batch // replicas) >= np.where(grid["vp"] > 1, grid["pp"], 1),
+        "low-precision parameters go with the distributed optimizer":
+            (grid["fp8_param_gather"] == 0) | (grid["distributed_optimizer"] > 0),
     }
     valid = np.ones(evaluated, bool)
     for reason, mask in constraints.items():
@@ -103,13 +114,14 @@ def candidate_grid(model, accelerators: int, global_batch: int, seq_len: int) ->
 
 def _evaluate_partition(task) -> dict[str, np.ndarray]:
     """Figures of one partition of the grid (a module-level function so process pools can pickle it)."""
-    model, system, partition, global_batch, seq, precision = task
-    metrics = train_step(model, system, Parallelism(**{k: partition[k] for k in FIELDS}), global_batch, seq, precision)
+    model, system, partition, global_batch, seq, precision, attention_precision = task
+    metrics = train_step(model, system, Parallelism(**{k: partition[k] for k in FIELDS}), global_batch, seq, precision,
+                         attention_precision)
     return {k: v for k, v in metrics.items() if not isinstance(v, dict)}
 
 
 def search(model, system, accelerators: int, global_batch: int, seq_len: int | None = None,
-           precision: str = "bf16", partitions: int = 1, pool=None) -> SearchResult:
+           precision: str = "bf16", partitions: int = 1, pool=None, attention_precision: str = "bf16") -> SearchResult:
     """Evaluate every valid configuration for ``accelerators`` and return them with their figures.
 
     With ``partitions > 1`` the grid is split into that many chunks evaluated by ``pool.map``
@@ -118,11 +130,11 @@ def search(model, system, accelerators: int, global_batch: int, seq_len: int | N
     """
     start = time.perf_counter()
     seq = int(seq_len or model.seq_len)
-    grid, evaluated = candidate_grid(model, accelerators, global_batch, seq)
+    grid, evaluated = candidate_grid(model, accelerators, global_batch, seq, recipe(precision).low)
     system = system.with_accelerators(accelerators)
     chunks = [{k: v[part] for k, v in grid.items()}
               for part in np.array_split(np.arange(grid["tp"].size), max(1, partitions))]
-    tasks = [(model, system, chunk, global_batch, seq, precision) for chunk in chunks]
+    tasks = [(model, system, chunk, global_batch, seq, precision, attention_precision) for chunk in chunks]
     results = list((pool or _Serial()).map(_evaluate_partition, tasks))
     metrics = {k: np.concatenate([np.atleast_1d(r[k]) for r in results]) for k in results[0]}
     return SearchResult(grid, metrics, evaluated, time.perf_counter() - start)

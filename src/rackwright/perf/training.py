@@ -33,6 +33,11 @@ The step is built per layer and micro-batch on one accelerator, then composed:
   last micro-batch's backward where enabled.
 * **Optimizer**: Adam with FP32 master weights reads and writes ~30 bytes per
   parameter at HBM bandwidth, sharded over DP with the distributed optimizer.
+* **Precision recipe** (:mod:`rackwright.perf.precision`): the linear layers' GEMMs run at
+  the recipe's peak and achieved efficiency (lower for FP8/FP4 than for BF16,
+  :mod:`rackwright.perf.efficiency`), the logits and (unless FP8 attention) the attention
+  core in BF16; the casts of GEMM inputs and weights are memory-bound kernels at HBM
+  bandwidth; low-precision parameters shrink the DP all-gather.
 
 Recompute: ``full`` re-runs the forward of each layer in backward (Chen et al. 2016),
 ``selective`` only the attention core (Korthikanti et al. 2022).
@@ -50,6 +55,7 @@ import numpy as np
 
 from .efficiency import Efficiency, profile
 from .memory import training_memory
+from .precision import Recipe, recipe as get_recipe
 
 RECOMPUTE = {"none": 0, "selective": 1, "full": 2}
 BYTES_ACTIVATION = 2.0  # BF16/FP16 activations and gradients
@@ -60,6 +66,9 @@ ADAM_BYTES_PER_PARAM = 30.0  # read FP32 param, m, v, grad (16) + write param, m
 ELEMENTWISE_PER_TOKEN_HIDDEN = 16.0
 CAUSAL_FRACTION = 0.5  # share of the full QKᵀ/AV work a causal flash-attention kernel computes
 SCORE_BYTES_FORWARD = 13.0  # materialised attention: bytes moved per score element in the forward pass
+#: FP8 attention: bytes per cast element of Q, K, V (forward) and dO (backward): read BF16 (2), write FP8 (1) and
+#: a transposed FP8 copy or the amax pass (1) (FlashAttention-3 FP8 takes V transposed; cuDNN FP8 attention).
+ATTENTION_CAST_BYTES = 4.0
 
 
 @dataclass
@@ -79,6 +88,7 @@ class Parallelism:
     overlap_dp: np.ndarray = True
     overlap_tp: np.ndarray = False
     flash_attention: np.ndarray = True
+    fp8_param_gather: np.ndarray = False  # parameters kept in the recipe's low precision (DP all-gather, memory)
 
     def arrays(self) -> dict[str, np.ndarray]:
         fields = {k: np.asarray(v) for k, v in self.__dict__.items()}
@@ -96,10 +106,15 @@ def _ring(size, bytes_, bandwidth, latency):
     return np.where(size > 1, (size - 1) / size * bytes_ / bandwidth + (size - 1) * latency, 0.0)
 
 
-def _gemm_time(flops, k, n, tokens, peak, hbm_bw, eff: Efficiency):
-    """Roofline of one GEMM (tokens × k) · (k × n) with BF16 operands, plus a launch overhead."""
-    bytes_ = 2.0 * (tokens * k + k * n + tokens * n)
-    return np.maximum(flops / (peak * eff.gemm), bytes_ / (hbm_bw * eff.hbm)) + eff.launch_s
+def _gemm_time(flops, k, n, tokens, peak, hbm_bw, eff: Efficiency, gemm_eff=None, operand_bytes=2.0):
+    """Roofline of one GEMM (tokens × k) · (k × n), plus a launch overhead.
+
+    The operands are ``operand_bytes`` per value (2 for BF16, 1 for FP8), the output BF16;
+    ``gemm_eff`` is the achieved fraction of ``peak`` (default: the BF16 one).
+    """
+    bytes_ = operand_bytes * (tokens * k + k * n) + 2.0 * tokens * n
+    return np.maximum(flops / (peak * (eff.gemm if gemm_eff is None else gemm_eff)), bytes_ / (hbm_bw * eff.hbm)) \
+        + eff.launch_s
 
 
 def _group_bandwidth(stride, size, system, eff: Efficiency):
@@ -111,41 +126,61 @@ def _group_bandwidth(stride, size, system, eff: Efficiency):
     return bandwidth, latency
 
 
-def _weights_time(params, tokens, h, tp, peak, hbm_bw, eff: Efficiency):
+def _weights_time(params, tokens, h, tp, peak, hbm_bw, eff: Efficiency, rec: Recipe | None = None):
     """A block of ``params`` weights applied to ``tokens`` as two equal GEMMs ``(T × h)·(h × n)``, split by TP.
 
     Attention is its input and output projections, an MLP or expert its up and down projections.
+    Returns the time and the elements a low-precision recipe quantizes per pass: the inputs of the
+    two GEMMs forward, ``T·(h + n)`` (and as many output gradients backward).
     """
     n = params / (2 * h) / tp
-    return 2 * _gemm_time(2 * tokens * h * n, h, n, tokens, peak, hbm_bw, eff)
+    gemm_eff = None if rec is None else eff.gemm_for(rec.kind)
+    operand = 2.0 if rec is None else rec.value_bytes + rec.scale_bytes
+    time = 2 * _gemm_time(2 * tokens * h * n, h, n, tokens, peak, hbm_bw, eff, gemm_eff, operand)
+    return time, tokens * (h + n)
 
 
-def _layer_times(model, system, c, tokens, seq, moe: bool, eff: Efficiency, peak):
-    """Forward times of one layer and one micro-batch on one accelerator, by component [s]."""
+def _layer_times(model, system, c, tokens, seq, moe: bool, eff: Efficiency, peak, rec: Recipe, attention_peak,
+                 attention_fp8: bool):
+    """Forward times of one layer and one micro-batch on one accelerator, by component [s].
+
+    ``peak`` is the rate of the linear layers' GEMMs (the recipe's), ``attention_peak`` that of the
+    attention core (BF16, or FP8 with ``attention_fp8``).
+    """
     h, tp = model.hidden, c["tp"]
     hbm_bw = system.accelerator.hbm_bandwidth
-    block = lambda params, t: _weights_time(params, t, h, tp, peak, hbm_bw, eff)  # noqa: E731
-    gemm = block(model.attention_params_per_layer, tokens)
+    block = lambda params, t: _weights_time(params, t, h, tp, peak, hbm_bw, eff, rec)  # noqa: E731
+    gemm, quantized = block(model.attention_params_per_layer, tokens)
     if moe:
         # Balanced routing: each EP rank runs its E/ep experts on ep·T·k/E tokens each (GShard).
         tokens_per_expert = tokens * model.experts_per_token * c["ep"] / model.experts
-        gemm = gemm + model.experts / c["ep"] * block(model.expert_params, tokens_per_expert)
+        routed, routed_q = block(model.expert_params, tokens_per_expert)
+        gemm, quantized = gemm + model.experts / c["ep"] * routed, quantized + model.experts / c["ep"] * routed_q
         if model.shared_experts:
-            gemm = gemm + block(model.shared_experts * model.expert_params, tokens)
+            shared, shared_q = block(model.shared_experts * model.expert_params, tokens)
+            gemm, quantized = gemm + shared, quantized + shared_q
         ffn_elements = (model.experts_per_token + model.shared_experts) * model.moe_ffn_hidden
     else:
-        gemm = gemm + block(model.dense_mlp_params_per_layer, tokens)
+        mlp, mlp_q = block(model.dense_mlp_params_per_layer, tokens)
+        gemm, quantized = gemm + mlp, quantized + mlp_q
         ffn_elements = model.ffn_hidden
     full_attention_flops = tokens * model.attention_flops_per_token(seq) / model.layers / tp
-    flash = full_attention_flops * CAUSAL_FRACTION / (peak * eff.attention) + eff.launch_s
+    attention_eff = eff.attention_fp8 if attention_fp8 else eff.attention
+    flash = full_attention_flops * CAUSAL_FRACTION / (attention_peak * attention_eff) + eff.launch_s
     scores = tokens * seq * model.heads / tp  # elements of the b·a·s² score matrix on this accelerator
-    materialised = full_attention_flops / (peak * eff.gemm) + scores * SCORE_BYTES_FORWARD / (hbm_bw * eff.hbm) \
-        + 4 * eff.launch_s
+    materialised = full_attention_flops / (attention_peak * eff.gemm) \
+        + scores * SCORE_BYTES_FORWARD / (hbm_bw * eff.hbm) + 4 * eff.launch_s
     attention = np.where(c["flash_attention"] > 0, flash, materialised)
     activation_factor = 3.0 if model.ffn_type == "swiglu" else 2.0
     elementwise_elements = ELEMENTWISE_PER_TOKEN_HIDDEN * h / np.where(c["sp"] > 0, tp, 1) \
         + activation_factor * ffn_elements / tp
     elementwise = tokens * elementwise_elements * BYTES_ACTIVATION / (hbm_bw * eff.hbm) + 6 * eff.launch_s
+    # Casts of the GEMM inputs (4 per block: 2 GEMMs, forward; the backward casts as many output gradients).
+    blocks = 2 + (model.experts / c["ep"] + (1 if model.shared_experts else 0) if moe else 0)
+    quantize = (quantized * rec.cast_bytes / (hbm_bw * eff.hbm) + 2 * blocks * eff.launch_s) if rec.low else 0.0 * tokens
+    if attention_fp8:
+        qkv = (model.heads * model.qk_head_dim + model.kv_heads * (model.qk_head_dim + model.v_dim)) / tp
+        quantize = quantize + tokens * qkv * ATTENTION_CAST_BYTES / (hbm_bw * eff.hbm) + eff.launch_s
 
     activation_bytes = tokens * h * BYTES_ACTIVATION
     bw_tp, lat_tp = _group_bandwidth(1, tp, system, eff)
@@ -158,7 +193,8 @@ def _layer_times(model, system, c, tokens, seq, moe: bool, eff: Efficiency, peak
         bw_ep, lat_ep = _group_bandwidth(tp * c["cp"], c["ep"], system, eff)
         routed_bytes = tokens * model.experts_per_token * h * BYTES_ACTIVATION
         ep_comm = 2 * np.where(c["ep"] > 1, (c["ep"] - 1) / c["ep"] * routed_bytes / bw_ep + lat_ep * (c["ep"] - 1), 0.0)
-    return {"gemm": gemm, "attention": attention, "elementwise": elementwise, "tp": tp_comm, "cp": cp_comm, "ep": ep_comm}
+    return {"gemm": gemm, "attention": attention, "elementwise": elementwise, "quantize": quantize, "tp": tp_comm,
+            "cp": cp_comm, "ep": ep_comm}
 
 
 def _layer_step(parts, c):
@@ -176,41 +212,51 @@ def _layer_step(parts, c):
         "gemm": (forwards + 2.0) * parts["gemm"],
         "attention": (forwards + 2.5 + selective) * parts["attention"],
         "elementwise": (forwards + 2.0) * parts["elementwise"],
+        "quantize": (forwards + 1.0) * parts["quantize"],
         "tp": (forwards + 1.0) * tp,
         "cp": forwards * cp_forward + cp_backward,
         "ep": (forwards + 1.0) * parts["ep"],
     }
-    backward = 2 * parts["gemm"] + 2.5 * parts["attention"] + 2 * parts["elementwise"] + tp + cp_backward + parts["ep"]
+    backward = 2 * parts["gemm"] + 2.5 * parts["attention"] + 2 * parts["elementwise"] + parts["quantize"] + tp \
+        + cp_backward + parts["ep"]
     return totals, backward
 
 
 def train_step(model, system, parallelism: Parallelism, global_batch: int, seq_len: int | None = None,
-               precision: str = "bf16") -> dict[str, np.ndarray]:
+               precision: str = "bf16", attention_precision: str = "bf16") -> dict[str, np.ndarray]:
     """Step time, throughput, MFU/HFU and memory for each configuration (arrays, SI).
 
-    ``global_batch`` is in sequences; ``seq_len`` defaults to the model's. Returns
-    ``step_time_s``, ``tokens_per_s``, ``model_flops_per_s_per_accelerator``,
-    ``mfu``, ``hfu``, ``memory_bytes``, ``fits`` and the breakdown components.
+    ``global_batch`` is in sequences; ``seq_len`` defaults to the model's; ``precision`` is a
+    recipe of :mod:`rackwright.perf.precision` (or an alias: ``fp8``, ``fp4``) and
+    ``attention_precision`` ``bf16`` or ``fp8``. Returns ``step_time_s``, ``tokens_per_s``,
+    ``model_flops_per_s_per_accelerator``, ``mfu``, ``hfu`` (of the recipe's GEMM peak),
+    ``memory_bytes``, ``fits`` and the breakdown components.
     """
     c = parallelism.arrays()
+    rec = get_recipe(precision)
     eff = profile(system.accelerator.profile)
-    peak = system.accelerator.peak_flops[precision]
+    peaks = system.accelerator.peak_flops
+    peak = peaks[rec.gemm]
+    high = rec.gemm if not rec.low else "bf16"  # what stays in 16 bits runs at this peak (fp16 for fp16, ...)
+    attention_fp8 = attention_precision == "fp8"
+    attention_peak = peaks["fp8"] if attention_fp8 else peaks[high]
     seq = float(seq_len or model.seq_len)
     tokens = c["micro_batch"] * seq / c["cp"]
     microbatches = global_batch / (c["dp"] * c["micro_batch"])
 
     stage_layers = layers_per_stage(model, c)
     moe_share = model.moe_layers / model.layers
-    components, layer_backward = _layer_step(_layer_times(model, system, c, tokens, seq, False, eff, peak), c)
+    args = (eff, peak, rec, attention_peak, attention_fp8)
+    components, layer_backward = _layer_step(_layer_times(model, system, c, tokens, seq, False, *args), c)
     if model.moe_layers:
-        moe, moe_backward = _layer_step(_layer_times(model, system, c, tokens, seq, True, eff, peak), c)
+        moe, moe_backward = _layer_step(_layer_times(model, system, c, tokens, seq, True, *args), c)
         components = {k: v * (1 - moe_share) + moe[k] * moe_share for k, v in components.items()}
         layer_backward = layer_backward * (1 - moe_share) + moe_backward * moe_share
     layer_time = sum(components.values())
 
     hbm_bw = system.accelerator.hbm_bandwidth
     logits = 3 * _gemm_time(2 * tokens * model.hidden * model.vocab / c["tp"], model.hidden,
-                            model.vocab / c["tp"], tokens, peak, hbm_bw, eff)
+                            model.vocab / c["tp"], tokens, peaks[high], hbm_bw, eff)
     bw_pp, lat_pp = _group_bandwidth(c["tp"] * c["cp"] * c["dp"], c["pp"], system, eff)
     p2p_bytes = tokens * model.hidden * BYTES_ACTIVATION / np.where(c["sp"] > 0, c["tp"], 1)
     p2p = np.where(c["pp"] > 1, 2 * c["vp"] * (p2p_bytes / bw_pp + lat_pp), 0.0)
@@ -219,15 +265,26 @@ def train_step(model, system, parallelism: Parallelism, global_batch: int, seq_l
     pipeline = microbatches * slot + bubble
 
     stage_params = model_stage_params(model, c)
+    low_params = (c["fp8_param_gather"] > 0) & rec.low
+    # Weight casts once per step (TE caches them over the micro-batches): read BF16, write both copies;
+    # parameters already in low precision are only transposed. The embedding/output layer stays BF16.
+    cast_params = stage_params - model.vocab * model.hidden / c["tp"]
+    weight_cast = np.where(low_params, rec.copy_bytes, rec.cast_bytes) * cast_params / (hbm_bw * eff.hbm) \
+        if rec.low else 0.0 * stage_params
     bw_dp, lat_dp = _group_bandwidth(c["tp"] * c["cp"], c["dp"], system, eff)
     grad_bytes = 2.0 * stage_params
-    dp_comm = 2 * _ring(c["dp"], grad_bytes, bw_dp, lat_dp)
+    param_bytes = np.where(low_params, rec.value_bytes + rec.scale_bytes, 2.0) * cast_params \
+        + 2.0 * (stage_params - cast_params)
+    # All-reduce = reduce-scatter + all-gather of the gradients; the distributed optimizer reduce-scatters the
+    # gradients and all-gathers the updated parameters (in their storage precision).
+    gather_bytes = np.where(c["distributed_optimizer"] > 0, param_bytes, grad_bytes)
+    dp_comm = _ring(c["dp"], grad_bytes, bw_dp, lat_dp) + _ring(c["dp"], gather_bytes, bw_dp, lat_dp)
     window = stage_layers * layer_backward
     dp_exposed = np.where(c["overlap_dp"] > 0, np.maximum(dp_comm - window, 0.0), dp_comm)
     optimizer_params = np.where(c["distributed_optimizer"] > 0, stage_params / c["dp"], stage_params)
     optimizer = ADAM_BYTES_PER_PARAM * optimizer_params / (hbm_bw * eff.hbm)
 
-    step = pipeline + dp_exposed + optimizer
+    step = pipeline + dp_exposed + optimizer + weight_cast
     accelerators = c["tp"] * c["pp"] * c["dp"] * c["cp"]
     tokens_per_step = global_batch * seq
     model_flops = 3 * model.forward_flops_per_token(seq) * tokens_per_step
@@ -236,8 +293,9 @@ def train_step(model, system, parallelism: Parallelism, global_batch: int, seq_l
                                np.where(c["recompute"] == RECOMPUTE["selective"],
                                         model.attention_flops_per_token(seq) * tokens_per_step, 0.0))
     per_accelerator = model_flops / step / accelerators
-    memory = training_memory(model, system, c, seq, microbatches)
+    memory = training_memory(model, system, c, seq, microbatches, rec)
     breakdown = {name: microbatches * stage_layers * value for name, value in components.items()}
+    breakdown["quantize"] = breakdown["quantize"] + weight_cast
     breakdown.update(logits=microbatches * logits, pp_p2p=microbatches * p2p, bubble=bubble, dp_exposed=dp_exposed,
                      optimizer=optimizer)
     return {
