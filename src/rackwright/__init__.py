@@ -5,12 +5,36 @@ The Python API::
     import rackwright
     report = rackwright.evaluate("examples/gb200-nvl72.yaml")
     batch = rackwright.evaluate_batch("examples/gb200-nvl72.yaml", {"parts.accelerator.power": powers})
+
+The names are loaded on first use, so that ``rackwright --help`` or a command that needs only part of the
+package does not pay for importing all of it.
 """
 
-from .catalog import load_catalog
-from .design import load_design
-from .errors import InputError
-from .evaluation import BatchResult, RackReport, evaluate, evaluate_batch
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
-__all__ = ["evaluate", "evaluate_batch", "load_design", "load_catalog", "RackReport", "BatchResult", "InputError"]
+#: Public name → the module that defines it.
+_API = {"evaluate": "evaluation", "evaluate_batch": "evaluation", "RackReport": "evaluation", "BatchResult": "evaluation",
+        "load_design": "design", "load_catalog": "catalog", "InputError": "errors"}
+__all__ = list(_API)
+
+if TYPE_CHECKING:
+    from .catalog import load_catalog
+    from .design import load_design
+    from .errors import InputError
+    from .evaluation import BatchResult, RackReport, evaluate, evaluate_batch
+
+
+def __getattr__(name: str):
+    if name not in _API:
+        raise AttributeError(f"module 'rackwright' has no attribute {name!r}")
+    value = getattr(import_module(f".{_API[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)

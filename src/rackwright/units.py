@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-import pint
+from .cache import cache_dir
 
 #: Dimensions accepted by :func:`parse_quantity`, each with the SI (internal) unit.
 DIMENSIONS: dict[str, str] = {
@@ -61,16 +61,22 @@ EXAMPLES: dict[str, str] = {
 }
 
 
-def _build_registry() -> pint.UnitRegistry:
-    ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+@lru_cache(maxsize=1)
+def registry():
+    """pint's unit registry with the rack units, built on first use (importing pint costs half a second)."""
+    import pint
+
+    folder = cache_dir()
+    try:  # pint's parsed definitions, cached: a few hundred ms less at every start
+        ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True, cache_folder=folder and folder / "pint")
+    except OSError:
+        ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
     ureg.define("rack_unit = 44.45 mm")  # EIA-310-E
     ureg.define("open_unit = 48 mm")  # OCP Open Rack v3 base specification
     ureg.define("FLOP = [computation] = flop")
     ureg.define("OPS = FLOP")
     return ureg
 
-
-ureg = _build_registry()
 
 # Datasheet spellings that collide with pint's own symbols
 # (U = enzyme unit, b = barn, Gb = gilbert, cfm = centifermi).
@@ -115,6 +121,9 @@ def _parse_quantity(text: str | float | int, dimension: str) -> float:
         if dimension == "dimensionless":
             return float(text)
         raise UnitError(f"{text!r} has no unit; write it with one, e.g. {EXAMPLES[dimension]}")
+    ureg = registry()
+    from pint import DimensionalityError  # loaded by registry()
+
     try:
         quantity = ureg.Quantity(_normalise(text.strip()))
     except Exception:  # pint raises many exception types for unreadable text
@@ -126,14 +135,14 @@ def _parse_quantity(text: str | float | int, dimension: str) -> float:
         raise UnitError(f"{text!r} is not a {dimension.replace('_', ' ')}; write e.g. {EXAMPLES[dimension]}")
     try:
         return float(quantity.to(DIMENSIONS[dimension]).magnitude)
-    except pint.DimensionalityError:
+    except DimensionalityError:
         raise UnitError(f"{text!r} is not a {dimension.replace('_', ' ')}; write e.g. {EXAMPLES[dimension]}") from None
 
 
 @lru_cache(maxsize=256)
 def si_factor(unit: str, dimension: str) -> float:
     """How many SI units of ``dimension`` one ``unit`` is (e.g. ``si_factor("kW", "power") == 1000``)."""
-    return float(ureg.Quantity(1.0, _normalise(unit)).to(DIMENSIONS[dimension]).magnitude)
+    return float(registry().Quantity(1.0, _normalise(unit)).to(DIMENSIONS[dimension]).magnitude)
 
 
 def from_si(value, unit: str, dimension: str):
@@ -147,4 +156,4 @@ def from_si(value, unit: str, dimension: str):
 @lru_cache(maxsize=8)
 def _temperature_points(unit: str) -> tuple[float, float]:
     """Kelvin values of 0 and 1 in ``unit`` (for affine conversions such as K → °C)."""
-    return tuple(float(ureg.Quantity(x, _normalise(unit)).to("K").magnitude) for x in (0.0, 1.0))
+    return tuple(float(registry().Quantity(x, _normalise(unit)).to("K").magnitude) for x in (0.0, 1.0))

@@ -7,13 +7,19 @@ can be layered on top with :func:`load_catalog`'s ``extra`` argument.
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
+import sys
 from difflib import get_close_matches
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator
 
+import pydantic
 from pydantic import ValidationError
 
+from ..cache import cache_dir
 from ..errors import InputError, Problem
 from ..yamlio import problems_from_validation, read_yaml, to_plain
 from .schema import Part
@@ -98,11 +104,53 @@ def _check_catalog(families: dict[str, list[Part]]) -> None:
         raise InputError("catalog", problems)
 
 
+#: Code that decides what a validated part is: a change to any of it invalidates the cached catalog.
+_VALIDATING_CODE = [Path(__file__).parent / name for name in ("schema.py", "specs.py", "loader.py")] + [
+    Path(__file__).parents[1] / name for name in ("units.py", "validity.py", "yamlio.py", "errors.py")]
+
+
+#: Cached catalogs kept (one per catalog and rackwright version in use, e.g. several virtual environments).
+KEEP_CATALOGS = 4
+
+
+def _cache_file() -> Path | None:
+    """The cached built-in catalog's file, named by the hash of the catalog files and the code that validates them."""
+    folder = cache_dir()
+    if folder is None:
+        return None
+    digest = hashlib.sha256(f"{sys.version}|{pydantic.VERSION}".encode())
+    for path in sorted(DATA_DIR.glob("*.yaml")) + _VALIDATING_CODE:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return folder / f"catalog-{digest.hexdigest()[:32]}.pickle"
+
+
+def builtin_families() -> dict[str, list[Part]]:
+    """The validated built-in families, from the cache when this catalog was validated before (milliseconds
+    instead of a second of YAML parsing and validation)."""
+    cached = _cache_file()
+    if cached is not None and cached.is_file():
+        try:
+            return pickle.loads(cached.read_bytes())
+        except Exception:  # noqa: BLE001 - a truncated or foreign file: validate afresh and overwrite it
+            pass
+    families = {path.name: load_family(path) for path in sorted(DATA_DIR.glob("*.yaml"))}
+    _check_catalog(families)
+    if cached is not None:
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            partial = cached.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_bytes(pickle.dumps(families, protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(partial, cached)  # atomic: a concurrent reader sees the old file or the whole new one
+            for stale in sorted(cached.parent.glob("catalog-*.pickle"), key=os.path.getmtime)[:-KEEP_CATALOGS]:
+                stale.unlink(missing_ok=True)
+        except OSError:
+            pass
+    return families
+
+
 @lru_cache(maxsize=8)
 def load_catalog(extra: tuple[str, ...] = ()) -> Catalog:
     """The built-in catalog, plus any ``extra`` family files whose ids override built-in ones."""
-    families = {path.name: load_family(path) for path in sorted(DATA_DIR.glob("*.yaml"))}
-    _check_catalog(families)
-    parts = [p for parts in families.values() for p in parts]
+    parts = [p for parts in builtin_families().values() for p in parts]
     parts += [p for path in extra for p in load_family(Path(path))]
     return Catalog(parts)

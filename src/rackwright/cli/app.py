@@ -10,13 +10,12 @@ from __future__ import annotations
 import inspect
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
 from rich.markup import escape
 
 from ..errors import InputError
-from ..evaluation import RackReport, evaluate
 from . import catalog as catalog_cli
 from . import explore as explore_cli
 from . import factory as factory_cli
@@ -27,6 +26,9 @@ from . import server as server_cli
 from . import site as site_cli
 from . import sourcing as sourcing_cli
 from .common import EXIT_OK, EXIT_RULES, MAX_COUNT, emit_json, guarded, out, output_file
+
+if TYPE_CHECKING:
+    from ..evaluation import RackReport
 
 app = typer.Typer(help="Co-design, evaluate and plan AI data-centre rack generations.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -88,6 +90,7 @@ def evaluate_command(
                                   help="Add training days and inference tokens/s per MW on the reference workloads."),
 ):
     """Evaluate designs: power, cooling, space, weight, network, cabling, compute, cost, US content, reliability."""
+    from ..evaluation import evaluate
     from ..report.tables import evaluation_table, violations_table
 
     reports = [evaluate(path) for path in designs]
@@ -111,6 +114,7 @@ def check_command(
     as_json: bool = typer.Option(False, "--json", help="Print violations as JSON."),
 ):
     """Check designs against the design rules; exit 1 if any rule is broken with severity error."""
+    from ..evaluation import evaluate
     from ..report.tables import violations_table
 
     reports = [evaluate(path) for path in designs]
@@ -135,6 +139,7 @@ def compare_command(
 ):
     """Show the fields and evaluated figures that differ between two designs, and their lineage."""
     from ..design import load_design
+    from ..evaluation import evaluate
     from ..report.compare import field_changes, figure_changes
     from ..report.tables import compare_tables
 

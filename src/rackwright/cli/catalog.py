@@ -8,7 +8,6 @@ from typing import Optional
 import typer
 from ruamel.yaml import YAML
 
-from ..catalog import load_catalog
 from ..errors import InputError
 from .common import emit_json, guarded, out, output_folder
 
@@ -17,6 +16,8 @@ app = typer.Typer(help="Browse the parts catalog; exchange parts with the NetBox
 
 
 def _part(part_id: str):
+    from ..catalog import load_catalog
+
     catalog = load_catalog()
     try:
         return catalog.get(part_id)
@@ -31,6 +32,7 @@ def list_command(
     as_json: bool = typer.Option(False, "--json", help="Print the parts as JSON."),
 ):
     """List catalog parts (id, kind, manufacturer, model, price, country of manufacture)."""
+    from ..catalog import load_catalog
     from ..catalog.specs import KINDS
     from ..report.tables import catalog_table
 
