@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean validation-doc
+.PHONY: demo test test-fast bench clean validation-doc
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -34,7 +34,12 @@ test: $(STAMP)
 	sh scripts/test-deps.sh
 	$(BIN)/python -m pytest
 
+# The loop while working: no docs examples, browsers or PostgreSQL (a few minutes on 2 cores).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not postgres and not browser"
+
 bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_startup.py
 	$(BIN)/python benchmarks/bench_rack_eval.py
 	$(BIN)/python benchmarks/bench_perf_search.py
 	$(BIN)/python benchmarks/bench_factory.py
