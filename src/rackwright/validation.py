@@ -14,23 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .evaluation import evaluate
+from .published import RelativeCheck
 from .yamlio import read_yaml, to_plain
-
-
-class RelativeCheck:
-    """Mixin for a computed figure against a published one with a relative ``tolerance``.
-
-    The class it is mixed into provides ``published``, ``computed`` and ``tolerance`` (racks and sites).
-    """
-
-    @property
-    def error(self) -> float:
-        """Relative error of the computed figure (absolute error where the published value is 0)."""
-        return (self.computed - self.published) / self.published if self.published else self.computed
-
-    @property
-    def within(self) -> bool:
-        return abs(self.error) <= self.tolerance + 1e-9
 
 
 @dataclass(frozen=True)

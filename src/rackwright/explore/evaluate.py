@@ -33,18 +33,9 @@ from ..rules import FIGURE_RULES, LAYOUT_CODES
 from ..units import si_factor
 from .pareto import distinct_rows
 from .sample import Chunk, chunk_values, grid_rows
-from .space import Space
-
-PER_PFLOP = "cost.usd_per_pflop."
-TRAINING = "perf.training_tokens_per_s_per_mw"
+from .space import PER_PFLOP, TRAINING, Space
 #: Codes of the error-severity rules a batch reports masks for (warnings never rule a design out).
 ERROR_CODES = {rule.code for rule in FIGURE_RULES if rule.severity == "error"} | set(LAYOUT_CODES)
-
-
-def derived_figure_keys(keys: list[str]) -> list[str]:
-    """The explorer's figures that can be computed from the evaluation's keys."""
-    precisions = [k.rsplit(".", 1)[1] for k in keys if k.startswith("compute.peak_pflops.")]
-    return [PER_PFLOP + p for p in precisions] + [TRAINING]
 
 
 def figures_used(space: Space) -> list[str]:

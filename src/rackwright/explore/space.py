@@ -30,7 +30,7 @@ from ..chain import (ITEM_SPECS, PARAMETERS, RackChain, override_dimension, pars
 from ..catalog import load_catalog
 from ..design import LoadedDesign, deep_merge, validate_design
 from ..errors import InputError
-from ..evaluation import sound_design
+from ..evaluation import evaluate_batch, sound_design
 from ..units import DIMENSIONS, UnitError, from_si, parse_quantity
 from ..validity import Name
 from ..yamlio import LocatedInput, location, problems_from_validation, read_yaml, to_plain
@@ -465,11 +465,20 @@ def _combinations(base: LoadedDesign, axes: list[Axis], where: _Where) -> list[L
     return out
 
 
+#: The explorer's derived figures (computed in :mod:`rackwright.explore.evaluate`): BOM per PFLOP/s by precision,
+#: training tokens/s per MW on the reference workload.
+PER_PFLOP = "cost.usd_per_pflop."
+TRAINING = "perf.training_tokens_per_s_per_mw"
+
+
+def derived_figure_keys(keys: list[str]) -> list[str]:
+    """The explorer's figures that can be computed from the evaluation's keys."""
+    precisions = [k.rsplit(".", 1)[1] for k in keys if k.startswith("compute.peak_pflops.")]
+    return [PER_PFLOP + p for p in precisions] + [TRAINING]
+
+
 def available_figures(loaded: LoadedDesign) -> list[str]:
     """Figure keys objectives and limits may name: the evaluation's JSON keys plus the explorer's derived ones."""
-    from .evaluate import derived_figure_keys
-    from ..evaluation import evaluate_batch
-
     keys = list(evaluate_batch(loaded, {}, load_catalog()).figures)
     return keys + derived_figure_keys(keys)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..validation import RelativeCheck
+from ..published import RelativeCheck
 from ..yamlio import read_yaml, to_plain
 
 PUBLISHED = Path("validation/sites/published.yaml")
