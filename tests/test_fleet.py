@@ -95,7 +95,7 @@ def test_job_causes_by_hand_on_one_rack():
     assert causes["power"].interrupt_share == 0.02  # N+N PDUs
     assert "fabric_link" not in causes  # 32 endpoints fit one switch
     gb = {c.kind: c for c in job_causes(inventory(GB200), 72)}
-    assert gb["accelerator"].blast_accelerators == 72 and gb["hbm"].rate_per_unit_hour == pytest.approx(192 / 96 * 17 / (608 * 146 * 24))
+    assert gb["accelerator"].blast_accelerators == 72 and gb["hbm"].rate_per_unit_hour == pytest.approx(186 / 96 * 17 / (608 * 146 * 24))  # usable HBM (issue 20)
     assert gb["scale_up_cable"].category == "gpu" and gb["management"].interrupt_share == 0.0
 
 

@@ -1,0 +1,94 @@
+"""Catalog figures corrected in issue 20, each against the value its primary source publishes.
+
+The expected numbers below are the published figures (with the arithmetic that turns a rack or shelf figure
+into the catalog's per-part figure), never the catalog's own output; tolerances are the source's precision.
+"""
+
+from pathlib import Path
+
+import pytest
+
+import rackwright
+from rackwright.catalog import load_catalog
+from rackwright.models.power import ride_through_time
+from rackwright.yamlio import read_yaml, to_plain
+
+ROOT = Path(__file__).resolve().parents[1]
+CATALOG = load_catalog()
+
+
+def test_gb200_fp64_is_nvidias_current_table():
+    # NVIDIA GB200 NVL72 specifications (current edition): FP64 / FP64 Tensor Core 2,880 TF per 72-GPU rack.
+    gpu = CATALOG.get("nvidia-b200-gb200")
+    assert gpu.peak_flops["fp64_dense"] == pytest.approx(2880e12 / 72)  # 40 TF, not the launch table's 45 TF
+
+
+def test_gb200_hbm_is_the_usable_186_gb():
+    # NVIDIA: up to 13.4 TB HBM3e per rack = 186 GB usable per GPU (192 GB nominal); MLCommons system
+    # descriptions list the GB200 as GB200-186GB.
+    gpu = CATALOG.get("nvidia-b200-gb200")
+    assert gpu.value("hbm") == pytest.approx(186e9)
+    assert 72 * gpu.value("hbm") == pytest.approx(13.4e12, rel=0.005)
+
+
+def test_hbm_is_usable_capacity_throughout():
+    # One convention (usable): HGX B200 is NVIDIA's 1,440 GB per 8 GPUs; GB300 is below its 288 GB nominal by
+    # the same usable share as GB200 (186 of 192 GB).
+    assert CATALOG.get("nvidia-b200-hgx").value("hbm") == pytest.approx(1440e9 / 8)
+    gb300 = CATALOG.get("nvidia-b300-gb300").value("hbm")
+    assert gb300 < 288e9
+    assert gb300 == pytest.approx(288e9 * 186 / 192, rel=0.005)
+
+
+@pytest.mark.parametrize("part_id, rating_w", [("orv3-bbu-shelf", 18e3), ("orv3-hpr-bbu-shelf", 33e3)])
+def test_bbu_shelves_ride_through_90_s_at_full_rated_power(part_id, rating_w):
+    # Meta/Rittal "ORv3 High Power Rack (HPR) Ecosystem Solution" (OCP): BBU shelf 18 kW (6 x 3 kW, 90 s) and
+    # HPR BBU shelf 33 kW (6 x 5.5 kW, 90 s). 240 s was an upper bound in a transfer timing diagram.
+    bbu = CATALOG.get(part_id)
+    assert bbu.value("capacity") == pytest.approx(rating_w)
+    seconds = ride_through_time(bbu.value("energy"), bbu.value("efficiency"), rating_w)
+    assert seconds == pytest.approx(90.0, rel=0.01)
+    delivered_kwh = seconds * rating_w / 3.6e6
+    assert delivered_kwh == pytest.approx(rating_w * 90 / 3.6e6, rel=0.01)  # ~0.45 and ~0.83 kWh
+
+
+def test_catalina_ride_through_follows_the_90_s_rating():
+    # Two 33 kW HPR BBU shelves rated 90 s at 33 kW: 2 x 33 kW x 90 s of delivered energy over the rack's IT load.
+    r = rackwright.evaluate(ROOT / "examples" / "meta-catalina.yaml")
+    expected = 2 * 33e3 * 90 / (r["power.it_load_kw"] * 1e3)
+    assert r["power.bbu_ride_through_s"] == pytest.approx(expected, rel=0.01)
+    assert r["power.bbu_ride_through_s"] < 120  # was ~239 s on the 240 s upper bound
+
+
+def test_sn5600_weight_is_the_datasheet_23_5_kg():
+    # NVIDIA Spectrum-4 SN5000 2U hardware user manual, specifications: SN5600 23.5 kg.
+    sn5600 = CATALOG.get("nvidia-sn5600")
+    assert sn5600.value("weight") == pytest.approx(23.5)
+    assert "weight" not in sn5600.assumptions
+
+
+def test_hpr_busbar_rating_is_the_155_kw_roofline_at_50_v():
+    # Meta "ORv3 HPR Next" (OCP): the existing HPR busbar has a 155 kW power roofline. No product datasheet
+    # gives a current, so the rating is an assumption derived from it, with the reasoning written out.
+    bar = CATALOG.get("hpr-50v-busbar")
+    assert bar.value("current_rating") * bar.value("output_voltage") == pytest.approx(155e3, rel=0.01)
+    reason = bar.assumptions["current_rating"]
+    assert "155 kW" in reason and "1,400" in reason
+
+
+def test_weak_citations_are_gone():
+    # introl.com (plain errors) and the Network World mirror are no longer cited by any part or rack figure.
+    banned = ("introl.com", "wucizu.info", "zdszero.github.io")
+    for part in CATALOG:
+        for source in [part.source, *part.field_sources.values()]:
+            assert not any(b in source.url for b in banned), part.id
+    for path in sorted((ROOT / "validation" / "racks").glob("*.yaml")):
+        for row in to_plain(read_yaml(path)).get("figures", []):
+            assert not any(b in row["source"]["url"] for b in banned), (path.name, row["figure"])
+
+
+def test_gb200_fp64_validation_row_is_back_at_the_vendor_tolerance():
+    rows = to_plain(read_yaml(ROOT / "validation" / "racks" / "gb200-nvl72.yaml"))["figures"]
+    fp64 = next(r for r in rows if r["figure"] == "compute.peak_pflops.fp64_dense")
+    assert fp64["value"] == pytest.approx(2.88) and fp64["tolerance"] == 0.05 and fp64["kind"] == "vendor"
+    assert fp64["source"]["url"].startswith("https://www.nvidia.com/")
