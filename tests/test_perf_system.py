@@ -11,8 +11,8 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 # name: (profile, bf16 FLOP/s, HBM B, HBM B/s, scale-up size, scale-up B/s, scale-out B/s)
 BUILTINS = {
-    "dgx-a100-80gb-hdr": ("a100", 312e12, 80e9, 2.039e12, 8, 300e9, 25e9),
-    "dgx-h100-ndr": ("h100", 989e12, 80e9, 3.35e12, 8, 450e9, 50e9),
+    "dgx-a100-80gb-hdr": ("a100", 312e12, 80 * 2**30, 2.039e12, 8, 300e9, 25e9),  # "80GB" HBM is 80 GiB
+    "dgx-h100-ndr": ("h100", 989e12, 80 * 2**30, 3.35e12, 8, 450e9, 50e9),
     "gb200-nvl72": ("b200", 2.5e15, 186e9, 8e12, 72, 900e9, 50e9),
     "gb300-nvl72": ("b300", 2.5e15, 279e9, 8e12, 72, 900e9, 100e9),
 }

@@ -61,6 +61,18 @@ def train_command(
     fp8_param_gather: bool = typer.Option(False, "--fp8-param-gather",
                                           help="Keep parameters in the recipe's low precision: smaller weights in "
                                                "memory and in the DP all-gather (with --distributed-optimizer)."),
+    overlap_param_gather: bool = typer.Option(False, "--overlap-param-gather",
+                                              help="Overlap the distributed optimizer's parameter all-gather with the "
+                                                   "next step's forward pass."),
+    grad_precision: str = typer.Option("fp32", "--grad-precision",
+                                       help="Gradients accumulated and reduced in fp32 (default) or bf16."),
+    first_stage_layers: int = typer.Option(0, "--first-stage-layers", min=0, max=MAX_COUNT,
+                                           help="Layers of the first pipeline stage (0: an even split)."),
+    last_stage_layers: int = typer.Option(0, "--last-stage-layers", min=0, max=MAX_COUNT,
+                                          help="Layers of the last pipeline stage (0: an even split)."),
+    recompute_modules: Optional[str] = typer.Option(
+        None, "--recompute-modules", help="With --recompute selective: what it re-runs, comma-separated: core_attn "
+                                          "(default), layernorm, mlp, moe, moe_act, mla_up_proj."),
     train_tokens: Optional[float] = typer.Option(None, "--train-tokens", min=1, max=1e16,
                                                  help="Tokens of a run (1 to 1e16): adds days, energy, cost."),
     as_json: bool = JSON,
@@ -77,7 +89,10 @@ def train_command(
                        ep=ep, sp=sp, recompute=recompute, distributed_optimizer=distributed_optimizer,
                        overlap_dp=not no_dp_overlap, overlap_tp=tp_overlap, attention=attention, racks=racks, accelerators=accelerators, seq_len=seq_len,
                        precision=precision, attention_precision=attention_precision,
-                       fp8_param_gather=fp8_param_gather, train_tokens=train_tokens)
+                       fp8_param_gather=fp8_param_gather, overlap_param_gather=overlap_param_gather,
+                       grad_precision=grad_precision, first_stage_layers=first_stage_layers,
+                       last_stage_layers=last_stage_layers, recompute_modules=recompute_modules,
+                       train_tokens=train_tokens)
     if as_json:
         emit_json(doc)
         return

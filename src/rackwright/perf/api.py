@@ -18,6 +18,7 @@ import numpy as np
 from ..errors import InputError
 from ..yamlio import read_yaml
 from .inference import infer
+from .memory import RECOMPUTE_MODULES
 from .precision import check as precision_check
 from .search import search
 from .system import load_system, system_from_design
@@ -82,12 +83,53 @@ def _check_parallelism(model, accelerators, global_batch, micro_batch, tp, pp, v
     return dp
 
 
+def _check_stages(model, pp: int, first: int, last: int) -> None:
+    """Uneven first/last pipeline stages: only with PP > 1, and every stage keeps at least one layer."""
+    if not (first or last):
+        return
+    flag = "--first-stage-layers" if first else "--last-stage-layers"
+    if pp == 1:
+        raise InputError.single(None, "first/last stage layers need pipeline parallelism", flag, "give --pp 2 or more")
+    rest_stages = pp - bool(first) - bool(last)
+    rest = model.layers - first - last
+    if rest_stages == 0 and rest != 0:
+        raise InputError.single(None, f"with PP {pp} the first and last stages hold all {model.layers} layers, not "
+                                      f"{first + last}", flag, f"make them add up to {model.layers}")
+    if rest_stages and rest < rest_stages:
+        raise InputError.single(None, f"{first + last} layers on the first/last stages leave {rest} for the other "
+                                      f"{rest_stages} stages of the {model.layers}", flag,
+                                "give each stage at least one layer")
+
+
+def _recompute_modules(model, recompute: str, modules: str | None) -> int:
+    """``--recompute-modules a,b`` as the bit mask of :data:`RECOMPUTE_MODULES` (default core_attn)."""
+    if modules is None:
+        return RECOMPUTE_MODULES["core_attn"]
+    if recompute != "selective":
+        raise InputError.single(None, "--recompute-modules chooses what selective recompute re-runs",
+                                "--recompute-modules", "add --recompute selective")
+    names = [m.strip() for m in modules.split(",") if m.strip()]
+    unknown = [m for m in names if m not in RECOMPUTE_MODULES]
+    if unknown or not names:
+        raise InputError.single(None, f"unknown recompute module(s) {', '.join(unknown) or '(none given)'}",
+                                "--recompute-modules", f"a comma-separated list of: {', '.join(RECOMPUTE_MODULES)}")
+    if not model.is_moe and {"moe", "moe_act"} & set(names):
+        raise InputError.single(None, f"{model.name} has no MoE layers for moe/moe_act", "--recompute-modules",
+                                "use mlp for a dense model")
+    if model.attention != "mla" and "mla_up_proj" in names:
+        raise InputError.single(None, f"{model.name} has no multi-head latent attention for mla_up_proj",
+                                "--recompute-modules", "leave mla_up_proj out")
+    return sum(RECOMPUTE_MODULES[m] for m in dict.fromkeys(names))
+
+
 def train_report(model_name: str, system_name: str, *, global_batch: int, micro_batch: int = 1, tp: int = 1,
                  pp: int = 1, vp: int = 1, cp: int = 1, ep: int = 1, sp: bool = False, recompute: str = "none",
                  distributed_optimizer: bool = False, overlap_dp: bool = True, overlap_tp: bool = False,
                  attention: str = "flash", racks: int | None = None,
                  accelerators: int | None = None, seq_len: int | None = None, precision: str = "bf16",
                  attention_precision: str = "bf16", fp8_param_gather: bool = False,
+                 overlap_param_gather: bool = False, grad_precision: str = "fp32", first_stage_layers: int = 0,
+                 last_stage_layers: int = 0, recompute_modules: str | None = None,
                  train_tokens: float | None = None) -> dict:
     """The ``perf train`` document for one configuration."""
     model = load_model(model_name)
@@ -97,15 +139,29 @@ def train_report(model_name: str, system_name: str, *, global_batch: int, micro_
     if fp8_param_gather and not distributed_optimizer:
         raise InputError.single(None, "--fp8-param-gather all-gathers the parameters of the distributed optimizer",
                                 "--fp8-param-gather", "add --distributed-optimizer")
+    if overlap_param_gather and not (distributed_optimizer and overlap_dp):
+        raise InputError.single(None, "--overlap-param-gather overlaps the distributed optimizer's all-gather",
+                                "--overlap-param-gather", "add --distributed-optimizer (and keep DP overlap on)")
+    if grad_precision not in ("fp32", "bf16"):
+        raise InputError.single(None, f"unknown gradient precision {grad_precision!r}", "--grad-precision",
+                                "fp32 or bf16")
+    modules = _recompute_modules(model, recompute, recompute_modules)
     dp = _check_parallelism(model, n, global_batch, micro_batch, tp, pp, vp, cp, ep)
+    _check_stages(model, pp, first_stage_layers, last_stage_layers)
     parallelism = Parallelism(tp=tp, pp=pp, dp=dp, micro_batch=micro_batch, vp=vp, cp=cp, ep=ep, sp=sp,
                               recompute=RECOMPUTE[recompute], distributed_optimizer=distributed_optimizer,
                               overlap_dp=overlap_dp, overlap_tp=overlap_tp, flash_attention=attention == "flash",
-                              fp8_param_gather=fp8_param_gather)
+                              fp8_param_gather=fp8_param_gather, overlap_param_gather=overlap_param_gather,
+                              fp32_grads=grad_precision == "fp32", recompute_modules=modules,
+                              first_stage_layers=first_stage_layers, last_stage_layers=last_stage_layers)
     result = train_step(model, system, parallelism, global_batch, seq_len, rec.name, attention_precision)
     doc = {"model": model.name, "system": system.name, "accelerators": n,
            "parallelism": {"tp": tp, "pp": pp, "vp": vp, "dp": dp, "cp": cp, "ep": ep, "micro_batch": micro_batch,
-                           "sp": sp, "recompute": recompute, "distributed_optimizer": distributed_optimizer},
+                           "sp": sp, "recompute": recompute, "distributed_optimizer": distributed_optimizer,
+                           "overlap_param_gather": overlap_param_gather, "grad_precision": grad_precision,
+                           "first_stage_layers": first_stage_layers, "last_stage_layers": last_stage_layers,
+                           "recompute_modules": [m for m, bit in RECOMPUTE_MODULES.items() if modules & bit]
+                           if recompute == "selective" else []},
            "precision": {"recipe": rec.name, "attention": attention_precision, "fp8_param_gather": fp8_param_gather},
            **_figures(result, 0)}
     if train_tokens:

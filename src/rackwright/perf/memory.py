@@ -5,7 +5,8 @@ Training (bytes):
 * **Weights, gradients and Adam states** with mixed precision: 2 (BF16 weights) +
   4 (FP32 gradient accumulation) + 12 (FP32 master weights, momentum, variance) =
   18 bytes per parameter; the distributed optimizer (ZeRO-1) shards the 12 bytes of
-  optimizer state over DP (Rajbhandari et al. 2020; formulas.md "16–18 bytes").
+  optimizer state over DP × CP (Rajbhandari et al. 2020; formulas.md "16–18 bytes"; Megatron-Core
+  shards over the data-parallel group with context parallelism, whose ranks hold the same weights).
 * **Activations** per layer and micro-batch, Korthikanti et al. 2022 ("Reducing
   Activation Recomputation in Large Transformer Models", eq. 1-6), 16-bit:
   ``s·b·h·(34 + 5·a·s/h)`` without parallelism; with tensor parallelism ``t`` and
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-STATE_BYTES = 6.0  # BF16 weights + FP32 gradient accumulation
+STATE_BYTES = 6.0  # BF16 weights + FP32 gradient accumulation (4 bytes; 2 with 16-bit gradients)
 OPTIMIZER_BYTES = 12.0  # FP32 master weights, Adam momentum and variance
 RESERVED_FRACTION = 0.05
 RESERVED_BYTES = 2e9
@@ -39,47 +40,133 @@ def usable_hbm(hbm_bytes: float) -> float:
     return hbm_bytes * (1.0 - RESERVED_FRACTION) - RESERVED_BYTES
 
 
-def activation_bytes_per_layer(model, seq, micro_batch, tp, cp, sp, recompute, c_flash=1.0):
-    """Korthikanti et al. 2022 activation memory of one layer and micro-batch on one accelerator [bytes].
+#: Module-level recompute (Megatron-Core ``--recompute-modules``), as bits of ``Parallelism.recompute_modules``.
+RECOMPUTE_MODULES = {"core_attn": 1, "layernorm": 2, "mlp": 4, "moe_act": 8, "mla_up_proj": 16, "moe": 32}
 
-    Flash attention never stores the ``b·a·s²`` scores, so it drops the ``5·a·s/h`` term
-    as selective recompute does.
+
+def _bit(modules, name) -> np.ndarray:
+    return (np.asarray(modules).astype(np.int64) & RECOMPUTE_MODULES[name]) > 0
+
+
+def activation_bytes_per_layer(model, seq, micro_batch, tp, cp, sp, recompute, c_flash=1.0, rec=None, modules=1,
+                               moe: bool = False):
+    """Activation memory of one layer and micro-batch on one accelerator [bytes].
+
+    Korthikanti et al. 2022's count (eq. 1-6), tensor by tensor, for any attention and MLP shape:
+    the tensors the backward pass needs, per token, in bytes (``q_s`` = bytes of a saved GEMM input:
+    2, or the low-precision copy's ``q`` under an FP8/FP4 recipe, as TE saves it):
+
+    * divided by TP only with SP: the two layer-norm inputs ``2·2h``; the layer-norm outputs that feed
+      GEMMs (QKV input, MLP input) ``q_s·h`` each (an MoE layer's second is the router input, BF16);
+      with dropout its two 1-byte masks ``2h``; MLA's compressed latents ``q_s·(r_q + r_kv + d_rope)``;
+    * divided by TP: Q, K, V ``2·(a·d_qk + a_kv·(d_qk + d_v))``; the attention output ``2·a·d_v`` (also the
+      projection's input; a low-precision recipe adds its ``q_s`` copy); the MLP's first GEMM output
+      ``2·f_in·F`` (``f_in`` = 2 for SwiGLU's gate and up, 1 for GELU) and the activation output ``q_s·F``,
+      ``F`` = ``ffn_hidden``, or ``(k + E_s)·moe_ffn_hidden`` in an MoE layer, whose expert inputs
+      ``q_s·(k + [E_s > 0])·h`` are the dispatched copies of the tokens;
+    * materialised attention only: the ``b·a·s²`` scores, ``5·a·s`` bytes per token with dropout
+      (softmax output 2, mask 1, dropout output 2), ``2·a·s`` without.
+
+    With multi-head attention, a 4h GELU MLP and dropout this is Korthikanti's ``34 + 5·a·s/h``
+    (``10 + 24/t`` without SP). Recompute: ``full`` keeps the layer input ``2h`` (÷ TP with SP);
+    ``selective`` drops what its modules (:data:`RECOMPUTE_MODULES`, default ``core_attn``) rebuild:
+    ``core_attn`` the scores, ``layernorm`` the layer-norm outputs, ``mlp`` a dense MLP's input and
+    internals, ``moe`` an MoE MLP's, ``moe_act`` the experts' activation output, ``mla_up_proj`` MLA's
+    up-projected Q, K, V. Flash attention never stores the scores.
     """
+    h, a = model.hidden, model.heads
     s = seq / cp
-    sbh = s * micro_batch * model.hidden
-    attention_term = np.where(c_flash > 0, 0.0, 5.0 * model.heads * s / model.hidden)
-    with_sp = sbh * (34.0 + attention_term) / tp
-    without_sp = sbh * (10.0 + 24.0 / tp + attention_term / tp)
-    selective_sp = sbh * 34.0 / tp
-    selective = sbh * (10.0 + 24.0 / tp)
-    full = 2.0 * sbh / np.where(sp > 0, tp, 1.0)
-    none = np.where(sp > 0, with_sp, without_sp)
-    partial = np.where(sp > 0, selective_sp, selective)
-    return np.where(recompute == 2, full, np.where(recompute == 1, partial, none))
+    tokens = s * micro_batch
+    q = 2.0 if rec is None or not rec.low else rec.value_bytes + rec.scale_bytes
+    selective = np.asarray(recompute) == 1
+    drop = lambda name: selective & _bit(modules, name)  # noqa: E731
+    mla = model.attention == "mla"
+    if moe:
+        ffn = (model.experts_per_token + model.shared_experts) * model.moe_ffn_hidden
+        mlp_in_sp = 2.0 * h  # the router's input (BF16)
+        mlp_in_tp = q * (model.experts_per_token + (1 if model.shared_experts else 0)) * h
+        mlp_dropped = drop("moe")
+        act_dropped = drop("moe_act") | mlp_dropped
+    else:
+        ffn = model.ffn_hidden
+        mlp_in_sp, mlp_in_tp = q * h, 0.0
+        mlp_dropped = drop("mlp")
+        act_dropped = mlp_dropped
+    f_in = 2.0 if model.ffn_type == "swiglu" else 1.0
+    layernorm_dropped = drop("layernorm")
+    sp_part = 4.0 * h + np.where(layernorm_dropped, 0.0, q * h) \
+        + np.where(layernorm_dropped | mlp_dropped, 0.0, mlp_in_sp) + (2.0 * h if model.dropout else 0.0)
+    if mla:
+        sp_part = sp_part + q * ((model.q_lora_rank or 0) + model.kv_lora_rank + model.qk_rope_head_dim)
+    qkv = 2.0 * (a * model.qk_head_dim + model.kv_heads * (model.qk_head_dim + model.v_dim))
+    if mla:
+        qkv = np.where(drop("mla_up_proj"), 0.0, qkv)
+    attention_out = 2.0 * a * model.v_dim + (q * a * model.v_dim if q < 2.0 else 0.0)
+    mlp = np.where(mlp_dropped, 0.0, mlp_in_tp + 2.0 * f_in * ffn) + np.where(act_dropped, 0.0, q * ffn)
+    scores = np.where(np.asarray(c_flash) > 0, 0.0, (5.0 if model.dropout else 2.0) * a * s)
+    scores = np.where(drop("core_attn"), 0.0, scores)
+    tp_part = qkv + attention_out + mlp + scores
+    partial = tokens * (sp_part / np.where(np.asarray(sp) > 0, tp, 1.0) + tp_part / tp)
+    full = 2.0 * tokens * h / np.where(np.asarray(sp) > 0, tp, 1.0)
+    return np.where(np.asarray(recompute) == 2, full, partial)
+
+
+def model_activation_bytes_per_layer(model, seq, c, rec=None):
+    """Activation bytes of an average layer: dense and MoE layers in their proportion."""
+    args = (model, seq, c["micro_batch"], c["tp"], c["cp"], c["sp"], c["recompute"], c["flash_attention"], rec,
+            c.get("recompute_modules", 1))
+    dense = activation_bytes_per_layer(*args)
+    if not model.moe_layers:
+        return dense
+    share = model.moe_layers / model.layers
+    return dense * (1 - share) + activation_bytes_per_layer(*args, moe=True) * share
+
+
+def in_flight(c, stage, microbatches):
+    """Micro-batches whose activations stage ``stage`` (0 = first) holds at its peak, in whole-stage units.
+
+    Megatron-LM's 1F1B: ``p − r`` forward passes before the first backward on stage ``r``; interleaved
+    (``v`` chunks): ``2·(p − r − 1) + (v − 1)·p + 1`` chunk passes of ``1/v`` of the stage each (its
+    ``get_num_warmup_microbatches`` + 1), at most all ``m·v`` chunks of the step. On the first stage this is
+    Korthikanti et al.'s ``p·(1 + (p − 1)/(p·v))`` (§4.2.3).
+    """
+    p, v = c["pp"], c["vp"]
+    chunks = np.where(v > 1, 2.0 * (p - stage - 1) + (v - 1) * p + 1, (p - stage) * v)
+    return np.minimum(chunks, microbatches * v) / v
 
 
 def training_memory(model, system, c, seq, microbatches, rec=None) -> dict[str, np.ndarray]:
-    """Bytes per accelerator by component, the total and what is available.
+    """Bytes per accelerator by component on the stage that needs the most, its total and what is available.
 
-    With a low-precision recipe ``rec`` the layers' weights also have their low-precision copies
-    (row- and column-wise, :attr:`Recipe.copy_bytes` per parameter), which replace the BF16 weights
-    with ``fp8_param_gather``; the embedding and output layer stay BF16.
+    The first, second and last pipeline stages are evaluated (the middle stages after the second hold
+    fewer micro-batches of the same layers): the first holds the input embedding and the most
+    micro-batches, the last the output layer and the FP32 logits. With a low-precision recipe ``rec``
+    the layers' weights also have their low-precision copies (row- and column-wise,
+    :attr:`Recipe.copy_bytes` per parameter), which replace the BF16 weights with ``fp8_param_gather``.
     """
-    from .training import layers_per_stage, model_stage_params
+    from .training import stage_layer_counts, stage_params
 
-    params = model_stage_params(model, c)
-    states = params * (STATE_BYTES + OPTIMIZER_BYTES / np.where(c["distributed_optimizer"] > 0, c["dp"], 1.0))
-    if rec is not None and rec.low:
-        layer_params = params - model.vocab * model.hidden / c["tp"]
-        low_params = c.get("fp8_param_gather", 0.0) > 0
-        states = states + layer_params * np.where(low_params, rec.copy_bytes - 2.0, rec.copy_bytes)
-    stage_layers = layers_per_stage(model, c)
-    in_flight = np.minimum(c["pp"], microbatches)
-    interleave = np.where(c["vp"] > 1, 1.0 + (c["pp"] - 1) / (c["pp"] * c["vp"]), 1.0)
-    per_layer = activation_bytes_per_layer(model, seq, c["micro_batch"], c["tp"], c["cp"], c["sp"], c["recompute"],
-                                           c["flash_attention"])
-    activations = per_layer * stage_layers * in_flight * interleave
+    optimizer = OPTIMIZER_BYTES / np.where(c["distributed_optimizer"] > 0, c["dp"] * c["cp"], 1.0)  # over DP × CP
+    per_layer = model_activation_bytes_per_layer(model, seq, c, rec)
     logits = 4.0 * seq / c["cp"] * c["micro_batch"] * model.vocab / c["tp"]
-    total = states + activations + logits
-    return {"weights_and_optimizer": states, "activations": activations, "logits": logits, "total": total,
-            "available": usable_hbm(system.accelerator.hbm)}
+    first, middle, last = stage_layer_counts(model, c)
+    best = None
+    for stage, layers in ((0, first), (1, np.where(c["pp"] > 2, middle, last)), (c["pp"] - 1, last)):
+        params, layer_params = stage_params(model, c, stage)
+        grads16 = np.where(c.get("fp32_grads", 1.0) > 0, 0.0, 2.0)  # 16-bit gradients: 2 bytes fewer
+        states = params * (STATE_BYTES - grads16 + optimizer)
+        if rec is not None and rec.low:
+            low_params = c.get("fp8_param_gather", 0.0) > 0
+            states = states + layer_params * np.where(low_params, rec.copy_bytes - 2.0, rec.copy_bytes)
+        stage = np.minimum(stage, c["pp"] - 1)
+        activations = per_layer * layers * in_flight(c, stage, microbatches)
+        stage_logits = np.where(stage == c["pp"] - 1, logits, 0.0)
+        total = states + activations + stage_logits
+        if best is None:
+            best = {"weights_and_optimizer": states, "activations": activations, "logits": stage_logits, "total": total}
+        else:
+            worse = total > best["total"]
+            best = {k: np.where(worse, v, best[k]) for k, v in
+                    {"weights_and_optimizer": states, "activations": activations, "logits": stage_logits,
+                     "total": total}.items()}
+    return {**best, "available": usable_hbm(system.accelerator.hbm)}

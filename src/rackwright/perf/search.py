@@ -25,8 +25,8 @@ POWERS_OF_TWO = (1, 2, 4, 8, 16, 32, 64, 128)
 MICRO_BATCHES = (1, 2, 4, 8)
 VIRTUAL_STAGES = (1, 2, 3, 4, 6, 8)
 FIELDS = ("tp", "pp", "vp", "dp", "cp", "ep", "micro_batch", "recompute", "distributed_optimizer", "sp",
-          "fp8_param_gather")
-BOOLEAN_FIELDS = ("distributed_optimizer", "sp", "fp8_param_gather")
+          "fp8_param_gather", "overlap_param_gather")
+BOOLEAN_FIELDS = ("distributed_optimizer", "sp", "fp8_param_gather", "overlap_param_gather")
 
 
 @dataclass
@@ -110,6 +110,7 @@ def candidate_grid(model, accelerators: int, global_batch: int, seq_len: int,
         valid &= mask
     grid["dp"] = dp
     grid["sp"] = (grid["tp"] > 1).astype(int)
+    grid["overlap_param_gather"] = grid["distributed_optimizer"].copy()  # never slower: on with the optimizer
     return {k: v[valid] for k, v in grid.items()}, evaluated
 
 def _evaluate_partition(task) -> dict[str, np.ndarray]:

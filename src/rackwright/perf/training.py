@@ -54,7 +54,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .efficiency import Efficiency, profile
-from .memory import training_memory
+from .memory import _bit, training_memory
 from .precision import Recipe, recipe as get_recipe
 
 RECOMPUTE = {"none": 0, "selective": 1, "full": 2}
@@ -89,6 +89,11 @@ class Parallelism:
     overlap_tp: np.ndarray = False
     flash_attention: np.ndarray = True
     fp8_param_gather: np.ndarray = False  # parameters kept in the recipe's low precision (DP all-gather, memory)
+    overlap_param_gather: np.ndarray = False  # distributed optimizer: all-gather hidden behind the next forward
+    recompute_modules: np.ndarray = 1  # with recompute "selective": bits of memory.RECOMPUTE_MODULES (core_attn)
+    fp32_grads: np.ndarray = True  # gradients accumulated and reduced in FP32 (False: in 16 bits, half the bytes)
+    first_stage_layers: np.ndarray = 0  # layers of the first pipeline stage (0: an even split)
+    last_stage_layers: np.ndarray = 0  # layers of the last pipeline stage (0: an even split)
 
     def arrays(self) -> dict[str, np.ndarray]:
         fields = {k: np.asarray(v) for k, v in self.__dict__.items()}
@@ -96,9 +101,55 @@ class Parallelism:
         return {k: np.broadcast_to(v, shape).astype(float) for k, v in fields.items()}
 
 
+def stage_layer_counts(model, c):
+    """Layers of the first, a middle and the last pipeline stage (arrays).
+
+    Without ``first_stage_layers``/``last_stage_layers`` every stage gets ``ceil(L / (p·v)) · v`` (uneven
+    splits put the extra on some stages; the busiest sets the pace). Given ones are taken as they are
+    (Megatron-Core ``--decoder-first/last-pipeline-num-layers``) and the other stages share the rest
+    the same way.
+    """
+    p, v = c["pp"], c["vp"]
+    first_given = np.asarray(c.get("first_stage_layers", 0.0), float)
+    last_given = np.asarray(c.get("last_stage_layers", 0.0), float)
+    rest_stages = p - (first_given > 0) - (last_given > 0)
+    rest_layers = model.layers - first_given - last_given
+    even = np.ceil(rest_layers / np.maximum(rest_stages * v, 1)) * v
+    first = np.where(first_given > 0, first_given, even)
+    last = np.where(p == 1, first, np.where(last_given > 0, last_given, even))
+    middle = np.where(p > 2, even, 0.0)
+    return first, middle, last
+
+
 def layers_per_stage(model, c):
-    """Layers on the busiest pipeline stage: ``ceil(L / (p·v)) · v`` (uneven splits put the extra on some stages)."""
-    return np.ceil(model.layers / (c["pp"] * c["vp"])) * c["vp"]
+    """Layers on the busiest pipeline stage (``ceil(L / (p·v)) · v`` for an even split)."""
+    first, middle, last = stage_layer_counts(model, c)
+    return np.maximum(np.maximum(first, middle), last)
+
+
+def _layer_params(model, c):
+    """Parameters of an average layer on one accelerator (attention + dense MLP, or + shared and E/ep experts)."""
+    moe_share = model.moe_layers / model.layers
+    dense_layer = model.attention_params_per_layer + model.dense_mlp_params_per_layer
+    per_layer_moe = moe_share * (model.attention_params_per_layer + model.shared_experts * model.expert_params
+                                 + model.experts * model.expert_params / c["ep"]) if model.moe_layers else 0.0
+    return dense_layer * (1 - moe_share) + per_layer_moe
+
+
+def stage_params(model, c, stage):
+    """(all, layers only) parameters on one accelerator of pipeline stage ``stage`` (0 = first), split by TP.
+
+    The first stage holds the input embedding ``V·h``, the last the output layer ``V·h`` (a tied matrix is
+    held by both); with one stage both (``V·h`` once when tied).
+    """
+    first, middle, last = stage_layer_counts(model, c)
+    p = c["pp"]
+    layers = np.where(stage == 0, first, np.where(stage >= p - 1, last, middle))
+    layer_params = layers * _layer_params(model, c) / c["tp"]
+    vh = model.vocab * model.hidden
+    embeddings = np.where(p == 1, vh * (1 if model.tied_embeddings else 2), np.where((stage == 0) | (stage >= p - 1),
+                                                                                   vh, 0.0))
+    return layer_params + embeddings / c["tp"], layer_params
 
 
 def _ring(size, bytes_, bandwidth, latency):
@@ -151,6 +202,7 @@ def _layer_times(model, system, c, tokens, seq, moe: bool, eff: Efficiency, peak
     hbm_bw = system.accelerator.hbm_bandwidth
     block = lambda params, t: _weights_time(params, t, h, tp, peak, hbm_bw, eff, rec)  # noqa: E731
     gemm, quantized = block(model.attention_params_per_layer, tokens)
+    attention_gemm, attention_quantized = gemm, quantized
     if moe:
         # Balanced routing: each EP rank runs its E/ep experts on ep·T·k/E tokens each (GShard).
         tokens_per_expert = tokens * model.experts_per_token * c["ep"] / model.experts
@@ -175,6 +227,12 @@ def _layer_times(model, system, c, tokens, seq, moe: bool, eff: Efficiency, peak
     elementwise_elements = ELEMENTWISE_PER_TOKEN_HIDDEN * h / np.where(c["sp"] > 0, tp, 1) \
         + activation_factor * ffn_elements / tp
     elementwise = tokens * elementwise_elements * BYTES_ACTIVATION / (hbm_bw * eff.hbm) + 6 * eff.launch_s
+    # Parts that module-level recompute re-runs: the 2 layer norms (4 of the 16 units of T·h·2 bytes), the
+    # activation function, the MLP's (or experts') GEMMs and casts, MLA's up-projections.
+    layernorm = tokens * 4.0 * h / np.where(c["sp"] > 0, tp, 1) * BYTES_ACTIVATION / (hbm_bw * eff.hbm) \
+        + 2 * eff.launch_s
+    activation = tokens * activation_factor * ffn_elements / tp * BYTES_ACTIVATION / (hbm_bw * eff.hbm) + eff.launch_s
+    up_share = _mla_up_share(model)
     # Casts of the GEMM inputs (4 per block: 2 GEMMs, forward; the backward casts as many output gradients).
     blocks = 2 + (model.experts / c["ep"] + (1 if model.shared_experts else 0) if moe else 0)
     quantize = (quantized * rec.cast_bytes / (hbm_bw * eff.hbm) + 2 * blocks * eff.launch_s) if rec.low else 0.0 * tokens
@@ -193,33 +251,56 @@ def _layer_times(model, system, c, tokens, seq, moe: bool, eff: Efficiency, peak
         bw_ep, lat_ep = _group_bandwidth(tp * c["cp"], c["ep"], system, eff)
         routed_bytes = tokens * model.experts_per_token * h * BYTES_ACTIVATION
         ep_comm = 2 * np.where(c["ep"] > 1, (c["ep"] - 1) / c["ep"] * routed_bytes / bw_ep + lat_ep * (c["ep"] - 1), 0.0)
+    cast = rec.cast_bytes / (hbm_bw * eff.hbm) if rec.low else 0.0
     return {"gemm": gemm, "attention": attention, "elementwise": elementwise, "quantize": quantize, "tp": tp_comm,
-            "cp": cp_comm, "ep": ep_comm}
+            "cp": cp_comm, "ep": ep_comm,
+            "_layernorm": layernorm, "_activation": activation, "_mlp_gemm": gemm - attention_gemm,
+            "_mlp_quantize": (quantized - attention_quantized) * cast, "_up_gemm": up_share * attention_gemm}
 
 
-def _layer_step(parts, c):
+def _mla_up_share(model) -> float:
+    """Share of MLA's attention weights in the query and key/value up-projections (0 for MHA/GQA)."""
+    if model.attention != "mla":
+        return 0.0
+    a = model.heads
+    up = (model.q_lora_rank * a * model.qk_head_dim if model.q_lora_rank else 0) \
+        + model.kv_lora_rank * a * (model.qk_nope_head_dim + model.v_head_dim)
+    return up / model.attention_params_per_layer
+
+
+def _layer_step(parts, c, moe: bool = False):
     """What one layer and micro-batch costs per component over forward, backward and recompute.
 
-    Communication counts only where it is exposed (not hidden behind compute).
-    Returns the components and the backward time alone (the window DP overlap uses).
+    Communication counts only where it is exposed (not hidden behind compute). Selective recompute re-runs
+    the forward of its modules in backward (:data:`rackwright.perf.memory.RECOMPUTE_MODULES`): ``core_attn``
+    the attention core (Korthikanti et al. 2022), ``layernorm`` the layer norms, ``mlp`` (dense layers) or
+    ``moe`` (MoE layers, with its dispatch and combine) the MLP, ``moe_act`` the experts' activation function,
+    ``mla_up_proj`` MLA's up-projections. Returns the components, and the backward and forward times alone
+    (the windows that DP overlap uses).
     """
     forwards = 1.0 + (c["recompute"] == RECOMPUTE["full"])  # forward passes, recomputation included
     selective = c["recompute"] == RECOMPUTE["selective"]
+    bit = lambda name: selective & _bit(c.get("recompute_modules", 1), name)  # noqa: E731
+    mlp = bit("moe") if moe else bit("mlp")
+    act = mlp | (bit("moe_act") if moe else False)
     tp = np.where(c["overlap_tp"] > 0, np.maximum(parts["tp"] - parts["gemm"], 0.0), parts["tp"])
     cp_forward = np.maximum(parts["cp"] - parts["attention"], 0.0)
     cp_backward = np.maximum(2 * parts["cp"] - 2.5 * parts["attention"], 0.0)
     totals = {
-        "gemm": (forwards + 2.0) * parts["gemm"],
-        "attention": (forwards + 2.5 + selective) * parts["attention"],
-        "elementwise": (forwards + 2.0) * parts["elementwise"],
-        "quantize": (forwards + 1.0) * parts["quantize"],
+        "gemm": (forwards + 2.0) * parts["gemm"] + mlp * parts["_mlp_gemm"] + bit("mla_up_proj") * parts["_up_gemm"],
+        "attention": (forwards + 2.5 + bit("core_attn")) * parts["attention"],
+        "elementwise": (forwards + 2.0) * parts["elementwise"] + bit("layernorm") * parts["_layernorm"]
+        + act * parts["_activation"],
+        "quantize": (forwards + 1.0) * parts["quantize"] + mlp * parts["_mlp_quantize"],
         "tp": (forwards + 1.0) * tp,
         "cp": forwards * cp_forward + cp_backward,
-        "ep": (forwards + 1.0) * parts["ep"],
+        "ep": (forwards + 1.0 + (mlp if moe else 0.0)) * parts["ep"],
     }
     backward = 2 * parts["gemm"] + 2.5 * parts["attention"] + 2 * parts["elementwise"] + parts["quantize"] + tp \
         + cp_backward + parts["ep"]
-    return totals, backward
+    forward = parts["gemm"] + parts["attention"] + parts["elementwise"] + parts["quantize"] + tp + cp_forward \
+        + parts["ep"]
+    return totals, backward, forward
 
 
 def train_step(model, system, parallelism: Parallelism, global_batch: int, seq_len: int | None = None,
@@ -244,14 +325,15 @@ def train_step(model, system, parallelism: Parallelism, global_batch: int, seq_l
     tokens = c["micro_batch"] * seq / c["cp"]
     microbatches = global_batch / (c["dp"] * c["micro_batch"])
 
-    stage_layers = layers_per_stage(model, c)
+    first_layers, middle_layers, last_layers = stage_layer_counts(model, c)
     moe_share = model.moe_layers / model.layers
     args = (eff, peak, rec, attention_peak, attention_fp8)
-    components, layer_backward = _layer_step(_layer_times(model, system, c, tokens, seq, False, *args), c)
+    components, layer_backward, layer_forward = _layer_step(_layer_times(model, system, c, tokens, seq, False, *args), c)
     if model.moe_layers:
-        moe, moe_backward = _layer_step(_layer_times(model, system, c, tokens, seq, True, *args), c)
+        moe, moe_backward, moe_forward = _layer_step(_layer_times(model, system, c, tokens, seq, True, *args), c, True)
         components = {k: v * (1 - moe_share) + moe[k] * moe_share for k, v in components.items()}
         layer_backward = layer_backward * (1 - moe_share) + moe_backward * moe_share
+        layer_forward = layer_forward * (1 - moe_share) + moe_forward * moe_share
     layer_time = sum(components.values())
 
     hbm_bw = system.accelerator.hbm_bandwidth
@@ -260,28 +342,42 @@ def train_step(model, system, parallelism: Parallelism, global_batch: int, seq_l
     bw_pp, lat_pp = _group_bandwidth(c["tp"] * c["cp"] * c["dp"], c["pp"], system, eff)
     p2p_bytes = tokens * model.hidden * BYTES_ACTIVATION / np.where(c["sp"] > 0, c["tp"], 1)
     p2p = np.where(c["pp"] > 1, 2 * c["vp"] * (p2p_bytes / bw_pp + lat_pp), 0.0)
-    slot = stage_layers * layer_time + logits + p2p
+    # The slowest stage sets the pace: the last one also computes the logits.
+    others = np.maximum(first_layers, middle_layers)
+    last_paces = last_layers * layer_time + logits >= others * layer_time
+    stage_layers = np.where(last_paces, last_layers, others)
+    stage_logits = np.where(last_paces, logits, 0.0)
+    slot = stage_layers * layer_time + stage_logits + p2p
     bubble = (c["pp"] - 1) / c["vp"] * slot
     pipeline = microbatches * slot + bubble
 
     stage_params = model_stage_params(model, c)
+    layer_params = layers_per_stage(model, c) * _layer_params(model, c) / c["tp"]
     low_params = (c["fp8_param_gather"] > 0) & rec.low
     # Weight casts once per step (TE caches them over the micro-batches): read BF16, write both copies;
     # parameters already in low precision are only transposed. The embedding/output layer stays BF16.
-    cast_params = stage_params - model.vocab * model.hidden / c["tp"]
-    weight_cast = np.where(low_params, rec.copy_bytes, rec.cast_bytes) * cast_params / (hbm_bw * eff.hbm) \
+    weight_cast = np.where(low_params, rec.copy_bytes, rec.cast_bytes) * layer_params / (hbm_bw * eff.hbm) \
         if rec.low else 0.0 * stage_params
-    bw_dp, lat_dp = _group_bandwidth(c["tp"] * c["cp"], c["dp"], system, eff)
-    grad_bytes = 2.0 * stage_params
-    param_bytes = np.where(low_params, rec.value_bytes + rec.scale_bytes, 2.0) * cast_params \
-        + 2.0 * (stage_params - cast_params)
-    # All-reduce = reduce-scatter + all-gather of the gradients; the distributed optimizer reduce-scatters the
-    # gradients and all-gathers the updated parameters (in their storage precision).
-    gather_bytes = np.where(c["distributed_optimizer"] > 0, param_bytes, grad_bytes)
-    dp_comm = _ring(c["dp"], grad_bytes, bw_dp, lat_dp) + _ring(c["dp"], gather_bytes, bw_dp, lat_dp)
-    window = stage_layers * layer_backward
-    dp_exposed = np.where(c["overlap_dp"] > 0, np.maximum(dp_comm - window, 0.0), dp_comm)
-    optimizer_params = np.where(c["distributed_optimizer"] > 0, stage_params / c["dp"], stage_params)
+    # Gradients are reduced, and the distributed optimizer shards, over DP × CP: the CP ranks of a replica hold
+    # the same weights (Megatron-Core's data-parallel group "with context parallel"), stride TP.
+    dp_cp = c["dp"] * c["cp"]
+    bw_dp, lat_dp = _group_bandwidth(c["tp"], dp_cp, system, eff)
+    grad_bytes = np.where(c["fp32_grads"] > 0, 4.0, 2.0) * stage_params  # reduced in their accumulation precision
+    param_bytes = np.where(low_params, rec.value_bytes + rec.scale_bytes, 2.0) * layer_params \
+        + 2.0 * (stage_params - layer_params)
+    # Without the distributed optimizer the gradients are all-reduced (reduce-scatter + all-gather) in backward;
+    # with it they are reduce-scattered in backward and the updated parameters (in their storage precision)
+    # all-gathered after the optimizer step, or during the next forward with overlap_param_gather.
+    do = c["distributed_optimizer"] > 0
+    reduce = _ring(dp_cp, grad_bytes, bw_dp, lat_dp) * np.where(do, 1.0, 2.0)
+    gather = np.where(do, _ring(dp_cp, param_bytes, bw_dp, lat_dp), 0.0)
+    chunk_backward = first_layers / c["vp"] * layer_backward
+    chunk_forward = first_layers / c["vp"] * layer_forward
+    reduce_exposed = np.where(c["overlap_dp"] > 0, _overlapped_reduce(reduce, chunk_backward, c), reduce)
+    gather_exposed = np.where((c["overlap_param_gather"] > 0) & (c["overlap_dp"] > 0),
+                              _overlapped_gather(gather, chunk_forward, c), gather)
+    dp_exposed = reduce_exposed + gather_exposed
+    optimizer_params = np.where(do, stage_params / dp_cp, stage_params)
     optimizer = ADAM_BYTES_PER_PARAM * optimizer_params / (hbm_bw * eff.hbm)
 
     step = pipeline + dp_exposed + optimizer + weight_cast
@@ -289,14 +385,14 @@ def train_step(model, system, parallelism: Parallelism, global_batch: int, seq_l
     tokens_per_step = global_batch * seq
     model_flops = 3 * model.forward_flops_per_token(seq) * tokens_per_step
     layer_forward_flops = model.forward_flops_per_token(seq) - 2.0 * model.hidden * model.vocab  # logits not recomputed
-    recompute_flops = np.where(c["recompute"] == RECOMPUTE["full"], layer_forward_flops * tokens_per_step,
+    recompute_flops = np.where(c["recompute"] == RECOMPUTE["full"], layer_forward_flops,
                                np.where(c["recompute"] == RECOMPUTE["selective"],
-                                        model.attention_flops_per_token(seq) * tokens_per_step, 0.0))
+                                        _selective_flops_per_token(model, seq, c), 0.0)) * tokens_per_step
     per_accelerator = model_flops / step / accelerators
     memory = training_memory(model, system, c, seq, microbatches, rec)
     breakdown = {name: microbatches * stage_layers * value for name, value in components.items()}
     breakdown["quantize"] = breakdown["quantize"] + weight_cast
-    breakdown.update(logits=microbatches * logits, pp_p2p=microbatches * p2p, bubble=bubble, dp_exposed=dp_exposed,
+    breakdown.update(logits=microbatches * stage_logits, pp_p2p=microbatches * p2p, bubble=bubble, dp_exposed=dp_exposed,
                      optimizer=optimizer)
     return {
         "step_time_s": step,
@@ -311,17 +407,58 @@ def train_step(model, system, parallelism: Parallelism, global_batch: int, seq_l
     }
 
 
-def model_stage_params(model, c) -> np.ndarray:
-    """Parameters held by one accelerator: its stage's layers split by TP (experts also by EP), plus embeddings.
+def _overlapped_reduce(reduce, chunk_backward, c):
+    """Exposed time of the gradient reduction overlapped with the backward passes (Megatron-LM overlap_grad_reduce).
 
-    The first and last stages also hold the input and output embeddings; the larger
-    (last, with the output layer) is taken.
+    The gradients of a model chunk are final after its last micro-batch's backward; their buckets are reduced
+    while that backward runs. On the first pipeline stage (which finishes last) the interleaved schedule's
+    cool-down runs the last backward of chunk ``j`` (``j = v−1 … 0``) ``j·p`` chunk-backwards before the end,
+    so the reductions of the ``v`` chunks (``reduce / v`` each) queue on the network from the earliest:
+    chunk ``j`` starts at ``max(T_j − b_c, previous end)`` and ends at ``max(start + reduce/v, T_j)``, with
+    ``T_j = −j·p·b_c`` and ``b_c`` one chunk's backward of one micro-batch. Exposed: the end of chunk 0 past 0.
+    Without interleaving (v = 1) this is ``max(reduce − b_c, 0)``, the last micro-batch's backward as window.
     """
-    stage_layers = layers_per_stage(model, c)
-    moe_share = model.moe_layers / model.layers
-    dense_layer = model.attention_params_per_layer + model.dense_mlp_params_per_layer
-    per_layer_dense = dense_layer * (1 - moe_share)
-    per_layer_moe = moe_share * (model.attention_params_per_layer + model.shared_experts * model.expert_params
-                                 + model.experts * model.expert_params / c["ep"]) if model.moe_layers else 0.0
-    embeddings = model.vocab * model.hidden
-    return (stage_layers * (per_layer_dense + per_layer_moe) + embeddings) / c["tp"]
+    v, p = c["vp"], c["pp"]
+    share = reduce / v
+    end = np.full(np.shape(reduce), -np.inf)
+    for j in range(int(np.max(v)) - 1, -1, -1):
+        ready = -j * p * chunk_backward
+        start = np.maximum(ready - chunk_backward, end)
+        end = np.where(j < v, np.maximum(start + share, ready), end)
+    return np.maximum(end, 0.0)
+
+
+def _overlapped_gather(gather, chunk_forward, c):
+    """Exposed time of the parameter all-gather overlapped with the next step's forward (overlap_param_gather).
+
+    The first stage runs the first forward of chunk ``j`` at ``j·p·f_c`` (the interleaved warm-up runs ``p``
+    micro-batches of each chunk in turn); the all-gather of chunk ``j``'s parameters (``gather / v`` each, in
+    order, bucket by bucket during that forward) must be done by its end: exposed
+    ``max_j ((j + 1)·gather/v − j·p·f_c − f_c, 0)`` (``max(gather − f_c, 0)`` without interleaving).
+    """
+    v, p = c["vp"], c["pp"]
+    exposed = np.zeros(np.shape(gather))
+    for j in range(int(np.max(v))):
+        late = (j + 1) * gather / v - j * p * chunk_forward - chunk_forward
+        exposed = np.where(j < v, np.maximum(exposed, late), exposed)
+    return exposed
+
+
+def _selective_flops_per_token(model, seq, c):
+    """Forward FLOPs per token that selective recompute re-runs, by module (HFU counts them)."""
+    bit = lambda name: _bit(c.get("recompute_modules", 1), name)  # noqa: E731
+    flops = bit("core_attn") * model.attention_flops_per_token(seq)
+    flops = flops + bit("mlp") * 2.0 * model.dense_mlp_params_per_layer * model.dense_mlp_layers
+    flops = flops + bit("moe") * 2.0 * (model.experts_per_token + model.shared_experts) * model.expert_params \
+        * model.moe_layers
+    flops = flops + bit("mla_up_proj") * 2.0 * _mla_up_share(model) * model.attention_params_per_layer * model.layers
+    return flops
+
+
+def model_stage_params(model, c) -> np.ndarray:
+    """Parameters held by one accelerator on the stage that holds the most: its layers split by TP (experts also
+    by EP), plus the embedding or output layer (:func:`stage_params`)."""
+    first = stage_params(model, c, 0)[0]
+    middle = np.where(c["pp"] > 2, stage_params(model, c, 1)[0], 0.0)
+    last = stage_params(model, c, c["pp"] - 1)[0]
+    return np.maximum(np.maximum(first, middle), last)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..yamlio import read_yaml, to_plain
+from .memory import RECOMPUTE_MODULES
+from .precision import recipe
 from .system import load_system
 from .training import RECOMPUTE, Parallelism, train_step
 from .workload import load_model
@@ -45,12 +47,19 @@ def predict_run(run: dict) -> dict:
     model = load_model(run["model"])
     system = load_system(run["system"]).with_accelerators(run["accelerators"])
     overlap = run.get("overlap_dp", True)
+    modules = sum(RECOMPUTE_MODULES[m] for m in run.get("recompute_modules", ["core_attn"]))
     parallelism = Parallelism(tp=run["tp"], pp=run["pp"], dp=run["dp"], micro_batch=run["micro_batch"], vp=run["vp"],
                               cp=run["cp"], ep=run["ep"], sp=run["sp"], recompute=RECOMPUTE[run["recompute"]],
                               distributed_optimizer=run["distributed_optimizer"], overlap_dp=overlap,
                               overlap_tp=run.get("overlap_tp", False),
-                              flash_attention=run.get("attention", "flash") == "flash")
-    return train_step(model, system, parallelism, run["global_batch"], run["seq_len"], run["precision"])
+                              flash_attention=run.get("attention", "flash") == "flash",
+                              fp8_param_gather=run.get("fp8_param_gather", False),
+                              overlap_param_gather=run.get("overlap_param_gather", False),
+                              fp32_grads=run.get("fp32_grads", True),
+                              recompute_modules=modules, first_stage_layers=run.get("first_stage_layers", 0),
+                              last_stage_layers=run.get("last_stage_layers", 0))
+    return train_step(model, system, parallelism, run["global_batch"], run["seq_len"], run["precision"],
+                      run.get("attention_precision", "bf16"))
 
 
 def compare_runs(root: str | Path = ".") -> list[RunComparison]:
@@ -63,7 +72,8 @@ def compare_runs(root: str | Path = ".") -> list[RunComparison]:
             run["published"]["flops_counting"]
         metric = "hfu" if counts_recompute else "mfu"
         published = run["published"]["mfu"] if metric == "mfu" else \
-            run["published"]["tflops_per_accelerator"] * 1e12 / load_system(run["system"]).accelerator.peak_flops[run["precision"]]
+            run["published"]["tflops_per_accelerator"] * 1e12 \
+            / load_system(run["system"]).accelerator.peak_flops[recipe(run["precision"]).gemm]
         rows.append(RunComparison(run["id"], metric, float(published), float(result[metric]),
                                   float(result["step_time_s"]), bool(result["fits"])))
     return rows

@@ -70,6 +70,7 @@ class ModelSpec(BaseModel):
     seq_len: int = Field(gt=0)
     tied_embeddings: bool = False
     position_embedding: Literal["rope", "learned"] = "rope"
+    dropout: bool = False  # trained with hidden/attention dropout (adds its 1-byte masks to the activations)
     # mixture of experts
     experts: int = Field(default=0, ge=0)
     experts_per_token: int = Field(default=0, ge=0, validate_default=True)
