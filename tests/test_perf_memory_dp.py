@@ -131,6 +131,7 @@ def test_param_gather_overlap_and_gradient_precision():
     fp32, bf16 = step(overlap_dp=False), step(overlap_dp=False, fp32_grads=False)
     params = float(fp32["memory"]["weights_and_optimizer"] - bf16["memory"]["weights_and_optimizer"]) / 2.0
     assert params > 0  # 2 bytes fewer per parameter with 16-bit gradients
+    # DP 32 of stride TP 8: one member per 8-GPU domain, a flat ring over the NICs.
     bw, n = 50e9 * 0.85, 32
     ring = lambda size: (n - 1) / n * size / bw + (n - 1) * 10e-6  # noqa: E731
     assert float(fp32["breakdown"]["dp_exposed"] - bf16["breakdown"]["dp_exposed"]) == pytest.approx(
@@ -181,3 +182,22 @@ def test_bad_stage_recompute_and_dp_options_exit_2(args, fragment):
     result = run("perf", "train", "--model", "llama3-70b", "--system", "dgx-h100-ndr", "--accelerators", "64",
                  "--global-batch", "64", "--tp", "8", *args)
     assert result.exit_code == 2 and fragment in result.output and "Traceback" not in result.output
+
+
+def test_hierarchical_collective_hand_calculation():
+    from rackwright.perf.efficiency import profile
+    from rackwright.perf.training import _collective
+
+    eff = profile("h100")
+    up, out = 450e9 * 0.80, 50e9 * 0.85
+    S = 8e9
+    # Inside one 8-GPU domain: a ring at NVLink speed.
+    assert float(_collective(1, 8, S, H100, eff)) == pytest.approx(7 / 8 * S / up + 7 * 2e-6)
+    # 64 ranks of stride 1 over 8 domains: ring of 8 over NVLink, then 1/8 of the bytes over each GPU's NIC.
+    assert float(_collective(1, 64, S, H100, eff)) == pytest.approx(7 / 8 * S / up + 7 * 2e-6
+                                                                    + 7 / 8 * S / 8 / out + 7 * 10e-6)
+    # Stride 8 (one member per domain): the flat ring at scale-out speed.
+    assert float(_collective(8, 16, S, H100, eff)) == pytest.approx(15 / 16 * S / out + 15 * 10e-6)
+    # Stride 4: 2 members per domain.
+    assert float(_collective(4, 8, S, H100, eff)) == pytest.approx(1 / 2 * S / up + 2e-6 + 3 / 4 * S / 2 / out
+                                                                   + 3 * 10e-6)

@@ -127,8 +127,9 @@ def test_low_precision_weights_in_memory_and_in_the_dp_all_gather():
     # The DP all-gather moves 1 byte per layer parameter instead of 2 (no overlap: the whole time is exposed);
     # the reduce-scatter moves the FP32 gradients (4 bytes).
     exposed = lambda **kw: float(step("fp8", overlap_dp=False, **kw)["breakdown"]["dp_exposed"])  # noqa: E731
-    bw = 50e9 * 0.85  # DP group of stride TP·CP = 4 and size 4 spans 16 GPUs: scale-out
-    ring = lambda size: 3 / 4 * size / bw + 3 * 10e-6  # noqa: E731
+    # DP group of stride TP = 4 and size 4 spans two 8-GPU domains, two members in each: a ring of 2 over NVLink,
+    # then half the bytes over each GPU's NIC in a ring of 2 (hierarchical).
+    ring = lambda size: size / 2 / (450e9 * 0.8) + 2e-6 + size / 4 / (50e9 * 0.85) + 10e-6  # noqa: E731
     assert exposed() == pytest.approx(ring(4 * params) + ring(2 * params))
     assert exposed(fp8_param_gather=True) == pytest.approx(ring(4 * params) + ring(layer_params + 2 * (params - layer_params)))
 

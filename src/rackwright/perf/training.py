@@ -177,6 +177,25 @@ def _group_bandwidth(stride, size, system, eff: Efficiency):
     return bandwidth, latency
 
 
+def _collective(stride, size, bytes_, system, eff: Efficiency):
+    """One reduce-scatter or all-gather of ``bytes_`` over a group of ``size`` ranks laid out with ``stride`` [s].
+
+    Inside one scale-up domain it is a ring at scale-up speed. A group that spans domains runs
+    hierarchically, as NCCL's rings over the rails do (one ring per NIC; NVLink inside the domain): its
+    ``g = min(size, domain / stride)`` members of a domain first reduce-scatter among themselves over the
+    scale-up network, then each exchanges its ``1/g`` share with its peers in the other ``size / g`` domains
+    over its own NIC: ``ring(g, S, scale-up) + ring(size / g, S / g, scale-out)``. With one member per
+    domain (stride ≥ domain) this is the flat ring at scale-out speed.
+    """
+    domain = system.scale_up.size
+    members = np.where(stride * size <= domain, size, np.clip(np.floor(domain / stride), 1.0, size))
+    domains = size / members
+    intra = _ring(members, bytes_, system.scale_up.bandwidth * eff.scale_up_link, system.latency.scale_up)
+    inter = _ring(domains, bytes_ / members, system.scale_out.bandwidth * eff.scale_out_link,
+                  system.latency.scale_out)
+    return intra + inter
+
+
 def _weights_time(params, tokens, h, tp, peak, hbm_bw, eff: Efficiency, rec: Recipe | None = None):
     """A block of ``params`` weights applied to ``tokens`` as two equal GEMMs ``(T × h)·(h × n)``, split by TP.
 
@@ -241,8 +260,7 @@ def _layer_times(model, system, c, tokens, seq, moe: bool, eff: Efficiency, peak
         quantize = quantize + tokens * qkv * ATTENTION_CAST_BYTES / (hbm_bw * eff.hbm) + eff.launch_s
 
     activation_bytes = tokens * h * BYTES_ACTIVATION
-    bw_tp, lat_tp = _group_bandwidth(1, tp, system, eff)
-    tp_comm = 4 * _ring(tp, activation_bytes, bw_tp, lat_tp)
+    tp_comm = 4 * _collective(1, tp, activation_bytes, system, eff)
     bw_cp, lat_cp = _group_bandwidth(tp, c["cp"], system, eff)
     kv_bytes = tokens * model.kv_cache_bytes_per_token(BYTES_ACTIVATION) / model.layers / tp
     cp_comm = np.where(c["cp"] > 1, (c["cp"] - 1) * (kv_bytes / bw_cp + lat_cp), 0.0)
@@ -361,7 +379,6 @@ def train_step(model, system, parallelism: Parallelism, global_batch: int, seq_l
     # Gradients are reduced, and the distributed optimizer shards, over DP × CP: the CP ranks of a replica hold
     # the same weights (Megatron-Core's data-parallel group "with context parallel"), stride TP.
     dp_cp = c["dp"] * c["cp"]
-    bw_dp, lat_dp = _group_bandwidth(c["tp"], dp_cp, system, eff)
     grad_bytes = np.where(c["fp32_grads"] > 0, 4.0, 2.0) * stage_params  # reduced in their accumulation precision
     param_bytes = np.where(low_params, rec.value_bytes + rec.scale_bytes, 2.0) * layer_params \
         + 2.0 * (stage_params - layer_params)
@@ -369,8 +386,8 @@ def train_step(model, system, parallelism: Parallelism, global_batch: int, seq_l
     # with it they are reduce-scattered in backward and the updated parameters (in their storage precision)
     # all-gathered after the optimizer step, or during the next forward with overlap_param_gather.
     do = c["distributed_optimizer"] > 0
-    reduce = _ring(dp_cp, grad_bytes, bw_dp, lat_dp) * np.where(do, 1.0, 2.0)
-    gather = np.where(do, _ring(dp_cp, param_bytes, bw_dp, lat_dp), 0.0)
+    reduce = _collective(c["tp"], dp_cp, grad_bytes, system, eff) * np.where(do, 1.0, 2.0)
+    gather = np.where(do, _collective(c["tp"], dp_cp, param_bytes, system, eff), 0.0)
     chunk_backward = first_layers / c["vp"] * layer_backward
     chunk_forward = first_layers / c["vp"] * layer_forward
     reduce_exposed = np.where(c["overlap_dp"] > 0, _overlapped_reduce(reduce, chunk_backward, c), reduce)
