@@ -4,7 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from rackwright.catalog import KINDS, load_catalog
-from rackwright.catalog.schema import PROVENANCE_FIELDS, Part
+from rackwright.catalog.schema import PROVENANCE_FIELDS, SOURCE_QUALITIES, Part
 from rackwright.catalog.loader import load_family
 from rackwright.errors import InputError
 
@@ -43,6 +43,29 @@ def test_every_part_is_sourced(part):
 
 
 @pytest.mark.parametrize("part", list(CATALOG), ids=lambda p: p.id)
+def test_every_source_names_title_url_date_and_quality(part):
+    for label, source in part.sources:
+        assert len(source.title) >= 10, f"{part.id} {label}: a title that says what the source is"
+        assert source.url.startswith(("https://", "http://")), f"{part.id} {label}"
+        assert source.date[:4].isdigit() and 1990 <= int(source.date[:4]) <= 2030, f"{part.id} {label}: {source.date}"
+        assert source.source_quality in SOURCE_QUALITIES, f"{part.id} {label}"
+    if part.id.startswith("lab-"):  # the lab's own parts are assumptions throughout
+        assert part.source.source_quality == "estimate"
+
+
+def test_source_quality_matches_the_kind_of_source():
+    # Press and blogs are never primary; the lab's design assumptions are estimates, not datasheets.
+    press = ("servethehome.com", "storagereview.com", "theregister.com", "techstories", "wccftech", "verda.com",
+             "glennklockwood", "pulse.bot", "aidatacenterguide", "introl.com")
+    for part in CATALOG:
+        for label, source in part.sources:
+            if any(p in source.url for p in press):
+                assert source.source_quality != "primary", (part.id, label, source.url)
+            if source.title.lower().startswith("lab design assumption"):
+                assert source.source_quality == "estimate", (part.id, label)
+
+
+@pytest.mark.parametrize("part", list(CATALOG), ids=lambda p: p.id)
 def test_physical_sanity(part):
     if part.kind == "accelerator":
         assert 300 <= part.value("power") <= 3000
@@ -76,7 +99,8 @@ def test_unknown_part_suggests_the_nearest_id():
 def _part(**changes):
     base = dict(id="x-part", kind="psu", manufacturer="X", model="Y", category="power", specs={"capacity": "3 kW"},
                 price_usd=1.0, origin={"manufacture": "US"}, lead_time_weeks=1, afr=0.01,
-                source={"title": "A datasheet", "url": "https://example.com/ds.pdf", "date": "2024-01"},
+                source={"title": "A datasheet", "url": "https://example.com/ds.pdf", "date": "2024-01",
+                        "source_quality": "primary"},
                 assumptions={f: "reason given here" for f in PROVENANCE_FIELDS})
     base.update(changes)
     return Part.model_validate(base)
@@ -89,6 +113,12 @@ def _part(**changes):
     ({"afr": None}, "exactly one of afr"),
     ({"origin": {"manufacture": "USA"}}, "two-letter"),
     ({"kind": "toaster"}, "unknown kind"),
+    ({"source": {"title": "A datasheet", "url": "https://example.com/ds.pdf", "date": "2024"}},
+     "no source_quality on source"),
+    ({"source": {"title": "A datasheet", "url": "https://example.com/ds.pdf", "date": "2024", "source_quality": "blog"}},
+     "source_quality"),
+    ({"field_sources": {"price_usd": {"title": "A price list", "url": "https://example.com/p", "date": "2024"}}},
+     "no source_quality on field_sources.price_usd"),
 ])
 def test_bad_parts_are_rejected_with_a_reason(changes, message):
     with pytest.raises(ValidationError, match=message):

@@ -92,3 +92,24 @@ def test_gb200_fp64_validation_row_is_back_at_the_vendor_tolerance():
     fp64 = next(r for r in rows if r["figure"] == "compute.peak_pflops.fp64_dense")
     assert fp64["value"] == pytest.approx(2.88) and fp64["tolerance"] == 0.05 and fp64["kind"] == "vendor"
     assert fp64["source"]["url"].startswith("https://www.nvidia.com/")
+
+
+def test_catalog_list_filters_by_source_quality():
+    import json
+
+    from typer.testing import CliRunner
+
+    from rackwright.cli.app import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["catalog", "list", "--source-quality", "secondary", "--json"])
+    assert result.exit_code == 0, result.output
+    ids = {p["id"] for p in json.loads(result.stdout)}
+    expected = {p.id for p in CATALOG if p.fields_with_quality("secondary")}
+    assert ids == expected and "nvidia-b300-gb300" in ids and "nvidia-sn5600" not in ids
+    table = runner.invoke(app, ["catalog", "list", "--source-quality", "estimate"])
+    assert table.exit_code == 0 and "lab-xpu-e1" in table.stdout and "rests on it" in table.stdout
+    bad = runner.invoke(app, ["catalog", "list", "--source-quality", "blog"])
+    assert bad.exit_code == 2 and "primary, secondary, estimate" in bad.output
+    show = runner.invoke(app, ["catalog", "show", "nvidia-sn5600"])
+    assert show.exit_code == 0 and "source_quality: primary" in show.stdout

@@ -45,7 +45,8 @@ def _errors(validator, doc: dict) -> list[str]:
 
 
 def _switch(**specs) -> Part:
-    source = {"title": "Example 800G switch datasheet", "url": "https://example.com/sw.pdf", "date": "2025-01"}
+    source = {"title": "Example 800G switch datasheet", "url": "https://example.com/sw.pdf", "date": "2025-01",
+              "source_quality": "primary"}
     return Part.model_validate({
         "id": "example-sw800", "kind": "scale_out_switch", "manufacturer": "Example Networks",
         "model": "SW-800X64", "category": "networking", "description": "64-port 800G OSFP switch",

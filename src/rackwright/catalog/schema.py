@@ -35,12 +35,24 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: How far a source can be cited: ``primary`` (the vendor's datasheet, manual, product page or press release,
+#: a standard, a paper, an operator's own report), ``secondary`` (trade press, blogs, analysts, summaries),
+#: ``estimate`` (the lab's own design assumption; the source only shows what it was patterned on).
+SOURCE_QUALITIES = ("primary", "secondary", "estimate")
+SourceQuality = Literal["primary", "secondary", "estimate"]
+
+
 class Source(Strict):
-    """A datasheet, specification or paper: title, address and date (YYYY[-MM[-DD]])."""
+    """A datasheet, specification or paper: title, address, date (YYYY[-MM[-DD]]) and how citable it is.
+
+    ``source_quality`` is required on every source of a catalog part (checked by :class:`Part`); design and
+    scenario files may give it.
+    """
 
     title: str = Field(min_length=3)
     url: str = Field(pattern=r"^https?://")
     date: str
+    source_quality: SourceQuality | None = None
 
     @field_validator("date", mode="before")
     @classmethod
@@ -136,7 +148,22 @@ class Part(Strict):
         unknown = (documented - set(PROVENANCE_FIELDS)) - set(self.specs)
         if unknown:
             raise ValueError(f"field_sources/assumptions name fields the part does not have: {sorted(unknown)}")
+        unrated = [label for label, source in self.sources if source.source_quality is None]
+        if unrated:
+            raise ValueError(
+                f"no source_quality on {', '.join(unrated)}: give each source source_quality: primary (vendor "
+                "datasheet, standard, paper), secondary (press, blog, summary) or estimate (a design assumption)")
         return self
+
+    @property
+    def sources(self) -> list[tuple[str, Source]]:
+        """``("source", the part's source)`` then ``("field_sources.<field>", source)`` for each field source."""
+        return [("source", self.source)] + [(f"field_sources.{f}", s) for f, s in self.field_sources.items()]
+
+    def fields_with_quality(self, quality: str) -> list[str]:
+        """What rests on sources of ``quality``: ``specs`` for the part's own source, else the field names."""
+        return [("specs" if label == "source" else label.split(".", 1)[1])
+                for label, source in self.sources if source.source_quality == quality]
 
     # -- SI access -------------------------------------------------------------
     def value(self, name: str, default: float | None = None) -> float | None:

@@ -29,20 +29,47 @@ def _part(part_id: str):
 @guarded
 def list_command(
     kind: Optional[str] = typer.Option(None, "--kind", help="Only parts of this kind (e.g. accelerator)."),
+    source_quality: Optional[str] = typer.Option(
+        None, "--source-quality",
+        help="Only parts with a source of this quality (primary, secondary, estimate), with what rests on it."),
     as_json: bool = typer.Option(False, "--json", help="Print the parts as JSON."),
 ):
     """List catalog parts (id, kind, manufacturer, model, price, country of manufacture)."""
     from ..catalog import load_catalog
+    from ..catalog.schema import SOURCE_QUALITIES
     from ..catalog.specs import KINDS
     from ..report.tables import catalog_table
 
     if kind is not None and kind not in KINDS:
         raise InputError.single(None, f"unknown kind {kind!r}", "--kind", f"one of: {', '.join(KINDS)}")
+    if source_quality is not None and source_quality not in SOURCE_QUALITIES:
+        raise InputError.single(None, f"unknown source quality {source_quality!r}", "--source-quality",
+                                f"one of: {', '.join(SOURCE_QUALITIES)}")
     parts = [p for p in load_catalog() if kind is None or p.kind == kind]
+    if source_quality is not None:
+        parts = [p for p in parts if p.fields_with_quality(source_quality)]
     if as_json:
         emit_json([p.model_dump(mode="json") for p in parts])
+    elif source_quality is not None:
+        out.print(_quality_table(parts, source_quality))
     else:
         out.print(catalog_table(parts))
+
+
+def _quality_table(parts, quality: str):
+    """Parts with a source of ``quality``: what rests on it and the source's title."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"Parts with {quality} sources ({len(parts)} parts)")
+    for column in ("id", "kind", "rests on it", "source"):
+        table.add_column(column, overflow="fold")
+    for part in parts:
+        for label, source in part.sources:
+            if source.source_quality == quality:
+                field = "specs" if label == "source" else label.split(".", 1)[1]
+                table.add_row(part.id, part.kind, field, escape(source.title))
+    return table
 
 
 @app.command("show")
