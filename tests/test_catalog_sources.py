@@ -113,3 +113,34 @@ def test_catalog_list_filters_by_source_quality():
     assert bad.exit_code == 2 and "primary, secondary, estimate" in bad.output
     show = runner.invoke(app, ["catalog", "show", "nvidia-sn5600"])
     assert show.exit_code == 0 and "source_quality: primary" in show.stdout
+
+
+# ---------------------------------------------------------------- the next generations (issue 20, started)
+
+def test_rubin_gpu_power_and_hbm_are_nvidias_mlperf_system_description():
+    # NVIDIA's MLPerf Inference v6.1 system description of the Vera Rubin NVL72: 288 GB HBM4, 2300 W TGP per GPU.
+    gpu = CATALOG.get("nvidia-rubin-vr200")
+    assert gpu.value("power") == pytest.approx(2300) and gpu.value("hbm") == pytest.approx(288e9)
+    assert gpu.source.source_quality == "primary" and "mlcommons" in gpu.source.url
+    # What only an announcement gives is labelled so, field by field.
+    for field in ("hbm_bandwidth", "peak_flops", "scale_up_bandwidth"):
+        assert gpu.assumptions[field].startswith("Announcement only"), field
+    assert 72 * gpu.value("scale_up_bandwidth") == pytest.approx(260e12, rel=0.01)  # NVIDIA: 260 TB/s per rack
+
+
+def test_tomahawk_6_is_broadcoms_102_4_tbps_in_512_lanes_of_200g():
+    # Broadcom, 'Broadcom Ships Tomahawk 6' (2025-06-03): 102.4 Tb/s, 512 x 200G PAM4 SerDes.
+    th6 = CATALOG.get("broadcom-tomahawk-6")
+    assert th6.value("switching_capacity") == pytest.approx(102.4e12 / 8)  # bytes per second
+    assert th6.value("ports") == 512 and th6.value("port_speed") == pytest.approx(200e9 / 8)
+    assert th6.source.source_quality == "primary" and "broadcom.com" in th6.source.url
+
+
+def test_1_6t_dr8_is_ieee_802_3dj_1_6tbase_dr8():
+    # IEEE P802.3dj 1.6TBASE-DR8: 8 x 200 Gb/s over 8 pairs of single-mode fibre, 500 m. Module power is not
+    # in the standard: a secondary figure and an assumption.
+    dr8 = CATALOG.get("generic-osfp-1.6t-dr8")
+    assert dr8.value("speed") == pytest.approx(1.6e12 / 8) and dr8.value("lanes") == 8
+    assert dr8.value("reach") == pytest.approx(500)
+    assert dr8.source.source_quality == "primary" and "802.3dj" in dr8.source.url
+    assert dr8.fields_with_quality("secondary") == ["power"] and "power" in dr8.assumptions
