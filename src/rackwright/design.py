@@ -22,7 +22,7 @@ from .catalog.schema import Source
 from .errors import InputError, Problem
 from .units import UnitError, parse_quantity
 from .validity import DOMAINS, Name, number_in, require
-from .yamlio import field_path, leaf_location, location, problems_from_validation, read_yaml, to_plain
+from .yamlio import Strict, field_path, leaf_location, location, problems_from_validation, read_yaml, to_plain
 
 #: Lists merged by item key when a design extends another.
 KEYED_LISTS = {("slots",): "id", ("network", "links"): "id"}
@@ -30,10 +30,6 @@ KEYED_LISTS = {("slots",): "id", ("network", "links"): "id"}
 #: ASHRAE TC 9.9 liquid-cooling classes: the number is the warmest facility water supply
 #: [°C]; W+ is "above 45 °C", taken here as 50 °C (assumption, stated in docs).
 W_CLASSES = {"W17": 17.0, "W27": 27.0, "W32": 32.0, "W40": 40.0, "W45": 45.0, "W+": 50.0}
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 def _quantity_validator(quantity: str):

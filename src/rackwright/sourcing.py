@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from .bom import BomLine, bom_lines, content_summary
 from .catalog.schema import Origin, Source
@@ -35,13 +35,9 @@ from .catalog.specs import CATEGORIES
 from .chain import RackModel
 from .errors import InputError
 from .validity import Name, number_in, require
-from .yamlio import problems_from_validation, read_yaml, to_plain
+from .yamlio import Strict, problems_from_validation, read_yaml, to_plain
 
 _PERCENT = re.compile(r"^\s*([+-]?\d+(\.\d+)?)\s*%\s*$")
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class PartMatch(Strict):

@@ -1,7 +1,7 @@
 """Read YAML with line numbers, and turn validation errors into readable problems.
 
-Shared by the catalog and design loaders, so every input error reads the same:
-``file:line:column: slots[3].part: message (fix: hint)``.
+Shared by the loaders of every input kind, so every input error reads the same:
+``file:line:column: slots[3].part: message (fix: hint)``; :class:`Strict` is the base of their schemas.
 
 Every YAML text is measured before it is loaded (:func:`check_yaml_bounds`): a few hundred bytes of aliases
 can expand to millions of nodes (an "alias bomb"), and a few kilobytes of brackets nest deeper than the
@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterator
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError
@@ -21,6 +21,13 @@ from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEv
 from ruamel.yaml.main import CParser  # libyaml's parser (ruamel.yaml.clib), None where it is not installed
 
 from .errors import InputError, Problem
+
+
+class Strict(BaseModel):
+    """The base of every input file's schema: an unknown field is an error (a typo is never ignored), NaN or
+    infinity is no number, and a field spelled as YAML spells it (``yield``, ``from``) is read into its Python name."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, populate_by_name=True)
 
 STR_TAG = "tag:yaml.org,2002:str"
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from ..chain import (ITEM_SPECS, PARAMETERS, RackChain, override_dimension, parse_override, split_overrides)
 from ..catalog import load_catalog
@@ -33,7 +33,7 @@ from ..errors import InputError
 from ..evaluation import evaluate_batch, sound_design
 from ..units import DIMENSIONS, UnitError, from_si, parse_quantity
 from ..validity import Name
-from ..yamlio import LocatedInput, location, problems_from_validation, read_yaml, to_plain
+from ..yamlio import Strict, LocatedInput, location, problems_from_validation, read_yaml, to_plain
 
 #: Most structural combinations (products of design-axis values) a space may have; each is resolved once.
 MAX_COMBINATIONS = 4096
@@ -47,10 +47,6 @@ INDEX = np.int32
 KEYED_PATHS = {"slots": ("slots",), "links": ("network", "links")}
 
 Scalar = str | float | int
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class RangeSpec(Strict):

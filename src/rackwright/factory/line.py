@@ -43,7 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..errors import InputError, Problem
 from ..units import UnitError, parse_quantity
 from ..validity import Name
-from ..yamlio import LocatedInput, problems_from_validation, read_yaml, to_plain
+from ..yamlio import Strict, LocatedInput, problems_from_validation, read_yaml, to_plain
 
 #: What a station's time can scale with (the design's work content, :mod:`rackwright.factory.dfm`).
 PER = ("rack", "tray", "compute_tray", "switch_tray", "cable", "liquid_connection")
@@ -52,10 +52,6 @@ MAX_VISITS = 1000.0
 #: The largest arrival rate accepted [racks/week]: about 100 times the largest factory quoted.
 MAX_RACKS_PER_WEEK = 100_000.0
 HOURS_PER_WEEK = 168.0
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 class Source(Strict):

@@ -41,10 +41,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..catalog.specs import PEAK_FLOPS_KEYS
 from ..errors import InputError, Problem
-from ..factory.line import Source, Strict
+from ..factory.line import Source
 from ..units import UnitError, parse_quantity
 from ..validity import DOMAINS, Name, require
-from ..yamlio import LocatedInput, problems_from_validation, read_yaml, to_plain
+from ..yamlio import Strict, LocatedInput, problems_from_validation, read_yaml, to_plain
 
 OBJECTIVES = ("training-compute", "cost", "us-share")
 #: Rack figures a supply line may count per rack (display keys of the rack report, per rack).
@@ -177,7 +177,6 @@ class Generation(Sourced):
 class PowerStep(Strict):
     """Facility power available at a site from a date on."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
     start: dt.date = Field(alias="from")
     facility: str
 
@@ -234,7 +233,6 @@ class Factory(Sourced):
 class CapStep(Strict):
     """A supply cap per quarter from a date on."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
     start: dt.date = Field(alias="from")
     per_quarter: float = Field(ge=0, le=1e12)
 

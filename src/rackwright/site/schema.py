@@ -18,13 +18,9 @@ from ..catalog.schema import Source
 from ..errors import InputError
 from ..units import UnitError, parse_quantity
 from ..validity import DOMAINS, Name, require
-from ..yamlio import LocatedInput, problems_from_validation, read_yaml, to_plain
+from ..yamlio import Strict, LocatedInput, problems_from_validation, read_yaml, to_plain
 
 Redundancy = Literal["N", "N+1", "N+2", "2N"]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Generation(Strict):
