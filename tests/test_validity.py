@@ -486,6 +486,10 @@ def test_a_substitution_or_tariff_that_matches_nothing_is_a_warning(tmp_path):
     assert warnings == ["substitutions[1] (parts: kind=psuu) matches no part of the design",
                         "tariffs[2] (origin ZZ) covers no part of the design"]
     assert f"warning: {path}: substitutions[1] (parts: kind=psuu) matches no part of the design\n" in result.stderr
+    swept = run("sourcing", "whatif", path.parent / "gb300-nvl72.yaml", path, "--json",
+                "--sweep", "substitutions[0].price_change=0:0.3:4")
+    assert swept.exit_code == 0 and json.loads(swept.stdout)["warnings"] == warnings
+    assert f"warning: {path}: tariffs[2] (origin ZZ) covers no part of the design\n" in swept.stderr
 
 
 OTHER_REFUSED = {  # file, old text, new text, the command's arguments after the file, the message

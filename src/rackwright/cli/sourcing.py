@@ -56,7 +56,8 @@ def whatif_command(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ):
     """Baseline vs scenario: cost per rack, tariff bill, US content by category, longest lead time."""
-    from ..sourcing import load_scenario, parse_sweep, sweep_figure, whatif
+    from ..bom import bom_lines
+    from ..sourcing import load_scenario, parse_sweep, sweep_figure, unmatched, whatif
     from ..sourcing import sweep as run_sweep
 
     model, plan = _model(design), load_scenario(scenario)
@@ -70,11 +71,13 @@ def whatif_command(
         rows = run_sweep(model, plan, path, values, racks)
     except ValueError as exc:
         raise InputError.single(None, str(exc), "--sweep") from None
+    warnings = unmatched(bom_lines(model, racks), plan)
+    _warn({"warnings": warnings}, scenario)
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         sweep_figure(rows, path, plan.name).write_html(str(output), include_plotlyjs=True)
     if as_json:
-        emit_json({"design": model.design.name, "scenario": plan.name, "sweep": path, "rows": rows})
+        emit_json({"design": model.design.name, "scenario": plan.name, "sweep": path, "rows": rows, "warnings": warnings})
         return
     table = Table(title=f"{plan.name}: sweep of {path}")
     for column in ("value", "USD per rack", "US content", "longest lead (wk)"):
