@@ -73,6 +73,13 @@ def train_command(
     recompute_modules: Optional[str] = typer.Option(
         None, "--recompute-modules", help="With --recompute selective: what it re-runs, comma-separated: core_attn "
                                           "(default), layernorm, mlp, moe, moe_act, mla_up_proj."),
+    etp: Optional[int] = typer.Option(None, "--etp", min=1, max=MAX_COUNT,
+                                      help="Expert tensor parallelism (default: TP); EP × ETP folds over TP × CP × DP."),
+    moe_dispatcher: str = typer.Option("alltoall", "--moe-dispatcher",
+                                       help="alltoall (Megatron) or deepep (one copy per destination domain, FP8 "
+                                            "dispatch under FP8 recipes)."),
+    moe_a2a_overlap: bool = typer.Option(False, "--moe-a2a-overlap",
+                                         help="Hide dispatch/combine behind another micro-batch's compute."),
     train_tokens: Optional[float] = typer.Option(None, "--train-tokens", min=1, max=1e16,
                                                  help="Tokens of a run (1 to 1e16): adds days, energy, cost."),
     as_json: bool = JSON,
@@ -91,7 +98,8 @@ def train_command(
                        precision=precision, attention_precision=attention_precision,
                        fp8_param_gather=fp8_param_gather, overlap_param_gather=overlap_param_gather,
                        grad_precision=grad_precision, first_stage_layers=first_stage_layers,
-                       last_stage_layers=last_stage_layers, recompute_modules=recompute_modules,
+                       last_stage_layers=last_stage_layers, recompute_modules=recompute_modules, etp=etp,
+                       moe_dispatcher=moe_dispatcher, moe_a2a_overlap=moe_a2a_overlap,
                        train_tokens=train_tokens)
     if as_json:
         emit_json(doc)

@@ -57,7 +57,7 @@ def _check_precision(system, precision: str, attention_precision: str = "bf16", 
     return rec
 
 
-def _check_parallelism(model, accelerators, global_batch, micro_batch, tp, pp, vp, cp, ep) -> int:
+def _check_parallelism(model, accelerators, global_batch, micro_batch, tp, pp, vp, cp, ep, etp=None) -> int:
     """DP from the accelerator count; InputError for impossible combinations."""
     problems = []
     if model.heads % tp:
@@ -69,8 +69,14 @@ def _check_parallelism(model, accelerators, global_batch, micro_batch, tp, pp, v
         problems.append(("--vp", f"{vp} virtual stages need PP > 1 and at most {model.layers} layers' worth of PP·VP"))
     if pp > model.layers:
         problems.append(("--pp", f"PP {pp} exceeds the {model.layers} layers"))
-    if ep > 1 and (not model.experts or model.experts % ep or dp % ep):
-        problems.append(("--ep", f"EP {ep} must divide the experts ({model.experts}) and DP ({dp})"))
+    etp = etp or tp
+    if etp != tp and not model.experts:
+        problems.append(("--etp", f"expert tensor parallelism needs an MoE model; {model.name} has no experts"))
+    if ep > 1 and (not model.experts or model.experts % ep):
+        problems.append(("--ep", f"EP {ep} must divide the experts ({model.experts})"))
+    elif model.experts and (tp * cp * dp) % (ep * etp):
+        problems.append(("--ep", f"EP × ETP = {ep} × {etp} must divide TP × CP × DP = {tp} × {cp} × {dp} "
+                                 "(experts are folded over the same accelerators)"))
     if global_batch % (dp * micro_batch):
         problems.append(("--global-batch", f"global batch {global_batch} does not split into DP {dp} × micro-batch {micro_batch}"))
     elif vp > 1 and global_batch // (dp * micro_batch) < pp:
@@ -129,7 +135,8 @@ def train_report(model_name: str, system_name: str, *, global_batch: int, micro_
                  accelerators: int | None = None, seq_len: int | None = None, precision: str = "bf16",
                  attention_precision: str = "bf16", fp8_param_gather: bool = False,
                  overlap_param_gather: bool = False, grad_precision: str = "fp32", first_stage_layers: int = 0,
-                 last_stage_layers: int = 0, recompute_modules: str | None = None,
+                 last_stage_layers: int = 0, recompute_modules: str | None = None, etp: int | None = None,
+                 moe_dispatcher: str = "alltoall", moe_a2a_overlap: bool = False,
                  train_tokens: float | None = None) -> dict:
     """The ``perf train`` document for one configuration."""
     model = load_model(model_name)
@@ -146,17 +153,27 @@ def train_report(model_name: str, system_name: str, *, global_batch: int, micro_
         raise InputError.single(None, f"unknown gradient precision {grad_precision!r}", "--grad-precision",
                                 "fp32 or bf16")
     modules = _recompute_modules(model, recompute, recompute_modules)
-    dp = _check_parallelism(model, n, global_batch, micro_batch, tp, pp, vp, cp, ep)
+    if moe_dispatcher not in ("alltoall", "deepep"):
+        raise InputError.single(None, f"unknown MoE dispatcher {moe_dispatcher!r}", "--moe-dispatcher",
+                                "alltoall or deepep")
+    if (moe_dispatcher != "alltoall" or moe_a2a_overlap) and not model.experts:
+        raise InputError.single(None, f"{model.name} has no experts to dispatch",
+                                "--moe-dispatcher" if moe_dispatcher != "alltoall" else "--moe-a2a-overlap",
+                                "leave the MoE options out for a dense model")
+    dp = _check_parallelism(model, n, global_batch, micro_batch, tp, pp, vp, cp, ep, etp)
     _check_stages(model, pp, first_stage_layers, last_stage_layers)
     parallelism = Parallelism(tp=tp, pp=pp, dp=dp, micro_batch=micro_batch, vp=vp, cp=cp, ep=ep, sp=sp,
                               recompute=RECOMPUTE[recompute], distributed_optimizer=distributed_optimizer,
                               overlap_dp=overlap_dp, overlap_tp=overlap_tp, flash_attention=attention == "flash",
                               fp8_param_gather=fp8_param_gather, overlap_param_gather=overlap_param_gather,
                               fp32_grads=grad_precision == "fp32", recompute_modules=modules,
-                              first_stage_layers=first_stage_layers, last_stage_layers=last_stage_layers)
+                              first_stage_layers=first_stage_layers, last_stage_layers=last_stage_layers,
+                              etp=etp or tp, moe_dispatcher=moe_dispatcher == "deepep", moe_a2a_overlap=moe_a2a_overlap)
     result = train_step(model, system, parallelism, global_batch, seq_len, rec.name, attention_precision)
     doc = {"model": model.name, "system": system.name, "accelerators": n,
-           "parallelism": {"tp": tp, "pp": pp, "vp": vp, "dp": dp, "cp": cp, "ep": ep, "micro_batch": micro_batch,
+           "parallelism": {"tp": tp, "pp": pp, "vp": vp, "dp": dp, "cp": cp, "ep": ep, "etp": etp or tp,
+                           "micro_batch": micro_batch, "moe_dispatcher": moe_dispatcher,
+                           "moe_a2a_overlap": moe_a2a_overlap,
                            "sp": sp, "recompute": recompute, "distributed_optimizer": distributed_optimizer,
                            "overlap_param_gather": overlap_param_gather, "grad_precision": grad_precision,
                            "first_stage_layers": first_stage_layers, "last_stage_layers": last_stage_layers,

@@ -24,7 +24,7 @@ from .training import RECOMPUTE, Parallelism, train_step
 POWERS_OF_TWO = (1, 2, 4, 8, 16, 32, 64, 128)
 MICRO_BATCHES = (1, 2, 4, 8)
 VIRTUAL_STAGES = (1, 2, 3, 4, 6, 8)
-FIELDS = ("tp", "pp", "vp", "dp", "cp", "ep", "micro_batch", "recompute", "distributed_optimizer", "sp",
+FIELDS = ("tp", "pp", "vp", "dp", "cp", "ep", "etp", "micro_batch", "recompute", "distributed_optimizer", "sp",
           "fp8_param_gather", "overlap_param_gather")
 BOOLEAN_FIELDS = ("distributed_optimizer", "sp", "fp8_param_gather", "overlap_param_gather")
 
@@ -79,7 +79,8 @@ def candidate_grid(model, accelerators: int, global_batch: int, seq_len: int,
                  | {p for p in POWERS_OF_TWO if p <= min(model.layers, accelerators)})
     cps = [c for c in POWERS_OF_TWO if seq_len % (2 * c) == 0 and c <= 32] or [1]
     eps = [e for e in POWERS_OF_TWO if model.experts and model.experts % e == 0] or [1]
-    axes = dict(tp=tps, pp=pps, vp=VIRTUAL_STAGES, cp=cps, ep=eps, micro_batch=MICRO_BATCHES,
+    axes = dict(tp=tps, pp=pps, vp=VIRTUAL_STAGES, cp=cps, ep=eps, etp=[0, 1] if model.experts else [0],
+                micro_batch=MICRO_BATCHES,
                 recompute=list(RECOMPUTE.values()), distributed_optimizer=[0, 1],
                 fp8_param_gather=[0, 1] if low_precision else [0])
     grids = np.meshgrid(*[np.asarray(v) for v in axes.values()], indexing="ij")
@@ -91,7 +92,9 @@ def candidate_grid(model, accelerators: int, global_batch: int, seq_len: int,
     constraints = {  # in order: the first that no candidate left meets is the reason for an empty search
         f"TP·PP·CP (TP a power of two dividing the {model.heads} heads) divides the {accelerators} accelerators":
             (accelerators % model_parallel == 0) & (dp >= 1),
-        "EP divides DP": (dp % grid["ep"] == 0) & (grid["ep"] <= np.maximum(dp, 1)),
+        "EP × ETP divides TP·CP·DP (ETP = TP or 1)":
+            ((grid["tp"] * grid["cp"] * dp) % (grid["ep"] * np.where(grid["etp"] > 0, grid["etp"], grid["tp"])) == 0)
+            & ((grid["etp"] == 0) | (grid["tp"] > 1)),  # ETP = 1 is a choice of its own only when TP > 1
         f"DP × micro-batch (micro-batch in {', '.join(map(str, MICRO_BATCHES))}) divides the global batch of "
         f"{global_batch}": global_batch % replicas == 0,
         f"interleaving (VP > 1) needs PP > 1 and PP·VP ≤ {model.layers} layers":
@@ -109,6 +112,7 @@ def candidate_grid(model, accelerators: int, global_batch: int, seq_len: int,
                                     hint="change --global-batch or --accelerators (or --racks)")
         valid &= mask
     grid["dp"] = dp
+    grid["etp"] = np.where(grid["etp"] > 0, grid["etp"], grid["tp"])  # 0 stood for "= TP"
     grid["sp"] = (grid["tp"] > 1).astype(int)
     grid["overlap_param_gather"] = grid["distributed_optimizer"].copy()  # never slower: on with the optimizer
     return {k: v[valid] for k, v in grid.items()}, evaluated

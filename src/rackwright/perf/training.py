@@ -82,6 +82,7 @@ class Parallelism:
     vp: np.ndarray = 1
     cp: np.ndarray = 1
     ep: np.ndarray = 1
+    etp: np.ndarray = 0  # expert tensor parallelism (0: = tp); EP × ETP folded over TP × CP × DP
     sp: np.ndarray = True
     recompute: np.ndarray = 2
     distributed_optimizer: np.ndarray = False
@@ -94,11 +95,15 @@ class Parallelism:
     fp32_grads: np.ndarray = True  # gradients accumulated and reduced in FP32 (False: in 16 bits, half the bytes)
     first_stage_layers: np.ndarray = 0  # layers of the first pipeline stage (0: an even split)
     last_stage_layers: np.ndarray = 0  # layers of the last pipeline stage (0: an even split)
+    moe_dispatcher: np.ndarray = 0  # 0: all-to-all (Megatron alltoall), 1: DeepEP (per-domain de-duplication, FP8)
+    moe_a2a_overlap: np.ndarray = False  # dispatch/combine hidden behind another micro-batch's compute (DualPipe)
 
     def arrays(self) -> dict[str, np.ndarray]:
         fields = {k: np.asarray(v) for k, v in self.__dict__.items()}
         shape = np.broadcast_shapes(*(a.shape for a in fields.values()))
-        return {k: np.broadcast_to(v, shape).astype(float) for k, v in fields.items()}
+        out = {k: np.broadcast_to(v, shape).astype(float) for k, v in fields.items()}
+        out["etp"] = np.where(out["etp"] > 0, out["etp"], out["tp"])
+        return out
 
 
 def stage_layer_counts(model, c):
@@ -128,11 +133,13 @@ def layers_per_stage(model, c):
 
 
 def _layer_params(model, c):
-    """Parameters of an average layer on one accelerator (attention + dense MLP, or + shared and E/ep experts)."""
+    """Parameters of an average layer on one accelerator, times TP (attention, dense MLP and shared experts split
+    by TP; the routed experts by EP × ETP: ``E/ep · expert / etp``)."""
     moe_share = model.moe_layers / model.layers
     dense_layer = model.attention_params_per_layer + model.dense_mlp_params_per_layer
     per_layer_moe = moe_share * (model.attention_params_per_layer + model.shared_experts * model.expert_params
-                                 + model.experts * model.expert_params / c["ep"]) if model.moe_layers else 0.0
+                                 + model.experts * model.expert_params / c["ep"] * c["tp"] / c.get("etp", c["tp"])) \
+        if model.moe_layers else 0.0
     return dense_layer * (1 - moe_share) + per_layer_moe
 
 
@@ -223,9 +230,11 @@ def _layer_times(model, system, c, tokens, seq, moe: bool, eff: Efficiency, peak
     gemm, quantized = block(model.attention_params_per_layer, tokens)
     attention_gemm, attention_quantized = gemm, quantized
     if moe:
-        # Balanced routing: each EP rank runs its E/ep experts on ep·T·k/E tokens each (GShard).
-        tokens_per_expert = tokens * model.experts_per_token * c["ep"] / model.experts
-        routed, routed_q = block(model.expert_params, tokens_per_expert)
+        # Balanced routing (GShard): the EP × ETP group's tokens, ep·etp·T/t per rank's share (T/t after SP), reach
+        # each expert k/E of the time; a rank runs its E/ep experts on them with 1/etp of each expert's weights.
+        etp = c["etp"]
+        tokens_per_expert = tokens / tp * c["ep"] * etp * model.experts_per_token / model.experts
+        routed, routed_q = _weights_time(model.expert_params, tokens_per_expert, h, etp, peak, hbm_bw, eff, rec)
         gemm, quantized = gemm + model.experts / c["ep"] * routed, quantized + model.experts / c["ep"] * routed_q
         if model.shared_experts:
             shared, shared_q = block(model.shared_experts * model.expert_params, tokens)
@@ -266,14 +275,44 @@ def _layer_times(model, system, c, tokens, seq, moe: bool, eff: Efficiency, peak
     cp_comm = np.where(c["cp"] > 1, (c["cp"] - 1) * (kv_bytes / bw_cp + lat_cp), 0.0)
     ep_comm = 0.0
     if moe:
-        bw_ep, lat_ep = _group_bandwidth(tp * c["cp"], c["ep"], system, eff)
-        routed_bytes = tokens * model.experts_per_token * h * BYTES_ACTIVATION
-        ep_comm = 2 * np.where(c["ep"] > 1, (c["ep"] - 1) / c["ep"] * routed_bytes / bw_ep + lat_ep * (c["ep"] - 1), 0.0)
+        ep_comm = _moe_dispatch_combine(model, system, c, tokens / tp, eff, rec)
     cast = rec.cast_bytes / (hbm_bw * eff.hbm) if rec.low else 0.0
     return {"gemm": gemm, "attention": attention, "elementwise": elementwise, "quantize": quantize, "tp": tp_comm,
             "cp": cp_comm, "ep": ep_comm,
             "_layernorm": layernorm, "_activation": activation, "_mlp_gemm": gemm - attention_gemm,
             "_mlp_quantize": (quantized - attention_quantized) * cast, "_up_gemm": up_share * attention_gemm}
+
+
+def _moe_dispatch_combine(model, system, c, local_tokens, eff: Efficiency, rec: Recipe):
+    """Dispatch plus combine of one MoE layer's forward on one rank [s] (Lepikhin et al. 2021; DeepEP).
+
+    Each of the rank's ``local_tokens`` (its sequence-parallel share, ``T/t``) goes to ``k`` experts spread
+    uniformly over the ``e`` ranks of its EP group (stride ETP, Megatron-Core's expert rank order). Of the
+    ``g = min(e, domain / etp)`` EP ranks in its scale-up domain, copies for the ``g − 1`` others cross the
+    scale-up network and those for the other ``e − g`` ranks the rank's NIC (all-to-all, Megatron ``alltoall``).
+    DeepEP (``moe_dispatcher`` 1) sends a token once per destination domain and fans it out over NVLink: the
+    NIC carries ``(N − 1)·(1 − (1 − 1/N)^k)`` copies per token for ``N = e/g`` domains; its dispatch moves FP8
+    under a low-precision recipe (combine stays BF16). With ETP > 1 the received tokens are all-gathered over
+    ETP and reduce-scattered back (rings at the ETP group's speed).
+    """
+    e, etp, k = c["ep"], c["etp"], model.experts_per_token
+    h = model.hidden
+    domain = system.scale_up.size
+    g = np.where(etp * e <= domain, e, np.clip(np.floor(domain / etp), 1.0, e))
+    domains = e / g
+    deepep = c["moe_dispatcher"] > 0
+    local_copies = k * (g - 1) / e
+    remote_copies = np.where(deepep, (domains - 1) * (1 - (1 - 1 / domains) ** k), k * (e - g) / e)
+    dispatch_bytes = np.where(deepep & rec.low, rec.value_bytes + rec.scale_bytes, 2.0) * h * local_tokens
+    combine_bytes = 2.0 * h * local_tokens
+    up = system.scale_up.bandwidth * eff.scale_up_link
+    out = system.scale_out.bandwidth * eff.scale_out_link
+    one_way = lambda b: local_copies * b / up + remote_copies * b / out \
+        + (g - 1) * system.latency.scale_up + (domains - 1) * system.latency.scale_out  # noqa: E731
+    a2a = np.where(e > 1, one_way(dispatch_bytes) + one_way(combine_bytes), 0.0)
+    received = local_tokens * k * etp * h * 2.0  # tokens an ETP group's rank works on, BF16
+    etp_comm = 2 * _collective(1, etp, received, system, eff)
+    return a2a + etp_comm
 
 
 def _mla_up_share(model) -> float:
@@ -302,6 +341,10 @@ def _layer_step(parts, c, moe: bool = False):
     mlp = bit("moe") if moe else bit("mlp")
     act = mlp | (bit("moe_act") if moe else False)
     tp = np.where(c["overlap_tp"] > 0, np.maximum(parts["tp"] - parts["gemm"], 0.0), parts["tp"])
+    # Dispatch/combine overlapped with another micro-batch's compute (DualPipe; Megatron-Core's EP a2a overlap).
+    compute = parts["gemm"] + parts["attention"] + parts["elementwise"]
+    parts = {**parts, "ep": np.where(c.get("moe_a2a_overlap", 0.0) > 0, np.maximum(parts["ep"] - compute, 0.0),
+                                     parts["ep"])}
     cp_forward = np.maximum(parts["cp"] - parts["attention"], 0.0)
     cp_backward = np.maximum(2 * parts["cp"] - 2.5 * parts["attention"], 0.0)
     totals = {

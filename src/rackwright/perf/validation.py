@@ -57,7 +57,9 @@ def predict_run(run: dict) -> dict:
                               overlap_param_gather=run.get("overlap_param_gather", False),
                               fp32_grads=run.get("fp32_grads", True),
                               recompute_modules=modules, first_stage_layers=run.get("first_stage_layers", 0),
-                              last_stage_layers=run.get("last_stage_layers", 0))
+                              last_stage_layers=run.get("last_stage_layers", 0), etp=run.get("etp", 0),
+                              moe_dispatcher=run.get("moe_dispatcher", "alltoall") == "deepep",
+                              moe_a2a_overlap=run.get("moe_a2a_overlap", False))
     return train_step(model, system, parallelism, run["global_batch"], run["seq_len"], run["precision"],
                       run.get("attention_precision", "bf16"))
 

@@ -1,0 +1,113 @@
+"""Issue 18, mixture of experts: dispatch/combine per rank after SP, per-domain de-duplication (DeepEP),
+FP8 dispatch, overlap with compute, expert tensor parallelism and parallel folding (EP × ETP over TP × CP × DP)."""
+
+import numpy as np
+import pytest
+from test_cli import run
+
+from rackwright.perf.efficiency import profile
+from rackwright.perf.precision import recipe
+from rackwright.perf.system import load_system
+from rackwright.perf.training import Parallelism, _moe_dispatch_combine, model_stage_params, train_step
+from rackwright.perf.workload import load_model
+
+H100 = load_system("dgx-h100-ndr")
+MIXTRAL = load_model("mixtral-8x7b")
+DSV3 = load_model("deepseek-v3")
+EFF = profile("h100")
+UP, OUT = 450e9 * 0.80, 50e9 * 0.85
+
+
+def c(**kw):
+    base = dict(tp=1, pp=1, dp=8, micro_batch=1, ep=8, etp=0)
+    base.update(kw)
+    return Parallelism(**base).arrays()
+
+
+def test_dispatch_inside_one_domain_hand_calculation():
+    # Mixtral (k = 2) with EP 8 inside one 8-GPU node, 4,096 local tokens of h = 4,096 in BF16: each token's 2
+    # copies go to uniformly chosen EP ranks, 7/8 of them to another GPU over NVLink; dispatch and combine alike.
+    t = float(_moe_dispatch_combine(MIXTRAL, H100, c(), 4096.0, EFF, recipe("bf16")))
+    one_way = 2 * 7 / 8 * 4096 * 4096 * 2 / UP + 7 * 2e-6
+    assert t == pytest.approx(2 * one_way)
+
+
+def test_dispatch_moves_the_sequence_parallel_share():
+    # With TP 4 and SP a rank dispatches its T/4 tokens, not the whole micro-batch (ETP 1, EP 8 inside a node).
+    from rackwright.perf.training import _layer_times
+
+    cfg = c(tp=4, dp=2, ep=8, etp=1, sp=True)
+    parts = _layer_times(MIXTRAL, H100, cfg, 4096.0, 4096.0, True, EFF, 989e12, recipe("bf16"), 989e12, False)
+    expected = _moe_dispatch_combine(MIXTRAL, H100, cfg, 4096.0 / 4, EFF, recipe("bf16"))
+    assert float(parts["ep"]) == pytest.approx(float(expected))
+    whole = float(_moe_dispatch_combine(MIXTRAL, H100, cfg, 4096.0, EFF, recipe("bf16")))
+    latency = 2 * 7 * 2e-6  # dispatch and combine, 7 NVLink steps each
+    assert float(expected) - latency == pytest.approx((whole - latency) / 4)
+
+
+def test_deepep_deduplicates_per_domain_and_dispatches_fp8():
+    # DeepSeek-V3 (k = 8) over EP 64 = 8 nodes of 8: all-to-all sends 8 · 56/64 = 7 copies per token over the NIC;
+    # DeepEP one per destination node, (N − 1)·(1 − (1 − 1/N)^k) = 7 · (1 − (7/8)^8) ≈ 4.67.
+    tokens, h = 4096.0, DSV3.hidden
+    plain = float(_moe_dispatch_combine(DSV3, H100, c(ep=64, dp=64), tokens, EFF, recipe("bf16")))
+    deepep = float(_moe_dispatch_combine(DSV3, H100, c(ep=64, dp=64, moe_dispatcher=1), tokens, EFF, recipe("bf16")))
+    lat = 7 * 2e-6 + 7 * 10e-6
+    per_copy = tokens * h * 2.0
+    assert plain == pytest.approx(2 * (8 * 7 / 64 * per_copy / UP + 8 * 56 / 64 * per_copy / OUT + lat))
+    remote = 7 * (1 - (7 / 8) ** 8)
+    assert deepep == pytest.approx(2 * (8 * 7 / 64 * per_copy / UP + remote * per_copy / OUT + lat))
+    fp8 = float(_moe_dispatch_combine(DSV3, H100, c(ep=64, dp=64, moe_dispatcher=1), tokens, EFF, recipe("fp8")))
+    # FP8 dispatch (1 byte per value), BF16 combine (2 bytes): 1.5 times half the BF16 traffic.
+    assert fp8 == pytest.approx((8 * 7 / 64 * per_copy / UP + remote * per_copy / OUT) * 1.5 + 2 * lat)
+
+
+def test_a2a_overlap_hides_dispatch_behind_compute():
+    sys = H100.with_accelerators(64)
+    base = dict(tp=1, pp=1, dp=64, micro_batch=1, ep=64)
+    plain = train_step(DSV3.with_seq_len(4096), sys, Parallelism(**base), 64)
+    hidden = train_step(DSV3.with_seq_len(4096), sys, Parallelism(**base, moe_a2a_overlap=True), 64)
+    assert float(hidden["breakdown"]["ep"]) < float(plain["breakdown"]["ep"])
+
+
+def test_expert_tensor_parallel_folding():
+    # Experts split by EP × ETP (not TP): with TP 4, EP 8 and ETP 1 a rank holds E/8 whole experts.
+    folded = c(tp=4, dp=8, ep=8, etp=1)
+    plain = c(tp=4, dp=8, ep=8, etp=0)  # ETP = TP = 4
+    experts = MIXTRAL.moe_layers * MIXTRAL.experts * MIXTRAL.expert_params
+    diff = float(model_stage_params(MIXTRAL, folded) - model_stage_params(MIXTRAL, plain))
+    assert diff == pytest.approx(experts / 8 * (1 - 1 / 4))
+
+
+def test_folding_is_expressible_in_the_cli():
+    # Mixtral 8x7B on 32 GPUs with TP 4 and EP 8: DP = 8, EP × ETP = 8 × 1 divides TP × CP × DP = 32.
+    ok = run("perf", "train", "--model", "mixtral-8x7b", "--system", "dgx-h100-ndr", "--accelerators", "32",
+             "--global-batch", "64", "--tp", "4", "--ep", "8", "--etp", "1", "--sp", "--seq-len", "4096",
+             "--moe-dispatcher", "deepep", "--moe-a2a-overlap", "--json")
+    assert ok.exit_code == 0 and '"etp": 1' in ok.stdout
+    bad = run("perf", "train", "--model", "mixtral-8x7b", "--system", "dgx-h100-ndr", "--accelerators", "16",
+              "--global-batch", "64", "--tp", "4", "--ep", "8", "--seq-len", "4096")
+    assert bad.exit_code == 2 and "EP × ETP = 8 × 4 must divide" in bad.output
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--moe-dispatcher", "nccl"], "unknown MoE dispatcher"),
+    (["--model", "llama3-8b", "--moe-a2a-overlap"], "no experts"),
+    (["--model", "llama3-8b", "--etp", "2"], "needs an MoE model"),
+])
+def test_bad_moe_options_exit_2(args, fragment):
+    base = ["perf", "train", "--model", "mixtral-8x7b", "--system", "dgx-h100-ndr", "--accelerators", "8",
+            "--global-batch", "8", "--seq-len", "4096"]
+    if "--model" in args:
+        base[base.index("--model") + 1] = args[args.index("--model") + 1]
+        args = [a for i, a in enumerate(args) if a != "--model" and (i == 0 or args[i - 1] != "--model")]
+    result = run(*base, *args)
+    assert result.exit_code == 2 and fragment in result.output and "Traceback" not in result.output
+
+
+def test_search_explores_expert_tensor_parallelism():
+    from rackwright.perf.search import search
+
+    result = search(MIXTRAL, load_system("gb200-nvl72"), 144, 1152, 4096)
+    cfg = result.configurations
+    assert set(np.unique(cfg["etp"])) >= {1} and np.any(cfg["etp"] != cfg["tp"])
+    assert np.all((cfg["tp"] * cfg["cp"] * cfg["dp"]) % (cfg["ep"] * cfg["etp"]) == 0)
