@@ -35,3 +35,21 @@ def test_tolerance_policy():
 def test_validation_page_is_current():
     page = (ROOT / "docs" / "validation.md").read_text(encoding="utf-8")
     assert page == validation_page(ROOT), "docs/validation.md is stale: run `make validation-doc`"
+
+
+def test_vendor_rows_cite_the_vendors_own_documents():
+    # Issue 20: a figure labelled vendor (or derived from vendor figures) cites the maker's or operator's own
+    # document, never a personal page, a blog or a mirror; press and analysts are labelled secondary.
+    from urllib.parse import urlparse
+
+    from rackwright.yamlio import read_yaml, to_plain
+
+    own = ("nvidia.com", "engineering.fb.com", "opencompute.org", "broadcom.com", "amd.com", "arxiv.org")
+    for path in FILES:
+        doc = to_plain(read_yaml(path))
+        for row in doc["figures"] + doc.get("context", []):
+            host = urlparse(row["source"]["url"]).netloc
+            if row["kind"] in ("vendor", "derived"):
+                assert host.endswith(own), (path.name, row["figure"], host)
+            else:
+                assert row["kind"] == "secondary", (path.name, row["figure"], row["kind"])
