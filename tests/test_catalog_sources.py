@@ -144,3 +144,12 @@ def test_1_6t_dr8_is_ieee_802_3dj_1_6tbase_dr8():
     assert dr8.value("reach") == pytest.approx(500)
     assert dr8.source.source_quality == "primary" and "802.3dj" in dr8.source.url
     assert dr8.fields_with_quality("secondary") == ["power"] and "power" in dr8.assumptions
+
+
+def test_vera_cpu_cores_are_nvidias_tuning_guide():
+    # NVIDIA Vera Performance Tuning Guide: 88 cores per socket, 2 hardware threads per core.
+    vera = CATALOG.get("nvidia-vera")
+    assert vera.value("cores") == 88 and vera.source.source_quality == "primary"
+    # MLPerf v6.1 Vera Rubin NVL72: 2.2 TB LPDDR5x per node of 2 Vera CPUs.
+    assert 2 * vera.value("memory") == pytest.approx(2.2e12)
+    assert "power" in vera.assumptions  # no published figure
