@@ -5,7 +5,8 @@ prediction uses the one efficiency set of the system's accelerator type. What is
 compared follows what the source counts: Megatron-LM's Table 1 TFLOP/s include the
 recomputation forward pass (their Eq. 3), so they are compared with the predicted
 hardware FLOP/s (HFU × peak); Llama 3's MFU counts model FLOPs only, so it is
-compared with the predicted MFU.
+compared with the predicted MFU; NeMo's model TFLOP/s count model FLOPs as rackwright does, so they are
+compared with the predicted model TFLOP/s; MLPerf prints step times, compared as steps per second.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ TOLERANCE = 0.10  # relative, on MFU (issue 4)
 @dataclass(frozen=True)
 class RunComparison:
     run: str
-    metric: str  # "hfu" or "mfu"
+    metric: str  # "hfu", "mfu", "tflops", "1/step" or "tokens/s" (see _compared)
     published: float
     predicted: float
     step_time_s: float
@@ -64,19 +65,39 @@ def predict_run(run: dict) -> dict:
                       run.get("attention_precision", "bf16"))
 
 
+def _compared(run: dict, result: dict) -> tuple[str, float, float]:
+    """(metric, published, predicted) in the unit the source prints, and the convention it counts by.
+
+    ``hfu``: Megatron SC21 TFLOP/s (recompute counted) over the peak; ``mfu``: Llama 3's printed MFU;
+    ``tflops``: NeMo's model TFLOP/s per GPU (6·N + 12·L·h·s per token, no recompute: rackwright's model FLOPs);
+    ``1/step``: MLPerf's median per-step time, compared as steps per second; ``tokens/s``: tokens per second per GPU
+    where no TFLOP/s is printed or the printed one uses another attention count.
+    """
+    published = run["published"]
+    counting = published.get("flops_counting", "")
+    if "mfu" in published:
+        counts_recompute = "recompute" in counting and "no recompute" not in counting
+        if counts_recompute:
+            peak = load_system(run["system"]).accelerator.peak_flops[recipe(run["precision"]).gemm]
+            return "hfu", published["tflops_per_accelerator"] * 1e12 / peak, float(result["hfu"])
+        return "mfu", published["mfu"], float(result["mfu"])
+    if "model_tflops_per_accelerator" in published and not run.get("compare_tokens"):
+        return "tflops", published["model_tflops_per_accelerator"], \
+            float(result["model_flops_per_s_per_accelerator"]) / 1e12
+    if "train_step_timing_s_median_per_run" in published:
+        step = sorted(published["train_step_timing_s_median_per_run"])[len(published["train_step_timing_s_median_per_run"]) // 2]
+        return "1/step", 1.0 / step, 1.0 / float(result["step_time_s"])
+    return "tokens/s", published["tokens_per_s_per_accelerator"], float(result["tokens_per_s"]) / run["accelerators"]
+
+
 def compare_runs(root: str | Path = ".") -> list[RunComparison]:
-    """Published vs predicted utilisation for every run in the file."""
+    """Published vs predicted figures for every run in the file."""
     runs = to_plain(read_yaml(Path(root) / RUNS_FILE))["runs"]
     rows = []
     for run in runs:
         result = predict_run(run)
-        counts_recompute = "recompute" in run["published"]["flops_counting"] and "no recompute" not in \
-            run["published"]["flops_counting"]
-        metric = "hfu" if counts_recompute else "mfu"
-        published = run["published"]["mfu"] if metric == "mfu" else \
-            run["published"]["tflops_per_accelerator"] * 1e12 \
-            / load_system(run["system"]).accelerator.peak_flops[recipe(run["precision"]).gemm]
-        rows.append(RunComparison(run["id"], metric, float(published), float(result[metric]),
+        metric, published, predicted = _compared(run, result)
+        rows.append(RunComparison(run["id"], metric, float(published), float(predicted),
                                   float(result["step_time_s"]), bool(result["fits"])))
     return rows
 
@@ -85,6 +106,7 @@ def runs_markdown(rows: list[RunComparison]) -> str:
     lines = ["| run | compared | published | predicted | error | within ±10 % | fits in memory |",
              "|---|---|---:|---:|---:|:-:|:-:|"]
     for r in rows:
-        lines.append(f"| {r.run} | {r.metric.upper()} | {r.published:.3f} | {r.predicted:.3f} | {r.error:+.1%} | "
+        lines.append(f"| {r.run} | {r.metric.upper() if r.metric in ('mfu', 'hfu') else r.metric} | "
+                     f"{r.published:.4g} | {r.predicted:.4g} | {r.error:+.1%} | "
                      f"{'yes' if r.within else '**no**'} | {'yes' if r.fits else '**no**'} |")
     return "\n".join(lines) + "\n"
