@@ -1,7 +1,7 @@
 """The documentation runs: every ``console`` example in README.md and docs/*.md, and CLI coverage.
 
 A runnable example is a line ``$ rackwright ...`` inside a fenced block whose info
-string is ``console``. The expected exit code, when not 0, ends the line as
+string is ``console``. It runs through the CLI in this process (``rackwright serve`` in a process of its own). The expected exit code, when not 0, ends the line as
 ``  # exit 1`` (or 2). Commands run from the repository root and may write only
 under ``out/``. Blocks with another info string (``text``, ``sh``, ``python``,
 ``yaml``) are shown, not run.
@@ -14,10 +14,13 @@ import re
 import shlex
 import subprocess
 import sys
+import traceback
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import typer.main
+from typer.testing import CliRunner
 
 from rackwright.cli.app import app
 
@@ -58,17 +61,39 @@ EXAMPLES = [(path, number, command, expected)
             for number, command, expected in console_commands(path)]
 
 
-def _argv(command: str) -> list[str]:
-    argv = shlex.split(command)
-    if argv and argv[0] == "rackwright":
-        argv[0] = str(RACKWRIGHT)
-    return argv
-
-
 def test_docs_have_examples():
     assert CLI_DOC.exists(), "docs/cli.md is missing"
     assert any(path == CLI_DOC for path, *_ in EXAMPLES), "docs/cli.md has no runnable console examples"
     assert {1, 2} <= {expected for *_, expected in EXAMPLES}, "examples should show exit codes 1 and 2 too"
+
+
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_in_process(argv: list[str], monkeypatch) -> Ran:
+    """The command through the CLI's own entry in this process: what a shell runs, without a second of
+    interpreter start-up per example. An exception that escapes the CLI is reported as the traceback a user
+    would see."""
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(app, argv[1:], catch_exceptions=True)
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "Traceback (most recent call last):\n" + "".join(traceback.format_exception(result.exception))
+    return Ran(result.exit_code, result.stdout, stderr)
+
+
+def run_in_subprocess(argv: list[str]) -> Ran:
+    result = subprocess.run([str(RACKWRIGHT), *argv[1:]], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, DOCS_PASSWORD_ENV: "docs-example-password"})
+    return Ran(result.returncode, result.stdout, result.stderr)
+
+
+#: Commands run as a process of their own: a server (should an example ever start one, a timeout stops it).
+OWN_PROCESS = {"serve"}
 
 
 @pytest.mark.parametrize(
@@ -76,14 +101,14 @@ def test_docs_have_examples():
     EXAMPLES,
     ids=[f"{path.relative_to(ROOT)}:{number}" for path, number, *_ in EXAMPLES],
 )
-def test_console_example(path: Path, number: int, command: str, expected: int):
-    argv = _argv(command)
+def test_console_example(path: Path, number: int, command: str, expected: int, monkeypatch):
+    argv = shlex.split(command)
     for flag, value in zip(argv, argv[1:]):
         if flag in ("-o", "--output"):
             assert value.startswith("out/"), f"{path.name}:{number}: examples may write only under out/, not {value}"
     (ROOT / "out").mkdir(exist_ok=True)
-    result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120,
-                            env={**os.environ, DOCS_PASSWORD_ENV: "docs-example-password"})
+    monkeypatch.setenv(DOCS_PASSWORD_ENV, "docs-example-password")
+    result = run_in_subprocess(argv) if argv[1:2] and argv[1] in OWN_PROCESS else run_in_process(argv, monkeypatch)
     where = f"{path.relative_to(ROOT)}:{number}: `{command}`"
     assert "Traceback" not in result.stderr, f"{where} raised:\n{result.stderr}"
     assert result.returncode == expected, (
