@@ -83,17 +83,21 @@ def candidate_grid(model, accelerators: int, global_batch: int, seq_len: int,
                 micro_batch=MICRO_BATCHES,
                 recompute=list(RECOMPUTE.values()), distributed_optimizer=[0, 1],
                 fp8_param_gather=[0, 1] if low_precision else [0])
-    grids = np.meshgrid(*[np.asarray(v) for v in axes.values()], indexing="ij")
-    grid = {name: g.ravel() for name, g in zip(axes, grids)}
-    evaluated = grid["tp"].size
+    values = {name: np.asarray(v) for name, v in axes.items()}
+    # Sparse (broadcasting) axes: the constraints are full-size boolean masks, but only the valid configurations
+    # are materialised as arrays (np.nonzero of the mask indexes each axis).
+    grid = dict(zip(axes, np.meshgrid(*values.values(), indexing="ij", sparse=True)))
+    shape = tuple(len(v) for v in values.values())
+    evaluated = int(np.prod(shape))
     model_parallel = grid["tp"] * grid["pp"] * grid["cp"]
     dp = accelerators // model_parallel
     replicas = np.maximum(dp * grid["micro_batch"], 1)
+    etp = np.where(grid["etp"] > 0, grid["etp"], grid["tp"])
     constraints = {  # in order: the first that no candidate left meets is the reason for an empty search
         f"TP·PP·CP (TP a power of two dividing the {model.heads} heads) divides the {accelerators} accelerators":
             (accelerators % model_parallel == 0) & (dp >= 1),
         "EP × ETP divides TP·CP·DP (ETP = TP or 1)":
-            ((grid["tp"] * grid["cp"] * dp) % (grid["ep"] * np.where(grid["etp"] > 0, grid["etp"], grid["tp"])) == 0)
+            ((grid["tp"] * grid["cp"] * dp) % (grid["ep"] * etp) == 0)
             & ((grid["etp"] == 0) | (grid["tp"] > 1)),  # ETP = 1 is a choice of its own only when TP > 1
         f"DP × micro-batch (micro-batch in {', '.join(map(str, MICRO_BATCHES))}) divides the global batch of "
         f"{global_batch}": global_batch % replicas == 0,
@@ -104,18 +108,22 @@ def candidate_grid(model, accelerators: int, global_batch: int, seq_len: int,
         "low-precision parameters go with the distributed optimizer":
             (grid["fp8_param_gather"] == 0) | (grid["distributed_optimizer"] > 0),
     }
-    valid = np.ones(evaluated, bool)
+    valid = np.ones(shape, bool)
     for reason, mask in constraints.items():
+        mask = np.broadcast_to(mask, shape)
         if valid.any() and not (valid & mask).any():
             raise InputError.single(None, f"no configuration of {model.name} on {accelerators} accelerators with a "
                                           f"global batch of {global_batch} meets: {reason}",
                                     hint="change --global-batch or --accelerators (or --racks)")
         valid &= mask
-    grid["dp"] = dp
-    grid["etp"] = np.where(grid["etp"] > 0, grid["etp"], grid["tp"])  # 0 stood for "= TP"
-    grid["sp"] = (grid["tp"] > 1).astype(int)
-    grid["overlap_param_gather"] = grid["distributed_optimizer"].copy()  # never slower: on with the optimizer
-    return {k: v[valid] for k, v in grid.items()}, evaluated
+    index = np.nonzero(valid)
+    out = {name: values[name][i] for name, i in zip(axes, index)}
+    out["dp"] = accelerators // (out["tp"] * out["pp"] * out["cp"])
+    out["etp"] = np.where(out["etp"] > 0, out["etp"], out["tp"])  # 0 stood for "= TP"
+    out["sp"] = (out["tp"] > 1).astype(int)
+    out["overlap_param_gather"] = out["distributed_optimizer"].copy()  # never slower: on with the optimizer
+    return out, evaluated
+
 
 def _evaluate_partition(task) -> dict[str, np.ndarray]:
     """Figures of one partition of the grid (a module-level function so process pools can pickle it)."""
@@ -137,8 +145,8 @@ def search(model, system, accelerators: int, global_batch: int, seq_len: int | N
     seq = int(seq_len or model.seq_len)
     grid, evaluated = candidate_grid(model, accelerators, global_batch, seq, recipe(precision).low)
     system = system.with_accelerators(accelerators)
-    chunks = [{k: v[part] for k, v in grid.items()}
-              for part in np.array_split(np.arange(grid["tp"].size), max(1, partitions))]
+    bounds = np.linspace(0, grid["tp"].size, max(1, partitions) + 1).round().astype(int)
+    chunks = [{k: v[a:b] for k, v in grid.items()} for a, b in zip(bounds[:-1], bounds[1:])]
     tasks = [(model, system, chunk, global_batch, seq, precision, attention_precision) for chunk in chunks]
     results = list((pool or _Serial()).map(_evaluate_partition, tasks))
     metrics = {k: np.concatenate([np.atleast_1d(r[k]) for r in results]) for k in results[0]}

@@ -114,6 +114,8 @@ def stage_layer_counts(model, c):
     (Megatron-Core ``--decoder-first/last-pipeline-num-layers``) and the other stages share the rest
     the same way.
     """
+    if "_stages" in c:  # computed once per configuration array (train_step and memory ask several times)
+        return c["_stages"]
     p, v = c["pp"], c["vp"]
     first_given = np.asarray(c.get("first_stage_layers", 0.0), float)
     last_given = np.asarray(c.get("last_stage_layers", 0.0), float)
@@ -123,6 +125,8 @@ def stage_layer_counts(model, c):
     first = np.where(first_given > 0, first_given, even)
     last = np.where(p == 1, first, np.where(last_given > 0, last_given, even))
     middle = np.where(p > 2, even, 0.0)
+    if isinstance(c, dict):
+        c["_stages"] = (first, middle, last)
     return first, middle, last
 
 
