@@ -115,6 +115,8 @@ def _part(**changes):
     ({"kind": "toaster"}, "unknown kind"),
     ({"source": {"title": "A datasheet", "url": "https://example.com/ds.pdf", "date": "2024"}},
      "no source_quality on source"),
+    ({"source": {"title": "A datasheet", "url": "https://example.com/ds.pdf", "source_quality": "primary"}},
+     "no date on source"),
     ({"source": {"title": "A datasheet", "url": "https://example.com/ds.pdf", "date": "2024", "source_quality": "blog"}},
      "source_quality"),
     ({"field_sources": {"price_usd": {"title": "A price list", "url": "https://example.com/p", "date": "2024"}}},

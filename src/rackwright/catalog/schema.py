@@ -14,10 +14,11 @@ import re
 from functools import cached_property
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from ..units import UnitError, parse_quantity
 from ..validity import DOMAINS, require
+from ..yamlio import Strict
 from .specs import CATEGORIES, KINDS, PEAK_FLOPS_KEYS, SPEC_FIELDS
 
 Category = Literal["compute", "networking", "cabling", "cooling", "power", "mechanical"]
@@ -31,8 +32,10 @@ _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class Frozen(Strict):
+    """A catalog record: loaded once and shared by every evaluation, so it cannot change."""
+
+    model_config = ConfigDict(frozen=True)
 
 
 #: How far a source can be cited: ``primary`` (the vendor's datasheet, manual, product page or press release,
@@ -42,28 +45,31 @@ SOURCE_QUALITIES = ("primary", "secondary", "estimate")
 SourceQuality = Literal["primary", "secondary", "estimate"]
 
 
-class Source(Strict):
-    """A datasheet, specification or paper: title, address, date (YYYY[-MM[-DD]]) and how citable it is.
+class Source(Frozen):
+    """Where figures come from, in every kind of file: a datasheet, specification, paper or page, with its
+    title, address, date (YYYY[-MM[-DD]]) and how citable it is.
 
-    ``source_quality`` is required on every source of a catalog part (checked by :class:`Part`); design and
-    scenario files may give it.
+    A catalog part's sources must give the date and ``source_quality`` (checked by :class:`Part`); design,
+    scenario, site, line and roadmap files may leave out the date of a page that gives none.
     """
 
     title: str = Field(min_length=3)
     url: str = Field(pattern=r"^https?://")
-    date: str
+    date: str | None = None
     source_quality: SourceQuality | None = None
 
     @field_validator("date", mode="before")
     @classmethod
     def _date(cls, value):
+        if value is None:
+            return None
         value = str(value)
         if not _DATE.match(value):
             raise ValueError("date must be YYYY, YYYY-MM or YYYY-MM-DD")
         return value
 
 
-class Origin(Strict):
+class Origin(Frozen):
     """ISO 3166 alpha-2 country of manufacture and, for assemblies, of final assembly."""
 
     manufacture: str
@@ -81,12 +87,12 @@ class Origin(Strict):
         return self.final_assembly or self.manufacture
 
 
-class Contained(Strict):
+class Contained(Frozen):
     part: str
     count: int = Field(ge=1)
 
 
-class Part(Strict):
+class Part(Frozen):
     """One catalog part with sourced specifications (see module docstring)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
@@ -148,6 +154,10 @@ class Part(Strict):
         unknown = (documented - set(PROVENANCE_FIELDS)) - set(self.specs)
         if unknown:
             raise ValueError(f"field_sources/assumptions name fields the part does not have: {sorted(unknown)}")
+        undated = [label for label, source in self.sources if source.date is None]
+        if undated:
+            raise ValueError(f"no date on {', '.join(undated)}: give each source the date it was published (YYYY, "
+                             "YYYY-MM or YYYY-MM-DD)")
         unrated = [label for label, source in self.sources if source.source_quality is None]
         if unrated:
             raise ValueError(

@@ -33,7 +33,7 @@ from ..errors import InputError
 from ..evaluation import evaluate_batch, sound_design
 from ..units import DIMENSIONS, UnitError, from_si, parse_quantity
 from ..validity import Name
-from ..yamlio import Strict, LocatedInput, location, problems_from_validation, read_yaml, to_plain
+from ..yamlio import LocatedInput, Strict, location, problems_from_validation, read_yaml, to_plain
 
 #: Most structural combinations (products of design-axis values) a space may have; each is resolved once.
 MAX_COMBINATIONS = 4096

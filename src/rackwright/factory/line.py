@@ -40,10 +40,11 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ..catalog.schema import Source
 from ..errors import InputError, Problem
 from ..units import UnitError, parse_quantity
 from ..validity import Name
-from ..yamlio import Strict, LocatedInput, problems_from_validation, read_yaml, to_plain
+from ..yamlio import LocatedInput, Strict, problems_from_validation, read_yaml, to_plain
 
 #: What a station's time can scale with (the design's work content, :mod:`rackwright.factory.dfm`).
 PER = ("rack", "tray", "compute_tray", "switch_tray", "cable", "liquid_connection")
@@ -52,19 +53,6 @@ MAX_VISITS = 1000.0
 #: The largest arrival rate accepted [racks/week]: about 100 times the largest factory quoted.
 MAX_RACKS_PER_WEEK = 100_000.0
 HOURS_PER_WEEK = 168.0
-
-
-class Source(Strict):
-    """Where a figure comes from: title and address (and the date, where the page gives one)."""
-
-    title: str = Field(min_length=3)
-    url: str = Field(pattern=r"^https?://")
-    date: str | None = None
-
-    @field_validator("date", mode="before")
-    @classmethod
-    def _date(cls, value):
-        return None if value is None else str(value)
 
 
 def hours(text: str) -> float:

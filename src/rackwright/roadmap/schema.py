@@ -39,12 +39,12 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ..catalog.schema import Source
 from ..catalog.specs import PEAK_FLOPS_KEYS
 from ..errors import InputError, Problem
-from ..factory.line import Source
 from ..units import UnitError, parse_quantity
 from ..validity import DOMAINS, Name, require
-from ..yamlio import Strict, LocatedInput, problems_from_validation, read_yaml, to_plain
+from ..yamlio import LocatedInput, Strict, problems_from_validation, read_yaml, to_plain
 
 OBJECTIVES = ("training-compute", "cost", "us-share")
 #: Rack figures a supply line may count per rack (display keys of the rack report, per rack).

@@ -18,7 +18,7 @@ from ..catalog.schema import Source
 from ..errors import InputError
 from ..units import UnitError, parse_quantity
 from ..validity import DOMAINS, Name, require
-from ..yamlio import Strict, LocatedInput, problems_from_validation, read_yaml, to_plain
+from ..yamlio import LocatedInput, Strict, problems_from_validation, read_yaml, to_plain
 
 Redundancy = Literal["N", "N+1", "N+2", "2N"]
 
