@@ -113,6 +113,8 @@ def _part(**changes):
     ({"afr": None}, "exactly one of afr"),
     ({"origin": {"manufacture": "USA"}}, "two-letter"),
     ({"kind": "toaster"}, "unknown kind"),
+    ({"id": "x" * 201}, "at most 200 characters"),
+    ({"model": "M" * 100_000}, "at most 200 characters"),
     ({"source": {"title": "A datasheet", "url": "https://example.com/ds.pdf", "date": "2024"}},
      "no source_quality on source"),
     ({"source": {"title": "A datasheet", "url": "https://example.com/ds.pdf", "source_quality": "primary"}},

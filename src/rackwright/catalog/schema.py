@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from ..units import UnitError, parse_quantity
-from ..validity import DOMAINS, require
+from ..validity import DOMAINS, Name, require
 from ..yamlio import Strict
 from .specs import CATEGORIES, KINDS, PEAK_FLOPS_KEYS, SPEC_FIELDS
 
@@ -97,10 +97,10 @@ class Part(Frozen):
 
     model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
 
-    id: str
+    id: Name
     kind: str
-    manufacturer: str
-    model: str
+    manufacturer: Name
+    model: Name
     category: Category
     description: str = ""
     specs: dict[str, str | float | int | dict[str, str]] = Field(default_factory=dict)
