@@ -158,3 +158,18 @@ def number_in(quantity: str):
         return value
 
     return check
+
+
+def argument(quantity: str, value, name: str, si_per_unit: float = 1.0) -> float:
+    """A Python API argument: ``value`` as a float if it is a real number (not a bool, a string or an array) whose
+    ``value × si_per_unit`` lies in the domain of ``quantity``, else an :class:`~rackwright.errors.InputError`
+    naming ``name`` (the CLI option it stands for) with the domain's reason as the fix."""
+    from .errors import InputError
+
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InputError.single(None, f"{value!r} is not a number", name,
+                                f"give a number: {DOMAINS[quantity].describe()}")
+    message = DOMAINS[quantity].problem(float(value) * si_per_unit)
+    if message:
+        raise InputError.single(None, message, name, DOMAINS[quantity].why)
+    return float(value)

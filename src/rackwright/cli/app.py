@@ -8,6 +8,7 @@ and exit 2; no traceback reaches the user.
 from __future__ import annotations
 
 import inspect
+import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, List, Optional
@@ -152,8 +153,8 @@ def compare_command(
             "before": {"file": ra.file, "name": ra.name, "lineage": ra.lineage},
             "after": {"file": rb.file, "name": rb.name, "lineage": rb.lineage},
             "fields": [{"path": c.path, "before": c.before, "after": c.after} for c in fields],
-            "figures": [{"figure": c.key, "before": c.before, "after": c.after, "absolute": c.absolute,
-                         "relative": c.relative} for c in figures],
+            "figures": [{"figure": c.key, "before": _number(c.before), "after": _number(c.after),
+                         "absolute": _number(c.absolute), "relative": _number(c.relative)} for c in figures],
         })
         return
     for report in (ra, rb):
@@ -161,6 +162,11 @@ def compare_command(
     field_table, figure_table = compare_tables([ra.lineage, rb.lineage], fields, figures)
     out.print(field_table)
     out.print(figure_table)
+
+
+def _number(value):
+    """A figure for JSON: None where it has no value (NaN: an air-cooled rack's CDU utilisation), as in evaluate."""
+    return None if value is None or not math.isfinite(value) else value
 
 
 @app.command("elevation")

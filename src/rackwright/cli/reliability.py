@@ -9,6 +9,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
+from ..fleet.goodput import AVAILABILITY_RANGE, BYTES_PER_PARAM_RANGE, CHECKPOINT_WRITE_RANGE
 from .common import EXIT_OK, EXIT_RULES, MAX_COUNT, emit_json, guarded, out, output_file
 
 app = typer.Typer(help="Fleet reliability: job interruptions, checkpointing and goodput, spare pools, qualification.",
@@ -20,17 +21,17 @@ app = typer.Typer(help="Fleet reliability: job interruptions, checkpointing and 
 def job_command(
     design: Path = typer.Option(..., "--design", help="Rack design YAML file the job runs on."),
     accelerators: int = typer.Option(..., "--accelerators", min=1, max=MAX_COUNT, help="Accelerators in the job."),
-    checkpoint_write_s: Optional[float] = typer.Option(None, "--checkpoint-write-s", min=1e-3, max=1e6,
+    checkpoint_write_s: Optional[float] = typer.Option(None, "--checkpoint-write-s", min=CHECKPOINT_WRITE_RANGE[0], max=CHECKPOINT_WRITE_RANGE[1],
                                                        help="Checkpoint write time [s] (default: from --model and --storage-bandwidth)."),
     spares: Optional[int] = typer.Option(None, "--spares", min=0, max=MAX_COUNT,
                                          help="Hot-spare accelerators for the job (default: sized for --availability)."),
     model: str = typer.Option("llama3-405b", "--model", help="Model whose training state is checkpointed."),
     storage_bandwidth: str = typer.Option("2 TB/s", "--storage-bandwidth", help="Checkpoint write bandwidth."),
-    bytes_per_param: float = typer.Option(14.0, "--bytes-per-param", min=0.125, max=64,
+    bytes_per_param: float = typer.Option(14.0, "--bytes-per-param", min=BYTES_PER_PARAM_RANGE[0], max=BYTES_PER_PARAM_RANGE[1],
                                           help="Checkpoint bytes per parameter (14: bf16 weights, fp32 master, Adam moments)."),
     oversubscription: float = typer.Option(1.0, "--oversubscription", min=1, max=100,
                                            help="Top-tier oversubscription of the scale-out fabric (1 = non-blocking)."),
-    availability: float = typer.Option(0.999, "--availability", min=1e-9, max=1 - 1e-12,
+    availability: float = typer.Option(0.999, "--availability", min=AVAILABILITY_RANGE[0], max=AVAILABILITY_RANGE[1],
                                        help="Target for sizing the default hot spares (between 0 and 1)."),
     report: Optional[Path] = typer.Option(None, "--report", callback=output_file,
                                           help="Write an HTML report: goodput vs job size, causes."),
@@ -95,7 +96,7 @@ def spares_command(
     racks: int = typer.Option(..., "--racks", min=1, max=MAX_COUNT, help="Racks in the fleet."),
     repair_days: float = typer.Option(..., "--repair-days", min=1e-3, max=3650,
                                       help="Repair / RMA turnaround of a failed part [days]."),
-    availability: float = typer.Option(0.999, "--availability", min=1e-9, max=1 - 1e-12,
+    availability: float = typer.Option(0.999, "--availability", min=AVAILABILITY_RANGE[0], max=AVAILABILITY_RANGE[1],
                                        help="Probability that the pool covers the demand of one repair window."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ):

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..units import UnitError, parse_quantity
-from ..validity import OutOfDomain, require
+from ..validity import DOMAINS, OutOfDomain, argument, require
 from .failures import HOURS_PER_DAY, by_category, inventory, job_causes, load_failure_modes, mtbi_hours
 from .spares import hot_spares_needed, idle_capacity_fraction, wait_probability
 
@@ -91,6 +91,25 @@ def _bandwidth(value) -> float:
     return si
 
 
+#: Checkpoint bytes per parameter: 0.125 B (one bit) to 64 B (fp64 weights, master copy and moments, with room).
+BYTES_PER_PARAM_RANGE = (0.125, 64.0)
+#: A checkpoint's write time [s]: 1 ms to 1e6 s (eleven days).
+CHECKPOINT_WRITE_RANGE = (1e-3, 1e6)
+#: A target availability's range: a probability above 0 and below 1 (1 would need infinite spares; the spare
+#: quantiles are computed to 1e-12 of 1).
+AVAILABILITY_RANGE = (1e-9, 1 - 1e-12)
+
+
+def _probability(availability) -> float:
+    """A target availability in :data:`AVAILABILITY_RANGE`."""
+    value = argument("share", availability, "--availability")
+    low, high = AVAILABILITY_RANGE
+    if not low <= value <= high:
+        raise InputError.single(None, f"availability {value:g} is outside {low:g} to 1 − {1 - high:.0e}",
+                                "--availability", "a probability below 1, e.g. 0.999")
+    return value
+
+
 def job_report(design, accelerators: int, *, checkpoint_write_s: float | None = None, model: str = "llama3-405b",
                storage_bandwidth=DEFAULT_STORAGE_BANDWIDTH, bytes_per_param: float = CHECKPOINT_BYTES_PER_PARAM,
                spares: int | None = None, availability: float = 0.999, oversubscription: float = 1.0,
@@ -102,11 +121,24 @@ def job_report(design, accelerators: int, *, checkpoint_write_s: float | None = 
     """
     from ..perf.workload import load_model
 
-    if isinstance(accelerators, bool) or int(accelerators) != accelerators or accelerators < 1:
-        raise InputError.single(None, f"a job needs a whole number ≥ 1 of accelerators, got {accelerators}",
-                                "--accelerators")
-    if spares is not None and spares < 0:
-        raise InputError.single(None, f"spares cannot be negative, got {spares}", "--spares")
+    accelerators = int(argument("positive_count", accelerators, "--accelerators"))
+    spares = None if spares is None else int(argument("count", spares, "--spares"))
+    availability = _probability(availability)
+    oversubscription = argument("ratio", oversubscription, "--oversubscription")
+    if oversubscription < 1:
+        raise InputError.single(None, f"an oversubscription of {oversubscription:g} is below 1 (non-blocking)",
+                                "--oversubscription", "1 for a non-blocking fabric, more for an oversubscribed one")
+    bytes_per_param = argument("data", bytes_per_param, "--bytes-per-param")
+    if not BYTES_PER_PARAM_RANGE[0] <= bytes_per_param <= BYTES_PER_PARAM_RANGE[1]:
+        raise InputError.single(None, f"{bytes_per_param:g} checkpoint bytes per parameter is outside "
+                                      f"{BYTES_PER_PARAM_RANGE[0]:g} to {BYTES_PER_PARAM_RANGE[1]:g}",
+                                "--bytes-per-param", "14: bf16 weights, fp32 master weights and Adam moments")
+    if checkpoint_write_s is not None:
+        checkpoint_write_s = argument("time", checkpoint_write_s, "--checkpoint-write-s")
+        if not CHECKPOINT_WRITE_RANGE[0] <= checkpoint_write_s <= CHECKPOINT_WRITE_RANGE[1]:
+            raise InputError.single(None, f"a checkpoint write of {checkpoint_write_s:g} s is outside "
+                                          f"{CHECKPOINT_WRITE_RANGE[0]:g} s to {CHECKPOINT_WRITE_RANGE[1]:g} s",
+                                    "--checkpoint-write-s", "seconds to minutes on parallel storage")
     modes = modes or load_failure_modes()
     inv = inventory(design, modes)
     causes = job_causes(inv, accelerators, modes, top_oversubscription=oversubscription)
@@ -119,7 +151,12 @@ def job_report(design, accelerators: int, *, checkpoint_write_s: float | None = 
     if checkpoint_write_s is None:
         spec = load_model(model)
         nbytes = float(checkpoint_bytes(spec.total_params, bytes_per_param))
-        delta_s = float(checkpoint_write_time(nbytes, _bandwidth(storage_bandwidth)))
+        delta_s = nbytes / _bandwidth(storage_bandwidth)  # (a float: a tiny bandwidth gives inf, refused below)
+        if DOMAINS["time"].outside(delta_s):
+            raise InputError.single(None, f"a {nbytes / 1e9:,.0f} GB checkpoint of {spec.name} would take "
+                                          f"{delta_s:.3g} s to write at {storage_bandwidth}, more than "
+                                          f"{DOMAINS['time'].high:g} s", "--storage-bandwidth",
+                                    "give the storage's write bandwidth, e.g. \"2 TB/s\"")
         checkpoint = {"model": spec.name, "bytes": nbytes, "write_s": delta_s, "bytes_per_param": bytes_per_param,
                       "storage_bandwidth_gb_per_s": _bandwidth(storage_bandwidth) / 1e9}
     else:

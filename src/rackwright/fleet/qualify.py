@@ -40,6 +40,7 @@ from pathlib import Path
 from ..errors import InputError, Problem
 from ..models.reliability import HOURS_PER_YEAR
 from ..units import UnitError, from_si, parse_quantity
+from ..validity import DOMAINS
 from ..yamlio import read_input_text
 from .spares import poisson_cdf
 
@@ -84,6 +85,11 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("burn_in_failures", "burn_in", "failures", "poisson", "high", 0.05, 0.01,
            "failures during burn-in (unit: failures/<hours> h) vs the rack's catalog failure rate, Poisson test"),
 )}
+
+
+#: The domain of validity (validity.DOMAINS) of each measured metric but burn-in failures (a count over hours).
+QUANTITIES = {"power_at_load": "power", "coolant_flow": "volume_flow", "coolant_delta_t": "temperature_difference",
+              "inlet_temperature": "temperature", "bus_bandwidth": "data_rate", "step_time": "time"}
 
 
 @dataclass(frozen=True)
@@ -205,8 +211,9 @@ def _measurement(row: int, line: int | None, record: dict, problems: list[Proble
                                      'write the failures with the burn-in duration, e.g. "failures/48 h"'))
             return None
         hours = float(match.group(1)) * (24.0 if match.group(2).lower().startswith("d") else 1.0)
-        if hours <= 0 or number < 0 or number != int(number):
-            problems.append(_problem(row, line, "value", "burn-in failures are a whole number ≥ 0 over a positive duration"))
+        if hours <= 0 or DOMAINS["count"].outside(number):
+            problems.append(_problem(row, line, "value", "burn-in failures are a whole number ≥ 0 (at most "
+                                                         "1e+06) over a positive duration"))
             return None
         si = number
     else:
@@ -216,10 +223,13 @@ def _measurement(row: int, line: int | None, record: dict, problems: list[Proble
             problems.append(_problem(row, line, "unit", f"{unit!r} is not a unit of {spec.dimension.replace('_', ' ')}",
                                      f"{metric} is measured in e.g. {spec.display}"))
             return None
-        if not math.isfinite(si) or si < 0:  # (temperatures are in kelvin here)
-            problems.append(_problem(row, line, "value", f"{number!r} {unit} is out of range for {metric}",
-                                     "a finite value above absolute zero" if spec.dimension == "temperature"
-                                     else "a finite value ≥ 0"))
+        domain = DOMAINS[QUANTITIES[metric]]
+        if domain.outside(si):  # (temperatures are in kelvin here)
+            problems.append(_problem(row, line, "value", f"{metric}: {domain.problem(si)}", domain.why))
+            return None
+        if metric == "step_time" and si <= 0:
+            problems.append(_problem(row, line, "value", f"a step time of {number!r} {unit}: no step takes no time",
+                                     "write the measured step time, e.g. 0.66 s"))
             return None
     stamp = _text(record, "timestamp")
     try:
@@ -398,7 +408,9 @@ def _calibration(ctx: DesignContext, rows: list[dict]) -> list[str]:
     if "coolant_flow" in by:
         rs = by["coolant_flow"]
         ratio = mean(rs, "measured") / mean(rs, "expected")
-        if abs(ratio - 1) > 0.05:
+        if ratio == 0:
+            out.append("no coolant flow was measured: check the CDU, its pumps and valves before calibrating the model")
+        elif abs(ratio - 1) > 0.05:
             implied = ctx.params["cooling.coolant_delta_t"] / ratio
             out.append(f"measured coolant flow is {ratio - 1:+.1%} vs the model: at the modelled heat to liquid it "
                        f"implies a coolant delta-T of {implied:.1f} K vs {ctx.params['cooling.coolant_delta_t']:.1f} K "

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..models.reliability import HOURS_PER_YEAR
+from ..validity import argument
 from .failures import HOURS_PER_DAY, inventory, load_failure_modes, mode_of_part, part_rate
 
 #: Above this many expected units out of service, the compound Poisson is replaced by a normal law.
@@ -186,13 +187,14 @@ def spares_report(design, racks: int, repair_days: float, availability: float = 
     """Cold-spare pool per part for ``racks`` racks, and hot-spare scale-up domains, at ``availability``."""
     from ..evaluation import sound_design
 
-    if racks < 1:
-        raise InputError.single(None, f"a fleet has at least one rack, got {racks}", "--racks")
-    if not repair_days > 0:
-        raise InputError.single(None, f"the repair window must be positive, got {repair_days} days", "--repair-days")
-    if not 0 < availability < 1:
-        raise InputError.single(None, f"availability is a probability below 1, got {availability}", "--availability",
-                                "e.g. 0.999")
+    from .goodput import _probability
+
+    racks = int(argument("positive_count", racks, "--racks"))
+    repair_days = argument("lead_time", repair_days, "--repair-days", 1 / 7)  # at most ten years
+    if repair_days == 0:
+        raise InputError.single(None, "a repair takes time: the repair window must be above 0 days", "--repair-days",
+                                "give the repair or RMA turnaround, e.g. 5")
+    availability = _probability(availability)
     modes = load_failure_modes()
     loaded, model, _ = sound_design(design)
     window_h = repair_days * HOURS_PER_DAY
