@@ -26,6 +26,36 @@ from .training import RECOMPUTE, Parallelism, train_step
 from .workload import load_model
 
 SECONDS_PER_DAY = 86400.0
+#: Bounds of the API's arguments (the CLI's typer bounds are the same): counts up to the count domain's 10^6,
+#: tokens of a sequence, prompt or answer up to 10^8, tokens of a training run 1 to 10^16.
+MAX_COUNT = 1_000_000
+MAX_TOKENS = 100_000_000
+MAX_TRAIN_TOKENS = 1e16
+
+
+def _whole(value, option: str, low: int = 1, high: int = MAX_COUNT, optional: bool = False):
+    """A whole number in ``[low, high]`` (an integral float is accepted), else InputError naming the option."""
+    if value is None and optional:
+        return None
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if ok:
+        ok = math.isfinite(float(value)) and float(value) == int(value) and low <= value <= high
+    if not ok:
+        raise InputError.single(None, f"{option} must be a whole number from {low:,} to {high:,}, not {value!r}",
+                                option.replace("_", "-") if option.startswith("--") else option)
+    return int(value)
+
+
+def _choice(value, option: str, choices) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise InputError.single(None, f"{option} must be one of {', '.join(choices)}, not {value!r}", option)
+    return value
+
+
+def _name(value, option: str) -> str:
+    if not isinstance(value, (str, Path)) or not str(value):
+        raise InputError.single(None, f"{option} must be a built-in name or a file path, not {value!r}", option)
+    return str(value)
 
 
 def resolve_system(name_or_path: str, racks: int | None = None, accelerators: int | None = None):
@@ -111,6 +141,9 @@ def _recompute_modules(model, recompute: str, modules: str | None) -> int:
     """``--recompute-modules a,b`` as the bit mask of :data:`RECOMPUTE_MODULES` (default core_attn)."""
     if modules is None:
         return RECOMPUTE_MODULES["core_attn"]
+    if not isinstance(modules, str):
+        raise InputError.single(None, f"--recompute-modules is a comma-separated list, not {modules!r}",
+                                "--recompute-modules")
     if recompute != "selective":
         raise InputError.single(None, "--recompute-modules chooses what selective recompute re-runs",
                                 "--recompute-modules", "add --recompute selective")
@@ -139,8 +172,27 @@ def train_report(model_name: str, system_name: str, *, global_batch: int, micro_
                  moe_dispatcher: str = "alltoall", moe_a2a_overlap: bool = False,
                  train_tokens: float | None = None) -> dict:
     """The ``perf train`` document for one configuration."""
-    model = load_model(model_name)
-    system = resolve_system(system_name, racks, accelerators)
+    global_batch, micro_batch = _whole(global_batch, "--global-batch"), _whole(micro_batch, "--micro-batch")
+    tp, pp, vp = _whole(tp, "--tp"), _whole(pp, "--pp"), _whole(vp, "--vp")
+    cp, ep = _whole(cp, "--cp"), _whole(ep, "--ep")
+    etp = _whole(etp, "--etp", optional=True)
+    racks = _whole(racks, "--racks", optional=True)
+    accelerators = _whole(accelerators, "--accelerators", optional=True)
+    seq_len = _whole(seq_len, "--seq-len", high=MAX_TOKENS, optional=True)
+    first_stage_layers = _whole(first_stage_layers, "--first-stage-layers", low=0)
+    last_stage_layers = _whole(last_stage_layers, "--last-stage-layers", low=0)
+    _choice(recompute, "--recompute", tuple(RECOMPUTE))
+    _choice(attention, "--attention", ("flash", "materialized"))
+    for flag, value in (("--sp", sp), ("--distributed-optimizer", distributed_optimizer), ("--dp-overlap", overlap_dp),
+                        ("--tp-overlap", overlap_tp), ("--fp8-param-gather", fp8_param_gather),
+                        ("--overlap-param-gather", overlap_param_gather), ("--moe-a2a-overlap", moe_a2a_overlap)):
+        if not isinstance(value, (bool, np.bool_)):
+            raise InputError.single(None, f"{flag} is true or false, not {value!r}", flag)
+    if train_tokens is not None and not (isinstance(train_tokens, (int, float)) and not isinstance(train_tokens, bool)
+                                         and math.isfinite(train_tokens) and 1 <= train_tokens <= MAX_TRAIN_TOKENS):
+        raise InputError.single(None, f"--train-tokens must be from 1 to 1e16, not {train_tokens!r}", "--train-tokens")
+    model = load_model(_name(model_name, "--model"))
+    system = resolve_system(_name(system_name, "--system"), racks, accelerators)
     n = system.accelerators
     rec = _check_precision(system, precision, attention_precision, fp8_param_gather)
     if fp8_param_gather and not distributed_optimizer:
@@ -234,13 +286,19 @@ def search_pool(backend: str, partitions: int):
     return Pool()
 
 
-def search_report(model_name: str, system_name: str, *, accelerators: int | None, global_batch: int,
+def search_report(model_name: str, system_name: str, *, accelerators: int | None = None, global_batch: int,
                   top: int = 10, racks: int | None = None, seq_len: int | None = None,
                   precision: str = "bf16", attention_precision: str = "bf16", backend: str = "local",
                   partitions: int = 1) -> dict:
     """The ``perf search`` document: the fastest configuration that fits, the top N and the Pareto front."""
-    model = load_model(model_name)
-    system = resolve_system(system_name, racks, accelerators)
+    global_batch, top = _whole(global_batch, "--global-batch"), _whole(top, "--top")
+    racks = _whole(racks, "--racks", optional=True)
+    accelerators = _whole(accelerators, "--accelerators", optional=True)
+    seq_len = _whole(seq_len, "--seq-len", high=MAX_TOKENS, optional=True)
+    partitions = _whole(partitions, "--partitions", high=256)
+    _choice(backend, "--backend", ("local", "ray"))
+    model = load_model(_name(model_name, "--model"))
+    system = resolve_system(_name(system_name, "--system"), racks, accelerators)
     rec = _check_precision(system, precision, attention_precision)
     pool = search_pool(backend, partitions)
     try:
@@ -270,8 +328,13 @@ def search_report(model_name: str, system_name: str, *, accelerators: int | None
 def inference_report(model_name: str, system_name: str, *, batch: int, input_tokens: int, output_tokens: int,
                      tp: int | None = None, racks: int | None = None, precision: str = "bf16") -> dict:
     """The ``perf infer`` document."""
-    model = load_model(model_name)
-    system = resolve_system(system_name, racks)
+    batch = _whole(batch, "--batch")
+    input_tokens = _whole(input_tokens, "--input-tokens", high=MAX_TOKENS)
+    output_tokens = _whole(output_tokens, "--output-tokens", high=MAX_TOKENS)
+    tp = _whole(tp, "--tp", optional=True)
+    racks = _whole(racks, "--racks", optional=True)
+    model = load_model(_name(model_name, "--model"))
+    system = resolve_system(_name(system_name, "--system"), racks)
     precision = _check_precision(system, precision).name
     if tp is not None and (tp > system.scale_up.size or model.heads % tp):
         raise InputError.single(None, f"TP {tp} must divide the {model.heads} heads and fit the scale-up domain "

@@ -94,7 +94,7 @@ def names() -> list[str]:
 
 def recipe(name: str) -> Recipe:
     """The recipe of ``name`` (or an alias); :class:`InputError` for an unknown one."""
-    key = ALIASES.get(name, name)
+    key = ALIASES.get(name, name) if isinstance(name, str) else None
     if key not in RECIPES:
         raise InputError.single(None, f"unknown precision {name!r}", "--precision", f"one of: {', '.join(names())}")
     return RECIPES[key]
