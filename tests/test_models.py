@@ -1,6 +1,7 @@
 """The pure models against hand calculations and published formulas (tolerances stated)."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -91,9 +92,50 @@ def test_mechanical_network_cabling_sourcing():
     assert mechanical.mounting_units(48 * 0.04445, 0.04445) == pytest.approx(48)
     assert mechanical.floor_load(1360.0, 0.6, 1.2) == pytest.approx(1888.9, rel=1e-4)
     # 72 ports of 800 Gb/s (100 GB/s), both directions: 14.4 TB/s.
-    assert network.port_bandwidth_both_directions(72, 100e9) == pytest.approx(14.4e12)
+    assert network.both_directions(72 * 100e9) == pytest.approx(14.4e12)  # 72 × 800G ports
     assert network.scale_up_domain(36, 2) == 72
     # A link from 0.5 m to 1.7 m: 1.2 m vertical + 2 · 0.3 m drops + 0.3 m slack = 2.1 m.
     assert cabling.routed_length(0.5, 1.7) == pytest.approx(2.1)
     assert sourcing.domestic_share(25.0, 100.0) == pytest.approx(0.25)
     assert np.isnan(sourcing.domestic_share(0.0, 0.0))
+
+
+# --- the chain's steps -------------------------------------------------------------------------------------
+
+def test_a_step_of_the_chain_can_be_swapped():
+    """A user's thermal step (here: a coolant with twice water's ρ·c_p) replaces the built-in one for a run; the
+    other steps, and the built-in chain afterwards, are unchanged."""
+    import dataclasses
+
+    import rackwright
+    from rackwright.chain import STEPS
+
+    design = Path(__file__).resolve().parents[1] / "examples" / "gb300-nvl72.yaml"
+
+    def denser_coolant(inputs):
+        result = STEPS["thermal"](inputs)
+        return dataclasses.replace(result, coolant_flow=result.coolant_flow / 2.0)
+
+    base = rackwright.evaluate(design)
+    swapped = rackwright.evaluate(design, steps={"thermal": denser_coolant})
+    assert swapped.figures["thermal.coolant_flow"] == pytest.approx(base.figures["thermal.coolant_flow"] / 2)
+    assert swapped.figures["power.input"] == base.figures["power.input"]
+    assert rackwright.evaluate(design).figures["thermal.coolant_flow"] == base.figures["thermal.coolant_flow"]
+    batch = rackwright.evaluate_batch(design, {"parts.accelerator.power": np.array([1000.0, 1400.0])},
+                                      steps={"thermal": denser_coolant})
+    single = base.figures["thermal.coolant_flow"] * 60e3 / 2  # L/min
+    assert batch.figures["thermal.coolant_flow_lpm"][1] == pytest.approx(single)  # 1,400 W: the design's own
+    with pytest.raises(rackwright.InputError, match="thermals"):
+        rackwright.evaluate(design, steps={"thermals": denser_coolant})
+
+
+def test_power_step_by_hand():
+    """Eight 33 kW shelves at 97.5 % on a 50 V bus, N+1, 132 kW of IT load, a 0.87 kWh battery at 95 %."""
+    x = power.PowerInputs(it_load=132e3, converters=8.0, capacity=8 * 33e3, capacity_efficiency=8 * 33e3 * 0.975,
+                          bbu_energy=0.87 * 3.6e6, bbu_energy_efficiency=0.87 * 3.6e6 * 0.95, redundancy="N+1",
+                          bus_voltage=50.0, bus_carries_input=False, three_phase=False, power_factor=1.0)
+    result = power.power_step(x)
+    assert result.input == pytest.approx(132e3 / 0.975)  # 135.4 kW
+    assert result.usable_capacity == pytest.approx(7 * 33e3)
+    assert result.busbar_current == pytest.approx(132e3 / 50.0)  # the converters feed the bus: 2,640 A
+    assert result.bbu_ride_through == pytest.approx(0.87 * 3.6e6 * 0.95 / 132e3)  # 22.5 s

@@ -461,117 +461,92 @@ def effective_limits(model: RackModel, part_overrides: Mapping[str, dict]) -> di
 
 # --- step 3: models --------------------------------------------------------------------
 
+#: The model steps, by the figure section each one fills: a function from its typed inputs to its typed result
+#: (:mod:`rackwright.models`). ``RackChain(..., steps={"thermal": my_thermal_step})`` swaps one for a run.
+STEPS = {
+    "power": power.power_step, "thermal": thermal.thermal_step, "mechanical": mechanical.mechanical_step,
+    "network": network.network_step, "cabling": cabling.cabling_step, "cost": cost.cost_step,
+    "sourcing": sourcing.sourcing_step, "reliability": reliability.reliability_step,
+}
+
+
+def figures_of(section: str, result) -> dict[str, object]:
+    """A step's typed result as figures: ``section.field``, and ``section.field:key`` for each key of a mapping."""
+    out: dict[str, object] = {}
+    for name in result.__dataclass_fields__:
+        value = getattr(result, name)
+        if isinstance(value, dict):
+            out.update({f"{section}.{name}:{key}": v for key, v in value.items()})
+        else:
+            out[f"{section}.{name}"] = value
+    return out
+
+
+def _bus_voltage(model: RackModel, params: Mapping[str, object], limits: Mapping[str, object]):
+    """The rack bus: the AC feed's line voltage, the busbar's voltage, else the architecture's nominal one [V]."""
+    if model.architecture == "ac-pdu":
+        return params["power.feed_voltage"]
+    return np.where(np.isfinite(limits["busbar_voltage"]), limits["busbar_voltage"], DEFAULT_BUS_VOLTAGE[model.architecture])
+
+
 def run_models(model: RackModel, sums: Mapping[str, object], params: Mapping[str, object],
-               limits: Mapping[str, object]) -> dict[str, object]:
-    """Figures (SI) from rack sums, parameters and ratings, composing :mod:`rackwright.models`.
+               limits: Mapping[str, object], steps: Mapping[str, object] = STEPS) -> dict[str, object]:
+    """Figures (SI) from rack sums, parameters and ratings: each step of ``steps`` on its typed inputs, in order
+    (thermal takes the power step's input power).
 
     The ratings and the parameters the rules need are returned too, as ``limit.*`` entries.
     """
-    s = lambda key: sums.get(key, 0.0)  # noqa: E731 - a short accessor keeps the formulas readable
-    figures: dict[str, object] = {}
-
-    # power
-    it_load = s("it_load")
-    converters = s("converters")
-    capacity = s("converter_capacity")
-    efficiency = np.where(np.asarray(capacity) > 0, s("converter_capacity_efficiency") / np.maximum(capacity, 1e-12), 1.0)
-    input_power = power.conversion_input_power(it_load, efficiency)
-    unit_capacity = np.where(np.asarray(converters) > 0, capacity / np.maximum(converters, 1e-12), 0.0)
-    if model.architecture == "ac-pdu":
-        bus_voltage = params["power.feed_voltage"]
-        current = power.three_phase_line_current(input_power, bus_voltage, params["power.power_factor"])
-    else:
-        bus_voltage = np.where(np.isfinite(limits["busbar_voltage"]), limits["busbar_voltage"],
-                               DEFAULT_BUS_VOLTAGE[model.architecture])
-        # A bus above SELV (60 V) sits upstream of the in-rack converters and carries their input.
-        current = power.dc_current(np.where(bus_voltage > SELV_V, input_power, it_load), bus_voltage)
-    bbu_energy = s("bbu_energy")
-    bbu_efficiency = np.where(np.asarray(bbu_energy) > 0, s("bbu_energy_efficiency") / np.maximum(bbu_energy, 1e-12), 1.0)
-    figures.update({
-        "power.it_load": it_load,
-        "power.input": input_power,
-        "power.conversion_loss": input_power - it_load,
-        "power.shelf_capacity": capacity,
-        "power.usable_capacity": power.usable_capacity(converters, unit_capacity, model.redundancy),
-        "power.efficiency": efficiency,
-        "power.busbar_current": current,
-        "power.bbu_ride_through": power.ride_through_time(bbu_energy, bbu_efficiency, it_load),
-    })
-
-    # thermal
-    liquid = s("liquid_heat")
-    air = input_power - liquid
-    rear_door = np.minimum(air, s("rear_door_capacity"))
-    delta_t = params["cooling.coolant_delta_t"]
+    s = lambda key: sums.get(key, 0.0)  # noqa: E731 - a short accessor keeps the inputs readable
+    bus_voltage = _bus_voltage(model, params, limits)
+    powered = steps["power"](power.PowerInputs(
+        it_load=s("it_load"), converters=s("converters"), capacity=s("converter_capacity"),
+        capacity_efficiency=s("converter_capacity_efficiency"), bbu_energy=s("bbu_energy"),
+        bbu_energy_efficiency=s("bbu_energy_efficiency"), redundancy=model.redundancy, bus_voltage=bus_voltage,
+        # a bus above SELV (60 V) sits upstream of the in-rack converters and carries their input
+        bus_carries_input=np.asarray(bus_voltage) > SELV_V, three_phase=model.architecture == "ac-pdu",
+        power_factor=params["power.power_factor"]))
     approach = np.where(np.isfinite(limits["cdu_approach"]), limits["cdu_approach"], DEFAULT_CDU_APPROACH_K)
-    tcs = params.get("cooling.tcs_supply", params["cooling.facility_supply"] + approach)
-    coolant_flow = thermal.coolant_volume_flow(liquid, model.fluid, tcs + delta_t / 2.0, delta_t)
-    airflow = thermal.air_volume_flow(air, params["cooling.air_inlet"], params["cooling.air_delta_t"])
-    figures.update({
-        "thermal.heat_to_liquid": liquid,
-        "thermal.heat_to_air": air,
-        "thermal.heat_to_rear_door": rear_door,
-        "thermal.heat_to_room": air - rear_door,
-        "thermal.liquid_share": liquid / np.maximum(input_power, 1e-12),
-        "thermal.coolant_flow": coolant_flow,
-        "thermal.airflow": airflow,
-        "thermal.tcs_supply": tcs,
-        "thermal.facility_supply": params["cooling.facility_supply"],
-        "thermal.cdu_utilisation": thermal.cdu_utilisation(liquid, limits["cdu_capacity"], params["cooling.cdu_share"]),
-    })
-
-    # mechanical
-    weight = s("weight")
-    figures.update({
-        "mechanical.height_used": mechanical.mounting_units(s("height"), limits["unit_pitch"]),
-        "mechanical.height_available": mechanical.mounting_units(limits["usable_height"], limits["unit_pitch"]),
-        "mechanical.weight": weight,
-        "mechanical.floor_load": mechanical.floor_load(weight, limits["width"], limits["depth"]),
-    })
-
-    # compute and network
+    cooled = steps["thermal"](thermal.ThermalInputs(
+        input_power=powered.input, liquid_heat=s("liquid_heat"), rear_door_capacity=s("rear_door_capacity"),
+        fluid=model.fluid, facility_supply=params["cooling.facility_supply"],
+        tcs_supply=params.get("cooling.tcs_supply", params["cooling.facility_supply"] + approach),
+        coolant_delta_t=params["cooling.coolant_delta_t"], air_inlet=params["cooling.air_inlet"],
+        air_delta_t=params["cooling.air_delta_t"], cdu_capacity=limits["cdu_capacity"],
+        cdu_share=params["cooling.cdu_share"]))
     accelerators = s("accelerators")
-    figures.update({
-        "compute.accelerators": accelerators,
-        "compute.cpus": s("cpus"),
-        "compute.hbm": s("hbm"),
-        "compute.hbm_bandwidth": s("hbm_bandwidth"),
-        "network.scale_up_domain": (network.scale_up_domain(accelerators, params["network.scale_up.racks"])
-                                    if model.design.network.scale_up.domain is None
-                                    else np.full_like(np.asarray(accelerators, float), model.design.network.scale_up.domain)),
-        "network.scale_up_bandwidth": s("scale_up_bandwidth"),
-        "network.scale_out_ports": s("scale_out_ports"),
-        "network.scale_out_bandwidth": 2.0 * s("scale_out_rate"),
-        "network.front_end_ports": s("front_end_ports"),
-        "cabling.length": s("cable_length"),
-    })
-    for key in PEAK_FLOPS_KEYS:
-        if f"peak_flops.{key}" in sums:
-            figures[f"compute.peak_flops:{key}"] = sums[f"peak_flops.{key}"]
-    for key, value in sums.items():
-        if key.startswith("cables:"):
-            figures[f"cabling.cables:{key.split(':', 1)[1]}"] = value
-
-    # cost, sourcing, reliability
-    bom = s("cost")
-    figures.update({
-        "cost.bom": bom,
-        "cost.per_accelerator": cost.cost_per_unit(bom, accelerators),
-        "sourcing.domestic_share": sourcing.domestic_share(s("cost_us"), bom),
-        "sourcing.longest_lead_time": s("lead_time"),
-        "reliability.afr_rack": reliability.afr_from_rate(s("failure_rate")),
-        "reliability.failures_per_year": reliability.failures_per_year(s("failure_rate")),
-    })
-    for category in CATEGORIES:
-        if f"cost.{category}" in sums:
-            figures[f"sourcing.by_category:{category}"] = sourcing.domestic_share(s(f"cost_us.{category}"), s(f"cost.{category}"))
+    domain = model.design.network.scale_up.domain
+    results = {
+        "power": powered,
+        "thermal": cooled,
+        "mechanical": steps["mechanical"](mechanical.MechanicalInputs(
+            height=s("height"), weight=s("weight"), unit_pitch=limits["unit_pitch"],
+            usable_height=limits["usable_height"], width=limits["width"], depth=limits["depth"])),
+        "network": steps["network"](network.NetworkInputs(
+            accelerators=accelerators, scale_up_racks=params["network.scale_up.racks"],
+            scale_up_domain=np.nan if domain is None else float(domain), scale_up_bandwidth=s("scale_up_bandwidth"),
+            scale_out_ports=s("scale_out_ports"), scale_out_rate=s("scale_out_rate"),
+            front_end_ports=s("front_end_ports"))),
+        "cabling": steps["cabling"](s("cable_length"), {key.split(":", 1)[1]: value for key, value in sums.items()
+                                                         if key.startswith("cables:")}),
+        "cost": steps["cost"](s("cost"), accelerators),
+        "sourcing": steps["sourcing"](s("cost_us"), s("cost"), s("lead_time"), {
+            category: (s(f"cost_us.{category}"), sums[f"cost.{category}"])
+            for category in CATEGORIES if f"cost.{category}" in sums}),
+        "reliability": steps["reliability"](s("failure_rate")),
+    }
+    figures: dict[str, object] = {"compute.accelerators": accelerators, "compute.cpus": s("cpus"),
+                                  "compute.hbm": s("hbm"), "compute.hbm_bandwidth": s("hbm_bandwidth")}
+    figures.update({f"compute.peak_flops:{key}": sums[f"peak_flops.{key}"] for key in PEAK_FLOPS_KEYS
+                    if f"peak_flops.{key}" in sums})
+    for section, result in results.items():
+        figures.update(figures_of(section, result))
     # what the rules compare with
     figures.update({f"limit.{name}": value for name, value in limits.items()})
     figures.update({"limit.floor_rating": params["floor_rating"], "limit.cdu_share": params["cooling.cdu_share"],
                     "limit.scale_up_racks": params["network.scale_up.racks"],
                     "limit.scale_up_links": s("scale_up_links"), "limit.scale_up_switch_ports": s("scale_up_switch_ports"),
-                    "limit.scale_out_media": s("scale_out_media"),
-                    "limit.bus_voltage": bus_voltage, "limit.coolant_return": tcs + delta_t,
+                    "limit.scale_out_media": s("scale_out_media"), "limit.bus_voltage": bus_voltage,
+                    "limit.coolant_return": cooled.tcs_supply + params["cooling.coolant_delta_t"],
                     "limit.air_outlet": params["cooling.air_inlet"] + params["cooling.air_delta_t"]})
     return figures
 
@@ -613,7 +588,12 @@ def split_overrides(model: RackModel, overrides: Mapping[str, object]) -> tuple[
 class RackChain:
     """Evaluate one rack design, or a batch of variants of it, through the same models."""
 
-    def __init__(self, loaded: LoadedDesign, catalog: Catalog | None = None):
+    def __init__(self, loaded: LoadedDesign, catalog: Catalog | None = None, steps: Mapping[str, object] | None = None):
+        unknown = sorted(set(steps or {}) - set(STEPS))
+        if unknown or not all(callable(step) for step in (steps or {}).values()):
+            raise InputError.single(None, f"steps maps step names to functions; unknown or not callable: "
+                                          f"{', '.join(unknown) or 'a value'}", "steps", f"names: {', '.join(STEPS)}")
+        self.steps = {**STEPS, **(steps or {})}
         self.model = resolve(loaded, catalog)
         for path, value in self.model.base_overrides.items():
             try:
@@ -626,4 +606,4 @@ class RackChain:
         merged = {**self.model.base_overrides, **(overrides or {})}
         params, part_overrides, slot_counts = split_overrides(self.model, merged)
         sums = aggregate(self.model, part_overrides, slot_counts)
-        return run_models(self.model, sums, params, effective_limits(self.model, part_overrides))
+        return run_models(self.model, sums, params, effective_limits(self.model, part_overrides), self.steps)

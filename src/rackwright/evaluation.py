@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, NamedTuple
+from typing import Callable, Mapping, NamedTuple
 
 import numpy as np
 
@@ -67,16 +67,21 @@ class RackReport:
         return out
 
 
-def _chain(design: str | Path | LoadedDesign, catalog: Catalog | None) -> RackChain:
+def _chain(design: str | Path | LoadedDesign, catalog: Catalog | None, steps: Mapping | None = None) -> RackChain:
     """The design (a path or a loaded design) resolved against the catalog; anything else is an InputError."""
     if catalog is not None and not isinstance(catalog, Catalog):
         raise InputError.single(None, f"catalog is a rackwright Catalog (load_catalog()), not {type(catalog).__name__}")
-    return RackChain(design if isinstance(design, LoadedDesign) else load_design(design), catalog)
+    return RackChain(design if isinstance(design, LoadedDesign) else load_design(design), catalog, steps)
 
 
-def evaluate(design: str | Path | LoadedDesign, catalog: Catalog | None = None) -> RackReport:
-    """Evaluate one design (a path or a loaded design): figures and design-rule violations."""
-    return _report(_chain(design, catalog))
+def evaluate(design: str | Path | LoadedDesign, catalog: Catalog | None = None,
+             steps: Mapping[str, Callable] | None = None) -> RackReport:
+    """Evaluate one design (a path or a loaded design): figures and design-rule violations.
+
+    ``steps`` swaps model steps of the chain by name (``{"thermal": my_thermal_step}``; see
+    :data:`rackwright.chain.STEPS`): a function from the step's inputs dataclass to its result dataclass.
+    """
+    return _report(_chain(design, catalog, steps))
 
 
 def _report(chain: RackChain) -> RackReport:
@@ -126,7 +131,7 @@ class BatchResult:
 
 
 def evaluate_batch(design: str | Path | LoadedDesign, overrides: Mapping[str, object],
-                   catalog: Catalog | None = None) -> BatchResult:
+                   catalog: Catalog | None = None, steps: Mapping[str, Callable] | None = None) -> BatchResult:
     """Evaluate a design under arrays of overrides (SI values) through the same models as :func:`evaluate`.
 
     ``overrides`` maps paths (``parts.accelerator.power``, ``slots[compute].count``,
@@ -136,8 +141,9 @@ def evaluate_batch(design: str | Path | LoadedDesign, overrides: Mapping[str, ob
     Rows with a value outside its path's domain of validity (:data:`rackwright.validity.DOMAINS`)
     are infeasible, their figures NaN: ``invalid[path]`` marks them and ``reasons[path]`` says why.
     A temperature that can only be Celsius (it lies in the domain only as °C) raises :class:`InputError`.
+    ``steps`` swaps model steps as in :func:`evaluate`.
     """
-    chain = _chain(design, catalog)
+    chain = _chain(design, catalog, steps)
     file = chain.model.loaded.file
     arrays = _override_arrays(overrides, file)
     try:

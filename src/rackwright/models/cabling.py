@@ -8,7 +8,10 @@ assumptions of typical practice, not published figures.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+from numpy.typing import ArrayLike as Array
 
 #: Horizontal run from a port to the vertical cable manager, at each end [m] (assumption).
 END_DROP_M = 0.3
@@ -21,6 +24,12 @@ def routed_length(z_from, z_to):
     return np.abs(z_from - z_to) + 2.0 * END_DROP_M + SLACK_M
 
 
-def exceeds_reach(length, reach):
-    """True where a link is longer than its medium supports."""
-    return length > reach
+@dataclass(frozen=True)
+class CablingResult:
+    length: Array  # Σ cable length in the rack's links [m]
+    cables: dict[str, Array]  # cables and transceivers by medium (optical, dac, aec, utp, ...)
+
+
+def cabling_step(length: Array, cables: dict[str, Array]) -> CablingResult:
+    """The rack's cabling as counted by the chain (lengths are routed when the links are resolved)."""
+    return CablingResult(length=length, cables=dict(cables))

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+from numpy.typing import ArrayLike as Array
 
 
 def cost_per_unit(total_cost, units):
     """Cost per accelerator (or any unit count); NaN where there are none."""
     units = np.asarray(units, dtype=float)
     return np.divide(total_cost, units, out=np.full(np.broadcast(total_cost, units).shape, np.nan), where=units > 0)
+
+
+@dataclass(frozen=True)
+class CostResult:
+    bom: Array  # Σ count · unit price (shares of row equipment included) [USD]
+    per_accelerator: Array  # [USD], NaN without accelerators
+
+
+def cost_step(bom: Array, accelerators: Array) -> CostResult:
+    """Bill of materials and its cost per accelerator."""
+    return CostResult(bom=bom, per_accelerator=cost_per_unit(bom, accelerators))

@@ -7,6 +7,11 @@ References
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from numpy.typing import ArrayLike as Array
+
+
 
 def mounting_units(height, unit_pitch):
     """Heights [m] expressed in the enclosure's mounting units (U or OU)."""
@@ -16,3 +21,28 @@ def mounting_units(height, unit_pitch):
 def floor_load(weight, width, depth):
     """Static floor load of the rack on its footprint: ``m / (w · d)`` [kg/m²]."""
     return weight / (width * depth)
+
+
+@dataclass(frozen=True)
+class MechanicalInputs:
+    height: Array  # Σ height of the mounted parts [m]
+    weight: Array  # Σ mass, coolant included [kg]
+    unit_pitch: Array  # the enclosure's mounting unit [m]
+    usable_height: Array  # [m]
+    width: Array  # footprint [m]
+    depth: Array  # [m]
+
+
+@dataclass(frozen=True)
+class MechanicalResult:
+    height_used: Array  # mounting units
+    height_available: Array  # mounting units
+    weight: Array  # [kg]
+    floor_load: Array  # [kg/m²]
+
+
+def mechanical_step(x: MechanicalInputs) -> MechanicalResult:
+    """Space in mounting units and the static floor load ``m / (w · d)``."""
+    return MechanicalResult(height_used=mounting_units(x.height, x.unit_pitch),
+                            height_available=mounting_units(x.usable_height, x.unit_pitch), weight=x.weight,
+                            floor_load=floor_load(x.weight, x.width, x.depth))

@@ -10,7 +10,10 @@ References
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+from numpy.typing import ArrayLike as Array
 
 SECONDS_PER_HOUR = 3600.0
 
@@ -59,3 +62,51 @@ def ride_through_time(energy, efficiency, load):
     energy : numeric [J]; efficiency : numeric [0-1]; load : numeric [W].
     """
     return np.where(load > 0, energy * efficiency / np.maximum(load, 1e-12), 0.0)
+
+
+# --- the power step of the rack chain -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PowerInputs:
+    """What the rack's power delivery is made of (SI; floats or arrays of one shape)."""
+
+    it_load: Array  # Σ rated power of the parts in the rack [W]
+    converters: Array  # rack-level converters: power shelves, DC-DC units, PDUs
+    capacity: Array  # their summed output capacity [W]
+    capacity_efficiency: Array  # Σ capacity · efficiency [W]: the capacity-weighted efficiency's numerator
+    bbu_energy: Array  # Σ stored battery energy [J]
+    bbu_energy_efficiency: Array  # Σ energy · discharge efficiency [J]
+    redundancy: str  # N, N+1, N+2 or N+N
+    bus_voltage: Array  # the rack bus: busbar voltage, or the AC feed's line voltage [V]
+    bus_carries_input: bool | Array  # True where the bus feeds the converters (800 VDC, AC), False where they feed it
+    three_phase: bool  # an AC feed: line current of a balanced three-phase supply
+    power_factor: Array  # of the AC feed
+
+
+@dataclass(frozen=True)
+class PowerResult:
+    it_load: Array  # [W]
+    input: Array  # drawn from the facility [W]
+    conversion_loss: Array  # [W]
+    shelf_capacity: Array  # installed conversion capacity [W]
+    usable_capacity: Array  # with the redundant units out [W]
+    efficiency: Array  # capacity-weighted conversion efficiency
+    busbar_current: Array  # current on the rack bus, or the AC line current [A]
+    bbu_ride_through: Array  # [s]
+
+
+def power_step(x: PowerInputs) -> PowerResult:
+    """Conversion (``P_in = P_out / η``), redundancy (``(n − r) · P_unit``), bus current (``I = P / V``, or
+    ``P / (√3 · V_LL · PF)`` for an AC feed [3]) and battery ride-through (``E · η / P``)."""
+    efficiency = np.where(np.asarray(x.capacity) > 0, x.capacity_efficiency / np.maximum(x.capacity, 1e-12), 1.0)
+    input_power = conversion_input_power(x.it_load, efficiency)
+    unit_capacity = np.where(np.asarray(x.converters) > 0, x.capacity / np.maximum(x.converters, 1e-12), 0.0)
+    if x.three_phase:
+        current = three_phase_line_current(input_power, x.bus_voltage, x.power_factor)
+    else:
+        current = dc_current(np.where(x.bus_carries_input, input_power, x.it_load), x.bus_voltage)
+    bbu_efficiency = np.where(np.asarray(x.bbu_energy) > 0, x.bbu_energy_efficiency / np.maximum(x.bbu_energy, 1e-12), 1.0)
+    return PowerResult(
+        it_load=x.it_load, input=input_power, conversion_loss=input_power - x.it_load, shelf_capacity=x.capacity,
+        usable_capacity=usable_capacity(x.converters, unit_capacity, x.redundancy), efficiency=efficiency,
+        busbar_current=current, bbu_ride_through=ride_through_time(x.bbu_energy, bbu_efficiency, x.it_load))

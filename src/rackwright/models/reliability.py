@@ -7,7 +7,10 @@ M. Rausand and A. Høyland, System Reliability Theory, 2nd ed., Wiley 2004, ch. 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+from numpy.typing import ArrayLike as Array
 
 HOURS_PER_YEAR = 8766.0
 
@@ -30,3 +33,14 @@ def afr_from_rate(rate_per_hour):
 def failures_per_year(rate_per_hour):
     """Expected failures (of any part, repaired and counted again) per year."""
     return HOURS_PER_YEAR * rate_per_hour
+
+
+@dataclass(frozen=True)
+class ReliabilityResult:
+    afr_rack: Array  # probability that some part of the rack fails in a year
+    failures_per_year: Array
+
+
+def reliability_step(failure_rate: Array) -> ReliabilityResult:
+    """The rack as a series system of its parts: ``λ = Σ n_i · λ_i``."""
+    return ReliabilityResult(afr_rack=afr_from_rate(failure_rate), failures_per_year=failures_per_year(failure_rate))

@@ -23,10 +23,12 @@ References
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import ArrayLike as Array
 
 #: 1 m³/s in cubic feet per minute.
 CFM_PER_M3_S = 2118.880003
@@ -87,3 +89,50 @@ def cdu_utilisation(heat, capacity, share):
 def required_cdu_approach(tcs_supply, facility_supply):
     """Approach the CDU must achieve: TCS (secondary) supply minus facility water supply [K]."""
     return tcs_supply - facility_supply
+
+
+# --- the thermal step of the rack chain -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ThermalInputs:
+    """The rack's heat and its cooling loop (SI; floats or arrays)."""
+
+    input_power: Array  # all of it becomes heat [W]
+    liquid_heat: Array  # Σ P · liquid fraction: the cold plates' share [W]
+    rear_door_capacity: Array  # what rear-door heat exchangers take from the exhaust air [W]
+    fluid: str  # the secondary loop's coolant: water or pg25
+    facility_supply: Array  # facility water at the CDU [K]
+    tcs_supply: Array  # the secondary loop's supply [K]
+    coolant_delta_t: Array  # its rise through the rack [K]
+    air_inlet: Array  # [K]
+    air_delta_t: Array  # [K]
+    cdu_capacity: Array  # [W] (NaN without a CDU)
+    cdu_share: Array  # this rack's share of the CDU
+
+
+@dataclass(frozen=True)
+class ThermalResult:
+    heat_to_liquid: Array  # [W]
+    heat_to_air: Array  # [W]
+    heat_to_rear_door: Array  # [W]
+    heat_to_room: Array  # [W]
+    liquid_share: Array
+    coolant_flow: Array  # [m³/s]
+    airflow: Array  # [m³/s]
+    tcs_supply: Array  # [K]
+    facility_supply: Array  # [K]
+    cdu_utilisation: Array
+
+
+def thermal_step(x: ThermalInputs) -> ThermalResult:
+    """Heat balance (liquid share from the cold plates, the rest to air, energy conserved) and the flows that
+    carry it, ``V̇ = Q / (ρ · c_p · ΔT)`` at the loop's mean temperature [1]."""
+    air = x.input_power - x.liquid_heat
+    rear_door = np.minimum(air, x.rear_door_capacity)
+    return ThermalResult(
+        heat_to_liquid=x.liquid_heat, heat_to_air=air, heat_to_rear_door=rear_door, heat_to_room=air - rear_door,
+        liquid_share=x.liquid_heat / np.maximum(x.input_power, 1e-12),
+        coolant_flow=coolant_volume_flow(x.liquid_heat, x.fluid, x.tcs_supply + x.coolant_delta_t / 2.0,
+                                         x.coolant_delta_t),
+        airflow=air_volume_flow(air, x.air_inlet, x.air_delta_t), tcs_supply=x.tcs_supply,
+        facility_supply=x.facility_supply, cdu_utilisation=cdu_utilisation(x.liquid_heat, x.cdu_capacity, x.cdu_share))
