@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +36,7 @@ GB200 = EXAMPLES / "gb200-nvl72.yaml"
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")  # a numpy warning fails the test
 
 #: Examples per function (each call takes milliseconds but plan_site's, half a second).
-EXAMPLES_PER_FUNCTION = 15
+EXAMPLES_PER_FUNCTION = int(os.environ.get("FUZZ_EXAMPLES", 15))  # FUZZ_EXAMPLES=200: a deeper search
 SETTINGS = settings(max_examples=EXAMPLES_PER_FUNCTION, deadline=None,
                     suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture])
 

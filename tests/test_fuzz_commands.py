@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import signal
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")  # a numpy warning fails the test
 
 #: Examples per command (about a minute in all on two cores; the slowest commands take a second a case).
-EXAMPLES_PER_COMMAND = 12
+EXAMPLES_PER_COMMAND = int(os.environ.get("FUZZ_EXAMPLES", 12))  # FUZZ_EXAMPLES=200: a deeper search
 #: A case still running after this long is a hang (the slowest valid case takes a few seconds).
 HANG_S = 120
 
@@ -73,6 +74,7 @@ class Choice:
 
     values: tuple
     maybe: tuple = ()
+    refused: tuple = ()  # words near the valid ones that must be refused
 
 
 SPECIAL = ["negate", "zero", "nan", "inf", "-inf", "1e12", "1e308", "tiny", "fraction", "random", "word", "unit",
@@ -98,7 +100,7 @@ def number_case(spec: Number, data) -> tuple[str, bool | None]:
 
 
 def choice_case(spec: Choice, data) -> tuple[str, bool | None]:
-    word = data.draw(st.one_of(st.sampled_from(spec.values + spec.maybe),
+    word = data.draw(st.one_of(st.sampled_from(spec.values + spec.maybe + spec.refused),
                                st.sampled_from(["", " ", "nan", "-1", "1e308", "NONE", "../x"]),
                                st.text("abcxyz-_.", max_size=8)), label="word")
     return word, None if word in spec.maybe else word not in spec.values
@@ -190,6 +192,11 @@ def folder(tmp_path_factory):
     shutil.copytree(EXAMPLES, target)
     assert run("site", "plan", target / "site-100mw.yaml", "-o", target / "planned", "--no-report").exit_code == 0
     assert run("catalog", "export-netbox", "nvidia-sn5600", "-o", target / "netbox").exit_code == 0
+    db = ["--db", f"sqlite:///{target}/admin.db"]
+    os.environ["FUZZ_PASSWORD"] = "fuzz-password-1"
+    assert run("server-admin", "org", "add", "fuzz", "--name", "Fuzz", *db).exit_code == 0
+    assert run("server-admin", "user", "add", "fuzz-user", "--org", "fuzz", "--role", "engineer", "--password-env",
+               "FUZZ_PASSWORD", *db).exit_code == 0
     return target
 
 
@@ -240,7 +247,12 @@ OPTIONS = {
         "--output-tokens": Number(200, 1, 1e8, integer=True, cap=1e6), "--tp": Number(8, **COUNT),
         "--precision": Choice(("bf16", "fp8"), maybe=("fp4",)), "--model": Choice(MODELS)}),
     "sourcing whatif": Command(["sourcing", "whatif", "{gb200}", "{folder}/sourcing-us-power-cabling.yaml",
-                                "--json"], {"--racks": Number(8, **COUNT)}),
+                                "--json"], {"--racks": Number(8, **COUNT), "--sweep": Choice(
+        ("substitutions[0].price_change=0:0.3:3", "tariffs[0].rate=0:1:5"),
+        refused=("substitutions[0].price_change=0:nan:3", "substitutions[0].price_change=-5:0.3:3",
+                 "substitutions[0].price_change=0:0.3:0", "substitutions[0].price_change=0:0.3:1e9",
+                 "substitutions[0].price_change=0:0.3:2.5", "tariffs[0].rate=0:1e9:3", "tariffs[0].rate=inf:1:3",
+                 "substitutions[99].price_change=0:0.3:3", "nothing=0:1:3", "substitutions[0].price_change"))}),
     "sourcing build-date": Command(["sourcing", "build-date", "{gb200}", "--order-date", "2026-01-05", "--json"], {
         "--racks": Number(100, **COUNT), "--integration-days": Number(14, 0, 3640),
         "--order-date": Choice(("2026-01-05", "2030-12-31"), maybe=("9999-12-31", "0001-01-01", "2026-1-5"))}),
@@ -386,6 +398,22 @@ FILES = {  # name: (folder, data) → (a command line with a mutated file or arg
     "server-admin user add": lambda f, d: (lambda w: (["server-admin", "user", "add", "fuzz-user", "--org", "nowhere",
                                                        "--role", w[0], "--db", f"sqlite:///{f}/admin.db"], True))(
         _word(d, ("engineer", "viewer", "admin"))),
+    "server-admin user role": lambda f, d: (lambda w: (["server-admin", "user", "role", "fuzz-user", w[0], "--db",
+                                                        f"sqlite:///{f}/admin.db"], w[1]))(
+        _word(d, ("engineer", "viewer", "approver", "admin"))),
+    "server-admin user list": lambda f, d: (lambda w: (["server-admin", "user", "list", "--org", w[0], "--json",
+                                                        "--db", f"sqlite:///{f}/admin.db"], None))(
+        _word(d, ("fuzz",))),
+    "server-admin user password": lambda f, d: (lambda w: (["server-admin", "user", "password", "fuzz-user",
+                                                            "--password-env", w[0], "--db",
+                                                            f"sqlite:///{f}/admin.db"], w[1]))(
+        _word(d, ("FUZZ_PASSWORD",))),
+    "server-admin token": lambda f, d: (lambda w: (["server-admin", "token", w[0], "--db",
+                                                    f"sqlite:///{f}/admin.db"], w[1]))(_word(d, ("fuzz-user",))),
+    "factory simulate (file)": lambda f, d: _with_file(f, "line-us.yaml", d, lambda p: [
+        "factory", "simulate", p, "--design", _g(f), "--weeks", 4, "--replications", 2, "--seed", 1, "--json"]),
+    "sourcing build-date (scenario)": lambda f, d: _with_file(f, "sourcing-us-power-cabling.yaml", d, lambda p: [
+        "sourcing", "build-date", _g(f), "--order-date", "2026-01-05", "--racks", 100, "--scenario", p, "--json"]),
 }
 
 
@@ -466,3 +494,17 @@ def test_a_checkpoint_that_would_take_longer_than_the_time_domain_is_refused(ban
     result = run("reliability", "job", "--design", EXAMPLES / "gb200-nvl72.yaml", "--accelerators", 72,
                  "--storage-bandwidth", bandwidth)
     assert result.exit_code == 2 and "checkpoint of Llama 3 405B would take" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("extra", [["--order-date", "9999-12-31"], ["--order-date", "9999-06-01", "--racks", 100]])
+def test_a_build_date_past_the_calendar_is_refused(extra):
+    # was an OverflowError from datetime (date value out of range)
+    result = run("sourcing", "build-date", EXAMPLES / "gb200-nvl72.yaml", *extra)
+    assert result.exit_code == 2 and "the end of the calendar" in " ".join(result.output.split())
+
+
+def test_site_cables_makes_the_folder_of_its_output(folder):
+    # was a FileNotFoundError from polars when the CSV's folder did not exist
+    target = folder / "new-folder" / "cables.csv"
+    result = run("site", "cables", folder / "planned", "--netbox", "-o", target)
+    assert result.exit_code == 0 and target.read_text().startswith("side_a_site,side_a_device")

@@ -267,14 +267,20 @@ def build_dates(model: RackModel, order: date, racks: int = 1, integration_days:
     if scenario:
         lines = apply_scenario(lines, scenario)
         capacity = scenario.capacities(lines)
-    first = part_availability(lines, 1, order, capacity)
-    last = part_availability(lines, racks, order, capacity)
-    integration = timedelta(days=integration_days)
+    try:  # (a date past 9999-12-31, or a delay of more than a billion days, is an OverflowError)
+        first = part_availability(lines, 1, order, capacity)
+        last = part_availability(lines, racks, order, capacity)
+        integration = timedelta(days=integration_days)
+        first_rack, last_rack = first[0].ready_date + integration, last[0].ready_date + integration
+    except OverflowError:
+        raise InputError.single(None, f"rack {racks:,} ordered on {order.isoformat()} would be built after "
+                                      f"{date.max.isoformat()}, the end of the calendar", "--order-date",
+                                "an earlier order date, fewer racks, or more supply capacity in the scenario") from None
     return {
         "design": model.design.name, "order_date": order.isoformat(), "racks": racks,
         "integration_days": integration_days,
-        "first_rack_date": (first[0].ready_date + integration).isoformat(),
-        "last_rack_date": (last[0].ready_date + integration).isoformat(),
+        "first_rack_date": first_rack.isoformat(),
+        "last_rack_date": last_rack.isoformat(),
         "critical_parts": [{"part": a.part, "units": a.needed, "first_delivery": a.first_date.isoformat(),
                             "ready": a.ready_date.isoformat()} for a in last[:5]],
         "warnings": warnings,

@@ -142,5 +142,9 @@ def cables_command(
     out.print(table)
     if netbox:
         target = output or plan_dir / "netbox-cables.csv"
-        netbox_cables(cables, _site_slug(plan_dir)).write_csv(target)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            netbox_cables(cables, _site_slug(plan_dir)).write_csv(target)
+        except OSError as exc:
+            raise InputError.single(str(target), f"cannot write: {exc}", "-o") from None
         out.print(f"wrote {target} ({cables.height:,} cables, NetBox cable bulk-import format)")
