@@ -153,3 +153,73 @@ def test_vera_cpu_cores_are_nvidias_tuning_guide():
     # MLPerf v6.1 Vera Rubin NVL72: 2.2 TB LPDDR5x per node of 2 Vera CPUs.
     assert 2 * vera.value("memory") == pytest.approx(2.2e12)
     assert "power" in vera.assumptions  # no published figure
+
+
+# ---------------------------------------------------------------- the next generations (issue 20, continued)
+
+def test_vera_rubin_tray_is_nvidias_mlperf_node():
+    # NVIDIA's MLPerf Inference v6.1 description of the Vera Rubin NVL72: each node holds 4 GPUs and 2 Vera
+    # CPUs with 2.2 TB LPDDR5X, 18 nodes per rack.
+    tray = CATALOG.get("nvidia-vr200-compute-tray")
+    counts = {c.part: c.count for c in tray.contains}
+    assert counts["nvidia-rubin-vr200"] == 4 and counts["nvidia-vera"] == 2
+    assert tray.source.source_quality == "primary" and "mlcommons" in tray.source.url
+    r = rackwright.evaluate(ROOT / "examples" / "vera-rubin-nvl144.yaml").figures
+    assert r["compute.accelerators"] == 18 * 4 and r["compute.cpus"] == 18 * 2
+    assert r["compute.hbm"] == pytest.approx(72 * 288e9)  # 20.7 TB: 72 x 288 GB HBM4
+
+
+def test_nvlink6_switch_trays_carry_nvidias_260_tb_per_s_rack_figure():
+    # NVIDIA (CES 2026, an announcement): NVLink 6 gives 3.6 TB/s per GPU, 260 TB/s per 72-GPU rack. The
+    # switch trays must carry every GPU link: 9 trays x 144 ports x 100 GB/s x 2 directions.
+    tray = CATALOG.get("nvidia-nvlink6-switch-tray")
+    per_direction = 9 * tray.value("ports") * tray.value("port_speed")
+    assert 2 * per_direction == pytest.approx(260e12, rel=0.01)
+    gpu = CATALOG.get("nvidia-rubin-vr200")
+    assert 72 * gpu.value("scale_up_links") == 9 * tray.value("ports")
+    # the Oberon spine's 5,184 cables = 72 GPUs x 18 links x 2 lanes x 2 directions
+    assert 72 * gpu.value("scale_up_links") * 2 * 2 == 5184
+    for part, field in [(tray, "port_speed"), (CATALOG.get("nvidia-nvlink6-switch"), "port_speed"),
+                        (gpu, "scale_up_links")]:
+        assert part.assumptions[field].startswith("Announcement only"), (part.id, field)
+
+
+def test_connectx_9_line_rate_is_labelled_an_announcement():
+    # No NVIDIA document retrieved states ConnectX-9's line rate; NVIDIA's roadmap shows 1,600G per GPU.
+    nic = CATALOG.get("nvidia-connectx-9-1.6t")
+    assert nic.value("port_speed") == pytest.approx(1.6e12 / 8)
+    assert nic.assumptions["port_speed"].startswith("Announcement only")
+    assert nic.fields_with_quality("secondary") == ["port_speed"]
+    assert nic.source.source_quality == "primary" and nic.source.url.startswith("https://docs.nvidia.com/")
+
+
+def test_tomahawk_6_davisson_is_broadcoms_102_4_tbps_cpo_at_200g_per_channel():
+    # Broadcom, 'Broadcom Ships Tomahawk 6 - Davisson' (2025-10): 102.4 Tb/s of optically enabled switching,
+    # 200 Gb/s per channel, co-packaged optics. Read through a copy of the release, which the title says.
+    cpo = CATALOG.get("broadcom-tomahawk-6-davisson")
+    assert cpo.value("switching_capacity") == pytest.approx(102.4e12 / 8)
+    assert cpo.value("port_speed") == pytest.approx(200e9 / 8)
+    assert cpo.value("ports") * cpo.value("port_speed") == pytest.approx(102.4e12 / 8)
+    assert cpo.specs["connector"] == "cpo"
+    assert cpo.source.source_quality == "primary" and "copy" in cpo.source.title
+    assert "power" in cpo.assumptions  # no published power
+
+
+@pytest.mark.parametrize("part_id, speed_bps, lanes, reach_m", [
+    ("generic-osfp-1.6t-2xfr4", 2 * 800e9, 8, 2000),     # 2 x 800GBASE-FR4: 4 x 200G wavelengths, 2 km
+    ("generic-osfp-1.6t-cr8-dac-1m", 1.6e12, 8, 1.0),    # 1.6TBASE-CR8: 8 x 200G twinax, at least 1 m
+])
+def test_1_6t_optics_and_copper_are_ieee_802_3dj(part_id, speed_bps, lanes, reach_m):
+    part = CATALOG.get(part_id)
+    assert part.value("speed") == pytest.approx(speed_bps / 8) and part.value("lanes") == lanes
+    assert part.value("reach") == pytest.approx(reach_m)
+    assert part.source.source_quality == "primary" and "802.3dj" in part.source.url
+
+
+def test_1_6t_lpo_is_labelled_an_announcement():
+    # No 200G-per-lane linear pluggable optic has a datasheet or MSA text here: power and reach are stated
+    # as announcement-stage assumptions over the 1.6TBASE-DR8 PMD.
+    lpo = CATALOG.get("generic-osfp-1.6t-dr8-lpo")
+    for field in ("power", "reach"):
+        assert lpo.assumptions[field].startswith("Announcement only"), field
+    assert lpo.value("power") < CATALOG.get("generic-osfp-1.6t-dr8").value("power")
