@@ -201,3 +201,31 @@ def test_hierarchical_collective_hand_calculation():
     # Stride 4: 2 members per domain.
     assert float(_collective(4, 8, S, H100, eff)) == pytest.approx(1 / 2 * S / up + 2e-6 + 3 / 4 * S / 2 / out
                                                                    + 3 * 10e-6)
+
+
+def test_fsdp_shards_everything_and_gathers_every_micro_batch():
+    sys = H100.with_accelerators(512)
+    kw = dict(tp=8, pp=4, dp=16, micro_batch=1, vp=1)
+    zero1 = train_step(L70, sys, Parallelism(**kw, distributed_optimizer=True), 256)
+    fsdp = train_step(L70, sys, Parallelism(**kw, fsdp=True), 256)
+    c = arrays(**kw, fsdp=True)
+    first, _, _ = stage_layer_counts(L70, c)
+    from rackwright.perf.training import stage_params
+    params, layer_params = (float(x) for x in stage_params(L70, c, 0))
+    # Weights (2), FP32 gradients (4) and Adam (12) over DP × CP = 16, plus two gathered layers in BF16.
+    expected = params * 18 / 16 + 2 * 2 * layer_params / float(first)
+    # (first and last stage hold as many parameters: 20 layers and one V·h matrix each)
+    assert float(fsdp["memory"]["weights_and_optimizer"]) == pytest.approx(expected)
+    assert float(fsdp["memory"]["weights_and_optimizer"]) < float(zero1["memory"]["weights_and_optimizer"]) / 3
+    # Each micro-batch gathers the weights twice and reduce-scatters the gradients: slower than ZeRO-1 here.
+    assert float(fsdp["step_time_s"]) > float(zero1["step_time_s"])
+    assert float(fsdp["breakdown"]["dp_exposed"]) > 0
+
+
+def test_fsdp_options_exit_2():
+    base = ["perf", "train", "--model", "llama3-70b", "--system", "dgx-h100-ndr", "--accelerators", "64",
+            "--global-batch", "64", "--tp", "8"]
+    bad = run(*base, "--fsdp", "--distributed-optimizer")
+    assert bad.exit_code == 2 and "--fsdp shards the optimizer itself" in bad.output
+    ok = run(*base, "--fsdp", "--precision", "fp8", "--fp8-param-gather", "--json")
+    assert ok.exit_code == 0 and json.loads(ok.stdout)["parallelism"]["fsdp"] is True

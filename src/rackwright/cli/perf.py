@@ -78,6 +78,8 @@ def train_command(
     moe_dispatcher: str = typer.Option("alltoall", "--moe-dispatcher",
                                        help="alltoall (Megatron) or deepep (one copy per destination domain, FP8 "
                                             "dispatch under FP8 recipes)."),
+    fsdp: bool = typer.Option(False, "--fsdp", help="FSDP (ZeRO-3): weights, gradients and optimizer sharded over "
+                                                      "DP × CP, gathered for every micro-batch."),
     moe_a2a_overlap: bool = typer.Option(False, "--moe-a2a-overlap",
                                          help="Hide dispatch/combine behind another micro-batch's compute."),
     train_tokens: Optional[float] = typer.Option(None, "--train-tokens", min=1, max=1e16,
@@ -99,7 +101,7 @@ def train_command(
                        fp8_param_gather=fp8_param_gather, overlap_param_gather=overlap_param_gather,
                        grad_precision=grad_precision, first_stage_layers=first_stage_layers,
                        last_stage_layers=last_stage_layers, recompute_modules=recompute_modules, etp=etp,
-                       moe_dispatcher=moe_dispatcher, moe_a2a_overlap=moe_a2a_overlap,
+                       moe_dispatcher=moe_dispatcher, moe_a2a_overlap=moe_a2a_overlap, fsdp=fsdp,
                        train_tokens=train_tokens)
     if as_json:
         emit_json(doc)

@@ -169,7 +169,7 @@ def train_report(model_name: str, system_name: str, *, global_batch: int, micro_
                  attention_precision: str = "bf16", fp8_param_gather: bool = False,
                  overlap_param_gather: bool = False, grad_precision: str = "fp32", first_stage_layers: int = 0,
                  last_stage_layers: int = 0, recompute_modules: str | None = None, etp: int | None = None,
-                 moe_dispatcher: str = "alltoall", moe_a2a_overlap: bool = False,
+                 moe_dispatcher: str = "alltoall", moe_a2a_overlap: bool = False, fsdp: bool = False,
                  train_tokens: float | None = None) -> dict:
     """The ``perf train`` document for one configuration."""
     global_batch, micro_batch = _whole(global_batch, "--global-batch"), _whole(micro_batch, "--micro-batch")
@@ -185,7 +185,8 @@ def train_report(model_name: str, system_name: str, *, global_batch: int, micro_
     _choice(attention, "--attention", ("flash", "materialized"))
     for flag, value in (("--sp", sp), ("--distributed-optimizer", distributed_optimizer), ("--dp-overlap", overlap_dp),
                         ("--tp-overlap", overlap_tp), ("--fp8-param-gather", fp8_param_gather),
-                        ("--overlap-param-gather", overlap_param_gather), ("--moe-a2a-overlap", moe_a2a_overlap)):
+                        ("--overlap-param-gather", overlap_param_gather), ("--moe-a2a-overlap", moe_a2a_overlap),
+                        ("--fsdp", fsdp)):
         if not isinstance(value, (bool, np.bool_)):
             raise InputError.single(None, f"{flag} is true or false, not {value!r}", flag)
     if train_tokens is not None and not (isinstance(train_tokens, (int, float)) and not isinstance(train_tokens, bool)
@@ -195,9 +196,12 @@ def train_report(model_name: str, system_name: str, *, global_batch: int, micro_
     system = resolve_system(_name(system_name, "--system"), racks, accelerators)
     n = system.accelerators
     rec = _check_precision(system, precision, attention_precision, fp8_param_gather)
-    if fp8_param_gather and not distributed_optimizer:
+    if fsdp and (distributed_optimizer or overlap_param_gather):
+        raise InputError.single(None, "--fsdp shards the optimizer itself and gathers the parameters every micro-batch",
+                                "--fsdp", "leave out --distributed-optimizer and --overlap-param-gather")
+    if fp8_param_gather and not (distributed_optimizer or fsdp):
         raise InputError.single(None, "--fp8-param-gather all-gathers the parameters of the distributed optimizer",
-                                "--fp8-param-gather", "add --distributed-optimizer")
+                                "--fp8-param-gather", "add --distributed-optimizer (or --fsdp)")
     if overlap_param_gather and not (distributed_optimizer and overlap_dp):
         raise InputError.single(None, "--overlap-param-gather overlaps the distributed optimizer's all-gather",
                                 "--overlap-param-gather", "add --distributed-optimizer (and keep DP overlap on)")
@@ -220,14 +224,15 @@ def train_report(model_name: str, system_name: str, *, global_batch: int, micro_
                               fp8_param_gather=fp8_param_gather, overlap_param_gather=overlap_param_gather,
                               fp32_grads=grad_precision == "fp32", recompute_modules=modules,
                               first_stage_layers=first_stage_layers, last_stage_layers=last_stage_layers,
-                              etp=etp or tp, moe_dispatcher=moe_dispatcher == "deepep", moe_a2a_overlap=moe_a2a_overlap)
+                              etp=etp or tp, moe_dispatcher=moe_dispatcher == "deepep", moe_a2a_overlap=moe_a2a_overlap,
+                              fsdp=fsdp)
     result = train_step(model, system, parallelism, global_batch, seq_len, rec.name, attention_precision)
     doc = {"model": model.name, "system": system.name, "accelerators": n,
            "parallelism": {"tp": tp, "pp": pp, "vp": vp, "dp": dp, "cp": cp, "ep": ep, "etp": etp or tp,
                            "micro_batch": micro_batch, "moe_dispatcher": moe_dispatcher,
                            "moe_a2a_overlap": moe_a2a_overlap,
                            "sp": sp, "recompute": recompute, "distributed_optimizer": distributed_optimizer,
-                           "overlap_param_gather": overlap_param_gather, "grad_precision": grad_precision,
+                           "fsdp": fsdp, "overlap_param_gather": overlap_param_gather, "grad_precision": grad_precision,
                            "first_stage_layers": first_stage_layers, "last_stage_layers": last_stage_layers,
                            "recompute_modules": [m for m, bit in RECOMPUTE_MODULES.items() if modules & bit]
                            if recompute == "selective" else []},

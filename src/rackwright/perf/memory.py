@@ -158,6 +158,14 @@ def training_memory(model, system, c, seq, microbatches, rec=None) -> dict[str, 
         if rec is not None and rec.low:
             low_params = c.get("fp8_param_gather", 0.0) > 0
             states = states + layer_params * np.where(low_params, rec.copy_bytes - 2.0, rec.copy_bytes)
+        # FSDP (ZeRO-3) shards all of it over DP × CP and holds two layers' gathered weights (the one computing,
+        # the one prefetched) in their storage precision.
+        fsdp = c.get("fsdp", 0.0) > 0
+        per_layer_params = np.where(layers > 0, layer_params / np.maximum(layers, 1), 0.0)
+        gathered = 2.0 * per_layer_params * (2.0 if rec is None or not rec.low else rec.copy_bytes)
+        states = np.where(fsdp, (params * (STATE_BYTES - grads16 + OPTIMIZER_BYTES)
+                                 + (layer_params * (rec.copy_bytes if rec is not None and rec.low else 0.0)))
+                          / (c["dp"] * c["cp"]) + gathered, states)
         stage = np.minimum(stage, c["pp"] - 1)
         activations = per_layer * layers * in_flight(c, stage, microbatches)
         stage_logits = np.where(stage == c["pp"] - 1, logits, 0.0)

@@ -25,8 +25,8 @@ POWERS_OF_TWO = (1, 2, 4, 8, 16, 32, 64, 128)
 MICRO_BATCHES = (1, 2, 4, 8)
 VIRTUAL_STAGES = (1, 2, 3, 4, 6, 8)
 FIELDS = ("tp", "pp", "vp", "dp", "cp", "ep", "etp", "micro_batch", "recompute", "distributed_optimizer", "sp",
-          "fp8_param_gather", "overlap_param_gather")
-BOOLEAN_FIELDS = ("distributed_optimizer", "sp", "fp8_param_gather", "overlap_param_gather")
+          "fp8_param_gather", "overlap_param_gather", "fsdp")
+BOOLEAN_FIELDS = ("distributed_optimizer", "sp", "fp8_param_gather", "overlap_param_gather", "fsdp")
 
 
 @dataclass
@@ -81,7 +81,7 @@ def candidate_grid(model, accelerators: int, global_batch: int, seq_len: int,
     eps = [e for e in POWERS_OF_TWO if model.experts and model.experts % e == 0] or [1]
     axes = dict(tp=tps, pp=pps, vp=VIRTUAL_STAGES, cp=cps, ep=eps, etp=[0, 1] if model.experts else [0],
                 micro_batch=MICRO_BATCHES,
-                recompute=list(RECOMPUTE.values()), distributed_optimizer=[0, 1],
+                recompute=list(RECOMPUTE.values()), distributed_optimizer=[0, 1], fsdp=[0, 1],
                 fp8_param_gather=[0, 1] if low_precision else [0])
     values = {name: np.asarray(v) for name, v in axes.items()}
     # Sparse (broadcasting) axes: the constraints are full-size boolean masks, but only the valid configurations
@@ -105,8 +105,9 @@ def candidate_grid(model, accelerators: int, global_batch: int, seq_len: int,
             (grid["vp"] == 1) | ((grid["pp"] > 1) & (grid["pp"] * grid["vp"] <= model.layers)),
         "an interleaved pipeline has at least PP micro-batches per step":
             (global_batch // replicas) >= np.where(grid["vp"] > 1, grid["pp"], 1),
-        "low-precision parameters go with the distributed optimizer":
-            (grid["fp8_param_gather"] == 0) | (grid["distributed_optimizer"] > 0),
+        "low-precision parameters go with the distributed optimizer or FSDP":
+            (grid["fp8_param_gather"] == 0) | (grid["distributed_optimizer"] > 0) | (grid["fsdp"] > 0),
+        "FSDP shards the optimizer itself": (grid["fsdp"] == 0) | (grid["distributed_optimizer"] == 0),
     }
     valid = np.ones(shape, bool)
     for reason, mask in constraints.items():

@@ -97,6 +97,7 @@ class Parallelism:
     last_stage_layers: np.ndarray = 0  # layers of the last pipeline stage (0: an even split)
     moe_dispatcher: np.ndarray = 0  # 0: all-to-all (Megatron alltoall), 1: DeepEP (per-domain de-duplication, FP8)
     moe_a2a_overlap: np.ndarray = False  # dispatch/combine hidden behind another micro-batch's compute (DualPipe)
+    fsdp: np.ndarray = False  # ZeRO-3: weights, gradients and optimizer sharded over DP × CP, gathered per micro-batch
 
     def arrays(self) -> dict[str, np.ndarray]:
         fields = {k: np.asarray(v) for k, v in self.__dict__.items()}
@@ -412,23 +413,32 @@ def train_step(model, system, parallelism: Parallelism, global_batch: int, seq_l
     last_paces = last_layers * layer_time + logits >= others * layer_time
     stage_layers = np.where(last_paces, last_layers, others)
     stage_logits = np.where(last_paces, logits, 0.0)
-    slot = stage_layers * layer_time + stage_logits + p2p
-    bubble = (c["pp"] - 1) / c["vp"] * slot
-    pipeline = microbatches * slot + bubble
-
     stage_params = model_stage_params(model, c)
     layer_params = layers_per_stage(model, c) * _layer_params(model, c) / c["tp"]
     low_params = (c["fp8_param_gather"] > 0) & rec.low
+    dp_cp = c["dp"] * c["cp"]
+    grad_bytes = np.where(c["fp32_grads"] > 0, 4.0, 2.0) * stage_params  # reduced in their accumulation precision
+    param_bytes = np.where(low_params, rec.value_bytes + rec.scale_bytes, 2.0) * layer_params \
+        + 2.0 * (stage_params - layer_params)
+    fsdp = c["fsdp"] > 0
+    # FSDP (ZeRO-3; Rajbhandari et al. 2020, PyTorch FSDP): every micro-batch all-gathers the stage's parameters
+    # for its forward and again for its backward (resharded after forward) and reduce-scatters its gradients,
+    # prefetched layer by layer behind that pass's compute; what exceeds the compute lengthens the slot.
+    fsdp_gather = _collective(c["tp"], dp_cp, param_bytes, system, eff)
+    fsdp_reduce = _collective(c["tp"], dp_cp, grad_bytes, system, eff)
+    stage_forward, stage_backward = stage_layers * layer_forward, stage_layers * layer_backward
+    fsdp_exposed = np.where(fsdp, np.maximum(fsdp_gather - stage_forward, 0.0)
+                            + np.maximum(fsdp_gather + fsdp_reduce - stage_backward, 0.0), 0.0)
+    slot = stage_layers * layer_time + stage_logits + p2p + fsdp_exposed
+    bubble = (c["pp"] - 1) / c["vp"] * slot
+    pipeline = microbatches * slot + bubble
+
     # Weight casts once per step (TE caches them over the micro-batches): read BF16, write both copies;
     # parameters already in low precision are only transposed. The embedding/output layer stays BF16.
     weight_cast = np.where(low_params, rec.copy_bytes, rec.cast_bytes) * layer_params / (hbm_bw * eff.hbm) \
         if rec.low else 0.0 * stage_params
     # Gradients are reduced, and the distributed optimizer shards, over DP × CP: the CP ranks of a replica hold
     # the same weights (Megatron-Core's data-parallel group "with context parallel"), stride TP.
-    dp_cp = c["dp"] * c["cp"]
-    grad_bytes = np.where(c["fp32_grads"] > 0, 4.0, 2.0) * stage_params  # reduced in their accumulation precision
-    param_bytes = np.where(low_params, rec.value_bytes + rec.scale_bytes, 2.0) * layer_params \
-        + 2.0 * (stage_params - layer_params)
     # Without the distributed optimizer the gradients are all-reduced (reduce-scatter + all-gather) in backward;
     # with it they are reduce-scattered in backward and the updated parameters (in their storage precision)
     # all-gathered after the optimizer step, or during the next forward with overlap_param_gather.
@@ -440,8 +450,8 @@ def train_step(model, system, parallelism: Parallelism, global_batch: int, seq_l
     reduce_exposed = np.where(c["overlap_dp"] > 0, _overlapped_reduce(reduce, chunk_backward, c), reduce)
     gather_exposed = np.where((c["overlap_param_gather"] > 0) & (c["overlap_dp"] > 0),
                               _overlapped_gather(gather, chunk_forward, c), gather)
-    dp_exposed = reduce_exposed + gather_exposed
-    optimizer_params = np.where(do, stage_params / dp_cp, stage_params)
+    dp_exposed = np.where(fsdp, 0.0, reduce_exposed + gather_exposed)
+    optimizer_params = np.where(do | fsdp, stage_params / dp_cp, stage_params)
     optimizer = ADAM_BYTES_PER_PARAM * optimizer_params / (hbm_bw * eff.hbm)
 
     step = pipeline + dp_exposed + optimizer + weight_cast
@@ -456,7 +466,8 @@ def train_step(model, system, parallelism: Parallelism, global_batch: int, seq_l
     memory = training_memory(model, system, c, seq, microbatches, rec)
     breakdown = {name: microbatches * stage_layers * value for name, value in components.items()}
     breakdown["quantize"] = breakdown["quantize"] + weight_cast
-    breakdown.update(logits=microbatches * stage_logits, pp_p2p=microbatches * p2p, bubble=bubble, dp_exposed=dp_exposed,
+    breakdown.update(logits=microbatches * stage_logits, pp_p2p=microbatches * p2p, bubble=bubble,
+                     dp_exposed=dp_exposed + microbatches * fsdp_exposed,
                      optimizer=optimizer)
     return {
         "step_time_s": step,
