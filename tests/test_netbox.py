@@ -50,9 +50,10 @@ def _switch(**specs) -> Part:
     return Part.model_validate({
         "id": "example-sw800", "kind": "scale_out_switch", "manufacturer": "Example Networks",
         "model": "SW-800X64", "category": "networking", "description": "64-port 800G OSFP switch",
-        "specs": {"height": "2 U", "weight": "40 kg", "power": "1800 W", "typical_power": "1200 W",
-                  "psu_slots": 2, "ports": 64, "port_speed": "800 Gb/s", "connector": "osfp",
-                  "airflow": "front-to-rear", "depth": "0.66 m", **specs},
+        "specs": {k: v for k, v in {  # a spec given as None is left out
+            "height": "2 U", "weight": "40 kg", "power": "1800 W", "typical_power": "1200 W", "psu_slots": 2,
+            "ports": 64, "port_speed": "800 Gb/s", "connector": "osfp", "airflow": "front-to-rear", "depth": "0.66 m",
+            **specs}.items() if v is not None},
         "price_usd": 50000, "origin": {"manufacture": "TW"}, "lead_time_weeks": 12, "afr": 0.02,
         "source": source,
         "assumptions": {f: "test part" for f in ("price_usd", "lead_time_weeks", "reliability", "origin")},
@@ -179,3 +180,73 @@ def test_every_builtin_part_with_a_height_validates(validator):
         pytest.skip("built-in catalog has no part with a height yet")
     failures = {p.id: _errors(validator, to_devicetype(p)) for p in parts}
     assert {k: v for k, v in failures.items() if v} == {}
+
+
+def _netbox_export(doc: dict) -> dict:
+    """``doc`` as NetBox's own ``DeviceType.to_yaml()`` writes it: every field present, unset ones null."""
+    out = {"manufacturer": doc["manufacturer"], "model": doc["model"], "slug": doc["slug"],
+           "description": doc.get("description", ""), "default_platform": None,
+           "part_number": doc.get("part_number", ""), "u_height": float(doc.get("u_height", 1)),
+           "is_full_depth": doc.get("is_full_depth", True), "subdevice_role": None,
+           "airflow": doc.get("airflow"), "cooling_method": None, "weight": doc.get("weight"),
+           "weight_unit": doc.get("weight_unit"), "end_of_life": None, "comments": doc.get("comments", "")}
+    if doc.get("power-ports"):
+        out["power-ports"] = [{"name": p["name"], "type": p["type"], "maximum_draw": p.get("maximum_draw"),
+                               "allocated_draw": p.get("allocated_draw"), "label": "", "description": ""}
+                              for p in doc["power-ports"]]
+    if doc.get("interfaces"):
+        out["interfaces"] = [{"name": i["name"], "type": i["type"], "enabled": True, "mgmt_only": False,
+                              "label": "", "description": i.get("description", ""), "bridge": None,
+                              "poe_mode": None, "poe_type": None, "rf_role": None} for i in doc["interfaces"]]
+    return out
+
+
+def test_netbox_own_export_with_nulls_imports(tmp_path):
+    """NetBox's export writes allocated_draw: null (and other unset fields) - import-netbox takes it (issue 21)."""
+    part = _switch(typical_power=None)
+    doc = _netbox_export(to_devicetype(part))
+    assert doc["power-ports"][0]["allocated_draw"] is None
+    doc["weight"], doc["weight_unit"], doc["airflow"] = None, None, None
+    back, missing = from_devicetype(doc)
+    assert back["specs"]["power"] == "1800 W" and "typical_power" not in back["specs"]
+    assert "weight" not in back["specs"] and "weight" in missing
+    assert back["specs"]["ports"] == 64 and back["specs"]["port_speed"] == "800 Gb/s"
+
+
+def test_netbox_export_of_a_port_without_type_description_null():
+    doc = _netbox_export(to_devicetype(_switch(port_speed="1.6 Tb/s")))
+    for interface in doc["interfaces"]:
+        interface["description"] = None
+    back, _ = from_devicetype(doc)
+    assert back["specs"]["ports"] == 64 and "port_speed" not in back["specs"]
+
+
+def test_cli_imports_netbox_export_with_nulls(tmp_path):
+    from typer.testing import CliRunner
+
+    from rackwright.cli.app import app
+
+    path = tmp_path / "sw.yaml"
+    path.write_text(json.dumps(_netbox_export(to_devicetype(_switch(typical_power=None)))))  # JSON is YAML
+    result = CliRunner().invoke(app, ["catalog", "import-netbox", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["part"]["specs"]["power"] == "1800 W"
+
+
+@pytest.mark.parametrize("kind", ["scale_out_switch", "compute_tray", "power_shelf", "transceiver", "cdu"])
+def test_kind_comes_back_from_the_comments(kind):
+    part = _switch()
+    part = part.model_copy(update={"kind": kind})
+    doc = to_devicetype(part)
+    assert f"rackwright kind: {kind}" in doc["comments"]
+    back, _ = from_devicetype(_netbox_export(doc))
+    assert back["kind"] == kind
+
+
+def test_kind_from_an_older_export_naming_only_the_id():
+    from rackwright.catalog.netbox import kind_from_comments
+
+    assert kind_from_comments("rackwright id: nvidia-gb200-compute-tray\nSource: x") == "compute_tray"
+    assert kind_from_comments("rackwright id: no-such-part") is None
+    assert kind_from_comments(None) is None
+    assert kind_from_comments("rackwright kind: not_a_kind") is None

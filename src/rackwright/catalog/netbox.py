@@ -29,7 +29,7 @@ from ..units import UnitError, from_si, parse_quantity
 from ..validity import OutOfDomain, require
 from ..yamlio import read_yaml, to_plain
 from .schema import Part
-from .specs import SPEC_FIELDS
+from .specs import KINDS, SPEC_FIELDS
 
 RACK_UNIT_M = 0.04445  # EIA-310 rack unit; NetBox heights count these
 HALF_DEPTH_M = 0.5  # deeper than this, a device also blocks the rear face of its units
@@ -111,7 +111,8 @@ def to_devicetype(part: Part) -> dict:
     if part.description:
         doc["description"] = part.description[:200]
     source = part.source
-    doc["comments"] = f"rackwright id: {part.id}\nSource: [{source.title}]({source.url}) ({source.date})"
+    doc["comments"] = (f"rackwright id: {part.id}\nrackwright kind: {part.kind}\n"
+                       f"Source: [{source.title}]({source.url}) ({source.date})")
     doc.update(_power(part))
     interfaces = _interfaces(part)
     if interfaces:
@@ -208,12 +209,15 @@ def from_devicetype(doc: dict, file: str | None = None) -> tuple[dict, list[str]
     """A rackwright part mapping from a device-type document, and the fields the user must still add.
 
     Only what NetBox records is carried over (height, weight, largest power draw,
-    the main group of interfaces); ``kind`` is guessed by :func:`guess_kind`.
+    the main group of interfaces). ``kind`` is the one :func:`to_devicetype` wrote into
+    ``comments`` (``rackwright kind: ...``, or the kind of the built-in part named by
+    ``rackwright id: ...``), else guessed by :func:`guess_kind`. Empty values (``null``,
+    ``''``), as NetBox's own export writes them for unset fields, count as absent.
     Raises :class:`InputError` when ``doc`` is not a device type.
     """
     _require_devicetype(doc, file)
     specs = {**_mechanical(doc, file), **_electrical(doc, file), **_ports(doc)}
-    kind = guess_kind(doc, specs)
+    kind = kind_from_comments(doc.get("comments")) or guess_kind(doc, specs)
     part = {"id": _slugify(str(doc.get("slug") or slug(doc["manufacturer"], doc["model"]))),
             "kind": kind, "manufacturer": str(doc["manufacturer"]), "model": str(doc["model"])}
     if doc.get("description"):
@@ -226,6 +230,29 @@ def from_devicetype(doc: dict, file: str | None = None) -> tuple[dict, list[str]
     if "airflow" not in specs and doc.get("airflow"):
         missing.append(f"airflow (NetBox '{doc['airflow']}' has no rackwright equivalent)")
     return part, missing
+
+
+def kind_from_comments(comments) -> str | None:
+    """The part kind recorded in a device type's comments by :func:`to_devicetype`, if any.
+
+    ``rackwright kind: K`` wins; an older export names only ``rackwright id: ID``, whose kind
+    is looked up in the built-in catalog (None when the id is unknown or the catalog
+    does not load).
+    """
+    text = str(comments or "")
+    match = re.search(r"^\s*rackwright kind:\s*([a-z0-9_]+)\s*$", text, re.MULTILINE)
+    if match and match.group(1) in KINDS:
+        return match.group(1)
+    match = re.search(r"^\s*rackwright id:\s*(\S+)\s*$", text, re.MULTILINE)
+    if not match:
+        return None
+    try:
+        from .loader import load_catalog
+
+        catalog = load_catalog()
+    except Exception:  # a catalog that does not load leaves the guess to the components
+        return None
+    return catalog.parts[match.group(1)].kind if match.group(1) in catalog else None
 
 
 def guess_kind(doc: dict, specs: dict) -> str:
@@ -282,7 +309,7 @@ def _mechanical(doc: dict, file) -> dict:
     if doc.get("u_height"):
         specs["height"] = f"{_plain(_number(doc['u_height'], 'u_height', file, 'length', RACK_UNIT_M))} U"
     if doc.get("weight") is not None:
-        unit = doc.get("weight_unit", "kg")
+        unit = doc.get("weight_unit") or "kg"
         try:
             kg = parse_quantity(f"{_number(doc['weight'], 'weight', file)} {unit}", "mass")
         except UnitError:
@@ -299,7 +326,8 @@ def _electrical(doc: dict, file) -> dict:
     specs = {}
     ports = [p for p in doc.get("power-ports") or [] if isinstance(p, dict)]
     for key, spec in (("maximum_draw", "power"), ("allocated_draw", "typical_power")):
-        draws = [_number(p[key], f"power-ports[{i}].{key}", file, "power") for i, p in enumerate(ports) if key in p]
+        draws = [_number(p[key], f"power-ports[{i}].{key}", file, "power") for i, p in enumerate(ports)
+                 if p.get(key) is not None]
         if draws:
             specs[spec] = f"{_plain(max(draws))} W"
     return specs
@@ -307,7 +335,7 @@ def _electrical(doc: dict, file) -> dict:
 
 def _ports(doc: dict) -> dict:
     """Ports, speed and connector of the interface group with the most bandwidth (management ports aside)."""
-    groups = Counter((i.get("type"), i.get("description", "") if i.get("type") == "other" else "")
+    groups = Counter((i.get("type"), (i.get("description") or "") if i.get("type") == "other" else "")
                      for i in doc.get("interfaces") or []
                      if isinstance(i, dict) and not i.get("mgmt_only") and i.get("type") not in _NOT_PHYSICAL)
     if not groups:
