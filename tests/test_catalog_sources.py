@@ -223,3 +223,21 @@ def test_1_6t_lpo_is_labelled_an_announcement():
     for field in ("power", "reach"):
         assert lpo.assumptions[field].startswith("Announcement only"), field
     assert lpo.value("power") < CATALOG.get("generic-osfp-1.6t-dr8").value("power")
+
+
+def test_kyber_rack_is_nvidias_announced_four_pods_of_18_blades():
+    # GTC 2025 (Tom's Hardware, secondary): four pods of 18 blades, up to 8 Rubin Ultra dies per blade, 4 dies per
+    # package -> 144 packages, 'NVL576'; NVLink switches in the rack behind a midplane; 800 VDC; up to 600 kW.
+    r = rackwright.evaluate(ROOT / "examples" / "kyber-nvl576.yaml")
+    assert r.figures["compute.accelerators"] * 4 == 4 * 18 * 8 == 576
+    assert r.figures["power.busbar_current"] == pytest.approx(r.figures["power.input"] / 800, rel=0.01)
+    # every Kyber part rests on announcements or assumptions, and says so: nothing claims a primary figure
+    for part_id in ("nvidia-rubin-ultra", "nvidia-kyber-compute-blade", "nvidia-kyber-nvlink-switch-blade",
+                    "nvidia-kyber-midplane", "nvidia-kyber-rack", "nvidia-kyber-rack-manifold"):
+        part = CATALOG.get(part_id)
+        assert part.source.source_quality == "secondary", part_id
+    gpu = CATALOG.get("nvidia-rubin-ultra")
+    for field in ("power", "hbm", "peak_flops", "scale_up_bandwidth"):
+        assert gpu.assumptions[field].startswith("Announcement only"), field
+    # the finding the design states in its header: the slab of the other examples does not carry it
+    assert {v.code for v in r.violations} == {"MEC003"}
