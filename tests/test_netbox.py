@@ -250,3 +250,50 @@ def test_kind_from_an_older_export_naming_only_the_id():
     assert kind_from_comments("rackwright id: no-such-part") is None
     assert kind_from_comments(None) is None
     assert kind_from_comments("rackwright kind: not_a_kind") is None
+
+
+def _catalog_of(*parts: Part):
+    from rackwright.catalog.loader import Catalog
+
+    return Catalog(parts)
+
+
+def _held(part_id: str, kind: str, **specs) -> Part:
+    base = _switch().model_dump(mode="json")
+    base.update(id=part_id, kind=kind, model=part_id.upper(), specs=specs, category="compute")
+    return Part.model_validate(base)
+
+
+def test_a_tray_exports_the_nics_it_holds_and_the_draw_of_the_whole():
+    """Issue 21: compute trays exported no interfaces (nic1... missing) and only their board's power."""
+    gpu = _held("gpu-x", "accelerator", power="1200 W")
+    nic = _held("nic-x", "nic", ports=1, port_speed="400 Gb/s", connector="osfp", power="25 W")
+    dpu = _held("dpu-x", "dpu", ports=2, port_speed="400 Gb/s", connector="qsfp112", power="150 W")
+    tray = _held("tray-x", "compute_tray", height="1 U", power="550 W")
+    tray = Part.model_validate({**tray.model_dump(mode="json"), "contains": [
+        {"part": "gpu-x", "count": 4}, {"part": "nic-x", "count": 4}, {"part": "dpu-x", "count": 1}]})
+    doc = to_devicetype(tray, _catalog_of(gpu, nic, dpu, tray))
+    names = [i["name"] for i in doc["interfaces"]]
+    assert names == ["nic1", "nic2", "nic3", "nic4", "dpu1", "dpu2"]
+    assert {i["type"] for i in doc["interfaces"][:4]} == {"400gbase-x-osfp"}
+    assert doc["power-ports"][0]["maximum_draw"] == 550 + 4 * 1200 + 4 * 25 + 150
+    assert "allocated_draw" not in doc["power-ports"][0]  # not every part has a typical figure
+    back, _ = from_devicetype(_netbox_export(doc))
+    assert back["kind"] == "compute_tray" and "ports" not in back["specs"]  # held NICs are not the tray's ports
+
+
+def test_a_tray_holding_an_unknown_part_is_a_clear_error():
+    tray = _held("tray-x", "compute_tray", height="1 U", power="550 W")
+    tray = Part.model_validate({**tray.model_dump(mode="json"), "contains": [{"part": "no-such-nic", "count": 4}]})
+    with pytest.raises(InputError, match="no-such-nic"):
+        to_devicetype(tray, _catalog_of(tray))
+
+
+def test_the_builtin_gb200_tray_draws_what_it_holds():
+    from rackwright.catalog.loader import load_catalog
+
+    catalog = load_catalog()
+    whole = sum((p.value("power") or 0) * n for p, n, _ in catalog.explode("nvidia-gb200-compute-tray"))
+    doc = to_devicetype(catalog.get("nvidia-gb200-compute-tray"))
+    assert whole > 5000 and doc["power-ports"][0]["maximum_draw"] == round(whole)
+    assert [i["name"] for i in doc["interfaces"] if i["name"].startswith("nic")] == ["nic1", "nic2", "nic3", "nic4"]

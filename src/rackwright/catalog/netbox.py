@@ -57,6 +57,8 @@ _CONNECTOR_OF = {netbox: connector for (connector, _), netbox in INTERFACE_TYPES
 #: InfiniBand types carry their speed in the generation name, not a number.
 _INFINIBAND_GBPS = {"infiniband-edr": 100, "infiniband-hdr": 200, "infiniband-ndr": 400, "infiniband-xdr": 800}
 _NOT_PHYSICAL = {"virtual", "bridge", "lag"}
+#: Interfaces of the NICs and DPUs a tray holds (``nic3``, ``dpu1``): not the part's own ports.
+_HELD_PORT = re.compile(r"^(nic|dpu)\d+$")
 
 #: NetBox power-port type by kind: busbar-fed Open Rack trays and DC parts take a
 #: DC terminal, rack-level power and cooling gear a three-phase IEC 60309 feed,
@@ -94,8 +96,15 @@ LIQUID_KINDS = ("server", "compute_tray", "scale_up_switch_tray", "scale_up_swit
 
 
 # -- export ---------------------------------------------------------------------------------------
-def to_devicetype(part: Part) -> dict:
-    """The devicetype-library document for ``part`` (only fields the library schema allows)."""
+def to_devicetype(part: Part, catalog=None) -> dict:
+    """The devicetype-library document for ``part`` (only fields the library schema allows).
+
+    A part that holds others (a compute tray's GPUs, CPUs and NICs) is exported as the device
+    NetBox sees: its power ports carry the draw of the whole assembly and its interfaces are
+    the ports of the NICs (``nic1``...) and DPUs (``dpu1``...) it holds. Contained parts are
+    looked up in ``catalog`` (default: the built-in catalog).
+    """
+    contents = _contents(part, catalog)
     doc = {"manufacturer": part.manufacturer[:100], "model": part.model[:100],
            "slug": slug(part.manufacturer, part.model)}
     if _is_sku(part.model):
@@ -113,8 +122,8 @@ def to_devicetype(part: Part) -> dict:
     source = part.source
     doc["comments"] = (f"rackwright id: {part.id}\nrackwright kind: {part.kind}\n"
                        f"Source: [{source.title}]({source.url}) ({source.date})")
-    doc.update(_power(part))
-    interfaces = _interfaces(part)
+    doc.update(_power(part, contents))
+    interfaces = _interfaces(part, contents)
     if interfaces:
         doc["interfaces"] = interfaces
     return doc
@@ -150,13 +159,37 @@ def _plain(number: float) -> float | int:
     return int(number) if float(number).is_integer() else number
 
 
-def _power(part: Part) -> dict:
+def _contents(part: Part, catalog=None) -> list[tuple[Part, float]]:
+    """``(part, count)`` for everything ``part`` holds, depth first (empty when it holds nothing)."""
+    if not part.contains:
+        return []
+    if catalog is None:
+        from .loader import load_catalog
+
+        catalog = load_catalog()
+    rows = []
+    for child in part.contains:
+        if child.part not in catalog:
+            raise InputError.single(None, f"part {part.id!r} contains {child.part!r}, which is not in the catalog",
+                                    hint="export from the catalog that defines both")
+        rows += [(p, n) for p, n, _ in catalog.explode(child.part, child.count)]
+    return rows
+
+
+def _power(part: Part, contents: list[tuple[Part, float]] = ()) -> dict:
     """One power port per PSU bay (``psu_slots``, else one), each able to carry the whole load.
 
+    The load is the part's own ``power`` plus that of every part it holds (a compute tray's
+    ~6.4 kW, not its board's 550 W); the allocated draw is the typical power summed the same
+    way, given only when every powered part of the assembly has a typical figure.
     A part without a ``power`` figure gets no power ports: rackwright does not
     know whether it is passive or merely lacks the figure.
     """
-    power, typical = part.value("power"), part.value("typical_power")
+    parts = [(part, 1.0), *contents]
+    powered = [(p, n) for p, n in parts if p.value("power")]
+    power = sum(p.value("power") * n for p, n in powered)
+    typicals = [p.value("typical_power") for p, _ in powered]
+    typical = sum(t * n for t, (_, n) in zip(typicals, powered)) if powered and all(typicals) else None
     if not power:
         return {}
     port = {"type": POWER_PORT_TYPES.get(part.kind, DEFAULT_POWER_PORT_TYPE), "maximum_draw": max(1, round(power))}
@@ -166,18 +199,30 @@ def _power(part: Part) -> dict:
     return {"power-ports": [{"name": f"PSU{i}", **port} for i in range(count)]}
 
 
-def _interfaces(part: Part) -> list[dict]:
+def _interfaces(part: Part, contents: list[tuple[Part, float]] = ()) -> list[dict]:
+    """The part's own ports (``swpN`` on switches, ``ethN`` otherwise), then the ports of the NICs and DPUs it
+    holds: ``nic1``... over every port of every NIC in order (the names the site's cable plan uses), ``dpu1``...
+    likewise."""
+    own = _port_group(part, "swp" if part.kind in SWITCH_KINDS else "eth", 1 if part.kind in SWITCH_KINDS else 0)
+    held = []
+    for kind, prefix in (("nic", "nic"), ("dpu", "dpu")):
+        group = []
+        for child, count in contents:
+            if child.kind == kind:
+                group += _port_group(child, prefix, 1) * int(count)
+        held += [{**interface, "name": f"{prefix}{i}"} for i, interface in enumerate(group, 1)]
+    return own + held
+
+
+def _port_group(part: Part, prefix: str, first: int) -> list[dict]:
+    """``ports`` interfaces of ``part`` named ``prefix<first>``... with NetBox's type for its speed and connector."""
     ports = int(part.value("ports") or 0)
     speed = part.value("port_speed")
     gbps = round(from_si(speed, "Gb/s", "data_rate"), 3) if speed else None
     connector = part.text("connector", "")
     kind = INTERFACE_TYPES.get((connector, gbps), "other")
     extra = {} if kind != "other" else {"description": _describe(gbps, connector)}
-    if part.kind in SWITCH_KINDS:
-        names = [f"swp{i}" for i in range(1, ports + 1)]
-    else:
-        names = [f"eth{i}" for i in range(ports)]
-    return [{"name": name, "type": kind, **extra} for name in names]
+    return [{"name": f"{prefix}{i}", "type": kind, **extra} for i in range(first, first + ports)]
 
 
 def _describe(gbps: float | None, connector: str) -> str:
@@ -334,10 +379,12 @@ def _electrical(doc: dict, file) -> dict:
 
 
 def _ports(doc: dict) -> dict:
-    """Ports, speed and connector of the interface group with the most bandwidth (management ports aside)."""
+    """Ports, speed and connector of the interface group with the most bandwidth (management ports and the ports
+    of held NICs and DPUs, ``nicN``/``dpuN``, aside)."""
     groups = Counter((i.get("type"), (i.get("description") or "") if i.get("type") == "other" else "")
                      for i in doc.get("interfaces") or []
-                     if isinstance(i, dict) and not i.get("mgmt_only") and i.get("type") not in _NOT_PHYSICAL)
+                     if isinstance(i, dict) and not i.get("mgmt_only") and i.get("type") not in _NOT_PHYSICAL
+                     and not _HELD_PORT.match(str(i.get("name") or "")))
     if not groups:
         return {}
     rated = [(count * (_gbps(kind, text) or 0), count, kind, text) for (kind, text), count in groups.items()]
