@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .stages import stage_layer_counts, stage_params
+
 STATE_BYTES = 6.0  # BF16 weights + FP32 gradient accumulation (4 bytes; 2 with 16-bit gradients)
 OPTIMIZER_BYTES = 12.0  # FP32 master weights, Adam momentum and variance
 RESERVED_FRACTION = 0.05
@@ -144,8 +146,6 @@ def training_memory(model, system, c, seq, microbatches, rec=None) -> dict[str, 
     the layers' weights also have their low-precision copies (row- and column-wise,
     :attr:`Recipe.copy_bytes` per parameter), which replace the BF16 weights with ``fp8_param_gather``.
     """
-    from .training import stage_layer_counts, stage_params
-
     optimizer = OPTIMIZER_BYTES / np.where(c["distributed_optimizer"] > 0, c["dp"] * c["cp"], 1.0)  # over DP × CP
     per_layer = model_activation_bytes_per_layer(model, seq, c, rec)
     logits = 4.0 * seq / c["cp"] * c["micro_batch"] * model.vocab / c["tp"]

@@ -1,0 +1,66 @@
+"""Pipeline stages: how many layers and parameters each stage of a configuration holds (arrays over configurations).
+
+Shared by the step-time model (:mod:`.training`: the busiest stage sets the pace) and the memory model
+(:mod:`.memory`: the first, middle and last stages are checked).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def stage_layer_counts(model, c):
+    """Layers of the first, a middle and the last pipeline stage (arrays).
+
+    Without ``first_stage_layers``/``last_stage_layers`` every stage gets ``ceil(L / (p·v)) · v`` (uneven
+    splits put the extra on some stages; the busiest sets the pace). Given ones are taken as they are
+    (Megatron-Core ``--decoder-first/last-pipeline-num-layers``) and the other stages share the rest
+    the same way.
+    """
+    if "_stages" in c:  # computed once per configuration array (train_step and memory ask several times)
+        return c["_stages"]
+    p, v = c["pp"], c["vp"]
+    first_given = np.asarray(c.get("first_stage_layers", 0.0), float)
+    last_given = np.asarray(c.get("last_stage_layers", 0.0), float)
+    rest_stages = p - (first_given > 0) - (last_given > 0)
+    rest_layers = model.layers - first_given - last_given
+    even = np.ceil(rest_layers / np.maximum(rest_stages * v, 1)) * v
+    first = np.where(first_given > 0, first_given, even)
+    last = np.where(p == 1, first, np.where(last_given > 0, last_given, even))
+    middle = np.where(p > 2, even, 0.0)
+    if isinstance(c, dict):
+        c["_stages"] = (first, middle, last)
+    return first, middle, last
+
+
+def layers_per_stage(model, c):
+    """Layers on the busiest pipeline stage (``ceil(L / (p·v)) · v`` for an even split)."""
+    first, middle, last = stage_layer_counts(model, c)
+    return np.maximum(np.maximum(first, middle), last)
+
+
+def average_layer_params(model, c):
+    """Parameters of an average layer on one accelerator, times TP (attention, dense MLP and shared experts split
+    by TP; the routed experts by EP × ETP: ``E/ep · expert / etp``)."""
+    moe_share = model.moe_layers / model.layers
+    dense_layer = model.attention_params_per_layer + model.dense_mlp_params_per_layer
+    per_layer_moe = moe_share * (model.attention_params_per_layer + model.shared_experts * model.expert_params
+                                 + model.experts * model.expert_params / c["ep"] * c["tp"] / c.get("etp", c["tp"])) \
+        if model.moe_layers else 0.0
+    return dense_layer * (1 - moe_share) + per_layer_moe
+
+
+def stage_params(model, c, stage):
+    """(all, layers only) parameters on one accelerator of pipeline stage ``stage`` (0 = first), split by TP.
+
+    The first stage holds the input embedding ``V·h``, the last the output layer ``V·h`` (a tied matrix is
+    held by both); with one stage both (``V·h`` once when tied).
+    """
+    first, middle, last = stage_layer_counts(model, c)
+    p = c["pp"]
+    layers = np.where(stage == 0, first, np.where(stage >= p - 1, last, middle))
+    layer_params = layers * average_layer_params(model, c) / c["tp"]
+    vh = model.vocab * model.hidden
+    embeddings = np.where(p == 1, vh * (1 if model.tied_embeddings else 2), np.where((stage == 0) | (stage >= p - 1),
+                                                                                   vh, 0.0))
+    return layer_params + embeddings / c["tp"], layer_params
