@@ -297,3 +297,51 @@ def test_the_builtin_gb200_tray_draws_what_it_holds():
     doc = to_devicetype(catalog.get("nvidia-gb200-compute-tray"))
     assert whole > 5000 and doc["power-ports"][0]["maximum_draw"] == round(whole)
     assert [i["name"] for i in doc["interfaces"] if i["name"].startswith("nic")] == ["nic1", "nic2", "nic3", "nic4"]
+
+
+# -- the site's cable plan as NetBox objects (rackwright.site.netbox) -------------------------------------------------
+def _cables():
+    import polars as pl
+
+    rows = [  # tier 1: tray 1 of compute rack (1, 1, 2) to leaf 3 of network rack (1, 9, 1); tier 2: leaf to spine
+        (1, 1, 1, 1, 1, 2, 1, 2, 1, 9, 1, 3, 5, 31.91, "optical"),
+        (2, 1, 1, 1, 1, 2, 1, 3, 1, 9, 1, 3, 6, 32.6, "optical"),
+        (3, 1, 2, 1, 9, 1, 3, 65, 1, 9, 2, 1, 1, 5.0, "aec"),
+    ]
+    names = ["id", "plane", "tier", "a_hall", "a_row", "a_rack", "a_slot", "a_port", "b_hall", "b_row", "b_rack",
+             "b_slot", "b_port", "length_m", "media"]
+    frame = pl.DataFrame(rows, schema=names, orient="row")
+    return frame.with_columns(pl.col("length_m").cast(pl.Float32))
+
+
+def test_cable_csv_names_the_site_and_keeps_two_decimals():
+    """Issue 21: NetBox looks the site up by name; a Float32 length printed 32.599998 (NetBox takes 2 decimals)."""
+    from rackwright.site.netbox import netbox_cables
+
+    frame = netbox_cables(_cables(), "Example 100 MW GB200 site")
+    assert set(frame["side_a_site"]) == {"Example 100 MW GB200 site"} == set(frame["side_b_site"])
+    text = frame.write_csv()
+    assert ",32.6,m" in text and "32.599" not in text
+    assert frame.row(0, named=True)["side_a_device"] == "h01-r001-k02-t01"
+    assert frame.row(0, named=True)["side_a_name"] == "nic2"
+    assert frame.row(2, named=True)["side_a_device"] == "h01-r009-n01-s03"
+
+
+def test_netbox_objects_cover_every_cable_end():
+    """Issue 21: no devices or racks were exported for the cables to attach to."""
+    from rackwright.site.netbox import netbox_cables, netbox_objects
+
+    site = "Example 100 MW GB200 site"
+    objects = netbox_objects(_cables(), site, ("NVIDIA", "GB200 tray"), ("NVIDIA", "SN5600"))
+    assert objects["sites"] == [{"name": site, "slug": "example-100-mw-gb200-site", "status": "planned"}]
+    assert [loc["name"] for loc in objects["locations"]] == ["Hall 1"]
+    devices = {d["name"]: d for d in objects["devices"]}
+    assert set(devices) == {"h01-r001-k02-t01", "h01-r009-n01-s03", "h01-r009-n02-s01"}
+    assert devices["h01-r001-k02-t01"]["role"] == "Compute tray"
+    assert devices["h01-r001-k02-t01"]["device_type"] == "GB200 tray"
+    assert devices["h01-r009-n01-s03"]["role"] == "Leaf switch"
+    assert devices["h01-r009-n02-s01"]["role"] == "Spine switch"
+    assert {r["name"] for r in objects["racks"]} == {d["rack"] for d in devices.values()} \
+        == {"h01-r001-k02", "h01-r009-n01", "h01-r009-n02"}
+    csv = netbox_cables(_cables(), site)
+    assert set(csv["side_a_device"]) | set(csv["side_b_device"]) == set(devices)
