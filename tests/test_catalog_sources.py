@@ -241,3 +241,14 @@ def test_kyber_rack_is_nvidias_announced_four_pods_of_18_blades():
         assert gpu.assumptions[field].startswith("Announcement only"), field
     # the finding the design states in its header: the slab of the other examples does not carry it
     assert {v.code for v in r.violations} == {"MEC003"}
+
+
+def test_jericho_4_is_broadcoms_announced_51_2_tbps_with_3_2t_hyperports():
+    # Broadcom's Jericho4 announcement (2025-08, known here through the press: a secondary source, labelled so):
+    # 51.2 Tb/s, 200G PAM4 SerDes, 3.2 Tb/s HyperPorts of four 800GE links.
+    j4 = CATALOG.get("broadcom-jericho-4")
+    assert j4.value("switching_capacity") == pytest.approx(51.2e12 / 8)
+    assert j4.value("lanes") * 200e9 / 8 == pytest.approx(j4.value("switching_capacity"))
+    assert j4.value("ports") * j4.value("port_speed") == pytest.approx(51.2e12 / 8)
+    assert 4 * j4.value("port_speed") == pytest.approx(3.2e12 / 8)  # one HyperPort
+    assert j4.source.source_quality == "secondary" and "power" in j4.assumptions
