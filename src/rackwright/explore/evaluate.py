@@ -12,9 +12,9 @@ and limits may name the explorer's derived figures:
   (Llama 3 405B, a 16,384-accelerator job, global batch 2,048), where ``r`` is the tokens/s
   per accelerator of the fastest parallelism that fits (:func:`rackwright.perf.search.search`,
   a full search per distinct system), ``a`` the accelerators per rack and ``P`` the rack
-  input power [MW]. The system is built from the rack figures as
-  :func:`rackwright.perf.system.system_from_design` does (per-accelerator HBM, bandwidths
-  one direction, scale-up domain); designs that share those figures share one search.
+  input power [MW]. The system is built from the rack figures by
+  :func:`rackwright.perf.system.system_from_rack`, as for every rack (per-accelerator peak, HBM,
+  bandwidths one direction, scale-up domain); designs that share those figures share one search.
 """
 
 from __future__ import annotations
@@ -107,67 +107,58 @@ def _si(figures: dict, key: str, figure: str) -> np.ndarray:
     return np.asarray(figures[key], dtype=float) * factor
 
 
-#: (display JSON key, SI figure) of the rack figures a perf system is built from (:func:`per_accelerator`).
+#: (display JSON key, SI figure) of the rack figures a perf system is built from
+#: (:func:`rackwright.perf.system.system_from_rack`).
 _RACK_SYSTEM_FIGURES = (
+    ("compute.accelerators", "compute.accelerators"),
+    ("compute.peak_pflops.bf16_dense", "compute.peak_flops"),
     ("compute.hbm_tb", "compute.hbm"),
     ("compute.hbm_bandwidth_tb_per_s", "compute.hbm_bandwidth"),
     ("network.scale_up_bandwidth_tb_per_s", "network.scale_up_bandwidth"),
     ("network.scale_up_domain", "network.scale_up_domain"),
     ("network.scale_out_bandwidth_tb_per_s", "network.scale_out_bandwidth"),
 )
+#: The SI figure key of each column in a rack's figures (the peak is the BF16 dense one).
+_SI_KEYS = tuple("compute.peak_flops:bf16_dense" if si == "compute.peak_flops" else si for _, si in _RACK_SYSTEM_FIGURES)
 
 
-def training_tokens_per_s_per_mw(figures: dict, accelerator: tuple[str, str]) -> np.ndarray:
-    """``r · a / P`` per design, one parallelism search per distinct system (see the module docstring)."""
-    from ..perf.system import per_accelerator
-
-    count = np.asarray(figures["compute.accelerators"], dtype=float)
-    per = np.maximum(count, 1.0)
-    rack = {figure: _si(figures, key, figure) for key, figure in _RACK_SYSTEM_FIGURES} | {"compute.accelerators": per}
-    share = per_accelerator(rack)
-    systems = np.column_stack([
-        _si(figures, "compute.peak_pflops.bf16_dense", "compute.peak_flops") / per,
-        *(share[k] for k in ("hbm", "hbm_bandwidth", "scale_up_bandwidth", "scale_up_size", "scale_out_bandwidth")),
-    ])
-    distinct, inverse = distinct_rows(systems)
-    rate = np.array([tokens_per_s_per_accelerator(*accelerator, *map(float, row)) for row in distinct])
+def training_tokens_per_s_per_mw(figures: dict, accelerator: str) -> np.ndarray:
+    """``r · a / P`` per design, one parallelism search per distinct rack (see the module docstring)."""
+    racks = np.column_stack([_si(figures, key, figure) for key, figure in _RACK_SYSTEM_FIGURES])
+    distinct, inverse = distinct_rows(racks)
+    rate = np.array([tokens_per_s_per_accelerator(accelerator, *map(float, row)) for row in distinct])
+    count = racks[:, 0]
     power_mw = _si(figures, "power.input_kw", "power.input") / 1e6
     return np.divide(rate[inverse] * count, power_mw, out=np.full(count.shape, np.nan), where=power_mw > 0)
 
 
-def _accelerator(space: Space, combination: int) -> tuple[str, str]:
-    """Catalog id and model name of the combination's accelerator (one per rack, as perf systems need)."""
+def _accelerator(space: Space, combination: int) -> str:
+    """Catalog id of the combination's accelerator (one per rack, as perf systems need)."""
+    from ..perf.system import rack_accelerator
+
     cache = space.accelerators
     if combination not in cache:
         model = resolve(space.combinations[combination], load_catalog())
-        parts = {i.part.id: i.part for i in model.items if i.part.kind == "accelerator" and i.count > 0}
-        if len(parts) != 1:
-            raise InputError.single(space.file, f"{TRAINING} needs exactly one accelerator part per rack, "
-                                                f"found {', '.join(sorted(parts)) or 'none'}", "objectives")
-        part = next(iter(parts.values()))
-        cache[combination] = (part.id, part.model)
+        try:
+            cache[combination] = rack_accelerator(model, space.file).id
+        except InputError as exc:
+            raise InputError.single(space.file, f"{TRAINING}: {exc.problems[0].message}", "objectives") from None
     return cache[combination]
 
 
 @lru_cache(maxsize=4096)
-def tokens_per_s_per_accelerator(part_id: str, name: str, peak: float, hbm: float, hbm_bandwidth: float,
-                                 scale_up_bandwidth: float, scale_up_domain: float, scale_out_bandwidth: float) -> float:
-    """Tokens/s per accelerator of the best fitting configuration on the reference training job (NaN if none fits)."""
+def tokens_per_s_per_accelerator(part_id: str, *rack: float) -> float:
+    """Tokens/s per accelerator of the best fitting configuration on the reference training job (NaN if none fits)
+    for a rack of the accelerator ``part_id`` whose SI figures are ``rack`` (in the order of ``_SI_KEYS``)."""
     from ..perf.api import REFERENCE_TRAINING
     from ..perf.search import search
-    from ..perf.system import SystemSpec, profile_for_part
+    from ..perf.system import system_from_rack
     from ..perf.workload import load_model
 
-    if not (peak > 0 and hbm > 0 and hbm_bandwidth > 0 and scale_up_bandwidth > 0 and scale_out_bandwidth > 0):
+    if not all(value > 0 for value in rack):
         return math.nan
     job = REFERENCE_TRAINING["job_accelerators"]
-    system = SystemSpec.model_validate({
-        "name": name, "accelerators": job,
-        "accelerator": {"name": name, "profile": profile_for_part(part_id), "peak_flops": {"bf16": peak},
-                        "hbm": hbm, "hbm_bandwidth": hbm_bandwidth},
-        "scale_up": {"size": max(1, int(scale_up_domain)), "bandwidth": scale_up_bandwidth},
-        "scale_out": {"bandwidth": scale_out_bandwidth},
-    }, context={"si": True})
+    system = system_from_rack(load_catalog().get(part_id), dict(zip(_SI_KEYS, rack)), part_id).with_accelerators(job)
     result = search(load_model(REFERENCE_TRAINING["model"]), system, job, REFERENCE_TRAINING["global_batch"])
     order = result.order()
     return float(result.metrics["tokens_per_s"][order[0]]) / job if order.size else math.nan

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Mapping, Sequence
 
 import numpy as np
 
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
                       model_validator)
 
-from ..catalog.schema import Source
+from ..catalog.schema import Part, Source
 from ..errors import InputError
 from ..models.reliability import HOURS_PER_YEAR
 from ..units import UnitError, parse_quantity
@@ -216,57 +216,41 @@ def per_accelerator(rack: dict) -> dict:
     }
 
 
-def system_from_design(design_path: str | Path, racks: int = 1) -> SystemSpec:
-    """The system of ``racks`` racks of a rack design (evaluated with :func:`rackwright.evaluate`).
+def system_from_rack(accelerator: Part, rack: Mapping[str, float], name: str, racks: int = 1, where: str | None = None,
+                     sources: Sequence[Source] = ()) -> SystemSpec:
+    """The system of ``racks`` racks whose SI figures are ``rack``: the one bridge from a rack to the performance
+    model (:func:`system_from_design`, the explorer's training objective, the delivery figures).
 
-    The accelerator is the design's catalog part of kind ``accelerator`` (name, profile and
-    peak rates from the part); per-accelerator HBM, HBM bandwidth and scale-up bandwidth are
-    the rack figures divided by the rack's accelerators (so a design's ``overrides`` apply),
-    the scale-up bandwidth halved to one direction. The scale-up size is the report's
-    ``network.scale_up_domain``; the scale-out bandwidth per accelerator per direction is
-    ``network.scale_out_bandwidth`` (both directions, per rack) / 2 / accelerators per rack;
-    ``power_per_accelerator`` is the rack's ``power.input`` / accelerators per rack, and
-    ``cost_per_accelerator_hour`` the rack's BOM per accelerator over :data:`AMORTISATION_YEARS`.
+    The accelerator part gives the name, the efficiency profile (:func:`profile_for_part`) and the power of one
+    accelerator; everything else comes from the rack's figures, so a design's ``overrides`` apply: dense peak
+    rates are ``compute.peak_flops:<precision>`` / accelerators; HBM, HBM bandwidth, the scale-up and scale-out
+    bandwidths (one direction) and the scale-up size as :func:`per_accelerator` gives them;
+    ``power_per_accelerator`` is ``power.input`` / accelerators and ``cost_per_accelerator_hour`` the rack's
+    ``cost.per_accelerator`` over :data:`AMORTISATION_YEARS` (each where the rack has the figure).
     """
-    from ..evaluation import sound_design
-
-    if isinstance(racks, bool) or int(racks) != racks or racks < 1:
-        raise ValueError(f"racks must be a whole number ≥ 1, got {racks!r}")
-    loaded, model, report = sound_design(design_path)
-    items = [item for item in model.items if item.part.kind == "accelerator" and item.in_rack]
-    parts = {item.part.id: item.part for item in items if item.count > 0}
-    if len(parts) != 1:
-        found = ", ".join(sorted(parts)) or "none"
-        raise InputError.single(str(design_path), f"a system needs exactly one accelerator part; the design has {found}",
-                                "slots", "put one kind of accelerator in the rack")
-    part = next(iter(parts.values()))
-    figures = report.figures
-    per_rack = figures["compute.accelerators"]
-    peak = {CATALOG_PRECISIONS[key]: rate for key, rate in part.peak_flops.items() if key in CATALOG_PRECISIONS}
+    per_rack = rack["compute.accelerators"]
+    peak = {CATALOG_PRECISIONS[key]: rack[f"compute.peak_flops:{key}"] / per_rack for key in CATALOG_PRECISIONS
+            if f"compute.peak_flops:{key}" in rack}
     if "bf16" not in peak:
-        raise InputError.single(str(design_path), f"accelerator {part.id} has no bf16_dense peak rate in the catalog",
+        raise InputError.single(where, f"accelerator {accelerator.id} has no bf16_dense peak rate",
                                 hint="add peak_flops.bf16_dense to the part")
-    name = loaded.design.name if racks == 1 else f"{loaded.design.name} x {int(racks)} racks"
-    share = per_accelerator(figures)
+    share = per_accelerator(rack)
     data = {
-        "name": name,
-        "description": f"Built from design {design_path} ({int(racks)} rack(s) of {int(per_rack)} accelerators).",
-        "accelerator": {
-            "name": part.model,
-            "profile": profile_for_part(part.id),
-            "peak_flops": peak,
-            "hbm": float(share["hbm"]),
-            "hbm_bandwidth": float(share["hbm_bandwidth"]),
-            "power": part.value("power"),
-        },
-        "scale_up": {"size": int(share["scale_up_size"]), "bandwidth": float(share["scale_up_bandwidth"])},
+        "name": name if racks == 1 else f"{name} x {int(racks)} racks",
+        "description": f"Built from {where or 'rack figures'} ({int(racks)} rack(s) of {int(per_rack)} accelerators).",
+        "accelerator": {"name": accelerator.model, "profile": profile_for_part(accelerator.id), "peak_flops": peak,
+                        "hbm": float(share["hbm"]), "hbm_bandwidth": float(share["hbm_bandwidth"]),
+                        "power": accelerator.value("power")},
+        "scale_up": {"size": max(1, int(share["scale_up_size"])), "bandwidth": float(share["scale_up_bandwidth"])},
         "scale_out": {"bandwidth": float(share["scale_out_bandwidth"])},
         "accelerators": int(round(racks * per_rack)),
-        "power_per_accelerator": figures["power.input"] / per_rack,
-        "cost_per_accelerator_hour": figures["cost.per_accelerator"] / (AMORTISATION_YEARS * HOURS_PER_YEAR),
         "accelerators_per_rack": int(round(per_rack)),
-        "sources": [s.model_dump() for s in loaded.design.sources],
+        "sources": [source.model_dump() for source in sources],
     }
+    if "power.input" in rack:
+        data["power_per_accelerator"] = rack["power.input"] / per_rack
+    if "cost.per_accelerator" in rack:
+        data["cost_per_accelerator_hour"] = rack["cost.per_accelerator"] / (AMORTISATION_YEARS * HOURS_PER_YEAR)
     try:
         return SystemSpec.model_validate(data, context={"si": True})
     except ValidationError as exc:
@@ -274,4 +258,28 @@ def system_from_design(design_path: str | Path, racks: int = 1) -> SystemSpec:
         for problem in problems:
             problem.message = f"(system derived from the design) {problem.message}"
             problem.hint = problem.hint or "check the design's accelerator and scale-out NIC parts"
-        raise InputError(str(design_path), problems) from None
+        raise InputError(where, problems) from None
+
+
+def rack_accelerator(model, where: str | None = None) -> Part:
+    """The one accelerator part of a resolved rack (a system has one kind); :class:`InputError` otherwise."""
+    parts = {item.part.id: item.part for item in model.items
+             if item.part.kind == "accelerator" and item.in_rack and item.count > 0}
+    if len(parts) != 1:
+        found = ", ".join(sorted(parts)) or "none"
+        raise InputError.single(where, f"a system needs exactly one accelerator part; the design has {found}",
+                                "slots", "put one kind of accelerator in the rack")
+    return next(iter(parts.values()))
+
+
+def system_from_design(design, racks: int = 1) -> SystemSpec:
+    """The system of ``racks`` racks of a rack design (a path or a loaded design; refused when it breaks a rule),
+    through :func:`system_from_rack` on its evaluated figures."""
+    from ..evaluation import sound_design
+
+    if isinstance(racks, bool) or int(racks) != racks or racks < 1:
+        raise ValueError(f"racks must be a whole number ≥ 1, got {racks!r}")
+    loaded, model, report = sound_design(design)
+    where = str(loaded.file or design)
+    return system_from_rack(rack_accelerator(model, where), report.figures, loaded.design.name, racks, where,
+                            loaded.design.sources)
