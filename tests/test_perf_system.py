@@ -140,3 +140,12 @@ def test_unknown_builtin_system():
     with pytest.raises(InputError) as info:
         load_system("gb200-nvl36")
     assert "did you mean 'gb200-nvl72'?" in str(info.value)
+
+
+def test_a_designs_peak_overrides_reach_the_system(tmp_path):
+    """The perf system's peak is the rack's (overrides applied) per accelerator, not the catalog part's."""
+    child = tmp_path / "faster.yaml"
+    child.write_text(f"name: faster\ngeneration: x\nextends: {EXAMPLES / 'gb300-nvl72.yaml'}\n"
+                     "overrides:\n  parts.nvidia-b300-gb300.peak_flops.bf16_dense: \"3 PFLOP/s\"\n")
+    assert system_from_design(child).peak("bf16") == pytest.approx(3e15)  # catalog B300: 2.5 PFLOP/s
+    assert system_from_design(EXAMPLES / "gb300-nvl72.yaml").peak("bf16") == pytest.approx(2.5e15)
