@@ -345,3 +345,25 @@ def test_netbox_objects_cover_every_cable_end():
         == {"h01-r001-k02", "h01-r009-n01", "h01-r009-n02"}
     csv = netbox_cables(_cables(), site)
     assert set(csv["side_a_device"]) | set(csv["side_b_device"]) == set(devices)
+
+
+def test_breakout_lanes_name_the_plans_ports_on_physical_ports():
+    """Issue 21: the plan runs a 64 x 800G switch as 128 x 400G; swp65..swp128 do not exist on the type."""
+    import polars as pl
+
+    from rackwright.site.netbox import netbox_cables, netbox_objects, switch_port
+
+    names = pl.select(switch_port(pl.Series([1, 2, 3, 64, 65, 128]), 2)).to_series().to_list()
+    assert names == ["swp1s0", "swp1s1", "swp2s0", "swp32s1", "swp33s0", "swp64s1"]
+    assert pl.select(switch_port(pl.Series([7]), 1)).item() == "swp7"
+    csv = netbox_cables(_cables(), "S", lanes=2)
+    assert csv["side_b_name"].to_list() == ["swp3s0", "swp3s1", "swp1s0"]
+    assert csv["side_a_name"].to_list() == ["nic2", "nic3", "swp33s0"]
+    objects = netbox_objects(_cables(), "S", ("N", "T"), ("N", "SW"), lanes=2, switch_ports=64,
+                             lane_type="400gbase-x-osfp")
+    lanes = {(i["device"], i["name"]): i for i in objects["interfaces"]}
+    assert len(lanes) == 2 * 128  # two switches, 64 ports x 2 lanes
+    ends = set(zip(csv["side_b_device"], csv["side_b_name"])) | {("h01-r009-n01-s03", "swp33s0")}
+    assert ends <= set(lanes)
+    assert lanes[("h01-r009-n01-s03", "swp33s0")]["parent"] == "swp33"
+    assert {i["type"] for i in objects["interfaces"]} == {"400gbase-x-osfp"}

@@ -38,21 +38,32 @@ def site_slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "site"
 
 
-def netbox_cables(cables: pl.DataFrame, site: str | None = None) -> pl.DataFrame:
+def switch_port(port: pl.Expr, lanes: int = 1) -> pl.Expr:
+    """The interface name of the plan's switch port ``port`` (1-based): ``swpN``, or with ``lanes`` > 1 (the plan
+    runs each physical port as that many breakout lanes, e.g. a 64 x 800G switch as 128 x 400G) the lane
+    ``swp<physical>s<lane>`` (plan port 3 at 2 lanes: ``swp2s0``), the breakout names of Cumulus/NVIDIA switches."""
+    if lanes <= 1:
+        return pl.concat_str([pl.lit("swp"), port.cast(pl.Utf8)])
+    zero = port.cast(pl.Int64) - 1
+    return pl.concat_str([pl.lit("swp"), (zero // lanes + 1).cast(pl.Utf8), pl.lit("s"), (zero % lanes).cast(pl.Utf8)])
+
+
+def netbox_cables(cables: pl.DataFrame, site: str | None = None, lanes: int = 1) -> pl.DataFrame:
     """NetBox cable-import rows for the plan (tier 1 A ends are compute trays, all other ends switches).
 
     ``site`` is the site's name as NetBox knows it (the plan's ``summary.json`` ``site``), which NetBox's
-    cable import looks up by name; None leaves the site columns out.
+    cable import looks up by name; None leaves the site columns out. ``lanes``: breakout lanes per physical
+    switch port (:func:`switch_port`); 1 names the plan's ports ``swp1``... as they are numbered.
     """
     compute_a = pl.col("tier") == 1
     frame = cables.select(
         _device("a", compute_a).alias("side_a_device"),
         pl.lit("dcim.interface").alias("side_a_type"),
         pl.when(compute_a).then(pl.concat_str([pl.lit("nic"), pl.col("a_port").cast(pl.Utf8)]))
-        .otherwise(pl.concat_str([pl.lit("swp"), pl.col("a_port").cast(pl.Utf8)])).alias("side_a_name"),
+        .otherwise(switch_port(pl.col("a_port"), lanes)).alias("side_a_name"),
         _device("b", pl.lit(False)).alias("side_b_device"),
         pl.lit("dcim.interface").alias("side_b_type"),
-        pl.concat_str([pl.lit("swp"), pl.col("b_port").cast(pl.Utf8)]).alias("side_b_name"),
+        switch_port(pl.col("b_port"), lanes).alias("side_b_name"),
         pl.col("media").cast(pl.Utf8).replace_strict(CABLE_TYPES, default="").alias("type"),
         pl.lit("planned").alias("status"),
         pl.concat_str([pl.lit("C"), pl.col("id").cast(pl.Utf8).str.zfill(7)]).alias("label"),
@@ -81,7 +92,8 @@ def _ends(cables: pl.DataFrame) -> pl.DataFrame:
 
 
 def netbox_objects(cables: pl.DataFrame, site: str, compute_type: tuple[str, str],
-                   switch_type: tuple[str, str]) -> dict[str, list[dict]]:
+                   switch_type: tuple[str, str], lanes: int = 1, switch_ports: int = 0,
+                   lane_type: str = "other") -> dict[str, list[dict]]:
     """NetBox bulk-import rows for everything the ``cables`` attach to, in dependency order.
 
     ``site`` is the site's name; ``compute_type`` and ``switch_type`` are ``(manufacturer, model)`` of the
@@ -90,6 +102,10 @@ def netbox_objects(cables: pl.DataFrame, site: str, compute_type: tuple[str, str
     of rows whose keys are the columns of NetBox's import form for that object (site, location, rack and
     device type by name; the device type's manufacturer alongside). Devices carry their rack but no
     position: the plan numbers trays and switches within a rack, not rack units.
+
+    With ``lanes`` > 1 the switches' ``switch_ports`` physical ports are broken out: ``"interfaces"`` lists,
+    per switch, ``lanes`` interfaces of NetBox type ``lane_type`` under each physical port (``swp1s0`` and
+    ``swp1s1`` with parent ``swp1``), the names :func:`netbox_cables` gives the plan's ports at the same ``lanes``.
     """
     ends = _ends(cables).sort("hall", "row", "rack", "compute", "slot")
     devices_frame = ends.with_columns(_device("", pl.col("compute")).alias("name"))
@@ -103,5 +119,11 @@ def netbox_objects(cables: pl.DataFrame, site: str, compute_type: tuple[str, str
         role = TRAY_ROLE if row["compute"] else SWITCH_ROLES.get(row["b_tier"], "Switch")
         devices.append({"name": row["name"], "role": role, "manufacturer": manufacturer, "device_type": model,
                         "site": site, "location": f"Hall {row['hall']}", "rack": rack, "status": "planned"})
+    interfaces = []
+    if lanes > 1:
+        for device in devices:
+            if device["role"] != TRAY_ROLE:
+                interfaces += [{"device": device["name"], "name": f"swp{port}s{lane}", "type": lane_type,
+                                "parent": f"swp{port}"} for port in range(1, switch_ports + 1) for lane in range(lanes)]
     return {"sites": [{"name": site, "slug": site_slug(site), "status": "planned"}], "locations": locations,
-            "racks": list(racks.values()), "devices": devices}
+            "racks": list(racks.values()), "devices": devices, "interfaces": interfaces}
