@@ -149,3 +149,16 @@ def test_a_designs_peak_overrides_reach_the_system(tmp_path):
                      "overrides:\n  parts.nvidia-b300-gb300.peak_flops.bf16_dense: \"3 PFLOP/s\"\n")
     assert system_from_design(child).peak("bf16") == pytest.approx(3e15)  # catalog B300: 2.5 PFLOP/s
     assert system_from_design(EXAMPLES / "gb300-nvl72.yaml").peak("bf16") == pytest.approx(2.5e15)
+
+
+def test_an_evaluated_design_is_not_evaluated_again(monkeypatch):
+    """rackwright evaluate's delivery figures take the report it has (the rack), not the path."""
+    import rackwright
+    from rackwright import evaluation
+    from rackwright.perf.api import rack_delivery
+
+    report = rackwright.evaluate(EXAMPLES / "gb300-nvl72.yaml")
+    expected = rack_delivery(EXAMPLES / "gb300-nvl72.yaml")
+    monkeypatch.setattr(evaluation, "_chain", lambda *a, **k: pytest.fail("the design was resolved again"))
+    assert rack_delivery(report) == expected
+    assert system_from_design(report).accelerators == 72

@@ -38,6 +38,9 @@ class RackReport:
     figures: dict[str, float]
     violations: list[Violation] = field(default_factory=list)
     extra: dict[str, float | None] = field(default_factory=dict)  # figures of other models, e.g. "delivery.*"
+    #: The design resolved against the catalog (line items, parameters, ratings), for the models downstream
+    #: (the perf system of the rack, its delivery figures) so that they need not load and evaluate it again.
+    model: RackModel | None = field(default=None, repr=False, compare=False)
 
     @property
     def errors(self) -> list[Violation]:
@@ -88,7 +91,7 @@ def _report(chain: RackChain) -> RackReport:
     loaded = chain.model.loaded
     figures = {k: float(np.asarray(v)) for k, v in chain.run().items()}
     return RackReport(loaded.design.name, loaded.design.generation, loaded.file, loaded.lineage,
-                      figures, all_violations(chain.model, figures))
+                      figures, all_violations(chain.model, figures), model=chain.model)
 
 
 class SoundDesign(NamedTuple):
@@ -99,20 +102,20 @@ class SoundDesign(NamedTuple):
     report: RackReport
 
 
-def sound_design(design: str | Path | LoadedDesign, catalog: Catalog | None = None) -> SoundDesign:
+def sound_design(design: str | Path | LoadedDesign | RackReport, catalog: Catalog | None = None) -> SoundDesign:
     """The design every downstream model plans with (site, roadmap, explore, fleet, perf, factory, BOM, sourcing).
 
     A design that breaks an error rule raises :class:`InputError` listing the design's own errors
-    (exit 2): nothing is planned on a rack that ``rackwright check`` refuses.
+    (exit 2): nothing is planned on a rack that ``rackwright check`` refuses. An evaluated design (a
+    :class:`RackReport` from :func:`evaluate`) is taken as it is, not evaluated again.
     """
-    chain = _chain(design, catalog)
-    report = _report(chain)
+    report = design if isinstance(design, RackReport) and design.model is not None else _report(_chain(design, catalog))
     if report.errors:
         file = report.file or "the design"
         raise InputError(report.file, [Problem(f"{report.name} breaks {len(report.errors)} of its design rules, so "
                                                "nothing can be planned with it", hint=f"run `rackwright check {file}`")]
                          + [Problem(f"{v.code} {v.message}", v.path, v.hint) for v in report.errors])
-    return SoundDesign(chain.model.loaded, chain.model, report)
+    return SoundDesign(report.model.loaded, report.model, report)
 
 
 @dataclass

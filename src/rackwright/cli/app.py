@@ -65,14 +65,14 @@ def plain_help(group: typer.Typer, done: set[int]) -> None:
         plain_help(sub.typer_instance, done)
 
 
-def _with_delivery(report: RackReport, design) -> RackReport:
+def _with_delivery(report: RackReport) -> RackReport:
     """Add what the generation delivers on the reference workloads (rackwright.perf.api.rack_delivery)."""
     from ..perf.api import rack_delivery
 
     if report.errors or not report.figures.get("compute.accelerators"):
         return report
     try:
-        report.extra.update({f"delivery.{k}": v for k, v in rack_delivery(design).items()})
+        report.extra.update({f"delivery.{k}": v for k, v in rack_delivery(report).items()})
     except InputError:
         pass  # a rack without a modelable accelerator delivers no reference figures
     return report
@@ -96,7 +96,7 @@ def evaluate_command(
 
     reports = [evaluate(path) for path in designs]
     if delivery:
-        reports = [_with_delivery(report, path) for report, path in zip(reports, designs)]
+        reports = [_with_delivery(report) for report in reports]
     if as_json:
         documents = [r.to_dict() for r in reports]
         emit_json(documents[0] if len(documents) == 1 else documents)
@@ -145,7 +145,7 @@ def compare_command(
     from ..report.tables import compare_tables
 
     da, db = load_design(before), load_design(after)
-    ra, rb = _with_delivery(evaluate(da), before), _with_delivery(evaluate(db), after)
+    ra, rb = _with_delivery(evaluate(da)), _with_delivery(evaluate(db))
     fields = field_changes(da.raw, db.raw)
     figures = figure_changes(ra, rb)
     if as_json:

@@ -361,7 +361,8 @@ REFERENCE_INFERENCE = {"model": "llama3-70b", "batch": 64, "input_tokens": 2048,
 
 
 def rack_delivery(design) -> dict:
-    """What one rack generation delivers on the reference workloads (None where nothing fits)."""
+    """What one rack generation delivers on the reference workloads (None where nothing fits); ``design`` is a
+    path, a loaded design or an evaluated one (:func:`rackwright.evaluate`'s report, not evaluated again)."""
     system = system_from_design(design, racks=1)
     per_rack = system.accelerators
     racks = int(REFERENCE_TRAINING["budget_w"] // (system.power_per_accelerator * per_rack))
