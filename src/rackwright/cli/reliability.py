@@ -9,7 +9,8 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from ..fleet.goodput import AVAILABILITY_RANGE, BYTES_PER_PARAM_RANGE, CHECKPOINT_WRITE_RANGE
+from ..fleet.goodput import BYTES_PER_PARAM_RANGE, CHECKPOINT_WRITE_RANGE
+from ..fleet.spares import AVAILABILITY_RANGE
 from .common import EXIT_OK, EXIT_RULES, MAX_COUNT, emit_json, guarded, out, output_file
 
 app = typer.Typer(help="Fleet reliability: job interruptions, checkpointing and goodput, spare pools, qualification.",

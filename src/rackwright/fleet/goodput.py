@@ -28,7 +28,7 @@ from ..errors import InputError
 from ..units import UnitError, parse_quantity
 from ..validity import DOMAINS, OutOfDomain, argument, require
 from .failures import HOURS_PER_DAY, by_category, inventory, job_causes, load_failure_modes, mtbi_hours
-from .spares import hot_spares_needed, idle_capacity_fraction, wait_probability
+from .spares import hot_spares_needed, idle_capacity_fraction, target_availability, wait_probability
 
 #: Bytes per parameter of a training checkpoint (mixed-precision Adam without gradients, see module docstring).
 CHECKPOINT_BYTES_PER_PARAM = 14.0
@@ -95,21 +95,6 @@ def _bandwidth(value) -> float:
 BYTES_PER_PARAM_RANGE = (0.125, 64.0)
 #: A checkpoint's write time [s]: 1 ms to 1e6 s (eleven days).
 CHECKPOINT_WRITE_RANGE = (1e-3, 1e6)
-#: A target availability's range: a probability above 0 and below 1 (1 would need infinite spares; the spare
-#: quantiles are computed to 1e-12 of 1).
-AVAILABILITY_RANGE = (1e-9, 1 - 1e-12)
-
-
-def _probability(availability) -> float:
-    """A target availability in :data:`AVAILABILITY_RANGE`."""
-    value = argument("share", availability, "--availability")
-    low, high = AVAILABILITY_RANGE
-    if not low <= value <= high:
-        raise InputError.single(None, f"availability {value:g} is outside {low:g} to 1 − {1 - high:.0e}",
-                                "--availability", "a probability below 1, e.g. 0.999")
-    return value
-
-
 def job_report(design, accelerators: int, *, checkpoint_write_s: float | None = None, model: str = "llama3-405b",
                storage_bandwidth=DEFAULT_STORAGE_BANDWIDTH, bytes_per_param: float = CHECKPOINT_BYTES_PER_PARAM,
                spares: int | None = None, availability: float = 0.999, oversubscription: float = 1.0,
@@ -123,7 +108,7 @@ def job_report(design, accelerators: int, *, checkpoint_write_s: float | None = 
 
     accelerators = int(argument("positive_count", accelerators, "--accelerators"))
     spares = None if spares is None else int(argument("count", spares, "--spares"))
-    availability = _probability(availability)
+    availability = target_availability(availability)
     oversubscription = argument("ratio", oversubscription, "--oversubscription")
     if oversubscription < 1:
         raise InputError.single(None, f"an oversubscription of {oversubscription:g} is below 1 (non-blocking)",

@@ -34,6 +34,21 @@ PANJER_LIMIT = 600.0
 LARGE_MEAN = 1e4
 
 
+#: A target availability's range: a probability above 0 and below 1 (1 would need infinite spares; the spare
+#: quantiles are computed to 1e-12 of 1).
+AVAILABILITY_RANGE = (1e-9, 1 - 1e-12)
+
+
+def target_availability(availability) -> float:
+    """A target availability in :data:`AVAILABILITY_RANGE`."""
+    value = argument("share", availability, "--availability")
+    low, high = AVAILABILITY_RANGE
+    if not low <= value <= high:
+        raise InputError.single(None, f"availability {value:g} is outside {low:g} to 1 − {1 - high:.0e}",
+                                "--availability", "a probability below 1, e.g. 0.999")
+    return value
+
+
 def _normal_cdf(x):
     return 0.5 * (1.0 + np.vectorize(math.erf, otypes=[float])(np.asarray(x, dtype=float) / math.sqrt(2.0)))
 
@@ -187,14 +202,12 @@ def spares_report(design, racks: int, repair_days: float, availability: float = 
     """Cold-spare pool per part for ``racks`` racks, and hot-spare scale-up domains, at ``availability``."""
     from ..evaluation import sound_design
 
-    from .goodput import _probability
-
     racks = int(argument("positive_count", racks, "--racks"))
     repair_days = argument("lead_time", repair_days, "--repair-days", 1 / 7)  # at most ten years
     if repair_days == 0:
         raise InputError.single(None, "a repair takes time: the repair window must be above 0 days", "--repair-days",
                                 "give the repair or RMA turnaround, e.g. 5")
-    availability = _probability(availability)
+    availability = target_availability(availability)
     modes = load_failure_modes()
     loaded, model, _ = sound_design(design)
     window_h = repair_days * HOURS_PER_DAY
