@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from test_cli import run
-from test_fuzz_files import _mutate as mutate_file
+from test_fuzz_files import _leaves, _mutate as mutate_file
 from test_validity import BASES, in_physical_range, mutated as mutate_design
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -246,6 +246,10 @@ OPTIONS = {
         "--batch": Number(8, **COUNT, cap=4096), "--input-tokens": Number(1000, 1, 1e8, integer=True, cap=1e6),
         "--output-tokens": Number(200, 1, 1e8, integer=True, cap=1e6), "--tp": Number(8, **COUNT),
         "--precision": Choice(("bf16", "fp8"), maybe=("fp4",)), "--model": Choice(MODELS)}),
+    "perf infer (rack design)": Command(["perf", "infer", "--model", "llama3-70b", "--system", "{gb200}", "--racks", 2,
+                                         "--batch", 8, "--input-tokens", 1000, "--output-tokens", 200, "--json"], {
+        "--racks": Number(2, **COUNT, cap=1000), "--batch": Number(8, **COUNT, cap=4096),
+        "--precision": Choice(("bf16", "fp8"), maybe=("fp4",))}),
     "sourcing whatif": Command(["sourcing", "whatif", "{gb200}", "{folder}/sourcing-us-power-cabling.yaml",
                                 "--json"], {"--racks": Number(8, **COUNT), "--sweep": Choice(
         ("substitutions[0].price_change=0:0.3:3", "tariffs[0].rate=0:1:5"),
@@ -316,13 +320,23 @@ def _design(folder: Path, data) -> tuple[Path, bool]:
 
 
 def _file(folder: Path, name: str, data) -> tuple[Path, bool]:
-    """A mutated copy of examples/``name`` (test_fuzz_files._mutate) in the same folder."""
-    doc, outside = mutate_file(yaml.load(folder / name), data)
+    """A mutated copy of examples/``name`` (test_fuzz_files._mutate) in the same folder; a number made 1e300 is
+    outside its domain too (every domain ends below 1e22)."""
+    original = yaml.load(folder / name)
+    doc, outside = mutate_file(original, data)
     assume(not any(known(doc) for known in KNOWN_FILES.get(name, ())))
+    outside = outside or _made_huge(original, doc)
     path = (folder / name).with_name(f"fuzz-{Path(name).name}")
     with path.open("w") as stream:
         yaml.dump(doc, stream)
     return path, outside
+
+
+def _made_huge(original, doc) -> bool:
+    """A number of ``original`` (not 0) is 1e300 in ``doc``."""
+    before = {path: value for path, value in _leaves(original)}
+    return any(value == 1e300 and isinstance(before.get(path), (int, float)) and not isinstance(before[path], bool)
+               and before[path] != 0 for path, value in _leaves(doc) if isinstance(value, float))
 
 
 def _csv(folder: Path, data) -> tuple[Path, bool]:

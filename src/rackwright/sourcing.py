@@ -40,6 +40,11 @@ from .yamlio import Strict, problems_from_validation, read_yaml, to_plain
 _PERCENT = re.compile(r"^\s*([+-]?\d+(\.\d+)?)\s*%\s*$")
 
 
+#: The most units of a part a week a supply cap or a substitution's capacity may name: a billion, beyond any
+#: supplier (a larger cap is no cap; 1e300 is a typo).
+MAX_PER_WEEK = 1e9
+
+
 class PartMatch(Strict):
     """Which BOM lines a change applies to: every given field must match."""
 
@@ -83,7 +88,7 @@ class SourceChange(Strict):
     price_usd: float | None = None
     lead_time_change_weeks: float | None = None
     lead_time_weeks: float | None = None
-    capacity_per_week: float | None = Field(default=None, gt=0)
+    capacity_per_week: float | None = Field(default=None, gt=0, le=MAX_PER_WEEK)
     source: Source | None = None
     assumption: str | None = None
 
@@ -142,7 +147,7 @@ class SupplyCap(Strict):
     """A supplier's capacity for matched parts, in units per week (for build dates)."""
 
     parts: PartMatch
-    per_week: float = Field(gt=0)
+    per_week: float = Field(gt=0, le=MAX_PER_WEEK)
     source: Source | None = None
     assumption: str | None = None
 
