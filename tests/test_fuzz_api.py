@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, Phase, assume, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
@@ -29,7 +29,7 @@ from rackwright.site.planner import plan_site
 from rackwright.site.schema import load_site
 from test_fuzz_commands import AVAILABILITY, COUNT, MODELS, Choice, Number, in_range
 from test_fuzz_files import _leaves, _outside
-from test_validity import BATCH_PATHS, in_physical_range
+from test_validity import BATCH_PATHS
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 GB200 = EXAMPLES / "gb200-nvl72.yaml"
@@ -116,19 +116,10 @@ def fuzz_one_argument(name, data):
         in_range(document)
 
 
-@pytest.mark.parametrize("name", [n for n in FUNCTIONS if n.startswith("fleet")])
+@pytest.mark.parametrize("name", FUNCTIONS)
 @SETTINGS
 @given(data=st.data())
 def test_fuzzed_arguments(name, data):
-    fuzz_one_argument(name, data)
-
-
-@pytest.mark.xfail(strict=True, reason="rackwright.perf.api checks none of its arguments (the CLI's typer bounds "
-                                       "stand in): see test_perf_api_defects for one reproducer each")
-@pytest.mark.parametrize("name", [n for n in FUNCTIONS if n.startswith("perf")])
-@settings(SETTINGS, phases=[Phase.explicit, Phase.generate])  # no shrinking of a known failure
-@given(data=st.data())
-def test_fuzzed_perf_arguments(name, data):
     fuzz_one_argument(name, data)
 
 
@@ -226,14 +217,14 @@ def shutil_copy(source: Path, target: Path) -> None:
         (target / ("site.yaml" if name.startswith("site") else name)).write_text((source / name).read_text())
 
 
-# --- defects found here in code this change leaves to others ---------------------------------------------------
+# --- what the fuzz found in the perf API --------------------------------------------------------------------
 
 TRAIN = dict(model_name="llama3-8b", system_name="dgx-h100-ndr", global_batch=64, tp=8)
 SEARCH = dict(model_name="llama3-8b", system_name="dgx-h100-ndr", accelerators=None, global_batch=64)
 INFER = dict(model_name="llama3-70b", system_name="dgx-h100-ndr", batch=8, input_tokens=1000, output_tokens=200)
-#: One reproducer per kind of defect of the perf API (src/rackwright/perf/api.py, left to the perf rewrite): each
-#: must raise InputError; today each raises a bare exception, a numpy warning, or returns nonsense.
-PERF_DEFECTS = {
+#: What the first runs of this fuzz found in the perf API, one case per kind of defect (a bare exception, a numpy
+#: warning, or nonsense returned), each an InputError since the perf API checks its arguments (issue 18).
+PERF_FOUND = {
     "train global_batch=0: ZeroDivisionError": (train_report, {**TRAIN, "global_batch": 0}),
     "train micro_batch=0: ZeroDivisionError": (train_report, {**TRAIN, "micro_batch": 0}),
     "train pp=-1: negative step time, MFU, days": (train_report, {**TRAIN, "pp": -1}),
@@ -259,9 +250,8 @@ PERF_DEFECTS = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="the perf API does not check its arguments (perf/api.py, being rewritten)")
-@pytest.mark.parametrize("case", PERF_DEFECTS)
-def test_perf_api_defects(case):
-    function, kwargs = PERF_DEFECTS[case]
+@pytest.mark.parametrize("case", PERF_FOUND)
+def test_perf_found(case):
+    function, kwargs = PERF_FOUND[case]
     with pytest.raises(rackwright.InputError):
         function(**kwargs)

@@ -10,9 +10,12 @@ test knows which values are outside it. Each case asserts:
 - for a JSON output (``--json``) that exits 0 or 1, every number finite, none negative but a change or a
   deviation (or a Celsius temperature), and shares, fractions, MFU and goodput in [0, 1].
 
-Commands whose inputs are files (evaluate, check, compare, elevation, qualify, site plan, roadmap, explore,
-catalog import-netbox) get one mutated file per case, through the whole command (the file fuzz of
-tests/test_fuzz_files.py stops at the loaders). Cases run in-process (typer's CliRunner).
+Commands whose inputs are files (evaluate, check, compare, elevation, qualify, site plan, roadmap plan, explore,
+factory simulate, sourcing build-date --scenario, catalog import-netbox) get one mutated file per case through the
+whole command (the file fuzz of tests/test_fuzz_files.py stops at the loaders); there a number made NaN, infinite,
+1e300 or negative, or a quantity given the wrong unit, is outside its domain. Cases run in-process (typer's
+CliRunner). The two fuzz tests are marked ``slow`` (a minute or two in all, 12 cases per command;
+FUZZ_EXAMPLES=N for more); what they found is checked by hand at the end, in the fast loop.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import shutil
 import signal
 from dataclasses import dataclass, field
@@ -30,9 +34,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from test_cli import run
-from test_fuzz_files import _leaves, _mutate as mutate_file
-from test_validity import BASES, in_physical_range, mutated as mutate_design
+from test_cli import mutate, run
+from test_fuzz_files import _leaves
+from test_fuzz_files import _mutate as mutate_file
+from test_validity import BASES, in_physical_range
+from test_validity import mutated as mutate_design
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")  # a numpy warning fails the test
@@ -293,6 +299,7 @@ def _args(command: Command, folder: Path) -> list:
     return [str(a).replace("{gb200}", str(_g(folder))).replace("{folder}", str(folder)) for a in command.args]
 
 
+@pytest.mark.slow  # (both fuzz tests: about 80 s on two busy cores)
 @pytest.mark.parametrize("name", OPTIONS)
 @SETTINGS
 @given(data=st.data())
@@ -307,6 +314,8 @@ def test_fuzzed_options(folder, name, data):
 # --- commands fuzzed by their input file ---------------------------------------------------------------------
 
 yaml = YAML(typ="safe", pure=True)
+#: A quantity with its unit ("100 MW", "1.5 m"), whose unit a case may make the wrong one.
+QUANTITY = re.compile(r"^([-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*([A-Za-z°][\w/*°]*)$")
 
 
 def _design(folder: Path, data) -> tuple[Path, bool]:
@@ -323,7 +332,13 @@ def _file(folder: Path, name: str, data) -> tuple[Path, bool]:
     """A mutated copy of examples/``name`` (test_fuzz_files._mutate) in the same folder; a number made 1e300 is
     outside its domain too (every domain ends below 1e22)."""
     original = yaml.load(folder / name)
-    doc, outside = mutate_file(original, data)
+    quantities = [(p, v) for p, v in _leaves(original) if isinstance(v, str) and QUANTITY.match(v)]
+    if quantities and data.draw(st.integers(0, 4), label="wrong unit?") == 0:
+        path, value = data.draw(st.sampled_from(quantities), label="quantity")
+        number, unit = QUANTITY.match(value).groups()
+        doc, outside = mutate(original, path, "replace", f"{number} {'kg' if unit != 'kg' else 'degC'}"), True
+    else:
+        doc, outside = mutate_file(original, data)
     assume(not any(known(doc) for known in KNOWN_FILES.get(name, ())))
     outside = outside or _made_huge(original, doc)
     path = (folder / name).with_name(f"fuzz-{Path(name).name}")
@@ -436,6 +451,7 @@ def _with_csv(folder: Path, data, prefix: list) -> tuple[list, bool]:
     return [*prefix, _g(folder), path, "--json"], outside
 
 
+@pytest.mark.slow  # (both fuzz tests: about 80 s on two busy cores)
 @pytest.mark.parametrize("name", FILES)
 @SETTINGS
 @given(data=st.data())
@@ -496,7 +512,7 @@ def test_qualify_found(tmp_path, case):
 def test_compare_json_of_an_air_and_a_liquid_rack(monkeypatch):
     """An air-cooled rack has no CDU utilisation (NaN): compare --json said "Out of range float values are not
     JSON compliant" (a traceback); the figure is null, as in evaluate --json."""
-    monkeypatch.setattr("rackwright.cli.app._with_delivery", lambda report, design: report)  # (perf, not compared)
+    monkeypatch.setattr("rackwright.cli.app._with_delivery", lambda report, *_: report)  # (perf, not compared)
     result = run("compare", EXAMPLES / "gb200-nvl72.yaml", EXAMPLES / "hgx-h100-air.yaml", "--json")
     figures = {f["figure"]: f for f in json.loads(result.stdout)["figures"]}
     assert figures["thermal.cdu_utilisation"]["after"] is None and figures["thermal.cdu_utilisation"]["before"] > 0

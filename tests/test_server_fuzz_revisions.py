@@ -10,19 +10,19 @@ stored with "0 errors".
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from ruamel.yaml import YAML
 
 import rackwright
 from test_server_fuzz import _revisions, server  # noqa: F401 - the module's server fixture
 from test_validity import BASES, mutated
 
 #: Pushes per run (each is a check on the server and one on this side: about 0.1 s).
-EXAMPLES = 40
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 40))  # FUZZ_EXAMPLES=200: a deeper search
 STANDALONE = ("ethernet-800vdc.yaml", "hgx-h100-air.yaml", "meta-catalina.yaml", "gb200-nvl72.yaml")
 DESIGN = "/designs/lab/fuzz-revisions"
 BASES_DIR = Path(__file__).resolve().parents[1] / "examples"
@@ -50,8 +50,8 @@ def _local_errors(content: str, tmp_path) -> int | None:
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                          HealthCheck.too_slow])
 @given(data=st.data())
-def test_mutated_revisions_are_refused_with_the_field_or_stored_with_their_errors(server, design, tmp_path,  # noqa: F811
-                                                                                   data):
+def test_mutated_revisions_are_refused_with_the_field_or_stored_with_their_errors(
+        server, design, tmp_path, data):  # noqa: F811
     name = data.draw(st.sampled_from(STANDALONE), label="design")
     doc, outside = mutated(BASES[name], data)
     content = json.dumps(doc, allow_nan=True).replace("NaN", ".nan").replace("-Infinity", "-.inf").replace(
