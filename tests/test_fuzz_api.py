@@ -211,6 +211,24 @@ def test_fuzzed_site_fields(tmp_path, data):
     in_range(summary)
 
 
+SITE_CALLS = {  # each was a TypeError or AttributeError
+    "load_site(123)": lambda: load_site(123),
+    "load_site(None)": lambda: load_site(None),
+    "overrides a string": lambda: load_site(EXAMPLES / "site-100mw.yaml", "fabric.tiers=2"),
+    "overrides a list": lambda: load_site(EXAMPLES / "site-100mw.yaml", [("fabric.tiers", 2)]),
+    "an override path not text": lambda: load_site(EXAMPLES / "site-100mw.yaml", {1: 2}),
+    "plan_site(123)": lambda: plan_site(123),
+    "plan_site(catalog='x')": lambda: plan_site(EXAMPLES / "site-100mw.yaml", catalog="x"),
+    "plan_site(progress=1)": lambda: plan_site(EXAMPLES / "site-100mw.yaml", progress=1),
+}
+
+
+@pytest.mark.parametrize("case", SITE_CALLS)
+def test_the_site_api_refuses_wrong_types(case):
+    with pytest.raises(rackwright.InputError):
+        SITE_CALLS[case]()
+
+
 def shutil_copy(source: Path, target: Path) -> None:
     """The examples the site file names (its designs), next to it."""
     for name in ("site-100mw.yaml", "gb200-nvl72.yaml", "gb300-nvl72.yaml"):

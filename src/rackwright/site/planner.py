@@ -160,6 +160,10 @@ class SitePlan:
 def plan_site(site: str | Path | LoadedSite, catalog: Catalog | None = None,
               progress: Callable[[str], None] | None = None) -> SitePlan:
     """Plan a site file end to end (see module docstring); ``progress(step)`` is called after each step."""
+    if catalog is not None and not isinstance(catalog, Catalog):
+        raise InputError.single(None, f"catalog is a rackwright Catalog (load_catalog()), not {type(catalog).__name__}")
+    if progress is not None and not callable(progress):
+        raise InputError.single(None, f"progress is a function of each step's name, not {type(progress).__name__}")
     loaded = site if isinstance(site, LoadedSite) else load_site(site)
     catalog = catalog or load_catalog()
     tick = progress or (lambda step: None)

@@ -207,6 +207,12 @@ def load_site(path: str | Path, overrides: dict[str, object] | None = None) -> L
     ``overrides`` maps dotted paths (``fabric.tiers``, ``target.generations.0.share``) to values that
     replace the file's before validation (the CLI's ``--set KEY=VALUE``).
     """
+    if not isinstance(path, (str, Path)):
+        raise InputError.single(None, f"a site is a file path, not {type(path).__name__}",
+                                hint='e.g. load_site("examples/site-100mw.yaml")')
+    if overrides is not None and (not isinstance(overrides, dict) or not all(isinstance(k, str) for k in overrides)):
+        raise InputError.single(str(path), "overrides map dotted field paths to values", "overrides",
+                                'e.g. {"fabric.tiers": 2}')
     root = read_yaml(path)
     if not isinstance(root, dict):
         raise InputError.single(str(path), "a site file is a YAML mapping (name:, target:, fabric:, power: ...)",
