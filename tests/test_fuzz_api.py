@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 import rackwright
-from rackwright.fleet import job_report, spares_report
+from rackwright.fleet import job_report, qualify, spares_report
 from rackwright.perf.api import inference_report, search_report, train_report
 from rackwright.site.planner import plan_site
 from rackwright.site.schema import load_site
@@ -33,6 +33,7 @@ from test_validity import BATCH_PATHS
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 GB200 = EXAMPLES / "gb200-nvl72.yaml"
+RESULTS = EXAMPLES / "qualification-gb200.csv"
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")  # a numpy warning fails the test
 
 #: Examples per function (each call takes milliseconds but plan_site's, half a second).
@@ -138,6 +139,10 @@ FLEET_FOUND = {
     "spares racks=1.5: accepted": (spares_report, dict(design=GB200, racks=1.5, repair_days=5)),
     "spares repair_days=[5]: TypeError": (spares_report, dict(design=GB200, racks=10, repair_days=[5])),
     "spares repair_days=1e12: accepted": (spares_report, dict(design=GB200, racks=10, repair_days=1e12)),
+    "qualify design=123: TypeError": (qualify, dict(design=123, results=RESULTS)),
+    "qualify results=123: TypeError": (qualify, dict(design=GB200, results=123)),
+    "qualify racks=[1]: TypeError": (qualify, dict(design=GB200, results=RESULTS, racks=[1])),
+    "qualify racks='R01': read as racks R, 0 and 1": (qualify, dict(design=GB200, results=RESULTS, racks="R01")),
 }
 
 

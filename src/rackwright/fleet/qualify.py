@@ -443,6 +443,11 @@ def qualify(design: str | Path, results: str | Path, racks: list[str] | None = N
     ``racks``, when given, lists the racks under qualification; others are unknown racks.
     Raises :class:`InputError` (with row numbers) for bad rows.
     """
+    for name, value in (("design", design), ("results", results)):
+        if not isinstance(value, (str, Path)):
+            raise InputError.single(None, f"{name} is a file path, not {type(value).__name__}", name)
+    if racks is not None and (isinstance(racks, str) or not all(isinstance(r, str) for r in racks)):
+        raise InputError.single(None, f"racks is a list of rack ids, not {racks!r}", "--racks", 'e.g. ["R01", "R02"]')
     ctx = design_context(design)
     measurements = read_results(results)
     problems: list[Problem] = []
