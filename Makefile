@@ -32,10 +32,13 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	sh scripts/test-deps.sh
+	$(BIN)/ruff check src
+	$(BIN)/ruff format --check src
 	$(BIN)/python -m pytest
 
 # The loop while working: no docs examples, browsers or PostgreSQL (a few minutes on 2 cores).
 test-fast: $(STAMP)
+	$(BIN)/ruff check src
 	$(BIN)/python -m pytest -m "not slow and not postgres and not browser"
 
 bench: $(STAMP)

@@ -16,10 +16,17 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
+__all__ = ["evaluate", "evaluate_batch", "load_design", "load_catalog", "RackReport", "BatchResult", "InputError"]
 #: Public name → the module that defines it.
-_API = {"evaluate": "evaluation", "evaluate_batch": "evaluation", "RackReport": "evaluation", "BatchResult": "evaluation",
-        "load_design": "design", "load_catalog": "catalog", "InputError": "errors"}
-__all__ = list(_API)
+_API = {
+    "evaluate": "evaluation",
+    "evaluate_batch": "evaluation",
+    "RackReport": "evaluation",
+    "BatchResult": "evaluation",
+    "load_design": "design",
+    "load_catalog": "catalog",
+    "InputError": "errors",
+}
 
 if TYPE_CHECKING:
     from .catalog import load_catalog

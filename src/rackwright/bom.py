@@ -65,11 +65,22 @@ def bom_lines(model: RackModel, racks: int = 1, rule: str = "own-value") -> list
         key = (part.id, item.path, us_made(part, [catalog.get(p) for p in item.path], rule))
         quantity = item.count * racks * item.share + (lines[key].quantity if key in lines else 0.0)
         lines[key] = BomLine(
-            part=part.id, kind=part.kind, category=part.category, manufacturer=part.manufacturer, model=part.model,
-            assembly=item.path[-1] if item.path else "", level=len(item.path), quantity=quantity,
-            unit_usd=part.price_usd, extended_usd=quantity * part.price_usd, made_in=part.origin.manufacture,
-            assembled_in=part.origin.assembled_in, us_made=key[2], lead_time_weeks=part.lead_time_weeks,
-            price_assumed=part.is_assumed("price_usd"))
+            part=part.id,
+            kind=part.kind,
+            category=part.category,
+            manufacturer=part.manufacturer,
+            model=part.model,
+            assembly=item.path[-1] if item.path else "",
+            level=len(item.path),
+            quantity=quantity,
+            unit_usd=part.price_usd,
+            extended_usd=quantity * part.price_usd,
+            made_in=part.origin.manufacture,
+            assembled_in=part.origin.assembled_in,
+            us_made=key[2],
+            lead_time_weeks=part.lead_time_weeks,
+            price_assumed=part.is_assumed("price_usd"),
+        )
     return list(lines.values())
 
 
@@ -92,8 +103,11 @@ def totals(lines: list[BomLine], by: str = "category") -> dict[str, dict[str, fl
         group["us_cost_usd"] += line.extended_usd if line.us_made else 0.0
         group["quantity"] += line.quantity
     order = CATEGORIES if by == "category" else sorted(groups, key=lambda g: -groups[g]["cost_usd"])
-    return {g: {**groups[g], "us_share": groups[g]["us_cost_usd"] / groups[g]["cost_usd"] if groups[g]["cost_usd"]
-                else 0.0} for g in order if g in groups}
+    return {
+        g: {**groups[g], "us_share": groups[g]["us_cost_usd"] / groups[g]["cost_usd"] if groups[g]["cost_usd"] else 0.0}
+        for g in order
+        if g in groups
+    }
 
 
 def content_summary(lines: list[BomLine], racks: int) -> dict:

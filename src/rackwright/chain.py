@@ -27,8 +27,8 @@ Overrides (``evaluate_batch`` and a design's ``overrides:``) name a path:
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 import numpy as np
 
@@ -66,8 +66,10 @@ PARAMETERS: dict[str, str] = {
     "network.scale_up.racks": "positive_count",
 }
 
-OVERRIDE_HINT = ("use parts.<kind|id>.<spec>, slots[<id>].count, sourcing.<category|kind|id>.origin|price_change "
-                 "or a design parameter, with a value like \"1300 W\"")
+OVERRIDE_HINT = (
+    "use parts.<kind|id>.<spec>, slots[<id>].count, sourcing.<category|kind|id>.origin|price_change "
+    'or a design parameter, with a value like "1300 W"'
+)
 _SLOT_PATH = re.compile(r"^slots\[([^\]]+)\]\.count$")
 _PART_PATH = re.compile(r"^parts\.([^.]+)\.([a-z_]+(?:\.[a-z0-9_]+)?)$")
 _SOURCING_PATH = re.compile(r"^sourcing\.([^.]+)\.(origin|price_change)$")
@@ -121,8 +123,22 @@ LIMITS: dict[str, tuple[str, str, float]] = {
 #: CDU approach assumed when the design names no CDU [K] (typical liquid-to-liquid CDU, 3-5 K).
 DEFAULT_CDU_APPROACH_K = 3.0
 #: Specs of line items that the models read (and so may be overridden).
-ITEM_SPECS = {"power", "liquid_fraction", "weight", "coolant_volume", "height", "hbm", "hbm_bandwidth",
-              "scale_up_bandwidth", "scale_up_links", "ports", "port_speed", "energy", "efficiency", "capacity"}
+ITEM_SPECS = {
+    "power",
+    "liquid_fraction",
+    "weight",
+    "coolant_volume",
+    "height",
+    "hbm",
+    "hbm_bandwidth",
+    "scale_up_bandwidth",
+    "scale_up_links",
+    "ports",
+    "port_speed",
+    "energy",
+    "efficiency",
+    "capacity",
+}
 
 
 @dataclass
@@ -146,6 +162,7 @@ class RackModel:
 
 
 # --- step 1: resolve -----------------------------------------------------------------
+
 
 def resolve(loaded: LoadedDesign, catalog: Catalog | None = None) -> RackModel:
     """Resolve a loaded design against the catalog; unknown parts raise :class:`InputError`."""
@@ -174,11 +191,25 @@ def resolve(loaded: LoadedDesign, catalog: Catalog | None = None) -> RackModel:
         part = get(link.part, "network", "links", i, "part")
         for end in ("from_slot", "to_slot"):
             if getattr(link, end) is not None and getattr(link, end) not in slot_heights:
-                problems.append(loaded.problem(f"no slot {getattr(link, end)!r} to route to", ("network", "links", i, end),
-                                               f"one of: {', '.join(slot_heights)}"))
+                problems.append(
+                    loaded.problem(
+                        f"no slot {getattr(link, end)!r} to route to",
+                        ("network", "links", i, end),
+                        f"one of: {', '.join(slot_heights)}",
+                    )
+                )
         if part is not None and not problems:
-            items.append(LineItem(part, 1.0, None, float(link.count), link=i, leaves_rack=link.from_slot is None,
-                                  length=_link_length(link, design, slot_heights, pitch)))
+            items.append(
+                LineItem(
+                    part,
+                    1.0,
+                    None,
+                    float(link.count),
+                    link=i,
+                    leaves_rack=link.from_slot is None,
+                    length=_link_length(link, design, slot_heights, pitch),
+                )
+            )
     busbar = get(design.power.busbar, "power", "busbar") if design.power.busbar else None
     cdu = get(design.cooling.cdu.part, "cooling", "cdu", "part") if design.cooling.cdu else None
     manifold = get(design.cooling.manifold, "cooling", "manifold") if design.cooling.manifold else None
@@ -192,15 +223,31 @@ def resolve(loaded: LoadedDesign, catalog: Catalog | None = None) -> RackModel:
             items.extend(LineItem(child, n, None, 1.0, path=path) for child, n, path in catalog.explode(part.id))
     if cdu is not None and design.cooling.cdu.placement == "in-row":
         share = design.cooling.cdu.count / design.cooling.cdu.racks_served
-        items.extend(LineItem(child, n, None, 1.0, share=share, in_rack=False, path=path)
-                     for child, n, path in catalog.explode(cdu.id))
+        items.extend(
+            LineItem(child, n, None, 1.0, share=share, in_rack=False, path=path)
+            for child, n, path in catalog.explode(cdu.id)
+        )
     _apply_liquid_fractions(items, design.cooling.liquid_fraction)
 
-    limit_parts = {"enclosure": [enclosure], "busbar": [busbar], "cdu": [cdu], "manifold": [manifold],
-                   "rear_door": [i.part for i in items if i.part.kind == "rear_door_hx"]}
+    limit_parts = {
+        "enclosure": [enclosure],
+        "busbar": [busbar],
+        "cdu": [cdu],
+        "manifold": [manifold],
+        "rear_door": [i.part for i in items if i.part.kind == "rear_door_hx"],
+    }
     limit_parts = {role: [p for p in parts if p is not None] for role, parts in limit_parts.items()}
-    model = RackModel(loaded, catalog, items, _parameters(loaded), limit_parts, design.cooling.fluid,
-                      design.power.architecture, design.power.redundancy, slot_heights)
+    model = RackModel(
+        loaded,
+        catalog,
+        items,
+        _parameters(loaded),
+        limit_parts,
+        design.cooling.fluid,
+        design.power.architecture,
+        design.power.redundancy,
+        slot_heights,
+    )
     model.base_overrides = _design_overrides(loaded)
     return model
 
@@ -247,7 +294,9 @@ def _parameters(loaded: LoadedDesign) -> dict[str, float]:
         "cooling.air_delta_t": parse_quantity(cooling.air_delta_t, "temperature_difference"),
         "cooling.cdu_share": cooling.cdu.count / cooling.cdu.racks_served if cooling.cdu else 1.0,
         "power.power_factor": design.power.power_factor,
-        "power.feed_voltage": parse_quantity(feed, "voltage") if feed else DEFAULT_BUS_VOLTAGE[design.power.architecture],
+        "power.feed_voltage": parse_quantity(feed, "voltage")
+        if feed
+        else DEFAULT_BUS_VOLTAGE[design.power.architecture],
         "floor_rating": parse_quantity(design.floor_rating, "area_density"),
         "network.scale_up.racks": float(design.network.scale_up.racks),
     }
@@ -278,7 +327,7 @@ def override_quantity(path: str) -> str | None:
         return PARAMETERS[path]
     if _SLOT_PATH.match(path):
         return "count"
-    if (sourcing_match := _SOURCING_PATH.match(path)):
+    if sourcing_match := _SOURCING_PATH.match(path):
         return sourcing_match.group(2)
     match = _PART_PATH.match(path)
     if not match:
@@ -326,11 +375,12 @@ def _sourcing_value(name: str, value) -> float:
         return float(value)
     match = _PERCENT.match(str(value))
     if not match:
-        raise ValueError(f"price change {value!r} is not a change like \"+15%\" or a fraction like 0.15")
+        raise ValueError(f'price change {value!r} is not a change like "+15%" or a fraction like 0.15')
     return float(match.group(1)) / 100.0
 
 
 # --- step 2: aggregate -----------------------------------------------------------------
+
 
 def _unit_attributes(item: LineItem, catalog: Catalog, overrides: Mapping[str, object]) -> dict[str, object]:
     """SI attributes of one unit of the item (arrays where an override gives arrays)."""
@@ -348,8 +398,17 @@ def _unit_attributes(item: LineItem, catalog: Catalog, overrides: Mapping[str, o
     }
     for key, rate in part.peak_flops.items():
         attrs[f"peak_flops.{key}"] = rate
-    for name in ("hbm", "hbm_bandwidth", "scale_up_bandwidth", "scale_up_links", "ports", "port_speed", "energy",
-                 "efficiency", "capacity"):
+    for name in (
+        "hbm",
+        "hbm_bandwidth",
+        "scale_up_bandwidth",
+        "scale_up_links",
+        "ports",
+        "port_speed",
+        "energy",
+        "efficiency",
+        "capacity",
+    ):
         attrs[name] = part.value(name, 0.0)
     if part.kind in CONVERTER_KINDS:
         attrs["capacity"], attrs["efficiency"] = _converter_rating(part, catalog)
@@ -382,17 +441,24 @@ def _contributions(item: LineItem, attrs: dict, fluid: str) -> dict[str, object]
     }
     if not item.in_rack:
         return out
-    out.update({
-        "it_load": attrs["power"],
-        "liquid_heat": attrs["power"] * attrs["liquid_fraction"],
-        "weight": attrs["weight"] + attrs["coolant_volume"] * COOLANT_DENSITY[fluid],
-        "failure_rate": attrs["failure_rate"],
-    })
+    out.update(
+        {
+            "it_load": attrs["power"],
+            "liquid_heat": attrs["power"] * attrs["liquid_fraction"],
+            "weight": attrs["weight"] + attrs["coolant_volume"] * COOLANT_DENSITY[fluid],
+            "failure_rate": attrs["failure_rate"],
+        }
+    )
     if item.mounted:
         out["height"] = attrs["height"]
     if kind == "accelerator":
-        out.update(accelerators=1.0, hbm=attrs["hbm"], hbm_bandwidth=attrs["hbm_bandwidth"],
-                   scale_up_bandwidth=attrs["scale_up_bandwidth"], scale_up_links=attrs["scale_up_links"])
+        out.update(
+            accelerators=1.0,
+            hbm=attrs["hbm"],
+            hbm_bandwidth=attrs["hbm_bandwidth"],
+            scale_up_bandwidth=attrs["scale_up_bandwidth"],
+            scale_up_links=attrs["scale_up_links"],
+        )
         out.update({k: v for k, v in attrs.items() if k.startswith("peak_flops.")})
     elif kind == "cpu":
         out["cpus"] = 1.0
@@ -407,8 +473,11 @@ def _contributions(item: LineItem, attrs: dict, fluid: str) -> dict[str, object]
     elif kind == "rear_door_hx":
         out["rear_door_capacity"] = attrs["capacity"]
     elif kind in CONVERTER_KINDS and not item.path:
-        out.update(converters=1.0, converter_capacity=attrs["capacity"],
-                   converter_capacity_efficiency=attrs["capacity"] * attrs["efficiency"])
+        out.update(
+            converters=1.0,
+            converter_capacity=attrs["capacity"],
+            converter_capacity_efficiency=attrs["capacity"] * attrs["efficiency"],
+        )
     elif kind == "bbu":
         out.update(bbu_energy=attrs["energy"], bbu_energy_efficiency=attrs["energy"] * (attrs["efficiency"] or 1.0))
     if item.link is not None:
@@ -419,7 +488,9 @@ def _contributions(item: LineItem, attrs: dict, fluid: str) -> dict[str, object]
     return out
 
 
-def aggregate(model: RackModel, part_overrides: Mapping[str, dict], slot_counts: Mapping[str, object]) -> dict[str, object]:
+def aggregate(
+    model: RackModel, part_overrides: Mapping[str, dict], slot_counts: Mapping[str, object]
+) -> dict[str, object]:
     """Rack sums ``Σ count · contribution`` over line items; overridden items are summed as arrays."""
     sums: dict[str, object] = {"lead_time": 0.0}
     for item in model.items:
@@ -464,9 +535,14 @@ def effective_limits(model: RackModel, part_overrides: Mapping[str, dict]) -> di
 #: The model steps, by the figure section each one fills: a function from its typed inputs to its typed result
 #: (:mod:`rackwright.models`). ``RackChain(..., steps={"thermal": my_thermal_step})`` swaps one for a run.
 STEPS = {
-    "power": power.power_step, "thermal": thermal.thermal_step, "mechanical": mechanical.mechanical_step,
-    "network": network.network_step, "cabling": cabling.cabling_step, "cost": cost.cost_step,
-    "sourcing": sourcing.sourcing_step, "reliability": reliability.reliability_step,
+    "power": power.power_step,
+    "thermal": thermal.thermal_step,
+    "mechanical": mechanical.mechanical_step,
+    "network": network.network_step,
+    "cabling": cabling.cabling_step,
+    "cost": cost.cost_step,
+    "sourcing": sourcing.sourcing_step,
+    "reliability": reliability.reliability_step,
 }
 
 
@@ -486,11 +562,18 @@ def _bus_voltage(model: RackModel, params: Mapping[str, object], limits: Mapping
     """The rack bus: the AC feed's line voltage, the busbar's voltage, else the architecture's nominal one [V]."""
     if model.architecture == "ac-pdu":
         return params["power.feed_voltage"]
-    return np.where(np.isfinite(limits["busbar_voltage"]), limits["busbar_voltage"], DEFAULT_BUS_VOLTAGE[model.architecture])
+    return np.where(
+        np.isfinite(limits["busbar_voltage"]), limits["busbar_voltage"], DEFAULT_BUS_VOLTAGE[model.architecture]
+    )
 
 
-def run_models(model: RackModel, sums: Mapping[str, object], params: Mapping[str, object],
-               limits: Mapping[str, object], steps: Mapping[str, object] = STEPS) -> dict[str, object]:
+def run_models(
+    model: RackModel,
+    sums: Mapping[str, object],
+    params: Mapping[str, object],
+    limits: Mapping[str, object],
+    steps: Mapping[str, object] = STEPS,
+) -> dict[str, object]:
     """Figures (SI) from rack sums, parameters and ratings: each step of ``steps`` on its typed inputs, in order
     (thermal takes the power step's input power).
 
@@ -498,60 +581,115 @@ def run_models(model: RackModel, sums: Mapping[str, object], params: Mapping[str
     """
     s = lambda key: sums.get(key, 0.0)  # noqa: E731 - a short accessor keeps the inputs readable
     bus_voltage = _bus_voltage(model, params, limits)
-    powered = steps["power"](power.PowerInputs(
-        it_load=s("it_load"), converters=s("converters"), capacity=s("converter_capacity"),
-        capacity_efficiency=s("converter_capacity_efficiency"), bbu_energy=s("bbu_energy"),
-        bbu_energy_efficiency=s("bbu_energy_efficiency"), redundancy=model.redundancy, bus_voltage=bus_voltage,
-        # a bus above SELV (60 V) sits upstream of the in-rack converters and carries their input
-        bus_carries_input=np.asarray(bus_voltage) > SELV_V, three_phase=model.architecture == "ac-pdu",
-        power_factor=params["power.power_factor"]))
+    powered = steps["power"](
+        power.PowerInputs(
+            it_load=s("it_load"),
+            converters=s("converters"),
+            capacity=s("converter_capacity"),
+            capacity_efficiency=s("converter_capacity_efficiency"),
+            bbu_energy=s("bbu_energy"),
+            bbu_energy_efficiency=s("bbu_energy_efficiency"),
+            redundancy=model.redundancy,
+            bus_voltage=bus_voltage,
+            # a bus above SELV (60 V) sits upstream of the in-rack converters and carries their input
+            bus_carries_input=np.asarray(bus_voltage) > SELV_V,
+            three_phase=model.architecture == "ac-pdu",
+            power_factor=params["power.power_factor"],
+        )
+    )
     approach = np.where(np.isfinite(limits["cdu_approach"]), limits["cdu_approach"], DEFAULT_CDU_APPROACH_K)
-    cooled = steps["thermal"](thermal.ThermalInputs(
-        input_power=powered.input, liquid_heat=s("liquid_heat"), rear_door_capacity=s("rear_door_capacity"),
-        fluid=model.fluid, facility_supply=params["cooling.facility_supply"],
-        tcs_supply=params.get("cooling.tcs_supply", params["cooling.facility_supply"] + approach),
-        coolant_delta_t=params["cooling.coolant_delta_t"], air_inlet=params["cooling.air_inlet"],
-        air_delta_t=params["cooling.air_delta_t"], cdu_capacity=limits["cdu_capacity"],
-        cdu_share=params["cooling.cdu_share"]))
+    cooled = steps["thermal"](
+        thermal.ThermalInputs(
+            input_power=powered.input,
+            liquid_heat=s("liquid_heat"),
+            rear_door_capacity=s("rear_door_capacity"),
+            fluid=model.fluid,
+            facility_supply=params["cooling.facility_supply"],
+            tcs_supply=params.get("cooling.tcs_supply", params["cooling.facility_supply"] + approach),
+            coolant_delta_t=params["cooling.coolant_delta_t"],
+            air_inlet=params["cooling.air_inlet"],
+            air_delta_t=params["cooling.air_delta_t"],
+            cdu_capacity=limits["cdu_capacity"],
+            cdu_share=params["cooling.cdu_share"],
+        )
+    )
     accelerators = s("accelerators")
     domain = model.design.network.scale_up.domain
     results = {
         "power": powered,
         "thermal": cooled,
-        "mechanical": steps["mechanical"](mechanical.MechanicalInputs(
-            height=s("height"), weight=s("weight"), unit_pitch=limits["unit_pitch"],
-            usable_height=limits["usable_height"], width=limits["width"], depth=limits["depth"])),
-        "network": steps["network"](network.NetworkInputs(
-            accelerators=accelerators, scale_up_racks=params["network.scale_up.racks"],
-            scale_up_domain=np.nan if domain is None else float(domain), scale_up_bandwidth=s("scale_up_bandwidth"),
-            scale_out_ports=s("scale_out_ports"), scale_out_rate=s("scale_out_rate"),
-            front_end_ports=s("front_end_ports"))),
-        "cabling": steps["cabling"](s("cable_length"), {key.split(":", 1)[1]: value for key, value in sums.items()
-                                                         if key.startswith("cables:")}),
+        "mechanical": steps["mechanical"](
+            mechanical.MechanicalInputs(
+                height=s("height"),
+                weight=s("weight"),
+                unit_pitch=limits["unit_pitch"],
+                usable_height=limits["usable_height"],
+                width=limits["width"],
+                depth=limits["depth"],
+            )
+        ),
+        "network": steps["network"](
+            network.NetworkInputs(
+                accelerators=accelerators,
+                scale_up_racks=params["network.scale_up.racks"],
+                scale_up_domain=np.nan if domain is None else float(domain),
+                scale_up_bandwidth=s("scale_up_bandwidth"),
+                scale_out_ports=s("scale_out_ports"),
+                scale_out_rate=s("scale_out_rate"),
+                front_end_ports=s("front_end_ports"),
+            )
+        ),
+        "cabling": steps["cabling"](
+            s("cable_length"), {key.split(":", 1)[1]: value for key, value in sums.items() if key.startswith("cables:")}
+        ),
         "cost": steps["cost"](s("cost"), accelerators),
-        "sourcing": steps["sourcing"](s("cost_us"), s("cost"), s("lead_time"), {
-            category: (s(f"cost_us.{category}"), sums[f"cost.{category}"])
-            for category in CATEGORIES if f"cost.{category}" in sums}),
+        "sourcing": steps["sourcing"](
+            s("cost_us"),
+            s("cost"),
+            s("lead_time"),
+            {
+                category: (s(f"cost_us.{category}"), sums[f"cost.{category}"])
+                for category in CATEGORIES
+                if f"cost.{category}" in sums
+            },
+        ),
         "reliability": steps["reliability"](s("failure_rate")),
     }
-    figures: dict[str, object] = {"compute.accelerators": accelerators, "compute.cpus": s("cpus"),
-                                  "compute.hbm": s("hbm"), "compute.hbm_bandwidth": s("hbm_bandwidth")}
-    figures.update({f"compute.peak_flops:{key}": sums[f"peak_flops.{key}"] for key in PEAK_FLOPS_KEYS
-                    if f"peak_flops.{key}" in sums})
+    figures: dict[str, object] = {
+        "compute.accelerators": accelerators,
+        "compute.cpus": s("cpus"),
+        "compute.hbm": s("hbm"),
+        "compute.hbm_bandwidth": s("hbm_bandwidth"),
+    }
+    figures.update(
+        {
+            f"compute.peak_flops:{key}": sums[f"peak_flops.{key}"]
+            for key in PEAK_FLOPS_KEYS
+            if f"peak_flops.{key}" in sums
+        }
+    )
     for section, result in results.items():
         figures.update(figures_of(section, result))
     # what the rules compare with
     figures.update({f"limit.{name}": value for name, value in limits.items()})
-    figures.update({"limit.floor_rating": params["floor_rating"], "limit.cdu_share": params["cooling.cdu_share"],
-                    "limit.scale_up_racks": params["network.scale_up.racks"],
-                    "limit.scale_up_links": s("scale_up_links"), "limit.scale_up_switch_ports": s("scale_up_switch_ports"),
-                    "limit.scale_out_media": s("scale_out_media"), "limit.bus_voltage": bus_voltage,
-                    "limit.coolant_return": cooled.tcs_supply + params["cooling.coolant_delta_t"],
-                    "limit.air_outlet": params["cooling.air_inlet"] + params["cooling.air_delta_t"]})
+    figures.update(
+        {
+            "limit.floor_rating": params["floor_rating"],
+            "limit.cdu_share": params["cooling.cdu_share"],
+            "limit.scale_up_racks": params["network.scale_up.racks"],
+            "limit.scale_up_links": s("scale_up_links"),
+            "limit.scale_up_switch_ports": s("scale_up_switch_ports"),
+            "limit.scale_out_media": s("scale_out_media"),
+            "limit.bus_voltage": bus_voltage,
+            "limit.coolant_return": cooled.tcs_supply + params["cooling.coolant_delta_t"],
+            "limit.air_outlet": params["cooling.air_inlet"] + params["cooling.air_delta_t"],
+        }
+    )
     return figures
 
 
 # --- the chain -------------------------------------------------------------------------
+
 
 def split_overrides(model: RackModel, overrides: Mapping[str, object]) -> tuple[dict, dict, dict]:
     """Parameters, part overrides (selector → spec → value) and slot counts; unknown paths raise ``KeyError``."""
@@ -563,25 +701,27 @@ def split_overrides(model: RackModel, overrides: Mapping[str, object]) -> tuple[
     for path, value in overrides.items():
         if path in PARAMETERS:
             params[path] = value
-        elif (m := _SLOT_PATH.match(path)):
+        elif m := _SLOT_PATH.match(path):
             if m.group(1) not in slot_ids:
                 raise KeyError(f"{path!r}: no slot {m.group(1)!r} in the design (slots: {', '.join(sorted(slot_ids))})")
             slots[m.group(1)] = value
-        elif (m := _PART_PATH.match(path)):
+        elif m := _PART_PATH.match(path):
             selector, spec = m.groups()
             if selector not in selectors:
                 raise KeyError(f"{path!r}: no part of kind or id {selector!r} in the design")
             if spec not in ITEM_SPECS | limit_specs and not spec.startswith("peak_flops."):
                 raise KeyError(f"{path!r}: spec {spec!r} is not used by the rack models")
             parts.setdefault(selector, {})[spec] = value
-        elif (m := _SOURCING_PATH.match(path)):
+        elif m := _SOURCING_PATH.match(path):
             selector, name = m.groups()
             if selector not in selectors | {p.category for p in in_design}:
                 raise KeyError(f"{path!r}: no part of category, kind or id {selector!r} in the design")
             parts.setdefault(selector, {})[SOURCING_ATTRIBUTES[name]] = value
         else:
-            raise KeyError(f"unknown override path {path!r}; use parts.<kind|id>.<spec>, slots[<id>].count, "
-                           f"sourcing.<category|kind|id>.origin|price_change or one of {', '.join(PARAMETERS)}")
+            raise KeyError(
+                f"unknown override path {path!r}; use parts.<kind|id>.<spec>, slots[<id>].count, "
+                f"sourcing.<category|kind|id>.origin|price_change or one of {', '.join(PARAMETERS)}"
+            )
     return params, parts, slots
 
 
@@ -591,15 +731,21 @@ class RackChain:
     def __init__(self, loaded: LoadedDesign, catalog: Catalog | None = None, steps: Mapping[str, object] | None = None):
         unknown = sorted(set(steps or {}) - set(STEPS))
         if unknown or not all(callable(step) for step in (steps or {}).values()):
-            raise InputError.single(None, f"steps maps step names to functions; unknown or not callable: "
-                                          f"{', '.join(unknown) or 'a value'}", "steps", f"names: {', '.join(STEPS)}")
+            raise InputError.single(
+                None,
+                f"steps maps step names to functions; unknown or not callable: {', '.join(unknown) or 'a value'}",
+                "steps",
+                f"names: {', '.join(STEPS)}",
+            )
         self.steps = {**STEPS, **(steps or {})}
         self.model = resolve(loaded, catalog)
         for path, value in self.model.base_overrides.items():
             try:
                 split_overrides(self.model, {path: value})
             except KeyError as exc:
-                raise InputError(loaded.file, [loaded.problem(exc.args[0], ("overrides", path), OVERRIDE_HINT)]) from None
+                raise InputError(
+                    loaded.file, [loaded.problem(exc.args[0], ("overrides", path), OVERRIDE_HINT)]
+                ) from None
 
     def run(self, overrides: Mapping[str, object] | None = None) -> dict[str, object]:
         """Figures (SI) for the design with its own overrides plus ``overrides`` (SI scalars or arrays)."""

@@ -34,6 +34,7 @@ W_CLASSES = {"W17": 17.0, "W27": 27.0, "W32": 32.0, "W40": 40.0, "W45": 45.0, "W
 
 def _quantity_validator(quantity: str):
     """A unit string of ``quantity`` (see :data:`rackwright.validity.DOMAINS`) whose value lies in its domain."""
+
     def check(value):
         if value is None:
             return value
@@ -110,7 +111,7 @@ class CoolingSpec(Strict):
                 require("temperature", parse_quantity(value, "temperature"))
             except UnitError:
                 raise ValueError(
-                    f"{value!r} is neither an ASHRAE class ({', '.join(W_CLASSES)}) nor a temperature like \"32 degC\""
+                    f'{value!r} is neither an ASHRAE class ({", ".join(W_CLASSES)}) nor a temperature like "32 degC"'
                 ) from None
         return value
 
@@ -257,8 +258,11 @@ def resolve_raw(path: str | Path, _chain: tuple[Path, ...] = ()) -> tuple[dict, 
         raise InputError.single(str(path), f"extends cycle: {cycle}", "extends", "remove the cycle")
     root = read_yaml(path)
     if not isinstance(root, dict):
-        raise InputError.single(str(path), "a design file is a YAML mapping (name:, generation:, slots: ...)",
-                                hint="see examples/gb200-nvl72.yaml")
+        raise InputError.single(
+            str(path),
+            "a design file is a YAML mapping (name:, generation:, slots: ...)",
+            hint="see examples/gb200-nvl72.yaml",
+        )
     data = to_plain(root)
     parent = data.get("extends")
     if parent is None:
@@ -267,8 +271,12 @@ def resolve_raw(path: str | Path, _chain: tuple[Path, ...] = ()) -> tuple[dict, 
         raise InputError.single(str(path), "extends must be a relative file path", "extends")
     parent_path = path.parent / parent
     if not parent_path.exists():
-        raise InputError.single(str(path), f"parent design {parent!r} not found (looked at {parent_path})",
-                                "extends", "fix the relative path")
+        raise InputError.single(
+            str(path),
+            f"parent design {parent!r} not found (looked at {parent_path})",
+            "extends",
+            "fix the relative path",
+        )
     base, lineage, _ = resolve_raw(parent_path, _chain + (resolved,))
     base.pop("extends", None)
     return deep_merge(base, data), lineage + [str(path)], root
@@ -277,13 +285,18 @@ def resolve_raw(path: str | Path, _chain: tuple[Path, ...] = ()) -> tuple[dict, 
 def load_design(path: str | Path) -> LoadedDesign:
     """Load and validate a design file, resolving ``extends``; raise :class:`InputError` on bad input."""
     if not isinstance(path, (str, Path)):
-        raise InputError.single(None, f"a design is a file path or a LoadedDesign, not {type(path).__name__}",
-                                hint="e.g. rackwright.evaluate(\"examples/gb200-nvl72.yaml\")")
+        raise InputError.single(
+            None,
+            f"a design is a file path or a LoadedDesign, not {type(path).__name__}",
+            hint='e.g. rackwright.evaluate("examples/gb200-nvl72.yaml")',
+        )
     data, lineage, root = resolve_raw(path)
     return validate_design(data, str(path), lineage, root)
 
 
-def validate_design(data: dict, file: str | None = None, lineage: list[str] | None = None, root: Any = None) -> LoadedDesign:
+def validate_design(
+    data: dict, file: str | None = None, lineage: list[str] | None = None, root: Any = None
+) -> LoadedDesign:
     """Validate a merged design mapping (e.g. from the server or a notebook)."""
     lineage = lineage or []
     try:

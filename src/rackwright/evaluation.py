@@ -10,9 +10,10 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
@@ -21,10 +22,17 @@ from .chain import RackChain, RackModel, override_quantity, parse_override, spli
 from .design import LoadedDesign, load_design
 from .errors import InputError, Problem
 from .figures import FIGURES, flat_display
+from .rules import (
+    FIGURE_RULES,
+    LAYOUT_CODES,
+    Violation,
+    all_violations,
+    figure_rule_masks,
+    slot_layout_masks,
+    structural_violations,
+)
 from .units import UnitError
 from .validity import DOMAINS, Domain, OutOfDomain
-from .rules import (FIGURE_RULES, LAYOUT_CODES, Violation, all_violations, figure_rule_masks, slot_layout_masks,
-                    structural_violations)
 
 
 @dataclass
@@ -77,8 +85,9 @@ def _chain(design: str | Path | LoadedDesign, catalog: Catalog | None, steps: Ma
     return RackChain(design if isinstance(design, LoadedDesign) else load_design(design), catalog, steps)
 
 
-def evaluate(design: str | Path | LoadedDesign, catalog: Catalog | None = None,
-             steps: Mapping[str, Callable] | None = None) -> RackReport:
+def evaluate(
+    design: str | Path | LoadedDesign, catalog: Catalog | None = None, steps: Mapping[str, Callable] | None = None
+) -> RackReport:
     """Evaluate one design (a path or a loaded design): figures and design-rule violations.
 
     ``steps`` swaps model steps of the chain by name (``{"thermal": my_thermal_step}``; see
@@ -90,8 +99,15 @@ def evaluate(design: str | Path | LoadedDesign, catalog: Catalog | None = None,
 def _report(chain: RackChain) -> RackReport:
     loaded = chain.model.loaded
     figures = {k: float(np.asarray(v)) for k, v in chain.run().items()}
-    return RackReport(loaded.design.name, loaded.design.generation, loaded.file, loaded.lineage,
-                      figures, all_violations(chain.model, figures), model=chain.model)
+    return RackReport(
+        loaded.design.name,
+        loaded.design.generation,
+        loaded.file,
+        loaded.lineage,
+        figures,
+        all_violations(chain.model, figures),
+        model=chain.model,
+    )
 
 
 class SoundDesign(NamedTuple):
@@ -112,9 +128,16 @@ def sound_design(design: str | Path | LoadedDesign | RackReport, catalog: Catalo
     report = design if isinstance(design, RackReport) and design.model is not None else _report(_chain(design, catalog))
     if report.errors:
         file = report.file or "the design"
-        raise InputError(report.file, [Problem(f"{report.name} breaks {len(report.errors)} of its design rules, so "
-                                               "nothing can be planned with it", hint=f"run `rackwright check {file}`")]
-                         + [Problem(f"{v.code} {v.message}", v.path, v.hint) for v in report.errors])
+        raise InputError(
+            report.file,
+            [
+                Problem(
+                    f"{report.name} breaks {len(report.errors)} of its design rules, so nothing can be planned with it",
+                    hint=f"run `rackwright check {file}`",
+                )
+            ]
+            + [Problem(f"{v.code} {v.message}", v.path, v.hint) for v in report.errors],
+        )
     return SoundDesign(report.model.loaded, report.model, report)
 
 
@@ -133,8 +156,12 @@ class BatchResult:
         return int(self.feasible.size)
 
 
-def evaluate_batch(design: str | Path | LoadedDesign, overrides: Mapping[str, object],
-                   catalog: Catalog | None = None, steps: Mapping[str, Callable] | None = None) -> BatchResult:
+def evaluate_batch(
+    design: str | Path | LoadedDesign,
+    overrides: Mapping[str, object],
+    catalog: Catalog | None = None,
+    steps: Mapping[str, Callable] | None = None,
+) -> BatchResult:
     """Evaluate a design under arrays of overrides (SI values) through the same models as :func:`evaluate`.
 
     ``overrides`` maps paths (``parts.accelerator.power``, ``slots[compute].count``,
@@ -158,8 +185,9 @@ def evaluate_batch(design: str | Path | LoadedDesign, overrides: Mapping[str, ob
     raw = chain.run(arrays)
     slot_counts = split_overrides(chain.model, arrays)[2]
     bad = functools.reduce(np.logical_or, invalid.values(), np.zeros(shape, bool))
-    figures = {k: np.where(bad, np.nan, v) if bad.any() else np.broadcast_to(v, shape)
-               for k, v in flat_display(raw).items()}
+    figures = {
+        k: np.where(bad, np.nan, v) if bad.any() else np.broadcast_to(v, shape) for k, v in flat_display(raw).items()
+    }
     masks = figure_rule_masks(chain.model, raw)
     structural = structural_violations(chain.model)
     errors = [rule.code for rule in FIGURE_RULES if rule.severity == "error"]
@@ -168,19 +196,30 @@ def evaluate_batch(design: str | Path | LoadedDesign, overrides: Mapping[str, ob
         structural = [v for v in structural if v.code not in LAYOUT_CODES]
         errors += list(LAYOUT_CODES)
     broken = {code: np.broadcast_to(mask, shape) for code, mask in masks.items()}
-    feasible = np.ones(shape, dtype=bool) if not any(v.severity == "error" for v in structural) else np.zeros(shape, bool)
+    feasible = (
+        np.ones(shape, dtype=bool) if not any(v.severity == "error" for v in structural) else np.zeros(shape, bool)
+    )
     for code in errors:
         feasible = feasible & ~broken[code]
-    return BatchResult(figures, broken, feasible & ~bad, structural,
-                       {path: np.broadcast_to(mask, shape) for path, mask in invalid.items()},
-                       {path: f"{path} must be {_domain(path).describe()} ({_domain(path).why})" for path in invalid})
+    return BatchResult(
+        figures,
+        broken,
+        feasible & ~bad,
+        structural,
+        {path: np.broadcast_to(mask, shape) for path, mask in invalid.items()},
+        {path: f"{path} must be {_domain(path).describe()} ({_domain(path).why})" for path in invalid},
+    )
 
 
 def _override_arrays(overrides: Mapping[str, object], file: str | None) -> dict[str, np.ndarray]:
     """SI arrays by path: numbers and arrays as given, a unit string read like a design file's override."""
     if not isinstance(overrides, Mapping):
-        raise InputError.single(file, f"overrides is a mapping of path → SI values, not {type(overrides).__name__}",
-                                "overrides", 'e.g. {"parts.accelerator.power": np.linspace(1000, 1400, 5)}')
+        raise InputError.single(
+            file,
+            f"overrides is a mapping of path → SI values, not {type(overrides).__name__}",
+            "overrides",
+            'e.g. {"parts.accelerator.power": np.linspace(1000, 1400, 5)}',
+        )
     arrays = {}
     for path, value in overrides.items():
         try:
@@ -188,7 +227,11 @@ def _override_arrays(overrides: Mapping[str, object], file: str | None) -> dict[
                 raise ValueError(f"an override path is text, not {path!r}")
             arrays[path] = np.asarray(parse_override(path, value) if isinstance(value, str) else value, dtype=float)
         except (KeyError, ValueError, TypeError, UnitError) as exc:
-            hint = exc.why if isinstance(exc, OutOfDomain) else "give SI numbers or arrays of them, or one value with its unit"
+            hint = (
+                exc.why
+                if isinstance(exc, OutOfDomain)
+                else "give SI numbers or arrays of them, or one value with its unit"
+            )
             raise InputError.single(file, f"{path}: {exc.args[0] if exc.args else exc}", "overrides", hint) from None
     return arrays
 
@@ -217,8 +260,12 @@ def _refuse_celsius(path: str, values: np.ndarray, domain: Domain, file: str | N
     celsius = domain.outside(values) & ~domain.outside(values + 273.15)
     if celsius.any():
         value = float(values[celsius].flat[0]) if values.ndim else float(values)
-        raise InputError.single(file, f"{value:g} is a temperature in °C, but the SI API takes kelvin", path,
-                                f"pass 273.15 + {value:g}, or the string \"{value:g} degC\"")
+        raise InputError.single(
+            file,
+            f"{value:g} is a temperature in °C, but the SI API takes kelvin",
+            path,
+            f'pass 273.15 + {value:g}, or the string "{value:g} degC"',
+        )
 
 
 __all__ = ["RackReport", "BatchResult", "SoundDesign", "evaluate", "evaluate_batch", "sound_design", "FIGURES"]

@@ -61,12 +61,16 @@ class PartMatch(Strict):
         return self
 
     def matches(self, line: BomLine) -> bool:
-        return all(v is None or v == getattr(line, k if k != "id" else "part")
-                   for k, v in (("id", self.id), ("kind", self.kind), ("category", self.category)))
+        return all(
+            v is None or v == getattr(line, k if k != "id" else "part")
+            for k, v in (("id", self.id), ("kind", self.kind), ("category", self.category))
+        )
 
     def describe(self) -> str:
         """``"id=nvidia-gb200, category=compute"``."""
-        return ", ".join(f"{k}={v}" for k, v in (("id", self.id), ("kind", self.kind), ("category", self.category)) if v)
+        return ", ".join(
+            f"{k}={v}" for k, v in (("id", self.id), ("kind", self.kind), ("category", self.category)) if v
+        )
 
 
 def _relative(value) -> float:
@@ -75,7 +79,7 @@ def _relative(value) -> float:
         return float(value)
     match = _PERCENT.match(str(value))
     if not match:
-        raise ValueError(f"{value!r} is not a change like \"+12%\" or \"-5%\"")
+        raise ValueError(f'{value!r} is not a change like "+12%" or "-5%"')
     return float(match.group(1)) / 100.0
 
 
@@ -111,12 +115,23 @@ class SourceChange(Strict):
 
     def apply(self, line: BomLine, quantity: float) -> BomLine:
         unit = self.price_usd if self.price_usd is not None else line.unit_usd * (1 + _relative(self.price_change or 0))
-        lead = self.lead_time_weeks if self.lead_time_weeks is not None else \
-            max(0.0, line.lead_time_weeks + (self.lead_time_change_weeks or 0.0))
+        lead = (
+            self.lead_time_weeks
+            if self.lead_time_weeks is not None
+            else max(0.0, line.lead_time_weeks + (self.lead_time_change_weeks or 0.0))
+        )
         made_in = self.origin.manufacture if self.origin else line.made_in
         assembled_in = self.origin.assembled_in if self.origin else line.assembled_in
-        return replace(line, quantity=quantity, unit_usd=unit, extended_usd=unit * quantity, made_in=made_in,
-                       assembled_in=assembled_in, us_made=assembled_in == "US", lead_time_weeks=lead)
+        return replace(
+            line,
+            quantity=quantity,
+            unit_usd=unit,
+            extended_usd=unit * quantity,
+            made_in=made_in,
+            assembled_in=assembled_in,
+            us_made=assembled_in == "US",
+            lead_time_weeks=lead,
+        )
 
 
 class SecondSource(SourceChange):
@@ -184,14 +199,23 @@ def load_scenario(path) -> Scenario:
 def unmatched(lines: list[BomLine], scenario: Scenario) -> list[str]:
     """A warning for each substitution, second source or supply cap that matches no BOM line, and each tariff
     that covers no line, before or after the scenario: the scenario then changes nothing there (a typo?)."""
-    changes = [(f"{field}[{i}]", item.parts) for field in ("substitutions", "second_sources", "supply")
-               for i, item in enumerate(getattr(scenario, field))]
-    warnings = [f"{where} (parts: {match.describe()}) matches no part of the design"
-                for where, match in changes if not any(match.matches(line) for line in lines)]
+    changes = [
+        (f"{field}[{i}]", item.parts)
+        for field in ("substitutions", "second_sources", "supply")
+        for i, item in enumerate(getattr(scenario, field))
+    ]
+    warnings = [
+        f"{where} (parts: {match.describe()}) matches no part of the design"
+        for where, match in changes
+        if not any(match.matches(line) for line in lines)
+    ]
     both = lines + apply_scenario(lines, scenario)
-    return warnings + [f"tariffs[{i}] (origin {t.origin}{f', category {t.category}' if t.category else ''}) "
-                       "covers no part of the design" for i, t in enumerate(scenario.tariffs)
-                       if not any(t.covers(line) for line in both)]
+    return warnings + [
+        f"tariffs[{i}] (origin {t.origin}{f', category {t.category}' if t.category else ''}) "
+        "covers no part of the design"
+        for i, t in enumerate(scenario.tariffs)
+        if not any(t.covers(line) for line in both)
+    ]
 
 
 def apply_scenario(lines: list[BomLine], scenario: Scenario) -> list[BomLine]:
@@ -205,8 +229,13 @@ def apply_scenario(lines: list[BomLine], scenario: Scenario) -> list[BomLine]:
         if second is None:
             out.append(line)
         else:
-            out.append(replace(line, quantity=line.quantity * (1 - second.share),
-                               extended_usd=line.extended_usd * (1 - second.share)))
+            out.append(
+                replace(
+                    line,
+                    quantity=line.quantity * (1 - second.share),
+                    extended_usd=line.extended_usd * (1 - second.share),
+                )
+            )
             out.append(second.apply(line, line.quantity * second.share))
     return out
 
@@ -230,8 +259,16 @@ def whatif(model: RackModel, scenario: Scenario, racks: int = 1) -> dict:
     before = summary(baseline, racks, scenario.tariffs, scenario.date)
     after = summary(changed, racks, scenario.tariffs, scenario.date)
     delta = {k: after[k] - before[k] for k, v in before.items() if isinstance(v, float)}
-    return {"design": model.design.name, "scenario": scenario.name, "racks": racks, "date": scenario.date.isoformat(),
-            "baseline": before, "what_if": after, "delta": delta, "warnings": unmatched(baseline, scenario)}
+    return {
+        "design": model.design.name,
+        "scenario": scenario.name,
+        "racks": racks,
+        "date": scenario.date.isoformat(),
+        "baseline": before,
+        "what_if": after,
+        "delta": delta,
+        "warnings": unmatched(baseline, scenario),
+    }
 
 
 @dataclass(frozen=True)
@@ -242,8 +279,9 @@ class PartAvailability:
     ready_date: date  # enough delivered for N racks
 
 
-def part_availability(lines: list[BomLine], racks: int, order: date,
-                      capacity: dict[str, float] | None = None) -> list[PartAvailability]:
+def part_availability(
+    lines: list[BomLine], racks: int, order: date, capacity: dict[str, float] | None = None
+) -> list[PartAvailability]:
     """When each part has delivered enough for ``racks`` racks (lines are per rack).
 
     Deliveries start after the lead time; with a capacity of ``c`` units per week the
@@ -264,8 +302,9 @@ def part_availability(lines: list[BomLine], racks: int, order: date,
     return sorted(out, key=lambda a: a.ready_date, reverse=True)
 
 
-def build_dates(model: RackModel, order: date, racks: int = 1, integration_days: float = 14.0,
-                scenario: Scenario | None = None) -> dict:
+def build_dates(
+    model: RackModel, order: date, racks: int = 1, integration_days: float = 14.0, scenario: Scenario | None = None
+) -> dict:
     """Earliest dates the first and the ``racks``-th rack can be built, and the critical parts."""
     lines = bom_lines(model, 1)
     capacity, warnings = {}, unmatched(lines, scenario) if scenario else []
@@ -278,16 +317,29 @@ def build_dates(model: RackModel, order: date, racks: int = 1, integration_days:
         integration = timedelta(days=integration_days)
         first_rack, last_rack = first[0].ready_date + integration, last[0].ready_date + integration
     except OverflowError:
-        raise InputError.single(None, f"rack {racks:,} ordered on {order.isoformat()} would be built after "
-                                      f"{date.max.isoformat()}, the end of the calendar", "--order-date",
-                                "an earlier order date, fewer racks, or more supply capacity in the scenario") from None
+        raise InputError.single(
+            None,
+            f"rack {racks:,} ordered on {order.isoformat()} would be built after "
+            f"{date.max.isoformat()}, the end of the calendar",
+            "--order-date",
+            "an earlier order date, fewer racks, or more supply capacity in the scenario",
+        ) from None
     return {
-        "design": model.design.name, "order_date": order.isoformat(), "racks": racks,
+        "design": model.design.name,
+        "order_date": order.isoformat(),
+        "racks": racks,
         "integration_days": integration_days,
         "first_rack_date": first_rack.isoformat(),
         "last_rack_date": last_rack.isoformat(),
-        "critical_parts": [{"part": a.part, "units": a.needed, "first_delivery": a.first_date.isoformat(),
-                            "ready": a.ready_date.isoformat()} for a in last[:5]],
+        "critical_parts": [
+            {
+                "part": a.part,
+                "units": a.needed,
+                "first_delivery": a.first_date.isoformat(),
+                "ready": a.ready_date.isoformat(),
+            }
+            for a in last[:5]
+        ],
         "warnings": warnings,
     }
 
@@ -303,7 +355,9 @@ def parse_sweep(text: str) -> tuple[str, list[float]]:
     """``"substitutions[0].price_change=0:0.3:7"`` → the field path and 7 evenly spaced values."""
     match = _SWEEP.match(text.strip())
     if not match or int(match["steps"]) < 2:
-        raise ValueError("write the sweep as FIELD[i].name=start:stop:steps, e.g. substitutions[0].price_change=0:0.3:7")
+        raise ValueError(
+            "write the sweep as FIELD[i].name=start:stop:steps, e.g. substitutions[0].price_change=0:0.3:7"
+        )
     start, stop, steps = float(match["start"]), float(match["stop"]), int(match["steps"])
     if steps > MAX_SWEEP_STEPS:
         raise ValueError(f"a sweep has 2 to {MAX_SWEEP_STEPS:,} steps, not {steps:,} (each step is a what-if)")
@@ -328,10 +382,18 @@ def sweep_figure(rows: list[dict], path: str, scenario: str):
     """A plotly figure: cost per rack against US content, one point per swept value."""
     import plotly.graph_objects as go
 
-    figure = go.Figure(go.Scatter(
-        x=[r["us_share"] * 100 for r in rows], y=[r["usd_per_rack"] for r in rows], mode="lines+markers",
-        text=[f"{path} = {r['value']:.4g}<br>longest lead {r['longest_lead_time_weeks']:.0f} wk" for r in rows],
-        hovertemplate="%{text}<br>US content %{x:.1f} %<br>USD per rack %{y:,.0f}<extra></extra>"))
-    figure.update_layout(title=f"{scenario}: cost vs US content as {path} varies",
-                         xaxis_title="US content (% of cost)", yaxis_title="USD per rack (tariffs included)")
+    figure = go.Figure(
+        go.Scatter(
+            x=[r["us_share"] * 100 for r in rows],
+            y=[r["usd_per_rack"] for r in rows],
+            mode="lines+markers",
+            text=[f"{path} = {r['value']:.4g}<br>longest lead {r['longest_lead_time_weeks']:.0f} wk" for r in rows],
+            hovertemplate="%{text}<br>US content %{x:.1f} %<br>USD per rack %{y:,.0f}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title=f"{scenario}: cost vs US content as {path} varies",
+        xaxis_title="US content (% of cost)",
+        yaxis_title="USD per rack (tariffs included)",
+    )
     return figure

@@ -36,8 +36,17 @@ def compare_published(path: str | Path, root: str | Path = ".") -> list[Validati
     flat = report.flat()
     rows = []
     for row in doc["figures"]:
-        rows.append(ValidationRow(doc["rack"], row["figure"], float(row["value"]), flat[row["figure"]],
-                                  float(row["tolerance"]), row.get("kind", ""), row["source"]["title"]))
+        rows.append(
+            ValidationRow(
+                doc["rack"],
+                row["figure"],
+                float(row["value"]),
+                flat[row["figure"]],
+                float(row["tolerance"]),
+                row.get("kind", ""),
+                row["source"]["title"],
+            )
+        )
     return rows
 
 
@@ -48,8 +57,10 @@ def validation_markdown(rows: list[ValidationRow]) -> str:
         "|---|---|---:|---:|---:|---:|:-:|---|",
     ]
     for r in rows:
-        lines.append(f"| {r.rack} | `{r.figure}` | {r.published:,.4g} | {r.computed:,.4g} | {r.error:+.1%} | "
-                     f"±{r.tolerance:.0%} | {'yes' if r.within else '**no**'} | {r.kind} |")
+        lines.append(
+            f"| {r.rack} | `{r.figure}` | {r.published:,.4g} | {r.computed:,.4g} | {r.error:+.1%} | "
+            f"±{r.tolerance:.0%} | {'yes' if r.within else '**no**'} | {r.kind} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -100,9 +111,16 @@ def validation_page(root: str | Path = ".") -> str:
     rows = [row for path in files for row in compare_published(path, root)]
     from .site.validation import SITE_HEADER, compare_sites, sites_markdown
 
-    return (DOC_HEADER + validation_markdown(rows) + TRAINING_HEADER + runs_markdown(compare_runs(root))
-            + RELIABILITY_HEADER + case_markdown(compare_case(LLAMA3_CASE, root))
-            + SITE_HEADER + sites_markdown(compare_sites(root)))
+    return (
+        DOC_HEADER
+        + validation_markdown(rows)
+        + TRAINING_HEADER
+        + runs_markdown(compare_runs(root))
+        + RELIABILITY_HEADER
+        + case_markdown(compare_case(LLAMA3_CASE, root))
+        + SITE_HEADER
+        + sites_markdown(compare_sites(root))
+    )
 
 
 if __name__ == "__main__":

@@ -78,25 +78,52 @@ class Domain:
 #: Domain of validity by quantity. Catalog specs name theirs in ``SpecField.quantity``, design
 #: parameters in ``chain.PARAMETERS``; design fields use the same names (``design.py``).
 DOMAINS: dict[str, Domain] = {
-    "power": Domain("power", "W", 0.0, 1e12,
-                    "a part's draw, a site's or a programme's power: 0 W for a passive part (a passive rear door), at "
-                    "most 1 TW (a third of the world's mean electricity use; programmes run to tens of GW)"),
-    "power_rating": Domain("power", "W", 1.0, 1e10,
-                           "a capacity (PSU, shelf, CDU, enclosure air): utilisation divides by it; at least 1 W"),
+    "power": Domain(
+        "power",
+        "W",
+        0.0,
+        1e12,
+        "a part's draw, a site's or a programme's power: 0 W for a passive part (a passive rear door), at "
+        "most 1 TW (a third of the world's mean electricity use; programmes run to tens of GW)",
+    ),
+    "power_rating": Domain(
+        "power", "W", 1.0, 1e10, "a capacity (PSU, shelf, CDU, enclosure air): utilisation divides by it; at least 1 W"
+    ),
     "energy": Domain("energy", "J", 0.0, 1e15, "stored energy: none or more, at most 1 PJ (278 GWh)"),
     "mass": Domain("mass", "kg", 0.0, 1e6, "no part is negative mass; 1,000 t is far above a 150 t transformer"),
-    "length": Domain("length", "m", 1e-3, 1e6,
-                     "lengths > 0 (floor load divides by width and depth, heights by the unit pitch): 1 mm to 1,000 km"),
-    "temperature": Domain("temperature", "degC", 263.15, 373.15,
-                          "the coolant and air property tables (CoolProp, 1 atm) span −10 °C (PG25 freezes just below) "
-                          "to 100 °C (water boils); every data-centre loop temperature lies inside"),
-    "ambient_temperature": Domain("temperature", "degC", 213.15, 333.15,
-                                  "outdoor air at a site: −60 °C to 60 °C, beyond the coldest and hottest on record"),
-    "temperature_difference": Domain("temperature_difference", "K", 0.1, 100.0,
-                                     "a rise or approach > 0 (flow divides by it): 0.1 K to 100 K, within the span of "
-                                     "the property tables"),
+    "length": Domain(
+        "length",
+        "m",
+        1e-3,
+        1e6,
+        "lengths > 0 (floor load divides by width and depth, heights by the unit pitch): 1 mm to 1,000 km",
+    ),
+    "temperature": Domain(
+        "temperature",
+        "degC",
+        263.15,
+        373.15,
+        "the coolant and air property tables (CoolProp, 1 atm) span −10 °C (PG25 freezes just below) "
+        "to 100 °C (water boils); every data-centre loop temperature lies inside",
+    ),
+    "ambient_temperature": Domain(
+        "temperature",
+        "degC",
+        213.15,
+        333.15,
+        "outdoor air at a site: −60 °C to 60 °C, beyond the coldest and hottest on record",
+    ),
+    "temperature_difference": Domain(
+        "temperature_difference",
+        "K",
+        0.1,
+        100.0,
+        "a rise or approach > 0 (flow divides by it): 0.1 K to 100 K, within the span of the property tables",
+    ),
     "current": Domain("current", "A", 0.0, 1e7, "a current rating > 0 A", low_open=True),
-    "voltage": Domain("voltage", "V", 0.1, 1e6, "current divides by voltage: 0.1 V (a core rail) to 1 MV (transmission)"),
+    "voltage": Domain(
+        "voltage", "V", 0.1, 1e6, "current divides by voltage: 0.1 V (a core rail) to 1 MV (transmission)"
+    ),
     "volume": Domain("volume", "L", 0.0, 1e6, "held coolant: none or more, at most 1,000,000 m³"),
     "volume_flow": Domain("volume_flow", "L/min", 0.0, 1e3, "a flow rating: none or more, at most 1,000 m³/s"),
     "pressure": Domain("pressure", "bar", 0.0, 1e8, "a pressure rise or drop: none or more, at most 1,000 bar"),
@@ -106,19 +133,39 @@ DOMAINS: dict[str, Domain] = {
     "time": Domain("time", "s", 0.0, 1e9, "a latency: none or more"),
     "area_density": Domain("area_density", "kg/m**2", 0.0, 1e6, "a floor rating > 0", low_open=True),
     "count": Domain("dimensionless", "", 0.0, 1e6, "units, ports, links: whole numbers, none or more", integer=True),
-    "positive_count": Domain("dimensionless", "", 1.0, 1e6,
-                             "racks per domain, CDUs, racks served, a position: whole numbers from 1", integer=True),
+    "positive_count": Domain(
+        "dimensionless",
+        "",
+        1.0,
+        1e6,
+        "racks per domain, CDUs, racks served, a position: whole numbers from 1",
+        integer=True,
+    ),
     "share": Domain("dimensionless", "", 0.0, 1.0, "a share of a whole (liquid fraction, effectiveness): 0 to 1"),
-    "efficiency": Domain("dimensionless", "", 0.01, 1.0,
-                         "no conversion gains energy (≤ 1); input power divides by it, and nothing works below 1 %"),
-    "power_factor": Domain("dimensionless", "", 0.01, 1.0, "real over apparent power (≤ 1); feed current divides by it"),
+    "efficiency": Domain(
+        "dimensionless",
+        "",
+        0.01,
+        1.0,
+        "no conversion gains energy (≤ 1); input power divides by it, and nothing works below 1 %",
+    ),
+    "power_factor": Domain(
+        "dimensionless", "", 0.01, 1.0, "real over apparent power (≤ 1); feed current divides by it"
+    ),
     "ratio": Domain("dimensionless", "", 0.0, 100.0, "a chiller's coefficient of performance > 0", low_open=True),
     "price": Domain("dimensionless", "USD", 0.0, 1e9, "a unit price: none or more"),
-    "price_change": Domain("price_change", "", -1.0, 10.0,
-                           "a relative change: a part cannot cost −100 % or less; at most +1,000 %", low_open=True),
+    "price_change": Domain(
+        "price_change",
+        "",
+        -1.0,
+        10.0,
+        "a relative change: a part cannot cost −100 % or less; at most +1,000 %",
+        low_open=True,
+    ),
     "lead_time": Domain("dimensionless", "weeks", 0.0, 520.0, "none or more, at most ten years"),
-    "lead_time_change": Domain("dimensionless", "weeks", -520.0, 520.0,
-                               "a change of lead time: shorter or longer by at most ten years"),
+    "lead_time_change": Domain(
+        "dimensionless", "weeks", -520.0, 520.0, "a change of lead time: shorter or longer by at most ten years"
+    ),
     "tariff": Domain("dimensionless", "", 0.0, 10.0, "a duty on the value of the goods: none or more, at most 1,000 %"),
     "origin": Domain("origin", "", 0.0, 1.0, "1 US, 0 imported, NaN the catalog's origin", integer=True, nan_ok=True),
 }
@@ -152,6 +199,7 @@ def require(quantity: str, si: float) -> float:
 def number_in(quantity: str):
     """A pydantic validator body: a plain number (a count, a share, a rate) in the domain of ``quantity``;
     None passes."""
+
     def check(value):
         if value is not None:
             require(quantity, value)
@@ -167,8 +215,9 @@ def argument(quantity: str, value, name: str, si_per_unit: float = 1.0) -> float
     from .errors import InputError
 
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise InputError.single(None, f"{value!r} is not a number", name,
-                                f"give a number: {DOMAINS[quantity].describe()}")
+        raise InputError.single(
+            None, f"{value!r} is not a number", name, f"give a number: {DOMAINS[quantity].describe()}"
+        )
     message = DOMAINS[quantity].problem(float(value) * si_per_unit)
     if message:
         raise InputError.single(None, message, name, DOMAINS[quantity].why)

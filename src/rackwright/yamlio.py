@@ -10,8 +10,9 @@ loader's recursion can go.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from ruamel.yaml import YAML
@@ -28,6 +29,7 @@ class Strict(BaseModel):
     infinity is no number, and a field spelled as YAML spells it (``yield``, ``from``) is read into its Python name."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, populate_by_name=True)
+
 
 STR_TAG = "tag:yaml.org,2002:str"
 
@@ -77,8 +79,13 @@ def parse_yaml_text(text: str, file: str | None = None) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         column = mark.column + 1 if mark else None
-        raise InputError.single(file, f"YAML syntax error: {exc.problem or exc.context}", line=line, column=column,
-                                hint="fix the YAML syntax at this position") from None
+        raise InputError.single(
+            file,
+            f"YAML syntax error: {exc.problem or exc.context}",
+            line=line,
+            column=column,
+            hint="fix the YAML syntax at this position",
+        ) from None
     except Exception as exc:  # ruamel raises a few non-marked errors (e.g. duplicate keys)
         raise InputError.single(file, f"YAML error: {exc}") from None
 
@@ -104,8 +111,13 @@ def check_yaml_bounds(text: str, file: str | None = None) -> None:
     if len(text) > MAX_CHARS:
         line = text.count("\n", 0, MAX_CHARS) + 1
         column = MAX_CHARS - text.rfind("\n", 0, MAX_CHARS)
-        raise InputError.single(file, f"YAML is longer than {MAX_CHARS:,} characters", line=line, column=column,
-                                hint="split it into smaller files")
+        raise InputError.single(
+            file,
+            f"YAML is longer than {MAX_CHARS:,} characters",
+            line=line,
+            column=column,
+            hint="split it into smaller files",
+        )
     if CParser is None or not _measured_to_the_end(_c_events(text), file):
         _measured_to_the_end(YAML(typ="rt").parse(text), file)
 
@@ -160,25 +172,36 @@ class _Measure:
         if event.anchor is not None:
             self.sizes[event.anchor] = None
         if len(self.open) > MAX_DEPTH:
-            raise self.error(event, f"YAML nests deeper than {MAX_DEPTH} levels",
-                             "flatten the structure: a design nests a few levels deep")
+            raise self.error(
+                event,
+                f"YAML nests deeper than {MAX_DEPTH} levels",
+                "flatten the structure: a design nests a few levels deep",
+            )
 
     def add_alias(self, event: AliasEvent) -> None:
         self.aliases += 1
         if self.aliases > MAX_ALIASES:
-            raise self.error(event, f"YAML has more than {MAX_ALIASES:,} aliases (*name)",
-                             "write the repeated values out")
+            raise self.error(
+                event, f"YAML has more than {MAX_ALIASES:,} aliases (*name)", "write the repeated values out"
+            )
         size = self.sizes.get(event.anchor, 1)  # an unknown anchor: the loader refuses it
         if size is None:
-            raise self.error(event, f"alias *{event.anchor} inside its own anchor &{event.anchor} repeats it "
-                                    "without end", "remove the alias")
+            raise self.error(
+                event,
+                f"alias *{event.anchor} inside its own anchor &{event.anchor} repeats it without end",
+                "remove the alias",
+            )
         self.grow(event, size)
 
     def grow(self, event: Event, nodes: int) -> None:
         self.nodes += nodes
         if self.nodes > MAX_NODES:
-            raise self.error(event, f"YAML holds more than {MAX_NODES:,} nodes, each alias counted as the nodes "
-                                    "it repeats (an alias bomb?)", "split the file, or repeat fewer values")
+            raise self.error(
+                event,
+                f"YAML holds more than {MAX_NODES:,} nodes, each alias counted as the nodes "
+                "it repeats (an alias bomb?)",
+                "split the file, or repeat fewer values",
+            )
 
     def error(self, event: Event, message: str, hint: str) -> InputError:
         mark = event.start_mark
@@ -227,8 +250,11 @@ def leaf_location(merged: Any, root: Any, loc: tuple) -> tuple:
         if isinstance(key, int):
             item = node[key] if isinstance(node, list) and 0 <= key < len(node) else None
             ident = item.get("id") if isinstance(item, dict) else None
-            matches = [j for j, x in enumerate(leaf) if isinstance(x, dict) and x.get("id") == ident] \
-                if isinstance(leaf, list) and ident is not None else []
+            matches = (
+                [j for j, x in enumerate(leaf) if isinstance(x, dict) and x.get("id") == ident]
+                if isinstance(leaf, list) and ident is not None
+                else []
+            )
             if not matches:
                 break
             out.append(matches[0])
@@ -252,8 +278,9 @@ def field_path(loc: tuple) -> str:
     return text
 
 
-def problems_from_validation(exc: ValidationError, root: Any = None, prefix: tuple = (),
-                             merged: Any = None) -> list[Problem]:
+def problems_from_validation(
+    exc: ValidationError, root: Any = None, prefix: tuple = (), merged: Any = None
+) -> list[Problem]:
     """One :class:`Problem` per pydantic error, with field path and YAML position.
 
     ``merged`` is the merged mapping of a design that extends others: positions are
@@ -273,7 +300,7 @@ def problems_from_validation(exc: ValidationError, root: Any = None, prefix: tup
 def _explain(error: dict) -> tuple[str, str]:
     kind, message = error["type"], error["msg"]
     if message.startswith("Value error, "):
-        message = message[len("Value error, "):]
+        message = message[len("Value error, ") :]
     if kind == "extra_forbidden":
         return "unknown field", "remove it or check its spelling against the docs"
     if kind == "missing":

@@ -11,10 +11,10 @@ import hashlib
 import os
 import pickle
 import sys
+from collections.abc import Iterable, Iterator
 from difflib import get_close_matches
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import pydantic
 from pydantic import ValidationError
@@ -58,8 +58,9 @@ class Catalog:
     def by_kind(self, kind: str) -> list[Part]:
         return [p for p in self.parts.values() if p.kind == kind]
 
-    def explode(self, part_id: str, count: float = 1.0,
-                path: tuple[str, ...] = ()) -> list[tuple[Part, float, tuple[str, ...]]]:
+    def explode(
+        self, part_id: str, count: float = 1.0, path: tuple[str, ...] = ()
+    ) -> list[tuple[Part, float, tuple[str, ...]]]:
         """The part and everything it contains, depth first: ``(part, total count, ids of its assemblies)``."""
         part = self.get(part_id)
         rows = [(part, count, path)]
@@ -72,8 +73,11 @@ def load_family(path: Path) -> list[Part]:
     """Validate one family file; raise :class:`InputError` listing every bad part."""
     root = read_yaml(path)
     if not isinstance(root, dict) or "parts" not in root or not isinstance(root["parts"], list):
-        raise InputError.single(str(path), "a catalog file is a mapping with a 'parts' list",
-                                hint="start the file with 'family: NAME' and 'parts:'")
+        raise InputError.single(
+            str(path),
+            "a catalog file is a mapping with a 'parts' list",
+            hint="start the file with 'family: NAME' and 'parts:'",
+        )
     parts, problems = [], []
     for index, raw in enumerate(root["parts"]):
         try:
@@ -98,15 +102,21 @@ def _check_catalog(families: dict[str, list[Part]]) -> None:
     for part in catalog:
         for i, child in enumerate(part.contains):
             if child.part not in catalog:
-                problems.append(Problem(f"contains unknown part {child.part!r}", f"{part.id}.contains[{i}].part",
-                                        catalog.suggest(child.part)))
+                problems.append(
+                    Problem(
+                        f"contains unknown part {child.part!r}",
+                        f"{part.id}.contains[{i}].part",
+                        catalog.suggest(child.part),
+                    )
+                )
     if problems:
         raise InputError("catalog", problems)
 
 
 #: Code that decides what a validated part is: a change to any of it invalidates the cached catalog.
 _VALIDATING_CODE = [Path(__file__).parent / name for name in ("schema.py", "specs.py", "loader.py")] + [
-    Path(__file__).parents[1] / name for name in ("units.py", "validity.py", "yamlio.py", "errors.py")]
+    Path(__file__).parents[1] / name for name in ("units.py", "validity.py", "yamlio.py", "errors.py")
+]
 
 
 #: Cached catalogs kept (one per catalog and rackwright version in use, e.g. several virtual environments).

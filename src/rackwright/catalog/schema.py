@@ -156,13 +156,16 @@ class Part(Frozen):
             raise ValueError(f"field_sources/assumptions name fields the part does not have: {sorted(unknown)}")
         undated = [label for label, source in self.sources if source.date is None]
         if undated:
-            raise ValueError(f"no date on {', '.join(undated)}: give each source the date it was published (YYYY, "
-                             "YYYY-MM or YYYY-MM-DD)")
+            raise ValueError(
+                f"no date on {', '.join(undated)}: give each source the date it was published (YYYY, "
+                "YYYY-MM or YYYY-MM-DD)"
+            )
         unrated = [label for label, source in self.sources if source.source_quality is None]
         if unrated:
             raise ValueError(
                 f"no source_quality on {', '.join(unrated)}: give each source source_quality: primary (vendor "
-                "datasheet, standard, paper), secondary (press, blog, summary) or estimate (a design assumption)")
+                "datasheet, standard, paper), secondary (press, blog, summary) or estimate (a design assumption)"
+            )
         return self
 
     @property
@@ -172,8 +175,11 @@ class Part(Frozen):
 
     def fields_with_quality(self, quality: str) -> list[str]:
         """What rests on sources of ``quality``: ``specs`` for the part's own source, else the field names."""
-        return [("specs" if label == "source" else label.split(".", 1)[1])
-                for label, source in self.sources if source.source_quality == quality]
+        return [
+            ("specs" if label == "source" else label.split(".", 1)[1])
+            for label, source in self.sources
+            if source.source_quality == quality
+        ]
 
     # -- SI access -------------------------------------------------------------
     def value(self, name: str, default: float | None = None) -> float | None:
@@ -210,7 +216,7 @@ def _check_spec(name: str, value) -> None:
         raise ValueError(f"unknown spec {name!r}{hint}")
     if name == "peak_flops":
         if not isinstance(value, dict):
-            raise ValueError("peak_flops is a mapping such as {bf16_dense: \"2.5 PFLOP/s\"}")
+            raise ValueError('peak_flops is a mapping such as {bf16_dense: "2.5 PFLOP/s"}')
         for key, rate in value.items():
             if key not in PEAK_FLOPS_KEYS:
                 raise ValueError(f"peak_flops key {key!r} is not one of {', '.join(PEAK_FLOPS_KEYS)}")

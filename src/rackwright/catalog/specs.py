@@ -43,8 +43,11 @@ SPEC_FIELDS: dict[str, SpecField] = {
     # electrical
     "power": SpecField("power", "rated (maximum) power drawn by the part itself, excluding contained parts"),
     "typical_power": SpecField("power", "typical power under training load, for energy"),
-    "capacity": SpecField("power", "rated output (PSU, power shelf, DC-DC, BBU) or heat removal (CDU, RDHx) capacity",
-                          domain="power_rating"),
+    "capacity": SpecField(
+        "power",
+        "rated output (PSU, power shelf, DC-DC, BBU) or heat removal (CDU, RDHx) capacity",
+        domain="power_rating",
+    ),
     "efficiency": SpecField("dimensionless", "conversion efficiency at typical load (0-1)", domain="efficiency"),
     "input_voltage": SpecField("voltage", "nominal input voltage"),
     "output_voltage": SpecField("voltage", "nominal output voltage"),
@@ -53,14 +56,16 @@ SPEC_FIELDS: dict[str, SpecField] = {
     "psu_slots": SpecField("count", "PSU bays in a power shelf"),
     "phases": SpecField("count", "AC phases"),
     # mechanical
-    "height": SpecField("length", "mounted height, e.g. \"1 U\" or \"1 OU\"; 0U parts omit it"),
+    "height": SpecField("length", 'mounted height, e.g. "1 U" or "1 OU"; 0U parts omit it'),
     "width": SpecField("length", "external width"),
     "depth": SpecField("length", "external depth"),
     "weight": SpecField("mass", "weight of the part itself, excluding contained parts"),
-    "usable_height": SpecField("length", "enclosure: height available for equipment, e.g. \"48 U\""),
+    "usable_height": SpecField("length", 'enclosure: height available for equipment, e.g. "48 U"'),
     "unit_pitch": SpecField("length", "enclosure: one mounting unit (44.45 mm EIA-310, 48 mm ORv3)"),
     "max_payload": SpecField("mass", "enclosure: rated static payload"),
-    "air_capacity": SpecField("power", "enclosure: heat it can reject to room air (airflow-limited)", domain="power_rating"),
+    "air_capacity": SpecField(
+        "power", "enclosure: heat it can reject to room air (airflow-limited)", domain="power_rating"
+    ),
     "airflow": SpecField("text", "air path", ("front-to-rear", "rear-to-front", "passive", "none")),
     "rack_standard": SpecField("text", "mounting standard", ("eia-19", "orv3-21")),
     # compute
@@ -76,33 +81,47 @@ SPEC_FIELDS: dict[str, SpecField] = {
     "ports": SpecField("count", "network ports at port_speed"),
     "port_speed": SpecField("data_rate", "speed of one port, one direction"),
     "switching_capacity": SpecField("data_rate", "switch ASIC capacity, one direction"),
-    "fabric": SpecField("text", "network a NIC's ports serve (default: scale-out for a nic, front-end for a dpu)",
-                        ("scale-out", "front-end", "management")),
-    "connector": SpecField("text", "port cage or connector", ("osfp", "qsfp112", "qsfp-dd", "osfp-xd", "rj45", "sfp28", "backplane", "cpo")),
+    "fabric": SpecField(
+        "text",
+        "network a NIC's ports serve (default: scale-out for a nic, front-end for a dpu)",
+        ("scale-out", "front-end", "management"),
+    ),
+    "connector": SpecField(
+        "text", "port cage or connector", ("osfp", "qsfp112", "qsfp-dd", "osfp-xd", "rj45", "sfp28", "backplane", "cpo")
+    ),
     "latency": SpecField("time", "port-to-port latency"),
     # cabling
-    "media": SpecField("text", "cable or transceiver medium", ("dac", "acc", "aec", "aoc", "optical", "backplane", "utp")),
+    "media": SpecField(
+        "text", "cable or transceiver medium", ("dac", "acc", "aec", "aoc", "optical", "backplane", "utp")
+    ),
     "reach": SpecField("length", "maximum supported link length"),
     "length": SpecField("length", "cable length as sold"),
     "speed": SpecField("data_rate", "link speed, one direction"),
     "lanes": SpecField("count", "electrical or optical lanes"),
     # cooling
-    "liquid_fraction": SpecField("dimensionless", "share of the part's heat captured by cold plates (0-1)", domain="share"),
-    "approach": SpecField("temperature_difference", "CDU approach: TCS supply minus facility water supply at rated capacity"),
+    "liquid_fraction": SpecField(
+        "dimensionless", "share of the part's heat captured by cold plates (0-1)", domain="share"
+    ),
+    "approach": SpecField(
+        "temperature_difference", "CDU approach: TCS supply minus facility water supply at rated capacity"
+    ),
     "max_flow": SpecField("volume_flow", "maximum coolant flow (CDU, manifold)"),
     "max_facility_supply": SpecField("temperature", "warmest facility water supply at rated capacity"),
     "coolant_volume": SpecField("volume", "coolant held in the part"),
     "max_pressure_drop": SpecField("pressure", "pressure drop at maximum flow"),
     # site plant (transformers, switchgear, UPS, generators, heat rejection, pumps)
-    "cop": SpecField("dimensionless", "chiller coefficient of performance: heat removed / electric power at rating",
-                     domain="ratio"),
+    "cop": SpecField(
+        "dimensionless", "chiller coefficient of performance: heat removed / electric power at rating", domain="ratio"
+    ),
     "fan_power": SpecField("power", "fan power of a heat-rejection unit at its rated capacity"),
-    "design_ambient": SpecField("temperature", "ambient dry-bulb at which the rated capacity applies",
-                                domain="ambient_temperature"),
+    "design_ambient": SpecField(
+        "temperature", "ambient dry-bulb at which the rated capacity applies", domain="ambient_temperature"
+    ),
     "effectiveness": SpecField("dimensionless", "adiabatic pre-cooler saturation effectiveness (0-1)", domain="share"),
     "pressure_rise": SpecField("pressure", "pump head at its rated flow"),
-    "hydraulic_efficiency": SpecField("dimensionless", "pump wire-to-water efficiency: hydraulic / electric power (0-1)",
-                                      domain="efficiency"),
+    "hydraulic_efficiency": SpecField(
+        "dimensionless", "pump wire-to-water efficiency: hydraulic / electric power (0-1)", domain="efficiency"
+    ),
 }
 
 #: The kinds of parts, each in its default cost category.

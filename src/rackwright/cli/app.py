@@ -11,7 +11,7 @@ import inspect
 import math
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -31,8 +31,12 @@ from .common import EXIT_OK, EXIT_RULES, MAX_COUNT, emit_json, guarded, out, out
 if TYPE_CHECKING:
     from ..evaluation import RackReport
 
-app = typer.Typer(help="Co-design, evaluate and plan AI data-centre rack generations.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(
+    help="Co-design, evaluate and plan AI data-centre rack generations.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
 app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(perf_cli.app, name="perf")
 app.add_typer(sourcing_cli.app, name="sourcing")
@@ -85,10 +89,13 @@ def _exit_for(reports: list[RackReport]) -> None:
 @app.command("evaluate")
 @guarded
 def evaluate_command(
-    designs: List[Path] = typer.Argument(..., help="Design YAML files; several are shown side by side."),
+    designs: list[Path] = typer.Argument(..., help="Design YAML files; several are shown side by side."),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON (one object, or a list)."),
-    delivery: bool = typer.Option(True, "--delivery/--no-delivery",
-                                  help="Add training days and inference tokens/s per MW on the reference workloads."),
+    delivery: bool = typer.Option(
+        True,
+        "--delivery/--no-delivery",
+        help="Add training days and inference tokens/s per MW on the reference workloads.",
+    ),
 ):
     """Evaluate designs: power, cooling, space, weight, network, cabling, compute, cost, US content, reliability."""
     from ..evaluation import evaluate
@@ -111,7 +118,7 @@ def evaluate_command(
 @app.command("check")
 @guarded
 def check_command(
-    designs: List[Path] = typer.Argument(..., help="Design YAML files to check against the design rules."),
+    designs: list[Path] = typer.Argument(..., help="Design YAML files to check against the design rules."),
     as_json: bool = typer.Option(False, "--json", help="Print violations as JSON."),
 ):
     """Check designs against the design rules; exit 1 if any rule is broken with severity error."""
@@ -120,8 +127,9 @@ def check_command(
 
     reports = [evaluate(path) for path in designs]
     if as_json:
-        emit_json([{"file": r.file, "name": r.name, "violations": [v.as_dict() for v in r.violations]}
-                    for r in reports])
+        emit_json(
+            [{"file": r.file, "name": r.name, "violations": [v.as_dict() for v in r.violations]} for r in reports]
+        )
     else:
         for report in reports:
             if report.violations:
@@ -149,13 +157,23 @@ def compare_command(
     fields = field_changes(da.raw, db.raw)
     figures = figure_changes(ra, rb)
     if as_json:
-        emit_json({
-            "before": {"file": ra.file, "name": ra.name, "lineage": ra.lineage},
-            "after": {"file": rb.file, "name": rb.name, "lineage": rb.lineage},
-            "fields": [{"path": c.path, "before": c.before, "after": c.after} for c in fields],
-            "figures": [{"figure": c.key, "before": _number(c.before), "after": _number(c.after),
-                         "absolute": _number(c.absolute), "relative": _number(c.relative)} for c in figures],
-        })
+        emit_json(
+            {
+                "before": {"file": ra.file, "name": ra.name, "lineage": ra.lineage},
+                "after": {"file": rb.file, "name": rb.name, "lineage": rb.lineage},
+                "fields": [{"path": c.path, "before": c.before, "after": c.after} for c in fields],
+                "figures": [
+                    {
+                        "figure": c.key,
+                        "before": _number(c.before),
+                        "after": _number(c.after),
+                        "absolute": _number(c.absolute),
+                        "relative": _number(c.relative),
+                    }
+                    for c in figures
+                ],
+            }
+        )
         return
     for report in (ra, rb):
         out.print(f"[bold]{report.name}[/bold]: " + " → ".join(report.lineage))
@@ -195,11 +213,14 @@ def bom_command(
     design: Path = typer.Argument(..., help="Design YAML file."),
     racks: int = typer.Option(1, "--racks", min=1, max=MAX_COUNT, help="Racks to build (quantities and totals scale)."),
     by: str = typer.Option("category", "--by", help="Group totals by category, origin, supplier or kind."),
-    us_rule: str = typer.Option("own-value", "--us-rule", help="US-content rule: own-value, final-assembly or manufacture."),
+    us_rule: str = typer.Option(
+        "own-value", "--us-rule", help="US-content rule: own-value, final-assembly or manufacture."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print lines, totals and US content as JSON."),
     as_csv: bool = typer.Option(False, "--csv", help="Print the exploded lines as CSV."),
-    report: Optional[Path] = typer.Option(None, "--report", callback=output_file,
-                                          help="Write an HTML chart (plotly) of cost by category and origin."),
+    report: Path | None = typer.Option(
+        None, "--report", callback=output_file, help="Write an HTML chart (plotly) of cost by category and origin."
+    ),
 ):
     """Exploded bill of materials: quantities, unit and extended cost, origin, lead time, totals, US content."""
     from ..bom import GROUPINGS, US_RULES, bom_csv, bom_document, bom_lines
@@ -209,7 +230,9 @@ def bom_command(
     if by not in GROUPINGS:
         raise InputError.single(None, f"cannot group by {by!r}", "--by", f"one of: {', '.join(GROUPINGS)}")
     if us_rule not in US_RULES:
-        raise InputError.single(None, f"unknown US-content rule {us_rule!r}", "--us-rule", f"one of: {', '.join(US_RULES)}")
+        raise InputError.single(
+            None, f"unknown US-content rule {us_rule!r}", "--us-rule", f"one of: {', '.join(US_RULES)}"
+        )
     model = sound_design(design).model
     if as_csv:
         sys.stdout.write(bom_csv(bom_lines(model, racks, us_rule)))

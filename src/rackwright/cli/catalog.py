@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 from ruamel.yaml import YAML
@@ -11,8 +10,9 @@ from ruamel.yaml import YAML
 from ..errors import InputError
 from .common import emit_json, guarded, out, output_folder
 
-app = typer.Typer(help="Browse the parts catalog; exchange parts with the NetBox devicetype-library.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Browse the parts catalog; exchange parts with the NetBox devicetype-library.", no_args_is_help=True
+)
 
 
 def _part(part_id: str):
@@ -28,10 +28,12 @@ def _part(part_id: str):
 @app.command("list")
 @guarded
 def list_command(
-    kind: Optional[str] = typer.Option(None, "--kind", help="Only parts of this kind (e.g. accelerator)."),
-    source_quality: Optional[str] = typer.Option(
-        None, "--source-quality",
-        help="Only parts with a source of this quality (primary, secondary, estimate), with what rests on it."),
+    kind: str | None = typer.Option(None, "--kind", help="Only parts of this kind (e.g. accelerator)."),
+    source_quality: str | None = typer.Option(
+        None,
+        "--source-quality",
+        help="Only parts with a source of this quality (primary, secondary, estimate), with what rests on it.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the parts as JSON."),
 ):
     """List catalog parts (id, kind, manufacturer, model, price, country of manufacture)."""
@@ -43,8 +45,12 @@ def list_command(
     if kind is not None and kind not in KINDS:
         raise InputError.single(None, f"unknown kind {kind!r}", "--kind", f"one of: {', '.join(KINDS)}")
     if source_quality is not None and source_quality not in SOURCE_QUALITIES:
-        raise InputError.single(None, f"unknown source quality {source_quality!r}", "--source-quality",
-                                f"one of: {', '.join(SOURCE_QUALITIES)}")
+        raise InputError.single(
+            None,
+            f"unknown source quality {source_quality!r}",
+            "--source-quality",
+            f"one of: {', '.join(SOURCE_QUALITIES)}",
+        )
     parts = [p for p in load_catalog() if kind is None or p.kind == kind]
     if source_quality is not None:
         parts = [p for p in parts if p.fields_with_quality(source_quality)]
@@ -94,8 +100,9 @@ def show_command(
 @guarded
 def export_netbox_command(
     part_id: str = typer.Argument(..., metavar="ID", help="Part id to export."),
-    output: Path = typer.Option(..., "-o", "--output", callback=output_folder,
-                                help="Directory to write <Manufacturer>/<slug>.yaml into."),
+    output: Path = typer.Option(
+        ..., "-o", "--output", callback=output_folder, help="Directory to write <Manufacturer>/<slug>.yaml into."
+    ),
 ):
     """Write a part as a NetBox devicetype-library YAML file."""
     from ..catalog.netbox import write_devicetype

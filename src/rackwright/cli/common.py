@@ -45,17 +45,35 @@ def guarded(command):
             extra = OPTIONAL_MODULES.get((exc.name or "").split(".")[0])
             if extra is None:
                 raise
-            err.print("[bold red]error:[/bold red] " + escape(f"this command needs {exc.name}, part of the optional "
-                                                             f"extra {extra!r}: pip install 'rackwright[{extra}]'"),
-                      highlight=False, soft_wrap=True)
+            err.print(
+                "[bold red]error:[/bold red] "
+                + escape(
+                    f"this command needs {exc.name}, part of the optional "
+                    f"extra {extra!r}: pip install 'rackwright[{extra}]'"
+                ),
+                highlight=False,
+                soft_wrap=True,
+            )
             raise typer.Exit(EXIT_INPUT) from None
 
     return wrapper
 
 
 #: Modules of the optional extras (pyproject.toml) → the extra that installs them.
-OPTIONAL_MODULES = {name: "server" for name in ("fastapi", "fastapi_offline", "uvicorn", "sqlalchemy", "alembic",
-                                                "jinja2", "multipart", "httpx", "psycopg")} | {"ray": "ray"}
+OPTIONAL_MODULES = {
+    name: "server"
+    for name in (
+        "fastapi",
+        "fastapi_offline",
+        "uvicorn",
+        "sqlalchemy",
+        "alembic",
+        "jinja2",
+        "multipart",
+        "httpx",
+        "psycopg",
+    )
+} | {"ray": "ray"}
 
 
 def emit_json(document) -> None:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -20,22 +19,38 @@ SHOWN = 10
 def _progress():
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    return Progress(TextColumn("evaluating designs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=err, transient=True, disable=not err.is_terminal)
+    return Progress(
+        TextColumn("evaluating designs"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
 
 
 @app.command("explore")
 @guarded
 def explore_command(
     space: Path = typer.Argument(..., help="Space file (YAML): base design, axes, constraints, objectives."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", callback=output_folder,
-                                          help="Folder for results.parquet, pareto.json and report.html "
-                                               "(default out/explore/<space name>)."),
+    output: Path | None = typer.Option(
+        None,
+        "-o",
+        "--output",
+        callback=output_folder,
+        help="Folder for results.parquet, pareto.json and report.html (default out/explore/<space name>).",
+    ),
     backend: str = typer.Option("local", "--backend", help="Where chunks run: local or ray (optional extra)."),
-    workers: Optional[int] = typer.Option(None, "--workers", min=1, max=MAX_WORKERS,
-                                          help="CPUs of the local Ray cluster (default all)."),
-    export: Optional[Path] = typer.Option(None, "--export-pareto", callback=output_folder,
-                                          help="Write each Pareto design as a design YAML that extends the base."),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, max=MAX_WORKERS, help="CPUs of the local Ray cluster (default all)."
+    ),
+    export: Path | None = typer.Option(
+        None,
+        "--export-pareto",
+        callback=output_folder,
+        help="Write each Pareto design as a design YAML that extends the base.",
+    ),
     sensitivity: bool = typer.Option(True, "--sensitivity/--no-sensitivity", help="Compute Sobol sensitivity indices."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary and the Pareto designs as JSON."),
 ):
@@ -49,17 +64,26 @@ def explore_command(
         raise InputError.single(None, f"unknown backend {backend!r}", "--backend", f"one of: {', '.join(BACKENDS)}")
     with _progress() as bar:
         task = bar.add_task("explore", total=None)
-        result = explore(space, backend, workers, progress=lambda done, total: bar.update(task, completed=done,
-                                                                                           total=total),
-                         sensitivity=sensitivity)
+        result = explore(
+            space,
+            backend,
+            workers,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+            sensitivity=sensitivity,
+        )
     folder = output or Path("out") / "explore" / space.stem
     paths = write_results(result, folder)
     paths["report"] = folder / "report.html"
     write_report(result, paths["report"])
     exported = export_pareto(result, export) if export is not None else []
     if as_json:
-        emit_json({**result.to_dict(), "outputs": {k: str(v) for k, v in paths.items()},
-                   "exported": [str(p) for p in exported]})
+        emit_json(
+            {
+                **result.to_dict(),
+                "outputs": {k: str(v) for k, v in paths.items()},
+                "exported": [str(p) for p in exported],
+            }
+        )
     else:
         _print_summary(result, paths, exported)
     raise typer.Exit(EXIT_OK if result.designs_feasible else EXIT_RULES)
@@ -69,33 +93,42 @@ def _print_summary(result, paths: dict, exported: list) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    out.print(f"[bold]{escape(result.space.spec.name)}[/bold]: {result.designs_evaluated:,} designs evaluated "
-              f"({result.evaluations_per_s:,.0f}/s), {result.designs_feasible:,} feasible, "
-              f"{len(result.front):,} on the Pareto front")
+    out.print(
+        f"[bold]{escape(result.space.spec.name)}[/bold]: {result.designs_evaluated:,} designs evaluated "
+        f"({result.evaluations_per_s:,.0f}/s), {result.designs_feasible:,} feasible, "
+        f"{len(result.front):,} on the Pareto front"
+    )
     failed = {k: v for k, v in result.failed().items() if v}
     if failed:
         out.print(escape("ruled out by: " + ", ".join(f"{k} {v:,}" for k, v in failed.items())))
     if len(result.front):
-        table = Table(title=f"Pareto designs (first {min(SHOWN, len(result.front))} of {len(result.front):,})",
-                      expand=True)
+        table = Table(
+            title=f"Pareto designs (first {min(SHOWN, len(result.front))} of {len(result.front):,})", expand=True
+        )
         points = result.pareto()[:SHOWN]
         table.add_column("design", justify="right")
         for objective in result.space.spec.objectives:
-            table.add_column(escape(f"{objective.figure} ({objective.goal})"), justify="right", overflow="fold",
-                             max_width=12)
+            table.add_column(
+                escape(f"{objective.figure} ({objective.goal})"), justify="right", overflow="fold", max_width=12
+            )
         table.add_column("axes", ratio=1)
         for point in points:
-            table.add_row(str(point["design"]),
-                          *[f"{v:,.5g}" if v is not None else "—" for v in point["objectives"].values()],
-                          escape("; ".join(f"{k} {v}" for k, v in point["axes"].items())))
+            table.add_row(
+                str(point["design"]),
+                *[f"{v:,.5g}" if v is not None else "—" for v in point["objectives"].values()],
+                escape("; ".join(f"{k} {v}" for k, v in point["axes"].items())),
+            )
         out.print(table)
     for objective, by_axis in (result.sensitivity or {}).items():
         ranked = sorted(by_axis.items(), key=lambda kv: -(kv[1]["total"] or 0.0))
-        out.print(escape(f"{objective} moves most with: "
-                         + ", ".join(f"{a} (S_T {v['total'] or 0:.2f})" for a, v in ranked[:3])))
+        out.print(
+            escape(
+                f"{objective} moves most with: " + ", ".join(f"{a} (S_T {v['total'] or 0:.2f})" for a, v in ranked[:3])
+            )
+        )
     if not result.designs_feasible:
         out.print("[red]no design is feasible[/red]: relax the limits or widen the axes")
-    for name, path in paths.items():
+    for path in paths.values():
         out.print(escape(f"wrote {path}"))
     if exported:
         out.print(escape(f"wrote {len(exported)} Pareto designs to {exported[0].parent}"))

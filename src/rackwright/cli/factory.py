@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Optional
 
 import typer
 
 from ..errors import InputError
 from .common import EXIT_OK, EXIT_RULES, MAX_WORKERS, emit_json, err, guarded, out, output_file
 
-app = typer.Typer(help="Simulate a rack integration-and-test line (SimPy) and size it for a weekly target.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Simulate a rack integration-and-test line (SimPy) and size it for a weekly target.", no_args_is_help=True
+)
 
 _TARGET = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*(?:/\s*(week|wk|w|day|d)\s*)?$")
 _PER_WEEK = {None: 1.0, "week": 1.0, "wk": 1.0, "w": 1.0, "day": 7.0, "d": 7.0}
@@ -22,14 +22,22 @@ def parse_target(text: str) -> float:
     """``"1000/week"``, ``"150/day"`` or ``"1000"`` (per week) → racks per week."""
     match = _TARGET.match(text)
     if not match or float(match.group(1)) <= 0:
-        raise InputError.single(None, f"cannot read {text!r} as a rate", "--target",
-                                'write racks per week or per day, e.g. "1000/week" or "150/day"')
+        raise InputError.single(
+            None,
+            f"cannot read {text!r} as a rate",
+            "--target",
+            'write racks per week or per day, e.g. "1000/week" or "150/day"',
+        )
     value = float(match.group(1)) * _PER_WEEK[match.group(2)]
     from ..factory.line import MAX_RACKS_PER_WEEK
 
     if value > MAX_RACKS_PER_WEEK:
-        raise InputError.single(None, f"{text!r} is more than {MAX_RACKS_PER_WEEK:,.0f} racks/week", "--target",
-                                "use a realistic factory rate")
+        raise InputError.single(
+            None,
+            f"{text!r} is more than {MAX_RACKS_PER_WEEK:,.0f} racks/week",
+            "--target",
+            "use a realistic factory rate",
+        )
     return value
 
 
@@ -44,15 +52,26 @@ def _load(line_path: Path, design: Path):
 
 def _check_window(weeks: float, warmup: float) -> None:
     if not 0 <= warmup < weeks:
-        raise InputError.single(None, f"the warm-up ({warmup:g} weeks) must be shorter than the run ({weeks:g} weeks)",
-                                "--warmup", "use a smaller --warmup or a larger --weeks")
+        raise InputError.single(
+            None,
+            f"the warm-up ({warmup:g} weeks) must be shorter than the run ({weeks:g} weeks)",
+            "--warmup",
+            "use a smaller --warmup or a larger --weeks",
+        )
 
 
 def _progress(enabled: bool):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=err, transient=True, disable=not enabled)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not enabled,
+    )
 
 
 def _fmt(value, digits: int = 3) -> str:
@@ -68,14 +87,19 @@ def _summary_tables(doc: dict, title: str):
     head = Table(title=title, show_header=True)
     head.add_column("figure")
     head.add_column("value", justify="right")
-    head.add_row(escape("racks/week: mean [p05, p95]"),
-                 escape(f"{doc['racks_per_week_mean']:,.1f} [{doc['racks_per_week_p05']:,.1f}, "
-                        f"{doc['racks_per_week_p95']:,.1f}]"))
+    head.add_row(
+        escape("racks/week: mean [p05, p95]"),
+        escape(
+            f"{doc['racks_per_week_mean']:,.1f} [{doc['racks_per_week_p05']:,.1f}, {doc['racks_per_week_p95']:,.1f}]"
+        ),
+    )
     cycle = doc["cycle_time_h"]
     head.add_row("cycle time h, mean / p50 / p90", " / ".join(_fmt(cycle[k]) for k in ("mean", "p50", "p90")))
     head.add_row("WIP (racks, time average)", _fmt(doc["wip_mean"]))
     head.add_row("bottleneck (highest utilisation)", doc["bottleneck"])
-    head.add_row("replications × weeks (warm-up)", f"{doc['replications']} × {doc['weeks']:g} ({doc['warmup_weeks']:g})")
+    head.add_row(
+        "replications × weeks (warm-up)", f"{doc['replications']} × {doc['weeks']:g} ({doc['warmup_weeks']:g})"
+    )
     if doc.get("supply_delay_weeks"):
         head.add_row("supply delay, weeks", _fmt(doc["supply_delay_weeks"]))
     head.add_row("seed", str(doc["seed"]))
@@ -85,9 +109,17 @@ def _summary_tables(doc: dict, title: str):
         stations.add_column(name, justify="right", no_wrap=True)
     for sid, s in doc["stations"].items():
         style = "bold red" if sid == doc["bottleneck"] else None
-        stations.add_row(sid, str(s["servers"]), f"{s['utilisation']:.3f}", f"{s['utilisation_queueing']:.3f}",
-                         _fmt(s["mean_queue"]), _fmt(s["mean_wait_h"]), f"{s['visits_per_rack']:.3f}",
-                         f"{s['rework_count']:,.1f}", style=style)
+        stations.add_row(
+            sid,
+            str(s["servers"]),
+            f"{s['utilisation']:.3f}",
+            f"{s['utilisation_queueing']:.3f}",
+            _fmt(s["mean_queue"]),
+            _fmt(s["mean_wait_h"]),
+            f"{s['visits_per_rack']:.3f}",
+            f"{s['rework_count']:,.1f}",
+            style=style,
+        )
     return head, stations
 
 
@@ -98,11 +130,16 @@ def simulate_command(
     design: Path = typer.Option(..., "--design", help="Design YAML file whose racks the line builds."),
     weeks: int = typer.Option(52, "--weeks", min=1, max=520, help="Simulated weeks per replication."),
     replications: int = typer.Option(20, "--replications", min=1, max=1000, help="Independent replications."),
-    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Root seed (default: fresh, reported)."),
-    warmup: float = typer.Option(0.0, "--warmup", min=0, max=520, help="Weeks discarded at the start (line filling up)."),
-    workers: int = typer.Option(1, "--workers", min=0, max=MAX_WORKERS, help="Processes for replications (0 = all cores)."),
-    report: Optional[Path] = typer.Option(None, "--report", callback=output_file,
-                                          help="Write an HTML report (plotly) to this file."),
+    seed: int | None = typer.Option(None, "--seed", min=0, help="Root seed (default: fresh, reported)."),
+    warmup: float = typer.Option(
+        0.0, "--warmup", min=0, max=520, help="Weeks discarded at the start (line filling up)."
+    ),
+    workers: int = typer.Option(
+        1, "--workers", min=0, max=MAX_WORKERS, help="Processes for replications (0 = all cores)."
+    ),
+    report: Path | None = typer.Option(
+        None, "--report", callback=output_file, help="Write an HTML report (plotly) to this file."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
 ):
     """Simulate racks through the line: output per week (mean, 90 % interval), cycle time, WIP, utilisation, queues."""
@@ -112,8 +149,16 @@ def simulate_command(
     line, work = _load(line_file, design)
     with _progress(not as_json) as bar:
         task = bar.add_task("replications", total=replications)
-        result = simulate(line, work, weeks, replications, seed, warmup, workers,
-                          progress=lambda done: bar.update(task, completed=done))
+        result = simulate(
+            line,
+            work,
+            weeks,
+            replications,
+            seed,
+            warmup,
+            workers,
+            progress=lambda done: bar.update(task, completed=done),
+        )
     doc = result.summary()
     if report is not None:
         from ..report.html import factory_figure, write_html
@@ -132,18 +177,24 @@ def capacity_command(
     line_file: Path = typer.Argument(..., metavar="LINE", help="Line YAML file (stations, calendar, arrivals)."),
     design: Path = typer.Option(..., "--design", help="Design YAML file whose racks the line builds."),
     target: str = typer.Option(..., "--target", help='Racks to ship, e.g. "1000/week" or "150/day".'),
-    weeks: Optional[int] = typer.Option(None, "--weeks", min=1, max=520,
-                                        help="Simulated weeks per replication (default: warm-up + 6)."),
-    warmup: Optional[float] = typer.Option(None, "--warmup", min=0, max=520,
-                                           help="Weeks discarded at the start (default: twice the raw cycle time)."),
+    weeks: int | None = typer.Option(
+        None, "--weeks", min=1, max=520, help="Simulated weeks per replication (default: warm-up + 6)."
+    ),
+    warmup: float | None = typer.Option(
+        None, "--warmup", min=0, max=520, help="Weeks discarded at the start (default: twice the raw cycle time)."
+    ),
     replications: int = typer.Option(3, "--replications", min=1, max=1000, help="Replications per candidate."),
     seed: int = typer.Option(0, "--seed", min=0, help="Root seed (the same for every candidate)."),
-    tolerance: float = typer.Option(0.01, "--tolerance", min=0, max=0.5,
-                                    help="Accept a mean output of target × (1 − tolerance)."),
-    max_utilisation: float = typer.Option(1.0, "--max-utilisation", min=0.05, max=1.0,
-                                          help="Utilisation cap of the queueing first guess (headroom)."),
+    tolerance: float = typer.Option(
+        0.01, "--tolerance", min=0, max=0.5, help="Accept a mean output of target × (1 − tolerance)."
+    ),
+    max_utilisation: float = typer.Option(
+        1.0, "--max-utilisation", min=0.05, max=1.0, help="Utilisation cap of the queueing first guess (headroom)."
+    ),
     max_iterations: int = typer.Option(50, "--max-iterations", min=1, max=1000, help="Simulations at most."),
-    workers: int = typer.Option(1, "--workers", min=0, max=MAX_WORKERS, help="Processes for replications (0 = all cores)."),
+    workers: int = typer.Option(
+        1, "--workers", min=0, max=MAX_WORKERS, help="Processes for replications (0 = all cores)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ):
     """Smallest bay counts per station that ship the target: queueing first guess, then grow the bottleneck.
@@ -152,9 +203,7 @@ def capacity_command(
     """
     from rich.table import Table
 
-    from ..factory.simulate import capacity_search
-
-    from ..factory.simulate import auto_warmup
+    from ..factory.simulate import auto_warmup, capacity_search
 
     rate = parse_target(target)
     line, work = _load(line_file, design)
@@ -163,22 +212,40 @@ def capacity_command(
     _check_window(weeks, warmup)
     with _progress(not as_json) as bar:
         task = bar.add_task("capacity search", total=max_iterations)
-        found = capacity_search(line, work, rate, weeks, warmup, replications, seed, tolerance, max_utilisation,
-                                max_iterations=max_iterations, workers=workers,
-                                progress=lambda i, achieved: bar.update(task, completed=i,
-                                                                        description=f"{achieved:,.0f} racks/week"))
+        found = capacity_search(
+            line,
+            work,
+            rate,
+            weeks,
+            warmup,
+            replications,
+            seed,
+            tolerance,
+            max_utilisation,
+            max_iterations=max_iterations,
+            workers=workers,
+            progress=lambda i, achieved: bar.update(task, completed=i, description=f"{achieved:,.0f} racks/week"),
+        )
     doc = found.summary()
     if as_json:
         emit_json(doc)
     else:
-        table = Table(title=f"{line.name} — {design.name}: {'meets' if found.met else 'MISSES'} {rate:,.0f} racks/week "
-                            f"({doc['achieved_racks_per_week']:,.1f} achieved, {doc['iterations']} simulations)")
+        table = Table(
+            title=f"{line.name} — {design.name}: {'meets' if found.met else 'MISSES'} {rate:,.0f} racks/week "
+            f"({doc['achieved_racks_per_week']:,.1f} achieved, {doc['iterations']} simulations)"
+        )
         table.add_column("station", no_wrap=True)
         for name in ("bays", "operators", "first guess", "line file", "util."):
             table.add_column(name, justify="right", no_wrap=True)
         for sid, s in doc["stations"].items():
-            table.add_row(sid, str(s["resources"]), "—" if s["operators"] is None else str(s["operators"]),
-                          str(s["first_guess"]), str(s["line_file"]), f"{s['utilisation']:.3f}",
-                          style="bold red" if sid == doc["bottleneck"] else None)
+            table.add_row(
+                sid,
+                str(s["resources"]),
+                "—" if s["operators"] is None else str(s["operators"]),
+                str(s["first_guess"]),
+                str(s["line_file"]),
+                f"{s['utilisation']:.3f}",
+                style="bold red" if sid == doc["bottleneck"] else None,
+            )
         out.print(table)
     raise typer.Exit(EXIT_OK if found.met else EXIT_RULES)

@@ -2,30 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 from rich.table import Table
 
 from .common import EXIT_RULES, MAX_COUNT, MAX_WORKERS, emit_json, err, guarded, out
 
-app = typer.Typer(help="LLM training and inference performance of a system (built-in, system file or rack design).",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="LLM training and inference performance of a system (built-in, system file or rack design).",
+    no_args_is_help=True,
+)
 
 MODEL = typer.Option(..., "--model", help="Built-in model name (e.g. llama3-405b) or a model YAML file.")
-SYSTEM = typer.Option(..., "--system", help="Built-in system (e.g. dgx-h100-ndr), a system YAML, or a rack design YAML.")
+SYSTEM = typer.Option(
+    ..., "--system", help="Built-in system (e.g. dgx-h100-ndr), a system YAML, or a rack design YAML."
+)
 RACKS = typer.Option(None, "--racks", min=1, max=MAX_COUNT, help="Racks of the design given as --system.")
 JSON = typer.Option(False, "--json", help="Print the result as JSON (stable keys).")
 GLOBAL_BATCH = typer.Option(..., "--global-batch", min=1, max=MAX_COUNT, help="Global batch in sequences.")
 #: Most tokens of a sequence, a prompt or an answer (the longest contexts today are 10M tokens).
 MAX_TOKENS = 100_000_000
 SEQ_LEN = typer.Option(None, "--seq-len", min=1, max=MAX_TOKENS, help="Sequence length (default: the model's).")
-PRECISION = typer.Option("bf16", "--precision",
-                         help="Precision recipe of the linear layers' GEMMs: bf16, fp16, tf32, fp8-delayed, "
-                              "fp8-current, mxfp8 (Blackwell), fp8-blockwise, nvfp4 (Blackwell); fp8 = fp8-delayed, "
-                              "fp4 = nvfp4.")
-ATTENTION_PRECISION = typer.Option("bf16", "--attention-precision",
-                                   help="Precision of the attention core: bf16 or fp8 (FP8 flash attention).")
+PRECISION = typer.Option(
+    "bf16",
+    "--precision",
+    help="Precision recipe of the linear layers' GEMMs: bf16, fp16, tf32, fp8-delayed, "
+    "fp8-current, mxfp8 (Blackwell), fp8-blockwise, nvfp4 (Blackwell); fp8 = fp8-delayed, "
+    "fp4 = nvfp4.",
+)
+ATTENTION_PRECISION = typer.Option(
+    "bf16", "--attention-precision", help="Precision of the attention core: bf16 or fp8 (FP8 flash attention)."
+)
 
 
 def _table(title: str, doc: dict, keys) -> Table:
@@ -41,49 +47,79 @@ def _table(title: str, doc: dict, keys) -> Table:
 @app.command("train")
 @guarded
 def train_command(
-    model: str = MODEL, system: str = SYSTEM, racks: Optional[int] = RACKS,
-    accelerators: Optional[int] = typer.Option(None, "--accelerators", min=1, max=MAX_COUNT,
-                                               help="Accelerators (default: the system's)."),
+    model: str = MODEL,
+    system: str = SYSTEM,
+    racks: int | None = RACKS,
+    accelerators: int | None = typer.Option(
+        None, "--accelerators", min=1, max=MAX_COUNT, help="Accelerators (default: the system's)."
+    ),
     global_batch: int = GLOBAL_BATCH,
     micro_batch: int = typer.Option(1, "--micro-batch", min=1, max=MAX_COUNT),
-    tp: int = typer.Option(1, "--tp", min=1, max=MAX_COUNT), pp: int = typer.Option(1, "--pp", min=1, max=MAX_COUNT),
-    vp: int = typer.Option(1, "--vp", min=1, max=MAX_COUNT, help="Virtual pipeline stages per rank (interleaved schedule)."),
-    cp: int = typer.Option(1, "--cp", min=1, max=MAX_COUNT), ep: int = typer.Option(1, "--ep", min=1, max=MAX_COUNT),
+    tp: int = typer.Option(1, "--tp", min=1, max=MAX_COUNT),
+    pp: int = typer.Option(1, "--pp", min=1, max=MAX_COUNT),
+    vp: int = typer.Option(
+        1, "--vp", min=1, max=MAX_COUNT, help="Virtual pipeline stages per rank (interleaved schedule)."
+    ),
+    cp: int = typer.Option(1, "--cp", min=1, max=MAX_COUNT),
+    ep: int = typer.Option(1, "--ep", min=1, max=MAX_COUNT),
     sp: bool = typer.Option(False, "--sp", help="Sequence parallelism."),
     recompute: str = typer.Option("none", "--recompute", help="none, selective or full."),
     distributed_optimizer: bool = typer.Option(False, "--distributed-optimizer"),
     no_dp_overlap: bool = typer.Option(False, "--no-dp-overlap", help="Reduce gradients after the backward pass."),
     tp_overlap: bool = typer.Option(False, "--tp-overlap", help="Overlap TP collectives with the GEMMs."),
     attention: str = typer.Option("flash", "--attention", help="flash, or materialized (pre-FlashAttention stacks)."),
-    seq_len: Optional[int] = SEQ_LEN,
+    seq_len: int | None = SEQ_LEN,
     precision: str = PRECISION,
     attention_precision: str = ATTENTION_PRECISION,
-    fp8_param_gather: bool = typer.Option(False, "--fp8-param-gather",
-                                          help="Keep parameters in the recipe's low precision: smaller weights in "
-                                               "memory and in the DP all-gather (with --distributed-optimizer)."),
-    overlap_param_gather: bool = typer.Option(False, "--overlap-param-gather",
-                                              help="Overlap the distributed optimizer's parameter all-gather with the "
-                                                   "next step's forward pass."),
-    grad_precision: str = typer.Option("fp32", "--grad-precision",
-                                       help="Gradients accumulated and reduced in fp32 (default) or bf16."),
-    first_stage_layers: int = typer.Option(0, "--first-stage-layers", min=0, max=MAX_COUNT,
-                                           help="Layers of the first pipeline stage (0: an even split)."),
-    last_stage_layers: int = typer.Option(0, "--last-stage-layers", min=0, max=MAX_COUNT,
-                                          help="Layers of the last pipeline stage (0: an even split)."),
-    recompute_modules: Optional[str] = typer.Option(
-        None, "--recompute-modules", help="With --recompute selective: what it re-runs, comma-separated: core_attn "
-                                          "(default), layernorm, mlp, moe, moe_act, mla_up_proj."),
-    etp: Optional[int] = typer.Option(None, "--etp", min=1, max=MAX_COUNT,
-                                      help="Expert tensor parallelism (default: TP); EP × ETP folds over TP × CP × DP."),
-    moe_dispatcher: str = typer.Option("alltoall", "--moe-dispatcher",
-                                       help="alltoall (Megatron) or deepep (one copy per destination domain, FP8 "
-                                            "dispatch under FP8 recipes)."),
-    fsdp: bool = typer.Option(False, "--fsdp", help="FSDP (ZeRO-3): weights, gradients and optimizer sharded over "
-                                                      "DP × CP, gathered for every micro-batch."),
-    moe_a2a_overlap: bool = typer.Option(False, "--moe-a2a-overlap",
-                                         help="Hide dispatch/combine behind another micro-batch's compute."),
-    train_tokens: Optional[float] = typer.Option(None, "--train-tokens", min=1, max=1e16,
-                                                 help="Tokens of a run (1 to 1e16): adds days, energy, cost."),
+    fp8_param_gather: bool = typer.Option(
+        False,
+        "--fp8-param-gather",
+        help="Keep parameters in the recipe's low precision: smaller weights in "
+        "memory and in the DP all-gather (with --distributed-optimizer).",
+    ),
+    overlap_param_gather: bool = typer.Option(
+        False,
+        "--overlap-param-gather",
+        help="Overlap the distributed optimizer's parameter all-gather with the next step's forward pass.",
+    ),
+    grad_precision: str = typer.Option(
+        "fp32", "--grad-precision", help="Gradients accumulated and reduced in fp32 (default) or bf16."
+    ),
+    first_stage_layers: int = typer.Option(
+        0, "--first-stage-layers", min=0, max=MAX_COUNT, help="Layers of the first pipeline stage (0: an even split)."
+    ),
+    last_stage_layers: int = typer.Option(
+        0, "--last-stage-layers", min=0, max=MAX_COUNT, help="Layers of the last pipeline stage (0: an even split)."
+    ),
+    recompute_modules: str | None = typer.Option(
+        None,
+        "--recompute-modules",
+        help="With --recompute selective: what it re-runs, comma-separated: core_attn "
+        "(default), layernorm, mlp, moe, moe_act, mla_up_proj.",
+    ),
+    etp: int | None = typer.Option(
+        None,
+        "--etp",
+        min=1,
+        max=MAX_COUNT,
+        help="Expert tensor parallelism (default: TP); EP × ETP folds over TP × CP × DP.",
+    ),
+    moe_dispatcher: str = typer.Option(
+        "alltoall",
+        "--moe-dispatcher",
+        help="alltoall (Megatron) or deepep (one copy per destination domain, FP8 dispatch under FP8 recipes).",
+    ),
+    fsdp: bool = typer.Option(
+        False,
+        "--fsdp",
+        help="FSDP (ZeRO-3): weights, gradients and optimizer sharded over DP × CP, gathered for every micro-batch.",
+    ),
+    moe_a2a_overlap: bool = typer.Option(
+        False, "--moe-a2a-overlap", help="Hide dispatch/combine behind another micro-batch's compute."
+    ),
+    train_tokens: float | None = typer.Option(
+        None, "--train-tokens", min=1, max=1e16, help="Tokens of a run (1 to 1e16): adds days, energy, cost."
+    ),
     as_json: bool = JSON,
 ):
     """Step time, tokens/s, TFLOP/s, MFU/HFU and memory of one parallelism configuration."""
@@ -94,37 +130,79 @@ def train_command(
         raise InputError.single(None, f"unknown recompute {recompute!r}", "--recompute", "none, selective or full")
     if attention not in ("flash", "materialized"):
         raise InputError.single(None, f"unknown attention {attention!r}", "--attention", "flash or materialized")
-    doc = train_report(model, system, global_batch=global_batch, micro_batch=micro_batch, tp=tp, pp=pp, vp=vp, cp=cp,
-                       ep=ep, sp=sp, recompute=recompute, distributed_optimizer=distributed_optimizer,
-                       overlap_dp=not no_dp_overlap, overlap_tp=tp_overlap, attention=attention, racks=racks, accelerators=accelerators, seq_len=seq_len,
-                       precision=precision, attention_precision=attention_precision,
-                       fp8_param_gather=fp8_param_gather, overlap_param_gather=overlap_param_gather,
-                       grad_precision=grad_precision, first_stage_layers=first_stage_layers,
-                       last_stage_layers=last_stage_layers, recompute_modules=recompute_modules, etp=etp,
-                       moe_dispatcher=moe_dispatcher, moe_a2a_overlap=moe_a2a_overlap, fsdp=fsdp,
-                       train_tokens=train_tokens)
+    doc = train_report(
+        model,
+        system,
+        global_batch=global_batch,
+        micro_batch=micro_batch,
+        tp=tp,
+        pp=pp,
+        vp=vp,
+        cp=cp,
+        ep=ep,
+        sp=sp,
+        recompute=recompute,
+        distributed_optimizer=distributed_optimizer,
+        overlap_dp=not no_dp_overlap,
+        overlap_tp=tp_overlap,
+        attention=attention,
+        racks=racks,
+        accelerators=accelerators,
+        seq_len=seq_len,
+        precision=precision,
+        attention_precision=attention_precision,
+        fp8_param_gather=fp8_param_gather,
+        overlap_param_gather=overlap_param_gather,
+        grad_precision=grad_precision,
+        first_stage_layers=first_stage_layers,
+        last_stage_layers=last_stage_layers,
+        recompute_modules=recompute_modules,
+        etp=etp,
+        moe_dispatcher=moe_dispatcher,
+        moe_a2a_overlap=moe_a2a_overlap,
+        fsdp=fsdp,
+        train_tokens=train_tokens,
+    )
     if as_json:
         emit_json(doc)
         return
-    out.print(_table(f"{doc['model']} on {doc['accelerators']} × {doc['system']}", doc,
-                     ["step_time_s", "tokens_per_s", "tflops_per_accelerator", "mfu", "hfu",
-                      "memory_gb_per_accelerator", "fits", "train_days", "energy_mwh", "cost_usd"]))
+    out.print(
+        _table(
+            f"{doc['model']} on {doc['accelerators']} × {doc['system']}",
+            doc,
+            [
+                "step_time_s",
+                "tokens_per_s",
+                "tflops_per_accelerator",
+                "mfu",
+                "hfu",
+                "memory_gb_per_accelerator",
+                "fits",
+                "train_days",
+                "energy_mwh",
+                "cost_usd",
+            ],
+        )
+    )
     out.print(_table("step time breakdown [s]", doc["breakdown"], list(doc["breakdown"])))
 
 
 @app.command("search")
 @guarded
 def search_command(
-    model: str = MODEL, system: str = SYSTEM, racks: Optional[int] = RACKS,
-    accelerators: Optional[int] = typer.Option(None, "--accelerators", min=1, max=MAX_COUNT, help="Accelerators to use."),
+    model: str = MODEL,
+    system: str = SYSTEM,
+    racks: int | None = RACKS,
+    accelerators: int | None = typer.Option(None, "--accelerators", min=1, max=MAX_COUNT, help="Accelerators to use."),
     global_batch: int = GLOBAL_BATCH,
     top: int = typer.Option(10, "--top", min=1, max=MAX_COUNT, help="How many of the fastest configurations to list."),
-    seq_len: Optional[int] = SEQ_LEN,
+    seq_len: int | None = SEQ_LEN,
     precision: str = PRECISION,
     attention_precision: str = ATTENTION_PRECISION,
     backend: str = typer.Option("local", "--backend", help="local (processes) or ray (optional extra)."),
-    partitions: int = typer.Option(1, "--partitions", min=1, max=MAX_WORKERS,
-                                   help="Split the grid into this many chunks (one process each)."),
+    partitions: int = typer.Option(
+        1, "--partitions", min=1, max=MAX_WORKERS, help="Split the grid into this many chunks (one process each)."
+    ),
     as_json: bool = JSON,
 ):
     """Evaluate every valid TP/PP/VP/DP/CP/EP/micro-batch/recompute/optimizer combination; show the fastest that fit.
@@ -137,26 +215,53 @@ def search_command(
 
     if backend not in ("local", "ray"):
         raise InputError.single(None, f"unknown backend {backend!r}", "--backend", "local or ray")
-    doc = search_report(model, system, accelerators=accelerators, global_batch=global_batch, top=top, racks=racks,
-                        seq_len=seq_len, precision=precision, attention_precision=attention_precision,
-                        backend=backend, partitions=partitions)
+    doc = search_report(
+        model,
+        system,
+        accelerators=accelerators,
+        global_batch=global_batch,
+        top=top,
+        racks=racks,
+        seq_len=seq_len,
+        precision=precision,
+        attention_precision=attention_precision,
+        backend=backend,
+        partitions=partitions,
+    )
     if as_json:
         emit_json(doc)
     else:
         out.print(_search_table(doc))
     if not doc["top"]:
-        err.print(f"none of the {doc['configurations_valid']:,} valid configurations fits in memory: the leanest needs "
-                  f"{doc['least_memory_gb_per_accelerator']:,.1f} GB per accelerator, which has "
-                  f"{doc['hbm_gb_per_accelerator']:,.1f} GB (fix: more accelerators, or a smaller model or sequence)",
-                  highlight=False, soft_wrap=True)
+        err.print(
+            f"none of the {doc['configurations_valid']:,} valid configurations fits in memory: the leanest needs "
+            f"{doc['least_memory_gb_per_accelerator']:,.1f} GB per accelerator, which has "
+            f"{doc['hbm_gb_per_accelerator']:,.1f} GB (fix: more accelerators, or a smaller model or sequence)",
+            highlight=False,
+            soft_wrap=True,
+        )
         raise typer.Exit(EXIT_RULES)
 
 
 def _search_table(doc: dict) -> Table:
-    table = Table(title=f"{doc['model']} on {doc['accelerators']} × {doc['system']}: {doc['configurations_valid']:,} "
-                        f"valid of {doc['configurations_evaluated']:,} in {doc['search_time_s']:.2f} s")
-    columns = ["tp", "pp", "vp", "dp", "cp", "ep", "micro_batch", "recompute", "distributed_optimizer",
-               "step_time_s", "mfu", "memory_gb_per_accelerator"]
+    table = Table(
+        title=f"{doc['model']} on {doc['accelerators']} × {doc['system']}: {doc['configurations_valid']:,} "
+        f"valid of {doc['configurations_evaluated']:,} in {doc['search_time_s']:.2f} s"
+    )
+    columns = [
+        "tp",
+        "pp",
+        "vp",
+        "dp",
+        "cp",
+        "ep",
+        "micro_batch",
+        "recompute",
+        "distributed_optimizer",
+        "step_time_s",
+        "mfu",
+        "memory_gb_per_accelerator",
+    ]
     for column in columns:
         table.add_column(column, justify="right")
     for row in doc["top"]:
@@ -167,23 +272,46 @@ def _search_table(doc: dict) -> Table:
 @app.command("infer")
 @guarded
 def infer_command(
-    model: str = MODEL, system: str = SYSTEM, racks: Optional[int] = RACKS,
+    model: str = MODEL,
+    system: str = SYSTEM,
+    racks: int | None = RACKS,
     batch: int = typer.Option(..., "--batch", min=1, max=MAX_COUNT, help="Concurrent sequences."),
     input_tokens: int = typer.Option(..., "--input-tokens", min=1, max=MAX_TOKENS),
     output_tokens: int = typer.Option(..., "--output-tokens", min=1, max=MAX_TOKENS),
-    tp: Optional[int] = typer.Option(None, "--tp", min=1, max=MAX_COUNT,
-                                     help="Tensor parallel degree (default: the smallest that fits)."),
+    tp: int | None = typer.Option(
+        None, "--tp", min=1, max=MAX_COUNT, help="Tensor parallel degree (default: the smallest that fits)."
+    ),
     precision: str = PRECISION,
     as_json: bool = JSON,
 ):
     """Time to first token, time per output token, tokens/s per accelerator and per MW."""
     from ..perf.api import inference_report
 
-    doc = inference_report(model, system, batch=batch, input_tokens=input_tokens, output_tokens=output_tokens, tp=tp,
-                           racks=racks, precision=precision)
+    doc = inference_report(
+        model,
+        system,
+        batch=batch,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        tp=tp,
+        racks=racks,
+        precision=precision,
+    )
     if as_json:
         emit_json(doc)
         return
-    out.print(_table(f"{doc['model']} on {doc['system']}", doc,
-                     ["tp", "ttft_s", "tpot_s", "tokens_per_s_per_accelerator", "tokens_per_s_per_rack",
-                      "tokens_per_s_per_mw", "fits"]))
+    out.print(
+        _table(
+            f"{doc['model']} on {doc['system']}",
+            doc,
+            [
+                "tp",
+                "ttft_s",
+                "tpot_s",
+                "tokens_per_s_per_accelerator",
+                "tokens_per_s_per_rack",
+                "tokens_per_s_per_mw",
+                "fits",
+            ],
+        )
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
 
 import numpy as np
 import typer
@@ -13,8 +12,10 @@ from ..fleet.goodput import BYTES_PER_PARAM_RANGE, CHECKPOINT_WRITE_RANGE
 from ..fleet.spares import AVAILABILITY_RANGE
 from .common import EXIT_OK, EXIT_RULES, MAX_COUNT, emit_json, guarded, out, output_file
 
-app = typer.Typer(help="Fleet reliability: job interruptions, checkpointing and goodput, spare pools, qualification.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Fleet reliability: job interruptions, checkpointing and goodput, spare pools, qualification.",
+    no_args_is_help=True,
+)
 
 
 @app.command("job")
@@ -22,46 +23,91 @@ app = typer.Typer(help="Fleet reliability: job interruptions, checkpointing and 
 def job_command(
     design: Path = typer.Option(..., "--design", help="Rack design YAML file the job runs on."),
     accelerators: int = typer.Option(..., "--accelerators", min=1, max=MAX_COUNT, help="Accelerators in the job."),
-    checkpoint_write_s: Optional[float] = typer.Option(None, "--checkpoint-write-s", min=CHECKPOINT_WRITE_RANGE[0], max=CHECKPOINT_WRITE_RANGE[1],
-                                                       help="Checkpoint write time [s] (default: from --model and --storage-bandwidth)."),
-    spares: Optional[int] = typer.Option(None, "--spares", min=0, max=MAX_COUNT,
-                                         help="Hot-spare accelerators for the job (default: sized for --availability)."),
+    checkpoint_write_s: float | None = typer.Option(
+        None,
+        "--checkpoint-write-s",
+        min=CHECKPOINT_WRITE_RANGE[0],
+        max=CHECKPOINT_WRITE_RANGE[1],
+        help="Checkpoint write time [s] (default: from --model and --storage-bandwidth).",
+    ),
+    spares: int | None = typer.Option(
+        None,
+        "--spares",
+        min=0,
+        max=MAX_COUNT,
+        help="Hot-spare accelerators for the job (default: sized for --availability).",
+    ),
     model: str = typer.Option("llama3-405b", "--model", help="Model whose training state is checkpointed."),
     storage_bandwidth: str = typer.Option("2 TB/s", "--storage-bandwidth", help="Checkpoint write bandwidth."),
-    bytes_per_param: float = typer.Option(14.0, "--bytes-per-param", min=BYTES_PER_PARAM_RANGE[0], max=BYTES_PER_PARAM_RANGE[1],
-                                          help="Checkpoint bytes per parameter (14: bf16 weights, fp32 master, Adam moments)."),
-    oversubscription: float = typer.Option(1.0, "--oversubscription", min=1, max=100,
-                                           help="Top-tier oversubscription of the scale-out fabric (1 = non-blocking)."),
-    availability: float = typer.Option(0.999, "--availability", min=AVAILABILITY_RANGE[0], max=AVAILABILITY_RANGE[1],
-                                       help="Target for sizing the default hot spares (between 0 and 1)."),
-    report: Optional[Path] = typer.Option(None, "--report", callback=output_file,
-                                          help="Write an HTML report: goodput vs job size, causes."),
-    also: List[Path] = typer.Option([], "--also", help="More designs (generations) to plot in the --report."),
+    bytes_per_param: float = typer.Option(
+        14.0,
+        "--bytes-per-param",
+        min=BYTES_PER_PARAM_RANGE[0],
+        max=BYTES_PER_PARAM_RANGE[1],
+        help="Checkpoint bytes per parameter (14: bf16 weights, fp32 master, Adam moments).",
+    ),
+    oversubscription: float = typer.Option(
+        1.0,
+        "--oversubscription",
+        min=1,
+        max=100,
+        help="Top-tier oversubscription of the scale-out fabric (1 = non-blocking).",
+    ),
+    availability: float = typer.Option(
+        0.999,
+        "--availability",
+        min=AVAILABILITY_RANGE[0],
+        max=AVAILABILITY_RANGE[1],
+        help="Target for sizing the default hot spares (between 0 and 1).",
+    ),
+    report: Path | None = typer.Option(
+        None, "--report", callback=output_file, help="Write an HTML report: goodput vs job size, causes."
+    ),
+    also: list[Path] = typer.Option([], "--also", help="More designs (generations) to plot in the --report."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ):
     """Interruptions per day by cause, MTBI, optimal checkpoint interval and goodput of a training job."""
     from ..fleet.goodput import job_report
 
-    doc = job_report(design, accelerators, checkpoint_write_s=checkpoint_write_s, model=model,
-                     storage_bandwidth=storage_bandwidth, bytes_per_param=bytes_per_param, spares=spares,
-                     availability=availability,
-                     oversubscription=oversubscription)
+    doc = job_report(
+        design,
+        accelerators,
+        checkpoint_write_s=checkpoint_write_s,
+        model=model,
+        storage_bandwidth=storage_bandwidth,
+        bytes_per_param=bytes_per_param,
+        spares=spares,
+        availability=availability,
+        oversubscription=oversubscription,
+    )
     if report is not None:
         from ..report.html import reliability_figure, write_html
 
         sizes = np.unique(np.geomspace(1024, max(4 * accelerators, 131072), 12).round(-3).astype(int))
         curves = {}
         for path in [design, *also]:
-            docs = [job_report(path, int(n), checkpoint_write_s=checkpoint_write_s, model=model,
-                               storage_bandwidth=storage_bandwidth, bytes_per_param=bytes_per_param,
-                               availability=availability, oversubscription=oversubscription) for n in sizes]
+            docs = [
+                job_report(
+                    path,
+                    int(n),
+                    checkpoint_write_s=checkpoint_write_s,
+                    model=model,
+                    storage_bandwidth=storage_bandwidth,
+                    bytes_per_param=bytes_per_param,
+                    availability=availability,
+                    oversubscription=oversubscription,
+                )
+                for n in sizes
+            ]
             curves[docs[0]["design"]] = (sizes, [d["goodput"] for d in docs])
         write_html(reliability_figure(curves, doc), report)
     if as_json:
         emit_json(doc)
         return
-    table = Table(title=f"{doc['design']}: job of {doc['accelerators']:,} accelerators "
-                        f"({doc['racks']:.1f} racks, scale-up domain {doc['scale_up_domain']:.0f})")
+    table = Table(
+        title=f"{doc['design']}: job of {doc['accelerators']:,} accelerators "
+        f"({doc['racks']:.1f} racks, scale-up domain {doc['scale_up_domain']:.0f})"
+    )
     for column in ("cause", "category", "units", "per day", "share", "basis"):
         table.add_column(column, justify="left" if column in ("cause", "category", "basis") else "right")
     total = doc["interruptions_per_day"] or 1.0
@@ -69,8 +115,14 @@ def job_command(
         basis = cause["basis"]
         if cause["llama3_derived"] and basis != "llama3":
             basis += " (cites Llama 3)"
-        table.add_row(kind, cause["category"], f"{cause['units']:,.0f}", f"{cause['interruptions_per_day']:.3f}",
-                      f"{cause['interruptions_per_day'] / total:.1%}", basis)
+        table.add_row(
+            kind,
+            cause["category"],
+            f"{cause['units']:,.0f}",
+            f"{cause['interruptions_per_day']:.3f}",
+            f"{cause['interruptions_per_day'] / total:.1%}",
+            basis,
+        )
     out.print(table)
     summary = Table(show_header=False)
     summary.add_column("figure")
@@ -95,10 +147,16 @@ def job_command(
 def spares_command(
     design: Path = typer.Option(..., "--design", help="Rack design YAML file."),
     racks: int = typer.Option(..., "--racks", min=1, max=MAX_COUNT, help="Racks in the fleet."),
-    repair_days: float = typer.Option(..., "--repair-days", min=1e-3, max=3650,
-                                      help="Repair / RMA turnaround of a failed part [days]."),
-    availability: float = typer.Option(0.999, "--availability", min=AVAILABILITY_RANGE[0], max=AVAILABILITY_RANGE[1],
-                                       help="Probability that the pool covers the demand of one repair window."),
+    repair_days: float = typer.Option(
+        ..., "--repair-days", min=1e-3, max=3650, help="Repair / RMA turnaround of a failed part [days]."
+    ),
+    availability: float = typer.Option(
+        0.999,
+        "--availability",
+        min=AVAILABILITY_RANGE[0],
+        max=AVAILABILITY_RANGE[1],
+        help="Probability that the pool covers the demand of one repair window.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ):
     """Spare parts per part (Poisson over the repair window), spare scale-up domains and hot spares."""
@@ -108,19 +166,29 @@ def spares_command(
     if as_json:
         emit_json(doc)
         return
-    table = Table(title=f"{doc['design']}: spares for {racks:,} racks, {repair_days:g}-day repair, "
-                        f"availability {availability:g}")
+    table = Table(
+        title=f"{doc['design']}: spares for {racks:,} racks, {repair_days:g}-day repair, availability {availability:g}"
+    )
     for column in ("part", "kind", "installed", "failures/yr", "demand in window", "spares", "spare %", "cost USD"):
         table.add_column(column, justify="left" if column in ("part", "kind") else "right")
     for row in doc["parts"]:
-        table.add_row(row["part"], row["kind"], f"{row['installed']:,.0f}", f"{row['failures_per_year']:.2f}",
-                      f"{row['mean_demand_in_window']:.3f}", f"{row['spares']}", f"{row['spare_fraction']:.2%}",
-                      f"{row['spares_cost_usd']:,.0f}")
+        table.add_row(
+            row["part"],
+            row["kind"],
+            f"{row['installed']:,.0f}",
+            f"{row['failures_per_year']:.2f}",
+            f"{row['mean_demand_in_window']:.3f}",
+            f"{row['spares']}",
+            f"{row['spare_fraction']:.2%}",
+            f"{row['spares_cost_usd']:,.0f}",
+        )
     out.print(table)
-    out.print(f"spares cost: ${doc['total_spares_cost_usd']:,.0f}; scale-up domain of {doc['scale_up_domain']} "
-              f"accelerators: {doc['domain_outages_per_day']:.2f} domain outages/day, {doc['spare_domains']} spare "
-              f"domain(s); hot-spare accelerators for one fleet-wide job: {doc['hot_spare_accelerators']:,} "
-              f"({doc['hot_spare_fraction']:.2%})")
+    out.print(
+        f"spares cost: ${doc['total_spares_cost_usd']:,.0f}; scale-up domain of {doc['scale_up_domain']} "
+        f"accelerators: {doc['domain_outages_per_day']:.2f} domain outages/day, {doc['spare_domains']} spare "
+        f"domain(s); hot-spare accelerators for one fleet-wide job: {doc['hot_spare_accelerators']:,} "
+        f"({doc['hot_spare_fraction']:.2%})"
+    )
 
 
 def _verdict_style(verdict: str) -> str:
@@ -131,10 +199,12 @@ def _verdict_style(verdict: str) -> str:
 @guarded
 def qualify_command(
     design: Path = typer.Argument(..., help="Rack design YAML file the racks were built to."),
-    results: Path = typer.Argument(..., help="Measured results: CSV or JSON with rack_id, generation, test, metric, "
-                                             "value, unit, timestamp."),
-    racks: Optional[str] = typer.Option(None, "--racks", help="Comma-separated rack ids under qualification "
-                                                                "(others are unknown racks)."),
+    results: Path = typer.Argument(
+        ..., help="Measured results: CSV or JSON with rack_id, generation, test, metric, value, unit, timestamp."
+    ),
+    racks: str | None = typer.Option(
+        None, "--racks", help="Comma-separated rack ids under qualification (others are unknown racks)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the verdicts as JSON."),
 ):
     """Check measured results of early racks against the models: pass / warn / fail, calibration hints."""
@@ -156,8 +226,16 @@ def qualify_command(
             else:
                 deviation = f"{row['deviation']:+.2f}"
             style = _verdict_style(row["verdict"])
-            table.add_row(str(row["row"]), row["rack_id"], row["metric"], f"{row['measured']:.4g}",
-                          f"{row['expected']:.4g}", row["unit"], deviation, f"[{style}]{row['verdict']}[/{style}]")
+            table.add_row(
+                str(row["row"]),
+                row["rack_id"],
+                row["metric"],
+                f"{row['measured']:.4g}",
+                f"{row['expected']:.4g}",
+                row["unit"],
+                deviation,
+                f"[{style}]{row['verdict']}[/{style}]",
+            )
         out.print(table)
         summary = doc["summary"]
         out.print(f"{summary['pass']} pass, {summary['warn']} warn, {summary['fail']} fail")

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
 from .common import EXIT_OK, EXIT_RULES, MAX_COUNT, MAX_WORKERS, emit_json, err, guarded, out, output_folder
 
-app = typer.Typer(help="Roadmap to a GW target: MILP schedule over generations, sites, factories and supply; Monte Carlo risk.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Roadmap to a GW target: MILP schedule over generations, sites, factories and supply; Monte Carlo risk.",
+    no_args_is_help=True,
+)
 
-ROADMAP = typer.Argument(..., metavar="ROADMAP",
-                         help="Roadmap YAML file (goal, generations, sites, factories, supply).")
-OUTDIR = typer.Option(None, "-o", "--outdir", callback=output_folder,
-                      help="Write the JSON document and an HTML report (plotly) here.")
+ROADMAP = typer.Argument(
+    ..., metavar="ROADMAP", help="Roadmap YAML file (goal, generations, sites, factories, supply)."
+)
+OUTDIR = typer.Option(
+    None, "-o", "--outdir", callback=output_folder, help="Write the JSON document and an HTML report (plotly) here."
+)
 
 
-def _write(outdir: Optional[Path], name: str, doc: dict, figure) -> None:
+def _write(outdir: Path | None, name: str, doc: dict, figure) -> None:
     if outdir is None:
         return
     from ..report.html import write_html
@@ -41,9 +44,14 @@ def _plan_tables(doc: dict):
         head.add_column(name, justify="right")
     for q in doc["quarters"]:
         share = doc["domestic_share_by_quarter"][q]
-        head.add_row(q, f"{doc['gw_by_quarter'][q]:.3f}", f"{doc['accelerators_by_quarter'][q]:,.0f}",
-                     f"{doc['peak_eflops_by_quarter'][q]:,.0f}", f"{doc['capex_usd_by_quarter'][q] / 1e9:,.1f}",
-                     "—" if share is None else f"{share:.0%}")
+        head.add_row(
+            q,
+            f"{doc['gw_by_quarter'][q]:.3f}",
+            f"{doc['accelerators_by_quarter'][q]:,.0f}",
+            f"{doc['peak_eflops_by_quarter'][q]:,.0f}",
+            f"{doc['capex_usd_by_quarter'][q] / 1e9:,.1f}",
+            "—" if share is None else f"{share:.0%}",
+        )
     title = "binding constraints" if doc["feasible"] else "why not: shortfalls (elastic programme)"
     binding = Table(title=title, show_header=False)
     binding.add_column("constraint")
@@ -56,9 +64,10 @@ def _plan_tables(doc: dict):
 @guarded
 def plan_command(
     roadmap: Path = ROADMAP,
-    outdir: Optional[Path] = OUTDIR,
-    gap: Optional[float] = typer.Option(None, "--gap", min=0.0, max=0.1,
-                                        help="Relative MIP gap accepted (default 0.001 = 0.1 %)."),
+    outdir: Path | None = OUTDIR,
+    gap: float | None = typer.Option(
+        None, "--gap", min=0.0, max=0.1, help="Relative MIP gap accepted (default 0.001 = 0.1 %)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
 ):
     """Schedule racks by generation, factory, site and quarter (MILP, HiGHS) to the goal.
@@ -78,8 +87,10 @@ def plan_command(
         for table in _plan_tables(doc):
             out.print(table)
         if doc["objective"]:
-            out.print(f"objective ({doc['objective']['sense']}): {doc['objective']['value']:,.6g} "
-                      f"{doc['objective']['unit']}; solved in {doc['solve_time_s']:.2f} s")
+            out.print(
+                f"objective ({doc['objective']['sense']}): {doc['objective']['value']:,.6g} "
+                f"{doc['objective']['unit']}; solved in {doc['solve_time_s']:.2f} s"
+            )
     raise typer.Exit(EXIT_OK if doc["feasible"] else EXIT_RULES)
 
 
@@ -88,9 +99,9 @@ def plan_command(
 def risk_command(
     roadmap: Path = ROADMAP,
     samples: int = typer.Option(1000, "--samples", min=1, max=MAX_COUNT, help="Monte Carlo samples."),
-    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Root seed (default: fresh, reported)."),
+    seed: int | None = typer.Option(None, "--seed", min=0, help="Root seed (default: fresh, reported)."),
     workers: int = typer.Option(1, "--workers", min=0, max=MAX_WORKERS, help="Processes (0 = all cores)."),
-    outdir: Optional[Path] = OUTDIR,
+    outdir: Path | None = OUTDIR,
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ):
     """Probability of meeting the goal and P10/P50/P90 of GW by the date, over the file's risk distributions."""
@@ -101,8 +112,15 @@ def risk_command(
     from ..roadmap.risk import risk
 
     loaded = load_roadmap(roadmap)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=True, disable=as_json) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=as_json,
+    ) as bar:
         task = bar.add_task("samples", total=samples)
         result = risk(loaded, samples, seed, workers, progress=lambda done: bar.update(task, completed=done))
     doc = result.document()
@@ -112,7 +130,11 @@ def risk_command(
         return
     date = doc["gw_by_date"]
     goal = doc["goal"]
-    out.print(f"{doc['roadmap']}: P(≥ {goal['it_power_gw']:g} GW by {goal['by']}) = {doc['p_goal']:.1%} "
-              f"over {doc['samples']:,} samples (seed {doc['seed']})")
-    out.print(f"GW by the date: P10 {date['p10']:.2f}, P50 {date['p50']:.2f}, P90 {date['p90']:.2f} "
-              f"(mean {date['mean']:.2f}); {doc['solve_time_s']:.1f} s on {doc['workers']} process(es)")
+    out.print(
+        f"{doc['roadmap']}: P(≥ {goal['it_power_gw']:g} GW by {goal['by']}) = {doc['p_goal']:.1%} "
+        f"over {doc['samples']:,} samples (seed {doc['seed']})"
+    )
+    out.print(
+        f"GW by the date: P10 {date['p10']:.2f}, P50 {date['p50']:.2f}, P90 {date['p90']:.2f} "
+        f"(mean {date['mean']:.2f}); {doc['solve_time_s']:.1f} s on {doc['workers']} process(es)"
+    )

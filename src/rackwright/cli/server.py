@@ -8,7 +8,6 @@ import socket
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -16,23 +15,27 @@ from ..errors import InputError, Problem
 from .common import EXIT_OK, EXIT_RULES, emit_json, err, guarded, out
 
 app = typer.Typer(help="Collaboration server and client.")
-admin_app = typer.Typer(help="Operator set-up of the collaboration server: organisations, users, API tokens "
-                             "(acts on the database directly; run where the server's database is reachable).",
-                        no_args_is_help=True)
+admin_app = typer.Typer(
+    help="Operator set-up of the collaboration server: organisations, users, API tokens "
+    "(acts on the database directly; run where the server's database is reachable).",
+    no_args_is_help=True,
+)
 org_app = typer.Typer(help="Organisations.", no_args_is_help=True)
 user_app = typer.Typer(help="Users.", no_args_is_help=True)
 admin_app.add_typer(org_app, name="org")
 admin_app.add_typer(user_app, name="user")
 
 SERVER_HELP = "Server URL, e.g. http://127.0.0.1:8000 (default: RACKWRIGHT_SERVER or the client config file)."
-DB_HELP = ("Database: sqlite:///FILE (default ./rackwright.db) or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB; "
-           "a bare path is an SQLite file.")
+DB_HELP = (
+    "Database: sqlite:///FILE (default ./rackwright.db) or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB; "
+    "a bare path is an SQLite file."
+)
 
 
 @app.command("serve")
 @guarded
 def serve_command(
-    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
     demo: bool = typer.Option(False, "--demo", help="Seed two organisations, their users and the example designs."),
@@ -49,16 +52,31 @@ def serve_command(
     _check_port_free(host, port)
     app = create_app(url, demo=demo)  # migrates and seeds once, before any worker starts
     for username, token in app.state.demo_tokens.items():
-        out.print(f"demo user {username:<13} password {demo_password(username):<18} token {token}", highlight=False, soft_wrap=True)
-    out.print(f"rackwright server on http://{host}:{port} (API docs: http://{host}:{port}/docs)", highlight=False, soft_wrap=True)
+        out.print(
+            f"demo user {username:<13} password {demo_password(username):<18} token {token}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    out.print(
+        f"rackwright server on http://{host}:{port} (API docs: http://{host}:{port}/docs)",
+        highlight=False,
+        soft_wrap=True,
+    )
     if workers == 1:
         uvicorn.run(app, host=host, port=port, log_level="warning")
         return
     app.state.engine.dispose()
     os.environ[DB_URL_ENV] = url
     # a worker loads the catalog and CoolProp before it answers the supervisor's health check (seconds)
-    uvicorn.run("rackwright.server.app:app_from_environment", factory=True, workers=workers, host=host, port=port,
-                log_level="warning", timeout_worker_healthcheck=120)
+    uvicorn.run(
+        "rackwright.server.app:app_from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_worker_healthcheck=120,
+    )
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -67,20 +85,27 @@ def _check_port_free(host: str, port: int) -> None:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind((host, port))
     except OSError as exc:
-        raise InputError.single(None, f"cannot listen on {host}:{port}: {exc.strerror}", "--port",
-                                "choose a free port or stop the other server") from None
+        raise InputError.single(
+            None,
+            f"cannot listen on {host}:{port}: {exc.strerror}",
+            "--port",
+            "choose a free port or stop the other server",
+        ) from None
 
 
 @app.command("push")
 @guarded
 def push_command(
     design: Path = typer.Argument(..., help="Design YAML file; `extends` names a design already on the server."),
-    server: Optional[str] = typer.Option(None, "--server", help=SERVER_HELP),
+    server: str | None = typer.Option(None, "--server", help=SERVER_HELP),
     message: str = typer.Option("", "--message", "-m", help="What changed and why."),
-    name: Optional[str] = typer.Option(None, "--name", help="Design name on the server (default: the file's stem)."),
-    parent: Optional[str] = typer.Option(None, "--parent", help="The revision your edit is based on (default: "
-                                         "the head); a stale one is refused and nothing is stored."),
-    programme: Optional[str] = typer.Option(None, "--programme", help="Programme of a new design."),
+    name: str | None = typer.Option(None, "--name", help="Design name on the server (default: the file's stem)."),
+    parent: str | None = typer.Option(
+        None,
+        "--parent",
+        help="The revision your edit is based on (default: the head); a stale one is refused and nothing is stored.",
+    ),
+    programme: str | None = typer.Option(None, "--programme", help="Programme of a new design."),
     as_json: bool = typer.Option(False, "--json", help="Print the stored revision as JSON."),
 ):
     """Push a design as a new revision; the server checks and evaluates it (exit 1 if it breaks a rule)."""
@@ -90,17 +115,24 @@ def push_command(
     if as_json:
         emit_json(revision)
     else:
-        out.print(f"pushed {design} as revision {revision['id']} (#{revision['number']}) of {revision['name']}: "
-                  f"{revision['errors']} error(s), {revision['warnings']} warning(s)", highlight=False, soft_wrap=True)
+        out.print(
+            f"pushed {design} as revision {revision['id']} (#{revision['number']}) of {revision['name']}: "
+            f"{revision['errors']} error(s), {revision['warnings']} warning(s)",
+            highlight=False,
+            soft_wrap=True,
+        )
     raise typer.Exit(EXIT_RULES if revision["errors"] else EXIT_OK)
 
 
 @app.command("pull")
 @guarded
 def pull_command(
-    ref: str = typer.Argument(..., metavar="NAME[@REV]", help="Design name, ORG/NAME for another organisation's; "
-                              "@REV for a revision (default: the head)."),
-    server: Optional[str] = typer.Option(None, "--server", help=SERVER_HELP),
+    ref: str = typer.Argument(
+        ...,
+        metavar="NAME[@REV]",
+        help="Design name, ORG/NAME for another organisation's; @REV for a revision (default: the head).",
+    ),
+    server: str | None = typer.Option(None, "--server", help=SERVER_HELP),
     output: Path = typer.Option(..., "-o", "--output", help="YAML file to write."),
     resolved: bool = typer.Option(False, "--resolved", help="Merge `extends` into one self-contained design."),
 ):
@@ -117,6 +149,7 @@ def pull_command(
 
 
 # --- server-admin: the operator's commands, on the database directly --------------------------
+
 
 @contextmanager
 def _operator_session(db: str | None):
@@ -140,8 +173,12 @@ def _operator_session(db: str | None):
         hint = str(exc.extra.get("hint", ""))
         raise InputError(None, exc.problems or [Problem(exc.message, hint=hint)]) from None
     except OperationalError as exc:
-        raise InputError.single(None, f"the database refused the write: {exc.orig}", "--db",
-                                "check that the database runs and the user may write") from None
+        raise InputError.single(
+            None,
+            f"the database refused the write: {exc.orig}",
+            "--db",
+            "check that the database runs and the user may write",
+        ) from None
     finally:
         engine.dispose()
 
@@ -150,8 +187,8 @@ def _operator_session(db: str | None):
 @guarded
 def org_add_command(
     slug: str = typer.Argument(..., help="Short name: 1-40 lowercase letters, digits, '.', '_', '-'."),
-    name: str = typer.Option(..., "--name", help="Full name, e.g. \"Example Rack Manufacturer\"."),
-    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    name: str = typer.Option(..., "--name", help='Full name, e.g. "Example Rack Manufacturer".'),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
     exist_ok: bool = typer.Option(False, "--exist-ok", help="Succeed, changing nothing, when SLUG exists."),
 ):
     """Create an organisation (exit 2 if the slug is taken, unless --exist-ok)."""
@@ -167,21 +204,26 @@ def user_add_command(
     username: str = typer.Argument(..., help="1-64 lowercase letters, digits, '.', '_', '-'; unique on the server."),
     org: str = typer.Option(..., "--org", help="The user's organisation (its slug)."),
     role: str = typer.Option(..., "--role", help="viewer, engineer, approver or admin."),
-    password_env: Optional[str] = typer.Option(None, "--password-env", metavar="VARIABLE",
-                                               help="Environment variable holding the password (default: prompt "
-                                                    "twice, hidden); at least 8 characters."),
+    password_env: str | None = typer.Option(
+        None,
+        "--password-env",
+        metavar="VARIABLE",
+        help="Environment variable holding the password (default: prompt twice, hidden); at least 8 characters.",
+    ),
     display_name: str = typer.Option("", "--display-name", help="Name shown to people."),
-    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
-    exist_ok: bool = typer.Option(False, "--exist-ok", help="Succeed, changing nothing (not even the password), "
-                                                            "when USERNAME exists."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    exist_ok: bool = typer.Option(
+        False, "--exist-ok", help="Succeed, changing nothing (not even the password), when USERNAME exists."
+    ),
 ):
     """Create a user of an organisation, e.g. its first admin (exit 2: unknown org, taken username unless
     --exist-ok, bad role)."""
     from ..server import services
 
     password = _password(password_env)
-    user = _created(db, exist_ok, f"user {username}", services.create_user, None, org, username, password, role,
-                    display_name)
+    user = _created(
+        db, exist_ok, f"user {username}", services.create_user, None, org, username, password, role, display_name
+    )
     if user:
         out.print(f"created user {user['username']} ({user['org']}, {user['role']})", highlight=False, soft_wrap=True)
 
@@ -207,22 +249,30 @@ def _password(variable: str | None) -> str:
     Never from a command-line option, which would stay in the shell's history and the process list."""
     if variable is not None:
         if variable not in os.environ:
-            raise InputError.single(None, f"environment variable {variable} is not set", "--password-env",
-                                    f"export {variable}=... first, or leave --password-env out to be prompted")
+            raise InputError.single(
+                None,
+                f"environment variable {variable} is not set",
+                "--password-env",
+                f"export {variable}=... first, or leave --password-env out to be prompted",
+            )
         return os.environ[variable]
     try:
         return typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
     except typer.Abort:  # end of input before a password
-        raise InputError.single(None, "no password given", "--password-env",
-                                "type it at the prompt, or name an environment variable holding it") from None
+        raise InputError.single(
+            None,
+            "no password given",
+            "--password-env",
+            "type it at the prompt, or name an environment variable holding it",
+        ) from None
 
 
 @user_app.command("list")
 @guarded
 def user_list_command(
-    org: Optional[str] = typer.Option(None, "--org", help="Only this organisation's users (its slug)."),
+    org: str | None = typer.Option(None, "--org", help="Only this organisation's users (its slug)."),
     as_json: bool = typer.Option(False, "--json", help="Print the users as JSON."),
-    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ):
     """List the users: organisation, username, role, display name, created, live API tokens (exit 2: unknown org)."""
     from rich.table import Table
@@ -242,8 +292,14 @@ def user_list_command(
     table.add_column("created (UTC)", no_wrap=True)
     table.add_column("live tokens", justify="right")
     for user in users:
-        table.add_row(user["org"], user["username"], user["role"], Text(user["display_name"]),  # not markup
-                      user["created"][:16].replace("T", " "), str(user["live_tokens"]))
+        table.add_row(
+            user["org"],
+            user["username"],
+            user["role"],
+            Text(user["display_name"]),  # not markup
+            user["created"][:16].replace("T", " "),
+            str(user["live_tokens"]),
+        )
     out.print(table)
 
 
@@ -252,7 +308,7 @@ def user_list_command(
 def user_role_command(
     username: str = typer.Argument(..., help="The user."),
     role: str = typer.Argument(..., help="The new role: viewer, engineer, approver or admin."),
-    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ):
     """Change a user's role; their tokens carry it from the next request (exit 2: unknown user or role)."""
     from ..server import services
@@ -267,10 +323,13 @@ def user_role_command(
 @guarded
 def user_password_command(
     username: str = typer.Argument(..., help="The user."),
-    password_env: Optional[str] = typer.Option(None, "--password-env", metavar="VARIABLE",
-                                               help="Environment variable holding the new password (default: "
-                                                    "prompt twice, hidden); at least 8 characters."),
-    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    password_env: str | None = typer.Option(
+        None,
+        "--password-env",
+        metavar="VARIABLE",
+        help="Environment variable holding the new password (default: prompt twice, hidden); at least 8 characters.",
+    ),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ):
     """Set a user's password and revoke all their API tokens, web sessions included (exit 2: unknown user)."""
     from ..server import services
@@ -286,7 +345,7 @@ def user_password_command(
 def token_command(
     username: str = typer.Argument(..., help="The user the token acts as."),
     label: str = typer.Option("operator", "--label", help="What the token is for (shown in the database)."),
-    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ):
     """Issue an API token for a user; printed once on stdout (only its hash is stored)."""
     from ..server import services

@@ -9,8 +9,10 @@ import typer
 from ..errors import InputError
 from .common import EXIT_OK, EXIT_RULES, emit_json, err, guarded, out, output_file, output_folder
 
-app = typer.Typer(help="Plan a site: halls and rows, Ethernet fabric, cable plan, power chain, cooling plant, PUE, capex.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Plan a site: halls and rows, Ethernet fabric, cable plan, power chain, cooling plant, PUE, capex.",
+    no_args_is_help=True,
+)
 
 
 def _summary_table(summary: dict):
@@ -19,9 +21,26 @@ def _summary_table(summary: dict):
     table = Table(title=summary["site"], show_header=True)
     table.add_column("figure")
     table.add_column("value", justify="right")
-    for key in ("racks", "accelerators", "it_power_mw", "facility_power_mw", "pue", "annual_energy_gwh",
-                "water_use_m3_per_year", "halls", "switches", "links", "cable_length_km", "transformers", "generators",
-                "cdus", "heat_rejection_units", "chillers", "capex_usd", "domestic_share"):
+    for key in (
+        "racks",
+        "accelerators",
+        "it_power_mw",
+        "facility_power_mw",
+        "pue",
+        "annual_energy_gwh",
+        "water_use_m3_per_year",
+        "halls",
+        "switches",
+        "links",
+        "cable_length_km",
+        "transformers",
+        "generators",
+        "cdus",
+        "heat_rejection_units",
+        "chillers",
+        "capex_usd",
+        "domestic_share",
+    ):
         value = summary[key]
         text = ", ".join(f"{k}: {v:,}" for k, v in value.items()) if isinstance(value, dict) else f"{value:,}"
         table.add_row(key, text)
@@ -32,12 +51,21 @@ def _summary_table(summary: dict):
 @guarded
 def plan_command(
     site_file: Path = typer.Argument(..., metavar="SITE", help="Site YAML file."),
-    output: Path = typer.Option(..., "-o", "--output", callback=output_folder,
-                                help="Folder for summary.json, cables.parquet, bom.csv, report.html."),
+    output: Path = typer.Option(
+        ...,
+        "-o",
+        "--output",
+        callback=output_folder,
+        help="Folder for summary.json, cables.parquet, bom.csv, report.html.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print summary.json to stdout."),
     report: bool = typer.Option(True, "--report/--no-report", help="Write report.html (floor plan and charts)."),
-    overrides: list[str] = typer.Option([], "--set", metavar="KEY=VALUE",
-                                        help="Override a field of the site file (dotted path, YAML value), repeatable."),
+    overrides: list[str] = typer.Option(
+        [],
+        "--set",
+        metavar="KEY=VALUE",
+        help="Override a field of the site file (dotted path, YAML value), repeatable.",
+    ),
 ):
     """Plan the site: racks into halls, fabric tier by tier, every cable, power chain, cooling plant, PUE, capex.
 
@@ -48,8 +76,15 @@ def plan_command(
     from ..site.planner import STEPS, plan_site
     from ..site.schema import load_site
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=True, disable=as_json) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=as_json,
+    ) as bar:
         task = bar.add_task("planning", total=len(STEPS) + 1)
         loaded = load_site(site_file, parse_overrides(overrides))
         plan = plan_site(loaded, progress=lambda step: bar.update(task, advance=1, description=step))
@@ -60,10 +95,13 @@ def plan_command(
     else:
         out.print(_summary_table(summary))
         for v in plan.violations:
-            err.print(f"[bold red]{v.code}[/bold red] {v.path}: {v.message} (fix: {v.hint})", highlight=False,
-                      soft_wrap=True)
-        out.print(f"wrote {output}/summary.json, cables.parquet ({plan.cables.height:,} cables), bom.csv"
-                  + (", report.html" if report else ""))
+            err.print(
+                f"[bold red]{v.code}[/bold red] {v.path}: {v.message} (fix: {v.hint})", highlight=False, soft_wrap=True
+            )
+        out.print(
+            f"wrote {output}/summary.json, cables.parquet ({plan.cables.height:,} cables), bom.csv"
+            + (", report.html" if report else "")
+        )
     raise typer.Exit(EXIT_RULES if plan.errors else EXIT_OK)
 
 
@@ -116,8 +154,9 @@ def write_outputs(plan, folder: Path, report: bool = True) -> dict:
 def cables_command(
     plan_dir: Path = typer.Argument(..., metavar="OUTDIR", help="Folder written by `rackwright site plan`."),
     netbox: bool = typer.Option(False, "--netbox", help="Write the NetBox cable bulk-import CSV."),
-    output: Path = typer.Option(None, "-o", "--output", callback=output_file,
-                                help="CSV file (default: OUTDIR/netbox-cables.csv)."),
+    output: Path = typer.Option(
+        None, "-o", "--output", callback=output_file, help="CSV file (default: OUTDIR/netbox-cables.csv)."
+    ),
 ):
     """Summarise a planned cable plan by tier and medium; with --netbox, export it for NetBox's cable import."""
     import polars as pl
@@ -132,8 +171,15 @@ def cables_command(
         cables = pl.read_parquet(path)
     except Exception as exc:  # polars/arrow raise many kinds for a damaged file
         raise InputError.single(str(path), f"cannot read the cable plan: {exc}", hint="plan the site again") from None
-    by = cables.group_by("tier", "media").agg(pl.len().alias("cables"), (pl.col("length_m").sum() / 1000).alias("km"),
-                                              pl.col("length_m").max().alias("longest_m")).sort("tier", "media")
+    by = (
+        cables.group_by("tier", "media")
+        .agg(
+            pl.len().alias("cables"),
+            (pl.col("length_m").sum() / 1000).alias("km"),
+            pl.col("length_m").max().alias("longest_m"),
+        )
+        .sort("tier", "media")
+    )
     table = Table(title=f"{cables.height:,} cables in {path}")
     for name in ("tier", "media", "cables", "km", "longest m"):
         table.add_column(name, justify="right")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.markup import escape
@@ -13,8 +12,9 @@ from rich.table import Table
 from ..errors import InputError
 from .common import MAX_COUNT, emit_json, err, guarded, in_domain, out, output_file
 
-app = typer.Typer(help="Sourcing what-ifs: substitutions, tariffs, second sources; earliest build dates.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Sourcing what-ifs: substitutions, tariffs, second sources; earliest build dates.", no_args_is_help=True
+)
 
 
 def _model(design: Path):
@@ -24,12 +24,18 @@ def _model(design: Path):
 
 
 def _whatif_table(doc: dict) -> Table:
-    table = Table(title=f"{doc['design']}: baseline vs {doc['scenario']} ({doc['racks']} rack(s), tariffs on {doc['date']})")
+    table = Table(
+        title=f"{doc['design']}: baseline vs {doc['scenario']} ({doc['racks']} rack(s), tariffs on {doc['date']})"
+    )
     for column in ("figure", "baseline", "what-if", "change"):
         table.add_column(column, justify="left" if column == "figure" else "right")
     before, after = doc["baseline"], doc["what_if"]
-    rows = [("USD per rack", "usd_per_rack", "{:,.0f}"), ("tariff USD per rack", "tariff_usd_per_rack", "{:,.0f}"),
-            ("US content", "us_share", "{:.1%}"), ("longest lead time (weeks)", "longest_lead_time_weeks", "{:.0f}")]
+    rows = [
+        ("USD per rack", "usd_per_rack", "{:,.0f}"),
+        ("tariff USD per rack", "tariff_usd_per_rack", "{:,.0f}"),
+        ("US content", "us_share", "{:.1%}"),
+        ("longest lead time (weeks)", "longest_lead_time_weeks", "{:.0f}"),
+    ]
     for label, key, fmt in rows:
         table.add_row(label, fmt.format(before[key]), fmt.format(after[key]), fmt.format(after[key] - before[key]))
     for category in after["us_share_by_category"]:
@@ -50,9 +56,10 @@ def whatif_command(
     design: Path = typer.Argument(..., help="Design YAML file."),
     scenario: Path = typer.Argument(..., help="Sourcing scenario YAML file."),
     racks: int = typer.Option(1, "--racks", min=1, max=MAX_COUNT, help="Racks to price."),
-    sweep: Optional[str] = typer.Option(None, "--sweep", help="Vary one field: FIELD[i].name = START:STOP:STEPS."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", callback=output_file,
-                                          help="With --sweep: the plotly HTML file to write."),
+    sweep: str | None = typer.Option(None, "--sweep", help="Vary one field: FIELD[i].name = START:STOP:STEPS."),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", callback=output_file, help="With --sweep: the plotly HTML file to write."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ):
     """Baseline vs scenario: cost per rack, tariff bill, US content by category, longest lead time."""
@@ -77,14 +84,20 @@ def whatif_command(
         output.parent.mkdir(parents=True, exist_ok=True)
         sweep_figure(rows, path, plan.name).write_html(str(output), include_plotlyjs=True)
     if as_json:
-        emit_json({"design": model.design.name, "scenario": plan.name, "sweep": path, "rows": rows, "warnings": warnings})
+        emit_json(
+            {"design": model.design.name, "scenario": plan.name, "sweep": path, "rows": rows, "warnings": warnings}
+        )
         return
     table = Table(title=f"{plan.name}: sweep of {path}")
     for column in ("value", "USD per rack", "US content", "longest lead (wk)"):
         table.add_column(column, justify="right")
     for row in rows:
-        table.add_row(f"{row['value']:.4g}", f"{row['usd_per_rack']:,.0f}", f"{row['us_share']:.1%}",
-                      f"{row['longest_lead_time_weeks']:.0f}")
+        table.add_row(
+            f"{row['value']:.4g}",
+            f"{row['usd_per_rack']:,.0f}",
+            f"{row['us_share']:.1%}",
+            f"{row['longest_lead_time_weeks']:.0f}",
+        )
     out.print(table)
     if output is not None:
         out.print(f"wrote {output}")
@@ -96,10 +109,13 @@ def build_date_command(
     design: Path = typer.Argument(..., help="Design YAML file."),
     order_date: str = typer.Option(..., "--order-date", help="Date the parts are ordered (YYYY-MM-DD)."),
     racks: int = typer.Option(1, "--racks", min=1, max=MAX_COUNT, help="Build date of the N-th rack."),
-    scenario: Optional[Path] = typer.Option(None, "--scenario", help="Sourcing scenario (lead times, capacities)."),
-    integration_days: float = typer.Option(14.0, "--integration-days", callback=in_domain("lead_time", 1 / 7),
-                                           help="Integration and test time after the last part arrives, in days "
-                                                "(at most ten years, like a lead time)."),
+    scenario: Path | None = typer.Option(None, "--scenario", help="Sourcing scenario (lead times, capacities)."),
+    integration_days: float = typer.Option(
+        14.0,
+        "--integration-days",
+        callback=in_domain("lead_time", 1 / 7),
+        help="Integration and test time after the last part arrives, in days (at most ten years, like a lead time).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ):
     """Earliest dates the first and the N-th rack can be built from an order date; the critical parts."""
@@ -114,8 +130,10 @@ def build_date_command(
     if as_json:
         emit_json(doc)
         return
-    out.print(f"first rack: [bold]{doc['first_rack_date']}[/bold]   rack {racks}: [bold]{doc['last_rack_date']}[/bold] "
-              f"(order {doc['order_date']}, +{integration_days:g} days integration and test)")
+    out.print(
+        f"first rack: [bold]{doc['first_rack_date']}[/bold]   rack {racks}: [bold]{doc['last_rack_date']}[/bold] "
+        f"(order {doc['order_date']}, +{integration_days:g} days integration and test)"
+    )
     table = Table(title="critical parts")
     for column in ("part", "units", "first delivery", "enough for all racks"):
         table.add_column(column)

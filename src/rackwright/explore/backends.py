@@ -9,8 +9,8 @@ runtime is shut down again when this call started it.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -27,8 +27,13 @@ def chunk_task(space_file: str, mtime: float, chunk: Chunk) -> dict[str, np.ndar
     return evaluate_chunk(cached_space(space_file, mtime), chunk)
 
 
-def run_chunks(space_file: str, chunks: list[Chunk], backend: str = "local", workers: int | None = None,
-               progress: Callable[[int], None] | None = None) -> list[dict[str, np.ndarray]]:
+def run_chunks(
+    space_file: str,
+    chunks: list[Chunk],
+    backend: str = "local",
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[dict[str, np.ndarray]]:
     """Evaluate ``chunks`` of a space file on ``backend``; ``progress(designs)`` is called as chunks finish."""
     if backend not in BACKENDS:
         raise InputError.single(None, f"unknown backend {backend!r}", "--backend", f"one of: {', '.join(BACKENDS)}")
@@ -47,12 +52,14 @@ def _run_on_ray(path: str, mtime: float, chunks: list[Chunk], workers: int | Non
     try:
         import ray
     except ImportError:
-        raise InputError.single(None, "the ray backend needs Ray", "--backend",
-                                "install the optional extra: pip install 'rackwright[ray]'") from None
+        raise InputError.single(
+            None, "the ray backend needs Ray", "--backend", "install the optional extra: pip install 'rackwright[ray]'"
+        ) from None
     started = not ray.is_initialized()
     if started:
-        ray.init(num_cpus=workers or os.cpu_count(), include_dashboard=False, log_to_driver=False,
-                 configure_logging=False)
+        ray.init(
+            num_cpus=workers or os.cpu_count(), include_dashboard=False, log_to_driver=False, configure_logging=False
+        )
     try:
         task = ray.remote(chunk_task)
         pending = {task.remote(path, mtime, chunk): i for i, chunk in enumerate(chunks)}

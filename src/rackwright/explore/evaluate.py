@@ -34,6 +34,7 @@ from ..units import si_factor
 from .pareto import distinct_rows
 from .sample import Chunk, chunk_values, grid_rows
 from .space import PER_PFLOP, TRAINING, Space
+
 #: Codes of the error-severity rules a batch reports masks for (warnings never rule a design out).
 ERROR_CODES = {rule.code for rule in FIGURE_RULES if rule.severity == "error"} | set(LAYOUT_CODES)
 
@@ -93,7 +94,7 @@ def figure_values(key: str, figures: dict[str, np.ndarray], combination: int, sp
     if key in figures:
         return np.asarray(figures[key], dtype=float)
     if key.startswith(PER_PFLOP):
-        peak = np.asarray(figures["compute.peak_pflops." + key[len(PER_PFLOP):]], dtype=float)
+        peak = np.asarray(figures["compute.peak_pflops." + key[len(PER_PFLOP) :]], dtype=float)
         return np.divide(figures["cost.bom_usd"], peak, out=np.full(peak.shape, np.nan), where=peak > 0)
     if key == TRAINING:
         return training_tokens_per_s_per_mw(figures, _accelerator(space, combination))
@@ -119,7 +120,9 @@ _RACK_SYSTEM_FIGURES = (
     ("network.scale_out_bandwidth_tb_per_s", "network.scale_out_bandwidth"),
 )
 #: The SI figure key of each column in a rack's figures (the peak is the BF16 dense one).
-_SI_KEYS = tuple("compute.peak_flops:bf16_dense" if si == "compute.peak_flops" else si for _, si in _RACK_SYSTEM_FIGURES)
+_SI_KEYS = tuple(
+    "compute.peak_flops:bf16_dense" if si == "compute.peak_flops" else si for _, si in _RACK_SYSTEM_FIGURES
+)
 
 
 def training_tokens_per_s_per_mw(figures: dict, accelerator: str) -> np.ndarray:
@@ -158,7 +161,9 @@ def tokens_per_s_per_accelerator(part_id: str, *rack: float) -> float:
     if not all(value > 0 for value in rack):
         return math.nan
     job = REFERENCE_TRAINING["job_accelerators"]
-    system = system_from_rack(load_catalog().get(part_id), dict(zip(_SI_KEYS, rack)), part_id).with_accelerators(job)
+    system = system_from_rack(
+        load_catalog().get(part_id), dict(zip(_SI_KEYS, rack, strict=True)), part_id
+    ).with_accelerators(job)
     result = search(load_model(REFERENCE_TRAINING["model"]), system, job, REFERENCE_TRAINING["global_batch"])
     order = result.order()
     return float(result.metrics["tokens_per_s"][order[0]]) / job if order.size else math.nan

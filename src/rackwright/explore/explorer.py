@@ -9,9 +9,9 @@ the designs each rule or limit ruled out, and the sensitivity indices.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -48,14 +48,16 @@ class Exploration:
 
     def failed(self) -> dict[str, int]:
         """Designs that break each rule or limit (a design may break several)."""
-        counts = {k[len("fails."):]: int(np.count_nonzero(v)) for k, v in self.columns.items() if k.startswith("fails.")}
+        counts = {
+            k[len("fails.") :]: int(np.count_nonzero(v)) for k, v in self.columns.items() if k.startswith("fails.")
+        }
         return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
 
     def point(self, row: int) -> dict:
         """One design: its axis values (labels or display-unit numbers) and objectives."""
         axes = {}
         for axis in self.space.axes:
-            shown = axis.display(self.columns[axis.name][row:row + 1])
+            shown = axis.display(self.columns[axis.name][row : row + 1])
             axes[axis.name] = shown[0] if axis.discrete else float(shown[0])
         objectives = {o.figure: _plain(self.columns[o.figure][row]) for o in self.space.spec.objectives}
         return {"design": int(self.columns["row"][row]), "axes": axes, "objectives": objectives}
@@ -67,8 +69,13 @@ class Exploration:
         """The document of ``rackwright explore --json`` (and ``pareto.json``)."""
         spec = self.space.spec
         return {
-            "space": self.space.file, "name": spec.name, "base": self.space.base.file, "method": spec.sampling.method,
-            "axes": [{"name": a.name, "path": a.path, "kind": a.kind, "values": a.labels or None} for a in self.space.axes],
+            "space": self.space.file,
+            "name": spec.name,
+            "base": self.space.base.file,
+            "method": spec.sampling.method,
+            "axes": [
+                {"name": a.name, "path": a.path, "kind": a.kind, "values": a.labels or None} for a in self.space.axes
+            ],
             "objectives": [o.model_dump() for o in spec.objectives],
             "designs_evaluated": self.designs_evaluated,
             "designs_feasible": self.designs_feasible,
@@ -93,8 +100,14 @@ def plan(space: Space, chunk: int = CHUNK) -> list[Chunk]:
     return point_chunks(space, point_values(space, u), chunk)
 
 
-def explore(path: str | Path, backend: str = "local", workers: int | None = None, chunk: int = CHUNK,
-            progress: Callable[[int, int], None] | None = None, sensitivity: bool = True) -> Exploration:
+def explore(
+    path: str | Path,
+    backend: str = "local",
+    workers: int | None = None,
+    chunk: int = CHUNK,
+    progress: Callable[[int, int], None] | None = None,
+    sensitivity: bool = True,
+) -> Exploration:
     """Explore a space file: every planned design evaluated, the feasible Pareto front, sensitivity indices.
 
     ``progress(done, total)`` is called as chunks finish (designs evaluated so far and in all).

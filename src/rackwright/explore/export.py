@@ -95,7 +95,9 @@ def write_results(exploration: Exploration, directory: Path) -> dict[str, Path]:
     try:
         directory.mkdir(parents=True, exist_ok=True)
         results_frame(exploration).write_parquet(paths["results"])
-        paths["pareto"].write_text(json.dumps(exploration.to_dict(), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        paths["pareto"].write_text(
+            json.dumps(exploration.to_dict(), indent=2, allow_nan=False) + "\n", encoding="utf-8"
+        )
     except OSError as exc:
         raise InputError.single(str(directory), f"cannot write: {exc}", "--output") from None
     return paths

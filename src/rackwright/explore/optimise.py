@@ -39,6 +39,11 @@ def nsga2_points(space: Space) -> np.ndarray:
             out["F"] = np.where(np.isfinite(objectives), objectives, np.finfo(float).max)
             out["G"] = (~columns["feasible"]).astype(float)[:, None]
 
-    minimize(_Space(), NSGA2(pop_size=sampling.population), ("n_gen", sampling.generations), seed=sampling.seed,
-             verbose=False)
+    minimize(
+        _Space(),
+        NSGA2(pop_size=sampling.population),
+        ("n_gen", sampling.generations),
+        seed=sampling.seed,
+        verbose=False,
+    )
     return np.vstack(visited)

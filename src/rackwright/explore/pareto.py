@@ -52,7 +52,7 @@ def _front_of_sorted(points: np.ndarray) -> np.ndarray:
     on_front = np.zeros(len(points), dtype=bool)
     front = np.empty((0, points.shape[1]))
     for start in range(0, len(points), BLOCK):
-        block = points[start:start + BLOCK]
+        block = points[start : start + BLOCK]
         # distinct rows: f ≤ x everywhere means f dominates x; first the front so far, then the block's survivors
         alive = np.flatnonzero(~_dominated_by(front, block)) if len(front) else np.arange(len(block))
         survivors = block[alive]
@@ -67,7 +67,7 @@ def _dominated_by(front: np.ndarray, block: np.ndarray) -> np.ndarray:
     """Which rows of ``block`` some row of ``front`` is ≤ in every objective (front in slices to bound memory)."""
     beaten = np.zeros(len(block), dtype=bool)
     for start in range(0, len(front), FRONT_SLICE):
-        part = front[start:start + FRONT_SLICE]
+        part = front[start : start + FRONT_SLICE]
         beaten |= np.any(_less_equal(block, part), axis=1)
     return beaten
 

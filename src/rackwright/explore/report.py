@@ -25,19 +25,40 @@ def pareto_scatter(exploration: Exploration):
     others = np.setdiff1d(np.flatnonzero(columns["feasible"]), front)
     if len(others) > BACKGROUND_POINTS:
         others = others[np.linspace(0, len(others) - 1, BACKGROUND_POINTS).astype(int)]
-    hover = ["<br>".join(f"{k}: {v}" for k, v in {**p["axes"], **p["objectives"]}.items()) for p in exploration.pareto()]
+    hover = [
+        "<br>".join(f"{k}: {v}" for k, v in {**p["axes"], **p["objectives"]}.items()) for p in exploration.pareto()
+    ]
     marker = {"size": 8}
     if len(objectives) > 2:
-        marker.update(color=columns[objectives[2]][front], colorscale="Viridis", showscale=True,
-                      colorbar={"title": objectives[2]})
-    figure = go.Figure([
-        go.Scattergl(x=columns[x_key][others], y=columns[y_key][others], mode="markers", name="feasible",
-                     marker={"color": "lightgrey", "size": 4}, hoverinfo="skip"),
-        go.Scatter(x=columns[x_key][front], y=columns[y_key][front], mode="markers", name="Pareto front",
-                   marker=marker, text=hover, hovertemplate="%{text}<extra></extra>"),
-    ])
-    figure.update_layout(title=f"Pareto front ({len(front):,} of {exploration.designs_feasible:,} feasible designs)",
-                         xaxis_title=x_key, yaxis_title=y_key)
+        marker.update(
+            color=columns[objectives[2]][front], colorscale="Viridis", showscale=True, colorbar={"title": objectives[2]}
+        )
+    figure = go.Figure(
+        [
+            go.Scattergl(
+                x=columns[x_key][others],
+                y=columns[y_key][others],
+                mode="markers",
+                name="feasible",
+                marker={"color": "lightgrey", "size": 4},
+                hoverinfo="skip",
+            ),
+            go.Scatter(
+                x=columns[x_key][front],
+                y=columns[y_key][front],
+                mode="markers",
+                name="Pareto front",
+                marker=marker,
+                text=hover,
+                hovertemplate="%{text}<extra></extra>",
+            ),
+        ]
+    )
+    figure.update_layout(
+        title=f"Pareto front ({len(front):,} of {exploration.designs_feasible:,} feasible designs)",
+        xaxis_title=x_key,
+        yaxis_title=y_key,
+    )
     return figure
 
 
@@ -50,12 +71,21 @@ def parallel_coordinates(exploration: Exploration):
     for axis in exploration.space.axes:
         values = columns[axis.name][front]
         if axis.discrete:
-            dimensions.append({"label": axis.name, "values": values, "tickvals": list(range(axis.size)),
-                               "ticktext": axis.labels, "range": [0, max(axis.size - 1, 1)]})
+            dimensions.append(
+                {
+                    "label": axis.name,
+                    "values": values,
+                    "tickvals": list(range(axis.size)),
+                    "ticktext": axis.labels,
+                    "range": [0, max(axis.size - 1, 1)],
+                }
+            )
         else:
             dimensions.append({"label": axis.name, "values": axis.display(values)})
     for objective in exploration.space.spec.objectives:
-        dimensions.append({"label": f"{objective.figure} ({objective.goal})", "values": columns[objective.figure][front]})
+        dimensions.append(
+            {"label": f"{objective.figure} ({objective.goal})", "values": columns[objective.figure][front]}
+        )
     first = columns[exploration.space.spec.objectives[0].figure][front]
     figure = go.Figure(go.Parcoords(dimensions=dimensions, line={"color": first, "colorscale": "Viridis"}))
     figure.update_layout(title="Pareto designs: axes and objectives")
@@ -68,8 +98,11 @@ def feasibility_bars(exploration: Exploration):
 
     failed = {k: v for k, v in exploration.failed().items() if v}
     figure = go.Figure(go.Bar(x=list(failed), y=list(failed.values()), marker_color="#e45756"))
-    figure.update_layout(title=f"Feasibility: {exploration.designs_feasible:,} of {exploration.designs_evaluated:,} "
-                               "designs pass; designs failing each rule or limit", yaxis_title="designs")
+    figure.update_layout(
+        title=f"Feasibility: {exploration.designs_feasible:,} of {exploration.designs_evaluated:,} "
+        "designs pass; designs failing each rule or limit",
+        yaxis_title="designs",
+    )
     return figure
 
 
@@ -79,10 +112,17 @@ def sensitivity_bars(exploration: Exploration):
 
     indices = exploration.sensitivity or {}
     axes = [a.name for a in exploration.space.axes]
-    figure = go.Figure([go.Bar(name=objective, x=axes, y=[(by_axis[a]["total"] or 0.0) for a in axes])
-                        for objective, by_axis in indices.items()])
-    figure.update_layout(barmode="group", title="Sensitivity: total Sobol index of each axis per objective",
-                         yaxis_title="total-effect index S_T")
+    figure = go.Figure(
+        [
+            go.Bar(name=objective, x=axes, y=[(by_axis[a]["total"] or 0.0) for a in axes])
+            for objective, by_axis in indices.items()
+        ]
+    )
+    figure.update_layout(
+        barmode="group",
+        title="Sensitivity: total Sobol index of each axis per objective",
+        yaxis_title="total-effect index S_T",
+    )
     return figure
 
 
@@ -95,8 +135,10 @@ def write_report(exploration: Exploration, path: Path) -> None:
         figures.append(sensitivity_bars(exploration))
     parts = [pio.to_html(f, full_html=False, include_plotlyjs=(i == 0)) for i, f in enumerate(figures)]
     title = escape(exploration.space.spec.name)
-    page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head><body>"
-            f"<h1>{title}</h1>" + "".join(parts) + "</body></html>")
+    page = (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head><body>"
+        f"<h1>{title}</h1>" + "".join(parts) + "</body></html>"
+    )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(page, encoding="utf-8")

@@ -45,8 +45,11 @@ def override_grid_size(space: Space) -> int:
 def grid_chunks(space: Space, chunk: int = CHUNK) -> list[Chunk]:
     """The full grid, combination by combination, in chunks of at most ``chunk`` designs."""
     per_combination = override_grid_size(space)
-    return [Chunk(c, start, min(start + chunk, per_combination))
-            for c in range(len(space.combinations)) for start in range(0, per_combination, chunk)]
+    return [
+        Chunk(c, start, min(start + chunk, per_combination))
+        for c in range(len(space.combinations))
+        for start in range(0, per_combination, chunk)
+    ]
 
 
 def grid_rows(space: Space, chunk: Chunk) -> np.ndarray:
@@ -58,12 +61,12 @@ def chunk_values(space: Space, chunk: Chunk) -> dict[str, np.ndarray]:
     n = len(chunk)
     design = space.design_axes
     combination = np.unravel_index(chunk.combination, [a.size for a in design]) if design else ()
-    values = {a.name: np.full(n, int(j), dtype=INDEX) for a, j in zip(design, combination)}
+    values = {a.name: np.full(n, int(j), dtype=INDEX) for a, j in zip(design, combination, strict=True)}
     if chunk.values is not None:
         return {**values, **chunk.values}
     numeric = [a for a in space.axes if a.kind == "override"]
     indices = np.unravel_index(np.arange(chunk.start, chunk.stop), [a.size for a in numeric]) if numeric else ()
-    values.update({a.name: i.astype(INDEX) for a, i in zip(numeric, indices)})
+    values.update({a.name: i.astype(INDEX) for a, i in zip(numeric, indices, strict=True)})
     return values
 
 
@@ -87,8 +90,8 @@ def point_chunks(space: Space, values: dict[str, np.ndarray], chunk: int = CHUNK
     override = [a.name for a in space.axes if a.kind == "override"]
     chunks = []
     for c in range(len(space.combinations)):
-        rows = order[bounds[c]:bounds[c + 1]]
+        rows = order[bounds[c] : bounds[c + 1]]
         for start in range(0, len(rows), chunk):
-            part = rows[start:start + chunk]
+            part = rows[start : start + chunk]
             chunks.append(Chunk(c, rows=part, values={name: values[name][part] for name in override}))
     return chunks

@@ -28,12 +28,17 @@ def sobol_sensitivity(space: Space, samples: int, seed: int = 0) -> dict[str, di
         columns = evaluate_points(space, np.clip(x.T, 0.0, np.nextafter(1.0, 0.0)))
         return np.vstack([columns[key] for key in objectives])
 
-    result = sobol_indices(func=model, n=samples, dists=[uniform(0.0, 1.0)] * len(space.axes),
-                           rng=np.random.default_rng(seed))
+    result = sobol_indices(
+        func=model, n=samples, dists=[uniform(0.0, 1.0)] * len(space.axes), rng=np.random.default_rng(seed)
+    )
     first, total = np.atleast_2d(result.first_order), np.atleast_2d(result.total_order)
-    return {key: {axis.name: {"first": _number(first[k, i]), "total": _number(total[k, i])}
-                  for i, axis in enumerate(space.axes)}
-            for k, key in enumerate(objectives)}
+    return {
+        key: {
+            axis.name: {"first": _number(first[k, i]), "total": _number(total[k, i])}
+            for i, axis in enumerate(space.axes)
+        }
+        for k, key in enumerate(objectives)
+    }
 
 
 def _number(value: float) -> float | None:

@@ -26,8 +26,8 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, ValidationError, model_validator
 
-from ..chain import (ITEM_SPECS, PARAMETERS, RackChain, override_dimension, parse_override, split_overrides)
 from ..catalog import load_catalog
+from ..chain import ITEM_SPECS, PARAMETERS, RackChain, override_dimension, parse_override, split_overrides
 from ..design import LoadedDesign, deep_merge, validate_design
 from ..errors import InputError
 from ..evaluation import evaluate_batch, sound_design
@@ -215,13 +215,17 @@ class Space:
 
 # --- loading -----------------------------------------------------------------------------
 
+
 def load_space(path: str | Path) -> Space:
     """Read, validate and compile a space file; every problem is an :class:`InputError` naming the field."""
     path = Path(path)
     root = read_yaml(path)
     if not isinstance(root, dict):
-        raise InputError.single(str(path), "a space file is a YAML mapping (name:, base:, axes:, objectives:)",
-                                hint="see examples/space-gb300-small.yaml")
+        raise InputError.single(
+            str(path),
+            "a space file is a YAML mapping (name:, base:, axes:, objectives:)",
+            hint="see examples/space-gb300-small.yaml",
+        )
     try:
         spec = SpaceFile.model_validate(to_plain(root))
     except ValidationError as exc:
@@ -229,21 +233,29 @@ def load_space(path: str | Path) -> Space:
     file = str(path)
     base_path = path.parent / spec.base
     if not base_path.exists():
-        raise InputError.single(file, f"base design {spec.base!r} not found (looked at {base_path})", "base",
-                                "give the design file's path relative to the space file", *location(root, ("base",)))
+        raise InputError.single(
+            file,
+            f"base design {spec.base!r} not found (looked at {base_path})",
+            "base",
+            "give the design file's path relative to the space file",
+            *location(root, ("base",)),
+        )
     base = sound_design(base_path, load_catalog()).loaded
     chain = RackChain(base, load_catalog())
     where = _Where(file, root)
     axes = [_compile_axis(i, a, spec.sampling.method, chain, base, where) for i, a in enumerate(spec.axes)]
     names = [a.name for a in axes]
-    for i, (name, axis) in enumerate(zip(names, axes)):
+    for i, (name, axis) in enumerate(zip(names, axes, strict=True)):
         if name in names[:i]:
             raise where.error(f"axis {name!r} appears twice", ("axes", i))
         if len(set(axis.labels)) != len(axis.labels):
             raise where.error(f"axis {name!r} repeats a value", ("axes", i), "give each value once")
     if spec.sampling.method == "grid" and math.prod(a.size for a in axes) > MAX_DESIGNS:
-        raise where.error(f"the grid has {math.prod(a.size for a in axes):,} designs (at most {MAX_DESIGNS:,})",
-                          ("axes",), "use coarser ranges, or sampling.method lhs, sobol or nsga2")
+        raise where.error(
+            f"the grid has {math.prod(a.size for a in axes):,} designs (at most {MAX_DESIGNS:,})",
+            ("axes",),
+            "use coarser ranges, or sampling.method lhs, sobol or nsga2",
+        )
     if spec.sampling.method == "nsga2" and spec.sampling.population * spec.sampling.generations > MAX_DESIGNS:
         raise where.error(f"population x generations exceeds {MAX_DESIGNS:,} designs", ("sampling",))
     combinations = _combinations(base, axes, where)
@@ -295,14 +307,19 @@ def _compile_axis(i: int, spec: AxisSpec, method: str, chain: RackChain, base: L
         if counts:
             raise where.error("a slot count is a whole number: give values or a range", loc + ("distribution",))
         if method == "grid":
-            raise where.error("a distribution cannot be gridded", loc + ("distribution",),
-                              "give values or a range with a step, or use sampling.method lhs/sobol")
-        low, high = (_quantity(v, dimension, path, loc + ("distribution", "uniform"), where)
-                     for v in spec.distribution.uniform)
+            raise where.error(
+                "a distribution cannot be gridded",
+                loc + ("distribution",),
+                "give values or a range with a step, or use sampling.method lhs/sobol",
+            )
+        low, high = (
+            _quantity(v, dimension, path, loc + ("distribution", "uniform"), where) for v in spec.distribution.uniform
+        )
         if not high > low:
             raise where.error("empty distribution: high must exceed low", loc + ("distribution",))
-        return Axis(name, path, "override", low=low, high=high, unit=_unit_of(spec.distribution.uniform[0]),
-                    dimension=dimension)
+        return Axis(
+            name, path, "override", low=low, high=high, unit=_unit_of(spec.distribution.uniform[0]), dimension=dimension
+        )
     if spec.range is not None:
         si, labels = _range_values(spec.range, dimension, path, loc + ("range",), where)
     else:
@@ -324,7 +341,9 @@ def _quantity(value, dimension: str, path: str, loc: tuple, where: _Where) -> fl
         raise where.error(str(exc.args[0]), loc) from None
 
 
-def _range_values(spec: RangeSpec, dimension: str, path: str, loc: tuple, where: _Where) -> tuple[np.ndarray, list[str]]:
+def _range_values(
+    spec: RangeSpec, dimension: str, path: str, loc: tuple, where: _Where
+) -> tuple[np.ndarray, list[str]]:
     """The inclusive range's SI values and labels in the unit of ``start``."""
     if dimension == "origin":
         raise where.error("an origin axis takes values (country codes), not a range", loc)
@@ -333,8 +352,11 @@ def _range_values(spec: RangeSpec, dimension: str, path: str, loc: tuple, where:
     step_dimension = "temperature_difference" if dimension == "temperature" else dimension
     step = _quantity(spec.step, step_dimension, path if step_dimension == dimension else "", loc + ("step",), where)
     if not (step > 0 and stop >= start):
-        raise where.error(f"empty range: start {spec.start} to stop {spec.stop} in steps of {spec.step}",
-                          loc, "give start <= stop and a positive step")
+        raise where.error(
+            f"empty range: start {spec.start} to stop {spec.stop} in steps of {spec.step}",
+            loc,
+            "give start <= stop and a positive step",
+        )
     count = int(math.floor((stop - start) / step + 1e-9)) + 1
     if count > 10_000_000:
         raise where.error(f"the range has {count:,} values", loc, "use a coarser step")
@@ -361,11 +383,18 @@ def _price_changes(spec: AxisSpec, labels: list[str], loc: tuple, where: _Where)
         raise where.error("price_change applies to sourcing.<...>.origin axes", loc + ("price_change",))
     unknown = [k for k in spec.price_change if k not in labels]
     if unknown:
-        raise where.error(f"price_change names {unknown[0]!r}, which is not one of the axis values",
-                          loc + ("price_change",), f"one of: {', '.join(labels)}")
+        raise where.error(
+            f"price_change names {unknown[0]!r}, which is not one of the axis values",
+            loc + ("price_change",),
+            f"one of: {', '.join(labels)}",
+        )
     target = spec.path[: -len(".origin")] + ".price_change"
-    changes = np.array([_quantity(spec.price_change.get(label, 0.0), "price_change", target,
-                                  loc + ("price_change", label), where) for label in labels])
+    changes = np.array(
+        [
+            _quantity(spec.price_change.get(label, 0.0), "price_change", target, loc + ("price_change", label), where)
+            for label in labels
+        ]
+    )
     return {target: changes}
 
 
@@ -374,18 +403,30 @@ def _design_path_axis(i: int, spec: AxisSpec, name: str, base: LoadedDesign, whe
     loc = ("axes", i)
     known = design_paths(base)
     if spec.path not in known:
-        raise where.error(f"unknown parameter path {spec.path!r}{_did_you_mean(spec.path, base)}", loc + ("path",),
-                          "use an override path (parts.<kind>.<spec>, slots[<id>].count, sourcing.<category>.origin, "
-                          "a design parameter) or a field of the design")
+        raise where.error(
+            f"unknown parameter path {spec.path!r}{_did_you_mean(spec.path, base)}",
+            loc + ("path",),
+            "use an override path (parts.<kind>.<spec>, slots[<id>].count, sourcing.<category>.origin, "
+            "a design parameter) or a field of the design",
+        )
     if spec.values is None:
-        raise where.error(f"{spec.path!r} is a design field: give its values as a list", loc,
-                          "ranges and distributions apply to numeric override paths")
-    return Axis(name, spec.path, "design", [str(v) for v in spec.values],
-                fragments=[fragment(spec.path, v) for v in spec.values])
+        raise where.error(
+            f"{spec.path!r} is a design field: give its values as a list",
+            loc,
+            "ranges and distributions apply to numeric override paths",
+        )
+    return Axis(
+        name,
+        spec.path,
+        "design",
+        [str(v) for v in spec.values],
+        fragments=[fragment(spec.path, v) for v in spec.values],
+    )
 
 
 def fragment(path: str, value) -> dict:
-    """The design patch that sets ``path`` to ``value``: ``slots[x].part`` → ``{"slots": [{"id": "x", "part": ...}]}``."""
+    """The design patch that sets ``path`` to ``value``:
+    ``slots[x].part`` → ``{"slots": [{"id": "x", "part": ...}]}``."""
     keys = path.split(".")
     out: dict = {}
     node = out
@@ -428,7 +469,9 @@ def override_paths(base: LoadedDesign) -> set[str]:
     parts = [i.part for i in model.items]
     out = set(PARAMETERS) | {f"slots[{s.id}].count" for s in base.design.slots}
     out |= {f"parts.{p.kind}.{spec}" for p in parts for spec in ITEM_SPECS}
-    out |= {f"sourcing.{sel}.{name}" for p in parts for sel in (p.category, p.kind) for name in ("origin", "price_change")}
+    out |= {
+        f"sourcing.{sel}.{name}" for p in parts for sel in (p.category, p.kind) for name in ("origin", "price_change")
+    }
     return out
 
 
@@ -442,21 +485,31 @@ def _combinations(base: LoadedDesign, axes: list[Axis], where: _Where) -> list[L
     design = [(i, a) for i, a in enumerate(axes) if a.kind == "design"]
     count = math.prod(a.size for _, a in design)
     if count > MAX_COMBINATIONS:
-        raise where.error(f"the design axes make {count:,} structural combinations (at most {MAX_COMBINATIONS:,})",
-                          ("axes",), "vary fewer design fields, or use override paths")
+        raise where.error(
+            f"the design axes make {count:,} structural combinations (at most {MAX_COMBINATIONS:,})",
+            ("axes",),
+            "vary fewer design fields, or use override paths",
+        )
     out = []
     for combo in np.ndindex(*[a.size for _, a in design]):
         raw = base.raw
-        for (i, axis), j in zip(design, combo):
+        for (_, axis), j in zip(design, combo, strict=True):
             raw = deep_merge(raw, axis.fragments[j])
         try:
             loaded = validate_design(raw, base.file, base.lineage)
             RackChain(loaded, load_catalog())
         except InputError as exc:
-            values = ", ".join(f"{axis.name}={axis.labels[j]}" for (_, axis), j in zip(design, combo))
-            raise InputError(where.file, [where.problem(f"the design with {values} is not valid: {p.render(exc.file)}",
-                                                        ("axes", design[0][0]) if design else ("axes",))
-                                          for p in exc.problems]) from None
+            values = ", ".join(f"{axis.name}={axis.labels[j]}" for (_, axis), j in zip(design, combo, strict=True))
+            raise InputError(
+                where.file,
+                [
+                    where.problem(
+                        f"the design with {values} is not valid: {p.render(exc.file)}",
+                        ("axes", design[0][0]) if design else ("axes",),
+                    )
+                    for p in exc.problems
+                ],
+            ) from None
         out.append(loaded)
     return out
 
@@ -486,8 +539,13 @@ def _check_figures(spec: SpaceFile, keys: list[str], where: _Where) -> None:
     for loc, figure in named:
         if figure not in keys:
             hint = difflib.get_close_matches(figure, keys, n=3, cutoff=0.5)
-            problems.append(where.problem(f"unknown figure {figure!r}", loc,
-                                    f"did you mean {' or '.join(hint)}?" if hint else "see rackwright evaluate --json"))
+            problems.append(
+                where.problem(
+                    f"unknown figure {figure!r}",
+                    loc,
+                    f"did you mean {' or '.join(hint)}?" if hint else "see rackwright evaluate --json",
+                )
+            )
     if problems:
         raise InputError(where.file, problems)
 

@@ -16,13 +16,38 @@
 from .dfm import WorkContent, design_work_content, work_content
 from .line import Line, LoadedLine, Station, expected_visits, load_line, validate_line
 from .queueing import erlang_b, erlang_c, first_guess, littles_law, mmc, mmc_wait, station_loads
-from .simulate import (CapacityResult, SimulationResult, WorkCalendar, capacity_search, run_replication, simulate,
-                       supply_delay)
+from .simulate import (
+    CapacityResult,
+    SimulationResult,
+    WorkCalendar,
+    capacity_search,
+    run_replication,
+    simulate,
+    supply_delay,
+)
 
 __all__ = [
-    "Line", "LoadedLine", "Station", "load_line", "validate_line", "expected_visits",
-    "WorkContent", "work_content", "design_work_content",
-    "erlang_b", "erlang_c", "mmc", "mmc_wait", "littles_law", "station_loads", "first_guess",
-    "simulate", "run_replication", "capacity_search", "supply_delay", "SimulationResult", "CapacityResult",
+    "Line",
+    "LoadedLine",
+    "Station",
+    "load_line",
+    "validate_line",
+    "expected_visits",
+    "WorkContent",
+    "work_content",
+    "design_work_content",
+    "erlang_b",
+    "erlang_c",
+    "mmc",
+    "mmc_wait",
+    "littles_law",
+    "station_loads",
+    "first_guess",
+    "simulate",
+    "run_replication",
+    "capacity_search",
+    "supply_delay",
+    "SimulationResult",
+    "CapacityResult",
     "WorkCalendar",
 ]

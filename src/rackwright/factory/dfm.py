@@ -53,9 +53,14 @@ class WorkContent:
 
     def units(self, per: str) -> float:
         """Units of ``per`` in one rack (``rack`` → 1)."""
-        return {"rack": 1.0, "tray": self.trays, "compute_tray": self.compute_trays,
-                "switch_tray": self.switch_trays, "cable": self.cables,
-                "liquid_connection": self.liquid_connections}[per]
+        return {
+            "rack": 1.0,
+            "tray": self.trays,
+            "compute_tray": self.compute_trays,
+            "switch_tray": self.switch_trays,
+            "cable": self.cables,
+            "liquid_connection": self.liquid_connections,
+        }[per]
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -97,9 +102,16 @@ def work_content(model: RackModel) -> WorkContent:
             switches += item.count
         if kind not in PLUMBED_KINDS and (_liquid(item) > 0 or liquid_inside.get((item.slot, item.part.id), False)):
             connections += 2.0 * item.count
-    return WorkContent(trays=trays, compute_trays=compute, switch_trays=switches, cables=cables + cartridges,
-                       cartridges=cartridges, liquid_connections=connections,
-                       longest_lead_time_weeks=lead, longest_lead_part=lead_part)
+    return WorkContent(
+        trays=trays,
+        compute_trays=compute,
+        switch_trays=switches,
+        cables=cables + cartridges,
+        cartridges=cartridges,
+        liquid_connections=connections,
+        longest_lead_time_weeks=lead,
+        longest_lead_part=lead_part,
+    )
 
 
 def design_work_content(path) -> WorkContent:

@@ -78,7 +78,8 @@ def _time(minimum: float, strict: bool):
 
 
 class Distribution(Strict):
-    """A random time: ``fixed``/``exponential`` (``mean``), ``lognormal`` (``mean``, ``cv``) or ``triangular`` (``min``, ``mode``, ``max``)."""
+    """A random time: ``fixed``/``exponential`` (``mean``), ``lognormal`` (``mean``, ``cv``) or ``triangular``
+    (``min``, ``mode``, ``max``)."""
 
     dist: Literal["lognormal", "triangular", "exponential", "fixed"]
     mean: str | None = None
@@ -223,8 +224,11 @@ def load_line(path: str | Path) -> LoadedLine:
     """Read and validate a line file; raise :class:`InputError` with field paths on bad input."""
     root = read_yaml(path)
     if not isinstance(root, dict):
-        raise InputError.single(str(path), "a line file is a YAML mapping (name:, calendar:, stations:, arrival:)",
-                                hint="see examples/line-us.yaml")
+        raise InputError.single(
+            str(path),
+            "a line file is a YAML mapping (name:, calendar:, stations:, arrival:)",
+            hint="see examples/line-us.yaml",
+        )
     return validate_line(to_plain(root), str(path), root)
 
 
@@ -247,31 +251,43 @@ def _routing_problems(loaded: LoadedLine) -> list[Problem]:
     index: dict[str, int] = {}
     for i, station in enumerate(line.stations):
         if station.id in index:
-            problems.append(loaded.problem(f"station id {station.id!r} appears twice; ids must be unique",
-                                           ("stations", i, "id")))
+            problems.append(
+                loaded.problem(f"station id {station.id!r} appears twice; ids must be unique", ("stations", i, "id"))
+            )
         index.setdefault(station.id, i)
     for i, station in enumerate(line.stations):
         if station.rework is None or station.rework.to is None:
             continue
         target = station.rework.to
         if target not in index:
-            problems.append(loaded.problem(f"unknown station {target!r}", ("stations", i, "rework", "to"),
-                                           f"one of: {', '.join(index)}"))
+            problems.append(
+                loaded.problem(
+                    f"unknown station {target!r}", ("stations", i, "rework", "to"), f"one of: {', '.join(index)}"
+                )
+            )
         elif index[target] > i:
-            problems.append(loaded.problem(
-                f"rework goes forward to {target!r}, which would skip the stations in between",
-                ("stations", i, "rework", "to"), f"rework at {station.id!r} itself or at an earlier station"))
+            problems.append(
+                loaded.problem(
+                    f"rework goes forward to {target!r}, which would skip the stations in between",
+                    ("stations", i, "rework", "to"),
+                    f"rework at {station.id!r} itself or at an earlier station",
+                )
+            )
     if problems:
         return problems
     visits, _ = expected_visits(line)
     for i, v in enumerate(visits):
         if not np.isfinite(v) or v > MAX_VISITS:
             worst = min(range(len(line.stations)), key=lambda j: line.stations[j].yield_)
-            problems.append(loaded.problem(
-                f"the rework loops never terminate in practice: a rack would visit {line.stations[i].id!r} "
-                f"{'an unbounded number of' if not np.isfinite(v) else f'{v:.3g}'} times on average "
-                f"(more than {MAX_VISITS:g})", ("stations", worst, "rework"),
-                "raise the yields or rework closer to the failing station"))
+            problems.append(
+                loaded.problem(
+                    f"the rework loops never terminate in practice: a rack would visit {line.stations[i].id!r} "
+                    f"{'an unbounded number of' if not np.isfinite(v) else f'{v:.3g}'} times on average "
+                    f"(more than {MAX_VISITS:g})",
+                    ("stations", worst, "rework"),
+                    "raise the yields or rework closer to the failing station",
+                )
+            )
             break
     return problems
 

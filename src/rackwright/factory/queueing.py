@@ -99,9 +99,15 @@ def station_loads(line: Line, work: WorkContent, racks_per_week: float) -> list[
         per_rack = visits[i] * station_work_hours(station, work) + rework_hours[i]
         open_hours = HOURS_PER_WEEK if station.hours == "continuous" else line.calendar.hours_per_week
         rate = racks_per_week / open_hours  # racks per open hour
-        loads.append({"visits": float(visits[i]), "rework_visits": float(rework[i]),
-                      "hours_per_rack": float(per_rack), "load": float(rate * per_rack),
-                      "utilisation": float(rate * per_rack / station.servers)})
+        loads.append(
+            {
+                "visits": float(visits[i]),
+                "rework_visits": float(rework[i]),
+                "hours_per_rack": float(per_rack),
+                "load": float(rate * per_rack),
+                "utilisation": float(rate * per_rack / station.servers),
+            }
+        )
     return loads
 
 
@@ -111,4 +117,6 @@ def first_guess(line: Line, work: WorkContent, racks_per_week: float, max_utilis
     ``c = floor(A / max_utilisation) + 1`` for offered load ``A`` (``c > A`` strictly, so
     every station is stable at the target rate); at least one.
     """
-    return [max(1, math.floor(load["load"] / max_utilisation) + 1) for load in station_loads(line, work, racks_per_week)]
+    return [
+        max(1, math.floor(load["load"] / max_utilisation) + 1) for load in station_loads(line, work, racks_per_week)
+    ]

@@ -36,9 +36,9 @@ from __future__ import annotations
 import heapq
 import math
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import simpy
@@ -54,6 +54,7 @@ ENGINES = ("fast", "resource")
 
 # --- calendar ------------------------------------------------------------------------
 
+
 class WorkCalendar:
     """Working hours → wall hours and back: ``hours_per_day`` from midnight on the first ``days_per_week`` days."""
 
@@ -64,7 +65,7 @@ class WorkCalendar:
         self.always = self.hours_per_day >= 24.0 - 1e-12 and self.days_per_week == 7
 
     @classmethod
-    def of(cls, line: Line) -> "WorkCalendar":
+    def of(cls, line: Line) -> WorkCalendar:
         return cls(line.calendar.hours_per_day, line.calendar.days_per_week)
 
     def work(self, t: float) -> float:
@@ -105,8 +106,9 @@ class WorkCalendar:
         week, rest = np.divmod(t, HOURS_PER_WEEK)
         day, hour = np.divmod(rest, 24.0)
         open_now = (day < self.days_per_week) & (hour < self.hours_per_day)
-        next_day = np.where(day + 1 < self.days_per_week, week * HOURS_PER_WEEK + (day + 1) * 24.0,
-                            (week + 1) * HOURS_PER_WEEK)
+        next_day = np.where(
+            day + 1 < self.days_per_week, week * HOURS_PER_WEEK + (day + 1) * 24.0, (week + 1) * HOURS_PER_WEEK
+        )
         return np.where(open_now, t, next_day)
 
     def work_array(self, t: np.ndarray) -> np.ndarray:
@@ -124,6 +126,7 @@ ALWAYS = WorkCalendar()
 
 
 # --- random streams ------------------------------------------------------------------
+
 
 class Stream:
     """Draws of one distribution (hours), scaled and offset, fetched from NumPy in blocks."""
@@ -163,6 +166,7 @@ class Stream:
 
 
 # --- one replication -----------------------------------------------------------------
+
 
 @dataclass
 class Replication:
@@ -229,8 +233,10 @@ def run_replication(plan: Plan, seed: np.random.SeedSequence) -> Replication:
     calendar = WorkCalendar.of(line)
     station_calendar = [ALWAYS if s.hours == "continuous" else calendar for s in stations]
 
-    durations = [Stream(rngs[i], s.process_time, work.units(s.per), hours(s.setup) if s.setup else 0.0)
-                 for i, s in enumerate(stations)]
+    durations = [
+        Stream(rngs[i], s.process_time, work.units(s.per), hours(s.setup) if s.setup else 0.0)
+        for i, s in enumerate(stations)
+    ]
     uniforms = [Stream(rngs[n + i], None) for i in range(n)]
     reworks = [Stream(rngs[2 * n + i], s.rework.time) if s.rework else None for i, s in enumerate(stations)]
     yields = [s.yield_ for s in stations]
@@ -319,12 +325,36 @@ def run_replication(plan: Plan, seed: np.random.SeedSequence) -> Replication:
 
     env.process(source(env))
     env.run(until=horizon)
-    return _measure(plan, servers, station_calendar, window_start, horizon, releases, arrived, started, finished,
-                    fails, shipped_at, shipped_released)
+    return _measure(
+        plan,
+        servers,
+        station_calendar,
+        window_start,
+        horizon,
+        releases,
+        arrived,
+        started,
+        finished,
+        fails,
+        shipped_at,
+        shipped_released,
+    )
 
 
-def _measure(plan, servers, station_calendar, w0, horizon, releases, arrived, started, finished, fails,
-             shipped_at, shipped_released) -> Replication:
+def _measure(
+    plan,
+    servers,
+    station_calendar,
+    w0,
+    horizon,
+    releases,
+    arrived,
+    started,
+    finished,
+    fails,
+    shipped_at,
+    shipped_released,
+) -> Replication:
     n = len(servers)
     span = horizon - w0
     ships = np.asarray(shipped_at)
@@ -335,8 +365,10 @@ def _measure(plan, servers, station_calendar, w0, horizon, releases, arrived, st
         week_edges = np.array([w0, horizon])
     weekly = np.histogram(ships[in_window], bins=week_edges)[0] if span > 0 else np.zeros(0, int)
     # WIP: every released rack counts from its release (or w0) until it ships (or the horizon)
-    wip_area = (np.maximum(0.0, horizon - np.maximum(releases[releases < horizon], w0)).sum()
-                - np.maximum(0.0, horizon - np.maximum(ships, w0)).sum())
+    wip_area = (
+        np.maximum(0.0, horizon - np.maximum(releases[releases < horizon], w0)).sum()
+        - np.maximum(0.0, horizon - np.maximum(ships, w0)).sum()
+    )
     utilisation, queue, wait, visits = (np.zeros(n) for _ in range(4))
     for k in range(n):
         a, s, f = (np.asarray(x) for x in (arrived[k], started[k], finished[k]))
@@ -353,13 +385,22 @@ def _measure(plan, servers, station_calendar, w0, horizon, releases, arrived, st
         busy = np.clip(cal.work_array(f), lo, hi) - np.clip(cal.work_array(s), lo, hi)
         utilisation[k] = busy.sum() / (servers[k] * (hi - lo)) if hi > lo else 0.0
     return Replication(
-        shipped=int(in_window.sum()), released=int(np.count_nonzero((releases >= w0) & (releases < horizon))),
-        window_weeks=span / HOURS_PER_WEEK, weekly=weekly, cycle_times=(ships - released_at)[in_window],
-        wip_mean=float(wip_area / span) if span > 0 else 0.0, utilisation=utilisation, queue_mean=queue,
-        wait_mean=wait, visits=visits, rework=np.asarray(fails, float))
+        shipped=int(in_window.sum()),
+        released=int(np.count_nonzero((releases >= w0) & (releases < horizon))),
+        window_weeks=span / HOURS_PER_WEEK,
+        weekly=weekly,
+        cycle_times=(ships - released_at)[in_window],
+        wip_mean=float(wip_area / span) if span > 0 else 0.0,
+        utilisation=utilisation,
+        queue_mean=queue,
+        wait_mean=wait,
+        visits=visits,
+        rework=np.asarray(fails, float),
+    )
 
 
 # --- replications and statistics -----------------------------------------------------
+
 
 @dataclass
 class SimulationResult:
@@ -433,16 +474,27 @@ def supply_delay(line: Line, work: WorkContent) -> float:
     return float(delay)
 
 
-def simulate(line: Line, work: WorkContent, weeks: float = 52, replications: int = 20, seed: int | None = None,
-             warmup_weeks: float = 0.0, workers: int = 1, progress: Callable[[int], None] | None = None,
-             engine: str = "fast", servers: list[int] | None = None, racks_per_week: float | None = None,
-             even_arrivals: bool = False) -> SimulationResult:
+def simulate(
+    line: Line,
+    work: WorkContent,
+    weeks: float = 52,
+    replications: int = 20,
+    seed: int | None = None,
+    warmup_weeks: float = 0.0,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+    engine: str = "fast",
+    servers: list[int] | None = None,
+    racks_per_week: float | None = None,
+    even_arrivals: bool = False,
+) -> SimulationResult:
     """Run ``replications`` independent replications of ``weeks`` of the line building racks of ``work``.
 
     ``seed`` (None: fresh entropy, reported in the result) spawns one stream per
     replication, so results do not depend on ``workers`` (processes; 0 = all cores).
     ``servers`` and ``racks_per_week`` override the line's counts and arrival rate, and
-    ``even_arrivals`` releases kits evenly (capacity search). ``progress`` is called with the number of replications done.
+    ``even_arrivals`` releases kits evenly (capacity search). ``progress`` is called with the number of
+    replications done.
     """
     if weeks <= 0 or replications < 1 or not 0 <= warmup_weeks < weeks:
         raise ValueError("need weeks > 0, replications >= 1 and 0 <= warmup_weeks < weeks")
@@ -471,6 +523,7 @@ def simulate(line: Line, work: WorkContent, weeks: float = 52, replications: int
 
 # --- capacity search -----------------------------------------------------------------
 
+
 @dataclass
 class CapacityResult:
     """Smallest server counts found to meet a weekly target, and how the search got there."""
@@ -494,11 +547,13 @@ class CapacityResult:
             "racks_per_week_p95": sim["racks_per_week_p95"],
             "iterations": self.iterations,
             "stations": {
-                s.id: {"resources": self.servers[i],
-                       "operators": self.servers[i] if s.operators is not None else None,
-                       "first_guess": self.first_guess[i],
-                       "line_file": s.servers,
-                       "utilisation": sim["stations"][s.id]["utilisation"]}
+                s.id: {
+                    "resources": self.servers[i],
+                    "operators": self.servers[i] if s.operators is not None else None,
+                    "first_guess": self.first_guess[i],
+                    "line_file": s.servers,
+                    "utilisation": sim["stations"][s.id]["utilisation"],
+                }
                 for i, s in enumerate(line.stations)
             },
             "bottleneck": sim["bottleneck"],
@@ -512,10 +567,13 @@ class CapacityResult:
 
 
 def raw_cycle_time(line: Line, work: WorkContent) -> float:
-    """Hours a rack spends in process without queueing (mean visits × mean times; shift stations stretched to wall time)."""
+    """Hours a rack spends in process without queueing (mean visits × mean times; shift stations stretched to
+    wall time)."""
     stretch = HOURS_PER_WEEK / line.calendar.hours_per_week
-    return sum(load["hours_per_rack"] * (1.0 if s.hours == "continuous" else stretch)
-               for s, load in zip(line.stations, station_loads(line, work, 1.0)))
+    return sum(
+        load["hours_per_rack"] * (1.0 if s.hours == "continuous" else stretch)
+        for s, load in zip(line.stations, station_loads(line, work, 1.0), strict=True)
+    )
 
 
 def auto_warmup(line: Line, work: WorkContent) -> float:
@@ -523,11 +581,21 @@ def auto_warmup(line: Line, work: WorkContent) -> float:
     return float(max(1, math.ceil(2.0 * raw_cycle_time(line, work) / HOURS_PER_WEEK)))
 
 
-def capacity_search(line: Line, work: WorkContent, target: float, weeks: float | None = None,
-                    warmup_weeks: float | None = None,
-                    replications: int = 3, seed: int | None = 0, tolerance: float = 0.01,
-                    max_utilisation: float = 1.0, step: float = 0.02, max_iterations: int = 50,
-                    workers: int = 1, progress: Callable[[int, float], None] | None = None) -> CapacityResult:
+def capacity_search(
+    line: Line,
+    work: WorkContent,
+    target: float,
+    weeks: float | None = None,
+    warmup_weeks: float | None = None,
+    replications: int = 3,
+    seed: int | None = 0,
+    tolerance: float = 0.01,
+    max_utilisation: float = 1.0,
+    step: float = 0.02,
+    max_iterations: int = 50,
+    workers: int = 1,
+    progress: Callable[[int, float], None] | None = None,
+) -> CapacityResult:
     """The smallest server counts (bays; operators alike) with which the line ships ``target`` racks/week.
 
     Kits are released evenly at ``target`` (the supply plan; no Poisson noise, no supply
@@ -548,8 +616,18 @@ def capacity_search(line: Line, work: WorkContent, target: float, weeks: float |
     seed = int(np.random.SeedSequence(seed).entropy)
     result = None
     for iteration in range(1, max_iterations + 1):
-        result = simulate(line, work, weeks, replications, seed, warmup_weeks, workers=workers, servers=servers,
-                          racks_per_week=target, even_arrivals=True)
+        result = simulate(
+            line,
+            work,
+            weeks,
+            replications,
+            seed,
+            warmup_weeks,
+            workers=workers,
+            servers=servers,
+            racks_per_week=target,
+            even_arrivals=True,
+        )
         achieved = float(result.racks_per_week().mean())
         if progress:
             progress(iteration, achieved)

@@ -11,22 +11,71 @@
 See ``docs/reliability.md``.
 """
 
-from .failures import (Cause, FailureModes, Inventory, fabric_counts, interruption_rate, interruptions_per_day,
-                       inventory, job_causes, load_failure_modes, mtbi_hours, series_rate)
-from .goodput import (checkpoint_bytes, checkpoint_write_time, daly_interval, goodput_exponential,
-                      goodput_first_order, job_report, lost_fraction, young_interval)
+from .failures import (
+    Cause,
+    FailureModes,
+    Inventory,
+    fabric_counts,
+    interruption_rate,
+    interruptions_per_day,
+    inventory,
+    job_causes,
+    load_failure_modes,
+    mtbi_hours,
+    series_rate,
+)
+from .goodput import (
+    checkpoint_bytes,
+    checkpoint_write_time,
+    daly_interval,
+    goodput_exponential,
+    goodput_first_order,
+    job_report,
+    lost_fraction,
+    young_interval,
+)
 from .montecarlo import MonteCarloResult, simulate_goodput
 from .qualify import METRICS, qualify, read_results
-from .spares import (compound_poisson_cdf, hot_spares_needed, idle_capacity_fraction, poisson_cdf,
-                     poisson_quantile, spares_report, wait_probability)
+from .spares import (
+    compound_poisson_cdf,
+    hot_spares_needed,
+    idle_capacity_fraction,
+    poisson_cdf,
+    poisson_quantile,
+    spares_report,
+    wait_probability,
+)
 
 __all__ = [
-    "Cause", "FailureModes", "Inventory", "fabric_counts", "interruption_rate", "interruptions_per_day", "inventory",
-    "job_causes", "load_failure_modes", "mtbi_hours", "series_rate",
-    "checkpoint_bytes", "checkpoint_write_time", "daly_interval", "goodput_exponential", "goodput_first_order",
-    "job_report", "lost_fraction", "young_interval",
-    "MonteCarloResult", "simulate_goodput",
-    "METRICS", "qualify", "read_results",
-    "compound_poisson_cdf", "hot_spares_needed", "idle_capacity_fraction", "poisson_cdf", "poisson_quantile",
-    "spares_report", "wait_probability",
+    "Cause",
+    "FailureModes",
+    "Inventory",
+    "fabric_counts",
+    "interruption_rate",
+    "interruptions_per_day",
+    "inventory",
+    "job_causes",
+    "load_failure_modes",
+    "mtbi_hours",
+    "series_rate",
+    "checkpoint_bytes",
+    "checkpoint_write_time",
+    "daly_interval",
+    "goodput_exponential",
+    "goodput_first_order",
+    "job_report",
+    "lost_fraction",
+    "young_interval",
+    "MonteCarloResult",
+    "simulate_goodput",
+    "METRICS",
+    "qualify",
+    "read_results",
+    "compound_poisson_cdf",
+    "hot_spares_needed",
+    "idle_capacity_fraction",
+    "poisson_cdf",
+    "poisson_quantile",
+    "spares_report",
+    "wait_probability",
 ]

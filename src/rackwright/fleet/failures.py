@@ -138,8 +138,14 @@ class FailureModes(_Strict):
             if mode != "none" and mode not in self.modes:
                 raise ValueError(f"catalog_kinds.{kind} names unknown mode {mode!r}")
         for name, mode in self.modes.items():
-            figures = [mode.rate, mode.events_per_failure, mode.interrupt_share, mode.redundant_share,
-                       mode.repair_h, mode.restart_min]
+            figures = [
+                mode.rate,
+                mode.events_per_failure,
+                mode.interrupt_share,
+                mode.redundant_share,
+                mode.repair_h,
+                mode.restart_min,
+            ]
             for figure in figures:
                 if figure is not None and figure.source is not None and figure.source not in self.references:
                     raise ValueError(f"modes.{name}: source {figure.source!r} is not in references")
@@ -166,6 +172,7 @@ def _load(path: str) -> FailureModes:
 
 # --- pure, vectorised formulas ---------------------------------------------------------
 
+
 def series_rate(counts, rates):
     """Failure rate of a series system ``λ = Σ nᵢ·λᵢ`` over the last axis (Rausand & Høyland ch. 4)."""
     return np.sum(np.asarray(counts, dtype=float) * np.asarray(rates, dtype=float), axis=-1)
@@ -173,8 +180,12 @@ def series_rate(counts, rates):
 
 def interruption_rate(counts, rates, events_per_failure=1.0, interrupt_share=1.0):
     """Job-interrupting events per hour of each cause: ``nᵢ·λᵢ·eᵢ·sᵢ`` (element-wise, broadcast)."""
-    return (np.asarray(counts, dtype=float) * np.asarray(rates, dtype=float)
-            * np.asarray(events_per_failure, dtype=float) * np.asarray(interrupt_share, dtype=float))
+    return (
+        np.asarray(counts, dtype=float)
+        * np.asarray(rates, dtype=float)
+        * np.asarray(events_per_failure, dtype=float)
+        * np.asarray(interrupt_share, dtype=float)
+    )
 
 
 def interruptions_per_day(counts, rates, events_per_failure=1.0, interrupt_share=1.0):
@@ -201,7 +212,7 @@ def fabric_counts(endpoints, radix=DEFAULT_RADIX, top_oversubscription=1.0):
     e = np.asarray(endpoints, dtype=float)
     r = np.asarray(radix, dtype=float)
     o = np.asarray(top_oversubscription, dtype=float)
-    tiers = np.where(e <= r, 1, np.where(e <= r ** 2 / 2, 2, np.where(e <= r ** 3 / 4, 3, 4)))
+    tiers = np.where(e <= r, 1, np.where(e <= r**2 / 2, 2, np.where(e <= r**3 / 4, 3, 4)))
     links = np.where(tiers == 1, 0.0, (tiers - 2) + 1.0 / o)
     with np.errstate(divide="ignore"):
         switches = np.where(tiers == 1, 1.0 / np.maximum(e, 1.0), 2.0 / r * (tiers - 1) + 1.0 / (r * o))
@@ -209,6 +220,7 @@ def fabric_counts(endpoints, radix=DEFAULT_RADIX, top_oversubscription=1.0):
 
 
 # --- a design's inventory ----------------------------------------------------------------
+
 
 @dataclass
 class Unit:
@@ -264,8 +276,12 @@ def mode_of_part(part, modes: FailureModes) -> str:
         return "scale_up_cable"
     mode = modes.catalog_kinds.get(part.kind)
     if mode is None:
-        raise InputError.single(str(DATA_FILE), f"catalog kind {part.kind!r} has no failure mode",
-                                "catalog_kinds", "map it to a mode or to none")
+        raise InputError.single(
+            str(DATA_FILE),
+            f"catalog kind {part.kind!r} has no failure mode",
+            "catalog_kinds",
+            "map it to a mode or to none",
+        )
     return mode
 
 
@@ -278,8 +294,12 @@ def inventory(design, modes: FailureModes | None = None) -> Inventory:
     figures = report.figures
     accelerators = float(figures["compute.accelerators"])
     if accelerators <= 0:
-        raise InputError.single(loaded.file, "the design has no accelerators, so no training job runs on it", "slots",
-                                "put compute trays or servers with accelerators in the rack")
+        raise InputError.single(
+            loaded.file,
+            "the design has no accelerators, so no training job runs on it",
+            "slots",
+            "put compute trays or servers with accelerators in the rack",
+        )
     units: dict[str, Unit] = {}
     hosts = 0.0
     hbm_weighted, accelerator_parts, radix = 0.0, [], None
@@ -309,16 +329,23 @@ def inventory(design, modes: FailureModes | None = None) -> Inventory:
         hosts = max(float(figures.get("compute.cpus", 0.0)) / 2.0, accelerators / DEFAULT_ACCELERATORS_PER_HOST)
     ports = float(figures.get("network.scale_out_ports", 0.0)) / accelerators or 1.0
     return Inventory(
-        name=loaded.design.name, generation=loaded.design.generation, file=loaded.file,
-        accelerators_per_rack=accelerators, hosts_per_rack=hosts,
+        name=loaded.design.name,
+        generation=loaded.design.generation,
+        file=loaded.file,
+        accelerators_per_rack=accelerators,
+        hosts_per_rack=hosts,
         scale_up_domain=float(figures.get("network.scale_up_domain", 1.0)) or 1.0,
-        scale_out_ports_per_accelerator=ports, redundancy=loaded.design.power.redundancy,
-        radix=float(radix or DEFAULT_RADIX), units=units, hbm_gb=hbm_weighted / accelerators,
+        scale_out_ports_per_accelerator=ports,
+        redundancy=loaded.design.power.redundancy,
+        radix=float(radix or DEFAULT_RADIX),
+        units=units,
+        hbm_gb=hbm_weighted / accelerators,
         accelerator_parts=sorted(set(accelerator_parts)),
     )
 
 
 # --- causes of interruption for a job ---------------------------------------------------
+
 
 @dataclass
 class Cause:
@@ -342,25 +369,45 @@ class Cause:
     @property
     def per_hour(self) -> float:
         """Job-interrupting events per hour."""
-        return float(interruption_rate(self.units, self.rate_per_unit_hour, self.events_per_failure,
-                                       self.interrupt_share))
+        return float(
+            interruption_rate(self.units, self.rate_per_unit_hour, self.events_per_failure, self.interrupt_share)
+        )
 
     def as_dict(self) -> dict:
-        return {"category": self.category, "label": self.label, "units": self.units,
-                "rate_per_unit_hour": self.rate_per_unit_hour, "events_per_failure": self.events_per_failure,
-                "interrupt_share": self.interrupt_share, "interruptions_per_day": HOURS_PER_DAY * self.per_hour,
-                "repair_h": self.repair_h, "restart_min": 60.0 * self.restart_h,
-                "blast_accelerators": self.blast_accelerators, "basis": self.basis,
-                "llama3_derived": self.llama3_derived, "provenance": self.provenance, "parts": self.parts}
+        return {
+            "category": self.category,
+            "label": self.label,
+            "units": self.units,
+            "rate_per_unit_hour": self.rate_per_unit_hour,
+            "events_per_failure": self.events_per_failure,
+            "interrupt_share": self.interrupt_share,
+            "interruptions_per_day": HOURS_PER_DAY * self.per_hour,
+            "repair_h": self.repair_h,
+            "restart_min": 60.0 * self.restart_h,
+            "blast_accelerators": self.blast_accelerators,
+            "basis": self.basis,
+            "llama3_derived": self.llama3_derived,
+            "provenance": self.provenance,
+            "parts": self.parts,
+        }
 
 
 def _blast(radius: str, inv: Inventory) -> float:
-    return {"tray": inv.accelerators_per_rack / inv.hosts_per_rack, "rack": inv.accelerators_per_rack,
-            "scale_up_domain": inv.scale_up_domain, "job": 0.0}[radius]
+    return {
+        "tray": inv.accelerators_per_rack / inv.hosts_per_rack,
+        "rack": inv.accelerators_per_rack,
+        "scale_up_domain": inv.scale_up_domain,
+        "job": 0.0,
+    }[radius]
 
 
-def job_causes(inv: Inventory, accelerators: float, modes: FailureModes | None = None,
-               top_oversubscription: float = 1.0, radix: float | None = None) -> list[Cause]:
+def job_causes(
+    inv: Inventory,
+    accelerators: float,
+    modes: FailureModes | None = None,
+    top_oversubscription: float = 1.0,
+    radix: float | None = None,
+) -> list[Cause]:
     """The causes of interruption of a job on ``accelerators`` accelerators of this design."""
     modes = modes or load_failure_modes()
     if not accelerators > 0:
@@ -384,8 +431,12 @@ def job_causes(inv: Inventory, accelerators: float, modes: FailureModes | None =
                 llama = True
                 provenance.append("catalog reliability of " + ", ".join(unit.llama3_parts) + " cites Llama 3")
         else:
-            count = {"accelerator": accelerators, "host": inv.hosts_per_rack * racks,
-                     "fabric_link": float(links) * endpoints, "fabric_switch": float(switches) * endpoints}[mode.units]
+            count = {
+                "accelerator": accelerators,
+                "host": inv.hosts_per_rack * racks,
+                "fabric_link": float(links) * endpoints,
+                "fabric_switch": float(switches) * endpoints,
+            }[mode.units]
             if count <= 0:
                 continue
             parts = []
@@ -410,12 +461,24 @@ def job_causes(inv: Inventory, accelerators: float, modes: FailureModes | None =
             if figure is not None and figure.basis == "llama3":
                 llama = True
                 provenance.append(f"{kind} {name} set from Llama 3 Table 5")
-        causes.append(Cause(
-            kind=kind, category=mode.category, label=mode.label, units=float(count), rate_per_unit_hour=float(rate),
-            events_per_failure=mode.events_per_failure.value if mode.events_per_failure else 1.0,
-            interrupt_share=share.value, repair_h=mode.repair_h.value, restart_h=modes.restart_h(kind),
-            blast_accelerators=_blast(mode.blast_radius, inv), basis=basis, llama3_derived=llama,
-            provenance=provenance, parts=parts))
+        causes.append(
+            Cause(
+                kind=kind,
+                category=mode.category,
+                label=mode.label,
+                units=float(count),
+                rate_per_unit_hour=float(rate),
+                events_per_failure=mode.events_per_failure.value if mode.events_per_failure else 1.0,
+                interrupt_share=share.value,
+                repair_h=mode.repair_h.value,
+                restart_h=modes.restart_h(kind),
+                blast_accelerators=_blast(mode.blast_radius, inv),
+                basis=basis,
+                llama3_derived=llama,
+                provenance=provenance,
+                parts=parts,
+            )
+        )
     return causes
 
 
@@ -427,6 +490,23 @@ def by_category(causes: list[Cause]) -> dict[str, float]:
     return totals
 
 
-__all__ = ["FailureModes", "Mode", "Figure", "Rate", "Inventory", "Cause", "load_failure_modes", "inventory",
-           "job_causes", "by_category", "series_rate", "interruption_rate", "interruptions_per_day", "mtbi_hours",
-           "fabric_counts", "part_rate", "mode_of_part", "CATEGORIES"]
+__all__ = [
+    "FailureModes",
+    "Mode",
+    "Figure",
+    "Rate",
+    "Inventory",
+    "Cause",
+    "load_failure_modes",
+    "inventory",
+    "job_causes",
+    "by_category",
+    "series_rate",
+    "interruption_rate",
+    "interruptions_per_day",
+    "mtbi_hours",
+    "fabric_counts",
+    "part_rate",
+    "mode_of_part",
+    "CATEGORIES",
+]

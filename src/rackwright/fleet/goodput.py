@@ -75,19 +75,24 @@ def goodput_exponential(tau, delta, mtbi, restart):
     """Expected goodput with exponential failures: ``τ / ((M + R)·(e^{(τ+δ)/M} − 1))``."""
     tau, delta, mtbi, restart = (np.asarray(v, dtype=float) for v in (tau, delta, mtbi, restart))
     with np.errstate(over="ignore"):
-        return np.where(np.isinf(mtbi), tau / (tau + delta),
-                        tau / ((mtbi + restart) * np.expm1((tau + delta) / mtbi)))
+        return np.where(np.isinf(mtbi), tau / (tau + delta), tau / ((mtbi + restart) * np.expm1((tau + delta) / mtbi)))
 
 
 def _bandwidth(value) -> float:
     """The checkpoint write bandwidth [B/s]: a data rate in its domain, and above zero (the write divides by it)."""
     try:
-        si = require("data_rate", float(value) if isinstance(value, (int, float)) else parse_quantity(str(value), "data_rate"))
+        si = require(
+            "data_rate", float(value) if isinstance(value, (int, float)) else parse_quantity(str(value), "data_rate")
+        )
     except (UnitError, OutOfDomain) as exc:
         raise InputError.single(None, str(exc), "--storage-bandwidth") from None
     if si == 0:
-        raise InputError.single(None, "a checkpoint cannot be written at 0 B/s", "--storage-bandwidth",
-                                "give the storage's write bandwidth, e.g. \"2 TB/s\"")
+        raise InputError.single(
+            None,
+            "a checkpoint cannot be written at 0 B/s",
+            "--storage-bandwidth",
+            'give the storage\'s write bandwidth, e.g. "2 TB/s"',
+        )
     return si
 
 
@@ -95,10 +100,21 @@ def _bandwidth(value) -> float:
 BYTES_PER_PARAM_RANGE = (0.125, 64.0)
 #: A checkpoint's write time [s]: 1 ms to 1e6 s (eleven days).
 CHECKPOINT_WRITE_RANGE = (1e-3, 1e6)
-def job_report(design, accelerators: int, *, checkpoint_write_s: float | None = None, model: str = "llama3-405b",
-               storage_bandwidth=DEFAULT_STORAGE_BANDWIDTH, bytes_per_param: float = CHECKPOINT_BYTES_PER_PARAM,
-               spares: int | None = None, availability: float = 0.999, oversubscription: float = 1.0,
-               modes=None) -> dict:
+
+
+def job_report(
+    design,
+    accelerators: int,
+    *,
+    checkpoint_write_s: float | None = None,
+    model: str = "llama3-405b",
+    storage_bandwidth=DEFAULT_STORAGE_BANDWIDTH,
+    bytes_per_param: float = CHECKPOINT_BYTES_PER_PARAM,
+    spares: int | None = None,
+    availability: float = 0.999,
+    oversubscription: float = 1.0,
+    modes=None,
+) -> dict:
     """Interruptions, checkpoint interval and goodput of a job on ``accelerators`` accelerators of a design.
 
     ``spares`` hot-spare accelerators stand by for the job (``None``: sized for ``availability``);
@@ -111,19 +127,31 @@ def job_report(design, accelerators: int, *, checkpoint_write_s: float | None = 
     availability = target_availability(availability)
     oversubscription = argument("ratio", oversubscription, "--oversubscription")
     if oversubscription < 1:
-        raise InputError.single(None, f"an oversubscription of {oversubscription:g} is below 1 (non-blocking)",
-                                "--oversubscription", "1 for a non-blocking fabric, more for an oversubscribed one")
+        raise InputError.single(
+            None,
+            f"an oversubscription of {oversubscription:g} is below 1 (non-blocking)",
+            "--oversubscription",
+            "1 for a non-blocking fabric, more for an oversubscribed one",
+        )
     bytes_per_param = argument("data", bytes_per_param, "--bytes-per-param")
     if not BYTES_PER_PARAM_RANGE[0] <= bytes_per_param <= BYTES_PER_PARAM_RANGE[1]:
-        raise InputError.single(None, f"{bytes_per_param:g} checkpoint bytes per parameter is outside "
-                                      f"{BYTES_PER_PARAM_RANGE[0]:g} to {BYTES_PER_PARAM_RANGE[1]:g}",
-                                "--bytes-per-param", "14: bf16 weights, fp32 master weights and Adam moments")
+        raise InputError.single(
+            None,
+            f"{bytes_per_param:g} checkpoint bytes per parameter is outside "
+            f"{BYTES_PER_PARAM_RANGE[0]:g} to {BYTES_PER_PARAM_RANGE[1]:g}",
+            "--bytes-per-param",
+            "14: bf16 weights, fp32 master weights and Adam moments",
+        )
     if checkpoint_write_s is not None:
         checkpoint_write_s = argument("time", checkpoint_write_s, "--checkpoint-write-s")
         if not CHECKPOINT_WRITE_RANGE[0] <= checkpoint_write_s <= CHECKPOINT_WRITE_RANGE[1]:
-            raise InputError.single(None, f"a checkpoint write of {checkpoint_write_s:g} s is outside "
-                                          f"{CHECKPOINT_WRITE_RANGE[0]:g} s to {CHECKPOINT_WRITE_RANGE[1]:g} s",
-                                    "--checkpoint-write-s", "seconds to minutes on parallel storage")
+            raise InputError.single(
+                None,
+                f"a checkpoint write of {checkpoint_write_s:g} s is outside "
+                f"{CHECKPOINT_WRITE_RANGE[0]:g} s to {CHECKPOINT_WRITE_RANGE[1]:g} s",
+                "--checkpoint-write-s",
+                "seconds to minutes on parallel storage",
+            )
     modes = modes or load_failure_modes()
     inv = inventory(design, modes)
     causes = job_causes(inv, accelerators, modes, top_oversubscription=oversubscription)
@@ -131,23 +159,34 @@ def job_report(design, accelerators: int, *, checkpoint_write_s: float | None = 
     total = float(rates.sum())
     mtbi_h = float(mtbi_hours(total))
     if not bytes_per_param > 0:
-        raise InputError.single(None, f"bytes per parameter must be positive, got {bytes_per_param}",
-                                "--bytes-per-param")
+        raise InputError.single(
+            None, f"bytes per parameter must be positive, got {bytes_per_param}", "--bytes-per-param"
+        )
     if checkpoint_write_s is None:
         spec = load_model(model)
         nbytes = float(checkpoint_bytes(spec.total_params, bytes_per_param))
         delta_s = nbytes / _bandwidth(storage_bandwidth)  # (a float: a tiny bandwidth gives inf, refused below)
         if DOMAINS["time"].outside(delta_s):
-            raise InputError.single(None, f"a {nbytes / 1e9:,.0f} GB checkpoint of {spec.name} would take "
-                                          f"{delta_s:.3g} s to write at {storage_bandwidth}, more than "
-                                          f"{DOMAINS['time'].high:g} s", "--storage-bandwidth",
-                                    "give the storage's write bandwidth, e.g. \"2 TB/s\"")
-        checkpoint = {"model": spec.name, "bytes": nbytes, "write_s": delta_s, "bytes_per_param": bytes_per_param,
-                      "storage_bandwidth_gb_per_s": _bandwidth(storage_bandwidth) / 1e9}
+            raise InputError.single(
+                None,
+                f"a {nbytes / 1e9:,.0f} GB checkpoint of {spec.name} would take "
+                f"{delta_s:.3g} s to write at {storage_bandwidth}, more than "
+                f"{DOMAINS['time'].high:g} s",
+                "--storage-bandwidth",
+                'give the storage\'s write bandwidth, e.g. "2 TB/s"',
+            )
+        checkpoint = {
+            "model": spec.name,
+            "bytes": nbytes,
+            "write_s": delta_s,
+            "bytes_per_param": bytes_per_param,
+            "storage_bandwidth_gb_per_s": _bandwidth(storage_bandwidth) / 1e9,
+        }
     else:
         if not checkpoint_write_s > 0:
-            raise InputError.single(None, f"checkpoint write time must be positive, got {checkpoint_write_s}",
-                                    "--checkpoint-write-s")
+            raise InputError.single(
+                None, f"checkpoint write time must be positive, got {checkpoint_write_s}", "--checkpoint-write-s"
+            )
         delta_s = float(checkpoint_write_s)
         checkpoint = {"model": None, "bytes": None, "write_s": delta_s}
     blast = np.array([c.blast_accelerators for c in causes])
@@ -164,27 +203,34 @@ def job_report(design, accelerators: int, *, checkpoint_write_s: float | None = 
     first = float(goodput_first_order(tau_s, delta_s, mtbi_s, restart_h * 3600.0)) if total > 0 else 1.0
     categories = by_category(causes)
     per_day = HOURS_PER_DAY * total
-    return _finite({
-        "design": inv.name, "generation": inv.generation, "accelerators": int(accelerators),
-        "racks": accelerators / inv.accelerators_per_rack, "scale_up_domain": inv.scale_up_domain,
-        "interruptions_per_day": per_day,
-        "mtbi_h": mtbi_h,
-        "by_cause": {c.kind: c.as_dict() for c in causes},
-        "by_category": categories,
-        "category_shares": {k: (v / per_day if per_day else 0.0) for k, v in categories.items()},
-        "checkpoint": checkpoint,
-        "checkpoint_interval_min": tau_s / 60.0,
-        "young_interval_min": float(young_interval(delta_s, mtbi_s)) / 60.0 if total > 0 else math.inf,
-        "restart_min": restart_h * 60.0,
-        "spares": spares_used,
-        "wait_probability": float(np.dot(rates, p_wait) / total) if total > 0 else 0.0,
-        "goodput": goodput,
-        "goodput_first_order": first,
-        "lost_hours_per_day": HOURS_PER_DAY * (1.0 - goodput),
-        "lost_accelerator_hours_per_day": HOURS_PER_DAY * (1.0 - goodput) * accelerators,
-        "idle_capacity_fraction": float(idle_capacity_fraction(rates, blast, repair, accelerators)),
-        "llama3_derived_share": float(sum(c.per_hour for c in causes if c.llama3_derived) / total) if total else 0.0,
-    })
+    return _finite(
+        {
+            "design": inv.name,
+            "generation": inv.generation,
+            "accelerators": int(accelerators),
+            "racks": accelerators / inv.accelerators_per_rack,
+            "scale_up_domain": inv.scale_up_domain,
+            "interruptions_per_day": per_day,
+            "mtbi_h": mtbi_h,
+            "by_cause": {c.kind: c.as_dict() for c in causes},
+            "by_category": categories,
+            "category_shares": {k: (v / per_day if per_day else 0.0) for k, v in categories.items()},
+            "checkpoint": checkpoint,
+            "checkpoint_interval_min": tau_s / 60.0,
+            "young_interval_min": float(young_interval(delta_s, mtbi_s)) / 60.0 if total > 0 else math.inf,
+            "restart_min": restart_h * 60.0,
+            "spares": spares_used,
+            "wait_probability": float(np.dot(rates, p_wait) / total) if total > 0 else 0.0,
+            "goodput": goodput,
+            "goodput_first_order": first,
+            "lost_hours_per_day": HOURS_PER_DAY * (1.0 - goodput),
+            "lost_accelerator_hours_per_day": HOURS_PER_DAY * (1.0 - goodput) * accelerators,
+            "idle_capacity_fraction": float(idle_capacity_fraction(rates, blast, repair, accelerators)),
+            "llama3_derived_share": float(sum(c.per_hour for c in causes if c.llama3_derived) / total)
+            if total
+            else 0.0,
+        }
+    )
 
 
 def _finite(node):
@@ -198,6 +244,15 @@ def _finite(node):
     return node
 
 
-__all__ = ["checkpoint_bytes", "checkpoint_write_time", "young_interval", "daly_interval", "lost_fraction",
-           "goodput_first_order", "goodput_exponential", "job_report", "CHECKPOINT_BYTES_PER_PARAM",
-           "DEFAULT_STORAGE_BANDWIDTH"]
+__all__ = [
+    "checkpoint_bytes",
+    "checkpoint_write_time",
+    "young_interval",
+    "daly_interval",
+    "lost_fraction",
+    "goodput_first_order",
+    "goodput_exponential",
+    "job_report",
+    "CHECKPOINT_BYTES_PER_PARAM",
+    "DEFAULT_STORAGE_BANDWIDTH",
+]

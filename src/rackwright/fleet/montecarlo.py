@@ -44,9 +44,19 @@ class MonteCarloResult:
         return abs(self.closed_form - self.mean) <= sigmas * self.stderr
 
 
-def simulate_goodput(tau, delta, mtbi, restart, *, samples: int = 2000, failures: int = 500,
-                     restart_distribution: str = "constant", p_wait: float = 0.0, wait: float = 0.0,
-                     seed: int | None = 0) -> MonteCarloResult:
+def simulate_goodput(
+    tau,
+    delta,
+    mtbi,
+    restart,
+    *,
+    samples: int = 2000,
+    failures: int = 500,
+    restart_distribution: str = "constant",
+    p_wait: float = 0.0,
+    wait: float = 0.0,
+    seed: int | None = 0,
+) -> MonteCarloResult:
     """Simulate ``samples`` jobs of ``failures`` interruptions each; all times in one unit (e.g. hours).
 
     ``restart_distribution`` is ``constant`` or ``exponential`` (mean ``restart``). The mean

@@ -44,8 +44,12 @@ def target_availability(availability) -> float:
     value = argument("share", availability, "--availability")
     low, high = AVAILABILITY_RANGE
     if not low <= value <= high:
-        raise InputError.single(None, f"availability {value:g} is outside {low:g} to 1 − {1 - high:.0e}",
-                                "--availability", "a probability below 1, e.g. 0.999")
+        raise InputError.single(
+            None,
+            f"availability {value:g} is outside {low:g} to 1 − {1 - high:.0e}",
+            "--availability",
+            "a probability below 1, e.g. 0.999",
+        )
     return value
 
 
@@ -193,8 +197,10 @@ def hot_spares_needed(sizes, means, availability: float) -> int:
 
 def idle_capacity_fraction(rates_per_hour, blast, repair_h, accelerators):
     """Mean fraction of ``accelerators`` idled by failed units: ``Σ Λ_k·b_k·T_k / N`` (Little's law)."""
-    idle = np.sum(np.asarray(rates_per_hour, dtype=float) * np.asarray(blast, dtype=float)
-                  * np.asarray(repair_h, dtype=float), axis=-1)
+    idle = np.sum(
+        np.asarray(rates_per_hour, dtype=float) * np.asarray(blast, dtype=float) * np.asarray(repair_h, dtype=float),
+        axis=-1,
+    )
     return idle / np.asarray(accelerators, dtype=float)
 
 
@@ -205,8 +211,12 @@ def spares_report(design, racks: int, repair_days: float, availability: float = 
     racks = int(argument("positive_count", racks, "--racks"))
     repair_days = argument("lead_time", repair_days, "--repair-days", 1 / 7)  # at most ten years
     if repair_days == 0:
-        raise InputError.single(None, "a repair takes time: the repair window must be above 0 days", "--repair-days",
-                                "give the repair or RMA turnaround, e.g. 5")
+        raise InputError.single(
+            None,
+            "a repair takes time: the repair window must be above 0 days",
+            "--repair-days",
+            "give the repair or RMA turnaround, e.g. 5",
+        )
     availability = target_availability(availability)
     modes = load_failure_modes()
     loaded, model, _ = sound_design(design)
@@ -217,8 +227,16 @@ def spares_report(design, racks: int, repair_days: float, availability: float = 
         count = item.count * (1.0 if item.in_rack else item.share) * racks
         if count <= 0 or mode_of_part(part, modes) == "none":
             continue
-        row = pooled.setdefault(part.id, {"part": part.id, "kind": part.kind, "installed": 0.0,
-                                          "rate_per_hour": part_rate(part), "unit_price_usd": part.price_usd})
+        row = pooled.setdefault(
+            part.id,
+            {
+                "part": part.id,
+                "kind": part.kind,
+                "installed": 0.0,
+                "rate_per_hour": part_rate(part),
+                "unit_price_usd": part.price_usd,
+            },
+        )
         row["installed"] += count
     rows = []
     for row in pooled.values():
@@ -226,13 +244,19 @@ def spares_report(design, racks: int, repair_days: float, availability: float = 
         failures_per_year = installed * row["rate_per_hour"] * HOURS_PER_YEAR
         mean_demand = installed * row["rate_per_hour"] * window_h
         k = int(poisson_quantile(mean_demand, availability))
-        rows.append({
-            "part": row["part"], "kind": row["kind"], "installed": round(installed, 3),
-            "failures_per_year": failures_per_year, "mean_demand_in_window": mean_demand, "spares": k,
-            "spare_fraction": k / installed if installed else 0.0,
-            "availability_achieved": float(poisson_cdf(k, mean_demand)),
-            "spares_cost_usd": k * row["unit_price_usd"],
-        })
+        rows.append(
+            {
+                "part": row["part"],
+                "kind": row["kind"],
+                "installed": round(installed, 3),
+                "failures_per_year": failures_per_year,
+                "mean_demand_in_window": mean_demand,
+                "spares": k,
+                "spare_fraction": k / installed if installed else 0.0,
+                "availability_achieved": float(poisson_cdf(k, mean_demand)),
+                "spares_cost_usd": k * row["unit_price_usd"],
+            }
+        )
     rows.sort(key=lambda r: -r["spares_cost_usd"])
     inv = inventory(loaded, modes)
     accelerators = inv.accelerators_per_rack * racks
@@ -241,16 +265,23 @@ def spares_report(design, racks: int, repair_days: float, availability: float = 
     causes = [c for c in job_causes(inv, accelerators, modes) if c.blast_accelerators > 0 and c.repair_h > 0]
     domain = max(int(round(inv.scale_up_domain)), 1)
     domain_rate = sum(c.per_hour for c in causes if c.blast_accelerators >= domain)
-    domain_repair = (sum(c.per_hour * c.repair_h for c in causes if c.blast_accelerators >= domain) / domain_rate
-                     if domain_rate else 0.0)
+    domain_repair = (
+        sum(c.per_hour * c.repair_h for c in causes if c.blast_accelerators >= domain) / domain_rate
+        if domain_rate
+        else 0.0
+    )
     domain_mean = domain_rate * domain_repair
     spare_domains = int(poisson_quantile(domain_mean, availability))
     sizes = [int(math.ceil(c.blast_accelerators)) for c in causes]
     means = [c.per_hour * c.repair_h for c in causes]
     hot = hot_spares_needed(sizes, means, availability)
     return {
-        "design": loaded.design.name, "generation": loaded.design.generation, "racks": racks,
-        "accelerators": accelerators, "repair_days": repair_days, "availability": availability,
+        "design": loaded.design.name,
+        "generation": loaded.design.generation,
+        "racks": racks,
+        "accelerators": accelerators,
+        "repair_days": repair_days,
+        "availability": availability,
         "parts": rows,
         "total_spares_cost_usd": sum(r["spares_cost_usd"] for r in rows),
         "scale_up_domain": domain,
@@ -259,12 +290,25 @@ def spares_report(design, racks: int, repair_days: float, availability: float = 
         "spare_domains": spare_domains,
         "hot_spare_accelerators": hot,
         "hot_spare_fraction": hot / accelerators,
-        "idle_capacity_fraction": float(idle_capacity_fraction([c.per_hour for c in causes],
-                                                               [c.blast_accelerators for c in causes],
-                                                               [c.repair_h for c in causes], accelerators))
-        if causes else 0.0,
+        "idle_capacity_fraction": float(
+            idle_capacity_fraction(
+                [c.per_hour for c in causes],
+                [c.blast_accelerators for c in causes],
+                [c.repair_h for c in causes],
+                accelerators,
+            )
+        )
+        if causes
+        else 0.0,
     }
 
 
-__all__ = ["poisson_cdf", "poisson_quantile", "compound_poisson_cdf", "wait_probability", "hot_spares_needed",
-           "idle_capacity_fraction", "spares_report"]
+__all__ = [
+    "poisson_cdf",
+    "poisson_quantile",
+    "compound_poisson_cdf",
+    "wait_probability",
+    "hot_spares_needed",
+    "idle_capacity_fraction",
+    "spares_report",
+]

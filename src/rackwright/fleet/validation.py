@@ -85,8 +85,12 @@ def compare_case(path: str | Path = LLAMA3_CASE, root: str | Path = ".") -> Case
     root = Path(root)
     case = to_plain(read_yaml(root / path))
     days = float(case["days"])
-    report = job_report(root / case["design"], int(case["accelerators"]), model=case.get("model", "llama3-405b"),
-                        oversubscription=float(case.get("fabric", {}).get("top_oversubscription", 1.0)))
+    report = job_report(
+        root / case["design"],
+        int(case["accelerators"]),
+        model=case.get("model", "llama3-405b"),
+        oversubscription=float(case.get("fabric", {}).get("top_oversubscription", 1.0)),
+    )
     counts = {row["cause"]: row["count"] for row in case["root_causes"]}
     unexpected = float(case["published"]["unexpected"])
     assert abs(sum(counts.values()) - unexpected) < 0.5, "root-cause counts must sum to the unexpected interruptions"
@@ -95,31 +99,75 @@ def compare_case(path: str | Path = LLAMA3_CASE, root: str | Path = ".") -> Case
     kinds_of = {cat: [k for k, c in report["by_cause"].items() if c["category"] == cat] for cat in CATEGORIES}
     published_cat = {cat: sum(r["count"] for r in case["root_causes"] if r["category"] == cat) for cat in CATEGORIES}
     tol = case["tolerances"]
-    rows = [Row("unexpected interruptions", unexpected, predicted, "count", tol["unexpected"],
-                _independent(report, report["by_cause"]), f"{days:g} days, {case['accelerators']:,} accelerators"),
-            Row("mean time between interruptions (h)", days * HOURS_PER_DAY / unexpected, report["mtbi_h"], "count",
-                None, _independent(report, report["by_cause"]), "follows from the count")]
+    rows = [
+        Row(
+            "unexpected interruptions",
+            unexpected,
+            predicted,
+            "count",
+            tol["unexpected"],
+            _independent(report, report["by_cause"]),
+            f"{days:g} days, {case['accelerators']:,} accelerators",
+        ),
+        Row(
+            "mean time between interruptions (h)",
+            days * HOURS_PER_DAY / unexpected,
+            report["mtbi_h"],
+            "count",
+            None,
+            _independent(report, report["by_cause"]),
+            "follows from the count",
+        ),
+    ]
     for cat in CATEGORIES:
         share = published_cat[cat] / unexpected
         tolerance = share_tolerance(share, unexpected) if cat in tol["shares"] else None
-        rows.append(Row(f"{cat} share", share, report["by_category"][cat] * days / predicted, "share", tolerance,
-                        _independent(report, kinds_of[cat]), ""))
-    rows.append(Row("effective training time (lower bound)", float(case["published"]["effective_training_time_min"]),
-                    report["goodput"], "bound", 0.0, 0.0,
-                    "model goodput (unexpected interruptions only) vs the paper's '>90 %'"))
+        rows.append(
+            Row(
+                f"{cat} share",
+                share,
+                report["by_category"][cat] * days / predicted,
+                "share",
+                tolerance,
+                _independent(report, kinds_of[cat]),
+                "",
+            )
+        )
+    rows.append(
+        Row(
+            "effective training time (lower bound)",
+            float(case["published"]["effective_training_time_min"]),
+            report["goodput"],
+            "bound",
+            0.0,
+            0.0,
+            "model goodput (unexpected interruptions only) vs the paper's '>90 %'",
+        )
+    )
     cross = {}
     check = case.get("cross_check")
     if check:
-        cross = {name.upper(): rate / 1000.0 * check["nodes"] * days
-                 for name, rate in check["per_1000_node_days"].items()}
+        cross = {
+            name.upper(): rate / 1000.0 * check["nodes"] * days for name, rate in check["per_1000_node_days"].items()
+        }
     cause_check, cause_source = _cause_check(case, days)
     groups = []
     for group in case["groups"]:
         published = float(sum(counts[name] for name in group["published"]))
         value = sum(by_kind.get(kind, 0.0) for kind in group["model"])
         groups.append(Row(group["name"], published, value, "count", None, _independent(report, group["model"])))
-    return CaseResult(case["case"], case["design"], int(case["accelerators"]), days, rows, groups, report, cross,
-                      cause_check, cause_source)
+    return CaseResult(
+        case["case"],
+        case["design"],
+        int(case["accelerators"]),
+        days,
+        rows,
+        groups,
+        report,
+        cross,
+        cause_check,
+        cause_source,
+    )
 
 
 def _cause_check(case: dict, days: float) -> tuple[dict[str, float], str]:
@@ -153,34 +201,52 @@ def _fmt(row: Row, value: float) -> str:
 
 def case_markdown(result: CaseResult) -> str:
     """The validation table and the per-cause table (Markdown) of ``docs/reliability.md``."""
-    lines = [f"Case: {result.case}; design `{result.design}` scaled to {result.accelerators:,} accelerators.", "",
-             "| quantity | published | predicted | error | tolerance | within | independent of Llama 3 |",
-             "|---|---:|---:|---:|---:|:---:|---|"]
+    lines = [
+        f"Case: {result.case}; design `{result.design}` scaled to {result.accelerators:,} accelerators.",
+        "",
+        "| quantity | published | predicted | error | tolerance | within | independent of Llama 3 |",
+        "|---|---:|---:|---:|---:|:---:|---|",
+    ]
     for row in result.rows:
         if row.kind == "share":
-            error, tol = f"{100 * row.error:+.1f} pts", ("" if row.tolerance is None else f"±{100 * row.tolerance:.0f} pts")
+            error, tol = (
+                f"{100 * row.error:+.1f} pts",
+                ("" if row.tolerance is None else f"±{100 * row.tolerance:.0f} pts"),
+            )
         elif row.kind == "bound":
             error, tol = f"{100 * row.error:+.1f} pts", "≥ published"
         else:
             error, tol = f"{row.error:+.1%}", ("" if row.tolerance is None else f"±{row.tolerance:.0%}")
         within = {None: "", True: "yes", False: "**no**"}[row.within]
-        lines.append(f"| {row.quantity} | {_fmt(row, row.published)} | {_fmt(row, row.predicted)} | {error} | {tol} "
-                     f"| {within} | {_independence(row.independent)} |")
-    lines += ["", "| cause group | Table 5 count | predicted | predicted / published | independent of Llama 3 "
-                  "| StepFun trace, same job |", "|---|---:|---:|---:|---|---:|"]
+        lines.append(
+            f"| {row.quantity} | {_fmt(row, row.published)} | {_fmt(row, row.predicted)} | {error} | {tol} "
+            f"| {within} | {_independence(row.independent)} |"
+        )
+    lines += [
+        "",
+        "| cause group | Table 5 count | predicted | predicted / published | independent of Llama 3 "
+        "| StepFun trace, same job |",
+        "|---|---:|---:|---:|---|---:|",
+    ]
     for row in result.groups:
         ratio = f"{row.predicted / row.published:.2f}" if row.published else "–"
         check = result.cause_check.get(row.quantity)
-        lines.append(f"| {row.quantity} | {row.published:.0f} | {row.predicted:.1f} | {ratio} | "
-                     f"{_independence(row.independent)} | {'–' if check is None else f'{check:.1f}'} |")
+        lines.append(
+            f"| {row.quantity} | {row.published:.0f} | {row.predicted:.1f} | {ratio} | "
+            f"{_independence(row.independent)} | {'–' if check is None else f'{check:.1f}'} |"
+        )
     if result.cause_check:
         lines += ["", f"StepFun trace: node faults by class ({result.cause_check_source}), scaled per server-day."]
     if result.cross_check:
         lines += ["", "| unexpected interruptions in the same job | count |", "|---|---:|"]
-        lines += [f"| implied by Meta {name} (Kokolis et al. 2025, A100) | {value:,.0f} |"
-                  for name, value in result.cross_check.items()]
-        lines += [f"| published (Llama 3 Table 5) | {result.row('unexpected interruptions').published:,.0f} |",
-                  f"| predicted by rackwright | {result.predicted:,.0f} |"]
+        lines += [
+            f"| implied by Meta {name} (Kokolis et al. 2025, A100) | {value:,.0f} |"
+            for name, value in result.cross_check.items()
+        ]
+        lines += [
+            f"| published (Llama 3 Table 5) | {result.row('unexpected interruptions').published:,.0f} |",
+            f"| predicted by rackwright | {result.predicted:,.0f} |",
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from numpy.typing import ArrayLike as Array
 
 
-
 def mounting_units(height, unit_pitch):
     """Heights [m] expressed in the enclosure's mounting units (U or OU)."""
     return height / unit_pitch
@@ -43,6 +42,9 @@ class MechanicalResult:
 
 def mechanical_step(x: MechanicalInputs) -> MechanicalResult:
     """Space in mounting units and the static floor load ``m / (w · d)``."""
-    return MechanicalResult(height_used=mounting_units(x.height, x.unit_pitch),
-                            height_available=mounting_units(x.usable_height, x.unit_pitch), weight=x.weight,
-                            floor_load=floor_load(x.weight, x.width, x.depth))
+    return MechanicalResult(
+        height_used=mounting_units(x.height, x.unit_pitch),
+        height_available=mounting_units(x.usable_height, x.unit_pitch),
+        weight=x.weight,
+        floor_load=floor_load(x.weight, x.width, x.depth),
+    )

@@ -14,7 +14,6 @@ import numpy as np
 from numpy.typing import ArrayLike as Array
 
 
-
 def both_directions(rate):
     """Aggregate over both directions of full-duplex links whose one-direction rate sums to ``rate`` [B/s]."""
     return 2.0 * rate
@@ -48,7 +47,10 @@ class NetworkResult:
 def network_step(x: NetworkInputs) -> NetworkResult:
     """Scale-up domain size and rack bandwidths (both directions, see the module's conventions)."""
     domain = np.where(np.isnan(x.scale_up_domain), scale_up_domain(x.accelerators, x.scale_up_racks), x.scale_up_domain)
-    return NetworkResult(scale_up_domain=domain, scale_up_bandwidth=x.scale_up_bandwidth,
-                         scale_out_ports=x.scale_out_ports,
-                         scale_out_bandwidth=both_directions(x.scale_out_rate),
-                         front_end_ports=x.front_end_ports)
+    return NetworkResult(
+        scale_up_domain=domain,
+        scale_up_bandwidth=x.scale_up_bandwidth,
+        scale_out_ports=x.scale_out_ports,
+        scale_out_bandwidth=both_directions(x.scale_out_rate),
+        front_end_ports=x.front_end_ports,
+    )

@@ -66,6 +66,7 @@ def ride_through_time(energy, efficiency, load):
 
 # --- the power step of the rack chain -------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class PowerInputs:
     """What the rack's power delivery is made of (SI; floats or arrays of one shape)."""
@@ -105,8 +106,16 @@ def power_step(x: PowerInputs) -> PowerResult:
         current = three_phase_line_current(input_power, x.bus_voltage, x.power_factor)
     else:
         current = dc_current(np.where(x.bus_carries_input, input_power, x.it_load), x.bus_voltage)
-    bbu_efficiency = np.where(np.asarray(x.bbu_energy) > 0, x.bbu_energy_efficiency / np.maximum(x.bbu_energy, 1e-12), 1.0)
+    bbu_efficiency = np.where(
+        np.asarray(x.bbu_energy) > 0, x.bbu_energy_efficiency / np.maximum(x.bbu_energy, 1e-12), 1.0
+    )
     return PowerResult(
-        it_load=x.it_load, input=input_power, conversion_loss=input_power - x.it_load, shelf_capacity=x.capacity,
-        usable_capacity=usable_capacity(x.converters, unit_capacity, x.redundancy), efficiency=efficiency,
-        busbar_current=current, bbu_ride_through=ride_through_time(x.bbu_energy, bbu_efficiency, x.it_load))
+        it_load=x.it_load,
+        input=input_power,
+        conversion_loss=input_power - x.it_load,
+        shelf_capacity=x.capacity,
+        usable_capacity=usable_capacity(x.converters, unit_capacity, x.redundancy),
+        efficiency=efficiency,
+        busbar_current=current,
+        bbu_ride_through=ride_through_time(x.bbu_energy, bbu_efficiency, x.it_load),
+    )

@@ -17,8 +17,12 @@ from numpy.typing import ArrayLike as Array
 
 def domestic_share(us_cost, total_cost):
     """Share of cost made in the US; NaN where the cost is zero."""
-    return np.divide(us_cost, total_cost, out=np.full(np.broadcast(us_cost, total_cost).shape, np.nan),
-                     where=np.asarray(total_cost) > 0)
+    return np.divide(
+        us_cost,
+        total_cost,
+        out=np.full(np.broadcast(us_cost, total_cost).shape, np.nan),
+        where=np.asarray(total_cost) > 0,
+    )
 
 
 @dataclass(frozen=True)
@@ -28,8 +32,12 @@ class SourcingResult:
     by_category: dict[str, Array]  # US-made share of each category's cost
 
 
-def sourcing_step(us_cost: Array, cost: Array, lead_time: Array,
-                  by_category: dict[str, tuple[Array, Array]]) -> SourcingResult:
+def sourcing_step(
+    us_cost: Array, cost: Array, lead_time: Array, by_category: dict[str, tuple[Array, Array]]
+) -> SourcingResult:
     """US content in total and by category (``(US cost, cost)`` per category), and the longest lead time."""
-    return SourcingResult(domestic_share=domestic_share(us_cost, cost), longest_lead_time=lead_time,
-                          by_category={c: domestic_share(us, total) for c, (us, total) in by_category.items()})
+    return SourcingResult(
+        domestic_share=domestic_share(us_cost, cost),
+        longest_lead_time=lead_time,
+        by_category={c: domestic_share(us, total) for c, (us, total) in by_category.items()},
+    )

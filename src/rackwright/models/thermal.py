@@ -24,7 +24,7 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +52,7 @@ def tabulate_rho_cp(fluid: str) -> np.ndarray:
     return np.asarray(rho) * np.asarray(cp)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _rho_cp_table(fluid: str) -> np.ndarray:
     with np.load(PROPERTY_TABLE) as tables:
         return tables[fluid]
@@ -93,6 +93,7 @@ def required_cdu_approach(tcs_supply, facility_supply):
 
 # --- the thermal step of the rack chain -------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class ThermalInputs:
     """The rack's heat and its cooling loop (SI; floats or arrays)."""
@@ -130,9 +131,16 @@ def thermal_step(x: ThermalInputs) -> ThermalResult:
     air = x.input_power - x.liquid_heat
     rear_door = np.minimum(air, x.rear_door_capacity)
     return ThermalResult(
-        heat_to_liquid=x.liquid_heat, heat_to_air=air, heat_to_rear_door=rear_door, heat_to_room=air - rear_door,
+        heat_to_liquid=x.liquid_heat,
+        heat_to_air=air,
+        heat_to_rear_door=rear_door,
+        heat_to_room=air - rear_door,
         liquid_share=x.liquid_heat / np.maximum(x.input_power, 1e-12),
-        coolant_flow=coolant_volume_flow(x.liquid_heat, x.fluid, x.tcs_supply + x.coolant_delta_t / 2.0,
-                                         x.coolant_delta_t),
-        airflow=air_volume_flow(air, x.air_inlet, x.air_delta_t), tcs_supply=x.tcs_supply,
-        facility_supply=x.facility_supply, cdu_utilisation=cdu_utilisation(x.liquid_heat, x.cdu_capacity, x.cdu_share))
+        coolant_flow=coolant_volume_flow(
+            x.liquid_heat, x.fluid, x.tcs_supply + x.coolant_delta_t / 2.0, x.coolant_delta_t
+        ),
+        airflow=air_volume_flow(air, x.air_inlet, x.air_delta_t),
+        tcs_supply=x.tcs_supply,
+        facility_supply=x.facility_supply,
+        cdu_utilisation=cdu_utilisation(x.liquid_heat, x.cdu_capacity, x.cdu_share),
+    )

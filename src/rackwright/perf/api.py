@@ -41,8 +41,11 @@ def _whole(value, option: str, low: int = 1, high: int = MAX_COUNT, optional: bo
     if ok:
         ok = math.isfinite(float(value)) and float(value) == int(value) and low <= value <= high
     if not ok:
-        raise InputError.single(None, f"{option} must be a whole number from {low:,} to {high:,}, not {value!r}",
-                                option.replace("_", "-") if option.startswith("--") else option)
+        raise InputError.single(
+            None,
+            f"{option} must be a whole number from {low:,} to {high:,}, not {value!r}",
+            option.replace("_", "-") if option.startswith("--") else option,
+        )
     return int(value)
 
 
@@ -66,15 +69,23 @@ def resolve_system(name_or_path: str, racks: int | None = None, accelerators: in
         if isinstance(root, dict) and "slots" in root:
             system = system_from_design(path, racks or 1)
             if accelerators and accelerators > system.accelerators:
-                raise InputError.single(None, f"{accelerators:,} accelerators are more than the {system.accelerators:,} "
-                                              f"of {racks or 1} rack(s) of {path}", "--accelerators",
-                                        f"give --racks {math.ceil(accelerators / (system.accelerators / (racks or 1)))} "
-                                        "or fewer accelerators")
+                raise InputError.single(
+                    None,
+                    f"{accelerators:,} accelerators are more than the {system.accelerators:,} "
+                    f"of {racks or 1} rack(s) of {path}",
+                    "--accelerators",
+                    f"give --racks {math.ceil(accelerators / (system.accelerators / (racks or 1)))} "
+                    "or fewer accelerators",
+                )
             return system.with_accelerators(accelerators) if accelerators else system
     system = load_system(name_or_path)
     if racks:
-        raise InputError.single(None, "--racks applies to a rack design, not a system file", "--racks",
-                                "give --accelerators, or a design YAML as --system")
+        raise InputError.single(
+            None,
+            "--racks applies to a rack design, not a system file",
+            "--racks",
+            "give --accelerators, or a design YAML as --system",
+        )
     return system.with_accelerators(accelerators) if accelerators else system
 
 
@@ -82,8 +93,12 @@ def _check_precision(system, precision: str, attention_precision: str = "bf16", 
     """The precision recipe, checked against the accelerator (InputError naming the option otherwise)."""
     rec = precision_check(system, precision, attention_precision)
     if fp8_param_gather and not rec.low:
-        raise InputError.single(None, f"--fp8-param-gather keeps parameters in a low precision; {rec.name} has none",
-                                "--fp8-param-gather", "use it with an FP8 or FP4 --precision")
+        raise InputError.single(
+            None,
+            f"--fp8-param-gather keeps parameters in a low precision; {rec.name} has none",
+            "--fp8-param-gather",
+            "use it with an FP8 or FP4 --precision",
+        )
     return rec
 
 
@@ -93,7 +108,9 @@ def _check_parallelism(model, accelerators, global_batch, micro_batch, tp, pp, v
     if model.heads % tp:
         problems.append(("--tp", f"TP {tp} does not divide the {model.heads} attention heads"))
     if accelerators % (tp * pp * cp):
-        problems.append(("--accelerators", f"{accelerators} accelerators are not a multiple of TP·PP·CP = {tp * pp * cp}"))
+        problems.append(
+            ("--accelerators", f"{accelerators} accelerators are not a multiple of TP·PP·CP = {tp * pp * cp}")
+        )
     dp = accelerators // (tp * pp * cp) if not problems else 1
     if vp > 1 and (pp == 1 or pp * vp > model.layers):
         problems.append(("--vp", f"{vp} virtual stages need PP > 1 and at most {model.layers} layers' worth of PP·VP"))
@@ -105,13 +122,25 @@ def _check_parallelism(model, accelerators, global_batch, micro_batch, tp, pp, v
     if ep > 1 and (not model.experts or model.experts % ep):
         problems.append(("--ep", f"EP {ep} must divide the experts ({model.experts})"))
     elif model.experts and (tp * cp * dp) % (ep * etp):
-        problems.append(("--ep", f"EP × ETP = {ep} × {etp} must divide TP × CP × DP = {tp} × {cp} × {dp} "
-                                 "(experts are folded over the same accelerators)"))
+        problems.append(
+            (
+                "--ep",
+                f"EP × ETP = {ep} × {etp} must divide TP × CP × DP = {tp} × {cp} × {dp} "
+                "(experts are folded over the same accelerators)",
+            )
+        )
     if global_batch % (dp * micro_batch):
-        problems.append(("--global-batch", f"global batch {global_batch} does not split into DP {dp} × micro-batch {micro_batch}"))
+        problems.append(
+            ("--global-batch", f"global batch {global_batch} does not split into DP {dp} × micro-batch {micro_batch}")
+        )
     elif vp > 1 and global_batch // (dp * micro_batch) < pp:
-        problems.append(("--vp", f"the interleaved schedule needs at least PP = {pp} micro-batches per pipeline, "
-                                 f"not {global_batch // (dp * micro_batch)}"))
+        problems.append(
+            (
+                "--vp",
+                f"the interleaved schedule needs at least PP = {pp} micro-batches per pipeline, "
+                f"not {global_batch // (dp * micro_batch)}",
+            )
+        )
     if problems:
         from ..errors import Problem
 
@@ -129,12 +158,20 @@ def _check_stages(model, pp: int, first: int, last: int) -> None:
     rest_stages = pp - bool(first) - bool(last)
     rest = model.layers - first - last
     if rest_stages == 0 and rest != 0:
-        raise InputError.single(None, f"with PP {pp} the first and last stages hold all {model.layers} layers, not "
-                                      f"{first + last}", flag, f"make them add up to {model.layers}")
+        raise InputError.single(
+            None,
+            f"with PP {pp} the first and last stages hold all {model.layers} layers, not {first + last}",
+            flag,
+            f"make them add up to {model.layers}",
+        )
     if rest_stages and rest < rest_stages:
-        raise InputError.single(None, f"{first + last} layers on the first/last stages leave {rest} for the other "
-                                      f"{rest_stages} stages of the {model.layers}", flag,
-                                "give each stage at least one layer")
+        raise InputError.single(
+            None,
+            f"{first + last} layers on the first/last stages leave {rest} for the other "
+            f"{rest_stages} stages of the {model.layers}",
+            flag,
+            "give each stage at least one layer",
+        )
 
 
 def _recompute_modules(model, recompute: str, modules: str | None) -> int:
@@ -142,35 +179,73 @@ def _recompute_modules(model, recompute: str, modules: str | None) -> int:
     if modules is None:
         return RECOMPUTE_MODULES["core_attn"]
     if not isinstance(modules, str):
-        raise InputError.single(None, f"--recompute-modules is a comma-separated list, not {modules!r}",
-                                "--recompute-modules")
+        raise InputError.single(
+            None, f"--recompute-modules is a comma-separated list, not {modules!r}", "--recompute-modules"
+        )
     if recompute != "selective":
-        raise InputError.single(None, "--recompute-modules chooses what selective recompute re-runs",
-                                "--recompute-modules", "add --recompute selective")
+        raise InputError.single(
+            None,
+            "--recompute-modules chooses what selective recompute re-runs",
+            "--recompute-modules",
+            "add --recompute selective",
+        )
     names = [m.strip() for m in modules.split(",") if m.strip()]
     unknown = [m for m in names if m not in RECOMPUTE_MODULES]
     if unknown or not names:
-        raise InputError.single(None, f"unknown recompute module(s) {', '.join(unknown) or '(none given)'}",
-                                "--recompute-modules", f"a comma-separated list of: {', '.join(RECOMPUTE_MODULES)}")
+        raise InputError.single(
+            None,
+            f"unknown recompute module(s) {', '.join(unknown) or '(none given)'}",
+            "--recompute-modules",
+            f"a comma-separated list of: {', '.join(RECOMPUTE_MODULES)}",
+        )
     if not model.is_moe and {"moe", "moe_act"} & set(names):
-        raise InputError.single(None, f"{model.name} has no MoE layers for moe/moe_act", "--recompute-modules",
-                                "use mlp for a dense model")
+        raise InputError.single(
+            None, f"{model.name} has no MoE layers for moe/moe_act", "--recompute-modules", "use mlp for a dense model"
+        )
     if model.attention != "mla" and "mla_up_proj" in names:
-        raise InputError.single(None, f"{model.name} has no multi-head latent attention for mla_up_proj",
-                                "--recompute-modules", "leave mla_up_proj out")
+        raise InputError.single(
+            None,
+            f"{model.name} has no multi-head latent attention for mla_up_proj",
+            "--recompute-modules",
+            "leave mla_up_proj out",
+        )
     return sum(RECOMPUTE_MODULES[m] for m in dict.fromkeys(names))
 
 
-def train_report(model_name: str, system_name: str, *, global_batch: int, micro_batch: int = 1, tp: int = 1,
-                 pp: int = 1, vp: int = 1, cp: int = 1, ep: int = 1, sp: bool = False, recompute: str = "none",
-                 distributed_optimizer: bool = False, overlap_dp: bool = True, overlap_tp: bool = False,
-                 attention: str = "flash", racks: int | None = None,
-                 accelerators: int | None = None, seq_len: int | None = None, precision: str = "bf16",
-                 attention_precision: str = "bf16", fp8_param_gather: bool = False,
-                 overlap_param_gather: bool = False, grad_precision: str = "fp32", first_stage_layers: int = 0,
-                 last_stage_layers: int = 0, recompute_modules: str | None = None, etp: int | None = None,
-                 moe_dispatcher: str = "alltoall", moe_a2a_overlap: bool = False, fsdp: bool = False,
-                 train_tokens: float | None = None) -> dict:
+def train_report(
+    model_name: str,
+    system_name: str,
+    *,
+    global_batch: int,
+    micro_batch: int = 1,
+    tp: int = 1,
+    pp: int = 1,
+    vp: int = 1,
+    cp: int = 1,
+    ep: int = 1,
+    sp: bool = False,
+    recompute: str = "none",
+    distributed_optimizer: bool = False,
+    overlap_dp: bool = True,
+    overlap_tp: bool = False,
+    attention: str = "flash",
+    racks: int | None = None,
+    accelerators: int | None = None,
+    seq_len: int | None = None,
+    precision: str = "bf16",
+    attention_precision: str = "bf16",
+    fp8_param_gather: bool = False,
+    overlap_param_gather: bool = False,
+    grad_precision: str = "fp32",
+    first_stage_layers: int = 0,
+    last_stage_layers: int = 0,
+    recompute_modules: str | None = None,
+    etp: int | None = None,
+    moe_dispatcher: str = "alltoall",
+    moe_a2a_overlap: bool = False,
+    fsdp: bool = False,
+    train_tokens: float | None = None,
+) -> dict:
     """The ``perf train`` document for one configuration."""
     global_batch, micro_batch = _whole(global_batch, "--global-batch"), _whole(micro_batch, "--micro-batch")
     tp, pp, vp = _whole(tp, "--tp"), _whole(pp, "--pp"), _whole(vp, "--vp")
@@ -183,61 +258,124 @@ def train_report(model_name: str, system_name: str, *, global_batch: int, micro_
     last_stage_layers = _whole(last_stage_layers, "--last-stage-layers", low=0)
     _choice(recompute, "--recompute", tuple(RECOMPUTE))
     _choice(attention, "--attention", ("flash", "materialized"))
-    for flag, value in (("--sp", sp), ("--distributed-optimizer", distributed_optimizer), ("--dp-overlap", overlap_dp),
-                        ("--tp-overlap", overlap_tp), ("--fp8-param-gather", fp8_param_gather),
-                        ("--overlap-param-gather", overlap_param_gather), ("--moe-a2a-overlap", moe_a2a_overlap),
-                        ("--fsdp", fsdp)):
+    for flag, value in (
+        ("--sp", sp),
+        ("--distributed-optimizer", distributed_optimizer),
+        ("--dp-overlap", overlap_dp),
+        ("--tp-overlap", overlap_tp),
+        ("--fp8-param-gather", fp8_param_gather),
+        ("--overlap-param-gather", overlap_param_gather),
+        ("--moe-a2a-overlap", moe_a2a_overlap),
+        ("--fsdp", fsdp),
+    ):
         if not isinstance(value, (bool, np.bool_)):
             raise InputError.single(None, f"{flag} is true or false, not {value!r}", flag)
-    if train_tokens is not None and not (isinstance(train_tokens, (int, float)) and not isinstance(train_tokens, bool)
-                                         and math.isfinite(train_tokens) and 1 <= train_tokens <= MAX_TRAIN_TOKENS):
+    if train_tokens is not None and not (
+        isinstance(train_tokens, (int, float))
+        and not isinstance(train_tokens, bool)
+        and math.isfinite(train_tokens)
+        and 1 <= train_tokens <= MAX_TRAIN_TOKENS
+    ):
         raise InputError.single(None, f"--train-tokens must be from 1 to 1e16, not {train_tokens!r}", "--train-tokens")
     model = load_model(_name(model_name, "--model"))
     system = resolve_system(_name(system_name, "--system"), racks, accelerators)
     n = system.accelerators
     rec = _check_precision(system, precision, attention_precision, fp8_param_gather)
     if fsdp and (distributed_optimizer or overlap_param_gather):
-        raise InputError.single(None, "--fsdp shards the optimizer itself and gathers the parameters every micro-batch",
-                                "--fsdp", "leave out --distributed-optimizer and --overlap-param-gather")
+        raise InputError.single(
+            None,
+            "--fsdp shards the optimizer itself and gathers the parameters every micro-batch",
+            "--fsdp",
+            "leave out --distributed-optimizer and --overlap-param-gather",
+        )
     if fp8_param_gather and not (distributed_optimizer or fsdp):
-        raise InputError.single(None, "--fp8-param-gather all-gathers the parameters of the distributed optimizer",
-                                "--fp8-param-gather", "add --distributed-optimizer (or --fsdp)")
+        raise InputError.single(
+            None,
+            "--fp8-param-gather all-gathers the parameters of the distributed optimizer",
+            "--fp8-param-gather",
+            "add --distributed-optimizer (or --fsdp)",
+        )
     if overlap_param_gather and not (distributed_optimizer and overlap_dp):
-        raise InputError.single(None, "--overlap-param-gather overlaps the distributed optimizer's all-gather",
-                                "--overlap-param-gather", "add --distributed-optimizer (and keep DP overlap on)")
+        raise InputError.single(
+            None,
+            "--overlap-param-gather overlaps the distributed optimizer's all-gather",
+            "--overlap-param-gather",
+            "add --distributed-optimizer (and keep DP overlap on)",
+        )
     if grad_precision not in ("fp32", "bf16"):
-        raise InputError.single(None, f"unknown gradient precision {grad_precision!r}", "--grad-precision",
-                                "fp32 or bf16")
+        raise InputError.single(
+            None, f"unknown gradient precision {grad_precision!r}", "--grad-precision", "fp32 or bf16"
+        )
     modules = _recompute_modules(model, recompute, recompute_modules)
     if moe_dispatcher not in ("alltoall", "deepep"):
-        raise InputError.single(None, f"unknown MoE dispatcher {moe_dispatcher!r}", "--moe-dispatcher",
-                                "alltoall or deepep")
+        raise InputError.single(
+            None, f"unknown MoE dispatcher {moe_dispatcher!r}", "--moe-dispatcher", "alltoall or deepep"
+        )
     if (moe_dispatcher != "alltoall" or moe_a2a_overlap) and not model.experts:
-        raise InputError.single(None, f"{model.name} has no experts to dispatch",
-                                "--moe-dispatcher" if moe_dispatcher != "alltoall" else "--moe-a2a-overlap",
-                                "leave the MoE options out for a dense model")
+        raise InputError.single(
+            None,
+            f"{model.name} has no experts to dispatch",
+            "--moe-dispatcher" if moe_dispatcher != "alltoall" else "--moe-a2a-overlap",
+            "leave the MoE options out for a dense model",
+        )
     dp = _check_parallelism(model, n, global_batch, micro_batch, tp, pp, vp, cp, ep, etp)
     _check_stages(model, pp, first_stage_layers, last_stage_layers)
-    parallelism = Parallelism(tp=tp, pp=pp, dp=dp, micro_batch=micro_batch, vp=vp, cp=cp, ep=ep, sp=sp,
-                              recompute=RECOMPUTE[recompute], distributed_optimizer=distributed_optimizer,
-                              overlap_dp=overlap_dp, overlap_tp=overlap_tp, flash_attention=attention == "flash",
-                              fp8_param_gather=fp8_param_gather, overlap_param_gather=overlap_param_gather,
-                              fp32_grads=grad_precision == "fp32", recompute_modules=modules,
-                              first_stage_layers=first_stage_layers, last_stage_layers=last_stage_layers,
-                              etp=etp or tp, moe_dispatcher=moe_dispatcher == "deepep", moe_a2a_overlap=moe_a2a_overlap,
-                              fsdp=fsdp)
+    parallelism = Parallelism(
+        tp=tp,
+        pp=pp,
+        dp=dp,
+        micro_batch=micro_batch,
+        vp=vp,
+        cp=cp,
+        ep=ep,
+        sp=sp,
+        recompute=RECOMPUTE[recompute],
+        distributed_optimizer=distributed_optimizer,
+        overlap_dp=overlap_dp,
+        overlap_tp=overlap_tp,
+        flash_attention=attention == "flash",
+        fp8_param_gather=fp8_param_gather,
+        overlap_param_gather=overlap_param_gather,
+        fp32_grads=grad_precision == "fp32",
+        recompute_modules=modules,
+        first_stage_layers=first_stage_layers,
+        last_stage_layers=last_stage_layers,
+        etp=etp or tp,
+        moe_dispatcher=moe_dispatcher == "deepep",
+        moe_a2a_overlap=moe_a2a_overlap,
+        fsdp=fsdp,
+    )
     result = train_step(model, system, parallelism, global_batch, seq_len, rec.name, attention_precision)
-    doc = {"model": model.name, "system": system.name, "accelerators": n,
-           "parallelism": {"tp": tp, "pp": pp, "vp": vp, "dp": dp, "cp": cp, "ep": ep, "etp": etp or tp,
-                           "micro_batch": micro_batch, "moe_dispatcher": moe_dispatcher,
-                           "moe_a2a_overlap": moe_a2a_overlap,
-                           "sp": sp, "recompute": recompute, "distributed_optimizer": distributed_optimizer,
-                           "fsdp": fsdp, "overlap_param_gather": overlap_param_gather, "grad_precision": grad_precision,
-                           "first_stage_layers": first_stage_layers, "last_stage_layers": last_stage_layers,
-                           "recompute_modules": [m for m, bit in RECOMPUTE_MODULES.items() if modules & bit]
-                           if recompute == "selective" else []},
-           "precision": {"recipe": rec.name, "attention": attention_precision, "fp8_param_gather": fp8_param_gather},
-           **_figures(result, 0)}
+    doc = {
+        "model": model.name,
+        "system": system.name,
+        "accelerators": n,
+        "parallelism": {
+            "tp": tp,
+            "pp": pp,
+            "vp": vp,
+            "dp": dp,
+            "cp": cp,
+            "ep": ep,
+            "etp": etp or tp,
+            "micro_batch": micro_batch,
+            "moe_dispatcher": moe_dispatcher,
+            "moe_a2a_overlap": moe_a2a_overlap,
+            "sp": sp,
+            "recompute": recompute,
+            "distributed_optimizer": distributed_optimizer,
+            "fsdp": fsdp,
+            "overlap_param_gather": overlap_param_gather,
+            "grad_precision": grad_precision,
+            "first_stage_layers": first_stage_layers,
+            "last_stage_layers": last_stage_layers,
+            "recompute_modules": [m for m, bit in RECOMPUTE_MODULES.items() if modules & bit]
+            if recompute == "selective"
+            else [],
+        },
+        "precision": {"recipe": rec.name, "attention": attention_precision, "fp8_param_gather": fp8_param_gather},
+        **_figures(result, 0),
+    }
     if train_tokens:
         doc.update(_campaign(doc, system, train_tokens))
     return doc
@@ -260,9 +398,12 @@ def _figures(result: dict, i) -> dict:
         doc["breakdown"] = {f"{k}_s": pick(v) for k, v in result["breakdown"].items()}
         doc["memory_breakdown_gb"] = {k: pick(v) / 1e9 for k, v in result["memory"].items()}
     if not fits:
-        doc["reason"] = (f"needs {doc['memory_gb_per_accelerator']:.1f} GB per accelerator, "
-                         f"{pick(result['memory']['available']) / 1e9:.1f} GB usable" if "memory" in result
-                         else "does not fit in accelerator memory")
+        doc["reason"] = (
+            f"needs {doc['memory_gb_per_accelerator']:.1f} GB per accelerator, "
+            f"{pick(result['memory']['available']) / 1e9:.1f} GB usable"
+            if "memory" in result
+            else "does not fit in accelerator memory"
+        )
     return doc
 
 
@@ -286,15 +427,26 @@ def search_pool(backend: str, partitions: int):
     try:
         from ray.util.multiprocessing import Pool
     except ImportError:
-        raise InputError.single(None, "the ray backend needs Ray", "--backend",
-                                "install the optional extra: pip install 'rackwright[ray]'") from None
+        raise InputError.single(
+            None, "the ray backend needs Ray", "--backend", "install the optional extra: pip install 'rackwright[ray]'"
+        ) from None
     return Pool()
 
 
-def search_report(model_name: str, system_name: str, *, accelerators: int | None = None, global_batch: int,
-                  top: int = 10, racks: int | None = None, seq_len: int | None = None,
-                  precision: str = "bf16", attention_precision: str = "bf16", backend: str = "local",
-                  partitions: int = 1) -> dict:
+def search_report(
+    model_name: str,
+    system_name: str,
+    *,
+    accelerators: int | None = None,
+    global_batch: int,
+    top: int = 10,
+    racks: int | None = None,
+    seq_len: int | None = None,
+    precision: str = "bf16",
+    attention_precision: str = "bf16",
+    backend: str = "local",
+    partitions: int = 1,
+) -> dict:
     """The ``perf search`` document: the fastest configuration that fits, the top N and the Pareto front."""
     global_batch, top = _whole(global_batch, "--global-batch"), _whole(top, "--top")
     racks = _whole(racks, "--racks", optional=True)
@@ -307,8 +459,17 @@ def search_report(model_name: str, system_name: str, *, accelerators: int | None
     rec = _check_precision(system, precision, attention_precision)
     pool = search_pool(backend, partitions)
     try:
-        result = search(model, system, system.accelerators, global_batch, seq_len, rec.name, partitions, pool,
-                        attention_precision=attention_precision)
+        result = search(
+            model,
+            system,
+            system.accelerators,
+            global_batch,
+            seq_len,
+            rec.name,
+            partitions,
+            pool,
+            attention_precision=attention_precision,
+        )
     finally:
         if pool is not None:
             (pool.shutdown if hasattr(pool, "shutdown") else pool.close)()
@@ -316,7 +477,9 @@ def search_report(model_name: str, system_name: str, *, accelerators: int | None
     row = lambda i: {**result.parallelism(i), **_figures(result.metrics, i)}  # noqa: E731
     rows = [row(i) for i in order[:top]]
     return {
-        "model": model.name, "system": system.name, "accelerators": system.accelerators,
+        "model": model.name,
+        "system": system.name,
+        "accelerators": system.accelerators,
         "precision": {"recipe": rec.name, "attention": attention_precision},
         "best": rows[0] if rows else None,
         "top": rows,
@@ -330,8 +493,17 @@ def search_report(model_name: str, system_name: str, *, accelerators: int | None
     }
 
 
-def inference_report(model_name: str, system_name: str, *, batch: int, input_tokens: int, output_tokens: int,
-                     tp: int | None = None, racks: int | None = None, precision: str = "bf16") -> dict:
+def inference_report(
+    model_name: str,
+    system_name: str,
+    *,
+    batch: int,
+    input_tokens: int,
+    output_tokens: int,
+    tp: int | None = None,
+    racks: int | None = None,
+    precision: str = "bf16",
+) -> dict:
     """The ``perf infer`` document."""
     batch = _whole(batch, "--batch")
     input_tokens = _whole(input_tokens, "--input-tokens", high=MAX_TOKENS)
@@ -342,21 +514,34 @@ def inference_report(model_name: str, system_name: str, *, batch: int, input_tok
     system = resolve_system(_name(system_name, "--system"), racks)
     precision = _check_precision(system, precision).name
     if tp is not None and (tp > system.scale_up.size or model.heads % tp):
-        raise InputError.single(None, f"TP {tp} must divide the {model.heads} heads and fit the scale-up domain "
-                                      f"of {system.scale_up.size}", "--tp")
+        raise InputError.single(
+            None,
+            f"TP {tp} must divide the {model.heads} heads and fit the scale-up domain of {system.scale_up.size}",
+            "--tp",
+        )
     result = infer(model, system, batch, input_tokens, output_tokens, tp, precision)
-    return {"model": model.name, "system": system.name, "batch": batch, "input_tokens": input_tokens,
-            "output_tokens": output_tokens, **{k: (float(v) if k not in ("fits", "tp") and v is not None else v)
-                                               for k, v in result.items()},
-            "fits": bool(result["fits"])}
+    return {
+        "model": model.name,
+        "system": system.name,
+        "batch": batch,
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        **{k: (float(v) if k not in ("fits", "tp") and v is not None else v) for k, v in result.items()},
+        "fits": bool(result["fits"]),
+    }
 
 
 #: Reference workloads that put rack generations side by side (docs/perf-model.md, "Rack comparison"):
 #: Llama 3 405B trained on 15T tokens with the racks that a 100 MW budget of rack input power buys,
 #: at the per-accelerator throughput of the best configuration for a 16,384-accelerator job (DP scales
 #: out linearly beyond it, an assumption); and Llama 3 70B served in BF16, 64 requests of 2,048 + 512 tokens.
-REFERENCE_TRAINING = {"model": "llama3-405b", "tokens": 15e12, "budget_w": 100e6, "job_accelerators": 16384,
-                      "global_batch": 2048}
+REFERENCE_TRAINING = {
+    "model": "llama3-405b",
+    "tokens": 15e12,
+    "budget_w": 100e6,
+    "job_accelerators": 16384,
+    "global_batch": 2048,
+}
 REFERENCE_INFERENCE = {"model": "llama3-70b", "batch": 64, "input_tokens": 2048, "output_tokens": 512}
 
 
@@ -370,14 +555,24 @@ def rack_delivery(design) -> dict:
     job = REFERENCE_TRAINING["job_accelerators"]
     result = search(model, system.with_accelerators(job), job, REFERENCE_TRAINING["global_batch"])
     order = result.order()
-    doc = {"racks_per_100_mw": racks, "accelerators_per_100_mw": racks * per_rack,
-           "training_days_llama3_405b_15t_100_mw": None, "training_mfu_llama3_405b": None}
+    doc = {
+        "racks_per_100_mw": racks,
+        "accelerators_per_100_mw": racks * per_rack,
+        "training_days_llama3_405b_15t_100_mw": None,
+        "training_mfu_llama3_405b": None,
+    }
     if order.size:
         per_accelerator = float(result.metrics["tokens_per_s"][order[0]]) / job
-        doc["training_days_llama3_405b_15t_100_mw"] = REFERENCE_TRAINING["tokens"] / (per_accelerator * racks * per_rack) \
-            / SECONDS_PER_DAY if racks else None
+        doc["training_days_llama3_405b_15t_100_mw"] = (
+            REFERENCE_TRAINING["tokens"] / (per_accelerator * racks * per_rack) / SECONDS_PER_DAY if racks else None
+        )
         doc["training_mfu_llama3_405b"] = float(result.metrics["mfu"][order[0]])
-    serving = infer(load_model(REFERENCE_INFERENCE["model"]), system, REFERENCE_INFERENCE["batch"],
-                    REFERENCE_INFERENCE["input_tokens"], REFERENCE_INFERENCE["output_tokens"])
+    serving = infer(
+        load_model(REFERENCE_INFERENCE["model"]),
+        system,
+        REFERENCE_INFERENCE["batch"],
+        REFERENCE_INFERENCE["input_tokens"],
+        REFERENCE_INFERENCE["output_tokens"],
+    )
     doc["inference_tokens_per_s_per_mw_llama3_70b"] = float(serving["tokens_per_s_per_mw"]) if serving["fits"] else None
     return doc

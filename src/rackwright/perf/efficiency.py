@@ -68,14 +68,29 @@ class Efficiency:
 
 
 _A100 = Efficiency(gemm=0.78, attention=0.55, hbm=0.85, scale_up_link=0.80, scale_out_link=0.85, launch_s=4e-6)
-_H100 = Efficiency(gemm=0.72, attention=0.45, hbm=0.85, scale_up_link=0.80, scale_out_link=0.85, launch_s=4e-6,
-                   gemm_fp8=0.58, gemm_fp8_blockwise=0.55, gemm_mxfp8=0.0, gemm_fp4=0.0,
-                   attention_fp8=round(0.45 * FP8_FRACTION_RATIO, 3))
+_H100 = Efficiency(
+    gemm=0.72,
+    attention=0.45,
+    hbm=0.85,
+    scale_up_link=0.80,
+    scale_out_link=0.85,
+    launch_s=4e-6,
+    gemm_fp8=0.58,
+    gemm_fp8_blockwise=0.55,
+    gemm_mxfp8=0.0,
+    gemm_fp4=0.0,
+    attention_fp8=round(0.45 * FP8_FRACTION_RATIO, 3),
+)
 #: Blackwell: the H100 set (an assumption), plus MXFP8 in the tensor core (= per-tensor FP8) and NVFP4.
 _BLACKWELL = replace(_H100, gemm_mxfp8=_H100.gemm_fp8, gemm_fp4=round(_H100.gemm_fp8 * FP8_FRACTION_RATIO, 2))
 
-PROFILES: dict[str, Efficiency] = {"a100": _A100, "h100": _H100, "b200": _BLACKWELL, "b300": _BLACKWELL,
-                                   "xpu": _BLACKWELL}
+PROFILES: dict[str, Efficiency] = {
+    "a100": _A100,
+    "h100": _H100,
+    "b200": _BLACKWELL,
+    "b300": _BLACKWELL,
+    "xpu": _BLACKWELL,
+}
 
 
 def profile(name: str) -> Efficiency:

@@ -51,8 +51,11 @@ def infer(model, system, batch, input_tokens, output_tokens, tp=None, precision:
     # Attention reads an FP8 KV cache in FP8 (FP8 flash attention) under a low-precision recipe, else BF16.
     peaks = system.accelerator.peak_flops
     fp8_attention = rec.low and "fp8" in peaks and eff.attention_fp8 > 0
-    attention_rate = peaks["fp8"] * eff.attention_fp8 if fp8_attention else peaks[rec.gemm if not rec.low else "bf16"] \
-        * eff.attention
+    attention_rate = (
+        peaks["fp8"] * eff.attention_fp8
+        if fp8_attention
+        else peaks[rec.gemm if not rec.low else "bf16"] * eff.attention
+    )
     weight_bytes = WEIGHT_BYTES[rec.gemm]
     kv_per_token = model.kv_cache_bytes_per_token(min(weight_bytes, 2.0) if rec.gemm != "fp4" else 1.0)
     context = input_tokens + output_tokens
@@ -66,13 +69,15 @@ def infer(model, system, batch, input_tokens, output_tokens, tp=None, precision:
     attention_per_token_per_context = model.attention_flops_per_token(1)  # forward FLOPs per token per context token
 
     prefill_gemm = 2.0 * model.active_params_per_token * batch * input_tokens / (tp * peak * gemm_eff)
-    prefill_attention = 0.5 * attention_per_token_per_context * input_tokens ** 2 * batch / (tp * attention_rate)
+    prefill_attention = 0.5 * attention_per_token_per_context * input_tokens**2 * batch / (tp * attention_rate)
     prefill_comm = 2 * model.layers * 2 * _ring(tp, batch * input_tokens * model.hidden * 2.0, bw, latency)
     ttft = prefill_gemm + prefill_attention + prefill_comm  # causal attention: half the full count
 
     mean_context = input_tokens + output_tokens / 2.0
     step_bytes = (_weights_read_per_step(model, batch, weight_bytes) + batch * mean_context * kv_per_token) / tp
-    step_flops = (2.0 * model.active_params_per_token * batch + attention_per_token_per_context * mean_context * batch) / tp
+    step_flops = (
+        2.0 * model.active_params_per_token * batch + attention_per_token_per_context * mean_context * batch
+    ) / tp
     step_comm = 2 * model.layers * 2 * _ring(tp, batch * model.hidden * 2.0, bw, latency)
     tpot = np.maximum(step_bytes / hbm_bw, step_flops / (peak * gemm_eff)) + step_comm + model.layers * eff.launch_s
 
@@ -85,7 +90,8 @@ def infer(model, system, batch, input_tokens, output_tokens, tp=None, precision:
         "tpot_s": tpot,
         "tokens_per_s": tokens_per_s,
         "tokens_per_s_per_accelerator": per_accelerator,
-        "tokens_per_s_per_rack": per_accelerator * system.accelerators_per_rack if system.accelerators_per_rack
+        "tokens_per_s_per_rack": per_accelerator * system.accelerators_per_rack
+        if system.accelerators_per_rack
         else None,
         "tokens_per_s_per_mw": per_accelerator / (power / 1e6),
         "memory_bytes_per_accelerator": (weights + kv) / tp,

@@ -50,8 +50,9 @@ def _bit(modules, name) -> np.ndarray:
     return (np.asarray(modules).astype(np.int64) & RECOMPUTE_MODULES[name]) > 0
 
 
-def activation_bytes_per_layer(model, seq, micro_batch, tp, cp, sp, recompute, c_flash=1.0, rec=None, modules=1,
-                               moe: bool = False):
+def activation_bytes_per_layer(
+    model, seq, micro_batch, tp, cp, sp, recompute, c_flash=1.0, rec=None, modules=1, moe: bool = False
+):
     """Activation memory of one layer and micro-batch on one accelerator [bytes].
 
     Korthikanti et al. 2022's count (eq. 1-6), tensor by tensor, for any attention and MLP shape:
@@ -96,8 +97,12 @@ def activation_bytes_per_layer(model, seq, micro_batch, tp, cp, sp, recompute, c
         act_dropped = mlp_dropped
     f_in = 2.0 if model.ffn_type == "swiglu" else 1.0
     layernorm_dropped = drop("layernorm")
-    sp_part = 4.0 * h + np.where(layernorm_dropped, 0.0, q * h) \
-        + np.where(layernorm_dropped | mlp_dropped, 0.0, mlp_in_sp) + (2.0 * h if model.dropout else 0.0)
+    sp_part = (
+        4.0 * h
+        + np.where(layernorm_dropped, 0.0, q * h)
+        + np.where(layernorm_dropped | mlp_dropped, 0.0, mlp_in_sp)
+        + (2.0 * h if model.dropout else 0.0)
+    )
     if mla:
         sp_part = sp_part + q * ((model.q_lora_rank or 0) + model.kv_lora_rank + model.qk_rope_head_dim)
     qkv = 2.0 * (a * model.qk_head_dim + model.kv_heads * (model.qk_head_dim + model.v_dim))
@@ -115,8 +120,18 @@ def activation_bytes_per_layer(model, seq, micro_batch, tp, cp, sp, recompute, c
 
 def model_activation_bytes_per_layer(model, seq, c, rec=None):
     """Activation bytes of an average layer: dense and MoE layers in their proportion."""
-    args = (model, seq, c["micro_batch"], c["tp"], c["cp"], c["sp"], c["recompute"], c["flash_attention"], rec,
-            c.get("recompute_modules", 1))
+    args = (
+        model,
+        seq,
+        c["micro_batch"],
+        c["tp"],
+        c["cp"],
+        c["sp"],
+        c["recompute"],
+        c["flash_attention"],
+        rec,
+        c.get("recompute_modules", 1),
+    )
     dense = activation_bytes_per_layer(*args)
     if not model.moe_layers:
         return dense
@@ -163,9 +178,16 @@ def training_memory(model, system, c, seq, microbatches, rec=None) -> dict[str, 
         fsdp = c.get("fsdp", 0.0) > 0
         per_layer_params = np.where(layers > 0, layer_params / np.maximum(layers, 1), 0.0)
         gathered = 2.0 * per_layer_params * (2.0 if rec is None or not rec.low else rec.copy_bytes)
-        states = np.where(fsdp, (params * (STATE_BYTES - grads16 + OPTIMIZER_BYTES)
-                                 + (layer_params * (rec.copy_bytes if rec is not None and rec.low else 0.0)))
-                          / (c["dp"] * c["cp"]) + gathered, states)
+        states = np.where(
+            fsdp,
+            (
+                params * (STATE_BYTES - grads16 + OPTIMIZER_BYTES)
+                + (layer_params * (rec.copy_bytes if rec is not None and rec.low else 0.0))
+            )
+            / (c["dp"] * c["cp"])
+            + gathered,
+            states,
+        )
         stage = np.minimum(stage, c["pp"] - 1)
         activations = per_layer * layers * in_flight(c, stage, microbatches)
         stage_logits = np.where(stage == c["pp"] - 1, logits, 0.0)
@@ -174,7 +196,13 @@ def training_memory(model, system, c, seq, microbatches, rec=None) -> dict[str, 
             best = {"weights_and_optimizer": states, "activations": activations, "logits": stage_logits, "total": total}
         else:
             worse = total > best["total"]
-            best = {k: np.where(worse, v, best[k]) for k, v in
-                    {"weights_and_optimizer": states, "activations": activations, "logits": stage_logits,
-                     "total": total}.items()}
+            best = {
+                k: np.where(worse, v, best[k])
+                for k, v in {
+                    "weights_and_optimizer": states,
+                    "activations": activations,
+                    "logits": stage_logits,
+                    "total": total,
+                }.items()
+            }
     return {**best, "available": usable_hbm(system.accelerator.hbm)}

@@ -67,21 +67,54 @@ class Recipe:
 
 
 #: The recipes (Transformer Engine 2.x recipe classes in brackets).
-RECIPES: dict[str, Recipe] = {r.name: r for r in (
-    Recipe("bf16", "bf16", "bf16", 2.0, description="BF16 mixed precision"),
-    Recipe("fp16", "fp16", "bf16", 2.0, description="FP16 mixed precision with loss scaling"),
-    Recipe("tf32", "tf32", "bf16", 2.0, description="TF32 GEMMs (FP32 storage is not modelled)"),
-    Recipe("fp8-delayed", "fp8", "fp8", 1.0,
-           description="FP8 (E4M3 forward, E5M2 gradients), per-tensor delayed scaling [DelayedScaling]"),
-    Recipe("fp8-current", "fp8", "fp8", 1.0, amax_pass=True,
-           description="FP8, per-tensor current scaling [Float8CurrentScaling]"),
-    Recipe("mxfp8", "fp8", "mxfp8", 1.0, scale_bytes=1.0 / 32,
-           description="MXFP8: E8M0 scale per 32 values, Blackwell tensor cores [MXFP8BlockScaling]"),
-    Recipe("fp8-blockwise", "fp8", "fp8_blockwise", 1.0, scale_bytes=4.0 / 128,
-           description="FP8 with 1x128 activation and 128x128 weight blocks, DeepSeek-V3 §3.3 [Float8BlockScaling]"),
-    Recipe("nvfp4", "fp4", "fp4", 0.5, scale_bytes=1.0 / 16, amax_pass=True,
-           description="NVFP4: E4M3 scale per 16 values and a per-tensor FP32 scale [NVFP4BlockScaling]"),
-)}
+RECIPES: dict[str, Recipe] = {
+    r.name: r
+    for r in (
+        Recipe("bf16", "bf16", "bf16", 2.0, description="BF16 mixed precision"),
+        Recipe("fp16", "fp16", "bf16", 2.0, description="FP16 mixed precision with loss scaling"),
+        Recipe("tf32", "tf32", "bf16", 2.0, description="TF32 GEMMs (FP32 storage is not modelled)"),
+        Recipe(
+            "fp8-delayed",
+            "fp8",
+            "fp8",
+            1.0,
+            description="FP8 (E4M3 forward, E5M2 gradients), per-tensor delayed scaling [DelayedScaling]",
+        ),
+        Recipe(
+            "fp8-current",
+            "fp8",
+            "fp8",
+            1.0,
+            amax_pass=True,
+            description="FP8, per-tensor current scaling [Float8CurrentScaling]",
+        ),
+        Recipe(
+            "mxfp8",
+            "fp8",
+            "mxfp8",
+            1.0,
+            scale_bytes=1.0 / 32,
+            description="MXFP8: E8M0 scale per 32 values, Blackwell tensor cores [MXFP8BlockScaling]",
+        ),
+        Recipe(
+            "fp8-blockwise",
+            "fp8",
+            "fp8_blockwise",
+            1.0,
+            scale_bytes=4.0 / 128,
+            description="FP8 with 1x128 activation and 128x128 weight blocks, DeepSeek-V3 §3.3 [Float8BlockScaling]",
+        ),
+        Recipe(
+            "nvfp4",
+            "fp4",
+            "fp4",
+            0.5,
+            scale_bytes=1.0 / 16,
+            amax_pass=True,
+            description="NVFP4: E4M3 scale per 16 values and a per-tensor FP32 scale [NVFP4BlockScaling]",
+        ),
+    )
+}
 #: Names that worked before recipes existed: fp8 is TE's default recipe, fp4 is NVFP4.
 ALIASES = {"fp8": "fp8-delayed", "fp4": "nvfp4"}
 ATTENTION_PRECISIONS = ("bf16", "fp8")
@@ -107,16 +140,26 @@ def check(system, name: str, attention: str = "bf16") -> Recipe:
     r = recipe(name)
     peaks = system.accelerator.peak_flops
     if r.gemm not in peaks:
-        raise InputError.single(None, f"{system.accelerator.name} has no {r.gemm} peak rate (needed by {r.name})",
-                                "--precision", f"one of the precisions it has: {', '.join(peaks)}")
+        raise InputError.single(
+            None,
+            f"{system.accelerator.name} has no {r.gemm} peak rate (needed by {r.name})",
+            "--precision",
+            f"one of the precisions it has: {', '.join(peaks)}",
+        )
     if not profile(system.accelerator.profile).gemm_for(r.kind):
-        raise InputError.single(None, f"{r.name} needs block-scaling tensor cores that {system.accelerator.name} "
-                                      f"(profile {system.accelerator.profile}) lacks", "--precision",
-                                "use fp8-delayed, fp8-current or fp8-blockwise on Hopper")
+        raise InputError.single(
+            None,
+            f"{r.name} needs block-scaling tensor cores that {system.accelerator.name} "
+            f"(profile {system.accelerator.profile}) lacks",
+            "--precision",
+            "use fp8-delayed, fp8-current or fp8-blockwise on Hopper",
+        )
     if attention not in ATTENTION_PRECISIONS:
-        raise InputError.single(None, f"unknown attention precision {attention!r}", "--attention-precision",
-                                "bf16 or fp8")
+        raise InputError.single(
+            None, f"unknown attention precision {attention!r}", "--attention-precision", "bf16 or fp8"
+        )
     if attention == "fp8" and "fp8" not in peaks:
-        raise InputError.single(None, f"{system.accelerator.name} has no fp8 peak rate for FP8 attention",
-                                "--attention-precision", "bf16")
+        raise InputError.single(
+            None, f"{system.accelerator.name} has no fp8 peak rate for FP8 attention", "--attention-precision", "bf16"
+        )
     return r

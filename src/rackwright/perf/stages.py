@@ -44,9 +44,16 @@ def average_layer_params(model, c):
     by TP; the routed experts by EP × ETP: ``E/ep · expert / etp``)."""
     moe_share = model.moe_layers / model.layers
     dense_layer = model.attention_params_per_layer + model.dense_mlp_params_per_layer
-    per_layer_moe = moe_share * (model.attention_params_per_layer + model.shared_experts * model.expert_params
-                                 + model.experts * model.expert_params / c["ep"] * c["tp"] / c.get("etp", c["tp"])) \
-        if model.moe_layers else 0.0
+    per_layer_moe = (
+        moe_share
+        * (
+            model.attention_params_per_layer
+            + model.shared_experts * model.expert_params
+            + model.experts * model.expert_params / c["ep"] * c["tp"] / c.get("etp", c["tp"])
+        )
+        if model.moe_layers
+        else 0.0
+    )
     return dense_layer * (1 - moe_share) + per_layer_moe
 
 
@@ -61,6 +68,7 @@ def stage_params(model, c, stage):
     layers = np.where(stage == 0, first, np.where(stage >= p - 1, last, middle))
     layer_params = layers * average_layer_params(model, c) / c["tp"]
     vh = model.vocab * model.hidden
-    embeddings = np.where(p == 1, vh * (1 if model.tied_embeddings else 2), np.where((stage == 0) | (stage >= p - 1),
-                                                                                   vh, 0.0))
+    embeddings = np.where(
+        p == 1, vh * (1 if model.tied_embeddings else 2), np.where((stage == 0) | (stage >= p - 1), vh, 0.0)
+    )
     return layer_params + embeddings / c["tp"], layer_params

@@ -16,13 +16,21 @@ numbers validate with ``SystemSpec.model_validate(data, context={"si": True})``.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Literal, Mapping, Sequence
+from typing import Annotated, Literal
 
 import numpy as np
-
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
-                      model_validator)
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from ..catalog.schema import Part, Source
 from ..errors import InputError
@@ -45,20 +53,29 @@ DEFAULT_SCALE_UP_LATENCY = 2e-6
 DEFAULT_SCALE_OUT_LATENCY = 10e-6
 
 #: Efficiency profile by catalog part id prefix (``system_from_design``); anything else is "xpu".
-PROFILE_BY_PART = (("nvidia-a100", "a100"), ("nvidia-h100", "h100"), ("nvidia-h200", "h100"),
-                   ("nvidia-b200", "b200"), ("nvidia-b300", "b300"))
+PROFILE_BY_PART = (
+    ("nvidia-a100", "a100"),
+    ("nvidia-h100", "h100"),
+    ("nvidia-h200", "h100"),
+    ("nvidia-b200", "b200"),
+    ("nvidia-b300", "b300"),
+)
 
 #: Catalog ``peak_flops`` keys (dense rates) → system precision keys.
-CATALOG_PRECISIONS = {"bf16_dense": "bf16", "fp16_dense": "fp16", "fp8_dense": "fp8", "fp4_dense": "fp4",
-                      "tf32_dense": "tf32"}
+CATALOG_PRECISIONS = {
+    "bf16_dense": "bf16",
+    "fp16_dense": "fp16",
+    "fp8_dense": "fp8",
+    "fp4_dense": "fp4",
+    "tf32_dense": "tf32",
+}
 
 
 def _si(dimension: str):
     """Before-validator: a quantity string → SI float (bare numbers only with ``context={"si": True}``)."""
 
     def parse(value, info: ValidationInfo):
-        if (isinstance(value, (int, float)) and not isinstance(value, bool)
-                and info.context and info.context.get("si")):
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and info.context and info.context.get("si"):
             return float(value)
         try:
             return parse_quantity(value, dimension)
@@ -164,10 +181,11 @@ class SystemSpec(Strict):
         try:
             return self.accelerator.peak_flops[precision]
         except KeyError:
-            raise ValueError(f"{self.accelerator.name} has no {precision} rate; it has: "
-                             f"{', '.join(self.accelerator.peak_flops)}") from None
+            raise ValueError(
+                f"{self.accelerator.name} has no {precision} rate; it has: {', '.join(self.accelerator.peak_flops)}"
+            ) from None
 
-    def with_accelerators(self, n: int) -> "SystemSpec":
+    def with_accelerators(self, n: int) -> SystemSpec:
         """A copy of this system with ``n`` accelerators in total."""
         if isinstance(n, bool) or int(n) != n or n < 1:
             raise ValueError(f"the number of accelerators must be a whole number ≥ 1, got {n!r}")
@@ -175,6 +193,7 @@ class SystemSpec(Strict):
 
 
 # --- loading -----------------------------------------------------------------------------
+
 
 def builtin_systems() -> list[str]:
     """Names of the built-in systems (``dgx-a100-80gb-hdr``, ``dgx-h100-ndr``, ``gb200-nvl72``, ...)."""
@@ -216,8 +235,14 @@ def per_accelerator(rack: dict) -> dict:
     }
 
 
-def system_from_rack(accelerator: Part, rack: Mapping[str, float], name: str, racks: int = 1, where: str | None = None,
-                     sources: Sequence[Source] = ()) -> SystemSpec:
+def system_from_rack(
+    accelerator: Part,
+    rack: Mapping[str, float],
+    name: str,
+    racks: int = 1,
+    where: str | None = None,
+    sources: Sequence[Source] = (),
+) -> SystemSpec:
     """The system of ``racks`` racks whose SI figures are ``rack``: the one bridge from a rack to the performance
     model (:func:`system_from_design`, the explorer's training objective, the delivery figures).
 
@@ -229,18 +254,29 @@ def system_from_rack(accelerator: Part, rack: Mapping[str, float], name: str, ra
     ``cost.per_accelerator`` over :data:`AMORTISATION_YEARS` (each where the rack has the figure).
     """
     per_rack = rack["compute.accelerators"]
-    peak = {CATALOG_PRECISIONS[key]: rack[f"compute.peak_flops:{key}"] / per_rack for key in CATALOG_PRECISIONS
-            if f"compute.peak_flops:{key}" in rack}
+    peak = {
+        CATALOG_PRECISIONS[key]: rack[f"compute.peak_flops:{key}"] / per_rack
+        for key in CATALOG_PRECISIONS
+        if f"compute.peak_flops:{key}" in rack
+    }
     if "bf16" not in peak:
-        raise InputError.single(where, f"accelerator {accelerator.id} has no bf16_dense peak rate",
-                                hint="add peak_flops.bf16_dense to the part")
+        raise InputError.single(
+            where,
+            f"accelerator {accelerator.id} has no bf16_dense peak rate",
+            hint="add peak_flops.bf16_dense to the part",
+        )
     share = per_accelerator(rack)
     data = {
         "name": name if racks == 1 else f"{name} x {int(racks)} racks",
         "description": f"Built from {where or 'rack figures'} ({int(racks)} rack(s) of {int(per_rack)} accelerators).",
-        "accelerator": {"name": accelerator.model, "profile": profile_for_part(accelerator.id), "peak_flops": peak,
-                        "hbm": float(share["hbm"]), "hbm_bandwidth": float(share["hbm_bandwidth"]),
-                        "power": accelerator.value("power")},
+        "accelerator": {
+            "name": accelerator.model,
+            "profile": profile_for_part(accelerator.id),
+            "peak_flops": peak,
+            "hbm": float(share["hbm"]),
+            "hbm_bandwidth": float(share["hbm_bandwidth"]),
+            "power": accelerator.value("power"),
+        },
         "scale_up": {"size": max(1, int(share["scale_up_size"])), "bandwidth": float(share["scale_up_bandwidth"])},
         "scale_out": {"bandwidth": float(share["scale_out_bandwidth"])},
         "accelerators": int(round(racks * per_rack)),
@@ -263,12 +299,19 @@ def system_from_rack(accelerator: Part, rack: Mapping[str, float], name: str, ra
 
 def rack_accelerator(model, where: str | None = None) -> Part:
     """The one accelerator part of a resolved rack (a system has one kind); :class:`InputError` otherwise."""
-    parts = {item.part.id: item.part for item in model.items
-             if item.part.kind == "accelerator" and item.in_rack and item.count > 0}
+    parts = {
+        item.part.id: item.part
+        for item in model.items
+        if item.part.kind == "accelerator" and item.in_rack and item.count > 0
+    }
     if len(parts) != 1:
         found = ", ".join(sorted(parts)) or "none"
-        raise InputError.single(where, f"a system needs exactly one accelerator part; the design has {found}",
-                                "slots", "put one kind of accelerator in the rack")
+        raise InputError.single(
+            where,
+            f"a system needs exactly one accelerator part; the design has {found}",
+            "slots",
+            "put one kind of accelerator in the rack",
+        )
     return next(iter(parts.values()))
 
 
@@ -281,5 +324,6 @@ def system_from_design(design, racks: int = 1) -> SystemSpec:
         raise ValueError(f"racks must be a whole number ≥ 1, got {racks!r}")
     loaded, model, report = sound_design(design)
     where = str(loaded.file or design)
-    return system_from_rack(rack_accelerator(model, where), report.figures, loaded.design.name, racks, where,
-                            loaded.design.sources)
+    return system_from_rack(
+        rack_accelerator(model, where), report.figures, loaded.design.name, racks, where, loaded.design.sources
+    )

@@ -55,7 +55,8 @@ import numpy as np
 
 from .efficiency import Efficiency, profile
 from .memory import _bit, training_memory
-from .precision import Recipe, recipe as get_recipe
+from .precision import Recipe
+from .precision import recipe as get_recipe
 from .stages import average_layer_params, layers_per_stage, stage_layer_counts, stage_params
 
 RECOMPUTE = {"none": 0, "selective": 1, "full": 2}
@@ -120,15 +121,18 @@ def _gemm_time(flops, k, n, tokens, peak, hbm_bw, eff: Efficiency, gemm_eff=None
     ``gemm_eff`` is the achieved fraction of ``peak`` (default: the BF16 one).
     """
     bytes_ = operand_bytes * (tokens * k + k * n) + 2.0 * tokens * n
-    return np.maximum(flops / (peak * (eff.gemm if gemm_eff is None else gemm_eff)), bytes_ / (hbm_bw * eff.hbm)) \
+    return (
+        np.maximum(flops / (peak * (eff.gemm if gemm_eff is None else gemm_eff)), bytes_ / (hbm_bw * eff.hbm))
         + eff.launch_s
+    )
 
 
 def _group_bandwidth(stride, size, system, eff: Efficiency):
     """(bandwidth, latency) of a group: scale-up when it fits inside one scale-up domain."""
     inside = stride * size <= system.scale_up.size
-    bandwidth = np.where(inside, system.scale_up.bandwidth * eff.scale_up_link,
-                         system.scale_out.bandwidth * eff.scale_out_link)
+    bandwidth = np.where(
+        inside, system.scale_up.bandwidth * eff.scale_up_link, system.scale_out.bandwidth * eff.scale_out_link
+    )
     latency = np.where(inside, system.latency.scale_up, system.latency.scale_out)
     return bandwidth, latency
 
@@ -147,8 +151,7 @@ def _collective(stride, size, bytes_, system, eff: Efficiency):
     members = np.where(stride * size <= domain, size, np.clip(np.floor(domain / stride), 1.0, size))
     domains = size / members
     intra = _ring(members, bytes_, system.scale_up.bandwidth * eff.scale_up_link, system.latency.scale_up)
-    inter = _ring(domains, bytes_ / members, system.scale_out.bandwidth * eff.scale_out_link,
-                  system.latency.scale_out)
+    inter = _ring(domains, bytes_ / members, system.scale_out.bandwidth * eff.scale_out_link, system.latency.scale_out)
     return intra + inter
 
 
@@ -166,8 +169,9 @@ def _weights_time(params, tokens, h, tp, peak, hbm_bw, eff: Efficiency, rec: Rec
     return time, tokens * (h + n)
 
 
-def _layer_times(model, system, c, tokens, seq, moe: bool, eff: Efficiency, peak, rec: Recipe, attention_peak,
-                 attention_fp8: bool):
+def _layer_times(
+    model, system, c, tokens, seq, moe: bool, eff: Efficiency, peak, rec: Recipe, attention_peak, attention_fp8: bool
+):
     """Forward times of one layer and one micro-batch on one accelerator, by component [s].
 
     ``peak`` is the rate of the linear layers' GEMMs (the recipe's), ``attention_peak`` that of the
@@ -197,22 +201,29 @@ def _layer_times(model, system, c, tokens, seq, moe: bool, eff: Efficiency, peak
     attention_eff = eff.attention_fp8 if attention_fp8 else eff.attention
     flash = full_attention_flops * CAUSAL_FRACTION / (attention_peak * attention_eff) + eff.launch_s
     scores = tokens * seq * model.heads / tp  # elements of the b·a·s² score matrix on this accelerator
-    materialised = full_attention_flops / (attention_peak * eff.gemm) \
-        + scores * SCORE_BYTES_FORWARD / (hbm_bw * eff.hbm) + 4 * eff.launch_s
+    materialised = (
+        full_attention_flops / (attention_peak * eff.gemm)
+        + scores * SCORE_BYTES_FORWARD / (hbm_bw * eff.hbm)
+        + 4 * eff.launch_s
+    )
     attention = np.where(c["flash_attention"] > 0, flash, materialised)
     activation_factor = 3.0 if model.ffn_type == "swiglu" else 2.0
-    elementwise_elements = ELEMENTWISE_PER_TOKEN_HIDDEN * h / np.where(c["sp"] > 0, tp, 1) \
-        + activation_factor * ffn_elements / tp
+    elementwise_elements = (
+        ELEMENTWISE_PER_TOKEN_HIDDEN * h / np.where(c["sp"] > 0, tp, 1) + activation_factor * ffn_elements / tp
+    )
     elementwise = tokens * elementwise_elements * BYTES_ACTIVATION / (hbm_bw * eff.hbm) + 6 * eff.launch_s
     # Parts that module-level recompute re-runs: the 2 layer norms (4 of the 16 units of T·h·2 bytes), the
     # activation function, the MLP's (or experts') GEMMs and casts, MLA's up-projections.
-    layernorm = tokens * 4.0 * h / np.where(c["sp"] > 0, tp, 1) * BYTES_ACTIVATION / (hbm_bw * eff.hbm) \
-        + 2 * eff.launch_s
+    layernorm = (
+        tokens * 4.0 * h / np.where(c["sp"] > 0, tp, 1) * BYTES_ACTIVATION / (hbm_bw * eff.hbm) + 2 * eff.launch_s
+    )
     activation = tokens * activation_factor * ffn_elements / tp * BYTES_ACTIVATION / (hbm_bw * eff.hbm) + eff.launch_s
     up_share = _mla_up_share(model)
     # Casts of the GEMM inputs (4 per block: 2 GEMMs, forward; the backward casts as many output gradients).
     blocks = 2 + (model.experts / c["ep"] + (1 if model.shared_experts else 0) if moe else 0)
-    quantize = (quantized * rec.cast_bytes / (hbm_bw * eff.hbm) + 2 * blocks * eff.launch_s) if rec.low else 0.0 * tokens
+    quantize = (
+        (quantized * rec.cast_bytes / (hbm_bw * eff.hbm) + 2 * blocks * eff.launch_s) if rec.low else 0.0 * tokens
+    )
     if attention_fp8:
         qkv = (model.heads * model.qk_head_dim + model.kv_heads * (model.qk_head_dim + model.v_dim)) / tp
         quantize = quantize + tokens * qkv * ATTENTION_CAST_BYTES / (hbm_bw * eff.hbm) + eff.launch_s
@@ -226,10 +237,20 @@ def _layer_times(model, system, c, tokens, seq, moe: bool, eff: Efficiency, peak
     if moe:
         ep_comm = _moe_dispatch_combine(model, system, c, tokens / tp, eff, rec)
     cast = rec.cast_bytes / (hbm_bw * eff.hbm) if rec.low else 0.0
-    return {"gemm": gemm, "attention": attention, "elementwise": elementwise, "quantize": quantize, "tp": tp_comm,
-            "cp": cp_comm, "ep": ep_comm,
-            "_layernorm": layernorm, "_activation": activation, "_mlp_gemm": gemm - attention_gemm,
-            "_mlp_quantize": (quantized - attention_quantized) * cast, "_up_gemm": up_share * attention_gemm}
+    return {
+        "gemm": gemm,
+        "attention": attention,
+        "elementwise": elementwise,
+        "quantize": quantize,
+        "tp": tp_comm,
+        "cp": cp_comm,
+        "ep": ep_comm,
+        "_layernorm": layernorm,
+        "_activation": activation,
+        "_mlp_gemm": gemm - attention_gemm,
+        "_mlp_quantize": (quantized - attention_quantized) * cast,
+        "_up_gemm": up_share * attention_gemm,
+    }
 
 
 def _moe_dispatch_combine(model, system, c, local_tokens, eff: Efficiency, rec: Recipe):
@@ -256,8 +277,15 @@ def _moe_dispatch_combine(model, system, c, local_tokens, eff: Efficiency, rec: 
     combine_bytes = 2.0 * h * local_tokens
     up = system.scale_up.bandwidth * eff.scale_up_link
     out = system.scale_out.bandwidth * eff.scale_out_link
-    one_way = lambda b: local_copies * b / up + remote_copies * b / out \
-        + (g - 1) * system.latency.scale_up + (domains - 1) * system.latency.scale_out  # noqa: E731
+
+    def one_way(b):
+        return (
+            local_copies * b / up
+            + remote_copies * b / out
+            + (g - 1) * system.latency.scale_up
+            + (domains - 1) * system.latency.scale_out
+        )
+
     a2a = np.where(e > 1, one_way(dispatch_bytes) + one_way(combine_bytes), 0.0)
     received = local_tokens * k * etp * h * 2.0  # tokens an ETP group's rank works on, BF16
     etp_comm = 2 * _collective(1, etp, received, system, eff)
@@ -269,8 +297,9 @@ def _mla_up_share(model) -> float:
     if model.attention != "mla":
         return 0.0
     a = model.heads
-    up = (model.q_lora_rank * a * model.qk_head_dim if model.q_lora_rank else 0) \
-        + model.kv_lora_rank * a * (model.qk_nope_head_dim + model.v_head_dim)
+    up = (model.q_lora_rank * a * model.qk_head_dim if model.q_lora_rank else 0) + model.kv_lora_rank * a * (
+        model.qk_nope_head_dim + model.v_head_dim
+    )
     return up / model.attention_params_per_layer
 
 
@@ -292,29 +321,47 @@ def _layer_step(parts, c, moe: bool = False):
     tp = np.where(c["overlap_tp"] > 0, np.maximum(parts["tp"] - parts["gemm"], 0.0), parts["tp"])
     # Dispatch/combine overlapped with another micro-batch's compute (DualPipe; Megatron-Core's EP a2a overlap).
     compute = parts["gemm"] + parts["attention"] + parts["elementwise"]
-    parts = {**parts, "ep": np.where(c.get("moe_a2a_overlap", 0.0) > 0, np.maximum(parts["ep"] - compute, 0.0),
-                                     parts["ep"])}
+    parts = {
+        **parts,
+        "ep": np.where(c.get("moe_a2a_overlap", 0.0) > 0, np.maximum(parts["ep"] - compute, 0.0), parts["ep"]),
+    }
     cp_forward = np.maximum(parts["cp"] - parts["attention"], 0.0)
     cp_backward = np.maximum(2 * parts["cp"] - 2.5 * parts["attention"], 0.0)
     totals = {
         "gemm": (forwards + 2.0) * parts["gemm"] + mlp * parts["_mlp_gemm"] + bit("mla_up_proj") * parts["_up_gemm"],
         "attention": (forwards + 2.5 + bit("core_attn")) * parts["attention"],
-        "elementwise": (forwards + 2.0) * parts["elementwise"] + bit("layernorm") * parts["_layernorm"]
+        "elementwise": (forwards + 2.0) * parts["elementwise"]
+        + bit("layernorm") * parts["_layernorm"]
         + act * parts["_activation"],
         "quantize": (forwards + 1.0) * parts["quantize"] + mlp * parts["_mlp_quantize"],
         "tp": (forwards + 1.0) * tp,
         "cp": forwards * cp_forward + cp_backward,
         "ep": (forwards + 1.0 + (mlp if moe else 0.0)) * parts["ep"],
     }
-    backward = 2 * parts["gemm"] + 2.5 * parts["attention"] + 2 * parts["elementwise"] + parts["quantize"] + tp \
-        + cp_backward + parts["ep"]
-    forward = parts["gemm"] + parts["attention"] + parts["elementwise"] + parts["quantize"] + tp + cp_forward \
+    backward = (
+        2 * parts["gemm"]
+        + 2.5 * parts["attention"]
+        + 2 * parts["elementwise"]
+        + parts["quantize"]
+        + tp
+        + cp_backward
         + parts["ep"]
+    )
+    forward = (
+        parts["gemm"] + parts["attention"] + parts["elementwise"] + parts["quantize"] + tp + cp_forward + parts["ep"]
+    )
     return totals, backward, forward
 
 
-def train_step(model, system, parallelism: Parallelism, global_batch: int, seq_len: int | None = None,
-               precision: str = "bf16", attention_precision: str = "bf16") -> dict[str, np.ndarray]:
+def train_step(
+    model,
+    system,
+    parallelism: Parallelism,
+    global_batch: int,
+    seq_len: int | None = None,
+    precision: str = "bf16",
+    attention_precision: str = "bf16",
+) -> dict[str, np.ndarray]:
     """Step time, throughput, MFU/HFU and memory for each configuration (arrays, SI).
 
     ``global_batch`` is in sequences; ``seq_len`` defaults to the model's; ``precision`` is a
@@ -338,7 +385,9 @@ def train_step(model, system, parallelism: Parallelism, global_batch: int, seq_l
     first_layers, middle_layers, last_layers = stage_layer_counts(model, c)
     moe_share = model.moe_layers / model.layers
     args = (eff, peak, rec, attention_peak, attention_fp8)
-    components, layer_backward, layer_forward = _layer_step(_layer_times(model, system, c, tokens, seq, False, *args), c)
+    components, layer_backward, layer_forward = _layer_step(
+        _layer_times(model, system, c, tokens, seq, False, *args), c
+    )
     if model.moe_layers:
         moe, moe_backward, moe_forward = _layer_step(_layer_times(model, system, c, tokens, seq, True, *args), c, True)
         components = {k: v * (1 - moe_share) + moe[k] * moe_share for k, v in components.items()}
@@ -347,8 +396,15 @@ def train_step(model, system, parallelism: Parallelism, global_batch: int, seq_l
     layer_time = sum(components.values())
 
     hbm_bw = system.accelerator.hbm_bandwidth
-    logits = 3 * _gemm_time(2 * tokens * model.hidden * model.vocab / c["tp"], model.hidden,
-                            model.vocab / c["tp"], tokens, peaks[high], hbm_bw, eff)
+    logits = 3 * _gemm_time(
+        2 * tokens * model.hidden * model.vocab / c["tp"],
+        model.hidden,
+        model.vocab / c["tp"],
+        tokens,
+        peaks[high],
+        hbm_bw,
+        eff,
+    )
     bw_pp, lat_pp = _group_bandwidth(c["tp"] * c["cp"] * c["dp"], c["pp"], system, eff)
     p2p_bytes = tokens * model.hidden * BYTES_ACTIVATION / np.where(c["sp"] > 0, c["tp"], 1)
     p2p = np.where(c["pp"] > 1, 2 * c["vp"] * (p2p_bytes / bw_pp + lat_pp), 0.0)
@@ -362,8 +418,9 @@ def train_step(model, system, parallelism: Parallelism, global_batch: int, seq_l
     low_params = (c["fp8_param_gather"] > 0) & rec.low
     dp_cp = c["dp"] * c["cp"]
     grad_bytes = np.where(c["fp32_grads"] > 0, 4.0, 2.0) * stage_params  # reduced in their accumulation precision
-    param_bytes = np.where(low_params, rec.value_bytes + rec.scale_bytes, 2.0) * layer_params \
-        + 2.0 * (stage_params - layer_params)
+    param_bytes = np.where(low_params, rec.value_bytes + rec.scale_bytes, 2.0) * layer_params + 2.0 * (
+        stage_params - layer_params
+    )
     fsdp = c["fsdp"] > 0
     # FSDP (ZeRO-3; Rajbhandari et al. 2020, PyTorch FSDP): every micro-batch all-gathers the stage's parameters
     # for its forward and again for its backward (resharded after forward) and reduce-scatters its gradients,
@@ -371,16 +428,22 @@ def train_step(model, system, parallelism: Parallelism, global_batch: int, seq_l
     fsdp_gather = _collective(c["tp"], dp_cp, param_bytes, system, eff)
     fsdp_reduce = _collective(c["tp"], dp_cp, grad_bytes, system, eff)
     stage_forward, stage_backward = stage_layers * layer_forward, stage_layers * layer_backward
-    fsdp_exposed = np.where(fsdp, np.maximum(fsdp_gather - stage_forward, 0.0)
-                            + np.maximum(fsdp_gather + fsdp_reduce - stage_backward, 0.0), 0.0)
+    fsdp_exposed = np.where(
+        fsdp,
+        np.maximum(fsdp_gather - stage_forward, 0.0) + np.maximum(fsdp_gather + fsdp_reduce - stage_backward, 0.0),
+        0.0,
+    )
     slot = stage_layers * layer_time + stage_logits + p2p + fsdp_exposed
     bubble = (c["pp"] - 1) / c["vp"] * slot
     pipeline = microbatches * slot + bubble
 
     # Weight casts once per step (TE caches them over the micro-batches): read BF16, write both copies;
     # parameters already in low precision are only transposed. The embedding/output layer stays BF16.
-    weight_cast = np.where(low_params, rec.copy_bytes, rec.cast_bytes) * layer_params / (hbm_bw * eff.hbm) \
-        if rec.low else 0.0 * stage_params
+    weight_cast = (
+        np.where(low_params, rec.copy_bytes, rec.cast_bytes) * layer_params / (hbm_bw * eff.hbm)
+        if rec.low
+        else 0.0 * stage_params
+    )
     # Gradients are reduced, and the distributed optimizer shards, over DP × CP: the CP ranks of a replica hold
     # the same weights (Megatron-Core's data-parallel group "with context parallel"), stride TP.
     # Without the distributed optimizer the gradients are all-reduced (reduce-scatter + all-gather) in backward;
@@ -392,8 +455,9 @@ def train_step(model, system, parallelism: Parallelism, global_batch: int, seq_l
     chunk_backward = first_layers / c["vp"] * layer_backward
     chunk_forward = first_layers / c["vp"] * layer_forward
     reduce_exposed = np.where(c["overlap_dp"] > 0, _overlapped_reduce(reduce, chunk_backward, c), reduce)
-    gather_exposed = np.where((c["overlap_param_gather"] > 0) & (c["overlap_dp"] > 0),
-                              _overlapped_gather(gather, chunk_forward, c), gather)
+    gather_exposed = np.where(
+        (c["overlap_param_gather"] > 0) & (c["overlap_dp"] > 0), _overlapped_gather(gather, chunk_forward, c), gather
+    )
     dp_exposed = np.where(fsdp, 0.0, reduce_exposed + gather_exposed)
     optimizer_params = np.where(do | fsdp, stage_params / dp_cp, stage_params)
     optimizer = ADAM_BYTES_PER_PARAM * optimizer_params / (hbm_bw * eff.hbm)
@@ -403,16 +467,25 @@ def train_step(model, system, parallelism: Parallelism, global_batch: int, seq_l
     tokens_per_step = global_batch * seq
     model_flops = 3 * model.forward_flops_per_token(seq) * tokens_per_step
     layer_forward_flops = model.forward_flops_per_token(seq) - 2.0 * model.hidden * model.vocab  # logits not recomputed
-    recompute_flops = np.where(c["recompute"] == RECOMPUTE["full"], layer_forward_flops,
-                               np.where(c["recompute"] == RECOMPUTE["selective"],
-                                        _selective_flops_per_token(model, seq, c), 0.0)) * tokens_per_step
+    recompute_flops = (
+        np.where(
+            c["recompute"] == RECOMPUTE["full"],
+            layer_forward_flops,
+            np.where(c["recompute"] == RECOMPUTE["selective"], _selective_flops_per_token(model, seq, c), 0.0),
+        )
+        * tokens_per_step
+    )
     per_accelerator = model_flops / step / accelerators
     memory = training_memory(model, system, c, seq, microbatches, rec)
     breakdown = {name: microbatches * stage_layers * value for name, value in components.items()}
     breakdown["quantize"] = breakdown["quantize"] + weight_cast
-    breakdown.update(logits=microbatches * stage_logits, pp_p2p=microbatches * p2p, bubble=bubble,
-                     dp_exposed=dp_exposed + microbatches * fsdp_exposed,
-                     optimizer=optimizer)
+    breakdown.update(
+        logits=microbatches * stage_logits,
+        pp_p2p=microbatches * p2p,
+        bubble=bubble,
+        dp_exposed=dp_exposed + microbatches * fsdp_exposed,
+        optimizer=optimizer,
+    )
     return {
         "step_time_s": step,
         "tokens_per_s": tokens_per_step / step,
@@ -468,8 +541,10 @@ def _selective_flops_per_token(model, seq, c):
     bit = lambda name: _bit(c.get("recompute_modules", 1), name)  # noqa: E731
     flops = bit("core_attn") * model.attention_flops_per_token(seq)
     flops = flops + bit("mlp") * 2.0 * model.dense_mlp_params_per_layer * model.dense_mlp_layers
-    flops = flops + bit("moe") * 2.0 * (model.experts_per_token + model.shared_experts) * model.expert_params \
-        * model.moe_layers
+    flops = (
+        flops
+        + bit("moe") * 2.0 * (model.experts_per_token + model.shared_experts) * model.expert_params * model.moe_layers
+    )
     flops = flops + bit("mla_up_proj") * 2.0 * _mla_up_share(model) * model.attention_params_per_layer * model.layers
     return flops
 

@@ -49,20 +49,39 @@ def predict_run(run: dict) -> dict:
     system = load_system(run["system"]).with_accelerators(run["accelerators"])
     overlap = run.get("overlap_dp", True)
     modules = sum(RECOMPUTE_MODULES[m] for m in run.get("recompute_modules", ["core_attn"]))
-    parallelism = Parallelism(tp=run["tp"], pp=run["pp"], dp=run["dp"], micro_batch=run["micro_batch"], vp=run["vp"],
-                              cp=run["cp"], ep=run["ep"], sp=run["sp"], recompute=RECOMPUTE[run["recompute"]],
-                              distributed_optimizer=run["distributed_optimizer"], overlap_dp=overlap,
-                              overlap_tp=run.get("overlap_tp", False),
-                              flash_attention=run.get("attention", "flash") == "flash",
-                              fp8_param_gather=run.get("fp8_param_gather", False),
-                              overlap_param_gather=run.get("overlap_param_gather", False),
-                              fp32_grads=run.get("fp32_grads", True),
-                              recompute_modules=modules, first_stage_layers=run.get("first_stage_layers", 0),
-                              last_stage_layers=run.get("last_stage_layers", 0), etp=run.get("etp", 0),
-                              moe_dispatcher=run.get("moe_dispatcher", "alltoall") == "deepep",
-                              moe_a2a_overlap=run.get("moe_a2a_overlap", False))
-    return train_step(model, system, parallelism, run["global_batch"], run["seq_len"], run["precision"],
-                      run.get("attention_precision", "bf16"))
+    parallelism = Parallelism(
+        tp=run["tp"],
+        pp=run["pp"],
+        dp=run["dp"],
+        micro_batch=run["micro_batch"],
+        vp=run["vp"],
+        cp=run["cp"],
+        ep=run["ep"],
+        sp=run["sp"],
+        recompute=RECOMPUTE[run["recompute"]],
+        distributed_optimizer=run["distributed_optimizer"],
+        overlap_dp=overlap,
+        overlap_tp=run.get("overlap_tp", False),
+        flash_attention=run.get("attention", "flash") == "flash",
+        fp8_param_gather=run.get("fp8_param_gather", False),
+        overlap_param_gather=run.get("overlap_param_gather", False),
+        fp32_grads=run.get("fp32_grads", True),
+        recompute_modules=modules,
+        first_stage_layers=run.get("first_stage_layers", 0),
+        last_stage_layers=run.get("last_stage_layers", 0),
+        etp=run.get("etp", 0),
+        moe_dispatcher=run.get("moe_dispatcher", "alltoall") == "deepep",
+        moe_a2a_overlap=run.get("moe_a2a_overlap", False),
+    )
+    return train_step(
+        model,
+        system,
+        parallelism,
+        run["global_batch"],
+        run["seq_len"],
+        run["precision"],
+        run.get("attention_precision", "bf16"),
+    )
 
 
 def _compared(run: dict, result: dict) -> tuple[str, float, float]:
@@ -82,10 +101,15 @@ def _compared(run: dict, result: dict) -> tuple[str, float, float]:
             return "hfu", published["tflops_per_accelerator"] * 1e12 / peak, float(result["hfu"])
         return "mfu", published["mfu"], float(result["mfu"])
     if "model_tflops_per_accelerator" in published and not run.get("compare_tokens"):
-        return "tflops", published["model_tflops_per_accelerator"], \
-            float(result["model_flops_per_s_per_accelerator"]) / 1e12
+        return (
+            "tflops",
+            published["model_tflops_per_accelerator"],
+            float(result["model_flops_per_s_per_accelerator"]) / 1e12,
+        )
     if "train_step_timing_s_median_per_run" in published:
-        step = sorted(published["train_step_timing_s_median_per_run"])[len(published["train_step_timing_s_median_per_run"]) // 2]
+        step = sorted(published["train_step_timing_s_median_per_run"])[
+            len(published["train_step_timing_s_median_per_run"]) // 2
+        ]
         return "1/step", 1.0 / step, 1.0 / float(result["step_time_s"])
     return "tokens/s", published["tokens_per_s_per_accelerator"], float(result["tokens_per_s"]) / run["accelerators"]
 
@@ -97,16 +121,28 @@ def compare_runs(root: str | Path = ".") -> list[RunComparison]:
     for run in runs:
         result = predict_run(run)
         metric, published, predicted = _compared(run, result)
-        rows.append(RunComparison(run["id"], metric, float(published), float(predicted),
-                                  float(result["step_time_s"]), bool(result["fits"])))
+        rows.append(
+            RunComparison(
+                run["id"],
+                metric,
+                float(published),
+                float(predicted),
+                float(result["step_time_s"]),
+                bool(result["fits"]),
+            )
+        )
     return rows
 
 
 def runs_markdown(rows: list[RunComparison]) -> str:
-    lines = ["| run | compared | published | predicted | error | within ±10 % | fits in memory |",
-             "|---|---|---:|---:|---:|:-:|:-:|"]
+    lines = [
+        "| run | compared | published | predicted | error | within ±10 % | fits in memory |",
+        "|---|---|---:|---:|---:|:-:|:-:|",
+    ]
     for r in rows:
-        lines.append(f"| {r.run} | {r.metric.upper() if r.metric in ('mfu', 'hfu') else r.metric} | "
-                     f"{r.published:.4g} | {r.predicted:.4g} | {r.error:+.1%} | "
-                     f"{'yes' if r.within else '**no**'} | {'yes' if r.fits else '**no**'} |")
+        lines.append(
+            f"| {r.run} | {r.metric.upper() if r.metric in ('mfu', 'hfu') else r.metric} | "
+            f"{r.published:.4g} | {r.predicted:.4g} | {r.error:+.1%} | "
+            f"{'yes' if r.within else '**no**'} | {'yes' if r.fits else '**no**'} |"
+        )
     return "\n".join(lines) + "\n"

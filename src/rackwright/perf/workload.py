@@ -97,14 +97,18 @@ class ModelSpec(BaseModel):
             return value
         if attention == "mla":
             if value is not None and value != heads:
-                raise ValueError("multi-head latent attention has one key/value head per query head; "
-                                 "leave kv_heads out or set it to heads")
+                raise ValueError(
+                    "multi-head latent attention has one key/value head per query head; "
+                    "leave kv_heads out or set it to heads"
+                )
             return heads
         if value is None:
             return heads
         if heads % value:
-            raise ValueError(f"kv_heads = {value} must divide heads = {heads} (each key/value head serves "
-                             "a whole group of query heads)")
+            raise ValueError(
+                f"kv_heads = {value} must divide heads = {heads} (each key/value head serves "
+                "a whole group of query heads)"
+            )
         return value
 
     @field_validator("head_dim")
@@ -113,8 +117,9 @@ class ModelSpec(BaseModel):
         heads, hidden, attention = info.data.get("heads"), info.data.get("hidden"), info.data.get("attention")
         if attention == "mla":
             if value is not None:
-                raise ValueError("with attention: mla give qk_nope_head_dim, qk_rope_head_dim and v_head_dim "
-                                 "instead of head_dim")
+                raise ValueError(
+                    "with attention: mla give qk_nope_head_dim, qk_rope_head_dim and v_head_dim instead of head_dim"
+                )
             return None  # set from the MLA sizes once they are validated
         if value is None and heads is not None and hidden is not None:
             if hidden % heads:
@@ -222,7 +227,9 @@ class ModelSpec(BaseModel):
         if self.attention == "mla":
             qk = self.qk_nope_head_dim + self.qk_rope_head_dim
             q = h * self.q_lora_rank + self.q_lora_rank * a * qk if self.q_lora_rank else h * a * qk
-            kv = h * (self.kv_lora_rank + self.qk_rope_head_dim) + self.kv_lora_rank * a * (self.qk_nope_head_dim + self.v_head_dim)
+            kv = h * (self.kv_lora_rank + self.qk_rope_head_dim) + self.kv_lora_rank * a * (
+                self.qk_nope_head_dim + self.v_head_dim
+            )
             return q + kv + a * self.v_head_dim * h
         d = self.head_dim
         return 2 * h * a * d + 2 * h * self.kv_heads * d
@@ -263,8 +270,11 @@ class ModelSpec(BaseModel):
     @property
     def non_embedding_params(self) -> int:
         """All layer weights: ``L·attention + dense layers·MLP + MoE layers·(experts + router)``."""
-        return (self.layers * self.attention_params_per_layer + self.dense_mlp_layers * self.dense_mlp_params_per_layer
-                + self.moe_layers * self.moe_layer_params)
+        return (
+            self.layers * self.attention_params_per_layer
+            + self.dense_mlp_layers * self.dense_mlp_params_per_layer
+            + self.moe_layers * self.moe_layer_params
+        )
 
     @property
     def total_params(self) -> int:
@@ -274,8 +284,11 @@ class ModelSpec(BaseModel):
     @property
     def active_non_embedding_params(self) -> int:
         """Layer weights one token touches (top-k and shared experts only in MoE layers)."""
-        return (self.layers * self.attention_params_per_layer + self.dense_mlp_layers * self.dense_mlp_params_per_layer
-                + self.moe_layers * self.moe_layer_active_params)
+        return (
+            self.layers * self.attention_params_per_layer
+            + self.dense_mlp_layers * self.dense_mlp_params_per_layer
+            + self.moe_layers * self.moe_layer_active_params
+        )
 
     @property
     def active_params_per_token(self) -> int:
@@ -330,7 +343,7 @@ class ModelSpec(BaseModel):
             return float((self.kv_lora_rank + self.qk_rope_head_dim) * self.layers * bytes_per_value)
         return float(2 * self.layers * self.kv_heads * self.head_dim * bytes_per_value)
 
-    def with_seq_len(self, seq_len: int) -> "ModelSpec":
+    def with_seq_len(self, seq_len: int) -> ModelSpec:
         """A copy of this model trained or served at sequence length ``seq_len``."""
         if seq_len <= 0:
             raise ValueError("seq_len must be positive")
@@ -365,8 +378,11 @@ def load_spec(name_or_path: str | Path, directory: Path, schema: type[Spec], wha
             raise InputError.single(None, f"unknown {what} {text!r}; built-in {what}s: {', '.join(names)}", hint=hint)
     root = read_yaml(path)
     if not isinstance(root, dict):
-        raise InputError.single(str(path), f"a {what} file is a YAML mapping of fields (name:, ...)",
-                                hint=f"see the built-in files in {directory}")
+        raise InputError.single(
+            str(path),
+            f"a {what} file is a YAML mapping of fields (name:, ...)",
+            hint=f"see the built-in files in {directory}",
+        )
     try:
         return schema.model_validate(to_plain(root))
     except ValidationError as exc:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import drawsvg as draw
-
 import numpy as np
 
 from ..chain import RackModel, effective_limits
 
 #: Fill colour per part category.
 COLOURS = {
-    "compute": "#4c78a8", "networking": "#72b7b2", "power": "#e45756", "cooling": "#54a0ff",
-    "cabling": "#b279a2", "mechanical": "#9d9d9d",
+    "compute": "#4c78a8",
+    "networking": "#72b7b2",
+    "power": "#e45756",
+    "cooling": "#54a0ff",
+    "cabling": "#b279a2",
+    "mechanical": "#9d9d9d",
 }
 UNIT_PX = 18.0  # pixels per mounting unit
 WIDTH_PX = 360.0
@@ -29,8 +32,16 @@ def elevation_svg(model: RackModel) -> draw.Drawing:
     d = draw.Drawing(WIDTH_PX + 2 * MARGIN + LEGEND_PX, height + 2 * MARGIN + 30, origin=(0, 0))
     d.append(draw.Rectangle(0, 0, d.width, d.height, fill="white"))
     unit_name = "OU" if abs(pitch - 0.048) < 1e-6 else "U"
-    d.append(draw.Text(f"{model.design.name} ({model.design.generation}) — {units} {unit_name}", 14, MARGIN, 22,
-                       font_family="sans-serif", font_weight="bold"))
+    d.append(
+        draw.Text(
+            f"{model.design.name} ({model.design.generation}) — {units} {unit_name}",
+            14,
+            MARGIN,
+            22,
+            font_family="sans-serif",
+            font_weight="bold",
+        )
+    )
     top = MARGIN + 10
     d.append(draw.Rectangle(MARGIN, top, WIDTH_PX, height, fill="#f4f4f4", stroke="black", stroke_width=2))
     for u in range(units + 1):
@@ -39,10 +50,18 @@ def elevation_svg(model: RackModel) -> draw.Drawing:
         if u < units and u % 2 == 0:
             d.append(draw.Text(str(u + 1), 8, MARGIN - 22, y - 5, font_family="monospace", fill="#666"))
     design = model.design
-    unmounted = [f"{role}: {model.catalog.get(part_id).model}" for role, part_id in
-                 (("busbar", design.power.busbar), ("manifold", design.cooling.manifold),
-                  (f"CDU ({design.cooling.cdu.placement})" if design.cooling.cdu else "CDU",
-                   design.cooling.cdu.part if design.cooling.cdu else None)) if part_id]
+    unmounted = [
+        f"{role}: {model.catalog.get(part_id).model}"
+        for role, part_id in (
+            ("busbar", design.power.busbar),
+            ("manifold", design.cooling.manifold),
+            (
+                f"CDU ({design.cooling.cdu.placement})" if design.cooling.cdu else "CDU",
+                design.cooling.cdu.part if design.cooling.cdu else None,
+            ),
+        )
+        if part_id
+    ]
     for slot in model.design.slots:
         part = model.catalog.get(slot.part)
         span = slot.count * model.slot_heights.get(slot.id, 0.0) / pitch
@@ -55,12 +74,16 @@ def elevation_svg(model: RackModel) -> draw.Drawing:
         shown = min(slot.count, int(units / per) + 1)  # trays far above the rack top (MEC004) are not drawn
         for k in range(slot.count - shown, slot.count):  # k = 0 is the top tray
             yk = y + k * per * UNIT_PX
-            d.append(draw.Rectangle(MARGIN + 2, yk + 0.5, WIDTH_PX - 4, per * UNIT_PX - 1, fill=colour,
-                                    stroke="white", stroke_width=1))
+            d.append(
+                draw.Rectangle(
+                    MARGIN + 2, yk + 0.5, WIDTH_PX - 4, per * UNIT_PX - 1, fill=colour, stroke="white", stroke_width=1
+                )
+            )
         label = f"{slot.id}: {slot.count} × {part.model}"
-        label = label if len(label) <= LABEL_CHARS else label[:LABEL_CHARS - 1] + "…"
-        d.append(draw.Text(label, 10, MARGIN + 8, y + min(span * UNIT_PX, 14) - 3, font_family="sans-serif",
-                           fill="white"))
+        label = label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
+        d.append(
+            draw.Text(label, 10, MARGIN + 8, y + min(span * UNIT_PX, 14) - 3, font_family="sans-serif", fill="white")
+        )
     x = MARGIN + WIDTH_PX + 20
     d.append(draw.Text("categories", 12, x, top + 4, font_family="sans-serif", font_weight="bold"))
     for i, (category, colour) in enumerate(COLOURS.items()):

@@ -18,13 +18,27 @@ def factory_figure(result, title: str):
     stations = [s.id for s in result.plan.line.stations]
     utilisation = np.mean([r.utilisation for r in result.replications], axis=0)
     cycle_hours = np.concatenate([r.cycle_times for r in result.replications])  # the simulation clock is in hours
-    figure = make_subplots(rows=3, cols=1, vertical_spacing=0.1,
-                           subplot_titles=("Racks shipped per week (mean, 5-95 % band)", "Station utilisation",
-                                           "Cycle time (hours)"))
-    figure.add_trace(go.Scatter(x=np.r_[weeks, weeks[::-1]], y=np.r_[high, low[::-1]], fill="toself",
-                                line={"width": 0}, fillcolor="rgba(76,120,168,0.25)", name="5-95 %"), row=1, col=1)
-    figure.add_trace(go.Scatter(x=weeks, y=mean, mode="lines+markers", name="mean", line={"color": "#4c78a8"}),
-                     row=1, col=1)
+    figure = make_subplots(
+        rows=3,
+        cols=1,
+        vertical_spacing=0.1,
+        subplot_titles=("Racks shipped per week (mean, 5-95 % band)", "Station utilisation", "Cycle time (hours)"),
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=np.r_[weeks, weeks[::-1]],
+            y=np.r_[high, low[::-1]],
+            fill="toself",
+            line={"width": 0},
+            fillcolor="rgba(76,120,168,0.25)",
+            name="5-95 %",
+        ),
+        row=1,
+        col=1,
+    )
+    figure.add_trace(
+        go.Scatter(x=weeks, y=mean, mode="lines+markers", name="mean", line={"color": "#4c78a8"}), row=1, col=1
+    )
     figure.add_trace(go.Bar(x=stations, y=utilisation, name="utilisation", marker_color="#e45756"), row=2, col=1)
     figure.add_trace(go.Histogram(x=cycle_hours, nbinsx=40, name="cycle time", marker_color="#72b7b2"), row=3, col=1)
     figure.update_layout(title=title, height=1000, showlegend=False)
@@ -41,11 +55,19 @@ def bom_figure(doc: dict):
         cost.setdefault(line["made_in"], {}).setdefault(line["category"], 0.0)
         cost[line["made_in"]][line["category"]] += line["extended_usd"] / doc["racks"]
     categories = list(doc["us_share_by_category"])
-    figure = go.Figure([go.Bar(name=origin, x=categories, y=[by.get(c, 0.0) for c in categories])
-                        for origin, by in sorted(cost.items(), key=lambda kv: -sum(kv[1].values()))])
-    figure.update_layout(barmode="stack", title=f"{doc['design']}: cost per rack by category and country of manufacture "
-                                                f"(US content {doc['us_share']:.1%}, rule {doc['us_rule']['name']})",
-                         yaxis_title="USD per rack", legend_title="made in")
+    figure = go.Figure(
+        [
+            go.Bar(name=origin, x=categories, y=[by.get(c, 0.0) for c in categories])
+            for origin, by in sorted(cost.items(), key=lambda kv: -sum(kv[1].values()))
+        ]
+    )
+    figure.update_layout(
+        barmode="stack",
+        title=f"{doc['design']}: cost per rack by category and country of manufacture "
+        f"(US content {doc['us_share']:.1%}, rule {doc['us_rule']['name']})",
+        yaxis_title="USD per rack",
+        legend_title="made in",
+    )
     return figure
 
 
@@ -60,14 +82,29 @@ def reliability_figure(curves: dict[str, tuple], job: dict):
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    figure = make_subplots(rows=2, cols=1, vertical_spacing=0.15,
-                           subplot_titles=("Goodput vs job size", f"Interruptions per day by cause "
-                                                                   f"({job['accelerators']:,} accelerators, {job['design']})"))
+    figure = make_subplots(
+        rows=2,
+        cols=1,
+        vertical_spacing=0.15,
+        subplot_titles=(
+            "Goodput vs job size",
+            f"Interruptions per day by cause ({job['accelerators']:,} accelerators, {job['design']})",
+        ),
+    )
     for name, (sizes, goodput) in curves.items():
         figure.add_trace(go.Scatter(x=sizes, y=goodput, mode="lines+markers", name=name), row=1, col=1)
     causes = sorted(job["by_cause"].items(), key=lambda kv: -kv[1]["interruptions_per_day"])
-    figure.add_trace(go.Bar(x=[k for k, _ in causes], y=[c["interruptions_per_day"] for _, c in causes],
-                            name="interruptions/day", marker_color="#e45756", showlegend=False), row=2, col=1)
+    figure.add_trace(
+        go.Bar(
+            x=[k for k, _ in causes],
+            y=[c["interruptions_per_day"] for _, c in causes],
+            name="interruptions/day",
+            marker_color="#e45756",
+            showlegend=False,
+        ),
+        row=2,
+        col=1,
+    )
     figure.update_xaxes(type="log", title_text="accelerators in the job", row=1, col=1)
     figure.update_yaxes(title_text="goodput", row=1, col=1)
     figure.update_layout(height=900, title="Fleet reliability")

@@ -29,7 +29,7 @@ def _label(key: str) -> str:
         if key == prefix:
             return escape(f"{figure.label}" + (f" [{figure.unit}]" if figure.unit else ""))
         if key.startswith(prefix + "."):
-            return escape(f"{figure.label}: {key[len(prefix) + 1:]}" + (f" [{figure.unit}]" if figure.unit else ""))
+            return escape(f"{figure.label}: {key[len(prefix) + 1 :]}" + (f" [{figure.unit}]" if figure.unit else ""))
     return key
 
 
@@ -47,14 +47,18 @@ def evaluation_table(reports) -> Table:
         this = key.split(".", 1)[0]
         table.add_row(this if this != section else "", _label(key), *(_fmt(flat.get(key)) for flat in flats))
         section = this
-    table.add_row("rules", "violations (errors/warnings)",
-                  *(f"{len(r.errors)}/{len(r.violations) - len(r.errors)}" for r in reports))
+    table.add_row(
+        "rules",
+        "violations (errors/warnings)",
+        *(f"{len(r.errors)}/{len(r.violations) - len(r.errors)}" for r in reports),
+    )
     return table
 
 
 def violations_table(report) -> Table:
-    table = Table(title=f"{report.name}: {len(report.errors)} error(s), "
-                        f"{len(report.violations) - len(report.errors)} warning(s)")
+    table = Table(
+        title=f"{report.name}: {len(report.errors)} error(s), {len(report.violations) - len(report.errors)} warning(s)"
+    )
     for column in ("code", "severity", "path", "message", "fix"):
         table.add_column(column, overflow="fold")
     for v in report.violations:
@@ -74,8 +78,13 @@ def compare_tables(lineages, fields, figures) -> tuple[Table, Table]:
         figure_table.add_column(column, justify="right" if column != "figure" else "left")
     for change in figures:
         rel = change.relative
-        figure_table.add_row(_label(change.key), _fmt(change.before), _fmt(change.after), _fmt(change.absolute),
-                             "–" if rel is None else f"{rel:+.1%}")
+        figure_table.add_row(
+            _label(change.key),
+            _fmt(change.before),
+            _fmt(change.after),
+            _fmt(change.absolute),
+            "–" if rel is None else f"{rel:+.1%}",
+        )
     return field_table, figure_table
 
 
@@ -84,7 +93,9 @@ def catalog_table(parts) -> Table:
     for column in ("id", "kind", "manufacturer", "model", "USD", "made in"):
         table.add_column(column, overflow="fold")
     for p in parts:
-        table.add_row(p.id, p.kind, escape(p.manufacturer), escape(p.model), f"{p.price_usd:,.0f}", p.origin.assembled_in)
+        table.add_row(
+            p.id, p.kind, escape(p.manufacturer), escape(p.model), f"{p.price_usd:,.0f}", p.origin.assembled_in
+        )
     return table
 
 
@@ -94,10 +105,16 @@ def bom_tables(doc: dict, by: str) -> tuple[Table, Table]:
     for column in ("part", "kind", "qty", "unit USD", "extended USD", "assembled in", "US", "lead (wk)"):
         lines.add_column(column, justify="left" if column in ("part", "kind") else "right")
     for line in doc["lines"]:
-        lines.add_row("  " * line["level"] + escape(line["part"]), line["kind"], _fmt(line["quantity"]),
-                      f"{line['unit_usd']:,.0f}" + ("*" if line["price_assumed"] else ""),
-                      f"{line['extended_usd']:,.0f}", line["assembled_in"], "yes" if line["us_made"] else "",
-                      _fmt(line["lead_time_weeks"]))
+        lines.add_row(
+            "  " * line["level"] + escape(line["part"]),
+            line["kind"],
+            _fmt(line["quantity"]),
+            f"{line['unit_usd']:,.0f}" + ("*" if line["price_assumed"] else ""),
+            f"{line['extended_usd']:,.0f}",
+            line["assembled_in"],
+            "yes" if line["us_made"] else "",
+            _fmt(line["lead_time_weeks"]),
+        )
     groups = Table(title=f"Totals by {by} (US rule: {doc['us_rule']['name']}; * price is an assumption)")
     for column in (by, "quantity", "cost USD", "US share"):
         groups.add_column(column, justify="left" if column == by else "right")

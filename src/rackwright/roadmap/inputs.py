@@ -42,22 +42,33 @@ def rack_figures(loaded: LoadedRoadmap) -> RackFigures:
         try:
             _, model, report = sound_design(loaded.folder / generation.design)
         except InputError as exc:
-            raise loaded.error(f"design {generation.design!r} cannot be used: {exc}", ("generations", i, "design"),
-                               "give the path of a valid design file, relative to the roadmap file") from None
+            raise loaded.error(
+                f"design {generation.design!r} cannot be used: {exc}",
+                ("generations", i, "design"),
+                "give the path of a valid design file, relative to the roadmap file",
+            ) from None
         reports.append(report)
         models.append(model)
         boms.append(bom_lines(models[-1]))
     it_power = np.array([r.figures["power.input"] for r in reports])
     precision = f"compute.peak_flops:{roadmap.goal.precision}"
-    needs = np.array([[_per_rack(s, report, lines, it_power_w)
-                       for report, lines, it_power_w in zip(reports, boms, it_power)] for s in roadmap.supply])
+    needs = np.array(
+        [
+            [
+                _per_rack(s, report, lines, it_power_w)
+                for report, lines, it_power_w in zip(reports, boms, it_power, strict=True)
+            ]
+            for s in roadmap.supply
+        ]
+    )
     for i, supply in enumerate(roadmap.supply):
         if not needs[i].any():
             what = supply.kind or supply.part or supply.figure
-            raise loaded.error(f"no generation's design uses {what!r}: a supply cap for it constrains nothing",
-                               ("supply", i, "kind" if supply.kind else "part" if supply.part else "figure"),
-                               "check the kind or part id against the designs' BOMs (rackwright bom DESIGN) "
-                               "or remove the supply line")
+            raise loaded.error(
+                f"no generation's design uses {what!r}: a supply cap for it constrains nothing",
+                ("supply", i, "kind" if supply.kind else "part" if supply.part else "figure"),
+                "check the kind or part id against the designs' BOMs (rackwright bom DESIGN) or remove the supply line",
+            )
     return RackFigures(
         generations=tuple(g.id for g in roadmap.generations),
         it_power_w=it_power,
@@ -80,12 +91,14 @@ def _factory_rates(loaded: LoadedRoadmap, models) -> np.ndarray:
             try:
                 line = load_line(loaded.folder / factory.line).line
             except InputError as exc:
-                raise loaded.error(f"line {factory.line!r} cannot be used: {exc}", ("factories", j, "line"),
-                                   "give the path of a valid line file, relative to the roadmap file") from None
+                raise loaded.error(
+                    f"line {factory.line!r} cannot be used: {exc}",
+                    ("factories", j, "line"),
+                    "give the path of a valid line file, relative to the roadmap file",
+                ) from None
         for i, generation in enumerate(roadmap.generations):
             rate = factory.capacity.get(generation.id, 0.0)
-            rates[i, j] = line_rate(line, work_content(models[i]), factory.line_utilisation) if rate == "line" \
-                else rate
+            rates[i, j] = line_rate(line, work_content(models[i]), factory.line_utilisation) if rate == "line" else rate
     return rates
 
 

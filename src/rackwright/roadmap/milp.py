@@ -168,20 +168,34 @@ def build_structure(roadmap: Roadmap, figures: RackFigures, timeline: Timeline) 
         return cols[col], q
 
     site_col, site_q = cumulative(deploy)
-    add(col_s[site_col] * Q + site_q, site_col, power[site_col], S * Q,
-        ("site", *entity_rows(S), "MW", np.ones(S * Q)))
+    add(col_s[site_col] * Q + site_q, site_col, power[site_col], S * Q, ("site", *entity_rows(S), "MW", np.ones(S * Q)))
     line_weight = (rate * figures.it_power_w[:, None] / 1e6).max(axis=0)  # (F,) MW per line-week
-    add(col_f[build] * Q + col_q[build], build, 1.0 / rate[col_g[build], col_f[build]], F * Q,
-        ("factory", *entity_rows(F), "line-weeks", np.repeat(line_weight, Q)))
-    add(build, build, np.ones(n_build), n_build,  # build columns are ordered by (pair, quarter)
-        ("ramp", *entity_rows(len(pair_g)), "racks", np.repeat(figures.it_power_w[pair_g] / 1e6, Q)))
+    add(
+        col_f[build] * Q + col_q[build],
+        build,
+        1.0 / rate[col_g[build], col_f[build]],
+        F * Q,
+        ("factory", *entity_rows(F), "line-weeks", np.repeat(line_weight, Q)),
+    )
+    add(
+        build,
+        build,
+        np.ones(n_build),
+        n_build,  # build columns are ordered by (pair, quarter)
+        ("ramp", *entity_rows(len(pair_g)), "racks", np.repeat(figures.it_power_w[pair_g] / 1e6, Q)),
+    )
     need = figures.supply_per_rack  # (P, G)
     made_col, made_q = cumulative(build)
     p_rows, k = np.nonzero(need[:, col_g[made_col]])
     with np.errstate(divide="ignore"):
         per_unit = np.where(need > 0, figures.it_power_w[None, :] / 1e6 / need, 0.0).max(axis=1, initial=0.0)
-    add(p_rows * Q + made_q[k], made_col[k], need[p_rows, col_g[made_col[k]]], P * Q,
-        ("supply", *entity_rows(P), "", np.repeat(per_unit, Q)))
+    add(
+        p_rows * Q + made_q[k],
+        made_col[k],
+        need[p_rows, col_g[made_col[k]]],
+        P * Q,
+        ("supply", *entity_rows(P), "", np.repeat(per_unit, Q)),
+    )
     add(col_g * Q + col_q, np.arange(n), np.where(col_f >= 0, 1.0, -1.0), G * Q)  # balance: built = deployed
     goal_row = start
     add(np.zeros(len(deploy), int), deploy, power[deploy], 1)
@@ -191,8 +205,23 @@ def build_structure(roadmap: Roadmap, figures: RackFigures, timeline: Timeline) 
         value = figures.rack_usd[col_g[build]] / 1e6 * (us_factory[col_f[build]] - roadmap.goal.min_us_share)
         us_row = start
         add(np.zeros(n_build, int), build, value, 1)
-    return Structure(roadmap, figures, timeline, col_g, col_f, col_s, col_q, pair_g, pair_f,
-                     sp.vstack(blocks, format="csc"), families, goal_row, us_row, rate, us_factory)
+    return Structure(
+        roadmap,
+        figures,
+        timeline,
+        col_g,
+        col_f,
+        col_s,
+        col_q,
+        pair_g,
+        pair_f,
+        sp.vstack(blocks, format="csc"),
+        families,
+        goal_row,
+        us_row,
+        rate,
+        us_factory,
+    )
 
 
 @dataclass(frozen=True)
@@ -215,8 +244,9 @@ def row_bounds(st: Structure, u: Uncertain = Uncertain()) -> tuple[np.ndarray, n
     supply = t.supply_cumulative(u.lead_factor)  # (..., P, Q)
     parts = (site, weeks, pair_cap, supply)
     lead_shape = np.broadcast_shapes(*(p.shape[:-2] for p in parts))
-    upper = np.concatenate([np.broadcast_to(p, (*lead_shape, *p.shape[-2:])).reshape(*lead_shape, -1)
-                            for p in parts], axis=-1)
+    upper = np.concatenate(
+        [np.broadcast_to(p, (*lead_shape, *p.shape[-2:])).reshape(*lead_shape, -1) for p in parts], axis=-1
+    )
     balance = np.zeros((*lead_shape, st.n_rows - upper.shape[-1] - 1 - (st.us_row is not None)))
     extra_lo = [parse_goal_mw(st.roadmap)] + ([0.0] if st.us_row is not None else [])
     extra = np.broadcast_to(extra_lo, (*lead_shape, len(extra_lo)))
@@ -235,14 +265,23 @@ def objective(st: Structure) -> tuple[np.ndarray, bool, str]:
     """Column costs, whether to maximise, and the objective's unit (see the module docstring)."""
     fig, goal = st.figures, st.roadmap.goal
     if goal.objective == "training-compute":
-        return (fig.peak_flops[st.col_g] / 1e18 * st.timeline.years_left[st.col_q] * st.deployed, True,
-                f"EFLOP/s·years of peak {goal.precision} compute delivered by the horizon's end")
+        return (
+            fig.peak_flops[st.col_g] / 1e18 * st.timeline.years_left[st.col_q] * st.deployed,
+            True,
+            f"EFLOP/s·years of peak {goal.precision} compute delivered by the horizon's end",
+        )
     if goal.objective == "cost":
         build = np.array([s.build_cost_usd_per_mw for s in st.roadmap.sites])
-        return (fig.rack_usd[st.col_g] / 1e6 * st.built + build[st.col_s] * st.power_mw / 1e6, False,
-                "M$ capex (rack BOM cost and site build cost)")
-    return (fig.rack_usd[st.col_g] / 1e6 * st.us_factory[st.col_f] * st.built, True,
-            "M$ of racks integrated in US factories")
+        return (
+            fig.rack_usd[st.col_g] / 1e6 * st.built + build[st.col_s] * st.power_mw / 1e6,
+            False,
+            "M$ capex (rack BOM cost and site build cost)",
+        )
+    return (
+        fig.rack_usd[st.col_g] / 1e6 * st.us_factory[st.col_f] * st.built,
+        True,
+        "M$ of racks integrated in US factories",
+    )
 
 
 @dataclass
@@ -311,8 +350,9 @@ def make_highs(spec: LpSpec, lower: np.ndarray, upper: np.ndarray) -> highspy.Hi
     lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = m.shape[1], m.shape[0]
     lp.sense_ = highspy.ObjSense.kMaximize if spec.maximise else highspy.ObjSense.kMinimize
     if spec.integer.any():
-        lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
-                           for i in spec.integer]
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in spec.integer
+        ]
     h = quiet_highs()
     for key, value in spec.options.items():
         h.setOptionValue(key, value)
@@ -325,7 +365,8 @@ def run(h: highspy.Highs) -> tuple[str, bool, np.ndarray, np.ndarray, float]:
     h.run()
     status = h.getModelStatus()
     ok = status in (highspy.HighsModelStatus.kOptimal,) or (
-        h.getInfo().primal_solution_status == 2 and status != highspy.HighsModelStatus.kInfeasible)
+        h.getInfo().primal_solution_status == 2 and status != highspy.HighsModelStatus.kInfeasible
+    )
     solution = h.getSolution()
     x = np.asarray(solution.col_value) if ok else np.zeros(h.getNumCol())
     rows = np.asarray(solution.row_value) if ok else np.zeros(h.getNumRow())
@@ -340,32 +381,42 @@ def programme(st: Structure, mode: str, lower: np.ndarray, integer: bool = True)
     if mode == "plan":
         cost, maximise, _ = objective(st)
     elif mode == "reach":
-        cost, maximise = st.power_mw * (1.0 + EARLY_WEIGHT * st.timeline.years_left[st.col_q]
-                                        / st.timeline.years_left[0]), True
+        cost, maximise = (
+            st.power_mw * (1.0 + EARLY_WEIGHT * st.timeline.years_left[st.col_q] / st.timeline.years_left[0]),
+            True,
+        )
         lower[..., st.goal_row] = -np.inf
     elif mode == "elastic":
         weights = np.concatenate([st.families[f].weight for f in FAMILIES])
-        matrix = sp.hstack([matrix, sp.vstack([-sp.identity(n_slack), sp.csr_matrix((st.n_rows - n_slack, n_slack))])],
-                           format="csc")
+        matrix = sp.hstack(
+            [matrix, sp.vstack([-sp.identity(n_slack), sp.csr_matrix((st.n_rows - n_slack, n_slack))])], format="csc"
+        )
         cost, maximise = np.r_[np.zeros(st.n_cols), np.maximum(weights, 1e-9)], False
         integer = False
     else:
         raise ValueError(f"unknown mode {mode!r}")
     n = matrix.shape[1]
     flags = np.zeros(n, bool)
-    flags[:st.n_cols] = integer
+    flags[: st.n_cols] = integer
     return LpSpec(matrix, cost, maximise, flags, np.full(n, np.inf))
 
 
-def solve(st: Structure, u: Uncertain = Uncertain(), mode: str = "plan", mip_gap: float = DEFAULT_GAP,
-          time_limit: float = 60.0, start_from_lp: bool = True) -> Solution:
+def solve(
+    st: Structure,
+    u: Uncertain = Uncertain(),
+    mode: str = "plan",
+    mip_gap: float = DEFAULT_GAP,
+    time_limit: float = 60.0,
+    start_from_lp: bool = True,
+) -> Solution:
     """Solve the programme; ``mode``: ``plan`` (the goal's objective), ``reach`` (maximise IT power, goal
     row dropped), ``elastic`` (minimise weighted slack, goal kept; an LP). ``start_from_lp`` gives HiGHS
     the rounded LP solution as a start (:func:`rounded_start`; off only to measure what it saves)."""
     lower, upper = row_bounds(st, u)
     spec = programme(st, mode, lower)
-    spec.options.update({"mip_rel_gap": max(mip_gap, REACH_GAP) if mode == "reach" else mip_gap,
-                         "time_limit": time_limit})
+    spec.options.update(
+        {"mip_rel_gap": max(mip_gap, REACH_GAP) if mode == "reach" else mip_gap, "time_limit": time_limit}
+    )
     n = spec.matrix.shape[1]
     start = time.perf_counter()
     h = make_highs(spec, lower, upper)
@@ -375,8 +426,8 @@ def solve(st: Structure, u: Uncertain = Uncertain(), mode: str = "plan", mip_gap
             h.setSolution(n, np.arange(n, dtype=np.int32), guess)
     status, ok, x, rows, value = run(h)
     seconds = time.perf_counter() - start
-    slack = x[st.n_cols:] if mode == "elastic" else None
-    return Solution(status, ok, np.round(x[:st.n_cols]), value, slack, rows, seconds)
+    slack = x[st.n_cols :] if mode == "elastic" else None
+    return Solution(status, ok, np.round(x[: st.n_cols]), value, slack, rows, seconds)
 
 
 def rounded_start(st: Structure, spec: LpSpec, lower: np.ndarray, upper: np.ndarray) -> np.ndarray | None:
@@ -406,8 +457,9 @@ def rounded_start(st: Structure, spec: LpSpec, lower: np.ndarray, upper: np.ndar
 
 
 def _relaxed(spec: LpSpec, lower: np.ndarray, upper: np.ndarray) -> np.ndarray | None:
-    h = make_highs(LpSpec(spec.matrix, spec.cost, spec.maximise, np.zeros_like(spec.integer), spec.col_upper),
-                   lower, upper)
+    h = make_highs(
+        LpSpec(spec.matrix, spec.cost, spec.maximise, np.zeros_like(spec.integer), spec.col_upper), lower, upper
+    )
     h.run()
     return np.asarray(h.getSolution().col_value) if h.getModelStatus() == highspy.HighsModelStatus.kOptimal else None
 

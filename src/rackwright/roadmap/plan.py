@@ -15,8 +15,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from .inputs import RackFigures, rack_figures
-from .milp import (DEFAULT_GAP, FAMILIES, Solution, Structure, build_structure, make_highs, objective,
-                   parse_goal_mw, programme, row_bounds, solve)
+from .milp import (
+    DEFAULT_GAP,
+    FAMILIES,
+    Solution,
+    Structure,
+    build_structure,
+    make_highs,
+    objective,
+    parse_goal_mw,
+    programme,
+    row_bounds,
+    solve,
+)
 from .schema import LoadedRoadmap
 from .timeline import build_timeline
 
@@ -42,10 +53,26 @@ def plan(loaded: LoadedRoadmap, figures: RackFigures | None = None, mip_gap: flo
     first = solve(st, mode="plan", mip_gap=mip_gap)
     if first.optimal:
         return PlanResult(st, first, True, binding_rows(st), first.seconds)
-    if first.status not in ("Infeasible", "Primal infeasible or unbounded"):  # e.g. the time limit with no plan found: not a proof of infeasibility
-        return PlanResult(st, first, False, [{"family": "solver", "name": "HiGHS", "quarter": None, "shortfall": None,
-                                              "unit": "", "message": f"no plan found: HiGHS stopped with "
-                                                                     f"{first.status!r}"}], first.seconds)
+    if first.status not in (
+        "Infeasible",
+        "Primal infeasible or unbounded",
+    ):  # e.g. the time limit with no plan found: not a proof of infeasibility
+        return PlanResult(
+            st,
+            first,
+            False,
+            [
+                {
+                    "family": "solver",
+                    "name": "HiGHS",
+                    "quarter": None,
+                    "shortfall": None,
+                    "unit": "",
+                    "message": f"no plan found: HiGHS stopped with {first.status!r}",
+                }
+            ],
+            first.seconds,
+        )
     elastic = solve(st, mode="elastic", mip_gap=mip_gap)
     reach = solve(st, mode="reach", mip_gap=mip_gap)
     return PlanResult(st, reach, False, shortfalls(st, elastic), first.seconds + elastic.seconds + reach.seconds)
@@ -58,7 +85,7 @@ def _entity_names(st: Structure, family: str) -> list[str]:
     if family == "factory":
         return [f.id for f in r.factories]
     if family == "ramp":
-        return [f"{r.generations[g].id} at {r.factories[f].id}" for g, f in zip(st.pair_g, st.pair_f)]
+        return [f"{r.generations[g].id} at {r.factories[f].id}" for g, f in zip(st.pair_g, st.pair_f, strict=True)]
     return [s.id for s in r.supply]
 
 
@@ -73,9 +100,16 @@ def shortfalls(st: Structure, elastic: Solution) -> list[dict]:
     """Non-zero slacks of the elastic programme: ``{family, name, quarter, shortfall, unit, message}``."""
     found = []
     if elastic.slack is None or not elastic.optimal:
-        return [{"family": "goal", "name": "goal", "quarter": st.timeline.quarters[-1], "shortfall": None,
-                 "unit": "", "message": "no combination of extra capacity meets the goal (elastic programme: "
-                                        f"{elastic.status})"}]
+        return [
+            {
+                "family": "goal",
+                "name": "goal",
+                "quarter": st.timeline.quarters[-1],
+                "shortfall": None,
+                "unit": "",
+                "message": f"no combination of extra capacity meets the goal (elastic programme: {elastic.status})",
+            }
+        ]
     tolerance = 1e-6 * max(1.0, float(elastic.slack.max(initial=0.0)))
     for family in FAMILIES:
         fam = st.families[family]
@@ -84,9 +118,17 @@ def shortfalls(st: Structure, elastic: Solution) -> list[dict]:
         for i in np.flatnonzero(slack > tolerance):
             name, q = names[fam.entity[i]], st.timeline.quarters[fam.quarter[i]]
             unit = _unit(st, family, fam.entity[i])
-            found.append({"family": family, "name": name, "quarter": q, "shortfall": float(slack[i]), "unit": unit,
-                          "message": f"{q}: {_WHAT[family].format(name)} short by {slack[i]:,.4g} {unit}"
-                                     + (" (cumulative)" if family in ("site", "supply") else "")})
+            found.append(
+                {
+                    "family": family,
+                    "name": name,
+                    "quarter": q,
+                    "shortfall": float(slack[i]),
+                    "unit": unit,
+                    "message": f"{q}: {_WHAT[family].format(name)} short by {slack[i]:,.4g} {unit}"
+                    + (" (cumulative)" if family in ("site", "supply") else ""),
+                }
+            )
     return found
 
 
@@ -116,16 +158,32 @@ def binding_rows(st: Structure) -> list[dict]:
             mine = rows[binds[rows] & (fam.entity == entity)]
             quarters = [st.timeline.quarters[q] for q in fam.quarter[mine - fam.start]]
             name = names[entity]
-            found.append({"family": family, "name": name, "quarters": quarters, "unit": _unit(st, family, entity),
-                          "shadow_price": float(dual[mine].max()),
-                          "message": f"{_WHAT[family].format(name)} binds in {_span(quarters)}"})
+            found.append(
+                {
+                    "family": family,
+                    "name": name,
+                    "quarters": quarters,
+                    "unit": _unit(st, family, entity),
+                    "shadow_price": float(dual[mine].max()),
+                    "message": f"{_WHAT[family].format(name)} binds in {_span(quarters)}",
+                }
+            )
     last = [st.timeline.quarters[-1]]
-    for row, family, text in ((st.goal_row, "goal", "the goal binds: the objective would gain from a lower goal"),
-                              (st.us_row, "us-share", "the minimum US share binds: US lines limit the racks built "
-                                                      "abroad")):
+    for row, family, text in (
+        (st.goal_row, "goal", "the goal binds: the objective would gain from a lower goal"),
+        (st.us_row, "us-share", "the minimum US share binds: US lines limit the racks built abroad"),
+    ):
         if row is not None and binds[row]:
-            found.append({"family": family, "name": family, "quarters": last, "unit": "",
-                          "shadow_price": float(dual[row]), "message": text})
+            found.append(
+                {
+                    "family": family,
+                    "name": family,
+                    "quarters": last,
+                    "unit": "",
+                    "shadow_price": float(dual[row]),
+                    "message": text,
+                }
+            )
     return found
 
 
@@ -136,7 +194,7 @@ def _span(quarters: list[str]) -> str:
 
 
 def _by_quarter(labels, values, digits: int = 9) -> dict:
-    return {q: round(float(v), digits) for q, v in zip(labels, values)}
+    return {q: round(float(v), digits) for q, v in zip(labels, values, strict=True)}
 
 
 def plan_document(result: PlanResult) -> dict:
@@ -155,44 +213,65 @@ def plan_document(result: PlanResult) -> dict:
     bom_us = per_q(rack_usd * fig.bom_us_share[st.col_g])
     _, upper = row_bounds(st)
     fam = st.families["factory"]
-    use = np.divide(result.schedule.row_activity[fam.rows], upper[fam.rows],
-                    out=np.zeros(len(fam.entity)), where=upper[fam.rows] > 0)
+    use = np.divide(
+        result.schedule.row_activity[fam.rows],
+        upper[fam.rows],
+        out=np.zeros(len(fam.entity)),
+        where=upper[fam.rows] > 0,
+    )
     goal_mw = parse_goal_mw(r)
     deployed = float((power * x).sum())
     cost, maximise, unit = objective(st)
     doc = {
         "roadmap": r.name,
         "feasible": result.feasible,
-        "goal": {"it_power_gw": goal_mw / 1e3, "by": str(r.goal.by), "objective": r.goal.objective,
-                 "precision": r.goal.precision, "min_us_share": r.goal.min_us_share},
-        "objective": ({"name": r.goal.objective, "value": round(float(cost @ x), 6), "unit": unit,
-                       "sense": "maximise" if maximise else "minimise"} if result.feasible else None),
+        "goal": {
+            "it_power_gw": goal_mw / 1e3,
+            "by": str(r.goal.by),
+            "objective": r.goal.objective,
+            "precision": r.goal.precision,
+            "min_us_share": r.goal.min_us_share,
+        },
+        "objective": (
+            {
+                "name": r.goal.objective,
+                "value": round(float(cost @ x), 6),
+                "unit": unit,
+                "sense": "maximise" if maximise else "minimise",
+            }
+            if result.feasible
+            else None
+        ),
         "status": result.schedule.status,
         "deployed_gw": round(deployed / 1e3, 9),
         "shortfall_gw": round(max(goal_mw - deployed, 0.0) / 1e3, 9),
         "quarters": list(t.quarters),
         "gw_by_quarter": _by_quarter(t.quarters, np.cumsum(per_q(power)) / 1e3),
-        "gw_by_generation": {g.id: _by_quarter(t.quarters, np.cumsum(by_gen[i]) / 1e3)
-                             for i, g in enumerate(r.generations)},
-        "accelerators_by_quarter": _by_quarter(t.quarters, np.cumsum(per_q(fig.accelerators[st.col_g] * st.deployed)),
-                                               0),
-        "peak_eflops_by_quarter": _by_quarter(t.quarters,
-                                              np.cumsum(per_q(fig.peak_flops[st.col_g] * st.deployed)) / 1e18, 3),
+        "gw_by_generation": {
+            g.id: _by_quarter(t.quarters, np.cumsum(by_gen[i]) / 1e3) for i, g in enumerate(r.generations)
+        },
+        "accelerators_by_quarter": _by_quarter(
+            t.quarters, np.cumsum(per_q(fig.accelerators[st.col_g] * st.deployed)), 0
+        ),
+        "peak_eflops_by_quarter": _by_quarter(
+            t.quarters, np.cumsum(per_q(fig.peak_flops[st.col_g] * st.deployed)) / 1e18, 3
+        ),
         "racks": _racks(st, x, st.col_s, [s.id for s in r.sites], "site"),
         "racks_by_factory": _racks(st, x, st.col_f, [f.id for f in r.factories], "factory"),
         "binding_constraints": result.binding,
         "capex_usd_by_quarter": _by_quarter(t.quarters, value + per_q(build * power), 0),
         "domestic_share_by_quarter": _shares(t.quarters, us_value, value),
         "bom_us_content_by_quarter": _shares(t.quarters, bom_us, value),
-        "factory_utilisation": {f.id: _by_quarter(t.quarters, use[fam.entity == i], 4)
-                                for i, f in enumerate(r.factories)},
+        "factory_utilisation": {
+            f.id: _by_quarter(t.quarters, use[fam.entity == i], 4) for i, f in enumerate(r.factories)
+        },
         "solve_time_s": round(result.solve_time_s, 4),
     }
     return doc
 
 
 def _shares(quarters, part, whole) -> dict:
-    return {q: (round(float(p / w), 6) if w > 0 else None) for q, p, w in zip(quarters, part, whole)}
+    return {q: (round(float(p / w), 6) if w > 0 else None) for q, p, w in zip(quarters, part, whole, strict=True)}
 
 
 def _racks(st: Structure, x: np.ndarray, where: np.ndarray, names: list[str], key: str) -> list[dict]:
@@ -201,7 +280,12 @@ def _racks(st: Structure, x: np.ndarray, where: np.ndarray, names: list[str], ke
     cube = np.zeros((G, len(names), Q))
     keep = where >= 0
     np.add.at(cube, (st.col_g[keep], where[keep], st.col_q[keep]), x[keep])
-    return [{"generation": st.roadmap.generations[g].id, key: names[s], "quarter": st.timeline.quarters[q],
-             "racks": int(round(cube[g, s, q]))} for g, s, q in zip(*np.nonzero(cube > 0.5))]
-
-
+    return [
+        {
+            "generation": st.roadmap.generations[g].id,
+            key: names[s],
+            "quarter": st.timeline.quarters[q],
+            "racks": int(round(cube[g, s, q])),
+        }
+        for g, s, q in zip(*np.nonzero(cube > 0.5), strict=True)
+    ]

@@ -22,12 +22,12 @@ end (the fan chart), and ``p_goal``, the share of samples that reach the goal.
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
-import itertools
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -53,10 +53,10 @@ def draw(loaded: LoadedRoadmap, samples: int, rng: np.random.Generator) -> Uncer
         return np.stack(columns, axis=-1) if columns else np.zeros((samples, 0))
 
     return Uncertain(
-        slip_months=per_entry(r.generations, lambda g: g.qualification_slip, risk.qualification_slip, "time",
-                              SECONDS_PER_MONTH),
-        site_delay_months=per_entry(r.sites, lambda s: s.power_delay, risk.site_power_delay, "time",
-                                    SECONDS_PER_MONTH),
+        slip_months=per_entry(
+            r.generations, lambda g: g.qualification_slip, risk.qualification_slip, "time", SECONDS_PER_MONTH
+        ),
+        site_delay_months=per_entry(r.sites, lambda s: s.power_delay, risk.site_power_delay, "time", SECONDS_PER_MONTH),
         lead_factor=per_entry(r.supply, lambda s: None, risk.lead_time_factor, "dimensionless", 1.0),
         factory_yield=per_entry(r.factories, lambda f: None, risk.factory_yield, "dimensionless", 1.0),
     )
@@ -83,17 +83,27 @@ class RiskResult:
             "method": "LP relaxation of the reach programme per sample (HiGHS, warm-started)",
             "goal": {"it_power_gw": goal_gw, "by": str(st.roadmap.goal.by)},
             "p_goal": round(float(np.mean(final >= goal_gw * (1 - 1e-9))), 6),
-            "gw_by_date": {**{f"p{p}": round(float(v), 6) for p, v in zip(PERCENTILES, levels[:, -1])},
-                           "mean": round(float(final.mean()), 6)},
-            "gw_by_quarter": {q: {f"p{p}": round(float(levels[i, k]), 6) for i, p in enumerate(PERCENTILES)}
-                              for k, q in enumerate(st.timeline.quarters)},
+            "gw_by_date": {
+                **{f"p{p}": round(float(v), 6) for p, v in zip(PERCENTILES, levels[:, -1], strict=True)},
+                "mean": round(float(final.mean()), 6),
+            },
+            "gw_by_quarter": {
+                q: {f"p{p}": round(float(levels[i, k]), 6) for i, p in enumerate(PERCENTILES)}
+                for k, q in enumerate(st.timeline.quarters)
+            },
             "solve_time_s": round(self.seconds, 4),
             "workers": self.workers,
         }
 
 
-def risk(loaded: LoadedRoadmap, samples: int = 1000, seed: int | None = None, workers: int = 1,
-         progress: Callable[[int], None] | None = None, figures: RackFigures | None = None) -> RiskResult:
+def risk(
+    loaded: LoadedRoadmap,
+    samples: int = 1000,
+    seed: int | None = None,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+    figures: RackFigures | None = None,
+) -> RiskResult:
     """Run ``samples`` Monte Carlo samples (``workers`` processes, 0 = all cores); ``seed`` None draws fresh
     entropy (reported in the result)."""
     if samples < 1:

@@ -219,8 +219,9 @@ class Factory(Sourced):
 
         for generation, rate in value.items():
             if rate != "line" and not 0 < rate <= MAX_RACKS_PER_WEEK:
-                raise ValueError(f"{generation}: racks/week must be in (0, {MAX_RACKS_PER_WEEK:,.0f}] or 'line', "
-                                 f"got {rate!r}")
+                raise ValueError(
+                    f"{generation}: racks/week must be in (0, {MAX_RACKS_PER_WEEK:,.0f}] or 'line', got {rate!r}"
+                )
         return value
 
     @model_validator(mode="after")
@@ -269,8 +270,10 @@ class Supply(Sourced):
     def _one_basis(self):
         given = [k for k in ("kind", "part", "figure", "per_it_mw") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("say what one rack needs with exactly one of kind, part, figure or per_it_mw "
-                             f"(got {', '.join(given) or 'none'})")
+            raise ValueError(
+                "say what one rack needs with exactly one of kind, part, figure or per_it_mw "
+                f"(got {', '.join(given) or 'none'})"
+            )
         return self
 
 
@@ -316,8 +319,11 @@ def load_roadmap(path: str | Path) -> LoadedRoadmap:
     """Read and validate a roadmap file; raise :class:`InputError` with field paths on bad input."""
     root = read_yaml(path)
     if not isinstance(root, dict):
-        raise InputError.single(str(path), "a roadmap file is a YAML mapping (name:, goal:, generations:, sites:, "
-                                           "factories:)", hint="see examples/roadmap-10gw.yaml")
+        raise InputError.single(
+            str(path),
+            "a roadmap file is a YAML mapping (name:, goal:, generations:, sites:, factories:)",
+            hint="see examples/roadmap-10gw.yaml",
+        )
     return validate_roadmap(to_plain(root), str(path), root, Path(path).parent)
 
 
@@ -347,8 +353,13 @@ def _in_order(loaded: LoadedRoadmap, steps, loc: tuple) -> list[Problem]:
     dates = [s.start for s in steps]
     for j in range(1, len(dates)):
         if dates[j] <= dates[j - 1]:
-            return [loaded.problem(f"dates out of order: {dates[j]} is not after {dates[j - 1]}", loc + (j, "from"),
-                                   "list the steps in increasing date order")]
+            return [
+                loaded.problem(
+                    f"dates out of order: {dates[j]} is not after {dates[j - 1]}",
+                    loc + (j, "from"),
+                    "list the steps in increasing date order",
+                )
+            ]
     return []
 
 
@@ -356,40 +367,83 @@ def reference_problems(loaded: LoadedRoadmap) -> list[Problem]:
     """Unique ids, known generation ids, dates in order, every generation hosted and built somewhere."""
     r = loaded.roadmap
     p = loaded.problem
-    problems = [*_unique(loaded, "generations", r.generations), *_unique(loaded, "sites", r.sites),
-                *_unique(loaded, "factories", r.factories), *_unique(loaded, "supply", r.supply)]
+    problems = [
+        *_unique(loaded, "generations", r.generations),
+        *_unique(loaded, "sites", r.sites),
+        *_unique(loaded, "factories", r.factories),
+        *_unique(loaded, "supply", r.supply),
+    ]
     ids = [g.id for g in r.generations]
     known = f"one of: {', '.join(ids)}"
     goal = r.goal
     if goal.start.day != 1 or goal.start.month not in (1, 4, 7, 10):
-        problems.append(p(f"{goal.start} is not the first day of a quarter", ("goal", "start"),
-                          "use YYYY-01-01, YYYY-04-01, YYYY-07-01 or YYYY-10-01"))
+        problems.append(
+            p(
+                f"{goal.start} is not the first day of a quarter",
+                ("goal", "start"),
+                "use YYYY-01-01, YYYY-04-01, YYYY-07-01 or YYYY-10-01",
+            )
+        )
     elif goal.by.year - goal.start.year > MAX_YEARS:
-        problems.append(p(f"the horizon {goal.start} to {goal.by} is longer than {MAX_YEARS} years", ("goal", "by"),
-                          "plan a shorter horizon"))
+        problems.append(
+            p(
+                f"the horizon {goal.start} to {goal.by} is longer than {MAX_YEARS} years",
+                ("goal", "by"),
+                "plan a shorter horizon",
+            )
+        )
     elif quarter_ends(goal.start, goal.by).size == 0:
-        problems.append(p(f"dates out of order: the goal date {goal.by} ends no quarter after the start {goal.start}",
-                          ("goal", "by"), "give a date at least one quarter after goal.start"))
+        problems.append(
+            p(
+                f"dates out of order: the goal date {goal.by} ends no quarter after the start {goal.start}",
+                ("goal", "by"),
+                "give a date at least one quarter after goal.start",
+            )
+        )
     for i, g in enumerate(r.generations):
         if g.end_of_builds is not None and g.end_of_builds <= g.first_ship:
-            problems.append(p(f"dates out of order: end_of_builds {g.end_of_builds} is not after first_ship "
-                              f"{g.first_ship}", ("generations", i, "end_of_builds"), "end builds after first ship"))
+            problems.append(
+                p(
+                    f"dates out of order: end_of_builds {g.end_of_builds} is not after first_ship {g.first_ship}",
+                    ("generations", i, "end_of_builds"),
+                    "end builds after first ship",
+                )
+            )
         if not any(g.id in s.hosts for s in r.sites):
-            problems.append(p(f"no site can host generation {g.id!r}", ("generations", i, "id"),
-                              "add it to the hosts of a site with the power and cooling it needs, or remove it"))
+            problems.append(
+                p(
+                    f"no site can host generation {g.id!r}",
+                    ("generations", i, "id"),
+                    "add it to the hosts of a site with the power and cooling it needs, or remove it",
+                )
+            )
         if not any(g.id in f.capacity for f in r.factories):
-            problems.append(p(f"no factory builds generation {g.id!r}", ("generations", i, "id"),
-                              "give a factory a capacity for it"))
+            problems.append(
+                p(
+                    f"no factory builds generation {g.id!r}",
+                    ("generations", i, "id"),
+                    "give a factory a capacity for it",
+                )
+            )
     for i, s in enumerate(r.sites):
         problems += _in_order(loaded, s.power, ("sites", i, "power"))
-        problems += [p(f"unknown generation {h!r}", ("sites", i, "hosts", j), known)
-                     for j, h in enumerate(s.hosts) if h not in ids]
+        problems += [
+            p(f"unknown generation {h!r}", ("sites", i, "hosts", j), known)
+            for j, h in enumerate(s.hosts)
+            if h not in ids
+        ]
     for i, f in enumerate(r.factories):
-        problems += [p(f"unknown generation {g!r}", ("factories", i, "capacity", g), known)
-                     for g in f.capacity if g not in ids]
+        problems += [
+            p(f"unknown generation {g!r}", ("factories", i, "capacity", g), known) for g in f.capacity if g not in ids
+        ]
         if f.start > goal.by:
-            problems.append(p(f"dates out of order: the factory starts {f.start}, after the goal date {goal.by}",
-                              ("factories", i, "start"), "start it before the goal date or remove it"))
+            problems.append(
+                p(
+                    f"dates out of order: the factory starts {f.start}, after the goal date {goal.by}",
+                    ("factories", i, "start"),
+                    "start it before the goal date or remove it",
+                )
+            )
     for i, s in enumerate(r.supply):
         problems += _in_order(loaded, s.caps, ("supply", i, "caps"))
     return problems

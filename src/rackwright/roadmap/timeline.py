@@ -36,15 +36,18 @@ SECONDS_PER_MONTH = 365.25 * 86400 / 12
 
 def months_since(start: dt.date, day: dt.date) -> float:
     """Months (fractional) from ``start`` (a month's first day) to ``day``."""
-    return 12.0 * (day.year - start.year) + (day.month - start.month) + (day.day - 1) / calendar.monthrange(
-        day.year, day.month)[1]
+    return (
+        12.0 * (day.year - start.year)
+        + (day.month - start.month)
+        + (day.day - 1) / calendar.monthrange(day.year, day.month)[1]
+    )
 
 
 def _padded(rows: list[list[float]], fill: float) -> np.ndarray:
     width = max(len(r) for r in rows) if rows else 1
     out = np.full((len(rows), width), fill)
     for i, r in enumerate(rows):
-        out[i, :len(r)] = r
+        out[i, : len(r)] = r
     return out
 
 
@@ -93,8 +96,9 @@ class Timeline:
         ends = 3.0 * np.arange(1, len(self.quarters) + 1)
         active = step[..., None, :] <= ends[:, None]  # (..., S, Q, K)
         count = active.sum(axis=-1)
-        last = np.take_along_axis(np.broadcast_to(self.site_it_w[:, None, :], active.shape),
-                                  np.maximum(count - 1, 0)[..., None], axis=-1)[..., 0]
+        last = np.take_along_axis(
+            np.broadcast_to(self.site_it_w[:, None, :], active.shape), np.maximum(count - 1, 0)[..., None], axis=-1
+        )[..., 0]
         return np.where(count > 0, last, 0.0)
 
     def supply_cumulative(self, lead_factor: np.ndarray | float = 1.0) -> np.ndarray:
@@ -115,7 +119,7 @@ def build_timeline(roadmap: Roadmap) -> Timeline:
     ends = quarter_ends(start, goal.by)
     starts = np.r_[np.datetime64(start, "D"), ends[:-1]]
     days = (ends - starts).astype(float)
-    mid_years = (starts.astype(float) + days / 2)
+    mid_years = starts.astype(float) + days / 2
     years_left = (ends[-1].astype(float) - mid_years) / 365.25
     months = lambda day: months_since(start, day)  # noqa: E731 - a local shorthand
     inf = np.inf
@@ -124,8 +128,9 @@ def build_timeline(roadmap: Roadmap) -> Timeline:
         weeks=days / 7.0,
         years_left=years_left,
         ship=np.array([months(g.first_ship) for g in roadmap.generations]),
-        end_of_builds=np.array([inf if g.end_of_builds is None else months(g.end_of_builds)
-                                for g in roadmap.generations]),
+        end_of_builds=np.array(
+            [inf if g.end_of_builds is None else months(g.end_of_builds) for g in roadmap.generations]
+        ),
         ramp=_padded([g.ramp for g in roadmap.generations], 0.0),
         ramp_len=np.array([len(g.ramp) for g in roadmap.generations]),
         factory_start=np.array([months(f.start) for f in roadmap.factories]),
@@ -136,4 +141,3 @@ def build_timeline(roadmap: Roadmap) -> Timeline:
         cap_step=_padded([[months(c.start) for c in s.caps] for s in roadmap.supply], inf),
         cap_value=_padded([[c.per_quarter for c in s.caps] for s in roadmap.supply], 0.0),
     )
-

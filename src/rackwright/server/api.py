@@ -9,7 +9,8 @@ with the status of :data:`.services.HTTP_STATUS` (401, 403, 404, 409, 422, 428).
 
 from __future__ import annotations
 
-from typing import Callable, Literal
+from collections.abc import Callable
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -48,14 +49,21 @@ class ProgrammeCreate(Body):
 
 
 class DesignCreate(Body):
-    name: str = Field(max_length=64, pattern=NAME_RULE,
-                      description=f"The design's name within your organisation: {NAME_HELP}")
-    content: str = Field(max_length=services.MAX_CONTENT, description="Design YAML (docs/design-files.md); "
-                         "`extends: NAME`, `ORG/NAME` or `ORG/NAME@REV` names a design on this server")
+    name: str = Field(
+        max_length=64, pattern=NAME_RULE, description=f"The design's name within your organisation: {NAME_HELP}"
+    )
+    content: str = Field(
+        max_length=services.MAX_CONTENT,
+        description="Design YAML (docs/design-files.md); "
+        "`extends: NAME`, `ORG/NAME` or `ORG/NAME@REV` names a design on this server",
+    )
     message: str = Field("", max_length=services.MAX_MESSAGE)
     programme: str | None = Field(None, max_length=64, pattern=NAME_RULE)
-    confidential: list[str] | None = Field(None, description="Figure sections hidden from envelope viewers; "
-                                           f"default all of {', '.join(services.CONFIDENTIAL_SECTIONS)}")
+    confidential: list[str] | None = Field(
+        None,
+        description="Figure sections hidden from envelope viewers; "
+        f"default all of {', '.join(services.CONFIDENTIAL_SECTIONS)}",
+    )
 
 
 class RevisionCreate(Body):
@@ -65,15 +73,21 @@ class RevisionCreate(Body):
 
 class StatusChange(Body):
     status: Literal[STATUSES]  # type: ignore[valid-type]
-    reason: str | None = Field(None, max_length=services.MAX_MESSAGE,
-                               description="Why the head may go to review or be approved despite its rule errors "
-                                           "(needed then; every organisation that reads the design sees it)")
+    reason: str | None = Field(
+        None,
+        max_length=services.MAX_MESSAGE,
+        description="Why the head may go to review or be approved despite its rule errors "
+        "(needed then; every organisation that reads the design sees it)",
+    )
 
 
 class Approval(Body):
-    reason: str | None = Field(None, max_length=services.MAX_MESSAGE,
-                               description="Why you sign a revision that breaks design rules (needed then; every "
-                                           "organisation that reads the design sees it)")
+    reason: str | None = Field(
+        None,
+        max_length=services.MAX_MESSAGE,
+        description="Why you sign a revision that breaks design rules (needed then; every "
+        "organisation that reads the design sees it)",
+    )
 
 
 class ShareRequest(Body):
@@ -81,17 +95,21 @@ class ShareRequest(Body):
 
 
 class ConfidentialSections(Body):
-    sections: list[str] = Field(max_length=len(services.CONFIDENTIAL_SECTIONS) * 2,
-                                description="Figure sections hidden from envelope viewers, a subset of "
-                                            f"{', '.join(services.CONFIDENTIAL_SECTIONS)} ([] shares them all)")
+    sections: list[str] = Field(
+        max_length=len(services.CONFIDENTIAL_SECTIONS) * 2,
+        description="Figure sections hidden from envelope viewers, a subset of "
+        f"{', '.join(services.CONFIDENTIAL_SECTIONS)} ([] shares them all)",
+    )
 
 
 class ThreadCreate(Body):
     revision: str | None = Field(None, pattern=REVISION_RULE, description="Revision id; default the head")
     path: str = Field("", max_length=services.MAX_PATH, description="Field path (slots[3].part) or figure key")
     body: str = Field(max_length=services.MAX_COMMENT)
-    internal: bool = Field(description="An explicit choice: true keeps the thread within your own organisation "
-                                       "(owners only), false shares it with every organisation that reads the design")
+    internal: bool = Field(
+        description="An explicit choice: true keeps the thread within your own organisation "
+        "(owners only), false shares it with every organisation that reads the design"
+    )
 
 
 class CommentCreate(Body):
@@ -101,13 +119,21 @@ class CommentCreate(Body):
 
 class QualificationCreate(Body):
     filename: str = Field(max_length=services.MAX_TITLE, description="results.csv or results.json")
-    content: str = Field(max_length=services.MAX_CONTENT, description="rack_id,generation,test,metric,value,unit,"
-                         "timestamp rows (docs/reliability.md)")
+    content: str = Field(
+        max_length=services.MAX_CONTENT,
+        description="rack_id,generation,test,metric,value,unit,timestamp rows (docs/reliability.md)",
+    )
     racks: list[str] | None = None
 
 
-def _call(request: Request, credentials: HTTPAuthorizationCredentials | None, function: Callable, *args,
-          write: bool = False, **kwargs):
+def _call(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None,
+    function: Callable,
+    *args,
+    write: bool = False,
+    **kwargs,
+):
     """Run ``function(session, actor, *args)`` in one transaction as the token's holder."""
     with transaction(request.app.state.engine, write) as session:
         actor = services.authenticate(session, credentials.credentials if credentials else None)
@@ -138,9 +164,17 @@ def health() -> dict:
     return {"status": "ok"}
 
 
-@router.post("/auth/token", tags=["auth"], summary="Exchange username and password for an API token",
-             responses={429: {"description": "Too many failed sign-ins for the account or from this address: "
-                                             "try again after Retry-After seconds"}})
+@router.post(
+    "/auth/token",
+    tags=["auth"],
+    summary="Exchange username and password for an API token",
+    responses={
+        429: {
+            "description": "Too many failed sign-ins for the account or from this address: "
+            "try again after Retry-After seconds"
+        }
+    },
+)
 def sign_in(request: Request, body: TokenRequest) -> dict:
     actor = signin.sign_in(request.app.state.engine, body.username, body.password, signin.client_address(request))
     with transaction(request.app.state.engine, write=True) as session:
@@ -149,8 +183,9 @@ def sign_in(request: Request, body: TokenRequest) -> dict:
 
 @router.delete("/auth/token", tags=["auth"], summary="Revoke the token of this request (sign out)")
 def revoke_token(request: Request, credentials=Auth) -> dict:
-    return _call(request, credentials, services.revoke_token, credentials.credentials if credentials else "",
-                 write=True)
+    return _call(
+        request, credentials, services.revoke_token, credentials.credentials if credentials else "", write=True
+    )
 
 
 @router.get("/me", tags=["auth"], summary="The token's user, organisation and role")
@@ -170,8 +205,12 @@ def users(request: Request, credentials=Auth) -> list[dict]:
 
 @router.post("/users", status_code=201, tags=["organisations"], summary="Create a user in your organisation (admin)")
 def create_user(request: Request, body: UserCreate, credentials=Auth) -> dict:
-    return _call(request, credentials, lambda s, a: services.create_user(
-        s, a, a.org, body.username, body.password, body.role, body.display_name), write=True)
+    return _call(
+        request,
+        credentials,
+        lambda s, a: services.create_user(s, a, a.org, body.username, body.password, body.role, body.display_name),
+        write=True,
+    )
 
 
 @router.get("/programmes", tags=["programmes"], summary="Visible programmes with their generation boards")
@@ -194,11 +233,24 @@ def designs(request: Request, credentials=Auth) -> list[dict]:
     return _call(request, credentials, services.list_designs)
 
 
-@router.post("/designs", status_code=201, tags=["designs"],
-             summary="Create a design with its first revision (checked and evaluated on the server)")
+@router.post(
+    "/designs",
+    status_code=201,
+    tags=["designs"],
+    summary="Create a design with its first revision (checked and evaluated on the server)",
+)
 def create_design(request: Request, body: DesignCreate, response: Response, credentials=Auth) -> dict:
-    view = _call(request, credentials, services.create_design, body.name, body.content, body.message,
-                 body.programme, body.confidential, write=True)
+    view = _call(
+        request,
+        credentials,
+        services.create_design,
+        body.name,
+        body.content,
+        body.message,
+        body.programme,
+        body.confidential,
+        write=True,
+    )
     response.headers["ETag"] = f'"{view["head_revision"]}"'
     return view
 
@@ -209,71 +261,123 @@ def design(request: Request, org: Name, name: Name, credentials=Auth) -> dict:
     return _hot(view, headers={"ETag": f'"{view["head_revision"]}"'})
 
 
-@router.get("/designs/{org}/{name}/revisions", tags=["revisions"], summary="History, newest first, one page",
-            description="At most `limit` revisions numbered below `before` (default: from the head). When the page "
-                        "is full, a `Link: <...>; rel=\"next\"` header names the next page.")
-def revisions(request: Request, org: Name, name: Name, credentials=Auth,
-              limit: int = Query(services.HISTORY_PAGE, ge=1, le=services.MAX_HISTORY_PAGE),
-              before: int | None = Query(None, ge=1, le=MAX_ID)) -> list[dict]:
+@router.get(
+    "/designs/{org}/{name}/revisions",
+    tags=["revisions"],
+    summary="History, newest first, one page",
+    description="At most `limit` revisions numbered below `before` (default: from the head). When the page "
+    'is full, a `Link: <...>; rel="next"` header names the next page.',
+)
+def revisions(
+    request: Request,
+    org: Name,
+    name: Name,
+    credentials=Auth,
+    limit: int = Query(services.HISTORY_PAGE, ge=1, le=services.MAX_HISTORY_PAGE),
+    before: int | None = Query(None, ge=1, le=MAX_ID),
+) -> list[dict]:
     page = _call(request, credentials, services.list_revisions, org, name, limit, before)
     following = services.older_than(page, limit)
     url = request.url.include_query_params(before=following, limit=limit) if following else None
     return _hot(page, headers={"Link": f'<{url}>; rel="next"'} if url else None)
 
 
-@router.post("/designs/{org}/{name}/revisions", status_code=201, tags=["revisions"],
-             summary="Write a new head revision; If-Match must name the current head (else 409, or 428 if absent)")
-def push(request: Request, org: Name, name: Name, body: RevisionCreate,
-         if_match: str | None = Header(None, description="The revision id your edit is based on"),
-         credentials=Auth) -> dict:
+@router.post(
+    "/designs/{org}/{name}/revisions",
+    status_code=201,
+    tags=["revisions"],
+    summary="Write a new head revision; If-Match must name the current head (else 409, or 428 if absent)",
+)
+def push(
+    request: Request,
+    org: Name,
+    name: Name,
+    body: RevisionCreate,
+    if_match: str | None = Header(None, description="The revision id your edit is based on"),
+    credentials=Auth,
+) -> dict:
     # checked and evaluated first in a read transaction: the write transaction then holds the lock briefly
     prepared = _call(request, credentials, services.prepare_revision, org, name, body.content, _etag(if_match))
-    view = _call(request, credentials, services.push_revision, org, name, body.content, body.message,
-                 _etag(if_match), prepared, write=True)
+    view = _call(
+        request,
+        credentials,
+        services.push_revision,
+        org,
+        name,
+        body.content,
+        body.message,
+        _etag(if_match),
+        prepared,
+        write=True,
+    )
     return _hot(view, headers={"ETag": f'"{view["id"]}"'}, status_code=201)
 
 
-@router.get("/designs/{org}/{name}/revisions/{rev}", tags=["revisions"],
-            summary="A revision (`head` for the newest) with content and report as far as you may see them")
+@router.get(
+    "/designs/{org}/{name}/revisions/{rev}",
+    tags=["revisions"],
+    summary="A revision (`head` for the newest) with content and report as far as you may see them",
+)
 def revision(request: Request, org: Name, name: Name, rev: Revision, credentials=Auth) -> dict:
     return _call(request, credentials, services.get_revision, org, name, _rev(rev))
 
 
-@router.get("/designs/{org}/{name}/revisions/{rev}/content", tags=["revisions"], response_class=PlainTextResponse,
-            summary="The revision's YAML (full access); resolved=true merges `extends`")
+@router.get(
+    "/designs/{org}/{name}/revisions/{rev}/content",
+    tags=["revisions"],
+    response_class=PlainTextResponse,
+    summary="The revision's YAML (full access); resolved=true merges `extends`",
+)
 def content(request: Request, org: Name, name: Name, rev: Revision, resolved: bool = False, credentials=Auth):
     rev_id, text = _call(request, credentials, services.revision_content, org, name, _rev(rev), resolved)
     return PlainTextResponse(text, media_type="application/yaml", headers={"ETag": f'"{rev_id}"'})
 
 
-@router.get("/designs/{org}/{name}/revisions/{rev}/report", tags=["revisions"],
-            summary="Stored evaluation: figures (display units) and violations, filtered by your access")
+@router.get(
+    "/designs/{org}/{name}/revisions/{rev}/report",
+    tags=["revisions"],
+    summary="Stored evaluation: figures (display units) and violations, filtered by your access",
+)
 def report(request: Request, org: Name, name: Name, rev: Revision, credentials=Auth) -> dict:
     return _hot(_call(request, credentials, services.report, org, name, _rev(rev)))
 
 
-@router.get("/designs/{org}/{name}/revisions/{rev}/elevation.svg", tags=["revisions"],
-            response_class=Response, summary="Rack elevation drawing (full access)")
+@router.get(
+    "/designs/{org}/{name}/revisions/{rev}/elevation.svg",
+    tags=["revisions"],
+    response_class=Response,
+    summary="Rack elevation drawing (full access)",
+)
 def elevation(request: Request, org: Name, name: Name, rev: Revision, credentials=Auth):
     svg = _call(request, credentials, services.elevation, org, name, _rev(rev))
     return Response(svg, media_type="image/svg+xml")
 
 
-@router.get("/designs/{org}/{name}/diff", tags=["revisions"],
-            summary="Fields and figures that differ between two revisions (before may be ORG/NAME@REV)")
-def diff(request: Request, org: Name, name: Name, before: Compared, credentials=Auth,
-         after: RevisionQuery = HEAD) -> dict:
+@router.get(
+    "/designs/{org}/{name}/diff",
+    tags=["revisions"],
+    summary="Fields and figures that differ between two revisions (before may be ORG/NAME@REV)",
+)
+def diff(
+    request: Request, org: Name, name: Name, before: Compared, credentials=Auth, after: RevisionQuery = HEAD
+) -> dict:
     return _call(request, credentials, services.diff, org, name, before, _rev(after))
 
 
-@router.put("/designs/{org}/{name}/status", tags=["workflow"],
-            summary="Move along draft → in_review → approved → frozen → shipped (owner organisation)")
+@router.put(
+    "/designs/{org}/{name}/status",
+    tags=["workflow"],
+    summary="Move along draft → in_review → approved → frozen → shipped (owner organisation)",
+)
 def status(request: Request, org: Name, name: Name, body: StatusChange, credentials=Auth) -> dict:
     return _call(request, credentials, services.set_status, org, name, body.status, body.reason, write=True)
 
 
-@router.put("/designs/{org}/{name}/shares/{with_org}", tags=["workflow"],
-            summary="Share with an organisation at full or envelope level (owner admin)")
+@router.put(
+    "/designs/{org}/{name}/shares/{with_org}",
+    tags=["workflow"],
+    summary="Share with an organisation at full or envelope level (owner admin)",
+)
 def share(request: Request, org: Name, name: Name, with_org: Name, body: ShareRequest, credentials=Auth) -> dict:
     return _call(request, credentials, services.share, org, name, with_org, body.level, write=True)
 
@@ -283,8 +387,11 @@ def unshare(request: Request, org: Name, name: Name, with_org: Name, credentials
     return _call(request, credentials, services.share, org, name, with_org, None, write=True)
 
 
-@router.put("/designs/{org}/{name}/confidential", tags=["workflow"],
-            summary="Choose the figure sections envelope viewers do not see (owner admin)")
+@router.put(
+    "/designs/{org}/{name}/confidential",
+    tags=["workflow"],
+    summary="Choose the figure sections envelope viewers do not see (owner admin)",
+)
 def set_confidential(request: Request, org: Name, name: Name, body: ConfidentialSections, credentials=Auth) -> dict:
     return _call(request, credentials, services.set_confidential, org, name, body.sections, write=True)
 
@@ -294,45 +401,97 @@ def threads(request: Request, org: Name, name: Name, credentials=Auth) -> list[d
     return _call(request, credentials, services.list_threads, org, name)
 
 
-@router.post("/designs/{org}/{name}/threads", status_code=201, tags=["reviews"],
-             summary="Open a review thread anchored to a field path or figure")
+@router.post(
+    "/designs/{org}/{name}/threads",
+    status_code=201,
+    tags=["reviews"],
+    summary="Open a review thread anchored to a field path or figure",
+)
 def open_thread(request: Request, org: Name, name: Name, body: ThreadCreate, credentials=Auth) -> dict:
-    return _call(request, credentials, services.open_thread, org, name, body.revision, body.path, body.body,
-                 body.internal, write=True)
+    return _call(
+        request,
+        credentials,
+        services.open_thread,
+        org,
+        name,
+        body.revision,
+        body.path,
+        body.body,
+        body.internal,
+        write=True,
+    )
 
 
-@router.post("/designs/{org}/{name}/threads/{thread_id}/comments", status_code=201, tags=["reviews"],
-             summary="Reply to a thread; resolve or reopen it")
-def comment(request: Request, org: Name, name: Name, body: CommentCreate, credentials=Auth,
-            thread_id: int = Path(ge=1, le=MAX_ID, description="The thread's id")) -> dict:
+@router.post(
+    "/designs/{org}/{name}/threads/{thread_id}/comments",
+    status_code=201,
+    tags=["reviews"],
+    summary="Reply to a thread; resolve or reopen it",
+)
+def comment(
+    request: Request,
+    org: Name,
+    name: Name,
+    body: CommentCreate,
+    credentials=Auth,
+    thread_id: int = Path(ge=1, le=MAX_ID, description="The thread's id"),
+) -> dict:
     return _call(request, credentials, services.reply, org, name, thread_id, body.body, body.resolve, write=True)
 
 
-@router.get("/designs/{org}/{name}/revisions/{rev}/approvals", tags=["reviews"],
-            summary="Signatures, missing organisations, approved or not")
+@router.get(
+    "/designs/{org}/{name}/revisions/{rev}/approvals",
+    tags=["reviews"],
+    summary="Signatures, missing organisations, approved or not",
+)
 def approvals(request: Request, org: Name, name: Name, rev: Revision, credentials=Auth) -> dict:
     return _call(request, credentials, services.approvals, org, name, _rev(rev))
 
 
-@router.post("/designs/{org}/{name}/revisions/{rev}/approvals", status_code=201, tags=["reviews"],
-             summary="Sign a revision for your organisation (approver)")
-def approve(request: Request, org: Name, name: Name, rev: Revision, body: Approval | None = None,
-            credentials=Auth) -> dict:
-    return _call(request, credentials, services.approve, org, name, _rev(rev), body.reason if body else None,
-                 write=True)
+@router.post(
+    "/designs/{org}/{name}/revisions/{rev}/approvals",
+    status_code=201,
+    tags=["reviews"],
+    summary="Sign a revision for your organisation (approver)",
+)
+def approve(
+    request: Request, org: Name, name: Name, rev: Revision, body: Approval | None = None, credentials=Auth
+) -> dict:
+    return _call(
+        request, credentials, services.approve, org, name, _rev(rev), body.reason if body else None, write=True
+    )
 
 
-@router.get("/designs/{org}/{name}/revisions/{rev}/qualifications", tags=["qualification"],
-            summary="Qualification results of a revision (summary only for envelope access)")
+@router.get(
+    "/designs/{org}/{name}/revisions/{rev}/qualifications",
+    tags=["qualification"],
+    summary="Qualification results of a revision (summary only for envelope access)",
+)
 def qualifications(request: Request, org: Name, name: Name, rev: Revision, credentials=Auth) -> list[dict]:
     return _call(request, credentials, services.list_qualifications, org, name, _rev(rev))
 
 
-@router.post("/designs/{org}/{name}/revisions/{rev}/qualifications", status_code=201, tags=["qualification"],
-             summary="Attach measured results; the server qualifies them (pass/warn/fail)")
-def qualify(request: Request, org: Name, name: Name, rev: Revision, body: QualificationCreate, credentials=Auth) -> dict:
-    return _call(request, credentials, services.attach_qualification, org, name, _rev(rev), body.filename,
-                 body.content, body.racks, write=True)
+@router.post(
+    "/designs/{org}/{name}/revisions/{rev}/qualifications",
+    status_code=201,
+    tags=["qualification"],
+    summary="Attach measured results; the server qualifies them (pass/warn/fail)",
+)
+def qualify(
+    request: Request, org: Name, name: Name, rev: Revision, body: QualificationCreate, credentials=Auth
+) -> dict:
+    return _call(
+        request,
+        credentials,
+        services.attach_qualification,
+        org,
+        name,
+        _rev(rev),
+        body.filename,
+        body.content,
+        body.racks,
+        write=True,
+    )
 
 
 @router.get("/audit", tags=["server"], summary="Audit log of your organisation and its designs (admin)")

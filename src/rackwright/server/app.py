@@ -14,7 +14,6 @@ import os
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -38,9 +37,13 @@ def create_app(db_url: str = DEFAULT_DB_URL, demo: bool = False, max_body: int =
     checker.warm_up()
     # /docs and /redoc load Swagger UI and ReDoc from fastapi-offline's static files (/static-offline-docs),
     # not a CDN, and no Google fonts: they work on an air-gapped host; none of it is in the OpenAPI document
-    app = FastAPIOffline(title="rackwright collaboration server", version=__version__, lifespan=_lifespan,
-                         description="Versioned rack designs shared between organisations: revisions, evaluation, "
-                                     "reviews, approvals and qualification. See docs/server.md.")
+    app = FastAPIOffline(
+        title="rackwright collaboration server",
+        version=__version__,
+        lifespan=_lifespan,
+        description="Versioned rack designs shared between organisations: revisions, evaluation, "
+        "reviews, approvals and qualification. See docs/server.md.",
+    )
     app.state.engine = engine
     app.state.demo_tokens = {}
     if demo:
@@ -89,19 +92,30 @@ def _error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_request: Request, exc: RequestValidationError):
-        problems = [{"path": ".".join(str(p) for p in e["loc"]), "message": e["msg"], "hint": "", "line": None,
-                     "column": None} for e in exc.errors()]
+        problems = [
+            {"path": ".".join(str(p) for p in e["loc"]), "message": e["msg"], "hint": "", "line": None, "column": None}
+            for e in exc.errors()
+        ]
         return JSONResponse({"error": "invalid request", "problems": problems}, status_code=422)
 
     @app.exception_handler(IntegrityError)
     async def integrity(_request: Request, _exc: IntegrityError):
-        return JSONResponse({"error": "a concurrent write changed the same object; nothing was stored",
-                             "problems": [], "hint": "fetch the current state and retry"}, status_code=409)
+        return JSONResponse(
+            {
+                "error": "a concurrent write changed the same object; nothing was stored",
+                "problems": [],
+                "hint": "fetch the current state and retry",
+            },
+            status_code=409,
+        )
 
     @app.exception_handler(OperationalError)
     async def unavailable(_request: Request, _exc: OperationalError):
-        return JSONResponse({"error": "the database is unavailable or busy; nothing was stored", "problems": []},
-                            status_code=503, headers={"Retry-After": "1"})
+        return JSONResponse(
+            {"error": "the database is unavailable or busy; nothing was stored", "problems": []},
+            status_code=503,
+            headers={"Retry-After": "1"},
+        )
 
 
 class BodyLimit:
@@ -137,10 +151,20 @@ class BodyLimit:
         return await self.app(scope, replay, send)
 
     async def _too_large(self, send):
-        document = json.dumps({"error": f"request body over {self.limit} bytes", "problems": [],
-                               "hint": "send a smaller design or results file"}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(document)).encode())]})
+        document = json.dumps(
+            {
+                "error": f"request body over {self.limit} bytes",
+                "problems": [],
+                "hint": "send a smaller design or results file",
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(document)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": document})
 
 

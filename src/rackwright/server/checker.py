@@ -111,16 +111,20 @@ def _check(content: str, label: str, base: tuple[dict, list[str]] | None, fast: 
     try:
         json.dumps(loaded.raw, allow_nan=False)
     except (TypeError, ValueError):
-        problem = Problem("holds a value JSON cannot store (a date, NaN or infinity)", "content",
-                          "quote dates and write finite numbers")
+        problem = Problem(
+            "holds a value JSON cannot store (a date, NaN or infinity)",
+            "content",
+            "quote dates and write finite numbers",
+        )
         return Rejected(f"content: {problem.message}", [problem])
     try:
         report = evaluate(loaded)
     except InputError as exc:
         return Rejected("the design does not evaluate", exc.problems)
     figures = {k: v if math.isfinite(v) else None for k, v in report.figures.items()}
-    return Checked(loaded.raw, lineage, report.name, report.generation, figures,
-                   [v.as_dict() for v in report.violations])
+    return Checked(
+        loaded.raw, lineage, report.name, report.generation, figures, [v.as_dict() for v in report.violations]
+    )
 
 
 #: Held while this process evaluates on a thread: the evaluation chain (CoolProp state) is not documented thread-safe.
@@ -140,8 +144,9 @@ def start() -> Future:
         return _pool.submit(int)
 
 
-def run(content: str, label: str, base: tuple[dict, list[str]] | None = None,
-        retry: bool = True) -> Checked | NeedsBase | Rejected:
+def run(
+    content: str, label: str, base: tuple[dict, list[str]] | None = None, retry: bool = True
+) -> Checked | NeedsBase | Rejected:
     """:func:`check` in the pool when it runs, else on this thread. A check that takes longer than
     :data:`CHECK_TIMEOUT_S` is rejected and its worker replaced; a pool whose worker died (killed, out of
     memory, crashed) is replaced and the check runs once more, then is rejected."""
@@ -153,14 +158,18 @@ def run(content: str, label: str, base: tuple[dict, list[str]] | None = None,
         return pool.submit(check, content, label, base).result(timeout=CHECK_TIMEOUT_S)
     except TimeoutError:
         _replace_pool(pool)
-        return _rejected(f"the design took longer than {CHECK_TIMEOUT_S:g} s to check",
-                         "make it smaller: a rack design checks in milliseconds (look for a very long list)")
+        return _rejected(
+            f"the design took longer than {CHECK_TIMEOUT_S:g} s to check",
+            "make it smaller: a rack design checks in milliseconds (look for a very long list)",
+        )
     except BrokenProcessPool:
         _replace_pool(pool)
         if retry:
             return run(content, label, base, retry=False)
-        return _rejected("the design stopped the checker's worker process, twice",
-                         "make it smaller and simpler: the examples/ designs show the usual size")
+        return _rejected(
+            "the design stopped the checker's worker process, twice",
+            "make it smaller and simpler: the examples/ designs show the usual size",
+        )
 
 
 def _rejected(message: str, hint: str) -> Rejected:
@@ -188,8 +197,9 @@ def _terminate_workers(pool: ProcessPoolExecutor) -> None:
 
 
 def _new_pool() -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(PROCESSES, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_start_worker, initargs=(os.getpid(),))
+    return ProcessPoolExecutor(
+        PROCESSES, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker, initargs=(os.getpid(),)
+    )
 
 
 def _start_worker(server_pid: int) -> None:

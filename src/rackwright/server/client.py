@@ -27,25 +27,36 @@ class ServerClient:
         self.server = (config.server or "").rstrip("/")
         token = token or config.token
         if not self.server:
-            raise InputError.single(None, "no server given", "--server",
-                                    f"pass --server http://HOST:PORT or set {SERVER_ENV}")
+            raise InputError.single(
+                None, "no server given", "--server", f"pass --server http://HOST:PORT or set {SERVER_ENV}"
+            )
         if not self.server.startswith(("http://", "https://")):
-            raise InputError.single(None, f"server {self.server!r} is not an http(s) URL", "--server",
-                                    "e.g. http://127.0.0.1:8000")
+            raise InputError.single(
+                None, f"server {self.server!r} is not an http(s) URL", "--server", "e.g. http://127.0.0.1:8000"
+            )
         if not token:
-            raise InputError.single(None, "no API token", hint=f"set {TOKEN_ENV}, or token = \"...\" in "
-                                    "~/.config/rackwright/config.toml or ./.rackwright.toml")
-        self.http = httpx.Client(base_url=self.server + "/api/v1", timeout=timeout,
-                                 headers={"Authorization": f"Bearer {token}"})
+            raise InputError.single(
+                None,
+                "no API token",
+                hint=f'set {TOKEN_ENV}, or token = "..." in ~/.config/rackwright/config.toml or ./.rackwright.toml',
+            )
+        self.http = httpx.Client(
+            base_url=self.server + "/api/v1", timeout=timeout, headers={"Authorization": f"Bearer {token}"}
+        )
 
-    def request(self, method: str, path: str, file: str | None = None, expect: tuple[int, ...] = (200, 201),
-                **kwargs) -> httpx.Response:
+    def request(
+        self, method: str, path: str, file: str | None = None, expect: tuple[int, ...] = (200, 201), **kwargs
+    ) -> httpx.Response:
         """One API call; an unreachable server or an error status raises InputError (``file`` names the input)."""
         try:
             response = self.http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
-            raise InputError.single(None, f"cannot reach the server at {self.server}: {exc}", "--server",
-                                    "start it with `rackwright serve` or check the URL") from None
+            raise InputError.single(
+                None,
+                f"cannot reach the server at {self.server}: {exc}",
+                "--server",
+                "start it with `rackwright serve` or check the URL",
+            ) from None
         if response.status_code not in expect:
             raise _server_error(response, file)
         return response
@@ -60,15 +71,25 @@ class ServerClient:
         except ValueError:
             document = None
         if not isinstance(document, dict):
-            raise InputError.single(None, f"{self.server} answered {response.request.url.path} without a JSON object",
-                                    "--server", "is this the URL of a rackwright server?")
+            raise InputError.single(
+                None,
+                f"{self.server} answered {response.request.url.path} without a JSON object",
+                "--server",
+                "is this the URL of a rackwright server?",
+            )
         return document
 
     def me(self) -> dict:
         return self.call("GET", "/me")
 
-    def push(self, design: Path, name: str | None = None, message: str = "", parent: str | None = None,
-             programme: str | None = None) -> dict:
+    def push(
+        self,
+        design: Path,
+        name: str | None = None,
+        message: str = "",
+        parent: str | None = None,
+        programme: str | None = None,
+    ) -> dict:
         """Write ``design`` as the new head of ``name`` (default: the file's stem) in your organisation.
 
         A new design is created with it; otherwise the revision is based on ``parent`` (default: the
@@ -83,8 +104,13 @@ class ServerClient:
             body = {"name": name, "content": content, "message": message, "programme": programme}
             return self.call("POST", "/designs", str(design), json=body)["head"]
         parent = parent or self.document(existing)["head_revision"]
-        return self.call("POST", f"{path}/revisions", str(design), json={"content": content, "message": message},
-                         headers={"If-Match": f'"{parent}"'})
+        return self.call(
+            "POST",
+            f"{path}/revisions",
+            str(design),
+            json={"content": content, "message": message},
+            headers={"If-Match": f'"{parent}"'},
+        )
 
     def pull(self, ref: str, resolved: bool = False) -> tuple[str, str, str]:
         """``(ORG/NAME, revision id, YAML)`` of ``[ORG/]NAME[@REV]`` (default: your organisation, the head)."""
@@ -93,10 +119,17 @@ class ServerClient:
             design = f"{self.me()['org']}/{design}"
         org, _, name = design.partition("/")
         if not org or not name or "/" in name:
-            raise InputError.single(None, f"{ref!r} is not a design reference", "NAME",
-                                    "write NAME, ORG/NAME, NAME@REVISION or ORG/NAME@REVISION")
-        response = self.request("GET", f"/designs/{quote(org, safe='')}/{quote(name, safe='')}/revisions/"
-                                f"{quote(rev or 'head', safe='')}/content", params={"resolved": resolved})
+            raise InputError.single(
+                None,
+                f"{ref!r} is not a design reference",
+                "NAME",
+                "write NAME, ORG/NAME, NAME@REVISION or ORG/NAME@REVISION",
+            )
+        response = self.request(
+            "GET",
+            f"/designs/{quote(org, safe='')}/{quote(name, safe='')}/revisions/{quote(rev or 'head', safe='')}/content",
+            params={"resolved": resolved},
+        )
         return design, response.headers.get("ETag", "").strip('"'), response.text
 
 
@@ -115,6 +148,13 @@ def _server_error(response: httpx.Response, file: str | None) -> InputError:
     problems = [Problem(message, hint=hint)]
     for p in document.get("problems") or []:
         if isinstance(p, dict):
-            problems.append(Problem(str(p.get("message", "")), str(p.get("path") or ""), str(p.get("hint") or ""),
-                                    p.get("line"), p.get("column")))
+            problems.append(
+                Problem(
+                    str(p.get("message", "")),
+                    str(p.get("path") or ""),
+                    str(p.get("hint") or ""),
+                    p.get("line"),
+                    p.get("column"),
+                )
+            )
     return InputError(file, problems)

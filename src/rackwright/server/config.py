@@ -26,8 +26,12 @@ def database_url(text: str | None) -> str:
         return DEFAULT_DB_URL
     if "://" in text:
         if not text.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://")):
-            raise InputError.single(None, f"unsupported database URL scheme {text.split('://')[0]!r}", "--db",
-                                    "use sqlite:///FILE or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB")
+            raise InputError.single(
+                None,
+                f"unsupported database URL scheme {text.split('://')[0]!r}",
+                "--db",
+                "use sqlite:///FILE or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB",
+            )
         return text.replace("postgresql://", "postgresql+psycopg://", 1) if text.startswith("postgresql://") else text
     return f"sqlite:///{text}"
 
@@ -57,11 +61,16 @@ def client_config(server: str | None = None, cwd: Path | None = None) -> ClientC
             try:
                 file_doc = tomllib.loads(path.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-                raise InputError.single(str(path), f"cannot read the client config: {exc}",
-                                        hint='write server = "http://HOST:PORT" and token = "..."') from None
+                raise InputError.single(
+                    str(path),
+                    f"cannot read the client config: {exc}",
+                    hint='write server = "http://HOST:PORT" and token = "..."',
+                ) from None
             break
     for key in ("server", "token"):
         if key in file_doc and not isinstance(file_doc[key], str):
             raise InputError.single(None, f"{key} must be a string in the client config", key)
-    return ClientConfig(server or os.environ.get(SERVER_ENV) or file_doc.get("server"),
-                        os.environ.get(TOKEN_ENV) or file_doc.get("token"))
+    return ClientConfig(
+        server or os.environ.get(SERVER_ENV) or file_doc.get("server"),
+        os.environ.get(TOKEN_ENV) or file_doc.get("token"),
+    )

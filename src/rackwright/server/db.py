@@ -18,13 +18,24 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 
-from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
-                        create_engine, event)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
@@ -38,7 +49,7 @@ MAX_ID = 2**63 - 1  # the largest integer SQLite and PostgreSQL store: a larger 
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -151,7 +162,7 @@ class Thread(Base):
     resolved: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    comments: Mapped[list["Comment"]] = relationship(order_by="Comment.id", lazy="selectin")
+    comments: Mapped[list[Comment]] = relationship(order_by="Comment.id", lazy="selectin")
 
 
 class Comment(Base):
@@ -205,8 +216,10 @@ class SignInFailure(Base):
     """A failed sign-in, kept while it counts towards the sign-in throttle (:data:`.services.SIGN_IN_WINDOW`)."""
 
     __tablename__ = "sign_in_failures"
-    __table_args__ = (Index("ix_sign_in_failures_username_at", "username", "at"),
-                      Index("ix_sign_in_failures_address_at", "address", "at"))
+    __table_args__ = (
+        Index("ix_sign_in_failures_username_at", "username", "at"),
+        Index("ix_sign_in_failures_address_at", "address", "at"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     username: Mapped[str] = mapped_column(String(64))  # as typed (truncated): unknown usernames are throttled too
@@ -215,25 +228,35 @@ class SignInFailure(Base):
 
 # --- engine and transactions ----------------------------------------------------------------
 
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL, ``synchronous=FULL``, foreign keys and explicit BEGIN."""
     if url.startswith("sqlite") and url.removeprefix("sqlite://").strip("/") in ("", ":memory:"):
-        raise InputError.single(None, "an in-memory SQLite database would lose every write when the server stops",
-                                "--db", "give a file: sqlite:///rackwright.db")
+        raise InputError.single(
+            None,
+            "an in-memory SQLite database would lose every write when the server stops",
+            "--db",
+            "give a file: sqlite:///rackwright.db",
+        )
     try:
         if url.startswith("sqlite"):
-            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                                   pool_size=20, max_overflow=20)
+            engine = create_engine(
+                url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=20, max_overflow=20
+            )
             _sqlite_pragmas(engine)
             return engine
         return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
     except (ArgumentError, ImportError, TypeError, ValueError) as exc:
-        raise InputError.single(None, f"cannot use database URL: {exc}", "--db",
-                                "use sqlite:///FILE or postgresql+psycopg://USER@HOST:PORT/DB") from None
+        raise InputError.single(
+            None,
+            f"cannot use database URL: {exc}",
+            "--db",
+            "use sqlite:///FILE or postgresql+psycopg://USER@HOST:PORT/DB",
+        ) from None
 
 
 #: One lock per SQLite engine that its write transactions take before ``BEGIN IMMEDIATE``.
-_SQLITE_WRITERS: "weakref.WeakKeyDictionary[Engine, threading.Lock]" = weakref.WeakKeyDictionary()
+_SQLITE_WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
 
 
 def _sqlite_pragmas(engine: Engine) -> None:
@@ -275,5 +298,9 @@ def upgrade(engine: Engine) -> None:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except OperationalError as exc:
-        raise InputError.single(None, f"cannot open the database: {exc.orig}", "--db",
-                                "check the URL, that the server runs and the user may connect") from None
+        raise InputError.single(
+            None,
+            f"cannot open the database: {exc.orig}",
+            "--db",
+            "check the URL, that the server runs and the user may connect",
+        ) from None

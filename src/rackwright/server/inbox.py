@@ -56,8 +56,9 @@ def organisation_users(session: Session, actor: services.Actor) -> list[dict]:
     return services.list_users(session, actor)
 
 
-def create_colleague(session: Session, actor: services.Actor, username: str, password: str, role: str,
-                     display_name: str) -> dict:
+def create_colleague(
+    session: Session, actor: services.Actor, username: str, password: str, role: str, display_name: str
+) -> dict:
     """A new user of the actor's own organisation (admins: :func:`.services.create_user` decides)."""
     return services.create_user(session, actor, actor.org, username, password, role, display_name)
 
@@ -67,7 +68,7 @@ def audit_page(session: Session, actor: services.Actor, page: int) -> tuple[list
     page, and whether an older page exists within :data:`AUDIT_REACH`."""
     start = page * AUDIT_PAGE
     entries = services.audit_log(session, actor, min(start + AUDIT_PAGE + 1, AUDIT_REACH))
-    return entries[start:start + AUDIT_PAGE], len(entries) > start + AUDIT_PAGE
+    return entries[start : start + AUDIT_PAGE], len(entries) > start + AUDIT_PAGE
 
 
 def qualification(session: Session, actor: services.Actor, org: str, name: str, rev: str, result_id: int) -> dict:

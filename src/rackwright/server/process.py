@@ -28,7 +28,7 @@ class ServeProcess:
         with log.open("w") as sink:
             self.process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
 
-    def wait_ready(self, timeout_s: float = 180) -> "ServeProcess":
+    def wait_ready(self, timeout_s: float = 180) -> ServeProcess:
         """Wait until the server answers; if it exits or stays silent, stop it and raise RuntimeError."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

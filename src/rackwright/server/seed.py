@@ -42,8 +42,12 @@ def seed_demo(engine: Engine, examples: Path = EXAMPLES) -> dict[str, str]:
     """Seed the demo (when absent); ``{username: API token}`` of the users created, else ``{}``."""
     missing = [file for *_, file, _, _ in DESIGNS if not (examples / file).is_file()]
     if missing:
-        raise InputError.single(str(examples), f"--demo needs the example designs {', '.join(missing)}", "--demo",
-                                "run the server from a source checkout of rackwright (examples/ directory)")
+        raise InputError.single(
+            str(examples),
+            f"--demo needs the example designs {', '.join(missing)}",
+            "--demo",
+            "run the server from a source checkout of rackwright (examples/ directory)",
+        )
     with transaction(engine, write=True) as session:
         if session.scalar(select(Organisation).where(Organisation.slug == "lab")):
             return {}
@@ -52,14 +56,19 @@ def seed_demo(engine: Engine, examples: Path = EXAMPLES) -> dict[str, str]:
             services.create_organisation(session, org, title)
             for role in ROLES:
                 username = f"{org}-{role}"
-                services.create_user(session, None, org, username, demo_password(username), role,
-                                     display_name=f"{title} {role}")
+                services.create_user(
+                    session, None, org, username, demo_password(username), role, display_name=f"{title} {role}"
+                )
         for user in session.scalars(select(User)):
             actors[user.username] = services.actor_for(user)
         tokens = {name: services.issue_token(session, actor, "demo") for name, actor in actors.items()}
         for org in ORGANISATIONS:
-            services.create_programme(session, actors[f"{org}-engineer"], {"lab": "frontier", "mfr": "nvl72"}[org],
-                                      {"lab": "Frontier training racks", "mfr": "NVL72 rack generations"}[org])
+            services.create_programme(
+                session,
+                actors[f"{org}-engineer"],
+                {"lab": "frontier", "mfr": "nvl72"}[org],
+                {"lab": "Frontier training racks", "mfr": "NVL72 rack generations"}[org],
+            )
         for org, programme, name, file, partner, level in DESIGNS:
             content = (examples / file).read_text(encoding="utf-8")
             services.create_design(session, actors[f"{org}-engineer"], name, content, f"import {file}", programme)

@@ -31,8 +31,9 @@ def sign_in(engine: Engine, username: str, password: str, address: str) -> servi
             return services.sign_in(session, username, password)
     except (services.Unauthorized, services.TooManyRequests) as refusal:
         with transaction(engine, write=True) as session:
-            services.record_failed_sign_in(session, username, address,
-                                           throttled=isinstance(refusal, services.TooManyRequests))
+            services.record_failed_sign_in(
+                session, username, address, throttled=isinstance(refusal, services.TooManyRequests)
+            )
         raise
 
 

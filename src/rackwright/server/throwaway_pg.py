@@ -46,22 +46,32 @@ class ThrowawayPostgres:
         self.run_as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         self.max_connections = max_connections
 
-    def start(self) -> "ThrowawayPostgres":
+    def start(self) -> ThrowawayPostgres:
         initdb, pg_ctl = pg_binary("initdb"), pg_binary("pg_ctl")
         if not (initdb and pg_ctl):
             raise RuntimeError("PostgreSQL binaries not found: run scripts/test-deps.sh (apt-get install postgresql)")
         if self.run_as:
             shutil.chown(self.root, "postgres")
-        subprocess.run([*self.run_as, initdb, "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8"],
-                       check=True, capture_output=True)
-        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections={self.max_connections}"
-        subprocess.run([*self.run_as, pg_ctl, "-D", str(self.data), "-o", options, "-l", str(self.root / "log"),
-                        "-w", "start"], check=True, capture_output=True)
+        subprocess.run(
+            [*self.run_as, initdb, "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8"],
+            check=True,
+            capture_output=True,
+        )
+        options = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections={self.max_connections}"
+        )
+        subprocess.run(
+            [*self.run_as, pg_ctl, "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w", "start"],
+            check=True,
+            capture_output=True,
+        )
         return self
 
     def stop(self) -> None:
-        subprocess.run([*self.run_as, pg_binary("pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"],
-                       capture_output=True)
+        subprocess.run(
+            [*self.run_as, pg_binary("pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"],
+            capture_output=True,
+        )
         shutil.rmtree(self.root, ignore_errors=True)
 
     def url(self, database: str) -> str:
@@ -76,7 +86,7 @@ class ThrowawayPostgres:
             conn.execute(f"CREATE DATABASE {name}")
         return self.url(name)
 
-    def __enter__(self) -> "ThrowawayPostgres":
+    def __enter__(self) -> ThrowawayPostgres:
         return self.start()
 
     def __exit__(self, *exc) -> None:

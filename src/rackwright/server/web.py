@@ -59,19 +59,28 @@ COOKIE = "rackwright_session"
 SESSION_SECONDS = 12 * 3600
 SESSION_TOKEN_LABEL = "web session"
 SECRET_ENV = "RACKWRIGHT_SESSION_SECRET"
-STATUS_LABELS = {"draft": "Draft", "in_review": "In review", "approved": "Approved",
-                 "frozen": "Frozen for qualification", "shipped": "Shipped"}
+STATUS_LABELS = {
+    "draft": "Draft",
+    "in_review": "In review",
+    "approved": "Approved",
+    "frozen": "Frozen for qualification",
+    "shipped": "Shipped",
+}
 ACCESS_LABELS = {"owner": "owner", "full": "shared in full", "envelope": "envelope only", "none": "withheld"}
 CONTENT = ("owner", "full")  # the read levels of a revision (services.Access) that show its file and fields
 #: Headers of every page: no framing, no sniffing, nothing but this server's own resources.
-SECURITY_HEADERS = {"Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                                               "script-src 'none'; frame-ancestors 'none'; form-action 'self'",
-                    "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
-                    "X-Frame-Options": "DENY"}
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+    "script-src 'none'; frame-ancestors 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
 FIGURE_BY_JSON = {(f.section, f.json): f for f in FIGURES}
 
 
 # --- sessions and CSRF --------------------------------------------------------------------
+
 
 class SignInRequired(Exception):
     """The page needs a signed-in user."""
@@ -170,23 +179,38 @@ def _value(value) -> str:
 
 TEMPLATES.env.filters["value"] = _value
 TEMPLATES.env.filters["unit"] = lambda u: u.replace("degC", "°C").replace("**2", "²").replace("**3", "³")
-TEMPLATES.env.globals.update(status_labels=STATUS_LABELS, access_labels=ACCESS_LABELS, statuses=STATUSES,
-                             name_help=NAME_HELP,
-                             envelope_sections=services.ENVELOPE_SECTIONS,
-                             confidential_sections=services.CONFIDENTIAL_SECTIONS)
+TEMPLATES.env.globals.update(
+    status_labels=STATUS_LABELS,
+    access_labels=ACCESS_LABELS,
+    statuses=STATUSES,
+    name_help=NAME_HELP,
+    envelope_sections=services.ENVELOPE_SECTIONS,
+    confidential_sections=services.CONFIDENTIAL_SECTIONS,
+)
 
 
 def _page(request: Request, template: str, actor: services.Actor | None, status: int = 200, **context) -> Response:
     me = services.whoami(actor) if actor else None
     admin = actor is not None and actor.at_least("admin")  # the users and audit pages in the navigation
-    return TEMPLATES.TemplateResponse(request, template, {"me": me, "admin": admin, "csrf": web_session(request).csrf,
-                                                          **context}, status_code=status)
+    return TEMPLATES.TemplateResponse(
+        request, template, {"me": me, "admin": admin, "csrf": web_session(request).csrf, **context}, status_code=status
+    )
 
 
-def _error_page(request: Request, status: int, message: str, problems: list[dict] | None = None,
-                hint: str = "") -> Response:
-    return _page(request, "error.html", None, status, code=status, message=message, problems=problems or [], hint=hint,
-                 signed_in=web_session(request).token is not None)
+def _error_page(
+    request: Request, status: int, message: str, problems: list[dict] | None = None, hint: str = ""
+) -> Response:
+    return _page(
+        request,
+        "error.html",
+        None,
+        status,
+        code=status,
+        message=message,
+        problems=problems or [],
+        hint=hint,
+        signed_in=web_session(request).token is not None,
+    )
 
 
 def _status(exc: services.ServiceError) -> int:
@@ -213,19 +237,34 @@ class HtmlRoute(APIRoute):
                 back = request.url.path if request.method == "GET" else "/programmes"
                 response = RedirectResponse("/sign-in?" + urlencode({"next": back}), status_code=303)
             except CsrfRejected:
-                response = _error_page(request, 403, "The form's security token is missing or out of date; "
-                                                     "nothing was stored.", hint="Reload the page and submit it again.")
+                response = _error_page(
+                    request,
+                    403,
+                    "The form's security token is missing or out of date; nothing was stored.",
+                    hint="Reload the page and submit it again.",
+                )
             except services.ServiceError as exc:
-                response = _error_page(request, _status(exc), exc.message, exc.as_dict()["problems"],
-                                       str(exc.extra.get("hint", "")))
+                response = _error_page(
+                    request, _status(exc), exc.message, exc.as_dict()["problems"], str(exc.extra.get("hint", ""))
+                )
             except RequestValidationError as exc:  # a malformed name or revision id in the address
-                response = _error_page(request, 422, "This address names no design, revision or programme.",
-                                       [{"path": ".".join(map(str, e["loc"])), "message": e["msg"], "hint": ""}
-                                        for e in exc.errors()], hint=f"Names are {NAME_HELP}.")
+                response = _error_page(
+                    request,
+                    422,
+                    "This address names no design, revision or programme.",
+                    [{"path": ".".join(map(str, e["loc"])), "message": e["msg"], "hint": ""} for e in exc.errors()],
+                    hint=f"Names are {NAME_HELP}.",
+                )
             session = web_session(request)
             if session.changed:
-                response.set_cookie(COOKIE, _encode(session), max_age=SESSION_SECONDS, httponly=True,
-                                    samesite="lax", secure=request.url.scheme == "https")
+                response.set_cookie(
+                    COOKIE,
+                    _encode(session),
+                    max_age=SESSION_SECONDS,
+                    httponly=True,
+                    samesite="lax",
+                    secure=request.url.scheme == "https",
+                )
             response.headers.update(SECURITY_HEADERS)
             return response
 
@@ -255,6 +294,7 @@ def _write(request: Request, function, *args, **kwargs):
 
 # --- sign-in ------------------------------------------------------------------------------
 
+
 @router.get("/")
 def home(request: Request) -> Response:
     """The signed-in user's inbox: designs in review waiting for their organisation, or for a partner."""
@@ -275,11 +315,13 @@ def sign_in_page(request: Request, next: str = "") -> Response:  # noqa: A002 - 
 def sign_in(request: Request, form: FormData = Form) -> Response:
     target, username = _safe_next(_text(form, "next")), _text(form, "username")
     try:
-        actor = signin.sign_in(request.app.state.engine, username, _text(form, "password"),
-                               signin.client_address(request))
+        actor = signin.sign_in(
+            request.app.state.engine, username, _text(form, "password"), signin.client_address(request)
+        )
     except (services.Unauthorized, services.TooManyRequests) as refusal:
-        page = _page(request, "sign_in.html", None, _status(refusal), next=target, error=refusal.message,
-                     username=username)
+        page = _page(
+            request, "sign_in.html", None, _status(refusal), next=target, error=refusal.message, username=username
+        )
         if isinstance(refusal, services.TooManyRequests):
             page.headers.update(refusal.headers())
         return page
@@ -312,14 +354,16 @@ def static(filename: str) -> Response:
 
 # --- programmes and the generations board --------------------------------------------------
 
+
 @router.get("/programmes")
 def programmes(request: Request) -> Response:
     with transaction(request.app.state.engine) as session:
         actor = _actor(session, request)
         found = services.list_programmes(session, actor)
         designs = services.list_designs(session, actor)
-    return _page(request, "programmes.html", actor, programmes=found, designs=designs,
-                 can_create=actor.at_least("engineer"))
+    return _page(
+        request, "programmes.html", actor, programmes=found, designs=designs, can_create=actor.at_least("engineer")
+    )
 
 
 @router.post("/programmes")
@@ -340,9 +384,16 @@ def programme(request: Request, org: Name, slug: Name) -> Response:
 
 # --- a design -----------------------------------------------------------------------------
 
+
 @router.get("/designs/{org}/{name}")
-def design(request: Request, org: Name, name: Name, rev: OptionalRevision = "", anchor: str = "",
-           before: int | None = Query(None, ge=1, le=MAX_ID)) -> Response:
+def design(
+    request: Request,
+    org: Name,
+    name: Name,
+    rev: OptionalRevision = "",
+    anchor: str = "",
+    before: int | None = Query(None, ge=1, le=MAX_ID),
+) -> Response:
     with transaction(request.app.state.engine) as session:
         actor = _actor(session, request)
         found = services.get_design(session, actor, org, name)
@@ -350,24 +401,51 @@ def design(request: Request, org: Name, name: Name, rev: OptionalRevision = "", 
         history = services.list_revisions(session, actor, org, name, services.HISTORY_PAGE, before)
         threads = services.list_threads(session, actor, org, name)
         signatures = services.approvals(session, actor, org, name, revision["id"])
-        head_approvals = signatures if revision["id"] == found["head_revision"] else services.approvals(
-            session, actor, org, name, found["head_revision"])
+        head_approvals = (
+            signatures
+            if revision["id"] == found["head_revision"]
+            else services.approvals(session, actor, org, name, found["head_revision"])
+        )
         qualifications = services.list_qualifications(session, actor, org, name, revision["id"])
         fields = _fields(session, actor, org, name, revision["id"]) if revision["access"] in CONTENT else {}
-        others = [f"{d['org']}/{d['name']}" for d in services.list_designs(session, actor)
-                  if (d["org"], d["name"]) != (org, name)]
+        others = [
+            f"{d['org']}/{d['name']}"
+            for d in services.list_designs(session, actor)
+            if (d["org"], d["name"]) != (org, name)
+        ]
         can = _abilities(actor, found)
-        partners = [o for o in services.list_organisations(session, actor) if o["slug"] != org] if can["administer"] else []
+        partners = (
+            [o for o in services.list_organisations(session, actor) if o["slug"] != org] if can["administer"] else []
+        )
     tables = figure_tables(revision["report"] or {})
     anchors = [key for _, rows in tables for key, *_ in rows] + list(fields)
     next_statuses = [after for before, after in services.TRANSITIONS if before == found["status"]]
     signed = actor.username in {s["user"] for s in signatures["signatures"]}
     older = services.older_than(history, services.HISTORY_PAGE)
-    return _page(request, "design.html", actor, design=found, revision=revision, history=history, threads=threads,
-                 older=older, paged=before is not None,
-                 approvals=signatures, head_approvals=head_approvals, qualifications=qualifications,
-                 qualification_rows=inbox.QUALIFICATION_ROWS, fields=fields, tables=tables, anchors=anchors,
-                 anchor=anchor, others=others, next_statuses=next_statuses, signed=signed, can=can, partners=partners)
+    return _page(
+        request,
+        "design.html",
+        actor,
+        design=found,
+        revision=revision,
+        history=history,
+        threads=threads,
+        older=older,
+        paged=before is not None,
+        approvals=signatures,
+        head_approvals=head_approvals,
+        qualifications=qualifications,
+        qualification_rows=inbox.QUALIFICATION_ROWS,
+        fields=fields,
+        tables=tables,
+        anchors=anchors,
+        anchor=anchor,
+        others=others,
+        next_statuses=next_statuses,
+        signed=signed,
+        can=can,
+        partners=partners,
+    )
 
 
 def _fields(session, actor: services.Actor, org: str, name: str, rev: str) -> dict[str, object]:
@@ -382,11 +460,15 @@ def _fields(session, actor: services.Actor, org: str, name: str, rev: str) -> di
 def _abilities(actor: services.Actor, design: dict) -> dict[str, bool]:
     """Which forms to show; the services decide again on every POST."""
     access = design["access"]
-    return {"comment": actor.at_least("engineer"), "approve": actor.at_least("approver"),
-            "internal": access == "owner", "move": access == "owner",
-            "administer": access == "owner" and actor.at_least("admin"),
-            "edit": access in ("owner", "full") and actor.at_least("engineer") and design["status"] in services.EDITABLE,
-            "qualify": access in ("owner", "full") and actor.at_least("engineer")}
+    return {
+        "comment": actor.at_least("engineer"),
+        "approve": actor.at_least("approver"),
+        "internal": access == "owner",
+        "move": access == "owner",
+        "administer": access == "owner" and actor.at_least("admin"),
+        "edit": access in ("owner", "full") and actor.at_least("engineer") and design["status"] in services.EDITABLE,
+        "qualify": access in ("owner", "full") and actor.at_least("engineer"),
+    }
 
 
 def figure_tables(report: dict) -> list[tuple[str, list[tuple[str, str, object, str]]]]:
@@ -396,7 +478,8 @@ def figure_tables(report: dict) -> list[tuple[str, list[tuple[str, str, object, 
     """
     tables = []
     for section in [s for s in SECTIONS if isinstance(report.get(s), dict)] + [
-            s for s, v in report.items() if isinstance(v, dict) and s not in SECTIONS]:
+        s for s, v in report.items() if isinstance(v, dict) and s not in SECTIONS
+    ]:
         rows = []
         for key, value in report[section].items():
             entries = value.items() if isinstance(value, dict) else [(None, value)]
@@ -448,8 +531,9 @@ def download(request: Request, org: Name, name: Name, rev: OptionalRevision = ""
     with transaction(request.app.state.engine) as session:
         rev_id, content = services.revision_content(session, _actor(session, request), org, name, rev or None)
     filename = f"{org}-{name}-{rev_id}.yaml"  # names and ids are slugs: nothing to quote
-    return Response(content, media_type="application/yaml",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        content, media_type="application/yaml", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
 
 
 @router.get("/designs/{org}/{name}/qualifications/{result_id}")
@@ -463,11 +547,14 @@ def qualification(request: Request, org: Name, name: Name, result_id: int, rev: 
 
 
 @router.get("/designs/{org}/{name}/diff")
-def diff(request: Request, org: Name, name: Name, before: OptionalCompared = "",
-         after: OptionalRevision = "") -> Response:
+def diff(
+    request: Request, org: Name, name: Name, before: OptionalCompared = "", after: OptionalRevision = ""
+) -> Response:
     if not before:
-        raise services.Invalid("choose the revision to compare with",
-                               [Problem("is empty", "before", "pick a revision of the history, or ORG/NAME[@REV]")])
+        raise services.Invalid(
+            "choose the revision to compare with",
+            [Problem("is empty", "before", "pick a revision of the history, or ORG/NAME[@REV]")],
+        )
     with transaction(request.app.state.engine) as session:
         actor = _actor(session, request)
         found = services.diff(session, actor, org, name, before, after or None)
@@ -475,6 +562,7 @@ def diff(request: Request, org: Name, name: Name, before: OptionalCompared = "",
 
 
 # --- the organisation: users and audit log (admins) -----------------------------------------
+
 
 @router.get("/users")
 def users(request: Request) -> Response:
@@ -486,8 +574,14 @@ def users(request: Request) -> Response:
 
 @router.post("/users")
 def create_user(request: Request, form: FormData = Form) -> Response:
-    created = _write(request, inbox.create_colleague, _text(form, "username"), _text(form, "password"),
-                     _text(form, "role"), _text(form, "display_name"))
+    created = _write(
+        request,
+        inbox.create_colleague,
+        _text(form, "username"),
+        _text(form, "password"),
+        _text(form, "role"),
+        _text(form, "display_name"),
+    )
     return RedirectResponse(f"/users#user-{quote(created['username'])}", status_code=303)
 
 
@@ -496,18 +590,28 @@ def audit(request: Request, page: int = Query(0, ge=0, lt=inbox.AUDIT_REACH // i
     with transaction(request.app.state.engine) as session:
         actor = _actor(session, request)
         entries, more = inbox.audit_page(session, actor, page)
-    return _page(request, "audit.html", actor, entries=entries, page=page, more=more,
-                 per_page=inbox.AUDIT_PAGE, reach=inbox.AUDIT_REACH)
+    return _page(
+        request,
+        "audit.html",
+        actor,
+        entries=entries,
+        page=page,
+        more=more,
+        per_page=inbox.AUDIT_PAGE,
+        reach=inbox.AUDIT_REACH,
+    )
 
 
 # --- writes (all CSRF-checked) --------------------------------------------------------------
+
 
 @router.post("/designs/{org}/{name}/threads")
 def open_thread(request: Request, org: Name, name: Name, form: FormData = Form) -> Response:
     rev = _text(form, "revision") or None
     visibility = {"on": True, "off": False}.get(_text(form, "internal"))  # radio buttons, neither checked at first
-    thread = _write(request, services.open_thread, org, name, rev, _text(form, "path"), _text(form, "body"),
-                    internal=visibility)
+    thread = _write(
+        request, services.open_thread, org, name, rev, _text(form, "path"), _text(form, "body"), internal=visibility
+    )
     return _back(org, name, form, f"thread-{thread['id']}")
 
 
@@ -554,12 +658,11 @@ def qualify(request: Request, org: Name, name: Name, form: FormData = Form) -> R
     try:
         content = upload.file.read().decode("utf-8")
     except UnicodeDecodeError:
-        raise services.Invalid("the results file is not UTF-8 text",
-                               [Problem("not UTF-8", "results", "save it as UTF-8 CSV or JSON")]) from None
+        raise services.Invalid(
+            "the results file is not UTF-8 text", [Problem("not UTF-8", "results", "save it as UTF-8 CSV or JSON")]
+        ) from None
     _write(request, services.attach_qualification, org, name, rev, upload.filename, content)
     return _back(org, name, form, "qualification")
-
-
 
 
 # --- writing designs: a new design, a new revision (engineers with full access) --------------
@@ -572,16 +675,23 @@ def _typed(form: FormData) -> dict[str, str]:
     return {key: _text(form, key) for key in ("name", "programme", "message", "content", "parent")}
 
 
-def _design_form(request: Request, status: int = 200, exc: services.ServiceError | None = None,
-                 **context) -> Response:
+def _design_form(request: Request, status: int = 200, exc: services.ServiceError | None = None, **context) -> Response:
     """The form to write a design (``mode`` new) or a revision (``mode`` revision), after ``exc`` with its
     problems and what was typed (nothing was stored then)."""
     with transaction(request.app.state.engine) as session:
         actor = _actor(session, request)
         actor.require("engineer", "writing designs")
         programmes = [p for p in services.list_programmes(session, actor) if p["org"] == actor.org]
-    refusal = {} if exc is None else {"error": exc.message, "problems": exc.as_dict()["problems"],
-                                      "hint": str(exc.extra.get("hint", "")), "head": exc.extra.get("head")}
+    refusal = (
+        {}
+        if exc is None
+        else {
+            "error": exc.message,
+            "problems": exc.as_dict()["problems"],
+            "hint": str(exc.extra.get("hint", "")),
+            "head": exc.extra.get("head"),
+        }
+    )
     return _page(request, "design_form.html", actor, status, programmes=programmes, **refusal, **context)
 
 
@@ -594,8 +704,14 @@ def new_design(request: Request) -> Response:
 def create_design(request: Request, form: FormData = Form) -> Response:
     typed = _typed(form)
     try:
-        created = _write(request, services.create_design, typed["name"], typed["content"], typed["message"],
-                         typed["programme"] or None)
+        created = _write(
+            request,
+            services.create_design,
+            typed["name"],
+            typed["content"],
+            typed["message"],
+            typed["programme"] or None,
+        )
     except FIXABLE as exc:
         return _design_form(request, _status(exc), exc, mode="new", form=typed)
     return RedirectResponse(f"/designs/{quote(created['org'])}/{quote(created['name'])}", status_code=303)

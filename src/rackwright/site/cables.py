@@ -37,17 +37,27 @@ class Ends:
     y: np.ndarray
 
     @staticmethod
-    def compact(hall, row, rack, slot, port, x, y) -> "Ends":
+    def compact(hall, row, rack, slot, port, x, y) -> Ends:
         """Ends with 32-bit positions and coordinates (half the memory traffic of the defaults)."""
-        return Ends(*(np.asarray(a, dtype=np.int32) for a in (hall, row, rack, slot, port)),
-                    np.asarray(x, dtype=np.float32), np.asarray(y, dtype=np.float32))
+        return Ends(
+            *(np.asarray(a, dtype=np.int32) for a in (hall, row, rack, slot, port)),
+            np.asarray(x, dtype=np.float32),
+            np.asarray(y, dtype=np.float32),
+        )
 
-    def take(self, index: np.ndarray, port: np.ndarray | None = None) -> "Ends":
-        return Ends(self.hall[index], self.row[index], self.rack[index], self.slot[index],
-                    self.port[index] if port is None else port.astype(np.int32), self.x[index], self.y[index])
+    def take(self, index: np.ndarray, port: np.ndarray | None = None) -> Ends:
+        return Ends(
+            self.hall[index],
+            self.row[index],
+            self.rack[index],
+            self.slot[index],
+            self.port[index] if port is None else port.astype(np.int32),
+            self.x[index],
+            self.y[index],
+        )
 
     @staticmethod
-    def concat(parts: list["Ends"]) -> "Ends":
+    def concat(parts: list[Ends]) -> Ends:
         return Ends(*(np.concatenate([getattr(p, f) for p in parts]) for f in Ends.__dataclass_fields__))
 
 
@@ -56,8 +66,12 @@ def routed_length(a: Ends, b: Ends, drop: float, service_loop: float, slack: flo
     return ((np.abs(a.x - b.x) + np.abs(a.y - b.y) + 2.0 * drop + service_loop) * (1.0 + slack)).astype(np.float32)
 
 
-def choose_media(length: np.ndarray, reaches: list[float], tier: np.ndarray | None = None,
-                 rule_tiers: list[tuple[int, ...]] | None = None) -> np.ndarray:
+def choose_media(
+    length: np.ndarray,
+    reaches: list[float],
+    tier: np.ndarray | None = None,
+    rule_tiers: list[tuple[int, ...]] | None = None,
+) -> np.ndarray:
     """Index of the first rule whose reach covers each length and that applies to the link's tier (−1: none)."""
     choice = np.full(len(length), -1, dtype=np.int8)
     for index, reach in enumerate(reaches):
@@ -68,21 +82,34 @@ def choose_media(length: np.ndarray, reaches: list[float], tier: np.ndarray | No
     return choice
 
 
-def cable_table(a: Ends, b: Ends, plane: np.ndarray, tier: np.ndarray, length: np.ndarray,
-                choice: np.ndarray, media: list[str], parts: list[str]) -> pl.DataFrame:
+def cable_table(
+    a: Ends,
+    b: Ends,
+    plane: np.ndarray,
+    tier: np.ndarray,
+    length: np.ndarray,
+    choice: np.ndarray,
+    media: list[str],
+    parts: list[str],
+) -> pl.DataFrame:
     """The cable plan as a Polars table (categorical media and part; 1-based positions)."""
     part_names = list(dict.fromkeys(parts + [NO_MEDIUM]))
     media_names = list(dict.fromkeys(media + [NO_MEDIUM]))
     part_codes = np.array([part_names.index(p) for p in parts] + [part_names.index(NO_MEDIUM)], dtype=np.uint32)
     media_codes = np.array([media_names.index(m) for m in media] + [media_names.index(NO_MEDIUM)], dtype=np.uint32)
-    columns = {"id": np.arange(1, len(length) + 1, dtype=np.int64), "plane": (plane + 1).astype(np.int8),
-               "tier": tier.astype(np.int8)}
+    columns = {
+        "id": np.arange(1, len(length) + 1, dtype=np.int64),
+        "plane": (plane + 1).astype(np.int8),
+        "tier": tier.astype(np.int8),
+    }
     for prefix, end in (("a", a), ("b", b)):
         for name in ("hall", "row", "rack", "slot", "port"):
             columns[f"{prefix}_{name}"] = (getattr(end, name) + 1).astype(np.int32)
     columns["length_m"] = length
     frame = pl.DataFrame(columns)
-    return frame.with_columns(_enum("media", media_names, media_codes[choice]), _enum("part", part_names, part_codes[choice]))
+    return frame.with_columns(
+        _enum("media", media_names, media_codes[choice]), _enum("part", part_names, part_codes[choice])
+    )
 
 
 def _enum(name: str, names: list[str], codes: np.ndarray) -> pl.Series:

@@ -57,8 +57,9 @@ class Ambient:
         if self.rel_humidity is None or not hours.any():
             return self.dry_bulb
         wet = self.dry_bulb.copy()
-        wet[hours] = _wet_bulb(self.dry_bulb[hours].tobytes(), self.rel_humidity[hours].tobytes(),
-                               self.pressure[hours].tobytes())
+        wet[hours] = _wet_bulb(
+            self.dry_bulb[hours].tobytes(), self.rel_humidity[hours].tobytes(), self.pressure[hours].tobytes()
+        )
         return wet
 
 
@@ -79,15 +80,19 @@ def load_ambient(text: str, folder: Path, file: str | None) -> Ambient:
     """
     if text.strip().startswith("constant"):
         try:
-            value = parse_quantity(text.strip()[len("constant"):].strip(), "temperature")
+            value = parse_quantity(text.strip()[len("constant") :].strip(), "temperature")
         except UnitError as exc:
             raise InputError.single(file, str(exc), "cooling.ambient", 'write e.g. "constant 25 degC"') from None
         return Ambient(text, np.full(8760, value))
     path = DATA_DIR / f"{text}.csv" if (DATA_DIR / f"{text}.csv").exists() else folder / text
     if not path.exists():
         builtin = ", ".join(sorted(p.stem for p in DATA_DIR.glob("*.csv")))
-        raise InputError.single(file, f"ambient profile {text!r} not found (looked at {path})", "cooling.ambient",
-                                f'give a CSV path, a built-in profile ({builtin}) or "constant 25 degC"')
+        raise InputError.single(
+            file,
+            f"ambient profile {text!r} not found (looked at {path})",
+            "cooling.ambient",
+            f'give a CSV path, a built-in profile ({builtin}) or "constant 25 degC"',
+        )
     return _read_profile(path, file)
 
 
@@ -98,12 +103,19 @@ def _read_profile(path: Path, file: str | None) -> Ambient:
         frame = pl.read_csv(path, comment_prefix="#")
         dry = frame["dry_bulb_c"].cast(pl.Float64).to_numpy() + 273.15
     except Exception as exc:  # polars raises many kinds for malformed CSV
-        raise InputError.single(str(path), f"cannot read the ambient profile: {exc}", "cooling.ambient",
-                                "a CSV with a dry_bulb_c column (degC), one row per hour") from None
+        raise InputError.single(
+            str(path),
+            f"cannot read the ambient profile: {exc}",
+            "cooling.ambient",
+            "a CSV with a dry_bulb_c column (degC), one row per hour",
+        ) from None
     if len(dry) != 8760 or not np.all(np.isfinite(dry)) or dry.min() < 173 or dry.max() > 343:
-        raise InputError.single(str(path), f"{len(dry)} hourly rows between {dry.min() - 273.15:.1f} and "
-                                f"{dry.max() - 273.15:.1f} degC", "cooling.ambient",
-                                "give 8,760 hourly dry-bulb values between -100 and 70 degC")
+        raise InputError.single(
+            str(path),
+            f"{len(dry)} hourly rows between {dry.min() - 273.15:.1f} and {dry.max() - 273.15:.1f} degC",
+            "cooling.ambient",
+            "give 8,760 hourly dry-bulb values between -100 and 70 degC",
+        )
     rh = frame["rel_humidity_pct"].cast(pl.Float64).to_numpy() / 100 if "rel_humidity_pct" in frame.columns else None
     p = frame["pressure_pa"].cast(pl.Float64).to_numpy() if "pressure_pa" in frame.columns else np.full(8760, 101325.0)
     return Ambient(path.stem, dry, rh, p)
@@ -124,8 +136,9 @@ def pump_power(flow, pressure_rise: float, efficiency: float):
     return np.asarray(flow) * pressure_rise / efficiency
 
 
-def cooler_air_inlet(dry_bulb: np.ndarray, wet_bulb: np.ndarray | None, effectiveness: float,
-                     supply: float, approach: float) -> np.ndarray:
+def cooler_air_inlet(
+    dry_bulb: np.ndarray, wet_bulb: np.ndarray | None, effectiveness: float, supply: float, approach: float
+) -> np.ndarray:
     """Air temperature entering the coolers [K]: dry-bulb, or pad-cooled where the dry-bulb is too warm."""
     if wet_bulb is None or effectiveness <= 0:
         return dry_bulb

@@ -49,11 +49,19 @@ class Economics:
         return sum(line.extended_usd * line.us_share for line in self.lines) / cost if cost else 0.0
 
 
-def yearly_tco(capex: dict[str, float], energy_kwh: float, price_usd_per_kwh: float, years_it: float,
-               years_facility: float, maintenance_share: float) -> dict[str, float]:
+def yearly_tco(
+    capex: dict[str, float],
+    energy_kwh: float,
+    price_usd_per_kwh: float,
+    years_it: float,
+    years_facility: float,
+    maintenance_share: float,
+) -> dict[str, float]:
     """Yearly cost of ownership [USD/yr] by category (depreciation + maintenance), energy, and the total."""
-    tco = {c: value / (years_it if c in IT_CATEGORIES else years_facility) + maintenance_share * value
-           for c, value in capex.items()}
+    tco = {
+        c: value / (years_it if c in IT_CATEGORIES else years_facility) + maintenance_share * value
+        for c, value in capex.items()
+    }
     tco["energy"] = energy_kwh * price_usd_per_kwh
     tco["total"] = sum(tco.values())
     return tco

@@ -113,13 +113,19 @@ class FabricSize:
         elif self.tiers == 3 and self.pods > 1:
             first = pod < self.pods // 2
             pods_a = self.pods // 2
-            cut = min(per_leaf[first].sum(), per_leaf[~first].sum(), self.leaf_up * first.sum(),
-                      self.leaf_up * (~first).sum(), self.leaf_up * self.spine_up * pods_a,
-                      self.leaf_up * self.spine_up * (self.pods - pods_a))
+            cut = min(
+                per_leaf[first].sum(),
+                per_leaf[~first].sum(),
+                self.leaf_up * first.sum(),
+                self.leaf_up * (~first).sum(),
+                self.leaf_up * self.spine_up * pods_a,
+                self.leaf_up * self.spine_up * (self.pods - pods_a),
+            )
         else:
             first = np.arange(len(per_leaf)) < len(per_leaf) // 2
-            cut = min(per_leaf[first].sum(), per_leaf[~first].sum(), self.leaf_up * first.sum(),
-                      self.leaf_up * (~first).sum())
+            cut = min(
+                per_leaf[first].sum(), per_leaf[~first].sum(), self.leaf_up * first.sum(), self.leaf_up * (~first).sum()
+            )
         return self.planes * self.link_speed * float(cut)
 
     @property
@@ -130,19 +136,29 @@ class FabricSize:
 
     def ports(self) -> dict[str, dict[str, int]]:
         """Ports per tier (all planes): total, used, spare."""
-        used = {"leaf": self.endpoints + self.leaves * self.leaf_up,
-                "spine": 2 * self.leaves * self.leaf_up if self.tiers == 2 else
-                self.leaves * self.leaf_up + self.spines * self.spine_up}
+        used = {
+            "leaf": self.endpoints + self.leaves * self.leaf_up,
+            "spine": 2 * self.leaves * self.leaf_up
+            if self.tiers == 2
+            else self.leaves * self.leaf_up + self.spines * self.spine_up,
+        }
         if self.tiers == 3:
             used["super_spine"] = self.spines * self.spine_up
-        return {tier: {"total": n * self.radix, "used": used[tier] * self.planes,
-                       "spare": n * self.radix - used[tier] * self.planes}
-                for tier, n in self.switches_by_tier.items()}
+        return {
+            tier: {
+                "total": n * self.radix,
+                "used": used[tier] * self.planes,
+                "spare": n * self.radix - used[tier] * self.planes,
+            }
+            for tier, n in self.switches_by_tier.items()
+        }
 
     def failure_domains(self) -> dict[str, dict[str, float]]:
         """What one switch failure takes: endpoints cut off (leaf), share of uplink bandwidth lost above."""
-        domains = {"leaf": {"endpoints_disconnected": float(min(self.leaf_down, self.endpoints))},
-                   "spine": {"uplink_bandwidth_share_lost": 1.0 / max(1, self.spines if self.tiers == 2 else self.leaf_up)}}
+        domains = {
+            "leaf": {"endpoints_disconnected": float(min(self.leaf_down, self.endpoints))},
+            "spine": {"uplink_bandwidth_share_lost": 1.0 / max(1, self.spines if self.tiers == 2 else self.leaf_up)},
+        }
         if self.tiers == 3:
             domains["super_spine"] = {"core_bandwidth_share_lost": 1.0 / max(1, self.super_spines)}
         return domains
@@ -154,8 +170,9 @@ def rail_counts(ports_per_rack: np.ndarray, rails: int) -> np.ndarray:
     return np.maximum(0, (ports_per_rack[:, None] - r[None, :] + rails - 1) // rails)
 
 
-def size_fabric(per_rail: np.ndarray, radix: int, tiers: int, ratios: list[float], link_speed: float,
-                planes: int = 1) -> FabricSize:
+def size_fabric(
+    per_rail: np.ndarray, radix: int, tiers: int, ratios: list[float], link_speed: float, planes: int = 1
+) -> FabricSize:
     """Closed-form switch counts for ``per_rail[r]`` endpoints on rail ``r`` (see module docstring)."""
     rails = len(per_rail)
     endpoints = int(per_rail.sum())
@@ -179,8 +196,27 @@ def size_fabric(per_rail: np.ndarray, radix: int, tiers: int, ratios: list[float
             fits, limit = False, f"{rails} rails need {rails} spine down-ports per pod but a spine has {d2}"
         elif fits and pods > radix:
             fits, limit = False, f"{pods} pods exceed the {radix} ports of a super-spine"
-    return FabricSize(endpoints, radix, tiers, rails, link_speed, planes, d1, u1, d2, u2, leaves, pods, m,
-                      spines, groups, per_group, fits, limit, np.asarray(per_rail, dtype=np.int64))
+    return FabricSize(
+        endpoints,
+        radix,
+        tiers,
+        rails,
+        link_speed,
+        planes,
+        d1,
+        u1,
+        d2,
+        u2,
+        leaves,
+        pods,
+        m,
+        spines,
+        groups,
+        per_group,
+        fits,
+        limit,
+        np.asarray(per_rail, dtype=np.int64),
+    )
 
 
 @dataclass
@@ -241,5 +277,6 @@ def wire(size: FabricSize, endpoint_rail: np.ndarray, endpoint_rail_index: np.nd
         q = np.tile(np.arange(u2), size.spines)
         group = s_up % u1
         super_ends = (s_up, q + size.spine_down, group * G + q % G, spine_pod[s_up] * (u2 // G) + q // G)
-    return Wiring(leaf, endpoint_rail_index % d1, up_leaf, j + size.leaf_down, spine, spine_port, *super_ends,
-                  leaf_pod, spine_pod)
+    return Wiring(
+        leaf, endpoint_rail_index % d1, up_leaf, j + size.leaf_down, spine, spine_port, *super_ends, leaf_pod, spine_pod
+    )

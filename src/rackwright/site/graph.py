@@ -26,13 +26,19 @@ def fabric_graph(size: FabricSize, wiring: Wiring) -> nx.Graph:
     graph = nx.Graph()
     endpoints = np.arange(size.endpoints)
     _add(graph, [("e", int(i)) for i in endpoints], [("leaf", int(x)) for x in wiring.leaf_of_endpoint])
-    _add(graph, [("leaf", int(x)) for x in wiring.spine_link_leaf], [("spine", int(x)) for x in wiring.spine_link_spine])
-    _add(graph, [("spine", int(x)) for x in wiring.super_link_spine], [("super", int(x)) for x in wiring.super_link_super])
+    _add(
+        graph, [("leaf", int(x)) for x in wiring.spine_link_leaf], [("spine", int(x)) for x in wiring.spine_link_spine]
+    )
+    _add(
+        graph,
+        [("spine", int(x)) for x in wiring.super_link_spine],
+        [("super", int(x)) for x in wiring.super_link_super],
+    )
     return graph
 
 
 def _add(graph: nx.Graph, a: list, b: list) -> None:
-    for u, v in zip(a, b):
+    for u, v in zip(a, b, strict=True):
         if graph.has_edge(u, v):
             graph[u][v]["capacity"] += 1
         else:
@@ -59,6 +65,8 @@ def check_fabric(size: FabricSize, wiring: Wiring) -> dict:
     cut_links = nx.maximum_flow_value(flow_graph, "source", "sink")
     distances = nx.single_source_shortest_path_length(graph, ("e", 0))
     longest = max(d for node, d in distances.items() if node[0] == "e")
-    return {"connected": nx.is_connected(graph),
-            "bisection_bandwidth": float(cut_links) * size.link_speed * size.planes,
-            "max_switch_hops": longest - 1}
+    return {
+        "connected": nx.is_connected(graph),
+        "bisection_bandwidth": float(cut_links) * size.link_speed * size.planes,
+        "max_switch_hops": longest - 1,
+    }

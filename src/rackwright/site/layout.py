@@ -94,10 +94,16 @@ def place_racks(rack_power: np.ndarray, geometry: Geometry) -> RackLayout:
     index = np.arange(count)
     local = index % per_hall
     compute_row = local // geometry.racks_per_row
-    return RackLayout(geometry, per_hall, halls, pattern, (index // per_hall).astype(np.int32),
-                      compute_rows[compute_row].astype(np.int32),
-                      (local % geometry.racks_per_row).astype(np.int32),
-                      (compute_row // geometry.compute_rows_per_network_row).astype(np.int32))
+    return RackLayout(
+        geometry,
+        per_hall,
+        halls,
+        pattern,
+        (index // per_hall).astype(np.int32),
+        compute_rows[compute_row].astype(np.int32),
+        (local % geometry.racks_per_row).astype(np.int32),
+        (compute_row // geometry.compute_rows_per_network_row).astype(np.int32),
+    )
 
 
 @dataclass
@@ -126,8 +132,12 @@ def place_switches(layout: RackLayout, hall: np.ndarray, block: np.ndarray) -> S
     run_start = np.repeat(starts, np.diff(np.r_[starts, len(key)]))
     rank = np.empty_like(key)
     rank[order] = np.arange(len(key)) - run_start
-    return SwitchPlacement(hall.astype(np.int32), network_rows[block].astype(np.int32),
-                           (rank // per_rack).astype(np.int32), (rank % per_rack).astype(np.int32))
+    return SwitchPlacement(
+        hall.astype(np.int32),
+        network_rows[block].astype(np.int32),
+        (rank // per_rack).astype(np.int32),
+        (rank % per_rack).astype(np.int32),
+    )
 
 
 @dataclass(frozen=True)
@@ -153,12 +163,14 @@ def hall_extent(layout: RackLayout, switches: SwitchPlacement) -> HallGrid:
     depth = len(layout.pattern) * g.row_pitch + g.cold_aisle
     columns = int(np.ceil(np.sqrt(layout.halls)))
     index = np.arange(layout.halls)
-    return HallGrid(width, depth, columns, (index % columns) * (width + g.hall_gap),
-                    (index // columns) * (depth + g.hall_gap))
+    return HallGrid(
+        width, depth, columns, (index % columns) * (width + g.hall_gap), (index // columns) * (depth + g.hall_gap)
+    )
 
 
-def coordinates(grid: HallGrid, geometry: Geometry, hall: np.ndarray, row: np.ndarray,
-                position: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def coordinates(
+    grid: HallGrid, geometry: Geometry, hall: np.ndarray, row: np.ndarray, position: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Plan coordinates [m] of the centre of the rack at (hall, physical row, position in row)."""
     x = grid.origin_x[hall] + geometry.cold_aisle + (position + 0.5) * geometry.rack_pitch
     y = grid.origin_y[hall] + geometry.cold_aisle / 2 + row * geometry.row_pitch + geometry.rack_depth / 2

@@ -18,9 +18,9 @@ Inconsistent inputs become violations (exit 1 in the CLI); unreadable ones raise
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import polars as pl
@@ -31,12 +31,20 @@ from ..errors import InputError
 from ..rules import Violation
 from ..units import parse_quantity
 from . import cables as cab
-from .cooling import (Ambient, adiabatic_water, cooler_air_inlet, load_ambient, pump_power, trim_share,
-                      water_flow)
+from .cooling import Ambient, adiabatic_water, cooler_air_inlet, load_ambient, pump_power, trim_share, water_flow
 from .economics import CostLine, Economics, yearly_tco
 from .fabric import FabricSize, Wiring, rail_counts, size_fabric, wire
 from .graph import check_fabric
-from .layout import Geometry, HallGrid, RackLayout, SwitchPlacement, coordinates, hall_extent, place_racks, place_switches
+from .layout import (
+    Geometry,
+    HallGrid,
+    RackLayout,
+    SwitchPlacement,
+    coordinates,
+    hall_extent,
+    place_racks,
+    place_switches,
+)
 from .power import StageResult, StageSpec, indoor_losses, size_stages, stage_flows, units_for_load
 from .schema import LoadedSite, Stage, load_site
 
@@ -122,16 +130,31 @@ class SitePlan:
             "halls": self.layout.halls,
             "floor_area_m2": round(self.grid.floor_area, 1),
             "switches": fabric.switches_by_tier,
-            "fabric": {"tiers": fabric.tiers, "radix": fabric.radix, "planes": fabric.planes, "rails": fabric.rails,
-                       "pods": fabric.pods, "endpoints": fabric.endpoints * fabric.planes,
-                       "bisection_tb_per_s": round(fabric.bisection_bandwidth / 1e12, 3),
-                       "max_switch_hops": fabric.max_switch_hops, "ports": fabric.ports(),
-                       "failure_domains": fabric.failure_domains(), "graph_check": self.graph_check},
+            "fabric": {
+                "tiers": fabric.tiers,
+                "radix": fabric.radix,
+                "planes": fabric.planes,
+                "rails": fabric.rails,
+                "pods": fabric.pods,
+                "endpoints": fabric.endpoints * fabric.planes,
+                "bisection_tb_per_s": round(fabric.bisection_bandwidth / 1e12, 3),
+                "max_switch_hops": fabric.max_switch_hops,
+                "ports": fabric.ports(),
+                "failure_domains": fabric.failure_domains(),
+                "graph_check": self.graph_check,
+            },
             "links": links,
             "cable_length_km": length,
-            "power_chain": {st.name: {"part": st.part, "units": st.units, "needed": st.needed,
-                                      "peak_load_mw": round(st.load / 1e6, 3), "peak_loss_mw": round(st.loss / 1e6, 3)}
-                            for st in self.stages},
+            "power_chain": {
+                st.name: {
+                    "part": st.part,
+                    "units": st.units,
+                    "needed": st.needed,
+                    "peak_load_mw": round(st.load / 1e6, 3),
+                    "peak_loss_mw": round(st.loss / 1e6, 3),
+                }
+                for st in self.stages
+            },
             "transformers": {"substation": stage["substation"].units, "mv_lv": stage["transformers"].units},
             "switchgear": stage["switchgear"].units,
             "ups": stage["ups"].units if "ups" in stage else 0,
@@ -151,14 +174,17 @@ class SitePlan:
     def bom_frame(self) -> pl.DataFrame:
         """The site BOM (``bom.csv``): one line per item with quantity, prices and US share."""
         lines = self.economics.lines
-        return pl.DataFrame({"category": [l.category for l in lines], "item": [l.item for l in lines],
-                             "quantity": [float(l.quantity) for l in lines], "unit_usd": [float(l.unit_usd) for l in lines],
-                             "extended_usd": [float(l.extended_usd) for l in lines], "us_share": [float(l.us_share) for l in lines],
-                             "lead_time_weeks": [float(l.lead_time_weeks) for l in lines]})
+        text = {name: [getattr(line, name) for line in lines] for name in ("category", "item")}
+        numbers = {
+            name: [float(getattr(line, name)) for line in lines]
+            for name in ("quantity", "unit_usd", "extended_usd", "us_share", "lead_time_weeks")
+        }
+        return pl.DataFrame({**text, **numbers})
 
 
-def plan_site(site: str | Path | LoadedSite, catalog: Catalog | None = None,
-              progress: Callable[[str], None] | None = None) -> SitePlan:
+def plan_site(
+    site: str | Path | LoadedSite, catalog: Catalog | None = None, progress: Callable[[str], None] | None = None
+) -> SitePlan:
     """Plan a site file end to end (see module docstring); ``progress(step)`` is called after each step."""
     if catalog is not None and not isinstance(catalog, Catalog):
         raise InputError.single(None, f"catalog is a rackwright Catalog (load_catalog()), not {type(catalog).__name__}")
@@ -171,23 +197,26 @@ def plan_site(site: str | Path | LoadedSite, catalog: Catalog | None = None,
     parts = _resolve_parts(loaded, catalog)
     generations = rack_generations(loaded, catalog)
     tick("racks")
-    layout = place_racks(np.repeat([g.input_power for g in generations], [g.racks for g in generations]),
-                         _geometry(s.layout))
+    layout = place_racks(
+        np.repeat([g.input_power for g in generations], [g.racks for g in generations]), _geometry(s.layout)
+    )
     tick("layout")
     link_speed = parse_quantity(s.fabric.link_speed, "data_rate")
     switch = parts["fabric.switch"]
     radix = int(round(switch.value("switching_capacity") / link_speed))
     ports = np.repeat([g.scale_out_ports for g in generations], [g.racks for g in generations])
     per_rack_rail = rail_counts(ports, s.fabric.rails if s.fabric.rail_optimised else 1)
-    fabric = size_fabric(per_rack_rail.sum(axis=0), radix, s.fabric.tiers, s.fabric.oversubscription, link_speed,
-                         s.fabric.planes)
+    fabric = size_fabric(
+        per_rack_rail.sum(axis=0), radix, s.fabric.tiers, s.fabric.oversubscription, link_speed, s.fabric.planes
+    )
     if radix > switch.value("ports") * MAX_BREAKOUT:
         fabric.fits = False  # SITE002 below: the ports cannot split that far
     tick("fabric")
     violations = _fabric_violations(loaded, fabric, switch, link_speed, generations, parts)
     if fabric.fits:
-        cables, placements, grid, rack_xy, wiring = _cable_plan(loaded, layout, fabric, per_rack_rail, ports,
-                                                                generations, parts)
+        cables, placements, grid, rack_xy, wiring = _cable_plan(
+            loaded, layout, fabric, per_rack_rail, ports, generations, parts
+        )
     else:
         cables, placements, grid, rack_xy, wiring = _no_cables(layout)
     violations += _cable_violations(cables)
@@ -198,12 +227,32 @@ def plan_site(site: str | Path | LoadedSite, catalog: Catalog | None = None,
     stages = _power(loaded, parts, generations, layout, hourly, violations)
     tick("power")
     economics = _economics(loaded, catalog, parts, generations, fabric, switch, cables, stages, cooling)
-    tco = yearly_tco(economics.capex(), float(hourly["facility_power"].sum()) / 1000, s.economics.electricity_usd_per_kwh,
-                     s.economics.depreciation_years_it, s.economics.depreciation_years_facility,
-                     s.economics.maintenance_share)
+    tco = yearly_tco(
+        economics.capex(),
+        float(hourly["facility_power"].sum()) / 1000,
+        s.economics.electricity_usd_per_kwh,
+        s.economics.depreciation_years_it,
+        s.economics.depreciation_years_facility,
+        s.economics.maintenance_share,
+    )
     tick("economics")
-    return SitePlan(loaded, generations, layout, grid, fabric, cables, stages, cooling, hourly, economics, tco,
-                    violations, placements, rack_xy, graph)
+    return SitePlan(
+        loaded,
+        generations,
+        layout,
+        grid,
+        fabric,
+        cables,
+        stages,
+        cooling,
+        hourly,
+        economics,
+        tco,
+        violations,
+        placements,
+        rack_xy,
+        graph,
+    )
 
 
 # -- 1. racks ---------------------------------------------------------------------------------------------------
@@ -217,35 +266,65 @@ def rack_generations(loaded: LoadedSite, catalog: Catalog) -> list[RackGeneratio
     for i, gen in enumerate(s.target.generations):
         path = loaded.folder / gen.design
         if not path.is_file():
-            raise loaded.error(f"design file {gen.design!r} not found (looked at {path})",
-                               ("target", "generations", i, "design"), "give a design path relative to the site file")
+            raise loaded.error(
+                f"design file {gen.design!r} not found (looked at {path})",
+                ("target", "generations", i, "design"),
+                "give a design path relative to the site file",
+            )
         design, model, report = sound_design(path, catalog)
         f = report.figures
-        trays = int(sum(item.count for item in model.items if item.part.kind in ("compute_tray", "server")
-                        and not item.path))
+        trays = int(
+            sum(item.count for item in model.items if item.part.kind in ("compute_tray", "server") and not item.path)
+        )
         cdu = design.design.cooling.cdu
         ports = int(round(f["network.scale_out_ports"]))
         racks = gen.racks if target is None else int(round(gen.share * target / f["power.input"]))
         if ports < 1:
-            raise loaded.error(f"design {gen.design!r} has no scale-out ports to connect",
-                               ("target", "generations", i, "design"), "give a design with scale-out NICs")
-        generations.append(RackGeneration(
-            report.name, str(path), max(racks, 1), f["power.input"],
-            f["thermal.heat_to_liquid"] + f["thermal.heat_to_rear_door"], f["thermal.heat_to_room"],
-            f["compute.accelerators"], ports, f["network.scale_out_bandwidth"] / 2 / ports, max(trays, 1),
-            f["cost.bom"], f["sourcing.domestic_share"], f["thermal.facility_supply"],
-            cdu.part if cdu else None, (cdu.count / cdu.racks_served) if cdu else 0.0,
-            catalog.get(cdu.part).value("power", 0.0) if cdu else 0.0, f["sourcing.longest_lead_time"],
-            design.design.power.architecture, design.design.power.sidecar is not None))
+            raise loaded.error(
+                f"design {gen.design!r} has no scale-out ports to connect",
+                ("target", "generations", i, "design"),
+                "give a design with scale-out NICs",
+            )
+        generations.append(
+            RackGeneration(
+                report.name,
+                str(path),
+                max(racks, 1),
+                f["power.input"],
+                f["thermal.heat_to_liquid"] + f["thermal.heat_to_rear_door"],
+                f["thermal.heat_to_room"],
+                f["compute.accelerators"],
+                ports,
+                f["network.scale_out_bandwidth"] / 2 / ports,
+                max(trays, 1),
+                f["cost.bom"],
+                f["sourcing.domestic_share"],
+                f["thermal.facility_supply"],
+                cdu.part if cdu else None,
+                (cdu.count / cdu.racks_served) if cdu else 0.0,
+                catalog.get(cdu.part).value("power", 0.0) if cdu else 0.0,
+                f["sourcing.longest_lead_time"],
+                design.design.power.architecture,
+                design.design.power.sidecar is not None,
+            )
+        )
     return generations
 
 
 def _geometry(layout) -> Geometry:
     length = lambda v: parse_quantity(v, "length")  # noqa: E731
-    return Geometry(parse_quantity(layout.hall_max_it_power, "power"), layout.racks_per_row, length(layout.rack_pitch),
-                    length(layout.rack_depth), length(layout.cold_aisle), length(layout.hot_aisle),
-                    layout.compute_rows_per_network_row, layout.compute_rows_per_cdu_row,
-                    layout.switches_per_network_rack, length(layout.hall_gap))
+    return Geometry(
+        parse_quantity(layout.hall_max_it_power, "power"),
+        layout.racks_per_row,
+        length(layout.rack_pitch),
+        length(layout.rack_depth),
+        length(layout.cold_aisle),
+        length(layout.hot_aisle),
+        layout.compute_rows_per_network_row,
+        layout.compute_rows_per_cdu_row,
+        layout.switches_per_network_rack,
+        length(layout.hall_gap),
+    )
 
 
 def _resolve_parts(loaded: LoadedSite, catalog: Catalog) -> dict:
@@ -261,9 +340,14 @@ def _resolve_parts(loaded: LoadedSite, catalog: Catalog) -> dict:
     for name in ("substation", "switchgear", "transformers", "ups", "distribution", "generators"):
         stage = getattr(s.power, name)
         if stage is not None:
-            kinds = {"substation": ("power_transformer",), "transformers": ("power_transformer",),
-                     "switchgear": ("switchgear",), "ups": ("ups",), "distribution": ("busway", "rectifier"),
-                     "generators": ("generator",)}[name]
+            kinds = {
+                "substation": ("power_transformer",),
+                "transformers": ("power_transformer",),
+                "switchgear": ("switchgear",),
+                "ups": ("ups",),
+                "distribution": ("busway", "rectifier"),
+                "generators": ("generator",),
+            }[name]
             wanted[("power", name, "part")] = (stage.part, kinds)
     if s.cooling.heat_rejection.chiller is not None:
         wanted[("cooling", "heat_rejection", "chiller", "part")] = (s.cooling.heat_rejection.chiller.part, ("chiller",))
@@ -274,8 +358,13 @@ def _resolve_parts(loaded: LoadedSite, catalog: Catalog) -> dict:
             continue
         part = catalog.get(part_id)
         if part.kind not in kinds:
-            problems.append(loaded.problem(f"part {part_id!r} is a {part.kind}, not a {' or '.join(kinds)}", loc,
-                                           f"run `rackwright catalog list --kind {kinds[0]}`"))
+            problems.append(
+                loaded.problem(
+                    f"part {part_id!r} is a {part.kind}, not a {' or '.join(kinds)}",
+                    loc,
+                    f"run `rackwright catalog list --kind {kinds[0]}`",
+                )
+            )
         parts[".".join(str(k) for k in loc)] = part
     if problems:
         raise InputError(loaded.file, problems)
@@ -288,36 +377,74 @@ def _fabric_violations(loaded, fabric: FabricSize, switch, link_speed, generatio
     found = []
     port_speed = switch.value("port_speed")
     if link_speed > port_speed * (1 + 1e-9):
-        found.append(Violation("SITE002", "error", "fabric.link_speed",
-                               f"link speed {link_speed * 8 / 1e9:g} Gb/s is above the {switch.id} port speed "
-                               f"{port_speed * 8 / 1e9:g} Gb/s", "use a lower link speed or a faster switch"))
+        found.append(
+            Violation(
+                "SITE002",
+                "error",
+                "fabric.link_speed",
+                f"link speed {link_speed * 8 / 1e9:g} Gb/s is above the {switch.id} port speed "
+                f"{port_speed * 8 / 1e9:g} Gb/s",
+                "use a lower link speed or a faster switch",
+            )
+        )
     for g in generations:
         if link_speed * s.fabric.planes > g.port_speed * (1 + 1e-9):
-            found.append(Violation("SITE002", "error", "fabric.link_speed",
-                                   f"{s.fabric.planes} plane(s) × {link_speed * 8 / 1e9:g} Gb/s exceed the "
-                                   f"{g.port_speed * 8 / 1e9:g} Gb/s NIC ports of {g.name}",
-                                   "lower the link speed or the planes to what the NICs carry"))
+            found.append(
+                Violation(
+                    "SITE002",
+                    "error",
+                    "fabric.link_speed",
+                    f"{s.fabric.planes} plane(s) × {link_speed * 8 / 1e9:g} Gb/s exceed the "
+                    f"{g.port_speed * 8 / 1e9:g} Gb/s NIC ports of {g.name}",
+                    "lower the link speed or the planes to what the NICs carry",
+                )
+            )
     if fabric.fits and fabric.tiers == 3 and fabric.pods == 1:
-        found.append(Violation("SITE010", "warning", "fabric.tiers",
-                               f"all {fabric.leaves:,} leaves fit in one pod: the {fabric.super_spines:,} "
-                               "super-spines add cost but no reach", "use tiers: 2"))
+        found.append(
+            Violation(
+                "SITE010",
+                "warning",
+                "fabric.tiers",
+                f"all {fabric.leaves:,} leaves fit in one pod: the {fabric.super_spines:,} "
+                "super-spines add cost but no reach",
+                "use tiers: 2",
+            )
+        )
     if fabric.radix > switch.value("ports") * MAX_BREAKOUT:
-        found.append(Violation("SITE002", "error", "fabric.link_speed",
-                               f"{link_speed * 8 / 1e9:g} Gb/s links would split each {port_speed * 8 / 1e9:g} Gb/s "
-                               f"port of {switch.id} more than {MAX_BREAKOUT} ways (radix {fabric.radix})",
-                               "use a link speed of at least 1/8 of the switch's port speed"))
+        found.append(
+            Violation(
+                "SITE002",
+                "error",
+                "fabric.link_speed",
+                f"{link_speed * 8 / 1e9:g} Gb/s links would split each {port_speed * 8 / 1e9:g} Gb/s "
+                f"port of {switch.id} more than {MAX_BREAKOUT} ways (radix {fabric.radix})",
+                "use a link speed of at least 1/8 of the switch's port speed",
+            )
+        )
     elif not fabric.fits:
-        found.append(Violation("SITE001", "error", "fabric.switch",
-                               f"radix {fabric.radix} too small for {fabric.endpoints:,} endpoints in "
-                               f"{fabric.tiers} tiers: {fabric.limit}",
-                               "use a higher-radix switch, more tiers, more planes or fewer racks"))
-    for i, rule in enumerate(s.fabric.media):
+        found.append(
+            Violation(
+                "SITE001",
+                "error",
+                "fabric.switch",
+                f"radix {fabric.radix} too small for {fabric.endpoints:,} endpoints in "
+                f"{fabric.tiers} tiers: {fabric.limit}",
+                "use a higher-radix switch, more tiers, more planes or fewer racks",
+            )
+        )
+    for i in range(len(s.fabric.media)):
         part = parts[f"fabric.media.{i}.part"]
         speed = part.value("speed", 0.0)
         if speed * (1 + 1e-9) < link_speed:
-            found.append(Violation("SITE007", "error", f"fabric.media[{i}].part",
-                                   f"{part.id} runs {speed * 8 / 1e9:g} Gb/s, below the link speed "
-                                   f"{link_speed * 8 / 1e9:g} Gb/s", "choose a cable or optic at least as fast"))
+            found.append(
+                Violation(
+                    "SITE007",
+                    "error",
+                    f"fabric.media[{i}].part",
+                    f"{part.id} runs {speed * 8 / 1e9:g} Gb/s, below the link speed {link_speed * 8 / 1e9:g} Gb/s",
+                    "choose a cable or optic at least as fast",
+                )
+            )
     return found
 
 
@@ -334,21 +461,39 @@ def _cable_plan(loaded, layout: RackLayout, fabric: FabricSize, per_rack_rail, p
     sx, sy = coordinates(grid, g, placement.hall, placement.row, placement.rack)
     trays = np.repeat([gen.trays for gen in generations], [gen.racks for gen in generations])
     per_tray = np.maximum(1, -(-ports // trays))
-    compute = cab.Ends.compact(layout.hall[rack], layout.row[rack], layout.position[rack], port // per_tray[rack],
-                               port % per_tray[rack], rx[rack], ry[rack])
-    switches = cab.Ends.compact(placement.hall, placement.row, placement.rack, placement.slot,
-                                np.zeros(len(placement.hall)), sx, sy)
+    compute = cab.Ends.compact(
+        layout.hall[rack],
+        layout.row[rack],
+        layout.position[rack],
+        port // per_tray[rack],
+        port % per_tray[rack],
+        rx[rack],
+        ry[rack],
+    )
+    switches = cab.Ends.compact(
+        placement.hall, placement.row, placement.rack, placement.slot, np.zeros(len(placement.hall)), sx, sy
+    )
     a, b, tier, plane = _link_ends(fabric, wiring, compute, switches)
-    length = cab.routed_length(a, b, parse_quantity(s.fabric.drop, "length"),
-                               parse_quantity(s.fabric.service_loop, "length"), s.fabric.slack)
+    length = cab.routed_length(
+        a, b, parse_quantity(s.fabric.drop, "length"), parse_quantity(s.fabric.service_loop, "length"), s.fabric.slack
+    )
     rule_parts = [parts[f"fabric.media.{i}.part"] for i in range(len(s.fabric.media))]
-    choice = cab.choose_media(length, [p.value("reach") for p in rule_parts], tier,
-                              [tuple(rule.tiers) for rule in s.fabric.media])
-    table = cab.cable_table(a, b, plane, tier, length, choice, [p.text("media") for p in rule_parts],
-                            [p.id for p in rule_parts])
+    choice = cab.choose_media(
+        length, [p.value("reach") for p in rule_parts], tier, [tuple(rule.tiers) for rule in s.fabric.media]
+    )
+    table = cab.cable_table(
+        a, b, plane, tier, length, choice, [p.text("media") for p in rule_parts], [p.id for p in rule_parts]
+    )
     roles = np.repeat(np.array(["leaf", "spine", "super_spine"]), [fabric.leaves, fabric.spines, fabric.super_spines])
-    positions = {"hall": placement.hall, "row": placement.row, "rack": placement.rack, "slot": placement.slot,
-                 "role": np.tile(roles, fabric.planes), "x": sx, "y": sy}
+    positions = {
+        "hall": placement.hall,
+        "row": placement.row,
+        "rack": placement.rack,
+        "slot": placement.slot,
+        "role": np.tile(roles, fabric.planes),
+        "x": sx,
+        "y": sy,
+    }
     return table, positions, grid, (rx, ry), wiring
 
 
@@ -390,10 +535,14 @@ def _link_ends(fabric: FabricSize, wiring: Wiring, compute: cab.Ends, switches: 
     a_parts, b_parts, tiers = [], [], []
     for plane in range(fabric.planes):
         base = plane * per_plane
-        a_parts += [compute.take(nics, port=compute.port * fabric.planes + plane),
-                    switches.take(base + wiring.spine_link_leaf, wiring.spine_link_leaf_port)]
-        b_parts += [switches.take(base + wiring.leaf_of_endpoint, wiring.leaf_port),
-                    switches.take(base + spine0 + wiring.spine_link_spine, wiring.spine_link_spine_port)]
+        a_parts += [
+            compute.take(nics, port=compute.port * fabric.planes + plane),
+            switches.take(base + wiring.spine_link_leaf, wiring.spine_link_leaf_port),
+        ]
+        b_parts += [
+            switches.take(base + wiring.leaf_of_endpoint, wiring.leaf_port),
+            switches.take(base + spine0 + wiring.spine_link_spine, wiring.spine_link_spine_port),
+        ]
         tiers += [np.full(len(nics), 1, np.int8), np.full(len(wiring.spine_link_leaf), 2, np.int8)]
         if fabric.tiers == 3:
             a_parts.append(switches.take(base + spine0 + wiring.super_link_spine, wiring.super_link_spine_port))
@@ -409,16 +558,28 @@ def _graph_check(fabric: FabricSize, wiring: Wiring | None, violations: list[Vio
     if wiring is None or sum(fabric.links_by_tier.values()) > GRAPH_CHECK_LINKS:
         return None
     measured = check_fabric(fabric, wiring)
-    promised = {"connected": True, "bisection_bandwidth": fabric.bisection_bandwidth,
-                "max_switch_hops": fabric.max_switch_hops}
+    promised = {
+        "connected": True,
+        "bisection_bandwidth": fabric.bisection_bandwidth,
+        "max_switch_hops": fabric.max_switch_hops,
+    }
     wrong = [k for k, v in promised.items() if not np.isclose(float(measured[k]), float(v))]
     if wrong:
-        violations.append(Violation("SITE009", "error", "fabric",
-                                    f"the wired fabric graph disagrees with the closed forms on {', '.join(wrong)}: "
-                                    f"graph {measured}, closed form {promised}", "report this planner bug"))
-    return {"connected": bool(measured["connected"]),
-            "bisection_tb_per_s": round(measured["bisection_bandwidth"] / 1e12, 3),
-            "max_switch_hops": int(measured["max_switch_hops"])}
+        violations.append(
+            Violation(
+                "SITE009",
+                "error",
+                "fabric",
+                f"the wired fabric graph disagrees with the closed forms on {', '.join(wrong)}: "
+                f"graph {measured}, closed form {promised}",
+                "report this planner bug",
+            )
+        )
+    return {
+        "connected": bool(measured["connected"]),
+        "bisection_tb_per_s": round(measured["bisection_bandwidth"] / 1e12, 3),
+        "max_switch_hops": int(measured["max_switch_hops"]),
+    }
 
 
 def _no_cables(layout: RackLayout):
@@ -435,16 +596,28 @@ def _cable_violations(cables: pl.DataFrame) -> list[Violation]:
     found = []
     orphans = cables.filter(pl.col("media") == cab.NO_MEDIUM)
     if orphans.height:
-        found.append(Violation("SITE003", "error", "fabric.media",
-                               f"{orphans.height:,} links up to {float(orphans['length_m'].max()):,.0f} m are longer "
-                               "than the reach of every media rule (for their tier)",
-                               "add an optic with a longer reach (e.g. DR/FR single-mode) or move network rows closer"))
+        found.append(
+            Violation(
+                "SITE003",
+                "error",
+                "fabric.media",
+                f"{orphans.height:,} links up to {float(orphans['length_m'].max()):,.0f} m are longer "
+                "than the reach of every media rule (for their tier)",
+                "add an optic with a longer reach (e.g. DR/FR single-mode) or move network rows closer",
+            )
+        )
     whole = cables.filter((pl.col("tier") == 1) & pl.col("media").cast(pl.Utf8).is_in(list(CABLE_MEDIA)))
     if whole.height:
-        found.append(Violation("SITE013", "warning", "fabric.media",
-                               f"{whole.height:,} NIC links are whole cables ({', '.join(sorted(set(whole['media'].cast(pl.Utf8))))}) "
-                               "while the racks' BOM already carries a NIC-end optic for each: that optic is paid twice",
-                               "give the cable rules `tiers: [2, 3]` and let NIC links use the racks' optic"))
+        found.append(
+            Violation(
+                "SITE013",
+                "warning",
+                "fabric.media",
+                f"{whole.height:,} NIC links are whole cables ({', '.join(sorted(set(whole['media'].cast(pl.Utf8))))}) "
+                "while the racks' BOM already carries a NIC-end optic for each: that optic is paid twice",
+                "give the cable rules `tiers: [2, 3]` and let NIC links use the racks' optic",
+            )
+        )
     return found
 
 
@@ -473,17 +646,28 @@ def _heat_loads(loaded, parts, generations, fabric, switch, violations) -> HeatL
     design_supply = min(g.facility_supply for g in generations)
     supply = parse_quantity(c.facility_supply, "temperature") if c.facility_supply else design_supply
     if supply > design_supply + 1e-6:
-        violations.append(Violation("SITE006", "error", "cooling.facility_supply",
-                                    f"facility water at {supply - 273.15:.1f} degC is warmer than the "
-                                    f"{design_supply - 273.15:.1f} degC the rack designs accept",
-                                    "lower cooling.facility_supply to the racks' ASHRAE W class"))
+        violations.append(
+            Violation(
+                "SITE006",
+                "error",
+                "cooling.facility_supply",
+                f"facility water at {supply - 273.15:.1f} degC is warmer than the "
+                f"{design_supply - 273.15:.1f} degC the rack designs accept",
+                "lower cooling.facility_supply to the racks' ASHRAE W class",
+            )
+        )
     switches = sum(fabric.switches_by_tier.values()) * switch.value("power", 0.0)
     it_power = sum(g.racks * g.input_power for g in generations) + switches
-    return HeatLoads(sum(g.racks * g.heat_to_water for g in generations),
-                     sum(g.racks * g.heat_to_air for g in generations) + switches,
-                     float(indoor_losses(it_power, _efficiencies(s.power, parts))), it_power, switches,
-                     sum(np.ceil(g.racks * g.cdus_per_rack) * g.cdu_power for g in generations), supply,
-                     parse_quantity(c.facility_delta_t, "temperature_difference"))
+    return HeatLoads(
+        sum(g.racks * g.heat_to_water for g in generations),
+        sum(g.racks * g.heat_to_air for g in generations) + switches,
+        float(indoor_losses(it_power, _efficiencies(s.power, parts))),
+        it_power,
+        switches,
+        sum(np.ceil(g.racks * g.cdus_per_rack) * g.cdu_power for g in generations),
+        supply,
+        parse_quantity(c.facility_delta_t, "temperature_difference"),
+    )
 
 
 def _plant_hours(loaded, parts, loads: HeatLoads, ambient: Ambient, load_share: float, cop: float) -> dict:
@@ -496,10 +680,12 @@ def _plant_hours(loaded, parts, loads: HeatLoads, ambient: Ambient, load_share: 
     air_in = cooler_air_inlet(ambient.dry_bulb, wet, effectiveness, loads.supply, approach)
     trim = trim_share(air_in + approach, loads.supply, loads.delta_t)
     flow = water_flow(heat, loads.supply, loads.delta_t)
-    mech = (trim * heat / cop
-            + np.ceil(heat / cooler.value("capacity")) * cooler.value("fan_power", 0.0)
-            + pump_power(flow, pump.value("pressure_rise"), pump.value("hydraulic_efficiency"))
-            + (loads.cdu_pumps + c.air_cooling_fan_share * loads.air + c.misc_load_share * loads.it_power) * load_share)
+    mech = (
+        trim * heat / cop
+        + np.ceil(heat / cooler.value("capacity")) * cooler.value("fan_power", 0.0)
+        + pump_power(flow, pump.value("pressure_rise"), pump.value("hydraulic_efficiency"))
+        + (loads.cdu_pumps + c.air_cooling_fan_share * loads.air + c.misc_load_share * loads.it_power) * load_share
+    )
     water = adiabatic_water(heat, ambient.dry_bulb, air_in) if effectiveness > 0 else np.zeros(ambient.hours)
     return {"heat": heat, "trim": trim, "mech": mech, "water": water, "flow": flow}
 
@@ -516,28 +702,58 @@ def _cooling(loaded, parts, generations, layout, fabric, switch, violations) -> 
     run = _plant_hours(loaded, parts, loads, ambient, s.economics.utilisation, cop)
     cooler, pump = parts["cooling.heat_rejection.part"], parts["cooling.pump.part"]
     halls = int(layout.halls)
-    coolers = _installed(c.heat_rejection, loads.total, cooler, "cooling.heat_rejection.count",
-                         f"reject {loads.total / 1e6:,.1f} MW", violations, halls)
+    coolers = _installed(
+        c.heat_rejection,
+        loads.total,
+        cooler,
+        "cooling.heat_rejection.count",
+        f"reject {loads.total / 1e6:,.1f} MW",
+        violations,
+        halls,
+    )
     trim_peak = float((peak["trim"] * peak["heat"]).max())
     chillers = 0
     if trim_peak > 0 and chiller is None:
         hot = int((peak["trim"] > 0).sum())
-        violations.append(Violation(
-            "SITE005", "error", "cooling.heat_rejection",
-            f"{cooler.id} cannot deliver {loads.supply - 273.15:.1f} degC water for {hot:,} h a year (ambient up "
-            f"to {ambient.dry_bulb.max() - 273.15:.1f} degC + {cooler.value('approach'):g} K approach)",
-            "add a trim chiller (heat_rejection.chiller), use adiabatic coolers or a warmer facility water class"))
+        violations.append(
+            Violation(
+                "SITE005",
+                "error",
+                "cooling.heat_rejection",
+                f"{cooler.id} cannot deliver {loads.supply - 273.15:.1f} degC water for {hot:,} h a year (ambient up "
+                f"to {ambient.dry_bulb.max() - 273.15:.1f} degC + {cooler.value('approach'):g} K approach)",
+                "add a trim chiller (heat_rejection.chiller), use adiabatic coolers or a warmer facility water class",
+            )
+        )
     elif trim_peak > 0:
-        chillers = _installed(c.heat_rejection.chiller, trim_peak, chiller, "cooling.heat_rejection.chiller.count",
-                              f"trim {trim_peak / 1e6:,.1f} MW", violations, halls)
+        chillers = _installed(
+            c.heat_rejection.chiller,
+            trim_peak,
+            chiller,
+            "cooling.heat_rejection.chiller.count",
+            f"trim {trim_peak / 1e6:,.1f} MW",
+            violations,
+            halls,
+        )
     pumps = halls * units_for_load(float(peak["flow"].max()) / halls, pump.value("max_flow"), c.pump.redundancy)
-    result = {"cdus": sum(int(np.ceil(g.racks * g.cdus_per_rack)) for g in generations),
-              "heat_rejection_units": coolers, "chillers": chillers, "pumps": pumps,
-              "free_cooling_hours": int((run["trim"] == 0).sum()), "supply_k": loads.supply,
-              "design_heat_w": loads.total, "switch_power_w": loads.switches}
-    hourly = {"it_power": np.full(ambient.hours, loads.it_power * s.economics.utilisation), "mech_power": run["mech"],
-              "mech_peak": peak["mech"], "water_kg_s": run["water"], "ambient_k": ambient.dry_bulb,
-              "it_peak": loads.it_power}
+    result = {
+        "cdus": sum(int(np.ceil(g.racks * g.cdus_per_rack)) for g in generations),
+        "heat_rejection_units": coolers,
+        "chillers": chillers,
+        "pumps": pumps,
+        "free_cooling_hours": int((run["trim"] == 0).sum()),
+        "supply_k": loads.supply,
+        "design_heat_w": loads.total,
+        "switch_power_w": loads.switches,
+    }
+    hourly = {
+        "it_power": np.full(ambient.hours, loads.it_power * s.economics.utilisation),
+        "mech_power": run["mech"],
+        "mech_peak": peak["mech"],
+        "water_kg_s": run["water"],
+        "ambient_k": ambient.dry_bulb,
+        "it_peak": loads.it_power,
+    }
     return result, hourly
 
 
@@ -546,8 +762,15 @@ def _installed(stage, load: float, part, path: str, what: str, violations, block
     short of it is a violation."""
     needed = blocks * units_for_load(load / blocks, part.value("capacity"), stage.redundancy)
     if stage.count is not None and stage.count < needed:
-        violations.append(Violation("SITE005", "error", path, f"{stage.count} × {part.id} cannot {what} with "
-                                    f"{stage.redundancy} ({needed} needed)", f"install {needed} units"))
+        violations.append(
+            Violation(
+                "SITE005",
+                "error",
+                path,
+                f"{stage.count} × {part.id} cannot {what} with {stage.redundancy} ({needed} needed)",
+                f"install {needed} units",
+            )
+        )
     return needed if stage.count is None else stage.count
 
 
@@ -581,23 +804,36 @@ def _power(loaded, parts, generations, layout, hourly, violations) -> list[Stage
         rating = part.value("capacity") * (s.power.power_factor if volt_amperes else 1.0)
         minimum = compute_rows * (2 if stage.redundancy == "2N" else 1) if name == "distribution" else 0
         blocks = 1 if name == "substation" else layout.halls
-        specs.append(StageSpec(name, part.id, rating, eff.get(name, 1.0), stage.redundancy, stage.count, minimum,
-                               blocks))
+        specs.append(
+            StageSpec(name, part.id, rating, eff.get(name, 1.0), stage.redundancy, stage.count, minimum, blocks)
+        )
     stages = size_stages(specs, peak_flows)
     violations += _distribution_violations(parts["power.distribution.part"], generations)
     substation = parts["power.substation.part"]
     utility = parse_quantity(s.power.utility_voltage, "voltage")
     if substation.value("input_voltage") and abs(substation.value("input_voltage") - utility) > 1e-3 * utility:
-        violations.append(Violation("SITE008", "warning", "power.substation.part",
-                                    f"{substation.id} takes {substation.value('input_voltage') / 1e3:g} kV, the utility "
-                                    f"supplies {utility / 1e3:g} kV", "choose a substation transformer for the "
-                                    "utility voltage"))
+        violations.append(
+            Violation(
+                "SITE008",
+                "warning",
+                "power.substation.part",
+                f"{substation.id} takes {substation.value('input_voltage') / 1e3:g} kV, the utility "
+                f"supplies {utility / 1e3:g} kV",
+                "choose a substation transformer for the utility voltage",
+            )
+        )
     for st in stages:
         if st.short:
-            violations.append(Violation("SITE004", "error", f"power.{st.name}.count",
-                                        f"{st.units} × {st.part} cannot carry {st.load / 1e6:,.1f} MW with "
-                                        f"{getattr(s.power, st.name).redundancy} ({st.needed} needed)",
-                                        f"install {st.needed} units or lower the load"))
+            violations.append(
+                Violation(
+                    "SITE004",
+                    "error",
+                    f"power.{st.name}.count",
+                    f"{st.units} × {st.part} cannot carry {st.load / 1e6:,.1f} MW with "
+                    f"{getattr(s.power, st.name).redundancy} ({st.needed} needed)",
+                    f"install {st.needed} units or lower the load",
+                )
+            )
     return stages
 
 
@@ -607,14 +843,26 @@ def _distribution_violations(distribution, generations) -> list[Violation]:
     for g in generations:
         dc_rack = g.architecture == "hvdc-800v" and not g.own_rectifier
         if distribution.kind == "rectifier" and not dc_rack:
-            found.append(Violation("SITE012", "error", "power.distribution.part",
-                                   f"{distribution.id} feeds 800 VDC but {g.name} takes "
-                                   + ("AC into its own 800 VDC sidecar" if g.own_rectifier else g.architecture),
-                                   "use an AC busway for these racks"))
+            found.append(
+                Violation(
+                    "SITE012",
+                    "error",
+                    "power.distribution.part",
+                    f"{distribution.id} feeds 800 VDC but {g.name} takes "
+                    + ("AC into its own 800 VDC sidecar" if g.own_rectifier else g.architecture),
+                    "use an AC busway for these racks",
+                )
+            )
         elif distribution.kind == "busway" and dc_rack:
-            found.append(Violation("SITE012", "error", "power.distribution.part",
-                                   f"{g.name} takes 800 VDC and has no sidecar rectifier, but {distribution.id} is AC",
-                                   "use an 800 VDC row rectifier (e.g. generic-800vdc-row-rectifier-1mw)"))
+            found.append(
+                Violation(
+                    "SITE012",
+                    "error",
+                    "power.distribution.part",
+                    f"{g.name} takes 800 VDC and has no sidecar rectifier, but {distribution.id} is AC",
+                    "use an 800 VDC row rectifier (e.g. generic-800vdc-row-rectifier-1mw)",
+                )
+            )
     return found
 
 
@@ -626,12 +874,23 @@ def _us(part) -> float:
 
 def _economics(loaded, catalog, parts, generations, fabric, switch, cables, stages, cooling) -> Economics:
     s = loaded.site
-    lines = [CostLine("it_racks", f"rack: {g.name}", g.racks, g.bom_usd, g.us_share, g.lead_time_weeks)
-             for g in generations]
+    lines = [
+        CostLine("it_racks", f"rack: {g.name}", g.racks, g.bom_usd, g.us_share, g.lead_time_weeks) for g in generations
+    ]
     switches = sum(fabric.switches_by_tier.values())
-    lines.append(CostLine("network", f"switch: {switch.id}", switches, switch.price_usd, _us(switch), switch.lead_time_weeks))
-    lines.append(CostLine("network", "front-end network (share of scale-out switches)", s.fabric.front_end_share * switches,
-                          switch.price_usd, _us(switch), switch.lead_time_weeks))
+    lines.append(
+        CostLine("network", f"switch: {switch.id}", switches, switch.price_usd, _us(switch), switch.lead_time_weeks)
+    )
+    lines.append(
+        CostLine(
+            "network",
+            "front-end network (share of scale-out switches)",
+            s.fabric.front_end_share * switches,
+            switch.price_usd,
+            _us(switch),
+            switch.lead_time_weeks,
+        )
+    )
     fibre = catalog.get(FIBRE) if FIBRE in catalog else None
     if cables.height:
         use = cables.group_by("part", "tier").agg(pl.len().alias("n"), pl.col("length_m").sum().alias("m"))
@@ -641,26 +900,69 @@ def _economics(loaded, catalog, parts, generations, fabric, switch, cables, stag
                 continue
             part = parts[next(k for k, p in parts.items() if k.startswith("fabric.media") and p.id == part_id)]
             modules = _modules_per_link(part, fabric.link_speed, row["tier"])
-            lines.append(CostLine("cabling", f"{part.kind}: {part.id} (tier {row['tier']})", row["n"] * modules,
-                                  part.price_usd, _us(part), part.lead_time_weeks))
+            lines.append(
+                CostLine(
+                    "cabling",
+                    f"{part.kind}: {part.id} (tier {row['tier']})",
+                    row["n"] * modules,
+                    part.price_usd,
+                    _us(part),
+                    part.lead_time_weeks,
+                )
+            )
             if part.kind == "transceiver" and fibre is not None:
-                lines.append(CostLine("cabling", f"fibre: {fibre.id} (tier {row['tier']}, metres)", row["m"],
-                                      fibre.price_usd, _us(fibre), fibre.lead_time_weeks))
+                lines.append(
+                    CostLine(
+                        "cabling",
+                        f"fibre: {fibre.id} (tier {row['tier']}, metres)",
+                        row["m"],
+                        fibre.price_usd,
+                        _us(fibre),
+                        fibre.lead_time_weeks,
+                    )
+                )
     for st in stages:
         part = parts[f"power.{st.name}.part"]
-        lines.append(CostLine("power", f"{st.name}: {part.id}", st.units, part.price_usd, _us(part), part.lead_time_weeks))
+        lines.append(
+            CostLine("power", f"{st.name}: {part.id}", st.units, part.price_usd, _us(part), part.lead_time_weeks)
+        )
     cooler = parts["cooling.heat_rejection.part"]
-    lines.append(CostLine("cooling", f"heat rejection: {cooler.id}", cooling["heat_rejection_units"], cooler.price_usd,
-                          _us(cooler), cooler.lead_time_weeks))
+    lines.append(
+        CostLine(
+            "cooling",
+            f"heat rejection: {cooler.id}",
+            cooling["heat_rejection_units"],
+            cooler.price_usd,
+            _us(cooler),
+            cooler.lead_time_weeks,
+        )
+    )
     if cooling["chillers"]:
         chiller = parts["cooling.heat_rejection.chiller.part"]
-        lines.append(CostLine("cooling", f"chiller: {chiller.id}", cooling["chillers"], chiller.price_usd, _us(chiller),
-                              chiller.lead_time_weeks))
+        lines.append(
+            CostLine(
+                "cooling",
+                f"chiller: {chiller.id}",
+                cooling["chillers"],
+                chiller.price_usd,
+                _us(chiller),
+                chiller.lead_time_weeks,
+            )
+        )
     pump = parts["cooling.pump.part"]
-    lines.append(CostLine("cooling", f"pump: {pump.id}", cooling["pumps"], pump.price_usd, _us(pump), pump.lead_time_weeks))
+    lines.append(
+        CostLine("cooling", f"pump: {pump.id}", cooling["pumps"], pump.price_usd, _us(pump), pump.lead_time_weeks)
+    )
     it_mw = sum(g.racks * g.input_power for g in generations) / 1e6
-    lines.append(CostLine("building", "building, site works and installation (per MW of IT)", it_mw,
-                          s.economics.building_usd_per_mw, s.economics.building_domestic_share))
+    lines.append(
+        CostLine(
+            "building",
+            "building, site works and installation (per MW of IT)",
+            it_mw,
+            s.economics.building_usd_per_mw,
+            s.economics.building_domestic_share,
+        )
+    )
     return Economics(lines)
 
 

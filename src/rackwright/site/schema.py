@@ -71,7 +71,8 @@ class Layout(Strict):
     hall_gap: str = "20 m"
 
     _lengths = field_validator("rack_pitch", "rack_depth", "cold_aisle", "hot_aisle", "hall_gap", mode="before")(
-        classmethod(lambda cls, v: _positive(v, "length")))
+        classmethod(lambda cls, v: _positive(v, "length"))
+    )
     _hall = field_validator("hall_max_it_power", mode="before")(classmethod(lambda cls, v: _positive(v, "power")))
 
 
@@ -100,7 +101,9 @@ class Fabric(Strict):
     service_loop: str = "1 m"
 
     _speed = field_validator("link_speed", mode="before")(classmethod(lambda cls, v: _positive(v, "data_rate")))
-    _lengths = field_validator("drop", "service_loop", mode="before")(classmethod(lambda cls, v: _positive(v, "length")))
+    _lengths = field_validator("drop", "service_loop", mode="before")(
+        classmethod(lambda cls, v: _positive(v, "length"))
+    )
 
     @field_validator("oversubscription")
     @classmethod
@@ -154,8 +157,12 @@ class Cooling(Strict):
     ambient: str = Field(min_length=1)
     misc_load_share: float = Field(default=0.01, ge=0, le=0.5)
 
-    _temps = field_validator("facility_supply", mode="before")(classmethod(lambda cls, v: None if v is None else _kelvin(v)))
-    _delta = field_validator("facility_delta_t", mode="before")(classmethod(lambda cls, v: _positive(v, "temperature_difference")))
+    _temps = field_validator("facility_supply", mode="before")(
+        classmethod(lambda cls, v: None if v is None else _kelvin(v))
+    )
+    _delta = field_validator("facility_delta_t", mode="before")(
+        classmethod(lambda cls, v: _positive(v, "temperature_difference"))
+    )
 
 
 class Economics(Strict):
@@ -200,7 +207,6 @@ class LoadedSite(LocatedInput, BaseModel):
         return Path(self.file).parent if self.file else Path(".")
 
 
-
 def load_site(path: str | Path, overrides: dict[str, object] | None = None) -> LoadedSite:
     """Read and validate a site file; :class:`InputError` (file, field path, fix) on bad input.
 
@@ -208,15 +214,20 @@ def load_site(path: str | Path, overrides: dict[str, object] | None = None) -> L
     replace the file's before validation (the CLI's ``--set KEY=VALUE``).
     """
     if not isinstance(path, (str, Path)):
-        raise InputError.single(None, f"a site is a file path, not {type(path).__name__}",
-                                hint='e.g. load_site("examples/site-100mw.yaml")')
+        raise InputError.single(
+            None, f"a site is a file path, not {type(path).__name__}", hint='e.g. load_site("examples/site-100mw.yaml")'
+        )
     if overrides is not None and (not isinstance(overrides, dict) or not all(isinstance(k, str) for k in overrides)):
-        raise InputError.single(str(path), "overrides map dotted field paths to values", "overrides",
-                                'e.g. {"fabric.tiers": 2}')
+        raise InputError.single(
+            str(path), "overrides map dotted field paths to values", "overrides", 'e.g. {"fabric.tiers": 2}'
+        )
     root = read_yaml(path)
     if not isinstance(root, dict):
-        raise InputError.single(str(path), "a site file is a YAML mapping (name:, target:, fabric:, power: ...)",
-                                hint="see examples/site-100mw.yaml")
+        raise InputError.single(
+            str(path),
+            "a site file is a YAML mapping (name:, target:, fabric:, power: ...)",
+            hint="see examples/site-100mw.yaml",
+        )
     data = to_plain(root)
     for key, value in (overrides or {}).items():
         apply_override(data, key, value, str(path))
@@ -238,8 +249,12 @@ def apply_override(data: dict, key: str, value: object, file: str | None = None)
         elif isinstance(node, dict) and (part in node or last):
             index = part
         else:
-            raise InputError.single(file, f"--set {key}: no field {'.'.join(parts[:depth + 1])!r} in the site file",
-                                    key, "use a dotted path of an existing field, e.g. fabric.tiers=2")
+            raise InputError.single(
+                file,
+                f"--set {key}: no field {'.'.join(parts[: depth + 1])!r} in the site file",
+                key,
+                "use a dotted path of an existing field, e.g. fabric.tiers=2",
+            )
         if last:
             node[index] = value
         else:

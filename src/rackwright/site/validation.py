@@ -77,17 +77,30 @@ def compare_sites(root: str | Path = ".") -> list[SiteRow]:
     for case in to_plain(read_yaml(root / PUBLISHED))["cases"]:
         summary = _planned_summary(str(root / case["site"])) if "site" in case else _fabric_summary(case["fabric"])
         for fig in case["figures"]:
-            rows.append(SiteRow(case["case"], fig["figure"], float(fig["value"]), _figure(summary, fig["figure"]),
-                                float(fig["tolerance"]), case["kind"], case.get("known_deviation", "")))
+            rows.append(
+                SiteRow(
+                    case["case"],
+                    fig["figure"],
+                    float(fig["value"]),
+                    _figure(summary, fig["figure"]),
+                    float(fig["tolerance"]),
+                    case["kind"],
+                    case.get("known_deviation", ""),
+                )
+            )
     return rows
 
 
 def sites_markdown(rows: list[SiteRow]) -> str:
-    lines = ["| case | figure | published | computed | error | tolerance | within | source kind |",
-             "|---|---|---:|---:|---:|---:|:-:|---|"]
+    lines = [
+        "| case | figure | published | computed | error | tolerance | within | source kind |",
+        "|---|---|---:|---:|---:|---:|:-:|---|",
+    ]
     for r in rows:
         verdict = "yes" if r.within else ("**no** (known deviation)" if r.known_deviation else "**no**")
-        lines.append(f"| {r.case} | `{r.figure}` | {r.published:,.4g} | {r.computed:,.4g} | {r.error:+.1%} | "
-                     f"±{r.tolerance:.0%} | {verdict} | {r.kind} |")
+        lines.append(
+            f"| {r.case} | `{r.figure}` | {r.published:,.4g} | {r.computed:,.4g} | {r.error:+.1%} | "
+            f"±{r.tolerance:.0%} | {verdict} | {r.kind} |"
+        )
     notes = [f"- {r.case}: {r.known_deviation}" for r in rows if r.known_deviation and not r.within]
     return "\n".join(lines) + "\n" + ("\nKnown deviations:\n\n" + "\n".join(notes) + "\n" if notes else "")

@@ -10,34 +10,45 @@ from sqlalchemy.orm import Session, defer
 from ..db import Design, DesignShare, Organisation, Revision
 from .common import NAME, READ_LEVELS, REVISION_ID, Actor, Forbidden, NotFound
 
-
 #: A design by ``(org, name)`` with the share level of the asking organisation (None: not shared with it).
-_DESIGN_AND_SHARE = (select(Design, DesignShare.level).join(Organisation, Design.org_id == Organisation.id)
-                     .outerjoin(DesignShare, and_(DesignShare.design_id == Design.id,
-                                                  DesignShare.org_id == bindparam("viewer_org")))
-                     .where(Organisation.slug == bindparam("org"), Design.slug == bindparam("name")))
+_DESIGN_AND_SHARE = (
+    select(Design, DesignShare.level)
+    .join(Organisation, Design.org_id == Organisation.id)
+    .outerjoin(DesignShare, and_(DesignShare.design_id == Design.id, DesignShare.org_id == bindparam("viewer_org")))
+    .where(Organisation.slug == bindparam("org"), Design.slug == bindparam("name"))
+)
 _DESIGN_AND_SHARE_LOCKED = _DESIGN_AND_SHARE.with_for_update(of=Design)
 #: The designs of the revisions ``ids`` (an ``extends`` chain) with the share level of the asking organisation.
-_CHAIN_ACCESS = (select(Design, DesignShare.level).join(Revision, Revision.design_id == Design.id)
-                 .outerjoin(DesignShare, and_(DesignShare.design_id == Design.id,
-                                              DesignShare.org_id == bindparam("viewer_org")))
-                 .where(Revision.id.in_(bindparam("ids", expanding=True))))
+_CHAIN_ACCESS = (
+    select(Design, DesignShare.level)
+    .join(Revision, Revision.design_id == Design.id)
+    .outerjoin(DesignShare, and_(DesignShare.design_id == Design.id, DesignShare.org_id == bindparam("viewer_org")))
+    .where(Revision.id.in_(bindparam("ids", expanding=True)))
+)
 #: Who a design is shared with, and at which level.
-_SHARES = (select(Organisation.slug, DesignShare.level).join(Organisation, DesignShare.org_id == Organisation.id)
-           .where(DesignShare.design_id == bindparam("design_id")).order_by(Organisation.slug))
+_SHARES = (
+    select(Organisation.slug, DesignShare.level)
+    .join(Organisation, DesignShare.org_id == Organisation.id)
+    .where(DesignShare.design_id == bindparam("design_id"))
+    .order_by(Organisation.slug)
+)
 #: A revision without the two large JSON documents (the resolved design and the SI figures): views of a
 #: revision are cached by id (:class:`_RevisionCache`), so reads rarely need them; they load on first use.
-_REVISION_LEAN = select(Revision).where(Revision.id == bindparam("id")).options(defer(Revision.resolved),
-                                                                                  defer(Revision.figures))
+_REVISION_LEAN = (
+    select(Revision).where(Revision.id == bindparam("id")).options(defer(Revision.resolved), defer(Revision.figures))
+)
 _NUMBER = select(Revision.number).where(Revision.id == bindparam("id"))
 _LINEAGE = select(Revision.lineage).where(Revision.id == bindparam("id"))
 
 
 def _visible_designs(session: Session, actor: Actor) -> list[tuple[Design, str]]:
     """``(design, level)`` of every design the actor's organisation sees; level owner, full or envelope."""
-    shares = {s.design_id: s.level for s in session.scalars(select(DesignShare).where(DesignShare.org_id == actor.org_id))}
-    designs = session.scalars(select(Design).where(or_(Design.org_id == actor.org_id, Design.id.in_(list(shares))))
-                              .order_by(Design.id))
+    shares = {
+        s.design_id: s.level for s in session.scalars(select(DesignShare).where(DesignShare.org_id == actor.org_id))
+    }
+    designs = session.scalars(
+        select(Design).where(or_(Design.org_id == actor.org_id, Design.id.in_(list(shares)))).order_by(Design.id)
+    )
     return [(d, "owner" if d.org_id == actor.org_id else shares[d.id]) for d in designs]
 
 
@@ -88,8 +99,11 @@ class Access:
         return self.level in ("owner", "full")
 
     def refusal(self, what: str, org: str) -> NotFound:
-        reason = f"it extends {self.capped_by}, which is not shared with {org} in full" if self.capped_by else \
-            f"it is not shared with {org} in full"
+        reason = (
+            f"it extends {self.capped_by}, which is not shared with {org} in full"
+            if self.capped_by
+            else f"it is not shared with {org} in full"
+        )
         return NotFound(f"{what}: {reason}")
 
 
@@ -115,24 +129,30 @@ def _access(session: Session, viewer_org: int, design: Design, level: str, linea
 
 def _readers(session: Session, design: Design) -> list[tuple[int, str, str]]:
     """``(organisation id, slug, level)`` of every organisation that reads ``design``: its owner, then its shares."""
-    shared = session.execute(select(DesignShare.org_id, Organisation.slug, DesignShare.level)
-                             .join(Organisation, DesignShare.org_id == Organisation.id)
-                             .where(DesignShare.design_id == design.id).order_by(Organisation.slug))
+    shared = session.execute(
+        select(DesignShare.org_id, Organisation.slug, DesignShare.level)
+        .join(Organisation, DesignShare.org_id == Organisation.id)
+        .where(DesignShare.design_id == design.id)
+        .order_by(Organisation.slug)
+    )
     return [(design.org_id, design.org.slug, "owner"), *shared]
 
 
-def _chain_refusal(session: Session, design: Design, readers: list[tuple[int, str, str]],
-                   base_lineage: list[str]) -> tuple[str, str] | None:
+def _chain_refusal(
+    session: Session, design: Design, readers: list[tuple[int, str, str]], base_lineage: list[str]
+) -> tuple[str, str] | None:
     """``(why, fix)`` when a revision of ``design`` extending the chain ``base_lineage`` would show one of
     ``readers`` a design beyond what its owner granted them; None when it would not."""
     for org_id, slug, level in readers:  # the lineage such a revision would have: the chain, then itself
         capped_by = _access(session, org_id, design, level, [*base_lineage, "the new revision"]).capped_by
         if capped_by:
             wanted = "in full" if level in ("owner", "full") else "at envelope level"
-            return (f"{slug} reads {design.org.slug}/{design.slug} {wanted} but may not read {capped_by} {wanted}, "
-                    f"which it would read through the extends",
-                    f"ask an admin of {capped_by.split('/')[0]} to share {capped_by} with {slug} {wanted}, "
-                    f"or stop sharing {design.org.slug}/{design.slug} with {slug} first")
+            return (
+                f"{slug} reads {design.org.slug}/{design.slug} {wanted} but may not read {capped_by} {wanted}, "
+                f"which it would read through the extends",
+                f"ask an admin of {capped_by.split('/')[0]} to share {capped_by} with {slug} {wanted}, "
+                f"or stop sharing {design.org.slug}/{design.slug} with {slug} first",
+            )
     return None
 
 

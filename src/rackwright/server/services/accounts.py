@@ -11,8 +11,21 @@ from sqlalchemy.orm import Session
 from .. import security
 from ..db import ROLES, ApiToken, Organisation, SignInFailure, User, utcnow
 from .audit import _audit
-from .common import (MAX_ORG_SLUG, MAX_TITLE, NAME, Actor, Conflict, NotFound, TooManyRequests, Unauthorized, _invalid,
-                     _iso, _name, _utc, clean_text)
+from .common import (
+    MAX_ORG_SLUG,
+    MAX_TITLE,
+    NAME,
+    Actor,
+    Conflict,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+    _invalid,
+    _iso,
+    _name,
+    _utc,
+    clean_text,
+)
 
 
 def actor_for(user: User) -> Actor:
@@ -31,10 +44,12 @@ def authenticate(session: Session, token: str | None) -> Actor:
 
 # The statements every read runs, built once: building a select and its cache key per request cost
 # as much as running it. Columns rather than ORM objects where nothing else is needed.
-_TOKEN_HOLDER = (select(ApiToken.revoked, ApiToken.expires_at, User.id, User.username, User.org_id, Organisation.slug,
-                        User.role)
-                 .join(User, ApiToken.user_id == User.id).join(Organisation, User.org_id == Organisation.id)
-                 .where(ApiToken.token_hash == bindparam("token_hash")))
+_TOKEN_HOLDER = (
+    select(ApiToken.revoked, ApiToken.expires_at, User.id, User.username, User.org_id, Organisation.slug, User.role)
+    .join(User, ApiToken.user_id == User.id)
+    .join(Organisation, User.org_id == Organisation.id)
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+)
 
 
 #: How long a failed sign-in counts towards the limits.
@@ -52,20 +67,27 @@ def refuse_throttled_sign_in(session: Session, username: str, address: str) -> N
     """:class:`TooManyRequests` when ``username`` or ``address`` has reached its limit of failures in the window,
     with the seconds until enough of them leave it."""
     now = utcnow()
-    wait = max(_limit_lifted_in(session, SignInFailure.username, username, MAX_FAILURES_PER_ACCOUNT, now),
-               _limit_lifted_in(session, SignInFailure.address, address, MAX_FAILURES_PER_ADDRESS, now))
+    wait = max(
+        _limit_lifted_in(session, SignInFailure.username, username, MAX_FAILURES_PER_ACCOUNT, now),
+        _limit_lifted_in(session, SignInFailure.address, address, MAX_FAILURES_PER_ADDRESS, now),
+    )
     if wait > 0:
         minutes = math.ceil(wait / 60)
-        raise TooManyRequests(f"too many failed sign-ins; try again in {minutes} minute{'s' * (minutes != 1)}",
-                              math.ceil(wait))
+        raise TooManyRequests(
+            f"too many failed sign-ins; try again in {minutes} minute{'s' * (minutes != 1)}", math.ceil(wait)
+        )
 
 
 def _limit_lifted_in(session: Session, column, key: str, limit: int, now: datetime) -> float:
     """Seconds until fewer than ``limit`` failures with ``column == key`` are in the window (0: fewer now): when
     the ``limit``-th newest leaves it."""
-    last_counted = session.scalar(select(SignInFailure.at)
-                                  .where(column == _throttle_key(key), SignInFailure.at > now - SIGN_IN_WINDOW)
-                                  .order_by(SignInFailure.at.desc()).offset(limit - 1).limit(1))
+    last_counted = session.scalar(
+        select(SignInFailure.at)
+        .where(column == _throttle_key(key), SignInFailure.at > now - SIGN_IN_WINDOW)
+        .order_by(SignInFailure.at.desc())
+        .offset(limit - 1)
+        .limit(1)
+    )
     return 0.0 if last_counted is None else (_utc(last_counted) + SIGN_IN_WINDOW - now).total_seconds()
 
 
@@ -90,8 +112,14 @@ def record_failed_sign_in(session: Session, username: str, address: str, throttl
         session.execute(delete(SignInFailure).where(SignInFailure.at <= now - SIGN_IN_WINDOW))
         session.add(SignInFailure(at=now, username=_throttle_key(username), address=_throttle_key(address)))
     user = _user_named(session, username)
-    _audit(session, None, "auth.throttled" if throttled else "auth.failure", f"user:{_throttle_key(username)}",
-           org_id=user.org_id if user else None, address=_throttle_key(address))
+    _audit(
+        session,
+        None,
+        "auth.throttled" if throttled else "auth.failure",
+        f"user:{_throttle_key(username)}",
+        org_id=user.org_id if user else None,
+        address=_throttle_key(address),
+    )
 
 
 def _user_named(session: Session, username: str) -> User | None:
@@ -105,25 +133,34 @@ def _throttle_key(text: str) -> str:
     return text[:MAX_THROTTLE_KEY].replace("\x00", "\ufffd").encode("utf-8", "replace").decode()
 
 
-def issue_token(session: Session, actor: Actor, label: str = "", by_operator: bool = False,
-                lifetime_s: float | None = None) -> str:
+def issue_token(
+    session: Session, actor: Actor, label: str = "", by_operator: bool = False, lifetime_s: float | None = None
+) -> str:
     """A new API token for the actor (returned once; only its hash is stored), valid until revoked or, with
     ``lifetime_s``, until that many seconds from now (the web UI's sessions)."""
     token, now = security.new_token(), utcnow()
     expires = now + timedelta(seconds=lifetime_s) if lifetime_s is not None else None
     # the holder's revoked and expired tokens answer 401 like unknown ones: drop them rather than keep them forever
-    session.execute(delete(ApiToken).where(ApiToken.user_id == actor.user_id,
-                                           or_(ApiToken.revoked, ApiToken.expires_at <= now)))
-    session.add(ApiToken(user_id=actor.user_id, token_hash=security.token_hash(token),
-                         label=clean_text(label, "label", MAX_TITLE, one_line=True), expires_at=expires))
+    session.execute(
+        delete(ApiToken).where(ApiToken.user_id == actor.user_id, or_(ApiToken.revoked, ApiToken.expires_at <= now))
+    )
+    session.add(
+        ApiToken(
+            user_id=actor.user_id,
+            token_hash=security.token_hash(token),
+            label=clean_text(label, "label", MAX_TITLE, one_line=True),
+            expires_at=expires,
+        )
+    )
     _audit(session, actor, "token.create", f"user:{actor.username}", **({"by": "operator"} if by_operator else {}))
     return token
 
 
 def revoke_token(session: Session, actor: Actor, token: str) -> dict:
     """Revoke the actor's own API ``token`` (signing out); later requests with it answer 401."""
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == security.token_hash(token),
-                                                ApiToken.user_id == actor.user_id))
+    row = session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == security.token_hash(token), ApiToken.user_id == actor.user_id)
+    )
     if row is None:
         raise NotFound("token not found")
     row.revoked = True
@@ -144,8 +181,9 @@ def create_organisation(session: Session, slug: str, name: str) -> dict:
     return _org_view(org)
 
 
-def create_user(session: Session, actor: Actor | None, org: str, username: str, password: str, role: str,
-                display_name: str = "") -> dict:
+def create_user(
+    session: Session, actor: Actor | None, org: str, username: str, password: str, role: str, display_name: str = ""
+) -> dict:
     """A user of ``org``: by an admin of that organisation, or by the operator (``actor`` None)."""
     organisation = session.scalar(select(Organisation).where(Organisation.slug == org))
     if organisation is None or (actor is not None and actor.org_id != organisation.id):
@@ -157,9 +195,13 @@ def create_user(session: Session, actor: Actor | None, org: str, username: str, 
     password_hash = _password_hash(password)
     if session.scalar(select(User).where(User.username == _name(username, "username"))):
         raise Conflict(f"username {username!r} is taken")
-    user = User(org_id=organisation.id, username=username, role=role,
-                display_name=clean_text(display_name, "display_name", MAX_TITLE, one_line=True),
-                password_hash=password_hash)
+    user = User(
+        org_id=organisation.id,
+        username=username,
+        role=role,
+        display_name=clean_text(display_name, "display_name", MAX_TITLE, one_line=True),
+        password_hash=password_hash,
+    )
     session.add(user)
     session.flush()
     _audit(session, actor, "user.create", f"user:{username}", org_id=organisation.id, role=role)
@@ -183,12 +225,14 @@ def operator_users(session: Session, org: str | None = None) -> list[dict]:
             raise NotFound(f"organisation {org!r} not found")
         query = query.where(User.org_id == org_id)
     now, live = utcnow(), {}
-    for user_id, expires_at in session.execute(select(ApiToken.user_id, ApiToken.expires_at)
-                                               .where(ApiToken.revoked.is_(False))):
+    for user_id, expires_at in session.execute(
+        select(ApiToken.user_id, ApiToken.expires_at).where(ApiToken.revoked.is_(False))
+    ):
         live[user_id] = live.get(user_id, 0) + _unexpired(expires_at, now)
     users = sorted(session.scalars(query), key=lambda user: (user.org.slug, user.username))
-    return [{**_user_view(user), "created": _iso(user.created_at), "live_tokens": live.get(user.id, 0)}
-            for user in users]
+    return [
+        {**_user_view(user), "created": _iso(user.created_at), "live_tokens": live.get(user.id, 0)} for user in users
+    ]
 
 
 def set_role(session: Session, username: str, role: str) -> dict:

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ...errors import Problem
 from .. import security
-
 
 #: Figure sections every organisation a design is shared with sees (the evaluated envelope).
 ENVELOPE_SECTIONS = ("power", "thermal", "mechanical", "network", "cabling")
 #: Sections an owner may hide from envelope viewers; all hidden unless the owner says otherwise.
 CONFIDENTIAL_SECTIONS = ("compute", "cost", "sourcing", "reliability", "delivery")
 #: Status workflow: allowed moves and the role (of the owner organisation) each needs.
-TRANSITIONS = {("draft", "in_review"): "engineer", ("in_review", "draft"): "engineer",
-               ("in_review", "approved"): "approver", ("approved", "in_review"): "approver",
-               ("approved", "frozen"): "approver", ("frozen", "shipped"): "approver"}
+TRANSITIONS = {
+    ("draft", "in_review"): "engineer",
+    ("in_review", "draft"): "engineer",
+    ("in_review", "approved"): "approver",
+    ("approved", "in_review"): "approver",
+    ("approved", "frozen"): "approver",
+    ("frozen", "shipped"): "approver",
+}
 #: Statuses in which new revisions may be written.
 EDITABLE = ("draft", "in_review")
 #: Every identifier (organisation, user, programme and design names): one slug rule, checked whole (``fullmatch``:
@@ -86,8 +90,15 @@ class TooManyRequests(ServiceError):
         return {"Retry-After": str(self.retry_after)}
 
 
-HTTP_STATUS = {Unauthorized: 401, Forbidden: 403, NotFound: 404, Conflict: 409, PreconditionRequired: 428,
-               Invalid: 422, TooManyRequests: 429}
+HTTP_STATUS = {
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    PreconditionRequired: 428,
+    Invalid: 422,
+    TooManyRequests: 429,
+}
 
 
 def _problem_dict(p: Problem) -> dict:
@@ -100,8 +111,11 @@ def _invalid(field: str, message: str, hint: str = "") -> Invalid:
 
 def _name(value: str, field: str) -> str:
     if not isinstance(value, str) or not NAME.fullmatch(value):
-        raise _invalid(field, f"{value!r} is not a valid name",
-                       "use 1-64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit")
+        raise _invalid(
+            field,
+            f"{value!r} is not a valid name",
+            "use 1-64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit",
+        )
     return value
 
 
@@ -121,8 +135,11 @@ def clean_text(value: str, field: str, limit: int, one_line: bool = False) -> st
     control = (LINE_CONTROL if one_line else CONTROL).search(value)
     if control:
         code = ord(control.group())
-        raise _invalid(field, f"contains the control character U+{code:04X}{' (NUL)' if code == 0 else ''} at "
-                              f"position {control.start()}", "remove it" + (" (one line of text)" if one_line else ""))
+        raise _invalid(
+            field,
+            f"contains the control character U+{code:04X}{' (NUL)' if code == 0 else ''} at position {control.start()}",
+            "remove it" + (" (one line of text)" if one_line else ""),
+        )
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -150,7 +167,7 @@ class Actor:
 
 def _utc(moment: datetime) -> datetime:
     """An aware UTC datetime (SQLite returns naive datetimes; they were stored as UTC)."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _iso(moment) -> str:

@@ -16,14 +16,49 @@ from ...errors import InputError
 from ...report.compare import field_changes, figure_changes
 from .. import checker
 from ..db import Design, Organisation, Programme, Revision, utcnow
-from .access import (_LINEAGE, _NUMBER, _SHARES, _access, _chain_refusal, _locate, _reader, _readers, _require_editor,
-                     _revision, _visible_designs)
-from .signoff import _overrides
+from .access import (
+    _LINEAGE,
+    _NUMBER,
+    _SHARES,
+    _access,
+    _chain_refusal,
+    _locate,
+    _reader,
+    _readers,
+    _require_editor,
+    _revision,
+    _visible_designs,
+)
 from .audit import _audit
-from .common import (CONFIDENTIAL_SECTIONS, EDITABLE, HISTORY_PAGE, MAX_CONTENT, MAX_MESSAGE, MAX_TITLE, Actor,
-                     Conflict, Invalid, NotFound, PreconditionRequired, _invalid, _name, clean_text)
-from .views import (_REVISION_METAS, _design_view, _finite, _full_meta, _meta_for, _programme_view, _rack_report,
-                    _report_view, _revision_meta, _revision_view)
+from .common import (
+    CONFIDENTIAL_SECTIONS,
+    EDITABLE,
+    HISTORY_PAGE,
+    MAX_CONTENT,
+    MAX_MESSAGE,
+    MAX_TITLE,
+    Actor,
+    Conflict,
+    Invalid,
+    NotFound,
+    PreconditionRequired,
+    _invalid,
+    _name,
+    clean_text,
+)
+from .signoff import _overrides
+from .views import (
+    _REVISION_METAS,
+    _design_view,
+    _finite,
+    _full_meta,
+    _meta_for,
+    _programme_view,
+    _rack_report,
+    _report_view,
+    _revision_meta,
+    _revision_view,
+)
 
 
 def create_programme(session: Session, actor: Actor, slug: str, title: str = "") -> dict:
@@ -32,8 +67,7 @@ def create_programme(session: Session, actor: Actor, slug: str, title: str = "")
     _name(slug, "slug")
     if session.scalar(select(Programme).where(Programme.org_id == actor.org_id, Programme.slug == slug)):
         raise Conflict(f"programme {actor.org}/{slug} exists")
-    programme = Programme(org_id=actor.org_id, slug=slug,
-                          title=clean_text(title, "title", MAX_TITLE, one_line=True))
+    programme = Programme(org_id=actor.org_id, slug=slug, title=clean_text(title, "title", MAX_TITLE, one_line=True))
     session.add(programme)
     session.flush()
     _audit(session, actor, "programme.create", f"programme:{actor.org}/{slug}")
@@ -45,8 +79,10 @@ def list_programmes(session: Session, actor: Actor) -> list[dict]:
     visible = _visible_designs(session, actor)
     shared = {d.programme_id for d, _ in visible if d.programme_id is not None}
     query = select(Programme).where(or_(Programme.org_id == actor.org_id, Programme.id.in_(shared)))
-    return [_programme_view(p, [d for d, _ in visible if d.programme_id == p.id])
-            for p in session.scalars(query.order_by(Programme.slug))]
+    return [
+        _programme_view(p, [d for d, _ in visible if d.programme_id == p.id])
+        for p in session.scalars(query.order_by(Programme.slug))
+    ]
 
 
 def get_programme(session: Session, actor: Actor, org: str, slug: str) -> dict:
@@ -70,13 +106,22 @@ def get_design(session: Session, actor: Actor, org: str, name: str) -> dict:
     view["head"] = _revision_view(head, design, _reader(session, actor, design, level, head), actor.org)
     view["overrides"] = _overrides(session, design)
     if level == "owner":
-        view["shares"] = [{"org": slug, "level": share_level}
-                          for slug, share_level in session.execute(_SHARES, {"design_id": design.id})]
+        view["shares"] = [
+            {"org": slug, "level": share_level}
+            for slug, share_level in session.execute(_SHARES, {"design_id": design.id})
+        ]
     return view
 
 
-def create_design(session: Session, actor: Actor, name: str, content: str, message: str = "",
-                  programme: str | None = None, confidential: list[str] | None = None) -> dict:
+def create_design(
+    session: Session,
+    actor: Actor,
+    name: str,
+    content: str,
+    message: str = "",
+    programme: str | None = None,
+    confidential: list[str] | None = None,
+) -> dict:
     """A new design of the actor's organisation with its first revision (checked and evaluated)."""
     actor.require("engineer", "creating a design")
     _name(name, "name")
@@ -85,13 +130,15 @@ def create_design(session: Session, actor: Actor, name: str, content: str, messa
         raise Conflict(f"design {actor.org}/{name} exists", hint="push a new revision to it instead")
     programme_id = None
     if programme is not None:
-        found = session.scalar(select(Programme).where(Programme.org_id == actor.org_id,
-                                                       Programme.slug == _name(programme, "programme")))
+        found = session.scalar(
+            select(Programme).where(Programme.org_id == actor.org_id, Programme.slug == _name(programme, "programme"))
+        )
         if found is None:
             raise _invalid("programme", f"no programme {actor.org}/{programme}", "create it first")
         programme_id = found.id
-    design = Design(org_id=owner.id, slug=name, programme_id=programme_id, status="draft",
-                    confidential=_confidential(confidential))
+    design = Design(
+        org_id=owner.id, slug=name, programme_id=programme_id, status="draft", confidential=_confidential(confidential)
+    )
     session.add(design)
     session.flush()
     revision = _write_revision(session, actor, design, content, message, parent=None)
@@ -104,8 +151,11 @@ def _confidential(sections: list[str] | None, field: str = "confidential") -> li
         return list(CONFIDENTIAL_SECTIONS)
     unknown = [s for s in sections if s not in CONFIDENTIAL_SECTIONS]
     if unknown:
-        raise _invalid(field, f"unknown section(s) {unknown}",
-                       f"choose among {', '.join(CONFIDENTIAL_SECTIONS)} (the envelope is always shared)")
+        raise _invalid(
+            field,
+            f"unknown section(s) {unknown}",
+            f"choose among {', '.join(CONFIDENTIAL_SECTIONS)} (the envelope is always shared)",
+        )
     return sorted(set(sections))
 
 
@@ -118,8 +168,9 @@ class Prepared:
     base_id: str | None  # the revision its ``extends`` resolved to when it was evaluated
 
 
-def prepare_revision(session: Session, actor: Actor, org: str, name: str, content: str,
-                     expected_head: str | None) -> Prepared:
+def prepare_revision(
+    session: Session, actor: Actor, org: str, name: str, content: str, expected_head: str | None
+) -> Prepared:
     """Check and evaluate ``content`` as the next revision of ``org/name``, in a read transaction.
 
     The evaluation takes tens of milliseconds; done here rather than in :func:`push_revision`'s write
@@ -131,42 +182,72 @@ def prepare_revision(session: Session, actor: Actor, org: str, name: str, conten
     return Prepared(content, checked, base.id if base else None)
 
 
-def push_revision(session: Session, actor: Actor, org: str, name: str, content: str, message: str,
-                  expected_head: str | None, prepared: Prepared | None = None) -> dict:
+def push_revision(
+    session: Session,
+    actor: Actor,
+    org: str,
+    name: str,
+    content: str,
+    message: str,
+    expected_head: str | None,
+    prepared: Prepared | None = None,
+) -> dict:
     """A new head revision based on ``expected_head`` (If-Match); :class:`Conflict` when that is stale.
     ``prepared`` (:func:`prepare_revision` of the same content) saves checking it again."""
     design, level = _editable(session, actor, org, name, expected_head, lock=True)
-    revision = _write_revision(session, actor, design, content, message, expected_head,
-                               prepared if prepared is not None and prepared.content == content else None)
+    revision = _write_revision(
+        session,
+        actor,
+        design,
+        content,
+        message,
+        expected_head,
+        prepared if prepared is not None and prepared.content == content else None,
+    )
     _audit(session, actor, "revision.create", f"revision:{revision.id}", design, parent=expected_head)
     return _revision_view(revision, design, _reader(session, actor, design, level, revision), actor.org)
 
 
-def _editable(session: Session, actor: Actor, org: str, name: str, expected_head: str | None,
-              lock: bool = False) -> tuple[Design, str]:
+def _editable(
+    session: Session, actor: Actor, org: str, name: str, expected_head: str | None, lock: bool = False
+) -> tuple[Design, str]:
     """The design and the actor's level, when the actor may write its next revision on ``expected_head``
     (``lock``: in the transaction that writes it, see :func:`_locate`)."""
     design, level = _locate(session, actor, org, name, lock)
     _require_editor(actor, level, "writing revisions")
     if not expected_head:
-        raise PreconditionRequired("name the revision you edited", head=design.head_revision_id,
-                                   hint="send If-Match: <revision id> (the head you based your edit on)")
+        raise PreconditionRequired(
+            "name the revision you edited",
+            head=design.head_revision_id,
+            hint="send If-Match: <revision id> (the head you based your edit on)",
+        )
     if design.status not in EDITABLE:
-        raise Conflict(f"design {org}/{name} is {design.status}; revisions are written in "
-                       f"{' or '.join(EDITABLE)} only", status=design.status)
+        raise Conflict(
+            f"design {org}/{name} is {design.status}; revisions are written in {' or '.join(EDITABLE)} only",
+            status=design.status,
+        )
     if expected_head != design.head_revision_id:
         raise _stale(design, expected_head)
     return design, level
 
 
 def _stale(design: Design, expected: str) -> Conflict:
-    return Conflict(f"revision {expected} is not the head of {design.org.slug}/{design.slug} any more",
-                    head=design.head_revision_id,
-                    hint="fetch the head, merge your change onto it and send it with If-Match: <head>")
+    return Conflict(
+        f"revision {expected} is not the head of {design.org.slug}/{design.slug} any more",
+        head=design.head_revision_id,
+        hint="fetch the head, merge your change onto it and send it with If-Match: <head>",
+    )
 
 
-def _write_revision(session: Session, actor: Actor, design: Design, content: str, message: str,
-                    parent: str | None, prepared: Prepared | None = None) -> Revision:
+def _write_revision(
+    session: Session,
+    actor: Actor,
+    design: Design,
+    content: str,
+    message: str,
+    parent: str | None,
+    prepared: Prepared | None = None,
+) -> Revision:
     """Check and evaluate (unless ``prepared``) and store a revision; move the head from ``parent`` with a
     compare-and-swap."""
     message = clean_text(message, "message", MAX_MESSAGE)
@@ -184,27 +265,47 @@ def _write_revision(session: Session, actor: Actor, design: Design, content: str
     created = utcnow()
     content_hash = hashlib.sha256(content.encode()).hexdigest()
     # a random salt too: else the id, which envelope viewers see, would confirm a guessed file like its digest
-    rev_id = hashlib.sha256(f"{design.id}|{number}|{parent}|{content_hash}|{base_id or ''}|{actor.user_id}|"
-                            f"{message}|{created.isoformat()}|{secrets.token_hex(16)}".encode()).hexdigest()[:16]
-    moved = session.execute(update(Design).where(Design.id == design.id, Design.head_revision_id == parent)
-                            .values(head_revision_id=rev_id).execution_options(synchronize_session=False))
+    rev_id = hashlib.sha256(
+        f"{design.id}|{number}|{parent}|{content_hash}|{base_id or ''}|{actor.user_id}|"
+        f"{message}|{created.isoformat()}|{secrets.token_hex(16)}".encode()
+    ).hexdigest()[:16]
+    moved = session.execute(
+        update(Design)
+        .where(Design.id == design.id, Design.head_revision_id == parent)
+        .values(head_revision_id=rev_id)
+        .execution_options(synchronize_session=False)
+    )
     if moved.rowcount != 1:
         raise _stale(design, parent)
     design.head_revision_id = rev_id
     lineage = base_lineage + [f"{label}@{rev_id}"]
-    revision = Revision(id=rev_id, design_id=design.id, number=number, parent_id=parent,
-                        base_revision_id=base_id, author_id=actor.user_id, message=message,
-                        created_at=created, content=content, content_hash=content_hash, resolved=checked.resolved,
-                        lineage=lineage, name=checked.name, generation=checked.generation,
-                        figures=checked.figures, violations=checked.violations)
+    revision = Revision(
+        id=rev_id,
+        design_id=design.id,
+        number=number,
+        parent_id=parent,
+        base_revision_id=base_id,
+        author_id=actor.user_id,
+        message=message,
+        created_at=created,
+        content=content,
+        content_hash=content_hash,
+        resolved=checked.resolved,
+        lineage=lineage,
+        name=checked.name,
+        generation=checked.generation,
+        figures=checked.figures,
+        violations=checked.violations,
+    )
     session.add(revision)
     session.flush()
     _REVISION_METAS.put(rev_id, _revision_meta(revision, (actor.username, actor.org)))
     return revision
 
 
-def _check_content(session: Session, actor: Actor, design: Design, content: str,
-                   label: str) -> tuple[checker.Checked, Revision | None]:
+def _check_content(
+    session: Session, actor: Actor, design: Design, content: str, label: str
+) -> tuple[checker.Checked, Revision | None]:
     """Parse, validate and evaluate design YAML off this process's interpreter lock (:mod:`.checker`);
     ``extends`` names another design on this server, looked up here and merged there."""
     clean_text(content, "content", MAX_CONTENT)
@@ -253,8 +354,9 @@ def _ancestor_designs(session: Session, revision: Revision) -> set[int]:
     return seen
 
 
-def list_revisions(session: Session, actor: Actor, org: str, name: str, limit: int = HISTORY_PAGE,
-                   before: int | None = None) -> list[dict]:
+def list_revisions(
+    session: Session, actor: Actor, org: str, name: str, limit: int = HISTORY_PAGE, before: int | None = None
+) -> list[dict]:
     """One page of the design's history, newest first (metadata only): at most ``limit`` revisions numbered
     below ``before`` (None: from the head). The next page starts before the last one's ``number``.
 
@@ -267,11 +369,20 @@ def list_revisions(session: Session, actor: Actor, org: str, name: str, limit: i
     ids = session.scalars(page.order_by(Revision.number.desc()).limit(limit)).all()
     metas = {rev_id: _REVISION_METAS.get(rev_id) for rev_id in ids}  # as _full_meta, but one query for all
     missing = [rev_id for rev_id, meta in metas.items() if meta is None]
-    for revision in session.scalars(select(Revision).where(Revision.id.in_(missing)).options(
-            defer(Revision.content), defer(Revision.resolved), defer(Revision.figures))) if missing else ():
+    for revision in (
+        session.scalars(
+            select(Revision)
+            .where(Revision.id.in_(missing))
+            .options(defer(Revision.content), defer(Revision.resolved), defer(Revision.figures))
+        )
+        if missing
+        else ()
+    ):
         metas[revision.id] = _REVISION_METAS.put(revision.id, _revision_meta(revision))
-    return [_meta_for(metas[rev_id], _access(session, actor.org_id, design, level, metas[rev_id]["lineage"]))
-            for rev_id in ids]
+    return [
+        _meta_for(metas[rev_id], _access(session, actor.org_id, design, level, metas[rev_id]["lineage"]))
+        for rev_id in ids
+    ]
 
 
 def older_than(page: list[dict], limit: int) -> int | None:
@@ -287,8 +398,9 @@ def get_revision(session: Session, actor: Actor, org: str, name: str, rev: str |
     return _revision_view(revision, design, _reader(session, actor, design, level, revision), actor.org)
 
 
-def revision_content(session: Session, actor: Actor, org: str, name: str, rev: str | None = None,
-                     resolved: bool = False) -> tuple[str, str]:
+def revision_content(
+    session: Session, actor: Actor, org: str, name: str, rev: str | None = None, resolved: bool = False
+) -> tuple[str, str]:
     """``(revision id, YAML text)``: as written, or with ``extends`` merged in; full access only."""
     design, level = _locate(session, actor, org, name)
     revision = _revision(session, design, rev)
@@ -345,11 +457,27 @@ def diff(session: Session, actor: Actor, org: str, name: str, before: str, after
         if access.level == "none":
             raise access.refusal(f"revision {o}/{n}@{revision.id}", actor.org)
     content = a_access.content and b_access.content
-    fields = [{"path": c.path, "before": c.before, "after": c.after}
-              for c in field_changes(ra.resolved, rb.resolved)] if content else []
+    fields = (
+        [{"path": c.path, "before": c.before, "after": c.after} for c in field_changes(ra.resolved, rb.resolved)]
+        if content
+        else []
+    )
     hidden = a_access.hidden | b_access.hidden
-    figures = [{"figure": c.key, "before": _finite(c.before), "after": _finite(c.after),
-                "absolute": _finite(c.absolute), "relative": _finite(c.relative)}
-               for c in figure_changes(_rack_report(ra), _rack_report(rb)) if c.key.split(".")[0] not in hidden]
-    return {"before": _meta_for(_full_meta(ra), a_access), "after": _meta_for(_full_meta(rb), b_access),
-            "fields": fields, "figures": figures, "fields_hidden": not content}
+    figures = [
+        {
+            "figure": c.key,
+            "before": _finite(c.before),
+            "after": _finite(c.after),
+            "absolute": _finite(c.absolute),
+            "relative": _finite(c.relative),
+        }
+        for c in figure_changes(_rack_report(ra), _rack_report(rb))
+        if c.key.split(".")[0] not in hidden
+    ]
+    return {
+        "before": _meta_for(_full_meta(ra), a_access),
+        "after": _meta_for(_full_meta(rb), b_access),
+        "fields": fields,
+        "figures": figures,
+        "fields_hidden": not content,
+    }

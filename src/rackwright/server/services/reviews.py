@@ -15,13 +15,24 @@ from .. import checker
 from ..db import Comment, Design, Qualification, Revision, Thread
 from .access import Access, _locate, _reader, _require_editor, _revision
 from .audit import _audit
-from .common import (MAX_COMMENT, MAX_CONTENT, MAX_PATH, MAX_TITLE, Actor, Forbidden, Invalid, NotFound, _invalid,
-                     clean_text)
+from .common import (
+    MAX_COMMENT,
+    MAX_CONTENT,
+    MAX_PATH,
+    MAX_TITLE,
+    Actor,
+    Forbidden,
+    Invalid,
+    NotFound,
+    _invalid,
+    clean_text,
+)
 from .views import _qualification_view, _report_view, _thread_view
 
 
-def open_thread(session: Session, actor: Actor, org: str, name: str, rev: str | None, path: str, body: str,
-                internal: bool | None) -> dict:
+def open_thread(
+    session: Session, actor: Actor, org: str, name: str, rev: str | None, path: str, body: str, internal: bool | None
+) -> dict:
     """A review thread on a revision anchored to a field path (``slots[3].part``) or figure key
     (``power.input_kw``); envelope viewers may anchor to the figures they see (or ``""``, the whole design).
     Whether it is ``internal`` (the owner organisation only) or shared is an explicit choice (None: not made)."""
@@ -30,15 +41,22 @@ def open_thread(session: Session, actor: Actor, org: str, name: str, rev: str | 
     revision = _revision(session, design, rev)
     path = clean_text(path, "path", MAX_PATH, one_line=True)
     if path and _anchored(revision, _reader(session, actor, design, level, revision), path) is MISSING:
-        raise _invalid("path", f"{path!r} is neither a field of revision {revision.id} nor a figure you can see",
-                       "use a field path such as slots[3].part, a figure key such as power.input_kw, or ''")
+        raise _invalid(
+            "path",
+            f"{path!r} is neither a field of revision {revision.id} nor a figure you can see",
+            "use a field path such as slots[3].part, a figure key such as power.input_kw, or ''",
+        )
     if internal is None:
-        raise _invalid("internal", "choose who sees the thread",
-                       "internal (your organisation only) or shared (every organisation that reads the design)")
+        raise _invalid(
+            "internal",
+            "choose who sees the thread",
+            "internal (your organisation only) or shared (every organisation that reads the design)",
+        )
     if internal and level != "owner":
         raise Forbidden("internal threads are for the owner organisation")
-    thread = Thread(design_id=design.id, revision_id=revision.id, path=path, internal=internal,
-                    created_by=actor.user_id)
+    thread = Thread(
+        design_id=design.id, revision_id=revision.id, path=path, internal=internal, created_by=actor.user_id
+    )
     session.add(thread)
     session.flush()
     session.add(Comment(thread_id=thread.id, author_id=actor.user_id, body=_comment_body(body)))
@@ -55,8 +73,9 @@ def _comment_body(body: str) -> str:
     return body
 
 
-def reply(session: Session, actor: Actor, org: str, name: str, thread_id: int, body: str,
-          resolve: bool | None = None) -> dict:
+def reply(
+    session: Session, actor: Actor, org: str, name: str, thread_id: int, body: str, resolve: bool | None = None
+) -> dict:
     """Add a comment to a thread, and mark it resolved or open again."""
     design, level = _locate(session, actor, org, name, lock=True)
     thread = _thread(session, design, level, thread_id)
@@ -135,8 +154,16 @@ def _field(data, path: str):
     return data
 
 
-def attach_qualification(session: Session, actor: Actor, org: str, name: str, rev: str | None, filename: str,
-                         content: str, racks: list[str] | None = None) -> dict:
+def attach_qualification(
+    session: Session,
+    actor: Actor,
+    org: str,
+    name: str,
+    rev: str | None,
+    filename: str,
+    content: str,
+    racks: list[str] | None = None,
+) -> dict:
     """Qualify measured results (CSV or JSON, as ``rackwright reliability qualify`` reads) against a revision
     and store file and verdicts with it."""
     from ...fleet.qualify import qualify
@@ -161,12 +188,24 @@ def attach_qualification(session: Session, actor: Actor, org: str, name: str, re
         except InputError as exc:
             raise Invalid("the results do not qualify", exc.problems) from None
     result["results"] = filename
-    row = Qualification(revision_id=revision.id, uploaded_by=actor.user_id, filename=filename, content=content,
-                        result=json.loads(json.dumps(result, default=str)))
+    row = Qualification(
+        revision_id=revision.id,
+        uploaded_by=actor.user_id,
+        filename=filename,
+        content=content,
+        result=json.loads(json.dumps(result, default=str)),
+    )
     session.add(row)
     session.flush()
-    _audit(session, actor, "qualification.create", f"qualification:{row.id}", design, revision=revision.id,
-           summary=result["summary"])
+    _audit(
+        session,
+        actor,
+        "qualification.create",
+        f"qualification:{row.id}",
+        design,
+        revision=revision.id,
+        summary=result["summary"],
+    )
     return _qualification_view(row, access)
 
 
@@ -175,6 +214,7 @@ def list_qualifications(session: Session, actor: Actor, org: str, name: str, rev
     design, level = _locate(session, actor, org, name)
     revision = _revision(session, design, rev)
     access = _reader(session, actor, design, level, revision)
-    rows = session.scalars(select(Qualification).where(Qualification.revision_id == revision.id)
-                           .order_by(Qualification.id))
+    rows = session.scalars(
+        select(Qualification).where(Qualification.revision_id == revision.id).order_by(Qualification.id)
+    )
     return [_qualification_view(q, access) for q in rows]

@@ -7,10 +7,10 @@ from sqlalchemy.orm import Session
 
 from ..db import SHARE_LEVELS, STATUSES, Design, DesignShare, Organisation, Revision
 from .access import _LINEAGE, _chain_refusal, _locate, _participants, _revision
-from .signoff import OVERRIDDEN, _approval_state, _override
 from .audit import _audit
 from .common import TRANSITIONS, Actor, Conflict, Forbidden, NotFound, _invalid
 from .designs import _confidential, get_design
+from .signoff import OVERRIDDEN, _approval_state, _override
 from .views import _design_view
 
 
@@ -25,8 +25,10 @@ def set_status(session: Session, actor: Actor, org: str, name: str, status: str,
     needed = TRANSITIONS.get((design.status, status))
     if needed is None:
         allowed = [b for a, b in TRANSITIONS if a == design.status]
-        raise Conflict(f"cannot move {org}/{name} from {design.status} to {status}",
-                       hint=f"from {design.status}: {', '.join(allowed) or 'nothing (final)'}")
+        raise Conflict(
+            f"cannot move {org}/{name} from {design.status} to {status}",
+            hint=f"from {design.status}: {', '.join(allowed) or 'nothing (final)'}",
+        )
     actor.require(needed, f"moving a design to {status}")
     head = _revision(session, design, None)
     if status in OVERRIDDEN:
@@ -41,15 +43,26 @@ def set_status(session: Session, actor: Actor, org: str, name: str, status: str,
         design.signers = None
     elif before == "draft":  # the review starts: who must sign is fixed now (see share for later changes)
         design.signers = _participants(session, design)
-    _audit(session, actor, "design.status", f"design:{org}/{name}", design, before=before, after=status,
-           **({"signers": design.signers} if before == "draft" else {}))
+    _audit(
+        session,
+        actor,
+        "design.status",
+        f"design:{org}/{name}",
+        design,
+        before=before,
+        after=status,
+        **({"signers": design.signers} if before == "draft" else {}),
+    )
     return _design_view(session, design, level, actor.org_id)
 
 
 def _bases(session: Session, design: Design) -> list[list[str]]:
     """The lineage of each revision that a revision of ``design`` extended (each once)."""
-    base_ids = session.scalars(select(Revision.base_revision_id).distinct()
-                               .where(Revision.design_id == design.id, Revision.base_revision_id.is_not(None)))
+    base_ids = session.scalars(
+        select(Revision.base_revision_id)
+        .distinct()
+        .where(Revision.design_id == design.id, Revision.base_revision_id.is_not(None))
+    )
     return [session.scalar(_LINEAGE, {"id": base_id}) for base_id in base_ids.all()]
 
 
@@ -100,8 +113,17 @@ def _review_follows_sharing(session: Session, actor: Actor, design: Design, befo
     design.signers = signers + [slug for slug in now if slug not in signers]
     if design.status == "approved":
         design.status = "in_review"
-        _audit(session, actor, "design.status", f"design:{design.org.slug}/{design.slug}", design,
-               before="approved", after="in_review", reason="who reads the design changed", signers=design.signers)
+        _audit(
+            session,
+            actor,
+            "design.status",
+            f"design:{design.org.slug}/{design.slug}",
+            design,
+            before="approved",
+            after="in_review",
+            reason="who reads the design changed",
+            signers=design.signers,
+        )
 
 
 def set_confidential(session: Session, actor: Actor, org: str, name: str, sections: list[str]) -> dict:
@@ -114,7 +136,8 @@ def set_confidential(session: Session, actor: Actor, org: str, name: str, sectio
         raise Forbidden(f"only {org} chooses what {org}/{name} keeps confidential")
     actor.require("admin", "choosing confidential sections")
     before, design.confidential = design.confidential, _confidential(sections, "sections")
-    _audit(session, actor, "design.confidential", f"design:{org}/{name}", design, before=before,
-           after=design.confidential)
+    _audit(
+        session, actor, "design.confidential", f"design:{org}/{name}", design, before=before, after=design.confidential
+    )
     session.flush()
     return get_design(session, actor, org, name)

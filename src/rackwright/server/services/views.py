@@ -1,4 +1,5 @@
-"""What leaves the services: JSON-ready views of organisations, designs and revisions, filtered by the reader's access, and their caches."""
+"""What leaves the services: JSON-ready views of organisations, designs and revisions, filtered by the reader's
+access, and their caches."""
 
 from __future__ import annotations
 
@@ -23,10 +24,17 @@ def _design_view(session: Session, design: Design, level: str, viewer_org: int, 
     only as far as it reads the head (they may come from a parent); ``head`` saves loading the head again."""
     head = head or (_revision(session, design, None) if design.head_revision_id else None)
     meta = _meta_for(_full_meta(head), _access(session, viewer_org, design, level, head.lineage)) if head else {}
-    return {"org": design.org.slug, "name": design.slug, "access": level, "status": design.status,
-            "programme": f"{design.programme.org.slug}/{design.programme.slug}" if design.programme else None,
-            "head_revision": design.head_revision_id, "generation": meta.get("generation"),
-            "title": meta.get("name"), "confidential": design.confidential if level != "envelope" else None}
+    return {
+        "org": design.org.slug,
+        "name": design.slug,
+        "access": level,
+        "status": design.status,
+        "programme": f"{design.programme.org.slug}/{design.programme.slug}" if design.programme else None,
+        "head_revision": design.head_revision_id,
+        "generation": meta.get("generation"),
+        "title": meta.get("name"),
+        "confidential": design.confidential if level != "envelope" else None,
+    }
 
 
 #: Metadata of a revision that envelope viewers do not get: where it came from, and the digest of its file
@@ -39,13 +47,22 @@ EVALUATED_META = ("name", "generation", "errors", "warnings")
 def _revision_meta(revision: Revision, author: tuple[str, str] | None = None) -> dict:
     """A revision's metadata at full access; ``author`` (username, organisation) saves loading them."""
     username, org = author or (revision.author.username, revision.author.org.slug)
-    return {"id": revision.id, "number": revision.number, "parent": revision.parent_id,
-            "author": username, "author_org": org, "message": revision.message,
-            "created_at": _iso(revision.created_at), "content_hash": revision.content_hash,
-            "name": revision.name, "generation": revision.generation,
-            "errors": sum(v["severity"] == "error" for v in revision.violations),
-            "warnings": sum(v["severity"] != "error" for v in revision.violations),
-            "lineage": revision.lineage, "extends": revision.base_revision_id}
+    return {
+        "id": revision.id,
+        "number": revision.number,
+        "parent": revision.parent_id,
+        "author": username,
+        "author_org": org,
+        "message": revision.message,
+        "created_at": _iso(revision.created_at),
+        "content_hash": revision.content_hash,
+        "name": revision.name,
+        "generation": revision.generation,
+        "errors": sum(v["severity"] == "error" for v in revision.violations),
+        "warnings": sum(v["severity"] != "error" for v in revision.violations),
+        "lineage": revision.lineage,
+        "extends": revision.base_revision_id,
+    }
 
 
 def _meta_for(full: dict, access: Access) -> dict:
@@ -74,8 +91,14 @@ def _revision_view(revision: Revision, design: Design, access: Access, org: str)
 
 def _rack_report(revision: Revision) -> RackReport:
     figures = {k: float("nan") if v is None else v for k, v in revision.figures.items()}
-    return RackReport(revision.name, revision.generation, None, revision.lineage, figures,
-                      [Violation(**v) for v in revision.violations])
+    return RackReport(
+        revision.name,
+        revision.generation,
+        None,
+        revision.lineage,
+        figures,
+        [Violation(**v) for v in revision.violations],
+    )
 
 
 class _RevisionCache:
@@ -117,24 +140,49 @@ def _report_view(revision: Revision, access: Access) -> dict:
     document = _report_document(revision)
     view = {k: v for k, v in document.items() if k not in access.hidden | {"file", "lineage"}}
     if access.level == "envelope":
-        view["violations"] = [{"code": v["code"], "severity": v["severity"],
-                               "description": SUMMARIES.get(v["code"], ""), "hint": v["hint"]}
-                              for v in revision.violations]
+        view["violations"] = [
+            {
+                "code": v["code"],
+                "severity": v["severity"],
+                "description": SUMMARIES.get(v["code"], ""),
+                "hint": v["hint"],
+            }
+            for v in revision.violations
+        ]
         view["hidden_sections"] = sorted(access.hidden)
     return view
 
 
 def _thread_view(thread: Thread, value) -> dict:
     """A thread, with ``value``: that of the field or figure it is anchored on in its revision (None: hidden)."""
-    return {"id": thread.id, "revision": thread.revision_id, "path": thread.path, "internal": thread.internal,
-            "resolved": thread.resolved, "value": value,
-            "comments": [{"id": c.id, "author": c.author.username, "org": c.author.org.slug, "body": c.body,
-                          "at": _iso(c.created_at)} for c in thread.comments]}
+    return {
+        "id": thread.id,
+        "revision": thread.revision_id,
+        "path": thread.path,
+        "internal": thread.internal,
+        "resolved": thread.resolved,
+        "value": value,
+        "comments": [
+            {
+                "id": c.id,
+                "author": c.author.username,
+                "org": c.author.org.slug,
+                "body": c.body,
+                "at": _iso(c.created_at),
+            }
+            for c in thread.comments
+        ],
+    }
 
 
 def _qualification_view(row: Qualification, access: Access) -> dict:
-    view = {"id": row.id, "revision": row.revision_id, "filename": row.filename,
-            "created_at": _iso(row.created_at), "summary": row.result["summary"]}
+    view = {
+        "id": row.id,
+        "revision": row.revision_id,
+        "filename": row.filename,
+        "created_at": _iso(row.created_at),
+        "summary": row.result["summary"],
+    }
     if access.content:
         view["result"] = row.result
     return view

@@ -5,20 +5,19 @@ Revises: 0004
 Create Date: 2026-12-06 22:40:00
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '0005'
-down_revision = '0004'
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column('approvals', sa.Column('override', sa.Text(), nullable=True))
+    op.add_column("approvals", sa.Column("override", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('approvals', schema=None) as batch_op:
-        batch_op.drop_column('override')
+    with op.batch_alter_table("approvals", schema=None) as batch_op:
+        batch_op.drop_column("override")
