@@ -104,8 +104,11 @@ def netbox_objects(cables: pl.DataFrame, site: str, compute_type: tuple[str, str
     position: the plan numbers trays and switches within a rack, not rack units.
 
     With ``lanes`` > 1 the switches' ``switch_ports`` physical ports are broken out: ``"interfaces"`` lists,
-    per switch, ``lanes`` interfaces of NetBox type ``lane_type`` under each physical port (``swp1s0`` and
-    ``swp1s1`` with parent ``swp1``), the names :func:`netbox_cables` gives the plan's ports at the same ``lanes``.
+    per switch, ``lanes`` interfaces of NetBox type ``lane_type`` for each physical port (``swp1s0`` and
+    ``swp1s1``, described "lane 0 of swp1"), the names :func:`netbox_cables` gives the plan's ports at the same
+    ``lanes``. They are separate physical interfaces, not children of ``swp1``: NetBox 4.7 lets only virtual
+    interfaces and channel subinterfaces have a parent, and a channel subinterface mirrors its parent's one
+    cable, while each lane of a breakout cable ends on a different tray.
     """
     ends = _ends(cables).sort("hall", "row", "rack", "compute", "slot")
     devices_frame = ends.with_columns(_device("", pl.col("compute")).alias("name"))
@@ -124,6 +127,7 @@ def netbox_objects(cables: pl.DataFrame, site: str, compute_type: tuple[str, str
         for device in devices:
             if device["role"] != TRAY_ROLE:
                 interfaces += [{"device": device["name"], "name": f"swp{port}s{lane}", "type": lane_type,
-                                "parent": f"swp{port}"} for port in range(1, switch_ports + 1) for lane in range(lanes)]
+                                "description": f"lane {lane} of swp{port}"}
+                               for port in range(1, switch_ports + 1) for lane in range(lanes)]
     return {"sites": [{"name": site, "slug": site_slug(site), "status": "planned"}], "locations": locations,
             "racks": list(racks.values()), "devices": devices, "interfaces": interfaces}
