@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import ArrayLike as Array
+
+from . import Array
 
 #: Horizontal run from a port to the vertical cable manager, at each end [m] (assumption).
 END_DROP_M = 0.3

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import ArrayLike as Array
+
+from . import Array
 
 
 def cost_per_unit(total_cost, units):

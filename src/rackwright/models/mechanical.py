@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from numpy.typing import ArrayLike as Array
+from . import Array
 
 
 def mounting_units(height, unit_pitch):

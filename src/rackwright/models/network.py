@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import ArrayLike as Array
+
+from . import Array
 
 
 def both_directions(rate):

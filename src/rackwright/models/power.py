@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import ArrayLike as Array
+
+from . import Array
 
 SECONDS_PER_HOUR = 3600.0
 

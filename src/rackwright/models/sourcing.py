@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import ArrayLike as Array
+
+from . import Array
 
 
 def domestic_share(us_cost, total_cost):

@@ -28,7 +28,8 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
-from numpy.typing import ArrayLike as Array
+
+from . import Array
 
 #: 1 m³/s in cubic feet per minute.
 CFM_PER_M3_S = 2118.880003
