@@ -149,3 +149,12 @@ def test_ratings_can_be_overridden_in_a_batch():
     # The busbar carries 121,448 W / 50 V = 2,429 A: a 2,000 A rating breaks PWR003, 3,000 A does not.
     batch = rackwright.evaluate_batch(GB200, {"parts.busbar.current_rating": np.array([2000.0, 3000.0])})
     assert batch.broken["PWR003"].tolist() == [True, False]
+
+
+def test_a_batch_keeps_its_si_figures_beside_the_display_ones():
+    batch = rackwright.evaluate_batch(EXAMPLES / "gb300-nvl72.yaml",
+                                      {"parts.accelerator.power": np.array([1000.0, 1400.0, -1.0])})
+    assert batch.si["power.input"][:2] * 1e-3 == pytest.approx(batch.figures["power.input_kw"][:2])
+    assert batch.si["compute.hbm"][0] == pytest.approx(72 * 279e9)  # bytes: 72 B300 at 279 GB usable
+    assert np.isnan(batch.si["power.input"][2])  # a row outside the domain is NaN in both
+    assert not any(key.startswith("limit.") for key in batch.si)

@@ -143,9 +143,11 @@ def sound_design(design: str | Path | LoadedDesign | RackReport, catalog: Catalo
 
 @dataclass
 class BatchResult:
-    """Figures of many variants (arrays, display units by JSON key) and rule masks."""
+    """Figures of many variants and rule masks: ``figures`` in display units by JSON key (``power.input_kw``),
+    ``si`` the same figures in SI by figure key (``power.input``), for models downstream."""
 
     figures: dict[str, np.ndarray]
+    si: dict[str, np.ndarray]
     broken: dict[str, np.ndarray]
     feasible: np.ndarray
     structural: list[Violation]
@@ -188,6 +190,11 @@ def evaluate_batch(
     figures = {
         k: np.where(bad, np.nan, v) if bad.any() else np.broadcast_to(v, shape) for k, v in flat_display(raw).items()
     }
+    si = {
+        k: np.where(bad, np.nan, v) if bad.any() else np.broadcast_to(v, shape)
+        for k, v in raw.items()
+        if not k.startswith("limit.")
+    }
     masks = figure_rule_masks(chain.model, raw)
     structural = structural_violations(chain.model)
     errors = [rule.code for rule in FIGURE_RULES if rule.severity == "error"]
@@ -203,6 +210,7 @@ def evaluate_batch(
         feasible = feasible & ~broken[code]
     return BatchResult(
         figures,
+        si,
         broken,
         feasible & ~bad,
         structural,

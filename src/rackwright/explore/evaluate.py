@@ -28,9 +28,7 @@ from ..catalog import load_catalog
 from ..chain import resolve
 from ..errors import InputError
 from ..evaluation import evaluate_batch
-from ..figures import BY_KEY
 from ..rules import FIGURE_RULES, LAYOUT_CODES
-from ..units import si_factor
 from .pareto import distinct_rows
 from .sample import Chunk, chunk_values, grid_rows
 from .space import PER_PFLOP, TRAINING, Space
@@ -70,8 +68,9 @@ def evaluate_chunk(space: Space, chunk: Chunk) -> dict[str, np.ndarray]:
     figures = {k: np.broadcast_to(v, (n,)) for k, v in batch.figures.items()}
     rows = grid_rows(space, chunk) if chunk.rows is None else chunk.rows
     columns: dict[str, np.ndarray] = {"row": rows, **values}
+    si = {k: np.broadcast_to(v, (n,)) for k, v in batch.si.items()}
     for key in figures_used(space):
-        columns[key] = figure_values(key, figures, chunk.combination, space)
+        columns[key] = figure_values(key, figures, si, chunk.combination, space)
     fails = {f"fails.{code}": np.broadcast_to(mask, (n,)) for code, mask in batch.broken.items() if code in ERROR_CODES}
     fails.update({f"fails.{v.code}": np.ones(n, dtype=bool) for v in batch.structural if v.severity == "error"})
     feasible = batch.feasible if space.spec.constraints.rules else np.ones(n, dtype=bool)
@@ -89,49 +88,42 @@ def evaluate_chunk(space: Space, chunk: Chunk) -> dict[str, np.ndarray]:
     return columns
 
 
-def figure_values(key: str, figures: dict[str, np.ndarray], combination: int, space: Space) -> np.ndarray:
-    """An evaluation figure, or a derived one (see the module docstring), as a float array."""
+def figure_values(
+    key: str, figures: dict[str, np.ndarray], si: dict[str, np.ndarray], combination: int, space: Space
+) -> np.ndarray:
+    """An evaluation figure (display units), or a derived one (see the module docstring), as a float array; ``si``
+    holds the same figures in SI."""
     if key in figures:
         return np.asarray(figures[key], dtype=float)
     if key.startswith(PER_PFLOP):
         peak = np.asarray(figures["compute.peak_pflops." + key[len(PER_PFLOP) :]], dtype=float)
         return np.divide(figures["cost.bom_usd"], peak, out=np.full(peak.shape, np.nan), where=peak > 0)
     if key == TRAINING:
-        return training_tokens_per_s_per_mw(figures, _accelerator(space, combination))
+        return training_tokens_per_s_per_mw(si, _accelerator(space, combination))
     raise KeyError(key)
 
 
-def _si(figures: dict, key: str, figure: str) -> np.ndarray:
-    """A display-unit figure back in SI (``compute.hbm_tb`` → bytes)."""
-    spec = BY_KEY[figure]
-    factor = 1.0 if spec.dimension in ("count", "share", "dimensionless") else si_factor(spec.unit, spec.dimension)
-    return np.asarray(figures[key], dtype=float) * factor
-
-
-#: (display JSON key, SI figure) of the rack figures a perf system is built from
-#: (:func:`rackwright.perf.system.system_from_rack`).
+#: The SI rack figures a perf system is built from (:func:`rackwright.perf.system.system_from_rack`), in the
+#: order :func:`tokens_per_s_per_accelerator` takes them.
 _RACK_SYSTEM_FIGURES = (
-    ("compute.accelerators", "compute.accelerators"),
-    ("compute.peak_pflops.bf16_dense", "compute.peak_flops"),
-    ("compute.hbm_tb", "compute.hbm"),
-    ("compute.hbm_bandwidth_tb_per_s", "compute.hbm_bandwidth"),
-    ("network.scale_up_bandwidth_tb_per_s", "network.scale_up_bandwidth"),
-    ("network.scale_up_domain", "network.scale_up_domain"),
-    ("network.scale_out_bandwidth_tb_per_s", "network.scale_out_bandwidth"),
-)
-#: The SI figure key of each column in a rack's figures (the peak is the BF16 dense one).
-_SI_KEYS = tuple(
-    "compute.peak_flops:bf16_dense" if si == "compute.peak_flops" else si for _, si in _RACK_SYSTEM_FIGURES
+    "compute.accelerators",
+    "compute.peak_flops:bf16_dense",
+    "compute.hbm",
+    "compute.hbm_bandwidth",
+    "network.scale_up_bandwidth",
+    "network.scale_up_domain",
+    "network.scale_out_bandwidth",
 )
 
 
-def training_tokens_per_s_per_mw(figures: dict, accelerator: str) -> np.ndarray:
-    """``r · a / P`` per design, one parallelism search per distinct rack (see the module docstring)."""
-    racks = np.column_stack([_si(figures, key, figure) for key, figure in _RACK_SYSTEM_FIGURES])
+def training_tokens_per_s_per_mw(si: dict, accelerator: str) -> np.ndarray:
+    """``r · a / P`` per design from its SI figures, one parallelism search per distinct rack (see the module
+    docstring)."""
+    racks = np.column_stack([np.asarray(si[key], dtype=float) for key in _RACK_SYSTEM_FIGURES])
     distinct, inverse = distinct_rows(racks)
     rate = np.array([tokens_per_s_per_accelerator(accelerator, *map(float, row)) for row in distinct])
     count = racks[:, 0]
-    power_mw = _si(figures, "power.input_kw", "power.input") / 1e6
+    power_mw = np.asarray(si["power.input"], dtype=float) / 1e6
     return np.divide(rate[inverse] * count, power_mw, out=np.full(count.shape, np.nan), where=power_mw > 0)
 
 
@@ -152,7 +144,8 @@ def _accelerator(space: Space, combination: int) -> str:
 @lru_cache(maxsize=4096)
 def tokens_per_s_per_accelerator(part_id: str, *rack: float) -> float:
     """Tokens/s per accelerator of the best fitting configuration on the reference training job (NaN if none fits)
-    for a rack of the accelerator ``part_id`` whose SI figures are ``rack`` (in the order of ``_SI_KEYS``)."""
+    for a rack of the accelerator ``part_id`` whose SI figures are ``rack`` (in the order of
+    :data:`_RACK_SYSTEM_FIGURES`)."""
     from ..perf.api import REFERENCE_TRAINING
     from ..perf.search import search
     from ..perf.system import system_from_rack
@@ -162,7 +155,7 @@ def tokens_per_s_per_accelerator(part_id: str, *rack: float) -> float:
         return math.nan
     job = REFERENCE_TRAINING["job_accelerators"]
     system = system_from_rack(
-        load_catalog().get(part_id), dict(zip(_SI_KEYS, rack, strict=True)), part_id
+        load_catalog().get(part_id), dict(zip(_RACK_SYSTEM_FIGURES, rack, strict=True)), part_id
     ).with_accelerators(job)
     result = search(load_model(REFERENCE_TRAINING["model"]), system, job, REFERENCE_TRAINING["global_batch"])
     order = result.order()
