@@ -10,12 +10,12 @@ test knows which values are outside it. Each case asserts:
 - for a JSON output (``--json``) that exits 0 or 1, every number finite, none negative but a change or a
   deviation (or a Celsius temperature), and shares, fractions, MFU and goodput in [0, 1].
 
-Commands whose inputs are files (evaluate, check, compare, elevation, qualify, site plan, roadmap plan, explore,
-factory simulate, sourcing build-date --scenario, catalog import-netbox) get one mutated file per case through the
-whole command (the file fuzz of tests/test_fuzz_files.py stops at the loaders); there a number made NaN, infinite,
-1e300 or negative, or a quantity given the wrong unit, is outside its domain. Cases run in-process (typer's
-CliRunner). The two fuzz tests are marked ``slow`` (a minute or two in all, 12 cases per command;
-FUZZ_EXAMPLES=N for more); what they found is checked by hand at the end, in the fast loop.
+Commands whose inputs are files (evaluate, check, compare, elevation, qualify, site plan, roadmap plan and
+risk, explore, factory simulate and capacity, sourcing build-date --scenario, catalog import-netbox) get one mutated
+file per case through the whole command (the file fuzz of tests/test_fuzz_files.py stops at the loaders); there a
+number made NaN, infinite, 1e300 or negative, or a quantity given the wrong unit, is outside its domain. Cases run
+in-process (typer's CliRunner). The two fuzz tests are marked ``slow`` (a minute or two in all, 12 cases per
+command; FUZZ_EXAMPLES=N for more); what they found is checked by hand at the end, in the fast loop.
 """
 
 from __future__ import annotations
@@ -439,6 +439,11 @@ FILES = {  # name: (folder, data) → (a command line with a mutated file or arg
         _word(d, ("FUZZ_PASSWORD",))),
     "server-admin token": lambda f, d: (lambda w: (["server-admin", "token", w[0], "--db",
                                                     f"sqlite:///{f}/admin.db"], w[1]))(_word(d, ("fuzz-user",))),
+    "roadmap risk (file)": lambda f, d: _with_file(f, "roadmap/tight-2027.yaml", d, lambda p: [
+        "roadmap", "risk", p, "--samples", 4, "--seed", 1, "--json"]),
+    "factory capacity (file)": lambda f, d: _with_file(f, "line-us.yaml", d, lambda p: [
+        "factory", "capacity", p, "--design", _g(f), "--target", "20/week", "--replications", 1, "--max-iterations",
+        3, "--json"]),
     "factory simulate (file)": lambda f, d: _with_file(f, "line-us.yaml", d, lambda p: [
         "factory", "simulate", p, "--design", _g(f), "--weeks", 4, "--replications", 2, "--seed", 1, "--json"]),
     "sourcing build-date (scenario)": lambda f, d: _with_file(f, "sourcing-us-power-cabling.yaml", d, lambda p: [
