@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rackwright
+from test_fuzz_commands import HEADER, QUALIFY_FOUND
 from test_server_fuzz import _revisions, server  # noqa: F401 - the module's server fixture
 from test_validity import BASES, mutated
 
@@ -90,3 +91,19 @@ def test_a_duplicate_id_is_refused_with_its_field(server, design):  # noqa: F811
                                headers={"If-Match": client.get(design).json()["head_revision"]})
     assert response.status_code == 422
     assert [p["path"] for p in response.json()["problems"]] == ["network.links[1].id"]
+
+
+@pytest.mark.parametrize("case", QUALIFY_FOUND)
+def test_qualification_results_outside_their_domain_are_422_naming_the_value(server, case):  # noqa: F811
+    """The server's qualification route reads results as `rackwright qualify` does: what the command refuses
+    (exit 2) is a 422 naming the value; what it judges (exit 1, a failing rack) is stored."""
+    row, code, fragment = QUALIFY_FOUND[case]
+    with server.client("mfr-engineer") as client:
+        response = client.post("/designs/mfr/gb200-nvl72/revisions/head/qualifications",
+                               json={"filename": "results.csv", "content": HEADER + row + "\n"})
+    assert response.status_code == (422 if code == 2 else 201), response.text
+    if code == 2:
+        problem = response.json()["problems"][0]
+        assert problem["path"] == "value" and fragment in problem["message"]
+    else:
+        assert response.json()["summary"]["fail"] == 1
