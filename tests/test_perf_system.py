@@ -162,3 +162,15 @@ def test_an_evaluated_design_is_not_evaluated_again(monkeypatch):
     monkeypatch.setattr(evaluation, "_chain", lambda *a, **k: pytest.fail("the design was resolved again"))
     assert rack_delivery(report) == expected
     assert system_from_design(report).accelerators == 72
+
+
+def test_every_catalog_accelerator_names_a_known_efficiency_profile():
+    """The accelerator carries its profile (catalog spec perf_profile); the catalog's choices are the model's sets."""
+    from rackwright.catalog import SPEC_FIELDS, load_catalog
+    from rackwright.perf.efficiency import PROFILES
+    from rackwright.perf.system import profile_of
+
+    assert set(SPEC_FIELDS["perf_profile"].choices) == set(PROFILES)
+    profiles = {part.id: profile_of(part) for part in load_catalog().by_kind("accelerator")}
+    assert profiles["nvidia-h100-sxm5-80gb"] == "h100" and profiles["nvidia-b300-gb300"] == "b300"
+    assert all("perf_profile" in part.specs for part in load_catalog().by_kind("accelerator"))

@@ -77,6 +77,11 @@ SPEC_FIELDS: dict[str, SpecField] = {
     "peak_flops": SpecField("compute_rate", "peak arithmetic rate by precision; keys " + ", ".join(PEAK_FLOPS_KEYS)),
     "scale_up_bandwidth": SpecField("data_rate", "scale-up bandwidth per accelerator, both directions together"),
     "scale_up_links": SpecField("count", "scale-up links (ports) per accelerator"),
+    "perf_profile": SpecField(
+        "text",
+        "the performance model's efficiency set for this accelerator (rackwright.perf.efficiency.PROFILES)",
+        ("a100", "h100", "b200", "b300", "xpu"),
+    ),
     # networking
     "ports": SpecField("count", "network ports at port_speed"),
     "port_speed": SpecField("data_rate", "speed of one port, one direction"),

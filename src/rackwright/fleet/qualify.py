@@ -447,13 +447,13 @@ def design_context(design: str | Path) -> DesignContext:
 def _context(path: str, _stamp: int) -> DesignContext:
     from ..evaluation import sound_design
     from ..perf.efficiency import profile
-    from ..perf.system import profile_for_part
+    from ..perf.system import profile_of
 
     loaded, model, report = sound_design(path)
     figures = report.figures
     accelerators = figures["compute.accelerators"]
-    parts = [i.part.id for i in model.items if i.part.kind == "accelerator"]
-    efficiency = profile(profile_for_part(parts[0]) if parts else "xpu").scale_up_link
+    parts = [i.part for i in model.items if i.part.kind == "accelerator"]
+    efficiency = profile(profile_of(parts[0]) if parts else "xpu").scale_up_link
     per_direction = figures["network.scale_up_bandwidth"] / accelerators / 2.0 if accelerators else 0.0
     return DesignContext(
         loaded.design.name,

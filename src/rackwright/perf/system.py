@@ -52,15 +52,6 @@ DEFAULT_SCALE_UP_LATENCY = 2e-6
 #: proxy/network-plugin overhead give small-message steps of roughly 5–20 µs.
 DEFAULT_SCALE_OUT_LATENCY = 10e-6
 
-#: Efficiency profile by catalog part id prefix (``system_from_design``); anything else is "xpu".
-PROFILE_BY_PART = (
-    ("nvidia-a100", "a100"),
-    ("nvidia-h100", "h100"),
-    ("nvidia-h200", "h100"),
-    ("nvidia-b200", "b200"),
-    ("nvidia-b300", "b300"),
-)
-
 #: Catalog ``peak_flops`` keys (dense rates) → system precision keys.
 CATALOG_PRECISIONS = {
     "bf16_dense": "bf16",
@@ -205,12 +196,9 @@ def load_system(name_or_path: str | Path) -> SystemSpec:
     return load_spec(name_or_path, SYSTEMS_DIR, SystemSpec, "system")
 
 
-def profile_for_part(part_id: str) -> str:
-    """Efficiency profile of a catalog accelerator: ``nvidia-h100*`` → ``h100``, ..., else ``xpu``."""
-    for prefix, profile in PROFILE_BY_PART:
-        if part_id.startswith(prefix):
-            return profile
-    return "xpu"
+def profile_of(accelerator: Part) -> str:
+    """The efficiency profile an accelerator part names (its ``perf_profile`` spec); ``xpu`` where it names none."""
+    return accelerator.text("perf_profile", "xpu")
 
 
 #: Years over which a rack's bill of materials is spread into an hourly cost (assumption: the 5-6 year
@@ -246,7 +234,7 @@ def system_from_rack(
     """The system of ``racks`` racks whose SI figures are ``rack``: the one bridge from a rack to the performance
     model (:func:`system_from_design`, the explorer's training objective, the delivery figures).
 
-    The accelerator part gives the name, the efficiency profile (:func:`profile_for_part`) and the power of one
+    The accelerator part gives the name, the efficiency profile (:func:`profile_of`) and the power of one
     accelerator; everything else comes from the rack's figures, so a design's ``overrides`` apply: dense peak
     rates are ``compute.peak_flops:<precision>`` / accelerators; HBM, HBM bandwidth, the scale-up and scale-out
     bandwidths (one direction) and the scale-up size as :func:`per_accelerator` gives them;
@@ -271,7 +259,7 @@ def system_from_rack(
         "description": f"Built from {where or 'rack figures'} ({int(racks)} rack(s) of {int(per_rack)} accelerators).",
         "accelerator": {
             "name": accelerator.model,
-            "profile": profile_for_part(accelerator.id),
+            "profile": profile_of(accelerator),
             "peak_flops": peak,
             "hbm": float(share["hbm"]),
             "hbm_bandwidth": float(share["hbm_bandwidth"]),
