@@ -284,6 +284,12 @@ OPTIONS = {
     "reliability spares": Command(["reliability", "spares", "--design", "{gb200}", "--racks", 10, "--repair-days", 5,
                                    "--json"], {
         "--racks": Number(10, **COUNT), "--repair-days": Number(5, 1e-3, 3650), "--availability": AVAILABILITY}),
+    "site plan --set": Command(["site", "plan", "{folder}/site-100mw.yaml", "-o", "{folder}/fuzz-set", "--json",
+                                "--no-report", "--set", "fabric.tiers=3"], {"--set": Choice(
+        ("fabric.tiers=3", "target.generations.0.share=1.0"),
+        refused=("fabric.tiers=nan", "fabric.tiers=[", "fabric.tiers=*a", "fabric.tiers=-3", "=2", "fabric.tiers",
+                 "fabric.tiers=1e308", "target.generations.0.share=2", "target.generations.5.share=1",
+                 "fabric.tiers={a: 1}", "name=", "fabric=null", "no.such.field=1"))}),
     "roadmap plan": Command(["roadmap", "plan", "{folder}/roadmap/tight-2027.yaml", "--json"], {
         "--gap": Number(0.001, 0, 0.1)}),
     "roadmap risk": Command(["roadmap", "risk", "{folder}/roadmap/tight-2027.yaml", "--samples", 4, "--seed", 1,
@@ -543,3 +549,10 @@ def test_site_cables_makes_the_folder_of_its_output(folder):
     target = folder / "new-folder" / "cables.csv"
     result = run("site", "cables", folder / "planned", "--netbox", "-o", target)
     assert result.exit_code == 0 and target.read_text().startswith("side_a_site,side_a_device")
+
+
+@pytest.mark.parametrize("value", ["[", "*a"])
+def test_a_set_value_that_is_not_yaml_names_the_option(tmp_path, value):
+    # was "error: :1:2: YAML syntax error ...", naming neither the option nor the field
+    result = run("site", "plan", EXAMPLES / "site-100mw.yaml", "-o", tmp_path, "--set", f"fabric.tiers={value}")
+    assert result.exit_code == 2 and "--set fabric.tiers: " in " ".join(result.output.split())

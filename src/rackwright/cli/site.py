@@ -126,7 +126,11 @@ def parse_overrides(items: list[str]) -> dict[str, object]:
         key, sep, text = item.partition("=")
         if not sep or not key.strip():
             raise InputError.single(None, f"--set {item!r} is not KEY=VALUE", "--set", "e.g. --set fabric.tiers=2")
-        overrides[key.strip()] = to_plain(parse_yaml_text(text)) if text.strip() else None
+        try:
+            overrides[key.strip()] = to_plain(parse_yaml_text(text)) if text.strip() else None
+        except InputError as exc:
+            raise InputError.single(None, f"{text!r} is not a YAML value: {exc.problems[0].message}",
+                                    f"--set {key.strip()}", "a number, true/false, or text in quotes") from None
     return overrides
 
 
