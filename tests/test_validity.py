@@ -107,7 +107,8 @@ def test_a_child_refuses_duplicates_like_a_standalone_file(tmp_path):
     inherited = child(tmp_path, REFUSED["duplicate slot ids in a child"])
     messages = [str(pytest.raises(rackwright.InputError, rackwright.evaluate, p).value).split(": ", 1)[1]
                 for p in (standalone, inherited)]
-    assert messages[0] == messages[1] == "slots: id 'mgmt' appears twice; ids must be unique"
+    for message in messages:  # each names the second item (its own index in its merged list) and the first
+        assert re.fullmatch(r"slots\[\d+\]\.id: id 'mgmt' is taken by item \d+; ids must be unique", message), message
 
 
 def test_a_100_kb_name_is_refused_quickly(tmp_path):
@@ -533,3 +534,15 @@ def test_netbox_import_refuses_a_negative_height_or_weight(tmp_path, field, valu
     result = run("catalog", "import-netbox", path)
     assert result.exit_code == 2
     assert f"{path}: {message}" in " ".join(result.output.split())
+
+
+def test_a_duplicate_slot_or_link_id_names_its_field_and_line(tmp_path):
+    text = (EXAMPLES / "hgx-h100-air.yaml").read_text()
+    link = '    - {id: scale-out-optics, part: nvidia-mms4x00-ns400, count: 32, length: "20 m"}'
+    path = tmp_path / "twice.yaml"
+    path.write_text(text.replace(link, link + "\n" + link))
+    with pytest.raises(rackwright.InputError) as caught:
+        rackwright.load_design(path)
+    (problem,) = caught.value.problems
+    assert problem.path == "network.links[1].id" and "'scale-out-optics' is taken by item 0" in problem.message
+    assert problem.line == text.splitlines().index(link) + 2  # the second copy, one line below the first

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from .catalog.schema import Source
 from .errors import InputError, Problem
@@ -299,11 +300,40 @@ def validate_design(
 ) -> LoadedDesign:
     """Validate a merged design mapping (e.g. from the server or a notebook)."""
     lineage = lineage or []
+    merged = data if len(lineage) > 1 else None
+    duplicates = _duplicate_ids(data)
+    if duplicates:
+        error = ValidationError.from_exception_data("Design", duplicates)
+        raise InputError(file, problems_from_validation(error, root, merged=merged))
     try:
         design = Design.model_validate(data)
     except ValidationError as exc:
-        raise InputError(file, problems_from_validation(exc, root, merged=data if len(lineage) > 1 else None)) from None
+        raise InputError(file, problems_from_validation(exc, root, merged=merged)) from None
     return LoadedDesign(design=design, file=file, lineage=lineage, raw=data, root=root)
+
+
+def _duplicate_ids(data) -> list:
+    """A validation error at ``slots[i].id`` or ``network.links[i].id`` for each id used before in its list (the
+    model's own check can name only the list)."""
+    errors = []
+    for path in (("slots",), ("network", "links")):
+        items = data
+        for key in path:
+            items = items.get(key) if isinstance(items, dict) else None
+        seen: dict[str, int] = {}
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            ident = item.get("id") if isinstance(item, dict) else None
+            if not isinstance(ident, str):
+                continue
+            if ident in seen:
+                message = PydanticCustomError(
+                    "duplicate_id",
+                    "id '{id}' is taken by item {first}; ids must be unique",
+                    {"id": ident, "first": seen[ident]},
+                )
+                errors.append({"type": message, "loc": (*path, i, "id"), "input": ident})
+            seen.setdefault(ident, i)
+    return errors
 
 
 def design_problem(file: str | None, path: str, message: str, hint: str = "") -> InputError:
