@@ -546,3 +546,11 @@ def test_a_duplicate_slot_or_link_id_names_its_field_and_line(tmp_path):
     (problem,) = caught.value.problems
     assert problem.path == "network.links[1].id" and "'scale-out-optics' is taken by item 0" in problem.message
     assert problem.line == text.splitlines().index(link) + 2  # the second copy, one line below the first
+
+
+def test_a_batch_too_large_to_hold_is_refused_before_any_work():
+    from rackwright.evaluation import MAX_BATCH
+
+    huge = np.broadcast_to(1200.0, (MAX_BATCH + 1,))  # a view: no memory taken by the test itself
+    with pytest.raises(rackwright.InputError, match="4,000,001 variants is more than the 4,000,000"):
+        rackwright.evaluate_batch(EXAMPLES / "gb200-nvl72.yaml", {"parts.accelerator.power": huge})

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,6 +142,12 @@ def sound_design(design: str | Path | LoadedDesign | RackReport, catalog: Catalo
     return SoundDesign(report.model.loaded, report.model, report)
 
 
+#: The most variants one evaluate_batch call takes: its figures (about 80, in SI and display units, 8 bytes each)
+#: take ~1.3 kB a variant, so 4 million stay within a few GB (the explorer sends 262,144 at a time).
+MAX_BATCH = 4_000_000
+BYTES_PER_VARIANT = 1300
+
+
 @dataclass
 class BatchResult:
     """Figures of many variants and rule masks: ``figures`` in display units by JSON key (``power.input_kw``),
@@ -183,6 +190,15 @@ def evaluate_batch(
         split_overrides(chain.model, arrays)
     except (KeyError, ValueError) as exc:
         raise InputError.single(file, exc.args[0], "overrides") from None
+    variants = math.prod(shape)
+    if variants > MAX_BATCH:
+        raise InputError.single(
+            file,
+            f"a batch of {variants:,} variants is more than the {MAX_BATCH:,} one call evaluates "
+            f"(each takes ~{BYTES_PER_VARIANT / 1e3:.0f} kB of figures)",
+            "overrides",
+            "evaluate it in chunks, as the explorer does",
+        )
     invalid, arrays = _screen(arrays, file)
     raw = chain.run(arrays)
     slot_counts = split_overrides(chain.model, arrays)[2]
