@@ -1,7 +1,8 @@
 #!/bin/sh
 # Install the system packages the server tests need, where they are missing (Debian/Ubuntu).
 #   PostgreSQL (initdb, pg_ctl) for the API, concurrency and crash tests against PostgreSQL;
-#   Chromium (/usr/bin/chromium) for the web UI's browser tests (Playwright drives it; no downloaded browser).
+#   Chromium (/usr/bin/chromium) for the web UI's browser tests (Playwright drives it; no downloaded browser);
+#   Redis (redis-server) for the throwaway NetBox of tests/test_netbox_live.py (tests/netbox_service.py).
 set -eu
 
 have_postgres() {
@@ -12,6 +13,7 @@ have_postgres() {
 missing=""
 have_postgres || missing="$missing postgresql"
 [ -x /usr/bin/chromium ] || missing="$missing chromium"
+command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 
 if [ -z "$missing" ]; then
     exit 0

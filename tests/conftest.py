@@ -87,7 +87,7 @@ def live_server():
         stop()
 
 
-# --- markers for a fast loop: `pytest -m "not slow and not postgres and not browser"` ---------------------------
+# --- markers for a fast loop: `pytest -m "not slow and not postgres and not browser and not netbox"` --------------
 
 #: Files whose tests take minutes (the docs' runnable examples; the confidentiality property over random sequences).
 SLOW_FILES = ("test_docs.py", "test_server_confidentiality.py")
@@ -95,7 +95,8 @@ SLOW_FILES = ("test_docs.py", "test_server_confidentiality.py")
 
 def pytest_collection_modifyitems(items):
     """Mark each test by what it needs: ``server`` (a collaboration server), ``postgres`` (a throwaway
-    PostgreSQL cluster), ``browser`` (Chromium), ``slow`` (minutes). ``make test`` runs them all."""
+    PostgreSQL cluster), ``browser`` (Chromium), ``netbox`` (a throwaway NetBox, tests/netbox_service.py),
+    ``slow`` (minutes). ``make test`` runs them all."""
     for item in items:
         name = item.path.name
         params = getattr(item, "callspec", None)
@@ -105,5 +106,7 @@ def pytest_collection_modifyitems(items):
             item.add_marker("postgres")
         if "browser" in item.fixturenames:
             item.add_marker("browser")
+        if "netbox" in item.fixturenames:
+            item.add_marker("netbox")
         if name in SLOW_FILES:
             item.add_marker("slow")
