@@ -123,7 +123,7 @@ class NetBoxService:
         self.token = ""
 
     # -- life cycle ------------------------------------------------------------------------------------------
-    def start(self) -> "NetBoxService":
+    def start(self) -> NetBoxService:
         try:
             self._start()
         except BaseException:
@@ -168,7 +168,8 @@ class NetBoxService:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         log = (self.root / "runserver.log").open("w")
-        self.server = subprocess.Popen([self.python, "-m", "netbox", "runserver", "--noreload", f"127.0.0.1:{self.port}"],
+        command = [self.python, "-m", "netbox", "runserver", "--noreload", f"127.0.0.1:{self.port}"]
+        self.server = subprocess.Popen(command,
                                        env=self._env(), stdout=log, stderr=subprocess.STDOUT)
         self._wait_ready(300)
         self.timings["start_s"] = round(time.monotonic() - started, 1)
@@ -188,7 +189,7 @@ class NetBoxService:
             self.pg = None
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def __enter__(self) -> "NetBoxService":
+    def __enter__(self) -> NetBoxService:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -226,8 +227,10 @@ class NetBoxService:
                           "USER": "postgres", "PASSWORD": "", "HOST": "127.0.0.1", "PORT": {self.pg.port},
                           "CONN_MAX_AGE": 300}}}}
             REDIS = {{
-                "tasks": {{"HOST": "127.0.0.1", "PORT": {self.redis_port}, "PASSWORD": "", "DATABASE": 0, "SSL": False}},
-                "caching": {{"HOST": "127.0.0.1", "PORT": {self.redis_port}, "PASSWORD": "", "DATABASE": 1, "SSL": False}},
+                "tasks": {{"HOST": "127.0.0.1", "PORT": {self.redis_port}, "PASSWORD": "", "DATABASE": 0,
+                           "SSL": False}},
+                "caching": {{"HOST": "127.0.0.1", "PORT": {self.redis_port}, "PASSWORD": "", "DATABASE": 1,
+                             "SSL": False}},
             }}
             SECRET_KEY = {secrets.token_urlsafe(60)!r}
             API_TOKEN_PEPPERS = {{1: {secrets.token_urlsafe(60)!r}}}
@@ -268,7 +271,8 @@ class NetBoxService:
     def _create_admin(self) -> str:
         code = textwrap.dedent(f"""\
             from users.models import Token, User
-            user = User.objects.create_superuser({ADMIN_USER!r}, "rackwright@example.com", {secrets.token_urlsafe(16)!r})
+            user = User.objects.create_superuser({ADMIN_USER!r}, "rackwright@example.com",
+                                                 {secrets.token_urlsafe(16)!r})
             token = Token(user=user, version=1) if "version" in {{f.name for f in Token._meta.get_fields()}} \\
                 else Token(user=user)
             token.save()

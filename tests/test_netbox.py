@@ -363,7 +363,7 @@ def test_breakout_lanes_name_the_plans_ports_on_physical_ports():
                              lane_type="400gbase-x-osfp")
     lanes = {(i["device"], i["name"]): i for i in objects["interfaces"]}
     assert len(lanes) == 2 * 128  # two switches, 64 ports x 2 lanes
-    ends = set(zip(csv["side_b_device"], csv["side_b_name"])) | {("h01-r009-n01-s03", "swp33s0")}
+    ends = set(zip(csv["side_b_device"], csv["side_b_name"], strict=True)) | {("h01-r009-n01-s03", "swp33s0")}
     assert ends <= set(lanes)
     assert lanes[("h01-r009-n01-s03", "swp33s0")]["description"] == "lane 0 of swp33"
     assert {i["type"] for i in objects["interfaces"]} == {"400gbase-x-osfp"}

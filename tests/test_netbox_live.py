@@ -10,8 +10,8 @@ stopped at the end; these tests are marked ``netbox`` (tests/conftest.py) so the
   back by ``rackwright catalog import-netbox``: exit 0, the kind and the figures as exported;
 * the cable plan of ``examples/site-100mw.yaml`` (``rackwright site plan``, then ``site cables DIR --netbox``):
   its racks and devices (``rackwright.site.netbox.netbox_objects``) created through the API, then the first
-  :data:`CABLE_ROWS` tier-1 and :data:`SPINE_ROWS` tier-2 rows loaded with NetBox's own cable import form (``dcim.forms.CableImportForm``, what the
-  UI's CSV import runs) and checked through the API.
+  :data:`CABLE_ROWS` tier-1 and :data:`SPINE_ROWS` tier-2 rows loaded with NetBox's own cable import form
+  (``dcim.forms.CableImportForm``, what the UI's CSV import runs) and checked through the API.
 
 Where a defect of issue 21 is not fixed yet the test is a strict xfail naming it.
 """
@@ -22,7 +22,6 @@ import csv
 import json
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -213,7 +212,7 @@ def site_plan(tmp_path_factory) -> Path:
 
 def _cable_rows(site_plan: Path, count: int = CABLE_ROWS) -> list[dict]:
     with (site_plan / "netbox-cables.csv").open(newline="") as handle:
-        return [row for _, row in zip(range(count), csv.DictReader(handle))]
+        return [row for _, row in zip(range(count), csv.DictReader(handle), strict=False)]
 
 
 IMPORT_CABLES = """\
@@ -366,5 +365,6 @@ def test_compute_tray_power_port_carries_its_real_draw(library, netbox):
     catalog = load_catalog()
     whole = sum((p.value("power") or 0) * n for p, n, _ in catalog.explode("nvidia-gb200-compute-tray"))
     with netbox.client() as client:
-        ports = _pages(client, "/dcim/power-port-templates/", device_type_id=ids[docs["nvidia-gb200-compute-tray"]["slug"]])
+        tray_type = ids[docs["nvidia-gb200-compute-tray"]["slug"]]
+        ports = _pages(client, "/dcim/power-port-templates/", device_type_id=tray_type)
     assert ports and max(p["maximum_draw"] for p in ports) >= 0.95 * whole

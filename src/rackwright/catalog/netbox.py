@@ -189,7 +189,7 @@ def _power(part: Part, contents: list[tuple[Part, float]] = ()) -> dict:
     powered = [(p, n) for p, n in parts if p.value("power")]
     power = sum(p.value("power") * n for p, n in powered)
     typicals = [p.value("typical_power") for p, _ in powered]
-    typical = sum(t * n for t, (_, n) in zip(typicals, powered)) if powered and all(typicals) else None
+    typical = sum(t * n for t, (_, n) in zip(typicals, powered, strict=True)) if powered and all(typicals) else None
     if not power:
         return {}
     port = {"type": POWER_PORT_TYPES.get(part.kind, DEFAULT_POWER_PORT_TYPE), "maximum_draw": max(1, round(power))}

@@ -27,7 +27,8 @@ def _device(prefix: str, compute: pl.Expr) -> pl.Expr:
     hall, row, rack, slot = (pl.col(f"{prefix}_{n}" if prefix else n).cast(pl.Utf8)
                              for n in ("hall", "row", "rack", "slot"))
     base = pl.concat_str([pl.lit("h"), hall.str.zfill(2), pl.lit("-r"), row.str.zfill(3)])
-    return pl.when(compute).then(pl.concat_str([base, pl.lit("-k"), rack.str.zfill(2), pl.lit("-t"), slot.str.zfill(2)])) \
+    tray = pl.concat_str([base, pl.lit("-k"), rack.str.zfill(2), pl.lit("-t"), slot.str.zfill(2)])
+    return pl.when(compute).then(tray) \
         .otherwise(pl.concat_str([base, pl.lit("-n"), rack.str.zfill(2), pl.lit("-s"), slot.str.zfill(2)]))
 
 
@@ -67,7 +68,8 @@ def netbox_cables(cables: pl.DataFrame, site: str | None = None, lanes: int = 1)
         pl.col("media").cast(pl.Utf8).replace_strict(CABLE_TYPES, default="").alias("type"),
         pl.lit("planned").alias("status"),
         pl.concat_str([pl.lit("C"), pl.col("id").cast(pl.Utf8).str.zfill(7)]).alias("label"),
-        pl.col("length_m").cast(pl.Float64).round(1).alias("length"),  # f32 would print 32.599998: NetBox takes 2 decimals
+        # from Float64: a Float32 length prints 32.599998, more decimals than NetBox's cable length takes
+        pl.col("length_m").cast(pl.Float64).round(1).alias("length"),
         pl.lit("m").alias("length_unit"),
     )
     if site is None:
