@@ -36,10 +36,10 @@ test: $(STAMP)
 	$(BIN)/ruff format --check src
 	$(BIN)/python -m pytest
 
-# The loop while working: no docs examples, browsers or PostgreSQL (a few minutes on 2 cores).
+# The loop while working: no docs examples, browsers, PostgreSQL or NetBox (a few minutes on 2 cores).
 test-fast: $(STAMP)
 	$(BIN)/ruff check src
-	$(BIN)/python -m pytest -m "not slow and not postgres and not browser"
+	$(BIN)/python -m pytest -m "not slow and not postgres and not browser and not netbox"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_startup.py

@@ -246,8 +246,6 @@ def _ensure_site(client, name: str, slug_: str) -> int:
     return _post(client, "/dcim/sites/", [{"name": name, "slug": slug_, "status": "planned"}])[0]["id"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 21: `site cables --netbox` writes the site's slug in side_a_site/"
-                   "side_b_site; NetBox's CableImportForm looks the site up by name (cli/site.py passes the slug)")
 def test_cable_csv_names_the_site_as_netbox_looks_it_up(netbox, site_plan):
     from rackwright.site.netbox import site_slug
 
@@ -342,9 +340,6 @@ def _plan_names(site_plan: Path, prefix: str) -> set[str]:
     return {row[f"side_{end}_name"] for row in rows for end in "ab" if row[f"side_{end}_name"].startswith(prefix)}
 
 
-@pytest.mark.xfail(strict=True, reason="issue 21: the plan runs the 64-port 800G SN5600 as 128 x 400G and "
-                   "`site cables --netbox` writes swp65..swp128, which the exported type lacks (netbox_cables(lanes=2) "
-                   "names breakout lanes; cli/site.py does not pass the plan's lanes yet)")
 def test_switch_ports_of_the_plan_exist_on_the_exported_type(library, site_plan):
     _, docs, _ = library
     have = {i["name"] for i in docs["nvidia-sn5600"].get("interfaces", [])}

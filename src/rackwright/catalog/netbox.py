@@ -89,8 +89,15 @@ SWITCH_KINDS = ("scale_out_switch", "scale_up_switch", "scale_up_switch_tray", "
 AIRFLOW = {"front-to-rear": "front-to-rear", "rear-to-front": "rear-to-front", "passive": "passive"}
 
 #: Required rackwright fields that a NetBox device type never carries.
-ALWAYS_MISSING = ("category", "price_usd", "origin", "lead_time_weeks", "afr or mtbf_h", "source",
-                  "field_sources or assumptions for price_usd, lead_time_weeks, reliability, origin")
+ALWAYS_MISSING = (
+    "category",
+    "price_usd",
+    "origin",
+    "lead_time_weeks",
+    "afr or mtbf_h",
+    "source",
+    "field_sources or assumptions for price_usd, lead_time_weeks, reliability, origin",
+)
 #: Kinds usually cold-plate cooled, whose thermal share NetBox cannot express.
 LIQUID_KINDS = ("server", "compute_tray", "scale_up_switch_tray", "scale_up_switch")
 
@@ -105,8 +112,11 @@ def to_devicetype(part: Part, catalog=None) -> dict:
     looked up in ``catalog`` (default: the built-in catalog).
     """
     contents = _contents(part, catalog)
-    doc = {"manufacturer": part.manufacturer[:100], "model": part.model[:100],
-           "slug": slug(part.manufacturer, part.model)}
+    doc = {
+        "manufacturer": part.manufacturer[:100],
+        "model": part.model[:100],
+        "slug": slug(part.manufacturer, part.model),
+    }
     if _is_sku(part.model):
         doc["part_number"] = part.model
     doc["u_height"] = u_height(part.value("height"))
@@ -120,8 +130,10 @@ def to_devicetype(part: Part, catalog=None) -> dict:
     if part.description:
         doc["description"] = part.description[:200]
     source = part.source
-    doc["comments"] = (f"rackwright id: {part.id}\nrackwright kind: {part.kind}\n"
-                       f"Source: [{source.title}]({source.url}) ({source.date})")
+    doc["comments"] = (
+        f"rackwright id: {part.id}\nrackwright kind: {part.kind}\n"
+        f"Source: [{source.title}]({source.url}) ({source.date})"
+    )
     doc.update(_power(part, contents))
     interfaces = _interfaces(part, contents)
     if interfaces:
@@ -170,8 +182,11 @@ def _contents(part: Part, catalog=None) -> list[tuple[Part, float]]:
     rows = []
     for child in part.contains:
         if child.part not in catalog:
-            raise InputError.single(None, f"part {part.id!r} contains {child.part!r}, which is not in the catalog",
-                                    hint="export from the catalog that defines both")
+            raise InputError.single(
+                None,
+                f"part {part.id!r} contains {child.part!r}, which is not in the catalog",
+                hint="export from the catalog that defines both",
+            )
         rows += [(p, n) for p, n, _ in catalog.explode(child.part, child.count)]
     return rows
 
@@ -263,8 +278,12 @@ def from_devicetype(doc: dict, file: str | None = None) -> tuple[dict, list[str]
     _require_devicetype(doc, file)
     specs = {**_mechanical(doc, file), **_electrical(doc, file), **_ports(doc)}
     kind = kind_from_comments(doc.get("comments")) or guess_kind(doc, specs)
-    part = {"id": _slugify(str(doc.get("slug") or slug(doc["manufacturer"], doc["model"]))),
-            "kind": kind, "manufacturer": str(doc["manufacturer"]), "model": str(doc["model"])}
+    part = {
+        "id": _slugify(str(doc.get("slug") or slug(doc["manufacturer"], doc["model"]))),
+        "kind": kind,
+        "manufacturer": str(doc["manufacturer"]),
+        "model": str(doc["model"]),
+    }
     if doc.get("description"):
         part["description"] = str(doc["description"])
     part["specs"] = specs
@@ -319,12 +338,27 @@ def guess_kind(doc: dict, specs: dict) -> str:
 
 def _require_devicetype(doc, file) -> None:
     if not isinstance(doc, dict):
-        raise InputError.single(file, "not a NetBox device type: the document is not a mapping",
-                                hint="a device type starts with 'manufacturer:' and 'model:'")
+        raise InputError.single(
+            file,
+            "not a NetBox device type: the document is not a mapping",
+            hint="a device type starts with 'manufacturer:' and 'model:'",
+        )
     missing = [key for key in ("manufacturer", "model") if not doc.get(key)]
     if missing:
-        raise InputError.single(file, f"not a NetBox device type: no {' or '.join(missing)}",
-                                hint="a device type names its manufacturer and model")
+        raise InputError.single(
+            file,
+            f"not a NetBox device type: no {' or '.join(missing)}",
+            hint="a device type names its manufacturer and model",
+        )
+    for key in ("interfaces", "power-ports", "console-ports"):
+        for i, item in enumerate(doc.get(key) or []):
+            if isinstance(item, dict) and not isinstance(item.get("type", ""), str):
+                raise InputError.single(
+                    file,
+                    f"an interface or port type is a name, not {item['type']!r}",
+                    f"{key}[{i}].type",
+                    "use a NetBox type such as 800gbase-x-osfp",
+                )
 
 
 def _number(value, path: str, file, quantity: str | None = None, si_per_unit: float = 1.0) -> float:
@@ -358,8 +392,9 @@ def _mechanical(doc: dict, file) -> dict:
         try:
             kg = parse_quantity(f"{_number(doc['weight'], 'weight', file)} {unit}", "mass")
         except UnitError:
-            raise InputError.single(file, f"unknown weight_unit {unit!r}", "weight_unit",
-                                    "use kg, g, lb or oz") from None
+            raise InputError.single(
+                file, f"unknown weight_unit {unit!r}", "weight_unit", "use kg, g, lb or oz"
+            ) from None
         specs["weight"] = f"{_plain(round(_in_domain(kg, 'mass', 'weight', file), 3))} kg"
     if doc.get("airflow") in AIRFLOW.values():
         specs["airflow"] = doc["airflow"]
@@ -371,8 +406,11 @@ def _electrical(doc: dict, file) -> dict:
     specs = {}
     ports = [p for p in doc.get("power-ports") or [] if isinstance(p, dict)]
     for key, spec in (("maximum_draw", "power"), ("allocated_draw", "typical_power")):
-        draws = [_number(p[key], f"power-ports[{i}].{key}", file, "power") for i, p in enumerate(ports)
-                 if p.get(key) is not None]
+        draws = [
+            _number(p[key], f"power-ports[{i}].{key}", file, "power")
+            for i, p in enumerate(ports)
+            if p.get(key) is not None
+        ]
         if draws:
             specs[spec] = f"{_plain(max(draws))} W"
     return specs
@@ -381,10 +419,14 @@ def _electrical(doc: dict, file) -> dict:
 def _ports(doc: dict) -> dict:
     """Ports, speed and connector of the interface group with the most bandwidth (management ports and the ports
     of held NICs and DPUs, ``nicN``/``dpuN``, aside)."""
-    groups = Counter((i.get("type"), (i.get("description") or "") if i.get("type") == "other" else "")
-                     for i in doc.get("interfaces") or []
-                     if isinstance(i, dict) and not i.get("mgmt_only") and i.get("type") not in _NOT_PHYSICAL
-                     and not _HELD_PORT.match(str(i.get("name") or "")))
+    groups = Counter(
+        (i.get("type"), (i.get("description") or "") if i.get("type") == "other" else "")
+        for i in doc.get("interfaces") or []
+        if isinstance(i, dict)
+        and not i.get("mgmt_only")
+        and i.get("type") not in _NOT_PHYSICAL
+        and not _HELD_PORT.match(str(i.get("name") or ""))
+    )
     if not groups:
         return {}
     rated = [(count * (_gbps(kind, text) or 0), count, kind, text) for (kind, text), count in groups.items()]

@@ -105,16 +105,21 @@ def plan_command(
     raise typer.Exit(EXIT_RULES if plan.errors else EXIT_OK)
 
 
-def _site_slug(plan_dir: Path) -> str | None:
-    """The NetBox slug of the planned site's name (from summary.json), or None without a readable summary."""
+def _netbox_naming(plan_dir: Path) -> tuple[str | None, int]:
+    """From the plan's summary.json: the site's name (NetBox's cable import looks a site up by name; None without a
+    readable summary) and the breakout lanes per physical switch port (the plan's radix over the switch's ports:
+    a 64-port SN5600 run as 128 x 400G has 2)."""
     import json
 
-    from ..site.netbox import site_slug
+    from ..catalog import load_catalog
 
     try:
-        return site_slug(json.loads((plan_dir / "summary.json").read_text(encoding="utf-8"))["site"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+        summary = json.loads((plan_dir / "summary.json").read_text(encoding="utf-8"))
+        site, fabric = summary["site"], summary["fabric"]
+        ports = load_catalog().get(fabric["switch"]).value("ports") or fabric["radix"]
+        return str(site), max(1, int(fabric["radix"]) // int(ports))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None, 1
 
 
 def parse_overrides(items: list[str]) -> dict[str, object]:
@@ -129,8 +134,12 @@ def parse_overrides(items: list[str]) -> dict[str, object]:
         try:
             overrides[key.strip()] = to_plain(parse_yaml_text(text)) if text.strip() else None
         except InputError as exc:
-            raise InputError.single(None, f"{text!r} is not a YAML value: {exc.problems[0].message}",
-                                    f"--set {key.strip()}", "a number, true/false, or text in quotes") from None
+            raise InputError.single(
+                None,
+                f"{text!r} is not a YAML value: {exc.problems[0].message}",
+                f"--set {key.strip()}",
+                "a number, true/false, or text in quotes",
+            ) from None
     return overrides
 
 
@@ -194,7 +203,8 @@ def cables_command(
         target = output or plan_dir / "netbox-cables.csv"
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            netbox_cables(cables, _site_slug(plan_dir)).write_csv(target)
+            site, lanes = _netbox_naming(plan_dir)
+            netbox_cables(cables, site, lanes).write_csv(target)
         except OSError as exc:
             raise InputError.single(str(target), f"cannot write: {exc}", "-o") from None
         out.print(f"wrote {target} ({cables.height:,} cables, NetBox cable bulk-import format)")

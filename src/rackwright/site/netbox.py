@@ -19,17 +19,29 @@ from __future__ import annotations
 
 import polars as pl
 
-CABLE_TYPES = {"dac": "dac-passive", "acc": "dac-active", "aec": "dac-active", "aoc": "aoc", "optical": "smf",
-               "utp": "cat6", "backplane": "dac-passive", "none": ""}
+CABLE_TYPES = {
+    "dac": "dac-passive",
+    "acc": "dac-active",
+    "aec": "dac-active",
+    "aoc": "aoc",
+    "optical": "smf",
+    "utp": "cat6",
+    "backplane": "dac-passive",
+    "none": "",
+}
 
 
 def _device(prefix: str, compute: pl.Expr) -> pl.Expr:
-    hall, row, rack, slot = (pl.col(f"{prefix}_{n}" if prefix else n).cast(pl.Utf8)
-                             for n in ("hall", "row", "rack", "slot"))
+    hall, row, rack, slot = (
+        pl.col(f"{prefix}_{n}" if prefix else n).cast(pl.Utf8) for n in ("hall", "row", "rack", "slot")
+    )
     base = pl.concat_str([pl.lit("h"), hall.str.zfill(2), pl.lit("-r"), row.str.zfill(3)])
     tray = pl.concat_str([base, pl.lit("-k"), rack.str.zfill(2), pl.lit("-t"), slot.str.zfill(2)])
-    return pl.when(compute).then(tray) \
+    return (
+        pl.when(compute)
+        .then(tray)
         .otherwise(pl.concat_str([base, pl.lit("-n"), rack.str.zfill(2), pl.lit("-s"), slot.str.zfill(2)]))
+    )
 
 
 def site_slug(name: str) -> str:
@@ -60,8 +72,10 @@ def netbox_cables(cables: pl.DataFrame, site: str | None = None, lanes: int = 1)
     frame = cables.select(
         _device("a", compute_a).alias("side_a_device"),
         pl.lit("dcim.interface").alias("side_a_type"),
-        pl.when(compute_a).then(pl.concat_str([pl.lit("nic"), pl.col("a_port").cast(pl.Utf8)]))
-        .otherwise(switch_port(pl.col("a_port"), lanes)).alias("side_a_name"),
+        pl.when(compute_a)
+        .then(pl.concat_str([pl.lit("nic"), pl.col("a_port").cast(pl.Utf8)]))
+        .otherwise(switch_port(pl.col("a_port"), lanes))
+        .alias("side_a_name"),
         _device("b", pl.lit(False)).alias("side_b_device"),
         pl.lit("dcim.interface").alias("side_b_type"),
         switch_port(pl.col("b_port"), lanes).alias("side_b_name"),
@@ -75,8 +89,20 @@ def netbox_cables(cables: pl.DataFrame, site: str | None = None, lanes: int = 1)
     if site is None:
         return frame
     return frame.with_columns(pl.lit(site).alias("side_a_site"), pl.lit(site).alias("side_b_site")).select(
-        "side_a_site", "side_a_device", "side_a_type", "side_a_name", "side_b_site", "side_b_device", "side_b_type",
-        "side_b_name", "type", "status", "label", "length", "length_unit")
+        "side_a_site",
+        "side_a_device",
+        "side_a_type",
+        "side_a_name",
+        "side_b_site",
+        "side_b_device",
+        "side_b_type",
+        "side_b_name",
+        "type",
+        "status",
+        "label",
+        "length",
+        "length_unit",
+    )
 
 
 #: Device roles by the tier whose cables end on a switch's B side (leaves take tier 1 from the trays).
@@ -86,16 +112,28 @@ TRAY_ROLE = "Compute tray"
 
 def _ends(cables: pl.DataFrame) -> pl.DataFrame:
     """One row per device end: hall, row, rack, slot, whether it is a compute tray, the tier it serves as B end."""
-    a = cables.select(*(pl.col(f"a_{n}").alias(n) for n in ("hall", "row", "rack", "slot")),
-                      (pl.col("tier") == 1).alias("compute"), pl.lit(None, pl.Int8).alias("b_tier"))
-    b = cables.select(*(pl.col(f"b_{n}").alias(n) for n in ("hall", "row", "rack", "slot")),
-                      pl.lit(False).alias("compute"), pl.col("tier").cast(pl.Int8).alias("b_tier"))
+    a = cables.select(
+        *(pl.col(f"a_{n}").alias(n) for n in ("hall", "row", "rack", "slot")),
+        (pl.col("tier") == 1).alias("compute"),
+        pl.lit(None, pl.Int8).alias("b_tier"),
+    )
+    b = cables.select(
+        *(pl.col(f"b_{n}").alias(n) for n in ("hall", "row", "rack", "slot")),
+        pl.lit(False).alias("compute"),
+        pl.col("tier").cast(pl.Int8).alias("b_tier"),
+    )
     return pl.concat([a, b]).group_by("hall", "row", "rack", "slot", "compute").agg(pl.col("b_tier").min())
 
 
-def netbox_objects(cables: pl.DataFrame, site: str, compute_type: tuple[str, str],
-                   switch_type: tuple[str, str], lanes: int = 1, switch_ports: int = 0,
-                   lane_type: str = "other") -> dict[str, list[dict]]:
+def netbox_objects(
+    cables: pl.DataFrame,
+    site: str,
+    compute_type: tuple[str, str],
+    switch_type: tuple[str, str],
+    lanes: int = 1,
+    switch_ports: int = 0,
+    lane_type: str = "other",
+) -> dict[str, list[dict]]:
     """NetBox bulk-import rows for everything the ``cables`` attach to, in dependency order.
 
     ``site`` is the site's name; ``compute_type`` and ``switch_type`` are ``(manufacturer, model)`` of the
@@ -122,14 +160,36 @@ def netbox_objects(cables: pl.DataFrame, site: str, compute_type: tuple[str, str
         racks.setdefault(rack, {"site": site, "location": f"Hall {row['hall']}", "name": rack, "status": "planned"})
         manufacturer, model = compute_type if row["compute"] else switch_type
         role = TRAY_ROLE if row["compute"] else SWITCH_ROLES.get(row["b_tier"], "Switch")
-        devices.append({"name": row["name"], "role": role, "manufacturer": manufacturer, "device_type": model,
-                        "site": site, "location": f"Hall {row['hall']}", "rack": rack, "status": "planned"})
+        devices.append(
+            {
+                "name": row["name"],
+                "role": role,
+                "manufacturer": manufacturer,
+                "device_type": model,
+                "site": site,
+                "location": f"Hall {row['hall']}",
+                "rack": rack,
+                "status": "planned",
+            }
+        )
     interfaces = []
     if lanes > 1:
         for device in devices:
             if device["role"] != TRAY_ROLE:
-                interfaces += [{"device": device["name"], "name": f"swp{port}s{lane}", "type": lane_type,
-                                "description": f"lane {lane} of swp{port}"}
-                               for port in range(1, switch_ports + 1) for lane in range(lanes)]
-    return {"sites": [{"name": site, "slug": site_slug(site), "status": "planned"}], "locations": locations,
-            "racks": list(racks.values()), "devices": devices, "interfaces": interfaces}
+                interfaces += [
+                    {
+                        "device": device["name"],
+                        "name": f"swp{port}s{lane}",
+                        "type": lane_type,
+                        "description": f"lane {lane} of swp{port}",
+                    }
+                    for port in range(1, switch_ports + 1)
+                    for lane in range(lanes)
+                ]
+    return {
+        "sites": [{"name": site, "slug": site_slug(site), "status": "planned"}],
+        "locations": locations,
+        "racks": list(racks.values()),
+        "devices": devices,
+        "interfaces": interfaces,
+    }

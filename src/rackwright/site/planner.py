@@ -131,6 +131,7 @@ class SitePlan:
             "floor_area_m2": round(self.grid.floor_area, 1),
             "switches": fabric.switches_by_tier,
             "fabric": {
+                "switch": self.loaded.site.fabric.switch,
                 "tiers": fabric.tiers,
                 "radix": fabric.radix,
                 "planes": fabric.planes,
