@@ -131,7 +131,7 @@ def test_cli_plan_and_netbox(tmp_path):
     assert netbox.height == cables.height
     assert netbox.columns[:8] == ["side_a_site", "side_a_device", "side_a_type", "side_a_name", "side_b_site",
                                   "side_b_device", "side_b_type", "side_b_name"]
-    assert netbox["side_a_site"][0] == "example-100-mw-gb200-site"
+    assert netbox["side_a_site"][0] == "Example 100 MW GB200 site"  # the name: what NetBox's cable import looks up
     # every switch port carries exactly one cable
     ends = pl.concat([netbox.select(pl.col("side_a_device").alias("d"), pl.col("side_a_name").alias("n")),
                       netbox.select(pl.col("side_b_device").alias("d"), pl.col("side_b_name").alias("n"))])
