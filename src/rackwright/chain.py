@@ -122,13 +122,8 @@ LIMITS: dict[str, tuple[str, str, float]] = {
 }
 #: CDU approach assumed when the design names no CDU [K] (typical liquid-to-liquid CDU, 3-5 K).
 DEFAULT_CDU_APPROACH_K = 3.0
-#: Specs of line items that the models read (and so may be overridden).
-ITEM_SPECS = {
-    "power",
-    "liquid_fraction",
-    "weight",
-    "coolant_volume",
-    "height",
+#: Specs of line items read as they are, 0 where a part lacks them.
+PLAIN_SPECS = (
     "hbm",
     "hbm_bandwidth",
     "scale_up_bandwidth",
@@ -138,7 +133,9 @@ ITEM_SPECS = {
     "energy",
     "efficiency",
     "capacity",
-}
+)
+#: Specs of line items that the models read (and so may be overridden).
+ITEM_SPECS = {"power", "liquid_fraction", "weight", "coolant_volume", "height", *PLAIN_SPECS}
 
 
 @dataclass
@@ -398,17 +395,7 @@ def _unit_attributes(item: LineItem, catalog: Catalog, overrides: Mapping[str, o
     }
     for key, rate in part.peak_flops.items():
         attrs[f"peak_flops.{key}"] = rate
-    for name in (
-        "hbm",
-        "hbm_bandwidth",
-        "scale_up_bandwidth",
-        "scale_up_links",
-        "ports",
-        "port_speed",
-        "energy",
-        "efficiency",
-        "capacity",
-    ):
+    for name in PLAIN_SPECS:
         attrs[name] = part.value(name, 0.0)
     if part.kind in CONVERTER_KINDS:
         attrs["capacity"], attrs["efficiency"] = _converter_rating(part, catalog)

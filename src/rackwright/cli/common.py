@@ -76,6 +76,22 @@ OPTIONAL_MODULES = {
 } | {"ray": "ray"}
 
 
+def progress_bar(enabled: bool):
+    """The progress bar of a long command, on stderr and gone when done; off when ``enabled`` is false (``--json``,
+    or no terminal)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not enabled,
+    )
+
+
 def emit_json(document) -> None:
     sys.stdout.write(json.dumps(document, indent=2, allow_nan=False, default=str) + "\n")
 

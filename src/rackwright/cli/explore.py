@@ -8,26 +8,12 @@ from pathlib import Path
 import typer
 
 from ..errors import InputError
-from .common import EXIT_OK, EXIT_RULES, MAX_WORKERS, emit_json, err, guarded, out, output_folder
+from .common import EXIT_OK, EXIT_RULES, MAX_WORKERS, emit_json, err, guarded, out, output_folder, progress_bar
 
 app = typer.Typer(help="Explore a design space: grid or sampling, feasibility, Pareto front, sensitivity.")
 
 #: Pareto designs listed in the terminal table (all of them are in pareto.json and the exports).
 SHOWN = 10
-
-
-def _progress():
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    return Progress(
-        TextColumn("evaluating designs"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    )
 
 
 @app.command("explore")
@@ -62,8 +48,8 @@ def explore_command(
 
     if backend not in BACKENDS:  # before the space is loaded and planned
         raise InputError.single(None, f"unknown backend {backend!r}", "--backend", f"one of: {', '.join(BACKENDS)}")
-    with _progress() as bar:
-        task = bar.add_task("explore", total=None)
+    with progress_bar(err.is_terminal) as bar:
+        task = bar.add_task("evaluating designs", total=None)
         result = explore(
             space,
             backend,

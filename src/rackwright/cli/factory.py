@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from ..errors import InputError
-from .common import EXIT_OK, EXIT_RULES, MAX_WORKERS, emit_json, err, guarded, out, output_file
+from .common import EXIT_OK, EXIT_RULES, MAX_WORKERS, emit_json, guarded, out, output_file, progress_bar
 
 app = typer.Typer(
     help="Simulate a rack integration-and-test line (SimPy) and size it for a weekly target.", no_args_is_help=True
@@ -58,20 +58,6 @@ def _check_window(weeks: float, warmup: float) -> None:
             "--warmup",
             "use a smaller --warmup or a larger --weeks",
         )
-
-
-def _progress(enabled: bool):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not enabled,
-    )
 
 
 def _fmt(value, digits: int = 3) -> str:
@@ -147,7 +133,7 @@ def simulate_command(
 
     _check_window(weeks, warmup)
     line, work = _load(line_file, design)
-    with _progress(not as_json) as bar:
+    with progress_bar(not as_json) as bar:
         task = bar.add_task("replications", total=replications)
         result = simulate(
             line,
@@ -210,7 +196,7 @@ def capacity_command(
     warmup = auto_warmup(line, work) if warmup is None else warmup
     weeks = warmup + 6 if weeks is None else weeks
     _check_window(weeks, warmup)
-    with _progress(not as_json) as bar:
+    with progress_bar(not as_json) as bar:
         task = bar.add_task("capacity search", total=max_iterations)
         found = capacity_search(
             line,

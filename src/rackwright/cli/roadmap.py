@@ -7,7 +7,17 @@ from pathlib import Path
 
 import typer
 
-from .common import EXIT_OK, EXIT_RULES, MAX_COUNT, MAX_WORKERS, emit_json, err, guarded, out, output_folder
+from .common import (
+    EXIT_OK,
+    EXIT_RULES,
+    MAX_COUNT,
+    MAX_WORKERS,
+    emit_json,
+    guarded,
+    out,
+    output_folder,
+    progress_bar,
+)
 
 app = typer.Typer(
     help="Roadmap to a GW target: MILP schedule over generations, sites, factories and supply; Monte Carlo risk.",
@@ -105,22 +115,12 @@ def risk_command(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ):
     """Probability of meeting the goal and P10/P50/P90 of GW by the date, over the file's risk distributions."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from ..roadmap import load_roadmap
     from ..roadmap.report import risk_figure
     from ..roadmap.risk import risk
 
     loaded = load_roadmap(roadmap)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=as_json,
-    ) as bar:
+    with progress_bar(not as_json) as bar:
         task = bar.add_task("samples", total=samples)
         result = risk(loaded, samples, seed, workers, progress=lambda done: bar.update(task, completed=done))
     doc = result.document()

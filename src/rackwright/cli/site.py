@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from ..errors import InputError
-from .common import EXIT_OK, EXIT_RULES, emit_json, err, guarded, out, output_file, output_folder
+from .common import EXIT_OK, EXIT_RULES, emit_json, err, guarded, out, output_file, output_folder, progress_bar
 
 app = typer.Typer(
     help="Plan a site: halls and rows, Ethernet fabric, cable plan, power chain, cooling plant, PUE, capex.",
@@ -71,20 +71,10 @@ def plan_command(
 
     Exit 1 when the plan breaks a rule (violations are listed, outputs are still written).
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from ..site.planner import STEPS, plan_site
     from ..site.schema import load_site
 
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=as_json,
-    ) as bar:
+    with progress_bar(not as_json) as bar:
         task = bar.add_task("planning", total=len(STEPS) + 1)
         loaded = load_site(site_file, parse_overrides(overrides))
         plan = plan_site(loaded, progress=lambda step: bar.update(task, advance=1, description=step))
