@@ -414,6 +414,13 @@ def _converter_rating(part: Part, catalog: Catalog) -> tuple[float, float]:
     return capacity, efficiency
 
 
+def serves_scale_out(part: Part) -> bool:
+    """A NIC or DPU whose ports serve the scale-out fabric (its ``fabric`` spec: scale-out by default for a NIC,
+    front-end for a DPU)."""
+    default = "scale-out" if part.kind == "nic" else "front-end"
+    return part.kind in ("nic", "dpu") and part.text("fabric", default) == "scale-out"
+
+
 def _contributions(item: LineItem, attrs: dict, fluid: str) -> dict[str, object]:
     """What one unit of the item adds to each rack sum."""
     part = item.part
@@ -450,8 +457,7 @@ def _contributions(item: LineItem, attrs: dict, fluid: str) -> dict[str, object]
     elif kind == "cpu":
         out["cpus"] = 1.0
     elif kind in ("nic", "dpu"):
-        fabric = part.text("fabric", "scale-out" if kind == "nic" else "front-end")
-        if fabric == "scale-out":
+        if serves_scale_out(part):
             out.update(scale_out_ports=attrs["ports"], scale_out_rate=attrs["ports"] * attrs["port_speed"])
         else:
             out["front_end_ports"] = attrs["ports"]

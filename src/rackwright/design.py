@@ -183,16 +183,6 @@ class Design(Strict):
             ids.add(self.cooling.cdu.part)
         return ids
 
-    @model_validator(mode="after")
-    def _unique_ids(self):
-        for name, items in (("slots", self.slots), ("network.links", self.network.links)):
-            seen = set()
-            for item in items:
-                if item.id in seen:
-                    raise ValueError(f"{name}: id {item.id!r} appears twice; ids must be unique")
-                seen.add(item.id)
-        return self
-
 
 class LoadedDesign(BaseModel):
     """A validated design with where it came from (for messages and lineage)."""
@@ -298,7 +288,7 @@ def load_design(path: str | Path) -> LoadedDesign:
 def validate_design(
     data: dict, file: str | None = None, lineage: list[str] | None = None, root: Any = None
 ) -> LoadedDesign:
-    """Validate a merged design mapping (e.g. from the server or a notebook)."""
+    """Validate a merged design mapping (e.g. from the server or a notebook); slot and link ids must be unique."""
     lineage = lineage or []
     merged = data if len(lineage) > 1 else None
     duplicates = _duplicate_ids(data)
@@ -313,8 +303,8 @@ def validate_design(
 
 
 def _duplicate_ids(data) -> list:
-    """A validation error at ``slots[i].id`` or ``network.links[i].id`` for each id used before in its list (the
-    model's own check can name only the list)."""
+    """A validation error at ``slots[i].id`` or ``network.links[i].id`` for each id used before in its list: ids are
+    unique per list, checked here before the schema because a model-level check could name only the list."""
     errors = []
     for path in (("slots",), ("network", "links")):
         items = data

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .chain import CONVERTER_KINDS, SCALE_OUT_MIN_SPEED, SELV_V, RackModel, effective_limits
+from .chain import CONVERTER_KINDS, SCALE_OUT_MIN_SPEED, SELV_V, RackModel, effective_limits, serves_scale_out
 from .figures import BY_KEY
 
 #: Kinds that may be mounted in a slot (the others live inside assemblies, or outside the rack).
@@ -582,14 +582,8 @@ def _unit_pitch(model: RackModel) -> list[Violation]:
 
 
 def _scale_out_port_speed(model: RackModel) -> float:
-    """The fastest scale-out NIC port in the rack [b/s] (0 when there is none)."""
-    speeds = [
-        item.part.value("port_speed", 0.0)
-        for item in model.items
-        if item.part.kind in ("nic", "dpu")
-        and item.part.text("fabric", "scale-out" if item.part.kind == "nic" else "front-end") == "scale-out"
-    ]
-    return max(speeds, default=0.0)
+    """The fastest scale-out NIC port in the rack [B/s] (0 when there is none)."""
+    return max((item.part.value("port_speed", 0.0) for item in model.items if serves_scale_out(item.part)), default=0.0)
 
 
 def _link_speed(model: RackModel) -> list[Violation]:
