@@ -203,14 +203,12 @@ def evaluate_batch(
     raw = chain.run(arrays)
     slot_counts = split_overrides(chain.model, arrays)[2]
     bad = functools.reduce(np.logical_or, invalid.values(), np.zeros(shape, bool))
-    figures = {
-        k: np.where(bad, np.nan, v) if bad.any() else np.broadcast_to(v, shape) for k, v in flat_display(raw).items()
-    }
     si = {
         k: np.where(bad, np.nan, v) if bad.any() else np.broadcast_to(v, shape)
         for k, v in raw.items()
         if not k.startswith("limit.")
     }
+    figures = flat_display(si)
     masks = figure_rule_masks(chain.model, raw)
     structural = structural_violations(chain.model)
     errors = [rule.code for rule in FIGURE_RULES if rule.severity == "error"]
