@@ -104,7 +104,7 @@ class LineItem:
 #: Ratings the rules compare with: name → (role of the part that carries it, spec, default).
 #: Roles: the design's enclosure, busbar, CDU, manifold, and its rear doors (the strictest applies).
 LIMITS: dict[str, tuple[str, str, float]] = {
-    "unit_pitch": ("enclosure", "unit_pitch", 0.04445),
+    "unit_pitch": ("enclosure", "unit_pitch", mechanical.PITCHES["U"]),
     "usable_height": ("enclosure", "usable_height", np.nan),
     "air_capacity": ("enclosure", "air_capacity", np.nan),
     "max_payload": ("enclosure", "max_payload", np.nan),
@@ -183,7 +183,7 @@ def resolve(loaded: LoadedDesign, catalog: Catalog | None = None) -> RackModel:
         for child, per_unit, path in catalog.explode(part.id):
             items.append(LineItem(child, per_unit, slot.id, float(slot.count), mounted=not path, path=path))
     enclosure = get(design.enclosure, "enclosure")
-    pitch = enclosure.value("unit_pitch", 0.04445) if enclosure else 0.04445
+    pitch = enclosure.value("unit_pitch", mechanical.PITCHES["U"]) if enclosure else mechanical.PITCHES["U"]
     for i, link in enumerate(design.network.links):
         part = get(link.part, "network", "links", i, "part")
         for end in ("from_slot", "to_slot"):

@@ -22,6 +22,7 @@ import numpy as np
 
 from .chain import CONVERTER_KINDS, SCALE_OUT_MIN_SPEED, SELV_V, RackModel, effective_limits, serves_scale_out
 from .figures import BY_KEY
+from .models.mechanical import PITCHES, pitch_name
 
 #: Kinds that may be mounted in a slot (the others live inside assemblies, or outside the rack).
 MOUNTABLE_KINDS = {
@@ -533,8 +534,6 @@ def _link_reach(model: RackModel) -> list[Violation]:
     return out
 
 
-#: The two mounting pitches: EIA-310 rack unit (1.75 in) and Open Rack OpenU (OCP Open Rack V3) [m].
-PITCHES = {"U": 0.04445, "OU": 0.048}
 #: A height this close to a whole number of units (relative to one unit) mounts at that pitch.
 PITCH_TOLERANCE = 0.02
 
@@ -548,7 +547,7 @@ def _unit_pitch(model: RackModel) -> list[Violation]:
     """Slot parts whose height is no whole number of the enclosure's units: an Open Rack sled does not fit 19-inch
     EIA rails (MEC006, error); 19-inch EIA gear in an Open Rack needs adapter brackets (MEC007, warning)."""
     pitch = effective_limits(model, {})["unit_pitch"]
-    name = next((n for n, p in PITCHES.items() if abs(p - pitch) < 1e-6), f"{pitch * 1000:g} mm unit")
+    name = pitch_name(pitch) or f"{pitch * 1000:g} mm unit"
     out = []
     for i, slot in enumerate(model.design.slots):
         height = model.slot_heights.get(slot.id, 0.0)

@@ -11,6 +11,14 @@ from dataclasses import dataclass
 
 from . import Array
 
+#: The two mounting pitches [m]: the EIA-310 rack unit (1.75 in) [1] and the Open Rack OpenU [2].
+PITCHES = {"U": 0.04445, "OU": 0.048}
+
+
+def pitch_name(unit_pitch: float) -> str | None:
+    """``"U"`` or ``"OU"`` for an enclosure's mounting pitch [m]; None for any other pitch."""
+    return next((name for name, pitch in PITCHES.items() if abs(pitch - unit_pitch) < 1e-6), None)
+
 
 def mounting_units(height, unit_pitch):
     """Heights [m] expressed in the enclosure's mounting units (U or OU)."""

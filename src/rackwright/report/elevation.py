@@ -6,6 +6,7 @@ import drawsvg as draw
 import numpy as np
 
 from ..chain import RackModel, effective_limits
+from ..models.mechanical import pitch_name
 
 #: Fill colour per part category.
 COLOURS = {
@@ -31,7 +32,7 @@ def elevation_svg(model: RackModel) -> draw.Drawing:
     height = units * UNIT_PX
     d = draw.Drawing(WIDTH_PX + 2 * MARGIN + LEGEND_PX, height + 2 * MARGIN + 30, origin=(0, 0))
     d.append(draw.Rectangle(0, 0, d.width, d.height, fill="white"))
-    unit_name = "OU" if abs(pitch - 0.048) < 1e-6 else "U"
+    unit_name = pitch_name(pitch) or "U"
     d.append(
         draw.Text(
             f"{model.design.name} ({model.design.generation}) — {units} {unit_name}",
