@@ -26,10 +26,10 @@ import numpy as np
 from ruamel.yaml import YAML
 
 import rackwright
-from rackwright.design import deep_merge, validate_design
 from rackwright.explore import explore
 from rackwright.explore.evaluate import TRAINING, tokens_per_s_per_accelerator
 from rackwright.explore.export import pareto_document
+from rackwright.rack.design import deep_merge, validate_design
 
 ROOT = Path(__file__).resolve().parents[1]
 

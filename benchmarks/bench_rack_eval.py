@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 import rackwright
-from rackwright.design import load_design
+from rackwright.rack.design import load_design
 
 ROOT = Path(__file__).resolve().parents[1]
 

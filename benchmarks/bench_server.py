@@ -92,7 +92,7 @@ class Run:
             async with http.request(method, path.lstrip("/"), **kwargs) as response:
                 status = response.status
                 document = await response.json() if status < 300 else None
-        except (aiohttp.ClientError, asyncio.TimeoutError):
+        except (TimeoutError, aiohttp.ClientError):
             self.errors += 1
             return 0, None
         getattr(self, kind).append(time.perf_counter() - due)

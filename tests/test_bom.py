@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 import rackwright
-from rackwright.bom import bom_csv, bom_document, bom_lines, totals
-from rackwright.chain import resolve
 from rackwright.cli.app import app
+from rackwright.rack.bom import bom_csv, bom_document, bom_lines, totals
+from rackwright.rack.chain import resolve
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 GB200 = resolve(rackwright.load_design(EXAMPLES / "gb200-nvl72.yaml"))

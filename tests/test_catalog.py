@@ -4,8 +4,8 @@ import pytest
 from pydantic import ValidationError
 
 from rackwright.catalog import KINDS, load_catalog
-from rackwright.catalog.schema import PROVENANCE_FIELDS, SOURCE_QUALITIES, Part
 from rackwright.catalog.loader import load_family
+from rackwright.catalog.schema import PROVENANCE_FIELDS, SOURCE_QUALITIES, Part
 from rackwright.errors import InputError
 
 CATALOG = load_catalog()

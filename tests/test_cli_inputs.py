@@ -9,8 +9,7 @@ import typer
 
 from rackwright.cli.app import app
 from rackwright.errors import InputError
-from rackwright.evaluation import sound_design
-
+from rackwright.rack.evaluation import sound_design
 from test_cli import run, runner
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 import rackwright
-from rackwright.design import deep_merge, load_design
 from rackwright.errors import InputError
+from rackwright.rack.design import deep_merge, load_design
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

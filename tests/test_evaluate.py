@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rackwright
-from rackwright.design import load_design
+from rackwright.rack.design import load_design
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 GB200 = load_design(EXAMPLES / "gb200-nvl72.yaml")
@@ -104,7 +104,7 @@ def test_monotonic_in_accelerator_power_and_feasibility_flips():
     # Above the 132 kW usable at N+N the shelves no longer carry the load: PWR001 fires from there on.
     broken = batch.broken["PWR001"]
     assert not broken[0] and broken[-1] and np.all(np.diff(broken.astype(int)) >= 0)
-    from rackwright.rules import FIGURE_RULES
+    from rackwright.rack.rules import FIGURE_RULES
 
     any_error = np.zeros_like(broken)
     for rule in FIGURE_RULES:

@@ -12,16 +12,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
-from test_cli import junk, mutate, paths_of, run
 
 import rackwright
-from rackwright.bom import bom_lines
-from rackwright.chain import resolve
-from rackwright.design import load_design
 from rackwright.errors import InputError
 from rackwright.explore import explore, load_space
 from rackwright.explore.evaluate import evaluate_points, tokens_per_s_per_accelerator
 from rackwright.explore.pareto import pareto_mask
+from rackwright.rack.bom import bom_lines
+from rackwright.rack.chain import resolve
+from rackwright.rack.design import load_design
+from test_cli import junk, mutate, paths_of, run
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

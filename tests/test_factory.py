@@ -12,13 +12,25 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_cli import run
 from typer.testing import CliRunner
 
 from rackwright.cli.app import app
 from rackwright.errors import InputError
-from rackwright.factory import (WorkCalendar, WorkContent, capacity_search, design_work_content, erlang_c,
-                                expected_visits, first_guess, littles_law, load_line, mmc, simulate, validate_line)
+from rackwright.factory import (
+    WorkCalendar,
+    WorkContent,
+    capacity_search,
+    design_work_content,
+    erlang_c,
+    expected_visits,
+    first_guess,
+    littles_law,
+    load_line,
+    mmc,
+    simulate,
+    validate_line,
+)
+from test_cli import run
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

@@ -12,18 +12,39 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_cli import run
 
 from rackwright.errors import InputError
-from rackwright.fleet import (checkpoint_bytes, checkpoint_write_time, compound_poisson_cdf, daly_interval,
-                              fabric_counts, goodput_exponential, goodput_first_order, hot_spares_needed,
-                              idle_capacity_fraction, interruptions_per_day, inventory, job_causes, job_report,
-                              load_failure_modes, lost_fraction, mtbi_hours, poisson_cdf, poisson_quantile, qualify,
-                              series_rate, simulate_goodput, spares_report, wait_probability, young_interval)
+from rackwright.fleet import (
+    checkpoint_bytes,
+    checkpoint_write_time,
+    compound_poisson_cdf,
+    daly_interval,
+    fabric_counts,
+    goodput_exponential,
+    goodput_first_order,
+    hot_spares_needed,
+    idle_capacity_fraction,
+    interruptions_per_day,
+    inventory,
+    job_causes,
+    job_report,
+    load_failure_modes,
+    lost_fraction,
+    mtbi_hours,
+    poisson_cdf,
+    poisson_quantile,
+    qualify,
+    series_rate,
+    simulate_goodput,
+    spares_report,
+    wait_probability,
+    young_interval,
+)
 from rackwright.fleet.qualify import METRICS
 from rackwright.fleet.validation import LLAMA3_CASE, case_markdown, compare_case
 from rackwright.models.reliability import rate_from_afr
 from rackwright.perf.workload import load_model
+from test_cli import run
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

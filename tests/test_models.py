@@ -108,7 +108,7 @@ def test_a_step_of_the_chain_can_be_swapped():
     import dataclasses
 
     import rackwright
-    from rackwright.chain import STEPS
+    from rackwright.rack.chain import STEPS
 
     design = Path(__file__).resolve().parents[1] / "examples" / "gb300-nvl72.yaml"
 

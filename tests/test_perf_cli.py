@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from test_cli import run
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,14 +6,20 @@ import json
 
 import numpy as np
 import pytest
-from test_cli import run
 
 from rackwright.perf.memory import RECOMPUTE_MODULES, activation_bytes_per_layer, in_flight, usable_hbm
 from rackwright.perf.precision import recipe
 from rackwright.perf.system import load_system
-from rackwright.perf.training import (Parallelism, _overlapped_gather, _overlapped_reduce, layers_per_stage,
-                                      stage_layer_counts, train_step)
+from rackwright.perf.training import (
+    Parallelism,
+    _overlapped_gather,
+    _overlapped_reduce,
+    layers_per_stage,
+    stage_layer_counts,
+    train_step,
+)
 from rackwright.perf.workload import load_model
+from test_cli import run
 
 H100 = load_system("dgx-h100-ndr")
 L405 = load_model("llama3-405b")

@@ -3,13 +3,13 @@ FP8 dispatch, overlap with compute, expert tensor parallelism and parallel foldi
 
 import numpy as np
 import pytest
-from test_cli import run
 
 from rackwright.perf.efficiency import profile
 from rackwright.perf.precision import recipe
 from rackwright.perf.system import load_system
 from rackwright.perf.training import Parallelism, _moe_dispatch_combine, model_stage_params, train_step
 from rackwright.perf.workload import load_model
+from test_cli import run
 
 H100 = load_system("dgx-h100-ndr")
 MIXTRAL = load_model("mixtral-8x7b")

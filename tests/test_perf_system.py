@@ -154,8 +154,8 @@ def test_a_designs_peak_overrides_reach_the_system(tmp_path):
 def test_an_evaluated_design_is_not_evaluated_again(monkeypatch):
     """rackwright evaluate's delivery figures take the report it has (the rack), not the path."""
     import rackwright
-    from rackwright import evaluation
     from rackwright.perf.api import rack_delivery
+    from rackwright.rack import evaluation
 
     report = rackwright.evaluate(EXAMPLES / "gb300-nvl72.yaml")
     expected = rack_delivery(EXAMPLES / "gb300-nvl72.yaml")

@@ -5,11 +5,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rackwright.perf.inference import infer
 from rackwright.perf.memory import activation_bytes_per_layer, training_memory, usable_hbm
 from rackwright.perf.search import search
 from rackwright.perf.system import load_system
 from rackwright.perf.training import Parallelism, layers_per_stage, model_stage_params, train_step
-from rackwright.perf.inference import infer
 from rackwright.perf.workload import load_model
 
 GPT3 = load_model("gpt3-175b")

@@ -16,15 +16,15 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_cli import run
 
 from rackwright.errors import InputError
-from rackwright.evaluation import evaluate
+from rackwright.rack.evaluation import evaluate
 from rackwright.roadmap import load_roadmap, plan, plan_document
 from rackwright.roadmap.inputs import rack_figures
 from rackwright.roadmap.risk import risk
 from rackwright.roadmap.schema import validate_roadmap
 from rackwright.roadmap.timeline import build_timeline
+from test_cli import run
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -176,7 +176,7 @@ def _two_organisations(db: str) -> dict[str, str]:
 
 def test_user_list_by_organisation_then_username_with_live_tokens(db_url, monkeypatch):
     monkeypatch.setenv(PASSWORD_ENV, "long-enough")
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     _two_organisations(db_url)
     listed = admin("user", "list", "--json", db=db_url)
     assert listed.exit_code == 0, listed.output
@@ -186,7 +186,7 @@ def test_user_list_by_organisation_then_username_with_live_tokens(db_url, monkey
         ("acme", "bob", "engineer", "Bob", 1),
         ("zeta", "aaron", "engineer", "[/bold] Aaron", 1)]
     for user in users:
-        assert started - timedelta(seconds=1) <= datetime.fromisoformat(user["created"]) <= datetime.now(timezone.utc)
+        assert started - timedelta(seconds=1) <= datetime.fromisoformat(user["created"]) <= datetime.now(UTC)
 
     only = admin("user", "list", "--org", "zeta", "--json", db=db_url)
     assert [u["username"] for u in json.loads(only.stdout)] == ["aaron"]

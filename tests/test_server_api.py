@@ -17,8 +17,8 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from rackwright.cli.app import app as cli
-from rackwright.design import load_design
-from rackwright.evaluation import evaluate
+from rackwright.rack.design import load_design
+from rackwright.rack.evaluation import evaluate
 from rackwright.server import services
 from rackwright.server.db import Base, make_engine, transaction
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rackwright.evaluation import evaluate
+from rackwright.rack.evaluation import evaluate
 from rackwright.server import checker
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

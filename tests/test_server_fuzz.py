@@ -15,15 +15,15 @@ from pathlib import Path
 import httpx
 import pytest
 import schemathesis
-from schemathesis.core import NOT_SET
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
+from schemathesis.core import NOT_SET
 from sqlalchemy import func, select
+from tests.conftest import start_server
 
 from rackwright.server.config import MAX_BODY_BYTES
 from rackwright.server.db import Revision, transaction
-from tests.conftest import start_server
 
 DESIGN = "/designs/lab/ethernet-800vdc"
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ethernet-800vdc.yaml"

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from markupsafe import escape
 from sqlalchemy import select, update
 
-from rackwright.design import load_design
-from rackwright.evaluation import evaluate
+from rackwright.rack.design import load_design
+from rackwright.rack.evaluation import evaluate
 from rackwright.server import security, services, web
 from rackwright.server.app import create_app
 from rackwright.server.db import ApiToken, transaction

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+
+from rackwright.rack.evaluation import evaluate
+from rackwright.server import inbox, services
 from test_server_web import app, cell, service_view, sign_in  # noqa: F401 - app is a fixture
 from test_server_web import test_pages_are_accessible_and_every_post_form_carries_the_token as audit_pages
-
-from rackwright.evaluation import evaluate
-from rackwright.server import inbox, services
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 GB300 = "/designs/mfr/gb300-nvl72"

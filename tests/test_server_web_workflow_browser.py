@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from test_server_web_browser import SCREENSHOTS, browser, open_as  # noqa: F401 - browser is a fixture
 
 DESIGN = "/designs/mfr/gb300-nvl72"

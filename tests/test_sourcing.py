@@ -8,10 +8,10 @@ import pytest
 from typer.testing import CliRunner
 
 import rackwright
-from rackwright.chain import resolve
 from rackwright.cli.app import app
 from rackwright.errors import InputError
-from rackwright.sourcing import Scenario, build_dates, load_scenario, whatif
+from rackwright.rack.chain import resolve
+from rackwright.rack.sourcing import Scenario, build_dates, load_scenario, whatif
 
 ROOT = Path(__file__).resolve().parents[1]
 GB200 = resolve(rackwright.load_design(ROOT / "examples" / "gb200-nvl72.yaml"))

@@ -18,9 +18,9 @@ from ruamel.yaml import YAML
 
 import rackwright
 from rackwright.catalog import KINDS, SPEC_FIELDS, load_catalog
-from rackwright.design import Design
-from rackwright.figures import FIGURES
-from rackwright.rules import FIGURE_RULES, HINTS
+from rackwright.rack.design import Design
+from rackwright.rack.figures import FIGURES
+from rackwright.rack.rules import FIGURE_RULES, HINTS
 from rackwright.validity import DOMAINS
 from test_cli import run
 
@@ -55,7 +55,7 @@ def test_domains_by_hand():
 
 
 def test_every_spec_and_parameter_has_a_domain():
-    from rackwright.chain import PARAMETERS
+    from rackwright.rack.chain import PARAMETERS
 
     assert {s.quantity for s in SPEC_FIELDS.values() if s.dimension != "text"} <= set(DOMAINS)
     assert set(PARAMETERS.values()) <= set(DOMAINS)
@@ -213,7 +213,7 @@ def test_open_rack_shelves_in_an_eia_rack_break_mec006_and_eia_gear_in_an_open_r
 
 
 def test_an_elevation_of_a_million_trays_draws_only_what_the_rack_holds(tmp_path):
-    from rackwright.chain import resolve
+    from rackwright.rack.chain import resolve
     from rackwright.report.elevation import elevation_svg
 
     design = child(tmp_path, "slots:\n  - {id: compute-upper, part: nvidia-gb200-compute-tray, count: 1000000}\n")
@@ -549,7 +549,7 @@ def test_a_duplicate_slot_or_link_id_names_its_field_and_line(tmp_path):
 
 
 def test_a_batch_too_large_to_hold_is_refused_before_any_work():
-    from rackwright.evaluation import MAX_BATCH
+    from rackwright.rack.evaluation import MAX_BATCH
 
     huge = np.broadcast_to(1200.0, (MAX_BATCH + 1,))  # a view: no memory taken by the test itself
     with pytest.raises(rackwright.InputError, match="4,000,001 variants is more than the 4,000,000"):

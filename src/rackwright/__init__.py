@@ -16,23 +16,23 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
-__all__ = ["evaluate", "evaluate_batch", "load_design", "load_catalog", "RackReport", "BatchResult", "InputError"]
+__all__ = ["evaluate", "evaluate_batch", "load_design", "load_catalog", "Rack", "BatchResult", "InputError"]
 #: Public name → the module that defines it.
 _API = {
-    "evaluate": "evaluation",
-    "evaluate_batch": "evaluation",
-    "RackReport": "evaluation",
-    "BatchResult": "evaluation",
-    "load_design": "design",
+    "evaluate": "rack.evaluation",
+    "evaluate_batch": "rack.evaluation",
+    "Rack": "rack.evaluation",
+    "BatchResult": "rack.evaluation",
+    "load_design": "rack.design",
     "load_catalog": "catalog",
     "InputError": "errors",
 }
 
 if TYPE_CHECKING:
     from .catalog import load_catalog
-    from .design import load_design
     from .errors import InputError
-    from .evaluation import BatchResult, RackReport, evaluate, evaluate_batch
+    from .rack.design import load_design
+    from .rack.evaluation import BatchResult, Rack, evaluate, evaluate_batch
 
 
 def __getattr__(name: str):

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .evaluation import evaluate
 from .published import RelativeCheck
+from .rack.evaluation import evaluate
 from .yamlio import read_yaml, to_plain
 
 

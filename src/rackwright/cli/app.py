@@ -29,7 +29,7 @@ from . import sourcing as sourcing_cli
 from .common import EXIT_OK, EXIT_RULES, MAX_COUNT, emit_json, guarded, out, output_file
 
 if TYPE_CHECKING:
-    from ..evaluation import RackReport
+    from ..rack.evaluation import Rack
 
 app = typer.Typer(
     help="Co-design, evaluate and plan AI data-centre rack generations.",
@@ -69,7 +69,7 @@ def plain_help(group: typer.Typer, done: set[int]) -> None:
         plain_help(sub.typer_instance, done)
 
 
-def _with_delivery(report: RackReport) -> RackReport:
+def _with_delivery(report: Rack) -> Rack:
     """Add what the generation delivers on the reference workloads (rackwright.perf.api.rack_delivery)."""
     from ..perf.api import rack_delivery
 
@@ -82,7 +82,7 @@ def _with_delivery(report: RackReport) -> RackReport:
     return report
 
 
-def _exit_for(reports: list[RackReport]) -> None:
+def _exit_for(reports: list[Rack]) -> None:
     raise typer.Exit(EXIT_RULES if any(r.errors for r in reports) else EXIT_OK)
 
 
@@ -98,7 +98,7 @@ def evaluate_command(
     ),
 ):
     """Evaluate designs: power, cooling, space, weight, network, cabling, compute, cost, US content, reliability."""
-    from ..evaluation import evaluate
+    from ..rack.evaluation import evaluate
     from ..report.tables import evaluation_table, violations_table
 
     reports = [evaluate(path) for path in designs]
@@ -122,7 +122,7 @@ def check_command(
     as_json: bool = typer.Option(False, "--json", help="Print violations as JSON."),
 ):
     """Check designs against the design rules; exit 1 if any rule is broken with severity error."""
-    from ..evaluation import evaluate
+    from ..rack.evaluation import evaluate
     from ..report.tables import violations_table
 
     reports = [evaluate(path) for path in designs]
@@ -147,9 +147,9 @@ def compare_command(
     as_json: bool = typer.Option(False, "--json", help="Print the differences as JSON."),
 ):
     """Show the fields and evaluated figures that differ between two designs, and their lineage."""
-    from ..design import load_design
-    from ..evaluation import evaluate
-    from ..report.compare import field_changes, figure_changes
+    from ..rack.compare import field_changes, figure_changes
+    from ..rack.design import load_design
+    from ..rack.evaluation import evaluate
     from ..report.tables import compare_tables
 
     da, db = load_design(before), load_design(after)
@@ -194,8 +194,8 @@ def elevation_command(
     output: Path = typer.Option(..., "-o", "--output", callback=output_file, help="SVG file to write."),
 ):
     """Draw the rack's front elevation as SVG: slots to scale, coloured by category."""
-    from ..chain import resolve
-    from ..design import load_design
+    from ..rack.chain import resolve
+    from ..rack.design import load_design
     from ..report.elevation import elevation_svg
 
     drawing = elevation_svg(resolve(load_design(design)))
@@ -223,8 +223,8 @@ def bom_command(
     ),
 ):
     """Exploded bill of materials: quantities, unit and extended cost, origin, lead time, totals, US content."""
-    from ..bom import GROUPINGS, US_RULES, bom_csv, bom_document, bom_lines
-    from ..evaluation import sound_design
+    from ..rack.bom import GROUPINGS, US_RULES, bom_csv, bom_document, bom_lines
+    from ..rack.evaluation import sound_design
     from ..report.tables import bom_tables
 
     if by not in GROUPINGS:

@@ -18,7 +18,7 @@ app = typer.Typer(
 
 
 def _model(design: Path):
-    from ..evaluation import sound_design
+    from ..rack.evaluation import sound_design
 
     return sound_design(design).model
 
@@ -63,9 +63,9 @@ def whatif_command(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ):
     """Baseline vs scenario: cost per rack, tariff bill, US content by category, longest lead time."""
-    from ..bom import bom_lines
-    from ..sourcing import load_scenario, parse_sweep, sweep_figure, unmatched, whatif
-    from ..sourcing import sweep as run_sweep
+    from ..rack.bom import bom_lines
+    from ..rack.sourcing import load_scenario, parse_sweep, sweep_figure, unmatched, whatif
+    from ..rack.sourcing import sweep as run_sweep
 
     model, plan = _model(design), load_scenario(scenario)
     if sweep is None:
@@ -119,7 +119,7 @@ def build_date_command(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ):
     """Earliest dates the first and the N-th rack can be built from an order date; the critical parts."""
-    from ..sourcing import build_dates, load_scenario
+    from ..rack.sourcing import build_dates, load_scenario
 
     try:
         order = date.fromisoformat(order_date)

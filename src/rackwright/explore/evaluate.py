@@ -1,7 +1,7 @@
 """Evaluate a chunk of designs: one ``evaluate_batch`` call, objectives, constraints and failed rules.
 
 Every design of a chunk shares its structural combination (one resolved rack), so the
-chunk's override axes go through :func:`rackwright.evaluation.evaluate_batch` as arrays.
+chunk's override axes go through :func:`rackwright.rack.evaluation.evaluate_batch` as arrays.
 Besides the evaluation's own figures (JSON keys such as ``power.input_kw``), objectives
 and limits may name the explorer's derived figures:
 
@@ -25,10 +25,10 @@ from functools import lru_cache
 import numpy as np
 
 from ..catalog import load_catalog
-from ..chain import resolve
 from ..errors import InputError
-from ..evaluation import evaluate_batch
-from ..rules import FIGURE_RULES, LAYOUT_CODES
+from ..rack.chain import resolve
+from ..rack.evaluation import evaluate_batch
+from ..rack.rules import FIGURE_RULES, LAYOUT_CODES
 from .pareto import distinct_rows
 from .sample import Chunk, chunk_values, grid_rows
 from .space import PER_PFLOP, TRAINING, Space

@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 from ruamel.yaml import YAML
 
-from ..design import deep_merge
 from ..errors import InputError
+from ..rack.design import deep_merge
 from .explorer import Exploration
 from .space import export_value
 

@@ -4,7 +4,7 @@ An axis is one of two kinds:
 
 * an **override axis** names a path of the batch path (``parts.accelerator.power``,
   ``slots[compute-upper].count``, ``cooling.facility_supply``, ``sourcing.power.origin``;
-  see :mod:`rackwright.chain`): its values become SI arrays, evaluated together;
+  see :mod:`rackwright.rack.chain`): its values become SI arrays, evaluated together;
 * a **design axis** changes the rack's structure (``power.architecture``, the part of a
   link or slot, or named ``variants`` that each patch the base design like a design that
   ``extends`` it): each combination of design-axis values is its own resolved rack.
@@ -27,10 +27,10 @@ import numpy as np
 from pydantic import Field, ValidationError, model_validator
 
 from ..catalog import load_catalog
-from ..chain import ITEM_SPECS, PARAMETERS, RackChain, override_dimension, parse_override, split_overrides
-from ..design import LoadedDesign, deep_merge, validate_design
 from ..errors import InputError
-from ..evaluation import evaluate_batch, sound_design
+from ..rack.chain import ITEM_SPECS, PARAMETERS, RackChain, override_dimension, parse_override, split_overrides
+from ..rack.design import LoadedDesign, deep_merge, validate_design
+from ..rack.evaluation import evaluate_batch, sound_design
 from ..units import DIMENSIONS, UnitError, from_si, parse_quantity
 from ..validity import Name
 from ..yamlio import LocatedInput, Strict, location, problems_from_validation, read_yaml, to_plain

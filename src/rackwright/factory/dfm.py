@@ -2,7 +2,7 @@
 
 The line's stations scale their times with what a design asks of the factory
 (``per:`` in a line file). From the design's resolved line items
-(:func:`rackwright.chain.resolve`):
+(:func:`rackwright.rack.chain.resolve`):
 
 * **trays** — mounted units to install: every top-level part that takes rack
   height (compute trays, servers, switch trays, power shelves, BBUs, PDUs, rear
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from ..chain import RackModel
+from ..rack.chain import RackModel
 
 #: Mounted kinds counted as compute trays (L10 build and test).
 COMPUTE_KINDS = {"compute_tray", "server", "storage"}
@@ -116,6 +116,6 @@ def work_content(model: RackModel) -> WorkContent:
 
 def design_work_content(path) -> WorkContent:
     """Load, resolve and measure a design file (raises :class:`~rackwright.errors.InputError` on bad input)."""
-    from ..evaluation import sound_design
+    from ..rack.evaluation import sound_design
 
     return work_content(sound_design(path).model)

@@ -287,7 +287,7 @@ def mode_of_part(part, modes: FailureModes) -> str:
 
 def inventory(design, modes: FailureModes | None = None) -> Inventory:
     """Resolve and evaluate a design (a path or a loaded design) into its per-rack failure inventory."""
-    from ..evaluation import sound_design
+    from ..rack.evaluation import sound_design
 
     modes = modes or load_failure_modes()
     loaded, model, report = sound_design(design)

@@ -445,9 +445,9 @@ def design_context(design: str | Path) -> DesignContext:
 
 @lru_cache(maxsize=16)
 def _context(path: str, _stamp: int) -> DesignContext:
-    from ..evaluation import sound_design
     from ..perf.efficiency import profile
     from ..perf.system import profile_of
+    from ..rack.evaluation import sound_design
 
     loaded, model, report = sound_design(path)
     figures = report.figures

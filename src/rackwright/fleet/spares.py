@@ -206,7 +206,7 @@ def idle_capacity_fraction(rates_per_hour, blast, repair_h, accelerators):
 
 def spares_report(design, racks: int, repair_days: float, availability: float = 0.999) -> dict:
     """Cold-spare pool per part for ``racks`` racks, and hot-spare scale-up domains, at ``availability``."""
-    from ..evaluation import sound_design
+    from ..rack.evaluation import sound_design
 
     racks = int(argument("positive_count", racks, "--racks"))
     repair_days = argument("lead_time", repair_days, "--repair-days", 1 / 7)  # at most ten years

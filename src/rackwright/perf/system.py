@@ -306,7 +306,7 @@ def rack_accelerator(model, where: str | None = None) -> Part:
 def system_from_design(design, racks: int = 1) -> SystemSpec:
     """The system of ``racks`` racks of a rack design (a path, a loaded design, or an evaluated one; refused when it
     breaks a rule), through :func:`system_from_rack` on its evaluated figures."""
-    from ..evaluation import sound_design
+    from ..rack.evaluation import sound_design
 
     if isinstance(racks, bool) or int(racks) != racks or racks < 1:
         raise ValueError(f"racks must be a whole number ≥ 1, got {racks!r}")

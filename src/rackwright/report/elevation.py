@@ -5,8 +5,8 @@ from __future__ import annotations
 import drawsvg as draw
 import numpy as np
 
-from ..chain import RackModel, effective_limits
 from ..models.mechanical import pitch_name
+from ..rack.chain import RackModel, effective_limits
 
 #: Fill colour per part category.
 COLOURS = {

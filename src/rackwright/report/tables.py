@@ -7,7 +7,7 @@ import math
 from rich.markup import escape
 from rich.table import Table
 
-from ..figures import FIGURES
+from ..rack.figures import FIGURES
 
 
 def _fmt(value) -> str:

@@ -3,7 +3,7 @@
 For each generation's design: IT power per rack (``power.input_kw``: the power the rack
 draws from the facility, i.e. IT power as PUE counts it), accelerators, peak FLOP/s at
 the goal's precision, rack cost (``cost.bom_usd``), its BOM US content (``own-value``
-rule, :func:`rackwright.bom.content_summary`) and, for every supply line, the quantity
+rule, :func:`rackwright.rack.bom.content_summary`) and, for every supply line, the quantity
 one rack needs (BOM quantity by kind or part, a rack figure, or units per MW of IT).
 """
 
@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..bom import bom_lines, content_summary
 from ..errors import InputError
-from ..evaluation import sound_design
 from ..factory import load_line, station_loads, work_content
+from ..rack.bom import bom_lines, content_summary
+from ..rack.evaluation import sound_design
 from .schema import LoadedRoadmap
 
 

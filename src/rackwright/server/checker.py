@@ -35,9 +35,9 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
-from ..design import deep_merge, validate_design
 from ..errors import InputError, Problem
-from ..evaluation import evaluate
+from ..rack.design import deep_merge, validate_design
+from ..rack.evaluation import evaluate
 from ..yamlio import parse_yaml_plain, parse_yaml_text, to_plain
 
 #: Worker processes per server process: writes are a small share of requests, and each server process

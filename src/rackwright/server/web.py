@@ -46,8 +46,8 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData, UploadFile
 
 from ..errors import Problem
-from ..figures import FIGURES, SECTIONS
-from ..report.compare import flatten
+from ..rack.compare import flatten
+from ..rack.figures import FIGURES, SECTIONS
 from ..report.tables import _fmt as format_value
 from . import inbox, services, signin
 from .db import MAX_ID, ROLES, STATUSES, transaction

@@ -1,9 +1,9 @@
 """The site planner: compose layout, fabric, cable plan, power chain, cooling plant and economics.
 
-Like :class:`rackwright.chain.RackChain` does for one rack, :func:`plan_site` runs small pure models in
+Like :class:`rackwright.rack.chain.RackChain` does for one rack, :func:`plan_site` runs small pure models in
 order and collects their results in one :class:`SitePlan`:
 
-1. rack generations: each design is evaluated once (:func:`rackwright.evaluation.evaluate`) for its input
+1. rack generations: each design is evaluated once (:func:`rackwright.rack.evaluation.evaluate`) for its input
    power, heat to water and air, accelerators, scale-out ports, BOM cost and US share; rack counts follow
    the IT power target and the shares (``round(share · P_target / P_rack)``) or are given;
 2. layout (:mod:`.layout`), 3. fabric sizing (:mod:`.fabric`), 4. switch placement and the cable plan
@@ -25,10 +25,10 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from ..bom import us_made
 from ..catalog import Catalog, load_catalog
 from ..errors import InputError
-from ..rules import Violation
+from ..rack.bom import us_made
+from ..rack.rules import Violation
 from ..units import parse_quantity
 from . import cables as cab
 from .cooling import Ambient, adiabatic_water, cooler_air_inlet, load_ambient, pump_power, trim_share, water_flow
@@ -259,7 +259,7 @@ def plan_site(
 # -- 1. racks ---------------------------------------------------------------------------------------------------
 def rack_generations(loaded: LoadedSite, catalog: Catalog) -> list[RackGeneration]:
     """Evaluate each design of the mix once and count its racks; a design that breaks its own rules is refused."""
-    from ..evaluation import sound_design
+    from ..rack.evaluation import sound_design
 
     s = loaded.site
     target = parse_quantity(s.target.it_power, "power") if s.target.it_power else None

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, defer
 
-from ...design import validate_design
 from ...errors import InputError
-from ...report.compare import field_changes, figure_changes
+from ...rack.compare import field_changes, figure_changes
+from ...rack.design import validate_design
 from .. import checker
 from ..db import Design, Organisation, Programme, Revision, utcnow
 from .access import (
@@ -416,7 +416,7 @@ def revision_content(
 
 def elevation(session: Session, actor: Actor, org: str, name: str, rev: str | None = None) -> str:
     """The rack elevation SVG of a revision (it shows the parts: full access only)."""
-    from ...chain import resolve
+    from ...rack.chain import resolve
     from ...report.elevation import elevation_svg
 
     design, level = _locate(session, actor, org, name)
@@ -440,7 +440,7 @@ def report(session: Session, actor: Actor, org: str, name: str, rev: str | None 
 
 
 def diff(session: Session, actor: Actor, org: str, name: str, before: str, after: str) -> dict:
-    """Fields and figures that differ between two revisions (``rackwright.report.compare``), filtered.
+    """Fields and figures that differ between two revisions (``rackwright.rack.compare``), filtered.
 
     ``before`` may be a revision of another visible design, given as ``ORG/NAME@REV``.
     """

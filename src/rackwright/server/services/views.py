@@ -7,8 +7,8 @@ import threading
 
 from sqlalchemy.orm import Session
 
-from ...evaluation import RackReport
-from ...rules import SUMMARIES, Violation
+from ...rack.evaluation import Rack
+from ...rack.rules import SUMMARIES, Violation
 from ..db import STATUSES, Design, Programme, Qualification, Revision, Thread
 from .access import Access, _access, _revision
 from .common import _iso
@@ -89,9 +89,9 @@ def _revision_view(revision: Revision, design: Design, access: Access, org: str)
     return view
 
 
-def _rack_report(revision: Revision) -> RackReport:
+def _rack_report(revision: Revision) -> Rack:
     figures = {k: float("nan") if v is None else v for k, v in revision.figures.items()}
-    return RackReport(
+    return Rack(
         revision.name,
         revision.generation,
         None,
@@ -124,14 +124,14 @@ class _RevisionCache:
         return view
 
 
-#: ``RackReport.to_dict()`` per revision: building it (unit conversion of every figure) was a third of a report read.
+#: ``Rack.to_dict()`` per revision: building it (unit conversion of every figure) was a third of a report read.
 _REPORT_DOCUMENTS = _RevisionCache(1024)
 #: :func:`_revision_meta` at full access per revision: a history lists every revision of a design.
 _REVISION_METAS = _RevisionCache(16384)
 
 
 def _report_document(revision: Revision) -> dict:
-    """``RackReport.to_dict()`` of a revision (kept in :data:`_REPORT_DOCUMENTS`)."""
+    """``Rack.to_dict()`` of a revision (kept in :data:`_REPORT_DOCUMENTS`)."""
     return _REPORT_DOCUMENTS.get(revision.id) or _REPORT_DOCUMENTS.put(revision.id, _rack_report(revision).to_dict())
 
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..design import KEYED_LISTS
-from ..evaluation import RackReport
+from .design import KEYED_LISTS
+from .evaluation import Rack
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def field_changes(a: dict, b: dict) -> list[FieldChange]:
     return [FieldChange(k, fa.get(k), fb.get(k)) for k in sorted(fa.keys() | fb.keys()) if fa.get(k) != fb.get(k)]
 
 
-def figure_changes(a: RackReport, b: RackReport, rtol: float = 1e-9) -> list[FigureChange]:
+def figure_changes(a: Rack, b: Rack, rtol: float = 1e-9) -> list[FigureChange]:
     """Evaluated figures (display units) that differ beyond ``rtol``."""
     fa, fb = a.flat(), b.flat()
     changes = []

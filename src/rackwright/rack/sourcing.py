@@ -29,13 +29,13 @@ from datetime import date, timedelta
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from ..catalog.schema import Origin, Source
+from ..catalog.specs import CATEGORIES
+from ..errors import InputError
+from ..validity import Name, number_in, require
+from ..yamlio import Strict, problems_from_validation, read_yaml, to_plain
 from .bom import BomLine, bom_lines, content_summary
-from .catalog.schema import Origin, Source
-from .catalog.specs import CATEGORIES
 from .chain import RackModel
-from .errors import InputError
-from .validity import Name, number_in, require
-from .yamlio import Strict, problems_from_validation, read_yaml, to_plain
 
 _PERCENT = re.compile(r"^\s*([+-]?\d+(\.\d+)?)\s*%\s*$")
 
@@ -246,7 +246,7 @@ def tariff_bill(lines: list[BomLine], tariffs: list[Tariff], on: date) -> float:
 
 
 def summary(lines: list[BomLine], racks: int, tariffs: list[Tariff] = (), on: date | None = None) -> dict:
-    """:func:`rackwright.bom.content_summary` with the tariffs in force on ``on`` added to the cost per rack."""
+    """:func:`rackwright.rack.bom.content_summary` with the tariffs in force on ``on`` added to the cost per rack."""
     tariff = tariff_bill(lines, list(tariffs), on) if on else 0.0
     out = content_summary(lines, racks)
     return {**out, "usd_per_rack": out["usd_per_rack"] + tariff / racks, "tariff_usd_per_rack": tariff / racks}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .units import from_si
+from ..units import from_si
 
 
 @dataclass(frozen=True)

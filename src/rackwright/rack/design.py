@@ -19,11 +19,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from .catalog.schema import Source
-from .errors import InputError, Problem
-from .units import UnitError, parse_quantity
-from .validity import DOMAINS, Name, number_in, require
-from .yamlio import Strict, field_path, leaf_location, location, problems_from_validation, read_yaml, to_plain
+from ..catalog.schema import Source
+from ..errors import InputError, Problem
+from ..units import UnitError, parse_quantity
+from ..validity import DOMAINS, Name, number_in, require
+from ..yamlio import Strict, field_path, leaf_location, location, problems_from_validation, read_yaml, to_plain
 
 #: Lists merged by item key when a design extends another.
 KEYED_LISTS = {("slots",): "id", ("network", "links"): "id"}

@@ -20,9 +20,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ..models.mechanical import PITCHES, pitch_name
 from .chain import CONVERTER_KINDS, SCALE_OUT_MIN_SPEED, SELV_V, RackModel, effective_limits, serves_scale_out
 from .figures import BY_KEY
-from .models.mechanical import PITCHES, pitch_name
 
 #: Kinds that may be mounted in a slot (the others live inside assemblies, or outside the rack).
 MOUNTABLE_KINDS = {

@@ -1,4 +1,4 @@
-"""The Python API: ``evaluate`` one design into a :class:`RackReport`, ``evaluate_batch`` many variants.
+"""The Python API: ``evaluate`` one design into a :class:`Rack`, ``evaluate_batch`` many variants.
 
 >>> import rackwright
 >>> report = rackwright.evaluate("examples/gb200-nvl72.yaml")
@@ -18,10 +18,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .catalog import Catalog
+from ..catalog import Catalog
+from ..errors import InputError, Problem
+from ..units import UnitError
+from ..validity import DOMAINS, Domain, OutOfDomain
 from .chain import RackChain, RackModel, override_quantity, parse_override, split_overrides
 from .design import LoadedDesign, load_design
-from .errors import InputError, Problem
 from .figures import FIGURES, flat_display
 from .rules import (
     FIGURE_RULES,
@@ -32,12 +34,10 @@ from .rules import (
     slot_layout_masks,
     structural_violations,
 )
-from .units import UnitError
-from .validity import DOMAINS, Domain, OutOfDomain
 
 
 @dataclass
-class RackReport:
+class Rack:
     """Evaluated figures of one design (SI inside; display units in :meth:`to_dict`) and its violations."""
 
     name: str
@@ -88,19 +88,19 @@ def _chain(design: str | Path | LoadedDesign, catalog: Catalog | None, steps: Ma
 
 def evaluate(
     design: str | Path | LoadedDesign, catalog: Catalog | None = None, steps: Mapping[str, Callable] | None = None
-) -> RackReport:
+) -> Rack:
     """Evaluate one design (a path or a loaded design): figures and design-rule violations.
 
     ``steps`` swaps model steps of the chain by name (``{"thermal": my_thermal_step}``; see
-    :data:`rackwright.chain.STEPS`): a function from the step's inputs dataclass to its result dataclass.
+    :data:`rackwright.rack.chain.STEPS`): a function from the step's inputs dataclass to its result dataclass.
     """
     return _report(_chain(design, catalog, steps))
 
 
-def _report(chain: RackChain) -> RackReport:
+def _report(chain: RackChain) -> Rack:
     loaded = chain.model.loaded
     figures = {k: float(np.asarray(v)) for k, v in chain.run().items()}
-    return RackReport(
+    return Rack(
         loaded.design.name,
         loaded.design.generation,
         loaded.file,
@@ -116,17 +116,17 @@ class SoundDesign(NamedTuple):
 
     loaded: LoadedDesign
     model: RackModel
-    report: RackReport
+    report: Rack
 
 
-def sound_design(design: str | Path | LoadedDesign | RackReport, catalog: Catalog | None = None) -> SoundDesign:
+def sound_design(design: str | Path | LoadedDesign | Rack, catalog: Catalog | None = None) -> SoundDesign:
     """The design every downstream model plans with (site, roadmap, explore, fleet, perf, factory, BOM, sourcing).
 
     A design that breaks an error rule raises :class:`InputError` listing the design's own errors
     (exit 2): nothing is planned on a rack that ``rackwright check`` refuses. An evaluated design (a
-    :class:`RackReport` from :func:`evaluate`) is taken as it is, not evaluated again.
+    :class:`Rack` from :func:`evaluate`) is taken as it is, not evaluated again.
     """
-    report = design if isinstance(design, RackReport) and design.model is not None else _report(_chain(design, catalog))
+    report = design if isinstance(design, Rack) and design.model is not None else _report(_chain(design, catalog))
     if report.errors:
         file = report.file or "the design"
         raise InputError(
@@ -290,4 +290,4 @@ def _refuse_celsius(path: str, values: np.ndarray, domain: Domain, file: str | N
         )
 
 
-__all__ = ["RackReport", "BatchResult", "SoundDesign", "evaluate", "evaluate_batch", "sound_design", "FIGURES"]
+__all__ = ["Rack", "BatchResult", "SoundDesign", "evaluate", "evaluate_batch", "sound_design", "FIGURES"]

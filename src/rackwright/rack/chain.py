@@ -10,7 +10,7 @@ Three steps, the same for one design or a million variants:
    are re-summed over the override arrays, so a batch costs a few array
    operations per figure, not a Python loop per design.
 3. **Model**: the functions of :mod:`rackwright.models` turn sums and
-   parameters into the report's figures (see :mod:`rackwright.figures`).
+   parameters into the report's figures (see :mod:`rackwright.rack.figures`).
 
 Overrides (``evaluate_batch`` and a design's ``overrides:``) name a path:
 
@@ -32,13 +32,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .catalog import Catalog, Part, load_catalog
-from .catalog.specs import CATEGORIES, PEAK_FLOPS_KEYS, SPEC_FIELDS
+from ..catalog import Catalog, Part, load_catalog
+from ..catalog.specs import CATEGORIES, PEAK_FLOPS_KEYS, SPEC_FIELDS
+from ..errors import InputError, Problem
+from ..models import cabling, cost, mechanical, network, power, reliability, sourcing, thermal
+from ..units import UnitError, parse_quantity
+from ..validity import DOMAINS, OutOfDomain, require
 from .design import W_CLASSES, LoadedDesign
-from .errors import InputError, Problem
-from .models import cabling, cost, mechanical, network, power, reliability, sourcing, thermal
-from .units import UnitError, parse_quantity
-from .validity import DOMAINS, OutOfDomain, require
 
 CONVERTER_KINDS = ("power_shelf", "dc_dc", "pdu")
 #: Safety extra-low voltage (IEC 61140, DC): a rack bus at or below it is the converters' output (48/50 V ORv3),

@@ -1,6 +1,6 @@
 """Bill of materials: the exploded parts of a rack design with cost, origin and lead time, and US content.
 
-The lines are the evaluation chain's line items (:func:`rackwright.chain.resolve`), so
+The lines are the evaluation chain's line items (:func:`rackwright.rack.chain.resolve`), so
 the BOM and ``cost.bom_usd`` of the rack report always agree: every part in slots and
 in the assemblies they hold (a compute tray's accelerators, a power shelf's PSUs),
 the links' cables and optics, the enclosure, busbar and manifold, and the rack's
@@ -24,7 +24,7 @@ import io
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 
-from .catalog.specs import CATEGORIES
+from ..catalog.specs import CATEGORIES
 from .chain import RackModel
 
 US_RULES = {
