@@ -20,7 +20,9 @@ from ..errors import InputError
 from . import catalog as catalog_cli
 from . import explore as explore_cli
 from . import factory as factory_cli
+from . import netbox as netbox_cli
 from . import perf as perf_cli
+from . import programme as programme_cli
 from . import reliability as reliability_cli
 from . import roadmap as roadmap_cli
 from . import server as server_cli
@@ -45,6 +47,8 @@ app.add_typer(reliability_cli.app, name="reliability")
 app.command("qualify")(reliability_cli.qualify_command)  # the name; same command as `reliability qualify`
 app.add_typer(site_cli.app, name="site")
 app.add_typer(roadmap_cli.app, name="roadmap")
+app.add_typer(programme_cli.app, name="programme")
+app.add_typer(netbox_cli.app, name="netbox")
 app.add_typer(server_cli.admin_app, name="server-admin")
 # Top-level commands defined in their own modules: `explore` (explore_cli) and `serve`/`push`/`pull` (server_cli).
 app.registered_commands.extend(explore_cli.app.registered_commands)
