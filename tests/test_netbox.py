@@ -79,9 +79,38 @@ def test_export_of_a_switch():
 def test_export_validates_against_the_library_schema(validator):
     assert _errors(validator, to_devicetype(_switch())) == []
     # a port NetBox has no type for still validates, as "other"
-    fast = to_devicetype(_switch(port_speed="1.6 Tb/s"))
-    assert {i["type"] for i in fast["interfaces"]} == {"other"}
-    assert _errors(validator, fast) == []
+    odd = to_devicetype(_switch(port_speed="1.6 Tb/s", connector="qsfp112"))
+    assert {i["type"] for i in odd["interfaces"]} == {"other"}
+    assert _errors(validator, odd) == []
+
+
+def test_1600g_osfp_ports_take_netboxs_own_type(validator):
+    """NetBox 4.7's InterfaceTypeChoices.TYPE_1TE_OSFP1600 (issue 21: 1.6T ports came out as 'other')."""
+    doc = to_devicetype(_switch(port_speed="1.6 Tb/s"))
+    assert {i["type"] for i in doc["interfaces"]} == {"1.6tbase-x-osfp1600"}
+    assert _errors(validator, doc) == []
+    back, _ = from_devicetype(doc)
+    assert back["specs"]["port_speed"] == "1600 Gb/s" and back["specs"]["connector"] == "osfp"
+
+
+def test_breakout_type_has_one_interface_per_lane(validator):
+    """A 64 x 800G switch the plan runs as 128 x 400G: a type of its own whose interfaces are the lanes, named as
+    the plan's cable CSV names them (swp1s0, swp1s1 ... swp64s1) and typed for 400G OSFP."""
+    doc = to_devicetype(_switch(), lanes=2)
+    names = [i["name"] for i in doc["interfaces"]]
+    assert len(names) == 128 == len(set(names))
+    assert names[:3] == ["swp1s0", "swp1s1", "swp2s0"] and names[-1] == "swp64s1"
+    assert {i["type"] for i in doc["interfaces"]} == {"400gbase-x-osfp"}
+    assert doc["interfaces"][3]["description"] == "lane 1 of swp2"
+    assert doc["model"] == "SW-800X64 (128 x 400G breakout)"
+    assert doc["slug"] == "example-networks-sw-800x64-128-x-400g-breakout" != to_devicetype(_switch())["slug"]
+    assert "rackwright breakout: 2 lanes per port" in doc["comments"]
+    assert _errors(validator, doc) == []
+    back, _ = from_devicetype(doc)
+    assert back["kind"] == "scale_out_switch"
+    assert back["specs"]["ports"] == 128 and back["specs"]["port_speed"] == "400 Gb/s"
+    # one lane is the plain type
+    assert to_devicetype(_switch(), lanes=1) == to_devicetype(_switch())
 
 
 def test_validator_rejects_a_bad_document(validator):
@@ -125,8 +154,8 @@ def test_write_and_round_trip(tmp_path, validator):
 
 
 def test_round_trip_of_a_port_without_netbox_type():
-    back, _ = from_devicetype(to_devicetype(_switch(port_speed="1.6 Tb/s")))
-    assert back["specs"]["port_speed"] == "1600 Gb/s" and back["specs"]["connector"] == "osfp"
+    back, _ = from_devicetype(to_devicetype(_switch(port_speed="3.2 Tb/s")))
+    assert back["specs"]["port_speed"] == "3200 Gb/s" and back["specs"]["connector"] == "osfp"
 
 
 def test_import_of_a_library_style_file(tmp_path):
@@ -214,7 +243,7 @@ def test_netbox_own_export_with_nulls_imports(tmp_path):
 
 
 def test_netbox_export_of_a_port_without_type_description_null():
-    doc = _netbox_export(to_devicetype(_switch(port_speed="1.6 Tb/s")))
+    doc = _netbox_export(to_devicetype(_switch(port_speed="3.2 Tb/s")))
     for interface in doc["interfaces"]:
         interface["description"] = None
     back, _ = from_devicetype(doc)

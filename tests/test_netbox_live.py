@@ -340,13 +340,20 @@ def _plan_names(site_plan: Path, prefix: str) -> set[str]:
     return {row[f"side_{end}_name"] for row in rows for end in "ab" if row[f"side_{end}_name"].startswith(prefix)}
 
 
-@pytest.mark.xfail(strict=True, reason="issue 21: the plan runs the 64-port 800G SN5600 as 128 x 400G; the cable CSV "
-                   "names the breakout lanes (swp1s0...) and netbox_objects creates them on the devices, but the "
-                   "exported device type has only the 64 physical ports")
-def test_switch_ports_of_the_plan_exist_on_the_exported_type(library, site_plan):
-    _, docs, _ = library
-    have = {i["name"] for i in docs["nvidia-sn5600"].get("interfaces", [])}
-    assert _plan_names(site_plan, "swp") - have == set()
+@pytest.mark.slow
+def test_switch_ports_of_the_plan_exist_on_the_exported_type(site_plan):
+    """The plan runs the 64 x 800G SN5600 as 128 x 400G: the type exported for the plan (``lanes`` from its
+    summary, as ``site export-netbox`` does) has every lane the cable CSV names, as a 400G OSFP interface."""
+    from rackwright.cli.site import _netbox_naming
+
+    _, lanes = _netbox_naming(site_plan)
+    assert lanes == 2
+    doc = to_devicetype(_catalog().parts["nvidia-sn5600"], lanes=lanes)
+    have = {i["name"]: i["type"] for i in doc.get("interfaces", [])}
+    assert len(have) == 128
+    used = _plan_names(site_plan, "swp")
+    assert used and used - set(have) == set()
+    assert {have[name] for name in used} == {"400gbase-x-osfp"}
 
 
 def test_tray_nics_of_the_plan_exist_on_the_exported_type(library, site_plan):

@@ -34,9 +34,9 @@ from .specs import KINDS, SPEC_FIELDS
 RACK_UNIT_M = 0.04445  # EIA-310 rack unit; NetBox heights count these
 HALF_DEPTH_M = 0.5  # deeper than this, a device also blocks the rear face of its units
 
-#: (rackwright connector, Gb/s per port) → NetBox interface type. Ports with no
-#: entry here (e.g. 1.6 Tb/s OSFP, which the vendored schema lacks) export as
-#: ``other`` with the speed and connector written in the interface description.
+#: (rackwright connector, Gb/s per port) → NetBox interface type (NetBox 4.7's ``InterfaceTypeChoices``; the
+#: 1.6 Tb/s ones since NetBox 4.5.6). Ports with no entry here export as ``other`` with the speed and connector
+#: written in the interface description.
 INTERFACE_TYPES: dict[tuple[str, float], str] = {
     ("rj45", 0.1): "100base-tx",
     ("rj45", 1): "1000base-t",
@@ -52,6 +52,8 @@ INTERFACE_TYPES: dict[tuple[str, float], str] = {
     ("qsfp112", 400): "400gbase-x-qsfp112",
     ("osfp", 400): "400gbase-x-osfp",
     ("osfp", 800): "800gbase-x-osfp",
+    ("osfp", 1600): "1.6tbase-x-osfp1600",
+    ("qsfp-dd", 1600): "1.6tbase-x-qsfpdd1600",
 }
 _CONNECTOR_OF = {netbox: connector for (connector, _), netbox in INTERFACE_TYPES.items()}
 #: InfiniBand types carry their speed in the generation name, not a number.
@@ -103,19 +105,25 @@ LIQUID_KINDS = ("server", "compute_tray", "scale_up_switch_tray", "scale_up_swit
 
 
 # -- export ---------------------------------------------------------------------------------------
-def to_devicetype(part: Part, catalog=None) -> dict:
+def to_devicetype(part: Part, catalog=None, lanes: int = 1) -> dict:
     """The devicetype-library document for ``part`` (only fields the library schema allows).
 
     A part that holds others (a compute tray's GPUs, CPUs and NICs) is exported as the device
     NetBox sees: its power ports carry the draw of the whole assembly and its interfaces are
     the ports of the NICs (``nic1``...) and DPUs (``dpu1``...) it holds. Contained parts are
     looked up in ``catalog`` (default: the built-in catalog).
+
+    ``lanes`` > 1 exports a switch as a site plan runs it, each physical port broken out into that
+    many lanes: the interfaces are the lanes (:func:`breakout_names`), typed for the lane's speed,
+    and the model is :func:`breakout_model` (a type of its own beside the unbroken one).
     """
     contents = _contents(part, catalog)
+    lanes = lanes if part.kind in SWITCH_KINDS and lanes > 1 else 1
+    model = breakout_model(part, lanes) if lanes > 1 else part.model[:100]
     doc = {
         "manufacturer": part.manufacturer[:100],
-        "model": part.model[:100],
-        "slug": slug(part.manufacturer, part.model),
+        "model": model,
+        "slug": slug(part.manufacturer, model),
     }
     if _is_sku(part.model):
         doc["part_number"] = part.model
@@ -130,12 +138,13 @@ def to_devicetype(part: Part, catalog=None) -> dict:
     if part.description:
         doc["description"] = part.description[:200]
     source = part.source
+    breakout = f"rackwright breakout: {lanes} lanes per port\n" if lanes > 1 else ""
     doc["comments"] = (
-        f"rackwright id: {part.id}\nrackwright kind: {part.kind}\n"
+        f"rackwright id: {part.id}\nrackwright kind: {part.kind}\n{breakout}"
         f"Source: [{source.title}]({source.url}) ({source.date})"
     )
     doc.update(_power(part, contents))
-    interfaces = _interfaces(part, contents)
+    interfaces = _interfaces(part, contents, lanes)
     if interfaces:
         doc["interfaces"] = interfaces
     return doc
@@ -214,11 +223,29 @@ def _power(part: Part, contents: list[tuple[Part, float]] = ()) -> dict:
     return {"power-ports": [{"name": f"PSU{i}", **port} for i in range(count)]}
 
 
-def _interfaces(part: Part, contents: list[tuple[Part, float]] = ()) -> list[dict]:
-    """The part's own ports (``swpN`` on switches, ``ethN`` otherwise), then the ports of the NICs and DPUs it
-    holds: ``nic1``... over every port of every NIC in order (the names the site's cable plan uses), ``dpu1``...
-    likewise."""
-    own = _port_group(part, "swp" if part.kind in SWITCH_KINDS else "eth", 1 if part.kind in SWITCH_KINDS else 0)
+def breakout_model(part: Part, lanes: int) -> str:
+    """The model name of ``part`` broken out into ``lanes`` per port: ``SN5600 (128 x 400G breakout)``."""
+    ports = int(part.value("ports") or 0)
+    speed = part.value("port_speed")
+    rate = f" x {_plain(round(from_si(speed, 'Gb/s', 'data_rate') / lanes, 3))}G" if speed else ""
+    suffix = f" ({ports * lanes}{rate} breakout)"
+    return part.model[: 100 - len(suffix)] + suffix
+
+
+def breakout_names(port: int, lanes: int) -> list[str]:
+    """The interface names of physical switch port ``port`` (1-based) broken out into ``lanes``: ``swp3s0``,
+    ``swp3s1`` (Cumulus/NVIDIA naming); ``swp3`` itself when ``lanes`` is 1."""
+    return [f"swp{port}s{lane}" for lane in range(lanes)] if lanes > 1 else [f"swp{port}"]
+
+
+def _interfaces(part: Part, contents: list[tuple[Part, float]] = (), lanes: int = 1) -> list[dict]:
+    """The part's own ports (``swpN`` on switches, ``ethN`` otherwise; with ``lanes`` > 1 the lanes of each switch
+    port, ``swpNs0``...), then the ports of the NICs and DPUs it holds: ``nic1``... over every port of every NIC in
+    order (the names the site's cable plan uses), ``dpu1``... likewise."""
+    if lanes > 1:
+        own = _lanes(part, lanes)
+    else:
+        own = _port_group(part, "swp" if part.kind in SWITCH_KINDS else "eth", 1 if part.kind in SWITCH_KINDS else 0)
     held = []
     for kind, prefix in (("nic", "nic"), ("dpu", "dpu")):
         group = []
@@ -231,13 +258,29 @@ def _interfaces(part: Part, contents: list[tuple[Part, float]] = ()) -> list[dic
 
 def _port_group(part: Part, prefix: str, first: int) -> list[dict]:
     """``ports`` interfaces of ``part`` named ``prefix<first>``... with NetBox's type for its speed and connector."""
+    kind, extra = _port_type(part)
     ports = int(part.value("ports") or 0)
+    return [{"name": f"{prefix}{i}", "type": kind, **extra} for i in range(first, first + ports)]
+
+
+def _lanes(part: Part, lanes: int) -> list[dict]:
+    """Each switch port as ``lanes`` interfaces (:func:`breakout_names`) of NetBox's type for the lane speed."""
+    kind, extra = _port_type(part, lanes)
+    rows = []
+    for port in range(1, int(part.value("ports") or 0) + 1):
+        for lane, name in enumerate(breakout_names(port, lanes)):
+            rows.append({"name": name, "type": kind, **(extra or {"description": f"lane {lane} of swp{port}"})})
+    return rows
+
+
+def _port_type(part: Part, lanes: int = 1) -> tuple[str, dict]:
+    """NetBox's interface type for the part's port speed (over ``lanes``) and connector; ``other`` comes with the
+    speed and connector as its description (what :func:`from_devicetype` reads back)."""
     speed = part.value("port_speed")
-    gbps = round(from_si(speed, "Gb/s", "data_rate"), 3) if speed else None
+    gbps = round(from_si(speed, "Gb/s", "data_rate") / lanes, 3) if speed else None
     connector = part.text("connector", "")
     kind = INTERFACE_TYPES.get((connector, gbps), "other")
-    extra = {} if kind != "other" else {"description": _describe(gbps, connector)}
-    return [{"name": f"{prefix}{i}", "type": kind, **extra} for i in range(first, first + ports)]
+    return kind, ({} if kind != "other" else {"description": _describe(gbps, connector)})
 
 
 def _describe(gbps: float | None, connector: str) -> str:
