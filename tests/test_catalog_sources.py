@@ -252,3 +252,63 @@ def test_jericho_4_is_broadcoms_announced_51_2_tbps_with_3_2t_hyperports():
     assert j4.value("ports") * j4.value("port_speed") == pytest.approx(51.2e12 / 8)
     assert 4 * j4.value("port_speed") == pytest.approx(3.2e12 / 8)  # one HyperPort
     assert j4.source.source_quality == "secondary" and "power" in j4.assumptions
+
+
+def test_bluefield_4_front_end_is_the_ras_two_400g_ports_per_node():
+    # NVIDIA Vera Rubin NVL72 AI Factory RA (network logical architecture): the converged (N/S) network connects
+    # each node with two 400 Gb/s ports to two switches; NVIDIA's MLPerf v6.1 description lists BlueField-4 per
+    # node. The DPU became its own part out of the tray's own power: 700 W before = 550 W own + 150 W DPU.
+    bf4 = CATALOG.get("nvidia-bluefield-4")
+    assert bf4.source.source_quality == "primary" and bf4.kind == "dpu"
+    assert bf4.value("ports") * bf4.value("port_speed") == pytest.approx(2 * 400e9 / 8)
+    tray = CATALOG.get("nvidia-vr200-compute-tray")
+    assert {c.part: c.count for c in tray.contains}["nvidia-bluefield-4"] == 1
+    assert tray.value("power") + bf4.value("power") == pytest.approx(700)
+    r = rackwright.evaluate(ROOT / "examples" / "vera-rubin-nvl144.yaml")
+    assert r.figures["network.front_end_ports"] == 18 * 2
+
+
+def test_hpr_v4_power_rack_is_metas_800_kw_plus_minus_400_v():
+    # Meta, ORv3 HPR 'Next' OCP deck: HPR V4 (plan of record) +/-400 Vdc side power rack, up to 800 kW per rack.
+    rack = CATALOG.get("meta-orv3-hpr-v4-power-rack")
+    assert rack.source.source_quality == "primary" and rack.kind == "power_sidecar"
+    assert rack.value("capacity") == pytest.approx(800e3)
+    assert rack.value("output_voltage") == pytest.approx(2 * 400)
+
+
+def test_800_vdc_power_rack_and_vera_rubin_shelf_rest_on_reports_and_say_so():
+    # Delta's 800 V power rack: 1.5 MW (TrendForce seminar, 2025-11, through the press); Flex's Vera Rubin
+    # shelf: 110 kW in 3RU, four per rack = 440 kW (Computex 2026, through a secondary account).
+    delta = CATALOG.get("delta-800vdc-power-rack-1.5mw")
+    assert delta.value("capacity") == pytest.approx(1.5e6) and delta.source.source_quality == "secondary"
+    shelf = CATALOG.get("flex-vr-110kw-power-shelf")
+    assert 4 * shelf.value("capacity") == pytest.approx(440e3) and shelf.source.source_quality == "secondary"
+    # the Kyber example's power rack carries two ~620 kW racks, as its header states
+    kyber = rackwright.evaluate(ROOT / "examples" / "kyber-nvl576.yaml")
+    assert 2 * kyber.figures["power.input"] <= delta.value("capacity") < 3 * kyber.figures["power.input"]
+
+
+def test_rubin_cpx_is_the_announced_30_pf_128_gb_part_of_an_8_ef_rack():
+    # NVIDIA's Rubin CPX announcement (2025-09, through the press): 30 PF NVFP4 and 128 GB GDDR7 per CPX; the
+    # Vera Rubin NVL144 CPX rack: 144 CPX + 72 Rubin packages (50 PF NVFP4 inference each), 8 EF NVFP4.
+    cpx = CATALOG.get("nvidia-rubin-cpx")
+    assert cpx.source.source_quality == "secondary"
+    assert cpx.peak_flops["fp4_sparse"] == pytest.approx(30e15)
+    assert cpx.value("hbm") == pytest.approx(128e9)
+    assert 144 * 30e15 + 72 * 50e15 == pytest.approx(8e18, rel=0.02)
+    for field in ("hbm", "peak_flops"):
+        assert cpx.assumptions[field].startswith("Announcement only"), field
+
+
+def test_w40_cdu_meets_the_announced_45_degc_inlet_on_ashrae_w40_water():
+    # ASHRAE TC 9.9 class W40: facility water supply up to 40 degC. No W40/W45 CDU datasheet was found: the CDU is
+    # the lab's estimate and labelled so. On W40 at its 4 K approach the coolant reaches ~44 degC, inside the
+    # ~45 degC inlet NVIDIA announces for Vera Rubin (secondary); nine ~211 kW racks stay within its 2 MW.
+    cdu = CATALOG.get("generic-cdu-2mw-w40")
+    assert cdu.source.source_quality == "estimate"
+    assert cdu.value("max_facility_supply") == pytest.approx(273.15 + 40)
+    r = rackwright.evaluate(ROOT / "examples" / "vera-rubin-nvl72-w40.yaml")
+    assert r.figures["thermal.tcs_supply"] == pytest.approx(273.15 + 40 + 4)
+    assert r.figures["thermal.tcs_supply"] <= 273.15 + 45
+    assert 9 * r.figures["thermal.heat_to_liquid"] <= cdu.value("capacity")
+    assert r.violations == []
