@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 
 class RelativeCheck:
     """Mixin for a computed figure against a published one with a relative ``tolerance``.
 
     The class it is mixed into provides ``published``, ``computed`` and ``tolerance`` (racks and sites).
     """
+
+    if TYPE_CHECKING:  # declared for the type checker only: a pydantic model would take them as its fields
+        published: float
+        computed: float
+        tolerance: float
 
     @property
     def error(self) -> float:

@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from .cache import cache_dir
+
+if TYPE_CHECKING:
+    import pint
 
 #: Dimensions accepted by :func:`parse_quantity`, each with the SI (internal) unit.
 DIMENSIONS: dict[str, str] = {
@@ -62,11 +66,12 @@ EXAMPLES: dict[str, str] = {
 
 
 @lru_cache(maxsize=1)
-def registry():
+def registry() -> pint.UnitRegistry:
     """pint's unit registry with the rack units, built on first use (importing pint costs half a second)."""
     import pint
 
     folder = cache_dir()
+    ureg: pint.UnitRegistry
     try:  # pint's parsed definitions, cached: a few hundred ms less at every start
         ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True, cache_folder=folder and folder / "pint")
     except OSError:
@@ -125,7 +130,7 @@ def _parse_quantity(text: str | float | int, dimension: str) -> float:
     from pint import DimensionalityError  # loaded by registry()
 
     try:
-        quantity = ureg.Quantity(_normalise(text.strip()))
+        quantity: pint.Quantity = ureg.Quantity(_normalise(text.strip()))
     except Exception:  # pint raises many exception types for unreadable text
         raise UnitError(f"cannot read {text!r} as a quantity; write e.g. {EXAMPLES[dimension]}") from None
     # pint treats bits and bytes as dimensionless: insist on a data unit here.
@@ -156,4 +161,5 @@ def from_si(value, unit: str, dimension: str):
 @lru_cache(maxsize=8)
 def _temperature_points(unit: str) -> tuple[float, float]:
     """Kelvin values of 0 and 1 in ``unit`` (for affine conversions such as K → °C)."""
-    return tuple(float(registry().Quantity(x, _normalise(unit)).to("K").magnitude) for x in (0.0, 1.0))
+    zero, one = (float(registry().Quantity(x, _normalise(unit)).to("K").magnitude) for x in (0.0, 1.0))
+    return zero, one

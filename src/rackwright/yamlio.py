@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic_core import ErrorDetails
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError
@@ -297,7 +298,7 @@ def problems_from_validation(
     return problems
 
 
-def _explain(error: dict) -> tuple[str, str]:
+def _explain(error: ErrorDetails) -> tuple[str, str]:
     kind, message = error["type"], error["msg"]
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
@@ -317,6 +318,10 @@ class LocatedInput:
 
     The class it is mixed into provides ``file`` (the path, for messages) and ``root`` (the YAML nodes, or None).
     """
+
+    if TYPE_CHECKING:  # declared for the type checker only: a pydantic model would take them as its fields
+        file: str | None
+        root: Any
 
     def problem(self, message: str, loc: tuple, hint: str = "") -> Problem:
         line, column = location(self.root, loc) if self.root is not None else (None, None)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from functools import cached_property
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
@@ -22,7 +22,7 @@ from ..yamlio import Strict
 from .specs import CATEGORIES, KINDS, PEAK_FLOPS_KEYS, SPEC_FIELDS
 
 Category = Literal["compute", "networking", "cabling", "cooling", "power", "mechanical"]
-assert set(CATEGORIES) == set(Category.__args__)
+assert set(CATEGORIES) == set(get_args(Category))
 
 #: Figures that need their own provenance (a field source or an assumption).
 PROVENANCE_FIELDS = ("price_usd", "lead_time_weeks", "reliability", "origin")
@@ -187,6 +187,8 @@ class Part(Frozen):
         raw = self.specs.get(name)
         if raw is None:
             return default
+        if isinstance(raw, dict):
+            raise TypeError(f"spec {name!r} is a mapping, not one value (read peak_flops with Part.peak_flops)")
         dimension = SPEC_FIELDS[name].dimension
         if dimension == "count":
             return float(raw)
@@ -199,7 +201,9 @@ class Part(Frozen):
     @property
     def peak_flops(self) -> dict[str, float]:
         """Peak FLOP/s by precision key (``bf16_dense``, ``fp4_sparse``, ...)."""
-        raw = self.specs.get("peak_flops") or {}
+        raw = self.specs.get("peak_flops")
+        if not isinstance(raw, dict):  # absent (a validated part's peak_flops is always a mapping)
+            return {}
         return {key: parse_quantity(v, "compute_rate") for key, v in raw.items()}
 
     def is_assumed(self, field: str) -> bool:
