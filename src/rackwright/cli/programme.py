@@ -2,9 +2,82 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import typer
+
+from .common import EXIT_OK, EXIT_RULES, emit_json, guarded, out, output_folder
 
 app = typer.Typer(
     help="Programme: factories, roadmap, site plans, delivered compute, reliability, sourcing and cost by quarter.",
     no_args_is_help=True,
 )
+
+
+def _tables(doc: dict):
+    from rich.markup import escape
+    from rich.table import Table
+
+    values = {s["name"]: s["values"] for s in doc["series"] if "generation" not in s}
+    met = next(h["value"] for h in doc["headline"] if h["name"] == "goal_met")
+    goal = doc["goal"]
+    verdict = f"meets {goal['it_power_gw']:g} GW in {met}" if met else "[bold red]misses[/bold red] the goal"
+    head = Table(title=f"{escape(doc['programme'])}: {verdict} (goal by {goal['by']})")
+    head.add_column("quarter")
+    for name in ("GW", "accelerators", "delivered EFLOP/s", "failures/yr", "US-built", "capex $B", "energy $B/yr"):
+        head.add_column(name, justify="right")
+    for k, q in enumerate(doc["quarters"]):
+        share = values["us_integrated_share"][k]
+        head.add_row(
+            q,
+            f"{values['it_power'][k]:.3f}",
+            f"{values['accelerators'][k]:,.0f}",
+            f"{values['delivered_training_compute'][k]:,.1f}",
+            f"{values['failures'][k]:,.0f}",
+            "—" if share is None else f"{share:.0%}",
+            f"{values['capex'][k] / 1e9:,.1f}",
+            f"{values['energy_opex'][k] / 1e9:,.2f}",
+        )
+    gens = Table(title="generations: the reference job on each")
+    for name in ("generation", "tokens/s/acc.", "MFU", "goodput", "failures/rack-yr"):
+        gens.add_column(name, justify="left" if name == "generation" else "right")
+    for g in doc["generations"]:
+        gens.add_row(
+            g["id"],
+            f"{g['tokens_per_s_per_accelerator']:,.0f}",
+            f"{g['mfu']:.1%}",
+            f"{g['goodput']:.1%}",
+            f"{g['part_failures_per_rack_year']:.2f}",
+        )
+    return head, gens
+
+
+@app.command("plan")
+@guarded
+def plan_command(
+    programme: Path = typer.Argument(..., metavar="PROGRAMME", help="Programme YAML file (see docs/programme.md)."),
+    outdir: Path | None = typer.Option(
+        None, "-o", "--outdir", callback=output_folder, help="Write programme.json and report.html here."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the programme document as JSON."),
+):
+    """Plan the programme: line capacities, the roadmap on them, delivered compute, failures, US content and cost by
+    quarter. Exit 1 when the goal is not reached."""
+    from ..programme import load_programme, plan_programme
+    from ..programme.plan import programme_document
+
+    doc = programme_document(plan_programme(load_programme(programme)))
+    if outdir is not None:
+        from ..programme.report import dashboard
+        from ..report.html import write_html
+
+        outdir.mkdir(parents=True, exist_ok=True)
+        (outdir / "programme.json").write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        write_html(dashboard(doc), outdir / "report.html")
+    if as_json:
+        emit_json(doc)
+    else:
+        for table in _tables(doc):
+            out.print(table)
+    raise typer.Exit(EXIT_OK if doc["feasible"] else EXIT_RULES)

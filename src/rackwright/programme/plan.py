@@ -1,0 +1,332 @@
+"""Plan a programme: every capability composed through its Python API, by quarter.
+
+1. **Factories** — each line's weekly capacity for each generation it builds: the queueing
+   bound of the line for the design's work content (:func:`rackwright.roadmap.inputs.line_rate`
+   on :func:`rackwright.factory.work_content`, no station busier than ``line_utilisation``),
+   times the share of the line this programme gets.
+2. **Roadmap** — the roadmap solve (:func:`rackwright.roadmap.plan`) on those capacities: racks
+   built, deployed per site and quarter, binding constraints, capex and US content.
+3. **Delivered training compute** — per generation, the reference workload's best
+   configuration on ``workload.accelerators`` accelerators of the rack
+   (:func:`rackwright.perf.search.search` on :func:`rackwright.perf.system.system_from_rack`)
+   gives tokens/s and model FLOP/s per accelerator; the fleet model gives the goodput of that
+   job (:func:`rackwright.fleet.job_report`: interruptions, Daly checkpoints, restarts, spares).
+   Delivered = Σ_g accelerators deployed_g × rate_g × goodput_g.
+4. **Reliability, sourcing, cost** — failures per year of the deployed fleet (the per-part
+   failure rates of :func:`rackwright.fleet.spares_report`), US content (the roadmap's BOM and
+   factory shares), capex (the roadmap's), and the yearly energy bill at quarter end:
+   Σ_s IT power_s × PUE_s × 8,766 h × price_s.
+
+Each generation's design is evaluated once, when the programme file is loaded (the
+roadmap's file edge, :func:`rackwright.roadmap.schema.validate_roadmap`), and the
+evaluated rack is handed to the line, roadmap, performance and fleet models.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import InputError
+from ..factory import load_line, work_content
+from ..fleet import job_report, spares_report
+from ..models.reliability import HOURS_PER_YEAR
+from ..perf.search import search
+from ..perf.system import system_from_rack
+from ..perf.workload import load_model
+from ..rack.evaluation import Rack
+from ..roadmap import plan as roadmap_plan
+from ..roadmap import plan_document
+from ..roadmap.inputs import line_rate
+from ..roadmap.milp import solve
+from ..roadmap.plan import PlanResult, prepare
+from ..roadmap.schema import LoadedRoadmap
+from .schema import LoadedProgramme
+
+
+def factory_capacity(loaded: LoadedProgramme, racks: list[Rack]) -> np.ndarray:
+    """Racks/week per generation (rows) and factory (columns): share × the line's queueing bound; 0 where the
+    factory does not build the generation."""
+    p = loaded.programme
+    ids = [g.id for g in p.generations]
+    rates = np.zeros((len(ids), len(p.factories)))
+    models = [rack.model for rack in racks]
+    for j, factory in enumerate(p.factories):
+        try:
+            line = load_line(loaded.folder / factory.line).line
+        except InputError as exc:
+            raise loaded.error(
+                f"line {factory.line!r} cannot be used: {exc}",
+                ("factories", j, "line"),
+                "give the path of a valid line file, relative to the programme file",
+            ) from None
+        for generation in factory.builds:
+            i = ids.index(generation)
+            model = models[i]
+            assert model is not None  # the loader keeps sound racks only, each with its resolved design
+            rates[i, j] = factory.share * line_rate(line, work_content(model), factory.line_utilisation)
+    return rates
+
+
+def roadmap_with_capacity(loaded: LoadedProgramme, rates: np.ndarray) -> LoadedRoadmap:
+    """The programme's roadmap with each factory building at the rates from its line (racks/week)."""
+    roadmap = loaded.roadmap
+    ids = [g.id for g in roadmap.roadmap.generations]
+    factories = [
+        f.model_copy(update={"capacity": {g: float(rates[i, j]) for i, g in enumerate(ids) if rates[i, j] > 0}})
+        for j, f in enumerate(roadmap.roadmap.factories)
+    ]
+    return roadmap.model_copy(update={"roadmap": roadmap.roadmap.model_copy(update={"factories": factories})})
+
+
+@dataclass(frozen=True)
+class Training:
+    """The reference job on one generation: its best configuration, rates per accelerator and goodput."""
+
+    tokens_per_s_per_accelerator: float
+    model_flops_per_s_per_accelerator: float
+    mfu: float
+    parallelism: dict
+    goodput: float
+    interruptions_per_day: float
+    checkpoint_interval_min: float
+
+
+def training(loaded: LoadedProgramme, rack: Rack, index: int) -> Training:
+    """The fastest configuration of the workload that fits on ``workload.accelerators`` of the rack, and the goodput
+    the fleet model gives that job."""
+    w = loaded.programme.workload
+    loc = ("generations", index, "design")
+    per_rack = rack.figures["compute.accelerators"]
+    try:
+        system = system_from_rack(rack, int(np.ceil(w.accelerators / per_rack)))
+        found = search(load_model(w.model), system, w.accelerators, w.global_batch, w.seq_len, w.precision)
+        job = job_report(rack, w.accelerators, model=w.model, storage_bandwidth=w.storage_bandwidth)
+    except InputError as exc:
+        raise loaded.error(f"the reference workload cannot run on this generation: {exc}", loc) from None
+    order = found.order()
+    if order.size == 0:
+        raise loaded.error(
+            f"no configuration of {w.model} on {w.accelerators:,} accelerators of {rack.name} fits in memory",
+            ("workload", "accelerators"),
+            "give a larger job or a smaller global batch",
+        )
+    best = int(order[0])
+    metric = lambda key: float(np.asarray(found.metrics[key]).ravel()[best])  # noqa: E731
+    return Training(
+        tokens_per_s_per_accelerator=metric("tokens_per_s") / w.accelerators,
+        model_flops_per_s_per_accelerator=metric("model_flops_per_s_per_accelerator"),
+        mfu=metric("mfu"),
+        parallelism=found.parallelism(best),
+        goodput=float(job["goodput"]),
+        interruptions_per_day=float(job["interruptions_per_day"]),
+        checkpoint_interval_min=float(job["checkpoint_interval_min"]),
+    )
+
+
+def failures_per_rack_year(loaded: LoadedProgramme, rack: Rack) -> float:
+    """Part failures per rack and year (the fleet model's per-part rates; the repair window does not change it)."""
+    fleet = loaded.programme.fleet
+    doc = spares_report(rack, 1, fleet.repair_days, fleet.availability)
+    return float(sum(row["failures_per_year"] for row in doc["parts"]))
+
+
+def deployed_racks(result: PlanResult) -> np.ndarray:
+    """Racks deployed (generations × sites × quarters, cumulative to each quarter's end) in the roadmap's schedule."""
+    st, x = result.structure, np.round(result.schedule.x)
+    shape = (len(st.roadmap.generations), len(st.roadmap.sites), len(st.timeline.quarters))
+    cube = np.zeros(shape)
+    keep = st.col_s >= 0
+    np.add.at(cube, (st.col_g[keep], st.col_s[keep], st.col_q[keep]), x[keep])
+    return np.cumsum(cube, axis=2)
+
+
+@dataclass
+class ProgrammePlan:
+    """Everything the programme document is written from."""
+
+    loaded: LoadedProgramme
+    racks: list[Rack]
+    capacity: np.ndarray  # (G, F) racks/week
+    result: PlanResult
+    roadmap_doc: dict
+    training: list[Training]
+    failures: np.ndarray  # (G,) per rack and year
+    deployed: np.ndarray  # (G, S, Q) cumulative racks
+    seconds: dict = field(default_factory=dict)
+
+
+def plan_programme(loaded: LoadedProgramme) -> ProgrammePlan:
+    """Compose the capabilities (see the module docstring)."""
+    seconds = {}
+    racks = loaded.racks
+    start = time.perf_counter()
+    capacity = factory_capacity(loaded, racks)
+    seconds["factories"] = time.perf_counter() - start
+    start = time.perf_counter()
+    result = roadmap_plan(roadmap_with_capacity(loaded, capacity))
+    seconds["roadmap"] = time.perf_counter() - start
+    start = time.perf_counter()
+    runs = [training(loaded, rack, i) for i, rack in enumerate(racks)]
+    seconds["perf_and_goodput"] = time.perf_counter() - start
+    failures = np.array([failures_per_rack_year(loaded, rack) for rack in racks])
+    return ProgrammePlan(
+        loaded, racks, capacity, result, plan_document(result), runs, failures, deployed_racks(result), seconds
+    )
+
+
+def reach_gw(loaded: LoadedProgramme) -> float:
+    """The most IT power [GW] the programme can deploy by the goal date (the roadmap's reach programme)."""
+    roadmap = roadmap_with_capacity(loaded, factory_capacity(loaded, loaded.racks))
+    st = prepare(roadmap)
+    x = solve(st, mode="reach").x
+    return float((st.power_mw * x).sum()) / 1e3
+
+
+def _series(name: str, unit: str, values, generation: str | None = None, digits: int = 6) -> dict:
+    row: dict[str, object] = {"name": name, "unit": unit}
+    if generation is not None:
+        row["generation"] = generation
+    row["values"] = [None if v is None or not np.isfinite(v) else round(float(v), digits) for v in values]
+    return row
+
+
+def series(plan: ProgrammePlan) -> list[dict]:
+    """The quarterly series of the programme document (each with its unit; cumulative where a stock)."""
+    p = plan.loaded.programme
+    per_gen = plan.deployed.sum(axis=1)  # (G, Q) racks
+    power_w = np.array([r.figures["power.input"] for r in plan.racks])
+    accelerators = per_gen * np.array([r.figures["compute.accelerators"] for r in plan.racks])[:, None]
+    tokens = np.array([t.tokens_per_s_per_accelerator * t.goodput for t in plan.training])
+    flops = np.array([t.model_flops_per_s_per_accelerator * t.goodput for t in plan.training])
+    it_site_w = np.einsum("gsq,g->sq", plan.deployed, power_w)
+    pue = np.array([s.pue for s in p.sites])
+    price = np.array([s.energy_usd_per_mwh for s in p.sites])
+    doc = plan.roadmap_doc
+    quarters = doc["quarters"]
+    by_quarter = lambda key: [doc[key][q] for q in quarters]  # noqa: E731
+    capex = by_quarter("capex_usd_by_quarter")
+    energy = (pue * price) @ it_site_w * HOURS_PER_YEAR / 1e6  # W·h → MWh
+    rows = [
+        _series("it_power", "GW", power_w @ per_gen / 1e9, digits=9),
+        _series("accelerators", "accelerators", accelerators.sum(axis=0), digits=0),
+        _series("racks", "racks", per_gen.sum(axis=0), digits=0),
+        _series("delivered_training_tokens", "tokens/s", tokens @ accelerators, digits=0),
+        _series("delivered_training_compute", "EFLOP/s (model FLOPs × goodput)", flops @ accelerators / 1e18),
+        _series("peak_compute", f"EFLOP/s (peak {p.goal.precision})", by_quarter("peak_eflops_by_quarter")),
+        _series("failures", "part failures/year (fleet deployed)", plan.failures @ per_gen, digits=1),
+        _series("us_integrated_share", "share of rack value built in US", by_quarter("domestic_share_by_quarter")),
+        _series("bom_us_content", "share of rack value (BOM)", by_quarter("bom_us_content_by_quarter")),
+        _series("capex", "USD/quarter (racks + site build)", capex, digits=0),
+        _series("capex_cumulative", "USD", np.cumsum(capex), digits=0),
+        _series("energy_opex", "USD/year (energy at quarter end)", energy, digits=0),
+    ]
+    for i, g in enumerate(p.generations):
+        rows.append(_series("it_power", "GW", power_w[i] * per_gen[i] / 1e9, g.id, digits=9))
+        rows.append(_series("delivered_training_tokens", "tokens/s", tokens[i] * accelerators[i], g.id, digits=0))
+    return rows
+
+
+def _first_quarter(quarters: list[str], values, threshold: float) -> str | None:
+    """The first quarter whose value reaches ``threshold`` (a small tolerance for rounding), or None."""
+    reached = np.flatnonzero(np.asarray(values) >= threshold * (1 - 1e-9))
+    return quarters[int(reached[0])] if reached.size else None
+
+
+def programme_document(plan: ProgrammePlan) -> dict:
+    """The JSON document of ``rackwright programme plan`` (see docs/programme.md): records, each figure with its
+    unit."""
+    p = plan.loaded.programme
+    doc = plan.roadmap_doc
+    rows = series(plan)
+    total = {row["name"]: row["values"] for row in rows if "generation" not in row}
+    goal_gw = doc["goal"]["it_power_gw"]
+    met = _first_quarter(doc["quarters"], total["it_power"], goal_gw)
+    headline = [
+        {"name": "it_power_by_goal_date", "unit": "GW", "value": total["it_power"][-1]},
+        {"name": "goal_met", "unit": "quarter", "value": met},
+        {
+            "name": "delivered_training_compute_by_goal_date",
+            "unit": "EFLOP/s",
+            "value": total["delivered_training_compute"][-1],
+        },
+        {
+            "name": "delivered_training_tokens_by_goal_date",
+            "unit": "tokens/s",
+            "value": total["delivered_training_tokens"][-1],
+        },
+        {"name": "accelerators_by_goal_date", "unit": "accelerators", "value": total["accelerators"][-1]},
+        {"name": "failures_by_goal_date", "unit": "part failures/year", "value": total["failures"][-1]},
+        {"name": "capex", "unit": "USD", "value": total["capex_cumulative"][-1]},
+        {"name": "energy_opex_by_goal_date", "unit": "USD/year", "value": total["energy_opex"][-1]},
+    ]
+    return {
+        "programme": p.name,
+        "file": plan.loaded.file,
+        "feasible": doc["feasible"],
+        "status": doc["status"],
+        "goal": doc["goal"],
+        "headline": headline,
+        "quarters": doc["quarters"],
+        "series": rows,
+        "generations": [_generation(plan, i) for i in range(len(p.generations))],
+        "factories": [
+            {"factory": f.id, "generation": g.id, "racks_per_week": round(float(plan.capacity[i, j]), 3)}
+            for j, f in enumerate(p.factories)
+            for i, g in enumerate(p.generations)
+            if plan.capacity[i, j] > 0
+        ],
+        "binding_constraints": doc["binding_constraints"],
+        "racks": doc["racks"],
+        "seconds": {k: round(v, 3) for k, v in plan.seconds.items()},
+    }
+
+
+def _generation(plan: ProgrammePlan, i: int) -> dict:
+    g, rack, run = plan.loaded.programme.generations[i], plan.racks[i], plan.training[i]
+    return {
+        "id": g.id,
+        "design": g.design,
+        "rack": rack.name,
+        "first_ship": str(g.first_ship),
+        "accelerators_per_rack": rack.figures["compute.accelerators"],
+        "it_power_kw": round(rack.figures["power.input"] / 1e3, 3),
+        "tokens_per_s_per_accelerator": round(run.tokens_per_s_per_accelerator, 3),
+        "model_tflops_per_accelerator": round(run.model_flops_per_s_per_accelerator / 1e12, 3),
+        "mfu": round(run.mfu, 4),
+        "parallelism": run.parallelism,
+        "goodput": round(run.goodput, 6),
+        "job_interruptions_per_day": round(run.interruptions_per_day, 4),
+        "checkpoint_interval_min": round(run.checkpoint_interval_min, 2),
+        "part_failures_per_rack_year": round(float(plan.failures[i]), 4),
+    }
+
+
+def slipped(loaded: LoadedProgramme, generation: str, days: int) -> LoadedProgramme:
+    """What-if: the programme with ``generation``'s first ship (and end of builds, if set) ``days`` later."""
+    ids = [g.id for g in loaded.programme.generations]
+    if generation not in ids:
+        raise InputError.single(loaded.file, f"unknown generation {generation!r}", hint=f"one of: {', '.join(ids)}")
+    delta = dt.timedelta(days=days)
+
+    def move(generations: list) -> list:
+        return [
+            g.model_copy(
+                update={
+                    "first_ship": g.first_ship + delta,
+                    "end_of_builds": g.end_of_builds and g.end_of_builds + delta,
+                }
+            )
+            if g.id == generation
+            else g
+            for g in generations
+        ]
+
+    programme = loaded.programme.model_copy(update={"generations": move(loaded.programme.generations)})
+    roadmap = loaded.roadmap.roadmap.model_copy(update={"generations": move(loaded.roadmap.roadmap.generations)})
+    return loaded.model_copy(
+        update={"programme": programme, "roadmap": loaded.roadmap.model_copy(update={"roadmap": roadmap})}
+    )

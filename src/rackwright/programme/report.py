@@ -1,0 +1,77 @@
+"""The programme dashboard (plotly; presentation only): GW and delivered compute against the goal, US content,
+capex and energy, fleet failures, the generations' figures and the binding constraints."""
+
+from __future__ import annotations
+
+
+def _values(doc: dict, name: str, generation: str | None = None) -> list:
+    return next(s["values"] for s in doc["series"] if s["name"] == name and s.get("generation") == generation)
+
+
+def dashboard(doc: dict):
+    """One page of the programme document ``doc`` (:func:`rackwright.programme.plan.programme_document`)."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    quarters = doc["quarters"]
+    figure = make_subplots(
+        rows=6,
+        cols=1,
+        vertical_spacing=0.05,
+        row_heights=[0.22, 0.18, 0.12, 0.14, 0.12, 0.22],
+        specs=[[{"type": "xy"}]] * 5 + [[{"type": "table"}]],
+        subplot_titles=(
+            "IT power deployed by generation (GW, cumulative) against the goal",
+            "Delivered training compute (EFLOP/s: model FLOPs × goodput of the reference job) and peak",
+            "US content (share of rack value)",
+            "Capex by quarter (US$ B) and yearly energy bill at quarter end (US$ B/year)",
+            "Part failures per year in the deployed fleet",
+            "Generations",
+        ),
+    )
+    for g in doc["generations"]:
+        figure.add_trace(
+            go.Scatter(x=quarters, y=_values(doc, "it_power", g["id"]), name=g["id"], stackgroup="gw", mode="lines"),
+            row=1,
+            col=1,
+        )
+    goal = doc["goal"]["it_power_gw"]
+    figure.add_trace(
+        go.Scatter(
+            x=quarters,
+            y=[goal] * len(quarters),
+            name=f"goal {goal:g} GW by {doc['goal']['by']}",
+            mode="lines",
+            line={"dash": "dash", "color": "black"},
+        ),
+        row=1,
+        col=1,
+    )
+    for name, label, dash in (("delivered_training_compute", "delivered", None), ("peak_compute", "peak", "dot")):
+        figure.add_trace(
+            go.Scatter(x=quarters, y=_values(doc, name), name=label, mode="lines+markers", line={"dash": dash}),
+            row=2,
+            col=1,
+        )
+    for name, label in (("us_integrated_share", "built in US factories"), ("bom_us_content", "BOM US content")):
+        figure.add_trace(go.Scatter(x=quarters, y=_values(doc, name), name=label, mode="lines+markers"), row=3, col=1)
+    billions = lambda name: [None if v is None else v / 1e9 for v in _values(doc, name)]  # noqa: E731
+    figure.add_trace(go.Bar(x=quarters, y=billions("capex"), name="capex", marker_color="#72b7b2"), row=4, col=1)
+    figure.add_trace(go.Scatter(x=quarters, y=billions("energy_opex"), name="energy $/year"), row=4, col=1)
+    figure.add_trace(
+        go.Bar(x=quarters, y=_values(doc, "failures"), name="failures/year", marker_color="#e45756"), row=5, col=1
+    )
+    gens = doc["generations"]
+    columns = {
+        "generation": [g["id"] for g in gens],
+        "tokens/s per accelerator": [f"{g['tokens_per_s_per_accelerator']:,.0f}" for g in gens],
+        "MFU": [f"{g['mfu']:.1%}" for g in gens],
+        "goodput": [f"{g['goodput']:.1%}" for g in gens],
+        "failures/rack-year": [f"{g['part_failures_per_rack_year']:.2f}" for g in gens],
+        "IT kW/rack": [f"{g['it_power_kw']:,.0f}" for g in gens],
+    }
+    figure.add_trace(go.Table(header={"values": list(columns)}, cells={"values": list(columns.values())}), row=6, col=1)
+    met = next(h["value"] for h in doc["headline"] if h["name"] == "goal_met")
+    verdict = f"meets {goal:g} GW in {met}" if met else f"MISSES {goal:g} GW by {doc['goal']['by']}"
+    figure.update_layout(title=f"{doc['programme']}: {verdict}", height=2000, barmode="overlay")
+    return figure

@@ -1,0 +1,217 @@
+"""Programme files: the whole programme in one file, and loading with readable errors.
+
+A programme file (YAML) is a roadmap file (:mod:`rackwright.roadmap.schema`: goal,
+generations, sites, supply, risk) whose factories are *lines* instead of typed-in rates,
+plus the reference training workload the delivered compute is counted in and the fleet's
+repair window::
+
+    name: 10 GW programme
+    goal: {it_power: "10 GW", start: 2026-07-01, by: 2029-12-31}
+    generations: [{id: gb200, design: gb200-nvl72.yaml, first_ship: 2026-07-01, ...}]
+    sites: [{id: abilene, pue: 1.1, hosts: [gb200], energy_usd_per_mwh: 60, power: [...], ...}]
+    factories:
+      - {id: houston, location: US, start: 2026-07-01, line: line-us.yaml, share: 0.2,
+         builds: [gb200, gb300], assumption: "..."}
+    supply: [...]
+    workload: {model: deepseek-v3, precision: fp8, accelerators: 9216, global_batch: 9216,
+               seq_len: 4096, storage_bandwidth: "2 TB/s", assumption: "..."}
+    fleet: {repair_days: 5, assumption: "..."}
+
+A factory's weekly capacity for a generation is ``share`` × the queueing bound of its line
+for the generation's design (:func:`rackwright.roadmap.inputs.line_rate`, no station busier
+than ``line_utilisation``): ``share`` is the part of the line's time this programme gets.
+Design and line paths are relative to the programme file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ..catalog.schema import Source
+from ..errors import InputError, Problem
+from ..rack.evaluation import Rack
+from ..roadmap.schema import Generation, Goal, LoadedRoadmap, Risk, Site, Sourced, Supply, validate_roadmap
+from ..units import UnitError, parse_quantity
+from ..validity import Name, require
+from ..yamlio import LocatedInput, Strict, problems_from_validation, read_yaml, to_plain
+
+#: The most accelerators of the reference job (the count domain's bound).
+MAX_JOB = 1_000_000
+_ID = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
+
+
+def _data_rate(value: str) -> str:
+    """Validator body: a data rate with its unit (``"2 TB/s"``), in its domain and above zero."""
+    try:
+        si = require("data_rate", parse_quantity(value, "data_rate"))
+    except UnitError as exc:
+        raise ValueError(str(exc)) from None
+    if si <= 0:
+        raise ValueError("a checkpoint cannot be written at 0 B/s; give the storage's write bandwidth")
+    return value
+
+
+class ProgrammeSite(Site):
+    """A roadmap site and the price of the energy it buys."""
+
+    energy_usd_per_mwh: float = Field(ge=0, le=10_000)
+
+
+class LineFactory(Sourced):
+    """An integration-and-test line: its line file, the share of its time this programme gets, what it builds."""
+
+    id: str = Field(pattern=_ID)
+    location: str = Field(pattern=r"^[A-Z]{2}$")
+    start: dt.date
+    line: str
+    share: float = Field(default=1.0, gt=0, le=1)
+    line_utilisation: float = Field(default=0.85, gt=0, le=1)
+    builds: list[str] = Field(min_length=1)
+
+
+class Workload(Sourced):
+    """The reference training job: a model known to ``rackwright perf``, its precision, job size and batch."""
+
+    model: str
+    precision: Literal["bf16", "fp8", "fp4"] = "fp8"
+    accelerators: int = Field(ge=1, le=MAX_JOB)
+    global_batch: int = Field(ge=1, le=MAX_JOB * 64)
+    seq_len: int | None = Field(default=None, ge=1, le=100_000_000)
+    storage_bandwidth: str = "2 TB/s"
+
+    _bandwidth = field_validator("storage_bandwidth")(_data_rate)
+
+
+class Fleet(Sourced):
+    """The fleet's repair window and target availability (spares)."""
+
+    repair_days: float = Field(gt=0, le=3650)
+    availability: float = Field(default=0.999, gt=0, lt=1)
+
+
+class Programme(Strict):
+    """The whole programme (see the module docstring)."""
+
+    name: Name
+    description: str = ""
+    sources: list[Source] = Field(default_factory=list)
+    goal: Goal
+    generations: list[Generation] = Field(min_length=1, max_length=50)
+    sites: list[ProgrammeSite] = Field(min_length=1, max_length=500)
+    factories: list[LineFactory] = Field(min_length=1, max_length=100)
+    supply: list[Supply] = Field(default_factory=list, max_length=100)
+    risk: Risk | None = None
+    workload: Workload
+    fleet: Fleet
+
+
+class LoadedProgramme(LocatedInput, BaseModel):
+    """A validated programme, its roadmap (with the evaluated racks; factory rates still to be set from the lines),
+    file and YAML nodes."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    programme: Programme
+    roadmap: LoadedRoadmap
+    file: str | None = None
+    folder: Path = Path(".")
+    root: Any = None
+
+    @property
+    def racks(self) -> list[Rack]:
+        """The evaluated rack of each generation, in the order of ``programme.generations``."""
+        return self.roadmap.racks
+
+
+@dataclass
+class _Where(LocatedInput):
+    """Where a problem is, before the programme is loaded."""
+
+    file: str | None
+    root: Any
+
+
+def load_programme(path: str | Path) -> LoadedProgramme:
+    """Read and validate a programme file; raise :class:`InputError` with field paths on bad input."""
+    root = read_yaml(path)
+    if not isinstance(root, dict):
+        raise InputError.single(
+            str(path),
+            "a programme file is a YAML mapping (name:, goal:, generations:, sites:, factories:, workload:, fleet:)",
+            hint="see examples/programme-10gw.yaml",
+        )
+    return validate_programme(to_plain(root), str(path), root, Path(path).parent)
+
+
+def validate_programme(
+    data: dict, file: str | None = None, root: Any = None, folder: Path = Path(".")
+) -> LoadedProgramme:
+    """Schema, then the programme's own references (factory builds, the workload's model), then the roadmap's
+    (:func:`rackwright.roadmap.schema.validate_roadmap`: ids, dates, hosts), which evaluates each design once."""
+    try:
+        programme = Programme.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(file, problems_from_validation(exc, root)) from None
+    problems = own_problems(programme, _Where(file, root))
+    if problems:
+        raise InputError(file, problems)
+    roadmap = validate_roadmap(roadmap_data(data, programme), file, root, folder)
+    return LoadedProgramme(programme=programme, roadmap=roadmap, file=file, folder=folder, root=root)
+
+
+def roadmap_data(data: dict, programme: Programme) -> dict:
+    """The programme's roadmap sections as a roadmap mapping, each factory building its generations at 1 rack/week
+    (a placeholder: :func:`rackwright.programme.plan.roadmap_with_capacity` sets the lines' rates)."""
+    roadmap = {k: v for k, v in data.items() if k not in ("workload", "fleet", "factories", "sites")}
+    roadmap["sites"] = [{k: v for k, v in site.items() if k != "energy_usd_per_mwh"} for site in data["sites"]]
+    roadmap["factories"] = [
+        {
+            "id": f.id,
+            "location": f.location,
+            "start": f.start,
+            "capacity": dict.fromkeys(f.builds, 1.0),
+            "source": raw.get("source"),
+            "assumption": f.assumption,
+        }
+        for f, raw in zip(programme.factories, data["factories"], strict=True)
+    ]
+    return roadmap
+
+
+def own_problems(p: Programme, loaded: LocatedInput) -> list[Problem]:
+    """Factories build known generations, each once; the workload's model is a mixture of experts ``perf`` knows."""
+    from ..perf.workload import builtin_models, load_model
+
+    ids = [g.id for g in p.generations]
+    problems = []
+    for i, factory in enumerate(p.factories):
+        for j, generation in enumerate(factory.builds):
+            if generation not in ids:
+                problems.append(
+                    loaded.problem(
+                        f"unknown generation {generation!r}", ("factories", i, "builds", j), f"one of: {', '.join(ids)}"
+                    )
+                )
+            elif generation in factory.builds[:j]:
+                problems.append(
+                    loaded.problem(f"{generation!r} is listed twice", ("factories", i, "builds", j), "list it once")
+                )
+    name = p.workload.model
+    if name not in builtin_models():
+        problems.append(
+            loaded.problem(f"unknown model {name!r}", ("workload", "model"), f"one of: {', '.join(builtin_models())}")
+        )
+    elif not load_model(name).experts:
+        problems.append(
+            loaded.problem(
+                f"{name} is a dense model; the reference training workload is a mixture of experts",
+                ("workload", "model"),
+                "e.g. deepseek-v3 or mixtral-8x22b",
+            )
+        )
+    return problems
