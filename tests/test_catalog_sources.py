@@ -312,3 +312,19 @@ def test_w40_cdu_meets_the_announced_45_degc_inlet_on_ashrae_w40_water():
     assert r.figures["thermal.tcs_supply"] <= 273.15 + 45
     assert 9 * r.figures["thermal.heat_to_liquid"] <= cdu.value("capacity")
     assert r.violations == []
+
+
+def test_vera_rubin_space_takes_w40_water_only_through_the_cdu_rated_for_it():
+    # examples/space-vera-rubin.yaml: facility water above a CDU's rated maximum is THM005 - W40 (40 degC) and W45
+    # (45 degC) exceed the 1.35 MW CDU's W32 rating; W45 exceeds the 2 MW CDU's W40 rating as well. The result
+    # columns hold each discrete axis as the index of its value in the space file.
+    from rackwright.explore import explore
+
+    cdus, waters = ["w32-1350kw", "w40-2mw"], ["W27", "W32", "W40", "W45"]
+    cols = explore(ROOT / "examples" / "space-vera-rubin.yaml", sensitivity=False).columns
+    cdu = [cdus[int(i)] for i in cols["cdu"]]
+    water = [waters[int(i)] for i in cols["cooling.facility_supply"]]
+    expected = [w == "W45" or (w == "W40" and c == "w32-1350kw") for c, w in zip(cdu, water)]
+    assert [bool(x) for x in cols["fails.THM005"]] == expected
+    feasible_w40 = {c for c, w, f in zip(cdu, water, cols["feasible"]) if f and w == "W40"}
+    assert feasible_w40 == {"w40-2mw"}
