@@ -23,9 +23,11 @@ def _tables(doc: dict):
     met = next(h["value"] for h in doc["headline"] if h["name"] == "goal_met")
     goal = doc["goal"]
     verdict = f"meets {goal['it_power_gw']:g} GW in {met}" if met else "[bold red]misses[/bold red] the goal"
-    head = Table(title=f"{escape(doc['programme'])}: {verdict} (goal by {goal['by']})")
+    head = Table(
+        title=f"{escape(doc['programme'])}: {verdict} (goal by {goal['by']}); EFLOP/s: delivered training compute"
+    )
     head.add_column("quarter")
-    for name in ("GW", "accelerators", "delivered EFLOP/s", "failures/yr", "US-built", "capex $B", "energy $B/yr"):
+    for name in ("GW", "accel.", "EFLOP/s", "fail./yr", "US-built", "capex $B", "energy $B/yr"):
         head.add_column(name, justify="right")
     for k, q in enumerate(doc["quarters"]):
         share = values["us_integrated_share"][k]

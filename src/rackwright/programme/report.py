@@ -1,5 +1,5 @@
 """The programme dashboard (plotly; presentation only): GW and delivered compute against the goal, US content,
-capex and energy, fleet failures, the generations' figures and the binding constraints."""
+capex and energy, fleet failures, the generations' figures and the roadmap's binding constraints."""
 
 from __future__ import annotations
 
@@ -15,18 +15,19 @@ def dashboard(doc: dict):
 
     quarters = doc["quarters"]
     figure = make_subplots(
-        rows=6,
+        rows=7,
         cols=1,
-        vertical_spacing=0.05,
-        row_heights=[0.22, 0.18, 0.12, 0.14, 0.12, 0.22],
-        specs=[[{"type": "xy"}]] * 5 + [[{"type": "table"}]],
+        vertical_spacing=0.04,
+        row_heights=[0.2, 0.16, 0.1, 0.12, 0.1, 0.12, 0.2],
+        specs=[[{"type": "xy"}]] * 5 + [[{"type": "table"}]] * 2,
         subplot_titles=(
             "IT power deployed by generation (GW, cumulative) against the goal",
             "Delivered training compute (EFLOP/s: model FLOPs × goodput of the reference job) and peak",
             "US content (share of rack value)",
             "Capex by quarter (US$ B) and yearly energy bill at quarter end (US$ B/year)",
             "Part failures per year in the deployed fleet",
-            "Generations",
+            "Generations: the reference job on each",
+            "Binding constraints of the roadmap" if doc["feasible"] else "Shortfalls (goal not met)",
         ),
     )
     for g in doc["generations"]:
@@ -71,7 +72,22 @@ def dashboard(doc: dict):
         "IT kW/rack": [f"{g['it_power_kw']:,.0f}" for g in gens],
     }
     figure.add_trace(go.Table(header={"values": list(columns)}, cells={"values": list(columns.values())}), row=6, col=1)
+    binding = doc["binding_constraints"]
+    figure.add_trace(
+        go.Table(
+            header={"values": ["constraint", "name", "detail"]},
+            cells={
+                "values": [
+                    [b["family"] for b in binding],
+                    [b["name"] for b in binding],
+                    [b["message"] for b in binding],
+                ]
+            },
+        ),
+        row=7,
+        col=1,
+    )
     met = next(h["value"] for h in doc["headline"] if h["name"] == "goal_met")
     verdict = f"meets {goal:g} GW in {met}" if met else f"MISSES {goal:g} GW by {doc['goal']['by']}"
-    figure.update_layout(title=f"{doc['programme']}: {verdict}", height=2000, barmode="overlay")
+    figure.update_layout(title=f"{doc['programme']}: {verdict}", height=2400, barmode="overlay")
     return figure
