@@ -35,6 +35,7 @@ demo: $(STAMP)
 	$(BIN)/rackwright explore examples/space-gb300-small.yaml -o out/explore-small --export-pareto out/explore-small/pareto
 	$(BIN)/rackwright roadmap plan examples/roadmap-10gw.yaml -o out/roadmap
 	$(BIN)/rackwright roadmap risk examples/roadmap-10gw.yaml --samples 200 --seed 1 -o out/roadmap
+	$(BIN)/rackwright programme plan examples/programme-10gw.yaml -o out/programme
 
 test: $(STAMP)
 	sh scripts/test-deps.sh
