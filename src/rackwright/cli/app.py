@@ -28,7 +28,7 @@ from . import roadmap as roadmap_cli
 from . import server as server_cli
 from . import site as site_cli
 from . import sourcing as sourcing_cli
-from .common import EXIT_OK, EXIT_RULES, MAX_COUNT, emit_json, guarded, out, output_file
+from .common import EXIT_OK, EXIT_RULES, MAX_COUNT, emit_json, guarded, out, output_file, show
 
 if TYPE_CHECKING:
     from ..rack.evaluation import Rack
@@ -86,6 +86,11 @@ def _with_delivery(report: Rack) -> Rack:
     return report
 
 
+WIDE_OPTION = typer.Option(
+    False, "--wide", help="Show every column however wide the table gets (by default low-priority ones give way)."
+)
+
+
 def _exit_for(reports: list[Rack]) -> None:
     raise typer.Exit(EXIT_RULES if any(r.errors for r in reports) else EXIT_OK)
 
@@ -100,6 +105,10 @@ def evaluate_command(
         "--delivery/--no-delivery",
         help="Add training days and inference tokens/s per MW on the reference workloads.",
     ),
+    only: str | None = typer.Option(
+        None, "--only", help="Show only these sections, comma-separated (power,thermal,...,delivery,rules)."
+    ),
+    wide: bool = WIDE_OPTION,
 ):
     """Evaluate designs: power, cooling, space, weight, network, cabling, compute, cost, US content, reliability."""
     from ..rack.evaluation import evaluate
@@ -112,10 +121,11 @@ def evaluate_command(
         documents = [r.to_dict() for r in reports]
         emit_json(documents[0] if len(documents) == 1 else documents)
     else:
-        out.print(evaluation_table(reports))
+        sections = None if only is None else only.split(",")
+        show(evaluation_table(reports, only=sections, wide=wide))
         for report in reports:
             if report.violations:
-                out.print(violations_table(report))
+                show(violations_table(report, wide=wide))
     _exit_for(reports)
 
 
@@ -124,6 +134,7 @@ def evaluate_command(
 def check_command(
     designs: list[Path] = typer.Argument(..., help="Design YAML files to check against the design rules."),
     as_json: bool = typer.Option(False, "--json", help="Print violations as JSON."),
+    wide: bool = WIDE_OPTION,
 ):
     """Check designs against the design rules; exit 1 if any rule is broken with severity error."""
     from ..rack.evaluation import evaluate
@@ -137,7 +148,7 @@ def check_command(
     else:
         for report in reports:
             if report.violations:
-                out.print(violations_table(report))
+                show(violations_table(report, wide=wide))
             else:
                 out.print(f"[green]✓[/green] {report.file}: {report.name} passes all rules")
     _exit_for(reports)
@@ -149,6 +160,7 @@ def compare_command(
     before: Path = typer.Argument(..., help="The reference design."),
     after: Path = typer.Argument(..., help="The design to compare with it."),
     as_json: bool = typer.Option(False, "--json", help="Print the differences as JSON."),
+    wide: bool = WIDE_OPTION,
 ):
     """Show the fields and evaluated figures that differ between two designs, and their lineage."""
     from ..rack.compare import field_changes, figure_changes
@@ -181,9 +193,7 @@ def compare_command(
         return
     for report in (ra, rb):
         out.print(f"[bold]{report.name}[/bold]: " + " → ".join(report.lineage))
-    field_table, figure_table = compare_tables([ra.lineage, rb.lineage], fields, figures)
-    out.print(field_table)
-    out.print(figure_table)
+    show(*compare_tables(fields, figures, wide=wide))
 
 
 def _number(value):
@@ -222,6 +232,7 @@ def bom_command(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print lines, totals and US content as JSON."),
     as_csv: bool = typer.Option(False, "--csv", help="Print the exploded lines as CSV."),
+    wide: bool = WIDE_OPTION,
     report: Path | None = typer.Option(
         None, "--report", callback=output_file, help="Write an HTML chart (plotly) of cost by category and origin."
     ),
@@ -249,8 +260,7 @@ def bom_command(
     if as_json:
         emit_json(doc)
         return
-    for table in bom_tables(doc, by):
-        out.print(table)
+    show(*bom_tables(doc, by, wide=wide))
 
 
 plain_help(app, set())  # after every command is registered

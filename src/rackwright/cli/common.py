@@ -92,6 +92,11 @@ def progress_bar(enabled: bool):
     )
 
 
+def show(*renderables) -> None:
+    """Print tables and text on stdout, never cropped: a table wider than the terminal (``--wide``) prints whole."""
+    out.print(*renderables, crop=False)
+
+
 def emit_json(document) -> None:
     sys.stdout.write(json.dumps(document, indent=2, allow_nan=False, default=str) + "\n")
 

@@ -1,0 +1,127 @@
+"""How a figure is shown: its label, unit and format, from the figure table, for the CLI tables and the HTML pages.
+
+Shares print as percentages and their changes in percentage points; counts as integers; money with thousands
+separators and its currency as the unit; other quantities to 3-4 significant figures in the figure's display
+unit, written as pint writes it (``kg/m²``, ``°C``). Figures of other models that an evaluation carries
+(``delivery.*``, what a rack generation delivers on the reference workloads) are described here too.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from dataclasses import dataclass
+
+from ..rack.figures import FIGURES, Figure
+
+#: The formats: a share (a fraction shown in %), a count, money, a physical quantity.
+SHARE, COUNT, MONEY, QUANTITY = "share", "count", "money", "quantity"
+#: Currencies a count's unit may name.
+CURRENCIES = ("USD",)
+#: The delivery figures (rackwright.perf.api.rack_delivery) by their key in the evaluation's ``delivery`` section.
+DELIVERY = {
+    "racks_per_100_mw": ("Racks per 100 MW of IT power", "", COUNT),
+    "accelerators_per_100_mw": ("Accelerators per 100 MW of IT power", "", COUNT),
+    "training_days_llama3_405b_15t_100_mw": ("Llama 3 405B on 15T tokens, 100 MW", "days", QUANTITY),
+    "training_mfu_llama3_405b": ("Llama 3 405B training MFU", "", SHARE),
+    "inference_tokens_per_s_per_mw_llama3_70b": ("Llama 3 70B inference", "tokens/s per MW", QUANTITY),
+}
+_UNIT_IN_LABEL = re.compile(r"^(?P<label>.*?) \((?P<unit>[^()]+)\)$")
+
+
+@dataclass(frozen=True)
+class Format:
+    """How one figure is shown."""
+
+    label: str
+    unit: str  # pretty unit ("" for shares and plain counts)
+    kind: str  # SHARE, COUNT, MONEY or QUANTITY
+
+    def value(self, value) -> str:
+        return format_value(value, self.kind)
+
+    def change(self, value) -> str:
+        """A difference between two values of the figure: percentage points for a share."""
+        if self.kind == SHARE and _finite(value):
+            return f"{100 * value:+,.1f} pp"
+        text = format_value(value, self.kind)
+        return text if text.startswith(("-", "–")) or not _finite(value) or value == 0 else "+" + text
+
+    @property
+    def heading(self) -> str:
+        """Label and unit in one string, for a chart's axis or a table without a unit column."""
+        unit = "%" if self.kind == SHARE else self.unit
+        return f"{self.label} ({unit})" if unit else self.label
+
+
+def pretty_unit(unit: str) -> str:
+    """A display unit as pint writes it (``kg/m²``, ``°C``); others as written (``L/min``, not pint's ``l/min``)."""
+    if "**" not in unit and not unit.startswith("deg"):
+        return unit
+    from ..units import registry
+
+    return format(registry().Unit(unit), "~P")
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def format_value(value, kind: str = QUANTITY) -> str:
+    """One value: ``–`` where there is none (None, NaN), text as it is."""
+    if isinstance(value, str):
+        return value
+    if not _finite(value):
+        return "–"
+    if kind == SHARE:
+        return f"{100 * value:,.1f}%"
+    if kind == MONEY or (kind == COUNT and abs(value - round(value)) <= 1e-9 * max(1.0, abs(value))):
+        return f"{value:,.0f}"
+    return _significant(float(value))
+
+
+def _significant(value: float) -> str:
+    """3-4 significant figures with thousands separators, integers as integers."""
+    if value.is_integer() and abs(value) < 1e15:
+        return f"{value:,.0f}"
+    if abs(value) >= 1e5:
+        return f"{value:,.0f}"
+    if abs(value) < 1e-2:
+        return f"{value:.3g}"
+    return f"{value:,.3g}" if abs(value) < 10 else f"{value:,.1f}"
+
+
+def _from_figure(figure: Figure) -> Format:
+    if figure.dimension == "share":
+        return Format(figure.label, "", SHARE)
+    if figure.dimension == "count" and "usd" in figure.json.split("_"):
+        return Format(_UNIT_IN_LABEL.sub(r"\g<label>", figure.label), "USD", MONEY)
+    if figure.dimension == "count":
+        match = _UNIT_IN_LABEL.match(figure.label)
+        if match and " " not in match["unit"]:
+            unit = match["unit"]
+            return Format(match["label"], unit, MONEY if unit in CURRENCIES else COUNT)
+        return Format(figure.label, "", COUNT)
+    return Format(figure.label, pretty_unit(figure.unit), QUANTITY)
+
+
+@functools.cache
+def figure_format(key: str) -> Format:
+    """The format of a figure by its dotted display key (``power.it_load_kw``, ``compute.peak_pflops.bf16_dense``,
+    ``delivery.racks_per_100_mw``); a key no table describes is shown by name as a quantity."""
+    section, _, rest = key.partition(".")
+    if section == "delivery" and rest in DELIVERY:
+        return Format(*DELIVERY[rest])
+    for figure in FIGURES:
+        name = f"{figure.section}.{figure.json}"
+        if key == name:
+            return _from_figure(figure)
+        if key.startswith(name + "."):
+            shown = _from_figure(figure)
+            return Format(f"{shown.label}: {key[len(name) + 1 :]}", shown.unit, shown.kind)
+    return Format(rest or key, "", QUANTITY)
+
+
+def section_of(key: str) -> str:
+    return key.partition(".")[0]
