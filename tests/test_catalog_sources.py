@@ -117,6 +117,7 @@ def test_catalog_list_filters_by_source_quality():
 
 # ---------------------------------------------------------------- the next generations (issue 20, started)
 
+
 def test_rubin_gpu_power_and_hbm_are_nvidias_mlperf_system_description():
     # NVIDIA's MLPerf Inference v6.1 system description of the Vera Rubin NVL72: 288 GB HBM4, 2300 W TGP per GPU.
     gpu = CATALOG.get("nvidia-rubin-vr200")
@@ -157,6 +158,7 @@ def test_vera_cpu_cores_are_nvidias_tuning_guide():
 
 # ---------------------------------------------------------------- the next generations (issue 20, continued)
 
+
 def test_vera_rubin_tray_is_nvidias_mlperf_node():
     # NVIDIA's MLPerf Inference v6.1 description of the Vera Rubin NVL72: each node holds 4 GPUs and 2 Vera
     # CPUs with 2.2 TB LPDDR5X, 18 nodes per rack.
@@ -179,8 +181,11 @@ def test_nvlink6_switch_trays_carry_nvidias_260_tb_per_s_rack_figure():
     assert 72 * gpu.value("scale_up_links") == 9 * tray.value("ports")
     # the Oberon spine's 5,184 cables = 72 GPUs x 18 links x 2 lanes x 2 directions
     assert 72 * gpu.value("scale_up_links") * 2 * 2 == 5184
-    for part, field in [(tray, "port_speed"), (CATALOG.get("nvidia-nvlink6-switch"), "port_speed"),
-                        (gpu, "scale_up_links")]:
+    for part, field in [
+        (tray, "port_speed"),
+        (CATALOG.get("nvidia-nvlink6-switch"), "port_speed"),
+        (gpu, "scale_up_links"),
+    ]:
         assert part.assumptions[field].startswith("Announcement only"), (part.id, field)
 
 
@@ -205,10 +210,13 @@ def test_tomahawk_6_davisson_is_broadcoms_102_4_tbps_cpo_at_200g_per_channel():
     assert "power" in cpo.assumptions  # no published power
 
 
-@pytest.mark.parametrize("part_id, speed_bps, lanes, reach_m", [
-    ("generic-osfp-1.6t-2xfr4", 2 * 800e9, 8, 2000),     # 2 x 800GBASE-FR4: 4 x 200G wavelengths, 2 km
-    ("generic-osfp-1.6t-cr8-dac-1m", 1.6e12, 8, 1.0),    # 1.6TBASE-CR8: 8 x 200G twinax, at least 1 m
-])
+@pytest.mark.parametrize(
+    "part_id, speed_bps, lanes, reach_m",
+    [
+        ("generic-osfp-1.6t-2xfr4", 2 * 800e9, 8, 2000),  # 2 x 800GBASE-FR4: 4 x 200G wavelengths, 2 km
+        ("generic-osfp-1.6t-cr8-dac-1m", 1.6e12, 8, 1.0),  # 1.6TBASE-CR8: 8 x 200G twinax, at least 1 m
+    ],
+)
 def test_1_6t_optics_and_copper_are_ieee_802_3dj(part_id, speed_bps, lanes, reach_m):
     part = CATALOG.get(part_id)
     assert part.value("speed") == pytest.approx(speed_bps / 8) and part.value("lanes") == lanes
@@ -232,8 +240,14 @@ def test_kyber_rack_is_nvidias_announced_four_pods_of_18_blades():
     assert r.figures["compute.accelerators"] * 4 == 4 * 18 * 8 == 576
     assert r.figures["power.busbar_current"] == pytest.approx(r.figures["power.input"] / 800, rel=0.01)
     # every Kyber part rests on announcements or assumptions, and says so: nothing claims a primary figure
-    for part_id in ("nvidia-rubin-ultra", "nvidia-kyber-compute-blade", "nvidia-kyber-nvlink-switch-blade",
-                    "nvidia-kyber-midplane", "nvidia-kyber-rack", "nvidia-kyber-rack-manifold"):
+    for part_id in (
+        "nvidia-rubin-ultra",
+        "nvidia-kyber-compute-blade",
+        "nvidia-kyber-nvlink-switch-blade",
+        "nvidia-kyber-midplane",
+        "nvidia-kyber-rack",
+        "nvidia-kyber-rack-manifold",
+    ):
         part = CATALOG.get(part_id)
         assert part.source.source_quality == "secondary", part_id
     gpu = CATALOG.get("nvidia-rubin-ultra")
@@ -324,7 +338,7 @@ def test_vera_rubin_space_takes_w40_water_only_through_the_cdu_rated_for_it():
     cols = explore(ROOT / "examples" / "space-vera-rubin.yaml", sensitivity=False).columns
     cdu = [cdus[int(i)] for i in cols["cdu"]]
     water = [waters[int(i)] for i in cols["cooling.facility_supply"]]
-    expected = [w == "W45" or (w == "W40" and c == "w32-1350kw") for c, w in zip(cdu, water)]
+    expected = [w == "W45" or (w == "W40" and c == "w32-1350kw") for c, w in zip(cdu, water, strict=True)]
     assert [bool(x) for x in cols["fails.THM005"]] == expected
-    feasible_w40 = {c for c, w, f in zip(cdu, water, cols["feasible"]) if f and w == "W40"}
+    feasible_w40 = {c for c, w, f in zip(cdu, water, cols["feasible"], strict=True) if f and w == "W40"}
     assert feasible_w40 == {"w40-2mw"}
