@@ -1,11 +1,16 @@
-"""The package's shape: imports run one way (no cycles, counting imports inside functions too)."""
+"""The package's shape: imports run one way (no cycles, counting imports inside functions too), and a design file
+is turned into an evaluated rack at the file edges only, once; every model above ``rack/`` receives the rack."""
 
 import ast
 from pathlib import Path
 
 import networkx as nx
+import pytest
+
+from rackwright.errors import InputError
 
 SRC = Path(__file__).resolve().parents[1] / "src"
+EXAMPLES = SRC.parents[0] / "examples"
 
 
 def module_name(path: Path) -> str:
@@ -46,3 +51,120 @@ def import_graph() -> nx.DiGraph:
 def test_no_import_cycles():
     cycles = list(nx.simple_cycles(import_graph()))
     assert not cycles, "\n".join(" -> ".join(c + [c[0]]) for c in cycles[:10])
+
+
+# --- one rack, one path: design files become racks at the file edges only -------------------------------------
+
+#: The functions that load, resolve and evaluate a design (from a path or a loaded design) into a rack.
+EVALUATORS = {"load_design", "evaluate", "sound_design"}
+#: Where they may be called: the rack domain itself and the file edges, which turn a design path into a rack once.
+EDGES = {
+    "rackwright.rack": "the rack domain",
+    "rackwright.cli": "the command line",
+    "rackwright.server": "the server, which receives designs as text",
+    "rackwright.site.schema": "the site file names its designs",
+    "rackwright.roadmap.schema": "the roadmap file names its designs",
+    "rackwright.explore.space": "the space file names its base design",
+    "rackwright.validation": "a published-figures file names its design",
+    "rackwright.fleet.validation": "a validation case names its design",
+    # Transitional (issue 19): each goes when its caller passes a rack (perf/api.py: system_from_rack(sound_design(
+    # path)); server/services/reviews.py: qualify(sound_design(design_file), ...); site/netbox.py: the site plan's
+    # racks, from load_site, instead of its generations' paths).
+    "rackwright.perf.system": "system_from_design, for perf/api.py's resolve_system and rack_delivery",
+    "rackwright.fleet.qualify": "qualify, for server/services/reviews.py",
+    "rackwright.site.netbox": "rack_model loads each generation's design file again",
+}
+
+
+def evaluator_calls(path: Path) -> list[tuple[int, str]]:
+    """(line, name) of each call of an evaluator in ``path``, by name or as an attribute (``rackwright.evaluate``)."""
+    calls = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+            if name in EVALUATORS:
+                calls.append((node.lineno, name))
+    return calls
+
+
+def test_only_the_file_edges_evaluate_a_design():
+    """No model above rack/ loads or evaluates a design: it receives the rack a file edge evaluated."""
+    found = []
+    for file in sorted((SRC / "rackwright").rglob("*.py")):
+        name = module_name(file)
+        if any(name == edge or name.startswith(edge + ".") for edge in EDGES):
+            continue
+        found += [f"{file.relative_to(SRC)}:{line} calls {call}" for line, call in evaluator_calls(file)]
+    assert not found, "\n".join(found)
+
+
+def test_the_edge_list_names_modules_that_exist():
+    modules = {module_name(f) for f in SRC.rglob("*.py")}
+    assert all(edge in modules for edge in EDGES), sorted(set(EDGES) - modules)
+
+
+def test_the_rule_sees_a_call():
+    """The scan finds an evaluator called by name and as an attribute (else the rule above would pass vacuously)."""
+    assert [call for _, call in evaluator_calls(SRC / "rackwright" / "cli" / "sourcing.py")] == ["sound_design"]
+    assert {call for _, call in evaluator_calls(SRC / "rackwright" / "validation.py")} == {"evaluate"}
+
+
+def _models():
+    from rackwright.fleet import inventory, job_report, spares_report
+    from rackwright.fleet.qualify import design_context
+    from rackwright.perf.system import system_from_rack
+
+    return {
+        "system_from_rack": lambda d: system_from_rack(d),
+        "spares_report": lambda d: spares_report(d, 10, 14),
+        "job_report": lambda d: job_report(d, 1024),
+        "the failure inventory": lambda d: inventory(d),
+        "qualify": lambda d: design_context(d),
+    }
+
+
+@pytest.mark.parametrize(
+    ("model", "use"),
+    [
+        ("system_from_rack", "system_from_rack"),
+        ("spares_report", "spares_report"),
+        ("job_report", "the failure inventory"),  # the job's interruptions come from the rack's failure inventory
+        ("the failure inventory", "the failure inventory"),
+        ("qualify", "qualify"),
+    ],
+)
+def test_a_model_refuses_a_design_path(model, use):
+    with pytest.raises(InputError) as info:
+        _models()[model](EXAMPLES / "gb200-nvl72.yaml")
+    assert f"{use} takes an evaluated rack, not PosixPath" in str(info.value)
+
+
+def test_a_model_refuses_a_rack_that_breaks_a_rule():
+    """meta-catalina breaks error rules (rackwright check exits 1): nothing is planned with it."""
+    import rackwright
+    from rackwright.fleet import spares_report
+
+    rack = rackwright.evaluate(EXAMPLES / "meta-catalina.yaml")
+    assert rack.errors
+    with pytest.raises(InputError) as info:
+        spares_report(rack, 10, 14)
+    assert f"breaks {len(rack.errors)} of its design rules" in str(info.value)
+
+
+def test_a_design_named_twice_in_a_site_file_is_evaluated_once(tmp_path, monkeypatch):
+    from rackwright.rack import evaluation
+    from rackwright.site.schema import load_site
+
+    text = (EXAMPLES / "site-100mw.yaml").read_text(encoding="utf-8")
+    design = EXAMPLES / "gb200-nvl72.yaml"
+    mix = f"    - {{design: {design}, share: 0.5}}\n    - {{design: examples/gb200-nvl72.yaml, share: 0.5}}\n"
+    site = tmp_path / "twice.yaml"
+    (tmp_path / "examples").symlink_to(EXAMPLES)  # the second spelling of the same file
+    site.write_text(text.replace("    - {design: gb200-nvl72.yaml, share: 1.0}\n", mix), encoding="utf-8")
+    chains = []
+    real = evaluation._chain
+    monkeypatch.setattr(evaluation, "_chain", lambda *a, **k: chains.append(a[0]) or real(*a, **k))
+    loaded = load_site(site)
+    assert len(chains) == 1
+    assert len(loaded.racks) == 2 and loaded.racks[0] is loaded.racks[1]

@@ -33,7 +33,7 @@ def test_sound_design_lists_the_designs_own_errors(weak):
     codes = [p.message.split()[0] for p in caught.value.problems[1:]]
     assert codes == ["PWR001"] and caught.value.problems[1].path == "power.redundancy"
     assert "rackwright check" in caught.value.problems[0].hint
-    assert sound_design(EXAMPLES / "gb200-nvl72.yaml").report.figures["compute.accelerators"] == 72
+    assert sound_design(EXAMPLES / "gb200-nvl72.yaml").figures["compute.accelerators"] == 72
 
 
 def _roadmap(folder: Path, design: Path) -> Path:

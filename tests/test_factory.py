@@ -20,7 +20,6 @@ from rackwright.factory import (
     WorkCalendar,
     WorkContent,
     capacity_search,
-    design_work_content,
     erlang_c,
     expected_visits,
     first_guess,
@@ -29,7 +28,9 @@ from rackwright.factory import (
     mmc,
     simulate,
     validate_line,
+    work_content,
 )
+from rackwright.rack.evaluation import sound_design
 from test_cli import run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,7 +88,7 @@ def test_simulation_agrees_with_erlang_c():
 
 def test_littles_law_on_the_example_line():
     line = load_line(LINE).line
-    work = design_work_content(GB200)
+    work = work_content(sound_design(GB200).model)
     summary = simulate(line, work, weeks=6, replications=2, seed=5, warmup_weeks=2).summary()
     throughput_per_hour = summary["racks_per_week_mean"] / 168.0
     assert summary["wip_mean"] == pytest.approx(littles_law(throughput=throughput_per_hour,
@@ -176,11 +177,11 @@ def test_rework_loop_back_multiplies_visits():
 
 
 def test_work_content_of_the_examples():
-    gb200 = design_work_content(GB200)
+    gb200 = work_content(sound_design(GB200).model)
     assert (gb200.trays, gb200.compute_trays, gb200.switch_trays) == (37, 18, 9)
     assert gb200.cables == 72 + 35 + 1 and gb200.cartridges == 1  # optics + patch + NVLink spine
     assert gb200.liquid_connections == 2 * (18 + 9) + 2  # liquid-cooled trays + manifold
-    air = design_work_content(EXAMPLES / "hgx-h100-air.yaml")
+    air = work_content(sound_design(EXAMPLES / "hgx-h100-air.yaml").model)
     assert air.switch_trays == 0 and air.liquid_connections == 2  # only the rear door's hoses
 
 
@@ -188,7 +189,7 @@ def test_fewer_cables_more_output_on_a_cable_bound_line(tmp_path):
     lean = write(tmp_path, {"extends": str(GB200), "name": "GB200 lean cabling", "network": {"links": [
         {"id": "mgmt-cabling", "part": "generic-cat6-utp-patch-3m", "count": 5, "from_slot": "compute-lower",
          "to_slot": "mgmt"}]}}, "lean.yaml")  # 5 management cables instead of 35; every NIC keeps its optic (NET004)
-    full, less = design_work_content(GB200), design_work_content(lean)
+    full, less = work_content(sound_design(GB200).model), work_content(sound_design(lean).model)
     # 72 optics + 35 or 5 patch cables + the NVLink copper spine
     assert (full.cables, less.cables) == (108, 78) and less.trays == full.trays
     line = validate_line({"name": "cable-bound", "calendar": ALWAYS, "arrival": {"racks_per_week": 200},

@@ -44,11 +44,13 @@ from rackwright.fleet.qualify import METRICS
 from rackwright.fleet.validation import LLAMA3_CASE, case_markdown, compare_case
 from rackwright.models.reliability import rate_from_afr
 from rackwright.perf.workload import load_model
+from rackwright.rack.evaluation import sound_design
 from test_cli import run
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 GB200, H100 = EXAMPLES / "gb200-nvl72.yaml", EXAMPLES / "hgx-h100-air.yaml"
+GB200_RACK, H100_RACK = sound_design(GB200), sound_design(H100)  # the fleet models take evaluated racks
 QUAL_CSV = EXAMPLES / "qualification-gb200.csv"
 HEADER = "rack_id,generation,test,metric,value,unit,timestamp\n"
 
@@ -88,9 +90,9 @@ def test_checkpoint_write_time_from_model_size():
     nbytes = checkpoint_bytes(params)  # 14 B/parameter: bf16 weights + fp32 master + two fp32 moments
     assert nbytes == pytest.approx(14 * params) and 5.6e12 < nbytes < 5.8e12
     assert checkpoint_write_time(nbytes, 2e12) == pytest.approx(nbytes / 2e12)
-    report = job_report(H100, 32)
+    report = job_report(H100_RACK, 32)
     assert report["checkpoint"]["write_s"] == pytest.approx(nbytes / 2e12)
-    assert job_report(H100, 32, checkpoint_write_s=60)["checkpoint"]["write_s"] == 60
+    assert job_report(H100_RACK, 32, checkpoint_write_s=60)["checkpoint"]["write_s"] == 60
 
 
 def test_fabric_counts():
@@ -102,7 +104,7 @@ def test_fabric_counts():
 
 
 def test_job_causes_by_hand_on_one_rack():
-    inv = inventory(H100)
+    inv = inventory(H100_RACK)
     causes = {c.kind: c for c in job_causes(inv, 32)}
     gpu = causes["accelerator"]
     assert gpu.units == 32 and gpu.rate_per_unit_hour == pytest.approx(float(rate_from_afr(0.04)))
@@ -115,7 +117,7 @@ def test_job_causes_by_hand_on_one_rack():
     assert float(rate_from_afr(0.0068)) == pytest.approx(0.00057 * 12 / 8766, rel=0.01)
     assert causes["power"].interrupt_share == 0.02  # N+N PDUs
     assert "fabric_link" not in causes  # 32 endpoints fit one switch
-    gb = {c.kind: c for c in job_causes(inventory(GB200), 72)}
+    gb = {c.kind: c for c in job_causes(inventory(GB200_RACK), 72)}
     assert gb["accelerator"].blast_accelerators == 72 and gb["hbm"].rate_per_unit_hour == pytest.approx(186 / 96 * 17 / (608 * 146 * 24))  # usable HBM (issue 20)
     assert gb["scale_up_cable"].category == "gpu" and gb["management"].interrupt_share == 0.0
 
@@ -273,20 +275,20 @@ def test_hot_spares_and_domain_size():
     assert wait_probability(0, [8], [0.5], [8.0]) == pytest.approx(1.0)
     assert wait_probability(8, [8], [0.5], [8.0]) == pytest.approx([1 - math.exp(-0.5)])
     assert idle_capacity_fraction([0.1, 0.2], [72, 8], [24, 8], 1000) == pytest.approx((0.1 * 72 * 24 + 0.2 * 64) / 1000)
-    dgx, nvl = job_report(H100, 16384), job_report(GB200, 16384)
+    dgx, nvl = job_report(H100_RACK, 16384), job_report(GB200_RACK, 16384)
     assert nvl["idle_capacity_fraction"] > 5 * dgx["idle_capacity_fraction"]  # 72- vs 8-GPU blast radius
-    waiting = job_report(H100, 16384, spares=0)
+    waiting = job_report(H100_RACK, 16384, spares=0)
     assert waiting["goodput"] < dgx["goodput"] and waiting["restart_min"] > dgx["restart_min"]
 
 
 def test_spares_report_matches_poisson():
-    doc = spares_report(GB200, 10, 14, 0.999)
+    doc = spares_report(GB200_RACK, 10, 14, 0.999)
     gpu = next(r for r in doc["parts"] if r["kind"] == "accelerator")
     mean = 720 * float(rate_from_afr(0.05)) * 14 * 24
     assert gpu["installed"] == 720 and gpu["mean_demand_in_window"] == pytest.approx(mean)
     assert gpu["spares"] == poisson_quantile(mean, 0.999) and gpu["availability_achieved"] >= 0.999
     with pytest.raises(InputError):
-        spares_report(GB200, 10, 0, 0.999)
+        spares_report(GB200_RACK, 10, 0, 0.999)
 
 
 # --- qualification --------------------------------------------------------------------------
@@ -298,7 +300,7 @@ def _write(tmp_path, rows: str, name="results.csv") -> Path:
 
 
 def test_example_qualification_has_passes_a_warn_and_a_fail():
-    doc = qualify(GB200, QUAL_CSV)
+    doc = qualify(GB200_RACK, QUAL_CSV)
     assert doc["summary"] == {"pass": 9, "warn": 1, "fail": 1}
     verdicts = {(r["rack_id"], r["metric"]): r["verdict"] for r in doc["measurements"]}
     assert verdicts[("R02", "power_at_load")] == "warn" and verdicts[("R03", "coolant_flow")] == "fail"
@@ -318,7 +320,7 @@ def test_qualification_verdicts_on_crafted_results(tmp_path):
         ("burn_in_failures", 1, "failures/48 h"),     # p = 1 - exp(-0.043) = 0.042: warn
         ("burn_in_failures", 2, "failures/2 d"),      # p ≈ 0.0009: fail
     ])
-    doc = qualify(GB200, _write(tmp_path, rows))
+    doc = qualify(GB200_RACK, _write(tmp_path, rows))
     assert [r["verdict"] for r in doc["measurements"]] == ["pass", "warn", "fail", "pass", "fail", "pass", "warn",
                                                           "warn", "fail"]
     burn = doc["measurements"][7]
@@ -328,7 +330,7 @@ def test_qualification_verdicts_on_crafted_results(tmp_path):
     json_path = _write(tmp_path, json.dumps({"results": [
         {"rack_id": "R1", "generation": "gb200", "test": "llama3-8b-tp8", "metric": "step_time", "value": 0.5,
          "unit": "s", "timestamp": "2026-01-01"}]}), "results.json")
-    assert qualify(GB200, json_path)["measurements"][0]["verdict"] == "pass"  # faster than the model
+    assert qualify(GB200_RACK, json_path)["measurements"][0]["verdict"] == "pass"  # faster than the model
 
 
 @pytest.mark.parametrize(("row", "where"), [
@@ -345,7 +347,7 @@ def test_bad_results_name_the_row(tmp_path, row, where):
     good = "R1,gb200,t,power_at_load,120,kW,2026-01-01\n"
     path = _write(tmp_path, HEADER + good + row + "\n")
     with pytest.raises(InputError) as info:
-        qualify(GB200, path, racks=["R1"])
+        qualify(GB200_RACK, path, racks=["R1"])
     text = str(info.value)
     assert where in text, text
     assert f"{path}:3:" in text  # the CSV line of row 2
@@ -362,9 +364,9 @@ def test_bad_results_files(tmp_path):
     }
     for name, text in cases.items():
         with pytest.raises(InputError):
-            qualify(GB200, _write(tmp_path, text, name))
+            qualify(GB200_RACK, _write(tmp_path, text, name))
     with pytest.raises(InputError, match="no liquid cooling"):
-        qualify(H100, _write(tmp_path, HEADER + "R1,h100,t,coolant_flow,100,L/min,2026-01-01\n"))
+        qualify(H100_RACK, _write(tmp_path, HEADER + "R1,h100,t,coolant_flow,100,L/min,2026-01-01\n"))
 
 
 def test_cli_exit_codes_and_json(tmp_path):

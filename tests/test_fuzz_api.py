@@ -25,6 +25,7 @@ from ruamel.yaml import YAML
 import rackwright
 from rackwright.fleet import job_report, qualify, spares_report
 from rackwright.perf.api import inference_report, search_report, train_report
+from rackwright.rack.evaluation import sound_design
 from rackwright.site.planner import plan_site
 from rackwright.site.schema import load_site
 from test_fuzz_commands import AVAILABILITY, COUNT, MODELS, Choice, Number, in_range
@@ -34,6 +35,7 @@ from test_validity import BATCH_PATHS
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 GB200 = EXAMPLES / "gb200-nvl72.yaml"
 RESULTS = EXAMPLES / "qualification-gb200.csv"
+GB200_RACK = sound_design(GB200)  # the fleet models take an evaluated rack
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")  # a numpy warning fails the test
 
 #: Examples per function (each call takes milliseconds but plan_site's, half a second).
@@ -96,12 +98,12 @@ FUNCTIONS = {  # name: (function, keyword arguments that work, {argument: domain
         "batch": Number(8, **COUNT, cap=4096), "input_tokens": Number(1000, 1, 1e8, integer=True, cap=1e6),
         "output_tokens": Number(200, 1, 1e8, integer=True, cap=1e6), "tp": Number(8, **COUNT),
         "precision": PRECISION, "model_name": Choice(MODELS)}),
-    "fleet job_report": (job_report, dict(design=GB200, accelerators=1024), {
+    "fleet job_report": (job_report, dict(design=GB200_RACK, accelerators=1024), {
         "accelerators": Number(1024, **COUNT), "checkpoint_write_s": Number(60, 1e-3, 1e6),
         "spares": Number(8, 0, 1e6, integer=True), "bytes_per_param": Number(14, 0.125, 64),
         "oversubscription": Number(1, 1, 100), "availability": AVAILABILITY,
         "storage_bandwidth": Number(2, 0, 1e6, low_open=True, unit="TB/s"), "model": Choice(MODELS)}),
-    "fleet spares_report": (spares_report, dict(design=GB200, racks=10, repair_days=5), {
+    "fleet spares_report": (spares_report, dict(design=GB200_RACK, racks=10, repair_days=5), {
         "racks": Number(10, **COUNT), "repair_days": Number(5, 0, 3640, low_open=True), "availability": AVAILABILITY}),
 }
 
@@ -126,23 +128,23 @@ def test_fuzzed_arguments(name, data):
 
 #: What the fuzz found in the fleet API (bare ValueError, TypeError, a numpy overflow, or accepted), by hand.
 FLEET_FOUND = {
-    "job accelerators=nan: ValueError": (job_report, dict(design=GB200, accelerators=math.nan)),
-    "job accelerators='abc': ValueError": (job_report, dict(design=GB200, accelerators="abc")),
-    "job accelerators=1e12: accepted": (job_report, dict(design=GB200, accelerators=10**12)),
-    "job spares=1.5: accepted": (job_report, dict(design=GB200, accelerators=72, spares=1.5)),
-    "job oversubscription=0.5: accepted": (job_report, dict(design=GB200, accelerators=72, oversubscription=0.5)),
-    "job bytes_per_param=65: accepted": (job_report, dict(design=GB200, accelerators=72, bytes_per_param=65)),
-    "job storage 1e-300 TB/s: overflow": (job_report, dict(design=GB200, accelerators=72,
+    "job accelerators=nan: ValueError": (job_report, dict(design=GB200_RACK, accelerators=math.nan)),
+    "job accelerators='abc': ValueError": (job_report, dict(design=GB200_RACK, accelerators="abc")),
+    "job accelerators=1e12: accepted": (job_report, dict(design=GB200_RACK, accelerators=10**12)),
+    "job spares=1.5: accepted": (job_report, dict(design=GB200_RACK, accelerators=72, spares=1.5)),
+    "job oversubscription=0.5: accepted": (job_report, dict(design=GB200_RACK, accelerators=72, oversubscription=0.5)),
+    "job bytes_per_param=65: accepted": (job_report, dict(design=GB200_RACK, accelerators=72, bytes_per_param=65)),
+    "job storage 1e-300 TB/s: overflow": (job_report, dict(design=GB200_RACK, accelerators=72,
                                                             storage_bandwidth="1e-300 TB/s")),
-    "job availability=1e-300: accepted": (job_report, dict(design=GB200, accelerators=72, availability=1e-300)),
-    "spares racks='x': TypeError": (spares_report, dict(design=GB200, racks="x", repair_days=5)),
-    "spares racks=1.5: accepted": (spares_report, dict(design=GB200, racks=1.5, repair_days=5)),
-    "spares repair_days=[5]: TypeError": (spares_report, dict(design=GB200, racks=10, repair_days=[5])),
-    "spares repair_days=1e12: accepted": (spares_report, dict(design=GB200, racks=10, repair_days=1e12)),
+    "job availability=1e-300: accepted": (job_report, dict(design=GB200_RACK, accelerators=72, availability=1e-300)),
+    "spares racks='x': TypeError": (spares_report, dict(design=GB200_RACK, racks="x", repair_days=5)),
+    "spares racks=1.5: accepted": (spares_report, dict(design=GB200_RACK, racks=1.5, repair_days=5)),
+    "spares repair_days=[5]: TypeError": (spares_report, dict(design=GB200_RACK, racks=10, repair_days=[5])),
+    "spares repair_days=1e12: accepted": (spares_report, dict(design=GB200_RACK, racks=10, repair_days=1e12)),
     "qualify design=123: TypeError": (qualify, dict(design=123, results=RESULTS)),
-    "qualify results=123: TypeError": (qualify, dict(design=GB200, results=123)),
-    "qualify racks=[1]: TypeError": (qualify, dict(design=GB200, results=RESULTS, racks=[1])),
-    "qualify racks='R01': read as racks R, 0 and 1": (qualify, dict(design=GB200, results=RESULTS, racks="R01")),
+    "qualify results=123: TypeError": (qualify, dict(design=GB200_RACK, results=123)),
+    "qualify racks=[1]: TypeError": (qualify, dict(design=GB200_RACK, results=RESULTS, racks=[1])),
+    "qualify racks='R01': read as racks R, 0 and 1": (qualify, dict(design=GB200_RACK, results=RESULTS, racks="R01")),
 }
 
 

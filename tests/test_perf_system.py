@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from rackwright.errors import InputError
-from rackwright.perf.system import SystemSpec, builtin_systems, load_system, system_from_design
+from rackwright.perf.system import SystemSpec, builtin_systems, load_system, system_from_rack
+from rackwright.rack.evaluation import sound_design
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -55,7 +56,7 @@ def test_with_accelerators_returns_a_copy():
 
 
 def test_system_from_gb200_design():
-    s = system_from_design(EXAMPLES / "gb200-nvl72.yaml", racks=2)
+    s = system_from_rack(sound_design(EXAMPLES / "gb200-nvl72.yaml"), racks=2)
     assert s.accelerators == 144
     assert s.scale_up.size == 72
     assert s.scale_out.bandwidth == pytest.approx(50e9)
@@ -67,14 +68,14 @@ def test_system_from_gb200_design():
 
 
 def test_system_from_h100_design_keeps_node_domain():
-    s = system_from_design(EXAMPLES / "hgx-h100-air.yaml", racks=3)
+    s = system_from_rack(sound_design(EXAMPLES / "hgx-h100-air.yaml"), racks=3)
     assert s.accelerator.profile == "h100" and s.scale_up.size == 8 and s.accelerators == 96
     assert s.scale_up.bandwidth == pytest.approx(450e9) and s.accelerator.peak_flops["bf16"] == pytest.approx(989e12)
 
 
 def test_system_from_design_rejects_bad_racks():
     with pytest.raises(ValueError):
-        system_from_design(EXAMPLES / "gb200-nvl72.yaml", racks=0)
+        system_from_rack(sound_design(EXAMPLES / "gb200-nvl72.yaml"), racks=0)
 
 
 def test_si_context_accepts_numbers():
@@ -147,8 +148,8 @@ def test_a_designs_peak_overrides_reach_the_system(tmp_path):
     child = tmp_path / "faster.yaml"
     child.write_text(f"name: faster\ngeneration: x\nextends: {EXAMPLES / 'gb300-nvl72.yaml'}\n"
                      "overrides:\n  parts.nvidia-b300-gb300.peak_flops.bf16_dense: \"3 PFLOP/s\"\n")
-    assert system_from_design(child).peak("bf16") == pytest.approx(3e15)  # catalog B300: 2.5 PFLOP/s
-    assert system_from_design(EXAMPLES / "gb300-nvl72.yaml").peak("bf16") == pytest.approx(2.5e15)
+    assert system_from_rack(sound_design(child)).peak("bf16") == pytest.approx(3e15)  # catalog B300: 2.5 PFLOP/s
+    assert system_from_rack(sound_design(EXAMPLES / "gb300-nvl72.yaml")).peak("bf16") == pytest.approx(2.5e15)
 
 
 def test_an_evaluated_design_is_not_evaluated_again(monkeypatch):
@@ -161,7 +162,7 @@ def test_an_evaluated_design_is_not_evaluated_again(monkeypatch):
     expected = rack_delivery(EXAMPLES / "gb300-nvl72.yaml")
     monkeypatch.setattr(evaluation, "_chain", lambda *a, **k: pytest.fail("the design was resolved again"))
     assert rack_delivery(report) == expected
-    assert system_from_design(report).accelerators == 72
+    assert system_from_rack(report).accelerators == 72
 
 
 def test_every_catalog_accelerator_names_a_known_efficiency_profile():

@@ -42,11 +42,12 @@ def parse_target(text: str) -> float:
 
 
 def _load(line_path: Path, design: Path):
-    from ..factory.dfm import design_work_content
+    from ..factory.dfm import work_content
     from ..factory.line import load_line
+    from ..rack.evaluation import sound_design, sound_model
 
     line = load_line(line_path).line
-    work = design_work_content(design)
+    work = work_content(sound_model(sound_design(design), "the factory"))
     return line, work
 
 

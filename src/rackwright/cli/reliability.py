@@ -68,9 +68,11 @@ def job_command(
 ):
     """Interruptions per day by cause, MTBI, optimal checkpoint interval and goodput of a training job."""
     from ..fleet.goodput import job_report
+    from ..rack.evaluation import sound_design
 
+    rack = sound_design(design)
     doc = job_report(
-        design,
+        rack,
         accelerators,
         checkpoint_write_s=checkpoint_write_s,
         model=model,
@@ -85,10 +87,10 @@ def job_command(
 
         sizes = np.unique(np.geomspace(1024, max(4 * accelerators, 131072), 12).round(-3).astype(int))
         curves = {}
-        for path in [design, *also]:
+        for other in [rack, *map(sound_design, also)]:
             docs = [
                 job_report(
-                    path,
+                    other,
                     int(n),
                     checkpoint_write_s=checkpoint_write_s,
                     model=model,
@@ -161,8 +163,9 @@ def spares_command(
 ):
     """Spare parts per part (Poisson over the repair window), spare scale-up domains and hot spares."""
     from ..fleet.spares import spares_report
+    from ..rack.evaluation import sound_design
 
-    doc = spares_report(design, racks, repair_days, availability)
+    doc = spares_report(sound_design(design), racks, repair_days, availability)
     if as_json:
         emit_json(doc)
         return
@@ -209,9 +212,10 @@ def qualify_command(
 ):
     """Check measured results of early racks against the models: pass / warn / fail, calibration hints."""
     from ..fleet.qualify import qualify
+    from ..rack.evaluation import sound_design
 
     known = [r.strip() for r in racks.split(",") if r.strip()] if racks else None
-    doc = qualify(design, results, known)
+    doc = qualify(sound_design(design), results, known)
     if as_json:
         emit_json(doc)
     else:

@@ -18,9 +18,9 @@ app = typer.Typer(
 
 
 def _model(design: Path):
-    from ..rack.evaluation import sound_design
+    from ..rack.evaluation import sound_design, sound_model
 
-    return sound_design(design).model
+    return sound_model(sound_design(design), "sourcing")
 
 
 def _whatif_table(doc: dict) -> Table:

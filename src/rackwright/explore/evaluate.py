@@ -12,9 +12,10 @@ and limits may name the explorer's derived figures:
   (Llama 3 405B, a 16,384-accelerator job, global batch 2,048), where ``r`` is the tokens/s
   per accelerator of the fastest parallelism that fits (:func:`rackwright.perf.search.search`,
   a full search per distinct system), ``a`` the accelerators per rack and ``P`` the rack
-  input power [MW]. The system is built from the rack figures by
-  :func:`rackwright.perf.system.system_from_rack`, as for every rack (per-accelerator peak, HBM,
-  bandwidths one direction, scale-up domain); designs that share those figures share one search.
+  input power [MW]. The system of each variant (:meth:`rackwright.rack.evaluation.Rack.variant` of the
+  batch's resolved design and the variant's SI figures) is built by :func:`rackwright.perf.system.system_from_rack`,
+  as for every rack (per-accelerator peak, HBM, bandwidths one direction, scale-up domain); designs that share
+  those figures share one search.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ import numpy as np
 
 from ..catalog import load_catalog
 from ..errors import InputError
-from ..rack.chain import resolve
-from ..rack.evaluation import evaluate_batch
+from ..rack.chain import RackModel, resolve
+from ..rack.evaluation import Rack, evaluate_batch
 from ..rack.rules import FIGURE_RULES, LAYOUT_CODES
 from .pareto import distinct_rows
 from .sample import Chunk, chunk_values, grid_rows
@@ -51,9 +52,14 @@ def limit_column(limit) -> str:
 
 def check_figures_computable(space: Space) -> None:
     """Raise :class:`InputError` now, not inside a worker, where a figure cannot be computed for some design."""
+    from ..perf.system import rack_accelerator
+
     if TRAINING in figures_used(space):
-        for combination in range(len(space.combinations)):
-            _accelerator(space, combination)
+        for combination in space.combinations:
+            try:
+                rack_accelerator(resolve(combination, load_catalog()), space.file)
+            except InputError as exc:
+                raise InputError.single(space.file, f"{TRAINING}: {exc.problems[0].message}", "objectives") from None
 
 
 def evaluate_chunk(space: Space, chunk: Chunk) -> dict[str, np.ndarray]:
@@ -70,7 +76,7 @@ def evaluate_chunk(space: Space, chunk: Chunk) -> dict[str, np.ndarray]:
     columns: dict[str, np.ndarray] = {"row": rows, **values}
     si = {k: np.broadcast_to(v, (n,)) for k, v in batch.si.items()}
     for key in figures_used(space):
-        columns[key] = figure_values(key, figures, si, chunk.combination, space)
+        columns[key] = figure_values(key, figures, si, batch.model)
     fails = {f"fails.{code}": np.broadcast_to(mask, (n,)) for code, mask in batch.broken.items() if code in ERROR_CODES}
     fails.update({f"fails.{v.code}": np.ones(n, dtype=bool) for v in batch.structural if v.severity == "error"})
     feasible = batch.feasible if space.spec.constraints.rules else np.ones(n, dtype=bool)
@@ -89,22 +95,23 @@ def evaluate_chunk(space: Space, chunk: Chunk) -> dict[str, np.ndarray]:
 
 
 def figure_values(
-    key: str, figures: dict[str, np.ndarray], si: dict[str, np.ndarray], combination: int, space: Space
+    key: str, figures: dict[str, np.ndarray], si: dict[str, np.ndarray], model: RackModel | None
 ) -> np.ndarray:
     """An evaluation figure (display units), or a derived one (see the module docstring), as a float array; ``si``
-    holds the same figures in SI."""
+    holds the same figures in SI, ``model`` the batch's resolved design (:attr:`BatchResult.model`)."""
     if key in figures:
         return np.asarray(figures[key], dtype=float)
     if key.startswith(PER_PFLOP):
         peak = np.asarray(figures["compute.peak_pflops." + key[len(PER_PFLOP) :]], dtype=float)
         return np.divide(figures["cost.bom_usd"], peak, out=np.full(peak.shape, np.nan), where=peak > 0)
-    if key == TRAINING:
-        return training_tokens_per_s_per_mw(si, _accelerator(space, combination))
+    if key == TRAINING and model is not None:
+        return training_tokens_per_s_per_mw(si, model)
     raise KeyError(key)
 
 
-#: The SI rack figures a perf system is built from (:func:`rackwright.perf.system.system_from_rack`), in the
-#: order :func:`tokens_per_s_per_accelerator` takes them.
+#: The SI rack figures the reference training rate depends on (through
+#: :func:`rackwright.perf.system.system_from_rack`): a variant's rack carries these alone, so that designs that
+#: differ in other figures (the input power) share one system and one search.
 _RACK_SYSTEM_FIGURES = (
     "compute.accelerators",
     "compute.peak_flops:bf16_dense",
@@ -116,48 +123,45 @@ _RACK_SYSTEM_FIGURES = (
 )
 
 
-def training_tokens_per_s_per_mw(si: dict, accelerator: str) -> np.ndarray:
-    """``r · a / P`` per design from its SI figures, one parallelism search per distinct rack (see the module
-    docstring)."""
+def training_tokens_per_s_per_mw(si: dict, model: RackModel) -> np.ndarray:
+    """``r · a / P`` per design from its SI figures and the resolved design ``model``, one parallelism search per
+    distinct system (see the module docstring)."""
+    from ..perf.api import REFERENCE_TRAINING
+    from ..perf.system import system_from_rack
+
     racks = np.column_stack([np.asarray(si[key], dtype=float) for key in _RACK_SYSTEM_FIGURES])
     distinct, inverse = distinct_rows(racks)
-    rate = np.array([tokens_per_s_per_accelerator(accelerator, *map(float, row)) for row in distinct])
+    job = REFERENCE_TRAINING["job_accelerators"]
+    rate = np.array(
+        [
+            tokens_per_s_per_accelerator(
+                system_from_rack(Rack.variant(model, dict(zip(_RACK_SYSTEM_FIGURES, map(float, row), strict=True))))
+                .with_accelerators(job)
+                .model_dump_json()
+            )
+            if (row > 0).all()
+            else math.nan
+            for row in distinct
+        ]
+    )
     count = racks[:, 0]
     power_mw = np.asarray(si["power.input"], dtype=float) / 1e6
     return np.divide(rate[inverse] * count, power_mw, out=np.full(count.shape, np.nan), where=power_mw > 0)
 
 
-def _accelerator(space: Space, combination: int) -> str:
-    """Catalog id of the combination's accelerator (one per rack, as perf systems need)."""
-    from ..perf.system import rack_accelerator
-
-    cache = space.accelerators
-    if combination not in cache:
-        model = resolve(space.combinations[combination], load_catalog())
-        try:
-            cache[combination] = rack_accelerator(model, space.file).id
-        except InputError as exc:
-            raise InputError.single(space.file, f"{TRAINING}: {exc.problems[0].message}", "objectives") from None
-    return cache[combination]
-
-
 @lru_cache(maxsize=4096)
-def tokens_per_s_per_accelerator(part_id: str, *rack: float) -> float:
+def tokens_per_s_per_accelerator(system: str) -> float:
     """Tokens/s per accelerator of the best fitting configuration on the reference training job (NaN if none fits)
-    for a rack of the accelerator ``part_id`` whose SI figures are ``rack`` (in the order of
-    :data:`_RACK_SYSTEM_FIGURES`)."""
+    on the system whose JSON document is ``system`` (a :class:`~rackwright.perf.system.SystemSpec` of the job's
+    accelerators, as text so that the designs with one system share one search)."""
     from ..perf.api import REFERENCE_TRAINING
     from ..perf.search import search
-    from ..perf.system import system_from_rack
+    from ..perf.system import SystemSpec
     from ..perf.workload import load_model
 
-    if not all(value > 0 for value in rack):
-        return math.nan
     job = REFERENCE_TRAINING["job_accelerators"]
-    system = system_from_rack(
-        load_catalog().get(part_id), dict(zip(_RACK_SYSTEM_FIGURES, rack, strict=True)), part_id
-    ).with_accelerators(job)
-    result = search(load_model(REFERENCE_TRAINING["model"]), system, job, REFERENCE_TRAINING["global_batch"])
+    spec = SystemSpec.model_validate_json(system, context={"si": True})
+    result = search(load_model(REFERENCE_TRAINING["model"]), spec, job, REFERENCE_TRAINING["global_batch"])
     order = result.order()
     return float(result.metrics["tokens_per_s"][order[0]]) / job if order.size else math.nan
 

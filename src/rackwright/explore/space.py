@@ -30,7 +30,7 @@ from ..catalog import load_catalog
 from ..errors import InputError
 from ..rack.chain import ITEM_SPECS, PARAMETERS, RackChain, override_dimension, parse_override, split_overrides
 from ..rack.design import LoadedDesign, deep_merge, validate_design
-from ..rack.evaluation import evaluate_batch, sound_design
+from ..rack.evaluation import evaluate_batch, sound_design, sound_model
 from ..units import DIMENSIONS, UnitError, from_si, parse_quantity
 from ..validity import Name
 from ..yamlio import LocatedInput, Strict, location, problems_from_validation, read_yaml, to_plain
@@ -199,7 +199,6 @@ class Space:
     base: LoadedDesign
     axes: list[Axis]
     combinations: list[LoadedDesign]
-    accelerators: dict[int, tuple[str, str]] = field(default_factory=dict)  # combination → accelerator (id, model)
 
     @property
     def design_axes(self) -> list[Axis]:
@@ -240,7 +239,7 @@ def load_space(path: str | Path) -> Space:
             "give the design file's path relative to the space file",
             *location(root, ("base",)),
         )
-    base = sound_design(base_path, load_catalog()).loaded
+    base = sound_model(sound_design(base_path, load_catalog()), "the explorer").loaded
     chain = RackChain(base, load_catalog())
     where = _Where(file, root)
     axes = [_compile_axis(i, a, spec.sampling.method, chain, base, where) for i, a in enumerate(spec.axes)]

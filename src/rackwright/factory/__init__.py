@@ -7,13 +7,14 @@
 
 ::
 
-    from rackwright.factory import load_line, design_work_content, simulate
+    from rackwright.factory import load_line, simulate, work_content
+    from rackwright.rack.evaluation import sound_design
     line = load_line("examples/line-us.yaml").line
-    work = design_work_content("examples/gb200-nvl72.yaml")
+    work = work_content(sound_design("examples/gb200-nvl72.yaml").model)
     print(simulate(line, work, weeks=4, replications=3, seed=1).summary()["racks_per_week_mean"])
 """
 
-from .dfm import WorkContent, design_work_content, work_content
+from .dfm import WorkContent, work_content
 from .line import Line, LoadedLine, Station, expected_visits, load_line, validate_line
 from .queueing import erlang_b, erlang_c, first_guess, littles_law, mmc, mmc_wait, station_loads
 from .simulate import (
@@ -35,7 +36,6 @@ __all__ = [
     "expected_visits",
     "WorkContent",
     "work_content",
-    "design_work_content",
     "erlang_b",
     "erlang_c",
     "mmc",

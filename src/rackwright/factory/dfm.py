@@ -112,10 +112,3 @@ def work_content(model: RackModel) -> WorkContent:
         longest_lead_time_weeks=lead,
         longest_lead_part=lead_part,
     )
-
-
-def design_work_content(path) -> WorkContent:
-    """Load, resolve and measure a design file (raises :class:`~rackwright.errors.InputError` on bad input)."""
-    from ..rack.evaluation import sound_design
-
-    return work_content(sound_design(path).model)

@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -36,6 +36,9 @@ from ..catalog.schema import Source
 from ..errors import InputError
 from ..models.reliability import HOURS_PER_YEAR, failure_rate, rate_from_afr
 from ..yamlio import problems_from_validation, read_yaml, to_plain
+
+if TYPE_CHECKING:
+    from ..rack.evaluation import Rack
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "failure_modes.yaml"
 HOURS_PER_DAY = 24.0
@@ -285,13 +288,14 @@ def mode_of_part(part, modes: FailureModes) -> str:
     return mode
 
 
-def inventory(design, modes: FailureModes | None = None) -> Inventory:
-    """Resolve and evaluate a design (a path or a loaded design) into its per-rack failure inventory."""
-    from ..rack.evaluation import sound_design
+def inventory(rack: Rack, modes: FailureModes | None = None) -> Inventory:
+    """The per-rack failure inventory of an evaluated rack (:func:`rackwright.evaluate`)."""
+    from ..rack.evaluation import sound_model
 
+    model = sound_model(rack, "the failure inventory")
+    loaded = model.loaded
     modes = modes or load_failure_modes()
-    loaded, model, report = sound_design(design)
-    figures = report.figures
+    figures = rack.figures
     accelerators = float(figures["compute.accelerators"])
     if accelerators <= 0:
         raise InputError.single(

@@ -21,6 +21,7 @@ Closed forms, vectorised (formulas.md, "Reliability and goodput"):
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,6 +30,9 @@ from ..units import UnitError, parse_quantity
 from ..validity import DOMAINS, OutOfDomain, argument, require
 from .failures import HOURS_PER_DAY, by_category, inventory, job_causes, load_failure_modes, mtbi_hours
 from .spares import hot_spares_needed, idle_capacity_fraction, target_availability, wait_probability
+
+if TYPE_CHECKING:
+    from ..rack.evaluation import Rack
 
 #: Bytes per parameter of a training checkpoint (mixed-precision Adam without gradients, see module docstring).
 CHECKPOINT_BYTES_PER_PARAM = 14.0
@@ -103,7 +107,7 @@ CHECKPOINT_WRITE_RANGE = (1e-3, 1e6)
 
 
 def job_report(
-    design,
+    design: Rack,
     accelerators: int,
     *,
     checkpoint_write_s: float | None = None,
@@ -115,7 +119,8 @@ def job_report(
     oversubscription: float = 1.0,
     modes=None,
 ) -> dict:
-    """Interruptions, checkpoint interval and goodput of a job on ``accelerators`` accelerators of a design.
+    """Interruptions, checkpoint interval and goodput of a job on ``accelerators`` accelerators of an evaluated rack
+    ``design`` (:func:`rackwright.evaluate`).
 
     ``spares`` hot-spare accelerators stand by for the job (``None``: sized for ``availability``);
     a failure that finds no spare makes the job wait for the failed unit's repair.

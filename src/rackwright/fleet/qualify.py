@@ -34,8 +34,8 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import InputError, Problem
 from ..models.reliability import HOURS_PER_YEAR
@@ -43,6 +43,9 @@ from ..units import UnitError, from_si, parse_quantity
 from ..validity import DOMAINS
 from ..yamlio import read_input_text
 from .spares import poisson_cdf
+
+if TYPE_CHECKING:
+    from ..rack.evaluation import Rack
 
 COLUMNS = ("rack_id", "generation", "test", "metric", "value", "unit", "timestamp")
 VERDICTS = ("pass", "warn", "fail")
@@ -410,15 +413,15 @@ class DesignContext:
     scale_up_per_direction: float  # B/s per accelerator
     link_efficiency: float
     failure_rate_per_hour: float
-    design_path: str
+    design_path: str | None  # the design's file, for perf's train_report (which takes a path)
     step_times: dict[str, float]
 
     def step_time(self, test: str) -> float:
         if test not in self.step_times:
-            from ..perf.api import resolve_system, train_report
+            from ..perf.api import train_report
 
             run = REFERENCE_RUNS[test]
-            n = resolve_system(self.design_path).accelerators
+            n = int(round(self.figures["compute.accelerators"]))
             dp = n // (run["tp"])
             doc = train_report(
                 run["model"],
@@ -433,37 +436,27 @@ class DesignContext:
         return self.step_times[test]
 
 
-def design_context(design: str | Path) -> DesignContext:
-    """Expected figures of a design (cached per file and modification time)."""
-    path = Path(design)
-    try:
-        stamp = path.stat().st_mtime_ns
-    except OSError:
-        stamp = 0
-    return _context(str(path), stamp)
-
-
-@lru_cache(maxsize=16)
-def _context(path: str, _stamp: int) -> DesignContext:
+def design_context(design: Rack) -> DesignContext:
+    """Expected figures of one rack of an evaluated design (:func:`rackwright.evaluate`)."""
     from ..perf.efficiency import profile
     from ..perf.system import profile_of
-    from ..rack.evaluation import sound_design
+    from ..rack.evaluation import sound_model
 
-    loaded, model, report = sound_design(path)
-    figures = report.figures
+    model = sound_model(design, "qualify")
+    figures = design.figures
     accelerators = figures["compute.accelerators"]
     parts = [i.part for i in model.items if i.part.kind == "accelerator"]
     efficiency = profile(profile_of(parts[0]) if parts else "xpu").scale_up_link
     per_direction = figures["network.scale_up_bandwidth"] / accelerators / 2.0 if accelerators else 0.0
     return DesignContext(
-        loaded.design.name,
-        loaded.design.generation,
+        design.name,
+        design.generation,
         figures,
         model.params,
         per_direction,
         efficiency,
         figures["reliability.failures_per_year"] / HOURS_PER_YEAR,
-        path,
+        design.file,
         {},
     )
 
@@ -637,15 +630,19 @@ def _calibration(ctx: DesignContext, rows: list[dict]) -> list[str]:
     return out
 
 
-def qualify(design: str | Path, results: str | Path, racks: list[str] | None = None) -> dict:
-    """Verdicts for every measurement of ``results`` against the design's expectations.
+def qualify(design: Rack, results: str | Path, racks: list[str] | None = None) -> dict:
+    """Verdicts for every measurement of the file ``results`` against the expectations of an evaluated rack
+    ``design`` (:func:`rackwright.evaluate`).
 
     ``racks``, when given, lists the racks under qualification; others are unknown racks.
     Raises :class:`InputError` (with row numbers) for bad rows.
     """
-    for name, value in (("design", design), ("results", results)):
-        if not isinstance(value, (str, Path)):
-            raise InputError.single(None, f"{name} is a file path, not {type(value).__name__}", name)
+    if isinstance(design, (str, Path)):  # transitional (issue 19): server/services/reviews.py still passes a file
+        from ..rack.evaluation import sound_design
+
+        design = sound_design(design)
+    if not isinstance(results, (str, Path)):
+        raise InputError.single(None, f"results is a file path, not {type(results).__name__}", "results")
     if racks is not None and (isinstance(racks, str) or not all(isinstance(r, str) for r in racks)):
         raise InputError.single(None, f"racks is a list of rack ids, not {racks!r}", "--racks", 'e.g. ["R01", "R02"]')
     ctx = design_context(design)

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,6 +26,9 @@ from ..errors import InputError
 from ..models.reliability import HOURS_PER_YEAR
 from ..validity import argument
 from .failures import HOURS_PER_DAY, inventory, load_failure_modes, mode_of_part, part_rate
+
+if TYPE_CHECKING:
+    from ..rack.evaluation import Rack
 
 #: Above this many expected units out of service, the compound Poisson is replaced by a normal law.
 PANJER_LIMIT = 600.0
@@ -204,9 +208,10 @@ def idle_capacity_fraction(rates_per_hour, blast, repair_h, accelerators):
     return idle / np.asarray(accelerators, dtype=float)
 
 
-def spares_report(design, racks: int, repair_days: float, availability: float = 0.999) -> dict:
-    """Cold-spare pool per part for ``racks`` racks, and hot-spare scale-up domains, at ``availability``."""
-    from ..rack.evaluation import sound_design
+def spares_report(design: Rack, racks: int, repair_days: float, availability: float = 0.999) -> dict:
+    """Cold-spare pool per part for ``racks`` racks of an evaluated rack ``design`` (:func:`rackwright.evaluate`),
+    and hot-spare scale-up domains, at ``availability``."""
+    from ..rack.evaluation import sound_model
 
     racks = int(argument("positive_count", racks, "--racks"))
     repair_days = argument("lead_time", repair_days, "--repair-days", 1 / 7)  # at most ten years
@@ -219,7 +224,7 @@ def spares_report(design, racks: int, repair_days: float, availability: float = 
         )
     availability = target_availability(availability)
     modes = load_failure_modes()
-    loaded, model, _ = sound_design(design)
+    model = sound_model(design, "spares_report")
     window_h = repair_days * HOURS_PER_DAY
     pooled: dict[str, dict] = {}
     for item in model.items:
@@ -258,7 +263,7 @@ def spares_report(design, racks: int, repair_days: float, availability: float = 
             }
         )
     rows.sort(key=lambda r: -r["spares_cost_usd"])
-    inv = inventory(loaded, modes)
+    inv = inventory(design, modes)
     accelerators = inv.accelerators_per_rack * racks
     from .failures import job_causes
 
@@ -276,8 +281,8 @@ def spares_report(design, racks: int, repair_days: float, availability: float = 
     means = [c.per_hour * c.repair_h for c in causes]
     hot = hot_spares_needed(sizes, means, availability)
     return {
-        "design": loaded.design.name,
-        "generation": loaded.design.generation,
+        "design": design.name,
+        "generation": design.generation,
         "racks": racks,
         "accelerators": accelerators,
         "repair_days": repair_days,

@@ -81,12 +81,15 @@ def _independent(report: dict, kinds) -> float:
 
 
 def compare_case(path: str | Path = LLAMA3_CASE, root: str | Path = ".") -> CaseResult:
-    """Predict the case's interruptions and goodput and compare them with the published figures."""
+    """Predict the case's interruptions and goodput and compare them with the published figures (the case file is
+    a file edge: the design it names is evaluated here)."""
+    from ..rack.evaluation import sound_design
+
     root = Path(root)
     case = to_plain(read_yaml(root / path))
     days = float(case["days"])
     report = job_report(
-        root / case["design"],
+        sound_design(root / case["design"]),
         int(case["accelerators"]),
         model=case.get("model", "llama3-405b"),
         oversubscription=float(case.get("fabric", {}).get("top_oversubscription", 1.0)),

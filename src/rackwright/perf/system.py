@@ -3,7 +3,7 @@
 A :class:`SystemSpec` is read from YAML with units as strings (``"989 TFLOP/s"``,
 ``"80 GB"``, ``"450 GB/s"``, ``"2 us"``) and holds SI floats after validation (FLOP/s,
 bytes, bytes per second, seconds, watts). Built-ins live under ``perf/data/systems/``
-(see :func:`load_system`); :func:`system_from_design` builds one from a rack design.
+(see :func:`load_system`); :func:`system_from_rack` builds one from an evaluated rack.
 
 Bandwidths are *per accelerator and per direction*: NVIDIA quotes NVLink bidirectionally
 (900 GB/s for H100 = 450 GB/s each way), NICs by line rate per direction (400 Gb/s =
@@ -16,9 +16,8 @@ numbers validate with ``SystemSpec.model_validate(data, context={"si": True})``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
 from pydantic import (
@@ -38,6 +37,9 @@ from ..models.reliability import HOURS_PER_YEAR
 from ..units import UnitError, parse_quantity
 from ..yamlio import problems_from_validation
 from .workload import DATA_DIR, builtin_names, load_spec
+
+if TYPE_CHECKING:
+    from ..rack.evaluation import Rack
 
 SYSTEMS_DIR = DATA_DIR / "systems"
 
@@ -223,29 +225,33 @@ def per_accelerator(rack: dict) -> dict:
     }
 
 
-def system_from_rack(
-    accelerator: Part,
-    rack: Mapping[str, float],
-    name: str,
-    racks: int = 1,
-    where: str | None = None,
-    sources: Sequence[Source] = (),
-) -> SystemSpec:
-    """The system of ``racks`` racks whose SI figures are ``rack``: the one bridge from a rack to the performance
-    model (:func:`system_from_design`, the explorer's training objective, the delivery figures).
+def system_from_rack(rack: Rack, racks: int = 1) -> SystemSpec:
+    """The system of ``racks`` racks of an evaluated ``rack`` (:class:`~rackwright.rack.evaluation.Rack`, refused
+    when it breaks an error rule): the one bridge from a rack to the performance model (``rackwright perf --system
+    DESIGN``, the delivery figures, the explorer's training objective on the variants of a batch).
 
-    The accelerator part gives the name, the efficiency profile (:func:`profile_of`) and the power of one
-    accelerator; everything else comes from the rack's figures, so a design's ``overrides`` apply: dense peak
-    rates are ``compute.peak_flops:<precision>`` / accelerators; HBM, HBM bandwidth, the scale-up and scale-out
-    bandwidths (one direction) and the scale-up size as :func:`per_accelerator` gives them;
-    ``power_per_accelerator`` is ``power.input`` / accelerators and ``cost_per_accelerator_hour`` the rack's
-    ``cost.per_accelerator`` over :data:`AMORTISATION_YEARS` (each where the rack has the figure).
+    The rack's one accelerator part (:func:`rack_accelerator`) gives the name, the efficiency profile
+    (:func:`profile_of`) and the power of one accelerator; everything else comes from the rack's SI figures, so a
+    design's ``overrides`` apply: dense peak rates are ``compute.peak_flops:<precision>`` / accelerators; HBM, HBM
+    bandwidth, the scale-up and scale-out bandwidths (one direction) and the scale-up size as
+    :func:`per_accelerator` gives them; ``power_per_accelerator`` is ``power.input`` / accelerators and
+    ``cost_per_accelerator_hour`` the rack's ``cost.per_accelerator`` over :data:`AMORTISATION_YEARS` (each where
+    the rack has the figure).
     """
-    per_rack = rack["compute.accelerators"]
+    from ..rack.evaluation import sound_model
+
+    model = sound_model(rack, "system_from_rack")
+    if isinstance(racks, bool) or int(racks) != racks or racks < 1:
+        raise ValueError(f"racks must be a whole number ≥ 1, got {racks!r}")
+    where = rack.file or rack.name
+    accelerator = rack_accelerator(model, where)
+    name, sources = rack.name, model.design.sources
+    figures = rack.figures
+    per_rack = figures["compute.accelerators"]
     peak = {
-        CATALOG_PRECISIONS[key]: rack[f"compute.peak_flops:{key}"] / per_rack
+        CATALOG_PRECISIONS[key]: figures[f"compute.peak_flops:{key}"] / per_rack
         for key in CATALOG_PRECISIONS
-        if f"compute.peak_flops:{key}" in rack
+        if f"compute.peak_flops:{key}" in figures
     }
     if "bf16" not in peak:
         raise InputError.single(
@@ -253,7 +259,7 @@ def system_from_rack(
             f"accelerator {accelerator.id} has no bf16_dense peak rate",
             hint="add peak_flops.bf16_dense to the part",
         )
-    share = per_accelerator(rack)
+    share = per_accelerator(figures)
     data = {
         "name": name if racks == 1 else f"{name} x {int(racks)} racks",
         "description": f"Built from {where or 'rack figures'} ({int(racks)} rack(s) of {int(per_rack)} accelerators).",
@@ -271,10 +277,10 @@ def system_from_rack(
         "accelerators_per_rack": int(round(per_rack)),
         "sources": [source.model_dump() for source in sources],
     }
-    if "power.input" in rack:
-        data["power_per_accelerator"] = rack["power.input"] / per_rack
-    if "cost.per_accelerator" in rack:
-        data["cost_per_accelerator_hour"] = rack["cost.per_accelerator"] / (AMORTISATION_YEARS * HOURS_PER_YEAR)
+    if "power.input" in figures:
+        data["power_per_accelerator"] = figures["power.input"] / per_rack
+    if "cost.per_accelerator" in figures:
+        data["cost_per_accelerator_hour"] = figures["cost.per_accelerator"] / (AMORTISATION_YEARS * HOURS_PER_YEAR)
     try:
         return SystemSpec.model_validate(data, context={"si": True})
     except ValidationError as exc:
@@ -304,14 +310,8 @@ def rack_accelerator(model, where: str | None = None) -> Part:
 
 
 def system_from_design(design, racks: int = 1) -> SystemSpec:
-    """The system of ``racks`` racks of a rack design (a path, a loaded design, or an evaluated one; refused when it
-    breaks a rule), through :func:`system_from_rack` on its evaluated figures."""
-    from ..rack.evaluation import sound_design
+    """Transitional, for :mod:`rackwright.perf.api` until it calls :func:`system_from_rack` itself (issue 19): the
+    system of a design path (evaluated here, at the ``--system`` file edge) or of an evaluated rack."""
+    from ..rack.evaluation import Rack, sound_design
 
-    if isinstance(racks, bool) or int(racks) != racks or racks < 1:
-        raise ValueError(f"racks must be a whole number ≥ 1, got {racks!r}")
-    loaded, model, report = sound_design(design)
-    where = str(loaded.file or design)
-    return system_from_rack(
-        rack_accelerator(model, where), report.figures, loaded.design.name, racks, where, loaded.design.sources
-    )
+    return system_from_rack(design if isinstance(design, Rack) else sound_design(design), racks)

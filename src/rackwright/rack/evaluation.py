@@ -14,7 +14,6 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 
@@ -50,6 +49,13 @@ class Rack:
     #: The design resolved against the catalog (line items, parameters, ratings), for the models downstream
     #: (the perf system of the rack, its delivery figures) so that they need not load and evaluate it again.
     model: RackModel | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def variant(cls, model: RackModel, figures: dict[str, float]) -> Rack:
+        """A rack of the resolved design ``model`` with the SI ``figures`` of one variant of a batch
+        (:attr:`BatchResult.si`); its violations are not evaluated (the batch's masks hold them)."""
+        loaded = model.loaded
+        return cls(loaded.design.name, loaded.design.generation, loaded.file, loaded.lineage, figures, model=model)
 
     @property
     def errors(self) -> list[Violation]:
@@ -111,35 +117,44 @@ def _report(chain: RackChain) -> Rack:
     )
 
 
-class SoundDesign(NamedTuple):
-    """A design fit to plan with: loaded, resolved against the catalog and evaluated, breaking no error rule."""
-
-    loaded: LoadedDesign
-    model: RackModel
-    report: Rack
-
-
-def sound_design(design: str | Path | LoadedDesign | Rack, catalog: Catalog | None = None) -> SoundDesign:
-    """The design every downstream model plans with (site, roadmap, explore, fleet, perf, factory, BOM, sourcing).
+def sound_design(design: str | Path | LoadedDesign, catalog: Catalog | None = None) -> Rack:
+    """The one turning of a design file (or a loaded design) into the evaluated :class:`Rack` the models downstream
+    plan with (site, roadmap, explore, fleet, perf, factory, BOM, sourcing). Only the file edges call it: the CLI,
+    the server, and the loaders of the files that name design files (site, roadmap, space, published figures);
+    the models take the :class:`Rack` and check it with :func:`sound_model`.
 
     A design that breaks an error rule raises :class:`InputError` listing the design's own errors
-    (exit 2): nothing is planned on a rack that ``rackwright check`` refuses. An evaluated design (a
-    :class:`Rack` from :func:`evaluate`) is taken as it is, not evaluated again.
+    (exit 2): nothing is planned on a rack that ``rackwright check`` refuses.
     """
-    report = design if isinstance(design, Rack) and design.model is not None else _report(_chain(design, catalog))
-    if report.errors:
-        file = report.file or "the design"
+    rack = _report(_chain(design, catalog))
+    sound_model(rack, "sound_design")
+    return rack
+
+
+def sound_model(rack: Rack, use: str) -> RackModel:
+    """The resolved design of ``rack`` if it is fit to plan with: an evaluated :class:`Rack` breaking no error rule.
+    Anything else, a design path included, is an :class:`InputError` naming ``use`` (the model refusing it): the
+    models take a rack evaluated once at the file edge (:func:`sound_design`), never a path to load again."""
+    if not isinstance(rack, Rack) or rack.model is None:
+        what = "a Rack without its resolved design" if isinstance(rack, Rack) else type(rack).__name__
+        raise InputError.single(
+            None,
+            f"{use} takes an evaluated rack, not {what}",
+            hint="evaluate the design file first: rackwright.evaluate(path), or rack.evaluation.sound_design(path)",
+        )
+    if rack.errors:
+        file = rack.file or "the design"
         raise InputError(
-            report.file,
+            rack.file,
             [
                 Problem(
-                    f"{report.name} breaks {len(report.errors)} of its design rules, so nothing can be planned with it",
+                    f"{rack.name} breaks {len(rack.errors)} of its design rules, so nothing can be planned with it",
                     hint=f"run `rackwright check {file}`",
                 )
             ]
-            + [Problem(f"{v.code} {v.message}", v.path, v.hint) for v in report.errors],
+            + [Problem(f"{v.code} {v.message}", v.path, v.hint) for v in rack.errors],
         )
-    return SoundDesign(report.model.loaded, report.model, report)
+    return rack.model
 
 
 #: The most variants one evaluate_batch call takes: its figures (about 80, in SI and display units, 8 bytes each)
@@ -160,6 +175,8 @@ class BatchResult:
     structural: list[Violation]
     invalid: dict[str, np.ndarray] = field(default_factory=dict)  # override path → rows outside its domain
     reasons: dict[str, str] = field(default_factory=dict)  # override path → the domain those rows leave
+    #: The design resolved against the catalog, for the models downstream (:meth:`Rack.variant`).
+    model: RackModel | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return int(self.feasible.size)
@@ -230,6 +247,7 @@ def evaluate_batch(
         structural,
         {path: np.broadcast_to(mask, shape) for path, mask in invalid.items()},
         {path: f"{path} must be {_domain(path).describe()} ({_domain(path).why})" for path in invalid},
+        chain.model,
     )
 
 
@@ -290,4 +308,4 @@ def _refuse_celsius(path: str, values: np.ndarray, domain: Domain, file: str | N
         )
 
 
-__all__ = ["Rack", "BatchResult", "SoundDesign", "evaluate", "evaluate_batch", "sound_design", "FIGURES"]
+__all__ = ["Rack", "BatchResult", "evaluate", "evaluate_batch", "sound_design", "sound_model", "FIGURES"]

@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import InputError
 from ..factory import load_line, station_loads, work_content
 from ..rack.bom import bom_lines, content_summary
-from ..rack.evaluation import sound_design
+from ..rack.evaluation import sound_model
 from .schema import LoadedRoadmap
 
 
@@ -35,21 +35,12 @@ class RackFigures:
 
 
 def rack_figures(loaded: LoadedRoadmap) -> RackFigures:
-    """Evaluate every generation's design once; InputError for a bad design or a supply line no design uses."""
+    """The figures of every generation's rack (evaluated once, by :func:`~.schema.load_roadmap`); InputError for a
+    supply line no design uses."""
     roadmap = loaded.roadmap
-    reports, boms, models = [], [], []
-    for i, generation in enumerate(roadmap.generations):
-        try:
-            _, model, report = sound_design(loaded.folder / generation.design)
-        except InputError as exc:
-            raise loaded.error(
-                f"design {generation.design!r} cannot be used: {exc}",
-                ("generations", i, "design"),
-                "give the path of a valid design file, relative to the roadmap file",
-            ) from None
-        reports.append(report)
-        models.append(model)
-        boms.append(bom_lines(models[-1]))
+    reports = loaded.racks
+    models = [sound_model(rack, "the roadmap") for rack in reports]
+    boms = [bom_lines(model) for model in models]
     it_power = np.array([r.figures["power.input"] for r in reports])
     precision = f"compute.peak_flops:{roadmap.goal.precision}"
     needs = np.array(

@@ -27,7 +27,8 @@ of the rack evaluation).
 Every generation, site, factory and supply line carries a ``source`` or an
 ``assumption`` (the project's rule for figures); cross-references (generation ids,
 dates in order, a generation no site hosts) are checked after the schema by
-:func:`load_roadmap`.
+:func:`load_roadmap`, which then evaluates each generation's design file once (the roadmap's file edge:
+:func:`rackwright.rack.evaluation.sound_design`); the plan works on the evaluated racks.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..catalog.schema import Source
 from ..catalog.specs import PEAK_FLOPS_KEYS
 from ..errors import InputError, Problem
+from ..rack.evaluation import Rack, sound_design
 from ..units import UnitError, parse_quantity
 from ..validity import DOMAINS, Name, require
 from ..yamlio import LocatedInput, Strict, problems_from_validation, read_yaml, to_plain
@@ -313,6 +315,8 @@ class LoadedRoadmap(LocatedInput, BaseModel):
     file: str | None = None
     folder: Path = Path(".")
     root: Any = None
+    #: The evaluated rack of each generation's design, in the order of ``roadmap.generations``.
+    racks: list[Rack] = Field(default_factory=list)
 
 
 def load_roadmap(path: str | Path) -> LoadedRoadmap:
@@ -328,7 +332,8 @@ def load_roadmap(path: str | Path) -> LoadedRoadmap:
 
 
 def validate_roadmap(data: dict, file: str | None = None, root: Any = None, folder: Path = Path(".")) -> LoadedRoadmap:
-    """Validate a roadmap mapping: schema, then ids, references and dates (:func:`reference_problems`)."""
+    """Validate a roadmap mapping: schema, then ids, references and dates (:func:`reference_problems`); then
+    evaluate the generations' designs (paths relative to ``folder``)."""
     try:
         roadmap = Roadmap.model_validate(data)
     except ValidationError as exc:
@@ -337,7 +342,26 @@ def validate_roadmap(data: dict, file: str | None = None, root: Any = None, fold
     problems = reference_problems(loaded)
     if problems:
         raise InputError(file, problems)
+    loaded.racks = _racks(loaded)
     return loaded
+
+
+def _racks(loaded: LoadedRoadmap) -> list[Rack]:
+    """Each generation's design file evaluated (a file named twice, once); a bad design names the field."""
+    racks: dict[Path, Rack] = {}
+    for i, generation in enumerate(loaded.roadmap.generations):
+        path = (loaded.folder / generation.design).resolve()
+        if path in racks:
+            continue
+        try:
+            racks[path] = sound_design(path)
+        except InputError as exc:
+            raise loaded.error(
+                f"design {generation.design!r} cannot be used: {exc}",
+                ("generations", i, "design"),
+                "give the path of a valid design file, relative to the roadmap file",
+            ) from None
+    return [racks[(loaded.folder / g.design).resolve()] for g in loaded.roadmap.generations]
 
 
 def _unique(loaded: LoadedRoadmap, family: str, items) -> list[Problem]:

@@ -3,8 +3,8 @@
 Like :class:`rackwright.rack.chain.RackChain` does for one rack, :func:`plan_site` runs small pure models in
 order and collects their results in one :class:`SitePlan`:
 
-1. rack generations: each design is evaluated once (:func:`rackwright.rack.evaluation.evaluate`) for its input
-   power, heat to water and air, accelerators, scale-out ports, BOM cost and US share; rack counts follow
+1. rack generations: each design, evaluated once when the site file is loaded (:func:`.schema.load_site`), gives
+   its input power, heat to water and air, accelerators, scale-out ports, BOM cost and US share; rack counts follow
    the IT power target and the shares (``round(share · P_target / P_rack)``) or are given;
 2. layout (:mod:`.layout`), 3. fabric sizing (:mod:`.fabric`), 4. switch placement and the cable plan
    (:mod:`.cables`), 5. cooling plant hour by hour (:mod:`.cooling`), 6. power chain (:mod:`.power`),
@@ -28,6 +28,7 @@ import polars as pl
 from ..catalog import Catalog, load_catalog
 from ..errors import InputError
 from ..rack.bom import us_made
+from ..rack.evaluation import sound_model
 from ..rack.rules import Violation
 from ..units import parse_quantity
 from . import cables as cab
@@ -191,7 +192,7 @@ def plan_site(
         raise InputError.single(None, f"catalog is a rackwright Catalog (load_catalog()), not {type(catalog).__name__}")
     if progress is not None and not callable(progress):
         raise InputError.single(None, f"progress is a function of each step's name, not {type(progress).__name__}")
-    loaded = site if isinstance(site, LoadedSite) else load_site(site)
+    loaded = site if isinstance(site, LoadedSite) else load_site(site, catalog=catalog)
     catalog = catalog or load_catalog()
     tick = progress or (lambda step: None)
     s = loaded.site
@@ -258,21 +259,13 @@ def plan_site(
 
 # -- 1. racks ---------------------------------------------------------------------------------------------------
 def rack_generations(loaded: LoadedSite, catalog: Catalog) -> list[RackGeneration]:
-    """Evaluate each design of the mix once and count its racks; a design that breaks its own rules is refused."""
-    from ..rack.evaluation import sound_design
-
+    """Count the racks of each design of the mix (evaluated once, by :func:`~.schema.load_site`)."""
     s = loaded.site
     target = parse_quantity(s.target.it_power, "power") if s.target.it_power else None
     generations = []
-    for i, gen in enumerate(s.target.generations):
-        path = loaded.folder / gen.design
-        if not path.is_file():
-            raise loaded.error(
-                f"design file {gen.design!r} not found (looked at {path})",
-                ("target", "generations", i, "design"),
-                "give a design path relative to the site file",
-            )
-        design, model, report = sound_design(path, catalog)
+    for i, (gen, report) in enumerate(zip(s.target.generations, loaded.racks, strict=True)):
+        model = sound_model(report, "the site planner")
+        design = model.loaded
         f = report.figures
         trays = int(
             sum(item.count for item in model.items if item.part.kind in ("compute_tray", "server") and not item.path)
@@ -289,7 +282,7 @@ def rack_generations(loaded: LoadedSite, catalog: Catalog) -> list[RackGeneratio
         generations.append(
             RackGeneration(
                 report.name,
-                str(path),
+                str(loaded.folder / gen.design),
                 max(racks, 1),
                 f["power.input"],
                 f["thermal.heat_to_liquid"] + f["thermal.heat_to_rear_door"],

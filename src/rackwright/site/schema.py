@@ -4,7 +4,8 @@ A site file is YAML validated by :class:`Site` (strict: unknown fields are error
 strings with units (``"1 GW"``, ``"0.6 m"``, ``"32 degC"``) and become SI floats only in
 :mod:`rackwright.site.planner`. Design files and the ambient profile are paths relative to the site
 file. :func:`load_site` raises :class:`~rackwright.errors.InputError` naming the file, the field path
-(``fabric.switch``) and the fix.
+(``fabric.switch``) and the fix. It is the site's file edge: each design file it names is evaluated there, once
+(:func:`rackwright.rack.evaluation.sound_design`), and the planner works on the evaluated racks.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ..catalog import Catalog
 from ..catalog.schema import Source
 from ..errors import InputError
+from ..rack.evaluation import Rack, sound_design
 from ..units import UnitError, parse_quantity
 from ..validity import DOMAINS, Name, require
 from ..yamlio import LocatedInput, Strict, problems_from_validation, read_yaml, to_plain
@@ -201,17 +204,23 @@ class LoadedSite(LocatedInput, BaseModel):
     site: Site
     file: str | None = None
     root: object = None
+    #: The evaluated rack of each generation's design, in the order of ``site.target.generations``.
+    racks: list[Rack] = Field(default_factory=list)
 
     @property
     def folder(self) -> Path:
         return Path(self.file).parent if self.file else Path(".")
 
 
-def load_site(path: str | Path, overrides: dict[str, object] | None = None) -> LoadedSite:
-    """Read and validate a site file; :class:`InputError` (file, field path, fix) on bad input.
+def load_site(
+    path: str | Path, overrides: dict[str, object] | None = None, catalog: Catalog | None = None
+) -> LoadedSite:
+    """Read and validate a site file and evaluate its designs; :class:`InputError` (file, field path, fix) on bad
+    input, or for a design that breaks its own rules.
 
     ``overrides`` maps dotted paths (``fabric.tiers``, ``target.generations.0.share``) to values that
-    replace the file's before validation (the CLI's ``--set KEY=VALUE``).
+    replace the file's before validation (the CLI's ``--set KEY=VALUE``). The designs are resolved against
+    ``catalog`` (default: the built-in one).
     """
     if not isinstance(path, (str, Path)):
         raise InputError.single(
@@ -235,7 +244,25 @@ def load_site(path: str | Path, overrides: dict[str, object] | None = None) -> L
         site = Site.model_validate(data)
     except ValidationError as exc:
         raise InputError(str(path), problems_from_validation(exc, root)) from None
-    return LoadedSite(site=site, file=str(path), root=root)
+    loaded = LoadedSite(site=site, file=str(path), root=root)
+    loaded.racks = _racks(loaded, catalog)
+    return loaded
+
+
+def _racks(loaded: LoadedSite, catalog: Catalog | None) -> list[Rack]:
+    """Each generation's design file evaluated (a file named twice, once); a missing file names the field."""
+    racks: dict[Path, Rack] = {}
+    for i, gen in enumerate(loaded.site.target.generations):
+        path = loaded.folder / gen.design
+        if not path.is_file():
+            raise loaded.error(
+                f"design file {gen.design!r} not found (looked at {path})",
+                ("target", "generations", i, "design"),
+                "give a design path relative to the site file",
+            )
+        if path.resolve() not in racks:
+            racks[path.resolve()] = sound_design(path, catalog)
+    return [racks[(loaded.folder / gen.design).resolve()] for gen in loaded.site.target.generations]
 
 
 def apply_override(data: dict, key: str, value: object, file: str | None = None) -> None:
