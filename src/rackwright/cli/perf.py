@@ -67,6 +67,9 @@ def train_command(
     distributed_optimizer: bool = typer.Option(False, "--distributed-optimizer"),
     no_dp_overlap: bool = typer.Option(False, "--no-dp-overlap", help="Reduce gradients after the backward pass."),
     tp_overlap: bool = typer.Option(False, "--tp-overlap", help="Overlap TP collectives with the GEMMs."),
+    pp_overlap: bool = typer.Option(
+        False, "--pp-overlap", help="Overlap the interleaved pipeline's sends with compute (needs --pp and --vp > 1)."
+    ),
     attention: str = typer.Option("flash", "--attention", help="flash, or materialized (pre-FlashAttention stacks)."),
     seq_len: int | None = SEQ_LEN,
     precision: str = PRECISION,
@@ -145,6 +148,7 @@ def train_command(
         distributed_optimizer=distributed_optimizer,
         overlap_dp=not no_dp_overlap,
         overlap_tp=tp_overlap,
+        overlap_p2p=pp_overlap,
         attention=attention,
         racks=racks,
         accelerators=accelerators,

@@ -228,6 +228,7 @@ def train_report(
     distributed_optimizer: bool = False,
     overlap_dp: bool = True,
     overlap_tp: bool = False,
+    overlap_p2p: bool = False,
     attention: str = "flash",
     racks: int | None = None,
     accelerators: int | None = None,
@@ -263,6 +264,7 @@ def train_report(
         ("--distributed-optimizer", distributed_optimizer),
         ("--dp-overlap", overlap_dp),
         ("--tp-overlap", overlap_tp),
+        ("--pp-overlap", overlap_p2p),
         ("--fp8-param-gather", fp8_param_gather),
         ("--overlap-param-gather", overlap_param_gather),
         ("--moe-a2a-overlap", moe_a2a_overlap),
@@ -302,6 +304,13 @@ def train_report(
             "--overlap-param-gather",
             "add --distributed-optimizer (and keep DP overlap on)",
         )
+    if overlap_p2p and not (pp > 1 and vp > 1):
+        raise InputError.single(
+            None,
+            "--pp-overlap overlaps the interleaved schedule's stage-to-stage sends (Megatron's overlap_p2p_comm)",
+            "--pp-overlap",
+            "add --pp and --vp above 1, or leave --pp-overlap out",
+        )
     if grad_precision not in ("fp32", "bf16"):
         raise InputError.single(
             None, f"unknown gradient precision {grad_precision!r}", "--grad-precision", "fp32 or bf16"
@@ -333,6 +342,7 @@ def train_report(
         distributed_optimizer=distributed_optimizer,
         overlap_dp=overlap_dp,
         overlap_tp=overlap_tp,
+        overlap_p2p=overlap_p2p,
         flash_attention=attention == "flash",
         fp8_param_gather=fp8_param_gather,
         overlap_param_gather=overlap_param_gather,
@@ -366,6 +376,7 @@ def train_report(
             "distributed_optimizer": distributed_optimizer,
             "fsdp": fsdp,
             "overlap_param_gather": overlap_param_gather,
+            "overlap_p2p": overlap_p2p,
             "grad_precision": grad_precision,
             "first_stage_layers": first_stage_layers,
             "last_stage_layers": last_stage_layers,

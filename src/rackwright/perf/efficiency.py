@@ -38,6 +38,34 @@ its block scales inside the tensor core, so it is taken equal to per-tensor FP8;
 applies the same ratio once more (``0.58 × 0.81 ≈ 0.47``, an assumption until a kernel
 benchmark of an allowed source exists). FP8 attention (FlashAttention-3 FP8 forward,
 cuDNN FP8 backward) runs at ``attention × 0.81`` of the FP8 peak.
+
+**Blackwell's attention is not MMA-bound (asymmetric scaling).** A B200 SM does twice a Hopper SM's
+tensor-core work per clock (dense BF16 8,192 vs 4,096 FLOP/clk/SM: 2.25 PFLOP/s over 148 SMs, 989 TFLOP/s over
+132, both at ~1.8-1.9 GHz) but keeps Hopper's exponential units (MUFU, 16 exp/clk/SM) and shared-memory bandwidth
+(128 B/clk/SM). FlashAttention-4's authors (Zadouri, Hoehnerbach, Shah, Liu, Thakkar, Dao, "FlashAttention-4:
+Algorithm and Kernel Pipelining Co-Design for Asymmetric Hardware Scaling", 2026; Together AI blog
+"FlashAttention-4") find by roofline that on B200 the softmax exponentials (forward) and shared-memory traffic
+(backward) take 25-60 % longer than the MMAs of a tile. Check for the forward at head dim 128 and a 128 × 128
+tile: MMA ``4·128·128·128 / 8,192 = 1,024`` clocks, exponentials ``128·128 / 16 = 1,024`` clocks (already equal
+before the max, scale and conversion work). Take the non-MMA work as ``r = 1.4`` B200 MMA-times per tile (the
+middle of 1.25-1.6); on Hopper the same work is ``r/2 = 0.7`` of its MMA time, so Hopper kernels stay MMA-bound.
+A kernel built for that balance (NeMo 25.02's cuDNN attention; FA4's redesign came later) reaches on B200
+``1/r = 0.71`` of its Hopper fraction of peak if it overlaps the two perfectly, and
+``(1 + r/2)/(1 + r) = 0.71`` if it overlaps nothing: :data:`BLACKWELL_ATTENTION_RATIO` either way. B300 doubles the
+exponential rate but not the shared-memory bandwidth that bounds the backward (2.5 of the 3.5 units of attention
+time); it keeps the B200 ratio (an assumption). FP8 attention on Blackwell takes the same ratio (an assumption).
+
+**GEMM shape: the reduction length K.** Each output tile of a GEMM streams K through the tensor cores after a
+fixed cost (filling the pipeline from HBM, converting and storing the output tile), so a GEMM reaches
+``gemm × K / (K + k0)`` of the peak: ``gemm`` is the large-K plateau and ``k0`` the fixed cost in K-elements.
+DeepGEMM's published H800 FP8 table (M = 4,096, K from 512 to 16,384, dense and contiguous grouped GEMMs; see
+``validation/kernel_figures.md``) follows this with ``k0 ≈ 600`` at H100's FP8 rate (least squares over its ten
+M = 4,096 rows; within ±0.03 of each except the narrow N = 2,112 one). The fixed cost is clocks of memory latency
+and shared-memory traffic, which do not grow with the tensor-core rate, so ``k0`` scales with the dense FLOP per
+clock per SM (an assumption): A100 BF16 2,048 → 150, H100 BF16 4,096 → 300 (FP8: 600), B200 BF16 8,192 → 600
+(FP8 1,200, FP4 2,400). :data:`Efficiency.gemm_k0` is the BF16 value; low precision scales it by the peak ratio.
+The weight-gradient GEMMs reduce over the tokens of a micro-batch (or of an expert), so small micro-batches and
+small experts lose efficiency there too.
 """
 
 from __future__ import annotations
@@ -61,13 +89,24 @@ class Efficiency:
     gemm_mxfp8: float = 0.0  # MXFP8 (32-element blocks, E8M0 scales in the tensor core), of the FP8 peak
     gemm_fp4: float = 0.0  # NVFP4 (16-element blocks), of the FP4 dense peak
     attention_fp8: float = 0.0  # FP8 flash attention, of the FP8 dense peak
+    gemm_k0: float = 0.0  # fixed per-tile cost of a BF16 GEMM in K-elements (shape factor K / (K + k0))
 
     def gemm_for(self, kind: str) -> float:
         """The GEMM efficiency of a precision recipe's GEMM kind (``bf16``, ``fp8``, ``fp8_blockwise``, ...)."""
         return self.gemm if kind in ("bf16", "fp16", "tf32") else getattr(self, f"gemm_{kind}")
 
 
-_A100 = Efficiency(gemm=0.78, attention=0.55, hbm=0.85, scale_up_link=0.80, scale_out_link=0.85, launch_s=4e-6)
+#: DeepGEMM's H800 FP8 table: k0 ≈ 600 K-elements at 8,192 dense FLOP/clk/SM; scaled by each GPU's BF16 rate per SM.
+GEMM_K0_H100_FP8 = 600.0
+_A100 = Efficiency(
+    gemm=0.78,
+    attention=0.55,
+    hbm=0.85,
+    scale_up_link=0.80,
+    scale_out_link=0.85,
+    launch_s=4e-6,
+    gemm_k0=GEMM_K0_H100_FP8 / 4,
+)
 _H100 = Efficiency(
     gemm=0.72,
     attention=0.45,
@@ -80,9 +119,26 @@ _H100 = Efficiency(
     gemm_mxfp8=0.0,
     gemm_fp4=0.0,
     attention_fp8=round(0.45 * FP8_FRACTION_RATIO, 3),
+    gemm_k0=GEMM_K0_H100_FP8 / 2,
 )
-#: Blackwell: the H100 set (an assumption), plus MXFP8 in the tensor core (= per-tensor FP8) and NVFP4.
-_BLACKWELL = replace(_H100, gemm_mxfp8=_H100.gemm_fp8, gemm_fp4=round(_H100.gemm_fp8 * FP8_FRACTION_RATIO, 2))
+#: Non-MMA (exponential, shared-memory) work of a B200 attention tile in units of its MMA time (FlashAttention-4's
+#: roofline: 1.25-1.6; the middle). Hopper does the same work per SM and clock at half the MMA rate: ``r/2``.
+BLACKWELL_ATTENTION_NON_MMA = 1.4
+#: B200 attention's fraction of peak over Hopper's, the same for perfect and for no overlap of MMA and softmax.
+BLACKWELL_ATTENTION_RATIO = round(
+    min(1.0 / BLACKWELL_ATTENTION_NON_MMA, (1 + BLACKWELL_ATTENTION_NON_MMA / 2) / (1 + BLACKWELL_ATTENTION_NON_MMA)),
+    2,
+)
+#: Blackwell: the H100 GEMM set (an assumption), plus MXFP8 in the tensor core (= per-tensor FP8) and NVFP4;
+#: attention at :data:`BLACKWELL_ATTENTION_RATIO` of Hopper's fraction.
+_BLACKWELL = replace(
+    _H100,
+    gemm_mxfp8=_H100.gemm_fp8,
+    gemm_fp4=round(_H100.gemm_fp8 * FP8_FRACTION_RATIO, 2),
+    attention=round(_H100.attention * BLACKWELL_ATTENTION_RATIO, 3),
+    attention_fp8=round(_H100.attention_fp8 * BLACKWELL_ATTENTION_RATIO, 3),
+    gemm_k0=GEMM_K0_H100_FP8,
+)
 
 PROFILES: dict[str, Efficiency] = {
     "a100": _A100,

@@ -38,9 +38,10 @@ FIELDS = (
     "sp",
     "fp8_param_gather",
     "overlap_param_gather",
+    "overlap_p2p",
     "fsdp",
 )
-BOOLEAN_FIELDS = ("distributed_optimizer", "sp", "fp8_param_gather", "overlap_param_gather", "fsdp")
+BOOLEAN_FIELDS = ("distributed_optimizer", "sp", "fp8_param_gather", "overlap_param_gather", "overlap_p2p", "fsdp")
 
 
 @dataclass
@@ -154,6 +155,7 @@ def candidate_grid(
     out["etp"] = np.where(out["etp"] > 0, out["etp"], out["tp"])  # 0 stood for "= TP"
     out["sp"] = (out["tp"] > 1).astype(int)
     out["overlap_param_gather"] = out["distributed_optimizer"].copy()  # never slower: on with the optimizer
+    out["overlap_p2p"] = (out["vp"] > 1).astype(int)  # never slower: on with interleaving, as NeMo sets it
     return out, evaluated
 
 

@@ -71,6 +71,16 @@ SCORE_BYTES_FORWARD = 13.0  # materialised attention: bytes moved per score elem
 #: FP8 attention: bytes per cast element of Q, K, V (forward) and dO (backward): read BF16 (2), write FP8 (1) and
 #: a transposed FP8 copy or the amax pass (1) (FlashAttention-3 FP8 takes V transposed; cuDNN FP8 attention).
 ATTENTION_CAST_BYTES = 4.0
+#: MoE load imbalance (an assumption): dropless routing balanced by an auxiliary loss leaves the busiest EP rank with
+#: more than the mean share of tokens, and every rank waits for it in the combine. Switch Transformer (Fedus et al.,
+#: JMLR 2022, §2.2 and Table 1) trains aux-loss-balanced experts at capacity factors 1.0-1.25, i.e. with expert loads
+#: designed to stay within 1.25x the mean; the busiest rank is taken at the middle of that range.
+MOE_LOAD_IMBALANCE = 1.125
+#: Routing work per MoE layer forward, in units of the rank's token share × hidden × 2 bytes (Megatron-Core's
+#: alltoall dispatcher): the router reads its input (1); permute reads and writes k copies (2k); unpermute reads
+#: k copies and writes the combined token (k + 1); with more than one local expert the received tokens are
+#: sorted by expert and back (4k more). The backward pass moves as much again.
+ROUTER_READS = 1.0
 
 
 @dataclass
@@ -100,6 +110,7 @@ class Parallelism:
     moe_dispatcher: np.ndarray = 0  # 0: all-to-all (Megatron alltoall), 1: DeepEP (per-domain de-duplication, FP8)
     moe_a2a_overlap: np.ndarray = False  # dispatch/combine hidden behind another micro-batch's compute (DualPipe)
     fsdp: np.ndarray = False  # ZeRO-3: weights, gradients and optimizer sharded over DP × CP, gathered per micro-batch
+    overlap_p2p: np.ndarray | bool = False  # interleaved schedule: stage sends behind compute (overlap_p2p_comm)
 
     def arrays(self) -> dict[str, np.ndarray]:
         fields = {k: np.asarray(v) for k, v in self.__dict__.items()}
@@ -114,17 +125,28 @@ def _ring(size, bytes_, bandwidth, latency):
     return np.where(size > 1, (size - 1) / size * bytes_ / bandwidth + (size - 1) * latency, 0.0)
 
 
-def _gemm_time(flops, k, n, tokens, peak, hbm_bw, eff: Efficiency, gemm_eff=None, operand_bytes=2.0):
+def _gemm_time(flops, k, n, tokens, peak, hbm_bw, eff: Efficiency, gemm_eff=None, operand_bytes=2.0, shape=1.0):
     """Roofline of one GEMM (tokens × k) · (k × n), plus a launch overhead.
 
     The operands are ``operand_bytes`` per value (2 for BF16, 1 for FP8), the output BF16;
-    ``gemm_eff`` is the achieved fraction of ``peak`` (default: the BF16 one).
+    ``gemm_eff`` is the achieved fraction of ``peak`` for large GEMMs (default: the BF16 one) and ``shape``
+    the share of it this GEMM's shape reaches (:func:`_shape_factor`).
     """
     bytes_ = operand_bytes * (tokens * k + k * n) + 2.0 * tokens * n
-    return (
-        np.maximum(flops / (peak * (eff.gemm if gemm_eff is None else gemm_eff)), bytes_ / (hbm_bw * eff.hbm))
-        + eff.launch_s
-    )
+    achieved = (eff.gemm if gemm_eff is None else gemm_eff) * shape
+    return np.maximum(flops / (peak * achieved), bytes_ / (hbm_bw * eff.hbm)) + eff.launch_s
+
+
+def _shape_factor(k_in, k_out, tokens, k0):
+    """Share of the large-GEMM efficiency that a weight block's GEMMs reach over forward and backward.
+
+    A GEMM reducing over ``K`` reaches ``K / (K + k0)`` of the plateau (:mod:`rackwright.perf.efficiency`). The
+    block's two forward GEMMs reduce over ``k_in`` and ``k_out``, its input-gradient GEMMs over ``k_out`` and
+    ``k_in`` and its weight-gradient GEMMs over the ``tokens``; with equal FLOPs each, the time-weighted factor is
+    ``3 / (1/f(k_in) + 1/f(k_out) + 1/f(tokens))``.
+    """
+    inverse = lambda k: (k + k0) / k  # noqa: E731
+    return 3.0 / (inverse(k_in) + inverse(k_out) + inverse(tokens))
 
 
 def _group_bandwidth(stride, size, system, eff: Efficiency):
@@ -155,39 +177,54 @@ def _collective(stride, size, bytes_, system, eff: Efficiency):
     return intra + inter
 
 
-def _weights_time(params, tokens, h, tp, peak, hbm_bw, eff: Efficiency, rec: Recipe | None = None):
+def _weights_time(params, tokens, h, tp, peak, hbm_bw, eff: Efficiency, rec: Recipe | None = None, k0=0.0):
     """A block of ``params`` weights applied to ``tokens`` as two equal GEMMs ``(T × h)·(h × n)``, split by TP.
 
-    Attention is its input and output projections, an MLP or expert its up and down projections.
-    Returns the time and the elements a low-precision recipe quantizes per pass: the inputs of the
-    two GEMMs forward, ``T·(h + n)`` (and as many output gradients backward).
+    Attention is its input and output projections, an MLP or expert its up and down projections; ``k0`` is the
+    GEMMs' fixed per-tile cost in K-elements at this precision (:func:`_shape_factor`). Returns the time and the
+    elements a low-precision recipe quantizes per pass: the inputs of the two GEMMs forward, ``T·(h + n)`` (and
+    as many output gradients backward).
     """
     n = params / (2 * h) / tp
     gemm_eff = None if rec is None else eff.gemm_for(rec.kind)
     operand = 2.0 if rec is None else rec.value_bytes + rec.scale_bytes
-    time = 2 * _gemm_time(2 * tokens * h * n, h, n, tokens, peak, hbm_bw, eff, gemm_eff, operand)
+    shape = _shape_factor(h, n, tokens, k0)
+    time = 2 * _gemm_time(2 * tokens * h * n, h, n, tokens, peak, hbm_bw, eff, gemm_eff, operand, shape)
     return time, tokens * (h + n)
 
 
 def _layer_times(
-    model, system, c, tokens, seq, moe: bool, eff: Efficiency, peak, rec: Recipe, attention_peak, attention_fp8: bool
+    model,
+    system,
+    c,
+    tokens,
+    seq,
+    moe: bool,
+    eff: Efficiency,
+    peak,
+    rec: Recipe,
+    attention_peak,
+    attention_fp8: bool,
+    k0: float,
 ):
     """Forward times of one layer and one micro-batch on one accelerator, by component [s].
 
     ``peak`` is the rate of the linear layers' GEMMs (the recipe's), ``attention_peak`` that of the
-    attention core (BF16, or FP8 with ``attention_fp8``).
+    attention core (BF16, or FP8 with ``attention_fp8``); ``k0`` the linear GEMMs' fixed per-tile cost.
     """
     h, tp = model.hidden, c["tp"]
     hbm_bw = system.accelerator.hbm_bandwidth
-    block = lambda params, t: _weights_time(params, t, h, tp, peak, hbm_bw, eff, rec)  # noqa: E731
+    block = lambda params, t: _weights_time(params, t, h, tp, peak, hbm_bw, eff, rec, k0)  # noqa: E731
     gemm, quantized = block(model.attention_params_per_layer, tokens)
     attention_gemm, attention_quantized = gemm, quantized
     if moe:
         # Balanced routing (GShard): the EP × ETP group's tokens, ep·etp·T/t per rank's share (T/t after SP), reach
         # each expert k/E of the time; a rank runs its E/ep experts on them with 1/etp of each expert's weights.
+        # The busiest EP rank sets the pace: MOE_LOAD_IMBALANCE times the mean share when experts are spread.
         etp = c["etp"]
-        tokens_per_expert = tokens / tp * c["ep"] * etp * model.experts_per_token / model.experts
-        routed, routed_q = _weights_time(model.expert_params, tokens_per_expert, h, etp, peak, hbm_bw, eff, rec)
+        imbalance = np.where(c["ep"] > 1, MOE_LOAD_IMBALANCE, 1.0)
+        tokens_per_expert = tokens / tp * c["ep"] * etp * model.experts_per_token / model.experts * imbalance
+        routed, routed_q = _weights_time(model.expert_params, tokens_per_expert, h, etp, peak, hbm_bw, eff, rec, k0)
         gemm, quantized = gemm + model.experts / c["ep"] * routed, quantized + model.experts / c["ep"] * routed_q
         if model.shared_experts:
             shared, shared_q = block(model.shared_experts * model.expert_params, tokens)
@@ -233,9 +270,10 @@ def _layer_times(
     bw_cp, lat_cp = _group_bandwidth(tp, c["cp"], system, eff)
     kv_bytes = tokens * model.kv_cache_bytes_per_token(BYTES_ACTIVATION) / model.layers / tp
     cp_comm = np.where(c["cp"] > 1, (c["cp"] - 1) * (kv_bytes / bw_cp + lat_cp), 0.0)
-    ep_comm = 0.0
+    ep_comm, route = 0.0, 0.0 * tokens
     if moe:
-        ep_comm = _moe_dispatch_combine(model, system, c, tokens / tp, eff, rec)
+        ep_comm = _moe_dispatch_combine(model, system, c, tokens / tp, eff, rec) * imbalance
+        route = _moe_route(model, c, tokens / tp, hbm_bw, eff)
     cast = rec.cast_bytes / (hbm_bw * eff.hbm) if rec.low else 0.0
     return {
         "gemm": gemm,
@@ -245,6 +283,7 @@ def _layer_times(
         "tp": tp_comm,
         "cp": cp_comm,
         "ep": ep_comm,
+        "route": route,
         "_layernorm": layernorm,
         "_activation": activation,
         "_mlp_gemm": gemm - attention_gemm,
@@ -292,6 +331,15 @@ def _moe_dispatch_combine(model, system, c, local_tokens, eff: Efficiency, rec: 
     return a2a + etp_comm
 
 
+def _moe_route(model, c, local_tokens, hbm_bw, eff: Efficiency):
+    """Router, permute and unpermute of one MoE layer's forward on one rank [s]: memory-bound kernels moving the
+    :data:`ROUTER_READS` and permutation bytes of the rank's ``local_tokens`` at HBM bandwidth, six launches."""
+    k = model.experts_per_token
+    sort = np.where(model.experts / c["ep"] > 1, 4.0 * k, 0.0)
+    units = ROUTER_READS + 2.0 * k + (k + 1.0) + sort
+    return local_tokens * model.hidden * BYTES_ACTIVATION * units / (hbm_bw * eff.hbm) + 6 * eff.launch_s
+
+
 def _mla_up_share(model) -> float:
     """Share of MLA's attention weights in the query and key/value up-projections (0 for MHA/GQA)."""
     if model.attention != "mla":
@@ -337,6 +385,7 @@ def _layer_step(parts, c, moe: bool = False):
         "tp": (forwards + 1.0) * tp,
         "cp": forwards * cp_forward + cp_backward,
         "ep": (forwards + 1.0 + (mlp if moe else 0.0)) * parts["ep"],
+        "route": (forwards + 1.0 + (mlp if moe else 0.0)) * parts["route"],
     }
     backward = (
         2 * parts["gemm"]
@@ -346,9 +395,17 @@ def _layer_step(parts, c, moe: bool = False):
         + tp
         + cp_backward
         + parts["ep"]
+        + parts["route"]
     )
     forward = (
-        parts["gemm"] + parts["attention"] + parts["elementwise"] + parts["quantize"] + tp + cp_forward + parts["ep"]
+        parts["gemm"]
+        + parts["attention"]
+        + parts["elementwise"]
+        + parts["quantize"]
+        + tp
+        + cp_forward
+        + parts["ep"]
+        + parts["route"]
     )
     return totals, backward, forward
 
@@ -384,7 +441,9 @@ def train_step(
 
     first_layers, middle_layers, last_layers = stage_layer_counts(model, c)
     moe_share = model.moe_layers / model.layers
-    args = (eff, peak, rec, attention_peak, attention_fp8)
+    # The GEMMs' fixed per-tile cost grows with the tensor-core rate: the profile's BF16 k0 times the peak ratio.
+    k0 = eff.gemm_k0 * peak / peaks[high]
+    args = (eff, peak, rec, attention_peak, attention_fp8, k0)
     components, layer_backward, layer_forward = _layer_step(
         _layer_times(model, system, c, tokens, seq, False, *args), c
     )
@@ -404,15 +463,21 @@ def train_step(
         peaks[high],
         hbm_bw,
         eff,
+        shape=_shape_factor(model.hidden, model.vocab / c["tp"], tokens, eff.gemm_k0),
     )
-    bw_pp, lat_pp = _group_bandwidth(c["tp"] * c["cp"] * c["dp"], c["pp"], system, eff)
-    p2p_bytes = tokens * model.hidden * BYTES_ACTIVATION / np.where(c["sp"] > 0, c["tp"], 1)
-    p2p = np.where(c["pp"] > 1, 2 * c["vp"] * (p2p_bytes / bw_pp + lat_pp), 0.0)
     # The slowest stage sets the pace: the last one also computes the logits.
     others = np.maximum(first_layers, middle_layers)
     last_paces = last_layers * layer_time + logits >= others * layer_time
     stage_layers = np.where(last_paces, last_layers, others)
     stage_logits = np.where(last_paces, logits, 0.0)
+    bw_pp, lat_pp = _group_bandwidth(c["tp"] * c["cp"] * c["dp"], c["pp"], system, eff)
+    p2p_bytes = tokens * model.hidden * BYTES_ACTIVATION / np.where(c["sp"] > 0, c["tp"], 1)
+    p2p = np.where(c["pp"] > 1, 2 * c["vp"] * (p2p_bytes / bw_pp + lat_pp), 0.0)
+    # Megatron-Core's overlap_p2p_comm (interleaved schedule only; NeMo turns it on whenever VP > 1): each chunk's
+    # send and the next chunk's receive are posted asynchronously and waited for one chunk later, so they run
+    # behind the slot's compute and only what exceeds it is exposed. Without it (2021 Megatron-LM's batched
+    # blocking send/recv) every transfer is on the critical path.
+    p2p = np.where((c["overlap_p2p"] > 0) & (c["vp"] > 1), np.maximum(p2p - stage_layers * layer_time, 0.0), p2p)
     stage_params = model_stage_params(model, c)
     layer_params = layers_per_stage(model, c) * average_layer_params(model, c) / c["tp"]
     low_params = (c["fp8_param_gather"] > 0) & rec.low

@@ -72,6 +72,7 @@ def predict_run(run: dict) -> dict:
         etp=run.get("etp", 0),
         moe_dispatcher=run.get("moe_dispatcher", "alltoall") == "deepep",
         moe_a2a_overlap=run.get("moe_a2a_overlap", False),
+        overlap_p2p=run.get("overlap_p2p", False),
     )
     return train_step(
         model,
