@@ -168,3 +168,18 @@ def test_a_design_named_twice_in_a_site_file_is_evaluated_once(tmp_path, monkeyp
     loaded = load_site(site)
     assert len(chains) == 1
     assert len(loaded.racks) == 2 and loaded.racks[0] is loaded.racks[1]
+
+
+def test_a_design_named_twice_in_a_roadmap_is_evaluated_once(monkeypatch):
+    from rackwright.rack import evaluation
+    from rackwright.roadmap.schema import validate_roadmap
+    from test_roadmap import small
+
+    data = small(gens=("gb200", "gb300"))
+    data["generations"][1]["design"] = "gb200-nvl72.yaml"  # a second generation id on the same rack design
+    chains = []
+    real = evaluation._chain
+    monkeypatch.setattr(evaluation, "_chain", lambda *a, **k: chains.append(a[0]) or real(*a, **k))
+    loaded = validate_roadmap(data, "twice.yaml", folder=EXAMPLES)
+    assert len(chains) == 1
+    assert len(loaded.racks) == 2 and loaded.racks[0] is loaded.racks[1]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import cast
 
 import numpy as np
 
@@ -131,7 +132,7 @@ def training_tokens_per_s_per_mw(si: dict, model: RackModel) -> np.ndarray:
 
     racks = np.column_stack([np.asarray(si[key], dtype=float) for key in _RACK_SYSTEM_FIGURES])
     distinct, inverse = distinct_rows(racks)
-    job = REFERENCE_TRAINING["job_accelerators"]
+    job = cast(int, REFERENCE_TRAINING["job_accelerators"])
     rate = np.array(
         [
             tokens_per_s_per_accelerator(
@@ -159,9 +160,10 @@ def tokens_per_s_per_accelerator(system: str) -> float:
     from ..perf.system import SystemSpec
     from ..perf.workload import load_model
 
-    job = REFERENCE_TRAINING["job_accelerators"]
+    job = cast(int, REFERENCE_TRAINING["job_accelerators"])
     spec = SystemSpec.model_validate_json(system, context={"si": True})
-    result = search(load_model(REFERENCE_TRAINING["model"]), spec, job, REFERENCE_TRAINING["global_batch"])
+    model = load_model(cast(str, REFERENCE_TRAINING["model"]))
+    result = search(model, spec, job, cast(int, REFERENCE_TRAINING["global_batch"]))
     order = result.order()
     return float(result.metrics["tokens_per_s"][order[0]]) / job if order.size else math.nan
 

@@ -421,6 +421,13 @@ class DesignContext:
             from ..perf.api import train_report
 
             run = REFERENCE_RUNS[test]
+            if self.design_path is None:
+                raise InputError.single(
+                    None,
+                    f"{test}: a step time is modelled on the design's file, and this rack has none",
+                    "design",
+                    "qualify a rack evaluated from its design file (sound_design(path))",
+                )
             n = int(round(self.figures["compute.accelerators"]))
             dp = n // (run["tp"])
             doc = train_report(
