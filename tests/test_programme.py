@@ -25,6 +25,8 @@ from rackwright.perf.api import search_report
 from rackwright.programme import load_programme, plan_programme, reach_gw
 from rackwright.programme.plan import programme_document, slipped
 from rackwright.rack.evaluation import sound_design
+from rackwright.site.planner import plan_site
+from rackwright.site.schema import load_site
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "examples" / "programme-small.yaml"
@@ -140,6 +142,19 @@ def test_energy_opex_by_hand(loaded, doc):
     assert 0.3e9 < bill < 0.6e9
 
 
+def test_a_sites_cables_are_site_plans_for_the_racks_sent_there(loaded, doc):
+    """The programme's site plan of Abilene equals ``site plan`` of the same site file with the racks the roadmap
+    deploys there by the goal date as its target (given with --set target=...)."""
+    racks = {g.id: int(_racks_by_quarter(doc, g.id, "abilene")[-1]) for g in loaded.programme.generations}
+    target = {"generations": [{"design": g.design, "racks": racks[g.id]} for g in loaded.programme.generations
+                              if racks[g.id]]}
+    summary = plan_site(load_site(SMALL.parent / "site-100mw.yaml", overrides={"target": target})).summary()
+    mine = next(s for s in doc["sites"] if s["site"] == "abilene")
+    assert mine["racks"] == summary["racks"] and sum(summary["racks"].values()) == sum(racks.values()) > 0
+    assert mine["links"] == summary["links"] and mine["switches"] == summary["switches"]
+    assert mine["pue"] == summary["pue"]
+
+
 def test_document_is_records_with_units(doc):
     assert {"name", "unit", "values"} <= set(doc["series"][0])
     assert all(len(s["values"]) == len(doc["quarters"]) for s in doc["series"])
@@ -154,6 +169,10 @@ def test_cli_writes_the_json_and_the_dashboard(tmp_path):
     assert doc["feasible"] and doc["quarters"][0] == "2026Q3"
     page = (tmp_path / "p" / "report.html").read_text()
     assert "plotly" in page and "delivered" in page.lower()
+    for site in ("abilene", "milam"):
+        summary = json.loads((tmp_path / "p" / "sites" / site / "summary.json").read_text())
+        assert summary["racks"] == next(s["racks"] for s in doc["sites"] if s["site"] == site)
+        assert (tmp_path / "p" / "sites" / site / "cables.parquet").stat().st_size > 0
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

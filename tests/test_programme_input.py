@@ -32,6 +32,9 @@ def _design_paths_absolute(data):
         generation["design"] = str(SMALL.parent / generation["design"])
     for factory in data["factories"]:
         factory["line"] = str(SMALL.parent / factory["line"])
+    for site in data["sites"]:
+        if "plan" in site:
+            site["plan"] = str(SMALL.parent / site["plan"])
 
 
 def _set(path: tuple, value):
@@ -60,9 +63,10 @@ CASES = [
     ("a bandwidth without a unit", _set(("workload", "storage_bandwidth"), "2"), "workload.storage_bandwidth", ""),
     ("a missing design file", _set(("generations", 1, "design"), "nowhere.yaml"), "generations[1].design",
      "cannot be used"),
-    ("a missing line file", _set(("factories", 0, "line"), "nowhere.yaml"), "factories[0].line", "cannot be used"),
+    ("a missing line file", _set(("factories", 0, "line"), "nowhere.yaml"), "factories[0].line", "not found"),
     ("a site hosting an unknown generation", _set(("sites", 1, "hosts", 0), "e9"), "sites[1].hosts[0]",
      "unknown generation"),
+    ("a missing site file", _set(("sites", 0, "plan"), "nowhere.yaml"), "sites[0].plan", "not found"),
     ("a factory builds one generation twice", _set(("factories", 0, "builds"), ["gb300", "gb300"]),
      "factories[0].builds[1]", "twice"),
 ]

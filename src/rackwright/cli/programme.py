@@ -60,7 +60,11 @@ def _tables(doc: dict):
 def plan_command(
     programme: Path = typer.Argument(..., metavar="PROGRAMME", help="Programme YAML file (see docs/programme.md)."),
     outdir: Path | None = typer.Option(
-        None, "-o", "--outdir", callback=output_folder, help="Write programme.json and report.html here."
+        None,
+        "-o",
+        "--outdir",
+        callback=output_folder,
+        help="Write programme.json, report.html and sites/SITE/ per site plan (summary.json, cables.parquet, bom.csv).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the programme document as JSON."),
 ):
@@ -69,14 +73,18 @@ def plan_command(
     from ..programme import load_programme, plan_programme
     from ..programme.plan import programme_document
 
-    doc = programme_document(plan_programme(load_programme(programme)))
+    plan = plan_programme(load_programme(programme))
+    doc = programme_document(plan)
     if outdir is not None:
         from ..programme.report import dashboard
         from ..report.html import write_html
+        from .site import write_outputs
 
         outdir.mkdir(parents=True, exist_ok=True)
         (outdir / "programme.json").write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n", encoding="utf-8")
         write_html(dashboard(doc), outdir / "report.html")
+        for site, site_plan in plan.sites.items():
+            write_outputs(site_plan, outdir / "sites" / site, report=False)
     if as_json:
         emit_json(doc)
     else:

@@ -16,6 +16,8 @@
    failure rates of :func:`rackwright.fleet.spares_report`), US content (the roadmap's BOM and
    factory shares), capex (the roadmap's), and the yearly energy bill at quarter end:
    Σ_s IT power_s × PUE_s × 8,766 h × price_s.
+5. **Site plans** — each site that names a site file, planned for the racks deployed there by
+   the goal date (:mod:`.sites`): fabric, cables, power chain, cooling plant, PUE.
 
 Each generation's design is evaluated once, when the programme file is loaded (the
 roadmap's file edge, :func:`rackwright.roadmap.schema.validate_roadmap`), and the
@@ -44,7 +46,9 @@ from ..roadmap.inputs import line_rate
 from ..roadmap.milp import solve
 from ..roadmap.plan import PlanResult, prepare
 from ..roadmap.schema import LoadedRoadmap
+from ..site.planner import SitePlan
 from .schema import LoadedProgramme
+from .sites import site_plans, site_record
 
 
 def factory_capacity(loaded: LoadedProgramme, racks: list[Rack]) -> np.ndarray:
@@ -156,6 +160,7 @@ class ProgrammePlan:
     training: list[Training]
     failures: np.ndarray  # (G,) per rack and year
     deployed: np.ndarray  # (G, S, Q) cumulative racks
+    sites: dict[str, SitePlan] = field(default_factory=dict)  # site plans at the goal date, by site id
     seconds: dict = field(default_factory=dict)
 
 
@@ -173,8 +178,12 @@ def plan_programme(loaded: LoadedProgramme) -> ProgrammePlan:
     runs = [training(loaded, rack, i) for i, rack in enumerate(racks)]
     seconds["perf_and_goodput"] = time.perf_counter() - start
     failures = np.array([failures_per_rack_year(loaded, rack) for rack in racks])
+    deployed = deployed_racks(result)
+    start = time.perf_counter()
+    sites = site_plans(loaded, deployed)
+    seconds["site_plans"] = time.perf_counter() - start
     return ProgrammePlan(
-        loaded, racks, capacity, result, plan_document(result), runs, failures, deployed_racks(result), seconds
+        loaded, racks, capacity, result, plan_document(result), runs, failures, deployed, sites, seconds
     )
 
 
@@ -281,6 +290,7 @@ def programme_document(plan: ProgrammePlan) -> dict:
         ],
         "binding_constraints": doc["binding_constraints"],
         "racks": doc["racks"],
+        "sites": [site_record(site, site_plan) for site, site_plan in plan.sites.items()],
         "seconds": {k: round(v, 3) for k, v in plan.seconds.items()},
     }
 

@@ -57,9 +57,11 @@ def _data_rate(value: str) -> str:
 
 
 class ProgrammeSite(Site):
-    """A roadmap site and the price of the energy it buys."""
+    """A roadmap site, the price of the energy it buys and, optionally, the site file it is planned with (layout,
+    fabric, power chain, cooling; its target is replaced by the racks the roadmap sends there)."""
 
     energy_usd_per_mwh: float = Field(ge=0, le=10_000)
+    plan: str | None = None
 
 
 class LineFactory(Sourced):
@@ -157,7 +159,7 @@ def validate_programme(
         programme = Programme.model_validate(data)
     except ValidationError as exc:
         raise InputError(file, problems_from_validation(exc, root)) from None
-    problems = own_problems(programme, _Where(file, root))
+    problems = own_problems(programme, _Where(file, root), folder)
     if problems:
         raise InputError(file, problems)
     roadmap = validate_roadmap(roadmap_data(data, programme), file, root, folder)
@@ -168,7 +170,9 @@ def roadmap_data(data: dict, programme: Programme) -> dict:
     """The programme's roadmap sections as a roadmap mapping, each factory building its generations at 1 rack/week
     (a placeholder: :func:`rackwright.programme.plan.roadmap_with_capacity` sets the lines' rates)."""
     roadmap = {k: v for k, v in data.items() if k not in ("workload", "fleet", "factories", "sites")}
-    roadmap["sites"] = [{k: v for k, v in site.items() if k != "energy_usd_per_mwh"} for site in data["sites"]]
+    roadmap["sites"] = [
+        {k: v for k, v in site.items() if k not in ("energy_usd_per_mwh", "plan")} for site in data["sites"]
+    ]
     roadmap["factories"] = [
         {
             "id": f.id,
@@ -183,8 +187,9 @@ def roadmap_data(data: dict, programme: Programme) -> dict:
     return roadmap
 
 
-def own_problems(p: Programme, loaded: LocatedInput) -> list[Problem]:
-    """Factories build known generations, each once; the workload's model is a mixture of experts ``perf`` knows."""
+def own_problems(p: Programme, loaded: LocatedInput, folder: Path) -> list[Problem]:
+    """Factories build known generations, each once; line and site files exist; the workload's model is a mixture
+    of experts ``perf`` knows."""
     from ..perf.workload import builtin_models, load_model
 
     ids = [g.id for g in p.generations]
@@ -201,6 +206,17 @@ def own_problems(p: Programme, loaded: LocatedInput) -> list[Problem]:
                 problems.append(
                     loaded.problem(f"{generation!r} is listed twice", ("factories", i, "builds", j), "list it once")
                 )
+    files = [(("factories", i, "line"), f.line) for i, f in enumerate(p.factories)]
+    files += [(("sites", i, "plan"), s.plan) for i, s in enumerate(p.sites) if s.plan is not None]
+    for loc, name in files:
+        if not (folder / name).is_file():
+            problems.append(
+                loaded.problem(
+                    f"file {name!r} cannot be used: not found (looked at {folder / name})",
+                    loc,
+                    "give a path relative to the programme file",
+                )
+            )
     name = p.workload.model
     if name not in builtin_models():
         problems.append(
