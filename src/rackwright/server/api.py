@@ -255,14 +255,20 @@ def create_design(request: Request, body: DesignCreate, response: Response, cred
     return view
 
 
-@router.get("/designs/{org}/{name}", tags=["designs"], summary="A design with its head revision and report")
-def design(request: Request, org: Name, name: Name, credentials=Auth) -> dict:
+@router.get(
+    "/designs/{org}/{name}",
+    response_model=dict,
+    tags=["designs"],
+    summary="A design with its head revision and report",
+)
+def design(request: Request, org: Name, name: Name, credentials=Auth) -> JSONResponse:
     view = _call(request, credentials, services.get_design, org, name)
     return _hot(view, headers={"ETag": f'"{view["head_revision"]}"'})
 
 
 @router.get(
     "/designs/{org}/{name}/revisions",
+    response_model=list[dict],
     tags=["revisions"],
     summary="History, newest first, one page",
     description="At most `limit` revisions numbered below `before` (default: from the head). When the page "
@@ -275,7 +281,7 @@ def revisions(
     credentials=Auth,
     limit: int = Query(services.HISTORY_PAGE, ge=1, le=services.MAX_HISTORY_PAGE),
     before: int | None = Query(None, ge=1, le=MAX_ID),
-) -> list[dict]:
+) -> JSONResponse:
     page = _call(request, credentials, services.list_revisions, org, name, limit, before)
     following = services.older_than(page, limit)
     url = request.url.include_query_params(before=following, limit=limit) if following else None
@@ -284,6 +290,7 @@ def revisions(
 
 @router.post(
     "/designs/{org}/{name}/revisions",
+    response_model=dict,
     status_code=201,
     tags=["revisions"],
     summary="Write a new head revision; If-Match must name the current head (else 409, or 428 if absent)",
@@ -295,7 +302,7 @@ def push(
     body: RevisionCreate,
     if_match: str | None = Header(None, description="The revision id your edit is based on"),
     credentials=Auth,
-) -> dict:
+) -> JSONResponse:
     # checked and evaluated first in a read transaction: the write transaction then holds the lock briefly
     prepared = _call(request, credentials, services.prepare_revision, org, name, body.content, _etag(if_match))
     view = _call(
@@ -336,9 +343,10 @@ def content(request: Request, org: Name, name: Name, rev: Revision, resolved: bo
 @router.get(
     "/designs/{org}/{name}/revisions/{rev}/report",
     tags=["revisions"],
+    response_model=dict,
     summary="Stored evaluation: figures (display units) and violations, filtered by your access",
 )
-def report(request: Request, org: Name, name: Name, rev: Revision, credentials=Auth) -> dict:
+def report(request: Request, org: Name, name: Name, rev: Revision, credentials=Auth) -> JSONResponse:
     return _hot(_call(request, credentials, services.report, org, name, _rev(rev)))
 
 

@@ -69,7 +69,7 @@ class ThrowawayPostgres:
 
     def stop(self) -> None:
         subprocess.run(
-            [*self.run_as, pg_binary("pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"],
+            [*self.run_as, pg_binary("pg_ctl") or "pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop"],
             capture_output=True,
         )
         shutil.rmtree(self.root, ignore_errors=True)

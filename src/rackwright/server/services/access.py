@@ -62,7 +62,9 @@ def _locate(session: Session, actor: Actor, org: str, name: str, lock: bool = Fa
         raise NotFound(f"design {org!r}/{name!r} not found")
     statement = _DESIGN_AND_SHARE_LOCKED if lock else _DESIGN_AND_SHARE
     row = session.execute(statement, {"org": org, "name": name, "viewer_org": actor.org_id}).first()
-    level = None if row is None else "owner" if row.Design.org_id == actor.org_id else row.level
+    if row is None:
+        raise NotFound(f"design {org}/{name} not found")
+    level = "owner" if row.Design.org_id == actor.org_id else row.level
     if level is None:
         raise NotFound(f"design {org}/{name} not found")
     return row.Design, level

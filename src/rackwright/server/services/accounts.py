@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, delete, or_, select
 from sqlalchemy.orm import Session
@@ -152,7 +153,8 @@ def issue_token(
             expires_at=expires,
         )
     )
-    _audit(session, actor, "token.create", f"user:{actor.username}", **({"by": "operator"} if by_operator else {}))
+    detail: dict[str, Any] = {"by": "operator"} if by_operator else {}
+    _audit(session, actor, "token.create", f"user:{actor.username}", **detail)
     return token
 
 
@@ -224,7 +226,7 @@ def operator_users(session: Session, org: str | None = None) -> list[dict]:
         if org_id is None:
             raise NotFound(f"organisation {org!r} not found")
         query = query.where(User.org_id == org_id)
-    now, live = utcnow(), {}
+    now, live = utcnow(), dict[int, int]()
     for user_id, expires_at in session.execute(
         select(ApiToken.user_id, ApiToken.expires_at).where(ApiToken.revoked.is_(False))
     ):

@@ -125,7 +125,7 @@ def create_design(
     """A new design of the actor's organisation with its first revision (checked and evaluated)."""
     actor.require("engineer", "creating a design")
     _name(name, "name")
-    owner = session.get(Organisation, actor.org_id)
+    owner = session.get_one(Organisation, actor.org_id)
     if session.scalar(select(Design).where(Design.org_id == actor.org_id, Design.slug == name)):
         raise Conflict(f"design {actor.org}/{name} exists", hint="push a new revision to it instead")
     programme_id = None
@@ -231,7 +231,7 @@ def _editable(
     return design, level
 
 
-def _stale(design: Design, expected: str) -> Conflict:
+def _stale(design: Design, expected: str | None) -> Conflict:
     return Conflict(
         f"revision {expected} is not the head of {design.org.slug}/{design.slug} any more",
         head=design.head_revision_id,
@@ -257,11 +257,11 @@ def _write_revision(
         base_id, base_lineage = (base.id, base.lineage) if base else (None, [])
     else:  # the base's id and lineage only: loading the revision would decode its large JSON documents
         checked, base_id = prepared.checked, prepared.base_id
-        base_lineage = session.scalar(_LINEAGE, {"id": base_id}) if base_id else []
+        base_lineage = (session.scalar(_LINEAGE, {"id": base_id}) or []) if base_id else []
     refusal = _chain_refusal(session, design, _readers(session, design), base_lineage) if base_lineage else None
     if refusal:
         raise _invalid("extends", *refusal)
-    number = 1 if parent is None else session.scalar(_NUMBER, {"id": parent}) + 1
+    number = 1 if parent is None else session.scalars(_NUMBER, {"id": parent}).one() + 1
     created = utcnow()
     content_hash = hashlib.sha256(content.encode()).hexdigest()
     # a random salt too: else the id, which envelope viewers see, would confirm a guessed file like its digest
@@ -275,7 +275,7 @@ def _write_revision(
         .values(head_revision_id=rev_id)
         .execution_options(synchronize_session=False)
     )
-    if moved.rowcount != 1:
+    if moved.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE returns a CursorResult
         raise _stale(design, parent)
     design.head_revision_id = rev_id
     lineage = base_lineage + [f"{label}@{rev_id}"]
@@ -318,15 +318,14 @@ def _check_content(
         result = checker.run(content, label, (base.resolved, base.lineage))
     if isinstance(result, checker.Rejected):
         raise Invalid(result.error, result.problems)
+    assert isinstance(result, checker.Checked)  # a design merged onto its base needs no base again
     return result, base
 
 
-def _extended(session: Session, actor: Actor, design: Design, extends, label: str) -> Revision | None:
+def _extended(session: Session, actor: Actor, design: Design, extends, label: str) -> Revision:
     """The revision an ``extends`` names: ``NAME`` (same organisation) or ``ORG/NAME``, a ``.yaml`` suffix
     and a leading ``./`` ignored, ``@REV`` to pin a revision (default: the head). The parent must be
     fully visible to the actor."""
-    if extends is None:
-        return None
     hint = "extends names a design on this server: NAME, ORG/NAME or ORG/NAME@REVISION, pushed before this one"
     if not isinstance(extends, str):
         raise InputError.single(label, "extends must be a design name", "extends", hint)
@@ -338,19 +337,20 @@ def _extended(session: Session, actor: Actor, design: Design, extends, label: st
         parent, level = _locate(session, actor, org or "", name or "")
         if level == "envelope":
             raise NotFound("envelope only")
-        revision = _revision(session, parent, rev or None)
+        parent_revision = _revision(session, parent, rev or None)
     except NotFound:
         raise InputError.single(label, f"parent design {extends!r} not found", "extends", hint) from None
-    if parent.id == design.id or design.id in _ancestor_designs(session, revision):
+    if parent.id == design.id or design.id in _ancestor_designs(session, parent_revision):
         raise InputError.single(label, f"extends cycle through {extends!r}", "extends", "remove the cycle")
-    return revision
+    return parent_revision
 
 
 def _ancestor_designs(session: Session, revision: Revision) -> set[int]:
-    seen = set()
-    while revision is not None:
-        seen.add(revision.design_id)
-        revision = session.get(Revision, revision.base_revision_id) if revision.base_revision_id else None
+    seen: set[int] = set()
+    current: Revision | None = revision
+    while current is not None:
+        seen.add(current.design_id)
+        current = session.get(Revision, current.base_revision_id) if current.base_revision_id else None
     return seen
 
 
@@ -367,8 +367,9 @@ def list_revisions(
     page = select(Revision.id).where(Revision.design_id == design.id)
     page = page.where(Revision.number < before) if before is not None else page
     ids = session.scalars(page.order_by(Revision.number.desc()).limit(limit)).all()
-    metas = {rev_id: _REVISION_METAS.get(rev_id) for rev_id in ids}  # as _full_meta, but one query for all
-    missing = [rev_id for rev_id, meta in metas.items() if meta is None]
+    cached = {rev_id: _REVISION_METAS.get(rev_id) for rev_id in ids}  # as _full_meta, but one query for all
+    metas = {rev_id: meta for rev_id, meta in cached.items() if meta is not None}
+    missing = [rev_id for rev_id in ids if rev_id not in metas]
     for revision in (
         session.scalars(
             select(Revision)
@@ -439,19 +440,20 @@ def report(session: Session, actor: Actor, org: str, name: str, rev: str | None 
     return _report_view(revision, access)
 
 
-def diff(session: Session, actor: Actor, org: str, name: str, before: str, after: str) -> dict:
+def diff(session: Session, actor: Actor, org: str, name: str, before: str, after: str | None) -> dict:
     """Fields and figures that differ between two revisions (``rackwright.rack.compare``), filtered.
 
     ``before`` may be a revision of another visible design, given as ``ORG/NAME@REV``.
     """
     design, level = _locate(session, actor, org, name)
     b_design, b_level = design, level
+    b_rev: str | None = before
     if "/" in before:
         other, _, rev = before.partition("@")
         b_org, _, b_name = other.partition("/")
         b_design, b_level = _locate(session, actor, b_org, b_name)
-        before = rev or None
-    ra, rb = _revision(session, b_design, before), _revision(session, design, after)
+        b_rev = rev or None
+    ra, rb = _revision(session, b_design, b_rev), _revision(session, design, after)
     a_access, b_access = (_reader(session, actor, b_design, b_level, ra), _reader(session, actor, design, level, rb))
     for access, revision, (o, n) in ((a_access, ra, (b_design.org.slug, b_design.slug)), (b_access, rb, (org, name))):
         if access.level == "none":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -43,16 +45,8 @@ def set_status(session: Session, actor: Actor, org: str, name: str, status: str,
         design.signers = None
     elif before == "draft":  # the review starts: who must sign is fixed now (see share for later changes)
         design.signers = _participants(session, design)
-    _audit(
-        session,
-        actor,
-        "design.status",
-        f"design:{org}/{name}",
-        design,
-        before=before,
-        after=status,
-        **({"signers": design.signers} if before == "draft" else {}),
-    )
+    signers: dict[str, Any] = {"signers": design.signers} if before == "draft" else {}
+    _audit(session, actor, "design.status", f"design:{org}/{name}", design, before=before, after=status, **signers)
     return _design_view(session, design, level, actor.org_id)
 
 
@@ -63,7 +57,7 @@ def _bases(session: Session, design: Design) -> list[list[str]]:
         .distinct()
         .where(Revision.design_id == design.id, Revision.base_revision_id.is_not(None))
     )
-    return [session.scalar(_LINEAGE, {"id": base_id}) for base_id in base_ids.all()]
+    return [session.scalars(_LINEAGE, {"id": base_id}).one() for base_id in base_ids.all()]
 
 
 def share(session: Session, actor: Actor, org: str, name: str, with_org: str, level: str | None) -> dict:
@@ -85,7 +79,7 @@ def share(session: Session, actor: Actor, org: str, name: str, with_org: str, le
     if level is not None and level not in SHARE_LEVELS:
         raise _invalid("level", f"unknown level {level!r}", f"one of: {', '.join(SHARE_LEVELS)}")
     for lineage in _bases(session, design) if level is not None else ():
-        refusal = _chain_refusal(session, design, [(target.id, with_org, level)], lineage)
+        refusal = _chain_refusal(session, design, [(target.id, with_org, str(level))], lineage)
         if refusal:
             raise Conflict(refusal[0], hint=refusal[1])
     before = _participants(session, design)

@@ -111,7 +111,7 @@ class _RevisionCache:
     """
 
     def __init__(self, size: int):
-        self.size, self.views, self.lock = size, {}, threading.Lock()
+        self.size, self.views, self.lock = size, dict[str, dict](), threading.Lock()
 
     def get(self, rev_id: str) -> dict | None:
         return self.views.get(rev_id)
