@@ -179,8 +179,10 @@ class Axis:
         """Override arrays (SI) for label indices or continuous values of this axis."""
         if self.kind != "override":
             return {}
+        assert self.path is not None  # an override axis has a path
         if not self.discrete:
             return {self.path: values}
+        assert self.si is not None  # a discrete override axis has an SI value per label
         return {self.path: self.si[values], **{path: table[values] for path, table in self.paired.items()}}
 
     def display(self, values: np.ndarray):
@@ -287,16 +289,17 @@ class _Where(LocatedInput):
 def _compile_axis(i: int, spec: AxisSpec, method: str, chain: RackChain, base: LoadedDesign, where: _Where) -> Axis:
     loc = ("axes", i)
     if spec.variants is not None:
-        name = spec.name or spec.path
+        name = spec.name or spec.path or ""  # AxisSpec: a variants axis has a name or a path
         return Axis(name, spec.path, "design", list(spec.variants), fragments=[v or {} for v in spec.variants.values()])
     path = spec.path
+    assert path is not None  # AxisSpec: every axis but a variants axis has a path
     try:
         dimension = override_dimension(path)
     except (KeyError, ValueError) as exc:
         raise where.error(f"{exc.args[0]}{_did_you_mean(path, base)}", loc + ("path",)) from None
     name = spec.name or path
     if dimension is None:
-        return _design_path_axis(i, spec, name, base, where)
+        return _design_path_axis(i, spec, path, name, base, where)
     try:
         split_overrides(chain.model, {path: 0.0})
     except KeyError as exc:
@@ -322,13 +325,14 @@ def _compile_axis(i: int, spec: AxisSpec, method: str, chain: RackChain, base: L
     if spec.range is not None:
         si, labels = _range_values(spec.range, dimension, path, loc + ("range",), where)
     else:
-        si = np.array([_quantity(v, dimension, path, loc + ("values", j), where) for j, v in enumerate(spec.values)])
-        labels = [str(v) for v in spec.values]
+        values = spec.values or []  # AxisSpec: exactly one of values, range, distribution, variants
+        si = np.array([_quantity(v, dimension, path, loc + ("values", j), where) for j, v in enumerate(values)])
+        labels = [str(v) for v in values]
     if counts and np.any((si < 0) | (si % 1 != 0)):
         raise where.error("slot counts are whole numbers >= 0", loc, "use values like [6, 8, 10] or a step of 1")
     axis = Axis(name, path, "override", labels, si, dimension=dimension)
     if spec.price_change:
-        axis.paired = _price_changes(spec, labels, loc, where)
+        axis.paired = _price_changes(spec, path, labels, loc, where)
     return axis
 
 
@@ -376,9 +380,9 @@ def _unit_of(value) -> str:
     return match.group(1).strip() if match else ""
 
 
-def _price_changes(spec: AxisSpec, labels: list[str], loc: tuple, where: _Where) -> dict[str, np.ndarray]:
-    """``price_change: {US: "+15%"}`` on a sourcing origin axis → a paired price-change override per label."""
-    if not (spec.path.startswith("sourcing.") and spec.path.endswith(".origin")):
+def _price_changes(spec: AxisSpec, path: str, labels: list[str], loc: tuple, where: _Where) -> dict[str, np.ndarray]:
+    """``price_change: {US: "+15%"}`` on a sourcing origin axis ``path`` → a paired price-change override per label."""
+    if not (path.startswith("sourcing.") and path.endswith(".origin")):
         raise where.error("price_change applies to sourcing.<...>.origin axes", loc + ("price_change",))
     unknown = [k for k in spec.price_change if k not in labels]
     if unknown:
@@ -387,7 +391,7 @@ def _price_changes(spec: AxisSpec, labels: list[str], loc: tuple, where: _Where)
             loc + ("price_change",),
             f"one of: {', '.join(labels)}",
         )
-    target = spec.path[: -len(".origin")] + ".price_change"
+    target = path[: -len(".origin")] + ".price_change"
     changes = np.array(
         [
             _quantity(spec.price_change.get(label, 0.0), "price_change", target, loc + ("price_change", label), where)
@@ -397,30 +401,24 @@ def _price_changes(spec: AxisSpec, labels: list[str], loc: tuple, where: _Where)
     return {target: changes}
 
 
-def _design_path_axis(i: int, spec: AxisSpec, name: str, base: LoadedDesign, where: _Where) -> Axis:
-    """A design field set to each value: ``power.architecture``, ``network.links[scale-out].part``."""
+def _design_path_axis(i: int, spec: AxisSpec, path: str, name: str, base: LoadedDesign, where: _Where) -> Axis:
+    """A design field ``path`` set to each value: ``power.architecture``, ``network.links[scale-out].part``."""
     loc = ("axes", i)
     known = design_paths(base)
-    if spec.path not in known:
+    if path not in known:
         raise where.error(
-            f"unknown parameter path {spec.path!r}{_did_you_mean(spec.path, base)}",
+            f"unknown parameter path {path!r}{_did_you_mean(path, base)}",
             loc + ("path",),
             "use an override path (parts.<kind>.<spec>, slots[<id>].count, sourcing.<category>.origin, "
             "a design parameter) or a field of the design",
         )
     if spec.values is None:
         raise where.error(
-            f"{spec.path!r} is a design field: give its values as a list",
+            f"{path!r} is a design field: give its values as a list",
             loc,
             "ranges and distributions apply to numeric override paths",
         )
-    return Axis(
-        name,
-        spec.path,
-        "design",
-        [str(v) for v in spec.values],
-        fragments=[fragment(spec.path, v) for v in spec.values],
-    )
+    return Axis(name, path, "design", [str(v) for v in spec.values], fragments=[fragment(path, v) for v in spec.values])
 
 
 def fragment(path: str, value) -> dict:
@@ -532,7 +530,7 @@ def available_figures(loaded: LoadedDesign) -> list[str]:
 
 
 def _check_figures(spec: SpaceFile, keys: list[str], where: _Where) -> None:
-    named = [(("objectives", i, "figure"), o.figure) for i, o in enumerate(spec.objectives)]
+    named: list[tuple[tuple, str]] = [(("objectives", i, "figure"), o.figure) for i, o in enumerate(spec.objectives)]
     named += [(("constraints", "limits", i, "figure"), c.figure) for i, c in enumerate(spec.constraints.limits)]
     problems = []
     for loc, figure in named:

@@ -187,7 +187,11 @@ class SitePlan:
 def plan_site(
     site: str | Path | LoadedSite, catalog: Catalog | None = None, progress: Callable[[str], None] | None = None
 ) -> SitePlan:
-    """Plan a site file end to end (see module docstring); ``progress(step)`` is called after each step."""
+    """Plan a site end to end (see module docstring); ``progress(step)`` is called after each step.
+
+    ``site`` is a site file, or a site :func:`~.schema.load_site` has loaded (its designs evaluated then, against
+    the catalog it was given); ``catalog`` gives the site's own parts (and the designs' parts when ``site`` is a file).
+    """
     if catalog is not None and not isinstance(catalog, Catalog):
         raise InputError.single(None, f"catalog is a rackwright Catalog (load_catalog()), not {type(catalog).__name__}")
     if progress is not None and not callable(progress):
