@@ -342,3 +342,14 @@ def test_vera_rubin_space_takes_w40_water_only_through_the_cdu_rated_for_it():
     assert [bool(x) for x in cols["fails.THM005"]] == expected
     feasible_w40 = {c for c, w, f in zip(cdu, water, cols["feasible"], strict=True) if f and w == "W40"}
     assert feasible_w40 == {"w40-2mw"}
+
+
+def test_each_vera_rubin_gpu_has_its_own_connectx_9_supernic():
+    # NVIDIA Vera Rubin NVL72 AI Factory RA (networking physical topologies): the GPUs connect to the rail-optimized
+    # scale-out fabric through their respective ConnectX-9 SuperNICs - one SuperNIC per GPU, 72 rails' worth per rack.
+    nic = CATALOG.get("nvidia-connectx-9-1.6t")
+    assert nic.field_sources["ports"].source_quality == "primary"
+    contents = {c.part: c.count for c in CATALOG.get("nvidia-vr200-compute-tray").contains}
+    assert contents["nvidia-connectx-9-1.6t"] == contents["nvidia-rubin-vr200"] == 4
+    r = rackwright.evaluate(ROOT / "examples" / "vera-rubin-nvl144.yaml")
+    assert r.figures["network.scale_out_ports"] == r.figures["compute.accelerators"] == 72
