@@ -155,6 +155,20 @@ def test_a_sites_cables_are_site_plans_for_the_racks_sent_there(loaded, doc):
     assert mine["pue"] == summary["pue"]
 
 
+def test_first_ship_is_checked_against_sourcing_build_date(loaded, doc):
+    """Each generation's earliest first rack is ``rackwright sourcing build-date`` for its design and order date;
+    GB300 ordered 52 weeks before its first ship misses it by the 14 days of integration and test."""
+    for row in doc["first_ship_check"]:
+        design = SMALL.parent / next(g.design for g in loaded.programme.generations if g.id == row["generation"])
+        result = CliRunner().invoke(
+            app, ["sourcing", "build-date", str(design), "--order-date", row["ordered"], "--json"]
+        )
+        assert result.exit_code == 0, result.output
+        assert row["earliest_first_rack"] == json.loads(result.output)["first_rack_date"]
+    gb300 = next(r for r in doc["first_ship_check"] if r["generation"] == "gb300")
+    assert gb300["earliest_first_rack"] == "2026-07-14" and not gb300["supported"] and gb300["slack_days"] == -13
+
+
 def test_document_is_records_with_units(doc):
     assert {"name", "unit", "values"} <= set(doc["series"][0])
     assert all(len(s["values"]) == len(doc["quarters"]) for s in doc["series"])

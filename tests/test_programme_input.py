@@ -66,6 +66,8 @@ CASES = [
     ("a missing line file", _set(("factories", 0, "line"), "nowhere.yaml"), "factories[0].line", "not found"),
     ("a site hosting an unknown generation", _set(("sites", 1, "hosts", 0), "e9"), "sites[1].hosts[0]",
      "unknown generation"),
+    ("an order date for an unknown generation", _set(("sourcing", "ordered", "e9"), "2026-01-01"),
+     "sourcing.ordered.e9", "unknown generation"),
     ("a missing site file", _set(("sites", 0, "plan"), "nowhere.yaml"), "sites[0].plan", "not found"),
     ("a factory builds one generation twice", _set(("factories", 0, "builds"), ["gb300", "gb300"]),
      "factories[0].builds[1]", "twice"),

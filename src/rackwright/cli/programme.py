@@ -90,4 +90,11 @@ def plan_command(
     else:
         for table in _tables(doc):
             out.print(table)
+        for row in doc["first_ship_check"]:
+            if not row["supported"]:
+                out.print(
+                    f"[yellow]{row['generation']}: first ship {row['first_ship']} is before the earliest first rack "
+                    f"{row['earliest_first_rack']} (parts ordered {row['ordered']}; critical: "
+                    f"{', '.join(row['critical_parts'])})[/yellow]"
+                )
     raise typer.Exit(EXIT_OK if doc["feasible"] else EXIT_RULES)

@@ -16,7 +16,9 @@
    failure rates of :func:`rackwright.fleet.spares_report`), US content (the roadmap's BOM and
    factory shares), capex (the roadmap's), and the yearly energy bill at quarter end:
    Σ_s IT power_s × PUE_s × 8,766 h × price_s.
-5. **Site plans** — each site that names a site file, planned for the racks deployed there by
+5. **Sourcing** — each generation's earliest build date from its parts' lead times and its
+   order date, against its first ship (:func:`first_ship_check`).
+6. **Site plans** — each site that names a site file, planned for the racks deployed there by
    the goal date (:mod:`.sites`): fabric, cables, power chain, cooling plant, PUE.
 
 Each generation's design is evaluated once, when the programme file is loaded (the
@@ -40,6 +42,7 @@ from ..perf.search import search
 from ..perf.system import system_from_rack
 from ..perf.workload import load_model
 from ..rack.evaluation import Rack
+from ..rack.sourcing import build_dates
 from ..roadmap import plan as roadmap_plan
 from ..roadmap import plan_document
 from ..roadmap.inputs import line_rate
@@ -136,6 +139,38 @@ def failures_per_rack_year(loaded: LoadedProgramme, rack: Rack) -> float:
     fleet = loaded.programme.fleet
     doc = spares_report(rack, 1, fleet.repair_days, fleet.availability)
     return float(sum(row["failures_per_year"] for row in doc["parts"]))
+
+
+def first_ship_check(loaded: LoadedProgramme) -> list[dict]:
+    """For each generation with an order date: the earliest date its first rack can be built from its parts' lead
+    times (:func:`rackwright.rack.sourcing.build_dates`, as ``rackwright sourcing build-date``) against its first
+    ship."""
+    sourcing = loaded.programme.sourcing
+    rows: list[dict] = []
+    if sourcing is None:
+        return rows
+    for generation, rack in zip(loaded.programme.generations, loaded.racks, strict=True):
+        ordered = sourcing.ordered.get(generation.id)
+        if ordered is None:
+            continue
+        assert rack.model is not None  # the loader keeps sound racks only, each with its resolved design
+        try:
+            doc = build_dates(rack.model, ordered, 1, sourcing.integration_days)
+        except InputError as exc:
+            raise loaded.error(str(exc), ("sourcing", "ordered", generation.id), "give an earlier order date") from None
+        earliest = dt.date.fromisoformat(doc["first_rack_date"])
+        rows.append(
+            {
+                "generation": generation.id,
+                "ordered": str(ordered),
+                "earliest_first_rack": doc["first_rack_date"],
+                "first_ship": str(generation.first_ship),
+                "supported": earliest <= generation.first_ship,
+                "slack_days": (generation.first_ship - earliest).days,
+                "critical_parts": [part["part"] for part in doc["critical_parts"][:3]],
+            }
+        )
+    return rows
 
 
 def deployed_racks(result: PlanResult) -> np.ndarray:
@@ -291,6 +326,7 @@ def programme_document(plan: ProgrammePlan) -> dict:
         "binding_constraints": doc["binding_constraints"],
         "racks": doc["racks"],
         "sites": [site_record(site, site_plan) for site, site_plan in plan.sites.items()],
+        "first_ship_check": first_ship_check(plan.loaded),
         "seconds": {k: round(v, 3) for k, v in plan.seconds.items()},
     }
 

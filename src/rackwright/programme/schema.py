@@ -96,6 +96,13 @@ class Fleet(Sourced):
     availability: float = Field(default=0.999, gt=0, lt=1)
 
 
+class Sourcing(Sourced):
+    """When each generation's parts are ordered, for the check of its first ship against its parts' lead times."""
+
+    ordered: dict[str, dt.date] = Field(min_length=1)
+    integration_days: float = Field(default=14.0, ge=0, le=3650)
+
+
 class Programme(Strict):
     """The whole programme (see the module docstring)."""
 
@@ -110,6 +117,7 @@ class Programme(Strict):
     risk: Risk | None = None
     workload: Workload
     fleet: Fleet
+    sourcing: Sourcing | None = None
 
 
 class LoadedProgramme(LocatedInput, BaseModel):
@@ -169,7 +177,7 @@ def validate_programme(
 def roadmap_data(data: dict, programme: Programme) -> dict:
     """The programme's roadmap sections as a roadmap mapping, each factory building its generations at 1 rack/week
     (a placeholder: :func:`rackwright.programme.plan.roadmap_with_capacity` sets the lines' rates)."""
-    roadmap = {k: v for k, v in data.items() if k not in ("workload", "fleet", "factories", "sites")}
+    roadmap = {k: v for k, v in data.items() if k not in ("workload", "fleet", "sourcing", "factories", "sites")}
     roadmap["sites"] = [
         {k: v for k, v in site.items() if k not in ("energy_usd_per_mwh", "plan")} for site in data["sites"]
     ]
@@ -206,6 +214,12 @@ def own_problems(p: Programme, loaded: LocatedInput, folder: Path) -> list[Probl
                 problems.append(
                     loaded.problem(f"{generation!r} is listed twice", ("factories", i, "builds", j), "list it once")
                 )
+    if p.sourcing is not None:
+        problems += [
+            loaded.problem(f"unknown generation {g!r}", ("sourcing", "ordered", g), f"one of: {', '.join(ids)}")
+            for g in p.sourcing.ordered
+            if g not in ids
+        ]
     files = [(("factories", i, "line"), f.line) for i, f in enumerate(p.factories)]
     files += [(("sites", i, "plan"), s.plan) for i, s in enumerate(p.sites) if s.plan is not None]
     for loc, name in files:
