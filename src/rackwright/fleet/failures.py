@@ -140,14 +140,14 @@ class FailureModes(_Strict):
         for kind, mode in self.catalog_kinds.items():
             if mode != "none" and mode not in self.modes:
                 raise ValueError(f"catalog_kinds.{kind} names unknown mode {mode!r}")
-        for name, mode in self.modes.items():
+        for name, entry in self.modes.items():
             figures = [
-                mode.rate,
-                mode.events_per_failure,
-                mode.interrupt_share,
-                mode.redundant_share,
-                mode.repair_h,
-                mode.restart_min,
+                entry.rate,
+                entry.events_per_failure,
+                entry.interrupt_share,
+                entry.redundant_share,
+                entry.repair_h,
+                entry.restart_min,
             ]
             for figure in figures:
                 if figure is not None and figure.source is not None and figure.source not in self.references:

@@ -204,7 +204,7 @@ def _records(path: Path, text: str) -> list[tuple[int, int | None, dict]]:
             doc = doc["results"]
         if not isinstance(doc, list):
             raise InputError.single(str(path), 'a JSON results file is a list of measurements or {"results": [...]}')
-        records = []
+        records: list[tuple[int, int | None, dict]] = []
         for i, item in enumerate(doc, start=1):
             if not isinstance(item, dict):
                 raise InputError.single(
@@ -293,7 +293,7 @@ def _measurement(row: int, line: int | None, record: dict, problems: list[Proble
             problems.append(_problem(row, line, key, f"{key} is empty", "name the rack and its generation"))
     raw, unit = record.get("value"), _text(record, "unit")
     try:
-        if isinstance(raw, bool):
+        if raw is None or isinstance(raw, bool):
             raise ValueError
         number = float(raw) if not isinstance(raw, str) else float(raw.strip())
         if not math.isfinite(number):
@@ -537,6 +537,7 @@ def _expected(ctx: DesignContext, m: Measurement, problems: list[Problem]) -> tu
             )
             return None, ""
     if m.metric == "burn_in_failures":
+        assert m.hours is not None  # a burn-in count is read with its hours (the unit failures/<hours> h)
         return ctx.failure_rate_per_hour * m.hours, f"catalog rack failure rate x {m.hours:g} h"
     raise AssertionError(m.metric)  # pragma: no cover - METRICS and this function list the same names
 
@@ -576,7 +577,7 @@ def _verdict(metric: Metric, measured: float, expected: float, m: Measurement) -
 def _calibration(ctx: DesignContext, rows: list[dict]) -> list[str]:
     """Suggestions from all rows of each metric."""
     out = []
-    by = {}
+    by: dict[str, list[dict]] = {}
     for row in rows:
         by.setdefault(row["metric"], []).append(row)
     mean = lambda rs, key: sum(r[key] for r in rs) / len(rs)  # noqa: E731
