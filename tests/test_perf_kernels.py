@@ -129,3 +129,25 @@ def test_pp_overlap_option():
     assert doc["step_time_s"] < plain["step_time_s"]
     refused = run(*base, "--pp-overlap")
     assert refused.exit_code == 2 and "--pp-overlap" in refused.output and "Traceback" not in refused.output
+
+
+def test_one_dp_chunk_stays_exposed():
+    # NeMo: DP communication is chunked by Transformer layer and the overlap "exposes only one DP communication
+    # chunk". Llama 3 8B on 16 B200 (2 nodes, pure DP, 16 micro-batches): the reduce-scatter and the FP8 all-gather
+    # fit behind the last backward and first forward, so what stays exposed is the first stage's tail, the input
+    # embedding and one layer: (V·h + layer) / all parameters of the (only) stage.
+    model = load_model("llama3-8b")
+    p = Parallelism(tp=1, pp=1, dp=16, micro_batch=1, sp=False, recompute=0, distributed_optimizer=True,
+                    overlap_param_gather=True, fp8_param_gather=True, fp32_grads=False)
+    result = train_step(model, B200.with_accelerators(16), p, 256, 8192, "fp8")
+    n, vh = model.total_params, model.vocab * model.hidden
+    layer = (n - 2 * vh) / model.layers
+    tail = (vh + layer) / n
+    up, out = 900e9 * 0.80, 50e9 * 0.85
+
+    def collective(size):  # 8 members per node over NVLink, then 1/8 of it over each NIC between the 2 nodes
+        return 7 / 8 * size / up + 7 * 2e-6 + 1 / 2 * size / 8 / out + 10e-6
+
+    reduce = collective(2.0 * n)  # BF16 gradients
+    gather = collective(1.0 * (n - 2 * vh) + 2.0 * 2 * vh)  # FP8 layer weights, BF16 embedding and output layer
+    assert float(result["breakdown"]["dp_exposed"]) == pytest.approx(tail * (reduce + gather), rel=1e-6)

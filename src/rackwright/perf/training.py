@@ -519,9 +519,17 @@ def train_step(
     gather = np.where(do, _collective(c["tp"], dp_cp, param_bytes, system, eff), 0.0)
     chunk_backward = first_layers / c["vp"] * layer_backward
     chunk_forward = first_layers / c["vp"] * layer_forward
-    reduce_exposed = np.where(c["overlap_dp"] > 0, _overlapped_reduce(reduce, chunk_backward, c), reduce)
+    # NeMo: the DP communication is chunked by Transformer layer and the overlap "exposes only one DP communication
+    # chunk": on the first stage the input embedding and the first layer, whose gradients are final last and whose
+    # parameters are needed first.
+    tail = np.minimum((model.vocab * model.hidden + average_layer_params(model, c)) / c["tp"] / stage_params, 1.0)
+    reduce_exposed = np.where(
+        c["overlap_dp"] > 0, np.maximum(_overlapped_reduce(reduce, chunk_backward, c), tail * reduce), reduce
+    )
     gather_exposed = np.where(
-        (c["overlap_param_gather"] > 0) & (c["overlap_dp"] > 0), _overlapped_gather(gather, chunk_forward, c), gather
+        (c["overlap_param_gather"] > 0) & (c["overlap_dp"] > 0),
+        np.maximum(_overlapped_gather(gather, chunk_forward, c), tail * gather),
+        gather,
     )
     dp_exposed = np.where(fsdp, 0.0, reduce_exposed + gather_exposed)
     optimizer_params = np.where(do | fsdp, stage_params / dp_cp, stage_params)
