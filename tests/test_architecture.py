@@ -67,10 +67,11 @@ EDGES = {
     "rackwright.explore.space": "the space file names its base design",
     "rackwright.validation": "a published-figures file names its design",
     "rackwright.fleet.validation": "a validation case names its design",
-    # Transitional (issue 19): each goes when its caller passes a rack (perf/api.py: system_from_rack(sound_design(
-    # path)); server/services/reviews.py: qualify(sound_design(design_file), ...); site/netbox.py: the site plan's
-    # racks, from load_site, instead of its generations' paths).
-    "rackwright.perf.system": "system_from_design, for perf/api.py's resolve_system and rack_delivery",
+    "rackwright.perf.api": "perf's --system names a built-in system, a system file or a rack design",
+    # Transitional (issue 19): each goes when its caller passes a rack (server/services/reviews.py:
+    # qualify(sound_design(design_file), ...); site/netbox.py: the site plan's racks, from load_site, instead of
+    # its generations' paths; perf/system.py: system_from_design, which perf/api.py no longer calls).
+    "rackwright.perf.system": "system_from_design, unused since perf/api.py turns its --system into a rack",
     "rackwright.fleet.qualify": "qualify, for server/services/reviews.py",
     "rackwright.site.netbox": "rack_model loads each generation's design file again",
 }

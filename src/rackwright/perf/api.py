@@ -21,7 +21,7 @@ from .inference import infer
 from .memory import RECOMPUTE_MODULES
 from .precision import check as precision_check
 from .search import search
-from .system import load_system, system_from_design
+from .system import load_system, system_from_rack
 from .training import RECOMPUTE, Parallelism, train_step
 from .workload import load_model
 
@@ -61,24 +61,36 @@ def _name(value, option: str) -> str:
     return str(value)
 
 
-def resolve_system(name_or_path: str, racks: int | None = None, accelerators: int | None = None):
-    """A built-in system, a system file, or a rack design (``slots:``) times ``racks``."""
-    path = Path(name_or_path)
+def _rack(system):
+    """The evaluated rack ``system`` is or names (a design file with ``slots:``), else None."""
+    from ..rack.evaluation import Rack, sound_design
+
+    if isinstance(system, Rack):
+        return system
+    path = Path(_name(system, "--system"))
     if path.suffix in (".yaml", ".yml") and path.exists():
         root = read_yaml(path)
         if isinstance(root, dict) and "slots" in root:
-            system = system_from_design(path, racks or 1)
-            if accelerators and accelerators > system.accelerators:
-                raise InputError.single(
-                    None,
-                    f"{accelerators:,} accelerators are more than the {system.accelerators:,} "
-                    f"of {racks or 1} rack(s) of {path}",
-                    "--accelerators",
-                    f"give --racks {math.ceil(accelerators / (system.accelerators / (racks or 1)))} "
-                    "or fewer accelerators",
-                )
-            return system.with_accelerators(accelerators) if accelerators else system
-    system = load_system(name_or_path)
+            return sound_design(path)
+    return None
+
+
+def resolve_system(system, racks: int | None = None, accelerators: int | None = None):
+    """A built-in system, a system file, or a rack (an evaluated :class:`~rackwright.rack.evaluation.Rack`, or a
+    design file with ``slots:``, evaluated here once: ``--system`` is a file edge) times ``racks``."""
+    rack = _rack(system)
+    if rack is not None:
+        built = system_from_rack(rack, racks or 1)
+        if accelerators and accelerators > built.accelerators:
+            raise InputError.single(
+                None,
+                f"{accelerators:,} accelerators are more than the {built.accelerators:,} "
+                f"of {racks or 1} rack(s) of {rack.file or rack.name}",
+                "--accelerators",
+                f"give --racks {math.ceil(accelerators / (built.accelerators / (racks or 1)))} or fewer accelerators",
+            )
+        return built.with_accelerators(accelerators) if accelerators else built
+    spec = load_system(_name(system, "--system"))
     if racks:
         raise InputError.single(
             None,
@@ -86,7 +98,7 @@ def resolve_system(name_or_path: str, racks: int | None = None, accelerators: in
             "--racks",
             "give --accelerators, or a design YAML as --system",
         )
-    return system.with_accelerators(accelerators) if accelerators else system
+    return spec.with_accelerators(accelerators) if accelerators else spec
 
 
 def _check_precision(system, precision: str, attention_precision: str = "bf16", fp8_param_gather: bool = False):
@@ -280,7 +292,7 @@ def train_report(
     ):
         raise InputError.single(None, f"--train-tokens must be from 1 to 1e16, not {train_tokens!r}", "--train-tokens")
     model = load_model(_name(model_name, "--model"))
-    system = resolve_system(_name(system_name, "--system"), racks, accelerators)
+    system = resolve_system(system_name, racks, accelerators)
     n = system.accelerators
     rec = _check_precision(system, precision, attention_precision, fp8_param_gather)
     if fsdp and (distributed_optimizer or overlap_param_gather):
@@ -466,7 +478,7 @@ def search_report(
     partitions = _whole(partitions, "--partitions", high=256)
     _choice(backend, "--backend", ("local", "ray"))
     model = load_model(_name(model_name, "--model"))
-    system = resolve_system(_name(system_name, "--system"), racks, accelerators)
+    system = resolve_system(system_name, racks, accelerators)
     rec = _check_precision(system, precision, attention_precision)
     pool = search_pool(backend, partitions)
     try:
@@ -522,7 +534,7 @@ def inference_report(
     tp = _whole(tp, "--tp", optional=True)
     racks = _whole(racks, "--racks", optional=True)
     model = load_model(_name(model_name, "--model"))
-    system = resolve_system(_name(system_name, "--system"), racks)
+    system = resolve_system(system_name, racks)
     precision = _check_precision(system, precision).name
     if tp is not None and (tp > system.scale_up.size or model.heads % tp):
         raise InputError.single(
@@ -558,8 +570,8 @@ REFERENCE_INFERENCE = {"model": "llama3-70b", "batch": 64, "input_tokens": 2048,
 
 def rack_delivery(design) -> dict:
     """What one rack generation delivers on the reference workloads (None where nothing fits); ``design`` is a
-    path, a loaded design or an evaluated one (:func:`rackwright.evaluate`'s report, not evaluated again)."""
-    system = system_from_design(design, racks=1)
+    path or an evaluated rack (:func:`rackwright.evaluate`'s, not evaluated again)."""
+    system = resolve_system(design, racks=1)
     per_rack = system.accelerators
     racks = int(REFERENCE_TRAINING["budget_w"] // (system.power_per_accelerator * per_rack))
     model = load_model(REFERENCE_TRAINING["model"])
