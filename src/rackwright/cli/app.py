@@ -28,7 +28,7 @@ from . import roadmap as roadmap_cli
 from . import server as server_cli
 from . import site as site_cli
 from . import sourcing as sourcing_cli
-from .common import EXIT_OK, EXIT_RULES, MAX_COUNT, emit_json, guarded, out, output_file, show
+from .common import EXIT_OK, EXIT_RULES, MAX_COUNT, configure, emit_json, guarded, note, out, output_file, show
 
 if TYPE_CHECKING:
     from ..rack.evaluation import Rack
@@ -39,20 +39,53 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-app.add_typer(catalog_cli.app, name="catalog")
-app.add_typer(perf_cli.app, name="perf")
-app.add_typer(sourcing_cli.app, name="sourcing")
-app.add_typer(factory_cli.app, name="factory")
-app.add_typer(reliability_cli.app, name="reliability")
-app.command("qualify")(reliability_cli.qualify_command)  # the issue's name; same command as `reliability qualify`
-app.add_typer(site_cli.app, name="site")
-app.add_typer(roadmap_cli.app, name="roadmap")
-app.add_typer(programme_cli.app, name="programme")
-app.add_typer(netbox_cli.app, name="netbox")
-app.add_typer(server_cli.admin_app, name="server-admin")
+#: The panels of ``rackwright --help``, in the order they are shown (command groups follow the commands).
+PANELS = RACK, PLANNING, BUILD, SERVER, ROLLOUT = (
+    "Rack design",
+    "Performance, sourcing and exploration",
+    "Factory and fleet",
+    "Collaboration server",
+    "Sites and roll-out",
+)
+app.add_typer(catalog_cli.app, name="catalog", rich_help_panel=RACK)
+app.add_typer(perf_cli.app, name="perf", rich_help_panel=PLANNING)
+app.add_typer(sourcing_cli.app, name="sourcing", rich_help_panel=PLANNING)
+app.add_typer(factory_cli.app, name="factory", rich_help_panel=BUILD)
+app.add_typer(reliability_cli.app, name="reliability", rich_help_panel=BUILD)
+# the issue's name; same command as `reliability qualify`
+app.command("qualify", rich_help_panel=BUILD)(reliability_cli.qualify_command)
+app.add_typer(site_cli.app, name="site", rich_help_panel=ROLLOUT)
+app.add_typer(roadmap_cli.app, name="roadmap", rich_help_panel=ROLLOUT)
+app.add_typer(programme_cli.app, name="programme", rich_help_panel=ROLLOUT)
+app.add_typer(netbox_cli.app, name="netbox", rich_help_panel=ROLLOUT)
+app.add_typer(server_cli.admin_app, name="server-admin", rich_help_panel=SERVER)
 # Top-level commands defined in their own modules: `explore` (explore_cli) and `serve`/`push`/`pull` (server_cli).
-app.registered_commands.extend(explore_cli.app.registered_commands)
-app.registered_commands.extend(server_cli.app.registered_commands)
+for commands, panel in ((explore_cli.app.registered_commands, PLANNING), (server_cli.app.registered_commands, SERVER)):
+    for command in commands:
+        command.rich_help_panel = panel
+    app.registered_commands.extend(commands)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        out.print(f"rackwright {version('rackwright')}", highlight=False)
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def options(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
+    quiet: bool = typer.Option(
+        False, "--quiet", "-q", help="Print only errors and the result: no notes on files written, no progress."
+    ),
+    no_color: bool = typer.Option(False, "--no-color", help="No colour in the output (also when NO_COLOR is set)."),
+):
+    """Co-design, evaluate and plan AI data-centre rack generations."""
+    configure(quiet=quiet, no_color=no_color)
 
 
 def plain_help(group: typer.Typer, done: set[int]) -> None:
@@ -95,7 +128,7 @@ def _exit_for(reports: list[Rack]) -> None:
     raise typer.Exit(EXIT_RULES if any(r.errors for r in reports) else EXIT_OK)
 
 
-@app.command("evaluate")
+@app.command("evaluate", rich_help_panel=RACK)
 @guarded
 def evaluate_command(
     designs: list[Path] = typer.Argument(..., help="Design YAML files; several are shown side by side."),
@@ -129,7 +162,7 @@ def evaluate_command(
     _exit_for(reports)
 
 
-@app.command("check")
+@app.command("check", rich_help_panel=RACK)
 @guarded
 def check_command(
     designs: list[Path] = typer.Argument(..., help="Design YAML files to check against the design rules."),
@@ -154,7 +187,7 @@ def check_command(
     _exit_for(reports)
 
 
-@app.command("compare")
+@app.command("compare", rich_help_panel=RACK)
 @guarded
 def compare_command(
     before: Path = typer.Argument(..., help="The reference design."),
@@ -201,7 +234,7 @@ def _number(value):
     return None if value is None or not math.isfinite(value) else value
 
 
-@app.command("elevation")
+@app.command("elevation", rich_help_panel=RACK)
 @guarded
 def elevation_command(
     design: Path = typer.Argument(..., help="Design YAML file."),
@@ -218,10 +251,10 @@ def elevation_command(
         drawing.save_svg(str(output))
     except OSError as exc:
         raise InputError.single(str(output), f"cannot write: {exc}") from None
-    out.print(f"wrote {output}")
+    note(f"wrote {output}")
 
 
-@app.command("bom")
+@app.command("bom", rich_help_panel=RACK)
 @guarded
 def bom_command(
     design: Path = typer.Argument(..., help="Design YAML file."),
@@ -263,6 +296,7 @@ def bom_command(
     show(*bom_tables(doc, by, wide=wide))
 
 
+app.registered_commands.sort(key=lambda command: PANELS.index(command.rich_help_panel))
 plain_help(app, set())  # after every command is registered
 
 

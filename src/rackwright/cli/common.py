@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
@@ -29,6 +31,28 @@ MAX_WORKERS = 256
 
 out = Console()
 err = Console(stderr=True)
+
+
+@dataclass
+class Settings:
+    """The options every command takes (``rackwright --quiet --no-color COMMAND``)."""
+
+    quiet: bool = False  # only errors and the result: no notes, no progress bars
+
+
+settings = Settings()
+
+
+def configure(*, quiet: bool, no_color: bool) -> None:
+    """Apply the options every command takes; colour also goes when ``NO_COLOR`` is set (https://no-color.org)."""
+    settings.quiet = quiet
+    out.no_color = err.no_color = no_color or bool(os.environ.get("NO_COLOR"))
+
+
+def note(message: str) -> None:
+    """A line on what a command did (``wrote out/gb300.svg``), not its result: left out under ``--quiet``."""
+    if not settings.quiet:
+        out.print(escape(message), highlight=False, soft_wrap=True)
 
 
 def guarded(command):
@@ -78,7 +102,7 @@ OPTIONAL_MODULES = {
 
 def progress_bar(enabled: bool):
     """The progress bar of a long command, on stderr and gone when done; off when ``enabled`` is false (``--json``,
-    or no terminal)."""
+    or no terminal) and under ``--quiet``."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(
@@ -88,7 +112,7 @@ def progress_bar(enabled: bool):
         TimeElapsedColumn(),
         console=err,
         transient=True,
-        disable=not enabled,
+        disable=not enabled or settings.quiet,
     )
 
 
