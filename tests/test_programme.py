@@ -130,6 +130,21 @@ def test_failures_are_the_fleet_models_for_the_racks_deployed(loaded, doc):
     assert _series(doc, "failures")[-1] == pytest.approx(total, rel=1e-4)
 
 
+def test_spares_per_site_are_the_fleet_models(loaded, doc):
+    """Each site's spares for a generation are the spares report for the racks the roadmap put there."""
+    rows = {(r["site"], r["generation"]): r for r in doc["spares"]}
+    assert {("abilene", "gb300"), ("milam", "e1")} <= set(rows)  # milam hosts e1 only
+    for (site, generation), row in rows.items():
+        racks = int(_racks_by_quarter(doc, generation, site)[-1])
+        rack = loaded.racks[[g.id for g in loaded.programme.generations].index(generation)]
+        report = spares_report(rack, racks, 5.0, 0.999)
+        assert row["racks"] == racks
+        assert row["spares_cost_usd"] == pytest.approx(report["total_spares_cost_usd"], abs=0.5)
+        assert row["hot_spare_accelerators"] == report["hot_spare_accelerators"] > 0
+    total = next(h["value"] for h in doc["headline"] if h["name"] == "spares_cost_by_goal_date")
+    assert total == sum(r["spares_cost_usd"] for r in rows.values()) > 0
+
+
 def test_energy_opex_by_hand(loaded, doc):
     """Yearly energy bill at the goal date: Σ_sites IT power × PUE × 8,766 h × price."""
     bill = 0.0

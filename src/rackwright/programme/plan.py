@@ -13,7 +13,8 @@
    job (:func:`rackwright.fleet.job_report`: interruptions, Daly checkpoints, restarts, spares).
    Delivered = Σ_g accelerators deployed_g × rate_g × goodput_g.
 4. **Reliability, sourcing, cost** — failures per year of the deployed fleet (the per-part
-   failure rates of :func:`rackwright.fleet.spares_report`), US content (the roadmap's BOM and
+   failure rates of :func:`rackwright.fleet.spares_report`), spares per site at the goal date
+   for the fleet's repair window and availability (:func:`site_spares`), US content (the roadmap's BOM and
    factory shares), capex (the roadmap's), and the yearly energy bill at quarter end:
    Σ_s IT power_s × PUE_s × 8,766 h × price_s.
 5. **Sourcing** — each generation's earliest build date from its parts' lead times and its
@@ -139,6 +140,31 @@ def failures_per_rack_year(loaded: LoadedProgramme, rack: Rack) -> float:
     fleet = loaded.programme.fleet
     doc = spares_report(rack, 1, fleet.repair_days, fleet.availability)
     return float(sum(row["failures_per_year"] for row in doc["parts"]))
+
+
+def site_spares(loaded: LoadedProgramme, deployed: np.ndarray) -> list[dict]:
+    """Spares per site and generation at the goal date for the fleet's repair window and availability
+    (:func:`rackwright.fleet.spares_report`: a cold-spare pool per part, spare scale-up domains, hot spares)."""
+    fleet, p = loaded.programme.fleet, loaded.programme
+    rows = []
+    for s, site in enumerate(p.sites):
+        for g, (generation, rack) in enumerate(zip(p.generations, loaded.racks, strict=True)):
+            racks = int(round(deployed[g, s, -1]))
+            if racks == 0:
+                continue
+            doc = spares_report(rack, racks, fleet.repair_days, fleet.availability)
+            rows.append(
+                {
+                    "site": site.id,
+                    "generation": generation.id,
+                    "racks": racks,
+                    "spare_parts": int(sum(row["spares"] for row in doc["parts"])),
+                    "spares_cost_usd": round(float(doc["total_spares_cost_usd"])),
+                    "spare_domains": int(doc["spare_domains"]),
+                    "hot_spare_accelerators": int(doc["hot_spare_accelerators"]),
+                }
+            )
+    return rows
 
 
 def first_ship_check(loaded: LoadedProgramme) -> list[dict]:
@@ -289,6 +315,7 @@ def programme_document(plan: ProgrammePlan) -> dict:
     total = {row["name"]: row["values"] for row in rows if "generation" not in row}
     goal_gw = doc["goal"]["it_power_gw"]
     met = _first_quarter(doc["quarters"], total["it_power"], goal_gw)
+    spares = site_spares(plan.loaded, plan.deployed)
     headline = [
         {"name": "it_power_by_goal_date", "unit": "GW", "value": total["it_power"][-1]},
         {"name": "goal_met", "unit": "quarter", "value": met},
@@ -306,6 +333,7 @@ def programme_document(plan: ProgrammePlan) -> dict:
         {"name": "failures_by_goal_date", "unit": "part failures/year", "value": total["failures"][-1]},
         {"name": "capex", "unit": "USD", "value": total["capex_cumulative"][-1]},
         {"name": "energy_opex_by_goal_date", "unit": "USD/year", "value": total["energy_opex"][-1]},
+        {"name": "spares_cost_by_goal_date", "unit": "USD", "value": sum(row["spares_cost_usd"] for row in spares)},
     ]
     return {
         "programme": p.name,
@@ -327,6 +355,7 @@ def programme_document(plan: ProgrammePlan) -> dict:
         "racks": doc["racks"],
         "sites": [site_record(site, site_plan) for site, site_plan in plan.sites.items()],
         "first_ship_check": first_ship_check(plan.loaded),
+        "spares": spares,
         "seconds": {k: round(v, 3) for k, v in plan.seconds.items()},
     }
 
