@@ -127,20 +127,20 @@ def sensitivity_bars(exploration: Exploration):
 
 
 def write_report(exploration: Exploration, path: Path) -> None:
-    """One self-contained HTML page with the four charts (plotly.js inlined once)."""
-    import plotly.io as pio
+    """One HTML page with the four charts; plotly.js is ``plotly.min.js`` beside it."""
+    from ..report.html import figure_html, plotly_bundle
 
     figures = [pareto_scatter(exploration), parallel_coordinates(exploration), feasibility_bars(exploration)]
     if exploration.sensitivity:
         figures.append(sensitivity_bars(exploration))
-    parts = [pio.to_html(f, full_html=False, include_plotlyjs=(i == 0)) for i, f in enumerate(figures)]
+    parts = [figure_html(f, load_plotly=i == 0) for i, f in enumerate(figures)]
     title = escape(exploration.space.spec.name)
     page = (
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head><body>"
         f"<h1>{title}</h1>" + "".join(parts) + "</body></html>"
     )
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        plotly_bundle(path.parent)
         path.write_text(page, encoding="utf-8")
     except OSError as exc:
         raise InputError.single(str(path), f"cannot write: {exc}") from None

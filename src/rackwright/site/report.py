@@ -117,7 +117,9 @@ def charts(plan: SitePlan):
 
 
 def write_report(plan: SitePlan, folder: Path) -> Path:
-    """``report.html``: summary table, floor plan (inline SVG) and the plotly charts (plotly.js inlined)."""
+    """``report.html``: summary table, floor plan (inline SVG) and the plotly charts (``plotly.min.js`` beside it)."""
+    from ..report.html import figure_html, plotly_bundle
+
     summary = plan.summary()
     rows = "".join(
         f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
@@ -131,7 +133,8 @@ def write_report(plan: SitePlan, folder: Path) -> Path:
         )
         or "<li>none</li>"
     )
-    chart = charts(plan).to_html(include_plotlyjs=True, full_html=False)
+    chart = figure_html(charts(plan))
+    plotly_bundle(folder)
     page = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(plan.loaded.site.name)}</title>"
         f"</head><body><h1>{html.escape(plan.loaded.site.name)}</h1><h2>Violations</h2><ul>{violations}</ul>"

@@ -1,0 +1,107 @@
+"""The HTML reports in a real browser (Debian's Chromium driven by Playwright, as the web UI's tests do).
+
+The commands write their pages into one folder, as a user would; each page must be small (plotly.js is one
+``plotly.min.js`` beside the pages, not 4.6 MB inlined in each), load nothing from outside the folder, log no
+console error and draw its charts. Screenshots go to ``out/screenshots/report-*.png``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rackwright.cli.app import app
+from test_server_web_browser import browser  # noqa: F401 (the fixture: Chromium under Playwright)
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOTS = ROOT / "out" / "screenshots"
+EXAMPLES = ROOT / "examples"
+#: The most a page may weigh once plotly.js is out of it.
+MAX_PAGE_BYTES = 1_000_000
+#: (screenshot name, command writing into the folder {out}, the page it writes)
+REPORTS = [
+    ("bom", ["bom", str(EXAMPLES / "gb200-nvl72.yaml"), "--racks", "8", "--report", "{out}/bom.html"], "bom.html"),
+    (
+        "reliability",
+        [
+            "reliability",
+            "job",
+            "--design",
+            str(EXAMPLES / "hgx-h100-air.yaml"),
+            "--accelerators",
+            "16384",
+            "--also",
+            str(EXAMPLES / "gb300-nvl72.yaml"),
+            "--report",
+            "{out}/reliability.html",
+        ],
+        "reliability.html",
+    ),
+    (
+        "factory",
+        [
+            "factory",
+            "simulate",
+            str(EXAMPLES / "line-us.yaml"),
+            "--design",
+            str(EXAMPLES / "gb200-nvl72.yaml"),
+            "--weeks",
+            "4",
+            "--warmup",
+            "2",
+            "--replications",
+            "3",
+            "--seed",
+            "1",
+            "--report",
+            "{out}/factory.html",
+        ],
+        "factory.html",
+    ),
+    ("explore", ["explore", str(EXAMPLES / "space-gb300-small.yaml"), "-o", "{out}/explore"], "explore/report.html"),
+]
+
+
+def open_page(chromium, path: Path, screenshot: str, ready: str) -> tuple[list[str], list[str]]:
+    """Open a file in a fresh page, wait for ``ready``, save a full-page screenshot; the requests that left the
+    file system and the console errors."""
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    outside: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith(("file://", "data:")) else outside.append(r.url))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    page.wait_for_selector(ready, timeout=30_000)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / screenshot, full_page=True)
+    page.close()
+    return outside, errors
+
+
+@pytest.mark.parametrize(("name", "argv", "page"), REPORTS, ids=[r[0] for r in REPORTS])
+def test_report_pages_are_small_offline_and_draw(browser, tmp_path, name, argv, page):  # noqa: F811 (the fixture)
+    result = CliRunner().invoke(app, [a.format(out=tmp_path) for a in argv])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    path = tmp_path / page
+    html = path.read_text(encoding="utf-8")
+    assert path.stat().st_size < MAX_PAGE_BYTES
+    assert re.findall(r'<script[^>]*src="([^"]+)"', html) == ["plotly.min.js"]  # loaded once, from beside it
+    assert (path.parent / "plotly.min.js").stat().st_size > 3_000_000  # the whole of plotly.js, once
+    outside, errors = open_page(browser, path, f"report-{name}.png", ".plotly-graph-div .main-svg")
+    assert outside == [] and errors == []
+
+
+def test_one_bundle_for_the_pages_of_a_folder(tmp_path):
+    """Two reports into one folder share one plotly.min.js, written once (not rewritten by the second)."""
+    runner = CliRunner()
+    bom = ["bom", str(EXAMPLES / "gb200-nvl72.yaml"), "--report", str(tmp_path / "a.html")]
+    assert runner.invoke(app, bom).exit_code == 0
+    bundle = tmp_path / "plotly.min.js"
+    written = bundle.stat().st_mtime_ns
+    assert runner.invoke(app, [*bom[:-1], str(tmp_path / "b.html")]).exit_code == 0
+    assert bundle.stat().st_mtime_ns == written
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.html", "b.html", "plotly.min.js"]
