@@ -151,3 +151,42 @@ def test_one_dp_chunk_stays_exposed():
     reduce = collective(2.0 * n)  # BF16 gradients
     gather = collective(1.0 * (n - 2 * vh) + 2.0 * 2 * vh)  # FP8 layer weights, BF16 embedding and output layer
     assert float(result["breakdown"]["dp_exposed"]) == pytest.approx(tail * (reduce + gather), rel=1e-6)
+
+
+def _hsdp(replicas, seq=512):
+    model = load_model("llama3-8b")
+    p = Parallelism(tp=1, pp=1, dp=64, micro_batch=1, sp=False, recompute=0, fsdp=True, hsdp_replicas=replicas)
+    return model, train_step(model, H100.with_accelerators(64), p, 64, seq, "bf16")
+
+
+def test_hsdp_memory_and_replica_reduce():
+    # HSDP (PyTorch FSDP's hybrid sharding): 8 replicas, each sharded over 64 / 8 = 8 ranks (one node).
+    model, full = _hsdp(1)
+    _, hybrid = _hsdp(8)
+    # Memory: the sharded states (18 bytes per parameter with FP32 gradients, BF16) are split 8 ways, not 64; the
+    # two gathered layers (2 × layer × 2 bytes) stay.
+    n, vh = model.total_params, model.vocab * model.hidden
+    gathered = 2 * (n - 2 * vh) / model.layers * 2.0
+    states = n * 18.0
+    assert float(full["memory"]["weights_and_optimizer"]) == pytest.approx(states / 64 + gathered, rel=1e-6)
+    assert float(hybrid["memory"]["weights_and_optimizer"]) == pytest.approx(states / 8 + gathered, rel=1e-6)
+    # Time: once per step the 8 replicas (one per node, stride 8) all-reduce their FP32 gradient shards, n·4/8
+    # bytes, as 2 flat rings over the NICs, behind the last backward; with 512-token micro-batches it shows.
+    # The breakdown's DP share also holds what the per-micro-batch gathers (2, BF16) and reduce-scatter (FP32)
+    # inside the node leave exposed: at most all of them, 7/8 of the bytes at 450 GB/s × 0.80 (NVLink 4).
+    ring = 7 / 8 * n * 4 / 8 / (50e9 * 0.85) + 7 * 10e-6
+    in_node = 7 / 8 * (2 * 2 * n + 4 * n) / (450e9 * 0.80) + 3 * 7 * 2e-6
+    exposed = float(hybrid["breakdown"]["dp_exposed"])
+    assert 2 * ring - float(hybrid["step_time_s"]) < exposed < 2 * ring + in_node
+    # The per-micro-batch gathers and reductions stay inside a node (NVLink): the hybrid step is faster.
+    assert float(hybrid["step_time_s"]) < float(full["step_time_s"])
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--hsdp-replicas", "2"], "add --fsdp"),
+    (["--fsdp", "--hsdp-replicas", "3"], "does not divide DP × CP"),
+])
+def test_bad_hsdp_exit_2(args, fragment):
+    result = run("perf", "train", "--model", "llama3-8b", "--system", "dgx-h100-ndr", "--accelerators", "16",
+                 "--global-batch", "16", *args)
+    assert result.exit_code == 2 and fragment in result.output and "Traceback" not in result.output

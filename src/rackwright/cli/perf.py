@@ -117,6 +117,13 @@ def train_command(
         "--fsdp",
         help="FSDP (ZeRO-3): weights, gradients and optimizer sharded over DP × CP, gathered for every micro-batch.",
     ),
+    hsdp_replicas: int = typer.Option(
+        1,
+        "--hsdp-replicas",
+        min=1,
+        max=MAX_COUNT,
+        help="With --fsdp: replicas of the sharded model (HSDP), each sharded over DP × CP / replicas.",
+    ),
     moe_a2a_overlap: bool = typer.Option(
         False, "--moe-a2a-overlap", help="Hide dispatch/combine behind another micro-batch's compute."
     ),
@@ -165,6 +172,7 @@ def train_command(
         moe_dispatcher=moe_dispatcher,
         moe_a2a_overlap=moe_a2a_overlap,
         fsdp=fsdp,
+        hsdp_replicas=hsdp_replicas,
         train_tokens=train_tokens,
     )
     if as_json:

@@ -257,6 +257,7 @@ def train_report(
     moe_dispatcher: str = "alltoall",
     moe_a2a_overlap: bool = False,
     fsdp: bool = False,
+    hsdp_replicas: int = 1,
     train_tokens: float | None = None,
 ) -> dict:
     """The ``perf train`` document for one configuration."""
@@ -264,6 +265,7 @@ def train_report(
     tp, pp, vp = _whole(tp, "--tp"), _whole(pp, "--pp"), _whole(vp, "--vp")
     cp, ep = _whole(cp, "--cp"), _whole(ep, "--ep")
     etp = _whole(etp, "--etp", optional=True)
+    hsdp_replicas = _whole(hsdp_replicas, "--hsdp-replicas")
     racks = _whole(racks, "--racks", optional=True)
     accelerators = _whole(accelerators, "--accelerators", optional=True)
     seq_len = _whole(seq_len, "--seq-len", high=MAX_TOKENS, optional=True)
@@ -340,6 +342,17 @@ def train_report(
             "leave the MoE options out for a dense model",
         )
     dp = _check_parallelism(model, n, global_batch, micro_batch, tp, pp, vp, cp, ep, etp)
+    if hsdp_replicas > 1 and not fsdp:
+        raise InputError.single(
+            None, "--hsdp-replicas replicates an FSDP-sharded model", "--hsdp-replicas", "add --fsdp"
+        )
+    if (dp * cp) % hsdp_replicas:
+        raise InputError.single(
+            None,
+            f"--hsdp-replicas {hsdp_replicas} does not divide DP × CP = {dp * cp}",
+            "--hsdp-replicas",
+            "a divisor of DP × CP",
+        )
     _check_stages(model, pp, first_stage_layers, last_stage_layers)
     parallelism = Parallelism(
         tp=tp,
@@ -366,6 +379,7 @@ def train_report(
         moe_dispatcher=moe_dispatcher == "deepep",
         moe_a2a_overlap=moe_a2a_overlap,
         fsdp=fsdp,
+        hsdp_replicas=hsdp_replicas,
     )
     result = train_step(model, system, parallelism, global_batch, seq_len, rec.name, attention_precision)
     doc = {
@@ -387,6 +401,7 @@ def train_report(
             "recompute": recompute,
             "distributed_optimizer": distributed_optimizer,
             "fsdp": fsdp,
+            "hsdp_replicas": hsdp_replicas,
             "overlap_param_gather": overlap_param_gather,
             "overlap_p2p": overlap_p2p,
             "grad_precision": grad_precision,

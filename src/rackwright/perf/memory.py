@@ -173,8 +173,8 @@ def training_memory(model, system, c, seq, microbatches, rec=None) -> dict[str, 
         if rec is not None and rec.low:
             low_params = c.get("fp8_param_gather", 0.0) > 0
             states = states + layer_params * np.where(low_params, rec.copy_bytes - 2.0, rec.copy_bytes)
-        # FSDP (ZeRO-3) shards all of it over DP × CP and holds two layers' gathered weights (the one computing,
-        # the one prefetched) in their storage precision.
+        # FSDP (ZeRO-3) shards all of it over DP × CP (HSDP: over DP × CP / replicas) and holds two layers' gathered
+        # weights (the one computing, the one prefetched) in their storage precision.
         fsdp = c.get("fsdp", 0.0) > 0
         per_layer_params = np.where(layers > 0, layer_params / np.maximum(layers, 1), 0.0)
         gathered = 2.0 * per_layer_params * (2.0 if rec is None or not rec.low else rec.copy_bytes)
@@ -184,7 +184,7 @@ def training_memory(model, system, c, seq, microbatches, rec=None) -> dict[str, 
                 params * (STATE_BYTES - grads16 + OPTIMIZER_BYTES)
                 + (layer_params * (rec.copy_bytes if rec is not None and rec.low else 0.0))
             )
-            / (c["dp"] * c["cp"])
+            / (c["dp"] * c["cp"] / c.get("hsdp_replicas", 1.0))
             + gathered,
             states,
         )

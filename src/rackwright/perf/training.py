@@ -111,6 +111,7 @@ class Parallelism:
     moe_a2a_overlap: np.ndarray = False  # dispatch/combine hidden behind another micro-batch's compute (DualPipe)
     fsdp: np.ndarray = False  # ZeRO-3: weights, gradients and optimizer sharded over DP × CP, gathered per micro-batch
     overlap_p2p: np.ndarray | bool = False  # interleaved schedule: stage sends behind compute (overlap_p2p_comm)
+    hsdp_replicas: np.ndarray | int = 1  # with fsdp: replicas of the sharded model (HSDP), sharded over DP × CP / r
 
     def arrays(self) -> dict[str, np.ndarray]:
         fields = {k: np.asarray(v) for k, v in self.__dict__.items()}
@@ -490,9 +491,15 @@ def train_step(
     # FSDP (ZeRO-3; Rajbhandari et al. 2020, PyTorch FSDP): every micro-batch all-gathers the stage's parameters
     # for its forward and again for its backward (resharded after forward) and reduce-scatters its gradients,
     # prefetched layer by layer behind that pass's compute; what exceeds the compute lengthens the slot.
-    fsdp_gather = _collective(c["tp"], dp_cp, param_bytes, system, eff)
-    fsdp_reduce = _collective(c["tp"], dp_cp, grad_bytes, system, eff)
+    # HSDP (PyTorch FSDP's HYBRID_SHARD, Zhao et al. 2023, VLDB, §3.2): r replicas, each sharded over DP × CP / r
+    # consecutive ranks (stride TP), which all-reduce their gradient shards once per step behind the last backward.
+    replicas = c["hsdp_replicas"]
+    shard = dp_cp / replicas
+    fsdp_gather = _collective(c["tp"], shard, param_bytes, system, eff)
+    fsdp_reduce = _collective(c["tp"], shard, grad_bytes, system, eff)
     stage_forward, stage_backward = stage_layers * layer_forward, stage_layers * layer_backward
+    replica_reduce = 2.0 * _collective(c["tp"] * shard, replicas, grad_bytes / shard, system, eff)
+    hsdp_exposed = np.where(fsdp, np.maximum(replica_reduce - stage_backward, 0.0), 0.0)
     fsdp_exposed = np.where(
         fsdp,
         np.maximum(fsdp_gather - stage_forward, 0.0) + np.maximum(fsdp_gather + fsdp_reduce - stage_backward, 0.0),
@@ -531,8 +538,8 @@ def train_step(
         np.maximum(_overlapped_gather(gather, chunk_forward, c), tail * gather),
         gather,
     )
-    dp_exposed = np.where(fsdp, 0.0, reduce_exposed + gather_exposed)
-    optimizer_params = np.where(do | fsdp, stage_params / dp_cp, stage_params)
+    dp_exposed = np.where(fsdp, hsdp_exposed, reduce_exposed + gather_exposed)
+    optimizer_params = np.where(fsdp, stage_params / shard, np.where(do, stage_params / dp_cp, stage_params))
     optimizer = ADAM_BYTES_PER_PARAM * optimizer_params / (hbm_bw * eff.hbm)
 
     step = pipeline + dp_exposed + optimizer + weight_cast

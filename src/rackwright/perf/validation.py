@@ -73,6 +73,8 @@ def predict_run(run: dict) -> dict:
         moe_dispatcher=run.get("moe_dispatcher", "alltoall") == "deepep",
         moe_a2a_overlap=run.get("moe_a2a_overlap", False),
         overlap_p2p=run.get("overlap_p2p", False),
+        fsdp=run.get("fsdp", False),
+        hsdp_replicas=run.get("hsdp_replicas", 1),
     )
     return train_step(
         model,
