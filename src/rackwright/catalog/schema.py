@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from functools import cached_property
-from typing import Literal, get_args
+from typing import Literal, get_args, overload
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
@@ -182,6 +182,10 @@ class Part(Frozen):
         ]
 
     # -- SI access -------------------------------------------------------------
+    @overload
+    def value(self, name: str, default: float) -> float: ...
+    @overload
+    def value(self, name: str, default: None = None) -> float | None: ...
     def value(self, name: str, default: float | None = None) -> float | None:
         """The spec ``name`` as an SI float (``default`` when the part lacks it)."""
         raw = self.specs.get(name)
@@ -194,6 +198,10 @@ class Part(Frozen):
             return float(raw)
         return parse_quantity(raw, dimension)
 
+    @overload
+    def text(self, name: str, default: str) -> str: ...
+    @overload
+    def text(self, name: str, default: None = None) -> str | None: ...
     def text(self, name: str, default: str | None = None) -> str | None:
         raw = self.specs.get(name)
         return default if raw is None else str(raw)

@@ -26,11 +26,17 @@ def routed_length(z_from, z_to):
 
 
 @dataclass(frozen=True)
+class CablingInputs:
+    length: Array  # Σ cable length in the rack's links [m]
+    cables: dict[str, Array]  # cables and transceivers by medium
+
+
+@dataclass(frozen=True)
 class CablingResult:
     length: Array  # Σ cable length in the rack's links [m]
     cables: dict[str, Array]  # cables and transceivers by medium (optical, dac, aec, utp, ...)
 
 
-def cabling_step(length: Array, cables: dict[str, Array]) -> CablingResult:
+def cabling_step(x: CablingInputs) -> CablingResult:
     """The rack's cabling as counted by the chain (lengths are routed when the links are resolved)."""
-    return CablingResult(length=length, cables=dict(cables))
+    return CablingResult(length=x.length, cables=dict(x.cables))

@@ -16,11 +16,17 @@ def cost_per_unit(total_cost, units):
 
 
 @dataclass(frozen=True)
+class CostInputs:
+    bom: Array  # Σ count · unit price (shares of row equipment included) [USD]
+    accelerators: Array
+
+
+@dataclass(frozen=True)
 class CostResult:
     bom: Array  # Σ count · unit price (shares of row equipment included) [USD]
     per_accelerator: Array  # [USD], NaN without accelerators
 
 
-def cost_step(bom: Array, accelerators: Array) -> CostResult:
+def cost_step(x: CostInputs) -> CostResult:
     """Bill of materials and its cost per accelerator."""
-    return CostResult(bom=bom, per_accelerator=cost_per_unit(bom, accelerators))
+    return CostResult(bom=x.bom, per_accelerator=cost_per_unit(x.bom, x.accelerators))

@@ -37,11 +37,18 @@ def failures_per_year(rate_per_hour):
 
 
 @dataclass(frozen=True)
+class ReliabilityInputs:
+    failure_rate: Array  # Σ n_i · λ_i [1/h]
+
+
+@dataclass(frozen=True)
 class ReliabilityResult:
     afr_rack: Array  # probability that some part of the rack fails in a year
     failures_per_year: Array
 
 
-def reliability_step(failure_rate: Array) -> ReliabilityResult:
+def reliability_step(x: ReliabilityInputs) -> ReliabilityResult:
     """The rack as a series system of its parts: ``λ = Σ n_i · λ_i``."""
-    return ReliabilityResult(afr_rack=afr_from_rate(failure_rate), failures_per_year=failures_per_year(failure_rate))
+    return ReliabilityResult(
+        afr_rack=afr_from_rate(x.failure_rate), failures_per_year=failures_per_year(x.failure_rate)
+    )

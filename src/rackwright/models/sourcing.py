@@ -27,18 +27,24 @@ def domestic_share(us_cost, total_cost):
 
 
 @dataclass(frozen=True)
+class SourcingInputs:
+    us_cost: Array  # cost of the US-made parts [USD]
+    cost: Array  # [USD]
+    lead_time: Array  # the longest of the parts' lead times [weeks]
+    by_category: dict[str, tuple[Array, Array]]  # (US cost, cost) per category present
+
+
+@dataclass(frozen=True)
 class SourcingResult:
     domestic_share: Array  # US-made share of the cost
     longest_lead_time: Array  # [weeks]
     by_category: dict[str, Array]  # US-made share of each category's cost
 
 
-def sourcing_step(
-    us_cost: Array, cost: Array, lead_time: Array, by_category: dict[str, tuple[Array, Array]]
-) -> SourcingResult:
-    """US content in total and by category (``(US cost, cost)`` per category), and the longest lead time."""
+def sourcing_step(x: SourcingInputs) -> SourcingResult:
+    """US content in total and by category, and the longest lead time."""
     return SourcingResult(
-        domestic_share=domestic_share(us_cost, cost),
-        longest_lead_time=lead_time,
-        by_category={c: domestic_share(us, total) for c, (us, total) in by_category.items()},
+        domestic_share=domestic_share(x.us_cost, x.cost),
+        longest_lead_time=x.lead_time,
+        by_category={c: domestic_share(us, total) for c, (us, total) in x.by_category.items()},
     )

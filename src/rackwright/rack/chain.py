@@ -27,15 +27,17 @@ Overrides (``evaluate_batch`` and a design's ``overrides:``) name a path:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from functools import reduce
+from typing import Any
 
 import numpy as np
 
 from ..catalog import Catalog, Part, load_catalog
 from ..catalog.specs import CATEGORIES, PEAK_FLOPS_KEYS, SPEC_FIELDS
 from ..errors import InputError, Problem
-from ..models import cabling, cost, mechanical, network, power, reliability, sourcing, thermal
+from ..models import Array, cabling, cost, mechanical, network, power, reliability, sourcing, thermal
 from ..units import UnitError, parse_quantity
 from ..validity import DOMAINS, OutOfDomain, require
 from .design import W_CLASSES, LoadedDesign
@@ -218,22 +220,23 @@ def resolve(loaded: LoadedDesign, catalog: Catalog | None = None) -> RackModel:
     for part in (enclosure, busbar, manifold):
         if part is not None:
             items.extend(LineItem(child, n, None, 1.0, path=path) for child, n, path in catalog.explode(part.id))
-    if cdu is not None and design.cooling.cdu.placement == "in-row":
-        share = design.cooling.cdu.count / design.cooling.cdu.racks_served
+    cdu_spec = design.cooling.cdu
+    if cdu is not None and cdu_spec is not None and cdu_spec.placement == "in-row":
+        share = cdu_spec.count / cdu_spec.racks_served
         items.extend(
             LineItem(child, n, None, 1.0, share=share, in_rack=False, path=path)
             for child, n, path in catalog.explode(cdu.id)
         )
     _apply_liquid_fractions(items, design.cooling.liquid_fraction)
 
-    limit_parts = {
+    rated: dict[str, list[Part | None]] = {
         "enclosure": [enclosure],
         "busbar": [busbar],
         "cdu": [cdu],
         "manifold": [manifold],
         "rear_door": [i.part for i in items if i.part.kind == "rear_door_hx"],
     }
-    limit_parts = {role: [p for p in parts if p is not None] for role, parts in limit_parts.items()}
+    limit_parts = {role: [p for p in parts if p is not None] for role, parts in rated.items()}
     model = RackModel(
         loaded,
         catalog,
@@ -379,10 +382,55 @@ def _sourcing_value(name: str, value) -> float:
 # --- step 2: aggregate -----------------------------------------------------------------
 
 
-def _unit_attributes(item: LineItem, catalog: Catalog, overrides: Mapping[str, object]) -> dict[str, object]:
-    """SI attributes of one unit of the item (arrays where an override gives arrays)."""
+@dataclass
+class RackSums:
+    """Rack sums ``Σ count · contribution`` over the line items, the inputs of the model steps (SI; floats, or
+    arrays of a batch's shape where an override touches the items summed)."""
+
+    # power
+    it_load: Array = 0.0  # rated power of the in-rack parts [W]
+    converters: Array = 0.0  # slot-mounted power shelves, DC-DC units and PDUs
+    converter_capacity: Array = 0.0  # their output capacity [W]
+    converter_capacity_efficiency: Array = 0.0  # Σ capacity · efficiency [W]
+    bbu_energy: Array = 0.0  # stored battery energy [J]
+    bbu_energy_efficiency: Array = 0.0  # Σ energy · discharge efficiency [J]
+    # thermal
+    liquid_heat: Array = 0.0  # Σ power · liquid fraction [W]
+    rear_door_capacity: Array = 0.0  # [W]
+    # mechanical
+    height: Array = 0.0  # of the mounted parts [m]
+    weight: Array = 0.0  # coolant included [kg]
+    # compute and network
+    accelerators: Array = 0.0
+    cpus: Array = 0.0
+    hbm: Array = 0.0  # [B]
+    hbm_bandwidth: Array = 0.0  # [B/s]
+    peak_flops: dict[str, Array] = field(default_factory=dict)  # [FLOP/s] by precision key
+    scale_up_bandwidth: Array = 0.0  # both directions [B/s]
+    scale_up_links: Array = 0.0
+    scale_up_switch_ports: Array = 0.0
+    scale_out_ports: Array = 0.0
+    scale_out_rate: Array = 0.0  # Σ ports · port speed, one direction [B/s]
+    front_end_ports: Array = 0.0
+    # cabling
+    cable_length: Array = 0.0  # [m]
+    cables: dict[str, Array] = field(default_factory=dict)  # cables and transceivers by medium
+    scale_out_media: Array = 0.0  # links that leave the rack at scale-out speed
+    # cost, sourcing and reliability (cost counts the row equipment's shares too)
+    cost: Array = 0.0  # [USD]
+    cost_us: Array = 0.0  # of the US-made parts [USD]
+    cost_by_category: dict[str, Array] = field(default_factory=dict)  # [USD]
+    cost_us_by_category: dict[str, Array] = field(default_factory=dict)  # [USD]
+    lead_time: float = 0.0  # the longest of the parts present [weeks]
+    failure_rate: Array = 0.0  # [1/h]
+
+
+def _unit_attributes(
+    item: LineItem, catalog: Catalog, overrides: Mapping[str, Mapping[str, Array]]
+) -> dict[str, Array]:
+    """SI attributes of one unit of the item by spec name (arrays where an override gives arrays)."""
     part = item.part
-    attrs: dict[str, object] = {
+    attrs: dict[str, Array] = {
         "power": part.value("power", 0.0),
         "liquid_fraction": part.value("liquid_fraction", 0.0) if item.liquid_fraction is None else item.liquid_fraction,
         "weight": part.value("weight", 0.0),
@@ -421,105 +469,103 @@ def serves_scale_out(part: Part) -> bool:
     return part.kind in ("nic", "dpu") and part.text("fabric", default) == "scale-out"
 
 
-def _contributions(item: LineItem, attrs: dict, fluid: str) -> dict[str, object]:
-    """What one unit of the item adds to each rack sum."""
+def _add_item(sums: RackSums, item: LineItem, a: Mapping[str, Array], n: Array, fluid: str) -> None:
+    """Add ``n`` units of the item, with unit attributes ``a``, to the rack sums."""
     part = item.part
     kind = part.kind
-    price = attrs["price"] * (1.0 + attrs["price_change"]) * item.share
-    us = attrs["us_origin"]
-    out = {
-        "cost": price,
-        "cost_us": price * us,
-        f"cost.{part.category}": price,
-        f"cost_us.{part.category}": price * us,
-    }
+    price = a["price"] * (1.0 + a["price_change"]) * item.share
+    sums.cost = _plus(sums.cost, n * price)
+    sums.cost_us = _plus(sums.cost_us, n * (price * a["us_origin"]))
+    _plus_at(sums.cost_by_category, part.category, n * price)
+    _plus_at(sums.cost_us_by_category, part.category, n * (price * a["us_origin"]))
     if not item.in_rack:
-        return out
-    out.update(
-        {
-            "it_load": attrs["power"],
-            "liquid_heat": attrs["power"] * attrs["liquid_fraction"],
-            "weight": attrs["weight"] + attrs["coolant_volume"] * COOLANT_DENSITY[fluid],
-            "failure_rate": attrs["failure_rate"],
-        }
-    )
+        return
+    sums.it_load = _plus(sums.it_load, n * a["power"])
+    sums.liquid_heat = _plus(sums.liquid_heat, n * (a["power"] * a["liquid_fraction"]))
+    sums.weight = _plus(sums.weight, n * (a["weight"] + a["coolant_volume"] * COOLANT_DENSITY[fluid]))
+    sums.failure_rate = _plus(sums.failure_rate, n * a["failure_rate"])
     if item.mounted:
-        out["height"] = attrs["height"]
+        sums.height = _plus(sums.height, n * a["height"])
     if kind == "accelerator":
-        out.update(
-            accelerators=1.0,
-            hbm=attrs["hbm"],
-            hbm_bandwidth=attrs["hbm_bandwidth"],
-            scale_up_bandwidth=attrs["scale_up_bandwidth"],
-            scale_up_links=attrs["scale_up_links"],
-        )
-        out.update({k: v for k, v in attrs.items() if k.startswith("peak_flops.")})
+        sums.accelerators = _plus(sums.accelerators, n * 1.0)
+        sums.hbm = _plus(sums.hbm, n * a["hbm"])
+        sums.hbm_bandwidth = _plus(sums.hbm_bandwidth, n * a["hbm_bandwidth"])
+        sums.scale_up_bandwidth = _plus(sums.scale_up_bandwidth, n * a["scale_up_bandwidth"])
+        sums.scale_up_links = _plus(sums.scale_up_links, n * a["scale_up_links"])
+        for name, rate in a.items():
+            if name.startswith("peak_flops."):
+                _plus_at(sums.peak_flops, name.split(".", 1)[1], n * rate)
     elif kind == "cpu":
-        out["cpus"] = 1.0
+        sums.cpus = _plus(sums.cpus, n * 1.0)
     elif kind in ("nic", "dpu"):
         if serves_scale_out(part):
-            out.update(scale_out_ports=attrs["ports"], scale_out_rate=attrs["ports"] * attrs["port_speed"])
+            sums.scale_out_ports = _plus(sums.scale_out_ports, n * a["ports"])
+            sums.scale_out_rate = _plus(sums.scale_out_rate, n * (a["ports"] * a["port_speed"]))
         else:
-            out["front_end_ports"] = attrs["ports"]
+            sums.front_end_ports = _plus(sums.front_end_ports, n * a["ports"])
     elif kind == "scale_up_switch_tray":
-        out["scale_up_switch_ports"] = attrs["ports"]
+        sums.scale_up_switch_ports = _plus(sums.scale_up_switch_ports, n * a["ports"])
     elif kind == "rear_door_hx":
-        out["rear_door_capacity"] = attrs["capacity"]
+        sums.rear_door_capacity = _plus(sums.rear_door_capacity, n * a["capacity"])
     elif kind in CONVERTER_KINDS and not item.path:
-        out.update(
-            converters=1.0,
-            converter_capacity=attrs["capacity"],
-            converter_capacity_efficiency=attrs["capacity"] * attrs["efficiency"],
+        sums.converters = _plus(sums.converters, n * 1.0)
+        sums.converter_capacity = _plus(sums.converter_capacity, n * a["capacity"])
+        sums.converter_capacity_efficiency = _plus(
+            sums.converter_capacity_efficiency, n * (a["capacity"] * a["efficiency"])
         )
     elif kind == "bbu":
-        out.update(bbu_energy=attrs["energy"], bbu_energy_efficiency=attrs["energy"] * (attrs["efficiency"] or 1.0))
+        sums.bbu_energy = _plus(sums.bbu_energy, n * a["energy"])
+        sums.bbu_energy_efficiency = _plus(sums.bbu_energy_efficiency, n * (a["energy"] * (a["efficiency"] or 1.0)))
     if item.link is not None:
-        media = part.text("media", kind)
-        out[f"cables:{media}"] = 1.0
-        out["cable_length"] = item.length if kind == "cable" else 0.0
-        out["scale_out_media"] = 1.0 if item.leaves_rack and part.value("speed", 0.0) >= SCALE_OUT_MIN_SPEED else 0.0
-    return out
+        _plus_at(sums.cables, part.text("media", kind), n * 1.0)
+        sums.cable_length = _plus(sums.cable_length, n * (item.length if kind == "cable" else 0.0))
+        scale_out = item.leaves_rack and part.value("speed", 0.0) >= SCALE_OUT_MIN_SPEED
+        sums.scale_out_media = _plus(sums.scale_out_media, n * (1.0 if scale_out else 0.0))
 
 
 def aggregate(
-    model: RackModel, part_overrides: Mapping[str, dict], slot_counts: Mapping[str, object]
-) -> dict[str, object]:
+    model: RackModel, part_overrides: Mapping[str, Mapping[str, Array]], slot_counts: Mapping[str, Array]
+) -> RackSums:
     """Rack sums ``Σ count · contribution`` over line items; overridden items are summed as arrays."""
-    sums: dict[str, object] = {"lead_time": 0.0}
+    sums = RackSums()
     for item in model.items:
         selectors = (item.part.category, item.part.kind, item.part.id)
-        touched = item.slot in slot_counts or any(s in part_overrides for s in selectors)
+        slot_count = slot_counts.get(item.slot) if item.slot is not None else None
+        touched = slot_count is not None or any(s in part_overrides for s in selectors)
         attrs = _unit_attributes(item, model.catalog, part_overrides if touched else {})
-        count = item.per_slot_unit * slot_counts[item.slot] if item.slot in slot_counts else item.count
-        for key, value in _contributions(item, attrs, model.fluid).items():
-            _accumulate(sums, key, count * value)
+        count = item.count if slot_count is None else item.per_slot_unit * slot_count
+        _add_item(sums, item, attrs, count, model.fluid)
         if item.count > 0:
-            sums["lead_time"] = max(sums["lead_time"], item.part.lead_time_weeks)
+            sums.lead_time = max(sums.lead_time, item.part.lead_time_weeks)
     return sums
 
 
-def _accumulate(sums: dict[str, object], key: str, term) -> None:
-    """``sums[key] += term``, in place once the sum is an array of the batch's shape (one allocation per sum)."""
-    current = sums.get(key)
-    if current is None:
-        sums[key] = term
-    elif isinstance(current, np.ndarray) and current.dtype.kind == "f" and np.shape(term) in ((), current.shape):
-        np.add(current, term, out=current)  # current is a fresh product owned by this sum
-    else:
-        sums[key] = current + term
+def _plus(total: Array, term: Array) -> Array:
+    """``total + term``: the term itself while the total is the sum's initial 0.0, then in place once the total
+    is an array of the batch's shape (a fresh product owned by its sum: one allocation per sum)."""
+    if isinstance(total, np.ndarray):
+        if total.dtype.kind == "f" and np.shape(term) in ((), total.shape):
+            return np.add(total, term, out=total)
+        return total + term
+    return term if total == 0.0 else total + term
 
 
-def effective_limits(model: RackModel, part_overrides: Mapping[str, dict]) -> dict[str, object]:
+def _plus_at(sums: dict[str, Array], key: str, term: Array) -> None:
+    """``sums[key] += term`` (the term itself for a new key)."""
+    sums[key] = _plus(sums[key], term) if key in sums else term
+
+
+def effective_limits(model: RackModel, part_overrides: Mapping[str, Mapping[str, Array]]) -> dict[str, Array]:
     """Ratings of the design's enclosure, busbar, CDU, manifold and rear doors, with overrides applied."""
-    limits = {}
+    limits: dict[str, Array] = {}
     for name, (role, spec, default) in LIMITS.items():
-        values = []
+        values: list[Array] = []
         for part in model.limit_parts[role]:
-            value = part.value(spec, default)
+            value: Array = part.value(spec, default)
             for selector in (part.kind, part.id):
                 value = part_overrides.get(selector, {}).get(spec, value)
             values.append(value)
-        limits[name] = np.minimum.reduce(values) if len(values) > 1 else values[0] if values else default
+        limits[name] = reduce(np.minimum, values) if len(values) > 1 else values[0] if values else default
     return limits
 
 
@@ -527,7 +573,7 @@ def effective_limits(model: RackModel, part_overrides: Mapping[str, dict]) -> di
 
 #: The model steps, by the figure section each one fills: a function from its typed inputs to its typed result
 #: (:mod:`rackwright.models`). ``RackChain(..., steps={"thermal": my_thermal_step})`` swaps one for a run.
-STEPS = {
+STEPS: dict[str, Callable[[Any], Any]] = {
     "power": power.power_step,
     "thermal": thermal.thermal_step,
     "mechanical": mechanical.mechanical_step,
@@ -539,19 +585,33 @@ STEPS = {
 }
 
 
-def figures_of(section: str, result) -> dict[str, object]:
+@dataclass(frozen=True)
+class ModelSteps:
+    """The steps one chain runs (:data:`STEPS`, some perhaps swapped), each typed by its inputs and result."""
+
+    power: Callable[[power.PowerInputs], power.PowerResult]
+    thermal: Callable[[thermal.ThermalInputs], thermal.ThermalResult]
+    mechanical: Callable[[mechanical.MechanicalInputs], mechanical.MechanicalResult]
+    network: Callable[[network.NetworkInputs], network.NetworkResult]
+    cabling: Callable[[cabling.CablingInputs], cabling.CablingResult]
+    cost: Callable[[cost.CostInputs], cost.CostResult]
+    sourcing: Callable[[sourcing.SourcingInputs], sourcing.SourcingResult]
+    reliability: Callable[[reliability.ReliabilityInputs], reliability.ReliabilityResult]
+
+
+def figures_of(section: str, result: Any) -> dict[str, Array]:
     """A step's typed result as figures: ``section.field``, and ``section.field:key`` for each key of a mapping."""
-    out: dict[str, object] = {}
-    for name in result.__dataclass_fields__:
-        value = getattr(result, name)
+    out: dict[str, Array] = {}
+    for f in fields(result):
+        value = getattr(result, f.name)
         if isinstance(value, dict):
-            out.update({f"{section}.{name}:{key}": v for key, v in value.items()})
+            out.update({f"{section}.{f.name}:{key}": v for key, v in value.items()})
         else:
-            out[f"{section}.{name}"] = value
+            out[f"{section}.{f.name}"] = value
     return out
 
 
-def _bus_voltage(model: RackModel, params: Mapping[str, object], limits: Mapping[str, object]):
+def _bus_voltage(model: RackModel, params: Mapping[str, Array], limits: Mapping[str, Array]) -> Array:
     """The rack bus: the AC feed's line voltage, the busbar's voltage, else the architecture's nominal one [V]."""
     if model.architecture == "ac-pdu":
         return params["power.feed_voltage"]
@@ -562,26 +622,26 @@ def _bus_voltage(model: RackModel, params: Mapping[str, object], limits: Mapping
 
 def run_models(
     model: RackModel,
-    sums: Mapping[str, object],
-    params: Mapping[str, object],
-    limits: Mapping[str, object],
-    steps: Mapping[str, object] = STEPS,
-) -> dict[str, object]:
-    """Figures (SI) from rack sums, parameters and ratings: each step of ``steps`` on its typed inputs, in order
-    (thermal takes the power step's input power).
+    sums: RackSums,
+    params: Mapping[str, Array],
+    limits: Mapping[str, Array],
+    steps: ModelSteps | None = None,
+) -> dict[str, Array]:
+    """Figures (SI) from rack sums, parameters and ratings: each step of ``steps`` (the built-in :data:`STEPS`
+    by default) on its typed inputs, in order (thermal takes the power step's input power).
 
     The ratings and the parameters the rules need are returned too, as ``limit.*`` entries.
     """
-    s = lambda key: sums.get(key, 0.0)  # noqa: E731 - a short accessor keeps the inputs readable
+    steps = steps or ModelSteps(**STEPS)
     bus_voltage = _bus_voltage(model, params, limits)
-    powered = steps["power"](
+    powered = steps.power(
         power.PowerInputs(
-            it_load=s("it_load"),
-            converters=s("converters"),
-            capacity=s("converter_capacity"),
-            capacity_efficiency=s("converter_capacity_efficiency"),
-            bbu_energy=s("bbu_energy"),
-            bbu_energy_efficiency=s("bbu_energy_efficiency"),
+            it_load=sums.it_load,
+            converters=sums.converters,
+            capacity=sums.converter_capacity,
+            capacity_efficiency=sums.converter_capacity_efficiency,
+            bbu_energy=sums.bbu_energy,
+            bbu_energy_efficiency=sums.bbu_energy_efficiency,
             redundancy=model.redundancy,
             bus_voltage=bus_voltage,
             # a bus above SELV (60 V) sits upstream of the in-rack converters and carries their input
@@ -591,11 +651,11 @@ def run_models(
         )
     )
     approach = np.where(np.isfinite(limits["cdu_approach"]), limits["cdu_approach"], DEFAULT_CDU_APPROACH_K)
-    cooled = steps["thermal"](
+    cooled = steps.thermal(
         thermal.ThermalInputs(
             input_power=powered.input,
-            liquid_heat=s("liquid_heat"),
-            rear_door_capacity=s("rear_door_capacity"),
+            liquid_heat=sums.liquid_heat,
+            rear_door_capacity=sums.rear_door_capacity,
             fluid=model.fluid,
             facility_supply=params["cooling.facility_supply"],
             tcs_supply=params.get("cooling.tcs_supply", params["cooling.facility_supply"] + approach),
@@ -606,60 +666,55 @@ def run_models(
             cdu_share=params["cooling.cdu_share"],
         )
     )
-    accelerators = s("accelerators")
     domain = model.design.network.scale_up.domain
     results = {
         "power": powered,
         "thermal": cooled,
-        "mechanical": steps["mechanical"](
+        "mechanical": steps.mechanical(
             mechanical.MechanicalInputs(
-                height=s("height"),
-                weight=s("weight"),
+                height=sums.height,
+                weight=sums.weight,
                 unit_pitch=limits["unit_pitch"],
                 usable_height=limits["usable_height"],
                 width=limits["width"],
                 depth=limits["depth"],
             )
         ),
-        "network": steps["network"](
+        "network": steps.network(
             network.NetworkInputs(
-                accelerators=accelerators,
+                accelerators=sums.accelerators,
                 scale_up_racks=params["network.scale_up.racks"],
                 scale_up_domain=np.nan if domain is None else float(domain),
-                scale_up_bandwidth=s("scale_up_bandwidth"),
-                scale_out_ports=s("scale_out_ports"),
-                scale_out_rate=s("scale_out_rate"),
-                front_end_ports=s("front_end_ports"),
+                scale_up_bandwidth=sums.scale_up_bandwidth,
+                scale_out_ports=sums.scale_out_ports,
+                scale_out_rate=sums.scale_out_rate,
+                front_end_ports=sums.front_end_ports,
             )
         ),
-        "cabling": steps["cabling"](
-            s("cable_length"), {key.split(":", 1)[1]: value for key, value in sums.items() if key.startswith("cables:")}
+        "cabling": steps.cabling(cabling.CablingInputs(length=sums.cable_length, cables=sums.cables)),
+        "cost": steps.cost(cost.CostInputs(bom=sums.cost, accelerators=sums.accelerators)),
+        "sourcing": steps.sourcing(
+            sourcing.SourcingInputs(
+                us_cost=sums.cost_us,
+                cost=sums.cost,
+                lead_time=sums.lead_time,
+                by_category={
+                    category: (sums.cost_us_by_category[category], sums.cost_by_category[category])
+                    for category in CATEGORIES
+                    if category in sums.cost_by_category
+                },
+            )
         ),
-        "cost": steps["cost"](s("cost"), accelerators),
-        "sourcing": steps["sourcing"](
-            s("cost_us"),
-            s("cost"),
-            s("lead_time"),
-            {
-                category: (s(f"cost_us.{category}"), sums[f"cost.{category}"])
-                for category in CATEGORIES
-                if f"cost.{category}" in sums
-            },
-        ),
-        "reliability": steps["reliability"](s("failure_rate")),
+        "reliability": steps.reliability(reliability.ReliabilityInputs(failure_rate=sums.failure_rate)),
     }
-    figures: dict[str, object] = {
-        "compute.accelerators": accelerators,
-        "compute.cpus": s("cpus"),
-        "compute.hbm": s("hbm"),
-        "compute.hbm_bandwidth": s("hbm_bandwidth"),
+    figures: dict[str, Array] = {
+        "compute.accelerators": sums.accelerators,
+        "compute.cpus": sums.cpus,
+        "compute.hbm": sums.hbm,
+        "compute.hbm_bandwidth": sums.hbm_bandwidth,
     }
     figures.update(
-        {
-            f"compute.peak_flops:{key}": sums[f"peak_flops.{key}"]
-            for key in PEAK_FLOPS_KEYS
-            if f"peak_flops.{key}" in sums
-        }
+        {f"compute.peak_flops:{key}": sums.peak_flops[key] for key in PEAK_FLOPS_KEYS if key in sums.peak_flops}
     )
     for section, result in results.items():
         figures.update(figures_of(section, result))
@@ -670,9 +725,9 @@ def run_models(
             "limit.floor_rating": params["floor_rating"],
             "limit.cdu_share": params["cooling.cdu_share"],
             "limit.scale_up_racks": params["network.scale_up.racks"],
-            "limit.scale_up_links": s("scale_up_links"),
-            "limit.scale_up_switch_ports": s("scale_up_switch_ports"),
-            "limit.scale_out_media": s("scale_out_media"),
+            "limit.scale_up_links": sums.scale_up_links,
+            "limit.scale_up_switch_ports": sums.scale_up_switch_ports,
+            "limit.scale_out_media": sums.scale_out_media,
             "limit.bus_voltage": bus_voltage,
             "limit.coolant_return": cooled.tcs_supply + params["cooling.coolant_delta_t"],
             "limit.air_outlet": params["cooling.air_inlet"] + params["cooling.air_delta_t"],
@@ -684,9 +739,13 @@ def run_models(
 # --- the chain -------------------------------------------------------------------------
 
 
-def split_overrides(model: RackModel, overrides: Mapping[str, object]) -> tuple[dict, dict, dict]:
+def split_overrides(
+    model: RackModel, overrides: Mapping[str, Array]
+) -> tuple[dict[str, Array], dict[str, dict[str, Array]], dict[str, Array]]:
     """Parameters, part overrides (selector → spec → value) and slot counts; unknown paths raise ``KeyError``."""
-    params, parts, slots = dict(model.params), {}, {}
+    params: dict[str, Array] = dict(model.params)
+    parts: dict[str, dict[str, Array]] = {}
+    slots: dict[str, Array] = {}
     in_design = [i.part for i in model.items] + [p for ps in model.limit_parts.values() for p in ps]
     selectors = {p.kind for p in in_design} | {p.id for p in in_design}
     slot_ids = {slot.id for slot in model.design.slots}
@@ -721,7 +780,12 @@ def split_overrides(model: RackModel, overrides: Mapping[str, object]) -> tuple[
 class RackChain:
     """Evaluate one rack design, or a batch of variants of it, through the same models."""
 
-    def __init__(self, loaded: LoadedDesign, catalog: Catalog | None = None, steps: Mapping[str, object] | None = None):
+    def __init__(
+        self,
+        loaded: LoadedDesign,
+        catalog: Catalog | None = None,
+        steps: Mapping[str, Callable[[Any], Any]] | None = None,
+    ):
         unknown = sorted(set(steps or {}) - set(STEPS))
         if unknown or not all(callable(step) for step in (steps or {}).values()):
             raise InputError.single(
@@ -730,7 +794,7 @@ class RackChain:
                 "steps",
                 f"names: {', '.join(STEPS)}",
             )
-        self.steps = {**STEPS, **(steps or {})}
+        self.steps = ModelSteps(**{**STEPS, **(steps or {})})
         self.model = resolve(loaded, catalog)
         for path, value in self.model.base_overrides.items():
             try:
@@ -740,7 +804,7 @@ class RackChain:
                     loaded.file, [loaded.problem(exc.args[0], ("overrides", path), OVERRIDE_HINT)]
                 ) from None
 
-    def run(self, overrides: Mapping[str, object] | None = None) -> dict[str, object]:
+    def run(self, overrides: Mapping[str, Array] | None = None) -> dict[str, Array]:
         """Figures (SI) for the design with its own overrides plus ``overrides`` (SI scalars or arrays)."""
         merged = {**self.model.base_overrides, **(overrides or {})}
         params, part_overrides, slot_counts = split_overrides(self.model, merged)
