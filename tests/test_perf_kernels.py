@@ -190,3 +190,24 @@ def test_bad_hsdp_exit_2(args, fragment):
     result = run("perf", "train", "--model", "llama3-8b", "--system", "dgx-h100-ndr", "--accelerators", "16",
                  "--global-batch", "16", *args)
     assert result.exit_code == 2 and fragment in result.output and "Traceback" not in result.output
+
+
+def test_placement_hand_calculation():
+    from rackwright.perf.placement import placement
+
+    # Llama 3 405B on 1,152 GB200 (16 NVL72 racks): TP 8, CP 2, DP 9, PP 8, Megatron order TP, CP, DP, PP.
+    place = placement(load_system("gb200-nvl72").with_accelerators(1152), tp=8, pp=8, dp=9, cp=2)
+    groups = place["groups"]
+    assert place["scale_up_domain"] == 72
+    assert (groups["tp"]["stride"], groups["tp"]["scale_up_domains"], groups["tp"]["network"]) == (1, 1, "scale-up")
+    assert (groups["cp"]["stride"], groups["cp"]["scale_up_domains"]) == (8, 1)  # 2 × 8 = 16 ranks ≤ 72
+    # DP: 9 ranks at stride 16, floor(72 / 16) = 4 in a domain (as the step-time model counts them): 3 domains.
+    assert (groups["dp"]["stride"], groups["dp"]["scale_up_domains"], groups["dp"]["network"]) == (16, 3, "scale-out")
+    assert (groups["pp"]["stride"], groups["pp"]["scale_up_domains"]) == (144, 8)  # one stage per 2 racks
+    assert place["accelerators_per_rack"] == 72 and groups["pp"]["racks"] == 8 and groups["tp"]["racks"] == 1
+    # On 8-GPU nodes TP 8 fills a node and CP 2 already leaves it.
+    h100 = placement(H100.with_accelerators(1152), tp=8, pp=8, dp=9, cp=2)["groups"]
+    assert h100["tp"]["network"] == "scale-up" and h100["cp"]["scale_up_domains"] == 2
+    # Experts: EP 16 at stride ETP 1 spans two 8-GPU nodes, EP 8 one.
+    assert placement(H100.with_accelerators(64), tp=1, pp=1, dp=64, ep=16)["groups"]["ep"]["scale_up_domains"] == 2
+    assert placement(H100.with_accelerators(64), tp=1, pp=1, dp=64, ep=8)["groups"]["ep"]["network"] == "scale-up"

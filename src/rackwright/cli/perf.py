@@ -197,6 +197,19 @@ def train_command(
         )
     )
     out.print(_table("step time breakdown [s]", doc["breakdown"], list(doc["breakdown"])))
+    out.print(_placement_table(doc["placement"]))
+
+
+def _placement_table(place: dict) -> Table:
+    """Each parallel group: its ranks and stride, the scale-up domains and racks it spans, its network."""
+    rack = place["accelerators_per_rack"]
+    table = Table(title=f"placement (scale-up domain {place['scale_up_domain']}, rack {rack or 'n/a'})")
+    for column in ("group", "ranks", "stride", "domains", "racks", "network"):
+        table.add_column(column, justify="left" if column in ("group", "network") else "right")
+    for name, g in place["groups"].items():
+        racks = "n/a" if g["racks"] is None else str(g["racks"])
+        table.add_row(name, str(g["size"]), str(g["stride"]), str(g["scale_up_domains"]), racks, g["network"])
+    return table
 
 
 @app.command("search")

@@ -19,6 +19,7 @@ from ..errors import InputError
 from ..yamlio import read_yaml
 from .inference import infer
 from .memory import RECOMPUTE_MODULES
+from .placement import placement
 from .precision import check as precision_check
 from .search import search
 from .system import load_system, system_from_rack
@@ -412,6 +413,7 @@ def train_report(
             else [],
         },
         "precision": {"recipe": rec.name, "attention": attention_precision, "fp8_param_gather": fp8_param_gather},
+        "placement": placement(system, tp, pp, dp, cp, ep, etp or tp),
         **_figures(result, 0),
     }
     if train_tokens:
