@@ -23,7 +23,7 @@ from rackwright.fleet import job_report, spares_report
 from rackwright.models.reliability import HOURS_PER_YEAR
 from rackwright.perf.api import search_report
 from rackwright.programme import load_programme, plan_programme, reach_gw
-from rackwright.programme.plan import programme_document, slipped
+from rackwright.programme.plan import programme_document, slipped, whatif_document
 from rackwright.rack.evaluation import sound_design
 from rackwright.site.planner import plan_site
 from rackwright.site.schema import load_site
@@ -198,7 +198,8 @@ def test_cli_writes_the_json_and_the_dashboard(tmp_path):
     assert doc["feasible"] and doc["quarters"][0] == "2026Q3"
     page = (tmp_path / "p" / "report.html").read_text()
     assert "plotly" in page and "delivered" in page.lower()
-    for site in ("abilene", "milam"):
+    assert not (tmp_path / "p" / "sites" / "milam").exists()  # names no site file
+    for site in ("abilene",):
         summary = json.loads((tmp_path / "p" / "sites" / site / "summary.json").read_text())
         assert summary["racks"] == next(s["racks"] for s in doc["sites"] if s["site"] == site)
         assert (tmp_path / "p" / "sites" / site / "cables.parquet").stat().st_size > 0
@@ -211,3 +212,22 @@ def test_a_slipped_first_ship_never_adds_gw_by_the_goal_date(loaded, which, week
     goal date (the roadmap's reach programme, solved to a 0.1 % gap) cannot grow."""
     base = reach_gw(loaded)
     assert reach_gw(slipped(loaded, which, weeks * 7)) <= base * (1 + 1e-3)
+
+
+def test_whatif_slipping_e1_moves_every_headline_down(doc):
+    """Slipping E1 by two quarters misses the goal: less IT power, compute, racks and cost by the goal date."""
+    overrides = {"generations.e1.first_ship": "2027-04-01"}
+    changed = programme_document(plan_programme(load_programme(SMALL, overrides)))
+    rows = {r["name"]: r for r in whatif_document(doc, changed, overrides)["headline"]}
+    assert rows["goal_met"]["base"] == "2027Q3" and rows["goal_met"]["whatif"] is None
+    for name in ("it_power_by_goal_date", "delivered_training_compute_by_goal_date", "accelerators_by_goal_date",
+                 "failures_by_goal_date", "capex"):
+        assert rows[name]["change"] < 0, name
+    assert rows["site_plan_links"]["change"] <= 0  # Abilene, the planned site, keeps its GB300 racks
+    assert changed["generations"][1]["first_ship"] == "2027-04-01"
+
+
+def test_set_names_list_items_by_id(tmp_path):
+    result = CliRunner().invoke(app, ["programme", "whatif", str(SMALL), "--set", "generations.e9.first_ship=2027"])
+    assert result.exit_code == 2
+    assert "--set generations.e9.first_ship" in result.output and "no field 'generations.e9'" in result.output

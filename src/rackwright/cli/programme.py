@@ -98,3 +98,40 @@ def plan_command(
                     f"{', '.join(row['critical_parts'])})[/yellow]"
                 )
     raise typer.Exit(EXIT_OK if doc["feasible"] else EXIT_RULES)
+
+
+@app.command("whatif")
+@guarded
+def whatif_command(
+    programme: Path = typer.Argument(..., metavar="PROGRAMME", help="Programme YAML file (see docs/programme.md)."),
+    sets: list[str] = typer.Option(
+        ...,
+        "--set",
+        help="KEY=VALUE: a field of the file, list items by id (generations.e1.first_ship=2027-04-01); repeatable.",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the change in every headline number as JSON."),
+):
+    """Re-plan the programme with some fields changed and print the change in every headline number (GW and
+    delivered compute by the goal date, the quarter the goal is met, failures, capex, energy, spares, links)."""
+    from rich.table import Table
+
+    from ..programme import load_programme, plan_programme
+    from ..programme.plan import programme_document, whatif_document
+    from .site import parse_overrides
+
+    overrides = parse_overrides(sets)
+    whatif = load_programme(programme, overrides)  # bad --set values first, before any planning
+    base = programme_document(plan_programme(load_programme(programme)))
+    changed = programme_document(plan_programme(whatif))
+    doc = whatif_document(base, changed, overrides)
+    if as_json:
+        emit_json(doc)
+        return
+    changes = ", ".join(f"{row['key']}={row['value']}" for row in doc["set"])
+    table = Table(title=f"what if {changes}")
+    for name in ("figure", "unit", "base", "what-if", "change"):
+        table.add_column(name, justify="left" if name in ("figure", "unit") else "right")
+    number = lambda v: "—" if v is None else v if isinstance(v, str) else f"{v:,.4g}"  # noqa: E731
+    for row in doc["headline"]:
+        table.add_row(row["name"], row["unit"], number(row["base"]), number(row["whatif"]), number(row["change"]))
+    out.print(table)

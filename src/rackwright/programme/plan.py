@@ -334,6 +334,7 @@ def programme_document(plan: ProgrammePlan) -> dict:
         {"name": "capex", "unit": "USD", "value": total["capex_cumulative"][-1]},
         {"name": "energy_opex_by_goal_date", "unit": "USD/year", "value": total["energy_opex"][-1]},
         {"name": "spares_cost_by_goal_date", "unit": "USD", "value": sum(row["spares_cost_usd"] for row in spares)},
+        {"name": "site_plan_links", "unit": "links (planned sites)", "value": _links(plan)},
     ]
     return {
         "programme": p.name,
@@ -358,6 +359,13 @@ def programme_document(plan: ProgrammePlan) -> dict:
         "spares": spares,
         "seconds": {k: round(v, 3) for k, v in plan.seconds.items()},
     }
+
+
+def _links(plan: ProgrammePlan) -> int | None:
+    """Links of every medium in the site plans (None when no site is planned)."""
+    if not plan.sites:
+        return None
+    return int(sum(site.cables.height for site in plan.sites.values()))
 
 
 def _generation(plan: ProgrammePlan, i: int) -> dict:
@@ -405,3 +413,25 @@ def slipped(loaded: LoadedProgramme, generation: str, days: int) -> LoadedProgra
     return loaded.model_copy(
         update={"programme": programme, "roadmap": loaded.roadmap.model_copy(update={"roadmap": roadmap})}
     )
+
+
+def whatif_document(base: dict, changed: dict, overrides: dict[str, object]) -> dict:
+    """The change in every headline number between two programme documents (``rackwright programme whatif``)."""
+    rows = []
+    for before, after in zip(base["headline"], changed["headline"], strict=True):
+        numbers = all(isinstance(v, (int, float)) for v in (before["value"], after["value"]))
+        rows.append(
+            {
+                "name": before["name"],
+                "unit": before["unit"],
+                "base": before["value"],
+                "whatif": after["value"],
+                "change": after["value"] - before["value"] if numbers else None,
+            }
+        )
+    return {
+        "programme": base["programme"],
+        "set": [{"key": key, "value": str(value)} for key, value in overrides.items()],
+        "feasible": {"base": base["feasible"], "whatif": changed["feasible"]},
+        "headline": rows,
+    }

@@ -146,8 +146,12 @@ class _Where(LocatedInput):
     root: Any
 
 
-def load_programme(path: str | Path) -> LoadedProgramme:
-    """Read and validate a programme file; raise :class:`InputError` with field paths on bad input."""
+def load_programme(path: str | Path, overrides: dict[str, object] | None = None) -> LoadedProgramme:
+    """Read and validate a programme file; raise :class:`InputError` with field paths on bad input.
+
+    ``overrides`` maps dotted paths to values that replace the file's before validation (the what-if's
+    ``--set``), list items named by id: ``{"generations.e1.first_ship": date(2027, 4, 1)}`` (:func:`apply_set`).
+    """
     root = read_yaml(path)
     if not isinstance(root, dict):
         raise InputError.single(
@@ -155,7 +159,36 @@ def load_programme(path: str | Path) -> LoadedProgramme:
             "a programme file is a YAML mapping (name:, goal:, generations:, sites:, factories:, workload:, fleet:)",
             hint="see examples/programme-10gw.yaml",
         )
-    return validate_programme(to_plain(root), str(path), root, Path(path).parent)
+    data = to_plain(root)
+    for key, value in (overrides or {}).items():
+        apply_set(data, key, value, str(path))
+    return validate_programme(data, str(path), root, Path(path).parent)
+
+
+def apply_set(data: dict, key: str, value: object, file: str | None = None) -> None:
+    """Set ``data`` at the dotted path ``key``: list items by their id (or index), a new field only at the end;
+    :class:`InputError` naming ``--set KEY`` when the path does not exist."""
+    parts = key.split(".")
+    node: Any = data
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        index: Any = None
+        if isinstance(node, list):
+            ids = [item.get("id") if isinstance(item, dict) else None for item in node]
+            index = ids.index(part) if part in ids else int(part) if part.isdigit() and int(part) < len(node) else None
+        elif isinstance(node, dict) and (part in node or last):
+            index = part
+        if index is None:
+            raise InputError.single(
+                file,
+                f"no field {'.'.join(parts[: depth + 1])!r} in the programme file",
+                f"--set {key}",
+                "a dotted path of the file's fields, list items by id: e.g. generations.e1.first_ship=2027-04-01",
+            )
+        if last:
+            node[index] = value
+        else:
+            node = node[index]
 
 
 def validate_programme(
