@@ -211,3 +211,34 @@ def test_placement_hand_calculation():
     # Experts: EP 16 at stride ETP 1 spans two 8-GPU nodes, EP 8 one.
     assert placement(H100.with_accelerators(64), tp=1, pp=1, dp=64, ep=16)["groups"]["ep"]["scale_up_domains"] == 2
     assert placement(H100.with_accelerators(64), tp=1, pp=1, dp=64, ep=8)["groups"]["ep"]["network"] == "scale-up"
+
+
+def _zero(zero2, seq):
+    model = load_model("llama3-8b")
+    p = Parallelism(tp=1, pp=1, dp=8, micro_batch=1, sp=False, recompute=0, distributed_optimizer=True,
+                    zero2=zero2)
+    return model, train_step(model, H100.with_accelerators(8), p, 64, seq, "bf16")
+
+
+def test_zero2_memory_and_per_microbatch_reduction():
+    # ZeRO-2 also shards the FP32 gradients over DP 8: 2 + 4/8 + 12/8 bytes per parameter instead of 2 + 4 + 12/8.
+    model, zero1 = _zero(False, 8192)
+    _, zero2 = _zero(True, 8192)
+    n = model.total_params
+    assert float(zero1["memory"]["weights_and_optimizer"]) == pytest.approx(n * (2 + 4 + 12 / 8), rel=1e-6)
+    assert float(zero2["memory"]["weights_and_optimizer"]) == pytest.approx(n * (2 + 4 / 8 + 12 / 8), rel=1e-6)
+    # Every micro-batch reduce-scatters its gradients (7/8 of 4·n bytes at 450 GB/s × 0.80 ≈ 78 ms) behind its own
+    # backward: hidden behind an 8K-token backward, exposed behind a 512-token one (8 micro-batches per step).
+    assert float(zero2["step_time_s"]) <= float(zero1["step_time_s"]) * 1.001
+    rs = 7 / 8 * 4 * n / (450e9 * 0.80) + 7 * 2e-6
+    _, short1 = _zero(False, 512)
+    _, short2 = _zero(True, 512)
+    extra = float(short2["breakdown"]["dp_exposed"]) - float(short1["breakdown"]["dp_exposed"])
+    assert 0.0 < extra < 8 * rs
+    assert float(short2["step_time_s"]) > float(short1["step_time_s"])
+
+
+def test_zero2_needs_the_distributed_optimizer():
+    result = run("perf", "train", "--model", "llama3-8b", "--system", "dgx-h100-ndr", "--accelerators", "8",
+                 "--global-batch", "8", "--zero2")
+    assert result.exit_code == 2 and "--distributed-optimizer" in result.output and "Traceback" not in result.output

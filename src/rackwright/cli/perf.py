@@ -117,6 +117,11 @@ def train_command(
         "--fsdp",
         help="FSDP (ZeRO-3): weights, gradients and optimizer sharded over DP × CP, gathered for every micro-batch.",
     ),
+    zero2: bool = typer.Option(
+        False,
+        "--zero2",
+        help="With --distributed-optimizer: shard the gradients too (ZeRO-2), reduce-scattered every micro-batch.",
+    ),
     hsdp_replicas: int = typer.Option(
         1,
         "--hsdp-replicas",
@@ -173,6 +178,7 @@ def train_command(
         moe_a2a_overlap=moe_a2a_overlap,
         fsdp=fsdp,
         hsdp_replicas=hsdp_replicas,
+        zero2=zero2,
         train_tokens=train_tokens,
     )
     if as_json:

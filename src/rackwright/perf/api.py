@@ -259,6 +259,7 @@ def train_report(
     moe_a2a_overlap: bool = False,
     fsdp: bool = False,
     hsdp_replicas: int = 1,
+    zero2: bool = False,
     train_tokens: float | None = None,
 ) -> dict:
     """The ``perf train`` document for one configuration."""
@@ -284,6 +285,7 @@ def train_report(
         ("--overlap-param-gather", overlap_param_gather),
         ("--moe-a2a-overlap", moe_a2a_overlap),
         ("--fsdp", fsdp),
+        ("--zero2", zero2),
     ):
         if not isinstance(value, (bool, np.bool_)):
             raise InputError.single(None, f"{flag} is true or false, not {value!r}", flag)
@@ -343,6 +345,13 @@ def train_report(
             "leave the MoE options out for a dense model",
         )
     dp = _check_parallelism(model, n, global_batch, micro_batch, tp, pp, vp, cp, ep, etp)
+    if zero2 and not distributed_optimizer:
+        raise InputError.single(
+            None,
+            "--zero2 shards the gradients of the distributed optimizer (ZeRO-1) as well",
+            "--zero2",
+            "add --distributed-optimizer (and leave out --fsdp, which shards them already)",
+        )
     if hsdp_replicas > 1 and not fsdp:
         raise InputError.single(
             None, "--hsdp-replicas replicates an FSDP-sharded model", "--hsdp-replicas", "add --fsdp"
@@ -381,6 +390,7 @@ def train_report(
         moe_a2a_overlap=moe_a2a_overlap,
         fsdp=fsdp,
         hsdp_replicas=hsdp_replicas,
+        zero2=zero2,
     )
     result = train_step(model, system, parallelism, global_batch, seq_len, rec.name, attention_precision)
     doc = {
@@ -403,6 +413,7 @@ def train_report(
             "distributed_optimizer": distributed_optimizer,
             "fsdp": fsdp,
             "hsdp_replicas": hsdp_replicas,
+            "zero2": zero2,
             "overlap_param_gather": overlap_param_gather,
             "overlap_p2p": overlap_p2p,
             "grad_precision": grad_precision,

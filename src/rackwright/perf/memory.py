@@ -32,6 +32,7 @@ import numpy as np
 from .stages import stage_layer_counts, stage_params
 
 STATE_BYTES = 6.0  # BF16 weights + FP32 gradient accumulation (4 bytes; 2 with 16-bit gradients)
+GRADIENT_BYTES = 4.0  # of STATE_BYTES, the FP32 gradients
 OPTIMIZER_BYTES = 12.0  # FP32 master weights, Adam momentum and variance
 RESERVED_FRACTION = 0.05
 RESERVED_BYTES = 2e9
@@ -170,6 +171,10 @@ def training_memory(model, system, c, seq, microbatches, rec=None) -> dict[str, 
         params, layer_params = stage_params(model, c, stage)
         grads16 = np.where(c.get("fp32_grads", 1.0) > 0, 0.0, 2.0)  # 16-bit gradients: 2 bytes fewer
         states = params * (STATE_BYTES - grads16 + optimizer)
+        # ZeRO-2: the gradients (4 or 2 bytes) sharded over DP × CP as well.
+        zero2 = (c.get("zero2", 0.0) > 0) & (c["distributed_optimizer"] > 0)
+        grads = GRADIENT_BYTES - grads16
+        states = states - np.where(zero2, params * grads * (1.0 - 1.0 / (c["dp"] * c["cp"])), 0.0)
         if rec is not None and rec.low:
             low_params = c.get("fp8_param_gather", 0.0) > 0
             states = states + layer_params * np.where(low_params, rec.copy_bytes - 2.0, rec.copy_bytes)

@@ -112,6 +112,7 @@ class Parallelism:
     fsdp: np.ndarray = False  # ZeRO-3: weights, gradients and optimizer sharded over DP × CP, gathered per micro-batch
     overlap_p2p: np.ndarray | bool = False  # interleaved schedule: stage sends behind compute (overlap_p2p_comm)
     hsdp_replicas: np.ndarray | int = 1  # with fsdp: replicas of the sharded model (HSDP), sharded over DP × CP / r
+    zero2: np.ndarray | bool = False  # with the distributed optimizer: gradients sharded too, reduced per micro-batch
 
     def arrays(self) -> dict[str, np.ndarray]:
         fields = {k: np.asarray(v) for k, v in self.__dict__.items()}
@@ -505,7 +506,14 @@ def train_step(
         np.maximum(fsdp_gather - stage_forward, 0.0) + np.maximum(fsdp_gather + fsdp_reduce - stage_backward, 0.0),
         0.0,
     )
-    slot = stage_layers * layer_time + stage_logits + p2p + fsdp_exposed
+    # ZeRO-2 (Rajbhandari et al. 2020, P_os+g): no rank keeps the full gradients, so every micro-batch's backward
+    # reduce-scatters its gradients into the shards (DeepSpeed stage 2 under gradient accumulation), behind that
+    # backward; what exceeds it lengthens the slot.
+    zero2 = (c["zero2"] > 0) & (c["distributed_optimizer"] > 0) & ~fsdp
+    zero2_exposed = np.where(
+        zero2, np.maximum(_collective(c["tp"], dp_cp, grad_bytes, system, eff) - stage_backward, 0.0), 0.0
+    )
+    slot = stage_layers * layer_time + stage_logits + p2p + fsdp_exposed + zero2_exposed
     bubble = (c["pp"] - 1) / c["vp"] * slot
     pipeline = microbatches * slot + bubble
 
@@ -538,7 +546,7 @@ def train_step(
         np.maximum(_overlapped_gather(gather, chunk_forward, c), tail * gather),
         gather,
     )
-    dp_exposed = np.where(fsdp, hsdp_exposed, reduce_exposed + gather_exposed)
+    dp_exposed = np.where(fsdp, hsdp_exposed, np.where(zero2, 0.0, reduce_exposed) + gather_exposed)
     optimizer_params = np.where(fsdp, stage_params / shard, np.where(do, stage_params / dp_cp, stage_params))
     optimizer = ADAM_BYTES_PER_PARAM * optimizer_params / (hbm_bw * eff.hbm)
 
@@ -563,7 +571,7 @@ def train_step(
         logits=microbatches * stage_logits,
         pp_p2p=microbatches * p2p,
         bubble=bubble,
-        dp_exposed=dp_exposed + microbatches * fsdp_exposed,
+        dp_exposed=dp_exposed + microbatches * (fsdp_exposed + zero2_exposed),
         optimizer=optimizer,
     )
     return {

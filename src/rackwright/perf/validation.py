@@ -75,6 +75,7 @@ def predict_run(run: dict) -> dict:
         overlap_p2p=run.get("overlap_p2p", False),
         fsdp=run.get("fsdp", False),
         hsdp_replicas=run.get("hsdp_replicas", 1),
+        zero2=run.get("zero2", False),
     )
     return train_step(
         model,
