@@ -23,7 +23,7 @@ from rackwright.fleet import job_report, spares_report
 from rackwright.models.reliability import HOURS_PER_YEAR
 from rackwright.perf.api import search_report
 from rackwright.programme import load_programme, plan_programme, reach_gw
-from rackwright.programme.plan import programme_document, slipped, whatif_document
+from rackwright.programme.plan import programme_document, programme_risk, risk_records, slipped, whatif_document
 from rackwright.rack.evaluation import sound_design
 from rackwright.site.planner import plan_site
 from rackwright.site.schema import load_site
@@ -231,3 +231,14 @@ def test_set_names_list_items_by_id(tmp_path):
     result = CliRunner().invoke(app, ["programme", "whatif", str(SMALL), "--set", "generations.e9.first_ship=2027"])
     assert result.exit_code == 2
     assert "--set generations.e9.first_ship" in result.output and "no field 'generations.e9'" in result.output
+
+
+def test_risk_without_a_risk_section_is_the_reach_of_the_plan(loaded):
+    """The small example has no risk section: every sample is the plan's reach programme, so P10 = P90 and both are
+    the reach's IT power, up to the LP relaxation (less than one rack per build and deploy variable; here < 1 %)."""
+    doc = risk_records(loaded, programme_risk(loaded, samples=5, seed=1))
+    at_date = {row["name"]: row["value"] for row in doc["by_goal_date"]}
+    assert at_date["it_power_p10"] == at_date["it_power_p90"]
+    assert at_date["it_power_p50"] == pytest.approx(reach_gw(loaded), rel=1e-2)
+    assert doc["p_goal"] == (1.0 if at_date["it_power_p50"] >= 0.8 else 0.0)
+    assert [s["name"] for s in doc["series"]] == ["it_power_p10", "it_power_p50", "it_power_p90"]

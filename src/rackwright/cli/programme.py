@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from .common import EXIT_OK, EXIT_RULES, emit_json, guarded, out, output_folder
+from .common import EXIT_OK, EXIT_RULES, MAX_COUNT, MAX_WORKERS, emit_json, guarded, out, output_folder, progress_bar
 
 app = typer.Typer(
     help="Programme: factories, roadmap, site plans, delivered compute, reliability, sourcing and cost by quarter.",
@@ -135,3 +135,43 @@ def whatif_command(
     for row in doc["headline"]:
         table.add_row(row["name"], row["unit"], number(row["base"]), number(row["whatif"]), number(row["change"]))
     out.print(table)
+
+
+@app.command("risk")
+@guarded
+def risk_command(
+    programme: Path = typer.Argument(..., metavar="PROGRAMME", help="Programme YAML file (see docs/programme.md)."),
+    samples: int = typer.Option(1000, "--samples", min=1, max=MAX_COUNT, help="Monte Carlo samples."),
+    seed: int | None = typer.Option(None, "--seed", min=0, help="Root seed (default: fresh, reported)."),
+    workers: int = typer.Option(1, "--workers", min=0, max=MAX_WORKERS, help="Processes (0 = all cores)."),
+    outdir: Path | None = typer.Option(
+        None, "-o", "--outdir", callback=output_folder, help="Write risk.json and risk.html (the fan chart) here."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+):
+    """Probability of meeting the goal, and P10/P50/P90 of GW by quarter, over the file's risk distributions (the
+    roadmap's Monte Carlo on the lines' rates)."""
+    from ..programme import load_programme
+    from ..programme.plan import programme_risk, risk_records
+
+    loaded = load_programme(programme)
+    with progress_bar(not as_json) as bar:
+        task = bar.add_task("samples", total=samples)
+        raw = programme_risk(loaded, samples, seed, workers, progress=lambda done: bar.update(task, completed=done))
+    doc = risk_records(loaded, raw)
+    if outdir is not None:
+        from ..report.html import write_html
+        from ..roadmap.report import risk_figure
+
+        outdir.mkdir(parents=True, exist_ok=True)
+        (outdir / "risk.json").write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        write_html(risk_figure(raw), outdir / "risk.html")
+    if as_json:
+        emit_json(doc)
+        return
+    date = raw["gw_by_date"]
+    out.print(
+        f"{doc['programme']}: P(≥ {doc['goal']['it_power_gw']:g} GW by {doc['goal']['by']}) = {doc['p_goal']:.1%} "
+        f"over {doc['samples']:,} samples (seed {doc['seed']}); GW by the date: P10 {date['p10']:.2f}, "
+        f"P50 {date['p50']:.2f}, P90 {date['p90']:.2f}"
+    )

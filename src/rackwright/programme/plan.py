@@ -49,6 +49,7 @@ from ..roadmap import plan_document
 from ..roadmap.inputs import line_rate
 from ..roadmap.milp import solve
 from ..roadmap.plan import PlanResult, prepare
+from ..roadmap.risk import risk
 from ..roadmap.schema import LoadedRoadmap
 from ..site.planner import SitePlan
 from .schema import LoadedProgramme
@@ -434,4 +435,35 @@ def whatif_document(base: dict, changed: dict, overrides: dict[str, object]) -> 
         "set": [{"key": key, "value": str(value)} for key, value in overrides.items()],
         "feasible": {"base": base["feasible"], "whatif": changed["feasible"]},
         "headline": rows,
+    }
+
+
+def programme_risk(
+    loaded: LoadedProgramme, samples: int, seed: int | None = None, workers: int = 1, progress=None
+) -> dict:
+    """The roadmap's Monte Carlo (:func:`rackwright.roadmap.risk.risk`: slips, site power delays, lead times and
+    factory yields from the file's ``risk`` section) on the programme's roadmap with the lines' rates; the roadmap's
+    risk document."""
+    roadmap = roadmap_with_capacity(loaded, factory_capacity(loaded, loaded.racks))
+    return risk(roadmap, samples, seed, workers, progress).document()
+
+
+def risk_records(loaded: LoadedProgramme, doc: dict) -> dict:
+    """The risk document as records with units (``rackwright programme risk --json``)."""
+    quarters = list(doc["gw_by_quarter"])
+    levels = ("p10", "p50", "p90")
+    return {
+        "programme": loaded.programme.name,
+        "samples": doc["samples"],
+        "seed": doc["seed"],
+        "method": doc["method"],
+        "goal": doc["goal"],
+        "p_goal": doc["p_goal"],
+        "by_goal_date": [{"name": f"it_power_{k}", "unit": "GW", "value": v} for k, v in doc["gw_by_date"].items()],
+        "quarters": quarters,
+        "series": [
+            {"name": f"it_power_{p}", "unit": "GW", "values": [doc["gw_by_quarter"][q][p] for q in quarters]}
+            for p in levels
+        ],
+        "solve_time_s": doc["solve_time_s"],
     }
