@@ -105,3 +105,18 @@ def test_one_bundle_for_the_pages_of_a_folder(tmp_path):
     assert runner.invoke(app, [*bom[:-1], str(tmp_path / "b.html")]).exit_code == 0
     assert bundle.stat().st_mtime_ns == written
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.html", "b.html", "plotly.min.js"]
+
+
+ELEVATIONS = ["gb300-nvl72", "hgx-h100-air", "meta-catalina"]
+
+
+@pytest.mark.parametrize("design", ELEVATIONS)
+def test_elevation_draws_in_the_browser(browser, tmp_path, design):  # noqa: F811 (the fixture)
+    svg = tmp_path / f"{design}.svg"
+    result = CliRunner().invoke(app, ["elevation", str(EXAMPLES / f"{design}.yaml"), "-o", str(svg)])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    page = tmp_path / f"{design}.html"
+    page.write_text(f"<!doctype html><html><body style='margin:0'>{svg.read_text()}</body></html>", encoding="utf-8")
+    outside, errors = open_page(browser, page, f"elevation-{design}.png", "svg text")
+    assert outside == [] and errors == []
+    assert svg.stat().st_size < MAX_PAGE_BYTES

@@ -240,12 +240,13 @@ def elevation_command(
     design: Path = typer.Argument(..., help="Design YAML file."),
     output: Path = typer.Option(..., "-o", "--output", callback=output_file, help="SVG file to write."),
 ):
-    """Draw the rack's front elevation as SVG: slots to scale, coloured by category."""
-    from ..rack.chain import resolve
-    from ..rack.design import load_design
+    """Draw the rack's front and rear elevation as SVG: every device to scale and labelled, free units, busbar,
+    manifolds and spine at the rear, totals in the title block."""
+    from ..rack.evaluation import evaluate
     from ..report.elevation import elevation_svg
 
-    drawing = elevation_svg(resolve(load_design(design)))
+    rack = evaluate(design)
+    drawing = elevation_svg(rack.model, rack.figures)
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         drawing.save_svg(str(output))

@@ -1,4 +1,11 @@
-"""Front elevation of a rack as SVG (drawsvg): slots to scale, coloured by category."""
+"""Rack elevation as SVG (drawsvg): front and rear to scale on the U/OU grid, with a title block of totals.
+
+Front: every device in its units, labelled (slot, index, part), coloured by category; free units hatched and
+named. Rear: the slots' outlines, the busbar, the manifold's supply and return with a quick disconnect at each
+liquid-cooled device, and the parts that take no height (an NVLink spine, vertical PDUs, a rear-door heat
+exchanger) where they sit. The title block carries the evaluated totals: IT and input power, weight, heat to
+liquid and to air, units used and free.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,8 @@ import numpy as np
 
 from ..models.mechanical import pitch_name
 from ..rack.chain import RackModel, effective_limits
+from ..rack.figures import BY_KEY
+from .present import figure_format, format_value
 
 #: Fill colour per part category.
 COLOURS = {
@@ -17,81 +26,278 @@ COLOURS = {
     "cabling": "#b279a2",
     "mechanical": "#9d9d9d",
 }
-UNIT_PX = 18.0  # pixels per mounting unit
-WIDTH_PX = 360.0
+BUSBAR, SUPPLY, RETURN, FREE = "#b87333", "#1f77b4", "#d62728", "#fafafa"
+UNIT_PX = 16.0  # pixels per mounting unit
+VIEW_PX = 320.0  # width of each view
 MARGIN = 40.0
-LEGEND_PX = 380.0
-LABEL_CHARS = 58  # longest slot label that fits the rack width at 10 px
+GRID_PX = 34.0  # room for the unit numbers beside each view
+TITLE_PX = 96.0
+LEGEND_PX = 330.0
+CHAR_EM = 0.56  # average width of a sans-serif character, in font sizes
+#: The totals of the title block: (label, internal figure key).
+TOTALS = (
+    ("IT load", "power.it_load"),
+    ("input", "power.input"),
+    ("weight", "mechanical.weight"),
+    ("heat to liquid", "thermal.heat_to_liquid"),
+    ("heat to air", "thermal.heat_to_air"),
+)
+FONT = "sans-serif"
 
 
-def elevation_svg(model: RackModel) -> draw.Drawing:
-    """Draw the rack front: each slot at its position, height = count × part height."""
+def _shown(key: str, figures: dict) -> str:
+    figure = BY_KEY[key]
+    shown = figure_format(f"{figure.section}.{figure.json}")
+    return f"{shown.value(figure.display(figures[key]))} {shown.unit}".strip() if key in figures else "–"
+
+
+def _text(d: draw.Drawing, text: str, x: float, y: float, width: float, size: float, **style) -> None:
+    """Text at (x, y) in a font no larger than ``size`` that fits ``width``: smaller rather than cut."""
+    fitted = min(size, width / (CHAR_EM * max(len(text), 1)))
+    d.append(draw.Text(text, max(fitted, 5.0), x, y, font_family=FONT, **style))
+
+
+def _free_ranges(occupied: np.ndarray) -> list[tuple[int, int]]:
+    """Runs of free units (1-based, inclusive) in a boolean occupancy by unit."""
+    runs, start = [], None
+    for u, taken in enumerate([*occupied, True], start=1):
+        if not taken and start is None:
+            start = u
+        elif taken and start is not None:
+            runs.append((start, u - 1))
+            start = None
+    return runs
+
+
+def _liquid_slots(model: RackModel) -> set[str]:
+    """Slots whose devices carry heat to liquid (a cold plate in the tray or in a part of it)."""
+    return {
+        item.slot
+        for item in model.items
+        if item.slot
+        and (item.liquid_fraction if item.liquid_fraction is not None else item.part.value("liquid_fraction", 0.0)) > 0
+    }
+
+
+def elevation_svg(model: RackModel, figures: dict[str, float] | None = None) -> draw.Drawing:
+    """Draw front and rear of the rack; ``figures`` (an evaluation's, SI) for the title block, evaluated here
+    when not given."""
+    if figures is None:
+        from ..rack.evaluation import evaluate
+
+        figures = evaluate(model.loaded, model.catalog).figures
     limits = effective_limits(model, {})
-    pitch = limits["unit_pitch"]
-    units = int(round(limits["usable_height"] / pitch)) if np.isfinite(limits["usable_height"]) else 48
-    height = units * UNIT_PX
-    d = draw.Drawing(WIDTH_PX + 2 * MARGIN + LEGEND_PX, height + 2 * MARGIN + 30, origin=(0, 0))
-    d.append(draw.Rectangle(0, 0, d.width, d.height, fill="white"))
+    pitch, usable = float(limits["unit_pitch"]), float(limits["usable_height"])
+    units = int(round(usable / pitch)) if np.isfinite(usable) else 48
     unit_name = pitch_name(pitch) or "U"
-    d.append(
-        draw.Text(
-            f"{model.design.name} ({model.design.generation}) — {units} {unit_name}",
-            14,
-            MARGIN,
-            22,
-            font_family="sans-serif",
-            font_weight="bold",
-        )
-    )
-    top = MARGIN + 10
-    d.append(draw.Rectangle(MARGIN, top, WIDTH_PX, height, fill="#f4f4f4", stroke="black", stroke_width=2))
-    for u in range(units + 1):
-        y = top + height - u * UNIT_PX
-        d.append(draw.Line(MARGIN - 4, y, MARGIN, y, stroke="#999"))
-        if u < units and u % 2 == 0:
-            d.append(draw.Text(str(u + 1), 8, MARGIN - 22, y - 5, font_family="monospace", fill="#666"))
-    design = model.design
-    unmounted = [
-        f"{role}: {model.catalog.get(part_id).model}"
-        for role, part_id in (
-            ("busbar", design.power.busbar),
-            ("manifold", design.cooling.manifold),
-            (
-                f"CDU ({design.cooling.cdu.placement})" if design.cooling.cdu else "CDU",
-                design.cooling.cdu.part if design.cooling.cdu else None,
-            ),
-        )
-        if part_id
-    ]
+    height = units * UNIT_PX
+    front_x = MARGIN + GRID_PX
+    rear_x = front_x + VIEW_PX + 2 * GRID_PX
+    legend_x = rear_x + VIEW_PX + GRID_PX + 20
+    top = MARGIN + TITLE_PX
+    d = draw.Drawing(legend_x + LEGEND_PX, top + height + 2 * MARGIN, origin=(0, 0))
+    d.append(draw.Rectangle(0, 0, d.width, d.height, fill="white"))
+
+    def y_of(unit: float) -> float:  # top edge of 1-based ``unit`` (fractional allowed)
+        return top + height - (unit - 1) * UNIT_PX
+
+    occupied = np.zeros(units, dtype=bool)
+    devices: list[str] = []
+    ghosts: list[tuple[str, float, float]] = []  # rear: (slot id, top y, bottom y)
+    liquid_rows: list[float] = []
+    liquid = _liquid_slots(model)
     for slot in model.design.slots:
         part = model.catalog.get(slot.part)
-        span = slot.count * model.slot_heights.get(slot.id, 0.0) / pitch
-        if slot.position is None or span <= 0:
-            unmounted.append(f"{slot.count} × {part.model} ({part.kind})")
+        per = model.slot_heights.get(slot.id, 0.0) / pitch
+        if slot.position is None or per <= 0:
             continue
-        y = top + height - (slot.position - 1 + span) * UNIT_PX
-        colour = COLOURS.get(part.category, "#cccccc")
-        per = span / slot.count
-        shown = min(slot.count, int(units / per) + 1)  # trays far above the rack top (MEC004) are not drawn
-        for k in range(slot.count - shown, slot.count):  # k = 0 is the top tray
-            yk = y + k * per * UNIT_PX
+        extent = f"{unit_name}{slot.position}, {format_value(per * slot.count)} {unit_name}"
+        devices.append(f"{slot.id}: {slot.count} × {part.model} ({extent})")
+        shown = min(slot.count, int(units / per) + 1)  # devices far above the rack top (MEC004) are not drawn
+        for k in range(shown):  # k = 0 is the lowest device
+            bottom = slot.position + k * per
+            if bottom > units:
+                break
+            lo, hi = int(np.floor(bottom)) - 1, int(np.ceil(bottom + per)) - 1
+            occupied[max(lo, 0) : min(hi, units)] = True
+            y0 = y_of(bottom + per) + 0.5
+            box = per * UNIT_PX - 1
+            d.append(draw.Rectangle(front_x + 2, y0, VIEW_PX - 4, box, fill=COLOURS.get(part.category, "#ccc")))
+            label = f"{slot.id} {k + 1}/{slot.count} · {part.model}" if slot.count > 1 else f"{slot.id} · {part.model}"
+            _text(d, label, front_x + 8, y0 + min(box, 16) / 2 + 4, VIEW_PX - 16, min(10.0, box - 4), fill="white")
+            if slot.id in liquid:
+                liquid_rows.append(y0 + box / 2)
+        ghosts.append((slot.id, y_of(slot.position + min(shown * per, units)), y_of(slot.position)))
+
+    # the two views, their grids and the free units
+    for x, view in ((front_x, "FRONT"), (rear_x, "REAR")):
+        d.append(draw.Text(view, 12, x, top - 8, font_family=FONT, font_weight="bold"))
+        d.append(draw.Rectangle(x, top, VIEW_PX, height, fill="none", stroke="black", stroke_width=2))
+        for u in range(1, units + 1):
+            y = y_of(u)
+            d.append(draw.Line(x, y, x + VIEW_PX, y, stroke="#000", stroke_opacity=0.08))
+            grid_x = x - 6 if view == "FRONT" else x + VIEW_PX + 6
+            anchor = "end" if view == "FRONT" else "start"
             d.append(
-                draw.Rectangle(
-                    MARGIN + 2, yk + 0.5, WIDTH_PX - 4, per * UNIT_PX - 1, fill=colour, stroke="white", stroke_width=1
+                draw.Text(
+                    str(u), 8, grid_x, y - UNIT_PX / 2 + 3, font_family="monospace", fill="#666", text_anchor=anchor
                 )
             )
-        label = f"{slot.id}: {slot.count} × {part.model}"
-        label = label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
+    for first, last in _free_ranges(occupied):
+        y0, size = y_of(last + 1), (last - first + 1) * UNIT_PX
         d.append(
-            draw.Text(label, 10, MARGIN + 8, y + min(span * UNIT_PX, 14) - 3, font_family="sans-serif", fill="white")
+            draw.Rectangle(
+                front_x + 2, y0 + 0.5, VIEW_PX - 4, size - 1, fill=FREE, stroke="#bbb", stroke_dasharray="4 3"
+            )
         )
-    x = MARGIN + WIDTH_PX + 20
-    d.append(draw.Text("categories", 12, x, top + 4, font_family="sans-serif", font_weight="bold"))
+        span = f"{unit_name}{first}" if first == last else f"{unit_name}{first}–{last}"
+        _text(
+            d,
+            f"free: {span} ({last - first + 1} {unit_name})",
+            front_x + 8,
+            y0 + min(size, 16) / 2 + 4,
+            VIEW_PX,
+            9,
+            fill="#777",
+        )
+
+    _rear(d, model, rear_x, top, height, ghosts, liquid_rows)
+    free = int(units - occupied.sum())
+    _title(d, model, figures, units, unit_name, free)
+    _legend(d, model, legend_x, top, devices)
+    return d
+
+
+def _rear(d, model: RackModel, x: float, top: float, height: float, ghosts, liquid_rows) -> None:
+    design = model.design
+    for slot_id, y0, y1 in ghosts:
+        d.append(draw.Rectangle(x + 2, y0 + 0.5, VIEW_PX - 4, y1 - y0 - 1, fill="#f2f2f2", stroke="#c8c8c8"))
+        _text(d, slot_id, x + VIEW_PX / 2 + 12, y0 + min(y1 - y0, 16) / 2 + 4, VIEW_PX / 2 - 60, 9, fill="#888")
+    if design.power.busbar:
+        bx = x + VIEW_PX / 2 - 7
+        d.append(draw.Rectangle(bx, top + 2, 14, height - 4, fill=BUSBAR, stroke="#7a4a1f"))
+        name = model.catalog.get(design.power.busbar).model
+        d.append(
+            draw.Text(
+                f"busbar: {name}",
+                9,
+                bx + 10,
+                top + height / 2,
+                font_family=FONT,
+                fill="white",
+                transform=f"rotate(-90 {bx + 10} {top + height / 2})",
+                text_anchor="middle",
+            )
+        )
+    if design.cooling.manifold:
+        name = model.catalog.get(design.cooling.manifold).model
+        for offset, colour in ((VIEW_PX - 34, SUPPLY), (VIEW_PX - 18, RETURN)):
+            px = x + offset
+            d.append(draw.Rectangle(px, top + 2, 10, height - 4, fill=colour, rx=3))
+            for y in liquid_rows:  # one quick disconnect per liquid-cooled device on each pipe
+                d.append(draw.Circle(px + 5, y, 3.2, fill="white", stroke="#222", stroke_width=1))
+        d.append(
+            draw.Text(
+                f"manifold (supply, return): {name}",
+                9,
+                x + VIEW_PX - 40,
+                top + height / 2,
+                font_family=FONT,
+                fill="#1f3b57",
+                text_anchor="middle",
+                transform=f"rotate(-90 {x + VIEW_PX - 40} {top + height / 2})",
+            )
+        )
+    spans = [(y0, y1) for _, y0, y1 in ghosts]
+    strips = 0
+    for slot in (s for s in design.slots if s.position is None):
+        part = model.catalog.get(slot.part)
+        label = f"{slot.id}: {slot.count} × {part.model}"
+        if part.kind == "rear_door_hx":
+            d.append(
+                draw.Rectangle(
+                    x - 4,
+                    top - 4,
+                    VIEW_PX + 8,
+                    height + 8,
+                    fill="none",
+                    stroke=SUPPLY,
+                    stroke_width=3,
+                    stroke_dasharray="10 5",
+                )
+            )
+            _text(d, label, x, top + height + 18, VIEW_PX, 10, fill=SUPPLY)
+        elif part.category in ("networking", "cabling") and spans:
+            y0, y1 = min(s[0] for s in spans), max(s[1] for s in spans)
+            sx = x + 100
+            d.append(draw.Rectangle(sx, y0 + 2, 22, y1 - y0 - 4, fill=COLOURS[part.category], fill_opacity=0.85))
+            d.append(
+                draw.Text(
+                    label,
+                    9,
+                    sx + 14,
+                    (y0 + y1) / 2,
+                    font_family=FONT,
+                    fill="white",
+                    text_anchor="middle",
+                    transform=f"rotate(-90 {sx + 14} {(y0 + y1) / 2})",
+                )
+            )
+        elif part.kind == "pdu":  # vertical 0U PDUs along the rear
+            for _ in range(min(slot.count, 4)):
+                sx = x + 6 + 14 * strips
+                strips += 1
+                d.append(draw.Rectangle(sx, top + 4, 10, height - 8, fill=COLOURS["power"], fill_opacity=0.8))
+            d.append(draw.Text(label, 9, x + 6, top + height + 32, font_family=FONT, fill=COLOURS["power"]))
+
+
+def _title(d, model: RackModel, figures: dict, units: int, unit_name: str, free: int) -> None:
+    design = model.design
+    enclosure = model.catalog.get(design.enclosure).model
+    d.append(draw.Rectangle(MARGIN, MARGIN - 22, d.width - 2 * MARGIN, TITLE_PX - 10, fill="#f7f7f7", stroke="#999"))
+    d.append(
+        draw.Text(f"{design.name} ({design.generation})", 16, MARGIN + 10, MARGIN, font_family=FONT, font_weight="bold")
+    )
+    d.append(draw.Text(f"{enclosure}: {units} {unit_name}", 11, MARGIN + 10, MARGIN + 18, font_family=FONT))
+    used = figure_format("mechanical.height_used_u").value(figures.get("mechanical.height_used"))
+    totals = [f"{label} {_shown(key, figures)}" for label, key in TOTALS]
+    d.append(draw.Text(" · ".join(totals[:2] + totals[2:3]), 12, MARGIN + 10, MARGIN + 40, font_family=FONT))
+    d.append(
+        draw.Text(
+            " · ".join(totals[3:]) + f" · {used} {unit_name} used, {free} {unit_name} free",
+            12,
+            MARGIN + 10,
+            MARGIN + 58,
+            font_family=FONT,
+        )
+    )
+
+
+def _legend(d, model: RackModel, x: float, top: float, devices: list[str]) -> None:
+    d.append(draw.Text("categories", 12, x, top + 4, font_family=FONT, font_weight="bold"))
     for i, (category, colour) in enumerate(COLOURS.items()):
         d.append(draw.Rectangle(x, top + 14 + i * 18, 12, 12, fill=colour))
-        d.append(draw.Text(category, 11, x + 18, top + 24 + i * 18, font_family="sans-serif"))
-    y = top + 14 + len(COLOURS) * 18 + 20
-    d.append(draw.Text("0U / rear-mounted", 12, x, y, font_family="sans-serif", font_weight="bold"))
-    for i, text in enumerate(unmounted):
-        d.append(draw.Text(text, 10, x, y + 16 + i * 14, font_family="sans-serif"))
-    return d
+        d.append(draw.Text(category, 11, x + 18, top + 24 + i * 18, font_family=FONT))
+    y = top + 14 + len(COLOURS) * 18 + 16
+    keys = (("busbar", BUSBAR), ("manifold supply", SUPPLY), ("manifold return", RETURN), ("free units", FREE))
+    for i, (name, colour) in enumerate(keys):
+        d.append(draw.Rectangle(x, y + i * 18, 12, 12, fill=colour, stroke="#999"))
+        d.append(draw.Text(name, 11, x + 18, y + 10 + i * 18, font_family=FONT))
+    y += len(keys) * 18 + 8
+    d.append(draw.Circle(x + 6, y + 5, 3.2, fill="white", stroke="#222"))
+    d.append(draw.Text("quick disconnect (liquid-cooled device)", 11, x + 18, y + 9, font_family=FONT))
+    y += 32
+    d.append(draw.Text("devices", 12, x, y, font_family=FONT, font_weight="bold"))
+    for i, text in enumerate(devices):
+        _text(d, text, x, y + 16 + i * 14, LEGEND_PX - 10, 10)
+    y += 16 + len(devices) * 14 + 16
+    design = model.design
+    others = [f"{s.id}: {s.count} × {model.catalog.get(s.part).model}" for s in design.slots if s.position is None]
+    if design.cooling.cdu:
+        cdu = design.cooling.cdu
+        others.append(f"CDU ({cdu.placement}): {model.catalog.get(cdu.part).model}")
+    if design.power.sidecar:
+        others.append(f"power sidecar: {model.catalog.get(design.power.sidecar).model}")
+    d.append(draw.Text("taking no rack units", 12, x, y, font_family=FONT, font_weight="bold"))
+    for i, text in enumerate(others or ["none"]):
+        _text(d, text, x, y + 16 + i * 14, LEGEND_PX - 10, 10)

@@ -1,0 +1,64 @@
+"""The rack elevation: front and rear, every device labelled, free units, totals in the title block.
+
+Expected values come from the design files and published rack layouts, counted by hand: the GB300 NVL72
+holds 18 compute trays and 9 NVLink switch trays (NVIDIA), all liquid-cooled; examples/gb300-nvl72.yaml
+(through gb200-nvl72.yaml) mounts power shelves at U12-15 and U43-46, compute at U16-23 and U33-42, switches
+at U24-32 and management switches at U47-48 of a 48 U rack, so U1-11 are free and 37 U are used.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import rackwright
+from rackwright.report.elevation import elevation_svg
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def svg_of(name: str) -> str:
+    rack = rackwright.evaluate(EXAMPLES / name)
+    return elevation_svg(rack.model, rack.figures).as_svg()
+
+
+def test_gb300_front_labels_every_device_and_marks_the_free_units():
+    svg = svg_of("gb300-nvl72.yaml")
+    assert "FRONT" in svg and "REAR" in svg
+    compute = re.findall(r"compute-(?:lower|upper) \d+/\d+ ·", svg)
+    switches = re.findall(r"nvswitch \d+/9 ·", svg)
+    assert len(set(compute)) == 18 and len(set(switches)) == 9  # 18 compute trays, 9 NVLink switch trays
+    assert "free: U1–11 (11 U)" in svg
+    assert "37 U used, 11 U free" in svg  # 48 U - 11 free
+
+
+def test_gb300_rear_has_busbar_manifold_spine_and_a_quick_disconnect_per_liquid_tray():
+    svg = svg_of("gb300-nvl72.yaml")
+    assert "busbar:" in svg and "manifold (supply, return):" in svg and "nvlink-spine: 1 ×" in svg
+    # 27 liquid-cooled trays (18 compute + 9 switch) × 2 pipes, and the legend's sample
+    assert svg.count("<circle") == 27 * 2 + 1
+
+
+def test_title_block_carries_the_totals_in_display_units():
+    svg = svg_of("gb300-nvl72.yaml")
+    shown = {
+        label: float(re.search(rf"{label} ([\d,.]+) {unit}", svg).group(1).replace(",", ""))
+        for label, unit in (
+            ("IT load", "kW"),
+            ("input", "kW"),
+            ("weight", "kg"),
+            ("heat to liquid", "kW"),
+            ("heat to air", "kW"),
+        )
+    }
+    # every watt entering the rack leaves it as heat, to the liquid or to the air (to the 0.1 kW the block shows)
+    assert abs(shown["heat to liquid"] + shown["heat to air"] - shown["input"]) <= 0.15
+    assert shown["input"] > shown["IT load"]  # the power shelves' conversion losses
+
+
+def test_air_cooled_rack_shows_its_rear_door_and_pdus():
+    svg = svg_of("hgx-h100-air.yaml")
+    assert "rear-door: 1 ×" in svg and "pdus: 4 ×" in svg
+    assert "<circle" in svg and svg.count("<circle") == 1  # no manifold, so only the legend's sample
+    assert "free: U1–2 (2 U)" in svg  # four 8 U DGX H100 from U3: U3-34 used
+    assert "free: U35–42 (8 U)" in svg
