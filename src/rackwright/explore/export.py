@@ -54,6 +54,7 @@ def pareto_document(exploration: Exploration, row: int, base_file: Path, directo
 
 def export_pareto(exploration: Exploration, directory: Path) -> list[Path]:
     """One design file per Pareto design, ``pareto-001.yaml`` … in front order."""
+    assert exploration.space.base.file is not None  # load_space reads the base design from its file
     base_file = Path(exploration.space.base.file)
     try:
         directory.mkdir(parents=True, exist_ok=True)

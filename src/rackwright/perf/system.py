@@ -167,7 +167,7 @@ class SystemSpec(Strict):
     @property
     def scale_up_domain(self) -> int:
         """Accelerators in one scale-up domain of this cluster: ``min(scale_up.size, accelerators)``."""
-        return min(self.scale_up.size, self.accelerators)
+        return min(self.scale_up.size, self.accelerators or self.scale_up.size)  # None only before validation
 
     def peak(self, precision: str = "bf16") -> float:
         """Dense peak FLOP/s of one accelerator at ``precision``; ``ValueError`` if it has none."""

@@ -277,7 +277,10 @@ def _override_arrays(overrides: Mapping[str, object], file: str | None) -> dict[
 
 
 def _domain(path: str) -> Domain:
-    return DOMAINS[override_quantity(path)]
+    """The domain of an override path's values (a path split_overrides accepted, so it has a quantity)."""
+    quantity = override_quantity(path)
+    assert quantity is not None
+    return DOMAINS[quantity]
 
 
 def _screen(arrays: dict[str, np.ndarray], file: str | None) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:

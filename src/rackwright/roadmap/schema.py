@@ -468,8 +468,8 @@ def reference_problems(loaded: LoadedRoadmap) -> list[Problem]:
                     "start it before the goal date or remove it",
                 )
             )
-    for i, s in enumerate(r.supply):
-        problems += _in_order(loaded, s.caps, ("supply", i, "caps"))
+    for i, supply in enumerate(r.supply):
+        problems += _in_order(loaded, supply.caps, ("supply", i, "caps"))
     return problems
 
 

@@ -276,7 +276,8 @@ def rack_generations(loaded: LoadedSite, catalog: Catalog) -> list[RackGeneratio
         )
         cdu = design.design.cooling.cdu
         ports = int(round(f["network.scale_out_ports"]))
-        racks = gen.racks if target is None else int(round(gen.share * target / f["power.input"]))
+        # Target validates the mix: with an IT power target every generation has a share, without it a rack count
+        racks = int(round(gen.share * target / f["power.input"])) if target and gen.share else gen.racks or 1
         if ports < 1:
             raise loaded.error(
                 f"design {gen.design!r} has no scale-out ports to connect",

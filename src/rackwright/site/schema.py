@@ -52,8 +52,9 @@ class Target(Strict):
         if self.it_power is not None:
             if any(s is None for s in shares) or any(c is not None for c in counts):
                 raise ValueError("with it_power, give every generation a share (and no racks)")
-            if abs(sum(shares) - 1.0) > 1e-6:
-                raise ValueError(f"generation shares add up to {sum(shares):g}, not 1")
+            total = sum(s or 0.0 for s in shares)  # every share is given (checked above)
+            if abs(total - 1.0) > 1e-6:
+                raise ValueError(f"generation shares add up to {total:g}, not 1")
         elif any(c is None for c in counts) or any(s is not None for s in shares):
             raise ValueError("without it_power, give every generation a rack count (racks:) and no share")
         return self
