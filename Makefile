@@ -8,7 +8,8 @@ STAMP := $(VENV)/.installed
 MYPY_PATHS := src/rackwright/models src/rackwright/catalog/__init__.py src/rackwright/catalog/loader.py \
 	src/rackwright/catalog/schema.py src/rackwright/catalog/specs.py src/rackwright/yamlio.py src/rackwright/units.py \
 	src/rackwright/published.py src/rackwright/validity.py src/rackwright/errors.py src/rackwright/cache.py \
-	src/rackwright/rack/chain.py
+	src/rackwright/rack/__init__.py src/rackwright/rack/chain.py src/rackwright/rack/rules.py src/rackwright/rack/figures.py \
+	src/rackwright/rack/bom.py src/rackwright/rack/sourcing.py src/rackwright/rack/compare.py
 MYPY := $(BIN)/mypy --follow-imports=silent
 
 .PHONY: demo test test-fast bench clean validation-doc
@@ -36,7 +37,7 @@ demo: $(STAMP)
 	$(BIN)/rackwright explore examples/space-gb300-small.yaml -o out/explore-small --export-pareto out/explore-small/pareto
 	$(BIN)/rackwright roadmap plan examples/roadmap-10gw.yaml -o out/roadmap
 	$(BIN)/rackwright roadmap risk examples/roadmap-10gw.yaml --samples 200 --seed 1 -o out/roadmap
-	$(BIN)/rackwright programme plan examples/programme-10gw.yaml -o out/programme
+	$(BIN)/rackwright programme plan examples/programme-10gw.yaml -o out/programme --samples 200 --seed 1
 
 test: $(STAMP)
 	sh scripts/test-deps.sh

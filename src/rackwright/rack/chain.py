@@ -569,6 +569,11 @@ def effective_limits(model: RackModel, part_overrides: Mapping[str, Mapping[str,
     return limits
 
 
+def design_limits(model: RackModel) -> dict[str, float]:
+    """The ratings of the design as it is (no batch overrides), one float each."""
+    return {name: float(value) for name, value in effective_limits(model, {}).items()}
+
+
 # --- step 3: models --------------------------------------------------------------------
 
 #: The model steps, by the figure section each one fills: a function from its typed inputs to its typed result

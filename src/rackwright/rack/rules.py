@@ -15,13 +15,15 @@ DSN* design structure. Severity ``error`` makes ``rackwright check`` exit 1;
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ..models import Array
 from ..models.mechanical import PITCHES, pitch_name
-from .chain import CONVERTER_KINDS, SCALE_OUT_MIN_SPEED, SELV_V, RackModel, effective_limits, serves_scale_out
+from .chain import CONVERTER_KINDS, SCALE_OUT_MIN_SPEED, SELV_V, RackModel, design_limits, serves_scale_out
+from .design import Slot
 from .figures import BY_KEY
 
 #: Kinds that may be mounted in a slot (the others live inside assemblies, or outside the rack).
@@ -351,7 +353,7 @@ def _converter_sides(model: RackModel) -> list[tuple[str, float]]:
     48 V bus (the converters feed it), the input for an 800 VDC bus or an AC feed (it feeds them)."""
     spec = "output_voltage" if model.architecture == "orv3-48v" else "input_voltage"
     parts = {item.part.id: item.part for item in model.items if item.mounted and item.part.kind in CONVERTER_KINDS}
-    return [(part_id, part.value(spec)) for part_id, part in parts.items() if part.value(spec) is not None]
+    return [(part_id, voltage) for part_id, part in parts.items() if (voltage := part.value(spec)) is not None]
 
 
 def _mismatched(voltage: float, bus_voltage):
@@ -433,9 +435,9 @@ def _wrong_kinds(model: RackModel) -> list[Violation]:
     return out
 
 
-def _slot_spans(model: RackModel, slot_counts: dict) -> list[tuple[int, object, float, object]]:
+def _slot_spans(model: RackModel, slot_counts: Mapping[str, Array]) -> list[tuple[int, Slot, float, np.ndarray]]:
     """``(index, slot, lowest unit, top unit)`` of each positioned slot; tops are arrays where counts are."""
-    pitch = effective_limits(model, {})["unit_pitch"]
+    pitch = design_limits(model)["unit_pitch"]
     spans = []
     for i, slot in enumerate(model.design.slots):
         count = slot_counts.get(slot.id, slot.count)
@@ -461,9 +463,9 @@ def _design_slot_counts(model: RackModel) -> dict[str, float]:
 LAYOUT_CODES = ("MEC004", "MEC005")
 
 
-def slot_layout_masks(model: RackModel, slot_counts: dict) -> dict[str, np.ndarray]:
+def slot_layout_masks(model: RackModel, slot_counts: Mapping[str, Array]) -> dict[str, np.ndarray]:
     """MEC004 (a slot above the enclosure) and MEC005 (slots overlap) as masks over slot-count arrays."""
-    limits = effective_limits(model, {})
+    limits = design_limits(model)
     available = limits["usable_height"] / limits["unit_pitch"]
     spans = _slot_spans(model, {**_design_slot_counts(model), **slot_counts})
     above, overlap = np.asarray(False), np.asarray(False)
@@ -479,7 +481,7 @@ def slot_layout_masks(model: RackModel, slot_counts: dict) -> dict[str, np.ndarr
 
 def _slot_layout(model: RackModel) -> list[Violation]:
     """Slots that overlap each other or stick out above the enclosure (with the design's slot-count overrides)."""
-    limits = effective_limits(model, {})
+    limits = design_limits(model)
     available = limits["usable_height"] / limits["unit_pitch"]
     counts = _design_slot_counts(model)
     spans = _slot_spans(model, counts)
@@ -546,7 +548,7 @@ def _whole_units(height: float, pitch: float) -> bool:
 def _unit_pitch(model: RackModel) -> list[Violation]:
     """Slot parts whose height is no whole number of the enclosure's units: an Open Rack sled does not fit 19-inch
     EIA rails (MEC006, error); 19-inch EIA gear in an Open Rack needs adapter brackets (MEC007, warning)."""
-    pitch = effective_limits(model, {})["unit_pitch"]
+    pitch = design_limits(model)["unit_pitch"]
     name = pitch_name(pitch) or f"{pitch * 1000:g} mm unit"
     out = []
     for i, slot in enumerate(model.design.slots):

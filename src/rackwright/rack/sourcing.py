@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -245,7 +246,7 @@ def tariff_bill(lines: list[BomLine], tariffs: list[Tariff], on: date) -> float:
     return sum(t.rate * line.extended_usd for line in lines for t in tariffs if t.applies(line, on))
 
 
-def summary(lines: list[BomLine], racks: int, tariffs: list[Tariff] = (), on: date | None = None) -> dict:
+def summary(lines: list[BomLine], racks: int, tariffs: Sequence[Tariff] = (), on: date | None = None) -> dict:
     """:func:`rackwright.rack.bom.content_summary` with the tariffs in force on ``on`` added to the cost per rack."""
     tariff = tariff_bill(lines, list(tariffs), on) if on else 0.0
     out = content_summary(lines, racks)
@@ -366,7 +367,10 @@ def parse_sweep(text: str) -> tuple[str, list[float]]:
 
 def sweep(model: RackModel, scenario: Scenario, path: str, values: list[float], racks: int = 1) -> list[dict]:
     """The what-if at each value of one scenario field (e.g. a substitution's price change)."""
-    field, index, name = re.match(r"^([a-z_]+)\[(\d+)\]\.([a-z_]+)$", path).groups()
+    match = re.match(r"^([a-z_]+)\[(\d+)\]\.([a-z_]+)$", path)
+    if match is None:
+        raise ValueError(f"the scenario has no field {path!r}")
+    field, index, name = match.groups()
     items = getattr(scenario, field, None)
     if not isinstance(items, list) or int(index) >= len(items) or name not in type(items[int(index)]).model_fields:
         raise ValueError(f"the scenario has no field {path!r}")
