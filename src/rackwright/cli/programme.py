@@ -66,15 +66,22 @@ def plan_command(
         callback=output_folder,
         help="Write programme.json, report.html and sites/SITE/ per site plan (summary.json, cables.parquet, bom.csv).",
     ),
+    samples: int = typer.Option(
+        0, "--samples", min=0, max=MAX_COUNT, help="Monte Carlo samples for P(goal) and the GW fan (0: none)."
+    ),
+    seed: int | None = typer.Option(None, "--seed", min=0, help="Root seed of the Monte Carlo (default: fresh)."),
     as_json: bool = typer.Option(False, "--json", help="Print the programme document as JSON."),
 ):
-    """Plan the programme: line capacities, the roadmap on them, delivered compute, failures, US content and cost by
-    quarter. Exit 1 when the goal is not reached."""
+    """Plan the programme: line capacities, the roadmap on them, delivered compute, failures, spares, US content,
+    cost and the first ship against lead times by quarter, and the site plans. Exit 1 when the goal is not
+    reached."""
     from ..programme import load_programme, plan_programme
-    from ..programme.plan import programme_document
+    from ..programme.plan import programme_document, programme_risk, risk_records, with_risk
 
     plan = plan_programme(load_programme(programme))
     doc = programme_document(plan)
+    if samples:
+        doc = with_risk(doc, risk_records(plan.loaded, programme_risk(plan.loaded, samples, seed)))
     if outdir is not None:
         from ..programme.report import dashboard
         from ..report.html import write_html
@@ -97,6 +104,8 @@ def plan_command(
                     f"{row['earliest_first_rack']} (parts ordered {row['ordered']}; critical: "
                     f"{', '.join(row['critical_parts'])})[/yellow]"
                 )
+        if "risk" in doc:
+            out.print(f"P(goal) = {doc['risk']['p_goal']:.1%} over {doc['risk']['samples']:,} samples")
     raise typer.Exit(EXIT_OK if doc["feasible"] else EXIT_RULES)
 
 

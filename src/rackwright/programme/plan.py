@@ -467,3 +467,9 @@ def risk_records(loaded: LoadedProgramme, doc: dict) -> dict:
         ],
         "solve_time_s": doc["solve_time_s"],
     }
+
+
+def with_risk(doc: dict, risk_doc: dict) -> dict:
+    """The programme document with the Monte Carlo's P(goal) in the headline and its fan (``risk``)."""
+    headline = [*doc["headline"], {"name": "p_goal", "unit": "probability", "value": risk_doc["p_goal"]}]
+    return {**doc, "headline": headline, "risk": risk_doc}

@@ -48,6 +48,20 @@ def dashboard(doc: dict):
         row=1,
         col=1,
     )
+    if "risk" in doc:
+        band = {row["name"]: row["values"] for row in doc["risk"]["series"]}
+        figure.add_trace(
+            go.Scatter(
+                x=quarters + quarters[::-1],
+                y=band["it_power_p90"] + band["it_power_p10"][::-1],
+                fill="toself",
+                line={"width": 0},
+                fillcolor="rgba(0,0,0,0.12)",
+                name=f"P10-P90 over {doc['risk']['samples']:,} samples",
+            ),
+            row=1,
+            col=1,
+        )
     for name, label, dash in (("delivered_training_compute", "delivered", None), ("peak_compute", "peak", "dot")):
         figure.add_trace(
             go.Scatter(x=quarters, y=_values(doc, name), name=label, mode="lines+markers", line={"dash": dash}),
@@ -89,5 +103,7 @@ def dashboard(doc: dict):
     )
     met = next(h["value"] for h in doc["headline"] if h["name"] == "goal_met")
     verdict = f"meets {goal:g} GW in {met}" if met else f"MISSES {goal:g} GW by {doc['goal']['by']}"
+    if "risk" in doc:
+        verdict += f"; P(goal) {doc['risk']['p_goal']:.0%}"
     figure.update_layout(title=f"{doc['programme']}: {verdict}", height=2400, barmode="overlay")
     return figure
