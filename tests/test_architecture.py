@@ -70,10 +70,11 @@ EDGES = {
     "rackwright.perf.api": "perf's --system names a built-in system, a system file or a rack design",
     # Transitional (issue 19): each goes when its caller passes a rack (server/services/reviews.py:
     # qualify(sound_design(design_file), ...); site/netbox.py: the site plan's racks, from load_site, instead of
-    # its generations' paths; perf/system.py: system_from_design, which perf/api.py no longer calls).
-    "rackwright.perf.system": "system_from_design, unused since perf/api.py turns its --system into a rack",
+    # its generations' paths; server/services/designs.py: elevation_svg(rack.model, rack.figures) of a rack it
+    # evaluates, as cli/app.py does).
     "rackwright.fleet.qualify": "qualify, for server/services/reviews.py",
     "rackwright.site.netbox": "rack_model loads each generation's design file again",
+    "rackwright.report.elevation": "elevation_svg evaluates the design when the server gives no figures",
 }
 
 

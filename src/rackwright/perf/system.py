@@ -307,11 +307,3 @@ def rack_accelerator(model, where: str | None = None) -> Part:
             "put one kind of accelerator in the rack",
         )
     return next(iter(parts.values()))
-
-
-def system_from_design(design, racks: int = 1) -> SystemSpec:
-    """Transitional, for :mod:`rackwright.perf.api` until it calls :func:`system_from_rack` itself (issue 19): the
-    system of a design path (evaluated here, at the ``--system`` file edge) or of an evaluated rack."""
-    from ..rack.evaluation import Rack, sound_design
-
-    return system_from_rack(design if isinstance(design, Rack) else sound_design(design), racks)
