@@ -90,6 +90,7 @@ class Efficiency:
     gemm_fp4: float = 0.0  # NVFP4 (16-element blocks), of the FP4 dense peak
     attention_fp8: float = 0.0  # FP8 flash attention, of the FP8 dense peak
     gemm_k0: float = 0.0  # fixed per-tile cost of a BF16 GEMM in K-elements (shape factor K / (K + k0))
+    comm_sms: float = 0.0  # share of the SMs an overlapped NCCL collective occupies (COMM_SMS of the GPU's SMs)
 
     def gemm_for(self, kind: str) -> float:
         """The GEMM efficiency of a precision recipe's GEMM kind (``bf16``, ``fp8``, ``fp8_blockwise``, ...)."""
@@ -98,6 +99,12 @@ class Efficiency:
 
 #: DeepGEMM's H800 FP8 table: k0 ≈ 600 K-elements at 8,192 dense FLOP/clk/SM; scaled by each GPU's BF16 rate per SM.
 GEMM_K0_H100_FP8 = 600.0
+#: SMs a communication kernel needs to saturate NVLink and InfiniBand: DeepSeek-V3 report §3.2.2 ("only 20 SMs are
+#: sufficient to fully utilize the bandwidths of IB and NVLink", for its all-to-all); taken for NCCL's DP
+#: collectives too (an assumption: NCCL runs one thread block per channel, 16-32 channels over InfiniBand).
+#: While such a collective overlaps compute, the compute runs on the other SMs. GPUs' SM counts (NVIDIA):
+#: A100 108, H100 SXM 132, B200 148.
+COMM_SMS = 20.0
 _A100 = Efficiency(
     gemm=0.78,
     attention=0.55,
@@ -106,6 +113,7 @@ _A100 = Efficiency(
     scale_out_link=0.85,
     launch_s=4e-6,
     gemm_k0=GEMM_K0_H100_FP8 / 4,
+    comm_sms=round(COMM_SMS / 108, 3),
 )
 _H100 = Efficiency(
     gemm=0.72,
@@ -120,6 +128,7 @@ _H100 = Efficiency(
     gemm_fp4=0.0,
     attention_fp8=round(0.45 * FP8_FRACTION_RATIO, 3),
     gemm_k0=GEMM_K0_H100_FP8 / 2,
+    comm_sms=round(COMM_SMS / 132, 3),
 )
 #: Non-MMA (exponential, shared-memory) work of a B200 attention tile in units of its MMA time (FlashAttention-4's
 #: roofline: 1.25-1.6; the middle). Hopper does the same work per SM and clock at half the MMA rate: ``r/2``.
@@ -138,6 +147,7 @@ _BLACKWELL = replace(
     attention=round(_H100.attention * BLACKWELL_ATTENTION_RATIO, 3),
     attention_fp8=round(_H100.attention_fp8 * BLACKWELL_ATTENTION_RATIO, 3),
     gemm_k0=GEMM_K0_H100_FP8,
+    comm_sms=round(COMM_SMS / 148, 3),
 )
 
 PROFILES: dict[str, Efficiency] = {

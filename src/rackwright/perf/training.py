@@ -547,6 +547,15 @@ def train_step(
         gather,
     )
     dp_exposed = np.where(fsdp, hsdp_exposed, np.where(zero2, 0.0, reduce_exposed) + gather_exposed)
+    # A DP collective hidden behind compute still runs on comm_sms of the SMs (NCCL's thread blocks), so the compute
+    # it overlaps loses that share for as long as it runs: comm_sms × the hidden DP time lengthens the step.
+    dp_total = np.where(
+        fsdp,
+        microbatches * (2.0 * fsdp_gather + fsdp_reduce) + replica_reduce,
+        np.where(zero2, microbatches * _collective(c["tp"], dp_cp, grad_bytes, system, eff), reduce) + gather,
+    )
+    dp_shown = dp_exposed + microbatches * (fsdp_exposed + zero2_exposed)
+    dp_exposed = dp_exposed + eff.comm_sms * np.maximum(dp_total - dp_shown, 0.0)
     optimizer_params = np.where(fsdp, stage_params / shard, np.where(do, stage_params / dp_cp, stage_params))
     optimizer = ADAM_BYTES_PER_PARAM * optimizer_params / (hbm_bw * eff.hbm)
 
