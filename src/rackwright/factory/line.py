@@ -97,7 +97,7 @@ class Distribution(Strict):
         if self.dist == "triangular":
             if None in (self.min, self.mode, self.max) or self.mean is not None or self.cv is not None:
                 raise ValueError("a triangular time takes min, mode and max (and no mean or cv)")
-            low, mode, high = hours(self.min), hours(self.mode), hours(self.max)
+            low, mode, high = self.triangle()
             if not low <= mode <= high or low >= high:
                 raise ValueError(f"need min <= mode <= max and min < max, got {self.min}, {self.mode}, {self.max}")
             return self
@@ -109,9 +109,17 @@ class Distribution(Strict):
             raise ValueError("cv applies to lognormal times only (exponential has cv 1, fixed 0)")
         return self
 
+    def triangle(self) -> tuple[float, float, float]:
+        """(min, mode, max) of a triangular time, in hours."""
+        if self.min is None or self.mode is None or self.max is None:
+            raise ValueError("a triangular time takes min, mode and max")
+        return hours(self.min), hours(self.mode), hours(self.max)
+
     def mean_hours(self) -> float:
         if self.dist == "triangular":
-            return (hours(self.min) + hours(self.mode) + hours(self.max)) / 3.0
+            return sum(self.triangle()) / 3.0
+        if self.mean is None:
+            raise ValueError(f"a {self.dist} time takes a mean")
         return hours(self.mean)
 
     def cv_value(self) -> float:
@@ -121,8 +129,8 @@ class Distribution(Strict):
         if self.dist == "exponential":
             return 1.0
         if self.dist == "lognormal":
-            return float(self.cv)
-        a, c, b = hours(self.min), hours(self.mode), hours(self.max)
+            return float(self.cv or 0.0)  # validated: a lognormal time has its cv
+        a, c, b = self.triangle()
         variance = (a * a + b * b + c * c - a * b - a * c - b * c) / 18.0
         return float(np.sqrt(variance) / self.mean_hours())
 

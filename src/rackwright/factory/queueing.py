@@ -64,14 +64,13 @@ def mmc_wait(arrival_rate: float, service_rate: float, servers: int) -> float:
 
 def littles_law(throughput: float | None = None, cycle_time: float | None = None, wip: float | None = None) -> float:
     """Little's law ``WIP = throughput · cycle time``: give two of the three, get the third."""
-    given = [x is not None for x in (throughput, cycle_time, wip)]
-    if sum(given) != 2:
-        raise ValueError("give exactly two of throughput, cycle_time and wip")
-    if wip is None:
+    if throughput is not None and cycle_time is not None and wip is None:
         return throughput * cycle_time
-    if cycle_time is None:
+    if throughput is not None and wip is not None and cycle_time is None:
         return wip / throughput
-    return wip / cycle_time
+    if cycle_time is not None and wip is not None and throughput is None:
+        return wip / cycle_time
+    raise ValueError("give exactly two of throughput, cycle_time and wip")
 
 
 def station_work_hours(station: Station, work: WorkContent) -> float:

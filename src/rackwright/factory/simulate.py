@@ -144,12 +144,12 @@ class Stream:
             mean = dist.mean_hours()
             self.draw = lambda n: offset + scale * rng.exponential(mean, n)
         elif dist.dist == "lognormal":
-            mean, cv = dist.mean_hours(), float(dist.cv)
+            mean, cv = dist.mean_hours(), dist.cv_value()
             sigma2 = math.log1p(cv * cv)
             mu, sigma = math.log(mean) - sigma2 / 2.0, math.sqrt(sigma2)
             self.draw = lambda n: offset + scale * rng.lognormal(mu, sigma, n)
         else:
-            low, mode, high = hours(dist.min), hours(dist.mode), hours(dist.max)
+            low, mode, high = dist.triangle()
             self.draw = lambda n: offset + scale * rng.triangular(low, mode, high, n)
         self.buffer: list[float] = []
         self.index = 0
