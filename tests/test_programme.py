@@ -23,7 +23,8 @@ from rackwright.fleet import job_report, spares_report
 from rackwright.models.reliability import HOURS_PER_YEAR
 from rackwright.perf.api import search_report
 from rackwright.programme import load_programme, plan_programme, reach_gw
-from rackwright.programme.plan import programme_document, programme_risk, risk_records, slipped, whatif_document
+from rackwright.programme.plan import programme_document
+from rackwright.programme.whatif import programme_risk, risk_records, slipped, whatif_document
 from rackwright.rack.evaluation import sound_design
 from rackwright.site.planner import plan_site
 from rackwright.site.schema import load_site

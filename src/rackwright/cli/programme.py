@@ -76,7 +76,8 @@ def plan_command(
     cost and the first ship against lead times by quarter, and the site plans. Exit 1 when the goal is not
     reached."""
     from ..programme import load_programme, plan_programme
-    from ..programme.plan import programme_document, programme_risk, risk_records, with_risk
+    from ..programme.plan import programme_document
+    from ..programme.whatif import programme_risk, risk_records, with_risk
 
     plan = plan_programme(load_programme(programme))
     doc = programme_document(plan)
@@ -125,7 +126,8 @@ def whatif_command(
     from rich.table import Table
 
     from ..programme import load_programme, plan_programme
-    from ..programme.plan import programme_document, whatif_document
+    from ..programme.plan import programme_document
+    from ..programme.whatif import whatif_document
     from .site import parse_overrides
 
     overrides = parse_overrides(sets)
@@ -161,7 +163,7 @@ def risk_command(
     """Probability of meeting the goal, and P10/P50/P90 of GW by quarter, over the file's risk distributions (the
     roadmap's Monte Carlo on the lines' rates)."""
     from ..programme import load_programme
-    from ..programme.plan import programme_risk, risk_records
+    from ..programme.whatif import programme_risk, risk_records
 
     loaded = load_programme(programme)
     with progress_bar(not as_json) as bar:
