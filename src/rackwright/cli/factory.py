@@ -194,17 +194,17 @@ def capacity_command(
 
     rate = parse_target(target)
     line, work = _load(line_file, design)
-    warmup = auto_warmup(line, work) if warmup is None else warmup
-    weeks = warmup + 6 if weeks is None else weeks
-    _check_window(weeks, warmup)
+    warmup_weeks = auto_warmup(line, work) if warmup is None else warmup
+    run_weeks = warmup_weeks + 6 if weeks is None else float(weeks)
+    _check_window(run_weeks, warmup_weeks)
     with progress_bar(not as_json) as bar:
         task = bar.add_task("capacity search", total=max_iterations)
         found = capacity_search(
             line,
             work,
             rate,
-            weeks,
-            warmup,
+            run_weeks,
+            warmup_weeks,
             replications,
             seed,
             tolerance,
