@@ -120,3 +120,19 @@ def test_elevation_draws_in_the_browser(browser, tmp_path, design):  # noqa: F81
     outside, errors = open_page(browser, page, f"elevation-{design}.png", "svg text")
     assert outside == [] and errors == []
     assert svg.stat().st_size < MAX_PAGE_BYTES
+
+
+def test_site_report_and_its_floor_plans_in_the_browser(browser, tmp_path):  # noqa: F811 (the fixture)
+    """The 100 MW example's report: one page, plotly.js beside it, the campus and hall 1 to scale."""
+    result = CliRunner().invoke(app, ["site", "plan", str(EXAMPLES / "site-100mw.yaml"), "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    path = tmp_path / "report.html"
+    assert path.stat().st_size < MAX_PAGE_BYTES
+    assert re.findall(r'<script[^>]*src="([^"]+)"', path.read_text(encoding="utf-8")) == ["plotly.min.js"]
+    outside, errors = open_page(browser, path, "report-site.png", ".plotly-graph-div .main-svg")
+    assert outside == [] and errors == []
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(path.as_uri())
+    for index, name in enumerate(("site-campus.png", "site-hall-1.png")):
+        page.locator("body > svg").nth(index).screenshot(path=SCREENSHOTS / name)
+    page.close()
