@@ -8,9 +8,16 @@ category) are reported as a nested object under their JSON key.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeVar
+
+import numpy as np
 
 from ..units import from_si
+
+#: One rack's figures are floats, a batch's are arrays: the display values are of the same kind.
+Value = TypeVar("Value", float, np.ndarray)
 
 
 @dataclass(frozen=True)
@@ -26,7 +33,7 @@ class Figure:
     def section(self) -> str:
         return self.key.split(".", 1)[0]
 
-    def display(self, value):
+    def display(self, value: Value) -> Value:
         """SI value (float or array) in the display unit."""
         if self.dimension in ("count", "share", "dimensionless"):
             return value
@@ -93,9 +100,9 @@ BY_KEY = {f.key: f for f in FIGURES}
 SECTIONS = tuple(dict.fromkeys(f.section for f in FIGURES))
 
 
-def flat_display(figures: dict) -> dict[str, object]:
+def flat_display(figures: Mapping[str, Value]) -> dict[str, Value]:
     """``{"power.it_load_kw": 132.0, "compute.peak_pflops.bf16_dense": 180.0, ...}`` in display units."""
-    out = {}
+    out: dict[str, Value] = {}
     for figure in FIGURES:
         if figure.mapped:
             keys = [k for k in figures if k.startswith(figure.key + ":")]
