@@ -5,7 +5,9 @@
    on :func:`rackwright.factory.work_content`, no station busier than ``line_utilisation``),
    times the share of the line this programme gets.
 2. **Roadmap** — the roadmap solve (:func:`rackwright.roadmap.plan`) on those capacities: racks
-   built, deployed per site and quarter, binding constraints, capex and US content.
+   built, deployed per site and quarter, binding constraints, capex and US content. Its
+   ``training-compute`` objective counts each rack's *delivered* compute (step 3), not its peak
+   (:func:`delivered_figures`).
 3. **Delivered training compute** — per generation, the reference workload's best
    configuration on ``workload.accelerators`` accelerators of the rack
    (:func:`rackwright.perf.search.search` on :func:`rackwright.perf.system.system_from_rack`)
@@ -31,7 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -46,7 +48,7 @@ from ..rack.evaluation import Rack
 from ..rack.sourcing import build_dates
 from ..roadmap import plan as roadmap_plan
 from ..roadmap import plan_document
-from ..roadmap.inputs import line_rate
+from ..roadmap.inputs import RackFigures, line_rate, rack_figures
 from ..roadmap.plan import PlanResult
 from ..roadmap.schema import LoadedRoadmap
 from ..site.planner import SitePlan
@@ -208,6 +210,18 @@ def deployed_racks(result: PlanResult) -> np.ndarray:
     return np.cumsum(cube, axis=2)
 
 
+def delivered_figures(roadmap: LoadedRoadmap, runs: list[Training]) -> RackFigures:
+    """The roadmap's rack figures with each rack's compute counted as what it delivers to the reference job
+    (accelerators × model FLOP/s per accelerator × goodput) instead of its peak, so that the ``training-compute``
+    objective maximises delivered training compute."""
+    figures = rack_figures(roadmap)
+    per_rack = [
+        rack.figures["compute.accelerators"] * run.model_flops_per_s_per_accelerator * run.goodput
+        for rack, run in zip(roadmap.racks, runs, strict=True)
+    ]
+    return replace(figures, peak_flops=np.array(per_rack))
+
+
 @dataclass
 class ProgrammePlan:
     """Everything the programme document is written from."""
@@ -232,11 +246,12 @@ def plan_programme(loaded: LoadedProgramme) -> ProgrammePlan:
     capacity = factory_capacity(loaded, racks)
     seconds["factories"] = time.perf_counter() - start
     start = time.perf_counter()
-    result = roadmap_plan(roadmap_with_capacity(loaded, capacity))
-    seconds["roadmap"] = time.perf_counter() - start
-    start = time.perf_counter()
     runs = [training(loaded, rack, i) for i, rack in enumerate(racks)]
     seconds["perf_and_goodput"] = time.perf_counter() - start
+    start = time.perf_counter()
+    roadmap = roadmap_with_capacity(loaded, capacity)
+    result = roadmap_plan(roadmap, delivered_figures(roadmap, runs))
+    seconds["roadmap"] = time.perf_counter() - start
     failures = np.array([failures_per_rack_year(loaded, rack) for rack in racks])
     deployed = deployed_racks(result)
     start = time.perf_counter()
@@ -263,6 +278,7 @@ def series(plan: ProgrammePlan) -> list[dict]:
     accelerators = per_gen * np.array([r.figures["compute.accelerators"] for r in plan.racks])[:, None]
     tokens = np.array([t.tokens_per_s_per_accelerator * t.goodput for t in plan.training])
     flops = np.array([t.model_flops_per_s_per_accelerator * t.goodput for t in plan.training])
+    peak = np.array([r.figures.get(f"compute.peak_flops:{p.goal.precision}", 0.0) for r in plan.racks])
     it_site_w = np.einsum("gsq,g->sq", plan.deployed, power_w)
     pue = np.array([s.pue for s in p.sites])
     price = np.array([s.energy_usd_per_mwh for s in p.sites])
@@ -277,7 +293,7 @@ def series(plan: ProgrammePlan) -> list[dict]:
         _series("racks", "racks", per_gen.sum(axis=0), digits=0),
         _series("delivered_training_tokens", "tokens/s", tokens @ accelerators, digits=0),
         _series("delivered_training_compute", "EFLOP/s (model FLOPs × goodput)", flops @ accelerators / 1e18),
-        _series("peak_compute", f"EFLOP/s (peak {p.goal.precision})", by_quarter("peak_eflops_by_quarter")),
+        _series("peak_compute", f"EFLOP/s (peak {p.goal.precision})", peak @ per_gen / 1e18),
         _series("failures", "part failures/year (fleet deployed)", plan.failures @ per_gen, digits=1),
         _series("us_integrated_share", "share of rack value built in US", by_quarter("domestic_share_by_quarter")),
         _series("bom_us_content", "share of rack value (BOM)", by_quarter("bom_us_content_by_quarter")),
