@@ -1,0 +1,98 @@
+"""Regenerate the pictures of docs/tutorial.md: run the tutorial's commands, screenshot what they draw.
+
+    .venv/bin/python scripts/make-doc-images.py
+
+The commands write into out/tutorial/ (as the tutorial's examples do); Chromium (Debian's /usr/bin/chromium, which
+scripts/test-deps.sh installs; CHROMIUM=... for another) opens each page through Playwright, as the browser tests
+do, and the PNGs go to docs/images/tutorial-*.png. Each picture is cropped to one figure and must stay under
+MAX_BYTES; a page whose figure is missing (its locator finds nothing) stops the script with the page's name.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "out" / "tutorial"
+IMAGES = ROOT / "docs" / "images"
+RACKWRIGHT = Path(sys.executable).parent / "rackwright"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+MAX_BYTES = 300_000
+#: The tutorial's commands that write the pages pictured (docs/tutorial.md runs the same).
+COMMANDS = [
+    ["elevation", "examples/tutorial-gb300-w40.yaml", "-o", "out/tutorial/gb300-w40.svg"],
+    ["bom", "examples/tutorial-gb300-w40.yaml", "--racks", "14", "--report", "out/tutorial/bom.html"],
+    ["site", "plan", "examples/tutorial-site.yaml", "-o", "out/tutorial/site"],
+    ["roadmap", "plan", "examples/tutorial-roadmap.yaml", "-o", "out/tutorial/roadmap"],
+]
+
+
+@dataclass(frozen=True)
+class Picture:
+    name: str  # docs/images/<name>.png
+    page: str  # under out/tutorial/
+    locator: str  # Playwright selector of the element pictured
+    max_height: int | None = None  # crop the element to its top this many CSS pixels
+    viewport_height: int = 1600  # tall enough for the element (plotly charts fill the height of the window)
+
+
+PICTURES = [
+    Picture("tutorial-elevation", "gb300-w40.svg", "svg"),
+    Picture("tutorial-bom", "bom.html", ".plotly-graph-div", viewport_height=800),
+    Picture("tutorial-site-floor-plan", "site/report.html", "h2:has-text('Floor plan') + svg"),
+    Picture("tutorial-site-charts", "site/report.html", ".plotly-graph-div", max_height=370),
+    Picture("tutorial-roadmap", "roadmap/plan.html", ".plotly-graph-div", max_height=950),
+]
+
+
+def run_commands() -> None:
+    for args in COMMANDS:
+        result = subprocess.run([str(RACKWRIGHT), "-q", *args], cwd=ROOT, capture_output=True, text=True)
+        if result.returncode != 0:
+            sys.exit(f"rackwright {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
+
+
+def shoot(browser, picture: Picture) -> Path:
+    """Open the page and save the PNG of its element, cropped to ``max_height``."""
+    page = browser.new_page(viewport={"width": 1280, "height": picture.viewport_height})
+    page.goto((OUT / picture.page).as_uri())
+    element = page.locator(picture.locator).first
+    element.wait_for(timeout=30_000)
+    if element.evaluate("e => e.classList.contains('plotly-graph-div')"):
+        page.wait_for_selector(".plotly-graph-div .main-svg", timeout=30_000)
+    page.wait_for_load_state("networkidle")
+    element.evaluate("e => e.scrollIntoView()")
+    box = element.bounding_box()  # in the viewport, which is tall enough for each picture
+    if box is None:
+        sys.exit(f"{picture.page}: {picture.locator} is not displayed")
+    height = box["height"] if picture.max_height is None else min(box["height"], picture.max_height)
+    target = IMAGES / f"{picture.name}.png"
+    clip = {"x": box["x"], "y": box["y"], "width": box["width"], "height": height}
+    page.screenshot(path=target, clip=clip)
+    page.close()
+    if target.stat().st_size > MAX_BYTES:
+        sys.exit(f"{target.relative_to(ROOT)} is {target.stat().st_size:,} bytes, over {MAX_BYTES:,}: crop it")
+    return target
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).is_file():
+        sys.exit(f"{CHROMIUM} is missing: run scripts/test-deps.sh (it installs Debian's chromium) or set CHROMIUM")
+    run_commands()
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        for picture in PICTURES:
+            target = shoot(browser, picture)
+            print(f"wrote {target.relative_to(ROOT)} ({target.stat().st_size:,} bytes)")
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
