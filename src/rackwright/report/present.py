@@ -89,7 +89,7 @@ def _significant(value: float) -> str:
         return f"{value:,.0f}"
     if abs(value) < 1e-2:
         return f"{value:.3g}"
-    return f"{value:,.3g}" if abs(value) < 10 else f"{value:,.1f}"
+    return f"{value:#,.3g}" if abs(value) < 10 else f"{value:,.1f}"  # 1.10, not 1.1
 
 
 def _from_figure(figure: Figure) -> Format:

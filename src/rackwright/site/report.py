@@ -281,16 +281,48 @@ def charts(plan: SitePlan):
     return figure
 
 
+STYLE = (
+    "body{font-family:sans-serif;margin:1.5em;max-width:1400px}table{border-collapse:collapse}"
+    "td{border-bottom:1px solid #ddd;padding:3px 10px;vertical-align:top}td.n{text-align:right;white-space:nowrap}"
+)
+#: Units of the summary's keys, by the key's ending (summary.json writes the unit into the name).
+SUMMARY_UNITS = (
+    ("_usd_per_year", "USD/year"),
+    ("_m3_per_year", "m³/year"),
+    ("_l_per_kwh", "L/kWh"),
+    ("_usd", "USD"),
+    ("_gwh", "GWh"),
+    ("_mw", "MW"),
+    ("_km", "km"),
+    ("_m2", "m²"),
+    ("_share", "%"),
+)
+
+
+def _summary_row(key: str, value) -> str:
+    """A row of the summary table: the key as a label with its unit, numbers formatted as the CLI tables are,
+    a mapping as one line per entry (not a Python dict)."""
+    from ..report.present import MONEY, QUANTITY, SHARE, format_value
+
+    unit = next((u for ending, u in SUMMARY_UNITS if key.endswith(ending)), "")
+    kind = SHARE if unit == "%" else MONEY if "USD" in unit else QUANTITY
+    ending = next((e for e, u in SUMMARY_UNITS if u == unit and u != "%"), "")
+    label = key.removesuffix(ending).replace("_", " ")
+
+    def cell(v) -> str:
+        if isinstance(v, dict):
+            return "<br>".join(f"{html.escape(str(k))}: {cell(x)}" for k, x in v.items())
+        return html.escape(format_value(v, kind) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v))
+
+    return f"<tr><td>{html.escape(label)}</td><td>{html.escape(unit)}</td><td class='n'>{cell(value)}</td></tr>"
+
+
 def write_report(plan: SitePlan, folder: Path) -> Path:
     """``report.html``: summary table, floor plan (inline SVG) and the plotly charts (``plotly.min.js`` beside it)."""
     from ..report.html import figure_html, plotly_bundle
 
     summary = plan.summary()
-    rows = "".join(
-        f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
-        for k, v in summary.items()
-        if k not in ("fabric", "violations")
-    )
+    rows = "".join(_summary_row(k, v) for k, v in summary.items() if k not in ("fabric", "violations"))
     violations = (
         "".join(
             f"<li><b>{v.code}</b> {html.escape(v.path)}: {html.escape(v.message)} (fix: {html.escape(v.hint)})</li>"
@@ -302,8 +334,8 @@ def write_report(plan: SitePlan, folder: Path) -> Path:
     plotly_bundle(folder)
     page = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(plan.loaded.site.name)}</title>"
-        f"</head><body><h1>{html.escape(plan.loaded.site.name)}</h1><h2>Violations</h2><ul>{violations}</ul>"
-        f"<h2>Summary</h2><table border='1' cellpadding='3'>{rows}</table><h2>Floor plan</h2>"
+        f"<style>{STYLE}</style></head><body><h1>{html.escape(plan.loaded.site.name)}</h1><h2>Violations</h2>"
+        f"<ul>{violations}</ul><h2>Summary</h2><table>{rows}</table><h2>Floor plan</h2>"
         f"{floor_plan_svg(plan)}<h2>Hall 1 to scale</h2><p>Rows and racks are named as in the cable plan and NetBox "
         "(<code>h01-r003-k05</code>: hall 1, row 3, compute rack 5; <code>n</code> for a network rack); the other "
         f"halls are laid out alike.</p>{hall_plan_svg(plan, 0)}<h2>Charts</h2>{chart}</body></html>"
