@@ -356,31 +356,11 @@ def test_cable_csv_names_the_site_and_keeps_two_decimals():
     assert frame.row(2, named=True)["side_a_device"] == "h01-r009-n01-s03"
 
 
-def test_netbox_objects_cover_every_cable_end():
-    """Issue 21: no devices or racks were exported for the cables to attach to."""
-    from rackwright.site.netbox import netbox_cables, netbox_objects
-
-    site = "Example 100 MW GB200 site"
-    objects = netbox_objects(_cables(), site, ("NVIDIA", "GB200 tray"), ("NVIDIA", "SN5600"))
-    assert objects["sites"] == [{"name": site, "slug": "example-100-mw-gb200-site", "status": "planned"}]
-    assert [loc["name"] for loc in objects["locations"]] == ["Hall 1"]
-    devices = {d["name"]: d for d in objects["devices"]}
-    assert set(devices) == {"h01-r001-k02-t01", "h01-r009-n01-s03", "h01-r009-n02-s01"}
-    assert devices["h01-r001-k02-t01"]["role"] == "Compute tray"
-    assert devices["h01-r001-k02-t01"]["device_type"] == "GB200 tray"
-    assert devices["h01-r009-n01-s03"]["role"] == "Leaf switch"
-    assert devices["h01-r009-n02-s01"]["role"] == "Spine switch"
-    assert {r["name"] for r in objects["racks"]} == {d["rack"] for d in devices.values()} \
-        == {"h01-r001-k02", "h01-r009-n01", "h01-r009-n02"}
-    csv = netbox_cables(_cables(), site)
-    assert set(csv["side_a_device"]) | set(csv["side_b_device"]) == set(devices)
-
-
 def test_breakout_lanes_name_the_plans_ports_on_physical_ports():
     """Issue 21: the plan runs a 64 x 800G switch as 128 x 400G; swp65..swp128 do not exist on the type."""
     import polars as pl
 
-    from rackwright.site.netbox import netbox_cables, netbox_objects, switch_port
+    from rackwright.site.netbox import netbox_cables, switch_port
 
     names = pl.select(switch_port(pl.Series([1, 2, 3, 64, 65, 128]), 2)).to_series().to_list()
     assert names == ["swp1s0", "swp1s1", "swp2s0", "swp32s1", "swp33s0", "swp64s1"]
@@ -388,11 +368,89 @@ def test_breakout_lanes_name_the_plans_ports_on_physical_ports():
     csv = netbox_cables(_cables(), "S", lanes=2)
     assert csv["side_b_name"].to_list() == ["swp3s0", "swp3s1", "swp1s0"]
     assert csv["side_a_name"].to_list() == ["nic2", "nic3", "swp33s0"]
-    objects = netbox_objects(_cables(), "S", ("N", "T"), ("N", "SW"), lanes=2, switch_ports=64,
-                             lane_type="400gbase-x-osfp")
-    lanes = {(i["device"], i["name"]): i for i in objects["interfaces"]}
-    assert len(lanes) == 2 * 128  # two switches, 64 ports x 2 lanes
-    ends = set(zip(csv["side_b_device"], csv["side_b_name"], strict=True)) | {("h01-r009-n01-s03", "swp33s0")}
-    assert ends <= set(lanes)
-    assert lanes[("h01-r009-n01-s03", "swp33s0")]["description"] == "lane 0 of swp33"
-    assert {i["type"] for i in objects["interfaces"]} == {"400gbase-x-osfp"}
+
+
+# -- site export-netbox: a small site (4 GB200 NVL72 racks, 2-tier fabric) -------------------------------------------
+SMALL_SITE = ["--set", "target.it_power=0.5 MW", "--set", "fabric.tiers=2", "--set", "name=Small NetBox site"]
+
+
+@pytest.fixture(scope="module")
+def small_plan(tmp_path_factory):
+    from typer.testing import CliRunner
+
+    from rackwright.cli.app import app
+
+    folder = tmp_path_factory.mktemp("small-site")
+    site = str(Path(__file__).parent.parent / "examples" / "site-100mw.yaml")
+    result = CliRunner().invoke(app, ["site", "plan", site, "-o", str(folder), "--no-report", *SMALL_SITE])
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+def test_site_export_holds_every_rack_device_and_cable(small_plan):
+    """4 compute racks of the GB200 NVL72 design (examples/gb200-nvl72.yaml: 4+4 power shelves, 8+10 compute trays,
+    9 NVLink switch trays, 2 SN2201 at units; the copper spine is 0U) = 37 devices each; 8 leaves and 4 spines
+    (summary.json) in network racks; every cable of the plan."""
+    import polars as pl
+
+    from rackwright.site.netbox import FILES, site_export
+
+    export = site_export(small_plan)
+    summary = json.loads((small_plan / "summary.json").read_text())
+    assert export.site == "Small NetBox site" and export.lanes == 2
+    assert summary["racks"] == {"GB200 NVL72": 4} and summary["switches"] == {"leaf": 8, "spine": 4}
+    rows = export.rows
+    assert list(rows) == list(FILES)
+    devices = {d["name"]: d for d in rows["07-devices.csv"]}
+    assert len(devices) == 4 * 37 + 12
+    roles = [d["role"] for d in devices.values()]
+    assert roles.count("Compute tray") == 4 * 18 and roles.count("Leaf switch") == 8 and roles.count("Spine switch") == 4
+    assert len(rows["08-cables.csv"]) == pl.read_parquet(small_plan / "cables.parquet").height
+    compute = [r for r in rows["06-racks.csv"] if "-k" in r["name"]]
+    assert len(compute) == 4 and {r["u_height"] for r in compute} == {48} and {r["width"] for r in compute} == {19}
+    # the design's units: compute-lower 8 trays from U16, compute-upper 10 from U33, SN2201s at U47 and U48
+    first = compute[0]["name"]
+    assert [devices[f"{first}-t{n:02d}"]["position"] for n in (1, 8, 9, 18)] == [16, 23, 33, 42]
+    assert devices[f"{first}-mgmt-2"]["position"] == 48 and devices[f"{first}-t01"]["face"] == "front"
+    # switches stacked from U1, 2 U each: switch 3 of a network rack at U5
+    switch = next(d for d in devices.values() if d["name"].endswith("-s03"))
+    assert switch["position"] == 5 and switch["device_type"] == "Spectrum-4 SN5600 (Spectrum-X) (128 x 400G breakout)"
+    # no two devices of a rack share a unit
+    units = [(d["rack"], d["position"] + k) for d in devices.values() for k in range(2 if "-n" in d["rack"] else 1)]
+    assert len(units) == len(set(units))
+
+
+def test_site_export_cable_ends_exist_on_the_exported_types(small_plan):
+    """Every cable end names a device of the export and an interface its exported device type has."""
+    from rackwright.site.netbox import site_export
+
+    export = site_export(small_plan)
+    interfaces = {(t["manufacturer"], t["model"]): {i["name"] for i in t.get("interfaces", [])}
+                  for t in export.device_types}
+    devices = {d["name"]: interfaces[(d["manufacturer"], d["device_type"])] for d in export.rows["07-devices.csv"]}
+    missing = [(row["label"], side) for row in export.rows["08-cables.csv"] for side in "ab"
+               if row[f"side_{side}_name"] not in devices.get(row[f"side_{side}_device"], set())]
+    assert missing == []
+    assert {r["name"] for r in export.rows["01-manufacturers.csv"]} == {t["manufacturer"] for t in export.device_types}
+
+
+def test_site_export_netbox_cli_writes_the_files_in_order(small_plan, tmp_path):
+    from typer.testing import CliRunner
+
+    from rackwright.cli.app import app
+    from rackwright.site.netbox import FILES
+
+    result = CliRunner().invoke(app, ["site", "export-netbox", str(small_plan), "-o", str(tmp_path / "nb")])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "nb").iterdir()) == list(FILES)
+    head = (tmp_path / "nb" / "08-cables.csv").read_text().splitlines()[0]
+    assert head.startswith("side_a_site,side_a_device,side_a_type,side_a_name,")
+    assert (tmp_path / "nb" / "02-device-types.yaml").read_text().count("\n---\n") == 4  # 5 types
+    bad = CliRunner().invoke(app, ["site", "export-netbox", str(small_plan), "-o", str(tmp_path / "x"), "--hall", "3"])
+    assert bad.exit_code == 2 and "no hall 3" in bad.output
+    (small_plan / "generations.json").rename(small_plan / "generations.moved")
+    try:
+        old = CliRunner().invoke(app, ["site", "export-netbox", str(small_plan), "-o", str(tmp_path / "y")])
+    finally:
+        (small_plan / "generations.moved").rename(small_plan / "generations.json")
+    assert old.exit_code == 2 and "generations.json" in old.output

@@ -56,7 +56,7 @@ def plan_command(
         "-o",
         "--output",
         callback=output_folder,
-        help="Folder for summary.json, cables.parquet, bom.csv, report.html.",
+        help="Folder for summary.json, generations.json, cables.parquet, bom.csv, report.html.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print summary.json to stdout."),
     report: bool = typer.Option(True, "--report/--no-report", help="Write report.html (floor plan and charts)."),
@@ -97,17 +97,15 @@ def plan_command(
 
 def _netbox_naming(plan_dir: Path) -> tuple[str | None, int]:
     """From the plan's summary.json: the site's name (NetBox's cable import looks a site up by name; None without a
-    readable summary) and the breakout lanes per physical switch port (the plan's radix over the switch's ports:
-    a 64-port SN5600 run as 128 x 400G has 2)."""
+    readable summary) and the breakout lanes per physical switch port (:func:`rackwright.site.netbox.plan_lanes`)."""
     import json
 
     from ..catalog import load_catalog
+    from ..site.netbox import plan_lanes
 
     try:
         summary = json.loads((plan_dir / "summary.json").read_text(encoding="utf-8"))
-        site, fabric = summary["site"], summary["fabric"]
-        ports = load_catalog().get(fabric["switch"]).value("ports") or fabric["radix"]
-        return str(site), max(1, int(fabric["radix"]) // int(ports))
+        return str(summary["site"]), plan_lanes(summary["fabric"], load_catalog())
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None, 1
 
@@ -134,7 +132,8 @@ def parse_overrides(items: list[str]) -> dict[str, object]:
 
 
 def write_outputs(plan, folder: Path, report: bool = True) -> dict:
-    """summary.json, cables.parquet, bom.csv (and report.html) in ``folder``; returns the summary."""
+    """summary.json, generations.json (each rack design's file and rack count, which ``site export-netbox`` reads),
+    cables.parquet, bom.csv (and report.html) in ``folder``; returns the summary."""
     import json
 
     try:
@@ -143,6 +142,11 @@ def write_outputs(plan, folder: Path, report: bool = True) -> dict:
         raise InputError.single(str(folder), f"cannot create the output folder: {exc}", "-o") from None
     summary = plan.summary()
     (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    generations = [
+        {"name": g.name, "design": str(Path(g.design).resolve()), "racks": g.racks, "trays": g.trays}
+        for g in plan.generations
+    ]
+    (folder / "generations.json").write_text(json.dumps(generations, indent=2) + "\n", encoding="utf-8")
     plan.cables.write_parquet(folder / "cables.parquet")
     plan.bom_frame().write_csv(folder / "bom.csv")
     if report:
@@ -198,3 +202,24 @@ def cables_command(
         except OSError as exc:
             raise InputError.single(str(target), f"cannot write: {exc}", "-o") from None
         out.print(f"wrote {target} ({cables.height:,} cables, NetBox cable bulk-import format)")
+
+
+@app.command("export-netbox")
+@guarded
+def export_netbox_command(
+    plan_dir: Path = typer.Argument(..., metavar="PLAN_DIR", help="Folder written by `rackwright site plan`."),
+    output: Path = typer.Option(..., "-o", "--output", callback=output_folder, help="Folder for the import files."),
+    hall: int = typer.Option(None, "--hall", min=1, help="Export this hall only (cables with both ends in it)."),
+):
+    """Write the plan as NetBox bulk-import files, numbered in the order to import them: manufacturers, device
+    types, site, locations (halls), device roles, racks, devices (rack, position, face) and cables."""
+    from ..site.netbox import site_export, write_site_export
+
+    export = site_export(plan_dir, hall)
+    try:
+        paths = write_site_export(export, output)
+    except OSError as exc:
+        raise InputError.single(str(output), f"cannot write: {exc}", "-o") from None
+    counts = export.counts()
+    for path in paths:
+        out.print(f"wrote {path} ({counts[path.name]:,})")

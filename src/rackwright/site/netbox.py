@@ -17,7 +17,14 @@ names) and devices (trays and switches, named as in the cable CSV, with their de
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
 import polars as pl
+
+from ..catalog.netbox import RACK_UNIT_M, slug, to_devicetype, u_height
+from ..catalog.schema import Part
 
 CABLE_TYPES = {
     "dac": "dac-passive",
@@ -105,91 +112,289 @@ def netbox_cables(cables: pl.DataFrame, site: str | None = None, lanes: int = 1)
     )
 
 
-#: Device roles by the tier whose cables end on a switch's B side (leaves take tier 1 from the trays).
+# -- the whole site as NetBox objects ---------------------------------------------------------------------------------
+#: Device roles of switches by the tier whose cables end on their B side (leaves take tier 1 from the trays).
 SWITCH_ROLES = {1: "Leaf switch", 2: "Spine switch", 3: "Core switch"}
-TRAY_ROLE = "Compute tray"
+#: The kinds the planner counts as a rack's compute trays (the A ends of tier 1, numbered t01... in the design's
+#: slot order).
+TRAY_KINDS = ("compute_tray", "server")
+#: Height of a network rack in NetBox (its default, 42 U), raised when its switches need more; the plan names no
+#: enclosure for network racks.
+NETWORK_RACK_U = 42
+#: The bulk-import files in the order NetBox needs them (each names only objects of the files before it).
+FILES = (
+    "01-manufacturers.csv",
+    "02-device-types.yaml",
+    "03-sites.csv",
+    "04-locations.csv",
+    "05-device-roles.csv",
+    "06-racks.csv",
+    "07-devices.csv",
+    "08-cables.csv",
+)
+#: NetBox's import view (``dcim:<name>_bulk_import``) and REST endpoint for each file.
+IMPORTS = {
+    "01-manufacturers.csv": ("manufacturer", "manufacturers"),
+    "02-device-types.yaml": ("devicetype", "device-types"),
+    "03-sites.csv": ("site", "sites"),
+    "04-locations.csv": ("location", "locations"),
+    "05-device-roles.csv": ("devicerole", "device-roles"),
+    "06-racks.csv": ("rack", "racks"),
+    "07-devices.csv": ("device", "devices"),
+    "08-cables.csv": ("cable", "cables"),
+}
+_ROLE_COLORS = {"Compute tray": "4caf50", "Leaf switch": "2196f3", "Spine switch": "3f51b5", "Core switch": "673ab7"}
+_RACK_WIDTH_IN = {"eia-19": 19, "orv3-21": 21}
 
 
-def _ends(cables: pl.DataFrame) -> pl.DataFrame:
-    """One row per device end: hall, row, rack, slot, whether it is a compute tray, the tier it serves as B end."""
-    a = cables.select(
-        *(pl.col(f"a_{n}").alias(n) for n in ("hall", "row", "rack", "slot")),
-        (pl.col("tier") == 1).alias("compute"),
-        pl.lit(None, pl.Int8).alias("b_tier"),
+@dataclass(frozen=True)
+class Mount:
+    """One device of a compute rack: its name after the rack's (``t01``, ``power-lower-1``), part and lowest U."""
+
+    name: str
+    part: Part
+    position: float | int | None  # None: in the rack, not at a unit (an Open Rack enclosure, or no slot position)
+
+
+@dataclass(frozen=True)
+class RackModel:
+    """What one rack design puts into NetBox: the rack's height and width and the devices it holds."""
+
+    name: str
+    u_height: int
+    width: int
+    mounts: tuple[Mount, ...]
+
+
+@dataclass
+class SiteExport:
+    """A site plan as NetBox objects: device types (devicetype-library documents) and import rows by file."""
+
+    site: str
+    lanes: int
+    device_types: list[dict]
+    rows: dict[str, list[dict]] = field(default_factory=dict)  # by file name of :data:`FILES`, cables included
+
+    def counts(self) -> dict[str, int]:
+        return {name: len(self.device_types) if name.endswith(".yaml") else len(self.rows[name]) for name in FILES}
+
+
+def role_of(kind: str) -> str:
+    """NetBox device role of a part kind: ``Compute tray``, ``Power shelf``, ``Scale up switch tray``..."""
+    return "Compute tray" if kind in TRAY_KINDS else kind.replace("_", " ").capitalize()
+
+
+def rack_model(design_path: str | Path, catalog) -> RackModel:
+    """The devices of a rack design at their units (EIA enclosures; an Open Rack's OU positions have no NetBox
+    unit, its devices are in the rack without a position) and the enclosure's height in whole U and width."""
+    from ..models.mechanical import pitch_name
+    from ..rack.design import load_design
+
+    design = load_design(design_path).design
+    enclosure = catalog.get(design.enclosure)
+    eia = pitch_name(enclosure.value("unit_pitch", RACK_UNIT_M)) == "U"
+    usable = enclosure.value("usable_height") or enclosure.value("height")
+    mounts, trays = [], 0
+    for slot in design.slots:
+        part = catalog.get(slot.part)
+        height = u_height(part.value("height"))
+        tray = part.kind in TRAY_KINDS
+        if not tray and (slot.position is None or not height):
+            continue  # 0U and rear-mounted parts: not devices at a unit
+        for k in range(slot.count):
+            trays += tray
+            at = slot.position + k * height if eia and slot.position is not None else None
+            mounts.append(Mount(f"t{trays:02d}" if tray else f"{slot.id}-{k + 1}", part, at))
+    units = int(usable / RACK_UNIT_M + 1e-6) if usable else NETWORK_RACK_U
+    width = _RACK_WIDTH_IN.get(enclosure.text("rack_standard", "eia-19"), 19)
+    return RackModel(design.name, units, width, tuple(mounts))
+
+
+def plan_lanes(fabric: dict, catalog) -> int:
+    """Breakout lanes per physical switch port: the plan's radix over the switch's ports (a 64-port SN5600 run
+    at radix 128 has 2)."""
+    ports = catalog.get(fabric["switch"]).value("ports") or fabric["radix"]
+    return max(1, int(fabric["radix"]) // int(ports))
+
+
+def read_plan(plan_dir: Path) -> tuple[dict, list[dict], pl.DataFrame]:
+    """``summary.json``, ``generations.json`` and ``cables.parquet`` of a plan folder; InputError naming the file
+    that is missing or unreadable."""
+    import json
+
+    from ..errors import InputError
+
+    def _json(name: str):
+        path = plan_dir / name
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError.single(
+                str(path), f"cannot read the plan: {exc}", hint="run `rackwright site plan SITE -o OUTDIR` first"
+            ) from None
+
+    summary, generations = _json("summary.json"), _json("generations.json")
+    path = plan_dir / "cables.parquet"
+    try:
+        cables = pl.read_parquet(path)
+    except Exception as exc:  # polars/arrow raise many kinds for a missing or damaged file
+        raise InputError.single(str(path), f"cannot read the cable plan: {exc}", hint="plan the site again") from None
+    return summary, generations, cables
+
+
+def _switch_ends(cables: pl.DataFrame) -> pl.DataFrame:
+    """One row per switch: hall, row, rack, slot and the lowest tier whose cables end on its B side."""
+    a = cables.filter(pl.col("tier") > 1).select(
+        *(pl.col(f"a_{n}").alias(n) for n in ("hall", "row", "rack", "slot")), pl.lit(None, pl.Int8).alias("tier")
     )
-    b = cables.select(
-        *(pl.col(f"b_{n}").alias(n) for n in ("hall", "row", "rack", "slot")),
-        pl.lit(False).alias("compute"),
-        pl.col("tier").cast(pl.Int8).alias("b_tier"),
-    )
-    return pl.concat([a, b]).group_by("hall", "row", "rack", "slot", "compute").agg(pl.col("b_tier").min())
+    b = cables.select(*(pl.col(f"b_{n}").alias(n) for n in ("hall", "row", "rack", "slot")), pl.col("tier"))
+    ends = pl.concat([a, b.with_columns(pl.col("tier").cast(pl.Int8))])
+    return ends.group_by("hall", "row", "rack", "slot").agg(pl.col("tier").min()).sort("hall", "row", "rack", "slot")
 
 
-def netbox_objects(
-    cables: pl.DataFrame,
-    site: str,
-    compute_type: tuple[str, str],
-    switch_type: tuple[str, str],
-    lanes: int = 1,
-    switch_ports: int = 0,
-    lane_type: str = "other",
-) -> dict[str, list[dict]]:
-    """NetBox bulk-import rows for everything the ``cables`` attach to, in dependency order.
+def _compute_racks(cables: pl.DataFrame) -> list[tuple[int, int, int]]:
+    """(hall, row, rack) of every compute rack in the plan's order (the A ends of tier 1)."""
+    racks = cables.filter(pl.col("tier") == 1).select("a_hall", "a_row", "a_rack").unique()
+    return [tuple(r) for r in racks.sort("a_hall", "a_row", "a_rack").iter_rows()]
 
-    ``site`` is the site's name; ``compute_type`` and ``switch_type`` are ``(manufacturer, model)`` of the
-    device types the trays and switches are (``rackwright.catalog.netbox.to_devicetype`` of the design's
-    compute tray and the fabric's switch). Returns ``{"sites", "locations", "racks", "devices"}``, each a list
-    of rows whose keys are the columns of NetBox's import form for that object (site, location, rack and
-    device type by name; the device type's manufacturer alongside). Devices carry their rack but no
-    position: the plan numbers trays and switches within a rack, not rack units.
 
-    With ``lanes`` > 1 the switches' ``switch_ports`` physical ports are broken out: ``"interfaces"`` lists,
-    per switch, ``lanes`` interfaces of NetBox type ``lane_type`` for each physical port (``swp1s0`` and
-    ``swp1s1``, described "lane 0 of swp1"), the names :func:`netbox_cables` gives the plan's ports at the same
-    ``lanes``. They are separate physical interfaces, not children of ``swp1``: NetBox 4.7 lets only virtual
-    interfaces and channel subinterfaces have a parent, and a channel subinterface mirrors its parent's one
-    cable, while each lane of a breakout cable ends on a different tray.
+def _rack_name(hall: int, row: int, kind: str, rack: int) -> str:
+    return f"h{hall:02d}-r{row:03d}-{kind}{rack:02d}"
+
+
+def site_export(plan_dir: Path, hall: int | None = None, catalog=None) -> SiteExport:
+    """The plan in ``plan_dir`` (``rackwright site plan``) as NetBox objects, or its hall ``hall`` only.
+
+    Compute racks take the rack design of their generation (``generations.json``; the plan places the racks of
+    its generations in order, so the k-th compute rack by hall, row and position is of the generation whose
+    cumulative count first exceeds k) with every device the design mounts at a unit; network racks hold the
+    plan's switches, stacked from U1, as the breakout type (:func:`rackwright.catalog.netbox.to_devicetype` with
+    :func:`plan_lanes`). Cables are :func:`netbox_cables`; with ``hall``, those with both ends in it.
     """
-    ends = _ends(cables).sort("hall", "row", "rack", "compute", "slot")
-    devices_frame = ends.with_columns(_device("", pl.col("compute")).alias("name"))
-    halls = sorted(set(ends["hall"].to_list()))
-    locations = [{"site": site, "name": f"Hall {h}", "slug": f"h{h:02d}", "status": "planned"} for h in halls]
-    racks, devices = {}, []
-    for row in devices_frame.iter_rows(named=True):
-        rack = row["name"].rsplit("-", 1)[0]
-        racks.setdefault(rack, {"site": site, "location": f"Hall {row['hall']}", "name": rack, "status": "planned"})
-        manufacturer, model = compute_type if row["compute"] else switch_type
-        role = TRAY_ROLE if row["compute"] else SWITCH_ROLES.get(row["b_tier"], "Switch")
-        devices.append(
-            {
-                "name": row["name"],
-                "role": role,
-                "manufacturer": manufacturer,
-                "device_type": model,
-                "site": site,
-                "location": f"Hall {row['hall']}",
-                "rack": rack,
-                "status": "planned",
-            }
+    from ..catalog import load_catalog
+    from ..errors import InputError
+
+    catalog = catalog or load_catalog()
+    summary, generations, cables = read_plan(plan_dir)
+    site, lanes = str(summary["site"]), plan_lanes(summary["fabric"], catalog)
+    models = [(rack_model(g["design"], catalog), int(g["racks"])) for g in generations]
+    order = [model for model, count in models for _ in range(count)]
+    compute = _compute_racks(cables)
+    if len(compute) > len(order):
+        raise InputError.single(
+            str(plan_dir / "generations.json"),
+            f"the cable plan has {len(compute)} compute racks, the generations {len(order)}",
+            hint="plan the site again: the files are from different runs",
         )
-    interfaces = []
-    if lanes > 1:
-        for device in devices:
-            if device["role"] != TRAY_ROLE:
-                interfaces += [
-                    {
-                        "device": device["name"],
-                        "name": f"swp{port}s{lane}",
-                        "type": lane_type,
-                        "description": f"lane {lane} of swp{port}",
-                    }
-                    for port in range(1, switch_ports + 1)
-                    for lane in range(lanes)
-                ]
-    return {
-        "sites": [{"name": site, "slug": site_slug(site), "status": "planned"}],
-        "locations": locations,
-        "racks": list(racks.values()),
-        "devices": devices,
-        "interfaces": interfaces,
+    if hall is not None:
+        if hall not in {r[0] for r in compute}:
+            raise InputError.single(None, f"the plan has no hall {hall}", "--hall", "halls are numbered from 1")
+        cables = cables.filter((pl.col("a_hall") == hall) & (pl.col("b_hall") == hall))
+    switch = catalog.get(summary["fabric"]["switch"])
+    switch_type = to_devicetype(switch, catalog, lanes)
+    export = SiteExport(site, lanes, [])
+    types = {(switch_type["manufacturer"], switch_type["model"]): switch_type}
+    racks, devices = [], []
+    for (h, row, number), model in zip(compute, order, strict=False):
+        if hall is not None and h != hall:
+            continue
+        rack = _rack_name(h, row, "k", number)
+        racks.append(_rack_row(site, h, rack, model.u_height, model.width, model.name))
+        for mount in model.mounts:
+            key = (mount.part.manufacturer[:100], mount.part.model[:100])
+            doc = types.setdefault(key, to_devicetype(mount.part, catalog))
+            devices.append(
+                _device_row(site, h, rack, f"{rack}-{mount.name}", role_of(mount.part.kind), doc, mount.position)
+            )
+    switch_u = u_height(switch.value("height")) or 1
+    ends = _switch_ends(cables)
+    for (h, row, number), group in ends.group_by("hall", "row", "rack", maintain_order=True):
+        rack = _rack_name(int(h), int(row), "n", int(number))
+        units = max(NETWORK_RACK_U, math.ceil(max(group["slot"].to_list()) * switch_u))
+        racks.append(_rack_row(site, int(h), rack, units, 19, "network rack"))
+        for slot, tier in group.select("slot", "tier").iter_rows():
+            devices.append(
+                _device_row(
+                    site,
+                    int(h),
+                    rack,
+                    f"{rack}-s{slot:02d}",
+                    SWITCH_ROLES.get(tier, "Switch"),
+                    switch_type,
+                    1 + (slot - 1) * switch_u,
+                )
+            )
+    export.device_types = list(types.values())
+    halls = sorted({r["location"] for r in racks})
+    roles = sorted({d["role"] for d in devices})
+    export.rows = {
+        "01-manufacturers.csv": [
+            {"name": m, "slug": slug(m, "")} for m in sorted({t["manufacturer"] for t in types.values()})
+        ],
+        "02-device-types.yaml": [],
+        "03-sites.csv": [{"name": site, "slug": site_slug(site), "status": "planned"}],
+        "04-locations.csv": [{"site": site, "name": loc, "slug": site_slug(loc), "status": "planned"} for loc in halls],
+        "05-device-roles.csv": [
+            {"name": r, "slug": site_slug(r), "color": _ROLE_COLORS.get(r, "9e9e9e")} for r in roles
+        ],
+        "06-racks.csv": racks,
+        "07-devices.csv": devices,
+        "08-cables.csv": netbox_cables(cables, site, lanes).to_dicts(),
     }
+    return export
+
+
+def _rack_row(site: str, hall: int, name: str, units: int, width: int, description: str) -> dict:
+    return {
+        "site": site,
+        "location": f"Hall {hall}",
+        "name": name,
+        "status": "planned",
+        "width": width,
+        "u_height": units,
+        "description": description,
+    }
+
+
+def _device_row(site, hall, rack, name, role, doc, position) -> dict:
+    return {
+        "name": name,
+        "role": role,
+        "manufacturer": doc["manufacturer"],
+        "device_type": doc["model"],
+        "site": site,
+        "location": f"Hall {hall}",
+        "rack": rack,
+        "position": "" if position is None else position,
+        "face": "" if position is None else "front",
+        "status": "planned",
+    }
+
+
+def write_site_export(export: SiteExport, folder: Path) -> list[Path]:
+    """The bulk-import files of :data:`FILES` in ``folder``: CSV (NetBox's import columns) and the device types
+    as one multi-document YAML file (the devicetype-library format, which NetBox's device-type import reads)."""
+    import csv
+
+    from ruamel.yaml import YAML
+    from ruamel.yaml.scalarstring import LiteralScalarString
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name in FILES:
+        path = folder / name
+        if name.endswith(".yaml"):
+            yaml = YAML()
+            yaml.explicit_start = True
+            yaml.indent(mapping=2, sequence=4, offset=2)
+            docs = [{**d, "comments": LiteralScalarString(d["comments"] + "\n")} for d in export.device_types]
+            with path.open("w", encoding="utf-8") as handle:
+                yaml.dump_all(docs, handle)
+        else:
+            rows = export.rows[name]
+            with path.open("w", encoding="utf-8", newline="") as handle:
+                writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["name"])
+                writer.writeheader()
+                writer.writerows(rows)
+        paths.append(path)
+    return paths
