@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .present import MONEY, SHARE, format_value
+
 
 def factory_figure(result, title: str):
     """Weekly output with its 5-95 % band across replications, station utilisation, cycle-time histogram."""
@@ -46,7 +48,12 @@ def factory_figure(result, title: str):
     figure.add_trace(go.Bar(x=stations, y=utilisation, name="utilisation", marker_color="#e45756"), row=2, col=1)
     figure.add_trace(go.Histogram(x=cycle_hours, nbinsx=40, name="cycle time", marker_color="#72b7b2"), row=3, col=1)
     figure.update_layout(title=title, height=1000, showlegend=False)
-    figure.update_yaxes(range=[0, 1.05], row=2, col=1)
+    figure.update_xaxes(title_text="week", row=1, col=1)
+    figure.update_yaxes(title_text="racks shipped per week", row=1, col=1)
+    figure.update_xaxes(title_text="station", row=2, col=1)
+    figure.update_yaxes(title_text="utilisation (%)", range=[0, 1.05], tickformat=".0%", row=2, col=1)
+    figure.update_xaxes(title_text="cycle time (h)", row=3, col=1)
+    figure.update_yaxes(title_text="racks", row=3, col=1)
     return figure
 
 
@@ -68,8 +75,10 @@ def bom_figure(doc: dict):
     figure.update_layout(
         barmode="stack",
         title=f"{doc['design']}: cost per rack by category and country of manufacture "
-        f"(US content {doc['us_share']:.1%}, rule {doc['us_rule']['name']})",
-        yaxis_title="USD per rack",
+        f"({format_value(doc['usd_per_rack'], MONEY)} USD per rack, US content {format_value(doc['us_share'], SHARE)}, "
+        f"rule {doc['us_rule']['name']})",
+        xaxis_title="category",
+        yaxis_title="cost per rack (USD)",
         legend_title="made in",
     )
     return figure
@@ -133,6 +142,8 @@ def reliability_figure(curves: dict[str, tuple], job: dict):
         col=1,
     )
     figure.update_xaxes(type="log", title_text="accelerators in the job", row=1, col=1)
-    figure.update_yaxes(title_text="goodput", row=1, col=1)
+    figure.update_yaxes(title_text="goodput (%)", tickformat=".0%", row=1, col=1)
+    figure.update_xaxes(title_text="cause", row=2, col=1)
+    figure.update_yaxes(title_text="interruptions per day", row=2, col=1)
     figure.update_layout(height=900, title="Fleet reliability")
     return figure
