@@ -61,6 +61,7 @@ REPORTS = [
         ],
         "factory.html",
     ),
+    ("roadmap", ["roadmap", "plan", str(EXAMPLES / "roadmap-10gw.yaml"), "-o", "{out}/roadmap"], "roadmap/plan.html"),
     ("explore", ["explore", str(EXAMPLES / "space-gb300-small.yaml"), "-o", "{out}/explore"], "explore/report.html"),
 ]
 

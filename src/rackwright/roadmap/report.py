@@ -3,20 +3,53 @@
 from __future__ import annotations
 
 
+def _build_windows(doc: dict) -> list[tuple[str, str, str, int]]:
+    """(generation, first quarter, last quarter, racks) of each generation that builds racks, in plan order."""
+    built: dict[str, list] = {}
+    for record in doc["racks"]:
+        if record["racks"] > 0:
+            built.setdefault(record["generation"], []).append(record)
+    order = {q: i for i, q in enumerate(doc["quarters"])}
+    return [
+        (
+            generation,
+            min((r["quarter"] for r in rows), key=order.__getitem__),
+            max((r["quarter"] for r in rows), key=order.__getitem__),
+            sum(r["racks"] for r in rows),
+        )
+        for generation, rows in built.items()
+    ]
+
+
+def _racks_by(doc: dict, records: str, field: str) -> dict[str, list[float]]:
+    """Racks built per quarter by site or factory (``records`` is ``racks`` or ``racks_by_factory``)."""
+    quarters = doc["quarters"]
+    totals: dict[str, list[float]] = {}
+    for record in doc[records]:
+        series = totals.setdefault(record[field], [0.0] * len(quarters))
+        series[quarters.index(record["quarter"])] += record["racks"]
+    return totals
+
+
 def plan_figure(doc: dict):
-    """Stacked area of IT GW by generation with the goal line, capex by quarter, and the bottleneck table."""
+    """The plan on one page: IT GW by generation with the goal line; a Gantt of each generation's build window;
+    racks by site and by factory; factory utilisation as a heatmap; capex by quarter; the binding constraints."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
     quarters = doc["quarters"]
     figure = make_subplots(
-        rows=3,
+        rows=7,
         cols=1,
-        vertical_spacing=0.08,
-        row_heights=[0.45, 0.2, 0.35],
-        specs=[[{"type": "xy"}], [{"type": "xy"}], [{"type": "table"}]],
+        vertical_spacing=0.045,
+        row_heights=[0.2, 0.1, 0.13, 0.13, 0.1, 0.1, 0.24],
+        specs=[*([{"type": "xy"}] for _ in range(6)), [{"type": "table"}]],
         subplot_titles=(
             "IT power deployed by generation (GW, cumulative)",
+            "Build window of each generation (first to last quarter with racks built)",
+            "Racks built per quarter by site",
+            "Racks built per quarter by factory",
+            "Factory utilisation (%)",
             "Capex by quarter (US$ B)",
             "Binding constraints" if doc["feasible"] else "Shortfalls (goal not met)",
         ),
@@ -39,25 +72,72 @@ def plan_figure(doc: dict):
         row=1,
         col=1,
     )
+    for generation, first, last, racks in _build_windows(doc):
+        span = quarters[quarters.index(first) : quarters.index(last) + 1]
+        figure.add_trace(
+            go.Scatter(
+                x=span,
+                y=[generation] * len(span),
+                mode="lines+markers",
+                line={"width": 14},
+                marker={"size": 14, "symbol": "square"},
+                name=f"{generation}: {racks:,} racks, {first}–{last}",
+                showlegend=False,
+                hovertemplate=f"{generation}: {racks:,} racks built {first}–{last}<extra></extra>",
+            ),
+            row=2,
+            col=1,
+        )
+    for row, (records, field) in ((3, ("racks", "site")), (4, ("racks_by_factory", "factory"))):
+        for name, series in _racks_by(doc, records, field).items():
+            figure.add_trace(go.Bar(x=quarters, y=series, name=name, legendgroup=field), row=row, col=1)
+    utilisation = doc["factory_utilisation"]
+    figure.add_trace(
+        go.Heatmap(
+            x=quarters,
+            y=list(utilisation),
+            z=[[100 * by_quarter.get(q, 0.0) for q in quarters] for by_quarter in utilisation.values()],
+            zmin=0,
+            zmax=100,
+            colorscale="Blues",
+            colorbar={"title": "%", "len": 0.1, "y": 0.36},
+        ),
+        row=5,
+        col=1,
+    )
     capex = doc["capex_usd_by_quarter"]
     figure.add_trace(
         go.Bar(
             x=quarters, y=[capex[q] / 1e9 for q in quarters], name="capex", marker_color="#72b7b2", showlegend=False
         ),
-        row=2,
+        row=6,
         col=1,
     )
     rows = doc["binding_constraints"]
     figure.add_trace(
         go.Table(
-            header={"values": ["constraint", "name", "detail"]},
-            cells={"values": [[r["family"] for r in rows], [r["name"] for r in rows], [r["message"] for r in rows]]},
+            header={"values": ["constraint", "name", "quarters", "detail"]},
+            cells={
+                "values": [
+                    [r["family"] for r in rows],
+                    [r["name"] for r in rows],
+                    [", ".join(r.get("quarters", [])) for r in rows],
+                    [r["message"] for r in rows],
+                ]
+            },
+            columnwidth=[1, 1.2, 2.5, 4],
         ),
-        row=3,
+        row=7,
         col=1,
     )
+    for row, title in ((1, "GW"), (3, "racks"), (4, "racks"), (6, "US$ B")):
+        figure.update_yaxes(title_text=title, row=row, col=1)
+    for row in range(1, 7):
+        figure.update_xaxes(title_text="quarter", categoryorder="array", categoryarray=quarters, row=row, col=1)
     status = "reaches" if doc["feasible"] else f"MISSES (reaches {doc['deployed_gw']:.2f} GW)"
-    figure.update_layout(title=f"{doc['roadmap']}: {status} {goal:g} GW by {doc['goal']['by']}", height=1200)
+    figure.update_layout(
+        title=f"{doc['roadmap']}: {status} {goal:g} GW by {doc['goal']['by']}", height=2200, barmode="stack"
+    )
     return figure
 
 
@@ -91,6 +171,7 @@ def risk_figure(doc: dict):
     figure.update_layout(
         title=f"{doc['roadmap']}: IT power deployed, {doc['samples']:,} samples "
         f"(P(goal by {doc['goal']['by']}) = {doc['p_goal']:.0%})",
-        yaxis_title="GW (cumulative)",
+        xaxis_title="quarter",
+        yaxis_title="IT power deployed (GW, cumulative)",
     )
     return figure

@@ -1,0 +1,50 @@
+"""The roadmap plan page: build windows (the Gantt), racks by site and by factory, factory utilisation."""
+
+from __future__ import annotations
+
+from rackwright.roadmap.report import _build_windows, _racks_by, plan_figure
+
+QUARTERS = ["2027Q1", "2027Q2", "2027Q3", "2027Q4"]
+DOC = {
+    "roadmap": "hand-made",
+    "feasible": True,
+    "deployed_gw": 1.0,
+    "goal": {"it_power_gw": 1.0, "by": "2027-12-31"},
+    "quarters": QUARTERS,
+    "gw_by_generation": {"a": dict.fromkeys(QUARTERS, 0.5), "b": dict.fromkeys(QUARTERS, 0.5)},
+    "racks": [
+        {"generation": "a", "site": "x", "quarter": "2027Q2", "racks": 10},
+        {"generation": "a", "site": "y", "quarter": "2027Q1", "racks": 5},
+        {"generation": "a", "site": "x", "quarter": "2027Q3", "racks": 0},
+        {"generation": "b", "site": "x", "quarter": "2027Q4", "racks": 7},
+    ],
+    "racks_by_factory": [
+        {"generation": "a", "factory": "f", "quarter": "2027Q1", "racks": 15},
+        {"generation": "b", "factory": "f", "quarter": "2027Q4", "racks": 7},
+    ],
+    "factory_utilisation": {"f": {"2027Q1": 0.5, "2027Q4": 1.0}},
+    "capex_usd_by_quarter": dict.fromkeys(QUARTERS, 1e9),
+    "binding_constraints": [{"family": "site", "name": "x", "quarters": ["2027Q2"], "message": "site x binds"}],
+}
+
+
+def test_build_window_runs_from_first_to_last_quarter_with_racks():
+    # a builds 5 in Q1 and 10 in Q2 (the 0 in Q3 is no build); b builds 7 in Q4 only
+    assert _build_windows(DOC) == [("a", "2027Q1", "2027Q2", 15), ("b", "2027Q4", "2027Q4", 7)]
+
+
+def test_racks_by_site_and_factory_sum_the_records_per_quarter():
+    assert _racks_by(DOC, "racks", "site") == {"x": [0, 10, 0, 7], "y": [5, 0, 0, 0]}
+    assert _racks_by(DOC, "racks_by_factory", "factory") == {"f": [15, 0, 0, 7]}
+
+
+def test_plan_page_has_the_gantt_the_heatmap_and_titled_axes():
+    figure = plan_figure(DOC)
+    heatmap = next(t for t in figure.data if t.type == "heatmap")
+    assert [list(row) for row in heatmap.z] == [[50.0, 0.0, 0.0, 100.0]]  # % of capacity, 0 where absent
+    gantt = [t for t in figure.data if t.type == "scatter" and t.y is not None and set(t.y) <= {"a", "b"}]
+    assert [list(t.x) for t in gantt] == [["2027Q1", "2027Q2"], ["2027Q4"]]
+    layout = figure.layout.to_plotly_json()
+    x_titles = [axis.get("title", {}).get("text") for name, axis in layout.items() if name.startswith("xaxis")]
+    assert x_titles.count("quarter") == 6  # every chart but the table
+    assert figure.layout.yaxis.title.text == "GW"
