@@ -52,6 +52,9 @@ def test_sphinx_roles_in_docstrings_become_links(site):
         r'<a class="autorefs autorefs-internal"[^>]*href="#rackwright\.rack\.design"><code>design</code>', page
     )
     assert ":mod:`" not in page and ":func:`" not in page
+    # rackwright/factory/__init__.py ends its bullet list with a "::" paragraph before the example: no stray colon.
+    factory = (site / "api" / "factory" / "index.html").read_text(encoding="utf-8")
+    assert "<p>:</p>" not in factory and "from rackwright.factory import load_line" in factory
 
 
 def test_links_to_repository_files_reach_a_copy_in_the_site(site):
@@ -65,3 +68,13 @@ def test_the_site_loads_no_script_or_style_from_the_network(site):
     remote = re.compile(r'<(?:script|link|img)\b[^>]*(?:src|href)="(?:https?:)?//', re.IGNORECASE)
     offenders = [p.relative_to(site) for p in site.rglob("*.html") if remote.search(p.read_text(encoding="utf-8"))]
     assert not offenders
+
+
+def test_the_pictures_are_small_and_shown():
+    # docs/images/ holds screenshots (scripts/make-doc-images.py): each under 300 kB and used by a page.
+    pages = "".join(page.read_text(encoding="utf-8") for page in (ROOT / "docs").glob("*.md"))
+    pictures = sorted((ROOT / "docs" / "images").glob("*.png"))
+    assert pictures
+    for picture in pictures:
+        assert picture.stat().st_size < 300_000, picture.name
+        assert f"images/{picture.name}" in pages, f"{picture.name} is not shown on any page"

@@ -1,7 +1,8 @@
 """A MkDocs hook: links from docs/*.md to repository files outside docs/ (``../examples/line-us.yaml``) work in
 the built site as they do on a repository browser.
 
-Each such file is copied into the site under ``repo/`` (``repo/examples/line-us.yaml``) and the page's link is
+Each such file is copied into the site under ``repo/`` (``repo/examples/line-us.yaml``), as it is (a Markdown
+file such as ../README.md too, not rendered: its own links point into the repository), and the page's link is
 pointed at the copy; a link to a file that does not exist is left alone for MkDocs' own check to report.
 """
 
@@ -15,6 +16,13 @@ from mkdocs.structure.files import File
 
 LINK = re.compile(r"\]\((\.\./[^)\s#]+)(#[^)\s]*)?\)")
 PREFIX = "repo"
+
+
+class RepoFile(File):
+    """A repository file copied into the site as it is, whatever its extension."""
+
+    def is_documentation_page(self) -> bool:
+        return False
 
 
 def _target(config, page_uri: str, link: str) -> str | None:
@@ -34,7 +42,7 @@ def on_files(files, config):
         targets = {_target(config, page.src_uri, match.group(1)) for match in LINK.finditer(text)}
         for target in sorted(t for t in targets if t is not None):
             if files.get_file_from_path(f"{PREFIX}/{target}") is None:
-                files.append(File.generated(config, f"{PREFIX}/{target}", abs_src_path=str(root / target)))
+                files.append(RepoFile.generated(config, f"{PREFIX}/{target}", abs_src_path=str(root / target)))
     return files
 
 

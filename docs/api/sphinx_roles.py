@@ -3,13 +3,15 @@
 The docstrings of rackwright cross-reference in reStructuredText (``:func:`~.schema.load_site```) and show
 examples as doctest lines or ``::`` literal blocks. mkdocstrings renders Markdown, so once a package is loaded
 each docstring's roles become links to the documented object (optional ones: a target the reference does not
-show stays plain code), ``>>>`` runs become fenced Python blocks, a closing ``::`` a colon, and units in
-brackets side by side (``[A] [3]``) stay text rather than a Markdown reference link.
+show stays plain code), ``>>>`` runs become fenced Python blocks, ``::`` reads as reStructuredText shows it (a
+colon, or nothing where it stands alone or after a space), and units in brackets side by side (``[A] [3]``) stay
+text rather than a Markdown reference link.
 """
 
 from __future__ import annotations
 
 import re
+import textwrap
 
 import griffe
 
@@ -68,12 +70,40 @@ def _fence_doctests(text: str) -> str:
     return "\n".join(out)
 
 
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _fence_literal_blocks(text: str) -> str:
+    """Each reStructuredText literal block (the indented lines after a paragraph ending ``::``) as a fenced block;
+    the ``::`` reads as reStructuredText shows it: gone when alone or after a space, else one colon."""
+    lines, out, i = text.splitlines(), [], 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if not line.rstrip().endswith("::"):
+            out.append(line)
+            continue
+        intro = line.rstrip()[:-2]
+        base = _indent(line)
+        if intro.strip():
+            out.append(intro.rstrip() if intro.endswith((" ", "\t")) else intro + ":")
+        block = []
+        while i < len(lines) and (not lines[i].strip() or _indent(lines[i]) > base):
+            block.append(lines[i])
+            i += 1
+        while block and not block[-1].strip():
+            block.pop()
+        code = textwrap.dedent("\n".join(block)).strip("\n")
+        out += ["", " " * base + "```", *(" " * base + row for row in code.splitlines()), " " * base + "```", ""]
+    return "\n".join(out)
+
+
 def markdown(obj: griffe.Object, text: str) -> str:
     """The Markdown of one docstring."""
     text = ROLE.sub(lambda match: _link(obj, match), text)
-    text = re.sub(r"::$", ":", text, flags=re.MULTILINE)
     text = text.replace("] [", "] \\[")  # units in brackets, "[A] [3]", are not a Markdown reference link
-    return _fence_doctests(text)
+    return _fence_doctests(_fence_literal_blocks(text))
 
 
 class SphinxRoles(griffe.Extension):
