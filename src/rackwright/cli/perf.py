@@ -229,6 +229,12 @@ def search_command(
     top: int = typer.Option(10, "--top", min=1, max=MAX_COUNT, help="How many of the fastest configurations to list."),
     seq_len: int | None = SEQ_LEN,
     precision: str = PRECISION,
+    precisions: str | None = typer.Option(
+        None,
+        "--precisions",
+        help="Search several precision recipes: a comma-separated list, or all (every recipe the accelerator "
+        "supports); replaces --precision.",
+    ),
     attention_precision: str = ATTENTION_PRECISION,
     backend: str = typer.Option("local", "--backend", help="local (processes) or ray (optional extra)."),
     partitions: int = typer.Option(
@@ -258,6 +264,7 @@ def search_command(
         attention_precision=attention_precision,
         backend=backend,
         partitions=partitions,
+        precisions=precisions,
     )
     if as_json:
         emit_json(doc)
@@ -289,6 +296,7 @@ def _search_table(doc: dict) -> Table:
         "micro_batch",
         "recompute",
         "distributed_optimizer",
+        "precision",
         "step_time_s",
         "mfu",
         "memory_gb_per_accelerator",

@@ -20,6 +20,7 @@ from ..yamlio import read_yaml
 from .inference import infer
 from .memory import RECOMPUTE_MODULES
 from .placement import placement
+from .precision import RECIPES
 from .precision import check as precision_check
 from .search import search
 from .system import load_system, system_from_rack
@@ -113,6 +114,29 @@ def _check_precision(system, precision: str, attention_precision: str = "bf16", 
             "use it with an FP8 or FP4 --precision",
         )
     return rec
+
+
+def _search_recipes(system, precisions: str, attention_precision: str) -> list:
+    """The recipes of ``--precisions`` (a comma-separated list, or ``all``: those the accelerator supports)."""
+    if precisions.strip() == "all":
+        found = []
+        for name in RECIPES:
+            try:
+                found.append(precision_check(system, name, attention_precision))
+            except InputError:
+                continue  # a recipe the accelerator lacks is not searched
+        if not found:
+            raise InputError.single(
+                None,
+                f"no precision recipe runs on {system.accelerator.name} with {attention_precision} attention",
+                "--precisions",
+                "name the recipes, or use --attention-precision bf16",
+            )
+        return found
+    names = [n.strip() for n in precisions.split(",") if n.strip()]
+    if not names:
+        raise InputError.single(None, "--precisions names no recipe", "--precisions", "e.g. bf16,fp8-current or all")
+    return [_check_precision(system, n, attention_precision) for n in dict.fromkeys(names)]
 
 
 def _check_parallelism(model, accelerators, global_batch, micro_batch, tp, pp, vp, cp, ep, etp=None) -> int:
@@ -497,8 +521,13 @@ def search_report(
     attention_precision: str = "bf16",
     backend: str = "local",
     partitions: int = 1,
+    precisions: str | None = None,
 ) -> dict:
-    """The ``perf search`` document: the fastest configuration that fits, the top N and the Pareto front."""
+    """The ``perf search`` document: the fastest configuration that fits, the top N and the Pareto front.
+
+    ``precisions`` (``--precisions``) searches several recipes: a comma-separated list, or ``all`` for every
+    recipe the accelerator supports; it replaces ``precision``.
+    """
     global_batch, top = _whole(global_batch, "--global-batch"), _whole(top, "--top")
     racks = _whole(racks, "--racks", optional=True)
     accelerators = _whole(accelerators, "--accelerators", optional=True)
@@ -507,7 +536,8 @@ def search_report(
     _choice(backend, "--backend", ("local", "ray"))
     model = load_model(_name(model_name, "--model"))
     system = resolve_system(system_name, racks, accelerators)
-    rec = _check_precision(system, precision, attention_precision)
+    recipes = _search_recipes(system, precisions, attention_precision) if precisions is not None else None
+    rec = _check_precision(system, precision, attention_precision) if recipes is None else recipes[0]
     pool = search_pool(backend, partitions)
     try:
         result = search(
@@ -516,7 +546,7 @@ def search_report(
             system.accelerators,
             global_batch,
             seq_len,
-            rec.name,
+            [r.name for r in recipes] if recipes else rec.name,
             partitions,
             pool,
             attention_precision=attention_precision,
@@ -531,7 +561,11 @@ def search_report(
         "model": model.name,
         "system": system.name,
         "accelerators": system.accelerators,
-        "precision": {"recipe": rec.name, "attention": attention_precision},
+        "precision": {
+            "recipe": rows[0]["precision"] if rows else rec.name,
+            "searched": list(result.precisions),
+            "attention": attention_precision,
+        },
         "best": rows[0] if rows else None,
         "top": rows,
         "pareto": [row(i) for i in result.pareto()],

@@ -1,19 +1,21 @@
-"""Parallelism search: every valid configuration evaluated in one array pass.
+"""Parallelism search: every valid configuration evaluated in one array pass per precision recipe.
 
-The candidate grid crosses TP, PP, virtual stages, CP, EP, micro-batch, recompute
-and the distributed optimizer; DP follows from the accelerator count. A
-configuration is valid when the degrees divide the hardware, the heads, the
-sequence and the batch (Megatron-LM's constraints); pipeline stages may hold
-unequal layer counts (the busiest stage sets the pace). The grid is built
-with NumPy broadcasting and passed to :func:`rackwright.perf.training.train_step`
-once, so a search costs a few array operations per term, not a Python loop per
-configuration.
+The candidate grid crosses TP, PP, virtual stages, CP, EP and expert TP (folded over TP·CP·DP), micro-batch,
+recompute, the distributed optimizer, ZeRO-2, FSDP and HSDP replicas, low-precision parameters, uneven first/last
+stages (embedding and loss counted as a layer each) and, for MoE models, the dispatcher; DP follows from the
+accelerator count. A configuration is valid when the degrees divide the hardware, the heads, the sequence and
+the batch (Megatron-LM's constraints); pipeline stages may hold unequal layer counts (the busiest stage sets the
+pace). The overlap flags that never lengthen a step in the model are set rather than crossed (param-gather
+overlap with the distributed optimizer, pipeline-send overlap with interleaving, all-to-all overlap with EP > 1).
+The grid is built with NumPy broadcasting and passed to :func:`rackwright.perf.training.train_step` once per
+recipe, so a search costs a few array operations per term, not a Python loop per configuration.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -24,6 +26,9 @@ from .training import RECOMPUTE, Parallelism, train_step
 POWERS_OF_TWO = (1, 2, 4, 8, 16, 32, 64, 128)
 MICRO_BATCHES = (1, 2, 4, 8)
 VIRTUAL_STAGES = (1, 2, 3, 4, 6, 8)
+#: How weights, gradients and optimizer state are sharded over DP × CP; HSDP shards over the DP × CP ranks of one
+#: scale-up domain and replicates across domains (PyTorch's hybrid sharding, typically within a node).
+SHARDING = ("ddp", "zero1", "zero2", "fsdp", "hsdp")
 FIELDS = (
     "tp",
     "pp",
@@ -40,8 +45,27 @@ FIELDS = (
     "overlap_param_gather",
     "overlap_p2p",
     "fsdp",
+    "hsdp_replicas",
+    "zero2",
+    "first_stage_layers",
+    "last_stage_layers",
+    "moe_dispatcher",
+    "moe_a2a_overlap",
 )
-BOOLEAN_FIELDS = ("distributed_optimizer", "sp", "fp8_param_gather", "overlap_param_gather", "overlap_p2p", "fsdp")
+BOOLEAN_FIELDS = (
+    "distributed_optimizer",
+    "sp",
+    "fp8_param_gather",
+    "overlap_param_gather",
+    "overlap_p2p",
+    "fsdp",
+    "zero2",
+    "moe_a2a_overlap",
+)
+DISPATCHERS = ("alltoall", "deepep")
+#: Configurations per train_step call when no pool is given: arrays this size stay in the CPU caches, about 1.5x
+#: the rate of one call on the whole grid (measured with benchmarks/bench_perf_search.py's Llama 3 405B grid).
+CHUNK = 4096
 
 
 @dataclass
@@ -50,6 +74,7 @@ class SearchResult:
     metrics: dict[str, np.ndarray]  # train_step outputs for them
     evaluated: int  # grid points considered
     seconds: float
+    precisions: tuple[str, ...] = field(default=("bf16",))  # configurations["precision"] indexes these
 
     @property
     def valid(self) -> int:
@@ -71,10 +96,12 @@ class SearchResult:
 
     def parallelism(self, i: int) -> dict:
         """The degrees and settings of configuration ``i`` as plain values."""
-        out = {name: int(self.configurations[name][i]) for name in FIELDS}
+        out: dict = {name: int(self.configurations[name][i]) for name in FIELDS}
         out["recompute"] = next(k for k, v in RECOMPUTE.items() if v == out["recompute"])
         for name in BOOLEAN_FIELDS:
             out[name] = bool(out[name])
+        out["moe_dispatcher"] = DISPATCHERS[out["moe_dispatcher"]]
+        out["precision"] = self.precisions[int(self.configurations["precision"][i])]
         return out
 
 
@@ -83,12 +110,13 @@ def _divisors(n: int, limit: int | None = None) -> list[int]:
 
 
 def candidate_grid(
-    model, accelerators: int, global_batch: int, seq_len: int, low_precision: bool = False
+    model, accelerators: int, global_batch: int, seq_len: int, low_precision: bool = False, domain: int = 8
 ) -> tuple[dict[str, np.ndarray], int]:
     """All candidate configurations and the mask-filtered valid ones (arrays of equal length).
 
     With a low-precision recipe the grid also crosses low-precision parameters (``fp8_param_gather``)
-    on and off (only with the distributed optimizer, whose all-gather it shrinks).
+    on and off (only with the distributed optimizer, whose all-gather it shrinks). ``domain`` is the scale-up
+    domain's size, over which HSDP shards.
     """
     tps = [t for t in POWERS_OF_TWO if model.heads % t == 0 and t <= accelerators]
     pps = sorted(
@@ -97,7 +125,7 @@ def candidate_grid(
     )
     cps = [c for c in POWERS_OF_TWO if seq_len % (2 * c) == 0 and c <= 32] or [1]
     eps = [e for e in POWERS_OF_TWO if model.experts and model.experts % e == 0] or [1]
-    axes = dict(
+    structure = dict(
         tp=tps,
         pp=pps,
         vp=VIRTUAL_STAGES,
@@ -105,39 +133,93 @@ def candidate_grid(
         ep=eps,
         etp=[0, 1] if model.experts else [0],
         micro_batch=MICRO_BATCHES,
-        recompute=list(RECOMPUTE.values()),
-        distributed_optimizer=[0, 1],
-        fsdp=[0, 1],
-        fp8_param_gather=[0, 1] if low_precision else [0],
+        uneven=[0, 1],
     )
-    values = {name: np.asarray(v) for name, v in axes.items()}
-    # Sparse (broadcasting) axes: the constraints are full-size boolean masks, but only the valid configurations
-    # are materialised as arrays (np.nonzero of the mask indexes each axis).
-    grid = dict(zip(axes, np.meshgrid(*values.values(), indexing="ij", sparse=True), strict=True))
-    shape = tuple(len(v) for v in values.values())
-    evaluated = int(np.prod(shape))
+    settings = dict(
+        recompute=list(RECOMPUTE.values()),
+        sharding=list(range(len(SHARDING))),
+        fp8_param_gather=[0, 1] if low_precision else [0],
+        moe_dispatcher=[0, 1] if model.experts else [0],
+    )
+    evaluated = int(np.prod([len(v) for v in (*structure.values(), *settings.values())]))
+    # Two passes, each a boolean mask over broadcast (sparse) axes: the degrees first, then the surviving degree
+    # combinations (rows) crossed with the settings (columns); only valid configurations become arrays.
+    values = [np.asarray(v) for v in structure.values()]
+    grid = dict(zip(structure, np.meshgrid(*values, indexing="ij", sparse=True), strict=True))
     model_parallel = grid["tp"] * grid["pp"] * grid["cp"]
     dp = accelerators // model_parallel
     replicas = np.maximum(dp * grid["micro_batch"], 1)
     etp = np.where(grid["etp"] > 0, grid["etp"], grid["tp"])
-    constraints = {  # in order: the first that no candidate left meets is the reason for an empty search
-        f"TP·PP·CP (TP a power of two dividing the {model.heads} heads) divides the {accelerators} accelerators": (
-            accelerators % model_parallel == 0
-        )
-        & (dp >= 1),
-        "EP × ETP divides TP·CP·DP (ETP = TP or 1)": ((grid["tp"] * grid["cp"] * dp) % (grid["ep"] * etp) == 0)
-        & ((grid["etp"] == 0) | (grid["tp"] > 1)),  # ETP = 1 is a choice of its own only when TP > 1
-        f"DP × micro-batch (micro-batch in {', '.join(map(str, MICRO_BATCHES))}) divides the global batch of "
-        f"{global_batch}": global_batch % replicas == 0,
-        f"interleaving (VP > 1) needs PP > 1 and PP·VP ≤ {model.layers} layers": (grid["vp"] == 1)
-        | ((grid["pp"] > 1) & (grid["pp"] * grid["vp"] <= model.layers)),
-        "an interleaved pipeline has at least PP micro-batches per step": (global_batch // replicas)
-        >= np.where(grid["vp"] > 1, grid["pp"], 1),
-        "low-precision parameters go with the distributed optimizer or FSDP": (grid["fp8_param_gather"] == 0)
-        | (grid["distributed_optimizer"] > 0)
-        | (grid["fsdp"] > 0),
-        "FSDP shards the optimizer itself": (grid["fsdp"] == 0) | (grid["distributed_optimizer"] == 0),
-    }
+    index = _valid(
+        model,
+        accelerators,
+        global_batch,
+        {  # in order: the first that no candidate left meets is the reason for an empty search
+            f"TP·PP·CP (TP a power of two dividing the {model.heads} heads) divides the {accelerators} accelerators": (
+                accelerators % model_parallel == 0
+            )
+            & (dp >= 1),
+            "EP × ETP divides TP·CP·DP (ETP = TP or 1)": ((grid["tp"] * grid["cp"] * dp) % (grid["ep"] * etp) == 0)
+            & ((grid["etp"] == 0) | (grid["tp"] > 1)),  # ETP = 1 is a choice of its own only when TP > 1
+            f"DP × micro-batch (micro-batch in {', '.join(map(str, MICRO_BATCHES))}) divides the global batch of "
+            f"{global_batch}": global_batch % replicas == 0,
+            f"interleaving (VP > 1) needs PP > 1 and PP·VP ≤ {model.layers} layers": (grid["vp"] == 1)
+            | ((grid["pp"] > 1) & (grid["pp"] * grid["vp"] <= model.layers)),
+            "an interleaved pipeline has at least PP micro-batches per step": (global_batch // replicas)
+            >= np.where(grid["vp"] > 1, grid["pp"], 1),
+            f"uneven stages (embedding and loss as a layer each) need PP > 1 and PP·VP to divide {model.layers} + 2": (
+                grid["uneven"] == 0
+            )
+            | ((grid["pp"] > 1) & ((model.layers + 2) % (grid["pp"] * grid["vp"]) == 0)),
+        },
+        tuple(v.size for v in values),
+    )
+    rows = {name: v[i] for (name, v), i in zip(zip(structure, values, strict=True), index, strict=True)}
+    columns = dict(
+        zip(settings, (a.ravel() for a in np.meshgrid(*map(np.asarray, settings.values()), indexing="ij")), strict=True)
+    )
+    row = {k: v[:, None] for k, v in rows.items()}
+    col = {k: v[None, :] for k, v in columns.items()}
+    dp_cp = accelerators // (row["tp"] * row["pp"])
+    shard_group = max(domain, 1) // row["tp"]  # DP × CP ranks in one scale-up domain (stride TP)
+    i, j = _valid(
+        model,
+        accelerators,
+        global_batch,
+        {
+            "low-precision parameters go with the distributed optimizer or FSDP": (col["fp8_param_gather"] == 0)
+            | (col["sharding"] > 0),
+            "HSDP: the DP × CP ranks of a scale-up domain divide DP × CP, more than one domain": (col["sharding"] < 4)
+            | ((shard_group > 1) & (dp_cp % np.maximum(shard_group, 1) == 0) & (dp_cp > shard_group)),
+            "the DeepEP dispatcher needs EP > 1": (col["moe_dispatcher"] == 0) | (row["ep"] > 1),
+        },
+        (rows["tp"].size, columns["sharding"].size),
+    )
+    out = {k: v[i] for k, v in rows.items()} | {k: v[j] for k, v in columns.items()}
+    out["dp"] = accelerators // (out["tp"] * out["pp"] * out["cp"])
+    sharding = out.pop("sharding")
+    out["distributed_optimizer"] = ((sharding == 1) | (sharding == 2)).astype(int)
+    out["zero2"] = (sharding == 2).astype(int)
+    out["fsdp"] = (sharding >= 3).astype(int)
+    out["hsdp_replicas"] = np.where(
+        sharding == 4, out["dp"] * out["cp"] // np.maximum(max(domain, 1) // out["tp"], 1), 1
+    )
+    out["etp"] = np.where(out["etp"] > 0, out["etp"], out["tp"])  # 0 stood for "= TP"
+    out["sp"] = (out["tp"] > 1).astype(int)
+    out["overlap_param_gather"] = out["distributed_optimizer"].copy()  # never slower: on with the optimizer
+    out["overlap_p2p"] = (out["vp"] > 1).astype(int)  # never slower: on with interleaving, as NeMo sets it
+    out["moe_a2a_overlap"] = (out["ep"] > 1).astype(int)  # never slower in the model: on with EP
+    # Megatron-Core's account_for_embedding/loss_in_pipeline_split: the first and last stages give a layer's
+    # place to the embedding and the loss, (L + 2) / (PP·VP) layers per virtual stage elsewhere.
+    stage = out["vp"] * ((model.layers + 2) // (out["pp"] * out["vp"])) - 1
+    out["first_stage_layers"] = np.where(out.pop("uneven") > 0, stage, 0)
+    out["last_stage_layers"] = out["first_stage_layers"].copy()
+    return out, evaluated
+
+
+def _valid(model, accelerators: int, global_batch: int, constraints: dict, shape: tuple) -> tuple:
+    """Indices (``np.nonzero``) of the grid points of ``shape`` that meet every constraint; :class:`InputError`
+    naming the first constraint that no point left meets."""
     valid = np.ones(shape, bool)
     for reason, mask in constraints.items():
         mask = np.broadcast_to(mask, shape)
@@ -149,14 +231,7 @@ def candidate_grid(
                 hint="change --global-batch or --accelerators (or --racks)",
             )
         valid &= mask
-    index = np.nonzero(valid)
-    out = {name: values[name][i] for name, i in zip(axes, index, strict=True)}
-    out["dp"] = accelerators // (out["tp"] * out["pp"] * out["cp"])
-    out["etp"] = np.where(out["etp"] > 0, out["etp"], out["tp"])  # 0 stood for "= TP"
-    out["sp"] = (out["tp"] > 1).astype(int)
-    out["overlap_param_gather"] = out["distributed_optimizer"].copy()  # never slower: on with the optimizer
-    out["overlap_p2p"] = (out["vp"] > 1).astype(int)  # never slower: on with interleaving, as NeMo sets it
-    return out, evaluated
+    return np.nonzero(valid)
 
 
 def _evaluate_partition(task) -> dict[str, np.ndarray]:
@@ -180,27 +255,39 @@ def search(
     accelerators: int,
     global_batch: int,
     seq_len: int | None = None,
-    precision: str = "bf16",
+    precision: str | Sequence[str] = "bf16",
     partitions: int = 1,
     pool=None,
     attention_precision: str = "bf16",
 ) -> SearchResult:
     """Evaluate every valid configuration for ``accelerators`` and return them with their figures.
 
-    With ``partitions > 1`` the grid is split into that many chunks evaluated by ``pool.map``
-    (any pool with a ``map``: ``concurrent.futures`` executors, or ``ray.util.multiprocessing.Pool``
-    for a Ray cluster); the chunks are joined in order, so the result equals the one-pass search.
+    ``precision`` is a recipe or a list of recipes to search over (one array pass each; the configurations'
+    ``precision`` field indexes :attr:`SearchResult.precisions`). Without a pool each grid is evaluated in chunks
+    of :data:`CHUNK` configurations. With ``partitions > 1`` and a pool each grid is split into that many chunks
+    evaluated by ``pool.map`` (any pool with a ``map``: ``concurrent.futures`` executors, or
+    ``ray.util.multiprocessing.Pool`` for a Ray cluster); the chunks are joined in order, so the result equals
+    the one-pass search.
     """
     start = time.perf_counter()
     seq = int(seq_len or model.seq_len)
-    grid, evaluated = candidate_grid(model, accelerators, global_batch, seq, recipe(precision).low)
+    precisions = (precision,) if isinstance(precision, str) else tuple(precision)
     system = system.with_accelerators(accelerators)
-    bounds = np.linspace(0, grid["tp"].size, max(1, partitions) + 1).round().astype(int)
-    chunks = [{k: v[a:b] for k, v in grid.items()} for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-    tasks = [(model, system, chunk, global_batch, seq, precision, attention_precision) for chunk in chunks]
+    grids, tasks, evaluated = [], [], 0
+    for code, name in enumerate(precisions):
+        grid, count = candidate_grid(model, accelerators, global_batch, seq, recipe(name).low, system.scale_up_domain)
+        grid["precision"] = np.full(grid["tp"].size, code)
+        grids.append(grid)
+        evaluated += count
+        parts = max(1, partitions) if pool is not None else max(1, partitions, -(-grid["tp"].size // CHUNK))
+        bounds = np.linspace(0, grid["tp"].size, parts + 1).round().astype(int)
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+            chunk = {k: v[a:b] for k, v in grid.items()}
+            tasks.append((model, system, chunk, global_batch, seq, name, attention_precision))
     results = list((pool or _Serial()).map(_evaluate_partition, tasks))
     metrics = {k: np.concatenate([np.atleast_1d(r[k]) for r in results]) for k in results[0]}
-    return SearchResult(grid, metrics, evaluated, time.perf_counter() - start)
+    configurations = {k: np.concatenate([g[k] for g in grids]) for k in grids[0]}
+    return SearchResult(configurations, metrics, evaluated, time.perf_counter() - start, precisions)
 
 
 class _Serial:
