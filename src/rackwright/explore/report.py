@@ -9,14 +9,22 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..report.present import SHARE, figure_format
 from .explorer import Exploration
 
 #: Feasible designs off the front drawn in the scatter (a uniform sample keeps the page small).
 BACKGROUND_POINTS = 4000
 
 
+def axis_style(key: str) -> dict:
+    """A chart axis of a figure: its label and unit from the figure table; a share drawn in %."""
+    shown = figure_format(key)
+    return {"title": {"text": shown.heading}} | ({"tickformat": ".0%"} if shown.kind == SHARE else {})
+
+
 def pareto_scatter(exploration: Exploration):
-    """First two objectives, coloured by the third; grey: a sample of the other feasible designs."""
+    """First two objectives, coloured by the third; designs with the same objectives drawn once, sized and
+    hovered with how many they are; grey: a sample of the other feasible designs."""
     import plotly.graph_objects as go
 
     objectives = [o.figure for o in exploration.space.spec.objectives]
@@ -25,13 +33,24 @@ def pareto_scatter(exploration: Exploration):
     others = np.setdiff1d(np.flatnonzero(columns["feasible"]), front)
     if len(others) > BACKGROUND_POINTS:
         others = others[np.linspace(0, len(others) - 1, BACKGROUND_POINTS).astype(int)]
+    values = np.column_stack([columns[key][front] for key in objectives])
+    _, first, counts = np.unique(values, axis=0, return_index=True, return_counts=True)
+    order = np.sort(first)  # front order, one design per distinct objective vector
+    ties = dict(zip(first, counts, strict=True))
+    pareto = exploration.pareto()
     hover = [
-        "<br>".join(f"{k}: {v}" for k, v in {**p["axes"], **p["objectives"]}.items()) for p in exploration.pareto()
+        f"{ties[i]:,} design(s) with these objectives; the first:<br>"
+        + "<br>".join(f"{k}: {v}" for k, v in {**pareto[i]["axes"], **pareto[i]["objectives"]}.items())
+        for i in order
     ]
-    marker = {"size": 8}
+    shown = front[order]
+    marker: dict = {"size": [8 + 3 * np.log2(ties[i]) for i in order]}
     if len(objectives) > 2:
         marker.update(
-            color=columns[objectives[2]][front], colorscale="Viridis", showscale=True, colorbar={"title": objectives[2]}
+            color=columns[objectives[2]][shown],
+            colorscale="Viridis",
+            showscale=True,
+            colorbar={"title": figure_format(objectives[2]).heading},
         )
     figure = go.Figure(
         [
@@ -44,10 +63,10 @@ def pareto_scatter(exploration: Exploration):
                 hoverinfo="skip",
             ),
             go.Scatter(
-                x=columns[x_key][front],
-                y=columns[y_key][front],
+                x=columns[x_key][shown],
+                y=columns[y_key][shown],
                 mode="markers",
-                name="Pareto front",
+                name="Pareto front (size: designs tied)",
                 marker=marker,
                 text=hover,
                 hovertemplate="%{text}<extra></extra>",
@@ -55,9 +74,10 @@ def pareto_scatter(exploration: Exploration):
         ]
     )
     figure.update_layout(
-        title=f"Pareto front ({len(front):,} of {exploration.designs_feasible:,} feasible designs)",
-        xaxis_title=x_key,
-        yaxis_title=y_key,
+        title=f"Pareto front: {len(order):,} distinct objective points for {len(front):,} designs "
+        f"(ties grouped), of {exploration.designs_feasible:,} feasible designs",
+        xaxis=axis_style(x_key),
+        yaxis=axis_style(y_key),
     )
     return figure
 
