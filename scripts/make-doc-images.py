@@ -45,7 +45,7 @@ PICTURES = [
     Picture("tutorial-bom", "bom.html", ".plotly-graph-div", viewport_height=800),
     Picture("tutorial-site-floor-plan", "site/report.html", "h2:has-text('Floor plan') + svg"),
     Picture("tutorial-site-charts", "site/report.html", ".plotly-graph-div", max_height=370),
-    Picture("tutorial-roadmap", "roadmap/plan.html", ".plotly-graph-div", max_height=950),
+    Picture("tutorial-roadmap", "roadmap/plan.html", ".plotly-graph-div", max_height=980),
 ]
 
 
