@@ -8,7 +8,8 @@
 * :mod:`.validation` — the Llama 3 405B case (``validation/reliability/llama3-405b.yaml``);
 * :mod:`.qualify` — measured results of early racks against the models.
 
-See ``docs/reliability.md``.
+The models take an evaluated rack (:class:`~rackwright.rack.evaluation.Rack`, from ``rackwright.evaluate(path)``
+or ``rackwright.rack.evaluation.sound_design(path)``), never a design path. See ``docs/reliability.md``.
 """
 
 from .failures import (
