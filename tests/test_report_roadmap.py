@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rackwright.roadmap.report import _build_windows, _racks_by, plan_figure
+from rackwright.roadmap.report import _build_windows, _racks_by, plan_figure, risk_figure
 
 QUARTERS = ["2027Q1", "2027Q2", "2027Q3", "2027Q4"]
 DOC = {
@@ -48,3 +48,16 @@ def test_plan_page_has_the_gantt_the_heatmap_and_titled_axes():
     x_titles = [axis.get("title", {}).get("text") for name, axis in layout.items() if name.startswith("xaxis")]
     assert x_titles.count("quarter") == 6  # every chart but the table
     assert figure.layout.yaxis.title.text == "GW"
+
+
+def test_risk_page_says_why_its_median_can_exceed_the_plan():
+    doc = {
+        "roadmap": "hand-made",
+        "samples": 2,
+        "goal": {"it_power_gw": 1.0, "by": "2027-12-31"},
+        "p_goal": 0.5,
+        "gw_by_quarter": {q: {"p10": 0.5, "p50": 1.0, "p90": 1.2} for q in QUARTERS},
+    }
+    layout = risk_figure(doc).layout
+    assert "reach" in layout.annotations[0].text and "roadmap plan" in layout.annotations[0].text
+    assert layout.xaxis.title.text == "quarter" and "GW" in layout.yaxis.title.text

@@ -141,6 +141,14 @@ def plan_figure(doc: dict):
     return figure
 
 
+#: Why the risk's median may lie above the plan, printed under the fan chart.
+RISK_NOTE = (
+    "Why the median can lie above the plan: each sample solves the <i>reach</i> programme, as much IT power as"
+    "<br>possible by the goal date, while “roadmap plan” meets the goal and then maximises its own"
+    "<br>objective, so it need not deploy more than the goal; samples without bad draws end above it."
+)
+
+
 def risk_figure(doc: dict):
     """Fan chart of the IT power deployed by quarter (P10-P90 band, P50) with the goal line."""
     import plotly.graph_objects as go
@@ -173,5 +181,20 @@ def risk_figure(doc: dict):
         f"(P(goal by {doc['goal']['by']}) = {doc['p_goal']:.0%})",
         xaxis_title="quarter",
         yaxis_title="IT power deployed (GW, cumulative)",
+        height=760,
+        margin={"b": 170},
+        annotations=[
+            {
+                "text": RISK_NOTE,
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0,
+                "y": -0.3,
+                "showarrow": False,
+                "align": "left",
+                "xanchor": "left",
+                "font": {"size": 12},
+            }
+        ],
     )
     return figure
