@@ -24,6 +24,8 @@ from ..validity import DOMAINS, Name, require
 from ..yamlio import LocatedInput, Strict, problems_from_validation, read_yaml, to_plain
 
 Redundancy = Literal["N", "N+1", "N+2", "2N"]
+Tier = Literal[1, 2, 3]
+ALL_TIERS: tuple[Tier, ...] = (1, 2, 3)
 
 
 class Generation(Strict):
@@ -85,7 +87,7 @@ class MediaRule(Strict):
     3 = spine–super-spine); the planner picks the first rule that applies and whose reach covers a link."""
 
     part: str
-    tiers: list[Literal[1, 2, 3]] = Field(default_factory=lambda: [1, 2, 3], min_length=1, max_length=3)
+    tiers: list[Tier] = Field(default_factory=lambda: list(ALL_TIERS), min_length=1, max_length=3)
 
 
 class Fabric(Strict):
