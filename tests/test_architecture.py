@@ -68,12 +68,11 @@ EDGES = {
     "rackwright.validation": "a published-figures file names its design",
     "rackwright.fleet.validation": "a validation case names its design",
     "rackwright.perf.api": "perf's --system names a built-in system, a system file or a rack design",
+    "rackwright.site.netbox": "a planned site's generations.json names the design files its export mounts",
     # Transitional (issue 19): each goes when its caller passes a rack (server/services/reviews.py:
-    # qualify(sound_design(design_file), ...); site/netbox.py: the site plan's racks, from load_site, instead of
-    # its generations' paths; server/services/designs.py: elevation_svg(rack.model, rack.figures) of a rack it
-    # evaluates, as cli/app.py does).
+    # qualify(sound_design(design_file), ...); server/services/designs.py: elevation_svg(rack.model, rack.figures)
+    # of a rack it evaluates, as cli/app.py does).
     "rackwright.fleet.qualify": "qualify, for server/services/reviews.py",
-    "rackwright.site.netbox": "rack_model loads each generation's design file again",
     "rackwright.report.elevation": "elevation_svg evaluates the design when the server gives no figures",
 }
 
