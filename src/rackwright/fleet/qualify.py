@@ -413,7 +413,7 @@ class DesignContext:
     scale_up_per_direction: float  # B/s per accelerator
     link_efficiency: float
     failure_rate_per_hour: float
-    design_path: str | None  # the design's file, for perf's train_report (which takes a path)
+    rack: Rack  # for the reference runs' step times (perf's train_report on the rack)
     step_times: dict[str, float]
 
     def step_time(self, test: str) -> float:
@@ -421,18 +421,11 @@ class DesignContext:
             from ..perf.api import train_report
 
             run = REFERENCE_RUNS[test]
-            if self.design_path is None:
-                raise InputError.single(
-                    None,
-                    f"{test}: a step time is modelled on the design's file, and this rack has none",
-                    "design",
-                    "qualify a rack evaluated from its design file (sound_design(path))",
-                )
             n = int(round(self.figures["compute.accelerators"]))
             dp = n // (run["tp"])
             doc = train_report(
                 run["model"],
-                self.design_path,
+                self.rack,
                 global_batch=dp * run["micro_batch"] * run["microbatches_per_rank"],
                 micro_batch=run["micro_batch"],
                 tp=run["tp"],
@@ -463,7 +456,7 @@ def design_context(design: Rack) -> DesignContext:
         per_direction,
         efficiency,
         figures["reliability.failures_per_year"] / HOURS_PER_YEAR,
-        design.file,
+        design,
         {},
     )
 
