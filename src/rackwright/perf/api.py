@@ -628,6 +628,59 @@ REFERENCE_TRAINING = {
     "global_batch": 2048,
 }
 REFERENCE_INFERENCE = {"model": "llama3-70b", "batch": 64, "input_tokens": 2048, "output_tokens": 512}
+#: The mixture-of-experts reference: DeepSeek-V3 (671B, 256 fine-grained experts, MLA) trained on 15T tokens (as the
+#: dense reference; DeepSeek-V3 §4.1: 14.8T) with a global batch of 15,360 sequences of 4,096 tokens (§4.2's final
+#: batch size) on a 16,384-accelerator job in 100 MW. The way DeepSeek ran it narrows the search (§3.2, §3.4: no
+#: tensor parallelism, DeepEP's all-to-all kernels; micro-batch 1 is an assumption that keeps the search short).
+#: The recipe is the first of ``precisions`` the accelerator supports: MXFP8 where the tensor cores scale blocks
+#: (Blackwell), DeepSeek's 1x128/128x128 blockwise FP8 (§3.3) on Hopper, BF16 without FP8.
+REFERENCE_TRAINING_MOE = {
+    "model": "deepseek-v3",
+    "tokens": 15e12,
+    "budget_w": 100e6,
+    "job_accelerators": 16384,
+    "global_batch": 15360,
+    "precisions": ("mxfp8", "fp8-blockwise", "bf16"),
+    "restrict": {"tp": (1,), "micro_batch": (1,), "moe_dispatcher": (1,)},
+}
+#: The training references by name (a consumer such as the explorer's training objective picks one).
+REFERENCE_TRAININGS = {"dense": REFERENCE_TRAINING, "moe": REFERENCE_TRAINING_MOE}
+
+
+def reference_recipe(system, reference: dict) -> str:
+    """The reference's recipe on ``system``: the first of its ``precisions`` the accelerator supports (bf16 without
+    a list)."""
+    for name in reference.get("precisions", ("bf16",)):
+        try:
+            return precision_check(system, name).name
+        except InputError:
+            continue  # not on this accelerator: the next
+    return "bf16"
+
+
+def reference_training_rate(system, reference: dict = REFERENCE_TRAINING) -> dict | None:
+    """Per accelerator, the training ``tokens_per_s``, ``model_flops_per_s`` (delivered model FLOP/s) and ``mfu`` of
+    the fastest configuration that fits for the ``reference`` workload's job on ``system``, and its ``precision``
+    (None when nothing fits): one parallelism search."""
+    job = reference["job_accelerators"]
+    result = search(
+        load_model(reference["model"]),
+        system.with_accelerators(job),
+        job,
+        reference["global_batch"],
+        precision=reference_recipe(system, reference),
+        restrict=reference.get("restrict"),
+    )
+    order = result.order()
+    if not order.size:
+        return None
+    metrics, best = result.metrics, order[0]
+    return {
+        "tokens_per_s": float(metrics["tokens_per_s"][best]) / job,
+        "model_flops_per_s": float(metrics["model_flops_per_s_per_accelerator"][best]),
+        "mfu": float(metrics["mfu"][best]),
+        "precision": result.parallelism(best)["precision"],
+    }
 
 
 def rack_delivery(design) -> dict:
@@ -636,22 +689,21 @@ def rack_delivery(design) -> dict:
     system = resolve_system(design, racks=1)
     per_rack = system.accelerators
     racks = int(REFERENCE_TRAINING["budget_w"] // (system.power_per_accelerator * per_rack))
-    model = load_model(REFERENCE_TRAINING["model"])
-    job = REFERENCE_TRAINING["job_accelerators"]
-    result = search(model, system.with_accelerators(job), job, REFERENCE_TRAINING["global_batch"])
-    order = result.order()
     doc = {
         "racks_per_100_mw": racks,
         "accelerators_per_100_mw": racks * per_rack,
         "training_days_llama3_405b_15t_100_mw": None,
         "training_mfu_llama3_405b": None,
     }
-    if order.size:
-        per_accelerator = float(result.metrics["tokens_per_s"][order[0]]) / job
+    dense = reference_training_rate(system, REFERENCE_TRAINING)
+    if dense is not None:
+        doc["training_mfu_llama3_405b"] = dense["mfu"]
         doc["training_days_llama3_405b_15t_100_mw"] = (
-            REFERENCE_TRAINING["tokens"] / (per_accelerator * racks * per_rack) / SECONDS_PER_DAY if racks else None
+            REFERENCE_TRAINING["tokens"] / (dense["tokens_per_s"] * racks * per_rack) / SECONDS_PER_DAY
+            if racks
+            else None
         )
-        doc["training_mfu_llama3_405b"] = float(result.metrics["mfu"][order[0]])
+    doc.update(_moe_delivery(system, per_rack, racks))
     serving = infer(
         load_model(REFERENCE_INFERENCE["model"]),
         system,
@@ -660,4 +712,30 @@ def rack_delivery(design) -> dict:
         REFERENCE_INFERENCE["output_tokens"],
     )
     doc["inference_tokens_per_s_per_mw_llama3_70b"] = float(serving["tokens_per_s_per_mw"]) if serving["fits"] else None
+    return doc
+
+
+def _moe_delivery(system, per_rack: int, racks: int, reference: dict = REFERENCE_TRAINING_MOE) -> dict:
+    """The MoE reference's delivered training: tokens/s per rack and per MW of rack input power, delivered model
+    PFLOP/s per rack (MFU x the recipe's peak, not the peak), days for its tokens on the racks of 100 MW, and MFU
+    (None where nothing fits)."""
+    doc: dict[str, float | None] = dict.fromkeys(
+        (
+            "training_tokens_per_s_per_rack_deepseek_v3",
+            "training_tokens_per_s_per_mw_deepseek_v3",
+            "training_delivered_pflops_per_rack_deepseek_v3",
+            "training_days_deepseek_v3_15t_100_mw",
+            "training_mfu_deepseek_v3",
+        )
+    )
+    moe = reference_training_rate(system, reference)
+    if moe is None:
+        return doc
+    rate = moe["tokens_per_s"]
+    doc["training_mfu_deepseek_v3"] = moe["mfu"]
+    doc["training_tokens_per_s_per_rack_deepseek_v3"] = rate * per_rack
+    doc["training_tokens_per_s_per_mw_deepseek_v3"] = rate / system.power_per_accelerator * 1e6
+    doc["training_delivered_pflops_per_rack_deepseek_v3"] = moe["model_flops_per_s"] * per_rack / 1e15
+    if racks:
+        doc["training_days_deepseek_v3_15t_100_mw"] = reference["tokens"] / (rate * racks * per_rack) / SECONDS_PER_DAY
     return doc

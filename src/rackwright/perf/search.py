@@ -110,13 +110,20 @@ def _divisors(n: int, limit: int | None = None) -> list[int]:
 
 
 def candidate_grid(
-    model, accelerators: int, global_batch: int, seq_len: int, low_precision: bool = False, domain: int = 8
+    model,
+    accelerators: int,
+    global_batch: int,
+    seq_len: int,
+    low_precision: bool = False,
+    domain: int = 8,
+    restrict: dict | None = None,
 ) -> tuple[dict[str, np.ndarray], int]:
     """All candidate configurations and the mask-filtered valid ones (arrays of equal length).
 
     With a low-precision recipe the grid also crosses low-precision parameters (``fp8_param_gather``)
     on and off (only with the distributed optimizer, whose all-gather it shrinks). ``domain`` is the scale-up
-    domain's size, over which HSDP shards.
+    domain's size, over which HSDP shards. ``restrict`` keeps only the given values of some axes (for example
+    ``{"tp": (1,), "micro_batch": (1,)}`` for a workload run that way; ``sharding`` by index of :data:`SHARDING`).
     """
     tps = [t for t in POWERS_OF_TWO if model.heads % t == 0 and t <= accelerators]
     pps = sorted(
@@ -141,6 +148,10 @@ def candidate_grid(
         fp8_param_gather=[0, 1] if low_precision else [0],
         moe_dispatcher=[0, 1] if model.experts else [0],
     )
+    for axes in (structure, settings):
+        for name, keep in (restrict or {}).items():
+            if name in axes:
+                axes[name] = [v for v in axes[name] if v in keep]
     evaluated = int(np.prod([len(v) for v in (*structure.values(), *settings.values())]))
     # Two passes, each a boolean mask over broadcast (sparse) axes: the degrees first, then the surviving degree
     # combinations (rows) crossed with the settings (columns); only valid configurations become arrays.
@@ -259,6 +270,7 @@ def search(
     partitions: int = 1,
     pool=None,
     attention_precision: str = "bf16",
+    restrict: dict | None = None,
 ) -> SearchResult:
     """Evaluate every valid configuration for ``accelerators`` and return them with their figures.
 
@@ -267,7 +279,7 @@ def search(
     of :data:`CHUNK` configurations. With ``partitions > 1`` and a pool each grid is split into that many chunks
     evaluated by ``pool.map`` (any pool with a ``map``: ``concurrent.futures`` executors, or
     ``ray.util.multiprocessing.Pool`` for a Ray cluster); the chunks are joined in order, so the result equals
-    the one-pass search.
+    the one-pass search. ``restrict`` narrows axes of the grid (:func:`candidate_grid`).
     """
     start = time.perf_counter()
     seq = int(seq_len or model.seq_len)
@@ -275,7 +287,8 @@ def search(
     system = system.with_accelerators(accelerators)
     grids, tasks, evaluated = [], [], 0
     for code, name in enumerate(precisions):
-        grid, count = candidate_grid(model, accelerators, global_batch, seq, recipe(name).low, system.scale_up_domain)
+        low = recipe(name).low
+        grid, count = candidate_grid(model, accelerators, global_batch, seq, low, system.scale_up_domain, restrict)
         grid["precision"] = np.full(grid["tp"].size, code)
         grids.append(grid)
         evaluated += count
