@@ -192,6 +192,9 @@ def test_document_is_records_with_units(doc):
     assert all(len(s["values"]) == len(doc["quarters"]) for s in doc["series"])
     assert all(s["unit"] for s in doc["series"]) and all(h["unit"] for h in doc["headline"])
     json.dumps(doc, allow_nan=False)
+    gantt = {(r["kind"], r["name"]): (r["from"], r["to"]) for r in doc["timeline"]}
+    assert gantt[("generation", "e1")] == ("2026-10-01", "2027-12-31")  # no end of builds: to the goal date
+    assert gantt[("site", "milam")] == ("2027-01-01", "2027-12-31") and ("factory", "houston") in gantt
 
 
 def test_cli_writes_the_json_and_the_dashboard(tmp_path):

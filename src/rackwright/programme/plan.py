@@ -363,9 +363,42 @@ def programme_document(plan: ProgrammePlan) -> dict:
         "racks": doc["racks"],
         "sites": [site_record(site, site_plan) for site, site_plan in plan.sites.items()],
         "first_ship_check": first_ship_check(plan.loaded),
+        "timeline": timeline(plan.loaded),
         "spares": spares,
         "seconds": {k: round(v, 3) for k, v in plan.seconds.items()},
     }
+
+
+def timeline(loaded: LoadedProgramme) -> list[dict]:
+    """Records for the Gantt chart: generations from first ship to end of builds, sites from their first power,
+    factories from their start, each to the goal date unless it ends before."""
+    p = loaded.programme
+    end = str(p.goal.by)
+    rows = [
+        {
+            "kind": "generation",
+            "name": g.id,
+            "from": str(g.first_ship),
+            "to": str(g.end_of_builds or end),
+            "detail": f"design {g.design}",
+        }
+        for g in p.generations
+    ]
+    rows += [
+        {
+            "kind": "site",
+            "name": s.id,
+            "from": str(s.power[0].start),
+            "to": end,
+            "detail": "facility power " + ", ".join(f"{step.facility} from {step.start}" for step in s.power),
+        }
+        for s in p.sites
+    ]
+    rows += [
+        {"kind": "factory", "name": f.id, "from": str(f.start), "to": end, "detail": f"{f.share:g} of {f.line}"}
+        for f in p.factories
+    ]
+    return rows
 
 
 def _links(plan: ProgrammePlan) -> int | None:

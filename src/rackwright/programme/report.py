@@ -15,13 +15,14 @@ def dashboard(doc: dict):
 
     quarters = doc["quarters"]
     figure = make_subplots(
-        rows=7,
+        rows=8,
         cols=1,
-        vertical_spacing=0.04,
-        row_heights=[0.2, 0.16, 0.1, 0.12, 0.1, 0.12, 0.2],
-        specs=[[{"type": "xy"}]] * 5 + [[{"type": "table"}]] * 2,
+        vertical_spacing=0.035,
+        row_heights=[0.18, 0.12, 0.14, 0.09, 0.1, 0.09, 0.1, 0.18],
+        specs=[[{"type": "xy"}]] * 6 + [[{"type": "table"}]] * 2,
         subplot_titles=(
             "IT power deployed by generation (GW, cumulative) against the goal",
+            "Generations (first ship to end of builds), sites (from first power) and lines (from their start)",
             "Delivered training compute (EFLOP/s: model FLOPs × goodput of the reference job) and peak",
             "US content (share of rack value)",
             "Capex by quarter (US$ B) and yearly energy bill at quarter end (US$ B/year)",
@@ -62,19 +63,20 @@ def dashboard(doc: dict):
             row=1,
             col=1,
         )
+    _gantt(figure, doc["timeline"], row=2)
     for name, label, dash in (("delivered_training_compute", "delivered", None), ("peak_compute", "peak", "dot")):
         figure.add_trace(
             go.Scatter(x=quarters, y=_values(doc, name), name=label, mode="lines+markers", line={"dash": dash}),
-            row=2,
+            row=3,
             col=1,
         )
     for name, label in (("us_integrated_share", "built in US factories"), ("bom_us_content", "BOM US content")):
-        figure.add_trace(go.Scatter(x=quarters, y=_values(doc, name), name=label, mode="lines+markers"), row=3, col=1)
+        figure.add_trace(go.Scatter(x=quarters, y=_values(doc, name), name=label, mode="lines+markers"), row=4, col=1)
     billions = lambda name: [None if v is None else v / 1e9 for v in _values(doc, name)]  # noqa: E731
-    figure.add_trace(go.Bar(x=quarters, y=billions("capex"), name="capex", marker_color="#72b7b2"), row=4, col=1)
-    figure.add_trace(go.Scatter(x=quarters, y=billions("energy_opex"), name="energy $/year"), row=4, col=1)
+    figure.add_trace(go.Bar(x=quarters, y=billions("capex"), name="capex", marker_color="#72b7b2"), row=5, col=1)
+    figure.add_trace(go.Scatter(x=quarters, y=billions("energy_opex"), name="energy $/year"), row=5, col=1)
     figure.add_trace(
-        go.Bar(x=quarters, y=_values(doc, "failures"), name="failures/year", marker_color="#e45756"), row=5, col=1
+        go.Bar(x=quarters, y=_values(doc, "failures"), name="failures/year", marker_color="#e45756"), row=6, col=1
     )
     gens = doc["generations"]
     columns = {
@@ -85,7 +87,7 @@ def dashboard(doc: dict):
         "failures/rack-year": [f"{g['part_failures_per_rack_year']:.2f}" for g in gens],
         "IT kW/rack": [f"{g['it_power_kw']:,.0f}" for g in gens],
     }
-    figure.add_trace(go.Table(header={"values": list(columns)}, cells={"values": list(columns.values())}), row=6, col=1)
+    figure.add_trace(go.Table(header={"values": list(columns)}, cells={"values": list(columns.values())}), row=7, col=1)
     binding = doc["binding_constraints"]
     figure.add_trace(
         go.Table(
@@ -98,12 +100,39 @@ def dashboard(doc: dict):
                 ]
             },
         ),
-        row=7,
+        row=8,
         col=1,
     )
     met = next(h["value"] for h in doc["headline"] if h["name"] == "goal_met")
     verdict = f"meets {goal:g} GW in {met}" if met else f"MISSES {goal:g} GW by {doc['goal']['by']}"
     if "risk" in doc:
         verdict += f"; P(goal) {doc['risk']['p_goal']:.0%}"
-    figure.update_layout(title=f"{doc['programme']}: {verdict}", height=2400, barmode="overlay")
+    figure.update_layout(title=f"{doc['programme']}: {verdict}", height=2800, barmode="overlay")
     return figure
+
+
+def _gantt(figure, rows: list[dict], row: int) -> None:
+    """Horizontal bars from each record's ``from`` to its ``to`` date, coloured by kind."""
+    import datetime as dt
+
+    import plotly.graph_objects as go
+
+    kinds = {"generation": ("generations", "#4c78a8"), "site": ("sites", "#f58518"), "factory": ("lines", "#54a24b")}
+    for kind, (label, colour) in kinds.items():
+        mine = [r for r in rows if r["kind"] == kind]
+        start = [dt.date.fromisoformat(r["from"]) for r in mine]
+        days = [(dt.date.fromisoformat(r["to"]) - a).days * 86_400_000 for r, a in zip(mine, start, strict=True)]
+        figure.add_trace(
+            go.Bar(
+                x=days,
+                y=[f"{kind} {r['name']}" for r in mine],
+                base=[str(a) for a in start],
+                orientation="h",
+                name=label,
+                marker_color=colour,
+                hovertext=[r["detail"] for r in mine],
+            ),
+            row=row,
+            col=1,
+        )
+    figure.update_xaxes(type="date", row=row, col=1)
