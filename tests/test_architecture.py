@@ -69,10 +69,7 @@ EDGES = {
     "rackwright.fleet.validation": "a validation case names its design",
     "rackwright.perf.api": "perf's --system names a built-in system, a system file or a rack design",
     "rackwright.site.netbox": "a planned site's generations.json names the design files its export mounts",
-    # Transitional (issue 19): each goes when its caller passes a rack (server/services/reviews.py:
-    # qualify(sound_design(design_file), ...); server/services/designs.py: elevation_svg(rack.model, rack.figures)
-    # of a rack it evaluates, as cli/app.py does).
-    "rackwright.fleet.qualify": "qualify, for server/services/reviews.py",
+    # Transitional (issue 19): goes when report/elevation.py no longer evaluates a design given without figures.
     "rackwright.report.elevation": "elevation_svg evaluates the design when the server gives no figures",
 }
 

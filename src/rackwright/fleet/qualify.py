@@ -638,10 +638,6 @@ def qualify(design: Rack, results: str | Path, racks: list[str] | None = None) -
     ``racks``, when given, lists the racks under qualification; others are unknown racks.
     Raises :class:`InputError` (with row numbers) for bad rows.
     """
-    if isinstance(design, (str, Path)):  # transitional (issue 19): server/services/reviews.py still passes a file
-        from ..rack.evaluation import sound_design
-
-        design = sound_design(design)
     if not isinstance(results, (str, Path)):
         raise InputError.single(None, f"results is a file path, not {type(results).__name__}", "results")
     if racks is not None and (isinstance(racks, str) or not all(isinstance(r, str) for r in racks)):

@@ -417,7 +417,7 @@ def revision_content(
 
 def elevation(session: Session, actor: Actor, org: str, name: str, rev: str | None = None) -> str:
     """The rack elevation SVG of a revision (it shows the parts: full access only)."""
-    from ...rack.chain import resolve
+    from ...rack.evaluation import evaluate
     from ...report.elevation import elevation_svg
 
     design, level = _locate(session, actor, org, name)
@@ -427,7 +427,8 @@ def elevation(session: Session, actor: Actor, org: str, name: str, rev: str | No
         raise access.refusal(f"the elevation of {org}/{name}@{revision.id}", actor.org)
     loaded = validate_design(revision.resolved, f"{org}/{name}", revision.lineage)
     with checker.EVALUATION_LOCK:
-        return elevation_svg(resolve(loaded)).as_svg()
+        rack = evaluate(loaded)
+        return elevation_svg(rack.model, rack.figures).as_svg()
 
 
 def report(session: Session, actor: Actor, org: str, name: str, rev: str | None = None) -> dict:

@@ -167,6 +167,8 @@ def attach_qualification(
     """Qualify measured results (CSV or JSON, as ``rackwright reliability qualify`` reads) against a revision
     and store file and verdicts with it."""
     from ...fleet.qualify import qualify
+    from ...rack.design import validate_design
+    from ...rack.evaluation import sound_design
 
     design, level = _locate(session, actor, org, name, lock=True)
     _require_editor(actor, level, "attaching qualification results")
@@ -179,12 +181,12 @@ def attach_qualification(
         raise _invalid("filename", f"{filename!r} is not a .csv or .json file name", "name it results.csv or .json")
     content = clean_text(content, "content", MAX_CONTENT)
     with tempfile.TemporaryDirectory(prefix="rackwright-qualify-") as tmp:
-        design_file, results_file = Path(tmp) / "design.yaml", Path(tmp) / f"results{suffix}"
-        design_file.write_text(json.dumps({k: v for k, v in revision.resolved.items() if k != "extends"}))
+        results_file = Path(tmp) / f"results{suffix}"
         results_file.write_text(content, encoding="utf-8")
         try:
             with checker.EVALUATION_LOCK:
-                result = qualify(design_file, results_file, racks)
+                rack = sound_design(validate_design(revision.resolved, f"{org}/{name}@{revision.id}", revision.lineage))
+                result = qualify(rack, results_file, racks)
         except InputError as exc:
             raise Invalid("the results do not qualify", exc.problems) from None
     result["results"] = filename
