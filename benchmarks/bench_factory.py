@@ -23,7 +23,8 @@ import os
 import time
 from pathlib import Path
 
-from rackwright.factory import design_work_content, load_line, simulate
+from rackwright.factory import load_line, simulate, work_content
+from rackwright.rack.evaluation import sound_design
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,7 +40,7 @@ def main(argv=None) -> dict[str, float]:
     args = parser.parse_args(argv)
 
     line = load_line(args.line).line
-    work = design_work_content(args.design)
+    work = work_content(sound_design(args.design).model)
     workers = args.workers or os.cpu_count() or 1
 
     start = time.perf_counter()
