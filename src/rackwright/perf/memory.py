@@ -164,7 +164,7 @@ def training_memory(model, system, c, seq, microbatches, rec=None) -> dict[str, 
     """
     optimizer = OPTIMIZER_BYTES / np.where(c["distributed_optimizer"] > 0, c["dp"] * c["cp"], 1.0)  # over DP × CP
     per_layer = model_activation_bytes_per_layer(model, seq, c, rec)
-    logits = 4.0 * seq / c["cp"] * c["micro_batch"] * model.vocab / c["tp"]
+    logits = 4.0 * seq / c["cp"] * c["micro_batch"] * model.vocab / c["tp"] * (1 + model.mtp_layers)  # MTP heads too
     first, middle, last = stage_layer_counts(model, c)
     best = None
     for stage, layers in ((0, first), (1, np.where(c["pp"] > 2, middle, last)), (c["pp"] - 1, last)):

@@ -13,7 +13,9 @@ def stage_layer_counts(model, c):
     """Layers of the first, a middle and the last pipeline stage (arrays).
 
     Without ``first_stage_layers``/``last_stage_layers`` every stage gets ``ceil(L / (p·v)) · v`` (uneven
-    splits put the extra on some stages; the busiest sets the pace). Given ones are taken as they are
+    splits put the extra on some stages; the busiest sets the pace). The last stage also holds the model's
+    ``mtp_layers`` multi-token-prediction layers (counted as average layers; their ``2h·h`` projections are not).
+    Given ones are taken as they are
     (Megatron-Core ``--decoder-first/last-pipeline-num-layers``) and the other stages share the rest
     the same way.
     """
@@ -25,8 +27,10 @@ def stage_layer_counts(model, c):
     rest_stages = p - (first_given > 0) - (last_given > 0)
     rest_layers = model.layers - first_given - last_given
     even = np.ceil(rest_layers / np.maximum(rest_stages * v, 1)) * v
-    first = np.where(first_given > 0, first_given, even)
-    last = np.where(p == 1, first, np.where(last_given > 0, last_given, even))
+    # The multi-token-prediction depths (one layer each) run on the last stage, as Megatron-Core places them.
+    last = np.where(p == 1, np.where(first_given > 0, first_given, even), np.where(last_given > 0, last_given, even))
+    last = last + model.mtp_layers
+    first = np.where(p == 1, last, np.where(first_given > 0, first_given, even))
     middle = np.where(p > 2, even, 0.0)
     if isinstance(c, dict):
         c["_stages"] = (first, middle, last)

@@ -457,15 +457,20 @@ def train_step(
     layer_time = sum(components.values())
 
     hbm_bw = system.accelerator.hbm_bandwidth
-    logits = 3 * _gemm_time(
-        2 * tokens * model.hidden * model.vocab / c["tp"],
-        model.hidden,
-        model.vocab / c["tp"],
-        tokens,
-        peaks[high],
-        hbm_bw,
-        eff,
-        shape=_shape_factor(model.hidden, model.vocab / c["tp"], tokens, eff.gemm_k0),
+    heads = 1 + model.mtp_layers  # the output head runs again on each multi-token-prediction depth
+    logits = (
+        heads
+        * 3
+        * _gemm_time(
+            2 * tokens * model.hidden * model.vocab / c["tp"],
+            model.hidden,
+            model.vocab / c["tp"],
+            tokens,
+            peaks[high],
+            hbm_bw,
+            eff,
+            shape=_shape_factor(model.hidden, model.vocab / c["tp"], tokens, eff.gemm_k0),
+        )
     )
     # The slowest stage sets the pace: the last one also computes the logits.
     others = np.maximum(first_layers, middle_layers)
@@ -563,7 +568,8 @@ def train_step(
     accelerators = c["tp"] * c["pp"] * c["dp"] * c["cp"]
     tokens_per_step = global_batch * seq
     model_flops = 3 * model.forward_flops_per_token(seq) * tokens_per_step
-    layer_forward_flops = model.forward_flops_per_token(seq) - 2.0 * model.hidden * model.vocab  # logits not recomputed
+    # logits (main and MTP heads) not recomputed
+    layer_forward_flops = model.forward_flops_per_token(seq) - 2.0 * model.hidden * model.vocab * heads
     recompute_flops = (
         np.where(
             c["recompute"] == RECOMPUTE["full"],

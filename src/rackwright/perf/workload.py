@@ -51,7 +51,10 @@ class ModelSpec(BaseModel):
     With ``attention: mla`` (DeepSeek-V2/V3) the ``q_lora_rank`` (optional),
     ``kv_lora_rank``, ``qk_rope_head_dim``, ``qk_nope_head_dim`` and ``v_head_dim``
     give the latent attention's sizes; ``head_dim`` is then the query/key head size
-    ``qk_nope_head_dim + qk_rope_head_dim``.
+    ``qk_nope_head_dim + qk_rope_head_dim``. ``mtp_layers`` multi-token-prediction depths (DeepSeek-V3 §2.2:
+    each a projection of ``[h; embedding]`` to ``h`` and one Transformer layer like the last one, sharing the
+    embedding and the output head, whose logits it computes again) train on the last pipeline stage; they are not in
+    :attr:`total_params` (DeepSeek's 671B leaves them out) but in the FLOPs, time and memory of training.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -77,6 +80,7 @@ class ModelSpec(BaseModel):
     shared_experts: int = Field(default=0, ge=0, validate_default=True)
     moe_ffn_hidden: int | None = Field(default=None, gt=0, validate_default=True)
     dense_layers: int = Field(default=0, ge=0, validate_default=True)
+    mtp_layers: int = Field(default=0, ge=0)  # multi-token-prediction depths D (DeepSeek-V3 §2.2)
     # multi-head latent attention (attention: mla)
     q_lora_rank: int | None = Field(default=None, gt=0, validate_default=True)
     kv_lora_rank: int | None = Field(default=None, gt=0, validate_default=True)
@@ -262,6 +266,21 @@ class ModelSpec(BaseModel):
         return (self.experts_per_token + self.shared_experts) * self.expert_params + self.router_params
 
     @property
+    def mtp_layer_params(self) -> int:
+        """One multi-token-prediction depth: its projection ``2h·h`` and a Transformer layer (attention and, for MoE
+        models, all experts and the router; else the dense MLP). The shared embedding and head are not counted."""
+        mlp = self.moe_layer_params if self.is_moe else self.dense_mlp_params_per_layer
+        return 2 * self.hidden * self.hidden + self.attention_params_per_layer + mlp
+
+    @property
+    def mtp_matmul_params_per_token(self) -> int:
+        """Weights in matrix multiplies per token in the MTP depths: ``D · (2h·h + attention + active MLP + V·h)``
+        (the shared output head runs again on each depth's states)."""
+        mlp = self.moe_layer_active_params if self.is_moe else self.dense_mlp_params_per_layer
+        per_depth = 2 * self.hidden * self.hidden + self.attention_params_per_layer + mlp + self.vocab * self.hidden
+        return self.mtp_layers * per_depth
+
+    @property
     def embedding_params(self) -> int:
         """``V·h`` (tied) or ``2·V·h`` (separate output matrix), plus ``s·h`` for learned positions."""
         tokens = self.vocab * self.hidden * (1 if self.tied_embeddings else 2)
@@ -320,13 +339,21 @@ class ModelSpec(BaseModel):
         return float(self.layers * 2 * s * self.heads * (self.qk_head_dim + self.v_dim))
 
     def forward_flops_per_token(self, seq_len: int | None = None) -> float:
-        """Forward FLOPs per token: ``2 · matmul_params_per_token + attention_flops_per_token(s)``.
+        """Forward FLOPs per token: ``2 · matmul_params_per_token + attention_flops_per_token(s)`` (+ the MTP
+        depths' :meth:`mtp_forward_flops_per_token`).
 
         For a dense MHA model this is ``2·N + 4·L·h·s``, so three times it (forward and
         backward) is the ``6·N + 12·L·h·s`` of formulas.md (Kaplan et al. 2020; Narayanan
         et al. 2021). ``seq_len`` defaults to the model's ``seq_len``.
         """
-        return 2.0 * self.matmul_params_per_token + self.attention_flops_per_token(seq_len)
+        main = 2.0 * self.matmul_params_per_token + self.attention_flops_per_token(seq_len)
+        return main + self.mtp_forward_flops_per_token(seq_len)
+
+    def mtp_forward_flops_per_token(self, seq_len: int | None = None) -> float:
+        """Forward FLOPs per token of the MTP depths: ``2 · mtp_matmul_params_per_token`` + one layer's attention
+        per depth (0 without MTP)."""
+        attention = self.attention_flops_per_token(seq_len) / self.layers
+        return self.mtp_layers * attention + 2.0 * self.mtp_matmul_params_per_token
 
     def model_flops_per_token(self, seq_len: int | None = None) -> float:
         """Training model FLOPs per token (forward + backward, no recomputation): ``3 × forward``."""
