@@ -43,7 +43,7 @@ from ..fleet import job_report, spares_report
 from ..models.reliability import HOURS_PER_YEAR
 from ..perf.search import search
 from ..perf.system import system_from_rack
-from ..perf.workload import load_model
+from ..perf.workload import ModelSpec, load_model
 from ..rack.evaluation import Rack
 from ..rack.sourcing import build_dates
 from ..roadmap import plan as roadmap_plan
@@ -104,15 +104,31 @@ class Training:
     checkpoint_interval_min: float
 
 
-def training(loaded: LoadedProgramme, rack: Rack, index: int) -> Training:
-    """The fastest configuration of the workload that fits on ``workload.accelerators`` of the rack, and the goodput
-    the fleet model gives that job."""
+def reference_model(loaded: LoadedProgramme) -> ModelSpec:
+    """The workload's model, as ``rackwright perf`` knows it: a mixture of experts."""
+    name = loaded.programme.workload.model
+    try:
+        model = load_model(name)
+    except InputError as exc:
+        raise loaded.error(f"the reference model cannot be used: {exc}", ("workload", "model")) from None
+    if not model.experts:
+        raise loaded.error(
+            f"{name} is a dense model; the reference training workload is a mixture of experts",
+            ("workload", "model"),
+            "e.g. deepseek-v3 or mixtral-8x22b",
+        )
+    return model
+
+
+def training(loaded: LoadedProgramme, model: ModelSpec, rack: Rack, index: int) -> Training:
+    """The fastest configuration of the workload's ``model`` that fits on ``workload.accelerators`` of the rack, and
+    the goodput the fleet model gives that job."""
     w = loaded.programme.workload
     loc = ("generations", index, "design")
     per_rack = rack.figures["compute.accelerators"]
     try:
         system = system_from_rack(rack, int(np.ceil(w.accelerators / per_rack)))
-        found = search(load_model(w.model), system, w.accelerators, w.global_batch, w.seq_len, w.precision)
+        found = search(model, system, w.accelerators, w.global_batch, w.seq_len, w.precision)
         job = job_report(rack, w.accelerators, model=w.model, storage_bandwidth=w.storage_bandwidth)
     except InputError as exc:
         raise loaded.error(f"the reference workload cannot run on this generation: {exc}", loc) from None
@@ -246,7 +262,8 @@ def plan_programme(loaded: LoadedProgramme) -> ProgrammePlan:
     capacity = factory_capacity(loaded, racks)
     seconds["factories"] = time.perf_counter() - start
     start = time.perf_counter()
-    runs = [training(loaded, rack, i) for i, rack in enumerate(racks)]
+    model = reference_model(loaded)
+    runs = [training(loaded, model, rack, i) for i, rack in enumerate(racks)]
     seconds["perf_and_goodput"] = time.perf_counter() - start
     start = time.perf_counter()
     roadmap = roadmap_with_capacity(loaded, capacity)

@@ -229,9 +229,9 @@ def roadmap_data(data: dict, programme: Programme) -> dict:
 
 
 def own_problems(p: Programme, loaded: LocatedInput, folder: Path) -> list[Problem]:
-    """Factories build known generations, each once; line and site files exist; the workload's model is a mixture
-    of experts ``perf`` knows."""
-    from ..perf.workload import builtin_models, load_model
+    """Factories build known generations, each once; line and site files exist; ``perf`` knows the workload's
+    model (that it is a mixture of experts is checked when it is loaded, :func:`.plan.reference_model`)."""
+    from ..perf.workload import builtin_models
 
     ids = [g.id for g in p.generations]
     problems = []
@@ -268,13 +268,5 @@ def own_problems(p: Programme, loaded: LocatedInput, folder: Path) -> list[Probl
     if name not in builtin_models():
         problems.append(
             loaded.problem(f"unknown model {name!r}", ("workload", "model"), f"one of: {', '.join(builtin_models())}")
-        )
-    elif not load_model(name).experts:
-        problems.append(
-            loaded.problem(
-                f"{name} is a dense model; the reference training workload is a mixture of experts",
-                ("workload", "model"),
-                "e.g. deepseek-v3 or mixtral-8x22b",
-            )
         )
     return problems
