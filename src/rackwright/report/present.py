@@ -26,6 +26,11 @@ DELIVERY = {
     "training_days_llama3_405b_15t_100_mw": ("Llama 3 405B on 15T tokens, 100 MW", "days", QUANTITY),
     "training_mfu_llama3_405b": ("Llama 3 405B training MFU", "", SHARE),
     "inference_tokens_per_s_per_mw_llama3_70b": ("Llama 3 70B inference", "tokens/s per MW", QUANTITY),
+    "training_tokens_per_s_per_rack_deepseek_v3": ("DeepSeek-V3 training per rack", "tokens/s", QUANTITY),
+    "training_tokens_per_s_per_mw_deepseek_v3": ("DeepSeek-V3 training", "tokens/s per MW", QUANTITY),
+    "training_delivered_pflops_per_rack_deepseek_v3": ("DeepSeek-V3 training, delivered per rack", "PFLOP/s", QUANTITY),
+    "training_days_deepseek_v3_15t_100_mw": ("DeepSeek-V3 on 15T tokens, 100 MW", "days", QUANTITY),
+    "training_mfu_deepseek_v3": ("DeepSeek-V3 training MFU", "", SHARE),
 }
 _UNIT_IN_LABEL = re.compile(r"^(?P<label>.*?) \((?P<unit>[^()]+)\)$")
 
