@@ -104,3 +104,21 @@ def test_precisions_all_searches_what_the_accelerator_supports():
     assert {"bf16", "fp8-delayed", "fp8-current", "fp8-blockwise"} <= set(searched)
     assert "nvfp4" not in searched and "mxfp8" not in searched  # Hopper: no FP4 peak, no MX block scaling
     assert doc["best"]["precision"] == doc["precision"]["recipe"] != "bf16"
+
+
+def test_each_row_names_its_sharding():
+    result = search(load_model("llama3-8b"), H100, 64, 512, 4096)
+    cfg = result.configurations
+    expected = {
+        "ddp": lambda i: not (cfg["distributed_optimizer"][i] or cfg["fsdp"][i]),
+        "zero1": lambda i: cfg["distributed_optimizer"][i] and not cfg["zero2"][i],
+        "zero2": lambda i: cfg["zero2"][i] and cfg["distributed_optimizer"][i],
+        "fsdp": lambda i: cfg["fsdp"][i] and cfg["hsdp_replicas"][i] == 1,
+        "hsdp": lambda i: cfg["fsdp"][i] and cfg["hsdp_replicas"][i] > 1,
+    }
+    seen = set()
+    for i in np.linspace(0, result.valid - 1, 400).astype(int):
+        name = result.parallelism(i)["sharding"]
+        assert expected[name](i), (name, i)
+        seen.add(name)
+    assert seen == set(expected)

@@ -295,7 +295,7 @@ def _search_table(doc: dict) -> Table:
         "ep",
         "micro_batch",
         "recompute",
-        "distributed_optimizer",
+        "sharding",
         "precision",
         "step_time_s",
         "mfu",

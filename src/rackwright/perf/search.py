@@ -102,6 +102,9 @@ class SearchResult:
             out[name] = bool(out[name])
         out["moe_dispatcher"] = DISPATCHERS[out["moe_dispatcher"]]
         out["precision"] = self.precisions[int(self.configurations["precision"][i])]
+        out["sharding"] = SHARDING[
+            3 + (out["hsdp_replicas"] > 1) if out["fsdp"] else 2 if out["zero2"] else int(out["distributed_optimizer"])
+        ]
         return out
 
 
