@@ -7,8 +7,9 @@ accelerator count. A configuration is valid when the degrees divide the hardware
 the batch (Megatron-LM's constraints); pipeline stages may hold unequal layer counts (the busiest stage sets the
 pace). The overlap flags that never lengthen a step in the model are set rather than crossed (param-gather
 overlap with the distributed optimizer, pipeline-send overlap with interleaving, all-to-all overlap with EP > 1).
-The grid is built with NumPy broadcasting and passed to :func:`rackwright.perf.training.train_step` once per
-recipe, so a search costs a few array operations per term, not a Python loop per configuration.
+The grid is built with NumPy broadcasting and its valid points go through :func:`rackwright.perf.training.train_step`
+as arrays (in cache-sized chunks, :data:`CHUNK`), so a search costs a few array operations per term, not a Python
+loop per configuration.
 """
 
 from __future__ import annotations
