@@ -122,3 +122,19 @@ def test_each_row_names_its_sharding():
         assert expected[name](i), (name, i)
         seen.add(name)
     assert seen == set(expected)
+
+
+def test_restrict_keeps_only_the_given_values():
+    from rackwright.errors import InputError
+
+    kw = dict(accelerators=64, global_batch=512, seq_len=4096, top=1000)
+    doc = search_report("llama3-8b", "dgx-h100-ndr", restrict=["tp=1,2", "sharding=zero1,fsdp"], **kw)
+    full = search_report("llama3-8b", "dgx-h100-ndr", **kw)
+    assert 0 < doc["configurations_valid"] < full["configurations_valid"]
+    assert {row["tp"] for row in doc["top"]} <= {1, 2} and {row["sharding"] for row in doc["top"]} <= {"zero1", "fsdp"}
+    # The restricted best is the best of the full search's rows that meet the restriction.
+    allowed = [r for r in full["top"] if r["tp"] in (1, 2) and r["sharding"] in ("zero1", "fsdp")]
+    assert doc["best"]["step_time_s"] == pytest.approx(min(r["step_time_s"] for r in allowed), rel=1e-12)
+    for bad in (["tp=3"], ["sharding=zero9"], ["heads=4"], ["tp"]):
+        with pytest.raises(InputError):
+            search_report("llama3-8b", "dgx-h100-ndr", restrict=bad, **kw)

@@ -235,6 +235,12 @@ def search_command(
         help="Search several precision recipes: a comma-separated list, or all (every recipe the accelerator "
         "supports); replaces --precision.",
     ),
+    restrict: list[str] | None = typer.Option(
+        None,
+        "--restrict",
+        help="Keep only these values of a grid axis, AXIS=V,V (repeatable): tp, pp, vp, cp, ep, micro_batch, "
+        "recompute, sharding (ddp, zero1, zero2, fsdp, hsdp), moe_dispatcher (alltoall, deepep).",
+    ),
     attention_precision: str = ATTENTION_PRECISION,
     backend: str = typer.Option("local", "--backend", help="local (processes) or ray (optional extra)."),
     partitions: int = typer.Option(
@@ -265,6 +271,7 @@ def search_command(
         backend=backend,
         partitions=partitions,
         precisions=precisions,
+        restrict=restrict,
     )
     if as_json:
         emit_json(doc)

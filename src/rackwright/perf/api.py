@@ -22,7 +22,7 @@ from .memory import RECOMPUTE_MODULES
 from .placement import placement
 from .precision import RECIPES
 from .precision import check as precision_check
-from .search import search
+from .search import SHARDING, search
 from .system import load_system, system_from_rack
 from .training import RECOMPUTE, Parallelism, train_step
 from .workload import load_model
@@ -114,6 +114,39 @@ def _check_precision(system, precision: str, attention_precision: str = "bf16", 
             "use it with an FP8 or FP4 --precision",
         )
     return rec
+
+
+#: Axes of the search grid that ``--restrict`` narrows, and their named values (the others are whole numbers).
+RESTRICTABLE = {
+    "tp": None,
+    "pp": None,
+    "vp": None,
+    "cp": None,
+    "ep": None,
+    "micro_batch": None,
+    "recompute": RECOMPUTE,
+    "sharding": {name: i for i, name in enumerate(SHARDING)},
+    "moe_dispatcher": {"alltoall": 0, "deepep": 1},
+}
+
+
+def _restriction(items: list[str]) -> dict[str, tuple]:
+    """``--restrict AXIS=V,V`` options as {axis: allowed values}; :class:`InputError` for an unknown axis or value."""
+    out: dict[str, tuple] = {}
+    for item in items:
+        axis, _, values = str(item).partition("=")
+        axis = axis.strip()
+        if axis not in RESTRICTABLE or not values.strip():
+            raise InputError.single(
+                None, f"cannot restrict {item!r}", "--restrict", f"AXIS=V,V with AXIS one of: {', '.join(RESTRICTABLE)}"
+            )
+        names = RESTRICTABLE[axis]
+        try:
+            out[axis] = tuple(names[v.strip()] if names else int(v) for v in values.split(","))
+        except (KeyError, ValueError):
+            hint = f"one of: {', '.join(names)}" if names else "whole numbers"
+            raise InputError.single(None, f"bad value in --restrict {item!r}", "--restrict", hint) from None
+    return out
 
 
 def _search_recipes(system, precisions: str, attention_precision: str) -> list:
@@ -522,11 +555,13 @@ def search_report(
     backend: str = "local",
     partitions: int = 1,
     precisions: str | None = None,
+    restrict: list[str] | None = None,
 ) -> dict:
     """The ``perf search`` document: the fastest configuration that fits, the top N and the Pareto front.
 
     ``precisions`` (``--precisions``) searches several recipes: a comma-separated list, or ``all`` for every
-    recipe the accelerator supports; it replaces ``precision``.
+    recipe the accelerator supports; it replaces ``precision``. ``restrict`` (``--restrict AXIS=V,V``, repeatable)
+    keeps only those values of a grid axis (:data:`RESTRICTABLE`).
     """
     global_batch, top = _whole(global_batch, "--global-batch"), _whole(top, "--top")
     racks = _whole(racks, "--racks", optional=True)
@@ -536,6 +571,7 @@ def search_report(
     _choice(backend, "--backend", ("local", "ray"))
     model = load_model(_name(model_name, "--model"))
     system = resolve_system(system_name, racks, accelerators)
+    axes = _restriction(restrict or [])
     recipes = _search_recipes(system, precisions, attention_precision) if precisions is not None else None
     rec = _check_precision(system, precision, attention_precision) if recipes is None else recipes[0]
     pool = search_pool(backend, partitions)
@@ -550,6 +586,7 @@ def search_report(
             partitions,
             pool,
             attention_precision=attention_precision,
+            restrict=axes,
         )
     finally:
         if pool is not None:

@@ -156,6 +156,13 @@ def candidate_grid(
         for name, keep in (restrict or {}).items():
             if name in axes:
                 axes[name] = [v for v in axes[name] if v in keep]
+                if not axes[name]:
+                    raise InputError.single(
+                        None,
+                        f"no candidate {name} of {model.name} on {accelerators} accelerators is among {list(keep)}",
+                        "--restrict",
+                        "allow other values, or drop the restriction",
+                    )
     evaluated = int(np.prod([len(v) for v in (*structure.values(), *settings.values())]))
     # Two passes, each a boolean mask over broadcast (sparse) axes: the degrees first, then the surviving degree
     # combinations (rows) crossed with the settings (columns); only valid configurations become arrays.
