@@ -454,3 +454,28 @@ def test_site_export_netbox_cli_writes_the_files_in_order(small_plan, tmp_path):
     finally:
         (small_plan / "generations.moved").rename(small_plan / "generations.json")
     assert old.exit_code == 2 and "generations.json" in old.output
+
+
+# -- netbox push / diff: the errors that need no NetBox -----------------------------------------------------------
+def test_netbox_push_errors_are_clear_messages_with_exit_2(small_plan, monkeypatch):
+    """Unreachable URL, no token, a URL without scheme: one message naming the option, exit 2, no traceback."""
+    from typer.testing import CliRunner
+
+    from rackwright.cli.app import app
+    from rackwright.server.throwaway_pg import free_port
+
+    monkeypatch.delenv("RACKWRIGHT_NETBOX_TOKEN", raising=False)
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    cases = {
+        ("push", "--url", url, "--token", "0123456789abcdef"): "cannot reach NetBox at " + url,
+        ("diff", "--url", url, "--token", "0123456789abcdef"): "cannot reach NetBox at " + url,
+        ("push", "--url", url): "no NetBox API token",
+        ("push", "--url", "127.0.0.1:8000", "--token", "x"): "is not an http(s) URL",
+    }
+    for (command, *options), message in cases.items():
+        result = CliRunner().invoke(app, ["netbox", command, str(small_plan), *options])
+        assert result.exit_code == 2, (command, options, result.output)
+        assert message in result.output and "Traceback" not in result.output
+    monkeypatch.setenv("RACKWRIGHT_NETBOX_TOKEN", "0123456789abcdef")  # the token from the environment
+    result = CliRunner().invoke(app, ["netbox", "push", str(small_plan), "--url", url])
+    assert result.exit_code == 2 and "cannot reach NetBox" in result.output

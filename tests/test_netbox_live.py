@@ -8,12 +8,12 @@ stopped at the end; these tests are marked ``netbox`` (tests/conftest.py) so the
   with its manufacturer, interfaces and power ports, created through the API; the counts checked there;
 * NetBox's own export of those device types (``DeviceType.to_yaml()``, what its UI's export writes), read
   back by ``rackwright catalog import-netbox``: exit 0, the kind and the figures as exported;
-* the cable plan of ``examples/site-100mw.yaml`` (``rackwright site plan``, then ``site cables DIR --netbox``):
-  its racks and devices (``rackwright.site.netbox.netbox_objects``) created through the API, then the first
-  :data:`CABLE_ROWS` tier-1 and :data:`SPINE_ROWS` tier-2 rows loaded with NetBox's own cable import form
-  (``dcim.forms.CableImportForm``, what the UI's CSV import runs) and checked through the API.
-
-Where a defect of issue 21 is not fixed yet the test is a strict xfail naming it.
+* the cable CSV of ``examples/site-100mw.yaml`` (``rackwright site plan``, then ``site cables DIR --netbox``):
+  its site column resolves with NetBox's own cable import form; the tray NICs and switch lanes it names exist on
+  the exported device types;
+* a small site (the 100 MW example at 0.5 MW and two tiers: 4 racks, 12 switches, 800 cables):
+  ``site export-netbox`` imported file by file with NetBox's own bulk-import views; ``netbox push`` (created, then
+  nothing on a second push) and ``netbox diff`` (clean, then a deleted and a changed cable) through the API.
 """
 
 from __future__ import annotations
@@ -29,12 +29,10 @@ import pytest
 from rackwright.catalog.netbox import read_devicetype, slug, to_devicetype
 
 sys.path.insert(0, str(Path(__file__).parent))
-from netbox_service import NETBOX_VERSION, NetBoxService, Unavailable  # noqa: E402
+from netbox_service import ADMIN_USER, NETBOX_VERSION, NetBoxService, Unavailable  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 RACKWRIGHT = str(Path(sys.executable).with_name("rackwright"))
-CABLE_ROWS = 100  # tier-1 cables loaded from the site's plan (compute trays to their leaves)
-SPINE_ROWS = 4  # tier-2 cables (leaves to spines: each brings a spine, whose 128 lanes are created too)
 
 
 @pytest.fixture(scope="session")
@@ -210,7 +208,7 @@ def site_plan(tmp_path_factory) -> Path:
     return folder
 
 
-def _cable_rows(site_plan: Path, count: int = CABLE_ROWS) -> list[dict]:
+def _cable_rows(site_plan: Path, count: int) -> list[dict]:
     with (site_plan / "netbox-cables.csv").open(newline="") as handle:
         return [row for _, row in zip(range(count), csv.DictReader(handle), strict=False)]
 
@@ -257,84 +255,6 @@ def test_cable_csv_names_the_site_as_netbox_looks_it_up(netbox, site_plan):
     assert site_errors == [], site_errors[:3]
 
 
-def push_site_objects(client, objects: dict[str, list[dict]]) -> None:
-    """``rackwright.site.netbox.netbox_objects`` through the API: names resolved to ids as NetBox's import does."""
-    from rackwright.site.netbox import site_slug
-
-    site = objects["sites"][0]
-    site_id = _ensure_site(client, site["name"], site["slug"])
-    locations = {loc["name"]: loc["id"] for loc in _pages(client, "/dcim/locations/", site_id=site_id)}
-    for made in _post(client, "/dcim/locations/", [dict(loc, site=site_id) for loc in objects["locations"]
-                                                   if loc["name"] not in locations]):
-        locations[made["name"]] = made["id"]
-    racks = {r["name"]: r["id"] for r in _pages(client, "/dcim/racks/", site_id=site_id)}
-    for made in _post(client, "/dcim/racks/", [dict(r, site=site_id, location=locations[r["location"]])
-                                               for r in objects["racks"] if r["name"] not in racks]):
-        racks[made["name"]] = made["id"]
-    roles = {r["name"]: r["id"] for r in _pages(client, "/dcim/device-roles/")}
-    for made in _post(client, "/dcim/device-roles/", [{"name": name, "slug": site_slug(name), "color": "2196f3"}
-                                                      for name in sorted({d["role"] for d in objects["devices"]})
-                                                      if name not in roles]):
-        roles[made["name"]] = made["id"]
-    types = {(t["manufacturer"]["name"], t["model"]): t["id"] for t in _pages(client, "/dcim/device-types/")}
-    have = {d["name"] for d in _pages(client, "/dcim/devices/", site_id=site_id)}
-    _post(client, "/dcim/devices/", [
-        {"name": d["name"], "role": roles[d["role"]], "device_type": types[(d["manufacturer"], d["device_type"])],
-         "site": site_id, "location": locations[d["location"]], "rack": racks[d["rack"]], "status": d["status"]}
-        for d in objects["devices"] if d["name"] not in have], batch=200)
-    if objects.get("interfaces"):
-        ids = {d["name"]: d["id"] for d in _pages(client, "/dcim/devices/", site_id=site_id)}
-        ports = {(i["device"]["name"], i["name"]) for i in _pages(client, "/dcim/interfaces/", site_id=site_id)}
-        _post(client, "/dcim/interfaces/", [dict(i, device=ids[i["device"]]) for i in objects["interfaces"]
-                                            if (i["device"], i["name"]) not in ports])
-
-
-def test_cables_of_the_site_resolve_in_netbox(netbox, library, site_plan):
-    """The first tier-1 rows of the 100 MW plan (compute trays to leaves) and the first tier-2 rows (leaves to
-    spines, on breakout lanes: the plan runs the 64 x 800G SN5600 as 128 x 400G) load with NetBox's own
-    cable import."""
-    import polars as pl
-
-    from rackwright.site.netbox import netbox_cables, netbox_objects
-
-    parts, docs, _ = library
-    name = json.loads((site_plan / "summary.json").read_text())["site"]
-    plan = pl.read_parquet(site_plan / "cables.parquet")
-    cables = pl.concat([plan.filter(pl.col("tier") == 1).head(CABLE_ROWS),
-                        plan.filter(pl.col("tier") == 2).head(SPINE_ROWS)])
-    tray, switch = parts["nvidia-gb200-compute-tray"], parts["nvidia-sn5600"]
-    radix = json.loads((site_plan / "summary.json").read_text())["fabric"]["radix"]
-    lanes = radix // int(switch.value("ports"))
-    assert lanes == 2
-    objects = netbox_objects(cables, name, (tray.manufacturer, tray.model), (switch.manufacturer, switch.model),
-                             lanes=lanes, switch_ports=int(switch.value("ports")), lane_type="400gbase-x-osfp")
-    rows = [{k: ("" if v is None else str(v)) for k, v in row.items()}
-            for row in netbox_cables(cables, name, lanes=lanes).iter_rows(named=True)]
-    with netbox.client() as client:
-        push_site_objects(client, objects)
-        racks = _pages(client, "/dcim/racks/")
-        devices = _pages(client, "/dcim/devices/")
-    assert {r["name"] for r in objects["racks"]} <= {r["name"] for r in racks}
-    assert {d["name"] for d in objects["devices"]} <= {d["name"] for d in devices}
-
-    result = import_cables(netbox, rows)
-    assert result["errors"] == [] and result["saved"] == len(rows)
-    with netbox.client() as client:
-        loaded = {c["label"]: c for c in _pages(client, "/dcim/cables/") if c["label"] in {r["label"] for r in rows}}
-        tray_ports = _pages(client, "/dcim/interfaces/", device=rows[0]["side_a_device"])
-    assert len(loaded) == len(rows)
-    for row in (rows[0], rows[CABLE_ROWS // 2], rows[CABLE_ROWS], rows[-1]):  # ends, type, length of samples
-        cable = loaded[row["label"]]
-        assert cable["type"] == row["type"] and float(cable["length"]) == pytest.approx(float(row["length"]))
-        assert cable["a_terminations"][0]["object"]["name"] == row["side_a_name"]
-        assert cable["a_terminations"][0]["object"]["device"]["name"] == row["side_a_device"]
-        assert cable["b_terminations"][0]["object"]["name"] == row["side_b_name"]
-        assert cable["b_terminations"][0]["object"]["device"]["name"] == row["side_b_device"]
-    assert {p["name"] for p in tray_ports} >= {"nic1", "nic2", "nic3", "nic4"}
-    cabled = {p["name"] for p in tray_ports if p["cable"]}
-    assert cabled == {r["side_a_name"] for r in rows if r["side_a_device"] == rows[0]["side_a_device"]}
-
-
 def _plan_names(site_plan: Path, prefix: str) -> set[str]:
     rows = _cable_rows(site_plan, 10**7)
     return {row[f"side_{end}_name"] for row in rows for end in "ab" if row[f"side_{end}_name"].startswith(prefix)}
@@ -373,3 +293,178 @@ def test_compute_tray_power_port_carries_its_real_draw(library, netbox):
         tray_type = ids[docs["nvidia-gb200-compute-tray"]["slug"]]
         ports = _pages(client, "/dcim/power-port-templates/", device_type_id=tray_type)
     assert ports and max(p["maximum_draw"] for p in ports) >= 0.95 * whole
+
+
+# -- a whole small site: site export-netbox through NetBox's own import, netbox push and diff ---------------------------
+SMALL_SITE = ["--set", "target.it_power=0.5 MW", "--set", "fabric.tiers=2"]  # 4 GB200 NVL72 racks, 8 leaves, 4 spines
+
+
+def _small_plan(folder: Path, name: str) -> Path:
+    done = subprocess.run([RACKWRIGHT, "site", "plan", str(ROOT / "examples" / "site-100mw.yaml"), "-o", str(folder),
+                           "--no-report", *SMALL_SITE, "--set", f"name={name}"], capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return folder
+
+
+IMPORT_FILES = """\
+import json, pathlib
+from django.test import Client
+from django.test.utils import setup_test_environment
+from django.urls import reverse
+from users.models import User
+setup_test_environment()  # keeps each response's context, for the form's errors
+client = Client(HTTP_HOST="127.0.0.1")
+client.force_login(User.objects.get(username={user!r}))
+results = []
+for path, view in json.loads({files!r}):
+    text = pathlib.Path(path).read_text()
+    fmt = "yaml" if path.endswith(".yaml") else "csv"
+    response = client.post(reverse("dcim:" + view + "_bulk_import"),
+                           {{"data": text, "format": fmt, "csv_delimiter": ",", "import_method": "direct"}})
+    errors = {{}}
+    if response.status_code != 302 and response.context:
+        errors = {{k: [str(e) for e in v][:5] for k, v in response.context["form"].errors.items()}}
+    results.append({{"file": pathlib.Path(path).name, "status": response.status_code, "errors": errors}})
+    if response.status_code != 302:
+        break
+print(json.dumps(results))
+"""
+
+
+def _leave_out_existing(client, folder: Path) -> set[str]:
+    """Drop from the shared files (manufacturers, device types, roles) what this NetBox already holds (the device
+    library pushed by the tests above): NetBox's bulk import creates, and refuses a name it has. Returns the files
+    left with no rows (not to be imported: NetBox refuses an empty import)."""
+    import yaml
+
+    have = {m["name"] for m in _pages(client, "/dcim/manufacturers/")}
+    roles = {r["name"] for r in _pages(client, "/dcim/device-roles/")}
+    models = {(t["manufacturer"]["name"], t["model"]) for t in _pages(client, "/dcim/device-types/")}
+    empty = set()
+    for name, known in (("01-manufacturers.csv", have), ("05-device-roles.csv", roles)):
+        with (folder / name).open(newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        keep = [r for r in rows if r["name"] not in known]
+        with (folder / name).open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(keep)
+        empty |= set() if keep else {name}
+    docs = list(yaml.safe_load_all((folder / "02-device-types.yaml").read_text()))
+    keep_types = [d for d in docs if (d["manufacturer"], d["model"]) not in models]
+    (folder / "02-device-types.yaml").write_text(yaml.safe_dump_all(keep_types, sort_keys=False, explicit_start=True))
+    return empty | (set() if keep_types else {"02-device-types.yaml"})
+
+
+def test_site_export_imports_into_netbox_in_file_order(netbox, tmp_path):
+    """``site export-netbox`` of a small site; every file imported in its order with NetBox's own bulk-import view
+    (what the UI's Import runs, posted with Django's test client in NetBox's shell); then the site holds the plan's
+    racks, devices (at their units) and cables (ends, type, length)."""
+    from rackwright.site.netbox import FILES, IMPORTS
+
+    plan = _small_plan(tmp_path / "plan", "NetBox import site")
+    files = tmp_path / "netbox"
+    done = subprocess.run([RACKWRIGHT, "site", "export-netbox", str(plan), "-o", str(files)], capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    with (files / "07-devices.csv").open(newline="") as handle:
+        devices = list(csv.DictReader(handle))
+    with (files / "08-cables.csv").open(newline="") as handle:
+        cables = list(csv.DictReader(handle))
+    racks = (files / "06-racks.csv").read_text().count("\n") - 1
+    with netbox.client() as client:
+        empty = _leave_out_existing(client, files)
+    names = [name for name in FILES if name not in empty]
+    assert empty <= {"01-manufacturers.csv", "02-device-types.yaml", "05-device-roles.csv"}
+    order = [(str(files / name), IMPORTS[name][0]) for name in names]
+    results = json.loads(netbox.shell(IMPORT_FILES.format(user=ADMIN_USER, files=json.dumps(order)),
+                                      timeout=3000).strip().splitlines()[-1])
+    assert [r["file"] for r in results] == names and {r["status"] for r in results} == {302}, results
+
+    with netbox.client() as client:
+        site = _pages(client, "/dcim/sites/", name="NetBox import site")[0]["id"]
+        held_racks = _pages(client, "/dcim/racks/", site_id=site)
+        held_devices = {d["name"]: d for d in _pages(client, "/dcim/devices/", site_id=site)}
+        held_cables = {c["label"]: c for c in _pages(client, "/dcim/cables/", site_id=site)}
+    assert (len(held_racks), len(held_devices), len(held_cables)) == (racks, len(devices), len(cables)) \
+        == (4 + 1, 4 * 37 + 12, 800)
+    tray = held_devices[devices[0]["name"].rsplit("-", 2)[0] + "-t09"]
+    assert float(tray["position"]) == 33 and tray["face"]["value"] == "front"
+    for row in (cables[0], cables[len(cables) // 2], cables[-1]):
+        cable = held_cables[row["label"]]
+        assert cable["type"] == row["type"] and float(cable["length"]) == pytest.approx(float(row["length"]))
+        for side in "ab":
+            end = cable[f"{side}_terminations"][0]["object"]
+            assert (end["device"]["name"], end["name"]) == (row[f"side_{side}_device"], row[f"side_{side}_name"])
+
+
+def _rackwright(*args: str, token: str | None = None) -> subprocess.CompletedProcess:
+    import os
+
+    env = dict(os.environ)
+    if token is not None:
+        env["RACKWRIGHT_NETBOX_TOKEN"] = token
+    return subprocess.run([RACKWRIGHT, *args], capture_output=True, text=True, timeout=1800, env=env)
+
+
+@pytest.fixture(scope="session")
+def pushed(netbox, tmp_path_factory):
+    """A small site pushed with ``rackwright netbox push`` (token from RACKWRIGHT_NETBOX_TOKEN); the plan folder,
+    the first push's summary and the seconds it took."""
+    import time
+
+    plan = _small_plan(tmp_path_factory.mktemp("push-plan"), "NetBox push site")
+    started = time.monotonic()
+    done = _rackwright("netbox", "push", str(plan), "--url", netbox.url, "--json", token=netbox.token)
+    seconds = time.monotonic() - started
+    assert done.returncode == 0, done.stderr[-3000:]
+    return plan, json.loads(done.stdout), seconds
+
+
+def test_push_creates_the_site_and_a_second_push_creates_nothing(netbox, pushed):
+    from rackwright.site.netbox import site_export
+
+    plan, first, seconds = pushed
+    export = site_export(plan)
+    print(f"\nnetbox push: {len(export.rows['08-cables.csv'])} cables, {seconds:.1f} s in all")
+    # 4 compute racks of 37 devices and 1 network rack of 8 leaves and 4 spines (16 a rack) (test_netbox.py counts them)
+    expected = {"site": 1, "locations": 1, "racks": 5, "devices": 4 * 37 + 12, "cables": 800}
+    assert {step: first[step]["created"] for step in expected} == expected
+    assert [first[step]["refused"] for step in first] == [[]] * len(first)
+    with netbox.client() as client:
+        site = _pages(client, "/dcim/sites/", name="NetBox push site")[0]["id"]
+        counts = [len(_pages(client, f"/dcim/{kind}/", site_id=site)) for kind in ("racks", "devices", "cables")]
+    assert counts == [5, 160, 800]
+    again = _rackwright("netbox", "push", str(plan), "--url", netbox.url, "--token", netbox.token, "--json")
+    assert again.returncode == 0, again.stderr[-3000:]
+    second = json.loads(again.stdout)
+    assert {step: t["created"] for step, t in second.items()} == {step: 0 for step in second}
+    assert second["cables"]["skipped"] == 800 and second["devices"]["skipped"] == 160
+
+
+def test_diff_reports_a_deleted_and_a_changed_cable(netbox, pushed):
+    plan, _, _ = pushed
+    clean = _rackwright("netbox", "diff", str(plan), "--url", netbox.url, "--json", token=netbox.token)
+    assert clean.returncode == 0 and json.loads(clean.stdout) == [], clean.stdout[-2000:] + clean.stderr[-2000:]
+    with netbox.client() as client:
+        site = _pages(client, "/dcim/sites/", name="NetBox push site")[0]["id"]
+        cables = sorted(_pages(client, "/dcim/cables/", site_id=site), key=lambda c: c["label"])
+        gone, changed = cables[0], cables[1]
+        assert client.delete(f"/dcim/cables/{gone['id']}/").status_code == 204
+        assert client.patch(f"/dcim/cables/{changed['id']}/", json={"length": 99.5}).status_code == 200
+    found = _rackwright("netbox", "diff", str(plan), "--url", netbox.url, "--json", token=netbox.token)
+    assert found.returncode == 1, found.stderr[-2000:]
+    differences = json.loads(found.stdout)
+    assert [(d["kind"], d["name"], d["status"]) for d in differences] == [
+        ("cable", changed["label"], "changed"), ("cable", gone["label"], "missing")]
+    assert "length: plan" in differences[0]["detail"] and "NetBox 99.5" in differences[0]["detail"]
+    # a push puts the deleted cable back and leaves the changed one as NetBox holds it
+    again = _rackwright("netbox", "push", str(plan), "--url", netbox.url, "--json", token=netbox.token)
+    assert again.returncode == 0 and json.loads(again.stdout)["cables"]["created"] == 1
+
+
+def test_push_with_a_bad_token_is_a_clear_error(netbox, pushed):
+    plan, _, _ = pushed
+    done = _rackwright("netbox", "push", str(plan), "--url", netbox.url, token="0123456789abcdef0123456789abcdef01234567")
+    assert done.returncode == 2 and "refused the token" in done.stderr and "Traceback" not in done.stderr

@@ -2,9 +2,102 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+from .common import EXIT_OK, EXIT_RULES, emit_json, err, guarded, out, progress_bar
 
 app = typer.Typer(
     help="Push a site plan into NetBox (REST API, idempotent) and list what NetBox holds that differs from it.",
     no_args_is_help=True,
 )
+
+PLAN_DIR = typer.Argument(..., metavar="PLAN_DIR", help="Folder written by `rackwright site plan`.")
+URL = typer.Option(..., "--url", help="NetBox's base URL, e.g. https://netbox.example.com.")
+TOKEN = typer.Option(
+    "", "--token", envvar="RACKWRIGHT_NETBOX_TOKEN", show_envvar=True, help="NetBox API token (or the variable)."
+)
+HALL = typer.Option(None, "--hall", min=1, help="This hall of the plan only.")
+
+
+@app.command("push")
+@guarded
+def push_command(
+    plan_dir: Path = PLAN_DIR,
+    url: str = URL,
+    token: str = TOKEN,
+    hall: int = HALL,
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+):
+    """Create in NetBox what the plan has and NetBox lacks: manufacturers, device types, site, halls, roles, racks,
+    devices and cables, in batches. Existing objects are left as they are, so a second push creates nothing.
+
+    Exit 1 when NetBox refused some objects (they are listed), 0 otherwise.
+    """
+    from rich.table import Table
+
+    from ..site.netbox import site_export
+    from ..site.netbox_api import STEPS, NetBox, push
+
+    with NetBox(url, token) as nb:
+        export = site_export(plan_dir, hall)
+        totals = dict(zip(STEPS, export.counts().values(), strict=True))
+        with progress_bar(not as_json) as bar:
+            tasks = {step: bar.add_task(step, total=totals[step]) for step in STEPS}
+            tallies = push(nb, export, lambda step, done: bar.update(tasks[step], advance=done))
+    summary = {step: {"created": t.created, "skipped": t.skipped, "refused": t.refused} for step, t in tallies.items()}
+    refused = sum(len(t.refused) for t in tallies.values())
+    if as_json:
+        emit_json(summary)
+    else:
+        table = Table(title=f"{export.site} → {url}")
+        for name in ("objects", "created", "skipped (in NetBox)", "refused"):
+            table.add_column(name, justify="left" if name == "objects" else "right")
+        for step, t in tallies.items():
+            table.add_row(step, f"{t.created:,}", f"{t.skipped:,}", f"{len(t.refused):,}")
+        out.print(table)
+        for step, t in tallies.items():
+            for reason in t.refused[:20]:
+                err.print(f"refused {step}: {reason}", highlight=False, soft_wrap=True)
+            if len(t.refused) > 20:
+                err.print(f"... and {len(t.refused) - 20} more {step} refused (--json lists all)", highlight=False)
+    raise typer.Exit(EXIT_RULES if refused else EXIT_OK)
+
+
+@app.command("diff")
+@guarded
+def diff_command(
+    plan_dir: Path = PLAN_DIR,
+    url: str = URL,
+    token: str = TOKEN,
+    hall: int = HALL,
+    as_json: bool = typer.Option(False, "--json", help="Print the differences as JSON."),
+):
+    """List the devices and cables where NetBox differs from the plan: missing (planned, not in NetBox), extra
+    (in NetBox's site, not planned) and changed (type, rack, position, role; a cable's ends, type, length).
+
+    Exit 1 when there are differences, 0 when NetBox holds the plan.
+    """
+    from dataclasses import asdict
+
+    from rich.table import Table
+
+    from ..site.netbox import site_export
+    from ..site.netbox_api import NetBox, diff
+
+    with NetBox(url, token) as nb:
+        export = site_export(plan_dir, hall)
+        differences = diff(nb, export, hall)
+    if as_json:
+        emit_json([asdict(d) for d in differences])
+    elif differences:
+        table = Table(title=f"{len(differences):,} differences between the plan and {url}")
+        for name in ("object", "name", "status", "detail"):
+            table.add_column(name)
+        for d in differences:
+            table.add_row(d.kind, d.name, d.status, d.detail)
+        out.print(table)
+    else:
+        out.print(f"NetBox at {url} holds the plan of {export.site}: no differences")
+    raise typer.Exit(EXIT_RULES if differences else EXIT_OK)

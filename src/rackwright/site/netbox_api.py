@@ -1,0 +1,375 @@
+"""A site plan into a running NetBox through its REST API (``rackwright netbox push``), and back (``netbox diff``).
+
+:func:`push` creates what :func:`rackwright.site.netbox.site_export` lists, in the order of its import files
+(manufacturers, device types with their interface and power-port templates, site, halls as locations, device
+roles, racks, devices, cables), as list POSTs of :data:`BATCH` objects. It is idempotent: every object is looked
+up first by what NetBox keeps unique (a manufacturer's or role's name, a device type's manufacturer and model, a
+site's name, a location's or rack's name in its site, a device's name in its site, a cable's label in the site)
+and only the missing ones are sent. A batch NetBox refuses (one bad row fails the whole list) is sent again one
+object at a time, so the refused ones are named and the others still created. Existing objects are never changed:
+:func:`diff` lists where they differ from the plan.
+
+Errors of the connection (unreachable URL, TLS, timeout) and of authorisation (401/403) raise
+:class:`~rackwright.errors.InputError` with what to check, which the CLI prints with exit 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from ..errors import InputError
+from .netbox import SiteExport, site_slug
+
+BATCH = 200  # objects per POST: NetBox creates a list in one transaction
+DEVICE_BATCH = 50  # devices per POST: NetBox makes each device's components from its type's templates (slow)
+PAGE = 1000  # objects per GET page (NetBox's MAX_PAGE_SIZE is 1000 by default)
+TOKEN_ENV = "RACKWRIGHT_NETBOX_TOKEN"
+_TYPE_FIELDS = (
+    "model",
+    "slug",
+    "part_number",
+    "u_height",
+    "is_full_depth",
+    "airflow",
+    "weight",
+    "weight_unit",
+    "description",
+    "comments",
+)
+
+
+@dataclass
+class Tally:
+    """What a push did with one kind of object."""
+
+    created: int = 0
+    skipped: int = 0  # already in NetBox
+    refused: list[str] = field(default_factory=list)  # "<name>: <NetBox's reason>"
+
+
+class NetBox:
+    """A small REST client of NetBox's API (``URL/api/...``) on httpx, with the token of a user."""
+
+    def __init__(self, url: str, token: str, timeout: float = 900):
+        import httpx
+
+        if not url.startswith(("http://", "https://")):
+            raise InputError.single(None, f"{url!r} is not an http(s) URL", "--url", "e.g. https://netbox.example.com")
+        if not token:
+            raise InputError.single(
+                None, "no NetBox API token", "--token", f"give --token or set {TOKEN_ENV} (NetBox: Admin, API tokens)"
+            )
+        scheme = "Bearer" if token.startswith("nbt_") else "Token"  # NetBox 4.5+ v2 tokens, else v1
+        self.url = url.rstrip("/")
+        self.http = httpx.Client(
+            base_url=self.url + "/api",
+            headers={"Authorization": f"{scheme} {token}", "Accept": "application/json"},
+            timeout=timeout,
+        )
+
+    def __enter__(self) -> NetBox:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.http.close()
+
+    def _send(self, method: str, endpoint: str, **kwargs):
+        import httpx
+
+        try:
+            response = self.http.request(method, endpoint, **kwargs)
+        except httpx.HTTPError as exc:
+            raise InputError.single(
+                None,
+                f"cannot reach NetBox at {self.url}: {exc}",
+                "--url",
+                "check the URL (scheme, host, port) and that NetBox is running",
+            ) from None
+        if response.status_code in (401, 403):
+            raise InputError.single(
+                None,
+                f"NetBox at {self.url} refused the token ({response.status_code}: {_detail(response)})",
+                "--token",
+                "give a valid API token whose user may view and add DCIM objects",
+            )
+        return response
+
+    def _failed(self, response, what: str) -> InputError:
+        hint = "give NetBox's base URL (the API is under /api/)" if response.status_code == 404 else "see NetBox's log"
+        return InputError.single(
+            None, f"NetBox at {self.url} answered {response.status_code} to {what}: {_detail(response)}", "--url", hint
+        )
+
+    def pages(self, endpoint: str, **params) -> list[dict]:
+        """Every object of a list endpoint (all pages)."""
+        results: list[dict] = []
+        while True:
+            response = self._send("GET", endpoint, params={**params, "limit": PAGE, "offset": len(results)})
+            if response.status_code != 200:
+                raise self._failed(response, f"GET {endpoint}")
+            try:
+                body = response.json()
+                results += body["results"]
+            except (ValueError, KeyError, TypeError):
+                raise self._failed(response, f"GET {endpoint} (not NetBox's API)") from None
+            if len(results) >= body["count"] or not body["results"]:
+                return results
+
+    def create(self, endpoint: str, objects: list[dict], names: list[str], tally: Tally) -> list[dict]:
+        """POST ``objects`` as one list; if NetBox refuses the list, one at a time, naming the refused ones (an
+        error of a single object, a 500 included, refuses that object only)."""
+        if not objects:
+            return []
+        response = self._send("POST", endpoint, json=objects)
+        if response.status_code == 201:
+            tally.created += len(objects)
+            return response.json()
+        if response.status_code not in (400, 409, 500):  # a bad row (400) or a constraint NetBox checks late (500)
+            raise self._failed(response, f"POST {endpoint}")
+        made = []
+        for obj, name in zip(objects, names, strict=True):
+            one = self._send("POST", endpoint, json=obj)
+            if one.status_code == 201:
+                tally.created += 1
+                made.append(one.json())
+            else:
+                tally.refused.append(f"{name}: {_detail(one)}")
+        return made
+
+
+def _detail(response) -> str:
+    """NetBox's reason in one line (its JSON error, or the start of the body)."""
+    if "html" in response.headers.get("content-type", ""):
+        return f"an HTML page ({response.reason_phrase}), not an answer of NetBox's API"
+    try:
+        body = response.json()
+    except ValueError:
+        return " ".join(response.text[:300].split()) or response.reason_phrase
+    if isinstance(body, dict) and "detail" in body:
+        return str(body["detail"])
+    return str(body)[:500]
+
+
+def _batches(rows: list, size: int = BATCH) -> Iterable[list]:
+    return (rows[start : start + size] for start in range(0, len(rows), size))
+
+
+# -- push -------------------------------------------------------------------------------------------------------
+STEPS = ("manufacturers", "device types", "site", "locations", "device roles", "racks", "devices", "cables")
+
+
+def push(nb: NetBox, export: SiteExport, progress: Callable[[str, int], None] | None = None) -> dict[str, Tally]:
+    """Create in NetBox what ``export`` lists and it lacks; ``{step: Tally}`` in :data:`STEPS` order.
+
+    ``progress(step, done)`` is called as objects are handled (``done`` objects more of ``step``).
+    """
+    tick = progress or (lambda step, done: None)
+    tallies = {step: Tally() for step in STEPS}
+    rows = export.rows
+
+    def by_name(step: str, endpoint: str, file: str, body=lambda r: r, **filters) -> dict:
+        size = DEVICE_BATCH if step == "devices" else BATCH
+        return _ensure(nb, endpoint, rows[file], tallies[step], body, lambda n: tick(step, n), size, **filters)
+
+    manufacturers = by_name("manufacturers", "/dcim/manufacturers/", "01-manufacturers.csv")
+    types = _push_types(nb, export.device_types, manufacturers, tallies["device types"], tick)
+    site_id = by_name("site", "/dcim/sites/", "03-sites.csv")[export.site]
+    located = {"site_id": site_id}
+    locations = by_name(
+        "locations", "/dcim/locations/", "04-locations.csv", lambda r: {**r, "site": site_id}, **located
+    )
+    roles = by_name("device roles", "/dcim/device-roles/", "05-device-roles.csv")
+    racks = by_name(
+        "racks",
+        "/dcim/racks/",
+        "06-racks.csv",
+        lambda r: {**r, "site": site_id, "location": locations[r["location"]]},
+        **located,
+    )
+
+    def device(row: dict) -> dict:
+        body = {
+            "name": row["name"],
+            "role": roles[row["role"]],
+            "device_type": types[(row["manufacturer"], row["device_type"])],
+            "site": site_id,
+            "location": locations[row["location"]],
+            "rack": racks[row["rack"]],
+            "status": row["status"],
+        }
+        if row["position"] != "":
+            body |= {"position": row["position"], "face": row["face"]}
+        return body
+
+    by_name("devices", "/dcim/devices/", "07-devices.csv", device, **located)
+    _push_cables(nb, rows["08-cables.csv"], site_id, tallies["cables"], lambda n: tick("cables", n))
+    return tallies
+
+
+def _ensure(
+    nb: NetBox, endpoint: str, rows: list[dict], tally: Tally, body, tick, size: int, **filters
+) -> dict[str, int]:
+    """``{name: id}`` for ``rows``, creating those whose name NetBox does not hold yet (``filters`` narrow the
+    lookup, e.g. to the site)."""
+    have = {o["name"]: o["id"] for o in nb.pages(endpoint, **filters)}
+    missing = [r for r in rows if r["name"] not in have]
+    tally.skipped += len(rows) - len(missing)
+    tick(len(rows) - len(missing))
+    for batch in _batches(missing, size):
+        made = nb.create(endpoint, [body(r) for r in batch], [r["name"] for r in batch], tally)
+        have |= {o["name"]: o["id"] for o in made}
+        tick(len(batch))
+    return have
+
+
+def _push_types(nb: NetBox, docs: list[dict], manufacturers: dict, tally: Tally, tick) -> dict:
+    """Device types with their interface and power-port templates; ``{(manufacturer, model): id}``."""
+    have = {(t["manufacturer"]["name"], t["model"]): t["id"] for t in nb.pages("/dcim/device-types/")}
+    new = [d for d in docs if (d["manufacturer"], d["model"]) not in have]
+    tally.skipped += len(docs) - len(new)
+    made = nb.create(
+        "/dcim/device-types/",
+        [{"manufacturer": manufacturers[d["manufacturer"]], **{k: d[k] for k in _TYPE_FIELDS if k in d}} for d in new],
+        [d["model"] for d in new],
+        tally,
+    )
+    have |= {(t["manufacturer"]["name"], t["model"]): t["id"] for t in made}
+    for key, endpoint in (("interfaces", "/dcim/interface-templates/"), ("power-ports", "/dcim/power-port-templates/")):
+        templates = [
+            ({"device_type": have[(d["manufacturer"], d["model"])], **c}, f"{d['model']} {c['name']}")
+            for d in new
+            if (d["manufacturer"], d["model"]) in have
+            for c in d.get(key, [])
+        ]
+        parts = Tally()  # templates count as part of their type: only refusals are reported
+        for batch in _batches(templates, 1000):
+            nb.create(endpoint, [b for b, _ in batch], [n for _, n in batch], parts)
+        tally.refused += parts.refused
+    tick("device types", len(docs))
+    return have
+
+
+def _push_cables(nb: NetBox, rows: list[dict], site_id: int, tally: Tally, tick) -> None:
+    """Cables by label; one whose end names no interface, or an interface with a cable already, is refused."""
+    interfaces = {
+        (i["device"]["name"], i["name"]): (i["id"], i["cable"]) for i in nb.pages("/dcim/interfaces/", site_id=site_id)
+    }
+    labels = {c["label"] for c in nb.pages("/dcim/cables/", site_id=site_id) if c.get("label")}
+    todo = []
+    for row in rows:
+        if row["label"] in labels:
+            tally.skipped += 1
+            continue
+        ends, problem = _cable_ends(row, interfaces)
+        if problem:
+            tally.refused.append(f"{row['label']}: {problem}")
+            continue
+        body = {
+            "a_terminations": [{"object_type": "dcim.interface", "object_id": ends[0]}],
+            "b_terminations": [{"object_type": "dcim.interface", "object_id": ends[1]}],
+            "status": row["status"],
+            "label": row["label"],
+            "length": row["length"],
+            "length_unit": row["length_unit"],
+        }
+        if row["type"]:
+            body["type"] = row["type"]
+        todo.append(body)
+    tick(len(rows) - len(todo))
+    for batch in _batches(todo):
+        nb.create("/dcim/cables/", batch, [b["label"] for b in batch], tally)
+        tick(len(batch))
+
+
+def _cable_ends(row: dict, interfaces: dict) -> tuple[list[int], str | None]:
+    """The interface ids of a cable row's two ends, or why the cable cannot be made (no such interface, or one that
+    has a cable already)."""
+    ids = []
+    for side in "ab":
+        device, name = row[f"side_{side}_device"], row[f"side_{side}_name"]
+        found = interfaces.get((device, name))
+        if found is None:
+            return [], f"{device} {name}: no such interface"
+        if found[1]:
+            return [], f"{device} {name}: already cabled"
+        ids.append(found[0])
+    return ids, None
+
+
+# -- diff -------------------------------------------------------------------------------------------------------
+@dataclass
+class Difference:
+    kind: str  # "device", "cable" (or "site" when NetBox has no site of the plan's name)
+    name: str  # device name or cable label
+    status: str  # "missing" (in the plan, not in NetBox), "extra" (in NetBox, not in the plan) or "changed"
+    detail: str = ""
+
+
+def _num(value) -> float | None:
+    return None if value in ("", None) else round(float(value), 2)
+
+
+def _end(terminations: list[dict]) -> str:
+    return ",".join(sorted(f"{t['object']['device']['name']}:{t['object']['name']}" for t in terminations))
+
+
+def diff(nb: NetBox, export: SiteExport, hall: int | None = None) -> list[Difference]:
+    """Devices and cables where NetBox differs from the plan (by device name and cable label; the site's cables
+    without a label are extra as ``#<id>``). With ``hall``, only NetBox's objects in that hall's location."""
+    sites = nb.pages("/dcim/sites/", name=export.site)
+    if not sites:
+        return [Difference("site", export.site, "missing", "push the plan first")]
+    filters: dict = {"site_id": sites[0]["id"]}
+    if hall is not None:
+        filters["location"] = site_slug(f"Hall {hall}")
+    held_devices = {
+        d["name"]: {
+            "device_type": d["device_type"]["model"],
+            "rack": (d.get("rack") or {}).get("name"),
+            "position": _num(d.get("position")),
+            "role": d["role"]["name"],
+        }
+        for d in nb.pages("/dcim/devices/", **filters)
+        if d.get("name")
+    }
+    held_cables = {
+        c.get("label") or f"#{c['id']}": {
+            "a": _end(c["a_terminations"]),
+            "b": _end(c["b_terminations"]),
+            "type": c.get("type") or "",
+            "length": _num(c.get("length")),
+        }
+        for c in nb.pages("/dcim/cables/", **filters)
+    }
+    planned_devices = {
+        r["name"]: {
+            "device_type": r["device_type"],
+            "rack": r["rack"],
+            "position": _num(r["position"]),
+            "role": r["role"],
+        }
+        for r in export.rows["07-devices.csv"]
+    }
+    planned_cables = {
+        r["label"]: {
+            "a": f"{r['side_a_device']}:{r['side_a_name']}",
+            "b": f"{r['side_b_device']}:{r['side_b_name']}",
+            "type": r["type"] or "",
+            "length": _num(r["length"]),
+        }
+        for r in export.rows["08-cables.csv"]
+    }
+    return _compare("device", planned_devices, held_devices) + _compare("cable", planned_cables, held_cables)
+
+
+def _compare(kind: str, plan: dict[str, dict], held: dict[str, dict]) -> list[Difference]:
+    found = [Difference(kind, name, "missing") for name in plan if name not in held]
+    found += [Difference(kind, name, "extra") for name in held if name not in plan]
+    for name in plan.keys() & held.keys():
+        changed = [
+            f"{k}: plan {plan[name][k]}, NetBox {held[name][k]}" for k in plan[name] if plan[name][k] != held[name][k]
+        ]
+        if changed:
+            found.append(Difference(kind, name, "changed", "; ".join(changed)))
+    return sorted(found, key=lambda d: (d.kind, d.status, d.name))
