@@ -153,3 +153,13 @@ def test_wide_drops_nothing_and_only_picks_sections(monkeypatch):
     assert "IT load" not in only.stdout and "violations" in only.stdout
     bad = run_in_process(["rackwright", "evaluate", "examples/gb200-nvl72.yaml", "--only", "colour"], monkeypatch)
     assert bad.returncode == 2 and "--only" in bad.stderr
+
+
+def test_rule_violations_fit_80_columns(monkeypatch):
+    """Meta Catalina breaks THM002 (see its file's header) and warns MEC007 four times: all in 80 columns."""
+    monkeypatch.setenv("COLUMNS", "80")
+    result = run_in_process(["rackwright", "check", "examples/meta-catalina.yaml"], monkeypatch)
+    assert result.returncode == 1
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    assert result.stdout.count("MEC007") == 4 and "THM002" in result.stdout and "fix: lower" in result.stdout
+    assert not problems(result.stdout)

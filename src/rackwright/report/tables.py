@@ -152,17 +152,17 @@ def _sections(only: Iterable[str], sections: list[str]) -> list[str]:
 
 
 def violations_table(report, *, wide: bool = False) -> FitTable:
+    """One row per violation: code over severity, path, message then fix (one column, so that it fits 80)."""
     errors = len(report.errors)
     table = FitTable(
         f"{report.name}: {errors} error(s), {len(report.violations) - errors} warning(s)",
-        [Column("code", ID), Column("severity", ID), Column("path", ID), Column("message"), Column("fix")],
+        [Column("rule", ID), Column("path", ID), Column("message and fix")],
         wide=wide,
         hint=WIDE_HINT,
     )
     for v in report.violations:
-        table.add_row(
-            v.code, Text(v.severity, style="red" if v.severity == "error" else "yellow"), v.path, v.message, v.hint
-        )
+        rule = Text(f"{v.code}\n") + Text(v.severity, style="red" if v.severity == "error" else "yellow")
+        table.add_row(rule, v.path, Text(v.message) + Text(f"\nfix: {v.hint}", style="dim"), end_section=True)
     return table
 
 
