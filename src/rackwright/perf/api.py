@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
 
@@ -26,6 +27,12 @@ from .search import SHARDING, search
 from .system import load_system, system_from_rack
 from .training import RECOMPUTE, Parallelism, train_step
 from .workload import load_model
+
+if TYPE_CHECKING:
+    from ..rack.evaluation import Rack
+
+#: What ``--system`` names: a built-in system, a system file or a rack design file, or an evaluated rack.
+SystemArg = Union[str, Path, "Rack"]
 
 SECONDS_PER_DAY = 86400.0
 #: Bounds of the API's arguments (the CLI's typer bounds are the same): counts up to the count domain's 10^6,
@@ -63,7 +70,7 @@ def _name(value, option: str) -> str:
     return str(value)
 
 
-def _rack(system):
+def _rack(system: SystemArg) -> Rack | None:
     """The evaluated rack ``system`` is or names (a design file with ``slots:``), else None."""
     from ..rack.evaluation import Rack, sound_design
 
@@ -77,19 +84,21 @@ def _rack(system):
     return None
 
 
-def resolve_system(system, racks: int | None = None, accelerators: int | None = None):
+def resolve_system(system: SystemArg, racks: int | None = None, accelerators: int | None = None):
     """A built-in system, a system file, or a rack (an evaluated :class:`~rackwright.rack.evaluation.Rack`, or a
     design file with ``slots:``, evaluated here once: ``--system`` is a file edge) times ``racks``."""
     rack = _rack(system)
     if rack is not None:
         built = system_from_rack(rack, racks or 1)
-        if accelerators and accelerators > built.accelerators:
+        available = built.accelerators or 0
+        if accelerators and accelerators > available:
+            per_rack = max(available / (racks or 1), 1)
             raise InputError.single(
                 None,
-                f"{accelerators:,} accelerators are more than the {built.accelerators:,} "
+                f"{accelerators:,} accelerators are more than the {available:,} "
                 f"of {racks or 1} rack(s) of {rack.file or rack.name}",
                 "--accelerators",
-                f"give --racks {math.ceil(accelerators / (built.accelerators / (racks or 1)))} or fewer accelerators",
+                f"give --racks {math.ceil(accelerators / per_rack)} or fewer accelerators",
             )
         return built.with_accelerators(accelerators) if accelerators else built
     spec = load_system(_name(system, "--system"))
@@ -284,7 +293,7 @@ def _recompute_modules(model, recompute: str, modules: str | None) -> int:
 
 def train_report(
     model_name: str,
-    system_name: str,
+    system_name: SystemArg,
     *,
     global_batch: int,
     micro_batch: int = 1,
@@ -543,7 +552,7 @@ def search_pool(backend: str, partitions: int):
 
 def search_report(
     model_name: str,
-    system_name: str,
+    system_name: SystemArg,
     *,
     accelerators: int | None = None,
     global_batch: int,
@@ -617,7 +626,7 @@ def search_report(
 
 def inference_report(
     model_name: str,
-    system_name: str,
+    system_name: SystemArg,
     *,
     batch: int,
     input_tokens: int,
