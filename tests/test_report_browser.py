@@ -88,6 +88,15 @@ def open_page(chromium, path: Path, screenshot: str, ready: str) -> tuple[list[s
     return outside, errors
 
 
+#: What each page's title tells before any chart (its headline numbers), by report.
+HEADLINES = {
+    "bom": "USD per rack, US content",
+    "reliability": "interruptions per day (one every",
+    "factory": "racks shipped per week (mean over weeks and replications); busiest station",
+    "roadmap-risk": "Why the median can lie above the plan",
+}
+
+
 @pytest.mark.parametrize(("name", "argv", "page"), REPORTS, ids=[r[0] for r in REPORTS])
 def test_report_pages_are_small_offline_and_draw(browser, tmp_path, name, argv, page):  # noqa: F811 (the fixture)
     result = CliRunner().invoke(app, [a.format(out=tmp_path) for a in argv])
@@ -96,6 +105,7 @@ def test_report_pages_are_small_offline_and_draw(browser, tmp_path, name, argv, 
     html = path.read_text(encoding="utf-8")
     assert path.stat().st_size < MAX_PAGE_BYTES
     assert re.findall(r'<script[^>]*src="([^"]+)"', html) == ["plotly.min.js"]  # loaded once, from beside it
+    assert HEADLINES.get(name, "") in html
     assert (path.parent / "plotly.min.js").stat().st_size > 3_000_000  # the whole of plotly.js, once
     outside, errors = open_page(browser, path, f"report-{name}.png", ".plotly-graph-div .main-svg")
     assert outside == [] and errors == []

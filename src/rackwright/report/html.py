@@ -47,7 +47,13 @@ def factory_figure(result, title: str):
     )
     figure.add_trace(go.Bar(x=stations, y=utilisation, name="utilisation", marker_color="#e45756"), row=2, col=1)
     figure.add_trace(go.Histogram(x=cycle_hours, nbinsx=40, name="cycle time", marker_color="#72b7b2"), row=3, col=1)
-    figure.update_layout(title=title, height=1000, showlegend=False)
+    busiest = int(np.argmax(utilisation))
+    headline = (
+        f"{format_value(float(mean.mean()))} racks shipped per week (mean over weeks and replications); "
+        f"busiest station {stations[busiest]} at {format_value(float(utilisation[busiest]), SHARE)}; "
+        f"median cycle time {format_value(float(np.median(cycle_hours)))} h"
+    )
+    figure.update_layout(title=f"{title}<br><sup>{headline}</sup>", height=1000, showlegend=False)
     figure.update_xaxes(title_text="week", row=1, col=1)
     figure.update_yaxes(title_text="racks shipped per week", row=1, col=1)
     figure.update_xaxes(title_text="station", row=2, col=1)
@@ -145,5 +151,10 @@ def reliability_figure(curves: dict[str, tuple], job: dict):
     figure.update_yaxes(title_text="goodput (%)", tickformat=".0%", row=1, col=1)
     figure.update_xaxes(title_text="cause", row=2, col=1)
     figure.update_yaxes(title_text="interruptions per day", row=2, col=1)
-    figure.update_layout(height=900, title="Fleet reliability")
+    headline = (
+        f"{job['design']}, {job['accelerators']:,} accelerators: goodput {format_value(job['goodput'], SHARE)}, "
+        f"{format_value(job['interruptions_per_day'])} interruptions per day (one every "
+        f"{format_value(job['mtbi_h'])} h), checkpoint every {format_value(job['checkpoint_interval_min'])} min"
+    )
+    figure.update_layout(height=900, title=f"Fleet reliability<br><sup>{headline}</sup>")
     return figure
