@@ -155,6 +155,19 @@ def test_bad_failure_modes_name_the_field(tmp_path, old, new, message):
     assert message in str(info.value) and str(path) in str(info.value)
 
 
+def test_catalog_rate_needs_design_units(tmp_path):
+    from rackwright.fleet.failures import DATA_FILE
+    from rackwright.yamlio import read_yaml, to_plain
+
+    doc = to_plain(read_yaml(DATA_FILE))
+    doc["modes"]["hbm"]["rate"] = {"from": "catalog"}  # hbm counts per accelerator: the catalog has no such rate
+    path = tmp_path / "modes.yaml"
+    path.write_text(json.dumps(doc), encoding="utf-8")  # JSON is YAML
+    with pytest.raises(InputError) as info:
+        load_failure_modes(path)
+    assert "modes.hbm" in str(info.value) and "needs `units: design`" in str(info.value)
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(mode=st.sampled_from(["hbm", "fabric_link", "host_software", "accelerator"]),
        field=st.sampled_from(["per_hour", "mtbf_h", "afr", "per_month", "from", "basis", "note"]),

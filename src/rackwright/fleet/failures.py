@@ -122,6 +122,12 @@ class Mode(_Strict):
     blast_radius: BlastRadius
     scale_with_hbm_gb: float | None = Field(default=None, gt=0)
 
+    @model_validator(mode="after")
+    def _catalog_rate(self):
+        if self.rate.from_ is not None and self.units != "design":
+            raise ValueError("`rate: {from: catalog}` needs `units: design` (the catalog counts parts per rack)")
+        return self
+
 
 class Defaults(_Strict):
     restart_min: Figure
@@ -450,7 +456,10 @@ def job_causes(
                     llama = True
                     provenance.append("catalog reliability of " + ", ".join(unit.llama3_parts) + " cites Llama 3")
             else:
-                rate, basis = mode.rate.hourly, mode.rate.basis
+                hourly, figure_basis = mode.rate.hourly, mode.rate.basis
+                # Mode's validators: a rate other than units: design is a figure, and a figure has a basis
+                assert hourly is not None and figure_basis is not None
+                rate, basis = hourly, figure_basis
                 if mode.scale_with_hbm_gb and inv.hbm_gb > 0:
                     rate *= inv.hbm_gb / mode.scale_with_hbm_gb
                 if basis == "llama3":
