@@ -10,7 +10,8 @@ MYPY_PATHS := src/rackwright/models src/rackwright/catalog/__init__.py src/rackw
 	src/rackwright/published.py src/rackwright/validity.py src/rackwright/errors.py src/rackwright/cache.py \
 	src/rackwright/rack/__init__.py src/rackwright/rack/chain.py src/rackwright/rack/rules.py src/rackwright/rack/figures.py \
 	src/rackwright/rack/bom.py src/rackwright/rack/sourcing.py src/rackwright/rack/compare.py \
-	src/rackwright/rack/evaluation.py src/rackwright/rack/design.py src/rackwright/fleet
+	src/rackwright/rack/evaluation.py src/rackwright/rack/design.py src/rackwright/fleet \
+	src/rackwright/explore
 MYPY := $(BIN)/mypy --follow-imports=silent
 
 .PHONY: demo test test-fast bench clean validation-doc

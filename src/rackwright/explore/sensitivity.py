@@ -28,9 +28,10 @@ def sobol_sensitivity(space: Space, samples: int, seed: int = 0) -> dict[str, di
         columns = evaluate_points(space, np.clip(x.T, 0.0, np.nextafter(1.0, 0.0)))
         return np.vstack([columns[key] for key in objectives])
 
-    result = sobol_indices(
-        func=model, n=samples, dists=[uniform(0.0, 1.0)] * len(space.axes), rng=np.random.default_rng(seed)
-    )
+    # scipy-stubs' _HasPPF wants ppf returning float64 only; a frozen distribution (SciPy's own documented example
+    # for dists) returns float | float64 from its scalar overload
+    dists = [uniform(0.0, 1.0)] * len(space.axes)
+    result = sobol_indices(func=model, n=samples, dists=dists, rng=np.random.default_rng(seed))  # type: ignore[arg-type]
     first, total = np.atleast_2d(result.first_order), np.atleast_2d(result.total_order)
     return {
         key: {
