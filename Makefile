@@ -74,4 +74,4 @@ validation-doc: $(STAMP)
 # offline and strict: a warning (a broken link, a docstring mkdocstrings cannot read) fails the build.
 .PHONY: docs
 docs: $(STAMP)
-	$(BIN)/mkdocs build --strict --quiet
+	$(BIN)/mkdocs build --strict
