@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from ..errors import InputError
 from .common import EXIT_OK, EXIT_RULES, MAX_COUNT, MAX_WORKERS, emit_json, guarded, out, output_folder, progress_bar
 
 app = typer.Typer(
@@ -110,42 +111,113 @@ def plan_command(
     raise typer.Exit(EXIT_OK if doc["feasible"] else EXIT_RULES)
 
 
+def _sweep_values(item: str) -> tuple[str, list]:
+    """``KEY=V1,V2,...`` → the key and its values, each read as YAML."""
+    from .site import parse_overrides
+
+    key, sep, text = item.partition("=")
+    values = [v for v in text.split(",") if v.strip()]
+    if not sep or not key.strip() or not values:
+        raise InputError.single(
+            None,
+            f"--sweep {item!r} is not KEY=V1,V2,...",
+            "--sweep",
+            "e.g. --sweep generations.e1.first_ship=2026-10-01,2027-01-01",
+        )
+    return key.strip(), [parse_overrides([f"{key.strip()}={v}"])[key.strip()] for v in values]
+
+
+def _number(value) -> str:
+    return "—" if value is None else value if isinstance(value, str) else f"{value:,.4g}"
+
+
+def _whatif_table(doc: dict):
+    from rich.markup import escape
+    from rich.table import Table
+
+    changes = ", ".join(f"{row['key']}={row['value']}" for row in doc["set"])
+    if "sweep" in doc:
+        sweep = doc["sweep"]
+        title = f"what if {sweep['key']} = each value{f' (with {changes})' if changes else ''}: change from the file"
+        table = Table(title=escape(title))
+        for name in ("figure", "unit", "base", *sweep["values"]):
+            table.add_column(escape(name), justify="left" if name in ("figure", "unit") else "right")
+        for row in doc["headline"]:
+            table.add_row(row["name"], row["unit"], _number(row["base"]), *(_number(c) for c in row["changes"]))
+        return table
+    table = Table(title=escape(f"what if {changes}"))
+    for name in ("figure", "unit", "base", "what-if", "change"):
+        table.add_column(name, justify="left" if name in ("figure", "unit") else "right")
+    for row in doc["headline"]:
+        table.add_row(row["name"], row["unit"], _number(row["base"]), _number(row["whatif"]), _number(row["change"]))
+    return table
+
+
 @app.command("whatif")
 @guarded
 def whatif_command(
     programme: Path = typer.Argument(..., metavar="PROGRAMME", help="Programme YAML file (see docs/programme.md)."),
     sets: list[str] = typer.Option(
-        ...,
+        [],
         "--set",
         help="KEY=VALUE: a field of the file, list items by id (generations.e1.first_ship=2027-04-01); repeatable.",
     ),
+    replaces: list[str] = typer.Option(
+        [],
+        "--replace",
+        help="GEN=FILE: plan generation GEN with another design file (path from here); repeatable.",
+    ),
+    sweep: str | None = typer.Option(
+        None,
+        "--sweep",
+        help="KEY=V1,V2,...: re-plan once per value of one field (with any --set/--replace) and give the change of "
+        "every headline number per value.",
+    ),
+    outdir: Path | None = typer.Option(
+        None,
+        "-o",
+        "--outdir",
+        callback=output_folder,
+        help="Write whatif.json here, and with --sweep sweep.html (each headline number's change against the value).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the change in every headline number as JSON."),
 ):
-    """Re-plan the programme with some fields changed and print the change in every headline number (GW and
-    delivered compute by the goal date, the quarter the goal is met, failures, capex, energy, spares, links)."""
-    from rich.table import Table
-
-    from ..programme import load_programme, plan_programme
-    from ..programme.plan import programme_document
-    from ..programme.whatif import whatif_document
+    """Re-plan the programme with some fields or design files changed, or once per value of one field (--sweep),
+    and print the change in every headline number (GW and delivered compute by the goal date, the quarter the goal
+    is met, failures, capex, energy, spares, links)."""
+    from ..programme import load_programme
+    from ..programme.whatif import replacements, sweep_document, sweep_documents, whatif_document
     from .site import parse_overrides
 
-    overrides = parse_overrides(sets)
-    whatif = load_programme(programme, overrides)  # bad --set values first, before any planning
-    base = programme_document(plan_programme(load_programme(programme)))
-    changed = programme_document(plan_programme(whatif))
-    doc = whatif_document(base, changed, overrides)
+    if not (sets or replaces or sweep):
+        raise InputError.single(
+            None, "nothing to change", "--set", "give --set KEY=VALUE, --replace GEN=FILE or --sweep"
+        )
+    base = load_programme(programme)
+    overrides = {**parse_overrides(sets), **replacements(base, replaces)}
+    key, values = _sweep_values(sweep) if sweep else (None, [])
+    # every variant is loaded (and so checked) before any planning
+    whatif = load_programme(programme, overrides)
+    variants = (
+        [whatif] if key is None else [load_programme(programme, {**overrides, key: v}, "--sweep") for v in values]
+    )
+    base_doc, *docs = sweep_documents([base, *variants])
+    if key is None:
+        doc = whatif_document(base_doc, docs[0], overrides)
+    else:
+        doc = sweep_document(base_doc, docs, key, values, overrides)
+    if outdir is not None:
+        outdir.mkdir(parents=True, exist_ok=True)
+        (outdir / "whatif.json").write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        if key is not None:
+            from ..programme.report import sweep_figure
+            from ..report.html import write_html
+
+            write_html(sweep_figure(doc), outdir / "sweep.html")
     if as_json:
         emit_json(doc)
         return
-    changes = ", ".join(f"{row['key']}={row['value']}" for row in doc["set"])
-    table = Table(title=f"what if {changes}")
-    for name in ("figure", "unit", "base", "what-if", "change"):
-        table.add_column(name, justify="left" if name in ("figure", "unit") else "right")
-    number = lambda v: "—" if v is None else v if isinstance(v, str) else f"{v:,.4g}"  # noqa: E731
-    for row in doc["headline"]:
-        table.add_row(row["name"], row["unit"], number(row["base"]), number(row["whatif"]), number(row["change"]))
-    out.print(table)
+    out.print(_whatif_table(doc))
 
 
 @app.command("risk")

@@ -254,8 +254,16 @@ class ProgrammePlan:
     seconds: dict = field(default_factory=dict)
 
 
-def plan_programme(loaded: LoadedProgramme) -> ProgrammePlan:
-    """Compose the capabilities (see the module docstring)."""
+def _training_key(loaded: LoadedProgramme, index: int) -> tuple[str, str, str]:
+    """What the reference job on generation ``index`` depends on: its design file, the workload and the fleet."""
+    p = loaded.programme
+    design = str((loaded.folder / p.generations[index].design).resolve())
+    return design, p.workload.model_dump_json(), p.fleet.model_dump_json()
+
+
+def plan_programme(loaded: LoadedProgramme, trainings: dict | None = None) -> ProgrammePlan:
+    """Compose the capabilities (see the module docstring). ``trainings``, when given, keeps each generation's
+    reference job across plans (a sweep re-plans with the same designs, workload and fleet)."""
     seconds = {}
     racks = loaded.racks
     start = time.perf_counter()
@@ -263,7 +271,13 @@ def plan_programme(loaded: LoadedProgramme) -> ProgrammePlan:
     seconds["factories"] = time.perf_counter() - start
     start = time.perf_counter()
     model = reference_model(loaded)
-    runs = [training(loaded, model, rack, i) for i, rack in enumerate(racks)]
+    cache = {} if trainings is None else trainings
+    runs = []
+    for i, rack in enumerate(racks):
+        key = _training_key(loaded, i)
+        if key not in cache:
+            cache[key] = training(loaded, model, rack, i)
+        runs.append(cache[key])
     seconds["perf_and_goodput"] = time.perf_counter() - start
     start = time.perf_counter()
     roadmap = roadmap_with_capacity(loaded, capacity)

@@ -136,3 +136,30 @@ def _gantt(figure, rows: list[dict], row: int) -> None:
             col=1,
         )
     figure.update_xaxes(type="date", row=row, col=1)
+
+
+def sweep_figure(doc: dict):
+    """The change of each numeric headline figure against the swept value (``programme whatif --sweep -o``)."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    rows = [r for r in doc["headline"] if all(isinstance(c, (int, float)) for c in r["changes"])]
+    values = doc["sweep"]["values"]
+    cols = 2
+    figure = make_subplots(
+        rows=(len(rows) + cols - 1) // cols,
+        cols=cols,
+        subplot_titles=[f"{r['name']} ({r['unit']}), change" for r in rows],
+    )
+    for k, row in enumerate(rows):
+        figure.add_trace(
+            go.Scatter(x=values, y=row["changes"], mode="lines+markers", name=row["name"], showlegend=False),
+            row=k // cols + 1,
+            col=k % cols + 1,
+        )
+    figure.update_xaxes(type="category", title_text=doc["sweep"]["key"])
+    figure.update_layout(
+        title=f"{doc['programme']}: what if {doc['sweep']['key']} = each value (change from the file as it is)",
+        height=260 * ((len(rows) + cols - 1) // cols),
+    )
+    return figure

@@ -146,11 +146,14 @@ class _Where(LocatedInput):
     root: Any
 
 
-def load_programme(path: str | Path, overrides: dict[str, object] | None = None) -> LoadedProgramme:
+def load_programme(
+    path: str | Path, overrides: dict[str, object] | None = None, option: str = "--set"
+) -> LoadedProgramme:
     """Read and validate a programme file; raise :class:`InputError` with field paths on bad input.
 
     ``overrides`` maps dotted paths to values that replace the file's before validation (the what-if's
-    ``--set``), list items named by id: ``{"generations.e1.first_ship": date(2027, 4, 1)}`` (:func:`apply_set`).
+    ``--set``), list items named by id: ``{"generations.e1.first_ship": date(2027, 4, 1)}`` (:func:`apply_set`);
+    a path that does not exist is reported as ``option`` (``--set``, ``--sweep``) with its key.
     """
     root = read_yaml(path)
     if not isinstance(root, dict):
@@ -161,13 +164,13 @@ def load_programme(path: str | Path, overrides: dict[str, object] | None = None)
         )
     data = to_plain(root)
     for key, value in (overrides or {}).items():
-        apply_set(data, key, value, str(path))
+        apply_set(data, key, value, str(path), option)
     return validate_programme(data, str(path), root, Path(path).parent)
 
 
-def apply_set(data: dict, key: str, value: object, file: str | None = None) -> None:
+def apply_set(data: dict, key: str, value: object, file: str | None = None, option: str = "--set") -> None:
     """Set ``data`` at the dotted path ``key``: list items by their id (or index), a new field only at the end;
-    :class:`InputError` naming ``--set KEY`` when the path does not exist."""
+    :class:`InputError` naming ``OPTION KEY`` when the path does not exist."""
     parts = key.split(".")
     node: Any = data
     for depth, part in enumerate(parts):
@@ -182,7 +185,7 @@ def apply_set(data: dict, key: str, value: object, file: str | None = None) -> N
             raise InputError.single(
                 file,
                 f"no field {'.'.join(parts[: depth + 1])!r} in the programme file",
-                f"--set {key}",
+                f"{option} {key}",
                 "a dotted path of the file's fields, list items by id: e.g. generations.e1.first_ship=2027-04-01",
             )
         if last:

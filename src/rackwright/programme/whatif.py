@@ -3,6 +3,9 @@
 * :func:`slipped` — the programme with one generation's first ship later (the property tests' what-if);
 * :func:`reach_gw` — the most IT power the programme can deploy by the goal date (the roadmap's reach programme);
 * :func:`whatif_document` — the change in every headline number between two plans (``programme whatif``);
+* :func:`replacements` — ``--replace GEN=FILE`` as overrides of the generations' design files;
+* :func:`sweep_documents`, :func:`sweep_document` — one plan per value of a field, and the change of every
+  headline number per value (``programme whatif --sweep``);
 * :func:`programme_risk`, :func:`risk_records`, :func:`with_risk` — the roadmap's Monte Carlo on the lines' rates
   (``programme risk``, ``programme plan --samples``).
 """
@@ -10,12 +13,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from ..errors import InputError
 from ..roadmap.milp import solve
 from ..roadmap.plan import prepare
 from ..roadmap.risk import risk
-from .plan import factory_capacity, roadmap_with_capacity
+from .plan import factory_capacity, plan_programme, programme_document, roadmap_with_capacity
 from .schema import LoadedProgramme
 
 
@@ -73,6 +77,60 @@ def whatif_document(base: dict, changed: dict, overrides: dict[str, object]) -> 
         "set": [{"key": key, "value": str(value)} for key, value in overrides.items()],
         "feasible": {"base": base["feasible"], "whatif": changed["feasible"]},
         "headline": rows,
+    }
+
+
+_REPLACE_HINT = "e.g. --replace e1=examples/ethernet-800vdc-e2.yaml"
+
+
+def replacements(loaded: LoadedProgramme, pairs: list[str]) -> dict[str, str]:
+    """``["e1=examples/ethernet-800vdc-e2.yaml"]`` → ``{"generations.e1.design": "/…/ethernet-800vdc-e2.yaml"}``:
+    each generation's design file replaced by one given relative to the working folder; :class:`InputError`
+    naming ``--replace`` for an unknown generation or a missing file."""
+    ids = [g.id for g in loaded.programme.generations]
+    overrides = {}
+    for pair in pairs:
+        generation, sep, name = (part.strip() for part in pair.partition("="))
+        if not sep or not generation or not name:
+            raise InputError.single(None, f"--replace {pair!r} is not GEN=FILE", "--replace", _REPLACE_HINT)
+        if generation not in ids:
+            raise InputError.single(
+                loaded.file, f"unknown generation {generation!r}", f"--replace {pair}", f"one of: {', '.join(ids)}"
+            )
+        if not Path(name).is_file():
+            raise InputError.single(
+                None, f"design file {name!r} not found", f"--replace {pair}", "a path relative to the working folder"
+            )
+        overrides[f"generations.{generation}.design"] = str(Path(name).resolve())
+    return overrides
+
+
+def sweep_documents(variants: list[LoadedProgramme]) -> list[dict]:
+    """The programme document of each variant, the reference job planned once per design, workload and fleet."""
+    trainings: dict = {}
+    return [programme_document(plan_programme(loaded, trainings)) for loaded in variants]
+
+
+def sweep_document(base: dict, docs: list[dict], key: str, values: list, overrides: dict[str, object]) -> dict:
+    """The change in every headline number per value of ``key`` (``rackwright programme whatif --sweep``): for each
+    headline figure its unit, base value, value at each sweep point and change from the base."""
+    rows = [whatif_document(base, doc, overrides)["headline"] for doc in docs]
+    headline = [
+        {
+            "name": first["name"],
+            "unit": first["unit"],
+            "base": first["base"],
+            "values": [point[k]["whatif"] for point in rows],
+            "changes": [point[k]["change"] for point in rows],
+        }
+        for k, first in enumerate(rows[0])
+    ]
+    return {
+        "programme": base["programme"],
+        "set": [{"key": k, "value": str(v)} for k, v in overrides.items()],
+        "sweep": {"key": key, "values": [str(v) for v in values]},
+        "feasible": {"base": base["feasible"], "sweep": [doc["feasible"] for doc in docs]},
+        "headline": headline,
     }
 
 
