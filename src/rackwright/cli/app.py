@@ -90,11 +90,14 @@ def options(
 
 def plain_help(group: typer.Typer, done: set[int]) -> None:
     """Help texts are plain text: escape what Rich would read as markup ("[s]", "FIELD[i].name"), once each."""
-    for info in (group.info, *(g.typer_instance.info for g in group.registered_groups)):
+    subs = [g.typer_instance for g in group.registered_groups if g.typer_instance is not None]
+    for info in (group.info, *(sub.info for sub in subs)):
         if isinstance(info.help, str) and id(info) not in done:
             info.help = escape(info.help)
             done.add(id(info))
     for command in group.registered_commands:
+        if command.callback is None:
+            continue
         if id(command) not in done:
             command.help = escape(command.help or inspect.getdoc(command.callback) or "")
             done.add(id(command))
@@ -102,8 +105,8 @@ def plain_help(group: typer.Typer, done: set[int]) -> None:
             if isinstance(parameter.default, typer.models.ParameterInfo) and id(parameter.default) not in done:
                 parameter.default.help = parameter.default.help and escape(parameter.default.help)
                 done.add(id(parameter.default))
-    for sub in group.registered_groups:
-        plain_help(sub.typer_instance, done)
+    for sub in subs:
+        plain_help(sub, done)
 
 
 def _with_delivery(report: Rack) -> Rack:
@@ -246,6 +249,7 @@ def elevation_command(
     from ..report.elevation import elevation_svg
 
     rack = evaluate(design)
+    assert rack.model is not None  # an evaluation keeps the resolved design
     drawing = elevation_svg(rack.model, rack.figures)
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -273,7 +277,7 @@ def bom_command(
 ):
     """Exploded bill of materials: quantities, unit and extended cost, origin, lead time, totals, US content."""
     from ..rack.bom import GROUPINGS, US_RULES, bom_csv, bom_document, bom_lines
-    from ..rack.evaluation import sound_design
+    from ..rack.evaluation import sound_design, sound_model
     from ..report.tables import bom_tables
 
     if by not in GROUPINGS:
@@ -282,7 +286,7 @@ def bom_command(
         raise InputError.single(
             None, f"unknown US-content rule {us_rule!r}", "--us-rule", f"one of: {', '.join(US_RULES)}"
         )
-    model = sound_design(design).model
+    model = sound_model(sound_design(design), "the bill of materials")
     if as_csv:
         sys.stdout.write(bom_csv(bom_lines(model, racks, us_rule)))
         return
