@@ -39,6 +39,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import simpy
@@ -135,7 +136,8 @@ class Stream:
 
     def __init__(self, rng: np.random.Generator, dist: Distribution | None, scale: float = 1.0, offset: float = 0.0):
         self.rng = rng
-        self.constant = None
+        self.constant: float | None = None
+        self.draw: Callable[[int], np.ndarray]
         if dist is None:
             self.draw = lambda n: rng.random(n)
         elif dist.dist == "fixed":
@@ -276,8 +278,9 @@ def run_replication(plan: Plan, seed: np.random.SeedSequence) -> Replication:
                 now = end
                 if yields[k] < 1.0 and uniforms[k]() >= yields[k]:
                     fails[k] += 1
-                    if reworks[k] is not None:
-                        end = book(target[k], now, reworks[k]())
+                    rework = reworks[k]
+                    if rework is not None:
+                        end = book(target[k], now, rework())
                         yield env.timeout(end - now)
                         now = end
                     k = resume[k]
@@ -307,8 +310,9 @@ def run_replication(plan: Plan, seed: np.random.SeedSequence) -> Replication:
                 yield from visit(env, k, durations[k]())
                 if yields[k] < 1.0 and uniforms[k]() >= yields[k]:
                     fails[k] += 1
-                    if reworks[k] is not None:
-                        yield from visit(env, target[k], reworks[k]())
+                    rework = reworks[k]
+                    if rework is not None:
+                        yield from visit(env, target[k], rework())
                     k = resume[k]
                 else:
                     k += 1
@@ -504,7 +508,7 @@ def simulate(
     delay = 0.0 if even_arrivals else supply_delay(line, work)
     plan = Plan(line, work, float(weeks), float(warmup_weeks), servers, racks_per_week, delay, engine, even_arrivals)
     children = root.spawn(replications)
-    results: list[Replication | None] = [None] * replications
+    results: dict[int, Replication] = {}
     workers = (os.cpu_count() or 1) if workers == 0 else workers
     if workers <= 1 or replications == 1:
         for i, child in enumerate(children):
@@ -518,7 +522,12 @@ def simulate(
                 results[futures[future]] = future.result()
                 if progress:
                     progress(done)
-    return SimulationResult(plan, int(root.entropy), list(results))
+    return SimulationResult(plan, _entropy(root), [results[i] for i in range(replications)])
+
+
+def _entropy(root: np.random.SeedSequence) -> int:
+    """The seed of ``root`` as an int (NumPy's stubs also allow a sequence, which an int or None seed never gives)."""
+    return int(cast(int, root.entropy))
 
 
 # --- capacity search -----------------------------------------------------------------
@@ -607,14 +616,13 @@ def capacity_search(
     ``max(1, ⌈step·c⌉)`` servers to the busiest station and simulate again (at most
     ``max_iterations`` times). The same seed is used throughout (common random numbers).
     """
-    if target <= 0:
-        raise ValueError("the target must be positive")
+    if target <= 0 or max_iterations < 1:
+        raise ValueError("the target must be positive and max_iterations at least 1")
     warmup_weeks = auto_warmup(line, work) if warmup_weeks is None else float(warmup_weeks)
     weeks = warmup_weeks + 6.0 if weeks is None else float(weeks)
     guess = first_guess(line, work, target, max_utilisation)
     servers = list(guess)
-    seed = int(np.random.SeedSequence(seed).entropy)
-    result = None
+    seed = _entropy(np.random.SeedSequence(seed))
     for iteration in range(1, max_iterations + 1):
         result = simulate(
             line,
