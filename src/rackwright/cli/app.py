@@ -148,8 +148,9 @@ def evaluate_command(
 ):
     """Evaluate designs: power, cooling, space, weight, network, cabling, compute, cost, US content, reliability."""
     from ..rack.evaluation import evaluate
-    from ..report.tables import evaluation_table, violations_table
+    from ..report.tables import evaluation_table, table_sections, violations_table
 
+    sections = None if only is None else table_sections(only)
     reports = [evaluate(path) for path in designs]
     if delivery:
         reports = [_with_delivery(report) for report in reports]
@@ -157,7 +158,6 @@ def evaluate_command(
         documents = [r.to_dict() for r in reports]
         emit_json(documents[0] if len(documents) == 1 else documents)
     else:
-        sections = None if only is None else only.split(",")
         show(evaluation_table(reports, only=sections, wide=wide))
         for report in reports:
             if report.violations:

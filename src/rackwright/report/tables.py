@@ -9,7 +9,7 @@ drops nothing and prints as wide as it must (print it with ``crop=False``). Figu
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,12 +18,15 @@ from rich.table import Table
 from rich.text import Text
 
 from ..errors import InputError
+from ..rack.figures import SECTIONS
 from .present import SHARE, figure_format, format_value, section_of
 
 #: Column kinds: a label wraps between words; an id or a number is printed whole on one line.
 LABEL, ID, NUMBER = "label", "id", "number"
 #: The section of the evaluation table that counts rule violations.
 RULES_SECTION = "rules"
+#: The evaluation table's sections: the figure table's, what the rack delivers, the rule count.
+TABLE_SECTIONS = (*SECTIONS, "delivery", RULES_SECTION)
 
 #: A cell formatted the way figures are (kept for rackwright.server.web).
 _fmt = format_value
@@ -111,12 +114,12 @@ class FitTable:
 WIDE_HINT = "--wide shows them"
 
 
-def evaluation_table(reports, *, only: Iterable[str] | None = None, wide: bool = False) -> FitTable:
+def evaluation_table(reports, *, only: Collection[str] | None = None, wide: bool = False) -> FitTable:
     """One row per figure (label, unit, a value per design), in sections; ``only`` the named sections."""
     flats = [r.flat() for r in reports]
     keys = list(dict.fromkeys(k for flat in flats for k in flat))
     sections = list(dict.fromkeys([*(section_of(k) for k in keys), RULES_SECTION]))
-    chosen = sections if only is None else _sections(only, sections)
+    chosen = [s for s in sections if only is None or s in only]
     table = FitTable(
         "Rack evaluation",
         [Column("figure"), Column("unit"), *(Column(f"{r.name}\n({r.generation})", NUMBER) for r in reports)],
@@ -138,17 +141,18 @@ def evaluation_table(reports, *, only: Iterable[str] | None = None, wide: bool =
     return table
 
 
-def _sections(only: Iterable[str], sections: list[str]) -> list[str]:
-    chosen = [s.strip() for s in only if s.strip()]
-    unknown = [s for s in chosen if s not in sections]
+def table_sections(only: str) -> list[str]:
+    """The sections ``--only`` names (comma-separated), checked before any design is evaluated."""
+    chosen = [s.strip() for s in only.split(",") if s.strip()]
+    unknown = [s for s in chosen if s not in TABLE_SECTIONS]
     if unknown or not chosen:
         raise InputError.single(
             None,
             f"no section {', '.join(unknown) or '(none given)'}",
             "--only",
-            f"one or more of: {', '.join(sections)}",
+            f"one or more of: {', '.join(TABLE_SECTIONS)}",
         )
-    return [s for s in sections if s in chosen]
+    return chosen
 
 
 def violations_table(report, *, wide: bool = False) -> FitTable:
