@@ -11,7 +11,7 @@ MYPY_PATHS := src/rackwright/models src/rackwright/catalog/__init__.py src/rackw
 	src/rackwright/rack/__init__.py src/rackwright/rack/chain.py src/rackwright/rack/rules.py src/rackwright/rack/figures.py \
 	src/rackwright/rack/bom.py src/rackwright/rack/sourcing.py src/rackwright/rack/compare.py \
 	src/rackwright/rack/evaluation.py src/rackwright/rack/design.py src/rackwright/fleet \
-	src/rackwright/explore src/rackwright/factory
+	src/rackwright/explore src/rackwright/factory src/rackwright/roadmap
 MYPY := $(BIN)/mypy --follow-imports=silent
 
 .PHONY: demo test test-fast bench clean validation-doc

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -145,12 +146,14 @@ def risk(
                         progress(done)
                     for following in itertools.islice(queue, 1):
                         pending[pool.submit(solve_samples, *task(following))] = following
-    return RiskResult(st, int(root.entropy), reached / 1e3, time.perf_counter() - start, workers)
+    entropy = cast(int, root.entropy)  # NumPy's stubs also allow a sequence, which an int or None seed never gives
+    return RiskResult(st, int(entropy), reached / 1e3, time.perf_counter() - start, workers)
 
 
 def _take(u: Uncertain, rows: np.ndarray) -> Uncertain:
     """The samples ``rows`` of ``u``."""
-    return Uncertain(u.slip_months[rows], u.site_delay_months[rows], u.lead_factor[rows], u.factory_yield[rows])
+    fields = (u.slip_months, u.site_delay_months, u.lead_factor, u.factory_yield)  # arrays of samples here
+    return Uncertain(*(np.asarray(f)[rows] for f in fields))
 
 
 def solve_samples(spec, lower: np.ndarray, upper: np.ndarray, power_mw: np.ndarray, col_q: np.ndarray) -> np.ndarray:
@@ -161,7 +164,8 @@ def solve_samples(spec, lower: np.ndarray, upper: np.ndarray, power_mw: np.ndarr
     out = np.zeros((len(lower), quarters))
     for i in range(len(lower)):
         if i:
-            h.changeRowsBounds(len(rows), rows, lower[i], upper[i])
+            # highspy 1.16's stubs omit changeRowsBounds, which the extension module has
+            h.changeRowsBounds(len(rows), rows, lower[i], upper[i])  # type: ignore[attr-defined]
         h.run()
         x = np.asarray(h.getSolution().col_value)
         out[i] = np.cumsum(np.bincount(col_q, weights=power_mw * x, minlength=quarters))

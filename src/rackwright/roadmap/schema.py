@@ -99,11 +99,16 @@ class Distribution(Strict):
 
     def si(self, dimension: str) -> tuple[float, float, float]:
         """(min, mode, max) in SI; ``UnitError`` when a value is not of ``dimension``."""
+
+        def quantity(value: str | float | None) -> float:
+            assert value is not None  # _complete: the distribution's own values are given
+            return parse_quantity(value, dimension)
+
         if self.dist == "fixed":
-            v = parse_quantity(self.value, dimension)
+            v = quantity(self.value)
             return v, v, v
-        low, high = parse_quantity(self.min, dimension), parse_quantity(self.max, dimension)
-        mode = parse_quantity(self.mode, dimension) if self.dist == "triangular" else (low + high) / 2
+        low, high = quantity(self.min), quantity(self.max)
+        mode = quantity(self.mode) if self.dist == "triangular" else (low + high) / 2
         return low, mode, high
 
     def check(self, dimension: str, low: float, high: float):
