@@ -59,3 +59,16 @@ def test_integral_floats_and_defaults_are_accepted():
     doc = train_report(**{**TRAIN, "global_batch": 64.0})
     assert doc["parallelism"]["dp"] == 1 and doc["fits"] in (True, False)
     assert search_report(**{**SEARCH, "accelerators": 8, "top": 2})["best"]["tp"] >= 1
+
+
+def test_a_design_that_only_extends_another_is_a_rack_system():
+    """A design file whose rack comes from ``extends:`` (no ``slots:`` of its own) is a rack, not a system file:
+    the tutorial's GB300 on W40 water has its parent's 72 accelerators and per-accelerator figures."""
+    from pathlib import Path
+
+    from rackwright.perf.api import resolve_system
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    child, parent = resolve_system(examples / "tutorial-gb300-w40.yaml"), resolve_system(examples / "gb300-nvl72.yaml")
+    assert child.accelerators == parent.accelerators == 72
+    assert child.accelerator == parent.accelerator and child.scale_up == parent.scale_up

@@ -71,7 +71,7 @@ def _name(value, option: str) -> str:
 
 
 def _rack(system: SystemArg) -> Rack | None:
-    """The evaluated rack ``system`` is or names (a design file with ``slots:``), else None."""
+    """The evaluated rack ``system`` is or names (a design file: ``slots:``, or ``extends:`` of one), else None."""
     from ..rack.evaluation import Rack, sound_design
 
     if isinstance(system, Rack):
@@ -79,7 +79,7 @@ def _rack(system: SystemArg) -> Rack | None:
     path = Path(_name(system, "--system"))
     if path.suffix in (".yaml", ".yml") and path.exists():
         root = read_yaml(path)
-        if isinstance(root, dict) and "slots" in root:
+        if isinstance(root, dict) and ("slots" in root or "extends" in root):
             return sound_design(path)
     return None
 
