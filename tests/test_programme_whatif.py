@@ -1,4 +1,5 @@
-"""Programme what-ifs (issue 23): --replace a generation's design file, --sweep one field, and their bad input."""
+"""Programme what-ifs (issue 23): --replace a generation's design file, --sweep one field, their bad input, and the
+lines' rate bands in the Monte Carlo."""
 
 from __future__ import annotations
 
@@ -7,20 +8,31 @@ import itertools
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from rackwright.cli.app import app
+from rackwright.factory import load_line, simulate, work_content
 from rackwright.programme import load_programme
-from rackwright.programme.whatif import replacements, sweep_documents
+from rackwright.programme.plan import factory_capacity, roadmap_with_capacity
+from rackwright.programme.whatif import line_bands, programme_risk, replacements, risk_with_bands, sweep_documents
 from rackwright.rack.evaluation import sound_design
+from rackwright.roadmap.inputs import line_rate
 from rackwright.roadmap.milp import DEFAULT_GAP
+from rackwright.roadmap.risk import risk
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "examples" / "programme-small.yaml"
 E2 = ROOT / "examples" / "ethernet-800vdc-e2.yaml"
+RISK = {
+    "qualification_slip": {"dist": "triangular", "min": "0 week", "mode": "6 week", "max": "26 week"},
+    "site_power_delay": {"dist": "triangular", "min": "0 week", "mode": "8 week", "max": "39 week"},
+    "factory_yield": {"dist": "triangular", "min": 0.85, "mode": 0.95, "max": 1.0},
+    "assumption": "examples/programme-10gw.yaml's distributions",
+}
 
 
 @pytest.fixture(scope="module")
@@ -89,3 +101,41 @@ def test_bad_whatif_input_exits_2_before_planning(argv, words):
     assert result.exit_code == 2, result.output
     for word in words:
         assert word in result.output, (word, result.output)
+
+
+def test_a_unit_line_band_is_the_roadmaps_monte_carlo(loaded):
+    """A rate band of exactly 1 (sd 0) leaves every yield as the roadmap drew it: the roadmap's risk, same seed
+    (with the 10 GW example's slips, delays and yields, so that the samples differ)."""
+    risky = load_programme(SMALL, {"risk": RISK})
+    roadmap = roadmap_with_capacity(risky, factory_capacity(risky, risky.racks))
+    unit = np.array([[1.0, 0.0]])
+    banded, plain = risk_with_bands(roadmap, unit, 12, seed=3), risk(roadmap, 12, seed=3)
+    # the same LPs; the roadmap splits the samples in more chunks, so HiGHS warm-starts from other bases (1e-15 apart)
+    np.testing.assert_allclose(banded.gw_by_quarter, plain.gw_by_quarter, rtol=1e-9, atol=1e-9)
+    assert np.ptp(plain.gw_by_quarter[:, -1]) > 0  # the samples differ
+    assert banded.seed == plain.seed == 3
+
+
+def test_a_narrow_line_band_lowers_the_gw(loaded):
+    """A line shipping 5 % of its bound binds where site power did: less IT power by the goal date, goal missed."""
+    full = programme_risk(loaded, 6, seed=1)
+    narrow = programme_risk(loaded, 6, seed=1, bands=np.array([[0.05, 0.0]]))
+    assert narrow["gw_by_date"]["p50"] < 0.5 * full["gw_by_date"]["p50"]
+    assert full["p_goal"] == 1.0 and narrow["p_goal"] == 0.0
+
+
+def test_line_band_is_the_factory_simulation_against_the_bound(loaded):
+    """The band's mean is the factory simulation's mean racks/week over the queueing bound, averaged over the
+    generations the line builds (same seed, line and release rate)."""
+    factory = loaded.programme.factories[0]
+    line = load_line(SMALL.parent / factory.line).line
+    ratios = []
+    for rack in loaded.racks:
+        work = work_content(rack.model)
+        bound = line_rate(line, work, factory.line_utilisation)
+        run = simulate(line, work, weeks=15, replications=2, seed=5, warmup_weeks=2, racks_per_week=bound)
+        ratios.append(run.summary()["racks_per_week_mean"] / bound)
+    band = line_bands(loaded, 2, seed=5)
+    assert band.shape == (1, 2)
+    assert band[0, 0] == pytest.approx(np.mean(ratios), rel=1e-12)
+    assert 0.9 < band[0, 0] < 1.1 and band[0, 1] > 0  # near the bound, and a band, not a point

@@ -227,6 +227,14 @@ def risk_command(
     samples: int = typer.Option(1000, "--samples", min=1, max=MAX_COUNT, help="Monte Carlo samples."),
     seed: int | None = typer.Option(None, "--seed", min=0, help="Root seed (default: fresh, reported)."),
     workers: int = typer.Option(1, "--workers", min=0, max=MAX_WORKERS, help="Processes (0 = all cores)."),
+    line_band: int = typer.Option(
+        0,
+        "--line-band",
+        min=0,
+        max=1000,
+        help="Simulate each line this many quarters for its rate band, which then multiplies its factory's yield "
+        "(0: none; with a band the samples run in one process).",
+    ),
     outdir: Path | None = typer.Option(
         None, "-o", "--outdir", callback=output_folder, help="Write risk.json and risk.html (the fan chart) here."
     ),
@@ -235,13 +243,21 @@ def risk_command(
     """Probability of meeting the goal, and P10/P50/P90 of GW by quarter, over the file's risk distributions (the
     roadmap's Monte Carlo on the lines' rates)."""
     from ..programme import load_programme
-    from ..programme.whatif import programme_risk, risk_records
+    from ..programme.whatif import line_bands, programme_risk, risk_records
 
     loaded = load_programme(programme)
+    bands = line_bands(loaded, line_band, seed) if line_band else None
     with progress_bar(not as_json) as bar:
         task = bar.add_task("samples", total=samples)
-        raw = programme_risk(loaded, samples, seed, workers, progress=lambda done: bar.update(task, completed=done))
+        raw = programme_risk(
+            loaded, samples, seed, workers, progress=lambda done: bar.update(task, completed=done), bands=bands
+        )
     doc = risk_records(loaded, raw)
+    if bands is not None:
+        doc["line_bands"] = [
+            {"factory": f.id, "unit": "shipped / queueing bound", "mean": round(m, 6), "sd": round(sd, 6)}
+            for f, (m, sd) in zip(loaded.programme.factories, bands.tolist(), strict=True)
+        ]
     if outdir is not None:
         from ..report.html import write_html
         from ..roadmap.report import risk_figure
@@ -253,6 +269,8 @@ def risk_command(
         emit_json(doc)
         return
     date = raw["gw_by_date"]
+    for row in doc.get("line_bands", []):
+        out.print(f"line band {row['factory']}: {row['mean']:.3f} ± {row['sd']:.3f} of the queueing bound")
     out.print(
         f"{doc['programme']}: P(≥ {doc['goal']['it_power_gw']:g} GW by {doc['goal']['by']}) = {doc['p_goal']:.1%} "
         f"over {doc['samples']:,} samples (seed {doc['seed']}); GW by the date: P10 {date['p10']:.2f}, "

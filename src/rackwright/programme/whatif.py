@@ -7,18 +7,27 @@
 * :func:`sweep_documents`, :func:`sweep_document` — one plan per value of a field, and the change of every
   headline number per value (``programme whatif --sweep``);
 * :func:`programme_risk`, :func:`risk_records`, :func:`with_risk` — the roadmap's Monte Carlo on the lines' rates
-  (``programme risk``, ``programme plan --samples``).
+  (``programme risk``, ``programme plan --samples``), optionally with each line's rate band
+  (:func:`line_bands`, from the factory's simulation) multiplying its factory's yield.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
+from dataclasses import replace
 from pathlib import Path
+from typing import cast
+
+import numpy as np
 
 from ..errors import InputError
-from ..roadmap.milp import solve
+from ..factory import load_line, simulate, work_content
+from ..roadmap.inputs import line_rate
+from ..roadmap.milp import programme, row_bounds, solve
 from ..roadmap.plan import prepare
-from ..roadmap.risk import risk
+from ..roadmap.risk import CHUNK, RiskResult, draw, risk, solve_samples
+from ..roadmap.schema import LoadedRoadmap
 from .plan import factory_capacity, plan_programme, programme_document, roadmap_with_capacity
 from .schema import LoadedProgramme
 
@@ -134,14 +143,75 @@ def sweep_document(base: dict, docs: list[dict], key: str, values: list, overrid
     }
 
 
+#: The line simulation behind a rate band: a quarter's output measured after two weeks' warm-up.
+BAND_WEEKS, BAND_WARMUP_WEEKS = 15.0, 2.0
+
+
+def line_bands(loaded: LoadedProgramme, replications: int, seed: int | None = None) -> np.ndarray:
+    """Each factory's rate band, ``(F, 2)``: the mean and standard deviation over ``replications`` of the ratio of
+    the racks/week its line ships in a quarter (:func:`rackwright.factory.simulate`, kits released at the queueing
+    bound the plan uses, 13 weeks after 2 of warm-up) to that bound, pooled over the generations it builds."""
+    bands = np.zeros((len(loaded.programme.factories), 2))
+    for j, factory in enumerate(loaded.programme.factories):
+        line = load_line(loaded.folder / factory.line).line
+        ratios = []
+        for generation in factory.builds:
+            rack = loaded.racks[[g.id for g in loaded.programme.generations].index(generation)]
+            assert rack.model is not None  # the loader keeps sound racks only
+            work = work_content(rack.model)
+            bound = line_rate(line, work, factory.line_utilisation)
+            run = simulate(line, work, BAND_WEEKS, replications, seed, BAND_WARMUP_WEEKS, racks_per_week=bound)
+            ratios.append(run.racks_per_week() / bound)
+        pooled = np.concatenate(ratios)
+        bands[j] = pooled.mean(), pooled.std(ddof=1) if pooled.size > 1 else 0.0
+    return bands
+
+
 def programme_risk(
-    loaded: LoadedProgramme, samples: int, seed: int | None = None, workers: int = 1, progress=None
+    loaded: LoadedProgramme,
+    samples: int,
+    seed: int | None = None,
+    workers: int = 1,
+    progress=None,
+    bands: np.ndarray | None = None,
 ) -> dict:
     """The roadmap's Monte Carlo (:func:`rackwright.roadmap.risk.risk`: slips, site power delays, lead times and
     factory yields from the file's ``risk`` section) on the programme's roadmap with the lines' rates; the roadmap's
-    risk document."""
+    risk document. With ``bands`` (:func:`line_bands`) each factory's yield is also multiplied by a normal draw of
+    its line's rate band, in one process (:func:`risk_with_bands`)."""
     roadmap = roadmap_with_capacity(loaded, factory_capacity(loaded, loaded.racks))
-    return risk(roadmap, samples, seed, workers, progress).document()
+    if bands is None:
+        return risk(roadmap, samples, seed, workers, progress).document()
+    return risk_with_bands(roadmap, bands, samples, seed, progress).document()
+
+
+def risk_with_bands(
+    roadmap: LoadedRoadmap, bands: np.ndarray, samples: int, seed: int | None = None, progress=None
+) -> RiskResult:
+    """The roadmap's Monte Carlo with each factory's yield times a draw of N(mean, sd) of its line's rate band
+    (``bands``, ``(F, 2)``, cut at 0). The roadmap's own draws come first from the same stream, so a band of
+    (1, 0) gives :func:`rackwright.roadmap.risk.risk`'s result for the same seed; the reach LP per sample as
+    there (the roadmap's risk has one yield distribution for all factories and no hook for a per-line one)."""
+    st = prepare(roadmap)
+    root = np.random.SeedSequence(seed)
+    rng = np.random.default_rng(root)
+    uncertain = draw(roadmap, samples, rng)
+    factor = np.maximum(rng.normal(bands[:, 0], bands[:, 1], size=(samples, len(bands))), 0.0)
+    uncertain = replace(uncertain, factory_yield=np.asarray(uncertain.factory_yield) * factor)
+    spec = programme(st, "reach", row_bounds(st)[0], integer=False)
+    reached = np.zeros((samples, len(st.timeline.quarters)))
+    start = time.perf_counter()
+    for chunk in np.array_split(np.arange(samples), -(-samples // CHUNK)):
+        part = replace(uncertain, **{k: getattr(uncertain, k)[chunk] for k in _FIELDS})
+        lower, upper = row_bounds(st, part)
+        lower[:, st.goal_row] = -np.inf  # the reach programme has no goal row
+        reached[chunk] = solve_samples(spec, lower, upper, st.power_mw, st.col_q)
+        if progress:
+            progress(int(chunk[-1]) + 1)
+    return RiskResult(st, int(cast(int, root.entropy)), reached / 1e3, time.perf_counter() - start, 1)
+
+
+_FIELDS = ("slip_months", "site_delay_months", "lead_factor", "factory_yield")
 
 
 def risk_records(loaded: LoadedProgramme, doc: dict) -> dict:
