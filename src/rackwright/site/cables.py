@@ -39,11 +39,8 @@ class Ends:
     @staticmethod
     def compact(hall, row, rack, slot, port, x, y) -> Ends:
         """Ends with 32-bit positions and coordinates (half the memory traffic of the defaults)."""
-        return Ends(
-            *(np.asarray(a, dtype=np.int32) for a in (hall, row, rack, slot, port)),
-            np.asarray(x, dtype=np.float32),
-            np.asarray(y, dtype=np.float32),
-        )
+        hall, row, rack, slot, port = (np.asarray(a, dtype=np.int32) for a in (hall, row, rack, slot, port))
+        return Ends(hall, row, rack, slot, port, np.asarray(x, dtype=np.float32), np.asarray(y, dtype=np.float32))
 
     def take(self, index: np.ndarray, port: np.ndarray | None = None) -> Ends:
         return Ends(

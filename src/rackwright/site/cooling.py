@@ -26,11 +26,13 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..models import Array
 from ..units import UnitError, parse_quantity
 
 CP_AIR = 1006.0  # J/(kg·K), dry air near 25 °C
 H_FG = 2.44e6  # J/kg, latent heat of water at ~25 °C
 AIR_RISE = 10.0  # K, air temperature rise across a cooler coil at rating (assumption)
+STANDARD_PRESSURE = 101325.0  # Pa, standard atmosphere at sea level (ISO 2533): a profile's pressure when not given
 DATA_DIR = Path(__file__).parent / "data"
 
 
@@ -56,9 +58,10 @@ class Ambient:
         hours = np.ones(self.hours, dtype=bool) if hours is None else hours
         if self.rel_humidity is None or not hours.any():
             return self.dry_bulb
+        pressure = np.full(self.hours, STANDARD_PRESSURE) if self.pressure is None else self.pressure
         wet = self.dry_bulb.copy()
         wet[hours] = _wet_bulb(
-            self.dry_bulb[hours].tobytes(), self.rel_humidity[hours].tobytes(), self.pressure[hours].tobytes()
+            self.dry_bulb[hours].tobytes(), self.rel_humidity[hours].tobytes(), pressure[hours].tobytes()
         )
         return wet
 
@@ -117,7 +120,7 @@ def _read_profile(path: Path, file: str | None) -> Ambient:
             "give 8,760 hourly dry-bulb values between -100 and 70 degC",
         )
     rh = frame["rel_humidity_pct"].cast(pl.Float64).to_numpy() / 100 if "rel_humidity_pct" in frame.columns else None
-    p = frame["pressure_pa"].cast(pl.Float64).to_numpy() if "pressure_pa" in frame.columns else np.full(8760, 101325.0)
+    p = frame["pressure_pa"].cast(pl.Float64).to_numpy() if "pressure_pa" in frame.columns else None
     return Ambient(path.stem, dry, rh, p)
 
 
@@ -151,7 +154,7 @@ def trim_share(leaving: np.ndarray, supply: float, delta_t: float) -> np.ndarray
     return np.clip((leaving - supply) / delta_t, 0.0, 1.0)
 
 
-def adiabatic_water(heat: float, dry_bulb: np.ndarray, air_inlet: np.ndarray) -> np.ndarray:
+def adiabatic_water(heat: Array, dry_bulb: np.ndarray, air_inlet: np.ndarray) -> np.ndarray:
     """Water evaporated by the pads [kg/s] per hour for ``heat`` [W] rejected."""
     air_mass = heat / (CP_AIR * AIR_RISE)
     return air_mass * CP_AIR * (dry_bulb - air_inlet) / H_FG

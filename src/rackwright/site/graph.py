@@ -23,7 +23,7 @@ MAX_GRAPH_LINKS = 200_000
 
 def fabric_graph(size: FabricSize, wiring: Wiring) -> nx.Graph:
     """One plane as a graph; parallel links add up as one edge's ``capacity`` (in links)."""
-    graph = nx.Graph()
+    graph: nx.Graph[tuple[str, int]] = nx.Graph()
     endpoints = np.arange(size.endpoints)
     _add(graph, [("e", int(i)) for i in endpoints], [("leaf", int(x)) for x in wiring.leaf_of_endpoint])
     _add(

@@ -548,8 +548,8 @@ def _link_ends(fabric: FabricSize, wiring: Wiring, compute: cab.Ends, switches: 
             b_parts.append(switches.take(base + super0 + wiring.super_link_super, wiring.super_link_super_port))
             tiers.append(np.full(len(wiring.super_link_spine), 3, np.int8))
     tier = np.concatenate(tiers)
-    plane = np.repeat(np.arange(fabric.planes, dtype=np.int8), len(tier) // fabric.planes)
-    return cab.Ends.concat(a_parts), cab.Ends.concat(b_parts), tier, plane
+    plane_of_link = np.repeat(np.arange(fabric.planes, dtype=np.int8), len(tier) // fabric.planes)
+    return cab.Ends.concat(a_parts), cab.Ends.concat(b_parts), tier, plane_of_link
 
 
 def _graph_check(fabric: FabricSize, wiring: Wiring | None, violations: list[Violation]) -> dict | None:
@@ -600,7 +600,7 @@ def _cable_violations(cables: pl.DataFrame) -> list[Violation]:
                 "SITE003",
                 "error",
                 "fabric.media",
-                f"{orphans.height:,} links up to {float(orphans['length_m'].max()):,.0f} m are longer "
+                f"{orphans.height:,} links up to {float(orphans['length_m'].to_numpy().max()):,.0f} m are longer "
                 "than the reach of every media rule (for their tier)",
                 "add an optic with a longer reach (e.g. DR/FR single-mode) or move network rows closer",
             )

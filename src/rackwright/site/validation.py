@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -64,7 +65,7 @@ def _fabric_summary(spec: dict) -> dict:
 def _figure(summary: dict, name: str) -> float:
     if name in DERIVED:
         return float(DERIVED[name](summary))
-    node = summary
+    node: Any = summary  # a JSON tree: dicts down to a number
     for key in name.split("."):
         node = node[key]
     return float(node)
