@@ -69,8 +69,6 @@ EDGES = {
     "rackwright.fleet.validation": "a validation case names its design",
     "rackwright.perf.api": "perf's --system names a built-in system, a system file or a rack design",
     "rackwright.site.netbox": "a planned site's generations.json names the design files its export mounts",
-    # Transitional (issue 19): goes when report/elevation.py no longer evaluates a design given without figures.
-    "rackwright.report.elevation": "elevation_svg evaluates the design when the server gives no figures",
 }
 
 

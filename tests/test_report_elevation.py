@@ -19,7 +19,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 def svg_of(name: str) -> str:
     rack = rackwright.evaluate(EXAMPLES / name)
-    return elevation_svg(rack.model, rack.figures).as_svg()
+    return elevation_svg(rack).as_svg()
 
 
 def test_gb300_front_labels_every_device_and_marks_the_free_units():

@@ -213,12 +213,11 @@ def test_open_rack_shelves_in_an_eia_rack_break_mec006_and_eia_gear_in_an_open_r
 
 
 def test_an_elevation_of_a_million_trays_draws_only_what_the_rack_holds(tmp_path):
-    from rackwright.rack.chain import resolve
     from rackwright.report.elevation import elevation_svg
 
     design = child(tmp_path, "slots:\n  - {id: compute-upper, part: nvidia-gb200-compute-tray, count: 1000000}\n")
     assert "MEC004" in [v.code for v in rackwright.evaluate(design).errors]
-    svg = elevation_svg(resolve(rackwright.load_design(design))).as_svg()
+    svg = elevation_svg(rackwright.evaluate(design)).as_svg()
     assert "compute-upper: 1000000 ×" in svg
     assert svg.count("<rect") < 200  # at most one rectangle per mounting unit of the 48 U rack per slot, not 10⁶
 

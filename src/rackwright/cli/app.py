@@ -248,9 +248,7 @@ def elevation_command(
     from ..rack.evaluation import evaluate
     from ..report.elevation import elevation_svg
 
-    rack = evaluate(design)
-    assert rack.model is not None  # an evaluation keeps the resolved design
-    drawing = elevation_svg(rack.model, rack.figures)
+    drawing = elevation_svg(evaluate(design))
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         drawing.save_svg(str(output))

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..models.mechanical import pitch_name
 from ..rack.chain import RackModel, effective_limits
+from ..rack.evaluation import Rack
 from ..rack.figures import BY_KEY
 from .present import figure_format, format_value
 
@@ -79,13 +80,12 @@ def _liquid_slots(model: RackModel) -> set[str]:
     }
 
 
-def elevation_svg(model: RackModel, figures: dict[str, float] | None = None) -> draw.Drawing:
-    """Draw front and rear of the rack; ``figures`` (an evaluation's, SI) for the title block, evaluated here
-    when not given."""
-    if figures is None:
-        from ..rack.evaluation import evaluate
-
-        figures = evaluate(model.loaded, model.catalog).figures
+def elevation_svg(rack: Rack) -> draw.Drawing:
+    """Draw front and rear of an evaluated rack (:func:`rackwright.evaluate`): its resolved design to scale, its
+    figures (SI) in the title block."""
+    if rack.model is None:
+        raise ValueError(f"an elevation of {rack.name} needs its resolved design: draw a rack from evaluate()")
+    model, figures = rack.model, rack.figures
     limits = effective_limits(model, {})
     pitch, usable = float(limits["unit_pitch"]), float(limits["usable_height"])
     units = int(round(usable / pitch)) if np.isfinite(usable) else 48

@@ -427,8 +427,7 @@ def elevation(session: Session, actor: Actor, org: str, name: str, rev: str | No
         raise access.refusal(f"the elevation of {org}/{name}@{revision.id}", actor.org)
     loaded = validate_design(revision.resolved, f"{org}/{name}", revision.lineage)
     with checker.EVALUATION_LOCK:
-        rack = evaluate(loaded)
-        return elevation_svg(rack.model, rack.figures).as_svg()
+        return elevation_svg(evaluate(loaded)).as_svg()
 
 
 def report(session: Session, actor: Actor, org: str, name: str, rev: str | None = None) -> dict:
