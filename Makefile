@@ -11,7 +11,7 @@ MYPY_PATHS := src/rackwright/models src/rackwright/catalog/__init__.py src/rackw
 	src/rackwright/rack/__init__.py src/rackwright/rack/chain.py src/rackwright/rack/rules.py src/rackwright/rack/figures.py \
 	src/rackwright/rack/bom.py src/rackwright/rack/sourcing.py src/rackwright/rack/compare.py \
 	src/rackwright/rack/evaluation.py src/rackwright/rack/design.py src/rackwright/fleet \
-	src/rackwright/explore src/rackwright/factory src/rackwright/roadmap \
+	src/rackwright/explore src/rackwright/factory src/rackwright/roadmap src/rackwright/perf \
 	src/rackwright/site/__init__.py src/rackwright/site/cables.py src/rackwright/site/cooling.py \
 	src/rackwright/site/economics.py src/rackwright/site/fabric.py src/rackwright/site/graph.py \
 	src/rackwright/site/layout.py src/rackwright/site/planner.py src/rackwright/site/power.py \

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Any, Union, cast
 
 import numpy as np
 
@@ -502,7 +502,7 @@ def _figures(result: dict, i) -> dict:
     """The stable per-configuration fields of ``perf train`` / ``perf search``."""
     pick = lambda v: float(np.asarray(v).ravel()[i])  # noqa: E731
     fits = bool(np.asarray(result["fits"]).ravel()[i])
-    doc = {
+    doc: dict[str, Any] = {
         "step_time_s": pick(result["step_time_s"]),
         "tokens_per_s": pick(result["tokens_per_s"]),
         "tflops_per_accelerator": pick(result["model_flops_per_s_per_accelerator"]) / 1e12,
@@ -751,7 +751,7 @@ def rack_delivery(design) -> dict:
         )
     doc.update(_moe_delivery(system, per_rack, racks))
     serving = infer(
-        load_model(REFERENCE_INFERENCE["model"]),
+        load_model(cast(str, REFERENCE_INFERENCE["model"])),
         system,
         REFERENCE_INFERENCE["batch"],
         REFERENCE_INFERENCE["input_tokens"],

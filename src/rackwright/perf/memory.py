@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..models import Array
 from .stages import stage_layer_counts, stage_params
 
 STATE_BYTES = 6.0  # BF16 weights + FP32 gradient accumulation (4 bytes; 2 with 16-bit gradients)
@@ -153,7 +154,7 @@ def in_flight(c, stage, microbatches):
     return np.minimum(chunks, microbatches * v) / v
 
 
-def training_memory(model, system, c, seq, microbatches, rec=None) -> dict[str, np.ndarray]:
+def training_memory(model, system, c, seq, microbatches, rec=None) -> dict[str, Array]:
     """Bytes per accelerator by component on the stage that needs the most, its total and what is available.
 
     The first, second and last pipeline stages are evaluated (the middle stages after the second hold
@@ -166,7 +167,7 @@ def training_memory(model, system, c, seq, microbatches, rec=None) -> dict[str, 
     per_layer = model_activation_bytes_per_layer(model, seq, c, rec)
     logits = 4.0 * seq / c["cp"] * c["micro_batch"] * model.vocab / c["tp"] * (1 + model.mtp_layers)  # MTP heads too
     first, middle, last = stage_layer_counts(model, c)
-    best = None
+    best: dict[str, np.ndarray] | None = None
     for stage, layers in ((0, first), (1, np.where(c["pp"] > 2, middle, last)), (c["pp"] - 1, last)):
         params, layer_params = stage_params(model, c, stage)
         grads16 = np.where(c.get("fp32_grads", 1.0) > 0, 0.0, 2.0)  # 16-bit gradients: 2 bytes fewer
@@ -210,4 +211,5 @@ def training_memory(model, system, c, seq, microbatches, rec=None) -> dict[str, 
                     "total": total,
                 }.items()
             }
+    assert best is not None  # three stages compared
     return {**best, "available": usable_hbm(system.accelerator.hbm)}

@@ -34,14 +34,18 @@ inputs saved for the backward pass are the low-precision copies (:mod:`rackwrigh
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from ..errors import InputError
+
+#: The accelerator precisions a system rates (its ``peak_flops`` keys).
+Precision = Literal["bf16", "fp16", "fp8", "fp4", "tf32"]
 
 
 @dataclass(frozen=True)
 class Recipe:
     name: str
-    gemm: str  # the peak_flops key the linear layers' GEMMs run at
+    gemm: Precision  # the peak_flops key the linear layers' GEMMs run at
     kind: str  # the efficiency kind (Efficiency.gemm_for): bf16, fp8, fp8_blockwise, mxfp8, fp4
     value_bytes: float  # bytes per value of the GEMM operands (q)
     scale_bytes: float = 0.0  # bytes of scale per value (block scales)

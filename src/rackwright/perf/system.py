@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, cast
 
 import numpy as np
 from pydantic import (
@@ -36,14 +36,13 @@ from ..errors import InputError
 from ..models.reliability import HOURS_PER_YEAR
 from ..units import UnitError, parse_quantity
 from ..yamlio import problems_from_validation
+from .precision import Precision
 from .workload import DATA_DIR, builtin_names, load_spec
 
 if TYPE_CHECKING:
     from ..rack.evaluation import Rack
 
 SYSTEMS_DIR = DATA_DIR / "systems"
-
-Precision = Literal["bf16", "fp16", "fp8", "fp4", "tf32"]
 
 #: Collective latency per step inside a scale-up domain [s] (assumption). An NVLink/NVSwitch
 #: hop is well under 1 µs in hardware; NCCL's per-step synchronisation and kernel overheads
@@ -172,7 +171,7 @@ class SystemSpec(Strict):
     def peak(self, precision: str = "bf16") -> float:
         """Dense peak FLOP/s of one accelerator at ``precision``; ``ValueError`` if it has none."""
         try:
-            return self.accelerator.peak_flops[precision]
+            return self.accelerator.peak_flops[cast(Precision, precision)]  # any other name: the KeyError below
         except KeyError:
             raise ValueError(
                 f"{self.accelerator.name} has no {precision} rate; it has: {', '.join(self.accelerator.peak_flops)}"

@@ -53,6 +53,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..models import Array
 from .efficiency import Efficiency, profile
 from .memory import _bit, training_memory
 from .precision import Recipe
@@ -87,32 +88,32 @@ ROUTER_READS = 1.0
 class Parallelism:
     """Arrays (or scalars) describing configurations; ``recompute`` uses :data:`RECOMPUTE` codes."""
 
-    tp: np.ndarray
-    pp: np.ndarray
-    dp: np.ndarray
-    micro_batch: np.ndarray
-    vp: np.ndarray = 1
-    cp: np.ndarray = 1
-    ep: np.ndarray = 1
-    etp: np.ndarray = 0  # expert tensor parallelism (0: = tp); EP × ETP folded over TP × CP × DP
-    sp: np.ndarray = True
-    recompute: np.ndarray = 2
-    distributed_optimizer: np.ndarray = False
-    overlap_dp: np.ndarray = True
-    overlap_tp: np.ndarray = False
-    flash_attention: np.ndarray = True
-    fp8_param_gather: np.ndarray = False  # parameters kept in the recipe's low precision (DP all-gather, memory)
-    overlap_param_gather: np.ndarray = False  # distributed optimizer: all-gather hidden behind the next forward
-    recompute_modules: np.ndarray = 1  # with recompute "selective": bits of memory.RECOMPUTE_MODULES (core_attn)
-    fp32_grads: np.ndarray = True  # gradients accumulated and reduced in FP32 (False: in 16 bits, half the bytes)
-    first_stage_layers: np.ndarray = 0  # layers of the first pipeline stage (0: an even split)
-    last_stage_layers: np.ndarray = 0  # layers of the last pipeline stage (0: an even split)
-    moe_dispatcher: np.ndarray = 0  # 0: all-to-all (Megatron alltoall), 1: DeepEP (per-domain de-duplication, FP8)
-    moe_a2a_overlap: np.ndarray = False  # dispatch/combine hidden behind another micro-batch's compute (DualPipe)
-    fsdp: np.ndarray = False  # ZeRO-3: weights, gradients and optimizer sharded over DP × CP, gathered per micro-batch
-    overlap_p2p: np.ndarray | bool = False  # interleaved schedule: stage sends behind compute (overlap_p2p_comm)
-    hsdp_replicas: np.ndarray | int = 1  # with fsdp: replicas of the sharded model (HSDP), sharded over DP × CP / r
-    zero2: np.ndarray | bool = False  # with the distributed optimizer: gradients sharded too, reduced per micro-batch
+    tp: Array
+    pp: Array
+    dp: Array
+    micro_batch: Array
+    vp: Array = 1
+    cp: Array = 1
+    ep: Array = 1
+    etp: Array = 0  # expert tensor parallelism (0: = tp); EP × ETP folded over TP × CP × DP
+    sp: Array = True
+    recompute: Array = 2
+    distributed_optimizer: Array = False
+    overlap_dp: Array = True
+    overlap_tp: Array = False
+    flash_attention: Array = True
+    fp8_param_gather: Array = False  # parameters kept in the recipe's low precision (DP all-gather, memory)
+    overlap_param_gather: Array = False  # distributed optimizer: all-gather hidden behind the next forward
+    recompute_modules: Array = 1  # with recompute "selective": bits of memory.RECOMPUTE_MODULES (core_attn)
+    fp32_grads: Array = True  # gradients accumulated and reduced in FP32 (False: in 16 bits, half the bytes)
+    first_stage_layers: Array = 0  # layers of the first pipeline stage (0: an even split)
+    last_stage_layers: Array = 0  # layers of the last pipeline stage (0: an even split)
+    moe_dispatcher: Array = 0  # 0: all-to-all (Megatron alltoall), 1: DeepEP (per-domain de-duplication, FP8)
+    moe_a2a_overlap: Array = False  # dispatch/combine hidden behind another micro-batch's compute (DualPipe)
+    fsdp: Array = False  # ZeRO-3: weights, gradients and optimizer sharded over DP × CP, gathered per micro-batch
+    overlap_p2p: Array = False  # interleaved schedule: stage sends behind compute (overlap_p2p_comm)
+    hsdp_replicas: Array = 1  # with fsdp: replicas of the sharded model (HSDP), sharded over DP × CP / r
+    zero2: Array = False  # with the distributed optimizer: gradients sharded too, reduced per micro-batch
 
     def arrays(self) -> dict[str, np.ndarray]:
         fields = {k: np.asarray(v) for k, v in self.__dict__.items()}

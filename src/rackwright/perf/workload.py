@@ -204,12 +204,12 @@ class ModelSpec(BaseModel):
     @property
     def qk_head_dim(self) -> int:
         """Size of a query/key head (``head_dim``; ``qk_nope + qk_rope`` for MLA)."""
-        return self.head_dim
+        return _sized(self.head_dim)
 
     @property
     def v_dim(self) -> int:
         """Size of a value head (``head_dim``; ``v_head_dim`` for MLA)."""
-        return self.v_head_dim if self.attention == "mla" else self.head_dim
+        return _sized(self.v_head_dim if self.attention == "mla" else self.head_dim)
 
     # -- parameters --------------------------------------------------------------------
     def mlp_params(self, ffn: int) -> int:
@@ -229,14 +229,19 @@ class ModelSpec(BaseModel):
         """
         h, a = self.hidden, self.heads
         if self.attention == "mla":
-            qk = self.qk_nope_head_dim + self.qk_rope_head_dim
+            nope, rope, r_kv, d_v = self._mla_sizes()
+            qk = nope + rope
             q = h * self.q_lora_rank + self.q_lora_rank * a * qk if self.q_lora_rank else h * a * qk
-            kv = h * (self.kv_lora_rank + self.qk_rope_head_dim) + self.kv_lora_rank * a * (
-                self.qk_nope_head_dim + self.v_head_dim
-            )
-            return q + kv + a * self.v_head_dim * h
-        d = self.head_dim
-        return 2 * h * a * d + 2 * h * self.kv_heads * d
+            kv = h * (r_kv + rope) + r_kv * a * (nope + d_v)
+            return q + kv + a * d_v * h
+        d = _sized(self.head_dim)
+        return 2 * h * a * d + 2 * h * _sized(self.kv_heads) * d
+
+    def _mla_sizes(self) -> tuple[int, int, int, int]:
+        """``(qk_nope_head_dim, qk_rope_head_dim, kv_lora_rank, v_head_dim)`` of an MLA model."""
+        sizes = (self.qk_nope_head_dim, self.qk_rope_head_dim, self.kv_lora_rank, self.v_head_dim)
+        nope, rope, r_kv, d_v = (_sized(s) for s in sizes)
+        return nope, rope, r_kv, d_v
 
     @property
     def dense_mlp_params_per_layer(self) -> int:
@@ -246,7 +251,7 @@ class ModelSpec(BaseModel):
     @property
     def expert_params(self) -> int:
         """One expert (routed or shared): an MLP of size ``moe_ffn_hidden``; 0 for dense models."""
-        return self.mlp_params(self.moe_ffn_hidden) if self.is_moe else 0
+        return self.mlp_params(_sized(self.moe_ffn_hidden)) if self.is_moe else 0
 
     @property
     def router_params(self) -> int:
@@ -367,8 +372,9 @@ class ModelSpec(BaseModel):
         ``(r_kv + d_rope)·L·bytes``.
         """
         if self.attention == "mla":
-            return float((self.kv_lora_rank + self.qk_rope_head_dim) * self.layers * bytes_per_value)
-        return float(2 * self.layers * self.kv_heads * self.head_dim * bytes_per_value)
+            _, rope, r_kv, _ = self._mla_sizes()
+            return float((r_kv + rope) * self.layers * bytes_per_value)
+        return float(2 * self.layers * _sized(self.kv_heads) * _sized(self.head_dim) * bytes_per_value)
 
     def with_seq_len(self, seq_len: int) -> ModelSpec:
         """A copy of this model trained or served at sequence length ``seq_len``."""
@@ -380,6 +386,13 @@ class ModelSpec(BaseModel):
 # --- loading -----------------------------------------------------------------------------
 
 Spec = TypeVar("Spec", bound=BaseModel)
+
+
+def _sized(value: int | None) -> int:
+    """A size the validators set: head_dim and kv_heads always, the MLA sizes with attention: mla, moe_ffn_hidden
+    with experts."""
+    assert value is not None
+    return value
 
 
 def builtin_names(directory: Path) -> list[str]:
