@@ -15,7 +15,10 @@ MYPY_PATHS := src/rackwright/models src/rackwright/catalog/__init__.py src/rackw
 	src/rackwright/site/__init__.py src/rackwright/site/cables.py src/rackwright/site/cooling.py \
 	src/rackwright/site/economics.py src/rackwright/site/fabric.py src/rackwright/site/graph.py \
 	src/rackwright/site/layout.py src/rackwright/site/planner.py src/rackwright/site/power.py \
-	src/rackwright/site/schema.py src/rackwright/site/validation.py
+	src/rackwright/site/schema.py src/rackwright/site/validation.py src/rackwright/validation.py src/rackwright/programme \
+	src/rackwright/cli/__init__.py src/rackwright/cli/explore.py src/rackwright/cli/factory.py src/rackwright/cli/perf.py \
+	src/rackwright/cli/reliability.py src/rackwright/cli/roadmap.py src/rackwright/cli/server.py \
+	src/rackwright/cli/sourcing.py
 MYPY := $(BIN)/mypy --follow-imports=silent
 
 .PHONY: demo test test-fast bench clean validation-doc
