@@ -106,6 +106,13 @@ def plan_command(
                     f"{row['earliest_first_rack']} (parts ordered {row['ordered']}; critical: "
                     f"{', '.join(row['critical_parts'])})[/yellow]"
                 )
+        for row in doc["site_supply_check"]:
+            if not row["enough"]:
+                out.print(
+                    f"[yellow]supply {row['supply']}: the racks ({row['racks_use']:,.0f}) and site plans "
+                    f"({sum(row['site_plans'].values()):,.0f}) need {-row['margin']:,.0f} {row['unit']} more than the "
+                    f"{row['delivered_by_goal_date']:,.0f} delivered by the goal date[/yellow]"
+                )
         if "risk" in doc:
             out.print(f"P(goal) = {doc['risk']['p_goal']:.1%} over {doc['risk']['samples']:,} samples")
     raise typer.Exit(EXIT_OK if doc["feasible"] else EXIT_RULES)

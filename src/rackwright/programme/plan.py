@@ -53,7 +53,7 @@ from ..roadmap.plan import PlanResult
 from ..roadmap.schema import LoadedRoadmap
 from ..site.planner import SitePlan
 from .schema import LoadedProgramme
-from .sites import site_plans, site_record
+from .sites import site_plans, site_record, site_supply_check
 
 
 def factory_capacity(loaded: LoadedProgramme, racks: list[Rack]) -> np.ndarray:
@@ -394,6 +394,7 @@ def programme_document(plan: ProgrammePlan) -> dict:
         "racks": doc["racks"],
         "sites": [site_record(site, site_plan) for site, site_plan in plan.sites.items()],
         "first_ship_check": first_ship_check(plan.loaded),
+        "site_supply_check": site_supply_check(plan),
         "timeline": timeline(plan.loaded),
         "spares": spares,
         "seconds": {k: round(v, 3) for k, v in plan.seconds.items()},
