@@ -44,8 +44,10 @@ from ..models.reliability import HOURS_PER_YEAR
 from ..perf.search import search
 from ..perf.system import system_from_rack
 from ..perf.workload import ModelSpec, load_model
+from ..rack.bom import bom_lines
 from ..rack.evaluation import Rack
-from ..rack.sourcing import build_dates
+from ..rack.sourcing import apply_scenario, build_dates, load_scenario
+from ..rack.sourcing import tariff_bill as bill
 from ..roadmap import plan as roadmap_plan
 from ..roadmap import plan_document
 from ..roadmap.inputs import RackFigures, line_rate, rack_figures
@@ -216,6 +218,42 @@ def first_ship_check(loaded: LoadedProgramme) -> list[dict]:
     return rows
 
 
+def quarter_end(label: str) -> dt.date:
+    """The last day of a quarter labelled ``2026Q3``."""
+    year, quarter = int(label[:4]), int(label[-1])
+    return dt.date(year + quarter // 4, 3 * quarter % 12 + 1, 1) - dt.timedelta(days=1)
+
+
+def tariff_bill(plan: ProgrammePlan) -> np.ndarray | None:
+    """Tariffs paid on the racks built each quarter (USD, ``(Q,)``), or None without a sourcing scenario: each
+    generation's BOM with the scenario's changes (:func:`rackwright.rack.sourcing.apply_scenario`), the tariffs in
+    force on the quarter's last day (:func:`rackwright.rack.sourcing.tariff_bill`) × the racks built that quarter."""
+    sourcing = plan.loaded.programme.sourcing
+    if sourcing is None or sourcing.scenario is None:
+        return None
+    try:
+        scenario = load_scenario(plan.loaded.folder / sourcing.scenario)
+    except InputError as exc:
+        raise plan.loaded.error(
+            f"sourcing scenario cannot be used: {exc}", ("sourcing", "scenario"), "give a sourcing scenario file"
+        ) from None
+    st, x = plan.result.structure, np.round(plan.result.schedule.x)
+    built = np.zeros((len(plan.racks), len(st.timeline.quarters)))
+    keep = st.col_f >= 0
+    np.add.at(built, (st.col_g[keep], st.col_q[keep]), x[keep])
+    ends = [quarter_end(q) for q in st.timeline.quarters]
+    models = [rack.model for rack in plan.racks]
+    assert all(models)  # the loader keeps sound racks only, each with its resolved design
+    per_rack = np.array(
+        [
+            [bill(apply_scenario(bom_lines(model, 1), scenario), scenario.tariffs, end) for end in ends]
+            for model in models
+            if model is not None
+        ]
+    )  # (G, Q) USD per rack
+    return (built * per_rack).sum(axis=0)
+
+
 def deployed_racks(result: PlanResult) -> np.ndarray:
     """Racks deployed (generations × sites × quarters, cumulative to each quarter's end) in the roadmap's schedule."""
     st, x = result.structure, np.round(result.schedule.x)
@@ -332,6 +370,9 @@ def series(plan: ProgrammePlan) -> list[dict]:
         _series("capex_cumulative", "USD", np.cumsum(capex), digits=0),
         _series("energy_opex", "USD/year (energy at quarter end)", energy, digits=0),
     ]
+    tariffs = tariff_bill(plan)
+    if tariffs is not None:
+        rows.append(_series("tariff_bill", "USD/quarter (tariffs on the racks built)", tariffs, digits=0))
     for i, g in enumerate(p.generations):
         rows.append(_series("it_power", "GW", power_w[i] * per_gen[i] / 1e9, g.id, digits=9))
         rows.append(_series("delivered_training_tokens", "tokens/s", tokens[i] * accelerators[i], g.id, digits=0))
@@ -373,6 +414,11 @@ def programme_document(plan: ProgrammePlan) -> dict:
         {"name": "energy_opex_by_goal_date", "unit": "USD/year", "value": total["energy_opex"][-1]},
         {"name": "spares_cost_by_goal_date", "unit": "USD", "value": sum(row["spares_cost_usd"] for row in spares)},
         {"name": "site_plan_links", "unit": "links (planned sites)", "value": _links(plan)},
+        {
+            "name": "tariffs_by_goal_date",
+            "unit": "USD (racks built)",
+            "value": sum(total["tariff_bill"]) if "tariff_bill" in total else None,
+        },
     ]
     return {
         "programme": p.name,

@@ -101,6 +101,8 @@ class Sourcing(Sourced):
 
     ordered: dict[str, dt.date] = Field(min_length=1)
     integration_days: float = Field(default=14.0, ge=0, le=3650)
+    #: A sourcing scenario file (``rackwright sourcing whatif``): its changes and tariffs price the racks built.
+    scenario: str | None = None
 
 
 class Programme(Strict):
@@ -256,8 +258,10 @@ def own_problems(p: Programme, loaded: LocatedInput, folder: Path) -> list[Probl
             for g in p.sourcing.ordered
             if g not in ids
         ]
-    files = [(("factories", i, "line"), f.line) for i, f in enumerate(p.factories)]
+    files: list[tuple[tuple, str]] = [(("factories", i, "line"), f.line) for i, f in enumerate(p.factories)]
     files += [(("sites", i, "plan"), s.plan) for i, s in enumerate(p.sites) if s.plan is not None]
+    if p.sourcing is not None and p.sourcing.scenario is not None:
+        files.append((("sourcing", "scenario"), p.sourcing.scenario))
     for loc, name in files:
         if not (folder / name).is_file():
             problems.append(
