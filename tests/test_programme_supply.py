@@ -13,6 +13,7 @@ from ruamel.yaml import YAML
 
 from rackwright.programme import load_programme, plan_programme
 from rackwright.programme.plan import programme_document
+from rackwright.programme.report import dashboard
 from rackwright.rack.sourcing import load_scenario, whatif
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,6 +87,8 @@ def test_tariffs_by_quarter_are_sourcing_whatif_per_rack_times_racks_built():
     assert bill[0] == pytest.approx(built * per_rack, rel=1e-9)
     total = next(h["value"] for h in doc["headline"] if h["name"] == "tariffs_by_goal_date")
     assert total == pytest.approx(sum(bill))
+    tariffs = next(t for t in dashboard(doc).data if t.name == "tariffs")
+    assert list(tariffs.y) == pytest.approx([v / 1e9 for v in bill])
 
 
 def test_no_scenario_no_tariff_figures(planned):

@@ -25,7 +25,7 @@ def dashboard(doc: dict):
             "Generations (first ship to end of builds), sites (from first power) and lines (from their start)",
             "Delivered training compute (EFLOP/s: model FLOPs × goodput of the reference job) and peak",
             "US content (share of rack value)",
-            "Capex by quarter (US$ B) and yearly energy bill at quarter end (US$ B/year)",
+            "Capex and tariffs by quarter (US$ B) and yearly energy bill at quarter end (US$ B/year)",
             "Part failures per year in the deployed fleet",
             "Generations: the reference job on each",
             "Binding constraints of the roadmap" if doc["feasible"] else "Shortfalls (goal not met)",
@@ -75,6 +75,8 @@ def dashboard(doc: dict):
     billions = lambda name: [None if v is None else v / 1e9 for v in _values(doc, name)]  # noqa: E731
     figure.add_trace(go.Bar(x=quarters, y=billions("capex"), name="capex", marker_color="#72b7b2"), row=5, col=1)
     figure.add_trace(go.Scatter(x=quarters, y=billions("energy_opex"), name="energy $/year"), row=5, col=1)
+    if any(s["name"] == "tariff_bill" for s in doc["series"]):
+        figure.add_trace(go.Bar(x=quarters, y=billions("tariff_bill"), name="tariffs", marker_color="#e45756"), 5, 1)
     figure.add_trace(
         go.Bar(x=quarters, y=_values(doc, "failures"), name="failures/year", marker_color="#e45756"), row=6, col=1
     )
