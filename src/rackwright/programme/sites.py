@@ -84,7 +84,8 @@ SITE_KINDS = ("transceiver", "cdu")
 
 def _site_parts(site_plan: SitePlan) -> dict[str, float]:
     """Parts a site plan needs beyond its racks, by catalog part id: the site BOM's transceivers (the planner lists
-    them as text, ``transceiver: PART (tier N)``, so the part id is read from it) and the cooling's whole CDUs."""
+    them as text, ``KIND: PART (tier N)``, so the part id is read from it; at tier 1 it counts the switch end only,
+    the NIC end being in the rack's BOM) and the cooling's whole CDUs."""
     parts: dict[str, float] = {}
     for item, quantity in site_plan.bom_frame().select("item", "quantity").iter_rows():
         if item.startswith("transceiver: "):
