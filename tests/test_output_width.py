@@ -32,7 +32,6 @@ SERVER_COMMANDS = {"serve", "push", "pull", "server-admin"}
 #: Commands whose tables are still built with Rich's defaults in their own modules and cut ids or numbers:
 #: (command words, an option the example must have or None) → why; strict, so that each fix is noticed.
 KNOWN_CUTS: dict[tuple[tuple[str, ...], str | None], str] = {
-    (("perf", "search"), None): "cli/perf.py: the search table truncates its headers and numbers (micr…, 0.51…)",
     (("catalog", "list"), "--source-quality"): "cli/catalog.py: the source-quality table folds part ids",
     (("explore",), None): "cli/explore.py: the Pareto table cuts axis names (parts.accelerat…)",
     (("reliability", "spares"), None): "cli/reliability.py: the spares table cuts its headers (instal…, failur…)",

@@ -288,31 +288,41 @@ def search_command(
         raise typer.Exit(EXIT_RULES)
 
 
-def _search_table(doc: dict) -> Table:
-    table = Table(
-        title=f"{doc['model']} on {doc['accelerators']} × {doc['system']}: {doc['configurations_valid']:,} "
-        f"valid of {doc['configurations_evaluated']:,} in {doc['search_time_s']:.2f} s"
-    )
-    columns = [
-        "tp",
-        "pp",
-        "vp",
-        "dp",
-        "cp",
-        "ep",
-        "micro_batch",
-        "recompute",
-        "sharding",
-        "precision",
-        "step_time_s",
-        "mfu",
-        "memory_gb_per_accelerator",
+def _search_table(doc: dict):
+    """The fastest configurations, fitted to the width without cutting a number (report.tables.FitTable)."""
+    from ..report.tables import ID, NUMBER, Column, FitTable
+
+    columns = [  # (row key, header, kind, drop order when the width is too small; 0 = always shown)
+        ("tp", "TP", NUMBER, 0),
+        ("pp", "PP", NUMBER, 0),
+        ("vp", "VP", NUMBER, 0),
+        ("dp", "DP", NUMBER, 0),
+        ("cp", "CP", NUMBER, 0),
+        ("ep", "EP", NUMBER, 0),
+        ("micro_batch", "micro- batch", NUMBER, 3),
+        ("recompute", "recompute", ID, 4),
+        ("sharding", "sharding", ID, 2),
+        ("precision", "precision", ID, 1),
+        ("step_time_s", "step s", NUMBER, 0),
+        ("tokens_per_s", "tokens/s", NUMBER, 0),
+        ("mfu", "MFU", NUMBER, 0),
+        ("memory_gb_per_accelerator", "GB per accel.", NUMBER, 0),
     ]
-    for column in columns:
-        table.add_column(column, justify="right")
+    table = FitTable(
+        f"{doc['model']} on {doc['accelerators']} × {doc['system']}: {doc['configurations_valid']:,} "
+        f"valid of {doc['configurations_evaluated']:,} in {doc['search_time_s']:.2f} s",
+        [Column(header, kind, drop) for _, header, kind, drop in columns],
+        hint="--json lists every field",
+    )
     for row in doc["top"]:
-        table.add_row(*(f"{row[c]:.4g}" if isinstance(row[c], float) else str(row[c]) for c in columns))
+        table.add_row(*(_cell(row[key]) for key, *_ in columns))
     return table
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:.4g}"
+    return str(value)
 
 
 @app.command("infer")
