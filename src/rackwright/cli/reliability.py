@@ -169,11 +169,18 @@ def spares_command(
     if as_json:
         emit_json(doc)
         return
-    table = Table(
-        title=f"{doc['design']}: spares for {racks:,} racks, {repair_days:g}-day repair, availability {availability:g}"
+    from ..report.tables import ID, NUMBER, Column, FitTable
+
+    table = FitTable(
+        f"{doc['design']}: spares for {racks:,} racks, {repair_days:g}-day repair, availability {availability:g}",
+        [
+            Column("part", ID),
+            Column("kind", ID, drop=1),
+            *(Column(h, NUMBER) for h in ("installed", "failures /yr", "demand in window", "spares", "spare %")),
+            Column("cost USD", NUMBER),
+        ],
+        hint="--json lists every field",
     )
-    for column in ("part", "kind", "installed", "failures/yr", "demand in window", "spares", "spare %", "cost USD"):
-        table.add_column(column, justify="left" if column in ("part", "kind") else "right")
     for row in doc["parts"]:
         table.add_row(
             row["part"],
@@ -219,9 +226,23 @@ def qualify_command(
     if as_json:
         emit_json(doc)
     else:
-        table = Table(title=f"{doc['design']} ({doc['generation']}): {results}")
-        for column in ("row", "rack", "metric", "measured", "expected", "unit", "deviation", "verdict"):
-            table.add_column(column, justify="left" if column in ("rack", "metric", "unit", "verdict") else "right")
+        from rich.text import Text
+
+        from ..report.tables import ID, NUMBER, Column, FitTable
+
+        table = FitTable(
+            f"{doc['design']} ({doc['generation']}): {results}",
+            [
+                Column("row", NUMBER),
+                Column("rack", ID),
+                Column("metric", ID),
+                Column("measured", NUMBER),
+                Column("expected", NUMBER),
+                Column("unit", ID),
+                Column("deviation", NUMBER),
+                Column("verdict", ID),
+            ],
+        )
         for row in doc["measurements"]:
             if row["deviation_kind"] == "relative":
                 deviation = f"{row['deviation']:+.1%}"
@@ -238,7 +259,7 @@ def qualify_command(
                 f"{row['expected']:.4g}",
                 row["unit"],
                 deviation,
-                f"[{style}]{row['verdict']}[/{style}]",
+                Text(row["verdict"], style=style),
             )
         out.print(table)
         summary = doc["summary"]
