@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from .common import EXIT_RULES, MAX_COUNT, MAX_WORKERS, emit_json, err, guarded, out
+from .common import EXIT_RULES, MAX_COUNT, MAX_WORKERS, emit_json, err, guarded, out, show
 
 app = typer.Typer(
     help="LLM training and inference performance of a system (built-in, system file or rack design).",
@@ -276,7 +276,7 @@ def search_command(
     if as_json:
         emit_json(doc)
     else:
-        out.print(_search_table(doc))
+        show(_search_table(doc))
     if not doc["top"]:
         err.print(
             f"none of the {doc['configurations_valid']:,} valid configurations fits in memory: the leanest needs "

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from ..fleet.goodput import BYTES_PER_PARAM_RANGE, CHECKPOINT_WRITE_RANGE
 from ..fleet.spares import AVAILABILITY_RANGE
-from .common import EXIT_OK, EXIT_RULES, MAX_COUNT, emit_json, guarded, out, output_file
+from .common import EXIT_OK, EXIT_RULES, MAX_COUNT, emit_json, guarded, out, output_file, show
 
 app = typer.Typer(
     help="Fleet reliability: job interruptions, checkpointing and goodput, spare pools, qualification.",
@@ -176,7 +176,11 @@ def spares_command(
         [
             Column("part", ID),
             Column("kind", ID, drop=1),
-            *(Column(h, NUMBER) for h in ("installed", "failures /yr", "demand in window", "spares", "spare %")),
+            Column("installed", NUMBER),
+            Column("failures /yr", NUMBER),
+            Column("demand in window", NUMBER, drop=2),
+            Column("spares", NUMBER),
+            Column("spare %", NUMBER, drop=3),
             Column("cost USD", NUMBER),
         ],
         hint="--json lists every field",
@@ -192,7 +196,7 @@ def spares_command(
             f"{row['spare_fraction']:.2%}",
             f"{row['spares_cost_usd']:,.0f}",
         )
-    out.print(table)
+    show(table)
     out.print(
         f"spares cost: ${doc['total_spares_cost_usd']:,.0f}; scale-up domain of {doc['scale_up_domain']} "
         f"accelerators: {doc['domain_outages_per_day']:.2f} domain outages/day, {doc['spare_domains']} spare "
@@ -233,7 +237,7 @@ def qualify_command(
         table = FitTable(
             f"{doc['design']} ({doc['generation']}): {results}",
             [
-                Column("row", NUMBER),
+                Column("row", NUMBER, drop=1),
                 Column("rack", ID),
                 Column("metric", ID),
                 Column("measured", NUMBER),
@@ -261,7 +265,7 @@ def qualify_command(
                 deviation,
                 Text(row["verdict"], style=style),
             )
-        out.print(table)
+        show(table)
         summary = doc["summary"]
         out.print(f"{summary['pass']} pass, {summary['warn']} warn, {summary['fail']} fail")
         for hint in doc["calibration"]:
