@@ -69,8 +69,17 @@ def cells(line: str) -> list[str]:
     return [p.strip() for p in parts[1:-1]] if len(parts) > 2 else []
 
 
+#: A table's top border: the line of a cropped table ends on a column junction instead of its corner.
+TOP_BORDER = re.compile(r"^\s*[┏┌]")
+
+
 def problems(text: str) -> list[str]:
     found = [f"cut: {line.strip()}" for line in text.splitlines() if CUT.search(line)]
+    found += [
+        f"cropped: {line.strip()[:20]}...{line.rstrip()[-3:]}"
+        for line in text.splitlines()
+        if TOP_BORDER.match(line) and not line.rstrip().endswith(("┓", "┐"))
+    ]
     lines = [cells(line) for line in text.splitlines()]
     for above, below in zip(lines, lines[1:], strict=False):
         if not above or len(above) != len(below):
@@ -90,6 +99,8 @@ def test_the_checks_catch_cuts_and_splits():
     assert problems("│ some-new- │\n│ thing     │")  # folded after a hyphen
     assert not problems("│ Heat left to room │\n│ air               │")  # a label wrapped between words
     assert not problems("Left out to fit 80 characters: kind, made in; --wide shows them.")
+    assert problems("┏━━━━━━┳━━━━━━┳\n┃ part ┃ cost ┃")  # cropped at the width: no corner, columns lost
+    assert not problems("┏━━━━━━┳━━━━━━┓\n┃ part ┃ cost ┃")
 
 
 @pytest.mark.slow
