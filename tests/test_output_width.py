@@ -34,8 +34,6 @@ SERVER_COMMANDS = {"serve", "push", "pull", "server-admin"}
 KNOWN_CUTS: dict[tuple[tuple[str, ...], str | None], str] = {
     (("catalog", "list"), "--source-quality"): "cli/catalog.py: the source-quality table folds part ids",
     (("explore",), None): "cli/explore.py: the Pareto table cuts axis names (parts.accelerat…)",
-    (("programme", "plan"), None): "cli/programme.py: the quarter table cuts headers (fail./…, US-bui…)",
-    (("programme", "whatif"), None): "cli/programme.py: the what-if table cuts figure names (it_power_by_goal_…)",
 }
 
 CUT = re.compile(r"[\w.,%/+-]…")

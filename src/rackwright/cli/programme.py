@@ -8,7 +8,18 @@ from pathlib import Path
 import typer
 
 from ..errors import InputError
-from .common import EXIT_OK, EXIT_RULES, MAX_COUNT, MAX_WORKERS, emit_json, guarded, out, output_folder, progress_bar
+from .common import (
+    EXIT_OK,
+    EXIT_RULES,
+    MAX_COUNT,
+    MAX_WORKERS,
+    emit_json,
+    guarded,
+    out,
+    output_folder,
+    progress_bar,
+    show,
+)
 
 app = typer.Typer(
     help="Programme: factories, roadmap, site plans, delivered compute, reliability, sourcing and cost by quarter.",
@@ -18,18 +29,27 @@ app = typer.Typer(
 
 def _tables(doc: dict):
     from rich.markup import escape
-    from rich.table import Table
+
+    from ..report.tables import ID, NUMBER, Column, FitTable
 
     values = {s["name"]: s["values"] for s in doc["series"] if "generation" not in s}
     met = next(h["value"] for h in doc["headline"] if h["name"] == "goal_met")
     goal = doc["goal"]
     verdict = f"meets {goal['it_power_gw']:g} GW in {met}" if met else "[bold red]misses[/bold red] the goal"
-    head = Table(
-        title=f"{escape(doc['programme'])}: {verdict} (goal by {goal['by']}); EFLOP/s: delivered training compute"
+    head = FitTable(
+        f"{escape(doc['programme'])}: {verdict} (goal by {goal['by']}); EFLOP/s: delivered training compute",
+        [
+            Column("quarter", ID),
+            Column("GW", NUMBER),
+            Column("accel.", NUMBER),
+            Column("EFLOP/s", NUMBER),
+            Column("failures /yr", NUMBER, drop=2),
+            Column("US-built", NUMBER, drop=1),
+            Column("capex $B", NUMBER),
+            Column("energy $B/yr", NUMBER),
+        ],
+        hint="--json lists every series",
     )
-    head.add_column("quarter")
-    for name in ("GW", "accel.", "EFLOP/s", "fail./yr", "US-built", "capex $B", "energy $B/yr"):
-        head.add_column(name, justify="right")
     for k, q in enumerate(doc["quarters"]):
         share = values["us_integrated_share"][k]
         head.add_row(
@@ -42,9 +62,11 @@ def _tables(doc: dict):
             f"{values['capex'][k] / 1e9:,.1f}",
             f"{values['energy_opex'][k] / 1e9:,.2f}",
         )
-    gens = Table(title="generations: the reference job on each")
-    for name in ("generation", "tokens/s/acc.", "MFU", "goodput", "failures/rack-yr"):
-        gens.add_column(name, justify="left" if name == "generation" else "right")
+    gens = FitTable(
+        "generations: the reference job on each",
+        [Column("generation", ID), *(Column(h, NUMBER) for h in ("tokens/s per acc.", "MFU", "goodput"))]
+        + [Column("failures per rack-yr", NUMBER)],
+    )
     for g in doc["generations"]:
         gens.add_row(
             g["id"],
@@ -98,7 +120,7 @@ def plan_command(
         emit_json(doc)
     else:
         for table in _tables(doc):
-            out.print(table)
+            show(table)
         for row in doc["first_ship_check"]:
             if not row["supported"]:
                 out.print(
@@ -140,21 +162,30 @@ def _number(value) -> str:
 
 def _whatif_table(doc: dict):
     from rich.markup import escape
-    from rich.table import Table
+
+    from ..report.tables import ID, NUMBER, Column, FitTable
 
     changes = ", ".join(f"{row['key']}={row['value']}" for row in doc["set"])
     if "sweep" in doc:
         sweep = doc["sweep"]
         title = f"what if {sweep['key']} = each value{f' (with {changes})' if changes else ''}: change from the file"
-        table = Table(title=escape(title))
-        for name in ("figure", "unit", "base", *sweep["values"]):
-            table.add_column(escape(name), justify="left" if name in ("figure", "unit") else "right")
+        table = FitTable(
+            escape(title),
+            [
+                Column("figure", ID),
+                Column("unit", ID, drop=1),
+                *(Column(str(v), NUMBER) for v in ("base", *sweep["values"])),
+            ],
+            hint="--json lists them",
+        )
         for row in doc["headline"]:
             table.add_row(row["name"], row["unit"], _number(row["base"]), *(_number(c) for c in row["changes"]))
         return table
-    table = Table(title=escape(f"what if {changes}"))
-    for name in ("figure", "unit", "base", "what-if", "change"):
-        table.add_column(name, justify="left" if name in ("figure", "unit") else "right")
+    table = FitTable(
+        escape(f"what if {changes}"),
+        [Column("figure", ID), Column("unit", ID, drop=1), *(Column(h, NUMBER) for h in ("base", "what-if", "change"))],
+        hint="--json lists them",
+    )
     for row in doc["headline"]:
         table.add_row(row["name"], row["unit"], _number(row["base"]), _number(row["whatif"]), _number(row["change"]))
     return table
@@ -224,7 +255,7 @@ def whatif_command(
     if as_json:
         emit_json(doc)
         return
-    out.print(_whatif_table(doc))
+    show(_whatif_table(doc))
 
 
 @app.command("risk")
