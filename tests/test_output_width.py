@@ -33,7 +33,6 @@ SERVER_COMMANDS = {"serve", "push", "pull", "server-admin"}
 #: (command words, an option the example must have or None) → why; strict, so that each fix is noticed.
 KNOWN_CUTS: dict[tuple[tuple[str, ...], str | None], str] = {
     (("catalog", "list"), "--source-quality"): "cli/catalog.py: the source-quality table folds part ids",
-    (("explore",), None): "cli/explore.py: the Pareto table cuts axis names (parts.accelerat…)",
 }
 
 CUT = re.compile(r"[\w.,%/+-]…")

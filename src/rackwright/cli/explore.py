@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from ..errors import InputError
-from .common import EXIT_OK, EXIT_RULES, MAX_WORKERS, emit_json, err, guarded, out, output_folder, progress_bar
+from .common import EXIT_OK, EXIT_RULES, MAX_WORKERS, emit_json, err, guarded, out, output_folder, progress_bar, show
 
 app = typer.Typer(help="Explore a design space: grid or sampling, feasibility, Pareto front, sensitivity.")
 
@@ -77,7 +77,9 @@ def explore_command(
 
 def _print_summary(result, paths: dict, exported: list) -> None:
     from rich.markup import escape
-    from rich.table import Table
+
+    from ..report.present import figure_format
+    from ..report.tables import LABEL, NUMBER, Column, FitTable
 
     out.print(
         f"[bold]{escape(result.space.spec.name)}[/bold]: {result.designs_evaluated:,} designs evaluated "
@@ -88,23 +90,21 @@ def _print_summary(result, paths: dict, exported: list) -> None:
     if failed:
         out.print(escape("ruled out by: " + ", ".join(f"{k} {v:,}" for k, v in failed.items())))
     if len(result.front):
-        table = Table(
-            title=f"Pareto designs (first {min(SHOWN, len(result.front))} of {len(result.front):,})", expand=True
+        objectives = result.space.spec.objectives
+        shown = [figure_format(o.figure) for o in objectives]
+        table = FitTable(
+            f"Pareto designs (first {min(SHOWN, len(result.front))} of {len(result.front):,})",
+            [Column("design", NUMBER)]
+            + [Column(f"{f.heading}, {o.goal}", NUMBER) for f, o in zip(shown, objectives, strict=True)]
+            + [Column("axes", LABEL)],
         )
-        points = result.pareto()[:SHOWN]
-        table.add_column("design", justify="right")
-        for objective in result.space.spec.objectives:
-            table.add_column(
-                escape(f"{objective.figure} ({objective.goal})"), justify="right", overflow="fold", max_width=12
-            )
-        table.add_column("axes", ratio=1)
-        for point in points:
+        for point in result.pareto()[:SHOWN]:
             table.add_row(
                 str(point["design"]),
-                *[f"{v:,.5g}" if v is not None else "—" for v in point["objectives"].values()],
-                escape("; ".join(f"{k} {v}" for k, v in point["axes"].items())),
+                *(f.value(v) for f, v in zip(shown, point["objectives"].values(), strict=True)),
+                "; ".join(f"{k} {v}" for k, v in point["axes"].items()),
             )
-        out.print(table)
+        show(table)
     for objective, by_axis in (result.sensitivity or {}).items():
         ranked = sorted(by_axis.items(), key=lambda kv: -(kv[1]["total"] or 0.0))
         out.print(
