@@ -15,12 +15,14 @@ values, so that no quotient can (see the ``why`` of each entry, and docs/models.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
 from pydantic import StringConstraints
 
 from .units import DIMENSIONS, from_si
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class Domain:
 
     def outside(self, values) -> np.ndarray:
         """True where a value (float or array) is not in the domain; NaN is outside unless ``nan_ok``."""
+        import numpy as np  # here, not at import: ``rackwright --help`` reads the domains without NumPy
+
         values = np.asarray(values, dtype=float)
         with np.errstate(invalid="ignore"):
             low = values > self.low if self.low_open else values >= self.low
@@ -48,6 +52,8 @@ class Domain:
 
     def clamp(self, values) -> np.ndarray:
         """The nearest valid values (NaN → the lowest), to run the models on rows marked invalid."""
+        import numpy as np
+
         values = np.nan_to_num(np.asarray(values, dtype=float), nan=self.low, posinf=self.high, neginf=self.low)
         low = np.nextafter(self.low, np.inf) if self.low_open else self.low
         values = np.clip(values, low, self.high)
@@ -212,6 +218,8 @@ def argument(quantity: str, value, name: str, si_per_unit: float = 1.0) -> float
     """A Python API argument: ``value`` as a float if it is a real number (not a bool, a string or an array) whose
     ``value × si_per_unit`` lies in the domain of ``quantity``, else an :class:`~rackwright.errors.InputError`
     naming ``name`` (the CLI option it stands for) with the domain's reason as the fix."""
+    import numpy as np
+
     from .errors import InputError
 
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
@@ -222,3 +230,14 @@ def argument(quantity: str, value, name: str, si_per_unit: float = 1.0) -> float
     if message:
         raise InputError.single(None, message, name, DOMAINS[quantity].why)
     return float(value)
+
+
+# Ranges of arguments of the fleet models (rackwright.fleet), here so that the CLI's option bounds need not import
+# those models to print ``--help``.
+#: Checkpoint bytes per parameter: 0.125 B (one bit) to 64 B (fp64 weights, master copy and moments, with room).
+BYTES_PER_PARAM_RANGE = (0.125, 64.0)
+#: A checkpoint's write time [s]: 1 ms to 1e6 s (eleven days).
+CHECKPOINT_WRITE_RANGE = (1e-3, 1e6)
+#: A target availability's range: a probability above 0 and below 1 (1 would need infinite spares; the spare
+#: quantiles are computed to 1e-12 of 1).
+AVAILABILITY_RANGE = (1e-9, 1 - 1e-12)

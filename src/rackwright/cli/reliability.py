@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import typer
 from rich.table import Table
 
-from ..fleet.goodput import BYTES_PER_PARAM_RANGE, CHECKPOINT_WRITE_RANGE
-from ..fleet.spares import AVAILABILITY_RANGE
+from ..validity import AVAILABILITY_RANGE, BYTES_PER_PARAM_RANGE, CHECKPOINT_WRITE_RANGE
 from .common import EXIT_OK, EXIT_RULES, MAX_COUNT, emit_json, guarded, out, output_file, show
 
 app = typer.Typer(
@@ -83,6 +81,8 @@ def job_command(
         oversubscription=oversubscription,
     )
     if report is not None:
+        import numpy as np
+
         from ..report.html import reliability_figure, write_html
 
         sizes = np.unique(np.geomspace(1024, max(4 * accelerators, 131072), 12).round(-3).astype(int))

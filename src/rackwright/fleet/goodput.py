@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..units import UnitError, parse_quantity
-from ..validity import DOMAINS, OutOfDomain, argument, require
+from ..validity import BYTES_PER_PARAM_RANGE, CHECKPOINT_WRITE_RANGE, DOMAINS, OutOfDomain, argument, require
 from .failures import HOURS_PER_DAY, by_category, inventory, job_causes, load_failure_modes, mtbi_hours
 from .spares import hot_spares_needed, idle_capacity_fraction, target_availability, wait_probability
 
@@ -98,12 +98,6 @@ def _bandwidth(value) -> float:
             'give the storage\'s write bandwidth, e.g. "2 TB/s"',
         )
     return si
-
-
-#: Checkpoint bytes per parameter: 0.125 B (one bit) to 64 B (fp64 weights, master copy and moments, with room).
-BYTES_PER_PARAM_RANGE = (0.125, 64.0)
-#: A checkpoint's write time [s]: 1 ms to 1e6 s (eleven days).
-CHECKPOINT_WRITE_RANGE = (1e-3, 1e6)
 
 
 def job_report(

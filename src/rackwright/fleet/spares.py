@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..models.reliability import HOURS_PER_YEAR
-from ..validity import argument
+from ..validity import AVAILABILITY_RANGE, argument
 from .failures import HOURS_PER_DAY, inventory, load_failure_modes, mode_of_part, part_rate
 
 if TYPE_CHECKING:
@@ -36,11 +36,6 @@ PANJER_LIMIT = 600.0
 
 #: Above this Poisson mean the normal approximation (with continuity correction) is used.
 LARGE_MEAN = 1e4
-
-
-#: A target availability's range: a probability above 0 and below 1 (1 would need infinite spares; the spare
-#: quantiles are computed to 1e-12 of 1).
-AVAILABILITY_RANGE = (1e-9, 1 - 1e-12)
 
 
 def target_availability(availability) -> float:
