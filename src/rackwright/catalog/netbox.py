@@ -19,7 +19,9 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import LiteralScalarString
@@ -120,7 +122,7 @@ def to_devicetype(part: Part, catalog=None, lanes: int = 1) -> dict:
     contents = _contents(part, catalog)
     lanes = lanes if part.kind in SWITCH_KINDS and lanes > 1 else 1
     model = breakout_model(part, lanes) if lanes > 1 else part.model[:100]
-    doc = {
+    doc: dict[str, Any] = {
         "manufacturer": part.manufacturer[:100],
         "model": model,
         "slug": slug(part.manufacturer, model),
@@ -130,10 +132,11 @@ def to_devicetype(part: Part, catalog=None, lanes: int = 1) -> dict:
     doc["u_height"] = u_height(part.value("height"))
     depth = part.value("depth")
     doc["is_full_depth"] = depth is None or depth > HALF_DEPTH_M
-    if part.text("airflow") in AIRFLOW:
-        doc["airflow"] = AIRFLOW[part.text("airflow")]
-    if part.value("weight") is not None:
-        doc["weight"] = _plain(round(part.value("weight"), 2))
+    airflow, weight = part.text("airflow", ""), part.value("weight")
+    if airflow in AIRFLOW:
+        doc["airflow"] = AIRFLOW[airflow]
+    if weight is not None:
+        doc["weight"] = _plain(round(weight, 2))
         doc["weight_unit"] = "kg"
     if part.description:
         doc["description"] = part.description[:200]
@@ -200,7 +203,7 @@ def _contents(part: Part, catalog=None) -> list[tuple[Part, float]]:
     return rows
 
 
-def _power(part: Part, contents: list[tuple[Part, float]] = ()) -> dict:
+def _power(part: Part, contents: Sequence[tuple[Part, float]] = ()) -> dict:
     """One power port per PSU bay (``psu_slots``, else one), each able to carry the whole load.
 
     The load is the part's own ``power`` plus that of every part it holds (a compute tray's
@@ -210,10 +213,14 @@ def _power(part: Part, contents: list[tuple[Part, float]] = ()) -> dict:
     know whether it is passive or merely lacks the figure.
     """
     parts = [(part, 1.0), *contents]
-    powered = [(p, n) for p, n in parts if p.value("power")]
-    power = sum(p.value("power") * n for p, n in powered)
-    typicals = [p.value("typical_power") for p, _ in powered]
-    typical = sum(t * n for t, (_, n) in zip(typicals, powered, strict=True)) if powered and all(typicals) else None
+    powered = [(p.value("power", 0.0), n) for p, n in parts if p.value("power")]
+    power = sum(watts * n for watts, n in powered)
+    typicals = [p.value("typical_power") for p, n in parts if p.value("power")]
+    typical = (
+        sum(t * n for t, (_, n) in zip(typicals, powered, strict=True) if t is not None)
+        if powered and all(typicals)
+        else None
+    )
     if not power:
         return {}
     port = {"type": POWER_PORT_TYPES.get(part.kind, DEFAULT_POWER_PORT_TYPE), "maximum_draw": max(1, round(power))}
@@ -238,7 +245,7 @@ def breakout_names(port: int, lanes: int) -> list[str]:
     return [f"swp{port}s{lane}" for lane in range(lanes)] if lanes > 1 else [f"swp{port}"]
 
 
-def _interfaces(part: Part, contents: list[tuple[Part, float]] = (), lanes: int = 1) -> list[dict]:
+def _interfaces(part: Part, contents: Sequence[tuple[Part, float]] = (), lanes: int = 1) -> list[dict]:
     """The part's own ports (``swpN`` on switches, ``ethN`` otherwise; with ``lanes`` > 1 the lanes of each switch
     port, ``swpNs0``...), then the ports of the NICs and DPUs it holds: ``nic1``... over every port of every NIC in
     order (the names the site's cable plan uses), ``dpu1``... likewise."""
@@ -277,9 +284,9 @@ def _port_type(part: Part, lanes: int = 1) -> tuple[str, dict]:
     """NetBox's interface type for the part's port speed (over ``lanes``) and connector; ``other`` comes with the
     speed and connector as its description (what :func:`from_devicetype` reads back)."""
     speed = part.value("port_speed")
-    gbps = round(from_si(speed, "Gb/s", "data_rate") / lanes, 3) if speed else None
+    gbps = round(float(from_si(speed, "Gb/s", "data_rate")) / lanes, 3) if speed else None
     connector = part.text("connector", "")
-    kind = INTERFACE_TYPES.get((connector, gbps), "other")
+    kind = INTERFACE_TYPES.get((connector, gbps), "other") if gbps is not None else "other"
     return kind, ({} if kind != "other" else {"description": _describe(gbps, connector)})
 
 
@@ -321,7 +328,7 @@ def from_devicetype(doc: dict, file: str | None = None) -> tuple[dict, list[str]
     _require_devicetype(doc, file)
     specs = {**_mechanical(doc, file), **_electrical(doc, file), **_ports(doc)}
     kind = kind_from_comments(doc.get("comments")) or guess_kind(doc, specs)
-    part = {
+    part: dict[str, Any] = {
         "id": _slugify(str(doc.get("slug") or slug(doc["manufacturer"], doc["model"]))),
         "kind": kind,
         "manufacturer": str(doc["manufacturer"]),
@@ -472,12 +479,13 @@ def _ports(doc: dict) -> dict:
     )
     if not groups:
         return {}
-    rated = [(count * (_gbps(kind, text) or 0), count, kind, text) for (kind, text), count in groups.items()]
+    rated = [(count * (_gbps(str(kind), text) or 0), count, kind, text) for (kind, text), count in groups.items()]
     _, count, kind, text = max(rated, key=lambda row: row[:2])
-    specs = {"ports": count}
-    if _gbps(kind, text):
-        specs["port_speed"] = f"{_plain(_gbps(kind, text))} Gb/s"
-    connector = _CONNECTOR_OF.get(kind) or _described_connector(kind, text)
+    specs: dict[str, int | str] = {"ports": count}
+    gbps = _gbps(str(kind), text)
+    if gbps:
+        specs["port_speed"] = f"{_plain(gbps)} Gb/s"
+    connector = _CONNECTOR_OF.get(str(kind)) or _described_connector(str(kind), text)
     if connector:
         specs["connector"] = connector
     return specs
