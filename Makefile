@@ -27,6 +27,7 @@ demo: $(STAMP)
 	$(BIN)/rackwright perf infer --model llama3-70b --system examples/gb300-nvl72.yaml --batch 64 --input-tokens 2048 --output-tokens 512
 	$(BIN)/rackwright site plan examples/site-100mw.yaml -o out/site-100mw
 	$(BIN)/rackwright site cables out/site-100mw --netbox
+	$(BIN)/rackwright site export-netbox out/site-100mw -o out/site-100mw/netbox
 	$(BIN)/rackwright explore examples/space-gb300.yaml -o out/explore-gb300
 	$(BIN)/rackwright explore examples/space-gb300-small.yaml -o out/explore-small --export-pareto out/explore-small/pareto
 	$(BIN)/rackwright roadmap plan examples/roadmap-10gw.yaml -o out/roadmap
