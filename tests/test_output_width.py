@@ -29,6 +29,12 @@ RACKWRIGHT = Path(sys.executable).parent / "rackwright"
 DOCUMENT_OPTIONS = {"--json", "--csv"}
 #: Commands of the collaboration server: they need its database in the state earlier examples left (test_docs).
 SERVER_COMMANDS = {"serve", "push", "pull", "server-admin"}
+#: Commands whose tables are still built with Rich's defaults in their own modules and cut ids or numbers:
+#: (command words, an option the example must have or None) → why; strict, so that each fix is noticed.
+KNOWN_CUTS: dict[tuple[tuple[str, ...], str | None], str] = {
+    (("catalog", "list"), "--source-quality"): "cli/catalog.py: the source-quality table folds part ids",
+}
+
 CUT = re.compile(r"[\w.,%/+-]…")
 VERTICAL = re.compile(r"[│┃]")
 
@@ -38,7 +44,13 @@ def table_examples():
         argv = shlex.split(command)
         if expected == 2 or DOCUMENT_OPTIONS & set(argv) or argv[1] in SERVER_COMMANDS:
             continue
-        yield pytest.param(argv, id=f"{path.relative_to(ROOT)}:{number}")
+        reasons = [why for (words, option), why in KNOWN_CUTS.items() if _matches(argv, words, option)]
+        marks = [pytest.mark.xfail(strict=True, reason=reasons[0])] if reasons else []
+        yield pytest.param(argv, id=f"{path.relative_to(ROOT)}:{number}", marks=marks)
+
+
+def _matches(argv: list[str], words: tuple[str, ...], option: str | None) -> bool:
+    return tuple(argv[1 : 1 + len(words)]) == words and (option is None or option in argv)
 
 
 @functools.cache
