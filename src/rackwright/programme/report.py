@@ -3,6 +3,8 @@ capex and energy, fleet failures, the generations' figures and the roadmap's bin
 
 from __future__ import annotations
 
+from ..roadmap.report import goal_trace
+
 
 def _values(doc: dict, name: str, generation: str | None = None) -> list:
     return next(s["values"] for s in doc["series"] if s["name"] == name and s.get("generation") == generation)
@@ -38,17 +40,7 @@ def dashboard(doc: dict):
             col=1,
         )
     goal = doc["goal"]["it_power_gw"]
-    figure.add_trace(
-        go.Scatter(
-            x=quarters,
-            y=[goal] * len(quarters),
-            name=f"goal {goal:g} GW by {doc['goal']['by']}",
-            mode="lines",
-            line={"dash": "dash", "color": "black"},
-        ),
-        row=1,
-        col=1,
-    )
+    figure.add_trace(goal_trace(doc["goal"], quarters), row=1, col=1)
     if "risk" in doc:
         band = {row["name"]: row["values"] for row in doc["risk"]["series"]}
         figure.add_trace(

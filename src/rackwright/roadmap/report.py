@@ -3,6 +3,20 @@
 from __future__ import annotations
 
 
+def goal_trace(goal: dict, quarters: list[str]):
+    """The goal's GW as a dashed line over the quarters (the roadmap's and the programme's GW charts)."""
+    import plotly.graph_objects as go
+
+    gw = goal["it_power_gw"]
+    return go.Scatter(
+        x=quarters,
+        y=[gw] * len(quarters),
+        name=f"goal {gw:g} GW by {goal['by']}",
+        mode="lines",
+        line={"dash": "dash", "color": "black"},
+    )
+
+
 def _build_windows(doc: dict) -> list[tuple[str, str, str, int]]:
     """(generation, first quarter, last quarter, racks) of each generation that builds racks, in plan order."""
     built: dict[str, list] = {}
@@ -61,17 +75,7 @@ def plan_figure(doc: dict):
             col=1,
         )
     goal = doc["goal"]["it_power_gw"]
-    figure.add_trace(
-        go.Scatter(
-            x=quarters,
-            y=[goal] * len(quarters),
-            name=f"goal {goal:g} GW by {doc['goal']['by']}",
-            mode="lines",
-            line={"dash": "dash", "color": "black"},
-        ),
-        row=1,
-        col=1,
-    )
+    figure.add_trace(goal_trace(doc["goal"], quarters), row=1, col=1)
     for generation, first, last, racks in _build_windows(doc):
         span = quarters[quarters.index(first) : quarters.index(last) + 1]
         figure.add_trace(
