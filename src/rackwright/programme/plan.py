@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..errors import InputError
-from ..factory import load_line, work_content
+from ..factory import work_content
 from ..fleet import job_report, spares_report
 from ..models.reliability import HOURS_PER_YEAR
 from ..perf.search import search
@@ -50,7 +50,7 @@ from ..rack.sourcing import apply_scenario, build_dates, load_scenario
 from ..rack.sourcing import tariff_bill as bill
 from ..roadmap import plan as roadmap_plan
 from ..roadmap import plan_document
-from ..roadmap.inputs import RackFigures, line_rate, rack_figures
+from ..roadmap.inputs import RackFigures, factory_line, line_rate, rack_figures
 from ..roadmap.plan import PlanResult
 from ..roadmap.schema import LoadedRoadmap
 from ..site.planner import SitePlan
@@ -66,14 +66,7 @@ def factory_capacity(loaded: LoadedProgramme, racks: list[Rack]) -> np.ndarray:
     rates = np.zeros((len(ids), len(p.factories)))
     models = [rack.model for rack in racks]
     for j, factory in enumerate(p.factories):
-        try:
-            line = load_line(loaded.folder / factory.line).line
-        except InputError as exc:
-            raise loaded.error(
-                f"line {factory.line!r} cannot be used: {exc}",
-                ("factories", j, "line"),
-                "give the path of a valid line file, relative to the programme file",
-            ) from None
+        line = factory_line(loaded, factory.line, j, "programme")
         for generation in factory.builds:
             i = ids.index(generation)
             model = models[i]

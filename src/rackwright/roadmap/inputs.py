@@ -20,6 +20,19 @@ from ..rack.evaluation import sound_model
 from .schema import LoadedRoadmap
 
 
+def factory_line(loaded, path: str, index: int, kind: str):
+    """The line of factory ``index`` from its file ``path`` (relative to the ``kind`` file ``loaded``: "roadmap" or
+    "programme"); a line file that does not load is an error at ``factories[index].line``."""
+    try:
+        return load_line(loaded.folder / path).line
+    except InputError as exc:
+        raise loaded.error(
+            f"line {path!r} cannot be used: {exc}",
+            ("factories", index, "line"),
+            f"give the path of a valid line file, relative to the {kind} file",
+        ) from None
+
+
 @dataclass(frozen=True)
 class RackFigures:
     """Arrays over generations (SI) and the supply needs per rack (supply lines × generations)."""
@@ -77,16 +90,7 @@ def _factory_rates(loaded: LoadedRoadmap, models) -> np.ndarray:
     roadmap = loaded.roadmap
     rates = np.zeros((len(roadmap.generations), len(roadmap.factories)))
     for j, factory in enumerate(roadmap.factories):
-        line = None
-        if factory.line is not None:
-            try:
-                line = load_line(loaded.folder / factory.line).line
-            except InputError as exc:
-                raise loaded.error(
-                    f"line {factory.line!r} cannot be used: {exc}",
-                    ("factories", j, "line"),
-                    "give the path of a valid line file, relative to the roadmap file",
-                ) from None
+        line = None if factory.line is None else factory_line(loaded, factory.line, j, "roadmap")
         for i, generation in enumerate(roadmap.generations):
             rate = factory.capacity.get(generation.id, 0.0)
             rates[i, j] = line_rate(line, work_content(models[i]), factory.line_utilisation) if rate == "line" else rate
