@@ -16,8 +16,8 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/rackwright evaluate examples/hgx-h100-air.yaml examples/gb200-nvl72.yaml examples/gb300-nvl72.yaml examples/vera-rubin-nvl144.yaml examples/ethernet-800vdc.yaml examples/ethernet-800vdc-e2.yaml
-	$(BIN)/rackwright check examples/hgx-h100-air.yaml examples/gb200-nvl72.yaml examples/gb300-nvl72.yaml examples/vera-rubin-nvl144.yaml examples/ethernet-800vdc.yaml examples/ethernet-800vdc-e2.yaml
+	$(BIN)/rackwright evaluate examples/hgx-h100-air.yaml examples/gb200-nvl72.yaml examples/gb300-nvl72.yaml examples/vera-rubin-nvl144.yaml examples/kyber-nvl576.yaml examples/ethernet-800vdc.yaml examples/ethernet-800vdc-e2.yaml
+	$(BIN)/rackwright check examples/hgx-h100-air.yaml examples/gb200-nvl72.yaml examples/gb300-nvl72.yaml examples/vera-rubin-nvl144.yaml examples/kyber-nvl576.yaml examples/ethernet-800vdc.yaml examples/ethernet-800vdc-e2.yaml
 	$(BIN)/rackwright compare examples/gb200-nvl72.yaml examples/gb300-nvl72.yaml
 	mkdir -p out && $(BIN)/rackwright elevation examples/gb300-nvl72.yaml -o out/gb300-nvl72.svg
 	$(BIN)/rackwright bom examples/gb300-nvl72.yaml --racks 8
