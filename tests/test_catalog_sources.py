@@ -361,3 +361,14 @@ def test_kyber_on_the_slab_of_the_other_examples_breaks_mec003(tmp_path):
     on_slab = tmp_path / "kyber-on-2500.yaml"
     on_slab.write_text(f'extends: {ROOT / "examples" / "kyber-nvl576.yaml"}\nfloor_rating: "2500 kg/m**2"\n')
     assert {v.code for v in rackwright.evaluate(on_slab).violations} == {"MEC003"}
+
+
+def test_800_vdc_rack_energy_storage_smooths_two_seconds_and_says_it_is_an_estimate():
+    # no product rating exists (NVIDIA's white paper describes the function only): sized by hand for one
+    # ~600 kW rack for 2 s, t = E x efficiency / P = 0.3436 kWh x 3.6e6 J/kWh x 0.97 / 600 kW = 2.0 s
+    part = CATALOG.get("generic-800vdc-rack-energy-storage")
+    assert part.source.source_quality == "estimate"
+    seconds = part.value("energy") * part.value("efficiency") / part.value("capacity")
+    assert seconds == pytest.approx(0.3436 * 3.6e6 * 0.97 / 600e3, rel=1e-3)
+    assert seconds == pytest.approx(2.0, rel=0.01)
+    assert part.value("output_voltage") == pytest.approx(800)
