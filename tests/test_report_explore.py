@@ -1,13 +1,31 @@
-"""The explorer's Pareto chart: designs with the same objectives drawn once with their count, axes labelled."""
+"""The explorer's report: the Pareto chart draws designs with the same objectives once with their count, axes
+labelled; the front's hypervolume (hand-calculated rectangles and boxes, the textbook 2-D sweep, a Monte Carlo
+estimate), the scatter matrix, rule names with their codes, and the front's table linked to the exported files."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from rackwright.cli.app import app
+from rackwright.explore.evaluate import objective_matrix
 from rackwright.explore.explorer import explore
-from rackwright.explore.report import pareto_scatter
+from rackwright.explore.export import export_pareto
+from rackwright.explore.pareto import REFERENCE, hypervolume, normalised_hypervolume, tied_groups
+from rackwright.explore.report import (
+    feasibility_bars,
+    front_hypervolume,
+    front_table,
+    pareto_scatter,
+    scatter_matrix,
+    write_report,
+)
 
 SPACE = Path(__file__).resolve().parents[1] / "examples" / "space-gb300-small.yaml"
 
@@ -33,3 +51,127 @@ def test_axes_carry_labels_and_units_from_the_figure_table(exploration):
     assert layout.yaxis.title.text == "US content (share of cost) (%)"
     assert layout.yaxis.tickformat == ".0%"  # the share is drawn in %
     assert layout.xaxis.title.text and layout.xaxis.tickformat is None
+
+
+# --- hypervolume, scatter matrix, rule names and the front's table (issue 22) ---------------------------------
+
+
+def test_hypervolume_of_two_points_is_the_union_of_their_rectangles():
+    # (1, 3) and (2, 1) against (4, 4): 3 × 1 + 2 × 3 - the shared 2 × 1 = 7
+    assert hypervolume(np.array([[1.0, 3.0], [2.0, 1.0]]), [4.0, 4.0]) == pytest.approx(7.0, rel=1e-12)
+    # a point beyond the reference in one objective adds nothing
+    assert hypervolume(np.array([[1.0, 3.0], [2.0, 1.0], [5.0, 0.0]]), [4.0, 4.0]) == pytest.approx(7.0, rel=1e-12)
+    assert hypervolume(np.array([[5.0, 5.0]]), [4.0, 4.0]) == 0.0
+
+
+def test_hypervolume_in_three_objectives_by_hand():
+    # boxes 1 × 1 × 0.5 and 1 × 0.5 × 1 share 1 × 0.5 × 0.5: 0.5 + 0.5 - 0.25
+    points = np.array([[0.0, 0.0, 0.5], [0.0, 0.5, 0.0]])
+    assert hypervolume(points, 1.0) == pytest.approx(0.75, rel=1e-12)
+
+
+def test_normalised_hypervolume_by_hand():
+    # feasible designs span 0..1 in both objectives already; the front (0, 1), (1, 0) against 1.1:
+    # 1.1 × 0.1 twice less the shared 0.1 × 0.1, over the box 1.1²
+    feasible = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    assert normalised_hypervolume(feasible[:2], feasible) == pytest.approx(0.21 / 1.21, rel=1e-12)
+    # the same in other units (× 1000 and + 5): scaling leaves the share unchanged
+    assert normalised_hypervolume(feasible[:2] * 1000 + 5, feasible * 1000 + 5) == pytest.approx(0.21 / 1.21)
+
+
+def sweep_2d(points: np.ndarray, reference: np.ndarray) -> float:
+    """The textbook 2-D hypervolume: sort by the first objective, add the strip each new best second value adds."""
+    total, best_y = 0.0, reference[1]
+    for x, y in sorted(map(tuple, points)):
+        if x < reference[0] and y < best_y:
+            total += (reference[0] - x) * (best_y - y)
+            best_y = y
+    return total
+
+
+@given(st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20)), min_size=1, max_size=30))
+@settings(max_examples=60, deadline=None)
+def test_hypervolume_matches_the_2d_sweep(points):
+    array = np.array(points, dtype=float)
+    reference = np.array([15.0, 18.0])
+    assert hypervolume(array, reference) == pytest.approx(sweep_2d(array, reference), abs=1e-9)
+
+
+def test_tied_groups_in_order_of_first_row():
+    points = np.array([[1, 2], [0, 1], [1, 2], [0, 1], [3, 3]])
+    assert [g.tolist() for g in tied_groups(points)] == [[0, 2], [1, 3], [4]]
+
+
+def test_front_hypervolume_agrees_with_monte_carlo(exploration):
+    """An independent estimate: the share of uniform points in the box [0, 1.1]³ that a front design dominates."""
+    space, columns = exploration.space, exploration.columns
+    keys = [o.figure for o in space.spec.objectives]
+    feasible = objective_matrix(space, {k: columns[k][columns["feasible"]] for k in keys})
+    front = objective_matrix(space, {k: columns[k][exploration.front] for k in keys})
+    best, worst = feasible.min(axis=0), feasible.max(axis=0)
+    scaled = (front - best) / np.where(worst > best, worst - best, 1.0)
+    samples = np.random.default_rng(22).uniform(0.0, REFERENCE, size=(200_000, len(keys)))
+    dominated = np.zeros(len(samples), dtype=bool)
+    for point in scaled:
+        dominated |= np.all(samples >= point, axis=1)
+    share = dominated.mean()
+    sigma = np.sqrt(share * (1 - share) / len(samples))
+    assert 0.0 < front_hypervolume(exploration) < 1.0
+    assert abs(front_hypervolume(exploration) - share) < 5 * sigma
+
+
+def test_scatter_matrix_has_every_objective_labelled_and_the_distinct_front(exploration):
+    figure = scatter_matrix(exploration)
+    background, front = figure.data
+    labels = [d.label for d in front.dimensions]
+    assert labels == [
+        "BOM cost per peak PFLOP/s, bf16 dense (USD per PFLOP/s)",
+        "US content (share of cost) (%)",
+        "Rack input power (kW)",
+    ]
+    distinct = {tuple(p["objectives"].values()) for p in exploration.pareto()}
+    assert len(front.dimensions[0].values) == len(distinct)
+    assert figure.layout.yaxis2.title.text == "US content (share of cost) (%)"  # the share's axis, in %
+    assert figure.layout.yaxis2.tickformat == ".0%"
+    assert len(background.dimensions[0].values) == exploration.designs_feasible - len(exploration.front)
+
+
+def test_feasibility_bars_name_each_rule_with_its_code(exploration):
+    bars = feasibility_bars(exploration).data[0]
+    # the small space: hot facility water breaks the CDU (THM005) and the OU DC-DC shelf in EIA rails MEC006
+    assert "THM005: the facility water is warmer than the CDU accepts" in bars.y
+    assert "MEC006: a part's height is not a whole number of the enclosure's mounting units" in bars.y
+    assert list(bars.x) == sorted(bars.x, reverse=True) and min(bars.x) > 0
+
+
+def test_front_table_groups_ties_and_links_each_exported_file(exploration, tmp_path):
+    files = export_pareto(exploration, tmp_path / "designs")
+    html = front_table(exploration, tmp_path, files)
+    rows = re.findall(r"<tr><td class='n'>([\d,]+)</td><td class='n'>([\d,]+)</td>", html)
+    distinct = {tuple(p["objectives"].values()) for p in exploration.pareto()}
+    assert len(rows) == len(distinct)
+    assert sum(int(count) for _, count in rows) == len(exploration.front)
+    links = re.findall(r"href='([^']+)'", html)
+    assert sorted(links) == sorted(f"designs/{f.name}" for f in files)  # each file once, relative to the page
+    assert all((tmp_path / link).is_file() for link in links)
+    assert "href" not in front_table(exploration, tmp_path)  # nothing exported: no links
+
+
+@pytest.mark.slow
+def test_explore_command_links_the_report_to_the_exported_designs(tmp_path):
+    argv = ["explore", str(SPACE), "-o", str(tmp_path / "run"), "--export-pareto", str(tmp_path / "pareto")]
+    result = CliRunner().invoke(app, [*argv, "--no-sensitivity"])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    page = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
+    links = re.findall(r"href='([^']+)'", page)
+    assert len(links) == len(list((tmp_path / "pareto").glob("pareto-*.yaml"))) > 0
+    assert all((tmp_path / "run" / link).resolve().is_file() for link in links)
+    assert "Hypervolume" in page and "Scatter matrix" in page
+
+
+def test_write_report_opens_with_the_headline(exploration, tmp_path):
+    write_report(exploration, tmp_path / "report.html")
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    headline = re.search(r"<p class='headline'>([^<]+)</p>", page).group(1)
+    assert f"{exploration.designs_evaluated:,} designs evaluated" in headline
+    assert f"Hypervolume {front_hypervolume(exploration):.1%}" in headline

@@ -60,8 +60,8 @@ def explore_command(
     folder = output or Path("out") / "explore" / space.stem
     paths = write_results(result, folder)
     paths["report"] = folder / "report.html"
-    write_report(result, paths["report"])
     exported = export_pareto(result, export) if export is not None else []
+    write_report(result, paths["report"], exported)  # its table links to the exported design files
     if as_json:
         emit_json(
             {

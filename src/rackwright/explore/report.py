@@ -1,19 +1,40 @@
-"""The exploration's HTML report (plotly, self-contained): Pareto scatter, parallel coordinates,
-feasibility by rule and sensitivity bars. Presentation only: it reads an :class:`Exploration`."""
+"""The exploration's HTML report (plotly; ``plotly.min.js`` beside it): the front's headline numbers and
+hypervolume, the Pareto scatter, a scatter matrix of three or more objectives, parallel coordinates, feasibility
+by rule (code and name), sensitivity bars and a table of the de-duplicated front linked to the exported design
+files. Presentation only: it reads an :class:`Exploration`."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from html import escape
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 
 from ..errors import InputError
-from ..report.present import SHARE, figure_format
+from ..rack.rules import SUMMARIES
+from ..report.present import MONEY, QUANTITY, SHARE, Format
+from ..report.present import figure_format as table_format
+from .evaluate import limit_column, objective_matrix
 from .explorer import Exploration
+from .pareto import REFERENCE, normalised_hypervolume, tied_groups
+from .space import PER_PFLOP, TRAINING
 
 #: Feasible designs off the front drawn in the scatter (a uniform sample keeps the page small).
 BACKGROUND_POINTS = 4000
+
+
+def figure_format(key: str) -> Format:
+    """How a figure is shown: the figure table's format, and the explorer's derived figures
+    (:mod:`rackwright.explore.evaluate`) labelled here."""
+    if key.startswith(PER_PFLOP):
+        precision = key[len(PER_PFLOP) :].replace("_", " ")
+        return Format(f"BOM cost per peak PFLOP/s, {precision}", "USD per PFLOP/s", MONEY)
+    if key == TRAINING:
+        return Format("Training tokens/s per MW (Llama 3 405B reference job)", "tokens/s per MW", QUANTITY)
+    return table_format(key)
 
 
 def axis_style(key: str) -> dict:
@@ -22,29 +43,62 @@ def axis_style(key: str) -> dict:
     return {"title": {"text": shown.heading}} | ({"tickformat": ".0%"} if shown.kind == SHARE else {})
 
 
+def objective_keys(exploration: Exploration) -> list[str]:
+    return [o.figure for o in exploration.space.spec.objectives]
+
+
+def front_groups(exploration: Exploration) -> list[np.ndarray]:
+    """Positions in ``exploration.front`` grouped by equal objectives (objective-equivalent designs), groups in
+    front order."""
+    front = exploration.front
+    return tied_groups(np.column_stack([exploration.columns[k][front] for k in objective_keys(exploration)]))
+
+
+def front_hypervolume(exploration: Exploration) -> float:
+    """The front's normalised hypervolume (:func:`rackwright.explore.pareto.normalised_hypervolume`) among the
+    feasible designs; 0 where none is feasible."""
+    space, columns = exploration.space, exploration.columns
+    feasible = np.flatnonzero(columns["feasible"])
+    if not len(feasible) or not len(exploration.front):
+        return 0.0
+    keys = objective_keys(exploration)
+    matrix = objective_matrix(space, {k: columns[k][feasible] for k in keys})
+    front = objective_matrix(space, {k: columns[k][exploration.front] for k in keys})
+    return normalised_hypervolume(front, matrix)
+
+
+def _background(exploration: Exploration) -> np.ndarray:
+    """A uniform sample of the feasible designs off the front (at most :data:`BACKGROUND_POINTS`)."""
+    others = np.setdiff1d(np.flatnonzero(exploration.columns["feasible"]), exploration.front)
+    if len(others) > BACKGROUND_POINTS:
+        others = others[np.linspace(0, len(others) - 1, BACKGROUND_POINTS).astype(int)]
+    return others
+
+
+def _tie_hover(exploration: Exploration, groups: list[np.ndarray]) -> list[str]:
+    """Hover text of each group: how many designs, and the first one's axes and objectives."""
+    hover = []
+    for group in groups:
+        point = exploration.point(int(exploration.front[group[0]]))
+        hover.append(
+            f"{len(group):,} design(s) with these objectives; the first:<br>"
+            + "<br>".join(f"{k}: {v}" for k, v in {**point["axes"], **point["objectives"]}.items())
+        )
+    return hover
+
+
 def pareto_scatter(exploration: Exploration):
     """First two objectives, coloured by the third; designs with the same objectives drawn once, sized and
     hovered with how many they are; grey: a sample of the other feasible designs."""
     import plotly.graph_objects as go
 
-    objectives = [o.figure for o in exploration.space.spec.objectives]
+    objectives = objective_keys(exploration)
     x_key, y_key = objectives[0], objectives[1 % len(objectives)]
     columns, front = exploration.columns, exploration.front
-    others = np.setdiff1d(np.flatnonzero(columns["feasible"]), front)
-    if len(others) > BACKGROUND_POINTS:
-        others = others[np.linspace(0, len(others) - 1, BACKGROUND_POINTS).astype(int)]
-    values = np.column_stack([columns[key][front] for key in objectives])
-    _, first, counts = np.unique(values, axis=0, return_index=True, return_counts=True)
-    order = np.sort(first)  # front order, one design per distinct objective vector
-    ties = dict(zip(first, counts, strict=True))
-    pareto = exploration.pareto()
-    hover = [
-        f"{ties[i]:,} design(s) with these objectives; the first:<br>"
-        + "<br>".join(f"{k}: {v}" for k, v in {**pareto[i]["axes"], **pareto[i]["objectives"]}.items())
-        for i in order
-    ]
-    shown = front[order]
-    marker: dict = {"size": [8 + 3 * np.log2(ties[i]) for i in order]}
+    others = _background(exploration)
+    groups = front_groups(exploration)
+    shown = front[[int(g[0]) for g in groups]]  # one design per distinct objective vector
+    marker: dict = {"size": [8 + 3 * np.log2(len(g)) for g in groups]}
     if len(objectives) > 2:
         marker.update(
             color=columns[objectives[2]][shown],
@@ -68,16 +122,68 @@ def pareto_scatter(exploration: Exploration):
                 mode="markers",
                 name="Pareto front (size: designs tied)",
                 marker=marker,
-                text=hover,
+                text=_tie_hover(exploration, groups),
                 hovertemplate="%{text}<extra></extra>",
             ),
         ]
     )
     figure.update_layout(
-        title=f"Pareto front: {len(order):,} distinct objective points for {len(front):,} designs "
+        title=f"Pareto front: {len(groups):,} distinct objective points for {len(front):,} designs "
         f"(ties grouped), of {exploration.designs_feasible:,} feasible designs",
         xaxis=axis_style(x_key),
         yaxis=axis_style(y_key),
+    )
+    return figure
+
+
+def scatter_matrix(exploration: Exploration):
+    """Every pair of three or more objectives (plotly splom): the de-duplicated front over a grey sample of the
+    other feasible designs; each axis labelled with its figure and unit (shares in %)."""
+    import plotly.graph_objects as go
+
+    objectives = objective_keys(exploration)
+    columns = exploration.columns
+    groups = front_groups(exploration)
+    shown = exploration.front[[int(g[0]) for g in groups]]
+    others = _background(exploration)
+    labels = [figure_format(k).heading for k in objectives]
+
+    def dimensions(rows: np.ndarray) -> list[dict]:
+        return [{"label": label, "values": columns[k][rows]} for label, k in zip(labels, objectives, strict=True)]
+
+    figure = go.Figure(
+        [
+            go.Splom(
+                dimensions=dimensions(others),
+                name="feasible",
+                marker={"color": "lightgrey", "size": 3},
+                hoverinfo="skip",
+                diagonal_visible=False,
+                showupperhalf=False,
+            ),
+            go.Splom(
+                dimensions=dimensions(shown),
+                name="Pareto front (distinct points)",
+                marker={"color": "#e45756", "size": 7, "line": {"width": 0.5, "color": "white"}},
+                text=_tie_hover(exploration, groups),
+                hovertemplate="%{text}<extra></extra>",
+                diagonal_visible=False,
+                showupperhalf=False,
+            ),
+        ]
+    )
+    axes = {}
+    for i, key in enumerate(objectives, start=1):
+        style = axis_style(key)
+        suffix = "" if i == 1 else str(i)
+        axes[f"xaxis{suffix}"] = style
+        axes[f"yaxis{suffix}"] = style
+    size = 260 * len(objectives)
+    figure.update_layout(
+        title=f"Scatter matrix of the {len(objectives)} objectives: {len(groups):,} distinct Pareto points",
+        height=size + 120,
+        width=size + 200,
+        **axes,
     )
     return figure
 
@@ -104,7 +210,10 @@ def parallel_coordinates(exploration: Exploration):
             dimensions.append({"label": axis.name, "values": axis.display(values)})
     for objective in exploration.space.spec.objectives:
         dimensions.append(
-            {"label": f"{objective.figure} ({objective.goal})", "values": columns[objective.figure][front]}
+            {
+                "label": f"{figure_format(objective.figure).heading}, {objective.goal}",
+                "values": columns[objective.figure][front],
+            }
         )
     first = columns[exploration.space.spec.objectives[0].figure][front]
     figure = go.Figure(go.Parcoords(dimensions=dimensions, line={"color": first, "colorscale": "Viridis"}))
@@ -112,16 +221,35 @@ def parallel_coordinates(exploration: Exploration):
     return figure
 
 
+def rule_names(exploration: Exploration) -> dict[str, str]:
+    """Each rule code or limit of the ``fails.*`` columns with its name: ``THM005: the facility water is warmer
+    than the CDU accepts``, ``limit: Input power (kW) ≤ 140``."""
+    names = {code: f"{code}: {summary}" for code, summary in SUMMARIES.items()}
+    for limit in exploration.space.spec.constraints.limits:
+        bounds = [
+            f"≥ {limit.min:g}" if limit.min is not None else "",
+            f"≤ {limit.max:g}" if limit.max is not None else "",
+        ]
+        names[limit_column(limit)[len("fails.") :]] = (
+            f"limit: {figure_format(limit.figure).heading} {' and '.join(b for b in bounds if b)}"
+        )
+    return names
+
+
 def feasibility_bars(exploration: Exploration):
-    """Designs each rule or limit rules out (a design may break several)."""
+    """Designs each rule or limit rules out (a design may break several), by code and name."""
     import plotly.graph_objects as go
 
     failed = {k: v for k, v in exploration.failed().items() if v}
-    figure = go.Figure(go.Bar(x=list(failed), y=list(failed.values()), marker_color="#e45756"))
+    names = rule_names(exploration)
+    labels = [names.get(k, k) for k in failed]
+    figure = go.Figure(go.Bar(y=labels, x=list(failed.values()), orientation="h", marker_color="#e45756"))
     figure.update_layout(
         title=f"Feasibility: {exploration.designs_feasible:,} of {exploration.designs_evaluated:,} "
         "designs pass; designs failing each rule or limit",
-        yaxis_title="designs",
+        xaxis_title="designs ruled out",
+        yaxis={"title": {"text": "rule or limit"}, "autorange": "reversed", "automargin": True},
+        height=200 + 40 * len(labels),
     )
     return figure
 
@@ -146,18 +274,81 @@ def sensitivity_bars(exploration: Exploration):
     return figure
 
 
-def write_report(exploration: Exploration, path: Path) -> None:
-    """One HTML page with the four charts; plotly.js is ``plotly.min.js`` beside it."""
+#: The page's style: readable tables, charts that break across printed pages whole.
+STYLE = (
+    "body{font-family:sans-serif;margin:1.5em;max-width:1400px}"
+    "table{border-collapse:collapse;font-size:13px}th,td{border:1px solid #ccc;padding:3px 6px;vertical-align:top}"
+    "th{background:#f2f2f2}td.n{text-align:right;white-space:nowrap}"
+    "@media print{.plotly-graph-div{break-inside:avoid}}"
+)
+
+
+def headline(exploration: Exploration) -> str:
+    """The page's opening numbers: designs evaluated, feasible, on the front, distinct points, hypervolume."""
+    groups = front_groups(exploration)
+    goals = ", ".join(f"{figure_format(o.figure).heading}, {o.goal}" for o in exploration.space.spec.objectives)
+    return (
+        f"{exploration.designs_evaluated:,} designs evaluated, {exploration.designs_feasible:,} feasible, "
+        f"{len(exploration.front):,} on the Pareto front as {len(groups):,} distinct objective points. "
+        f"Hypervolume {front_hypervolume(exploration):.1%} of the objective box (each objective scaled from its "
+        f"best to its worst feasible value, reference point {REFERENCE:g}). Objectives: {goals}."
+    )
+
+
+def _file_links(files: list[Path], folder: Path) -> str:
+    """Links to design files, relative to the page's folder; more than three fold under a summary."""
+    links = " ".join(
+        f"<a href='{quote(Path(os.path.relpath(f.resolve(), folder.resolve())).as_posix())}'>{escape(f.name)}</a>"
+        for f in files
+    )
+    return links if len(files) <= 3 else f"<details><summary>{len(files):,} files</summary>{links}</details>"
+
+
+def front_table(exploration: Exploration, folder: Path, exported: Sequence[Path] = ()) -> str:
+    """The de-duplicated front as an HTML table: one row per distinct objective point with the number of designs
+    that reach it, its objectives (formatted by the figure table), the first design's axes and, where the designs
+    were exported (``exported[k]`` is front position ``k``), links to their files."""
+    objectives = exploration.space.spec.objectives
+    shown = [figure_format(o.figure) for o in objectives]
+    head = ["point", "designs"] + [f"{f.heading}, {o.goal}" for f, o in zip(shown, objectives, strict=True)]
+    head += ["first design: axes"] + (["design files"] if exported else [])
+    rows = []
+    for k, group in enumerate(front_groups(exploration), start=1):
+        point = exploration.point(int(exploration.front[group[0]]))
+        cells = [f"<td class='n'>{k:,}</td>", f"<td class='n'>{len(group):,}</td>"]
+        cells += [
+            f"<td class='n'>{escape(f.value(v))}</td>" for f, v in zip(shown, point["objectives"].values(), strict=True)
+        ]
+        cells.append(
+            f"<td>#{point['design']}: " + escape("; ".join(f"{a} {v}" for a, v in point["axes"].items())) + "</td>"
+        )
+        if exported:
+            cells.append(f"<td>{_file_links([exported[int(i)] for i in group], folder)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    header = "".join(f"<th>{escape(h)}</th>" for h in head)
+    return f"<table id='front'><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def write_report(exploration: Exploration, path: Path, exported: Sequence[Path] = ()) -> None:
+    """One HTML page: headline numbers, the charts and the front's table (linked to ``exported``, the files of
+    :func:`rackwright.explore.export.export_pareto`, where given); plotly.js is ``plotly.min.js`` beside it."""
     from ..report.html import figure_html, plotly_bundle
 
-    figures = [pareto_scatter(exploration), parallel_coordinates(exploration), feasibility_bars(exploration)]
+    figures = [pareto_scatter(exploration)]
+    if len(exploration.space.spec.objectives) >= 3:
+        figures.append(scatter_matrix(exploration))
+    figures += [parallel_coordinates(exploration), feasibility_bars(exploration)]
     if exploration.sensitivity:
         figures.append(sensitivity_bars(exploration))
     parts = [figure_html(f, load_plotly=i == 0) for i, f in enumerate(figures)]
     title = escape(exploration.space.spec.name)
     page = (
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head><body>"
-        f"<h1>{title}</h1>" + "".join(parts) + "</body></html>"
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title><style>{STYLE}</style></head>"
+        f"<body><h1>{title}</h1><p class='headline'>{escape(headline(exploration))}</p>"
+        + "".join(parts)
+        + "<h2>The Pareto front, designs with equal objectives grouped</h2>"
+        + front_table(exploration, path.parent, exported)
+        + "</body></html>"
     )
     try:
         plotly_bundle(path.parent)
