@@ -17,7 +17,7 @@ CASES = {
     "THM002": ("cooling:\n  cdu: {racks_served: 20}\n", "cooling.cdu.part", "CDU capacity (67.5 kW)"),
     "THM003": ("cooling:\n  manifold: orv3-rack-manifold\n", "cooling.manifold", "rating 150 L/min"),
     "THM004": ('cooling:\n  tcs_supply: "33 degC"\n', "cooling.facility_supply", "approach of 1.0 K"),
-    "THM005": ("cooling:\n  facility_supply: W40\n", "cooling.facility_supply", "rated maximum 32.0 degC"),
+    "THM005": ("cooling:\n  facility_supply: W40\n", "cooling.facility_supply", "rated maximum 32.0 °C"),
     "THM006": ("cooling:\n  liquid_fraction: {accelerator: 0.5}\n", "enclosure", "air capacity 30.0 kW"),
     "MEC001": ("slots:\n  - {id: extra, part: nvidia-sn5600, count: 6}\n", "slots", "the enclosure has 48"),
     "MEC002": ('overrides:\n  parts.compute_tray.weight: "90 kg"\n', "enclosure", "payload rating 1,500 kg"),

@@ -163,3 +163,10 @@ def _temperature_points(unit: str) -> tuple[float, float]:
     """Kelvin values of 0 and 1 in ``unit`` (for affine conversions such as K → °C)."""
     zero, one = (float(registry().Quantity(x, _normalise(unit)).to("K").magnitude) for x in (0.0, 1.0))
     return zero, one
+
+
+def pretty_unit(unit: str) -> str:
+    """A display unit as pint writes it (``kg/m²``, ``°C``); others as written (``L/min``, not pint's ``l/min``)."""
+    if "**" not in unit and not unit.startswith("deg"):
+        return unit
+    return format(registry().Unit(unit), "~P")

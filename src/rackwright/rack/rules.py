@@ -22,6 +22,7 @@ import numpy as np
 
 from ..models import Array
 from ..models.mechanical import PITCHES, pitch_name
+from ..units import pretty_unit
 from .chain import CONVERTER_KINDS, SCALE_OUT_MIN_SPEED, SELV_V, RackModel, design_limits, serves_scale_out
 from .design import Slot
 from .figures import BY_KEY
@@ -73,7 +74,7 @@ class FigureRule:
 
 def _show(key: str, value) -> str:
     figure = BY_KEY[key]
-    return f"{float(figure.display(value)):,.1f} {figure.unit}".rstrip()
+    return f"{float(figure.display(value)):,.1f} {pretty_unit(figure.unit)}".rstrip()
 
 
 def _gt(a, b):
@@ -169,7 +170,7 @@ FIGURE_RULES: list[FigureRule] = [
         lambda f, m: _gt(f["thermal.facility_supply"], f["limit.cdu_max_facility_supply"]),
         lambda f, m: (
             f"facility water {_show('thermal.facility_supply', f['thermal.facility_supply'])} is warmer than the "
-            f"CDU's rated maximum {f['limit.cdu_max_facility_supply'] - 273.15:.1f} degC"
+            f"CDU's rated maximum {f['limit.cdu_max_facility_supply'] - 273.15:.1f} °C"
         ),
         "lower cooling.facility_supply to the CDU's max_facility_supply (W32 suits every CDU the catalog rates)",
     ),
@@ -192,7 +193,7 @@ FIGURE_RULES: list[FigureRule] = [
         lambda f, m: _gt(f["thermal.facility_supply"], f["limit.rear_door_max_facility_supply"]),
         lambda f, m: (
             f"facility water {_show('thermal.facility_supply', f['thermal.facility_supply'])} is warmer than the "
-            f"rear-door heat exchanger's rated maximum {f['limit.rear_door_max_facility_supply'] - 273.15:.1f} degC"
+            f"rear-door heat exchanger's rated maximum {f['limit.rear_door_max_facility_supply'] - 273.15:.1f} °C"
         ),
         "lower cooling.facility_supply to the rear door's max_facility_supply (chilled water, W17)",
     ),
@@ -235,7 +236,7 @@ FIGURE_RULES: list[FigureRule] = [
         lambda f, m: _gt(f["mechanical.floor_load"], f["limit.floor_rating"]),
         lambda f, m: (
             f"floor load {_show('mechanical.floor_load', f['mechanical.floor_load'])} exceeds the floor rating "
-            f"{f['limit.floor_rating']:,.0f} kg/m**2"
+            f"{f['limit.floor_rating']:,.0f} kg/m²"
         ),
         "raise floor_rating (load plates, a slab floor) or lighten the rack (slots[<id>].count)",
     ),
@@ -325,8 +326,8 @@ FIGURE_RULES += [
         "cooling.coolant_delta_t",
         lambda f, m: _gt(np.maximum(f["limit.coolant_return"], f["limit.air_outlet"]), LOOP_MAX_K),
         lambda f, m: (
-            f"the coolant returns at {float(f['limit.coolant_return']) - 273.15:.1f} degC and the air leaves at "
-            f"{float(f['limit.air_outlet']) - 273.15:.1f} degC; water boils at 100 degC (1 atm), where the "
+            f"the coolant returns at {float(f['limit.coolant_return']) - 273.15:.1f} °C and the air leaves at "
+            f"{float(f['limit.air_outlet']) - 273.15:.1f} degC; water boils at 100 °C (1 atm), where the "
             f"fluid property tables end"
         ),
         "lower cooling.facility_supply, cooling.tcs_supply, cooling.coolant_delta_t, cooling.air_inlet or "
@@ -631,7 +632,7 @@ SUMMARIES = {
     "THM006": "the heat left to room air exceeds what the enclosure's air path removes",
     "THM007": "heat goes to liquid but no CDU is named",
     "THM008": "the facility water is warmer than the rear-door heat exchanger accepts",
-    "THM009": "the coolant return or exhaust air is above 100 degC",
+    "THM009": "the coolant return or exhaust air is above 100 °C",
     "MEC001": "the slots use more rack units than the enclosure has",
     "MEC002": "the equipment weighs more than the enclosure's payload rating",
     "MEC003": "the floor load exceeds the floor rating",

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from ..rack.figures import FIGURES, Figure
+from ..units import pretty_unit
 
 #: The formats: a share (a fraction shown in %), a count, money, a physical quantity.
 SHARE, COUNT, MONEY, QUANTITY = "share", "count", "money", "quantity"
@@ -58,15 +59,6 @@ class Format:
         """Label and unit in one string, for a chart's axis or a table without a unit column."""
         unit = "%" if self.kind == SHARE else self.unit
         return f"{self.label} ({unit})" if unit else self.label
-
-
-def pretty_unit(unit: str) -> str:
-    """A display unit as pint writes it (``kg/m²``, ``°C``); others as written (``L/min``, not pint's ``l/min``)."""
-    if "**" not in unit and not unit.startswith("deg"):
-        return unit
-    from ..units import registry
-
-    return format(registry().Unit(unit), "~P")
 
 
 def _finite(value) -> bool:
