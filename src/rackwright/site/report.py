@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
@@ -19,12 +20,19 @@ CDU_COLOUR = "#9ecae9"
 #: Rack colour by input power: light for the lightest rack of the site, dark for the heaviest.
 KW_LOW, KW_HIGH = (254, 230, 138), (153, 27, 27)
 COLD, HOT = "#dbeafe", "#fde2e2"
+BUSWAY, TRAY = "#7c3aed", "#4b5563"
+TRAY_OFFSET = 0.3  # m, a tray run's centre from the rack edge it follows (drawing only)
 
 
 def rack_name(hall: int, row: int, rack: int, kind: str = "k") -> str:
     """A rack's name as the cable plan and NetBox give it (0-based indices in): ``h01-r003-k05`` for the fifth
     compute rack of row 3 of hall 1, ``n`` for a network rack."""
     return f"h{hall + 1:02d}-r{row + 1:03d}-{kind}{rack + 1:02d}"
+
+
+def hall_page_name(hall: int) -> str:
+    """The page of a hall's plan beside ``report.html`` (0-based index in): ``hall-01.html``."""
+    return f"hall-{hall + 1:02d}.html"
 
 
 def _rack_xy(plan: SitePlan) -> tuple[np.ndarray, np.ndarray]:
@@ -87,8 +95,9 @@ def _kw_legend(x: float, y: float, low: float, high: float, name: str) -> str:
 
 
 def floor_plan_svg(plan: SitePlan, max_items: int = 60_000) -> str:
-    """Campus overview: the halls with their names, compute racks coloured by input power, CDU rows, network racks
-    by switch tier, a scale bar (racks sampled above ``max_items``)."""
+    """Campus overview: the halls with their names, each a link to its plan's page (:func:`hall_page_name`), compute
+    racks coloured by input power, CDU rows, network racks by switch tier, a scale bar (racks sampled above
+    ``max_items``)."""
     grid = plan.grid
     g = plan.layout.geometry
     SCALE = float(np.clip(WIDTH_PX / (grid.columns * (grid.width + g.hall_gap)), 0.5, 20.0))  # px per metre
@@ -102,12 +111,14 @@ def floor_plan_svg(plan: SitePlan, max_items: int = 60_000) -> str:
         f"{plan.layout.halls} halls (compute racks coloured by input power, CDU rows blue, network racks by tier)"
         "</text>",
     ]
-    for h, (x0, y0) in enumerate(zip(grid.origin_x, grid.origin_y, strict=True)):
-        parts.append(
-            f'<rect x="{x0 * SCALE:.1f}" y="{y0 * SCALE + 20:.1f}" width="{grid.width * SCALE:.1f}" '
-            f'height="{grid.depth * SCALE:.1f}" fill="none" stroke="#333"/>'
-            f'<text x="{x0 * SCALE + 2:.1f}" y="{y0 * SCALE + 30:.1f}">hall {h + 1} (h{h + 1:02d})</text>'
-        )
+    links = [  # over the racks: a click anywhere on a hall opens its plan
+        f'<a href="{hall_page_name(h)}"><title>hall {h + 1}: its plan to scale</title>'
+        f'<rect x="{x0 * SCALE:.1f}" y="{y0 * SCALE + 20:.1f}" width="{grid.width * SCALE:.1f}" '
+        f'height="{grid.depth * SCALE:.1f}" fill="#fff" fill-opacity="0" stroke="#333"/>'
+        f'<text x="{x0 * SCALE + 2:.1f}" y="{y0 * SCALE + 30:.1f}" fill="#1d4ed8" text-decoration="underline">'
+        f"hall {h + 1} (h{h + 1:02d})</text></a>"
+        for h, (x0, y0) in enumerate(zip(grid.origin_x, grid.origin_y, strict=True))
+    ]
     cdu_rows = np.flatnonzero(plan.layout.pattern == CDU)
     strip = g.racks_per_row * g.rack_pitch * SCALE
     for x0, y0 in zip(grid.origin_x, grid.origin_y, strict=True):
@@ -138,6 +149,7 @@ def floor_plan_svg(plan: SitePlan, max_items: int = 60_000) -> str:
                 f'<rect x="{(x * SCALE - w / 2):.1f}" y="{(y * SCALE - d / 2 + 20):.1f}" width="{w:.1f}" '
                 f'height="{d:.1f}" fill="{COLOURS[str(role)]}"/>'
             )
+    parts += links
     legend = [("CDU row", CDU_COLOUR)] + [(role.replace("_", "-") + " switches", c) for role, c in COLOURS.items()]
     for i, (label, colour) in enumerate(legend):
         parts.append(
@@ -158,88 +170,278 @@ def _rack_label(x: float, y: float, text: str, colour: str) -> str:
     )
 
 
+def _dimension(x1: float, y1: float, x2: float, y2: float, text: str) -> str:
+    """A dimension line between two points with arrow-like end ticks and its length written beside it."""
+    vertical = abs(x2 - x1) < abs(y2 - y1)
+    tick = (
+        (f"M{x1 - 5:.1f},{y1:.1f}h10M{x2 - 5:.1f},{y2:.1f}h10")
+        if vertical
+        else (f"M{x1:.1f},{y1 - 5:.1f}v10M{x2:.1f},{y2 - 5:.1f}v10")
+    )
+    mx, my = (x1 + x2) / 2, (y1 + y2) / 2
+    label = (
+        f'<text x="{mx + 6:.1f}" y="{my:.1f}" transform="rotate(90 {mx + 6:.1f} {my:.1f})" text-anchor="middle" '
+        f'class="dimension">{text}</text>'
+        if vertical
+        else f'<text x="{mx:.1f}" y="{my - 4:.1f}" text-anchor="middle" class="dimension">{text}</text>'
+    )
+    return (
+        f'<g stroke="#000"><line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}"/><path d="{tick}"/></g>{label}'
+    )
+
+
+def _metre_grid(x0: float, y0: float, width_m: float, depth_m: float, px: float) -> str:
+    """A 1 m grid over the hall, every 5 m darker and numbered along the top and the left edge [m]."""
+    lines = []
+    for m in range(int(np.floor(width_m)) + 1):
+        major = m % 5 == 0
+        x = x0 + m * px
+        lines.append(
+            f'<line x1="{x:.1f}" y1="{y0:.1f}" x2="{x:.1f}" y2="{y0 + depth_m * px:.1f}" '
+            f'stroke="{"#c7c7c7" if major else "#ececec"}"/>'
+        )
+        if major:
+            lines.append(f'<text x="{x:.1f}" y="{y0 - 3:.1f}" font-size="7" text-anchor="middle">{m}</text>')
+    for m in range(int(np.floor(depth_m)) + 1):
+        major = m % 5 == 0
+        y = y0 + m * px
+        lines.append(
+            f'<line x1="{x0:.1f}" y1="{y:.1f}" x2="{x0 + width_m * px:.1f}" y2="{y:.1f}" '
+            f'stroke="{"#c7c7c7" if major else "#ececec"}"/>'
+        )
+    return f'<g class="grid">{"".join(lines)}</g>'
+
+
+def _cdus_per_cdu_row(plan: SitePlan, hall: int) -> dict[int, int]:
+    """CDUs in each CDU row of a hall: ``ceil(Σ cdus_per_rack)`` over the compute racks of the rows it follows
+    (a CDU row serves the compute rows since the previous one, as the layout places it)."""
+    layout = plan.layout
+    per_rack = np.repeat([g.cdus_per_rack for g in plan.generations], [g.racks for g in plan.generations])
+    mine = layout.hall == hall
+    counts, first = {}, 0
+    for r in np.flatnonzero(layout.pattern == CDU):
+        served = mine & (layout.row >= first) & (layout.row < r)
+        counts[int(r)] = int(np.ceil(per_rack[served].sum() - 1e-9))
+        first = int(r) + 1
+    return counts
+
+
+def _feeds_per_row(plan: SitePlan) -> int:
+    """Distribution runs (busways or row rectifiers) over each compute row: the power chain's installed units
+    shared evenly over the site's compute rows (the planner installs at least one, two with 2N, per row)."""
+    layout = plan.layout
+    rows = len(np.unique(layout.hall.astype(np.int64) * 10_000 + layout.row))
+    units = next(s.units for s in plan.stages if s.name == "distribution")
+    return max(1, units // max(rows, 1))
+
+
+def _cdu_row(x: float, y: float, length: float, depth: float, cdus: int) -> str:
+    """A CDU row drawn as its CDUs side by side (one box each) over the row's length."""
+    if cdus <= 0:
+        return (
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{length:.1f}" height="{depth:.1f}" fill="{CDU_COLOUR}" '
+            f'opacity="0.4"/><text x="{x + 4:.1f}" y="{y + depth / 2 + 3:.1f}">no CDUs</text>'
+        )
+    each = length / cdus
+    boxes = "".join(
+        f'<rect x="{x + i * each + 0.5:.1f}" y="{y:.1f}" width="{each - 1:.1f}" height="{depth:.1f}" '
+        f'fill="{CDU_COLOUR}" stroke="#4a90c2" class="cdu"/>'
+        for i in range(cdus)
+    )
+    return f'{boxes}<text x="{x + 4:.1f}" y="{y + depth / 2 + 3:.1f}">{cdus} CDUs</text>'
+
+
+def _busways(x: float, y: float, length: float, depth: float, feeds: int) -> str:
+    """``feeds`` distribution runs along a compute row over its racks (A, B, ... feeds), kept to the racks' front and
+    back edges so that the racks' names stay readable."""
+    offsets = [0.1] if feeds == 1 else [0.1 + 0.8 * i / (feeds - 1) for i in range(feeds)]
+    return "".join(
+        f'<line x1="{x:.1f}" y1="{y + depth * f:.1f}" x2="{x + length:.1f}" y2="{y + depth * f:.1f}" '
+        f'stroke="{BUSWAY}" stroke-width="1.5" stroke-dasharray="{"none" if i % 2 == 0 else "5 2"}" class="busway"/>'
+        for i, f in enumerate(offsets)
+    )
+
+
+def _tray(x1: float, y1: float, x2: float, y2: float) -> str:
+    """An overhead cable tray run (drawn dashed, as overhead items are on plans)."""
+    return (
+        f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{TRAY}" stroke-width="3" '
+        'stroke-dasharray="6 3" opacity="0.7" class="tray"/>'
+    )
+
+
+def _network_runs(plan: SitePlan, hall: int) -> dict[int, float]:
+    """Along-row extent [m from the row start] of the network racks in each network row of a hall."""
+    positions = _switch_positions(plan)
+    runs: dict[int, float] = {}
+    if positions:
+        here = np.asarray(positions["hall"]) == hall
+        for row, rack in zip(positions["row"][here], positions["rack"][here], strict=True):
+            runs[int(row)] = max(runs.get(int(row), 0.0), (int(rack) + 1) * plan.layout.geometry.rack_pitch)
+    return runs
+
+
+def _hall_legend(x: float, y: float, plan: SitePlan, feeds: int) -> str:
+    """What the symbols of the hall plan are, with the distribution part and its redundancy."""
+    stage = next(s for s in plan.stages if s.name == "distribution")
+    redundancy = plan.loaded.site.power.distribution.redundancy
+    items = [
+        (f'<rect width="10" height="10" fill="{CDU_COLOUR}" stroke="#4a90c2"/>', "CDU"),
+        (
+            f'<line x1="0" y1="5" x2="14" y2="5" stroke="{BUSWAY}" stroke-width="1.5"/>',
+            f"{stage.part}: {feeds} per compute row ({redundancy}), {stage.units:,} site-wide",
+        ),
+        (f'<line x1="0" y1="5" x2="14" y2="5" stroke="{TRAY}" stroke-width="3" stroke-dasharray="6 3"/>', "cable tray"),
+    ] + [
+        (f'<rect width="10" height="10" fill="{c}"/>', role.replace("_", "-") + " switch rack")
+        for role, c in COLOURS.items()
+    ]
+    return "".join(
+        f'<g transform="translate({x:.1f} {y + i * 15:.1f})">{symbol}<text x="20" y="9">{html.escape(text)}</text></g>'
+        for i, (symbol, text) in enumerate(items)
+    )
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """Plan metres to hall-plan pixels: the hall's origin [m] at (``left``, ``top``) [px], ``px`` per metre."""
+
+    ox: float
+    oy: float
+    rack_w: float  # px, a rack's width along the row (its pitch)
+    rack_d: float  # px, a rack's depth
+    left: float = 110.0  # room for the row names
+    top: float = 80.0  # room for the title and the width dimension
+    px: float = HALL_PX_PER_M
+
+    def x(self, metres: float) -> float:
+        return self.left + (metres - self.ox) * self.px
+
+    def y(self, metres: float) -> float:
+        return self.top + (metres - self.oy) * self.px
+
+
+def _row_y(plan: SitePlan, hall: int, row: int) -> float:
+    """Plan coordinate [m] of the front edge of a physical row of a hall."""
+    g = plan.layout.geometry
+    return float(plan.grid.origin_y[hall]) + g.cold_aisle / 2 + row * g.row_pitch
+
+
+def _hall_rows(plan: SitePlan, hall: int, f: _Frame) -> tuple[list[str], list[str]]:
+    """Aisles, row names and CDU rows (drawn under the racks); the distribution runs over the compute rows and the
+    overhead tray grid (drawn over them)."""
+    g, layout = plan.layout.geometry, plan.layout
+    width = plan.grid.width * f.px
+    row_x0, compute_length = f.x(f.ox + g.cold_aisle), g.racks_per_row * g.rack_pitch * f.px
+    rd = g.rack_depth * f.px
+    feeds, cdus, runs = _feeds_per_row(plan), _cdus_per_cdu_row(plan, hall), _network_runs(plan, hall)
+    filled = set(layout.row[layout.hall == hall].tolist())
+    parts: list[str] = []
+    over: list[str] = []
+    trays: list[tuple[float, float]] = []  # (y, length) of each row's tray [px]
+    for r, kind in enumerate(layout.pattern):
+        y0 = _row_y(plan, hall, r)
+        gap_y, gap = y0 + g.rack_depth, g.row_pitch - g.rack_depth
+        if r < len(layout.pattern) - 1:
+            hot = r % 2 == 0
+            parts.append(
+                f'<rect x="{f.left:.1f}" y="{f.y(gap_y):.1f}" width="{width:.1f}" height="{gap * f.px:.1f}" '
+                f'fill="{HOT if hot else COLD}" opacity="0.8"/><text x="{f.left + width + 4:.1f}" '
+                f'y="{f.y(gap_y + gap / 2) + 3:.1f}" fill="#777">{"hot" if hot else "cold"} aisle</text>'
+            )
+        name = f"h{hall + 1:02d}-r{r + 1:03d}"
+        label = {COMPUTE_ROW: name, CDU: f"{name} CDU", NETWORK: f"{name} net"}[int(kind)]
+        parts.append(f'<text x="4" y="{f.y(y0) + rd / 2 + 3:.1f}">{label}</text>')
+        if kind == CDU:
+            parts.append(_cdu_row(row_x0, f.y(y0), compute_length, rd, cdus[r]))
+        elif kind == COMPUTE_ROW and r in filled:
+            over.append(_busways(row_x0, f.y(y0), compute_length, rd, feeds))
+            trays.append((f.y(y0 + g.rack_depth + TRAY_OFFSET if r % 2 == 0 else y0 - TRAY_OFFSET), compute_length))
+        elif kind == NETWORK and r in runs:
+            trays.append((f.y(y0 + g.rack_depth + TRAY_OFFSET if r % 2 == 0 else y0 - TRAY_OFFSET), runs[r] * f.px))
+    cross = row_x0 + compute_length + TRAY_OFFSET * f.px  # the tray across the hall, past the compute rows' end
+    over += [_tray(row_x0, y, row_x0 + max(length, cross - row_x0), y) for y, length in trays]
+    if trays:
+        over.append(_tray(cross, min(y for y, _ in trays), cross, max(y for y, _ in trays)))
+    return parts, over
+
+
+def _rack_rect(f: _Frame, x: float, y: float, fill: str, name: str, short: str, ink: str) -> str:
+    """A rack at plan centre (x, y) [m] with its full name as tooltip and its short name written across it."""
+    w, d = f.rack_w, f.rack_d
+    return (
+        f'<rect x="{f.x(x) - w / 2 + 0.5:.1f}" y="{f.y(y) - d / 2:.1f}" width="{w - 1:.1f}" height="{d:.1f}" '
+        f'fill="{fill}"><title>{name}</title></rect>' + _rack_label(f.x(x), f.y(y), short, ink)
+    )
+
+
+def _network_racks(plan: SitePlan, hall: int, f: _Frame) -> tuple[list[str], list[float]]:
+    """The network racks of a hall (one per distinct row and rack the switches fill), coloured by the tier of their
+    first switch, and their centres along the row [m]."""
+    positions = _switch_positions(plan)
+    if not positions:
+        return [], []
+    parts, xs = [], []
+    seen: set[tuple[int, int]] = set()
+    for j in np.flatnonzero(np.asarray(positions["hall"]) == hall):
+        key = (int(positions["row"][j]), int(positions["rack"][j]))
+        if key in seen:
+            continue
+        seen.add(key)
+        x, y = float(positions["x"][j]), float(positions["y"][j])
+        xs.append(x)
+        colour = COLOURS[str(positions["role"][j])]
+        parts.append(_rack_rect(f, x, y, colour, rack_name(hall, *key, kind="n"), f"n{key[1] + 1:02d}", "#fff"))
+    return parts, xs
+
+
 def hall_plan_svg(plan: SitePlan, hall: int = 0) -> str:
-    """One hall to scale: every row named as the cable plan names it (``h01-r003``), compute racks by their
-    name's rack part (``k05``) coloured by input power, network racks (``n02``) by switch tier, CDU rows, cold
-    and hot aisles, the hall's outline as planned and the extent of what it holds, and a scale bar."""
+    """One hall to scale: a 1 m grid, the hall's width and depth dimensioned in metres, every row named as the
+    cable plan names it (``h01-r003``), compute racks by their name's rack part (``k05``) coloured by input power,
+    network racks (``n02``) by switch tier, CDU rows with their CDUs, the distribution runs (busways or row
+    rectifiers) over each compute row, the overhead cable trays (one along every row over its hot aisle, one across
+    the hall past the compute rows' end joining them to the network rows: the cable plan's lengths are Manhattan
+    distances along such a tray grid), cold and hot aisles, the extent of what the hall holds, a scale bar and a
+    legend."""
     g, grid, layout = plan.layout.geometry, plan.grid, plan.layout
-    px = HALL_PX_PER_M
-    left, top = 110.0, 50.0  # room for the row names and the title
     ox, oy = float(grid.origin_x[hall]), float(grid.origin_y[hall])
-
-    def X(x: float) -> float:
-        return left + (x - ox) * px
-
-    def Y(y: float) -> float:
-        return top + (y - oy) * px
-
-    width, height = left + grid.width * px + 300, top + grid.depth * px + 90
+    f = _Frame(ox, oy, g.rack_pitch * HALL_PX_PER_M, g.rack_depth * HALL_PX_PER_M)
+    hall_w, hall_d = grid.width * f.px, grid.depth * f.px
+    width, height = f.left + hall_w + 420, f.top + hall_d + 70
     mine = np.flatnonzero(layout.hall == hall)
     rx, ry = _rack_xy(plan)
     colours, low, high = _kw_colours(_rack_power(plan))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
-        f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="sans-serif" font-size="9">',
+        f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="sans-serif" font-size="9" id="hall-plan-{hall + 1}">',
         f'<text x="4" y="16" font-size="13" font-weight="bold">Hall {hall + 1} (h{hall + 1:02d}): {len(mine):,} '
         f"compute racks, {grid.width:.1f} m × {grid.depth:.1f} m as planned</text>",
-        f'<rect x="{X(ox):.1f}" y="{Y(oy):.1f}" width="{grid.width * px:.1f}" height="{grid.depth * px:.1f}" '
+        _metre_grid(f.left, f.top, grid.width, grid.depth, f.px),
+        f'<rect x="{f.left:.1f}" y="{f.top:.1f}" width="{hall_w:.1f}" height="{hall_d:.1f}" '
         'fill="none" stroke="#333" stroke-width="2"/>',
+        _dimension(f.left, f.top - 28, f.left + hall_w, f.top - 28, f"{grid.width:.1f} m"),
+        _dimension(f.left + hall_w + 70, f.top, f.left + hall_w + 70, f.top + hall_d, f"{grid.depth:.1f} m"),
     ]
-    rw, rd = g.rack_pitch * px, g.rack_depth * px
-    row_x0 = ox + g.cold_aisle
-    for r, kind in enumerate(layout.pattern):
-        y0 = oy + g.cold_aisle / 2 + r * g.row_pitch
-        gap_y, gap = y0 + g.rack_depth, g.row_pitch - g.rack_depth
-        if r < len(layout.pattern) - 1:
-            hot = r % 2 == 0
-            parts.append(
-                f'<rect x="{X(ox):.1f}" y="{Y(gap_y):.1f}" width="{grid.width * px:.1f}" height="{gap * px:.1f}" '
-                f'fill="{HOT if hot else COLD}"/><text x="{X(ox) + grid.width * px + 4:.1f}" '
-                f'y="{Y(gap_y + gap / 2) + 3:.1f}" fill="#777">{"hot" if hot else "cold"} aisle</text>'
-            )
-        name = f"h{hall + 1:02d}-r{r + 1:03d}"
-        label = {COMPUTE_ROW: name, CDU: f"{name} CDU", NETWORK: f"{name} net"}[int(kind)]
-        parts.append(f'<text x="4" y="{Y(y0) + rd / 2 + 3:.1f}">{label}</text>')
-        if kind == CDU:
-            parts.append(
-                f'<rect x="{X(row_x0):.1f}" y="{Y(y0):.1f}" width="{g.racks_per_row * rw:.1f}" height="{rd:.1f}" '
-                f'fill="{CDU_COLOUR}"/><text x="{X(row_x0) + 4:.1f}" y="{Y(y0) + rd / 2 + 3:.1f}">CDUs</text>'
-            )
+    under, over = _hall_rows(plan, hall, f)
+    parts += under
     for i in mine:
-        x, y = float(rx[i]), float(ry[i])
-        parts.append(
-            f'<rect x="{X(x) - rw / 2 + 0.5:.1f}" y="{Y(y) - rd / 2:.1f}" width="{rw - 1:.1f}" height="{rd:.1f}" '
-            f'fill="{colours[i]}"><title>{rack_name(hall, int(layout.row[i]), int(layout.position[i]))}</title></rect>'
-            + _rack_label(X(x), Y(y), f"k{int(layout.position[i]) + 1:02d}", "#000")
-        )
-    extent_x = [float(rx[i]) for i in mine]
-    positions = _switch_positions(plan)
-    if positions:
-        here = np.flatnonzero(np.asarray(positions["hall"]) == hall)
-        seen: set[tuple[int, int]] = set()
-        for j in here:
-            key = (int(positions["row"][j]), int(positions["rack"][j]))
-            if key in seen:
-                continue
-            seen.add(key)
-            x, y = float(positions["x"][j]), float(positions["y"][j])
-            extent_x.append(x)
-            parts.append(
-                f'<rect x="{X(x) - rw / 2 + 0.5:.1f}" y="{Y(y) - rd / 2:.1f}" width="{rw - 1:.1f}" height="{rd:.1f}" '
-                f'fill="{COLOURS[str(positions["role"][j])]}"><title>{rack_name(hall, *key, kind="n")}</title></rect>'
-                + _rack_label(X(x), Y(y), f"n{key[1] + 1:02d}", "#fff")
-            )
-    right = max(extent_x, default=ox) + g.rack_pitch / 2 + g.cold_aisle
+        row, position = int(layout.row[i]), int(layout.position[i])
+        name, short = rack_name(hall, row, position), f"k{position + 1:02d}"
+        parts.append(_rack_rect(f, float(rx[i]), float(ry[i]), str(colours[i]), name, short, "#000"))
+    network, network_x = _network_racks(plan, hall, f)
+    parts += network + over
+    right = max([float(rx[i]) for i in mine] + network_x, default=ox) + g.rack_pitch / 2 + g.cold_aisle
     if right < ox + grid.width - g.rack_pitch:  # the hall as planned is wider than what it holds
         parts.append(
-            f'<rect x="{X(ox):.1f}" y="{Y(oy):.1f}" width="{(right - ox) * px:.1f}" height="{grid.depth * px:.1f}" '
+            f'<rect x="{f.left:.1f}" y="{f.top:.1f}" width="{(right - ox) * f.px:.1f}" height="{hall_d:.1f}" '
             'fill="none" stroke="#2563eb" stroke-dasharray="6 4"/>'
-            f'<text x="{X(right) + 4:.1f}" y="{Y(oy) + 12:.1f}" fill="#2563eb">racks end here: '
+            f'<text x="{f.x(right) + 4:.1f}" y="{f.top + 12:.1f}" fill="#2563eb">racks end here: '
             f"{right - ox:.1f} m of the hall's {grid.width:.1f} m</text>"
         )
-    base = top + grid.depth * px + 30
-    parts.append(_scale_bar(left, base, px, 10.0))
-    parts.append(_kw_legend(left + 220, base - 8, low, high, f"kw-hall-{hall + 1}"))
+    base = f.top + hall_d + 30
+    parts.append(_scale_bar(f.left, base, f.px, 10.0))
+    parts.append(_kw_legend(f.left + 220, base - 8, low, high, f"kw-hall-{hall + 1}"))
+    parts.append(_hall_legend(f.left + hall_w + 110, f.top, plan, _feeds_per_row(plan)))
     parts.append("</svg>")
     return "\n".join(parts)
 
@@ -317,8 +519,34 @@ def _summary_row(key: str, value) -> str:
     return f"<tr><td>{html.escape(label)}</td><td>{html.escape(unit)}</td><td class='n'>{cell(value)}</td></tr>"
 
 
+def _hall_pages(plan: SitePlan, folder: Path) -> list[Path]:
+    """``hall-NN.html`` beside ``report.html``: each hall's plan to scale, linked from the campus overview."""
+    name = html.escape(plan.loaded.site.name)
+    index = " · ".join(f'<a href="{hall_page_name(h)}">hall {h + 1}</a>' for h in range(plan.layout.halls))
+    paths = []
+    for h in range(plan.layout.halls):
+        path = folder / hall_page_name(h)
+        path.write_text(
+            f"<!doctype html><html><head><meta charset='utf-8'><title>{name}: hall {h + 1}</title>"
+            f"<style>{STYLE}</style></head><body><p><a href='report.html'>site report</a> · {index}</p>"
+            f"<h1>{name}: hall {h + 1}</h1>{HALL_NOTE}{hall_plan_svg(plan, h)}</body></html>",
+            encoding="utf-8",
+        )
+        paths.append(path)
+    return paths
+
+
+HALL_NOTE = (
+    "<p>Rows and racks are named as in the cable plan and NetBox (<code>h01-r003-k05</code>: hall 1, row 3, compute "
+    "rack 5; <code>n</code> for a network rack). Network racks stand where the planner puts them (each network row "
+    "as long as its switches need), which sets the hall's width; the cable lengths are measured between these "
+    "positions.</p>"
+)
+
+
 def write_report(plan: SitePlan, folder: Path) -> Path:
-    """``report.html``: summary table, floor plan (inline SVG) and the plotly charts (``plotly.min.js`` beside it)."""
+    """``report.html``: summary table, campus overview and hall 1 (inline SVG), the plotly charts (``plotly.min.js``
+    beside it), and a page per hall (``hall-NN.html``) the campus links to."""
     from ..report.html import figure_html, plotly_bundle
 
     summary = plan.summary()
@@ -332,13 +560,13 @@ def write_report(plan: SitePlan, folder: Path) -> Path:
     )
     chart = figure_html(charts(plan))
     plotly_bundle(folder)
+    _hall_pages(plan, folder)
     page = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(plan.loaded.site.name)}</title>"
         f"<style>{STYLE}</style></head><body><h1>{html.escape(plan.loaded.site.name)}</h1><h2>Violations</h2>"
         f"<ul>{violations}</ul><h2>Summary</h2><table>{rows}</table><h2>Floor plan</h2>"
-        f"{floor_plan_svg(plan)}<h2>Hall 1 to scale</h2><p>Rows and racks are named as in the cable plan and NetBox "
-        "(<code>h01-r003-k05</code>: hall 1, row 3, compute rack 5; <code>n</code> for a network rack); the other "
-        f"halls are laid out alike.</p>{hall_plan_svg(plan, 0)}<h2>Charts</h2>{chart}</body></html>"
+        f"{floor_plan_svg(plan)}<p>Each hall opens its own plan to scale (hall-01.html, …).</p>"
+        f"<h2 id='hall-1'>Hall 1 to scale</h2>{HALL_NOTE}{hall_plan_svg(plan, 0)}<h2>Charts</h2>{chart}</body></html>"
     )
     path = folder / "report.html"
     path.write_text(page, encoding="utf-8")

@@ -1,0 +1,91 @@
+"""The site report's drawings checked against hand calculations from the site file.
+
+The plan is test_report_site's 20 MW site (the 100 MW example's layout, fabric and power chain): 80 GB200 and 73
+GB300 NVL72 racks (153) in one hall, 16 racks a row at 0.6 m pitch, 1.2 m deep racks and 1.2 m aisles, a CDU row
+after every 4 compute rows and a network row after every 8; 2N busways, N+1 3 MVA unit substations at PF 0.95.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.dom.minidom
+
+import numpy as np
+import pytest
+
+from rackwright.site.report import HALL_PX_PER_M, floor_plan_svg, hall_page_name, hall_plan_svg, write_report
+from test_report_site import plan  # noqa: F401 (the module's 20 MW plan fixture)
+
+PX = HALL_PX_PER_M
+
+
+def _numbers(pattern: str, text: str) -> list[float]:
+    return [float(v) for v in re.findall(pattern, text)]
+
+
+@pytest.fixture(scope="module")
+def hall(plan):  # noqa: F811 (the fixture)
+    return hall_plan_svg(plan, 0)
+
+
+def test_hall_plan_is_well_formed_and_dimensioned_in_metres(plan, hall):  # noqa: F811
+    xml.dom.minidom.parseString(hall)
+    # 153 racks = 9 full rows + 9 racks: 10 compute rows, CDU rows after rows 4, 8 and the last, network rows after
+    # 8 and the last: 15 rows at a 1.2 + (1.2 + 1.2) / 2 = 2.4 m pitch, plus half a cold aisle at each end
+    depth = 15 * 2.4 + 1.2
+    assert len(plan.layout.pattern) == 15 and plan.grid.depth == pytest.approx(depth)
+    labels = re.findall(r'class="dimension">([\d.]+) m<', hall)
+    assert labels == [f"{plan.grid.width:.1f}", f"{depth:.1f}"]
+    # each dimension line is its length in metres times the plan's scale
+    lines = re.findall(r'<g stroke="#000"><line x1="([\d.]+)" y1="([\d.]+)" x2="([\d.]+)" y2="([\d.]+)"/>', hall)
+    (ax1, _, ax2, _), (_, by1, _, by2) = ([float(v) for v in line] for line in lines)
+    assert ax2 - ax1 == pytest.approx(plan.grid.width * PX, abs=0.1)
+    assert by2 - by1 == pytest.approx(depth * PX, abs=0.1)
+
+
+def test_scale_bar_length_is_metres_times_scale(hall):
+    # the hall plan's bar is 10 m: ticks at 0, 5 and 10 m, 16 px a metre apart
+    tick = r'<line x1="([\d.]+)" y1="[\d.]+" x2="[\d.]+" y2="[\d.]+" stroke="#000"/><text[^>]*>(\d+)<'
+    ticks = re.findall(tick, hall)
+    positions = {int(label): float(x) for x, label in ticks}
+    assert sorted(positions) == [0, 5, 10]
+    assert positions[10] - positions[0] == pytest.approx(10 * PX, abs=0.1)
+
+
+def test_metre_grid_covers_the_hall(plan, hall):  # noqa: F811
+    grid = hall[hall.index('<g class="grid">') : hall.index("</g>", hall.index('<g class="grid">'))]
+    # one line a metre across the width and down the depth, both edges included
+    assert grid.count("<line") == int(np.floor(plan.grid.width)) + 1 + int(np.floor(plan.grid.depth)) + 1
+
+
+def test_cdu_rows_hold_the_cdus_of_the_racks_they_serve(hall):
+    # 0.125 CDU per rack (one CDU per 8 racks in both designs): rows 1-4 and 6-9 are 64 racks each (8 CDUs), the last
+    # CDU row serves rows 12 and 13, 16 + 9 = 25 racks: ceil(3.125) = 4
+    assert re.findall(r">(\d+) CDUs<", hall) == ["8", "8", "4"]
+    assert hall.count('class="cdu"') == 20
+
+
+def test_two_busways_over_every_compute_row_with_2n(plan, hall):  # noqa: F811
+    # 2N distribution: 20 busways for 10 compute rows, an A and a B feed over each
+    assert plan.summary()["distribution"] == 20
+    assert hall.count('class="busway"') == 2 * 10
+    assert "generic-ac-busway-4000a: 2 per compute row (2N), 20 site-wide" in hall
+
+
+def test_a_tray_over_every_row_and_one_across_the_hall(plan, hall):  # noqa: F811
+    network_rows = int(np.sum(plan.layout.pattern == 2))
+    assert hall.count('class="tray"') == 10 + network_rows + 1
+    # the cross tray joins every row's tray: it spans from the first tray to the last
+    trays = re.findall(r'<line x1="([\d.]+)" y1="([\d.]+)" x2="([\d.]+)" y2="([\d.]+)"[^>]*class="tray"', hall)
+    cross = [t for t in trays if t[0] == t[2]]
+    along = [float(t[1]) for t in trays if t[1] == t[3]]
+    assert len(cross) == 1 and (float(cross[0][1]), float(cross[0][3])) == (min(along), max(along))
+
+
+def test_campus_links_every_hall_to_its_page(plan, tmp_path):  # noqa: F811
+    campus = floor_plan_svg(plan)
+    links = re.findall(r'<a href="([^"]+)">', campus)
+    assert links == [hall_page_name(h) for h in range(plan.layout.halls)] == ["hall-01.html"]
+    write_report(plan, tmp_path)
+    page = (tmp_path / "hall-01.html").read_text(encoding="utf-8")
+    assert 'id="hall-plan-1"' in page and "href='report.html'" in page
