@@ -192,6 +192,26 @@ def test_training_throughput_objective_matches_the_perf_model():
     assert tokens_per_s_per_accelerator.cache_info().currsize >= 1
 
 
+def test_training_objective_takes_the_moe_reference(tmp_path):
+    """``reference: moe`` scores the training figure on DeepSeek-V3: r · a / P with the per-rack rate of
+    evaluate's delivery figures (tokens/s per rack / rack MW); dense stays the default; elsewhere it is refused."""
+    from rackwright.perf.api import rack_delivery
+
+    objective = {"figure": "perf.training_tokens_per_s_per_mw", "goal": "max", "reference": "moe"}
+    space_doc = {**TINY, "objectives": [objective], "axes": [{"path": "parts.accelerator.power", "values": ["1400 W"]}]}
+    space = load_space(write_space(tmp_path, space_doc))
+    assert space.training_reference == "moe"
+    columns = evaluate_points(space, np.zeros((1, 1)))
+    delivery = rack_delivery(EXAMPLES / "gb300-nvl72.yaml")
+    rack_mw = rackwright.evaluate(EXAMPLES / "gb300-nvl72.yaml").figures["power.input"] / 1e6
+    per_rack = columns["perf.training_tokens_per_s_per_mw"][0] * rack_mw
+    assert per_rack == pytest.approx(delivery["training_tokens_per_s_per_rack_deepseek_v3"], rel=1e-9)
+    dense = {**space_doc, "objectives": [{"figure": "perf.training_tokens_per_s_per_mw", "goal": "max"}]}
+    assert load_space(write_space(tmp_path, dense, "dense.yaml")).training_reference == "dense"
+    wrong = {**space_doc, "objectives": [{"figure": "power.input_kw", "goal": "min", "reference": "moe"}]}
+    assert "reference applies" in error_of(tmp_path, wrong)
+
+
 def test_sampling_methods_and_continuous_axes(tmp_path):
     doc = copy.deepcopy(TINY)
     doc["axes"][0] = {"path": "parts.accelerator.power", "distribution": {"uniform": ["1.0 kW", "1.4 kW"]}}

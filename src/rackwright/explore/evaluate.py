@@ -12,7 +12,9 @@ and limits may name the explorer's derived figures:
   (Llama 3 405B, a 16,384-accelerator job, global batch 2,048), where ``r`` is the tokens/s
   per accelerator of the fastest parallelism that fits (:func:`rackwright.perf.search.search`,
   a full search per distinct system), ``a`` the accelerators per rack and ``P`` the rack
-  input power [MW]. The system of each variant (:meth:`rackwright.rack.evaluation.Rack.variant` of the
+  input power [MW]. An objective's ``reference: moe`` takes the MoE workload instead
+  (:data:`rackwright.perf.api.REFERENCE_TRAINING_MOE`, DeepSeek-V3, searched as DeepSeek ran it). The system
+  of each variant (:meth:`rackwright.rack.evaluation.Rack.variant` of the
   batch's resolved design and the variant's SI figures) is built by :func:`rackwright.perf.system.system_from_rack`,
   as for every rack (per-accelerator peak, HBM, bandwidths one direction, scale-up domain); designs that share
   those figures share one search.
@@ -77,7 +79,7 @@ def evaluate_chunk(space: Space, chunk: Chunk) -> dict[str, np.ndarray]:
     columns: dict[str, np.ndarray] = {"row": rows, **values}
     si = {k: np.broadcast_to(v, (n,)) for k, v in batch.si.items()}
     for key in figures_used(space):
-        columns[key] = figure_values(key, figures, si, batch.model)
+        columns[key] = figure_values(key, figures, si, batch.model, space.training_reference)
     fails = {f"fails.{code}": np.broadcast_to(mask, (n,)) for code, mask in batch.broken.items() if code in ERROR_CODES}
     fails.update({f"fails.{v.code}": np.ones(n, dtype=bool) for v in batch.structural if v.severity == "error"})
     feasible = batch.feasible if space.spec.constraints.rules else np.ones(n, dtype=bool)
@@ -96,17 +98,22 @@ def evaluate_chunk(space: Space, chunk: Chunk) -> dict[str, np.ndarray]:
 
 
 def figure_values(
-    key: str, figures: dict[str, np.ndarray], si: dict[str, np.ndarray], model: RackModel | None
+    key: str,
+    figures: dict[str, np.ndarray],
+    si: dict[str, np.ndarray],
+    model: RackModel | None,
+    reference: str = "dense",
 ) -> np.ndarray:
     """An evaluation figure (display units), or a derived one (see the module docstring), as a float array; ``si``
-    holds the same figures in SI, ``model`` the batch's resolved design (:attr:`BatchResult.model`)."""
+    holds the same figures in SI, ``model`` the batch's resolved design (:attr:`BatchResult.model`), ``reference``
+    the training figure's workload (a key of :data:`rackwright.perf.api.REFERENCE_TRAININGS`)."""
     if key in figures:
         return np.asarray(figures[key], dtype=float)
     if key.startswith(PER_PFLOP):
         peak = np.asarray(figures["compute.peak_pflops." + key[len(PER_PFLOP) :]], dtype=float)
         return np.divide(figures["cost.bom_usd"], peak, out=np.full(peak.shape, np.nan), where=peak > 0)
     if key == TRAINING and model is not None:
-        return training_tokens_per_s_per_mw(si, model)
+        return training_tokens_per_s_per_mw(si, model, reference)
     raise KeyError(key)
 
 
@@ -124,23 +131,28 @@ _RACK_SYSTEM_FIGURES = (
 )
 
 
-def training_tokens_per_s_per_mw(si: dict, model: RackModel) -> np.ndarray:
+def training_tokens_per_s_per_mw(si: dict, model: RackModel, reference: str = "dense") -> np.ndarray:
     """``r · a / P`` per design from its SI figures and the resolved design ``model``, one parallelism search per
-    distinct system (see the module docstring)."""
-    from ..perf.api import REFERENCE_TRAINING
-    from ..perf.system import system_from_rack
+    distinct system on the ``reference`` training workload (see the module docstring)."""
+    from ..perf.api import REFERENCE_TRAININGS
+    from ..perf.system import CATALOG_PRECISIONS, system_from_rack
 
-    racks = np.column_stack([np.asarray(si[key], dtype=float) for key in _RACK_SYSTEM_FIGURES])
+    # The other dense peaks pick a low-precision reference's recipe (the MoE reference trains in FP8).
+    peaks = tuple(f"compute.peak_flops:{p}" for p in CATALOG_PRECISIONS if f"compute.peak_flops:{p}" in si)
+    keys = _RACK_SYSTEM_FIGURES + tuple(k for k in peaks if k not in _RACK_SYSTEM_FIGURES)
+    racks = np.column_stack([np.asarray(si[key], dtype=float) for key in keys])
     distinct, inverse = distinct_rows(racks)
-    job = cast(int, REFERENCE_TRAINING["job_accelerators"])
+    job = cast(int, REFERENCE_TRAININGS[reference]["job_accelerators"])
+    required = len(_RACK_SYSTEM_FIGURES)
     rate = np.array(
         [
             tokens_per_s_per_accelerator(
-                system_from_rack(Rack.variant(model, dict(zip(_RACK_SYSTEM_FIGURES, map(float, row), strict=True))))
+                system_from_rack(Rack.variant(model, {k: float(v) for k, v in zip(keys, row, strict=True) if v > 0}))
                 .with_accelerators(job)
-                .model_dump_json()
+                .model_dump_json(),
+                reference,
             )
-            if (row > 0).all()
+            if (row[:required] > 0).all()
             else math.nan
             for row in distinct
         ]
@@ -151,21 +163,17 @@ def training_tokens_per_s_per_mw(si: dict, model: RackModel) -> np.ndarray:
 
 
 @lru_cache(maxsize=4096)
-def tokens_per_s_per_accelerator(system: str) -> float:
-    """Tokens/s per accelerator of the best fitting configuration on the reference training job (NaN if none fits)
-    on the system whose JSON document is ``system`` (a :class:`~rackwright.perf.system.SystemSpec` of the job's
+def tokens_per_s_per_accelerator(system: str, reference: str = "dense") -> float:
+    """Tokens/s per accelerator of the best fitting configuration on the ``reference`` training job (NaN if none
+    fits; :func:`rackwright.perf.api.reference_training_rate`, the reference's recipe and search restrictions) on
+    the system whose JSON document is ``system`` (a :class:`~rackwright.perf.system.SystemSpec` of the job's
     accelerators, as text so that the designs with one system share one search)."""
-    from ..perf.api import REFERENCE_TRAINING
-    from ..perf.search import search
+    from ..perf.api import REFERENCE_TRAININGS, reference_training_rate
     from ..perf.system import SystemSpec
-    from ..perf.workload import load_model
 
-    job = cast(int, REFERENCE_TRAINING["job_accelerators"])
     spec = SystemSpec.model_validate_json(system, context={"si": True})
-    model = load_model(cast(str, REFERENCE_TRAINING["model"]))
-    result = search(model, spec, job, cast(int, REFERENCE_TRAINING["global_batch"]))
-    order = result.order()
-    return float(result.metrics["tokens_per_s"][order[0]]) / job if order.size else math.nan
+    rate = reference_training_rate(spec, REFERENCE_TRAININGS[reference])
+    return rate["tokens_per_s"] if rate is not None else math.nan
 
 
 def join_columns(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:

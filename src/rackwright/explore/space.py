@@ -109,6 +109,15 @@ class ConstraintsSpec(Strict):
 class ObjectiveSpec(Strict):
     figure: str
     goal: Literal["min", "max"]
+    #: The training workload of ``perf.training_tokens_per_s_per_mw`` (a key of
+    #: :data:`rackwright.perf.api.REFERENCE_TRAININGS`): dense Llama 3 405B or MoE DeepSeek-V3.
+    reference: Literal["dense", "moe"] = "dense"
+
+    @model_validator(mode="after")
+    def _reference_on_training(self):
+        if self.reference != "dense" and self.figure != TRAINING:
+            raise ValueError(f"reference applies to the figure {TRAINING} only, not {self.figure}")
+        return self
 
 
 class SamplingSpec(Strict):
@@ -201,6 +210,11 @@ class Space:
     base: LoadedDesign
     axes: list[Axis]
     combinations: list[LoadedDesign]
+
+    @property
+    def training_reference(self) -> str:
+        """The reference training workload of the training figure: the first objective on it names it."""
+        return next((o.reference for o in self.spec.objectives if o.figure == TRAINING), "dense")
 
     @property
     def design_axes(self) -> list[Axis]:
