@@ -22,13 +22,15 @@ KNOWN_OUTSIDE = {
     "llama3-405b-8192": "over-predicted by ~19 %: stragglers and collective costs at 8K-16K GPUs on RoCE not modelled "
                         "(docs/perf-model.md)",
     "llama3-405b-16384": "over-predicted by ~17 %: as above",
-    "llama3-405b-16384-cp16-128k": "over-predicted by ~50 %: MFU counting of causal attention unknown (docs/perf-model.md)",
-    "nemo2502-b200-llama3-70b-64": "over-predicted by ~12 % (B200, CP 2, TP overlap taken as free; docs/perf-model.md)",
-    "nemo2502-b200-llama3-405b-128": "over-predicted by ~13 % (B200, CP 2, TP overlap taken as free; docs/perf-model.md)",
+    "llama3-405b-16384-cp16-128k": "over-predicted by ~45 %: MFU counting of causal attention unknown "
+                                   "(docs/perf-model.md)",
+    # nemo2502-b200-llama3-70b-64 (+12.1 %) passes since CP's ring attention costs its merges and last dK,dV (+9.9 %).
+    "nemo2502-b200-llama3-405b-128": "over-predicted by ~11 % (B200, CP 2, TP overlap taken as free; "
+                                     "docs/perf-model.md)",
     "nemo2502-b200-nemotron4-15b-64": FEW_MICROBATCHES.format("~21 %", 2, "+4 %"),
     "nemo2502-b200-nemotron4-340b-128": FEW_MICROBATCHES.format("~23 %", 8, "-7 %") + "; TP 8 overlap taken as free",
     "nemo2502-b200-mixtral-8x7b-64": MOE.format("~17 %", "DP overlap with 2 micro-batches per step as above"),
-    "nemo2502-b200-mixtral-8x22b-256": MOE.format("~22 %", "ring attention at CP 8 (60 % of the step) at the B200 "
+    "nemo2502-b200-mixtral-8x22b-256": MOE.format("~16 %", "ring attention at CP 8 (60 % of the step) at the B200 "
                                                   "attention efficiency"),
     "nemo2407-h100-nemotron3-22b-64": "over-predicted by ~11 %: small model on H100 (h 6,144, TP 2) with its pipeline "
                                       "sends overlapped (NeMo's overlap_p2p_comm); TP not overlapped",

@@ -22,8 +22,9 @@ The step is built per layer and micro-batch on one accelerator, then composed:
   around attention and MLP, or 2 all-reduces) of ``T·h·2`` bytes per layer forward
   and again backward: ``(t−1)/t · S / B`` plus ``α`` per ring step (Narayanan et al.
   2021; Korthikanti et al. 2022).
-* **Context parallelism**: ring attention passes K and V ``cp−1`` times, hidden
-  behind the attention compute where it fits (Liu et al. 2023, "Ring Attention").
+* **Context parallelism**: ring attention passes K and V ``cp−1`` times, each transfer behind one step's
+  attention, K,V and dK,dV backward with the last dK,dV exposed, and the steps' partial outputs and gradients
+  merged at HBM bandwidth (Liu et al. 2023, "Ring Attention"; Transformer Engine's P2P implementation).
 * **Expert parallelism**: two all-to-alls (dispatch, combine) per MoE layer forward
   and backward, ``(e−1)/e · T·k·h·2 / B`` (Lepikhin et al. 2021, GShard).
 * **Pipeline**: point-to-point activations between stages, and the 1F1B bubble
@@ -82,6 +83,13 @@ MOE_LOAD_IMBALANCE = 1.125
 #: k copies and writes the combined token (k + 1); with more than one local expert the received tokens are
 #: sorted by expert and back (4k more). The backward pass moves as much again.
 ROUTER_READS = 1.0
+#: Context parallelism (Transformer Engine's ring): bytes per element to merge a step's partial attention output
+#: (read its BF16 output, read and write the FP32 running output) or add a step's dQ into the FP32 accumulator;
+#: the final cast of the FP32 output to BF16 (read 4, write 2); a step's dK,dV added to the received ones in BF16
+#: (read 2 + 2, write 2). TE ``AttnFuncWithCPAndKVP2P``: ``flash_attn_fwd_out_correction``, ``out.to(dtype)``.
+CP_MERGE_BYTES = 10.0
+CP_CAST_BYTES = 6.0
+CP_KV_ADD_BYTES = 6.0
 
 
 @dataclass
@@ -270,9 +278,7 @@ def _layer_times(
 
     activation_bytes = tokens * h * BYTES_ACTIVATION
     tp_comm = 4 * _collective(1, tp, activation_bytes, system, eff)
-    bw_cp, lat_cp = _group_bandwidth(tp, c["cp"], system, eff)
-    kv_bytes = tokens * model.kv_cache_bytes_per_token(BYTES_ACTIVATION) / model.layers / tp
-    cp_comm = np.where(c["cp"] > 1, (c["cp"] - 1) * (kv_bytes / bw_cp + lat_cp), 0.0)
+    cp_forward, cp_backward = _ring_attention(model, system, c, tokens, attention, eff)
     ep_comm, route = 0.0, 0.0 * tokens
     if moe:
         ep_comm = _moe_dispatch_combine(model, system, c, tokens / tp, eff, rec) * imbalance
@@ -284,7 +290,8 @@ def _layer_times(
         "elementwise": elementwise,
         "quantize": quantize,
         "tp": tp_comm,
-        "cp": cp_comm,
+        "cp": cp_forward,
+        "_cp_backward": cp_backward,
         "ep": ep_comm,
         "route": route,
         "_layernorm": layernorm,
@@ -293,6 +300,41 @@ def _layer_times(
         "_mlp_quantize": (quantized - attention_quantized) * cast,
         "_up_gemm": up_share * attention_gemm,
     }
+
+
+def _ring_attention(model, system, c, tokens, attention, eff: Efficiency):
+    """What context parallelism adds to one layer's attention on one rank, forward and backward [s].
+
+    Transformer Engine's ring (``AttnFuncWithCPAndKVP2P``, Megatron-Core's default ``cp_comm_type`` p2p): the rank's
+    ``T`` tokens are two load-balanced chunks of the sequence, so each of the ``c`` steps computes ``1/c`` of the
+    rank's causal attention (``a = A/c``, ``A`` the forward time without CP's overheads) while the K,V block
+    (``K,V bytes = T · kv_cache_bytes_per_token / L / t``) moves one rank on, at ``τ = K,V bytes / B + α``. Forward:
+    the ``c − 1`` transfers each hide behind one step, exposed ``(c − 1) · max(τ − a, 0)``. Backward: each step
+    moves K,V and the dK,dV accumulated so far in one batched exchange (``2·K,V bytes / B + α``) behind ``2.5·a``,
+    and the last dK,dV travels once more to its owner after the last step (``τ``, exposed). The partial results
+    are merged at HBM bandwidth: forward, each step reads its BF16 output and reads and writes the FP32 running
+    output rescaled by the log-sum-exp (``10`` bytes per output element), and the final cast to BF16 reads and
+    writes it once more (``6``); backward, each step adds its dQ into an FP32 accumulator (``10`` bytes per Q
+    element) and its dK,dV into the received BF16 ones (``6`` per K,V element). Zero without CP.
+    """
+    cp, tp = c["cp"], c["tp"]
+    bw, lat = _group_bandwidth(tp, cp, system, eff)
+    kv_bytes = tokens * model.kv_cache_bytes_per_token(BYTES_ACTIVATION) / model.layers / tp
+    step = attention / cp
+    transfer = kv_bytes / bw + lat
+    hbm = system.accelerator.hbm_bandwidth * eff.hbm
+    outputs = tokens * model.heads * model.v_dim / tp
+    queries = tokens * model.heads * model.qk_head_dim / tp
+    merge_forward = (CP_MERGE_BYTES * cp + CP_CAST_BYTES) * outputs / hbm + cp * eff.launch_s
+    merge_backward = cp * (CP_MERGE_BYTES * queries + CP_KV_ADD_BYTES * kv_bytes / BYTES_ACTIVATION) / hbm
+    forward = (cp - 1) * np.maximum(transfer - step, 0.0) + merge_forward
+    backward = (
+        (cp - 1) * np.maximum(2 * kv_bytes / bw + lat - 2.5 * step, 0.0)
+        + transfer
+        + merge_backward
+        + cp * eff.launch_s
+    )
+    return np.where(cp > 1, forward, 0.0), np.where(cp > 1, backward, 0.0)
 
 
 def _moe_dispatch_combine(model, system, c, local_tokens, eff: Efficiency, rec: Recipe):
@@ -376,8 +418,7 @@ def _layer_step(parts, c, moe: bool = False):
         **parts,
         "ep": np.where(c.get("moe_a2a_overlap", 0.0) > 0, np.maximum(parts["ep"] - compute, 0.0), parts["ep"]),
     }
-    cp_forward = np.maximum(parts["cp"] - parts["attention"], 0.0)
-    cp_backward = np.maximum(2 * parts["cp"] - 2.5 * parts["attention"], 0.0)
+    cp_forward, cp_backward = parts["cp"], parts["_cp_backward"]
     totals = {
         "gemm": (forwards + 2.0) * parts["gemm"] + mlp * parts["_mlp_gemm"] + bit("mla_up_proj") * parts["_up_gemm"],
         "attention": (forwards + 2.5 + bit("core_attn")) * parts["attention"],
@@ -386,7 +427,7 @@ def _layer_step(parts, c, moe: bool = False):
         + act * parts["_activation"],
         "quantize": (forwards + 1.0) * parts["quantize"] + mlp * parts["_mlp_quantize"],
         "tp": (forwards + 1.0) * tp,
-        "cp": forwards * cp_forward + cp_backward,
+        "cp": (forwards + bit("core_attn")) * cp_forward + cp_backward,
         "ep": (forwards + 1.0 + (mlp if moe else 0.0)) * parts["ep"],
         "route": (forwards + 1.0 + (mlp if moe else 0.0)) * parts["route"],
     }

@@ -1,0 +1,53 @@
+"""Issue 18, the cost of overlap: context parallelism's ring attention as Transformer Engine runs it (per-step
+transfers behind per-step attention, dK,dV backward, the last dK,dV exposed, the merges of partial results);
+hand calculations."""
+
+import numpy as np
+import pytest
+
+from rackwright.perf.efficiency import profile
+from rackwright.perf.system import load_system
+from rackwright.perf.training import Parallelism, _ring_attention, train_step
+from rackwright.perf.workload import load_model
+
+H100 = load_system("dgx-h100-ndr")
+LLAMA8B = load_model("llama3-8b")
+EFF = profile("h100")
+
+
+def _cp(cp, tp=1):
+    return Parallelism(tp=tp, pp=1, dp=1, micro_batch=1, cp=cp).arrays()
+
+
+def test_ring_attention_hand_calculation():
+    # Llama 3 8B, 8,192-token sequence over CP 2 on one 8-GPU H100 node: 4,096 tokens per rank. K,V per layer:
+    # 8 KV heads × 128 × (K and V) × 2 bytes × 4,096 tokens = 16,777,216 bytes, over NVLink at 0.8 × 450 GB/s plus
+    # the scale-up latency. Outputs and queries: 4,096 × 32 heads × 128 = 16,777,216 elements each.
+    kv, elements = 16_777_216.0, 16_777_216.0
+    link = H100.scale_up.bandwidth * 0.8
+    tau = kv / link + H100.latency.scale_up
+    hbm = H100.accelerator.hbm_bandwidth * 0.85
+    merge_forward = (10 * 2 + 6) * elements / hbm + 2 * EFF.launch_s
+    merge_backward = 2 * (10 * elements + 6 * kv / 2) / hbm + 2 * EFF.launch_s
+    # Attention of 1 ms forward: each step's 0.5 ms hides the transfer (forward) and K,V + dK,dV (backward).
+    forward, backward = _ring_attention(LLAMA8B, H100, _cp(2), 4096.0, 1e-3, EFF)
+    assert float(forward) == pytest.approx(merge_forward)
+    assert float(backward) == pytest.approx(tau + merge_backward)
+    # Attention of 10 µs: the step (5 µs) no longer hides the transfers; the excess is exposed per step.
+    forward, backward = _ring_attention(LLAMA8B, H100, _cp(2), 4096.0, 1e-5, EFF)
+    assert float(forward) == pytest.approx(tau - 5e-6 + merge_forward)
+    assert float(backward) == pytest.approx((2 * kv / link + H100.latency.scale_up - 2.5 * 5e-6) + tau + merge_backward)
+    # Without CP nothing is added.
+    assert _ring_attention(LLAMA8B, H100, _cp(1), 8192.0, 1e-3, EFF) == (0.0, 0.0)
+
+
+def test_context_parallelism_is_not_free():
+    # The same 8 GPUs as DP 8 or as DP 4 × CP 2 at 8,192 tokens: the CP ranks do the same attention FLOPs between
+    # them (balanced causal chunks), so CP's step is longer by its merges and exposed transfers, no more.
+    base = dict(tp=1, pp=1, micro_batch=1, recompute=0, distributed_optimizer=True)
+    dp8 = train_step(LLAMA8B, H100.with_accelerators(8), Parallelism(dp=8, **base), 128, 8192)
+    cp2 = train_step(LLAMA8B, H100.with_accelerators(8), Parallelism(dp=4, cp=2, **base), 128, 8192)
+    assert float(dp8["breakdown"]["cp"]) == 0.0
+    assert float(cp2["breakdown"]["cp"]) > 0.0
+    assert float(cp2["step_time_s"]) > float(dp8["step_time_s"])
+    assert np.isclose(float(cp2["breakdown"]["attention"]), float(dp8["breakdown"]["attention"]), rtol=0.02)
