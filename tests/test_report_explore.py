@@ -49,7 +49,7 @@ def test_axes_carry_labels_and_units_from_the_figure_table(exploration):
     objectives = [o.figure for o in exploration.space.spec.objectives]
     assert objectives[1] == "sourcing.domestic_share"  # the space file's second objective, on the y axis
     assert layout.yaxis.title.text == "US content (share of cost) (%)"
-    assert layout.yaxis.tickformat == ".0%"  # the share is drawn in %
+    assert layout.yaxis.tickformat == ".1~%"  # the share is drawn in % (0.5 %, 3 %, 20 %)
     assert layout.xaxis.title.text and layout.xaxis.tickformat is None
 
 
@@ -132,7 +132,7 @@ def test_scatter_matrix_has_every_objective_labelled_and_the_distinct_front(expl
     distinct = {tuple(p["objectives"].values()) for p in exploration.pareto()}
     assert len(front.dimensions[0].values) == len(distinct)
     assert figure.layout.yaxis2.title.text == "US content (share of cost) (%)"  # the share's axis, in %
-    assert figure.layout.yaxis2.tickformat == ".0%"
+    assert figure.layout.yaxis2.tickformat == ".1~%"
     assert len(background.dimensions[0].values) == exploration.designs_feasible - len(exploration.front)
 
 

@@ -40,7 +40,7 @@ def figure_format(key: str) -> Format:
 def axis_style(key: str) -> dict:
     """A chart axis of a figure: its label and unit from the figure table; a share drawn in %."""
     shown = figure_format(key)
-    return {"title": {"text": shown.heading}} | ({"tickformat": ".0%"} if shown.kind == SHARE else {})
+    return {"title": {"text": shown.heading}} | ({"tickformat": ".1~%"} if shown.kind == SHARE else {})
 
 
 def objective_keys(exploration: Exploration) -> list[str]:
@@ -132,6 +132,7 @@ def pareto_scatter(exploration: Exploration):
         f"(ties grouped), of {exploration.designs_feasible:,} feasible designs",
         xaxis=axis_style(x_key),
         yaxis=axis_style(y_key),
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},  # clear of the colour bar
     )
     return figure
 
@@ -214,10 +215,13 @@ def parallel_coordinates(exploration: Exploration):
                 "label": f"{figure_format(objective.figure).heading}, {objective.goal}",
                 "values": columns[objective.figure][front],
             }
+            | {k: v for k, v in axis_style(objective.figure).items() if k == "tickformat"}
         )
     first = columns[exploration.space.spec.objectives[0].figure][front]
-    figure = go.Figure(go.Parcoords(dimensions=dimensions, line={"color": first, "colorscale": "Viridis"}))
-    figure.update_layout(title="Pareto designs: axes and objectives")
+    figure = go.Figure(
+        go.Parcoords(dimensions=dimensions, line={"color": first, "colorscale": "Viridis"}, labelangle=-20)
+    )
+    figure.update_layout(title="Pareto designs: axes and objectives", margin={"t": 190})
     return figure
 
 

@@ -63,8 +63,135 @@ def factory_figure(result, title: str):
     return figure
 
 
+def cost_pareto(lines: list[dict]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Parts by extended cost, largest first (lines of one part summed), and the cumulative share of the total
+    after each: the "vital few" that make most of a bill of materials (Juran's Pareto principle)."""
+    cost: dict[str, float] = {}
+    for line in lines:
+        cost[line["part"]] = cost.get(line["part"], 0.0) + line["extended_usd"]
+    ranked = sorted(cost.items(), key=lambda kv: (-kv[1], kv[0]))
+    values = np.array([v for _, v in ranked], dtype=float)
+    total = values.sum()
+    return [k for k, _ in ranked], values, np.cumsum(values) / total if total else np.zeros_like(values)
+
+
+def lead_time_ladder(lines: list[dict]) -> list[dict]:
+    """Parts by lead time, longest first (a part on several lines once, at its longest): part, weeks, category,
+    whether US-made."""
+    parts: dict[str, dict] = {}
+    for line in lines:
+        if line["quantity"] <= 0:
+            continue
+        seen = parts.get(line["part"])
+        if seen is None or line["lead_time_weeks"] > seen["weeks"]:
+            parts[line["part"]] = {
+                "part": line["part"],
+                "weeks": float(line["lead_time_weeks"]),
+                "category": line["category"],
+                "us_made": bool(line["us_made"]),
+            }
+    return sorted(parts.values(), key=lambda p: (-p["weeks"], p["part"]))
+
+
+#: Parts that make this share of a BOM's cost are named in its headline.
+VITAL_SHARE = 0.8
+
+
 def bom_figure(doc: dict):
-    """BOM cost by category, split by country of manufacture (stacked bars)."""
+    """The BOM page's charts under its headline numbers: cost per rack by category, split by country of
+    manufacture (stacked bars); the cost Pareto (parts by extended cost, bars, and the cumulative share, a line);
+    the lead-time ladder (parts by lead time, coloured by category, US-made parts hatched)."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    from .elevation import COLOURS  # the part categories' colours, as in the rack elevation
+
+    lines, racks = doc["lines"], doc["racks"]
+    parts, costs, cumulative = cost_pareto(lines)
+    ladder = lead_time_ladder(lines)
+    rows_px = [320, 380, 60 + 26 * len(ladder)]  # the charts' heights, and the gaps under them for the labels
+    gaps_px = [110, 190]
+    height = sum(rows_px) + sum(gaps_px)
+    figure = make_subplots(
+        rows=3,
+        cols=1,
+        vertical_spacing=max(gaps_px) / height,
+        row_heights=rows_px,
+        specs=[[{}], [{"secondary_y": True}], [{}]],
+        subplot_titles=(
+            "Cost per rack by category and country of manufacture",
+            f"Cost Pareto: parts by extended cost for {racks:,} rack(s), cumulative share of the total",
+            "Lead-time ladder: parts by lead time (hatched: US-made)",
+        ),
+    )
+    _cost_by_origin(figure, doc)
+    figure.add_trace(go.Bar(x=parts, y=costs, name="extended cost", marker_color="#4c78a8"), row=2, col=1)
+    figure.add_trace(
+        go.Scatter(x=parts, y=cumulative, mode="lines+markers", name="cumulative share", line={"color": "#e45756"}),
+        row=2,
+        col=1,
+        secondary_y=True,
+    )
+    for category in dict.fromkeys(p["category"] for p in ladder):
+        rows = [p for p in ladder if p["category"] == category]
+        figure.add_trace(
+            go.Bar(
+                x=[p["weeks"] for p in rows],
+                y=[p["part"] for p in rows],
+                orientation="h",
+                name=category,
+                legendgroup="ladder",
+                marker={
+                    "color": COLOURS.get(category, "#9d9d9d"),
+                    "pattern": {"shape": ["/" if p["us_made"] else "" for p in rows]},
+                },
+                text=[f"{p['weeks']:g} wk" + (" · US" if p["us_made"] else "") for p in rows],
+                textposition="outside",
+            ),
+            row=3,
+            col=1,
+        )
+    vital = int(np.searchsorted(cumulative, VITAL_SHARE - 1e-12) + 1)
+    headline = (
+        f"{format_value(doc['usd_per_rack'], MONEY)} USD per rack, US content {format_value(doc['us_share'], SHARE)} "
+        f"(rule {doc['us_rule']['name']}); {vital} of {len(parts)} parts make {VITAL_SHARE:.0%} of the cost; "
+        f"longest lead time {format_value(doc['longest_lead_time_weeks'])} weeks"
+        + (f" ({ladder[0]['part']})" if ladder else "")
+    )
+    figure.update_layout(
+        title=f"{doc['design']}: bill of materials<br><sup>{headline}</sup>",
+        height=height + 160,
+        barmode="stack",
+        legend_title="made in / category",
+    )
+    figure.update_xaxes(title_text="category", row=1, col=1)
+    figure.update_yaxes(title_text="cost per rack (USD)", row=1, col=1)
+    figure.update_xaxes(title_text="part", tickangle=-35, row=2, col=1)
+    figure.update_yaxes(title_text=f"extended cost, {racks:,} rack(s) (USD)", row=2, col=1)
+    figure.update_yaxes(
+        title_text="cumulative share of cost (%)",
+        tickformat=".0%",
+        range=[0, 1.05],
+        tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0],
+        showgrid=False,
+        row=2,
+        col=1,
+        secondary_y=True,
+    )
+    figure.update_xaxes(title_text="lead time (weeks)", row=3, col=1)
+    figure.update_yaxes(
+        title_text="part",
+        autorange="reversed",  # the longest lead time on top
+        categoryorder="array",
+        categoryarray=[p["part"] for p in ladder],
+        row=3,
+        col=1,
+    )
+    return figure
+
+
+def _cost_by_origin(figure, doc: dict) -> None:
+    """Cost per rack by category, one stacked bar trace per country of manufacture (row 1 of the BOM figure)."""
     import plotly.graph_objects as go
 
     cost: dict[str, dict[str, float]] = {}
@@ -72,22 +199,12 @@ def bom_figure(doc: dict):
         cost.setdefault(line["made_in"], {}).setdefault(line["category"], 0.0)
         cost[line["made_in"]][line["category"]] += line["extended_usd"] / doc["racks"]
     categories = list(doc["us_share_by_category"])
-    figure = go.Figure(
-        [
-            go.Bar(name=origin, x=categories, y=[by.get(c, 0.0) for c in categories])
-            for origin, by in sorted(cost.items(), key=lambda kv: -sum(kv[1].values()))
-        ]
-    )
-    figure.update_layout(
-        barmode="stack",
-        title=f"{doc['design']}: cost per rack by category and country of manufacture "
-        f"({format_value(doc['usd_per_rack'], MONEY)} USD per rack, US content {format_value(doc['us_share'], SHARE)}, "
-        f"rule {doc['us_rule']['name']})",
-        xaxis_title="category",
-        yaxis_title="cost per rack (USD)",
-        legend_title="made in",
-    )
-    return figure
+    for origin, by in sorted(cost.items(), key=lambda kv: -sum(kv[1].values())):
+        figure.add_trace(
+            go.Bar(name=origin, x=categories, y=[by.get(c, 0.0) for c in categories], legendgroup="origin"),
+            row=1,
+            col=1,
+        )
 
 
 #: plotly.js, written once per output folder beside the pages that load it.
