@@ -89,3 +89,97 @@ def test_campus_links_every_hall_to_its_page(plan, tmp_path):  # noqa: F811
     write_report(plan, tmp_path)
     page = (tmp_path / "hall-01.html").read_text(encoding="utf-8")
     assert 'id="hall-plan-1"' in page and "href='report.html'" in page
+
+
+# -- fabric by tier ------------------------------------------------------------------------------------------------
+def test_fabric_diagram_counts_switches_and_links_per_tier(plan):  # noqa: F811
+    from rackwright.site.diagrams import fabric_svg
+
+    svg = fabric_svg(plan)
+    xml.dom.minidom.parseString(svg)
+    # 153 racks × 72 NIC ports = 11,016 endpoints on 4 rails of 2,754; radix 51.2 Tb/s / 400 Gb/s = 128, 64 down and
+    # 64 up: ceil(2,754 / 64) = 44 leaves a rail, 176 in all; pods of 64 // 4 = 16 leaves a rail: ceil(44 / 16) = 3
+    # pods of 64 spines = 192; 64 super-spine groups of the smallest divisor of 64 ≥ 3 · 64 / 128 = 1.5, i.e. 2: 128
+    tiers = re.findall(r'class="tier">([^<]+)<', svg)
+    assert tiers == [
+        "11,016 NIC ports (endpoints)",
+        "176 leaf switches (64 ports down, 64 up)",
+        "192 spine switches in 3 pods (64 down, 64 up)",
+        "128 super-spine switches (64 groups of 2)",
+    ]
+    # links below each tier: every endpoint, 64 uplinks of each leaf, 64 of each spine; 400 Gb/s each
+    links = re.findall(r'class="links">([^<]+)<', svg)
+    assert links == [
+        "11,016 links × 400 Gb/s = 4,406.4 Tb/s",
+        f"{176 * 64:,} links × 400 Gb/s = {176 * 64 * 0.4:,.1f} Tb/s",
+        f"{192 * 64:,} links × 400 Gb/s = {192 * 64 * 0.4:,.1f} Tb/s",
+    ]
+
+
+# -- power one-line ------------------------------------------------------------------------------------------------
+def test_one_line_names_each_stage_count_and_rating(plan):  # noqa: F811
+    from rackwright.site.diagrams import power_one_line_svg
+
+    svg = power_one_line_svg(plan)
+    xml.dom.minidom.parseString(svg)
+    stage = {st.name: st for st in plan.stages}
+    # N+1 3 MVA unit substations at PF 0.95 carry 2.85 MW each; one hall: ceil(load / 2.85 MW) + 1
+    mv_lv = int(np.ceil(stage["transformers"].load / 2.85e6)) + 1
+    assert mv_lv == 11
+    assert f"{mv_lv} × generic-unit-substation-3mva (3 MVA, 34.5 kV → 480 V), N+1" in svg
+    # the substation: ceil(28.4 MW / 95 MW) + 1 = 2 transformers of 100 MVA
+    assert "2 × generic-substation-transformer-100mva (100 MVA, 345 kV → 34.5 kV), N+1" in svg
+    # 2 MW generators, N+1, on the switchgear's load: ceil(28.4 / 2) + 1 = 16
+    assert int(np.ceil(stage["generators"].load / 2e6)) + 1 == 16
+    assert "16 × caterpillar-3516-2000ekw (2 MW, 4.16 kV), N+1" in svg
+    # 2N busways, two per compute row: 20
+    assert "20 × generic-ac-busway-4000a (3 MW, 480 V), 2N" in svg
+    # top to bottom in the order of the chain, the racks last
+    order = [
+        svg.index(t)
+        for t in (
+            "Utility 345 kV",
+            "Substation",
+            "MV switchgear",
+            "MV/LV",
+            "UPS/BBU: none",
+            "Distribution",
+            "153 racks",
+        )
+    ]
+    assert order == sorted(order)
+
+
+# -- PUE by month and hour -----------------------------------------------------------------------------------------
+def test_pue_heatmap_cells_are_month_hour_means(plan):  # noqa: F811
+    from rackwright.site.diagrams import pue_heatmap, pue_month_hour
+
+    table = pue_month_hour(plan)
+    assert table.shape == (12, 24)
+    pue = plan.hourly["facility_power"] / plan.hourly["it_power"]
+    # July 14:00 by hand: January to June are 31 + 28 + 31 + 30 + 31 + 30 = 181 days, July has 31
+    july = [pue[(181 + d) * 24 + 14] for d in range(31)]
+    assert table[6, 14] == pytest.approx(np.mean(july), rel=1e-12)
+    # the cells weighted by their month's days average to the annual PUE (summary.json rounds it to 4 decimals)
+    days = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+    assert float((table * days[:, None]).sum() / (365 * 24)) == pytest.approx(plan.summary()["pue"], abs=5e-5)
+    figure = pue_heatmap(plan)
+    assert np.asarray(figure.data[0].z).shape == (12, 24)
+    assert figure.layout.xaxis.title.text.startswith("hour of day (h") and figure.layout.yaxis.title.text == "month"
+
+
+def test_report_page_carries_the_diagrams_in_order(plan, tmp_path):  # noqa: F811
+    page = write_report(plan, tmp_path).read_text(encoding="utf-8")
+    headings = re.findall(r"<h2[^>]*>([^<]+)</h2>", page)
+    assert headings == [
+        "Violations",
+        "Summary",
+        "Floor plan",
+        "Hall 1 to scale",
+        "Fabric by tier",
+        "Power one-line",
+        "PUE by month and hour",
+        "Charts",
+    ]
+    assert re.findall(r'<script[^>]*src="([^"]+)"', page) == ["plotly.min.js"]
+    assert 'id="fabric-diagram"' in page and 'id="power-one-line"' in page

@@ -544,9 +544,48 @@ HALL_NOTE = (
 )
 
 
+def _diagram_sections(plan: SitePlan) -> str:
+    """The fabric by tier and the power one-line (inline SVG), each headed and with its numbers in a sentence."""
+    from .diagrams import fabric_svg, fabric_tiers, power_one_line_svg
+
+    tiers = "; ".join(
+        f"{t['switches']:,} {t['tier'].replace('_', '-')} switches, {t['links_below']:,} links of {t['gbps']:g} Gb/s "
+        "below them"
+        for t in fabric_tiers(plan)
+    )
+    stage = {st.name: st for st in plan.stages}
+    chain = ", ".join(
+        f"{stage[n].units:,} {n}"
+        for n in ("substation", "switchgear", "transformers", "ups", "distribution", "generators")
+        if n in stage
+    )
+    return (
+        f"<h2 id='fabric'>Fabric by tier</h2><p>{html.escape(tiers)}.</p>{fabric_svg(plan)}"
+        f"<h2 id='power'>Power one-line</h2><p>Installed units: {html.escape(chain)} (stage names as in the site "
+        f"file's <code>power</code>).</p>{power_one_line_svg(plan)}"
+    )
+
+
+def _pue_section(plan: SitePlan) -> str:
+    """PUE by month and hour: the heatmap (the page's first plotly chart: it loads plotly.js) and its numbers."""
+    from ..report.html import figure_html
+    from .diagrams import MONTHS, pue_heatmap, pue_month_hour
+
+    table = pue_month_hour(plan)
+    worst, best = np.unravel_index(np.argmax(table), table.shape), np.unravel_index(np.argmin(table), table.shape)
+    summary = plan.summary()
+    return (
+        f"<h2 id='pue'>PUE by month and hour</h2><p>Annual PUE {summary['pue']:.3f}; the month-hour means range from "
+        f"{table[best]:.3f} ({MONTHS[best[0]]}, {best[1]}:00) to {table[worst]:.3f} ({MONTHS[worst[0]]}, "
+        f"{worst[1]}:00); {summary['free_cooling_hours']:,} h a year without trim chillers.</p>"
+        f"{figure_html(pue_heatmap(plan))}"
+    )
+
+
 def write_report(plan: SitePlan, folder: Path) -> Path:
-    """``report.html``: summary table, campus overview and hall 1 (inline SVG), the plotly charts (``plotly.min.js``
-    beside it), and a page per hall (``hall-NN.html``) the campus links to."""
+    """``report.html``: summary table, campus overview and hall 1, the fabric by tier and the power one-line (inline
+    SVG), PUE by month and hour and the plotly charts (``plotly.min.js`` beside it), and a page per hall
+    (``hall-NN.html``) the campus links to."""
     from ..report.html import figure_html, plotly_bundle
 
     summary = plan.summary()
@@ -558,7 +597,8 @@ def write_report(plan: SitePlan, folder: Path) -> Path:
         )
         or "<li>none</li>"
     )
-    chart = figure_html(charts(plan))
+    pue = _pue_section(plan)
+    chart = figure_html(charts(plan), load_plotly=False)
     plotly_bundle(folder)
     _hall_pages(plan, folder)
     page = (
@@ -566,7 +606,8 @@ def write_report(plan: SitePlan, folder: Path) -> Path:
         f"<style>{STYLE}</style></head><body><h1>{html.escape(plan.loaded.site.name)}</h1><h2>Violations</h2>"
         f"<ul>{violations}</ul><h2>Summary</h2><table>{rows}</table><h2>Floor plan</h2>"
         f"{floor_plan_svg(plan)}<p>Each hall opens its own plan to scale (hall-01.html, …).</p>"
-        f"<h2 id='hall-1'>Hall 1 to scale</h2>{HALL_NOTE}{hall_plan_svg(plan, 0)}<h2>Charts</h2>{chart}</body></html>"
+        f"<h2 id='hall-1'>Hall 1 to scale</h2>{HALL_NOTE}{hall_plan_svg(plan, 0)}"
+        f"{_diagram_sections(plan)}{pue}<h2>Charts</h2>{chart}</body></html>"
     )
     path = folder / "report.html"
     path.write_text(page, encoding="utf-8")
