@@ -139,7 +139,8 @@ def test_elevation_draws_in_the_browser(browser, tmp_path, design):  # noqa: F81
 
 
 def test_site_report_and_its_floor_plans_in_the_browser(browser, tmp_path):  # noqa: F811 (the fixture)
-    """The 100 MW example's report: one page, plotly.js beside it, the campus and hall 1 to scale."""
+    """The 100 MW example's report: one page, plotly.js beside it, the campus and hall 1 to scale, the fabric by tier,
+    the power one-line and the PUE heatmap; the campus opens each hall's page."""
     result = CliRunner().invoke(app, ["site", "plan", str(EXAMPLES / "site-100mw.yaml"), "-o", str(tmp_path)])
     assert result.exit_code == 0, result.stdout + result.stderr
     path = tmp_path / "report.html"
@@ -148,7 +149,21 @@ def test_site_report_and_its_floor_plans_in_the_browser(browser, tmp_path):  # n
     outside, errors = open_page(browser, path, "report-site.png", ".plotly-graph-div .main-svg")
     assert outside == [] and errors == []
     page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: None if r.url.startswith(("file://", "data:")) else outside.append(r.url))
     page.goto(path.as_uri())
+    page.wait_for_selector("h2#pue + p + div .plotly-graph-div .main-svg")
     for index, name in enumerate(("site-campus.png", "site-hall-1.png")):
         page.locator("body > svg").nth(index).screenshot(path=SCREENSHOTS / name)
+    page.locator("svg#fabric-diagram").screenshot(path=SCREENSHOTS / "site-fabric.png")
+    page.locator("svg#power-one-line").screenshot(path=SCREENSHOTS / "site-power-oneline.png")
+    heatmap = page.locator("h2#pue + p + div .plotly-graph-div")
+    assert heatmap.locator(".heatmaplayer").count() == 1  # plotly drew the heatmap
+    heatmap.screenshot(path=SCREENSHOTS / "site-pue-heatmap.png")
+    page.locator('svg a[href="hall-02.html"] text').click()  # the campus opens hall 2's page
+    page.wait_for_selector("svg#hall-plan-2 text")
+    assert page.url.endswith("/hall-02.html")
     page.close()
+    assert outside == [] and errors == []
+    assert all((SCREENSHOTS / n).stat().st_size > 5_000 for n in ("site-fabric.png", "site-power-oneline.png"))

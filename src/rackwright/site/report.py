@@ -103,7 +103,7 @@ def floor_plan_svg(plan: SitePlan, max_items: int = 60_000) -> str:
     SCALE = float(np.clip(WIDTH_PX / (grid.columns * (grid.width + g.hall_gap)), 0.5, 20.0))  # px per metre
     width = max((grid.columns * (grid.width + g.hall_gap)) * SCALE, 600)
     rows = int(np.ceil(len(grid.origin_x) / grid.columns))
-    height = rows * (grid.depth + g.hall_gap) * SCALE + 90
+    height = (rows * (grid.depth + g.hall_gap) - g.hall_gap) * SCALE + 90
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
         f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="sans-serif" font-size="10">',
