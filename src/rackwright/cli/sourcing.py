@@ -81,8 +81,9 @@ def whatif_command(
     warnings = unmatched(bom_lines(model, racks), plan)
     _warn({"warnings": warnings}, scenario)
     if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        sweep_figure(rows, path, plan.name).write_html(str(output), include_plotlyjs=True)
+        from ..report.html import write_html
+
+        write_html(sweep_figure(rows, path, plan.name), output)  # plotly.js once per folder, beside the page
     if as_json:
         emit_json(
             {"design": model.design.name, "scenario": plan.name, "sweep": path, "rows": rows, "warnings": warnings}
