@@ -83,3 +83,14 @@ def test_bom_page_keeps_its_headline_and_titles_every_axis(figure):
     for axis in ("xaxis", "yaxis", "xaxis2", "yaxis2", "yaxis3", "xaxis3", "yaxis4"):
         assert layout[axis].title.text, axis
     assert layout.yaxis3.tickformat == ".0%"  # the cumulative share on the Pareto's right axis
+
+
+def test_sourcing_sweep_page_shares_the_folders_plotly_bundle(tmp_path):
+    """``sourcing whatif --sweep -o`` writes its page as the other reports do: plotly.js once, beside it."""
+    page = tmp_path / "sweep.html"
+    argv = ["sourcing", "whatif", str(EXAMPLES / "gb200-nvl72.yaml"), str(EXAMPLES / "sourcing-us-power-cabling.yaml")]
+    result = CliRunner().invoke(app, [*argv, "--sweep", "substitutions[0].price_change=0:0.3:4", "-o", str(page)])
+    assert result.exit_code == 0, result.stdout
+    html = page.read_text(encoding="utf-8")
+    assert re.findall(r'<script[^>]*src="([^"]+)"', html) == ["plotly.min.js"]
+    assert page.stat().st_size < 1_000_000 and (tmp_path / "plotly.min.js").stat().st_size > 3_000_000
