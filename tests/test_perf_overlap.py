@@ -1,5 +1,6 @@
 """Issue 18, the cost of overlap: context parallelism's ring attention as Transformer Engine runs it (per-step
-transfers behind per-step attention, dK,dV backward, the last dK,dV exposed, the merges of partial results);
+transfers behind per-step attention, dK,dV backward, the last dK,dV exposed, the merges of partial results) and
+TP communication overlapped with the GEMMs (the last chunk of each forward reduce-scatter, the collectives' SMs);
 hand calculations."""
 
 import numpy as np
@@ -7,7 +8,7 @@ import pytest
 
 from rackwright.perf.efficiency import profile
 from rackwright.perf.system import load_system
-from rackwright.perf.training import Parallelism, _ring_attention, train_step
+from rackwright.perf.training import Parallelism, _ring_attention, _tp_exposed, train_step
 from rackwright.perf.workload import load_model
 
 H100 = load_system("dgx-h100-ndr")
@@ -51,3 +52,21 @@ def test_context_parallelism_is_not_free():
     assert float(cp2["breakdown"]["cp"]) > 0.0
     assert float(cp2["step_time_s"]) > float(dp8["step_time_s"])
     assert np.isclose(float(cp2["breakdown"]["attention"]), float(dp8["breakdown"]["attention"]), rtol=0.02)
+
+
+def test_tp_overlap_hand_calculation():
+    # TP 4, the layer's 4 collectives take 1 ms. H100: hidden collectives hold 20 of the 132 SMs (0.152).
+    sms = EFF.comm_sms
+    assert sms == pytest.approx(20 / 132, abs=1e-3)
+    on = Parallelism(tp=4, pp=1, dp=1, micro_batch=1, overlap_tp=True).arrays()
+    off = Parallelism(tp=4, pp=1, dp=1, micro_batch=1, overlap_tp=False).arrays()
+    # GEMMs of 4 ms: all hidden but the last of 4 chunks of the 2 forward reduce-scatters (each 1/4 of 1 ms).
+    forward, backward = _tp_exposed(1e-3, 4e-3, on, EFF)
+    assert float(forward) == pytest.approx(2 * 0.25e-3 / 4 + sms * 1e-3)
+    assert float(backward) == pytest.approx(sms * 1e-3)
+    # GEMMs of 0.5 ms: the forward exposes the 0.5 ms they cannot hide; the backward's 1 ms of GEMMs hides it all.
+    forward, backward = _tp_exposed(1e-3, 0.5e-3, on, EFF)
+    assert float(forward) == pytest.approx(0.5e-3 + 0.125e-3 + sms * 0.5e-3)
+    assert float(backward) == pytest.approx(sms * 1e-3)
+    # Without overlap every collective is on the critical path, forward and backward.
+    assert tuple(map(float, _tp_exposed(1e-3, 4e-3, off, EFF))) == (1e-3, 1e-3)

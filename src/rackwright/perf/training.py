@@ -329,10 +329,7 @@ def _ring_attention(model, system, c, tokens, attention, eff: Efficiency):
     merge_backward = cp * (CP_MERGE_BYTES * queries + CP_KV_ADD_BYTES * kv_bytes / BYTES_ACTIVATION) / hbm
     forward = (cp - 1) * np.maximum(transfer - step, 0.0) + merge_forward
     backward = (
-        (cp - 1) * np.maximum(2 * kv_bytes / bw + lat - 2.5 * step, 0.0)
-        + transfer
-        + merge_backward
-        + cp * eff.launch_s
+        (cp - 1) * np.maximum(2 * kv_bytes / bw + lat - 2.5 * step, 0.0) + transfer + merge_backward + cp * eff.launch_s
     )
     return np.where(cp > 1, forward, 0.0), np.where(cp > 1, backward, 0.0)
 
@@ -396,7 +393,27 @@ def _mla_up_share(model) -> float:
     return up / model.attention_params_per_layer
 
 
-def _layer_step(parts, c, moe: bool = False):
+def _tp_exposed(tp, gemm, c, eff: Efficiency):
+    """Exposed TP/SP communication of one layer's forward and backward pass [s] (``tp``: its 4 collectives, ``gemm``:
+    its forward GEMMs).
+
+    Without overlap all of it. With Transformer Engine's userbuffers overlap (``tp_comm_overlap``; the ring-exchange
+    method of NeMo's B200 configurations) each all-gather and reduce-scatter is split into ``t`` chunks exchanged
+    while the GEMM works on the previous ones: what exceeds the pass's GEMMs is exposed, and in the forward pass
+    the last chunk of each of the 2 reduce-scatters (after attention's and the MLP's output GEMMs) leaves after
+    its GEMM is done, ``2 · (tp/4) / t``; the backward's reduce-scatters hide behind the weight-gradient GEMMs
+    (TE's bulk overlap). While hidden, the collectives' kernels occupy ``comm_sms`` of the SMs, as DP's do
+    (the bulk overlaps of NeMo's configurations take 2-32 SMs).
+    """
+    t = c["tp"]
+    last_chunks = np.where(t > 1, tp / (2.0 * t), 0.0)
+    forward = np.maximum(tp - gemm, 0.0) + last_chunks + eff.comm_sms * np.minimum(tp, gemm)
+    backward = np.maximum(tp - 2 * gemm, 0.0) + eff.comm_sms * np.minimum(tp, 2 * gemm)
+    overlap = c["overlap_tp"] > 0
+    return np.where(overlap, forward, tp), np.where(overlap, backward, tp)
+
+
+def _layer_step(parts, c, eff: Efficiency, moe: bool = False):
     """What one layer and micro-batch costs per component over forward, backward and recompute.
 
     Communication counts only where it is exposed (not hidden behind compute). Selective recompute re-runs
@@ -411,7 +428,7 @@ def _layer_step(parts, c, moe: bool = False):
     bit = lambda name: selective & _bit(c.get("recompute_modules", 1), name)  # noqa: E731
     mlp = bit("moe") if moe else bit("mlp")
     act = mlp | (bit("moe_act") if moe else False)
-    tp = np.where(c["overlap_tp"] > 0, np.maximum(parts["tp"] - parts["gemm"], 0.0), parts["tp"])
+    tp_forward, tp_backward = _tp_exposed(parts["tp"], parts["gemm"], c, eff)
     # Dispatch/combine overlapped with another micro-batch's compute (DualPipe; Megatron-Core's EP a2a overlap).
     compute = parts["gemm"] + parts["attention"] + parts["elementwise"]
     parts = {
@@ -426,7 +443,7 @@ def _layer_step(parts, c, moe: bool = False):
         + bit("layernorm") * parts["_layernorm"]
         + act * parts["_activation"],
         "quantize": (forwards + 1.0) * parts["quantize"] + mlp * parts["_mlp_quantize"],
-        "tp": (forwards + 1.0) * tp,
+        "tp": forwards * tp_forward + tp_backward,
         "cp": (forwards + bit("core_attn")) * cp_forward + cp_backward,
         "ep": (forwards + 1.0 + (mlp if moe else 0.0)) * parts["ep"],
         "route": (forwards + 1.0 + (mlp if moe else 0.0)) * parts["route"],
@@ -436,7 +453,7 @@ def _layer_step(parts, c, moe: bool = False):
         + 2.5 * parts["attention"]
         + 2 * parts["elementwise"]
         + parts["quantize"]
-        + tp
+        + tp_backward
         + cp_backward
         + parts["ep"]
         + parts["route"]
@@ -446,7 +463,7 @@ def _layer_step(parts, c, moe: bool = False):
         + parts["attention"]
         + parts["elementwise"]
         + parts["quantize"]
-        + tp
+        + tp_forward
         + cp_forward
         + parts["ep"]
         + parts["route"]
@@ -489,10 +506,12 @@ def train_step(
     k0 = eff.gemm_k0 * peak / peaks[high]
     args = (eff, peak, rec, attention_peak, attention_fp8, k0)
     components, layer_backward, layer_forward = _layer_step(
-        _layer_times(model, system, c, tokens, seq, False, *args), c
+        _layer_times(model, system, c, tokens, seq, False, *args), c, eff
     )
     if model.moe_layers:
-        moe, moe_backward, moe_forward = _layer_step(_layer_times(model, system, c, tokens, seq, True, *args), c, True)
+        moe, moe_backward, moe_forward = _layer_step(
+            _layer_times(model, system, c, tokens, seq, True, *args), c, eff, True
+        )
         components = {k: v * (1 - moe_share) + moe[k] * moe_share for k, v in components.items()}
         layer_backward = layer_backward * (1 - moe_share) + moe_backward * moe_share
         layer_forward = layer_forward * (1 - moe_share) + moe_forward * moe_share
