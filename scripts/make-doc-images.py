@@ -1,11 +1,13 @@
-"""Regenerate the pictures of docs/tutorial.md: run the tutorial's commands, screenshot what they draw.
+"""Regenerate the pictures of docs/tutorial.md and docs/site.md: run the commands, screenshot what they draw.
 
-    .venv/bin/python scripts/make-doc-images.py
+    .venv/bin/python scripts/make-doc-images.py                     # every picture
+    .venv/bin/python scripts/make-doc-images.py site-fabric ...     # only these (names of PICTURES)
 
 The commands write into out/tutorial/ (as the tutorial's examples do); Chromium (Debian's /usr/bin/chromium, which
 scripts/test-deps.sh installs; CHROMIUM=... for another) opens each page through Playwright, as the browser tests
-do, and the PNGs go to docs/images/tutorial-*.png. Each picture is cropped to one figure and must stay under
-MAX_BYTES; a page whose figure is missing (its locator finds nothing) stops the script with the page's name.
+do, and the PNGs go to docs/images/tutorial-*.png and site-*.png (the 100 MW example's report, for
+docs/site.md). Each picture is cropped to one figure and must stay under MAX_BYTES; a page whose figure is missing
+(its locator finds nothing) stops the script with the page's name.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ COMMANDS = [
     ["bom", "examples/tutorial-gb300-w40.yaml", "--racks", "14", "--report", "out/tutorial/bom.html"],
     ["site", "plan", "examples/tutorial-site.yaml", "-o", "out/tutorial/site"],
     ["roadmap", "plan", "examples/tutorial-roadmap.yaml", "-o", "out/tutorial/roadmap"],
+    ["site", "plan", "examples/site-100mw.yaml", "-o", "out/tutorial/site-100mw"],
 ]
 
 
@@ -46,11 +49,19 @@ PICTURES = [
     Picture("tutorial-site-floor-plan", "site/report.html", "h2:has-text('Floor plan') + svg"),
     Picture("tutorial-site-charts", "site/report.html", ".plotly-graph-div", max_height=370),
     Picture("tutorial-roadmap", "roadmap/plan.html", ".plotly-graph-div", max_height=980),
+    Picture("site-hall-plan", "site-100mw/hall-01.html", "svg", max_height=760),
+    Picture("site-fabric", "site-100mw/report.html", "svg#fabric-diagram"),
+    Picture("site-power-oneline", "site-100mw/report.html", "svg#power-one-line"),
+    Picture("site-pue-heatmap", "site-100mw/report.html", "h2#pue + p + div .plotly-graph-div", viewport_height=800),
 ]
 
 
-def run_commands() -> None:
+def run_commands(pages: set[str]) -> None:
+    """Run the commands that write the folders of ``pages``."""
     for args in COMMANDS:
+        written = Path(args[-1]).relative_to("out/tutorial").as_posix()
+        if not any(page == written or page.startswith(f"{written}/") for page in pages):
+            continue
         result = subprocess.run([str(RACKWRIGHT), "-q", *args], cwd=ROOT, capture_output=True, text=True)
         if result.returncode != 0:
             sys.exit(f"rackwright {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
@@ -84,11 +95,16 @@ def main() -> None:
 
     if not Path(CHROMIUM).is_file():
         sys.exit(f"{CHROMIUM} is missing: run scripts/test-deps.sh (it installs Debian's chromium) or set CHROMIUM")
-    run_commands()
+    wanted = set(sys.argv[1:])
+    unknown = wanted - {p.name for p in PICTURES}
+    if unknown:
+        sys.exit(f"no picture named {', '.join(sorted(unknown))}: choose from {', '.join(p.name for p in PICTURES)}")
+    pictures = [p for p in PICTURES if not wanted or p.name in wanted]
+    run_commands({p.page for p in pictures})
     IMAGES.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        for picture in PICTURES:
+        for picture in pictures:
             target = shoot(browser, picture)
             print(f"wrote {target.relative_to(ROOT)} ({target.stat().st_size:,} bytes)")
         browser.close()
