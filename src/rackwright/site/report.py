@@ -191,24 +191,20 @@ def _dimension(x1: float, y1: float, x2: float, y2: float, text: str) -> str:
 
 
 def _metre_grid(x0: float, y0: float, width_m: float, depth_m: float, px: float) -> str:
-    """A 1 m grid over the hall, every 5 m darker and numbered along the top and the left edge [m]."""
+    """A 1 m grid over the hall, every 5 m darker and numbered [m] along the top and the left edge."""
     lines = []
-    for m in range(int(np.floor(width_m)) + 1):
-        major = m % 5 == 0
-        x = x0 + m * px
-        lines.append(
-            f'<line x1="{x:.1f}" y1="{y0:.1f}" x2="{x:.1f}" y2="{y0 + depth_m * px:.1f}" '
-            f'stroke="{"#c7c7c7" if major else "#ececec"}"/>'
-        )
-        if major:
-            lines.append(f'<text x="{x:.1f}" y="{y0 - 3:.1f}" font-size="7" text-anchor="middle">{m}</text>')
-    for m in range(int(np.floor(depth_m)) + 1):
-        major = m % 5 == 0
-        y = y0 + m * px
-        lines.append(
-            f'<line x1="{x0:.1f}" y1="{y:.1f}" x2="{x0 + width_m * px:.1f}" y2="{y:.1f}" '
-            f'stroke="{"#c7c7c7" if major else "#ececec"}"/>'
-        )
+    for along_x, span in ((True, width_m), (False, depth_m)):
+        for m in range(int(np.floor(span)) + 1):
+            x1, y1 = (x0 + m * px, y0) if along_x else (x0, y0 + m * px)
+            x2, y2 = (x1, y0 + depth_m * px) if along_x else (x0 + width_m * px, y1)
+            major = m % 5 == 0
+            lines.append(
+                f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
+                f'stroke="{"#c7c7c7" if major else "#ececec"}"/>'
+            )
+            if major:
+                tx, ty, anchor = (x1, y1 - 3, "middle") if along_x else (x1 - 3, y1 + 3, "end")
+                lines.append(f'<text x="{tx:.1f}" y="{ty:.1f}" font-size="7" text-anchor="{anchor}">{m}</text>')
     return f'<g class="grid">{"".join(lines)}</g>'
 
 
