@@ -48,6 +48,12 @@ POLICY = {
     "set_confidential": ("owner", "admin", 200),
     "open_thread": ("visible", "engineer", 201), "comment": ("visible", "engineer", 201),
     "approve": ("visible", "approver", 201), "audit": ("any", "admin", 200),
+    # programme plans (tests/test_server_programme.py has their matrix over granted organisations): this world has
+    # none, so a plan's routes answer 404 to everyone signed in; an upload naming no design is refused after the
+    # role check (422)
+    "plans": ("any", "viewer", 200), "create_plan": ("any", "engineer", 422),
+    "plan": ("ungranted", "viewer", 404), "replan": ("ungranted", "viewer", 404),
+    "share_plan": ("ungranted", "viewer", 404),
 }
 
 
@@ -60,6 +66,8 @@ def expected_status(route: str, relation: str, role: str | None, reads: str = "f
         return allowed
     if role is None:
         return 401
+    if needs == "ungranted":
+        return allowed
     if relation == "none" and needs != "any" or reads not in ("owner", "full") and needs == "content":
         return 404
     if relation == "envelope" and needs == "editor" or relation != "owner" and needs == "owner":
@@ -152,6 +160,8 @@ def _request(name: str, path: str, server, user: str | None, thread_id: int, cou
         "set_confidential": {"sections": list(services.CONFIDENTIAL_SECTIONS)},  # the default: nothing changes
         "open_thread": {"path": "power.input_kw", "body": f"comment {n}", "internal": False},
         "comment": {"body": f"reply {n}"},
+        "create_plan": {"name": f"plan-{n}", "content": "generations: [{id: g, design: nothing}]\n"},
+        "share_plan": {"level": "read"},
     }
     query = {"before": design["head_revision"]} if name == "diff" else None
     headers = {"If-Match": design["head_revision"]} if name == "push" else {}

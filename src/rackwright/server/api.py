@@ -126,6 +126,28 @@ class QualificationCreate(Body):
     racks: list[str] | None = None
 
 
+class PlanCreate(Body):
+    name: str = Field(
+        max_length=64, pattern=NAME_RULE, description=f"The plan's name within your organisation: {NAME_HELP}"
+    )
+    content: str = Field(
+        max_length=services.MAX_CONTENT,
+        description="Programme YAML (docs/programme.md) whose generations name designs on this server: "
+        "`design: NAME` (your organisation's) or `ORG/NAME`, each read by you in full",
+    )
+    files: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=services.MAX_PLAN_FILES,
+        description="The line, site and scenario files the programme names, by those names: {name: YAML text}",
+    )
+
+
+class PlanShareRequest(Body):
+    level: Literal["read", "write"] | None = Field(
+        description="read: the plan's page; write: re-plan too; null: no longer granted"
+    )
+
+
 def _call(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None,
@@ -226,6 +248,54 @@ def create_programme(request: Request, body: ProgrammeCreate, credentials=Auth) 
 @router.get("/programmes/{org}/{slug}", tags=["programmes"], summary="One programme's generations by status")
 def programme(request: Request, org: Name, slug: Name, credentials=Auth) -> dict:
     return _call(request, credentials, services.get_programme, org, slug)
+
+
+@router.get("/plans", tags=["plans"], summary="Programme plans your organisation owns or is granted")
+def plans(request: Request, credentials=Auth) -> list[dict]:
+    return _call(request, credentials, services.list_plans)
+
+
+@router.post(
+    "/plans",
+    status_code=201,
+    tags=["plans"],
+    summary="Upload a programme file and plan it on the heads of the designs it names (engineer)",
+)
+def create_plan(request: Request, body: PlanCreate, credentials=Auth) -> dict:
+    prepared = _call(request, credentials, services.prepare_plan, body.name, body.content, body.files)
+    planned = services.run_plan(prepared)  # seconds, in a worker process: no transaction open meanwhile
+    return _call(request, credentials, services.create_plan, body.name, prepared, planned, write=True)
+
+
+@router.get(
+    "/plans/{org}/{name}",
+    tags=["plans"],
+    summary="A programme plan: its file, the revisions it was planned on, which are stale, its programme document",
+)
+def plan(request: Request, org: Name, name: Name, credentials=Auth) -> dict:
+    return _call(request, credentials, services.get_plan, org, name)
+
+
+@router.post(
+    "/plans/{org}/{name}/replan",
+    tags=["plans"],
+    summary="Plan again on the designs' heads (engineer of the owner or of an organisation granted write)",
+)
+def replan(request: Request, org: Name, name: Name, credentials=Auth) -> dict:
+    prepared = _call(request, credentials, services.prepare_replan, org, name)
+    planned = services.run_plan(prepared)
+    return _call(request, credentials, services.replan, org, name, prepared, planned, write=True)
+
+
+@router.put(
+    "/plans/{org}/{name}/shares/{with_org}",
+    tags=["plans"],
+    summary="Grant a programme plan to another organisation to read or write (owner admin)",
+)
+def share_plan(
+    request: Request, org: Name, name: Name, with_org: Name, body: PlanShareRequest, credentials=Auth
+) -> dict:
+    return _call(request, credentials, services.share_plan, org, name, with_org, body.level, write=True)
 
 
 @router.get("/designs", tags=["designs"], summary="Designs your organisation sees, with your access level")

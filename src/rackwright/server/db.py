@@ -45,6 +45,7 @@ from ..errors import InputError
 ROLES = ("viewer", "engineer", "approver", "admin")
 STATUSES = ("draft", "in_review", "approved", "frozen", "shipped")
 SHARE_LEVELS = ("full", "envelope")
+PLAN_LEVELS = ("read", "write")  # what an organisation granted a programme plan may do
 MAX_ID = 2**63 - 1  # the largest integer SQLite and PostgreSQL store: a larger id or number is a 422, not a 500
 
 
@@ -198,6 +199,40 @@ class Qualification(Base):
     content: Mapped[str] = mapped_column(Text)
     result: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ProgrammePlan(Base):
+    """A programme file (:mod:`rackwright.programme`) planned on designs stored here, with its dashboard.
+
+    Its generations name designs of this server (``ORG/NAME``); each plan pins the head revision of each
+    (``pins``), so the dashboard shows the revisions it was planned on and goes stale when a newer one lands."""
+
+    __tablename__ = "programme_plans"
+    __table_args__ = (UniqueConstraint("org_id", "slug"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)  # the programme YAML as uploaded
+    files: Mapped[dict] = mapped_column(JSON, default=dict)  # {file name: text}: the line, site and scenario files
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    planned_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    planned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: per generation: {generation, org, design, revision, number} of the design revision it was planned on
+    pins: Mapped[list] = mapped_column(JSON)
+    document: Mapped[dict] = mapped_column(JSON)  # programme.plan.programme_document
+    figure: Mapped[str] = mapped_column(Text)  # the dashboard (programme.report.dashboard) as plotly JSON
+    org: Mapped[Organisation] = relationship(lazy="joined")
+    planner: Mapped[User] = relationship(foreign_keys=[planned_by], lazy="joined")
+
+
+class ProgrammePlanShare(Base):
+    """A programme plan granted to another organisation: ``read`` (its page) or ``write`` (re-plan too)."""
+
+    __tablename__ = "programme_plan_shares"
+    plan_id: Mapped[int] = mapped_column(ForeignKey("programme_plans.id"), primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    level: Mapped[str] = mapped_column(String(16))
 
 
 class AuditEntry(Base):

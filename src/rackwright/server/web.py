@@ -27,6 +27,7 @@ form is protected the same way (the anonymous session that shows it holds a toke
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -48,6 +49,7 @@ from starlette.datastructures import FormData, UploadFile
 from ..errors import Problem
 from ..rack.compare import flatten
 from ..rack.figures import FIGURES, SECTIONS
+from ..report.html import PLOTLY_BUNDLE
 from ..report.tables import _fmt as format_value
 from . import inbox, services, signin
 from .db import MAX_ID, ROLES, STATUSES, transaction
@@ -76,6 +78,13 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
+#: The policy of a programme plan's page, which draws its dashboard with plotly.js: scripts from this server only
+#: (``plotly.min.js`` and ``plan-dashboard.js``, no inline script), and inline styles, which plotly.js sets on the
+#: chart's elements; everything else as :data:`SECURITY_HEADERS`.
+DASHBOARD_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; frame-ancestors 'none'; form-action 'self'"
+)
 FIGURE_BY_JSON = {(f.section, f.json): f for f in FIGURES}
 
 
@@ -265,7 +274,8 @@ class HtmlRoute(APIRoute):
                     samesite="lax",
                     secure=request.url.scheme == "https",
                 )
-            response.headers.update(SECURITY_HEADERS)
+            for header, value in SECURITY_HEADERS.items():  # a page may set a policy of its own (DASHBOARD_CSP)
+                response.headers.setdefault(header, value)
             return response
 
         return page_handler
@@ -346,10 +356,20 @@ def sign_out(request: Request, form: FormData = Form) -> Response:
 
 @router.get("/static/{filename}")
 def static(filename: str) -> Response:
+    if filename == PLOTLY_BUNDLE:
+        return Response(_plotly_js(), media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
     path = STATIC / filename
-    if not re.fullmatch(r"[a-z0-9-]+\.(css|svg|ico)", filename) or not path.is_file():
+    if not re.fullmatch(r"[a-z0-9-]+\.(css|svg|ico|js)", filename) or not path.is_file():
         raise services.NotFound(f"no static file {filename!r}")
     return FileResponse(path, headers={"Cache-Control": "max-age=3600"})
+
+
+@functools.cache
+def _plotly_js() -> str:
+    """plotly.js of the installed plotly package, the bundle every rackwright report loads (no CDN)."""
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs()
 
 
 # --- programmes and the generations board --------------------------------------------------
@@ -380,6 +400,101 @@ def programme(request: Request, org: Name, slug: Name) -> Response:
         designs = {f"{d['org']}/{d['name']}": d for d in services.list_designs(session, actor)}
     columns = [(status, [designs[key] for key in found["board"][status]]) for status in STATUSES]
     return _page(request, "board.html", actor, programme=found, columns=columns)
+
+
+# --- programme plans ---------------------------------------------------------------------
+
+
+@router.get("/plans")
+def plans(request: Request) -> Response:
+    return _plans_page(request)
+
+
+def _plans_page(
+    request: Request, status: int = 200, exc: services.ServiceError | None = None, name: str = ""
+) -> Response:
+    """The plans the organisation owns or is granted, and the upload form (after ``exc``: its problems)."""
+    with transaction(request.app.state.engine) as session:
+        actor = _actor(session, request)
+        found = services.list_plans(session, actor)
+    refusal = {} if exc is None else {"error": exc.message, "problems": exc.as_dict()["problems"]}
+    return _page(
+        request,
+        "plans.html",
+        actor,
+        status,
+        plans=found,
+        can_create=actor.at_least("engineer"),
+        max_files=services.MAX_PLAN_FILES,
+        name=name,
+        **refusal,
+    )
+
+
+@router.post("/plans")
+def create_plan(request: Request, form: FormData = Form) -> Response:
+    name = _text(form, "name")
+    try:
+        programme = _uploaded(form, "programme")
+        if programme is None:
+            raise services.Invalid("choose a programme file", [Problem("no file", "programme", "a .yaml file")])
+        files = dict(filter(None, (_uploaded(form, "files", upload) for upload in form.getlist("files"))))
+        with transaction(request.app.state.engine) as session:
+            prepared = services.prepare_plan(session, _actor(session, request), name, programme[1], files)
+        planned = services.run_plan(prepared)  # seconds, in a worker process: no transaction open meanwhile
+        created = _write(request, services.create_plan, name, prepared, planned)
+    except FIXABLE as exc:
+        return _plans_page(request, _status(exc), exc, name)
+    return RedirectResponse(f"/plans/{quote(created['org'])}/{quote(created['name'])}", status_code=303)
+
+
+def _uploaded(form: FormData, field: str, upload: object = None) -> tuple[str, str] | None:
+    """``(file name, text)`` of an uploaded file (``upload``, else the form's ``field``); None when none was chosen."""
+    upload = form.get(field) if upload is None else upload
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return None
+    try:
+        return upload.filename, upload.file.read().decode("utf-8")
+    except UnicodeDecodeError:
+        raise services.Invalid(
+            f"{upload.filename} is not UTF-8 text", [Problem("not UTF-8", field, "save it as UTF-8 YAML")]
+        ) from None
+
+
+@router.get("/plans/{org}/{name}")
+def plan(request: Request, org: Name, name: Name) -> Response:
+    with transaction(request.app.state.engine) as session:
+        actor = _actor(session, request)
+        found = services.get_plan(session, actor, org, name)
+    page = _page(request, "plan.html", actor, plan=found)
+    page.headers["Content-Security-Policy"] = DASHBOARD_CSP
+    return page
+
+
+@router.get("/plans/{org}/{name}/dashboard.json")
+def plan_dashboard(request: Request, org: Name, name: Name) -> Response:
+    """The dashboard's plotly figure, for ``plan-dashboard.js``; 404 where the dashboard is withheld."""
+    with transaction(request.app.state.engine) as session:
+        found = services.get_plan(session, _actor(session, request), org, name, figure=True)
+    if found["withheld"]:
+        raise services.NotFound(f"the dashboard of {org}/{name}: {found['withheld']}")
+    return Response(found["figure"], media_type="application/json")
+
+
+@router.post("/plans/{org}/{name}/replan")
+def replan(request: Request, org: Name, name: Name, form: FormData = Form) -> Response:
+    with transaction(request.app.state.engine) as session:
+        prepared = services.prepare_replan(session, _actor(session, request), org, name)
+    planned = services.run_plan(prepared)
+    _write(request, services.replan, org, name, prepared, planned)
+    return RedirectResponse(f"/plans/{quote(org)}/{quote(name)}", status_code=303)
+
+
+@router.post("/plans/{org}/{name}/shares")
+def share_plan(request: Request, org: Name, name: Name, form: FormData = Form) -> Response:
+    level = _text(form, "level")
+    _write(request, services.share_plan, org, name, _text(form, "org"), None if level == "none" else level)
+    return RedirectResponse(f"/plans/{quote(org)}/{quote(name)}#grants-heading", status_code=303)
 
 
 # --- a design -----------------------------------------------------------------------------

@@ -29,8 +29,9 @@ compare-and-swap on the design's head).
 The package, by concern: :mod:`.common` (rules, limits, errors, :class:`Actor`), :mod:`.accounts` (organisations,
 users, tokens, sign-in), :mod:`.access` (who reads what, at which level: :class:`Access`), :mod:`.designs`
 (programmes, designs, revisions), :mod:`.sharing` (status, sharing, confidential sections), :mod:`.signoff`
-(approvals, overrides), :mod:`.reviews` (threads, qualification), :mod:`.audit` (the audit log) and :mod:`.views`
-(what leaves the services). Callers use the names re-exported here (``services.push_revision``).
+(approvals, overrides), :mod:`.plans` (programme plans on stored designs), :mod:`.reviews` (threads,
+qualification), :mod:`.audit` (the audit log) and :mod:`.views` (what leaves the services).
+Callers use the names re-exported here (``services.push_revision``).
 """
 
 from .access import Access
@@ -107,6 +108,18 @@ from .designs import (
     report,
     revision_content,
 )
+from .plans import (
+    MAX_PLAN_FILES,
+    PreparedPlan,
+    create_plan,
+    get_plan,
+    list_plans,
+    prepare_plan,
+    prepare_replan,
+    replan,
+    run_plan,
+    share_plan,
+)
 from .reviews import MISSING, attach_qualification, list_qualifications, list_threads, open_thread, reply
 from .sharing import set_confidential, set_status, share
 from .signoff import OVERRIDDEN, approvals, approve
@@ -128,6 +141,7 @@ __all__ = [  # the services API
     "MAX_FAILURES_PER_ADDRESS",
     "MAX_HISTORY_PAGE",
     "MAX_MESSAGE",
+    "MAX_PLAN_FILES",
     "MAX_ORG_SLUG",
     "MAX_PATH",
     "MAX_THROTTLE_KEY",
@@ -149,6 +163,7 @@ __all__ = [  # the services API
     "NotFound",
     "PreconditionRequired",
     "Prepared",
+    "PreparedPlan",
     "ServiceError",
     "TooManyRequests",
     "Unauthorized",
@@ -161,16 +176,19 @@ __all__ = [  # the services API
     "clean_text",
     "create_design",
     "create_organisation",
+    "create_plan",
     "create_programme",
     "create_user",
     "diff",
     "elevation",
     "get_design",
+    "get_plan",
     "get_programme",
     "get_revision",
     "issue_token",
     "list_designs",
     "list_organisations",
+    "list_plans",
     "list_programmes",
     "list_qualifications",
     "list_revisions",
@@ -180,19 +198,24 @@ __all__ = [  # the services API
     "open_thread",
     "operator_token",
     "operator_users",
+    "prepare_plan",
+    "prepare_replan",
     "prepare_revision",
     "push_revision",
     "record_failed_sign_in",
     "refuse_throttled_sign_in",
+    "replan",
     "reply",
     "report",
     "reset_password",
     "revision_content",
     "revoke_token",
+    "run_plan",
     "set_confidential",
     "set_role",
     "set_status",
     "share",
+    "share_plan",
     "sign_in",
     "whoami",
 ]

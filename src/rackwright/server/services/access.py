@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session, defer
 
-from ..db import Design, DesignShare, Organisation, Revision
+from ..db import Design, DesignShare, Organisation, ProgrammePlan, ProgrammePlanShare, Revision
 from .common import NAME, READ_LEVELS, REVISION_ID, Actor, Forbidden, NotFound
 
 #: A design by ``(org, name)`` with the share level of the asking organisation (None: not shared with it).
@@ -172,3 +172,72 @@ def _require_editor(actor: Actor, level: str, what: str) -> None:
 def _participants(session: Session, design: Design) -> list[str]:
     """The organisations that read ``design`` now: its owner, then those it is shared with."""
     return [slug for _, slug, _ in _readers(session, design)]
+
+
+#: A programme plan by ``(org, name)`` with the level granted to the asking organisation (None: not granted).
+_PLAN_AND_SHARE = (
+    select(ProgrammePlan, ProgrammePlanShare.level)
+    .join(Organisation, ProgrammePlan.org_id == Organisation.id)
+    .outerjoin(
+        ProgrammePlanShare,
+        and_(ProgrammePlanShare.plan_id == ProgrammePlan.id, ProgrammePlanShare.org_id == bindparam("viewer_org")),
+    )
+    .where(Organisation.slug == bindparam("org"), ProgrammePlan.slug == bindparam("name"))
+)
+
+
+def _locate_plan(session: Session, actor: Actor, org: str, name: str, lock: bool = False) -> tuple[ProgrammePlan, str]:
+    """A programme plan and the actor's level on it (owner, write, read); :class:`NotFound` when it is not granted
+    to the actor's organisation, exactly as when it does not exist (``lock``: as :func:`_locate`)."""
+    if not (isinstance(org, str) and isinstance(name, str) and NAME.fullmatch(org) and NAME.fullmatch(name)):
+        raise NotFound(f"programme plan {org!r}/{name!r} not found")
+    statement = _PLAN_AND_SHARE.with_for_update(of=ProgrammePlan) if lock else _PLAN_AND_SHARE
+    row = session.execute(statement, {"org": org, "name": name, "viewer_org": actor.org_id}).first()
+    level = None if row is None else "owner" if row.ProgrammePlan.org_id == actor.org_id else row.level
+    if row is None or level is None:
+        raise NotFound(f"programme plan {org}/{name} not found")
+    return row.ProgrammePlan, level
+
+
+def _require_planner(actor: Actor, level: str, what: str) -> None:
+    """Re-planning needs the engineer role in the owner organisation or one granted ``write``."""
+    if level not in ("owner", "write"):
+        raise Forbidden(f"{what} needs write access; this programme plan is granted to {actor.org} to read")
+    actor.require("engineer", what)
+
+
+def _full_reader(session: Session, actor: Actor, org: str, name: str, rev: str | None) -> Revision:
+    """Revision ``rev`` (None: the head) of design ``org/name``, when the actor reads it in full, its ``extends``
+    chain included; :class:`NotFound` otherwise (with the reason when the design is visible)."""
+    design, level = _locate(session, actor, org, name)
+    revision = _revision(session, design, rev)
+    access = _reader(session, actor, design, level, revision)
+    if not access.content:
+        raise access.refusal(f"design {org}/{name}@{revision.id}", actor.org)
+    return revision
+
+
+def _plan_refusal(session: Session, actor: Actor, pins: list[dict]) -> str | None:
+    """Why the actor may not read a dashboard planned on ``pins``: it shows each design's compute, cost, sourcing
+    and reliability, so it is read only by who reads every pinned revision in full (None: the actor does)."""
+    for pin in pins:
+        try:
+            _full_reader(session, actor, pin["org"], pin["design"], pin["revision"])
+        except NotFound:
+            label = f"{pin['org']}/{pin['design']}@{pin['revision']}"
+            return f"it is planned on {label}, which {actor.org} does not read in full (with what it extends)"
+    return None
+
+
+def _visible_plans(session: Session, actor: Actor) -> list[tuple[ProgrammePlan, str]]:
+    """``(plan, level)`` of every programme plan the actor's organisation owns (owner) or is granted (write, read)."""
+    rows = session.execute(
+        select(ProgrammePlan, ProgrammePlanShare.level)
+        .outerjoin(
+            ProgrammePlanShare,
+            and_(ProgrammePlanShare.plan_id == ProgrammePlan.id, ProgrammePlanShare.org_id == actor.org_id),
+        )
+        .where(or_(ProgrammePlan.org_id == actor.org_id, ProgrammePlanShare.org_id == actor.org_id))
+        .order_by(ProgrammePlan.id)
+    )
+    return [(plan, "owner" if plan.org_id == actor.org_id else level) for plan, level in rows]

@@ -329,12 +329,9 @@ def _extended(session: Session, actor: Actor, design: Design, extends, label: st
     hint = "extends names a design on this server: NAME, ORG/NAME or ORG/NAME@REVISION, pushed before this one"
     if not isinstance(extends, str):
         raise InputError.single(label, "extends must be a design name", "extends", hint)
-    text, _, rev = extends.removeprefix("./").partition("@")
-    text = re.sub(r"\.ya?ml$", "", text)
-    parts = text.split("/")
-    org, name = (design.org.slug, parts[0]) if len(parts) == 1 else (parts if len(parts) == 2 else (None, None))
+    org, name, rev = _reference(extends, design.org.slug)
     try:
-        parent, level = _locate(session, actor, org or "", name or "")
+        parent, level = _locate(session, actor, org, name)
         if level == "envelope":
             raise NotFound("envelope only")
         parent_revision = _revision(session, parent, rev or None)
@@ -343,6 +340,16 @@ def _extended(session: Session, actor: Actor, design: Design, extends, label: st
     if parent.id == design.id or design.id in _ancestor_designs(session, parent_revision):
         raise InputError.single(label, f"extends cycle through {extends!r}", "extends", "remove the cycle")
     return parent_revision
+
+
+def _reference(text: str, default_org: str) -> tuple[str, str, str]:
+    """``(org, name, rev)`` of a reference to a design on this server: ``NAME`` (of ``default_org``) or
+    ``ORG/NAME``, ``@REV`` optional ("" when absent), a ``.yaml`` suffix and a leading ``./`` ignored; a malformed
+    one gives names that match no design."""
+    text, _, rev = text.removeprefix("./").partition("@")
+    parts = re.sub(r"\.ya?ml$", "", text).split("/")
+    org, name = (default_org, parts[0]) if len(parts) == 1 else (parts[0], parts[1]) if len(parts) == 2 else ("", "")
+    return org, name, rev
 
 
 def _ancestor_designs(session: Session, revision: Revision) -> set[int]:
