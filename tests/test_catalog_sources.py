@@ -104,7 +104,7 @@ def test_catalog_list_filters_by_source_quality():
     runner = CliRunner()
     result = runner.invoke(app, ["catalog", "list", "--source-quality", "secondary", "--json"])
     assert result.exit_code == 0, result.output
-    ids = {p["id"] for p in json.loads(result.stdout)}
+    ids = {p["id"] for p in json.loads(result.stdout)["parts"]}
     expected = {p.id for p in CATALOG if p.fields_with_quality("secondary")}
     assert ids == expected and "nvidia-b300-gb300" in ids and "nvidia-sn5600" not in ids
     table = runner.invoke(app, ["catalog", "list", "--source-quality", "estimate"])

@@ -32,11 +32,11 @@ def test_exit_codes():
 
 def test_evaluate_json_has_the_report_sections():
     result = run("evaluate", EXAMPLES / "gb300-nvl72.yaml", "--json")
-    doc = json.loads(result.stdout)
+    doc = json.loads(result.stdout)["designs"][0]  # one design: a list of one record (docs/json.md)
     assert doc["compute"]["accelerators"] == 72 and doc["violations"] == []
     assert {"power", "thermal", "mechanical", "compute", "network", "cabling", "cost", "sourcing", "reliability"} <= set(doc)
     both = json.loads(run("evaluate", EXAMPLES / "gb200-nvl72.yaml", EXAMPLES / "gb300-nvl72.yaml", "--json").stdout)
-    assert [d["generation"] for d in both] == ["gb200", "gb300"]
+    assert [d["generation"] for d in both["designs"]] == ["gb200", "gb300"]
 
 
 def test_compare_shows_lineage_fields_and_figures():
@@ -59,10 +59,10 @@ def test_elevation_writes_svg(tmp_path):
 
 
 def test_catalog_commands(tmp_path):
-    listed = json.loads(run("catalog", "list", "--kind", "accelerator", "--json").stdout)
+    listed = json.loads(run("catalog", "list", "--kind", "accelerator", "--json").stdout)["parts"]
     assert {p["kind"] for p in listed} == {"accelerator"} and len(listed) >= 4
     assert run("catalog", "list", "--kind", "toaster").exit_code == 2
-    shown = json.loads(run("catalog", "show", "nvidia-b200-gb200", "--json").stdout)
+    shown = json.loads(run("catalog", "show", "nvidia-b200-gb200", "--json").stdout)["part"]
     assert shown["specs"]["power"] == "1200 W" and shown["source"]["url"].startswith("https://")
     assert run("catalog", "export-netbox", "nvidia-sn5600", "-o", tmp_path).exit_code == 0
     exported = next(tmp_path.rglob("*.yaml"))

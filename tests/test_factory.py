@@ -226,7 +226,7 @@ def test_capacity_cli(tmp_path):
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["met"] and doc["achieved_racks_per_week"] >= 198
-    assert set(doc["stations"]) == {s.id for s in load_line(LINE).line.stations}
+    assert [s["station"] for s in doc["stations"]] == [s.id for s in load_line(LINE).line.stations]
     assert run("factory", "capacity", LINE, "--design", GB200, "--target", "lots").exit_code == 2
 
 
@@ -238,7 +238,8 @@ def test_simulate_cli_json():
     assert {"racks_per_week_mean", "racks_per_week_p05", "racks_per_week_p95", "cycle_time_h", "wip_mean",
             "stations", "bottleneck", "replications", "seed"} <= set(doc)
     assert set(doc["cycle_time_h"]) == {"mean", "p50", "p90"}
-    assert {"utilisation", "mean_queue", "rework_count"} <= set(doc["stations"]["burn-in"])
+    burn_in = next(s for s in doc["stations"] if s["station"] == "burn-in")
+    assert {"utilisation", "mean_queue", "rework_count"} <= set(burn_in)
     assert doc["seed"] == 1 and doc["replications"] == 2
 
 

@@ -391,7 +391,7 @@ def test_cli_exit_codes_and_json(tmp_path):
     assert bad.exit_code == 2 and "row 1" in bad.stderr
     job = run("reliability", "job", "--design", H100, "--accelerators", 16384, "--json")
     doc = json.loads(job.stdout)
-    assert job.exit_code == 0 and {"interruptions_per_day", "by_cause", "mtbi_h", "checkpoint_interval_min", "goodput",
+    assert job.exit_code == 0 and {"interruptions_per_day", "causes", "mtbi_h", "checkpoint_interval_min", "goodput",
                                    "lost_hours_per_day"} <= set(doc)
     assert run("reliability", "job", "--design", H100, "--accelerators", 0).exit_code == 2
     assert run("reliability", "job", "--design", H100, "--accelerators", 8, "--storage-bandwidth", "fast").exit_code == 2

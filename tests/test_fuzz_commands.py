@@ -469,7 +469,7 @@ def test_fuzzed_files_and_arguments(folder, name, data):
     args, outside = FILES[name](folder, data)
     result = check(args, outside)
     if name == "evaluate" and result.exit_code == 0:  # (a broken rule may put a utilisation above 1)
-        in_physical_range(json.loads(result.stdout))
+        in_physical_range(json.loads(result.stdout)["designs"][0])
 
 
 # --- defects found here in code this change leaves to others, each with its reproducer ------------------------

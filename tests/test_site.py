@@ -120,10 +120,10 @@ def test_cli_plan_and_netbox(tmp_path):
     summary = json.loads(result.stdout)
     for key in ("racks", "accelerators", "it_power_mw", "facility_power_mw", "pue", "switches", "links",
                 "cable_length_km", "transformers", "generators", "cdus", "heat_rejection_units", "capex_usd",
-                "domestic_share"):
+                "us_content_share", "generations", "media"):
         assert key in summary
     cables = pl.read_parquet(out / "cables.parquet")
-    assert cables.height == sum(summary["links"].values())
+    assert cables.height == summary["links"] == sum(m["links"] for m in summary["media"])
     assert (out / "bom.csv").exists()
     result = runner.invoke(app, ["site", "cables", str(out), "--netbox"])
     assert result.exit_code == 0, result.output

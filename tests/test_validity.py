@@ -384,7 +384,7 @@ def test_fuzzed_designs_through_the_cli(tmp_path, data):
     evaluated = run("evaluate", target, "--json")
     assert evaluated.exit_code == checked.exit_code, evaluated.output
     if evaluated.exit_code == 0:
-        in_physical_range(json.loads(evaluated.stdout))
+        in_physical_range(json.loads(evaluated.stdout)["designs"][0])
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -28,7 +28,21 @@ from . import roadmap as roadmap_cli
 from . import server as server_cli
 from . import site as site_cli
 from . import sourcing as sourcing_cli
-from .common import EXIT_OK, EXIT_RULES, MAX_COUNT, configure, emit_json, guarded, note, out, output_file, show
+from .common import (
+    EXIT_OK,
+    EXIT_RULES,
+    MAX_COUNT,
+    configure,
+    emit,
+    guarded,
+    name_commands,
+    note,
+    out,
+    output_file,
+    output_folder,
+    show,
+    write_folder,
+)
 
 if TYPE_CHECKING:
     from ..rack.evaluation import Rack
@@ -37,7 +51,6 @@ app = typer.Typer(
     help="Co-design, evaluate and plan AI data-centre rack generations.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
 )
 #: The panels of ``rackwright --help``, in the order they are shown (command groups follow the commands).
 PANELS = RACK, PLANNING, BUILD, SERVER, ROLLOUT = (
@@ -82,10 +95,13 @@ def options(
     quiet: bool = typer.Option(
         False, "--quiet", "-q", help="Print only errors and the result: no notes on files written, no progress."
     ),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Also print how the result was reached (seeds, solve times) on stderr."
+    ),
     no_color: bool = typer.Option(False, "--no-color", help="No colour in the output (also when NO_COLOR is set)."),
 ):
     """Co-design, evaluate and plan AI data-centre rack generations."""
-    configure(quiet=quiet, no_color=no_color)
+    configure(quiet=quiet, no_color=no_color, verbose=verbose)
 
 
 def plain_help(group: typer.Typer, done: set[int]) -> None:
@@ -127,6 +143,13 @@ WIDE_OPTION = typer.Option(
 )
 
 
+def design_json(doc: dict) -> dict:
+    """An evaluated design for tools: the sourcing section's US content by category under the one name of that
+    quantity (docs/json.md)."""
+    sourcing = {k: v for k, v in doc["sourcing"].items() if k != "by_category"}
+    return {**doc, "sourcing": {**sourcing, "us_content_share_by_category": doc["sourcing"]["by_category"]}}
+
+
 def _exit_for(reports: list[Rack]) -> None:
     raise typer.Exit(EXIT_RULES if any(r.errors for r in reports) else EXIT_OK)
 
@@ -135,7 +158,7 @@ def _exit_for(reports: list[Rack]) -> None:
 @guarded
 def evaluate_command(
     designs: list[Path] = typer.Argument(..., help="Design YAML files; several are shown side by side."),
-    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON (one object, or a list)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON: one record per design."),
     delivery: bool = typer.Option(
         True,
         "--delivery/--no-delivery",
@@ -155,8 +178,7 @@ def evaluate_command(
     if delivery:
         reports = [_with_delivery(report) for report in reports]
     if as_json:
-        documents = [r.to_dict() for r in reports]
-        emit_json(documents[0] if len(documents) == 1 else documents)
+        emit({"designs": [design_json(r.to_dict()) for r in reports]})
     else:
         show(evaluation_table(reports, only=sections, wide=wide))
         for report in reports:
@@ -178,8 +200,12 @@ def check_command(
 
     reports = [evaluate(path) for path in designs]
     if as_json:
-        emit_json(
-            [{"file": r.file, "name": r.name, "violations": [v.as_dict() for v in r.violations]} for r in reports]
+        emit(
+            {
+                "designs": [
+                    {"file": r.file, "name": r.name, "violations": [v.as_dict() for v in r.violations]} for r in reports
+                ]
+            }
         )
     else:
         for report in reports:
@@ -209,7 +235,7 @@ def compare_command(
     fields = field_changes(da.raw, db.raw)
     figures = figure_changes(ra, rb)
     if as_json:
-        emit_json(
+        emit(
             {
                 "before": {"file": ra.file, "name": ra.name, "lineage": ra.lineage},
                 "after": {"file": rb.file, "name": rb.name, "lineage": rb.lineage},
@@ -269,8 +295,11 @@ def bom_command(
     as_json: bool = typer.Option(False, "--json", help="Print lines, totals and US content as JSON."),
     as_csv: bool = typer.Option(False, "--csv", help="Print the exploded lines as CSV."),
     wide: bool = WIDE_OPTION,
+    output: Path | None = typer.Option(
+        None, "-o", "--output", callback=output_folder, help="Folder for bom.json and report.html (cost charts)."
+    ),
     report: Path | None = typer.Option(
-        None, "--report", callback=output_file, help="Write an HTML chart (plotly) of cost by category and origin."
+        None, "--report", callback=output_file, help="Write only the HTML chart to this file (older form of -o)."
     ),
 ):
     """Exploded bill of materials: quantities, unit and extended cost, origin, lead time, totals, US content."""
@@ -289,18 +318,29 @@ def bom_command(
         sys.stdout.write(bom_csv(bom_lines(model, racks, us_rule)))
         return
     doc = bom_document(model, racks, by, us_rule)
-    if report is not None:
+    if report is not None or output is not None:
         from ..report.html import bom_figure, write_html
 
-        write_html(bom_figure(doc), report)
+        if report is not None:
+            write_html(bom_figure(doc), report)
+        if output is not None:
+            write_folder(output, "bom", _bom_json(doc, by), bom_figure(doc))
     if as_json:
-        emit_json(doc)
+        emit(_bom_json(doc, by))
         return
     show(*bom_tables(doc, by, wide=wide))
 
 
+def _bom_json(doc: dict, by: str) -> dict:
+    """The BOM for tools: totals as records whose ``group`` is the value of ``--by``."""
+    from ..report.jsonout import records
+
+    return {**doc, "by": by, "totals": records(doc["totals"], "group")}
+
+
 app.registered_commands.sort(key=lambda command: PANELS.index(command.rich_help_panel))
 plain_help(app, set())  # after every command is registered
+name_commands(app)
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ import typer
 from ruamel.yaml import YAML
 
 from ..errors import InputError
-from .common import emit_json, guarded, out, output_folder
+from .common import emit, guarded, note, out, output_folder
 
 app = typer.Typer(
     help="Browse the parts catalog; exchange parts with the NetBox devicetype-library.", no_args_is_help=True
@@ -55,7 +55,7 @@ def list_command(
     if source_quality is not None:
         parts = [p for p in parts if p.fields_with_quality(source_quality)]
     if as_json:
-        emit_json([p.model_dump(mode="json") for p in parts])
+        emit({"parts": [p.model_dump(mode="json") for p in parts]})
     elif source_quality is not None:
         out.print(_quality_table(parts, source_quality))
     else:
@@ -89,7 +89,7 @@ def show_command(
 
     part = _part(part_id)
     if as_json:
-        emit_json(part.model_dump(mode="json"))
+        emit({"part": part.model_dump(mode="json")})
         return
     yaml = YAML()
     yaml.default_flow_style = False
@@ -111,7 +111,7 @@ def export_netbox_command(
         path = write_devicetype(_part(part_id), output)
     except OSError as exc:
         raise InputError.single(str(output), f"cannot write: {exc}") from None
-    out.print(f"wrote {path}")
+    note(f"wrote {path}")
 
 
 @app.command("import-netbox")
@@ -127,7 +127,7 @@ def import_netbox_command(
 
     part, missing = read_devicetype(file)
     if as_json:
-        emit_json({"part": part, "missing": missing})
+        emit({"part": part, "missing": missing})
         return
     YAML().dump({"family": "imported", "parts": [part]}, sys.stdout)
     if missing:

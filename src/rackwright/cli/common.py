@@ -1,5 +1,10 @@
 """Shared CLI plumbing: consoles, exit codes, JSON output, the bad-input guard and checked options.
 
+JSON goes out through :func:`emit` (the shape of :mod:`rackwright.report.jsonout`: ``schema_version``,
+``command``, records); under ``--json`` bad input is a JSON error document on stdout (:func:`guarded`).
+Lines on what a command did (``wrote …``) go through :func:`note` (left out under ``--quiet``), details of how
+it got there through :func:`detail` (only under ``--verbose``).
+
 Options are checked while the command line is parsed, before any work starts (exit 2 with the option's
 name): numbers by typer's ``min`` and ``max`` (click refuses NaN there too), quantities of the validity table by
 their domain (:func:`in_domain`), output paths by what they must be (:func:`output_file`,
@@ -38,49 +43,101 @@ class Settings:
     """The options every command takes (``rackwright --quiet --no-color COMMAND``)."""
 
     quiet: bool = False  # only errors and the result: no notes, no progress bars
+    verbose: bool = False  # also the details (seeds, timings, inputs read) on stderr
+    command: str = ""  # the command running, as typed after `rackwright` ("site plan"; see name_commands)
+    as_json: bool = False  # the running command was asked for --json
 
 
 settings = Settings()
 
 
-def configure(*, quiet: bool, no_color: bool) -> None:
+def configure(*, quiet: bool, no_color: bool, verbose: bool = False) -> None:
     """Apply the options every command takes; colour also goes when ``NO_COLOR`` is set (https://no-color.org)."""
-    settings.quiet = quiet
+    if quiet and verbose:
+        raise typer.BadParameter("--quiet and --verbose ask for opposite things; give one", param_hint="--verbose")
+    settings.quiet, settings.verbose = quiet, verbose
     out.no_color = err.no_color = no_color or bool(os.environ.get("NO_COLOR"))
 
 
 def note(message: str) -> None:
-    """A line on what a command did (``wrote out/gb300.svg``), not its result: left out under ``--quiet``."""
+    """A line on what a command did (``wrote out/gb300.svg``), not its result: left out under ``--quiet``, and on
+    stderr under ``--json`` so that stdout stays one JSON document."""
     if not settings.quiet:
-        out.print(escape(message), highlight=False, soft_wrap=True)
+        (err if settings.as_json else out).print(escape(message), highlight=False, soft_wrap=True)
+
+
+def detail(message: str) -> None:
+    """A line on how a command got its result (seed, solve time, files read): on stderr, only under ``--verbose``."""
+    if settings.verbose:
+        err.print(escape(message), highlight=False, soft_wrap=True, style="dim")
+
+
+def emit(body) -> None:
+    """Print the command's JSON document: ``body`` in the shape of :func:`rackwright.report.jsonout.document`
+    (``schema_version``, ``command``, renamed keys); every command's ``--json`` goes through here."""
+    from ..report.jsonout import document, dumps
+
+    sys.stdout.write(dumps(document(settings.command, body)))
+
+
+def write_folder(folder: Path, name: str, body, figure) -> None:
+    """``-o DIR`` of a command: its JSON document (what ``--json`` prints) as ``NAME.json`` and its HTML report as
+    ``report.html`` (plotly.js once beside it) in ``folder``, made if missing."""
+    from ..report.html import write_html
+    from ..report.jsonout import document, write_json
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_json(folder / f"{name}.json", document(settings.command, body))
+        write_html(figure, folder / "report.html")
+    except OSError as exc:
+        raise InputError.single(str(folder), f"cannot write: {exc}", "-o") from None
+    note(f"wrote {folder / name}.json, {folder / 'report.html'}")
 
 
 def guarded(command):
-    """Turn bad input into one readable message on stderr and exit 2 (used on every command)."""
+    """Turn bad input into one readable message and exit 2 (used on every command): on stderr, or as a JSON
+    error document on stdout when the command was asked for ``--json``."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
+        settings.command = getattr(wrapper, "command_name", command.__name__)
+        settings.as_json = bool(kwargs.get("as_json"))
         try:
             return command(*args, **kwargs)
         except InputError as exc:
-            err.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True)
-            raise typer.Exit(EXIT_INPUT) from None
+            _bad_input(exc, settings.as_json)
         except ModuleNotFoundError as exc:
             extra = OPTIONAL_MODULES.get((exc.name or "").split(".")[0])
             if extra is None:
                 raise
-            err.print(
-                "[bold red]error:[/bold red] "
-                + escape(
-                    f"this command needs {exc.name}, part of the optional "
-                    f"extra {extra!r}: pip install 'rackwright[{extra}]'"
-                ),
-                highlight=False,
-                soft_wrap=True,
-            )
-            raise typer.Exit(EXIT_INPUT) from None
+            message = f"this command needs {exc.name}, part of the optional extra {extra!r}"
+            _bad_input(InputError.single(None, message, hint=f"pip install 'rackwright[{extra}]'"), settings.as_json)
 
     return wrapper
+
+
+def name_commands(group: typer.Typer, prefix: str = "") -> None:
+    """Tell each guarded command its name as typed after ``rackwright`` (``"site plan"``), for the ``command``
+    field of its JSON documents; run once the command tree is built."""
+    for command in group.registered_commands:
+        if command.callback is not None:
+            name = command.name or command.callback.__name__.replace("_", "-")
+            command.callback.command_name = f"{prefix}{name}"  # type: ignore[attr-defined]
+    for sub in group.registered_groups:
+        if sub.typer_instance is not None:
+            name_commands(sub.typer_instance, f"{prefix}{sub.name} ")
+
+
+def _bad_input(exc: InputError, as_json: bool) -> None:
+    """Report bad input (on stderr, or as a JSON error document on stdout under ``--json``) and exit 2."""
+    if as_json:
+        from ..report.jsonout import dumps, error_document
+
+        sys.stdout.write(dumps(error_document(settings.command, exc)))
+    else:
+        err.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+    raise typer.Exit(EXIT_INPUT) from None
 
 
 #: Modules of the optional extras (pyproject.toml) → the extra that installs them.
@@ -122,6 +179,8 @@ def show(*renderables) -> None:
 
 
 def emit_json(document) -> None:
+    """The document as it stands, without ``schema_version`` or renames: what perf, programme and netbox still
+    print; they move to :func:`emit` when their shapes follow docs/json.md."""
     sys.stdout.write(json.dumps(document, indent=2, allow_nan=False, default=str) + "\n")
 
 

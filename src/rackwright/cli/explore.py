@@ -8,7 +8,20 @@ from pathlib import Path
 import typer
 
 from ..errors import InputError
-from .common import EXIT_OK, EXIT_RULES, MAX_WORKERS, emit_json, err, guarded, out, output_folder, progress_bar, show
+from .common import (
+    EXIT_OK,
+    EXIT_RULES,
+    MAX_WORKERS,
+    detail,
+    emit,
+    err,
+    guarded,
+    note,
+    out,
+    output_folder,
+    progress_bar,
+    show,
+)
 
 app = typer.Typer(help="Explore a design space: grid or sampling, feasibility, Pareto front, sensitivity.")
 
@@ -62,10 +75,11 @@ def explore_command(
     paths["report"] = folder / "report.html"
     exported = export_pareto(result, export) if export is not None else []
     write_report(result, paths["report"], exported)  # its table links to the exported design files
+    detail(f"{result.designs_evaluated:,} designs at {result.evaluations_per_s:,.0f}/s")
     if as_json:
-        emit_json(
+        emit(
             {
-                **result.to_dict(),
+                **exploration_json(result.to_dict()),
                 "outputs": {k: str(v) for k, v in paths.items()},
                 "exported": [str(p) for p in exported],
             }
@@ -73,6 +87,27 @@ def explore_command(
     else:
         _print_summary(result, paths, exported)
     raise typer.Exit(EXIT_OK if result.designs_feasible else EXIT_RULES)
+
+
+def exploration_json(doc: dict) -> dict:
+    """The exploration for tools: rule codes, axes, objectives and sensitivity as records, not keys; the
+    evaluation rate (not the same from run to run) left out."""
+    body = {k: v for k, v in doc.items() if k not in ("failed", "pareto", "sensitivity", "evaluations_per_s")}
+    pareto = [
+        {
+            "design": point["design"],
+            "axes": [{"axis": a, "value": v} for a, v in point["axes"].items()],
+            "objectives": [{"figure": f, "value": v} for f, v in point["objectives"].items()],
+        }
+        for point in doc["pareto"]
+    ]
+    sensitivity = [
+        {"objective": objective, "axis": axis, **indices}
+        for objective, by_axis in (doc["sensitivity"] or {}).items()
+        for axis, indices in by_axis.items()
+    ]
+    failed = [{"rule": rule, "designs": count} for rule, count in doc["failed"].items()]
+    return {**body, "failed": failed, "pareto": pareto, "sensitivity": sensitivity}
 
 
 def _print_summary(result, paths: dict, exported: list) -> None:
@@ -115,6 +150,6 @@ def _print_summary(result, paths: dict, exported: list) -> None:
     if not result.designs_feasible:
         out.print("[red]no design is feasible[/red]: relax the limits or widen the axes")
     for path in paths.values():
-        out.print(escape(f"wrote {path}"))
+        note(f"wrote {path}")
     if exported:
-        out.print(escape(f"wrote {len(exported)} Pareto designs to {exported[0].parent}"))
+        note(f"wrote {len(exported)} Pareto designs to {exported[0].parent}")

@@ -8,7 +8,18 @@ from pathlib import Path
 import typer
 
 from ..errors import InputError
-from .common import EXIT_OK, EXIT_RULES, MAX_WORKERS, emit_json, guarded, out, output_file, progress_bar
+from .common import (
+    EXIT_OK,
+    EXIT_RULES,
+    MAX_WORKERS,
+    emit,
+    guarded,
+    out,
+    output_file,
+    output_folder,
+    progress_bar,
+    write_folder,
+)
 
 app = typer.Typer(
     help="Simulate a rack integration-and-test line (SimPy) and size it for a weekly target.", no_args_is_help=True
@@ -65,6 +76,13 @@ def _fmt(value, digits: int = 3) -> str:
     if value is None:
         return "—"
     return f"{value:,.{digits}g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def _stations_as_records(doc: dict) -> dict:
+    """A line document with its stations as records (``station``: the line file's id), in the line's order."""
+    from ..report.jsonout import records
+
+    return {**doc, "stations": records(doc["stations"], "station")}
 
 
 def _summary_tables(doc: dict, title: str):
@@ -124,8 +142,11 @@ def simulate_command(
     workers: int = typer.Option(
         1, "--workers", min=0, max=MAX_WORKERS, help="Processes for replications (0 = all cores)."
     ),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", callback=output_folder, help="Folder for simulate.json and report.html (plotly)."
+    ),
     report: Path | None = typer.Option(
-        None, "--report", callback=output_file, help="Write an HTML report (plotly) to this file."
+        None, "--report", callback=output_file, help="Write only the HTML report to this file (older form of -o)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
 ):
@@ -147,12 +168,16 @@ def simulate_command(
             progress=lambda done: bar.update(task, completed=done),
         )
     doc = result.summary()
-    if report is not None:
+    if report is not None or output is not None:
         from ..report.html import factory_figure, write_html
 
-        write_html(factory_figure(result, f"{line.name} — {design.name}"), report)
+        figure = factory_figure(result, f"{line.name} — {design.name}")
+        if report is not None:
+            write_html(figure, report)
+        if output is not None:
+            write_folder(output, "simulate", _stations_as_records(doc), figure)
     if as_json:
-        emit_json(doc)
+        emit(_stations_as_records(doc))
         return
     for table in _summary_tables(doc, f"{line.name} — {design.name}"):
         out.print(table)
@@ -215,7 +240,7 @@ def capacity_command(
         )
     doc = found.summary()
     if as_json:
-        emit_json(doc)
+        emit(_stations_as_records(doc))
     else:
         table = Table(
             title=f"{line.name} — {design.name}: {'meets' if found.met else 'MISSES'} {rate:,.0f} racks/week "

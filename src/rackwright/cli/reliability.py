@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from ..validity import AVAILABILITY_RANGE, BYTES_PER_PARAM_RANGE, CHECKPOINT_WRITE_RANGE
-from .common import EXIT_OK, EXIT_RULES, MAX_COUNT, emit_json, guarded, out, output_file, show
+from .common import EXIT_OK, EXIT_RULES, MAX_COUNT, emit, guarded, out, output_file, output_folder, show, write_folder
 
 app = typer.Typer(
     help="Fleet reliability: job interruptions, checkpointing and goodput, spare pools, qualification.",
@@ -58,8 +58,11 @@ def job_command(
         max=AVAILABILITY_RANGE[1],
         help="Target for sizing the default hot spares (between 0 and 1).",
     ),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", callback=output_folder, help="Folder for job.json and report.html (goodput vs size)."
+    ),
     report: Path | None = typer.Option(
-        None, "--report", callback=output_file, help="Write an HTML report: goodput vs job size, causes."
+        None, "--report", callback=output_file, help="Write only the HTML report to this file (older form of -o)."
     ),
     also: list[Path] = typer.Option([], "--also", help="More designs (generations) to plot in the --report."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
@@ -80,7 +83,7 @@ def job_command(
         availability=availability,
         oversubscription=oversubscription,
     )
-    if report is not None:
+    if report is not None or output is not None:
         import numpy as np
 
         from ..report.html import reliability_figure, write_html
@@ -102,9 +105,13 @@ def job_command(
                 for n in sizes
             ]
             curves[docs[0]["design"]] = (sizes, [d["goodput"] for d in docs])
-        write_html(reliability_figure(curves, doc), report)
+        figure = reliability_figure(curves, doc)
+        if report is not None:
+            write_html(figure, report)
+        if output is not None:
+            write_folder(output, "job", _job_json(doc), figure)
     if as_json:
-        emit_json(doc)
+        emit(_job_json(doc))
         return
     table = Table(
         title=f"{doc['design']}: job of {doc['accelerators']:,} accelerators "
@@ -167,7 +174,7 @@ def spares_command(
 
     doc = spares_report(sound_design(design), racks, repair_days, availability)
     if as_json:
-        emit_json(doc)
+        emit(doc)
         return
     from ..report.tables import ID, NUMBER, Column, FitTable
 
@@ -205,6 +212,18 @@ def spares_command(
     )
 
 
+def _job_json(doc: dict) -> dict:
+    """The job report with its causes and categories as records (``cause``, ``category``), not keys."""
+    from ..report.jsonout import records
+
+    body = {k: v for k, v in doc.items() if k not in ("by_cause", "by_category", "category_shares")}
+    categories = [
+        {"category": c, "interruptions_per_day": rate, "share": doc["category_shares"][c]}
+        for c, rate in doc["by_category"].items()
+    ]
+    return {**body, "causes": records(doc["by_cause"], "cause"), "categories": categories}
+
+
 def _verdict_style(verdict: str) -> str:
     return {"pass": "green", "warn": "yellow", "fail": "bold red"}[verdict]
 
@@ -228,7 +247,7 @@ def qualify_command(
     known = [r.strip() for r in racks.split(",") if r.strip()] if racks else None
     doc = qualify(sound_design(design), results, known)
     if as_json:
-        emit_json(doc)
+        emit(doc)
     else:
         from rich.text import Text
 

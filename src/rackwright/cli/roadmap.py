@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -12,7 +11,8 @@ from .common import (
     EXIT_RULES,
     MAX_COUNT,
     MAX_WORKERS,
-    emit_json,
+    detail,
+    emit,
     guarded,
     out,
     output_folder,
@@ -32,14 +32,64 @@ OUTDIR = typer.Option(
 )
 
 
-def _write(outdir: Path | None, name: str, doc: dict, figure) -> None:
+def _write(outdir: Path | None, name: str, body: dict, figure) -> None:
+    """``name``.json (the document ``--json`` prints) and ``name``.html in ``outdir``."""
     if outdir is None:
         return
     from ..report.html import write_html
+    from ..report.jsonout import document, write_json
 
     outdir.mkdir(parents=True, exist_ok=True)
-    (outdir / f"{name}.json").write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    write_json(outdir / f"{name}.json", document(f"roadmap {name}", body))
     write_html(figure, outdir / f"{name}.html")
+
+
+def plan_json(doc: dict) -> dict:
+    """The plan document for tools: one record per quarter, per generation and quarter, per factory and quarter;
+    the solve time (not the same from run to run) left out."""
+    from ..report.jsonout import by_quarter
+
+    quarters = doc["quarters"]
+    series = ("gw_by_quarter", "gw_by_generation", "accelerators_by_quarter", "peak_eflops_by_quarter")
+    keyed = {*series, "capex_usd_by_quarter", "domestic_share_by_quarter", "bom_us_content_by_quarter"}
+    body = {k: v for k, v in doc.items() if k not in {*keyed, "quarters", "factory_utilisation", "solve_time_s"}}
+    return {
+        **body,
+        "quarters": by_quarter(
+            quarters,
+            it_power_gw=doc["gw_by_quarter"],
+            accelerators=doc["accelerators_by_quarter"],
+            peak_eflops=doc["peak_eflops_by_quarter"],
+            capex_usd=doc["capex_usd_by_quarter"],
+            us_built_share=doc["domestic_share_by_quarter"],
+            us_content_share=doc["bom_us_content_by_quarter"],
+        ),
+        "generations": [
+            {"generation": g, **row}
+            for g, gw in doc["gw_by_generation"].items()
+            for row in by_quarter(quarters, it_power_gw=gw)
+        ],
+        "factory_utilisation": [
+            {"factory": f, **row}
+            for f, share in doc["factory_utilisation"].items()
+            for row in by_quarter(quarters, utilisation=share)
+        ],
+    }
+
+
+def risk_json(doc: dict) -> dict:
+    """The risk document for tools: one record per quarter with the GW percentiles (``it_power_gw_p10`` ...) and
+    every other per-quarter series (``plan_gw_by_quarter`` → ``plan_gw``); the solve time left out."""
+    keyed = {k: v for k, v in doc.items() if k.endswith("_by_quarter") and isinstance(v, dict)}
+    body = {k: v for k, v in doc.items() if k not in keyed and k != "solve_time_s"}
+    quarters = []
+    for quarter, percentiles in doc["gw_by_quarter"].items():
+        row = {"quarter": quarter, **{f"it_power_gw_{p}": v for p, v in percentiles.items()}}
+        for key, series in keyed.items():
+            if key != "gw_by_quarter":
+                row[key.removesuffix("_by_quarter")] = series.get(quarter)
+        quarters.append(row)
+    return {**body, "quarters": quarters}
 
 
 def _plan_tables(doc: dict):
@@ -90,9 +140,10 @@ def plan_command(
 
     result = plan(load_roadmap(roadmap), mip_gap=DEFAULT_GAP if gap is None else gap)
     doc = plan_document(result)
-    _write(outdir, "plan", doc, plan_figure(doc) if outdir is not None else None)
+    _write(outdir, "plan", plan_json(doc), plan_figure(doc) if outdir is not None else None)
+    detail(f"solved in {doc['solve_time_s']:.2f} s")
     if as_json:
-        emit_json(doc)
+        emit(plan_json(doc))
     else:
         for table in _plan_tables(doc):
             out.print(table)
@@ -124,9 +175,10 @@ def risk_command(
         task = bar.add_task("samples", total=samples)
         result = risk(loaded, samples, seed, workers, progress=lambda done: bar.update(task, completed=done))
     doc = result.document()
-    _write(outdir, "risk", doc, risk_figure(doc) if outdir is not None else None)
+    _write(outdir, "risk", risk_json(doc), risk_figure(doc) if outdir is not None else None)
+    detail(f"{doc['samples']:,} samples in {doc['solve_time_s']:.1f} s on {doc['workers']} process(es)")
     if as_json:
-        emit_json(doc)
+        emit(risk_json(doc))
         return
     date = doc["gw_by_date"]
     goal = doc["goal"]

@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import typer
 
 from ..errors import InputError
-from .common import EXIT_OK, EXIT_RULES, emit_json, err, guarded, out, output_file, output_folder, progress_bar
+from .common import EXIT_OK, EXIT_RULES, emit, err, guarded, note, out, output_file, output_folder, progress_bar
 
 app = typer.Typer(
     help="Plan a site: halls and rows, Ethernet fabric, cable plan, power chain, cooling plant, PUE, capex.",
     no_args_is_help=True,
 )
+
+
+def summary_json(summary: dict) -> dict:
+    """The plan's summary for tools (``site plan --json``): racks per generation and cables per medium as records,
+    totals beside them; US content as ``us_content_share`` (docs/json.md)."""
+    by_media = [
+        {"media": m, "links": n, "cable_length_km": summary["cable_length_km"][m]} for m, n in summary["links"].items()
+    ]
+    return {
+        **summary,
+        "racks": sum(summary["racks"].values()),
+        "generations": [{"generation": g, "racks": n} for g, n in summary["racks"].items()],
+        "links": sum(summary["links"].values()),
+        "cable_length_km": round(math.fsum(summary["cable_length_km"].values()), 3),
+        "media": by_media,
+    }
 
 
 def _summary_table(summary: dict):
@@ -39,7 +56,7 @@ def _summary_table(summary: dict):
         "heat_rejection_units",
         "chillers",
         "capex_usd",
-        "domestic_share",
+        "us_content_share",
     ):
         value = summary[key]
         text = ", ".join(f"{k}: {v:,}" for k, v in value.items()) if isinstance(value, dict) else f"{value:,}"
@@ -58,7 +75,7 @@ def plan_command(
         callback=output_folder,
         help="Folder for summary.json, generations.json, cables.parquet, bom.csv, report.html.",
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print summary.json to stdout."),
+    as_json: bool = typer.Option(False, "--json", help="Print the plan's summary as JSON (docs/json.md)."),
     report: bool = typer.Option(True, "--report/--no-report", help="Write report.html (floor plan and charts)."),
     overrides: list[str] = typer.Option(
         [],
@@ -71,6 +88,7 @@ def plan_command(
 
     Exit 1 when the plan breaks a rule (violations are listed, outputs are still written).
     """
+    from ..report.jsonout import plain
     from ..site.planner import STEPS, plan_site
     from ..site.schema import load_site
 
@@ -81,14 +99,14 @@ def plan_command(
         summary = write_outputs(plan, output, report)
         bar.update(task, advance=1, description="written")
     if as_json:
-        emit_json(summary)
+        emit(summary_json(summary))
     else:
-        out.print(_summary_table(summary))
+        out.print(_summary_table(plain(summary_json(summary))))
         for v in plan.violations:
             err.print(
                 f"[bold red]{v.code}[/bold red] {v.path}: {v.message} (fix: {v.hint})", highlight=False, soft_wrap=True
             )
-        out.print(
+        note(
             f"wrote {output}/summary.json, cables.parquet ({plan.cables.height:,} cables), bom.csv"
             + (", report.html" if report else "")
         )
@@ -169,6 +187,7 @@ def cables_command(
     import polars as pl
     from rich.table import Table
 
+    from ..site.cables import length_totals
     from ..site.netbox import netbox_cables
 
     path = plan_dir / "cables.parquet"
@@ -178,20 +197,17 @@ def cables_command(
         cables = pl.read_parquet(path)
     except Exception as exc:  # polars/arrow raise many kinds for a damaged file
         raise InputError.single(str(path), f"cannot read the cable plan: {exc}", hint="plan the site again") from None
-    by = (
-        cables.group_by("tier", "media")
-        .agg(
-            pl.len().alias("cables"),
-            (pl.col("length_m").sum() / 1000).alias("km"),
-            pl.col("length_m").max().alias("longest_m"),
-        )
-        .sort("tier", "media")
-    )
     table = Table(title=f"{cables.height:,} cables in {path}")
     for name in ("tier", "media", "cables", "km", "longest m"):
         table.add_column(name, justify="right")
-    for r in by.iter_rows():
-        table.add_row(str(r[0]), str(r[1]), f"{r[2]:,}", f"{r[3]:,.1f}", f"{r[4]:,.1f}")
+    for r in length_totals(cables, "tier", "media"):
+        table.add_row(
+            str(r["tier"]),
+            str(r["media"]),
+            f"{r['cables']:,}",
+            f"{r['length_m'] / 1000:,.1f}",
+            f"{r['longest_m']:,.1f}",
+        )
     out.print(table)
     if netbox:
         target = output or plan_dir / "netbox-cables.csv"
@@ -201,7 +217,7 @@ def cables_command(
             netbox_cables(cables, site, lanes).write_csv(target)
         except OSError as exc:
             raise InputError.single(str(target), f"cannot write: {exc}", "-o") from None
-        out.print(f"wrote {target} ({cables.height:,} cables, NetBox cable bulk-import format)")
+        note(f"wrote {target} ({cables.height:,} cables, NetBox cable bulk-import format)")
 
 
 @app.command("export-netbox")
@@ -222,4 +238,4 @@ def export_netbox_command(
         raise InputError.single(str(output), f"cannot write: {exc}", "-o") from None
     counts = export.counts()
     for path in paths:
-        out.print(f"wrote {path} ({counts[path.name]:,})")
+        note(f"wrote {path} ({counts[path.name]:,})")

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import InputError
-from .common import MAX_COUNT, emit_json, err, guarded, in_domain, out, output_file
+from .common import MAX_COUNT, emit, err, guarded, in_domain, note, out, output_file
 
 app = typer.Typer(
     help="Sourcing what-ifs: substitutions, tariffs, second sources; earliest build dates.", no_args_is_help=True
@@ -71,7 +71,7 @@ def whatif_command(
     if sweep is None:
         doc = whatif(model, plan, racks)
         _warn(doc, scenario)
-        emit_json(doc) if as_json else out.print(_whatif_table(doc))
+        emit(doc) if as_json else out.print(_whatif_table(doc))
         return
     try:
         path, values = parse_sweep(sweep)
@@ -85,9 +85,7 @@ def whatif_command(
 
         write_html(sweep_figure(rows, path, plan.name), output)  # plotly.js once per folder, beside the page
     if as_json:
-        emit_json(
-            {"design": model.design.name, "scenario": plan.name, "sweep": path, "rows": rows, "warnings": warnings}
-        )
+        emit({"design": model.design.name, "scenario": plan.name, "sweep": path, "rows": rows, "warnings": warnings})
         return
     table = Table(title=f"{plan.name}: sweep of {path}")
     for column in ("value", "USD per rack", "US content", "longest lead (wk)"):
@@ -101,7 +99,7 @@ def whatif_command(
         )
     out.print(table)
     if output is not None:
-        out.print(f"wrote {output}")
+        note(f"wrote {output}")
 
 
 @app.command("build-date")
@@ -129,7 +127,7 @@ def build_date_command(
     doc = build_dates(_model(design), order, racks, integration_days, load_scenario(scenario) if scenario else None)
     _warn(doc, scenario)
     if as_json:
-        emit_json(doc)
+        emit(doc)
         return
     out.print(
         f"first rack: [bold]{doc['first_rack_date']}[/bold]   rack {racks}: [bold]{doc['last_rack_date']}[/bold] "

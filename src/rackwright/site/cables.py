@@ -16,6 +16,7 @@ tier and whose ``reach`` covers the length; links no rule covers get ``none`` (a
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -112,3 +113,25 @@ def cable_table(
 def _enum(name: str, names: list[str], codes: np.ndarray) -> pl.Series:
     """Integer codes → a Polars Enum column (no Python string per row)."""
     return pl.Series(name, names, dtype=pl.Enum(names)).gather(pl.Series(codes)).alias(name)
+
+
+def length_totals(cables: pl.DataFrame, *by: str) -> list[dict]:
+    """Cables, total and longest length [m] per group of the columns ``by``, groups in sorted order.
+
+    Each total is ``math.fsum`` of the group's lengths: exactly rounded, so the same bits whatever order the
+    lengths come in (a polars group-by sum adds them in the order its threads finish, and two runs of the same
+    plan differed in the last digits).
+    """
+    groups = cables.partition_by(*by, as_dict=True)
+    totals = []
+    for key in sorted(groups):
+        lengths = groups[key]["length_m"].to_numpy()
+        totals.append(
+            {
+                **dict(zip(by, key, strict=True)),
+                "cables": len(lengths),
+                "length_m": math.fsum(lengths.tolist()),
+                "longest_m": float(lengths.max()),
+            }
+        )
+    return totals

@@ -110,9 +110,9 @@ class SitePlan:
         """The ``summary.json`` document (display units: MW, km, USD)."""
         it = float(self.hourly["it_power"].mean())
         facility = float(self.hourly["facility_power"].mean())
-        by_media = self.cables.group_by("media").agg(pl.len().alias("links"), pl.col("length_m").sum().alias("m"))
-        links = {str(r["media"]): int(r["links"]) for r in by_media.iter_rows(named=True)}
-        length = {str(r["media"]): round(float(r["m"]) / 1000, 3) for r in by_media.iter_rows(named=True)}
+        by_media = cab.length_totals(self.cables, "media")  # exact sums: the same plan gives the same bits
+        links = {str(r["media"]): r["cables"] for r in by_media}
+        length = {str(r["media"]): round(r["length_m"] / 1000, 3) for r in by_media}
         stage = {s.name: s for s in self.stages}
         fabric = self.fabric
         return {
@@ -892,8 +892,7 @@ def _economics(loaded, catalog, parts, generations, fabric, switch, cables, stag
     )
     fibre = catalog.get(FIBRE) if FIBRE in catalog else None
     if cables.height:
-        use = cables.group_by("part", "tier").agg(pl.len().alias("n"), pl.col("length_m").sum().alias("m"))
-        for row in use.iter_rows(named=True):
+        for row in cab.length_totals(cables, "part", "tier"):  # sorted groups, exact sums: the same lines each run
             part_id = str(row["part"])
             if part_id == cab.NO_MEDIUM:
                 continue
@@ -903,7 +902,7 @@ def _economics(loaded, catalog, parts, generations, fabric, switch, cables, stag
                 CostLine(
                     "cabling",
                     f"{part.kind}: {part.id} (tier {row['tier']})",
-                    row["n"] * modules,
+                    row["cables"] * modules,
                     part.price_usd,
                     _us(part),
                     part.lead_time_weeks,
@@ -914,7 +913,7 @@ def _economics(loaded, catalog, parts, generations, fabric, switch, cables, stag
                     CostLine(
                         "cabling",
                         f"fibre: {fibre.id} (tier {row['tier']}, metres)",
-                        row["m"],
+                        row["length_m"],
                         fibre.price_usd,
                         _us(fibre),
                         fibre.lead_time_weeks,
