@@ -53,3 +53,4 @@ def test_kyber_elevation_shows_its_blades(browser, tmp_path):  # noqa: F811 (the
     page.write_text(f"<!doctype html><html><body style='margin:0'>{svg.read_text()}</body></html>", encoding="utf-8")
     outside, errors = open_page(browser, page, "elevation-kyber-nvl576.png", "svg text")
     assert outside == [] and errors == []
+    assert "compute-blades 72/72" in svg.read_text() and svg.stat().st_size < MAX_PAGE_BYTES

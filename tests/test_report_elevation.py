@@ -62,3 +62,32 @@ def test_air_cooled_rack_shows_its_rear_door_and_pdus():
     assert "<circle" in svg and svg.count("<circle") == 1  # no manifold, so only the legend's sample
     assert "free: U1–2 (2 U)" in svg  # four 8 U DGX H100 from U3: U3-34 used
     assert "free: U35–42 (8 U)" in svg
+
+
+def test_kyber_blade_pods_show_every_blade_switch_blade_and_midplane():
+    """examples/kyber-nvl576.yaml: 72 vertical compute blades (4 pods × 18, NVIDIA GTC 2025), a DC-DC module on
+    each, 24 NVLink switch blades (6 behind each pod) and 4 midplanes, in pods filling the 48 U frame from U1."""
+    svg = svg_of("kyber-nvl576.yaml")
+    assert {f"pod {k}" for k in range(1, 5)} <= set(re.findall(r"pod \d", svg))
+    assert len(set(re.findall(r"compute-blades (\d+)/72<", svg))) == 72
+    assert len(set(re.findall(r"blade-power (\d+)/72<", svg))) == 72
+    assert len(set(re.findall(r"nvlink-switch-blades (\d+)/24<", svg))) == 24
+    assert len(set(re.findall(r"midplanes (\d)/4 ·", svg))) == 4
+    assert "48 U used, 0 U free" in svg and "free: U" not in svg  # the pods take the frame: 12 U each
+    assert "compute-blades: 72 × Kyber NVL576 vertical compute blade (2 x Rubin Ultra, 2 x Vera) (4 pods × 18)" in svg
+
+
+def test_kyber_rear_has_800v_busbar_headers_and_a_quick_disconnect_per_liquid_blade():
+    svg = svg_of("kyber-nvl576.yaml")
+    assert "busbar: Kyber 800 VDC rack busbar" in svg and "manifold (supply, return):" in svg
+    # liquid-cooled: compute blades (95 %), their DC-DC modules (80 %) and switch blades (95 %); midplanes not:
+    # (72 + 72 + 24) devices × 2 headers, and the legend's sample
+    assert svg.count("<circle") == (72 + 72 + 24) * 2 + 1
+
+
+def test_row_equipment_beside_the_rack():
+    svg = svg_of("kyber-nvl576.yaml")
+    assert "IN THE ROW" in svg
+    assert "power sidecar: 800 VDC HVDC power rack, 1.5 MW" in svg
+    assert "CDU, in-row (1 per 3 racks):" in svg
+    assert "IN THE ROW" not in svg_of("hgx-h100-air.yaml")  # no sidecar and no in-row CDU

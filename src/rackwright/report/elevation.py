@@ -5,9 +5,18 @@ named. Rear: the slots' outlines, the busbar, the manifold's supply and return w
 liquid-cooled device, and the parts that take no height (an NVLink spine, vertical PDUs, a rear-door heat
 exchanger) where they sit. The title block carries the evaluated totals: IT and input power, weight, heat to
 liquid and to air, units used and free.
+
+Blade racks (Kyber): slots that take no height but have a ``position`` are vertical blades seated in pods that
+fill the rack from the lowest such position to its top, one pod per backplane (midplane) part, counts split
+evenly over the pods. The front shows each pod's compute blades with the power modules under them; the rear its
+midplane and switch blades, with a supply and a return header and a quick disconnect per liquid-cooled blade.
+Inside a pod the drawing is schematic (bands, not to scale). Row equipment (a power sidecar, an in-row CDU) is
+drawn beside the rack.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import drawsvg as draw
 import numpy as np
@@ -34,6 +43,10 @@ MARGIN = 40.0
 GRID_PX = 34.0  # room for the unit numbers beside each view
 TITLE_PX = 96.0
 LEGEND_PX = 330.0
+PLANT_PX = 38.0  # width of each piece of row equipment drawn beside the rack
+#: Relative height of a blade slot's band in its pod, by category (compute and switch blades tall, modules short).
+BAND_WEIGHT = {"compute": 4.0, "networking": 4.0}
+HEADER_PX = 16.0  # room at the bottom of a pod's rear for its supply and return headers
 CHAR_EM = 0.56  # average width of a sans-serif character, in font sizes
 #: The totals of the title block: (label, internal figure key).
 TOTALS = (
@@ -80,6 +93,123 @@ def _liquid_slots(model: RackModel) -> set[str]:
     }
 
 
+def _vtext(d: draw.Drawing, text: str, x: float, y: float, length: float, size: float, **style) -> None:
+    """Text turned to read upwards, centred on (x, y), in a font no larger than ``size`` that fits ``length``."""
+    fitted = max(min(size, length / (CHAR_EM * max(len(text), 1))), 5.0)
+    d.append(
+        draw.Text(
+            text,
+            fitted,
+            x + fitted / 3,
+            y,
+            font_family=FONT,
+            text_anchor="middle",
+            transform=f"rotate(-90 {x + fitted / 3} {y})",
+            **style,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Pod:
+    """One pod of a blade rack: its lowest unit, its height in units, its index, and the blade slots with how
+    many of each slot's devices sit in every pod."""
+
+    bottom: float
+    units: float
+    index: int
+    slots: tuple
+
+
+def _is_backplane(part) -> bool:
+    return part.specs.get("media") == "backplane"
+
+
+def blade_pods(model: RackModel, units: int) -> list[Pod]:
+    """The pods of a blade rack: its positioned slots that take no height are vertical blades, in pods stacked
+    from their lowest position to the rack top, one pod per backplane (midplane) device (one pod where none);
+    empty for a rack of stacked trays."""
+    blades = [
+        s
+        for s in model.design.slots
+        if s.position is not None and model.slot_heights.get(s.id, 0.0) <= 0 and s.count > 0
+    ]
+    if not blades:
+        return []
+    planes = [s.count for s in blades if _is_backplane(model.catalog.get(s.part))]
+    count = max(planes[0] if planes else 1, 1)
+    base = min(s.position for s in blades if s.position is not None)
+    span = (units - base + 1) / count
+    per = tuple((s, int(np.ceil(s.count / count))) for s in blades)
+    return [Pod(base + k * span, span, k, per) for k in range(count)]
+
+
+def _face(part) -> str:
+    """Where a blade is seen: switch blades, midplanes and cabling at the rear, the rest at the front."""
+    return "rear" if part.category in ("networking", "cabling") or _is_backplane(part) else "front"
+
+
+def _draw_pod(d, model: RackModel, pod: Pod, front_x: float, rear_x: float, y0: float, h: float, liquid) -> None:
+    """One pod in both views: each face's blade slots in bands (compute and switch blades tall), each band one strip
+    per device, labelled; at the rear the supply and return headers with a quick disconnect per liquid blade."""
+    header = HEADER_PX if any(s.id in liquid for s, _ in pod.slots) else 0.0
+    # the rear leaves the busbar's strip at its left and the manifold's pipes and label at its right
+    views = {"front": (front_x + 2, VIEW_PX - 4, h), "rear": (rear_x + 24, VIEW_PX - 76, h - header)}
+    for x, width, _ in views.values():
+        d.append(draw.Rectangle(x - 1, y0 + 1, width + 2, h - 2, fill="#fbfbfb", stroke="#444", stroke_width=1.5))
+        _text(d, f"pod {pod.index + 1}", x + 2, y0 + 10, 40, 8, fill="#444")
+    for view, (x, width, height) in views.items():
+        band_slots = [(s, n) for s, n in pod.slots if _face(model.catalog.get(s.part)) == view]
+        weights = [BAND_WEIGHT.get(model.catalog.get(s.part).category, 1.0) for s, _ in band_slots]
+        y = y0 + 13
+        for (slot, n), weight in zip(band_slots, weights, strict=True):
+            band = (height - 15) * weight / sum(weights)
+            part = model.catalog.get(slot.part)
+            strip = width / n
+            for k in range(n):
+                number = pod.index * n + k + 1
+                sx = x + k * strip
+                colour = COLOURS.get(part.category, "#ccc")
+                d.append(draw.Rectangle(sx + 0.5, y + 0.5, strip - 1, band - 1, fill=colour, stroke="white"))
+                label = f"{slot.id} {number}/{slot.count}"
+                if n == 1:
+                    _text(d, f"{label} · {part.model}", sx + 6, y + band / 2 + 3, strip - 12, 9, fill="white")
+                else:
+                    _vtext(d, label, sx + strip / 2 - 3, y + band / 2, band - 6, min(9.0, strip - 3), fill="white")
+            y += band
+    if header:
+        liquid_blades = sum(n for s, n in pod.slots if s.id in liquid)
+        x, width = views["rear"][0], views["rear"][1]
+        for offset, colour in ((header - 5, SUPPLY), (4, RETURN)):
+            hy = y0 + h - offset
+            d.append(draw.Line(x, hy, x + width, hy, stroke=colour, stroke_width=3))
+            pitch = width / liquid_blades
+            for k in range(liquid_blades):  # one quick disconnect per liquid-cooled blade on each header
+                d.append(draw.Circle(x + (k + 0.5) * pitch, hy, min(2.6, pitch / 2 - 0.3), fill="white", stroke="#222"))
+
+
+def _row_equipment(model: RackModel) -> list[tuple[str, str]]:
+    """Equipment beside the rack in its row, (label, category): the power sidecar and an in-row CDU."""
+    design, plant = model.design, []
+    if design.power.sidecar:
+        plant.append((f"power sidecar: {model.catalog.get(design.power.sidecar).model}", "power"))
+    cdu = design.cooling.cdu
+    if cdu and cdu.placement == "in-row":
+        share = f"{cdu.count} per {cdu.racks_served} racks" if cdu.racks_served > 1 else f"{cdu.count} per rack"
+        plant.append((f"CDU, in-row ({share}): {model.catalog.get(cdu.part).model}", "cooling"))
+    return plant
+
+
+def _draw_row_equipment(d, plant: list[tuple[str, str]], x: float, top: float, height: float) -> None:
+    if not plant:
+        return
+    d.append(draw.Text("IN THE ROW", 12, x, top - 8, font_family=FONT, font_weight="bold"))
+    for i, (label, category) in enumerate(plant):
+        px = x + i * PLANT_PX
+        d.append(draw.Rectangle(px, top, PLANT_PX - 8, height, fill=COLOURS[category], fill_opacity=0.85, rx=3))
+        _vtext(d, label, px + (PLANT_PX - 8) / 2 - 4, top + height / 2, height - 20, 11, fill="white")
+
+
 def elevation_svg(rack: Rack) -> draw.Drawing:
     """Draw front and rear of an evaluated rack (:func:`rackwright.evaluate`): its resolved design to scale, its
     figures (SI) in the title block."""
@@ -93,7 +223,9 @@ def elevation_svg(rack: Rack) -> draw.Drawing:
     height = units * UNIT_PX
     front_x = MARGIN + GRID_PX
     rear_x = front_x + VIEW_PX + 2 * GRID_PX
-    legend_x = rear_x + VIEW_PX + GRID_PX + 20
+    plant = _row_equipment(model)
+    plant_x = rear_x + VIEW_PX + GRID_PX + 20
+    legend_x = plant_x + (len(plant) * PLANT_PX + 20 if plant else 0)
     top = MARGIN + TITLE_PX
     d = draw.Drawing(legend_x + LEGEND_PX, top + height + 2 * MARGIN, origin=(0, 0))
     d.append(draw.Rectangle(0, 0, d.width, d.height, fill="white"))
@@ -143,6 +275,15 @@ def elevation_svg(rack: Rack) -> draw.Drawing:
                     str(u), 8, grid_x, y - UNIT_PX / 2 + 3, font_family="monospace", fill="#666", text_anchor=anchor
                 )
             )
+    pods = blade_pods(model, units)
+    for pod in pods:
+        lo, hi = int(np.floor(pod.bottom)) - 1, int(np.ceil(pod.bottom + pod.units)) - 1
+        occupied[max(lo, 0) : min(hi, units)] = True
+        _draw_pod(d, model, pod, front_x, rear_x, y_of(pod.bottom + pod.units), pod.units * UNIT_PX, liquid)
+    devices += [
+        f"{slot.id}: {slot.count} × {model.catalog.get(slot.part).model} ({len(pods)} pods × {per})"
+        for slot, per in (pods[0].slots if pods else [])
+    ]
     for first, last in _free_ranges(occupied):
         y0, size = y_of(last + 1), (last - first + 1) * UNIT_PX
         d.append(
@@ -161,20 +302,26 @@ def elevation_svg(rack: Rack) -> draw.Drawing:
             fill="#777",
         )
 
-    _rear(d, model, rear_x, top, height, ghosts, liquid_rows)
+    _rear(d, model, rear_x, top, height, ghosts, liquid_rows, busbar_left=bool(pods))
+    _draw_row_equipment(d, plant, plant_x, top, height)
     free = int(units - occupied.sum())
-    _title(d, model, figures, units, unit_name, free)
+    pod_units = sum(p.units for p in pods)
+    _title(d, model, figures, units, unit_name, free, pod_units)
     _legend(d, model, legend_x, top, devices)
     return d
 
 
-def _rear(d, model: RackModel, x: float, top: float, height: float, ghosts, liquid_rows) -> None:
+def _rear(
+    d, model: RackModel, x: float, top: float, height: float, ghosts, liquid_rows, busbar_left: bool = False
+) -> None:
+    """The rear view's slot outlines, busbar (in the middle, or at the left edge beside blade pods), manifold and
+    the parts that take no height."""
     design = model.design
     for slot_id, y0, y1 in ghosts:
         d.append(draw.Rectangle(x + 2, y0 + 0.5, VIEW_PX - 4, y1 - y0 - 1, fill="#f2f2f2", stroke="#c8c8c8"))
         _text(d, slot_id, x + VIEW_PX / 2 + 12, y0 + min(y1 - y0, 16) / 2 + 4, VIEW_PX / 2 - 60, 9, fill="#888")
     if design.power.busbar:
-        bx = x + VIEW_PX / 2 - 7
+        bx = x + 4 if busbar_left else x + VIEW_PX / 2 - 7
         d.append(draw.Rectangle(bx, top + 2, 14, height - 4, fill=BUSBAR, stroke="#7a4a1f"))
         name = model.catalog.get(design.power.busbar).model
         d.append(
@@ -251,7 +398,7 @@ def _rear(d, model: RackModel, x: float, top: float, height: float, ghosts, liqu
             d.append(draw.Text(label, 9, x + 6, top + height + 32, font_family=FONT, fill=COLOURS["power"]))
 
 
-def _title(d, model: RackModel, figures: dict, units: int, unit_name: str, free: int) -> None:
+def _title(d, model: RackModel, figures: dict, units: int, unit_name: str, free: int, pod_units: float = 0) -> None:
     design = model.design
     enclosure = model.catalog.get(design.enclosure).model
     d.append(draw.Rectangle(MARGIN, MARGIN - 22, d.width - 2 * MARGIN, TITLE_PX - 10, fill="#f7f7f7", stroke="#999"))
@@ -259,7 +406,10 @@ def _title(d, model: RackModel, figures: dict, units: int, unit_name: str, free:
         draw.Text(f"{design.name} ({design.generation})", 16, MARGIN + 10, MARGIN, font_family=FONT, font_weight="bold")
     )
     d.append(draw.Text(f"{enclosure}: {units} {unit_name}", 11, MARGIN + 10, MARGIN + 18, font_family=FONT))
-    used = figure_format("mechanical.height_used_u").value(figures.get("mechanical.height_used"))
+    used_figure = figures.get("mechanical.height_used")
+    if pod_units and used_figure is not None:  # the model counts no height for vertical blades; their pods take it
+        used_figure = used_figure + pod_units
+    used = figure_format("mechanical.height_used_u").value(used_figure)
     totals = [f"{label} {_shown(key, figures)}" for label, key in TOTALS]
     d.append(draw.Text(" · ".join(totals[:2] + totals[2:3]), 12, MARGIN + 10, MARGIN + 40, font_family=FONT))
     d.append(
