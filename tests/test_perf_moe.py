@@ -112,3 +112,41 @@ def test_search_explores_expert_tensor_parallelism():
     cfg = result.configurations
     assert set(np.unique(cfg["etp"])) >= {1} and np.any(cfg["etp"] != cfg["tp"])
     assert np.all((cfg["tp"] * cfg["cp"] * cfg["dp"]) % (cfg["ep"] * cfg["etp"]) == 0)
+
+
+def test_expert_gradients_go_over_the_expert_data_parallel_group():
+    # Mixtral 8x7B (expert 3 x 4,096 x 14,336 = 176,160,768; attention 41,943,040 per layer) at TP 1, EP 8 on 64 H100:
+    # one expert per GPU and layer, so experts are 176,160,768 / (41,943,040 + 176,160,768) of its layer weights.
+    from rackwright.perf.stages import expert_data_parallel, routed_expert_share
+    from rackwright.perf.training import _dp_collective
+
+    cfg = c(dp=64)
+    assert float(routed_expert_share(MIXTRAL, cfg)) == pytest.approx(176_160_768 / 218_103_808)
+    # Megatron-Core folds ETP x EP x EDP over TP x CP x DP: the 8 GPUs holding an expert are 8 apart, one per node.
+    assert float(expert_data_parallel(cfg)) == 8
+    system = H100.with_accelerators(64)
+    dense, experts = 1e9, 4e9
+    # The dense bytes: 8 members per node reduce-scatter over NVLink, then 1/8 each over the NICs between 8 nodes;
+    # the experts' bytes: a flat ring of 8 over the NICs, 10 µs per step.
+    expected = (
+        7 / 8 * dense / UP + 7 * 2e-6 + 7 / 8 * dense / 8 / OUT + 7 * 10e-6 + 7 / 8 * experts / OUT + 7 * 10e-6
+    )
+    assert float(_dp_collective(cfg, dense + experts, experts, 8.0, system, EFF)) == pytest.approx(expected)
+    # A dense model has no expert share, and with EP 1 the expert group is DP itself.
+    assert routed_expert_share(load_model("llama3-8b"), cfg) == 0.0
+    assert float(expert_data_parallel(c(dp=64, ep=1))) == 64
+
+
+def test_distributed_optimizer_shards_expert_state_over_expert_dp():
+    # With the distributed optimizer the experts' optimizer state is split over EDP = 8, not DP = 64: on one stage
+    # of Mixtral 8x7B at EP 8, 32 x 176,160,768 expert weights per GPU, the rest of its weights over 64.
+    from rackwright.perf.memory import OPTIMIZER_BYTES, STATE_BYTES, training_memory
+    from rackwright.perf.stages import stage_params
+
+    system = H100.with_accelerators(64)
+    cfg = Parallelism(tp=1, pp=1, dp=64, ep=8, micro_batch=1, recompute=2, distributed_optimizer=True).arrays()
+    params = float(stage_params(MIXTRAL, cfg, 0)[0])
+    experts = 32 * 176_160_768
+    expected = params * STATE_BYTES + OPTIMIZER_BYTES * ((params - experts) / 64 + experts / 8)
+    memory = training_memory(MIXTRAL, system, cfg, 4096, 1.0)
+    assert float(memory["weights_and_optimizer"]) == pytest.approx(expected)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..models import Array
-from .stages import stage_layer_counts, stage_params
+from .stages import expert_data_parallel, routed_expert_share, stage_layer_counts, stage_params
 
 STATE_BYTES = 6.0  # BF16 weights + FP32 gradient accumulation (4 bytes; 2 with 16-bit gradients)
 GRADIENT_BYTES = 4.0  # of STATE_BYTES, the FP32 gradients
@@ -163,7 +163,8 @@ def training_memory(model, system, c, seq, microbatches, rec=None) -> dict[str, 
     the layers' weights also have their low-precision copies (row- and column-wise,
     :attr:`Recipe.copy_bytes` per parameter), which replace the BF16 weights with ``fp8_param_gather``.
     """
-    optimizer = OPTIMIZER_BYTES / np.where(c["distributed_optimizer"] > 0, c["dp"] * c["cp"], 1.0)  # over DP × CP
+    sharded = c["distributed_optimizer"] > 0
+    experts = routed_expert_share(model, c)
     per_layer = model_activation_bytes_per_layer(model, seq, c, rec)
     logits = 4.0 * seq / c["cp"] * c["micro_batch"] * model.vocab / c["tp"] * (1 + model.mtp_layers)  # MTP heads too
     first, middle, last = stage_layer_counts(model, c)
@@ -171,7 +172,13 @@ def training_memory(model, system, c, seq, microbatches, rec=None) -> dict[str, 
     for stage, layers in ((0, first), (1, np.where(c["pp"] > 2, middle, last)), (c["pp"] - 1, last)):
         params, layer_params = stage_params(model, c, stage)
         grads16 = np.where(c.get("fp32_grads", 1.0) > 0, 0.0, 2.0)  # 16-bit gradients: 2 bytes fewer
-        states = params * (STATE_BYTES - grads16 + optimizer)
+        # The distributed optimizer shards the dense weights' state over DP × CP and the routed experts' over their
+        # expert-data-parallel group (stages.expert_data_parallel).
+        expert_params = experts * layer_params
+        optimizer = OPTIMIZER_BYTES * np.where(
+            sharded, (params - expert_params) / (c["dp"] * c["cp"]) + expert_params / expert_data_parallel(c), params
+        )
+        states = params * (STATE_BYTES - grads16) + optimizer
         # ZeRO-2: the gradients (4 or 2 bytes) sharded over DP × CP as well.
         zero2 = (c.get("zero2", 0.0) > 0) & (c["distributed_optimizer"] > 0)
         grads = GRADIENT_BYTES - grads16

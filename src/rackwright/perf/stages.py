@@ -61,6 +61,20 @@ def average_layer_params(model, c):
     return dense_layer * (1 - moe_share) + per_layer_moe
 
 
+def routed_expert_share(model, c):
+    """Share of an average layer's parameters on one accelerator that are routed experts (0 for dense models)."""
+    if not model.moe_layers:
+        return 0.0
+    experts = model.moe_layers / model.layers * model.experts / c["ep"] * model.expert_params / c.get("etp", c["tp"])
+    return experts / (average_layer_params(model, c) / c["tp"])
+
+
+def expert_data_parallel(c):
+    """Ranks holding the same routed experts: Megatron-Core folds ETP × EP × EDP over TP × CP × DP, so
+    ``EDP = DP·CP·TP / (EP·ETP)`` (at stride ``EP·ETP``)."""
+    return c["dp"] * c["cp"] * c["tp"] / (c["ep"] * c.get("etp", c["tp"]))
+
+
 def stage_params(model, c, stage):
     """(all, layers only) parameters on one accelerator of pipeline stage ``stage`` (0 = first), split by TP.
 

@@ -59,7 +59,14 @@ from .efficiency import Efficiency, profile
 from .memory import _bit, training_memory
 from .precision import Recipe
 from .precision import recipe as get_recipe
-from .stages import average_layer_params, layers_per_stage, stage_layer_counts, stage_params
+from .stages import (
+    average_layer_params,
+    expert_data_parallel,
+    layers_per_stage,
+    routed_expert_share,
+    stage_layer_counts,
+    stage_params,
+)
 
 RECOMPUTE = {"none": 0, "selective": 1, "full": 2}
 BYTES_ACTIVATION = 2.0  # BF16/FP16 activations and gradients
@@ -554,6 +561,17 @@ def train_step(
     param_bytes = np.where(low_params, rec.value_bytes + rec.scale_bytes, 2.0) * layer_params + 2.0 * (
         stage_params - layer_params
     )
+    # Routed experts' share of those bytes (layer weights: gathered in the low precision where the rest is).
+    expert_params = routed_expert_share(model, c) * layer_params
+    expert_grad_bytes = grad_bytes * expert_params / stage_params
+    expert_param_bytes = np.where(low_params, rec.value_bytes + rec.scale_bytes, 2.0) * expert_params
+    edp = expert_data_parallel(c)
+
+    def dp_collective(bytes_, expert_bytes):
+        """A DP collective of a stage's ``bytes_``: the dense share over DP × CP (stride TP), the routed experts'
+        ``expert_bytes`` over their expert-data-parallel group, one after the other (:func:`_dp_collective`)."""
+        return _dp_collective(c, bytes_, expert_bytes, edp, system, eff)
+
     fsdp = c["fsdp"] > 0
     # FSDP (ZeRO-3; Rajbhandari et al. 2020, PyTorch FSDP): every micro-batch all-gathers the stage's parameters
     # for its forward and again for its backward (resharded after forward) and reduce-scatters its gradients,
@@ -576,9 +594,7 @@ def train_step(
     # reduce-scatters its gradients into the shards (DeepSpeed stage 2 under gradient accumulation), behind that
     # backward; what exceeds it lengthens the slot.
     zero2 = (c["zero2"] > 0) & (c["distributed_optimizer"] > 0) & ~fsdp
-    zero2_exposed = np.where(
-        zero2, np.maximum(_collective(c["tp"], dp_cp, grad_bytes, system, eff) - stage_backward, 0.0), 0.0
-    )
+    zero2_exposed = np.where(zero2, np.maximum(dp_collective(grad_bytes, expert_grad_bytes) - stage_backward, 0.0), 0.0)
     slot = stage_layers * layer_time + stage_logits + p2p + fsdp_exposed + zero2_exposed
     bubble = (c["pp"] - 1) / c["vp"] * slot
     pipeline = microbatches * slot + bubble
@@ -596,8 +612,8 @@ def train_step(
     # with it they are reduce-scattered in backward and the updated parameters (in their storage precision)
     # all-gathered after the optimizer step, or during the next forward with overlap_param_gather.
     do = c["distributed_optimizer"] > 0
-    reduce = _collective(c["tp"], dp_cp, grad_bytes, system, eff) * np.where(do, 1.0, 2.0)
-    gather = np.where(do, _collective(c["tp"], dp_cp, param_bytes, system, eff), 0.0)
+    reduce = dp_collective(grad_bytes, expert_grad_bytes) * np.where(do, 1.0, 2.0)
+    gather = np.where(do, dp_collective(param_bytes, expert_param_bytes), 0.0)
     chunk_backward = first_layers / c["vp"] * layer_backward
     chunk_forward = first_layers / c["vp"] * layer_forward
     # NeMo: the DP communication is chunked by Transformer layer and the overlap "exposes only one DP communication
@@ -618,11 +634,12 @@ def train_step(
     dp_total = np.where(
         fsdp,
         microbatches * (2.0 * fsdp_gather + fsdp_reduce) + replica_reduce,
-        np.where(zero2, microbatches * _collective(c["tp"], dp_cp, grad_bytes, system, eff), reduce) + gather,
+        np.where(zero2, microbatches * dp_collective(grad_bytes, expert_grad_bytes), reduce) + gather,
     )
     dp_shown = dp_exposed + microbatches * (fsdp_exposed + zero2_exposed)
     dp_exposed = dp_exposed + eff.comm_sms * np.maximum(dp_total - dp_shown, 0.0)
-    optimizer_params = np.where(fsdp, stage_params / shard, np.where(do, stage_params / dp_cp, stage_params))
+    sharded = (stage_params - expert_params) / dp_cp + expert_params / edp  # the distributed optimizer's shard
+    optimizer_params = np.where(fsdp, stage_params / shard, np.where(do, sharded, stage_params))
     optimizer = ADAM_BYTES_PER_PARAM * optimizer_params / (hbm_bw * eff.hbm)
 
     step = pipeline + dp_exposed + optimizer + weight_cast
@@ -661,6 +678,22 @@ def train_step(
         "breakdown": breakdown,
         "memory": memory,
     }
+
+
+def _dp_collective(c, bytes_, expert_bytes, edp, system, eff: Efficiency):
+    """One DP reduce-scatter or all-gather of a stage's ``bytes_`` [s], of which ``expert_bytes`` belong to routed
+    experts.
+
+    The dense share goes over the DP × CP ranks that hold the same weights (stride TP). Each routed expert's
+    weights are held by the ranks of its expert-data-parallel group: Megatron-Core folds ETP × EP × EDP over the
+    same TP × CP × DP ranks, ETP fastest (Liu et al. 2025, "MoE parallel folding"; Megatron-Core's
+    ``expert_data_parallel`` group), so ``EDP = DP·CP·TP / (EP·ETP)`` ranks at stride ``EP·ETP``; with EP across
+    scale-up domains that group spans domains with few members in each, and its share crosses the NICs nearly
+    whole. The two run one after the other on the communication stream.
+    """
+    dense = _collective(c["tp"], c["dp"] * c["cp"], bytes_ - expert_bytes, system, eff)
+    expert = _collective(c["ep"] * c["etp"], edp, expert_bytes, system, eff)
+    return dense + np.where(expert_bytes > 0, expert, 0.0)
 
 
 def _overlapped_reduce(reduce, chunk_backward, c):
