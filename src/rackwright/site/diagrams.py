@@ -11,6 +11,7 @@ import html
 
 import numpy as np
 
+from ..catalog import Catalog, load_catalog
 from .planner import SitePlan
 
 #: Days of the months of a typical (non-leap) year: TMY profiles are 8,760 hours from 1 January 00:00.
@@ -145,7 +146,7 @@ STAGE_TITLES = {
 }
 
 
-def _rating(part_id: str, catalog) -> str:
+def _rating(part_id: str, catalog: Catalog) -> str:
     """A power part's rating as the catalog gives it: MVA for transformers and switchgear, MW otherwise, with its
     voltages (empty where the catalog lacks the part)."""
     if part_id not in catalog:
@@ -159,10 +160,9 @@ def _rating(part_id: str, catalog) -> str:
     return ", ".join(x for x in (rating, voltage) if x)
 
 
-def stage_lines(plan: SitePlan, catalog=None) -> dict[str, tuple[str, str]]:
-    """Each power stage's title and detail: ``units × part (rating), redundancy; peak load, peak loss``."""
-    from ..catalog import load_catalog
-
+def stage_lines(plan: SitePlan, catalog: Catalog | None = None) -> dict[str, tuple[str, str]]:
+    """Each power stage's title and detail: ``units × part (rating), redundancy; peak load, peak loss`` (ratings
+    from ``catalog``, the built-in one by default, as ``rackwright site plan`` plans with)."""
     catalog = catalog or load_catalog()
     power = plan.loaded.site.power
     lines = {}
@@ -192,71 +192,66 @@ def _arrow(x: float, y1: float, y2: float) -> str:
     )
 
 
-def power_one_line_svg(plan: SitePlan, catalog=None) -> str:
+def _chain(plan: SitePlan, lines: dict[str, tuple[str, str]]) -> list[tuple[str, tuple[str, str]]]:
+    """The boxes of the main line, top to bottom: utility, the stages of :data:`CHAIN` (UPS/BBU said to be absent
+    where the site has none), the racks."""
+    summary, power = plan.summary(), plan.loaded.site.power
+    utility = (
+        f"Utility {power.utility_voltage}",
+        f"facility peak {summary['facility_power_mw']:,.1f} MW, power factor {power.power_factor:g}",
+    )
+    stages = [(name, lines[name]) for name in CHAIN if name in lines]
+    if "ups" not in lines:
+        stages.insert(-1, ("ups", ("UPS/BBU: none in the site's power chain", "no power.ups stage in the site file")))
+    racks = (
+        f"{sum(g.racks for g in plan.generations):,} racks",
+        f"{summary['rack_power_mw']:,.1f} MW rated input, IT peak {summary['it_power_mw']:,.1f} MW (with the switches)",
+    )
+    return [("utility", utility), *stages, ("racks", racks)]
+
+
+def _generators(plan: SitePlan, lines: dict[str, tuple[str, str]], x: float, y: float) -> str:
+    """The generators beside the switchgear box (its right edge at ``x``, its top at ``y``), tied to the MV bus."""
+    generators = next((st for st in plan.stages if st.name == "generators"), None)
+    if generators is None:
+        return ""
+    title, detail = lines["generators"]
+    return _box(x + 60, y - 50, 300, title, detail.split("; ")[0], "#dcfce7") + (
+        f'<path d="M{x + 210:.1f},{y - 6:.1f}V{y + 22:.1f}H{x:.1f}" fill="none" stroke="#111" stroke-width="2"/>'
+        f'<text x="{x + 70:.1f}" y="{y + 36:.1f}" font-size="10">backs the MV bus, sized for its '
+        f"{generators.load / 1e6:,.1f} MW peak</text>"
+    )
+
+
+def _cooling_feed(plan: SitePlan, x: float, y: float) -> str:
+    """The cooling plant fed from the MV/LV transformers (box's right edge at ``x``, top at ``y``) without UPS."""
+    mech = float(plan.hourly["mech_peak"].max()) / 1e6
+    return _box(x + 60, y + 50, 300, "Cooling plant (no UPS)", f"mechanical peak {mech:,.1f} MW", "#e0f2fe") + (
+        f'<path d="M{x:.1f},{y + 30:.1f}H{x + 30:.1f}V{y + 72:.1f}H{x + 60:.1f}" fill="none" stroke="#111" '
+        'stroke-width="2"/>'
+    )
+
+
+def power_one_line_svg(plan: SitePlan, catalog: Catalog | None = None) -> str:
     """The power chain as a one-line diagram, utility at the top and racks at the bottom: each stage's installed
     units, part, rating, redundancy, peak load and loss, the generators on the MV bus, the cooling plant fed from
     the MV/LV transformers without UPS, and the racks."""
     lines = stage_lines(plan, catalog)
-    summary = plan.summary()
-    s = plan.loaded.site
+    chain = _chain(plan, lines)
     x, width, step = 30.0, 600.0, 70.0
-    chain = [
-        (
-            "utility",
-            (
-                f"Utility {s.power.utility_voltage}",
-                f"facility peak {summary['facility_power_mw']:,.1f} MW, power factor {s.power.power_factor:g}",
-            ),
-        )
-    ]
-    chain += [(name, lines[name]) for name in CHAIN if name in lines]
-    if "ups" not in lines:
-        chain.insert(
-            len(chain) - 1, ("ups", ("UPS/BBU: none in the site's power chain", "no power.ups stage in the site file"))
-        )
-    racks = sum(g.racks for g in plan.generations)
-    chain.append(
-        (
-            "racks",
-            (
-                f"{racks:,} racks",
-                f"{summary['rack_power_mw']:,.1f} MW rated input, IT peak "
-                f"{summary['it_power_mw']:,.1f} MW (with the switches)",
-            ),
-        )
-    )
     height = 40 + step * len(chain) + 20
+    ys = {name: 40 + step * i for i, (name, _) in enumerate(chain)}
     parts = [
         SVG_HEAD.format(w=1000, h=f"{height:.0f}", id="power-one-line"),
-        f'<text x="4" y="18" font-size="14" font-weight="bold">Power one-line: {html.escape(s.name)}</text>',
+        f'<text x="4" y="18" font-size="14" font-weight="bold">Power one-line: {html.escape(plan.loaded.site.name)}'
+        "</text>",
     ]
-    ys = [40 + step * i for i in range(len(chain))]
     for i, (name, (title, detail)) in enumerate(chain):
-        colour = "#fef3c7" if name in ("utility", "racks") else "#f3f4f6"
-        parts.append(_box(x, ys[i], width, title, detail, colour))
+        parts.append(_box(x, ys[name], width, title, detail, "#fef3c7" if name in ("utility", "racks") else "#f3f4f6"))
         if i:
-            parts.append(_arrow(x + 40, ys[i - 1] + 44, ys[i]))
-    names = [n for n, _ in chain]
-    generators = next((st for st in plan.stages if st.name == "generators"), None)
-    if generators is not None:
-        gy = ys[names.index("switchgear")]
-        title, detail = lines["generators"]
-        parts.append(_box(x + width + 60, gy - 50, 300, title, detail.split("; ")[0], "#dcfce7"))
-        parts.append(
-            f'<path d="M{x + width + 210:.1f},{gy - 6:.1f}V{gy + 22:.1f}H{x + width:.1f}" fill="none" stroke="#111" '
-            f'stroke-width="2"/><text x="{x + width + 70:.1f}" y="{gy + 36:.1f}" font-size="10">backs the MV bus, '
-            f"sized for its {generators.load / 1e6:,.1f} MW peak</text>"
-        )
-    if "transformers" in names:
-        ty = ys[names.index("transformers")]
-        mech = float(plan.hourly["mech_peak"].max()) / 1e6
-        parts.append(
-            _box(x + width + 60, ty + 50, 300, "Cooling plant (no UPS)", f"mechanical peak {mech:,.1f} MW", "#e0f2fe")
-        )
-        parts.append(
-            f'<path d="M{x + width:.1f},{ty + 30:.1f}H{x + width + 30:.1f}V{ty + 72:.1f}H{x + width + 60:.1f}" '
-            'fill="none" stroke="#111" stroke-width="2"/>'
-        )
+            parts.append(_arrow(x + 40, ys[chain[i - 1][0]] + 44, ys[name]))
+    parts.append(_generators(plan, lines, x + width, ys["switchgear"]))
+    parts.append(_cooling_feed(plan, x + width, ys["transformers"]))
     parts.append("</svg>")
     return "\n".join(parts)
 
