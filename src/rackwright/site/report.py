@@ -224,7 +224,8 @@ def _cdus_per_cdu_row(plan: SitePlan, hall: int) -> dict[int, int]:
 
 def _feeds_per_row(plan: SitePlan) -> int:
     """Distribution runs (busways or row rectifiers) over each compute row: the power chain's installed units
-    shared evenly over the site's compute rows (the planner installs at least one, two with 2N, per row)."""
+    shared over the site's compute rows, rounded down (the planner installs at least one, two with 2N, per row; the
+    legend gives the site-wide count)."""
     layout = plan.layout
     rows = len(np.unique(layout.hall.astype(np.int64) * 10_000 + layout.row))
     units = next(s.units for s in plan.stages if s.name == "distribution")
