@@ -54,7 +54,9 @@ class Slot(Strict):
 
     ``position`` is the lowest mounting unit (1 = bottom, in U or OU of the
     enclosure); parts without a position are 0U/rear-mounted (busbars, manifolds,
-    cable cartridges, 0U PDUs).
+    cable cartridges, 0U PDUs). A positioned part that takes no height is a vertical
+    blade (Kyber-class racks): the elevation seats such slots in pods from that unit,
+    one pod per midplane; they take no units in the mechanical model.
     """
 
     id: Name
