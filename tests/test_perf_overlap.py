@@ -70,3 +70,16 @@ def test_tp_overlap_hand_calculation():
     assert float(backward) == pytest.approx(sms * 1e-3)
     # Without overlap every collective is on the critical path, forward and backward.
     assert tuple(map(float, _tp_exposed(1e-3, 4e-3, off, EFF))) == (1e-3, 1e-3)
+
+
+def test_cross_entropy_hand_calculation():
+    # Llama 3 8B (h 4,096, V 128,256) on one H100 stage, 8,192 tokens per micro-batch, one micro-batch: the output
+    # layer's 3 GEMMs (BF16) plus the fused vocab-parallel cross-entropy, 36 bytes per FP32 logit, and 5 launches.
+    from rackwright.perf.training import CROSS_ENTROPY_BYTES, _gemm_time, _shape_factor
+
+    assert CROSS_ENTROPY_BYTES == 6 + 8 + 8 + 8 + 6
+    h, v, t = 4096.0, 128_256.0, 8192.0
+    gemm = _gemm_time(2 * t * h * v, h, v, t, 989e12, 3.35e12, EFF, shape=_shape_factor(h, v, t, EFF.gemm_k0))
+    loss = t * v * 36.0 / (3.35e12 * 0.85) + 5 * EFF.launch_s
+    result = train_step(LLAMA8B, H100.with_accelerators(8), Parallelism(tp=1, pp=1, dp=8, micro_batch=1), 8, 8192)
+    assert float(result["breakdown"]["logits"]) == pytest.approx(3 * float(gemm) + loss)

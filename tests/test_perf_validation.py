@@ -26,14 +26,17 @@ KNOWN_OUTSIDE = {
                                    "(docs/perf-model.md)",
     # nemo2502-b200-llama3-70b-64 (+12.1 %) passes since CP's ring attention costs its merges and last dK,dV (+9.9 %).
     # nemo2502-b200-llama3-405b-128 (+12.4 %) passes since CP's ring and TP overlap cost what they expose (+8.8 %).
-    "nemo2502-b200-nemotron4-15b-64": FEW_MICROBATCHES.format("~21 %", 2, "+4 %"),
-    "nemo2502-b200-nemotron4-340b-128": FEW_MICROBATCHES.format("~20 %", 8, "-10 %"),
-    "nemo2502-b200-mixtral-8x7b-64": MOE.format("~11 %", "expert gradients over the 8-GPU expert-DP group across "
+    "nemo2502-b200-nemotron4-15b-64": FEW_MICROBATCHES.format("~18 %", 2, "+2 %"),
+    "nemo2502-b200-nemotron4-340b-128": FEW_MICROBATCHES.format("~19 %", 8, "-10 %"),
+    "nemo2502-b200-mixtral-8x7b-64": MOE.format("~10.4 %", "expert gradients over the 8-GPU expert-DP group across "
                                                 "nodes; DP overlap with 2 micro-batches per step as above"),
     "nemo2502-b200-mixtral-8x22b-256": MOE.format("~15 %", "ring attention at CP 8 (60 % of the step) at the B200 "
                                                   "attention efficiency"),
-    "nemo2407-h100-nemotron3-22b-64": "over-predicted by ~11 %: small model on H100 (h 6,144, TP 2) with its pipeline "
-                                      "sends overlapped (NeMo's overlap_p2p_comm); TP not overlapped",
+    # nemo2407-h100-nemotron3-22b-64 (+10.3 %) passes since the loss over its 256K vocabulary costs its HBM passes
+    # (+3.8 %).
+    "mlperf41-nvidia-h100-gpt3-256": "under-predicted by ~10.0 % (just outside): overlapped TP is charged its last "
+                                     "chunks and SMs as NeMo's configurations run it, and the loss its HBM passes; "
+                                     "MLPerf's tuned submission hides more (docs/perf-model.md)",
     # mlperf41-oracle-h100-gpt3-3072 (+10.2 %) passes since overlapped TP costs its last chunks and SMs (+7.2 %).
 }
 KNOWN_NOT_FITTING = {

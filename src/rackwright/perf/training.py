@@ -90,6 +90,12 @@ MOE_LOAD_IMBALANCE = 1.125
 #: k copies and writes the combined token (k + 1); with more than one local expert the received tokens are
 #: sorted by expert and back (4k more). The backward pass moves as much again.
 ROUTER_READS = 1.0
+#: Bytes moved per logit element by Megatron-Core's fused vocab-parallel cross-entropy (``fused_cross_entropy``,
+#: ``cross_entropy_loss_fusion``; the unfused one makes more passes): forward, the BF16 logits read and converted to
+#: FP32 with their maximum (2 + 4), shifted and exponentiated with the sum (4 + 4), normalised in place (4 + 4);
+#: backward, the softmax read and the gradient written scaled (4 + 4) and cast to BF16 for the output layer's
+#: GEMMs (4 + 2). The FP32 copy is what the memory model holds as the logits (4 bytes per element).
+CROSS_ENTROPY_BYTES = 36.0
 #: Context parallelism (Transformer Engine's ring): bytes per element to merge a step's partial attention output
 #: (read its BF16 output, read and write the FP32 running output) or add a step's dQ into the FP32 accumulator;
 #: the final cast of the FP32 output to BF16 (read 4, write 2); a step's dK,dV added to the received ones in BF16
@@ -540,6 +546,9 @@ def train_step(
             shape=_shape_factor(model.hidden, model.vocab / c["tp"], tokens, eff.gemm_k0),
         )
     )
+    # The loss: Megatron-Core's vocab-parallel cross-entropy over each head's FP32 logits, memory-bound.
+    logit_elements = heads * tokens * model.vocab / c["tp"]
+    logits = logits + logit_elements * CROSS_ENTROPY_BYTES / (hbm_bw * eff.hbm) + heads * 5 * eff.launch_s
     # The slowest stage sets the pace: the last one also computes the logits.
     others = np.maximum(first_layers, middle_layers)
     last_paces = last_layers * layer_time + logits >= others * layer_time
