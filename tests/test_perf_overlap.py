@@ -83,3 +83,23 @@ def test_cross_entropy_hand_calculation():
     loss = t * v * 36.0 / (3.35e12 * 0.85) + 5 * EFF.launch_s
     result = train_step(LLAMA8B, H100.with_accelerators(8), Parallelism(tp=1, pp=1, dp=8, micro_batch=1), 8, 8192)
     assert float(result["breakdown"]["logits"]) == pytest.approx(3 * float(gemm) + loss)
+
+
+def test_prefill_shape_factor_hand_calculation():
+    # Llama 3 8B at TP 8, k0 = 300 (H100 BF16): each layer's attention (41,943,040 weights) is two GEMMs reducing
+    # over h = 4,096 and n = 41,943,040 / 8,192 / 8 = 640; its MLP (176,160,768) over 4,096 and 2,688; the output
+    # layer (128,256 x 4,096) over 4,096. Times add: the factor is the FLOP-weighted harmonic mean.
+    from rackwright.perf.inference import _prefill_shape, infer
+
+    f = lambda k: k / (k + 300.0)  # noqa: E731
+    attention, mlp, logits = 32 * 41_943_040, 32 * 176_160_768, 128_256 * 4096
+    blocks = [(attention, 2 / (1 / f(4096) + 1 / f(640))), (mlp, 2 / (1 / f(4096) + 1 / f(2688))), (logits, f(4096))]
+    expected = sum(w for w, _ in blocks) / sum(w / s for w, s in blocks)
+    assert float(_prefill_shape(LLAMA8B, 8.0, 300.0)) == pytest.approx(expected)
+    # The prefill's GEMM time is the old roofline divided by it: more time to first token at TP 8 than at TP 1
+    # per FLOP, as the split weights reduce over fewer elements.
+    assert float(_prefill_shape(LLAMA8B, 8.0, 300.0)) < float(_prefill_shape(LLAMA8B, 1.0, 300.0)) < 1.0
+    r = infer(LLAMA8B, H100, batch=1, input_tokens=4096, output_tokens=1, tp=1)
+    gemm = 2 * LLAMA8B.active_params_per_token * 4096 / (989e12 * 0.72 * float(_prefill_shape(LLAMA8B, 1.0, 300.0)))
+    attention_core = 0.5 * LLAMA8B.attention_flops_per_token(1) * 4096**2 / (989e12 * 0.45)
+    assert float(r["ttft_s"]) == pytest.approx(gemm + attention_core)

@@ -3,7 +3,8 @@
 A replica spans ``tp`` accelerators of one scale-up domain (tensor parallel).
 
 * **Prefill** is compute-bound: ``2·N_active`` FLOPs per prompt token plus causal
-  attention ``2·L·n·d·s²`` per sequence, at the GEMM and attention efficiencies,
+  attention ``2·L·n·d·s²`` per sequence, at the GEMM (times the GEMMs' shape factor by reduction length,
+  :func:`_prefill_shape`) and attention efficiencies,
   plus two all-reduces of the activations per layer (formulas.md "Inference").
 * **Decode** is bandwidth-bound: each step reads the weights it touches (for MoE
   the experts the batch routes to, ``E·(1 − (1 − k/E)^B)`` of them on average)
@@ -68,7 +69,9 @@ def infer(model, system, batch, input_tokens, output_tokens, tp=None, precision:
     bw, latency = _group_bandwidth(1, tp, system, eff)
     attention_per_token_per_context = model.attention_flops_per_token(1)  # forward FLOPs per token per context token
 
-    prefill_gemm = 2.0 * model.active_params_per_token * batch * input_tokens / (tp * peak * gemm_eff)
+    k0 = eff.gemm_k0 * peak / peaks["bf16" if rec.low else rec.gemm]  # the GEMMs' fixed per-tile cost (training)
+    shape = _prefill_shape(model, tp, k0)
+    prefill_gemm = 2.0 * model.active_params_per_token * batch * input_tokens / (tp * peak * gemm_eff * shape)
     prefill_attention = 0.5 * attention_per_token_per_context * input_tokens**2 * batch / (tp * attention_rate)
     prefill_comm = 2 * model.layers * 2 * _ring(tp, batch * input_tokens * model.hidden * 2.0, bw, latency)
     ttft = prefill_gemm + prefill_attention + prefill_comm  # causal attention: half the full count
@@ -97,6 +100,30 @@ def infer(model, system, batch, input_tokens, output_tokens, tp=None, precision:
         "memory_bytes_per_accelerator": (weights + kv) / tp,
         "fits": (weights + kv) / tp <= usable_hbm(system.accelerator.hbm),
     }
+
+
+def _prefill_shape(model, tp, k0):
+    """Share of the large-GEMM efficiency the prefill's matrix multiplies reach, by their reduction length.
+
+    As in training (:func:`rackwright.perf.training._shape_factor`), a GEMM reducing over ``K`` reaches
+    ``K / (K + k0)`` of the plateau; prefill runs only the forward GEMMs. A block of ``P`` weights is two equal
+    GEMMs reducing over ``h`` and over ``n = P / (2h) / t``: the attention projections, the dense MLP and each
+    active expert (routed and shared); the output layer reduces over ``h``. The blocks' factors are combined
+    weighted by their FLOPs (a harmonic mean: times add).
+    """
+    h = model.hidden
+    f = lambda k: k / (k + k0)  # noqa: E731
+    block = lambda params: 2.0 / (1.0 / f(h) + 1.0 / f(params / (2.0 * h) / tp))  # noqa: E731
+    blocks = [(model.layers * model.attention_params_per_layer, block(model.attention_params_per_layer))]
+    if model.dense_mlp_layers:
+        blocks.append(
+            (model.dense_mlp_layers * model.dense_mlp_params_per_layer, block(model.dense_mlp_params_per_layer))
+        )
+    if model.moe_layers:
+        active = model.experts_per_token + model.shared_experts
+        blocks.append((model.moe_layers * active * model.expert_params, block(model.expert_params)))
+    blocks.append((model.vocab * h, f(h)))
+    return sum(w for w, _ in blocks) / sum(w / s for w, s in blocks)
 
 
 def _smallest_tp(total_bytes: float, system) -> int:
