@@ -42,11 +42,16 @@ def _password(username: str) -> str:
     return demo_password(username)
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    """The demo with two more organisations (a user of every role each), the designs shared in full with the
-    partners, and mfr/pilot planned and granted."""
-    app = create_app(f"sqlite:///{tmp_path_factory.mktemp('plans') / 'rackwright.db'}", demo=True)
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def world(request, tmp_path_factory):
+    """The demo (on SQLite, or on a throwaway PostgreSQL: marked ``postgres``) with two more organisations (a user
+    of every role each), the designs shared in full with the partners, and mfr/pilot planned and granted."""
+    url = (
+        f"sqlite:///{tmp_path_factory.mktemp('plans') / 'rackwright.db'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("pg_cluster").create_database()
+    )
+    app = create_app(url, demo=True)
     with TestClient(app) as client:
         with transaction(app.state.engine, write=True) as session:
             for org in ("ext", "far"):
