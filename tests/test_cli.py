@@ -132,3 +132,24 @@ def test_fuzzed_designs_never_crash_the_cli(tmp_path, data):
         result = run(*command)
         assert result.exit_code in (0, 1, 2), (command, result.exit_code, result.output)
         assert "Traceback" not in result.output
+
+
+def test_quiet_and_verbose(tmp_path):
+    """--quiet leaves out the notes on files written in every command (one helper); --verbose adds how the result
+    was reached on stderr, never on stdout (the JSON stays byte for byte the same); both at once is refused."""
+    loud = run("catalog", "export-netbox", "nvidia-sn5600", "-o", tmp_path / "a")
+    quiet = run("--quiet", "catalog", "export-netbox", "nvidia-sn5600", "-o", tmp_path / "b")
+    assert "wrote" in loud.stdout and quiet.stdout == "" and next((tmp_path / "b").rglob("*.yaml"))
+    plain = run("roadmap", "plan", EXAMPLES / "roadmap-10gw.yaml", "--json")
+    verbose = run("--verbose", "roadmap", "plan", EXAMPLES / "roadmap-10gw.yaml", "--json")
+    assert "solved in" in verbose.stderr and "solved in" not in plain.stderr and verbose.stdout == plain.stdout
+    assert run("--quiet", "--verbose", "check", EXAMPLES / "gb200-nvl72.yaml").exit_code == 2
+
+
+def test_notes_go_to_stderr_under_json(tmp_path):
+    result = run("bom", EXAMPLES / "gb200-nvl72.yaml", "-o", tmp_path, "--json")
+    assert json.loads(result.stdout)["command"] == "bom" and "wrote" in result.stderr
+
+
+def test_shell_completion_is_offered():
+    assert "--install-completion" in run("--help").stdout

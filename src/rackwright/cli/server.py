@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from ..errors import InputError, Problem
-from .common import EXIT_OK, EXIT_RULES, emit_json, err, guarded, out
+from .common import EXIT_OK, EXIT_RULES, emit_json, err, guarded, note, out
 
 app = typer.Typer(help="Collaboration server and client.")
 admin_app = typer.Typer(
@@ -145,7 +145,7 @@ def pull_command(
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise InputError.single(str(output), f"cannot write: {exc}") from None
-    out.print(f"wrote {output} ({design}@{revision})", highlight=False, soft_wrap=True)
+    note(f"wrote {output} ({design}@{revision})")
 
 
 # --- server-admin: the operator's commands, on the database directly --------------------------
