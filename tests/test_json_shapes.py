@@ -222,3 +222,40 @@ def test_o_dir_writes_the_document_json_prints_and_a_report(tmp_path, args, name
     assert (tmp_path / name).read_text(encoding="utf-8") == result.stdout
     assert (tmp_path / ("plan.html" if name == "plan.json" else "report.html")).stat().st_size > 0
     assert "wrote" not in result.stdout  # the note on files written is on stderr under --json
+
+
+def test_plain_numbers_names_and_records():
+    """The shape's rules by hand: renamed keys with their unit factor, -0.0 and NaN, NumPy scalars, records."""
+    import math
+
+    import numpy as np
+
+    from rackwright.errors import InputError
+    from rackwright.report.jsonout import document, error_document, plain
+
+    doc = plain({"compute": {"hbm_tb": 0.186, "x": np.float32(0.5)}, "us_share": -0.0, "gap": math.nan,
+                 "us_share_by_category": {"power": 0.25}, "n": np.int64(3)})
+    assert doc == {"compute": {"hbm_bytes": 186e9, "x": 0.5}, "us_content_share": 0.0, "gap": None,
+                   "us_content_share_by_category": [{"category": "power", "us_content_share": 0.25}], "n": 3}
+    assert repr(doc["us_content_share"]) == "0.0" and type(doc["n"]) is int
+    assert list(document("bom", {"b": 1, "a": 2})) == ["schema_version", "command", "b", "a"]  # order kept
+    error = error_document("check", InputError.single("d.yaml", "bad", "power.redundancy", "write N+1", line=3))
+    assert error["error"] == {"message": "bad", "file": "d.yaml", "line": 3, "column": None,
+                              "field": "power.redundancy", "fix": "write N+1"}
+
+
+def test_exploration_records():
+    from rackwright.cli.explore import exploration_json
+
+    doc = exploration_json({
+        "name": "s", "evaluations_per_s": 1234.5, "failed": {"THM005": 3},
+        "pareto": [{"design": 7, "axes": {"cooling.fluid": "pg25"}, "objectives": {"power.input_kw": 120.0}}],
+        "sensitivity": {"power.input_kw": {"cooling.fluid": {"first": 0.1, "total": 0.2}}},
+    })
+    assert doc == {
+        "name": "s",
+        "failed": [{"rule": "THM005", "designs": 3}],
+        "pareto": [{"design": 7, "axes": [{"axis": "cooling.fluid", "value": "pg25"}],
+                    "objectives": [{"figure": "power.input_kw", "value": 120.0}]}],
+        "sensitivity": [{"objective": "power.input_kw", "axis": "cooling.fluid", "first": 0.1, "total": 0.2}],
+    }
