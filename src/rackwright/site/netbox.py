@@ -252,9 +252,10 @@ def _switch_ends(cables: pl.DataFrame) -> pl.DataFrame:
     return ends.group_by("hall", "row", "rack", "slot").agg(pl.col("tier").min()).sort("hall", "row", "rack", "slot")
 
 
-def _compute_racks(cables: pl.DataFrame) -> list[tuple[int, int, int]]:
-    """(hall, row, rack) of every compute rack in the plan's order (the A ends of tier 1)."""
-    racks = cables.filter(pl.col("tier") == 1).select("a_hall", "a_row", "a_rack").unique()
+def _compute_racks(cables: pl.DataFrame) -> list[tuple[int, int, int, int]]:
+    """(hall, row, rack, generation) of every compute rack (the A ends of tier 1), by hall, row and rack; the
+    generation (1-based) is the one the planner recorded for the rack (``a_generation``)."""
+    racks = cables.filter(pl.col("tier") == 1).select("a_hall", "a_row", "a_rack", "a_generation").unique()
     return [tuple(r) for r in racks.sort("a_hall", "a_row", "a_rack").iter_rows()]
 
 
@@ -265,9 +266,9 @@ def _rack_name(hall: int, row: int, kind: str, rack: int) -> str:
 def site_export(plan_dir: Path, hall: int | None = None, catalog=None) -> SiteExport:
     """The plan in ``plan_dir`` (``rackwright site plan``) as NetBox objects, or its hall ``hall`` only.
 
-    Compute racks take the rack design of their generation (``generations.json``; the plan places the racks of
-    its generations in order, so the k-th compute rack by hall, row and position is of the generation whose
-    cumulative count first exceeds k) with every device the design mounts at a unit; network racks hold the
+    Compute racks take the rack design of the generation the planner recorded for them (the cable plan's
+    ``a_generation``, an entry of ``generations.json``) with every device the design mounts at a unit (Open Rack
+    devices without a unit); network racks hold the
     plan's switches, stacked from U1, as the breakout type (:func:`rackwright.catalog.netbox.to_devicetype` with
     :func:`plan_lanes`). Cables are :func:`netbox_cables`; with ``hall``, those with both ends in it.
     """
@@ -277,13 +278,19 @@ def site_export(plan_dir: Path, hall: int | None = None, catalog=None) -> SiteEx
     catalog = catalog or load_catalog()
     summary, generations, cables = read_plan(plan_dir)
     site, lanes = str(summary["site"]), plan_lanes(summary["fabric"], catalog)
-    models = [(rack_model(g["design"], catalog), int(g["racks"])) for g in generations]
-    order = [model for model, count in models for _ in range(count)]
+    models = [rack_model(g["design"], catalog) for g in generations]
+    if "a_generation" not in cables.columns:
+        raise InputError.single(
+            str(plan_dir / "cables.parquet"),
+            "the cable plan does not say which generation each rack is (a plan of an older rackwright)",
+            hint="plan the site again",
+        )
     compute = _compute_racks(cables)
-    if len(compute) > len(order):
+    unknown = sorted({r[3] for r in compute if not (r[3] and 1 <= r[3] <= len(models))}, key=str)
+    if unknown:
         raise InputError.single(
             str(plan_dir / "generations.json"),
-            f"the cable plan has {len(compute)} compute racks, the generations {len(order)}",
+            f"the cable plan names generation(s) {unknown}, generations.json has {len(models)}",
             hint="plan the site again: the files are from different runs",
         )
     if hall is not None:
@@ -295,9 +302,10 @@ def site_export(plan_dir: Path, hall: int | None = None, catalog=None) -> SiteEx
     export = SiteExport(site, lanes, [])
     types = {(switch_type["manufacturer"], switch_type["model"]): switch_type}
     racks, devices = [], []
-    for (h, row, number), model in zip(compute, order, strict=False):
+    for h, row, number, generation in compute:
         if hall is not None and h != hall:
             continue
+        model = models[generation - 1]
         rack = _rack_name(h, row, "k", number)
         racks.append(_rack_row(site, h, rack, model.u_height, model.width, model.name))
         for mount in model.mounts:

@@ -224,7 +224,7 @@ def plan_site(
             loaded, layout, fabric, per_rack_rail, ports, generations, parts
         )
     else:
-        cables, placements, grid, rack_xy, wiring = _no_cables(layout)
+        cables, placements, grid, rack_xy, wiring = _no_cables(layout, generations)
     violations += _cable_violations(cables)
     graph = _graph_check(fabric, wiring, violations)
     tick("cables")
@@ -483,6 +483,7 @@ def _cable_plan(loaded, layout: RackLayout, fabric: FabricSize, per_rack_rail, p
     table = cab.cable_table(
         a, b, plane, tier, length, choice, [p.text("media") for p in rule_parts], [p.id for p in rule_parts]
     )
+    table = _with_generations(table, layout, generations)
     roles = np.repeat(np.array(["leaf", "spine", "super_spine"]), [fabric.leaves, fabric.spines, fabric.super_spines])
     positions = {
         "hall": placement.hall,
@@ -581,13 +582,31 @@ def _graph_check(fabric: FabricSize, wiring: Wiring | None, violations: list[Vio
     }
 
 
-def _no_cables(layout: RackLayout):
+def _no_cables(layout: RackLayout, generations: list[RackGeneration]):
     empty = np.zeros(0, dtype=np.int32)
     grid = hall_extent(layout, SwitchPlacement(empty, empty, empty, empty))
     rx, ry = coordinates(grid, layout.geometry, layout.hall, layout.row, layout.position)
     ends = cab.Ends(*(empty,) * 5, empty.astype(float), empty.astype(float))
     table = cab.cable_table(ends, ends, empty, empty, empty.astype(np.float32), empty.astype(np.int8), [], [])
-    return table, {}, grid, (rx, ry), None
+    return _with_generations(table, layout, generations), {}, grid, (rx, ry), None
+
+
+def _with_generations(table: pl.DataFrame, layout: RackLayout, generations: list[RackGeneration]) -> pl.DataFrame:
+    """The cable table with ``a_generation``: the generation (1-based, in the plan's order of generations) of the
+    compute rack at a cable's A end, null where the A end is a switch (tiers above 1). Racks are placed generation
+    after generation (:func:`place_racks`), so layout rack ``i`` is of the generation whose cumulative count first
+    exceeds ``i``; ``site export-netbox`` reads the column to give each rack its design."""
+    of_rack = np.repeat(np.arange(1, len(generations) + 1, dtype=np.int16), [g.racks for g in generations])
+    grid = np.zeros(
+        (layout.hall.max(initial=0) + 1, layout.row.max(initial=0) + 1, layout.position.max(initial=0) + 1),
+        dtype=np.int16,
+    )
+    grid[layout.hall, layout.row, layout.position] = of_rack
+    compute = (table["tier"] == 1).to_numpy()
+    at = [table[f"a_{n}"].to_numpy()[compute] - 1 for n in ("hall", "row", "rack")]
+    values = np.zeros(table.height, dtype=np.int16)
+    values[compute] = grid[at[0], at[1], at[2]]
+    return table.with_columns(pl.Series("a_generation", values).replace(0, None))
 
 
 def _cable_violations(cables: pl.DataFrame) -> list[Violation]:
