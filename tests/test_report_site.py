@@ -44,7 +44,7 @@ def test_network_racks_and_rows_are_named_like_the_cable_plan(plan):
     leaves = plan.cables.filter((pl.col("tier") == 1) & (pl.col("b_hall") == 1))
     expected = {f"h{h:02d}-r{r:03d}-n{k:02d}" for h, r, k in leaves.select("b_hall", "b_row", "b_rack").unique().rows()}
     assert expected <= set(re.findall(r"<title>(h\d\d-r\d{3}-n\d\d)</title>", svg))
-    rows = len(plan.layout.pattern)
+    rows = len(plan.grid.pattern)  # the layout's rows and the hall's MDA rows after them
     assert all(f">h01-r{r:03d}" in svg for r in range(1, rows + 1))
     # an aisle between each two rows, hot and cold in turn
     assert svg.count("hot aisle") + svg.count("cold aisle") == rows - 1

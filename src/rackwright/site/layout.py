@@ -8,10 +8,23 @@ Geometry (a common hot/cold-aisle arrangement, e.g. Uptime/ASHRAE practice):
 * a row is ``racks_per_row`` racks at ``rack_pitch`` with an end aisle (``cold_aisle`` wide) at each end;
 * rows repeat at the row pitch ``rack_depth + (cold_aisle + hot_aisle) / 2`` (aisles shared by two rows);
 * after every ``compute_rows_per_cdu_row`` compute rows comes a CDU row, after every
-  ``compute_rows_per_network_row`` compute rows (and after the last) a network row whose racks hold the
-  switches of the racks in that block;
+  ``compute_rows_per_network_row`` compute rows (and after the last) a network row;
 * a hall holds as many racks as fit under its maximum IT power; halls sit on a near-square grid
   ``hall_gap`` apart.
+
+Network racks follow the distribution areas of ANSI/TIA-942-B (Telecommunications Infrastructure Standard for
+Data Centers, 2017: a main distribution area, MDA, holds the core; horizontal distribution areas, HDA, serve the
+equipment distribution areas, EDA, of the racks; a hierarchical star between them) and the "network row" of
+one block of server rows (D. Alger, *Build the Best Data Center Facility for Your Business*, Cisco Press 2005,
+ch. 7, Cabling Hierarchy):
+
+* the compute rows are the EDA; each network row is the HDA of the block of compute rows before it and holds the
+  leaves whose first endpoint is in that block, at most ``racks_per_row`` network racks (no longer than a
+  compute row);
+* spines and super-spines (tier 2 and 3), and leaves a full network row has no room for, go to the hall's MDA:
+  whole rows of ``racks_per_row`` network racks after the hall's last row, as many as the largest hall needs;
+* the hall is as wide as a row and as deep as its rows, MDA included (:func:`hall_extent`), so the floor area is
+  that of what is drawn.
 """
 
 from __future__ import annotations
@@ -20,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-COMPUTE, CDU, NETWORK = 0, 1, 2
+COMPUTE, CDU, NETWORK, MDA = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)
@@ -116,39 +129,57 @@ class SwitchPlacement:
     slot: np.ndarray
 
 
-def place_switches(layout: RackLayout, hall: np.ndarray, block: np.ndarray) -> SwitchPlacement:
-    """Fill the network rows: switch ``i`` goes to network row ``block[i]`` of ``hall[i]``, racks filled in order.
-
-    Each network rack takes ``switches_per_network_rack`` switches; a row grows as long as it needs
-    (the hall is widened to the longest row, see :func:`hall_extent`).
-    """
-    per_rack = layout.geometry.switches_per_network_rack
-    network_rows = layout.network_rows
-    block = np.minimum(block, len(network_rows) - 1)
-    key = hall.astype(np.int64) * len(network_rows) + block
+def _rank_within(key: np.ndarray) -> np.ndarray:
+    """Each entry's order (0, 1, ...) among the entries of the same key, in index order (a stable sort)."""
     order = np.argsort(key, kind="stable")
     sorted_key = key[order]
     starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
     run_start = np.repeat(starts, np.diff(np.r_[starts, len(key)]))
     rank = np.empty_like(key)
     rank[order] = np.arange(len(key)) - run_start
+    return rank
+
+
+def place_switches(
+    layout: RackLayout, hall: np.ndarray, block: np.ndarray, tier: np.ndarray | None = None
+) -> SwitchPlacement:
+    """Fill the network rows and the MDA: switch ``i`` belongs to network row ``block[i]`` of ``hall[i]``.
+
+    Leaves (``tier`` 1, or every switch when ``tier`` is not given) fill their block's network row in index order,
+    ``switches_per_network_rack`` a rack, at most ``racks_per_row`` racks; spines, super-spines and the leaves a
+    full row has no room for fill the hall's MDA rows after its last row, in index order, rack after rack and row
+    after row of ``racks_per_row`` racks.
+    """
+    g = layout.geometry
+    per_rack = g.switches_per_network_rack
+    per_row = per_rack * g.racks_per_row
+    network_rows = layout.network_rows
+    block = np.minimum(block, len(network_rows) - 1)
+    hall64 = hall.astype(np.int64)
+    leaf = np.ones(len(hall), dtype=bool) if tier is None else np.asarray(tier) <= 1
+    rank = _rank_within(np.where(leaf, hall64 * len(network_rows) + block, -1))
+    in_row = leaf & (rank < per_row)
+    mda_rank = _rank_within(np.where(in_row, -1, hall64))
+    row = np.where(in_row, network_rows[block], len(layout.pattern) + mda_rank // per_row)
+    place = np.where(in_row, rank, mda_rank % per_row)
     return SwitchPlacement(
         hall.astype(np.int32),
-        network_rows[block].astype(np.int32),
-        (rank // per_rack).astype(np.int32),
-        (rank % per_rack).astype(np.int32),
+        row.astype(np.int32),
+        (place // per_rack).astype(np.int32),
+        (place % per_rack).astype(np.int32),
     )
 
 
 @dataclass(frozen=True)
 class HallGrid:
-    """Hall size and origins on the site grid [m]."""
+    """Hall size and origins on the site grid [m], and the kinds of a hall's rows as drawn (MDA rows included)."""
 
     width: float
     depth: float
     columns: int
     origin_x: np.ndarray
     origin_y: np.ndarray
+    pattern: np.ndarray
 
     @property
     def floor_area(self) -> float:
@@ -156,15 +187,24 @@ class HallGrid:
 
 
 def hall_extent(layout: RackLayout, switches: SwitchPlacement) -> HallGrid:
-    """Hall width (the longest row plus two end aisles), depth (rows × row pitch) and grid origins."""
+    """Hall width (a row of ``racks_per_row`` racks plus two end aisles: compute, CDU, network and MDA rows are
+    all at most that long), depth (the rows, MDA rows included, × row pitch plus a cold aisle) and grid origins;
+    every hall is as deep as the one with the most MDA rows."""
     g = layout.geometry
-    longest = max(g.racks_per_row, int(switches.rack.max()) + 1 if len(switches.rack) else 0)
-    width = longest * g.rack_pitch + 2 * g.cold_aisle
-    depth = len(layout.pattern) * g.row_pitch + g.cold_aisle
+    base = len(layout.pattern)
+    mda_rows = max(0, int(switches.row.max(initial=-1)) + 1 - base)
+    pattern = np.r_[layout.pattern, np.full(mda_rows, MDA, dtype=np.int8)]
+    width = g.racks_per_row * g.rack_pitch + 2 * g.cold_aisle
+    depth = len(pattern) * g.row_pitch + g.cold_aisle
     columns = int(np.ceil(np.sqrt(layout.halls)))
     index = np.arange(layout.halls)
     return HallGrid(
-        width, depth, columns, (index % columns) * (width + g.hall_gap), (index // columns) * (depth + g.hall_gap)
+        width,
+        depth,
+        columns,
+        (index % columns) * (width + g.hall_gap),
+        (index // columns) * (depth + g.hall_gap),
+        pattern,
     )
 
 

@@ -1,0 +1,147 @@
+"""The floor layout (rackwright.site.layout) against hand placements: network rows no longer than a compute row,
+spines and super-spines in the hall's MDA rows, and the hall's extent from the rows it holds.
+
+A small hall by hand: 4 racks a row at 0.6 m pitch, 1.2 m deep racks, 1.2 m aisles (row pitch 1.2 + 1.2 = 2.4 m),
+a CDU row after every 2 compute rows, a network row after every 2, 2 switches a network rack, 12 racks a hall.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rackwright.site.layout import (
+    CDU,
+    COMPUTE,
+    MDA,
+    NETWORK,
+    Geometry,
+    SwitchPlacement,
+    coordinates,
+    hall_extent,
+    place_racks,
+    place_switches,
+    row_pattern,
+)
+
+C, U, N = COMPUTE, CDU, NETWORK
+
+
+def _geometry(racks_per_row: int = 4, per_network: int = 2, per_cdu: int = 2, per_rack: int = 2) -> Geometry:
+    return Geometry(12.0, racks_per_row, 0.6, 1.2, 1.2, 1.2, per_network, per_cdu, per_rack, 10.0)
+
+
+@pytest.fixture
+def layout():
+    # 20 racks of 1 W under a 12 W hall: 12 racks a hall, 2 halls; 3 compute rows a hall
+    return place_racks(np.ones(20), _geometry())
+
+
+def test_row_pattern_by_hand():
+    # 3 compute rows: a CDU and a network row after the second, and after the last
+    assert row_pattern(3, 2, 2).tolist() == [C, C, U, N, C, U, N]
+    assert row_pattern(4, 4, 2).tolist() == [C, C, N, C, C, U, N]
+
+
+def test_racks_fill_rows_and_blocks(layout):
+    assert (layout.racks_per_hall, layout.halls) == (12, 2)
+    assert layout.pattern.tolist() == [C, C, U, N, C, U, N] and layout.network_rows.tolist() == [3, 6]
+    # rack 9 is the second rack of hall 0's third compute row (physical row 4), served by the second network row
+    assert (layout.hall[9], layout.row[9], layout.position[9], layout.block[9]) == (0, 4, 1, 1)
+    assert (layout.hall[12], layout.row[12], layout.position[12]) == (1, 0, 0)
+
+
+def _switches():
+    """10 leaves of hall 0's first block, 3 of its second, 5 spines homed in its first block, 1 super-spine in hall
+    1, in the planner's order (leaves, spines, super-spines)."""
+    hall = np.array([0] * 10 + [0] * 3 + [0] * 5 + [1])
+    block = np.array([0] * 10 + [1] * 3 + [0] * 5 + [0])
+    tier = np.array([1] * 13 + [2] * 5 + [3])
+    return hall, block, tier
+
+
+def test_leaves_fill_their_network_row_and_the_rest_goes_to_the_mda(layout):
+    hall, block, tier = _switches()
+    s = place_switches(layout, hall, block, tier)
+    # a network row holds 4 racks × 2 switches = 8: leaves 0-7 in row 3, racks 1-4 (0-based 0-3)
+    assert s.row[:8].tolist() == [3] * 8 and s.rack[:8].tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert s.slot[:8].tolist() == [0, 1] * 4
+    # the second block's 3 leaves in row 6
+    assert s.row[10:13].tolist() == [6] * 3 and s.rack[10:13].tolist() == [0, 0, 1]
+    # hall 0's MDA (row 7, after its 7 rows): leaves 8 and 9 (no room in row 3), then the 5 spines, in index order
+    mda = [8, 9, 13, 14, 15, 16, 17]
+    assert s.row[mda].tolist() == [7] * 7
+    assert s.rack[mda].tolist() == [0, 0, 1, 1, 2, 2, 3] and s.slot[mda].tolist() == [0, 1, 0, 1, 0, 1, 0]
+    # hall 1's super-spine opens its own MDA
+    assert (s.hall[18], s.row[18], s.rack[18], s.slot[18]) == (1, 7, 0, 0)
+
+
+def test_without_tiers_every_switch_tries_its_network_row_first(layout):
+    hall, block, _ = _switches()
+    s = place_switches(layout, hall, block)
+    # hall 0 block 0: 10 leaves + 5 spines = 15 switches, 8 in row 3, the last 7 (2 leaves, 5 spines) in the MDA
+    assert (s.row[[0, 7]] == 3).all() and (s.row[[8, 9, 13, 17]] == 7).all()
+    assert s.rack[17] == 3 and s.slot[17] == 0
+
+
+def test_hall_extent_and_mda_rack_coordinates_by_hand(layout):
+    hall, block, tier = _switches()
+    s = place_switches(layout, hall, block, tier)
+    grid = hall_extent(layout, s)
+    # 7 rows and 1 MDA row at 2.4 m plus a 1.2 m cold aisle; 4 racks at 0.6 m plus two 1.2 m end aisles
+    assert grid.pattern.tolist() == [C, C, U, N, C, U, N, MDA]
+    assert grid.depth == pytest.approx(8 * 2.4 + 1.2)
+    assert grid.width == pytest.approx(4 * 0.6 + 2 * 1.2)
+    # 2 halls on a 2-column grid 10 m apart
+    assert grid.origin_x.tolist() == pytest.approx([0.0, 4.8 + 10.0]) and grid.origin_y.tolist() == [0.0, 0.0]
+    assert grid.floor_area == pytest.approx(2 * 4.8 * 20.4)
+    # the fourth MDA rack of hall 0: x = 1.2 + 3.5 × 0.6, y = 0.6 + 7 × 2.4 + 0.6
+    x, y = coordinates(grid, layout.geometry, s.hall[17:18], s.row[17:18], s.rack[17:18])
+    assert (float(x[0]), float(y[0])) == pytest.approx((3.3, 18.0))
+
+
+def test_mda_grows_by_whole_rows_and_every_hall_is_as_deep_as_the_deepest(layout):
+    # 17 spines in hall 0: 8 a row, rows 7, 8 and 9
+    s = place_switches(layout, np.zeros(17, dtype=int), np.zeros(17, dtype=int), np.full(17, 2))
+    assert s.row.tolist() == [7] * 8 + [8] * 8 + [9] and s.rack[-1] == 0
+    grid = hall_extent(layout, s)
+    assert grid.pattern.tolist()[7:] == [MDA] * 3 and grid.depth == pytest.approx(10 * 2.4 + 1.2)
+    assert grid.origin_y.tolist() == [0.0, 0.0]  # both halls in the first grid row, each 25.2 m deep
+
+
+def test_no_switches_no_mda(layout):
+    empty = np.zeros(0, dtype=np.int32)
+    grid = hall_extent(layout, SwitchPlacement(empty, empty, empty, empty))
+    assert grid.pattern.tolist() == layout.pattern.tolist() and grid.depth == pytest.approx(7 * 2.4 + 1.2)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    racks=st.integers(1, 300),
+    racks_per_row=st.integers(1, 12),
+    per_network=st.integers(1, 5),
+    per_rack=st.integers(1, 8),
+    switches=st.integers(0, 400),
+    seed=st.integers(0, 2**16),
+)
+def test_placement_is_a_floor_plan(racks, racks_per_row, per_network, per_rack, switches, seed):
+    """Whatever the counts: one switch a slot, no network row longer than a compute row, spines and super-spines
+    only in MDA rows after the hall's rows, leaves in their own hall's network rows or its MDA."""
+    rng = np.random.default_rng(seed)
+    geometry = Geometry(40.0, racks_per_row, 0.6, 1.2, 1.2, 1.2, per_network, 3, per_rack, 5.0)
+    layout = place_racks(np.ones(racks), geometry)
+    home = rng.integers(0, racks, switches)
+    tier = rng.integers(1, 4, switches)
+    s = place_switches(layout, layout.hall[home], layout.block[home], tier)
+    keys = np.stack([s.hall, s.row, s.rack, s.slot])
+    assert np.unique(keys, axis=1).shape[1] == switches
+    assert (s.rack < racks_per_row).all() and (s.slot < per_rack).all() and (s.hall == layout.hall[home]).all()
+    base = len(layout.pattern)
+    assert (s.row[tier > 1] >= base).all()
+    in_row = s.row < base
+    assert (layout.pattern[s.row[in_row]] == NETWORK).all() and (tier[in_row] == 1).all()
+    grid = hall_extent(layout, s)
+    assert len(grid.pattern) == max([base] + (s.row + 1).tolist())
+    assert grid.width == pytest.approx(racks_per_row * 0.6 + 2.4)
