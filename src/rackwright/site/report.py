@@ -9,7 +9,7 @@ from typing import cast
 
 import numpy as np
 
-from .layout import CDU, NETWORK
+from .layout import CDU, MDA, NETWORK
 from .layout import COMPUTE as COMPUTE_ROW
 from .planner import SitePlan
 
@@ -336,10 +336,10 @@ def _hall_rows(plan: SitePlan, hall: int, f: _Frame) -> tuple[list[str], list[st
     parts: list[str] = []
     over: list[str] = []
     trays: list[tuple[float, float]] = []  # (y, length) of each row's tray [px]
-    for r, kind in enumerate(layout.pattern):
+    for r, kind in enumerate(plan.grid.pattern):
         y0 = _row_y(plan, hall, r)
         gap_y, gap = y0 + g.rack_depth, g.row_pitch - g.rack_depth
-        if r < len(layout.pattern) - 1:
+        if r < len(plan.grid.pattern) - 1:
             hot = r % 2 == 0
             parts.append(
                 f'<rect x="{f.left:.1f}" y="{f.y(gap_y):.1f}" width="{width:.1f}" height="{gap * f.px:.1f}" '
@@ -347,14 +347,14 @@ def _hall_rows(plan: SitePlan, hall: int, f: _Frame) -> tuple[list[str], list[st
                 f'y="{f.y(gap_y + gap / 2) + 3:.1f}" fill="#777">{"hot" if hot else "cold"} aisle</text>'
             )
         name = f"h{hall + 1:02d}-r{r + 1:03d}"
-        label = {COMPUTE_ROW: name, CDU: f"{name} CDU", NETWORK: f"{name} net"}[int(kind)]
+        label = {COMPUTE_ROW: name, CDU: f"{name} CDU", NETWORK: f"{name} net", MDA: f"{name} MDA"}[int(kind)]
         parts.append(f'<text x="4" y="{f.y(y0) + rd / 2 + 3:.1f}">{label}</text>')
         if kind == CDU:
             parts.append(_cdu_row(row_x0, f.y(y0), compute_length, rd, cdus[r]))
         elif kind == COMPUTE_ROW and r in filled:
             over.append(_busways(row_x0, f.y(y0), compute_length, rd, feeds))
             trays.append((f.y(y0 + g.rack_depth + TRAY_OFFSET if r % 2 == 0 else y0 - TRAY_OFFSET), compute_length))
-        elif kind == NETWORK and r in runs:
+        elif kind in (NETWORK, MDA) and r in runs:
             trays.append((f.y(y0 + g.rack_depth + TRAY_OFFSET if r % 2 == 0 else y0 - TRAY_OFFSET), runs[r] * f.px))
     cross = row_x0 + compute_length + TRAY_OFFSET * f.px  # the tray across the hall, past the compute rows' end
     over += [_tray(row_x0, y, row_x0 + max(length, cross - row_x0), y) for y, length in trays]
