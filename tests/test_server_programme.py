@@ -371,3 +371,64 @@ def test_upload_through_the_form(world):
     assert answer.status_code == 422 and "factories[0].line" in answer.text and "was not uploaded" in answer.text
     assert browser.post("/plans", data={"name": "form"}, files=files).status_code == 403  # no CSRF token
     assert "Upload a programme" not in _browser(app, "mfr-viewer", tokens).get("/plans").text
+
+
+@pytest.fixture
+def browser():
+    """Debian's Chromium under Playwright (as tests/test_server_web_browser.py)."""
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.is_file():
+        pytest.skip(f"{chromium} is missing: run scripts/test-deps.sh (it installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(chromium), args=["--no-sandbox", "--disable-gpu"])
+        yield launched
+        launched.close()
+
+
+def test_the_dashboard_draws_in_a_browser_under_the_pages_policy(browser, live_server, tmp_path):
+    """The plan's page in Chromium: plotly draws the dashboard with no policy violation and nothing loaded from
+    outside the server; the stale mark appears after a new revision and the Re-plan button clears it."""
+    server = live_server(f"sqlite:///{tmp_path / 'browser.db'}")
+    with transaction(server.app.state.engine, write=True) as session:
+        lab = services.sign_in(session, "lab-admin", _password("lab-admin"))
+        services.share(session, lab, "lab", "ethernet-800vdc", "mfr", "full")
+    with server.client("mfr-engineer") as api:
+        created = api.post("/plans", json={"name": "pilot", "content": PROGRAMME, "files": FILES})
+        assert created.status_code == 201, created.text
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems, outside = [], []
+    # a policy violation is reported on the console ("Refused to load ...", "Applying inline style violates the
+    # following Content Security Policy directive ..."); a script error as a page error (the browser's own
+    # favicon.ico request, a 404, is neither)
+    violation = re.compile(r"Refused|Content Security Policy")
+    page.on("console", lambda message: problems.append(message.text) if violation.search(message.text) else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("request", lambda request: None if request.url.startswith(server.url) else outside.append(request.url))
+    page.goto(server.url + "/sign-in")
+    page.get_by_label("Username").fill("mfr-engineer")
+    page.get_by_label("Password").fill(_password("mfr-engineer"))
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(server.url + "/plans/mfr/pilot")
+    page.wait_for_selector("#dashboard .main-svg", timeout=30_000)
+    assert page.locator("#dashboard .trace").count() > 0
+    screenshots = Path(__file__).resolve().parents[1] / "out" / "screenshots"
+    screenshots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(screenshots / "13-programme-plan.png"), full_page=True)
+    with server.client("lab-engineer") as api:
+        head = api.get("/designs/lab/ethernet-800vdc").json()["head_revision"]
+        content = (EXAMPLES / "ethernet-800vdc.yaml").read_text() + "\n# a second revision\n"
+        pushed = api.post(
+            "/designs/lab/ethernet-800vdc/revisions", json={"content": content}, headers={"If-Match": head}
+        )
+        assert pushed.status_code == 201, pushed.text
+    page.reload()
+    assert "design lab/ethernet-800vdc has revision 2 newer than the planned 1" in page.locator("#stale").inner_text()
+    page.get_by_role("button", name="Re-plan on the designs' heads").click()
+    page.wait_for_url(server.url + "/plans/mfr/pilot", timeout=120_000)
+    page.wait_for_selector("#dashboard .main-svg", timeout=30_000)
+    assert page.locator("#stale").count() == 0
+    assert not outside, outside
+    assert not problems, problems
