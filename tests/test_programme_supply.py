@@ -9,12 +9,17 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from rackwright.programme import load_programme, plan_programme
-from rackwright.programme.plan import programme_document
+from rackwright.programme.plan import PlanCache, programme_document, roadmap_on_lines
 from rackwright.programme.report import dashboard
 from rackwright.rack.sourcing import load_scenario, whatif
+from rackwright.roadmap import plan_document
+from rackwright.site.planner import plan_site
+from rackwright.site.schema import load_site
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "examples" / "programme-small.yaml"
@@ -42,13 +47,57 @@ def planned():
     return plan, {row["supply"]: row for row in programme_document(plan)["site_supply_check"]}
 
 
+def _site_plan_at(plan, step):
+    """``site plan`` of Abilene's site file with the racks the programme deployed there at a step as its target."""
+    designs = [g.design for g in plan.loaded.programme.generations]
+    target = {"generations": [{"design": d, "racks": r} for d, r in zip(designs, step.racks, strict=True) if r]}
+    return plan_site(load_site(SMALL.parent / "site-100mw.yaml", overrides={"target": target}))
+
+
+def _transceivers(site) -> float:
+    """The transceivers of a site plan's BOM, read from its text lines (``transceiver: PART (tier N)``)."""
+    bom = site.bom_frame()
+    return bom.filter(pl.col("item").str.starts_with("transceiver:"))["quantity"].sum()
+
+
+def test_abilene_is_planned_at_each_power_step_it_uses(planned):
+    """Abilene's two power steps (from 2026-07-01 and 2027-01-01): planned for the racks deployed there by 2026Q4
+    and by the goal date (2027Q4), each the roadmap's racks at that quarter."""
+    plan, _ = planned
+    steps = [s for s in plan.sites if s.site == "abilene"]
+    quarters = plan.result.structure.timeline.quarters
+    assert [(s.step, quarters[s.quarter]) for s in steps] == [(0, "2026Q4"), (1, "2027Q4")]
+    for step in steps:
+        assert step.racks == tuple(np.round(plan.deployed[:, 0, step.quarter]).astype(int))
+    assert sum(steps[0].racks) < sum(steps[1].racks)
+
+
+def test_site_optics_by_quarter_are_site_plans_for_the_racks_at_each_step(planned):
+    """The programme's site transceivers at a step's quarter equal ``site plan``'s BOM transceivers for the racks
+    at that step, and stay until the next step; switches and CDUs likewise."""
+    plan, _ = planned
+    doc = programme_document(plan)
+    series = {s["name"]: s["values"] for s in doc["series"] if "generation" not in s}
+    for step in (s for s in plan.sites if s.site == "abilene"):
+        site = _site_plan_at(plan, step)
+        summary = site.summary()
+        q = step.quarter
+        assert series["site_transceivers"][q] == pytest.approx(_transceivers(site), abs=0.1)
+        switches = sum(summary["switches"].values()) * (1 + site.loaded.site.fabric.front_end_share)
+        assert series["site_switches"][q] == pytest.approx(switches, abs=0.1)
+        assert series["site_cdus"][q] == summary["cdus"]
+        assert series["site_links"][q] == sum(summary["links"].values())
+    assert series["site_transceivers"][0] == 0  # 2026Q3: no step planned yet
+    assert np.all(np.diff(series["site_transceivers"]) >= 0)
+
+
 def test_optics_are_the_racks_and_the_site_plans_transceivers_against_the_caps(planned):
     plan, rows = planned
     optics = rows["optics"]
     # ordered 2026-01-01 with 26 weeks' lead time: deliveries from the first cap step, six quarters to the goal date
     assert optics["delivered_by_goal_date"] == pytest.approx(6 * 150_000)
-    bom = plan.sites["abilene"].bom_frame()
-    transceivers = bom.filter(pl.col("item").str.starts_with("transceiver:"))["quantity"].sum()
+    last = max((s for s in plan.sites if s.site == "abilene"), key=lambda s: s.quarter)
+    transceivers = _transceivers(_site_plan_at(plan, last))
     assert optics["site_plans"] == {"abilene": pytest.approx(transceivers)}
     need = optics["racks_use"] + transceivers
     assert optics["margin"] == pytest.approx(optics["delivered_by_goal_date"] - need, abs=1e-2)
@@ -56,10 +105,27 @@ def test_optics_are_the_racks_and_the_site_plans_transceivers_against_the_caps(p
     assert optics["racks_use"] <= optics["delivered_by_goal_date"] < need and optics["enough"] is False
 
 
+def test_short_optics_are_reported_by_quarter_as_binding(planned):
+    """By quarter: the margin is the cumulative deliveries less the racks built so far and the site plans' optics
+    in place; the quarters short are a binding constraint of family site-supply."""
+    plan, rows = planned
+    doc = programme_document(plan)
+    optics = rows["optics"]
+    assert len(optics["margin_by_quarter"]) == len(doc["quarters"])
+    assert optics["margin_by_quarter"][-1] == optics["margin"]
+    assert optics["short_quarters"] == [
+        q for q, m in zip(doc["quarters"], optics["margin_by_quarter"], strict=True) if m < 0
+    ]
+    binding = next(b for b in doc["binding_constraints"] if b["family"] == "site-supply" and b["name"] == "optics")
+    assert binding["quarters"] == optics["short_quarters"] and binding["shortfall"] > 0
+    assert binding["shortfall"] == pytest.approx(-min(optics["margin_by_quarter"]), abs=1e-3)
+
+
 def test_site_cdus_are_whole_units_beyond_the_racks_shares(planned):
     plan, rows = planned
     cdus = rows["cdus"]
-    site = plan.sites["abilene"]
+    last = max((s for s in plan.sites if s.site == "abilene"), key=lambda s: s.quarter)
+    site = _site_plan_at(plan, last)
     racks = plan.deployed[:, 0, -1]
     # the designs' CDU lines: a 1,350 kW CDU serves 8 GB300 racks (0.125 each) or 5 E1 racks (0.2 each)
     shares = racks[0] * 0.125 + racks[1] * 0.2
@@ -107,3 +173,49 @@ def test_a_missing_scenario_file_exits_2_naming_the_field():
     result = CliRunner().invoke(app, argv)
     assert result.exit_code == 2, result.output
     assert "sourcing.scenario" in result.output and "'nope.yaml'" in result.output and "relative" in result.output
+
+
+def test_site_equipment_pays_the_tariffs_in_force_when_it_is_installed():
+    """Tariffs on the site equipment by hand: Abilene's first step (2026Q4) installs switches made in Taiwan
+    (nvidia-sn5600, networking: 20 % from 2025-08-07 in the scenario), transceivers the scenario moves to US plants
+    (cabling) and US-made CDUs (vertiv-coolchip-cdu-1350): only the switches pay, 20 % of $60,000 each."""
+    plan = plan_programme(load_programme(SMALL, {"sourcing.scenario": "sourcing-us-power-cabling.yaml"}))
+    doc = programme_document(plan)
+    series = {s["name"]: s["values"] for s in doc["series"] if "generation" not in s}
+    first = next(s for s in plan.sites if s.site == "abilene" and s.step == 0)
+    site = _site_plan_at(plan, first)
+    switches = sum(site.summary()["switches"].values()) * (1 + site.loaded.site.fabric.front_end_share)
+    assert series["tariff_bill_site_equipment"][0] == 0  # 2026Q3: nothing installed yet
+    assert series["tariff_bill_site_equipment"][first.quarter] == pytest.approx(switches * 60_000 * 0.20, rel=1e-9)
+    racks_only = np.array(series["tariff_bill"]) - np.array(series["tariff_bill_site_equipment"])
+    assert racks_only[first.quarter] > 0  # the racks built that quarter pay too
+
+
+@pytest.fixture(scope="module")
+def cache():
+    return PlanCache()
+
+
+def _goal_met(cap: int, cache) -> int:
+    """The quarter (index; one past the last when never) the small programme meets its goal with an optics line
+    capped at ``cap`` transceivers a quarter."""
+    supply = YAML(typ="safe").load(SMALL.read_text(encoding="utf-8"))["supply"] + [
+        {
+            "id": "optics",
+            "kind": "transceiver",
+            "ordered": dt.date(2026, 1, 1),
+            "lead_time": "26 week",
+            "caps": [{"from": dt.date(2026, 7, 1), "per_quarter": cap}],
+            "assumption": "test cap",
+        }
+    ]
+    doc = plan_document(roadmap_on_lines(load_programme(SMALL, {"supply": supply}), cache)[2])
+    gw = [doc["gw_by_quarter"][q] for q in doc["quarters"]]
+    return next((q for q, v in enumerate(gw) if v >= doc["goal"]["it_power_gw"] * (1 - 1e-9)), len(gw))
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cap=st.integers(min_value=20_000, max_value=400_000), cut=st.floats(min_value=0.3, max_value=0.95))
+def test_a_tighter_optics_cap_never_brings_the_goal_earlier(cache, cap, cut):
+    """Tightening the optics line's cap only removes schedules: the quarter the goal is met never comes earlier."""
+    assert _goal_met(int(cap * cut), cache) >= _goal_met(cap, cache)

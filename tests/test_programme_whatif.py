@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from rackwright.cli.app import app
 from rackwright.factory import load_line, simulate, work_content
 from rackwright.programme import load_programme
 from rackwright.programme.plan import factory_capacity, roadmap_with_capacity
-from rackwright.programme.whatif import line_bands, programme_risk, replacements, risk_with_bands, sweep_documents
+from rackwright.programme.whatif import band_factors, line_bands, programme_risk, replacements, sweep_documents
 from rackwright.rack.evaluation import sound_design
 from rackwright.roadmap.inputs import line_rate
 from rackwright.roadmap.milp import DEFAULT_GAP
@@ -108,12 +109,31 @@ def test_a_unit_line_band_is_the_roadmaps_monte_carlo(loaded):
     (with the 10 GW example's slips, delays and yields, so that the samples differ)."""
     risky = load_programme(SMALL, {"risk": RISK})
     roadmap = roadmap_with_capacity(risky, factory_capacity(risky, risky.racks))
-    unit = np.array([[1.0, 0.0]])
-    banded, plain = risk_with_bands(roadmap, unit, 12, seed=3), risk(roadmap, 12, seed=3)
-    # the same LPs; the roadmap splits the samples in more chunks, so HiGHS warm-starts from other bases (1e-15 apart)
-    np.testing.assert_allclose(banded.gw_by_quarter, plain.gw_by_quarter, rtol=1e-9, atol=1e-9)
+    unit = partial(band_factors, np.array([[1.0, 0.0]]))
+    banded, plain = risk(roadmap, 12, seed=3, factory_yield=unit), risk(roadmap, 12, seed=3)
+    assert np.array_equal(banded.gw_by_quarter, plain.gw_by_quarter)
     assert np.ptp(plain.gw_by_quarter[:, -1]) > 0  # the samples differ
     assert banded.seed == plain.seed == 3
+
+
+def test_line_bands_run_in_parallel_with_the_same_result(loaded):
+    """The bands are drawn with the roadmap's inputs before the samples are split, so the banded Monte Carlo on two
+    processes equals the one on one."""
+    risky = load_programme(SMALL, {"risk": RISK})
+    bands = np.array([[0.9, 0.1]])
+    one = programme_risk(risky, 8, seed=2, workers=1, bands=bands)
+    two = programme_risk(risky, 8, seed=2, workers=2, bands=bands)
+    assert one["gw_by_quarter"] == two["gw_by_quarter"] and one["p_goal"] == two["p_goal"]
+
+
+def test_band_factors_are_normal_draws_cut_at_zero():
+    """Per factory N(mean, sd) from the stream, negatives cut to 0: the same draws as rng.normal by hand."""
+    bands = np.array([[1.0, 0.0], [0.2, 1.0]])
+    factors = band_factors(bands, np.random.default_rng(7), 500)
+    by_hand = np.random.default_rng(7).normal([1.0, 0.2], [0.0, 1.0], size=(500, 2))
+    assert factors.shape == (500, 2)
+    assert np.array_equal(factors, np.maximum(by_hand, 0.0))
+    assert (factors[:, 0] == 1.0).all() and (factors[:, 1] == 0).any()
 
 
 def test_a_narrow_line_band_lowers_the_gw(loaded):
@@ -139,3 +159,27 @@ def test_line_band_is_the_factory_simulation_against_the_bound(loaded):
     assert band.shape == (1, 2)
     assert band[0, 0] == pytest.approx(np.mean(ratios), rel=1e-12)
     assert 0.9 < band[0, 0] < 1.1 and band[0, 1] > 0  # near the bound, and a band, not a point
+
+
+@pytest.mark.slow
+def test_ray_backend_gives_the_local_results(tmp_path):
+    """The reference jobs, site plans, spares, a sweep's variants and the risk samples as Ray tasks on a local
+    two-CPU instance: the same programme documents and risk samples as the local backend (in this process, and
+    on two processes for the risk)."""
+    ray = pytest.importorskip("ray")
+    risky = load_programme(SMALL, {"risk": RISK})
+    variants = [risky, load_programme(SMALL, {"risk": RISK, "generations.e1.first_ship": "2027-01-01"})]
+    local = sweep_documents(variants)
+    local_risk = programme_risk(risky, 8, seed=3, workers=2)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        remote = sweep_documents(variants, backend="ray", workers=2)
+        remote_risk = programme_risk(risky, 8, seed=3, workers=2, backend="ray")
+    finally:
+        ray.shutdown()
+    for doc in (*local, *remote):
+        doc.pop("seconds")
+    assert local == remote
+    for doc in (local_risk, remote_risk):
+        doc.pop("solve_time_s")
+    assert local_risk == remote_risk and local_risk["plan_gw_by_quarter"]

@@ -255,13 +255,42 @@ def test_risk_fixed_slip_past_the_goal_date_misses_it():
     assert doc["p_goal"] == 0.0 and doc["gw_by_date"]["p90"] == 0.0
 
 
+def test_risk_reports_the_deterministic_plan_beside_the_samples():
+    """The risk document carries ``roadmap plan``'s IT power by quarter (the same file, solved on its own), so the
+    risk page can draw it over the fan; the site-power case: 64 racks by 2026Q3, below the LP samples' 8 MW."""
+    loaded = load(small())
+    doc = risk(loaded, 5, seed=0).document()
+    planned = plan_document(plan(loaded))
+    assert doc["plan_gw_by_quarter"] == pytest.approx(planned["gw_by_quarter"], rel=1e-9, abs=1e-12)
+    assert doc["plan_feasible"] is planned["feasible"] is True
+    assert doc["plan_gw_by_quarter"]["2026Q3"] == pytest.approx(64 * GB200_W / 1e9, abs=1e-9)  # 9 decimals
+    assert doc["plan_gw_by_quarter"]["2026Q3"] <= doc["gw_by_date"]["p50"]
+
+
+@pytest.mark.slow
+def test_risk_on_ray_equals_the_local_process_pool():
+    """The same chunks, solved as Ray tasks on a local two-CPU Ray instance: the same GW in every sample."""
+    ray = pytest.importorskip("ray")
+    loaded = load(small(by="2026-12-31") | {"risk": {"qualification_slip": {"dist": "uniform", "min": "0 week",
+                                                                                   "max": "20 week"}, **WHY}})
+    local = risk(loaded, 16, seed=4, workers=2)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        remote = risk(loaded, 16, seed=4, workers=2, backend="ray")
+    finally:
+        ray.shutdown()
+    assert np.array_equal(local.gw_by_quarter, remote.gw_by_quarter)
+
+
 def test_cli_risk(tmp_path):
     result = run("roadmap", "risk", write(tmp_path, small()), "--samples", "20", "--seed", "3", "--json",
                     "-o", tmp_path / "out")
     assert result.exit_code == 0
     doc = json.loads(result.stdout)
     assert doc["samples"] == 20 and doc["p_goal"] == 1.0 and set(doc["gw_by_date"]) == {"p10", "p50", "p90", "mean"}
-    assert "P10-P90" in (tmp_path / "out" / "risk.html").read_text()
+    page = (tmp_path / "out" / "risk.html").read_text()
+    assert "P10-P90" in page and "plan (roadmap plan)" in page
+    assert all(row["plan_gw"] > 0 for row in doc["quarters"])  # the deterministic plan, quarter by quarter
 
 
 # --- bad input ----------------------------------------------------------------------------

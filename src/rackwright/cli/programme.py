@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from ..errors import InputError
+from ..parallel import check_backend
 from .common import (
     EXIT_OK,
     EXIT_RULES,
@@ -20,6 +21,31 @@ from .common import (
     progress_bar,
     show,
 )
+
+
+def _backend_option():
+    return typer.Option(
+        "local",
+        "--backend",
+        help="Where the reference jobs, site plans, spares and risk samples run: local or ray (optional extra).",
+    )
+
+
+def _workers_option(default: int):
+    return typer.Option(
+        default,
+        "--workers",
+        min=0,
+        max=MAX_WORKERS,
+        help="Processes of the local backend, or CPUs of a Ray cluster this starts (0 = all cores).",
+    )
+
+
+def _workers(workers: int) -> int:
+    import os
+
+    return (os.cpu_count() or 1) if workers == 0 else workers
+
 
 app = typer.Typer(
     help="Programme: factories, roadmap, site plans, delivered compute, reliability, sourcing and cost by quarter.",
@@ -93,6 +119,8 @@ def plan_command(
         0, "--samples", min=0, max=MAX_COUNT, help="Monte Carlo samples for P(goal) and the GW fan (0: none)."
     ),
     seed: int | None = typer.Option(None, "--seed", min=0, help="Root seed of the Monte Carlo (default: fresh)."),
+    backend: str = _backend_option(),
+    workers: int = _workers_option(1),
     as_json: bool = typer.Option(False, "--json", help="Print the programme document as JSON."),
 ):
     """Plan the programme: line capacities, the roadmap on them, delivered compute, failures, spares, US content,
@@ -102,20 +130,20 @@ def plan_command(
     from ..programme.plan import programme_document
     from ..programme.whatif import programme_risk, risk_records, with_risk
 
-    plan = plan_programme(load_programme(programme))
+    check_backend(backend)
+    if outdir is not None:
+        outdir.mkdir(parents=True, exist_ok=True)
+    plan = plan_programme(load_programme(programme), None, outdir, backend, _workers(workers))
     doc = programme_document(plan)
     if samples:
-        doc = with_risk(doc, risk_records(plan.loaded, programme_risk(plan.loaded, samples, seed)))
+        raw = programme_risk(plan.loaded, samples, seed, _workers(workers), backend=backend, deterministic=plan.result)
+        doc = with_risk(doc, risk_records(plan.loaded, raw))
     if outdir is not None:
         from ..programme.report import dashboard
         from ..report.html import write_html
-        from .site import write_outputs
 
-        outdir.mkdir(parents=True, exist_ok=True)
         (outdir / "programme.json").write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n", encoding="utf-8")
         write_html(dashboard(doc), outdir / "report.html")
-        for site, site_plan in plan.sites.items():
-            write_outputs(site_plan, outdir / "sites" / site, report=False)
     if as_json:
         emit_json(doc)
     else:
@@ -218,6 +246,8 @@ def whatif_command(
         callback=output_folder,
         help="Write whatif.json here, and with --sweep sweep.html (each headline number's change against the value).",
     ),
+    backend: str = _backend_option(),
+    workers: int = _workers_option(1),
     as_json: bool = typer.Option(False, "--json", help="Print the change in every headline number as JSON."),
 ):
     """Re-plan the programme with some fields or design files changed, or once per value of one field (--sweep),
@@ -227,6 +257,7 @@ def whatif_command(
     from ..programme.whatif import replacements, sweep_document, sweep_documents, whatif_document
     from .site import parse_overrides
 
+    check_backend(backend)
     if not (sets or replaces or sweep):
         raise InputError.single(
             None, "nothing to change", "--set", "give --set KEY=VALUE, --replace GEN=FILE or --sweep"
@@ -239,7 +270,7 @@ def whatif_command(
     variants = (
         [whatif] if key is None else [load_programme(programme, {**overrides, key: v}, "--sweep") for v in values]
     )
-    base_doc, *docs = sweep_documents([base, *variants])
+    base_doc, *docs = sweep_documents([base, *variants], backend, _workers(workers))
     if key is None:
         doc = whatif_document(base_doc, docs[0], overrides)
     else:
@@ -264,14 +295,15 @@ def risk_command(
     programme: Path = typer.Argument(..., metavar="PROGRAMME", help="Programme YAML file (see docs/programme.md)."),
     samples: int = typer.Option(1000, "--samples", min=1, max=MAX_COUNT, help="Monte Carlo samples."),
     seed: int | None = typer.Option(None, "--seed", min=0, help="Root seed (default: fresh, reported)."),
-    workers: int = typer.Option(1, "--workers", min=0, max=MAX_WORKERS, help="Processes (0 = all cores)."),
+    workers: int = _workers_option(1),
+    backend: str = _backend_option(),
     line_band: int = typer.Option(
         0,
         "--line-band",
         min=0,
         max=1000,
         help="Simulate each line this many quarters for its rate band, which then multiplies its factory's yield "
-        "(0: none; with a band the samples run in one process).",
+        "(0: none).",
     ),
     outdir: Path | None = typer.Option(
         None, "-o", "--outdir", callback=output_folder, help="Write risk.json and risk.html (the fan chart) here."
@@ -283,12 +315,19 @@ def risk_command(
     from ..programme import load_programme
     from ..programme.whatif import line_bands, programme_risk, risk_records
 
+    check_backend(backend)
     loaded = load_programme(programme)
     bands = line_bands(loaded, line_band, seed) if line_band else None
     with progress_bar(not as_json) as bar:
         task = bar.add_task("samples", total=samples)
         raw = programme_risk(
-            loaded, samples, seed, workers, progress=lambda done: bar.update(task, completed=done), bands=bands
+            loaded,
+            samples,
+            seed,
+            _workers(workers),
+            progress=lambda done: bar.update(task, completed=done),
+            bands=bands,
+            backend=backend,
         )
     doc = risk_records(loaded, raw)
     if bands is not None:

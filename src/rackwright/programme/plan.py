@@ -21,8 +21,14 @@
    Σ_s IT power_s × PUE_s × 8,766 h × price_s.
 5. **Sourcing** — each generation's earliest build date from its parts' lead times and its
    order date, against its first ship (:func:`first_ship_check`).
-6. **Site plans** — each site that names a site file, planned for the racks deployed there by
-   the goal date (:mod:`.sites`): fabric, cables, power chain, cooling plant, PUE.
+6. **Site plans** — each site that names a site file, planned at each power step it uses for the racks
+   deployed there by the step's last quarter (:mod:`.sites`): fabric, cables, power chain, cooling plant, PUE;
+   switches, optics and CDUs by quarter, the optics and CDUs checked against the supply caps by quarter, and
+   tariffs on them as on the racks.
+
+The reference jobs (one per generation) and the site plans are independent tasks: they run on a local process
+pool or on Ray (:func:`rackwright.parallel.run_tasks`, ``backend`` and ``workers``) with the same results, and a
+:class:`PlanCache` keeps them by content across the plans of a sweep.
 
 Each generation's design is evaluated once, when the programme file is loaded (the
 roadmap's file edge, :func:`rackwright.roadmap.schema.validate_roadmap`), and the
@@ -34,6 +40,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -41,10 +48,11 @@ from ..errors import InputError
 from ..factory import work_content
 from ..fleet import job_report, spares_report
 from ..models.reliability import HOURS_PER_YEAR
+from ..parallel import run_tasks
 from ..perf.search import search
 from ..perf.system import system_from_rack
 from ..perf.workload import ModelSpec, load_model
-from ..rack.bom import bom_lines
+from ..rack.bom import BomLine, bom_lines
 from ..rack.evaluation import Rack
 from ..rack.sourcing import apply_scenario, build_dates, load_scenario
 from ..rack.sourcing import tariff_bill as bill
@@ -53,9 +61,19 @@ from ..roadmap import plan_document
 from ..roadmap.inputs import RackFigures, factory_line, line_rate, rack_figures
 from ..roadmap.plan import PlanResult
 from ..roadmap.schema import LoadedRoadmap
-from ..site.planner import SitePlan
 from .schema import LoadedProgramme
-from .sites import site_plans, site_record, site_supply_check
+from .sites import (
+    SiteCache,
+    SiteStep,
+    binding_site_supply,
+    equipment_series,
+    final_steps,
+    quarter_end,
+    site_record,
+    site_steps,
+    site_stock,
+    site_supply_check,
+)
 
 
 def factory_capacity(loaded: LoadedProgramme, racks: list[Rack]) -> np.ndarray:
@@ -147,6 +165,11 @@ def training(loaded: LoadedProgramme, model: ModelSpec, rack: Rack, index: int) 
     )
 
 
+def training_task(task: tuple[LoadedProgramme, ModelSpec, Rack, int]) -> Training:
+    """:func:`training` as one task of :func:`rackwright.parallel.run_tasks`."""
+    return training(*task)
+
+
 def failures_per_rack_year(loaded: LoadedProgramme, rack: Rack) -> float:
     """Part failures per rack and year (the fleet model's per-part rates; the repair window does not change it)."""
     fleet = loaded.programme.fleet
@@ -154,29 +177,38 @@ def failures_per_rack_year(loaded: LoadedProgramme, rack: Rack) -> float:
     return float(sum(row["failures_per_year"] for row in doc["parts"]))
 
 
-def site_spares(loaded: LoadedProgramme, deployed: np.ndarray) -> list[dict]:
+def site_spares(
+    loaded: LoadedProgramme, deployed: np.ndarray, backend: str = "local", workers: int | None = None
+) -> list[dict]:
     """Spares per site and generation at the goal date for the fleet's repair window and availability
-    (:func:`rackwright.fleet.spares_report`: a cold-spare pool per part, spare scale-up domains, hot spares)."""
+    (:func:`rackwright.fleet.spares_report`: a cold-spare pool per part, spare scale-up domains, hot spares), each
+    report a task on ``backend``."""
     fleet, p = loaded.programme.fleet, loaded.programme
-    rows = []
-    for s, site in enumerate(p.sites):
-        for g, (generation, rack) in enumerate(zip(p.generations, loaded.racks, strict=True)):
-            racks = int(round(deployed[g, s, -1]))
-            if racks == 0:
-                continue
-            doc = spares_report(rack, racks, fleet.repair_days, fleet.availability)
-            rows.append(
-                {
-                    "site": site.id,
-                    "generation": generation.id,
-                    "racks": racks,
-                    "spare_parts": int(sum(row["spares"] for row in doc["parts"])),
-                    "spares_cost_usd": round(float(doc["total_spares_cost_usd"])),
-                    "spare_domains": int(doc["spare_domains"]),
-                    "hot_spare_accelerators": int(doc["hot_spare_accelerators"]),
-                }
-            )
-    return rows
+    keys = [
+        (site.id, generation.id, int(round(deployed[g, s, -1])))
+        for s, site in enumerate(p.sites)
+        for g, generation in enumerate(p.generations)
+        if int(round(deployed[g, s, -1]))
+    ]
+    ids = [g.id for g in p.generations]
+    tasks = [(loaded.racks[ids.index(g)], racks, fleet.repair_days, fleet.availability) for _, g, racks in keys]
+    return [
+        {
+            "site": site,
+            "generation": generation,
+            "racks": racks,
+            "spare_parts": int(sum(row["spares"] for row in doc["parts"])),
+            "spares_cost_usd": round(float(doc["total_spares_cost_usd"])),
+            "spare_domains": int(doc["spare_domains"]),
+            "hot_spare_accelerators": int(doc["hot_spare_accelerators"]),
+        }
+        for (site, generation, racks), doc in zip(keys, run_tasks(spares_task, tasks, backend, workers), strict=True)
+    ]
+
+
+def spares_task(task: tuple) -> dict:
+    """:func:`rackwright.fleet.spares_report` as one task of :func:`rackwright.parallel.run_tasks`."""
+    return spares_report(*task)
 
 
 def first_ship_check(loaded: LoadedProgramme) -> list[dict]:
@@ -211,16 +243,12 @@ def first_ship_check(loaded: LoadedProgramme) -> list[dict]:
     return rows
 
 
-def quarter_end(label: str) -> dt.date:
-    """The last day of a quarter labelled ``2026Q3``."""
-    year, quarter = int(label[:4]), int(label[-1])
-    return dt.date(year + quarter // 4, 3 * quarter % 12 + 1, 1) - dt.timedelta(days=1)
-
-
-def tariff_bill(plan: ProgrammePlan) -> np.ndarray | None:
-    """Tariffs paid on the racks built each quarter (USD, ``(Q,)``), or None without a sourcing scenario: each
-    generation's BOM with the scenario's changes (:func:`rackwright.rack.sourcing.apply_scenario`), the tariffs in
-    force on the quarter's last day (:func:`rackwright.rack.sourcing.tariff_bill`) × the racks built that quarter."""
+def tariff_bill(plan: ProgrammePlan) -> tuple[np.ndarray, np.ndarray] | None:
+    """Tariffs paid each quarter (USD, ``(Q,)``) on the racks built and on the site equipment installed, or None
+    without a sourcing scenario: each generation's BOM, and each site part (:func:`.sites.site_parts`: switches,
+    optics, CDUs) as a BOM line, with the scenario's changes (:func:`rackwright.rack.sourcing.apply_scenario`), the
+    tariffs in force on the quarter's last day (:func:`rackwright.rack.sourcing.tariff_bill`) × the racks built, or
+    the site parts added (:func:`.sites.site_stock`), that quarter."""
     sourcing = plan.loaded.programme.sourcing
     if sourcing is None or sourcing.scenario is None:
         return None
@@ -244,7 +272,44 @@ def tariff_bill(plan: ProgrammePlan) -> np.ndarray | None:
             if model is not None
         ]
     )  # (G, Q) USD per rack
-    return (built * per_rack).sum(axis=0)
+    return (built * per_rack).sum(axis=0), _site_tariffs(plan, scenario, ends)
+
+
+def _site_tariffs(plan: ProgrammePlan, scenario, ends: list[dt.date]) -> np.ndarray:
+    """Tariffs on the site equipment added each quarter (USD, ``(Q,)``)."""
+    from ..catalog import load_catalog
+
+    catalog = load_catalog()
+    sites = [site.id for site in plan.loaded.programme.sites]
+    added = {
+        part: np.diff(grid.sum(axis=0), prepend=0.0) for part, grid in site_stock(plan.sites, sites, len(ends)).items()
+    }
+    out = np.zeros(len(ends))
+    for part, quantity in added.items():
+        line = apply_scenario([_part_line(catalog.get(part))], scenario)
+        out += quantity * np.array([bill(line, scenario.tariffs, end) for end in ends])
+    return out
+
+
+def _part_line(part) -> BomLine:
+    """One unit of a catalog part as a BOM line (top level), for the sourcing scenario's changes and tariffs."""
+    return BomLine(
+        part=part.id,
+        kind=part.kind,
+        category=part.category,
+        manufacturer=part.manufacturer,
+        model=part.model,
+        assembly="",
+        level=0,
+        quantity=1.0,
+        unit_usd=part.price_usd,
+        extended_usd=part.price_usd,
+        made_in=part.origin.manufacture,
+        assembled_in=part.origin.assembled_in,
+        us_made=part.origin.assembled_in == "US",
+        lead_time_weeks=part.lead_time_weeks,
+        price_assumed=part.is_assumed("price_usd"),
+    )
 
 
 def deployed_racks(result: PlanResult) -> np.ndarray:
@@ -281,8 +346,18 @@ class ProgrammePlan:
     training: list[Training]
     failures: np.ndarray  # (G,) per rack and year
     deployed: np.ndarray  # (G, S, Q) cumulative racks
-    sites: dict[str, SitePlan] = field(default_factory=dict)  # site plans at the goal date, by site id
+    spares: list[dict]  # spares per site and generation at the goal date (:func:`site_spares`)
+    sites: list[SiteStep] = field(default_factory=list)  # each planned site at each power step it uses
     seconds: dict = field(default_factory=dict)
+
+
+@dataclass
+class PlanCache:
+    """What a sweep's plans share, by content: each generation's reference job (by design file, workload and
+    fleet) and the site plans (:class:`.sites.SiteCache`)."""
+
+    trainings: dict = field(default_factory=dict)
+    sites: SiteCache = field(default_factory=SiteCache)
 
 
 def _training_key(loaded: LoadedProgramme, index: int) -> tuple[str, str, str]:
@@ -292,35 +367,63 @@ def _training_key(loaded: LoadedProgramme, index: int) -> tuple[str, str, str]:
     return design, p.workload.model_dump_json(), p.fleet.model_dump_json()
 
 
-def plan_programme(loaded: LoadedProgramme, trainings: dict | None = None) -> ProgrammePlan:
-    """Compose the capabilities (see the module docstring). ``trainings``, when given, keeps each generation's
-    reference job across plans (a sweep re-plans with the same designs, workload and fleet)."""
-    seconds = {}
+def roadmap_on_lines(
+    loaded: LoadedProgramme,
+    cache: PlanCache | None = None,
+    backend: str = "local",
+    workers: int | None = None,
+    seconds: dict | None = None,
+) -> tuple[np.ndarray, list[Training], PlanResult]:
+    """Steps 1-3: the lines' capacities, the reference job on each generation (tasks on ``backend``, kept in
+    ``cache`` by content) and the roadmap solved on those capacities for delivered compute; the seconds of each
+    step go into ``seconds``."""
+    cache = cache if cache is not None else PlanCache()
+    seconds = seconds if seconds is not None else {}
     racks = loaded.racks
     start = time.perf_counter()
     capacity = factory_capacity(loaded, racks)
     seconds["factories"] = time.perf_counter() - start
     start = time.perf_counter()
     model = reference_model(loaded)
-    cache = {} if trainings is None else trainings
-    runs = []
-    for i, rack in enumerate(racks):
-        key = _training_key(loaded, i)
-        if key not in cache:
-            cache[key] = training(loaded, model, rack, i)
-        runs.append(cache[key])
+    keys = [_training_key(loaded, i) for i in range(len(racks))]
+    new = {key: (loaded, model, racks[i], i) for i, key in enumerate(keys) if key not in cache.trainings}
+    cache.trainings.update(zip(new, run_tasks(training_task, list(new.values()), backend, workers), strict=True))
+    runs = [cache.trainings[key] for key in keys]
     seconds["perf_and_goodput"] = time.perf_counter() - start
     start = time.perf_counter()
     roadmap = roadmap_with_capacity(loaded, capacity)
     result = roadmap_plan(roadmap, delivered_figures(roadmap, runs))
     seconds["roadmap"] = time.perf_counter() - start
+    return capacity, runs, result
+
+
+def plan_programme(
+    loaded: LoadedProgramme,
+    cache: PlanCache | None = None,
+    outdir: Path | None = None,
+    backend: str = "local",
+    workers: int | None = None,
+) -> ProgrammePlan:
+    """Compose the capabilities (see the module docstring). ``cache``, when given, keeps each generation's
+    reference job and the site plans across plans (a sweep re-plans with the same designs, workload and fleet).
+    With ``outdir`` each planned site's last step is written to ``outdir/sites/SITE`` as it is planned. The
+    reference jobs, site plans and spares run as tasks on ``backend`` (``local``: a process pool of ``workers``,
+    or this process; ``ray``)."""
+    seconds: dict[str, float] = {}
+    cache = cache if cache is not None else PlanCache()
+    racks = loaded.racks
+    capacity, runs, result = roadmap_on_lines(loaded, cache, backend, workers, seconds)
     failures = np.array([failures_per_rack_year(loaded, rack) for rack in racks])
     deployed = deployed_racks(result)
     start = time.perf_counter()
-    sites = site_plans(loaded, deployed)
+    spares = site_spares(loaded, deployed, backend, workers)
+    seconds["spares"] = time.perf_counter() - start
+    start = time.perf_counter()
+    quarters = list(result.structure.timeline.quarters)
+    sites = site_steps(loaded, deployed, quarters, outdir, cache.sites, backend, workers)
     seconds["site_plans"] = time.perf_counter() - start
     return ProgrammePlan(
-        loaded, racks, capacity, result, plan_document(result), runs, failures, deployed, sites, seconds
+        loaded, racks, capacity, result, plan_document(result), runs, failures, deployed, spares, sites, seconds
     )
 
 
@@ -365,11 +468,34 @@ def series(plan: ProgrammePlan) -> list[dict]:
     ]
     tariffs = tariff_bill(plan)
     if tariffs is not None:
-        rows.append(_series("tariff_bill", "USD/quarter (tariffs on the racks built)", tariffs, digits=0))
+        racks_bill, site_bill = tariffs
+        rows.append(
+            _series(
+                "tariff_bill",
+                "USD/quarter (tariffs on the racks built and site equipment)",
+                racks_bill + site_bill,
+                digits=0,
+            )
+        )
+        rows.append(_series("tariff_bill_site_equipment", "USD/quarter (switches, optics, CDUs)", site_bill, digits=0))
+    if plan.sites:
+        sites = [site.id for site in p.sites]
+        equipment = equipment_series(plan.sites, sites, len(quarters))
+        for name, kind, unit in SITE_SERIES:
+            rows.append(_series(name, unit, equipment[kind], digits=1))
     for i, g in enumerate(p.generations):
         rows.append(_series("it_power", "GW", power_w[i] * per_gen[i] / 1e9, g.id, digits=9))
         rows.append(_series("delivered_training_tokens", "tokens/s", tokens[i] * accelerators[i], g.id, digits=0))
     return rows
+
+
+#: The site equipment series (planned sites, needed by each quarter's end): name, kind, unit.
+SITE_SERIES = (
+    ("site_switches", "scale_out_switch", "switches (planned sites, incl. front-end share)"),
+    ("site_transceivers", "transceiver", "transceivers (planned sites' fabric, beyond the racks)"),
+    ("site_cdus", "cdu", "CDUs (planned sites, whole units)"),
+    ("site_links", "links", "links (planned sites' cable plans)"),
+)
 
 
 def _first_quarter(quarters: list[str], values, threshold: float) -> str | None:
@@ -387,7 +513,8 @@ def programme_document(plan: ProgrammePlan) -> dict:
     total = {row["name"]: row["values"] for row in rows if "generation" not in row}
     goal_gw = doc["goal"]["it_power_gw"]
     met = _first_quarter(doc["quarters"], total["it_power"], goal_gw)
-    spares = site_spares(plan.loaded, plan.deployed)
+    spares = plan.spares
+    supply_check = site_supply_check(plan)
     headline = [
         {"name": "it_power_by_goal_date", "unit": "GW", "value": total["it_power"][-1]},
         {"name": "goal_met", "unit": "quarter", "value": met},
@@ -429,11 +556,12 @@ def programme_document(plan: ProgrammePlan) -> dict:
             for i, g in enumerate(p.generations)
             if plan.capacity[i, j] > 0
         ],
-        "binding_constraints": doc["binding_constraints"],
+        "binding_constraints": doc["binding_constraints"] + binding_site_supply(supply_check),
         "racks": doc["racks"],
-        "sites": [site_record(site, site_plan) for site, site_plan in plan.sites.items()],
+        "sites": [site_record(step) for step in final_steps(plan.sites).values()],
+        "site_steps": [{**site_record(step), "quarter": doc["quarters"][step.quarter]} for step in plan.sites],
         "first_ship_check": first_ship_check(plan.loaded),
-        "site_supply_check": site_supply_check(plan),
+        "site_supply_check": supply_check,
         "timeline": timeline(plan.loaded),
         "spares": spares,
         "seconds": {k: round(v, 3) for k, v in plan.seconds.items()},
@@ -476,7 +604,7 @@ def _links(plan: ProgrammePlan) -> int | None:
     """Links of every medium in the site plans (None when no site is planned)."""
     if not plan.sites:
         return None
-    return int(sum(site.cables.height for site in plan.sites.values()))
+    return int(sum(step.planned.links for step in final_steps(plan.sites).values()))
 
 
 def _generation(plan: ProgrammePlan, i: int) -> dict:

@@ -35,25 +35,23 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..catalog.schema import Source
 from ..errors import InputError, Problem
 from ..rack.evaluation import Rack
-from ..roadmap.schema import Generation, Goal, LoadedRoadmap, Risk, Site, Sourced, Supply, validate_roadmap
-from ..units import UnitError, parse_quantity
-from ..validity import Name, require
+from ..roadmap.schema import (
+    Generation,
+    Goal,
+    LoadedRoadmap,
+    Risk,
+    Site,
+    Sourced,
+    Supply,
+    checked_quantity,
+    validate_roadmap,
+)
+from ..validity import Name
 from ..yamlio import LocatedInput, Strict, problems_from_validation, read_yaml, to_plain
 
 #: The most accelerators of the reference job (the count domain's bound).
 MAX_JOB = 1_000_000
 _ID = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
-
-
-def _data_rate(value: str) -> str:
-    """Validator body: a data rate with its unit (``"2 TB/s"``), in its domain and above zero."""
-    try:
-        si = require("data_rate", parse_quantity(value, "data_rate"))
-    except UnitError as exc:
-        raise ValueError(str(exc)) from None
-    if si <= 0:
-        raise ValueError("a checkpoint cannot be written at 0 B/s; give the storage's write bandwidth")
-    return value
 
 
 class ProgrammeSite(Site):
@@ -86,7 +84,11 @@ class Workload(Sourced):
     seq_len: int | None = Field(default=None, ge=1, le=100_000_000)
     storage_bandwidth: str = "2 TB/s"
 
-    _bandwidth = field_validator("storage_bandwidth")(_data_rate)
+    _bandwidth = field_validator("storage_bandwidth")(
+        lambda v: checked_quantity(
+            v, "data_rate", "a checkpoint cannot be written at 0 B/s; give the storage's write bandwidth"
+        )
+    )
 
 
 class Fleet(Sourced):

@@ -1,58 +1,38 @@
-"""Site plans for the programme: each site that names a site file, planned for the racks the roadmap sends there.
+"""Site plans for the programme: each site that names a site file, planned at each power step it uses.
 
-The site file gives the layout, fabric, power chain, cooling plant and economics; its ``target`` is replaced by
-the rack counts per generation deployed at the site by the goal date, and the site planner
-(:func:`rackwright.site.planner.plan_site`) runs on the racks the programme evaluated once.
+A site's power step is in effect from the quarter it starts in until the quarter before the next step starts (the
+last one until the goal date). A step is *used* when racks are deployed at the site by its last quarter; the site is
+then planned for the racks deployed there by that quarter: the site file's layout, fabric, power chain, cooling
+plant and economics with its ``target`` replaced by those racks (:func:`rackwright.site.planner.plan_site`, on the
+racks the programme evaluated once). A step's site equipment (switches, fabric optics, CDUs, cooling plant) is
+needed by that quarter and kept after it, so the programme knows it by quarter (:func:`site_stock`) and checks the
+optics and CDUs by quarter against the supply caps (:func:`site_supply_check`).
+
+Steps with the same site file and racks per design are planned once (:class:`SiteCache`, keyed by content). The
+plans run as tasks (:func:`rackwright.parallel.run_tasks`, local or Ray), each returning a small record (its
+summary and the parts it needs beyond the racks, by part id); the per-cable plan of each site's last step is
+written to ``sites/SITE/`` (``cables.parquet``, ``summary.json``, ``bom.csv``) by the task when the programme is
+given a folder, so no cable plan is held in memory.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
 import numpy as np
+import polars as pl
 from pydantic import ValidationError
 
+from ..catalog import load_catalog
 from ..errors import InputError
-from ..site.planner import SitePlan, plan_site
+from ..parallel import run_tasks
+from ..site import cables as cab
+from ..site.planner import SitePlan, _modules_per_link, plan_site
 from ..site.schema import LoadedSite, Site
 from ..yamlio import problems_from_validation, read_yaml, to_plain
 from .schema import LoadedProgramme
-
-
-def site_with_racks(loaded: LoadedProgramme, index: int, racks: np.ndarray) -> LoadedSite:
-    """Site ``index``'s site file with its target set to ``racks`` (one count per generation; zeros left out)."""
-    p = loaded.programme
-    path = loaded.folder / str(p.sites[index].plan)
-    try:
-        root = read_yaml(path)
-    except InputError as exc:
-        raise loaded.error(
-            f"site file {p.sites[index].plan!r} cannot be used: {exc}",
-            ("sites", index, "plan"),
-            "give the path of a site file (rackwright site plan), relative to the programme file",
-        ) from None
-    data = to_plain(root) if isinstance(root, dict) else {}
-    keep = np.flatnonzero(racks > 0)
-    data["target"] = {
-        "generations": [
-            {"design": str((loaded.folder / p.generations[i].design).resolve()), "racks": int(racks[i])} for i in keep
-        ]
-    }
-    try:
-        site = Site.model_validate(data)
-    except ValidationError as exc:
-        raise InputError(str(path), problems_from_validation(exc, root)) from None
-    return LoadedSite(site=site, file=str(path), root=root, racks=[loaded.racks[i] for i in keep])
-
-
-def site_plans(loaded: LoadedProgramme, deployed: np.ndarray) -> dict[str, SitePlan]:
-    """A site plan for each site that names a site file and has racks by the goal date (``deployed``: generations ×
-    sites × quarters, cumulative)."""
-    plans = {}
-    for s, site in enumerate(loaded.programme.sites):
-        racks = np.round(deployed[:, s, -1]).astype(int)
-        if site.plan is not None and racks.any():
-            plans[site.id] = plan_site(site_with_racks(loaded, s, racks))
-    return plans
-
 
 #: The figures of a site plan's summary the programme document carries.
 SUMMARY_KEYS = (
@@ -70,31 +50,215 @@ SUMMARY_KEYS = (
     "cdus",
 )
 
+#: Kinds of the site equipment the programme counts by quarter (beyond the racks' own BOMs): scale-out switches
+#: (with the front-end network's share), the fabric's transceivers (at tier 1 the switch end only, the NIC end
+#: being in the rack's BOM) and whole CDUs.
+EQUIPMENT_KINDS = ("scale_out_switch", "transceiver", "cdu")
 
-def site_record(site_id: str, plan: SitePlan) -> dict:
-    """The programme document's record of one site plan."""
-    summary = plan.summary()
-    return {"site": site_id, **{k: summary[k] for k in SUMMARY_KEYS if k in summary}, "violations": len(plan.errors)}
-
-
-#: Supply kinds the site plans consume beyond the racks' own BOMs: fabric optics (the site BOM's transceivers) and
-#: CDUs (whole units per site; the racks' BOMs carry each rack's share of one, which the roadmap already counts).
+#: Supply kinds the site plans consume beyond the racks' own BOMs: fabric optics and CDUs (whole units per site;
+#: the racks' BOMs carry each rack's share of one, which the roadmap already counts).
 SITE_KINDS = ("transceiver", "cdu")
 
 
-def _site_parts(site_plan: SitePlan) -> dict[str, float]:
-    """Parts a site plan needs beyond its racks, by catalog part id: the site BOM's transceivers (the planner lists
-    them as text, ``KIND: PART (tier N)``, so the part id is read from it; at tier 1 it counts the switch end only,
-    the NIC end being in the rack's BOM) and the cooling's whole CDUs."""
-    parts: dict[str, float] = {}
-    for item, quantity in site_plan.bom_frame().select("item", "quantity").iter_rows():
-        if item.startswith("transceiver: "):
-            part = item.removeprefix("transceiver: ").split(" (")[0]
-            parts[part] = parts.get(part, 0.0) + quantity
-    cdu = next((g.cdu_part for g in site_plan.generations if g.cdu_part), None)
-    if cdu is not None and site_plan.cooling["cdus"]:
-        parts[cdu] = parts.get(cdu, 0.0) + float(site_plan.cooling["cdus"])
-    return parts
+def site_parts(plan: SitePlan) -> pl.DataFrame:
+    """The site equipment of a plan by catalog part id (``part``, ``kind``, ``quantity``), from the plan's
+    structured data rather than its BOM text: the fabric's switches × (1 + the front-end share), the cable plan's
+    transceivers per link (:func:`rackwright.site.planner._modules_per_link`, as the planner prices them) and each
+    generation's whole CDUs (⌈racks × CDUs per rack⌉, as the cooling plant counts them)."""
+    catalog = load_catalog()
+    fabric, s = plan.fabric, plan.loaded.site
+    switch = catalog.get(s.fabric.switch)
+    rows = [(switch.id, switch.kind, float(sum(fabric.switches_by_tier.values())) * (1 + s.fabric.front_end_share))]
+    use = plan.cables.group_by("part", "tier").agg(pl.len().alias("n"))
+    for part_id, tier, n in use.iter_rows():
+        part = catalog.get(part_id) if part_id != cab.NO_MEDIUM else None
+        if part is not None and part.kind == "transceiver":
+            rows.append((part.id, part.kind, n * _modules_per_link(part, fabric.link_speed, tier)))
+    rows += [(g.cdu_part, "cdu", float(np.ceil(g.racks * g.cdus_per_rack))) for g in plan.generations if g.cdu_part]
+    frame = pl.DataFrame(rows, schema={"part": pl.String, "kind": pl.String, "quantity": pl.Float64}, orient="row")
+    return frame.group_by("part", "kind", maintain_order=True).agg(pl.col("quantity").sum())
+
+
+@dataclass(frozen=True)
+class PlannedSite:
+    """What the programme keeps of one site plan: its summary's figures and its equipment by part."""
+
+    summary: dict
+    parts: dict[str, float]  # part id → quantity (site equipment, :func:`site_parts`)
+    kinds: dict[str, str]  # part id → kind
+    links: int
+    violations: int
+
+
+def plan_task(task: tuple[LoadedSite, str | None]) -> PlannedSite:
+    """Plan one site (a task for :func:`rackwright.parallel.run_tasks`): the record, and with a folder the site's
+    ``summary.json``, ``generations.json``, ``cables.parquet`` and ``bom.csv`` written there."""
+    site, folder = task
+    plan = plan_site(site)
+    if folder is not None:
+        from ..cli.site import write_outputs
+
+        write_outputs(plan, Path(folder), report=False)
+    summary = plan.summary()
+    parts = site_parts(plan)
+    return PlannedSite(
+        summary={k: summary[k] for k in SUMMARY_KEYS if k in summary},
+        parts=dict(zip(parts["part"], parts["quantity"], strict=True)),
+        kinds=dict(zip(parts["part"], parts["kind"], strict=True)),
+        links=plan.cables.height,
+        violations=len(plan.errors),
+    )
+
+
+@dataclass(frozen=True)
+class SiteStep:
+    """One site at one power step it uses: the quarter (index) it is planned for, the racks per generation and the
+    plan's record."""
+
+    site: str
+    step: int
+    quarter: int
+    racks: tuple[int, ...]
+    planned: PlannedSite
+
+
+@dataclass
+class SiteCache:
+    """Site plans by content (site file, its modification time, designs and racks, output folder), kept across
+    the plans of a sweep."""
+
+    plans: dict[tuple, PlannedSite] = field(default_factory=dict)
+
+
+def site_with_racks(loaded: LoadedProgramme, index: int, racks: np.ndarray) -> LoadedSite:
+    """Site ``index``'s site file with its target set to ``racks`` (one count per generation; zeros left out)."""
+    p = loaded.programme
+    path = loaded.folder / str(p.sites[index].plan)
+    try:
+        root = read_yaml(path)
+    except InputError as exc:
+        raise loaded.error(
+            f"site file {p.sites[index].plan!r} cannot be used: {exc}",
+            ("sites", index, "plan"),
+            "give the path of a site file (rackwright site plan), relative to the programme file",
+        ) from None
+    data = to_plain(root) if isinstance(root, dict) else {}
+    keep = np.flatnonzero(racks > 0)
+    data["target"] = {"generations": [{"design": _design(loaded, int(i)), "racks": int(racks[i])} for i in keep]}
+    try:
+        site = Site.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(str(path), problems_from_validation(exc, root)) from None
+    return LoadedSite(site=site, file=str(path), root=root, racks=[loaded.racks[i] for i in keep])
+
+
+def _design(loaded: LoadedProgramme, i: int) -> str:
+    return str((loaded.folder / loaded.programme.generations[i].design).resolve())
+
+
+def step_quarters(loaded: LoadedProgramme, index: int, quarters: list[str]) -> list[int]:
+    """The last quarter (index) of each of site ``index``'s power steps: the quarter before the next step's first,
+    the last quarter for the last step; -1 for a step that starts after the goal date or shares its first quarter
+    with the next."""
+    ends = [quarter_end(q) for q in quarters]
+
+    def first(day: dt.date) -> int:
+        return next((q for q, end in enumerate(ends) if end >= day), len(ends))
+
+    starts = [first(step.start) for step in loaded.programme.sites[index].power]
+    lasts = [following - 1 for following in starts[1:]] + [len(quarters) - 1]
+    return [last if start <= last else -1 for start, last in zip(starts, lasts, strict=True)]
+
+
+def quarter_end(label: str) -> dt.date:
+    """The last day of a quarter labelled ``2026Q3``."""
+    year, quarter = int(label[:4]), int(label[-1])
+    return dt.date(year + quarter // 4, 3 * quarter % 12 + 1, 1) - dt.timedelta(days=1)
+
+
+def site_steps(
+    loaded: LoadedProgramme,
+    deployed: np.ndarray,
+    quarters: list[str],
+    outdir: Path | None = None,
+    cache: SiteCache | None = None,
+    backend: str = "local",
+    workers: int | None = None,
+) -> list[SiteStep]:
+    """A site plan for each site that names a site file at each power step it uses (``deployed``: generations ×
+    sites × quarters, cumulative); identical steps planned once, new ones as tasks on ``backend``. With ``outdir``
+    each site's last step writes its outputs to ``outdir/sites/SITE``."""
+    cache = cache if cache is not None else SiteCache()
+    wanted: list[tuple[str, int, int, tuple[int, ...], tuple]] = []
+    tasks: dict[tuple, tuple[LoadedSite, str | None]] = {}
+    for s, site in enumerate(loaded.programme.sites):
+        if site.plan is None:
+            continue
+        lasts = step_quarters(loaded, s, quarters)
+        final = max(lasts)
+        for k, q in enumerate(lasts):
+            racks = np.round(deployed[:, s, q]).astype(int) if q >= 0 else np.zeros(0, int)
+            if not racks.any():
+                continue
+            folder = str(outdir / "sites" / site.id) if outdir is not None and q == final else None
+            path = loaded.folder / site.plan
+            designs = tuple(_design(loaded, i) for i in range(len(racks)))
+            key = (str(path.resolve()), path.stat().st_mtime, designs, tuple(racks.tolist()), folder)
+            wanted.append((site.id, k, q, tuple(racks.tolist()), key))
+            if key not in cache.plans and key not in tasks:
+                tasks[key] = (site_with_racks(loaded, s, racks), folder)
+    order = sorted(tasks, key=lambda key: -sum(key[3]))  # the largest first, so a pool ends together
+    for key, planned in zip(order, run_tasks(plan_task, [tasks[k] for k in order], backend, workers), strict=True):
+        cache.plans[key] = planned
+    return [SiteStep(site, k, q, racks, cache.plans[key]) for site, k, q, racks, key in wanted]
+
+
+def final_steps(steps: list[SiteStep]) -> dict[str, SiteStep]:
+    """Each planned site's last step (the racks deployed there by the goal date), by site id."""
+    last: dict[str, SiteStep] = {}
+    for step in steps:
+        if step.site not in last or step.quarter > last[step.site].quarter:
+            last[step.site] = step
+    return last
+
+
+def site_record(step: SiteStep) -> dict:
+    """The programme document's record of one site step."""
+    return {
+        "site": step.site,
+        "power_step": step.step,
+        **step.planned.summary,
+        "violations": step.planned.violations,
+    }
+
+
+def site_stock(steps: list[SiteStep], sites: list[str], quarters: int) -> dict[str, np.ndarray]:
+    """Site equipment needed by each quarter's end, ``(S, Q)`` per part id: a step's parts from the quarter it is
+    planned for on (the most of any step so far, as equipment installed stays)."""
+    stock: dict[str, np.ndarray] = {}
+    for step in sorted(steps, key=lambda st: st.quarter):
+        for part, quantity in step.planned.parts.items():
+            grid = stock.setdefault(part, np.zeros((len(sites), quarters)))
+            row = grid[sites.index(step.site)]
+            row[step.quarter :] = np.maximum(row[step.quarter :], quantity)
+    return stock
+
+
+def equipment_series(steps: list[SiteStep], sites: list[str], quarters: int) -> dict[str, np.ndarray]:
+    """Site equipment by kind (:data:`EQUIPMENT_KINDS`) needed by each quarter's end, summed over sites, ``(Q,)``;
+    and the links of the sites' cable plans."""
+    kinds = {part: kind for step in steps for part, kind in step.planned.kinds.items()}
+    stock = site_stock(steps, sites, quarters)
+    out = {kind: np.zeros(quarters) for kind in EQUIPMENT_KINDS}
+    for part, grid in stock.items():
+        if kinds[part] in out:
+            out[kinds[part]] += grid.sum(axis=0)
+    links = np.zeros((len(sites), quarters))
+    for step in sorted(steps, key=lambda st: st.quarter):
+        row = links[sites.index(step.site)]
+        row[step.quarter :] = np.maximum(row[step.quarter :], step.planned.links)
+    out["links"] = links.sum(axis=0)
+    return out
 
 
 def _kind(catalog, part: str) -> str | None:
@@ -102,43 +266,76 @@ def _kind(catalog, part: str) -> str | None:
 
 
 def site_supply_check(plan) -> list[dict]:
-    """Each supply line of a kind in :data:`SITE_KINDS` (or naming a part of one) against what the planned sites
-    need too, by the goal date: delivered (the roadmap's caps after the lead time), the racks' use (built racks ×
-    BOM quantity per rack, as the roadmap counts it), the site plans' parts beyond the racks' (transceivers; CDUs as
-    whole units less the racks' shares at those sites), and the margin. ``plan`` is a
-    :class:`rackwright.programme.plan.ProgrammePlan`."""
-    from ..catalog import load_catalog
-
+    """Each supply line of a kind in :data:`SITE_KINDS` (or naming a part of one) against what the racks and the
+    planned sites need, by quarter: delivered (the roadmap's caps after the lead time), the racks' use (built racks ×
+    BOM quantity per rack, as the roadmap counts it), the site plans' parts beyond the racks' (:func:`site_stock`:
+    transceivers; CDUs as whole units less the racks' shares at those sites at that step), and the margin by
+    quarter; the quarters short. ``plan`` is a :class:`rackwright.programme.plan.ProgrammePlan`."""
     catalog = load_catalog()
     st = plan.result.structure
-    built = np.zeros(len(plan.racks))
-    np.add.at(built, st.col_g, st.built * plan.result.schedule.x)
-    delivered = st.timeline.supply_cumulative()[:, -1]
-    needs = [(site_id, _site_parts(site_plan)) for site_id, site_plan in plan.sites.items()]
-    index = {site.id: s for s, site in enumerate(plan.loaded.programme.sites)}
+    quarters = st.timeline.quarters
+    built = np.zeros((len(plan.racks), len(quarters)))
+    np.add.at(built, (st.col_g, st.col_q), st.built * plan.result.schedule.x)
+    built = np.cumsum(built, axis=1)
+    delivered = st.timeline.supply_cumulative()
+    sites = [site.id for site in plan.loaded.programme.sites]
+    stock = site_stock(plan.sites, sites, len(quarters))
+    kinds = {part: kind for step in plan.sites for part, kind in step.planned.kinds.items()}
     rows = []
     for p, supply in enumerate(st.roadmap.supply):
         kind = supply.kind or (_kind(catalog, supply.part) if supply.part else None)
         if kind not in SITE_KINDS:
             continue
         per_rack = st.figures.supply_per_rack[p]
-        racks_use = float(per_rack @ built)
-        sites = {}
-        for site_id, parts in needs:
-            own = sum(q for part, q in parts.items() if part == supply.part or _kind(catalog, part) == supply.kind)
-            shares = float(per_rack @ plan.deployed[:, index[site_id], -1]) if kind == "cdu" else 0.0
-            sites[site_id] = round(own - shares, 3)
-        need = racks_use + sum(sites.values())
+        racks_use = per_rack @ built
+        own = np.zeros((len(sites), len(quarters)))
+        for part, grid in stock.items():
+            if part == supply.part or kinds[part] == supply.kind:
+                own += grid
+        if kind == "cdu":
+            own = own - _rack_shares(plan.sites, sites, per_rack, plan.deployed, len(quarters))
+        need = racks_use + own.sum(axis=0)
+        margin = delivered[p] - need
+        short = [quarters[q] for q in np.flatnonzero(need > delivered[p] * (1 + 1e-9))]
         rows.append(
             {
                 "supply": supply.id,
                 "kind": kind,
                 "unit": supply.unit,
-                "delivered_by_goal_date": round(float(delivered[p]), 3),
-                "racks_use": round(racks_use, 3),
-                "site_plans": sites,
-                "margin": round(float(delivered[p]) - need, 3),
-                "enough": bool(need <= delivered[p] * (1 + 1e-9)),
+                "delivered_by_goal_date": round(float(delivered[p, -1]), 3),
+                "racks_use": round(float(racks_use[-1]), 3),
+                "site_plans": {site: round(float(own[sites.index(site), -1]), 3) for site in final_steps(plan.sites)},
+                "margin": round(float(margin[-1]), 3),
+                "enough": not short,
+                "margin_by_quarter": [round(float(v), 3) for v in margin],
+                "short_quarters": short,
             }
         )
     return rows
+
+
+def _rack_shares(steps: list[SiteStep], sites: list[str], per_rack, deployed, quarters: int) -> np.ndarray:
+    """The racks' own shares of a CDU at each planned site, ``(S, Q)``: from each step's quarter on, per rack ×
+    the racks deployed there then (the site plan's whole CDUs replace them)."""
+    shares = np.zeros((len(sites), quarters))
+    for step in sorted(steps, key=lambda st: st.quarter):
+        s = sites.index(step.site)
+        shares[s, step.quarter :] = float(per_rack @ deployed[:, s, step.quarter])
+    return shares
+
+
+def binding_site_supply(rows: list[dict]) -> list[dict]:
+    """The site supply check's short supply lines as binding constraints (family ``site-supply``)."""
+    return [
+        {
+            "family": "site-supply",
+            "name": row["supply"],
+            "quarters": row["short_quarters"],
+            "unit": row["unit"],
+            "shortfall": round(-min(row["margin_by_quarter"]), 3),
+            "message": f"{row['supply']} ({row['kind']}): the racks and the site plans need more than is delivered "
+            f"in {row['short_quarters'][0]}–{row['short_quarters'][-1]}",
+        }
+        for row in rows
+        if row["short_quarters"]
+    ]

@@ -8,27 +8,31 @@
   headline number per value (``programme whatif --sweep``);
 * :func:`programme_risk`, :func:`risk_records`, :func:`with_risk` — the roadmap's Monte Carlo on the lines' rates
   (``programme risk``, ``programme plan --samples``), optionally with each line's rate band
-  (:func:`line_bands`, from the factory's simulation) multiplying its factory's yield.
+  (:func:`line_bands`, from the factory's simulation) multiplying its factory's yield (:func:`band_factors`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import time
-from dataclasses import replace
+from functools import partial
 from pathlib import Path
-from typing import cast
 
 import numpy as np
 
 from ..errors import InputError
 from ..factory import load_line, simulate, work_content
 from ..roadmap.inputs import line_rate
-from ..roadmap.milp import programme, row_bounds, solve
-from ..roadmap.plan import prepare
-from ..roadmap.risk import CHUNK, RiskResult, draw, risk, solve_samples
-from ..roadmap.schema import LoadedRoadmap
-from .plan import factory_capacity, plan_programme, programme_document, roadmap_with_capacity
+from ..roadmap.milp import solve
+from ..roadmap.plan import PlanResult, prepare
+from ..roadmap.risk import risk
+from .plan import (
+    PlanCache,
+    factory_capacity,
+    plan_programme,
+    programme_document,
+    roadmap_on_lines,
+    roadmap_with_capacity,
+)
 from .schema import LoadedProgramme
 
 
@@ -114,10 +118,11 @@ def replacements(loaded: LoadedProgramme, pairs: list[str]) -> dict[str, str]:
     return overrides
 
 
-def sweep_documents(variants: list[LoadedProgramme]) -> list[dict]:
-    """The programme document of each variant, the reference job planned once per design, workload and fleet."""
-    trainings: dict = {}
-    return [programme_document(plan_programme(loaded, trainings)) for loaded in variants]
+def sweep_documents(variants: list[LoadedProgramme], backend: str = "local", workers: int | None = None) -> list[dict]:
+    """The programme document of each variant, the reference job and each site step planned once by content
+    (:class:`.plan.PlanCache`), each variant's tasks on ``backend``."""
+    cache = PlanCache()
+    return [programme_document(plan_programme(loaded, cache, None, backend, workers)) for loaded in variants]
 
 
 def sweep_document(base: dict, docs: list[dict], key: str, values: list, overrides: dict[str, object]) -> dict:
@@ -174,44 +179,27 @@ def programme_risk(
     workers: int = 1,
     progress=None,
     bands: np.ndarray | None = None,
+    backend: str = "local",
+    deterministic: PlanResult | None = None,
 ) -> dict:
     """The roadmap's Monte Carlo (:func:`rackwright.roadmap.risk.risk`: slips, site power delays, lead times and
     factory yields from the file's ``risk`` section) on the programme's roadmap with the lines' rates; the roadmap's
-    risk document. With ``bands`` (:func:`line_bands`) each factory's yield is also multiplied by a normal draw of
-    its line's rate band, in one process (:func:`risk_with_bands`)."""
+    risk document, with the programme's deterministic plan (``deterministic``, else planned here) beside it. With
+    ``bands`` (:func:`line_bands`) each factory's yield is also multiplied by a normal draw of its line's rate band
+    (:func:`band_factors`, the roadmap risk's per-factory yield hook) in the same vectorised pass."""
     roadmap = roadmap_with_capacity(loaded, factory_capacity(loaded, loaded.racks))
-    if bands is None:
-        return risk(roadmap, samples, seed, workers, progress).document()
-    return risk_with_bands(roadmap, bands, samples, seed, progress).document()
+    if deterministic is None:
+        deterministic = roadmap_on_lines(loaded, None, backend, workers)[2]
+    hook = None if bands is None else partial(band_factors, bands)
+    figures = deterministic.structure.figures
+    result = risk(roadmap, samples, seed, workers, progress, figures, hook, backend, deterministic)
+    return result.document()
 
 
-def risk_with_bands(
-    roadmap: LoadedRoadmap, bands: np.ndarray, samples: int, seed: int | None = None, progress=None
-) -> RiskResult:
-    """The roadmap's Monte Carlo with each factory's yield times a draw of N(mean, sd) of its line's rate band
-    (``bands``, ``(F, 2)``, cut at 0). The roadmap's own draws come first from the same stream, so a band of
-    (1, 0) gives :func:`rackwright.roadmap.risk.risk`'s result for the same seed; the reach LP per sample as
-    there (the roadmap's risk has one yield distribution for all factories and no hook for a per-line one)."""
-    st = prepare(roadmap)
-    root = np.random.SeedSequence(seed)
-    rng = np.random.default_rng(root)
-    uncertain = draw(roadmap, samples, rng)
-    factor = np.maximum(rng.normal(bands[:, 0], bands[:, 1], size=(samples, len(bands))), 0.0)
-    uncertain = replace(uncertain, factory_yield=np.asarray(uncertain.factory_yield) * factor)
-    spec = programme(st, "reach", row_bounds(st)[0], integer=False)
-    reached = np.zeros((samples, len(st.timeline.quarters)))
-    start = time.perf_counter()
-    for chunk in np.array_split(np.arange(samples), -(-samples // CHUNK)):
-        part = replace(uncertain, **{k: getattr(uncertain, k)[chunk] for k in _FIELDS})
-        lower, upper = row_bounds(st, part)
-        lower[:, st.goal_row] = -np.inf  # the reach programme has no goal row
-        reached[chunk] = solve_samples(spec, lower, upper, st.power_mw, st.col_q)
-        if progress:
-            progress(int(chunk[-1]) + 1)
-    return RiskResult(st, int(cast(int, root.entropy)), reached / 1e3, time.perf_counter() - start, 1)
-
-
-_FIELDS = ("slip_months", "site_delay_months", "lead_factor", "factory_yield")
+def band_factors(bands: np.ndarray, rng: np.random.Generator, samples: int) -> np.ndarray:
+    """Each factory's yield factor per sample, ``(samples, F)``: a normal draw of its line's rate band (``bands``,
+    ``(F, 2)``: mean and standard deviation), cut at 0. A band of (1, 0) leaves the yields as drawn."""
+    return np.maximum(rng.normal(bands[:, 0], bands[:, 1], size=(samples, len(bands))), 0.0)
 
 
 def risk_records(loaded: LoadedProgramme, doc: dict) -> dict:
@@ -230,6 +218,11 @@ def risk_records(loaded: LoadedProgramme, doc: dict) -> dict:
         "series": [
             {"name": f"it_power_{p}", "unit": "GW", "values": [doc["gw_by_quarter"][q][p] for q in quarters]}
             for p in levels
+        ]
+        + [
+            {"name": "it_power_plan", "unit": "GW (deterministic plan)", "values": [plan[q] for q in quarters]}
+            for plan in [doc.get("plan_gw_by_quarter")]
+            if plan
         ],
         "solve_time_s": doc["solve_time_s"],
     }

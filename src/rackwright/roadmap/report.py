@@ -153,8 +153,27 @@ RISK_NOTE = (
 )
 
 
+def _plan_trace(doc: dict, quarters: list[str]) -> list:
+    """The deterministic plan's IT power by quarter (``plan_gw_by_quarter``), when the risk document has it."""
+    import plotly.graph_objects as go
+
+    plan = doc.get("plan_gw_by_quarter")
+    if not plan:
+        return []
+    return [
+        go.Scatter(
+            x=quarters,
+            y=[plan[q] for q in quarters],
+            mode="lines",
+            name="plan (roadmap plan)",
+            line={"color": "#e45756", "width": 2},
+        )
+    ]
+
+
 def risk_figure(doc: dict):
-    """Fan chart of the IT power deployed by quarter (P10-P90 band, P50) with the goal line."""
+    """Fan chart of the IT power deployed by quarter (P10-P90 band, P50) with the deterministic plan, when the
+    document has it, and the goal line."""
     import plotly.graph_objects as go
 
     quarters = list(doc["gw_by_quarter"])
@@ -171,6 +190,7 @@ def risk_figure(doc: dict):
                 name="P10-P90",
             ),
             go.Scatter(x=quarters, y=level["p50"], mode="lines+markers", name="P50", line={"color": "#4c78a8"}),
+            *_plan_trace(doc, quarters),
             go.Scatter(
                 x=quarters,
                 y=[goal] * len(quarters),

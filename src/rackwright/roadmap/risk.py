@@ -16,8 +16,17 @@ overstates the IT power reached by less than one rack per build and deploy varia
 run in chunks on a process pool (``concurrent.futures``); the draws are made before the
 split, so results do not depend on the number of workers.
 
+A per-factory yield hook (``factory_yield``: a function of the generator and the sample
+count giving a factor per sample and factory, drawn after the roadmap's own draws from the
+same stream) multiplies the factories' yields in the same vectorised pass: the programme
+samples its lines' rate bands this way. On the ``ray`` backend the chunks run as Ray tasks
+(:func:`rackwright.parallel.run_tasks`), the same chunks as the local process pool, so the
+results are identical.
+
 Reported: P10/P50/P90 of the IT power deployed by the goal date and at each quarter's
-end (the fan chart), and ``p_goal``, the share of samples that reach the goal.
+end (the fan chart), ``p_goal``, the share of samples that reach the goal, and the
+deterministic plan's IT power by quarter (``plan_gw_by_quarter``, :func:`.plan.plan` on
+the same figures) for the chart to overlay.
 """
 
 from __future__ import annotations
@@ -27,18 +36,24 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import cast
 
 import numpy as np
 
+from ..parallel import check_backend, run_tasks
 from .inputs import RackFigures
 from .milp import Structure, Uncertain, make_highs, parse_goal_mw, programme, row_bounds
-from .plan import prepare
+from .plan import PlanResult, prepare
+from .plan import plan as deterministic_plan
 from .schema import LoadedRoadmap, Risk
 from .timeline import SECONDS_PER_MONTH
 
 PERCENTILES = (10, 50, 90)
+#: A per-factory yield hook: ``(rng, samples) → (samples, factories)`` factors on the drawn yields.
+YieldHook = Callable[[np.random.Generator, int], np.ndarray]
+
 #: Samples per chunk at most: row bounds are built per chunk (samples × rows floats), so memory stays
 #: bounded for any sample count.
 CHUNK = 1000
@@ -70,6 +85,8 @@ class RiskResult:
     gw_by_quarter: np.ndarray  # (samples, Q) IT power deployed by each quarter's end [GW]
     seconds: float
     workers: int
+    plan_gw_by_quarter: np.ndarray | None = None  # (Q,) the deterministic plan's IT power by quarter's end [GW]
+    plan_feasible: bool | None = None
 
     def document(self) -> dict:
         """The JSON document of ``rackwright roadmap risk``."""
@@ -92,8 +109,20 @@ class RiskResult:
                 q: {f"p{p}": round(float(levels[i, k]), 6) for i, p in enumerate(PERCENTILES)}
                 for k, q in enumerate(st.timeline.quarters)
             },
+            **self._plan(),
             "solve_time_s": round(self.seconds, 4),
             "workers": self.workers,
+        }
+
+    def _plan(self) -> dict:
+        if self.plan_gw_by_quarter is None:
+            return {}
+        quarters = self.structure.timeline.quarters
+        return {
+            "plan_feasible": self.plan_feasible,
+            "plan_gw_by_quarter": {
+                q: round(float(v), 9) for q, v in zip(quarters, self.plan_gw_by_quarter, strict=True)
+            },
         }
 
 
@@ -104,14 +133,24 @@ def risk(
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
     figures: RackFigures | None = None,
+    factory_yield: YieldHook | None = None,
+    backend: str = "local",
+    deterministic: PlanResult | None = None,
 ) -> RiskResult:
-    """Run ``samples`` Monte Carlo samples (``workers`` processes, 0 = all cores); ``seed`` None draws fresh
-    entropy (reported in the result)."""
+    """Run ``samples`` Monte Carlo samples (``workers`` processes or Ray CPUs, 0 = all cores; ``backend`` local or
+    ray); ``seed`` None draws fresh entropy (reported in the result). ``factory_yield`` multiplies the drawn
+    factory yields (see the module docstring). ``deterministic`` is the plan to report beside the samples (solved
+    here on the same figures when not given)."""
     if samples < 1:
         raise ValueError("need at least one sample")
+    check_backend(backend)
     st = prepare(loaded, figures)
     root = np.random.SeedSequence(seed)
-    uncertain = draw(loaded, samples, np.random.default_rng(root))
+    rng = np.random.default_rng(root)
+    uncertain = draw(loaded, samples, rng)
+    if factory_yield is not None:
+        factor = factory_yield(rng, samples)
+        uncertain = replace(uncertain, factory_yield=np.asarray(uncertain.factory_yield) * factor)
     spec = programme(st, "reach", row_bounds(st)[0], integer=False)
     workers = (os.cpu_count() or 1) if workers == 0 else workers
     count = max(min(samples, 4 * workers), -(-samples // CHUNK))
@@ -125,7 +164,13 @@ def risk(
         lower[:, st.goal_row] = -np.inf  # the reach programme has no goal row
         return spec, lower, upper, st.power_mw, st.col_q
 
-    if workers <= 1:
+    if backend == "ray":
+        solved = run_tasks(partial(_solve_chunk, st, spec), [_take(uncertain, c) for c in chunks], "ray", workers)
+        for chunk, part in zip(chunks, solved, strict=True):
+            reached[chunk] = part
+        if progress:
+            progress(samples)
+    elif workers <= 1:
         for chunk in chunks:
             reached[chunk] = solve_samples(*task(chunk))
             done += len(chunk)
@@ -146,8 +191,23 @@ def risk(
                         progress(done)
                     for following in itertools.islice(queue, 1):
                         pending[pool.submit(solve_samples, *task(following))] = following
+    seconds = time.perf_counter() - start
     entropy = cast(int, root.entropy)  # NumPy's stubs also allow a sequence, which an int or None seed never gives
-    return RiskResult(st, int(entropy), reached / 1e3, time.perf_counter() - start, workers)
+    base = deterministic or deterministic_plan(loaded, figures)
+    return RiskResult(st, int(entropy), reached / 1e3, seconds, workers, plan_gw(base), base.feasible)
+
+
+def plan_gw(result: PlanResult) -> np.ndarray:
+    """IT power deployed by each quarter's end in a plan's schedule [GW], ``(Q,)``."""
+    st, x = result.structure, result.schedule.x
+    return np.cumsum(np.bincount(st.col_q, weights=st.power_mw * x, minlength=len(st.timeline.quarters))) / 1e3
+
+
+def _solve_chunk(st: Structure, spec, part: Uncertain) -> np.ndarray:
+    """One chunk of samples from its draws (a Ray task: the bounds are built where the chunk is solved)."""
+    lower, upper = row_bounds(st, part)
+    lower[:, st.goal_row] = -np.inf  # the reach programme has no goal row
+    return solve_samples(spec, lower, upper, st.power_mw, st.col_q)
 
 
 def _take(u: Uncertain, rows: np.ndarray) -> Uncertain:

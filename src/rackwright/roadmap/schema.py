@@ -54,12 +54,15 @@ SUPPLY_FIGURES = ("compute.accelerators", "compute.hbm_tb", "compute.cpus")
 _ID = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
 
 
-def _checked(value, quantity: str):
-    """Validator body: a quantity string in the domain of ``quantity`` (rackwright.validity.DOMAINS)."""
+def checked_quantity(value, quantity: str, zero: str | None = None):
+    """Validator body: a quantity string in the domain of ``quantity`` (rackwright.validity.DOMAINS); with ``zero``
+    (the message, with its fix) it must also be above zero. Used by the roadmap's and the programme's files."""
     try:
-        require(quantity, parse_quantity(value, DOMAINS[quantity].dimension))
+        si = require(quantity, parse_quantity(value, DOMAINS[quantity].dimension))
     except UnitError as exc:
         raise ValueError(str(exc)) from None
+    if zero is not None and si <= 0:
+        raise ValueError(zero)
     return value
 
 
@@ -151,7 +154,7 @@ class Goal(Strict):
     precision: str = "bf16_dense"
     min_us_share: float | None = Field(default=None, ge=0, le=1)
 
-    _power = field_validator("it_power")(lambda v: _checked(v, "power"))
+    _power = field_validator("it_power")(lambda v: checked_quantity(v, "power"))
 
     @field_validator("precision")
     @classmethod
@@ -187,7 +190,7 @@ class PowerStep(Strict):
     start: dt.date = Field(alias="from")
     facility: str
 
-    _power = field_validator("facility")(lambda v: _checked(v, "power"))
+    _power = field_validator("facility")(lambda v: checked_quantity(v, "power"))
 
 
 class Site(Sourced):
@@ -264,7 +267,7 @@ class Supply(Sourced):
     lead_time: str
     caps: list[CapStep] = Field(min_length=1, max_length=100)
 
-    _lead = field_validator("lead_time")(lambda v: _checked(v, "time"))
+    _lead = field_validator("lead_time")(lambda v: checked_quantity(v, "time"))
 
     @field_validator("figure")
     @classmethod
