@@ -203,6 +203,27 @@ def test_bad_input_under_json_is_a_json_error_on_stdout(tmp_path, command):
     assert "error" not in result.stderr  # not printed twice
 
 
+@pytest.mark.parametrize("args, command, field", [
+    (["factory", "simulate", E + "line-us.yaml", "--design", E + "gb200-nvl72.yaml", "--weeks", "0", "--json"],
+     "factory simulate", "--weeks"),
+    (["evaluate", "--no-such-option", E + "gb200-nvl72.yaml", "--json"], "evaluate", None),
+    (["site", "plan", "--json"], "site plan", "SITE"),
+])
+def test_usage_errors_under_json_are_json_too(tmp_path, args, command, field):
+    """Found by the parser before the command runs (out of range, unknown option, missing argument)."""
+    result = run(args, tmp_path)
+    assert result.exit_code == 2
+    doc = json.loads(result.stdout)
+    assert doc["command"] == command and doc["error"]["message"]
+    assert field is None or doc["error"]["field"] == field
+
+
+def test_usage_errors_without_json_stay_text(tmp_path):
+    result = run(["factory", "simulate", E + "line-us.yaml", "--design", E + "gb200-nvl72.yaml", "--weeks", "0"],
+                 tmp_path)
+    assert result.exit_code == 2 and result.stdout == "" and "--weeks" in result.stderr
+
+
 def test_bad_input_names_its_file_and_field(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("extends: " + str(ROOT / E / "gb200-nvl72.yaml") + "\npower:\n  redundancy: sideways\n")

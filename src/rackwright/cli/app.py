@@ -32,6 +32,7 @@ from .common import (
     EXIT_OK,
     EXIT_RULES,
     MAX_COUNT,
+    JsonUsageErrors,
     configure,
     emit,
     guarded,
@@ -51,6 +52,7 @@ app = typer.Typer(
     help="Co-design, evaluate and plan AI data-centre rack generations.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=JsonUsageErrors,
 )
 #: The panels of ``rackwright --help``, in the order they are shown (command groups follow the commands).
 PANELS = RACK, PLANNING, BUILD, SERVER, ROLLOUT = (

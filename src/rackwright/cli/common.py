@@ -17,12 +17,15 @@ import functools
 import json
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
 
 from ..errors import InputError
 from ..validity import DOMAINS
@@ -78,6 +81,48 @@ def emit(body) -> None:
     from ..report.jsonout import document, dumps
 
     sys.stdout.write(dumps(document(settings.command, body)))
+
+
+#: click's exception for bad usage (typer vendors click; reached through typer's public BadParameter).
+USAGE_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+
+
+class JsonUsageErrors(TyperGroup):
+    """The root command: under ``--json``, a usage error that the parser finds before any command runs (an
+    unknown option, a value outside an option's range, a missing argument) is a JSON error document on stdout
+    too, exit 2; without ``--json`` typer prints it as always."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        if not standalone_mode or "--json" not in argv:
+            return super().main(argv, prog_name, complete_var, standalone_mode, windows_expand_args, **extra)
+        try:
+            code = super().main(argv, prog_name, complete_var, False, windows_expand_args, **extra)
+        except USAGE_ERROR as exc:
+            from ..report.jsonout import dumps, error_document
+
+            context = getattr(exc, "ctx", None)
+            command = " ".join(context.command_path.split()[1:]) if context is not None else ""
+            param = getattr(exc, "param", None)
+            field = _param_name(param) if param is not None else ""
+            problem = InputError.single(None, exc.format_message(), field, "see --help")  # type: ignore[attr-defined]
+            sys.stdout.write(dumps(error_document(command, problem)))
+            sys.exit(EXIT_INPUT)
+        sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _param_name(param) -> str:
+    """An option as typed (its longest flag, ``--weeks``), an argument by its metavar (``SITE``)."""
+    options = [o for o in param.opts if o.startswith("-")]
+    return max(options, key=len) if options else str(param.metavar or param.name or "").upper()
 
 
 def write_folder(folder: Path, name: str, body, figure) -> None:
