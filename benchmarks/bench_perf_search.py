@@ -6,8 +6,9 @@ Two searches from issue 4: GPT-3 175B on 1,024 A100 (DGX A100, HDR) with a globa
 1,536 sequences, and Llama 3 405B on 16,384 H100 (DGX H100, NDR) with 2,048 sequences of 8,192
 tokens; and an MoE case, Mixtral 8x7B on 1,024 H100 with 1,024 sequences, whose grid adds EP, expert
 TP and the dispatcher (about 0.4M valid configurations). The baseline in the same run is a Python loop
-calling the same model one configuration at a time on a sample of the grid. Targets: the two issue-4
-searches under 1 s; every search at least 1,000x the one-at-a-time rate.
+calling the same model one configuration at a time on a sample of the grid; each side runs ``--repeats``
+times, interleaved, and keeps its best run. Targets: the two issue-4 searches under 1 s; every search at
+least 1,000x the one-at-a-time rate.
 """
 
 from __future__ import annotations
@@ -43,13 +44,19 @@ def loop_rate(model, system, accelerators, global_batch, sample: int) -> float:
 def main(argv=None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loop-sample", type=int, default=200, help="configurations in the one-at-a-time baseline")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved runs of each side; the best counts")
     args = parser.parse_args(argv)
     rows = []
     for model_name, system_name, accelerators, batch in CASES:
         model, system = load_model(model_name), load_system(system_name)
-        result = search(model, system, accelerators, batch)
-        rate = result.valid / result.seconds
-        baseline = loop_rate(model, system, accelerators, batch, args.loop_sample)
+        # Both sides run in turn and each keeps its best run, so a burst of load on a shared machine does not
+        # decide the ratio (as timeit takes the minimum).
+        results, baselines = [], []
+        for _ in range(max(1, args.repeats)):
+            results.append(search(model, system, accelerators, batch))
+            baselines.append(loop_rate(model, system, accelerators, batch, args.loop_sample))
+        result = min(results, key=lambda r: r.seconds)
+        rate, baseline = result.valid / result.seconds, max(baselines)
         best = result.order()[0]
         print(f"{model_name} on {accelerators:,} × {system_name}: {result.evaluated:,} candidates, "
               f"{result.valid:,} valid, "

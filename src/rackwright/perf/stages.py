@@ -46,6 +46,8 @@ def layers_per_stage(model, c):
 def average_layer_params(model, c):
     """Parameters of an average layer on one accelerator, times TP (attention, dense MLP and shared experts split
     by TP; the routed experts by EP × ETP: ``E/ep · expert / etp``)."""
+    if "_layer_params" in c:  # computed once per configuration array, as the stage counts
+        return c["_layer_params"]
     moe_share = model.moe_layers / model.layers
     dense_layer = model.attention_params_per_layer + model.dense_mlp_params_per_layer
     per_layer_moe = (
@@ -58,7 +60,10 @@ def average_layer_params(model, c):
         if model.moe_layers
         else 0.0
     )
-    return dense_layer * (1 - moe_share) + per_layer_moe
+    params = dense_layer * (1 - moe_share) + per_layer_moe
+    if isinstance(c, dict):
+        c["_layer_params"] = params
+    return params
 
 
 def routed_expert_share(model, c):

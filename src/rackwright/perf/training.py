@@ -139,14 +139,15 @@ class Parallelism:
     def arrays(self) -> dict[str, np.ndarray]:
         fields = {k: np.asarray(v) for k, v in self.__dict__.items()}
         shape = np.broadcast_shapes(*(a.shape for a in fields.values()))
-        out = {k: np.broadcast_to(v, shape).astype(float) for k, v in fields.items()}
+        out = {k: np.broadcast_to(v.astype(float, copy=False), shape) for k, v in fields.items()}  # read-only views
         out["etp"] = np.where(out["etp"] > 0, out["etp"], out["tp"])
         return out
 
 
 def _ring(size, bytes_, bandwidth, latency):
-    """Ring all-gather or reduce-scatter time: ``(n−1)/n · S / B + (n−1)·α`` (0 for n = 1)."""
-    return np.where(size > 1, (size - 1) / size * bytes_ / bandwidth + (size - 1) * latency, 0.0)
+    """Ring all-gather or reduce-scatter time: ``(n−1)/n · S / B + (n−1)·α`` (0 for n = 1, where both terms are)."""
+    steps = np.asarray(size) - 1.0
+    return steps * (bytes_ / (size * bandwidth) + latency)
 
 
 def _gemm_time(flops, k, n, tokens, peak, hbm_bw, eff: Efficiency, gemm_eff=None, operand_bytes=2.0, shape=1.0):
@@ -571,9 +572,11 @@ def train_step(
         stage_params - layer_params
     )
     # Routed experts' share of those bytes (layer weights: gathered in the low precision where the rest is).
-    expert_params = routed_expert_share(model, c) * layer_params
-    expert_grad_bytes = grad_bytes * expert_params / stage_params
-    expert_param_bytes = np.where(low_params, rec.value_bytes + rec.scale_bytes, 2.0) * expert_params
+    expert_params, expert_grad_bytes, expert_param_bytes = 0.0, 0.0, 0.0  # a dense model: none
+    if model.moe_layers:
+        expert_params = routed_expert_share(model, c) * layer_params
+        expert_grad_bytes = grad_bytes * expert_params / stage_params
+        expert_param_bytes = np.where(low_params, rec.value_bytes + rec.scale_bytes, 2.0) * expert_params
     edp = expert_data_parallel(c)
 
     def dp_collective(bytes_, expert_bytes):
@@ -603,7 +606,8 @@ def train_step(
     # reduce-scatters its gradients into the shards (DeepSpeed stage 2 under gradient accumulation), behind that
     # backward; what exceeds it lengthens the slot.
     zero2 = (c["zero2"] > 0) & (c["distributed_optimizer"] > 0) & ~fsdp
-    zero2_exposed = np.where(zero2, np.maximum(dp_collective(grad_bytes, expert_grad_bytes) - stage_backward, 0.0), 0.0)
+    reduce_scatter = dp_collective(grad_bytes, expert_grad_bytes)
+    zero2_exposed = np.where(zero2, np.maximum(reduce_scatter - stage_backward, 0.0), 0.0)
     slot = stage_layers * layer_time + stage_logits + p2p + fsdp_exposed + zero2_exposed
     bubble = (c["pp"] - 1) / c["vp"] * slot
     pipeline = microbatches * slot + bubble
@@ -621,7 +625,7 @@ def train_step(
     # with it they are reduce-scattered in backward and the updated parameters (in their storage precision)
     # all-gathered after the optimizer step, or during the next forward with overlap_param_gather.
     do = c["distributed_optimizer"] > 0
-    reduce = dp_collective(grad_bytes, expert_grad_bytes) * np.where(do, 1.0, 2.0)
+    reduce = reduce_scatter * np.where(do, 1.0, 2.0)
     gather = np.where(do, dp_collective(param_bytes, expert_param_bytes), 0.0)
     chunk_backward = first_layers / c["vp"] * layer_backward
     chunk_forward = first_layers / c["vp"] * layer_forward
@@ -643,7 +647,7 @@ def train_step(
     dp_total = np.where(
         fsdp,
         microbatches * (2.0 * fsdp_gather + fsdp_reduce) + replica_reduce,
-        np.where(zero2, microbatches * dp_collective(grad_bytes, expert_grad_bytes), reduce) + gather,
+        np.where(zero2, microbatches * reduce_scatter, reduce) + gather,
     )
     dp_shown = dp_exposed + microbatches * (fsdp_exposed + zero2_exposed)
     dp_exposed = dp_exposed + eff.comm_sms * np.maximum(dp_total - dp_shown, 0.0)
@@ -701,6 +705,8 @@ def _dp_collective(c, bytes_, expert_bytes, edp, system, eff: Efficiency):
     whole. The two run one after the other on the communication stream.
     """
     dense = _collective(c["tp"], c["dp"] * c["cp"], bytes_ - expert_bytes, system, eff)
+    if np.ndim(expert_bytes) == 0 and expert_bytes == 0:  # a dense model
+        return dense
     expert = _collective(c["ep"] * c["etp"], edp, expert_bytes, system, eff)
     return dense + np.where(expert_bytes > 0, expert, 0.0)
 
