@@ -10,8 +10,11 @@ What it starts, and stops again at the end of the test session:
   older). The virtualenv is built once and reused; its configuration (a fresh ``SECRET_KEY``,
   ``ALLOWED_HOSTS`` loopback, database and Redis on loopback) is written per session into a temporary folder.
   Migrations run once per NetBox version: the migrated database is kept as a ``pg_dump`` in ``.netbox/``
-  and restored on later runs. A superuser and a v1 API token are created, then ``netbox runserver
-  --noreload`` (the package's ``netbox`` command runs Django's management commands) serves on a free loopback port.
+  and restored on later runs. A superuser and a v1 API token are created, then NetBox is served on a free
+  loopback port by gunicorn (NetBox's documented production server, a dependency of the ``netbox`` package) with
+  :data:`WORKERS` worker processes, so requests run side by side (Django's ``runserver`` answers one at a time).
+  Static files (the UI's CSS and JavaScript, which a production
+  install leaves to nginx) come from Django's ``StaticFilesHandler`` wrapped around NetBox's WSGI application.
 
 ``NetBoxService.start()`` records how long each step took in ``timings`` (seconds), so a test can report
 install, migrate and start times. Set ``RACKWRIGHT_NETBOX_PYTHON`` to the interpreter to use, or
@@ -38,6 +41,14 @@ ROOT = Path(__file__).resolve().parent.parent
 NETBOX_VERSION = "4.7.3"
 MIN_PYTHON = (3, 12)
 ADMIN_USER = "rackwright"
+#: gunicorn worker processes: NetBox's contrib/gunicorn.py suggests 2n + 1 for n cores (n = 2 here).
+WORKERS = 5
+#: The WSGI module the service serves: NetBox's application with its static files.
+WSGI = """\
+from django.contrib.staticfiles.handlers import StaticFilesHandler
+from netbox.wsgi import application as netbox_application
+application = StaticFilesHandler(netbox_application)
+"""
 
 
 class Unavailable(RuntimeError):
@@ -121,6 +132,7 @@ class NetBoxService:
         self.port = None
         self.url = ""
         self.token = ""
+        self.password = ""
 
     # -- life cycle ------------------------------------------------------------------------------------------
     def start(self) -> NetBoxService:
@@ -164,13 +176,16 @@ class NetBoxService:
         self.timings["migrate_s"] = round(time.monotonic() - started, 1)
 
         started = time.monotonic()
-        self.token = self._create_admin()
+        self.token, self.password = self._create_admin()
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        log = (self.root / "runserver.log").open("w")
-        command = [self.python, "-m", "netbox", "runserver", "--noreload", f"127.0.0.1:{self.port}"]
-        self.server = subprocess.Popen(command,
-                                       env=self._env(), stdout=log, stderr=subprocess.STDOUT)
+        (self.root / "rackwright_netbox_wsgi.py").write_text(WSGI)
+        log = (self.root / "server.log").open("w")
+        # --preload: the master imports NetBox (its URLs and GraphQL schema, ~10 s of CPU) once and forks the workers
+        command = [str(self.venv / "bin" / "gunicorn"), "--bind", f"127.0.0.1:{self.port}", "--workers", str(WORKERS),
+                   "--preload", "--timeout", "900", "--graceful-timeout", "5", "--no-control-socket",
+                   "--chdir", str(self.root), "--access-logfile", "-", "rackwright_netbox_wsgi:application"]
+        self.server = subprocess.Popen(command, env=self._env(), stdout=log, stderr=subprocess.STDOUT)
         self._wait_ready(300)
         self.timings["start_s"] = round(time.monotonic() - started, 1)
 
@@ -268,11 +283,12 @@ class NetBoxService:
         _run([self._pg_tool("psql"), "-h", "127.0.0.1", "-p", str(self.pg.port), "-U", "postgres", "-d", "netbox",
               "-v", "ON_ERROR_STOP=1", "-q", "-f", str(dump)], "restoring the migrated database", 600)
 
-    def _create_admin(self) -> str:
+    def _create_admin(self) -> tuple[str, str]:
+        """The superuser's API token and password (for the UI)."""
+        password = secrets.token_urlsafe(16)
         code = textwrap.dedent(f"""\
             from users.models import Token, User
-            user = User.objects.create_superuser({ADMIN_USER!r}, "rackwright@example.com",
-                                                 {secrets.token_urlsafe(16)!r})
+            user = User.objects.create_superuser({ADMIN_USER!r}, "rackwright@example.com", {password!r})
             token = Token(user=user, version=1) if "version" in {{f.name for f in Token._meta.get_fields()}} \\
                 else Token(user=user)
             token.save()
@@ -281,7 +297,7 @@ class NetBoxService:
         out = self.shell(code)
         for line in out.splitlines():
             if line.startswith("TOKEN="):
-                return line[len("TOKEN="):].strip()
+                return line[len("TOKEN="):].strip(), password
         raise Unavailable(f"no API token from NetBox's shell: {out[-2000:]}")
 
     def _wait_ready(self, timeout: float) -> None:
@@ -289,8 +305,8 @@ class NetBoxService:
         last = ""
         while time.monotonic() < deadline:
             if self.server.poll() is not None:
-                log = (self.root / "runserver.log").read_text(errors="replace")[-3000:]
-                raise Unavailable(f"NetBox's runserver exited ({self.server.returncode}): {log}")
+                log = (self.root / "server.log").read_text(errors="replace")[-3000:]
+                raise Unavailable(f"NetBox's gunicorn exited ({self.server.returncode}): {log}")
             try:
                 response = httpx.get(self.url + "/api/status/", headers=self.headers, timeout=10)
                 if response.status_code == 200:

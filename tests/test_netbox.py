@@ -404,7 +404,8 @@ def test_site_export_holds_every_rack_device_and_cable(small_plan):
     devices = {d["name"]: d for d in rows["07-devices.csv"]}
     assert len(devices) == 4 * 37 + 12
     roles = [d["role"] for d in devices.values()]
-    assert roles.count("Compute tray") == 4 * 18 and roles.count("Leaf switch") == 8 and roles.count("Spine switch") == 4
+    assert roles.count("Compute tray") == 4 * 18
+    assert roles.count("Leaf switch") == 8 and roles.count("Spine switch") == 4
     assert len(rows["08-cables.csv"]) == pl.read_parquet(small_plan / "cables.parquet").height
     compute = [r for r in rows["06-racks.csv"] if "-k" in r["name"]]
     assert len(compute) == 4 and {r["u_height"] for r in compute} == {48} and {r["width"] for r in compute} == {19}
@@ -479,3 +480,136 @@ def test_netbox_push_errors_are_clear_messages_with_exit_2(small_plan, monkeypat
     monkeypatch.setenv("RACKWRIGHT_NETBOX_TOKEN", "0123456789abcdef")  # the token from the environment
     result = CliRunner().invoke(app, ["netbox", "push", str(small_plan), "--url", url])
     assert result.exit_code == 2 and "cannot reach NetBox" in result.output
+
+
+def test_each_rack_takes_the_design_of_the_generation_the_planner_recorded(tmp_path):
+    """A site of two generations (GB200 and GB300 NVL72, half the power each): the planner records each rack's
+    generation in the cable plan (``a_generation``), and the export gives each compute rack that generation's
+    design: as many racks of each design as generations.json counts. A plan without the column is refused."""
+    import polars as pl
+    from typer.testing import CliRunner
+
+    from rackwright.cli.app import app
+    from rackwright.site.netbox import site_export
+
+    mix = "[{design: gb200-nvl72.yaml, share: 0.5}, {design: gb300-nvl72.yaml, share: 0.5}]"
+    site = str(Path(__file__).parent.parent / "examples" / "site-100mw.yaml")
+    plan = tmp_path / "plan"
+    result = CliRunner().invoke(app, ["site", "plan", site, "-o", str(plan), "--no-report", *SMALL_SITE,
+                                      "--set", "target.it_power=1 MW", "--set", f"target.generations={mix}"])
+    assert result.exit_code == 0, result.output
+    generations = json.loads((plan / "generations.json").read_text())
+    assert [(g["name"], g["racks"]) for g in generations] == [("GB200 NVL72", 4), ("GB300 NVL72", 4)]
+    racks = [r for r in site_export(plan).rows["06-racks.csv"] if "-k" in r["name"]]
+    assert sorted(r["description"] for r in racks) == ["GB200 NVL72"] * 4 + ["GB300 NVL72"] * 4
+    cables = pl.read_parquet(plan / "cables.parquet")
+    assert cables.filter(pl.col("tier") > 1)["a_generation"].null_count() == cables.filter(pl.col("tier") > 1).height
+    cables.drop("a_generation").write_parquet(plan / "cables.parquet")
+    old = CliRunner().invoke(app, ["site", "export-netbox", str(plan), "-o", str(tmp_path / "nb")])
+    assert old.exit_code == 2 and "plan the site again" in old.output
+
+
+def test_push_posts_batches_side_by_side_and_names_the_refused_objects():
+    """NetBox.create_batches: batches of the client's size, at most ``parallel`` in flight (as cables go); a batch
+    NetBox refuses is sent again one object at a time, so only the bad object is refused; the created objects come
+    back in order."""
+    import threading
+    import time
+
+    import httpx
+
+    from rackwright.site.netbox_api import NetBox, Tally
+
+    lock, state = threading.Lock(), {"now": 0, "most": 0, "sizes": []}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        objects = body if isinstance(body, list) else [body]
+        with lock:
+            state["now"] += 1
+            state["most"] = max(state["most"], state["now"])
+            state["sizes"].append(len(objects))
+        time.sleep(0.02)
+        with lock:
+            state["now"] -= 1
+        if any(o["name"] == "bad" for o in objects):
+            return httpx.Response(400, json={"name": ["refused"]})
+        made = [{"id": i, **o} for i, o in enumerate(objects)]
+        return httpx.Response(201, json=made if isinstance(body, list) else made[0])
+
+    names = [f"o{i}" for i in range(10)] + ["bad"] + [f"o{i}" for i in range(10, 20)]
+    with NetBox("http://netbox.test", "0123456789abcdef", batch=4, parallel=3) as nb:
+        nb.http = httpx.Client(base_url="http://netbox.test/api", transport=httpx.MockTransport(answer))
+        tally, ticks = Tally(), []
+        made = nb.create_batches("/dcim/cables/", [({"name": n}, n) for n in names], tally, ticks.append,
+                                 parallel=nb.parallel)
+    assert [o["name"] for o in made] == [n for n in names if n != "bad"]
+    assert tally.created == 20 and tally.refused == ["bad: {'name': ['refused']}"]
+    assert sum(ticks) == 21 and state["most"] <= 3
+    # 21 objects: five batches of 4 and one of 1; the refused batch again as 4 single POSTs
+    assert sorted(state["sizes"]) == [1] * 5 + [4] * 5
+
+
+# -- module types and rack types ---------------------------------------------------------------------------------------
+def _library_validator(name: str) -> Draft202012Validator:
+    resources = [Resource.from_contents(_load(n)) for n in
+                 (name, "components.json", "generated_schema.json", "reusable.json")]
+    registry = Registry().with_resources((r.id(), r) for r in resources)
+    return Draft202012Validator(_load(name), registry=registry)
+
+
+def test_parts_inside_a_device_export_as_module_types_that_validate():
+    """Every built-in accelerator, CPU, NIC, DPU and transceiver is a module type the library's schema accepts; a NIC's
+    ports are interfaces named after the bay (``{module}-p1``); no power port (the host carries the draw)."""
+    from rackwright.catalog.loader import load_catalog
+    from rackwright.catalog.netbox import MODULE_KINDS, to_moduletype
+
+    validator = _library_validator("moduletype.json")
+    parts = [p for p in load_catalog().parts.values() if p.kind in MODULE_KINDS]
+    assert {p.kind for p in parts} == set(MODULE_KINDS)
+    for part in parts:
+        doc = to_moduletype(part)
+        assert _errors(validator, doc) == [], part.id
+        assert "power-ports" not in doc and f"rackwright kind: {part.kind}" in doc["comments"]
+    nic = to_moduletype(load_catalog().get("nvidia-connectx-7-400g"))
+    assert [i["name"] for i in nic["interfaces"]] == ["{module}-p1"] and nic["interfaces"][0]["type"] != "other"
+
+
+def test_a_tray_has_a_module_bay_per_gpu_cpu_nic_and_dpu(validator):
+    """The GB200 compute tray holds 4 B200, 2 Grace, 4 ConnectX-7 and 2 BlueField-3 (catalog ``contains``)."""
+    from rackwright.catalog.loader import load_catalog
+
+    catalog = load_catalog()
+    doc = to_devicetype(catalog.get("nvidia-gb200-compute-tray"), catalog)
+    assert _errors(validator, doc) == []
+    assert [b["name"] for b in doc["module-bays"]] == ["GPU1", "GPU2", "GPU3", "GPU4", "CPU1", "CPU2", "NIC1", "NIC2",
+                                                       "NIC3", "NIC4", "DPU1", "DPU2"]
+    assert [b["position"] for b in doc["module-bays"][:5]] == ["1", "2", "3", "4", "1"]
+
+
+def test_enclosures_export_as_rack_types():
+    """The MGX 48U rack: 2.1336 m usable / 44.45 mm = 48 U, 19 inch, 2236 mm tall outside; an Open Rack is 21 inch.
+    Every built-in enclosure validates against the library's rack-type schema."""
+    from rackwright.catalog.loader import load_catalog
+    from rackwright.catalog.netbox import to_racktype
+
+    catalog = load_catalog()
+    validator = _library_validator("racktype.json")
+    for part in (p for p in catalog.parts.values() if p.kind == "enclosure"):
+        assert _errors(validator, to_racktype(part)) == [], part.id
+    mgx = to_racktype(catalog.get("nvidia-mgx-rack-48u"))
+    assert (mgx["u_height"], mgx["width"], mgx["outer_height"], mgx["outer_unit"]) == (48, 19, 2236, "mm")
+    assert to_racktype(catalog.get("orv3-hpr-rack"))["width"] == 21
+
+
+def test_catalog_export_netbox_writes_module_and_rack_types_where_the_library_keeps_them(tmp_path):
+    from typer.testing import CliRunner
+
+    from rackwright.cli.app import app
+
+    for part in ("nvidia-connectx-7-400g", "nvidia-mgx-rack-48u", "nvidia-gb200-compute-tray"):
+        result = CliRunner().invoke(app, ["catalog", "export-netbox", part, "-o", str(tmp_path)])
+        assert result.exit_code == 0, result.output
+    written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.yaml"))
+    assert [w.split("/")[0] for w in written] == ["NVIDIA (built by Foxconn - Quanta - Wistron)", "module-types",
+                                                  "rack-types"]

@@ -30,6 +30,7 @@ from rackwright.catalog.netbox import read_devicetype, slug, to_devicetype
 
 sys.path.insert(0, str(Path(__file__).parent))
 from netbox_service import ADMIN_USER, NETBOX_VERSION, NetBoxService, Unavailable  # noqa: E402
+from test_server_web_browser import SCREENSHOTS, browser  # noqa: E402, F401 (the fixture: Chromium under Playwright)
 
 ROOT = Path(__file__).resolve().parent.parent
 RACKWRIGHT = str(Path(sys.executable).with_name("rackwright"))
@@ -295,7 +296,7 @@ def test_compute_tray_power_port_carries_its_real_draw(library, netbox):
     assert ports and max(p["maximum_draw"] for p in ports) >= 0.95 * whole
 
 
-# -- a whole small site: site export-netbox through NetBox's own import, netbox push and diff ---------------------------
+# -- a whole small site: site export-netbox through NetBox's own import, netbox push and diff -------------------------
 SMALL_SITE = ["--set", "target.it_power=0.5 MW", "--set", "fabric.tiers=2"]  # 4 GB200 NVL72 racks, 8 leaves, 4 spines
 
 
@@ -466,5 +467,71 @@ def test_diff_reports_a_deleted_and_a_changed_cable(netbox, pushed):
 
 def test_push_with_a_bad_token_is_a_clear_error(netbox, pushed):
     plan, _, _ = pushed
-    done = _rackwright("netbox", "push", str(plan), "--url", netbox.url, token="0123456789abcdef0123456789abcdef01234567")
+    bad = "0123456789abcdef0123456789abcdef01234567"
+    done = _rackwright("netbox", "push", str(plan), "--url", netbox.url, token=bad)
     assert done.returncode == 2 and "refused the token" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_pushed_rack_in_netboxs_own_ui(netbox, pushed, browser):  # noqa: F811 (the fixture)
+    """NetBox's own rack page (signed in as the superuser through its login form) shows a pushed compute rack's
+    elevation with its devices at their units; the page is saved to out/screenshots/netbox-rack-elevation.png (the
+    picture in docs/netbox.md)."""
+    with netbox.client() as client:
+        site = _pages(client, "/dcim/sites/", name="NetBox push site")[0]["id"]
+        rack = sorted((r for r in _pages(client, "/dcim/racks/", site_id=site) if "-k" in r["name"]),
+                      key=lambda r: r["name"])[0]
+    context = browser.new_context(viewport={"width": 1440, "height": 1800})
+    page = context.new_page()
+    page.goto(f"{netbox.url}/login/?next=/dcim/racks/{rack['id']}/")
+    page.fill("input[name=username]", ADMIN_USER)
+    page.fill("input[name=password]", netbox.password)
+    page.locator("button[type=submit]").first.click()
+    page.wait_for_url(f"{netbox.url}/dcim/racks/{rack['id']}/")
+    front = page.locator(".rack_elevation svg").first
+    front.wait_for(timeout=120_000)
+    assert rack["name"] in page.title()
+    assert f"{rack['name']}-t01" in front.inner_html() and f"{rack['name']}-t18" in front.inner_html()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "netbox-rack-elevation.png"), full_page=True)
+    context.close()
+
+
+#: Three halls of 0.3 MW: two GB200 NVL72 racks (EIA units) in halls 1 and 2 with the network racks, one Open Rack
+#: (examples/ethernet-800vdc.yaml, ORv3 21", OU pitch) alone in hall 3, whose cables all leave the hall.
+HALL_SITE = [*SMALL_SITE, "--set", "layout.hall_max_it_power=0.3 MW", "--set",
+             "target.generations=[{design: gb200-nvl72.yaml, share: 0.5}, {design: ethernet-800vdc.yaml, share: 0.5}]"]
+
+
+def test_push_and_diff_of_one_hall_holding_an_open_rack(netbox, tmp_path):
+    """``netbox push --hall 3`` creates that hall only: its Open Rack (21 inch, 47 U tall by length) with every
+    device in the rack and none at a unit (NetBox counts EIA units, Open Rack has OU); ``netbox diff --hall 3``
+    finds nothing; a diff of the whole site lists the other halls' devices and cables as missing, nothing extra."""
+    from rackwright.site.netbox import site_export
+
+    done = subprocess.run([RACKWRIGHT, "site", "plan", str(ROOT / "examples" / "site-100mw.yaml"), "-o",
+                           str(tmp_path / "plan"), "--no-report", *HALL_SITE, "--set", "name=NetBox hall site"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    plan = tmp_path / "plan"
+    hall = site_export(plan, 3)
+    rack = hall.rows["06-racks.csv"]
+    assert [(r["name"], r["width"], r["u_height"]) for r in rack] == [("h03-r001-k01", 21, 47)]
+    pushed = _rackwright("netbox", "push", str(plan), "--url", netbox.url, "--hall", "3", "--json", token=netbox.token)
+    assert pushed.returncode == 0, pushed.stderr[-3000:]
+    created = {step: t["created"] for step, t in json.loads(pushed.stdout).items()}
+    assert (created["locations"], created["racks"], created["cables"]) == (1, 1, 0)
+    assert created["devices"] == len(hall.rows["07-devices.csv"]) > 0
+    with netbox.client() as client:
+        held = _pages(client, "/dcim/racks/", name="h03-r001-k01")[0]
+        devices = _pages(client, "/dcim/devices/", rack_id=held["id"])
+    assert (held["width"]["value"], held["u_height"]) == (21, 47)
+    assert len(devices) == created["devices"] and {d["position"] for d in devices} == {None}
+    clean = _rackwright("netbox", "diff", str(plan), "--url", netbox.url, "--hall", "3", "--json", token=netbox.token)
+    assert clean.returncode == 0 and json.loads(clean.stdout) == [], clean.stdout[-2000:] + clean.stderr[-2000:]
+    whole = _rackwright("netbox", "diff", str(plan), "--url", netbox.url, "--json", token=netbox.token)
+    assert whole.returncode == 1, whole.stderr[-2000:]
+    found = json.loads(whole.stdout)
+    everything = site_export(plan)
+    assert {d["status"] for d in found} == {"missing"}
+    assert sum(d["kind"] == "device" for d in found) == len(everything.rows["07-devices.csv"]) - created["devices"]
+    assert sum(d["kind"] == "cable" for d in found) == len(everything.rows["08-cables.csv"])

@@ -2,7 +2,10 @@
 
 :func:`to_devicetype` turns a catalog :class:`~rackwright.catalog.schema.Part`
 into a device-type document that validates against the library's JSON schema,
-so a design's parts can be loaded into NetBox; :func:`from_devicetype` goes the
+so a design's parts can be loaded into NetBox; parts that sit in a device rather
+than in rack units (accelerators, CPUs, NICs, DPUs, transceivers) become module
+types (:func:`to_moduletype`), enclosures rack types (:func:`to_racktype`), as
+NetBox users model them. :func:`from_devicetype` goes the
 other way and starts a catalog entry from a library file, listing the
 rackwright fields (price, origin, lead time, reliability, provenance ...) that
 NetBox does not carry and the user must add. Neither direction invents data.
@@ -88,6 +91,17 @@ POWER_PORT_TYPES: dict[str, str] = {
 }
 DEFAULT_POWER_PORT_TYPE = "iec-60320-c20"
 SWITCH_KINDS = ("scale_out_switch", "scale_up_switch", "scale_up_switch_tray", "management_switch")
+#: Kinds exported as NetBox module types, with the name of the module bays a device type holding them gets
+#: (``GPU1``, ``CPU1``, ``NIC1``...); transceivers sit in a switch's or NIC's cage, so they get no bay here.
+MODULE_KINDS: dict[str, str | None] = {
+    "accelerator": "GPU",
+    "cpu": "CPU",
+    "nic": "NIC",
+    "dpu": "DPU",
+    "transceiver": None,
+}
+#: NetBox's rack widths (``RackWidthChoices``) by rackwright rack standard.
+RACK_WIDTH_IN = {"eia-19": 19, "orv3-21": 21}
 
 #: rackwright airflow → NetBox airflow (rackwright "none" has no NetBox value and is omitted).
 AIRFLOW = {"front-to-rear": "front-to-rear", "rear-to-front": "rear-to-front", "passive": "passive"}
@@ -140,17 +154,96 @@ def to_devicetype(part: Part, catalog=None, lanes: int = 1) -> dict:
         doc["weight_unit"] = "kg"
     if part.description:
         doc["description"] = part.description[:200]
-    source = part.source
-    breakout = f"rackwright breakout: {lanes} lanes per port\n" if lanes > 1 else ""
-    doc["comments"] = (
-        f"rackwright id: {part.id}\nrackwright kind: {part.kind}\n{breakout}"
-        f"Source: [{source.title}]({source.url}) ({source.date})"
-    )
+    doc["comments"] = _comments(part, *([f"rackwright breakout: {lanes} lanes per port"] if lanes > 1 else []))
     doc.update(_power(part, contents))
     interfaces = _interfaces(part, contents, lanes)
     if interfaces:
         doc["interfaces"] = interfaces
+    bays = module_bays(part, catalog)
+    if bays:
+        doc["module-bays"] = bays
     return doc
+
+
+def module_bays(part: Part, catalog=None) -> list[dict]:
+    """One module bay per accelerator, CPU, NIC and DPU ``part`` holds directly (``GPU1``... at positions 1...,
+    numbered per kind in the order of its ``contains``), where :func:`to_moduletype`'s modules are installed."""
+    if not part.contains:
+        return []
+    if catalog is None:
+        from .loader import load_catalog
+
+        catalog = load_catalog()
+    bays: list[dict] = []
+    counts: Counter[str] = Counter()
+    for child in part.contains:
+        prefix = MODULE_KINDS.get(catalog.get(child.part).kind) if child.part in catalog else None
+        if prefix is None:
+            continue
+        for _ in range(int(child.count)):
+            counts[prefix] += 1
+            bays.append({"name": f"{prefix}{counts[prefix]}", "position": str(counts[prefix])})
+    return bays
+
+
+def to_moduletype(part: Part) -> dict:
+    """The devicetype-library module-type document for a part that sits in a device (:data:`MODULE_KINDS`).
+
+    NICs and DPUs carry their ports as interfaces named ``{module}-p1``... (NetBox puts the bay's position for
+    ``{module}``). No power port: the host's device type carries the whole assembly's draw (:func:`to_devicetype`),
+    so the module's own figure is written into the comments instead of being counted twice."""
+    doc: dict[str, Any] = {"manufacturer": part.manufacturer[:100], "model": part.model[:100]}
+    if _is_sku(part.model):
+        doc["part_number"] = part.model
+    weight = part.value("weight")
+    if weight is not None:
+        doc["weight"] = _plain(round(weight, 2))
+        doc["weight_unit"] = "kg"
+    if part.kind in ("nic", "dpu"):
+        doc["interfaces"] = [{**i, "name": "{module}-p" + i["name"]} for i in _port_group(part, "", 1)]
+    if part.description:
+        doc["description"] = part.description[:200]
+    power = part.value("power")
+    doc["comments"] = _comments(part, *([f"Power: {_plain(round(power))} W, drawn through its host"] if power else []))
+    return doc
+
+
+def to_racktype(part: Part) -> dict:
+    """The devicetype-library rack-type document for an enclosure: a 4-post cabinet of the enclosure's usable
+    height in whole units, its width standard (19 or 21 inch) and outer size and weight in mm and kg."""
+    usable = part.value("usable_height") or part.value("height")
+    doc: dict[str, Any] = {
+        "manufacturer": part.manufacturer[:100],
+        "model": part.model[:100],
+        "slug": slug(part.manufacturer, part.model),
+        "form_factor": "4-post-cabinet",
+        "width": RACK_WIDTH_IN.get(part.text("rack_standard", "eia-19"), 19),
+        "u_height": int(usable / RACK_UNIT_M + 1e-6) if usable else 42,
+        "starting_unit": 1,
+    }
+    outer = {f"outer_{k}": part.value(k) for k in ("width", "height", "depth")}
+    doc |= {k: _plain(round(v * 1000, 2)) for k, v in outer.items() if v is not None}
+    if any(v is not None for v in outer.values()):
+        doc["outer_unit"] = "mm"
+    weight, payload = part.value("weight"), part.value("max_payload")
+    if weight is not None:
+        doc["weight"] = _plain(round(weight, 2))
+    if payload is not None:
+        doc["max_weight"] = int(payload)
+    if weight is not None or payload is not None:
+        doc["weight_unit"] = "kg"
+    if part.description:
+        doc["description"] = part.description[:200]
+    doc["comments"] = _comments(part)
+    return doc
+
+
+def _comments(part: Part, *lines: str) -> str:
+    """Where a document came from: the part's rackwright id and kind (what :func:`kind_from_comments` reads back),
+    ``lines``, and its source."""
+    source = part.source
+    head = [f"rackwright id: {part.id}", f"rackwright kind: {part.kind}", *lines]
+    return "\n".join([*head, f"Source: [{source.title}]({source.url}) ({source.date})"])
 
 
 def slug(manufacturer: str, model: str) -> str:
@@ -296,10 +389,17 @@ def _describe(gbps: float | None, connector: str) -> str:
 
 
 def write_devicetype(part: Part, outdir: str | Path) -> Path:
-    """Write ``outdir/<Manufacturer>/<model slug>.yaml`` (the library's layout and file-name rule)."""
-    doc = to_devicetype(part)
+    """Write ``outdir/<Manufacturer>/<model slug>.yaml`` (the library's layout and file-name rule): a device type;
+    for a module kind (:data:`MODULE_KINDS`) a module type under ``outdir/module-types/``, for an enclosure a rack
+    type under ``outdir/rack-types/`` (the library keeps those in folders of those names)."""
+    if part.kind in MODULE_KINDS:
+        doc, folder = to_moduletype(part), Path(outdir) / "module-types"
+    elif part.kind == "enclosure":
+        doc, folder = to_racktype(part), Path(outdir) / "rack-types"
+    else:
+        doc, folder = to_devicetype(part), Path(outdir)
     doc["comments"] = LiteralScalarString(doc["comments"] + "\n")
-    path = Path(outdir) / part.manufacturer.replace("/", "-") / f"{_slugify(part.model)}.yaml"
+    path = folder / part.manufacturer.replace("/", "-") / f"{_slugify(part.model)}.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     yaml = YAML()
     yaml.explicit_start = True

@@ -28,10 +28,13 @@ def push_command(
     url: str = URL,
     token: str = TOKEN,
     hall: int = HALL,
+    batch: int = typer.Option(200, "--batch", min=1, help="Objects per POST (devices: 50 at most)."),
+    parallel: int = typer.Option(4, "--parallel", min=1, max=32, help="Cable POSTs in flight at a time."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ):
     """Create in NetBox what the plan has and NetBox lacks: manufacturers, device types, site, halls, roles, racks,
-    devices and cables, in batches. Existing objects are left as they are, so a second push creates nothing.
+    devices and cables, in batches (cables several at a time). Existing objects are left as they are, so a second
+    push creates nothing.
 
     Exit 1 when NetBox refused some objects (they are listed), 0 otherwise.
     """
@@ -40,7 +43,7 @@ def push_command(
     from ..site.netbox import site_export
     from ..site.netbox_api import STEPS, NetBox, push
 
-    with NetBox(url, token) as nb:
+    with NetBox(url, token, batch=batch, parallel=parallel) as nb:
         export = site_export(plan_dir, hall)
         totals = dict(zip(STEPS, export.counts().values(), strict=True))
         with progress_bar(not as_json) as bar:

@@ -2,10 +2,14 @@
 
 :func:`push` creates what :func:`rackwright.site.netbox.site_export` lists, in the order of its import files
 (manufacturers, device types with their interface and power-port templates, site, halls as locations, device
-roles, racks, devices, cables), as list POSTs of :data:`BATCH` objects. It is idempotent: every object is looked
-up first by what NetBox keeps unique (a manufacturer's or role's name, a device type's manufacturer and model, a
-site's name, a location's or rack's name in its site, a device's name in its site, a cable's label in the site)
-and only the missing ones are sent. A batch NetBox refuses (one bad row fails the whole list) is sent again one
+roles, racks, devices, cables), as list POSTs of :data:`BATCH` objects (NetBox creates a list in one transaction);
+cables :data:`PARALLEL` POSTs in flight at a time, since NetBox's server runs several requests at once. Devices and
+templates go one POST at a time: each one updates its type's counters (``device_count``, ``interface_template_count``)
+in its transaction, so parallel POSTs of them wait on each other's locks or deadlock. It is idempotent:
+every object is looked up first by what NetBox keeps unique (a manufacturer's or role's name, a device type's
+manufacturer and model, a site's name, a location's or rack's name in its site, a device's name in its site, a
+cable's label in the site), all of a kind in a few GETs of NetBox's brief form, and only the missing ones are
+sent. A batch NetBox refuses (one bad row fails the whole list) is sent again one
 object at a time, so the refused ones are named and the others still created. Existing objects are never changed:
 :func:`diff` lists where they differ from the plan.
 
@@ -16,15 +20,23 @@ Errors of the connection (unreachable URL, TLS, timeout) and of authorisation (4
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ..errors import InputError
 from .netbox import SiteExport, site_slug
 
-BATCH = 200  # objects per POST: NetBox creates a list in one transaction
-DEVICE_BATCH = 50  # devices per POST: NetBox makes each device's components from its type's templates (slow)
+BATCH = 200  # objects per POST: NetBox creates a list in one transaction (benchmarks/bench_netbox.py tunes it)
+DEVICE_BATCH = 50  # devices per POST at most: NetBox makes each device's components from its type's templates (slow)
+PARALLEL = 4  # cable POSTs in flight at a time (NetBox's gunicorn runs several workers)
 PAGE = 1000  # objects per GET page (NetBox's MAX_PAGE_SIZE is 1000 by default)
 TOKEN_ENV = "RACKWRIGHT_NETBOX_TOKEN"
+#: Component templates of a device type: the devicetype-library key and NetBox's endpoint.
+_TEMPLATES = (
+    ("interfaces", "/dcim/interface-templates/"),
+    ("power-ports", "/dcim/power-port-templates/"),
+    ("module-bays", "/dcim/module-bay-templates/"),
+)
 _TYPE_FIELDS = (
     "model",
     "slug",
@@ -51,8 +63,10 @@ class Tally:
 class NetBox:
     """A small REST client of NetBox's API (``URL/api/...``) on httpx, with the token of a user."""
 
-    def __init__(self, url: str, token: str, timeout: float = 900):
+    def __init__(self, url: str, token: str, timeout: float = 900, batch: int = BATCH, parallel: int = PARALLEL):
         import httpx
+
+        self.batch, self.parallel = max(1, batch), max(1, parallel)
 
         if not url.startswith(("http://", "https://")):
             raise InputError.single(None, f"{url!r} is not an http(s) URL", "--url", "e.g. https://netbox.example.com")
@@ -66,6 +80,7 @@ class NetBox:
             base_url=self.url + "/api",
             headers={"Authorization": f"{scheme} {token}", "Accept": "application/json"},
             timeout=timeout,
+            limits=httpx.Limits(max_keepalive_connections=self.parallel, max_connections=self.parallel),
         )
 
     def __enter__(self) -> NetBox:
@@ -102,7 +117,8 @@ class NetBox:
         )
 
     def pages(self, endpoint: str, **params) -> list[dict]:
-        """Every object of a list endpoint (all pages)."""
+        """Every object of a list endpoint (all pages); ``brief=1`` asks for NetBox's brief form (id, name and the
+        like, several times quicker for NetBox to write than the full one)."""
         results: list[dict] = []
         while True:
             response = self._send("GET", endpoint, params={**params, "limit": PAGE, "offset": len(results)})
@@ -137,6 +153,29 @@ class NetBox:
                 tally.refused.append(f"{name}: {_detail(one)}")
         return made
 
+    def create_batches(
+        self, endpoint: str, items: list[tuple[dict, str]], tally: Tally, tick, size: int = 0, parallel: int = 1
+    ) -> list[dict]:
+        """:meth:`create` ``(body, name)`` items in batches of ``size`` (default :attr:`batch`), ``parallel`` batches
+        in flight at a time; the created objects in order. ``tick(n)`` after each batch of ``n``."""
+        batches = list(_batches(items, size or self.batch))
+
+        def send(batch: list[tuple[dict, str]]) -> tuple[Tally, list[dict]]:
+            part = Tally()
+            return part, self.create(endpoint, [b for b, _ in batch], [n for _, n in batch], part)
+
+        made: list[dict] = []
+        pool = ThreadPoolExecutor(parallel)
+        try:
+            for batch, (part, objects) in zip(batches, pool.map(send, batches), strict=True):
+                tally.created += part.created
+                tally.refused += part.refused
+                made += objects
+                tick(len(batch))
+        finally:
+            pool.shutdown(cancel_futures=True)
+        return made
+
 
 def _detail(response) -> str:
     """NetBox's reason in one line (its JSON error, or the start of the body)."""
@@ -151,7 +190,7 @@ def _detail(response) -> str:
     return str(body)[:500]
 
 
-def _batches(rows: list, size: int = BATCH) -> Iterable[list]:
+def _batches(rows: list, size: int) -> Iterable[list]:
     return (rows[start : start + size] for start in range(0, len(rows), size))
 
 
@@ -169,7 +208,7 @@ def push(nb: NetBox, export: SiteExport, progress: Callable[[str, int], None] | 
     rows = export.rows
 
     def by_name(step: str, endpoint: str, file: str, body=lambda r: r, **filters) -> dict:
-        size = DEVICE_BATCH if step == "devices" else BATCH
+        size = min(DEVICE_BATCH, nb.batch) if step == "devices" else nb.batch
         return _ensure(nb, endpoint, rows[file], tallies[step], body, lambda n: tick(step, n), size, **filters)
 
     manufacturers = by_name("manufacturers", "/dcim/manufacturers/", "01-manufacturers.csv")
@@ -212,20 +251,17 @@ def _ensure(
 ) -> dict[str, int]:
     """``{name: id}`` for ``rows``, creating those whose name NetBox does not hold yet (``filters`` narrow the
     lookup, e.g. to the site)."""
-    have = {o["name"]: o["id"] for o in nb.pages(endpoint, **filters)}
+    have = {o["name"]: o["id"] for o in nb.pages(endpoint, brief=1, **filters)}
     missing = [r for r in rows if r["name"] not in have]
     tally.skipped += len(rows) - len(missing)
     tick(len(rows) - len(missing))
-    for batch in _batches(missing, size):
-        made = nb.create(endpoint, [body(r) for r in batch], [r["name"] for r in batch], tally)
-        have |= {o["name"]: o["id"] for o in made}
-        tick(len(batch))
-    return have
+    made = nb.create_batches(endpoint, [(body(r), r["name"]) for r in missing], tally, tick, size)
+    return have | {o["name"]: o["id"] for o in made}
 
 
 def _push_types(nb: NetBox, docs: list[dict], manufacturers: dict, tally: Tally, tick) -> dict:
-    """Device types with their interface and power-port templates; ``{(manufacturer, model): id}``."""
-    have = {(t["manufacturer"]["name"], t["model"]): t["id"] for t in nb.pages("/dcim/device-types/")}
+    """Device types with their interface, power-port and module-bay templates; ``{(manufacturer, model): id}``."""
+    have = {(t["manufacturer"]["name"], t["model"]): t["id"] for t in nb.pages("/dcim/device-types/", brief=1)}
     new = [d for d in docs if (d["manufacturer"], d["model"]) not in have]
     tally.skipped += len(docs) - len(new)
     made = nb.create(
@@ -235,7 +271,7 @@ def _push_types(nb: NetBox, docs: list[dict], manufacturers: dict, tally: Tally,
         tally,
     )
     have |= {(t["manufacturer"]["name"], t["model"]): t["id"] for t in made}
-    for key, endpoint in (("interfaces", "/dcim/interface-templates/"), ("power-ports", "/dcim/power-port-templates/")):
+    for key, endpoint in _TEMPLATES:
         templates = [
             ({"device_type": have[(d["manufacturer"], d["model"])], **c}, f"{d['model']} {c['name']}")
             for d in new
@@ -243,8 +279,7 @@ def _push_types(nb: NetBox, docs: list[dict], manufacturers: dict, tally: Tally,
             for c in d.get(key, [])
         ]
         parts = Tally()  # templates count as part of their type: only refusals are reported
-        for batch in _batches(templates, 1000):
-            nb.create(endpoint, [b for b, _ in batch], [n for _, n in batch], parts)
+        nb.create_batches(endpoint, templates, parts, lambda n: None, 1000)
         tally.refused += parts.refused
     tick("device types", len(docs))
     return have
@@ -253,9 +288,10 @@ def _push_types(nb: NetBox, docs: list[dict], manufacturers: dict, tally: Tally,
 def _push_cables(nb: NetBox, rows: list[dict], site_id: int, tally: Tally, tick) -> None:
     """Cables by label; one whose end names no interface, or an interface with a cable already, is refused."""
     interfaces = {
-        (i["device"]["name"], i["name"]): (i["id"], i["cable"]) for i in nb.pages("/dcim/interfaces/", site_id=site_id)
+        (i["device"]["name"], i["name"]): (i["id"], i["cable"])
+        for i in nb.pages("/dcim/interfaces/", site_id=site_id, brief=1)
     }
-    labels = {c["label"] for c in nb.pages("/dcim/cables/", site_id=site_id) if c.get("label")}
+    labels = {c["label"] for c in nb.pages("/dcim/cables/", site_id=site_id, brief=1) if c.get("label")}
     todo = []
     for row in rows:
         if row["label"] in labels:
@@ -277,9 +313,7 @@ def _push_cables(nb: NetBox, rows: list[dict], site_id: int, tally: Tally, tick)
             body["type"] = row["type"]
         todo.append(body)
     tick(len(rows) - len(todo))
-    for batch in _batches(todo):
-        nb.create("/dcim/cables/", batch, [b["label"] for b in batch], tally)
-        tick(len(batch))
+    nb.create_batches("/dcim/cables/", [(b, b["label"]) for b in todo], tally, tick, parallel=nb.parallel)
 
 
 def _cable_ends(row: dict, interfaces: dict) -> tuple[list[int], str | None]:
