@@ -56,6 +56,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_explore.py
 	$(BIN)/python benchmarks/bench_roadmap.py
 	$(BIN)/python benchmarks/bench_server.py
+	$(BIN)/python benchmarks/bench_netbox.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis
