@@ -8,7 +8,7 @@ from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session, defer
 
 from ..db import Design, DesignShare, Organisation, ProgrammePlan, ProgrammePlanShare, Revision
-from .common import NAME, READ_LEVELS, REVISION_ID, Actor, Forbidden, NotFound
+from .common import NAME, READ_LEVELS, REVISION_ID, Actor, Forbidden, NotFound, _invalid
 
 #: A design by ``(org, name)`` with the share level of the asking organisation (None: not shared with it).
 _DESIGN_AND_SHARE = (
@@ -241,3 +241,18 @@ def _visible_plans(session: Session, actor: Actor) -> list[tuple[ProgrammePlan, 
         .order_by(ProgrammePlan.id)
     )
     return [(plan, "owner" if plan.org_id == actor.org_id else level) for plan, level in rows]
+
+
+def _grantee(
+    session: Session, with_org: str, owner_id: int, level: str | None, levels: tuple[str, ...]
+) -> Organisation:
+    """The organisation a design or programme plan of organisation ``owner_id`` is shared with at ``level`` (one of
+    ``levels``; None: no longer): :class:`NotFound` when there is none, a 422 for the owner or an unknown level."""
+    target = session.scalar(select(Organisation).where(Organisation.slug == with_org))
+    if target is None:
+        raise NotFound(f"organisation {with_org!r} not found")
+    if target.id == owner_id:
+        raise _invalid("org", "the owner always has full access")
+    if level is not None and level not in levels:
+        raise _invalid("level", f"unknown level {level!r}", f"one of: {', '.join(levels)}")
+    return target

@@ -24,7 +24,7 @@ from ...errors import InputError, Problem
 from ...yamlio import LocatedInput, parse_yaml_text, to_plain
 from .. import checker, planner
 from ..db import PLAN_LEVELS, Design, Organisation, ProgrammePlan, ProgrammePlanShare, Revision, utcnow
-from .access import _full_reader, _locate_plan, _plan_refusal, _require_planner, _visible_plans
+from .access import _full_reader, _grantee, _locate_plan, _plan_refusal, _require_planner, _visible_plans
 from .audit import _audit
 from .common import MAX_CONTENT, NAME, Actor, Conflict, Forbidden, Invalid, NotFound, _invalid, _iso, _name, clean_text
 from .designs import _reference
@@ -165,13 +165,7 @@ def share_plan(session: Session, actor: Actor, org: str, name: str, with_org: st
     if own != "owner":
         raise Forbidden(f"only {org} grants {org}/{name}")
     actor.require("admin", "granting a programme plan")
-    target = session.scalar(select(Organisation).where(Organisation.slug == with_org))
-    if target is None:
-        raise NotFound(f"organisation {with_org!r} not found")
-    if target.id == plan.org_id:
-        raise _invalid("org", "the owner always may read and re-plan")
-    if level is not None and level not in PLAN_LEVELS:
-        raise _invalid("level", f"unknown level {level!r}", f"one of: {', '.join(PLAN_LEVELS)}")
+    target = _grantee(session, with_org, plan.org_id, level, PLAN_LEVELS)
     current = session.get(ProgrammePlanShare, (plan.id, target.id))
     if current is not None:
         session.delete(current)

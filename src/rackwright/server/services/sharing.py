@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..db import SHARE_LEVELS, STATUSES, Design, DesignShare, Organisation, Revision
-from .access import _LINEAGE, _chain_refusal, _locate, _participants, _revision
+from ..db import SHARE_LEVELS, STATUSES, Design, DesignShare, Revision
+from .access import _LINEAGE, _chain_refusal, _grantee, _locate, _participants, _revision
 from .audit import _audit
-from .common import TRANSITIONS, Actor, Conflict, Forbidden, NotFound, _invalid
+from .common import TRANSITIONS, Actor, Conflict, Forbidden, _invalid
 from .designs import _confidential, get_design
 from .signoff import OVERRIDDEN, _approval_state, _override
 from .views import _design_view
@@ -71,13 +71,7 @@ def share(session: Session, actor: Actor, org: str, name: str, with_org: str, le
     if own != "owner":
         raise Forbidden(f"only {org} shares {org}/{name}")
     actor.require("admin", "sharing a design")
-    target = session.scalar(select(Organisation).where(Organisation.slug == with_org))
-    if target is None:
-        raise NotFound(f"organisation {with_org!r} not found")
-    if target.id == design.org_id:
-        raise _invalid("org", "the owner always has full access")
-    if level is not None and level not in SHARE_LEVELS:
-        raise _invalid("level", f"unknown level {level!r}", f"one of: {', '.join(SHARE_LEVELS)}")
+    target = _grantee(session, with_org, design.org_id, level, SHARE_LEVELS)
     for lineage in _bases(session, design) if level is not None else ():
         refusal = _chain_refusal(session, design, [(target.id, with_org, str(level))], lineage)
         if refusal:
