@@ -64,9 +64,11 @@ BOOLEAN_FIELDS = (
     "moe_a2a_overlap",
 )
 DISPATCHERS = ("alltoall", "deepep")
-#: Configurations per train_step call when no pool is given: arrays this size stay in the CPU caches, about 1.5x
-#: the rate of one call on the whole grid (measured with benchmarks/bench_perf_search.py's Llama 3 405B grid).
-CHUNK = 4096
+#: Configurations per train_step call when no pool is given: large enough that the per-call Python overhead
+#: is spread thin, small enough that the arrays stay near the CPU caches (best of 2 searches on the shared 2-core
+#: machine, issue 18: Llama 3 405B on 16,384 H100 / Mixtral 8x7B on 1,024 H100 took 0.29-0.33 / 2.4-2.6 s in
+#: chunks of 4,096, 0.14-0.32 / 1.4-1.7 s in chunks of 16,384; 65,536 is slower again).
+CHUNK = 16384
 
 
 @dataclass
