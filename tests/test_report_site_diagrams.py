@@ -31,14 +31,14 @@ def hall(plan):  # noqa: F811 (the fixture)
 def test_hall_plan_is_well_formed_and_dimensioned_in_metres(plan, hall):  # noqa: F811
     xml.dom.minidom.parseString(hall)
     # 153 racks = 9 full rows + 9 racks: 10 compute rows, CDU rows after rows 4, 8 and the last, network rows after
-    # 8 and the last: 15 rows; a network row holds 16 racks of 16 switches = 256: the first holds the 144 leaves of
-    # racks 1-128 (leaf i of a rail starts at rack floor(64 i / 18) + 1, i < 36) and 112 of the 192 spines (3 pods
-    # of 64, all homed there), the second the 32 other leaves and the 128 super-spines; the 80 spines left fill 5
-    # racks of one MDA row: 16 rows at a 1.2 + (1.2 + 1.2) / 2 = 2.4 m pitch, plus half a cold aisle at each end
-    depth = 16 * 2.4 + 1.2
+    # 8 and the last: 15 rows; a network row holds the leaves of its block at 16 switches a rack: the first the 144
+    # leaves of racks 1-128 (leaf i of a rail starts at rack floor(64 i / 18) + 1, i < 36; 9 racks), the second the
+    # 32 other leaves (2 racks); the 192 spines and 128 super-spines go to the MDA: 320 switches = 20 racks, 2 MDA rows
+    # of 16: 17 rows at a 1.2 + (1.2 + 1.2) / 2 = 2.4 m pitch, plus half a cold aisle at each end
+    depth = 17 * 2.4 + 1.2
     assert len(plan.layout.pattern) == 15 and plan.grid.depth == pytest.approx(depth)
     assert plan.grid.width == pytest.approx(16 * 0.6 + 2 * 1.2)  # no row longer than a compute row
-    assert ">h01-r016 MDA<" in hall
+    assert ">h01-r016 MDA<" in hall and ">h01-r017 MDA<" in hall
     labels = re.findall(r'class="dimension">([\d.]+) m<', hall)
     assert labels == [f"{plan.grid.width:.1f}", f"{depth:.1f}"]
     # each dimension line is its length in metres times the plan's scale
@@ -78,8 +78,8 @@ def test_two_busways_over_every_compute_row_with_2n(plan, hall):  # noqa: F811
 
 
 def test_a_tray_over_every_row_and_one_across_the_hall(plan, hall):  # noqa: F811
-    # 10 compute rows, 2 network rows and 1 MDA row, each with a tray, and the tray across the hall
-    assert hall.count('class="tray"') == 10 + 2 + 1 + 1
+    # 10 compute rows, 2 network rows and 2 MDA rows, each with a tray, and the tray across the hall
+    assert hall.count('class="tray"') == 10 + 2 + 2 + 1
     # the cross tray joins every row's tray: it spans from the first tray to the last
     trays = re.findall(r'<line x1="([\d.]+)" y1="([\d.]+)" x2="([\d.]+)" y2="([\d.]+)"[^>]*class="tray"', hall)
     cross = [t for t in trays if t[0] == t[2]]

@@ -453,7 +453,10 @@ def _cable_plan(loaded, layout: RackLayout, fabric: FabricSize, per_rack_rail, p
     rack, port, rail, rail_index = _endpoints(ports, per_rack_rail)
     wiring = wire(fabric, rail, rail_index)
     home = np.tile(_switch_homes(layout, fabric, wiring, rack, len(ports)), fabric.planes)
-    placement = place_switches(layout, layout.hall[home], layout.block[home])
+    tiers = np.tile(
+        np.repeat(np.arange(1, 4, dtype=np.int8), [fabric.leaves, fabric.spines, fabric.super_spines]), fabric.planes
+    )
+    placement = place_switches(layout, layout.hall[home], layout.block[home], tiers)
     grid = hall_extent(layout, placement)
     g = layout.geometry
     rx, ry = coordinates(grid, g, layout.hall, layout.row, layout.position)
