@@ -31,6 +31,7 @@ PROGRAMME = (
     .replace("design: ethernet-800vdc.yaml", "design: lab/ethernet-800vdc")
     .replace("    plan: site-100mw.yaml", "    # plan: site-100mw.yaml")
 )  # no site plan: the plan takes seconds less
+SITE = PROGRAMME.replace("    # plan: site-100mw.yaml", "    plan: s.yaml")
 LINE = (EXAMPLES / "line-us.yaml").read_text()
 FILES = {"line-us.yaml": LINE}
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -305,6 +306,9 @@ BAD = [
     ("a:\n" + "".join("  " * i + f"  b{i}:\n" for i in range(80)), FILES, "", "nests deeper than 64"),
     (PROGRAMME, {"../line-us.yaml": LINE}, "files", "not a file name"),
     (PROGRAMME, {f"f{i}.yaml": "x: 1\n" for i in range(17)}, "body.files", "at most 16"),
+    ("generations: [x, {design: 5}, {design: a/b/c}]\n", FILES, "generations[2].design", "not found"),
+    (SITE, {**FILES, "s.yaml": "cooling: {ambient: ../../etc/passwd}\n"}, "sites[0].plan", "ambient profile"),
+    (SITE, {**FILES, "s.yaml": "cooling: [unclosed\n"}, "sites[0].plan", "YAML syntax error"),
 ]
 
 
@@ -321,6 +325,9 @@ BAD = [
         "too-deep",
         "file-name",
         "too-many-files",
+        "odd-generations",
+        "ambient-outside",
+        "site-syntax",
     ],
 )
 def test_bad_programme_files_are_refused_with_where_and_why(world, content, files, path, message):

@@ -296,7 +296,7 @@ def _ambient_problems(files: dict[str, str], site: str, loc: tuple, where: _Prog
     try:
         data = to_plain(parse_yaml_text(files[site], site))
     except InputError as exc:
-        return exc.problems
+        return [where.problem(f"site file {site!r}: {p.message} (line {p.line})", loc, p.hint) for p in exc.problems]
     cooling = data.get("cooling") if isinstance(data, dict) else None
     ambient = cooling.get("ambient") if isinstance(cooling, dict) else None
     builtin = {p.stem for p in DATA_DIR.glob("*.csv")}
