@@ -280,3 +280,15 @@ def test_exploration_records():
                     "objectives": [{"figure": "power.input_kw", "value": 120.0}]}],
         "sensitivity": [{"objective": "power.input_kw", "axis": "cooling.fluid", "first": 0.1, "total": 0.2}],
     }
+
+
+def test_quarter_series_fold_into_one_record_per_quarter():
+    from rackwright.report.jsonout import quarter_records
+
+    rest, rows = quarter_records(
+        {"roadmap": "r", "gw_by_quarter": {"2027Q1": {"p10": 1.0, "p90": 2.0}}, "new_by_quarter": {"2027Q1": 3}},
+        ["2027Q1"],
+        {"gw_by_quarter": "it_power_gw"},
+    )
+    assert rest == {"roadmap": "r"}
+    assert rows == [{"quarter": "2027Q1", "it_power_gw_p10": 1.0, "it_power_gw_p90": 2.0, "new": 3}]

@@ -44,26 +44,28 @@ def _write(outdir: Path | None, name: str, body: dict, figure) -> None:
     write_html(figure, outdir / f"{name}.html")
 
 
+#: The plan's per-quarter series → their names in the quarter records (the others lose ``_by_quarter``).
+PLAN_SERIES = {
+    "gw_by_quarter": "it_power_gw",
+    "accelerators_by_quarter": "accelerators",
+    "peak_eflops_by_quarter": "peak_eflops",
+    "capex_usd_by_quarter": "capex_usd",
+    "domestic_share_by_quarter": "us_built_share",
+    "bom_us_content_by_quarter": "us_content_share",
+}
+
+
 def plan_json(doc: dict) -> dict:
     """The plan document for tools: one record per quarter, per generation and quarter, per factory and quarter;
     the solve time (not the same from run to run) left out."""
-    from ..report.jsonout import by_quarter
+    from ..report.jsonout import by_quarter, quarter_records
 
     quarters = doc["quarters"]
-    series = ("gw_by_quarter", "gw_by_generation", "accelerators_by_quarter", "peak_eflops_by_quarter")
-    keyed = {*series, "capex_usd_by_quarter", "domestic_share_by_quarter", "bom_us_content_by_quarter"}
-    body = {k: v for k, v in doc.items() if k not in {*keyed, "quarters", "factory_utilisation", "solve_time_s"}}
+    rest, rows = quarter_records(doc, quarters, PLAN_SERIES)
+    left_out = ("quarters", "gw_by_generation", "factory_utilisation", "solve_time_s")
     return {
-        **body,
-        "quarters": by_quarter(
-            quarters,
-            it_power_gw=doc["gw_by_quarter"],
-            accelerators=doc["accelerators_by_quarter"],
-            peak_eflops=doc["peak_eflops_by_quarter"],
-            capex_usd=doc["capex_usd_by_quarter"],
-            us_built_share=doc["domestic_share_by_quarter"],
-            us_content_share=doc["bom_us_content_by_quarter"],
-        ),
+        **{k: v for k, v in rest.items() if k not in left_out},
+        "quarters": rows,
         "generations": [
             {"generation": g, **row}
             for g, gw in doc["gw_by_generation"].items()
@@ -80,16 +82,10 @@ def plan_json(doc: dict) -> dict:
 def risk_json(doc: dict) -> dict:
     """The risk document for tools: one record per quarter with the GW percentiles (``it_power_gw_p10`` ...) and
     every other per-quarter series (``plan_gw_by_quarter`` → ``plan_gw``); the solve time left out."""
-    keyed = {k: v for k, v in doc.items() if k.endswith("_by_quarter") and isinstance(v, dict)}
-    body = {k: v for k, v in doc.items() if k not in keyed and k != "solve_time_s"}
-    quarters = []
-    for quarter, percentiles in doc["gw_by_quarter"].items():
-        row = {"quarter": quarter, **{f"it_power_gw_{p}": v for p, v in percentiles.items()}}
-        for key, series in keyed.items():
-            if key != "gw_by_quarter":
-                row[key.removesuffix("_by_quarter")] = series.get(quarter)
-        quarters.append(row)
-    return {**body, "quarters": quarters}
+    from ..report.jsonout import quarter_records
+
+    rest, rows = quarter_records(doc, list(doc["gw_by_quarter"]), PLAN_SERIES)
+    return {**{k: v for k, v in rest.items() if k != "solve_time_s"}, "quarters": rows}
 
 
 def _plan_tables(doc: dict):

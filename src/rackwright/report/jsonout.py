@@ -93,6 +93,27 @@ def by_quarter(quarters: Iterable[str], **series: Mapping[str, Any]) -> list[dic
     return [{"quarter": q, **{name: values.get(q) for name, values in series.items()}} for q in quarters]
 
 
+def quarter_records(
+    doc: Mapping[str, Any], quarters: Iterable[str], names: Mapping[str, str]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """``doc`` split into its other keys and one record per quarter holding every ``*_by_quarter`` mapping of it:
+    a series is named by ``names`` (``{"gw_by_quarter": "it_power_gw"}``), else by its key less ``_by_quarter``;
+    a series of mappings (percentiles) spreads into one field each (``it_power_gw_p10``)."""
+    series = {k: v for k, v in doc.items() if k.endswith("_by_quarter") and isinstance(v, Mapping)}
+    rest = {k: v for k, v in doc.items() if k not in series}
+    rows = []
+    for quarter in quarters:
+        row: dict[str, Any] = {"quarter": quarter}
+        for key, values in series.items():
+            name, value = names.get(key, key.removesuffix("_by_quarter")), values.get(quarter)
+            if isinstance(value, Mapping):
+                row.update({f"{name}_{field}": v for field, v in value.items()})
+            else:
+                row[name] = value
+        rows.append(row)
+    return rest, rows
+
+
 def dumps(doc: Mapping[str, Any]) -> str:
     """The document's text: two-space indent, UTF-8 as is, no NaN, a final newline."""
     return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
