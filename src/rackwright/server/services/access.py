@@ -239,6 +239,7 @@ def _visible_plans(session: Session, actor: Actor) -> list[tuple[ProgrammePlan, 
         )
         .where(or_(ProgrammePlan.org_id == actor.org_id, ProgrammePlanShare.org_id == actor.org_id))
         .order_by(ProgrammePlan.id)
+        .options(*(defer(column) for column in (ProgrammePlan.content, ProgrammePlan.document, ProgrammePlan.figure)))
     )
     return [(plan, "owner" if plan.org_id == actor.org_id else level) for plan, level in rows]
 
