@@ -75,7 +75,7 @@ CASES = {
 }
 #: Commands whose --json has not moved to the shape yet (other work is changing them; docs/json.md lists what
 #: each still needs), and the server's, whose documents are its API's.
-NOT_YET = {"perf train", "perf infer", "perf search", "perf kernels", "programme plan", "programme whatif",
+NOT_YET = {"perf train", "perf infer", "perf search", "programme plan", "programme whatif",
            "programme risk", "netbox push", "netbox diff", "push", "pull", "server-admin user list"}
 #: Fields whose values are data (a quarter, a station id, a rule code, a name from an input file): none of them
 #: may also be a key of the same document. (A part's ``category`` is one of the catalog's six, named like the

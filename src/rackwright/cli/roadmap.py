@@ -50,7 +50,7 @@ PLAN_SERIES = {
     "accelerators_by_quarter": "accelerators",
     "peak_eflops_by_quarter": "peak_eflops",
     "capex_usd_by_quarter": "capex_usd",
-    "domestic_share_by_quarter": "us_built_share",
+    "domestic_share_by_quarter": "us_integrated_share",
     "bom_us_content_by_quarter": "us_content_share",
 }
 
