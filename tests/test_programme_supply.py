@@ -16,6 +16,7 @@ from ruamel.yaml import YAML
 from rackwright.programme import load_programme, plan_programme
 from rackwright.programme.plan import PlanCache, programme_document, roadmap_on_lines
 from rackwright.programme.report import dashboard
+from rackwright.programme.sites import quarter_end, step_quarters
 from rackwright.rack.sourcing import load_scenario, whatif
 from rackwright.roadmap import plan_document
 from rackwright.site.planner import plan_site
@@ -219,3 +220,19 @@ def _goal_met(cap: int, cache) -> int:
 def test_a_tighter_optics_cap_never_brings_the_goal_earlier(cache, cap, cut):
     """Tightening the optics line's cap only removes schedules: the quarter the goal is met never comes earlier."""
     assert _goal_met(int(cap * cut), cache) >= _goal_met(cap, cache)
+
+
+def test_a_power_steps_last_quarter_is_the_one_before_the_next_steps_first():
+    """Quarters 2026Q3..2027Q4: a step from 2026-07-01 followed by one from 2026-11-15 (in 2026Q4) ends in 2026Q3;
+    that one, followed by one from 2027-01-01, ends in 2026Q4; the last runs to the goal date; a step after the
+    goal date (2028-01-01) is never used."""
+    power = [
+        {"from": dt.date(2026, 7, 1), "facility": "100 MW"},
+        {"from": dt.date(2026, 11, 15), "facility": "200 MW"},
+        {"from": dt.date(2027, 1, 1), "facility": "450 MW"},
+        {"from": dt.date(2028, 1, 1), "facility": "500 MW"},
+    ]
+    loaded = load_programme(SMALL, {"sites.abilene.power": power})
+    quarters = ["2026Q3", "2026Q4", "2027Q1", "2027Q2", "2027Q3", "2027Q4"]
+    assert step_quarters(loaded, 0, quarters) == [0, 1, 5, -1]
+    assert quarter_end("2026Q4") == dt.date(2026, 12, 31) and quarter_end("2027Q1") == dt.date(2027, 3, 31)

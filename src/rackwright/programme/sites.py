@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -98,8 +99,9 @@ def plan_task(task: tuple[LoadedSite, str | None]) -> PlannedSite:
     if folder is not None:
         from ..cli.site import write_outputs
 
-        write_outputs(plan, Path(folder), report=False)
-    summary = plan.summary()
+        summary = write_outputs(plan, Path(folder), report=False)
+    else:
+        summary = plan.summary()
     parts = site_parts(plan)
     return PlannedSite(
         summary={k: summary[k] for k in SUMMARY_KEYS if k in summary},
@@ -130,18 +132,12 @@ class SiteCache:
     plans: dict[tuple, PlannedSite] = field(default_factory=dict)
 
 
-def site_with_racks(loaded: LoadedProgramme, index: int, racks: np.ndarray) -> LoadedSite:
-    """Site ``index``'s site file with its target set to ``racks`` (one count per generation; zeros left out)."""
+def site_with_racks(loaded: LoadedProgramme, index: int, racks: np.ndarray, root: Any = None) -> LoadedSite:
+    """Site ``index``'s site file (or its YAML ``root``, read already) with its target set to ``racks`` (one count
+    per generation; zeros left out)."""
     p = loaded.programme
     path = loaded.folder / str(p.sites[index].plan)
-    try:
-        root = read_yaml(path)
-    except InputError as exc:
-        raise loaded.error(
-            f"site file {p.sites[index].plan!r} cannot be used: {exc}",
-            ("sites", index, "plan"),
-            "give the path of a site file (rackwright site plan), relative to the programme file",
-        ) from None
+    root = site_yaml(loaded, index) if root is None else root
     data = to_plain(root) if isinstance(root, dict) else {}
     keep = np.flatnonzero(racks > 0)
     data["target"] = {"generations": [{"design": _design(loaded, int(i)), "racks": int(racks[i])} for i in keep]}
@@ -150,6 +146,19 @@ def site_with_racks(loaded: LoadedProgramme, index: int, racks: np.ndarray) -> L
     except ValidationError as exc:
         raise InputError(str(path), problems_from_validation(exc, root)) from None
     return LoadedSite(site=site, file=str(path), root=root, racks=[loaded.racks[i] for i in keep])
+
+
+def site_yaml(loaded: LoadedProgramme, index: int) -> Any:
+    """The YAML of site ``index``'s site file; :class:`InputError` naming ``sites[index].plan`` when unreadable."""
+    name = loaded.programme.sites[index].plan
+    try:
+        return read_yaml(loaded.folder / str(name))
+    except InputError as exc:
+        raise loaded.error(
+            f"site file {name!r} cannot be used: {exc}",
+            ("sites", index, "plan"),
+            "give the path of a site file (rackwright site plan), relative to the programme file",
+        ) from None
 
 
 def _design(loaded: LoadedProgramme, i: int) -> str:
@@ -195,7 +204,7 @@ def site_steps(
         if site.plan is None:
             continue
         lasts = step_quarters(loaded, s, quarters)
-        final = max(lasts)
+        final, root = max(lasts), None
         for k, q in enumerate(lasts):
             racks = np.round(deployed[:, s, q]).astype(int) if q >= 0 else np.zeros(0, int)
             if not racks.any():
@@ -206,7 +215,8 @@ def site_steps(
             key = (str(path.resolve()), path.stat().st_mtime, designs, tuple(racks.tolist()), folder)
             wanted.append((site.id, k, q, tuple(racks.tolist()), key))
             if key not in cache.plans and key not in tasks:
-                tasks[key] = (site_with_racks(loaded, s, racks), folder)
+                root = site_yaml(loaded, s) if root is None else root  # read once per site
+                tasks[key] = (site_with_racks(loaded, s, racks, root), folder)
     order = sorted(tasks, key=lambda key: -sum(key[3]))  # the largest first, so a pool ends together
     for key, planned in zip(order, run_tasks(plan_task, [tasks[k] for k in order], backend, workers), strict=True):
         cache.plans[key] = planned
