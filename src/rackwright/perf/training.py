@@ -21,7 +21,8 @@ The step is built per layer and micro-batch on one accelerator, then composed:
 * **Tensor/sequence parallelism**: 4 ring collectives (all-gather + reduce-scatter
   around attention and MLP, or 2 all-reduces) of ``T·h·2`` bytes per layer forward
   and again backward: ``(t−1)/t · S / B`` plus ``α`` per ring step (Narayanan et al.
-  2021; Korthikanti et al. 2022).
+  2021; Korthikanti et al. 2022); overlapped with the GEMMs, the last chunk of each
+  forward reduce-scatter and the SMs they hold while hidden (:func:`_tp_exposed`).
 * **Context parallelism**: ring attention passes K and V ``cp−1`` times, each transfer behind one step's
   attention, K,V and dK,dV backward with the last dK,dV exposed, and the steps' partial outputs and gradients
   merged at HBM bandwidth (Liu et al. 2023, "Ring Attention"; Transformer Engine's P2P implementation).
@@ -30,8 +31,11 @@ The step is built per layer and micro-batch on one accelerator, then composed:
 * **Pipeline**: point-to-point activations between stages, and the 1F1B bubble
   ``(p − 1)/(v·m)`` of the interleaved schedule (Narayanan et al. 2021, eq. 1-2).
 * **Data parallelism**: gradient all-reduce (or reduce-scatter + all-gather with the
-  distributed optimizer, the same volume) ``2·(d−1)/d · 2·P / B``; overlapped with the
-  last micro-batch's backward where enabled.
+  distributed optimizer, the same volume) ``2·(d−1)/d · 2·P / B``, the routed experts' share over their
+  expert-data-parallel group (:func:`_dp_collective`); overlapped with the last micro-batch's backward
+  where enabled.
+* **Loss**: the vocab-parallel cross-entropy over the FP32 logits at HBM bandwidth
+  (:data:`CROSS_ENTROPY_BYTES`).
 * **Optimizer**: Adam with FP32 master weights reads and writes ~30 bytes per
   parameter at HBM bandwidth, sharded over DP with the distributed optimizer.
 * **Precision recipe** (:mod:`rackwright.perf.precision`): the linear layers' GEMMs run at
