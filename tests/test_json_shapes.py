@@ -255,9 +255,10 @@ def test_plain_numbers_names_and_records():
     from rackwright.report.jsonout import document, error_document, plain
 
     doc = plain({"compute": {"hbm_tb": 0.186, "x": np.float32(0.5)}, "us_share": -0.0, "gap": math.nan,
-                 "us_share_by_category": {"power": 0.25}, "n": np.int64(3)})
+                 "us_share_by_category": {"power": 0.25}, "n": np.int64(3), "a": np.array([1.5, np.inf])})
     assert doc == {"compute": {"hbm_bytes": 186e9, "x": 0.5}, "us_content_share": 0.0, "gap": None,
-                   "us_content_share_by_category": [{"category": "power", "us_content_share": 0.25}], "n": 3}
+                   "us_content_share_by_category": [{"category": "power", "us_content_share": 0.25}], "n": 3,
+                   "a": [1.5, None]}
     assert repr(doc["us_content_share"]) == "0.0" and type(doc["n"]) is int
     assert list(document("bom", {"b": 1, "a": 2})) == ["schema_version", "command", "b", "a"]  # order kept
     error = error_document("check", InputError.single("d.yaml", "bad", "power.redundancy", "write N+1", line=3))

@@ -50,8 +50,8 @@ def document(command: str, body: Mapping[str, Any]) -> dict[str, Any]:
 
 def plain(value: Any) -> Any:
     """``value`` as JSON data: keys renamed (:data:`RENAMES`), data-valued mappings as records
-    (:data:`AS_RECORDS`), NumPy numbers as Python ones, non-finite
-    floats as ``None``, dates and paths as text, tuples as lists; mapping order kept."""
+    (:data:`AS_RECORDS`), NumPy numbers and arrays as Python ones, non-finite floats as ``None``, dates and
+    paths as text, tuples as lists; mapping order kept."""
     if isinstance(value, Mapping):
         out = {}
         for key, item in value.items():
@@ -67,10 +67,10 @@ def plain(value: Any) -> Any:
         return value
     if isinstance(value, (date, Path)):
         return str(value)
-    if hasattr(value, "item") and not isinstance(value, (int, float)):  # a NumPy scalar
-        value = value.item()
+    if hasattr(value, "tolist") and not isinstance(value, (int, float)):  # a NumPy scalar or array
+        return plain(value.tolist())
     if isinstance(value, float):
-        return value + 0.0 if math.isfinite(value) else None  # + 0.0: -0.0 prints as 0.0
+        return float(value) + 0.0 if math.isfinite(value) else None  # + 0.0: -0.0 prints as 0.0
     return value
 
 
