@@ -34,6 +34,8 @@ def main(argv=None) -> dict[str, float]:
     parser.add_argument("--programme", type=Path, default=ROOT / "examples" / "programme-10gw.yaml")
     parser.add_argument("--site-file", type=Path, default=None, help="plan every site with this site file")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes (default: all cores)")
+    parser.add_argument("--serial-baseline", action="store_true",
+                        help="then plan again in this process alone (workers 1) and give the ratio of the wall times")
     args = parser.parse_args(argv)
 
     wall, cpu = time.perf_counter(), time.process_time()
@@ -71,6 +73,13 @@ def main(argv=None) -> dict[str, float]:
               f"{'met' if met else 'MISSED'}")
     print(f"{headline['it_power_by_goal_date']:.2f} GW by the goal date (met {headline['goal_met']}), "
           f"{headline['delivered_training_compute_by_goal_date']:,.0f} EFLOP/s delivered")
+    if args.serial_baseline:  # after the measured run, so it does not warm this process for it
+        start, cpu_start = time.perf_counter(), time.process_time()
+        with tempfile.TemporaryDirectory() as folder:
+            plan_programme(load_programme(args.programme, overrides), outdir=Path(folder), workers=1)
+        serial, serial_cpu = time.perf_counter() - start, time.process_time() - cpu_start
+        print(f"baseline, the same plan in one process: {serial:.1f} s wall, {serial_cpu:.1f} s CPU; "
+              f"{args.workers} workers take {wall / serial:.2f} of its wall time")
     return {"wall_s": wall, "cpu_s": cpu, "cpu_workers_s": cpu_children, "peak_gb": peak_gb, "load_s": load_s,
             "cables": cables,
             **{f"{k}_s": v for k, v in plan.seconds.items()}}
