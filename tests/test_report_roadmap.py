@@ -50,14 +50,17 @@ def test_plan_page_has_the_gantt_the_heatmap_and_titled_axes():
     assert figure.layout.yaxis.title.text == "GW"
 
 
+RISK_DOC = {
+    "roadmap": "hand-made",
+    "samples": 2,
+    "goal": {"it_power_gw": 1.0, "by": "2027-12-31"},
+    "p_goal": 0.5,
+    "gw_by_quarter": {q: {"p10": 0.5, "p50": 1.0, "p90": 1.2} for q in QUARTERS},
+}
+
+
 def test_risk_page_says_why_its_median_can_exceed_the_plan():
-    doc = {
-        "roadmap": "hand-made",
-        "samples": 2,
-        "goal": {"it_power_gw": 1.0, "by": "2027-12-31"},
-        "p_goal": 0.5,
-        "gw_by_quarter": {q: {"p10": 0.5, "p50": 1.0, "p90": 1.2} for q in QUARTERS},
-    }
+    doc = RISK_DOC
     layout = risk_figure(doc).layout
     assert "reach" in layout.annotations[0].text and "roadmap plan" in layout.annotations[0].text
     assert layout.xaxis.title.text == "quarter" and "GW" in layout.yaxis.title.text
@@ -66,13 +69,7 @@ def test_risk_page_says_why_its_median_can_exceed_the_plan():
 def test_risk_page_overlays_the_deterministic_plan():
     """With ``plan_gw_by_quarter`` in the risk document the page draws the plan over the fan, quarter by quarter;
     without it, no plan line."""
-    doc = {
-        "roadmap": "hand-made",
-        "samples": 2,
-        "goal": {"it_power_gw": 1.0, "by": "2027-12-31"},
-        "p_goal": 0.5,
-        "gw_by_quarter": {q: {"p10": 0.5, "p50": 1.0, "p90": 1.2} for q in QUARTERS},
-    }
+    doc = RISK_DOC
     assert not [t for t in risk_figure(doc).data if t.name.startswith("plan")]
     plan = dict(zip(QUARTERS, [0.1, 0.4, 0.8, 1.0], strict=True))
     line = next(t for t in risk_figure({**doc, "plan_gw_by_quarter": plan}).data if t.name.startswith("plan"))
