@@ -138,3 +138,20 @@ def test_restrict_keeps_only_the_given_values():
     for bad in (["tp=3"], ["sharding=zero9"], ["heads=4"], ["tp"]):
         with pytest.raises(InputError):
             search_report("llama3-8b", "dgx-h100-ndr", restrict=bad, **kw)
+
+
+def test_tp_overlap_is_set_for_every_tp_above_one():
+    # --tp-overlap is the user's stack, not an axis: every TP > 1 row overlaps, TP 1 rows have nothing to overlap;
+    # a row re-evaluated alone gives the step time of the array pass; off by default.
+    model = load_model("llama3-8b")
+    on = search(model, H100, 64, 64, overlap_tp=True)
+    assert np.array_equal(on.configurations["overlap_tp"], (on.configurations["tp"] > 1).astype(int))
+    assert not search(model, H100, 64, 64).configurations["overlap_tp"].any()
+    system = H100.with_accelerators(64)
+    picks = np.flatnonzero(on.configurations["tp"] == 8)[:3]
+    for i in picks:
+        cfg = Parallelism(**{k: on.configurations[k][i] for k in FIELDS})
+        alone = train_step(model, system, cfg, 64, model.seq_len, "bf16")
+        assert float(alone["step_time_s"]) == pytest.approx(float(on.metrics["step_time_s"][i]), rel=1e-12)
+    doc = search_report("llama3-8b", "dgx-h100-ndr", accelerators=64, global_batch=64, tp_overlap=True, top=50)
+    assert all(row["overlap_tp"] == (row["tp"] > 1) for row in doc["top"])

@@ -18,6 +18,9 @@ SYSTEM = typer.Option(
 )
 RACKS = typer.Option(None, "--racks", min=1, max=MAX_COUNT, help="Racks of the design given as --system.")
 JSON = typer.Option(False, "--json", help="Print the result as JSON (stable keys).")
+TP_OVERLAP = typer.Option(
+    False, "--tp-overlap", help="Overlap TP collectives with the GEMMs (search: every configuration with TP > 1)."
+)
 GLOBAL_BATCH = typer.Option(..., "--global-batch", min=1, max=MAX_COUNT, help="Global batch in sequences.")
 #: Most tokens of a sequence, a prompt or an answer (the longest contexts today are 10M tokens).
 MAX_TOKENS = 100_000_000
@@ -66,7 +69,7 @@ def train_command(
     recompute: str = typer.Option("none", "--recompute", help="none, selective or full."),
     distributed_optimizer: bool = typer.Option(False, "--distributed-optimizer"),
     no_dp_overlap: bool = typer.Option(False, "--no-dp-overlap", help="Reduce gradients after the backward pass."),
-    tp_overlap: bool = typer.Option(False, "--tp-overlap", help="Overlap TP collectives with the GEMMs."),
+    tp_overlap: bool = TP_OVERLAP,
     pp_overlap: bool = typer.Option(
         False, "--pp-overlap", help="Overlap the interleaved pipeline's sends with compute (needs --pp and --vp > 1)."
     ),
@@ -242,6 +245,7 @@ def search_command(
         "recompute, sharding (ddp, zero1, zero2, fsdp, hsdp), moe_dispatcher (alltoall, deepep).",
     ),
     attention_precision: str = ATTENTION_PRECISION,
+    tp_overlap: bool = TP_OVERLAP,
     backend: str = typer.Option("local", "--backend", help="local (processes) or ray (optional extra)."),
     partitions: int = typer.Option(
         1, "--partitions", min=1, max=MAX_WORKERS, help="Split the grid into this many chunks (one process each)."
@@ -272,6 +276,7 @@ def search_command(
         partitions=partitions,
         precisions=precisions,
         restrict=restrict,
+        tp_overlap=tp_overlap,
     )
     if as_json:
         emit_json(doc)

@@ -565,8 +565,11 @@ def search_report(
     partitions: int = 1,
     precisions: str | None = None,
     restrict: list[str] | None = None,
+    tp_overlap: bool = False,
 ) -> dict:
     """The ``perf search`` document: the fastest configuration that fits, the top N and the Pareto front.
+
+    ``tp_overlap`` (``--tp-overlap``) overlaps the TP collectives with the GEMMs in every configuration with TP > 1.
 
     ``precisions`` (``--precisions``) searches several recipes: a comma-separated list, or ``all`` for every
     recipe the accelerator supports; it replaces ``precision``. ``restrict`` (``--restrict AXIS=V,V``, repeatable)
@@ -596,6 +599,7 @@ def search_report(
             pool,
             attention_precision=attention_precision,
             restrict=axes,
+            overlap_tp=bool(tp_overlap),
         )
     finally:
         if pool is not None:

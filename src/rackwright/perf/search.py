@@ -52,6 +52,7 @@ FIELDS = (
     "last_stage_layers",
     "moe_dispatcher",
     "moe_a2a_overlap",
+    "overlap_tp",
 )
 BOOLEAN_FIELDS = (
     "distributed_optimizer",
@@ -62,6 +63,7 @@ BOOLEAN_FIELDS = (
     "fsdp",
     "zero2",
     "moe_a2a_overlap",
+    "overlap_tp",
 )
 DISPATCHERS = ("alltoall", "deepep")
 #: Configurations per train_step call when no pool is given: large enough that the per-call Python overhead
@@ -123,6 +125,7 @@ def candidate_grid(
     low_precision: bool = False,
     domain: int = 8,
     restrict: dict | None = None,
+    overlap_tp: bool = False,
 ) -> tuple[dict[str, np.ndarray], int]:
     """All candidate configurations and the mask-filtered valid ones (arrays of equal length).
 
@@ -130,6 +133,8 @@ def candidate_grid(
     on and off (only with the distributed optimizer, whose all-gather it shrinks). ``domain`` is the scale-up
     domain's size, over which HSDP shards. ``restrict`` keeps only the given values of some axes (for example
     ``{"tp": (1,), "micro_batch": (1,)}`` for a workload run that way; ``sharding`` by index of :data:`SHARDING`).
+    ``overlap_tp`` overlaps the TP collectives with the GEMMs in every configuration with TP > 1 (a property of the
+    user's software stack, not crossed: it is not always faster in the model, see ``training._tp_exposed``).
     """
     tps = [t for t in POWERS_OF_TWO if model.heads % t == 0 and t <= accelerators]
     pps = sorted(
@@ -233,6 +238,7 @@ def candidate_grid(
     out["overlap_param_gather"] = out["distributed_optimizer"].copy()  # never slower: on with the optimizer
     out["overlap_p2p"] = (out["vp"] > 1).astype(int)  # never slower: on with interleaving, as NeMo sets it
     out["moe_a2a_overlap"] = (out["ep"] > 1).astype(int)  # never slower in the model: on with EP
+    out["overlap_tp"] = ((out["tp"] > 1) & overlap_tp).astype(int)  # as the user's stack runs (--tp-overlap)
     # Megatron-Core's account_for_embedding/loss_in_pipeline_split: the first and last stages give a layer's
     # place to the embedding and the loss, (L + 2) / (PP·VP) layers per virtual stage elsewhere.
     stage = out["vp"] * ((model.layers + 2) // (out["pp"] * out["vp"])) - 1
@@ -284,6 +290,7 @@ def search(
     pool=None,
     attention_precision: str = "bf16",
     restrict: dict | None = None,
+    overlap_tp: bool = False,
 ) -> SearchResult:
     """Evaluate every valid configuration for ``accelerators`` and return them with their figures.
 
@@ -292,7 +299,8 @@ def search(
     of :data:`CHUNK` configurations. With ``partitions > 1`` and a pool each grid is split into that many chunks
     evaluated by ``pool.map`` (any pool with a ``map``: ``concurrent.futures`` executors, or
     ``ray.util.multiprocessing.Pool`` for a Ray cluster); the chunks are joined in order, so the result equals
-    the one-pass search. ``restrict`` narrows axes of the grid (:func:`candidate_grid`).
+    the one-pass search. ``restrict`` narrows axes of the grid and ``overlap_tp`` overlaps TP wherever TP > 1
+    (:func:`candidate_grid`).
     """
     start = time.perf_counter()
     seq = int(seq_len or model.seq_len)
@@ -301,7 +309,9 @@ def search(
     grids, tasks, evaluated = [], [], 0
     for code, name in enumerate(precisions):
         low = recipe(name).low
-        grid, count = candidate_grid(model, accelerators, global_batch, seq, low, system.scale_up_domain, restrict)
+        grid, count = candidate_grid(
+            model, accelerators, global_batch, seq, low, system.scale_up_domain, restrict, overlap_tp
+        )
         grid["precision"] = np.full(grid["tp"].size, code)
         grids.append(grid)
         evaluated += count
