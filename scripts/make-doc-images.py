@@ -45,9 +45,9 @@ class Picture:
 
 PICTURES = [
     Picture("tutorial-elevation", "gb300-w40.svg", "svg"),
-    Picture("tutorial-bom", "bom.html", ".plotly-graph-div", viewport_height=800),
+    Picture("tutorial-bom", "bom.html", ".plotly-graph-div", viewport_height=800, max_height=450),
     Picture("tutorial-site-floor-plan", "site/report.html", "h2:has-text('Floor plan') + svg"),
-    Picture("tutorial-site-charts", "site/report.html", ".plotly-graph-div", max_height=370),
+    Picture("tutorial-site-charts", "site/report.html", "h2:has-text('Charts') ~ div .plotly-graph-div", max_height=400),
     Picture("tutorial-roadmap", "roadmap/plan.html", ".plotly-graph-div", max_height=980),
     Picture("site-hall-plan", "site-100mw/hall-01.html", "svg", max_height=760),
     Picture("site-fabric", "site-100mw/report.html", "svg#fabric-diagram"),

@@ -56,3 +56,13 @@ def test_racks_are_coloured_by_input_power_and_the_plan_has_a_scale(plan):
     assert _hex(KW_LOW) in svg and _hex(KW_HIGH) in svg  # the lighter and the heavier generation
     # a 10 m bar at the hall plan's scale: two halves of 5 m
     assert f'width="{5 * HALL_PX_PER_M:.1f}"' in svg and ">10<" in svg
+
+
+def test_every_chart_axis_is_titled_with_its_unit(plan):
+    from rackwright.site.report import charts
+
+    layout = charts(plan).layout
+    axes = [layout[name] for name in layout if name.startswith(("xaxis", "yaxis")) and layout[name] is not None]
+    titles = [axis.title.text for axis in axes if axis.title.text]
+    # PUE panel: hours, PUE and the ambient on the second y; capex and cable panels: their y in USD and km
+    assert {"hour of the year (h)", "PUE (–)", "ambient dry-bulb (°C)", "capex (USD)", "cable length (km)"} <= set(titles)

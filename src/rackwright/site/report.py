@@ -476,6 +476,11 @@ def charts(plan: SitePlan):
     figure.add_trace(
         go.Bar(x=list(length), y=list(length.values()), name="cable km", marker_color="#f58518"), row=3, col=1
     )
+    figure.update_xaxes(title_text="hour of the year (h)", row=1, col=1)
+    figure.update_yaxes(title_text="PUE (–)", row=1, col=1, secondary_y=False)
+    figure.update_yaxes(title_text="ambient dry-bulb (°C)", row=1, col=1, secondary_y=True)
+    figure.update_yaxes(title_text="capex (USD)", row=2, col=1)
+    figure.update_yaxes(title_text="cable length (km)", row=3, col=1)
     figure.update_layout(title=plan.loaded.site.name, height=1100, showlegend=False)
     return figure
 
