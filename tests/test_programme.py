@@ -242,15 +242,18 @@ def test_set_names_list_items_by_id(tmp_path):
     assert "--set generations.e9.first_ship" in result.output and "no field 'generations.e9'" in result.output
 
 
-def test_risk_without_a_risk_section_is_the_reach_of_the_plan(loaded):
+def test_risk_without_a_risk_section_is_the_reach_of_the_plan(loaded, doc):
     """The small example has no risk section: every sample is the plan's reach programme, so P10 = P90 and both are
     the reach's IT power, up to the LP relaxation (less than one rack per build and deploy variable; here < 1 %)."""
-    doc = risk_records(loaded, programme_risk(loaded, samples=5, seed=1))
-    at_date = {row["name"]: row["value"] for row in doc["by_goal_date"]}
+    risk_doc = risk_records(loaded, programme_risk(loaded, samples=5, seed=1))
+    at_date = {row["name"]: row["value"] for row in risk_doc["by_goal_date"]}
     assert at_date["it_power_p10"] == at_date["it_power_p90"]
     assert at_date["it_power_p50"] == pytest.approx(reach_gw(loaded), rel=1e-2)
-    assert doc["p_goal"] == (1.0 if at_date["it_power_p50"] >= 0.8 else 0.0)
-    assert [s["name"] for s in doc["series"]] == ["it_power_p10", "it_power_p50", "it_power_p90"]
+    assert risk_doc["p_goal"] == (1.0 if at_date["it_power_p50"] >= 0.8 else 0.0)
+    names = [s["name"] for s in risk_doc["series"]]
+    assert names == ["it_power_p10", "it_power_p50", "it_power_p90", "it_power_plan"]
+    # the deterministic plan beside the fan is the programme plan's IT power (planned for delivered compute)
+    assert risk_doc["series"][-1]["values"] == pytest.approx(list(_series(doc, "it_power")), abs=1e-6)
 
 
 def test_the_roadmap_maximises_delivered_not_peak_compute(loaded, plan, doc):
