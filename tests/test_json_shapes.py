@@ -72,10 +72,25 @@ CASES = {
         "explore", ["explore", E + "space-gb300-small.yaml", "-o", "OUT/explore", "--json", "--no-sensitivity"]
     ),
     "site plan": ("site plan", ["site", "plan", E + "site-100mw.yaml", "-o", "OUT/site", "--json", "--no-report"]),
+    "perf train": (
+        "perf train",
+        ["perf", "train", "--model", "llama3-70b", "--system", "dgx-h100-ndr", "--accelerators", "64",
+         "--global-batch", "128", "--tp", "4", "--pp", "4", "--sp", "--distributed-optimizer", "--json"],
+    ),
+    "perf search": (
+        "perf search",
+        ["perf", "search", "--model", "llama3-8b", "--system", "dgx-h100-ndr", "--accelerators", "64",
+         "--global-batch", "512", "--top", "3", "--json"],
+    ),
+    "perf infer": (
+        "perf infer",
+        ["perf", "infer", "--model", "llama3-70b", "--system", "dgx-h100-ndr", "--batch", "16", "--input-tokens",
+         "1024", "--output-tokens", "256", "--json"],
+    ),
 }
 #: Commands whose --json has not moved to the shape yet (other work is changing them; docs/json.md lists what
 #: each still needs), and the server's, whose documents are its API's.
-NOT_YET = {"perf train", "perf infer", "perf search", "programme plan", "programme whatif",
+NOT_YET = {"programme plan", "programme whatif",
            "programme risk", "netbox push", "netbox diff", "push", "pull", "server-admin user list"}
 #: Fields whose values are data (a quarter, a station id, a rule code, a name from an input file): none of them
 #: may also be a key of the same document. (A part's ``category`` is one of the catalog's six, named like the
@@ -173,9 +188,14 @@ def test_memory_in_bytes(first):
     assert evaluated["compute"]["hbm_bytes"] == pytest.approx(72 * 279e9, rel=1e-9)
     job = json.loads(first["reliability job"][1])
     assert job["checkpoint"]["storage_bandwidth_bytes_per_s"] == pytest.approx(2e12)  # --storage-bandwidth 2 TB/s
+    search = json.loads(first["perf search"][1])
+    assert search["hbm_bytes_per_accelerator"] == 80 * 2**30  # the H100's 80 GiB, binary
+    assert all(row["memory_bytes_per_accelerator"] < 80 * 2**30 for row in search["top"])  # they fit
 
 
-@pytest.mark.parametrize("case", ["site plan", "roadmap plan", "roadmap risk", "factory simulate", "explore", "bom"])
+@pytest.mark.parametrize(
+    "case", ["site plan", "roadmap plan", "roadmap risk", "factory simulate", "explore", "bom", "perf search"]
+)
 def test_the_same_input_gives_the_same_bytes(first, case):
     """Run again into the same folder: byte for byte what the first run printed (the site plan's cable lengths
     are exact sums, no timings are printed)."""
@@ -260,6 +280,10 @@ def test_plain_numbers_names_and_records():
                    "us_content_share_by_category": [{"category": "power", "us_content_share": 0.25}], "n": 3,
                    "a": [1.5, None]}
     assert repr(doc["us_content_share"]) == "0.0" and type(doc["n"]) is int
+    # a renamed mapping of numbers (perf's memory breakdown in GB) is scaled value by value
+    assert plain({"memory_breakdown_gb": {"weights": 1.5, "total": 0.186}}) == {
+        "memory_breakdown_bytes": {"weights": 1.5e9, "total": 186e6}
+    }
     assert list(document("bom", {"b": 1, "a": 2})) == ["schema_version", "command", "b", "a"]  # order kept
     error = error_document("check", InputError.single("d.yaml", "bad", "power.redundancy", "write N+1", line=3))
     assert error["error"] == {"message": "bad", "file": "d.yaml", "line": 3, "column": None,

@@ -14,8 +14,9 @@ TRAIN = ["perf", "train", "--model", "gpt3-175b", "--system", "dgx-a100-80gb-hdr
 
 def test_train_json_contract():
     doc = json.loads(run(*TRAIN, "--train-tokens", "3e11", "--json").stdout)
-    for key in ("step_time_s", "tokens_per_s", "tflops_per_accelerator", "mfu", "hfu", "memory_gb_per_accelerator",
-                "fits", "breakdown", "train_days", "energy_mwh"):
+    assert list(doc)[:2] == ["schema_version", "command"] and doc["command"] == "perf train"
+    for key in ("step_time_s", "tokens_per_s", "tflops_per_accelerator", "mfu", "hfu", "memory_bytes_per_accelerator",
+                "fits", "breakdown", "memory_breakdown_bytes", "train_days", "energy_mwh"):
         assert key in doc
     assert doc["parallelism"]["dp"] == 16 and 0 < doc["mfu"] < doc["hfu"] <= 1
     assert doc["train_days"] == pytest.approx(3e11 / doc["tokens_per_s"] / 86400)
@@ -24,8 +25,10 @@ def test_train_json_contract():
 def test_search_json_contract():
     doc = json.loads(run("perf", "search", "--model", "llama3-8b", "--system", "dgx-h100-ndr", "--accelerators", "64",
                          "--global-batch", "512", "--top", "3", "--json").stdout)
-    assert {"best", "top", "pareto", "configurations_evaluated", "configurations_valid", "search_time_s"} <= set(doc)
-    assert len(doc["top"]) == 3 and doc["best"] == doc["top"][0] and doc["best"]["fits"]
+    assert {"best", "top", "pareto", "configurations_evaluated", "configurations_valid"} <= set(doc)
+    assert "search_time_s" not in doc  # a run-time measurement: --verbose prints it on stderr
+    assert doc["command"] == "perf search" and len(doc["top"]) == 3
+    assert doc["best"] == doc["top"][0] and doc["best"]["fits"]
     best = doc["best"]
     assert best["tp"] * best["pp"] * best["dp"] * best["cp"] == 64
 
@@ -33,8 +36,30 @@ def test_search_json_contract():
 def test_infer_json_contract():
     doc = json.loads(run("perf", "infer", "--model", "llama3-70b", "--system", "dgx-h100-ndr", "--batch", "16",
                          "--input-tokens", "1024", "--output-tokens", "256", "--json").stdout)
+    assert doc["command"] == "perf infer"
     assert {"ttft_s", "tpot_s", "tokens_per_s_per_accelerator", "tokens_per_s_per_mw", "fits"} <= set(doc)
     assert doc["fits"] and doc["tokens_per_s_per_mw"] > 0
+
+
+def test_memory_is_in_bytes():
+    """One name and unit per quantity (docs/json.md): the H100's HBM is 80 GiB = 85,899,345,920 bytes (binary, as
+    test_perf_memory_dp.test_hbm_is_binary), usable 79.6 GB; the memory per accelerator is the breakdown's total."""
+    search = json.loads(run("perf", "search", "--model", "llama3-8b", "--system", "dgx-h100-ndr", "--accelerators",
+                            "64", "--global-batch", "512", "--top", "2", "--json").stdout)
+    assert search["hbm_bytes_per_accelerator"] == 80 * 2**30
+    assert search["least_memory_bytes_per_accelerator"] <= search["best"]["memory_bytes_per_accelerator"] < 80 * 2**30
+    train = json.loads(run(*H100_70B, "--json").stdout)
+    breakdown = train["memory_breakdown_bytes"]
+    assert breakdown["available"] == pytest.approx(79.6e9, rel=1e-3)
+    assert train["memory_bytes_per_accelerator"] == pytest.approx(breakdown["total"], rel=1e-12)
+    assert not [k for k in (*train, *search["best"]) if k.endswith("_gb")]
+
+
+def test_search_shows_its_time_only_under_verbose():
+    args = ["perf", "search", "--model", "llama3-8b", "--system", "dgx-h100-ndr", "--accelerators", "64",
+            "--global-batch", "512", "--top", "1", "--json"]
+    assert "searched in" not in run(*args).output
+    assert "searched in" in run("--verbose", *args).stderr
 
 
 def test_a_rack_design_is_a_system():

@@ -13,6 +13,7 @@ their domain (:func:`in_domain`), output paths by what they must be (:func:`outp
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -202,20 +203,30 @@ OPTIONAL_MODULES = {
 } | {"ray": "ray"}
 
 
-def progress_bar(enabled: bool):
+def progress_bar(enabled: bool, *, steps: bool = True):
     """The progress bar of a long command, on stderr and gone when done; off when ``enabled`` is false (``--json``,
-    or no terminal) and under ``--quiet``."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    or no terminal) and under ``--quiet``. Without ``steps`` (a solve or a search of unknown length) a spinner
+    and the elapsed time instead of the bar and the count."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    columns = (BarColumn(), MofNCompleteColumn()) if steps else (SpinnerColumn(),)
     return Progress(
         TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
+        *columns,
         TimeElapsedColumn(),
         console=err,
         transient=True,
         disable=not enabled or settings.quiet,
     )
+
+
+@contextlib.contextmanager
+def working(description: str, enabled: bool):
+    """A spinner with ``description`` and the elapsed time on stderr while one long step runs (a MILP solve, a
+    parallelism search): :func:`progress_bar` without steps, off under ``--json`` and ``--quiet``."""
+    with progress_bar(enabled, steps=False) as bar:
+        bar.add_task(description, total=None)
+        yield
 
 
 def show(*renderables) -> None:
@@ -224,7 +235,7 @@ def show(*renderables) -> None:
 
 
 def emit_json(document) -> None:
-    """The document as it stands, without ``schema_version`` or renames: what perf, programme and netbox still
+    """The document as it stands, without ``schema_version`` or renames: what programme and netbox still
     print; they move to :func:`emit` when their shapes follow docs/json.md."""
     sys.stdout.write(json.dumps(document, indent=2, allow_nan=False, default=str) + "\n")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from .common import EXIT_RULES, MAX_COUNT, MAX_WORKERS, emit_json, err, guarded, out, show
+from .common import EXIT_RULES, MAX_COUNT, MAX_WORKERS, detail, emit, err, guarded, out, show, working
 
 app = typer.Typer(
     help="LLM training and inference performance of a system (built-in, system file or rack design).",
@@ -17,7 +17,7 @@ SYSTEM = typer.Option(
     ..., "--system", help="Built-in system (e.g. dgx-h100-ndr), a system YAML, or a rack design YAML."
 )
 RACKS = typer.Option(None, "--racks", min=1, max=MAX_COUNT, help="Racks of the design given as --system.")
-JSON = typer.Option(False, "--json", help="Print the result as JSON (stable keys).")
+JSON = typer.Option(False, "--json", help="Print the result as JSON (docs/json.md: memory in bytes).")
 TP_OVERLAP = typer.Option(
     False, "--tp-overlap", help="Overlap TP collectives with the GEMMs (search: every configuration with TP > 1)."
 )
@@ -185,7 +185,7 @@ def train_command(
         train_tokens=train_tokens,
     )
     if as_json:
-        emit_json(doc)
+        emit(doc)
         return
     out.print(
         _table(
@@ -262,24 +262,26 @@ def search_command(
 
     if backend not in ("local", "ray"):
         raise InputError.single(None, f"unknown backend {backend!r}", "--backend", "local or ray")
-    doc = search_report(
-        model,
-        system,
-        accelerators=accelerators,
-        global_batch=global_batch,
-        top=top,
-        racks=racks,
-        seq_len=seq_len,
-        precision=precision,
-        attention_precision=attention_precision,
-        backend=backend,
-        partitions=partitions,
-        precisions=precisions,
-        restrict=restrict,
-        tp_overlap=tp_overlap,
-    )
+    with working("searching parallelism configurations", not as_json):
+        doc = search_report(
+            model,
+            system,
+            accelerators=accelerators,
+            global_batch=global_batch,
+            top=top,
+            racks=racks,
+            seq_len=seq_len,
+            precision=precision,
+            attention_precision=attention_precision,
+            backend=backend,
+            partitions=partitions,
+            precisions=precisions,
+            restrict=restrict,
+            tp_overlap=tp_overlap,
+        )
+    detail(f"searched in {doc['search_time_s']:.2f} s")
     if as_json:
-        emit_json(doc)
+        emit({k: v for k, v in doc.items() if k != "search_time_s"})  # a run-time measurement, not a result
     else:
         show(_search_table(doc))
     if not doc["top"]:
@@ -359,7 +361,7 @@ def infer_command(
         precision=precision,
     )
     if as_json:
-        emit_json(doc)
+        emit(doc)
         return
     out.print(
         _table(

@@ -33,6 +33,10 @@ RENAMES: dict[str, tuple[str, float]] = {
     "min_us_share": ("min_us_content_share", 1.0),
     "hbm_tb": ("hbm_bytes", 1e12),
     "storage_bandwidth_gb_per_s": ("storage_bandwidth_bytes_per_s", 1e9),
+    "memory_gb_per_accelerator": ("memory_bytes_per_accelerator", 1e9),
+    "least_memory_gb_per_accelerator": ("least_memory_bytes_per_accelerator", 1e9),
+    "hbm_gb_per_accelerator": ("hbm_bytes_per_accelerator", 1e9),
+    "memory_breakdown_gb": ("memory_breakdown_bytes", 1e9),
 }
 
 #: Mappings whose keys are data values, listed as records wherever they appear: the public key → the field the
@@ -76,7 +80,9 @@ def plain(value: Any) -> Any:
 
 def _scaled(value: Any, factor: float) -> Any:
     """A number in the public unit; 12 significant digits, so that 0.186 TB is 186000000000.0 bytes, not
-    185999999999.99997."""
+    185999999999.99997. A mapping of numbers (a breakdown) is scaled value by value."""
+    if isinstance(value, Mapping):
+        return {k: _scaled(v, factor) for k, v in value.items()}
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return value
     return float(f"{value * factor:.12g}")
