@@ -613,3 +613,32 @@ def test_catalog_export_netbox_writes_module_and_rack_types_where_the_library_ke
     written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.yaml"))
     assert [w.split("/")[0] for w in written] == ["NVIDIA (built by Foxconn - Quanta - Wistron)", "module-types",
                                                   "rack-types"]
+
+
+def test_one_hall_keeps_its_switches_and_an_open_rack_has_no_units(tmp_path):
+    """Three halls of 0.3 MW (a GB200 NVL72 rack in each of halls 1 and 2, an Open Rack, examples/ethernet-800vdc.yaml,
+    in hall 3): ``--hall 2`` holds hall 2's spine rack although no cable has both ends in hall 2; the Open Rack is
+    21 inch, 47 U (its 2,112 mm usable height / 44.45 mm = 47.5, whole units) and its 34 devices (3 DC/DC shelves,
+    24 compute trays, 6 switch trays, 1 SN2201) have no unit."""
+    from typer.testing import CliRunner
+
+    from rackwright.cli.app import app
+    from rackwright.site.netbox import site_export
+
+    mix = "[{design: gb200-nvl72.yaml, share: 0.5}, {design: ethernet-800vdc.yaml, share: 0.5}]"
+    site = str(Path(__file__).parent.parent / "examples" / "site-100mw.yaml")
+    plan = tmp_path / "plan"
+    result = CliRunner().invoke(app, ["site", "plan", site, "-o", str(plan), "--no-report", *SMALL_SITE,
+                                      "--set", "layout.hall_max_it_power=0.3 MW", "--set", f"target.generations={mix}"])
+    assert result.exit_code == 0, result.output
+    whole = site_export(plan)
+    switches = [d for d in whole.rows["07-devices.csv"] if d["location"] == "Hall 2" and "-n" in d["rack"]]
+    assert "Spine switch" in {d["role"] for d in switches}
+    hall2 = site_export(plan, 2)
+    assert hall2.rows["08-cables.csv"] == []
+    assert {r["name"] for r in hall2.rows["06-racks.csv"]} == {"h02-r001-k01"} | {d["rack"] for d in switches}
+    assert len(hall2.rows["07-devices.csv"]) == 37 + len(switches)
+    hall3 = site_export(plan, 3)
+    assert [(r["name"], r["width"], r["u_height"]) for r in hall3.rows["06-racks.csv"]] == [("h03-r001-k01", 21, 47)]
+    devices = hall3.rows["07-devices.csv"]
+    assert len(devices) == 3 + 24 + 6 + 1 and {(d["position"], d["face"]) for d in devices} == {("", "")}

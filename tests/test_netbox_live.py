@@ -12,8 +12,10 @@ stopped at the end; these tests are marked ``netbox`` (tests/conftest.py) so the
   its site column resolves with NetBox's own cable import form; the tray NICs and switch lanes it names exist on
   the exported device types;
 * a small site (the 100 MW example at 0.5 MW and two tiers: 4 racks, 12 switches, 800 cables):
-  ``site export-netbox`` imported file by file with NetBox's own bulk-import views; ``netbox push`` (created, then
-  nothing on a second push) and ``netbox diff`` (clean, then a deleted and a changed cable) through the API.
+  ``site export-netbox`` imported file by file with NetBox's own bulk-import views;
+* a site of three small halls, one of them an Open Rack: ``netbox push --hall 3``, then the whole site (created,
+  then nothing on a second push), ``netbox diff`` (clean, then a deleted and a changed cable) through the API, and
+  a pushed rack's page in NetBox's own UI in Chromium (the screenshot in docs/netbox.md).
 """
 
 from __future__ import annotations
@@ -298,11 +300,19 @@ def test_compute_tray_power_port_carries_its_real_draw(library, netbox):
 
 # -- a whole small site: site export-netbox through NetBox's own import, netbox push and diff -------------------------
 SMALL_SITE = ["--set", "target.it_power=0.5 MW", "--set", "fabric.tiers=2"]  # 4 GB200 NVL72 racks, 8 leaves, 4 spines
+#: Three halls of 0.3 MW: a GB200 NVL72 rack (EIA units) in each of halls 1 and 2 with the network racks (4 leaves,
+#: 2 spines), one Open Rack (examples/ethernet-800vdc.yaml: ORv3 21", OU pitch) alone in hall 3, whose cables all
+#: leave the hall.
+HALL_SITE = [*SMALL_SITE, "--set", "layout.hall_max_it_power=0.3 MW", "--set",
+             "target.generations=[{design: gb200-nvl72.yaml, share: 0.5}, {design: ethernet-800vdc.yaml, share: 0.5}]"]
+#: Devices of an ethernet-800vdc rack at units: 3 DC/DC shelves, 12 + 12 compute trays, 6 switch trays, 1 SN2201
+#: (its 24 scale-up cable cartridges have no unit)
+OPEN_RACK_DEVICES = 3 + 12 + 6 + 12 + 1
 
 
-def _small_plan(folder: Path, name: str) -> Path:
+def _small_plan(folder: Path, name: str, options: list[str] = SMALL_SITE) -> Path:
     done = subprocess.run([RACKWRIGHT, "site", "plan", str(ROOT / "examples" / "site-100mw.yaml"), "-o", str(folder),
-                           "--no-report", *SMALL_SITE, "--set", f"name={name}"], capture_output=True, text=True,
+                           "--no-report", *options, "--set", f"name={name}"], capture_output=True, text=True,
                           timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     return folder
@@ -389,7 +399,7 @@ def test_site_export_imports_into_netbox_in_file_order(netbox, tmp_path):
         held_devices = {d["name"]: d for d in _pages(client, "/dcim/devices/", site_id=site)}
         held_cables = {c["label"]: c for c in _pages(client, "/dcim/cables/", site_id=site)}
     assert (len(held_racks), len(held_devices), len(held_cables)) == (racks, len(devices), len(cables)) \
-        == (4 + 1, 4 * 37 + 12, 800)
+        == (4 + 2, 4 * 37 + 12, 800)  # network racks: the leaves' in the compute rows' HDA, the spines' in the MDA
     tray = held_devices[devices[0]["rack"] + "-t09"]  # compute-upper's first tray: U33 (examples/gb200-nvl72.yaml)
     assert float(tray["position"]) == 33 and tray["face"]["value"] == "front"
     for row in (cables[0], cables[len(cables) // 2], cables[-1]):
@@ -411,41 +421,66 @@ def _rackwright(*args: str, token: str | None = None) -> subprocess.CompletedPro
 
 @pytest.fixture(scope="session")
 def pushed(netbox, tmp_path_factory):
-    """A small site pushed with ``rackwright netbox push`` (token from RACKWRIGHT_NETBOX_TOKEN); the plan folder,
-    the first push's summary and the seconds it took."""
+    """The three-hall site (HALL_SITE) pushed with ``rackwright netbox push``: its hall 3 alone (``--hall 3``),
+    then the whole site (token from RACKWRIGHT_NETBOX_TOKEN); the plan folder, the two pushes' summaries and the
+    seconds the whole push took."""
     import time
 
-    plan = _small_plan(tmp_path_factory.mktemp("push-plan"), "NetBox push site")
+    plan = _small_plan(tmp_path_factory.mktemp("push-plan"), "NetBox push site", HALL_SITE)
+    hall = _rackwright("netbox", "push", str(plan), "--url", netbox.url, "--hall", "3", "--json", token=netbox.token)
+    assert hall.returncode == 0, hall.stderr[-3000:]
     started = time.monotonic()
     done = _rackwright("netbox", "push", str(plan), "--url", netbox.url, "--json", token=netbox.token)
     seconds = time.monotonic() - started
     assert done.returncode == 0, done.stderr[-3000:]
-    return plan, json.loads(done.stdout), seconds
+    return plan, json.loads(hall.stdout), json.loads(done.stdout), seconds
+
+
+def test_push_of_one_hall_holding_an_open_rack(netbox, pushed):
+    """``netbox push --hall 3`` created that hall only: its Open Rack (21 inch, 47 U tall by length) with every
+    device in the rack and none at a unit (NetBox counts EIA units, Open Rack has OU), and no cable (all of hall 3's
+    leave the hall); ``netbox diff --hall 3`` after the whole push finds nothing (the other halls left out on both
+    sides)."""
+    plan, hall, _, _ = pushed
+    created = {step: t["created"] for step, t in hall.items()}
+    assert created == {"manufacturers": created["manufacturers"], "device types": created["device types"], "site": 1,
+                       "locations": 1, "device roles": created["device roles"], "racks": 1,
+                       "devices": OPEN_RACK_DEVICES, "cables": 0}
+    with netbox.client() as client:
+        rack = _pages(client, "/dcim/racks/", name="h03-r001-k01")[0]
+        devices = _pages(client, "/dcim/devices/", rack_id=rack["id"])
+    assert (rack["width"]["value"], rack["u_height"], rack["location"]["name"]) == (21, 47, "Hall 3")
+    assert len(devices) == OPEN_RACK_DEVICES and {d["position"] for d in devices} == {None}
+    clean = _rackwright("netbox", "diff", str(plan), "--url", netbox.url, "--hall", "3", "--json", token=netbox.token)
+    assert clean.returncode == 0 and json.loads(clean.stdout) == [], clean.stdout[-2000:] + clean.stderr[-2000:]
 
 
 def test_push_creates_the_site_and_a_second_push_creates_nothing(netbox, pushed):
     from rackwright.site.netbox import site_export
 
-    plan, first, seconds = pushed
-    export = site_export(plan)
-    print(f"\nnetbox push: {len(export.rows['08-cables.csv'])} cables, {seconds:.1f} s in all")
-    # 4 compute racks of 37 devices and 1 network rack of 8 leaves and 4 spines (16 a rack) (test_netbox.py counts them)
-    expected = {"site": 1, "locations": 1, "racks": 5, "devices": 4 * 37 + 12, "cables": 800}
+    plan, _, first, seconds = pushed
+    cables = len(site_export(plan).rows["08-cables.csv"])
+    print(f"\nnetbox push: {cables} cables, {seconds:.1f} s for all but hall 3")
+    # halls 1 and 2: a GB200 rack of 37 devices each (test_netbox.py counts them), the network racks' 4 leaves and
+    # 2 spines; hall 3's Open Rack and its devices came with the push of hall 3
+    expected = {"site": 0, "locations": 2, "racks": 2 + 2, "devices": 2 * 37 + 6, "cables": cables}
     assert {step: first[step]["created"] for step in expected} == expected
+    assert first["devices"]["skipped"] == OPEN_RACK_DEVICES
     assert [first[step]["refused"] for step in first] == [[]] * len(first)
     with netbox.client() as client:
         site = _pages(client, "/dcim/sites/", name="NetBox push site")[0]["id"]
         counts = [len(_pages(client, f"/dcim/{kind}/", site_id=site)) for kind in ("racks", "devices", "cables")]
-    assert counts == [5, 160, 800]
+    total = 2 * 37 + 6 + OPEN_RACK_DEVICES
+    assert counts == [5, total, cables]
     again = _rackwright("netbox", "push", str(plan), "--url", netbox.url, "--token", netbox.token, "--json")
     assert again.returncode == 0, again.stderr[-3000:]
     second = json.loads(again.stdout)
     assert {step: t["created"] for step, t in second.items()} == {step: 0 for step in second}
-    assert second["cables"]["skipped"] == 800 and second["devices"]["skipped"] == 160
+    assert second["cables"]["skipped"] == cables and second["devices"]["skipped"] == total
 
 
 def test_diff_reports_a_deleted_and_a_changed_cable(netbox, pushed):
-    plan, _, _ = pushed
+    plan, _, _, _ = pushed
     clean = _rackwright("netbox", "diff", str(plan), "--url", netbox.url, "--json", token=netbox.token)
     assert clean.returncode == 0 and json.loads(clean.stdout) == [], clean.stdout[-2000:] + clean.stderr[-2000:]
     with netbox.client() as client:
@@ -466,7 +501,7 @@ def test_diff_reports_a_deleted_and_a_changed_cable(netbox, pushed):
 
 
 def test_push_with_a_bad_token_is_a_clear_error(netbox, pushed):
-    plan, _, _ = pushed
+    plan, _, _, _ = pushed
     bad = "0123456789abcdef0123456789abcdef01234567"
     done = _rackwright("netbox", "push", str(plan), "--url", netbox.url, token=bad)
     assert done.returncode == 2 and "refused the token" in done.stderr and "Traceback" not in done.stderr
@@ -495,43 +530,3 @@ def test_a_pushed_rack_in_netboxs_own_ui(netbox, pushed, browser):  # noqa: F811
     page.screenshot(path=str(SCREENSHOTS / "netbox-rack-elevation.png"), full_page=True)
     context.close()
 
-
-#: Three halls of 0.3 MW: two GB200 NVL72 racks (EIA units) in halls 1 and 2 with the network racks, one Open Rack
-#: (examples/ethernet-800vdc.yaml, ORv3 21", OU pitch) alone in hall 3, whose cables all leave the hall.
-HALL_SITE = [*SMALL_SITE, "--set", "layout.hall_max_it_power=0.3 MW", "--set",
-             "target.generations=[{design: gb200-nvl72.yaml, share: 0.5}, {design: ethernet-800vdc.yaml, share: 0.5}]"]
-
-
-def test_push_and_diff_of_one_hall_holding_an_open_rack(netbox, tmp_path):
-    """``netbox push --hall 3`` creates that hall only: its Open Rack (21 inch, 47 U tall by length) with every
-    device in the rack and none at a unit (NetBox counts EIA units, Open Rack has OU); ``netbox diff --hall 3``
-    finds nothing; a diff of the whole site lists the other halls' devices and cables as missing, nothing extra."""
-    from rackwright.site.netbox import site_export
-
-    done = subprocess.run([RACKWRIGHT, "site", "plan", str(ROOT / "examples" / "site-100mw.yaml"), "-o",
-                           str(tmp_path / "plan"), "--no-report", *HALL_SITE, "--set", "name=NetBox hall site"],
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    plan = tmp_path / "plan"
-    hall = site_export(plan, 3)
-    rack = hall.rows["06-racks.csv"]
-    assert [(r["name"], r["width"], r["u_height"]) for r in rack] == [("h03-r001-k01", 21, 47)]
-    pushed = _rackwright("netbox", "push", str(plan), "--url", netbox.url, "--hall", "3", "--json", token=netbox.token)
-    assert pushed.returncode == 0, pushed.stderr[-3000:]
-    created = {step: t["created"] for step, t in json.loads(pushed.stdout).items()}
-    assert (created["locations"], created["racks"], created["cables"]) == (1, 1, 0)
-    assert created["devices"] == len(hall.rows["07-devices.csv"]) > 0
-    with netbox.client() as client:
-        held = _pages(client, "/dcim/racks/", name="h03-r001-k01")[0]
-        devices = _pages(client, "/dcim/devices/", rack_id=held["id"])
-    assert (held["width"]["value"], held["u_height"]) == (21, 47)
-    assert len(devices) == created["devices"] and {d["position"] for d in devices} == {None}
-    clean = _rackwright("netbox", "diff", str(plan), "--url", netbox.url, "--hall", "3", "--json", token=netbox.token)
-    assert clean.returncode == 0 and json.loads(clean.stdout) == [], clean.stdout[-2000:] + clean.stderr[-2000:]
-    whole = _rackwright("netbox", "diff", str(plan), "--url", netbox.url, "--json", token=netbox.token)
-    assert whole.returncode == 1, whole.stderr[-2000:]
-    found = json.loads(whole.stdout)
-    everything = site_export(plan)
-    assert {d["status"] for d in found} == {"missing"}
-    assert sum(d["kind"] == "device" for d in found) == len(everything.rows["07-devices.csv"]) - created["devices"]
-    assert sum(d["kind"] == "cable" for d in found) == len(everything.rows["08-cables.csv"])

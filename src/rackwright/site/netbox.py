@@ -293,9 +293,11 @@ def site_export(plan_dir: Path, hall: int | None = None, catalog=None) -> SiteEx
             f"the cable plan names generation(s) {unknown}, generations.json has {len(models)}",
             hint="plan the site again: the files are from different runs",
         )
+    ends = _switch_ends(cables)  # every switch, where it stands, before the cables are cut to one hall
     if hall is not None:
         if hall not in {r[0] for r in compute}:
             raise InputError.single(None, f"the plan has no hall {hall}", "--hall", "halls are numbered from 1")
+        ends = ends.filter(pl.col("hall") == hall)
         cables = cables.filter((pl.col("a_hall") == hall) & (pl.col("b_hall") == hall))
     switch = catalog.get(summary["fabric"]["switch"])
     switch_type = to_devicetype(switch, catalog, lanes)
@@ -315,7 +317,6 @@ def site_export(plan_dir: Path, hall: int | None = None, catalog=None) -> SiteEx
                 _device_row(site, h, rack, f"{rack}-{mount.name}", role_of(mount.part.kind), doc, mount.position)
             )
     switch_u = u_height(switch.value("height")) or 1
-    ends = _switch_ends(cables)
     for (h, row, number), group in ends.group_by("hall", "row", "rack", maintain_order=True):
         rack = _rack_name(int(h), int(row), "n", int(number))
         units = max(NETWORK_RACK_U, math.ceil(max(group["slot"].to_list()) * switch_u))
