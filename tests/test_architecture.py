@@ -179,3 +179,15 @@ def test_a_design_named_twice_in_a_roadmap_is_evaluated_once(monkeypatch):
     loaded = validate_roadmap(data, "twice.yaml", folder=EXAMPLES)
     assert len(chains) == 1
     assert len(loaded.racks) == 2 and loaded.racks[0] is loaded.racks[1]
+
+
+def test_nothing_below_the_command_line_imports_it():
+    # the CLI is thin over the Python API: a model, report or the server never reaches into rackwright.cli
+    # (only the package's entry point, __main__, starts it)
+    graph = import_graph()
+    upward = [
+        (source, target)
+        for source, target in graph.edges
+        if target.startswith("rackwright.cli") and not source.startswith("rackwright.cli") and source != "rackwright.__main__"
+    ]
+    assert not upward, upward

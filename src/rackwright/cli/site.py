@@ -89,6 +89,7 @@ def plan_command(
     Exit 1 when the plan breaks a rule (violations are listed, outputs are still written).
     """
     from ..report.jsonout import plain
+    from ..site.outputs import write_plan_folder
     from ..site.planner import STEPS, plan_site
     from ..site.schema import load_site
 
@@ -96,7 +97,7 @@ def plan_command(
         task = bar.add_task("planning", total=len(STEPS) + 1)
         loaded = load_site(site_file, parse_overrides(overrides))
         plan = plan_site(loaded, progress=lambda step: bar.update(task, advance=1, description=step))
-        summary = write_outputs(plan, output, report)
+        summary = write_plan_folder(plan, output, report)
         bar.update(task, advance=1, description="written")
     if as_json:
         emit(summary_json(summary))
@@ -147,31 +148,6 @@ def parse_overrides(items: list[str]) -> dict[str, object]:
                 "a number, true/false, or text in quotes",
             ) from None
     return overrides
-
-
-def write_outputs(plan, folder: Path, report: bool = True) -> dict:
-    """summary.json, generations.json (each rack design's file and rack count, which ``site export-netbox`` reads),
-    cables.parquet, bom.csv (and report.html) in ``folder``; returns the summary."""
-    import json
-
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError.single(str(folder), f"cannot create the output folder: {exc}", "-o") from None
-    summary = plan.summary()
-    (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    generations = [
-        {"name": g.name, "design": str(Path(g.design).resolve()), "racks": g.racks, "trays": g.trays}
-        for g in plan.generations
-    ]
-    (folder / "generations.json").write_text(json.dumps(generations, indent=2) + "\n", encoding="utf-8")
-    plan.cables.write_parquet(folder / "cables.parquet")
-    plan.bom_frame().write_csv(folder / "bom.csv")
-    if report:
-        from ..site.report import write_report
-
-        write_report(plan, folder)
-    return summary
 
 
 @app.command("cables")

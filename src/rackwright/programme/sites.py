@@ -30,7 +30,7 @@ from ..catalog import load_catalog
 from ..errors import InputError
 from ..parallel import run_tasks
 from ..site import cables as cab
-from ..site.planner import SitePlan, _modules_per_link, plan_site
+from ..site.planner import SitePlan, modules_per_link, plan_site
 from ..site.schema import LoadedSite, Site
 from ..yamlio import problems_from_validation, read_yaml, to_plain
 from .schema import LoadedProgramme
@@ -64,7 +64,7 @@ SITE_KINDS = ("transceiver", "cdu")
 def site_parts(plan: SitePlan) -> pl.DataFrame:
     """The site equipment of a plan by catalog part id (``part``, ``kind``, ``quantity``), from the plan's
     structured data rather than its BOM text: the fabric's switches × (1 + the front-end share), the cable plan's
-    transceivers per link (:func:`rackwright.site.planner._modules_per_link`, as the planner prices them) and each
+    transceivers per link (:func:`rackwright.site.planner.modules_per_link`, as the planner prices them) and each
     generation's whole CDUs (⌈racks × CDUs per rack⌉, as the cooling plant counts them)."""
     catalog = load_catalog()
     fabric, s = plan.fabric, plan.loaded.site
@@ -74,7 +74,7 @@ def site_parts(plan: SitePlan) -> pl.DataFrame:
     for part_id, tier, n in use.iter_rows():
         part = catalog.get(part_id) if part_id != cab.NO_MEDIUM else None
         if part is not None and part.kind == "transceiver":
-            rows.append((part.id, part.kind, n * _modules_per_link(part, fabric.link_speed, tier)))
+            rows.append((part.id, part.kind, n * modules_per_link(part, fabric.link_speed, tier)))
     rows += [(g.cdu_part, "cdu", float(np.ceil(g.racks * g.cdus_per_rack))) for g in plan.generations if g.cdu_part]
     frame = pl.DataFrame(rows, schema={"part": pl.String, "kind": pl.String, "quantity": pl.Float64}, orient="row")
     return frame.group_by("part", "kind", maintain_order=True).agg(pl.col("quantity").sum())
@@ -97,9 +97,9 @@ def plan_task(task: tuple[LoadedSite, str | None]) -> PlannedSite:
     site, folder = task
     plan = plan_site(site)
     if folder is not None:
-        from ..cli.site import write_outputs
+        from ..site.outputs import write_plan_folder
 
-        summary = write_outputs(plan, Path(folder), report=False)
+        summary = write_plan_folder(plan, Path(folder), report=False)
     else:
         summary = plan.summary()
     parts = site_parts(plan)

@@ -919,7 +919,7 @@ def _economics(loaded, catalog, parts, generations, fabric, switch, cables, stag
             if part_id == cab.NO_MEDIUM:
                 continue
             part = parts[next(k for k, p in parts.items() if k.startswith("fabric.media") and p.id == part_id)]
-            modules = _modules_per_link(part, fabric.link_speed, row["tier"])
+            modules = modules_per_link(part, fabric.link_speed, row["tier"])
             lines.append(
                 CostLine(
                     "cabling",
@@ -986,7 +986,7 @@ def _economics(loaded, catalog, parts, generations, fabric, switch, cables, stag
     return Economics(lines)
 
 
-def _modules_per_link(part, link_speed: float, tier: int) -> float:
+def modules_per_link(part, link_speed: float, tier: int) -> float:
     """Parts per link: one cable; or optics at both ends (tier 1: the switch end only, the NIC end is in
     the rack's BOM), a faster optic breaking out into several links counting its share."""
     if part.kind != "transceiver":
