@@ -177,9 +177,7 @@ def test_ray_backend_gives_the_local_results(tmp_path):
         remote_risk = programme_risk(risky, 8, seed=3, workers=2, backend="ray")
     finally:
         ray.shutdown()
-    for doc in (*local, *remote):
-        doc.pop("seconds")
-    assert local == remote
+    assert local == remote  # no timings in the documents: the same bytes on every backend
     for doc in (local_risk, remote_risk):
         doc.pop("solve_time_s")
     assert local_risk == remote_risk and local_risk["plan_gw_by_quarter"]

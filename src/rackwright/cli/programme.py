@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -14,12 +13,15 @@ from .common import (
     EXIT_RULES,
     MAX_COUNT,
     MAX_WORKERS,
-    emit_json,
+    detail,
+    emit,
     guarded,
     out,
     output_folder,
     progress_bar,
+    settings,
     show,
+    write_folder,
 )
 
 
@@ -134,18 +136,17 @@ def plan_command(
     if outdir is not None:
         outdir.mkdir(parents=True, exist_ok=True)
     plan = plan_programme(load_programme(programme), None, outdir, backend, _workers(workers))
+    detail("seconds: " + ", ".join(f"{step} {s:.1f}" for step, s in plan.seconds.items()))
     doc = programme_document(plan)
     if samples:
         raw = programme_risk(plan.loaded, samples, seed, _workers(workers), backend=backend, deterministic=plan.result)
         doc = with_risk(doc, risk_records(plan.loaded, raw))
     if outdir is not None:
         from ..programme.report import dashboard
-        from ..report.html import write_html
 
-        (outdir / "programme.json").write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n", encoding="utf-8")
-        write_html(dashboard(doc), outdir / "report.html")
+        write_folder(outdir, "programme", doc, dashboard(doc))
     if as_json:
-        emit_json(doc)
+        emit(doc)
     else:
         for table in _tables(doc):
             show(table)
@@ -277,14 +278,14 @@ def whatif_command(
         doc = sweep_document(base_doc, docs, key, values, overrides)
     if outdir is not None:
         outdir.mkdir(parents=True, exist_ok=True)
-        (outdir / "whatif.json").write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        _write_document(outdir / "whatif.json", doc)
         if key is not None:
             from ..programme.report import sweep_figure
             from ..report.html import write_html
 
             write_html(sweep_figure(doc), outdir / "sweep.html")
     if as_json:
-        emit_json(doc)
+        emit(doc)
         return
     show(_whatif_table(doc))
 
@@ -330,6 +331,7 @@ def risk_command(
             backend=backend,
         )
     doc = risk_records(loaded, raw)
+    detail(f"{raw['samples']:,} samples in {raw['solve_time_s']:.1f} s")
     if bands is not None:
         doc["line_bands"] = [
             {"factory": f.id, "unit": "shipped / queueing bound", "mean": round(m, 6), "sd": round(sd, 6)}
@@ -340,10 +342,10 @@ def risk_command(
         from ..roadmap.report import risk_figure
 
         outdir.mkdir(parents=True, exist_ok=True)
-        (outdir / "risk.json").write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        _write_document(outdir / "risk.json", doc)
         write_html(risk_figure(raw), outdir / "risk.html")
     if as_json:
-        emit_json(doc)
+        emit(doc)
         return
     date = raw["gw_by_date"]
     for row in doc.get("line_bands", []):
@@ -353,3 +355,10 @@ def risk_command(
         f"over {doc['samples']:,} samples (seed {doc['seed']}); GW by the date: P10 {date['p10']:.2f}, "
         f"P50 {date['p50']:.2f}, P90 {date['p90']:.2f}"
     )
+
+
+def _write_document(path: Path, doc: dict) -> None:
+    """A machine file of ``-o DIR``: the document ``--json`` prints (docs/json.md)."""
+    from ..report.jsonout import document, write_json
+
+    write_json(path, document(settings.command, doc))

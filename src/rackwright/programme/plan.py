@@ -461,7 +461,7 @@ def series(plan: ProgrammePlan) -> list[dict]:
         _series("peak_compute", f"EFLOP/s (peak {p.goal.precision})", peak @ per_gen / 1e18),
         _series("failures", "part failures/year (fleet deployed)", plan.failures @ per_gen, digits=1),
         _series("us_integrated_share", "share of rack value built in US", by_quarter("domestic_share_by_quarter")),
-        _series("bom_us_content", "share of rack value (BOM)", by_quarter("bom_us_content_by_quarter")),
+        _series("us_content_share", "share of rack value (BOM)", by_quarter("bom_us_content_by_quarter")),
         _series("capex", "USD/quarter (racks + site build)", capex, digits=0),
         _series("capex_cumulative", "USD", np.cumsum(capex), digits=0),
         _series("energy_opex", "USD/year (energy at quarter end)", energy, digits=0),
@@ -564,7 +564,6 @@ def programme_document(plan: ProgrammePlan) -> dict:
         "site_supply_check": supply_check,
         "timeline": timeline(plan.loaded),
         "spares": spares,
-        "seconds": {k: round(v, 3) for k, v in plan.seconds.items()},
     }
 
 

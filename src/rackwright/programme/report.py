@@ -62,7 +62,7 @@ def dashboard(doc: dict):
             row=3,
             col=1,
         )
-    for name, label in (("us_integrated_share", "built in US factories"), ("bom_us_content", "BOM US content")):
+    for name, label in (("us_integrated_share", "built in US factories"), ("us_content_share", "BOM US content")):
         figure.add_trace(go.Scatter(x=quarters, y=_values(doc, name), name=label, mode="lines+markers"), row=4, col=1)
     billions = lambda name: [None if v is None else v / 1e9 for v in _values(doc, name)]  # noqa: E731
     figure.add_trace(go.Bar(x=quarters, y=billions("capex"), name="capex", marker_color="#72b7b2"), row=5, col=1)

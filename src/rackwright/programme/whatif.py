@@ -224,7 +224,6 @@ def risk_records(loaded: LoadedProgramme, doc: dict) -> dict:
             for plan in [doc.get("plan_gw_by_quarter")]
             if plan
         ],
-        "solve_time_s": doc["solve_time_s"],
     }
 
 
