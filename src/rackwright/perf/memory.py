@@ -15,7 +15,10 @@ Training (bytes):
   recompute keeps only the layer input ``2·s·b·h`` (divided by ``t`` with SP).
   Context parallelism divides ``s``. With 1F1B the first stage holds ``p``
   micro-batches of its ``L/p`` layers, and the interleaved schedule multiplies that
-  by ``1 + (p−1)/(p·v)`` (same paper, §4.2.3).
+  by ``1 + (p−1)/(p·v)`` (same paper, §4.2.3); counted chunk by chunk where a lighter first (last) stage has
+  only the embedding (the output layer and loss) in its first (last) chunk (Dubey et al. 2024, §3.3.2).
+* ZeRO-2 (Llama 3's FSDP: "shards optimizer states and gradients", §3.3.2) shards the gradients as well, less
+  the whole gradient of the layer in backward, held until it is reduce-scattered (Zhao et al. 2023).
 * The output layer's FP32 logits for one micro-batch (``4·s·b·V/t``).
 
 Usable HBM: the capacity less 5 % and 2 GB for the framework, CUDA context and
@@ -154,6 +157,34 @@ def in_flight(c, stage, microbatches):
     return np.minimum(chunks, microbatches * v) / v
 
 
+def held_layer_microbatches(c, stage, microbatches, layers, middle):
+    """Layer × micro-batch activations stage ``stage`` holds at its peak, counted chunk by chunk.
+
+    Megatron-LM's interleaved schedule runs forward chunk passes in groups of ``p`` micro-batches per chunk
+    (``microbatch_group_size_per_vp_stage``; at most ``m``): chunk 0 for micro-batches 1…p, chunk 1 for the same,
+    …, then chunk 0 again. Of the :func:`in_flight` passes held, the first chunk's are ``R·g + min(r, g)`` and the
+    last chunk's ``R·g + clip(r − (v − 1)·g, 0, g)`` (``R`` whole rounds of ``g·v`` passes, ``r`` left over).
+    A first (last) stage lighter than a middle one by at most one chunk of ``k = middle/v`` layers has its
+    deficit in its first (last) chunk, which holds the embedding (the output layer and loss) in the other's
+    place: Llama 3 (Dubey et al. 2024, §3.3.2: "the first model chunk on the first stage has only the embedding,
+    and the last model chunk on the last stage has only output projection and loss calculation"), as
+    Megatron-Core's ``account_for_embedding/loss_in_pipeline_split`` lays it out. Otherwise the stage's layers
+    are spread evenly over its chunks (``held · layers / v``).
+    """
+    p, v = c["pp"], c["vp"]
+    held = in_flight(c, stage, microbatches) * v
+    group = np.minimum(p, microbatches)
+    rounds = np.floor(held / (group * v))
+    rest = held - rounds * group * v
+    first_chunk = rounds * group + np.minimum(rest, group)
+    last_chunk = rounds * group + np.clip(rest - (v - 1) * group, 0.0, group)
+    chunk = middle / v
+    deficit = chunk * v - layers
+    edge = np.where(stage == 0, first_chunk, np.where(stage >= p - 1, last_chunk, 0.0))
+    lighter = (v > 1) & (p > 2) & (deficit > 0) & (deficit <= chunk)
+    return np.where(lighter, held * chunk - edge * deficit, held * layers / v)
+
+
 def training_memory(model, system, c, seq, microbatches, rec=None) -> dict[str, Array]:
     """Bytes per accelerator by component on the stage that needs the most, its total and what is available.
 
@@ -179,17 +210,19 @@ def training_memory(model, system, c, seq, microbatches, rec=None) -> dict[str, 
             sharded, (params - expert_params) / (c["dp"] * c["cp"]) + expert_params / expert_data_parallel(c), params
         )
         states = params * (STATE_BYTES - grads16) + optimizer
-        # ZeRO-2: the gradients (4 or 2 bytes) sharded over DP × CP as well.
+        # ZeRO-2: the gradients (4 or 2 bytes) sharded over DP × CP as well; the layer whose backward runs holds its
+        # whole gradient until it is reduce-scattered into the shard (PyTorch FSDP's unit, Zhao et al. 2023).
         zero2 = (c.get("zero2", 0.0) > 0) & (c["distributed_optimizer"] > 0)
         grads = GRADIENT_BYTES - grads16
-        states = states - np.where(zero2, params * grads * (1.0 - 1.0 / (c["dp"] * c["cp"])), 0.0)
+        per_layer_params = np.where(layers > 0, layer_params / np.maximum(layers, 1), 0.0)
+        unsharded = params * (1.0 - 1.0 / (c["dp"] * c["cp"])) - per_layer_params
+        states = states - np.where(zero2, grads * np.maximum(unsharded, 0.0), 0.0)
         if rec is not None and rec.low:
             low_params = c.get("fp8_param_gather", 0.0) > 0
             states = states + layer_params * np.where(low_params, rec.copy_bytes - 2.0, rec.copy_bytes)
         # FSDP (ZeRO-3) shards all of it over DP × CP (HSDP: over DP × CP / replicas) and holds two layers' gathered
         # weights (the one computing, the one prefetched) in their storage precision.
         fsdp = c.get("fsdp", 0.0) > 0
-        per_layer_params = np.where(layers > 0, layer_params / np.maximum(layers, 1), 0.0)
         gathered = 2.0 * per_layer_params * (2.0 if rec is None or not rec.low else rec.copy_bytes)
         states = np.where(
             fsdp,
@@ -202,7 +235,7 @@ def training_memory(model, system, c, seq, microbatches, rec=None) -> dict[str, 
             states,
         )
         stage = np.minimum(stage, c["pp"] - 1)
-        activations = per_layer * layers * in_flight(c, stage, microbatches)
+        activations = per_layer * held_layer_microbatches(c, stage, microbatches, layers, middle)
         stage_logits = np.where(stage == c["pp"] - 1, logits, 0.0)
         total = states + activations + stage_logits
         if best is None:
