@@ -175,3 +175,52 @@ def test_write_report_opens_with_the_headline(exploration, tmp_path):
     headline = re.search(r"<p class='headline'>([^<]+)</p>", page).group(1)
     assert f"{exploration.designs_evaluated:,} designs evaluated" in headline
     assert f"Hypervolume {front_hypervolume(exploration):.1%}" in headline
+
+
+# --- one table of labels for the terminal and the page; the front's hypervolume in both (issue 22) ----------------
+
+
+def test_the_explorers_figures_are_labelled_in_the_one_table():
+    """The derived figures' keys are the explorer's, and their labels come from report.present (no second table)."""
+    from rackwright.explore import space as explore_space
+    from rackwright.report import present
+
+    assert (present.PER_PFLOP, present.TRAINING) == (explore_space.PER_PFLOP, explore_space.TRAINING)
+    cost = present.figure_format("cost.usd_per_pflop.fp8_dense")
+    assert (cost.heading, cost.value(21063.4)) == ("BOM cost per peak PFLOP/s, fp8 dense (USD per PFLOP/s)", "21,063")
+
+
+@pytest.mark.parametrize("reference, model, other", [("dense", "Llama 3 405B", "DeepSeek"),
+                                                    ("moe", "DeepSeek-V3", "Llama")])
+def test_the_training_objective_names_its_reference_workload(tmp_path, reference, model, other):
+    from types import SimpleNamespace
+
+    from rackwright.explore import load_space
+    from rackwright.explore.report import shown_as
+    from test_explore import TINY, write_space
+
+    objective = {"figure": "perf.training_tokens_per_s_per_mw", "goal": "max", "reference": reference}
+    space = load_space(write_space(tmp_path, {**TINY, "objectives": [objective]}))
+    label = shown_as(SimpleNamespace(space=space), objective["figure"]).heading
+    assert model in label and other not in label and label.endswith("(tokens/s per MW)")
+
+
+def test_the_terminal_and_json_carry_the_page_labels_and_hypervolume(exploration, tmp_path):
+    """The CLI's Pareto table heads each objective with the page's label; --json and the summary give the
+    front's hypervolume, the page's number (the grid is deterministic: the same exploration)."""
+    import json
+
+    args = ["explore", str(SPACE), "-o", str(tmp_path / "run"), "--no-sensitivity"]
+    text = CliRunner().invoke(app, args)
+    assert text.exit_code == 0, text.output
+    volume = front_hypervolume(exploration)
+    assert f"hypervolume {volume:.1%}" in " ".join(text.stdout.split())
+    rows = [line.split("┃") for line in text.stdout.split("┏")[1].split("┡")[0].splitlines()[1:]]
+    headings = [" ".join(r[i].strip() for r in rows if r[i].strip()) for i in range(1, len(rows[0]) - 1)]
+    assert headings[1:4] == [
+        "BOM cost per peak PFLOP/s, bf16 dense (USD per PFLOP/s), min",  # the page's labels (scatter matrix above)
+        "US content (share of cost) (%), max",
+        "Rack input power (kW), min",
+    ]
+    doc = json.loads(CliRunner().invoke(app, [*args, "--json"]).stdout)
+    assert doc["hypervolume"] == pytest.approx(volume, rel=1e-12) and 0 < doc["hypervolume"] < 1

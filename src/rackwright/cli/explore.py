@@ -14,7 +14,6 @@ from .common import (
     MAX_WORKERS,
     detail,
     emit,
-    err,
     guarded,
     note,
     out,
@@ -57,11 +56,11 @@ def explore_command(
     from ..explore.backends import BACKENDS
     from ..explore.explorer import explore
     from ..explore.export import export_pareto, write_results
-    from ..explore.report import write_report
+    from ..explore.report import front_hypervolume, write_report
 
     if backend not in BACKENDS:  # before the space is loaded and planned
         raise InputError.single(None, f"unknown backend {backend!r}", "--backend", f"one of: {', '.join(BACKENDS)}")
-    with progress_bar(err.is_terminal) as bar:
+    with progress_bar(not as_json) as bar:
         task = bar.add_task("evaluating designs", total=None)
         result = explore(
             space,
@@ -80,6 +79,7 @@ def explore_command(
         emit(
             {
                 **exploration_json(result.to_dict()),
+                "hypervolume": front_hypervolume(result),
                 "outputs": {k: str(v) for k, v in paths.items()},
                 "exported": [str(p) for p in exported],
             }
@@ -113,20 +113,28 @@ def exploration_json(doc: dict) -> dict:
 def _print_summary(result, paths: dict, exported: list) -> None:
     from rich.markup import escape
 
-    from ..report.present import figure_format
+    from ..explore.pareto import REFERENCE
+    from ..explore.report import front_groups, front_hypervolume, shown_as
     from ..report.tables import LABEL, NUMBER, Column, FitTable
 
     out.print(
         f"[bold]{escape(result.space.spec.name)}[/bold]: {result.designs_evaluated:,} designs evaluated "
         f"({result.evaluations_per_s:,.0f}/s), {result.designs_feasible:,} feasible, "
         f"{len(result.front):,} on the Pareto front"
+        + (
+            f" as {len(front_groups(result)):,} distinct points; hypervolume {front_hypervolume(result):.1%} of the "
+            f"objective box (each objective scaled from its best to its worst feasible value, reference point "
+            f"{REFERENCE:g})"
+            if len(result.front)
+            else ""
+        )
     )
     failed = {k: v for k, v in result.failed().items() if v}
     if failed:
         out.print(escape("ruled out by: " + ", ".join(f"{k} {v:,}" for k, v in failed.items())))
     if len(result.front):
         objectives = result.space.spec.objectives
-        shown = [figure_format(o.figure) for o in objectives]
+        shown = [shown_as(result, o.figure) for o in objectives]
         table = FitTable(
             f"Pareto designs (first {min(SHOWN, len(result.front))} of {len(result.front):,})",
             [Column("design", NUMBER)]
@@ -144,7 +152,8 @@ def _print_summary(result, paths: dict, exported: list) -> None:
         ranked = sorted(by_axis.items(), key=lambda kv: -(kv[1]["total"] or 0.0))
         out.print(
             escape(
-                f"{objective} moves most with: " + ", ".join(f"{a} (S_T {v['total'] or 0:.2f})" for a, v in ranked[:3])
+                f"{shown_as(result, objective).label} moves most with: "
+                + ", ".join(f"{a} (S_T {v['total'] or 0:.2f})" for a, v in ranked[:3])
             )
         )
     if not result.designs_feasible:

@@ -15,31 +15,25 @@ import numpy as np
 
 from ..errors import InputError
 from ..rack.rules import SUMMARIES
-from ..report.present import MONEY, QUANTITY, SHARE, Format
-from ..report.present import figure_format as table_format
+from ..report.present import SHARE, Format, figure_format
 from .evaluate import limit_column, objective_matrix
 from .explorer import Exploration
 from .pareto import REFERENCE, normalised_hypervolume, tied_groups
-from .space import PER_PFLOP, TRAINING
 
 #: Feasible designs off the front drawn in the scatter (a uniform sample keeps the page small).
 BACKGROUND_POINTS = 4000
 
 
-def figure_format(key: str) -> Format:
-    """How a figure is shown: the figure table's format, and the explorer's derived figures
-    (:mod:`rackwright.explore.evaluate`) labelled here."""
-    if key.startswith(PER_PFLOP):
-        precision = key[len(PER_PFLOP) :].replace("_", " ")
-        return Format(f"BOM cost per peak PFLOP/s, {precision}", "USD per PFLOP/s", MONEY)
-    if key == TRAINING:
-        return Format("Training tokens/s per MW (Llama 3 405B reference job)", "tokens/s per MW", QUANTITY)
-    return table_format(key)
+def shown_as(exploration: Exploration, key: str) -> Format:
+    """How a figure of the exploration is shown: the one table of labels, units and formats
+    (:func:`rackwright.report.present.figure_format`, the CLI's too), the training figure named by the workload of
+    the space's reference (``objectives[i].reference``)."""
+    return figure_format(key, exploration.space.training_reference)
 
 
-def axis_style(key: str) -> dict:
+def axis_style(exploration: Exploration, key: str) -> dict:
     """A chart axis of a figure: its label and unit from the figure table; a share drawn in %."""
-    shown = figure_format(key)
+    shown = shown_as(exploration, key)
     return {"title": {"text": shown.heading}} | ({"tickformat": ".1~%"} if shown.kind == SHARE else {})
 
 
@@ -104,7 +98,7 @@ def pareto_scatter(exploration: Exploration):
             color=columns[objectives[2]][shown],
             colorscale="Viridis",
             showscale=True,
-            colorbar={"title": figure_format(objectives[2]).heading},
+            colorbar={"title": shown_as(exploration, objectives[2]).heading},
         )
     figure = go.Figure(
         [
@@ -130,8 +124,8 @@ def pareto_scatter(exploration: Exploration):
     figure.update_layout(
         title=f"Pareto front: {len(groups):,} distinct objective points for {len(front):,} designs "
         f"(ties grouped), of {exploration.designs_feasible:,} feasible designs",
-        xaxis=axis_style(x_key),
-        yaxis=axis_style(y_key),
+        xaxis=axis_style(exploration, x_key),
+        yaxis=axis_style(exploration, y_key),
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},  # clear of the colour bar
     )
     return figure
@@ -147,7 +141,7 @@ def scatter_matrix(exploration: Exploration):
     groups = front_groups(exploration)
     shown = exploration.front[[int(g[0]) for g in groups]]
     others = _background(exploration)
-    labels = [figure_format(k).heading for k in objectives]
+    labels = [shown_as(exploration, k).heading for k in objectives]
 
     def dimensions(rows: np.ndarray) -> list[dict]:
         return [{"label": label, "values": columns[k][rows]} for label, k in zip(labels, objectives, strict=True)]
@@ -175,7 +169,7 @@ def scatter_matrix(exploration: Exploration):
     )
     axes = {}
     for i, key in enumerate(objectives, start=1):
-        style = axis_style(key)
+        style = axis_style(exploration, key)
         suffix = "" if i == 1 else str(i)
         axes[f"xaxis{suffix}"] = style
         axes[f"yaxis{suffix}"] = style
@@ -212,10 +206,10 @@ def parallel_coordinates(exploration: Exploration):
     for objective in exploration.space.spec.objectives:
         dimensions.append(
             {
-                "label": f"{figure_format(objective.figure).heading}, {objective.goal}",
+                "label": f"{shown_as(exploration, objective.figure).heading}, {objective.goal}",
                 "values": columns[objective.figure][front],
             }
-            | {k: v for k, v in axis_style(objective.figure).items() if k == "tickformat"}
+            | {k: v for k, v in axis_style(exploration, objective.figure).items() if k == "tickformat"}
         )
     first = columns[exploration.space.spec.objectives[0].figure][front]
     figure = go.Figure(
@@ -235,7 +229,7 @@ def rule_names(exploration: Exploration) -> dict[str, str]:
             f"≤ {limit.max:g}" if limit.max is not None else "",
         ]
         names[limit_column(limit)[len("fails.") :]] = (
-            f"limit: {figure_format(limit.figure).heading} {' and '.join(b for b in bounds if b)}"
+            f"limit: {shown_as(exploration, limit.figure).heading} {' and '.join(b for b in bounds if b)}"
         )
     return names
 
@@ -290,7 +284,7 @@ STYLE = (
 def headline(exploration: Exploration) -> str:
     """The page's opening numbers: designs evaluated, feasible, on the front, distinct points, hypervolume."""
     groups = front_groups(exploration)
-    goals = ", ".join(f"{figure_format(o.figure).heading}, {o.goal}" for o in exploration.space.spec.objectives)
+    goals = ", ".join(f"{shown_as(exploration, o.figure).heading}, {o.goal}" for o in exploration.space.spec.objectives)
     return (
         f"{exploration.designs_evaluated:,} designs evaluated, {exploration.designs_feasible:,} feasible, "
         f"{len(exploration.front):,} on the Pareto front as {len(groups):,} distinct objective points. "
@@ -313,7 +307,7 @@ def front_table(exploration: Exploration, folder: Path, exported: Sequence[Path]
     that reach it, its objectives (formatted by the figure table), the first design's axes and, where the designs
     were exported (``exported[k]`` is front position ``k``), links to their files."""
     objectives = exploration.space.spec.objectives
-    shown = [figure_format(o.figure) for o in objectives]
+    shown = [shown_as(exploration, o.figure) for o in objectives]
     head = ["point", "designs"] + [f"{f.heading}, {o.goal}" for f, o in zip(shown, objectives, strict=True)]
     head += ["first design: axes"] + (["design files"] if exported else [])
     rows = []

@@ -33,6 +33,11 @@ DELIVERY = {
     "training_days_deepseek_v3_15t_100_mw": ("DeepSeek-V3 on 15T tokens, 100 MW", "days", QUANTITY),
     "training_mfu_deepseek_v3": ("DeepSeek-V3 training MFU", "", SHARE),
 }
+#: The explorer's derived figures (rackwright.explore.evaluate; the same keys as rackwright.explore.space): BOM cost
+#: per peak PFLOP/s by precision (``cost.usd_per_pflop.bf16_dense``), and training tokens/s per MW on a reference
+#: workload (a key of rackwright.perf.api.REFERENCE_TRAININGS: ``dense`` or ``moe``).
+PER_PFLOP = "cost.usd_per_pflop."
+TRAINING = "perf.training_tokens_per_s_per_mw"
 _UNIT_IN_LABEL = re.compile(r"^(?P<label>.*?) \((?P<unit>[^()]+)\)$")
 
 
@@ -104,12 +109,19 @@ def _from_figure(figure: Figure) -> Format:
 
 
 @functools.cache
-def figure_format(key: str) -> Format:
+def figure_format(key: str, reference: str = "dense") -> Format:
     """The format of a figure by its dotted display key (``power.it_load_kw``, ``compute.peak_pflops.bf16_dense``,
-    ``delivery.racks_per_100_mw``); a key no table describes is shown by name as a quantity."""
+    ``delivery.racks_per_100_mw``, the explorer's ``cost.usd_per_pflop.bf16_dense``); a key no table describes is
+    shown by name as a quantity. ``reference`` names the workload of the explorer's training figure."""
     section, _, rest = key.partition(".")
     if section == "delivery" and rest in DELIVERY:
         return Format(*DELIVERY[rest])
+    if key.startswith(PER_PFLOP):
+        precision = key[len(PER_PFLOP) :].replace("_", " ")
+        return Format(f"BOM cost per peak PFLOP/s, {precision}", "USD per PFLOP/s", MONEY)
+    if key == TRAINING:
+        label = f"Training throughput per MW, {training_workload(reference)} reference job"
+        return Format(label, "tokens/s per MW", QUANTITY)
     for figure in FIGURES:
         name = f"{figure.section}.{figure.json}"
         if key == name:
@@ -118,6 +130,15 @@ def figure_format(key: str) -> Format:
             shown = _from_figure(figure)
             return Format(f"{shown.label}: {key[len(name) + 1 :]}", shown.unit, shown.kind)
     return Format(rest or key, "", QUANTITY)
+
+
+def training_workload(reference: str) -> str:
+    """The model of a reference training workload by its name (``dense``: Llama 3 405B, ``moe``: DeepSeek-V3), as
+    :data:`rackwright.perf.api.REFERENCE_TRAININGS` defines it."""
+    from ..perf.api import REFERENCE_TRAININGS
+    from ..perf.workload import load_model
+
+    return load_model(str(REFERENCE_TRAININGS[reference]["model"])).name
 
 
 def section_of(key: str) -> str:
