@@ -204,8 +204,8 @@ OPTIONAL_MODULES = {
 
 
 def progress_bar(enabled: bool, *, steps: bool = True):
-    """The progress bar of a long command, on stderr and gone when done; off when ``enabled`` is false (``--json``,
-    or no terminal) and under ``--quiet``. Without ``steps`` (a solve or a search of unknown length) a spinner
+    """The progress bar of a long command, on stderr and gone when done; off when ``enabled`` is false (``--json``),
+    under ``--quiet`` and when stderr is no terminal (a log file keeps no frames, not even a blank line). Without ``steps`` (a solve or a search of unknown length) a spinner
     and the elapsed time instead of the bar and the count."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -216,7 +216,7 @@ def progress_bar(enabled: bool, *, steps: bool = True):
         TimeElapsedColumn(),
         console=err,
         transient=True,
-        disable=not enabled or settings.quiet,
+        disable=not enabled or settings.quiet or not err.is_terminal,
     )
 
 

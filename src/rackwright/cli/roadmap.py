@@ -17,6 +17,7 @@ from .common import (
     out,
     output_folder,
     progress_bar,
+    working,
 )
 
 app = typer.Typer(
@@ -134,9 +135,10 @@ def plan_command(
     from ..roadmap.milp import DEFAULT_GAP
     from ..roadmap.report import plan_figure
 
-    result = plan(load_roadmap(roadmap), mip_gap=DEFAULT_GAP if gap is None else gap)
-    doc = plan_document(result)
-    _write(outdir, "plan", plan_json(doc), plan_figure(doc) if outdir is not None else None)
+    with working("planning the roadmap (MILP)", not as_json):
+        result = plan(load_roadmap(roadmap), mip_gap=DEFAULT_GAP if gap is None else gap)
+        doc = plan_document(result)
+        _write(outdir, "plan", plan_json(doc), plan_figure(doc) if outdir is not None else None)
     detail(f"solved in {doc['solve_time_s']:.2f} s")
     if as_json:
         emit(plan_json(doc))
