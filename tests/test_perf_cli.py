@@ -160,3 +160,16 @@ def test_fp8_attention_on_a100_exits_2():
     result = run("perf", "train", "--model", "gpt3-175b", "--system", "dgx-a100-80gb-hdr", "--accelerators", "1024",
                  "--global-batch", "1536", "--tp", "8", "--pp", "8", "--attention-precision", "fp8")
     assert result.exit_code == 2 and "no fp8 peak rate" in result.output
+
+
+def test_search_rows_carry_every_figure_of_the_table():
+    """The JSON rows hold what the table shows (issue 22: the table lacked tokens/s): the first row's tokens/s and
+    its memory, printed in GB in the table and in bytes in the JSON."""
+    args = ["perf", "search", "--model", "llama3-8b", "--system", "dgx-h100-ndr", "--accelerators", "64",
+            "--global-batch", "512", "--top", "1"]
+    row = json.loads(run(*args, "--json").stdout)["top"][0]
+    table = run(*args).stdout
+    assert {"tp", "pp", "vp", "dp", "cp", "ep", "micro_batch", "recompute", "sharding", "precision", "step_time_s",
+            "tokens_per_s", "mfu", "memory_bytes_per_accelerator"} <= set(row)
+    assert f"{row['tokens_per_s']:,.0f}" in table and f"{row['step_time_s']:.4g}" in table
+    assert f"{row['memory_bytes_per_accelerator'] / 1e9:.4g}" in table  # GB per accelerator
