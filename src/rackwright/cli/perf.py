@@ -38,12 +38,31 @@ ATTENTION_PRECISION = typer.Option(
 
 
 def _table(title: str, doc: dict, keys) -> Table:
+    """The result's figures with their labels, units and formats (report.present.PERF)."""
+    from ..report.present import PERF, format_value
+
     table = Table(title=title)
     table.add_column("figure")
     table.add_column("value", justify="right")
+    table.add_column("unit")
     for key in keys:
+        label, unit, kind = PERF[key]
         value = doc.get(key)
-        table.add_row(key, f"{value:,.4g}" if isinstance(value, float) else str(value))
+        shown = ("yes" if value else "no") if isinstance(value, bool) else format_value(value, kind)
+        table.add_row(label, shown, unit)
+    return table
+
+
+def _breakdown_table(breakdown: dict) -> Table:
+    """The step time's terms in seconds (docs/perf-model.md names each)."""
+    from ..report.present import format_value
+
+    table = Table(title="step time breakdown")
+    table.add_column("term")
+    table.add_column("time", justify="right")
+    table.add_column("unit")
+    for key, seconds in breakdown.items():
+        table.add_row(key.removesuffix("_s"), format_value(seconds), "s")
     return table
 
 
@@ -205,7 +224,7 @@ def train_command(
             ],
         )
     )
-    out.print(_table("step time breakdown [s]", doc["breakdown"], list(doc["breakdown"])))
+    out.print(_breakdown_table(doc["breakdown"]))
     out.print(_placement_table(doc["placement"]))
 
 

@@ -33,6 +33,25 @@ DELIVERY = {
     "training_days_deepseek_v3_15t_100_mw": ("DeepSeek-V3 on 15T tokens, 100 MW", "days", QUANTITY),
     "training_mfu_deepseek_v3": ("DeepSeek-V3 training MFU", "", SHARE),
 }
+#: The performance model's results (``rackwright perf train|infer``, :mod:`rackwright.perf.api`) by their key.
+PERF = {
+    "step_time_s": ("Step time", "s", QUANTITY),
+    "tokens_per_s": ("Training throughput", "tokens/s", QUANTITY),
+    "tflops_per_accelerator": ("Achieved model TFLOP/s per accelerator", "TFLOP/s", QUANTITY),
+    "mfu": ("Model FLOPs utilisation (MFU)", "", SHARE),
+    "hfu": ("Hardware FLOPs utilisation (HFU)", "", SHARE),
+    "memory_gb_per_accelerator": ("Memory per accelerator", "GB", QUANTITY),
+    "fits": ("Fits in usable HBM", "", COUNT),
+    "train_days": ("Training time (--train-tokens)", "days", QUANTITY),
+    "energy_mwh": ("Training energy (--train-tokens)", "MWh", QUANTITY),
+    "cost_usd": ("Training cost (--train-tokens)", "USD", MONEY),
+    "tp": ("Tensor parallel size", "", COUNT),
+    "ttft_s": ("Time to first token", "s", QUANTITY),
+    "tpot_s": ("Time per output token", "s", QUANTITY),
+    "tokens_per_s_per_accelerator": ("Output tokens/s per accelerator", "tokens/s", QUANTITY),
+    "tokens_per_s_per_rack": ("Output tokens/s per rack", "tokens/s", QUANTITY),
+    "tokens_per_s_per_mw": ("Output tokens/s per MW of IT power", "tokens/s per MW", QUANTITY),
+}
 #: The explorer's derived figures (rackwright.explore.evaluate; the same keys as rackwright.explore.space): BOM cost
 #: per peak PFLOP/s by precision (``cost.usd_per_pflop.bf16_dense``), and training tokens/s per MW on a reference
 #: workload (a key of rackwright.perf.api.REFERENCE_TRAININGS: ``dense`` or ``moe``).
