@@ -14,7 +14,8 @@ What it starts, and stops again at the end of the test session:
   loopback port by gunicorn (NetBox's documented production server, a dependency of the ``netbox`` package) with
   :data:`WORKERS` worker processes, so requests run side by side (Django's ``runserver`` answers one at a time).
   Static files (the UI's CSS and JavaScript, which a production
-  install leaves to nginx) come from Django's ``StaticFilesHandler`` wrapped around NetBox's WSGI application.
+  install leaves to nginx) come from Django's ``StaticFilesHandler`` wrapped around NetBox's WSGI application;
+  ``collectstatic`` runs once per NetBox version into ``.netbox/`` (the rack elevation SVG reads its CSS there).
 
 ``NetBoxService.start()`` records how long each step took in ``timings`` (seconds), so a test can report
 install, migrate and start times. Set ``RACKWRIGHT_NETBOX_PYTHON`` to the interpreter to use, or
@@ -163,6 +164,9 @@ class NetBoxService:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self._write_configuration()
         self.timings["services_s"] = round(time.monotonic() - started, 1)
+        started = time.monotonic()
+        self._static_files()
+        self.timings["static_s"] = round(time.monotonic() - started, 1)
 
         started = time.monotonic()
         dump = cache_dir() / f"migrated-{NETBOX_VERSION}.sql"
@@ -259,6 +263,19 @@ class NetBoxService:
             MAX_PAGE_SIZE = 5000
             """
         (self.root / "rackwright_netbox_configuration.py").write_text(textwrap.dedent(config))
+
+    def _static_files(self) -> None:
+        """NetBox's collected static files (``STATIC_ROOT`` = NETBOX_ROOT/static): its rack elevation SVG reads
+        ``rack_elevation.css`` from there (a 500 without it). Collected once per NetBox version into the cache and
+        linked into each session's root."""
+        static = cache_dir() / f"static-{NETBOX_VERSION}"
+        (self.root / "static").symlink_to(static, target_is_directory=True)
+        if (static / ".collected").is_file():
+            return
+        shutil.rmtree(static, ignore_errors=True)
+        static.mkdir(parents=True)
+        self._manage(["collectstatic", "--no-input"], "netbox collectstatic", 900)
+        (static / ".collected").write_text(NETBOX_VERSION + "\n")
 
     def _pg_tool(self, name: str) -> str:
         from rackwright.server.throwaway_pg import pg_binary
