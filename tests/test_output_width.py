@@ -31,9 +31,7 @@ DOCUMENT_OPTIONS = {"--json", "--csv"}
 SERVER_COMMANDS = {"serve", "push", "pull", "server-admin"}
 #: Commands whose tables are still built with Rich's defaults in their own modules and cut ids or numbers:
 #: (command words, an option the example must have or None) → why; strict, so that each fix is noticed.
-KNOWN_CUTS: dict[tuple[tuple[str, ...], str | None], str] = {
-    (("catalog", "list"), "--source-quality"): "cli/catalog.py: the source-quality table folds part ids",
-}
+KNOWN_CUTS: dict[tuple[tuple[str, ...], str | None], str] = {}
 
 CUT = re.compile(r"[\w.,%/+-]…")
 VERTICAL = re.compile(r"[│┃]")

@@ -8,7 +8,7 @@ import typer
 from ruamel.yaml import YAML
 
 from ..errors import InputError
-from .common import emit, guarded, note, out, output_folder
+from .common import emit, guarded, note, out, output_folder, show
 
 app = typer.Typer(
     help="Browse the parts catalog; exchange parts with the NetBox devicetype-library.", no_args_is_help=True
@@ -57,24 +57,26 @@ def list_command(
     if as_json:
         emit({"parts": [p.model_dump(mode="json") for p in parts]})
     elif source_quality is not None:
-        out.print(_quality_table(parts, source_quality))
+        show(_quality_table(parts, source_quality))
     else:
         out.print(catalog_table(parts))
 
 
 def _quality_table(parts, quality: str):
-    """Parts with a source of ``quality``: what rests on it and the source's title."""
-    from rich.markup import escape
-    from rich.table import Table
+    """Parts with a source of ``quality``: the field that rests on it (``specs``: the part's own source) and the
+    source's title."""
+    from ..report.tables import ID, LABEL, Column, FitTable
 
-    table = Table(title=f"Parts with {quality} sources ({len(parts)} parts)")
-    for column in ("id", "kind", "rests on it", "source"):
-        table.add_column(column, overflow="fold")
+    table = FitTable(
+        f"Parts with {quality} sources ({len(parts)} parts)",
+        [Column("id", ID), Column("kind", ID, drop=1), Column("field", ID), Column("source", LABEL)],
+        hint="--json lists every source",
+    )
     for part in parts:
         for label, source in part.sources:
             if source.source_quality == quality:
                 field = "specs" if label == "source" else label.split(".", 1)[1]
-                table.add_row(part.id, part.kind, field, escape(source.title))
+                table.add_row(part.id, part.kind, field, source.title)
     return table
 
 

@@ -85,12 +85,15 @@ class FitTable:
             shown.remove(droppable.pop()[1])
         widths = {i: ranges[i][0] for i in shown}
         spare = width - needed()
-        while spare > 0:
-            room = [(ranges[i][1] - widths[i], i) for i in shown if ranges[i][1] > widths[i]]
-            if not room:
-                break
-            widths[max(room)[1]] += 1
-            spare -= 1
+        # the spare width goes first to the headers of whole columns (an id column's header on one line), then to
+        # the column with most room left
+        for group in ([i for i in shown if self.columns[i].whole], shown):
+            while spare > 0:
+                room = [(ranges[i][1] - widths[i], i) for i in group if ranges[i][1] > widths[i]]
+                if not room:
+                    break
+                widths[max(room)[1]] += 1
+                spare -= 1
         return shown, widths
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
