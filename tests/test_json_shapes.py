@@ -98,7 +98,9 @@ CASES = {
 }
 #: Commands whose --json has not moved to the shape yet (other work is changing them; docs/json.md lists what
 #: each still needs), and the server's, whose documents are its API's.
-NOT_YET = {"netbox push", "netbox diff", "push", "pull", "server-admin user list"}
+NOT_YET = {"push", "pull", "server-admin user list"}
+#: Commands that need a running NetBox: their documents are checked by tests/test_netbox_live.py (marker netbox).
+LIVE = {"netbox push", "netbox diff"}
 #: Fields whose values are data (a quarter, a station id, a rule code, a name from an input file): none of them
 #: may also be a key of the same document. (A part's ``category`` is one of the catalog's six, named like the
 #: sections of an evaluated design, so it is not among them.)
@@ -149,7 +151,7 @@ def commands_with_json(group: typer.Typer, prefix: str = "") -> set[str]:
 
 def test_every_command_with_json_is_covered():
     covered = {name for name, _ in CASES.values()} | {"catalog import-netbox", "qualify"}
-    assert commands_with_json(app) - covered - NOT_YET == set()
+    assert commands_with_json(app) - covered - NOT_YET - LIVE == set()
 
 
 @pytest.mark.parametrize("case", list(CASES))

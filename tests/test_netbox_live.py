@@ -433,7 +433,19 @@ def pushed(netbox, tmp_path_factory):
     done = _rackwright("netbox", "push", str(plan), "--url", netbox.url, "--json", token=netbox.token)
     seconds = time.monotonic() - started
     assert done.returncode == 0, done.stderr[-3000:]
-    return plan, json.loads(hall.stdout), json.loads(done.stdout), seconds
+    return plan, _steps(json.loads(hall.stdout)), _steps(json.loads(done.stdout)), seconds
+
+
+def _steps(document: dict) -> dict:
+    """A push's JSON document (docs/json.md): its step records by step name."""
+    assert document["schema_version"] == 2 and document["command"] == "netbox push"
+    return {record["step"]: record for record in document["steps"]}
+
+
+def _differences(stdout: str) -> list:
+    document = json.loads(stdout)
+    assert document["schema_version"] == 2 and document["command"] == "netbox diff"
+    return document["differences"]
 
 
 def test_push_of_one_hall_holding_an_open_rack(netbox, pushed):
@@ -452,7 +464,7 @@ def test_push_of_one_hall_holding_an_open_rack(netbox, pushed):
     assert (rack["width"]["value"], rack["u_height"], rack["location"]["name"]) == (21, 47, "Hall 3")
     assert len(devices) == OPEN_RACK_DEVICES and {d["position"] for d in devices} == {None}
     clean = _rackwright("netbox", "diff", str(plan), "--url", netbox.url, "--hall", "3", "--json", token=netbox.token)
-    assert clean.returncode == 0 and json.loads(clean.stdout) == [], clean.stdout[-2000:] + clean.stderr[-2000:]
+    assert clean.returncode == 0 and _differences(clean.stdout) == [], clean.stdout[-2000:] + clean.stderr[-2000:]
 
 
 def test_push_creates_the_site_and_a_second_push_creates_nothing(netbox, pushed):
@@ -474,7 +486,7 @@ def test_push_creates_the_site_and_a_second_push_creates_nothing(netbox, pushed)
     assert counts == [5, total, cables]
     again = _rackwright("netbox", "push", str(plan), "--url", netbox.url, "--token", netbox.token, "--json")
     assert again.returncode == 0, again.stderr[-3000:]
-    second = json.loads(again.stdout)
+    second = _steps(json.loads(again.stdout))
     assert {step: t["created"] for step, t in second.items()} == {step: 0 for step in second}
     assert second["cables"]["skipped"] == cables and second["devices"]["skipped"] == total
 
@@ -482,7 +494,7 @@ def test_push_creates_the_site_and_a_second_push_creates_nothing(netbox, pushed)
 def test_diff_reports_a_deleted_and_a_changed_cable(netbox, pushed):
     plan, _, _, _ = pushed
     clean = _rackwright("netbox", "diff", str(plan), "--url", netbox.url, "--json", token=netbox.token)
-    assert clean.returncode == 0 and json.loads(clean.stdout) == [], clean.stdout[-2000:] + clean.stderr[-2000:]
+    assert clean.returncode == 0 and _differences(clean.stdout) == [], clean.stdout[-2000:] + clean.stderr[-2000:]
     with netbox.client() as client:
         site = _pages(client, "/dcim/sites/", name="NetBox push site")[0]["id"]
         cables = sorted(_pages(client, "/dcim/cables/", site_id=site), key=lambda c: c["label"])
@@ -491,13 +503,13 @@ def test_diff_reports_a_deleted_and_a_changed_cable(netbox, pushed):
         assert client.patch(f"/dcim/cables/{changed['id']}/", json={"length": 99.5}).status_code == 200
     found = _rackwright("netbox", "diff", str(plan), "--url", netbox.url, "--json", token=netbox.token)
     assert found.returncode == 1, found.stderr[-2000:]
-    differences = json.loads(found.stdout)
+    differences = _differences(found.stdout)
     assert [(d["kind"], d["name"], d["status"]) for d in differences] == [
         ("cable", changed["label"], "changed"), ("cable", gone["label"], "missing")]
     assert "length: plan" in differences[0]["detail"] and "NetBox 99.5" in differences[0]["detail"]
     # a push puts the deleted cable back and leaves the changed one as NetBox holds it
     again = _rackwright("netbox", "push", str(plan), "--url", netbox.url, "--json", token=netbox.token)
-    assert again.returncode == 0 and json.loads(again.stdout)["cables"]["created"] == 1
+    assert again.returncode == 0 and _steps(json.loads(again.stdout))["cables"]["created"] == 1
 
 
 def test_push_with_a_bad_token_is_a_clear_error(netbox, pushed):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from .common import EXIT_OK, EXIT_RULES, emit_json, err, guarded, out, progress_bar
+from .common import EXIT_OK, EXIT_RULES, emit, err, guarded, out, progress_bar
 
 app = typer.Typer(
     help="Push a site plan into NetBox (REST API, idempotent) and list what NetBox holds that differs from it.",
@@ -49,10 +49,18 @@ def push_command(
         with progress_bar(not as_json) as bar:
             tasks = {step: bar.add_task(step, total=totals[step]) for step in STEPS}
             tallies = push(nb, export, lambda step, done: bar.update(tasks[step], advance=done))
-    summary = {step: {"created": t.created, "skipped": t.skipped, "refused": t.refused} for step, t in tallies.items()}
     refused = sum(len(t.refused) for t in tallies.values())
     if as_json:
-        emit_json(summary)
+        emit(
+            {
+                "site": export.site,
+                "url": url,
+                "steps": [
+                    {"step": step, "created": t.created, "skipped": t.skipped, "refused": t.refused}
+                    for step, t in tallies.items()
+                ],
+            }
+        )
     else:
         table = Table(title=f"{export.site} → {url}")
         for name in ("objects", "created", "skipped (in NetBox)", "refused"):
@@ -93,7 +101,7 @@ def diff_command(
         export = site_export(plan_dir, hall)
         differences = diff(nb, export, hall)
     if as_json:
-        emit_json([asdict(d) for d in differences])
+        emit({"site": export.site, "url": url, "differences": [asdict(d) for d in differences]})
     elif differences:
         table = Table(title=f"{len(differences):,} differences between the plan and {url}")
         for name in ("object", "name", "status", "detail"):
