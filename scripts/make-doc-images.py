@@ -1,4 +1,4 @@
-"""Regenerate the pictures of docs/tutorial.md and docs/site.md: run the commands, screenshot what they draw.
+"""Regenerate the pictures of docs/tutorial.md, docs/site.md and docs/programme.md: run the commands, screenshot what they draw.
 
     .venv/bin/python scripts/make-doc-images.py                     # every picture
     .venv/bin/python scripts/make-doc-images.py site-fabric ...     # only these (names of PICTURES)
@@ -31,6 +31,11 @@ COMMANDS = [
     ["site", "plan", "examples/tutorial-site.yaml", "-o", "out/tutorial/site"],
     ["roadmap", "plan", "examples/tutorial-roadmap.yaml", "-o", "out/tutorial/roadmap"],
     ["site", "plan", "examples/site-100mw.yaml", "-o", "out/tutorial/site-100mw"],
+    ["programme", "plan", "examples/programme-small.yaml", "-o", "out/tutorial/programme"],
+    [
+        "programme", "whatif", "examples/programme-small.yaml", "--sweep",
+        "generations.e1.first_ship=2027-01-01,2027-04-01", "-o", "out/tutorial/programme-sweep",
+    ],
 ]
 
 
@@ -53,6 +58,8 @@ PICTURES = [
     Picture("site-fabric", "site-100mw/report.html", "svg#fabric-diagram"),
     Picture("site-power-oneline", "site-100mw/report.html", "svg#power-one-line"),
     Picture("site-pue-heatmap", "site-100mw/report.html", "h2#pue + p + div .plotly-graph-div", viewport_height=800),
+    Picture("programme-dashboard", "programme/report.html", ".plotly-graph-div", max_height=1100),
+    Picture("programme-sweep", "programme-sweep/sweep.html", ".plotly-graph-div", max_height=900),
 ]
 
 
