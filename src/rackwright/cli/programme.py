@@ -185,8 +185,20 @@ def _sweep_values(item: str) -> tuple[str, list]:
     return key.strip(), [parse_overrides([f"{key.strip()}={v}"])[key.strip()] for v in values]
 
 
-def _number(value) -> str:
-    return "—" if value is None else value if isinstance(value, str) else f"{value:,.4g}"
+def _number(value, unit: str = "", change: bool = False) -> str:
+    """A headline value as the other tables show it (report.present): money and counts whole with separators,
+    other quantities to 3-4 significant figures; a change with its sign."""
+    from ..report.present import COUNT, MONEY, QUANTITY, Format
+
+    if value is None or isinstance(value, str):
+        return "—" if value is None else value
+    kind = MONEY if unit.startswith("USD") else COUNT if unit.split(" ")[0] in COUNTED else QUANTITY
+    shown = Format("", unit, kind)
+    return shown.change(value) if change else shown.value(value)
+
+
+#: Headline units counted in whole things.
+COUNTED = ("accelerators", "links", "part")
 
 
 def _whatif_table(doc: dict):
@@ -208,7 +220,10 @@ def _whatif_table(doc: dict):
             hint="--json lists them",
         )
         for row in doc["headline"]:
-            table.add_row(row["name"], row["unit"], _number(row["base"]), *(_number(c) for c in row["changes"]))
+            unit = row["unit"]
+            table.add_row(
+                row["name"], unit, _number(row["base"], unit), *(_number(c, unit, change=True) for c in row["changes"])
+            )
         return table
     table = FitTable(
         escape(f"what if {changes}"),
@@ -216,7 +231,9 @@ def _whatif_table(doc: dict):
         hint="--json lists them",
     )
     for row in doc["headline"]:
-        table.add_row(row["name"], row["unit"], _number(row["base"]), _number(row["whatif"]), _number(row["change"]))
+        unit = row["unit"]
+        base, whatif = _number(row["base"], unit), _number(row["whatif"], unit)
+        table.add_row(row["name"], unit, base, whatif, _number(row["change"], unit, change=True))
     return table
 
 
