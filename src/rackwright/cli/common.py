@@ -205,8 +205,8 @@ OPTIONAL_MODULES = {
 
 def progress_bar(enabled: bool, *, steps: bool = True):
     """The progress bar of a long command, on stderr and gone when done; off when ``enabled`` is false (``--json``),
-    under ``--quiet`` and when stderr is no terminal (a log file keeps no frames, not even a blank line). Without ``steps`` (a solve or a search of unknown length) a spinner
-    and the elapsed time instead of the bar and the count."""
+    under ``--quiet`` and when stderr is no terminal (a log file keeps no frames, not even a blank line). Without
+    ``steps`` (a solve or a search of unknown length) a spinner and the elapsed time instead of the bar and count."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     columns = (BarColumn(), MofNCompleteColumn()) if steps else (SpinnerColumn(),)
