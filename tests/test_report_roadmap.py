@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from rackwright.roadmap.report import _build_windows, _racks_by, plan_figure, risk_figure
+import pytest
+
+from rackwright.roadmap.report import _build_windows, _racks_by, goal_date_shares, plan_figure, risk_figure
 
 QUARTERS = ["2027Q1", "2027Q2", "2027Q3", "2027Q4"]
 DOC = {
@@ -52,18 +54,27 @@ def test_plan_page_has_the_gantt_the_heatmap_and_titled_axes():
 
 RISK_DOC = {
     "roadmap": "hand-made",
-    "samples": 2,
+    "samples": 20,
     "goal": {"it_power_gw": 1.0, "by": "2027-12-31"},
-    "p_goal": 0.5,
+    "p_goal": 0.75,
+    "gw_by_date": {"p10": 0.5, "p50": 1.2, "p90": 1.2, "mean": 1.0},
     "gw_by_quarter": {q: {"p10": 0.5, "p50": 1.0, "p90": 1.2} for q in QUARTERS},
+    "p_goal_by_quarter": dict(zip(QUARTERS, [0.0, 0.25, 0.25, 0.75], strict=True)),
+    "tornado": [
+        {"input": "qualification slip a", "low": 0.4, "high": 1.2, "unit": "GW"},
+        {"input": "factory yield f", "low": 0.9, "high": 1.1, "unit": "GW"},
+    ],
 }
 
 
+def _notes(figure) -> list[str]:
+    return [a.text for a in figure.layout.annotations]
+
+
 def test_risk_page_says_why_its_median_can_exceed_the_plan():
-    doc = RISK_DOC
-    layout = risk_figure(doc).layout
-    assert "reach" in layout.annotations[0].text and "roadmap plan" in layout.annotations[0].text
-    assert layout.xaxis.title.text == "quarter" and "GW" in layout.yaxis.title.text
+    figure = risk_figure(RISK_DOC)
+    assert any("reach" in text and "roadmap plan" in text for text in _notes(figure))
+    assert figure.layout.xaxis.title.text == "quarter" and "GW" in figure.layout.yaxis.title.text
 
 
 def test_risk_page_overlays_the_deterministic_plan():
@@ -74,3 +85,28 @@ def test_risk_page_overlays_the_deterministic_plan():
     plan = dict(zip(QUARTERS, [0.1, 0.4, 0.8, 1.0], strict=True))
     line = next(t for t in risk_figure({**doc, "plan_gw_by_quarter": plan}).data if t.name.startswith("plan"))
     assert list(line.x) == QUARTERS and list(line.y) == [0.1, 0.4, 0.8, 1.0]
+
+
+def test_risk_page_shows_the_quarter_the_goal_is_met():
+    """Met by each quarter's end: 0, 25, 25, 75 % → first met in the quarter: 0, 25, 0, 50 %, and 25 % not by the
+    goal date (the shares add up to all samples)."""
+    labels, shares = goal_date_shares(RISK_DOC, QUARTERS)
+    assert labels == [*QUARTERS, "not by 2027-12-31"]
+    assert shares == pytest.approx([0.0, 25.0, 0.0, 50.0, 25.0]) and sum(shares) == pytest.approx(100.0)
+    figure = risk_figure(RISK_DOC)
+    bars = next(t for t in figure.data if t.type == "bar" and t.xaxis == "x2")
+    assert list(bars.y) == pytest.approx(shares)
+    assert figure.layout.yaxis2.title.text == "samples (%)"
+
+
+def test_risk_page_draws_the_tornado_from_the_mean():
+    """Each input's worst-decile bar runs from the mean (1.0 GW) to its low, its best to its high, the largest
+    swing on top; the axis is titled in GW and a sentence under the chart says what it shows."""
+    figure = risk_figure(RISK_DOC)
+    worst, best = (next(t for t in figure.data if t.name == name) for name in ("worst decile", "best decile"))
+    assert list(worst.y) == list(best.y) == ["qualification slip a", "factory yield f"]
+    assert worst.base == best.base == 1.0 and worst.orientation == "h"
+    assert list(worst.x) == pytest.approx([-0.6, -0.1]) and list(best.x) == pytest.approx([0.2, 0.1])
+    assert figure.layout.yaxis3.autorange == "reversed"  # the first record, the largest swing, on top
+    assert "(GW)" in figure.layout.xaxis3.title.text
+    assert any("worst" in text and "best" in text and "mean over all samples" in text for text in _notes(figure))

@@ -21,7 +21,7 @@ from rackwright.errors import InputError
 from rackwright.rack.evaluation import evaluate
 from rackwright.roadmap import load_roadmap, plan, plan_document
 from rackwright.roadmap.inputs import rack_figures
-from rackwright.roadmap.risk import risk
+from rackwright.roadmap.risk import risk, tornado
 from rackwright.roadmap.schema import validate_roadmap
 from rackwright.roadmap.timeline import build_timeline
 from test_cli import run
@@ -267,6 +267,40 @@ def test_risk_reports_the_deterministic_plan_beside_the_samples():
     assert doc["plan_gw_by_quarter"]["2026Q3"] <= doc["gw_by_date"]["p50"]
 
 
+def test_tornado_gives_the_whole_swing_to_the_one_input_that_drives_the_outcome():
+    """Ten samples by hand: the outcome is 10 - slip (GW); the slip's worst decile (at or past its 90th percentile,
+    8.1) is the slip of 9 alone, 1 GW, its best (at or under 0.9) the slip of 0, 10 GW; a constant delay has every
+    sample in both deciles (the mean, 5.5 GW): no swing. A yield is worse when lower: 0.50 → 5 GW, 0.95 → 9.5 GW."""
+    slip = np.arange(10.0)
+    records = tornado([("delay", np.full(10, 3.0), True), ("slip", slip, True)], 10 - slip, "GW")
+    assert records == [
+        {"input": "slip", "low": 1.0, "high": 10.0, "unit": "GW"},
+        {"input": "delay", "low": 5.5, "high": 5.5, "unit": "GW"},
+    ]
+    share = np.linspace(0.5, 0.95, 10)
+    assert tornado([("yield", share, False)], 10 * share, "GW") == [
+        {"input": "yield", "low": pytest.approx(5.0), "high": pytest.approx(9.5), "unit": "GW"}
+    ]
+
+
+def test_risk_document_has_the_tornado_and_the_goal_date():
+    """One record per sampled input (each generation, site, supply line and factory); only the slip varies, so
+    every other input has no swing, and a slip in its worst decile reaches less than one in its best. The share of
+    samples that have met the goal by each quarter's end never falls and ends at P(goal)."""
+    loaded = load(small() | {"risk": {"qualification_slip": {"dist": "uniform", "min": "0 week", "max": "20 week"},
+                                      **WHY}})
+    doc = risk(loaded, 40, seed=2).document()
+    r = loaded.roadmap
+    names = {f"qualification slip {g.id}" for g in r.generations} | {f"site power delay {s.id}" for s in r.sites}
+    names |= {f"lead-time factor {s.id}" for s in r.supply} | {f"factory yield {f.id}" for f in r.factories}
+    assert {row["input"] for row in doc["tornado"]} == names and len(doc["tornado"]) == len(names)
+    slips = [row for row in doc["tornado"] if row["input"].startswith("qualification slip")]
+    assert doc["tornado"][: len(slips)] == slips and all(row["low"] < row["high"] for row in slips)
+    assert all(row["low"] == row["high"] and row["unit"] == "GW" for row in doc["tornado"][len(slips) :])
+    met = list(doc["p_goal_by_quarter"].values())
+    assert met == sorted(met) and met[-1] == doc["p_goal"]
+
+
 @pytest.mark.slow
 def test_risk_on_ray_equals_the_local_process_pool():
     """The same chunks, solved as Ray tasks on a local two-CPU Ray instance: the same GW in every sample."""
@@ -291,6 +325,8 @@ def test_cli_risk(tmp_path):
     page = (tmp_path / "out" / "risk.html").read_text()
     assert "P10-P90" in page and "plan (roadmap plan)" in page
     assert all(row["plan_gw"] > 0 for row in doc["quarters"])  # the deterministic plan, quarter by quarter
+    assert doc["quarters"][-1]["p_goal"] == doc["p_goal"]  # the goal date's distribution, as its running share
+    assert doc["tornado"] and all(set(row) == {"input", "low", "high", "unit"} for row in doc["tornado"])
 
 
 # --- bad input ----------------------------------------------------------------------------

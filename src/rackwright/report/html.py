@@ -1,7 +1,9 @@
 """HTML reports with plotly charts (presentation only): factory runs, bills of materials, fleet reliability.
 
 Every page of an output folder loads one ``plotly.min.js`` beside it (:func:`plotly_bundle`), instead of
-4.6 MB of plotly.js inlined in each page; a folder opens offline.
+4.6 MB of plotly.js inlined in each page; a folder opens offline. Every page prints: :data:`PRINT_STYLE` and
+:data:`PRINT_SCRIPT`, here only, go into each page this module writes (:func:`write_html`) or whose charts it
+draws (:func:`figure_html`).
 """
 
 from __future__ import annotations
@@ -224,16 +226,50 @@ def plotly_bundle(folder: Path) -> Path:
     return path
 
 
+#: Printed chart width in CSS pixels: an A4 landscape page less its margins (273 mm at 96 px per inch is 1032 px).
+PRINT_WIDTH_PX = 1000
+
+#: ``@media print`` rules shared by every report page: white paper, A4 landscape, nothing fixed or sticky, the
+#: chart toolbar hidden, a page break before each chart section after the first (``h2``, ``section.chart``), no
+#: chart split over two pages, charts and drawings no wider than the page, and each link's address printed.
+PRINT_STYLE = (
+    "@media print{@page{size:A4 landscape;margin:12mm}"
+    "html,body{background:#fff!important;color:#000!important}body{margin:0!important;max-width:none!important}"
+    "[style*='position:fixed'],[style*='position: fixed'],[style*='position:sticky'],[style*='position: sticky']"
+    "{position:static!important}.modebar-container,.plotly-notifier{display:none!important}"
+    "h2:not(:first-of-type),section.chart+section.chart{break-before:page;page-break-before:always}"
+    "section.chart,.js-plotly-plot,table,body>svg{break-inside:avoid;page-break-inside:avoid}"
+    ".js-plotly-plot,.plot-container,.svg-container{max-width:100%!important}"
+    "img,svg:not(.main-svg){max-width:100%!important;height:auto}"
+    "a[href]:not([href^='#']):not([href^='javascript:'])::after{content:' (' attr(href) ')';font-size:85%;"
+    "word-break:break-all}}"
+)
+#: Before printing, each plotly chart is laid out at :data:`PRINT_WIDTH_PX` (a chart draws at its on-screen pixel
+#: width, which CSS cannot scale); after, at its former width. Once per page however many charts carry it.
+PRINT_SCRIPT = (
+    "(function(){if(window.rwPrint)return;window.rwPrint=1;"
+    "function each(f){if(window.Plotly)document.querySelectorAll('.js-plotly-plot').forEach(f)}"
+    "addEventListener('beforeprint',function(){each(function(g){g.rwWidth=g.layout.width||null;"
+    f"Plotly.relayout(g,{{width:{PRINT_WIDTH_PX}}})}})}});"
+    "addEventListener('afterprint',function(){each(function(g){Plotly.relayout(g,{width:g.rwWidth})})})})();"
+)
+#: The print rules as they go into a page's head (or before its first chart).
+PRINT_HEAD = f"<style>{PRINT_STYLE}</style><script>{PRINT_SCRIPT}</script>"
+
+
 def figure_html(figure, *, load_plotly: bool = True) -> str:
-    """A chart as an HTML fragment for a page whose folder holds :func:`plotly_bundle`; the page's first chart
-    loads plotly.js (``load_plotly``), the others use it."""
-    return figure.to_html(full_html=False, include_plotlyjs="directory" if load_plotly else False)
+    """A chart as an HTML section for a page whose folder holds :func:`plotly_bundle`; the page's first chart
+    loads plotly.js (``load_plotly``) and carries the print rules (:data:`PRINT_HEAD`), the others use them."""
+    chart = figure.to_html(full_html=False, include_plotlyjs="directory" if load_plotly else False)
+    return f"<section class='chart'>{PRINT_HEAD if load_plotly else ''}{chart}</section>"
 
 
 def write_html(figure, path: Path) -> None:
-    """Write a page with one chart, loading plotly.js from ``plotly.min.js`` beside it (written once per folder)."""
+    """Write a page with one chart, loading plotly.js from ``plotly.min.js`` beside it (written once per folder),
+    with the print rules in its head."""
     plotly_bundle(path.parent)
-    figure.write_html(str(path), include_plotlyjs="directory")
+    page = figure.to_html(full_html=True, include_plotlyjs="directory")
+    path.write_text(page.replace("<head>", f"<head>{PRINT_HEAD}", 1), encoding="utf-8")
 
 
 def reliability_figure(curves: dict[str, tuple], job: dict):

@@ -26,7 +26,13 @@ results are identical.
 Reported: P10/P50/P90 of the IT power deployed by the goal date and at each quarter's
 end (the fan chart), ``p_goal``, the share of samples that reach the goal, and the
 deterministic plan's IT power by quarter (``plan_gw_by_quarter``, :func:`.plan.plan` on
-the same figures) for the chart to overlay.
+the same figures) for the chart to overlay; ``p_goal_by_quarter``, the share of samples that have reached
+the goal by each quarter's end (the distribution of the date the goal is met); and ``tornado``, which inputs
+drive a miss: per uncertain input (a generation's qualification slip, a site's power delay, a supply line's
+lead-time factor, a factory's yield) the mean IT power by the goal date over the samples where that input is in
+its worst decile (``low``) and in its best (``high``), from the samples already drawn (:func:`tornado`; no extra
+solves). A one-way conditional-mean sensitivity: an input's swing also carries what it shares with others (all
+inputs are drawn independently here, so it shares nothing but sampling noise).
 """
 
 from __future__ import annotations
@@ -87,6 +93,7 @@ class RiskResult:
     workers: int
     plan_gw_by_quarter: np.ndarray | None = None  # (Q,) the deterministic plan's IT power by quarter's end [GW]
     plan_feasible: bool | None = None
+    inputs: Uncertain | None = None  # the draws of every sample, (samples, ...) per field, for the tornado
 
     def document(self) -> dict:
         """The JSON document of ``rackwright roadmap risk``."""
@@ -94,6 +101,7 @@ class RiskResult:
         goal_gw = parse_goal_mw(st.roadmap) / 1e3
         final = self.gw_by_quarter[:, -1]
         levels = np.percentile(self.gw_by_quarter, PERCENTILES, axis=0)  # (3, Q)
+        reached = np.mean(self.gw_by_quarter >= goal_gw * (1 - 1e-9), axis=0)  # (Q,) share met by each quarter
         return {
             "roadmap": st.roadmap.name,
             "samples": int(len(final)),
@@ -109,10 +117,29 @@ class RiskResult:
                 q: {f"p{p}": round(float(levels[i, k]), 6) for i, p in enumerate(PERCENTILES)}
                 for k, q in enumerate(st.timeline.quarters)
             },
+            "p_goal_by_quarter": {q: round(float(v), 6) for q, v in zip(st.timeline.quarters, reached, strict=True)},
             **self._plan(),
+            "tornado": tornado(self._named_inputs(), final, "GW"),
             "solve_time_s": round(self.seconds, 4),
             "workers": self.workers,
         }
+
+    def _named_inputs(self) -> list[tuple[str, np.ndarray, bool]]:
+        """Each sampled input as (name, its draws, whether a higher draw is worse), in the roadmap's order."""
+        if self.inputs is None:
+            return []
+        r, u = self.structure.roadmap, self.inputs
+        groups = (
+            ("qualification slip", [g.id for g in r.generations], u.slip_months, True),
+            ("site power delay", [s.id for s in r.sites], u.site_delay_months, True),
+            ("lead-time factor", [s.id for s in r.supply], u.lead_factor, True),
+            ("factory yield", [f.id for f in r.factories], u.factory_yield, False),
+        )
+        return [
+            (f"{label} {name}", np.asarray(draws)[:, i], worse_high)
+            for label, names, draws, worse_high in groups
+            for i, name in enumerate(names)
+        ]
 
     def _plan(self) -> dict:
         if self.plan_gw_by_quarter is None:
@@ -194,7 +221,21 @@ def risk(
     seconds = time.perf_counter() - start
     entropy = cast(int, root.entropy)  # NumPy's stubs also allow a sequence, which an int or None seed never gives
     base = deterministic or deterministic_plan(loaded, figures)
-    return RiskResult(st, int(entropy), reached / 1e3, seconds, workers, plan_gw(base), base.feasible)
+    return RiskResult(st, int(entropy), reached / 1e3, seconds, workers, plan_gw(base), base.feasible, uncertain)
+
+
+def tornado(inputs: list[tuple[str, np.ndarray, bool]], outcome: np.ndarray, unit: str) -> list[dict]:
+    """Per input ``(name, draws, worse when higher)``: the mean ``outcome`` over the samples whose draw is in the
+    input's worst decile (``low``: at or past its 90th percentile, or its 10th where lower is worse) and over those
+    in its best (``high``), largest swing ``|high - low|`` first. An input that does not vary has both deciles
+    equal to every sample, so no swing."""
+    records = []
+    for name, draws, worse_high in inputs:
+        top, bottom = draws >= np.quantile(draws, 0.9), draws <= np.quantile(draws, 0.1)
+        worst, best = (top, bottom) if worse_high else (bottom, top)
+        low, high = float(outcome[worst].mean()), float(outcome[best].mean())
+        records.append({"input": name, "low": round(low, 6), "high": round(high, 6), "unit": unit})
+    return sorted(records, key=lambda r: (-abs(r["high"] - r["low"]), r["input"]))
 
 
 def plan_gw(result: PlanResult) -> np.ndarray:

@@ -9,6 +9,7 @@ from typing import cast
 
 import numpy as np
 
+from ..report.html import PRINT_STYLE
 from .layout import CDU, MDA, NETWORK
 from .layout import COMPUTE as COMPUTE_ROW
 from .planner import SitePlan
@@ -488,6 +489,7 @@ def charts(plan: SitePlan):
 STYLE = (
     "body{font-family:sans-serif;margin:1.5em;max-width:1400px}table{border-collapse:collapse}"
     "td{border-bottom:1px solid #ddd;padding:3px 10px;vertical-align:top}td.n{text-align:right;white-space:nowrap}"
+    + PRINT_STYLE  # the print rules every report page shares
 )
 #: Units of the summary's keys, by the key's ending (summary.json writes the unit into the name).
 SUMMARY_UNITS = (
