@@ -30,10 +30,10 @@ def test_a_written_page_carries_the_print_rules_in_its_head(tmp_path):
     assert (tmp_path / "plotly.min.js").is_file()
 
 
-def test_a_page_of_charts_carries_the_print_rules_once_and_each_chart_is_a_section():
+def test_a_page_of_charts_carries_the_print_rules_once_and_each_chart_is_a_block():
     charts = [figure_html(go.Figure(), load_plotly=i == 0) for i in range(3)]
     assert [PRINT_HEAD in c for c in charts] == [True, False, False]
-    assert all(c.startswith("<section class='chart'>") and c.endswith("</section>") for c in charts)
+    assert all(c.startswith("<div class='chart'>") and c.endswith("</div>") for c in charts)
 
 
 def test_the_site_pages_style_has_the_print_rules():

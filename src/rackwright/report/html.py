@@ -230,15 +230,15 @@ def plotly_bundle(folder: Path) -> Path:
 PRINT_WIDTH_PX = 1000
 
 #: ``@media print`` rules shared by every report page: white paper, A4 landscape, nothing fixed or sticky, the
-#: chart toolbar hidden, a page break before each chart section after the first (``h2``, ``section.chart``), no
+#: chart toolbar hidden, a page break before each chart section after the first (``h2``, ``div.chart``), no
 #: chart split over two pages, charts and drawings no wider than the page, and each link's address printed.
 PRINT_STYLE = (
     "@media print{@page{size:A4 landscape;margin:12mm}"
     "html,body{background:#fff!important;color:#000!important}body{margin:0!important;max-width:none!important}"
     "[style*='position:fixed'],[style*='position: fixed'],[style*='position:sticky'],[style*='position: sticky']"
     "{position:static!important}.modebar-container,.plotly-notifier{display:none!important}"
-    "h2:not(:first-of-type),section.chart+section.chart{break-before:page;page-break-before:always}"
-    "section.chart,.js-plotly-plot,table,body>svg{break-inside:avoid;page-break-inside:avoid}"
+    "h2:not(:first-of-type),.chart+.chart{break-before:page;page-break-before:always}"
+    "div.chart,.js-plotly-plot,table,body>svg{break-inside:avoid;page-break-inside:avoid}"
     ".js-plotly-plot,.plot-container,.svg-container{max-width:100%!important}"
     "img,svg:not(.main-svg){max-width:100%!important;height:auto}"
     "a[href]:not([href^='#']):not([href^='javascript:'])::after{content:' (' attr(href) ')';font-size:85%;"
@@ -258,10 +258,11 @@ PRINT_HEAD = f"<style>{PRINT_STYLE}</style><script>{PRINT_SCRIPT}</script>"
 
 
 def figure_html(figure, *, load_plotly: bool = True) -> str:
-    """A chart as an HTML section for a page whose folder holds :func:`plotly_bundle`; the page's first chart
-    loads plotly.js (``load_plotly``) and carries the print rules (:data:`PRINT_HEAD`), the others use them."""
+    """A chart as an HTML block (``div.chart``) for a page whose folder holds :func:`plotly_bundle`; the page's
+    first chart loads plotly.js (``load_plotly``) and carries the print rules (:data:`PRINT_HEAD`), the others
+    use them."""
     chart = figure.to_html(full_html=False, include_plotlyjs="directory" if load_plotly else False)
-    return f"<section class='chart'>{PRINT_HEAD if load_plotly else ''}{chart}</section>"
+    return f"<div class='chart'>{PRINT_HEAD if load_plotly else ''}{chart}</div>"
 
 
 def write_html(figure, path: Path) -> None:
