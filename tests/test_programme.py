@@ -254,6 +254,8 @@ def test_risk_without_a_risk_section_is_the_reach_of_the_plan(loaded, doc):
     assert names == ["it_power_p10", "it_power_p50", "it_power_p90", "it_power_plan"]
     # the deterministic plan beside the fan is the programme plan's IT power (planned for delivered compute)
     assert risk_doc["series"][-1]["values"] == pytest.approx(list(_series(doc, "it_power")), abs=1e-6)
+    # nothing is uncertain, so no input swings the outcome: every tornado bar has low == high
+    assert all(bar["low"] == bar["high"] for bar in risk_doc["tornado"])
 
 
 def test_the_roadmap_maximises_delivered_not_peak_compute(loaded, plan, doc):

@@ -272,12 +272,11 @@ def sensitivity_bars(exploration: Exploration):
     return figure
 
 
-#: The page's style: readable tables, charts that break across printed pages whole.
+#: The page's style: readable tables (printing follows report.html.PRINT_STYLE, which every report page carries).
 STYLE = (
     "body{font-family:sans-serif;margin:1.5em;max-width:1400px}"
     "table{border-collapse:collapse;font-size:13px}th,td{border:1px solid #ccc;padding:3px 6px;vertical-align:top}"
     "th{background:#f2f2f2}td.n{text-align:right;white-space:nowrap}"
-    "@media print{.plotly-graph-div{break-inside:avoid}}"
 )
 
 

@@ -224,6 +224,7 @@ def risk_records(loaded: LoadedProgramme, doc: dict) -> dict:
             for plan in [doc.get("plan_gw_by_quarter")]
             if plan
         ],
+        "tornado": doc.get("tornado", []),
     }
 
 
