@@ -97,6 +97,11 @@ def test_hypervolume_matches_the_2d_sweep(points):
     assert hypervolume(array, reference) == pytest.approx(sweep_2d(array, reference), abs=1e-9)
 
 
+def test_an_empty_front_has_no_groups():
+    # no feasible design (a limit nothing meets): no rows, so no groups rather than an IndexError
+    assert tied_groups(np.empty((0, 2))) == []
+
+
 def test_tied_groups_in_order_of_first_row():
     points = np.array([[1, 2], [0, 1], [1, 2], [0, 1], [3, 3]])
     assert [g.tolist() for g in tied_groups(points)] == [[0, 2], [1, 3], [4]]

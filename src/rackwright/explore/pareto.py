@@ -47,6 +47,8 @@ def pareto_mask(objectives: np.ndarray) -> np.ndarray:
 
 def distinct_rows(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct rows in lexicographic order, and each input row's index among them (``np.unique(axis=0)``, faster)."""
+    if len(points) == 0:  # an empty front (no feasible design): no rows, no groups
+        return points, np.empty(0, dtype=np.int64)
     order = np.lexsort(points.T[::-1])
     ordered = points[order]
     starts = np.r_[True, np.any(ordered[1:] != ordered[:-1], axis=1)]
@@ -115,6 +117,8 @@ def normalised_hypervolume(front: np.ndarray, feasible: np.ndarray) -> float:
 def tied_groups(points: np.ndarray) -> list[np.ndarray]:
     """Row indices of ``points`` grouped by equal rows (objective-equivalent designs), each group in row order and
     the groups in the order of their first row."""
+    if len(points) == 0:  # an empty front (no feasible design)
+        return []
     _, inverse = distinct_rows(np.asarray(points, dtype=float))
     order = np.argsort(inverse, kind="stable")
     groups = np.split(order, np.flatnonzero(np.diff(inverse[order])) + 1)
