@@ -126,15 +126,21 @@ def _param_name(param) -> str:
     return max(options, key=len) if options else str(param.metavar or param.name or "").upper()
 
 
+def write_document(path: Path, body) -> None:
+    """A machine file of ``-o DIR``: the command's JSON document, what ``--json`` prints (docs/json.md)."""
+    from ..report.jsonout import document, write_json
+
+    write_json(path, document(settings.command, body))
+
+
 def write_folder(folder: Path, name: str, body, figure) -> None:
     """``-o DIR`` of a command: its JSON document (what ``--json`` prints) as ``NAME.json`` and its HTML report as
     ``report.html`` (plotly.js once beside it) in ``folder``, made if missing."""
     from ..report.html import write_html
-    from ..report.jsonout import document, write_json
 
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        write_json(folder / f"{name}.json", document(settings.command, body))
+        write_document(folder / f"{name}.json", body)
         write_html(figure, folder / "report.html")
     except OSError as exc:
         raise InputError.single(str(folder), f"cannot write: {exc}", "-o") from None

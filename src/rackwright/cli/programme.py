@@ -19,8 +19,8 @@ from .common import (
     out,
     output_folder,
     progress_bar,
-    settings,
     show,
+    write_document,
     write_folder,
 )
 
@@ -295,7 +295,7 @@ def whatif_command(
         doc = sweep_document(base_doc, docs, key, values, overrides)
     if outdir is not None:
         outdir.mkdir(parents=True, exist_ok=True)
-        _write_document(outdir / "whatif.json", doc)
+        write_document(outdir / "whatif.json", doc)
         if key is not None:
             from ..programme.report import sweep_figure
             from ..report.html import write_html
@@ -359,7 +359,7 @@ def risk_command(
         from ..roadmap.report import risk_figure
 
         outdir.mkdir(parents=True, exist_ok=True)
-        _write_document(outdir / "risk.json", doc)
+        write_document(outdir / "risk.json", doc)
         write_html(risk_figure(raw), outdir / "risk.html")
     if as_json:
         emit(doc)
@@ -372,10 +372,3 @@ def risk_command(
         f"over {doc['samples']:,} samples (seed {doc['seed']}); GW by the date: P10 {date['p10']:.2f}, "
         f"P50 {date['p50']:.2f}, P90 {date['p90']:.2f}"
     )
-
-
-def _write_document(path: Path, doc: dict) -> None:
-    """A machine file of ``-o DIR``: the document ``--json`` prints (docs/json.md)."""
-    from ..report.jsonout import document, write_json
-
-    write_json(path, document(settings.command, doc))

@@ -18,6 +18,7 @@ from .common import (
     output_folder,
     progress_bar,
     working,
+    write_document,
 )
 
 app = typer.Typer(
@@ -38,10 +39,9 @@ def _write(outdir: Path | None, name: str, body: dict, figure) -> None:
     if outdir is None:
         return
     from ..report.html import write_html
-    from ..report.jsonout import document, write_json
 
     outdir.mkdir(parents=True, exist_ok=True)
-    write_json(outdir / f"{name}.json", document(f"roadmap {name}", body))
+    write_document(outdir / f"{name}.json", body)
     write_html(figure, outdir / f"{name}.html")
 
 
