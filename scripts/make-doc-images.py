@@ -1,4 +1,5 @@
-"""Regenerate the pictures of docs/tutorial.md, docs/site.md and docs/programme.md: run the commands, screenshot what they draw.
+"""Regenerate the pictures of docs/tutorial.md, docs/site.md and docs/programme.md: run the commands, screenshot
+what they draw.
 
     .venv/bin/python scripts/make-doc-images.py                     # every picture
     .venv/bin/python scripts/make-doc-images.py site-fabric ...     # only these (names of PICTURES)
@@ -52,14 +53,16 @@ PICTURES = [
     Picture("tutorial-elevation", "gb300-w40.svg", "svg"),
     Picture("tutorial-bom", "bom.html", ".plotly-graph-div", viewport_height=800, max_height=450),
     Picture("tutorial-site-floor-plan", "site/report.html", "h2:has-text('Floor plan') + svg"),
-    Picture("tutorial-site-charts", "site/report.html", "h2:has-text('Charts') ~ div .plotly-graph-div", max_height=400),
-    Picture("tutorial-roadmap", "roadmap/plan.html", ".plotly-graph-div", max_height=980),
+    Picture(
+        "tutorial-site-charts", "site/report.html", "h2:has-text('Charts') ~ div .plotly-graph-div", max_height=400
+    ),
+    Picture("tutorial-roadmap", "roadmap/report.html", ".plotly-graph-div", max_height=980),
     Picture("site-hall-plan", "site-100mw/hall-01.html", "svg", max_height=760),
     Picture("site-fabric", "site-100mw/report.html", "svg#fabric-diagram"),
     Picture("site-power-oneline", "site-100mw/report.html", "svg#power-one-line"),
     Picture("site-pue-heatmap", "site-100mw/report.html", "h2#pue + p + div .plotly-graph-div", viewport_height=800),
     Picture("programme-dashboard", "programme/report.html", ".plotly-graph-div", max_height=1100),
-    Picture("programme-sweep", "programme-sweep/sweep.html", ".plotly-graph-div", max_height=900),
+    Picture("programme-sweep", "programme-sweep/report.html", ".plotly-graph-div", max_height=900),
 ]
 
 

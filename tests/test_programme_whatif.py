@@ -81,7 +81,7 @@ def test_cli_sweep_writes_the_changes_and_the_chart(tmp_path):
     assert gw["changes"][0] == 0.0  # the file's own date: no change
     assert gw["changes"][1] == pytest.approx(gw["values"][1] - gw["base"]) and gw["changes"][1] < 0
     assert doc["feasible"] == {"base": True, "sweep": [True, False]}
-    page = (tmp_path / "w" / "sweep.html").read_text()
+    page = (tmp_path / "w" / "report.html").read_text()
     assert "it_power_by_goal_date" in page and "generations.e1.first_ship" in page
 
 

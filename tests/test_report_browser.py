@@ -61,11 +61,11 @@ REPORTS = [
         ],
         "factory.html",
     ),
-    ("roadmap", ["roadmap", "plan", str(EXAMPLES / "roadmap-10gw.yaml"), "-o", "{out}/roadmap"], "roadmap/plan.html"),
+    ("roadmap", ["roadmap", "plan", str(EXAMPLES / "roadmap-10gw.yaml"), "-o", "{out}/roadmap"], "roadmap/report.html"),
     (
         "roadmap-risk",
         ["roadmap", "risk", str(EXAMPLES / "roadmap-10gw.yaml"), "--samples", "40", "--seed", "1", "-o", "{out}/risk"],
-        "risk/risk.html",
+        "risk/report.html",
     ),
     ("explore", ["explore", str(EXAMPLES / "space-gb300-small.yaml"), "-o", "{out}/explore"], "explore/report.html"),
 ]

@@ -180,7 +180,7 @@ def test_cli_plan_exit_codes_and_report(tmp_path):
     bad = run("roadmap", "plan", write(tmp_path, small(goal="20 MW", facility="100 MW", rate=10)),
                  "-o", tmp_path / "out")
     assert bad.exit_code == 1 and "short by" in bad.stdout
-    page = (tmp_path / "out" / "plan.html").read_text()
+    page = (tmp_path / "out" / "report.html").read_text()
     assert "plotly" in page and "IT power deployed by generation" in page and "Shortfalls" in page
     assert json.loads((tmp_path / "out" / "plan.json").read_text())["feasible"] is False
 
@@ -322,7 +322,7 @@ def test_cli_risk(tmp_path):
     assert result.exit_code == 0
     doc = json.loads(result.stdout)
     assert doc["samples"] == 20 and doc["p_goal"] == 1.0 and set(doc["gw_by_date"]) == {"p10", "p50", "p90", "mean"}
-    page = (tmp_path / "out" / "risk.html").read_text()
+    page = (tmp_path / "out" / "report.html").read_text()
     assert "P10-P90" in page and "plan (roadmap plan)" in page
     assert all(row["plan_gw"] > 0 for row in doc["quarters"])  # the deterministic plan, quarter by quarter
     assert doc["quarters"][-1]["p_goal"] == doc["p_goal"]  # the goal date's distribution, as its running share

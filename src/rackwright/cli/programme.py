@@ -262,7 +262,7 @@ def whatif_command(
         "-o",
         "--outdir",
         callback=output_folder,
-        help="Write whatif.json here, and with --sweep sweep.html (each headline number's change against the value).",
+        help="Folder for whatif.json, and with --sweep report.html (each headline number's change against the value).",
     ),
     backend: str = _backend_option(),
     workers: int = _workers_option(1),
@@ -293,14 +293,13 @@ def whatif_command(
         doc = whatif_document(base_doc, docs[0], overrides)
     else:
         doc = sweep_document(base_doc, docs, key, values, overrides)
-    if outdir is not None:
+    if outdir is not None and key is not None:
+        from ..programme.report import sweep_figure
+
+        write_folder(outdir, "whatif", doc, sweep_figure(doc))
+    elif outdir is not None:
         outdir.mkdir(parents=True, exist_ok=True)
         write_document(outdir / "whatif.json", doc)
-        if key is not None:
-            from ..programme.report import sweep_figure
-            from ..report.html import write_html
-
-            write_html(sweep_figure(doc), outdir / "sweep.html")
     if as_json:
         emit(doc)
         return
@@ -324,7 +323,7 @@ def risk_command(
         "(0: none).",
     ),
     outdir: Path | None = typer.Option(
-        None, "-o", "--outdir", callback=output_folder, help="Write risk.json and risk.html (the fan chart) here."
+        None, "-o", "--outdir", callback=output_folder, help="Folder for risk.json and report.html (the fan chart)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ):
@@ -355,12 +354,9 @@ def risk_command(
             for f, (m, sd) in zip(loaded.programme.factories, bands.tolist(), strict=True)
         ]
     if outdir is not None:
-        from ..report.html import write_html
         from ..roadmap.report import risk_figure
 
-        outdir.mkdir(parents=True, exist_ok=True)
-        write_document(outdir / "risk.json", doc)
-        write_html(risk_figure(raw), outdir / "risk.html")
+        write_folder(outdir, "risk", doc, risk_figure(raw))
     if as_json:
         emit(doc)
         return

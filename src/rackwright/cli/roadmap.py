@@ -18,7 +18,7 @@ from .common import (
     output_folder,
     progress_bar,
     working,
-    write_document,
+    write_folder,
 )
 
 app = typer.Typer(
@@ -30,19 +30,12 @@ ROADMAP = typer.Argument(
     ..., metavar="ROADMAP", help="Roadmap YAML file (goal, generations, sites, factories, supply)."
 )
 OUTDIR = typer.Option(
-    None, "-o", "--outdir", callback=output_folder, help="Write the JSON document and an HTML report (plotly) here."
+    None,
+    "-o",
+    "--outdir",
+    callback=output_folder,
+    help="Folder for the JSON document (plan.json or risk.json) and report.html (plotly), made if missing.",
 )
-
-
-def _write(outdir: Path | None, name: str, body: dict, figure) -> None:
-    """``name``.json (the document ``--json`` prints) and ``name``.html in ``outdir``."""
-    if outdir is None:
-        return
-    from ..report.html import write_html
-
-    outdir.mkdir(parents=True, exist_ok=True)
-    write_document(outdir / f"{name}.json", body)
-    write_html(figure, outdir / f"{name}.html")
 
 
 #: The plan's per-quarter series → their names in the quarter records (the others lose ``_by_quarter``).
@@ -138,7 +131,8 @@ def plan_command(
     with working("planning the roadmap (MILP)", not as_json):
         result = plan(load_roadmap(roadmap), mip_gap=DEFAULT_GAP if gap is None else gap)
         doc = plan_document(result)
-        _write(outdir, "plan", plan_json(doc), plan_figure(doc) if outdir is not None else None)
+    if outdir is not None:
+        write_folder(outdir, "plan", plan_json(doc), plan_figure(doc))
     detail(f"solved in {doc['solve_time_s']:.2f} s")
     if as_json:
         emit(plan_json(doc))
@@ -173,7 +167,8 @@ def risk_command(
         task = bar.add_task("samples", total=samples)
         result = risk(loaded, samples, seed, workers, progress=lambda done: bar.update(task, completed=done))
     doc = result.document()
-    _write(outdir, "risk", risk_json(doc), risk_figure(doc) if outdir is not None else None)
+    if outdir is not None:
+        write_folder(outdir, "risk", risk_json(doc), risk_figure(doc))
     detail(f"{doc['samples']:,} samples in {doc['solve_time_s']:.1f} s on {doc['workers']} process(es)")
     if as_json:
         emit(risk_json(doc))
