@@ -68,7 +68,7 @@ def plan(folder: Path, power: str) -> Path:
 
 
 def with_cables(export: SiteExport, cables: list[dict]) -> SiteExport:
-    return dataclasses.replace(export, rows={**export.rows, "08-cables.csv": cables})
+    return dataclasses.replace(export, rows={**export.rows, "13-cables.csv": cables})
 
 
 def timed_push(nb: NetBoxService, export: SiteExport, batch: int, parallel: int) -> dict:
@@ -109,13 +109,13 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp, NetBoxService() as nb:
         export = site_export(plan(Path(tmp) / "plan", args.power))
-        cables = export.rows["08-cables.csv"]
-        print(f"NetBox {nb.url}: start {nb.timings}; {len(export.rows['07-devices.csv']):,} devices, "
+        cables = export.rows["13-cables.csv"]
+        print(f"NetBox {nb.url}: start {nb.timings}; {len(export.rows['09-devices.csv']):,} devices, "
               f"{len(cables):,} cables")
         started, cpu = time.perf_counter(), netbox_cpu(nb)
         first = timed_push(nb, with_cables(export, []), 200, 4)
         print(f"everything but cables: {first['total']:.1f} s, {netbox_cpu(nb) - cpu:.0f} CPU s of NetBox "
-              f"({len(export.rows['07-devices.csv']) / (time.perf_counter() - started):.2f} devices/s)")
+              f"({len(export.rows['09-devices.csv']) / (time.perf_counter() - started):.2f} devices/s)")
 
         header = f"{'cables':<28} {'created':>7} {'lookups s':>9} {'post s':>9} {'cables/s':>10} {'NetBox CPU ms':>12}"
         print(header + "\n" + "-" * len(header))

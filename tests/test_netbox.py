@@ -401,13 +401,13 @@ def test_site_export_holds_every_rack_device_and_cable(small_plan):
     assert summary["racks"] == {"GB200 NVL72": 4} and summary["switches"] == {"leaf": 8, "spine": 4}
     rows = export.rows
     assert list(rows) == list(FILES)
-    devices = {d["name"]: d for d in rows["07-devices.csv"]}
+    devices = {d["name"]: d for d in rows["09-devices.csv"]}
     assert len(devices) == 4 * 37 + 12
     roles = [d["role"] for d in devices.values()]
     assert roles.count("Compute tray") == 4 * 18
     assert roles.count("Leaf switch") == 8 and roles.count("Spine switch") == 4
-    assert len(rows["08-cables.csv"]) == pl.read_parquet(small_plan / "cables.parquet").height
-    compute = [r for r in rows["06-racks.csv"] if "-k" in r["name"]]
+    assert len(rows["13-cables.csv"]) == pl.read_parquet(small_plan / "cables.parquet").height
+    compute = [r for r in rows["08-racks.csv"] if "-k" in r["name"]]
     assert len(compute) == 4 and {r["u_height"] for r in compute} == {48} and {r["width"] for r in compute} == {19}
     # the design's units: compute-lower 8 trays from U16, compute-upper 10 from U33, SN2201s at U47 and U48
     first = compute[0]["name"]
@@ -428,11 +428,79 @@ def test_site_export_cable_ends_exist_on_the_exported_types(small_plan):
     export = site_export(small_plan)
     interfaces = {(t["manufacturer"], t["model"]): {i["name"] for i in t.get("interfaces", [])}
                   for t in export.device_types}
-    devices = {d["name"]: interfaces[(d["manufacturer"], d["device_type"])] for d in export.rows["07-devices.csv"]}
-    missing = [(row["label"], side) for row in export.rows["08-cables.csv"] for side in "ab"
+    devices = {d["name"]: interfaces[(d["manufacturer"], d["device_type"])] for d in export.rows["09-devices.csv"]}
+    missing = [(row["label"], side) for row in export.rows["13-cables.csv"] for side in "ab"
                if row[f"side_{side}_name"] not in devices.get(row[f"side_{side}_device"], set())]
     assert missing == []
-    assert {r["name"] for r in export.rows["01-manufacturers.csv"]} == {t["manufacturer"] for t in export.device_types}
+    types = [*export.device_types, *export.module_types, *export.rack_types]
+    assert {r["name"] for r in export.rows["01-manufacturers.csv"]} == {t["manufacturer"] for t in types}
+
+
+def test_site_export_installs_modules_in_the_trays_bays(small_plan):
+    """Each GB200 compute tray (examples/gb200-nvl72.yaml; the tray holds 4 B200, 2 Grace, 4 ConnectX-7 and 2
+    BlueField-3, catalog) gets 12 modules, one per module bay of its exported type, each naming a module type of
+    the export: 4 racks x 18 trays x 12 = 864 rows; no other device holds modules."""
+    from rackwright.site.netbox import site_export
+
+    export = site_export(small_plan)
+    modules = export.rows["10-modules.csv"]
+    assert len(modules) == 4 * 18 * 12
+    assert {m["device"].rsplit("-", 1)[1][0] for m in modules} == {"t"}
+    first = [(m["module_bay"], m["module_type"].split(" ")[0]) for m in modules if m["device"] == "h01-r001-k01-t01"]
+    assert first == [("GPU1", "B200"), ("GPU2", "B200"), ("GPU3", "B200"), ("GPU4", "B200"), ("CPU1", "Grace"),
+                     ("CPU2", "Grace"), ("NIC1", "ConnectX-7"), ("NIC2", "ConnectX-7"), ("NIC3", "ConnectX-7"),
+                     ("NIC4", "ConnectX-7"), ("DPU1", "BlueField-3"), ("DPU2", "BlueField-3")]
+    bays = {(t["manufacturer"], t["model"]): {b["name"] for b in t.get("module-bays", [])} for t in export.device_types}
+    devices = {d["name"]: bays[(d["manufacturer"], d["device_type"])] for d in export.rows["09-devices.csv"]}
+    assert all(m["module_bay"] in devices[m["device"]] for m in modules)
+    assert {m["module_type"] for m in modules} == {t["model"] for t in export.module_types}
+    assert {m["status"] for m in modules} == {"planned"}
+
+
+def test_site_export_racks_name_their_rack_type(small_plan):
+    """Compute racks name the enclosure's rack type (nvidia-mgx-rack-48u: 48 U, 19 inch), exported once; network
+    racks have none."""
+    from rackwright.site.netbox import site_export
+
+    export = site_export(small_plan)
+    racks = export.rows["08-racks.csv"]
+    assert [t["model"] for t in export.rack_types] == ["MGX / Oberon-class 48U rack for GB200 / GB300 NVL72"]
+    assert (export.rack_types[0]["u_height"], export.rack_types[0]["width"]) == (48, 19)
+    assert {r["rack_type"] for r in racks if "-k" in r["name"]} == {export.rack_types[0]["model"]}
+    assert {r["rack_type"] for r in racks if "-n" in r["name"]} == {""}
+
+
+def test_site_export_power_panels_feeds_and_cables(small_plan):
+    """The small site's distribution stage is 2 x 480 V busway (summary.json, 2N in one hall): 2 panels; one
+    three-phase 480 V feed per rack, racks split over the panels in floor order. A GB200 rack's input power
+    (124.6 kW, the design's evaluation) at 80 % of NetBox's available power V x A x sqrt(3):
+    124,600 / (480 x 0.8 x 1.732) = 187.3 A -> the 200 A standard rating (NEC 240.6(A)). The network rack of 8
+    SN5600 leaves (1,500 W each, catalog): 12,000 / 665.1 = 18.0 A -> 20 A; the 4 spines': 9.0 A -> 15 A. Each
+    compute rack's feed is cabled to its first power shelf's input port (33 kW / 0.975 = 33,846 W, catalog),
+    network racks' feeds to nothing."""
+    from collections import Counter
+
+    from rackwright.site.netbox import feed_amperage, site_export
+
+    export = site_export(small_plan)
+    panels, feeds = export.rows["11-power-panels.csv"], export.rows["12-power-feeds.csv"]
+    assert [p["name"] for p in panels] == ["h01-busway-01", "h01-busway-02"]
+    assert [f["rack"] for f in feeds] == sorted(r["name"] for r in export.rows["08-racks.csv"])
+    assert [f["power_panel"][-2:] for f in feeds] == ["01"] * 3 + ["02"] * 3
+    compute = [f for f in feeds if "-k" in f["rack"]]
+    assert {(f["supply"], f["phase"], f["voltage"], f["amperage"], f["max_utilization"]) for f in compute} == {
+        ("ac", "three-phase", 480, 200, 80)}
+    assert float(compute[0]["description"].split()[0]) == pytest.approx(124.6, abs=1.0)
+    switches = Counter(d["rack"] for d in export.rows["09-devices.csv"] if "-n" in d["rack"])
+    assert sorted((switches[f["rack"]], f["amperage"]) for f in feeds if "-n" in f["rack"]) == [(4, 15), (8, 20)]
+    cables = export.rows["14-power-cables.csv"]
+    assert [(c["side_a_name"], c["side_b_device"], c["side_b_name"], c["type"]) for c in cables] == [
+        (f"{r}-feed", f"{r}-power-lower-1", "input", "power") for r in (f["rack"] for f in compute)]
+    shelf = next(t for t in export.device_types if "power shelf" in t["model"])
+    assert shelf["power-ports"] == [{"name": "input", "type": "iec-60309-3p-n-e-6h", "maximum_draw": 33846}]
+    # the rating: next standard size up; DC single conductor pair; above the table, whole amperes
+    assert feed_amperage(124_600, 480, True) == 200 and feed_amperage(100_000, 800, False) == 175  # 156.25 A
+    assert feed_amperage(10e6, 480, True) == 15036  # 15,035.2 A
 
 
 def test_site_export_netbox_cli_writes_the_files_in_order(small_plan, tmp_path):
@@ -444,7 +512,7 @@ def test_site_export_netbox_cli_writes_the_files_in_order(small_plan, tmp_path):
     result = CliRunner().invoke(app, ["site", "export-netbox", str(small_plan), "-o", str(tmp_path / "nb")])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "nb").iterdir()) == list(FILES)
-    head = (tmp_path / "nb" / "08-cables.csv").read_text().splitlines()[0]
+    head = (tmp_path / "nb" / "13-cables.csv").read_text().splitlines()[0]
     assert head.startswith("side_a_site,side_a_device,side_a_type,side_a_name,")
     assert (tmp_path / "nb" / "02-device-types.yaml").read_text().count("\n---\n") == 4  # 5 types
     bad = CliRunner().invoke(app, ["site", "export-netbox", str(small_plan), "-o", str(tmp_path / "x"), "--hall", "3"])
@@ -500,7 +568,7 @@ def test_each_rack_takes_the_design_of_the_generation_the_planner_recorded(tmp_p
     assert result.exit_code == 0, result.output
     generations = json.loads((plan / "generations.json").read_text())
     assert [(g["name"], g["racks"]) for g in generations] == [("GB200 NVL72", 4), ("GB300 NVL72", 4)]
-    racks = [r for r in site_export(plan).rows["06-racks.csv"] if "-k" in r["name"]]
+    racks = [r for r in site_export(plan).rows["08-racks.csv"] if "-k" in r["name"]]
     assert sorted(r["description"] for r in racks) == ["GB200 NVL72"] * 4 + ["GB300 NVL72"] * 4
     cables = pl.read_parquet(plan / "cables.parquet")
     assert cables.filter(pl.col("tier") > 1)["a_generation"].null_count() == cables.filter(pl.col("tier") > 1).height
@@ -632,13 +700,13 @@ def test_one_hall_keeps_its_switches_and_an_open_rack_has_no_units(tmp_path):
                                       "--set", "layout.hall_max_it_power=0.3 MW", "--set", f"target.generations={mix}"])
     assert result.exit_code == 0, result.output
     whole = site_export(plan)
-    switches = [d for d in whole.rows["07-devices.csv"] if d["location"] == "Hall 2" and "-n" in d["rack"]]
+    switches = [d for d in whole.rows["09-devices.csv"] if d["location"] == "Hall 2" and "-n" in d["rack"]]
     assert "Spine switch" in {d["role"] for d in switches}
     hall2 = site_export(plan, 2)
-    assert hall2.rows["08-cables.csv"] == []
-    assert {r["name"] for r in hall2.rows["06-racks.csv"]} == {"h02-r001-k01"} | {d["rack"] for d in switches}
-    assert len(hall2.rows["07-devices.csv"]) == 37 + len(switches)
+    assert hall2.rows["13-cables.csv"] == []
+    assert {r["name"] for r in hall2.rows["08-racks.csv"]} == {"h02-r001-k01"} | {d["rack"] for d in switches}
+    assert len(hall2.rows["09-devices.csv"]) == 37 + len(switches)
     hall3 = site_export(plan, 3)
-    assert [(r["name"], r["width"], r["u_height"]) for r in hall3.rows["06-racks.csv"]] == [("h03-r001-k01", 21, 47)]
-    devices = hall3.rows["07-devices.csv"]
+    assert [(r["name"], r["width"], r["u_height"]) for r in hall3.rows["08-racks.csv"]] == [("h03-r001-k01", 21, 47)]
+    devices = hall3.rows["09-devices.csv"]
     assert len(devices) == 3 + 24 + 6 + 1 and {(d["position"], d["face"]) for d in devices} == {("", "")}

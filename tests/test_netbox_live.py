@@ -353,7 +353,7 @@ def _leave_out_existing(client, folder: Path) -> set[str]:
     roles = {r["name"] for r in _pages(client, "/dcim/device-roles/")}
     models = {(t["manufacturer"]["name"], t["model"]) for t in _pages(client, "/dcim/device-types/")}
     empty = set()
-    for name, known in (("01-manufacturers.csv", have), ("05-device-roles.csv", roles)):
+    for name, known in (("01-manufacturers.csv", have), ("07-device-roles.csv", roles)):
         with (folder / name).open(newline="") as handle:
             rows = list(csv.DictReader(handle))
         keep = [r for r in rows if r["name"] not in known]
@@ -379,15 +379,15 @@ def test_site_export_imports_into_netbox_in_file_order(netbox, tmp_path):
     done = subprocess.run([RACKWRIGHT, "site", "export-netbox", str(plan), "-o", str(files)], capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    with (files / "07-devices.csv").open(newline="") as handle:
+    with (files / "09-devices.csv").open(newline="") as handle:
         devices = list(csv.DictReader(handle))
-    with (files / "08-cables.csv").open(newline="") as handle:
+    with (files / "13-cables.csv").open(newline="") as handle:
         cables = list(csv.DictReader(handle))
-    racks = (files / "06-racks.csv").read_text().count("\n") - 1
+    racks = (files / "08-racks.csv").read_text().count("\n") - 1
     with netbox.client() as client:
         empty = _leave_out_existing(client, files)
     names = [name for name in FILES if name not in empty]
-    assert empty <= {"01-manufacturers.csv", "02-device-types.yaml", "05-device-roles.csv"}
+    assert empty <= {"01-manufacturers.csv", "02-device-types.yaml", "07-device-roles.csv"}
     order = [(str(files / name), IMPORTS[name][0]) for name in names]
     results = json.loads(netbox.shell(IMPORT_FILES.format(user=ADMIN_USER, files=json.dumps(order)),
                                       timeout=3000).strip().splitlines()[-1])
@@ -471,7 +471,7 @@ def test_push_creates_the_site_and_a_second_push_creates_nothing(netbox, pushed)
     from rackwright.site.netbox import site_export
 
     plan, _, first, seconds = pushed
-    cables = len(site_export(plan).rows["08-cables.csv"])
+    cables = len(site_export(plan).rows["13-cables.csv"])
     print(f"\nnetbox push: {cables} cables, {seconds:.1f} s for all but hall 3")
     # halls 1 and 2: a GB200 rack of 37 devices each (test_netbox.py counts them), the network racks' 4 leaves and
     # 2 spines; hall 3's Open Rack and its devices came with the push of hall 3

@@ -100,6 +100,8 @@ MODULE_KINDS: dict[str, str | None] = {
     "dpu": "DPU",
     "transceiver": None,
 }
+#: Kinds that pass power on to the rack (a site's power feed connects to their input port).
+FED_KINDS = ("power_shelf", "pdu")
 #: NetBox's rack widths (``RackWidthChoices``) by rackwright rack standard.
 RACK_WIDTH_IN = {"eia-19": 19, "orv3-21": 21}
 
@@ -168,22 +170,28 @@ def to_devicetype(part: Part, catalog=None, lanes: int = 1) -> dict:
 def module_bays(part: Part, catalog=None) -> list[dict]:
     """One module bay per accelerator, CPU, NIC and DPU ``part`` holds directly (``GPU1``... at positions 1...,
     numbered per kind in the order of its ``contains``), where :func:`to_moduletype`'s modules are installed."""
+    return [bay for bay, _ in bay_modules(part, catalog)]
+
+
+def bay_modules(part: Part, catalog=None) -> list[tuple[dict, Part]]:
+    """``(bay, part)`` for each of :func:`module_bays`: the bay and the part installed in it."""
     if not part.contains:
         return []
     if catalog is None:
         from .loader import load_catalog
 
         catalog = load_catalog()
-    bays: list[dict] = []
+    found: list[tuple[dict, Part]] = []
     counts: Counter[str] = Counter()
     for child in part.contains:
-        prefix = MODULE_KINDS.get(catalog.get(child.part).kind) if child.part in catalog else None
-        if prefix is None:
+        held = catalog.get(child.part) if child.part in catalog else None
+        prefix = MODULE_KINDS.get(held.kind) if held is not None else None
+        if held is None or prefix is None:
             continue
         for _ in range(int(child.count)):
             counts[prefix] += 1
-            bays.append({"name": f"{prefix}{counts[prefix]}", "position": str(counts[prefix])})
-    return bays
+            found.append(({"name": f"{prefix}{counts[prefix]}", "position": str(counts[prefix])}, held))
+    return found
 
 
 def to_moduletype(part: Part) -> dict:
@@ -303,8 +311,14 @@ def _power(part: Part, contents: Sequence[tuple[Part, float]] = ()) -> dict:
     ~6.4 kW, not its board's 550 W); the allocated draw is the typical power summed the same
     way, given only when every powered part of the assembly has a typical figure.
     A part without a ``power`` figure gets no power ports: rackwright does not
-    know whether it is passive or merely lacks the figure.
+    know whether it is passive or merely lacks the figure. A power shelf or PDU (:data:`FED_KINDS`), which passes
+    power on rather than using it, gets one input port ``input`` whose draw is its rated output over its efficiency
+    (what a site's power feed connects to).
     """
+    capacity = part.value("capacity")
+    if part.kind in FED_KINDS and not part.value("power") and capacity:
+        draw = capacity / (part.value("efficiency") or 1.0)
+        return {"power-ports": [{"name": "input", "type": POWER_PORT_TYPES[part.kind], "maximum_draw": round(draw)}]}
     parts = [(part, 1.0), *contents]
     powered = [(p.value("power", 0.0), n) for p, n in parts if p.value("power")]
     power = sum(watts * n for watts, n in powered)

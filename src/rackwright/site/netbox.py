@@ -23,7 +23,16 @@ from pathlib import Path
 
 import polars as pl
 
-from ..catalog.netbox import RACK_UNIT_M, slug, to_devicetype, u_height
+from ..catalog.netbox import (
+    FED_KINDS,
+    RACK_UNIT_M,
+    bay_modules,
+    slug,
+    to_devicetype,
+    to_moduletype,
+    to_racktype,
+    u_height,
+)
 from ..catalog.schema import Part
 
 CABLE_TYPES = {
@@ -125,24 +134,79 @@ NETWORK_RACK_U = 42
 FILES = (
     "01-manufacturers.csv",
     "02-device-types.yaml",
-    "03-sites.csv",
-    "04-locations.csv",
-    "05-device-roles.csv",
-    "06-racks.csv",
-    "07-devices.csv",
-    "08-cables.csv",
+    "03-module-types.yaml",
+    "04-rack-types.yaml",
+    "05-sites.csv",
+    "06-locations.csv",
+    "07-device-roles.csv",
+    "08-racks.csv",
+    "09-devices.csv",
+    "10-modules.csv",
+    "11-power-panels.csv",
+    "12-power-feeds.csv",
+    "13-cables.csv",
+    "14-power-cables.csv",
 )
 #: NetBox's import view (``dcim:<name>_bulk_import``) and REST endpoint for each file.
 IMPORTS = {
     "01-manufacturers.csv": ("manufacturer", "manufacturers"),
     "02-device-types.yaml": ("devicetype", "device-types"),
-    "03-sites.csv": ("site", "sites"),
-    "04-locations.csv": ("location", "locations"),
-    "05-device-roles.csv": ("devicerole", "device-roles"),
-    "06-racks.csv": ("rack", "racks"),
-    "07-devices.csv": ("device", "devices"),
-    "08-cables.csv": ("cable", "cables"),
+    "03-module-types.yaml": ("moduletype", "module-types"),
+    "04-rack-types.yaml": ("racktype", "rack-types"),
+    "05-sites.csv": ("site", "sites"),
+    "06-locations.csv": ("location", "locations"),
+    "07-device-roles.csv": ("devicerole", "device-roles"),
+    "08-racks.csv": ("rack", "racks"),
+    "09-devices.csv": ("device", "devices"),
+    "10-modules.csv": ("module", "modules"),
+    "11-power-panels.csv": ("powerpanel", "power-panels"),
+    "12-power-feeds.csv": ("powerfeed", "power-feeds"),
+    "13-cables.csv": ("cable", "cables"),
+    "14-power-cables.csv": ("cable", "cables"),
 }
+#: A power feed's maximum utilisation [%]: a continuous load may take 80 % of its circuit's rating (NEC 210.19(A),
+#: 215.2(A): conductors at 125 % of the continuous load), NetBox's default too.
+FEED_UTILISATION = 80
+#: Standard ampere ratings of fuses and circuit breakers, NEC 240.6(A); a feed's rating is the next one up.
+BREAKER_AMPS = (
+    15,
+    20,
+    25,
+    30,
+    35,
+    40,
+    45,
+    50,
+    60,
+    70,
+    80,
+    90,
+    100,
+    110,
+    125,
+    150,
+    175,
+    200,
+    225,
+    250,
+    300,
+    350,
+    400,
+    450,
+    500,
+    600,
+    700,
+    800,
+    1000,
+    1200,
+    1600,
+    2000,
+    2500,
+    3000,
+    4000,
+    5000,
+    6000,
+)
 _ROLE_COLORS = {"Compute tray": "4caf50", "Leaf switch": "2196f3", "Spine switch": "3f51b5", "Core switch": "673ab7"}
 _RACK_WIDTH_IN = {"eia-19": 19, "orv3-21": 21}
 
@@ -164,6 +228,10 @@ class RackModel:
     u_height: int
     width: int
     mounts: tuple[Mount, ...]
+    rack_type: dict | None = (
+        None  # the enclosure as a NetBox rack type (:func:`~rackwright.catalog.netbox.to_racktype`)
+    )
+    input_power: float = 0.0  # the design's input power [W] (``power.input``), what its power feed carries
 
 
 @dataclass
@@ -174,9 +242,15 @@ class SiteExport:
     lanes: int
     device_types: list[dict]
     rows: dict[str, list[dict]] = field(default_factory=dict)  # by file name of :data:`FILES`, cables included
+    module_types: list[dict] = field(default_factory=list)
+    rack_types: list[dict] = field(default_factory=list)
+
+    def documents(self, name: str) -> list[dict]:
+        """The devicetype-library documents of a YAML file of :data:`FILES`."""
+        return {"02": self.device_types, "03": self.module_types, "04": self.rack_types}[name[:2]]
 
     def counts(self) -> dict[str, int]:
-        return {name: len(self.device_types) if name.endswith(".yaml") else len(self.rows[name]) for name in FILES}
+        return {name: len(self.documents(name) if name.endswith(".yaml") else self.rows[name]) for name in FILES}
 
 
 def role_of(kind: str) -> str:
@@ -186,11 +260,14 @@ def role_of(kind: str) -> str:
 
 def rack_model(design_path: str | Path, catalog) -> RackModel:
     """The devices of a rack design at their units (EIA enclosures; an Open Rack's OU positions have no NetBox
-    unit, its devices are in the rack without a position) and the enclosure's height in whole U and width."""
+    unit, its devices are in the rack without a position), the enclosure's height in whole U, width and rack type,
+    and the design's input power (evaluated)."""
     from ..models.mechanical import pitch_name
     from ..rack.design import load_design
+    from ..rack.evaluation import evaluate
 
-    design = load_design(design_path).design
+    loaded = load_design(design_path)
+    design = loaded.design
     enclosure = catalog.get(design.enclosure)
     eia = pitch_name(enclosure.value("unit_pitch", RACK_UNIT_M)) == "U"
     usable = enclosure.value("usable_height") or enclosure.value("height")
@@ -207,7 +284,8 @@ def rack_model(design_path: str | Path, catalog) -> RackModel:
             mounts.append(Mount(f"t{trays:02d}" if tray else f"{slot.id}-{k + 1}", part, at))
     units = int(usable / RACK_UNIT_M + 1e-6) if usable else NETWORK_RACK_U
     width = _RACK_WIDTH_IN.get(enclosure.text("rack_standard", "eia-19"), 19)
-    return RackModel(design.name, units, width, tuple(mounts))
+    power = evaluate(loaded, catalog).figures["power.input"]
+    return RackModel(design.name, units, width, tuple(mounts), to_racktype(enclosure), power)
 
 
 def plan_lanes(fabric: dict, catalog) -> int:
@@ -303,24 +381,35 @@ def site_export(plan_dir: Path, hall: int | None = None, catalog=None) -> SiteEx
     switch_type = to_devicetype(switch, catalog, lanes)
     export = SiteExport(site, lanes, [])
     types = {(switch_type["manufacturer"], switch_type["model"]): switch_type}
-    racks, devices = [], []
+    module_types: dict[tuple[str, str], dict] = {}
+    rack_types: dict[tuple[str, str], dict] = {}
+    racks, devices, modules = [], [], []
+    fed: dict[str, tuple[float, tuple[str, str] | None]] = {}  # rack: power, the device and port its feed takes
     for h, row, number, generation in compute:
         if hall is not None and h != hall:
             continue
         model = models[generation - 1]
         rack = _rack_name(h, row, "k", number)
-        racks.append(_rack_row(site, h, rack, model.u_height, model.width, model.name))
+        racks.append(_rack_row(site, h, rack, model.u_height, model.width, model.name, model.rack_type))
+        if model.rack_type:
+            rack_types.setdefault((model.rack_type["manufacturer"], model.rack_type["model"]), model.rack_type)
+        fed[rack] = (model.input_power, None)
         for mount in model.mounts:
             key = (mount.part.manufacturer[:100], mount.part.model[:100])
             doc = types.setdefault(key, to_devicetype(mount.part, catalog))
-            devices.append(
-                _device_row(site, h, rack, f"{rack}-{mount.name}", role_of(mount.part.kind), doc, mount.position)
-            )
+            name = f"{rack}-{mount.name}"
+            devices.append(_device_row(site, h, rack, name, role_of(mount.part.kind), doc, mount.position))
+            for bay, held in bay_modules(mount.part, catalog):
+                module = module_types.setdefault((held.manufacturer[:100], held.model[:100]), to_moduletype(held))
+                modules.append({"device": name, "module_bay": bay["name"], "module_type": module["model"]})
+            if mount.part.kind in FED_KINDS and doc.get("power-ports") and fed[rack][1] is None:
+                fed[rack] = (model.input_power, (name, doc["power-ports"][0]["name"]))
     switch_u = u_height(switch.value("height")) or 1
     for (h, row, number), group in ends.group_by("hall", "row", "rack", maintain_order=True):
         rack = _rack_name(int(h), int(row), "n", int(number))
         units = max(NETWORK_RACK_U, math.ceil(max(group["slot"].to_list()) * switch_u))
-        racks.append(_rack_row(site, int(h), rack, units, 19, "network rack"))
+        racks.append(_rack_row(site, int(h), rack, units, 19, "network rack", None))
+        fed[rack] = (group.height * switch.value("power", 0.0), None)
         for slot, tier in group.select("slot", "tier").iter_rows():
             devices.append(
                 _device_row(
@@ -334,31 +423,114 @@ def site_export(plan_dir: Path, hall: int | None = None, catalog=None) -> SiteEx
                 )
             )
     export.device_types = list(types.values())
+    export.module_types = list(module_types.values())
+    export.rack_types = list(rack_types.values())
     halls = sorted({r["location"] for r in racks})
     roles = sorted({d["role"] for d in devices})
+    makers = {t["manufacturer"] for t in [*export.device_types, *export.module_types, *export.rack_types]}
+    panels, feeds, power_cables = power_rows(site, racks, fed, summary, catalog)
     export.rows = {
-        "01-manufacturers.csv": [
-            {"name": m, "slug": slug(m, "")} for m in sorted({t["manufacturer"] for t in types.values()})
-        ],
+        "01-manufacturers.csv": [{"name": m, "slug": slug(m, "")} for m in sorted(makers)],
         "02-device-types.yaml": [],
-        "03-sites.csv": [{"name": site, "slug": site_slug(site), "status": "planned"}],
-        "04-locations.csv": [{"site": site, "name": loc, "slug": site_slug(loc), "status": "planned"} for loc in halls],
-        "05-device-roles.csv": [
+        "03-module-types.yaml": [],
+        "04-rack-types.yaml": [],
+        "05-sites.csv": [{"name": site, "slug": site_slug(site), "status": "planned"}],
+        "06-locations.csv": [{"site": site, "name": loc, "slug": site_slug(loc), "status": "planned"} for loc in halls],
+        "07-device-roles.csv": [
             {"name": r, "slug": site_slug(r), "color": _ROLE_COLORS.get(r, "9e9e9e")} for r in roles
         ],
-        "06-racks.csv": racks,
-        "07-devices.csv": devices,
-        "08-cables.csv": netbox_cables(cables, site, lanes).to_dicts(),
+        "08-racks.csv": racks,
+        "09-devices.csv": devices,
+        "10-modules.csv": [{**m, "status": "planned"} for m in modules],
+        "11-power-panels.csv": panels,
+        "12-power-feeds.csv": feeds,
+        "13-cables.csv": netbox_cables(cables, site, lanes).to_dicts(),
+        "14-power-cables.csv": power_cables,
     }
     return export
 
 
-def _rack_row(site: str, hall: int, name: str, units: int, width: int, description: str) -> dict:
+def feed_amperage(power: float, voltage: float, three_phase: bool, utilisation: float = FEED_UTILISATION) -> int:
+    """The rating [A] of a feed that carries ``power`` [W] at ``utilisation`` [%] of what NetBox counts it able to
+    supply: NetBox's ``PowerFeed.available_power`` = V · A · u (· √3 three-phase), so A = P / (V · u (· √3)),
+    rounded up to the next standard rating of :data:`BREAKER_AMPS` (whole amperes above them)."""
+    amps = power / (voltage * utilisation / 100 * (math.sqrt(3) if three_phase else 1.0))
+    return next((a for a in BREAKER_AMPS if a >= amps - 1e-9), math.ceil(amps - 1e-9))
+
+
+def power_rows(site: str, racks: list[dict], fed: dict, summary: dict, catalog) -> tuple[list, list, list]:
+    """Power panels, feeds and power cables of the plan's distribution stage (``summary.json`` ``power_chain``).
+
+    Each hall gets its share of the stage's units (the planner sizes them per hall) as power panels
+    ``h01-busway-01`` (``-rectifier-`` for 800 VDC row rectifiers); every rack one primary feed ``<rack>-feed`` from
+    its hall's panels in floor order (racks split evenly over them): AC three-phase at the busway's voltage, or DC
+    at the rectifier's output, rated by :func:`feed_amperage` for the rack's input power (a network rack: its
+    switches' power). ``fed`` holds ``{rack: (power W, (device, power port) or None)}``: a rack with a power shelf
+    or PDU gets a power cable from its feed to that device's input (label the feed's name).
+    """
+    stage = summary.get("power_chain", {}).get("distribution")
+    if not stage or not racks:
+        return [], [], []
+    part = catalog.get(stage["part"])
+    dc = part.kind == "rectifier"
+    voltage = part.value("output_voltage") or part.value("input_voltage")
+    per_hall = max(1, math.ceil(stage["units"] / max(1, int(summary.get("halls", 1)))))
+    panels, feeds, cables = [], [], []
+    for location in sorted({r["location"] for r in racks}):
+        number = int(location.split()[-1])
+        names = [f"h{number:02d}-{part.kind}-{k + 1:02d}" for k in range(per_hall)]
+        panels += [{"site": site, "location": location, "name": n, "description": part.model[:200]} for n in names]
+        here = sorted(r["name"] for r in racks if r["location"] == location)
+        for i, rack in enumerate(here):
+            power, end = fed[rack]
+            feed = f"{rack}-feed"
+            panel = names[i * per_hall // len(here)]
+            feeds.append(
+                {
+                    "site": site,
+                    "power_panel": panel,
+                    "location": location,
+                    "rack": rack,
+                    "name": feed,
+                    "status": "planned",
+                    "type": "primary",
+                    "supply": "dc" if dc else "ac",
+                    "phase": "single-phase" if dc else "three-phase",
+                    "voltage": round(voltage),
+                    "amperage": feed_amperage(power, voltage, not dc),
+                    "max_utilization": FEED_UTILISATION,
+                    "description": f"{power / 1000:.1f} kW",
+                }
+            )
+            if end is not None:
+                cables.append(_power_cable(site, panel, feed, *end))
+    return panels, feeds, cables
+
+
+def _power_cable(site: str, panel: str, feed: str, device: str, port: str) -> dict:
+    return {
+        "side_a_site": site,
+        "side_a_power_panel": panel,
+        "side_a_type": "dcim.powerfeed",
+        "side_a_name": feed,
+        "side_b_site": site,
+        "side_b_device": device,
+        "side_b_type": "dcim.powerport",
+        "side_b_name": port,
+        "type": "power",
+        "status": "planned",
+        "label": feed,
+    }
+
+
+def _rack_row(site: str, hall: int, name: str, units: int, width: int, description: str, rack_type) -> dict:
+    """A racks.csv row; ``rack_type`` is the rack type's document (None: a rack of no type)."""
     return {
         "site": site,
         "location": f"Hall {hall}",
         "name": name,
         "status": "planned",
+        "rack_type": rack_type["model"] if rack_type else "",
         "width": width,
         "u_height": units,
         "description": description,
@@ -396,7 +568,7 @@ def write_site_export(export: SiteExport, folder: Path) -> list[Path]:
             yaml = YAML()
             yaml.explicit_start = True
             yaml.indent(mapping=2, sequence=4, offset=2)
-            docs = [{**d, "comments": LiteralScalarString(d["comments"] + "\n")} for d in export.device_types]
+            docs = [{**d, "comments": LiteralScalarString(d["comments"] + "\n")} for d in export.documents(name)]
             with path.open("w", encoding="utf-8") as handle:
                 yaml.dump_all(docs, handle)
         else:

@@ -37,6 +37,7 @@ _TEMPLATES = (
     ("power-ports", "/dcim/power-port-templates/"),
     ("module-bays", "/dcim/module-bay-templates/"),
 )
+#: The fields of a device type, module type and rack type document that NetBox's API takes as they are.
 _TYPE_FIELDS = (
     "model",
     "slug",
@@ -49,6 +50,30 @@ _TYPE_FIELDS = (
     "description",
     "comments",
 )
+_MODULE_TYPE_FIELDS = ("model", "part_number", "weight", "weight_unit", "description", "comments")
+_RACK_TYPE_FIELDS = (
+    "model",
+    "slug",
+    "form_factor",
+    "width",
+    "u_height",
+    "starting_unit",
+    "outer_width",
+    "outer_height",
+    "outer_depth",
+    "outer_unit",
+    "weight",
+    "max_weight",
+    "weight_unit",
+    "description",
+    "comments",
+)
+#: The type endpoints: the step, endpoint, document fields and what its component templates name their parent.
+_TYPE_KINDS = {
+    "device types": ("/dcim/device-types/", _TYPE_FIELDS, "device_type"),
+    "module types": ("/dcim/module-types/", _MODULE_TYPE_FIELDS, "module_type"),
+    "rack types": ("/dcim/rack-types/", _RACK_TYPE_FIELDS, ""),
+}
 
 
 @dataclass
@@ -195,7 +220,22 @@ def _batches(rows: list, size: int) -> Iterable[list]:
 
 
 # -- push -------------------------------------------------------------------------------------------------------
-STEPS = ("manufacturers", "device types", "site", "locations", "device roles", "racks", "devices", "cables")
+STEPS = (
+    "manufacturers",
+    "device types",
+    "module types",
+    "rack types",
+    "site",
+    "locations",
+    "device roles",
+    "racks",
+    "devices",
+    "modules",
+    "power panels",
+    "power feeds",
+    "cables",
+    "power cables",
+)
 
 
 def push(nb: NetBox, export: SiteExport, progress: Callable[[str, int], None] | None = None) -> dict[str, Tally]:
@@ -212,26 +252,29 @@ def push(nb: NetBox, export: SiteExport, progress: Callable[[str, int], None] | 
         return _ensure(nb, endpoint, rows[file], tallies[step], body, lambda n: tick(step, n), size, **filters)
 
     manufacturers = by_name("manufacturers", "/dcim/manufacturers/", "01-manufacturers.csv")
-    types = _push_types(nb, export.device_types, manufacturers, tallies["device types"], tick)
-    site_id = by_name("site", "/dcim/sites/", "03-sites.csv")[export.site]
+    types = {
+        step: _push_types(nb, step, export.documents(name), manufacturers, tallies[step], tick)
+        for step, name in (("device types", "02"), ("module types", "03"), ("rack types", "04"))
+    }
+    site_id = by_name("site", "/dcim/sites/", "05-sites.csv")[export.site]
     located = {"site_id": site_id}
     locations = by_name(
-        "locations", "/dcim/locations/", "04-locations.csv", lambda r: {**r, "site": site_id}, **located
+        "locations", "/dcim/locations/", "06-locations.csv", lambda r: {**r, "site": site_id}, **located
     )
-    roles = by_name("device roles", "/dcim/device-roles/", "05-device-roles.csv")
-    racks = by_name(
-        "racks",
-        "/dcim/racks/",
-        "06-racks.csv",
-        lambda r: {**r, "site": site_id, "location": locations[r["location"]]},
-        **located,
-    )
+    roles = by_name("device roles", "/dcim/device-roles/", "07-device-roles.csv")
+    rack_types = {model: i for (_, model), i in types["rack types"].items()}
+
+    def rack(row: dict) -> dict:
+        body = {**row, "site": site_id, "location": locations[row["location"]]}
+        return body | {"rack_type": rack_types[row["rack_type"]]} if row["rack_type"] else _without(body, "rack_type")
+
+    racks = by_name("racks", "/dcim/racks/", "08-racks.csv", rack, **located)
 
     def device(row: dict) -> dict:
         body = {
             "name": row["name"],
             "role": roles[row["role"]],
-            "device_type": types[(row["manufacturer"], row["device_type"])],
+            "device_type": types["device types"][(row["manufacturer"], row["device_type"])],
             "site": site_id,
             "location": locations[row["location"]],
             "rack": racks[row["rack"]],
@@ -241,9 +284,35 @@ def push(nb: NetBox, export: SiteExport, progress: Callable[[str, int], None] | 
             body |= {"position": row["position"], "face": row["face"]}
         return body
 
-    by_name("devices", "/dcim/devices/", "07-devices.csv", device, **located)
-    _push_cables(nb, rows["08-cables.csv"], site_id, tallies["cables"], lambda n: tick("cables", n))
+    by_name("devices", "/dcim/devices/", "09-devices.csv", device, **located)
+    module_types = {model: i for (_, model), i in types["module types"].items()}
+    _push_modules(nb, rows["10-modules.csv"], site_id, module_types, tallies["modules"], lambda n: tick("modules", n))
+    panels = by_name(
+        "power panels",
+        "/dcim/power-panels/",
+        "11-power-panels.csv",
+        lambda r: {**r, "site": site_id, "location": locations[r["location"]]},
+        **located,
+    )
+    feeds = by_name(
+        "power feeds",
+        "/dcim/power-feeds/",
+        "12-power-feeds.csv",
+        lambda r: {
+            **_without(r, "site", "location"),
+            "power_panel": panels[r["power_panel"]],
+            "rack": racks[r["rack"]],
+        },
+        **located,
+    )
+    ends = _terminations(nb, site_id, bool(feeds))
+    for step, name in (("cables", "13-cables.csv"), ("power cables", "14-power-cables.csv")):
+        _push_cables(nb, rows[name], site_id, ends, tallies[step], lambda n, step=step: tick(step, n))
     return tallies
+
+
+def _without(row: dict, *keys: str) -> dict:
+    return {k: v for k, v in row.items() if k not in keys}
 
 
 def _ensure(
@@ -259,74 +328,112 @@ def _ensure(
     return have | {o["name"]: o["id"] for o in made}
 
 
-def _push_types(nb: NetBox, docs: list[dict], manufacturers: dict, tally: Tally, tick) -> dict:
-    """Device types with their interface, power-port and module-bay templates; ``{(manufacturer, model): id}``."""
-    have = {(t["manufacturer"]["name"], t["model"]): t["id"] for t in nb.pages("/dcim/device-types/", brief=1)}
+def _push_types(nb: NetBox, step: str, docs: list[dict], manufacturers: dict, tally: Tally, tick) -> dict:
+    """Device, module or rack types (``step`` of :data:`_TYPE_KINDS`) with their component templates (interfaces,
+    power ports, module bays); ``{(manufacturer, model): id}``."""
+    endpoint, fields, parent = _TYPE_KINDS[step]
+    have = {(t["manufacturer"]["name"], t["model"]): t["id"] for t in nb.pages(endpoint, brief=1)}
     new = [d for d in docs if (d["manufacturer"], d["model"]) not in have]
     tally.skipped += len(docs) - len(new)
     made = nb.create(
-        "/dcim/device-types/",
-        [{"manufacturer": manufacturers[d["manufacturer"]], **{k: d[k] for k in _TYPE_FIELDS if k in d}} for d in new],
+        endpoint,
+        [{"manufacturer": manufacturers[d["manufacturer"]], **{k: d[k] for k in fields if k in d}} for d in new],
         [d["model"] for d in new],
         tally,
     )
     have |= {(t["manufacturer"]["name"], t["model"]): t["id"] for t in made}
-    for key, endpoint in _TEMPLATES:
+    for key, template_endpoint in _TEMPLATES if parent else ():
         templates = [
-            ({"device_type": have[(d["manufacturer"], d["model"])], **c}, f"{d['model']} {c['name']}")
+            ({parent: have[(d["manufacturer"], d["model"])], **c}, f"{d['model']} {c['name']}")
             for d in new
             if (d["manufacturer"], d["model"]) in have
             for c in d.get(key, [])
         ]
         parts = Tally()  # templates count as part of their type: only refusals are reported
-        nb.create_batches(endpoint, templates, parts, lambda n: None, 1000)
+        nb.create_batches(template_endpoint, templates, parts, lambda n: None, 1000)
         tally.refused += parts.refused
-    tick("device types", len(docs))
+    tick(step, len(docs))
     return have
 
 
-def _push_cables(nb: NetBox, rows: list[dict], site_id: int, tally: Tally, tick) -> None:
-    """Cables by label; one whose end names no interface, or an interface with a cable already, is refused."""
-    interfaces = {
-        (i["device"]["name"], i["name"]): (i["id"], i["cable"])
+def _push_modules(nb: NetBox, rows: list[dict], site_id: int, module_types: dict, tally: Tally, tick) -> None:
+    """Modules into their devices' bays (NetBox makes a module's interfaces from its type); a bay that holds a
+    module already is skipped, one that does not exist refused."""
+    bays = {
+        (b["device"]["name"], b["name"]): (b["id"], b["device"]["id"], b.get("installed_module"))
+        for b in nb.pages("/dcim/module-bays/", site_id=site_id)
+    }
+    todo = []
+    for row in rows:
+        name = f"{row['device']} {row['module_bay']}"
+        bay = bays.get((row["device"], row["module_bay"]))
+        if bay is None:
+            tally.refused.append(f"{name}: no such module bay")
+        elif bay[2]:
+            tally.skipped += 1
+        else:
+            body = {"device": bay[1], "module_bay": bay[0], "status": row["status"]}
+            todo.append(({**body, "module_type": module_types[row["module_type"]]}, name))
+    tick(len(rows) - len(todo))
+    nb.create_batches("/dcim/modules/", todo, tally, tick, min(DEVICE_BATCH, nb.batch))
+
+
+def _terminations(nb: NetBox, site_id: int, feeds: bool) -> dict:
+    """``{(object type, device or power panel, name): (id, cable)}`` of the site's interfaces, power ports and
+    power feeds (the last two only with ``feeds``), what cable ends name."""
+    ends = {
+        ("dcim.interface", i["device"]["name"], i["name"]): (i["id"], i["cable"])
         for i in nb.pages("/dcim/interfaces/", site_id=site_id, brief=1)
     }
+    if feeds:
+        ends |= {
+            ("dcim.powerport", p["device"]["name"], p["name"]): (p["id"], p["cable"])
+            for p in nb.pages("/dcim/power-ports/", site_id=site_id, brief=1)
+        }
+        ends |= {
+            ("dcim.powerfeed", f["power_panel"]["name"], f["name"]): (f["id"], f["cable"])
+            for f in nb.pages("/dcim/power-feeds/", site_id=site_id)
+        }
+    return ends
+
+
+def _push_cables(nb: NetBox, rows: list[dict], site_id: int, ends: dict, tally: Tally, tick) -> None:
+    """Cables by label; one whose end names no interface (power port, power feed), or one with a cable already, is
+    refused."""
     labels = {c["label"] for c in nb.pages("/dcim/cables/", site_id=site_id, brief=1) if c.get("label")}
     todo = []
     for row in rows:
         if row["label"] in labels:
             tally.skipped += 1
             continue
-        ends, problem = _cable_ends(row, interfaces)
+        ids, problem = _cable_ends(row, ends)
         if problem:
             tally.refused.append(f"{row['label']}: {problem}")
             continue
         body = {
-            "a_terminations": [{"object_type": "dcim.interface", "object_id": ends[0]}],
-            "b_terminations": [{"object_type": "dcim.interface", "object_id": ends[1]}],
+            "a_terminations": [{"object_type": row["side_a_type"], "object_id": ids[0]}],
+            "b_terminations": [{"object_type": row["side_b_type"], "object_id": ids[1]}],
             "status": row["status"],
             "label": row["label"],
-            "length": row["length"],
-            "length_unit": row["length_unit"],
         }
-        if row["type"]:
-            body["type"] = row["type"]
+        body |= {k: row[k] for k in ("type", "length", "length_unit") if row.get(k) not in (None, "")}
         todo.append(body)
     tick(len(rows) - len(todo))
     nb.create_batches("/dcim/cables/", [(b, b["label"]) for b in todo], tally, tick, parallel=nb.parallel)
 
 
-def _cable_ends(row: dict, interfaces: dict) -> tuple[list[int], str | None]:
-    """The interface ids of a cable row's two ends, or why the cable cannot be made (no such interface, or one that
-    has a cable already)."""
+def _cable_ends(row: dict, ends: dict) -> tuple[list[int], str | None]:
+    """The termination ids of a cable row's two ends, or why the cable cannot be made (no such interface, power
+    port or feed, or one that has a cable already)."""
     ids = []
     for side in "ab":
-        device, name = row[f"side_{side}_device"], row[f"side_{side}_name"]
-        found = interfaces.get((device, name))
+        owner = row.get(f"side_{side}_device") or row[f"side_{side}_power_panel"]
+        name = row[f"side_{side}_name"]
+        found = ends.get((row[f"side_{side}_type"], owner, name))
         if found is None:
-            return [], f"{device} {name}: no such interface"
+            return [], f"{owner} {name}: no such {row[f'side_{side}_type'].split('.')[-1]}"
         if found[1]:
-            return [], f"{device} {name}: already cabled"
+            return [], f"{owner} {name}: already cabled"
         ids.append(found[0])
     return ids, None
 
@@ -334,8 +441,8 @@ def _cable_ends(row: dict, interfaces: dict) -> tuple[list[int], str | None]:
 # -- diff -------------------------------------------------------------------------------------------------------
 @dataclass
 class Difference:
-    kind: str  # "device", "cable" (or "site" when NetBox has no site of the plan's name)
-    name: str  # device name or cable label
+    kind: str  # "device", "module", "power feed", "cable" (or "site" when NetBox has no site of the plan's name)
+    name: str  # device name, "device bay" of a module, feed name or cable label
     status: str  # "missing" (in the plan, not in NetBox), "extra" (in NetBox, not in the plan) or "changed"
     detail: str = ""
 
@@ -345,7 +452,18 @@ def _num(value) -> float | None:
 
 
 def _end(terminations: list[dict]) -> str:
-    return ",".join(sorted(f"{t['object']['device']['name']}:{t['object']['name']}" for t in terminations))
+    """``device:name`` of each termination (a power feed's is its name: NetBox's brief feed names no panel)."""
+    return ",".join(
+        sorted(
+            f"{t['object']['device']['name']}:{t['object']['name']}" if "device" in t["object"] else t["object"]["name"]
+            for t in terminations
+        )
+    )
+
+
+def _planned_end(row: dict, side: str) -> str:
+    name = row[f"side_{side}_name"]
+    return f"{row[f'side_{side}_device']}:{name}" if row.get(f"side_{side}_device") else name
 
 
 def diff(nb: NetBox, export: SiteExport, hall: int | None = None) -> list[Difference]:
@@ -383,18 +501,41 @@ def diff(nb: NetBox, export: SiteExport, hall: int | None = None) -> list[Differ
             "position": _num(r["position"]),
             "role": r["role"],
         }
-        for r in export.rows["07-devices.csv"]
+        for r in export.rows["09-devices.csv"]
     }
     planned_cables = {
         r["label"]: {
-            "a": f"{r['side_a_device']}:{r['side_a_name']}",
-            "b": f"{r['side_b_device']}:{r['side_b_name']}",
+            "a": _planned_end(r, "a"),
+            "b": _planned_end(r, "b"),
             "type": r["type"] or "",
-            "length": _num(r["length"]),
+            "length": _num(r.get("length")),
         }
-        for r in export.rows["08-cables.csv"]
+        for r in export.rows["13-cables.csv"] + export.rows["14-power-cables.csv"]
     }
-    return _compare("device", planned_devices, held_devices) + _compare("cable", planned_cables, held_cables)
+    held_modules = {
+        f"{m['device']['name']} {m['module_bay']['name']}": {"module_type": m["module_type"]["model"]}
+        for m in nb.pages("/dcim/modules/", **filters)
+    }
+    planned_modules = {
+        f"{r['device']} {r['module_bay']}": {"module_type": r["module_type"]} for r in export.rows["10-modules.csv"]
+    }
+    held_feeds = {
+        f["name"]: _feed(f["power_panel"]["name"], (f.get("rack") or {}).get("name"), f)
+        for f in nb.pages("/dcim/power-feeds/", **filters)
+    }
+    planned_feeds = {r["name"]: _feed(r["power_panel"], r["rack"], r) for r in export.rows["12-power-feeds.csv"]}
+    return (
+        _compare("device", planned_devices, held_devices)
+        + _compare("module", planned_modules, held_modules)
+        + _compare("power feed", planned_feeds, held_feeds)
+        + _compare("cable", planned_cables, held_cables)
+    )
+
+
+def _feed(panel: str, rack: str | None, feed: dict) -> dict:
+    """What diff compares of a power feed (NetBox's choice fields as their values)."""
+    value = {k: feed[k]["value"] if isinstance(feed[k], dict) else feed[k] for k in ("supply", "phase")}
+    return {"power_panel": panel, "rack": rack, **value, "voltage": feed["voltage"], "amperage": feed["amperage"]}
 
 
 def _compare(kind: str, plan: dict[str, dict], held: dict[str, dict]) -> list[Difference]:
