@@ -14,13 +14,17 @@ loop per configuration.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 import numpy as np
 
 from ..errors import InputError
+from .memory import RECOMPUTE_MODULES
+from .placement import GROUPS, crossings, group_names, layout
 from .precision import recipe
 from .training import RECOMPUTE, Parallelism, train_step
 
@@ -40,6 +44,7 @@ FIELDS = (
     "etp",
     "micro_batch",
     "recompute",
+    "recompute_modules",
     "distributed_optimizer",
     "sp",
     "fp8_param_gather",
@@ -80,6 +85,7 @@ class SearchResult:
     evaluated: int  # grid points considered
     seconds: float
     precisions: tuple[str, ...] = field(default=("bf16",))  # configurations["precision"] indexes these
+    dominated: int = 0  # selective module sets not evaluated: recompute is not needed there (search._needed)
 
     @property
     def valid(self) -> int:
@@ -103,6 +109,7 @@ class SearchResult:
         """The degrees and settings of configuration ``i`` as plain values."""
         out: dict = {name: int(self.configurations[name][i]) for name in FIELDS}
         out["recompute"] = next(k for k, v in RECOMPUTE.items() if v == out["recompute"])
+        out["recompute_modules"] = [m for m, bit in RECOMPUTE_MODULES.items() if out["recompute_modules"] & bit]
         for name in BOOLEAN_FIELDS:
             out[name] = bool(out[name])
         out["moe_dispatcher"] = DISPATCHERS[out["moe_dispatcher"]]
@@ -110,11 +117,55 @@ class SearchResult:
         out["sharding"] = SHARDING[
             3 + (out["hsdp_replicas"] > 1) if out["fsdp"] else 2 if out["zero2"] else int(out["distributed_optimizer"])
         ]
+        out["crosses_scale_up"] = group_names(self.configurations["off_scale_up"][i])
+        out["crosses_rack"] = (
+            group_names(self.configurations["off_rack"][i]) if "off_rack" in self.configurations else None
+        )
         return out
 
 
 def _divisors(n: int, limit: int | None = None) -> list[int]:
     return [d for d in range(1, (limit or n) + 1) if n % d == 0]
+
+
+def recompute_variants(model, modules: int | None = None) -> list[tuple[int, int]]:
+    """The (:data:`RECOMPUTE` code, :data:`RECOMPUTE_MODULES` bit mask) pairs the grid crosses.
+
+    ``none`` and ``full``, and ``selective`` with ``core_attn`` alone (Megatron-Core's default) and with every
+    non-empty set of the other modules that ``modules`` allows (default: all but ``moe``, the whole MoE block with
+    its dispatch, which a mask can add), pruned to the sets that differ: a module that does nothing for the model is
+    left out (``mlp`` without dense layers, ``moe``/``moe_act`` without MoE layers, ``mla_up_proj`` without MLA
+    attention), ``core_attn`` is never added to another set (the search's flash attention stores no scores, so it
+    would cost its recompute and save nothing), and ``moe`` is never paired with ``moe_act`` (it rebuilds the
+    activation too). A dense model without MLA crosses 4 selective variants, Mixtral 4, DeepSeek-V3 16.
+    """
+    applies = {
+        "core_attn": True,
+        "layernorm": True,
+        "mlp": model.dense_mlp_layers > 0,
+        "moe_act": model.moe_layers > 0,
+        "mla_up_proj": model.attention == "mla",
+        "moe": model.moe_layers > 0,
+    }
+    allowed = sum(b for m, b in RECOMPUTE_MODULES.items() if m != "moe") if modules is None else int(modules)
+    names = [m for m, bit in RECOMPUTE_MODULES.items() if applies[m] and allowed & bit]
+    if modules is not None and not names:
+        raise InputError.single(
+            None,
+            f"none of the recompute modules given applies to {model.name}",
+            "--recompute-modules",
+            "name modules the model has (core_attn, layernorm; mlp for dense layers, moe_act for MoE layers)",
+        )
+    others = [m for m in names if m != "core_attn"]
+    sets: list[tuple[str, ...]] = [("core_attn",)] if "core_attn" in names else []
+    sets += [
+        combo
+        for k in range(1, len(others) + 1)
+        for combo in itertools.combinations(others, k)
+        if not {"moe", "moe_act"} <= set(combo)
+    ]
+    selective = [(RECOMPUTE["selective"], sum(RECOMPUTE_MODULES[m] for m in combo)) for combo in sets]
+    return [(RECOMPUTE["none"], 0), *selective, (RECOMPUTE["full"], 0)]
 
 
 def candidate_grid(
@@ -126,6 +177,9 @@ def candidate_grid(
     domain: int = 8,
     restrict: dict | None = None,
     overlap_tp: bool = False,
+    modules: int | None = None,
+    within: Sequence[str] = (),
+    rack: int | None = None,
 ) -> tuple[dict[str, np.ndarray], int]:
     """All candidate configurations and the mask-filtered valid ones (arrays of equal length).
 
@@ -135,6 +189,10 @@ def candidate_grid(
     ``{"tp": (1,), "micro_batch": (1,)}`` for a workload run that way; ``sharding`` by index of :data:`SHARDING`).
     ``overlap_tp`` overlaps the TP collectives with the GEMMs in every configuration with TP > 1 (a property of the
     user's software stack, not crossed: it is not always faster in the model, see ``training._tp_exposed``).
+    Recompute crosses :func:`recompute_variants` (``modules``: the bit mask of the modules selective recompute may
+    use). ``within`` names groups of :data:`rackwright.perf.placement.GROUPS` that must stay inside one scale-up
+    domain. Every configuration carries the bit masks (:func:`rackwright.perf.placement.crossings`) of its groups
+    that span scale-up domains (``off_scale_up``) and, with a ``rack`` size, racks (``off_rack``).
     """
     tps = [t for t in POWERS_OF_TWO if model.heads % t == 0 and t <= accelerators]
     pps = sorted(
@@ -153,8 +211,11 @@ def candidate_grid(
         micro_batch=MICRO_BATCHES,
         uneven=[0, 1],
     )
+    keep = (restrict or {}).get("recompute")
+    variants = [v for v in recompute_variants(model, modules) if keep is None or v[0] in keep]
+    if not variants:
+        _no_candidate(model, accelerators, "recompute", keep)
     settings = dict(
-        recompute=list(RECOMPUTE.values()),
         sharding=list(range(len(SHARDING))),
         fp8_param_gather=[0, 1] if low_precision else [0],
         moe_dispatcher=[0, 1] if model.experts else [0],
@@ -164,13 +225,8 @@ def candidate_grid(
             if name in axes:
                 axes[name] = [v for v in axes[name] if v in keep]
                 if not axes[name]:
-                    raise InputError.single(
-                        None,
-                        f"no candidate {name} of {model.name} on {accelerators} accelerators is among {list(keep)}",
-                        "--restrict",
-                        "allow other values, or drop the restriction",
-                    )
-    evaluated = int(np.prod([len(v) for v in (*structure.values(), *settings.values())]))
+                    _no_candidate(model, accelerators, name, keep)
+    evaluated = len(variants) * int(np.prod([len(v) for v in (*structure.values(), *settings.values())]))
     # Two passes, each a boolean mask over broadcast (sparse) axes: the degrees first, then the surviving degree
     # combinations (rows) crossed with the settings (columns); only valid configurations become arrays.
     values = [np.asarray(v) for v in structure.values()]
@@ -179,6 +235,10 @@ def candidate_grid(
     dp = accelerators // model_parallel
     replicas = np.maximum(dp * grid["micro_batch"], 1)
     etp = np.where(grid["etp"] > 0, grid["etp"], grid["tp"])
+    inside = True
+    if within:  # the groups named stay inside one scale-up domain
+        off = crossings(layout(grid["tp"], grid["pp"], np.maximum(dp, 1), grid["cp"], grid["ep"], etp), domain)
+        inside = (off & sum(1 << GROUPS.index(name) for name in within)) == 0
     index = _valid(
         model,
         accelerators,
@@ -200,6 +260,7 @@ def candidate_grid(
                 grid["uneven"] == 0
             )
             | ((grid["pp"] > 1) & ((model.layers + 2) % (grid["pp"] * grid["vp"]) == 0)),
+            f"the {', '.join(within)} groups stay inside one scale-up domain of {domain}": inside,
         },
         tuple(v.size for v in values),
     )
@@ -244,7 +305,28 @@ def candidate_grid(
     stage = out["vp"] * ((model.layers + 2) // (out["pp"] * out["vp"])) - 1
     out["first_stage_layers"] = np.where(out.pop("uneven") > 0, stage, 0)
     out["last_stage_layers"] = out["first_stage_layers"].copy()
+    groups = layout(out["tp"], out["pp"], out["dp"], out["cp"], out["ep"], out["etp"])
+    out["off_scale_up"] = crossings(groups, domain)
+    if rack:
+        out["off_rack"] = crossings(groups, rack)
+    # Recompute is crossed last, in blocks: every configuration once per variant, the variants in order (``variant``
+    # numbers the block), so a configuration's twin with other recompute settings is the same row of another block.
+    size = out["tp"].size
+    out = {k: np.tile(v, len(variants)) for k, v in out.items()}
+    codes, masks = np.asarray(variants).T
+    out["variant"] = np.repeat(np.arange(len(variants)), size)
+    out["recompute"], out["recompute_modules"] = codes[out["variant"]], masks[out["variant"]]
     return out, evaluated
+
+
+def _no_candidate(model, accelerators: int, name: str, keep) -> NoReturn:
+    """:class:`InputError`: the restriction of axis ``name`` to ``keep`` leaves no candidate."""
+    raise InputError.single(
+        None,
+        f"no candidate {name} of {model.name} on {accelerators} accelerators is among {list(keep)}",
+        "--restrict",
+        "allow other values, or drop the restriction",
+    )
 
 
 def _valid(model, accelerators: int, global_batch: int, constraints: dict, shape: tuple) -> tuple:
@@ -291,6 +373,8 @@ def search(
     attention_precision: str = "bf16",
     restrict: dict | None = None,
     overlap_tp: bool = False,
+    recompute_modules: int | None = None,
+    within_scale_up: Sequence[str] = (),
 ) -> SearchResult:
     """Evaluate every valid configuration for ``accelerators`` and return them with their figures.
 
@@ -300,30 +384,89 @@ def search(
     evaluated by ``pool.map`` (any pool with a ``map``: ``concurrent.futures`` executors, or
     ``ray.util.multiprocessing.Pool`` for a Ray cluster); the chunks are joined in order, so the result equals
     the one-pass search. ``restrict`` narrows axes of the grid and ``overlap_tp`` overlaps TP wherever TP > 1
-    (:func:`candidate_grid`).
+    (:func:`candidate_grid`), ``recompute_modules`` (a bit mask) limits the modules selective recompute may use
+    and ``within_scale_up`` names the groups that must stay inside one scale-up domain.
     """
     start = time.perf_counter()
     seq = int(seq_len or model.seq_len)
     precisions = (precision,) if isinstance(precision, str) else tuple(precision)
     system = system.with_accelerators(accelerators)
-    grids, tasks, evaluated = [], [], 0
+    grids, evaluated = [], 0
     for code, name in enumerate(precisions):
-        low = recipe(name).low
         grid, count = candidate_grid(
-            model, accelerators, global_batch, seq, low, system.scale_up_domain, restrict, overlap_tp
+            model,
+            accelerators,
+            global_batch,
+            seq,
+            recipe(name).low,
+            system.scale_up_domain,
+            restrict,
+            overlap_tp,
+            recompute_modules,
+            within_scale_up,
+            system.accelerators_per_rack,
         )
         grid["precision"] = np.full(grid["tp"].size, code)
         grids.append(grid)
         evaluated += count
-        parts = max(1, partitions) if pool is not None else max(1, partitions, -(-grid["tp"].size // CHUNK))
-        bounds = np.linspace(0, grid["tp"].size, parts + 1).round().astype(int)
+    run = lambda parts: _evaluate(  # noqa: E731
+        model, system, parts, global_batch, seq, precisions, attention_precision, partitions, pool
+    )
+    # First every configuration but the selective module sets, then those sets where recompute is needed.
+    first = [{k: v[~_module_set(g)] for k, v in g.items()} for g in grids]
+    first_metrics = run(first)
+    fits = np.split(first_metrics.get("fits", np.zeros(0, bool)), np.cumsum([g["tp"].size for g in first])[:-1])
+    needed = [_needed(g, f) for g, f in zip(grids, fits, strict=True)]
+    second = [{k: v[m] for k, v in g.items()} for g, m in zip(grids, needed, strict=True)]
+    second_metrics = run(second)
+    configurations = {k: np.concatenate([p[k] for p in first + second]) for k in grids[0]}
+    stages = [m for m in (first_metrics, second_metrics) if m]
+    metrics = {k: np.concatenate([m[k] for m in stages]) for k in stages[0]}
+    dominated = int(sum(_module_set(g).sum() - m.sum() for g, m in zip(grids, needed, strict=True)))
+    return SearchResult(configurations, metrics, evaluated, time.perf_counter() - start, precisions, dominated)
+
+
+def _module_set(grid: dict) -> np.ndarray:
+    """The rows of ``grid`` whose recompute is selective with a module set other than ``core_attn`` alone."""
+    return (grid["recompute"] == RECOMPUTE["selective"]) & (grid["recompute_modules"] != RECOMPUTE_MODULES["core_attn"])
+
+
+def _needed(grid: dict, fits: np.ndarray) -> np.ndarray:
+    """The module-set rows of ``grid`` worth evaluating, given ``fits`` of its other rows (in order).
+
+    A module set only adds recompute time to a configuration and keeps more activations than full recompute (the
+    layer input alone), so it can be the fastest that fits only where the configuration does not fit without
+    recompute and fits with full recompute (tests/test_perf_search_recompute.py checks both over whole grids).
+    Rows are blocks of one recompute variant each (:func:`candidate_grid`), so a row's twins share its place in
+    the block.
+    """
+    sets = _module_set(grid)
+    block = max(grid["tp"].size // (int(grid["variant"].max(initial=0)) + 1), 1)
+    place = np.arange(grid["tp"].size) % block
+    fitting = np.zeros(grid["tp"].size, bool)
+    fitting[~sets] = fits
+    fits_none, fits_full = np.zeros(block, bool), np.ones(block, bool)  # where a twin is not searched
+    for fit, code in ((fits_none, "none"), (fits_full, "full")):
+        rows = grid["recompute"] == RECOMPUTE[code]
+        fit[place[rows]] = fitting[rows]
+    return sets & ~fits_none[place] & fits_full[place]
+
+
+def _evaluate(model, system, grids, global_batch, seq, precisions, attention_precision, partitions, pool) -> dict:
+    """train_step's figures of the rows of ``grids`` in order (empty when there are none): in chunks of
+    :data:`CHUNK`, or ``partitions`` chunks per grid mapped over ``pool``."""
+    tasks = []
+    for grid in grids:
+        size = grid["tp"].size
+        parts = max(1, partitions) if pool is not None else max(1, partitions, -(-size // CHUNK))
+        bounds = np.linspace(0, size, parts + 1).round().astype(int)
+        name = precisions[int(grid["precision"][0])] if size else None
         for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-            chunk = {k: v[a:b] for k, v in grid.items()}
-            tasks.append((model, system, chunk, global_batch, seq, name, attention_precision))
+            if b > a:
+                chunk = {k: v[a:b] for k, v in grid.items()}
+                tasks.append((model, system, chunk, global_batch, seq, name, attention_precision))
     results = list((pool or _Serial()).map(_evaluate_partition, tasks))
-    metrics = {k: np.concatenate([np.atleast_1d(r[k]) for r in results]) for k in results[0]}
-    configurations = {k: np.concatenate([g[k] for g in grids]) for k in grids[0]}
-    return SearchResult(configurations, metrics, evaluated, time.perf_counter() - start, precisions)
+    return {k: np.concatenate([np.atleast_1d(r[k]) for r in results]) for k in (results[0] if results else {})}
 
 
 class _Serial:
