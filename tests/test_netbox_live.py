@@ -308,6 +308,10 @@ HALL_SITE = [*SMALL_SITE, "--set", "layout.hall_max_it_power=0.3 MW", "--set",
 #: Devices of an ethernet-800vdc rack at units: 3 DC/DC shelves, 12 + 12 compute trays, 6 switch trays, 1 SN2201
 #: (its 24 scale-up cable cartridges have no unit)
 OPEN_RACK_DEVICES = 3 + 12 + 6 + 12 + 1
+#: Modules of an ethernet-800vdc rack: 24 compute trays of 9 bays each (catalog ``contains``)
+OPEN_RACK_MODULES = 24 * 9
+#: Modules of a GB200 NVL72 rack: 18 trays of 12 bays each (4 GPUs, 2 CPUs, 4 NICs, 2 DPUs)
+GB200_MODULES = 18 * 12
 
 
 def _small_plan(folder: Path, name: str, options: list[str] = SMALL_SITE) -> Path:
@@ -351,7 +355,6 @@ def _leave_out_existing(client, folder: Path) -> set[str]:
 
     have = {m["name"] for m in _pages(client, "/dcim/manufacturers/")}
     roles = {r["name"] for r in _pages(client, "/dcim/device-roles/")}
-    models = {(t["manufacturer"]["name"], t["model"]) for t in _pages(client, "/dcim/device-types/")}
     empty = set()
     for name, known in (("01-manufacturers.csv", have), ("07-device-roles.csv", roles)):
         with (folder / name).open(newline="") as handle:
@@ -362,10 +365,14 @@ def _leave_out_existing(client, folder: Path) -> set[str]:
             writer.writeheader()
             writer.writerows(keep)
         empty |= set() if keep else {name}
-    docs = list(yaml.safe_load_all((folder / "02-device-types.yaml").read_text()))
-    keep_types = [d for d in docs if (d["manufacturer"], d["model"]) not in models]
-    (folder / "02-device-types.yaml").write_text(yaml.safe_dump_all(keep_types, sort_keys=False, explicit_start=True))
-    return empty | (set() if keep_types else {"02-device-types.yaml"})
+    for name, endpoint in (("02-device-types.yaml", "device-types"), ("03-module-types.yaml", "module-types"),
+                           ("04-rack-types.yaml", "rack-types")):
+        models = {(t["manufacturer"]["name"], t["model"]) for t in _pages(client, f"/dcim/{endpoint}/")}
+        docs = list(yaml.safe_load_all((folder / name).read_text()))
+        keep_types = [d for d in docs if (d["manufacturer"], d["model"]) not in models]
+        (folder / name).write_text(yaml.safe_dump_all(keep_types, sort_keys=False, explicit_start=True))
+        empty |= set() if keep_types else {name}
+    return empty
 
 
 def test_site_export_imports_into_netbox_in_file_order(netbox, tmp_path):
@@ -384,10 +391,13 @@ def test_site_export_imports_into_netbox_in_file_order(netbox, tmp_path):
     with (files / "13-cables.csv").open(newline="") as handle:
         cables = list(csv.DictReader(handle))
     racks = (files / "08-racks.csv").read_text().count("\n") - 1
+    with (files / "12-power-feeds.csv").open(newline="") as handle:
+        feeds = list(csv.DictReader(handle))
     with netbox.client() as client:
         empty = _leave_out_existing(client, files)
     names = [name for name in FILES if name not in empty]
-    assert empty <= {"01-manufacturers.csv", "02-device-types.yaml", "07-device-roles.csv"}
+    assert empty <= {"01-manufacturers.csv", "02-device-types.yaml", "03-module-types.yaml", "04-rack-types.yaml",
+                     "07-device-roles.csv"}
     order = [(str(files / name), IMPORTS[name][0]) for name in names]
     results = json.loads(netbox.shell(IMPORT_FILES.format(user=ADMIN_USER, files=json.dumps(order)),
                                       timeout=3000).strip().splitlines()[-1])
@@ -398,8 +408,22 @@ def test_site_export_imports_into_netbox_in_file_order(netbox, tmp_path):
         held_racks = _pages(client, "/dcim/racks/", site_id=site)
         held_devices = {d["name"]: d for d in _pages(client, "/dcim/devices/", site_id=site)}
         held_cables = {c["label"]: c for c in _pages(client, "/dcim/cables/", site_id=site)}
-    assert (len(held_racks), len(held_devices), len(held_cables)) == (racks, len(devices), len(cables)) \
-        == (4 + 2, 4 * 37 + 12, 800)  # network racks: the leaves' in the compute rows' HDA, the spines' in the MDA
+        held_modules = _pages(client, "/dcim/modules/", site_id=site, brief=1)
+        held_feeds = {f["name"]: f for f in _pages(client, "/dcim/power-feeds/", site_id=site)}
+        interfaces = len(_pages(client, "/dcim/interfaces/", site_id=site, brief=1))
+    assert (len(held_racks), len(held_devices), len(held_cables)) == (racks, len(devices), len(cables) + 4) \
+        == (4 + 2, 4 * 37 + 12, 800 + 4)  # network racks: the leaves' in the compute rows' HDA, the spines' in the MDA
+    # 12 modules in each of the 72 trays (test_netbox.py), adding no interfaces; a feed per rack, 4 power cables
+    assert (len(held_modules), len(held_feeds)) == (4 * 18 * 12, 6) and len(feeds) == 6
+    print(f"\nNetBox import: {len(held_devices)} devices, {interfaces} interfaces, {len(held_modules)} modules, "
+          f"{len(held_feeds)} power feeds, {len(held_cables)} cables")
+    assert {r["rack_type"]["model"] for r in held_racks if r["rack_type"]} == {
+        "MGX / Oberon-class 48U rack for GB200 / GB300 NVL72"}
+    feed = held_feeds[devices[0]["rack"] + "-feed"]
+    assert (feed["supply"]["value"], feed["phase"]["value"], feed["voltage"], feed["amperage"]) == (
+        "ac", "three-phase", 480, 200)
+    end = held_cables[feed["name"]]["b_terminations"][0]["object"]
+    assert (end["device"]["name"], end["name"]) == (devices[0]["rack"] + "-power-lower-1", "input")
     tray = held_devices[devices[0]["rack"] + "-t09"]  # compute-upper's first tray: U33 (examples/gb200-nvl72.yaml)
     assert float(tray["position"]) == 33 and tray["face"]["value"] == "front"
     for row in (cables[0], cables[len(cables) // 2], cables[-1]):
@@ -455,9 +479,10 @@ def test_push_of_one_hall_holding_an_open_rack(netbox, pushed):
     sides)."""
     plan, hall, _, _ = pushed
     created = {step: t["created"] for step, t in hall.items()}
-    assert created == {"manufacturers": created["manufacturers"], "device types": created["device types"], "site": 1,
-                       "locations": 1, "device roles": created["device roles"], "racks": 1,
-                       "devices": OPEN_RACK_DEVICES, "cables": 0}
+    shared = ("manufacturers", "device types", "module types", "rack types", "device roles")
+    assert created == {**{step: created[step] for step in shared}, "site": 1, "locations": 1, "racks": 1,
+                       "devices": OPEN_RACK_DEVICES, "modules": OPEN_RACK_MODULES, "power panels": 2,
+                       "power feeds": 1, "cables": 0, "power cables": 0}
     with netbox.client() as client:
         rack = _pages(client, "/dcim/racks/", name="h03-r001-k01")[0]
         devices = _pages(client, "/dcim/devices/", rack_id=rack["id"])
@@ -475,20 +500,29 @@ def test_push_creates_the_site_and_a_second_push_creates_nothing(netbox, pushed)
     print(f"\nnetbox push: {cables} cables, {seconds:.1f} s for all but hall 3")
     # halls 1 and 2: a GB200 rack of 37 devices each (test_netbox.py counts them), the network racks' 4 leaves and
     # 2 spines; hall 3's Open Rack and its devices came with the push of hall 3
-    expected = {"site": 0, "locations": 2, "racks": 2 + 2, "devices": 2 * 37 + 6, "cables": cables}
+    # power: 2 busway panels a hall (the plan's 6 units over 3 halls), a feed per rack, a power cable per GB200 rack
+    # (the Open Rack has no power shelf: its DC/DC shelves take the rack's 800 VDC)
+    expected = {"site": 0, "locations": 2, "racks": 2 + 2, "devices": 2 * 37 + 6, "modules": 2 * GB200_MODULES,
+                "power panels": 4, "power feeds": 4, "cables": cables, "power cables": 2}
     assert {step: first[step]["created"] for step in expected} == expected
-    assert first["devices"]["skipped"] == OPEN_RACK_DEVICES
+    assert first["devices"]["skipped"] == OPEN_RACK_DEVICES and first["modules"]["skipped"] == OPEN_RACK_MODULES
     assert [first[step]["refused"] for step in first] == [[]] * len(first)
     with netbox.client() as client:
         site = _pages(client, "/dcim/sites/", name="NetBox push site")[0]["id"]
-        counts = [len(_pages(client, f"/dcim/{kind}/", site_id=site)) for kind in ("racks", "devices", "cables")]
-    total = 2 * 37 + 6 + OPEN_RACK_DEVICES
-    assert counts == [5, total, cables]
+        kinds = ("racks", "devices", "modules", "power-panels", "power-feeds", "cables")
+        counts = dict(zip(kinds, (len(_pages(client, f"/dcim/{kind}/", site_id=site, brief=1)) for kind in kinds),
+                          strict=True))
+    total, modules = 2 * 37 + 6 + OPEN_RACK_DEVICES, 2 * GB200_MODULES + OPEN_RACK_MODULES
+    print(f"netbox push API counts: {counts}")
+    assert counts == {"racks": 5, "devices": total, "modules": modules, "power-panels": 6, "power-feeds": 5,
+                      "cables": cables + 2}
     again = _rackwright("netbox", "push", str(plan), "--url", netbox.url, "--token", netbox.token, "--json")
     assert again.returncode == 0, again.stderr[-3000:]
     second = _steps(json.loads(again.stdout))
     assert {step: t["created"] for step, t in second.items()} == {step: 0 for step in second}
     assert second["cables"]["skipped"] == cables and second["devices"]["skipped"] == total
+    assert (second["modules"]["skipped"], second["power feeds"]["skipped"], second["power cables"]["skipped"]) == (
+        modules, 5, 2)
 
 
 def test_diff_reports_a_deleted_and_a_changed_cable(netbox, pushed):
@@ -501,15 +535,19 @@ def test_diff_reports_a_deleted_and_a_changed_cable(netbox, pushed):
         gone, changed = cables[0], cables[1]
         assert client.delete(f"/dcim/cables/{gone['id']}/").status_code == 204
         assert client.patch(f"/dcim/cables/{changed['id']}/", json={"length": 99.5}).status_code == 200
+        module = _pages(client, "/dcim/modules/", site_id=site)[0]
+        assert client.delete(f"/dcim/modules/{module['id']}/").status_code == 204
     found = _rackwright("netbox", "diff", str(plan), "--url", netbox.url, "--json", token=netbox.token)
     assert found.returncode == 1, found.stderr[-2000:]
     differences = _differences(found.stdout)
     assert [(d["kind"], d["name"], d["status"]) for d in differences] == [
-        ("cable", changed["label"], "changed"), ("cable", gone["label"], "missing")]
+        ("cable", changed["label"], "changed"), ("cable", gone["label"], "missing"),
+        ("module", f"{module['device']['name']} {module['module_bay']['name']}", "missing")]
     assert "length: plan" in differences[0]["detail"] and "NetBox 99.5" in differences[0]["detail"]
     # a push puts the deleted cable back and leaves the changed one as NetBox holds it
     again = _rackwright("netbox", "push", str(plan), "--url", netbox.url, "--json", token=netbox.token)
-    assert again.returncode == 0 and _steps(json.loads(again.stdout))["cables"]["created"] == 1
+    assert again.returncode == 0
+    assert [_steps(json.loads(again.stdout))[step]["created"] for step in ("cables", "modules")] == [1, 1]
 
 
 def test_push_with_a_bad_token_is_a_clear_error(netbox, pushed):

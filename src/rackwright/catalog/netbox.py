@@ -168,8 +168,9 @@ def to_devicetype(part: Part, catalog=None, lanes: int = 1) -> dict:
 
 
 def module_bays(part: Part, catalog=None) -> list[dict]:
-    """One module bay per accelerator, CPU, NIC and DPU ``part`` holds directly (``GPU1``... at positions 1...,
-    numbered per kind in the order of its ``contains``), where :func:`to_moduletype`'s modules are installed."""
+    """One module bay per accelerator, CPU, NIC and DPU ``part`` holds directly (``GPU1``..., numbered per kind in
+    the order of its ``contains``; the position is the name, so a NIC's port in bay NIC1 is ``NIC1-p1``, never the
+    same name as DPU1's), where :func:`to_moduletype`'s modules are installed."""
     return [bay for bay, _ in bay_modules(part, catalog)]
 
 
@@ -190,7 +191,8 @@ def bay_modules(part: Part, catalog=None) -> list[tuple[dict, Part]]:
             continue
         for _ in range(int(child.count)):
             counts[prefix] += 1
-            found.append(({"name": f"{prefix}{counts[prefix]}", "position": str(counts[prefix])}, held))
+            name = f"{prefix}{counts[prefix]}"  # also the position: unique, so NIC1's and DPU1's ports differ
+            found.append(({"name": name, "position": name}, held))
     return found
 
 

@@ -441,7 +441,8 @@ def site_export(plan_dir: Path, hall: int | None = None, catalog=None) -> SiteEx
         ],
         "08-racks.csv": racks,
         "09-devices.csv": devices,
-        "10-modules.csv": [{**m, "status": "planned"} for m in modules],
+        # the tray's type carries the NIC and DPU ports the cables land on (nic1...): the modules add none
+        "10-modules.csv": [{**m, "status": "planned", "replicate_components": "false"} for m in modules],
         "11-power-panels.csv": panels,
         "12-power-feeds.csv": feeds,
         "13-cables.csv": netbox_cables(cables, site, lanes).to_dicts(),

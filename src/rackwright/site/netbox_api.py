@@ -372,7 +372,7 @@ def _push_modules(nb: NetBox, rows: list[dict], site_id: int, module_types: dict
         elif bay[2]:
             tally.skipped += 1
         else:
-            body = {"device": bay[1], "module_bay": bay[0], "status": row["status"]}
+            body = {"device": bay[1], "module_bay": bay[0], "status": row["status"], "replicate_components": False}
             todo.append(({**body, "module_type": module_types[row["module_type"]]}, name))
     tick(len(rows) - len(todo))
     nb.create_batches("/dcim/modules/", todo, tally, tick, min(DEVICE_BATCH, nb.batch))
