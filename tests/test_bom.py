@@ -33,7 +33,7 @@ def test_bom_total_and_us_share_agree_with_the_rack_report():
     assert doc["total_usd"] == pytest.approx(report["cost.bom_usd"], rel=1e-12)
     assert doc["us_share"] == pytest.approx(report["sourcing.domestic_share"], rel=1e-12)
     for category, share in doc["us_share_by_category"].items():
-        assert share == pytest.approx(report[f"sourcing.by_category.{category}"], rel=1e-12)
+        assert share == pytest.approx(report[f"sourcing.us_content_share_by_category.{category}"], rel=1e-12)
     assert sum(g["cost_usd"] for g in totals(bom_lines(GB200), "supplier").values()) == pytest.approx(doc["total_usd"])
 
 

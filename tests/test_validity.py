@@ -356,8 +356,7 @@ def in_physical_range(document: dict) -> None:
     for figure in FIGURES:
         # the public name (evaluate --json, docs/json.md) or the Python API's (Rack.to_dict), never skipped
         renamed, factor = RENAMES.get(figure.json, (figure.json, 1.0))
-        public = {"sourcing.by_category": "us_content_share_by_category"}.get(figure.key, renamed)
-        name = public if public in document[figure.section] else figure.json
+        name = renamed if renamed in document[figure.section] else figure.json
         factor = factor if name == renamed else 1.0
         assert name in document[figure.section], (figure.key, name)
         value = document[figure.section][name]

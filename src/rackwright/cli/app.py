@@ -145,13 +145,6 @@ WIDE_OPTION = typer.Option(
 )
 
 
-def design_json(doc: dict) -> dict:
-    """An evaluated design for tools: the sourcing section's US content by category under the one name of that
-    quantity (docs/json.md)."""
-    sourcing = {k: v for k, v in doc["sourcing"].items() if k != "by_category"}
-    return {**doc, "sourcing": {**sourcing, "us_content_share_by_category": doc["sourcing"]["by_category"]}}
-
-
 def _exit_for(reports: list[Rack]) -> None:
     raise typer.Exit(EXIT_RULES if any(r.errors for r in reports) else EXIT_OK)
 
@@ -180,7 +173,7 @@ def evaluate_command(
     if delivery:
         reports = [_with_delivery(report) for report in reports]
     if as_json:
-        emit({"designs": [design_json(r.to_dict()) for r in reports]})
+        emit({"designs": [r.to_dict() for r in reports]})
     else:
         show(evaluation_table(reports, only=sections, wide=wide))
         for report in reports:
