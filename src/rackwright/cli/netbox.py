@@ -32,9 +32,9 @@ def push_command(
     parallel: int = typer.Option(4, "--parallel", min=1, max=32, help="Cable POSTs in flight at a time."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ):
-    """Create in NetBox what the plan has and NetBox lacks: manufacturers, device types, site, halls, roles, racks,
-    devices and cables, in batches (cables several at a time). Existing objects are left as they are, so a second
-    push creates nothing.
+    """Create in NetBox what the plan has and NetBox lacks: manufacturers, device, module and rack types, site,
+    halls, roles, racks, devices, modules, power panels and feeds, cables and power cables, in batches (cables
+    several at a time). Existing objects are left as they are, so a second push creates nothing.
 
     Exit 1 when NetBox refused some objects (they are listed), 0 otherwise.
     """
@@ -85,8 +85,9 @@ def diff_command(
     hall: int = HALL,
     as_json: bool = typer.Option(False, "--json", help="Print the differences as JSON."),
 ):
-    """List the devices and cables where NetBox differs from the plan: missing (planned, not in NetBox), extra
-    (in NetBox's site, not planned) and changed (type, rack, position, role; a cable's ends, type, length).
+    """List the devices, modules, power feeds and cables where NetBox differs from the plan: missing (planned, not
+    in NetBox), extra (in NetBox's site, not planned) and changed (type, rack, position, role; a module's type; a
+    feed's panel, rack, supply, phase, voltage, amperage; a cable's ends, type, length).
 
     Exit 1 when there are differences, 0 when NetBox holds the plan.
     """

@@ -10,9 +10,11 @@ switch 7 of network rack 2); interface names are ``nicN`` on trays and ``swpN`` 
 the medium: DAC → ``dac-passive``, ACC/AEC → ``dac-active``, AOC → ``aoc``, optics → ``smf``.
 Built with Polars string expressions, one pass over the table.
 
-:func:`netbox_objects` lists what the cables attach to, as NetBox bulk-import rows in dependency order: the
-site, its halls as locations, racks (``h01-r003-k05`` compute, ``h01-r009-n02`` network, the floor plan's
-names) and devices (trays and switches, named as in the cable CSV, with their device type and role).
+:func:`site_export` lists what the cables attach to, as NetBox bulk-import rows in dependency order (:data:`FILES`):
+device, module and rack types, the site, its halls as locations, racks (``h01-r003-k05`` compute, ``h01-r009-n02``
+network, the floor plan's names, with the enclosure's rack type), devices (trays and switches, named as in the cable
+CSV, with their device type and role), the modules in the trays' bays, and the power chain's distribution stage as
+power panels with one feed per rack (:func:`power_rows`) cabled to the rack's power shelf.
 """
 
 from __future__ import annotations

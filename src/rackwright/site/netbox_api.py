@@ -1,14 +1,15 @@
 """A site plan into a running NetBox through its REST API (``rackwright netbox push``), and back (``netbox diff``).
 
 :func:`push` creates what :func:`rackwright.site.netbox.site_export` lists, in the order of its import files
-(manufacturers, device types with their interface and power-port templates, site, halls as locations, device
-roles, racks, devices, cables), as list POSTs of :data:`BATCH` objects (NetBox creates a list in one transaction);
-cables :data:`PARALLEL` POSTs in flight at a time, since NetBox's server runs several requests at once. Devices and
-templates go one POST at a time: each one updates its type's counters (``device_count``, ``interface_template_count``)
-in its transaction, so parallel POSTs of them wait on each other's locks or deadlock. It is idempotent:
-every object is looked up first by what NetBox keeps unique (a manufacturer's or role's name, a device type's
-manufacturer and model, a site's name, a location's or rack's name in its site, a device's name in its site, a
-cable's label in the site), all of a kind in a few GETs of NetBox's brief form, and only the missing ones are
+(manufacturers, device, module and rack types with their component templates, site, halls as locations, device
+roles, racks, devices, modules in their bays, power panels and feeds, cables and power cables), as list POSTs of
+:data:`BATCH` objects (NetBox creates a list in one transaction); cables :data:`PARALLEL` POSTs in flight at a
+time, since NetBox's server runs several requests at once. Devices and templates go one POST at a time: each one
+updates its type's counters (``device_count``, ``interface_template_count``) in its transaction, so parallel POSTs
+of them wait on each other's locks or deadlock. It is idempotent: every object is looked up first by what NetBox
+keeps unique (a manufacturer's or role's name, a type's manufacturer and model, a site's name, a location's,
+rack's, device's, power panel's or feed's name in its site, a module's device and bay, a cable's label in the
+site), all of a kind in a few GETs (NetBox's brief form where it names enough), and only the missing ones are
 sent. A batch NetBox refuses (one bad row fails the whole list) is sent again one
 object at a time, so the refused ones are named and the others still created. Existing objects are never changed:
 :func:`diff` lists where they differ from the plan.
