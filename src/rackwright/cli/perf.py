@@ -129,6 +129,12 @@ def train_command(
         max=MAX_COUNT,
         help="Expert tensor parallelism (default: TP); EP × ETP folds over TP × CP × DP.",
     ),
+    cp_comm_type: str = typer.Option(
+        "p2p",
+        "--cp-comm-type",
+        help="Context parallelism's K,V exchange: p2p (a ring behind attention, Megatron's default) or all_gather "
+        "(Llama 3: K,V all-gathered, exposed).",
+    ),
     moe_dispatcher: str = typer.Option(
         "alltoall",
         "--moe-dispatcher",
@@ -183,6 +189,7 @@ def train_command(
         overlap_dp=not no_dp_overlap,
         overlap_tp=tp_overlap,
         overlap_p2p=pp_overlap,
+        cp_comm_type=cp_comm_type,
         attention=attention,
         racks=racks,
         accelerators=accelerators,
@@ -265,6 +272,17 @@ def search_command(
     ),
     attention_precision: str = ATTENTION_PRECISION,
     tp_overlap: bool = TP_OVERLAP,
+    recompute_modules: str | None = typer.Option(
+        None,
+        "--recompute-modules",
+        help="Modules selective recompute may use, comma-separated (default: core_attn, layernorm, mlp, moe_act, "
+        "mla_up_proj, those the model has; moe can be added); the search crosses their sets.",
+    ),
+    within_scale_up: str | None = typer.Option(
+        None,
+        "--within-scale-up",
+        help="Groups that must stay inside one scale-up domain, comma-separated: tp, cp, dp, pp, ep.",
+    ),
     backend: str = typer.Option("local", "--backend", help="local (processes) or ray (optional extra)."),
     partitions: int = typer.Option(
         1, "--partitions", min=1, max=MAX_WORKERS, help="Split the grid into this many chunks (one process each)."
@@ -272,6 +290,8 @@ def search_command(
     as_json: bool = JSON,
 ):
     """Evaluate every valid TP/PP/VP/DP/CP/EP/micro-batch/recompute/optimizer combination; show the fastest that fit.
+
+    Each row names its recompute modules and the groups that leave the scale-up domain and the rack.
 
     Exit 1 when none fits in memory (the least memory a configuration needs is printed); exit 2, naming the
     constraint, when no configuration of the accelerators and global batch is valid.
@@ -297,6 +317,8 @@ def search_command(
             precisions=precisions,
             restrict=restrict,
             tp_overlap=tp_overlap,
+            recompute_modules=recompute_modules,
+            within_scale_up=within_scale_up,
         )
     detail(f"searched in {doc['search_time_s']:.2f} s")
     if as_json:
@@ -316,7 +338,7 @@ def search_command(
 
 def _search_table(doc: dict):
     """The fastest configurations, fitted to the width without cutting a number (report.tables.FitTable)."""
-    from ..report.tables import ID, NUMBER, Column, FitTable
+    from ..report.tables import ID, LABEL, NUMBER, Column, FitTable
 
     columns = [  # (row key, header, kind, drop order when the width is too small; 0 = always shown)
         ("tp", "TP", NUMBER, 0),
@@ -326,14 +348,17 @@ def _search_table(doc: dict):
         ("cp", "CP", NUMBER, 0),
         ("ep", "EP", NUMBER, 0),
         ("micro_batch", "micro- batch", NUMBER, 3),
-        ("recompute", "recompute", ID, 4),
+        ("recompute", "recompute", LABEL, 4),
         ("sharding", "sharding", ID, 2),
         ("precision", "precision", ID, 1),
         ("step_time_s", "step s", NUMBER, 0),
         ("tokens_per_s", "tokens/s", NUMBER, 0),
         ("mfu", "MFU", NUMBER, 0),
         ("memory_gb_per_accelerator", "GB per accel.", NUMBER, 0),
+        ("crosses_scale_up", "crosses scale-up", LABEL, 5),
     ]
+    if doc["accelerators_per_rack"]:  # racks vary otherwise
+        columns.append(("crosses_rack", "crosses rack", LABEL, 5))
     table = FitTable(
         f"{doc['model']} on {doc['accelerators']} × {doc['system']}: {doc['configurations_valid']:,} "
         f"valid of {doc['configurations_evaluated']:,} in {doc['search_time_s']:.2f} s",
@@ -341,11 +366,20 @@ def _search_table(doc: dict):
         hint="--json lists every field",
     )
     for row in doc["top"]:
-        table.add_row(*(_cell(row[key]) for key, *_ in columns))
+        shown = {**row, "recompute": _recompute(row)}
+        table.add_row(*(_cell(shown[key]) for key, *_ in columns))
     return table
 
 
+def _recompute(row: dict) -> str:
+    """``selective (layernorm, mlp)``: the recompute with its modules."""
+    modules = row["recompute_modules"]
+    return f"{row['recompute']} ({', '.join(modules)})" if modules else row["recompute"]
+
+
 def _cell(value) -> str:
+    if isinstance(value, list):
+        return ", ".join(value) or "-"
     if isinstance(value, float):
         return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:.4g}"
     return str(value)

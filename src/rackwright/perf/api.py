@@ -20,12 +20,12 @@ from ..errors import InputError
 from ..yamlio import read_yaml
 from .inference import infer
 from .memory import RECOMPUTE_MODULES
-from .placement import placement
+from .placement import GROUPS, placement
 from .precision import RECIPES
 from .precision import check as precision_check
 from .search import SHARDING, search
 from .system import load_system, system_from_rack
-from .training import RECOMPUTE, Parallelism, train_step
+from .training import CP_COMM_TYPES, RECOMPUTE, Parallelism, train_step
 from .workload import load_model
 
 if TYPE_CHECKING:
@@ -156,6 +156,21 @@ def _restriction(items: list[str]) -> dict[str, tuple]:
             hint = f"one of: {', '.join(names)}" if names else "whole numbers"
             raise InputError.single(None, f"bad value in --restrict {item!r}", "--restrict", hint) from None
     return out
+
+
+def _groups(names: str | None) -> tuple[str, ...]:
+    """``--within-scale-up tp,ep`` as group names of :data:`rackwright.perf.placement.GROUPS`."""
+    if names is None:
+        return ()
+    listed = [n.strip() for n in str(names).split(",") if n.strip()]
+    if not listed or set(listed) - set(GROUPS):
+        raise InputError.single(
+            None,
+            f"cannot keep {names!r} inside the scale-up domain",
+            "--within-scale-up",
+            f"a comma-separated list of: {', '.join(GROUPS)}",
+        )
+    return tuple(dict.fromkeys(listed))
 
 
 def _search_recipes(system, precisions: str, attention_precision: str) -> list:
@@ -308,6 +323,7 @@ def train_report(
     overlap_dp: bool = True,
     overlap_tp: bool = False,
     overlap_p2p: bool = False,
+    cp_comm_type: str = "p2p",
     attention: str = "flash",
     racks: int | None = None,
     accelerators: int | None = None,
@@ -341,6 +357,7 @@ def train_report(
     last_stage_layers = _whole(last_stage_layers, "--last-stage-layers", low=0)
     _choice(recompute, "--recompute", tuple(RECOMPUTE))
     _choice(attention, "--attention", ("flash", "materialized"))
+    _choice(cp_comm_type, "--cp-comm-type", tuple(CP_COMM_TYPES))
     for flag, value in (
         ("--sp", sp),
         ("--distributed-optimizer", distributed_optimizer),
@@ -393,6 +410,13 @@ def train_report(
             "--pp-overlap overlaps the interleaved schedule's stage-to-stage sends (Megatron's overlap_p2p_comm)",
             "--pp-overlap",
             "add --pp and --vp above 1, or leave --pp-overlap out",
+        )
+    if cp_comm_type != "p2p" and cp == 1:
+        raise InputError.single(
+            None,
+            f"--cp-comm-type {cp_comm_type} exchanges keys and values across the context-parallel group",
+            "--cp-comm-type",
+            "add --cp above 1, or leave --cp-comm-type out",
         )
     if grad_precision not in ("fp32", "bf16"):
         raise InputError.single(
@@ -457,6 +481,7 @@ def train_report(
         fsdp=fsdp,
         hsdp_replicas=hsdp_replicas,
         zero2=zero2,
+        cp_comm_type=CP_COMM_TYPES[cp_comm_type],
     )
     result = train_step(model, system, parallelism, global_batch, seq_len, rec.name, attention_precision)
     doc = {
@@ -469,6 +494,7 @@ def train_report(
             "vp": vp,
             "dp": dp,
             "cp": cp,
+            "cp_comm_type": cp_comm_type,
             "ep": ep,
             "etp": etp or tp,
             "micro_batch": micro_batch,
@@ -566,10 +592,16 @@ def search_report(
     precisions: str | None = None,
     restrict: list[str] | None = None,
     tp_overlap: bool = False,
+    recompute_modules: str | None = None,
+    within_scale_up: str | None = None,
 ) -> dict:
     """The ``perf search`` document: the fastest configuration that fits, the top N and the Pareto front.
 
     ``tp_overlap`` (``--tp-overlap``) overlaps the TP collectives with the GEMMs in every configuration with TP > 1.
+    ``recompute_modules`` (``--recompute-modules a,b``) limits the modules selective recompute may use
+    (:func:`rackwright.perf.search.recompute_variants`); ``within_scale_up`` (``--within-scale-up tp,ep``) keeps
+    only the configurations whose named groups stay inside one scale-up domain. Each row names the groups that
+    span scale-up domains (``crosses_scale_up``) and racks (``crosses_rack``, None where racks vary).
 
     ``precisions`` (``--precisions``) searches several recipes: a comma-separated list, or ``all`` for every
     recipe the accelerator supports; it replaces ``precision``. ``restrict`` (``--restrict AXIS=V,V``, repeatable)
@@ -584,6 +616,8 @@ def search_report(
     model = load_model(_name(model_name, "--model"))
     system = resolve_system(system_name, racks, accelerators)
     axes = _restriction(restrict or [])
+    modules = None if recompute_modules is None else _recompute_modules(model, "selective", recompute_modules)
+    within = _groups(within_scale_up)
     recipes = _search_recipes(system, precisions, attention_precision) if precisions is not None else None
     rec = _check_precision(system, precision, attention_precision) if recipes is None else recipes[0]
     pool = search_pool(backend, partitions)
@@ -600,6 +634,8 @@ def search_report(
             attention_precision=attention_precision,
             restrict=axes,
             overlap_tp=bool(tp_overlap),
+            recompute_modules=modules,
+            within_scale_up=within,
         )
     finally:
         if pool is not None:
@@ -622,6 +658,9 @@ def search_report(
         "configurations_evaluated": result.evaluated,
         "configurations_valid": result.valid,
         "configurations_fitting": int(order.size),
+        "configurations_dominated": result.dominated,
+        "scale_up_domain": system.scale_up.size,
+        "accelerators_per_rack": system.accelerators_per_rack,
         "least_memory_gb_per_accelerator": float(result.metrics["memory_bytes"].min()) / 1e9,
         "hbm_gb_per_accelerator": system.accelerator.hbm / 1e9,
         "search_time_s": result.seconds,
