@@ -1,8 +1,9 @@
 """The floor layout (rackwright.site.layout) against hand placements: network rows no longer than a compute row,
-spines and super-spines in the hall's MDA rows, and the hall's extent from the rows it holds.
+spines and super-spines in the hall's MDA rows in the middle of the hall, and the hall's extent from the rows it holds.
 
 A small hall by hand: 4 racks a row at 0.6 m pitch, 1.2 m deep racks, 1.2 m aisles (row pitch 1.2 + 1.2 = 2.4 m),
 a CDU row after every 2 compute rows, a network row after every 2, 2 switches a network rack, 12 racks a hall.
+Its 3 compute rows split into halves of 2 and 1: ``C C U N`` and ``C U N``; the MDA opens between them (row 4).
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from rackwright.site.layout import (
     MDA,
     NETWORK,
     Geometry,
-    SwitchPlacement,
     coordinates,
     hall_extent,
+    hall_pattern,
+    insert_mda,
+    mda_split,
     place_racks,
     place_switches,
     row_pattern,
@@ -45,12 +48,34 @@ def test_row_pattern_by_hand():
     assert row_pattern(4, 4, 2).tolist() == [C, C, N, C, C, U, N]
 
 
+def test_hall_pattern_is_two_halves_and_the_mda_opens_between_them_by_hand():
+    # 26 compute rows, a CDU row every 4, a network row every 8 (the 100 MW example's hall): halves of 13 rows, each
+    # 13 C + ceil(13/4) = 4 U + ceil(13/8) = 2 N = 19 rows; the MDA at row 19, after the first half's network row
+    half = [C, C, C, C, U, C, C, C, C, U, N, C, C, C, C, U, C, U, N]
+    assert hall_pattern(26, 4, 8).tolist() == half + half
+    assert mda_split(hall_pattern(26, 4, 8)) == 19
+    # 3 compute rows in halves of 2 and 1: C C U N | C U N; n = 7, the boundaries within a row of the middle are
+    # k = 3 (after a CDU row) and k = 4 (after a network row): 4
+    assert hall_pattern(3, 2, 2).tolist() == [C, C, U, N, C, U, N] and mda_split(hall_pattern(3, 2, 2)) == 4
+    # a row each: 3 compute rows give C U N C U N | C U N (n = 9); the halves' boundary (k = 6) is 1.5 rows off
+    # the middle, so the MDA opens at k = 5 (after a CDU row; k = 4 follows a compute row)
+    assert mda_split(hall_pattern(3, 1, 1)) == 5
+
+
 def test_racks_fill_rows_and_blocks(layout):
     assert (layout.racks_per_hall, layout.halls) == (12, 2)
     assert layout.pattern.tolist() == [C, C, U, N, C, U, N] and layout.network_rows.tolist() == [3, 6]
     # rack 9 is the second rack of hall 0's third compute row (physical row 4), served by the second network row
     assert (layout.hall[9], layout.row[9], layout.position[9], layout.block[9]) == (0, 4, 1, 1)
     assert (layout.hall[12], layout.row[12], layout.position[12]) == (1, 0, 0)
+    assert layout.mda_at == 4
+
+
+def test_blocks_follow_the_halves():
+    # 10 compute rows of 1 rack, a network row every 4: halves of 5 and 5, blocks 0 (rows 0-3), 1 (row 4) in the
+    # first half, 2 (rows 5-8) and 3 (row 9) in the second; 4 network rows
+    layout = place_racks(np.ones(10), Geometry(12.0, 1, 0.6, 1.2, 1.2, 1.2, 4, 2, 2, 10.0))
+    assert layout.block.tolist() == [0, 0, 0, 0, 1, 2, 2, 2, 2, 3] and len(layout.network_rows) == 4
 
 
 def _switches():
@@ -70,7 +95,8 @@ def test_leaves_fill_their_network_row_and_the_rest_goes_to_the_mda(layout):
     assert s.slot[:8].tolist() == [0, 1] * 4
     # the second block's 3 leaves in row 6
     assert s.row[10:13].tolist() == [6] * 3 and s.rack[10:13].tolist() == [0, 0, 1]
-    # hall 0's MDA (row 7, after its 7 rows): leaves 8 and 9 (no room in row 3), then the 5 spines, in index order
+    # hall 0's MDA (numbered row 7, after its 7 rows, until insert_mda moves it): leaves 8 and 9 (no room in row 3),
+    # then the 5 spines, in index order
     mda = [8, 9, 13, 14, 15, 16, 17]
     assert s.row[mda].tolist() == [7] * 7
     assert s.rack[mda].tolist() == [0, 0, 1, 1, 2, 2, 3] and s.slot[mda].tolist() == [0, 1, 0, 1, 0, 1, 0]
@@ -86,35 +112,55 @@ def test_without_tiers_every_switch_tries_its_network_row_first(layout):
     assert s.rack[17] == 3 and s.slot[17] == 0
 
 
+def test_mda_moves_to_the_middle_and_the_rows_after_it_down(layout):
+    hall, block, tier = _switches()
+    new, s = insert_mda(layout, place_switches(layout, hall, block, tier))
+    # one MDA row at row 4 (layout.mda_at): C C U N | MDA | C U N; the second network row moves from 6 to 7
+    assert new.pattern.tolist() == [C, C, U, N, MDA, C, U, N] and new.network_rows.tolist() == [3, 7]
+    assert s.row[[8, 9, 13, 17, 18]].tolist() == [4] * 5 and s.row[:8].tolist() == [3] * 8
+    assert s.row[10:13].tolist() == [7] * 3
+    # racks of compute rows 0 and 1 stay; the third compute row (was row 4) is row 5 now
+    assert new.row[[0, 4, 8, 9]].tolist() == [0, 1, 5, 5] and (new.row[12], new.row[20 - 1]) == (0, 1)
+    assert (new.position == layout.position).all() and (new.block == layout.block).all()
+
+
 def test_hall_extent_and_mda_rack_coordinates_by_hand(layout):
     hall, block, tier = _switches()
-    s = place_switches(layout, hall, block, tier)
-    grid = hall_extent(layout, s)
+    new, s = insert_mda(layout, place_switches(layout, hall, block, tier))
+    grid = hall_extent(new)
     # 7 rows and 1 MDA row at 2.4 m plus a 1.2 m cold aisle; 4 racks at 0.6 m plus two 1.2 m end aisles
-    assert grid.pattern.tolist() == [C, C, U, N, C, U, N, MDA]
+    assert grid.pattern.tolist() == [C, C, U, N, MDA, C, U, N]
     assert grid.depth == pytest.approx(8 * 2.4 + 1.2)
     assert grid.width == pytest.approx(4 * 0.6 + 2 * 1.2)
     # 2 halls on a 2-column grid 10 m apart
     assert grid.origin_x.tolist() == pytest.approx([0.0, 4.8 + 10.0]) and grid.origin_y.tolist() == [0.0, 0.0]
     assert grid.floor_area == pytest.approx(2 * 4.8 * 20.4)
-    # the fourth MDA rack of hall 0: x = 1.2 + 3.5 × 0.6, y = 0.6 + 7 × 2.4 + 0.6
-    x, y = coordinates(grid, layout.geometry, s.hall[17:18], s.row[17:18], s.rack[17:18])
-    assert (float(x[0]), float(y[0])) == pytest.approx((3.3, 18.0))
+    # the fourth MDA rack of hall 0 (row 4): x = 1.2 + 3.5 × 0.6, y = 0.6 + 4 × 2.4 + 0.6, the hall's middle
+    # (20.4 / 2 = 10.2 m) to within the half row the 8 rows allow
+    x, y = coordinates(grid, new.geometry, s.hall[17:18], s.row[17:18], s.rack[17:18])
+    assert (float(x[0]), float(y[0])) == pytest.approx((3.3, 10.8))
+    # a rack of the last compute row (rack 9: row 5 now): y = 0.6 + 5 × 2.4 + 0.6
+    x, y = coordinates(grid, new.geometry, new.hall[9:10], new.row[9:10], new.position[9:10])
+    assert (float(x[0]), float(y[0])) == pytest.approx((1.2 + 1.5 * 0.6, 13.2))
 
 
 def test_mda_grows_by_whole_rows_and_every_hall_is_as_deep_as_the_deepest(layout):
-    # 17 spines in hall 0: 8 a row, rows 7, 8 and 9
+    # 17 spines in hall 0: 8 a row, numbered rows 7, 8 and 9, moved to rows 4, 5 and 6 of both halls
     s = place_switches(layout, np.zeros(17, dtype=int), np.zeros(17, dtype=int), np.full(17, 2))
     assert s.row.tolist() == [7] * 8 + [8] * 8 + [9] and s.rack[-1] == 0
-    grid = hall_extent(layout, s)
-    assert grid.pattern.tolist()[7:] == [MDA] * 3 and grid.depth == pytest.approx(10 * 2.4 + 1.2)
+    new, s = insert_mda(layout, s)
+    assert s.row.tolist() == [4] * 8 + [5] * 8 + [6]
+    grid = hall_extent(new)
+    assert grid.pattern.tolist() == [C, C, U, N, MDA, MDA, MDA, C, U, N] and grid.depth == pytest.approx(10 * 2.4 + 1.2)
     assert grid.origin_y.tolist() == [0.0, 0.0]  # both halls in the first grid row, each 25.2 m deep
 
 
 def test_no_switches_no_mda(layout):
     empty = np.zeros(0, dtype=np.int32)
-    grid = hall_extent(layout, SwitchPlacement(empty, empty, empty, empty))
+    new, _ = insert_mda(layout, place_switches(layout, empty, empty, empty))
+    grid = hall_extent(new)
     assert grid.pattern.tolist() == layout.pattern.tolist() and grid.depth == pytest.approx(7 * 2.4 + 1.2)
+    assert (new.row == layout.row).all()
 
 
 @settings(max_examples=60, deadline=None)
@@ -128,7 +174,9 @@ def test_no_switches_no_mda(layout):
 )
 def test_placement_is_a_floor_plan(racks, racks_per_row, per_network, per_rack, switches, seed):
     """Whatever the counts: one switch a slot, no network row longer than a compute row, spines and super-spines
-    only in MDA rows after the hall's rows, leaves in their own hall's network rows or its MDA."""
+    only in MDA rows, leaves in their own hall's network rows or its MDA; once the MDA is in the hall's middle,
+    compute racks only in compute rows, every rack inside its hall, no two overlapping, and the MDA's centre within
+    one row pitch of the hall's."""
     rng = np.random.default_rng(seed)
     geometry = Geometry(40.0, racks_per_row, 0.6, 1.2, 1.2, 1.2, per_network, 3, per_rack, 5.0)
     layout = place_racks(np.ones(racks), geometry)
@@ -142,6 +190,31 @@ def test_placement_is_a_floor_plan(racks, racks_per_row, per_network, per_rack, 
     assert (s.row[tier > 1] >= base).all()
     in_row = s.row < base
     assert (layout.pattern[s.row[in_row]] == NETWORK).all() and (tier[in_row] == 1).all()
-    grid = hall_extent(layout, s)
-    assert len(grid.pattern) == max([base] + (s.row + 1).tolist())
+    new, s = insert_mda(layout, s)
+    grid = hall_extent(new)
+    mda_rows = len(new.pattern) - base
+    assert mda_rows == max([base] + (keys[1] + 1).tolist()) - base
     assert grid.width == pytest.approx(racks_per_row * 0.6 + 2.4)
+    assert (new.pattern[new.row] == COMPUTE).all() and (new.pattern[s.row[tier > 1]] == MDA).all()
+    assert (new.pattern[s.row[in_row]] == NETWORK).all()
+    _racks_lie_inside_their_hall_and_never_overlap(new, grid, s)
+    if mda_rows:  # the MDA's centre within one row pitch (2.4 m) of the hall's
+        mda = np.flatnonzero(new.pattern == MDA)
+        mda_centre = (mda[0] + mda[-1] + 1) / 2 * 2.4 + 0.6  # rows from a half cold aisle (0.6 m) in
+        assert abs(mda_centre - grid.depth / 2) <= 2.4 + 1e-9
+
+
+def _racks_lie_inside_their_hall_and_never_overlap(layout, grid, s):
+    """Every compute and network rack's footprint (pitch × depth about its centre) inside its hall's rectangle
+    (origin, width × depth) and no two footprints overlapping (pairwise, from the coordinates alone)."""
+    g = layout.geometry
+    network = np.unique(np.stack([s.hall, s.row, s.rack]), axis=1)
+    hall = np.r_[layout.hall, network[0]]
+    x, y = coordinates(grid, g, hall, np.r_[layout.row, network[1]], np.r_[layout.position, network[2]])
+    x0, y0 = grid.origin_x[hall], grid.origin_y[hall]
+    eps = 1e-9
+    assert (x - g.rack_pitch / 2 >= x0 - eps).all() and (x + g.rack_pitch / 2 <= x0 + grid.width + eps).all()
+    assert (y - g.rack_depth / 2 >= y0 - eps).all() and (y + g.rack_depth / 2 <= y0 + grid.depth + eps).all()
+    dx, dy = np.abs(x[:, None] - x[None, :]), np.abs(y[:, None] - y[None, :])
+    overlap = (dx < g.rack_pitch - 1e-6) & (dy < g.rack_depth - 1e-6)
+    assert overlap.sum() == len(x)  # each rack with itself only

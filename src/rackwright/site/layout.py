@@ -7,8 +7,9 @@ Geometry (a common hot/cold-aisle arrangement, e.g. Uptime/ASHRAE practice):
 
 * a row is ``racks_per_row`` racks at ``rack_pitch`` with an end aisle (``cold_aisle`` wide) at each end;
 * rows repeat at the row pitch ``rack_depth + (cold_aisle + hot_aisle) / 2`` (aisles shared by two rows);
-* after every ``compute_rows_per_cdu_row`` compute rows comes a CDU row, after every
-  ``compute_rows_per_network_row`` compute rows (and after the last) a network row;
+* a hall's compute rows are split into two halves (the first the larger by at most one row), each laid out alone:
+  after every ``compute_rows_per_cdu_row`` compute rows of the half comes a CDU row, after every
+  ``compute_rows_per_network_row`` (and after the half's last) a network row;
 * a hall holds as many racks as fit under its maximum IT power; halls sit on a near-square grid
   ``hall_gap`` apart.
 
@@ -22,14 +23,18 @@ ch. 7, Cabling Hierarchy):
   leaves whose first endpoint is in that block, at most ``racks_per_row`` network racks (no longer than a
   compute row);
 * spines and super-spines (tier 2 and 3), and leaves a full network row has no room for, go to the hall's MDA:
-  whole rows of ``racks_per_row`` network racks after the hall's last row, as many as the largest hall needs;
+  whole rows of ``racks_per_row`` network racks, as many as the largest hall needs, in the middle of the hall
+  between the two halves (TIA-942-B places the MDA centrally to keep the backbone and horizontal runs short):
+  :func:`mda_split` picks the row boundary it opens at, the end of the first half wherever that lies within one
+  row of the hall's middle, and :func:`insert_mda` renumbers the rows after it once the switches are placed. The
+  MDA rows repeat at the row pitch like every row, so each has an aisle of its own on either side;
 * the hall is as wide as a row and as deep as its rows, MDA included (:func:`hall_extent`), so the floor area is
   that of what is drawn.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -57,7 +62,7 @@ class Geometry:
 
 
 def row_pattern(compute_rows: int, per_cdu: int, per_network: int) -> np.ndarray:
-    """Kinds of the physical rows of a hall, in order (``COMPUTE``, ``CDU``, ``NETWORK``)."""
+    """Kinds of the physical rows of one run of compute rows, in order (``COMPUTE``, ``CDU``, ``NETWORK``)."""
     kinds = []
     for c in range(compute_rows):
         kinds.append(COMPUTE)
@@ -67,6 +72,26 @@ def row_pattern(compute_rows: int, per_cdu: int, per_network: int) -> np.ndarray
         if (c + 1) % per_network == 0 or (last and (c + 1) % per_network):
             kinds.append(NETWORK)
     return np.array(kinds, dtype=np.int8)
+
+
+def hall_pattern(compute_rows: int, per_cdu: int, per_network: int) -> np.ndarray:
+    """Kinds of a hall's rows: its compute rows in two halves of ``ceil(n/2)`` and ``floor(n/2)``, each a
+    :func:`row_pattern` of its own (so each half ends in a network row and the MDA can stand between them)."""
+    first = -(-compute_rows // 2)
+    return np.r_[
+        row_pattern(first, per_cdu, per_network), row_pattern(compute_rows - first, per_cdu, per_network)
+    ].astype(np.int8)
+
+
+def mda_split(pattern: np.ndarray) -> int:
+    """The row boundary (0 … ``len(pattern)``) the MDA opens at: the one within one row of the middle
+    (``|2k − n| ≤ 2``; the MDA's centre is then within one row pitch of the hall's, whatever its size, since
+    MDA rows at ``k … k+m−1`` centre at ``k + m/2`` and the hall's ``n + m`` rows at ``(n + m)/2``) that follows a
+    network row, else a CDU row, else a compute row; nearer the middle first, then the earlier."""
+    n = len(pattern)
+    after = {NETWORK: 0, CDU: 1, COMPUTE: 2}
+    candidates = [k for k in range(n + 1) if abs(2 * k - n) <= 2]
+    return min(candidates, key=lambda k: (after[int(pattern[k - 1])] if k else 0, abs(2 * k - n), k))
 
 
 @dataclass
@@ -81,6 +106,7 @@ class RackLayout:
     row: np.ndarray  # physical row index in its hall
     position: np.ndarray  # 0-based position in the row
     block: np.ndarray  # network block (index of the network row serving it) within the hall
+    mda_at: int = 0  # the row the MDA's first row is (or, before :func:`insert_mda`, will be)
 
     @property
     def racks(self) -> int:
@@ -102,11 +128,16 @@ def place_racks(rack_power: np.ndarray, geometry: Geometry) -> RackLayout:
     per_hall = max(1, int(geometry.hall_max_it_power // max(float(np.max(rack_power)), 1.0)))
     halls = max(1, -(-count // per_hall))
     rows_per_hall = -(-min(per_hall, count) // geometry.racks_per_row)
-    pattern = row_pattern(rows_per_hall, geometry.compute_rows_per_cdu_row, geometry.compute_rows_per_network_row)
+    per_network = geometry.compute_rows_per_network_row
+    pattern = hall_pattern(rows_per_hall, geometry.compute_rows_per_cdu_row, per_network)
     compute_rows = np.flatnonzero(pattern == COMPUTE)
     index = np.arange(count)
     local = index % per_hall
     compute_row = local // geometry.racks_per_row
+    first = -(-rows_per_hall // 2)  # compute rows of the first half; the second half's blocks follow its blocks
+    block = np.where(
+        compute_row < first, compute_row // per_network, -(-first // per_network) + (compute_row - first) // per_network
+    )
     return RackLayout(
         geometry,
         per_hall,
@@ -115,7 +146,8 @@ def place_racks(rack_power: np.ndarray, geometry: Geometry) -> RackLayout:
         (index // per_hall).astype(np.int32),
         compute_rows[compute_row].astype(np.int32),
         (local % geometry.racks_per_row).astype(np.int32),
-        (compute_row // geometry.compute_rows_per_network_row).astype(np.int32),
+        block.astype(np.int32),
+        mda_split(pattern),
     )
 
 
@@ -147,8 +179,9 @@ def place_switches(
 
     Leaves (``tier`` 1, or every switch when ``tier`` is not given) fill their block's network row in index order,
     ``switches_per_network_rack`` a rack, at most ``racks_per_row`` racks; spines, super-spines and the leaves a
-    full row has no room for fill the hall's MDA rows after its last row, in index order, rack after rack and row
-    after row of ``racks_per_row`` racks.
+    full row has no room for fill the hall's MDA rows in index order, rack after rack and row after row of
+    ``racks_per_row`` racks. The MDA rows are numbered after the hall's last row here (``len(pattern)``, ...);
+    :func:`insert_mda` moves them to the hall's middle.
     """
     g = layout.geometry
     per_rack = g.switches_per_network_rack
@@ -170,6 +203,21 @@ def place_switches(
     )
 
 
+def insert_mda(layout: RackLayout, switches: SwitchPlacement) -> tuple[RackLayout, SwitchPlacement]:
+    """The MDA rows :func:`place_switches` numbered after the hall's last row, moved to row ``layout.mda_at``: as
+    many MDA rows as the hall with the most MDA switches needs go in at that boundary (every hall alike), and the
+    rows after it, racks' and switches' alike, move down by that many. Returns the layout with the MDA rows in its
+    pattern and the switches with their final rows (call it once, on the layout :func:`place_racks` returned)."""
+    base, k = len(layout.pattern), layout.mda_at
+    mda_rows = max(0, int(switches.row.max(initial=-1)) + 1 - base)
+
+    def moved(row: np.ndarray) -> np.ndarray:
+        return np.where(row >= base, k + row - base, np.where(row >= k, row + mda_rows, row)).astype(np.int32)
+
+    pattern = np.r_[layout.pattern[:k], np.full(mda_rows, MDA, dtype=np.int8), layout.pattern[k:]].astype(np.int8)
+    return replace(layout, pattern=pattern, row=moved(layout.row)), replace(switches, row=moved(switches.row))
+
+
 @dataclass(frozen=True)
 class HallGrid:
     """Hall size and origins on the site grid [m], and the kinds of a hall's rows as drawn (MDA rows included)."""
@@ -186,16 +234,13 @@ class HallGrid:
         return self.width * self.depth * len(self.origin_x)
 
 
-def hall_extent(layout: RackLayout, switches: SwitchPlacement) -> HallGrid:
+def hall_extent(layout: RackLayout) -> HallGrid:
     """Hall width (a row of ``racks_per_row`` racks plus two end aisles: compute, CDU, network and MDA rows are
-    all at most that long), depth (the rows, MDA rows included, × row pitch plus a cold aisle) and grid origins;
-    every hall is as deep as the one with the most MDA rows."""
+    all at most that long), depth (the rows of the layout's pattern, MDA rows included once :func:`insert_mda` has
+    put them in, × row pitch plus a cold aisle) and grid origins; every hall has the same rows."""
     g = layout.geometry
-    base = len(layout.pattern)
-    mda_rows = max(0, int(switches.row.max(initial=-1)) + 1 - base)
-    pattern = np.r_[layout.pattern, np.full(mda_rows, MDA, dtype=np.int8)]
     width = g.racks_per_row * g.rack_pitch + 2 * g.cold_aisle
-    depth = len(pattern) * g.row_pitch + g.cold_aisle
+    depth = len(layout.pattern) * g.row_pitch + g.cold_aisle
     columns = int(np.ceil(np.sqrt(layout.halls)))
     index = np.arange(layout.halls)
     return HallGrid(
@@ -204,7 +249,7 @@ def hall_extent(layout: RackLayout, switches: SwitchPlacement) -> HallGrid:
         columns,
         (index % columns) * (width + g.hall_gap),
         (index // columns) * (depth + g.hall_gap),
-        pattern,
+        layout.pattern,
     )
 
 

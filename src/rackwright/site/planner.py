@@ -43,6 +43,7 @@ from .layout import (
     SwitchPlacement,
     coordinates,
     hall_extent,
+    insert_mda,
     place_racks,
     place_switches,
 )
@@ -220,7 +221,7 @@ def plan_site(
     tick("fabric")
     violations = _fabric_violations(loaded, fabric, switch, link_speed, generations, parts)
     if fabric.fits:
-        cables, placements, grid, rack_xy, wiring = _cable_plan(
+        layout, cables, placements, grid, rack_xy, wiring = _cable_plan(
             loaded, layout, fabric, per_rack_rail, ports, generations, parts
         )
     else:
@@ -448,7 +449,8 @@ def _fabric_violations(loaded, fabric: FabricSize, switch, link_speed, generatio
 
 
 def _cable_plan(loaded, layout: RackLayout, fabric: FabricSize, per_rack_rail, ports, generations, parts):
-    """Wire the fabric, place the switches and build the per-cable table (all planes)."""
+    """Wire the fabric, place the switches (the MDA in each hall's middle: the layout returned has its rows) and
+    build the per-cable table (all planes)."""
     s = loaded.site
     rack, port, rail, rail_index = _endpoints(ports, per_rack_rail)
     wiring = wire(fabric, rail, rail_index)
@@ -456,8 +458,8 @@ def _cable_plan(loaded, layout: RackLayout, fabric: FabricSize, per_rack_rail, p
     tiers = np.tile(
         np.repeat(np.arange(1, 4, dtype=np.int8), [fabric.leaves, fabric.spines, fabric.super_spines]), fabric.planes
     )
-    placement = place_switches(layout, layout.hall[home], layout.block[home], tiers)
-    grid = hall_extent(layout, placement)
+    layout, placement = insert_mda(layout, place_switches(layout, layout.hall[home], layout.block[home], tiers))
+    grid = hall_extent(layout)
     g = layout.geometry
     rx, ry = coordinates(grid, g, layout.hall, layout.row, layout.position)
     sx, sy = coordinates(grid, g, placement.hall, placement.row, placement.rack)
@@ -497,7 +499,7 @@ def _cable_plan(loaded, layout: RackLayout, fabric: FabricSize, per_rack_rail, p
         "x": sx,
         "y": sy,
     }
-    return table, positions, grid, (rx, ry), wiring
+    return layout, table, positions, grid, (rx, ry), wiring
 
 
 def _endpoints(ports: np.ndarray, per_rack_rail: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -587,7 +589,7 @@ def _graph_check(fabric: FabricSize, wiring: Wiring | None, violations: list[Vio
 
 def _no_cables(layout: RackLayout, generations: list[RackGeneration]):
     empty = np.zeros(0, dtype=np.int32)
-    grid = hall_extent(layout, SwitchPlacement(empty, empty, empty, empty))
+    grid = hall_extent(layout)
     rx, ry = coordinates(grid, layout.geometry, layout.hall, layout.row, layout.position)
     ends = cab.Ends(*(empty,) * 5, empty.astype(float), empty.astype(float))
     table = cab.cable_table(ends, ends, empty, empty, empty.astype(np.float32), empty.astype(np.int8), [], [])
