@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -212,6 +213,10 @@ def test_cli_writes_the_json_and_the_dashboard(tmp_path):
         summary = json.loads((tmp_path / "p" / "sites" / site / "summary.json").read_text())
         assert summary["racks"] == next(s["racks"] for s in doc["sites"] if s["site"] == site)
         assert (tmp_path / "p" / "sites" / site / "cables.parquet").stat().st_size > 0
+    # every power step's cables: one Parquet dataset per site, partitioned by step (Hive), read with pandas
+    cables = pd.read_parquet(tmp_path / "p" / "sites" / "abilene" / "cables")
+    steps = {s["power_step"]: sum(s["links"].values()) for s in doc["site_steps"] if s["site"] == "abilene"}
+    assert len(steps) == 2 and cables.groupby("step", observed=True).size().to_dict() == steps
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -7,7 +7,10 @@
 2. **Roadmap** — the roadmap solve (:func:`rackwright.roadmap.plan`) on those capacities: racks
    built, deployed per site and quarter, binding constraints, capex and US content. Its
    ``training-compute`` objective counts each rack's *delivered* compute (step 3), not its peak
-   (:func:`delivered_figures`).
+   (:func:`delivered_figures`). Its supply rows also count the fabric optics and CDUs a rack
+   brings with it at a site that names a site file (:func:`.sites.site_need`: one reference site
+   plan per site file and generation, a linear approximation), so the solve keeps the site
+   plans of step 6 under the optics and CDU caps instead of only reporting a shortage.
 3. **Delivered training compute** — per generation, the reference workload's best
    configuration on ``workload.accelerators`` accelerators of the rack
    (:func:`rackwright.perf.search.search` on :func:`rackwright.perf.system.system_from_rack`)
@@ -61,6 +64,7 @@ from ..roadmap import plan_document
 from ..roadmap.inputs import RackFigures, factory_line, line_rate, rack_figures
 from ..roadmap.plan import PlanResult
 from ..roadmap.schema import LoadedRoadmap
+from ..roadmap.timeline import build_timeline
 from .schema import LoadedProgramme
 from .sites import (
     SiteCache,
@@ -69,6 +73,7 @@ from .sites import (
     equipment_series,
     final_steps,
     quarter_end,
+    site_need,
     site_record,
     site_steps,
     site_stock,
@@ -375,8 +380,9 @@ def roadmap_on_lines(
     seconds: dict | None = None,
 ) -> tuple[np.ndarray, list[Training], PlanResult]:
     """Steps 1-3: the lines' capacities, the reference job on each generation (tasks on ``backend``, kept in
-    ``cache`` by content) and the roadmap solved on those capacities for delivered compute; the seconds of each
-    step go into ``seconds``."""
+    ``cache`` by content) and the roadmap solved on those capacities for delivered compute, its supply rows
+    counting the optics and CDUs each rack brings with it at a planned site (:func:`.sites.site_need`, its
+    reference plans kept in ``cache``); the seconds of each step go into ``seconds``."""
     cache = cache if cache is not None else PlanCache()
     seconds = seconds if seconds is not None else {}
     racks = loaded.racks
@@ -392,7 +398,13 @@ def roadmap_on_lines(
     seconds["perf_and_goodput"] = time.perf_counter() - start
     start = time.perf_counter()
     roadmap = roadmap_with_capacity(loaded, capacity)
-    result = roadmap_plan(roadmap, delivered_figures(roadmap, runs))
+    figures = delivered_figures(roadmap, runs)
+    site_it_w = build_timeline(roadmap.roadmap).site_it_w.max(axis=1)
+    need = site_need(loaded, roadmap.roadmap.supply, figures.supply_per_rack, site_it_w, cache.sites, backend, workers)
+    figures = replace(figures, site_supply_per_rack=need)
+    seconds["site_need"] = time.perf_counter() - start
+    start = time.perf_counter()
+    result = roadmap_plan(roadmap, figures)
     seconds["roadmap"] = time.perf_counter() - start
     return capacity, runs, result
 
@@ -406,7 +418,8 @@ def plan_programme(
 ) -> ProgrammePlan:
     """Compose the capabilities (see the module docstring). ``cache``, when given, keeps each generation's
     reference job and the site plans across plans (a sweep re-plans with the same designs, workload and fleet).
-    With ``outdir`` each planned site's last step is written to ``outdir/sites/SITE`` as it is planned. The
+    With ``outdir`` each planned site's last step is written to ``outdir/sites/SITE`` and every step's cables to
+    ``outdir/sites/SITE/cables/step=K/`` as it is planned. The
     reference jobs, site plans and spares run as tasks on ``backend`` (``local``: a process pool of ``workers``,
     or this process; ``ray``)."""
     seconds: dict[str, float] = {}

@@ -8,16 +8,33 @@ racks the programme evaluated once). A step's site equipment (switches, fabric o
 needed by that quarter and kept after it, so the programme knows it by quarter (:func:`site_stock`) and checks the
 optics and CDUs by quarter against the supply caps (:func:`site_supply_check`).
 
+**Planning around the site's optics and CDUs** (:func:`site_need`). Before the roadmap solve, each generation is
+planned once on each site file that hosts it, alone and at the scale of the largest power step of the sites that
+use the file (``⌊IT power / rack IT power⌋`` racks): the plan's transceivers and CDUs per rack, less the rack's own
+BOM share of a CDU, are the parts a rack of that generation brings with it at those sites (``m_pgs``, the roadmap
+MILP's site term of its supply rows, :attr:`rackwright.roadmap.inputs.RackFigures.site_supply_per_rack`). It is a
+linear approximation of the site plans: a real step mixes generations, has fewer racks than the reference (a fabric
+with fewer tiers and partly filled switches) and rounds CDUs up per generation; :func:`site_need_error` compares it
+with each planned step. Because the reference is the largest fabric the site's power can need, the linear need
+is an upper bound where the fabric's optics per accelerator grow with its size: on the small example with an
+optics cap (tests/test_programme_supply.py), +28 % at Abilene's first step (441 racks, a flatter fabric) and +2.2 %
+at its last (1,621 racks); the CDUs differ by the rounding up, less than one CDU per generation and step, which the
+linear need does not hold back (see docs/programme.md for the 10 GW example's figures).
+
 Steps with the same site file and racks per design are planned once (:class:`SiteCache`, keyed by content). The
 plans run as tasks (:func:`rackwright.parallel.run_tasks`, local or Ray), each returning a small record (its
-summary and the parts it needs beyond the racks, by part id); the per-cable plan of each site's last step is
-written to ``sites/SITE/`` (``cables.parquet``, ``summary.json``, ``bom.csv``) by the task when the programme is
-given a folder, so no cable plan is held in memory.
+summary and the parts it needs beyond the racks, by part id). Given a folder, the tasks write each site's last step
+to ``sites/SITE/`` (``summary.json``, ``generations.json``, ``cables.parquet``, ``bom.csv``, as ``site plan``
+writes them) and every used step's per-cable plan to ``sites/SITE/cables/step=K/part-0.parquet``: one Parquet
+dataset per site, partitioned by power step the Hive way, so ``pandas.read_parquet("sites/SITE/cables")`` reads
+all steps with a ``step`` column; no cable plan is held in memory.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,17 +108,27 @@ class PlannedSite:
     violations: int
 
 
-def plan_task(task: tuple[LoadedSite, str | None]) -> PlannedSite:
-    """Plan one site (a task for :func:`rackwright.parallel.run_tasks`): the record, and with a folder the site's
-    ``summary.json``, ``generations.json``, ``cables.parquet`` and ``bom.csv`` written there."""
-    site, folder = task
+def plan_task(task: tuple[LoadedSite, tuple[str, ...], tuple[str, ...]]) -> PlannedSite:
+    """Plan one site (a task for :func:`rackwright.parallel.run_tasks`): the record; the plan written to each of
+    ``folders`` (``summary.json``, ``generations.json``, ``cables.parquet``, ``bom.csv``) and its per-cable plan
+    to each of ``cable_files`` (written once, then linked)."""
+    site, folders, cable_files = task
     plan = plan_site(site)
-    if folder is not None:
+    summary = plan.summary()
+    written: Path | None = None
+    for folder in folders:
         from ..site.outputs import write_plan_folder
 
-        summary = write_plan_folder(plan, Path(folder), report=False)
-    else:
-        summary = plan.summary()
+        write_plan_folder(plan, Path(folder), report=False)
+        written = Path(folder) / "cables.parquet"
+    for name in map(Path, cable_files):
+        name.parent.mkdir(parents=True, exist_ok=True)
+        name.unlink(missing_ok=True)
+        if written is None:
+            plan.cables.write_parquet(name)
+            written = name
+        else:
+            _link(written, name)
     parts = site_parts(plan)
     return PlannedSite(
         summary={k: summary[k] for k in SUMMARY_KEYS if k in summary},
@@ -110,6 +137,14 @@ def plan_task(task: tuple[LoadedSite, str | None]) -> PlannedSite:
         links=plan.cables.height,
         violations=len(plan.errors),
     )
+
+
+def _link(source: Path, name: Path) -> None:
+    """``name`` as a hard link to ``source`` (the same cables), or a copy where the file system has none."""
+    try:
+        os.link(source, name)
+    except OSError:
+        shutil.copyfile(source, name)
 
 
 @dataclass(frozen=True)
@@ -185,6 +220,37 @@ def quarter_end(label: str) -> dt.date:
     return dt.date(year + quarter // 4, 3 * quarter % 12 + 1, 1) - dt.timedelta(days=1)
 
 
+def _content(loaded: LoadedProgramme, index: int, racks: np.ndarray) -> tuple:
+    """What a plan of site ``index`` for ``racks`` depends on: its site file (and when it changed), the designs and
+    the racks per design."""
+    path = loaded.folder / str(loaded.programme.sites[index].plan)
+    designs = tuple(_design(loaded, i) for i in range(len(racks)))
+    return str(path.resolve()), path.stat().st_mtime, designs, tuple(int(r) for r in racks)
+
+
+def _plan_all(
+    loaded: LoadedProgramme,
+    wanted: dict[tuple, tuple[int, np.ndarray, list[str], list[str]]],
+    cache: SiteCache,
+    backend: str,
+    workers: int | None,
+) -> dict[tuple, PlannedSite]:
+    """Plan each content of ``wanted`` (content → site index, racks, folders, cable files) not in ``cache`` yet, as
+    tasks on ``backend`` (the largest first, so a pool ends together); each content's record by content."""
+    keys = {content: (content, tuple(folders), tuple(cables)) for content, (_, _, folders, cables) in wanted.items()}
+    roots: dict[int, Any] = {}
+    tasks = {}
+    for content, key in keys.items():
+        if key not in cache.plans:
+            s, racks, folders, cables = wanted[content]
+            root = roots[s] if s in roots else roots.setdefault(s, site_yaml(loaded, s))  # read once per site
+            tasks[key] = (site_with_racks(loaded, s, racks, root), tuple(folders), tuple(cables))
+    order = sorted(tasks, key=lambda key: -sum(key[0][3]))
+    for key, planned in zip(order, run_tasks(plan_task, [tasks[k] for k in order], backend, workers), strict=True):
+        cache.plans[key] = planned
+    return {content: cache.plans[key] for content, key in keys.items()}
+
+
 def site_steps(
     loaded: LoadedProgramme,
     deployed: np.ndarray,
@@ -196,31 +262,115 @@ def site_steps(
 ) -> list[SiteStep]:
     """A site plan for each site that names a site file at each power step it uses (``deployed``: generations ×
     sites × quarters, cumulative); identical steps planned once, new ones as tasks on ``backend``. With ``outdir``
-    each site's last step writes its outputs to ``outdir/sites/SITE``."""
+    each site's last step writes its outputs to ``outdir/sites/SITE`` and every step its cables to
+    ``outdir/sites/SITE/cables/step=K/part-0.parquet``."""
     cache = cache if cache is not None else SiteCache()
-    wanted: list[tuple[str, int, int, tuple[int, ...], tuple]] = []
-    tasks: dict[tuple, tuple[LoadedSite, str | None]] = {}
+    steps: list[tuple[str, int, int, tuple[int, ...], tuple]] = []
+    wanted: dict[tuple, tuple[int, np.ndarray, list[str], list[str]]] = {}
     for s, site in enumerate(loaded.programme.sites):
         if site.plan is None:
             continue
         lasts = step_quarters(loaded, s, quarters)
-        final, root = max(lasts), None
         for k, q in enumerate(lasts):
             racks = np.round(deployed[:, s, q]).astype(int) if q >= 0 else np.zeros(0, int)
             if not racks.any():
                 continue
-            folder = str(outdir / "sites" / site.id) if outdir is not None and q == final else None
-            path = loaded.folder / site.plan
-            designs = tuple(_design(loaded, i) for i in range(len(racks)))
-            key = (str(path.resolve()), path.stat().st_mtime, designs, tuple(racks.tolist()), folder)
-            wanted.append((site.id, k, q, tuple(racks.tolist()), key))
-            if key not in cache.plans and key not in tasks:
-                root = site_yaml(loaded, s) if root is None else root  # read once per site
-                tasks[key] = (site_with_racks(loaded, s, racks, root), folder)
-    order = sorted(tasks, key=lambda key: -sum(key[3]))  # the largest first, so a pool ends together
-    for key, planned in zip(order, run_tasks(plan_task, [tasks[k] for k in order], backend, workers), strict=True):
-        cache.plans[key] = planned
-    return [SiteStep(site, k, q, racks, cache.plans[key]) for site, k, q, racks, key in wanted]
+            content = _content(loaded, s, racks)
+            steps.append((site.id, k, q, content[3], content))
+            _, _, folders, cables = wanted.setdefault(content, (s, racks, [], []))
+            if outdir is not None:
+                folder = outdir / "sites" / site.id
+                cables.append(str(folder / "cables" / f"step={k}" / "part-0.parquet"))
+                if q == max(lasts):
+                    folders.append(str(folder))
+    planned = _plan_all(loaded, wanted, cache, backend, workers)
+    return [SiteStep(site, k, q, racks, planned[content]) for site, k, q, racks, content in steps]
+
+
+def site_need(
+    loaded: LoadedProgramme,
+    supply: list,
+    per_rack: np.ndarray,
+    site_it_w: np.ndarray,
+    cache: SiteCache | None = None,
+    backend: str = "local",
+    workers: int | None = None,
+) -> np.ndarray:
+    """The parts of each supply line of a site kind (:data:`SITE_KINDS`) that a rack of each generation brings with
+    it at each planned site beyond its BOM, ``(P, G, S)`` (the linear approximation of the module docstring): per
+    site file and generation hosted, one plan of that generation alone with as many accelerators as the largest
+    power step of the sites that use the file holds of any generation they host (``site_it_w``: ``(S,)`` W of IT;
+    the largest fabric those sites can need), its parts per rack less the BOM's share (``per_rack``, ``(P, G)``)
+    for CDUs; 0 at sites without a site file."""
+    p = loaded.programme
+    kinds = site_kinds(supply)
+    need = np.zeros((len(supply), len(p.generations), len(p.sites)))
+    if not kinds:  # no optics or CDU line: nothing to plan around
+        return need
+    it_power = np.array([rack.figures["power.input"] for rack in loaded.racks])
+    accelerators = np.array([rack.figures["compute.accelerators"] for rack in loaded.racks])
+    hosted = np.array([[g.id in site.hosts for g in p.generations] for site in p.sites])  # (S, G)
+    most = (np.floor(site_it_w[:, None] / it_power) * accelerators * hosted).max(axis=1)  # (S,) accelerators
+    users: dict[tuple[str, int], list[int]] = {}  # (site file, generation) → sites
+    for index, site in enumerate(p.sites):
+        for hosted_g in np.flatnonzero(hosted[index]) if site.plan is not None else []:
+            users.setdefault((str((loaded.folder / str(site.plan)).resolve()), int(hosted_g)), []).append(index)
+    wanted: dict[tuple, tuple[int, np.ndarray, list[str], list[str]]] = {}
+    references = []
+    for (_, g), sites in users.items():
+        largest = max(sites, key=lambda s: most[s])
+        racks = np.zeros(len(p.generations), int)
+        racks[g] = max(1, int(most[largest] // accelerators[g]))
+        content = _content(loaded, largest, racks)
+        wanted.setdefault(content, (largest, racks, [], []))
+        references.append((g, sites, racks[g], content))
+    planned = _plan_all(loaded, wanted, cache if cache is not None else SiteCache(), backend, workers)
+    for g, sites, count, content in references:
+        for i, kind in kinds.items():
+            extra = _quantity(planned[content], supply[i]) / count - (per_rack[i, g] if kind == "cdu" else 0.0)
+            need[i, g, sites] = max(extra, 0.0)
+    return need
+
+
+def site_kinds(supply: list) -> dict[int, str]:
+    """The supply lines (by index) of a kind in :data:`SITE_KINDS`, by kind or by the kind of the part they name."""
+    catalog = load_catalog()
+    kinds = {i: line.kind or (_kind(catalog, line.part) if line.part else None) for i, line in enumerate(supply)}
+    return {i: kind for i, kind in kinds.items() if kind in SITE_KINDS}
+
+
+def _quantity(planned: PlannedSite, line) -> float:
+    """A site plan's quantity of what supply ``line`` counts (its part, or parts of its kind)."""
+    return sum(q for part, q in planned.parts.items() if part == line.part or planned.kinds[part] == line.kind)
+
+
+def site_need_error(plan) -> list[dict]:
+    """The linear site need (:func:`site_need`, the roadmap's ``m_pgs`` × racks) against each planned step's own
+    parts (less the racks' CDU shares), per supply line of a site kind and step: ``linear``, ``planned`` and
+    ``error`` (linear / planned − 1; positive: the roadmap kept more than the plan needs). ``plan`` is a
+    :class:`rackwright.programme.plan.ProgrammePlan`."""
+    st = plan.result.structure
+    need = st.figures.site_supply_per_rack
+    sites = [site.id for site in plan.loaded.programme.sites]
+    rows = []
+    for i, kind in site_kinds(st.roadmap.supply).items():
+        line = st.roadmap.supply[i]
+        for step in plan.sites:
+            racks = np.array(step.racks, float)
+            own = _quantity(step.planned, line) - (st.figures.supply_per_rack[i] @ racks if kind == "cdu" else 0.0)
+            linear = 0.0 if need is None else float(need[i, :, sites.index(step.site)] @ racks)
+            rows.append(
+                {
+                    "supply": line.id,
+                    "site": step.site,
+                    "power_step": step.step,
+                    "racks": int(racks.sum()),
+                    "linear": round(linear, 3),
+                    "planned": round(float(own), 3),
+                    "error": round(linear / own - 1, 6) if own > 0 else None,
+                }
+            )
+    return rows
 
 
 def final_steps(steps: list[SiteStep]) -> dict[str, SiteStep]:
@@ -281,7 +431,6 @@ def site_supply_check(plan) -> list[dict]:
     BOM quantity per rack, as the roadmap counts it), the site plans' parts beyond the racks' (:func:`site_stock`:
     transceivers; CDUs as whole units less the racks' shares at those sites at that step), and the margin by
     quarter; the quarters short. ``plan`` is a :class:`rackwright.programme.plan.ProgrammePlan`."""
-    catalog = load_catalog()
     st = plan.result.structure
     quarters = st.timeline.quarters
     built = np.zeros((len(plan.racks), len(quarters)))
@@ -292,10 +441,8 @@ def site_supply_check(plan) -> list[dict]:
     stock = site_stock(plan.sites, sites, len(quarters))
     kinds = {part: kind for step in plan.sites for part, kind in step.planned.kinds.items()}
     rows = []
-    for p, supply in enumerate(st.roadmap.supply):
-        kind = supply.kind or (_kind(catalog, supply.part) if supply.part else None)
-        if kind not in SITE_KINDS:
-            continue
+    for p, kind in site_kinds(st.roadmap.supply).items():
+        supply = st.roadmap.supply[p]
         per_rack = st.figures.supply_per_rack[p]
         racks_use = per_rack @ built
         own = np.zeros((len(sites), len(quarters)))

@@ -45,6 +45,9 @@ class RackFigures:
     bom_us_share: np.ndarray
     supply_per_rack: np.ndarray  # (supply lines, generations)
     factory_rate: np.ndarray  # (generations, factories) racks/week, 0 where the factory cannot build it
+    #: (supply lines, generations, sites): parts a rack of a generation deployed at a site needs there beyond its
+    #: own BOM (the site's fabric optics, CDUs); None in a roadmap file, which plans no site.
+    site_supply_per_rack: np.ndarray | None = None
 
 
 def rack_figures(loaded: LoadedRoadmap) -> RackFigures:

@@ -17,7 +17,9 @@ rack and ``U_pq`` parts p delivered by the end of q (see :mod:`.timeline`), the 
   than a depreciation life of 5–6 years);
 * **factory** ``Σ_g b[g,f,q] / c_gf ≤ w_q·a_fq·y_f``  (a line's weeks shared between generations);
 * **ramp**   ``b[g,f,q] ≤ c_gf·r_gq·w_q·a_fq·y_f``  (availability after first ship, ramp, end of builds);
-* **supply** ``Σ_{g,f,q'≤q} n_pg·b[g,f,q'] ≤ U_pq``  (parts shared between generations, stocked);
+* **supply** ``Σ_{g,f,q'≤q} n_pg·b[g,f,q'] + Σ_{g,s,q'≤q} m_pgs·d[g,s,q'] ≤ U_pq``  (parts shared between
+  generations, stocked; ``m_pgs`` the parts a rack of g brings with it at site s beyond its BOM, such as the
+  site's fabric optics, when the figures carry them: ``RackFigures.site_supply_per_rack``, set by the programme);
 * **balance** ``Σ_f b[g,f,q] − Σ_s d[g,s,q] = 0``;
 * **goal**   ``Σ P_g·d ≥ G``  over the whole horizon (it ends with the goal date's quarter);
 * **US share** (optional) ``Σ (u_f − m)·$_g·b ≥ 0``: at least a share m of rack value integrated in US factories.
@@ -32,7 +34,7 @@ in US factories.
 Infeasibility in Optimization*, 2008, ch. 6): each site, factory, ramp and supply row
 gets a slack ``e ≥ 0`` (``row − e ≤ bound``) and the programme minimises the total slack,
 each weighted by the IT power one unit of it could carry (1 per MW of site power,
-``max_g c_gf·P_g`` per line-week, ``P_g`` per rack of ramp, ``max_g P_g/n_pg`` per part):
+``max_g c_gf·P_g`` per line-week, ``P_g`` per rack of ramp, ``max_g P_g/(n_pg + max_s m_pgs)`` per part):
 the smallest extra capacity, in MW of IT, that meets the goal. The non-zero slacks are
 the binding constraints and their shortfalls. The elastic programme is solved as a linear
 programme (racks continuous): a diagnosis needs the capacities short, not integer racks,
@@ -185,14 +187,17 @@ def build_structure(roadmap: Roadmap, figures: RackFigures, timeline: Timeline) 
         ("ramp", *entity_rows(len(pair_g)), "racks", np.repeat(figures.it_power_w[pair_g] / 1e6, Q)),
     )
     need = figures.supply_per_rack  # (P, G)
+    at_site = figures.site_supply_per_rack if figures.site_supply_per_rack is not None else np.zeros((P, G, S))
     made_col, made_q = cumulative(build)
     p_rows, k = np.nonzero(need[:, col_g[made_col]])
+    p_site, j = np.nonzero(at_site[:, col_g[site_col], col_s[site_col]])
+    most = need + at_site.max(axis=2, initial=0.0)
     with np.errstate(divide="ignore"):
-        per_unit = np.where(need > 0, figures.it_power_w[None, :] / 1e6 / need, 0.0).max(axis=1, initial=0.0)
+        per_unit = np.where(most > 0, figures.it_power_w[None, :] / 1e6 / most, 0.0).max(axis=1, initial=0.0)
     add(
-        p_rows * Q + made_q[k],
-        made_col[k],
-        need[p_rows, col_g[made_col[k]]],
+        np.r_[p_rows * Q + made_q[k], p_site * Q + site_q[j]],
+        np.r_[made_col[k], site_col[j]],
+        np.r_[need[p_rows, col_g[made_col[k]]], at_site[p_site, col_g[site_col[j]], col_s[site_col[j]]]],
         P * Q,
         ("supply", *entity_rows(P), "", np.repeat(per_unit, Q)),
     )
