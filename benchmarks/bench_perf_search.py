@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from rackwright.perf.search import FIELDS, candidate_grid, search
+from rackwright.perf.search import FIELDS, candidate_grid, search, with_recompute
 from rackwright.perf.system import load_system
 from rackwright.perf.training import Parallelism, train_step
 from rackwright.perf.workload import load_model
@@ -32,7 +32,7 @@ CASES = [
 
 def loop_rate(model, system, accelerators, global_batch, sample: int) -> float:
     """Configurations per second of one-at-a-time calls (the baseline)."""
-    grid, _ = candidate_grid(model, accelerators, global_batch, model.seq_len)
+    grid = with_recompute(*candidate_grid(model, accelerators, global_batch, model.seq_len)[:2])
     picks = np.linspace(0, grid["tp"].size - 1, min(sample, grid["tp"].size)).astype(int)
     system = system.with_accelerators(accelerators)
     start = time.perf_counter()

@@ -11,7 +11,7 @@ from rackwright.cli.app import app
 from rackwright.errors import InputError
 from rackwright.perf.api import search_report
 from rackwright.perf.memory import RECOMPUTE_MODULES
-from rackwright.perf.search import FIELDS, candidate_grid, recompute_variants, search
+from rackwright.perf.search import FIELDS, candidate_grid, recompute_variants, search, with_recompute
 from rackwright.perf.system import load_system
 from rackwright.perf.training import RECOMPUTE, Parallelism, train_step
 from rackwright.perf.workload import load_model
@@ -55,7 +55,8 @@ def test_sets_follow_the_model():
 
 def _exhaustive(model, accelerators, batch):
     """Every configuration of the grid through train_step, module sets included (no pruning)."""
-    grid, _ = candidate_grid(model, accelerators, batch, model.seq_len)
+    grid, variants, _ = candidate_grid(model, accelerators, batch, model.seq_len)
+    grid = with_recompute(grid, variants)
     system = H100.with_accelerators(accelerators)
     return grid, train_step(model, system, Parallelism(**{k: grid[k] for k in FIELDS}), batch)
 
@@ -65,7 +66,7 @@ def test_module_sets_never_beat_no_recompute_nor_undercut_full_recompute():
     # fit with full recompute), checked on a whole grid: every set is at least as slow as its configuration without
     # recompute and needs at least the memory of full recompute.
     grid, metrics = _exhaustive(LLAMA70, 32, 64)
-    blocks = int(grid["variant"].max()) + 1
+    blocks = len(recompute_variants(LLAMA70))
     time = metrics["step_time_s"].reshape(blocks, -1)
     memory = metrics["memory_bytes"].reshape(blocks, -1)
     codes = grid["recompute"].reshape(blocks, -1)[:, 0]

@@ -180,8 +180,9 @@ def candidate_grid(
     modules: int | None = None,
     within: Sequence[str] = (),
     rack: int | None = None,
-) -> tuple[dict[str, np.ndarray], int]:
-    """All candidate configurations and the mask-filtered valid ones (arrays of equal length).
+) -> tuple[dict[str, np.ndarray], list[tuple[int, int]], int]:
+    """The valid configurations but for recompute (arrays of equal length), the recompute variants to cross them
+    with (:func:`with_recompute`: the whole grid) and the number of grid points considered.
 
     With a low-precision recipe the grid also crosses low-precision parameters (``fp8_param_gather``)
     on and off (only with the distributed optimizer, whose all-gather it shrinks). ``domain`` is the scale-up
@@ -309,14 +310,18 @@ def candidate_grid(
     out["off_scale_up"] = crossings(groups, domain)
     if rack:
         out["off_rack"] = crossings(groups, rack)
-    # Recompute is crossed last, in blocks: every configuration once per variant, the variants in order (``variant``
-    # numbers the block), so a configuration's twin with other recompute settings is the same row of another block.
-    size = out["tp"].size
-    out = {k: np.tile(v, len(variants)) for k, v in out.items()}
-    codes, masks = np.asarray(variants).T
-    out["variant"] = np.repeat(np.arange(len(variants)), size)
-    out["recompute"], out["recompute_modules"] = codes[out["variant"]], masks[out["variant"]]
-    return out, evaluated
+    out = {k: v.astype(np.int32) for k, v in out.items()}  # half the bytes to cross with recompute and copy
+    return out, variants, evaluated
+
+
+def with_recompute(grid: dict[str, np.ndarray], variants: Sequence[tuple[int, int]]) -> dict[str, np.ndarray]:
+    """Every configuration of ``grid`` once per recompute variant, variant by variant (blocks of equal order)."""
+    size = grid["tp"].size
+    out = {k: np.tile(v, len(variants)) for k, v in grid.items()}
+    codes, masks = np.asarray(variants, dtype=int).reshape(-1, 2).T
+    out["recompute"] = np.repeat(codes.astype(np.int32), size)
+    out["recompute_modules"] = np.repeat(masks.astype(np.int32), size)
+    return out
 
 
 def _no_candidate(model, accelerators: int, name: str, keep) -> NoReturn:
@@ -393,7 +398,7 @@ def search(
     system = system.with_accelerators(accelerators)
     grids, evaluated = [], 0
     for code, name in enumerate(precisions):
-        grid, count = candidate_grid(
+        grid, variants, count = candidate_grid(
             model,
             accelerators,
             global_batch,
@@ -407,53 +412,54 @@ def search(
             system.accelerators_per_rack,
         )
         grid["precision"] = np.full(grid["tp"].size, code)
-        grids.append(grid)
+        sets = [v for v in variants if _module_set(*v)]
+        grids.append((grid, [v for v in variants if not _module_set(*v)], sets))
         evaluated += count
     run = lambda parts: _evaluate(  # noqa: E731
         model, system, parts, global_batch, seq, precisions, attention_precision, partitions, pool
     )
-    # First every configuration but the selective module sets, then those sets where recompute is needed.
-    first = [{k: v[~_module_set(g)] for k, v in g.items()} for g in grids]
-    first_metrics = run(first)
-    fits = np.split(first_metrics.get("fits", np.zeros(0, bool)), np.cumsum([g["tp"].size for g in first])[:-1])
-    needed = [_needed(g, f) for g, f in zip(grids, fits, strict=True)]
-    second = [{k: v[m] for k, v in g.items()} for g, m in zip(grids, needed, strict=True)]
-    second_metrics = run(second)
-    configurations = {k: np.concatenate([p[k] for p in first + second]) for k in grids[0]}
-    stages = [m for m in (first_metrics, second_metrics) if m]
-    metrics = {k: np.concatenate([m[k] for m in stages]) for k in stages[0]}
-    dominated = int(sum(_module_set(g).sum() - m.sum() for g, m in zip(grids, needed, strict=True)))
+    # First every configuration but with the selective module sets, then with those sets where recompute is needed.
+    first = [with_recompute(grid, plain) for grid, plain, _ in grids]
+    first_results = run(first)
+    fitting = np.concatenate([np.zeros(0, bool), *(np.atleast_1d(r["fits"]) for r in first_results)])
+    fits = np.split(fitting, np.cumsum([f["tp"].size for f in first])[:-1])
+    needed = [_needed(plain, fit, grid["tp"].size) for (grid, plain, _), fit in zip(grids, fits, strict=True)]
+    second = [
+        with_recompute({k: v[need] for k, v in grid.items()}, sets)
+        for (grid, _, sets), need in zip(grids, needed, strict=True)
+    ]
+    results = first_results + run(second)
+    configurations = {k: np.concatenate([p[k] for p in first + second]) for k in first[0]}
+    metrics = {k: np.concatenate([np.atleast_1d(r[k]) for r in results]) for k in results[0]}
+    dominated = sum(len(sets) * int((~need).sum()) for (_, _, sets), need in zip(grids, needed, strict=True))
     return SearchResult(configurations, metrics, evaluated, time.perf_counter() - start, precisions, dominated)
 
 
-def _module_set(grid: dict) -> np.ndarray:
-    """The rows of ``grid`` whose recompute is selective with a module set other than ``core_attn`` alone."""
-    return (grid["recompute"] == RECOMPUTE["selective"]) & (grid["recompute_modules"] != RECOMPUTE_MODULES["core_attn"])
+def _module_set(code: int, modules: int) -> bool:
+    """Whether a recompute variant is selective with a module set other than ``core_attn`` alone."""
+    return code == RECOMPUTE["selective"] and modules != RECOMPUTE_MODULES["core_attn"]
 
 
-def _needed(grid: dict, fits: np.ndarray) -> np.ndarray:
-    """The module-set rows of ``grid`` worth evaluating, given ``fits`` of its other rows (in order).
+def _needed(plain: list[tuple[int, int]], fits: np.ndarray, size: int) -> np.ndarray:
+    """Which of ``size`` configurations to evaluate with the module sets, given ``fits`` of them with the ``plain``
+    recompute variants (block by block, :func:`with_recompute`).
 
     A module set only adds recompute time to a configuration and keeps more activations than full recompute (the
     layer input alone), so it can be the fastest that fits only where the configuration does not fit without
-    recompute and fits with full recompute (tests/test_perf_search_recompute.py checks both over whole grids).
-    Rows are blocks of one recompute variant each (:func:`candidate_grid`), so a row's twins share its place in
-    the block.
+    recompute and fits with full recompute (tests/test_perf_search_recompute.py checks both over a whole grid).
     """
-    sets = _module_set(grid)
-    block = max(grid["tp"].size // (int(grid["variant"].max(initial=0)) + 1), 1)
-    place = np.arange(grid["tp"].size) % block
-    fitting = np.zeros(grid["tp"].size, bool)
-    fitting[~sets] = fits
-    fits_none, fits_full = np.zeros(block, bool), np.ones(block, bool)  # where a twin is not searched
-    for fit, code in ((fits_none, "none"), (fits_full, "full")):
-        rows = grid["recompute"] == RECOMPUTE[code]
-        fit[place[rows]] = fitting[rows]
-    return sets & ~fits_none[place] & fits_full[place]
+    fits = fits.reshape(len(plain), size)
+    codes = [code for code, _ in plain]
+    need = np.ones(size, bool)
+    if RECOMPUTE["none"] in codes:
+        need &= ~fits[codes.index(RECOMPUTE["none"])]
+    if RECOMPUTE["full"] in codes:
+        need &= fits[codes.index(RECOMPUTE["full"])]
+    return need
 
 
-def _evaluate(model, system, grids, global_batch, seq, precisions, attention_precision, partitions, pool) -> dict:
-    """train_step's figures of the rows of ``grids`` in order (empty when there are none): in chunks of
+def _evaluate(model, system, grids, global_batch, seq, precisions, attention_precision, partitions, pool) -> list:
+    """train_step's figures of the rows of ``grids``, chunk by chunk in order (none for no rows): in chunks of
     :data:`CHUNK`, or ``partitions`` chunks per grid mapped over ``pool``."""
     tasks = []
     for grid in grids:
@@ -465,8 +471,7 @@ def _evaluate(model, system, grids, global_batch, seq, precisions, attention_pre
             if b > a:
                 chunk = {k: v[a:b] for k, v in grid.items()}
                 tasks.append((model, system, chunk, global_batch, seq, name, attention_precision))
-    results = list((pool or _Serial()).map(_evaluate_partition, tasks))
-    return {k: np.concatenate([np.atleast_1d(r[k]) for r in results]) for k in (results[0] if results else {})}
+    return list((pool or _Serial()).map(_evaluate_partition, tasks))
 
 
 class _Serial:
