@@ -7,9 +7,12 @@ accelerator count. A configuration is valid when the degrees divide the hardware
 the batch (Megatron-LM's constraints); pipeline stages may hold unequal layer counts (the busiest stage sets the
 pace). The overlap flags that never lengthen a step in the model are set rather than crossed (param-gather
 overlap with the distributed optimizer, pipeline-send overlap with interleaving, all-to-all overlap with EP > 1).
-The grid is built with NumPy broadcasting and its valid points go through :func:`rackwright.perf.training.train_step`
-as arrays (in cache-sized chunks, :data:`CHUNK`), so a search costs a few array operations per term, not a Python
-loop per configuration.
+Recompute crosses none, full and selective with its module sets (:func:`recompute_variants`); a module set is
+evaluated only where recompute is needed (:func:`_needed`). Every configuration carries the groups that leave the
+scale-up domain and the rack (:mod:`rackwright.perf.placement`), and ``within_scale_up`` keeps only those whose named
+groups stay inside one domain. The grid is built with NumPy broadcasting and its valid points go through
+:func:`rackwright.perf.training.train_step` as arrays (in cache-sized chunks, :data:`CHUNK`), so a search costs a few
+array operations per term, not a Python loop per configuration.
 """
 
 from __future__ import annotations
