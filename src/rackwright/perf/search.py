@@ -264,7 +264,10 @@ def candidate_grid(
                 grid["uneven"] == 0
             )
             | ((grid["pp"] > 1) & ((model.layers + 2) % (grid["pp"] * grid["vp"]) == 0)),
-            f"the {', '.join(within)} groups stay inside one scale-up domain of {domain}": inside,
+            f"the {', '.join(within)} groups stay inside one scale-up domain of {domain}": (
+                inside,
+                "keep fewer groups in --within-scale-up, or use a system with a larger scale-up domain",
+            ),
         },
         tuple(v.size for v in values),
     )
@@ -338,17 +341,18 @@ def _no_candidate(model, accelerators: int, name: str, keep) -> NoReturn:
 
 
 def _valid(model, accelerators: int, global_batch: int, constraints: dict, shape: tuple) -> tuple:
-    """Indices (``np.nonzero``) of the grid points of ``shape`` that meet every constraint; :class:`InputError`
-    naming the first constraint that no point left meets."""
+    """Indices (``np.nonzero``) of the grid points of ``shape`` that meet every constraint (a mask, or a mask and
+    the fix to suggest); :class:`InputError` naming the first constraint that no point left meets."""
     valid = np.ones(shape, bool)
-    for reason, mask in constraints.items():
+    for reason, constraint in constraints.items():
+        mask, hint = constraint if isinstance(constraint, tuple) else (constraint, None)
         mask = np.broadcast_to(mask, shape)
         if valid.any() and not (valid & mask).any():
             raise InputError.single(
                 None,
                 f"no configuration of {model.name} on {accelerators} accelerators with a "
                 f"global batch of {global_batch} meets: {reason}",
-                hint="change --global-batch or --accelerators (or --racks)",
+                hint=hint or "change --global-batch or --accelerators (or --racks)",
             )
         valid &= mask
     return np.nonzero(valid)
