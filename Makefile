@@ -19,7 +19,7 @@ demo: $(STAMP)
 	$(BIN)/rackwright evaluate examples/hgx-h100-air.yaml examples/gb200-nvl72.yaml examples/gb300-nvl72.yaml examples/vera-rubin-nvl144.yaml examples/kyber-nvl576.yaml examples/ethernet-800vdc.yaml examples/ethernet-800vdc-e2.yaml
 	$(BIN)/rackwright check examples/hgx-h100-air.yaml examples/gb200-nvl72.yaml examples/gb300-nvl72.yaml examples/vera-rubin-nvl144.yaml examples/kyber-nvl576.yaml examples/ethernet-800vdc.yaml examples/ethernet-800vdc-e2.yaml
 	$(BIN)/rackwright compare examples/gb200-nvl72.yaml examples/gb300-nvl72.yaml
-	mkdir -p out && $(BIN)/rackwright elevation examples/gb300-nvl72.yaml -o out/gb300-nvl72.svg
+	$(BIN)/rackwright elevation examples/gb300-nvl72.yaml -o out/gb300-nvl72
 	$(BIN)/rackwright bom examples/gb300-nvl72.yaml --racks 8
 	$(BIN)/rackwright sourcing whatif examples/gb200-nvl72.yaml examples/sourcing-us-power-cabling.yaml --racks 8
 	$(BIN)/rackwright factory simulate examples/line-us.yaml --design examples/gb200-nvl72.yaml --weeks 4 --replications 2 --seed 1 --warmup 2

@@ -27,8 +27,8 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 MAX_BYTES = 300_000
 #: The tutorial's commands that write the pages pictured (docs/tutorial.md runs the same).
 COMMANDS = [
-    ["elevation", "examples/tutorial-gb300-w40.yaml", "-o", "out/tutorial/gb300-w40.svg"],
-    ["bom", "examples/tutorial-gb300-w40.yaml", "--racks", "14", "--report", "out/tutorial/bom.html"],
+    ["elevation", "examples/tutorial-gb300-w40.yaml", "-o", "out/tutorial/gb300-w40"],
+    ["bom", "examples/tutorial-gb300-w40.yaml", "--racks", "14", "-o", "out/tutorial/bom"],
     ["site", "plan", "examples/tutorial-site.yaml", "-o", "out/tutorial/site"],
     ["roadmap", "plan", "examples/tutorial-roadmap.yaml", "-o", "out/tutorial/roadmap"],
     ["site", "plan", "examples/site-100mw.yaml", "-o", "out/tutorial/site-100mw"],
@@ -50,8 +50,8 @@ class Picture:
 
 
 PICTURES = [
-    Picture("tutorial-elevation", "gb300-w40.svg", "svg"),
-    Picture("tutorial-bom", "bom.html", ".plotly-graph-div", viewport_height=800, max_height=450),
+    Picture("tutorial-elevation", "gb300-w40/elevation.svg", "svg"),
+    Picture("tutorial-bom", "bom/report.html", ".plotly-graph-div", viewport_height=800, max_height=450),
     Picture("tutorial-site-floor-plan", "site/report.html", "h2:has-text('Floor plan') + svg"),
     Picture(
         "tutorial-site-charts", "site/report.html", "h2:has-text('Charts') ~ div .plotly-graph-div", max_height=400

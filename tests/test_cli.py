@@ -51,11 +51,21 @@ def test_compare_shows_lineage_fields_and_figures():
     assert "compute.accelerators" not in figures  # unchanged figures are not listed
 
 
-def test_elevation_writes_svg(tmp_path):
-    out = tmp_path / "rack.svg"
-    assert run("elevation", EXAMPLES / "gb200-nvl72.yaml", "-o", out).exit_code == 0
-    svg = out.read_text()
+def test_elevation_writes_svg_and_a_page_into_a_folder(tmp_path):
+    result = run("elevation", EXAMPLES / "gb200-nvl72.yaml", "-o", tmp_path / "rack")
+    assert result.exit_code == 0 and "deprecated" not in result.output
+    svg = (tmp_path / "rack" / "elevation.svg").read_text()
     assert svg.startswith("<?xml") and "compute-upper: 10 ×" in svg and "#e45756" in svg  # power shelves in red
+    page = (tmp_path / "rack" / "report.html").read_text()
+    assert "<title>GB200 NVL72: rack elevation" in page and "compute-upper: 10 ×" in page and "<?xml" not in page
+
+
+def test_elevation_to_a_svg_file_still_works_with_a_deprecation_note(tmp_path):
+    result = run("elevation", EXAMPLES / "gb200-nvl72.yaml", "-o", tmp_path / "rack.svg")
+    assert result.exit_code == 0 and "deprecated" in result.output
+    assert (tmp_path / "rack.svg").read_text().startswith("<?xml") and sorted(tmp_path.iterdir()) == [
+        tmp_path / "rack.svg"
+    ]
 
 
 def test_catalog_commands(tmp_path):

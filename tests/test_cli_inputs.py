@@ -136,10 +136,10 @@ def _text(output: str) -> str:
 def _outputs(tmp: Path, file: Path, folder: Path) -> dict:
     """Each command's output option given ``file`` where a folder is needed or ``folder`` where a file is."""
     return {
-        "elevation -o": ["elevation", GB200, "-o", folder],
+        "elevation -o": ["elevation", GB200, "-o", file],
         "bom --report": ["bom", GB200, "--report", folder],
         "site plan -o": ["site", "plan", EXAMPLES / "site-100mw.yaml", "-o", file],
-        "site cables -o": ["site", "cables", tmp, "--netbox", "-o", folder],
+        "site cables -o": ["site", "cables", tmp, "--netbox", "-o", file],
         "roadmap plan -o": ["roadmap", "plan", EXAMPLES / "roadmap-10gw.yaml", "-o", file],
         "roadmap risk -o": ["roadmap", "risk", EXAMPLES / "roadmap-10gw.yaml", "-o", file],
         "explore -o": ["explore", EXAMPLES / "space-gb300-small.yaml", "-o", file],
@@ -148,7 +148,7 @@ def _outputs(tmp: Path, file: Path, folder: Path) -> dict:
         "factory --report": ["factory", "simulate", LINE, "--design", GB200, "--report", folder],
         "reliability --report": [*JOB, "--report", folder],
         "sourcing -o": ["sourcing", "whatif", GB200, SCENARIO, "--sweep", "substitutions[0].price_change=0:0.3:3",
-                        "-o", folder],
+                        "-o", file],
         "catalog export-netbox -o": ["catalog", "export-netbox", "nvidia-b200-gb200", "-o", file],
         "below a file": ["elevation", GB200, "-o", file / "rack.svg"],
     }

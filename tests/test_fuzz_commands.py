@@ -407,7 +407,7 @@ FILES = {  # name: (folder, data) → (a command line with a mutated file or arg
     "evaluate": lambda f, d: _with_design(f, d, lambda p: ["evaluate", p, "--json", "--no-delivery"]),
     "check": lambda f, d: _with_design(f, d, lambda p: ["check", p, "--json"]),
     "compare": lambda f, d: _with_design(f, d, lambda p: ["compare", _g(f), p, "--json"]),
-    "elevation": lambda f, d: _with_design(f, d, lambda p: ["elevation", p, "-o", f / "fuzz.svg"]),
+    "elevation": lambda f, d: _with_design(f, d, lambda p: ["elevation", p, "-o", f / "fuzz-elevation"]),
     "qualify": lambda f, d: _with_csv(f, d, ["qualify"]),
     "reliability qualify": lambda f, d: _with_csv(f, d, ["reliability", "qualify"]),
     "site plan": lambda f, d: _with_file(f, "site-100mw.yaml", d, lambda p: [
@@ -423,7 +423,7 @@ FILES = {  # name: (folder, data) → (a command line with a mutated file or arg
     "catalog export-netbox": lambda f, d: (lambda o: (["catalog", "export-netbox", "nvidia-sn5600", "-o", o[0]], o[1]))(
         _output(f, d, "folder")),
     "site cables": lambda f, d: (lambda o: (["site", "cables", f / "planned", "--netbox", "-o", o[0]], o[1]))(
-        _output(f, d, "file")),
+        _output(f, d, "folder")),
     "push": lambda f, d: (["push", _g(f), "--server", _server(d), "--json"], True),
     "pull": lambda f, d: (["pull", "gb200-nvl72", "--server", _server(d), "-o", f / "pulled.yaml"], True),
     "server-admin org add": lambda f, d: (lambda w: (["server-admin", "org", "add", w[0], "--name", "Fuzz", "--db",
@@ -535,9 +535,9 @@ def test_a_build_date_past_the_calendar_is_refused(extra):
 
 def test_site_cables_makes_the_folder_of_its_output(folder):
     # was a FileNotFoundError from polars when the CSV's folder did not exist
-    target = folder / "new-folder" / "cables.csv"
+    target = folder / "new-folder" / "deeper"
     result = run("site", "cables", folder / "planned", "--netbox", "-o", target)
-    assert result.exit_code == 0 and target.read_text().startswith("side_a_site,side_a_device")
+    assert result.exit_code == 0 and (target / "netbox-cables.csv").read_text().startswith("side_a_site,side_a_device")
 
 
 @pytest.mark.parametrize("value", ["[", "*a"])

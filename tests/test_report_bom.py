@@ -87,9 +87,9 @@ def test_bom_page_keeps_its_headline_and_titles_every_axis(figure):
 
 def test_sourcing_sweep_page_shares_the_folders_plotly_bundle(tmp_path):
     """``sourcing whatif --sweep -o`` writes its page as the other reports do: plotly.js once, beside it."""
-    page = tmp_path / "sweep.html"
+    page = tmp_path / "report.html"
     argv = ["sourcing", "whatif", str(EXAMPLES / "gb200-nvl72.yaml"), str(EXAMPLES / "sourcing-us-power-cabling.yaml")]
-    result = CliRunner().invoke(app, [*argv, "--sweep", "substitutions[0].price_change=0:0.3:4", "-o", str(page)])
+    result = CliRunner().invoke(app, [*argv, "--sweep", "substitutions[0].price_change=0:0.3:4", "-o", str(tmp_path)])
     assert result.exit_code == 0, result.stdout
     html = page.read_text(encoding="utf-8")
     assert re.findall(r'<script[^>]*src="([^"]+)"', html) == ["plotly.min.js"]

@@ -40,17 +40,15 @@ def test_explore_scatter_matrix_and_front_table(browser, tmp_path):  # noqa: F81
 
 
 def test_bom_cost_pareto_and_lead_time_ladder(browser, tmp_path):  # noqa: F811 (the fixture)
-    run("bom", str(EXAMPLES / "gb200-nvl72.yaml"), "--report", str(tmp_path / "bom.html"))
-    outside, errors = open_page(browser, tmp_path / "bom.html", "report-bom-pareto.png", ".plotly-graph-div .main-svg")
+    run("bom", str(EXAMPLES / "gb200-nvl72.yaml"), "-o", str(tmp_path))
+    outside, errors = open_page(browser, tmp_path / "report.html", "report-bom-pareto.png", ".plotly-graph-div .main-svg")
     assert outside == [] and errors == []
     assert (SCREENSHOTS / "report-bom-pareto.png").stat().st_size > 0
 
 
 def test_kyber_elevation_shows_its_blades(browser, tmp_path):  # noqa: F811 (the fixture)
-    svg = tmp_path / "kyber.svg"
-    run("elevation", str(EXAMPLES / "kyber-nvl576.yaml"), "-o", str(svg))
-    page = tmp_path / "kyber.html"
-    page.write_text(f"<!doctype html><html><body style='margin:0'>{svg.read_text()}</body></html>", encoding="utf-8")
-    outside, errors = open_page(browser, page, "elevation-kyber-nvl576.png", "svg text")
+    run("elevation", str(EXAMPLES / "kyber-nvl576.yaml"), "-o", str(tmp_path))
+    svg = tmp_path / "elevation.svg"
+    outside, errors = open_page(browser, tmp_path / "report.html", "elevation-kyber-nvl576.png", "svg text")
     assert outside == [] and errors == []
     assert "compute-blades 72/72" in svg.read_text() and svg.stat().st_size < MAX_PAGE_BYTES

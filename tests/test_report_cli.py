@@ -28,11 +28,11 @@ def test_version_is_the_package_version():
 
 def test_quiet_leaves_out_the_note_but_writes_the_file(tmp_path):
     design = str(ROOT / "examples/gb300-nvl72.yaml")
-    loud = runner.invoke(app, ["elevation", design, "-o", str(tmp_path / "a.svg")])
-    quiet = runner.invoke(app, ["-q", "elevation", design, "-o", str(tmp_path / "b.svg")])
+    loud = runner.invoke(app, ["elevation", design, "-o", str(tmp_path / "a")])
+    quiet = runner.invoke(app, ["-q", "elevation", design, "-o", str(tmp_path / "b")])
     assert loud.exit_code == quiet.exit_code == 0
     assert "wrote" in loud.stdout and quiet.stdout == ""
-    assert (tmp_path / "b.svg").stat().st_size > 1000
+    assert (tmp_path / "b" / "elevation.svg").stat().st_size > 1000 and (tmp_path / "b" / "report.html").exists()
     errors = runner.invoke(app, ["-q", "check", str(ROOT / "examples/no-such.yaml")])
     assert errors.exit_code == 2 and "no-such.yaml" in errors.stderr  # errors still show
 

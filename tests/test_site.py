@@ -1,6 +1,7 @@
 """Site planner end to end: hand calculations, the 100 MW example, the CLI and bad input."""
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -136,6 +137,13 @@ def test_cli_plan_and_netbox(tmp_path):
     ends = pl.concat([netbox.select(pl.col("side_a_device").alias("d"), pl.col("side_a_name").alias("n")),
                       netbox.select(pl.col("side_b_device").alias("d"), pl.col("side_b_name").alias("n"))])
     assert ends.unique().height == ends.height
+    # -o DIR: the summary as records (cables.json) and the NetBox CSV, in a folder of its own
+    result = runner.invoke(app, ["site", "cables", str(out), "--netbox", "-o", str(tmp_path / "cables")])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "cables" / "cables.json").read_text())
+    assert doc["command"] == "site cables" and doc["cables"] == cables.height == sum(r["cables"] for r in doc["totals"])
+    assert sum(r["length_m"] for r in doc["totals"]) == pytest.approx(math.fsum(cables["length_m"].to_list()), rel=1e-12)
+    assert pl.read_csv(tmp_path / "cables" / "netbox-cables.csv").equals(netbox)
 
 
 @pytest.mark.parametrize(("changes", "code"), [

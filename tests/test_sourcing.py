@@ -82,11 +82,17 @@ def test_cli(tmp_path):
     doc = json.loads(runner.invoke(app, ["sourcing", "whatif", str(design), str(plan), "--json"]).stdout)
     assert {"baseline", "what_if", "delta"} <= set(doc)
     assert doc["what_if"]["us_content_share"] > doc["baseline"]["us_content_share"]
-    html = tmp_path / "sweep.html"
+    folder = tmp_path / "sweep"
     result = runner.invoke(app, ["sourcing", "whatif", str(design), str(plan), "--sweep",
-                                 "substitutions[0].price_change=0:0.3:4", "-o", str(html), "--json"])
+                                 "substitutions[0].price_change=0:0.3:4", "-o", str(folder), "--json"])
     rows = json.loads(result.stdout)["rows"]
-    assert len(rows) == 4 and np_increasing([r["usd_per_rack"] for r in rows]) and "plotly" in html.read_text()
+    assert len(rows) == 4 and np_increasing([r["usd_per_rack"] for r in rows])
+    assert "plotly" in (folder / "report.html").read_text()
+    assert (folder / "whatif.json").read_text() == result.stdout  # the document --json prints
+    html = tmp_path / "sweep.html"  # the older form: the page alone, with a deprecation note
+    result = runner.invoke(app, ["sourcing", "whatif", str(design), str(plan), "--sweep",
+                                 "substitutions[0].price_change=0:0.3:2", "-o", str(html)])
+    assert result.exit_code == 0 and "deprecated" in result.stderr and "plotly" in html.read_text()
     assert runner.invoke(app, ["sourcing", "whatif", str(design), str(plan), "--sweep", "nonsense"]).exit_code == 2
     assert runner.invoke(app, ["sourcing", "build-date", str(design), "--order-date", "soon"]).exit_code == 2
 

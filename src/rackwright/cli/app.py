@@ -38,9 +38,11 @@ from .common import (
     guarded,
     name_commands,
     note,
+    older_file,
     out,
     output_file,
     output_folder,
+    output_folder_or_file,
     show,
     write_folder,
 )
@@ -258,24 +260,39 @@ def _number(value):
     return None if value is None or not math.isfinite(value) else value
 
 
+FOLDER_OR_SVG = output_folder_or_file(".svg")
+
+
 @app.command("elevation", rich_help_panel=RACK)
 @guarded
 def elevation_command(
     design: Path = typer.Argument(..., help="Design YAML file."),
-    output: Path = typer.Option(..., "-o", "--output", callback=output_file, help="SVG file to write."),
+    output: Path = typer.Option(
+        ...,
+        "-o",
+        "--output",
+        callback=FOLDER_OR_SVG,
+        help="Folder for elevation.svg and report.html (the drawing in a page), made if missing; a name ending in "
+        ".svg writes only that drawing (deprecated).",
+    ),
 ):
     """Draw the rack's front and rear elevation as SVG: every device to scale and labelled, free units, busbar,
     manifolds and spine at the rear, totals in the title block."""
     from ..rack.evaluation import evaluate
     from ..report.elevation import elevation_svg
+    from ..report.html import write_drawing_page
 
-    drawing = elevation_svg(evaluate(design))
+    rack = evaluate(design)
+    svg = elevation_svg(rack).as_svg()
+    older = older_file(output, ".svg")
     try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        drawing.save_svg(str(output))
+        (output.parent if older else output).mkdir(parents=True, exist_ok=True)
+        (output if older else output / "elevation.svg").write_text(svg, encoding="utf-8")
+        if not older:
+            write_drawing_page(svg, f"{rack.name}: rack elevation, front and rear", output / "report.html")
     except OSError as exc:
-        raise InputError.single(str(output), f"cannot write: {exc}") from None
-    note(f"wrote {output}")
+        raise InputError.single(str(output), f"cannot write: {exc}", "-o") from None
+    note(f"wrote {output}" if older else f"wrote {output / 'elevation.svg'}, {output / 'report.html'}")
 
 
 @app.command("bom", rich_help_panel=RACK)

@@ -133,18 +133,19 @@ def write_document(path: Path, body) -> None:
     write_json(path, document(settings.command, body))
 
 
-def write_folder(folder: Path, name: str, body, figure) -> None:
-    """``-o DIR`` of a command: its JSON document (what ``--json`` prints) as ``NAME.json`` and its HTML report as
-    ``report.html`` (plotly.js once beside it) in ``folder``, made if missing."""
+def write_folder(folder: Path, name: str, body, figure=None) -> None:
+    """``-o DIR`` of a command: its JSON document (what ``--json`` prints) as ``NAME.json`` and, where it draws
+    one, its HTML report as ``report.html`` (plotly.js once beside it) in ``folder``, made if missing."""
     from ..report.html import write_html
 
     try:
         folder.mkdir(parents=True, exist_ok=True)
         write_document(folder / f"{name}.json", body)
-        write_html(figure, folder / "report.html")
+        if figure is not None:
+            write_html(figure, folder / "report.html")
     except OSError as exc:
         raise InputError.single(str(folder), f"cannot write: {exc}", "-o") from None
-    note(f"wrote {folder / name}.json, {folder / 'report.html'}")
+    note(f"wrote {folder / name}.json" + (f", {folder / 'report.html'}" if figure is not None else ""))
 
 
 def guarded(command):
@@ -271,6 +272,35 @@ def output_folder(value: Path | None) -> Path | None:
     if value is not None and value.exists() and not value.is_dir():
         raise typer.BadParameter(f"{value} is a file; give a folder (it is made if missing)")
     return _below_a_folder(value)
+
+
+def output_folder_or_file(*suffixes: str):
+    """A callback for ``-o`` of a command that took a file before it took a folder: a name ending in one of
+    ``suffixes`` (``.svg``) that is no folder is still that file (checked as :func:`output_file`; the command
+    asks :func:`older_file`), any other name a folder (:func:`output_folder`)."""
+
+    def check(value: Path | None) -> Path | None:
+        return output_file(value) if _names_a_file(value, suffixes) else output_folder(value)
+
+    return check
+
+
+def older_file(value: Path | None, *suffixes: str) -> bool:
+    """Whether ``-o`` named a file in the older form (:func:`output_folder_or_file`): then a deprecation note on
+    stderr, even under ``--quiet``."""
+    if not _names_a_file(value, suffixes):
+        return False
+    err.print(
+        f"[yellow]deprecated:[/yellow] {escape(f'-o {value}')} writes only that file; give a folder instead, for its "
+        "machine files and report.html",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return True
+
+
+def _names_a_file(value: Path | None, suffixes: tuple[str, ...]) -> bool:
+    return value is not None and value.suffix.lower() in suffixes and not value.is_dir()
 
 
 def _below_a_folder(value: Path | None) -> Path | None:

@@ -20,7 +20,6 @@ from .common import (
     output_folder,
     progress_bar,
     show,
-    write_document,
     write_folder,
 )
 
@@ -293,13 +292,10 @@ def whatif_command(
         doc = whatif_document(base_doc, docs[0], overrides)
     else:
         doc = sweep_document(base_doc, docs, key, values, overrides)
-    if outdir is not None and key is not None:
+    if outdir is not None:
         from ..programme.report import sweep_figure
 
-        write_folder(outdir, "whatif", doc, sweep_figure(doc))
-    elif outdir is not None:
-        outdir.mkdir(parents=True, exist_ok=True)
-        write_document(outdir / "whatif.json", doc)
+        write_folder(outdir, "whatif", doc, sweep_figure(doc) if key is not None else None)
     if as_json:
         emit(doc)
         return

@@ -8,7 +8,20 @@ from pathlib import Path
 import typer
 
 from ..errors import InputError
-from .common import EXIT_OK, EXIT_RULES, emit, err, guarded, note, out, output_file, output_folder, progress_bar
+from .common import (
+    EXIT_OK,
+    EXIT_RULES,
+    emit,
+    err,
+    guarded,
+    note,
+    older_file,
+    out,
+    output_folder,
+    output_folder_or_file,
+    progress_bar,
+    write_folder,
+)
 
 app = typer.Typer(
     help="Plan a site: halls and rows, Ethernet fabric, cable plan, power chain, cooling plant, PUE, capex.",
@@ -150,13 +163,21 @@ def parse_overrides(items: list[str]) -> dict[str, object]:
     return overrides
 
 
+FOLDER_OR_CSV = output_folder_or_file(".csv")
+
+
 @app.command("cables")
 @guarded
 def cables_command(
     plan_dir: Path = typer.Argument(..., metavar="OUTDIR", help="Folder written by `rackwright site plan`."),
     netbox: bool = typer.Option(False, "--netbox", help="Write the NetBox cable bulk-import CSV."),
-    output: Path = typer.Option(
-        None, "-o", "--output", callback=output_file, help="CSV file (default: OUTDIR/netbox-cables.csv)."
+    output: Path | None = typer.Option(
+        None,
+        "-o",
+        "--output",
+        callback=FOLDER_OR_CSV,
+        help="Folder for cables.json (the summary's records) and with --netbox netbox-cables.csv, made if missing "
+        "(default: the CSV in OUTDIR); a name ending in .csv is still that CSV file (deprecated).",
     ),
 ):
     """Summarise a planned cable plan by tier and medium; with --netbox, export it for NetBox's cable import."""
@@ -173,10 +194,11 @@ def cables_command(
         cables = pl.read_parquet(path)
     except Exception as exc:  # polars/arrow raise many kinds for a damaged file
         raise InputError.single(str(path), f"cannot read the cable plan: {exc}", hint="plan the site again") from None
+    totals = length_totals(cables, "tier", "media")
     table = Table(title=f"{cables.height:,} cables in {path}")
     for name in ("tier", "media", "cables", "km", "longest m"):
         table.add_column(name, justify="right")
-    for r in length_totals(cables, "tier", "media"):
+    for r in totals:
         table.add_row(
             str(r["tier"]),
             str(r["media"]),
@@ -185,8 +207,11 @@ def cables_command(
             f"{r['longest_m']:,.1f}",
         )
     out.print(table)
+    older = older_file(output, ".csv")
+    if output is not None and not older:
+        write_folder(output, "cables", {"plan": str(plan_dir), "cables": cables.height, "totals": totals})
     if netbox:
-        target = output or plan_dir / "netbox-cables.csv"
+        target = output if output is not None and older else (output or plan_dir) / "netbox-cables.csv"
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             site, lanes = _netbox_naming(plan_dir)

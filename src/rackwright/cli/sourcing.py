@@ -10,7 +10,18 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import InputError
-from .common import MAX_COUNT, emit, err, guarded, in_domain, note, out, output_file
+from .common import (
+    MAX_COUNT,
+    emit,
+    err,
+    guarded,
+    in_domain,
+    note,
+    older_file,
+    out,
+    output_folder_or_file,
+    write_folder,
+)
 
 app = typer.Typer(
     help="Sourcing what-ifs: substitutions, tariffs, second sources; earliest build dates.", no_args_is_help=True
@@ -50,6 +61,9 @@ def _warn(doc: dict, scenario: Path | None) -> None:
         err.print(f"[yellow]warning:[/yellow] {escape(f'{scenario}: {warning}')}", highlight=False, soft_wrap=True)
 
 
+FOLDER_OR_HTML = output_folder_or_file(".html")
+
+
 @app.command("whatif")
 @guarded
 def whatif_command(
@@ -58,7 +72,12 @@ def whatif_command(
     racks: int = typer.Option(1, "--racks", min=1, max=MAX_COUNT, help="Racks to price."),
     sweep: str | None = typer.Option(None, "--sweep", help="Vary one field: FIELD[i].name = START:STOP:STEPS."),
     output: Path | None = typer.Option(
-        None, "-o", "--output", callback=output_file, help="With --sweep: the plotly HTML file to write."
+        None,
+        "-o",
+        "--output",
+        callback=FOLDER_OR_HTML,
+        help="Folder for whatif.json (the --json document) and with --sweep report.html (plotly), made if missing; "
+        "a name ending in .html is still the sweep's page alone (deprecated).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ):
@@ -68,9 +87,12 @@ def whatif_command(
     from ..rack.sourcing import sweep as run_sweep
 
     model, plan = _model(design), load_scenario(scenario)
+    older = older_file(output, ".html")
     if sweep is None:
         doc = whatif(model, plan, racks)
         _warn(doc, scenario)
+        if output is not None and not older:
+            write_folder(output, "whatif", doc)
         emit(doc) if as_json else out.print(_whatif_table(doc))
         return
     try:
@@ -80,12 +102,16 @@ def whatif_command(
         raise InputError.single(None, str(exc), "--sweep") from None
     warnings = unmatched(bom_lines(model, racks), plan)
     _warn({"warnings": warnings}, scenario)
-    if output is not None:
+    doc = {"design": model.design.name, "scenario": plan.name, "sweep": path, "rows": rows, "warnings": warnings}
+    if older and output is not None:
         from ..report.html import write_html
 
         write_html(sweep_figure(rows, path, plan.name), output)  # plotly.js once per folder, beside the page
+        note(f"wrote {output}")
+    elif output is not None:
+        write_folder(output, "whatif", doc, sweep_figure(rows, path, plan.name))
     if as_json:
-        emit({"design": model.design.name, "scenario": plan.name, "sweep": path, "rows": rows, "warnings": warnings})
+        emit(doc)
         return
     table = Table(title=f"{plan.name}: sweep of {path}")
     for column in ("value", "USD per rack", "US content", "longest lead (wk)"):
@@ -98,8 +124,6 @@ def whatif_command(
             f"{row['longest_lead_time_weeks']:.0f}",
         )
     out.print(table)
-    if output is not None:
-        note(f"wrote {output}")
 
 
 @app.command("build-date")

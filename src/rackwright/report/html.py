@@ -273,6 +273,17 @@ def write_html(figure, path: Path) -> None:
     path.write_text(page.replace("<head>", f"<head>{PRINT_HEAD}", 1), encoding="utf-8")
 
 
+def write_drawing_page(svg: str, title: str, path: Path) -> None:
+    """Write a page with one drawing (an SVG document, shown inline, no script) under ``title``, with the print
+    rules in its head."""
+    from html import escape
+
+    drawing = svg[svg.index("<svg") :]  # without the XML declaration, which has no place inside a page
+    head = f"<meta charset='utf-8'><title>{escape(title)}</title><style>{PRINT_STYLE}</style>"
+    body = f"<h1 style='font:600 18px sans-serif'>{escape(title)}</h1>{drawing}"
+    path.write_text(f"<!DOCTYPE html>\n<html><head>{head}</head><body>{body}</body></html>\n", encoding="utf-8")
+
+
 def reliability_figure(curves: dict[str, tuple], job: dict):
     """Goodput against job size for each generation, and the job's interruptions per day by cause."""
     import plotly.graph_objects as go
