@@ -7,8 +7,10 @@ Reports the seconds of each step (loading and evaluating the designs, the lines'
 parallelism search and goodput per generation, the roadmap MILP, the site plans), the whole plan's wall and CPU
 time (this process and its workers), and the peak resident memory. With ``--site-file`` every site is planned with
 that site file's layout, fabric, power chain and cooling at each power step it uses, for the racks the roadmap
-sends there (``sites.<id>.plan``); each site's last step streams its per-cable plan to Parquet in a temporary
-folder and no cable plan is held: the issue's scale target is the whole programme with every site's cable plan in
+sends there (``sites.<id>.plan``); every step streams its per-cable plan to Parquet in a temporary folder
+(``sites/SITE/cables/step=K/``) and no cable plan is held; the roadmap solve plans around the site plans' optics
+and CDUs (its reference site plans are the ``site_need`` step), and the linear site need is compared with each
+step's plan: the issue's scale target is the whole programme with every site's cable plan in
 under 60 s and 4 GB on 2 cores. ``--workers N`` runs the reference jobs, spares and site plans on N processes
 (default 1: in this process; on the shared two-core machine two workers were slower); ``--serial-baseline`` then
 plans again in this process alone and gives the ratio of the wall times.
@@ -20,10 +22,14 @@ import argparse
 import resource
 import tempfile
 import time
+from itertools import groupby
 from pathlib import Path
+
+from ruamel.yaml import YAML
 
 from rackwright.programme import load_programme, plan_programme
 from rackwright.programme.plan import programme_document
+from rackwright.programme.sites import site_need_error
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_S, TARGET_GB = 60.0, 4.0
@@ -33,23 +39,26 @@ def main(argv=None) -> dict[str, float]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--programme", type=Path, default=ROOT / "examples" / "programme-10gw.yaml")
     parser.add_argument("--site-file", type=Path, default=None, help="plan every site with this site file")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="change a field of the programme (YAML value), as programme whatif --set does")
     parser.add_argument("--workers", type=int, default=1, help="processes (default 1: this process)")
     parser.add_argument("--serial-baseline", action="store_true",
                         help="then plan again in this process alone (workers 1) and give the ratio of the wall times")
     args = parser.parse_args(argv)
 
     wall, cpu = time.perf_counter(), time.process_time()
-    overrides = None
+    overrides = {key: YAML(typ="safe").load(value) for key, value in (o.split("=", 1) for o in args.overrides)}
     if args.site_file is not None:
         sites = load_programme(args.programme).programme.sites
-        overrides = {f"sites.{site.id}.plan": str(args.site_file.resolve()) for site in sites}
+        overrides |= {f"sites.{site.id}.plan": str(args.site_file.resolve()) for site in sites}
     start = time.perf_counter()
-    loaded = load_programme(args.programme, overrides)
+    loaded = load_programme(args.programme, overrides or None)
     load_s = time.perf_counter() - start
     with tempfile.TemporaryDirectory() as folder:  # each site's last step streamed to Parquet there
         plan = plan_programme(loaded, outdir=Path(folder), workers=args.workers)
         doc = programme_document(plan)
-        written = sum(f.stat().st_size for f in Path(folder).rglob("cables.parquet"))
+        written = sum(f.stat().st_size for f in Path(folder).rglob("part-0.parquet"))  # every step's cables
+        partitions = len(list(Path(folder).rglob("part-0.parquet")))
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_children = children.ru_utime + children.ru_stime
@@ -61,7 +70,7 @@ def main(argv=None) -> dict[str, float]:
     print(f"programme: {loaded.programme.name}; {len(loaded.programme.generations)} generations, "
           f"{len(loaded.programme.sites)} sites, {len(doc['quarters'])} quarters; {args.workers} worker processes")
     print(f"{len(plan.sites)} site steps planned ({len({id(s.planned) for s in plan.sites})} distinct), "
-          f"{written / 1e6:,.0f} MB of cable plans written")
+          f"{written / 1e6:,.0f} MB of cable plans written ({partitions} steps' Parquet partitions)")
     print(f"load and evaluate the designs: {load_s:.2f} s")
     for step, seconds in plan.seconds.items():
         print(f"{step}: {seconds:.2f} s")
@@ -73,10 +82,18 @@ def main(argv=None) -> dict[str, float]:
               f"{'met' if met else 'MISSED'}")
     print(f"{headline['it_power_by_goal_date']:.2f} GW by the goal date (met {headline['goal_met']}), "
           f"{headline['delivered_training_compute_by_goal_date']:,.0f} EFLOP/s delivered")
+    print("binding constraints: " + "; ".join(
+        f"{b['family']} {b['name']}" + (f" (short {b['shortfall']:,.0f})" if b["family"] == "site-supply" else "")
+        for b in doc["binding_constraints"]))
+    for line, rows in groupby(site_need_error(plan), key=lambda row: row["supply"]):
+        rows = [row for row in rows if row["error"] is not None]
+        errors = [row["error"] for row in rows] or [0.0]
+        print(f"linear site need of {line} against the steps' plans: {min(errors):+.1%} to {max(errors):+.1%} ("
+              + ", ".join(f"{r['site']} {r['power_step']}: {r['racks']} racks {r['error']:+.1%}" for r in rows) + ")")
     if args.serial_baseline:  # after the measured run, so it does not warm this process for it
         start, cpu_start = time.perf_counter(), time.process_time()
         with tempfile.TemporaryDirectory() as folder:
-            plan_programme(load_programme(args.programme, overrides), outdir=Path(folder), workers=1)
+            plan_programme(load_programme(args.programme, overrides or None), outdir=Path(folder), workers=1)
         serial, serial_cpu = time.perf_counter() - start, time.process_time() - cpu_start
         print(f"baseline, the same plan in one process: {serial:.1f} s wall, {serial_cpu:.1f} s CPU; "
               f"{args.workers} workers take {wall / serial:.2f} of its wall time")

@@ -154,8 +154,9 @@ def test_site_need_is_the_reference_plans_optics_per_rack(planned):
 
 
 def test_the_linear_site_need_is_within_its_stated_error_of_the_steps(planned):
-    """The linear optics need (reference ratio × racks) never falls short of a planned step's transceivers (the
-    reference is the largest fabric the site can need), and the CDUs differ by less than one per generation."""
+    """On the small example the linear optics need (reference ratio × racks) covers each planned step's
+    transceivers (the reference is the largest fabric the site can need: its steps have flatter fabrics), and the
+    CDUs differ by less than one per generation (their rounding up)."""
     plan, _ = planned
     rows = site_need_error(plan)
     optics = [r for r in rows if r["supply"] == "optics"]

@@ -9,17 +9,20 @@ needed by that quarter and kept after it, so the programme knows it by quarter (
 optics and CDUs by quarter against the supply caps (:func:`site_supply_check`).
 
 **Planning around the site's optics and CDUs** (:func:`site_need`). Before the roadmap solve, each generation is
-planned once on each site file that hosts it, alone and at the scale of the largest power step of the sites that
-use the file (``⌊IT power / rack IT power⌋`` racks): the plan's transceivers and CDUs per rack, less the rack's own
+planned once on each site file that hosts it, alone, with as many accelerators as the largest power step of the
+sites that use the file holds of any generation they host (``⌊IT power / rack IT power⌋`` racks × accelerators per
+rack; the largest fabric those sites can need): the plan's transceivers and CDUs per rack, less the rack's own
 BOM share of a CDU, are the parts a rack of that generation brings with it at those sites (``m_pgs``, the roadmap
 MILP's site term of its supply rows, :attr:`rackwright.roadmap.inputs.RackFigures.site_supply_per_rack`). It is a
 linear approximation of the site plans: a real step mixes generations, has fewer racks than the reference (a fabric
 with fewer tiers and partly filled switches) and rounds CDUs up per generation; :func:`site_need_error` compares it
-with each planned step. Because the reference is the largest fabric the site's power can need, the linear need
-is an upper bound where the fabric's optics per accelerator grow with its size: on the small example with an
-optics cap (tests/test_programme_supply.py), +28 % at Abilene's first step (441 racks, a flatter fabric) and +2.2 %
-at its last (1,621 racks); the CDUs differ by the rounding up, less than one CDU per generation and step, which the
-linear need does not hold back (see docs/programme.md for the 10 GW example's figures).
+with each planned step. Measured on the 10 GW example with every site on ``examples/site-1gw.yaml``: the optics
+within −2.2 % to +76 % of the steps' plans, most within ±2 %; small first steps overestimated (a flatter fabric
+than the reference's: +76 % at 316 racks), the largest steps that mix generations underestimated by up to 2.2 %
+(each generation's share of the fabric rounds up on its own), so the check can still find that much short where a
+cap binds there. The CDUs differ by their rounding up, less than one CDU per generation and step, which the linear
+need does not hold back. On the small example with an optics cap (tests/test_programme_supply.py): +28 % at
+Abilene's first step, +2.2 % at its last.
 
 Steps with the same site file and racks per design are planned once (:class:`SiteCache`, keyed by content). The
 plans run as tasks (:func:`rackwright.parallel.run_tasks`, local or Ray), each returning a small record (its
