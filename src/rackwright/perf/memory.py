@@ -20,6 +20,12 @@ Training (bytes):
 * ZeRO-2 (Llama 3's FSDP: "shards optimizer states and gradients", §3.3.2) shards the gradients as well, less
   the whole gradient of the layer in backward, held until it is reduce-scattered (Zhao et al. 2023).
 * The output layer's FP32 logits for one micro-batch (``4·s·b·V/t``).
+* All-gather context parallelism (``cp_comm_type`` all_gather; Transformer Engine's
+  ``AttnFuncWithCPAndKVAllGather``): one layer's buffers at a time, at their peak at the end of its backward:
+  the re-gathered K,V, the full dK,dV accumulator and its reordered copy (``G`` each, ``G = b·s·a_kv·(d_qk +
+  d_v)·2/t``, the whole sequence's K,V on a TP rank) and the two steps' dK,dV (``(1 + 1/(2·cp))·G``). The forward
+  saves only the local K,V, so nothing more is held per micro-batch. The p2p ring's send and receive buffers (a few
+  ``G/cp``) are not counted.
 
 Usable HBM: the capacity less 5 % and 2 GB for the framework, CUDA context and
 fragmentation (an assumption; PyTorch typically reserves 1-3 GB per device).
@@ -198,6 +204,10 @@ def training_memory(model, system, c, seq, microbatches, rec=None) -> dict[str, 
     experts = routed_expert_share(model, c)
     per_layer = model_activation_bytes_per_layer(model, seq, c, rec)
     logits = 4.0 * seq / c["cp"] * c["micro_batch"] * model.vocab / c["tp"] * (1 + model.mtp_layers)  # MTP heads too
+    gathered = c["micro_batch"] * seq * model.attention_kv_bytes_per_token(2.0) / c["tp"]
+    cp_buffers = np.where(
+        (c.get("cp_comm_type", 0.0) > 0) & (c["cp"] > 1), (4.0 + 1.0 / (2.0 * c["cp"])) * gathered, 0.0
+    )
     first, middle, last = stage_layer_counts(model, c)
     best: dict[str, np.ndarray] | None = None
     for stage, layers in ((0, first), (1, np.where(c["pp"] > 2, middle, last)), (c["pp"] - 1, last)):
@@ -237,19 +247,18 @@ def training_memory(model, system, c, seq, microbatches, rec=None) -> dict[str, 
         stage = np.minimum(stage, c["pp"] - 1)
         activations = per_layer * held_layer_microbatches(c, stage, microbatches, layers, middle)
         stage_logits = np.where(stage == c["pp"] - 1, logits, 0.0)
-        total = states + activations + stage_logits
+        total = states + activations + stage_logits + cp_buffers
+        parts = {
+            "weights_and_optimizer": states,
+            "activations": activations,
+            "logits": stage_logits,
+            "cp_buffers": cp_buffers,
+            "total": total,
+        }
         if best is None:
-            best = {"weights_and_optimizer": states, "activations": activations, "logits": stage_logits, "total": total}
+            best = parts
         else:
             worse = total > best["total"]
-            best = {
-                k: np.where(worse, v, best[k])
-                for k, v in {
-                    "weights_and_optimizer": states,
-                    "activations": activations,
-                    "logits": stage_logits,
-                    "total": total,
-                }.items()
-            }
+            best = {k: np.where(worse, v, best[k]) for k, v in parts.items()}
     assert best is not None  # three stages compared
     return {**best, "available": usable_hbm(system.accelerator.hbm)}

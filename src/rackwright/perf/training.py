@@ -25,7 +25,9 @@ The step is built per layer and micro-batch on one accelerator, then composed:
   forward reduce-scatter and the SMs they hold while hidden (:func:`_tp_exposed`).
 * **Context parallelism**: ring attention passes K and V ``cp−1`` times, each transfer behind one step's
   attention, K,V and dK,dV backward with the last dK,dV exposed, and the steps' partial outputs and gradients
-  merged at HBM bandwidth (Liu et al. 2023, "Ring Attention"; Transformer Engine's P2P implementation).
+  merged at HBM bandwidth (Liu et al. 2023, "Ring Attention"; Transformer Engine's P2P implementation); or
+  (``cp_comm_type`` all_gather, Llama 3 §3.3.2) K and V all-gathered, exposed, and dK,dV reduce-scattered
+  (:func:`_gathered_attention`). The K and V exchanged are the ones attention reads, for MLA the up-projected ones.
 * **Expert parallelism**: two all-to-alls (dispatch, combine) per MoE layer forward
   and backward, ``(e−1)/e · T·k·h·2 / B`` (Lepikhin et al. 2021, GShard).
 * **Pipeline**: point-to-point activations between stages, and the 1F1B bubble
@@ -73,6 +75,8 @@ from .stages import (
 )
 
 RECOMPUTE = {"none": 0, "selective": 1, "full": 2}
+#: Context parallelism's K,V exchange (Megatron-Core ``cp_comm_type``), as codes of ``Parallelism.cp_comm_type``.
+CP_COMM_TYPES = {"p2p": 0, "all_gather": 1}
 BYTES_ACTIVATION = 2.0  # BF16/FP16 activations and gradients
 ADAM_BYTES_PER_PARAM = 30.0  # read FP32 param, m, v, grad (16) + write param, m, v (12) + BF16 copy (2)
 #: Element-wise bytes moved per layer forward, in units of T·h·2 bytes (T tokens, hidden h):
@@ -107,6 +111,17 @@ CROSS_ENTROPY_BYTES = 36.0
 CP_MERGE_BYTES = 10.0
 CP_CAST_BYTES = 6.0
 CP_KV_ADD_BYTES = 6.0
+#: All-gather context parallelism (TE ``AttnFuncWithCPAndKVAllGather``, Megatron's sbhd layout, where the per-step
+#: K,V slices and Q chunks are views): memory-bound bytes per byte of the gathered BF16 K,V. Forward: the gathered
+#: K,V reordered from rank order into sequence order (``index_select``: read, write). Backward: the re-gathered K,V
+#: reordered again (2), the full dK,dV zeroed (1), each step's dK,dV added into its K,V range (read both, write: 3
+#: per byte of the two steps' ranges, which cover ``1 + 1/(2·cp)`` of the sequence) and dK,dV reordered back into
+#: rank order before the reduce-scatter (2). Each step's output (forward) and dQ (backward) is copied into place:
+#: read and write, 2 bytes per byte.
+CP_GATHER_REORDER_BYTES = 2.0
+CP_GATHER_BACKWARD_BYTES = 5.0
+CP_GATHER_ADD_BYTES = 3.0
+CP_GATHER_COPY_BYTES = 2.0
 
 
 @dataclass
@@ -139,6 +154,7 @@ class Parallelism:
     overlap_p2p: Array = False  # interleaved schedule: stage sends behind compute (overlap_p2p_comm)
     hsdp_replicas: Array = 1  # with fsdp: replicas of the sharded model (HSDP), sharded over DP × CP / r
     zero2: Array = False  # with the distributed optimizer: gradients sharded too, reduced per micro-batch
+    cp_comm_type: Array = 0  # CP_COMM_TYPES: 0 the p2p ring (Megatron-Core's default), 1 all-gather (Llama 3)
 
     def arrays(self) -> dict[str, np.ndarray]:
         fields = {k: np.asarray(v) for k, v in self.__dict__.items()}
@@ -296,7 +312,7 @@ def _layer_times(
 
     activation_bytes = tokens * h * BYTES_ACTIVATION
     tp_comm = 4 * _collective(1, tp, activation_bytes, system, eff)
-    cp_forward, cp_backward = _ring_attention(model, system, c, tokens, attention, eff)
+    cp_forward, cp_backward = _context_parallel(model, system, c, tokens, attention, eff)
     ep_comm, route = 0.0, 0.0 * tokens
     if moe:
         ep_comm = _moe_dispatch_combine(model, system, c, tokens / tp, eff, rec) * imbalance
@@ -326,7 +342,8 @@ def _ring_attention(model, system, c, tokens, attention, eff: Efficiency):
     Transformer Engine's ring (``AttnFuncWithCPAndKVP2P``, Megatron-Core's default ``cp_comm_type`` p2p): the rank's
     ``T`` tokens are two load-balanced chunks of the sequence, so each of the ``c`` steps computes ``1/c`` of the
     rank's causal attention (``a = A/c``, ``A`` the forward time without CP's overheads) while the K,V block
-    (``K,V bytes = T · kv_cache_bytes_per_token / L / t``) moves one rank on, at ``τ = K,V bytes / B + α``. Forward:
+    (``K,V bytes = T · attention_kv_bytes_per_token / t``; for MLA the up-projected K and V, as Megatron-Core
+    hands them to TE) moves one rank on, at ``τ = K,V bytes / B + α``. Forward:
     the ``c − 1`` transfers each hide behind one step, exposed ``(c − 1) · max(τ − a, 0)``. Backward: each step
     moves K,V and the dK,dV accumulated so far in one batched exchange (``2·K,V bytes / B + α``) behind ``2.5·a``,
     and the last dK,dV travels once more to its owner after the last step (``τ``, exposed). The partial results
@@ -337,7 +354,7 @@ def _ring_attention(model, system, c, tokens, attention, eff: Efficiency):
     """
     cp, tp = c["cp"], c["tp"]
     bw, lat = _group_bandwidth(tp, cp, system, eff)
-    kv_bytes = tokens * model.kv_cache_bytes_per_token(BYTES_ACTIVATION) / model.layers / tp
+    kv_bytes = tokens * model.attention_kv_bytes_per_token(BYTES_ACTIVATION) / tp
     step = attention / cp
     transfer = kv_bytes / bw + lat
     hbm = system.accelerator.hbm_bandwidth * eff.hbm
@@ -349,6 +366,51 @@ def _ring_attention(model, system, c, tokens, attention, eff: Efficiency):
     backward = (
         (cp - 1) * np.maximum(2 * kv_bytes / bw + lat - 2.5 * step, 0.0) + transfer + merge_backward + cp * eff.launch_s
     )
+    return np.where(cp > 1, forward, 0.0), np.where(cp > 1, backward, 0.0)
+
+
+def _context_parallel(model, system, c, tokens, attention, eff: Efficiency):
+    """What context parallelism adds to one layer's attention on one rank, forward and backward [s]: the p2p ring
+    (:func:`_ring_attention`) or the all-gather (:func:`_gathered_attention`), by ``cp_comm_type``."""
+    ring = _ring_attention(model, system, c, tokens, attention, eff)
+    if not np.any(c["cp_comm_type"] > 0):
+        return ring
+    gathered = _gathered_attention(model, system, c, tokens, eff)
+    chosen = c["cp_comm_type"] > 0
+    return np.where(chosen, gathered[0], ring[0]), np.where(chosen, gathered[1], ring[1])
+
+
+def _gathered_attention(model, system, c, tokens, eff: Efficiency):
+    """What all-gather context parallelism adds to one layer's attention on one rank, forward and backward [s].
+
+    Llama 3 (Dubey et al. 2024, §3.3.2) and Transformer Engine's ``AttnFuncWithCPAndKVAllGather`` (Megatron-Core
+    ``cp_comm_type`` all_gather): the rank all-gathers K and V over its CP group (stride TP), then computes the
+    attention of its two load-balanced Q chunks (chunks ``i`` and ``2·cp − 1 − i``) against the K,V they see, in
+    two steps whose causal work sums to the rank's share, so the attention time is the one without CP. The
+    all-gathers are blocking, "exposed in the critical path" (Llama 3; Megatron-Core: "not async, and cannot be
+    overlapped"): forward K and V, each ``ring(cp, cp · bytes)`` (:func:`_collective`, ``bytes`` the rank's K or V,
+    ``T · a_kv · d / t`` BF16 values); backward K and V gathered again (the forward saves only its local K,V) and
+    dK, dV reduce-scattered as many bytes, twice the forward. Memory-bound: the gathered K,V (``G = cp · K,V
+    bytes``) reordered into sequence order forward (``2·G``) and backward (``2·G``), the dK,dV accumulator zeroed
+    (``G``), each step's dK,dV added into its range (``3·(1 + 1/(2·cp))·G``) and reordered back (``2·G``), each
+    step's output and dQ copied into place (``2`` bytes per output, per query element). Zero without CP.
+    """
+    cp, tp = c["cp"], c["tp"]
+    k_bytes = tokens * model.kv_heads * model.qk_head_dim * BYTES_ACTIVATION / tp
+    v_bytes = tokens * model.kv_heads * model.v_dim * BYTES_ACTIVATION / tp
+    gathers = _collective(tp, cp, cp * k_bytes, system, eff) + _collective(tp, cp, cp * v_bytes, system, eff)
+    gathered = cp * (k_bytes + v_bytes)
+    hbm = system.accelerator.hbm_bandwidth * eff.hbm
+    outputs = tokens * model.heads * model.v_dim / tp * BYTES_ACTIVATION
+    queries = tokens * model.heads * model.qk_head_dim / tp * BYTES_ACTIVATION
+    copy_forward = CP_GATHER_REORDER_BYTES * gathered + CP_GATHER_COPY_BYTES * outputs
+    copy_backward = (
+        CP_GATHER_BACKWARD_BYTES + CP_GATHER_ADD_BYTES * (1 + 1 / (2 * cp))
+    ) * gathered + CP_GATHER_COPY_BYTES * queries
+    # Launches: forward the 2 reorders, the second step's attention kernel, 2 output copies; backward 2 zeroings,
+    # 4 reorders, the second step's kernel, 2 dQ copies and 4 dK,dV adds.
+    forward = gathers + copy_forward / hbm + 5 * eff.launch_s
+    backward = 2 * gathers + copy_backward / hbm + 13 * eff.launch_s
     return np.where(cp > 1, forward, 0.0), np.where(cp > 1, backward, 0.0)
 
 

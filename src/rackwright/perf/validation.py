@@ -18,7 +18,7 @@ from ..yamlio import read_yaml, to_plain
 from .memory import RECOMPUTE_MODULES
 from .precision import recipe
 from .system import load_system
-from .training import RECOMPUTE, Parallelism, train_step
+from .training import CP_COMM_TYPES, RECOMPUTE, Parallelism, train_step
 from .workload import load_model
 
 RUNS_FILE = Path("validation/training_runs.yaml")
@@ -76,6 +76,7 @@ def predict_run(run: dict) -> dict:
         fsdp=run.get("fsdp", False),
         hsdp_replicas=run.get("hsdp_replicas", 1),
         zero2=run.get("zero2", False),
+        cp_comm_type=CP_COMM_TYPES[run.get("cp_comm_type", "p2p")],
     )
     return train_step(
         model,

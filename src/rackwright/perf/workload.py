@@ -376,6 +376,17 @@ class ModelSpec(BaseModel):
             return float((r_kv + rope) * self.layers * bytes_per_value)
         return float(2 * self.layers * _sized(self.kv_heads) * _sized(self.head_dim) * bytes_per_value)
 
+    def attention_kv_bytes_per_token(self, bytes_per_value: float = 2) -> float:
+        """Bytes of one layer's keys and values per token as the attention kernel reads them: ``a_kv·(d_qk + d_v)``.
+
+        What context parallelism exchanges. For MHA/GQA it is one layer's KV cache, ``2·a_kv·d·bytes``. For MLA
+        it is the up-projected per-head keys (``d_nope`` plus the shared rotary key broadcast to every head) and
+        values, ``a·(d_nope + d_rope + d_v)·bytes``, not the compressed latent: Megatron-Core's
+        ``MLASelfAttention`` up-projects K and V before its core attention (``qkv_up_proj_and_rope_apply``), and
+        Transformer Engine's CP attention exchanges the K and V it is given.
+        """
+        return float(_sized(self.kv_heads) * (self.qk_head_dim + self.v_dim) * bytes_per_value)
+
     def with_seq_len(self, seq_len: int) -> ModelSpec:
         """A copy of this model trained or served at sequence length ``seq_len``."""
         if seq_len <= 0:
