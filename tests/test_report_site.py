@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from rackwright.site.planner import plan_site
-from rackwright.site.report import HALL_PX_PER_M, KW_HIGH, KW_LOW, floor_plan_svg, hall_plan_svg
+from rackwright.site.report import HALL_PX_PER_M, KW_HIGH, KW_LOW, floor_plan_svg, hall_plan_svg, rack_paths
 from test_site import ROOT, _site
 
 
@@ -44,7 +44,7 @@ def test_network_racks_and_rows_are_named_like_the_cable_plan(plan):
     leaves = plan.cables.filter((pl.col("tier") == 1) & (pl.col("b_hall") == 1))
     expected = {f"h{h:02d}-r{r:03d}-n{k:02d}" for h, r, k in leaves.select("b_hall", "b_row", "b_rack").unique().rows()}
     assert expected <= set(re.findall(r"<title>(h\d\d-r\d{3}-n\d\d)</title>", svg))
-    rows = len(plan.grid.pattern)  # the layout's rows and the hall's MDA rows after them
+    rows = len(plan.grid.pattern)  # the layout's rows, the hall's MDA rows in the middle included
     assert all(f">h01-r{r:03d}" in svg for r in range(1, rows + 1))
     # an aisle between each two rows, hot and cold in turn
     assert svg.count("hot aisle") + svg.count("cold aisle") == rows - 1
@@ -66,3 +66,52 @@ def test_every_chart_axis_is_titled_with_its_unit(plan):
     titles = [axis.title.text for axis in axes if axis.title.text]
     # PUE panel: hours, PUE and the ambient on the second y; capex and cable panels: their y in USD and km
     assert {"hour of the year (h)", "PUE (–)", "ambient dry-bulb (°C)", "capex (USD)", "cable length (km)"} <= set(titles)
+
+
+def test_rack_paths_by_hand():
+    # racks 3.4 × 7.6 px centred at (10, 5) and (13.8, 5) in one colour, (20, 50) in another: top-left corners
+    # (8.3, 1.2), (12.1, 1.2) and (18.3, 46.2); each subpath moves from the previous one's start
+    x, y, colours = np.array([10.0, 13.8, 20.0]), np.array([5.0, 5.0, 50.0]), np.array(["#aa", "#aa", "#bb"])
+    paths = rack_paths(x, y, colours, 3.4, 7.6)
+    assert paths == [
+        '<path fill="#aa" d="m8.3 1.2h3.4v7.6h-3.4zm3.8 0h3.4v7.6h-3.4z" class="racks"/>',
+        '<path fill="#bb" d="m18.3 46.2h3.4v7.6h-3.4z" class="racks"/>',
+    ]
+
+
+def _corners(svg: str) -> dict[str, np.ndarray]:
+    """Top-left corners [px] of the racks of each racks path: the running sums of its moves."""
+    corners = {}
+    for colour, d in re.findall(r'<path fill="([^"]+)" d="([^"]+)" class="racks"/>', svg):
+        moves = np.array(re.findall(r"m(-?[\d.]+) (-?[\d.]+)h", d), dtype=float)
+        corners[colour] = np.cumsum(moves, axis=0)
+    return corners
+
+
+def test_campus_draws_every_rack_where_the_plan_puts_it(plan):
+    # one hall, one grid column: 1000 px / (12 m + 20 m gap) = 31.25 px/m, clipped to 20; racks 0.9 × 0.6 m × 20 =
+    # 10.8 px wide and 1.2 m × 20 = 24 px deep, 20 px below the title line
+    corners = _corners(floor_plan_svg(plan))
+    rx, ry = plan.rack_xy
+    compute = np.concatenate([corners[c] for c in (_hex(KW_LOW), _hex(KW_HIGH))])
+    expected = np.stack([rx * 20 - 5.4, ry * 20 + 20 - 12], axis=1)
+    assert len(compute) == plan.layout.racks
+    order = np.lexsort(compute.round(1).T[::-1]), np.lexsort(expected.round(1).T[::-1])  # by x, then y
+    assert compute[order[0]] == pytest.approx(expected[order[1]], abs=0.051)  # a tenth of a pixel, rounded
+    # a network rack wherever switches stand, none twice
+    positions = plan.switch_positions
+    racks = {(round(float(x), 1), round(float(y), 1)) for x, y in zip(positions["x"], positions["y"], strict=True)}
+    network = np.concatenate([v for k, v in corners.items() if k not in (_hex(KW_LOW), _hex(KW_HIGH))])
+    assert len(network) == len(racks) == len({tuple(c) for c in network.round(1).tolist()})
+
+
+def test_hourly_chart_is_every_hour_in_single_precision(plan):
+    from rackwright.site.report import charts
+
+    pue, ambient = charts(plan).data[:2]
+    hourly = plan.hourly
+    assert (pue.x0, pue.dx, ambient.x0, ambient.dx) == (1, 1, 1, 1) and pue.x is None
+    assert np.asarray(pue.y).dtype == np.float32 and len(pue.y) == 8760
+    # single precision: 2^-24 relative, about 6e-8, far below the chart's 3 decimals of PUE and 0.1 degC
+    assert np.asarray(pue.y) == pytest.approx(hourly["facility_power"] / hourly["it_power"], rel=1e-7)
+    assert np.asarray(ambient.y) == pytest.approx(hourly["ambient_k"] - 273.15, abs=1e-4)

@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -257,7 +258,9 @@ def test_report_html(plan, tmp_path):
 
     svg = floor_plan_svg(plan)
     xml.dom.minidom.parseString(svg)  # well-formed
-    assert svg.count("<rect") > plan.layout.racks  # every rack drawn, plus halls and network racks
+    # every rack drawn (a closed subpath each in the racks paths), and a network rack where switches stand
+    racks = "".join(re.findall(r'd="([^"]+)" class="racks"', svg)).count("z")
+    assert racks > plan.layout.racks
     page = write_report(plan, tmp_path).read_text()
     assert "<svg" in page and "plotly" in page.lower() and "Hourly PUE" in page
 
