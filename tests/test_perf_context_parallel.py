@@ -2,6 +2,8 @@
 AttnFuncWithCPAndKVAllGather, Megatron-Core ``cp_comm_type`` all_gather) and MLA's K,V as Megatron-Core exchanges
 them (up-projected, not the latent); hand calculations."""
 
+import json
+
 import pytest
 
 from rackwright.perf.efficiency import profile
@@ -9,6 +11,7 @@ from rackwright.perf.memory import training_memory
 from rackwright.perf.system import load_system
 from rackwright.perf.training import CP_COMM_TYPES, Parallelism, _gathered_attention, _ring_attention, train_step
 from rackwright.perf.workload import load_model
+from test_cli import run
 
 H100 = load_system("dgx-h100-ndr")  # 8 GPUs per NVLink domain, 450 GB/s; 400 Gb/s per GPU scale-out
 EFF = profile("h100")  # links at 0.8 (NVLink) and 0.85 (RoCE/IB), HBM at 0.85 of 3.35 TB/s, 4 µs launches
@@ -122,3 +125,23 @@ def test_mla_all_gather_hand_calculation():
     queries = 4096 * 128 * 192 * 2
     copies_backward = ((5 + 3 * 1.25) * 2 * (k + v) + 2 * queries) / HBM
     assert float(backward) == pytest.approx(2 * gathers + copies_backward + 13 * 4e-6, rel=1e-9)
+
+
+def test_cp_comm_type_option():
+    # perf train --cp-comm-type all_gather: echoed, slower where the ring hid its transfers, one layer's gathered
+    # K,V in memory; without CP, or an unknown type, exit 2 with the option named.
+    base = ["perf", "train", "--model", "llama3-70b", "--system", "dgx-h100-ndr", "--accelerators", "64",
+            "--global-batch", "32", "--seq-len", "65536", "--tp", "8", "--pp", "2", "--sp",
+            "--distributed-optimizer", "--recompute", "full", "--json"]
+    ring = json.loads(run(*base, "--cp", "4").output)
+    result = run(*base, "--cp", "4", "--cp-comm-type", "all_gather")
+    assert result.exit_code == 0
+    gathered = json.loads(result.output)
+    assert ring["parallelism"]["cp_comm_type"] == "p2p" and gathered["parallelism"]["cp_comm_type"] == "all_gather"
+    assert gathered["step_time_s"] > ring["step_time_s"]
+    # (4 + 1/8) × 65,536 tokens × 1 KV head per TP rank × 256 values × 2 bytes
+    assert gathered["memory_breakdown_bytes"]["cp_buffers"] == pytest.approx(4.125 * 65536 * 256 * 2)
+    for extra, fragment in ((["--cp-comm-type", "all_gather"], "--cp above 1"), (["--cp", "4", "--cp-comm-type",
+                                                                                  "ring"], "p2p, all_gather")):
+        refused = run(*base, *extra)
+        assert refused.exit_code == 2 and fragment in refused.output and "Traceback" not in refused.output
