@@ -37,6 +37,10 @@ def test_every_compute_rack_of_hall_1_carries_its_cable_plan_name(plan):
     tier1 = plan.cables.filter((pl.col("tier") == 1) & (pl.col("a_hall") == 1))
     expected = {f"h{h:02d}-r{r:03d}-k{k:02d}" for h, r, k in tier1.select("a_hall", "a_row", "a_rack").unique().rows()}
     assert named == expected and len(named) == int(np.sum(plan.layout.hall == 0))
+    # each written across it (its rack part, k05), in the one group that sets the labels' size and anchor
+    group = svg[svg.index('<g font-size="6" text-anchor="middle">') :]
+    labels = re.findall(r'transform="rotate\(-90 [\d.]+ [\d.]+\)">(k\d\d)<', group)
+    assert sorted(labels) == sorted(name[-3:] for name in named)
 
 
 def test_network_racks_and_rows_are_named_like_the_cable_plan(plan):

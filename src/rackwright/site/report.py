@@ -178,12 +178,15 @@ def floor_plan_svg(plan: SitePlan, max_items: int = 60_000) -> str:
     return "\n".join(parts)
 
 
+#: The group the hall plan's racks are drawn in: their labels' size and anchor said once, not per rack.
+RACK_GROUP = '<g font-size="6" text-anchor="middle">{}</g>'
+
+
 def _rack_label(x: float, y: float, text: str, colour: str) -> str:
-    """A rack's short name across its depth (rotated: racks are narrower than deep)."""
-    return (
-        f'<text x="{x + 2:.1f}" y="{y:.1f}" font-size="6" text-anchor="middle" fill="{colour}" '
-        f'transform="rotate(-90 {x + 2:.1f} {y:.1f})">{text}</text>'
-    )
+    """A rack's short name across its depth (rotated: racks are narrower than deep), inside :data:`RACK_GROUP`;
+    black (SVG's default fill) unless ``colour`` says otherwise."""
+    fill = "" if colour == "#000" else f' fill="{colour}"'
+    return f'<text x="{x + 2:.1f}" y="{y:.1f}"{fill} transform="rotate(-90 {x + 2:.1f} {y:.1f})">{text}</text>'
 
 
 def _dimension(x1: float, y1: float, x2: float, y2: float, text: str) -> str:
@@ -437,12 +440,13 @@ def hall_plan_svg(plan: SitePlan, hall: int = 0) -> str:
     ]
     under, over = _hall_rows(plan, hall, f)
     parts += under
+    racks = []
     for i in mine:
         row, position = int(layout.row[i]), int(layout.position[i])
         name, short = rack_name(hall, row, position), f"k{position + 1:02d}"
-        parts.append(_rack_rect(f, float(rx[i]), float(ry[i]), str(colours[i]), name, short, "#000"))
+        racks.append(_rack_rect(f, float(rx[i]), float(ry[i]), str(colours[i]), name, short, "#000"))
     network, network_x = _network_racks(plan, hall, f)
-    parts += network + over
+    parts += [RACK_GROUP.format("".join(racks + network)), *over]
     right = max([float(rx[i]) for i in mine] + network_x, default=ox) + g.rack_pitch / 2 + g.cold_aisle
     if right < ox + grid.width - g.rack_pitch:  # the hall as planned is wider than what it holds
         parts.append(
