@@ -69,6 +69,32 @@ def test_cable_length_and_media_by_reach():
     assert list(choose_media(length, [30.0, 100.0, 500.0])) == [0, 2, -1]
 
 
+def test_leaf_spine_links_are_short_with_the_mda_in_the_middle(plan):
+    # 100 MW example: 803 racks, floor(55 MW / 124.6 kW) = 441 a hall, 16 a row: 28 compute rows a hall in two
+    # halves of 14, each C C C C U C C C C U N C C C C U C C U N (a CDU row every 4 and after the last, a network row
+    # every 8 and after the last: 20 rows); between them the MDA, 3 rows (as many as its fullest hall needs): 43 rows
+    half = "CCCCUCCCCUNCCCCUCCUN"
+    assert "".join("CUNM"[k] for k in plan.grid.pattern) == half + "MMM" + half
+    assert plan.grid.depth == pytest.approx(43 * 2.4 + 1.2)
+    # a leaf stands in a network row (rows 11, 20, 34 and 43), a spine in MDA row 21 or 22: the farthest apart are
+    # rows 43 and 21, 22 rows × 2.4 m = 52.8 m, plus at most 15 racks × 0.6 m = 9 m along the rows, two 2 m drops,
+    # a 1 m service loop and 10 % slack: (52.8 + 9 + 4 + 1) × 1.1 = 73.48 m for every leaf-spine link in a hall
+    # (the MDA after the last row, spines in rows 40-41, the first network row, 11, was 30 rows away: 94.6 m)
+    tier2 = plan.cables.filter((pl.col("tier") == 2) & (pl.col("a_hall") == pl.col("b_hall")))
+    assert tier2.height and float(tier2["length_m"].max()) <= 73.48 + 1e-3
+
+
+def test_every_cable_is_within_its_mediums_reach(plan):
+    # the first media rule that reaches and applies to the tier: no link left without a medium, none too long
+    from rackwright.catalog import load_catalog
+
+    catalog = load_catalog()
+    longest = plan.cables.group_by("part").agg(pl.col("length_m").max()).rows()
+    assert "none" not in {str(part) for part, _ in longest}
+    for part, length in longest:
+        assert length <= catalog.get(str(part)).value("reach"), part
+
+
 def test_trim_share():
     assert list(trim_share(np.array([300.0, 305.0, 320.0]), 305.15, 10.0)) == pytest.approx([0, 0, 1])
 
