@@ -116,3 +116,18 @@ def test_cli_shows_the_modules():
     assert table.exit_code == 0 and "selective (layernorm)" in table.stdout
     doc = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
     assert doc["best"]["recompute_modules"] == ["layernorm"]
+
+
+def test_only_module_sets_are_all_evaluated():
+    # With selective recompute alone and no core_attn there is no plain variant to skip against: every set is evaluated.
+    doc = search_report(
+        "llama3-8b",
+        "dgx-h100-ndr",
+        accelerators=16,
+        global_batch=64,
+        restrict=["recompute=selective"],
+        recompute_modules="mlp,layernorm",
+        top=10_000,
+    )
+    assert doc["configurations_dominated"] == 0 and doc["configurations_fitting"] > 0
+    assert {tuple(r["recompute_modules"]) for r in doc["top"]} == {("layernorm",), ("mlp",), ("layernorm", "mlp")}
