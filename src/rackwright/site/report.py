@@ -566,8 +566,9 @@ def _hall_pages(plan: SitePlan, folder: Path) -> list[Path]:
 
 HALL_NOTE = (
     "<p>Rows and racks are named as in the cable plan and NetBox (<code>h01-r003-k05</code>: hall 1, row 3, compute "
-    "rack 5; <code>n</code> for a network rack). Network racks stand where the planner puts them (each network row "
-    "as long as its switches need), which sets the hall's width; the cable lengths are measured between these "
+    "rack 5; <code>n</code> for a network rack). Network racks stand where the planner puts them: leaves in the "
+    "network row of their block of compute rows (none longer than a compute row), spines and super-spines in the main "
+    "distribution area (MDA) rows in the middle of the hall; the cable lengths are measured between these "
     "positions.</p>"
 )
 
