@@ -151,9 +151,8 @@ def recompute_variants(model, modules: int | None = None) -> list[tuple[int, int
         "moe": model.moe_layers > 0,
     }
     allowed = sum(b for m, b in RECOMPUTE_MODULES.items() if m != "moe") if modules is None else int(modules)
-    names = [
-        m for m, bit in RECOMPUTE_MODULES.items() if applies.get(m, False) and allowed & bit
-    ]  # a new module: not yet crossed
+    # a module memory.py gains later is not crossed until it is placed in ``applies``
+    names = [m for m, bit in RECOMPUTE_MODULES.items() if applies.get(m, False) and allowed & bit]
     if modules is not None and not names:
         raise InputError.single(
             None,
