@@ -23,6 +23,7 @@ from rackwright.programme.sites import (
     site_steps,
     step_quarters,
 )
+from rackwright.programme.whatif import reach_gw
 from rackwright.rack.sourcing import load_scenario, whatif
 from rackwright.roadmap import plan_document
 from rackwright.site.planner import plan_site
@@ -240,19 +241,22 @@ def cache():
     return PlanCache()
 
 
+def _optics(cap: int) -> dict:
+    """An optics supply line capped at ``cap`` transceivers a quarter, ordered 2026-01-01 with 26 weeks' lead."""
+    return {
+        "id": "optics",
+        "kind": "transceiver",
+        "ordered": dt.date(2026, 1, 1),
+        "lead_time": "26 week",
+        "caps": [{"from": dt.date(2026, 7, 1), "per_quarter": cap}],
+        "assumption": "test cap",
+    }
+
+
 def _goal_met(cap: int, cache) -> int:
     """The quarter (index; one past the last when never) the small programme meets its goal with an optics line
     capped at ``cap`` transceivers a quarter."""
-    supply = YAML(typ="safe").load(SMALL.read_text(encoding="utf-8"))["supply"] + [
-        {
-            "id": "optics",
-            "kind": "transceiver",
-            "ordered": dt.date(2026, 1, 1),
-            "lead_time": "26 week",
-            "caps": [{"from": dt.date(2026, 7, 1), "per_quarter": cap}],
-            "assumption": "test cap",
-        }
-    ]
+    supply = YAML(typ="safe").load(SMALL.read_text(encoding="utf-8"))["supply"] + [_optics(cap)]
     doc = plan_document(roadmap_on_lines(load_programme(SMALL, {"supply": supply}), cache)[2])
     gw = [doc["gw_by_quarter"][q] for q in doc["quarters"]]
     return next((q for q, v in enumerate(gw) if v >= doc["goal"]["it_power_gw"] * (1 - 1e-9)), len(gw))
@@ -285,20 +289,12 @@ def _one_generation(cap: int) -> dict:
     """Overrides of the small programme: GB300 alone at Abilene (planned with its site file), its optics capped at
     ``cap`` transceivers a quarter."""
     data = YAML(typ="safe").load(SMALL.read_text(encoding="utf-8"))
-    optics = {
-        "id": "optics",
-        "kind": "transceiver",
-        "ordered": dt.date(2026, 1, 1),
-        "lead_time": "26 week",
-        "caps": [{"from": dt.date(2026, 7, 1), "per_quarter": cap}],
-        "assumption": "test cap",
-    }
     return {
         "generations": data["generations"][:1],
         "sites": [{**data["sites"][0], "hosts": ["gb300"]}],
         "factories": [{**data["factories"][0], "builds": ["gb300"]}],
         "sourcing": {**data["sourcing"], "ordered": {"gb300": data["sourcing"]["ordered"]["gb300"]}},
-        "supply": [*data["supply"], optics],
+        "supply": [*data["supply"], _optics(cap)],
     }
 
 
@@ -326,6 +322,10 @@ def test_a_cut_optics_cap_shifts_racks_later_instead_of_a_shortage():
     plans = {cap: plan_programme(load_programme(SMALL, _one_generation(cap))) for cap in (450_000, 150_000)}
     tight, loose = (plans[cap].deployed.sum(axis=(0, 1)) for cap in (150_000, 450_000))
     assert np.any(tight < loose) and np.all(tight <= loose + 1e-3 * loose[-1])
+    # out of reach with the cut cap, so the plan is the reach programme's, which reach_gw solves the same way
+    rack_gw = plans[150_000].racks[0].figures["power.input"] / 1e9
+    assert not plans[150_000].result.feasible
+    assert reach_gw(plans[150_000].loaded) == pytest.approx(tight[-1] * rack_gw, rel=1e-3)
     for plan in plans.values():
         doc = programme_document(plan)
         optics = next(row for row in doc["site_supply_check"] if row["supply"] == "optics")

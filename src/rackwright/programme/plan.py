@@ -372,6 +372,21 @@ def _training_key(loaded: LoadedProgramme, index: int) -> tuple[str, str, str]:
     return design, p.workload.model_dump_json(), p.fleet.model_dump_json()
 
 
+def with_site_need(
+    loaded: LoadedProgramme,
+    roadmap: LoadedRoadmap,
+    figures: RackFigures,
+    cache: SiteCache | None = None,
+    backend: str = "local",
+    workers: int | None = None,
+) -> RackFigures:
+    """``figures`` with the optics and CDUs a rack brings with it at each planned site (:func:`.sites.site_need`,
+    at each site's largest power step), which the roadmap's supply rows then count."""
+    site_it_w = build_timeline(roadmap.roadmap).site_it_w.max(axis=1)
+    need = site_need(loaded, roadmap.roadmap.supply, figures.supply_per_rack, site_it_w, cache, backend, workers)
+    return replace(figures, site_supply_per_rack=need)
+
+
 def roadmap_on_lines(
     loaded: LoadedProgramme,
     cache: PlanCache | None = None,
@@ -398,10 +413,7 @@ def roadmap_on_lines(
     seconds["perf_and_goodput"] = time.perf_counter() - start
     start = time.perf_counter()
     roadmap = roadmap_with_capacity(loaded, capacity)
-    figures = delivered_figures(roadmap, runs)
-    site_it_w = build_timeline(roadmap.roadmap).site_it_w.max(axis=1)
-    need = site_need(loaded, roadmap.roadmap.supply, figures.supply_per_rack, site_it_w, cache.sites, backend, workers)
-    figures = replace(figures, site_supply_per_rack=need)
+    figures = with_site_need(loaded, roadmap, delivered_figures(roadmap, runs), cache.sites, backend, workers)
     seconds["site_need"] = time.perf_counter() - start
     start = time.perf_counter()
     result = roadmap_plan(roadmap, figures)

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..factory import load_line, simulate, work_content
-from ..roadmap.inputs import line_rate
+from ..roadmap.inputs import line_rate, rack_figures
 from ..roadmap.milp import solve
 from ..roadmap.plan import PlanResult, prepare
 from ..roadmap.risk import risk
@@ -32,14 +32,16 @@ from .plan import (
     programme_document,
     roadmap_on_lines,
     roadmap_with_capacity,
+    with_site_need,
 )
 from .schema import LoadedProgramme
 
 
 def reach_gw(loaded: LoadedProgramme) -> float:
-    """The most IT power [GW] the programme can deploy by the goal date (the roadmap's reach programme)."""
+    """The most IT power [GW] the programme can deploy by the goal date (the roadmap's reach programme, with the
+    site plans' optics and CDUs under the supply caps as in the plan)."""
     roadmap = roadmap_with_capacity(loaded, factory_capacity(loaded, loaded.racks))
-    st = prepare(roadmap)
+    st = prepare(roadmap, with_site_need(loaded, roadmap, rack_figures(roadmap)))
     x = solve(st, mode="reach").x
     return float((st.power_mw * x).sum()) / 1e3
 
