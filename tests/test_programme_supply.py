@@ -4,6 +4,7 @@ by hand and against the sourcing model."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,13 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from rackwright.programme import load_programme, plan_programme
-from rackwright.programme.plan import PlanCache, programme_document, roadmap_on_lines
+from rackwright.programme.plan import (
+    PlanCache,
+    factory_capacity,
+    programme_document,
+    roadmap_on_lines,
+    roadmap_with_capacity,
+)
 from rackwright.programme.report import dashboard
 from rackwright.programme.sites import (
     binding_site_supply,
@@ -26,6 +33,8 @@ from rackwright.programme.sites import (
 from rackwright.programme.whatif import reach_gw
 from rackwright.rack.sourcing import load_scenario, whatif
 from rackwright.roadmap import plan_document
+from rackwright.roadmap.inputs import rack_figures
+from rackwright.roadmap.plan import prepare
 from rackwright.site.planner import plan_site
 from rackwright.site.schema import load_site
 
@@ -347,3 +356,26 @@ def test_identical_steps_are_planned_once_and_each_writes_its_cables(tmp_path):
     first, second = (pl.read_parquet(folder / "cables" / f"step={k}" / "part-0.parquet") for k in (0, 1))
     assert first.height == steps[0].planned.links > 0 and first.equals(second)
     assert pl.read_parquet(folder / "cables.parquet").equals(second)  # the last step's plan folder
+
+
+def test_the_milp_supply_rows_count_the_site_term_on_deployed_racks():
+    """A supply row (line p, quarter q) is Σ n_pg × racks built by q plus Σ m_pgs × racks deployed at site s by q:
+    checked on a random schedule against sums over the columns by hand; a roadmap without the site term keeps the
+    racks' own term only."""
+    loaded = load_programme(SMALL, {"supply": [*YAML(typ="safe").load(SMALL.read_text())["supply"], _optics(1)]})
+    roadmap = roadmap_with_capacity(loaded, factory_capacity(loaded, loaded.racks))
+    figures = rack_figures(roadmap)
+    p = [line.id for line in roadmap.roadmap.supply].index("optics")
+    site = np.zeros((len(figures.supply_per_rack), 2, 2))
+    site[p, 0, 0], site[p, 1, 1] = 7.0, 3.0  # GB300 at Abilene, E1 at Milam
+    x = np.random.default_rng(1).integers(0, 50, size=prepare(roadmap, figures).n_cols).astype(float)
+    for term in (site, None):
+        st = prepare(roadmap, replace(figures, site_supply_per_rack=term))
+        rows = st.matrix @ x
+        quarters = len(st.timeline.quarters)
+        for q in range(quarters):
+            by_q = st.col_q <= q
+            own = (figures.supply_per_rack[p, st.col_g] * st.built * x)[by_q].sum()
+            extra = 0.0 if term is None else (term[p, st.col_g, st.col_s] * st.deployed * x)[by_q].sum()
+            assert rows[st.families["supply"].start + p * quarters + q] == pytest.approx(own + extra)
+        assert term is None or extra > 0
