@@ -219,6 +219,21 @@ def test_cli_writes_the_json_and_the_dashboard(tmp_path):
     assert len(steps) == 2 and cables.groupby("step", observed=True).size().to_dict() == steps
 
 
+def test_each_chart_of_the_dashboard_has_its_own_legend_beside_it(doc):
+    from rackwright.programme.report import LEGENDS, dashboard
+
+    figure = dashboard(doc)
+    for k, title in enumerate(LEGENDS, start=1):
+        name = "legend" if k == 1 else f"legend{k}"
+        axis = figure.get_subplot(k, 1).yaxis
+        traces = [t for t in figure.data if getattr(t, "yaxis", None) == "y" + axis.plotly_name[5:]]
+        assert traces and {t.legend or "legend" for t in traces} == {name}, title  # no trace in another's list
+        legend = figure.layout[name]
+        assert legend.title.text == title and axis.domain[0] < legend.y <= axis.domain[1] and legend.x > 1
+    names = {t.name for t in figure.data if t.type != "table" and (t.legend or "legend") == "legend"}
+    assert names == {"gb300", "e1", f"goal {doc['goal']['it_power_gw']:g} GW by {doc['goal']['by']}"}
+
+
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(which=st.sampled_from(["gb300", "e1"]), weeks=st.integers(min_value=1, max_value=60))
 def test_a_slipped_first_ship_never_adds_gw_by_the_goal_date(loaded, which, weeks):

@@ -111,6 +111,27 @@ def test_report_pages_are_small_offline_and_draw(browser, tmp_path, name, argv, 
     assert outside == [] and errors == []
 
 
+def test_the_programme_dashboard_draws_a_legend_beside_each_chart(browser, tmp_path):  # noqa: F811 (the fixture)
+    argv = ["programme", "plan", str(EXAMPLES / "programme-small.yaml"), "-o", str(tmp_path)]
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    outside, errors = open_page(browser, tmp_path / "report.html", "report-programme.png", ".plotly-graph-div .main-svg")
+    assert outside == [] and errors == []
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto((tmp_path / "report.html").as_uri())
+    page.wait_for_selector(".plotly-graph-div .main-svg")
+    names = ["legend", *(f"legend{k}" for k in range(2, 7))]
+    entries = page.evaluate(
+        "names => names.map(n => { const g = document.querySelector('g.' + n); return g ? "
+        "g.querySelectorAll('.traces').length : 0 })",
+        names,
+    )
+    page.close()
+    # generations and the goal; generations, sites, lines; delivered and peak; two US shares; capex and energy;
+    # failures: each chart's own names, none of another's
+    assert entries == [3, 3, 2, 2, 2, 1]
+
+
 def test_one_bundle_for_the_pages_of_a_folder(tmp_path):
     """Two reports into one folder share one plotly.min.js, written once (not rewritten by the second)."""
     runner = CliRunner()

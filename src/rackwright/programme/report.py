@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from ..roadmap.report import goal_trace
 
+#: The title of each chart's own legend, by row of the dashboard (the tables below have none).
+LEGENDS = ("IT power", "timeline", "compute", "US content", "US$ B", "failures")
+
 
 def _values(doc: dict, name: str, generation: str | None = None) -> list:
     return next(s["values"] for s in doc["series"] if s["name"] == name and s.get("generation") == generation)
@@ -72,6 +75,7 @@ def dashboard(doc: dict):
     figure.add_trace(
         go.Bar(x=quarters, y=_values(doc, "failures"), name="failures/year", marker_color="#e45756"), row=6, col=1
     )
+    _legend_per_chart(figure, LEGENDS)
     gens = doc["generations"]
     columns = {
         "generation": [g["id"] for g in gens],
@@ -103,6 +107,27 @@ def dashboard(doc: dict):
         verdict += f"; P(goal) {doc['risk']['p_goal']:.0%}"
     figure.update_layout(title=f"{doc['programme']}: {verdict}", height=2800, barmode="overlay")
     return figure
+
+
+def _legend_per_chart(figure, titles: tuple[str, ...]) -> None:
+    """Give the chart in each row ``k`` its own legend (plotly's ``legend``, ``legend2``, ...: ``titles[k - 1]``
+    over the names of that chart's traces), beside the chart's top, instead of one list for the whole page."""
+    for k, title in enumerate(titles, start=1):
+        axis = figure.get_subplot(k, 1)
+        anchor = "y" + axis.yaxis.plotly_name.removeprefix("yaxis")  # the traces' reference: "y", "y2", ...
+        legend = "legend" if k == 1 else f"legend{k}"
+        figure.update_traces(legend=legend, selector={"yaxis": anchor})
+        figure.update_layout(
+            {
+                legend: {
+                    "title": {"text": title},
+                    "x": 1.01,
+                    "xanchor": "left",
+                    "y": axis.yaxis.domain[1],
+                    "yanchor": "top",
+                }
+            }
+        )
 
 
 def _gantt(figure, rows: list[dict], row: int) -> None:
