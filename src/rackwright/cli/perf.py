@@ -283,6 +283,12 @@ def search_command(
         "--within-scale-up",
         help="Groups that must stay inside one scale-up domain, comma-separated: tp, cp, dp, pp, ep.",
     ),
+    cp_comm_type: str = typer.Option(
+        "p2p,all_gather",
+        "--cp-comm-type",
+        help="Context parallelism's K,V exchanges to cross where CP > 1, comma-separated: p2p (a ring behind "
+        "attention), all_gather (Llama 3: exposed); CP = 1 rows keep p2p.",
+    ),
     backend: str = typer.Option("local", "--backend", help="local (processes) or ray (optional extra)."),
     partitions: int = typer.Option(
         1, "--partitions", min=1, max=MAX_WORKERS, help="Split the grid into this many chunks (one process each)."
@@ -291,7 +297,8 @@ def search_command(
 ):
     """Evaluate every valid TP/PP/VP/DP/CP/EP/micro-batch/recompute/optimizer combination; show the fastest that fit.
 
-    Each row names its recompute modules and the groups that leave the scale-up domain and the rack.
+    Each row names its recompute modules, its CP K,V exchange (where CP > 1) and the groups that leave the
+    scale-up domain and the rack.
 
     Exit 1 when none fits in memory (the least memory a configuration needs is printed); exit 2, naming the
     constraint, when no configuration of the accelerators and global batch is valid.
@@ -319,6 +326,7 @@ def search_command(
             tp_overlap=tp_overlap,
             recompute_modules=recompute_modules,
             within_scale_up=within_scale_up,
+            cp_comm_type=cp_comm_type,
         )
     detail(f"searched in {doc['search_time_s']:.2f} s")
     if as_json:
@@ -359,6 +367,8 @@ def _search_table(doc: dict):
     ]
     if doc["accelerators_per_rack"]:  # racks vary otherwise
         columns.append(("crosses_rack", "crosses rack", LABEL, 5))
+    if any(row["cp"] > 1 for row in doc["top"]):  # the K,V exchange means nothing without CP
+        columns.insert(5, ("cp_comm_type", "CP comm", ID, 1))
     table = FitTable(
         f"{doc['model']} on {doc['accelerators']} × {doc['system']}: {doc['configurations_valid']:,} "
         f"valid of {doc['configurations_evaluated']:,} in {doc['search_time_s']:.2f} s",

@@ -594,6 +594,7 @@ def search_report(
     tp_overlap: bool = False,
     recompute_modules: str | None = None,
     within_scale_up: str | None = None,
+    cp_comm_type: str = "p2p,all_gather",
 ) -> dict:
     """The ``perf search`` document: the fastest configuration that fits, the top N and the Pareto front.
 
@@ -602,6 +603,8 @@ def search_report(
     (:func:`rackwright.perf.search.recompute_variants`); ``within_scale_up`` (``--within-scale-up tp,ep``) keeps
     only the configurations whose named groups stay inside one scale-up domain. Each row names the groups that
     span scale-up domains (``crosses_scale_up``) and racks (``crosses_rack``, None where racks vary).
+    ``cp_comm_type`` (``--cp-comm-type p2p,all_gather``) lists the K,V exchanges crossed where CP > 1 (CP = 1 rows
+    keep p2p); each row names its ``cp_comm_type``.
 
     ``precisions`` (``--precisions``) searches several recipes: a comma-separated list, or ``all`` for every
     recipe the accelerator supports; it replaces ``precision``. ``restrict`` (``--restrict AXIS=V,V``, repeatable)
@@ -618,6 +621,7 @@ def search_report(
     axes = _restriction(restrict or [])
     modules = None if recompute_modules is None else _recompute_modules(model, "selective", recompute_modules)
     within = _groups(within_scale_up)
+    cp_types = [_choice(t.strip(), "--cp-comm-type", tuple(CP_COMM_TYPES)) for t in str(cp_comm_type).split(",")]
     recipes = _search_recipes(system, precisions, attention_precision) if precisions is not None else None
     rec = _check_precision(system, precision, attention_precision) if recipes is None else recipes[0]
     pool = search_pool(backend, partitions)
@@ -636,6 +640,7 @@ def search_report(
             overlap_tp=bool(tp_overlap),
             recompute_modules=modules,
             within_scale_up=within,
+            cp_comm_types=tuple(CP_COMM_TYPES[t] for t in dict.fromkeys(cp_types)),
         )
     finally:
         if pool is not None:

@@ -2,7 +2,8 @@
 
 The candidate grid crosses TP, PP, virtual stages, CP, EP and expert TP (folded over TP·CP·DP), micro-batch,
 recompute, the distributed optimizer, ZeRO-2, FSDP and HSDP replicas, low-precision parameters, uneven first/last
-stages (embedding and loss counted as a layer each) and, for MoE models, the dispatcher; DP follows from the
+stages (embedding and loss counted as a layer each), for MoE models the dispatcher, and with CP > 1 the CP K,V
+exchange (``cp_comm_type`` p2p and all_gather; CP = 1 keeps p2p, which exchanges nothing); DP follows from the
 accelerator count. A configuration is valid when the degrees divide the hardware, the heads, the sequence and
 the batch (Megatron-LM's constraints); pipeline stages may hold unequal layer counts (the busiest stage sets the
 pace). The overlap flags that never lengthen a step in the model are set rather than crossed (param-gather
@@ -29,7 +30,7 @@ from ..errors import InputError
 from .memory import RECOMPUTE_MODULES
 from .placement import GROUPS, crossings, group_names, layout
 from .precision import recipe
-from .training import RECOMPUTE, Parallelism, train_step
+from .training import CP_COMM_TYPES, RECOMPUTE, Parallelism, train_step
 
 POWERS_OF_TWO = (1, 2, 4, 8, 16, 32, 64, 128)
 MICRO_BATCHES = (1, 2, 4, 8)
@@ -43,6 +44,7 @@ FIELDS = (
     "vp",
     "dp",
     "cp",
+    "cp_comm_type",
     "ep",
     "etp",
     "micro_batch",
@@ -116,6 +118,7 @@ class SearchResult:
         for name in BOOLEAN_FIELDS:
             out[name] = bool(out[name])
         out["moe_dispatcher"] = DISPATCHERS[out["moe_dispatcher"]]
+        out["cp_comm_type"] = next(k for k, v in CP_COMM_TYPES.items() if v == out["cp_comm_type"])
         out["precision"] = self.precisions[int(self.configurations["precision"][i])]
         out["sharding"] = SHARDING[
             3 + (out["hsdp_replicas"] > 1) if out["fsdp"] else 2 if out["zero2"] else int(out["distributed_optimizer"])
@@ -184,6 +187,7 @@ def candidate_grid(
     modules: int | None = None,
     within: Sequence[str] = (),
     rack: int | None = None,
+    cp_comm_types: Sequence[int] = tuple(CP_COMM_TYPES.values()),
 ) -> tuple[dict[str, np.ndarray], list[tuple[int, int]], int]:
     """The valid configurations but for recompute (arrays of equal length), the recompute variants to cross them
     with (:func:`with_recompute`: the whole grid) and the number of grid points considered.
@@ -197,7 +201,9 @@ def candidate_grid(
     Recompute crosses :func:`recompute_variants` (``modules``: the bit mask of the modules selective recompute may
     use). ``within`` names groups of :data:`rackwright.perf.placement.GROUPS` that must stay inside one scale-up
     domain. Every configuration carries the bit masks (:func:`rackwright.perf.placement.crossings`) of its groups
-    that span scale-up domains (``off_scale_up``) and, with a ``rack`` size, racks (``off_rack``).
+    that span scale-up domains (``off_scale_up``) and, with a ``rack`` size, racks (``off_rack``). Configurations
+    with CP > 1 are crossed with ``cp_comm_types`` (codes of :data:`rackwright.perf.training.CP_COMM_TYPES`,
+    :func:`_with_cp_comm`); those with CP = 1 keep p2p alone.
     """
     tps = [t for t in POWERS_OF_TWO if model.heads % t == 0 and t <= accelerators]
     pps = sorted(
@@ -231,7 +237,9 @@ def candidate_grid(
                 axes[name] = [v for v in axes[name] if v in keep]
                 if not axes[name]:
                     _no_candidate(model, accelerators, name, keep)
-    evaluated = len(variants) * int(np.prod([len(v) for v in (*structure.values(), *settings.values())]))
+    cp_points = sum(1 if c == 1 else len(cp_comm_types) for c in structure["cp"])  # the CP x comm type axis
+    sizes = [cp_points if name == "cp" else len(v) for name, v in (*structure.items(), *settings.items())]
+    evaluated = len(variants) * int(np.prod(sizes))
     # Two passes, each a boolean mask over broadcast (sparse) axes: the degrees first, then the surviving degree
     # combinations (rows) crossed with the settings (columns); only valid configurations become arrays.
     values = [np.asarray(v) for v in structure.values()]
@@ -318,7 +326,20 @@ def candidate_grid(
     if rack:
         out["off_rack"] = crossings(groups, rack)
     out = {k: v.astype(np.int32) for k, v in out.items()}  # half the bytes to cross with recompute and copy
-    return out, variants, evaluated
+    return _with_cp_comm(out, cp_comm_types), variants, evaluated
+
+
+def _with_cp_comm(grid: dict[str, np.ndarray], types: Sequence[int]) -> dict[str, np.ndarray]:
+    """``grid`` with its ``cp_comm_type``: the configurations with CP = 1 once (p2p: no exchange to choose), those
+    with CP > 1 once per type of ``types``, type by type (blocks of one type in the grid's order, so an evaluation
+    chunk mostly computes one exchange, ``training._context_parallel``)."""
+    p2p = CP_COMM_TYPES["p2p"]
+    others = [t for t in dict.fromkeys(types) if t != p2p]
+    parts = [(grid["cp"] == 1) | (p2p in types)] + [grid["cp"] > 1] * len(others)
+    codes = [p2p, *others]
+    out = {k: np.concatenate([v[keep] for keep in parts]) for k, v in grid.items()}
+    out["cp_comm_type"] = np.repeat(np.asarray(codes, np.int32), [int(keep.sum()) for keep in parts])
+    return out
 
 
 def with_recompute(grid: dict[str, np.ndarray], variants: Sequence[tuple[int, int]]) -> dict[str, np.ndarray]:
@@ -388,6 +409,7 @@ def search(
     overlap_tp: bool = False,
     recompute_modules: int | None = None,
     within_scale_up: Sequence[str] = (),
+    cp_comm_types: Sequence[int] = tuple(CP_COMM_TYPES.values()),
 ) -> SearchResult:
     """Evaluate every valid configuration for ``accelerators`` and return them with their figures.
 
@@ -398,7 +420,8 @@ def search(
     ``ray.util.multiprocessing.Pool`` for a Ray cluster); the chunks are joined in order, so the result equals
     the one-pass search. ``restrict`` narrows axes of the grid and ``overlap_tp`` overlaps TP wherever TP > 1
     (:func:`candidate_grid`), ``recompute_modules`` (a bit mask) limits the modules selective recompute may use
-    and ``within_scale_up`` names the groups that must stay inside one scale-up domain.
+    and ``within_scale_up`` names the groups that must stay inside one scale-up domain. ``cp_comm_types`` (codes of
+    :data:`rackwright.perf.training.CP_COMM_TYPES`, default both) are the K,V exchanges crossed where CP > 1.
     """
     start = time.perf_counter()
     seq = int(seq_len or model.seq_len)
@@ -418,6 +441,7 @@ def search(
             recompute_modules,
             within_scale_up,
             system.accelerators_per_rack,
+            cp_comm_types,
         )
         grid["precision"] = np.full(grid["tp"].size, code)
         sets = [v for v in variants if _module_set(*v)]
