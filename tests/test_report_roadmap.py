@@ -1,17 +1,33 @@
-"""The roadmap plan page: build windows (the Gantt), racks by site and by factory, factory utilisation."""
+"""The roadmap plan page: headline numbers and inputs, the Gantt (generations, site power steps, factory lines),
+racks and GW by site and by factory, factory utilisation; the risk page."""
 
 from __future__ import annotations
 
-import pytest
+import json
+from pathlib import Path
 
-from rackwright.roadmap.report import _build_windows, _racks_by, goal_date_shares, plan_figure, risk_figure
+import pytest
+from typer.testing import CliRunner
+
+from rackwright.cli.app import app
+from rackwright.roadmap.report import (
+    _build_windows,
+    _racks_by,
+    gantt_bars,
+    goal_date_shares,
+    gw_by,
+    plan_figure,
+    risk_figure,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
 
 QUARTERS = ["2027Q1", "2027Q2", "2027Q3", "2027Q4"]
 DOC = {
     "roadmap": "hand-made",
     "feasible": True,
     "deployed_gw": 1.0,
-    "goal": {"it_power_gw": 1.0, "by": "2027-12-31"},
+    "goal": {"it_power_gw": 1.0, "by": "2027-12-31", "objective": "cost", "precision": "bf16_dense"},
     "quarters": QUARTERS,
     "gw_by_generation": {"a": dict.fromkeys(QUARTERS, 0.5), "b": dict.fromkeys(QUARTERS, 0.5)},
     "racks": [
@@ -27,6 +43,43 @@ DOC = {
     "factory_utilisation": {"f": {"2027Q1": 0.5, "2027Q4": 1.0}},
     "capex_usd_by_quarter": dict.fromkeys(QUARTERS, 1e9),
     "binding_constraints": [{"family": "site", "name": "x", "quarters": ["2027Q2"], "message": "site x binds"}],
+    "gw_by_quarter": dict(zip(QUARTERS, [0.5, 0.8, 1.0, 1.0], strict=True)),
+    "inputs": {
+        "start": "2027-01-01",
+        "by": "2027-12-31",
+        "generations": [
+            {
+                "generation": "a",
+                "first_ship": "2027-01-01",
+                "full_rate": "2027-03-01",
+                "end_of_builds": "2027-09-30",
+                "rack_it_power_kw": 100.0,
+            },
+            {
+                "generation": "b",
+                "first_ship": "2027-10-01",
+                "full_rate": "2027-10-01",
+                "end_of_builds": None,
+                "rack_it_power_kw": 200.0,
+            },
+        ],
+        "sites": [
+            {"site": "x", "pue": 1.25, "power": [{"from": "2027-01-01", "facility_mw": 5.0, "it_power_mw": 4.0}]},
+            {"site": "y", "pue": 1.0, "power": [{"from": "2027-01-01", "facility_mw": 1.0, "it_power_mw": 1.0}]},
+        ],
+        "factories": [
+            {
+                "factory": "f",
+                "location": "US",
+                "start": "2027-01-01",
+                "lines": [
+                    {"generation": "a", "racks_per_week": 2.0, "from": "2027-01-01", "to": "2027-09-30"},
+                    {"generation": "b", "racks_per_week": 1.0, "from": "2027-10-01", "to": "2027-12-31"},
+                ],
+            }
+        ],
+        "supply": [],
+    },
 }
 
 
@@ -40,16 +93,55 @@ def test_racks_by_site_and_factory_sum_the_records_per_quarter():
     assert _racks_by(DOC, "racks_by_factory", "factory") == {"f": [15, 0, 0, 7]}
 
 
+def test_gw_by_site_and_factory_is_racks_times_rack_power_cumulated():
+    """a: 100 kW per rack, b: 200 kW. Site x: 10 a in Q2 (1 MW), 7 b in Q4 (1.4 MW); y: 5 a in Q1 (0.5 MW);
+    factory f: 15 a in Q1 (1.5 MW), 7 b in Q4 (1.4 MW)."""
+    assert gw_by(DOC, "racks", "site") == {
+        "x": pytest.approx([0.0, 0.001, 0.001, 0.0024]),
+        "y": pytest.approx([0.0005] * 4),
+    }
+    assert gw_by(DOC, "racks_by_factory", "factory") == {"f": pytest.approx([0.0015, 0.0015, 0.0015, 0.0029])}
+
+
+def test_gantt_has_the_ramp_the_power_steps_and_the_lines_with_the_racks_built():
+    bars = {(b["kind"], b["row"], b["phase"]): (b["start"], b["end"]) for b in gantt_bars(DOC)}
+    assert bars == {
+        ("generation", "a", "ramp"): ("2027-01-01", "2027-03-01"),
+        ("generation", "a", "full rate"): ("2027-03-01", "2027-09-30"),
+        ("generation", "a", "built"): ("2027-01-01", "2027-07-01"),  # Q1 to the end of Q2
+        ("generation", "b", "full rate"): ("2027-10-01", "2027-12-31"),  # no ramp: full rate at first ship
+        ("generation", "b", "built"): ("2027-10-01", "2028-01-01"),
+        ("site power", "x", "power step"): ("2027-01-01", "2027-12-31"),
+        ("site power", "y", "power step"): ("2027-01-01", "2027-12-31"),
+        ("factory line", "f · a", "line"): ("2027-01-01", "2027-09-30"),
+        ("factory line", "f · a", "built"): ("2027-01-01", "2027-04-01"),  # 15 racks in Q1 at f
+        ("factory line", "f · b", "line"): ("2027-10-01", "2027-12-31"),
+        ("factory line", "f · b", "built"): ("2027-10-01", "2028-01-01"),
+    }
+
+
+def _axis_titles(figure) -> dict[str, str]:
+    layout = figure.layout.to_plotly_json()
+    return {name: axis.get("title", {}).get("text") for name, axis in layout.items() if name[:5] in ("xaxis", "yaxis")}
+
+
+#: Axes whose values are names or times, not quantities: their title says what they list.
+CATEGORY_TITLES = {"quarter", "date", "factory", "kind · row"}
+
+
+def assert_every_axis_titled_with_its_unit(figure) -> None:
+    titles = _axis_titles(figure)
+    assert titles and all(titles.values()), titles
+    assert all(t in CATEGORY_TITLES or ("(" in t and t.endswith(")")) for t in titles.values()), titles
+
+
 def test_plan_page_has_the_gantt_the_heatmap_and_titled_axes():
     figure = plan_figure(DOC)
     heatmap = next(t for t in figure.data if t.type == "heatmap")
     assert [list(row) for row in heatmap.z] == [[50.0, 0.0, 0.0, 100.0]]  # % of capacity, 0 where absent
-    gantt = [t for t in figure.data if t.type == "scatter" and t.y is not None and set(t.y) <= {"a", "b"}]
-    assert [list(t.x) for t in gantt] == [["2027Q1", "2027Q2"], ["2027Q4"]]
-    layout = figure.layout.to_plotly_json()
-    x_titles = [axis.get("title", {}).get("text") for name, axis in layout.items() if name.startswith("xaxis")]
-    assert x_titles.count("quarter") == 6  # every chart but the table
-    assert figure.layout.yaxis.title.text == "GW"
+    assert_every_axis_titled_with_its_unit(figure)
+    assert list(_axis_titles(figure).values()).count("quarter") == 7  # every chart but the Gantt and the table
+    assert figure.layout.xaxis2.title.text == "date" and figure.layout.yaxis.title.text == "IT power (GW)"
 
 
 RISK_DOC = {
@@ -110,3 +202,54 @@ def test_risk_page_draws_the_tornado_from_the_mean():
     assert figure.layout.yaxis3.autorange == "reversed"  # the first record, the largest swing, on top
     assert "(GW)" in figure.layout.xaxis3.title.text
     assert any("worst" in text and "best" in text and "mean over all samples" in text for text in _notes(figure))
+
+
+@pytest.fixture(scope="module")
+def plan_10gw(tmp_path_factory):
+    """``roadmap plan examples/roadmap-10gw.yaml -o OUT``: plan.json and report.html."""
+    out = tmp_path_factory.mktemp("roadmap")
+    result = CliRunner().invoke(app, ["roadmap", "plan", str(ROOT / "examples" / "roadmap-10gw.yaml"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return json.loads((out / "plan.json").read_text()), (out / "report.html").read_text()
+
+
+def test_plan_page_opens_with_the_headline_numbers_of_plan_json(plan_10gw):
+    """The headline's numbers are plan.json's, formatted here by hand: IT power at the goal date (the last
+    quarter's, three significant figures), the first quarter at or over the goal, the racks deployed (the sum of
+    the site records) and the binding constraints counted; the inputs block names the goal and its dates."""
+    doc, page = plan_10gw
+    goal, quarters = doc["goal"], doc["quarters"]
+    last = quarters[-1]["it_power_gw"]
+    met = next(q["quarter"] for q in quarters if q["it_power_gw"] >= goal["it_power_gw"])
+    racks = sum(r["racks"] for r in doc["racks"])
+    binding = len(doc["binding_constraints"])
+    assert doc["feasible"] and last == doc["deployed_gw"]
+    expected = [
+        f"{last:.3g} GW of IT power by 2029-12-31 (goal 10 GW)",
+        f"goal met in {met} (by",
+        f"{racks:,} racks deployed",
+        f"{binding} binding constraints",
+        "Goal: 10 GW of IT power from 2026-07-01 to 2029-12-31",
+        "Factory lordstown-plant (US) from 2027-04-01",
+    ]
+    assert all(text in page for text in expected), [text for text in expected if text not in page]
+
+
+def test_plan_gantt_has_a_row_per_generation_site_and_factory_line_of_the_yaml(plan_10gw):
+    """examples/roadmap-10gw.yaml, counted by hand: 6 generations (gb200, gb300, vr, kyber, e1, e2; gb200's ramp
+    is [1.0], so 5 ramps); 8 sites with 2+3+3+3+3+3+2+2 = 21 power steps; factory lines (capacities): houston 6,
+    guadalajara 5, lordstown-plant 5 = 16. Rows: 6 + 8 + 16 = 30."""
+    from rackwright.roadmap import load_roadmap, plan, plan_document
+
+    doc = plan_document(plan(load_roadmap(ROOT / "examples" / "roadmap-10gw.yaml")))
+    bars = gantt_bars(doc)
+    count = lambda phase: sum(b["phase"] == phase for b in bars)  # noqa: E731
+    assert (count("ramp"), count("full rate"), count("power step"), count("line")) == (5, 6, 21, 16)
+    rows = {(b["kind"], b["row"]) for b in bars}
+    assert len(rows) == 30 and len({r for k, r in rows if k == "site power"}) == 8
+    gb300 = next(g for g in doc["inputs"]["generations"] if g["generation"] == "gb300")
+    assert (gb300["first_ship"], gb300["full_rate"]) == ("2026-07-01", "2026-09-01")  # ramp [0.6, 0.8, 1.0]
+    figure = plan_figure(doc)
+    assert_every_axis_titled_with_its_unit(figure)
+    plotted = [t for t in figure.data if t.type == "bar" and t.orientation == "h"]
+    assert sum(len(t.base) for t in plotted) == len(bars)

@@ -382,9 +382,27 @@ def sweep(model: RackModel, scenario: Scenario, path: str, values: list[float], 
     return rows
 
 
+def sweep_headline(rows: list[dict], path: str) -> str:
+    """The sweep's headline numbers: the US content at its first value (the base), its range over the sweep (pp),
+    and the largest tariff bill per rack with the value that gives it."""
+    from ..report.present import MONEY, SHARE, format_value
+
+    shares = [r["us_share"] for r in rows]
+    worst = max(rows, key=lambda r: r["tariff_usd_per_rack"])
+    return (
+        f"US content {format_value(shares[0], SHARE)} at {path} = {rows[0]['value']:.4g} (base); "
+        f"{format_value(min(shares), SHARE)} to {format_value(max(shares), SHARE)} over the sweep "
+        f"({100 * (max(shares) - min(shares)):.1f} pp); largest tariff exposure "
+        f"{format_value(worst['tariff_usd_per_rack'], MONEY)} USD per rack at {path} = {worst['value']:.4g}"
+    )
+
+
 def sweep_figure(rows: list[dict], path: str, scenario: str):
-    """A plotly figure: cost per rack against US content, one point per swept value."""
+    """A plotly figure under the sweep's headline numbers (:func:`sweep_headline`): cost per rack against US
+    content, one point per swept value."""
     import plotly.graph_objects as go
+
+    from ..report.html import headline_layout
 
     figure = go.Figure(
         go.Scatter(
@@ -396,8 +414,8 @@ def sweep_figure(rows: list[dict], path: str, scenario: str):
         )
     )
     figure.update_layout(
-        title=f"{scenario}: cost vs US content as {path} varies",
+        **headline_layout(f"{scenario}: cost vs US content as {path} varies", sweep_headline(rows, path)),
         xaxis_title="US content (% of cost)",
-        yaxis_title="USD per rack (tariffs included)",
+        yaxis_title="cost per rack, tariffs included (USD)",
     )
     return figure

@@ -8,11 +8,33 @@ draws (:func:`figure_html`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from .present import MONEY, SHARE, format_value
+
+#: Pixels a page's title block takes (the title and its headline line), and each line of inputs under them; the
+#: characters an input line holds before it wraps.
+TITLE_PX, INPUT_LINE_PX, INPUT_LINE_CHARS = 100, 21, 150
+
+
+def headline_layout(title: str, headline: str, inputs: Sequence[str] = ()) -> dict:
+    """Layout keys of a page that opens with its headline numbers (one line, small, under the title) and, where
+    given, the inputs and assumptions that drove them (grey, each wrapped at :data:`INPUT_LINE_CHARS`) before its
+    charts: ``title``, and with inputs a top margin that holds them all. Used by every page with a headline."""
+    import textwrap
+
+    text = f"{title}<br><sup>{headline}</sup>"
+    if not inputs:
+        return {"title": text}
+    lines = [wrapped for line in inputs for wrapped in textwrap.wrap(line, INPUT_LINE_CHARS)]
+    grey = "".join(f"<br><span style='font-size:12px;color:#444'>{line}</span>" for line in lines)
+    return {
+        "title": {"text": text + grey, "x": 0.01, "xanchor": "left", "y": 0.995, "yanchor": "top"},
+        "margin": {"t": TITLE_PX + INPUT_LINE_PX * len(lines)},
+    }
 
 
 def factory_figure(result, title: str):
@@ -55,7 +77,7 @@ def factory_figure(result, title: str):
         f"busiest station {stations[busiest]} at {format_value(float(utilisation[busiest]), SHARE)}; "
         f"median cycle time {format_value(float(np.median(cycle_hours)))} h"
     )
-    figure.update_layout(title=f"{title}<br><sup>{headline}</sup>", height=1000, showlegend=False)
+    figure.update_layout(**headline_layout(title, headline), height=1000, showlegend=False)
     figure.update_xaxes(title_text="week", row=1, col=1)
     figure.update_yaxes(title_text="racks shipped per week", row=1, col=1)
     figure.update_xaxes(title_text="station", row=2, col=1)
@@ -161,7 +183,7 @@ def bom_figure(doc: dict):
         + (f" ({ladder[0]['part']})" if ladder else "")
     )
     figure.update_layout(
-        title=f"{doc['design']}: bill of materials<br><sup>{headline}</sup>",
+        **headline_layout(f"{doc['design']}: bill of materials", headline),
         height=height + 160,
         barmode="stack",
         legend_title="made in / category",
@@ -321,5 +343,5 @@ def reliability_figure(curves: dict[str, tuple], job: dict):
         f"{format_value(job['interruptions_per_day'])} interruptions per day (one every "
         f"{format_value(job['mtbi_h'])} h), checkpoint every {format_value(job['checkpoint_interval_min'])} min"
     )
-    figure.update_layout(height=900, title=f"Fleet reliability<br><sup>{headline}</sup>")
+    figure.update_layout(height=900, **headline_layout("Fleet reliability", headline))
     return figure

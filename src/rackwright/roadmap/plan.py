@@ -10,10 +10,13 @@ power deployed, every constraint kept) gives the schedule that is reported.
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..units import parse_quantity
 from .inputs import RackFigures, rack_figures
 from .milp import (
     DEFAULT_GAP,
@@ -28,7 +31,7 @@ from .milp import (
     row_bounds,
     solve,
 )
-from .schema import LoadedRoadmap
+from .schema import LoadedRoadmap, Roadmap
 from .timeline import build_timeline
 
 
@@ -265,9 +268,92 @@ def plan_document(result: PlanResult) -> dict:
         "factory_utilisation": {
             f.id: _by_quarter(t.quarters, use[fam.entity == i], 4) for i, f in enumerate(r.factories)
         },
+        "inputs": plan_inputs(r, fig.it_power_w, st.rate),
         "solve_time_s": round(result.solve_time_s, 4),
     }
     return doc
+
+
+def ramp_months(ramp: list[float]) -> int:
+    """Months from first ship to full rate in the ramp model of :mod:`.timeline` (``ramp[k]`` in the k-th month
+    after first ship, the last value held): the first k from which every value is the last one."""
+    k = len(ramp) - 1
+    while k > 0 and ramp[k - 1] == ramp[-1]:
+        k -= 1
+    return k
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` ``months`` calendar months later (the day clamped to the month's last)."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year += day.year
+    return day.replace(year=year, month=month + 1, day=min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def plan_inputs(r: Roadmap, it_power_w: np.ndarray, rate: np.ndarray) -> dict:
+    """What the plan was given, for the report's inputs block and its Gantt: the horizon; each generation's first
+    ship, full rate (:func:`ramp_months`), end of builds and rack IT power; each site's PUE and power steps;
+    each factory line (a generation a factory has a rate for: racks/week and its build period, from the later of
+    the factory's start and first ship to the end of builds or the goal date); each supply line's lead time and
+    caps."""
+    by = r.goal.by
+    return {
+        "start": str(r.goal.start),
+        "by": str(by),
+        "generations": [
+            {
+                "generation": g.id,
+                "first_ship": str(g.first_ship),
+                "full_rate": str(add_months(g.first_ship, ramp_months(g.ramp))),
+                "end_of_builds": None if g.end_of_builds is None else str(g.end_of_builds),
+                "rack_it_power_kw": round(float(it_power_w[i]) / 1e3, 6),
+            }
+            for i, g in enumerate(r.generations)
+        ],
+        "sites": [
+            {
+                "site": s.id,
+                "pue": s.pue,
+                "power": [
+                    {
+                        "from": str(p.start),
+                        "facility_mw": parse_quantity(p.facility, "power") / 1e6,
+                        "it_power_mw": round(parse_quantity(p.facility, "power") / 1e6 / s.pue, 6),
+                    }
+                    for p in s.power
+                ],
+            }
+            for s in r.sites
+        ],
+        "factories": [
+            {
+                "factory": f.id,
+                "location": f.location,
+                "start": str(f.start),
+                "lines": [
+                    {
+                        "generation": g.id,
+                        "racks_per_week": round(float(rate[i, j]), 6),
+                        "from": str(max(f.start, g.first_ship)),
+                        "to": str(min(g.end_of_builds or by, by)),
+                    }
+                    for i, g in enumerate(r.generations)
+                    if rate[i, j] > 0
+                ],
+            }
+            for j, f in enumerate(r.factories)
+        ],
+        "supply": [
+            {
+                "supply": p.id,
+                "unit": p.unit,
+                "ordered": str(p.ordered),
+                "lead_time_weeks": round(parse_quantity(p.lead_time, "time") / (7 * 86400), 6),
+                "caps": [{"from": str(c.start), "per_quarter": c.per_quarter} for c in p.caps],
+            }
+            for p in r.supply
+        ],
+    }
 
 
 def _shares(quarters, part, whole) -> dict:

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+import numpy as np
+
+from ..report.html import headline_layout
+from ..report.present import SHARE, format_value
+
 
 def goal_trace(goal: dict, quarters: list[str]):
     """The goal's GW as a dashed line over the quarters (the roadmap's and the programme's GW charts)."""
@@ -17,11 +24,12 @@ def goal_trace(goal: dict, quarters: list[str]):
     )
 
 
-def _build_windows(doc: dict) -> list[tuple[str, str, str, int]]:
-    """(generation, first quarter, last quarter, racks) of each generation that builds racks, in plan order."""
+def _build_windows(doc: dict, records: str = "racks", where: str | None = None) -> list[tuple[str, str, str, int]]:
+    """(generation, first quarter, last quarter, racks) of each generation that builds racks, in plan order; with
+    ``where`` (a factory), of the racks built there (``records`` is ``racks`` or ``racks_by_factory``)."""
     built: dict[str, list] = {}
-    for record in doc["racks"]:
-        if record["racks"] > 0:
+    for record in doc[records]:
+        if record["racks"] > 0 and where in (None, record.get("factory")):
             built.setdefault(record["generation"], []).append(record)
     order = {q: i for i, q in enumerate(doc["quarters"])}
     return [
@@ -35,6 +43,120 @@ def _build_windows(doc: dict) -> list[tuple[str, str, str, int]]:
     ]
 
 
+def quarter_start(label: str) -> dt.date:
+    """``"2027Q3"`` → 2027-07-01."""
+    return dt.date(int(label[:4]), 3 * int(label[5]) - 2, 1)
+
+
+def quarter_end(label: str) -> dt.date:
+    """``"2027Q3"`` → 2027-09-30, the quarter's last day."""
+    year, quarter = int(label[:4]), int(label[5])
+    return (dt.date(year + 1, 1, 1) if quarter == 4 else dt.date(year, 3 * quarter + 1, 1)) - dt.timedelta(days=1)
+
+
+def _bar(kind: str, row: str, start: str, end: str, phase: str, text: str) -> dict:
+    return {"kind": kind, "row": row, "start": start, "end": end, "phase": phase, "text": text}
+
+
+def gantt_bars(doc: dict) -> list[dict]:
+    """The Gantt's bars, rows grouped by kind (``{kind, row, start, end, phase, text}``, dates as ISO text):
+    each generation's ramp (first ship to full rate) and full rate (to its end of builds or the goal date) with
+    the plan's build window (first to last quarter with racks built); each site's power steps (a step runs to
+    the next one or the goal date); each factory line (a generation a factory has a rate for) over its build
+    period with the plan's racks built there."""
+    inputs, by = doc["inputs"], doc["inputs"]["by"]
+    windows = {g: (first, last, racks) for g, first, last, racks in _build_windows(doc)}
+    bars = []
+    for g in inputs["generations"]:
+        name, end = g["generation"], g["end_of_builds"] or by
+        if g["full_rate"] > g["first_ship"]:
+            bars.append(_bar("generation", name, g["first_ship"], min(g["full_rate"], end), "ramp", "ramp"))
+        bars.append(_bar("generation", name, g["full_rate"], end, "full rate", f"{g['rack_it_power_kw']:,.0f} kW"))
+        bars += _built(doc, "generation", name, windows.get(name))
+    for site in inputs["sites"]:
+        steps = site["power"]
+        for step, after in zip(steps, [*(s["from"] for s in steps[1:]), by], strict=True):
+            text = f"{step['facility_mw']:,.0f} MW"
+            bars.append(_bar("site power", site["site"], step["from"], after, "power step", text))
+    for factory in inputs["factories"]:
+        built = {
+            g: (first, last, racks)
+            for g, first, last, racks in _build_windows(doc, "racks_by_factory", factory["factory"])
+        }
+        for line in factory["lines"]:
+            row = f"{factory['factory']} · {line['generation']}"
+            text = f"{line['racks_per_week']:g}/wk"
+            bars.append(_bar("factory line", row, line["from"], line["to"], "line", text))
+            bars += _built(doc, "factory line", row, built.get(line["generation"]))
+    return bars
+
+
+def _built(doc: dict, kind: str, row: str, window: tuple[str, str, int] | None) -> list[dict]:
+    if window is None:
+        return []
+    first, last, racks = window
+    end = str(quarter_end(last) + dt.timedelta(days=1))
+    return [_bar(kind, row, str(quarter_start(first)), end, "built", f"{racks:,} racks built {first}–{last}")]
+
+
+#: The Gantt's phases: legend name, colour, bar width and offset (shares of a row: the plan's racks built run
+#: under the row's other bar).
+PHASES = {
+    "ramp": ("generation: ramp (first ship to full rate)", "#9ecae1", 0.6, -0.4),
+    "full rate": ("generation: full rate to end of builds (kW: IT power per rack)", "#3182bd", 0.6, -0.4),
+    "power step": ("site: facility power from the date on", "#74c476", 0.6, -0.4),
+    "line": ("factory line: build period (racks/week)", "#9e9ac8", 0.6, -0.4),
+    "built": ("racks built in the plan (first to last quarter)", "#e6550d", 0.22, 0.2),
+}
+
+
+def _gantt_traces(bars: list[dict]) -> list:
+    """One horizontal bar trace per phase on a date axis (base: the start, length: the duration in ms), the rows
+    on a two-level axis (kind, row)."""
+    import plotly.graph_objects as go
+
+    ms = 86400e3
+    rows = list(dict.fromkeys((b["kind"], b["row"]) for b in bars))
+    traces = [  # an invisible first trace that puts the rows in the order of the bars
+        go.Scatter(
+            x=[bars[0]["start"]] * len(rows) if bars else [],
+            y=[[kind for kind, _ in rows], [row for _, row in rows]],
+            mode="markers",
+            marker={"opacity": 0},
+            showlegend=False,
+            hoverinfo="skip",
+        )
+    ]
+    for phase, (name, colour, width, offset) in PHASES.items():
+        mine = [b for b in bars if b["phase"] == phase]
+        if not mine:
+            continue
+        days = [(dt.date.fromisoformat(b["end"]) - dt.date.fromisoformat(b["start"])).days for b in mine]
+        traces.append(
+            go.Bar(
+                base=[b["start"] for b in mine],
+                x=[d * ms for d in days],
+                y=[[b["kind"] for b in mine], [b["row"] for b in mine]],
+                orientation="h",
+                name=name,
+                width=width,
+                offset=offset,
+                marker={"color": colour, "line": {"color": "white", "width": 1}},
+                text=[b["text"] for b in mine],
+                textposition="none" if phase == "built" else "inside",
+                textfont={"size": 11},
+                constraintext="none",
+                insidetextanchor="middle",
+                customdata=[[b["start"], b["end"], b["text"]] for b in mine],
+                hovertemplate="%{y}: %{customdata[2]}<br>%{customdata[0]} to %{customdata[1]}<extra>"
+                + name
+                + "</extra>",
+                legendgroup="gantt",
+            )
+        )
+    return traces
+
+
 def _racks_by(doc: dict, records: str, field: str) -> dict[str, list[float]]:
     """Racks built per quarter by site or factory (``records`` is ``racks`` or ``racks_by_factory``)."""
     quarters = doc["quarters"]
@@ -45,24 +167,136 @@ def _racks_by(doc: dict, records: str, field: str) -> dict[str, list[float]]:
     return totals
 
 
+def gw_by(doc: dict, records: str, field: str) -> dict[str, list[float]]:
+    """IT power deployed by each quarter's end by site or factory [GW, cumulative]: racks × each generation's rack
+    IT power (``inputs.generations[].rack_it_power_kw``, the power the plan counts per rack)."""
+    kw = {g["generation"]: g["rack_it_power_kw"] for g in doc["inputs"]["generations"]}
+    quarters = doc["quarters"]
+    totals: dict[str, np.ndarray] = {}
+    for record in doc[records]:
+        series = totals.setdefault(record[field], np.zeros(len(quarters)))
+        series[quarters.index(record["quarter"])] += record["racks"] * kw[record["generation"]] / 1e6
+    return {name: np.cumsum(series).tolist() for name, series in totals.items()}
+
+
+def goal_met(doc: dict) -> str | None:
+    """The first quarter whose IT power deployed reaches the goal, or None."""
+    goal = doc["goal"]["it_power_gw"]
+    return next((q for q in doc["quarters"] if doc["gw_by_quarter"][q] >= goal * (1 - 1e-9)), None)
+
+
+def plan_headline(doc: dict) -> str:
+    """The plan's headline numbers: IT power by the goal date, the quarter the goal is met, racks deployed, and
+    how many constraints bind (or fall short)."""
+    goal, by = doc["goal"], doc["goal"]["by"]
+    met = goal_met(doc)
+    when = f"goal met in {met} (by {quarter_end(met)})" if met else f"goal not met by {by}"
+    racks = sum(r["racks"] for r in doc["racks"])
+    count = len(doc["binding_constraints"])
+    limits = f"{count} binding constraints" if doc["feasible"] else f"{count} shortfalls"
+    return (
+        f"{format_value(doc['deployed_gw'])} GW of IT power by {by} (goal {goal['it_power_gw']:g} GW); {when}; "
+        f"{racks:,} racks deployed; {limits}"
+    )
+
+
+def plan_inputs_lines(doc: dict) -> list[str]:
+    """The inputs and assumptions behind the plan, one line each: the goal; each generation's dates and rack
+    power; the sites' power; each factory's lines; the supply lines."""
+    goal, inputs = doc["goal"], doc["inputs"]
+    share = (
+        f", at least {format_value(goal['min_us_share'], SHARE)} of rack value integrated in the US"
+        if goal.get("min_us_share") is not None
+        else ""
+    )
+    lines = [
+        f"<b>Inputs.</b> Goal: {goal['it_power_gw']:g} GW of IT power from {inputs['start']} to {goal['by']}, "
+        f"objective {goal['objective']} ({goal['precision']}){share}."
+    ]
+    for g in inputs["generations"]:
+        end = g["end_of_builds"] or "none"
+        lines.append(
+            f"Generation {g['generation']}: first ship {g['first_ship']}, full rate {g['full_rate']}, "
+            f"end of builds {end}; {g['rack_it_power_kw']:,.0f} kW of IT power per rack."
+        )
+    sites = inputs["sites"]
+    facility = sum(_power_by(site["power"], goal["by"], "facility_mw") for site in sites)
+    it = sum(_power_by(site["power"], goal["by"], "it_power_mw") for site in sites)
+    steps = sum(len(site["power"]) for site in sites)
+    lines.append(
+        f"Sites ({len(sites)}, {steps} power steps): {format_value(facility / 1e3)} GW of facility power, "
+        f"{format_value(it / 1e3)} GW of IT power at their PUEs, by {goal['by']}: "
+        + ", ".join(f"{site['site']} {_power_by(site['power'], goal['by'], 'facility_mw'):,.0f} MW" for site in sites)
+        + "."
+    )
+    for f in inputs["factories"]:
+        rates = ", ".join(f"{line['generation']} {line['racks_per_week']:g}" for line in f["lines"])
+        lines.append(f"Factory {f['factory']} ({f['location']}) from {f['start']}: {rates} racks/week.")
+    supply = "; ".join(
+        f"{p['supply']} {p['lead_time_weeks']:g} wk lead, up to {max(c['per_quarter'] for c in p['caps']):,.0f} "
+        f"{p['unit']}/quarter"
+        for p in inputs["supply"]
+    )
+    if supply:
+        lines.append(f"Supply: {supply}.")
+    return lines
+
+
+def _power_by(steps: list[dict], by: str, key: str) -> float:
+    """The last power step on or before ``by`` (0 before the first)."""
+    return next((step[key] for step in reversed(steps) if step["from"] <= by), 0.0)
+
+
+#: The plan page's chart heights and the gap under each [px] (the Gantt's and the table's grow with their rows).
+PLAN_ROWS_PX = {"gw": 380, "by": 300, "capex": 260}
+GAP_PX = 90
+
+
 def plan_figure(doc: dict):
-    """The plan on one page: IT GW by generation with the goal line; a Gantt of each generation's build window;
-    racks by site and by factory; factory utilisation as a heatmap; capex by quarter; the binding constraints."""
+    """The plan on one page: its headline numbers and inputs; IT GW by generation with the goal line; a Gantt of
+    generations (ramp, full rate, racks built), site power steps and factory lines; racks and GW by site and by
+    factory; factory utilisation as a heatmap; capex by quarter; the binding constraints."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
     quarters = doc["quarters"]
+    bars = gantt_bars(doc)
+    gantt_rows = len({(b["kind"], b["row"]) for b in bars})
+    utilisation = doc["factory_utilisation"]
+    rows = doc["binding_constraints"]
+    rows_px = [
+        PLAN_ROWS_PX["gw"],
+        60 + 24 * gantt_rows,
+        PLAN_ROWS_PX["by"],
+        PLAN_ROWS_PX["by"],
+        60 + 40 * len(utilisation),
+        PLAN_ROWS_PX["capex"],
+        80 + 28 * max(len(rows), 1),
+    ]
+    height = sum(rows_px) + GAP_PX * (len(rows_px) - 1)
+    wide = {"colspan": 2}
     figure = make_subplots(
         rows=7,
-        cols=1,
-        vertical_spacing=0.045,
-        row_heights=[0.2, 0.1, 0.13, 0.13, 0.1, 0.1, 0.24],
-        specs=[*([{"type": "xy"}] for _ in range(6)), [{"type": "table"}]],
+        cols=2,
+        vertical_spacing=GAP_PX / height,
+        horizontal_spacing=0.08,
+        row_heights=rows_px,
+        specs=[
+            [wide, None],
+            [wide, None],
+            [{}, {}],
+            [{}, {}],
+            [wide, None],
+            [wide, None],
+            [{"type": "table", "colspan": 2}, None],
+        ],
         subplot_titles=(
             "IT power deployed by generation (GW, cumulative)",
-            "Build window of each generation (first to last quarter with racks built)",
-            "Racks built per quarter by site",
+            "Gantt: generations (ramp, full rate, racks built), site power steps and factory lines",
+            "Racks deployed per quarter by site",
+            "IT power deployed by site (GW, cumulative)",
             "Racks built per quarter by factory",
+            "IT power built by factory (GW, cumulative)",
             "Factory utilisation (%)",
             "Capex by quarter (US$ B)",
             "Binding constraints" if doc["feasible"] else "Shortfalls (goal not met)",
@@ -76,26 +310,9 @@ def plan_figure(doc: dict):
         )
     goal = doc["goal"]["it_power_gw"]
     figure.add_trace(goal_trace(doc["goal"], quarters), row=1, col=1)
-    for generation, first, last, racks in _build_windows(doc):
-        span = quarters[quarters.index(first) : quarters.index(last) + 1]
-        figure.add_trace(
-            go.Scatter(
-                x=span,
-                y=[generation] * len(span),
-                mode="lines+markers",
-                line={"width": 14},
-                marker={"size": 14, "symbol": "square"},
-                name=f"{generation}: {racks:,} racks, {first}–{last}",
-                showlegend=False,
-                hovertemplate=f"{generation}: {racks:,} racks built {first}–{last}<extra></extra>",
-            ),
-            row=2,
-            col=1,
-        )
-    for row, (records, field) in ((3, ("racks", "site")), (4, ("racks_by_factory", "factory"))):
-        for name, series in _racks_by(doc, records, field).items():
-            figure.add_trace(go.Bar(x=quarters, y=series, name=name, legendgroup=field), row=row, col=1)
-    utilisation = doc["factory_utilisation"]
+    for trace in _gantt_traces(bars):
+        figure.add_trace(trace, row=2, col=1)
+    _by_site_and_factory(figure, doc)
     figure.add_trace(
         go.Heatmap(
             x=quarters,
@@ -104,7 +321,7 @@ def plan_figure(doc: dict):
             zmin=0,
             zmax=100,
             colorscale="Blues",
-            colorbar={"title": "%", "len": 0.1, "y": 0.36},
+            colorbar={"title": "%", "len": rows_px[4] / height, "y": sum(figure.get_subplot(5, 1).yaxis.domain) / 2},
         ),
         row=5,
         col=1,
@@ -117,7 +334,6 @@ def plan_figure(doc: dict):
         row=6,
         col=1,
     )
-    rows = doc["binding_constraints"]
     figure.add_trace(
         go.Table(
             header={"values": ["constraint", "name", "quarters", "detail"]},
@@ -134,15 +350,65 @@ def plan_figure(doc: dict):
         row=7,
         col=1,
     )
-    for row, title in ((1, "GW"), (3, "racks"), (4, "racks"), (6, "US$ B")):
-        figure.update_yaxes(title_text=title, row=row, col=1)
-    for row in range(1, 7):
-        figure.update_xaxes(title_text="quarter", categoryorder="array", categoryarray=quarters, row=row, col=1)
+    _plan_axes(figure, doc)
     status = "reaches" if doc["feasible"] else f"MISSES (reaches {doc['deployed_gw']:.2f} GW)"
     figure.update_layout(
-        title=f"{doc['roadmap']}: {status} {goal:g} GW by {doc['goal']['by']}", height=2200, barmode="stack"
+        **headline_layout(
+            f"{doc['roadmap']}: {status} {goal:g} GW by {doc['goal']['by']}", plan_headline(doc), plan_inputs_lines(doc)
+        ),
+        height=height + 120 + 17 * len(plan_inputs_lines(doc)),
+        barmode="stack",
     )
     return figure
+
+
+def _by_site_and_factory(figure, doc: dict) -> None:
+    """Racks per quarter (bars) and IT power (GW, cumulative, lines) by site (row 3) and by factory (row 4), one
+    colour per site or factory in both charts."""
+    import plotly.graph_objects as go
+    from plotly.colors import qualitative
+
+    quarters = doc["quarters"]
+    for row, (records, field) in ((3, ("racks", "site")), (4, ("racks_by_factory", "factory"))):
+        gw = gw_by(doc, records, field)
+        for i, (name, series) in enumerate(_racks_by(doc, records, field).items()):
+            colour = qualitative.Plotly[i % len(qualitative.Plotly)]
+            common = {"name": name, "legendgroup": f"{field}:{name}", "marker_color": colour}
+            figure.add_trace(go.Bar(x=quarters, y=series, **common), row=row, col=1)
+            figure.add_trace(
+                go.Scatter(
+                    x=quarters,
+                    y=gw[name],
+                    mode="lines",
+                    stackgroup=field,
+                    showlegend=False,
+                    line={"color": colour},
+                    **{k: v for k, v in common.items() if k != "marker_color"},
+                ),
+                row=row,
+                col=2,
+            )
+
+
+def _plan_axes(figure, doc: dict) -> None:
+    """Every axis of the plan page titled with its unit; quarters in plan order; the Gantt on dates over the
+    horizon, its first row on top."""
+    quarters = doc["quarters"]
+    for row, col, title in (
+        (1, 1, "IT power (GW)"),
+        (3, 1, "racks (per quarter)"),
+        (3, 2, "IT power (GW)"),
+        (4, 1, "racks (per quarter)"),
+        (4, 2, "IT power (GW)"),
+        (5, 1, "factory"),
+        (6, 1, "capex (US$ B)"),
+    ):
+        figure.update_yaxes(title_text=title, row=row, col=col)
+    for row, col in ((1, 1), (3, 1), (3, 2), (4, 1), (4, 2), (5, 1), (6, 1)):
+        figure.update_xaxes(title_text="quarter", categoryorder="array", categoryarray=quarters, row=row, col=col)
+    start, by = doc["inputs"]["start"], doc["inputs"]["by"]
+    figure.update_xaxes(title_text="date", type="date", range=[start, by], row=2, col=1)
+    figure.update_yaxes(title_text="kind · row", autorange="reversed", row=2, col=1)
 
 
 #: Why the risk's median may lie above the plan, printed under the fan chart.
