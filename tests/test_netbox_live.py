@@ -81,7 +81,7 @@ def _catalog():
 
 
 def push_device_types(client, docs: list[dict]) -> dict[str, int]:
-    """Manufacturers, device types and their interface and power-port templates; ``{slug: id}``."""
+    """Manufacturers, device types and their interface, power-port and module-bay templates; ``{slug: id}``."""
     have = {m["name"]: m["id"] for m in _pages(client, "/dcim/manufacturers/")}
     wanted = sorted({doc["manufacturer"] for doc in docs} - set(have))
     for made in _post(client, "/dcim/manufacturers/", [{"name": name, "slug": slug(name, "")} for name in wanted]):
@@ -97,6 +97,8 @@ def push_device_types(client, docs: list[dict]) -> dict[str, int]:
         {"device_type": ids[doc["slug"]], **i} for doc in new for i in doc.get("interfaces", [])])
     _post(client, "/dcim/power-port-templates/", [
         {"device_type": ids[doc["slug"]], **p} for doc in new for p in doc.get("power-ports", [])])
+    _post(client, "/dcim/module-bay-templates/", [  # the site's modules go into these bays
+        {"device_type": ids[doc["slug"]], **b} for doc in new for b in doc.get("module-bays", [])])
     return ids
 
 
