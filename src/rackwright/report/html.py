@@ -17,7 +17,7 @@ from .present import MONEY, SHARE, format_value
 
 #: Pixels a page's title block takes (the title and its headline line), and each line of inputs under them; the
 #: characters an input line holds before it wraps.
-TITLE_PX, INPUT_LINE_PX, INPUT_LINE_CHARS = 100, 21, 150
+TITLE_PX, INPUT_LINE_PX, INPUT_LINE_CHARS = 110, 21, 150
 
 
 def headline_layout(title: str, headline: str, inputs: Sequence[str] = ()) -> dict:
@@ -32,7 +32,7 @@ def headline_layout(title: str, headline: str, inputs: Sequence[str] = ()) -> di
     lines = [wrapped for line in inputs for wrapped in textwrap.wrap(line, INPUT_LINE_CHARS)]
     grey = "".join(f"<br><span style='font-size:12px;color:#444'>{line}</span>" for line in lines)
     return {
-        "title": {"text": text + grey, "x": 0.01, "xanchor": "left", "y": 0.995, "yanchor": "top"},
+        "title": {"text": text + grey, "x": 0.01, "xanchor": "left", "y": 1, "yanchor": "top", "pad": {"t": 24}},
         "margin": {"t": TITLE_PX + INPUT_LINE_PX * len(lines)},
     }
 
