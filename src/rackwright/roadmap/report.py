@@ -249,7 +249,7 @@ def _power_by(steps: list[dict], by: str, key: str) -> float:
 
 #: The plan page's chart heights and the gap under each [px] (the Gantt's and the table's grow with their rows).
 PLAN_ROWS_PX = {"gw": 380, "by": 300, "capex": 260}
-GAP_PX = 90
+GAP_PX, BOTTOM_PX = 90, 60
 
 
 def plan_figure(doc: dict):
@@ -352,13 +352,10 @@ def plan_figure(doc: dict):
     )
     _plan_axes(figure, doc)
     status = "reaches" if doc["feasible"] else f"MISSES (reaches {doc['deployed_gw']:.2f} GW)"
-    figure.update_layout(
-        **headline_layout(
-            f"{doc['roadmap']}: {status} {goal:g} GW by {doc['goal']['by']}", plan_headline(doc), plan_inputs_lines(doc)
-        ),
-        height=height + 120 + 17 * len(plan_inputs_lines(doc)),
-        barmode="stack",
-    )
+    title = f"{doc['roadmap']}: {status} {goal:g} GW by {doc['goal']['by']}"
+    layout = headline_layout(title, plan_headline(doc), plan_inputs_lines(doc))
+    layout["margin"]["b"] = BOTTOM_PX
+    figure.update_layout(**layout, height=height + layout["margin"]["t"] + BOTTOM_PX, barmode="stack")
     return figure
 
 
@@ -373,17 +370,20 @@ def _by_site_and_factory(figure, doc: dict) -> None:
         gw = gw_by(doc, records, field)
         for i, (name, series) in enumerate(_racks_by(doc, records, field).items()):
             colour = qualitative.Plotly[i % len(qualitative.Plotly)]
-            common = {"name": name, "legendgroup": f"{field}:{name}", "marker_color": colour}
-            figure.add_trace(go.Bar(x=quarters, y=series, **common), row=row, col=1)
+            group = f"{field}:{name}"
+            figure.add_trace(
+                go.Bar(x=quarters, y=series, name=name, legendgroup=group, marker_color=colour), row=row, col=1
+            )
             figure.add_trace(
                 go.Scatter(
                     x=quarters,
                     y=gw[name],
+                    name=name,
+                    legendgroup=group,
                     mode="lines",
                     stackgroup=field,
                     showlegend=False,
                     line={"color": colour},
-                    **{k: v for k, v in common.items() if k != "marker_color"},
                 ),
                 row=row,
                 col=2,
