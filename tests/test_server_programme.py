@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from rackwright.report.present import headline_format
 from rackwright.server import planner, services
 from rackwright.server.app import create_app
 from rackwright.server.db import ROLES, transaction
@@ -227,6 +228,22 @@ def test_the_page_draws_the_dashboard_without_inline_scripts(world):
     assert any(t.get("name") == "gb300" for t in figure.json()["data"])  # the GW trace of each generation
     assert "Re-plan" not in page.text  # ext reads only
     assert "Re-plan" in _browser(app, "lab-engineer", tokens).get("/plans/mfr/pilot").text
+
+
+def test_the_headline_is_labelled_and_formatted_as_report_present_gives_it(world):
+    """Each headline figure with its label, value and unit from report.present (no raw name, money with thousands
+    separators, counts whole), the strings the CLI tables use."""
+    app, _, tokens, created = world
+    page = _browser(app, "mfr-viewer", tokens).get("/plans/mfr/pilot").text
+    shown = {}
+    for h in created["document"]["headline"]:
+        expected = headline_format(h["name"], h["unit"])
+        row = rf'<th scope="row">([^<]*)</th><td class="num" data-key="{h["name"]}">([^<]*)</td><td>([^<]*)</td>'
+        shown[h["name"]] = re.search(row, page).groups()
+        assert shown[h["name"]] == (expected.label, expected.value(h["value"]), expected.shown_unit), h["name"]
+    assert shown["capex"][0] == "Capex, cumulative" and re.fullmatch(r"\d{1,3}(,\d{3})+", shown["capex"][1])
+    assert re.fullmatch(r"\d{1,3}(,\d{3})*", shown["accelerators_by_goal_date"][1])  # whole, not 7056.0
+    assert ">it_power_by_goal_date<" not in page and "it power by goal date" not in page
 
 
 def test_the_dashboard_is_withheld_from_who_does_not_read_every_design_in_full(world):

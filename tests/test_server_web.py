@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 
 from rackwright.rack.design import load_design
 from rackwright.rack.evaluation import evaluate
+from rackwright.report.present import SHARE, figure_format, relative_change
 from rackwright.server import security, services, web
 from rackwright.server.app import create_app
 from rackwright.server.db import ApiToken, transaction
@@ -97,6 +98,30 @@ def test_diff_is_side_by_side_and_reuses_compare(app):
     assert math.isclose(after, gb300["power.it_load_kw"], rel_tol=5e-3)
     assert "nvidia-gb300-compute-tray" in page.text  # the changed slot part, after column
     assert mfr.get("/designs/mfr/gb300-nvl72/diff").status_code == 422  # nothing to compare with
+
+
+def test_diff_and_design_pages_show_figures_as_the_cli_tables_do(app):
+    """Shares in per cent and their changes in percentage points, counts whole, as report.present gives them for
+    the same figure (the strings of ``rackwright compare`` and ``evaluate``)."""
+    mfr = sign_in(app, "mfr-engineer")
+    page = mfr.get("/designs/mfr/gb300-nvl72/diff", params={"before": "mfr/gb200-nvl72"}).text
+    found = service_view(app, "mfr-engineer", services.diff, "mfr", "gb300-nvl72", "mfr/gb200-nvl72", None)
+    cells = r"\s*<td[^>]*>([^<]*)</td>" * 4
+    shares = 0
+    for change in found["figures"]:
+        shown = figure_format(change["figure"])
+        got = re.search(rf"<code>{re.escape(change['figure'])}</code></th>{cells}", page).groups()
+        expected = (shown.value(change["before"]), shown.value(change["after"]), shown.change(change["absolute"]))
+        assert got[:3] == expected and got[3] == relative_change(change["relative"]), change["figure"]
+        if shown.kind == SHARE and change["absolute"]:
+            shares += 1
+            assert got[0].endswith("%") and got[2].endswith(" pp"), got  # a share's change in points
+    assert shares  # the GB300's heat to liquid or US content differs from the GB200's
+    design = mfr.get("/designs/mfr/gb200-nvl72").text
+    local = evaluate(EXAMPLES / "gb200-nvl72.yaml")
+    afr = cell(design, "reliability.afr_rack")
+    assert afr == figure_format("reliability.afr_rack").value(local["reliability.afr_rack"]) and afr != "100.0%"
+    assert cell(design, "compute.accelerators") == figure_format("compute.accelerators").value(72.0) == "72"
 
 
 def test_sign_in_errors_and_redirects(app):

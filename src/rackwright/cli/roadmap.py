@@ -82,26 +82,32 @@ def risk_json(doc: dict) -> dict:
     return {**{k: v for k, v in rest.items() if k != "solve_time_s"}, "quarters": rows}
 
 
+#: The columns of the plan's quarter table: figure (report.present.ROADMAP) → the plan's series.
+QUARTER_COLUMNS = {
+    "it_power_gw": "gw_by_quarter",
+    "accelerators": "accelerators_by_quarter",
+    "peak_eflops": "peak_eflops_by_quarter",
+    "capex_usd": "capex_usd_by_quarter",
+    "us_integrated_share": "domestic_share_by_quarter",
+}
+
+
 def _plan_tables(doc: dict):
     from rich.markup import escape
     from rich.table import Table
 
+    from ..report.present import figure_format
+    from ..report.tables import ID, NUMBER, Column, FitTable
+
     goal = doc["goal"]
     verdict = "reaches" if doc["feasible"] else "[bold red]does not reach[/bold red]"
-    head = Table(title=f"{escape(doc['roadmap'])}: {verdict} {goal['it_power_gw']:g} GW by {goal['by']}")
-    head.add_column("quarter")
-    for name in ("GW", "accelerators", "peak EFLOP/s", "capex $B", "US-built share"):
-        head.add_column(name, justify="right")
+    head = FitTable(
+        f"{escape(doc['roadmap'])}: {verdict} {goal['it_power_gw']:g} GW by {goal['by']}",
+        [Column("quarter", ID), *(Column(figure_format(f"roadmap.{key}").heading, NUMBER) for key in QUARTER_COLUMNS)],
+    )
     for q in doc["quarters"]:
-        share = doc["domestic_share_by_quarter"][q]
-        head.add_row(
-            q,
-            f"{doc['gw_by_quarter'][q]:.3f}",
-            f"{doc['accelerators_by_quarter'][q]:,.0f}",
-            f"{doc['peak_eflops_by_quarter'][q]:,.0f}",
-            f"{doc['capex_usd_by_quarter'][q] / 1e9:,.1f}",
-            "—" if share is None else f"{share:.0%}",
-        )
+        shown = (figure_format(f"roadmap.{key}").value(doc[series][q]) for key, series in QUARTER_COLUMNS.items())
+        head.add_row(q, *shown)
     title = "binding constraints" if doc["feasible"] else "why not: shortfalls (elastic programme)"
     binding = Table(title=title, show_header=False)
     binding.add_column("constraint")
@@ -173,13 +179,19 @@ def risk_command(
     if as_json:
         emit(risk_json(doc))
         return
-    date = doc["gw_by_date"]
-    goal = doc["goal"]
-    out.print(
-        f"{doc['roadmap']}: P(≥ {goal['it_power_gw']:g} GW by {goal['by']}) = {doc['p_goal']:.1%} "
-        f"over {doc['samples']:,} samples (seed {doc['seed']})"
-    )
-    out.print(
-        f"GW by the date: P10 {date['p10']:.2f}, P50 {date['p50']:.2f}, P90 {date['p90']:.2f} "
-        f"(mean {date['mean']:.2f}); {doc['solve_time_s']:.1f} s on {doc['workers']} process(es)"
+    out.print(_risk_lines(doc))
+
+
+def _risk_lines(doc: dict) -> str:
+    """P(goal) and the percentiles of GW by the goal date, formatted by report.present."""
+    from ..report.present import figure_format
+
+    date, goal = doc["gw_by_date"], doc["goal"]
+    p_goal, gw = figure_format("roadmap.p_goal"), figure_format("roadmap.gw_by_date")
+    percentiles = ", ".join(f"{name.upper()} {gw.value(date[name])}" for name in ("p10", "p50", "p90"))
+    return (
+        f"{doc['roadmap']}: P(≥ {goal['it_power_gw']:g} GW by {goal['by']}) = {p_goal.value(doc['p_goal'])} "
+        f"over {doc['samples']:,} samples (seed {doc['seed']})\n"
+        f"{gw.label} ({gw.unit}): {percentiles} (mean {gw.value(date['mean'])}); "
+        f"{doc['solve_time_s']:.1f} s on {doc['workers']} process(es)"
     )

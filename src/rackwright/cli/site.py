@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from ..errors import InputError
 from .common import (
@@ -46,34 +47,18 @@ def summary_json(summary: dict) -> dict:
 
 
 def _summary_table(summary: dict):
-    from rich.table import Table
+    """The summary's headline figures with their labels, units and formats (report.present.SITE); a figure by tier
+    or category (switches, transformers, capex) one row per entry."""
+    from ..report.present import SITE, figure_format
+    from ..report.tables import NUMBER, Column, FitTable
 
-    table = Table(title=summary["site"], show_header=True)
-    table.add_column("figure")
-    table.add_column("value", justify="right")
-    for key in (
-        "racks",
-        "accelerators",
-        "it_power_mw",
-        "facility_power_mw",
-        "pue",
-        "annual_energy_gwh",
-        "water_use_m3_per_year",
-        "halls",
-        "switches",
-        "links",
-        "cable_length_km",
-        "transformers",
-        "generators",
-        "cdus",
-        "heat_rejection_units",
-        "chillers",
-        "capex_usd",
-        "us_content_share",
-    ):
+    table = FitTable(escape(summary["site"]), [Column("figure"), Column("unit"), Column("value", NUMBER)])
+    for key in SITE:
         value = summary[key]
-        text = ", ".join(f"{k}: {v:,}" for k, v in value.items()) if isinstance(value, dict) else f"{value:,}"
-        table.add_row(key, text)
+        entries = value.items() if isinstance(value, dict) else [("", value)]
+        for entry, number in entries:
+            shown = figure_format(f"site.{key}" + (f".{entry}" if entry else ""))
+            table.add_row(shown.label, shown.shown_unit, shown.value(number))
     return table
 
 

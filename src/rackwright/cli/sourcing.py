@@ -28,30 +28,34 @@ app = typer.Typer(
 )
 
 
+#: The figures of the what-if table, before US content by category, and of the sweep table (report.present.WHATIF).
+WHATIF_ROWS = ("usd_per_rack", "tariff_usd_per_rack", "us_share", "longest_lead_time_weeks")
+SWEPT = ("usd_per_rack", "us_share", "longest_lead_time_weeks")
+
+
 def _model(design: Path):
     from ..rack.evaluation import sound_design, sound_model
 
     return sound_model(sound_design(design), "sourcing")
 
 
-def _whatif_table(doc: dict) -> Table:
-    table = Table(
-        title=f"{doc['design']}: baseline vs {doc['scenario']} ({doc['racks']} rack(s), tariffs on {doc['date']})"
-    )
-    for column in ("figure", "baseline", "what-if", "change"):
-        table.add_column(column, justify="left" if column == "figure" else "right")
+def _whatif_table(doc: dict):
+    """Baseline, what-if and change of each figure, formatted by report.present (a share's change in points)."""
+    from ..report.present import figure_format
+    from ..report.tables import NUMBER, Column, FitTable
+
+    title = f"{doc['design']}: baseline vs {doc['scenario']} ({doc['racks']} rack(s), tariffs on {doc['date']})"
+    columns = [Column("figure"), Column("unit"), *(Column(h, NUMBER) for h in ("baseline", "what-if", "change"))]
+    table = FitTable(escape(title), columns)
     before, after = doc["baseline"], doc["what_if"]
-    rows = [
-        ("USD per rack", "usd_per_rack", "{:,.0f}"),
-        ("tariff USD per rack", "tariff_usd_per_rack", "{:,.0f}"),
-        ("US content", "us_share", "{:.1%}"),
-        ("longest lead time (weeks)", "longest_lead_time_weeks", "{:.0f}"),
+    rows = [(f"whatif.{key}", before[key], after[key]) for key in WHATIF_ROWS]
+    rows += [
+        (f"whatif.us_share_by_category.{category}", before["us_share_by_category"].get(category, 0.0), share)
+        for category, share in after["us_share_by_category"].items()
     ]
-    for label, key, fmt in rows:
-        table.add_row(label, fmt.format(before[key]), fmt.format(after[key]), fmt.format(after[key] - before[key]))
-    for category in after["us_share_by_category"]:
-        b, a = before["us_share_by_category"].get(category, 0.0), after["us_share_by_category"][category]
-        table.add_row(f"US content: {category}", f"{b:.1%}", f"{a:.1%}", f"{a - b:+.1%}")
+    for key, b, a in rows:
+        shown = figure_format(key)
+        table.add_row(shown.label, shown.shown_unit, shown.value(b), shown.value(a), shown.change(a - b))
     return table
 
 
@@ -113,17 +117,19 @@ def whatif_command(
     if as_json:
         emit(doc)
         return
-    table = Table(title=f"{plan.name}: sweep of {path}")
-    for column in ("value", "USD per rack", "US content", "longest lead (wk)"):
-        table.add_column(column, justify="right")
+    out.print(_sweep_table(rows, f"{plan.name}: sweep of {path}"))
+
+
+def _sweep_table(rows: list[dict], title: str):
+    """One row per value of the swept field: the what-if's figures (report.present.WHATIF)."""
+    from ..report.present import figure_format
+    from ..report.tables import NUMBER, Column, FitTable
+
+    shown = [figure_format(f"whatif.{key}") for key in SWEPT]
+    table = FitTable(escape(title), [Column("value", NUMBER), *(Column(f.heading, NUMBER) for f in shown)])
     for row in rows:
-        table.add_row(
-            f"{row['value']:.4g}",
-            f"{row['usd_per_rack']:,.0f}",
-            f"{row['us_share']:.1%}",
-            f"{row['longest_lead_time_weeks']:.0f}",
-        )
-    out.print(table)
+        table.add_row(f"{row['value']:.4g}", *(f.value(row[key]) for f, key in zip(shown, SWEPT, strict=True)))
+    return table
 
 
 @app.command("build-date")

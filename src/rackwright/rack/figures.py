@@ -93,7 +93,9 @@ FIGURES: list[Figure] = [
     Figure("sourcing.longest_lead_time", "longest_lead_time_weeks", "", "count", "Longest lead time (weeks)"),
     # its public name as it stands: a plain ``by_category`` could not be renamed (reliability's is another quantity)
     Figure("sourcing.by_category", "us_content_share_by_category", "", "share", "US content by category", mapped=True),
-    Figure("reliability.afr_rack", "afr_rack", "", "share", "Rack AFR (any part)"),
+    # a probability, not a rate: 1 − exp(−failures per year); near 1 for a big rack, shown to the digit that
+    # keeps it off 100 % (report.present)
+    Figure("reliability.afr_rack", "afr_rack", "", "share", "Rack AFR: chance a part fails in a year"),
     Figure("reliability.failures_per_year", "failures_per_year", "", "count", "Part failures per year"),
 ]
 

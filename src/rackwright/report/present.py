@@ -3,7 +3,10 @@
 Shares print as percentages and their changes in percentage points; counts as integers; money with thousands
 separators and its currency as the unit; other quantities to 3-4 significant figures in the figure's display
 unit, written as pint writes it (``kg/m²``, ``°C``). Figures of other models that an evaluation carries
-(``delivery.*``, what a rack generation delivers on the reference workloads) are described here too.
+(``delivery.*``, what a rack generation delivers on the reference workloads) are described here too, and so are
+the figures of the commands with documents of their own (``whatif.*``: ``sourcing whatif``; ``site.*``: ``site
+plan``'s summary; ``roadmap.*``: ``roadmap plan|risk``; the programme's headline), for the CLI tables and the
+server's pages alike.
 """
 
 from __future__ import annotations
@@ -52,6 +55,70 @@ PERF = {
     "tokens_per_s_per_rack": ("Output tokens/s per rack", "tokens/s", QUANTITY),
     "tokens_per_s_per_mw": ("Output tokens/s per MW of IT power", "tokens/s per MW", QUANTITY),
 }
+#: ``sourcing whatif``'s figures (rackwright.rack.sourcing.summary: baseline, what-if) by their key; the mapped
+#: ``us_share_by_category.<category>`` as ``US content: <category>``.
+WHATIF = {
+    "usd_per_rack": ("Cost per rack, tariffs included", "USD", MONEY),
+    "tariff_usd_per_rack": ("Tariffs per rack", "USD", MONEY),
+    "us_share": ("US content (share of cost)", "", SHARE),
+    "longest_lead_time_weeks": ("Longest lead time", "weeks", COUNT),
+    "us_share_by_category": ("US content", "", SHARE),
+}
+#: ``site plan``'s summary (rackwright.site.outputs, ``site plan --json``) by its key; mapped ones by entry.
+SITE = {
+    "racks": ("Racks", "", COUNT),
+    "accelerators": ("Accelerators", "", COUNT),
+    "it_power_mw": ("IT power (rated)", "MW", QUANTITY),
+    "facility_power_mw": ("Facility power, peak", "MW", QUANTITY),
+    "pue": ("PUE, annual", "", QUANTITY),
+    "annual_energy_gwh": ("Energy per year", "GWh", QUANTITY),
+    "water_use_m3_per_year": ("Water use per year", "m³", QUANTITY),
+    "halls": ("Halls", "", COUNT),
+    "switches": ("Switches", "", COUNT),
+    "links": ("Links", "", COUNT),
+    "cable_length_km": ("Cable length", "km", QUANTITY),
+    "transformers": ("Transformers", "", COUNT),
+    "generators": ("Generators", "", COUNT),
+    "cdus": ("CDUs", "", COUNT),
+    "heat_rejection_units": ("Heat-rejection units", "", COUNT),
+    "chillers": ("Chillers", "", COUNT),
+    "capex_usd": ("Capex", "USD", MONEY),
+    "us_content_share": ("US content (share of cost)", "", SHARE),
+}
+#: ``roadmap plan|risk``'s figures by their key in the quarter records (``roadmap plan --json``) and the risk.
+ROADMAP = {
+    "it_power_gw": ("IT power", "GW", QUANTITY),
+    "accelerators": ("Accelerators", "", COUNT),
+    "peak_eflops": ("Peak compute", "EFLOP/s", QUANTITY),
+    "capex_usd": ("Capex", "USD", MONEY),
+    "us_integrated_share": ("Integrated in US factories", "", SHARE),
+    "us_content_share": ("US content (share of cost)", "", SHARE),
+    "p_goal": ("Probability of meeting the goal", "", SHARE),
+    "gw_by_date": ("IT power by the goal date", "GW", QUANTITY),
+}
+#: The programme document's headline figures (rackwright.programme.plan.programme_document) by name: label and
+#: format; the unit is the document's.
+HEADLINE = {
+    "it_power_by_goal_date": ("IT power by the goal date", QUANTITY),
+    "goal_met": ("Goal met in", QUANTITY),
+    "delivered_training_compute_by_goal_date": ("Delivered training compute by the goal date", QUANTITY),
+    "delivered_training_tokens_by_goal_date": ("Delivered training tokens by the goal date", QUANTITY),
+    "accelerators_by_goal_date": ("Accelerators by the goal date", COUNT),
+    "failures_by_goal_date": ("Part failures by the goal date", COUNT),
+    "capex": ("Capex, cumulative", MONEY),
+    "energy_opex_by_goal_date": ("Energy cost by the goal date", MONEY),
+    "spares_cost_by_goal_date": ("Spares cost by the goal date", MONEY),
+    "site_plan_links": ("Links of the site plans", COUNT),
+    "tariffs_by_goal_date": ("Tariffs by the goal date", MONEY),
+    "p_goal": ("Probability of meeting the goal", SHARE),
+    "us_content_share_by_goal_date": ("US content of the racks built by the goal date", SHARE),
+    "site_transceivers_by_goal_date": ("Optics of the site plans by the goal date", COUNT),
+}
+#: The tables above by the section that names them in a dotted key (``site.it_power_mw``, ``whatif.us_share``).
+TABLES = {"delivery": DELIVERY, "whatif": WHATIF, "site": SITE, "roadmap": ROADMAP}
+#: A share is shown to 1 decimal of a per cent, or more (up to this) where 1 would round it onto 0 % or 100 %
+#: that it is not: a reliability of 0.999594 is 99.96 %, not 100.0 %.
+MOST_PLACES = 4
 #: The explorer's derived figures (rackwright.explore.evaluate; the same keys as rackwright.explore.space): BOM cost
 #: per peak PFLOP/s by precision (``cost.usd_per_pflop.bf16_dense``), and training tokens/s per MW on a reference
 #: workload (a key of rackwright.perf.api.REFERENCE_TRAININGS: ``dense`` or ``moe``).
@@ -74,15 +141,19 @@ class Format:
     def change(self, value) -> str:
         """A difference between two values of the figure: percentage points for a share."""
         if self.kind == SHARE and _finite(value):
-            return f"{100 * value:+,.1f} pp"
+            return f"{_percent(100 * value, (0.0,), '+')} pp"
         text = format_value(value, self.kind)
         return text if text.startswith(("-", "–")) or not _finite(value) or value == 0 else "+" + text
 
     @property
+    def shown_unit(self) -> str:
+        """The unit of a table's unit column: ``%`` for a share (its values carry it too)."""
+        return "%" if self.kind == SHARE else self.unit
+
+    @property
     def heading(self) -> str:
         """Label and unit in one string, for a chart's axis or a table without a unit column."""
-        unit = "%" if self.kind == SHARE else self.unit
-        return f"{self.label} ({unit})" if unit else self.label
+        return f"{self.label} ({self.shown_unit})" if self.shown_unit else self.label
 
 
 def _finite(value) -> bool:
@@ -96,10 +167,25 @@ def format_value(value, kind: str = QUANTITY) -> str:
     if not _finite(value):
         return "–"
     if kind == SHARE:
-        return f"{100 * value:,.1f}%"
+        return _percent(100 * value, (0.0, 100.0)) + "%"
     if kind == MONEY or (kind == COUNT and abs(value - round(value)) <= 1e-9 * max(1.0, abs(value))):
         return f"{value:,.0f}"
     return _significant(float(value))
+
+
+def relative_change(value) -> str:
+    """A relative change (0.058: ``+5.8%``); ``–`` where there is none."""
+    return f"{value:+.1%}" if _finite(value) else "–"
+
+
+def _percent(percent: float, bounds: tuple[float, ...], sign: str = "") -> str:
+    """A percentage to 1 decimal, or to as many (up to :data:`MOST_PLACES`) as keep it off a bound it is not on."""
+    places = 1
+    while places < MOST_PLACES and any(
+        round(percent, places) == bound and not math.isclose(percent, bound, abs_tol=1e-7) for bound in bounds
+    ):
+        places += 1
+    return f"{percent:{sign},.{places}f}"
 
 
 def _significant(value: float) -> str:
@@ -133,8 +219,10 @@ def figure_format(key: str, reference: str = "dense") -> Format:
     ``delivery.racks_per_100_mw``, the explorer's ``cost.usd_per_pflop.bf16_dense``); a key no table describes is
     shown by name as a quantity. ``reference`` names the workload of the explorer's training figure."""
     section, _, rest = key.partition(".")
-    if section == "delivery" and rest in DELIVERY:
-        return Format(*DELIVERY[rest])
+    name, _, entry = rest.partition(".")
+    if name in TABLES.get(section, {}):
+        label, unit, kind = TABLES[section][name]
+        return Format(f"{label}: {entry}" if entry else label, unit, kind)
     if key.startswith(PER_PFLOP):
         precision = key[len(PER_PFLOP) :].replace("_", " ")
         return Format(f"BOM cost per peak PFLOP/s, {precision}", "USD per PFLOP/s", MONEY)
@@ -149,6 +237,13 @@ def figure_format(key: str, reference: str = "dense") -> Format:
             shown = _from_figure(figure)
             return Format(f"{shown.label}: {key[len(name) + 1 :]}", shown.unit, shown.kind)
     return Format(rest or key, "", QUANTITY)
+
+
+def headline_format(name: str, unit: str) -> Format:
+    """The format of a programme document's headline figure (its name and unit as the document gives them); a name
+    :data:`HEADLINE` does not describe is shown by name as a quantity."""
+    label, kind = HEADLINE.get(name, (name.replace("_", " "), QUANTITY))
+    return Format(label, "" if kind == SHARE else unit, kind)
 
 
 def training_workload(reference: str) -> str:

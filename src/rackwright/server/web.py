@@ -48,9 +48,9 @@ from starlette.datastructures import FormData, UploadFile
 
 from ..errors import Problem
 from ..rack.compare import flatten
-from ..rack.figures import FIGURES, SECTIONS
+from ..rack.figures import SECTIONS
 from ..report.html import PLOTLY_BUNDLE
-from ..report.tables import _fmt as format_value
+from ..report.present import figure_format, format_value, headline_format, relative_change
 from . import inbox, services, signin
 from .db import MAX_ID, ROLES, STATUSES, transaction
 from .params import NAME_HELP, Name, OptionalCompared, OptionalRevision
@@ -85,7 +85,6 @@ DASHBOARD_CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
     "script-src 'self'; frame-ancestors 'none'; form-action 'self'"
 )
-FIGURE_BY_JSON = {(f.section, f.json): f for f in FIGURES}
 
 
 # --- sessions and CSRF --------------------------------------------------------------------
@@ -179,15 +178,23 @@ def _actor(session, request: Request) -> services.Actor:
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")
 
 
+def _number(value) -> bool:
+    return value is None or isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _value(value) -> str:
-    """A figure cell: floats as the CLI tables print them, whole numbers with thousands separators."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    return format_value(value) if isinstance(value, float) or value is None else str(value)
+    """A cell: numbers as the CLI tables print them (report.present), whole ones with thousands separators."""
+    return format_value(value) if _number(value) else str(value)
+
+
+def headline_row(row: dict) -> tuple[str, str, str]:
+    """``(label, value, unit)`` of a programme document's headline figure, as report.present shows it."""
+    shown = headline_format(row["name"], row["unit"])
+    return shown.label, shown.value(row["value"]) if _number(row["value"]) else _value(row["value"]), shown.shown_unit
 
 
 TEMPLATES.env.filters["value"] = _value
-TEMPLATES.env.filters["unit"] = lambda u: u.replace("degC", "°C").replace("**2", "²").replace("**3", "³")
+TEMPLATES.env.globals["headline_row"] = headline_row
 TEMPLATES.env.globals.update(
     status_labels=STATUS_LABELS,
     access_labels=ACCESS_LABELS,
@@ -586,7 +593,7 @@ def _abilities(actor: services.Actor, design: dict) -> dict[str, bool]:
     }
 
 
-def figure_tables(report: dict) -> list[tuple[str, list[tuple[str, str, object, str]]]]:
+def figure_tables(report: dict) -> list[tuple[str, list[tuple[str, str, str, str]]]]:
     """``[(section, [(figure key, label, value, unit), ...]), ...]`` of a report view, in :data:`SECTIONS` order.
 
     Mapped figures (peak FLOP/s by precision, cables by media) give one row per entry (:func:`figure_row`).
@@ -605,31 +612,29 @@ def figure_tables(report: dict) -> list[tuple[str, list[tuple[str, str, object, 
     return tables
 
 
-def figure_row(key: str, value) -> tuple[str, object, str]:
-    """``(label, value, unit)`` of report figure ``section.json_key[.entry]`` as the pages show it: whole counts as
-    ints (72 accelerators, not 72.0), shares (US content, efficiency) in per cent; an undeclared key as it is."""
-    section, json_key, *entry = key.split(".", 2)
-    figure = FIGURE_BY_JSON.get((section, json_key))
-    if figure is None:
-        return json_key + (f": {entry[0]}" if entry else ""), value, ""
-    label = figure.label + (f": {entry[0]}" if entry else "")
-    if figure.dimension == "share":
-        return label, value * 100 if isinstance(value, (int, float)) else value, "%"
-    if figure.dimension == "count" and isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return label, value, figure.unit
+def figure_row(key: str, value) -> tuple[str, str, str]:
+    """``(label, value, unit)`` of report figure ``section.json_key[.entry]`` as the CLI tables show it
+    (:func:`rackwright.report.present.figure_format`): whole counts as integers, shares in per cent, a figure no
+    table describes by its key."""
+    shown = figure_format(key)
+    return shown.label, shown.value(value) if _number(value) else _value(value), shown.shown_unit
 
 
 TEMPLATES.env.globals["figure_row"] = figure_row  # a thread's anchored value, shown as the tables show it
 
 
 def figure_changes(figures: list[dict]) -> list[dict]:
-    """The figures of a :func:`.services.diff` with their labels and units (shares and their changes in per cent)."""
+    """The figures of a :func:`.services.diff` with their labels and units, formatted as ``rackwright compare``
+    prints them (report.present): a share in per cent, its change in percentage points."""
     changes = []
     for change in figures:
-        label, before, unit = figure_row(change["figure"], change["before"])
-        after, absolute = (figure_row(change["figure"], change[k])[1] for k in ("after", "absolute"))
-        changes.append({**change, "label": label, "unit": unit, "before": before, "after": after, "absolute": absolute})
+        shown = figure_format(change["figure"])
+        before, after = (shown.value(change[k]) for k in ("before", "after"))
+        absolute, relative = shown.change(change["absolute"]), relative_change(change["relative"])
+        changes.append(
+            {**change, "label": shown.label, "unit": shown.shown_unit, "before": before, "after": after}
+            | {"absolute": absolute, "relative": relative}
+        )
     return changes
 
 

@@ -1,0 +1,136 @@
+"""The CLI tables of ``sourcing whatif``, ``site plan`` and ``roadmap plan|risk`` show each figure as
+rackwright.report.present gives it: shares in per cent, their changes in percentage points, counts as integers,
+money with thousands separators; a probability near 1 is not rounded onto 100 %.
+
+Expected strings are written out here (the scenario makes cabling and power all US-made: 0 % → 100 % is
++100.0 pp, docs/json.md) and compared with what report.present gives for the same figure.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+from rich.console import Console
+from typer.testing import CliRunner
+
+from rackwright.cli.app import app
+from rackwright.cli.roadmap import _plan_tables, _risk_lines
+from rackwright.cli.site import _summary_table
+from rackwright.report.present import figure_format, format_value
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+runner = CliRunner()
+
+
+def printed(*renderables) -> str:
+    console = Console(width=160, record=True, file=io.StringIO())
+    for renderable in renderables:
+        console.print(renderable)
+    return console.export_text()
+
+
+def row(text: str, label: str) -> list[str]:
+    """The cells of the table row whose first cell is ``label``."""
+    for line in text.splitlines():
+        cells = [c.strip() for c in re.split(r"[│┃]", line)[1:-1]]
+        if cells and cells[0] == label:
+            return cells
+    raise AssertionError(f"no row {label!r} in\n{text}")
+
+
+def test_whatif_shows_shares_in_per_cent_and_their_changes_in_points():
+    args = [str(EXAMPLES / "gb200-nvl72.yaml"), str(EXAMPLES / "sourcing-us-power-cabling.yaml")]
+    result = runner.invoke(app, ["sourcing", "whatif", *args], env={"COLUMNS": "160"})
+    doc = json.loads(runner.invoke(app, ["sourcing", "whatif", *args, "--json"]).stdout)
+    assert result.exit_code == 0, result.output
+    cabling = row(result.stdout, "US content: cabling")
+    assert cabling == ["US content: cabling", "%", "0.0%", "100.0%", "+100.0 pp"]
+    shown = figure_format("whatif.us_share_by_category.cabling")
+    assert cabling[4] == shown.change(1.0)
+    us = row(result.stdout, "US content (share of cost)")
+    before, after = doc["baseline"]["us_content_share"], doc["what_if"]["us_content_share"]
+    share = figure_format("whatif.us_share")
+    assert us[1:] == ["%", share.value(before), share.value(after), share.change(after - before)]
+    assert us[4].endswith(" pp") and us[2].endswith("%")
+    cost = row(result.stdout, "Cost per rack, tariffs included")
+    assert cost[1] == "USD" and re.fullmatch(r"\d{1,3}(,\d{3})+", cost[2]) and cost[4].startswith(("+", "-"))
+    assert row(result.stdout, "Longest lead time")[1:3] == ["weeks", "52"]  # a count, not 52.0
+
+
+SUMMARY = {
+    "site": "hand-made site",
+    "racks": 803.0,
+    "accelerators": 57816.0,
+    "it_power_mw": 103.587,
+    "facility_power_mw": 142.036,
+    "pue": 1.0977,
+    "annual_energy_gwh": 796.872,
+    "water_use_m3_per_year": 0.0,
+    "halls": 2,
+    "switches": {"leaf": 904, "spine": 960},
+    "links": 177112,
+    "cable_length_km": 5164.152,
+    "transformers": {"substation": 3, "mv_lv": 52},
+    "generators": 74,
+    "cdus": 101,
+    "heat_rejection_units": 56,
+    "chillers": 72,
+    "capex_usd": {"it_racks": 2514052475.0, "building": 700163290.0},
+    "us_content_share": 0.2339,
+}
+
+
+def test_site_summary_has_labels_units_and_per_cent():
+    text = printed(_summary_table(SUMMARY))
+    assert row(text, "US content (share of cost)")[1:] == ["%", "23.4%"]
+    assert row(text, "US content (share of cost)")[2] == figure_format("site.us_content_share").value(0.2339)
+    assert row(text, "Accelerators")[1:] == ["", "57,816"]  # a count: not 57,816.0
+    assert row(text, "Switches: leaf")[1:] == ["", "904"]
+    assert row(text, "Capex: it_racks")[1:] == ["USD", "2,514,052,475"]
+    assert row(text, "IT power (rated)")[1:] == ["MW", figure_format("site.it_power_mw").value(103.587)]
+    assert "us_content_share" not in text and "0.2339" not in text  # no raw key, no fraction
+
+
+def test_roadmap_tables_show_shares_in_per_cent_and_counts_whole():
+    quarters = ["2027Q1", "2027Q2"]
+    doc = {
+        "roadmap": "hand-made",
+        "feasible": True,
+        "goal": {"it_power_gw": 1.0, "by": "2027-06-30"},
+        "quarters": quarters,
+        "gw_by_quarter": dict(zip(quarters, [0.5, 1.0], strict=True)),
+        "accelerators_by_quarter": dict(zip(quarters, [7056.0, 14112.0], strict=True)),
+        "peak_eflops_by_quarter": dict(zip(quarters, [17.6, 35.2], strict=True)),
+        "capex_usd_by_quarter": dict(zip(quarters, [420346704.0, 0.0], strict=True)),
+        "domestic_share_by_quarter": dict(zip(quarters, [0.9996, None], strict=True)),
+        "binding_constraints": [],
+    }
+    text = printed(*_plan_tables(doc))
+    assert row(text, "2027Q1")[1:] == ["0.500", "7,056", "17.6", "420,346,704", "99.96%"]  # 99.96 %, not 100 %
+    assert row(text, "2027Q1")[5] == figure_format("roadmap.us_integrated_share").value(0.9996)
+    assert row(text, "2027Q2")[5] == "–"
+    assert "Integrated in US factories (%)" in text and "domestic" not in text
+    risk = {
+        "roadmap": "hand-made",
+        "goal": doc["goal"],
+        "p_goal": 0.9995,
+        "samples": 1000,
+        "seed": 1,
+        "gw_by_date": {"p10": 0.95, "p50": 1.02, "p90": 1.1, "mean": 1.01},
+        "solve_time_s": 1.0,
+        "workers": 1,
+    }
+    lines = _risk_lines(risk)
+    assert "= 99.95% over 1,000 samples" in lines and format_value(0.9995, "share") == "99.95%"
+    assert "P10 0.950, P50 1.02, P90 1.10" in lines
+
+
+def test_a_reliability_near_one_is_not_rounded_to_100_per_cent():
+    afr = figure_format("reliability.afr_rack")
+    assert afr.value(0.999594) == "99.96%" and afr.value(1.0) == "100.0%" and afr.value(0.5) == "50.0%"
+    assert format_value(0.0004, "share") == "0.04%" and format_value(0.0, "share") == "0.0%"
+    assert afr.change(0.00001) == "+0.001 pp"  # a change in points, not rounded to nothing
+    assert format_value(1 - 1e-12, "share") == "100.0%"  # float noise on 1 is 1
