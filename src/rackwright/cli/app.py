@@ -32,6 +32,7 @@ from .common import (
     EXIT_OK,
     EXIT_RULES,
     MAX_COUNT,
+    WIDE,
     JsonUsageErrors,
     configure,
     emit,
@@ -39,6 +40,7 @@ from .common import (
     name_commands,
     note,
     older_file,
+    only_option,
     out,
     output_file,
     output_folder,
@@ -142,11 +144,6 @@ def _with_delivery(report: Rack) -> Rack:
     return report
 
 
-WIDE_OPTION = typer.Option(
-    False, "--wide", help="Show every column however wide the table gets (by default low-priority ones give way)."
-)
-
-
 def _exit_for(reports: list[Rack]) -> None:
     raise typer.Exit(EXIT_RULES if any(r.errors for r in reports) else EXIT_OK)
 
@@ -161,16 +158,14 @@ def evaluate_command(
         "--delivery/--no-delivery",
         help="Add training days and inference tokens/s per MW on the reference workloads.",
     ),
-    only: str | None = typer.Option(
-        None, "--only", help="Show only these sections, comma-separated (power,thermal,...,delivery,rules)."
-    ),
-    wide: bool = WIDE_OPTION,
+    only: str | None = only_option("power,thermal,...,delivery,rules"),
+    wide: bool = WIDE,
 ):
     """Evaluate designs: power, cooling, space, weight, network, cabling, compute, cost, US content, reliability."""
     from ..rack.evaluation import evaluate
     from ..report.tables import evaluation_table, table_sections, violations_table
 
-    sections = None if only is None else table_sections(only)
+    sections = table_sections(only)
     reports = [evaluate(path) for path in designs]
     if delivery:
         reports = [_with_delivery(report) for report in reports]
@@ -189,7 +184,7 @@ def evaluate_command(
 def check_command(
     designs: list[Path] = typer.Argument(..., help="Design YAML files to check against the design rules."),
     as_json: bool = typer.Option(False, "--json", help="Print violations as JSON."),
-    wide: bool = WIDE_OPTION,
+    wide: bool = WIDE,
 ):
     """Check designs against the design rules; exit 1 if any rule is broken with severity error."""
     from ..rack.evaluation import evaluate
@@ -219,14 +214,16 @@ def compare_command(
     before: Path = typer.Argument(..., help="The reference design."),
     after: Path = typer.Argument(..., help="The design to compare with it."),
     as_json: bool = typer.Option(False, "--json", help="Print the differences as JSON."),
-    wide: bool = WIDE_OPTION,
+    only: str | None = only_option("fields,power,thermal,...,delivery"),
+    wide: bool = WIDE,
 ):
     """Show the fields and evaluated figures that differ between two designs, and their lineage."""
     from ..rack.compare import field_changes, figure_changes
     from ..rack.design import load_design
     from ..rack.evaluation import evaluate
-    from ..report.tables import compare_tables
+    from ..report.tables import COMPARE_SECTIONS, compare_tables, table_sections
 
+    sections = table_sections(only, COMPARE_SECTIONS)
     da, db = load_design(before), load_design(after)
     ra, rb = _with_delivery(evaluate(da)), _with_delivery(evaluate(db))
     fields = field_changes(da.raw, db.raw)
@@ -252,7 +249,7 @@ def compare_command(
         return
     for report in (ra, rb):
         out.print(f"[bold]{report.name}[/bold]: " + " → ".join(report.lineage))
-    show(*compare_tables(fields, figures, wide=wide))
+    show(*compare_tables(fields, figures, only=sections, wide=wide))
 
 
 def _number(value):
@@ -306,7 +303,8 @@ def bom_command(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print lines, totals and US content as JSON."),
     as_csv: bool = typer.Option(False, "--csv", help="Print the exploded lines as CSV."),
-    wide: bool = WIDE_OPTION,
+    only: str | None = only_option("lines,totals"),
+    wide: bool = WIDE,
     output: Path | None = typer.Option(
         None, "-o", "--output", callback=output_folder, help="Folder for bom.json and report.html (cost charts)."
     ),
@@ -317,7 +315,7 @@ def bom_command(
     """Exploded bill of materials: quantities, unit and extended cost, origin, lead time, totals, US content."""
     from ..rack.bom import GROUPINGS, US_RULES, bom_csv, bom_document, bom_lines
     from ..rack.evaluation import sound_design, sound_model
-    from ..report.tables import bom_tables
+    from ..report.tables import BOM_SECTIONS, bom_tables, table_sections
 
     if by not in GROUPINGS:
         raise InputError.single(None, f"cannot group by {by!r}", "--by", f"one of: {', '.join(GROUPINGS)}")
@@ -325,6 +323,7 @@ def bom_command(
         raise InputError.single(
             None, f"unknown US-content rule {us_rule!r}", "--us-rule", f"one of: {', '.join(US_RULES)}"
         )
+    sections = table_sections(only, BOM_SECTIONS)
     model = sound_model(sound_design(design), "the bill of materials")
     if as_csv:
         sys.stdout.write(bom_csv(bom_lines(model, racks, us_rule)))
@@ -340,7 +339,7 @@ def bom_command(
     if as_json:
         emit(_bom_json(doc, by))
         return
-    show(*bom_tables(doc, by, wide=wide))
+    show(*bom_tables(doc, by, only=sections, wide=wide))
 
 
 def _bom_json(doc: dict, by: str) -> dict:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import typer
 from ruamel.yaml import YAML
 
 from ..errors import InputError
-from .common import emit, guarded, note, out, output_folder, show
+from .common import WIDE, emit, guarded, note, out, output_folder, show
 
 app = typer.Typer(
     help="Browse the parts catalog; exchange parts with the NetBox devicetype-library.", no_args_is_help=True
@@ -35,6 +36,7 @@ def list_command(
         help="Only parts with a source of this quality (primary, secondary, estimate), with what rests on it.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the parts as JSON."),
+    wide: bool = WIDE,
 ):
     """List catalog parts (id, kind, manufacturer, model, price, country of manufacture)."""
     from ..catalog import load_catalog
@@ -57,20 +59,21 @@ def list_command(
     if as_json:
         emit({"parts": [p.model_dump(mode="json") for p in parts]})
     elif source_quality is not None:
-        show(_quality_table(parts, source_quality))
+        show(_quality_table(parts, source_quality, wide))
     else:
-        out.print(catalog_table(parts))
+        show(catalog_table(parts, wide=wide))
 
 
-def _quality_table(parts, quality: str):
+def _quality_table(parts, quality: str, wide: bool):
     """Parts with a source of ``quality``: the field that rests on it (``specs``: the part's own source) and the
     source's title."""
     from ..report.tables import ID, LABEL, Column, FitTable
 
     table = FitTable(
         f"Parts with {quality} sources ({len(parts)} parts)",
-        [Column("id", ID), Column("kind", ID, drop=1), Column("field", ID), Column("source", LABEL)],
-        hint="--json lists every source",
+        [Column("id", ID), Column("kind", ID, drop=1), Column("field", ID, fold=True), Column("source", LABEL)],
+        wide=wide,
+        hint="--wide shows them; --json lists every source",
     )
     for part in parts:
         for label, source in part.sources:
@@ -85,17 +88,32 @@ def _quality_table(parts, quality: str):
 def show_command(
     part_id: str = typer.Argument(..., metavar="ID", help="Part id, e.g. nvidia-b200-gb200."),
     as_json: bool = typer.Option(False, "--json", help="Print the part as JSON."),
+    wide: bool = typer.Option(False, "--wide", help="Keep each long text on one line (by default it folds to fit)."),
 ):
-    """Show one part with its specifications, provenance and assumptions."""
+    """Show one part with its specifications, provenance and assumptions (YAML, folded to the terminal's width)."""
     import sys
 
     part = _part(part_id)
     if as_json:
         emit({"part": part.model_dump(mode="json")})
         return
+    sys.stdout.write(_folded_yaml(part.model_dump(mode="json", exclude_defaults=True), None if wide else out.width))
+
+
+def _folded_yaml(data, width: int | None) -> str:
+    """``data`` as YAML with its long texts folded to ``width`` (None: one line each). ruamel folds at the first
+    space past the width it is given, so that width shrinks until every line fits; a line with a URL longer than
+    the rest of the line stays whole, as does every word (a number, an id)."""
     yaml = YAML()
     yaml.default_flow_style = False
-    yaml.dump(part.model_dump(mode="json", exclude_defaults=True), sys.stdout)
+    for best in range(width, width // 2, -2) if width else [1 << 20]:
+        yaml.width = best
+        stream = io.StringIO()
+        yaml.dump(data, stream)
+        text = stream.getvalue()
+        if width is None or all(len(line) <= width or "://" in line for line in text.splitlines()):
+            break
+    return text
 
 
 @app.command("export-netbox")

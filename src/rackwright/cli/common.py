@@ -236,6 +236,20 @@ def working(description: str, enabled: bool):
         yield
 
 
+#: ``--wide`` of every command whose tables drop or fold columns to fit the terminal (report.tables.FitTable).
+WIDE = typer.Option(
+    False,
+    "--wide",
+    help="Show every column side by side however wide the table gets (by default low-priority ones give way).",
+)
+
+
+def only_option(sections: str):
+    """``--only SECTION,...`` of a command whose output has sections, ``sections`` named in its help; the command
+    checks the names with :func:`rackwright.report.tables.table_sections` (an unknown one lists them all)."""
+    return typer.Option(None, "--only", metavar="SECTION,...", help=f"Show only these sections ({sections}).")
+
+
 def show(*renderables) -> None:
     """Print tables and text on stdout, never cropped: a table wider than the terminal (``--wide``) prints whole."""
     out.print(*renderables, crop=False)

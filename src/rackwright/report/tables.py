@@ -2,13 +2,16 @@
 
 :class:`FitTable` lays its columns out for the width it is printed at (80 characters when output is piped):
 numbers and ids are never wrapped nor truncated, labels wrap between words, and when even that does not fit,
-the columns marked as droppable go first, lowest priority first, with a note saying which. With ``wide`` it
-drops nothing and prints as wide as it must (print it with ``crop=False``). Figures are formatted by
+the columns marked as droppable go first, lowest priority first, then the columns marked as foldable print
+below their left neighbour's cells, then the long URLs and paths in labels fold over lines (after a ``/`` or
+before a ``-`` where they can), with a note saying what gave way. With ``wide`` nothing gives way and the table
+prints as wide as it must (print it with ``crop=False``). Figures are formatted by
 :mod:`rackwright.report.present`, from the figure table.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -27,6 +30,10 @@ LABEL, ID, NUMBER = "label", "id", "number"
 RULES_SECTION = "rules"
 #: The evaluation table's sections: the figure table's, what the rack delivers, the rule count.
 TABLE_SECTIONS = (*SECTIONS, "delivery", RULES_SECTION)
+#: compare's sections: the fields that differ, then the figures that differ by the evaluation table's sections.
+COMPARE_SECTIONS = ("fields", *SECTIONS, "delivery")
+#: bom's sections: the exploded lines, the totals by group.
+BOM_SECTIONS = ("lines", "totals")
 
 #: A cell formatted the way figures are (kept for rackwright.server.web).
 _fmt = format_value
@@ -37,14 +44,55 @@ class Column:
     header: str
     kind: str = LABEL
     drop: int = 0  # 0: always shown; when the table does not fit, the highest ``drop`` goes first
+    fold: bool = False  # when the table still does not fit: its cells print below those of the column to its left
 
     @property
     def whole(self) -> bool:
         return self.kind != LABEL
 
 
-def _words(text: Text) -> int:
-    return max((len(word) for line in text.plain.splitlines() for word in line.split()), default=0)
+#: A word of a label that may fold over lines when nothing else fits: a URL or a path (never a number or an id).
+FOLDABLE = re.compile(r"\S*/\S*")
+#: The narrowest a label column folds to.
+FOLD_MIN = 12
+#: Where a folded word breaks by preference: after one of these (a ``-`` starts the next line instead).
+_BREAK_AFTER = "/.;:,?&=_"
+
+
+def _words(text: Text, foldable: bool = False) -> int:
+    """The longest word of ``text``; with ``foldable``, leaving out the words that may fold (URLs, paths)."""
+    words = (word for line in text.plain.splitlines() for word in line.split())
+    return max((len(w) for w in words if not (foldable and FOLDABLE.fullmatch(w))), default=0)
+
+
+def _breaks(word: str, width: int) -> list[int]:
+    """Offsets in ``word`` where it breaks into pieces of at most ``width`` characters."""
+    offsets, start = [], 0
+    while len(word) - start > width:
+        window = word[start : start + width + 1]
+        cut = max((i + 1 for i, c in enumerate(window[:-1]) if c in _BREAK_AFTER), default=0)
+        cut = max(cut, max((i for i, c in enumerate(window) if c == "-" and i), default=0))
+        start += cut if cut > width // 2 else width
+        offsets.append(start)
+    return offsets
+
+
+def fold_words(text: Text, width: int) -> Text:
+    """``text`` with each URL or path longer than ``width`` broken over lines (its styles kept)."""
+    offsets = [
+        match.start() + offset
+        for match in re.finditer(r"\S+", text.plain)
+        if len(match.group()) > width and FOLDABLE.fullmatch(match.group())
+        for offset in _breaks(match.group(), width)
+    ]
+    return Text("\n").join(text.divide(offsets)) if offsets else text
+
+
+def _stack(upper: Text, lower: Text, header: str) -> Text:
+    """A folded column's cell below its neighbour's, marked with the column's header."""
+    if not lower.plain:
+        return upper
+    return Text.assemble(upper, "\n", Text(f"{header}: ", style="dim"), lower)
 
 
 def _lines(text: Text) -> int:
@@ -61,29 +109,52 @@ class FitTable:
     def add_row(self, *cells: str | Text, end_section: bool = False) -> None:
         self.rows.append(([c if isinstance(c, Text) else Text(c) for c in cells], end_section))
 
-    def _column_cells(self, index: int) -> list[Text]:
-        return [Text(self.columns[index].header), *(row[index] for row, _ in self.rows)]
+    def _cells(self, index: int, below: Sequence[int] = ()) -> list[Text]:
+        """A column's cells, with those of the columns folded ``below`` it printed under each."""
+        cells = [row[index] for row, _ in self.rows]
+        for other in below:
+            cells = [
+                _stack(cell, row[other], self.columns[other].header)
+                for cell, (row, _) in zip(cells, self.rows, strict=True)
+            ]
+        return cells
 
-    def _range(self, index: int) -> tuple[int, int]:
-        """Least and most width of a column's content (padding aside)."""
-        header, *cells = self._column_cells(index)
+    def _range(self, index: int, below: Sequence[int] = ()) -> tuple[int, int, int]:
+        """Least and most width of a column's content (padding aside), and the least it folds to."""
+        header, cells = Text(self.columns[index].header), self._cells(index, below)
         if self.columns[index].whole:
             width = max(_words(header), *(_lines(c) for c in cells), 1)
-            return width, max(width, _lines(header))
-        return max(_words(c) for c in (header, *cells)) or 1, max(_lines(c) for c in (header, *cells)) or 1
+            return width, max(width, _lines(header)), width
+        least = max(_words(c) for c in (header, *cells)) or 1
+        folded = max(_words(c, foldable=True) for c in (header, *cells))
+        return least, max(_lines(c) for c in (header, *cells)) or 1, min(least, max(folded, FOLD_MIN))
 
-    def layout(self, width: int) -> tuple[list[int], dict[int, int]]:
-        """The columns shown (indices) and their content widths, for ``width`` characters."""
+    def layout(self, width: int) -> tuple[list[int], dict[int, int], dict[int, list[int]]]:
+        """The columns shown (indices), their content widths and the columns folded below each, for ``width``."""
         shown = list(range(len(self.columns)))
+        below: dict[int, list[int]] = {i: [] for i in shown}
         ranges = {i: self._range(i) for i in shown}
 
         def needed() -> int:
-            return sum(ranges[i][0] + 3 for i in shown) + 1  # padding 1 each side, a rule before each, one at the end
+            return sum(widths[i] + 3 for i in shown) + 1  # padding 1 each side, a rule before each, one at the end
 
+        widths = {i: ranges[i][0] for i in shown}
         droppable = sorted((c.drop, i) for i, c in enumerate(self.columns) if c.drop)
         while not self.wide and needed() > width and droppable:
             shown.remove(droppable.pop()[1])
-        widths = {i: ranges[i][0] for i in shown}
+        foldable = [i for i in shown if self.columns[i].fold and shown.index(i)]
+        while not self.wide and needed() > width and foldable:
+            column = foldable.pop()
+            host = shown[shown.index(column) - 1]
+            shown.remove(column)
+            below[host] += [column, *below.pop(column)]
+            ranges[host] = self._range(host, below[host])
+            widths[host] = ranges[host][0]
+        while not self.wide and needed() > width:  # the widest label that can fold gives a character
+            room = [(widths[i] - ranges[i][2], i) for i in shown if widths[i] > ranges[i][2]]
+            if not room:
+                break
+            widths[max(room)[1]] -= 1
         spare = width - needed()
         # the spare width goes first to the headers of whole columns (an id column's header on one line), then to
         # the column with most room left
@@ -94,24 +165,37 @@ class FitTable:
                     break
                 widths[max(room)[1]] += 1
                 spare -= 1
-        return shown, widths
+        return shown, {i: widths[i] for i in shown}, {i: below[i] for i in shown if below[i]}
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        shown, widths = self.layout(options.max_width)
+        shown, widths, below = self.layout(options.max_width)
         table = Table(title=self.title)
+        columns = []
         for i in shown:
             column = self.columns[i]
             justify: Literal["left", "right"] = "right" if column.kind == NUMBER else "left"
             header = Text(column.header, justify=justify, no_wrap=False)
             table.add_column(header, width=widths[i], no_wrap=column.whole, justify=justify)
-        for cells, end_section in self.rows:
-            table.add_row(*(cells[i] for i in shown), end_section=end_section)
+            cells = self._cells(i, below.get(i, ()))
+            columns.append(cells if column.whole else [fold_words(c, widths[i]) for c in cells])
+        for row, (_, end_section) in zip(zip(*columns, strict=True), self.rows, strict=True):
+            table.add_row(*row, end_section=end_section)
         total = sum(widths.values()) + 3 * len(shown) + 1
         yield from console.render(table, options.update_width(max(total, options.max_width)))
-        dropped = [c.header.replace("\n", " ") for i, c in enumerate(self.columns) if i not in shown]
+        yield from self._notes(options.max_width, shown, below)
+
+    def _notes(self, width: int, shown: list[int], below: dict[int, list[int]]) -> RenderResult:
+        """What gave way to fit ``width``: the columns left out, those printed below another."""
+        header = [c.header.replace("\n", " ") for c in self.columns]
+        more = f"; {self.hint}" if self.hint else ""
+        dropped = [
+            header[i] for i in range(len(self.columns)) if i not in shown and not any(i in b for b in below.values())
+        ]
         if dropped:
-            more = f"; {self.hint}" if self.hint else ""
-            yield Text(f"Left out to fit {options.max_width} characters: {', '.join(dropped)}{more}.", style="dim")
+            yield Text(f"Left out to fit {width} characters: {', '.join(dropped)}{more}.", style="dim")
+        folded = [f"{', '.join(header[j] for j in b)} below {header[i]}" for i, b in below.items()]
+        if folded:
+            yield Text(f"Printed to fit {width} characters: {'; '.join(folded)}{more}.", style="dim")
 
 
 WIDE_HINT = "--wide shows them"
@@ -144,16 +228,18 @@ def evaluation_table(reports, *, only: Collection[str] | None = None, wide: bool
     return table
 
 
-def table_sections(only: str) -> list[str]:
-    """The sections ``--only`` names (comma-separated), checked before any design is evaluated."""
+def table_sections(only: str | None, sections: Sequence[str] = TABLE_SECTIONS) -> list[str] | None:
+    """The ``sections`` that ``--only`` names (comma-separated; None: all), checked before any design is read."""
+    if only is None:
+        return None
     chosen = [s.strip() for s in only.split(",") if s.strip()]
-    unknown = [s for s in chosen if s not in TABLE_SECTIONS]
+    unknown = [s for s in chosen if s not in sections]
     if unknown or not chosen:
         raise InputError.single(
             None,
             f"no section {', '.join(unknown) or '(none given)'}",
             "--only",
-            f"one or more of: {', '.join(TABLE_SECTIONS)}",
+            f"one or more of: {', '.join(sections)}",
         )
     return chosen
 
@@ -182,8 +268,14 @@ def _field_value(value) -> str:
     return "–" if value is None else format_value(value) if isinstance(value, float) else str(value)
 
 
-def compare_tables(fields, figures, *, wide: bool = False) -> tuple[FitTable, FitTable]:
-    field_table = FitTable("Fields that differ", [Column("field", ID), Column("before"), Column("after")], wide=wide)
+def compare_tables(fields, figures, *, only: Collection[str] | None = None, wide: bool = False) -> list[FitTable]:
+    """The fields that differ and the figures that differ; ``only`` the named sections (:data:`COMPARE_SECTIONS`)."""
+    field_table = FitTable(
+        "Fields that differ",
+        [Column("field", ID), Column("before"), Column("after", fold=True)],
+        wide=wide,
+        hint=WIDE_HINT,
+    )
     for change in fields:
         field_table.add_row(change.path, _field_value(change.before), _field_value(change.after))
     figure_table = FitTable(
@@ -199,7 +291,7 @@ def compare_tables(fields, figures, *, wide: bool = False) -> tuple[FitTable, Fi
         wide=wide,
         hint=WIDE_HINT,
     )
-    for change in figures:
+    for change in (c for c in figures if only is None or section_of(c.key) in only):
         shown = figure_format(change.key)
         rel = change.relative
         figure_table.add_row(
@@ -210,10 +302,11 @@ def compare_tables(fields, figures, *, wide: bool = False) -> tuple[FitTable, Fi
             shown.change(change.absolute),
             "–" if rel is None else f"{rel:+.1%}",
         )
-    return field_table, figure_table
+    wanted = (True, True) if only is None else ("fields" in only, any(s != "fields" for s in only))
+    return [table for table, shown in zip((field_table, figure_table), wanted, strict=True) if shown]
 
 
-def catalog_table(parts) -> FitTable:
+def catalog_table(parts, *, wide: bool = False) -> FitTable:
     table = FitTable(
         f"Catalog ({len(parts)} parts)",
         [
@@ -224,14 +317,17 @@ def catalog_table(parts) -> FitTable:
             Column("USD", NUMBER),
             Column("made in", ID, drop=4),
         ],
+        wide=wide,
+        hint=WIDE_HINT,
     )
     for p in parts:
         table.add_row(p.id, p.kind, p.manufacturer, p.model, format_value(p.price_usd, "money"), p.origin.assembled_in)
     return table
 
 
-def bom_tables(doc: dict, by: str, *, wide: bool = False) -> tuple[FitTable, FitTable]:
-    """The exploded lines (indented by assembly level) and the totals by group."""
+def bom_tables(doc: dict, by: str, *, only: Collection[str] | None = None, wide: bool = False) -> list[FitTable]:
+    """The exploded lines (indented by assembly level) and the totals by group; ``only`` the named sections
+    (:data:`BOM_SECTIONS`)."""
     lines = FitTable(
         f"Bill of materials: {doc['design']} × {doc['racks']} rack(s)",
         [
@@ -260,7 +356,7 @@ def bom_tables(doc: dict, by: str, *, wide: bool = False) -> tuple[FitTable, Fit
         )
     groups = FitTable(
         f"Totals by {by} (US rule: {doc['us_rule']['name']}; * price is an assumption)",
-        [Column(by, ID), Column("quantity", NUMBER), Column("cost USD", NUMBER), Column("US share", NUMBER)],
+        [Column(by), Column("quantity", NUMBER), Column("cost USD", NUMBER), Column("US share", NUMBER)],
         wide=wide,
     )
     for name, group in doc["totals"].items():
@@ -271,4 +367,4 @@ def bom_tables(doc: dict, by: str, *, wide: bool = False) -> tuple[FitTable, Fit
             format_value(group["us_share"], SHARE),
         )
     groups.add_row("total", "", format_value(doc["total_usd"], "money"), format_value(doc["us_share"], SHARE))
-    return lines, groups
+    return [t for name, t in zip(BOM_SECTIONS, (lines, groups), strict=True) if only is None or name in only]
