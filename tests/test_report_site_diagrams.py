@@ -31,17 +31,18 @@ def hall(plan):  # noqa: F811 (the fixture)
 def test_hall_plan_is_well_formed_and_dimensioned_in_metres(plan, hall):  # noqa: F811
     xml.dom.minidom.parseString(hall)
     # 153 racks = 9 full rows + 9 racks: 10 compute rows in two halves of 5, each C C C C U C U N (a CDU row after
-    # its 4th and its last compute row, a network row after its last): 16 rows. A network row holds the leaves of its
-    # block at 16 switches a rack: the first (row 8) those of racks 1-80 (leaf i of a rail starts at rack
-    # floor(64 i / 18) + 1: i ≤ 22, 23 a rail, 92 = 6 racks), the second (row 18) the other 21 a rail (84, 6 racks);
-    # the 192 spines and 128 super-spines go to the MDA: 320 switches = 20 racks, 2 MDA rows of 16, between the
-    # halves (rows 9 and 10, after the first half's network row: the hall's 18 rows centre at 9, the MDA at 8 + 1).
+    # its 4th and its last compute row, a network row after its last), the second mirrored, N U C U C C C C: 16 rows.
+    # A network row holds the leaves of its block at 16 switches a rack: the first (row 8) those of racks 1-80 (leaf i
+    # of a rail starts at rack floor(64 i / 18) + 1: i ≤ 22, 23 a rail, 92 = 6 racks), the second (row 11, the
+    # mirrored half's first) the other 21 a rail (84, 6 racks); the 192 spines and 128 super-spines go to the MDA:
+    # 320 switches = 20 racks, 2 MDA rows of 16, between the halves' network rows (rows 9 and 10: the hall's 18 rows
+    # centre at 9, the MDA at 8 + 1).
     # 18 rows at a 1.2 + (1.2 + 1.2) / 2 = 2.4 m pitch, plus half a cold aisle at each end
     depth = 18 * 2.4 + 1.2
     assert len(plan.layout.pattern) == 18 and plan.grid.depth == pytest.approx(depth)
     assert plan.grid.width == pytest.approx(16 * 0.6 + 2 * 1.2)  # no row longer than a compute row
     assert re.findall(r">(h01-r\d{3}) MDA<", hall) == ["h01-r009", "h01-r010"]
-    assert re.findall(r">(h01-r\d{3}) net<", hall) == ["h01-r008", "h01-r018"]
+    assert re.findall(r">(h01-r\d{3}) net<", hall) == ["h01-r008", "h01-r011"]
     labels = re.findall(r'class="dimension">([\d.]+) m<', hall)
     assert labels == [f"{plan.grid.width:.1f}", f"{depth:.1f}"]
     # each dimension line is its length in metres times the plan's scale
@@ -67,10 +68,12 @@ def test_metre_grid_covers_the_hall(plan, hall):  # noqa: F811
 
 
 def test_cdu_rows_hold_the_cdus_of_the_racks_they_serve(hall):
-    # 0.125 CDU per rack (one CDU per 8 racks in both designs): each half's first CDU row serves its first 4 compute
-    # rows, 64 racks (8 CDUs), its second the half's fifth row: 16 racks in the first half (2), the last 9 racks in
-    # the second: ceil(1.125) = 2
-    assert re.findall(r">(\d+) CDUs<", hall) == ["8", "2", "8", "2"]
+    # 0.125 CDU per rack (one CDU per 8 racks in both designs). First half, C C C C U C U N: its first CDU row (row 5)
+    # serves the 4 compute rows before it, 64 racks (8 CDUs), its second (row 7) the fifth row, 16 racks (2). Second
+    # half mirrored, N U C U C C C C (rows 11-18, filled in row order with the last 153 - 80 = 73 racks): its first
+    # CDU row (row 12) serves the compute row after it (row 13, 16 racks: 2), its second (row 14) the four after it
+    # (rows 15-18: 16 + 16 + 16 + 9 = 57 racks, ceil(7.125) = 8)
+    assert re.findall(r">(\d+) CDUs<", hall) == ["8", "2", "2", "8"]
     assert hall.count('class="cdu"') == 20
 
 

@@ -72,16 +72,22 @@ def test_cable_length_and_media_by_reach():
 def test_leaf_spine_links_are_short_with_the_mda_in_the_middle(plan):
     # 100 MW example: 803 racks, floor(55 MW / 124.6 kW) = 441 a hall, 16 a row: 28 compute rows a hall in two
     # halves of 14, each C C C C U C C C C U N C C C C U C C U N (a CDU row every 4 and after the last, a network row
-    # every 8 and after the last: 20 rows); between them the MDA, 3 rows (as many as its fullest hall needs): 43 rows
+    # every 8 and after the last: 20 rows), the second mirrored (its network row first); between them the MDA, 3 rows
+    # (as many as its fullest hall needs): 43 rows
     half = "CCCCUCCCCUNCCCCUCCUN"
-    assert "".join("CUNM"[k] for k in plan.grid.pattern) == half + "MMM" + half
+    assert "".join("CUNM"[k] for k in plan.grid.pattern) == half + "MMM" + half[::-1]
     assert plan.grid.depth == pytest.approx(43 * 2.4 + 1.2)
-    # a leaf stands in a network row (rows 11, 20, 34 and 43), a spine in MDA row 21 or 22: the farthest apart are
-    # rows 43 and 21, 22 rows × 2.4 m = 52.8 m, plus at most 15 racks × 0.6 m = 9 m along the rows, two 2 m drops,
-    # a 1 m service loop and 10 % slack: (52.8 + 9 + 4 + 1) × 1.1 = 73.48 m for every leaf-spine link in a hall
-    # (the MDA after the last row, spines in rows 40-41, the first network row, 11, was 30 rows away: 94.6 m)
+    # a leaf stands in a network row (rows 11, 20, 24 and 33), a spine in MDA row 21 or 22: the farthest apart are
+    # rows 33 and 21, 12 rows × 2.4 m = 28.8 m, plus at most 15 racks × 0.6 m = 9 m along the rows, two 2 m drops,
+    # a 1 m service loop and 10 % slack: (28.8 + 9 + 4 + 1) × 1.1 = 47.08 m for every leaf-spine link in a hall
+    # (the second half unmirrored, its network rows 34 and 43, row 43 was 22 rows from row 21: 73.48 m)
     tier2 = plan.cables.filter((pl.col("tier") == 2) & (pl.col("a_hall") == pl.col("b_hall")))
-    assert tier2.height and float(tier2["length_m"].max()) <= 73.48 + 1e-3
+    assert tier2.height and float(tier2["length_m"].max()) <= 47.08 + 1e-3
+    # within the 30 m AOC rule are exactly the links of the network rows beside the MDA, 20 and 24: at most 3 rows and
+    # 15 racks from a spine, (7.2 + 9 + 5) × 1.1 = 23.32 m; rows 11 and 33 are at least 10 rows off, (24 + 5) × 1.1
+    # = 31.9 m
+    short = tier2["length_m"].to_numpy() <= 30.0
+    assert short.any() and (short == tier2["a_row"].is_in([20, 24]).to_numpy()).all()
 
 
 def test_every_cable_is_within_its_mediums_reach(plan):

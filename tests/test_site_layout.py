@@ -3,7 +3,8 @@ spines and super-spines in the hall's MDA rows in the middle of the hall, and th
 
 A small hall by hand: 4 racks a row at 0.6 m pitch, 1.2 m deep racks, 1.2 m aisles (row pitch 1.2 + 1.2 = 2.4 m),
 a CDU row after every 2 compute rows, a network row after every 2, 2 switches a network rack, 12 racks a hall.
-Its 3 compute rows split into halves of 2 and 1: ``C C U N`` and ``C U N``; the MDA opens between them (row 4).
+Its 3 compute rows split into halves of 2 and 1: ``C C U N`` and ``C U N`` mirrored, ``N U C``; the MDA opens between
+the two network rows (row 4).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from rackwright.site.layout import (
     place_racks,
     place_switches,
     row_pattern,
+    served_by,
 )
 
 C, U, N = COMPUTE, CDU, NETWORK
@@ -50,32 +52,47 @@ def test_row_pattern_by_hand():
 
 def test_hall_pattern_is_two_halves_and_the_mda_opens_between_them_by_hand():
     # 26 compute rows, a CDU row every 4, a network row every 8 (the 100 MW example's hall): halves of 13 rows, each
-    # 13 C + ceil(13/4) = 4 U + ceil(13/8) = 2 N = 19 rows; the MDA at row 19, after the first half's network row
+    # 13 C + ceil(13/4) = 4 U + ceil(13/8) = 2 N = 19 rows, the second in reverse order (its network row first); the
+    # MDA at row 19, between the first half's last network row and the second half's first
     half = [C, C, C, C, U, C, C, C, C, U, N, C, C, C, C, U, C, U, N]
-    assert hall_pattern(26, 4, 8).tolist() == half + half
+    assert hall_pattern(26, 4, 8).tolist() == half + half[::-1]
     assert mda_split(hall_pattern(26, 4, 8)) == 19
-    # 3 compute rows in halves of 2 and 1: C C U N | C U N; n = 7, the boundaries within a row of the middle are
-    # k = 3 (after a CDU row) and k = 4 (after a network row): 4
-    assert hall_pattern(3, 2, 2).tolist() == [C, C, U, N, C, U, N] and mda_split(hall_pattern(3, 2, 2)) == 4
-    # a row each: 3 compute rows give C U N C U N | C U N (n = 9); the halves' boundary (k = 6) is 1.5 rows off
+    # 3 compute rows in halves of 2 and 1: C C U N | N U C (C U N mirrored); n = 7, the boundaries within a row of
+    # the middle are k = 3 (after a CDU row) and k = 4 (after a network row): 4
+    assert hall_pattern(3, 2, 2).tolist() == [C, C, U, N, N, U, C] and mda_split(hall_pattern(3, 2, 2)) == 4
+    # a row each: 3 compute rows give C U N C U N | N U C (n = 9); the halves' boundary (k = 6) is 1.5 rows off
     # the middle, so the MDA opens at k = 5 (after a CDU row; k = 4 follows a compute row)
     assert mda_split(hall_pattern(3, 1, 1)) == 5
 
 
 def test_racks_fill_rows_and_blocks(layout):
     assert (layout.racks_per_hall, layout.halls) == (12, 2)
-    assert layout.pattern.tolist() == [C, C, U, N, C, U, N] and layout.network_rows.tolist() == [3, 6]
-    # rack 9 is the second rack of hall 0's third compute row (physical row 4), served by the second network row
-    assert (layout.hall[9], layout.row[9], layout.position[9], layout.block[9]) == (0, 4, 1, 1)
+    assert layout.pattern.tolist() == [C, C, U, N, N, U, C] and layout.network_rows.tolist() == [3, 4]
+    # rack 9 is the second rack of hall 0's third compute row (physical row 6, the mirrored half's last), served by
+    # the second network row (row 4, before it)
+    assert (layout.hall[9], layout.row[9], layout.position[9], layout.block[9]) == (0, 6, 1, 1)
     assert (layout.hall[12], layout.row[12], layout.position[12]) == (1, 0, 0)
-    assert layout.mda_at == 4
+    assert (layout.mda_at, layout.second_half) == (4, 4)
+
+
+def test_served_by_reads_the_mirrored_half_backwards():
+    # C C U N | N U C (second half from row 4): rows 0 and 1 by the CDU row 2 and network row 3 after them, row 6 by
+    # the CDU row 5 and network row 4 before it
+    pattern = hall_pattern(3, 2, 2)
+    assert served_by(pattern, 4, CDU)[[0, 1, 6]].tolist() == [2, 2, 5]
+    assert served_by(pattern, 4, NETWORK)[[0, 1, 6]].tolist() == [3, 3, 4]
 
 
 def test_blocks_follow_the_halves():
-    # 10 compute rows of 1 rack, a network row every 4: halves of 5 and 5, blocks 0 (rows 0-3), 1 (row 4) in the
-    # first half, 2 (rows 5-8) and 3 (row 9) in the second; 4 network rows
+    # 10 compute rows of 1 rack, a network row every 4, a CDU row every 2: halves of 5 and 5, each C C U C C U N C U N
+    # (10 rows); the first half's blocks 0 (its compute rows 1-4) and 1 (its fifth), network rows 6 and 9; the second
+    # half mirrored, N U C N U C C U C C (rows 10-19): network row 10 serves the compute row after it (12, the half's
+    # lone fifth row, block 2) and network row 13 the four after it (15, 16, 18, 19: block 3); racks fill the compute
+    # rows in row order
     layout = place_racks(np.ones(10), Geometry(12.0, 1, 0.6, 1.2, 1.2, 1.2, 4, 2, 2, 10.0))
-    assert layout.block.tolist() == [0, 0, 0, 0, 1, 2, 2, 2, 2, 3] and len(layout.network_rows) == 4
+    assert layout.network_rows.tolist() == [6, 9, 10, 13]
+    assert layout.row.tolist() == [0, 1, 3, 4, 7, 12, 15, 16, 18, 19]
+    assert layout.block.tolist() == [0, 0, 0, 0, 1, 2, 3, 3, 3, 3]
 
 
 def _switches():
@@ -93,8 +110,8 @@ def test_leaves_fill_their_network_row_and_the_rest_goes_to_the_mda(layout):
     # a network row holds 4 racks × 2 switches = 8: leaves 0-7 in row 3, racks 1-4 (0-based 0-3)
     assert s.row[:8].tolist() == [3] * 8 and s.rack[:8].tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
     assert s.slot[:8].tolist() == [0, 1] * 4
-    # the second block's 3 leaves in row 6
-    assert s.row[10:13].tolist() == [6] * 3 and s.rack[10:13].tolist() == [0, 0, 1]
+    # the second block's 3 leaves in row 4 (the mirrored half's network row)
+    assert s.row[10:13].tolist() == [4] * 3 and s.rack[10:13].tolist() == [0, 0, 1]
     # hall 0's MDA (numbered row 7, after its 7 rows, until insert_mda moves it): leaves 8 and 9 (no room in row 3),
     # then the 5 spines, in index order
     mda = [8, 9, 13, 14, 15, 16, 17]
@@ -115,12 +132,14 @@ def test_without_tiers_every_switch_tries_its_network_row_first(layout):
 def test_mda_moves_to_the_middle_and_the_rows_after_it_down(layout):
     hall, block, tier = _switches()
     new, s = insert_mda(layout, place_switches(layout, hall, block, tier))
-    # one MDA row at row 4 (layout.mda_at): C C U N | MDA | C U N; the second network row moves from 6 to 7
-    assert new.pattern.tolist() == [C, C, U, N, MDA, C, U, N] and new.network_rows.tolist() == [3, 7]
+    # one MDA row at row 4 (layout.mda_at): C C U N | MDA | N U C, between the two network rows; the second network
+    # row moves from 4 to 5, the second half from row 4 to 5
+    assert new.pattern.tolist() == [C, C, U, N, MDA, N, U, C] and new.network_rows.tolist() == [3, 5]
+    assert new.second_half == 5
     assert s.row[[8, 9, 13, 17, 18]].tolist() == [4] * 5 and s.row[:8].tolist() == [3] * 8
-    assert s.row[10:13].tolist() == [7] * 3
-    # racks of compute rows 0 and 1 stay; the third compute row (was row 4) is row 5 now
-    assert new.row[[0, 4, 8, 9]].tolist() == [0, 1, 5, 5] and (new.row[12], new.row[20 - 1]) == (0, 1)
+    assert s.row[10:13].tolist() == [5] * 3
+    # racks of compute rows 0 and 1 stay; the third compute row (was row 6) is row 7 now
+    assert new.row[[0, 4, 8, 9]].tolist() == [0, 1, 7, 7] and (new.row[12], new.row[20 - 1]) == (0, 1)
     assert (new.position == layout.position).all() and (new.block == layout.block).all()
 
 
@@ -129,7 +148,7 @@ def test_hall_extent_and_mda_rack_coordinates_by_hand(layout):
     new, s = insert_mda(layout, place_switches(layout, hall, block, tier))
     grid = hall_extent(new)
     # 7 rows and 1 MDA row at 2.4 m plus a 1.2 m cold aisle; 4 racks at 0.6 m plus two 1.2 m end aisles
-    assert grid.pattern.tolist() == [C, C, U, N, MDA, C, U, N]
+    assert grid.pattern.tolist() == [C, C, U, N, MDA, N, U, C]
     assert grid.depth == pytest.approx(8 * 2.4 + 1.2)
     assert grid.width == pytest.approx(4 * 0.6 + 2 * 1.2)
     # 2 halls on a 2-column grid 10 m apart
@@ -139,9 +158,9 @@ def test_hall_extent_and_mda_rack_coordinates_by_hand(layout):
     # (20.4 / 2 = 10.2 m) to within the half row the 8 rows allow
     x, y = coordinates(grid, new.geometry, s.hall[17:18], s.row[17:18], s.rack[17:18])
     assert (float(x[0]), float(y[0])) == pytest.approx((3.3, 10.8))
-    # a rack of the last compute row (rack 9: row 5 now): y = 0.6 + 5 × 2.4 + 0.6
+    # a rack of the last compute row (rack 9: row 7 now): y = 0.6 + 7 × 2.4 + 0.6
     x, y = coordinates(grid, new.geometry, new.hall[9:10], new.row[9:10], new.position[9:10])
-    assert (float(x[0]), float(y[0])) == pytest.approx((1.2 + 1.5 * 0.6, 13.2))
+    assert (float(x[0]), float(y[0])) == pytest.approx((1.2 + 1.5 * 0.6, 18.0))
 
 
 def test_mda_grows_by_whole_rows_and_every_hall_is_as_deep_as_the_deepest(layout):
@@ -151,7 +170,7 @@ def test_mda_grows_by_whole_rows_and_every_hall_is_as_deep_as_the_deepest(layout
     new, s = insert_mda(layout, s)
     assert s.row.tolist() == [4] * 8 + [5] * 8 + [6]
     grid = hall_extent(new)
-    assert grid.pattern.tolist() == [C, C, U, N, MDA, MDA, MDA, C, U, N] and grid.depth == pytest.approx(10 * 2.4 + 1.2)
+    assert grid.pattern.tolist() == [C, C, U, N, MDA, MDA, MDA, N, U, C] and grid.depth == pytest.approx(10 * 2.4 + 1.2)
     assert grid.origin_y.tolist() == [0.0, 0.0]  # both halls in the first grid row, each 25.2 m deep
 
 

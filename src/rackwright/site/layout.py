@@ -9,7 +9,8 @@ Geometry (a common hot/cold-aisle arrangement, e.g. Uptime/ASHRAE practice):
 * rows repeat at the row pitch ``rack_depth + (cold_aisle + hot_aisle) / 2`` (aisles shared by two rows);
 * a hall's compute rows are split into two halves (the first the larger by at most one row), each laid out alone:
   after every ``compute_rows_per_cdu_row`` compute rows of the half comes a CDU row, after every
-  ``compute_rows_per_network_row`` (and after the half's last) a network row;
+  ``compute_rows_per_network_row`` (and after the half's last) a network row; the second half is mirrored (its
+  rows in reverse order), so that both halves' last network rows face the MDA between them;
 * a hall holds as many racks as fit under its maximum IT power; halls sit on a near-square grid
   ``hall_gap`` apart.
 
@@ -19,7 +20,8 @@ equipment distribution areas, EDA, of the racks; a hierarchical star between the
 one block of server rows (D. Alger, *Build the Best Data Center Facility for Your Business*, Cisco Press 2005,
 ch. 7, Cabling Hierarchy):
 
-* the compute rows are the EDA; each network row is the HDA of the block of compute rows before it and holds the
+* the compute rows are the EDA; each network row is the HDA of the block of compute rows before it (after it in the
+  mirrored second half, :func:`served_by`) and holds the
   leaves whose first endpoint is in that block, at most ``racks_per_row`` network racks (no longer than a
   compute row);
 * spines and super-spines (tier 2 and 3), and leaves a full network row has no room for, go to the hall's MDA:
@@ -76,11 +78,30 @@ def row_pattern(compute_rows: int, per_cdu: int, per_network: int) -> np.ndarray
 
 def hall_pattern(compute_rows: int, per_cdu: int, per_network: int) -> np.ndarray:
     """Kinds of a hall's rows: its compute rows in two halves of ``ceil(n/2)`` and ``floor(n/2)``, each a
-    :func:`row_pattern` of its own (so each half ends in a network row and the MDA can stand between them)."""
+    :func:`row_pattern` of its own, the second mirrored (rows in reverse order), so that the first half ends and
+    the second begins with a network row and the MDA can stand between the two."""
     first = -(-compute_rows // 2)
     return np.r_[
-        row_pattern(first, per_cdu, per_network), row_pattern(compute_rows - first, per_cdu, per_network)
+        row_pattern(first, per_cdu, per_network), row_pattern(compute_rows - first, per_cdu, per_network)[::-1]
     ].astype(np.int8)
+
+
+def half_start(compute_rows: int, per_cdu: int, per_network: int) -> int:
+    """The first row of the (mirrored) second half in :func:`hall_pattern`: the first half's row count."""
+    return len(row_pattern(-(-compute_rows // 2), per_cdu, per_network))
+
+
+def served_by(pattern: np.ndarray, second_half: int, kind: int) -> np.ndarray:
+    """For each row of a hall, the row of ``kind`` (``CDU`` or ``NETWORK``) that serves it: in the first half (rows
+    before ``second_half``) the next such row at or after it, in the mirrored second half the last one at or
+    before it (as :func:`row_pattern` groups the rows, read backwards there); -1 where there is none."""
+    rows = np.flatnonzero(pattern == kind)
+    index = np.arange(len(pattern))
+    nxt = np.searchsorted(rows, index, side="left")
+    prev = np.searchsorted(rows, index, side="right") - 1
+    after = np.where(nxt < len(rows), rows[np.minimum(nxt, len(rows) - 1)], -1)
+    before = np.where(prev >= 0, rows[np.maximum(prev, 0)], -1)
+    return np.where(index < second_half, after, before)
 
 
 def mda_split(pattern: np.ndarray) -> int:
@@ -107,6 +128,7 @@ class RackLayout:
     position: np.ndarray  # 0-based position in the row
     block: np.ndarray  # network block (index of the network row serving it) within the hall
     mda_at: int = 0  # the row the MDA's first row is (or, before :func:`insert_mda`, will be)
+    second_half: int = 0  # the first row of the mirrored second half (after :func:`insert_mda`, MDA rows counted)
 
     @property
     def racks(self) -> int:
@@ -130,24 +152,23 @@ def place_racks(rack_power: np.ndarray, geometry: Geometry) -> RackLayout:
     rows_per_hall = -(-min(per_hall, count) // geometry.racks_per_row)
     per_network = geometry.compute_rows_per_network_row
     pattern = hall_pattern(rows_per_hall, geometry.compute_rows_per_cdu_row, per_network)
+    second_half = half_start(rows_per_hall, geometry.compute_rows_per_cdu_row, per_network)
     compute_rows = np.flatnonzero(pattern == COMPUTE)
     index = np.arange(count)
     local = index % per_hall
-    compute_row = local // geometry.racks_per_row
-    first = -(-rows_per_hall // 2)  # compute rows of the first half; the second half's blocks follow its blocks
-    block = np.where(
-        compute_row < first, compute_row // per_network, -(-first // per_network) + (compute_row - first) // per_network
-    )
+    row = compute_rows[local // geometry.racks_per_row]
+    network_row = served_by(pattern, second_half, NETWORK)[row]
     return RackLayout(
         geometry,
         per_hall,
         halls,
         pattern,
         (index // per_hall).astype(np.int32),
-        compute_rows[compute_row].astype(np.int32),
+        row.astype(np.int32),
         (local % geometry.racks_per_row).astype(np.int32),
-        block.astype(np.int32),
+        np.searchsorted(np.flatnonzero(pattern == NETWORK), network_row).astype(np.int32),
         mda_split(pattern),
+        second_half,
     )
 
 
@@ -215,7 +236,11 @@ def insert_mda(layout: RackLayout, switches: SwitchPlacement) -> tuple[RackLayou
         return np.where(row >= base, k + row - base, np.where(row >= k, row + mda_rows, row)).astype(np.int32)
 
     pattern = np.r_[layout.pattern[:k], np.full(mda_rows, MDA, dtype=np.int8), layout.pattern[k:]].astype(np.int8)
-    return replace(layout, pattern=pattern, row=moved(layout.row)), replace(switches, row=moved(switches.row))
+    second_half = layout.second_half + mda_rows if layout.second_half >= k else layout.second_half
+    return (
+        replace(layout, pattern=pattern, row=moved(layout.row), second_half=second_half),
+        replace(switches, row=moved(switches.row)),
+    )
 
 
 @dataclass(frozen=True)

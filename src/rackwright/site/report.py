@@ -10,7 +10,7 @@ from typing import cast
 import numpy as np
 
 from ..report.html import PRINT_STYLE
-from .layout import CDU, MDA, NETWORK
+from .layout import CDU, MDA, NETWORK, served_by
 from .layout import COMPUTE as COMPUTE_ROW
 from .planner import SitePlan
 
@@ -228,17 +228,16 @@ def _metre_grid(x0: float, y0: float, width_m: float, depth_m: float, px: float)
 
 
 def _cdus_per_cdu_row(plan: SitePlan, hall: int) -> dict[int, int]:
-    """CDUs in each CDU row of a hall: ``ceil(Σ cdus_per_rack)`` over the compute racks of the rows it follows
-    (a CDU row serves the compute rows since the previous one, as the layout places it)."""
+    """CDUs in each CDU row of a hall: ``ceil(Σ cdus_per_rack)`` over the compute racks of the rows it serves
+    (``layout.served_by``: the compute rows before it, after it in the mirrored second half)."""
     layout = plan.layout
     per_rack = np.repeat([g.cdus_per_rack for g in plan.generations], [g.racks for g in plan.generations])
     mine = layout.hall == hall
-    counts, first = {}, 0
-    for r in np.flatnonzero(layout.pattern == CDU):
-        served = mine & (layout.row >= first) & (layout.row < r)
-        counts[int(r)] = int(np.ceil(per_rack[served].sum() - 1e-9))
-        first = int(r) + 1
-    return counts
+    cdu_row = served_by(layout.pattern, layout.second_half, CDU)[layout.row]
+    return {
+        int(r): int(np.ceil(per_rack[mine & (cdu_row == r)].sum() - 1e-9))
+        for r in np.flatnonzero(layout.pattern == CDU)
+    }
 
 
 def _feeds_per_row(plan: SitePlan) -> int:
