@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from rackwright.report.present import headline_format
+from rackwright.report.present import HEADLINE, headline_format
 from rackwright.server import planner, services
 from rackwright.server.app import create_app
 from rackwright.server.db import ROLES, transaction
@@ -237,6 +237,7 @@ def test_the_headline_is_labelled_and_formatted_as_report_present_gives_it(world
     page = _browser(app, "mfr-viewer", tokens).get("/plans/mfr/pilot").text
     shown = {}
     for h in created["document"]["headline"]:
+        assert h["name"] in HEADLINE, f"{h['name']}: give it a label and a format in report.present.HEADLINE"
         expected = headline_format(h["name"], h["unit"])
         row = rf'<th scope="row">([^<]*)</th><td class="num" data-key="{h["name"]}">([^<]*)</td><td>([^<]*)</td>'
         shown[h["name"]] = re.search(row, page).groups()
