@@ -41,7 +41,6 @@ KNOWN_CUTS: dict[tuple[tuple[str, ...], str | None], str] = {}
 #: Commands whose output is still wider than 80 columns, as KNOWN_CUTS → why; strict too: the test fails once
 #: such an example fits, so that the entry goes.
 KNOWN_WIDE: dict[tuple[tuple[str, ...], str | None], str] = {
-    (("programme", "whatif"), None): "cli/programme.py: its figure names are an id column, so they never wrap",
     (("qualify",), None): "cli/reliability.py: the qualification table is a plain Rich table, 83 columns at 80",
     (("reliability", "qualify"), None): "cli/reliability.py: the qualification table is a plain Rich table, 83 at 80",
 }
