@@ -5,7 +5,8 @@
 Two searches from issue 4: GPT-3 175B on 1,024 A100 (DGX A100, HDR) with a global batch of
 1,536 sequences, and Llama 3 405B on 16,384 H100 (DGX H100, NDR) with 2,048 sequences of 8,192
 tokens; and an MoE case, Mixtral 8x7B on 1,024 H100 with 1,024 sequences, whose grid adds EP, expert
-TP and the dispatcher (about 0.57M configurations evaluated). Recompute's module sets are evaluated only where
+TP and the dispatcher (about 1.02M configurations evaluated, context parallelism's p2p ring and all-gather
+crossed where CP > 1). Recompute's module sets are evaluated only where
 recompute is needed (the others are counted as skipped). The baseline in the same run is a Python loop
 calling the same model one configuration at a time on a sample of the grid; each side runs ``--repeats``
 times, interleaved, and keeps its best run. Targets: the two issue-4 searches under 1 s; every search at
