@@ -542,10 +542,10 @@ def test_diff_reports_a_deleted_and_a_changed_cable(netbox, pushed):
     found = _rackwright("netbox", "diff", str(plan), "--url", netbox.url, "--json", token=netbox.token)
     assert found.returncode == 1, found.stderr[-2000:]
     differences = _differences(found.stdout)
-    assert [(d["kind"], d["name"], d["status"]) for d in differences] == [
-        ("cable", changed["label"], "changed"), ("cable", gone["label"], "missing"),
-        ("module", f"{module['device']['name']} {module['module_bay']['name']}", "missing")]
-    assert "length: plan" in differences[0]["detail"] and "NetBox 99.5" in differences[0]["detail"]
+    assert [(d["kind"], d["name"], d["status"]) for d in differences] == [  # devices, modules, feeds, cables
+        ("module", f"{module['device']['name']} {module['module_bay']['name']}", "missing"),
+        ("cable", changed["label"], "changed"), ("cable", gone["label"], "missing")]
+    assert "length: plan" in differences[1]["detail"] and "NetBox 99.5" in differences[1]["detail"]
     # a push puts the deleted cable back and leaves the changed one as NetBox holds it
     again = _rackwright("netbox", "push", str(plan), "--url", netbox.url, "--json", token=netbox.token)
     assert again.returncode == 0
