@@ -42,8 +42,14 @@ def loaded():
 
 
 @pytest.fixture(scope="module")
-def plan(loaded):
-    return plan_programme(loaded)
+def stages():
+    """The stages the plan fixture's ``progress`` callback was called with, in order."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def plan(loaded, stages):
+    return plan_programme(loaded, progress=stages.append)
 
 
 @pytest.fixture(scope="module")
@@ -232,6 +238,37 @@ def test_each_chart_of_the_dashboard_has_its_own_legend_beside_it(doc):
         assert legend.title.text == title and axis.domain[0] < legend.y <= axis.domain[1] and legend.x > 1
     names = {t.name for t in figure.data if t.type != "table" and (t.legend or "legend") == "legend"}
     assert names == {"gb300", "e1", f"goal {doc['goal']['it_power_gw']:g} GW by {doc['goal']['by']}"}
+
+
+def test_every_axis_of_the_dashboard_has_a_title(doc):
+    from rackwright.programme.report import dashboard
+
+    layout = json.loads(dashboard(doc).to_json())["layout"]
+    axes = {key: axis for key, axis in layout.items() if key.startswith(("xaxis", "yaxis"))}
+    assert len(axes) == 12  # six charts, an x and a y axis each (the tables have none)
+    assert all(axis.get("title", {}).get("text", "").strip() for axis in axes.values()), sorted(axes)
+
+
+def test_plan_reports_each_stage_once_in_order(plan, stages):
+    from rackwright.programme.plan import STAGES
+
+    assert stages == list(STAGES)
+
+
+def test_us_content_and_optics_headline_by_hand(plan, doc):
+    """US content of the racks built by the goal date: Σ racks × rack value × BOM US share / Σ racks × rack value
+    over the roadmap's rack records; the optics are the site plans' transceivers in the last quarter."""
+    figures = plan.result.structure.figures
+    ids = [g["id"] for g in doc["generations"]]
+    racks = np.zeros(len(ids))
+    for row in doc["racks"]:
+        racks[ids.index(row["generation"])] += row["racks"]
+    value = racks * figures.rack_usd
+    headline = {h["name"]: h["value"] for h in doc["headline"]}
+    share = float(value @ figures.bom_us_share / value.sum())
+    assert headline["us_content_share_by_goal_date"] == pytest.approx(share, abs=1e-6)
+    assert 0 < share < 1
+    assert headline["site_transceivers_by_goal_date"] == _series(doc, "site_transceivers")[-1] > 0
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

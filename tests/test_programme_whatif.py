@@ -181,3 +181,59 @@ def test_ray_backend_gives_the_local_results(tmp_path):
     for doc in (local_risk, remote_risk):
         doc.pop("solve_time_s")
     assert local_risk == remote_risk and local_risk["plan_gw_by_quarter"]
+
+def test_whatif_p_goal_draws_every_plan_from_one_seed():
+    """``--samples``: every plan's Monte Carlo shares one seed (drawn fresh here), so two plans of the same programme
+    give the same P(goal) and fan, and the what-if names the seed; each plan reports its stages in order."""
+    from rackwright.programme.plan import STAGES
+    from rackwright.programme.whatif import whatif_document
+
+    risky = load_programme(SMALL, {"risk": RISK})
+    slip = {"risk": RISK, "generations.e1.first_ship": "2027-04-01"}
+    stages: list[str] = []
+    same, again, slipped = sweep_documents(
+        [risky, risky, load_programme(SMALL, slip)], samples=12, progress=stages.append
+    )
+    assert stages == list(STAGES) * 3
+    assert same["risk"]["seed"] == again["risk"]["seed"] == slipped["risk"]["seed"]
+    assert same["risk"]["series"] == again["risk"]["series"]
+    assert np.ptp([s["values"][-1] for s in same["risk"]["series"][:3]]) > 0  # the samples differ: a real draw
+    doc = whatif_document(same, slipped, slip)
+    rows = {row["name"]: row for row in doc["headline"]}
+    assert rows["p_goal"]["base"] == _headline(same, "p_goal") and rows["p_goal"]["whatif"] == _headline(
+        slipped, "p_goal"
+    )
+    assert doc["risk"] == {"samples": 12, "seed": same["risk"]["seed"]}
+
+
+def test_whatif_table_labels_each_row_and_keeps_the_unit_column_at_80_columns():
+    """Every headline row by its label and unit (report.present.headline_format), none cut at 80 columns."""
+    from rich.console import Console
+
+    from rackwright.cli.programme import _whatif_table
+    from rackwright.report.present import HEADLINE, headline_format
+
+    units = {"it_power_by_goal_date": "GW", "capex": "USD", "us_content_share_by_goal_date": "share of rack value"}
+    values = {"capex": (25_989_715_883, 22_727_717_073), "us_content_share_by_goal_date": (0.076, 0.061)}
+    headline = [
+        {
+            "name": name,
+            "unit": units.get(name, "quarter"),
+            "base": values.get(name, (1.0, 2.0))[0],
+            "whatif": values.get(name, (1.0, 2.0))[1],
+            "change": None,
+        }
+        for name in HEADLINE
+    ]
+    console = Console(width=80, record=True)
+    console.print(
+        _whatif_table({"set": [{"key": "generations.e1.first_ship", "value": "2027-04-01"}], "headline": headline})
+    )
+    text = console.export_text()
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 80 and any("┃ unit " in line for line in lines)
+    for row in headline:
+        shown = headline_format(row["name"], row["unit"])
+        first = shown.label.split()[0]
+        assert any(first in line and f" {shown.shown_unit} " in line for line in lines), row["name"]
+    assert "US content" in text and "%" in text and "25,989,715,883" in text and "capex" not in text

@@ -48,6 +48,18 @@ def _workers(workers: int) -> int:
     return (os.cpu_count() or 1) if workers == 0 else workers
 
 
+def _stages(bar, plans: int = 1):
+    """The ``progress`` callback of ``plans`` programme plans (rackwright.programme.plan.STAGES each) on ``bar``
+    (:func:`.common.progress_bar`): the stage under way and how many are done."""
+    import itertools
+
+    from ..programme.plan import STAGES
+
+    task = bar.add_task(STAGES[0], total=len(STAGES) * plans)
+    done = itertools.count()
+    return lambda stage: bar.update(task, description=stage, completed=next(done))
+
+
 app = typer.Typer(
     help="Programme: factories, roadmap, site plans, delivered compute, reliability, sourcing and cost by quarter.",
     no_args_is_help=True,
@@ -114,7 +126,8 @@ def plan_command(
         "-o",
         "--outdir",
         callback=output_folder,
-        help="Write programme.json, report.html and sites/SITE/ per site plan (summary.json, cables.parquet, bom.csv).",
+        help="Write programme.json, report.html and sites/SITE/ per site plan (summary.json, cables.parquet, bom.csv; "
+        "every step's cables in sites/SITE/cables/step=K/part-0.parquet: pd.read_parquet('sites/SITE/cables')).",
     ),
     samples: int = typer.Option(
         0, "--samples", min=0, max=MAX_COUNT, help="Monte Carlo samples for P(goal) and the GW fan (0: none)."
@@ -134,7 +147,9 @@ def plan_command(
     check_backend(backend)
     if outdir is not None:
         outdir.mkdir(parents=True, exist_ok=True)
-    plan = plan_programme(load_programme(programme), None, outdir, backend, _workers(workers))
+    loaded = load_programme(programme)
+    with progress_bar(not as_json) as bar:
+        plan = plan_programme(loaded, None, outdir, backend, _workers(workers), _stages(bar))
     detail("seconds: " + ", ".join(f"{step} {s:.1f}" for step, s in plan.seconds.items()))
     doc = programme_document(plan)
     if samples:
@@ -184,55 +199,55 @@ def _sweep_values(item: str) -> tuple[str, list]:
     return key.strip(), [parse_overrides([f"{key.strip()}={v}"])[key.strip()] for v in values]
 
 
-def _number(value, unit: str = "", change: bool = False) -> str:
-    """A headline value as the other tables show it (report.present): money and counts whole with separators,
-    other quantities to 3-4 significant figures; a change with its sign."""
-    from ..report.present import COUNT, MONEY, QUANTITY, Format
+def _headline_row(row: dict, values: list) -> list[str]:
+    """A headline figure's label and unit (report.present.headline_format) and ``values`` formatted as the other
+    tables show them; each value is ``(number, is_change)``."""
+    from ..report.present import headline_format
 
-    if value is None or isinstance(value, str):
-        return "—" if value is None else value
-    kind = MONEY if unit.startswith("USD") else COUNT if unit.split(" ")[0] in COUNTED else QUANTITY
-    shown = Format("", unit, kind)
-    return shown.change(value) if change else shown.value(value)
-
-
-#: Headline units counted in whole things.
-COUNTED = ("accelerators", "links", "part")
+    shown = headline_format(row["name"], row["unit"])
+    cells = [shown.change(v) if change and v is not None else shown.value(v) for v, change in values]
+    return [shown.label, shown.shown_unit, *cells]
 
 
 def _whatif_table(doc: dict):
     from rich.markup import escape
 
-    from ..report.tables import ID, NUMBER, Column, FitTable
+    from ..report.tables import LABEL, NUMBER, Column, FitTable
 
     changes = ", ".join(f"{row['key']}={row['value']}" for row in doc["set"])
+    note = (
+        f"; P(goal) over {doc['risk']['samples']:,} samples, seed {doc['risk']['seed']} for each"
+        if "risk" in doc
+        else ""
+    )
     if "sweep" in doc:
         sweep = doc["sweep"]
         title = f"what if {sweep['key']} = each value{f' (with {changes})' if changes else ''}: change from the file"
         table = FitTable(
-            escape(title),
+            escape(title + note),
             [
-                Column("figure", ID),
-                Column("unit", ID, drop=1),
+                Column("figure", LABEL),
+                Column("unit", LABEL),
                 *(Column(str(v), NUMBER) for v in ("base", *sweep["values"])),
             ],
             hint="--json lists them",
         )
         for row in doc["headline"]:
-            unit = row["unit"]
-            table.add_row(
-                row["name"], unit, _number(row["base"], unit), *(_number(c, unit, change=True) for c in row["changes"])
-            )
+            table.add_row(*_headline_row(row, [(row["base"], False), *((c, True) for c in row["changes"])]))
         return table
     table = FitTable(
-        escape(f"what if {changes}"),
-        [Column("figure", ID), Column("unit", ID, drop=1), *(Column(h, NUMBER) for h in ("base", "what-if", "change"))],
+        escape(f"what if {changes}{note}"),
+        [
+            Column("figure", LABEL),
+            Column("unit", LABEL),
+            Column("base", NUMBER),
+            Column("what-if", NUMBER, fold=True),
+            Column("change", NUMBER),
+        ],
         hint="--json lists them",
     )
     for row in doc["headline"]:
-        unit = row["unit"]
-        base, whatif = _number(row["base"], unit), _number(row["whatif"], unit)
-        table.add_row(row["name"], unit, base, whatif, _number(row["change"], unit, change=True))
+        table.add_row(*_headline_row(row, [(row["base"], False), (row["whatif"], False), (row["change"], True)]))
     return table
 
 
@@ -263,13 +278,22 @@ def whatif_command(
         callback=output_folder,
         help="Folder for whatif.json, and with --sweep report.html (each headline number's change against the value).",
     ),
+    samples: int = typer.Option(
+        0,
+        "--samples",
+        min=0,
+        max=MAX_COUNT,
+        help="Monte Carlo samples for P(goal) of each plan, every plan drawn from the same seed (0: none).",
+    ),
+    seed: int | None = typer.Option(None, "--seed", min=0, help="Root seed of the Monte Carlo (default: fresh)."),
     backend: str = _backend_option(),
     workers: int = _workers_option(1),
     as_json: bool = typer.Option(False, "--json", help="Print the change in every headline number as JSON."),
 ):
     """Re-plan the programme with some fields or design files changed, or once per value of one field (--sweep),
     and print the change in every headline number (GW and delivered compute by the goal date, the quarter the goal
-    is met, failures, capex, energy, spares, links)."""
+    is met, failures, capex, energy, spares, US content, links and optics; P(goal) with --samples, the same seed
+    for every plan so that its change is the change's, not the draw's)."""
     from ..programme import load_programme
     from ..programme.whatif import replacements, sweep_document, sweep_documents, whatif_document
     from .site import parse_overrides
@@ -287,7 +311,9 @@ def whatif_command(
     variants = (
         [whatif] if key is None else [load_programme(programme, {**overrides, key: v}, "--sweep") for v in values]
     )
-    base_doc, *docs = sweep_documents([base, *variants], backend, _workers(workers))
+    with progress_bar(not as_json) as bar:
+        progress = _stages(bar, 1 + len(variants))
+        base_doc, *docs = sweep_documents([base, *variants], backend, _workers(workers), samples, seed, progress)
     if key is None:
         doc = whatif_document(base_doc, docs[0], overrides)
     else:

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -387,23 +388,39 @@ def with_site_need(
     return replace(figures, site_supply_per_rack=need)
 
 
+#: The stages of :func:`plan_programme`, in order: the ``progress`` callback is called with each as it begins.
+STAGES = (
+    "factory capacity",
+    "reference jobs (performance and goodput)",
+    "site optics and CDUs per rack",
+    "roadmap solve",
+    "failures and spares",
+    "site plans",
+)
+
+
 def roadmap_on_lines(
     loaded: LoadedProgramme,
     cache: PlanCache | None = None,
     backend: str = "local",
     workers: int | None = None,
     seconds: dict | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[np.ndarray, list[Training], PlanResult]:
     """Steps 1-3: the lines' capacities, the reference job on each generation (tasks on ``backend``, kept in
     ``cache`` by content) and the roadmap solved on those capacities for delivered compute, its supply rows
     counting the optics and CDUs each rack brings with it at a planned site (:func:`.sites.site_need`, its
-    reference plans kept in ``cache``); the seconds of each step go into ``seconds``."""
+    reference plans kept in ``cache``); the seconds of each step go into ``seconds``, and ``progress`` is called
+    with each of the first four :data:`STAGES` as it begins."""
     cache = cache if cache is not None else PlanCache()
     seconds = seconds if seconds is not None else {}
+    stage = progress or (lambda name: None)
     racks = loaded.racks
+    stage(STAGES[0])
     start = time.perf_counter()
     capacity = factory_capacity(loaded, racks)
     seconds["factories"] = time.perf_counter() - start
+    stage(STAGES[1])
     start = time.perf_counter()
     model = reference_model(loaded)
     keys = [_training_key(loaded, i) for i in range(len(racks))]
@@ -411,10 +428,12 @@ def roadmap_on_lines(
     cache.trainings.update(zip(new, run_tasks(training_task, list(new.values()), backend, workers), strict=True))
     runs = [cache.trainings[key] for key in keys]
     seconds["perf_and_goodput"] = time.perf_counter() - start
+    stage(STAGES[2])
     start = time.perf_counter()
     roadmap = roadmap_with_capacity(loaded, capacity)
     figures = with_site_need(loaded, roadmap, delivered_figures(roadmap, runs), cache.sites, backend, workers)
     seconds["site_need"] = time.perf_counter() - start
+    stage(STAGES[3])
     start = time.perf_counter()
     result = roadmap_plan(roadmap, figures)
     seconds["roadmap"] = time.perf_counter() - start
@@ -427,22 +446,27 @@ def plan_programme(
     outdir: Path | None = None,
     backend: str = "local",
     workers: int | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> ProgrammePlan:
     """Compose the capabilities (see the module docstring). ``cache``, when given, keeps each generation's
     reference job and the site plans across plans (a sweep re-plans with the same designs, workload and fleet).
     With ``outdir`` each planned site's last step is written to ``outdir/sites/SITE`` and every step's cables to
     ``outdir/sites/SITE/cables/step=K/`` as it is planned. The
     reference jobs, site plans and spares run as tasks on ``backend`` (``local``: a process pool of ``workers``,
-    or this process; ``ray``)."""
+    or this process; ``ray``). ``progress``, when given, is called with each of :data:`STAGES` as it begins."""
     seconds: dict[str, float] = {}
     cache = cache if cache is not None else PlanCache()
     racks = loaded.racks
-    capacity, runs, result = roadmap_on_lines(loaded, cache, backend, workers, seconds)
+    capacity, runs, result = roadmap_on_lines(loaded, cache, backend, workers, seconds, progress)
+    if progress is not None:
+        progress(STAGES[4])
     failures = np.array([failures_per_rack_year(loaded, rack) for rack in racks])
     deployed = deployed_racks(result)
     start = time.perf_counter()
     spares = site_spares(loaded, deployed, backend, workers)
     seconds["spares"] = time.perf_counter() - start
+    if progress is not None:
+        progress(STAGES[5])
     start = time.perf_counter()
     quarters = list(result.structure.timeline.quarters)
     sites = site_steps(loaded, deployed, quarters, outdir, cache.sites, backend, workers)
@@ -558,7 +582,13 @@ def programme_document(plan: ProgrammePlan) -> dict:
         {"name": "capex", "unit": "USD", "value": total["capex_cumulative"][-1]},
         {"name": "energy_opex_by_goal_date", "unit": "USD/year", "value": total["energy_opex"][-1]},
         {"name": "spares_cost_by_goal_date", "unit": "USD", "value": sum(row["spares_cost_usd"] for row in spares)},
+        {"name": "us_content_share_by_goal_date", "unit": "share of rack value (BOM)", "value": us_content(plan)},
         {"name": "site_plan_links", "unit": "links (planned sites)", "value": _links(plan)},
+        {
+            "name": "site_transceivers_by_goal_date",
+            "unit": "transceivers",
+            "value": total["site_transceivers"][-1] if "site_transceivers" in total else None,
+        },
         {
             "name": "tariffs_by_goal_date",
             "unit": "USD (racks built)",
@@ -622,6 +652,15 @@ def timeline(loaded: LoadedProgramme) -> list[dict]:
         for f in p.factories
     ]
     return rows
+
+
+def us_content(plan: ProgrammePlan) -> float | None:
+    """US content of every rack built by the goal date: Σ racks × rack value × BOM US share / Σ racks × rack value
+    (the roadmap's ``bom_us_content_by_quarter`` over the whole plan); None when no rack is built."""
+    st, x = plan.result.structure, plan.result.schedule.x
+    value = st.figures.rack_usd[st.col_g] * st.built * x
+    total = float(value.sum())
+    return round(float(value @ st.figures.bom_us_share[st.col_g]) / total, 6) if total > 0 else None
 
 
 def _links(plan: ProgrammePlan) -> int | None:

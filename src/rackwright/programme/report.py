@@ -7,6 +7,15 @@ from ..roadmap.report import goal_trace
 
 #: The title of each chart's own legend, by row of the dashboard (the tables below have none).
 LEGENDS = ("IT power", "timeline", "compute", "US content", "US$ B", "failures")
+#: The titles of each chart's axes (x, y) with their units, by row of the dashboard.
+AXES = (
+    ("quarter", "IT power (GW, cumulative)"),
+    ("date", "generation, site or line"),
+    ("quarter", "compute (EFLOP/s)"),
+    ("quarter", "share of rack value (%)"),
+    ("quarter", "US$ B (per quarter; energy per year)"),
+    ("quarter", "part failures/year"),
+)
 
 
 def _values(doc: dict, name: str, generation: str | None = None) -> list:
@@ -76,6 +85,10 @@ def dashboard(doc: dict):
         go.Bar(x=quarters, y=_values(doc, "failures"), name="failures/year", marker_color="#e45756"), row=6, col=1
     )
     _legend_per_chart(figure, LEGENDS)
+    for row, (x_title, y_title) in enumerate(AXES, start=1):
+        figure.update_xaxes(title_text=x_title, row=row, col=1)
+        figure.update_yaxes(title_text=y_title, row=row, col=1)
+    figure.update_yaxes(tickformat=".0%", row=4, col=1)
     gens = doc["generations"]
     columns = {
         "generation": [g["id"] for g in gens],
@@ -176,6 +189,8 @@ def sweep_figure(doc: dict):
             row=k // cols + 1,
             col=k % cols + 1,
         )
+    for k, row in enumerate(rows):
+        figure.update_yaxes(title_text=f"change ({row['unit']})", row=k // cols + 1, col=k % cols + 1)
     figure.update_xaxes(type="category", title_text=doc["sweep"]["key"])
     figure.update_layout(
         title=f"{doc['programme']}: what if {doc['sweep']['key']} = each value (change from the file as it is)",

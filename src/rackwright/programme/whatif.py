@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -92,7 +93,13 @@ def whatif_document(base: dict, changed: dict, overrides: dict[str, object]) -> 
         "set": [{"key": key, "value": str(value)} for key, value in overrides.items()],
         "feasible": {"base": base["feasible"], "whatif": changed["feasible"]},
         "headline": rows,
+        **_risk_run(base),
     }
+
+
+def _risk_run(doc: dict) -> dict:
+    """The Monte Carlo behind a what-if's P(goal): samples and the seed every variant shares (none without)."""
+    return {"risk": {"samples": doc["risk"]["samples"], "seed": doc["risk"]["seed"]}} if "risk" in doc else {}
 
 
 _REPLACE_HINT = "e.g. --replace e1=examples/ethernet-800vdc-e2.yaml"
@@ -120,11 +127,31 @@ def replacements(loaded: LoadedProgramme, pairs: list[str]) -> dict[str, str]:
     return overrides
 
 
-def sweep_documents(variants: list[LoadedProgramme], backend: str = "local", workers: int | None = None) -> list[dict]:
+def sweep_documents(
+    variants: list[LoadedProgramme],
+    backend: str = "local",
+    workers: int | None = None,
+    samples: int = 0,
+    seed: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[dict]:
     """The programme document of each variant, the reference job and each site step planned once by content
-    (:class:`.plan.PlanCache`), each variant's tasks on ``backend``."""
+    (:class:`.plan.PlanCache`), each variant's tasks on ``backend``. With ``samples``, each document also carries
+    P(goal) (:func:`with_risk`), every variant's Monte Carlo drawn from the same ``seed`` (common random numbers:
+    the same slips, delays and yields, so a difference in P(goal) is the change's, not the draw's; None draws one
+    fresh seed for all). ``progress`` is called with each stage of each plan (:data:`.plan.STAGES`)."""
     cache = PlanCache()
-    return [programme_document(plan_programme(loaded, cache, None, backend, workers)) for loaded in variants]
+    if samples and seed is None:
+        seed = int(np.random.SeedSequence().entropy % 2**63)  # type: ignore[operator]
+    docs = []
+    for loaded in variants:
+        plan = plan_programme(loaded, cache, None, backend, workers, progress)
+        doc = programme_document(plan)
+        if samples:
+            raw = programme_risk(loaded, samples, seed, workers or 1, backend=backend, deterministic=plan.result)
+            doc = with_risk(doc, risk_records(loaded, raw))
+        docs.append(doc)
+    return docs
 
 
 def sweep_document(base: dict, docs: list[dict], key: str, values: list, overrides: dict[str, object]) -> dict:
@@ -147,6 +174,7 @@ def sweep_document(base: dict, docs: list[dict], key: str, values: list, overrid
         "sweep": {"key": key, "values": [str(v) for v in values]},
         "feasible": {"base": base["feasible"], "sweep": [doc["feasible"] for doc in docs]},
         "headline": headline,
+        **_risk_run(base),
     }
 
 
