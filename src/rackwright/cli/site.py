@@ -213,8 +213,9 @@ def export_netbox_command(
     output: Path = typer.Option(..., "-o", "--output", callback=output_folder, help="Folder for the import files."),
     hall: int = typer.Option(None, "--hall", min=1, help="Export this hall only (cables with both ends in it)."),
 ):
-    """Write the plan as NetBox bulk-import files, numbered in the order to import them: manufacturers, device
-    types, site, locations (halls), device roles, racks, devices (rack, position, face) and cables."""
+    """Write the plan as NetBox bulk-import files, numbered in the order to import them: manufacturers, device,
+    module and rack types, site, locations (halls), device roles, racks (naming their rack type), devices (rack,
+    position, face), modules in the trays' bays, power panels, power feeds, cables and power cables."""
     from ..site.netbox import site_export, write_site_export
 
     export = site_export(plan_dir, hall)
