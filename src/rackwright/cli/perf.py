@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from .common import EXIT_RULES, MAX_COUNT, MAX_WORKERS, detail, emit, err, guarded, out, show, working
+from .common import EXIT_RULES, MAX_COUNT, MAX_WORKERS, WIDE, detail, emit, err, guarded, out, show, working
 
 app = typer.Typer(
     help="LLM training and inference performance of a system (built-in, system file or rack design).",
@@ -294,6 +294,7 @@ def search_command(
         1, "--partitions", min=1, max=MAX_WORKERS, help="Split the grid into this many chunks (one process each)."
     ),
     as_json: bool = JSON,
+    wide: bool = WIDE,
 ):
     """Evaluate every valid TP/PP/VP/DP/CP/EP/micro-batch/recompute/optimizer combination; show the fastest that fit.
 
@@ -332,7 +333,7 @@ def search_command(
     if as_json:
         emit({k: v for k, v in doc.items() if k != "search_time_s"})  # a run-time measurement, not a result
     else:
-        show(_search_table(doc))
+        show(_search_table(doc, wide))
     if not doc["top"]:
         err.print(
             f"none of the {doc['configurations_valid']:,} valid configurations fits in memory: the leanest needs "
@@ -344,7 +345,7 @@ def search_command(
         raise typer.Exit(EXIT_RULES)
 
 
-def _search_table(doc: dict):
+def _search_table(doc: dict, wide: bool = False):
     """The fastest configurations, fitted to the width without cutting a number (report.tables.FitTable)."""
     from ..report.tables import ID, LABEL, NUMBER, Column, FitTable
 
@@ -373,7 +374,8 @@ def _search_table(doc: dict):
         f"{doc['model']} on {doc['accelerators']} × {doc['system']}: {doc['configurations_valid']:,} "
         f"valid of {doc['configurations_evaluated']:,} in {doc['search_time_s']:.2f} s",
         [Column(header, kind, drop) for _, header, kind, drop in columns],
-        hint="--json lists every field",
+        wide=wide,
+        hint="--wide shows them; --json lists every field",
     )
     for row in doc["top"]:
         shown = {**row, "recompute": _recompute(row)}

@@ -13,6 +13,7 @@ from .common import (
     EXIT_RULES,
     MAX_COUNT,
     MAX_WORKERS,
+    WIDE,
     detail,
     emit,
     guarded,
@@ -209,7 +210,7 @@ def _headline_row(row: dict, values: list) -> list[str]:
     return [shown.label, shown.shown_unit, *cells]
 
 
-def _whatif_table(doc: dict):
+def _whatif_table(doc: dict, wide: bool = False):
     from rich.markup import escape
 
     from ..report.tables import LABEL, NUMBER, Column, FitTable
@@ -230,7 +231,8 @@ def _whatif_table(doc: dict):
                 Column("unit", LABEL),
                 *(Column(str(v), NUMBER) for v in ("base", *sweep["values"])),
             ],
-            hint="--json lists them",
+            wide=wide,
+            hint="--wide shows them; --json lists them",
         )
         for row in doc["headline"]:
             table.add_row(*_headline_row(row, [(row["base"], False), *((c, True) for c in row["changes"])]))
@@ -244,7 +246,8 @@ def _whatif_table(doc: dict):
             Column("what-if", NUMBER, fold=True),
             Column("change", NUMBER),
         ],
-        hint="--json lists them",
+        wide=wide,
+        hint="--wide shows them; --json lists them",
     )
     for row in doc["headline"]:
         table.add_row(*_headline_row(row, [(row["base"], False), (row["whatif"], False), (row["change"], True)]))
@@ -289,6 +292,7 @@ def whatif_command(
     backend: str = _backend_option(),
     workers: int = _workers_option(1),
     as_json: bool = typer.Option(False, "--json", help="Print the change in every headline number as JSON."),
+    wide: bool = WIDE,
 ):
     """Re-plan the programme with some fields or design files changed, or once per value of one field (--sweep),
     and print the change in every headline number (GW and delivered compute by the goal date, the quarter the goal
@@ -325,7 +329,7 @@ def whatif_command(
     if as_json:
         emit(doc)
         return
-    show(_whatif_table(doc))
+    show(_whatif_table(doc, wide))
 
 
 @app.command("risk")
