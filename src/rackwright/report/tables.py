@@ -138,7 +138,8 @@ class FitTable:
         def needed() -> int:
             return sum(widths[i] + 3 for i in shown) + 1  # padding 1 each side, a rule before each, one at the end
 
-        widths = {i: ranges[i][0] for i in shown}
+        # with wide, a number's or an id's header prints on one line too (its range's most)
+        widths = {i: ranges[i][1 if self.wide and self.columns[i].whole else 0] for i in shown}
         droppable = sorted((c.drop, i) for i, c in enumerate(self.columns) if c.drop)
         while not self.wide and needed() > width and droppable:
             shown.remove(droppable.pop()[1])
