@@ -106,8 +106,9 @@ def test_it_power_matches_the_roadmap_document(plan, doc):
 
 
 def test_delivered_compute_is_perf_times_goodput(loaded, doc):
-    """Per generation: ``perf search`` on the design file gives the tokens/s, the fleet's job report the goodput;
-    the delivered tokens/s of each quarter is their product summed over the accelerators deployed."""
+    """Per generation: ``perf search`` on the design file gives the tokens/s, the fleet's job report the goodput
+    of the job each site allows (the workload's, capped at the accelerators the site holds that quarter); the
+    delivered tokens/s of each quarter is Σ_sites accelerators × tokens/s × goodput(site's job size)."""
     w = loaded.programme.workload
     expected = np.zeros(len(doc["quarters"]))
     for generation in loaded.programme.generations:
@@ -122,12 +123,36 @@ def test_delivered_compute_is_perf_times_goodput(loaded, doc):
         mine = next(g for g in doc["generations"] if g["id"] == generation.id)
         assert mine["tokens_per_s_per_accelerator"] == pytest.approx(best["tokens_per_s"] / w.accelerators, rel=1e-6)
         assert mine["goodput"] == pytest.approx(goodput, rel=1e-5)
-        accelerators = _racks_by_quarter(doc, generation.id) * per_rack
-        by_generation = accelerators * best["tokens_per_s"] / w.accelerators * goodput
+        by_generation = np.zeros(len(doc["quarters"]))
+        for site in loaded.programme.sites:
+            for k, held in enumerate(_racks_by_quarter(doc, generation.id, site.id) * per_rack):
+                size = int(min(w.accelerators, held))
+                if size:
+                    job = job_report(rack, size, model=w.model, storage_bandwidth=w.storage_bandwidth)["goodput"]
+                    by_generation[k] += held * best["tokens_per_s"] / w.accelerators * job
         assert _series(doc, "delivered_training_tokens", generation.id) == pytest.approx(by_generation, rel=1e-6)
         expected += by_generation
     assert _series(doc, "delivered_training_tokens") == pytest.approx(expected, rel=1e-6)
     assert 0 < expected[-1]
+
+
+def test_a_site_holding_less_than_the_job_runs_it_at_its_size(loaded, plan):
+    """The job at a site is capped at the accelerators of the generation it holds: 3 GB300 racks (216 accelerators)
+    run a 216-accelerator job (the fleet's job report at that size), a site holding the whole job runs the
+    workload's, and a site holding none delivers nothing."""
+    from dataclasses import replace
+
+    from rackwright.programme.plan import site_goodput
+
+    w = loaded.programme.workload
+    deployed = np.zeros_like(plan.deployed)
+    deployed[0, 0, :] = 3
+    deployed[0, 1, :] = 100  # 7,200 accelerators: the whole job of 1,152
+    goodput = site_goodput(replace(plan, deployed=deployed))
+    small = job_report(plan.racks[0], 216, model=w.model, storage_bandwidth=w.storage_bandwidth)["goodput"]
+    whole = job_report(plan.racks[0], w.accelerators, model=w.model, storage_bandwidth=w.storage_bandwidth)["goodput"]
+    assert goodput[0, 0] == pytest.approx(small, rel=1e-12) and goodput[0, 1] == pytest.approx(whole, rel=1e-6)
+    assert small > whole and not goodput[1].any()
 
 
 def test_failures_are_the_fleet_models_for_the_racks_deployed(loaded, doc):

@@ -16,7 +16,9 @@
    (:func:`rackwright.perf.search.search` on :func:`rackwright.perf.system.system_from_rack`)
    gives tokens/s and model FLOP/s per accelerator; the fleet model gives the goodput of that
    job (:func:`rackwright.fleet.job_report`: interruptions, Daly checkpoints, restarts, spares).
-   Delivered = Σ_g accelerators deployed_g × rate_g × goodput_g.
+   Delivered = Σ_g Σ_s accelerators deployed_g,s × rate_g × goodput_g(job size at s), the job capped at what
+   the site holds of the generation that quarter (:func:`site_goodput`); the roadmap's objective weighs each
+   rack by the reference job's goodput (a linear objective).
 4. **Reliability, sourcing, cost** — failures per year of the deployed fleet (the per-part
    failure rates of :func:`rackwright.fleet.spares_report`), spares per site at the goal date
    for the fleet's repair window and availability (:func:`site_spares`), US content (the roadmap's BOM and
@@ -490,8 +492,10 @@ def series(plan: ProgrammePlan) -> list[dict]:
     per_gen = plan.deployed.sum(axis=1)  # (G, Q) racks
     power_w = np.array([r.figures["power.input"] for r in plan.racks])
     accelerators = per_gen * np.array([r.figures["compute.accelerators"] for r in plan.racks])[:, None]
-    tokens = np.array([t.tokens_per_s_per_accelerator * t.goodput for t in plan.training])
-    flops = np.array([t.model_flops_per_s_per_accelerator * t.goodput for t in plan.training])
+    per_site = plan.deployed * np.array([r.figures["compute.accelerators"] for r in plan.racks])[:, None, None]
+    good = (per_site * site_goodput(plan)).sum(axis=1)  # (G, Q) accelerators × goodput at each site's job size
+    tokens = np.array([t.tokens_per_s_per_accelerator for t in plan.training])
+    flops = np.array([t.model_flops_per_s_per_accelerator for t in plan.training])
     peak = np.array([r.figures.get(f"compute.peak_flops:{p.goal.precision}", 0.0) for r in plan.racks])
     it_site_w = np.einsum("gsq,g->sq", plan.deployed, power_w)
     pue = np.array([s.pue for s in p.sites])
@@ -505,8 +509,8 @@ def series(plan: ProgrammePlan) -> list[dict]:
         _series("it_power", "GW", power_w @ per_gen / 1e9, digits=9),
         _series("accelerators", "accelerators", accelerators.sum(axis=0), digits=0),
         _series("racks", "racks", per_gen.sum(axis=0), digits=0),
-        _series("delivered_training_tokens", "tokens/s", tokens @ accelerators, digits=0),
-        _series("delivered_training_compute", "EFLOP/s (model FLOPs × goodput)", flops @ accelerators / 1e18),
+        _series("delivered_training_tokens", "tokens/s", tokens @ good, digits=0),
+        _series("delivered_training_compute", "EFLOP/s (model FLOPs × goodput)", flops @ good / 1e18),
         _series("peak_compute", f"EFLOP/s (peak {p.goal.precision})", peak @ per_gen / 1e18),
         _series("failures", "part failures/year (fleet deployed)", plan.failures @ per_gen, digits=1),
         _series("us_integrated_share", "share of rack value built in US", by_quarter("domestic_share_by_quarter")),
@@ -534,8 +538,28 @@ def series(plan: ProgrammePlan) -> list[dict]:
             rows.append(_series(name, unit, equipment[kind], digits=1))
     for i, g in enumerate(p.generations):
         rows.append(_series("it_power", "GW", power_w[i] * per_gen[i] / 1e9, g.id, digits=9))
-        rows.append(_series("delivered_training_tokens", "tokens/s", tokens[i] * accelerators[i], g.id, digits=0))
+        rows.append(_series("delivered_training_tokens", "tokens/s", tokens[i] * good[i], g.id, digits=0))
     return rows
+
+
+def site_goodput(plan: ProgrammePlan) -> np.ndarray:
+    """The goodput of the reference job at each site and quarter, ``(G, S, Q)``: the job of ``workload.accelerators``
+    capped at the accelerators of the generation the site holds that quarter (:func:`rackwright.fleet.job_report`
+    at that size; the reference job's goodput where the site holds the whole job; 0 where it holds none)."""
+    w = plan.loaded.programme.workload
+    out = np.zeros(plan.deployed.shape)
+    known: dict[tuple[int, int], float] = {}
+    for g, s, q in zip(*np.nonzero(plan.deployed.round() > 0), strict=True):
+        rack = plan.racks[g]
+        size = min(w.accelerators, int(round(plan.deployed[g, s, q])) * int(rack.figures["compute.accelerators"]))
+        if size == w.accelerators:
+            out[g, s, q] = plan.training[g].goodput
+            continue
+        if (g, size) not in known:
+            job = job_report(rack, size, model=w.model, storage_bandwidth=w.storage_bandwidth)
+            known[(g, size)] = float(job["goodput"])
+        out[g, s, q] = known[(g, size)]
+    return out
 
 
 #: The site equipment series (planned sites, needed by each quarter's end): name, kind, unit.
