@@ -68,6 +68,32 @@ REPORTS = [
         "risk/report.html",
     ),
     ("explore", ["explore", str(EXAMPLES / "space-gb300-small.yaml"), "-o", "{out}/explore"], "explore/report.html"),
+    (
+        "sourcing-sweep",
+        [
+            "sourcing",
+            "whatif",
+            str(EXAMPLES / "gb200-nvl72.yaml"),
+            str(EXAMPLES / "sourcing-us-power-cabling.yaml"),
+            "--sweep",
+            "substitutions[0].price_change=0:0.3:4",
+            "-o",
+            "{out}/sweep",
+        ],
+        "sweep/report.html",
+    ),
+    (
+        "programme-risk",
+        ["programme", "risk", str(EXAMPLES / "programme-small.yaml"), "--samples", "20", "--seed", "1",
+         "-o", "{out}/programme-risk"],
+        "programme-risk/report.html",
+    ),
+    (
+        "programme-sweep",
+        ["programme", "whatif", str(EXAMPLES / "programme-small.yaml"),
+         "--sweep", "generations.e1.first_ship=2027-01-01,2027-04-01", "-o", "{out}/programme-sweep"],
+        "programme-sweep/report.html",
+    ),
 ]
 
 
