@@ -252,6 +252,7 @@ def qualify_command(
         from rich.text import Text
 
         from ..report.tables import ID, NUMBER, Column, FitTable
+        from ..units import pretty_unit
 
         table = FitTable(
             f"{doc['design']} ({doc['generation']}): {results}",
@@ -280,7 +281,7 @@ def qualify_command(
                 row["metric"],
                 f"{row['measured']:.4g}",
                 f"{row['expected']:.4g}",
-                row["unit"],
+                pretty_unit(row["unit"]),
                 deviation,
                 Text(row["verdict"], style=style),
             )
