@@ -22,7 +22,7 @@ from rich.text import Text
 
 from ..errors import InputError
 from ..rack.figures import SECTIONS
-from .present import SHARE, figure_format, format_value, section_of
+from .present import SHARE, figure_format, format_value, relative_change, section_of
 
 #: Column kinds: a label wraps between words; an id or a number is printed whole on one line.
 LABEL, ID, NUMBER = "label", "id", "number"
@@ -219,9 +219,11 @@ def evaluation_table(reports, *, only: Collection[str] | None = None, wide: bool
         rows = [k for k in keys if section_of(k) == section]
         for key in rows:
             shown = figure_format(key)
-            unit = "%" if shown.kind == SHARE else shown.unit
             table.add_row(
-                shown.label, unit, *(shown.value(flat.get(key)) for flat in flats), end_section=key == rows[-1]
+                shown.label,
+                shown.shown_unit,
+                *(shown.value(flat.get(key)) for flat in flats),
+                end_section=key == rows[-1],
             )
         if section == RULES_SECTION:
             counts = (f"{len(r.errors)}/{len(r.violations) - len(r.errors)}" for r in reports)
@@ -294,14 +296,13 @@ def compare_tables(fields, figures, *, only: Collection[str] | None = None, wide
     )
     for change in (c for c in figures if only is None or section_of(c.key) in only):
         shown = figure_format(change.key)
-        rel = change.relative
         figure_table.add_row(
             shown.label,
-            "%" if shown.kind == SHARE else shown.unit,
+            shown.shown_unit,
             shown.value(change.before),
             shown.value(change.after),
             shown.change(change.absolute),
-            "–" if rel is None else f"{rel:+.1%}",
+            relative_change(change.relative),
         )
     wanted = (True, True) if only is None else ("fields" in only, any(s != "fields" for s in only))
     return [table for table, shown in zip((field_table, figure_table), wanted, strict=True) if shown]
