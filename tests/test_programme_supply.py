@@ -23,9 +23,9 @@ from rackwright.programme.plan import (
     roadmap_with_capacity,
 )
 from rackwright.programme.report import dashboard
+from rackwright.roadmap.schema import quarter_end
 from rackwright.programme.sites import (
     binding_site_supply,
-    quarter_end,
     site_need_error,
     site_steps,
     step_quarters,

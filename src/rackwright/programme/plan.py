@@ -66,7 +66,7 @@ from ..roadmap import plan as roadmap_plan
 from ..roadmap import plan_document
 from ..roadmap.inputs import RackFigures, factory_line, line_rate, rack_figures
 from ..roadmap.plan import PlanResult
-from ..roadmap.schema import LoadedRoadmap
+from ..roadmap.schema import LoadedRoadmap, quarter_end
 from ..roadmap.timeline import build_timeline
 from .schema import LoadedProgramme
 from .sites import (
@@ -75,7 +75,6 @@ from .sites import (
     binding_site_supply,
     equipment_series,
     final_steps,
-    quarter_end,
     site_need,
     site_record,
     site_steps,

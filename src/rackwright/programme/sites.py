@@ -49,6 +49,7 @@ from pydantic import ValidationError
 from ..catalog import load_catalog
 from ..errors import InputError
 from ..parallel import run_tasks
+from ..roadmap.schema import quarter_end
 from ..site import cables as cab
 from ..site.planner import SitePlan, modules_per_link, plan_site
 from ..site.schema import LoadedSite, Site
@@ -215,12 +216,6 @@ def step_quarters(loaded: LoadedProgramme, index: int, quarters: list[str]) -> l
     starts = [first(step.start) for step in loaded.programme.sites[index].power]
     lasts = [following - 1 for following in starts[1:]] + [len(quarters) - 1]
     return [last if start <= last else -1 for start, last in zip(starts, lasts, strict=True)]
-
-
-def quarter_end(label: str) -> dt.date:
-    """The last day of a quarter labelled ``2026Q3``."""
-    year, quarter = int(label[:4]), int(label[-1])
-    return dt.date(year + quarter // 4, 3 * quarter % 12 + 1, 1) - dt.timedelta(days=1)
 
 
 def _content(loaded: LoadedProgramme, index: int, racks: np.ndarray) -> tuple:

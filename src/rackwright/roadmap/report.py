@@ -8,6 +8,7 @@ import numpy as np
 
 from ..report.html import headline_layout
 from ..report.present import SHARE, format_value
+from .schema import quarter_end, quarter_start
 
 
 def goal_trace(goal: dict, quarters: list[str]):
@@ -41,17 +42,6 @@ def _build_windows(doc: dict, records: str = "racks", where: str | None = None) 
         )
         for generation, rows in built.items()
     ]
-
-
-def quarter_start(label: str) -> dt.date:
-    """``"2027Q3"`` → 2027-07-01."""
-    return dt.date(int(label[:4]), 3 * int(label[5]) - 2, 1)
-
-
-def quarter_end(label: str) -> dt.date:
-    """``"2027Q3"`` → 2027-09-30, the quarter's last day."""
-    year, quarter = int(label[:4]), int(label[5])
-    return (dt.date(year + 1, 1, 1) if quarter == 4 else dt.date(year, 3 * quarter + 1, 1)) - dt.timedelta(days=1)
 
 
 def _bar(kind: str, row: str, start: str, end: str, phase: str, text: str) -> dict:

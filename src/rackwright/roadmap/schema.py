@@ -493,3 +493,14 @@ def quarter_label(month: np.datetime64) -> str:
     """``2027-07`` → ``"2027Q3"``."""
     year, m = int(str(month)[:4]), int(str(month)[5:7])
     return f"{year}Q{(m - 1) // 3 + 1}"
+
+
+def quarter_start(label: str) -> dt.date:
+    """``"2027Q3"`` → 2027-07-01."""
+    return dt.date(int(label[:4]), 3 * int(label[5]) - 2, 1)
+
+
+def quarter_end(label: str) -> dt.date:
+    """``"2027Q3"`` → 2027-09-30, the quarter's last day."""
+    year, quarter = int(label[:4]), int(label[5])
+    return (dt.date(year + 1, 1, 1) if quarter == 4 else dt.date(year, 3 * quarter + 1, 1)) - dt.timedelta(days=1)
