@@ -398,7 +398,8 @@ def test_site_export_holds_every_rack_device_and_cable(small_plan):
     export = site_export(small_plan)
     summary = json.loads((small_plan / "summary.json").read_text())
     assert export.site == "Small NetBox site" and export.lanes == 2
-    assert summary["racks"] == {"GB200 NVL72": 4} and summary["switches"] == {"leaf": 8, "spine": 4}
+    assert summary["generations"] == [{"generation": "GB200 NVL72", "racks": 4}]
+    assert summary["switches"] == {"leaf": 8, "spine": 4}
     rows = export.rows
     assert list(rows) == list(FILES)
     devices = {d["name"]: d for d in rows["09-devices.csv"]}
@@ -472,13 +473,16 @@ def test_site_export_racks_name_their_rack_type(small_plan):
 
 
 def test_site_export_power_panels_feeds_and_cables(small_plan):
-    """The small site's distribution stage is 2 x 480 V busway (summary.json, 2N in one hall): 2 panels; one
-    three-phase 480 V feed per rack, racks split over the panels in floor order. A GB200 rack's input power
+    """The small site's distribution stage is 2 x 480 V busway (summary.json, 2N in one hall): 2 panels, busway 01
+    the A side and 02 the B side. The GB200 NVL72 design's power is N+N (examples/gb200-nvl72.yaml: 4 + 4 shelves of
+    33 kW, either four carry the rack): each compute rack has a primary feed from A and a redundant one from B; the
+    network racks one primary feed (the SN5600's catalog type has one power port). 4 x 2 + 2 = 10 feeds; all three-
+    phase 480 V. Each feed is rated for the whole rack (2N: one side carries it alone): a GB200 rack's input power
     (124.6 kW, the design's evaluation) at 80 % of NetBox's available power V x A x sqrt(3):
     124,600 / (480 x 0.8 x 1.732) = 187.3 A -> the 200 A standard rating (NEC 240.6(A)). The network rack of 8
-    SN5600 leaves (1,500 W each, catalog): 12,000 / 665.1 = 18.0 A -> 20 A; the 4 spines': 9.0 A -> 15 A. Each
-    compute rack's feed is cabled to its first power shelf's input port (33 kW / 0.975 = 33,846 W, catalog),
-    network racks' feeds to nothing."""
+    SN5600 leaves (1,500 W each, catalog): 12,000 / 665.1 = 18.0 A -> 20 A; the 4 spines': 9.0 A -> 15 A. A compute
+    rack's A feed is cabled to its first lower power shelf's input port, its B feed to its first upper shelf's
+    (33 kW / 0.975 = 33,846 W, catalog): 8 power cables; network racks' feeds to nothing."""
     from collections import Counter
 
     from rackwright.site.netbox import feed_amperage, site_export
@@ -486,22 +490,40 @@ def test_site_export_power_panels_feeds_and_cables(small_plan):
     export = site_export(small_plan)
     panels, feeds = export.rows["11-power-panels.csv"], export.rows["12-power-feeds.csv"]
     assert [p["name"] for p in panels] == ["h01-busway-01", "h01-busway-02"]
-    assert [f["rack"] for f in feeds] == sorted(r["name"] for r in export.rows["08-racks.csv"])
-    assert [f["power_panel"][-2:] for f in feeds] == ["01"] * 3 + ["02"] * 3
-    compute = [f for f in feeds if "-k" in f["rack"]]
-    assert {(f["supply"], f["phase"], f["voltage"], f["amperage"], f["max_utilization"]) for f in compute} == {
-        ("ac", "three-phase", 480, 200, 80)}
-    assert float(compute[0]["description"].split()[0]) == pytest.approx(124.6, abs=1.0)
+    assert [p["description"][-6:] for p in panels] == ["A side", "B side"]
+    racks = sorted(r["name"] for r in export.rows["08-racks.csv"])
+    compute = [r for r in racks if "-k" in r]
+    assert len(feeds) == 10 and [f["name"] for f in feeds] == [f"{r}-feed-a" for r in racks] + [
+        f"{r}-feed-b" for r in compute]
+    assert [(f["type"], f["power_panel"]) for f in feeds] == [("primary", "h01-busway-01")] * 6 + [
+        ("redundant", "h01-busway-02")] * 4
+    assert {(f["supply"], f["phase"], f["voltage"], f["max_utilization"]) for f in feeds} == {
+        ("ac", "three-phase", 480, 80)}
+    assert {f["amperage"] for f in feeds if "-k" in f["rack"]} == {200}
+    assert float(feeds[0]["description"].split()[0]) == pytest.approx(124.6, abs=1.0)
     switches = Counter(d["rack"] for d in export.rows["09-devices.csv"] if "-n" in d["rack"])
     assert sorted((switches[f["rack"]], f["amperage"]) for f in feeds if "-n" in f["rack"]) == [(4, 15), (8, 20)]
     cables = export.rows["14-power-cables.csv"]
-    assert [(c["side_a_name"], c["side_b_device"], c["side_b_name"], c["type"]) for c in cables] == [
-        (f"{r}-feed", f"{r}-power-lower-1", "input", "power") for r in (f["rack"] for f in compute)]
+    assert [(c["side_a_power_panel"], c["side_a_name"], c["side_b_device"], c["side_b_name"], c["type"])
+            for c in cables] == [
+        ("h01-busway-01", f"{r}-feed-a", f"{r}-power-lower-1", "input", "power") for r in compute] + [
+        ("h01-busway-02", f"{r}-feed-b", f"{r}-power-upper-1", "input", "power") for r in compute]
     shelf = next(t for t in export.device_types if "power shelf" in t["model"])
     assert shelf["power-ports"] == [{"name": "input", "type": "iec-60309-3p-n-e-6h", "maximum_draw": 33846}]
     # the rating: next standard size up; DC single conductor pair; above the table, whole amperes
     assert feed_amperage(124_600, 480, True) == 200 and feed_amperage(100_000, 800, False) == 175  # 156.25 A
     assert feed_amperage(10e6, 480, True) == 15036  # 15,035.2 A
+
+
+def test_feed_ends_split_the_shelves_between_the_sides():
+    """With two feeds the first half of the shelves is A's and the second B's (an odd count gives A the extra one);
+    a rack with one shelf leaves its B feed unconnected; one feed ends on the first shelf."""
+    from rackwright.site.netbox import Fed
+
+    shelves = tuple((f"s{k}", "input") for k in range(1, 6))
+    assert [Fed(1.0, 2, shelves).end(s) for s in (0, 1)] == [("s1", "input"), ("s4", "input")]
+    assert [Fed(1.0, 2, shelves[:1]).end(s) for s in (0, 1)] == [("s1", "input"), None]
+    assert Fed(1.0, 1, shelves).end(0) == ("s1", "input") and Fed(1.0).end(0) is None
 
 
 def test_site_export_netbox_cli_writes_the_files_in_order(small_plan, tmp_path):
@@ -713,3 +735,10 @@ def test_one_hall_keeps_its_switches_and_an_open_rack_has_no_units(tmp_path):
     assert [(r["name"], r["width"], r["u_height"]) for r in hall3.rows["08-racks.csv"]] == [("h03-r001-k01", 21, 47)]
     devices = hall3.rows["09-devices.csv"]
     assert len(devices) == 3 + 24 + 6 + 1 and {(d["position"], d["face"]) for d in devices} == {("", "")}
+    # the Open Rack's power is N+1 (examples/ethernet-800vdc.yaml): one primary feed, uncabled (its DC/DC shelves
+    # take the rack's 800 VDC, no power shelf); hall 2's GB200 rack (N+N) has an A and a B feed, both cabled
+    assert [(f["name"], f["type"]) for f in hall3.rows["12-power-feeds.csv"]] == [("h03-r001-k01-feed-a", "primary")]
+    assert hall3.rows["14-power-cables.csv"] == []
+    fed = [(f["name"], f["type"]) for f in hall2.rows["12-power-feeds.csv"] if f["rack"] == "h02-r001-k01"]
+    assert fed == [("h02-r001-k01-feed-a", "primary"), ("h02-r001-k01-feed-b", "redundant")]
+    assert len(hall2.rows["14-power-cables.csv"]) == 2

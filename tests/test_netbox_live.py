@@ -413,19 +413,21 @@ def test_site_export_imports_into_netbox_in_file_order(netbox, tmp_path):
         held_modules = _pages(client, "/dcim/modules/", site_id=site, brief=1)
         held_feeds = {f["name"]: f for f in _pages(client, "/dcim/power-feeds/", site_id=site)}
         interfaces = len(_pages(client, "/dcim/interfaces/", site_id=site, brief=1))
-    assert (len(held_racks), len(held_devices), len(held_cables)) == (racks, len(devices), len(cables) + 4) \
-        == (4 + 2, 4 * 37 + 12, 800 + 4)  # network racks: the leaves' in the compute rows' HDA, the spines' in the MDA
-    # 12 modules in each of the 72 trays (test_netbox.py), adding no interfaces; a feed per rack, 4 power cables
-    assert (len(held_modules), len(held_feeds)) == (4 * 18 * 12, 6) and len(feeds) == 6
+    assert (len(held_racks), len(held_devices), len(held_cables)) == (racks, len(devices), len(cables) + 8) \
+        == (4 + 2, 4 * 37 + 12, 800 + 8)  # network racks: the leaves' in the compute rows' HDA, the spines' in the MDA
+    # 12 modules in each of the 72 trays (test_netbox.py), adding no interfaces; an A and a B feed per GB200 rack
+    # (its power is N+N), an A feed per network rack; 8 power cables (A to a lower shelf, B to an upper one)
+    assert (len(held_modules), len(held_feeds)) == (4 * 18 * 12, 4 * 2 + 2) and len(feeds) == 10
     print(f"\nNetBox import: {len(held_devices)} devices, {interfaces} interfaces, {len(held_modules)} modules, "
           f"{len(held_feeds)} power feeds, {len(held_cables)} cables")
     assert {r["rack_type"]["model"] for r in held_racks if r["rack_type"]} == {
         "MGX / Oberon-class 48U rack for GB200 / GB300 NVL72"}
-    feed = held_feeds[devices[0]["rack"] + "-feed"]
-    assert (feed["supply"]["value"], feed["phase"]["value"], feed["voltage"], feed["amperage"]) == (
-        "ac", "three-phase", 480, 200)
-    end = held_cables[feed["name"]]["b_terminations"][0]["object"]
-    assert (end["device"]["name"], end["name"]) == (devices[0]["rack"] + "-power-lower-1", "input")
+    for side, kind, shelf in (("a", "primary", "lower"), ("b", "redundant", "upper")):
+        feed = held_feeds[f"{devices[0]['rack']}-feed-{side}"]
+        assert (feed["type"]["value"], feed["supply"]["value"], feed["phase"]["value"], feed["voltage"],
+                feed["amperage"]) == (kind, "ac", "three-phase", 480, 200)  # each rated for the whole rack
+        end = held_cables[feed["name"]]["b_terminations"][0]["object"]
+        assert (end["device"]["name"], end["name"]) == (f"{devices[0]['rack']}-power-{shelf}-1", "input")
     tray = held_devices[devices[0]["rack"] + "-t09"]  # compute-upper's first tray: U33 (examples/gb200-nvl72.yaml)
     assert float(tray["position"]) == 33 and tray["face"]["value"] == "front"
     for row in (cables[0], cables[len(cables) // 2], cables[-1]):
@@ -502,10 +504,11 @@ def test_push_creates_the_site_and_a_second_push_creates_nothing(netbox, pushed)
     print(f"\nnetbox push: {cables} cables, {seconds:.1f} s for all but hall 3")
     # halls 1 and 2: a GB200 rack of 37 devices each (test_netbox.py counts them), the network racks' 4 leaves and
     # 2 spines; hall 3's Open Rack and its devices came with the push of hall 3
-    # power: 2 busway panels a hall (the plan's 6 units over 3 halls), a feed per rack, a power cable per GB200 rack
-    # (the Open Rack has no power shelf: its DC/DC shelves take the rack's 800 VDC)
+    # power: 2 busway panels a hall (the plan's 6 units over 3 halls); a GB200 rack (N+N) an A and a B feed, each
+    # cabled to a power shelf, a network rack an A feed (the Open Rack's one feed came with hall 3: its power is
+    # N+1 and it has no power shelf, its DC/DC shelves take the rack's 800 VDC)
     expected = {"site": 0, "locations": 2, "racks": 2 + 2, "devices": 2 * 37 + 6, "modules": 2 * GB200_MODULES,
-                "power panels": 4, "power feeds": 4, "cables": cables, "power cables": 2}
+                "power panels": 4, "power feeds": 2 * 2 + 2, "cables": cables, "power cables": 2 * 2}
     assert {step: first[step]["created"] for step in expected} == expected
     assert first["devices"]["skipped"] == OPEN_RACK_DEVICES and first["modules"]["skipped"] == OPEN_RACK_MODULES
     assert [first[step]["refused"] for step in first] == [[]] * len(first)
@@ -516,15 +519,15 @@ def test_push_creates_the_site_and_a_second_push_creates_nothing(netbox, pushed)
                           strict=True))
     total, modules = 2 * 37 + 6 + OPEN_RACK_DEVICES, 2 * GB200_MODULES + OPEN_RACK_MODULES
     print(f"netbox push API counts: {counts}")
-    assert counts == {"racks": 5, "devices": total, "modules": modules, "power-panels": 6, "power-feeds": 5,
-                      "cables": cables + 2}
+    assert counts == {"racks": 5, "devices": total, "modules": modules, "power-panels": 6, "power-feeds": 7,
+                      "cables": cables + 4}
     again = _rackwright("netbox", "push", str(plan), "--url", netbox.url, "--token", netbox.token, "--json")
     assert again.returncode == 0, again.stderr[-3000:]
     second = _steps(json.loads(again.stdout))
     assert {step: t["created"] for step, t in second.items()} == {step: 0 for step in second}
     assert second["cables"]["skipped"] == cables and second["devices"]["skipped"] == total
     assert (second["modules"]["skipped"], second["power feeds"]["skipped"], second["power cables"]["skipped"]) == (
-        modules, 5, 2)
+        modules, 7, 4)
 
 
 def test_diff_reports_a_deleted_and_a_changed_cable(netbox, pushed):
@@ -539,13 +542,17 @@ def test_diff_reports_a_deleted_and_a_changed_cable(netbox, pushed):
         assert client.patch(f"/dcim/cables/{changed['id']}/", json={"length": 99.5}).status_code == 200
         module = _pages(client, "/dcim/modules/", site_id=site)[0]
         assert client.delete(f"/dcim/modules/{module['id']}/").status_code == 204
+        feed = _pages(client, "/dcim/power-feeds/", site_id=site, type="redundant")[0]  # a B feed made primary
+        assert client.patch(f"/dcim/power-feeds/{feed['id']}/", json={"type": "primary"}).status_code == 200
     found = _rackwright("netbox", "diff", str(plan), "--url", netbox.url, "--json", token=netbox.token)
     assert found.returncode == 1, found.stderr[-2000:]
     differences = _differences(found.stdout)
     assert [(d["kind"], d["name"], d["status"]) for d in differences] == [  # devices, modules, feeds, cables
         ("module", f"{module['device']['name']} {module['module_bay']['name']}", "missing"),
-        ("cable", changed["label"], "changed"), ("cable", gone["label"], "missing")]
-    assert "length: plan" in differences[1]["detail"] and "NetBox 99.5" in differences[1]["detail"]
+        ("power feed", feed["name"], "changed"), ("cable", changed["label"], "changed"),
+        ("cable", gone["label"], "missing")]
+    assert differences[1]["detail"] == "type: plan redundant, NetBox primary"
+    assert "length: plan" in differences[2]["detail"] and "NetBox 99.5" in differences[2]["detail"]
     # a push puts the deleted cable back and leaves the changed one as NetBox holds it
     again = _rackwright("netbox", "push", str(plan), "--url", netbox.url, "--json", token=netbox.token)
     assert again.returncode == 0

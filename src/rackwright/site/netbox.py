@@ -14,7 +14,8 @@ Built with Polars string expressions, one pass over the table.
 device, module and rack types, the site, its halls as locations, racks (``h01-r003-k05`` compute, ``h01-r009-n02``
 network, the floor plan's names, with the enclosure's rack type), devices (trays and switches, named as in the cable
 CSV, with their device type and role), the modules in the trays' bays, and the power chain's distribution stage as
-power panels with one feed per rack (:func:`power_rows`) cabled to the rack's power shelf.
+power panels with a primary feed per rack and a redundant one for N+N racks (:func:`power_rows`), cabled to the
+rack's power shelves.
 """
 
 from __future__ import annotations
@@ -234,6 +235,24 @@ class RackModel:
         None  # the enclosure as a NetBox rack type (:func:`~rackwright.catalog.netbox.to_racktype`)
     )
     input_power: float = 0.0  # the design's input power [W] (``power.input``), what its power feed carries
+    feeds: int = 1  # power feeds: 2 (A and B) when the design's power is N+N, each side able to carry the rack
+
+
+@dataclass(frozen=True)
+class Fed:
+    """What a rack's power feeds carry and end on: the rack's power [W], its feeds (1, or 2 for A and B) and the
+    (device, power port) of every power shelf or PDU it holds, in the design's slot order."""
+
+    power: float
+    feeds: int = 1
+    inputs: tuple[tuple[str, str], ...] = ()
+
+    def end(self, side: int) -> tuple[str, str] | None:
+        """Where feed ``side`` (0: A, 1: B) is cabled: the first shelf of that side's share of the shelves (with two
+        feeds the first half is A's, the second B's, as an N+N design's lower and upper shelves), or None."""
+        share = math.ceil(len(self.inputs) / self.feeds)
+        ends = self.inputs[side * share : (side + 1) * share]
+        return ends[0] if ends else None
 
 
 @dataclass
@@ -287,7 +306,8 @@ def rack_model(design_path: str | Path, catalog) -> RackModel:
     units = int(usable / RACK_UNIT_M + 1e-6) if usable else NETWORK_RACK_U
     width = _RACK_WIDTH_IN.get(enclosure.text("rack_standard", "eia-19"), 19)
     power = evaluate(loaded, catalog).figures["power.input"]
-    return RackModel(design.name, units, width, tuple(mounts), to_racktype(enclosure), power)
+    feeds = 2 if design.power.redundancy == "N+N" else 1
+    return RackModel(design.name, units, width, tuple(mounts), to_racktype(enclosure), power, feeds)
 
 
 def plan_lanes(fabric: dict, catalog) -> int:
@@ -386,7 +406,7 @@ def site_export(plan_dir: Path, hall: int | None = None, catalog=None) -> SiteEx
     module_types: dict[tuple[str, str], dict] = {}
     rack_types: dict[tuple[str, str], dict] = {}
     racks, devices, modules = [], [], []
-    fed: dict[str, tuple[float, tuple[str, str] | None]] = {}  # rack: power, the device and port its feed takes
+    fed: dict[str, Fed] = {}
     for h, row, number, generation in compute:
         if hall is not None and h != hall:
             continue
@@ -395,7 +415,7 @@ def site_export(plan_dir: Path, hall: int | None = None, catalog=None) -> SiteEx
         racks.append(_rack_row(site, h, rack, model.u_height, model.width, model.name, model.rack_type))
         if model.rack_type:
             rack_types.setdefault((model.rack_type["manufacturer"], model.rack_type["model"]), model.rack_type)
-        fed[rack] = (model.input_power, None)
+        inputs = []
         for mount in model.mounts:
             key = (mount.part.manufacturer[:100], mount.part.model[:100])
             doc = types.setdefault(key, to_devicetype(mount.part, catalog))
@@ -404,14 +424,15 @@ def site_export(plan_dir: Path, hall: int | None = None, catalog=None) -> SiteEx
             for bay, held in bay_modules(mount.part, catalog):
                 module = module_types.setdefault((held.manufacturer[:100], held.model[:100]), to_moduletype(held))
                 modules.append({"device": name, "module_bay": bay["name"], "module_type": module["model"]})
-            if mount.part.kind in FED_KINDS and doc.get("power-ports") and fed[rack][1] is None:
-                fed[rack] = (model.input_power, (name, doc["power-ports"][0]["name"]))
+            if mount.part.kind in FED_KINDS and doc.get("power-ports"):
+                inputs.append((name, doc["power-ports"][0]["name"]))
+        fed[rack] = Fed(model.input_power, model.feeds, tuple(inputs))
     switch_u = u_height(switch.value("height")) or 1
     for (h, row, number), group in ends.group_by("hall", "row", "rack", maintain_order=True):
         rack = _rack_name(int(h), int(row), "n", int(number))
         units = max(NETWORK_RACK_U, math.ceil(max(group["slot"].to_list()) * switch_u))
         racks.append(_rack_row(site, int(h), rack, units, 19, "network rack", None))
-        fed[rack] = (group.height * switch.value("power", 0.0), None)
+        fed[rack] = Fed(group.height * switch.value("power", 0.0))
         for slot, tier in group.select("slot", "tier").iter_rows():
             devices.append(
                 _device_row(
@@ -461,15 +482,17 @@ def feed_amperage(power: float, voltage: float, three_phase: bool, utilisation: 
     return next((a for a in BREAKER_AMPS if a >= amps - 1e-9), math.ceil(amps - 1e-9))
 
 
-def power_rows(site: str, racks: list[dict], fed: dict, summary: dict, catalog) -> tuple[list, list, list]:
+def power_rows(site: str, racks: list[dict], fed: dict[str, Fed], summary: dict, catalog) -> tuple[list, list, list]:
     """Power panels, feeds and power cables of the plan's distribution stage (``summary.json`` ``power_chain``).
 
     Each hall gets its share of the stage's units (the planner sizes them per hall) as power panels
-    ``h01-busway-01`` (``-rectifier-`` for 800 VDC row rectifiers); every rack one primary feed ``<rack>-feed`` from
-    its hall's panels in floor order (racks split evenly over them): AC three-phase at the busway's voltage, or DC
-    at the rectifier's output, rated by :func:`feed_amperage` for the rack's input power (a network rack: its
-    switches' power). ``fed`` holds ``{rack: (power W, (device, power port) or None)}``: a rack with a power shelf
-    or PDU gets a power cable from its feed to that device's input (label the feed's name).
+    ``h01-busway-01`` (``-rectifier-`` for 800 VDC row rectifiers). Every rack gets a primary feed ``<rack>-feed-a``
+    and, when it takes two (:class:`Fed`: an N+N design), a redundant feed ``<rack>-feed-b``: in a hall with such
+    racks the first half of its panels is the A side, the rest the B side (one panel: both sides on it), and each
+    side's feeds go to its panels in floor order (racks split evenly over them). A feed is AC three-phase at the
+    busway's voltage, or DC at the rectifier's output, rated by :func:`feed_amperage` for the rack's whole input
+    power (a network rack: its switches'), as a 2N feed carries the rack alone when the other side fails. A feed
+    with an end (:meth:`Fed.end`) gets a power cable to that device's input (label the feed's name).
     """
     stage = summary.get("power_chain", {}).get("distribution")
     if not stage or not racks:
@@ -481,33 +504,43 @@ def power_rows(site: str, racks: list[dict], fed: dict, summary: dict, catalog) 
     panels, feeds, cables = [], [], []
     for location in sorted({r["location"] for r in racks}):
         number = int(location.split()[-1])
-        names = [f"h{number:02d}-{part.kind}-{k + 1:02d}" for k in range(per_hall)]
-        panels += [{"site": site, "location": location, "name": n, "description": part.model[:200]} for n in names]
         here = sorted(r["name"] for r in racks if r["location"] == location)
-        for i, rack in enumerate(here):
-            power, end = fed[rack]
-            feed = f"{rack}-feed"
-            panel = names[i * per_hall // len(here)]
-            feeds.append(
-                {
-                    "site": site,
-                    "power_panel": panel,
-                    "location": location,
-                    "rack": rack,
-                    "name": feed,
-                    "status": "planned",
-                    "type": "primary",
-                    "supply": "dc" if dc else "ac",
-                    "phase": "single-phase" if dc else "three-phase",
-                    "voltage": round(voltage),
-                    "amperage": feed_amperage(power, voltage, not dc),
-                    "max_utilization": FEED_UTILISATION,
-                    "description": f"{power / 1000:.1f} kW",
-                }
-            )
-            if end is not None:
-                cables.append(_power_cable(site, panel, feed, *end))
+        names = [f"h{number:02d}-{part.kind}-{k + 1:02d}" for k in range(per_hall)]
+        two = max(fed[rack].feeds for rack in here) > 1
+        half = math.ceil(per_hall / 2) if two and per_hall > 1 else per_hall
+        sides = (names[:half], names[half:] or names) if two else (names,)
+        for k, name in enumerate(names):
+            label = (", A side" if k < half else ", B side") if half < per_hall else ""
+            panels.append({"site": site, "location": location, "name": name, "description": part.model[:180] + label})
+        for side, side_names in enumerate(sides):
+            taking = [rack for rack in here if fed[rack].feeds > side]
+            for i, rack in enumerate(taking):
+                panel = side_names[i * len(side_names) // len(taking)]
+                feeds.append(_feed_row(site, location, panel, rack, side, fed[rack], voltage, dc))
+                end = fed[rack].end(side)
+                if end is not None:
+                    cables.append(_power_cable(site, panel, feeds[-1]["name"], *end))
     return panels, feeds, cables
+
+
+def _feed_row(site: str, location: str, panel: str, rack: str, side: int, fed: Fed, voltage: float, dc: bool) -> dict:
+    """A power-feeds.csv row: the rack's A (``primary``) or B (``redundant``) feed, rated for the whole rack."""
+    alone = ", carries the rack alone if the other side fails" if fed.feeds > 1 else ""
+    return {
+        "site": site,
+        "power_panel": panel,
+        "location": location,
+        "rack": rack,
+        "name": f"{rack}-feed-{'ab'[side]}",
+        "status": "planned",
+        "type": ("primary", "redundant")[side],
+        "supply": "dc" if dc else "ac",
+        "phase": "single-phase" if dc else "three-phase",
+        "voltage": round(voltage),
+        "amperage": feed_amperage(fed.power, voltage, not dc),
+        "max_utilization": FEED_UTILISATION,
+        "description": f"{fed.power / 1000:.1f} kW{alone}",
+    }
 
 
 def _power_cable(site: str, panel: str, feed: str, device: str, port: str) -> dict:

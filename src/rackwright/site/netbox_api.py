@@ -535,7 +535,7 @@ def diff(nb: NetBox, export: SiteExport, hall: int | None = None) -> list[Differ
 
 def _feed(panel: str, rack: str | None, feed: dict) -> dict:
     """What diff compares of a power feed (NetBox's choice fields as their values)."""
-    value = {k: feed[k]["value"] if isinstance(feed[k], dict) else feed[k] for k in ("supply", "phase")}
+    value = {k: feed[k]["value"] if isinstance(feed[k], dict) else feed[k] for k in ("type", "supply", "phase")}
     return {"power_panel": panel, "rack": rack, **value, "voltage": feed["voltage"], "amperage": feed["amperage"]}
 
 
