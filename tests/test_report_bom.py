@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from rackwright.cli.app import app
 from rackwright.report.html import bom_figure, cost_pareto, lead_time_ladder
+from report_axes import untitled_axes
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -94,3 +95,16 @@ def test_sourcing_sweep_page_shares_the_folders_plotly_bundle(tmp_path):
     html = page.read_text(encoding="utf-8")
     assert re.findall(r'<script[^>]*src="([^"]+)"', html) == ["plotly.min.js"]
     assert page.stat().st_size < 1_000_000 and (tmp_path / "plotly.min.js").stat().st_size > 3_000_000
+
+
+def test_bom_page_states_its_inputs_and_assumptions(figure):
+    """Issue 22: the page says what drove its numbers: the design, the rack count, the US-content rule with its
+    meaning (rackwright.rack.bom.US_RULES), and the price basis: in examples/gb200-nvl72.yaml every one of the 17
+    parts' prices is a catalog estimate (``price_usd`` under ``assumptions``), so all of its cost is estimated."""
+    title = figure.layout.title.text.replace("<br>", " ")
+    assert "Design GB200 NVL72, 2 rack(s)" in title
+    assert "US-content rule own-value: a line counts as US-made when the part" in title
+    assert "before tariffs" in title and "17 of 17 parts, 100.0% of the cost, are priced by estimate" in title
+    assert "Lead times: the catalog's lead time of each part" in title
+    assert figure.layout.margin.t > 110  # the title block makes room for the input lines above the charts
+    assert untitled_axes(figure) == []

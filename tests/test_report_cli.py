@@ -12,6 +12,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from rackwright.cli.app import app
+from report_axes import untitled_axes
 
 ROOT = Path(__file__).resolve().parents[1]
 RACKWRIGHT = Path(sys.executable).parent / "rackwright"
@@ -73,3 +74,42 @@ def test_help_groups_the_commands_in_panels():
     for title, commands in expected.items():
         shown = {line.split()[1] for line in _panel(text, title).splitlines()[1:] if line.split()[1:]}
         assert commands <= shown, (title, shown)
+
+
+def test_factory_page_states_the_line_run_and_yields_behind_it():
+    """Issue 22: the factory page opens with the inputs of the run: examples/line-us.yaml's calendar (3 shifts of
+    8 h, 6 days a week), kit rate (1,000 racks/week), station yields (burn-in 0.95, leak test 0.97), and the run's
+    weeks, replications and seed; every axis titled."""
+    from rackwright.factory.dfm import work_content
+    from rackwright.factory.line import load_line
+    from rackwright.factory.simulate import simulate
+    from rackwright.rack.evaluation import sound_design, sound_model
+    from rackwright.report.html import factory_figure
+
+    work = work_content(sound_model(sound_design(ROOT / "examples/gb200-nvl72.yaml"), "the factory"))
+    result = simulate(load_line(ROOT / "examples/line-us.yaml").line, work, 3, 2, seed=7)
+    figure = factory_figure(result, "line-us — gb200-nvl72.yaml")
+    title = figure.layout.title.text.replace("<br>", " ")
+    assert "3 shifts of 8 h, 6 days a week" in title and "1,000 racks/week" in title
+    assert "3 weeks per replication" in title and "2 replications, seed 7" in title
+    assert "burn-in 95.0%" in title and "leak-test 97.0%" in title
+    assert "37 trays (18 compute), 108 cables, 56 liquid connections" in title  # the line file's header comment
+    assert untitled_axes(figure) == []
+
+
+def test_reliability_page_states_the_job_rates_and_checkpoint_behind_it():
+    """Issue 22: the reliability page names the job (16,384 accelerators: 16,384 / 72 = 227.6 GB300 NVL72 racks),
+    where the failure rates come from, and the checkpoint: Llama 3 405B's 405.9e9 parameters at 14 bytes each are
+    5.68 TB, 2.84 s at 2 TB/s; every axis titled."""
+    from rackwright.fleet.goodput import job_report
+    from rackwright.rack.evaluation import sound_design
+    from rackwright.report.html import reliability_figure
+
+    job = job_report(sound_design(ROOT / "examples/gb300-nvl72.yaml"), 16_384)
+    figure = reliability_figure({"GB300 NVL72": ([1_024, 131_072], [0.95, 0.8])}, job)
+    title = figure.layout.title.text.replace("<br>", " ")
+    assert "Job of 16,384 accelerators on GB300 NVL72" in title and "227.6 racks" in title
+    assert "Llama 3 Table 5" in title and "catalog AFR or MTBF" in title
+    assert "Llama 3 405B at 14 bytes per parameter, 5.68 TB written at 2,000 GB/s: 2.84 s" in title
+    assert "Daly 2006" in title and "1,024 to 131,072 accelerators" in title
+    assert untitled_axes(figure) == []

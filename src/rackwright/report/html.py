@@ -77,7 +77,9 @@ def factory_figure(result, title: str):
         f"busiest station {stations[busiest]} at {format_value(float(utilisation[busiest]), SHARE)}; "
         f"median cycle time {format_value(float(np.median(cycle_hours)))} h"
     )
-    figure.update_layout(**headline_layout(title, headline), height=1000, showlegend=False)
+    inputs = factory_inputs_lines(result)
+    figure.update_layout(**headline_layout(title, headline, inputs), height=1000 + INPUT_LINE_PX * len(inputs))
+    figure.update_layout(showlegend=False)
     figure.update_xaxes(title_text="week", row=1, col=1)
     figure.update_yaxes(title_text="racks shipped per week", row=1, col=1)
     figure.update_xaxes(title_text="station", row=2, col=1)
@@ -85,6 +87,31 @@ def factory_figure(result, title: str):
     figure.update_xaxes(title_text="cycle time (h)", row=3, col=1)
     figure.update_yaxes(title_text="racks", row=3, col=1)
     return figure
+
+
+def factory_inputs_lines(result) -> list[str]:
+    """The inputs and assumptions behind a factory run, one line each: the line's calendar and kit arrivals; the
+    run (weeks, warm-up, replications, seed, supply delay); the stations' yields; the rack's work content."""
+    plan, line = result.plan, result.plan.line
+    calendar, arrival, work = line.calendar, line.arrival, plan.work
+    rate = plan.racks_per_week or arrival.racks_per_week
+    released = "evenly" if plan.even_arrivals else "as the line file's arrival process"
+    yields = [f"{s.id} {format_value(s.yield_, SHARE)}" for s in line.stations if s.yield_ < 1]
+    sourced = sum(1 for s in line.stations if s.source is not None)
+    return [
+        f"<b>Inputs.</b> Line {line.name}: {len(line.stations)} stations; {calendar.shifts_per_day} shifts of "
+        f"{calendar.hours_per_shift}, {calendar.days_per_week} days a week; kits released at "
+        f"{format_value(rate)} racks/week ({released}).",
+        f"Run: {format_value(plan.weeks)} weeks per replication, warm-up {format_value(plan.warmup_weeks)} weeks "
+        f"(discarded), {len(result.replications)} replications, seed {result.seed}; supply delay "
+        f"{format_value(plan.supply_delay_weeks)} weeks.",
+        "First-pass yields: " + (", ".join(yields) or "every station 100%") + f"; {sourced} of "
+        f"{len(line.stations)} stations cite a source, the others rest on the line file's assumptions.",
+        f"Work per rack (from the design): {format_value(work.trays)} trays ({format_value(work.compute_trays)} "
+        f"compute), {format_value(work.cables)} cables, {format_value(work.liquid_connections)} liquid connections; "
+        f"longest lead time {format_value(work.longest_lead_time_weeks)} weeks"
+        + (f" ({work.longest_lead_part})." if work.longest_lead_part else "."),
+    ]
 
 
 def cost_pareto(lines: list[dict]) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -182,9 +209,10 @@ def bom_figure(doc: dict):
         f"longest lead time {format_value(doc['longest_lead_time_weeks'])} weeks"
         + (f" ({ladder[0]['part']})" if ladder else "")
     )
+    inputs = bom_inputs_lines(doc)
     figure.update_layout(
-        **headline_layout(f"{doc['design']}: bill of materials", headline),
-        height=height + 160,
+        **headline_layout(f"{doc['design']}: bill of materials", headline, inputs),
+        height=height + 160 + INPUT_LINE_PX * len(inputs),
         barmode="stack",
         legend_title="made in / category",
     )
@@ -212,6 +240,26 @@ def bom_figure(doc: dict):
         col=1,
     )
     return figure
+
+
+def bom_inputs_lines(doc: dict) -> list[str]:
+    """The inputs and assumptions behind a BOM page, one line each: the design and rack count; the US-content rule;
+    the price basis (catalog unit prices, which estimated); the lead times' basis."""
+    lines = doc["lines"]
+    parts = {line["part"] for line in lines}
+    assumed = {line["part"] for line in lines if line["price_assumed"]}
+    assumed_cost = sum(line["extended_usd"] for line in lines if line["price_assumed"])
+    share = assumed_cost / doc["total_usd"] if doc["total_usd"] else 0.0
+    rule = doc["us_rule"]
+    return [
+        f"<b>Inputs.</b> Design {doc['design']}, {doc['racks']:,} rack(s); US-content rule {rule['name']}: "
+        f"{rule['text']}.",
+        f"Prices: the catalog's unit prices in USD, before tariffs (sourcing whatif adds them); {len(assumed)} of "
+        f"{len(parts)} parts, {format_value(share, SHARE)} of the cost, are priced by estimate (the catalog's "
+        "assumptions)" + ("; the others cite a source." if len(assumed) < len(parts) else "."),
+        "Lead times: the catalog's lead time of each part, weeks from order to delivery, with no supplier capacity "
+        "limit (sourcing dates models capacity).",
+    ]
 
 
 def _cost_by_origin(figure, doc: dict) -> None:
@@ -343,5 +391,51 @@ def reliability_figure(curves: dict[str, tuple], job: dict):
         f"{format_value(job['interruptions_per_day'])} interruptions per day (one every "
         f"{format_value(job['mtbi_h'])} h), checkpoint every {format_value(job['checkpoint_interval_min'])} min"
     )
-    figure.update_layout(height=900, **headline_layout("Fleet reliability", headline))
+    inputs = reliability_inputs_lines(curves, job)
+    figure.update_layout(
+        height=900 + INPUT_LINE_PX * len(inputs), **headline_layout("Fleet reliability", headline, inputs)
+    )
     return figure
+
+
+#: The bases of a failure rate (rackwright.fleet.failures.Basis) as the reliability page names them.
+RATE_BASES = {
+    "catalog": "the parts' catalog AFR or MTBF",
+    "llama3": "Llama 3 Table 5 (Dubey et al. 2024)",
+    "independent": "independent field studies",
+    "assumption": "assumptions",
+}
+
+
+def reliability_inputs_lines(curves: dict[str, tuple], job: dict) -> list[str]:
+    """The inputs and assumptions behind the reliability page, one line each: the job; where the failure rates
+    come from (share of the interruptions by basis); the checkpoint and its interval; the spares; the curves."""
+    total = job["interruptions_per_day"] or 1.0
+    bases: dict[str, float] = {}
+    for cause in job["by_cause"].values():
+        bases[cause["basis"]] = bases.get(cause["basis"], 0.0) + cause["interruptions_per_day"] / total
+    rates = "; ".join(
+        f"{RATE_BASES.get(b, b)} {format_value(v, SHARE)}" for b, v in sorted(bases.items(), key=lambda kv: -kv[1])
+    )
+    checkpoint = job["checkpoint"]
+    written = (
+        f"{checkpoint['model']} at {format_value(checkpoint['bytes_per_param'])} bytes per parameter, "
+        f"{format_value(checkpoint['bytes'] / 1e12)} TB written at "
+        f"{format_value(checkpoint['storage_bandwidth_gb_per_s'])} GB/s"
+        if checkpoint["model"]
+        else "write time given (--checkpoint-write-s)"
+    )
+    sizes = np.concatenate([np.asarray(s, dtype=float) for s, _ in curves.values()]) if curves else np.zeros(1)
+    return [
+        f"<b>Inputs.</b> Job of {job['accelerators']:,} accelerators on {job['design']} ({job['generation']}): "
+        f"{format_value(job['racks'])} racks, scale-up domain {format_value(job['scale_up_domain'])}.",
+        f"Failure rates, share of the interruptions by basis: {rates}; "
+        f"{format_value(job['llama3_derived_share'], SHARE)} of them rest on Llama 3's figures (directly or "
+        "through the catalog).",
+        f"Checkpoint: {written}: {format_value(checkpoint['write_s'])} s; interval "
+        f"{format_value(job['checkpoint_interval_min'])} min (Daly 2006 optimum); mean restart "
+        f"{format_value(job['restart_min'])} min, a wait for a spare included; {job['spares']:,} hot spares.",
+        f"Goodput curves: {', '.join(curves)} at {format_value(float(sizes.min()))} to "
+        f"{format_value(float(sizes.max()))} accelerators, the same checkpoint, hot spares sized for the availability "
+        "target at each size.",
+    ]
