@@ -78,8 +78,24 @@ def test_all_gather_memory_holds_one_layer_of_the_whole_sequence_kv():
     assert float(memory["cp_buffers"]) == pytest.approx((4 + 1 / 32) * gathered)
     assert float(memory["cp_buffers"]) == pytest.approx(270_532_608)
     ring = training_memory(LLAMA405B, H100, {**c, "cp_comm_type": c["cp_comm_type"] * 0}, 131072, 16)
-    assert float(ring["cp_buffers"]) == 0.0
-    assert float(memory["total"] - ring["total"]) == pytest.approx(270_532_608)
+    assert float(memory["total"] - ring["total"]) == pytest.approx(270_532_608 - 67_108_864)
+
+
+def test_ring_memory_holds_one_layer_of_exchange_buffers():
+    # Transformer Engine's AttnFuncWithCPAndKVP2P (v1.13): forward keeps every step's received K,V chunk in
+    # p2p_comm_buffers until its loop ends, G = the whole sequence's K,V on a TP rank beyond what it saves; backward
+    # alternates two buffers of K,V and dK,dV, 4·G/cp. Llama 3 405B at 128K on a TP-8 rank: G = 131,072 tokens ×
+    # 1 KV head × 256 values × 2 bytes = 67,108,864 bytes; at CP 16 the forward's G is the larger, at CP 2 the
+    # backward's 4·G/2 = 134,217,728 bytes.
+    gathered = 131072 * 1 * (128 + 128) * 2
+    assert gathered == 67_108_864
+    for cp, expected in ((16, 67_108_864), (2, 134_217_728)):
+        c = Parallelism(tp=8, pp=16, vp=8, dp=8, cp=cp, micro_batch=1, sp=True, recompute=0,
+                        distributed_optimizer=True).arrays()
+        assert float(training_memory(LLAMA405B, H100, c, 131072, 16)["cp_buffers"]) == pytest.approx(expected)
+    c = Parallelism(tp=8, pp=16, vp=8, dp=8, cp=1, micro_batch=1, sp=True, recompute=0,
+                    distributed_optimizer=True).arrays()
+    assert float(training_memory(LLAMA405B, H100, c, 131072, 16)["cp_buffers"]) == 0.0
 
 
 def test_cp_comm_type_changes_nothing_without_cp():

@@ -24,8 +24,13 @@ Training (bytes):
   ``AttnFuncWithCPAndKVAllGather``): one layer's buffers at a time, at their peak at the end of its backward:
   the re-gathered K,V, the full dK,dV accumulator and its reordered copy (``G`` each, ``G = b·s·a_kv·(d_qk +
   d_v)·2/t``, the whole sequence's K,V on a TP rank) and the two steps' dK,dV (``(1 + 1/(2·cp))·G``). The forward
-  saves only the local K,V, so nothing more is held per micro-batch. The p2p ring's send and receive buffers (a few
-  ``G/cp``) are not counted.
+  saves only the local K,V, so nothing more is held per micro-batch.
+* Ring (p2p) context parallelism (Transformer Engine's ``AttnFuncWithCPAndKVP2P``, v1.13 ``attention.py``): one
+  layer's exchange buffers at a time. Forward, ``p2p_comm_buffers`` keeps each step's received K,V chunk (``G/cp``)
+  in a list until the loop ends (the last one is what it saves, counted with the activations) while the projection's
+  own K,V (``G/cp``) is still alive: ``G`` beyond the activations. Backward, two buffers of K,V and dK,dV
+  (``torch.empty((2, *kv.shape))`` each) alternate between send and receive: ``4·G/cp``. The larger of the two,
+  ``G·max(1, 4/cp)``.
 
 Usable HBM: the capacity less 5 % and 2 GB for the framework, CUDA context and
 fragmentation (an assumption; PyTorch typically reserves 1-3 GB per device).
@@ -205,9 +210,9 @@ def training_memory(model, system, c, seq, microbatches, rec=None) -> dict[str, 
     per_layer = model_activation_bytes_per_layer(model, seq, c, rec)
     logits = 4.0 * seq / c["cp"] * c["micro_batch"] * model.vocab / c["tp"] * (1 + model.mtp_layers)  # MTP heads too
     gathered = c["micro_batch"] * seq * model.attention_kv_bytes_per_token(2.0) / c["tp"]
-    cp_buffers = np.where(
-        (c.get("cp_comm_type", 0.0) > 0) & (c["cp"] > 1), (4.0 + 1.0 / (2.0 * c["cp"])) * gathered, 0.0
-    )
+    all_gather = (4.0 + 1.0 / (2.0 * c["cp"])) * gathered
+    ring = np.maximum(1.0, 4.0 / c["cp"]) * gathered  # TE's p2p_comm_buffers: forward G, backward 4·G/cp
+    cp_buffers = np.where(c["cp"] > 1, np.where(c.get("cp_comm_type", 0.0) > 0, all_gather, ring), 0.0)
     first, middle, last = stage_layer_counts(model, c)
     best: dict[str, np.ndarray] | None = None
     for stage, layers in ((0, first), (1, np.where(c["pp"] > 2, middle, last)), (c["pp"] - 1, last)):
