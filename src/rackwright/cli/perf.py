@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
-import typer
-from rich.table import Table
+from pathlib import Path
 
-from .common import EXIT_RULES, MAX_COUNT, MAX_WORKERS, WIDE, detail, emit, err, guarded, out, show, working
+import typer
+
+from .common import (
+    EXIT_RULES,
+    MAX_COUNT,
+    MAX_WORKERS,
+    WIDE,
+    detail,
+    emit,
+    err,
+    guarded,
+    output_folder,
+    show,
+    working,
+    write_folder,
+)
 
 app = typer.Typer(
     help="LLM training and inference performance of a system (built-in, system file or rack design).",
@@ -37,33 +51,40 @@ ATTENTION_PRECISION = typer.Option(
 )
 
 
-def _table(title: str, doc: dict, keys) -> Table:
-    """The result's figures with their labels, units and formats (report.present.PERF)."""
-    from ..report.present import PERF, format_value
+def output_option(name: str, charts: str):
+    """``-o DIR`` of a perf command: ``NAME.json`` (what --json prints) and report.html with ``charts``."""
+    return typer.Option(
+        None, "-o", "--output", callback=output_folder, help=f"Folder for {name}.json and report.html ({charts})."
+    )
 
-    table = Table(title=title)
-    table.add_column("figure")
-    table.add_column("value", justify="right")
-    table.add_column("unit")
+
+def _table(title: str, doc: dict, keys, wide: bool = False):
+    """The result's figures with their labels, units and formats (report.present.PERF)."""
+    from ..report.ops_pages import perf_value
+    from ..report.present import PERF
+    from ..report.tables import ID, NUMBER, Column, FitTable
+
+    table = FitTable(title, [Column("figure"), Column("value", NUMBER), Column("unit", ID)], wide=wide)
     for key in keys:
-        label, unit, kind = PERF[key]
-        value = doc.get(key)
-        shown = ("yes" if value else "no") if isinstance(value, bool) else format_value(value, kind)
-        table.add_row(label, shown, unit)
+        label, unit, _ = PERF[key]
+        table.add_row(label, perf_value(doc, key), unit)
     return table
 
 
-def _breakdown_table(breakdown: dict) -> Table:
+def _breakdown_table(breakdown: dict, wide: bool = False):
     """The step time's terms in seconds (docs/perf-model.md names each)."""
     from ..report.present import format_value
+    from ..report.tables import ID, NUMBER, Column, FitTable
 
-    table = Table(title="step time breakdown")
-    table.add_column("term")
-    table.add_column("time", justify="right")
-    table.add_column("unit")
+    table = FitTable("step time breakdown", [Column("term", ID), Column("time", NUMBER), Column("unit", ID)], wide=wide)
     for key, seconds in breakdown.items():
         table.add_row(key.removesuffix("_s"), format_value(seconds), "s")
     return table
+
+
+TRAIN_OUTPUT = output_option("train", "step-time and memory breakdowns")
+SEARCH_OUTPUT = output_option("search", "the fastest configurations' tokens/s and memory, Pareto front")
+INFER_OUTPUT = output_option("infer", "latency and throughput breakdowns")
 
 
 @app.command("train")
@@ -163,7 +184,9 @@ def train_command(
     train_tokens: float | None = typer.Option(
         None, "--train-tokens", min=1, max=1e16, help="Tokens of a run (1 to 1e16): adds days, energy, cost."
     ),
+    output: Path | None = TRAIN_OUTPUT,
     as_json: bool = JSON,
+    wide: bool = WIDE,
 ):
     """Step time, tokens/s, TFLOP/s, MFU/HFU and memory of one parallelism configuration."""
     from ..errors import InputError
@@ -210,10 +233,14 @@ def train_command(
         zero2=zero2,
         train_tokens=train_tokens,
     )
+    if output is not None:
+        from ..report.ops_pages import train_figure
+
+        write_folder(output, "train", doc, train_figure(doc, [_batch_line(global_batch, seq_len, system)]))
     if as_json:
         emit(doc)
         return
-    out.print(
+    show(
         _table(
             f"{doc['model']} on {doc['accelerators']} × {doc['system']}",
             doc,
@@ -229,18 +256,32 @@ def train_command(
                 "energy_mwh",
                 "cost_usd",
             ],
+            wide,
         )
     )
-    out.print(_breakdown_table(doc["breakdown"]))
-    out.print(_placement_table(doc["placement"]))
+    show(_breakdown_table(doc["breakdown"], wide))
+    show(_placement_table(doc["placement"], wide))
 
 
-def _placement_table(place: dict) -> Table:
+def _batch_line(global_batch: int, seq_len: int | None, system: str) -> str:
+    """The inputs line of a training page: the global batch, the sequence length, the --system given."""
+    length = f"{seq_len:,} tokens" if seq_len else "the model's length"
+    return f"Global batch {global_batch:,} sequences of {length}; --system {system}."
+
+
+_PLACEMENT_COLUMNS = ("group", "ranks", "stride", "domains", "racks", "network")
+
+
+def _placement_table(place: dict, wide: bool = False):
     """Each parallel group: its ranks and stride, the scale-up domains and racks it spans, its network."""
+    from ..report.tables import ID, NUMBER, Column, FitTable
+
     rack = place["accelerators_per_rack"]
-    table = Table(title=f"placement (scale-up domain {place['scale_up_domain']}, rack {rack or 'n/a'})")
-    for column in ("group", "ranks", "stride", "domains", "racks", "network"):
-        table.add_column(column, justify="left" if column in ("group", "network") else "right")
+    table = FitTable(
+        f"placement (scale-up domain {place['scale_up_domain']}, rack {rack or 'n/a'})",
+        [Column(c, ID if c in ("group", "network") else NUMBER) for c in _PLACEMENT_COLUMNS],
+        wide=wide,
+    )
     for name, g in place["groups"].items():
         racks = "n/a" if g["racks"] is None else str(g["racks"])
         table.add_row(name, str(g["size"]), str(g["stride"]), str(g["scale_up_domains"]), racks, g["network"])
@@ -293,6 +334,7 @@ def search_command(
     partitions: int = typer.Option(
         1, "--partitions", min=1, max=MAX_WORKERS, help="Split the grid into this many chunks (one process each)."
     ),
+    output: Path | None = SEARCH_OUTPUT,
     as_json: bool = JSON,
     wide: bool = WIDE,
 ):
@@ -330,8 +372,14 @@ def search_command(
             cp_comm_type=cp_comm_type,
         )
     detail(f"searched in {doc['search_time_s']:.2f} s")
+    body = {k: v for k, v in doc.items() if k != "search_time_s"}  # a run-time measurement, not a result
+    if output is not None:
+        from ..report.ops_pages import search_figure
+
+        inputs = [f"{_batch_line(global_batch, seq_len, system)} Top {top} listed."]
+        write_folder(output, "search", body, search_figure(doc, inputs))
     if as_json:
-        emit({k: v for k, v in doc.items() if k != "search_time_s"})  # a run-time measurement, not a result
+        emit(body)
     else:
         show(_search_table(doc, wide))
     if not doc["top"]:
@@ -410,6 +458,7 @@ def infer_command(
         None, "--tp", min=1, max=MAX_COUNT, help="Tensor parallel degree (default: the smallest that fits)."
     ),
     precision: str = PRECISION,
+    output: Path | None = INFER_OUTPUT,
     as_json: bool = JSON,
 ):
     """Time to first token, time per output token, tokens/s per accelerator and per MW."""
@@ -425,10 +474,14 @@ def infer_command(
         racks=racks,
         precision=precision,
     )
+    if output is not None:
+        from ..report.ops_pages import infer_figure
+
+        write_folder(output, "infer", doc, infer_figure(doc, [f"Precision recipe {precision}; --system {system}."]))
     if as_json:
         emit(doc)
         return
-    out.print(
+    show(
         _table(
             f"{doc['model']} on {doc['system']}",
             doc,
