@@ -24,7 +24,7 @@ from rackwright.fleet import job_report, spares_report
 from rackwright.models.reliability import HOURS_PER_YEAR
 from rackwright.perf.api import search_report
 from rackwright.programme import load_programme, plan_programme, reach_gw
-from rackwright.programme.plan import programme_document, roadmap_with_capacity
+from rackwright.programme.plan import programme_document, reference_model, roadmap_with_capacity
 from rackwright.programme.whatif import programme_risk, risk_records, slipped, whatif_document
 from rackwright.rack.evaluation import sound_design
 from rackwright.roadmap import plan as roadmap_plan
@@ -105,54 +105,103 @@ def test_it_power_matches_the_roadmap_document(plan, doc):
     assert _series(doc, "it_power") == pytest.approx([gw[q] for q in doc["quarters"]], rel=1e-6)
 
 
+def _best(loaded, generation, size: int) -> tuple[float, float]:
+    """``perf search``'s best tokens/s per accelerator and ``reliability job``'s goodput for the reference workload
+    on ``size`` accelerators of the generation's design file (their Python APIs, as the commands call them)."""
+    w = loaded.programme.workload
+    design = SMALL.parent / generation.design
+    rack = sound_design(design)
+    best = search_report(
+        w.model, str(design), racks=math.ceil(size / rack.figures["compute.accelerators"]), accelerators=size,
+        global_batch=w.global_batch, seq_len=w.seq_len, precision=w.precision, top=1,
+    )["best"]
+    goodput = job_report(rack, size, model=w.model, storage_bandwidth=w.storage_bandwidth)["goodput"]
+    return best["tokens_per_s"] / size, goodput
+
+
 def test_delivered_compute_is_perf_times_goodput(loaded, doc):
     """Per generation: ``perf search`` on the design file gives the tokens/s, the fleet's job report the goodput
-    of the job each site allows (the workload's, capped at the accelerators the site holds that quarter); the
-    delivered tokens/s of each quarter is Σ_sites accelerators × tokens/s × goodput(site's job size)."""
+    of the job each site allows (the workload's, halved until it fits in the accelerators the site holds that
+    quarter); the delivered tokens/s of each quarter is Σ_sites accelerators × tokens/s × goodput at that size."""
     w = loaded.programme.workload
     expected = np.zeros(len(doc["quarters"]))
     for generation in loaded.programme.generations:
-        design = SMALL.parent / generation.design
-        rack = sound_design(design)
-        per_rack = rack.figures["compute.accelerators"]
-        best = search_report(
-            w.model, str(design), racks=math.ceil(w.accelerators / per_rack), accelerators=w.accelerators,
-            global_batch=w.global_batch, seq_len=w.seq_len, precision=w.precision, top=1,
-        )["best"]
-        goodput = job_report(rack, w.accelerators, model=w.model, storage_bandwidth=w.storage_bandwidth)["goodput"]
+        per_rack = sound_design(SMALL.parent / generation.design).figures["compute.accelerators"]
+        tokens, goodput = _best(loaded, generation, w.accelerators)
         mine = next(g for g in doc["generations"] if g["id"] == generation.id)
-        assert mine["tokens_per_s_per_accelerator"] == pytest.approx(best["tokens_per_s"] / w.accelerators, rel=1e-6)
+        assert mine["tokens_per_s_per_accelerator"] == pytest.approx(tokens, rel=1e-6)
         assert mine["goodput"] == pytest.approx(goodput, rel=1e-5)
         by_generation = np.zeros(len(doc["quarters"]))
         for site in loaded.programme.sites:
             for k, held in enumerate(_racks_by_quarter(doc, generation.id, site.id) * per_rack):
-                size = int(min(w.accelerators, held))
-                if size:
-                    job = job_report(rack, size, model=w.model, storage_bandwidth=w.storage_bandwidth)["goodput"]
-                    by_generation[k] += held * best["tokens_per_s"] / w.accelerators * job
+                size = w.accelerators
+                while size > held and size % 2 == 0:
+                    size //= 2
+                if 0 < size <= held:
+                    rate, good = (tokens, goodput) if size == w.accelerators else _best(loaded, generation, size)
+                    by_generation[k] += held * rate * good
         assert _series(doc, "delivered_training_tokens", generation.id) == pytest.approx(by_generation, rel=1e-6)
         expected += by_generation
     assert _series(doc, "delivered_training_tokens") == pytest.approx(expected, rel=1e-6)
     assert 0 < expected[-1]
 
 
-def test_a_site_holding_less_than_the_job_runs_it_at_its_size(loaded, plan):
-    """The job at a site is capped at the accelerators of the generation it holds: 3 GB300 racks (216 accelerators)
-    run a 216-accelerator job (the fleet's job report at that size), a site holding the whole job runs the
-    workload's, and a site holding none delivers nothing."""
+def test_a_site_holding_less_than_the_job_runs_it_halved_to_fit(loaded, plan):
+    """A site runs the reference job (1,152 accelerators) halved until it fits in what it holds of the generation:
+    3 GB300 racks (216 accelerators) run it on 144 (216 itself cannot split the global batch of 1,152 evenly), one
+    E1 rack (96) on 72, a site holding the whole job runs the workload's and one holding none delivers nothing.
+    Each site's delivered tokens/s = accelerators held × ``perf search``'s tokens/s per accelerator at that size ×
+    ``reliability job``'s goodput at that size."""
     from dataclasses import replace
 
-    from rackwright.programme.plan import site_goodput
+    from rackwright.programme.plan import series, site_jobs, site_rates
 
-    w = loaded.programme.workload
     deployed = np.zeros_like(plan.deployed)
     deployed[0, 0, :] = 3
     deployed[0, 1, :] = 100  # 7,200 accelerators: the whole job of 1,152
-    goodput = site_goodput(replace(plan, deployed=deployed))
-    small = job_report(plan.racks[0], 216, model=w.model, storage_bandwidth=w.storage_bandwidth)["goodput"]
-    whole = job_report(plan.racks[0], w.accelerators, model=w.model, storage_bandwidth=w.storage_bandwidth)["goodput"]
-    assert goodput[0, 0] == pytest.approx(small, rel=1e-12) and goodput[0, 1] == pytest.approx(whole, rel=1e-6)
-    assert small > whole and not goodput[1].any()
+    deployed[1, 0, 2:] = 1
+    mine = replace(plan, deployed=deployed, jobs=site_jobs(loaded, deployed, plan.training))
+    tokens, _, goodput = site_rates(mine)
+    generations = loaded.programme.generations
+    by_hand = {(g, s): _best(loaded, generations[g], size) for g, s, size in ((0, 0, 144), (0, 1, 1152), (1, 0, 72))}
+    for (g, s), (rate, good) in by_hand.items():
+        assert tokens[g, s, -1] == pytest.approx(rate, rel=1e-9) and goodput[g, s, -1] == pytest.approx(good, rel=1e-9)
+    assert goodput[0, 0, -1] > goodput[0, 1, -1]  # a smaller job is interrupted less often
+    assert not tokens[1, 0, :2].any() and not tokens[1, 1].any() and not goodput[1, 1].any()
+    rows = [row for row in series(mine) if row["name"] == "delivered_training_tokens"]
+    delivered = {row.get("generation"): row["values"] for row in rows}
+    gb300 = 216 * np.prod(by_hand[(0, 0)]) + 7200 * np.prod(by_hand[(0, 1)])
+    assert delivered["gb300"][-1] == pytest.approx(gb300, rel=1e-6)
+    assert delivered["e1"][-1] == pytest.approx(96 * np.prod(by_hand[(1, 0)]), rel=1e-6)
+    assert delivered[None][-1] == pytest.approx(gb300 + 96 * np.prod(by_hand[(1, 0)]), rel=1e-6)
+
+
+def test_a_job_that_cannot_run_at_a_sites_size_delivers_nothing_and_says_why(loaded, plan):
+    """Where the reference job finds no configuration at a site's size, the site delivers 0 from that generation
+    and the document says why (``site_jobs``)."""
+    from dataclasses import replace
+
+    from rackwright.programme.plan import site_job_task, site_jobs, site_rates
+
+    reason = site_job_task((loaded, reference_model(loaded), loaded.racks[0], 9))
+    assert isinstance(reason, str) and "9 accelerators" in reason
+    deployed = np.zeros_like(plan.deployed)
+    deployed[0, 0, :] = 3
+    jobs = {**site_jobs(loaded, deployed, plan.training), (0, 144): reason}
+    mine = replace(plan, deployed=deployed, jobs=jobs)
+    assert not site_rates(mine)[0].any()
+    row = next(r for r in programme_document(mine)["site_jobs"] if r["accelerators"] == 144)
+    assert row == {"generation": "gb300", "accelerators": 144, "runs": False, "reason": reason}
+
+
+@settings(max_examples=50, deadline=None)
+@given(job=st.integers(1, 20000), held=st.integers(0, 40000))
+def test_a_sites_job_size_is_the_largest_halving_of_the_job_it_holds(job, held):
+    from rackwright.programme.plan import site_job_size
+
+    size = site_job_size(job, held)
+    halvings = [job // 2**k for k in range(16) if job % 2**k == 0]
+    assert size == max([n for n in halvings if n <= held], default=0)
 
 
 def test_failures_are_the_fleet_models_for_the_racks_deployed(loaded, doc):
@@ -242,7 +291,8 @@ def test_cli_writes_the_json_and_the_dashboard(tmp_path):
     assert not (tmp_path / "p" / "sites" / "milam").exists()  # names no site file
     for site in ("abilene",):
         summary = json.loads((tmp_path / "p" / "sites" / site / "summary.json").read_text())
-        assert summary["racks"] == next(s["racks"] for s in doc["sites"] if s["site"] == site)
+        racks = next(s["racks"] for s in doc["sites"] if s["site"] == site)  # by generation
+        assert summary["generations"] == [{"generation": g, "racks": n} for g, n in racks.items()]
         assert (tmp_path / "p" / "sites" / site / "cables.parquet").stat().st_size > 0
     # every power step's cables: one Parquet dataset per site, partitioned by step (Hive), read with pandas
     cables = pd.read_parquet(tmp_path / "p" / "sites" / "abilene" / "cables")

@@ -16,9 +16,10 @@
    (:func:`rackwright.perf.search.search` on :func:`rackwright.perf.system.system_from_rack`)
    gives tokens/s and model FLOP/s per accelerator; the fleet model gives the goodput of that
    job (:func:`rackwright.fleet.job_report`: interruptions, Daly checkpoints, restarts, spares).
-   Delivered = Σ_g Σ_s accelerators deployed_g,s × rate_g × goodput_g(job size at s), the job capped at what
-   the site holds of the generation that quarter (:func:`site_goodput`); the roadmap's objective weighs each
-   rack by the reference job's goodput (a linear objective).
+   Delivered = Σ_g Σ_s accelerators deployed_g,s × rate_g(n_s) × goodput_g(n_s), n_s the job size site s allows:
+   the workload's, halved until it fits in what the site holds of the generation that quarter
+   (:func:`site_job_size`), with its own best configuration and goodput at that size (:func:`site_jobs`,
+   :func:`site_rates`); the roadmap's objective weighs each rack by the reference job's (a linear objective).
 4. **Reliability, sourcing, cost** — failures per year of the deployed fleet (the per-part
    failure rates of :func:`rackwright.fleet.spares_report`), spares per site at the goal date
    for the fleet's repair window and availability (:func:`site_spares`), US content (the roadmap's BOM and
@@ -140,29 +141,23 @@ def reference_model(loaded: LoadedProgramme) -> ModelSpec:
     return model
 
 
-def training(loaded: LoadedProgramme, model: ModelSpec, rack: Rack, index: int) -> Training:
-    """The fastest configuration of the workload's ``model`` that fits on ``workload.accelerators`` of the rack, and
-    the goodput the fleet model gives that job."""
+def job_at(loaded: LoadedProgramme, model: ModelSpec, rack: Rack, size: int) -> Training | None:
+    """The fastest configuration of the workload's ``model`` on ``size`` accelerators of the rack (``perf search``'s:
+    :func:`rackwright.perf.search.search` on ``⌈size / accelerators per rack⌉`` racks, the workload's global batch,
+    sequence and precision) and the goodput the fleet model gives that job (:func:`rackwright.fleet.job_report` at
+    ``size``); None when no configuration fits in memory, :class:`InputError` when none is valid."""
     w = loaded.programme.workload
-    loc = ("generations", index, "design")
     per_rack = rack.figures["compute.accelerators"]
-    try:
-        system = system_from_rack(rack, int(np.ceil(w.accelerators / per_rack)))
-        found = search(model, system, w.accelerators, w.global_batch, w.seq_len, w.precision)
-        job = job_report(rack, w.accelerators, model=w.model, storage_bandwidth=w.storage_bandwidth)
-    except InputError as exc:
-        raise loaded.error(f"the reference workload cannot run on this generation: {exc}", loc) from None
+    system = system_from_rack(rack, int(np.ceil(size / per_rack)))
+    found = search(model, system, size, w.global_batch, w.seq_len, w.precision)
+    job = job_report(rack, size, model=w.model, storage_bandwidth=w.storage_bandwidth)
     order = found.order()
     if order.size == 0:
-        raise loaded.error(
-            f"no configuration of {w.model} on {w.accelerators:,} accelerators of {rack.name} fits in memory",
-            ("workload", "accelerators"),
-            "give a larger job or a smaller global batch",
-        )
+        return None
     best = int(order[0])
     metric = lambda key: float(np.asarray(found.metrics[key]).ravel()[best])  # noqa: E731
     return Training(
-        tokens_per_s_per_accelerator=metric("tokens_per_s") / w.accelerators,
+        tokens_per_s_per_accelerator=metric("tokens_per_s") / size,
         model_flops_per_s_per_accelerator=metric("model_flops_per_s_per_accelerator"),
         mfu=metric("mfu"),
         parallelism=found.parallelism(best),
@@ -172,9 +167,81 @@ def training(loaded: LoadedProgramme, model: ModelSpec, rack: Rack, index: int) 
     )
 
 
+def training(loaded: LoadedProgramme, model: ModelSpec, rack: Rack, index: int) -> Training:
+    """The reference job: :func:`job_at` on ``workload.accelerators`` of the rack; a bad-input error naming the
+    generation's design, or the job size, when it cannot run."""
+    w = loaded.programme.workload
+    try:
+        run = job_at(loaded, model, rack, w.accelerators)
+    except InputError as exc:
+        raise loaded.error(
+            f"the reference workload cannot run on this generation: {exc}", ("generations", index, "design")
+        ) from None
+    if run is None:
+        raise loaded.error(
+            f"no configuration of {w.model} on {w.accelerators:,} accelerators of {rack.name} fits in memory",
+            ("workload", "accelerators"),
+            "give a larger job or a smaller global batch",
+        )
+    return run
+
+
 def training_task(task: tuple[LoadedProgramme, ModelSpec, Rack, int]) -> Training:
     """:func:`training` as one task of :func:`rackwright.parallel.run_tasks`."""
     return training(*task)
+
+
+def site_job_size(job: int, held: int) -> int:
+    """The size of the reference job a site runs on ``held`` accelerators of a generation: the job itself where the
+    site holds it, else the job halved as often as needed to fit (its data-parallel degree halved: the global batch
+    and the model's parallelism stay valid, as they do not for most other sizes), 0 when no halving (a whole number
+    of accelerators) fits."""
+    size = job
+    while size > held and size % 2 == 0:
+        size //= 2
+    return size if size <= held else 0
+
+
+def site_job_task(task: tuple[LoadedProgramme, ModelSpec, Rack, int]) -> Training | str:
+    """:func:`job_at` as one task of :func:`rackwright.parallel.run_tasks`: the job, or why it cannot run."""
+    loaded, model, rack, size = task
+    try:
+        run = job_at(loaded, model, rack, size)
+    except InputError as exc:
+        return str(exc)
+    return run if run is not None else f"no configuration on {size:,} accelerators of {rack.name} fits in memory"
+
+
+def site_job_sizes(loaded: LoadedProgramme, deployed: np.ndarray) -> np.ndarray:
+    """The reference job's size at each generation, site and quarter, ``(G, S, Q)`` accelerators
+    (:func:`site_job_size` of what the site holds of the generation; 0 where it holds none)."""
+    per_rack = np.array([rack.figures["compute.accelerators"] for rack in loaded.racks])
+    held = np.round(deployed).astype(np.int64) * per_rack.astype(np.int64)[:, None, None]
+    job = loaded.programme.workload.accelerators
+    return np.vectorize(lambda n: site_job_size(job, int(n)), otypes=[np.int64])(held)
+
+
+def site_jobs(
+    loaded: LoadedProgramme,
+    deployed: np.ndarray,
+    runs: list[Training],
+    cache: PlanCache | None = None,
+    backend: str = "local",
+    workers: int | None = None,
+) -> dict[tuple[int, int], Training | str]:
+    """The reference job at each (generation, size) the sites run (:func:`site_job_sizes`): the reference job's
+    run where the size is the workload's, else :func:`job_at` at that size (tasks on ``backend``, kept in ``cache``
+    by content), or why it cannot run there."""
+    cache = cache if cache is not None else PlanCache()
+    sizes = site_job_sizes(loaded, deployed)
+    job = loaded.programme.workload.accelerators
+    used = np.nonzero(sizes)
+    pairs = sorted(set(zip(used[0].tolist(), sizes[used].tolist(), strict=True)))
+    keys = {pair: (*_training_key(loaded, pair[0]), pair[1]) for pair in pairs if pair[1] != job}
+    model = reference_model(loaded) if keys else None
+    new = {key: (loaded, model, loaded.racks[g], n) for (g, n), key in keys.items() if key not in cache.trainings}
+    cache.trainings.update(zip(new, run_tasks(site_job_task, list(new.values()), backend, workers), strict=True))
+    return {(g, n): runs[g] if n == job else cache.trainings[keys[(g, n)]] for g, n in pairs}
 
 
 def failures_per_rack_year(loaded: LoadedProgramme, rack: Rack) -> float:
@@ -355,6 +422,7 @@ class ProgrammePlan:
     deployed: np.ndarray  # (G, S, Q) cumulative racks
     spares: list[dict]  # spares per site and generation at the goal date (:func:`site_spares`)
     sites: list[SiteStep] = field(default_factory=list)  # each planned site at each power step it uses
+    jobs: dict = field(default_factory=dict)  # (generation, size) → the job the sites run (:func:`site_jobs`)
     seconds: dict = field(default_factory=dict)
 
 
@@ -395,6 +463,7 @@ STAGES = (
     "reference jobs (performance and goodput)",
     "site optics and CDUs per rack",
     "roadmap solve",
+    "reference jobs at the sites' sizes",
     "failures and spares",
     "site plans",
 )
@@ -459,21 +528,24 @@ def plan_programme(
     cache = cache if cache is not None else PlanCache()
     racks = loaded.racks
     capacity, runs, result = roadmap_on_lines(loaded, cache, backend, workers, seconds, progress)
-    if progress is not None:
-        progress(STAGES[4])
-    failures = np.array([failures_per_rack_year(loaded, rack) for rack in racks])
+    stage = progress or (lambda name: None)
+    stage(STAGES[4])
     deployed = deployed_racks(result)
+    start = time.perf_counter()
+    jobs = site_jobs(loaded, deployed, runs, cache, backend, workers)
+    seconds["site_jobs"] = time.perf_counter() - start
+    stage(STAGES[5])
+    failures = np.array([failures_per_rack_year(loaded, rack) for rack in racks])
     start = time.perf_counter()
     spares = site_spares(loaded, deployed, backend, workers)
     seconds["spares"] = time.perf_counter() - start
-    if progress is not None:
-        progress(STAGES[5])
+    stage(STAGES[6])
     start = time.perf_counter()
     quarters = list(result.structure.timeline.quarters)
     sites = site_steps(loaded, deployed, quarters, outdir, cache.sites, backend, workers)
     seconds["site_plans"] = time.perf_counter() - start
     return ProgrammePlan(
-        loaded, racks, capacity, result, plan_document(result), runs, failures, deployed, spares, sites, seconds
+        loaded, racks, capacity, result, plan_document(result), runs, failures, deployed, spares, sites, jobs, seconds
     )
 
 
@@ -492,9 +564,9 @@ def series(plan: ProgrammePlan) -> list[dict]:
     power_w = np.array([r.figures["power.input"] for r in plan.racks])
     accelerators = per_gen * np.array([r.figures["compute.accelerators"] for r in plan.racks])[:, None]
     per_site = plan.deployed * np.array([r.figures["compute.accelerators"] for r in plan.racks])[:, None, None]
-    good = (per_site * site_goodput(plan)).sum(axis=1)  # (G, Q) accelerators × goodput at each site's job size
-    tokens = np.array([t.tokens_per_s_per_accelerator for t in plan.training])
-    flops = np.array([t.model_flops_per_s_per_accelerator for t in plan.training])
+    rate_tokens, rate_flops, goodput = site_rates(plan)
+    tokens = (per_site * rate_tokens * goodput).sum(axis=1)  # (G, Q) delivered at each site's job size
+    flops = (per_site * rate_flops * goodput).sum(axis=1)
     peak = np.array([r.figures.get(f"compute.peak_flops:{p.goal.precision}", 0.0) for r in plan.racks])
     it_site_w = np.einsum("gsq,g->sq", plan.deployed, power_w)
     pue = np.array([s.pue for s in p.sites])
@@ -508,8 +580,8 @@ def series(plan: ProgrammePlan) -> list[dict]:
         _series("it_power", "GW", power_w @ per_gen / 1e9, digits=9),
         _series("accelerators", "accelerators", accelerators.sum(axis=0), digits=0),
         _series("racks", "racks", per_gen.sum(axis=0), digits=0),
-        _series("delivered_training_tokens", "tokens/s", tokens @ good, digits=0),
-        _series("delivered_training_compute", "EFLOP/s (model FLOPs × goodput)", flops @ good / 1e18),
+        _series("delivered_training_tokens", "tokens/s", tokens.sum(axis=0), digits=0),
+        _series("delivered_training_compute", "EFLOP/s (model FLOPs × goodput)", flops.sum(axis=0) / 1e18),
         _series("peak_compute", f"EFLOP/s (peak {p.goal.precision})", peak @ per_gen / 1e18),
         _series("failures", "part failures/year (fleet deployed)", plan.failures @ per_gen, digits=1),
         _series("us_integrated_share", "share of rack value built in US", by_quarter("domestic_share_by_quarter")),
@@ -537,28 +609,23 @@ def series(plan: ProgrammePlan) -> list[dict]:
             rows.append(_series(name, unit, equipment[kind], digits=1))
     for i, g in enumerate(p.generations):
         rows.append(_series("it_power", "GW", power_w[i] * per_gen[i] / 1e9, g.id, digits=9))
-        rows.append(_series("delivered_training_tokens", "tokens/s", tokens[i] * good[i], g.id, digits=0))
+        rows.append(_series("delivered_training_tokens", "tokens/s", tokens[i], g.id, digits=0))
     return rows
 
 
-def site_goodput(plan: ProgrammePlan) -> np.ndarray:
-    """The goodput of the reference job at each site and quarter, ``(G, S, Q)``: the job of ``workload.accelerators``
-    capped at the accelerators of the generation the site holds that quarter (:func:`rackwright.fleet.job_report`
-    at that size; the reference job's goodput where the site holds the whole job; 0 where it holds none)."""
-    w = plan.loaded.programme.workload
-    out = np.zeros(plan.deployed.shape)
-    known: dict[tuple[int, int], float] = {}
-    for g, s, q in zip(*np.nonzero(plan.deployed.round() > 0), strict=True):
-        rack = plan.racks[g]
-        size = min(w.accelerators, int(round(plan.deployed[g, s, q])) * int(rack.figures["compute.accelerators"]))
-        if size == w.accelerators:
-            out[g, s, q] = plan.training[g].goodput
-            continue
-        if (g, size) not in known:
-            job = job_report(rack, size, model=w.model, storage_bandwidth=w.storage_bandwidth)
-            known[(g, size)] = float(job["goodput"])
-        out[g, s, q] = known[(g, size)]
-    return out
+def site_rates(plan: ProgrammePlan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Tokens/s and model FLOP/s per accelerator and goodput of the job each site runs, ``(G, S, Q)`` each: the
+    reference job at the size the site allows (:func:`site_job_sizes`), as :func:`site_jobs` found it
+    (``plan.jobs``); 0 where the site holds none of the generation or the job cannot run at that size."""
+    sizes = site_job_sizes(plan.loaded, plan.deployed)
+    tokens, flops, goodput = (np.zeros(sizes.shape) for _ in range(3))
+    for g, s, q in zip(*np.nonzero(sizes), strict=True):
+        run = plan.jobs[(int(g), int(sizes[g, s, q]))]
+        if isinstance(run, Training):
+            tokens[g, s, q] = run.tokens_per_s_per_accelerator
+            flops[g, s, q] = run.model_flops_per_s_per_accelerator
+            goodput[g, s, q] = run.goodput
+    return tokens, flops, goodput
 
 
 #: The site equipment series (planned sites, needed by each quarter's end): name, kind, unit.
@@ -628,6 +695,7 @@ def programme_document(plan: ProgrammePlan) -> dict:
         "quarters": doc["quarters"],
         "series": rows,
         "generations": [_generation(plan, i) for i in range(len(p.generations))],
+        "site_jobs": [_site_job(plan, g, size, run) for (g, size), run in sorted(plan.jobs.items())],
         "factories": [
             {"factory": f.id, "generation": g.id, "racks_per_week": round(float(plan.capacity[i, j]), 3)}
             for j, f in enumerate(p.factories)
@@ -691,6 +759,21 @@ def _links(plan: ProgrammePlan) -> int | None:
     if not plan.sites:
         return None
     return int(sum(step.planned.links for step in final_steps(plan.sites).values()))
+
+
+def _site_job(plan: ProgrammePlan, g: int, size: int, run: Training | str) -> dict:
+    """One job size a site runs on a generation: its rates and goodput, or why it cannot run (then it delivers 0)."""
+    row: dict[str, object] = {"generation": plan.loaded.programme.generations[g].id, "accelerators": size}
+    if isinstance(run, str):
+        return {**row, "runs": False, "reason": run}
+    return {
+        **row,
+        "runs": True,
+        "tokens_per_s_per_accelerator": round(run.tokens_per_s_per_accelerator, 3),
+        "model_tflops_per_accelerator": round(run.model_flops_per_s_per_accelerator / 1e12, 3),
+        "goodput": round(run.goodput, 6),
+        "parallelism": run.parallelism,
+    }
 
 
 def _generation(plan: ProgrammePlan, i: int) -> dict:
