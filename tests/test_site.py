@@ -152,6 +152,7 @@ def test_cli_plan_and_netbox(tmp_path):
     result = runner.invoke(app, ["site", "plan", str(EXAMPLE), "-o", str(out), "--json", "--no-report"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
+    assert (out / "summary.json").read_text(encoding="utf-8") == result.stdout  # summary.json: the same document
     for key in ("racks", "accelerators", "it_power_mw", "facility_power_mw", "pue", "switches", "links",
                 "cable_length_km", "transformers", "generators", "cdus", "heat_rejection_units", "capex_usd",
                 "us_content_share", "generations", "media"):

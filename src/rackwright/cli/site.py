@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import typer
@@ -28,22 +27,6 @@ app = typer.Typer(
     help="Plan a site: halls and rows, Ethernet fabric, cable plan, power chain, cooling plant, PUE, capex.",
     no_args_is_help=True,
 )
-
-
-def summary_json(summary: dict) -> dict:
-    """The plan's summary for tools (``site plan --json``): racks per generation and cables per medium as records,
-    totals beside them; US content as ``us_content_share`` (docs/json.md)."""
-    by_media = [
-        {"media": m, "links": n, "cable_length_km": summary["cable_length_km"][m]} for m, n in summary["links"].items()
-    ]
-    return {
-        **summary,
-        "racks": sum(summary["racks"].values()),
-        "generations": [{"generation": g, "racks": n} for g, n in summary["racks"].items()],
-        "links": sum(summary["links"].values()),
-        "cable_length_km": round(math.fsum(summary["cable_length_km"].values()), 3),
-        "media": by_media,
-    }
 
 
 def _summary_table(summary: dict):
@@ -73,7 +56,9 @@ def plan_command(
         callback=output_folder,
         help="Folder for summary.json, generations.json, cables.parquet, bom.csv, report.html.",
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the plan's summary as JSON (docs/json.md)."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print the plan's summary, the document summary.json holds (docs/json.md)."
+    ),
     report: bool = typer.Option(True, "--report/--no-report", help="Write report.html (floor plan and charts)."),
     overrides: list[str] = typer.Option(
         [],
@@ -95,12 +80,12 @@ def plan_command(
         task = bar.add_task("planning", total=len(STEPS) + 1)
         loaded = load_site(site_file, parse_overrides(overrides))
         plan = plan_site(loaded, progress=lambda step: bar.update(task, advance=1, description=step))
-        summary = write_plan_folder(plan, output, report)
+        body = write_plan_folder(plan, output, report)
         bar.update(task, advance=1, description="written")
     if as_json:
-        emit(summary_json(summary))
+        emit(body)
     else:
-        out.print(_summary_table(plain(summary_json(summary))))
+        out.print(_summary_table(plain(body)))
         for v in plan.violations:
             err.print(
                 f"[bold red]{v.code}[/bold red] {v.path}: {v.message} (fix: {v.hint})", highlight=False, soft_wrap=True
