@@ -14,6 +14,7 @@ import pytest
 
 from rackwright.site.planner import plan_site
 from rackwright.site.report import HALL_PX_PER_M, KW_HIGH, KW_LOW, floor_plan_svg, hall_plan_svg, rack_paths
+from report_axes import untitled_axes
 from test_site import ROOT, _site
 
 
@@ -69,7 +70,40 @@ def test_every_chart_axis_is_titled_with_its_unit(plan):
     axes = [layout[name] for name in layout if name.startswith(("xaxis", "yaxis")) and layout[name] is not None]
     titles = [axis.title.text for axis in axes if axis.title.text]
     # PUE panel: hours, PUE and the ambient on the second y; capex and cable panels: their y in USD and km
-    assert {"hour of the year (h)", "PUE (–)", "ambient dry-bulb (°C)", "capex (USD)", "cable length (km)"} <= set(titles)
+    expected = {"hour of the year (h)", "PUE (–)", "ambient dry-bulb (°C)", "capex (USD)", "cable length (km)"}
+    assert expected <= set(titles)
+    assert untitled_axes(charts(plan)) == []
+
+
+def test_pue_heatmap_axes_are_titled(plan):
+    from rackwright.site.diagrams import pue_heatmap
+
+    figure = pue_heatmap(plan)
+    assert untitled_axes(figure) == [] and figure.data[0].colorbar.title.text == "PUE (–)"
+
+
+def test_site_report_states_the_inputs_and_assumptions_behind_the_plan(plan, tmp_path):
+    """Issue 22: after the summary, the page names the site file, the generation mix, the layout, the fabric,
+    the power chain, the climate the PUE is computed against and the economics, as examples/site-100mw.yaml gives
+    them (the fixture's copy: 20 MW, GB200 and GB300 half and half), then the file's assumptions and sources; the
+    hall pages repeat the site file and the layout."""
+    import html as markup
+
+    from rackwright.site.report import write_report
+
+    page = markup.unescape(write_report(plan, tmp_path).read_text(encoding="utf-8"))
+    inputs = page[page.index("<h2 id='inputs'>") : page.index("<h2>Floor plan</h2>")]
+    assert page.index("<h2>Summary</h2>") < page.index("<h2 id='inputs'>")  # headline numbers first
+    assert f"Site file {plan.loaded.file}" in inputs and "Target 20 MW" in inputs
+    assert "gb200-nvl72.yaml 50% of the power" in inputs and "gb300-nvl72.yaml 50% of the power" in inputs
+    assert "16 racks per row at 0.6 m pitch" in inputs and "nvidia-sn5600 switches, 3 tiers at 400 Gb/s" in inputs
+    assert "from 345 kV at power factor 0.95" in inputs and "distribution generic-ac-busway-4000a (2N)" in inputs
+    assert "no UPS" in inputs and "hourly ambient of the profile greensboro-nc-tmy3 (8,760 h)" in inputs
+    assert "IT runs at 80% of its rating all year" in inputs and "electricity 0.08 USD/kWh" in inputs
+    assert "<code>economics.utilisation</code>: Average IT load 80 % of rated" in inputs
+    assert "Cushman & Wakefield, Data Center Development Cost Guide 2025" in inputs
+    hall = markup.unescape((tmp_path / "hall-01.html").read_text(encoding="utf-8"))
+    assert f"Site file {plan.loaded.file}" in hall and "16 racks per row at 0.6 m pitch" in hall
 
 
 def test_rack_paths_by_hand():

@@ -186,6 +186,7 @@ def test_report_page_carries_the_diagrams_in_order(plan, tmp_path):  # noqa: F81
     assert headings == [
         "Violations",
         "Summary",
+        "Inputs and assumptions",
         "Floor plan",
         "Hall 1 to scale",
         "Fabric by tier",

@@ -503,7 +503,9 @@ def charts(plan: SitePlan):
     figure.update_xaxes(title_text="hour of the year (h)", row=1, col=1)
     figure.update_yaxes(title_text="PUE (–)", row=1, col=1, secondary_y=False)
     figure.update_yaxes(title_text="ambient dry-bulb (°C)", row=1, col=1, secondary_y=True)
+    figure.update_xaxes(title_text="capex category", row=2, col=1)
     figure.update_yaxes(title_text="capex (USD)", row=2, col=1)
+    figure.update_xaxes(title_text="cable medium (catalog part kind)", row=3, col=1)
     figure.update_yaxes(title_text="cable length (km)", row=3, col=1)
     figure.update_layout(title=plan.loaded.site.name, height=1100, showlegend=False)
     return figure
@@ -550,13 +552,14 @@ def _hall_pages(plan: SitePlan, folder: Path) -> list[Path]:
     """``hall-NN.html`` beside ``report.html``: each hall's plan to scale, linked from the campus overview."""
     name = html.escape(plan.loaded.site.name)
     index = " · ".join(f'<a href="{hall_page_name(h)}">hall {h + 1}</a>' for h in range(plan.layout.halls))
+    inputs = "".join(f"<p class='inputs'>{html.escape(line)}</p>" for line in inputs_lines(plan)[:2])
     paths = []
     for h in range(plan.layout.halls):
         path = folder / hall_page_name(h)
         path.write_text(
             f"<!doctype html><html><head><meta charset='utf-8'><title>{name}: hall {h + 1}</title>"
             f"<style>{STYLE}</style></head><body><p><a href='report.html'>site report</a> · {index}</p>"
-            f"<h1>{name}: hall {h + 1}</h1>{HALL_NOTE}{hall_plan_svg(plan, h)}</body></html>",
+            f"<h1>{name}: hall {h + 1}</h1>{inputs}{HALL_NOTE}{hall_plan_svg(plan, h)}</body></html>",
             encoding="utf-8",
         )
         paths.append(path)
@@ -610,6 +613,83 @@ def _pue_section(plan: SitePlan) -> str:
     )
 
 
+def _stage(name: str, stage) -> str:
+    """A power or cooling stage as the site file gives it: part, redundancy, a fixed count or efficiency."""
+    extra = "".join(
+        f", {label} {value:g}"
+        for label, value in (("count", stage.count), ("efficiency", getattr(stage, "efficiency", None)))
+        if value
+    )
+    return f"{name} {stage.part} ({stage.redundancy}{extra})"
+
+
+def inputs_lines(plan: SitePlan) -> list[str]:
+    """The inputs and assumptions behind the site plan, one line each (plain text): the site file and its target;
+    the layout; the fabric; the power chain; the cooling plant and the climate the PUE is computed against; the
+    economics. The site file's own assumptions and sources follow in :func:`_inputs_section`."""
+    site, loaded = plan.loaded.site, plan.loaded
+    mix = ", ".join(
+        f"{g.design} " + (f"{g.share:.0%} of the power" if g.share is not None else f"{g.racks:,} racks")
+        for g in site.target.generations
+    )
+    built = ", ".join(f"{g.racks:,} {g.name}" for g in plan.generations)
+    layout, fabric, power, cooling, money = site.layout, site.fabric, site.power, site.cooling, site.economics
+    stages = [("substation", power.substation), ("switchgear", power.switchgear), ("transformers", power.transformers)]
+    stages += [("UPS", power.ups), ("distribution", power.distribution), ("generators", power.generators)]
+    chain = "; ".join(_stage(name, st) for name, st in stages if st is not None)
+    plant = [("pumps", cooling.pump)] + (
+        [("trim chillers", cooling.heat_rejection.chiller)] if cooling.heat_rejection.chiller else []
+    )
+    supply = cooling.facility_supply or "the warmest every rack design accepts"
+    return [
+        f"Site file {loaded.file or '(in memory)'}: {site.name}"
+        + (f", {site.location}" if site.location else "")
+        + f". Target {site.target.it_power or 'rack counts'}: {mix}; built: {built} racks.",
+        f"Layout: halls of at most {layout.hall_max_it_power} IT, {layout.racks_per_row} racks per row at "
+        f"{layout.rack_pitch} pitch, {layout.rack_depth} deep, cold aisle {layout.cold_aisle}, hot aisle "
+        f"{layout.hot_aisle}; a CDU row every {layout.compute_rows_per_cdu_row} and a network row every "
+        f"{layout.compute_rows_per_network_row} compute rows.",
+        f"Fabric: {fabric.switch} switches, {fabric.tiers} tiers at {fabric.link_speed}, "
+        f"{'rail-optimised, ' if fabric.rail_optimised else ''}{fabric.rails} rails, {fabric.planes} plane(s), "
+        f"oversubscription {' / '.join(f'{o:g}' for o in fabric.oversubscription)}; cable slack "
+        f"{fabric.slack:.0%}, drop {fabric.drop}, service loop {fabric.service_loop}.",
+        f"Power chain from {power.utility_voltage} at power factor {power.power_factor:g}: {chain}"
+        + ("" if power.ups else "; no UPS")
+        + ". Each stage's efficiency is its catalog part's unless the site file gives one.",
+        f"Cooling and PUE: hourly ambient of the profile {cooling.ambient} (8,760 h) against "
+        f"{_stage('heat rejection', cooling.heat_rejection)}; "
+        + "; ".join(_stage(name, st) for name, st in plant)
+        + f"; facility water {supply}, ΔT {cooling.facility_delta_t}; air-cooling fans "
+        f"{cooling.air_cooling_fan_share:.0%} and other loads {cooling.misc_load_share:.0%} of IT; IT runs at "
+        f"{money.utilisation:.0%} of its rating all year.",
+        f"Economics: electricity {money.electricity_usd_per_kwh:g} USD/kWh, building {money.building_usd_per_mw:,.0f} "
+        f"USD/MW ({money.building_domestic_share:.0%} US), depreciation {money.depreciation_years_it:g} years (IT) "
+        f"and {money.depreciation_years_facility:g} years (facility), maintenance {money.maintenance_share:.0%} a "
+        "year.",
+    ]
+
+
+def _inputs_section(plan: SitePlan) -> str:
+    """The page's inputs: :func:`inputs_lines`, then the site file's assumptions (each with its reason) and its
+    sources (linked)."""
+    site = plan.loaded.site
+    lines = "".join(f"<li>{html.escape(line)}</li>" for line in inputs_lines(plan))
+    assumptions = "".join(
+        f"<li><code>{html.escape(key)}</code>: {html.escape(text)}</li>" for key, text in site.assumptions.items()
+    )
+    sources = "".join(
+        f"<li><a href='{html.escape(src.url)}'>{html.escape(src.title)}</a>"
+        + (f" ({html.escape(src.date)})" if src.date else "")
+        + "</li>"
+        for src in site.sources
+    )
+    return (
+        f"<h2 id='inputs'>Inputs and assumptions</h2><ul class='inputs'>{lines}</ul>"
+        + (f"<p>The site file's assumptions:</p><ul class='inputs'>{assumptions}</ul>" if assumptions else "")
+        + (f"<p>Its sources:</p><ul class='inputs'>{sources}</ul>" if sources else "")
+    )
+
+
 def write_report(plan: SitePlan, folder: Path) -> Path:
     """``report.html``: summary table, campus overview and hall 1, the fabric by tier and the power one-line (inline
     SVG), PUE by month and hour and the plotly charts (``plotly.min.js`` beside it), and a page per hall
@@ -632,7 +712,7 @@ def write_report(plan: SitePlan, folder: Path) -> Path:
     page = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(plan.loaded.site.name)}</title>"
         f"<style>{STYLE}</style></head><body><h1>{html.escape(plan.loaded.site.name)}</h1><h2>Violations</h2>"
-        f"<ul>{violations}</ul><h2>Summary</h2><table>{rows}</table><h2>Floor plan</h2>"
+        f"<ul>{violations}</ul><h2>Summary</h2><table>{rows}</table>{_inputs_section(plan)}<h2>Floor plan</h2>"
         f"{floor_plan_svg(plan)}<p>Each hall opens its own plan to scale (hall-01.html, …).</p>"
         f"<h2 id='hall-1'>Hall 1 to scale</h2>{HALL_NOTE}{hall_plan_svg(plan, 0)}"
         f"{_diagram_sections(plan)}{pue}<h2>Charts</h2>{chart}</body></html>"
