@@ -634,12 +634,16 @@ def inputs_lines(plan: SitePlan) -> list[str]:
     )
     built = ", ".join(f"{g.racks:,} {g.name}" for g in plan.generations)
     layout, fabric, power, cooling, money = site.layout, site.fabric, site.power, site.cooling, site.economics
-    stages = [("substation", power.substation), ("switchgear", power.switchgear), ("transformers", power.transformers)]
-    stages += [("UPS", power.ups), ("distribution", power.distribution), ("generators", power.generators)]
-    chain = "; ".join(_stage(name, st) for name, st in stages if st is not None)
-    plant = [("pumps", cooling.pump)] + (
-        [("trim chillers", cooling.heat_rejection.chiller)] if cooling.heat_rejection.chiller else []
-    )
+    stages = {
+        "substation": power.substation,
+        "switchgear": power.switchgear,
+        "transformers": power.transformers,
+        "UPS": power.ups,
+        "distribution": power.distribution,
+        "generators": power.generators,
+    }
+    chain = "; ".join(_stage(name, st) for name, st in stages.items() if st is not None)
+    plant = {"pumps": cooling.pump, "trim chillers": cooling.heat_rejection.chiller}
     supply = cooling.facility_supply or "the warmest every rack design accepts"
     return [
         f"Site file {loaded.file or '(in memory)'}: {site.name}"
@@ -658,7 +662,7 @@ def inputs_lines(plan: SitePlan) -> list[str]:
         + ". Each stage's efficiency is its catalog part's unless the site file gives one.",
         f"Cooling and PUE: hourly ambient of the profile {cooling.ambient} (8,760 h) against "
         f"{_stage('heat rejection', cooling.heat_rejection)}; "
-        + "; ".join(_stage(name, st) for name, st in plant)
+        + "; ".join(_stage(name, st) for name, st in plant.items() if st is not None)
         + f"; facility water {supply}, ΔT {cooling.facility_delta_t}; air-cooling fans "
         f"{cooling.air_cooling_fan_share:.0%} and other loads {cooling.misc_load_share:.0%} of IT; IT runs at "
         f"{money.utilisation:.0%} of its rating all year.",
