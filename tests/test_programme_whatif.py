@@ -237,3 +237,39 @@ def test_whatif_table_labels_each_row_and_keeps_the_unit_column_at_80_columns():
         first = shown.label.split()[0]
         assert any(first in line and f" {shown.shown_unit} " in line for line in lines), row["name"]
     assert "US content" in text and "%" in text and "25,989,715,883" in text and "capex" not in text
+
+
+def _quarters_later(date: dt.date, quarters: int) -> dt.date:
+    """``date`` moved by whole quarters (a quarter's first day stays one)."""
+    months = date.year * 12 + date.month - 1 + 3 * quarters
+    return date.replace(year=months // 12, month=months % 12 + 1)
+
+
+def _goal_outcome(doc: dict) -> tuple[float, float, float]:
+    """The quarter the goal is met (its index; infinity when never), GW at the goal date and P(goal)."""
+    met = _headline(doc, "goal_met")
+    quarter = doc["quarters"].index(met) if met else np.inf
+    return quarter, _headline(doc, "it_power_by_goal_date"), doc["risk"]["p_goal"]
+
+
+@pytest.fixture(scope="module")
+def risky_base():
+    """The small programme with the 10 GW example's risk section, planned with P(goal) over 24 samples, seed 5."""
+    return sweep_documents([load_programme(SMALL, {"risk": RISK})], samples=24, seed=5)[0]
+
+
+@pytest.mark.slow
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(which=st.sampled_from(["gb300", "e1"]), quarters=st.sampled_from([-1, 1, 2, 3]))
+def test_a_slip_never_brings_the_goal_closer_and_moving_earlier_never_pushes_it_away(risky_base, which, quarters):
+    """Slipping one generation's first ship by whole quarters never makes the goal date earlier, never raises the
+    GW at the goal date (beyond the roadmap's MIP gap: the plan maximises delivered compute, not GW) and never raises
+    P(goal) (same seed and samples: the same slips, delays and yields); moving it earlier does the reverse."""
+    generation = next(g for g in load_programme(SMALL).programme.generations if g.id == which)
+    moved = {"risk": RISK, f"generations.{which}.first_ship": _quarters_later(generation.first_ship, quarters)}
+    shifted = sweep_documents([load_programme(SMALL, moved)], samples=24, seed=5)[0]
+    earlier, later = (risky_base, shifted) if quarters > 0 else (shifted, risky_base)
+    (met_early, gw_early, p_early), (met_late, gw_late, p_late) = _goal_outcome(earlier), _goal_outcome(later)
+    assert met_late >= met_early
+    assert gw_late <= gw_early * (1 + DEFAULT_GAP)
+    assert p_late <= p_early
