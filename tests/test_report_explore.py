@@ -195,8 +195,9 @@ def test_the_explorers_figures_are_labelled_in_the_one_table():
     assert (cost.heading, cost.value(21063.4)) == ("BOM cost per peak PFLOP/s, fp8 dense (USD per PFLOP/s)", "21,063")
 
 
-@pytest.mark.parametrize("reference, model, other", [("dense", "Llama 3 405B", "DeepSeek"),
-                                                    ("moe", "DeepSeek-V3", "Llama")])
+@pytest.mark.parametrize(
+    "reference, model, other", [("dense", "Llama 3 405B", "DeepSeek"), ("moe", "DeepSeek-V3", "Llama")]
+)
 def test_the_training_objective_names_its_reference_workload(tmp_path, reference, model, other):
     from types import SimpleNamespace
 
@@ -229,3 +230,32 @@ def test_the_terminal_and_json_carry_the_page_labels_and_hypervolume(exploration
     ]
     doc = json.loads(CliRunner().invoke(app, [*args, "--json"]).stdout)
     assert doc["hypervolume"] == pytest.approx(volume, rel=1e-12) and 0 < doc["hypervolume"] < 1
+
+
+def test_the_page_states_the_space_sampling_axes_and_constraints(exploration, tmp_path):
+    """Issue 22: after the headline, the page names what drove it, as examples/space-gb300-small.yaml gives it: the
+    space file and base design, the grid sampling (480 designs: 4 powers × 3 tray counts × 2 power architectures
+    × 2 fluids × 5 facility waters × 2 origins), each axis with its values and the US axis's price change and
+    assumption, the power limit, and that this run computed no sensitivity; every chart axis is titled."""
+    import html
+
+    from rackwright.explore.report import sensitivity_bars
+    from report_axes import untitled_axes
+
+    write_report(exploration, tmp_path / "report.html")
+    page = html.unescape((tmp_path / "report.html").read_text(encoding="utf-8"))
+    inputs = page[page.index("<h2 id='inputs'>") : page.index("<div class='chart'>")]
+    assert page.index("<p class='headline'>") < page.index("<h2 id='inputs'>")
+    assert f"Space file {SPACE}: GB300 NVL72 small space" in inputs
+    assert "base design gb300-nvl72.yaml (GB300 NVL72)" in inputs
+    assert "Sampling: grid: every combination of the axes' values; 480 designs evaluated" in inputs
+    assert "Axis parts.accelerator.power: 1100 W to 1400 W in steps of 100 W" in inputs
+    assert "variants orv3-48v, hvdc-800v" in inputs and "W17, W32, W40, W45, 48 degC" in inputs
+    assert "price change US +15%; assumption: US final assembly of power parts" in inputs
+    assert "Constraints: the design rules (errors) must pass; limit: Rack input power (kW) ≤ 140." in inputs
+    assert "Sensitivity: not computed for this run." in inputs
+    for figure in (pareto_scatter(exploration), scatter_matrix(exploration), feasibility_bars(exploration)):
+        assert untitled_axes(figure) == [], figure.layout.title.text
+    indices = {"cost": {axis.name: {"total": 0.5} for axis in exploration.space.axes}}
+    tiny = type(exploration)(**{**exploration.__dict__, "sensitivity": indices})
+    assert untitled_axes(sensitivity_bars(tiny)) == []

@@ -267,7 +267,8 @@ def sensitivity_bars(exploration: Exploration):
     figure.update_layout(
         barmode="group",
         title="Sensitivity: total Sobol index of each axis per objective",
-        yaxis_title="total-effect index S_T",
+        xaxis_title="axis of the space",
+        yaxis_title="total-effect index S_T (–)",
     )
     return figure
 
@@ -290,6 +291,60 @@ def headline(exploration: Exploration) -> str:
         f"Hypervolume {front_hypervolume(exploration):.1%} of the objective box (each objective scaled from its "
         f"best to its worst feasible value, reference point {REFERENCE:g}). Objectives: {goals}."
     )
+
+
+def _axis_values(spec) -> str:
+    """An axis as the space file gives its values: a list, a range, a distribution or named variants."""
+    if spec.values is not None:
+        return ", ".join(str(v) for v in spec.values)
+    if spec.range is not None:
+        return f"{spec.range.start} to {spec.range.stop} in steps of {spec.range.step}"
+    if spec.distribution is not None:
+        low, high = spec.distribution.uniform
+        return f"uniform from {low} to {high}"
+    return "variants " + ", ".join(spec.variants or {})
+
+
+def _sampling(exploration: Exploration) -> str:
+    sampling = exploration.space.spec.sampling
+    if sampling.method == "grid":
+        return "grid: every combination of the axes' values"
+    if sampling.method == "nsga2":
+        return f"NSGA-II, population {sampling.population}, {sampling.generations} generations, seed {sampling.seed}"
+    return f"{sampling.method}, {sampling.samples or 'default'} samples, seed {sampling.seed}"
+
+
+def inputs_lines(exploration: Exploration) -> list[str]:
+    """The inputs and assumptions behind the page, one line each (plain text): the space file and its base design;
+    the sampling (method, samples, seed); each axis with its values, price changes and assumption; the constraints;
+    the sensitivity analysis."""
+    space = exploration.space
+    spec = space.spec
+    lines = [
+        f"Space file {space.file}: {spec.name}; base design {spec.base} ({space.base.design.name}).",
+        f"Sampling: {_sampling(exploration)}; {exploration.designs_evaluated:,} designs evaluated.",
+    ]
+    for axis, given in zip(space.axes, spec.axes, strict=True):
+        prices = ", ".join(f"{k} {v}" for k, v in given.price_change.items())
+        lines.append(
+            f"Axis {axis.name}"
+            + (f" ({given.path})" if given.path and given.path != axis.name else "")
+            + f": {_axis_values(given)}"
+            + (f"; price change {prices}" if prices else "")
+            + (f"; assumption: {given.assumption}" if given.assumption else "")
+            + "."
+        )
+    names = rule_names(exploration)
+    limits = [text for key, text in names.items() if text.startswith("limit: ")]
+    rules = "the design rules (errors) must pass" if spec.constraints.rules else "the design rules are not applied"
+    lines.append(f"Constraints: {rules}" + "".join(f"; {limit}" for limit in limits) + ".")
+    sensitivity = spec.sensitivity
+    lines.append(
+        f"Sensitivity: total Sobol indices from {sensitivity.samples} base points, seed {sensitivity.seed}."
+        if exploration.sensitivity
+        else "Sensitivity: not computed for this run."
+    )
+    return lines
 
 
 def _file_links(files: list[Path], folder: Path) -> str:
@@ -338,10 +393,12 @@ def write_report(exploration: Exploration, path: Path, exported: Sequence[Path] 
     if exploration.sensitivity:
         figures.append(sensitivity_bars(exploration))
     parts = [figure_html(f, load_plotly=i == 0) for i, f in enumerate(figures)]
+    inputs = "".join(f"<li>{escape(line)}</li>" for line in inputs_lines(exploration))
     title = escape(exploration.space.spec.name)
     page = (
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title><style>{STYLE}</style></head>"
         f"<body><h1>{title}</h1><p class='headline'>{escape(headline(exploration))}</p>"
+        f"<h2 id='inputs'>Inputs and assumptions</h2><ul class='inputs'>{inputs}</ul>"
         + "".join(parts)
         + "<h2>The Pareto front, designs with equal objectives grouped</h2>"
         + front_table(exploration, path.parent, exported)
