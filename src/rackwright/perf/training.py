@@ -81,8 +81,17 @@ BYTES_ACTIVATION = 2.0  # BF16/FP16 activations and gradients
 ADAM_BYTES_PER_PARAM = 30.0  # read FP32 param, m, v, grad (16) + write param, m, v (12) + BF16 copy (2)
 #: Element-wise bytes moved per layer forward, in units of T·h·2 bytes (T tokens, hidden h):
 #: 2 layer norms (read+write: 4), 2 dropouts (read, write, mask: 5), 2 residual adds (2 reads, 1 write: 6),
-#: bias and misc (1). The activation function adds 2·f (GELU) or 3·f (SwiGLU) elements, see below.
+#: bias and misc (1). The activation function adds ACTIVATION_ELEMENTS[ffn_type]·f elements.
 ELEMENTWISE_PER_TOKEN_HIDDEN = 16.0
+#: Elements per MLP intermediate element that the activation function reads and writes, forward: a fused GELU
+#: reads its input and writes its output (2); SwiGLU reads gate and up and writes one (3). Squared ReLU as NeMo
+#: defines it (``nemo/collections/llm/fn/activation.py`` in NeMo 2.2.0, and NeMo 1.x's
+#: ``nlp/modules/common/megatron/utils.py``: ``torch.pow(torch.nn.functional.relu(x), 2)``, its ``torch.jit.script``
+#: commented out) runs eagerly as two kernels, ReLU then the square, each reading and writing (4); Megatron-LM's own
+#: ``megatron/training/activations.py`` fuses it (``@jit_fuser``), as ``gelu``. The backward pass is charged twice the
+#: forward, as every element-wise operation (PyTorch's eager backward of the two kernels moves about 10 elements:
+#: ``pow_backward``'s copy, scale and product, then ``threshold_backward``).
+ACTIVATION_ELEMENTS = {"gelu": 2.0, "swiglu": 3.0, "squared_relu": 4.0}
 CAUSAL_FRACTION = 0.5  # share of the full QKᵀ/AV work a causal flash-attention kernel computes
 SCORE_BYTES_FORWARD = 13.0  # materialised attention: bytes moved per score element in the forward pass
 #: FP8 attention: bytes per cast element of Q, K, V (forward) and dO (backward): read BF16 (2), write FP8 (1) and
@@ -289,7 +298,7 @@ def _layer_times(
         + 4 * eff.launch_s
     )
     attention = np.where(c["flash_attention"] > 0, flash, materialised)
-    activation_factor = 3.0 if model.ffn_type == "swiglu" else 2.0
+    activation_factor = ACTIVATION_ELEMENTS[model.ffn_type]
     elementwise_elements = (
         ELEMENTWISE_PER_TOKEN_HIDDEN * h / np.where(c["sp"] > 0, tp, 1) + activation_factor * ffn_elements / tp
     )

@@ -68,7 +68,7 @@ class ModelSpec(BaseModel):
     kv_heads: int | None = Field(default=None, gt=0, validate_default=True)
     head_dim: int | None = Field(default=None, gt=0, validate_default=True)
     ffn_hidden: int = Field(gt=0)
-    ffn_type: Literal["gelu", "swiglu"]
+    ffn_type: Literal["gelu", "swiglu", "squared_relu"]
     vocab: int = Field(gt=0)
     seq_len: int = Field(gt=0)
     tied_embeddings: bool = False
@@ -213,7 +213,7 @@ class ModelSpec(BaseModel):
 
     # -- parameters --------------------------------------------------------------------
     def mlp_params(self, ffn: int) -> int:
-        """One MLP of intermediate size ``ffn``: SwiGLU ``3·h·f`` (gate, up, down); GELU ``2·h·f``."""
+        """One MLP of intermediate size ``ffn``: SwiGLU ``3·h·f`` (gate, up, down); GELU and squared ReLU ``2·h·f``."""
         return (3 if self.ffn_type == "swiglu" else 2) * self.hidden * ffn
 
     @property
