@@ -160,6 +160,14 @@ def evaluate_command(
     ),
     only: str | None = only_option("power,thermal,...,delivery,rules"),
     wide: bool = WIDE,
+    output: Path | None = typer.Option(
+        None,
+        "-o",
+        "--output",
+        callback=output_folder,
+        help="Folder for evaluate.json (the --json document) and report.html (headline figures, budgets against "
+        "their ratings, heat paths), made if missing.",
+    ),
 ):
     """Evaluate designs: power, cooling, space, weight, network, cabling, compute, cost, US content, reliability."""
     from ..rack.evaluation import evaluate
@@ -169,8 +177,13 @@ def evaluate_command(
     reports = [evaluate(path) for path in designs]
     if delivery:
         reports = [_with_delivery(report) for report in reports]
+    doc = {"designs": [r.to_dict() for r in reports]}
+    if output is not None:
+        from ..report.rack_pages import evaluate_figure
+
+        write_folder(output, "evaluate", doc, evaluate_figure(reports, delivery))
     if as_json:
-        emit({"designs": [r.to_dict() for r in reports]})
+        emit(doc)
     else:
         show(evaluation_table(reports, only=sections, wide=wide))
         for report in reports:
@@ -185,20 +198,31 @@ def check_command(
     designs: list[Path] = typer.Argument(..., help="Design YAML files to check against the design rules."),
     as_json: bool = typer.Option(False, "--json", help="Print violations as JSON."),
     wide: bool = WIDE,
+    output: Path | None = typer.Option(
+        None,
+        "-o",
+        "--output",
+        callback=output_folder,
+        help="Folder for check.json (the --json document) and report.html (rules passed and broken by severity, "
+        "every rule's result, the violations), made if missing.",
+    ),
 ):
     """Check designs against the design rules; exit 1 if any rule is broken with severity error."""
     from ..rack.evaluation import evaluate
     from ..report.tables import violations_table
 
     reports = [evaluate(path) for path in designs]
+    doc = {
+        "designs": [
+            {"file": r.file, "name": r.name, "violations": [v.as_dict() for v in r.violations]} for r in reports
+        ]
+    }
+    if output is not None:
+        from ..report.rack_pages import check_figure
+
+        write_folder(output, "check", doc, check_figure(reports))
     if as_json:
-        emit(
-            {
-                "designs": [
-                    {"file": r.file, "name": r.name, "violations": [v.as_dict() for v in r.violations]} for r in reports
-                ]
-            }
-        )
+        emit(doc)
     else:
         for report in reports:
             if report.violations:
@@ -216,6 +240,14 @@ def compare_command(
     as_json: bool = typer.Option(False, "--json", help="Print the differences as JSON."),
     only: str | None = only_option("fields,power,thermal,...,delivery"),
     wide: bool = WIDE,
+    output: Path | None = typer.Option(
+        None,
+        "-o",
+        "--output",
+        callback=output_folder,
+        help="Folder for compare.json (the --json document) and report.html (relative change of each figure, "
+        "shares in points, the fields that differ), made if missing.",
+    ),
 ):
     """Show the fields and evaluated figures that differ between two designs, and their lineage."""
     from ..rack.compare import field_changes, figure_changes
@@ -228,24 +260,27 @@ def compare_command(
     ra, rb = _with_delivery(evaluate(da)), _with_delivery(evaluate(db))
     fields = field_changes(da.raw, db.raw)
     figures = figure_changes(ra, rb)
-    if as_json:
-        emit(
+    doc = {
+        "before": {"file": ra.file, "name": ra.name, "lineage": ra.lineage},
+        "after": {"file": rb.file, "name": rb.name, "lineage": rb.lineage},
+        "fields": [{"path": c.path, "before": c.before, "after": c.after} for c in fields],
+        "figures": [
             {
-                "before": {"file": ra.file, "name": ra.name, "lineage": ra.lineage},
-                "after": {"file": rb.file, "name": rb.name, "lineage": rb.lineage},
-                "fields": [{"path": c.path, "before": c.before, "after": c.after} for c in fields],
-                "figures": [
-                    {
-                        "figure": c.key,
-                        "before": _number(c.before),
-                        "after": _number(c.after),
-                        "absolute": _number(c.absolute),
-                        "relative": _number(c.relative),
-                    }
-                    for c in figures
-                ],
+                "figure": c.key,
+                "before": _number(c.before),
+                "after": _number(c.after),
+                "absolute": _number(c.absolute),
+                "relative": _number(c.relative),
             }
-        )
+            for c in figures
+        ],
+    }
+    if output is not None:
+        from ..report.rack_pages import compare_figure
+
+        write_folder(output, "compare", doc, compare_figure(ra, rb, fields, figures))
+    if as_json:
+        emit(doc)
         return
     for report in (ra, rb):
         out.print(f"[bold]{report.name}[/bold]: " + " → ".join(report.lineage))

@@ -9,7 +9,7 @@ import typer
 from ruamel.yaml import YAML
 
 from ..errors import InputError
-from .common import WIDE, emit, guarded, note, out, output_folder, show
+from .common import WIDE, emit, guarded, note, out, output_folder, show, write_folder
 
 app = typer.Typer(
     help="Browse the parts catalog; exchange parts with the NetBox devicetype-library.", no_args_is_help=True
@@ -37,6 +37,14 @@ def list_command(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the parts as JSON."),
     wide: bool = WIDE,
+    output: Path | None = typer.Option(
+        None,
+        "-o",
+        "--output",
+        callback=output_folder,
+        help="Folder for catalog.json (the --json document) and report.html (the parts as a table, their prices), "
+        "made if missing.",
+    ),
 ):
     """List catalog parts (id, kind, manufacturer, model, price, country of manufacture)."""
     from ..catalog import load_catalog
@@ -56,8 +64,13 @@ def list_command(
     parts = [p for p in load_catalog() if kind is None or p.kind == kind]
     if source_quality is not None:
         parts = [p for p in parts if p.fields_with_quality(source_quality)]
+    doc = {"parts": [p.model_dump(mode="json") for p in parts]}
+    if output is not None:
+        from ..report.rack_pages import catalog_figure
+
+        write_folder(output, "catalog", doc, catalog_figure(parts, kind, source_quality))
     if as_json:
-        emit({"parts": [p.model_dump(mode="json") for p in parts]})
+        emit(doc)
     elif source_quality is not None:
         show(_quality_table(parts, source_quality, wide))
     else:
@@ -89,13 +102,26 @@ def show_command(
     part_id: str = typer.Argument(..., metavar="ID", help="Part id, e.g. nvidia-b200-gb200."),
     as_json: bool = typer.Option(False, "--json", help="Print the part as JSON."),
     wide: bool = typer.Option(False, "--wide", help="Keep each long text on one line (by default it folds to fit)."),
+    output: Path | None = typer.Option(
+        None,
+        "-o",
+        "--output",
+        callback=output_folder,
+        help="Folder for part.json (the --json document) and report.html (each figure and what it rests on), "
+        "made if missing.",
+    ),
 ):
     """Show one part with its specifications, provenance and assumptions (YAML, folded to the terminal's width)."""
     import sys
 
     part = _part(part_id)
+    doc = {"part": part.model_dump(mode="json")}
+    if output is not None:
+        from ..report.rack_pages import part_figure
+
+        write_folder(output, "part", doc, part_figure(part))
     if as_json:
-        emit({"part": part.model_dump(mode="json")})
+        emit(doc)
         return
     sys.stdout.write(_folded_yaml(part.model_dump(mode="json", exclude_defaults=True), None if wide else out.width))
 

@@ -19,6 +19,7 @@ from .common import (
     note,
     older_file,
     out,
+    output_folder,
     output_folder_or_file,
     write_folder,
 )
@@ -146,6 +147,14 @@ def build_date_command(
         help="Integration and test time after the last part arrives, in days (at most ten years, like a lead time).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    output: Path | None = typer.Option(
+        None,
+        "-o",
+        "--output",
+        callback=output_folder,
+        help="Folder for build-date.json (the --json document) and report.html (the critical parts' lead time and "
+        "supply, dated), made if missing.",
+    ),
 ):
     """Earliest dates the first and the N-th rack can be built from an order date; the critical parts."""
     from ..rack.sourcing import build_dates, load_scenario
@@ -156,6 +165,10 @@ def build_date_command(
         raise InputError.single(None, f"{order_date!r} is not a date", "--order-date", "write YYYY-MM-DD") from None
     doc = build_dates(_model(design), order, racks, integration_days, load_scenario(scenario) if scenario else None)
     _warn(doc, scenario)
+    if output is not None:
+        from ..report.rack_pages import build_date_figure
+
+        write_folder(output, "build-date", doc, build_date_figure(doc, str(scenario) if scenario else None))
     if as_json:
         emit(doc)
         return

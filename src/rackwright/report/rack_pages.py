@@ -1,0 +1,558 @@
+"""The report pages of the rack commands (presentation only): ``evaluate``, ``check``, ``compare``, ``catalog list``,
+``catalog show`` and ``sourcing build-date`` with ``-o DIR``.
+
+Each page opens with its headline numbers and the inputs that drove them (:func:`headline_layout`), then its
+charts and tables, every axis titled with its unit; numbers are formatted by :mod:`rackwright.report.present`, as
+the terminal prints them. Source addresses stay in the page's JSON file (``NAME.json``): a page loads nothing and
+links nowhere outside its folder.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from .html import headline_layout
+from .present import COUNT, MONEY, SHARE, figure_format, format_value, relative_change
+
+#: The figures of a design that head the evaluate page, in this order (those a design lacks are left out).
+HEADLINE_FIGURES = (
+    "power.it_load_kw",
+    "power.input_kw",
+    "thermal.heat_to_liquid_kw",
+    "mechanical.weight_kg",
+    "mechanical.height_used_u",
+    "compute.accelerators",
+    "compute.peak_pflops.bf16_dense",
+    "cost.bom_usd",
+    "sourcing.domestic_share",
+    "reliability.failures_per_year",
+    "delivery.training_days_llama3_405b_15t_100_mw",
+)
+#: The budgets of a rack against its ratings (SI figures of the evaluation), as its design rules compare them:
+#: the rule's code and name, what is used, the limit it is used against.
+BUDGETS = (
+    ("PWR001", "IT load / usable conversion capacity", ("power.it_load",), ("power.usable_capacity",)),
+    ("PWR003", "busbar current / rating", ("power.busbar_current",), ("limit.busbar_current",)),
+    ("THM001", "coolant flow / CDU flow share", ("thermal.coolant_flow",), ("limit.cdu_max_flow", "limit.cdu_share")),
+    ("THM002", "heat to liquid / CDU capacity share", ("thermal.cdu_utilisation",), ()),
+    ("THM003", "coolant flow / manifold rating", ("thermal.coolant_flow",), ("limit.manifold_max_flow",)),
+    ("THM006", "heat to room air / air path", ("thermal.heat_to_room",), ("limit.air_capacity",)),
+    ("MEC001", "rack units used / available", ("mechanical.height_used",), ("mechanical.height_available",)),
+    ("MEC003", "floor load / floor rating", ("mechanical.floor_load",), ("limit.floor_rating",)),
+)
+#: The paths the heat of a rack leaves by, and their colours.
+HEAT_PATHS = (
+    ("thermal.heat_to_liquid_kw", "#4c78a8"),
+    ("thermal.heat_to_rear_door_kw", "#72b7b2"),
+    ("thermal.heat_to_room_kw", "#f58518"),
+)
+#: A table chart's row of one line, each further line of a row whose text wraps, its header, the width it is laid
+#: out for and one character of its text (plotly's 12 px sans-serif), in pixels: the room a table takes on its page.
+ROW_PX, LINE_PX, HEADER_PX, TABLE_PX, CHAR_PX = 22, 15, 30, 1000, 6.5
+
+
+def _shown(key: str, value) -> str:
+    """A figure as the terminal prints it, with its unit: ``121.4 kW``, ``3,130,825 USD``, ``1.0%``."""
+    shown = figure_format(key)
+    return f"{shown.value(value)} {shown.unit}".rstrip()
+
+
+def budget_use(figures: dict[str, float]) -> dict[str, float]:
+    """Each budget of :data:`BUDGETS` as the share of its limit used (1.0: at the limit), where the design has the
+    rating (a rack without a CDU has no CDU budget)."""
+    import math
+
+    used = {}
+    for code, name, numerator, denominator in BUDGETS:
+        top = math.prod(figures.get(k, math.nan) for k in numerator)
+        bottom = math.prod(figures.get(k, math.nan) for k in denominator)
+        share = top / bottom if bottom and math.isfinite(bottom) else math.nan
+        if math.isfinite(share):
+            used[f"{code}: {name}"] = share
+    return used
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float] | None = None):
+    """A plotly table of text cells, left-aligned, header in bold, columns as wide as ``widths`` (ratios; equal
+    by default); the trace and the height its rows take once their texts wrap, in pixels."""
+    import math
+
+    import plotly.graph_objects as go
+
+    widths = list(widths or [1.0] * len(headers))
+    chars = [max(8, int(TABLE_PX * w / sum(widths) / CHAR_PX) - 2) for w in widths]
+    lines = [max(math.ceil(len(cell) / c) for cell, c in zip(row, chars, strict=True)) for row in rows]
+    columns = [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in headers]
+    trace = go.Table(
+        columnwidth=widths,
+        header={"values": [f"<b>{h}</b>" for h in headers], "align": "left", "fill_color": "#e8eef5"},
+        cells={"values": columns, "align": "left"},
+    )
+    return trace, HEADER_PX + ROW_PX + sum(ROW_PX + LINE_PX * (n - 1) for n in lines)  # a row to spare
+
+
+def _stack(specs: Sequence[tuple[str, str, int]]):
+    """Rows of one figure, each ``(kind, title, height in px)`` (kind ``table`` or ``xy``), with room between them
+    for titles and tick labels; the figure and its height."""
+    from plotly.subplots import make_subplots
+
+    gap = 120
+    height = sum(px for *_, px in specs) + gap * (len(specs) - 1)
+    figure = make_subplots(
+        rows=len(specs),
+        cols=1,
+        specs=[[{"type": kind}] for kind, *_ in specs],
+        row_heights=[px for *_, px in specs],
+        vertical_spacing=gap / height if len(specs) > 1 else 0,
+        subplot_titles=[title for _, title, _ in specs],
+    )
+    return figure, height
+
+
+def _design_lines(reports) -> list[str]:
+    return [f"Design {r.name}: {r.file or '(not from a file)'}" + _lineage(r.lineage) for r in reports]
+
+
+def _lineage(lineage: Sequence[str]) -> str:
+    return f" (extends {' → '.join(lineage[:-1])})" if len(lineage) > 1 else ""
+
+
+CATALOG_LINE = "Catalog: the built-in parts catalog, every figure with its source or assumption (docs/catalog.md)."
+
+
+# --- evaluate -------------------------------------------------------------------------------------------------
+
+
+def evaluate_figure(reports, delivery: bool):
+    """The evaluate page: each design's headline figures (a table, a column per design), its budgets against their
+    ratings (bars, % of the limit, a line at the limit) and where its heat goes (stacked bars, kW)."""
+    import plotly.graph_objects as go
+
+    flats = [r.flat() for r in reports]
+    keys = [k for k in HEADLINE_FIGURES if any(k in flat for flat in flats)]
+    rows = [[figure_format(k).heading, *(figure_format(k).value(flat.get(k)) for flat in flats)] for k in keys]
+    counts = (f"{len(r.errors)}/{len(r.violations) - len(r.errors)}" for r in reports)
+    rows.append(["Rule violations (errors/warnings)", *counts])
+    table, table_px = _table(["figure", *(r.name for r in reports)], rows, [2.0] + [1.0] * len(reports))
+    uses = [budget_use(r.figures) for r in reports]
+    budgets = list(dict.fromkeys(b for use in uses for b in use))
+    figure, height = _stack(
+        [
+            ("table", "Headline figures", table_px),
+            (
+                "xy",
+                "Budgets against their ratings (the design rule that checks each)",
+                80 + 22 * len(budgets) * len(reports),
+            ),
+            ("xy", "Where the heat goes", 320),
+        ]
+    )
+    figure.add_trace(table, row=1, col=1)
+    for report, use in zip(reports, uses, strict=True):
+        figure.add_trace(
+            go.Bar(
+                y=list(use),
+                x=list(use.values()),
+                orientation="h",
+                name=report.name,
+                text=[format_value(v, SHARE) for v in use.values()],
+                textposition="outside",
+                cliponaxis=False,
+            ),
+            row=2,
+            col=1,
+        )
+    if budgets:
+        limit = {"x": [1.0, 1.0], "y": [budgets[0], budgets[-1]], "mode": "lines", "name": "limit (100%)"}
+        figure.add_trace(go.Scatter(**limit, line={"dash": "dash", "color": "#e45756"}), row=2, col=1)
+    _heat_paths(figure, reports, flats)
+    figure.update_yaxes(title_text="budget (rule: used / limit)", autorange="reversed", automargin=True, row=2, col=1)
+    figure.update_xaxes(title_text="share of the limit used (%)", tickformat=".0%", rangemode="tozero", row=2, col=1)
+    figure.update_xaxes(title_text="design", row=3, col=1)
+    figure.update_yaxes(title_text="heat (kW)", row=3, col=1)
+    inputs = [*_design_lines(reports), CATALOG_LINE]
+    if delivery:
+        inputs.append(
+            "Delivery: Llama 3 405B training and Llama 3 70B serving on 100 MW of racks (docs/perf-model.md)."
+        )
+    title = "Rack evaluation: " + ", ".join(r.name for r in reports)
+    figure.update_layout(
+        **headline_layout(title, _evaluate_headline(reports, uses), inputs),
+        height=height + 200 + 21 * len(inputs),
+        barmode="group",
+    )
+    return figure
+
+
+def _heat_paths(figure, reports, flats) -> None:
+    """Row 3 of the evaluate page: each design's heat by the path it leaves by, stacked by hand (``base``), since
+    the page's other bars are grouped."""
+    import plotly.graph_objects as go
+
+    below = [0.0 for _ in reports]
+    for key, colour in HEAT_PATHS:
+        heat = [flat.get(key) or 0.0 for flat in flats]
+        figure.add_trace(
+            go.Bar(
+                x=[r.name for r in reports],
+                y=heat,
+                base=below,
+                offsetgroup="heat",
+                name=figure_format(key).label,
+                marker_color=colour,
+            ),
+            row=3,
+            col=1,
+        )
+        below = [b + h for b, h in zip(below, heat, strict=True)]
+
+
+def _evaluate_headline(reports, uses: list[dict[str, float]]) -> str:
+    broken = [r.name for r in reports if r.errors]
+    text = f"{len(reports)} design(s), {len(broken)} breaking a rule" + (f" ({', '.join(broken)})" if broken else "")
+    for report in reports[:3]:
+        flat = report.flat()
+        text += (
+            f"; {report.name}: {_shown('power.it_load_kw', flat.get('power.it_load_kw'))} IT load, "
+            f"{_shown('cost.bom_usd', flat.get('cost.bom_usd'))}"
+        )
+    tightest = [(share, budget, r.name) for r, use in zip(reports, uses, strict=True) for budget, share in use.items()]
+    if tightest:
+        share, budget, name = max(tightest)
+        text += f"; tightest budget {budget.split(':')[0]} at {format_value(share, SHARE)} ({name})"
+    return text
+
+
+# --- check ----------------------------------------------------------------------------------------------------
+
+
+def check_figure(reports):
+    """The check page: rules passed and broken by severity per design (stacked bars), every rule with its code,
+    what it checks and each design's result (a table), and the violations with their fixes (a table)."""
+    import plotly.graph_objects as go
+
+    from ..rack.rules import SUMMARIES
+
+    names = [r.name for r in reports]
+    results = [_rule_results(r) for r in reports]
+    rule_rows = [
+        [code, what, *(result.get(code, "pass") for result in results)] for code, what in sorted(SUMMARIES.items())
+    ]
+    rules, rules_px = _table(["code", "rule", *names], rule_rows, [1.0, 5.0, *([1.5] * len(names))])
+    violations = [[r.name, v.code, v.severity, v.path, v.message, v.hint] for r in reports for v in r.violations]
+    broken, broken_px = _table(
+        ["design", "code", "severity", "field", "message", "fix"],
+        violations or [["(none)", "", "", "", "every design passes every rule", ""]],
+        [1.5, 1.0, 1.0, 1.5, 4.0, 4.0],
+    )
+    figure, height = _stack(
+        [
+            ("xy", "Rules passed and broken, by severity", 320),
+            ("table", "Rules: code, what each checks, the result per design", rules_px),
+            ("table", "Violations", broken_px),
+        ]
+    )
+    for outcome, colour in (("pass", "#54a24b"), ("warning", "#f58518"), ("error", "#e45756")):
+        counts = [sum(1 for code in SUMMARIES if result.get(code, "pass") == outcome) for result in results]
+        figure.add_trace(go.Bar(x=names, y=counts, name=outcome, marker_color=colour, text=counts), row=1, col=1)
+    figure.add_trace(rules, row=2, col=1)
+    figure.add_trace(broken, row=3, col=1)
+    figure.update_xaxes(title_text="design", row=1, col=1)
+    figure.update_yaxes(title_text="rules", row=1, col=1)
+    errors = sum(len(r.errors) for r in reports)
+    headline = (
+        f"{len(reports)} design(s) checked against {len(SUMMARIES)} rules: "
+        f"{sum(1 for r in reports if not r.violations)} pass every rule; "
+        f"{errors} error(s), {len(violations) - errors} warning(s)"
+    )
+    figure.update_layout(
+        **headline_layout("Design rules: " + ", ".join(names), headline, [*_design_lines(reports), CATALOG_LINE]),
+        height=height + 220 + 21 * len(reports),
+        barmode="stack",
+    )
+    return figure
+
+
+def _rule_results(report) -> dict[str, str]:
+    """Each broken rule's code → its worst severity in the design (``error`` over ``warning``)."""
+    result: dict[str, str] = {}
+    for v in report.violations:
+        result[v.code] = "error" if "error" in (v.severity, result.get(v.code)) else v.severity
+    return result
+
+
+# --- compare --------------------------------------------------------------------------------------------------
+
+
+def compare_figure(before, after, fields, figures):
+    """The compare page: the relative change of each figure that differs (bars, %), the change of each share
+    (bars, percentage points) and the design fields that differ (a table)."""
+    import plotly.graph_objects as go
+
+    shares = [c for c in figures if figure_format(c.key).kind == SHARE]
+    others = [c for c in figures if figure_format(c.key).kind != SHARE and c.relative is not None]
+    field_rows = [[c.path, _text(c.before), _text(c.after)] for c in fields] or [["(none)", "", ""]]
+    table, table_px = _table(["field", "before", "after"], field_rows, [1.0, 2.0, 2.0])
+    figure, height = _stack(
+        [
+            ("xy", "Relative change of each figure that differs (after vs before)", 120 + 22 * max(len(others), 1)),
+            ("xy", "Change of each share, in percentage points", 120 + 22 * max(len(shares), 1)),
+            ("table", "Design fields that differ", table_px),
+        ]
+    )
+    for row, changes, values, texts in (
+        (1, others, [c.relative for c in others], [relative_change(c.relative) for c in others]),
+        (2, shares, [100 * c.absolute for c in shares], [figure_format(c.key).change(c.absolute) for c in shares]),
+    ):
+        figure.add_trace(
+            go.Bar(
+                y=[figure_format(c.key).heading for c in changes],
+                x=values,
+                orientation="h",
+                text=texts,
+                textposition="outside",
+                cliponaxis=False,
+                marker_color=["#4c78a8" if v >= 0 else "#e45756" for v in values],
+                showlegend=False,
+            ),
+            row=row,
+            col=1,
+        )
+    figure.add_trace(table, row=3, col=1)
+    figure.update_xaxes(title_text="relative change (%)", tickformat="+.0%", row=1, col=1)
+    figure.update_xaxes(title_text="change (pp, percentage points)", row=2, col=1)
+    for row in (1, 2):
+        figure.update_yaxes(title_text="figure (unit)", autorange="reversed", automargin=True, row=row, col=1)
+    inputs = [
+        *_design_lines([before, after]),
+        CATALOG_LINE,
+        "Delivery figures on the reference workloads (docs/perf-model.md).",
+    ]
+    figure.update_layout(
+        **headline_layout(f"{before.name} → {after.name}", _compare_headline(fields, figures), inputs),
+        height=height + 220 + 21 * len(inputs),
+    )
+    return figure
+
+
+def _compare_headline(fields, figures) -> str:
+    text = f"{len(fields)} design field(s) and {len(figures)} figure(s) differ"
+    for change in (c for c in figures if c.key in ("power.it_load_kw", "cost.bom_usd", "mechanical.weight_kg")):
+        text += (
+            f"; {figure_format(change.key).label} {_shown(change.key, change.before)} → "
+            f"{_shown(change.key, change.after)} ({relative_change(change.relative)})"
+        )
+    return text
+
+
+def _text(value) -> str:
+    """A design field's value as text, lists and mappings written out; a source's address is left out (it stays in
+    compare.json), so that the page links nowhere outside its folder."""
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_text(v)}" for k, v in value.items() if k != "url")
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_text(v) for v in value)
+    return "–" if value is None else format_value(value) if isinstance(value, float) else str(value)
+
+
+# --- catalog list and show ------------------------------------------------------------------------------------
+
+
+def catalog_figure(parts, kind: str | None, quality: str | None):
+    """The catalog list page: the parts (a table) and their prices (bars by kind, log scale)."""
+    import plotly.graph_objects as go
+
+    basis = f"fields on {quality} sources" if quality else "source quality"
+    rows = [
+        [
+            p.id,
+            p.kind,
+            p.manufacturer,
+            p.model,
+            format_value(p.price_usd, MONEY),
+            p.origin.assembled_in,
+            format_value(p.lead_time_weeks),
+            ", ".join(p.fields_with_quality(quality)) if quality else str(p.source.source_quality),
+        ]
+        for p in parts
+    ]
+    headers = ["id", "kind", "manufacturer", "model", "USD", "made in", "lead weeks", basis]
+    table, table_px = _table(headers, rows, [2.5, 1.5, 1.5, 3.0, 1.0, 0.8, 0.8, 1.5])
+    figure, height = _stack(
+        [("table", "Parts", table_px), ("xy", "Price per part (log scale), by kind", 120 + 18 * max(len(parts), 1))]
+    )
+    figure.add_trace(table, row=1, col=1)
+    for name in dict.fromkeys(p.kind for p in parts):
+        chosen = [p for p in parts if p.kind == name]
+        figure.add_trace(
+            go.Bar(
+                y=[p.id for p in chosen],
+                x=[p.price_usd for p in chosen],
+                orientation="h",
+                name=name,
+                hovertext=[f"{format_value(p.price_usd, MONEY)} USD" for p in chosen],
+            ),
+            row=2,
+            col=1,
+        )
+    figure.update_xaxes(title_text="price per part (USD, log scale)", type="log", row=2, col=1)
+    order = [p.id for p in parts]
+    figure.update_yaxes(
+        title_text="part",
+        automargin=True,
+        categoryorder="array",
+        categoryarray=order,
+        autorange="reversed",
+        row=2,
+        col=1,
+    )
+    figure.update_layout(
+        **headline_layout("Parts catalog", _catalog_headline(parts), _catalog_inputs(kind, quality)),
+        height=height + 260,
+    )
+    return figure
+
+
+def _catalog_headline(parts) -> str:
+    qualities = Counter(p.source.source_quality for p in parts)
+    prices = [p.price_usd for p in parts]
+    text = f"{format_value(len(parts), COUNT)} parts of {len({p.kind for p in parts})} kind(s)"
+    if prices:
+        text += f"; price {format_value(min(prices), MONEY)} to {format_value(max(prices), MONEY)} USD"
+    return text + "; part sources: " + ", ".join(f"{qualities[q]} {q}" for q in ("primary", "secondary", "estimate"))
+
+
+def _catalog_inputs(kind: str | None, quality: str | None) -> list[str]:
+    filters = [f"kind {kind}" if kind else "every kind", f"parts with a {quality} source" if quality else "any source"]
+    return [CATALOG_LINE, "Filters: " + ", ".join(filters) + "."]
+
+
+def part_rows(part) -> list[list[str]]:
+    """Each figure of a part: field, value, and what it rests on (its source's quality, title and date, or the
+    assumption with its reason)."""
+    reliability = (
+        ["afr", f"{format_value(part.afr, SHARE)} per year"]
+        if part.afr is not None
+        else ["mtbf_h", f"{format_value(part.mtbf_h)} h"]
+    )
+    origin = f"made in {part.origin.manufacture}, assembled in {part.origin.assembled_in}"
+    return [[name, _spec(value), _basis(part, name)] for name, value in part.specs.items()] + [
+        ["price_usd", f"{format_value(part.price_usd, MONEY)} USD", _basis(part, "price_usd")],
+        ["lead_time_weeks", f"{format_value(part.lead_time_weeks)} weeks", _basis(part, "lead_time_weeks")],
+        [*reliability, _basis(part, "reliability")],
+        ["origin", origin, _basis(part, "origin")],
+    ]
+
+
+def _spec(value) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
+    return value if isinstance(value, str) else format_value(value)
+
+
+def _basis(part, name: str) -> str:
+    """What a field rests on (catalog/schema.py): its own source, else its assumption, else the part's source."""
+    source = part.field_sources.get(name)
+    if source is None and name in part.assumptions:
+        return f"assumption: {part.assumptions[name]}"
+    source = source or part.source
+    return f"{source.source_quality}: {source.title} ({source.date})"
+
+
+def part_figure(part):
+    """The catalog show page: every figure of the part with what it rests on (a table), and how many figures rest
+    on each quality of source or on an assumption (bars)."""
+    import plotly.graph_objects as go
+
+    rows = part_rows(part)
+    bases = Counter(row[2].split(":", 1)[0] for row in rows)
+    order = [b for b in ("primary", "secondary", "estimate", "assumption") if b in bases]
+    table, table_px = _table(["field", "value", "rests on"], rows, [1.0, 1.5, 4.0])
+    figure, height = _stack(
+        [("table", "Figures and what each rests on", table_px), ("xy", "Figures by what they rest on", 300)]
+    )
+    figure.add_trace(table, row=1, col=1)
+    counts = [bases[b] for b in order]
+    figure.add_trace(go.Bar(x=order, y=counts, text=counts, marker_color="#4c78a8"), row=2, col=1)
+    figure.update_xaxes(title_text="basis (source quality, or an assumption)", row=2, col=1)
+    figure.update_yaxes(title_text="figures", row=2, col=1)
+    headline = (
+        f"{format_value(part.price_usd, MONEY)} USD, lead time {format_value(part.lead_time_weeks)} weeks, "
+        f"made in {part.origin.manufacture}; {len(rows)} figures: "
+        + ", ".join(f"{bases[b]} on {b + 's' if b == 'assumption' else b + ' sources'}" for b in order)
+    )
+    inputs = [
+        f"Part {part.id} ({part.kind}, {part.category}): {part.manufacturer} {part.model}.",
+        "Catalog: the built-in parts catalog; the sources' addresses are in part.json (docs/catalog.md).",
+    ]
+    figure.update_layout(
+        **headline_layout(f"{part.manufacturer} {part.model}", headline, inputs), height=height + 260, showlegend=False
+    )
+    return figure
+
+
+# --- sourcing build-date --------------------------------------------------------------------------------------
+
+
+def build_date_figure(doc: dict, scenario: str | None):
+    """The build-date page: each critical part's wait from the order to its first delivery (its lead time) and on
+    to enough units for every rack (its supply), as a ladder of dated bars, with the rack dates marked."""
+    import plotly.graph_objects as go
+
+    parts = doc["critical_parts"]
+    title = "Critical parts: lead time, then supply until enough for every rack"
+    figure, height = _stack([("xy", title, 160 + 40 * len(parts))])
+    for label, start, end, colour in (
+        ("lead time (order → first delivery)", "order", "first_delivery", "#4c78a8"),
+        ("supply (first delivery → enough for all racks)", "first_delivery", "ready", "#f58518"),
+    ):
+        starts = [doc["order_date"] if start == "order" else p[start] for p in parts]
+        figure.add_trace(
+            go.Bar(
+                y=[p["part"] for p in parts],
+                x=[_days(s, p[end]) * DAY_MS for s, p in zip(starts, parts, strict=True)],
+                base=starts,
+                orientation="h",
+                name=label,
+                marker_color=colour,
+                hovertext=[f"{s} → {p[end]}" for s, p in zip(starts, parts, strict=True)],
+            )
+        )
+    for key, text, where in (
+        ("first_rack_date", "first rack", "top left"),
+        ("last_rack_date", f"rack {doc['racks']:,}", "bottom right"),
+    ):
+        figure.add_vline(
+            x=_days("1970-01-01", doc[key]) * DAY_MS,
+            line={"dash": "dash"},
+            annotation_text=f"{text} {doc[key]}",
+            annotation_position=where,
+        )
+    figure.update_xaxes(title_text="date", type="date")
+    figure.update_yaxes(title_text="part", autorange="reversed", automargin=True)
+    headline = (
+        f"first rack {doc['first_rack_date']}, rack {doc['racks']:,} {doc['last_rack_date']} "
+        f"(order {doc['order_date']}, +{doc['integration_days']:g} days integration and test)"
+    )
+    inputs = [
+        f"Design: {doc['design']}; order date {doc['order_date']}; {doc['racks']:,} rack(s).",
+        f"Scenario: {scenario}." if scenario else "Scenario: none (the catalog's lead times, no supply caps).",
+        f"Integration and test: {doc['integration_days']:g} days after the last part arrives (an assumption).",
+    ]
+    figure.update_layout(
+        **headline_layout(f"{doc['design']}: earliest build dates", headline, inputs),
+        height=height + 220,
+        barmode="overlay",
+    )
+    return figure
+
+
+#: A day in milliseconds, the unit of a span on plotly's date axis.
+DAY_MS = 86_400_000
+
+
+def _days(start: str, end: str) -> int:
+    from datetime import date
+
+    return (date.fromisoformat(end) - date.fromisoformat(start)).days

@@ -1,0 +1,136 @@
+"""``-o DIR`` of the rack commands (evaluate, check, compare, catalog list|show, sourcing build-date): the folder holds
+``NAME.json``, the very document ``--json`` prints, and ``report.html``, whose page opens with the numbers the
+terminal prints and links nowhere outside its folder.
+
+The numbers are hand-checked: examples/gb200-nvl72.yaml draws 121.4 kW of IT load from 132 kW of conversion capacity
+left after N+N redundancy (121.448 / 132 = 92.0 %), its bill of materials is 3,130,825 USD and GB300's 3,791,425 USD
+(+21.1 %); Meta Catalina breaks THM002 (51.8 kW to liquid against a 40 kW share of its CDUs) and warns MEC007 on four
+19-inch parts; the Vertiv CoolChip CDU 1350 is 250,000 USD with a 36-week lead time.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rackwright.cli.app import app
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+GB200, GB300, CATALINA = (str(EXAMPLES / f"{n}.yaml") for n in ("gb200-nvl72", "gb300-nvl72", "meta-catalina"))
+SCENARIO = str(EXAMPLES / "sourcing-us-power-cabling.yaml")
+
+#: (name, command line, its exit code, NAME.json, what the terminal and the page's headline both show)
+COMMANDS = [
+    ("evaluate", ["evaluate", GB200, "--no-delivery"], 0, "evaluate.json", ["121.4", "3,130,825"]),
+    ("check", ["check", GB200, CATALINA], 1, "check.json", ["THM002", "MEC007"]),
+    ("compare", ["compare", GB200, GB300], 0, "compare.json", ["3,130,825", "3,791,425", "+21.1%"]),
+    ("catalog-list", ["catalog", "list", "--kind", "cdu"], 0, "catalog.json", ["250,000"]),
+    ("catalog-show", ["catalog", "show", "vertiv-coolchip-cdu-1350"], 0, "part.json", ["1350 kW", "36"]),
+    (
+        "build-date",
+        ["sourcing", "build-date", GB200, "--order-date", "2026-12-01", "--racks", "1000", "--scenario", SCENARIO],
+        0,
+        "build-date.json",
+        ["2027-12-14", "2027-12-21"],
+    ),
+]
+IDS = [c[0] for c in COMMANDS]
+
+
+def invoke(argv: list[str]):
+    return CliRunner().invoke(app, argv)
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    """Each command run three ways: printed, as --json, and with -o into a folder of its own."""
+    runs = {}
+    for name, argv, _, _, _ in COMMANDS:
+        folder = tmp_path_factory.mktemp(name)
+        runs[name] = (invoke(argv), invoke([*argv, "--json"]), invoke([*argv, "-o", str(folder)]), folder)
+    return runs
+
+
+@pytest.mark.parametrize(("name", "argv", "code", "document", "numbers"), COMMANDS, ids=IDS)
+def test_o_writes_the_json_document_and_a_page(written, name, argv, code, document, numbers):
+    printed, as_json, _, folder = written[name]
+    assert printed.exit_code == as_json.exit_code == code, printed.stdout + printed.stderr
+    assert json.loads((folder / document).read_text(encoding="utf-8")) == json.loads(as_json.stdout)
+    assert sorted(p.name for p in folder.iterdir()) == sorted([document, "plotly.min.js", "report.html"])
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert "http" not in page  # no external address: plotly.js is beside the page, sources stay in the JSON
+    for number in numbers:
+        assert number in printed.stdout
+        assert number in page
+
+
+@pytest.mark.parametrize(("name", "argv", "code", "document", "numbers"), COMMANDS, ids=IDS)
+def test_o_keeps_the_terminal_output(written, name, argv, code, document, numbers):
+    printed, _, with_folder, folder = written[name]
+    assert with_folder.exit_code == code
+    wrote = f"wrote {folder / document}, {folder / 'report.html'}\n"
+    assert wrote in with_folder.stdout
+    assert with_folder.stdout.replace(wrote, "", 1) == printed.stdout  # the same table, the note on what was written
+
+
+@pytest.mark.parametrize(("name", "argv", "code", "document", "numbers"), COMMANDS, ids=IDS)
+def test_o_naming_a_file_is_bad_input(tmp_path, name, argv, code, document, numbers):
+    file = tmp_path / "a-file"
+    file.write_text("", encoding="utf-8")
+    result = invoke([*argv, "-o", str(file)])
+    assert result.exit_code == 2
+    assert "is a file; give a folder" in re.sub(r"[\s│╭╮╰╯─]+", " ", result.stderr)  # unboxed, unwrapped
+
+
+def test_budget_use_against_hand_figures():
+    import rackwright
+    from rackwright.report.rack_pages import budget_use
+
+    use = budget_use(rackwright.evaluate(EXAMPLES / "gb200-nvl72.yaml").figures)
+    assert use["PWR001: IT load / usable conversion capacity"] == pytest.approx(121.448 / 132.0, rel=1e-6)
+    assert use["PWR003: busbar current / rating"] == pytest.approx(121_448 / 50 / 3100, rel=1e-3)  # 50 V busbar
+    assert use["MEC001: rack units used / available"] == pytest.approx(37 / 48, rel=1e-9)
+
+
+def test_the_check_page_counts_rules_by_outcome():
+    import rackwright
+    from rackwright.rack.rules import SUMMARIES
+    from rackwright.report.rack_pages import check_figure
+
+    racks = [rackwright.evaluate(EXAMPLES / n) for n in ("gb200-nvl72.yaml", "meta-catalina.yaml")]
+    bars = {t.name: list(t.y) for t in check_figure(racks).data if t.type == "bar"}
+    rules = len(SUMMARIES)
+    # Meta Catalina: THM002 broken (error), MEC007 broken on four slots (one rule, a warning)
+    assert bars == {"pass": [rules, rules - 2], "warning": [0, 1], "error": [0, 1]}
+
+
+def test_every_chart_axis_is_titled():
+    """Each page's x and y axes carry a title (with its unit where the axis has one)."""
+    import rackwright
+    from rackwright.catalog import load_catalog
+    from rackwright.rack.compare import field_changes, figure_changes
+    from rackwright.rack.evaluation import sound_model
+    from rackwright.rack.sourcing import build_dates
+    from rackwright.report import rack_pages
+
+    gb200, gb300 = (rackwright.evaluate(EXAMPLES / n) for n in ("gb200-nvl72.yaml", "gb300-nvl72.yaml"))
+    catalog = load_catalog()
+    doc = build_dates(sound_model(gb200, "sourcing"), date(2026, 12, 1), 10)
+    figures = {
+        "evaluate": rack_pages.evaluate_figure([gb200, gb300], delivery=False),
+        "check": rack_pages.check_figure([gb200]),
+        "compare": rack_pages.compare_figure(gb200, gb300, field_changes({}, {}), figure_changes(gb200, gb300)),
+        "catalog list": rack_pages.catalog_figure([p for p in catalog if p.kind == "cdu"], "cdu", None),
+        "catalog show": rack_pages.part_figure(catalog.get("nvidia-b200-gb200")),
+        "build-date": rack_pages.build_date_figure(doc, None),
+    }
+    for name, figure in figures.items():
+        axes = [key for key in figure.layout.to_plotly_json() if key.startswith(("xaxis", "yaxis"))]
+        assert axes, name
+        untitled = [key for key in axes if not figure.layout[key].title.text]
+        assert not untitled, f"{name}: {untitled}"
