@@ -40,11 +40,7 @@ KNOWN_CUTS: dict[tuple[tuple[str, ...], str | None], str] = {}
 
 #: Commands whose output is still wider than 80 columns, as KNOWN_CUTS → why; strict too: the test fails once
 #: such an example fits, so that the entry goes.
-KNOWN_WIDE: dict[tuple[tuple[str, ...], str | None], str] = {
-    (("qualify",), None): "cli/reliability.py: the qualification table's columns are ids and numbers (none may "
-    "fold) and its row column already dropped: 83 columns at 80",
-    (("reliability", "qualify"), None): "as qualify: ids and numbers only, 83 columns at 80",
-}
+KNOWN_WIDE: dict[tuple[tuple[str, ...], str | None], str] = {}
 #: Lines that may pass 80 characters: a URL (folded, it could no longer be copied) and the notes on files written.
 WIDE_LINE = re.compile(r"://|^wrote ")
 

@@ -207,6 +207,13 @@ def capacity_command(
     workers: int = typer.Option(
         1, "--workers", min=0, max=MAX_WORKERS, help="Processes for replications (0 = all cores)."
     ),
+    output: Path | None = typer.Option(
+        None,
+        "-o",
+        "--output",
+        callback=output_folder,
+        help="Folder for capacity.json and report.html (weekly capacity and utilisation per station, bays).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ):
     """Smallest bay counts per station that ship the target: queueing first guess, then grow the bottleneck.
@@ -239,13 +246,20 @@ def capacity_command(
             progress=lambda i, achieved: bar.update(task, completed=i, description=f"{achieved:,.0f} racks/week"),
         )
     doc = found.summary()
+    if output is not None:
+        from ..report.ops_pages import capacity_figure
+
+        inputs = [
+            f"Line file {line_file}; design {design}; tolerance {tolerance:g}, utilisation cap {max_utilisation:g}."
+        ]
+        write_folder(output, "capacity", _stations_as_records(doc), capacity_figure(doc, inputs))
     if as_json:
         emit(_stations_as_records(doc))
     else:
-        table = Table(
-            title=f"{line.name} — {design.name}: {'meets' if found.met else 'MISSES'} {rate:,.0f} racks/week "
-            f"({doc['achieved_racks_per_week']:,.1f} achieved, {doc['iterations']} simulations)"
-        )
+        from ..report.ops_pages import capacity_headline
+        from ..report.present import SHARE, format_value
+
+        table = Table(title=f"{line.name} — {design.name}: {capacity_headline(doc)}")
         table.add_column("station", no_wrap=True)
         for name in ("bays", "operators", "first guess", "line file", "util."):
             table.add_column(name, justify="right", no_wrap=True)
@@ -256,7 +270,7 @@ def capacity_command(
                 "—" if s["operators"] is None else str(s["operators"]),
                 str(s["first_guess"]),
                 str(s["line_file"]),
-                f"{s['utilisation']:.3f}",
+                format_value(s["utilisation"], SHARE),
                 style="bold red" if sid == doc["bottleneck"] else None,
             )
         out.print(table)

@@ -8,7 +8,19 @@ import typer
 from rich.table import Table
 
 from ..validity import AVAILABILITY_RANGE, BYTES_PER_PARAM_RANGE, CHECKPOINT_WRITE_RANGE
-from .common import EXIT_OK, EXIT_RULES, MAX_COUNT, emit, guarded, out, output_file, output_folder, show, write_folder
+from .common import (
+    EXIT_OK,
+    EXIT_RULES,
+    MAX_COUNT,
+    WIDE,
+    emit,
+    guarded,
+    out,
+    output_file,
+    output_folder,
+    show,
+    write_folder,
+)
 
 app = typer.Typer(
     help="Fleet reliability: job interruptions, checkpointing and goodput, spare pools, qualification.",
@@ -166,6 +178,13 @@ def spares_command(
         max=AVAILABILITY_RANGE[1],
         help="Probability that the pool covers the demand of one repair window.",
     ),
+    output: Path | None = typer.Option(
+        None,
+        "-o",
+        "--output",
+        callback=output_folder,
+        help="Folder for spares.json and report.html (spares per part, stock-out chance vs the target).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ):
     """Spare parts per part (Poisson over the repair window), spare scale-up domains and hot spares."""
@@ -173,9 +192,14 @@ def spares_command(
     from ..rack.evaluation import sound_design
 
     doc = spares_report(sound_design(design), racks, repair_days, availability)
+    if output is not None:
+        from ..report.ops_pages import spares_figure
+
+        write_folder(output, "spares", doc, spares_figure(doc, [f"Design file {design}."]))
     if as_json:
         emit(doc)
         return
+    from ..report.ops_pages import spares_headline
     from ..report.tables import ID, NUMBER, Column, FitTable
 
     table = FitTable(
@@ -204,12 +228,7 @@ def spares_command(
             f"{row['spares_cost_usd']:,.0f}",
         )
     show(table)
-    out.print(
-        f"spares cost: ${doc['total_spares_cost_usd']:,.0f}; scale-up domain of {doc['scale_up_domain']} "
-        f"accelerators: {doc['domain_outages_per_day']:.2f} domain outages/day, {doc['spare_domains']} spare "
-        f"domain(s); hot-spare accelerators for one fleet-wide job: {doc['hot_spare_accelerators']:,} "
-        f"({doc['hot_spare_fraction']:.2%})"
-    )
+    out.print(spares_headline(doc), highlight=False)
 
 
 def _job_json(doc: dict) -> dict:
@@ -238,7 +257,15 @@ def qualify_command(
     racks: str | None = typer.Option(
         None, "--racks", help="Comma-separated rack ids under qualification (others are unknown racks)."
     ),
+    output: Path | None = typer.Option(
+        None,
+        "-o",
+        "--output",
+        callback=output_folder,
+        help="Folder for qualify.json and report.html (measured vs expected per metric, by verdict).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the verdicts as JSON."),
+    wide: bool = WIDE,
 ):
     """Check measured results of early racks against the models: pass / warn / fail, calibration hints."""
     from ..fleet.qualify import qualify
@@ -246,48 +273,55 @@ def qualify_command(
 
     known = [r.strip() for r in racks.split(",") if r.strip()] if racks else None
     doc = qualify(sound_design(design), results, known)
+    if output is not None:
+        from ..report.ops_pages import qualify_figure
+
+        write_folder(output, "qualify", doc, qualify_figure(doc, [f"Design file {design}."]))
     if as_json:
         emit(doc)
     else:
-        from rich.text import Text
+        from ..report.ops_pages import qualify_summary
 
-        from ..report.tables import ID, NUMBER, Column, FitTable
-        from ..units import pretty_unit
-
-        table = FitTable(
-            f"{doc['design']} ({doc['generation']}): {results}",
-            [
-                Column("row", NUMBER, drop=1),
-                Column("rack", ID),
-                Column("metric", ID),
-                Column("measured", NUMBER),
-                Column("expected", NUMBER),
-                Column("unit", ID),
-                Column("deviation", NUMBER),
-                Column("verdict", ID),
-            ],
-        )
-        for row in doc["measurements"]:
-            if row["deviation_kind"] == "relative":
-                deviation = f"{row['deviation']:+.1%}"
-            elif row["deviation_kind"] == "count":
-                deviation = f"p = {row['p_value']:.3f}"
-            else:
-                deviation = f"{row['deviation']:+.2f}"
-            style = _verdict_style(row["verdict"])
-            table.add_row(
-                str(row["row"]),
-                row["rack_id"],
-                row["metric"],
-                f"{row['measured']:.4g}",
-                f"{row['expected']:.4g}",
-                pretty_unit(row["unit"]),
-                deviation,
-                Text(row["verdict"], style=style),
-            )
-        show(table)
-        summary = doc["summary"]
-        out.print(f"{summary['pass']} pass, {summary['warn']} warn, {summary['fail']} fail")
+        show(_qualify_table(doc, results, wide))
+        out.print(qualify_summary(doc))
         for hint in doc["calibration"]:
             out.print(f"calibration: {hint}", highlight=False)
     raise typer.Exit(EXIT_RULES if doc["summary"]["fail"] else EXIT_OK)
+
+
+def _qualify_table(doc: dict, results: Path, wide: bool):
+    """One row per measurement: rack, metric, measured and expected in the metric's unit, the deviation with the
+    verdict beside it (one column, so that the table fits 80 characters)."""
+    from rich.text import Text
+
+    from ..report.ops_pages import deviation_text
+    from ..report.tables import ID, NUMBER, WIDE_HINT, Column, FitTable
+    from ..units import pretty_unit
+
+    table = FitTable(
+        f"{doc['design']} ({doc['generation']}): {results}",
+        [
+            Column("row", NUMBER, drop=1),
+            Column("rack", ID),
+            Column("metric", ID),
+            Column("measured", NUMBER),
+            Column("expected", NUMBER),
+            Column("unit", ID, fold=True),
+            Column("deviation, verdict", ID),
+        ],
+        wide=wide,
+        hint=WIDE_HINT,
+    )
+    pad = max((len(deviation_text(row)) for row in doc["measurements"]), default=0)  # the verdicts one above another
+    for row in doc["measurements"]:
+        verdict = Text(row["verdict"], style=_verdict_style(row["verdict"]))
+        table.add_row(
+            str(row["row"]),
+            row["rack_id"],
+            row["metric"],
+            f"{row['measured']:.4g}",
+            f"{row['expected']:.4g}",
+            pretty_unit(row["unit"]),
+            Text.assemble(deviation_text(row).rjust(pad), " ", verdict),
+        )
+    return table

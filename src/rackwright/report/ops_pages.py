@@ -362,9 +362,16 @@ def capacity_figure(doc: dict, inputs: Sequence[str] = ()):
         ),
     )
     figure.add_trace(
-        go.Bar(x=stations, y=[capacity[s] for s in stations], marker_color=colours, name="capacity"), row=1, col=1
+        go.Bar(x=stations, y=[capacity[s] for s in stations], marker_color=colours, showlegend=False), row=1, col=1
     )
-    figure.add_hline(y=doc["target_racks_per_week"], line_dash="dash", line_color="black", row=1, col=1)
+    figure.add_hline(
+        y=doc["target_racks_per_week"],
+        line_dash="dash",
+        line_color="black",
+        annotation_text=f"target {format_value(doc['target_racks_per_week'])} racks/week",
+        row=1,
+        col=1,
+    )
     figure.add_trace(
         go.Bar(
             x=stations,
@@ -372,7 +379,7 @@ def capacity_figure(doc: dict, inputs: Sequence[str] = ()):
             marker_color=colours,
             text=[format_value(doc["stations"][s]["utilisation"], SHARE) for s in stations],
             textposition="auto",
-            name="utilisation",
+            showlegend=False,
         ),
         row=2,
         col=1,
@@ -451,6 +458,7 @@ def spares_figure(doc: dict, inputs: Sequence[str] = ()):
             y=[max(1 - p["availability_achieved"], 1e-12) for p in parts],
             name="stock-out chance",
             marker_color="#72b7b2",
+            showlegend=False,
         ),
         row=2,
         col=1,
@@ -468,7 +476,7 @@ def spares_figure(doc: dict, inputs: Sequence[str] = ()):
     figure.update_xaxes(title_text="part", tickangle=-30, row=1, col=1)
     figure.update_yaxes(title_text="parts (count)", row=1, col=1)
     figure.update_xaxes(title_text="part", tickangle=-30, row=2, col=1)
-    figure.update_yaxes(title_text="probability of a stock-out per window", type="log", row=2, col=1)
+    figure.update_yaxes(title_text="stock-out chance per window (%)", type="log", tickformat=".2~%", row=2, col=1)
     return figure
 
 
@@ -509,14 +517,12 @@ def qualify_figure(doc: dict, inputs: Sequence[str] = ()):
     for n, metric in enumerate(metrics):
         at = {"row": n // 2 + 1, "col": n % 2 + 1}
         mine = [r for r in rows if r["metric"] == metric]
-        x = [f"{r['rack_id']} (row {r['row']})" for r in mine]
+        x = [f"{r['rack_id']} (row {r['row']})<br>{deviation_text(r)} {r['verdict']}" for r in mine]
         figure.add_trace(
             go.Bar(
                 x=x,
                 y=[r["measured"] for r in mine],
                 marker_color=[VERDICT_COLOURS[r["verdict"]] for r in mine],
-                text=[f"{deviation_text(r)} {r['verdict']}" for r in mine],
-                textposition="auto",
                 name="measured",
                 showlegend=False,
             ),
@@ -533,7 +539,7 @@ def qualify_figure(doc: dict, inputs: Sequence[str] = ()):
             ),
             **at,
         )
-        figure.update_xaxes(title_text="rack", **at)
+        figure.update_xaxes(title_text="rack (CSV row), deviation and verdict", **at)
         figure.update_yaxes(title_text=f"{metric} ({units[metric]})", **at)
     for verdict, colour in VERDICT_COLOURS.items():  # the colours' legend
         figure.add_trace(go.Bar(x=[None], y=[None], marker_color=colour, name=f"measured: {verdict}"), row=1, col=1)
