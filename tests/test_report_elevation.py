@@ -91,3 +91,17 @@ def test_row_equipment_beside_the_rack():
     assert "power sidecar: 800 VDC HVDC power rack, 1.5 MW" in svg
     assert "CDU, in-row (1 per 3 racks):" in svg
     assert "IN THE ROW" not in svg_of("hgx-h100-air.yaml")  # no sidecar and no in-row CDU
+
+
+def test_title_block_names_the_design_file_and_its_catalog_parts():
+    """Issue 22: the title block says what the drawing rests on: examples/gb300-nvl72.yaml extends
+    gb200-nvl72.yaml; its 17 catalog parts (counted by hand from the rack's BOM, ``rackwright bom``) all carry
+    estimates; 48 V ORv3 power at N+1 on the HPR busbar; PG25 coolant on W32 facility water through an in-row
+    CDU. An air-cooled HGX rack says so instead of naming a coolant."""
+    svg = svg_of("gb300-nvl72.yaml")
+    assert "design file " in svg and "gb300-nvl72.yaml (extends gb200-nvl72.yaml)" in svg
+    assert "17 catalog parts, 17 of them with estimated figures" in svg
+    assert "power orv3-48v, N+1, busbar High-power 50 V rack busbar" in svg
+    assert "cooling liquid pg25, facility water W32, CDU CoolChip CDU 1350" in svg
+    air = svg_of("hgx-h100-air.yaml")
+    assert "cooling devices air-cooled" in air and "cooling liquid" not in air

@@ -41,7 +41,7 @@ UNIT_PX = 16.0  # pixels per mounting unit
 VIEW_PX = 320.0  # width of each view
 MARGIN = 40.0
 GRID_PX = 34.0  # room for the unit numbers beside each view
-TITLE_PX = 96.0
+TITLE_PX = 132.0  # the title block: name, enclosure, two lines of totals, two of inputs
 LEGEND_PX = 330.0
 PLANT_PX = 38.0  # width of each piece of row equipment drawn beside the rack
 #: Relative height of a blade slot's band in its pod, by category (compute and switch blades tall, modules short).
@@ -215,7 +215,7 @@ def elevation_svg(rack: Rack) -> draw.Drawing:
     figures (SI) in the title block."""
     if rack.model is None:
         raise ValueError(f"an elevation of {rack.name} needs its resolved design: draw a rack from evaluate()")
-    model, figures = rack.model, rack.figures
+    model = rack.model
     limits = effective_limits(model, {})
     pitch, usable = float(limits["unit_pitch"]), float(limits["usable_height"])
     units = int(round(usable / pitch)) if np.isfinite(usable) else 48
@@ -306,7 +306,7 @@ def elevation_svg(rack: Rack) -> draw.Drawing:
     _draw_row_equipment(d, plant, plant_x, top, height)
     free = int(units - occupied.sum())
     pod_units = sum(p.units for p in pods)
-    _title(d, model, figures, units, unit_name, free, pod_units)
+    _title(d, rack, units, unit_name, free, pod_units)
     _legend(d, model, legend_x, top, devices)
     return d
 
@@ -398,7 +398,9 @@ def _rear(
             d.append(draw.Text(label, 9, x + 6, top + height + 32, font_family=FONT, fill=COLOURS["power"]))
 
 
-def _title(d, model: RackModel, figures: dict, units: int, unit_name: str, free: int, pod_units: float = 0) -> None:
+def _title(d, rack: Rack, units: int, unit_name: str, free: int, pod_units: float = 0) -> None:
+    model, figures = rack.model, rack.figures
+    assert model is not None  # elevation_svg checked it
     design = model.design
     enclosure = model.catalog.get(design.enclosure).model
     d.append(draw.Rectangle(MARGIN, MARGIN - 22, d.width - 2 * MARGIN, TITLE_PX - 10, fill="#f7f7f7", stroke="#999"))
@@ -421,6 +423,33 @@ def _title(d, model: RackModel, figures: dict, units: int, unit_name: str, free:
             font_family=FONT,
         )
     )
+    for i, line in enumerate(inputs_lines(rack)):
+        _text(d, line, MARGIN + 10, MARGIN + 78 + 16 * i, d.width - 2 * MARGIN - 20, 11, fill="#444")
+
+
+def inputs_lines(rack: Rack) -> list[str]:
+    """The inputs behind the drawing, for its title block: the design file (and the files it extends) and the
+    catalog parts it uses (how many carry estimates); the power and cooling choices of the design."""
+    model = rack.model
+    assert model is not None  # elevation_svg checked it
+    design = model.design
+    parts = {item.part.id: item.part for item in model.items}
+    estimated = sum(1 for part in parts.values() if part.assumptions)
+    extends = [path.rsplit("/", 1)[-1] for path in rack.lineage[:-1]]
+    cooling = design.cooling
+    cdu = f", CDU {model.catalog.get(cooling.cdu.part).model} ({cooling.cdu.placement})" if cooling.cdu else ""
+    busbar = f", busbar {model.catalog.get(design.power.busbar).model}" if design.power.busbar else ""
+    liquid = (
+        f"liquid {model.fluid}, facility water {cooling.facility_supply or 'not given'}{cdu}"
+        if _liquid_slots(model)
+        else "devices air-cooled"
+    )
+    return [
+        f"design file {rack.file or '(in memory)'}"
+        + (f" (extends {', '.join(extends)})" if extends else "")
+        + f" · {len(parts)} catalog parts, {estimated} of them with estimated figures (the catalog's assumptions)",
+        f"power {model.architecture}, {model.redundancy}{busbar} · cooling {liquid}",
+    ]
 
 
 def _legend(d, model: RackModel, x: float, top: float, devices: list[str]) -> None:
