@@ -45,6 +45,30 @@ def test_sweep_page_opens_with_the_headline_numbers_of_whatif_json(tmp_path):
     ]
     assert all(text in page for text in expected), [text for text in expected if text not in page]
     model = resolve(rackwright.load_design(design))
-    layout = sweep_figure(sweep(model, load_scenario(plan), path, [0.0, 0.3]), path, "s").layout
+    scenario = load_scenario(plan)
+    layout = sweep_figure(sweep(model, scenario, path, [0.0, 0.3]), path, scenario, "GB200 NVL72").layout
     titles = [layout.xaxis.title.text, layout.yaxis.title.text]
     assert titles == ["US content (% of cost)", "cost per rack, tariffs included (USD)"]
+
+
+def test_sweep_page_states_the_scenario_and_the_tariffs_in_force():
+    """Issue 22: under the headline, the page names the design, the scenario and the swept field, and each tariff
+    in force on the scenario's date (2027-01-01) with its basis, as examples/sourcing-us-power-cabling.yaml gives
+    them: China 25 % since 2018-09-24 (USTR Section 301, a source), Taiwan 20 % on networking and Thailand 19 %
+    since 2025-08-07 (assumptions); 4 substitutions, no second source."""
+    from rackwright.rack.sourcing import sweep_figure
+    from report_axes import untitled_axes
+
+    model = resolve(rackwright.load_design(ROOT / "examples" / "gb200-nvl72.yaml"))
+    scenario = load_scenario(ROOT / "examples" / "sourcing-us-power-cabling.yaml")
+    path = "substitutions[0].price_change"
+    figure = sweep_figure(sweep(model, scenario, path, [0.0, 0.15, 0.3]), path, scenario, "GB200 NVL72")
+    title = figure.layout.title.text.replace("<br>", " ")
+    assert "Design GB200 NVL72; scenario US power and cabling" in title
+    assert f"{path} swept from 0 to 0.3 in 3 steps" in title
+    assert "4 substitution(s), 0 second source(s)" in title
+    assert "Tariffs in force on 2027-01-01 (the scenario's date)" in title
+    assert "CN 25% from 2018-09-24 (source: USTR Section 301 tariff actions on China" in title
+    assert "TW 20% on networking from 2025-08-07 (assumption: 2025 reciprocal tariff rate" in title
+    assert "TH 19% from 2025-08-07 (assumption:" in title
+    assert figure.layout.margin.t > 110 and untitled_axes(figure) == []

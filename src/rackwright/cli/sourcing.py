@@ -111,10 +111,10 @@ def whatif_command(
     if older and output is not None:
         from ..report.html import write_html
 
-        write_html(sweep_figure(rows, path, plan.name), output)  # plotly.js once per folder, beside the page
+        write_html(sweep_figure(rows, path, plan, model.design.name), output)  # plotly.js beside the page
         note(f"wrote {output}")
     elif output is not None:
-        write_folder(output, "whatif", doc, sweep_figure(rows, path, plan.name))
+        write_folder(output, "whatif", doc, sweep_figure(rows, path, plan, model.design.name))
     if as_json:
         emit(doc)
         return

@@ -150,9 +150,11 @@ class Tariff(Strict):
 
     _rate = field_validator("rate")(number_in("tariff"))
 
+    def in_force(self, on: date) -> bool:
+        return self.start <= on and (self.until is None or on < self.until)
+
     def applies(self, line: BomLine, on: date) -> bool:
-        in_force = self.start <= on and (self.until is None or on < self.until)
-        return in_force and self.covers(line)
+        return self.in_force(on) and self.covers(line)
 
     def covers(self, line: BomLine) -> bool:
         """The line is made where the tariff applies (on any date)."""
@@ -397,13 +399,52 @@ def sweep_headline(rows: list[dict], path: str) -> str:
     )
 
 
-def sweep_figure(rows: list[dict], path: str, scenario: str):
-    """A plotly figure under the sweep's headline numbers (:func:`sweep_headline`): cost per rack against US
-    content, one point per swept value."""
+def _basis(item) -> str:
+    """A scenario entry's basis: its source's title (and date), or its assumption."""
+    from html import escape
+
+    if item.source is not None:
+        return f"source: {escape(item.source.title)}" + (f", {item.source.date}" if item.source.date else "")
+    return f"assumption: {escape(item.assumption)}" if item.assumption else "no source or assumption given"
+
+
+def sweep_inputs_lines(scenario: Scenario, path: str, rows: list[dict], design: str) -> list[str]:
+    """The inputs and assumptions behind the sweep's page, one line each: the design, the scenario and the swept
+    field; the scenario's changes; each tariff in force on the scenario's date with its basis."""
+    from html import escape
+
+    on = scenario.date
+    tariffs = [t for t in scenario.tariffs if t.in_force(on)]
+    lines = [
+        f"<b>Inputs.</b> Design {design}; scenario {scenario.name}"
+        + (f" ({escape(scenario.description.strip())})" if scenario.description.strip() else "")
+        + f"; {path} swept from {rows[0]['value']:.4g} to {rows[-1]['value']:.4g} in {len(rows)} steps, every other "
+        "field as in the scenario file.",
+        f"Changes: {len(scenario.substitutions)} substitution(s), {len(scenario.second_sources)} second source(s), "
+        "each with its source or assumption in the scenario file; prices are the catalog's unit prices with the "
+        "scenario's changes; US content counts a line as US-made when it is assembled in the US.",
+        f"Tariffs in force on {on.isoformat()} (the scenario's date), on the cost of the lines made in the origin: "
+        + ("none" if not tariffs else ""),
+    ]
+    lines += [
+        f"{t.origin} {100 * t.rate:g}%"
+        + (f" on {t.category}" if t.category else "")
+        + f" from {t.start.isoformat()}"
+        + (f" until {t.until.isoformat()}" if t.until else "")
+        + f" ({_basis(t)})."
+        for t in tariffs
+    ]
+    return lines
+
+
+def sweep_figure(rows: list[dict], path: str, scenario: Scenario, design: str):
+    """A plotly figure under the sweep's headline numbers (:func:`sweep_headline`) and inputs
+    (:func:`sweep_inputs_lines`): cost per rack against US content, one point per swept value."""
     import plotly.graph_objects as go
 
-    from ..report.html import headline_layout
+    from ..report.html import INPUT_LINE_PX, headline_layout
 
+    inputs = sweep_inputs_lines(scenario, path, rows, design)
     figure = go.Figure(
         go.Scatter(
             x=[r["us_share"] * 100 for r in rows],
@@ -414,7 +455,12 @@ def sweep_figure(rows: list[dict], path: str, scenario: str):
         )
     )
     figure.update_layout(
-        **headline_layout(f"{scenario}: cost vs US content as {path} varies", sweep_headline(rows, path)),
+        **headline_layout(
+            f"{scenario.name}: cost vs US content as {path} varies",
+            sweep_headline(rows, path),
+            inputs,
+        ),
+        height=480 + INPUT_LINE_PX * len(inputs),
         xaxis_title="US content (% of cost)",
         yaxis_title="cost per rack, tariffs included (USD)",
     )
