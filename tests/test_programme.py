@@ -278,6 +278,28 @@ def test_document_is_records_with_units(doc):
     assert gantt[("site", "milam")] == ("2027-01-01", "2027-12-31") and ("factory", "houston") in gantt
 
 
+def test_plan_table_shows_each_figure_as_report_present_formats_it(doc):
+    """``programme plan``'s quarter table takes its headings and formats from report.present, as the roadmap's and
+    every other command's tables do: money in whole USD with separators, shares in per cent to one decimal."""
+    import io
+
+    from rich.console import Console
+
+    from rackwright.cli.programme import QUARTER_COLUMNS, _tables
+
+    console = Console(width=300, record=True, file=io.StringIO())
+    console.print(_tables(doc)[0])
+    text = console.export_text()
+    for heading in ("IT power (GW)", "Delivered training compute (EFLOP/s)", "Integrated in US factories (%)",
+                    "Capex (USD)", "Energy cost per year (USD)", "Part failures per year", "Accelerators"):
+        assert heading in text, heading
+    assert len(QUARTER_COLUMNS) == 7
+    first = next(line for line in text.splitlines() if "2026Q3" in line)
+    assert f"{_series(doc, 'capex')[0]:,.0f}" in first and f"{_series(doc, 'energy_opex')[0]:,.0f}" in first
+    assert f"{100 * _series(doc, 'us_integrated_share')[0]:.1f}%" in first
+    assert f"{_series(doc, 'accelerators')[0]:,.0f}" in first
+
+
 def test_cli_writes_the_json_and_the_dashboard(tmp_path):
     argv = ["programme", "plan", str(SMALL), "-o", str(tmp_path / "p"), "--json", "--samples", "3", "--seed", "1"]
     result = CliRunner().invoke(app, argv)

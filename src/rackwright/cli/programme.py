@@ -67,9 +67,23 @@ app = typer.Typer(
 )
 
 
+#: The columns of the plan's quarter table: figure (report.present's ROADMAP and PROGRAMME) → the programme's series,
+#: and the priority of the columns given up where the terminal is narrow (``drop``: the highest first; 0 never).
+QUARTER_COLUMNS = {
+    "roadmap.it_power_gw": ("it_power", 0),
+    "roadmap.accelerators": ("accelerators", 0),
+    "programme.delivered_training_compute": ("delivered_training_compute", 0),
+    "programme.failures": ("failures", 2),
+    "roadmap.us_integrated_share": ("us_integrated_share", 1),
+    "roadmap.capex_usd": ("capex", 0),
+    "programme.energy_opex": ("energy_opex", 0),
+}
+
+
 def _tables(doc: dict):
     from rich.markup import escape
 
+    from ..report.present import figure_format
     from ..report.tables import ID, NUMBER, Column, FitTable
 
     values = {s["name"]: s["values"] for s in doc["series"] if "generation" not in s}
@@ -77,31 +91,15 @@ def _tables(doc: dict):
     goal = doc["goal"]
     verdict = f"meets {goal['it_power_gw']:g} GW in {met}" if met else "[bold red]misses[/bold red] the goal"
     head = FitTable(
-        f"{escape(doc['programme'])}: {verdict} (goal by {goal['by']}); EFLOP/s: delivered training compute",
+        f"{escape(doc['programme'])}: {verdict} (goal by {goal['by']})",
         [
             Column("quarter", ID),
-            Column("GW", NUMBER),
-            Column("accel.", NUMBER),
-            Column("EFLOP/s", NUMBER),
-            Column("failures /yr", NUMBER, drop=2),
-            Column("US-built", NUMBER, drop=1),
-            Column("capex $B", NUMBER),
-            Column("energy $B/yr", NUMBER),
+            *(Column(figure_format(key).heading, NUMBER, drop=drop) for key, (_, drop) in QUARTER_COLUMNS.items()),
         ],
         hint="--json lists every series",
     )
     for k, q in enumerate(doc["quarters"]):
-        share = values["us_integrated_share"][k]
-        head.add_row(
-            q,
-            f"{values['it_power'][k]:.3f}",
-            f"{values['accelerators'][k]:,.0f}",
-            f"{values['delivered_training_compute'][k]:,.1f}",
-            f"{values['failures'][k]:,.0f}",
-            "—" if share is None else f"{share:.0%}",
-            f"{values['capex'][k] / 1e9:,.1f}",
-            f"{values['energy_opex'][k] / 1e9:,.2f}",
-        )
+        head.add_row(q, *(figure_format(key).value(values[name][k]) for key, (name, _) in QUARTER_COLUMNS.items()))
     gens = FitTable(
         "generations: the reference job on each",
         [Column("generation", ID), *(Column(h, NUMBER) for h in ("tokens/s per acc.", "MFU", "goodput"))]

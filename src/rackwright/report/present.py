@@ -5,7 +5,8 @@ separators and its currency as the unit; other quantities to 3-4 significant fig
 unit, written as pint writes it (``kg/m²``, ``°C``). Figures of other models that an evaluation carries
 (``delivery.*``, what a rack generation delivers on the reference workloads) are described here too, and so are
 the figures of the commands with documents of their own (``whatif.*``: ``sourcing whatif``; ``site.*``: ``site
-plan``'s summary; ``roadmap.*``: ``roadmap plan|risk``; the programme's headline), for the CLI tables and the
+plan``'s summary; ``roadmap.*``: ``roadmap plan|risk``; ``programme.*``: ``programme plan``'s quarterly
+series; the programme's headline), for the CLI tables and the
 server's pages alike.
 """
 
@@ -96,6 +97,12 @@ ROADMAP = {
     "p_goal": ("Probability of meeting the goal", "", SHARE),
     "gw_by_date": ("IT power by the goal date", "GW", QUANTITY),
 }
+#: The programme document's quarterly series that no table above describes (``programme plan``'s quarter table).
+PROGRAMME = {
+    "delivered_training_compute": ("Delivered training compute", "EFLOP/s", QUANTITY),
+    "failures": ("Part failures per year", "", COUNT),
+    "energy_opex": ("Energy cost per year", "USD", MONEY),
+}
 #: The programme document's headline figures (rackwright.programme.plan.programme_document) by name: label and
 #: format; the unit is the document's.
 HEADLINE = {
@@ -115,7 +122,7 @@ HEADLINE = {
     "site_transceivers_by_goal_date": ("Optics of the site plans by the goal date", COUNT),
 }
 #: The tables above by the section that names them in a dotted key (``site.it_power_mw``, ``whatif.us_share``).
-TABLES = {"delivery": DELIVERY, "whatif": WHATIF, "site": SITE, "roadmap": ROADMAP}
+TABLES = {"delivery": DELIVERY, "whatif": WHATIF, "site": SITE, "roadmap": ROADMAP, "programme": PROGRAMME}
 #: A share is shown to 1 decimal of a per cent, or more (up to this) where 1 would round it onto 0 % or 100 %
 #: that it is not: a reliability of 0.999594 is 99.96 %, not 100.0 %.
 MOST_PLACES = 4
