@@ -1,10 +1,13 @@
 """The shape of every command's ``--json`` (docs/json.md): one top-level object with ``schema_version`` and
 ``command`` whatever the argument count, records rather than data values as keys, errors as a JSON object on
-stdout (exit 2), and the same bytes for the same input (the site plan's cable lengths included)."""
+stdout (exit 2), the same bytes for the same input (the site plan's cable lengths included), and each
+command's key structure as its snapshot under tests/data/json_shapes/ (regenerated with
+``RACKWRIGHT_UPDATE_SHAPES=1``, see :data:`REGENERATE`)."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -209,6 +212,146 @@ def test_the_same_input_gives_the_same_bytes(first, case):
     """Run again into the same folder: byte for byte what the first run printed (the site plan's cable lengths
     are exact sums, no timings are printed)."""
     assert run(CASES[case][1], first["OUT"]).stdout == first[case][1]
+
+
+#: Where each case's shape is kept, and how to write them again after a deliberate change of shape.
+SHAPES = ROOT / "tests" / "data" / "json_shapes"
+REGENERATE = "RACKWRIGHT_UPDATE_SHAPES=1 .venv/bin/python -m pytest tests/test_json_shapes.py -k snapshot"
+UPDATE = os.environ.get("RACKWRIGHT_UPDATE_SHAPES") == "1"
+JSON_TYPES = ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"), (list, "array"),
+              (dict, "object"), (type(None), "null"))
+
+
+def json_type(value) -> str:
+    return next(name for kind, name in JSON_TYPES if isinstance(value, kind))
+
+
+def shape(doc: dict) -> dict[str, list[str]]:
+    """Every key path of a document (``fabric/tiers``; the items of a list merged as ``designs[]``) → the JSON
+    types found there, in the order the document first reaches each path."""
+    found: dict[str, set[str]] = {}
+
+    def visit(node, path: str) -> None:
+        if path:
+            found.setdefault(path, set()).add(json_type(node))
+        if isinstance(node, dict):
+            for key, value in node.items():
+                visit(value, f"{path}/{key}" if path else key)
+        elif isinstance(node, list):
+            for item in node:
+                visit(item, path + "[]")
+
+    visit(doc, "")
+    return {path: sorted(types) for path, types in found.items()}
+
+
+def snapshot_text(command: str, paths: dict[str, list[str]]) -> str:
+    """A snapshot as JSON, one path a line (a change of shape reads as a diff of lines)."""
+    lines = ",\n".join(f"    {json.dumps(path)}: {json.dumps(types)}" for path, types in paths.items())
+    head = {"command": command, "schema_version": SCHEMA_VERSION}
+    return json.dumps(head, indent=2)[:-2] + ',\n  "paths": {\n' + lines + "\n  }\n}\n"
+
+
+def shape_file(case: str) -> Path:
+    return SHAPES / (case.replace(" ", "-") + ".json")
+
+
+def shape_changes(old: dict[str, list[str]], new: dict[str, list[str]]) -> tuple[list[str], list[str], list[str]]:
+    """Paths added, removed and retyped (``path: old types -> new types``) from ``old`` to ``new``."""
+    retyped = [f"{p}: {'|'.join(old[p])} -> {'|'.join(new[p])}" for p in old if p in new and old[p] != new[p]]
+    return [p for p in new if p not in old], [p for p in old if p not in new], retyped
+
+
+def changed_shape(command: str, case: str, kept: dict, now: dict[str, list[str]]) -> str:
+    """What changed from the snapshot and what to do: an empty text when nothing did."""
+    added, removed, retyped = shape_changes(kept["paths"], now)
+    if not (added or removed or retyped):
+        return ""
+    listed = (("added", added), ("removed", removed), ("retyped", retyped))
+    bump = (removed or retyped) and SCHEMA_VERSION == kept["schema_version"]
+    return (
+        f"the JSON shape of `{command}` ({case}) changed from {shape_file(case).relative_to(ROOT)}:\n"
+        + "".join(f"  {name}: {', '.join(paths)}\n" for name, paths in listed if paths)
+        + "Update docs/json.md (the command's row in 'Shapes by command'), "
+        + (f"raise SCHEMA_VERSION (now {SCHEMA_VERSION}) in src/rackwright/report/jsonout.py since a path was "
+           "removed or retyped, and say so in CHANGELOG.md, " if bump else "")
+        + f"then regenerate the snapshots: {REGENERATE}"
+    )
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_shape_matches_its_snapshot(first, case):
+    """Each case's key paths and JSON types against tests/data/json_shapes/CASE.json: a change of shape is a
+    change of the documented interface, so it fails until the docs and the snapshot follow it."""
+    command = CASES[case][0]
+    now = shape(json.loads(first[case][1]))
+    path = shape_file(case)
+    if UPDATE:
+        SHAPES.mkdir(parents=True, exist_ok=True)
+        path.write_text(snapshot_text(command, now), encoding="utf-8")
+    assert path.is_file(), f"no shape snapshot for {case!r}: write it with {REGENERATE}"
+    kept = json.loads(path.read_text(encoding="utf-8"))
+    problem = changed_shape(command, case, kept, now)
+    assert not problem, problem
+    assert kept["command"] == command and kept["schema_version"] == SCHEMA_VERSION, f"regenerate: {REGENERATE}"
+
+
+def test_shape_changes_are_found():
+    """The comparison by hand: a key added, one removed, a record field retyped, a list's items merged; the
+    message asks for a new schema_version only for an incompatible change."""
+    old = shape({"a": 1, "b": [{"c": "x"}, {"c": None, "d": 2.5}]})
+    assert old == {"a": ["integer"], "b": ["array"], "b[]": ["object"], "b[]/c": ["null", "string"],
+                   "b[]/d": ["number"]}
+    new = shape({"b": [{"c": 3, "d": 2.5}], "e": {"f": True}})
+    assert shape_changes(old, new) == (["e", "e/f"], ["a"], ["b[]/c: null|string -> integer"])
+    assert shape_changes(new, new) == ([], [], [])
+    kept = {"schema_version": SCHEMA_VERSION, "paths": old}
+    assert "raise SCHEMA_VERSION" in changed_shape("bom", "bom", kept, new)
+    grown = changed_shape("bom", "bom", kept, {**old, "e": ["integer"]})
+    assert "added: e\n" in grown and "SCHEMA_VERSION" not in grown and REGENERATE in grown
+    assert changed_shape("bom", "bom", kept, old) == ""
+
+
+def test_every_case_has_one_snapshot():
+    """No snapshot is left from a case that is gone (the update removes it)."""
+    stale = set(SHAPES.glob("*.json")) - {shape_file(case) for case in CASES}
+    for path in stale if UPDATE else ():
+        path.unlink()
+    assert not set(SHAPES.glob("*.json")) - {shape_file(case) for case in CASES}, f"stale: {sorted(stale)}"
+
+
+#: docs/json.md's list of each snapshot's top-level keys sits between these lines (made from the snapshots).
+DOCS = ROOT / "docs" / "json.md"
+BEGIN, END = "<!-- top-level keys: made from tests/data/json_shapes -->", "<!-- end of top-level keys -->"
+
+
+def top_level_table() -> str:
+    """One row per snapshot: its command, its file and its top-level keys with their JSON types (``array of
+    object`` for a list of records)."""
+    rows = ["| command | snapshot | top-level keys (JSON type) |", "|---|---|---|"]
+    for case in CASES:
+        kept = json.loads(shape_file(case).read_text(encoding="utf-8"))
+        paths = kept["paths"]
+        keys = [p for p in paths if "/" not in p and "[]" not in p and p not in ("schema_version", "command")]
+        items = {k: " or ".join(paths[k + "[]"]) if k + "[]" in paths else "(empty in the example)" for k in keys}
+        shown = [f"`{k}` " + " or ".join(f"array of {items[k]}" if t == "array" else t for t in paths[k]) for k in keys]
+        rows.append(f"| `{kept['command']}` | `{shape_file(case).name}` | {', '.join(shown)} |")
+    return "\n".join(rows)
+
+
+def test_docs_list_each_snapshots_top_level_keys():
+    """docs/json.md's generated table agrees with the snapshots (regenerated with them)."""
+    def section(text: str) -> tuple[str, str, str]:
+        assert BEGIN in text and END in text, f"docs/json.md lost the lines {BEGIN} ... {END}"
+        head, rest = text.split(BEGIN, 1)
+        body, tail = rest.split(END, 1)
+        return head, body, tail
+
+    made = f"\n{top_level_table()}\n"
+    if UPDATE:
+        head, _, tail = section(DOCS.read_text(encoding="utf-8"))
+        DOCS.write_text(head + BEGIN + made + END + tail, encoding="utf-8")
+    assert section(DOCS.read_text(encoding="utf-8"))[1] == made, f"docs/json.md's table is old: {REGENERATE}"
 
 
 ERRORS = {
