@@ -541,6 +541,9 @@ def qualify_figure(doc: dict, inputs: Sequence[str] = ()):
         )
         figure.update_xaxes(title_text="rack (CSV row), deviation and verdict", **at)
         figure.update_yaxes(title_text=f"{metric} ({units[metric]})", **at)
+    if len(metrics) % 2:  # the grid's last cell is empty
+        figure.update_xaxes(visible=False, row=grid, col=2)
+        figure.update_yaxes(visible=False, row=grid, col=2)
     for verdict, colour in VERDICT_COLOURS.items():  # the colours' legend
         figure.add_trace(go.Bar(x=[None], y=[None], marker_color=colour, name=f"measured: {verdict}"), row=1, col=1)
     lines = [
