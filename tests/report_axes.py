@@ -26,3 +26,13 @@ def untitled_axes(figure) -> list[str]:
     """The figure's axes without a title (none is the goal), sorted."""
     layout = figure.layout
     return sorted(name for name in drawn_axes(figure) if not (layout[name].title.text or "").strip())
+
+
+def title_text(page: str) -> str:
+    """The plain text of the page title of a plotly chart in an HTML page: the longest ``"text"`` string of its
+    figure JSON (the title's, with its headline and inputs) decoded, line breaks as spaces, markup left out."""
+    import json
+
+    decoder = json.JSONDecoder()
+    texts = [decoder.raw_decode(page[m.end() :])[0] for m in re.finditer(r'"text":(?=")', page)]
+    return re.sub(r"<[^>]+>", "", max(texts, key=len).replace("<br>", " "))

@@ -253,3 +253,33 @@ def test_plan_gantt_has_a_row_per_generation_site_and_factory_line_of_the_yaml(p
     assert_every_axis_titled_with_its_unit(figure)
     plotted = [t for t in figure.data if t.type == "bar" and t.orientation == "h"]
     assert sum(len(t.base) for t in plotted) == len(bars)
+
+
+def test_risk_page_states_its_inputs_and_axis_titles():
+    """Issue 22: the risk page opens with P(goal) and the IT power by the date (RISK_DOC: 75 %, P10 0.5, P50 1.2,
+    P90 1.2 GW), then its inputs: the goal, samples and seed, the inputs drawn per sample by the tornado's names;
+    every axis titled."""
+    from report_axes import untitled_axes
+
+    figure = risk_figure({**RISK_DOC, "seed": 11})
+    title = figure.layout.title.text.replace("<br>", " ")
+    assert "= 75.0% over 20 samples; IT power by 2027-12-31: P10 0.500, P50 1.20, P90 1.20 GW" in title
+    assert "Goal 1 GW of IT power by 2027-12-31; 20 samples, seed 11" in title
+    assert "Drawn per sample: qualification slip of a; factory yield of f." in title
+    assert "Distributions" not in title  # none without the roadmap's risk section
+    assert figure.layout.margin.t > 110 and untitled_axes(figure) == []
+
+
+def test_roadmap_risk_page_gives_the_distributions_of_the_roadmap_file(tmp_path):
+    """``roadmap risk -o`` passes the roadmap's risk section: examples/roadmap-10gw.yaml draws qualification slips
+    from a triangular 0, 6, 26 weeks and factory yields from 0.85, 0.95, 1.0, an assumption it explains."""
+    args = ["roadmap", "risk", str(ROOT / "examples" / "roadmap-10gw.yaml"), "--samples", "4", "--seed", "3"]
+    result = CliRunner().invoke(app, [*args, "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    from report_axes import title_text
+
+    page = title_text((tmp_path / "report.html").read_text(encoding="utf-8"))
+    assert "4 samples, seed 3" in page
+    assert "qualification slip: triangular 0 week, 6 week, 26 week" in page
+    assert "factory yield: triangular 0.85, 0.95, 1.0" in page
+    assert "Their basis, assumption: Slips: GB200" in page

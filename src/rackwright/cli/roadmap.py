@@ -174,7 +174,7 @@ def risk_command(
         result = risk(loaded, samples, seed, workers, progress=lambda done: bar.update(task, completed=done))
     doc = result.document()
     if outdir is not None:
-        write_folder(outdir, "risk", risk_json(doc), risk_figure(doc))
+        write_folder(outdir, "risk", risk_json(doc), risk_figure(doc, loaded.roadmap.risk))
     detail(f"{doc['samples']:,} samples in {doc['solve_time_s']:.1f} s on {doc['workers']} process(es)")
     if as_json:
         emit(risk_json(doc))

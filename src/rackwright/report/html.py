@@ -29,7 +29,7 @@ def headline_layout(title: str, headline: str, inputs: Sequence[str] = ()) -> di
     text = f"{title}<br><sup>{headline}</sup>"
     if not inputs:
         return {"title": text}
-    lines = [wrapped for line in inputs for wrapped in textwrap.wrap(line, INPUT_LINE_CHARS)]
+    lines = [wrapped for line in inputs for wrapped in textwrap.wrap(line, INPUT_LINE_CHARS, break_on_hyphens=False)]
     grey = "".join(f"<br><span style='font-size:12px;color:#444'>{line}</span>" for line in lines)
     return {
         "title": {"text": text + grey, "x": 0.01, "xanchor": "left", "y": 1, "yanchor": "top", "pad": {"t": 24}},

@@ -6,7 +6,7 @@ import datetime as dt
 
 import numpy as np
 
-from ..report.html import headline_layout
+from ..report.html import INPUT_LINE_PX, headline_layout
 from ..report.present import SHARE, format_value
 from .schema import quarter_end, quarter_start
 
@@ -432,10 +432,75 @@ RISK_ROWS_PX = (520, 300)
 RISK_GAPS_PX = (230, 210)
 
 
-def risk_figure(doc: dict):
-    """The risk page: the fan chart of the IT power deployed by quarter (P10-P90 band, P50) with the deterministic
-    plan, when the document has it, and the goal line; the quarter each sample meets the goal (its share per
-    quarter, bars, and by each quarter's end, a line); the tornado of the inputs that drive a miss."""
+def risk_headline(doc: dict) -> str:
+    """The risk's headline numbers: the probability of meeting the goal and the IT power by the goal date."""
+    date, goal = doc["gw_by_date"], doc["goal"]
+    levels = ", ".join(f"{p.upper()} {format_value(date[p])}" for p in ("p10", "p50", "p90"))
+    return (
+        f"P(≥ {goal['it_power_gw']:g} GW by {goal['by']}) = {format_value(doc['p_goal'], SHARE)} over "
+        f"{doc['samples']:,} samples; IT power by {goal['by']}: {levels} GW (mean {format_value(date['mean'])} GW)"
+    )
+
+
+#: The sampled inputs of a risk run by the name its tornado gives them (rackwright.roadmap.risk), with the field
+#: of the roadmap file's ``risk`` section that draws them.
+RISK_INPUTS = {
+    "qualification slip": "qualification_slip",
+    "site power delay": "site_power_delay",
+    "lead-time factor": "lead_time_factor",
+    "factory yield": "factory_yield",
+}
+
+
+def _distribution(spec) -> str:
+    """A distribution as the roadmap file gives it: fixed, uniform min-max, or triangular min / mode / max."""
+    if spec.dist == "fixed":
+        return f"fixed {spec.value}"
+    if spec.dist == "uniform":
+        return f"uniform {spec.min} to {spec.max}"
+    return f"triangular {spec.min}, {spec.mode}, {spec.max}"
+
+
+def risk_inputs_lines(doc: dict, risk=None) -> list[str]:
+    """The inputs and assumptions behind the risk page, one line each: the goal, samples, seed and method; the
+    uncertain inputs drawn per sample (by the tornado's names) and, given the roadmap's ``risk`` section, their
+    distributions with its source or assumption; the plan it is compared with."""
+    from html import escape
+
+    goal = doc["goal"]
+    drawn: dict[str, list[str]] = {kind: [] for kind in RISK_INPUTS}
+    for bar in doc.get("tornado", []):
+        kind = next((k for k in RISK_INPUTS if bar["input"].startswith(k + " ")), bar["input"])
+        drawn.setdefault(kind, []).append(bar["input"][len(kind) + 1 :] or bar["input"])
+    lines = [
+        f"<b>Inputs.</b> Goal {goal['it_power_gw']:g} GW of IT power by {goal['by']}; {doc['samples']:,} samples, "
+        f"seed {doc.get('seed', 'not reported')}; each sample: {doc.get('method', 'the reach programme')}.",
+        "Drawn per sample: "
+        + ("; ".join(f"{kind} of {', '.join(names)}" for kind, names in drawn.items() if names) or "nothing")
+        + ".",
+    ]
+    if risk is not None:
+        shapes = "; ".join(f"{kind}: {_distribution(getattr(risk, field))}" for kind, field in RISK_INPUTS.items())
+        basis = (
+            f"source: {escape(risk.source.title)}" if risk.source else f"assumption: {escape(risk.assumption or '')}"
+        )
+        lines.append(
+            f"Distributions (triangular: min, mode, max; an entry's own, where the roadmap file gives one, wins): "
+            f"{shapes}."
+        )
+        lines.append(f"Their basis, {basis}")
+    plan = "the deterministic plan on the same figures is drawn over the fan" if "plan_gw_by_quarter" in doc else ""
+    if plan:
+        lines.append(f"Plan: {plan} ({'feasible' if doc.get('plan_feasible') else 'infeasible'}).")
+    return lines
+
+
+def risk_figure(doc: dict, risk=None):
+    """The risk page: its headline numbers and inputs (:func:`risk_inputs_lines`; ``risk``, the roadmap's risk
+    section, adds the distributions); the fan chart of the IT power deployed by quarter (P10-P90 band, P50) with
+    the deterministic plan, when the document has it, and the goal line; the quarter each sample meets the goal
+    (its share per quarter, bars, and by each quarter's end, a line); the tornado of the inputs that drive a
+    miss."""
     from plotly.subplots import make_subplots
 
     quarters = list(doc["gw_by_quarter"])
@@ -468,12 +533,11 @@ def risk_figure(doc: dict):
     figure.update_yaxes(title_text="samples (%)", ticksuffix=" %", rangemode="tozero", row=2, col=1)
     figure.update_xaxes(title_text=f"IT power deployed by {by} (GW)", row=3, col=1)
     figure.update_yaxes(title_text="uncertain input", autorange="reversed", row=3, col=1)  # largest swing on top
+    inputs = risk_inputs_lines(doc, risk)
     figure.update_layout(
-        title=f"{doc['roadmap']}: IT power deployed, {doc['samples']:,} samples "
-        f"(P(goal by {by}) = {doc['p_goal']:.0%})",
-        height=height + 120,
+        **headline_layout(f"{doc['roadmap']}: risk of the IT power deployed", risk_headline(doc), inputs),
+        height=height + 120 + INPUT_LINE_PX * len(inputs),
         barmode="overlay",
-        margin={"b": 140},
         annotations=[
             *figure.layout.annotations,
             _note(RISK_NOTE, 1, 95),
@@ -481,6 +545,7 @@ def risk_figure(doc: dict):
             _note(_tornado_note(doc), 3, 60),
         ],
     )
+    figure.update_layout(margin={"b": 140})  # the tornado's note under the last chart
     return figure
 
 
