@@ -184,32 +184,19 @@ def search_figure(doc: dict, inputs: Sequence[str] = ()):
             "Pareto front: throughput against memory per accelerator (no configuration beats one on both)",
         ),
     )
-    figure.add_trace(
-        go.Bar(
-            x=[row["tokens_per_s"] for row in top],
-            y=labels,
-            orientation="h",
-            marker_color="#4c78a8",
-            text=[perf_value(row, "tokens_per_s") for row in top],
-            textposition="auto",
-            name="tokens/s",
-        ),
-        row=1,
-        col=1,
-    )
-    figure.add_trace(
-        go.Bar(
-            x=[row["memory_gb_per_accelerator"] for row in top],
-            y=labels,
-            orientation="h",
-            marker_color="#72b7b2",
-            text=[perf_value(row, "memory_gb_per_accelerator") for row in top],
-            textposition="auto",
-            name="GB per accelerator",
-        ),
-        row=2,
-        col=1,
-    )
+    for n, (key, colour) in enumerate((("tokens_per_s", "#4c78a8"), ("memory_gb_per_accelerator", "#72b7b2")), 1):
+        figure.add_trace(
+            go.Bar(
+                x=[row[key] for row in top],
+                y=labels,
+                orientation="h",
+                marker_color=colour,
+                text=[perf_value(row, key) for row in top],
+                textposition="auto",
+            ),
+            row=n,
+            col=1,
+        )
     hbm = doc["hbm_gb_per_accelerator"]
     figure.add_vline(x=hbm, line_dash="dash", line_color="black", row=2, col=1)
     pareto = doc.get("pareto") or []
