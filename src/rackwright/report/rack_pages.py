@@ -49,7 +49,7 @@ HEAT_PATHS = (
 )
 #: A table chart's row of one line, each further line of a row whose text wraps, its header, the width it is laid
 #: out for and one character of its text (plotly's 12 px sans-serif), in pixels: the room a table takes on its page.
-ROW_PX, LINE_PX, HEADER_PX, TABLE_PX, CHAR_PX = 22, 15, 30, 1000, 6.5
+ROW_PX, LINE_PX, HEADER_PX, TABLE_PX, CHAR_PX = 22, 15, 30, 1000, 7.0
 
 
 def _shown(key: str, value) -> str:
@@ -74,18 +74,24 @@ def budget_use(figures: dict[str, float]) -> dict[str, float]:
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float] | None = None):
-    """A plotly table of text cells, left-aligned, header in bold, columns as wide as ``widths`` (ratios; equal
-    by default); the trace and the height its rows take once their texts wrap, in pixels."""
+    """A plotly table of text cells, left-aligned, header in bold, columns as wide as ``widths`` (ratios; equal by
+    default) but never narrower than their longest word (plotly wraps a cell between words only, and would cut an
+    id); the trace and the height its rows take once their texts wrap, in pixels."""
     import math
 
     import plotly.graph_objects as go
 
-    widths = list(widths or [1.0] * len(headers))
-    chars = [max(8, int(TABLE_PX * w / sum(widths) / CHAR_PX) - 2) for w in widths]
-    lines = [max(math.ceil(len(cell) / c) for cell, c in zip(row, chars, strict=True)) for row in rows]
+    ratios = list(widths or [1.0] * len(headers))
     columns = [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in headers]
+    longest = [
+        max((len(word) for text in (h, *c) for word in text.split()), default=1)
+        for h, c in zip(headers, columns, strict=True)
+    ]
+    px = [max(TABLE_PX * r / sum(ratios), CHAR_PX * n + 20) for r, n in zip(ratios, longest, strict=True)]
+    chars = [max(1, int(TABLE_PX * w / sum(px) / CHAR_PX) - 2) for w in px]
+    lines = [max(math.ceil(len(cell) / c) for cell, c in zip(row, chars, strict=True)) for row in rows]
     trace = go.Table(
-        columnwidth=widths,
+        columnwidth=px,
         header={"values": [f"<b>{h}</b>" for h in headers], "align": "left", "fill_color": "#e8eef5"},
         cells={"values": columns, "align": "left"},
     )
@@ -391,7 +397,7 @@ def catalog_figure(parts, kind: str | None, quality: str | None):
                 x=[p.price_usd for p in chosen],
                 orientation="h",
                 name=name,
-                hovertext=[f"{format_value(p.price_usd, MONEY)} USD" for p in chosen],
+                hovertext=[f"{name}: {format_value(p.price_usd, MONEY)} USD" for p in chosen],
             ),
             row=2,
             col=1,
@@ -410,6 +416,7 @@ def catalog_figure(parts, kind: str | None, quality: str | None):
     figure.update_layout(
         **headline_layout("Parts catalog", _catalog_headline(parts), _catalog_inputs(kind, quality)),
         height=height + 260,
+        showlegend=False,  # a colour per kind; the kind is in the table and in each bar's hover text
     )
     return figure
 
