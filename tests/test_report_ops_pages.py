@@ -244,3 +244,15 @@ def test_a_file_as_the_output_folder_exits_2(name, tmp_path):
     afile.write_text("x")
     result = run([*words, *args, "-o", str(afile)])
     assert result.exit_code == 2 and "is a file" in result.stderr and afile.read_text() == "x"
+
+
+def test_perf_train_wraps_its_labels_to_the_terminal_and_wide_keeps_them_whole():
+    words, args, _ = COMMANDS["train"]
+    narrow = run([*words, *args], COLUMNS="60").stdout
+    wide = run([*words, *args, "--wide"], COLUMNS="60").stdout
+    assert max(len(line) for line in narrow.splitlines()) <= 60
+    assert "Achieved model TFLOP/s per accelerator" not in narrow and "per accelerator " in narrow  # wrapped
+    assert "│ Achieved model TFLOP/s per accelerator │" in wide and max(map(len, wide.splitlines())) > 60
+    assert [c for line in narrow.splitlines() for c in re.findall(r"\d[\d,.]*%?", line)] == [
+        c for line in wide.splitlines() for c in re.findall(r"\d[\d,.]*%?", line)
+    ]  # the same numbers, none cut

@@ -62,9 +62,10 @@ def _table(title: str, doc: dict, keys, wide: bool = False):
     """The result's figures with their labels, units and formats (report.present.PERF)."""
     from ..report.ops_pages import perf_value
     from ..report.present import PERF
-    from ..report.tables import ID, NUMBER, Column, FitTable
+    from ..report.tables import ID, LABEL, NUMBER, Column, FitTable
 
-    table = FitTable(title, [Column("figure"), Column("value", NUMBER), Column("unit", ID)], wide=wide)
+    figure = Column("figure", ID if wide else LABEL)  # --wide: each label on one line
+    table = FitTable(title, [figure, Column("value", NUMBER), Column("unit", ID)], wide=wide)
     for key in keys:
         label, unit, _ = PERF[key]
         table.add_row(label, perf_value(doc, key), unit)
