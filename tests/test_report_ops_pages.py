@@ -256,3 +256,13 @@ def test_perf_train_wraps_its_labels_to_the_terminal_and_wide_keeps_them_whole()
     assert [c for line in narrow.splitlines() for c in re.findall(r"\d[\d,.]*%?", line)] == [
         c for line in wide.splitlines() for c in re.findall(r"\d[\d,.]*%?", line)
     ]  # the same numbers, none cut
+
+
+def test_qualify_fits_80_columns_and_wide_shows_the_row_number():
+    words, args, _ = COMMANDS["qualify"]
+    narrow = run([*words, *args], COLUMNS="80").stdout
+    wide = run([*words, *args, "--wide"], COLUMNS="80").stdout
+    table = [line for line in narrow.splitlines() if line[:1] in "┏┃┡│└"]
+    assert max(map(len, table)) <= 80 and "Left out to fit 80 characters: row; --wide shows them." in narrow
+    assert "┃ row ┃" in wide and "Left out" not in wide
+    assert re.search(r"│ R03\s+│ coolant_flow\s+│\s+118 │\s+156 │ L/min\s+│\s+-24.4% fail", narrow)
