@@ -405,7 +405,7 @@ def _basis(item) -> str:
 
     if item.source is not None:
         return f"source: {escape(item.source.title)}" + (f", {item.source.date}" if item.source.date else "")
-    return f"assumption: {escape(item.assumption)}" if item.assumption else "no source or assumption given"
+    return f"assumption: {escape(item.assumption.rstrip('. '))}" if item.assumption else "no source or assumption"
 
 
 def sweep_inputs_lines(scenario: Scenario, path: str, rows: list[dict], design: str) -> list[str]:
@@ -417,7 +417,7 @@ def sweep_inputs_lines(scenario: Scenario, path: str, rows: list[dict], design: 
     tariffs = [t for t in scenario.tariffs if t.in_force(on)]
     lines = [
         f"<b>Inputs.</b> Design {design}; scenario {scenario.name}"
-        + (f" ({escape(scenario.description.strip())})" if scenario.description.strip() else "")
+        + (f" ({escape(scenario.description.strip().rstrip('.'))})" if scenario.description.strip() else "")
         + f"; {path} swept from {rows[0]['value']:.4g} to {rows[-1]['value']:.4g} in {len(rows)} steps, every other "
         "field as in the scenario file.",
         f"Changes: {len(scenario.substitutions)} substitution(s), {len(scenario.second_sources)} second source(s), "
