@@ -134,3 +134,12 @@ def test_every_chart_axis_is_titled():
         assert axes, name
         untitled = [key for key in axes if not figure.layout[key].title.text]
         assert not untitled, f"{name}: {untitled}"
+
+
+def test_o_with_json_prints_only_the_document(tmp_path):
+    """Under --json the note on what was written goes to stderr, so that stdout stays the one JSON document."""
+    argv = ["sourcing", "build-date", GB200, "--order-date", "2026-12-01", "--json", "-o", str(tmp_path)]
+    result = invoke(argv)
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == json.loads((tmp_path / "build-date.json").read_text(encoding="utf-8"))
+    assert f"wrote {tmp_path / 'build-date.json'}" in result.stderr

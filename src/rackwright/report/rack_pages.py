@@ -142,7 +142,7 @@ def evaluate_figure(reports, delivery: bool):
     rows.append(["Rule violations (errors/warnings)", *counts])
     table, table_px = _table(["figure", *(r.name for r in reports)], rows, [2.0] + [1.0] * len(reports))
     uses = [budget_use(r.figures) for r in reports]
-    budgets = list(dict.fromkeys(b for use in uses for b in use))
+    budgets = [b for b in (f"{code}: {name}" for code, name, *_ in BUDGETS) if any(b in use for use in uses)]
     figure, height = _stack(
         [
             ("table", "Headline figures", table_px),
@@ -173,8 +173,17 @@ def evaluate_figure(reports, delivery: bool):
         limit = {"x": [1.0, 1.0], "y": [budgets[0], budgets[-1]], "mode": "lines", "name": "limit (100%)"}
         figure.add_trace(go.Scatter(**limit, line={"dash": "dash", "color": "#e45756"}), row=2, col=1)
     _heat_paths(figure, reports, flats)
-    figure.update_yaxes(title_text="budget (rule: used / limit)", autorange="reversed", automargin=True, row=2, col=1)
-    figure.update_xaxes(title_text="share of the limit used (%)", tickformat=".0%", rangemode="tozero", row=2, col=1)
+    figure.update_yaxes(
+        title_text="budget (rule: used / limit)",
+        categoryorder="array",
+        categoryarray=budgets,
+        autorange="reversed",
+        automargin=True,
+        row=2,
+        col=1,
+    )
+    top = 1.15 * max([1.0, *(share for use in uses for share in use.values())])  # the limit and the labels in view
+    figure.update_xaxes(title_text="share of the limit used (%)", tickformat=".0%", range=[0, top], row=2, col=1)
     figure.update_xaxes(title_text="design", row=3, col=1)
     figure.update_yaxes(title_text="heat (kW)", row=3, col=1)
     inputs = [*_design_lines(reports), CATALOG_LINE]
