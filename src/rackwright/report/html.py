@@ -258,7 +258,7 @@ def bom_inputs_lines(doc: dict) -> list[str]:
         f"{len(parts)} parts, {format_value(share, SHARE)} of the cost, are priced by estimate (the catalog's "
         "assumptions)" + ("; the others cite a source." if len(assumed) < len(parts) else "."),
         "Lead times: the catalog's lead time of each part, weeks from order to delivery, with no supplier capacity "
-        "limit (sourcing dates models capacity).",
+        "limit (sourcing build-date models supplier capacity).",
     ]
 
 
