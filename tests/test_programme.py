@@ -300,6 +300,32 @@ def test_plan_table_shows_each_figure_as_report_present_formats_it(doc):
     assert f"{_series(doc, 'accelerators')[0]:,.0f}" in first
 
 
+def test_the_dashboard_opens_with_its_headline_inputs_and_assumptions(loaded, doc):
+    """Under the title: the headline numbers as report.present shows them, then the programme file, each generation
+    with its design file, each factory's line file, share and shifts (from the line file), each site and its plan
+    file, the workload (model, precision, job size), the goal, and whether a Monte Carlo ran (samples and seed)."""
+    from rackwright.factory import load_line
+    from rackwright.programme.report import dashboard
+
+    title = dashboard(doc).layout.title.text
+    head = {h["name"]: h["value"] for h in doc["headline"]}
+    assert f"IT power by the goal date: {head['it_power_by_goal_date']:.3f} GW" in title
+    assert f"Capex, cumulative: {head['capex']:,.0f} USD" in title
+    p = loaded.programme
+    assert "Programme file: " in title and "programme-small.yaml" in title
+    for g in p.generations:
+        assert f"{g.id} ({g.design}, first ship {g.first_ship})" in title
+    for f in p.factories:
+        calendar = load_line(SMALL.parent / f.line).line.calendar
+        shifts = f"{calendar.shifts_per_day} shifts of {calendar.hours_per_shift}, {calendar.days_per_week} days a week"
+        assert f"{f.id}: {f.share:g} of {f.line} ({shifts}" in title
+    assert "abilene (site-100mw.yaml)" in title and "milam (no site plan)" in title
+    w = p.workload
+    assert f"{w.model} in {w.precision} on {w.accelerators:,} accelerators" in title
+    assert f"Goal: {doc['goal']['it_power_gw']:g} GW by {doc['goal']['by']}; no Monte Carlo run" in title
+    assert doc["inputs"]["file"] == loaded.file
+
+
 def test_cli_writes_the_json_and_the_dashboard(tmp_path):
     argv = ["programme", "plan", str(SMALL), "-o", str(tmp_path / "p"), "--json", "--samples", "3", "--seed", "1"]
     result = CliRunner().invoke(app, argv)
@@ -310,6 +336,7 @@ def test_cli_writes_the_json_and_the_dashboard(tmp_path):
     assert next(h["value"] for h in doc["headline"] if h["name"] == "p_goal") == 1.0
     page = (tmp_path / "p" / "report.html").read_text()
     assert "plotly" in page and "delivered" in page.lower() and "P(goal) 100%" in page
+    assert "P(goal) over 3 samples, seed 1" in page  # the dashboard names the Monte Carlo's samples and seed
     assert not (tmp_path / "p" / "sites" / "milam").exists()  # names no site file
     for site in ("abilene",):
         summary = json.loads((tmp_path / "p" / "sites" / site / "summary.json").read_text())

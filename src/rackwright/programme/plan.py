@@ -710,6 +710,36 @@ def programme_document(plan: ProgrammePlan) -> dict:
         "site_supply_check": supply_check,
         "timeline": timeline(plan.loaded),
         "spares": spares,
+        "inputs": inputs(plan.loaded),
+    }
+
+
+def inputs(loaded: LoadedProgramme) -> dict:
+    """What the plan was made from, for the dashboard's opening lines: the programme file, each generation's design
+    file, each factory's line file, share and working calendar, each site's plan file, the workload and the fleet."""
+    p = loaded.programme
+    factories = []
+    for j, f in enumerate(p.factories):
+        calendar = factory_line(loaded, f.line, j, "programme").calendar
+        factories.append(
+            {
+                "factory": f.id,
+                "line": f.line,
+                "share": f.share,
+                "line_utilisation": f.line_utilisation,
+                "shifts_per_day": calendar.shifts_per_day,
+                "hours_per_shift": calendar.hours_per_shift,
+                "days_per_week": calendar.days_per_week,
+                "builds": f.builds,
+            }
+        )
+    return {
+        "file": loaded.file,
+        "generations": [{"id": g.id, "design": g.design, "first_ship": str(g.first_ship)} for g in p.generations],
+        "factories": factories,
+        "sites": [{"site": s.id, "plan": s.plan} for s in p.sites],
+        "workload": p.workload.model_dump(exclude={"source", "assumption"}),
+        "fleet": p.fleet.model_dump(exclude={"source", "assumption"}),
     }
 
 

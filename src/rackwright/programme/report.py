@@ -3,6 +3,10 @@ capex and energy, fleet failures, the generations' figures and the roadmap's bin
 
 from __future__ import annotations
 
+from html import escape
+
+from ..report.html import TITLE_PX, headline_layout
+from ..report.present import headline_format
 from ..roadmap.report import goal_trace
 
 #: The title of each chart's own legend, by row of the dashboard (the tables below have none).
@@ -118,8 +122,64 @@ def dashboard(doc: dict):
     verdict = f"meets {goal:g} GW in {met}" if met else f"MISSES {goal:g} GW by {doc['goal']['by']}"
     if "risk" in doc:
         verdict += f"; P(goal) {doc['risk']['p_goal']:.0%}"
-    figure.update_layout(title=f"{doc['programme']}: {verdict}", height=2800, barmode="overlay")
+    layout = headline_layout(
+        escape(f"{doc['programme']}: {verdict}"), escape(headline_line(doc)), [escape(x) for x in input_lines(doc)]
+    )
+    opening = layout.get("margin", {"t": TITLE_PX})["t"] - TITLE_PX  # the input lines' height, wrapped
+    figure.update_layout(**layout, height=2800 + opening, barmode="overlay")
     return figure
+
+
+#: The headline figures the dashboard opens with, under its title.
+HEADLINE_FIGURES = (
+    "it_power_by_goal_date",
+    "delivered_training_compute_by_goal_date",
+    "accelerators_by_goal_date",
+    "capex",
+    "energy_opex_by_goal_date",
+    "us_content_share_by_goal_date",
+)
+
+
+def headline_line(doc: dict) -> str:
+    """The headline numbers in one line, each labelled and formatted by report.present (``headline_format``)."""
+    shown = []
+    for row in doc["headline"]:
+        if row["name"] in HEADLINE_FIGURES:
+            figure = headline_format(row["name"], row["unit"])
+            shown.append(f"{figure.label}: {figure.value(row['value'])}{' ' + figure.unit if figure.unit else ''}")
+    return "; ".join(shown)
+
+
+def input_lines(doc: dict) -> list[str]:
+    """The inputs and assumptions the plan was made from (the document's ``inputs``), one line each: the programme
+    file, the generations' design files, the factories' lines and calendars, the sites, the workload, the goal and
+    the Monte Carlo's samples and seed."""
+    given = doc.get("inputs")
+    if given is None:  # a document stored before it carried its inputs
+        return []
+    gens = ", ".join(f"{g['id']} ({g['design']}, first ship {g['first_ship']})" for g in given["generations"])
+    lines = ", ".join(
+        f"{f['factory']}: {f['share']:g} of {f['line']} ({f['shifts_per_day']} shifts of {f['hours_per_shift']}, "
+        f"{f['days_per_week']} days a week; stations at most {f['line_utilisation']:.0%} busy), builds "
+        + " ".join(f["builds"])
+        for f in given["factories"]
+    )
+    sites = ", ".join(f"{s['site']} ({s['plan'] or 'no site plan'})" for s in given["sites"])
+    w, fleet, goal = given["workload"], given["fleet"], doc["goal"]
+    risk = doc.get("risk")
+    seq = f"{w['seq_len']:,}" if w["seq_len"] else "the model's"
+    return [
+        f"Programme file: {given['file'] or '(not from a file)'}",
+        f"Generations: {gens}",
+        f"Factories: {lines}",
+        f"Sites: {sites}",
+        f"Workload: {w['model']} in {w['precision']} on {w['accelerators']:,} accelerators, global batch "
+        f"{w['global_batch']:,} of {seq} tokens, checkpoints at {w['storage_bandwidth']}; "
+        f"fleet: repairs in {fleet['repair_days']:g} days, availability {fleet['availability']:.1%}",
+        f"Goal: {goal['it_power_gw']:g} GW by {goal['by']}; "
+        + (f"P(goal) over {risk['samples']:,} samples, seed {risk['seed']}" if risk else "no Monte Carlo run"),
+    ]
 
 
 def _legend_per_chart(figure, titles: tuple[str, ...]) -> None:
