@@ -95,6 +95,10 @@ def test_budget_use_against_hand_figures():
     assert use["PWR001: IT load / usable conversion capacity"] == pytest.approx(121.448 / 132.0, rel=1e-6)
     assert use["PWR003: busbar current / rating"] == pytest.approx(121_448 / 50 / 3100, rel=1e-3)  # 50 V busbar
     assert use["MEC001: rack units used / available"] == pytest.approx(37 / 48, rel=1e-9)
+    # 1,459.22 kg in a 220 kg NVIDIA MGX rack rated for a 1,500 kg payload
+    assert use["MEC002: payload / enclosure rating"] == pytest.approx((1459.22 - 220) / 1500, rel=1e-6)
+    air = budget_use(rackwright.evaluate(EXAMPLES / "hgx-h100-air.yaml").figures)  # no CDU, no busbar: no budget
+    assert not [b for b in air if b.startswith(("THM001", "THM002", "THM003", "PWR003"))]
 
 
 def test_the_check_page_counts_rules_by_outcome():

@@ -29,17 +29,30 @@ HEADLINE_FIGURES = (
     "reliability.failures_per_year",
     "delivery.training_days_llama3_405b_15t_100_mw",
 )
-#: The budgets of a rack against its ratings (SI figures of the evaluation), as its design rules compare them:
-#: the rule's code and name, what is used, the limit it is used against.
+#: The budgets of a rack against its ratings, as its design rules compare them: the rule's code, what is used
+#: against what, and (used, limit) from the SI figures of the evaluation.
 BUDGETS = (
-    ("PWR001", "IT load / usable conversion capacity", ("power.it_load",), ("power.usable_capacity",)),
-    ("PWR003", "busbar current / rating", ("power.busbar_current",), ("limit.busbar_current",)),
-    ("THM001", "coolant flow / CDU flow share", ("thermal.coolant_flow",), ("limit.cdu_max_flow", "limit.cdu_share")),
-    ("THM002", "heat to liquid / CDU capacity share", ("thermal.cdu_utilisation",), ()),
-    ("THM003", "coolant flow / manifold rating", ("thermal.coolant_flow",), ("limit.manifold_max_flow",)),
-    ("THM006", "heat to room air / air path", ("thermal.heat_to_room",), ("limit.air_capacity",)),
-    ("MEC001", "rack units used / available", ("mechanical.height_used",), ("mechanical.height_available",)),
-    ("MEC003", "floor load / floor rating", ("mechanical.floor_load",), ("limit.floor_rating",)),
+    ("PWR001", "IT load / usable conversion capacity", lambda f: (f["power.it_load"], f["power.usable_capacity"])),
+    ("PWR003", "busbar current / rating", lambda f: (f["power.busbar_current"], f["limit.busbar_current"])),
+    (
+        "THM001",
+        "coolant flow / CDU flow share",
+        lambda f: (f["thermal.coolant_flow"], f["limit.cdu_max_flow"] * f["limit.cdu_share"]),
+    ),
+    ("THM002", "heat to liquid / CDU capacity share", lambda f: (f["thermal.cdu_utilisation"], 1.0)),
+    ("THM003", "coolant flow / manifold rating", lambda f: (f["thermal.coolant_flow"], f["limit.manifold_max_flow"])),
+    ("THM006", "heat to room air / air path", lambda f: (f["thermal.heat_to_room"], f["limit.air_capacity"])),
+    (
+        "MEC001",
+        "rack units used / available",
+        lambda f: (f["mechanical.height_used"], f["mechanical.height_available"]),
+    ),
+    (
+        "MEC002",
+        "payload / enclosure rating",
+        lambda f: (f["mechanical.weight"] - f["limit.enclosure_weight"], f["limit.max_payload"]),
+    ),
+    ("MEC003", "floor load / floor rating", lambda f: (f["mechanical.floor_load"], f["limit.floor_rating"])),
 )
 #: The paths the heat of a rack leaves by, and their colours.
 HEAT_PATHS = (
@@ -62,14 +75,14 @@ def budget_use(figures: dict[str, float]) -> dict[str, float]:
     """Each budget of :data:`BUDGETS` as the share of its limit used (1.0: at the limit), where the design has the
     rating (a rack without a CDU has no CDU budget)."""
     import math
+    from collections import defaultdict
 
+    known = defaultdict(lambda: math.nan, figures)
     used = {}
-    for code, name, numerator, denominator in BUDGETS:
-        top = math.prod(figures.get(k, math.nan) for k in numerator)
-        bottom = math.prod(figures.get(k, math.nan) for k in denominator)
-        share = top / bottom if bottom and math.isfinite(bottom) else math.nan
-        if math.isfinite(share):
-            used[f"{code}: {name}"] = share
+    for code, name, budget in BUDGETS:
+        value, limit = (float(x) for x in budget(known))
+        if limit > 0 and math.isfinite(value / limit):
+            used[f"{code}: {name}"] = value / limit
     return used
 
 
@@ -142,7 +155,7 @@ def evaluate_figure(reports, delivery: bool):
     rows.append(["Rule violations (errors/warnings)", *counts])
     table, table_px = _table(["figure", *(r.name for r in reports)], rows, [2.0] + [1.0] * len(reports))
     uses = [budget_use(r.figures) for r in reports]
-    budgets = [b for b in (f"{code}: {name}" for code, name, *_ in BUDGETS) if any(b in use for use in uses)]
+    budgets = [b for b in (f"{code}: {name}" for code, name, _ in BUDGETS) if any(b in use for use in uses)]
     figure, height = _stack(
         [
             ("table", "Headline figures", table_px),
