@@ -162,14 +162,25 @@ def test_fp8_attention_on_a100_exits_2():
     assert result.exit_code == 2 and "no fp8 peak rate" in result.output
 
 
-def test_search_rows_carry_every_figure_of_the_table():
+def test_search_rows_carry_every_figure_of_the_table(tmp_path):
     """The JSON rows hold what the table shows (issue 22: the table lacked tokens/s): the first row's tokens/s and
-    its memory, printed in GB in the table and in bytes in the JSON."""
+    its memory, printed in GB in the table and in bytes in the JSON. The table formats them as report.present does
+    and as the search's page shows them (issue 22: MFU was 0.6581 in the table and 65.8 % on the page; the format
+    changed on purpose: shares are per cent everywhere)."""
+    from rackwright.report.present import format_value
+
     args = ["perf", "search", "--model", "llama3-8b", "--system", "dgx-h100-ndr", "--accelerators", "64",
             "--global-batch", "512", "--top", "1"]
     row = json.loads(run(*args, "--json").stdout)["top"][0]
     table = run(*args).stdout
     assert {"tp", "pp", "vp", "dp", "cp", "ep", "micro_batch", "recompute", "sharding", "precision", "step_time_s",
             "tokens_per_s", "mfu", "memory_bytes_per_accelerator"} <= set(row)
-    assert f"{row['tokens_per_s']:,.0f}" in table and f"{row['step_time_s']:.4g}" in table
-    assert f"{row['memory_bytes_per_accelerator'] / 1e9:.4g}" in table  # GB per accelerator
+    mfu = format_value(row["mfu"], "share")
+    assert mfu.endswith("%") and f"{100 * row['mfu']:.1f}%" == mfu
+    first = next(line for line in table.splitlines() if "│" in line)
+    cells = [c.strip() for c in first.split("│")[1:-1]]
+    gb = format_value(row["memory_bytes_per_accelerator"] / 1e9)  # GB per accelerator
+    assert cells[-4:] == [format_value(row["step_time_s"]), f"{row['tokens_per_s']:,.0f}", mfu, gb]
+    run(*args, "-o", str(tmp_path))
+    page = (tmp_path / "report.html").read_text(encoding="utf-8").replace("\\u002f", "/")  # plotly's JSON escapes /
+    assert f"{cells[-3]} tokens/s, step {cells[-4]} s, MFU {mfu}, {gb} GB per accelerator" in page

@@ -395,7 +395,10 @@ def search_command(
 
 
 def _search_table(doc: dict, wide: bool = False):
-    """The fastest configurations, fitted to the width without cutting a number (report.tables.FitTable)."""
+    """The fastest configurations, fitted to the width without cutting a number (report.tables.FitTable); the
+    figures formatted as ``perf train`` and the search's page show them (report.present.PERF: MFU in %)."""
+    from ..report.ops_pages import perf_value
+    from ..report.present import PERF
     from ..report.tables import ID, LABEL, NUMBER, Column, FitTable
 
     columns = [  # (row key, header, kind, drop order when the width is too small; 0 = always shown)
@@ -409,7 +412,7 @@ def _search_table(doc: dict, wide: bool = False):
         ("recompute", "recompute", LABEL, 4),
         ("sharding", "sharding", ID, 2),
         ("precision", "precision", ID, 1),
-        ("step_time_s", "step s", NUMBER, 0),
+        ("step_time_s", "step", NUMBER, 0),
         ("tokens_per_s", "tokens/s", NUMBER, 0),
         ("mfu", "MFU", NUMBER, 0),
         ("memory_gb_per_accelerator", "GB per accel.", NUMBER, 0),
@@ -422,14 +425,23 @@ def _search_table(doc: dict, wide: bool = False):
     table = FitTable(
         f"{doc['model']} on {doc['accelerators']} × {doc['system']}: {doc['configurations_valid']:,} "
         f"valid of {doc['configurations_evaluated']:,} in {doc['search_time_s']:.2f} s",
-        [Column(header, kind, drop) for _, header, kind, drop in columns],
+        [Column(_search_header(key, header), kind, drop) for key, header, kind, drop in columns],
         wide=wide,
         hint="--wide shows them; --json lists every field",
     )
     for row in doc["top"]:
         shown = {**row, "recompute": _recompute(row)}
-        table.add_row(*(_cell(shown[key]) for key, *_ in columns))
+        table.add_row(*(perf_value(row, key) if key in PERF else _cell(shown[key]) for key, *_ in columns))
     return table
+
+
+def _search_header(key: str, header: str) -> str:
+    """A column's header with the figure's unit from report.present.PERF (``step s``) where the header does not
+    name it already (``tokens/s``, ``GB per accel.``); a share's values carry their %."""
+    from ..report.present import PERF
+
+    unit = PERF[key][1] if key in PERF else ""
+    return header if not unit or unit in header.split() else f"{header} {unit}"
 
 
 def _recompute(row: dict) -> str:
@@ -439,10 +451,9 @@ def _recompute(row: dict) -> str:
 
 
 def _cell(value) -> str:
+    """A configuration's setting (a degree, a name, a list of groups) as text."""
     if isinstance(value, list):
         return ", ".join(value) or "-"
-    if isinstance(value, float):
-        return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:.4g}"
     return str(value)
 
 
