@@ -327,7 +327,8 @@ def test_the_dashboard_opens_with_its_headline_inputs_and_assumptions(loaded, do
 
 
 def test_cli_writes_the_json_and_the_dashboard(tmp_path):
-    argv = ["programme", "plan", str(SMALL), "-o", str(tmp_path / "p"), "--json", "--samples", "3", "--seed", "1"]
+    argv = ["programme", "plan", str(SMALL), "-o", str(tmp_path / "p"), "--json", "--samples", "3", "--seed", "1",
+            "--site-reports"]
     result = CliRunner().invoke(app, argv)
     assert result.exit_code == 0, result.output
     doc = json.loads((tmp_path / "p" / "programme.json").read_text())
@@ -343,6 +344,8 @@ def test_cli_writes_the_json_and_the_dashboard(tmp_path):
         racks = next(s["racks"] for s in doc["sites"] if s["site"] == site)  # by generation
         assert summary["generations"] == [{"generation": g, "racks": n} for g, n in racks.items()]
         assert (tmp_path / "p" / "sites" / site / "cables.parquet").stat().st_size > 0
+        site_page = (tmp_path / "p" / "sites" / site / "report.html").read_text()  # --site-reports
+        assert "plotly" in site_page and f"{sum(racks.values()):,}" in site_page
     # every power step's cables: one Parquet dataset per site, partitioned by step (Hive), read with pandas
     cables = pd.read_parquet(tmp_path / "p" / "sites" / "abilene" / "cables")
     steps = {s["power_step"]: sum(s["links"].values()) for s in doc["site_steps"] if s["site"] == "abilene"}

@@ -135,6 +135,12 @@ def plan_command(
     backend: str = _backend_option(),
     workers: int = _workers_option(1),
     as_json: bool = typer.Option(False, "--json", help="Print the programme document as JSON."),
+    site_reports: bool = typer.Option(
+        False,
+        "--site-reports",
+        help="With -o: also write each planned site's report.html (its last power step, as `site plan -o` writes "
+        "it; on a 1 GW site about as long again as its plan).",
+    ),
 ):
     """Plan the programme: line capacities, the roadmap on them, delivered compute, failures, spares, US content,
     cost and the first ship against lead times by quarter, and the site plans. Exit 1 when the goal is not
@@ -144,11 +150,13 @@ def plan_command(
     from ..programme.whatif import programme_risk, risk_records, with_risk
 
     check_backend(backend)
+    if site_reports and outdir is None:
+        raise InputError.single(None, "--site-reports writes into the -o folder", "--site-reports", "give -o DIR")
     if outdir is not None:
         outdir.mkdir(parents=True, exist_ok=True)
     loaded = load_programme(programme)
     with progress_bar(not as_json) as bar:
-        plan = plan_programme(loaded, None, outdir, backend, _workers(workers), _stages(bar))
+        plan = plan_programme(loaded, None, outdir, backend, _workers(workers), _stages(bar), site_reports)
     detail("seconds: " + ", ".join(f"{step} {s:.1f}" for step, s in plan.seconds.items()))
     doc = programme_document(plan)
     if samples:

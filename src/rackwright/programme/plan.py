@@ -517,11 +517,13 @@ def plan_programme(
     backend: str = "local",
     workers: int | None = None,
     progress: Callable[[str], None] | None = None,
+    site_reports: bool = False,
 ) -> ProgrammePlan:
     """Compose the capabilities (see the module docstring). ``cache``, when given, keeps each generation's
     reference job and the site plans across plans (a sweep re-plans with the same designs, workload and fleet).
     With ``outdir`` each planned site's last step is written to ``outdir/sites/SITE`` and every step's cables to
-    ``outdir/sites/SITE/cables/step=K/`` as it is planned. The
+    ``outdir/sites/SITE/cables/step=K/`` as it is planned (with ``site_reports`` the last step's ``report.html``
+    too: on a 1 GW site it costs about as much as the plan). The
     reference jobs, site plans and spares run as tasks on ``backend`` (``local``: a process pool of ``workers``,
     or this process; ``ray``). ``progress``, when given, is called with each of :data:`STAGES` as it begins."""
     seconds: dict[str, float] = {}
@@ -542,7 +544,7 @@ def plan_programme(
     stage(STAGES[6])
     start = time.perf_counter()
     quarters = list(result.structure.timeline.quarters)
-    sites = site_steps(loaded, deployed, quarters, outdir, cache.sites, backend, workers)
+    sites = site_steps(loaded, deployed, quarters, outdir, cache.sites, backend, workers, site_reports)
     seconds["site_plans"] = time.perf_counter() - start
     return ProgrammePlan(
         loaded, racks, capacity, result, plan_document(result), runs, failures, deployed, spares, sites, jobs, seconds

@@ -112,18 +112,18 @@ class PlannedSite:
     violations: int
 
 
-def plan_task(task: tuple[LoadedSite, tuple[str, ...], tuple[str, ...]]) -> PlannedSite:
+def plan_task(task: tuple[LoadedSite, tuple[str, ...], tuple[str, ...], bool]) -> PlannedSite:
     """Plan one site (a task for :func:`rackwright.parallel.run_tasks`): the record; the plan written to each of
-    ``folders`` (``summary.json``, ``generations.json``, ``cables.parquet``, ``bom.csv``) and its per-cable plan
-    to each of ``cable_files`` (written once, then linked)."""
-    site, folders, cable_files = task
+    ``folders`` (``summary.json``, ``generations.json``, ``cables.parquet``, ``bom.csv``, and with ``report`` the
+    site's ``report.html``) and its per-cable plan to each of ``cable_files`` (written once, then linked)."""
+    site, folders, cable_files, report = task
     plan = plan_site(site)
     summary = plan.summary()
     written: Path | None = None
     for folder in folders:
         from ..site.outputs import write_plan_folder
 
-        write_plan_folder(plan, Path(folder), report=False)
+        write_plan_folder(plan, Path(folder), report=report)
         written = Path(folder) / "cables.parquet"
     for name in map(Path, cable_files):
         name.parent.mkdir(parents=True, exist_ok=True)
@@ -232,17 +232,22 @@ def _plan_all(
     cache: SiteCache,
     backend: str,
     workers: int | None,
+    reports: bool = False,
 ) -> dict[tuple, PlannedSite]:
     """Plan each content of ``wanted`` (content → site index, racks, folders, cable files) not in ``cache`` yet, as
-    tasks on ``backend`` (the largest first, so a pool ends together); each content's record by content."""
-    keys = {content: (content, tuple(folders), tuple(cables)) for content, (_, _, folders, cables) in wanted.items()}
+    tasks on ``backend`` (the largest first, so a pool ends together), each folder with the site's report where
+    ``reports``; each content's record by content."""
+    keys = {
+        content: (content, tuple(folders), tuple(cables), reports and bool(folders))
+        for content, (_, _, folders, cables) in wanted.items()
+    }
     roots: dict[int, Any] = {}
     tasks = {}
     for content, key in keys.items():
         if key not in cache.plans:
             s, racks, folders, cables = wanted[content]
             root = roots[s] if s in roots else roots.setdefault(s, site_yaml(loaded, s))  # read once per site
-            tasks[key] = (site_with_racks(loaded, s, racks, root), tuple(folders), tuple(cables))
+            tasks[key] = (site_with_racks(loaded, s, racks, root), *key[1:])
     order = sorted(tasks, key=lambda key: -sum(key[0][3]))
     for key, planned in zip(order, run_tasks(plan_task, [tasks[k] for k in order], backend, workers), strict=True):
         cache.plans[key] = planned
@@ -257,10 +262,12 @@ def site_steps(
     cache: SiteCache | None = None,
     backend: str = "local",
     workers: int | None = None,
+    reports: bool = False,
 ) -> list[SiteStep]:
     """A site plan for each site that names a site file at each power step it uses (``deployed``: generations ×
     sites × quarters, cumulative); identical steps planned once, new ones as tasks on ``backend``. With ``outdir``
-    each site's last step writes its outputs to ``outdir/sites/SITE`` and every step its cables to
+    each site's last step writes its outputs to ``outdir/sites/SITE`` (with ``reports`` its ``report.html`` too, as
+    ``rackwright site plan -o`` writes it) and every step its cables to
     ``outdir/sites/SITE/cables/step=K/part-0.parquet``."""
     cache = cache if cache is not None else SiteCache()
     steps: list[tuple[str, int, int, tuple[int, ...], tuple]] = []
@@ -281,7 +288,7 @@ def site_steps(
                 cables.append(str(folder / "cables" / f"step={k}" / "part-0.parquet"))
                 if q == max(lasts):
                     folders.append(str(folder))
-    planned = _plan_all(loaded, wanted, cache, backend, workers)
+    planned = _plan_all(loaded, wanted, cache, backend, workers, reports)
     return [SiteStep(site, k, q, racks, planned[content]) for site, k, q, racks, content in steps]
 
 
