@@ -424,3 +424,14 @@ def test_benchmark_runs_on_a_tiny_roadmap(tmp_path, capsys):
                           "--workers", "1", "--repeat", "1"])
     assert result["solve_s"] > 0 and result["parallel_per_s"] > 0
     assert "ratio baseline/rounded start" in capsys.readouterr().out
+
+
+def test_cli_shortfalls_table_gives_amounts_in_the_figure_format(tmp_path):
+    """The infeasible case above at the terminal: one row per quarter and constraint with its shortfall in
+    report.present's format (3-4 significant figures) and its unit in a column of its own: the line 16.06 − 13.14
+    = 2.91 line-weeks short, the ramp 160.57 − 10 × 13.143 = 29.1 racks."""
+    result = run("roadmap", "plan", write(tmp_path, small(goal="20 MW", facility="100 MW", rate=10)))
+    assert result.exit_code == 1
+    rows = {tuple(cell.strip() for cell in line.split("│")[1:-1]) for line in result.stdout.splitlines()}
+    assert ("2026Q3", "factory", "f", "2.91", "line-weeks") in rows
+    assert ("2026Q3", "ramp", "gb200 at f", "29.1", "racks") in rows

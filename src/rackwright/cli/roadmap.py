@@ -92,9 +92,37 @@ QUARTER_COLUMNS = {
 }
 
 
+#: Shortfalls of these constraint families add up over the quarters (a site's power, a supply's stock).
+CUMULATIVE = ("site", "supply")
+
+
+def _binding_table(doc: dict):
+    """The constraints that bind (each with the quarters it binds in), or where the goal is missed the shortfalls
+    of the elastic programme, one per quarter and constraint with its amount (report.present's format) and unit."""
+    from ..report.present import format_value
+    from ..report.tables import ID, NUMBER, Column, FitTable
+
+    rows = doc["binding_constraints"]
+    if doc["feasible"]:
+        table = FitTable("binding constraints", [Column("constraint", ID), Column("binds")])
+        for r in rows:
+            table.add_row(r["family"], r["message"])
+        return table
+    columns = [Column("quarter", ID), Column("constraint", ID), Column("name", ID), Column("short by", NUMBER)]
+    detail = any(r.get("shortfall") is None for r in rows)  # the goal or the solver: why, in words
+    table = FitTable(
+        "why not: shortfalls (elastic programme)", [*columns, Column("unit"), *([Column("detail")] if detail else [])]
+    )
+    for r in rows:
+        unit = r["unit"] + (" (cumulative)" if r["family"] in CUMULATIVE else "")
+        shortfall = r.get("shortfall")
+        why = [r["message"] if shortfall is None else ""] if detail else []
+        table.add_row(r.get("quarter") or "–", r["family"], r["name"], format_value(shortfall), unit, *why)
+    return table
+
+
 def _plan_tables(doc: dict):
     from rich.markup import escape
-    from rich.table import Table
 
     from ..report.present import figure_format
     from ..report.tables import ID, NUMBER, Column, FitTable
@@ -108,12 +136,7 @@ def _plan_tables(doc: dict):
     for q in doc["quarters"]:
         shown = (figure_format(f"roadmap.{key}").value(doc[series][q]) for key, series in QUARTER_COLUMNS.items())
         head.add_row(q, *shown)
-    title = "binding constraints" if doc["feasible"] else "why not: shortfalls (elastic programme)"
-    binding = Table(title=title, show_header=False)
-    binding.add_column("constraint")
-    for row in doc["binding_constraints"]:
-        binding.add_row(escape(row["message"]))
-    return head, binding
+    return head, _binding_table(doc)
 
 
 @app.command("plan")
