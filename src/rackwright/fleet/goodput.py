@@ -208,7 +208,7 @@ def job_report(
             "generation": inv.generation,
             "accelerators": int(accelerators),
             "racks": accelerators / inv.accelerators_per_rack,
-            "scale_up_domain": inv.scale_up_domain,
+            "scale_up_domain": int(round(inv.scale_up_domain)),  # a count of accelerators (docs/json.md)
             "interruptions_per_day": per_day,
             "mtbi_h": mtbi_h,
             "by_cause": {c.kind: c.as_dict() for c in causes},

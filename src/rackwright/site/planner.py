@@ -85,7 +85,8 @@ class RackGeneration:
 
 @dataclass
 class SitePlan:
-    """Everything the planner computed; :meth:`summary` is ``summary.json``."""
+    """Everything the planner computed; :meth:`summary` is the plan's summary, whose records
+    (:func:`rackwright.site.outputs.summary_body`) make the body of ``summary.json``."""
 
     loaded: LoadedSite
     generations: list[RackGeneration]
@@ -108,7 +109,9 @@ class SitePlan:
         return [v for v in self.violations if v.severity == "error"]
 
     def summary(self) -> dict:
-        """The ``summary.json`` document (display units: MW, km, USD)."""
+        """The plan's figures in display units (MW, km, USD), racks and cables keyed by generation and medium;
+        ``summary.json`` is ``document(summary_body(summary()))`` (:mod:`rackwright.site.outputs`), records
+        instead of those keys."""
         it = float(self.hourly["it_power"].mean())
         facility = float(self.hourly["facility_power"].mean())
         by_media = cab.length_totals(self.cables, "media")  # exact sums: the same plan gives the same bits
