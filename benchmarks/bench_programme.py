@@ -42,6 +42,9 @@ def main(argv=None) -> dict[str, float]:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="change a field of the programme (YAML value), as programme whatif --set does")
     parser.add_argument("--workers", type=int, default=1, help="processes (default 1: this process)")
+    parser.add_argument("--correct-site-need", action="store_true",
+                        help="where an optics or CDU cap binds, solve once more on the site need corrected from "
+                             "the site plans (plan_programme(correct_site_need=True))")
     parser.add_argument("--serial-baseline", action="store_true",
                         help="then plan again in this process alone (workers 1) and give the ratio of the wall times")
     args = parser.parse_args(argv)
@@ -55,7 +58,8 @@ def main(argv=None) -> dict[str, float]:
     loaded = load_programme(args.programme, overrides or None)
     load_s = time.perf_counter() - start
     with tempfile.TemporaryDirectory() as folder:  # each site's last step streamed to Parquet there
-        plan = plan_programme(loaded, outdir=Path(folder), workers=args.workers)
+        plan = plan_programme(loaded, outdir=Path(folder), workers=args.workers,
+                              correct_site_need=args.correct_site_need)
         doc = programme_document(plan)
         written = sum(f.stat().st_size for f in Path(folder).rglob("part-0.parquet"))  # every step's cables
         partitions = len(list(Path(folder).rglob("part-0.parquet")))
@@ -86,10 +90,17 @@ def main(argv=None) -> dict[str, float]:
         f"{b['family']} {b['name']}" + (f" (short {b['shortfall']:,.0f})" if b["family"] == "site-supply" else "")
         for b in doc["binding_constraints"]))
     for line, rows in groupby(site_need_error(plan), key=lambda row: row["supply"]):
-        rows = [row for row in rows if row["error"] is not None]
-        errors = [row["error"] for row in rows] or [0.0]
-        print(f"linear site need of {line} against the steps' plans: {min(errors):+.1%} to {max(errors):+.1%} ("
-              + ", ".join(f"{r['site']} {r['power_step']}: {r['racks']} racks {r['error']:+.1%}" for r in rows) + ")")
+        rows = list(rows)
+        errors = [row["error"] for row in rows if row["error"] is not None] or [0.0]
+        differences = [row["difference"] for row in rows]
+        print(f"linear site need of {line} against the steps' plans: {min(differences):+,.2f} to "
+              f"{max(differences):+,.2f} ({min(errors):+.1%} to {max(errors):+.1%} where planned > 0; "
+              + ", ".join(f"{r['site']} {r['power_step']}: {r['racks']} racks, {r['linear']:,.2f} linear, "
+                          f"{r['planned']:,.2f} planned" for r in rows) + ")")
+    for row in doc["site_supply_check"]:  # what the cap delivers against what the racks and the plans use
+        print(f"{row['supply']} by the goal date: {row['delivered_by_goal_date']:,.0f} delivered, "
+              f"{row['racks_use']:,.0f} in the racks, {sum(row['site_plans'].values()):,.0f} in the site plans, "
+              f"{row['margin']:,.0f} left")
     if args.serial_baseline:  # after the measured run, so it does not warm this process for it
         start, cpu_start = time.perf_counter(), time.process_time()
         with tempfile.TemporaryDirectory() as folder:

@@ -23,9 +23,9 @@ from rackwright.programme.plan import (
     roadmap_with_capacity,
 )
 from rackwright.programme.report import dashboard
-from rackwright.roadmap.schema import quarter_end
 from rackwright.programme.sites import (
     binding_site_supply,
+    site_need_correction,
     site_need_error,
     site_steps,
     step_quarters,
@@ -35,6 +35,7 @@ from rackwright.rack.sourcing import load_scenario, whatif
 from rackwright.roadmap import plan_document
 from rackwright.roadmap.inputs import rack_figures
 from rackwright.roadmap.plan import prepare
+from rackwright.roadmap.schema import quarter_end
 from rackwright.site.planner import plan_site
 from rackwright.site.schema import load_site
 
@@ -142,6 +143,71 @@ def test_short_site_supply_is_reported_by_quarter_as_binding():
     assert binding["quarters"] == ["2027Q1", "2027Q2"] and binding["shortfall"] == 7.0
 
 
+def _reference(plan, g: int = 0):
+    """Abilene's reference plan for generation ``g`` (``site plan`` of its site file with that generation's racks
+    alone, as many accelerators as the largest power step, 450 MW / PUE 1.1, holds of GB300 or E1) and its racks."""
+    it_w = 450e6 / 1.1
+    racks = {r.figures["compute.accelerators"]: r.figures["power.input"] for r in plan.racks}
+    most = max((it_w // power) * accelerators for accelerators, power in racks.items())
+    count = int(most // plan.racks[g].figures["compute.accelerators"])
+    target = {"generations": [{"design": plan.loaded.programme.generations[g].design, "racks": count}]}
+    return plan_site(load_site(SMALL.parent / "site-100mw.yaml", overrides={"target": target})), count
+
+
+def test_site_need_error_is_the_reference_ratio_times_racks_against_site_plan_by_hand(planned):
+    """Each of Abilene's steps (GB300 and E1): the linear optics = Σ over generations of the generation's reference
+    plan's transceivers per rack × the step's racks, the planned optics = ``site plan``'s transceivers for those
+    racks; the planned CDUs = the plan's whole CDUs less the racks' shares (a 1,350 kW CDU serves 8 GB300 or 5 E1
+    racks), under one per generation; the linear CDUs each reference's rounding up per rack × racks."""
+    plan, _ = planned
+    optics_per_rack, cdus_per_rack, shares = [], [], (1 / 8, 1 / 5)
+    for g in (0, 1):
+        reference, count = _reference(plan, g)
+        optics_per_rack.append(_transceivers(reference) / count)
+        cdus_per_rack.append(max(reference.cooling["cdus"] / count - shares[g], 0.0))  # the rounding up, per rack
+    rows = {(r["supply"], r["power_step"]): r for r in site_need_error(plan) if r["site"] == "abilene"}
+    for step in (s for s in plan.sites if s.site == "abilene"):
+        site, racks = _site_plan_at(plan, step), np.array(step.racks)
+        optics, cdus = rows["optics", step.step], rows["cdus", step.step]
+        assert optics["linear"] == pytest.approx(np.dot(optics_per_rack, racks), abs=1e-3)
+        assert optics["planned"] == pytest.approx(_transceivers(site), abs=1e-3)
+        assert optics["difference"] == pytest.approx(np.dot(optics_per_rack, racks) - _transceivers(site), abs=2e-3)
+        assert cdus["planned"] == pytest.approx(site.cooling["cdus"] - np.dot(shares, racks), abs=1e-3)
+        assert cdus["linear"] == pytest.approx(np.dot(cdus_per_rack, racks), abs=1e-3)
+        assert 0 <= cdus["planned"] < np.count_nonzero(racks) and abs(cdus["difference"]) < np.count_nonzero(racks)
+
+
+def test_the_corrected_site_need_is_the_largest_planned_to_linear_ratio_where_the_cap_binds(planned):
+    """With the optics and CDU caps binding, Abilene's need of each is scaled by the largest of its steps' planned /
+    linear (the optics' under 1: the reference fabric is larger than its steps'), Milam's (no site file) and the
+    other lines left; so no step's plan needs more than the corrected need × its racks; re-solved on it, the plan
+    deploys no fewer racks by the goal date (the optics row looser, up to the 0.1 % MIP gap)."""
+    plan, _ = planned
+    st = plan.result.structure
+    supply = [line.id for line in st.roadmap.supply]
+    assert {"optics", "cdus"} <= {row["name"] for row in plan.result.binding if row["family"] == "supply"}
+    need, corrected = st.figures.site_supply_per_rack, site_need_correction(plan)
+    for line in ("optics", "cdus"):
+        rows = [r for r in site_need_error(plan) if r["supply"] == line and r["site"] == "abilene"]
+        ratio = max(r["planned"] / r["linear"] for r in rows)
+        i = supply.index(line)
+        assert corrected[i, :, 0] == pytest.approx(need[i, :, 0] * ratio, rel=1e-12)
+        assert all(r["linear"] * ratio >= r["planned"] * (1 - 1e-9) for r in rows)
+        if line == "optics":
+            assert 0.5 < ratio < 1
+    others = [i for i, line in enumerate(supply) if line not in ("optics", "cdus")]
+    assert np.array_equal(corrected[others], need[others]) and not corrected[:, :, 1].any()
+    again = plan_programme(plan.loaded, correct_site_need=True)
+    assert np.array_equal(again.result.structure.figures.site_supply_per_rack, corrected)
+    assert again.deployed[:, :, -1].sum() >= plan.deployed[:, :, -1].sum() * (1 - 1e-3)
+
+
+def test_no_correction_without_a_binding_site_supply_cap(planned):
+    plan, _ = planned
+    others = [row for row in plan.result.binding if row["family"] != "supply"]
+    assert site_need_correction(replace(plan, result=replace(plan.result, binding=others))) is None
+
+
 def test_site_need_is_the_reference_plans_optics_per_rack(planned):
     """The roadmap's site term for optics at Abilene: ``site plan`` of its site file with GB300 racks alone, as
     many accelerators as the largest power step (450 MW / PUE 1.1) holds of GB300 or E1, its transceivers per
@@ -150,12 +216,7 @@ def test_site_need_is_the_reference_plans_optics_per_rack(planned):
     st = plan.result.structure
     need = st.figures.site_supply_per_rack
     supply = [line.id for line in st.roadmap.supply]
-    it_w = 450e6 / 1.1
-    racks = {r.figures["compute.accelerators"]: r.figures["power.input"] for r in plan.racks}
-    most = max((it_w // power) * accelerators for accelerators, power in racks.items())
-    gb300 = int(most // 72)
-    target = {"generations": [{"design": plan.loaded.programme.generations[0].design, "racks": gb300}]}
-    reference = plan_site(load_site(SMALL.parent / "site-100mw.yaml", overrides={"target": target}))
+    reference, gb300 = _reference(plan, 0)
     assert need[supply.index("optics"), 0, 0] == pytest.approx(_transceivers(reference) / gb300, rel=1e-9)
     assert not need[:, :, 1].any()  # milam
     assert need[supply.index("accelerators")].sum() == 0  # not a site kind

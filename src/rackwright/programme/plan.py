@@ -77,6 +77,7 @@ from .sites import (
     equipment_series,
     final_steps,
     site_need,
+    site_need_correction,
     site_record,
     site_steps,
     site_stock,
@@ -518,6 +519,7 @@ def plan_programme(
     workers: int | None = None,
     progress: Callable[[str], None] | None = None,
     site_reports: bool = False,
+    correct_site_need: bool = False,
 ) -> ProgrammePlan:
     """Compose the capabilities (see the module docstring). ``cache``, when given, keeps each generation's
     reference job and the site plans across plans (a sweep re-plans with the same designs, workload and fleet).
@@ -525,11 +527,40 @@ def plan_programme(
     ``outdir/sites/SITE/cables/step=K/`` as it is planned (with ``site_reports`` the last step's ``report.html``
     too: on a 1 GW site it costs about as much as the plan). The
     reference jobs, site plans and spares run as tasks on ``backend`` (``local``: a process pool of ``workers``,
-    or this process; ``ray``). ``progress``, when given, is called with each of :data:`STAGES` as it begins."""
+    or this process; ``ray``). ``progress``, when given, is called with each of :data:`STAGES` as it begins.
+    With ``correct_site_need`` a first pass is planned without writing; where an optics or CDU cap binds there, the
+    roadmap is solved once more on the site need corrected from its site plans
+    (:func:`.sites.site_need_correction`), and the steps after the solve run again (and write) on that solve."""
     seconds: dict[str, float] = {}
     cache = cache if cache is not None else PlanCache()
-    racks = loaded.racks
     capacity, runs, result = roadmap_on_lines(loaded, cache, backend, workers, seconds, progress)
+    args = (cache, backend, workers, progress, site_reports, seconds)
+    if not correct_site_need:
+        return _compose(loaded, capacity, runs, result, outdir, *args)
+    need = site_need_correction(_compose(loaded, capacity, runs, result, None, *args))  # a first pass, unwritten
+    if need is not None:
+        start = time.perf_counter()
+        figures = replace(result.structure.figures, site_supply_per_rack=need)
+        result = roadmap_plan(roadmap_with_capacity(loaded, capacity), figures)
+        seconds["correction_roadmap"] = time.perf_counter() - start
+    return _compose(loaded, capacity, runs, result, outdir, *args)
+
+
+def _compose(
+    loaded: LoadedProgramme,
+    capacity: np.ndarray,
+    runs: list[Training],
+    result: PlanResult,
+    outdir: Path | None,
+    cache: PlanCache,
+    backend: str,
+    workers: int | None,
+    progress: Callable[[str], None] | None,
+    site_reports: bool,
+    seconds: dict[str, float],
+) -> ProgrammePlan:
+    """The steps after the roadmap solve (:data:`STAGES` from the sites' job sizes on) and the plan."""
+    racks = loaded.racks
     stage = progress or (lambda name: None)
     stage(STAGES[4])
     deployed = deployed_racks(result)

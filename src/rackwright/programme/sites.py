@@ -16,13 +16,13 @@ BOM share of a CDU, are the parts a rack of that generation brings with it at th
 MILP's site term of its supply rows, :attr:`rackwright.roadmap.inputs.RackFigures.site_supply_per_rack`). It is a
 linear approximation of the site plans: a real step mixes generations, has fewer racks than the reference (a fabric
 with fewer tiers and partly filled switches) and rounds CDUs up per generation; :func:`site_need_error` compares it
-with each planned step. Measured on the 10 GW example with every site on ``examples/site-1gw.yaml``: the optics
-within −2.2 % to +76 % of the steps' plans, most within ±2 %; small first steps overestimated (a flatter fabric
-than the reference's: +76 % at 316 racks), the largest steps that mix generations underestimated by up to 2.2 %
-(each generation's share of the fabric rounds up on its own), so the check can still find that much short where a
-cap binds there. The CDUs differ by their rounding up, less than one CDU per generation and step, which the linear
-need does not hold back. On the small example with an optics cap (tests/test_programme_supply.py): +28 % at
-Abilene's first step, +2.2 % at its last.
+with each planned step (``difference`` and ``error``). Measured on the 10 GW example with every site on
+``examples/site-1gw.yaml`` (2026-12-07): with the example's optics cap the cap binds, the steps are small (143 to
+4,944 racks) and the optics need is +1.1 % to +276 % above their plans (0.41 M of the 4.9 M transceivers delivered
+held back); with the cap at 2 M a quarter (10.10 GW) −3.9 % to +81 %, 18 of 21 steps within ±4 %. The CDUs differ
+by their rounding up, under one CDU per generation and step, which the linear need does not hold back.
+:func:`site_need_correction` corrects the need once from the plans where a cap binds (``plan_programme(...,
+correct_site_need=True)``).
 
 Steps with the same site file and racks per design are planned once (:class:`SiteCache`, keyed by content). The
 plans run as tasks (:func:`rackwright.parallel.run_tasks`, local or Ray), each returning a small record (its
@@ -351,8 +351,10 @@ def _quantity(planned: PlannedSite, line) -> float:
 
 def site_need_error(plan) -> list[dict]:
     """The linear site need (:func:`site_need`, the roadmap's ``m_pgs`` × racks) against each planned step's own
-    parts (less the racks' CDU shares), per supply line of a site kind and step: ``linear``, ``planned`` and
-    ``error`` (linear / planned − 1; positive: the roadmap kept more than the plan needs). ``plan`` is a
+    parts (less the racks' CDU shares), per supply line of a site kind and step: ``linear``, ``planned``,
+    ``difference`` (linear − planned, in the line's unit) and ``error`` (linear / planned − 1; positive: the roadmap
+    kept more than the plan needs). A CDU line's planned figure is the rounding up alone (under one CDU per
+    generation), so read its ``difference``: its relative error is large on a fraction of a CDU. ``plan`` is a
     :class:`rackwright.programme.plan.ProgrammePlan`."""
     st = plan.result.structure
     need = st.figures.site_supply_per_rack
@@ -372,10 +374,36 @@ def site_need_error(plan) -> list[dict]:
                     "racks": int(racks.sum()),
                     "linear": round(linear, 3),
                     "planned": round(float(own), 3),
+                    "difference": round(linear - float(own), 3),
                     "error": round(linear / own - 1, 6) if own > 0 else None,
                 }
             )
     return rows
+
+
+def site_need_correction(plan) -> np.ndarray | None:
+    """The linear site need (``(P, G, S)``, :func:`site_need`) corrected once from the site plans, or ``None`` when
+    there is nothing to correct: for each supply line of a site kind whose cap binds in the roadmap solve and each
+    site planned under it, the need scaled by the largest planned / linear ratio of that site's steps
+    (:func:`site_need_error`), so that no step's plan needs more than the corrected need × its racks. One pass:
+    a re-solve deploys other racks, and its steps may then differ again (the site supply check reports it).
+    ``plan`` is a :class:`rackwright.programme.plan.ProgrammePlan`."""
+    st = plan.result.structure
+    need = st.figures.site_supply_per_rack
+    binding = {row["name"] for row in plan.result.binding if row["family"] == "supply"}
+    supply = [line.id for line in st.roadmap.supply]
+    sites = [site.id for site in plan.loaded.programme.sites]
+    ratios: dict[tuple[int, int], float] = {}
+    for row in site_need_error(plan):
+        if row["supply"] in binding and row["linear"] > 0:
+            key = (supply.index(row["supply"]), sites.index(row["site"]))
+            ratios[key] = max(ratios.get(key, 0.0), row["planned"] / row["linear"])
+    if need is None or all(ratio == 1.0 for ratio in ratios.values()):
+        return None
+    corrected = need.copy()
+    for (i, s), ratio in ratios.items():
+        corrected[i, :, s] *= ratio
+    return corrected
 
 
 def final_steps(steps: list[SiteStep]) -> dict[str, SiteStep]:
