@@ -16,6 +16,7 @@ from ruamel.yaml import YAML
 
 from rackwright.programme import load_programme, plan_programme
 from rackwright.programme.plan import (
+    STAGES,
     PlanCache,
     factory_capacity,
     programme_document,
@@ -197,8 +198,10 @@ def test_the_corrected_site_need_is_the_largest_planned_to_linear_ratio_where_th
             assert 0.5 < ratio < 1
     others = [i for i, line in enumerate(supply) if line not in ("optics", "cdus")]
     assert np.array_equal(corrected[others], need[others]) and not corrected[:, :, 1].any()
-    again = plan_programme(plan.loaded, correct_site_need=True)
+    stages: list[str] = []
+    again = plan_programme(plan.loaded, correct_site_need=True, progress=stages.append)
     assert np.array_equal(again.result.structure.figures.site_supply_per_rack, corrected)
+    assert stages == list(STAGES)  # the first pass's stages not reported again
     assert again.deployed[:, :, -1].sum() >= plan.deployed[:, :, -1].sum() * (1 - 1e-3)
 
 

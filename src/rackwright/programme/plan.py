@@ -534,16 +534,17 @@ def plan_programme(
     seconds: dict[str, float] = {}
     cache = cache if cache is not None else PlanCache()
     capacity, runs, result = roadmap_on_lines(loaded, cache, backend, workers, seconds, progress)
-    args = (cache, backend, workers, progress, site_reports, seconds)
+    args = (cache, backend, workers, site_reports, seconds)
     if not correct_site_need:
-        return _compose(loaded, capacity, runs, result, outdir, *args)
-    need = site_need_correction(_compose(loaded, capacity, runs, result, None, *args))  # a first pass, unwritten
+        return _compose(loaded, capacity, runs, result, outdir, progress, *args)
+    first = _compose(loaded, capacity, runs, result, None, None, *args)  # unwritten, its stages not reported
+    need = site_need_correction(first)
     if need is not None:
         start = time.perf_counter()
         figures = replace(result.structure.figures, site_supply_per_rack=need)
         result = roadmap_plan(roadmap_with_capacity(loaded, capacity), figures)
         seconds["correction_roadmap"] = time.perf_counter() - start
-    return _compose(loaded, capacity, runs, result, outdir, *args)
+    return _compose(loaded, capacity, runs, result, outdir, progress, *args)
 
 
 def _compose(
@@ -552,10 +553,10 @@ def _compose(
     runs: list[Training],
     result: PlanResult,
     outdir: Path | None,
+    progress: Callable[[str], None] | None,
     cache: PlanCache,
     backend: str,
     workers: int | None,
-    progress: Callable[[str], None] | None,
     site_reports: bool,
     seconds: dict[str, float],
 ) -> ProgrammePlan:
