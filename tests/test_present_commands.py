@@ -134,3 +134,65 @@ def test_a_reliability_near_one_is_not_rounded_to_100_per_cent():
     assert format_value(0.0004, "share") == "0.04%" and format_value(0.0, "share") == "0.0%"
     assert afr.change(0.00001) == "+0.001 pp"  # a change in points, not rounded to nothing
     assert format_value(1 - 1e-12, "share") == "100.0%"  # float noise on 1 is 1
+
+
+def page_text(folder: Path) -> str:
+    """The text of a ``-o`` folder's report page, with the characters plotly's JSON escapes (``/``, ``×``) back."""
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    return re.sub(r"\\u([0-9a-f]{4})", lambda m: chr(int(m[1], 16)), page)
+
+
+def test_factory_simulate_table_and_page_show_the_same_figures(tmp_path):
+    """``factory simulate``: shares in %, the weekly output, the median cycle time and the bottleneck's
+    utilisation as its page's headline shows them (report.html.factory_figure)."""
+    args = ["factory", "simulate", str(EXAMPLES / "line-us.yaml"), "--design", str(EXAMPLES / "gb200-nvl72.yaml"),
+            "--weeks", "3", "--warmup", "2", "--replications", "2", "--seed", "7"]
+    result = runner.invoke(app, [*args, "-o", str(tmp_path)], env={"COLUMNS": "160"})
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "simulate.json").read_text())
+    stations = {s["station"]: s for s in doc["stations"]}
+    mean = row(result.stdout, "Racks shipped per week, mean")
+    assert mean == ["Racks shipped per week, mean", format_value(doc["racks_per_week_mean"]), "racks/week"]
+    median = row(result.stdout, "Cycle time, median")
+    assert median[1:] == [format_value(doc["cycle_time_h"]["p50"]), "h"]
+    bottleneck = doc["bottleneck"]
+    utilisation = row(result.stdout, bottleneck)[2]
+    assert utilisation == format_value(stations[bottleneck]["utilisation"], "share") and utilisation.endswith("%")
+    assert row(result.stdout, "Replications")[1] == "2"  # a count, not 2.0
+    page = page_text(tmp_path)
+    assert f"{mean[1]} racks shipped per week" in page
+    assert f"busiest station {bottleneck} at {utilisation}" in page
+    assert f"median cycle time {median[1]} h" in page
+
+
+def test_factory_simulate_only_one_section():
+    args = ["factory", "simulate", str(EXAMPLES / "line-us.yaml"), "--design", str(EXAMPLES / "gb200-nvl72.yaml"),
+            "--weeks", "2", "--warmup", "1", "--replications", "1", "--seed", "7"]
+    stations = runner.invoke(app, [*args, "--only", "stations"], env={"COLUMNS": "160"})
+    assert stations.exit_code == 0 and "l10-tray" in stations.stdout and "Cycle time" not in stations.stdout
+    bad = runner.invoke(app, [*args, "--only", "station"])
+    assert bad.exit_code == 2 and "summary, stations" in bad.output
+
+
+def test_reliability_job_table_and_page_show_the_same_figures(tmp_path):
+    """``reliability job``: goodput in %, interruptions per day, MTBI and the checkpoint interval as its page's
+    headline shows them (report.html.reliability_figure); each cause's share in %."""
+    args = ["reliability", "job", "--design", str(EXAMPLES / "gb200-nvl72.yaml"), "--accelerators", "16384",
+            "--checkpoint-write-s", "60"]
+    result = runner.invoke(app, [*args, "-o", str(tmp_path)], env={"COLUMNS": "160"})
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "job.json").read_text())
+    goodput = row(result.stdout, "Goodput (ETTR)")
+    assert goodput == ["Goodput (ETTR)", format_value(doc["goodput"], "share"), ""] and goodput[1].endswith("%")
+    per_day = row(result.stdout, "Interruptions per day")[1]
+    mtbi = row(result.stdout, "Mean time between interruptions")
+    interval = row(result.stdout, "Checkpoint interval (Daly)")
+    assert mtbi[2] == "h" and interval[2] == "min" and row(result.stdout, "Hot spares")[1] == f"{doc['spares']:,}"
+    page = page_text(tmp_path)
+    assert f"goodput {goodput[1]}, {per_day} interruptions per day (one every {mtbi[1]} h)" in page
+    assert f"checkpoint every {interval[1]} min" in page
+    hbm = next(c for c in doc["causes"] if c["cause"] == "hbm")
+    assert row(result.stdout, "hbm")[4] == format_value(hbm["interruptions_per_day"] / doc["interruptions_per_day"],
+                                                        "share")
+    only = runner.invoke(app, [*args, "--only", "summary"], env={"COLUMNS": "160"})
+    assert only.exit_code == 0 and "Goodput (ETTR)" in only.stdout and "hbm" not in only.stdout

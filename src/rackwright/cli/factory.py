@@ -12,12 +12,15 @@ from .common import (
     EXIT_OK,
     EXIT_RULES,
     MAX_WORKERS,
+    WIDE,
     emit,
     guarded,
+    only_option,
     out,
     output_file,
     output_folder,
     progress_bar,
+    show,
     write_folder,
 )
 
@@ -72,12 +75,6 @@ def _check_window(weeks: float, warmup: float) -> None:
         )
 
 
-def _fmt(value, digits: int = 3) -> str:
-    if value is None:
-        return "—"
-    return f"{value:,.{digits}g}" if abs(value) < 1000 else f"{value:,.0f}"
-
-
 def _stations_as_records(doc: dict) -> dict:
     """A line document with its stations as records (``station``: the line file's id), in the line's order."""
     from ..report.jsonout import records
@@ -85,47 +82,71 @@ def _stations_as_records(doc: dict) -> dict:
     return {**doc, "stations": records(doc["stations"], "station")}
 
 
-def _summary_tables(doc: dict, title: str):
-    from rich.markup import escape
-    from rich.table import Table
+#: ``factory simulate``'s sections (``--only``): the run's figures, one row per station.
+SIMULATE_SECTIONS = ("summary", "stations")
+#: The summary's figures in the order printed: keys of report.present.FACTORY (the cycle time's under cycle_time_h).
+SUMMARY_KEYS = (
+    "racks_per_week_mean",
+    "racks_per_week_p05",
+    "racks_per_week_p95",
+    "mean",
+    "p50",
+    "p90",
+    "wip_mean",
+    "bottleneck",
+    "replications",
+    "weeks",
+    "warmup_weeks",
+    "supply_delay_weeks",
+    "seed",
+)
+#: The stations' columns: key of report.present.FACTORY, header, drop order (0: always shown).
+STATION_COLUMNS = (
+    ("servers", "bays", 0),
+    ("utilisation", "util.", 0),
+    ("utilisation_queueing", "ρ theory", 2),
+    ("mean_queue", "queue", 3),
+    ("mean_wait_h", "wait", 0),
+    ("visits_per_rack", "visits", 4),
+    ("rework_count", "fails", 1),
+)
 
-    head = Table(title=title, show_header=True)
-    head.add_column("figure")
-    head.add_column("value", justify="right")
-    head.add_row(
-        escape("racks/week: mean [p05, p95]"),
-        escape(
-            f"{doc['racks_per_week_mean']:,.1f} [{doc['racks_per_week_p05']:,.1f}, {doc['racks_per_week_p95']:,.1f}]"
-        ),
-    )
-    cycle = doc["cycle_time_h"]
-    head.add_row("cycle time h, mean / p50 / p90", " / ".join(_fmt(cycle[k]) for k in ("mean", "p50", "p90")))
-    head.add_row("WIP (racks, time average)", _fmt(doc["wip_mean"]))
-    head.add_row("bottleneck (highest utilisation)", doc["bottleneck"])
-    head.add_row(
-        "replications × weeks (warm-up)", f"{doc['replications']} × {doc['weeks']:g} ({doc['warmup_weeks']:g})"
-    )
-    if doc.get("supply_delay_weeks"):
-        head.add_row("supply delay, weeks", _fmt(doc["supply_delay_weeks"]))
-    head.add_row("seed", str(doc["seed"]))
-    stations = Table(title="stations", show_header=True)
-    stations.add_column("station", no_wrap=True)
-    for name in ("bays", "util.", "ρ theory", "queue", "wait h", "visits", "fails"):
-        stations.add_column(name, justify="right", no_wrap=True)
-    for sid, s in doc["stations"].items():
-        style = "bold red" if sid == doc["bottleneck"] else None
-        stations.add_row(
-            sid,
-            str(s["servers"]),
-            f"{s['utilisation']:.3f}",
-            f"{s['utilisation_queueing']:.3f}",
-            _fmt(s["mean_queue"]),
-            _fmt(s["mean_wait_h"]),
-            f"{s['visits_per_rack']:.3f}",
-            f"{s['rework_count']:,.1f}",
-            style=style,
+
+def _summary_table(doc: dict, title: str, wide: bool = False):
+    """The run's figures with their labels, units and formats (report.present.FACTORY)."""
+    from ..report.present import FACTORY, format_value
+    from ..report.tables import ID, LABEL, NUMBER, Column, FitTable
+
+    figures = {**doc, **doc["cycle_time_h"]}
+    figure = Column("figure", ID if wide else LABEL)  # --wide: each label on one line
+    table = FitTable(title, [figure, Column("value", NUMBER), Column("unit", ID)], wide=wide)
+    for key in SUMMARY_KEYS:
+        if key == "supply_delay_weeks" and not doc.get(key):
+            continue
+        label, unit, kind = FACTORY[key]
+        table.add_row(label, format_value(figures[key], kind), unit)
+    return table
+
+
+def _stations_table(doc: dict, wide: bool = False):
+    """One row per station in the line's order, the bottleneck in red; low-priority columns give way to fit."""
+    from rich.text import Text
+
+    from ..report.present import FACTORY, format_value
+    from ..report.tables import ID, NUMBER, WIDE_HINT, Column, FitTable
+
+    columns = [Column("station", ID)]
+    for key, header, drop in STATION_COLUMNS:
+        unit = FACTORY[key][1]
+        shown = "" if unit == "racks" else unit  # a queue is in racks, as the title says; shares carry their %
+        columns.append(Column(f"{header} {shown}".strip(), NUMBER, drop))
+    table = FitTable("stations (queue in racks)", columns, wide=wide, hint=WIDE_HINT)
+    for sid, station in doc["stations"].items():
+        table.add_row(
+            Text(sid, style="bold red" if sid == doc["bottleneck"] else ""),
+            *(format_value(station[key], FACTORY[key][2]) for key, _, _ in STATION_COLUMNS),
         )
-    return head, stations
+    return table
 
 
 @app.command("simulate")
@@ -149,10 +170,14 @@ def simulate_command(
         None, "--report", callback=output_file, help="Write only the HTML report to this file (older form of -o)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+    only: str | None = only_option("summary,stations"),
+    wide: bool = WIDE,
 ):
     """Simulate racks through the line: output per week (mean, 90 % interval), cycle time, WIP, utilisation, queues."""
     from ..factory.simulate import simulate
+    from ..report.tables import table_sections
 
+    sections = table_sections(only, SIMULATE_SECTIONS)
     _check_window(weeks, warmup)
     line, work = _load(line_file, design)
     with progress_bar(not as_json) as bar:
@@ -179,8 +204,11 @@ def simulate_command(
     if as_json:
         emit(_stations_as_records(doc))
         return
-    for table in _summary_tables(doc, f"{line.name} — {design.name}"):
-        out.print(table)
+    tables = {
+        "summary": _summary_table(doc, f"{line.name} — {design.name}", wide),
+        "stations": _stations_table(doc, wide),
+    }
+    show(*(table for name, table in tables.items() if sections is None or name in sections))
 
 
 @app.command("capacity")

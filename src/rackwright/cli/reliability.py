@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from ..validity import AVAILABILITY_RANGE, BYTES_PER_PARAM_RANGE, CHECKPOINT_WRITE_RANGE
 from .common import (
@@ -15,6 +14,7 @@ from .common import (
     WIDE,
     emit,
     guarded,
+    only_option,
     out,
     output_file,
     output_folder,
@@ -78,11 +78,15 @@ def job_command(
     ),
     also: list[Path] = typer.Option([], "--also", help="More designs (generations) to plot in the --report."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    only: str | None = only_option("causes,summary"),
+    wide: bool = WIDE,
 ):
     """Interruptions per day by cause, MTBI, optimal checkpoint interval and goodput of a training job."""
     from ..fleet.goodput import job_report
     from ..rack.evaluation import sound_design
+    from ..report.tables import table_sections
 
+    sections = table_sections(only, JOB_SECTIONS)
     rack = sound_design(design)
     doc = job_report(
         rack,
@@ -125,12 +129,45 @@ def job_command(
     if as_json:
         emit(_job_json(doc))
         return
-    table = Table(
-        title=f"{doc['design']}: job of {doc['accelerators']:,} accelerators "
-        f"({doc['racks']:.1f} racks, scale-up domain {doc['scale_up_domain']:.0f})"
+    tables = {"causes": _causes_table(doc, wide), "summary": _job_summary_table(doc, wide)}
+    show(*(table for name, table in tables.items() if sections is None or name in sections))
+
+
+#: ``reliability job``'s sections (``--only``): the interruptions by cause, the job's figures.
+JOB_SECTIONS = ("causes", "summary")
+#: The job's figures in the order printed: keys of report.present.RELIABILITY (the write time under checkpoint).
+JOB_KEYS = (
+    "interruptions_per_day",
+    "mtbi_h",
+    "write_s",
+    "checkpoint_interval_min",
+    "restart_min",
+    "spares",
+    "goodput",
+    "lost_hours_per_day",
+    "idle_capacity_fraction",
+)
+
+
+def _causes_table(doc: dict, wide: bool = False):
+    """The interruptions per day by cause, most first, with each cause's share and the basis of its rate."""
+    from ..report.present import COUNT, RELIABILITY, format_value
+    from ..report.tables import ID, LABEL, NUMBER, WIDE_HINT, Column, FitTable
+
+    table = FitTable(
+        f"{doc['design']}: job of {format_value(doc['accelerators'], COUNT)} accelerators "
+        f"({format_value(doc['racks'])} racks, scale-up domain {format_value(doc['scale_up_domain'], COUNT)})",
+        [
+            Column("cause", ID),
+            Column("category", ID, drop=2),
+            Column("units", NUMBER, drop=1),
+            Column("per day", NUMBER),
+            Column("share", NUMBER),
+            Column("basis", LABEL, drop=3),
+        ],
+        wide=wide,
+        hint=WIDE_HINT,
     )
-    for column in ("cause", "category", "units", "per day", "share", "basis"):
-        table.add_column(column, justify="left" if column in ("cause", "category", "basis") else "right")
     total = doc["interruptions_per_day"] or 1.0
     for kind, cause in sorted(doc["by_cause"].items(), key=lambda kv: -kv[1]["interruptions_per_day"]):
         basis = cause["basis"]
@@ -139,28 +176,26 @@ def job_command(
         table.add_row(
             kind,
             cause["category"],
-            f"{cause['units']:,.0f}",
-            f"{cause['interruptions_per_day']:.3f}",
-            f"{cause['interruptions_per_day'] / total:.1%}",
+            format_value(cause["units"], RELIABILITY["units"][2]),
+            format_value(cause["interruptions_per_day"], RELIABILITY["interruptions_per_day"][2]),
+            format_value(cause["interruptions_per_day"] / total, RELIABILITY["share"][2]),
             basis,
         )
-    out.print(table)
-    summary = Table(show_header=False)
-    summary.add_column("figure")
-    summary.add_column("value", justify="right")
-    for label, value in (
-        ("interruptions per day", f"{doc['interruptions_per_day']:.2f}"),
-        ("mean time between interruptions", f"{doc['mtbi_h']:.2f} h"),
-        ("checkpoint write time", f"{doc['checkpoint']['write_s']:.1f} s"),
-        ("checkpoint interval (Daly)", f"{doc['checkpoint_interval_min']:.1f} min"),
-        ("mean restart (incl. waits for repair)", f"{doc['restart_min']:.1f} min"),
-        ("hot spares", f"{doc['spares']:,}"),
-        ("goodput (ETTR)", f"{doc['goodput']:.1%}"),
-        ("lost job hours per day", f"{doc['lost_hours_per_day']:.2f}"),
-        ("capacity idled by blast radius", f"{doc['idle_capacity_fraction']:.2%}"),
-    ):
-        summary.add_row(label, value)
-    out.print(summary)
+    return table
+
+
+def _job_summary_table(doc: dict, wide: bool = False):
+    """The job's figures with their labels, units and formats (report.present.RELIABILITY), as its page shows them."""
+    from ..report.present import RELIABILITY, format_value
+    from ..report.tables import ID, LABEL, NUMBER, Column, FitTable
+
+    figures = {**doc, "write_s": doc["checkpoint"]["write_s"]}
+    figure = Column("figure", ID if wide else LABEL)  # --wide: each label on one line
+    table = FitTable("the job", [figure, Column("value", NUMBER), Column("unit", ID)], wide=wide)
+    for key in JOB_KEYS:
+        label, unit, kind = RELIABILITY[key]
+        table.add_row(label, format_value(figures[key], kind), unit)
+    return table
 
 
 @app.command("spares")

@@ -56,6 +56,45 @@ PERF = {
     "tokens_per_s_per_rack": ("Output tokens/s per rack", "tokens/s", QUANTITY),
     "tokens_per_s_per_mw": ("Output tokens/s per MW of IT power", "tokens/s per MW", QUANTITY),
 }
+#: ``factory simulate``'s figures (rackwright.factory.simulate.SimulationResult.summary) by their key; the cycle
+#: time's statistics (``cycle_time_h.mean``) and the stations' figures (``stations.<id>.utilisation``) by their
+#: last part.
+FACTORY = {
+    "racks_per_week_mean": ("Racks shipped per week, mean", "racks/week", QUANTITY),
+    "racks_per_week_p05": ("Racks shipped per week, 5th percentile", "racks/week", QUANTITY),
+    "racks_per_week_p95": ("Racks shipped per week, 95th percentile", "racks/week", QUANTITY),
+    "mean": ("Cycle time, mean", "h", QUANTITY),
+    "p50": ("Cycle time, median", "h", QUANTITY),
+    "p90": ("Cycle time, 90th percentile", "h", QUANTITY),
+    "wip_mean": ("Racks in the line (WIP), time average", "racks", QUANTITY),
+    "bottleneck": ("Bottleneck (highest utilisation)", "", QUANTITY),
+    "replications": ("Replications", "", COUNT),
+    "weeks": ("Weeks per replication", "weeks", QUANTITY),
+    "warmup_weeks": ("Warm-up discarded", "weeks", QUANTITY),
+    "supply_delay_weeks": ("Supply delay before the first kit", "weeks", QUANTITY),
+    "seed": ("Seed", "", COUNT),
+    "servers": ("Bays", "", COUNT),
+    "utilisation": ("Utilisation, simulated", "", SHARE),
+    "utilisation_queueing": ("Utilisation, queueing theory", "", SHARE),
+    "mean_queue": ("Queue, mean", "racks", QUANTITY),
+    "mean_wait_h": ("Wait, mean", "h", QUANTITY),
+    "visits_per_rack": ("Visits per rack", "", QUANTITY),
+    "rework_count": ("Failed tests (rework) per replication", "", QUANTITY),
+}
+#: ``reliability job``'s figures (rackwright.fleet.goodput.job_report) by their key; a cause's by their last part.
+RELIABILITY = {
+    "interruptions_per_day": ("Interruptions per day", "", QUANTITY),
+    "mtbi_h": ("Mean time between interruptions", "h", QUANTITY),
+    "write_s": ("Checkpoint write time", "s", QUANTITY),
+    "checkpoint_interval_min": ("Checkpoint interval (Daly)", "min", QUANTITY),
+    "restart_min": ("Mean restart (incl. waits for repair)", "min", QUANTITY),
+    "spares": ("Hot spares", "", COUNT),
+    "goodput": ("Goodput (ETTR)", "", SHARE),
+    "lost_hours_per_day": ("Lost job hours per day", "h", QUANTITY),
+    "idle_capacity_fraction": ("Capacity idled by blast radius", "", SHARE),
+    "units": ("Units", "", COUNT),
+    "share": ("Share of the interruptions", "", SHARE),
+}
 #: ``sourcing whatif``'s figures (rackwright.rack.sourcing.summary: baseline, what-if) by their key; the mapped
 #: ``us_share_by_category.<category>`` as ``US content: <category>``.
 WHATIF = {
