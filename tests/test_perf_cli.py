@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from test_cli import run
+from test_present_commands import page_text
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = ["perf", "train", "--model", "gpt3-175b", "--system", "dgx-a100-80gb-hdr", "--accelerators", "1024",
@@ -182,5 +183,5 @@ def test_search_rows_carry_every_figure_of_the_table(tmp_path):
     gb = format_value(row["memory_bytes_per_accelerator"] / 1e9)  # GB per accelerator
     assert cells[-4:] == [format_value(row["step_time_s"]), f"{row['tokens_per_s']:,.0f}", mfu, gb]
     run(*args, "-o", str(tmp_path))
-    page = (tmp_path / "report.html").read_text(encoding="utf-8").replace("\\u002f", "/")  # plotly's JSON escapes /
+    page = page_text(tmp_path)
     assert f"{cells[-3]} tokens/s, step {cells[-4]} s, MFU {mfu}, {gb} GB per accelerator" in page
