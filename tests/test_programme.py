@@ -455,3 +455,24 @@ def test_the_roadmap_maximises_delivered_not_peak_compute(loaded, plan, doc):
     weights, maximise, _ = objective(st)
     assert maximise
     assert weights @ plan.result.schedule.x >= weights @ peak_plan.schedule.x * (1 - 1e-3)
+
+
+def test_correct_site_need_option_reaches_the_plan(monkeypatch):
+    """``programme plan --correct-site-need`` asks plan_programme for the corrected solve (off without the flag);
+    the correction itself is tested in test_programme_supply.py."""
+    import rackwright.programme as programme
+
+    asked: list[bool] = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_plan(*args):
+        asked.append(args[-1])
+        raise Stop
+
+    monkeypatch.setattr(programme, "plan_programme", fake_plan)
+    for flags in ([], ["--correct-site-need"]):
+        result = CliRunner().invoke(app, ["programme", "plan", str(ROOT / "examples/programme-small.yaml"), *flags])
+        assert isinstance(result.exception, Stop), result.output
+    assert asked == [False, True]

@@ -141,6 +141,12 @@ def plan_command(
         help="With -o: also write each planned site's report.html (its last power step, as `site plan -o` writes "
         "it; on a 1 GW site about as long again as its plan).",
     ),
+    correct_site_need: bool = typer.Option(
+        False,
+        "--correct-site-need",
+        help="Where an optics or CDU supply cap binds, correct the linear site need from the first pass's site plans "
+        "and solve once more (docs/programme.md).",
+    ),
 ):
     """Plan the programme: line capacities, the roadmap on them, delivered compute, failures, spares, US content,
     cost and the first ship against lead times by quarter, and the site plans. Exit 1 when the goal is not
@@ -156,7 +162,9 @@ def plan_command(
         outdir.mkdir(parents=True, exist_ok=True)
     loaded = load_programme(programme)
     with progress_bar(not as_json) as bar:
-        plan = plan_programme(loaded, None, outdir, backend, _workers(workers), _stages(bar), site_reports)
+        plan = plan_programme(
+            loaded, None, outdir, backend, _workers(workers), _stages(bar), site_reports, correct_site_need
+        )
     detail("seconds: " + ", ".join(f"{step} {s:.1f}" for step, s in plan.seconds.items()))
     doc = programme_document(plan)
     if samples:
