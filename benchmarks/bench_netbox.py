@@ -41,13 +41,15 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _tree_cpu(pid: int) -> float:
-    """CPU seconds (user + system) of process ``pid`` and its descendants, living ones only (from /proc)."""
+    """CPU seconds (user + system) of process ``pid`` and its descendants (from /proc): the living ones, and the
+    exited ones their parents have waited for (``cutime``, ``cstime``: PostgreSQL's backends of closed
+    connections, reaped by the postmaster)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     except OSError:
         return 0.0
-    own = (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+    own = sum(int(f) for f in fields[11:15]) / TICKS  # utime, stime, cutime, cstime
     return own + sum(_tree_cpu(int(child)) for child in children)
 
 
@@ -98,6 +100,11 @@ def row(name: str, result: dict) -> str:
             f"{per * 1000:>12.0f}")
 
 
+def load() -> str:
+    """The machine's load average (1, 5, 15 min): how much else ran beside NetBox (wall times depend on it)."""
+    return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--power", default="0.5 MW", help="IT power of the planned site (default 0.5 MW: 800 cables)")
@@ -111,7 +118,7 @@ def main() -> None:
         export = site_export(plan(Path(tmp) / "plan", args.power))
         cables = export.rows["13-cables.csv"]
         print(f"NetBox {nb.url}: start {nb.timings}; {len(export.rows['09-devices.csv']):,} devices, "
-              f"{len(cables):,} cables")
+              f"{len(cables):,} cables; {load()}")
         started, cpu = time.perf_counter(), netbox_cpu(nb)
         first = timed_push(nb, with_cables(export, []), 200, 4)
         print(f"everything but cables: {first['total']:.1f} s, {netbox_cpu(nb) - cpu:.0f} CPU s of NetBox "
@@ -135,6 +142,7 @@ def main() -> None:
 
         base_rate = base["created"] / base["seconds"]
         best = max(r["created"] / r["seconds"] for r in results)
+        print(f"{load()} (at the end)")
         print(f"\nbest batched {best:.1f} cables/s = {best / base_rate:.1f}x one per request ({base_rate:.1f}/s); "
               f"target {TARGET:.0f} cables/s: {'met' if best >= TARGET else 'NOT met'}")
 
