@@ -115,17 +115,12 @@ STATION_COLUMNS = (
 def _summary_table(doc: dict, title: str, wide: bool = False):
     """The run's figures with their labels, units and formats (report.present.FACTORY)."""
     from ..report.present import FACTORY, format_value
-    from ..report.tables import ID, LABEL, NUMBER, Column, FitTable
+    from ..report.tables import figures_table
 
     figures = {**doc, **doc["cycle_time_h"]}
-    figure = Column("figure", ID if wide else LABEL)  # --wide: each label on one line
-    table = FitTable(title, [figure, Column("value", NUMBER), Column("unit", ID)], wide=wide)
-    for key in SUMMARY_KEYS:
-        if key == "supply_delay_weeks" and not doc.get(key):
-            continue
-        label, unit, kind = FACTORY[key]
-        table.add_row(label, format_value(figures[key], kind), unit)
-    return table
+    keys = [k for k in SUMMARY_KEYS if k != "supply_delay_weeks" or doc.get(k)]
+    rows = ((FACTORY[k][0], format_value(figures[k], FACTORY[k][2]), FACTORY[k][1]) for k in keys)
+    return figures_table(title, rows, wide)
 
 
 def _stations_table(doc: dict, wide: bool = False):

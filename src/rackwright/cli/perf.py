@@ -62,14 +62,9 @@ def _table(title: str, doc: dict, keys, wide: bool = False):
     """The result's figures with their labels, units and formats (report.present.PERF)."""
     from ..report.ops_pages import perf_value
     from ..report.present import PERF
-    from ..report.tables import ID, LABEL, NUMBER, Column, FitTable
+    from ..report.tables import figures_table
 
-    figure = Column("figure", ID if wide else LABEL)  # --wide: each label on one line
-    table = FitTable(title, [figure, Column("value", NUMBER), Column("unit", ID)], wide=wide)
-    for key in keys:
-        label, unit, _ = PERF[key]
-        table.add_row(label, perf_value(doc, key), unit)
-    return table
+    return figures_table(title, ((PERF[key][0], perf_value(doc, key), PERF[key][1]) for key in keys), wide)
 
 
 def _breakdown_table(breakdown: dict, wide: bool = False):

@@ -187,15 +187,11 @@ def _causes_table(doc: dict, wide: bool = False):
 def _job_summary_table(doc: dict, wide: bool = False):
     """The job's figures with their labels, units and formats (report.present.RELIABILITY), as its page shows them."""
     from ..report.present import RELIABILITY, format_value
-    from ..report.tables import ID, LABEL, NUMBER, Column, FitTable
+    from ..report.tables import figures_table
 
     figures = {**doc, "write_s": doc["checkpoint"]["write_s"]}
-    figure = Column("figure", ID if wide else LABEL)  # --wide: each label on one line
-    table = FitTable("the job", [figure, Column("value", NUMBER), Column("unit", ID)], wide=wide)
-    for key in JOB_KEYS:
-        label, unit, kind = RELIABILITY[key]
-        table.add_row(label, format_value(figures[key], kind), unit)
-    return table
+    rows = ((RELIABILITY[k][0], format_value(figures[k], RELIABILITY[k][2]), RELIABILITY[k][1]) for k in JOB_KEYS)
+    return figures_table("the job", rows, wide)
 
 
 @app.command("spares")

@@ -12,7 +12,7 @@ prints as wide as it must (print it with ``crop=False``). Figures are formatted 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -200,6 +200,16 @@ class FitTable:
 
 
 WIDE_HINT = "--wide shows them"
+
+
+def figures_table(title: str, rows: Iterable[tuple[str, str, str]], wide: bool = False) -> FitTable:
+    """A result's headline figures, one ``(label, value as shown, unit)`` row each (labels wrap; ``wide``: each on
+    one line), as ``perf``, ``factory simulate`` and ``reliability job`` print them."""
+    figure = Column("figure", ID if wide else LABEL)
+    table = FitTable(title, [figure, Column("value", NUMBER), Column("unit", ID)], wide=wide)
+    for row in rows:
+        table.add_row(*row)
+    return table
 
 
 def evaluation_table(reports, *, only: Collection[str] | None = None, wide: bool = False) -> FitTable:
