@@ -75,6 +75,7 @@ CASES = {
         "explore", ["explore", E + "space-gb300-small.yaml", "-o", "OUT/explore", "--json", "--no-sensitivity"]
     ),
     "site plan": ("site plan", ["site", "plan", E + "site-100mw.yaml", "-o", "OUT/site", "--json", "--no-report"]),
+    "site cables": ("site cables", ["site", "cables", "OUT/site", "--json"]),  # the plan the case above wrote
     "perf train": (
         "perf train",
         ["perf", "train", "--model", "llama3-70b", "--system", "dgx-h100-ndr", "--accelerators", "64",
@@ -205,12 +206,19 @@ def test_memory_in_bytes(first):
     assert all(row["memory_bytes_per_accelerator"] < 80 * 2**30 for row in search["top"])  # they fit
 
 
+#: The programme's cases take half a minute each on a shared core, so they run with the slow tests.
+SLOW = pytest.mark.slow
+
+
 @pytest.mark.parametrize(
-    "case", ["site plan", "roadmap plan", "roadmap risk", "factory simulate", "explore", "bom", "perf search"]
+    "case",
+    ["site plan", "site cables", "roadmap plan", "roadmap risk", "factory simulate", "explore", "bom", "perf search",
+     "evaluate", "sourcing whatif", pytest.param("programme plan", marks=SLOW),
+     pytest.param("programme whatif", marks=SLOW)],
 )
 def test_the_same_input_gives_the_same_bytes(first, case):
-    """Run again into the same folder: byte for byte what the first run printed (the site plan's cable lengths
-    are exact sums, no timings are printed)."""
+    """Run again into the same folder: byte for byte what the first run printed (the site plan's and the cable
+    summary's lengths are exact sums, no timings are printed; the programme's plans solve the same MILP)."""
     assert run(CASES[case][1], first["OUT"]).stdout == first[case][1]
 
 

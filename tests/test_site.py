@@ -355,3 +355,32 @@ def test_multi_plane_ports_used_once(tmp_path):
     assert ends.unique().height == ends.height  # every switch port carries one cable
     nic = cables.filter(pl.col("tier") == 1).select([pl.col(f"a_{k}").alias(k) for k in keys])
     assert nic.unique().height == nic.height == 2 * 72 * 40  # each NIC port carries one link per plane
+
+
+def test_cables_json_report_and_table_add_up_by_hand(tmp_path):
+    """`site cables` on a cable plan of five cables: the counts and lengths summed by hand, --json what cables.json
+    holds, the page opening with that headline and every axis titled, the table's total row."""
+    from rackwright.report.site_pages import cables_figure
+    from report_axes import title_text, untitled_axes
+
+    plan = tmp_path / "plan"
+    plan.mkdir()
+    pl.DataFrame({"tier": [1, 1, 2, 2, 2], "media": ["optical", "optical", "aoc", "aoc", "optical"],
+                  "length_m": [10.0, 20.0, 3.0, 4.0, 100.0]}).write_parquet(plan / "cables.parquet")
+    printed = runner.invoke(app, ["site", "cables", str(plan), "--json"])
+    assert printed.exit_code == 0, printed.output
+    doc = json.loads(printed.stdout)
+    assert (doc["command"], doc["cables"], doc["cable_length_km"]) == ("site cables", 5, 0.137)  # 137 m
+    assert doc["media"] == [{"media": "aoc", "cables": 2, "cable_length_km": 0.007},
+                            {"media": "optical", "cables": 3, "cable_length_km": 0.13}]
+    assert [(r["tier"], r["media"], r["cables"], r["length_m"], r["longest_m"]) for r in doc["totals"]] == [
+        (1, "optical", 2, 30.0, 20.0), (2, "aoc", 2, 7.0, 4.0), (2, "optical", 1, 100.0, 100.0)]
+    result = runner.invoke(app, ["site", "cables", str(plan), "-o", str(tmp_path / "report")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "report" / "cables.json").read_text(encoding="utf-8") == printed.stdout
+    page = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
+    assert "5 cables, 0.137 km; by medium: aoc 2 (0.007 km), optical 3 (0.130 km)" in title_text(page)
+    assert (tmp_path / "report" / "plotly.min.js").is_file() and "cdn.plot.ly" not in page
+    assert untitled_axes(cables_figure(doc)) == []
+    total = next(line for line in result.stdout.splitlines() if "all" in line)
+    assert re.findall(r"[\d.,]+", total) == ["5", "0.137", "100"]

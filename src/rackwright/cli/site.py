@@ -11,6 +11,7 @@ from ..errors import InputError
 from .common import (
     EXIT_OK,
     EXIT_RULES,
+    WIDE,
     emit,
     err,
     guarded,
@@ -20,6 +21,7 @@ from .common import (
     output_folder,
     output_folder_or_file,
     progress_bar,
+    show,
     write_folder,
 )
 
@@ -97,18 +99,27 @@ def plan_command(
     raise typer.Exit(EXIT_RULES if plan.errors else EXIT_OK)
 
 
-def _netbox_naming(plan_dir: Path) -> tuple[str | None, int]:
-    """From the plan's summary.json: the site's name (NetBox's cable import looks a site up by name; None without a
-    readable summary) and the breakout lanes per physical switch port (:func:`rackwright.site.netbox.plan_lanes`)."""
+def _plan_summary(plan_dir: Path) -> dict:
+    """The plan's summary.json as a dict; empty where it cannot be read."""
     import json
-
-    from ..catalog import load_catalog
-    from ..site.netbox import plan_lanes
 
     try:
         summary = json.loads((plan_dir / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return summary if isinstance(summary, dict) else {}
+
+
+def _netbox_naming(plan_dir: Path) -> tuple[str | None, int]:
+    """From the plan's summary.json: the site's name (NetBox's cable import looks a site up by name; None without a
+    readable summary) and the breakout lanes per physical switch port (:func:`rackwright.site.netbox.plan_lanes`)."""
+    from ..catalog import load_catalog
+    from ..site.netbox import plan_lanes
+
+    summary = _plan_summary(plan_dir)
+    try:
         return str(summary["site"]), plan_lanes(summary["fabric"], load_catalog())
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None, 1
 
 
@@ -136,6 +147,59 @@ def parse_overrides(items: list[str]) -> dict[str, object]:
 FOLDER_OR_CSV = output_folder_or_file(".csv")
 
 
+def _read_cables(plan_dir: Path):
+    """The plan's cables.parquet as a Polars table; bad input (exit 2) where there is none or it is damaged."""
+    import polars as pl
+
+    path = plan_dir / "cables.parquet"
+    if not path.is_file():
+        raise InputError.single(str(path), "no cable plan here", hint="run `rackwright site plan SITE -o OUTDIR` first")
+    try:
+        return pl.read_parquet(path)
+    except Exception as exc:  # polars/arrow raise many kinds for a damaged file
+        raise InputError.single(str(path), f"cannot read the cable plan: {exc}", hint="plan the site again") from None
+
+
+def cables_body(plan_dir: Path, cables) -> dict:
+    """``site cables``' document body (docs/json.md): the cables and their length in all and per medium, and per
+    tier and medium the cables, total and longest length (exact sums: :func:`rackwright.site.cables.length_totals`)."""
+    import math
+
+    from ..site.cables import length_totals
+
+    by_media = length_totals(cables, "media")
+    return {
+        "plan": str(plan_dir),
+        "cables": cables.height,
+        "cable_length_km": round(math.fsum(r["length_m"] for r in by_media) / 1000, 3),
+        "media": [
+            {"media": str(r["media"]), "cables": r["cables"], "cable_length_km": round(r["length_m"] / 1000, 3)}
+            for r in by_media
+        ],
+        "totals": length_totals(cables, "tier", "media"),
+    }
+
+
+def _cables_table(body: dict, *, wide: bool = False):
+    """Per tier and medium the cables, their length and the longest, then the total (report.site_pages' formats)."""
+    from ..report.site_pages import CABLES, LENGTH, LONGEST
+    from ..report.tables import ID, NUMBER, Column, FitTable
+
+    count, length, longest = CABLES, LENGTH, LONGEST
+    table = FitTable(
+        escape(f"{count.value(body['cables'])} cables in {body['plan']}"),
+        [Column("Tier", ID), Column("Medium", ID), *(Column(f.heading, NUMBER) for f in (count, length, longest))],
+        wide=wide,
+    )
+    for i, r in enumerate(body["totals"]):
+        last = i == len(body["totals"]) - 1
+        shown = (count.value(r["cables"]), length.value(r["length_m"] / 1000), longest.value(r["longest_m"]))
+        table.add_row(str(r["tier"]), str(r["media"]), *shown, end_section=last)
+    most = max((r["longest_m"] for r in body["totals"]), default=None)
+    table.add_row("all", "all", count.value(body["cables"]), length.value(body["cable_length_km"]), longest.value(most))
+    return table
+
+
 @app.command("cables")
 @guarded
 def cables_command(
@@ -146,40 +210,25 @@ def cables_command(
         "-o",
         "--output",
         callback=FOLDER_OR_CSV,
-        help="Folder for cables.json (the summary's records) and with --netbox netbox-cables.csv, made if missing "
-        "(default: the CSV in OUTDIR); a name ending in .csv is still that CSV file (deprecated).",
+        help="Folder for cables.json (what --json prints), report.html and with --netbox netbox-cables.csv, made "
+        "if missing (default: the CSV in OUTDIR); a name ending in .csv is still that CSV file (deprecated).",
     ),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON, what cables.json holds."),
+    wide: bool = WIDE,
 ):
     """Summarise a planned cable plan by tier and medium; with --netbox, export it for NetBox's cable import."""
-    import polars as pl
-    from rich.table import Table
-
-    from ..site.cables import length_totals
+    from ..report.site_pages import cables_figure
     from ..site.netbox import netbox_cables
 
-    path = plan_dir / "cables.parquet"
-    if not path.is_file():
-        raise InputError.single(str(path), "no cable plan here", hint="run `rackwright site plan SITE -o OUTDIR` first")
-    try:
-        cables = pl.read_parquet(path)
-    except Exception as exc:  # polars/arrow raise many kinds for a damaged file
-        raise InputError.single(str(path), f"cannot read the cable plan: {exc}", hint="plan the site again") from None
-    totals = length_totals(cables, "tier", "media")
-    table = Table(title=f"{cables.height:,} cables in {path}")
-    for name in ("tier", "media", "cables", "km", "longest m"):
-        table.add_column(name, justify="right")
-    for r in totals:
-        table.add_row(
-            str(r["tier"]),
-            str(r["media"]),
-            f"{r['cables']:,}",
-            f"{r['length_m'] / 1000:,.1f}",
-            f"{r['longest_m']:,.1f}",
-        )
-    out.print(table)
+    cables = _read_cables(plan_dir)
+    body = cables_body(plan_dir, cables)
+    if not as_json:
+        show(_cables_table(body, wide=wide))
     older = older_file(output, ".csv")
     if output is not None and not older:
-        write_folder(output, "cables", {"plan": str(plan_dir), "cables": cables.height, "totals": totals})
+        site = _plan_summary(plan_dir).get("site")
+        inputs = [f"Site: {site} (the plan's summary.json)."] if site else []
+        write_folder(output, "cables", body, cables_figure(body, inputs))
     if netbox:
         target = output if output is not None and older else (output or plan_dir) / "netbox-cables.csv"
         try:
@@ -189,6 +238,8 @@ def cables_command(
         except OSError as exc:
             raise InputError.single(str(target), f"cannot write: {exc}", "-o") from None
         note(f"wrote {target} ({cables.height:,} cables, NetBox cable bulk-import format)")
+    if as_json:
+        emit(body)
 
 
 @app.command("export-netbox")
