@@ -209,6 +209,11 @@ def test_site_report_and_its_floor_plans_in_the_browser(browser, tmp_path):  # n
     page.locator('svg a[href="hall-02.html"] text').click()  # the campus opens hall 2's page
     page.wait_for_selector("svg#hall-plan-2 text")
     assert page.url.endswith("/hall-02.html")
+    page.screenshot(path=SCREENSHOTS / "site-hall-02-page.png", full_page=True)
     page.close()
     assert outside == [] and errors == []
     assert all((SCREENSHOTS / n).stat().st_size > 5_000 for n in ("site-fabric.png", "site-power-oneline.png"))
+    cables = CliRunner().invoke(app, ["site", "cables", str(tmp_path), "-o", str(tmp_path / "cables")])
+    assert cables.exit_code == 0, cables.stdout + cables.stderr
+    outside, errors = open_page(browser, tmp_path / "cables/report.html", "report-site-cables.png", ".main-svg")
+    assert outside == [] and errors == []
