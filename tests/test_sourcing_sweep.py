@@ -72,3 +72,40 @@ def test_sweep_page_states_the_scenario_and_the_tariffs_in_force():
     assert "TW 20% on networking from 2025-08-07 (assumption: 2025 reciprocal tariff rate" in title
     assert "TH 19% from 2025-08-07 (assumption:" in title
     assert figure.layout.margin.t > 110 and untitled_axes(figure) == []
+
+
+def test_a_single_whatif_writes_its_json_and_a_page_with_the_changes_as_the_terminal_prints_them(tmp_path):
+    """Issue 22: ``sourcing whatif -o DIR`` without --sweep writes whatif.json equal to --json and report.html,
+    whose headline is each figure's baseline, what-if and change as the terminal's table prints them (the change in
+    US content in percentage points, formatted here by hand), whose inputs name both files, and whose axes are
+    all titled."""
+    from typer.testing import CliRunner
+
+    from rackwright.cli.app import app
+    from rackwright.rack.sourcing import whatif, whatif_figure
+    from report_axes import title_text, untitled_axes
+
+    design, plan = ROOT / "examples" / "gb200-nvl72.yaml", ROOT / "examples" / "sourcing-us-power-cabling.yaml"
+    args = ["sourcing", "whatif", str(design), str(plan)]
+    runner = CliRunner()
+    printed = runner.invoke(app, [*args, "--json"])
+    table = runner.invoke(app, args, env={"COLUMNS": "120"})
+    written = runner.invoke(app, [*args, "-o", str(tmp_path)])
+    assert printed.exit_code == table.exit_code == written.exit_code == 0, written.output
+    doc = json.loads((tmp_path / "whatif.json").read_text())
+    assert doc == json.loads(printed.stdout)
+    before, after = doc["baseline"], doc["what_if"]
+    share = (100 * before["us_content_share"], 100 * after["us_content_share"])
+    change = share[1] - share[0]
+    shown = [
+        f"US content (share of cost): {share[0]:.1f}% → {share[1]:.1f}% ({change:+.1f} pp)",
+        f"Cost per rack, tariffs included: {before['usd_per_rack']:,.0f} → {after['usd_per_rack']:,.0f} USD "
+        f"({after['usd_per_rack'] - before['usd_per_rack']:+,.0f})",
+    ]
+    page = title_text((tmp_path / "report.html").read_text())
+    assert all(text in page for text in shown), page
+    assert f"{change:+.1f} pp" in table.stdout and f"{after['usd_per_rack']:,.0f}" in table.stdout
+    assert f"design file {design}, scenario file {plan}" in page and "Tariffs in force on 2027-01-01" in page
+    model = resolve(rackwright.load_design(design))
+    scenario = load_scenario(plan)
+    assert untitled_axes(whatif_figure(whatif(model, scenario), scenario)) == []

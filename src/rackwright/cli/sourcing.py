@@ -29,8 +29,7 @@ app = typer.Typer(
 )
 
 
-#: The figures of the what-if table, before US content by category, and of the sweep table (report.present.WHATIF).
-WHATIF_ROWS = ("usd_per_rack", "tariff_usd_per_rack", "us_share", "longest_lead_time_weeks")
+#: The figures of the sweep table (report.present.WHATIF).
 SWEPT = ("usd_per_rack", "us_share", "longest_lead_time_weeks")
 
 
@@ -42,19 +41,14 @@ def _model(design: Path):
 
 def _whatif_table(doc: dict):
     """Baseline, what-if and change of each figure, formatted by report.present (a share's change in points)."""
+    from ..rack.sourcing import whatif_rows
     from ..report.present import figure_format
     from ..report.tables import NUMBER, Column, FitTable
 
     title = f"{doc['design']}: baseline vs {doc['scenario']} ({doc['racks']} rack(s), tariffs on {doc['date']})"
     columns = [Column("figure"), Column("unit"), *(Column(h, NUMBER) for h in ("baseline", "what-if", "change"))]
     table = FitTable(escape(title), columns)
-    before, after = doc["baseline"], doc["what_if"]
-    rows = [(f"whatif.{key}", before[key], after[key]) for key in WHATIF_ROWS]
-    rows += [
-        (f"whatif.us_share_by_category.{category}", before["us_share_by_category"].get(category, 0.0), share)
-        for category, share in after["us_share_by_category"].items()
-    ]
-    for key, b, a in rows:
+    for key, b, a in whatif_rows(doc):
         shown = figure_format(key)
         table.add_row(shown.label, shown.shown_unit, shown.value(b), shown.value(a), shown.change(a - b))
     return table
@@ -81,14 +75,14 @@ def whatif_command(
         "-o",
         "--output",
         callback=FOLDER_OR_HTML,
-        help="Folder for whatif.json (the --json document) and with --sweep report.html (plotly), made if missing; "
+        help="Folder for whatif.json (the --json document) and report.html (plotly), made if missing; "
         "a name ending in .html is still the sweep's page alone (deprecated).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ):
     """Baseline vs scenario: cost per rack, tariff bill, US content by category, longest lead time."""
     from ..rack.bom import bom_lines
-    from ..rack.sourcing import load_scenario, parse_sweep, sweep_figure, unmatched, whatif
+    from ..rack.sourcing import load_scenario, parse_sweep, sweep_figure, unmatched, whatif, whatif_figure
     from ..rack.sourcing import sweep as run_sweep
 
     model, plan = _model(design), load_scenario(scenario)
@@ -97,7 +91,8 @@ def whatif_command(
         doc = whatif(model, plan, racks)
         _warn(doc, scenario)
         if output is not None and not older:
-            write_folder(output, "whatif", doc)
+            files = f"design file {design}, scenario file {scenario}"
+            write_folder(output, "whatif", doc, whatif_figure(doc, plan, files))
         emit(doc) if as_json else out.print(_whatif_table(doc))
         return
     try:

@@ -384,6 +384,92 @@ def sweep(model: RackModel, scenario: Scenario, path: str, values: list[float], 
     return rows
 
 
+#: The what-if's own figures (:func:`summary`'s keys), before US content by category (report.present.WHATIF).
+WHATIF_FIGURES = ("usd_per_rack", "tariff_usd_per_rack", "us_share", "longest_lead_time_weeks")
+
+
+def whatif_rows(doc: dict) -> list[tuple[str, float, float]]:
+    """The what-if document's figures as ``(display key, baseline, what-if)``: :data:`WHATIF_FIGURES`, then the US
+    content of each category the what-if has (0 where the baseline has none), for its table and its page."""
+    before, after = doc["baseline"], doc["what_if"]
+    rows = [(f"whatif.{key}", before[key], after[key]) for key in WHATIF_FIGURES]
+    return rows + [
+        (f"whatif.us_share_by_category.{category}", before["us_share_by_category"].get(category, 0.0), share)
+        for category, share in after["us_share_by_category"].items()
+    ]
+
+
+def whatif_headline(doc: dict) -> str:
+    """The change in each of the what-if's own figures, formatted as its table shows it (a share's in points)."""
+    from ..report.present import SHARE, figure_format
+
+    shown = []
+    for key, before, after in whatif_rows(doc)[: len(WHATIF_FIGURES)]:
+        figure = figure_format(key)
+        unit = f" {figure.unit}" if figure.unit and figure.kind != SHARE else ""
+        shown.append(
+            f"{figure.label}: {figure.value(before)} → {figure.value(after)}{unit} ({figure.change(after - before)})"
+        )
+    return "; ".join(shown)
+
+
+def whatif_figure(doc: dict, scenario: Scenario, files: str = ""):
+    """Baseline against what-if for each figure (``sourcing whatif -o``; US content by category in one chart),
+    under the change in each figure (:func:`whatif_headline`) and the inputs (:func:`inputs_lines`; ``files``: the
+    design and scenario files they were read from)."""
+    from html import escape
+
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    from ..report.html import INPUT_LINE_PX, headline_layout
+    from ..report.present import SHARE, figure_format
+
+    rows = whatif_rows(doc)
+    shown = [figure_format(key) for key, _, _ in rows]
+    own = len(WHATIF_FIGURES)
+    figure = make_subplots(
+        rows=3,
+        cols=2,
+        specs=[[{}, {}], [{}, {}], [{"colspan": 2}, None]],
+        subplot_titles=[f.label for f in shown[:own]] + ["US content by category"],
+        vertical_spacing=0.12,
+    )
+    colours = {"baseline": "#9ecae1", "what-if": "#3182bd"}
+    for k, ((_, before, after), fmt) in enumerate(zip(rows[:own], shown[:own], strict=True)):
+        at = {"row": k // 2 + 1, "col": k % 2 + 1}
+        scale = 100 if fmt.kind == SHARE else 1
+        figure.add_trace(
+            go.Bar(
+                x=list(colours),
+                y=[scale * before, scale * after],
+                marker_color=list(colours.values()),
+                showlegend=False,
+            ),
+            **at,
+        )
+        figure.update_yaxes(title_text=fmt.heading, **at)
+        figure.update_xaxes(title_text="plan", **at)
+    categories = [key.rsplit(".", 1)[1] for key, _, _ in rows[own:]]
+    for column, (name, colour) in enumerate(colours.items(), start=1):
+        figure.add_trace(
+            go.Bar(x=categories, y=[100 * row[column] for row in rows[own:]], name=name, marker_color=colour),
+            row=3,
+            col=1,
+        )
+    figure.update_yaxes(title_text="US content (% of the category's cost)", row=3, col=1)
+    figure.update_xaxes(title_text="part category", row=3, col=1)
+    priced = f"{doc['racks']} rack(s) priced, tariffs on {doc['date']}, every field as in the scenario file"
+    racks = f"{escape(files)}; {priced}" if files else priced
+    inputs = inputs_lines(scenario, doc["design"], racks)
+    figure.update_layout(
+        **headline_layout(f"{doc['design']}: baseline vs {doc['scenario']}", whatif_headline(doc), inputs),
+        height=900 + INPUT_LINE_PX * len(inputs),
+        barmode="group",
+    )
+    return figure
+
+
 def sweep_headline(rows: list[dict], path: str) -> str:
     """The sweep's headline numbers: the US content at its first value (the base), its range over the sweep (pp),
     and the largest tariff bill per rack with the value that gives it."""
@@ -409,8 +495,14 @@ def _basis(item) -> str:
 
 
 def sweep_inputs_lines(scenario: Scenario, path: str, rows: list[dict], design: str) -> list[str]:
-    """The inputs and assumptions behind the sweep's page, one line each: the design, the scenario and the swept
-    field; the scenario's changes; each tariff in force on the scenario's date with its basis."""
+    """The inputs and assumptions behind the sweep's page (:func:`inputs_lines`), with the swept field."""
+    swept = f"{path} swept from {rows[0]['value']:.4g} to {rows[-1]['value']:.4g} in {len(rows)} steps, every other "
+    return inputs_lines(scenario, design, swept + "field as in the scenario file")
+
+
+def inputs_lines(scenario: Scenario, design: str, varied: str) -> list[str]:
+    """The inputs and assumptions behind a what-if's page, one line each: the design, the scenario and what of it
+    is applied (``varied``); the scenario's changes; each tariff in force on the scenario's date with its basis."""
     from html import escape
 
     on = scenario.date
@@ -418,8 +510,7 @@ def sweep_inputs_lines(scenario: Scenario, path: str, rows: list[dict], design: 
     lines = [
         f"<b>Inputs.</b> Design {design}; scenario {scenario.name}"
         + (f" ({escape(scenario.description.strip().rstrip('.'))})" if scenario.description.strip() else "")
-        + f"; {path} swept from {rows[0]['value']:.4g} to {rows[-1]['value']:.4g} in {len(rows)} steps, every other "
-        "field as in the scenario file.",
+        + f"; {varied}.",
         f"Changes: {len(scenario.substitutions)} substitution(s), {len(scenario.second_sources)} second source(s), "
         "each with its source or assumption in the scenario file; prices are the catalog's unit prices with the "
         "scenario's changes; US content counts a line as US-made when it is assembled in the US.",
