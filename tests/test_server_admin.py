@@ -180,7 +180,10 @@ def test_user_list_by_organisation_then_username_with_live_tokens(db_url, monkey
     _two_organisations(db_url)
     listed = admin("user", "list", "--json", db=db_url)
     assert listed.exit_code == 0, listed.output
-    users = json.loads(listed.stdout)
+    doc = json.loads(listed.stdout)  # docs/json.md's shape: the users as records under one object
+    assert list(doc) == ["schema_version", "command", "org", "users"] and doc["command"] == "server-admin user list"
+    users = doc["users"]
+    assert all(list(u) == ["username", "display_name", "role", "org", "created", "live_tokens"] for u in users)
     assert [(u["org"], u["username"], u["role"], u["display_name"], u["live_tokens"]) for u in users] == [
         ("acme", "alice", "admin", "Alice", 2),  # operator token and web session; the expired one not counted
         ("acme", "bob", "engineer", "Bob", 1),
@@ -189,7 +192,8 @@ def test_user_list_by_organisation_then_username_with_live_tokens(db_url, monkey
         assert started - timedelta(seconds=1) <= datetime.fromisoformat(user["created"]) <= datetime.now(UTC)
 
     only = admin("user", "list", "--org", "zeta", "--json", db=db_url)
-    assert [u["username"] for u in json.loads(only.stdout)] == ["aaron"]
+    assert [u["username"] for u in json.loads(only.stdout)["users"]] == ["aaron"]
+    assert json.loads(only.stdout)["org"] == "zeta"
     table = admin("user", "list", db=db_url)
     assert table.exit_code == 0 and "3 user(s)" in table.output and "[/bold]" in table.output, table.output
     assert table.output.index("alice") < table.output.index("bob") < table.output.index("aaron")
@@ -247,7 +251,8 @@ def test_password_reset_ends_every_session_of_that_user_only(db_url, monkeypatch
         assert services.authenticate(session, tokens["aaron"]).username == "aaron"
         entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "user.password")).all()
     assert [(e.actor_id, e.target, e.detail) for e in entries] == [(None, "user:alice", {"revoked_tokens": 2})]
-    live = {u["username"]: u["live_tokens"] for u in json.loads(admin("user", "list", "--json", db=db_url).stdout)}
+    listed = json.loads(admin("user", "list", "--json", db=db_url).stdout)["users"]
+    live = {u["username"]: u["live_tokens"] for u in listed}
     assert live == {"alice": 0, "bob": 1, "aaron": 1}
 
 

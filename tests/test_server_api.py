@@ -7,6 +7,7 @@ statuses and visibility from the rules written in docs/server.md.
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from typer.testing import CliRunner
 from rackwright.cli.app import app as cli
 from rackwright.rack.design import load_design
 from rackwright.rack.evaluation import evaluate
+from rackwright.report.jsonout import SCHEMA_VERSION
 from rackwright.server import services
 from rackwright.server.db import Base, make_engine, transaction
 
@@ -214,12 +216,18 @@ def test_push_and_pull_from_the_command_line(demo, tmp_path, monkeypatch):
     runner = CliRunner()
     server = ["--server", demo.url]
     for file in ("gb200-nvl72.yaml", "gb300-nvl72.yaml"):
-        result = runner.invoke(cli, ["push", str(EXAMPLES / file), *server, "-m", "import"])
+        result = runner.invoke(cli, ["push", str(EXAMPLES / file), *server, "-m", "import", "--json"])
         assert result.exit_code == 0, result.output
+        pushed = json.loads(result.stdout)  # docs/json.md's shape: the stored revision under one object
+        assert list(pushed) == ["schema_version", "command", "revision"] and pushed["command"] == "push"
+        assert pushed["revision"]["errors"] == 0, pushed
     again = runner.invoke(cli, ["push", str(EXAMPLES / "gb300-nvl72.yaml"), *server, "--parent", "0000000000000000"])
     assert again.exit_code == 2 and "409" in again.output
-    result = runner.invoke(cli, ["pull", "gb300-nvl72", *server, "-o", "out/gb300.yaml", "--resolved"])
+    result = runner.invoke(cli, ["pull", "gb300-nvl72", *server, "-o", "out/gb300.yaml", "--resolved", "--json"])
     assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"schema_version": SCHEMA_VERSION, "command": "pull",
+                                         "design": "lab/gb300-nvl72", "revision": pushed["revision"]["id"],
+                                         "file": "out/gb300.yaml"}
     pulled = evaluate(tmp_path / "out" / "gb300.yaml")
     assert pulled["power.input_kw"] == pytest.approx(evaluate(EXAMPLES / "gb300-nvl72.yaml")["power.input_kw"])
     result = runner.invoke(cli, ["pull", "mfr/gb300-nvl72", *server, "-o", "out/secret.yaml"])

@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from ..errors import InputError, Problem
-from .common import EXIT_OK, EXIT_RULES, emit_json, err, guarded, note, out
+from .common import EXIT_OK, EXIT_RULES, emit, err, guarded, note, out
 
 app = typer.Typer(help="Collaboration server and client.")
 admin_app = typer.Typer(
@@ -106,14 +106,14 @@ def push_command(
         help="The revision your edit is based on (default: the head); a stale one is refused and nothing is stored.",
     ),
     programme: str | None = typer.Option(None, "--programme", help="Programme of a new design."),
-    as_json: bool = typer.Option(False, "--json", help="Print the stored revision as JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print the stored revision as JSON (docs/json.md)."),
 ):
     """Push a design as a new revision; the server checks and evaluates it (exit 1 if it breaks a rule)."""
     from ..server.client import ServerClient
 
     revision = ServerClient(server).push(design, name, message, parent, programme)
     if as_json:
-        emit_json(revision)
+        emit({"revision": revision})
     else:
         out.print(
             f"pushed {design} as revision {revision['id']} (#{revision['number']}) of {revision['name']}: "
@@ -135,6 +135,7 @@ def pull_command(
     server: str | None = typer.Option(None, "--server", help=SERVER_HELP),
     output: Path = typer.Option(..., "-o", "--output", help="YAML file to write."),
     resolved: bool = typer.Option(False, "--resolved", help="Merge `extends` into one self-contained design."),
+    as_json: bool = typer.Option(False, "--json", help="Print what was pulled (design, revision, file) as JSON."),
 ):
     """Pull a revision's YAML from the server (full access needed)."""
     from ..server.client import ServerClient
@@ -146,6 +147,8 @@ def pull_command(
     except OSError as exc:
         raise InputError.single(str(output), f"cannot write: {exc}") from None
     note(f"wrote {output} ({design}@{revision})")
+    if as_json:
+        emit({"design": design, "revision": revision, "file": str(output)})
 
 
 # --- server-admin: the operator's commands, on the database directly --------------------------
@@ -271,7 +274,7 @@ def _password(variable: str | None) -> str:
 @guarded
 def user_list_command(
     org: str | None = typer.Option(None, "--org", help="Only this organisation's users (its slug)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the users as JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print the users as JSON (docs/json.md)."),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ):
     """List the users: organisation, username, role, display name, created, live API tokens (exit 2: unknown org)."""
@@ -283,7 +286,7 @@ def user_list_command(
     with _operator_session(db) as session:
         users = services.operator_users(session, org)
     if as_json:
-        emit_json(users)
+        emit({"org": org, "users": users})
         return
     table = Table(title=f"{len(users)} user(s)" + (f" of {org}" if org else ""))
     for column in ("org", "username", "role"):  # on a narrow terminal folded, never cut short
