@@ -229,16 +229,68 @@ def test_spares_per_site_are_the_fleet_models(loaded, doc):
     assert total == sum(r["spares_cost_usd"] for r in rows.values()) > 0
 
 
-def test_energy_opex_by_hand(loaded, doc):
-    """Yearly energy bill at the goal date: Σ_sites IT power × PUE × 8,766 h × price."""
-    bill = 0.0
-    for site in loaded.programme.sites:
-        for generation, rack in zip(loaded.programme.generations, loaded.racks, strict=True):
-            it_w = _racks_by_quarter(doc, generation.id, site.id)[-1] * rack.figures["power.input"]
-            bill += it_w * site.pue * HOURS_PER_YEAR / 1e6 * site.energy_usd_per_mwh
-    assert _series(doc, "energy_opex")[-1] == pytest.approx(bill, rel=1e-6)
-    # the small example: ~0.86 GW of IT at PUE 1.1 and $55/MWh is about $0.45 B a year
-    assert 0.3e9 < bill < 0.6e9
+@pytest.fixture(scope="module")
+def abilene_steps(loaded, doc):
+    """Abilene's site plan at each of its power steps, by hand: ``site plan`` of site-100mw.yaml with the racks the
+    roadmap deploys there by the step's last quarter (200 MW from 2026-07-01: 2026Q3-Q4; 450 MW from 2027-01-01:
+    2027Q1 to the goal date), as (first quarter, last quarter, summary)."""
+    quarters = doc["quarters"]
+    steps = []
+    for first, last in (("2026Q3", "2026Q4"), ("2027Q1", quarters[-1])):
+        q = quarters.index(last)
+        racks = {g.id: int(_racks_by_quarter(doc, g.id, "abilene")[q]) for g in loaded.programme.generations}
+        target = {"generations": [{"design": g.design, "racks": racks[g.id]} for g in loaded.programme.generations
+                                  if racks[g.id]]}
+        site = load_site(SMALL.parent / "site-100mw.yaml", overrides={"target": target})
+        steps.append((quarters.index(first), q, plan_site(site).summary()))
+    return steps
+
+
+def test_energy_opex_by_hand(loaded, doc, abilene_steps):
+    """Yearly energy bill at each quarter's end: Σ_sites IT power × PUE × 8,766 h × price, with Abilene (which names
+    a site file) at the annual PUE of its site plan for the power step in force that quarter, and Milam (no site
+    file) at the programme file's PUE."""
+    p = loaded.programme
+    pue = {site.id: np.full(len(doc["quarters"]), site.pue) for site in p.sites}
+    for first, last, summary in abilene_steps:
+        pue["abilene"][first : last + 1] = summary["pue"]
+    assert {s["site"]: (s["pue_basis"], s["capex_basis"]) for s in doc["inputs"]["sites"]} == {
+        "abilene": ("site plan", "site plan"),
+        "milam": ("programme file", "programme file"),
+    }
+    bill = np.zeros(len(doc["quarters"]))
+    for site in p.sites:
+        for generation, rack in zip(p.generations, loaded.racks, strict=True):
+            it_w = _racks_by_quarter(doc, generation.id, site.id) * rack.figures["power.input"]
+            bill += it_w * pue[site.id] * HOURS_PER_YEAR / 1e6 * site.energy_usd_per_mwh
+    assert _series(doc, "energy_opex") == pytest.approx(bill, rel=1e-6)
+    assert abilene_steps[0][2]["pue"] != abilene_steps[1][2]["pue"] != 1.10  # the plans' PUEs, not the typed one
+    # the small example: ~0.86 GW of IT at PUE ~1.1 and $55/MWh is about $0.45 B a year
+    assert 0.3e9 < bill[-1] < 0.6e9
+
+
+def test_capex_is_racks_plus_site_plans_or_build_cost_per_mw(loaded, plan, doc, abilene_steps):
+    """Capex by quarter: the roadmap's (racks' BOM cost as built + build cost per MW of IT deployed) with Abilene's
+    per-MW build cost (it names a site file) replaced by its site plans' capex beyond the racks (network, cabling,
+    power, cooling, building), each power step's increment over the previous one in the step's last quarter;
+    Milam (no site file) keeps its $11.7 M per MW."""
+    quarters = doc["quarters"]
+    roadmap = np.array([plan.roadmap_doc["capex_usd_by_quarter"][q] for q in quarters])
+    mw = np.zeros(len(quarters))
+    for generation, rack in zip(loaded.programme.generations, loaded.racks, strict=True):
+        mw += np.diff(_racks_by_quarter(doc, generation.id, "abilene"), prepend=0.0) * rack.figures["power.input"] / 1e6
+    site_build = np.zeros(len(quarters))
+    before = 0.0
+    for _, last, summary in abilene_steps:
+        capex = summary["capex_usd"]
+        assert capex["it_racks"] > 0 and capex["building"] > 0  # the racks are left out: the roadmap counts them
+        built = capex["network"] + capex["cabling"] + capex["power"] + capex["cooling"] + capex["building"]
+        site_build[last] += built - before
+        before = built
+    expected = roadmap - 10.0e6 * mw + site_build
+    assert _series(doc, "capex") == pytest.approx(expected, rel=1e-6, abs=1.0)
+    assert _series(doc, "capex_cumulative")[-1] == pytest.approx(expected.sum(), rel=1e-6)
+    assert (site_build > 0).sum() == 2 and mw.sum() > 0
 
 
 def test_a_sites_cables_are_site_plans_for_the_racks_sent_there(loaded, doc):

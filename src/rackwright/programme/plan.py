@@ -23,8 +23,13 @@
 4. **Reliability, sourcing, cost** — failures per year of the deployed fleet (the per-part
    failure rates of :func:`rackwright.fleet.spares_report`), spares per site at the goal date
    for the fleet's repair window and availability (:func:`site_spares`), US content (the roadmap's BOM and
-   factory shares), capex (the roadmap's), and the yearly energy bill at quarter end:
-   Σ_s IT power_s × PUE_s × 8,766 h × price_s.
+   factory shares), capex, and the yearly energy bill at quarter end:
+   Σ_s IT power_s × PUE_s,q × 8,766 h × price_s. Capex is the roadmap's racks' BOM cost as they are built plus
+   each site's build: at a site that names a site file, its site plans' capex beyond the racks, each step's
+   increment over the site's earlier steps in the step's quarter (:func:`.sites.site_capex`); elsewhere the
+   programme file's build cost per MW of IT × the MW deployed (:func:`site_build_change`). PUE_s,q is the annual
+   PUE of the site plan of the step in force in quarter q at a planned site (:func:`.sites.site_pue`), the
+   programme file's elsewhere; ``inputs.sites`` names each site's ``capex_basis`` and ``pue_basis``.
 5. **Sourcing** — each generation's earliest build date from its parts' lead times and its
    order date, against its first ship (:func:`first_ship_check`).
 6. **Site plans** — each site that names a site file, planned at each power step it uses for the racks
@@ -76,8 +81,10 @@ from .sites import (
     binding_site_supply,
     equipment_series,
     final_steps,
+    site_capex,
     site_need,
     site_need_correction,
+    site_pue,
     site_record,
     site_steps,
     site_stock,
@@ -603,13 +610,13 @@ def series(plan: ProgrammePlan) -> list[dict]:
     flops = (per_site * rate_flops * goodput).sum(axis=1)
     peak = np.array([r.figures.get(f"compute.peak_flops:{p.goal.precision}", 0.0) for r in plan.racks])
     it_site_w = np.einsum("gsq,g->sq", plan.deployed, power_w)
-    pue = np.array([s.pue for s in p.sites])
     price = np.array([s.energy_usd_per_mwh for s in p.sites])
     doc = plan.roadmap_doc
     quarters = doc["quarters"]
     by_quarter = lambda key: [doc[key][q] for q in quarters]  # noqa: E731
-    capex = by_quarter("capex_usd_by_quarter")
-    energy = (pue * price) @ it_site_w * HOURS_PER_YEAR / 1e6  # W·h → MWh
+    capex = np.array(by_quarter("capex_usd_by_quarter")) + site_build_change(plan)
+    pue = site_pue(plan.sites, [s.id for s in p.sites], np.array([s.pue for s in p.sites]), len(quarters))
+    energy = np.einsum("sq,s,sq->q", pue, price, it_site_w) * HOURS_PER_YEAR / 1e6  # W·h → MWh
     rows = [
         _series("it_power", "GW", power_w @ per_gen / 1e9, digits=9),
         _series("accelerators", "accelerators", accelerators.sum(axis=0), digits=0),
@@ -645,6 +652,26 @@ def series(plan: ProgrammePlan) -> list[dict]:
         rows.append(_series("it_power", "GW", power_w[i] * per_gen[i] / 1e9, g.id, digits=9))
         rows.append(_series("delivered_training_tokens", "tokens/s", tokens[i], g.id, digits=0))
     return rows
+
+
+def site_build_change(plan: ProgrammePlan) -> np.ndarray:
+    """What the site plans change in the roadmap's capex by quarter, ``(Q,)`` USD: at each site that names a site
+    file, its site plans' capex beyond the racks (:func:`.sites.site_capex`) instead of the roadmap's build cost
+    per MW of IT × the MW deployed there each quarter (the same sum as the roadmap document's)."""
+    st, x = plan.result.structure, plan.result.schedule.x
+    sites = plan.loaded.programme.sites
+    planned = np.array([s.plan is not None for s in sites])
+    build = np.array([s.build_cost_usd_per_mw for s in sites])
+    keep = (st.col_s >= 0) & planned[st.col_s]
+    quarters = len(st.timeline.quarters)
+    typed = np.bincount(st.col_q[keep], weights=(build[st.col_s] * st.power_mw * x)[keep], minlength=quarters)
+    return site_capex(plan.sites, [s.id for s in sites], quarters).sum(axis=0) - typed
+
+
+def basis(site) -> str:
+    """Where a site's capex and PUE come from: its site plans where it names a site file, else the programme
+    file's ``build_cost_usd_per_mw`` and ``pue``."""
+    return "site plan" if site.plan is not None else "programme file"
 
 
 def site_rates(plan: ProgrammePlan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -771,7 +798,7 @@ def inputs(loaded: LoadedProgramme) -> dict:
         "file": loaded.file,
         "generations": [{"id": g.id, "design": g.design, "first_ship": str(g.first_ship)} for g in p.generations],
         "factories": factories,
-        "sites": [{"site": s.id, "plan": s.plan} for s in p.sites],
+        "sites": [{"site": s.id, "plan": s.plan, "capex_basis": basis(s), "pue_basis": basis(s)} for s in p.sites],
         "workload": p.workload.model_dump(exclude={"source", "assumption"}),
         "fleet": p.fleet.model_dump(exclude={"source", "assumption"}),
     }

@@ -38,6 +38,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,7 @@ from ..errors import InputError
 from ..parallel import run_tasks
 from ..roadmap.schema import quarter_end
 from ..site import cables as cab
+from ..site.economics import CATEGORIES
 from ..site.planner import SitePlan, modules_per_link, plan_site
 from ..site.schema import LoadedSite, Site
 from ..yamlio import problems_from_validation, read_yaml, to_plain
@@ -70,7 +72,14 @@ SUMMARY_KEYS = (
     "cable_length_km",
     "transformers",
     "cdus",
+    "capex_usd",
 )
+
+#: The site plan's capex categories the programme counts as the site's build (:func:`site_capex`): all but the
+#: racks, whose BOMs the roadmap counts as they are built. They replace the programme file's build cost per MW of
+#: IT (shell and MEP: the building, power chain and cooling plant) and add the fabric beyond the racks (switches,
+#: switch-end optics, fibre), which neither the racks' BOMs nor that figure hold.
+SITE_CAPEX = tuple(c for c in CATEGORIES if c != "it_racks")
 
 #: Kinds of the site equipment the programme counts by quarter (beyond the racks' own BOMs): scale-out switches
 #: (with the front-end network's share), the fabric's transceivers (at tier 1 the switch end only, the NIC end
@@ -425,16 +434,25 @@ def site_record(step: SiteStep) -> dict:
     }
 
 
+def _held(steps: list[SiteStep], sites: list[str], quarters: int, value: Callable[[SiteStep], float]) -> np.ndarray:
+    """``value`` of each site's steps held from each step's quarter on, ``(S, Q)``: the most of any of the site's
+    steps so far (what is installed stays)."""
+    grid = np.zeros((len(sites), quarters))
+    for step in sorted(steps, key=lambda st: st.quarter):
+        row = grid[sites.index(step.site)]
+        row[step.quarter :] = np.maximum(row[step.quarter :], value(step))
+    return grid
+
+
 def site_stock(steps: list[SiteStep], sites: list[str], quarters: int) -> dict[str, np.ndarray]:
     """Site equipment needed by each quarter's end, ``(S, Q)`` per part id: a step's parts from the quarter it is
     planned for on (the most of any step so far, as equipment installed stays)."""
-    stock: dict[str, np.ndarray] = {}
-    for step in sorted(steps, key=lambda st: st.quarter):
-        for part, quantity in step.planned.parts.items():
-            grid = stock.setdefault(part, np.zeros((len(sites), quarters)))
-            row = grid[sites.index(step.site)]
-            row[step.quarter :] = np.maximum(row[step.quarter :], quantity)
-    return stock
+
+    def quantity(part: str) -> Callable[[SiteStep], float]:
+        return lambda step: step.planned.parts.get(part, 0.0)
+
+    parts = dict.fromkeys(part for step in steps for part in step.planned.parts)
+    return {part: _held(steps, sites, quarters, quantity(part)) for part in parts}
 
 
 def equipment_series(steps: list[SiteStep], sites: list[str], quarters: int) -> dict[str, np.ndarray]:
@@ -446,12 +464,27 @@ def equipment_series(steps: list[SiteStep], sites: list[str], quarters: int) -> 
     for part, grid in stock.items():
         if kinds[part] in out:
             out[kinds[part]] += grid.sum(axis=0)
-    links = np.zeros((len(sites), quarters))
-    for step in sorted(steps, key=lambda st: st.quarter):
-        row = links[sites.index(step.site)]
-        row[step.quarter :] = np.maximum(row[step.quarter :], step.planned.links)
-    out["links"] = links.sum(axis=0)
+    out["links"] = _held(steps, sites, quarters, lambda st: st.planned.links).sum(axis=0)
     return out
+
+
+def site_capex(steps: list[SiteStep], sites: list[str], quarters: int) -> np.ndarray:
+    """The planned sites' build capex by quarter, ``(S, Q)`` USD: a step's site plan capex beyond the racks
+    (:data:`SITE_CAPEX`) less what the site's earlier steps built, in the quarter the step is planned for (the
+    quarter its equipment is needed by, as :func:`site_stock` counts it); 0 at sites without a plan."""
+    built = _held(steps, sites, quarters, lambda st: sum(st.planned.summary["capex_usd"][c] for c in SITE_CAPEX))
+    return np.diff(built, axis=1, prepend=0.0)
+
+
+def site_pue(steps: list[SiteStep], sites: list[str], typed: np.ndarray, quarters: int) -> np.ndarray:
+    """The PUE in force at each site and quarter, ``(S, Q)``: at a planned site the annual PUE of the site plan of
+    the power step in force that quarter (the step planned for the first quarter at or after it: racks there by
+    then are there by the step's end); the programme file's (``typed``, ``(S,)``) elsewhere and in quarters no
+    planned step covers (no racks there then)."""
+    pue = np.repeat(np.asarray(typed, float)[:, None], quarters, axis=1)
+    for step in sorted(steps, key=lambda st: -st.quarter):
+        pue[sites.index(step.site), : step.quarter + 1] = step.planned.summary["pue"]
+    return pue
 
 
 def _kind(catalog, part: str) -> str | None:
