@@ -153,6 +153,7 @@ def plan_command(
 
     Exit 0 when the goal is met, 1 when it is not (the shortfalls say which constraints bind), 2 on bad input.
     """
+    from ..report.present import format_value
     from ..roadmap import load_roadmap, plan, plan_document
     from ..roadmap.milp import DEFAULT_GAP
     from ..roadmap.report import plan_figure
@@ -169,9 +170,10 @@ def plan_command(
         for table in _plan_tables(doc):
             out.print(table)
         if doc["objective"]:
+            objective = doc["objective"]
             out.print(
-                f"objective ({doc['objective']['sense']}): {doc['objective']['value']:,.6g} "
-                f"{doc['objective']['unit']}; solved in {doc['solve_time_s']:.2f} s"
+                f"objective ({objective['sense']}): {format_value(objective['value'])} {objective['unit']}; "
+                f"solved in {doc['solve_time_s']:.2f} s"
             )
     raise typer.Exit(EXIT_OK if doc["feasible"] else EXIT_RULES)
 

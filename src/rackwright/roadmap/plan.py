@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..report.present import format_value
 from ..units import parse_quantity
 from .inputs import RackFigures, rack_figures
 from .milp import (
@@ -128,7 +129,7 @@ def shortfalls(st: Structure, elastic: Solution) -> list[dict]:
                     "quarter": q,
                     "shortfall": float(slack[i]),
                     "unit": unit,
-                    "message": f"{q}: {_WHAT[family].format(name)} short by {slack[i]:,.4g} {unit}"
+                    "message": f"{q}: {_WHAT[family].format(name)} short by {format_value(float(slack[i]))} {unit}"
                     + (" (cumulative)" if family in ("site", "supply") else ""),
                 }
             )
