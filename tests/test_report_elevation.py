@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 import rackwright
-from rackwright.report.elevation import elevation_svg
+from rackwright.report.elevation import elevation, elevation_svg
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -105,3 +107,36 @@ def test_title_block_names_the_design_file_and_its_catalog_parts():
     assert "cooling liquid pg25, facility water W32, CDU CoolChip CDU 1350" in svg
     air = svg_of("hgx-h100-air.yaml")
     assert "cooling devices air-cooled" in air and "cooling liquid" not in air
+
+
+def test_elevation_json_lists_the_slots_free_units_and_totals_of_the_drawing(tmp_path):
+    """``elevation --json`` by hand from the layout above: power shelves at U12 and U43 (4 each), compute at U16
+    (8) and U33 (10), switches at U24 (9), 1 U each; U1-11 free; 37 U used; the totals are evaluate's, in kW and
+    kg. ``-o DIR`` writes the same document as elevation.json beside the drawing."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from rackwright.cli.app import app
+
+    result = CliRunner().invoke(app, ["elevation", str(EXAMPLES / "gb300-nvl72.yaml"), "-o", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert (tmp_path / "elevation.json").read_text(encoding="utf-8") == result.stdout
+    slots = {s["slot"]: (s["position_u"], s["count"], s["height_u"]) for s in doc["slots"]}
+    assert slots["power-lower"] == (12, 4, 1) and slots["power-upper"] == (43, 4, 1)
+    assert slots["compute-lower"] == (16, 8, 1) and slots["compute-upper"] == (33, 10, 1)
+    assert slots["nvswitch"] == (24, 9, 1)
+    assert doc["free"] == [{"from_u": 1, "to_u": 11, "units": 11}]
+    assert (doc["units"], doc["units_used"], doc["units_free"]) == (48, 37, 11)
+    figures = rackwright.evaluate(EXAMPLES / "gb300-nvl72.yaml").figures
+    assert doc["it_load_kw"] == figures["power.it_load"] / 1e3 and doc["weight_kg"] == figures["mechanical.weight"]
+    assert doc["heat_to_liquid_kw"] + doc["heat_to_air_kw"] == pytest.approx(doc["input_kw"], rel=1e-9)
+
+
+def test_kyber_pods_are_records_with_their_blades_per_pod():
+    """The Kyber layout above: 4 pods of 18 compute blades and 6 switch blades each, taking the whole 48 U."""
+    summary = elevation(rackwright.evaluate(EXAMPLES / "kyber-nvl576.yaml"))[1]
+    pods = {s["slot"]: (s["pods"], s["per_pod"], s["count"], s["height_u"]) for s in summary["slots"] if s["pods"]}
+    assert pods["compute-blades"] == (4, 18, 72, None) and pods["nvlink-switch-blades"] == (4, 6, 24, None)
+    assert (summary["units_used"], summary["units_free"], summary["free"]) == (48, 0, [])

@@ -46,6 +46,7 @@ from .common import (
     output_folder,
     output_folder_or_file,
     show,
+    write_document,
     write_folder,
 )
 
@@ -304,27 +305,35 @@ def elevation_command(
         "-o",
         "--output",
         callback=FOLDER_OR_SVG,
-        help="Folder for elevation.svg and report.html (the drawing in a page), made if missing; a name ending in "
-        ".svg writes only that drawing (deprecated).",
+        help="Folder for elevation.svg, elevation.json (what --json prints) and report.html (the drawing in a "
+        "page), made if missing; a name ending in .svg writes only that drawing (deprecated).",
+    ),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print the slots with their unit positions, free units and totals as JSON."
     ),
 ):
     """Draw the rack's front and rear elevation as SVG: every device to scale and labelled, free units, busbar,
     manifolds and spine at the rear, totals in the title block."""
     from ..rack.evaluation import evaluate
-    from ..report.elevation import elevation_svg
+    from ..report.elevation import elevation
     from ..report.html import write_drawing_page
 
     rack = evaluate(design)
-    svg = elevation_svg(rack).as_svg()
+    drawing, summary = elevation(rack)
+    svg = drawing.as_svg()
     older = older_file(output, ".svg")
     try:
         (output.parent if older else output).mkdir(parents=True, exist_ok=True)
         (output if older else output / "elevation.svg").write_text(svg, encoding="utf-8")
         if not older:
+            write_document(output / "elevation.json", summary)
             write_drawing_page(svg, f"{rack.name}: rack elevation, front and rear", output / "report.html")
     except OSError as exc:
         raise InputError.single(str(output), f"cannot write: {exc}", "-o") from None
-    note(f"wrote {output}" if older else f"wrote {output / 'elevation.svg'}, {output / 'report.html'}")
+    written = ("elevation.svg", "elevation.json", "report.html")
+    note(f"wrote {output}" if older else "wrote " + ", ".join(str(output / name) for name in written))
+    if as_json:
+        emit(summary)
 
 
 @app.command("bom", rich_help_panel=RACK)

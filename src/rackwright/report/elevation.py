@@ -213,6 +213,13 @@ def _draw_row_equipment(d, plant: list[tuple[str, str]], x: float, top: float, h
 def elevation_svg(rack: Rack) -> draw.Drawing:
     """Draw front and rear of an evaluated rack (:func:`rackwright.evaluate`): its resolved design to scale, its
     figures (SI) in the title block."""
+    return elevation(rack)[0]
+
+
+def elevation(rack: Rack) -> tuple[draw.Drawing, dict]:
+    """The drawing of :func:`elevation_svg` and what it shows as data (``rackwright elevation --json``): the
+    slots placed with their unit positions (``pods`` and ``per_pod`` for vertical blades), the free ranges, the
+    units used and free and the title block's totals, in the units of ``evaluate --json``."""
     if rack.model is None:
         raise ValueError(f"an elevation of {rack.name} needs its resolved design: draw a rack from evaluate()")
     model = rack.model
@@ -235,6 +242,7 @@ def elevation_svg(rack: Rack) -> draw.Drawing:
 
     occupied = np.zeros(units, dtype=bool)
     devices: list[str] = []
+    placed: list[dict] = []  # the slots as records, for --json
     ghosts: list[tuple[str, float, float]] = []  # rear: (slot id, top y, bottom y)
     liquid_rows: list[float] = []
     liquid = _liquid_slots(model)
@@ -245,6 +253,7 @@ def elevation_svg(rack: Rack) -> draw.Drawing:
             continue
         extent = f"{unit_name}{slot.position}, {format_value(per * slot.count)} {unit_name}"
         devices.append(f"{slot.id}: {slot.count} × {part.model} ({extent})")
+        placed.append(_placed(slot, part, slot.position, per))
         shown = min(slot.count, int(units / per) + 1)  # devices far above the rack top (MEC004) are not drawn
         for k in range(shown):  # k = 0 is the lowest device
             bottom = slot.position + k * per
@@ -284,6 +293,10 @@ def elevation_svg(rack: Rack) -> draw.Drawing:
         f"{slot.id}: {slot.count} × {model.catalog.get(slot.part).model} ({len(pods)} pods × {per})"
         for slot, per in (pods[0].slots if pods else [])
     ]
+    placed += [
+        {**_placed(slot, model.catalog.get(slot.part), pods[0].bottom, None), "pods": len(pods), "per_pod": per}
+        for slot, per in (pods[0].slots if pods else [])
+    ]
     for first, last in _free_ranges(occupied):
         y0, size = y_of(last + 1), (last - first + 1) * UNIT_PX
         d.append(
@@ -306,9 +319,42 @@ def elevation_svg(rack: Rack) -> draw.Drawing:
     _draw_row_equipment(d, plant, plant_x, top, height)
     free = int(units - occupied.sum())
     pod_units = sum(p.units for p in pods)
-    _title(d, rack, units, unit_name, free, pod_units)
+    used = _title(d, rack, units, unit_name, free, pod_units)
     _legend(d, model, legend_x, top, devices)
-    return d
+    totals = {BY_KEY[key].json: _number(BY_KEY[key], rack.figures.get(key)) for _, key in TOTALS}
+    summary = {
+        "design": model.design.name,
+        "generation": model.design.generation,
+        "file": rack.file,
+        "unit": unit_name,
+        "units": units,
+        "units_used": used,
+        "units_free": free,
+        **totals,
+        "slots": placed,
+        "free": [{"from_u": first, "to_u": last, "units": last - first + 1} for first, last in _free_ranges(occupied)],
+    }
+    return d, summary
+
+
+def _placed(slot, part, position: float, height: float | None) -> dict:
+    """A slot of the drawing as a record: its lowest unit, each device's height in units (None for blades in
+    pods, whose pods say), no pods unless the caller says."""
+    return {
+        "slot": slot.id,
+        "part": part.id,
+        "model": part.model,
+        "count": slot.count,
+        "position_u": float(position),
+        "height_u": height,
+        "pods": 0,
+        "per_pod": None,
+    }
+
+
+def _number(figure, value) -> float | None:
+    """A total in its display unit (kW, kg), None where the evaluation has none."""
+    return None if value is None else float(figure.display(value))
 
 
 def _rear(
@@ -398,7 +444,8 @@ def _rear(
             d.append(draw.Text(label, 9, x + 6, top + height + 32, font_family=FONT, fill=COLOURS["power"]))
 
 
-def _title(d, rack: Rack, units: int, unit_name: str, free: int, pod_units: float = 0) -> None:
+def _title(d, rack: Rack, units: int, unit_name: str, free: int, pod_units: float = 0) -> float | None:
+    """The title block; returns the units used that it shows (None where the evaluation has no height)."""
     model, figures = rack.model, rack.figures
     assert model is not None  # elevation_svg checked it
     design = model.design
@@ -425,6 +472,7 @@ def _title(d, rack: Rack, units: int, unit_name: str, free: int, pod_units: floa
     )
     for i, line in enumerate(inputs_lines(rack)):
         _text(d, line, MARGIN + 10, MARGIN + 78 + 16 * i, d.width - 2 * MARGIN - 20, 11, fill="#444")
+    return None if used_figure is None else float(used_figure)
 
 
 def inputs_lines(rack: Rack) -> list[str]:
