@@ -24,6 +24,7 @@ from rackwright.rack.evaluation import sound_design
 from rackwright.roadmap.inputs import line_rate
 from rackwright.roadmap.milp import DEFAULT_GAP
 from rackwright.roadmap.risk import risk
+from report_axes import title_text
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "examples" / "programme-small.yaml"
@@ -81,8 +82,144 @@ def test_cli_sweep_writes_the_changes_and_the_chart(tmp_path):
     assert gw["changes"][0] == 0.0  # the file's own date: no change
     assert gw["changes"][1] == pytest.approx(gw["values"][1] - gw["base"]) and gw["changes"][1] < 0
     assert doc["feasible"] == {"base": True, "sweep": [True, False]}
-    page = (tmp_path / "w" / "report.html").read_text()
-    assert "it_power_by_goal_date" in page and "generations.e1.first_ship" in page
+    page = title_text((tmp_path / "w" / "report.html").read_text())
+    assert "generations.e1.first_ship from 2026-10-01 to 2027-04-01 (2 values)" in page
+    assert "Programme file: " in page and "What-if: generations.e1.first_ship swept over 2026-10-01, 2027-04-01" in page
+
+
+def _headline_doc(sweep: bool) -> dict:
+    """A what-if document (``programme whatif --json``) with hand-made numbers, a sweep's with two values."""
+    rows = [
+        ("it_power_by_goal_date", "GW", 0.863, [0.863, 0.724]),
+        ("goal_met", "quarter", "2027Q3", ["2027Q3", None]),
+        ("capex", "USD", 26_721_172_241, [26_721_172_241, 23_459_054_536]),
+        ("us_content_share_by_goal_date", "share of rack value", 0.076, [0.076, 0.061]),
+    ]
+    doc = {"programme": "pilot", "set": [{"key": "generations.e1.first_ship", "value": "2027-04-01"}]}
+    if sweep:
+        return {
+            **doc,
+            "set": [],
+            "sweep": {"key": "generations.e1.first_ship", "values": ["2026-10-01", "2027-04-01"]},
+            "feasible": {"base": True, "sweep": [True, False]},
+            "headline": [
+                {
+                    "name": name,
+                    "unit": unit,
+                    "base": base,
+                    "values": values,
+                    "changes": [v - base if isinstance(base, float | int) else None for v in values],
+                }
+                for name, unit, base, values in rows
+            ],
+        }
+    return {
+        **doc,
+        "feasible": {"base": True, "whatif": False},
+        "headline": [
+            {
+                "name": name,
+                "unit": unit,
+                "base": base,
+                "whatif": values[1],
+                "change": values[1] - base if isinstance(base, float | int) else None,
+            }
+            for name, unit, base, values in rows
+        ],
+    }
+
+
+#: The base plan's programme document, as far as the pages' input lines read it.
+BASE = {
+    "goal": {"it_power_gw": 0.8, "by": "2027-12-31"},
+    "inputs": {
+        "file": "examples/programme-small.yaml",
+        "generations": [{"id": "e1", "design": "ethernet-800vdc.yaml", "first_ship": "2026-10-01"}],
+        "factories": [],
+        "sites": [{"site": "abilene", "plan": "site-100mw.yaml"}],
+        "workload": {
+            "model": "deepseek-v3",
+            "precision": "fp8",
+            "accelerators": 1152,
+            "global_batch": 1152,
+            "seq_len": 4096,
+            "storage_bandwidth": "2 TB/s",
+        },
+        "fleet": {"repair_days": 5.0, "availability": 0.999},
+    },
+}
+
+
+def test_whatif_page_opens_with_each_change_as_the_terminal_prints_it():
+    """Issue 22: the single what-if's page (``programme whatif -o``): its headline is each figure's base → what-if
+    and change (a share's in points), formatted here by hand; the inputs name the file and the change; base vs
+    what-if per numeric figure under its label, every axis titled, no raw key in a chart title."""
+    from rackwright.programme.report import whatif_figure
+    from report_axes import untitled_axes
+
+    figure = whatif_figure(_headline_doc(sweep=False), BASE)
+    title = figure.layout.title.text.replace("<br>", " ")
+    for text in (
+        "IT power by the goal date: 0.863 → 0.724 GW (-0.139)",
+        "Goal met in: 2027Q3 → – (–)",
+        "Capex, cumulative: 26,721,172,241 → 23,459,054,536 USD (-3,262,117,705)",
+        "US content of the racks built by the goal date: 7.6% → 6.1% (-1.5 pp)",
+        "the what-if misses the goal (the file as it is meets it)",
+        "Programme file: examples/programme-small.yaml",
+        "What-if: generations.e1.first_ship = 2027-04-01",
+    ):
+        assert text in title, text
+    titles = [a.text for a in figure.layout.annotations]
+    assert titles == [
+        "IT power by the goal date",
+        "Capex, cumulative",
+        "US content of the racks built by the goal date",
+    ]
+    assert untitled_axes(figure) == []
+    assert [round(v, 6) for v in figure.data[2].y] == [7.6, 6.1]  # a share in per cent, as the table shows it
+
+
+def test_sweep_page_has_a_headline_inputs_and_labelled_charts():
+    """Issue 22: the sweep page (``programme whatif --sweep -o``) opens with what was swept and the range of GW by
+    the goal date and of the quarter the goal is met; its charts are titled by label (report.present), never by
+    raw key, a share's change in points."""
+    from rackwright.programme.report import sweep_figure
+    from rackwright.report.present import HEADLINE
+    from report_axes import untitled_axes
+
+    figure = sweep_figure(_headline_doc(sweep=True), BASE)
+    title = figure.layout.title.text.replace("<br>", " ")
+    assert (
+        "generations.e1.first_ship from 2026-10-01 to 2027-04-01 (2 values): IT power by the goal date 0.724 to "
+        "0.863 GW (base 0.863); goal met in 2027Q3 to 2027Q3, missed at 1 value(s) (base 2027Q3)"
+    ) in title
+    assert "Goal: 0.8 GW by 2027-12-31" in title
+    titles = [a.text for a in figure.layout.annotations]
+    assert titles == [
+        "IT power by the goal date, change",
+        "Capex, cumulative, change",
+        "US content of the racks built by the goal date, change",
+    ]
+    assert not any(key in text for key in HEADLINE for text in titles)
+    assert figure.layout.yaxis3.title.text == "change (pp)" and untitled_axes(figure) == []
+    assert [round(v, 6) for v in figure.data[2].y] == [0.0, -1.5]
+
+
+def test_whatif_writes_its_json_and_page(tmp_path):
+    """``programme whatif --set ... -o DIR --json``: whatif.json is what --json prints, and report.html opens with
+    the change in GW by the goal date as the table prints it."""
+    from rackwright.report.present import headline_format
+
+    argv = ["programme", "whatif", str(SMALL), "--set", "generations.e1.first_ship=2027-04-01"]
+    result = CliRunner().invoke(app, [*argv, "-o", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "whatif.json").read_text())
+    assert doc == json.loads(result.stdout)
+    gw = next(r for r in doc["headline"] if r["name"] == "it_power_by_goal_date")
+    shown = headline_format(gw["name"], gw["unit"])
+    page = title_text((tmp_path / "report.html").read_text())
+    assert f"IT power by the goal date: {gw['base']:.3f} → {gw['whatif']:.3f} GW ({shown.change(gw['change'])})" in page
+    assert "Programme file: " in page and "What-if: generations.e1.first_ship = 2027-04-01" in page
 
 
 @pytest.mark.parametrize(
@@ -182,6 +319,7 @@ def test_ray_backend_gives_the_local_results(tmp_path):
         doc.pop("solve_time_s")
     assert local_risk == remote_risk and local_risk["plan_gw_by_quarter"]
 
+
 def test_whatif_p_goal_draws_every_plan_from_one_seed():
     """``--samples``: every plan's Monte Carlo shares one seed (drawn fresh here), so two plans of the same programme
     give the same P(goal) and fan, and the what-if names the seed; each plan reports its stages in order."""
@@ -273,3 +411,38 @@ def test_a_slip_never_brings_the_goal_closer_and_moving_earlier_never_pushes_it_
     assert met_late >= met_early
     assert gw_late <= gw_early * (1 + DEFAULT_GAP)
     assert p_late <= p_early
+
+
+def test_line_band_option_reaches_the_plans_risk_run(monkeypatch):
+    """``programme plan --samples N --line-band R`` simulates the lines' rate bands (R replications, the run's seed)
+    and hands them to the same Monte Carlo as ``programme risk --line-band``; without the option, none (the
+    default, so the demo's headline stays); --line-band without --samples is bad input (exit 2)."""
+    from types import SimpleNamespace
+
+    import rackwright.programme as programme
+    import rackwright.programme.plan as plan_module
+    import rackwright.programme.whatif as whatif_module
+
+    asked: list = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_risk(*args, bands=None, **kwargs):
+        asked.append(bands)
+        raise Stop
+
+    def fake_plan(loaded, *args):
+        return SimpleNamespace(loaded=loaded, result=None, seconds={})
+
+    monkeypatch.setattr(programme, "plan_programme", fake_plan)
+    monkeypatch.setattr(plan_module, "programme_document", lambda plan: {})
+    monkeypatch.setattr(whatif_module, "line_bands", lambda loaded, n, seed: ("bands", n, seed))
+    monkeypatch.setattr(whatif_module, "programme_risk", fake_risk)
+    argv = ["programme", "plan", str(SMALL), "--samples", "5", "--seed", "7"]
+    for flags in ([], ["--line-band", "3"]):
+        result = CliRunner().invoke(app, [*argv, *flags])
+        assert isinstance(result.exception, Stop), result.output
+    assert asked == [None, ("bands", 3, 7)]
+    refused = CliRunner().invoke(app, ["programme", "plan", str(SMALL), "--line-band", "3"])
+    assert refused.exit_code == 2 and "--samples" in refused.output

@@ -33,6 +33,17 @@ def _backend_option():
     )
 
 
+def _line_band_option():
+    return typer.Option(
+        0,
+        "--line-band",
+        min=0,
+        max=1000,
+        help="Simulate each line this many quarters for its rate band, which then multiplies its factory's yield in "
+        "the Monte Carlo (0: none).",
+    )
+
+
 def _workers_option(default: int):
     return typer.Option(
         default,
@@ -132,6 +143,7 @@ def plan_command(
         0, "--samples", min=0, max=MAX_COUNT, help="Monte Carlo samples for P(goal) and the GW fan (0: none)."
     ),
     seed: int | None = typer.Option(None, "--seed", min=0, help="Root seed of the Monte Carlo (default: fresh)."),
+    line_band: int = _line_band_option(),
     backend: str = _backend_option(),
     workers: int = _workers_option(1),
     as_json: bool = typer.Option(False, "--json", help="Print the programme document as JSON."),
@@ -153,9 +165,11 @@ def plan_command(
     reached."""
     from ..programme import load_programme, plan_programme
     from ..programme.plan import programme_document
-    from ..programme.whatif import programme_risk, risk_records, with_risk
+    from ..programme.whatif import line_bands, programme_risk, risk_records, with_risk
 
     check_backend(backend)
+    if line_band and not samples:
+        raise InputError.single(None, "--line-band widens the Monte Carlo", "--line-band", "give --samples N too")
     if site_reports and outdir is None:
         raise InputError.single(None, "--site-reports writes into the -o folder", "--site-reports", "give -o DIR")
     if outdir is not None:
@@ -168,7 +182,10 @@ def plan_command(
     detail("seconds: " + ", ".join(f"{step} {s:.1f}" for step, s in plan.seconds.items()))
     doc = programme_document(plan)
     if samples:
-        raw = programme_risk(plan.loaded, samples, seed, _workers(workers), backend=backend, deterministic=plan.result)
+        bands = line_bands(plan.loaded, line_band, seed) if line_band else None
+        raw = programme_risk(
+            plan.loaded, samples, seed, _workers(workers), bands=bands, backend=backend, deterministic=plan.result
+        )
         doc = with_risk(doc, risk_records(plan.loaded, raw))
     if outdir is not None:
         from ..programme.report import dashboard
@@ -293,7 +310,8 @@ def whatif_command(
         "-o",
         "--outdir",
         callback=output_folder,
-        help="Folder for whatif.json, and with --sweep report.html (each headline number's change against the value).",
+        help="Folder for whatif.json and report.html (base vs what-if per headline number; with --sweep each "
+        "one's change against the value).",
     ),
     samples: int = typer.Option(
         0,
@@ -337,9 +355,10 @@ def whatif_command(
     else:
         doc = sweep_document(base_doc, docs, key, values, overrides)
     if outdir is not None:
-        from ..programme.report import sweep_figure
+        from ..programme.report import sweep_figure, whatif_figure
 
-        write_folder(outdir, "whatif", doc, sweep_figure(doc) if key is not None else None)
+        figure = whatif_figure(doc, base_doc) if key is None else sweep_figure(doc, base_doc)
+        write_folder(outdir, "whatif", doc, figure)
     if as_json:
         emit(doc)
         return
@@ -354,14 +373,7 @@ def risk_command(
     seed: int | None = typer.Option(None, "--seed", min=0, help="Root seed (default: fresh, reported)."),
     workers: int = _workers_option(1),
     backend: str = _backend_option(),
-    line_band: int = typer.Option(
-        0,
-        "--line-band",
-        min=0,
-        max=1000,
-        help="Simulate each line this many quarters for its rate band, which then multiplies its factory's yield "
-        "(0: none).",
-    ),
+    line_band: int = _line_band_option(),
     outdir: Path | None = typer.Option(
         None, "-o", "--outdir", callback=output_folder, help="Folder for risk.json and report.html (the fan chart)."
     ),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 
 from ..report.html import TITLE_PX, headline_layout
-from ..report.present import headline_format
+from ..report.present import SHARE, headline_format
 from ..roadmap.report import goal_trace
 
 #: The title of each chart's own legend, by row of the dashboard (the tables below have none).
@@ -230,30 +230,118 @@ def _gantt(figure, rows: list[dict], row: int) -> None:
     figure.update_xaxes(type="date", row=row, col=1)
 
 
-def sweep_figure(doc: dict):
-    """The change of each numeric headline figure against the swept value (``programme whatif --sweep -o``)."""
+def _numeric(row: dict, keys: tuple[str, ...]) -> bool:
+    """Whether a what-if headline row holds a number under each key (``goal_met`` is a quarter, or none)."""
+    return all(
+        all(isinstance(v, (int, float)) for v in (row[k] if isinstance(row[k], list) else [row[k]])) for k in keys
+    )
+
+
+def _grid(charts: int) -> dict:
+    """Two charts a row; an odd last one spans the row (no empty axes)."""
+    lines = (charts + 1) // 2
+    last = [{"colspan": 2}, None] if charts % 2 else [{}, {}]
+    return {"rows": lines, "cols": 2, "specs": [[{}, {}]] * (lines - 1) + [last]}
+
+
+def _plotted(value: float, kind: str) -> float:
+    """A value on a chart's axis: a share in per cent, as the tables show it."""
+    return 100 * value if kind == SHARE else value
+
+
+def changes_line(doc: dict) -> str:
+    """What the what-if changed (``--set`` and ``--replace``; with ``--sweep`` the swept field and its values)."""
+    given = ", ".join(f"{row['key']} = {row['value']}" for row in doc["set"])
+    sweep = doc.get("sweep")
+    swept = f"{sweep['key']} swept over {', '.join(sweep['values'])}" if sweep else ""
+    return "What-if: " + "; ".join(x for x in (given, swept) if x) + "; every other field as in the programme file."
+
+
+def whatif_headline(doc: dict) -> str:
+    """The change in each headline number, labelled and formatted as the terminal's what-if table shows them
+    (report.present.headline_format: a share's change in percentage points)."""
+    shown = []
+    for row in doc["headline"]:
+        figure = headline_format(row["name"], row["unit"])
+        numbers = row["change"] is not None
+        unit = f" {figure.shown_unit}" if figure.shown_unit and figure.kind != SHARE and numbers else ""
+        change = figure.change(row["change"]) if numbers else "–"
+        shown.append(f"{figure.label}: {figure.value(row['base'])} → {figure.value(row['whatif'])}{unit} ({change})")
+    return "; ".join(shown)
+
+
+def whatif_figure(doc: dict, base: dict):
+    """Base against what-if for each numeric headline figure, one chart each (``programme whatif -o``), under the
+    change in every headline number and the inputs of the base plan (``base``, its programme document) with the
+    fields changed."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    rows = [r for r in doc["headline"] if all(isinstance(c, (int, float)) for c in r["changes"])]
-    values = doc["sweep"]["values"]
-    cols = 2
-    figure = make_subplots(
-        rows=(len(rows) + cols - 1) // cols,
-        cols=cols,
-        subplot_titles=[f"{r['name']} ({r['unit']}), change" for r in rows],
-    )
-    for k, row in enumerate(rows):
+    rows = [r for r in doc["headline"] if _numeric(r, ("base", "whatif"))]
+    shown = [headline_format(r["name"], r["unit"]) for r in rows]
+    cols, lines = 2, (len(rows) + 1) // 2
+    figure = make_subplots(**_grid(len(rows)), subplot_titles=[f.label for f in shown], vertical_spacing=0.08)
+    for k, (row, fmt) in enumerate(zip(rows, shown, strict=True)):
+        at = {"row": k // cols + 1, "col": k % cols + 1}
+        values = [_plotted(row["base"], fmt.kind), _plotted(row["whatif"], fmt.kind)]
         figure.add_trace(
-            go.Scatter(x=values, y=row["changes"], mode="lines+markers", name=row["name"], showlegend=False),
-            row=k // cols + 1,
-            col=k % cols + 1,
+            go.Bar(x=["base", "what-if"], y=values, marker_color=["#9ecae1", "#3182bd"], showlegend=False), **at
         )
-    for k, row in enumerate(rows):
-        figure.update_yaxes(title_text=f"change ({row['unit']})", row=k // cols + 1, col=k % cols + 1)
-    figure.update_xaxes(type="category", title_text=doc["sweep"]["key"])
-    figure.update_layout(
-        title=f"{doc['programme']}: what if {doc['sweep']['key']} = each value (change from the file as it is)",
-        height=260 * ((len(rows) + cols - 1) // cols),
+        figure.update_yaxes(title_text=fmt.shown_unit or fmt.label.lower(), **at)
+        figure.update_xaxes(title_text="plan", **at)
+    met = {k: "meets" if v else "misses" for k, v in doc["feasible"].items()}
+    inputs = [escape(x) for x in (*input_lines(base), changes_line(doc))]
+    layout = headline_layout(
+        escape(f"{doc['programme']}: the what-if {met['whatif']} the goal (the file as it is {met['base']} it)"),
+        escape(whatif_headline(doc)),
+        inputs,
     )
+    opening = layout.get("margin", {"t": TITLE_PX})["t"] - TITLE_PX
+    figure.update_layout(**layout, height=240 * lines + 160 + opening)
+    return figure
+
+
+def sweep_headline(doc: dict) -> str:
+    """What was swept, and the range of the quarter the goal is met in and of the GW by the goal date over it."""
+    rows = {r["name"]: r for r in doc["headline"]}
+    sweep, gw, met = doc["sweep"], rows["it_power_by_goal_date"], rows["goal_met"]
+    figure = headline_format(gw["name"], gw["unit"])
+    quarters = sorted(str(q) for q in met["values"] if q)
+    missed = sum(1 for q in met["values"] if not q)
+    reached = f"{quarters[0]} to {quarters[-1]}" if quarters else "never"
+    return (
+        f"{sweep['key']} from {sweep['values'][0]} to {sweep['values'][-1]} ({len(sweep['values'])} values): "
+        f"{figure.label} {figure.value(min(gw['values']))} to {figure.value(max(gw['values']))} {figure.unit} "
+        f"(base {figure.value(gw['base'])}); goal met in {reached}"
+        + (f", missed at {missed} value(s)" if missed else "")
+        + f" (base {met['base'] or 'missed'})"
+    )
+
+
+def sweep_figure(doc: dict, base: dict):
+    """The change of each numeric headline figure against the swept value (``programme whatif --sweep -o``), under
+    the sweep's headline (:func:`sweep_headline`) and the base plan's inputs (``base``) with the fields changed."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    rows = [r for r in doc["headline"] if _numeric(r, ("changes",))]
+    shown = [headline_format(r["name"], r["unit"]) for r in rows]
+    values = doc["sweep"]["values"]
+    cols, lines = 2, (len(rows) + 1) // 2
+    figure = make_subplots(**_grid(len(rows)), subplot_titles=[f"{f.label}, change" for f in shown])
+    for k, (row, fmt) in enumerate(zip(rows, shown, strict=True)):
+        at = {"row": k // cols + 1, "col": k % cols + 1}
+        changes = [_plotted(c, fmt.kind) for c in row["changes"]]
+        figure.add_trace(go.Scatter(x=values, y=changes, mode="lines+markers", name=fmt.label, showlegend=False), **at)
+        unit = "pp" if fmt.kind == SHARE else fmt.shown_unit
+        figure.update_yaxes(title_text=f"change ({unit})" if unit else "change", **at)
+    figure.update_xaxes(type="category", title_text=doc["sweep"]["key"])
+    inputs = [escape(x) for x in (*input_lines(base), changes_line(doc))]
+    layout = headline_layout(
+        escape(f"{doc['programme']}: what if {doc['sweep']['key']} = each value (change from the file as it is)"),
+        escape(sweep_headline(doc)),
+        inputs,
+    )
+    opening = layout.get("margin", {"t": TITLE_PX})["t"] - TITLE_PX
+    figure.update_layout(**layout, height=260 * lines + opening)
     return figure
