@@ -257,11 +257,22 @@ def changes_line(doc: dict) -> str:
     return "What-if: " + "; ".join(x for x in (given, swept) if x) + "; every other field as in the programme file."
 
 
-def whatif_headline(doc: dict) -> str:
-    """The change in each headline number, labelled and formatted as the terminal's what-if table shows them
-    (report.present.headline_format: a share's change in percentage points)."""
+#: The what-if page's headline figures, under its title; the other headline numbers' changes follow in its inputs.
+WHATIF_HEADLINE = (
+    "it_power_by_goal_date",
+    "goal_met",
+    "delivered_training_compute_by_goal_date",
+    "us_content_share_by_goal_date",
+)
+
+
+def whatif_changes(doc: dict, names: tuple[str, ...] = (), other: bool = False) -> str:
+    """The change in the headline numbers named (with ``other``: in those not named), each labelled and formatted
+    as the terminal's what-if table shows it: base → what-if (change; a share's in percentage points)."""
     shown = []
     for row in doc["headline"]:
+        if (row["name"] in names) == other:
+            continue
         figure = headline_format(row["name"], row["unit"])
         numbers = row["change"] is not None
         unit = f" {figure.shown_unit}" if figure.shown_unit and figure.kind != SHARE and numbers else ""
@@ -272,8 +283,8 @@ def whatif_headline(doc: dict) -> str:
 
 def whatif_figure(doc: dict, base: dict):
     """Base against what-if for each numeric headline figure, one chart each (``programme whatif -o``), under the
-    change in every headline number and the inputs of the base plan (``base``, its programme document) with the
-    fields changed."""
+    change in the :data:`WHATIF_HEADLINE` figures, the fields changed, the change in the other headline numbers
+    and the inputs of the base plan (``base``, its programme document)."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
@@ -290,10 +301,11 @@ def whatif_figure(doc: dict, base: dict):
         figure.update_yaxes(title_text=fmt.shown_unit or fmt.label.lower(), **at)
         figure.update_xaxes(title_text="plan", **at)
     met = {k: "meets" if v else "misses" for k, v in doc["feasible"].items()}
-    inputs = [escape(x) for x in (*input_lines(base), changes_line(doc))]
+    others = f"Other headline numbers: {whatif_changes(doc, WHATIF_HEADLINE, other=True)}"
+    inputs = [escape(x) for x in (changes_line(doc), others, *input_lines(base))]
     layout = headline_layout(
         escape(f"{doc['programme']}: the what-if {met['whatif']} the goal (the file as it is {met['base']} it)"),
-        escape(whatif_headline(doc)),
+        escape(whatif_changes(doc, WHATIF_HEADLINE)),
         inputs,
     )
     opening = layout.get("margin", {"t": TITLE_PX})["t"] - TITLE_PX
