@@ -6,14 +6,10 @@ the folder, the change in a headline figure in the title and every chart drawn; 
 
 from __future__ import annotations
 
-import json
-import re
-
 import pytest
-from typer.testing import CliRunner
 
-from rackwright.cli.app import app
-from test_report_browser import EXAMPLES, MAX_PAGE_BYTES, open_page
+from test_report_browser import EXAMPLES
+from test_report_browser_rack import test_rack_pages_open_offline_and_draw as open_and_check
 from test_server_web_browser import browser  # noqa: F401 (the fixture: Chromium under Playwright)
 
 pytestmark = pytest.mark.browser
@@ -36,12 +32,5 @@ PAGES = [
 
 @pytest.mark.parametrize(("name", "argv", "headline"), PAGES, ids=[p[0] for p in PAGES])
 def test_whatif_pages_open_offline_and_draw(browser, tmp_path, name, argv, headline):  # noqa: F811 (the fixture)
-    result = CliRunner().invoke(app, [*argv, "-o", str(tmp_path)])
-    assert result.exit_code == 0, result.stdout + result.stderr
-    path = tmp_path / "report.html"
-    html = path.read_text(encoding="utf-8")
-    assert path.stat().st_size < MAX_PAGE_BYTES
-    assert re.findall(r'<script[^>]*src="([^"]+)"', html) == ["plotly.min.js"]
-    assert json.dumps(headline)[1:-1] in html  # as plotly writes it into the page (→ as \\u2192)
-    outside, errors = open_page(browser, path, f"report-{name}.png", ".plotly-graph-div .main-svg")
-    assert outside == [] and errors == []
+    """The rack pages' checks (tests/test_report_browser_rack.py), exit 0."""
+    open_and_check(browser, tmp_path, name, argv, 0, headline)
