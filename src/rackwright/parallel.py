@@ -1,16 +1,18 @@
 """Where independent tasks run: in this process, on a local process pool, or as tasks on a Ray cluster.
 
-:func:`run_tasks` applies one function to each task and returns the results in task order, whatever the backend
-and however many workers, so a result never depends on where it was computed. ``local`` runs the tasks in this
-process (``workers`` ≤ 1) or on a :class:`concurrent.futures.ProcessPoolExecutor`; ``ray`` submits them as Ray
-tasks. Ray is an optional extra: ``ray.init`` starts a local cluster (``workers`` CPUs) unless one is already
-running, and the runtime is shut down again when this call started it. The explorer's chunks
-(:mod:`rackwright.explore.backends`) and the programme's generations, site plans, what-if variants and risk
-chunks (:mod:`rackwright.programme`) run through it.
+:func:`run_tasks` applies one function to each task and returns the results in task order, whatever the backend and
+however many workers, so a result never depends on where it was computed. ``local`` runs the tasks in this process
+(``workers`` ≤ 1) or on a :class:`concurrent.futures.ProcessPoolExecutor` of spawned processes (not forked: a child
+forked from a process whose polars or BLAS threads hold a lock waits on that lock forever, which polars' docs on
+multiprocessing warn of); ``ray`` submits them as Ray tasks. Ray is an optional extra: ``ray.init`` starts a local
+cluster (``workers`` CPUs) unless one is already running, and the runtime is shut down again when this call started
+it. The explorer's chunks (:mod:`rackwright.explore.backends`) and the programme's generations, site plans, what-if
+variants and risk chunks (:mod:`rackwright.programme`) run through it.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -47,7 +49,8 @@ def run_tasks(
             report(i)
         return results
     out: list = [None] * len(tasks)
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
+    spawned = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=spawned) as pool:
         pending = {pool.submit(function, task): i for i, task in enumerate(tasks)}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
