@@ -149,11 +149,12 @@ def walk(node, path=()):
         yield path, node
 
 
-def in_range(document) -> None:
-    """No figure of a JSON output outside its physical range (see the module docstring)."""
+def in_range(document, echoed: frozenset[str] = frozenset()) -> None:
+    """No figure of a JSON output outside its physical range (see the module docstring). A string the command
+    line gave (``echoed``: an organisation named "nan" listed by ``user list --org nan``) is a name, not a figure."""
     for path, value in walk(document):
         where = ".".join(path)
-        if isinstance(value, str):
+        if isinstance(value, str) and value not in echoed:
             assert value.strip().lower() not in ("nan", "inf", "-inf", "infinity"), where
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             continue
@@ -187,7 +188,7 @@ def check(args: list, outside: bool | None):
     if outside:
         assert result.exit_code == 2, f"accepted a value outside its domain: {args}\n{result.output}"
     if result.exit_code in (0, 1) and "--json" in args:
-        in_range(json.loads(result.stdout))
+        in_range(json.loads(result.stdout), frozenset(map(str, args)))
     return result
 
 
@@ -545,3 +546,16 @@ def test_a_set_value_that_is_not_yaml_names_the_option(tmp_path, value):
     # was "error: :1:2: YAML syntax error ...", naming neither the option nor the field
     result = run("site", "plan", EXAMPLES / "site-100mw.yaml", "-o", tmp_path, "--set", f"fabric.tiers={value}")
     assert result.exit_code == 2 and "--set fabric.tiers: " in " ".join(result.output.split())
+
+
+def test_an_organisation_named_nan_is_a_name_not_a_figure(tmp_path):
+    """The fuzz added an organisation "nan", then ``user list --org nan --json`` echoed it back and in_range took the
+    name for a NaN figure (CI, 2026-12-07). A name the command line gave is echoed as given; a "nan" it did not give
+    is still a figure out of range."""
+    db = ["--db", f"sqlite:///{tmp_path / 'server.db'}"]
+    assert run("server-admin", "org", "add", "nan", "--name", "NaN Inc", *db).exit_code == 0
+    result = run("server-admin", "user", "list", "--org", "nan", "--json", *db)
+    assert result.exit_code == 0 and json.loads(result.stdout)["org"] == "nan"
+    in_range(json.loads(result.stdout), frozenset({"nan"}))
+    with pytest.raises(AssertionError):
+        in_range({"share": "NaN"}, frozenset({"nan"}))
