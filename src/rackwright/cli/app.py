@@ -43,8 +43,8 @@ from .common import (
     only_option,
     out,
     output_file,
-    output_folder,
     output_folder_or_file,
+    output_option,
     show,
     write_document,
     write_folder,
@@ -161,13 +161,9 @@ def evaluate_command(
     ),
     only: str | None = only_option("power,thermal,...,delivery,rules"),
     wide: bool = WIDE,
-    output: Path | None = typer.Option(
-        None,
-        "-o",
-        "--output",
-        callback=output_folder,
-        help="Folder for evaluate.json (the --json document) and report.html (headline figures, budgets against "
-        "their ratings, heat paths), made if missing.",
+    output: Path | None = output_option(
+        "Folder for evaluate.json (the --json document) and report.html (headline figures, budgets against "
+        "their ratings, heat paths), made if missing."
     ),
 ):
     """Evaluate designs: power, cooling, space, weight, network, cabling, compute, cost, US content, reliability."""
@@ -199,13 +195,9 @@ def check_command(
     designs: list[Path] = typer.Argument(..., help="Design YAML files to check against the design rules."),
     as_json: bool = typer.Option(False, "--json", help="Print violations as JSON."),
     wide: bool = WIDE,
-    output: Path | None = typer.Option(
-        None,
-        "-o",
-        "--output",
-        callback=output_folder,
-        help="Folder for check.json (the --json document) and report.html (rules passed and broken by severity, "
-        "every rule's result, the violations), made if missing.",
+    output: Path | None = output_option(
+        "Folder for check.json (the --json document) and report.html (rules passed and broken by severity, "
+        "every rule's result, the violations), made if missing."
     ),
 ):
     """Check designs against the design rules; exit 1 if any rule is broken with severity error."""
@@ -241,13 +233,9 @@ def compare_command(
     as_json: bool = typer.Option(False, "--json", help="Print the differences as JSON."),
     only: str | None = only_option("fields,power,thermal,...,delivery"),
     wide: bool = WIDE,
-    output: Path | None = typer.Option(
-        None,
-        "-o",
-        "--output",
-        callback=output_folder,
-        help="Folder for compare.json (the --json document) and report.html (relative change of each figure, "
-        "shares in points, the fields that differ), made if missing.",
+    output: Path | None = output_option(
+        "Folder for compare.json (the --json document) and report.html (relative change of each figure, "
+        "shares in points, the fields that differ), made if missing."
     ),
 ):
     """Show the fields and evaluated figures that differ between two designs, and their lineage."""
@@ -300,13 +288,11 @@ FOLDER_OR_SVG = output_folder_or_file(".svg")
 @guarded
 def elevation_command(
     design: Path = typer.Argument(..., help="Design YAML file."),
-    output: Path = typer.Option(
-        ...,
-        "-o",
-        "--output",
-        callback=FOLDER_OR_SVG,
-        help="Folder for elevation.svg, elevation.json (what --json prints) and report.html (the drawing in a "
+    output: Path = output_option(
+        "Folder for elevation.svg, elevation.json (what --json prints) and report.html (the drawing in a "
         "page), made if missing; a name ending in .svg writes only that drawing (deprecated).",
+        required=True,
+        callback=FOLDER_OR_SVG,
     ),
     as_json: bool = typer.Option(
         False, "--json", help="Print the slots with their unit positions, free units and totals as JSON."
@@ -349,9 +335,7 @@ def bom_command(
     as_csv: bool = typer.Option(False, "--csv", help="Print the exploded lines as CSV."),
     only: str | None = only_option("lines,totals"),
     wide: bool = WIDE,
-    output: Path | None = typer.Option(
-        None, "-o", "--output", callback=output_folder, help="Folder for bom.json and report.html (cost charts)."
-    ),
+    output: Path | None = output_option("Folder for bom.json and report.html (cost charts)."),
     report: Path | None = typer.Option(
         None, "--report", callback=output_file, help="Write only the HTML chart to this file (older form of -o)."
     ),

@@ -9,7 +9,7 @@ import typer
 from ruamel.yaml import YAML
 
 from ..errors import InputError
-from .common import WIDE, emit, guarded, note, out, output_folder, show, write_folder
+from .common import WIDE, emit, guarded, note, out, output_option, show, write_folder
 
 app = typer.Typer(
     help="Browse the parts catalog; exchange parts with the NetBox devicetype-library.", no_args_is_help=True
@@ -37,13 +37,9 @@ def list_command(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the parts as JSON."),
     wide: bool = WIDE,
-    output: Path | None = typer.Option(
-        None,
-        "-o",
-        "--output",
-        callback=output_folder,
-        help="Folder for catalog.json (the --json document) and report.html (the parts as a table, their prices), "
-        "made if missing.",
+    output: Path | None = output_option(
+        "Folder for catalog.json (the --json document) and report.html (the parts as a table, their prices), "
+        "made if missing."
     ),
 ):
     """List catalog parts (id, kind, manufacturer, model, price, country of manufacture)."""
@@ -102,13 +98,9 @@ def show_command(
     part_id: str = typer.Argument(..., metavar="ID", help="Part id, e.g. nvidia-b200-gb200."),
     as_json: bool = typer.Option(False, "--json", help="Print the part as JSON."),
     wide: bool = typer.Option(False, "--wide", help="Keep each long text on one line (by default it folds to fit)."),
-    output: Path | None = typer.Option(
-        None,
-        "-o",
-        "--output",
-        callback=output_folder,
-        help="Folder for part.json (the --json document) and report.html (each figure and what it rests on), "
-        "made if missing.",
+    output: Path | None = output_option(
+        "Folder for part.json (the --json document) and report.html (each figure and what it rests on), "
+        "made if missing."
     ),
 ):
     """Show one part with its specifications, provenance and assumptions (YAML, folded to the terminal's width)."""
@@ -146,9 +138,7 @@ def _folded_yaml(data, width: int | None) -> str:
 @guarded
 def export_netbox_command(
     part_id: str = typer.Argument(..., metavar="ID", help="Part id to export."),
-    output: Path = typer.Option(
-        ..., "-o", "--output", callback=output_folder, help="Directory to write <Manufacturer>/<slug>.yaml into."
-    ),
+    output: Path = output_option("Directory to write <Manufacturer>/<slug>.yaml into.", required=True),
 ):
     """Write a part as a NetBox devicetype-library YAML file."""
     from ..catalog.netbox import write_devicetype

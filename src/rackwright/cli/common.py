@@ -274,6 +274,12 @@ def in_domain(quantity: str, si_per_unit: float = 1.0):
     return check
 
 
+def output_option(help: str, *, required: bool = False, long: str = "--output", callback=None):
+    """``-o DIR``, the one way every command asks for its report: a folder (checked by :func:`output_folder`, or by
+    ``callback`` where an older file form is still read) for the command's machine files and report.html."""
+    return typer.Option(... if required else None, "-o", long, callback=callback or output_folder, help=help)
+
+
 def output_file(value: Path | None) -> Path | None:
     """A file to write: not a folder, and not below a file."""
     if value is not None and value.is_dir():

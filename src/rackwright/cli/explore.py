@@ -18,6 +18,7 @@ from .common import (
     note,
     out,
     output_folder,
+    output_option,
     progress_bar,
     show,
 )
@@ -32,12 +33,8 @@ SHOWN = 10
 @guarded
 def explore_command(
     space: Path = typer.Argument(..., help="Space file (YAML): base design, axes, constraints, objectives."),
-    output: Path | None = typer.Option(
-        None,
-        "-o",
-        "--output",
-        callback=output_folder,
-        help="Folder for results.parquet, pareto.json and report.html (default out/explore/<space name>).",
+    output: Path | None = output_option(
+        "Folder for results.parquet, pareto.json and report.html (default out/explore/<space name>)."
     ),
     backend: str = typer.Option("local", "--backend", help="Where chunks run: local or ray (optional extra)."),
     workers: int | None = typer.Option(

@@ -18,7 +18,7 @@ from .common import (
     only_option,
     out,
     output_file,
-    output_folder,
+    output_option,
     progress_bar,
     show,
     write_folder,
@@ -158,9 +158,7 @@ def simulate_command(
     workers: int = typer.Option(
         1, "--workers", min=0, max=MAX_WORKERS, help="Processes for replications (0 = all cores)."
     ),
-    output: Path | None = typer.Option(
-        None, "-o", "--output", callback=output_folder, help="Folder for simulate.json and report.html (plotly)."
-    ),
+    output: Path | None = output_option("Folder for simulate.json and report.html (plotly)."),
     report: Path | None = typer.Option(
         None, "--report", callback=output_file, help="Write only the HTML report to this file (older form of -o)."
     ),
@@ -230,12 +228,8 @@ def capacity_command(
     workers: int = typer.Option(
         1, "--workers", min=0, max=MAX_WORKERS, help="Processes for replications (0 = all cores)."
     ),
-    output: Path | None = typer.Option(
-        None,
-        "-o",
-        "--output",
-        callback=output_folder,
-        help="Folder for capacity.json and report.html (weekly capacity and utilisation per station, bays).",
+    output: Path | None = output_option(
+        "Folder for capacity.json and report.html (weekly capacity and utilisation per station, bays)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ):

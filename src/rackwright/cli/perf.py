@@ -15,7 +15,7 @@ from .common import (
     emit,
     err,
     guarded,
-    output_folder,
+    output_option,
     show,
     working,
     write_folder,
@@ -51,11 +51,9 @@ ATTENTION_PRECISION = typer.Option(
 )
 
 
-def output_option(name: str, charts: str):
+def _perf_output(name: str, charts: str):
     """``-o DIR`` of a perf command: ``NAME.json`` (what --json prints) and report.html with ``charts``."""
-    return typer.Option(
-        None, "-o", "--output", callback=output_folder, help=f"Folder for {name}.json and report.html ({charts})."
-    )
+    return output_option(f"Folder for {name}.json and report.html ({charts}).")
 
 
 def _table(title: str, doc: dict, keys, wide: bool = False):
@@ -78,9 +76,9 @@ def _breakdown_table(breakdown: dict, wide: bool = False):
     return table
 
 
-TRAIN_OUTPUT = output_option("train", "step-time and memory breakdowns")
-SEARCH_OUTPUT = output_option("search", "the fastest configurations' tokens/s and memory, Pareto front")
-INFER_OUTPUT = output_option("infer", "latency and throughput breakdowns")
+TRAIN_OUTPUT = _perf_output("train", "step-time and memory breakdowns")
+SEARCH_OUTPUT = _perf_output("search", "the fastest configurations' tokens/s and memory, Pareto front")
+INFER_OUTPUT = _perf_output("infer", "latency and throughput breakdowns")
 
 
 @app.command("train")

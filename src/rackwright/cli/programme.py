@@ -18,7 +18,7 @@ from .common import (
     emit,
     guarded,
     out,
-    output_folder,
+    output_option,
     progress_bar,
     show,
     write_folder,
@@ -131,13 +131,10 @@ def _tables(doc: dict):
 @guarded
 def plan_command(
     programme: Path = typer.Argument(..., metavar="PROGRAMME", help="Programme YAML file (see docs/programme.md)."),
-    outdir: Path | None = typer.Option(
-        None,
-        "-o",
-        "--outdir",
-        callback=output_folder,
-        help="Write programme.json, report.html and sites/SITE/ per site plan (summary.json, cables.parquet, bom.csv; "
+    outdir: Path | None = output_option(
+        "Write programme.json, report.html and sites/SITE/ per site plan (summary.json, cables.parquet, bom.csv; "
         "every step's cables in sites/SITE/cables/step=K/part-0.parquet: pd.read_parquet('sites/SITE/cables')).",
+        long="--outdir",
     ),
     samples: int = typer.Option(
         0, "--samples", min=0, max=MAX_COUNT, help="Monte Carlo samples for P(goal) and the GW fan (0: none)."
@@ -305,13 +302,10 @@ def whatif_command(
         help="KEY=V1,V2,...: re-plan once per value of one field (with any --set/--replace) and give the change of "
         "every headline number per value.",
     ),
-    outdir: Path | None = typer.Option(
-        None,
-        "-o",
-        "--outdir",
-        callback=output_folder,
-        help="Folder for whatif.json and report.html (base vs what-if per headline number; with --sweep each "
+    outdir: Path | None = output_option(
+        "Folder for whatif.json and report.html (base vs what-if per headline number; with --sweep each "
         "one's change against the value).",
+        long="--outdir",
     ),
     samples: int = typer.Option(
         0,
@@ -374,9 +368,7 @@ def risk_command(
     workers: int = _workers_option(1),
     backend: str = _backend_option(),
     line_band: int = _line_band_option(),
-    outdir: Path | None = typer.Option(
-        None, "-o", "--outdir", callback=output_folder, help="Folder for risk.json and report.html (the fan chart)."
-    ),
+    outdir: Path | None = output_option("Folder for risk.json and report.html (the fan chart).", long="--outdir"),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ):
     """Probability of meeting the goal, and P10/P50/P90 of GW by quarter, over the file's risk distributions (the

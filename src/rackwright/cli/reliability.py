@@ -17,7 +17,7 @@ from .common import (
     only_option,
     out,
     output_file,
-    output_folder,
+    output_option,
     show,
     write_folder,
 )
@@ -70,9 +70,7 @@ def job_command(
         max=AVAILABILITY_RANGE[1],
         help="Target for sizing the default hot spares (between 0 and 1).",
     ),
-    output: Path | None = typer.Option(
-        None, "-o", "--output", callback=output_folder, help="Folder for job.json and report.html (goodput vs size)."
-    ),
+    output: Path | None = output_option("Folder for job.json and report.html (goodput vs size)."),
     report: Path | None = typer.Option(
         None, "--report", callback=output_file, help="Write only the HTML report to this file (older form of -o)."
     ),
@@ -209,12 +207,8 @@ def spares_command(
         max=AVAILABILITY_RANGE[1],
         help="Probability that the pool covers the demand of one repair window.",
     ),
-    output: Path | None = typer.Option(
-        None,
-        "-o",
-        "--output",
-        callback=output_folder,
-        help="Folder for spares.json and report.html (spares per part, stock-out chance vs the target).",
+    output: Path | None = output_option(
+        "Folder for spares.json and report.html (spares per part, stock-out chance vs the target)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ):
@@ -288,12 +282,8 @@ def qualify_command(
     racks: str | None = typer.Option(
         None, "--racks", help="Comma-separated rack ids under qualification (others are unknown racks)."
     ),
-    output: Path | None = typer.Option(
-        None,
-        "-o",
-        "--output",
-        callback=output_folder,
-        help="Folder for qualify.json and report.html (measured vs expected per metric, by verdict).",
+    output: Path | None = output_option(
+        "Folder for qualify.json and report.html (measured vs expected per metric, by verdict)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the verdicts as JSON."),
     wide: bool = WIDE,

@@ -15,7 +15,7 @@ from .common import (
     emit,
     guarded,
     out,
-    output_folder,
+    output_option,
     progress_bar,
     working,
     write_folder,
@@ -29,12 +29,8 @@ app = typer.Typer(
 ROADMAP = typer.Argument(
     ..., metavar="ROADMAP", help="Roadmap YAML file (goal, generations, sites, factories, supply)."
 )
-OUTDIR = typer.Option(
-    None,
-    "-o",
-    "--outdir",
-    callback=output_folder,
-    help="Folder for the JSON document (plan.json or risk.json) and report.html (plotly), made if missing.",
+OUTDIR = output_option(
+    "Folder for the JSON document (plan.json or risk.json) and report.html (plotly), made if missing.", long="--outdir"
 )
 
 

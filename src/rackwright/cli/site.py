@@ -18,8 +18,8 @@ from .common import (
     note,
     older_file,
     out,
-    output_folder,
     output_folder_or_file,
+    output_option,
     progress_bar,
     show,
     write_folder,
@@ -51,12 +51,8 @@ def _summary_table(summary: dict):
 @guarded
 def plan_command(
     site_file: Path = typer.Argument(..., metavar="SITE", help="Site YAML file."),
-    output: Path = typer.Option(
-        ...,
-        "-o",
-        "--output",
-        callback=output_folder,
-        help="Folder for summary.json, generations.json, cables.parquet, bom.csv, report.html.",
+    output: Path = output_option(
+        "Folder for summary.json, generations.json, cables.parquet, bom.csv, report.html.", required=True
     ),
     as_json: bool = typer.Option(
         False, "--json", help="Print the plan's summary, the document summary.json holds (docs/json.md)."
@@ -205,13 +201,10 @@ def _cables_table(body: dict, *, wide: bool = False):
 def cables_command(
     plan_dir: Path = typer.Argument(..., metavar="OUTDIR", help="Folder written by `rackwright site plan`."),
     netbox: bool = typer.Option(False, "--netbox", help="Write the NetBox cable bulk-import CSV."),
-    output: Path | None = typer.Option(
-        None,
-        "-o",
-        "--output",
-        callback=FOLDER_OR_CSV,
-        help="Folder for cables.json (what --json prints), report.html and with --netbox netbox-cables.csv, made "
+    output: Path | None = output_option(
+        "Folder for cables.json (what --json prints), report.html and with --netbox netbox-cables.csv, made "
         "if missing (default: the CSV in OUTDIR); a name ending in .csv is still that CSV file (deprecated).",
+        callback=FOLDER_OR_CSV,
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON, what cables.json holds."),
     wide: bool = WIDE,
@@ -246,7 +239,7 @@ def cables_command(
 @guarded
 def export_netbox_command(
     plan_dir: Path = typer.Argument(..., metavar="PLAN_DIR", help="Folder written by `rackwright site plan`."),
-    output: Path = typer.Option(..., "-o", "--output", callback=output_folder, help="Folder for the import files."),
+    output: Path = output_option("Folder for the import files.", required=True),
     hall: int = typer.Option(None, "--hall", min=1, help="Export this hall only (cables with both ends in it)."),
 ):
     """Write the plan as NetBox bulk-import files, numbered in the order to import them: manufacturers, device,

@@ -19,8 +19,8 @@ from .common import (
     note,
     older_file,
     out,
-    output_folder,
     output_folder_or_file,
+    output_option,
     write_folder,
 )
 
@@ -70,13 +70,10 @@ def whatif_command(
     scenario: Path = typer.Argument(..., help="Sourcing scenario YAML file."),
     racks: int = typer.Option(1, "--racks", min=1, max=MAX_COUNT, help="Racks to price."),
     sweep: str | None = typer.Option(None, "--sweep", help="Vary one field: FIELD[i].name = START:STOP:STEPS."),
-    output: Path | None = typer.Option(
-        None,
-        "-o",
-        "--output",
-        callback=FOLDER_OR_HTML,
-        help="Folder for whatif.json (the --json document) and report.html (plotly), made if missing; "
+    output: Path | None = output_option(
+        "Folder for whatif.json (the --json document) and report.html (plotly), made if missing; "
         "a name ending in .html is still the sweep's page alone (deprecated).",
+        callback=FOLDER_OR_HTML,
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ):
@@ -142,13 +139,9 @@ def build_date_command(
         help="Integration and test time after the last part arrives, in days (at most ten years, like a lead time).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
-    output: Path | None = typer.Option(
-        None,
-        "-o",
-        "--output",
-        callback=output_folder,
-        help="Folder for build-date.json (the --json document) and report.html (the critical parts' lead time and "
-        "supply, dated), made if missing.",
+    output: Path | None = output_option(
+        "Folder for build-date.json (the --json document) and report.html (the critical parts' lead time and "
+        "supply, dated), made if missing."
     ),
 ):
     """Earliest dates the first and the N-th rack can be built from an order date; the critical parts."""
