@@ -460,3 +460,22 @@ def test_html_report_plots_each_generation(tmp_path):
     assert result.exit_code == 0, result.output
     html = page.read_text()
     assert "Goodput vs job size" in html and "GB200 NVL72" in html and "DGX H100" in html
+
+
+def test_job_units_are_whole_units_by_hand():
+    """GB200 NVL72 (examples/gb200-nvl72.yaml): 18 compute trays of 4 B200 + 2 Grace = 72 accelerators and 36 CPUs a
+    rack, one NVLink copper spine, one rack manifold and an in-row CDU serving 8 racks (1 + 1/8 cdu_leak units a rack);
+    the scale-up domain is the rack (72), a tray idles its 4 accelerators."""
+    inv = inventory(GB200_RACK)
+    whole = {c.kind: c.units for c in job_causes(inv, 1152)}  # 1,152 / 72 = 16 racks exactly
+    assert whole["accelerator"] == 16 * 72 == 1152 and whole["cpu"] == 16 * 36 == 576
+    assert whole["host_other"] == 16 * 18 and whole["scale_up_cable"] == 16
+    assert whole["cdu_leak"] == 16 + 2  # 16 manifolds, 16 / 8 = 2 CDUs
+    part = {c.kind: c.units for c in job_causes(inv, 1000)}  # ⌈1000 / 72⌉ = 14 racks, the 14th holds 64 of them
+    assert part["accelerator"] == 14 * 72  # a failed B200 takes its NVLink domain (the rack) down, the job's or not
+    assert part["hbm"] == 1000  # the job's own accelerators' memory
+    assert part["cpu"] == 2 * 250 and part["host_other"] == 250  # ⌈1000 / 4⌉ = 250 trays
+    assert part["scale_up_cable"] == 14 and part["cdu_leak"] == 14 + 2  # 14 manifolds, ⌈14 / 8⌉ = 2 CDUs
+    assert all(isinstance(units, int) for units in (*whole.values(), *part.values()))
+    job = json.loads(run("reliability", "job", "--design", GB200, "--accelerators", 1000, "--json").output)
+    assert job["racks"] == 14 and {c["cause"]: c["units"] for c in job["causes"]} == part

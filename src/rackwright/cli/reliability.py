@@ -154,7 +154,7 @@ def _causes_table(doc: dict, wide: bool = False):
 
     table = FitTable(
         f"{doc['design']}: job of {format_value(doc['accelerators'], COUNT)} accelerators "
-        f"({format_value(doc['racks'])} racks, scale-up domain {format_value(doc['scale_up_domain'], COUNT)})",
+        f"({format_value(doc['racks'], COUNT)} racks, scale-up domain {format_value(doc['scale_up_domain'], COUNT)})",
         [
             Column("cause", ID),
             Column("category", ID, drop=2),

@@ -24,6 +24,7 @@ SIGCOMM 2008), with an optional oversubscription of the top tier.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -364,7 +365,7 @@ class Cause:
     kind: str
     category: str
     label: str
-    units: float  # units the job depends on
+    units: int  # units the job depends on (job_units)
     rate_per_unit_hour: float
     events_per_failure: float
     interrupt_share: float
@@ -411,6 +412,28 @@ def _blast(radius: str, inv: Inventory) -> float:
     }[radius]
 
 
+def job_racks(inv: Inventory, accelerators: float) -> int:
+    """Racks a job of N accelerators occupies: ``⌈N / A⌉`` with A accelerators per rack (a job that holds part of
+    a rack still occupies it: its power shelves, CDU and management serve every accelerator in it)."""
+    return math.ceil(round(accelerators / inv.accelerators_per_rack, 9))
+
+
+def job_units(per_rack: float, blast: float, inv: Inventory, accelerators: float) -> int:
+    """Units of a kind (``per_rack`` of them in a rack, a share where one serves several racks) a job of N
+    accelerators depends on: a whole number.
+
+    A unit whose failure idles ``b`` accelerators (its blast radius: a tray, the scale-up domain, the rack) serves
+    a group of ``b`` accelerators, and there are ``n·b/A`` of them per group. A job packed into whole groups holds
+    ``⌈N/b⌉`` groups and depends on every unit in them, ``⌈n·b/A · ⌈N/b⌉⌉`` (rounded up: a unit shared by several
+    racks, such as a CDU, serves the job if one of its racks is the job's). A unit whose failure stops only the job
+    (``b = 0``: management) is counted over the racks the job occupies, ``b = A``. For N a multiple of ``b`` this is
+    ``n·N/A``, the per-rack count times the job's share of racks.
+    """
+    group = blast if blast > 0 else inv.accelerators_per_rack
+    groups = math.ceil(round(accelerators / group, 9))
+    return math.ceil(round(per_rack * group / inv.accelerators_per_rack * groups, 9))
+
+
 def job_causes(
     inv: Inventory,
     accelerators: float,
@@ -424,7 +447,6 @@ def job_causes(
         raise InputError.single(None, f"a job needs at least one accelerator, got {accelerators}", "--accelerators")
     if not top_oversubscription >= 1:
         raise InputError.single(None, "oversubscription is downlink / uplink bandwidth, ≥ 1", "--oversubscription")
-    racks = accelerators / inv.accelerators_per_rack
     endpoints = accelerators * inv.scale_out_ports_per_accelerator
     _, links, switches = fabric_counts(endpoints, radix or inv.radix, top_oversubscription)
     causes = []
@@ -435,17 +457,20 @@ def job_causes(
         if mode.units == "design":
             if unit is None or unit.count <= 0:
                 continue
-            count, rate, basis = unit.count * racks, unit.rate, "catalog"
+            count = job_units(unit.count, _blast(mode.blast_radius, inv), inv, accelerators)
+            rate, basis = unit.rate, "catalog"
             parts = list(unit.parts)
             if unit.llama3_parts:
                 llama = True
                 provenance.append("catalog reliability of " + ", ".join(unit.llama3_parts) + " cites Llama 3")
         else:
+            # the job's own accelerators and the hosts that hold them (a host idles its tray: b = A / hosts); the
+            # fabric's links and switches for its endpoints, rounded up to whole ones
             count = {
-                "accelerator": accelerators,
-                "host": inv.hosts_per_rack * racks,
-                "fabric_link": float(links) * endpoints,
-                "fabric_switch": float(switches) * endpoints,
+                "accelerator": math.ceil(accelerators),
+                "host": job_units(inv.hosts_per_rack, _blast("tray", inv), inv, accelerators),
+                "fabric_link": math.ceil(round(float(links) * endpoints, 9)),
+                "fabric_switch": math.ceil(round(float(switches) * endpoints, 9)),
             }[mode.units]
             if count <= 0:
                 continue
@@ -479,7 +504,7 @@ def job_causes(
                 kind=kind,
                 category=mode.category,
                 label=mode.label,
-                units=float(count),
+                units=int(count),
                 rate_per_unit_hour=float(rate),
                 events_per_failure=mode.events_per_failure.value if mode.events_per_failure else 1.0,
                 interrupt_share=share.value,
@@ -513,6 +538,8 @@ __all__ = [
     "load_failure_modes",
     "inventory",
     "job_causes",
+    "job_racks",
+    "job_units",
     "by_category",
     "series_rate",
     "interruption_rate",

@@ -28,7 +28,7 @@ import numpy as np
 from ..errors import InputError
 from ..units import UnitError, parse_quantity
 from ..validity import BYTES_PER_PARAM_RANGE, CHECKPOINT_WRITE_RANGE, DOMAINS, OutOfDomain, argument, require
-from .failures import HOURS_PER_DAY, by_category, inventory, job_causes, load_failure_modes, mtbi_hours
+from .failures import HOURS_PER_DAY, by_category, inventory, job_causes, job_racks, load_failure_modes, mtbi_hours
 from .spares import hot_spares_needed, idle_capacity_fraction, target_availability, wait_probability
 
 if TYPE_CHECKING:
@@ -207,7 +207,7 @@ def job_report(
             "design": inv.name,
             "generation": inv.generation,
             "accelerators": int(accelerators),
-            "racks": accelerators / inv.accelerators_per_rack,
+            "racks": job_racks(inv, accelerators),  # whole racks the job occupies
             "scale_up_domain": int(round(inv.scale_up_domain)),  # a count of accelerators (docs/json.md)
             "interruptions_per_day": per_day,
             "mtbi_h": mtbi_h,

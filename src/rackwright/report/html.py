@@ -428,7 +428,7 @@ def reliability_inputs_lines(curves: dict[str, tuple], job: dict) -> list[str]:
     sizes = np.concatenate([np.asarray(s, dtype=float) for s, _ in curves.values()]) if curves else np.zeros(1)
     return [
         f"<b>Inputs.</b> Job of {job['accelerators']:,} accelerators on {job['design']} ({job['generation']}): "
-        f"{format_value(job['racks'])} racks, scale-up domain {format_value(job['scale_up_domain'])}.",
+        f"{job['racks']:,} racks, scale-up domain {job['scale_up_domain']:,}.",
         f"Failure rates, share of the interruptions by basis: {rates}; "
         f"{format_value(job['llama3_derived_share'], SHARE)} of them rest on Llama 3's figures (directly or "
         "through the catalog).",
