@@ -71,3 +71,23 @@ def test_html_report(tmp_path):
     assert result.exit_code == 0
     html = page.read_text()
     assert "plotly" in html and "compute" in html and "made in" in html
+
+
+def test_prices_as_of_by_hand():
+    """examples/hgx-h100-air.yaml: the 32 H100s (4 DGX × 8, 25,000 USD each) are the only line whose price cites a
+    dated source (fetchlogic.net, 2025); the other 8 parts are undated catalog assumptions, 1,243,800 − 800,000 =
+    443,800 USD of the 1,243,800 USD rack (35.7 %). GB200 NVL72's 17 parts are all undated."""
+    h100 = resolve(rackwright.load_design(EXAMPLES / "hgx-h100-air.yaml"))
+    doc = bom_document(h100)
+    prices = doc["prices_as_of"]
+    assert doc["total_usd"] == pytest.approx(1_243_800)
+    assert prices["oldest"] == prices["newest"] == "2025" and prices["dated_parts"] == ["nvidia-h100-sxm5-80gb"]
+    assert len(prices["undated_parts"]) == 8 and "nvidia-dgx-h100" in prices["undated_parts"]
+    assert prices["undated_cost_share"] == pytest.approx(443_800 / 1_243_800)
+    assert [line["part"] for line in doc["lines"] if line["price_date"]] == ["nvidia-h100-sxm5-80gb"]
+    gb200 = bom_document(GB200)["prices_as_of"]
+    assert gb200["oldest"] is None and gb200["newest"] is None and gb200["dated_parts"] == []
+    assert len(gb200["undated_parts"]) == 17 and gb200["undated_cost_share"] == pytest.approx(1.0)
+    footer = CliRunner().invoke(app, ["bom", str(EXAMPLES / "hgx-h100-air.yaml"), "--wide"], env={"COLUMNS": "200"})
+    assert footer.exit_code == 0 and "prices as of 2025 (1 of 9 parts cite a dated price; 8 parts, 35.7% of the " \
+        "cost, are undated catalog assumptions)" in footer.stdout

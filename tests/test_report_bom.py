@@ -106,5 +106,18 @@ def test_bom_page_states_its_inputs_and_assumptions(figure):
     assert "US-content rule own-value: a line counts as US-made when the part" in title
     assert "before tariffs" in title and "17 of 17 parts, 100.0% of the cost, are priced by estimate" in title
     assert "Lead times: the catalog's lead time of each part" in title
+    assert "prices as of: no dated price; all 17 parts are priced by undated catalog assumptions" in title
     assert figure.layout.margin.t > 110  # the title block makes room for the input lines above the charts
     assert untitled_axes(figure) == []
+
+
+def test_bom_page_dates_its_prices():
+    """examples/hgx-h100-air.yaml: the H100's price cites a 2025 source, the other 8 parts' prices are undated
+    estimates; the headline says so and the inputs name the undated parts."""
+    from rackwright.rack.bom import bom_document
+    from rackwright.rack.evaluation import sound_design, sound_model
+
+    model = sound_model(sound_design(EXAMPLES / "hgx-h100-air.yaml"), "the bill of materials")
+    title = bom_figure(bom_document(model)).layout.title.text.replace("<br>", " ")
+    assert "prices as of 2025 (1 of 9 parts cite a dated price; 8 parts, 35.7% of the cost" in title
+    assert re.search(r"Undated: ac-rack-pdu-415v-60a, eia-42u-600x1200, .*nvidia-mms4x00-ns400\.", title)

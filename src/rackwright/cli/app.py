@@ -367,7 +367,10 @@ def bom_command(
     if as_json:
         emit(_bom_json(doc, by))
         return
+    from ..report.present import prices_as_of_text
+
     show(*bom_tables(doc, by, only=sections, wide=wide))
+    out.print(prices_as_of_text(doc["prices_as_of"]), highlight=False)
 
 
 def _bom_json(doc: dict, by: str) -> dict:

@@ -52,6 +52,9 @@ class BomLine:
     us_made: bool  # under the chosen US-content rule
     lead_time_weeks: float
     price_assumed: bool  # the price is an assumption, not a sourced figure
+    # the date (YYYY[-MM[-DD]]) of the source the price cites (:func:`price_date`); None for an assumed price, and
+    # where a line is made outside bom_lines (a programme's one-part line, which needs no date)
+    price_date: str | None = None
 
 
 def bom_lines(model: RackModel, racks: int = 1, rule: str = "own-value") -> list[BomLine]:
@@ -80,8 +83,32 @@ def bom_lines(model: RackModel, racks: int = 1, rule: str = "own-value") -> list
             us_made=key[2],
             lead_time_weeks=part.lead_time_weeks,
             price_assumed=part.is_assumed("price_usd"),
+            price_date=price_date(part),
         )
     return list(lines.values())
+
+
+def price_date(part) -> str | None:
+    """The date of the source a part's price cites (its ``field_sources.price_usd``), None where the price is one
+    of the catalog's assumptions, which carry no date."""
+    source = part.field_sources.get("price_usd")
+    return source.date if source is not None and not part.is_assumed("price_usd") else None
+
+
+def prices_as_of(lines: list[BomLine]) -> dict:
+    """How current the prices are: the oldest and newest date of the price sources the lines cite (None where no
+    line cites a dated price), the parts priced that way, and the parts whose prices are undated assumptions with
+    their share of the cost. Dates compare as written (YYYY before YYYY-MM before YYYY-MM-DD of the same year)."""
+    dates = sorted({line.price_date for line in lines if line.price_date})
+    undated = [line for line in lines if not line.price_date]
+    cost = sum(line.extended_usd for line in lines)
+    return {
+        "oldest": dates[0] if dates else None,
+        "newest": dates[-1] if dates else None,
+        "dated_parts": sorted({line.part for line in lines if line.price_date}),
+        "undated_parts": sorted({line.part for line in undated}),
+        "undated_cost_share": sum(line.extended_usd for line in undated) / cost if cost else 0.0,
+    }
 
 
 def us_made(part, assemblies=(), rule: str = "own-value") -> bool:
@@ -131,6 +158,7 @@ def bom_document(model: RackModel, racks: int = 1, by: str = "category", rule: s
         "us_rule": {"name": rule, "text": US_RULES[rule]},
         "total_usd": sum(line.extended_usd for line in lines),
         **content_summary(lines, racks),
+        "prices_as_of": prices_as_of(lines),
         "totals": totals(lines, by),
         "lines": [asdict(line) for line in lines],
     }

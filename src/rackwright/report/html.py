@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .present import MONEY, SHARE, format_value
+from .present import MONEY, SHARE, format_value, prices_as_of_text
 
 #: Pixels a page's title block takes (the title and its headline line), and each line of inputs under them; the
 #: characters an input line holds before it wraps.
@@ -208,6 +208,7 @@ def bom_figure(doc: dict):
         f"(rule {doc['us_rule']['name']}); {vital} of {len(parts)} parts make {VITAL_SHARE:.0%} of the cost; "
         f"longest lead time {format_value(doc['longest_lead_time_weeks'])} weeks"
         + (f" ({ladder[0]['part']})" if ladder else "")
+        + f"; {prices_as_of_text(doc['prices_as_of'])}"
     )
     inputs = bom_inputs_lines(doc)
     figure.update_layout(
@@ -250,13 +251,19 @@ def bom_inputs_lines(doc: dict) -> list[str]:
     assumed = {line["part"] for line in lines if line["price_assumed"]}
     assumed_cost = sum(line["extended_usd"] for line in lines if line["price_assumed"])
     share = assumed_cost / doc["total_usd"] if doc["total_usd"] else 0.0
-    rule = doc["us_rule"]
+    rule, prices = doc["us_rule"], doc["prices_as_of"]
     return [
         f"<b>Inputs.</b> Design {doc['design']}, {doc['racks']:,} rack(s); US-content rule {rule['name']}: "
         f"{rule['text']}.",
         f"Prices: the catalog's unit prices in USD, before tariffs (sourcing whatif adds them); {len(assumed)} of "
         f"{len(parts)} parts, {format_value(share, SHARE)} of the cost, are priced by estimate (the catalog's "
-        "assumptions)" + ("; the others cite a source." if len(assumed) < len(parts) else "."),
+        "assumptions)"
+        + ("; the others cite a source." if len(assumed) < len(parts) else ".")
+        + (
+            f" Undated: {', '.join(prices['undated_parts'])}."
+            if prices["dated_parts"] and prices["undated_parts"]
+            else ""
+        ),
         "Lead times: the catalog's lead time of each part, weeks from order to delivery, with no supplier capacity "
         "limit (sourcing build-date models supplier capacity).",
     ]

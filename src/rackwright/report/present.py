@@ -303,3 +303,15 @@ def training_workload(reference: str) -> str:
 
 def section_of(key: str) -> str:
     return key.partition(".")[0]
+
+
+def prices_as_of_text(prices: dict) -> str:
+    """One line for a footer or a page: ``prices as of 2025 (1 of 12 parts cite a dated price; 11 parts, 97.2% of
+    the cost, are undated catalog assumptions)``."""
+    dated, undated = len(prices["dated_parts"]), len(prices["undated_parts"])
+    span = prices["oldest"] if prices["oldest"] == prices["newest"] else f"{prices['oldest']} to {prices['newest']}"
+    share = format_value(prices["undated_cost_share"], SHARE)
+    if not dated:
+        return f"prices as of: no dated price; all {undated} parts are priced by undated catalog assumptions"
+    head = f"prices as of {span} ({dated} of {dated + undated} parts cite a dated price"
+    return head + (f"; {undated} parts, {share} of the cost, are undated catalog assumptions)" if undated else ")")
