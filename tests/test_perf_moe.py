@@ -47,19 +47,102 @@ def test_dispatch_moves_the_sequence_parallel_share():
 
 
 def test_deepep_deduplicates_per_domain_and_dispatches_fp8():
-    # DeepSeek-V3 (k = 8) over EP 64 = 8 nodes of 8: all-to-all sends 8 · 56/64 = 7 copies per token over the NIC;
-    # DeepEP one per destination node, (N − 1)·(1 − (1 − 1/N)^k) = 7 · (1 − (7/8)^8) ≈ 4.67.
+    # DeepSeek-V3's architecture (k = 8) without its node limit over EP 64 = 8 nodes of 8: all-to-all sends
+    # 8 · 56/64 = 7 copies per token over the NIC; DeepEP one per destination node,
+    # (N − 1)·(1 − (1 − 1/N)^k) = 7 · (1 − (7/8)^8) ≈ 4.59.
     tokens, h = 4096.0, DSV3.hidden
-    plain = float(_moe_dispatch_combine(DSV3, H100, c(ep=64, dp=64), tokens, EFF, recipe("bf16")))
-    deepep = float(_moe_dispatch_combine(DSV3, H100, c(ep=64, dp=64, moe_dispatcher=1), tokens, EFF, recipe("bf16")))
+    model = DSV3.model_copy(update={"max_nodes_per_token": None})
+    plain = float(_moe_dispatch_combine(model, H100, c(ep=64, dp=64), tokens, EFF, recipe("bf16")))
+    deepep = float(_moe_dispatch_combine(model, H100, c(ep=64, dp=64, moe_dispatcher=1), tokens, EFF, recipe("bf16")))
     lat = 7 * 2e-6 + 7 * 10e-6
     per_copy = tokens * h * 2.0
     assert plain == pytest.approx(2 * (8 * 7 / 64 * per_copy / UP + 8 * 56 / 64 * per_copy / OUT + lat))
     remote = 7 * (1 - (7 / 8) ** 8)
     assert deepep == pytest.approx(2 * (8 * 7 / 64 * per_copy / UP + remote * per_copy / OUT + lat))
-    fp8 = float(_moe_dispatch_combine(DSV3, H100, c(ep=64, dp=64, moe_dispatcher=1), tokens, EFF, recipe("fp8")))
+    fp8 = float(_moe_dispatch_combine(model, H100, c(ep=64, dp=64, moe_dispatcher=1), tokens, EFF, recipe("fp8")))
     # FP8 dispatch (1 byte per value), BF16 combine (2 bytes): 1.5 times half the BF16 traffic.
     assert fp8 == pytest.approx((8 * 7 / 64 * per_copy / UP + remote * per_copy / OUT) * 1.5 + 2 * lat)
+
+
+def test_node_limited_routing_caps_the_copies_across_nics():
+    # DeepSeek-V3 §2.1.2/§3.2.2: each token goes to experts on at most M = 4 nodes. EP 64 over 8 nodes of 8, k = 8.
+    # Unlimited, DeepEP sends 7 · (1 − (7/8)^8) ≈ 4.59 copies per token over the NIC; limited, the 4 chosen nodes
+    # include the token's own with probability 4/8, so 4 · (1 − 1/8) = 3.5 copies. All-to-all without
+    # de-duplication sends each of the 8 copies on its own, 8 · 56/64 = 7 over the NIC, with or without the limit.
+    from rackwright.perf.training import _remote_domains
+
+    assert DSV3.max_nodes_per_token == 4
+    assert float(_remote_domains(8.0, 8, None)) == pytest.approx(7 * (1 - (7 / 8) ** 8))
+    assert float(_remote_domains(8.0, 8, 4)) == pytest.approx(3.5)
+    # A limit of at least the domains the token could reach changes nothing; one domain sends nothing remote.
+    assert float(_remote_domains(8.0, 8, 8)) == pytest.approx(7 * (1 - (7 / 8) ** 8))
+    assert float(_remote_domains(1.0, 8, 4)) == 0.0
+    tokens, h = 4096.0, DSV3.hidden
+    per_copy = tokens * h * 2.0
+    lat = 7 * 2e-6 + 7 * 10e-6
+    limited = float(_moe_dispatch_combine(DSV3, H100, c(ep=64, dp=64, moe_dispatcher=1), tokens, EFF, recipe("bf16")))
+    assert limited == pytest.approx(2 * (8 * 7 / 64 * per_copy / UP + 3.5 * per_copy / OUT + lat))
+    plain = float(_moe_dispatch_combine(DSV3, H100, c(ep=64, dp=64), tokens, EFF, recipe("bf16")))
+    assert plain == pytest.approx(2 * (8 * 7 / 64 * per_copy / UP + 7 * per_copy / OUT + lat))
+
+
+def test_node_limit_needs_experts():
+    from pydantic import ValidationError
+
+    from rackwright.perf.workload import ModelSpec
+
+    dense = load_model("llama3-8b").model_dump()
+    with pytest.raises(ValidationError, match="needs experts"):
+        ModelSpec.model_validate({**dense, "max_nodes_per_token": 4})
+
+
+@pytest.mark.parametrize("ep, factor, pad, load", [
+    (8, 0.0, False, 1.125),  # dropless: the busiest EP rank carries MOE_LOAD_IMBALANCE times the mean
+    (8, 1.0, False, 1.0),  # dropped above capacity 1.0 × mean: min(1.125, 1.0)
+    (8, 2.0, False, 1.125),  # a capacity above the busiest load drops nothing: min(1.125, 2.0)
+    (8, 1.0, True, 1.0),  # padded: every expert computes exactly its capacity, 1.0 × mean
+    (8, 1.25, True, 1.25),  # padded above the mean: every rank computes and exchanges 1.25 × mean
+    (1, 1.5, True, 1.5),  # padding costs even without EP: each expert computes 1.5 × its mean tokens
+    (1, 1.5, False, 1.0),  # without EP the rank's experts see the mean in total
+])
+def test_capacity_factor_sets_the_busiest_rank_load(ep, factor, pad, load):
+    # Megatron-Core: capacity = T·k·f / E per expert (moe_utils.get_capacity), drops before the all-to-all,
+    # --moe-pad-expert-input-to-capacity exchanges and computes the padded buffers.
+    from rackwright.perf.training import _layer_times, _moe_load
+
+    cfg = c(ep=ep, moe_capacity_factor=factor, moe_pad_to_capacity=pad)
+    assert float(_moe_load(cfg)) == pytest.approx(load)
+    parts = _layer_times(MIXTRAL, H100, cfg, 4096.0, 4096.0, True, EFF, 989e12, recipe("bf16"), 989e12, False, 300.0)
+    assert float(parts["ep"]) == pytest.approx(load * float(_moe_dispatch_combine(MIXTRAL, H100, cfg, 4096.0, EFF,
+                                                                                     recipe("bf16"))))
+
+
+def test_padded_capacity_computes_the_padded_tokens():
+    # Mixtral at EP 8 (one expert per rank): the expert GEMMs' FLOPs follow the tokens, so the padded capacity
+    # 1.0 × mean computes 1/1.125 of the dropless busiest rank's expert FLOPs; at a large T the GEMMs are compute-bound
+    # and the expert time scales nearly so.
+    from rackwright.perf.training import _layer_times
+
+    args = (EFF, 989e12, recipe("bf16"), 989e12, False, 0.0)
+    dropless = _layer_times(MIXTRAL, H100, c(), 65536.0, 4096.0, True, *args)
+    padded = _layer_times(MIXTRAL, H100, c(moe_capacity_factor=1.0, moe_pad_to_capacity=True), 65536.0, 4096.0,
+                          True, *args)
+    ratio = float(padded["_mlp_gemm"]) / float(dropless["_mlp_gemm"])
+    assert ratio == pytest.approx(1 / 1.125, rel=0.01)
+
+
+def test_capacity_factor_in_the_cli():
+    base = ["perf", "train", "--model", "mixtral-8x7b", "--system", "dgx-h100-ndr", "--accelerators", "16",
+            "--global-batch", "32", "--ep", "8", "--seq-len", "4096", "--json"]
+    dropless = run(*base)
+    padded = run(*base, "--moe-capacity-factor", "1.0", "--moe-pad-to-capacity")
+    assert dropless.exit_code == 0 and padded.exit_code == 0
+    assert '"moe_capacity_factor": null' in dropless.stdout and '"moe_capacity_factor": 1.0' in padded.stdout
+    assert '"moe_pad_to_capacity": true' in padded.stdout
+    # Every rank computes the mean load (1.0) instead of waiting for the busiest (1.125): a shorter step.
+    import json
+
+    assert json.loads(padded.stdout)["step_time_s"] < json.loads(dropless.stdout)["step_time_s"]
 
 
 def test_a2a_overlap_hides_dispatch_behind_compute():
@@ -94,6 +177,11 @@ def test_folding_is_expressible_in_the_cli():
     (["--moe-dispatcher", "nccl"], "unknown MoE dispatcher"),
     (["--model", "llama3-8b", "--moe-a2a-overlap"], "no experts"),
     (["--model", "llama3-8b", "--etp", "2"], "needs an MoE model"),
+    (["--model", "llama3-8b", "--moe-capacity-factor", "1.0"], "no experts to drop tokens at"),
+    (["--moe-pad-to-capacity"], "pads to the expert capacity"),
+    (["--moe-capacity-factor", "0"], "must be above 0"),
+    (["--moe-capacity-factor", "-1"], "must be above 0"),
+    (["--moe-capacity-factor", "nan"], "must be above 0"),
 ])
 def test_bad_moe_options_exit_2(args, fragment):
     base = ["perf", "train", "--model", "mixtral-8x7b", "--system", "dgx-h100-ndr", "--accelerators", "8",

@@ -175,6 +175,14 @@ def train_command(
     moe_a2a_overlap: bool = typer.Option(
         False, "--moe-a2a-overlap", help="Hide dispatch/combine behind another micro-batch's compute."
     ),
+    moe_capacity_factor: float | None = typer.Option(
+        None,
+        "--moe-capacity-factor",
+        help="Expert capacity in mean loads: tokens above it are dropped (default: dropless, busiest rank 1.125×).",
+    ),
+    moe_pad_to_capacity: bool = typer.Option(
+        False, "--moe-pad-to-capacity", help="With --moe-capacity-factor: pad every expert's input to its capacity."
+    ),
     train_tokens: float | None = typer.Option(
         None, "--train-tokens", min=1, max=1e16, help="Tokens of a run (1 to 1e16): adds days, energy, cost."
     ),
@@ -222,6 +230,8 @@ def train_command(
         etp=etp,
         moe_dispatcher=moe_dispatcher,
         moe_a2a_overlap=moe_a2a_overlap,
+        moe_capacity_factor=moe_capacity_factor,
+        moe_pad_to_capacity=moe_pad_to_capacity,
         fsdp=fsdp,
         hsdp_replicas=hsdp_replicas,
         zero2=zero2,

@@ -40,6 +40,7 @@ SECONDS_PER_DAY = 86400.0
 MAX_COUNT = 1_000_000
 MAX_TOKENS = 100_000_000
 MAX_TRAIN_TOKENS = 1e16
+MAX_CAPACITY_FACTOR = 1000.0  # an expert's capacity in mean loads: any sensible run is far below
 
 
 def _whole(value, option: str, low: int = 1, high: int = MAX_COUNT, optional: bool = False):
@@ -268,6 +269,33 @@ def _check_stages(model, pp: int, first: int, last: int) -> None:
         )
 
 
+def _capacity_factor(model, factor, pad: bool) -> float:
+    """``--moe-capacity-factor F`` (``--moe-pad-to-capacity``) checked: 0 for dropless routing, else ``F`` > 0."""
+    if not isinstance(pad, (bool, np.bool_)):
+        raise InputError.single(None, f"--moe-pad-to-capacity is true or false, not {pad!r}", "--moe-pad-to-capacity")
+    if factor is None:
+        if pad:
+            raise InputError.single(
+                None,
+                "--moe-pad-to-capacity pads to the expert capacity",
+                "--moe-pad-to-capacity",
+                "add --moe-capacity-factor",
+            )
+        return 0.0
+    if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 0 < factor <= MAX_CAPACITY_FACTOR:
+        raise InputError.single(
+            None,
+            f"--moe-capacity-factor must be above 0 and at most {MAX_CAPACITY_FACTOR:g}, not {factor!r}",
+            "--moe-capacity-factor",
+            "e.g. 1.0 (Megatron-Core's --moe-expert-capacity-factor); leave it out for dropless routing",
+        )
+    if not model.experts:
+        raise InputError.single(
+            None, f"{model.name} has no experts to drop tokens at", "--moe-capacity-factor", "leave it out"
+        )
+    return float(factor)
+
+
 def _recompute_modules(model, recompute: str, modules: str | None) -> int:
     """``--recompute-modules a,b`` as the bit mask of :data:`RECOMPUTE_MODULES` (default core_attn)."""
     if modules is None:
@@ -339,6 +367,8 @@ def train_report(
     etp: int | None = None,
     moe_dispatcher: str = "alltoall",
     moe_a2a_overlap: bool = False,
+    moe_capacity_factor: float | None = None,
+    moe_pad_to_capacity: bool = False,
     fsdp: bool = False,
     hsdp_replicas: int = 1,
     zero2: bool = False,
@@ -434,6 +464,7 @@ def train_report(
             "--moe-dispatcher" if moe_dispatcher != "alltoall" else "--moe-a2a-overlap",
             "leave the MoE options out for a dense model",
         )
+    capacity = _capacity_factor(model, moe_capacity_factor, moe_pad_to_capacity)
     dp = _check_parallelism(model, n, global_batch, micro_batch, tp, pp, vp, cp, ep, etp)
     if zero2 and not distributed_optimizer:
         raise InputError.single(
@@ -478,6 +509,8 @@ def train_report(
         etp=etp or tp,
         moe_dispatcher=moe_dispatcher == "deepep",
         moe_a2a_overlap=moe_a2a_overlap,
+        moe_capacity_factor=capacity,
+        moe_pad_to_capacity=moe_pad_to_capacity,
         fsdp=fsdp,
         hsdp_replicas=hsdp_replicas,
         zero2=zero2,
@@ -500,6 +533,8 @@ def train_report(
             "micro_batch": micro_batch,
             "moe_dispatcher": moe_dispatcher,
             "moe_a2a_overlap": moe_a2a_overlap,
+            "moe_capacity_factor": capacity or None,
+            "moe_pad_to_capacity": moe_pad_to_capacity,
             "sp": sp,
             "recompute": recompute,
             "distributed_optimizer": distributed_optimizer,

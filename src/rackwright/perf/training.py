@@ -29,7 +29,9 @@ The step is built per layer and micro-batch on one accelerator, then composed:
   (``cp_comm_type`` all_gather, Llama 3 §3.3.2) K and V all-gathered, exposed, and dK,dV reduce-scattered
   (:func:`_gathered_attention`). The K and V exchanged are the ones attention reads, for MLA the up-projected ones.
 * **Expert parallelism**: two all-to-alls (dispatch, combine) per MoE layer forward
-  and backward, ``(e−1)/e · T·k·h·2 / B`` (Lepikhin et al. 2021, GShard).
+  and backward, ``(e−1)/e · T·k·h·2 / B`` (Lepikhin et al. 2021, GShard); DeepEP's per-domain copies, capped by
+  node-limited routing (:func:`_remote_domains`); dropless, or with a capacity factor dropping or padding
+  (:func:`_moe_load`).
 * **Pipeline**: point-to-point activations between stages, and the 1F1B bubble
   ``(p − 1)/(v·m)`` of the interleaved schedule (Narayanan et al. 2021, eq. 1-2).
 * **Data parallelism**: gradient all-reduce (or reduce-scatter + all-gather with the
@@ -164,6 +166,8 @@ class Parallelism:
     hsdp_replicas: Array = 1  # with fsdp: replicas of the sharded model (HSDP), sharded over DP × CP / r
     zero2: Array = False  # with the distributed optimizer: gradients sharded too, reduced per micro-batch
     cp_comm_type: Array = 0  # CP_COMM_TYPES: 0 the p2p ring (Megatron-Core's default), 1 all-gather (Llama 3)
+    moe_capacity_factor: Array = 0.0  # expert capacity / mean load, tokens above it dropped (0: dropless)
+    moe_pad_to_capacity: Array = False  # with a capacity factor: every expert's input padded to its capacity
 
     def arrays(self) -> dict[str, np.ndarray]:
         fields = {k: np.asarray(v) for k, v in self.__dict__.items()}
@@ -274,9 +278,9 @@ def _layer_times(
     if moe:
         # Balanced routing (GShard): the EP × ETP group's tokens, ep·etp·T/t per rank's share (T/t after SP), reach
         # each expert k/E of the time; a rank runs its E/ep experts on them with 1/etp of each expert's weights.
-        # The busiest EP rank sets the pace: MOE_LOAD_IMBALANCE times the mean share when experts are spread.
+        # The busiest EP rank sets the pace (:func:`_moe_load`).
         etp = c["etp"]
-        imbalance = np.where(c["ep"] > 1, MOE_LOAD_IMBALANCE, 1.0)
+        imbalance = _moe_load(c)
         tokens_per_expert = tokens / tp * c["ep"] * etp * model.experts_per_token / model.experts * imbalance
         routed, routed_q = _weights_time(model.expert_params, tokens_per_expert, h, etp, peak, hbm_bw, eff, rec, k0)
         gemm, quantized = gemm + model.experts / c["ep"] * routed, quantized + model.experts / c["ep"] * routed_q
@@ -343,6 +347,22 @@ def _layer_times(
         "_mlp_quantize": (quantized - attention_quantized) * cast,
         "_up_gemm": up_share * attention_gemm,
     }
+
+
+def _moe_load(c):
+    """Tokens the busiest EP rank's experts compute, dispatch and combine, over the mean share.
+
+    Dropless: :data:`MOE_LOAD_IMBALANCE` with experts spread over EP ranks, 1 without EP. With a capacity factor
+    ``f`` (Megatron-Core ``--moe-expert-capacity-factor``: each expert takes at most ``f · T·k/E`` of a rank's ``T``
+    tokens, the rest dropped before the all-to-all, ``moe_utils.get_capacity``) the busiest rank gets at most ``f``
+    times the mean: ``min(imbalance, f)``. Padded to capacity (``--moe-pad-expert-input-to-capacity``) every expert
+    computes exactly its capacity and the dispatcher exchanges the padded buffers (``capacity`` rows per expert and
+    EP rank, ``token_dispatcher.py``): ``f`` on every rank, with or without EP.
+    """
+    dropless = np.where(c["ep"] > 1, MOE_LOAD_IMBALANCE, 1.0)
+    factor = c["moe_capacity_factor"]
+    capped = np.where(factor > 0, np.minimum(dropless, factor), dropless)
+    return np.where((factor > 0) & (c["moe_pad_to_capacity"] > 0), factor, capped)
 
 
 def _ring_attention(model, system, c, tokens, attention, eff: Efficiency):
@@ -431,9 +451,9 @@ def _moe_dispatch_combine(model, system, c, local_tokens, eff: Efficiency, rec: 
     ``g = min(e, domain / etp)`` EP ranks in its scale-up domain, copies for the ``g − 1`` others cross the
     scale-up network and those for the other ``e − g`` ranks the rank's NIC (all-to-all, Megatron ``alltoall``).
     DeepEP (``moe_dispatcher`` 1) sends a token once per destination domain and fans it out over NVLink: the
-    NIC carries ``(N − 1)·(1 − (1 − 1/N)^k)`` copies per token for ``N = e/g`` domains; its dispatch moves FP8
-    under a low-precision recipe (combine stays BF16). With ETP > 1 the received tokens are all-gathered over
-    ETP and reduce-scattered back (rings at the ETP group's speed).
+    NIC carries ``(N − 1)·(1 − (1 − 1/N)^k)`` copies per token for ``N = e/g`` domains (:func:`_remote_domains`);
+    its dispatch moves FP8 under a low-precision recipe (combine stays BF16). With ETP > 1 the received tokens are
+    all-gathered over ETP and reduce-scattered back (rings at the ETP group's speed).
     """
     e, etp, k = c["ep"], c["etp"], model.experts_per_token
     h = model.hidden
@@ -442,7 +462,7 @@ def _moe_dispatch_combine(model, system, c, local_tokens, eff: Efficiency, rec: 
     domains = e / g
     deepep = c["moe_dispatcher"] > 0
     local_copies = k * (g - 1) / e
-    remote_copies = np.where(deepep, (domains - 1) * (1 - (1 - 1 / domains) ** k), k * (e - g) / e)
+    remote_copies = np.where(deepep, _remote_domains(domains, k, model.max_nodes_per_token), k * (e - g) / e)
     dispatch_bytes = np.where(deepep & rec.low, rec.value_bytes + rec.scale_bytes, 2.0) * h * local_tokens
     combine_bytes = 2.0 * h * local_tokens
     up = system.scale_up.bandwidth * eff.scale_up_link
@@ -460,6 +480,22 @@ def _moe_dispatch_combine(model, system, c, local_tokens, eff: Efficiency, rec: 
     received = local_tokens * k * etp * h * 2.0  # tokens an ETP group's rank works on, BF16
     etp_comm = 2 * _collective(1, etp, received, system, eff)
     return a2a + etp_comm
+
+
+def _remote_domains(domains, k, limit):
+    """Other scale-up domains a token's ``k`` experts reach, on average: the copies DeepEP sends over the NIC.
+
+    Unlimited, each of the ``N − 1`` other domains holds one of the token's experts with probability
+    ``1 − (1 − 1/N)^k``. Node-limited routing (DeepSeek-V3 §2.1.2; ``limit`` = ``max_nodes_per_token``, M) picks
+    the ``M`` domains whose experts' top ``k/M`` affinities sum highest and routes only to them, so each holds some
+    of the token's experts: ``m = min(M, N)`` domains, the token's own among them with probability ``m/N`` by
+    symmetry, at most ``m·(1 − 1/N)`` remote ones. The NVLink fan-out inside each reached domain is not charged
+    (DeepSeek-V3 §3.2.2: hidden behind the IB transfer up to 3.2 experts per node, NVLink's 160 GB/s over IB's 50).
+    """
+    unlimited = (domains - 1) * (1 - (1 - 1 / domains) ** k)
+    if limit is None:
+        return unlimited
+    return np.minimum(unlimited, np.minimum(limit, domains) * (1 - 1 / domains))
 
 
 def _moe_route(model, c, local_tokens, hbm_bw, eff: Efficiency):

@@ -72,6 +72,8 @@ def predict_run(run: dict) -> dict:
         etp=run.get("etp", 0),
         moe_dispatcher=run.get("moe_dispatcher", "alltoall") == "deepep",
         moe_a2a_overlap=run.get("moe_a2a_overlap", False),
+        moe_capacity_factor=run.get("moe_capacity_factor", 0.0),
+        moe_pad_to_capacity=run.get("moe_pad_to_capacity", False),
         overlap_p2p=run.get("overlap_p2p", False),
         fsdp=run.get("fsdp", False),
         hsdp_replicas=run.get("hsdp_replicas", 1),

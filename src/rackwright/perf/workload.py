@@ -55,6 +55,8 @@ class ModelSpec(BaseModel):
     each a projection of ``[h; embedding]`` to ``h`` and one Transformer layer like the last one, sharing the
     embedding and the output head, whose logits it computes again) train on the last pipeline stage; they are not in
     :attr:`total_params` (DeepSeek's 671B leaves them out) but in the FLOPs, time and memory of training.
+    ``max_nodes_per_token`` (node-limited routing, DeepSeek-V3 §2.1.2) sends each token to experts on at most that
+    many nodes, read as the EP group's scale-up domains (default: no limit).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -81,6 +83,7 @@ class ModelSpec(BaseModel):
     moe_ffn_hidden: int | None = Field(default=None, gt=0, validate_default=True)
     dense_layers: int = Field(default=0, ge=0, validate_default=True)
     mtp_layers: int = Field(default=0, ge=0)  # multi-token-prediction depths D (DeepSeek-V3 §2.2)
+    max_nodes_per_token: int | None = Field(default=None, gt=0)  # node-limited routing M (DeepSeek-V3 §2.1.2)
     # multi-head latent attention (attention: mla)
     q_lora_rank: int | None = Field(default=None, gt=0, validate_default=True)
     kv_lora_rank: int | None = Field(default=None, gt=0, validate_default=True)
@@ -168,6 +171,13 @@ class ModelSpec(BaseModel):
             raise ValueError("dense_layers (leading layers with a dense MLP) needs experts > 0")
         if layers is not None and value > layers:
             raise ValueError(f"dense_layers = {value} exceeds layers = {layers}")
+        return value
+
+    @field_validator("max_nodes_per_token")
+    @classmethod
+    def _node_limit(cls, value, info: ValidationInfo):
+        if value is not None and not info.data.get("experts"):
+            raise ValueError("max_nodes_per_token (node-limited routing) needs experts > 0")
         return value
 
     @field_validator(*MLA_FIELDS, "q_lora_rank")
