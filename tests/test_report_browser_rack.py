@@ -1,7 +1,8 @@
-"""The rack commands' pages (``-o DIR`` of evaluate, check, compare, catalog list|show and sourcing build-date) in a
-real browser (Debian's Chromium under Playwright), as tests/test_report_browser.py opens the other reports, with its
+"""The rack commands' pages (``-o DIR`` of evaluate, check, compare, catalog show and sourcing build-date) in a real
+browser (Debian's Chromium under Playwright), as tests/test_report_browser.py opens the other reports, with its
 helpers: small, plotly.js once beside the page, no console error, no request outside the folder, the headline in the
-title and every chart drawn; screenshots ``out/screenshots/report-<command>.png``."""
+title and every chart drawn; screenshots ``out/screenshots/report-<command>.png``. catalog list's page, made of
+tables, is opened by tests/test_report_browser_netbox.py."""
 
 from __future__ import annotations
 
@@ -23,7 +24,6 @@ PAGES = [
     ("evaluate", ["evaluate", GB200, GB300, CATALINA], 1, "tightest budget THM002 at 129.6% (Meta Catalina IT rack)"),
     ("check", ["check", GB200, CATALINA], 1, "checked against 28 rules: 1 pass every rule; 1 error(s), 4 warning(s)"),
     ("compare", ["compare", GB200, GB300], 0, "Bill of materials 3,130,825 USD → 3,791,425 USD (+21.1%)"),
-    ("catalog-list", ["catalog", "list"], 0, "parts of"),
     ("catalog-show", ["catalog", "show", "nvidia-b200-gb200"], 0, "30,000 USD, lead time 52 weeks, made in TW"),
     (
         "build-date",

@@ -40,6 +40,8 @@ COMMANDS = [
     ),
 ]
 IDS = [c[0] for c in COMMANDS]
+#: The pages made of HTML tables only (rackwright.report.pages).
+TABLES_ONLY = {"catalog-list"}
 
 
 def invoke(argv: list[str]):
@@ -61,7 +63,8 @@ def test_o_writes_the_json_document_and_a_page(written, name, argv, code, docume
     printed, as_json, _, folder = written[name]
     assert printed.exit_code == as_json.exit_code == code, printed.stdout + printed.stderr
     assert json.loads((folder / document).read_text(encoding="utf-8")) == json.loads(as_json.stdout)
-    assert sorted(p.name for p in folder.iterdir()) == sorted([document, "plotly.min.js", "report.html"])
+    charts = [] if name in TABLES_ONLY else ["plotly.min.js"]  # a page of tables loads no plotly.js
+    assert sorted(p.name for p in folder.iterdir()) == sorted([document, "report.html", *charts])
     page = (folder / "report.html").read_text(encoding="utf-8")
     assert "http" not in page  # no external address: plotly.js is beside the page, sources stay in the JSON
     for number in numbers:
@@ -129,7 +132,6 @@ def test_every_chart_axis_is_titled():
         "evaluate": rack_pages.evaluate_figure([gb200, gb300], delivery=False),
         "check": rack_pages.check_figure([gb200]),
         "compare": rack_pages.compare_figure(gb200, gb300, field_changes({}, {}), figure_changes(gb200, gb300)),
-        "catalog list": rack_pages.catalog_figure([p for p in catalog if p.kind == "cdu"], "cdu", None),
         "catalog show": rack_pages.part_figure(catalog.get("nvidia-b200-gb200")),
         "build-date": rack_pages.build_date_figure(doc, None),
     }
@@ -147,3 +149,32 @@ def test_o_with_json_prints_only_the_document(tmp_path):
     assert result.exit_code == 0
     assert json.loads(result.stdout) == json.loads((tmp_path / "build-date.json").read_text(encoding="utf-8"))
     assert f"wrote {tmp_path / 'build-date.json'}" in result.stderr
+
+
+def _cells(page: str, first: str) -> list[str]:
+    """The cells after ``first`` in the table row whose first cell is ``first``."""
+    match = re.search(rf"<tr><td[^>]*>{re.escape(first)}</td>(.*?)</tr>", page)
+    assert match, first
+    return re.findall(r"<td[^>]*>(.*?)</td>", match.group(1))
+
+
+@pytest.mark.parametrize("kind", ["cdu", None])
+def test_catalog_list_page_groups_the_parts_by_kind(tmp_path, kind):
+    """A row per kind under its category with the kind's count and price range in USD (as catalog.json has them),
+    then each kind's parts, every id whole in a cell of its own; a short list opens every kind, the whole catalog
+    folds each under its count."""
+    result = invoke(["catalog", "list", "-o", str(tmp_path)] + (["--kind", kind] if kind else []))
+    assert result.exit_code == 0
+    parts = json.loads((tmp_path / "catalog.json").read_text(encoding="utf-8"))["parts"]
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    kinds = {p["kind"]: [q for q in parts if q["kind"] == p["kind"]] for p in parts}
+    for name, chosen in kinds.items():
+        prices = sorted(p["price_usd"] for p in chosen)
+        cells = _cells(page, chosen[0]["category"] + "</td><td class='id'>" + name)
+        assert cells[0] == str(len(chosen))
+        assert (cells[1], cells[3]) == (f"{prices[0]:,.0f} USD", f"{prices[-1]:,.0f} USD")
+        assert f"<summary>{name} ({chosen[0]['category']}): {len(chosen)} part(s)</summary>" in page
+    assert all(f"<td class='id'>{p['id']}</td>" in page for p in parts)
+    assert page.count("<details") == len(kinds) and page.count(" open>") == (len(kinds) if kind else 0)
+    if kind == "cdu":  # the Vertiv CoolChip CDU 1350: 250,000 USD, 36 weeks
+        assert "<td class='id'>vertiv-coolchip-cdu-1350</td>" in page and "250,000 USD" in page

@@ -38,8 +38,8 @@ def list_command(
     as_json: bool = typer.Option(False, "--json", help="Print the parts as JSON."),
     wide: bool = WIDE,
     output: Path | None = output_option(
-        "Folder for catalog.json (the --json document) and report.html (the parts as a table, their prices), "
-        "made if missing."
+        "Folder for catalog.json (the --json document) and report.html (the kinds with their parts and price "
+        "ranges, then the parts grouped by kind), made if missing."
     ),
 ):
     """List catalog parts (id, kind, manufacturer, model, price, country of manufacture)."""
@@ -62,9 +62,9 @@ def list_command(
         parts = [p for p in parts if p.fields_with_quality(source_quality)]
     doc = {"parts": [p.model_dump(mode="json") for p in parts]}
     if output is not None:
-        from ..report.rack_pages import catalog_figure
+        from ..report.catalog_pages import catalog_page
 
-        write_folder(output, "catalog", doc, catalog_figure(parts, kind, source_quality))
+        write_folder(output, "catalog", doc, catalog_page(parts, kind, source_quality))
     if as_json:
         emit(doc)
     elif source_quality is not None:
@@ -155,15 +155,28 @@ def export_netbox_command(
 def import_netbox_command(
     file: Path = typer.Argument(..., help="A devicetype-library YAML file."),
     as_json: bool = typer.Option(False, "--json", help="Print the part mapping and missing fields as JSON."),
+    output: Path | None = output_option(
+        "Folder for import.json (the --json document) and report.html (the part, how its kind was found, what "
+        "NetBox carried over and what it still lacks), made if missing."
+    ),
 ):
     """Read a NetBox device type into a catalog part; list the fields NetBox lacks."""
     import sys
 
-    from ..catalog.netbox import read_devicetype
+    from ..catalog.netbox import from_devicetype, kind_from_comments
+    from ..yamlio import read_yaml, to_plain
 
-    part, missing = read_devicetype(file)
+    devicetype = to_plain(read_yaml(file))
+    part, missing = from_devicetype(devicetype, str(file))
+    doc = {"part": part, "missing": missing}
+    if output is not None:
+        from ..report.catalog_pages import import_page
+
+        recorded = kind_from_comments(devicetype.get("comments"))
+        found = "recorded in its comments by export-netbox" if recorded else "guessed from its components; check it"
+        write_folder(output, "import", doc, import_page(doc, str(file), found))
     if as_json:
-        emit({"part": part, "missing": missing})
+        emit(doc)
         return
     YAML().dump({"family": "imported", "parts": [part]}, sys.stdout)
     if missing:

@@ -135,13 +135,16 @@ def write_document(path: Path, body) -> None:
 
 def write_folder(folder: Path, name: str, body, figure=None) -> None:
     """``-o DIR`` of a command: its JSON document (what ``--json`` prints) as ``NAME.json`` and, where it draws
-    one, its HTML report as ``report.html`` (plotly.js once beside it) in ``folder``, made if missing."""
+    one, its HTML report as ``report.html`` (a plotly figure, with plotly.js once beside it, or a page of HTML
+    tables as a string) in ``folder``, made if missing."""
     from ..report.html import write_html
 
     try:
         folder.mkdir(parents=True, exist_ok=True)
         write_document(folder / f"{name}.json", body)
-        if figure is not None:
+        if isinstance(figure, str):
+            (folder / "report.html").write_text(figure, encoding="utf-8")
+        elif figure is not None:
             write_html(figure, folder / "report.html")
     except OSError as exc:
         raise InputError.single(str(folder), f"cannot write: {exc}", "-o") from None

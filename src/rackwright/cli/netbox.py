@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from .common import EXIT_OK, EXIT_RULES, emit, err, guarded, out, progress_bar
+from .common import EXIT_OK, EXIT_RULES, emit, err, guarded, out, output_option, progress_bar, write_folder
 
 app = typer.Typer(
     help="Push a site plan into NetBox (REST API, idempotent) and list what NetBox holds that differs from it.",
@@ -21,6 +21,12 @@ TOKEN = typer.Option(
 HALL = typer.Option(None, "--hall", min=1, help="This hall of the plan only.")
 
 
+def _inputs(plan_dir: Path, url: str, site: str, hall: int | None, *more: str) -> list[str]:
+    """What a push or diff page names as its inputs: never the token."""
+    where = f"hall {hall} only" if hall is not None else "every hall"
+    return [f"Plan folder: {plan_dir} (site {site}, {where}).", f"NetBox: {url}.", *more]
+
+
 @app.command("push")
 @guarded
 def push_command(
@@ -31,6 +37,10 @@ def push_command(
     batch: int = typer.Option(200, "--batch", min=1, help="Objects per POST (devices: 50 at most)."),
     parallel: int = typer.Option(4, "--parallel", min=1, max=32, help="Cable POSTs in flight at a time."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    output: Path | None = output_option(
+        "Folder for push.json (the --json document) and report.html (created, skipped and refused per kind of "
+        "object, every refusal with NetBox's reason), made if missing."
+    ),
 ):
     """Create in NetBox what the plan has and NetBox lacks: manufacturers, device, module and rack types, site,
     halls, roles, racks, devices, modules, power panels and feeds, cables and power cables, in batches (cables
@@ -50,17 +60,21 @@ def push_command(
             tasks = {step: bar.add_task(step, total=totals[step]) for step in STEPS}
             tallies = push(nb, export, lambda step, done: bar.update(tasks[step], advance=done))
     refused = sum(len(t.refused) for t in tallies.values())
+    doc = {
+        "site": export.site,
+        "url": url,
+        "steps": [
+            {"step": step, "created": t.created, "skipped": t.skipped, "refused": t.refused}
+            for step, t in tallies.items()
+        ],
+    }
+    if output is not None:
+        from ..report.netbox_pages import push_page
+
+        more = f"Batches: {batch} objects per POST (devices 50 at most), {parallel} cable POSTs at a time."
+        write_folder(output, "push", doc, push_page(doc, _inputs(plan_dir, url, export.site, hall, more)))
     if as_json:
-        emit(
-            {
-                "site": export.site,
-                "url": url,
-                "steps": [
-                    {"step": step, "created": t.created, "skipped": t.skipped, "refused": t.refused}
-                    for step, t in tallies.items()
-                ],
-            }
-        )
+        emit(doc)
     else:
         table = Table(title=f"{export.site} → {url}")
         for name in ("objects", "created", "skipped (in NetBox)", "refused"):
@@ -84,6 +98,10 @@ def diff_command(
     token: str = TOKEN,
     hall: int = HALL,
     as_json: bool = typer.Option(False, "--json", help="Print the differences as JSON."),
+    output: Path | None = output_option(
+        "Folder for diff.json (the --json document) and report.html (missing, extra and changed per kind of "
+        "object, then every difference), made if missing."
+    ),
 ):
     """List the devices, modules, power feeds and cables where NetBox differs from the plan: missing (planned, not
     in NetBox), extra (in NetBox's site, not planned) and changed (type, rack, position, role; a module's type; a
@@ -101,8 +119,13 @@ def diff_command(
     with NetBox(url, token) as nb:
         export = site_export(plan_dir, hall)
         differences = diff(nb, export, hall)
+    doc = {"site": export.site, "url": url, "differences": [asdict(d) for d in differences]}
+    if output is not None:
+        from ..report.netbox_pages import diff_page
+
+        write_folder(output, "diff", doc, diff_page(doc, _inputs(plan_dir, url, export.site, hall)))
     if as_json:
-        emit({"site": export.site, "url": url, "differences": [asdict(d) for d in differences]})
+        emit(doc)
     elif differences:
         table = Table(title=f"{len(differences):,} differences between the plan and {url}")
         for name in ("object", "name", "status", "detail"):

@@ -1,5 +1,5 @@
-"""The report pages of the rack commands (presentation only): ``evaluate``, ``check``, ``compare``, ``catalog list``,
-``catalog show`` and ``sourcing build-date`` with ``-o DIR``.
+"""The report pages of the rack commands (presentation only): ``evaluate``, ``check``, ``compare``, ``catalog show``
+and ``sourcing build-date`` with ``-o DIR`` (``catalog list``'s is in :mod:`rackwright.report.catalog_pages`).
 
 Each page opens with its headline numbers and the inputs that drove them (:func:`headline_layout`), then its
 charts and tables, every axis titled with its unit; numbers are formatted by :mod:`rackwright.report.present`, as
@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from .html import headline_layout
-from .present import COUNT, MONEY, SHARE, figure_format, format_value, relative_change
+from .present import MONEY, SHARE, figure_format, format_value, relative_change
 
 #: The figures of a design that head the evaluate page, in this order (those a design lacks are left out).
 HEADLINE_FIGURES = (
@@ -384,77 +384,7 @@ def _text(value) -> str:
     return "–" if value is None else format_value(value) if isinstance(value, float) else str(value)
 
 
-# --- catalog list and show ------------------------------------------------------------------------------------
-
-
-def catalog_figure(parts, kind: str | None, quality: str | None):
-    """The catalog list page: the parts (a table) and their prices (bars by kind, log scale)."""
-    import plotly.graph_objects as go
-
-    basis = f"fields on {quality} sources" if quality else "source quality"
-    rows = [
-        [
-            p.id,
-            p.kind,
-            p.manufacturer,
-            p.model,
-            format_value(p.price_usd, MONEY),
-            p.origin.assembled_in,
-            format_value(p.lead_time_weeks),
-            ", ".join(p.fields_with_quality(quality)) if quality else str(p.source.source_quality),
-        ]
-        for p in parts
-    ]
-    headers = ["id", "kind", "manufacturer", "model", "USD", "made in", "lead weeks", basis]
-    table, table_px = _table(headers, rows, [2.5, 1.5, 1.5, 3.0, 1.0, 0.8, 0.8, 1.5])
-    figure, height = _stack(
-        [("table", "Parts", table_px), ("xy", "Price per part (log scale), by kind", 120 + 18 * max(len(parts), 1))]
-    )
-    figure.add_trace(table, row=1, col=1)
-    for name in dict.fromkeys(p.kind for p in parts):
-        chosen = [p for p in parts if p.kind == name]
-        figure.add_trace(
-            go.Bar(
-                y=[p.id for p in chosen],
-                x=[p.price_usd for p in chosen],
-                orientation="h",
-                name=name,
-                hovertext=[f"{name}: {format_value(p.price_usd, MONEY)} USD" for p in chosen],
-            ),
-            row=2,
-            col=1,
-        )
-    figure.update_xaxes(title_text="price per part (USD, log scale)", type="log", row=2, col=1)
-    order = [p.id for p in parts]
-    figure.update_yaxes(
-        title_text="part",
-        automargin=True,
-        categoryorder="array",
-        categoryarray=order,
-        autorange="reversed",
-        row=2,
-        col=1,
-    )
-    figure.update_layout(
-        **headline_layout("Parts catalog", _catalog_headline(parts), _catalog_inputs(kind, quality)),
-        height=height + 260,
-        showlegend=False,  # a colour per kind; the kind is in the table and in each bar's hover text
-    )
-    return figure
-
-
-def _catalog_headline(parts) -> str:
-    qualities = Counter(p.source.source_quality for p in parts)
-    prices = [p.price_usd for p in parts]
-    text = f"{format_value(len(parts), COUNT)} parts of {len({p.kind for p in parts})} kind(s)"
-    if prices:
-        text += f"; price {format_value(min(prices), MONEY)} to {format_value(max(prices), MONEY)} USD"
-    return text + "; part sources: " + ", ".join(f"{qualities[q]} {q}" for q in ("primary", "secondary", "estimate"))
-
-
-def _catalog_inputs(kind: str | None, quality: str | None) -> list[str]:
-    filters = [f"kind {kind}" if kind else "every kind", f"parts with a {quality} source" if quality else "any source"]
-    return [CATALOG_LINE, "Filters: " + ", ".join(filters) + "."]
+# --- catalog show ---------------------------------------------------------------------------------------------
 
 
 def part_rows(part) -> list[list[str]]:
