@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from html import escape
 
 from .pages import ID, LABEL, NUMBER, page, table
 from .present import COUNT, format_value
@@ -42,18 +43,15 @@ def push_page(doc: dict, inputs: Sequence[str]) -> str:
     totals = ["all objects", *(_n(sum(_step_counts(s)[i] for s in doc["steps"])) for i in range(3))]
     counts = table(["objects", "created", "skipped (in NetBox)", "refused"], rows, [LABEL] + [NUMBER] * 3, total=totals)
     refusals = [[s["step"], *_name_and_reason(r)] for s in doc["steps"] for r in s["refused"]]
-    listed = (
-        table(["objects", "name", "NetBox's reason"], refusals, [LABEL, ID, LABEL])
-        if refusals
-        else "<p>NetBox refused nothing.</p>"
-    )
-    return page(
-        f"{doc['site']} pushed to NetBox",
-        push_headline(doc),
-        inputs,
-        [(f"Refused objects ({_n(len(refusals))})", listed)],
-        counts=counts,
-    )
+    listed = _listing("Refused objects", ["objects", "name", "NetBox's reason"], refusals, "NetBox refused nothing.")
+    return page(f"{doc['site']} pushed to NetBox", push_headline(doc), inputs, [listed], counts=counts)
+
+
+def _listing(heading: str, headers: list[str], rows: list[list[str]], empty: str) -> tuple[str, str]:
+    """A page's section listing ``rows`` (their count in its heading; the second column an object's name, the
+    others labels), or saying ``empty`` where there are none."""
+    kinds = [LABEL, ID] + [LABEL] * (len(headers) - 2)
+    return f"{heading} ({_n(len(rows))})", table(headers, rows, kinds) if rows else f"<p>{escape(empty)}</p>"
 
 
 def _name_and_reason(refusal: str) -> tuple[str, str]:
@@ -81,16 +79,7 @@ def diff_page(doc: dict, inputs: Sequence[str]) -> str:
     rows = [[kind, *(_n(by_kind[kind, s]) for s in STATUSES), _n(n)] for kind, n in per_kind.items()]
     totals = ["all objects", *(_n(sum(by_kind[k, s] for k in per_kind)) for s in STATUSES), _n(len(found))]
     counts = table(["objects", *STATUSES, "differences"], rows, [LABEL] + [NUMBER] * 4, total=totals)
-    listed = [[d["kind"], d["name"], d["status"], d["detail"]] for d in found]
-    detail = (
-        table(["object", "name", "status", "detail"], listed, [LABEL, ID, LABEL, LABEL])
-        if listed
-        else "<p>None: NetBox holds every planned device, module, power feed and cable as planned.</p>"
-    )
-    return page(
-        f"{doc['site']} against NetBox",
-        diff_headline(doc),
-        inputs,
-        [(f"Every difference ({_n(len(found))})", detail)],
-        counts=counts,
-    )
+    every = [[d["kind"], d["name"], d["status"], d["detail"]] for d in found]
+    empty = "None: NetBox holds every planned device, module, power feed and cable as planned."
+    listed = _listing("Every difference", ["object", "name", "status", "detail"], every, empty)
+    return page(f"{doc['site']} against NetBox", diff_headline(doc), inputs, [listed], counts=counts)
