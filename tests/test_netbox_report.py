@@ -117,3 +117,28 @@ def test_diff_page_of_a_plan_netbox_holds(netbox, plan, tmp_path, monkeypatch):
     assert run(plan, "diff", "-o", str(tmp_path)).exit_code == 0
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "holds the plan of" in page and _row(page, "all objects") == ["0", "0", "0", "0"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("http://netbox.test", "http://netbox.test"),
+        ("https://admin:hunter2@netbox.test:8443/api", "https://***@netbox.test:8443/api"),
+        ("http://admin@netbox.test", "http://***@netbox.test"),
+    ],
+)
+def test_a_url_shows_no_credentials(typed, shown):
+    from rackwright.cli.netbox import shown_url
+
+    assert shown_url(typed) == shown
+
+
+@pytest.mark.parametrize("command", ["push", "diff"])
+def test_a_password_in_the_url_is_in_no_output(netbox, plan, tmp_path, command):
+    typed = "https://admin:hunter2@netbox.test"
+    result = CliRunner().invoke(app, ["netbox", command, str(plan), "--url", typed, "--token", TOKEN, "-o",
+                                      str(tmp_path), "--json"])
+    assert result.exit_code == 1 and "hunter2" not in result.output
+    assert json.loads(result.stdout)["url"] == "https://***@netbox.test"
+    for path in tmp_path.iterdir():
+        assert "hunter2" not in path.read_text(encoding="utf-8")

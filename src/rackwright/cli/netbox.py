@@ -21,6 +21,18 @@ TOKEN = typer.Option(
 HALL = typer.Option(None, "--hall", min=1, help="This hall of the plan only.")
 
 
+def shown_url(url: str) -> str:
+    """The URL as the outputs show it: a user name or password typed into it (``https://u:p@host``) never leaves
+    the command, in the JSON, the page or the terminal."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    port = "" if parts.port is None else f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=f"***@{parts.hostname or ''}{port}"))
+
+
 def _inputs(plan_dir: Path, url: str, site: str, hall: int | None, *more: str) -> list[str]:
     """What a push or diff page names as its inputs: never the token."""
     where = f"hall {hall} only" if hall is not None else "every hall"
@@ -53,6 +65,7 @@ def push_command(
     from ..site.netbox import site_export
     from ..site.netbox_api import STEPS, NetBox, push
 
+    shown = shown_url(url)
     with NetBox(url, token, batch=batch, parallel=parallel) as nb:
         export = site_export(plan_dir, hall)
         totals = dict(zip(STEPS, export.counts().values(), strict=True))
@@ -62,7 +75,7 @@ def push_command(
     refused = sum(len(t.refused) for t in tallies.values())
     doc = {
         "site": export.site,
-        "url": url,
+        "url": shown,
         "steps": [
             {"step": step, "created": t.created, "skipped": t.skipped, "refused": t.refused}
             for step, t in tallies.items()
@@ -72,11 +85,11 @@ def push_command(
         from ..report.netbox_pages import push_page
 
         more = f"Batches: {batch} objects per POST (devices 50 at most), {parallel} cable POSTs at a time."
-        write_folder(output, "push", doc, push_page(doc, _inputs(plan_dir, url, export.site, hall, more)))
+        write_folder(output, "push", doc, push_page(doc, _inputs(plan_dir, shown, export.site, hall, more)))
     if as_json:
         emit(doc)
     else:
-        table = Table(title=f"{export.site} → {url}")
+        table = Table(title=f"{export.site} → {shown}")
         for name in ("objects", "created", "skipped (in NetBox)", "refused"):
             table.add_column(name, justify="left" if name == "objects" else "right")
         for step, t in tallies.items():
@@ -116,23 +129,24 @@ def diff_command(
     from ..site.netbox import site_export
     from ..site.netbox_api import NetBox, diff
 
+    shown = shown_url(url)
     with NetBox(url, token) as nb:
         export = site_export(plan_dir, hall)
         differences = diff(nb, export, hall)
-    doc = {"site": export.site, "url": url, "differences": [asdict(d) for d in differences]}
+    doc = {"site": export.site, "url": shown, "differences": [asdict(d) for d in differences]}
     if output is not None:
         from ..report.netbox_pages import diff_page
 
-        write_folder(output, "diff", doc, diff_page(doc, _inputs(plan_dir, url, export.site, hall)))
+        write_folder(output, "diff", doc, diff_page(doc, _inputs(plan_dir, shown, export.site, hall)))
     if as_json:
         emit(doc)
     elif differences:
-        table = Table(title=f"{len(differences):,} differences between the plan and {url}")
+        table = Table(title=f"{len(differences):,} differences between the plan and {shown}")
         for name in ("object", "name", "status", "detail"):
             table.add_column(name)
         for d in differences:
             table.add_row(d.kind, d.name, d.status, d.detail)
         out.print(table)
     else:
-        out.print(f"NetBox at {url} holds the plan of {export.site}: no differences")
+        out.print(f"NetBox at {shown} holds the plan of {export.site}: no differences")
     raise typer.Exit(EXIT_RULES if differences else EXIT_OK)
