@@ -98,7 +98,7 @@ def test_factory_page_states_the_line_run_and_yields_behind_it():
 
 
 def test_reliability_page_states_the_job_rates_and_checkpoint_behind_it():
-    """Issue 22: the reliability page names the job (16,384 accelerators: 16,384 / 72 = 227.6 GB300 NVL72 racks),
+    """Issue 22: the reliability page names the job (16,384 accelerators: ⌈16,384 / 72⌉ = 228 GB300 NVL72 racks),
     where the failure rates come from, and the checkpoint: Llama 3 405B's 405.9e9 parameters at 14 bytes each are
     5.68 TB, 2.84 s at 2 TB/s; every axis titled."""
     from rackwright.fleet.goodput import job_report
@@ -108,7 +108,7 @@ def test_reliability_page_states_the_job_rates_and_checkpoint_behind_it():
     job = job_report(sound_design(ROOT / "examples/gb300-nvl72.yaml"), 16_384)
     figure = reliability_figure({"GB300 NVL72": ([1_024, 131_072], [0.95, 0.8])}, job)
     title = figure.layout.title.text.replace("<br>", " ")
-    assert "Job of 16,384 accelerators on GB300 NVL72" in title and "227.6 racks" in title
+    assert "Job of 16,384 accelerators on GB300 NVL72" in title and "228 racks" in title
     assert "Llama 3 Table 5" in title and "catalog AFR or MTBF" in title
     assert "Llama 3 405B at 14 bytes per parameter, 5.68 TB written at 2,000 GB/s: 2.84 s" in title
     assert "Daly 2006" in title and "1,024 to 131,072 accelerators" in title

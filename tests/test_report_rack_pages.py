@@ -112,8 +112,27 @@ def test_the_check_page_counts_rules_by_outcome():
     racks = [rackwright.evaluate(EXAMPLES / n) for n in ("gb200-nvl72.yaml", "meta-catalina.yaml")]
     bars = {t.name: list(t.y) for t in check_figure(racks).data if t.type == "bar"}
     rules = len(SUMMARIES)
-    # Meta Catalina: THM002 broken (error), MEC007 broken on four slots (one rule, a warning)
-    assert bars == {"pass": [rules, rules - 2], "warning": [0, 1], "error": [0, 1]}
+    # Meta Catalina: THM002 broken (error), MEC007 broken on four slots (one rule, a warning); neither rack has a
+    # rear-door heat exchanger (THM008 n/a), GB200's MGX rack is no Open Rack (MEC007 n/a), Catalina's sidecar CDU
+    # states no maximum facility supply (THM005 n/a)
+    assert bars == {"pass": [rules - 2, rules - 4], "warning": [0, 1], "error": [0, 1], "n/a": [2, 2]}
+
+
+def test_the_check_page_says_why_a_rule_does_not_apply():
+    """examples/hgx-h100-air.yaml is air-cooled (rear door, no CDU): the CDU rules read n/a with the reason, and the
+    headline counts its 28 rules as 16 passed, 0 broken, 12 not applicable; GB200 NVL72 passes them."""
+    import rackwright
+    from rackwright.report.rack_pages import check_figure
+
+    racks = [rackwright.evaluate(EXAMPLES / n) for n in ("hgx-h100-air.yaml", "gb200-nvl72.yaml")]
+    figure = check_figure(racks)
+    table = next(t for t in figure.data if t.type == "table" and "<b>code</b>" in t.header.values)
+    cells = {row[0]: row[2:] for row in zip(*table.cells.values, strict=True)}
+    assert cells["THM001"] == ("n/a: the design names no CDU (cooling.cdu)", "pass")
+    assert cells["THM008"] == ("pass", "n/a: no rear-door heat exchanger in the rack")
+    title = figure.layout.title.text
+    assert "DGX H100 air-cooled rack: 16 passed, 0 broken, 12 not applicable" in title
+    assert "GB200 NVL72: 26 passed, 0 broken, 2 not applicable" in title
 
 
 def test_every_chart_axis_is_titled():

@@ -63,3 +63,50 @@ def test_unused_scale_up_ports_warn_but_do_not_fail(tmp_path):
                                                           "network:\n  links:\n    - {id: mgmt-cabling, remove: true}\n"))
     codes = {v.code: v.severity for v in report.violations}
     assert codes.get("NET002") == "warning" and not report.errors
+
+
+def test_a_rule_that_does_not_apply_reads_not_applicable(tmp_path):
+    """examples/hgx-h100-air.yaml is air-cooled (a rear door on chilled water, no CDU, no manifold, PDUs and no
+    busbar): the CDU flow rule THM001 is not applicable, with the reason; on GB200 NVL72 (an in-row CDU) it passes,
+    and with the CDU shared by 20 racks instead of 8 it is broken. The rear-door rule THM008 is the other way round."""
+    from rackwright.rack.rule_status import rule_statuses, status_counts
+
+    def status(path):
+        return {r["code"]: r for r in rule_statuses(rackwright.evaluate(path))}
+
+    air, liquid = status(EXAMPLES / "hgx-h100-air.yaml"), status(EXAMPLES / "gb200-nvl72.yaml")
+    assert air["THM001"] == {"code": "THM001", "status": "not_applicable", "severity": None,
+                             "reason": "the design names no CDU (cooling.cdu)"}
+    assert {c for c, r in air.items() if r["status"] == "not_applicable"} >= {
+        "THM001", "THM002", "THM003", "THM004", "THM005", "THM007", "PWR003", "PWR005"}
+    assert liquid["THM001"]["status"] == "pass" and liquid["THM008"]["status"] == "not_applicable"
+    assert air["THM008"]["status"] == "pass"
+    broken = status(broken_design(tmp_path, CASES["THM001"][0]))["THM001"]
+    assert broken["status"] == "broken" and broken["severity"] == "error" and broken["reason"] is None
+    assert status_counts(list(air.values())) == {"pass": 16, "broken": 0, "not_applicable": 12}
+
+
+@pytest.mark.parametrize("code", sorted(CASES))
+def test_a_broken_rule_reads_broken_not_not_applicable(tmp_path, code):
+    from rackwright.rack.rule_status import rule_statuses
+
+    record = next(r for r in rule_statuses(rackwright.evaluate(broken_design(tmp_path, CASES[code][0])))
+                  if r["code"] == code)
+    assert record["status"] == "broken" and record["severity"] == "error"
+
+
+def test_check_prints_and_writes_each_rules_status():
+    import json
+
+    from typer.testing import CliRunner
+
+    from rackwright.cli.app import app
+
+    runner = CliRunner()
+    doc = json.loads(runner.invoke(app, ["check", str(EXAMPLES / "hgx-h100-air.yaml"), "--json"]).stdout)
+    design = doc["designs"][0]
+    assert design["rule_counts"] == {"pass": 16, "broken": 0, "not_applicable": 12}
+    assert {r["code"]: r["status"] for r in design["rules"]}["THM001"] == "not_applicable"
+    text = runner.invoke(app, ["check", str(EXAMPLES / "hgx-h100-air.yaml")], env={"COLUMNS": "200"}).stdout
+    assert "passes all rules that apply (16 passed, 0 broken, 12 not applicable)" in text
+    assert "not applicable: MEC005, MEC007, NET001, NET002, PWR003, PWR005, THM001" in text

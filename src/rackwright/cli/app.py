@@ -202,12 +202,22 @@ def check_command(
 ):
     """Check designs against the design rules; exit 1 if any rule is broken with severity error."""
     from ..rack.evaluation import evaluate
+    from ..rack.rule_status import rule_statuses, status_counts
+    from ..report.present import rule_counts_text
     from ..report.tables import violations_table
 
     reports = [evaluate(path) for path in designs]
+    statuses = [rule_statuses(r) for r in reports]
     doc = {
         "designs": [
-            {"file": r.file, "name": r.name, "violations": [v.as_dict() for v in r.violations]} for r in reports
+            {
+                "file": r.file,
+                "name": r.name,
+                "violations": [v.as_dict() for v in r.violations],
+                "rule_counts": status_counts(rules),
+                "rules": rules,
+            }
+            for r, rules in zip(reports, statuses, strict=True)
         ]
     }
     if output is not None:
@@ -217,11 +227,20 @@ def check_command(
     if as_json:
         emit(doc)
     else:
-        for report in reports:
+        for report, rules in zip(reports, statuses, strict=True):
+            counts = rule_counts_text(status_counts(rules))
             if report.violations:
                 show(violations_table(report, wide=wide))
+                out.print(f"{escape(str(report.file))}: {escape(report.name)}: rules {counts}", highlight=False)
             else:
-                out.print(f"[green]✓[/green] {report.file}: {report.name} passes all rules")
+                out.print(
+                    f"[green]✓[/green] {escape(str(report.file))}: {escape(report.name)} passes all rules that "
+                    f"apply ({counts})",
+                    highlight=False,
+                )
+            absent = [r["code"] for r in rules if r["status"] == "not_applicable"]
+            if absent:
+                out.print(f"  not applicable: {', '.join(absent)} (--json or -o DIR give the reasons)", highlight=False)
     _exit_for(reports)
 
 

@@ -315,3 +315,9 @@ def prices_as_of_text(prices: dict) -> str:
         return f"prices as of: no dated price; all {undated} parts are priced by undated catalog assumptions"
     head = f"prices as of {span} ({dated} of {dated + undated} parts cite a dated price"
     return head + (f"; {undated} parts, {share} of the cost, are undated catalog assumptions)" if undated else ")")
+
+
+def rule_counts_text(counts: dict[str, int]) -> str:
+    """A design's rule results in words (rackwright.rack.rule_status.status_counts): ``26 passed, 0 broken, 2 not
+    applicable``."""
+    return f"{counts['pass']:,} passed, {counts['broken']:,} broken, {counts['not_applicable']:,} not applicable"

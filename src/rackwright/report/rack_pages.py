@@ -256,33 +256,37 @@ def _evaluate_headline(reports, uses: list[dict[str, float]]) -> str:
 
 
 def check_figure(reports):
-    """The check page: rules passed and broken by severity per design (stacked bars), every rule with its code,
-    what it checks and each design's result (a table), and the violations with their fixes (a table)."""
+    """The check page: rules passed, broken by severity and not applicable per design (stacked bars), every rule
+    with its code, what it checks and each design's result (``n/a`` with the reason where the design lacks what the
+    rule checks, :mod:`rackwright.rack.rule_status`), and the violations with their fixes (a table)."""
     import plotly.graph_objects as go
 
+    from ..rack.rule_status import rule_statuses, status_counts
     from ..rack.rules import SUMMARIES
+    from .present import rule_counts_text
 
     names = [r.name for r in reports]
-    results = [_rule_results(r) for r in reports]
+    statuses = [rule_statuses(r) for r in reports]
     rule_rows = [
-        [code, what, *(result.get(code, "pass") for result in results)] for code, what in sorted(SUMMARIES.items())
+        [code, SUMMARIES[code], *(_rule_cell(records[i]) for records in statuses)]
+        for i, code in enumerate(sorted(SUMMARIES))
     ]
-    rules, rules_px = _table(["code", "rule", *names], rule_rows, [1.0, 5.0, *([1.5] * len(names))])
+    rules, rules_px = _table(["code", "rule", *names], rule_rows, [1.0, 4.0, *([2.5] * len(names))])
     violations = [[r.name, v.code, v.severity, v.path, v.message, v.hint] for r in reports for v in r.violations]
     broken, broken_px = _table(
         ["design", "code", "severity", "field", "message", "fix"],
-        violations or [["(none)", "", "", "", "every design passes every rule", ""]],
+        violations or [["(none)", "", "", "", "every design passes every rule that applies", ""]],
         [1.5, 1.0, 1.0, 1.5, 4.0, 4.0],
     )
     figure, height = _stack(
         [
-            ("xy", "Rules passed and broken, by severity", 320),
-            ("table", "Rules: code, what each checks, the result per design", rules_px),
+            ("xy", "Rules passed, broken by severity and not applicable", 320),
+            ("table", "Rules: code, what each checks, the result per design (n/a: not applicable, why)", rules_px),
             ("table", "Violations", broken_px),
         ]
     )
-    for outcome, colour in (("pass", "#54a24b"), ("warning", "#f58518"), ("error", "#e45756")):
-        counts = [sum(1 for code in SUMMARIES if result.get(code, "pass") == outcome) for result in results]
+    for outcome, colour in (("pass", "#54a24b"), ("warning", "#f58518"), ("error", "#e45756"), ("n/a", "#bab0ac")):
+        counts = [sum(1 for r in records if _rule_cell(r).partition(":")[0] == outcome) for records in statuses]
         figure.add_trace(go.Bar(x=names, y=counts, name=outcome, marker_color=colour, text=counts), row=1, col=1)
     figure.add_trace(rules, row=2, col=1)
     figure.add_trace(broken, row=3, col=1)
@@ -291,8 +295,9 @@ def check_figure(reports):
     errors = sum(len(r.errors) for r in reports)
     headline = (
         f"{len(reports)} design(s) checked against {len(SUMMARIES)} rules: "
-        f"{sum(1 for r in reports if not r.violations)} pass every rule; "
-        f"{errors} error(s), {len(violations) - errors} warning(s)"
+        f"{sum(1 for r in reports if not r.violations)} pass every rule that applies; "
+        f"{errors} error(s), {len(violations) - errors} warning(s). "
+        + "; ".join(f"{r.name}: {rule_counts_text(status_counts(s))}" for r, s in zip(reports, statuses, strict=True))
     )
     figure.update_layout(
         **headline_layout("Design rules: " + ", ".join(names), headline, [*_design_lines(reports), CATALOG_LINE]),
@@ -302,12 +307,12 @@ def check_figure(reports):
     return figure
 
 
-def _rule_results(report) -> dict[str, str]:
-    """Each broken rule's code → its worst severity in the design (``error`` over ``warning``)."""
-    result: dict[str, str] = {}
-    for v in report.violations:
-        result[v.code] = "error" if "error" in (v.severity, result.get(v.code)) else v.severity
-    return result
+def _rule_cell(record: dict) -> str:
+    """A rule's result in the page's table: ``pass``, the worst severity of a broken rule (``error``,
+    ``warning``), or ``n/a: why`` for a rule that does not apply."""
+    if record["status"] == "broken":
+        return record["severity"]
+    return f"n/a: {record['reason']}" if record["status"] == "not_applicable" else "pass"
 
 
 # --- compare --------------------------------------------------------------------------------------------------
