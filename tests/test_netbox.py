@@ -475,17 +475,19 @@ def test_site_export_racks_name_their_rack_type(small_plan):
 def test_site_export_power_panels_feeds_and_cables(small_plan):
     """The small site's distribution stage is 2 x 480 V busway (summary.json, 2N in one hall): 2 panels, busway 01
     the A side and 02 the B side. The GB200 NVL72 design's power is N+N (examples/gb200-nvl72.yaml: 4 + 4 shelves of
-    33 kW, either four carry the rack): each compute rack has a primary feed from A and a redundant one from B; the
-    network racks one primary feed (the SN5600's catalog type has one power port). 4 x 2 + 2 = 10 feeds; all three-
-    phase 480 V. Each feed is rated for the whole rack (2N: one side carries it alone): a GB200 rack's input power
-    (124.6 kW, the design's evaluation) at 80 % of NetBox's available power V x A x sqrt(3):
+    33 kW, either four carry the rack): each compute rack has a primary feed from A and a redundant one from B; so has
+    each network rack, as the SN5600's two PSUs are 1+1 (catalog: psu_slots 2, psu_redundancy 1+1). 6 x 2 = 12 feeds;
+    all three-phase 480 V. Each feed is rated for the whole rack (2N: one side carries it alone): a GB200 rack's input
+    power (124.6 kW, the design's evaluation) at 80 % of NetBox's available power V x A x sqrt(3):
     124,600 / (480 x 0.8 x 1.732) = 187.3 A -> the 200 A standard rating (NEC 240.6(A)). The network rack of 8
     SN5600 leaves (1,500 W each, catalog): 12,000 / 665.1 = 18.0 A -> 20 A; the 4 spines': 9.0 A -> 15 A. A compute
     rack's A feed is cabled to its first lower power shelf's input port, its B feed to its first upper shelf's
-    (33 kW / 0.975 = 33,846 W, catalog): 8 power cables; network racks' feeds to nothing."""
+    (33 kW / 0.975 = 33,846 W, catalog); a network rack's A feed to its first switch's PSU0 (the A half of its PSUs),
+    its B feed to that switch's PSU1: 12 power cables."""
     from collections import Counter
 
-    from rackwright.site.netbox import feed_amperage, site_export
+    from rackwright.site.netbox import site_export
+    from rackwright.site.power import feed_amperage
 
     export = site_export(small_plan)
     panels, feeds = export.rows["11-power-panels.csv"], export.rows["12-power-feeds.csv"]
@@ -493,26 +495,83 @@ def test_site_export_power_panels_feeds_and_cables(small_plan):
     assert [p["description"][-6:] for p in panels] == ["A side", "B side"]
     racks = sorted(r["name"] for r in export.rows["08-racks.csv"])
     compute = [r for r in racks if "-k" in r]
-    assert len(feeds) == 10 and [f["name"] for f in feeds] == [f"{r}-feed-a" for r in racks] + [
-        f"{r}-feed-b" for r in compute]
+    network = [r for r in racks if "-n" in r]
+    assert len(feeds) == 12 and [f["name"] for f in feeds] == [f"{r}-feed-a" for r in racks] + [
+        f"{r}-feed-b" for r in racks]
     assert [(f["type"], f["power_panel"]) for f in feeds] == [("primary", "h01-busway-01")] * 6 + [
-        ("redundant", "h01-busway-02")] * 4
+        ("redundant", "h01-busway-02")] * 6
     assert {(f["supply"], f["phase"], f["voltage"], f["max_utilization"]) for f in feeds} == {
         ("ac", "three-phase", 480, 80)}
     assert {f["amperage"] for f in feeds if "-k" in f["rack"]} == {200}
     assert float(feeds[0]["description"].split()[0]) == pytest.approx(124.6, abs=1.0)
     switches = Counter(d["rack"] for d in export.rows["09-devices.csv"] if "-n" in d["rack"])
-    assert sorted((switches[f["rack"]], f["amperage"]) for f in feeds if "-n" in f["rack"]) == [(4, 15), (8, 20)]
+    assert sorted((switches[f["rack"]], f["amperage"]) for f in feeds if "-n" in f["rack"]) == [
+        (4, 15), (4, 15), (8, 20), (8, 20)]
     cables = export.rows["14-power-cables.csv"]
-    assert [(c["side_a_power_panel"], c["side_a_name"], c["side_b_device"], c["side_b_name"], c["type"])
-            for c in cables] == [
-        ("h01-busway-01", f"{r}-feed-a", f"{r}-power-lower-1", "input", "power") for r in compute] + [
-        ("h01-busway-02", f"{r}-feed-b", f"{r}-power-upper-1", "input", "power") for r in compute]
+    ends = [(c["side_a_power_panel"], c["side_a_name"], c["side_b_device"], c["side_b_name"], c["type"])
+            for c in cables]
+    assert ends == [("h01-busway-01", f"{r}-feed-a", f"{r}-power-lower-1", "input", "power") for r in compute] + [
+        ("h01-busway-01", f"{r}-feed-a", f"{r}-s01", "PSU0", "power") for r in network] + [
+        ("h01-busway-02", f"{r}-feed-b", f"{r}-power-upper-1", "input", "power") for r in compute] + [
+        ("h01-busway-02", f"{r}-feed-b", f"{r}-s01", "PSU1", "power") for r in network]
     shelf = next(t for t in export.device_types if "power shelf" in t["model"])
     assert shelf["power-ports"] == [{"name": "input", "type": "iec-60309-3p-n-e-6h", "maximum_draw": 33846}]
+    switch = next(t for t in export.device_types if "SN5600" in t["model"])
+    assert [(p["name"], p["description"], p["maximum_draw"]) for p in switch["power-ports"]] == [
+        ("PSU0", "A feed", 1500), ("PSU1", "B feed", 1500)]
     # the rating: next standard size up; DC single conductor pair; above the table, whole amperes
     assert feed_amperage(124_600, 480, True) == 200 and feed_amperage(100_000, 800, False) == 175  # 156.25 A
     assert feed_amperage(10e6, 480, True) == 15036  # 15,035.2 A
+
+
+def test_summary_power_chain_sides_of_the_small_site(small_plan):
+    """summary.json's ``power_chain.distribution.halls`` by hand: one hall of 4 GB200 racks (N+N) and 2 network racks
+    of 1+1 SN5600s, all fed A and B: 2N. The 2 busway units (4000 A, 3.0 MW each, catalog) split 1 A + 1 B. Each
+    side has 6 feeds (200 A x 4, 20 A, 15 A, as the export's) and carries the whole load alone:
+    4 x 124.6 kW + 12 x 1.5 kW = 516.4 kW; in normal operation half of it. 0.516 MW < 3.0 MW: each side carries it.
+    The counts agree with the export's feeds."""
+    from rackwright.site.netbox import site_export
+
+    halls = json.loads((small_plan / "summary.json").read_text())["power_chain"]["distribution"]["halls"]
+    assert len(halls) == 1
+    hall = halls[0]
+    assert {k: hall[k] for k in ("hall", "topology", "panel_redundancy", "racks", "single_fed_racks", "supply",
+                                 "voltage_v")} == {"hall": 1, "topology": "2N", "panel_redundancy": "2N", "racks": 6,
+                                                   "single_fed_racks": 0, "supply": "ac three-phase",
+                                                   "voltage_v": 480}
+    load = 4 * 124.6e3 + 12 * 1500
+    for side, name in zip(hall["sides"], "AB", strict=True):
+        assert (side["side"], side["panels"], side["capacity_mw"], side["feeds"]) == (name, 1, 3.0, 6)
+        assert side["ratings"] == [{"amperes": 15, "feeds": 1}, {"amperes": 20, "feeds": 1},
+                                   {"amperes": 200, "feeds": 4}]
+        assert side["load_alone_mw"] == pytest.approx(load / 1e6, abs=0.004)
+        assert side["normal_load_mw"] == pytest.approx(load / 2e6, abs=0.002) and side["carries_alone"]
+    feeds = site_export(small_plan).rows["12-power-feeds.csv"]
+    assert [sum(f["type"] == t for f in feeds) for t in ("primary", "redundant")] == [s["feeds"] for s in hall["sides"]]
+
+
+def test_hall_feeds_by_hand():
+    """Pure sides of a hall at 415 V three-phase from 1 MW panels: a 100 kW N+N rack and a 50 kW single-fed rack over
+    3 panels: mixed, A has 2 panels (the odd one) and both racks (100,000 / (415 x 0.8 x 1.732) = 173.9 A -> 175 A;
+    50 kW: 86.9 A -> 90 A), carries 150 kW alone and 100 kW in normal operation; B has 1 panel, the N+N rack
+    (175 A), 100 kW alone and 50 kW normally. Single-fed racks only: topology N, side A only. PSU redundancy k+k
+    gives two feeds, N+1 (or none) one."""
+    from rackwright.site.power import FeedSupply, hall_feeds, psu_feeds, side_panels
+
+    supply = FeedSupply(415, False, 1e6)
+    hall = hall_feeds([(100e3, 2), (50e3, 1)], 3, supply, "N+1")
+    assert (hall["topology"], hall["panel_redundancy"], hall["single_fed_racks"]) == ("mixed", "N+1", 1)
+    a, b = hall["sides"]
+    assert (a["panels"], a["feeds"], a["ratings"], a["load_alone_mw"], a["normal_load_mw"]) == (
+        2, 2, [{"amperes": 90, "feeds": 1}, {"amperes": 175, "feeds": 1}], 0.15, 0.1)
+    assert (b["panels"], b["feeds"], b["ratings"], b["load_alone_mw"], b["normal_load_mw"], b["capacity_mw"]) == (
+        1, 1, [{"amperes": 175, "feeds": 1}], 0.1, 0.05, 1.0)
+    single = hall_feeds([(50e3, 1)], 2, supply, "N+1")
+    assert single["topology"] == "N" and [s["side"] for s in single["sides"]] == ["A"]
+    assert single["sides"][0]["panels"] == 2
+    assert [psu_feeds(r) for r in ("1+1", "2+2", "3+3", "N+1", "3+1", None)] == [2, 2, 2, 1, 1, 1]
+    assert side_panels([1], True) == ([1], [1]) and side_panels([1, 2, 3], True) == ([1, 2], [3])
+    assert side_panels([1, 2], False) == ([1, 2],)
 
 
 def test_feed_ends_split_the_shelves_between_the_sides():
@@ -741,4 +800,6 @@ def test_one_hall_keeps_its_switches_and_an_open_rack_has_no_units(tmp_path):
     assert hall3.rows["14-power-cables.csv"] == []
     fed = [(f["name"], f["type"]) for f in hall2.rows["12-power-feeds.csv"] if f["rack"] == "h02-r001-k01"]
     assert fed == [("h02-r001-k01-feed-a", "primary"), ("h02-r001-k01-feed-b", "redundant")]
-    assert len(hall2.rows["14-power-cables.csv"]) == 2
+    # and each of hall 2's network racks (1+1 SN5600s) an A and a B feed, cabled to its first switch's two PSUs
+    network = {d["rack"] for d in switches}
+    assert len(hall2.rows["14-power-cables.csv"]) == 2 + 2 * len(network)

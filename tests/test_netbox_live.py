@@ -413,11 +413,12 @@ def test_site_export_imports_into_netbox_in_file_order(netbox, tmp_path):
         held_modules = _pages(client, "/dcim/modules/", site_id=site, brief=1)
         held_feeds = {f["name"]: f for f in _pages(client, "/dcim/power-feeds/", site_id=site)}
         interfaces = len(_pages(client, "/dcim/interfaces/", site_id=site, brief=1))
-    assert (len(held_racks), len(held_devices), len(held_cables)) == (racks, len(devices), len(cables) + 8) \
-        == (4 + 2, 4 * 37 + 12, 800 + 8)  # network racks: the leaves' in the compute rows' HDA, the spines' in the MDA
+    assert (len(held_racks), len(held_devices), len(held_cables)) == (racks, len(devices), len(cables) + 12) \
+        == (4 + 2, 4 * 37 + 12, 800 + 12)  # network racks: the leaves' in the compute rows' HDA, the spines' in the MDA
     # 12 modules in each of the 72 trays (test_netbox.py), adding no interfaces; an A and a B feed per GB200 rack
-    # (its power is N+N), an A feed per network rack; 8 power cables (A to a lower shelf, B to an upper one)
-    assert (len(held_modules), len(held_feeds)) == (4 * 18 * 12, 4 * 2 + 2) and len(feeds) == 10
+    # (its power is N+N) and per network rack (the SN5600's PSUs are 1+1); 12 power cables (A to a lower shelf, B to
+    # an upper one; a network rack's to its first switch's PSU0 and PSU1)
+    assert (len(held_modules), len(held_feeds)) == (4 * 18 * 12, 6 * 2) and len(feeds) == 12
     print(f"\nNetBox import: {len(held_devices)} devices, {interfaces} interfaces, {len(held_modules)} modules, "
           f"{len(held_feeds)} power feeds, {len(held_cables)} cables")
     assert {r["rack_type"]["model"] for r in held_racks if r["rack_type"]} == {
@@ -505,10 +506,11 @@ def test_push_creates_the_site_and_a_second_push_creates_nothing(netbox, pushed)
     # halls 1 and 2: a GB200 rack of 37 devices each (test_netbox.py counts them), the network racks' 4 leaves and
     # 2 spines; hall 3's Open Rack and its devices came with the push of hall 3
     # power: 2 busway panels a hall (the plan's 6 units over 3 halls); a GB200 rack (N+N) an A and a B feed, each
-    # cabled to a power shelf, a network rack an A feed (the Open Rack's one feed came with hall 3: its power is
-    # N+1 and it has no power shelf, its DC/DC shelves take the rack's 800 VDC)
+    # cabled to a power shelf, a network rack (1+1 SN5600 PSUs) an A and a B feed, cabled to its first switch's PSU0
+    # and PSU1 (the Open Rack's one feed came with hall 3: its power is N+1 and it has no power shelf, its DC/DC
+    # shelves take the rack's 800 VDC)
     expected = {"site": 0, "locations": 2, "racks": 2 + 2, "devices": 2 * 37 + 6, "modules": 2 * GB200_MODULES,
-                "power panels": 4, "power feeds": 2 * 2 + 2, "cables": cables, "power cables": 2 * 2}
+                "power panels": 4, "power feeds": 2 * 2 + 2 * 2, "cables": cables, "power cables": 2 * 2 + 2 * 2}
     assert {step: first[step]["created"] for step in expected} == expected
     assert first["devices"]["skipped"] == OPEN_RACK_DEVICES and first["modules"]["skipped"] == OPEN_RACK_MODULES
     assert [first[step]["refused"] for step in first] == [[]] * len(first)
@@ -519,15 +521,15 @@ def test_push_creates_the_site_and_a_second_push_creates_nothing(netbox, pushed)
                           strict=True))
     total, modules = 2 * 37 + 6 + OPEN_RACK_DEVICES, 2 * GB200_MODULES + OPEN_RACK_MODULES
     print(f"netbox push API counts: {counts}")
-    assert counts == {"racks": 5, "devices": total, "modules": modules, "power-panels": 6, "power-feeds": 7,
-                      "cables": cables + 4}
+    assert counts == {"racks": 5, "devices": total, "modules": modules, "power-panels": 6, "power-feeds": 9,
+                      "cables": cables + 8}
     again = _rackwright("netbox", "push", str(plan), "--url", netbox.url, "--token", netbox.token, "--json")
     assert again.returncode == 0, again.stderr[-3000:]
     second = _steps(json.loads(again.stdout))
     assert {step: t["created"] for step, t in second.items()} == {step: 0 for step in second}
     assert second["cables"]["skipped"] == cables and second["devices"]["skipped"] == total
     assert (second["modules"]["skipped"], second["power feeds"]["skipped"], second["power cables"]["skipped"]) == (
-        modules, 7, 4)
+        modules, 9, 8)
 
 
 def test_diff_reports_a_deleted_and_a_changed_cable(netbox, pushed):

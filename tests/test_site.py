@@ -384,3 +384,44 @@ def test_cables_json_report_and_table_add_up_by_hand(tmp_path):
     assert untitled_axes(cables_figure(doc)) == []
     total = next(line for line in result.stdout.splitlines() if "all" in line)
     assert re.findall(r"[\d.,]+", total) == ["5", "0.137", "100"]
+
+
+def test_power_chain_sides_of_the_100mw_site_by_hand(plan):
+    """The 100 MW example's A and B sides (summary.json ``power_chain.distribution.halls``): 102 busway units of
+    3.0 MW (catalog: 4000 A at 480 V) over 2 halls = 51 a hall, 26 on A (the odd one) and 25 on B. Every rack is fed
+    A and B (GB200 NVL72 N+N, SN5600 PSUs 1+1): 2N, as many feeds on each side as racks. Each side carries its hall's
+    whole load alone; over both halls 803 racks x 124.6 kW + 2,376 switches (904 + 960 + 512) x 1.5 kW = 103.6 MW,
+    the distribution stage's peak (IT with the switches); 26 x 3.0 = 78 MW > hall 1's ~56.8 MW. A network rack of 16
+    SN5600s: 24 kW / (480 V x 0.8 x 1.732) = 36.1 A -> 40 A (NEC 240.6(A))."""
+    from rackwright.site.outputs import distribution_halls
+
+    halls = distribution_halls(plan)
+    assert [h["hall"] for h in halls] == [1, 2] and {h["topology"] for h in halls} == {"2N"}
+    for hall in halls:
+        a, b = hall["sides"]
+        assert (a["panels"], b["panels"], a["capacity_mw"], b["capacity_mw"]) == (26, 25, 78.0, 75.0)
+        assert a["feeds"] == b["feeds"] == hall["racks"] and hall["single_fed_racks"] == 0
+        assert a["load_alone_mw"] == b["load_alone_mw"] == pytest.approx(2 * a["normal_load_mw"], abs=0.002)
+        assert a["carries_alone"] and b["carries_alone"]
+        assert 40 in [r["amperes"] for r in a["ratings"]] and a["ratings"] == b["ratings"]
+    total = sum(h["sides"][0]["load_alone_mw"] for h in halls)
+    assert total == pytest.approx(803 * 0.1246 + (904 + 960 + 512) * 0.0015, abs=0.1)
+    assert sum(h["racks"] for h in halls) - 803 == len(plan.cables.select("b_hall", "b_row", "b_rack").unique())
+
+
+def test_power_one_line_lists_each_halls_a_and_b_feeds(plan):
+    """The one-line's feeds box: a line per side of each hall (the most common rating first), halls past the third
+    left to summary.json; the 100 MW example's two halls, both sides of each, are drawn."""
+    from rackwright.site.diagrams import feed_lines, power_one_line_svg
+
+    side = {"side": "A", "panels": 26, "feeds": 521, "load_alone_mw": 56.834,
+            "ratings": [{"amperes": 30, "feeds": 3}, {"amperes": 200, "feeds": 441}, {"amperes": 40, "feeds": 77}]}
+    hall = {"hall": 1, "topology": "2N", "sides": [side, {**side, "side": "B", "panels": 25}]}
+    assert feed_lines([hall]) == [
+        "Hall 1 (2N) A: 26 panels, 521 feeds (441 × 200 A, 77 × 40 A, 3 × 30 A), 56.8 MW alone",
+        "Hall 1 (2N) B: 25 panels, 521 feeds (441 × 200 A, 77 × 40 A, 3 × 30 A), 56.8 MW alone"]
+    assert feed_lines([hall] * 4)[-1] == "… 1 more halls in summary.json" and len(feed_lines([hall] * 4)) == 7
+    svg = power_one_line_svg(plan)
+    assert "A and B feeds to the racks" in svg
+    assert re.findall(r">(Hall \d \(2N\) [AB]): (\d+) panels", svg) == [
+        ("Hall 1 (2N) A", "26"), ("Hall 1 (2N) B", "25"), ("Hall 2 (2N) A", "26"), ("Hall 2 (2N) B", "25")]

@@ -53,7 +53,12 @@ SPEC_FIELDS: dict[str, SpecField] = {
     "output_voltage": SpecField("voltage", "nominal output voltage"),
     "current_rating": SpecField("current", "continuous current rating (busbar, PDU)"),
     "energy": SpecField("energy", "usable stored energy (BBU)"),
-    "psu_slots": SpecField("count", "PSU bays in a power shelf"),
+    "psu_slots": SpecField("count", "PSU bays (a power shelf's, a switch's power supplies)"),
+    "psu_redundancy": SpecField(
+        "text",
+        "how the PSUs share the load: k+k (either half carries it, so the halves can hang on A and B feeds) or N+1",
+        ("1+1", "2+2", "3+3", "N+1"),
+    ),
     "phases": SpecField("count", "AC phases"),
     # mechanical
     "height": SpecField("length", 'mounted height, e.g. "1 U" or "1 OU"; 0U parts omit it'),

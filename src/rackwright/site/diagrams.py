@@ -20,6 +20,8 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 TIER_NAMES = {"leaf": "leaf", "spine": "spine", "super_spine": "super-spine"}
 TIER_COLOURS = {"leaf": "#e45756", "spine": "#f58518", "super_spine": "#b279a2", "nic": "#4c78a8"}
 ICONS = 12  # switch icons drawn per tier at most
+FEED_HALLS = 3  # halls whose A and B feeds the power one-line lists (a line per side, beside distribution and racks)
+FEED_BOX_WIDTH = 480  # px: the feeds' lines at 10 px (the SVG widens to fit it)
 SVG_HEAD = '<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" ' + (
     'font-family="sans-serif" font-size="11" id="{id}">'
 )
@@ -232,17 +234,51 @@ def _cooling_feed(plan: SitePlan, x: float, y: float) -> str:
     )
 
 
+def feed_lines(halls: list[dict], shown: int = FEED_HALLS) -> list[str]:
+    """One line per side of each of the first ``shown`` halls of summary.json's ``power_chain.distribution.halls``
+    (:func:`~.outputs.distribution_halls`): ``Hall 1 (2N) A: 26 panels, 521 feeds (441 × 200 A, ...), 56.8 MW
+    alone``, and how many halls are left out."""
+    lines = [
+        f"Hall {hall['hall']} ({hall['topology']}) {side['side']}: {side['panels']:,} panels, {side['feeds']:,} feeds ("
+        + ", ".join(f"{r['feeds']:,} × {r['amperes']:,} A" for r in sorted(side["ratings"], key=lambda r: -r["feeds"]))
+        + f"), {side['load_alone_mw']:,.1f} MW alone"
+        for hall in halls[:shown]
+        for side in hall["sides"]
+    ]
+    return lines + ([f"… {len(halls) - shown} more halls in summary.json"] if len(halls) > shown else [])
+
+
+def _feeds(plan: SitePlan, x: float, y: float) -> str:
+    """The A and B feeds of each hall beside the distribution box (its right edge at ``x``, its top at ``y``)."""
+    from .outputs import distribution_halls
+
+    lines = feed_lines(distribution_halls(plan))
+    if not lines:
+        return ""
+    height = 26 + 14 * len(lines)
+    text = "".join(
+        f'<text x="{x + 70:.1f}" y="{y + 34 + 14 * k:.1f}" class="detail" font-size="10">{html.escape(line)}</text>'
+        for k, line in enumerate(lines)
+    )
+    return (
+        f'<rect x="{x + 60:.1f}" y="{y:.1f}" width="{FEED_BOX_WIDTH}" height="{height}" rx="4" fill="#ede9fe" '
+        f'stroke="#374151"/><text x="{x + 70:.1f}" y="{y + 17:.1f}" font-weight="bold">A and B feeds to the racks '
+        f"(each feed rated for its whole rack)</text>{text}"
+        f'<line x1="{x:.1f}" y1="{y + 22:.1f}" x2="{x + 60:.1f}" y2="{y + 22:.1f}" stroke="#111" stroke-width="2"/>'
+    )
+
+
 def power_one_line_svg(plan: SitePlan, catalog: Catalog | None = None) -> str:
     """The power chain as a one-line diagram, utility at the top and racks at the bottom: each stage's installed
     units, part, rating, redundancy, peak load and loss, the generators on the MV bus, the cooling plant fed from
-    the MV/LV transformers without UPS, and the racks."""
+    the MV/LV transformers without UPS, the A and B feeds of each hall beside the distribution, and the racks."""
     lines = stage_lines(plan, catalog)
     chain = _chain(plan, lines)
     x, width, step = 30.0, 600.0, 70.0
     height = 40 + step * len(chain) + 20
     ys = {name: 40 + step * i for i, (name, _) in enumerate(chain)}
     parts = [
-        SVG_HEAD.format(w=1000, h=f"{height:.0f}", id="power-one-line"),
+        SVG_HEAD.format(w=700 + FEED_BOX_WIDTH, h=f"{height:.0f}", id="power-one-line"),
         f'<text x="4" y="18" font-size="14" font-weight="bold">Power one-line: {html.escape(plan.loaded.site.name)}'
         "</text>",
     ]
@@ -252,6 +288,7 @@ def power_one_line_svg(plan: SitePlan, catalog: Catalog | None = None) -> str:
             parts.append(_arrow(x + 40, ys[chain[i - 1][0]] + 44, ys[name]))
     parts.append(_generators(plan, lines, x + width, ys["switchgear"]))
     parts.append(_cooling_feed(plan, x + width, ys["transformers"]))
+    parts.append(_feeds(plan, x + width, ys["distribution"]))
     parts.append("</svg>")
     return "\n".join(parts)
 

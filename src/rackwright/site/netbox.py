@@ -37,6 +37,7 @@ from ..catalog.netbox import (
     u_height,
 )
 from ..catalog.schema import Part
+from .power import FEED_UTILISATION, FeedSupply, design_feeds, panels_per_hall, psu_feeds, side_panels
 
 CABLE_TYPES = {
     "dac": "dac-passive",
@@ -167,49 +168,6 @@ IMPORTS = {
     "13-cables.csv": ("cable", "cables"),
     "14-power-cables.csv": ("cable", "cables"),
 }
-#: A power feed's maximum utilisation [%]: a continuous load may take 80 % of its circuit's rating (NEC 210.19(A),
-#: 215.2(A): conductors at 125 % of the continuous load), NetBox's default too.
-FEED_UTILISATION = 80
-#: Standard ampere ratings of fuses and circuit breakers, NEC 240.6(A); a feed's rating is the next one up.
-BREAKER_AMPS = (
-    15,
-    20,
-    25,
-    30,
-    35,
-    40,
-    45,
-    50,
-    60,
-    70,
-    80,
-    90,
-    100,
-    110,
-    125,
-    150,
-    175,
-    200,
-    225,
-    250,
-    300,
-    350,
-    400,
-    450,
-    500,
-    600,
-    700,
-    800,
-    1000,
-    1200,
-    1600,
-    2000,
-    2500,
-    3000,
-    4000,
-    5000,
-    6000,
-)
 _ROLE_COLORS = {"Compute tray": "4caf50", "Leaf switch": "2196f3", "Spine switch": "3f51b5", "Core switch": "673ab7"}
 _RACK_WIDTH_IN = {"eia-19": 19, "orv3-21": 21}
 
@@ -306,8 +264,9 @@ def rack_model(design_path: str | Path, catalog) -> RackModel:
     units = int(usable / RACK_UNIT_M + 1e-6) if usable else NETWORK_RACK_U
     width = _RACK_WIDTH_IN.get(enclosure.text("rack_standard", "eia-19"), 19)
     power = evaluate(loaded, catalog).figures["power.input"]
-    feeds = 2 if design.power.redundancy == "N+N" else 1
-    return RackModel(design.name, units, width, tuple(mounts), to_racktype(enclosure), power, feeds)
+    return RackModel(
+        design.name, units, width, tuple(mounts), to_racktype(enclosure), power, design_feeds(design.power.redundancy)
+    )
 
 
 def plan_lanes(fabric: dict, catalog) -> int:
@@ -359,6 +318,19 @@ def _compute_racks(cables: pl.DataFrame) -> list[tuple[int, int, int, int]]:
     return [tuple(r) for r in racks.sort("a_hall", "a_row", "a_rack").iter_rows()]
 
 
+def hall_loads(cables: pl.DataFrame, generations: list[tuple[float, int]], switch: Part) -> dict[int, list]:
+    """(input power [W], feeds) of every rack of each hall as :func:`site_export` feeds it: a compute rack its
+    generation's (``generations``, in the order of the cable plan's 1-based ``a_generation``), a network rack its
+    switches' power and :func:`~.power.psu_feeds` of their PSU redundancy."""
+    loads: dict[int, list] = {}
+    for hall, _, _, generation in _compute_racks(cables):
+        loads.setdefault(hall, []).append(generations[generation - 1])
+    feeds = psu_feeds(switch.text("psu_redundancy"))
+    for (hall, _, _), group in _switch_ends(cables).group_by("hall", "row", "rack", maintain_order=True):
+        loads.setdefault(int(hall), []).append((group.height * switch.value("power", 0.0), feeds))
+    return dict(sorted(loads.items()))
+
+
 def _rack_name(hall: int, row: int, kind: str, rack: int) -> str:
     return f"h{hall:02d}-r{row:03d}-{kind}{rack:02d}"
 
@@ -400,7 +372,8 @@ def site_export(plan_dir: Path, hall: int | None = None, catalog=None) -> SiteEx
         ends = ends.filter(pl.col("hall") == hall)
         cables = cables.filter((pl.col("a_hall") == hall) & (pl.col("b_hall") == hall))
     switch = catalog.get(summary["fabric"]["switch"])
-    switch_type = to_devicetype(switch, catalog, lanes)
+    switch_feeds = psu_feeds(switch.text("psu_redundancy"))
+    switch_type = _sided(to_devicetype(switch, catalog, lanes), switch_feeds)
     export = SiteExport(site, lanes, [])
     types = {(switch_type["manufacturer"], switch_type["model"]): switch_type}
     module_types: dict[tuple[str, str], dict] = {}
@@ -432,17 +405,13 @@ def site_export(plan_dir: Path, hall: int | None = None, catalog=None) -> SiteEx
         rack = _rack_name(int(h), int(row), "n", int(number))
         units = max(NETWORK_RACK_U, math.ceil(max(group["slot"].to_list()) * switch_u))
         racks.append(_rack_row(site, int(h), rack, units, 19, "network rack", None))
-        fed[rack] = Fed(group.height * switch.value("power", 0.0))
-        for slot, tier in group.select("slot", "tier").iter_rows():
+        names = [f"{rack}-s{slot:02d}" for slot in group["slot"]]
+        psus = _psu_inputs(names, switch_type, switch_feeds)
+        fed[rack] = Fed(group.height * switch.value("power", 0.0), switch_feeds, psus)
+        for name, (slot, tier) in zip(names, group.select("slot", "tier").iter_rows(), strict=True):
             devices.append(
                 _device_row(
-                    site,
-                    int(h),
-                    rack,
-                    f"{rack}-s{slot:02d}",
-                    SWITCH_ROLES.get(tier, "Switch"),
-                    switch_type,
-                    1 + (slot - 1) * switch_u,
+                    site, int(h), rack, name, SWITCH_ROLES.get(tier, "Switch"), switch_type, 1 + (slot - 1) * switch_u
                 )
             )
     export.device_types = list(types.values())
@@ -474,12 +443,23 @@ def site_export(plan_dir: Path, hall: int | None = None, catalog=None) -> SiteEx
     return export
 
 
-def feed_amperage(power: float, voltage: float, three_phase: bool, utilisation: float = FEED_UTILISATION) -> int:
-    """The rating [A] of a feed that carries ``power`` [W] at ``utilisation`` [%] of what NetBox counts it able to
-    supply: NetBox's ``PowerFeed.available_power`` = V · A · u (· √3 three-phase), so A = P / (V · u (· √3)),
-    rounded up to the next standard rating of :data:`BREAKER_AMPS` (whole amperes above them)."""
-    amps = power / (voltage * utilisation / 100 * (math.sqrt(3) if three_phase else 1.0))
-    return next((a for a in BREAKER_AMPS if a >= amps - 1e-9), math.ceil(amps - 1e-9))
+def _sided(doc: dict, feeds: int) -> dict:
+    """A switch type whose PSUs hang on two feeds (:func:`~.power.psu_feeds`): the first half of its power ports
+    described ``A feed``, the rest ``B feed``."""
+    ports = doc.get("power-ports") or []
+    if feeds < 2 or len(ports) < 2:
+        return doc
+    half = len(ports) // 2
+    return {**doc, "power-ports": [{**p, "description": f"{'AB'[k >= half]} feed"} for k, p in enumerate(ports)]}
+
+
+def _psu_inputs(switches: list[str], doc: dict, feeds: int) -> tuple[tuple[str, str], ...]:
+    """(switch, power port) of every PSU of a network rack's ``switches``, the A side's (each switch's first half
+    of its ports, or all with one feed) before the B side's, so that :meth:`Fed.end` cables the A feed to the first
+    switch's first PSU and the B feed to its first B-side PSU."""
+    ports = [p["name"] for p in doc.get("power-ports") or []]
+    half = len(ports) // 2 if feeds > 1 and len(ports) > 1 else len(ports)
+    return tuple((s, p) for side in (ports[:half], ports[half:]) for s in switches for p in side)
 
 
 def power_rows(site: str, racks: list[dict], fed: dict[str, Fed], summary: dict, catalog) -> tuple[list, list, list]:
@@ -487,43 +467,41 @@ def power_rows(site: str, racks: list[dict], fed: dict[str, Fed], summary: dict,
 
     Each hall gets its share of the stage's units (the planner sizes them per hall) as power panels
     ``h01-busway-01`` (``-rectifier-`` for 800 VDC row rectifiers). Every rack gets a primary feed ``<rack>-feed-a``
-    and, when it takes two (:class:`Fed`: an N+N design), a redundant feed ``<rack>-feed-b``: in a hall with such
-    racks the first half of its panels is the A side, the rest the B side (one panel: both sides on it), and each
-    side's feeds go to its panels in floor order (racks split evenly over them). A feed is AC three-phase at the
-    busway's voltage, or DC at the rectifier's output, rated by :func:`feed_amperage` for the rack's whole input
-    power (a network rack: its switches'), as a 2N feed carries the rack alone when the other side fails. A feed
-    with an end (:meth:`Fed.end`) gets a power cable to that device's input (label the feed's name).
+    and, when it takes two (:class:`Fed`: an N+N design, a network rack of switches whose PSUs are split k+k), a
+    redundant feed ``<rack>-feed-b``: in a hall with such racks the first half of its panels is the A side, the rest
+    the B side (:func:`~.power.side_panels`), and each side's feeds go to its panels in floor order (racks split
+    evenly over them). A feed is AC three-phase at the busway's voltage, or DC at the rectifier's output, rated by
+    :func:`~.power.feed_amperage` for the rack's whole input power (a network rack: its switches'), as a 2N feed
+    carries the rack alone when the other side fails. A feed with an end (:meth:`Fed.end`) gets a power cable to that
+    device's input (label the feed's name): NetBox cables a feed to one power port.
     """
     stage = summary.get("power_chain", {}).get("distribution")
     if not stage or not racks:
         return [], [], []
     part = catalog.get(stage["part"])
-    dc = part.kind == "rectifier"
-    voltage = part.value("output_voltage") or part.value("input_voltage")
-    per_hall = max(1, math.ceil(stage["units"] / max(1, int(summary.get("halls", 1)))))
+    supply = FeedSupply.of(part)
+    per_hall = panels_per_hall(stage["units"], int(summary.get("halls", 1)))
     panels, feeds, cables = [], [], []
     for location in sorted({r["location"] for r in racks}):
         number = int(location.split()[-1])
         here = sorted(r["name"] for r in racks if r["location"] == location)
         names = [f"h{number:02d}-{part.kind}-{k + 1:02d}" for k in range(per_hall)]
-        two = max(fed[rack].feeds for rack in here) > 1
-        half = math.ceil(per_hall / 2) if two and per_hall > 1 else per_hall
-        sides = (names[:half], names[half:] or names) if two else (names,)
-        for k, name in enumerate(names):
-            label = (", A side" if k < half else ", B side") if half < per_hall else ""
+        sides = side_panels(names, max(fed[rack].feeds for rack in here) > 1)
+        for name in names:
+            label = "".join(f", {'AB'[k]} side" for k, on in enumerate(sides) if name in on and len(on) < per_hall)
             panels.append({"site": site, "location": location, "name": name, "description": part.model[:180] + label})
         for side, side_names in enumerate(sides):
             taking = [rack for rack in here if fed[rack].feeds > side]
             for i, rack in enumerate(taking):
                 panel = side_names[i * len(side_names) // len(taking)]
-                feeds.append(_feed_row(site, location, panel, rack, side, fed[rack], voltage, dc))
+                feeds.append(_feed_row(site, location, panel, rack, side, fed[rack], supply))
                 end = fed[rack].end(side)
                 if end is not None:
                     cables.append(_power_cable(site, panel, feeds[-1]["name"], *end))
     return panels, feeds, cables
 
 
-def _feed_row(site: str, location: str, panel: str, rack: str, side: int, fed: Fed, voltage: float, dc: bool) -> dict:
+def _feed_row(site: str, location: str, panel: str, rack: str, side: int, fed: Fed, supply: FeedSupply) -> dict:
     """A power-feeds.csv row: the rack's A (``primary``) or B (``redundant``) feed, rated for the whole rack."""
     alone = ", carries the rack alone if the other side fails" if fed.feeds > 1 else ""
     return {
@@ -534,10 +512,10 @@ def _feed_row(site: str, location: str, panel: str, rack: str, side: int, fed: F
         "name": f"{rack}-feed-{'ab'[side]}",
         "status": "planned",
         "type": ("primary", "redundant")[side],
-        "supply": "dc" if dc else "ac",
-        "phase": "single-phase" if dc else "three-phase",
-        "voltage": round(voltage),
-        "amperage": feed_amperage(fed.power, voltage, not dc),
+        "supply": "dc" if supply.dc else "ac",
+        "phase": "single-phase" if supply.dc else "three-phase",
+        "voltage": round(supply.voltage),
+        "amperage": supply.amperage(fed.power),
         "max_utilization": FEED_UTILISATION,
         "description": f"{fed.power / 1000:.1f} kW{alone}",
     }

@@ -35,6 +35,25 @@ def summary_body(summary: dict) -> dict:
     }
 
 
+def distribution_halls(plan: SitePlan) -> list[dict]:
+    """The feeds of each hall's racks from its distribution panels (:func:`rackwright.site.power.hall_feeds`), as
+    ``site export-netbox`` lays them out (:func:`rackwright.site.netbox.hall_loads` of the cable plan): summary.json's
+    ``power_chain.distribution.halls``."""
+    from ..rack.evaluation import sound_model
+    from .netbox import hall_loads
+    from .power import FeedSupply, design_feeds, hall_feeds, panels_per_hall
+
+    stage = next(st for st in plan.stages if st.name == "distribution")
+    catalog = sound_model(plan.loaded.racks[0], "the site summary").catalog  # the catalog the site was loaded with
+    designs = [sound_model(rack, "the site summary").redundancy for rack in plan.loaded.racks]
+    generations = [(g.input_power, design_feeds(r)) for g, r in zip(plan.generations, designs, strict=True)]
+    loads = hall_loads(plan.cables, generations, catalog.get(plan.loaded.site.fabric.switch))
+    supply = FeedSupply.of(catalog.get(stage.part))
+    panels = panels_per_hall(stage.units, plan.layout.halls)
+    redundancy = plan.loaded.site.power.distribution.redundancy
+    return [{"hall": hall, **hall_feeds(racks, panels, supply, redundancy)} for hall, racks in loads.items()]
+
+
 def write_plan_folder(plan: SitePlan, folder: Path, report: bool = True) -> dict:
     """summary.json, generations.json (each rack design's file and rack count, which ``site export-netbox`` reads),
     cables.parquet, bom.csv (and report.html) in ``folder``; returns the summary's body (:func:`summary_body`)."""
@@ -42,7 +61,9 @@ def write_plan_folder(plan: SitePlan, folder: Path, report: bool = True) -> dict
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError.single(str(folder), f"cannot create the output folder: {exc}", "-o") from None
-    body = summary_body(plan.summary())
+    summary = plan.summary()
+    summary["power_chain"]["distribution"]["halls"] = distribution_halls(plan)
+    body = summary_body(summary)
     write_json(folder / "summary.json", document(COMMAND, body))
     generations = [
         {"name": g.name, "design": str(Path(g.design).resolve()), "racks": g.racks, "trays": g.trays}
