@@ -194,6 +194,28 @@ def test_a_job_that_cannot_run_at_a_sites_size_delivers_nothing_and_says_why(loa
     assert row == {"generation": "gb300", "accelerators": 144, "runs": False, "reason": reason}
 
 
+@pytest.mark.parametrize(
+    ("fits", "times", "best"),
+    [
+        ([1, 1, 1, 1], [3.0, 1.0, 2.0, 1.0], 1),  # equal times: the first
+        ([1, 0, 1, 1], [3.0, 0.5, 2.0, 2.0], 2),  # the fastest does not fit
+        ([1, 1, 1], [np.nan, 4.0, np.nan], 1),  # NaN after any number
+        ([1, 1, 1], [np.inf, np.nan, -np.inf], 2),
+        ([0, 1, 1], [1.0, np.nan, np.nan], 1),  # every fitting time NaN: the first fitting
+        ([0, 0], [1.0, 2.0], None),  # none fits
+    ],
+)
+def test_fastest_is_the_first_of_the_search_order(fits, times, best):
+    """The configuration the programme takes is the first of ``perf search``'s order (fitting, fastest first, a
+    stable sort with NaN last), found without sorting: by hand on small results."""
+    from rackwright.perf.search import SearchResult
+    from rackwright.programme.plan import fastest
+
+    found = SearchResult({}, {"fits": np.array(fits, bool), "step_time_s": np.array(times)}, len(fits), 0.0)
+    assert fastest(found) == best
+    assert best is None or found.order()[0] == best
+
+
 @settings(max_examples=50, deadline=None)
 @given(job=st.integers(1, 20000), held=st.integers(0, 40000))
 def test_a_sites_job_size_is_the_largest_halving_of_the_job_it_holds(job, held):
