@@ -4,6 +4,7 @@ by hand and against the sourcing model."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,7 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
+from typer.testing import CliRunner
 
+from rackwright.cli.app import app
 from rackwright.programme import load_programme, plan_programme
 from rackwright.programme.plan import (
     STAGES,
@@ -31,7 +34,7 @@ from rackwright.programme.sites import (
     site_steps,
     step_quarters,
 )
-from rackwright.programme.whatif import reach_gw
+from rackwright.programme.whatif import programme_risk, reach_gw
 from rackwright.rack.sourcing import load_scenario, whatif
 from rackwright.roadmap import plan_document
 from rackwright.roadmap.inputs import rack_figures
@@ -48,10 +51,10 @@ CAPS = {  # the 10 GW example's optics and CDU lines, capped low enough for the 
 }
 
 
-@pytest.fixture(scope="module")
-def planned():
+def _capped_supply() -> list[dict]:
+    """The small example's supply lines with the optics and CDU lines of :data:`CAPS`."""
     supply = YAML(typ="safe").load(SMALL.read_text(encoding="utf-8"))["supply"]
-    supply += [
+    return supply + [
         {
             "id": name,
             "kind": kind,
@@ -62,8 +65,20 @@ def planned():
         }
         for name, (kind, lead, cap) in CAPS.items()
     ]
-    plan = plan_programme(load_programme(SMALL, {"supply": supply}))
+
+
+@pytest.fixture(scope="module")
+def planned():
+    plan = plan_programme(load_programme(SMALL, {"supply": _capped_supply()}))
     return plan, {row["supply"]: row for row in programme_document(plan)["site_supply_check"]}
+
+
+@pytest.fixture(scope="module")
+def corrected_plan(planned):
+    """The capped small example planned with the one-pass correction of the site need, and the stages it
+    reported."""
+    stages: list[str] = []
+    return plan_programme(planned[0].loaded, correct_site_need=True, progress=stages.append), stages
 
 
 def _site_plan_at(plan, step):
@@ -178,7 +193,7 @@ def test_site_need_error_is_the_reference_ratio_times_racks_against_site_plan_by
         assert 0 <= cdus["planned"] < np.count_nonzero(racks) and abs(cdus["difference"]) < np.count_nonzero(racks)
 
 
-def test_the_corrected_site_need_is_the_largest_planned_to_linear_ratio_where_the_cap_binds(planned):
+def test_the_corrected_site_need_is_the_largest_planned_to_linear_ratio_where_the_cap_binds(planned, corrected_plan):
     """With the optics and CDU caps binding, Abilene's need of each is scaled by the largest of its steps' planned /
     linear (the optics' under 1: the reference fabric is larger than its steps'), Milam's (no site file) and the
     other lines left; so no step's plan needs more than the corrected need × its racks; re-solved on it, the plan
@@ -198,11 +213,58 @@ def test_the_corrected_site_need_is_the_largest_planned_to_linear_ratio_where_th
             assert 0.5 < ratio < 1
     others = [i for i, line in enumerate(supply) if line not in ("optics", "cdus")]
     assert np.array_equal(corrected[others], need[others]) and not corrected[:, :, 1].any()
-    stages: list[str] = []
-    again = plan_programme(plan.loaded, correct_site_need=True, progress=stages.append)
+    again, stages = corrected_plan
     assert np.array_equal(again.result.structure.figures.site_supply_per_rack, corrected)
     assert stages == list(STAGES)  # the first pass's stages not reported again
     assert again.deployed[:, :, -1].sum() >= plan.deployed[:, :, -1].sum() * (1 - 1e-3)
+
+
+def test_whatif_with_the_correction_is_the_corrected_plan_of_the_changed_file(planned, corrected_plan):
+    """``programme whatif --set supply=… --correct-site-need`` plans the changed file with the one-pass correction:
+    every headline figure of its what-if is the one of ``plan_programme(changed, correct_site_need=True)``, which
+    the plan on the linear need alone does not give (the corrected solve deploys more racks)."""
+    value = json.dumps(_capped_supply(), default=str)
+    args = ["programme", "whatif", str(SMALL), "--set", f"supply={value}", "--correct-site-need", "--json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    whatif = {row["name"]: row["whatif"] for row in json.loads(result.output)["headline"]}
+    headline = lambda plan: {h["name"]: h["value"] for h in programme_document(plan)["headline"]}  # noqa: E731
+    assert whatif == headline(corrected_plan[0])
+    assert whatif["accelerators_by_goal_date"] > headline(planned[0])["accelerators_by_goal_date"]
+
+
+def test_risk_with_the_correction_draws_on_the_corrected_solve(planned, corrected_plan):
+    """``programme_risk(..., correct_site_need=True)`` plans the deterministic plan with the correction (its GW by
+    quarter the corrected plan's) and the ``programme risk`` command passes its option to it."""
+    loaded = planned[0].loaded
+    doc = programme_risk(loaded, 4, 1, correct_site_need=True)
+    power = programme_document(corrected_plan[0])["series"]
+    gw = next(row["values"] for row in power if row["name"] == "it_power" and "generation" not in row)
+    assert list(doc["plan_gw_by_quarter"].values()) == pytest.approx(gw, rel=1e-9, abs=1e-9)
+    assert gw != next(
+        row["values"]
+        for row in programme_document(planned[0])["series"]
+        if row["name"] == "it_power" and "generation" not in row
+    )
+
+
+def test_risk_passes_the_correct_site_need_option(monkeypatch):
+    import rackwright.programme.whatif as whatif
+
+    asked: list[bool] = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_risk(*args, **kwargs):
+        asked.append(kwargs["correct_site_need"])
+        raise Stop
+
+    monkeypatch.setattr(whatif, "programme_risk", fake_risk)
+    for flags in ([], ["--correct-site-need"]):
+        result = CliRunner().invoke(app, ["programme", "risk", str(SMALL), "--samples", "2", *flags])
+        assert isinstance(result.exception, Stop), result.output
+    assert asked == [False, True]
 
 
 def test_no_correction_without_a_binding_site_supply_cap(planned):

@@ -44,6 +44,15 @@ def _line_band_option():
     )
 
 
+def _correct_site_need_option():
+    return typer.Option(
+        False,
+        "--correct-site-need",
+        help="Where an optics or CDU supply cap binds, correct the linear site need from the first pass's site plans "
+        "and solve once more (docs/programme.md).",
+    )
+
+
 def _workers_option(default: int):
     return typer.Option(
         default,
@@ -150,12 +159,7 @@ def plan_command(
         help="With -o: also write each planned site's report.html (its last power step, as `site plan -o` writes "
         "it; on a 1 GW site about as long again as its plan).",
     ),
-    correct_site_need: bool = typer.Option(
-        False,
-        "--correct-site-need",
-        help="Where an optics or CDU supply cap binds, correct the linear site need from the first pass's site plans "
-        "and solve once more (docs/programme.md).",
-    ),
+    correct_site_need: bool = _correct_site_need_option(),
 ):
     """Plan the programme: line capacities, the roadmap on them, delivered compute, failures, spares, US content,
     cost and the first ship against lead times by quarter, and the site plans. Exit 1 when the goal is not
@@ -319,6 +323,7 @@ def whatif_command(
     workers: int = _workers_option(1),
     as_json: bool = typer.Option(False, "--json", help="Print the change in every headline number as JSON."),
     wide: bool = WIDE,
+    correct_site_need: bool = _correct_site_need_option(),
 ):
     """Re-plan the programme with some fields or design files changed, or once per value of one field (--sweep),
     and print the change in every headline number (GW and delivered compute by the goal date, the quarter the goal
@@ -343,7 +348,9 @@ def whatif_command(
     )
     with progress_bar(not as_json) as bar:
         progress = _stages(bar, 1 + len(variants))
-        base_doc, *docs = sweep_documents([base, *variants], backend, _workers(workers), samples, seed, progress)
+        base_doc, *docs = sweep_documents(
+            [base, *variants], backend, _workers(workers), samples, seed, progress, correct_site_need
+        )
     if key is None:
         doc = whatif_document(base_doc, docs[0], overrides)
     else:
@@ -370,9 +377,10 @@ def risk_command(
     line_band: int = _line_band_option(),
     outdir: Path | None = output_option("Folder for risk.json and report.html (the fan chart).", long="--outdir"),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    correct_site_need: bool = _correct_site_need_option(),
 ):
     """Probability of meeting the goal, and P10/P50/P90 of GW by quarter, over the file's risk distributions (the
-    roadmap's Monte Carlo on the lines' rates)."""
+    roadmap's Monte Carlo on the lines' rates; with --correct-site-need on the corrected solve's figures)."""
     from ..programme import load_programme
     from ..programme.whatif import line_bands, programme_risk, risk_records
 
@@ -389,6 +397,7 @@ def risk_command(
             progress=lambda done: bar.update(task, completed=done),
             bands=bands,
             backend=backend,
+            correct_site_need=correct_site_need,
         )
     doc = risk_records(loaded, raw)
     detail(f"{raw['samples']:,} samples in {raw['solve_time_s']:.1f} s")

@@ -134,18 +134,21 @@ def sweep_documents(
     samples: int = 0,
     seed: int | None = None,
     progress: Callable[[str], None] | None = None,
+    correct_site_need: bool = False,
 ) -> list[dict]:
     """The programme document of each variant, the reference job and each site step planned once by content
     (:class:`.plan.PlanCache`), each variant's tasks on ``backend``. With ``samples``, each document also carries
     P(goal) (:func:`with_risk`), every variant's Monte Carlo drawn from the same ``seed`` (common random numbers:
     the same slips, delays and yields, so a difference in P(goal) is the change's, not the draw's; None draws one
-    fresh seed for all). ``progress`` is called with each stage of each plan (:data:`.plan.STAGES`)."""
+    fresh seed for all). ``progress`` is called with each stage of each plan (:data:`.plan.STAGES`). With
+    ``correct_site_need`` every variant is planned with the one-pass correction of the site need
+    (:func:`.plan.plan_programme`'s), and its P(goal) drawn on that corrected solve."""
     cache = PlanCache()
     if samples and seed is None:
         seed = int(np.random.SeedSequence().entropy % 2**63)  # type: ignore[operator]
     docs = []
     for loaded in variants:
-        plan = plan_programme(loaded, cache, None, backend, workers, progress)
+        plan = plan_programme(loaded, cache, None, backend, workers, progress, correct_site_need=correct_site_need)
         doc = programme_document(plan)
         if samples:
             raw = programme_risk(loaded, samples, seed, workers or 1, backend=backend, deterministic=plan.result)
@@ -211,14 +214,19 @@ def programme_risk(
     bands: np.ndarray | None = None,
     backend: str = "local",
     deterministic: PlanResult | None = None,
+    correct_site_need: bool = False,
 ) -> dict:
     """The roadmap's Monte Carlo (:func:`rackwright.roadmap.risk.risk`: slips, site power delays, lead times and
     factory yields from the file's ``risk`` section) on the programme's roadmap with the lines' rates; the roadmap's
     risk document, with the programme's deterministic plan (``deterministic``, else planned here) beside it. With
     ``bands`` (:func:`line_bands`) each factory's yield is also multiplied by a normal draw of its line's rate band
-    (:func:`band_factors`, the roadmap risk's per-factory yield hook) in the same vectorised pass."""
+    (:func:`band_factors`, the roadmap risk's per-factory yield hook) in the same vectorised pass. Planned here with
+    ``correct_site_need``, the deterministic plan is :func:`.plan.plan_programme`'s with the one-pass correction of
+    the site need, and the samples are drawn on its figures (a ``deterministic`` plan given carries its own)."""
     roadmap = roadmap_with_capacity(loaded, factory_capacity(loaded, loaded.racks))
-    if deterministic is None:
+    if deterministic is None and correct_site_need:
+        deterministic = plan_programme(loaded, None, None, backend, workers, correct_site_need=True).result
+    elif deterministic is None:
         deterministic = roadmap_on_lines(loaded, None, backend, workers)[2]
     hook = None if bands is None else partial(band_factors, bands)
     figures = deterministic.structure.figures
