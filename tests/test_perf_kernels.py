@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from rackwright.perf.efficiency import BLACKWELL_ATTENTION_RATIO, PROFILES, profile
+from rackwright.perf.efficiency import BLACKWELL_ATTENTION_RATIO, PROFILES, profile, wave_factor
 from rackwright.perf.precision import recipe
 from rackwright.perf.system import load_system
 from rackwright.perf.training import (
@@ -110,10 +110,42 @@ def test_busiest_expert_rank_sets_the_pace():
         return float(parts["_mlp_gemm"])
 
     # EP 8: one expert per rank on k·T·ep/E × 1.125 = 9,216 tokens; EP 1: all 8 experts on k·T/E = 1,024 tokens
-    # each. Compute-bound at these sizes with k0 = 0, so the GEMM time is FLOPs / (peak · 0.72), 2 launches each.
+    # each. Compute-bound at these sizes with k0 = 0, so the GEMM time is FLOPs / (peak · 0.72 · shape), 2 launches
+    # each. The shape is the tile and wave quantization of the three output shapes (n = 3·14,336/2 = 21,504, h =
+    # 4,096; 256 × 128 tiles, 132 SMs; a rank's experts one grouped GEMM): 3 / Σ 1/w.
+    # EP 8: T × n 36·168 = 6,048 tiles in 46 waves (6,072 slots), T × h 36·32 = 1,152 in 9 (1,188), h × n
+    # 16·168 = 2,688 in 21 (2,772).
+    ep8 = 3 / (6072 / 6048 + 1188 / 1152 + 2772 / 2688)
+    # EP 1, 8 experts: T × n 8·4·168 = 5,376 tiles in 41 waves (5,412), T × h 8·4·32 = 1,024 in 8 (1,056),
+    # h × n 8·16·168 = 21,504 in 163 (21,516).
+    ep1 = 3 / (5412 / 5376 + 1056 / 1024 + 21516 / 21504)
     flops = 2 * 2 * 4096 * MIXTRAL.expert_params
-    assert expert_gemm(8) == pytest.approx(1.125 * flops / (989e12 * 0.72) + 2 * 4e-6, rel=1e-3)
-    assert expert_gemm(1) == pytest.approx(flops / (989e12 * 0.72) + 8 * 2 * 4e-6, rel=1e-3)
+    assert expert_gemm(8) == pytest.approx(1.125 * flops / (989e12 * 0.72 * ep8) + 2 * 4e-6, rel=1e-3)
+    assert expert_gemm(1) == pytest.approx(flops / (989e12 * 0.72 * ep1) + 8 * 2 * 4e-6, rel=1e-3)
+
+
+def test_wave_factor_hand_calculation():
+    # NVIDIA's tile and wave quantization: ⌈M/tm⌉·⌈N/tn⌉ tiles in ⌈tiles/SMs⌉ waves of one tile per SM.
+    h100, a100 = profile("h100"), profile("a100")
+    assert (h100.sms, a100.sms, profile("b200").sms, profile("b300").sms) == (132, 108, 148, 160)
+    # M = N = 4,096 on 132 SMs: 16·32 = 512 tiles of 256 × 128, 4 waves, 512 / 528.
+    assert float(wave_factor(4096.0, 4096.0, h100)) == pytest.approx(512 / 528)
+    # The NVIDIA guide's A100 example: 1,792 × 1,792 with 256 × 128 tiles is 7·14 = 98 tiles, one wave of 108.
+    assert float(wave_factor(1792.0, 1792.0, a100)) == pytest.approx(98 / 108)
+    # Narrow N = 2,112 (DeepGEMM's slow row): 16·17 = 272 tiles (256 × 128; 128 × 256 gives 32·9 = 288), 3 waves
+    # of 132: useful 4,096·2,112 of 396 tiles of 32,768 elements, 0.667.
+    assert float(wave_factor(4096.0, 2112.0, h100)) == pytest.approx(4096 * 2112 / (396 * 32768))
+    # Tile quantization: M = 4,100 needs one more row of tiles: 256 × 128 gives 17·32 = 544 tiles in 5 waves (660
+    # slots), 128 × 256 gives 33·16 = 528 in 4 (528); the better orientation is taken.
+    assert float(wave_factor(4100.0, 4096.0, h100)) == pytest.approx(4100 * 4096 / (528 * 32768))
+    # A grouped GEMM fills the waves with all groups' tiles: 8 experts of 1,024 × 4,096 are 8·4·32 = 1,024 tiles in
+    # 8 waves (1,056 slots), where one alone (128 tiles) fills 128 of 132 SMs.
+    assert float(wave_factor(1024.0, 4096.0, h100, 8)) == pytest.approx(1024 / 1056)
+    assert float(wave_factor(1024.0, 4096.0, h100)) == pytest.approx(128 / 132)
+    # In the block's shape factor: K = h over T × n, K = n over T × h, K = T over h × n (k0 = 0 isolates the waves).
+    assert float(_shape_factor(4096.0, 2112.0, 4096.0, 0.0, h100)) == pytest.approx(
+        3 / (396 / (4096 * 2112 / 32768) + 528 / 512 + 396 / (4096 * 2112 / 32768))
+    )
 
 
 def test_pp_overlap_option():

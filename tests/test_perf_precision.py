@@ -12,6 +12,12 @@ from rackwright.perf.system import load_system
 from rackwright.perf.training import Parallelism, _gemm_time, _layer_times, model_stage_params, train_step
 from rackwright.perf.workload import load_model
 
+#: Llama 3 70B at TP 4 on H100 (132 SMs, 256 × 128 tiles), T = h = 8,192: the tile and wave quantization of the
+#: outputs of a block's GEMMs reducing over K = h (T × n), K = n (T × h) and K = T (h × n), by the block's n.
+#: T × 2,304 (and h × 2,304): 32·18 = 576 tiles in 5 waves (660 slots); T × 8,192: 32·64 = 2,048 in 16 (2,112);
+#: T × 10,752: 32·84 = 2,688 in 21 (2,772).
+WAVES = {2304: (576 / 660, 2048 / 2112, 576 / 660), 10752: (2688 / 2772, 2048 / 2112, 2688 / 2772)}
+
 H100 = load_system("dgx-h100-ndr")
 A100 = load_system("dgx-a100-80gb-hdr")
 GB200 = load_system("gb200-nvl72")
@@ -82,9 +88,10 @@ def test_quantize_kernels_hand_calculation():
     assert float(bf16["quantize"]) == 0.0
     # The GEMMs: 2·T·params/t FLOPs per block at the FP8 peak × 0.58 × the block's shape factor (compute-bound at
     # this size), 4 launches. Shape factor with k0 = 600 at H100's FP8 rate: forward K = h and n, input gradients
-    # K = n and h, weight gradients K = T: 3 / Σ (K + k0)/K.
+    # K = n and h, weight gradients K = T: 3 / Σ (K + k0)/K / w, w the tile and wave quantization of each output
+    # (256 × 128 tiles, 132 SMs; WAVES).
     def shape(n):
-        return 3 / sum((k + 600) / k for k in (h, n, 8192))
+        return 3 / sum((k + 600) / k / w for k, w in zip((h, n, 8192), WAVES[n], strict=True))
 
     gemm = sum(
         2 * 8192 * params / t / (1979e12 * 0.58 * shape(n))
@@ -107,7 +114,7 @@ def test_fp8_end_to_end_is_1_2_to_1_5_times_bf16():
     # less the larger fixed per-tile cost of the faster FP8 tensor cores (k0 600 vs 300 K-elements on H100):
     # Llama 3 70B at TP 4 reduces over K = 8,192 (h), n = 2,304 (QKV/O) or 10,752 (MLP) and T = 8,192.
     def time(k0, n):
-        return sum((k + k0) / k for k in (8192, n, 8192))
+        return sum((k + k0) / k / w for k, w in zip((8192, n, 8192), WAVES[n], strict=True))
 
     attention, mlp = LLAMA70.attention_params_per_layer, LLAMA70.dense_mlp_params_per_layer
     n_attention, n_mlp = attention / (2 * 8192) / 4, mlp / (2 * 8192) / 4

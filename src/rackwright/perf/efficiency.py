@@ -66,14 +66,38 @@ clock per SM (an assumption): A100 BF16 2,048 → 150, H100 BF16 4,096 → 300 (
 (FP8 1,200, FP4 2,400). :data:`Efficiency.gemm_k0` is the BF16 value; low precision scales it by the peak ratio.
 The weight-gradient GEMMs reduce over the tokens of a micro-batch (or of an expert), so small micro-batches and
 small experts lose efficiency there too.
+
+**GEMM shape: tile and wave quantization by M and N.** A GEMM's ``M × N`` output is cut into ``tm × tn`` tiles,
+one thread block (CTA) each, and the tiles run in waves of one per SM: ``⌈M/tm⌉·⌈N/tn⌉`` tiles take
+``⌈tiles / SMs⌉`` waves, each as long as a full tile, so the SMs do useful work for
+``M·N / (waves · SMs · tm·tn)`` of the time: the partial last tile of each row and column (tile quantization,
+``⌈M/tm⌉·tm / M``) and the idle SMs of the last wave (wave quantization, ``tiles / (waves · SMs)``). NVIDIA,
+"Matrix Multiplication Background User's Guide" (docs.nvidia.com/deeplearning/performance/
+dl-performance-matrix-multiplication, "Tile Quantization" and "Wave Quantization"), with a 256 × 128 tile on
+A100's 108 SMs. Tile per architecture: A100 256 × 128 (that guide); Hopper 256 × 128 (CUTLASS's
+``examples/57_hopper_grouped_gemm``, the cooperative warp-specialized FP8 kernel, ``TileShape`` 256 × 128 × 128;
+taken for BF16 too, an assumption); Blackwell's 2-SM tcgen05 MMA computes 256 × 256
+over a pair of SMs, 256 × 128 per SM (an assumption: the same per-SM tile). The library picks the orientation
+(256 × 128 or 128 × 256) that wastes less (an assumption: cuBLAS's heuristics choose among both). SM counts
+(NVIDIA): A100 108, H100 SXM 132, B200 148, B300 160 (NVIDIA, "Inside NVIDIA Blackwell Ultra", 2025); the lab's
+accelerator is taken as B200. A grouped GEMM (MoE experts) schedules all its groups' tiles together (CUTLASS's
+grouped GEMM, ``PtrArray`` persistent kernels), so the waves count the tiles of all local experts. ``gemm`` is
+the plateau of a GEMM with no quantization loss (at M = N = 4,096 on H100 the factor is 512/528 = 0.97). Not
+modelled: split-K and stream-K kernels, which the libraries use where the tiles are too few for the SMs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 #: FlashAttention-3 (Shah et al. 2024): FP8 forward 61 % of the FP8 peak vs FP16 forward 75 % of its peak.
 FP8_FRACTION_RATIO = 0.61 / 0.75
+#: A GEMM's output tile per SM (CTA): NVIDIA's matrix-multiplication guide (A100), CUTLASS's Hopper grouped GEMM.
+GEMM_TILE = (256.0, 128.0)
+#: SMs per GPU (NVIDIA): A100 108, H100 SXM 132, B200 148, B300 (Blackwell Ultra) 160.
+SMS = {"a100": 108.0, "h100": 132.0, "b200": 148.0, "b300": 160.0}
 
 
 @dataclass(frozen=True)
@@ -91,6 +115,9 @@ class Efficiency:
     attention_fp8: float = 0.0  # FP8 flash attention, of the FP8 dense peak
     gemm_k0: float = 0.0  # fixed per-tile cost of a BF16 GEMM in K-elements (shape factor K / (K + k0))
     comm_sms: float = 0.0  # share of the SMs an overlapped NCCL collective occupies (COMM_SMS of the GPU's SMs)
+    sms: float = 0.0  # streaming multiprocessors: output tiles run in waves of one per SM (0: no quantization)
+    tile_m: float = GEMM_TILE[0]  # a GEMM's output tile, either orientation (:func:`wave_factor`)
+    tile_n: float = GEMM_TILE[1]
 
     def gemm_for(self, kind: str) -> float:
         """The GEMM efficiency of a precision recipe's GEMM kind (``bf16``, ``fp8``, ``fp8_blockwise``, ...)."""
@@ -102,8 +129,7 @@ GEMM_K0_H100_FP8 = 600.0
 #: SMs a communication kernel needs to saturate NVLink and InfiniBand: DeepSeek-V3 report §3.2.2 ("only 20 SMs are
 #: sufficient to fully utilize the bandwidths of IB and NVLink", for its all-to-all); taken for NCCL's DP
 #: collectives too (an assumption: NCCL runs one thread block per channel, 16-32 channels over InfiniBand).
-#: While such a collective overlaps compute, the compute runs on the other SMs. GPUs' SM counts (NVIDIA):
-#: A100 108, H100 SXM 132, B200 148.
+#: While such a collective overlaps compute, the compute runs on the other SMs (:data:`SMS`).
 COMM_SMS = 20.0
 _A100 = Efficiency(
     gemm=0.78,
@@ -113,7 +139,8 @@ _A100 = Efficiency(
     scale_out_link=0.85,
     launch_s=4e-6,
     gemm_k0=GEMM_K0_H100_FP8 / 4,
-    comm_sms=round(COMM_SMS / 108, 3),
+    comm_sms=round(COMM_SMS / SMS["a100"], 3),
+    sms=SMS["a100"],
 )
 _H100 = Efficiency(
     gemm=0.72,
@@ -128,7 +155,8 @@ _H100 = Efficiency(
     gemm_fp4=0.0,
     attention_fp8=round(0.45 * FP8_FRACTION_RATIO, 3),
     gemm_k0=GEMM_K0_H100_FP8 / 2,
-    comm_sms=round(COMM_SMS / 132, 3),
+    comm_sms=round(COMM_SMS / SMS["h100"], 3),
+    sms=SMS["h100"],
 )
 #: Non-MMA (exponential, shared-memory) work of a B200 attention tile in units of its MMA time (FlashAttention-4's
 #: roofline: 1.25-1.6; the middle). Hopper does the same work per SM and clock at half the MMA rate: ``r/2``.
@@ -147,16 +175,33 @@ _BLACKWELL = replace(
     attention=round(_H100.attention * BLACKWELL_ATTENTION_RATIO, 3),
     attention_fp8=round(_H100.attention_fp8 * BLACKWELL_ATTENTION_RATIO, 3),
     gemm_k0=GEMM_K0_H100_FP8,
-    comm_sms=round(COMM_SMS / 148, 3),
+    comm_sms=round(COMM_SMS / SMS["b200"], 3),
+    sms=SMS["b200"],
 )
 
 PROFILES: dict[str, Efficiency] = {
     "a100": _A100,
     "h100": _H100,
     "b200": _BLACKWELL,
-    "b300": _BLACKWELL,
+    "b300": replace(_BLACKWELL, sms=SMS["b300"]),
     "xpu": _BLACKWELL,
 }
+
+
+def wave_factor(m, n, eff: Efficiency, groups=1.0):
+    """Share of the SMs' time a GEMM's ``m × n`` output (``groups`` of them, one grouped kernel) does useful work.
+
+    ``groups·⌈m/tm⌉·⌈n/tn⌉`` tiles run in ``⌈tiles / SMs⌉`` waves: ``groups·m·n / (waves · SMs · tm·tn)``, in the
+    better of the tile's two orientations (NVIDIA's tile and wave quantization; 1 where the profile has no SMs).
+    """
+    if not eff.sms:
+        return 1.0
+
+    def useful(tm, tn):
+        tiles = groups * np.ceil(m / tm) * np.ceil(n / tn)
+        return groups * m * n / (np.ceil(tiles / eff.sms) * eff.sms * tm * tn)
+
+    return np.maximum(useful(eff.tile_m, eff.tile_n), useful(eff.tile_n, eff.tile_m))
 
 
 def profile(name: str) -> Efficiency:
