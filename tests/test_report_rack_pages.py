@@ -30,7 +30,7 @@ COMMANDS = [
     ("check", ["check", GB200, CATALINA], 1, "check.json", ["THM002", "MEC007"]),
     ("compare", ["compare", GB200, GB300], 0, "compare.json", ["3,130,825", "3,791,425", "+21.1%"]),
     ("catalog-list", ["catalog", "list", "--kind", "cdu"], 0, "catalog.json", ["250,000"]),
-    ("catalog-show", ["catalog", "show", "vertiv-coolchip-cdu-1350"], 0, "part.json", ["1350 kW", "36"]),
+    ("catalog-show", ["catalog", "show", "vertiv-coolchip-cdu-1350"], 0, "part.json", ["CoolChip CDU 1350", "36"]),
     (
         "build-date",
         ["sourcing", "build-date", GB200, "--order-date", "2026-12-01", "--racks", "1000", "--scenario", SCENARIO],
@@ -159,6 +159,48 @@ def test_every_chart_axis_is_titled():
         assert axes, name
         untitled = [key for key in axes if not figure.layout[key].title.text]
         assert not untitled, f"{name}: {untitled}"
+
+
+def test_catalog_show_page_labels_each_figure_and_writes_its_unit_as_pint_does(tmp_path):
+    """The CDU's figures as its YAML states them (1350 kW, 2000 L/min, 32 degC, 1500 kg), shown with thousands
+    separators and pint's pretty units under a readable label, the YAML field beside; no pint string, no dict (the
+    assumptions' prose stays as the catalog words it)."""
+    result = invoke(["catalog", "show", "vertiv-coolchip-cdu-1350", "-o", str(tmp_path)])
+    assert result.exit_code == 0
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    table = re.search(r'"cells":\{"align":"left","values":(\[\[.*?\]\])', page)
+    assert table
+    rows = {row[0]: (row[1], row[3]) for row in zip(*json.loads(table.group(1)), strict=True)}
+    assert rows["Capacity"] == ("1,350 kW", "capacity")
+    assert rows["Max flow"] == ("2,000 L/min", "max_flow")
+    assert rows["Max facility supply"] == ("32 °C", "max_facility_supply")
+    assert rows["Weight"] == ("1,500 kg", "weight")
+    assert rows["Price"] == ("250,000 USD", "price_usd")
+    assert rows["Annual failure rate"] == ("2.0% per year", "afr")
+    assert not [v for v, _ in rows.values() if re.search(r"deg|\*\*|\{", v)]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "shown"),
+    [
+        ("unit_pitch", "44.45 mm", "44.45 mm"),  # every digit the catalog states, not 3 significant figures
+        ("max_facility_supply", "40 degC", "40 °C"),
+        ("switching_capacity", "51200 Gb/s", "51,200 Gb/s"),
+        ("efficiency", 0.9995, "99.95%"),
+        ("cop", 5.5, "5.5"),
+        ("psu_redundancy", "1+1", "1+1"),
+        (
+            "peak_flops",
+            {"bf16_dense": "2.5 PFLOP/s", "fp64_dense": "40 TFLOP/s"},
+            "bf16 dense: 2.5 PFLOP/s; fp64 dense: 40 TFLOP/s",
+        ),
+    ],
+)
+def test_spec_text(name, value, shown):
+    from rackwright.report.rack_pages import spec_label, spec_text
+
+    assert spec_text(name, value) == shown
+    assert spec_label("hbm_bandwidth") == "HBM bandwidth"
 
 
 def test_o_with_json_prints_only_the_document(tmp_path):

@@ -9,9 +9,12 @@ links nowhere outside its folder.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 
+from ..catalog.specs import SPEC_FIELDS
+from ..units import pretty_unit
 from .html import headline_layout
 from .present import MONEY, SHARE, figure_format, format_value, relative_change
 
@@ -393,26 +396,53 @@ def _text(value) -> str:
 
 
 def part_rows(part) -> list[list[str]]:
-    """Each figure of a part: field, value, and what it rests on (its source's quality, title and date, or the
-    assumption with its reason)."""
+    """Each figure of a part: its label, value, what it rests on (its source's quality, title and date, or the
+    assumption with its reason), and its field as the catalog YAML names it."""
     reliability = (
-        ["afr", f"{format_value(part.afr, SHARE)} per year"]
+        ["Annual failure rate", f"{format_value(part.afr, SHARE)} per year", "afr"]
         if part.afr is not None
-        else ["mtbf_h", f"{format_value(part.mtbf_h)} h"]
+        else ["MTBF", f"{format_value(part.mtbf_h)} h", "mtbf_h"]
     )
     origin = f"made in {part.origin.manufacture}, assembled in {part.origin.assembled_in}"
-    return [[name, _spec(value), _basis(part, name)] for name, value in part.specs.items()] + [
-        ["price_usd", f"{format_value(part.price_usd, MONEY)} USD", _basis(part, "price_usd")],
-        ["lead_time_weeks", f"{format_value(part.lead_time_weeks)} weeks", _basis(part, "lead_time_weeks")],
-        [*reliability, _basis(part, "reliability")],
-        ["origin", origin, _basis(part, "origin")],
+    rows = [[spec_label(name), spec_text(name, value), name] for name, value in part.specs.items()] + [
+        ["Price", f"{format_value(part.price_usd, MONEY)} USD", "price_usd"],
+        ["Lead time", f"{format_value(part.lead_time_weeks)} weeks", "lead_time_weeks"],
+        reliability,
+        ["Origin", origin, "origin"],
     ]
+    basis = {"afr": "reliability", "mtbf_h": "reliability"}
+    return [[label, value, _basis(part, basis.get(field, field)), field] for label, value, field in rows]
 
 
-def _spec(value) -> str:
+#: Words of a spec field's name written otherwise in its label.
+WORDS = {"hbm": "HBM", "psu": "PSU", "cop": "COP", "flops": "FLOP/s"}
+#: A spec value as the catalog YAML writes it: a number, a space, its unit (``1350 kW``, ``32 degC``).
+_QUANTITY = re.compile(r"^(?P<number>[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?) (?P<unit>\S.*)$")
+
+
+def spec_label(name: str) -> str:
+    """A spec field's name in words: ``max_facility_supply`` is "Max facility supply", ``peak_flops`` "Peak
+    FLOP/s"."""
+    words = " ".join(WORDS.get(w, w) for w in name.split("_"))
+    return words[:1].upper() + words[1:]
+
+
+def spec_text(name: str, value) -> str:
+    """A spec's value as the page shows it: the number as the catalog states it with thousands separators, and the
+    unit as pint writes it (``1,350 kW``, ``32 °C``); a share or an efficiency in per cent; a mapping (peak FLOP/s
+    by precision) entry by entry, ``bf16 dense: 2.5 PFLOP/s; ...``."""
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {v}" for k, v in value.items())
-    return value if isinstance(value, str) else format_value(value)
+        return "; ".join(f"{k.replace('_', ' ')}: {spec_text(name, v)}" for k, v in value.items())
+    if not isinstance(value, str):
+        share = SPEC_FIELDS[name].quantity in ("share", "efficiency") if name in SPEC_FIELDS else False
+        return format_value(value, SHARE) if share else _number(value)
+    match = _QUANTITY.match(value)
+    return f"{_number(float(match['number']))} {pretty_unit(match['unit'])}" if match else value
+
+
+def _number(value: float) -> str:
+    """A number with thousands separators and every digit it has (``44.45``, not 3 significant figures)."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
 
 
 def _basis(part, name: str) -> str:
@@ -432,7 +462,7 @@ def part_figure(part):
     rows = part_rows(part)
     bases = Counter(row[2].split(":", 1)[0] for row in rows)
     order = [b for b in ("primary", "secondary", "estimate", "assumption") if b in bases]
-    table, table_px = _table(["field", "value", "rests on"], rows, [1.0, 1.5, 4.0])
+    table, table_px = _table(["figure", "value", "rests on", "YAML field"], rows, [1.2, 1.5, 4.0, 1.0])
     figure, height = _stack(
         [("table", "Figures and what each rests on", table_px), ("xy", "Figures by what they rest on", 300)]
     )
