@@ -694,10 +694,29 @@ def test_push_posts_batches_side_by_side_and_names_the_refused_objects():
         made = nb.create_batches("/dcim/cables/", [({"name": n}, n) for n in names], tally, ticks.append,
                                  parallel=nb.parallel)
     assert [o["name"] for o in made] == [n for n in names if n != "bad"]
-    assert tally.created == 20 and tally.refused == ["bad: {'name': ['refused']}"]
+    assert tally.created == 20 and tally.refused == ["bad: name: refused"]
     assert sum(ticks) == 21 and state["most"] <= 3
     # 21 objects: five batches of 4 and one of 1; the refused batch again as 4 single POSTs
     assert sorted(state["sizes"]) == [1] * 5 + [4] * 5
+
+
+@pytest.mark.parametrize(
+    ("body", "text"),
+    [
+        ({"a_terminations": ["already cabled"]}, "a_terminations: already cabled"),
+        ({"detail": "Invalid token."}, "Invalid token."),
+        ({"non_field_errors": ["The fields site, name must make a unique set."]},
+         "The fields site, name must make a unique set."),
+        # a batch: one body per object, the good ones empty; a field with two errors; a nested termination
+        ([{}, {"name": ["too long", "not unique"], "rack": {"position": ["U 45 is taken"]}}, {}],
+         "name: too long; not unique; rack: position: U 45 is taken"),
+    ],
+)
+def test_netboxs_error_body_reads_as_words(body, text):
+    """A refusal shows NetBox's reason as words, never a Python dict or list."""
+    from rackwright.site.netbox_api import error_text
+
+    assert error_text(body) == text
 
 
 # -- module types and rack types ---------------------------------------------------------------------------------------

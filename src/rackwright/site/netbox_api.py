@@ -211,9 +211,22 @@ def _detail(response) -> str:
         body = response.json()
     except ValueError:
         return " ".join(response.text[:300].split()) or response.reason_phrase
-    if isinstance(body, dict) and "detail" in body:
-        return str(body["detail"])
-    return str(body)[:500]
+    return error_text(body)[:500] or response.reason_phrase
+
+
+#: Keys of NetBox's error bodies whose messages stand without their key.
+_UNNAMED = ("detail", "non_field_errors", "__all__")
+
+
+def error_text(body) -> str:
+    """NetBox's error body as words: ``{'a_terminations': ['already cabled']}`` is ``a_terminations: already
+    cabled``; the messages of a list (a batch's objects, a field's errors) joined with ``; ``, empty ones left out."""
+    if isinstance(body, dict):
+        texts = ((key, error_text(value)) for key, value in body.items())
+        return "; ".join(text if key in _UNNAMED else f"{key}: {text}" for key, text in texts if text)
+    if isinstance(body, list):
+        return "; ".join(text for text in map(error_text, body) if text)
+    return "" if body is None else str(body)
 
 
 def _batches(rows: list, size: int) -> Iterable[list]:
