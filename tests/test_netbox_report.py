@@ -21,6 +21,7 @@ from rackwright.cli.app import app
 from rackwright.site import netbox_api
 from rackwright.site.netbox_api import Difference, Tally
 from test_netbox import small_plan  # noqa: F401 (the fixture: 4 GB200 NVL72 racks, two tiers)
+from test_output_width import problems
 
 TOKEN = "0123456789abcdef-secret"
 URL = "http://netbox.test"
@@ -29,7 +30,7 @@ TALLIES = {
     "manufacturers": Tally(created=4),
     "racks": Tally(skipped=6),
     "devices": Tally(created=160),
-    "cables": Tally(created=798, refused=["C-0001: {'a_terminations': ['already cabled']}", "C-0002: bad end"]),
+    "cables": Tally(created=798, refused=["C-0001: a_terminations: already cabled", "C-0002: bad end"]),
 }
 DIFFERENCES = [
     Difference("device", "h1-r01-k01-tray01", "missing", "GB200 compute tray"),
@@ -142,3 +143,31 @@ def test_a_password_in_the_url_is_in_no_output(netbox, plan, tmp_path, command):
     assert json.loads(result.stdout)["url"] == "https://***@netbox.test"
     for path in tmp_path.iterdir():
         assert "hunter2" not in path.read_text(encoding="utf-8")
+
+
+#: Names as a 1 GW plan has them, longer than an 80-column table's share of the width.
+LONG = "h01-r003-k05-gb200-nvl72-compute-tray-01"
+
+
+@pytest.mark.parametrize("command", ["push", "diff"])
+def test_the_tables_never_cut_an_id_at_80_columns_piped(netbox, plan, monkeypatch, command):
+    """Piped at COLUMNS=80, every name prints whole, on one line (no "h01-r003-k05-gb200-nvl72-c…"), and NetBox's
+    reasons read as words, not as a Python dict."""
+    monkeypatch.setenv("COLUMNS", "80")
+    tallies = {**TALLIES, f"power feeds of {LONG}": Tally(created=1, refused=[f"{LONG}-feed-A: rack: no such rack"])}
+    differences = [
+        *DIFFERENCES,
+        Difference("device", LONG, "changed", f"rack: plan h01-r003-k05, NetBox h01-r003-k06; type: {LONG[13:]}"),
+        Difference("module", f"{LONG} GPU1", "missing", "nvidia-b200-gb200"),
+        Difference("cable", "C0000123", "changed", f"a: plan {LONG}:eth1, NetBox {LONG}:eth2"),
+    ]
+    monkeypatch.setattr(netbox_api, "push", lambda nb, export, progress=None: dict(tallies))
+    monkeypatch.setattr(netbox_api, "diff", lambda nb, export, hall=None: list(differences))
+    result = run(plan, command)
+    assert result.exit_code == 1
+    assert not problems(result.stdout), result.stdout
+    assert "…" not in result.output and "{'" not in result.output
+    pushed, differ = [f"power feeds of {LONG}", f"{LONG}-feed-A"], [LONG, f"{LONG} GPU1", f"{LONG}:eth2"]
+    names = pushed if command == "push" else differ
+    lines = result.output.splitlines()
+    assert all(any(name in line for line in lines) for name in names), result.output

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
-from .common import EXIT_OK, EXIT_RULES, emit, err, guarded, out, output_option, progress_bar, write_folder
+from .common import EXIT_OK, EXIT_RULES, emit, err, guarded, out, output_option, progress_bar, show, write_folder
 
 app = typer.Typer(
     help="Push a site plan into NetBox (REST API, idempotent) and list what NetBox holds that differs from it.",
@@ -60,8 +61,7 @@ def push_command(
 
     Exit 1 when NetBox refused some objects (they are listed), 0 otherwise.
     """
-    from rich.table import Table
-
+    from ..report.tables import ID, NUMBER, Column, FitTable
     from ..site.netbox import site_export
     from ..site.netbox_api import STEPS, NetBox, push
 
@@ -89,12 +89,11 @@ def push_command(
     if as_json:
         emit(doc)
     else:
-        table = Table(title=f"{export.site} → {shown}")
-        for name in ("objects", "created", "skipped (in NetBox)", "refused"):
-            table.add_column(name, justify="left" if name == "objects" else "right")
+        counts = (Column(name, NUMBER) for name in ("created", "skipped (in NetBox)", "refused"))
+        table = FitTable(escape(f"{export.site} → {shown}"), [Column("objects", ID), *counts])
         for step, t in tallies.items():
             table.add_row(step, f"{t.created:,}", f"{t.skipped:,}", f"{len(t.refused):,}")
-        out.print(table)
+        show(table)
         for step, t in tallies.items():
             for reason in t.refused[:20]:
                 err.print(f"refused {step}: {reason}", highlight=False, soft_wrap=True)
@@ -124,8 +123,7 @@ def diff_command(
     """
     from dataclasses import asdict
 
-    from rich.table import Table
-
+    from ..report.tables import ID, Column, FitTable
     from ..site.netbox import site_export
     from ..site.netbox_api import NetBox, diff
 
@@ -141,12 +139,11 @@ def diff_command(
     if as_json:
         emit(doc)
     elif differences:
-        table = Table(title=f"{len(differences):,} differences between the plan and {shown}")
-        for name in ("object", "name", "status", "detail"):
-            table.add_column(name)
+        title = escape(f"{len(differences):,} differences between the plan and {shown}")
+        table = FitTable(title, [Column("object", ID), Column("name", ID), Column("status", ID), Column("detail")])
         for d in differences:
             table.add_row(d.kind, d.name, d.status, d.detail)
-        out.print(table)
+        show(table)
     else:
         out.print(f"NetBox at {shown} holds the plan of {export.site}: no differences")
     raise typer.Exit(EXIT_RULES if differences else EXIT_OK)
