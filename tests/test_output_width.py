@@ -124,6 +124,62 @@ def test_tables_fit_80_columns_piped(argv, monkeypatch):
     assert bool(wide) == bool(known), "\n".join(wide) or f"fits 80 columns now: remove it from KNOWN_WIDE ({known})"
 
 
+def command_paths(command=None, path: tuple[str, ...] = ()):
+    """The words of every command and group of the CLI, the root's first (typer vendors click: groups are the
+    commands that list others)."""
+    from typer.main import get_command
+
+    from rackwright.cli.app import app
+
+    command = get_command(app) if command is None else command
+    yield path
+    for name in command.list_commands(None) if hasattr(command, "list_commands") else ():
+        yield from command_paths(command.get_command(None, name), (*path, name))
+
+
+@pytest.mark.parametrize("words", [pytest.param(p, id=" ".join(p) or "rackwright") for p in command_paths()])
+def test_help_fits_80_columns_piped(words, monkeypatch):
+    """``--help`` of every command and group: no option name, value list or word cut short (typer's help tables cut
+    them with an ellipsis by default; cli.common._fit_help_tables folds instead)."""
+    monkeypatch.setenv("COLUMNS", "80")
+    result = run_in_process(["rackwright", *words, "--help"], monkeypatch)
+    assert result.returncode == 0, result.stderr
+    assert not problems(result.stdout) and not too_wide(result.stdout), result.stdout
+
+
+def test_help_keeps_long_option_names_whole(monkeypatch):
+    """The longest option names of perf train and evaluate's list of sections, each whole on one line at 80 columns
+    (they printed as ``--distributed-optim…`` and ``delivery,r…``)."""
+    monkeypatch.setenv("COLUMNS", "80")
+    train = run_in_process(["rackwright", "perf", "train", "--help"], monkeypatch).stdout
+    for name in ("--distributed-optimizer", "--moe-capacity-factor", "--attention-precision"):
+        assert re.search(rf"│ +{name} ", train), name
+    sections = run_in_process(["rackwright", "evaluate", "--help"], monkeypatch).stdout
+    lines = [cells(line)[0].split()[-1] for line in sections.splitlines() if cells(line)]
+    assert "delivery,rules)." in "".join(lines)  # folded over two lines, every letter kept
+
+
+def test_user_list_fits_80_columns_with_long_slugs(tmp_path, monkeypatch):
+    """An organisation slug and a username print whole at 80 columns (they folded as ``acme-inte|rnational``); the
+    display name prints below the role, with a note."""
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("WIDTH_PASSWORD", "width-password-1")
+    db = ["--db", f"sqlite:///{tmp_path / 'server.db'}"]
+    admin = ["rackwright", "server-admin"]
+    org = run_in_process([*admin, "org", "add", "acme-international", "--name", "Acme", *db], monkeypatch)
+    assert org.returncode == 0, org.stderr
+    for user, name in (("jane.doe-engineering", "Jane Doe, Senior Thermal Engineer"), ("bob", "")):
+        added = [*admin, "user", "add", user, "--org", "acme-international", "--role", "engineer"]
+        added += ["--password-env", "WIDTH_PASSWORD", "--display-name", name, *db]
+        assert run_in_process(added, monkeypatch).returncode == 0
+    listed = run_in_process([*admin, "user", "list", *db], monkeypatch)
+    assert listed.returncode == 0, listed.stderr
+    assert not problems(listed.stdout) and not too_wide(listed.stdout), listed.stdout
+    rows = [cells(line) for line in listed.stdout.splitlines() if cells(line)]
+    assert ["acme-international", "jane.doe-engineering"] in [row[:2] for row in rows]
+    assert "display name below role" in listed.stdout
+
+
 def too_wide(text: str, width: int = 80) -> list[str]:
     """The lines of ``text`` longer than ``width`` that are not one of the known exceptions (:data:`WIDE_LINE`)."""
     return [f"{len(line)}: {line}" for line in text.splitlines() if len(line) > width and not WIDE_LINE.search(line)]

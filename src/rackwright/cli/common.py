@@ -103,6 +103,8 @@ class JsonUsageErrors(TyperGroup):
         **extra: Any,
     ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
+        if self._prints_help(argv):
+            _fit_help_tables()
         if not standalone_mode or "--json" not in argv:
             return super().main(argv, prog_name, complete_var, standalone_mode, windows_expand_args, **extra)
         try:
@@ -118,6 +120,43 @@ class JsonUsageErrors(TyperGroup):
             sys.stdout.write(dumps(error_document(command, problem)))
             sys.exit(EXIT_INPUT)
         sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+    def _prints_help(self, argv: list[str]) -> bool:
+        """Whether the command line asks for help: ``--help``, or words that stop at a group (which prints its help
+        or its usage). Only then is typer's help formatter imported, to keep every other command's start quick."""
+        command: Any = self
+        for word in argv:
+            if word not in getattr(command, "commands", {}):
+                break
+            command = command.commands[word]
+        return "--help" in argv or hasattr(command, "commands")
+
+
+def _fit_help_tables() -> None:
+    """typer's help, at any width, cuts no option name and no word with an ellipsis. Its options table names no
+    columns, so Rich adds them as the rows come, with its default overflow (an ellipsis); here the option names
+    never wrap (the help beside them wraps instead) and every column folds a word longer than it is wide, the
+    pieces of an option's help too (typer sets them side by side in Rich's Columns, which cut by default)."""
+    from rich.columns import Columns
+    from rich.table import Table
+    from rich.text import Text
+    from typer import rich_utils
+
+    class HelpTable(Table):
+        def add_column(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("overflow", "fold")
+            super().add_column(*args, **kwargs)
+
+        def add_row(self, *renderables: Any, **kwargs: Any) -> None:
+            while len(self.columns) < len(renderables):
+                self.add_column(no_wrap=len(self.columns) < len(renderables) - 2)  # names; then the type, the help
+            for pieces in renderables:
+                for piece in pieces.renderables if isinstance(pieces, Columns) else ():
+                    if isinstance(piece, Text):
+                        piece.overflow = "fold"
+            super().add_row(*renderables, **kwargs)
+
+    rich_utils.Table = HelpTable  # type: ignore[misc]
 
 
 def _param_name(param) -> str:

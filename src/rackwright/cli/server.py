@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from ..errors import InputError, Problem
-from .common import EXIT_OK, EXIT_RULES, emit, err, guarded, note, out
+from .common import EXIT_OK, EXIT_RULES, emit, err, guarded, note, out, show
 
 app = typer.Typer(help="Collaboration server and client.")
 admin_app = typer.Typer(
@@ -278,9 +278,9 @@ def user_list_command(
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ):
     """List the users: organisation, username, role, display name, created, live API tokens (exit 2: unknown org)."""
-    from rich.table import Table
     from rich.text import Text
 
+    from ..report.tables import ID, NUMBER, Column, FitTable
     from ..server import services
 
     with _operator_session(db) as session:
@@ -288,12 +288,11 @@ def user_list_command(
     if as_json:
         emit({"org": org, "users": users})
         return
-    table = Table(title=f"{len(users)} user(s)" + (f" of {org}" if org else ""))
-    for column in ("org", "username", "role"):  # on a narrow terminal folded, never cut short
-        table.add_column(column, overflow="fold")
-    table.add_column("display name")
-    table.add_column("created (UTC)", no_wrap=True)
-    table.add_column("live tokens", justify="right")
+    # on a narrow terminal the display name and the date wrap, then the name prints below the role: an id is never
+    # folded or cut
+    columns = [Column("org", ID), Column("username", ID), Column("role"), Column("display name", fold=True)]
+    columns += [Column("created (UTC)"), Column("live tokens", NUMBER)]
+    table = FitTable(f"{len(users)} user(s)" + (f" of {org}" if org else ""), columns)
     for user in users:
         table.add_row(
             user["org"],
@@ -303,7 +302,7 @@ def user_list_command(
             user["created"][:16].replace("T", " "),
             str(user["live_tokens"]),
         )
-    out.print(table)
+    show(table)
 
 
 @user_app.command("role")
