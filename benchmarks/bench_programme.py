@@ -104,7 +104,8 @@ def main(argv=None) -> dict[str, float]:
     if args.serial_baseline:  # after the measured run, so it does not warm this process for it
         start, cpu_start = time.perf_counter(), time.process_time()
         with tempfile.TemporaryDirectory() as folder:
-            plan_programme(load_programme(args.programme, overrides or None), outdir=Path(folder), workers=1)
+            plan_programme(load_programme(args.programme, overrides or None), outdir=Path(folder), workers=1,
+                           correct_site_need=args.correct_site_need)
         serial, serial_cpu = time.perf_counter() - start, time.process_time() - cpu_start
         print(f"baseline, the same plan in one process: {serial:.1f} s wall, {serial_cpu:.1f} s CPU; "
               f"{args.workers} workers take {wall / serial:.2f} of its wall time")
