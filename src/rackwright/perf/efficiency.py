@@ -16,6 +16,13 @@ all-reduce bus bandwidth reaches ~80 % of NVLink and ~85-90 % of InfiniBand
 line rate (NCCL tests). Blackwell and the lab's accelerator reuse the H100 set
 until measurements exist (an assumption, stated in the docs).
 
+The GEMM figures (0.78 A100, 0.72 H100, and the FP8/FP4 ones below) are fractions *measured* at a benchmark shape,
+which the sources do not print: taken as M = N = K = 8,192 (:data:`BENCHMARK_GEMM`, the large square GEMM of vendor
+charts; an assumption). The model applies the tile and wave factor ``w(M, N)`` (below) to every GEMM it times, so
+each profile's plateau is the measured fraction over ``w(8,192, 8,192)`` of its SMs: 2,048 tiles of 256 × 128 in
+19 waves of A100's 108 SMs (``w = 2,048/2,052``), 16 of H100's 132 (``2,048/2,112``), 14 of B200's 148
+(``2,048/2,072``), 13 of B300's 160 (``2,048/2,080``); H100's 0.72 becomes 0.7425 (:func:`_wave_free`).
+
 **Low precision reaches a lower fraction of its (higher) peak than BF16 of its own.**
 Physics: an FP8 tensor core does twice the FLOPs per cycle on the same shared-memory
 and register bandwidth per operand byte, the same epilogue (a BF16/FP32 output tile) and
@@ -31,7 +38,7 @@ sags under the higher tensor-core power; FP4 halves the time per FLOP again. Sou
   1×128/128×128 block scaling and CUDA-core promotion, i.e. at most 68 % of peak for its
   best shapes, against 72 % here for BF16 of its peak.
 
-So ``gemm_fp8`` = ``gemm × 0.81`` rounded to 0.58 on H100 (within 0.58-0.68 of the two
+So, at the benchmark shape, ``gemm_fp8`` = ``0.72 × 0.81`` rounded to 0.58 on H100 (within 0.58-0.68 of the two
 sources); block-scaled FP8 on Hopper pays the promotion of partial sums to CUDA-core FP32
 every 128 K-elements (DeepSeek-V3 report §3.3.2) and gets 0.55; MXFP8 on Blackwell applies
 its block scales inside the tensor core, so it is taken equal to per-tensor FP8; NVFP4
@@ -59,13 +66,15 @@ time); it keeps the B200 ratio (an assumption). FP8 attention on Blackwell takes
 fixed cost (filling the pipeline from HBM, converting and storing the output tile), so a GEMM reaches
 ``gemm × K / (K + k0)`` of the peak: ``gemm`` is the large-K plateau and ``k0`` the fixed cost in K-elements.
 DeepGEMM's published H800 FP8 table (M = 4,096, K from 512 to 16,384, dense and contiguous grouped GEMMs; see
-``validation/kernel_figures.md``) follows this with ``k0 ≈ 600`` at H100's FP8 rate (least squares over its ten
-M = 4,096 rows; within ±0.03 of each except the narrow N = 2,112 one). The fixed cost is clocks of memory latency
-and shared-memory traffic, which do not grow with the tensor-core rate, so ``k0`` scales with the dense FLOP per
-clock per SM (an assumption): A100 BF16 2,048 → 150, H100 BF16 4,096 → 300 (FP8: 600), B200 BF16 8,192 → 600
-(FP8 1,200, FP4 2,400). :data:`Efficiency.gemm_k0` is the BF16 value; low precision scales it by the peak ratio.
-The weight-gradient GEMMs reduce over the tokens of a micro-batch (or of an expert), so small micro-batches and
-small experts lose efficiency there too.
+``validation/kernel_figures.md``) follows ``a × K / (K + k0) × w(M, N)`` (each row's M, N and groups on H800's
+132 SMs) with ``k0 = 742``, ``a = 0.757`` at H100's FP8 rate (least squares over its ten M = 4,096 rows, refitted
+by ``tests/test_perf_calibration.py``; within ±0.025 of each except the narrow N = 2,112 one, whose 272 tiles take
+3 waves): ``k0 = 740``. The fixed cost is clocks of memory latency and shared-memory traffic, which do not grow
+with the tensor-core rate, so ``k0`` scales with the dense FLOP per clock per SM (an assumption): A100 BF16
+2,048 → 185, H100 BF16 4,096 → 370 (FP8: 740), B200 BF16 8,192 → 740 (FP8 1,480, FP4 2,960).
+:data:`Efficiency.gemm_k0` is the BF16 value; low precision scales it by the peak ratio. The weight-gradient GEMMs
+reduce over the tokens of a micro-batch (or of an expert), so small micro-batches and small experts lose
+efficiency there too.
 
 **GEMM shape: tile and wave quantization by M and N.** A GEMM's ``M × N`` output is cut into ``tm × tn`` tiles,
 one thread block (CTA) each, and the tiles run in waves of one per SM: ``⌈M/tm⌉·⌈N/tn⌉`` tiles take
@@ -82,7 +91,8 @@ over a pair of SMs, 256 × 128 per SM (an assumption: the same per-SM tile). The
 (NVIDIA): A100 108, H100 SXM 132, B200 148, B300 160 (NVIDIA, "Inside NVIDIA Blackwell Ultra", 2025); the lab's
 accelerator is taken as B200. A grouped GEMM (MoE experts) schedules all its groups' tiles together (CUTLASS's
 grouped GEMM, ``PtrArray`` persistent kernels), so the waves count the tiles of all local experts. ``gemm`` is
-the plateau of a GEMM with no quantization loss (at M = N = 4,096 on H100 the factor is 512/528 = 0.97). Not
+the plateau of a GEMM with no quantization loss (at M = N = 4,096 on H100 the factor is 512/528 = 0.97): the
+measured fraction restated by the factor of its benchmark shape (above). Not
 modelled: split-K and stream-K kernels, which the libraries use where the tiles are too few for the SMs.
 """
 
@@ -102,7 +112,7 @@ SMS = {"a100": 108.0, "h100": 132.0, "b200": 148.0, "b300": 160.0}
 
 @dataclass(frozen=True)
 class Efficiency:
-    gemm: float  # fraction of dense peak a large BF16/FP16 GEMM reaches
+    gemm: float  # fraction of dense peak a large BF16/FP16 GEMM reaches without tile and wave loss
     attention: float  # fraction of dense peak of flash-attention (forward), BF16
     hbm: float  # fraction of HBM bandwidth memory-bound kernels reach
     scale_up_link: float  # fraction of scale-up bandwidth a ring collective reaches
@@ -124,25 +134,58 @@ class Efficiency:
         return self.gemm if kind in ("bf16", "fp16", "tf32") else getattr(self, f"gemm_{kind}")
 
 
-#: DeepGEMM's H800 FP8 table: k0 ≈ 600 K-elements at 8,192 dense FLOP/clk/SM; scaled by each GPU's BF16 rate per SM.
-GEMM_K0_H100_FP8 = 600.0
+def wave_factor(m, n, eff: Efficiency, groups=1.0):
+    """Share of the SMs' time a GEMM's ``m × n`` output (``groups`` of them, one grouped kernel) does useful work.
+
+    ``groups·⌈m/tm⌉·⌈n/tn⌉`` tiles run in ``⌈tiles / SMs⌉`` waves: ``groups·m·n / (waves · SMs · tm·tn)``, in the
+    better of the tile's two orientations (NVIDIA's tile and wave quantization; 1 where the profile has no SMs).
+    """
+    if not eff.sms:
+        return 1.0
+
+    def useful(tm, tn):
+        tiles = groups * np.ceil(m / tm) * np.ceil(n / tn)
+        return groups * m * n / (np.ceil(tiles / eff.sms) * eff.sms * tm * tn)
+
+    return np.maximum(useful(eff.tile_m, eff.tile_n), useful(eff.tile_n, eff.tile_m))
+
+
+#: DeepGEMM's H800 FP8 table, least squares with the wave factor (``tests/test_perf_calibration.py``): k0 ≈ 740
+#: K-elements at 8,192 dense FLOP/clk/SM; scaled by each GPU's BF16 rate per SM.
+GEMM_K0_H100_FP8 = 740.0
+#: The shape behind the measured GEMM plateaus below, M = N = K = 8,192: the large square GEMM of vendor charts (an
+#: assumption; the sources give ranges of fractions, not shapes).
+BENCHMARK_GEMM = 8192.0
+_PLATEAUS = ("gemm", "gemm_fp8", "gemm_fp8_blockwise", "gemm_mxfp8", "gemm_fp4")
+
+
+def _wave_free(measured: Efficiency) -> Efficiency:
+    """A profile whose GEMM plateaus were measured at :data:`BENCHMARK_GEMM`, restated free of that shape's tile and
+    wave loss (``measured / w``, :func:`wave_factor` with the profile's SMs), the model applying ``w`` per GEMM."""
+    w = float(wave_factor(BENCHMARK_GEMM, BENCHMARK_GEMM, measured))
+    return replace(measured, **{name: getattr(measured, name) / w for name in _PLATEAUS})
+
+
 #: SMs a communication kernel needs to saturate NVLink and InfiniBand: DeepSeek-V3 report §3.2.2 ("only 20 SMs are
 #: sufficient to fully utilize the bandwidths of IB and NVLink", for its all-to-all); taken for NCCL's DP
 #: collectives too (an assumption: NCCL runs one thread block per channel, 16-32 channels over InfiniBand).
 #: While such a collective overlaps compute, the compute runs on the other SMs (:data:`SMS`).
 COMM_SMS = 20.0
-_A100 = Efficiency(
-    gemm=0.78,
-    attention=0.55,
-    hbm=0.85,
-    scale_up_link=0.80,
-    scale_out_link=0.85,
-    launch_s=4e-6,
-    gemm_k0=GEMM_K0_H100_FP8 / 4,
-    comm_sms=round(COMM_SMS / SMS["a100"], 3),
-    sms=SMS["a100"],
+_A100 = _wave_free(
+    Efficiency(
+        gemm=0.78,
+        attention=0.55,
+        hbm=0.85,
+        scale_up_link=0.80,
+        scale_out_link=0.85,
+        launch_s=4e-6,
+        gemm_k0=GEMM_K0_H100_FP8 / 4,
+        comm_sms=round(COMM_SMS / SMS["a100"], 3),
+        sms=SMS["a100"],
+    )
 )
-_H100 = Efficiency(
+#: H100 as measured (at :data:`BENCHMARK_GEMM`); Blackwell starts from it too.
+_H100_MEASURED = Efficiency(
     gemm=0.72,
     attention=0.45,
     hbm=0.85,
@@ -168,40 +211,26 @@ BLACKWELL_ATTENTION_RATIO = round(
 )
 #: Blackwell: the H100 GEMM set (an assumption), plus MXFP8 in the tensor core (= per-tensor FP8) and NVFP4;
 #: attention at :data:`BLACKWELL_ATTENTION_RATIO` of Hopper's fraction.
-_BLACKWELL = replace(
-    _H100,
-    gemm_mxfp8=_H100.gemm_fp8,
-    gemm_fp4=round(_H100.gemm_fp8 * FP8_FRACTION_RATIO, 2),
+_H100 = _wave_free(_H100_MEASURED)
+_BLACKWELL_MEASURED = replace(
+    _H100_MEASURED,
+    gemm_mxfp8=_H100_MEASURED.gemm_fp8,
+    gemm_fp4=round(_H100_MEASURED.gemm_fp8 * FP8_FRACTION_RATIO, 2),
     attention=round(_H100.attention * BLACKWELL_ATTENTION_RATIO, 3),
     attention_fp8=round(_H100.attention_fp8 * BLACKWELL_ATTENTION_RATIO, 3),
     gemm_k0=GEMM_K0_H100_FP8,
     comm_sms=round(COMM_SMS / SMS["b200"], 3),
     sms=SMS["b200"],
 )
+_BLACKWELL = _wave_free(_BLACKWELL_MEASURED)
 
 PROFILES: dict[str, Efficiency] = {
     "a100": _A100,
     "h100": _H100,
     "b200": _BLACKWELL,
-    "b300": replace(_BLACKWELL, sms=SMS["b300"]),
+    "b300": _wave_free(replace(_BLACKWELL_MEASURED, sms=SMS["b300"])),
     "xpu": _BLACKWELL,
 }
-
-
-def wave_factor(m, n, eff: Efficiency, groups=1.0):
-    """Share of the SMs' time a GEMM's ``m × n`` output (``groups`` of them, one grouped kernel) does useful work.
-
-    ``groups·⌈m/tm⌉·⌈n/tn⌉`` tiles run in ``⌈tiles / SMs⌉`` waves: ``groups·m·n / (waves · SMs · tm·tn)``, in the
-    better of the tile's two orientations (NVIDIA's tile and wave quantization; 1 where the profile has no SMs).
-    """
-    if not eff.sms:
-        return 1.0
-
-    def useful(tm, tn):
-        tiles = groups * np.ceil(m / tm) * np.ceil(n / tn)
-        return groups * m * n / (np.ceil(tiles / eff.sms) * eff.sms * tm * tn)
-
-    return np.maximum(useful(eff.tile_m, eff.tile_n), useful(eff.tile_n, eff.tile_m))
 
 
 def profile(name: str) -> Efficiency:
