@@ -70,7 +70,7 @@ SUMMARY = {
     "annual_energy_gwh": 796.872,
     "water_use_m3_per_year": 0.0,
     "halls": 2,
-    "switches": {"leaf": 904, "spine": 960},
+    "switches": {"leaf": 904, "spine": 960, "super_spine": 512},
     "links": 177112,
     "cable_length_km": 5164.152,
     "transformers": {"substation": 3, "mv_lv": 52},
@@ -88,10 +88,15 @@ def test_site_summary_has_labels_units_and_per_cent():
     assert row(text, "US content (share of cost)")[1:] == ["%", "23.4%"]
     assert row(text, "US content (share of cost)")[2] == figure_format("site.us_content_share").value(0.2339)
     assert row(text, "Accelerators")[1:] == ["", "57,816"]  # a count: not 57,816.0
-    assert row(text, "Switches: leaf")[1:] == ["", "904"]
-    assert row(text, "Capex: it_racks")[1:] == ["USD", "2,514,052,475"]
+    assert row(text, "Switches: Leaf")[1:] == ["", "904"]
+    assert row(text, "Switches: Super-spine")[1:] == ["", "512"]
+    assert row(text, "Transformers: MV/LV")[1:] == ["", "52"]
+    assert row(text, "Capex: IT racks")[1:] == ["USD", "2,514,052,475"]
+    assert row(text, "Capex: Total")[1:] == ["USD", "3,214,215,765"]  # 2,514,052,475 + 700,163,290
+    assert row(text, "Cable length")[1:] == ["km", "5,164.2"]
     assert row(text, "IT power (rated)")[1:] == ["MW", figure_format("site.it_power_mw").value(103.587)]
     assert "us_content_share" not in text and "0.2339" not in text  # no raw key, no fraction
+    assert not any(key in text for key in ("it_racks", "mv_lv", "super_spine", "_mw", "_usd"))
 
 
 def test_roadmap_tables_show_shares_in_per_cent_and_counts_whole():

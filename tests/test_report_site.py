@@ -153,3 +153,32 @@ def test_hourly_chart_is_every_hour_in_single_precision(plan):
     # single precision: 2^-24 relative, about 6e-8, far below the chart's 3 decimals of PUE and 0.1 degC
     assert np.asarray(pue.y) == pytest.approx(hourly["facility_power"] / hourly["it_power"], rel=1e-7)
     assert np.asarray(ambient.y) == pytest.approx(hourly["ambient_k"] - 273.15, abs=1e-4)
+
+
+def test_site_report_opens_with_its_headline_labelled_as_the_terminal_prints_it(plan, tmp_path):
+    """Issue 22: the page opens with IT power, racks, PUE, capex, US content and the cables, then the summary table
+    labelled and formatted as ``site plan`` prints it (report.present.site_rows: readable tiers and categories, US
+    content in per cent), and the power chain by stage; no summary.json key shows as a label."""
+    import html as markup
+
+    from rackwright.site.report import write_report
+
+    summary = plan.summary()
+    page = markup.unescape(write_report(plan, tmp_path).read_text(encoding="utf-8"))
+    headline = page[page.index("<div class='headline'>") : page.index("<h2>Violations</h2>")]
+    assert page.index("<div class='headline'>") < page.index("<svg")  # the numbers come first
+    racks = sum(summary["racks"].values())
+    assert f"<b>{racks:,}</b>Racks" in headline
+    assert f"<b>{summary['domestic_share']:.1%}</b>US content (share of cost)" in headline  # 0.2339 → 23.4%
+    capex = sum(summary["capex_usd"].values())
+    assert f"<b>{capex:,} USD</b>Capex, total" in headline
+    assert f"<b>{sum(summary['links'].values()):,}</b>Links" in headline
+    for words in ("PUE, annual", "IT power (rated)", "Cable length"):
+        assert words in headline
+    table = page[page.index("<h2>Summary</h2>") : page.index("<h2 id='inputs'>")]
+    assert "<td>Switches: Super-spine</td>" in table and "<td>Transformers: MV/LV</td>" in table
+    assert f"<td>Capex: IT racks</td><td>USD</td><td class='n'>{summary['capex_usd']['it_racks']:,}</td>" in table
+    assert "<td>WUE (water per kWh of IT energy)</td><td>L/kWh</td>" in table
+    assert "<td>Transformers (MV/LV)</td><td>generic-unit-substation-3mva</td>" in table  # the power chain
+    for key in ("super_spine", "it_racks", "mv_lv", "peak_load_mw", "domestic", "pue_peak_hour", "_usd", "{"):
+        assert key not in table, key

@@ -32,18 +32,15 @@ app = typer.Typer(
 
 
 def _summary_table(summary: dict):
-    """The summary's headline figures with their labels, units and formats (report.present.SITE); a figure by tier
-    or category (switches, transformers, capex) one row per entry."""
-    from ..report.present import SITE, figure_format
+    """The summary's headline figures (report.present.SITE_TABLE) as the report page labels, units and formats
+    them (report.present.site_rows); a figure by tier or category (switches, transformers, capex) one row per
+    entry."""
+    from ..report.present import SITE_TABLE, site_rows
     from ..report.tables import NUMBER, Column, FitTable
 
     table = FitTable(escape(summary["site"]), [Column("figure"), Column("unit"), Column("value", NUMBER)])
-    for key in SITE:
-        value = summary[key]
-        entries = value.items() if isinstance(value, dict) else [("", value)]
-        for entry, number in entries:
-            shown = figure_format(f"site.{key}" + (f".{entry}" if entry else ""))
-            table.add_row(shown.label, shown.shown_unit, shown.value(number))
+    for row in site_rows(summary, SITE_TABLE):
+        table.add_row(*row)
     return table
 
 
@@ -247,11 +244,15 @@ def export_netbox_command(
     position, face), modules in the trays' bays, power panels, power feeds, cables and power cables."""
     from ..site.netbox import site_export, write_site_export
 
-    export = site_export(plan_dir, hall)
-    try:
-        paths = write_site_export(export, output)
-    except OSError as exc:
-        raise InputError.single(str(output), f"cannot write: {exc}", "-o") from None
+    with progress_bar(True) as bar:  # minutes on a 1 GW plan; hidden under --quiet and off a terminal
+        task = bar.add_task("exporting to NetBox: reading the plan", total=2)
+        export = site_export(plan_dir, hall)
+        bar.update(task, advance=1, description="exporting to NetBox: writing the import files")
+        try:
+            paths = write_site_export(export, output)
+        except OSError as exc:
+            raise InputError.single(str(output), f"cannot write: {exc}", "-o") from None
+        bar.update(task, advance=1)
     counts = export.counts()
     for path in paths:
         note(f"wrote {path} ({counts[path.name]:,})")

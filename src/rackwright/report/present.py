@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from ..rack.figures import FIGURES, Figure
 from ..units import pretty_unit
 
-#: The formats: a share (a fraction shown in %), a count, money, a physical quantity.
-SHARE, COUNT, MONEY, QUANTITY = "share", "count", "money", "quantity"
+#: The formats: a share (a fraction shown in %), a count, money, a physical quantity; a measured quantity is one
+#: whose whole values keep their decimal (a cable length of 4,559.0 km whether the sum is 4,559.001 or 4,559.000).
+SHARE, COUNT, MONEY, QUANTITY, MEASURED = "share", "count", "money", "quantity", "measured"
 #: Currencies a count's unit may name.
 CURRENCIES = ("USD",)
 #: The delivery figures (rackwright.perf.api.rack_delivery) by their key in the evaluation's ``delivery`` section.
@@ -104,26 +105,104 @@ WHATIF = {
     "longest_lead_time_weeks": ("Longest lead time", "weeks", COUNT),
     "us_share_by_category": ("US content", "", SHARE),
 }
-#: ``site plan``'s summary (rackwright.site.outputs, ``site plan --json``) by its key; mapped ones by entry.
+#: ``site plan``'s summary (summary.json, ``site plan --json``) by its JSON key, in the order the report page's
+#: summary table lists them; a figure by tier or category (a mapping) one row per entry (:data:`SITE_ENTRIES`).
 SITE = {
     "racks": ("Racks", "", COUNT),
     "accelerators": ("Accelerators", "", COUNT),
     "it_power_mw": ("IT power (rated)", "MW", QUANTITY),
+    "rack_power_mw": ("Compute racks' input power (rated)", "MW", QUANTITY),
     "facility_power_mw": ("Facility power, peak", "MW", QUANTITY),
+    "average_facility_power_mw": ("Facility power, annual mean", "MW", QUANTITY),
     "pue": ("PUE, annual", "", QUANTITY),
+    "pue_peak_hour": ("PUE, peak hour", "", QUANTITY),
     "annual_energy_gwh": ("Energy per year", "GWh", QUANTITY),
     "water_use_m3_per_year": ("Water use per year", "m³", QUANTITY),
+    "wue_l_per_kwh": ("WUE (water per kWh of IT energy)", "L/kWh", QUANTITY),
     "halls": ("Halls", "", COUNT),
+    "floor_area_m2": ("Floor area of the halls", "m²", QUANTITY),
     "switches": ("Switches", "", COUNT),
     "links": ("Links", "", COUNT),
-    "cable_length_km": ("Cable length", "km", QUANTITY),
+    "cable_length_km": ("Cable length", "km", MEASURED),
     "transformers": ("Transformers", "", COUNT),
+    "switchgear": ("MV switchgear", "", COUNT),
+    "ups": ("UPS units", "", COUNT),
+    "distribution": ("Distribution units (busways)", "", COUNT),
     "generators": ("Generators", "", COUNT),
     "cdus": ("CDUs", "", COUNT),
     "heat_rejection_units": ("Heat-rejection units", "", COUNT),
     "chillers": ("Chillers", "", COUNT),
+    "pumps": ("Pumps", "", COUNT),
+    "free_cooling_hours": ("Free-cooling hours per year", "h", COUNT),
     "capex_usd": ("Capex", "USD", MONEY),
+    "tco_usd_per_year": ("Cost of ownership per year", "USD/year", MONEY),
     "us_content_share": ("US content (share of cost)", "", SHARE),
+}
+#: The figures of ``site plan``'s terminal table (the page's summary table lists all of :data:`SITE`).
+SITE_TABLE = (
+    "racks",
+    "accelerators",
+    "it_power_mw",
+    "facility_power_mw",
+    "pue",
+    "annual_energy_gwh",
+    "water_use_m3_per_year",
+    "halls",
+    "switches",
+    "links",
+    "cable_length_km",
+    "transformers",
+    "generators",
+    "cdus",
+    "heat_rejection_units",
+    "chillers",
+    "capex_usd",
+    "us_content_share",
+)
+#: The site page's headline (the figures it opens with): IT power, racks, PUE, capex, US content, cables.
+SITE_HEADLINE = (
+    "it_power_mw",
+    "racks",
+    "accelerators",
+    "pue",
+    "capex_usd",
+    "us_content_share",
+    "links",
+    "cable_length_km",
+)
+#: The entries of the site summary's mappings by their JSON key: fabric tiers, transformer stages, cost categories.
+SITE_ENTRIES = {
+    "leaf": "Leaf",
+    "spine": "Spine",
+    "super_spine": "Super-spine",
+    "substation": "Substation (HV/MV)",
+    "mv_lv": "MV/LV",
+    "it_racks": "IT racks",
+    "network": "Network",
+    "cabling": "Cabling",
+    "power": "Power",
+    "cooling": "Cooling",
+    "building": "Building",
+    "energy": "Energy",
+    "total": "Total",
+}
+#: Figures by category whose total the summary does not carry: shown with a ``Total`` row after the categories.
+SITE_TOTALS = ("capex_usd",)
+#: The stages of the site's power chain (summary.json's ``power_chain``) by their key, and each stage's figures.
+POWER_STAGES = {
+    "substation": "Substation (HV/MV)",
+    "switchgear": "MV switchgear",
+    "transformers": "Transformers (MV/LV)",
+    "ups": "UPS",
+    "distribution": "Distribution (busways)",
+    "generators": "Generators",
+}
+POWER_CHAIN = {
+    "part": ("Part", "", QUANTITY),
+    "units": ("Units installed", "", COUNT),
+    "needed": ("Units needed", "", COUNT),
+    "peak_load_mw": ("Peak load", "MW", QUANTITY),
+    "peak_loss_mw": ("Peak loss", "MW", QUANTITY),
 }
 #: ``roadmap plan|risk``'s figures by their key in the quarter records (``roadmap plan --json``) and the risk.
 ROADMAP = {
@@ -161,7 +240,17 @@ HEADLINE = {
     "site_transceivers_by_goal_date": ("Optics of the site plans by the goal date", COUNT),
 }
 #: The tables above by the section that names them in a dotted key (``site.it_power_mw``, ``whatif.us_share``).
-TABLES = {"delivery": DELIVERY, "whatif": WHATIF, "site": SITE, "roadmap": ROADMAP, "programme": PROGRAMME}
+TABLES = {
+    "delivery": DELIVERY,
+    "whatif": WHATIF,
+    "site": SITE,
+    "power_chain": POWER_CHAIN,
+    "roadmap": ROADMAP,
+    "programme": PROGRAMME,
+}
+#: The readable names of a mapped figure's entries, by section (the others show an entry by its key).
+ENTRIES = {"site": SITE_ENTRIES}
+
 #: A share is shown to 1 decimal of a per cent, or more (up to this) where 1 would round it onto 0 % or 100 %
 #: that it is not: a reliability of 0.999594 is 99.96 %, not 100.0 %.
 MOST_PLACES = 4
@@ -216,7 +305,7 @@ def format_value(value, kind: str = QUANTITY) -> str:
         return _percent(100 * value, (0.0, 100.0)) + "%"
     if kind == MONEY or (kind == COUNT and abs(value - round(value)) <= 1e-9 * max(1.0, abs(value))):
         return f"{value:,.0f}"
-    return _significant(float(value))
+    return _significant(float(value), whole=kind != MEASURED)
 
 
 def relative_change(value) -> str:
@@ -234,9 +323,9 @@ def _percent(percent: float, bounds: tuple[float, ...], sign: str = "") -> str:
     return f"{percent:{sign},.{places}f}"
 
 
-def _significant(value: float) -> str:
-    """3-4 significant figures with thousands separators, integers as integers."""
-    if value.is_integer() and abs(value) < 1e15:
+def _significant(value: float, whole: bool = True) -> str:
+    """3-4 significant figures with thousands separators, integers as integers (with ``whole``)."""
+    if whole and value.is_integer() and abs(value) < 1e15:
         return f"{value:,.0f}"
     if abs(value) >= 1e5:
         return f"{value:,.0f}"
@@ -268,6 +357,7 @@ def figure_format(key: str, reference: str = "dense") -> Format:
     name, _, entry = rest.partition(".")
     if name in TABLES.get(section, {}):
         label, unit, kind = TABLES[section][name]
+        entry = ENTRIES.get(section, {}).get(entry, entry)
         return Format(f"{label}: {entry}" if entry else label, unit, kind)
     if key.startswith(PER_PFLOP):
         precision = key[len(PER_PFLOP) :].replace("_", " ")
@@ -283,6 +373,34 @@ def figure_format(key: str, reference: str = "dense") -> Format:
             shown = _from_figure(figure)
             return Format(f"{shown.label}: {key[len(name) + 1 :]}", shown.unit, shown.kind)
     return Format(rest or key, "", QUANTITY)
+
+
+def site_rows(summary: dict, keys: tuple[str, ...] = tuple(SITE)) -> list[tuple[str, str, str]]:
+    """The site summary's figures (summary.json's keys, :data:`SITE`) as label, unit and value, for ``site plan``'s
+    table and its report page alike: a mapping one row per entry (a ``Total`` after those of :data:`SITE_TOTALS`);
+    a figure the summary lacks is left out."""
+    rows = []
+    for key in (k for k in keys if k in summary):
+        value = summary[key]
+        entries = list(value.items()) if isinstance(value, dict) else [("", value)]
+        if key in SITE_TOTALS and isinstance(value, dict):
+            entries.append(("total", math.fsum(value.values())))
+        for entry, number in entries:
+            shown = figure_format(f"site.{key}" + (f".{entry}" if entry else ""))
+            rows.append((shown.label, shown.shown_unit, shown.value(number)))
+    return rows
+
+
+def site_headline(summary: dict) -> list[tuple[str, str]]:
+    """The figures the site page opens with (:data:`SITE_HEADLINE`) as label and value with its unit; a figure by
+    category (capex) as its total."""
+    shown = []
+    for key in (k for k in SITE_HEADLINE if k in summary):
+        value, figure = summary[key], figure_format(f"site.{key}")
+        total = isinstance(value, dict)
+        text = figure.value(math.fsum(value.values()) if total else value)
+        shown.append((figure.label + (", total" if total else ""), f"{text} {figure.unit}".strip()))
+    return shown
 
 
 def headline_format(name: str, unit: str) -> Format:

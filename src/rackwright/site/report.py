@@ -467,6 +467,8 @@ def charts(plan: SitePlan):
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
+    from ..report.present import SITE_ENTRIES
+
     hourly = plan.hourly
     pue = hourly["facility_power"] / hourly["it_power"]
     summary = plan.summary()
@@ -495,7 +497,11 @@ def charts(plan: SitePlan):
         secondary_y=True,
     )
     capex = summary["capex_usd"]
-    figure.add_trace(go.Bar(x=list(capex), y=list(capex.values()), name="capex", marker_color="#72b7b2"), row=2, col=1)
+    figure.add_trace(
+        go.Bar(x=[SITE_ENTRIES.get(k, k) for k in capex], y=list(capex.values()), name="capex", marker_color="#72b7b2"),
+        row=2,
+        col=1,
+    )
     length = summary["cable_length_km"]
     figure.add_trace(
         go.Bar(x=list(length), y=list(length.values()), name="cable km", marker_color="#f58518"), row=3, col=1
@@ -514,38 +520,49 @@ def charts(plan: SitePlan):
 STYLE = (
     "body{font-family:sans-serif;margin:1.5em;max-width:1400px}table{border-collapse:collapse}"
     "td{border-bottom:1px solid #ddd;padding:3px 10px;vertical-align:top}td.n{text-align:right;white-space:nowrap}"
+    "th{text-align:left;padding:3px 10px;border-bottom:2px solid #999}"
+    ".headline{display:flex;flex-wrap:wrap;gap:.8em 2.5em;margin:1em 0}.headline b{display:block;font-size:1.5em}"
     + PRINT_STYLE  # the print rules every report page shares
 )
-#: Units of the summary's keys, by the key's ending (summary.json writes the unit into the name).
-SUMMARY_UNITS = (
-    ("_usd_per_year", "USD/year"),
-    ("_m3_per_year", "m³/year"),
-    ("_l_per_kwh", "L/kWh"),
-    ("_usd", "USD"),
-    ("_gwh", "GWh"),
-    ("_mw", "MW"),
-    ("_km", "km"),
-    ("_m2", "m²"),
-    ("_share", "%"),
-)
 
 
-def _summary_row(key: str, value) -> str:
-    """A row of the summary table: the key as a label with its unit, numbers formatted as the CLI tables are,
-    a mapping as one line per entry (not a Python dict)."""
-    from ..report.present import MONEY, QUANTITY, SHARE, format_value
+def _headline(summary: dict) -> str:
+    """The figures the page opens with (report.present.site_headline), each its label under its value."""
+    from ..report.present import site_headline
 
-    unit = next((u for ending, u in SUMMARY_UNITS if key.endswith(ending)), "")
-    kind = SHARE if unit == "%" else MONEY if "USD" in unit else QUANTITY
-    ending = next((e for e, u in SUMMARY_UNITS if u == unit and u != "%"), "")
-    label = key.removesuffix(ending).replace("_", " ")
+    cells = "".join(
+        f"<div><b>{html.escape(value)}</b>{html.escape(label)}</div>" for label, value in site_headline(summary)
+    )
+    return f"<div class='headline'>{cells}</div>"
 
-    def cell(v) -> str:
-        if isinstance(v, dict):
-            return "<br>".join(f"{html.escape(str(k))}: {cell(x)}" for k, x in v.items())
-        return html.escape(format_value(v, kind) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v))
 
-    return f"<tr><td>{html.escape(label)}</td><td>{html.escape(unit)}</td><td class='n'>{cell(value)}</td></tr>"
+def _summary_table(summary: dict) -> str:
+    """Every figure of the summary (summary.json's keys) labelled, with its unit, as ``site plan`` prints its table
+    (report.present.site_rows)."""
+    from ..report.present import site_rows
+
+    rows = "".join(
+        f"<tr><td>{html.escape(label)}</td><td>{html.escape(unit)}</td><td class='n'>{html.escape(value)}</td></tr>"
+        for label, unit, value in site_rows(summary)
+    )
+    return f"<table><tr><th>Figure</th><th>Unit</th><th>Value</th></tr>{rows}</table>"
+
+
+def _power_chain_table(summary: dict) -> str:
+    """summary.json's ``power_chain``: one row per stage, its part, units and peak load and loss
+    (report.present.POWER_CHAIN)."""
+    from ..report.present import POWER_CHAIN, POWER_STAGES, figure_format
+
+    shown = {key: figure_format(f"power_chain.{key}") for key in POWER_CHAIN}
+    head = "".join(f"<th>{html.escape(f.heading)}</th>" for f in shown.values())
+    number = {key: "" if key == "part" else " class='n'" for key in POWER_CHAIN}
+    rows = "".join(
+        f"<tr><td>{html.escape(POWER_STAGES.get(name, name))}</td>"
+        + "".join(f"<td{number[key]}>{html.escape(f.value(stage.get(key)))}</td>" for key, f in shown.items())
+        + "</tr>"
+        for name, stage in summary["power_chain"].items()
+    )
+    return f"<h3>Power chain by stage</h3><table><tr><th>Stage</th>{head}</tr>{rows}</table>"
 
 
 def _hall_pages(plan: SitePlan, folder: Path) -> list[Path]:
@@ -695,13 +712,15 @@ def _inputs_section(plan: SitePlan) -> str:
 
 
 def write_report(plan: SitePlan, folder: Path) -> Path:
-    """``report.html``: summary table, campus overview and hall 1, the fabric by tier and the power one-line (inline
-    SVG), PUE by month and hour and the plotly charts (``plotly.min.js`` beside it), and a page per hall
-    (``hall-NN.html``) the campus links to."""
+    """``report.html``: the headline figures, the violations, the summary table (labelled as ``site plan`` prints
+    it) and the power chain by stage, the inputs, the campus overview and hall 1, the fabric by tier and the power
+    one-line (inline SVG), PUE by month and hour and the plotly charts (``plotly.min.js`` beside it), and a page per
+    hall (``hall-NN.html``) the campus links to."""
     from ..report.html import figure_html, plotly_bundle
+    from ..report.jsonout import plain
+    from .outputs import summary_body
 
-    summary = plan.summary()
-    rows = "".join(_summary_row(k, v) for k, v in summary.items() if k not in ("fabric", "violations"))
+    summary = plain(summary_body(plan.summary()))  # summary.json's names and totals
     violations = (
         "".join(
             f"<li><b>{v.code}</b> {html.escape(v.path)}: {html.escape(v.message)} (fix: {html.escape(v.hint)})</li>"
@@ -715,8 +734,9 @@ def write_report(plan: SitePlan, folder: Path) -> Path:
     _hall_pages(plan, folder)
     page = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(plan.loaded.site.name)}</title>"
-        f"<style>{STYLE}</style></head><body><h1>{html.escape(plan.loaded.site.name)}</h1><h2>Violations</h2>"
-        f"<ul>{violations}</ul><h2>Summary</h2><table>{rows}</table>{_inputs_section(plan)}<h2>Floor plan</h2>"
+        f"<style>{STYLE}</style></head><body><h1>{html.escape(plan.loaded.site.name)}</h1>{_headline(summary)}"
+        f"<h2>Violations</h2><ul>{violations}</ul><h2>Summary</h2>{_summary_table(summary)}"
+        f"{_power_chain_table(summary)}{_inputs_section(plan)}<h2>Floor plan</h2>"
         f"{floor_plan_svg(plan)}<p>Each hall opens its own plan to scale (hall-01.html, …).</p>"
         f"<h2 id='hall-1'>Hall 1 to scale</h2>{HALL_NOTE}{hall_plan_svg(plan, 0)}"
         f"{_diagram_sections(plan)}{pue}<h2>Charts</h2>{chart}</body></html>"
