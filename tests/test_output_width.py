@@ -304,3 +304,16 @@ def test_catalog_show_folds_its_long_texts_to_80_columns(monkeypatch):
     assert not too_wide(shown), shown
     assert too_wide(wide) and len(wide.splitlines()) < len(shown.splitlines())
     assert YAML(typ="safe").load(shown) == YAML(typ="safe").load(wide)  # folded, not changed
+
+
+def test_spares_wide_brings_back_the_columns_left_out(monkeypatch):
+    """reliability spares at 80 columns leaves out kind, demand in window and spare % with a note; --wide prints
+    them; the target availability 0.999 prints as 99.9% in the title."""
+    monkeypatch.setenv("COLUMNS", "80")
+    spares = ["rackwright", "reliability", "spares", "--design", "examples/gb200-nvl72.yaml", "--racks", "228"]
+    narrow = run_in_process([*spares, "--repair-days", "14"], monkeypatch).stdout
+    wide = run_in_process([*spares, "--repair-days", "14", "--wide"], monkeypatch).stdout
+    assert "Left out to fit 80 characters: kind, demand in window, spare %; --wide shows" in narrow
+    assert "availability 99.9%" in narrow and "0.999" not in narrow
+    assert "Left out" not in wide and "demand in window" in wide and "accelerator" in wide
+    assert not problems(narrow) and not too_wide(narrow) and not problems(wide)

@@ -211,6 +211,7 @@ def spares_command(
         "Folder for spares.json and report.html (spares per part, stock-out chance vs the target)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    wide: bool = WIDE,
 ):
     """Spare parts per part (Poisson over the repair window), spare scale-up domains and hot spares."""
     from ..fleet.spares import spares_report
@@ -225,10 +226,12 @@ def spares_command(
         emit(doc)
         return
     from ..report.ops_pages import spares_headline
-    from ..report.tables import ID, NUMBER, Column, FitTable
+    from ..report.present import SHARE, format_value
+    from ..report.tables import ID, NUMBER, WIDE_HINT, Column, FitTable
 
+    target = format_value(availability, SHARE)
     table = FitTable(
-        f"{doc['design']}: spares for {racks:,} racks, {repair_days:g}-day repair, availability {availability:g}",
+        f"{doc['design']}: spares for {racks:,} racks, {repair_days:g}-day repair, availability {target}",
         [
             Column("part", ID),
             Column("kind", ID, drop=1),
@@ -239,7 +242,8 @@ def spares_command(
             Column("spare %", NUMBER, drop=3),
             Column("cost USD", NUMBER),
         ],
-        hint="--json lists every field",
+        wide=wide,
+        hint=WIDE_HINT,
     )
     for row in doc["parts"]:
         table.add_row(
