@@ -171,20 +171,18 @@ def _wave_free(measured: Efficiency) -> Efficiency:
 #: collectives too (an assumption: NCCL runs one thread block per channel, 16-32 channels over InfiniBand).
 #: While such a collective overlaps compute, the compute runs on the other SMs (:data:`SMS`).
 COMM_SMS = 20.0
-_A100 = _wave_free(
-    Efficiency(
-        gemm=0.78,
-        attention=0.55,
-        hbm=0.85,
-        scale_up_link=0.80,
-        scale_out_link=0.85,
-        launch_s=4e-6,
-        gemm_k0=GEMM_K0_H100_FP8 / 4,
-        comm_sms=round(COMM_SMS / SMS["a100"], 3),
-        sms=SMS["a100"],
-    )
+#: A100 and H100 as measured (at :data:`BENCHMARK_GEMM`); Blackwell starts from H100's.
+_A100_MEASURED = Efficiency(
+    gemm=0.78,
+    attention=0.55,
+    hbm=0.85,
+    scale_up_link=0.80,
+    scale_out_link=0.85,
+    launch_s=4e-6,
+    gemm_k0=GEMM_K0_H100_FP8 / 4,
+    comm_sms=round(COMM_SMS / SMS["a100"], 3),
+    sms=SMS["a100"],
 )
-#: H100 as measured (at :data:`BENCHMARK_GEMM`); Blackwell starts from it too.
 _H100_MEASURED = Efficiency(
     gemm=0.72,
     attention=0.45,
@@ -211,7 +209,7 @@ BLACKWELL_ATTENTION_RATIO = round(
 )
 #: Blackwell: the H100 GEMM set (an assumption), plus MXFP8 in the tensor core (= per-tensor FP8) and NVFP4;
 #: attention at :data:`BLACKWELL_ATTENTION_RATIO` of Hopper's fraction.
-_H100 = _wave_free(_H100_MEASURED)
+_A100, _H100 = _wave_free(_A100_MEASURED), _wave_free(_H100_MEASURED)
 _BLACKWELL_MEASURED = replace(
     _H100_MEASURED,
     gemm_mxfp8=_H100_MEASURED.gemm_fp8,
