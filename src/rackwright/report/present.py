@@ -138,27 +138,24 @@ SITE = {
     "tco_usd_per_year": ("Cost of ownership per year", "USD/year", MONEY),
     "us_content_share": ("US content (share of cost)", "", SHARE),
 }
-#: The figures of ``site plan``'s terminal table (the page's summary table lists all of :data:`SITE`).
-SITE_TABLE = (
-    "racks",
-    "accelerators",
-    "it_power_mw",
-    "facility_power_mw",
-    "pue",
-    "annual_energy_gwh",
-    "water_use_m3_per_year",
-    "halls",
-    "switches",
-    "links",
-    "cable_length_km",
-    "transformers",
-    "generators",
-    "cdus",
-    "heat_rejection_units",
-    "chillers",
-    "capex_usd",
-    "us_content_share",
+#: The figures only the report page's summary table lists; ``site plan``'s terminal table shows the rest of
+#: :data:`SITE` (:data:`SITE_TABLE`).
+SITE_PAGE_ONLY = frozenset(
+    {
+        "rack_power_mw",
+        "average_facility_power_mw",
+        "pue_peak_hour",
+        "wue_l_per_kwh",
+        "floor_area_m2",
+        "switchgear",
+        "ups",
+        "distribution",
+        "pumps",
+        "free_cooling_hours",
+        "tco_usd_per_year",
+    }
 )
+SITE_TABLE = tuple(key for key in SITE if key not in SITE_PAGE_ONLY)
 #: The site page's headline (the figures it opens with): IT power, racks, PUE, capex, US content, cables.
 SITE_HEADLINE = (
     "it_power_mw",
