@@ -46,9 +46,31 @@ def test_compare_shows_lineage_fields_and_figures():
     assert fields["slots[compute-upper].part"]["after"] == "nvidia-gb300-compute-tray"
     assert fields["power.redundancy"] == {"path": "power.redundancy", "before": "N+N", "after": "N+1"}
     figures = {c["figure"]: c for c in doc["figures"]}
-    hbm = figures["compute.hbm_tb"]
+    hbm = figures["compute.hbm_bytes"]
     assert hbm["relative"] == pytest.approx(279 / 186 - 1)  # usable HBM per GPU (issue 20)
+    assert hbm["before"] == 72 * 186e9  # bytes, as evaluate --json gives them: 72 GPUs x 186 GB usable HBM
     assert "compute.accelerators" not in figures  # unchanged figures are not listed
+
+
+def test_compare_names_figures_as_evaluate_json_does():
+    """One name and one unit per quantity: each figure compare lists is a figure of evaluate --json (flattened
+    with dots) with the same before and after values."""
+    doc = json.loads(run("compare", EXAMPLES / "gb200-nvl72.yaml", EXAMPLES / "gb300-nvl72.yaml", "--json").stdout)
+    both = json.loads(run("evaluate", EXAMPLES / "gb200-nvl72.yaml", EXAMPLES / "gb300-nvl72.yaml", "--json").stdout)
+
+    def flat(node, prefix=""):
+        if not isinstance(node, dict):
+            return {prefix[:-1]: node}
+        return {k: v for key, item in node.items() for k, v in flat(item, f"{prefix}{key}.").items()}
+
+    before, after = (flat(d) for d in both["designs"])
+    names = [c["figure"] for c in doc["figures"]]
+    assert {"sourcing.us_content_share", "compute.hbm_bytes"} <= set(names)
+    assert not {"sourcing.domestic_share", "compute.hbm_tb"} & set(names)
+    for change in doc["figures"]:
+        name = change["figure"]
+        assert before[name] == pytest.approx(change["before"], rel=1e-6, abs=1e-6), name
+        assert after[name] == pytest.approx(change["after"], rel=1e-6, abs=1e-6), name
 
 
 def test_elevation_writes_svg_and_a_page_into_a_folder(tmp_path):

@@ -21,6 +21,7 @@ from rackwright.explore.pareto import pareto_mask
 from rackwright.rack.bom import bom_lines
 from rackwright.rack.chain import resolve
 from rackwright.rack.design import load_design
+from rackwright.report.jsonout import public_figure
 from test_cli import junk, mutate, paths_of, run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,14 +150,16 @@ def test_exported_pareto_designs_reevaluate_to_their_objectives(tmp_path):
     assert (out / "results.parquet").exists()
     page = (out / "report.html").read_text()
     assert all(title in page for title in ("Pareto front", "parcoords", "Feasibility", "THM005"))
-    assert json.loads((out / "pareto.json").read_text())["designs_feasible"] == doc["designs_feasible"]
+    assert (out / "explore.json").read_text() == result.stdout  # the machine file is the --json document
+    assert not (out / "pareto.json").exists()
     exported = sorted((tmp_path / "pareto").glob("pareto-*.yaml"))
     assert len(exported) == len(doc["pareto"]) > 0
     for path, point in zip(exported, doc["pareto"]):
         report = rackwright.evaluate(path)
         assert not report.errors and report.lineage[-1] == str(path)
         flat = report.flat()
-        figures = {**flat, "cost.usd_per_pflop.bf16_dense": flat["cost.bom_usd"] / flat["compute.peak_pflops.bf16_dense"]}
+        flat["cost.usd_per_pflop.bf16_dense"] = flat["cost.bom_usd"] / flat["compute.peak_pflops.bf16_dense"]
+        figures = {public_figure(k)[0]: v * public_figure(k)[1] for k, v in flat.items()}  # evaluate --json's names
         for key, value in ((o["figure"], o["value"]) for o in point["objectives"]):
             assert figures[key] == pytest.approx(value, rel=1e-12), (path, key)
 
@@ -340,3 +343,32 @@ def test_benchmark_runs_on_tiny_inputs(capsys):
     result = module.main(["--space", str(SMALL), "--loop", "3", "--training-samples", "64", "--no-ray"])
     assert result["designs_per_s"] > 0 and result["loop_per_s"] > 0 and math.isfinite(result["ratio"])
     assert "ratio" in capsys.readouterr().out
+
+
+def test_terminal_front_lists_each_objective_point_once(tmp_path):
+    """The 24 Pareto designs of the small space are 6 objective points of 4 designs each (pg25 or water, W17 or
+    W32 facility water: neither moves cost, US content or input power, and both pass THM005), listed once each
+    with their count, the rules that ruled designs out by code and name."""
+    result = run("explore", SMALL, "-o", tmp_path / "run", "--no-sensitivity")
+    assert result.exit_code == 0, result.output
+    rows = [[c.strip() for c in line.split("│")[1:-1]] for line in result.stdout.splitlines() if line.startswith("│")]
+    points = [row for row in rows if row[0]]  # a point's first line; the axes continue on the lines below
+    assert [row[:2] for row in points] == [[str(k), "4"] for k in range(1, 7)]
+    objectives = [tuple(row[2:5]) for row in points]
+    assert len(set(objectives)) == len(objectives) == 6  # no two rows alike
+    assert "24 on the Pareto front as 6 distinct objective points" in " ".join(result.stdout.split())
+    assert "THM005 (the facility water is warmer than the CDU accepts) 288" in " ".join(result.stdout.split())
+
+
+def test_explore_json_is_the_document_without_timings(tmp_path):
+    result = run("explore", SMALL, "-o", tmp_path / "run", "--no-sensitivity")
+    doc = json.loads((tmp_path / "run" / "explore.json").read_text())
+    assert doc["schema_version"] == 2 and doc["command"] == "explore"
+    assert "evaluations_per_s" not in json.dumps(doc) and "/s)" in result.stdout  # the rate: terminal only
+    failed = {r["code"]: r for r in doc["failed"]}
+    assert failed["THM005"] == {"code": "THM005", "name": "the facility water is warmer than the CDU accepts",
+                                "count": 288}  # 3 of 5 facility waters (W40, W45, 48 °C) x 480 / 5
+    assert failed["power.input_kw<=140"]["name"] == "limit: Rack input power (kW) ≤ 140"
+    assert [o["figure"] for o in doc["objectives"]] == [
+        "cost.usd_per_pflop.bf16_dense", "sourcing.us_content_share", "power.input_kw"]  # evaluate --json's names
+    assert all(isinstance(axis, dict) and "name" in axis for axis in doc["axes"])

@@ -460,21 +460,22 @@ def test_plain_numbers_names_and_records():
                               "field": "power.redundancy", "fix": "write N+1"}
 
 
-def test_exploration_records():
+def test_exploration_records(tmp_path):
+    """Axes, objectives, rules and sensitivity as records, figures named as evaluate --json names them."""
     from rackwright.cli.explore import exploration_json
+    from rackwright.explore import explore
 
-    doc = exploration_json({
-        "name": "s", "evaluations_per_s": 1234.5, "failed": {"THM005": 3},
-        "pareto": [{"design": 7, "axes": {"cooling.fluid": "pg25"}, "objectives": {"power.input_kw": 120.0}}],
-        "sensitivity": {"power.input_kw": {"cooling.fluid": {"first": 0.1, "total": 0.2}}},
-    })
-    assert doc == {
-        "name": "s",
-        "failed": [{"rule": "THM005", "designs": 3}],
-        "pareto": [{"design": 7, "axes": [{"axis": "cooling.fluid", "value": "pg25"}],
-                    "objectives": [{"figure": "power.input_kw", "value": 120.0}]}],
-        "sensitivity": [{"objective": "power.input_kw", "axis": "cooling.fluid", "first": 0.1, "total": 0.2}],
-    }
+    result = explore(ROOT / E / "space-gb300-small.yaml")
+    doc = exploration_json(result, {"explore": tmp_path / "explore.json"}, [])
+    assert "evaluations_per_s" not in doc and doc["outputs"] == {"explore": str(tmp_path / "explore.json")}
+    assert doc["failed"][0] == {"code": "THM005", "name": "the facility water is warmer than the CDU accepts",
+                                "count": 288}
+    point = doc["pareto"][0]
+    assert [a["axis"] for a in point["axes"]][:2] == ["parts.accelerator.power", "slots[compute-upper].count"]
+    assert point["objectives"][1] == {"figure": "sourcing.us_content_share",
+                                      "value": result.columns["sourcing.domestic_share"][result.front[0]]}
+    share = [r for r in doc["sensitivity"] if r["objective"] == "sourcing.us_content_share"]
+    assert len(share) == 6 and set(share[0]) == {"objective", "axis", "first", "total"}
 
 
 def test_quarter_series_fold_into_one_record_per_quarter():

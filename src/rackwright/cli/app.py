@@ -272,16 +272,7 @@ def compare_command(
         "before": {"file": ra.file, "name": ra.name, "lineage": ra.lineage},
         "after": {"file": rb.file, "name": rb.name, "lineage": rb.lineage},
         "fields": [{"path": c.path, "before": c.before, "after": c.after} for c in fields],
-        "figures": [
-            {
-                "figure": c.key,
-                "before": _number(c.before),
-                "after": _number(c.after),
-                "absolute": _number(c.absolute),
-                "relative": _number(c.relative),
-            }
-            for c in figures
-        ],
+        "figures": [_figure_change(c) for c in figures],
     }
     if output is not None:
         from ..report.rack_pages import compare_figure
@@ -293,6 +284,19 @@ def compare_command(
     for report in (ra, rb):
         out.print(f"[bold]{report.name}[/bold]: " + " → ".join(report.lineage))
     show(*compare_tables(fields, figures, only=sections, wide=wide))
+
+
+def _figure_change(change) -> dict:
+    """A changed figure as a record: named and in the unit of ``evaluate --json`` (``compute.hbm_bytes``, not the
+    figure table's ``compute.hbm_tb``); the relative change has no unit."""
+    from ..report.jsonout import public_figure, scaled
+
+    name, factor = public_figure(change.key)
+    return {
+        "figure": name,
+        **{k: scaled(_number(getattr(change, k)), factor) for k in ("before", "after", "absolute")},
+        "relative": _number(change.relative),
+    }
 
 
 def _number(value):

@@ -66,7 +66,8 @@ class Exploration:
         return [self.point(int(i)) for i in self.front]
 
     def to_dict(self) -> dict:
-        """The document of ``rackwright explore --json`` (and ``pareto.json``)."""
+        """The exploration as plain data (keys as the explorer names them; ``rackwright explore --json`` lists it as
+        records with the public figure names). The evaluation rate is left out: it differs from run to run."""
         spec = self.space.spec
         return {
             "space": self.space.file,
@@ -79,7 +80,6 @@ class Exploration:
             "objectives": [o.model_dump() for o in spec.objectives],
             "designs_evaluated": self.designs_evaluated,
             "designs_feasible": self.designs_feasible,
-            "evaluations_per_s": self.evaluations_per_s,
             "failed": self.failed(),
             "pareto": self.pareto(),
             "sensitivity": self.sensitivity,

@@ -1,4 +1,4 @@
-"""Write an exploration's results: ``results.parquet``, ``pareto.json``, and the Pareto designs as
+"""Write an exploration's results: ``results.parquet`` and the Pareto designs as
 design files that ``extends`` the space's base design.
 
 ``results.parquet`` has one row per design: ``design`` (its index in the space), each axis
@@ -15,7 +15,6 @@ objectives the explorer reported for that design.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -91,14 +90,12 @@ def results_frame(exploration: Exploration):
 
 
 def write_results(exploration: Exploration, directory: Path) -> dict[str, Path]:
-    """``results.parquet`` and ``pareto.json`` under ``directory``."""
-    paths = {"results": directory / "results.parquet", "pareto": directory / "pareto.json"}
+    """``results.parquet`` under ``directory`` (the command writes ``explore.json``, its ``--json`` document,
+    beside it)."""
+    paths = {"results": directory / "results.parquet"}
     try:
         directory.mkdir(parents=True, exist_ok=True)
         results_frame(exploration).write_parquet(paths["results"])
-        paths["pareto"].write_text(
-            json.dumps(exploration.to_dict(), indent=2, allow_nan=False) + "\n", encoding="utf-8"
-        )
     except OSError as exc:
         raise InputError.single(str(directory), f"cannot write: {exc}", "--output") from None
     return paths

@@ -234,6 +234,17 @@ def rule_names(exploration: Exploration) -> dict[str, str]:
     return names
 
 
+def failed_records(exploration: Exploration) -> list[dict]:
+    """The designs each rule or limit rules out, most first, as records: ``code`` (a rule code, or the limit's
+    ``fails.*`` column less ``fails.``), ``name`` (the rule's summary; a limit as ``limit: Rack input power (kW)
+    ≤ 140``) and ``count``."""
+    names = rule_names(exploration)
+    return [
+        {"code": code, "name": names.get(code, code).removeprefix(f"{code}: "), "count": count}
+        for code, count in exploration.failed().items()
+    ]
+
+
 def feasibility_bars(exploration: Exploration):
     """Designs each rule or limit rules out (a design may break several), by code and name."""
     import plotly.graph_objects as go

@@ -63,7 +63,7 @@ def plain(value: Any) -> Any:
             item = plain(item)
             if name in AS_RECORDS and isinstance(item, Mapping):
                 item = records(item, *AS_RECORDS[name])
-            out[name] = _scaled(item, factor) if factor != 1.0 else item
+            out[name] = scaled(item, factor)
         return out
     if isinstance(value, (list, tuple)):
         return [plain(item) for item in value]
@@ -78,12 +78,24 @@ def plain(value: Any) -> Any:
     return value
 
 
-def _scaled(value: Any, factor: float) -> Any:
+def public_figure(key: str) -> tuple[str, float]:
+    """A dotted figure key (``compute.hbm_tb``, as ``compare`` and the explorer name figures) as
+    ``evaluate --json`` names it (``compute.hbm_bytes``), and the factor to its unit (1e12): each part renamed by
+    :data:`RENAMES`."""
+    parts, factor = [], 1.0
+    for part in key.split("."):
+        name, scale = RENAMES.get(part, (part, 1.0))
+        parts.append(name)
+        factor *= scale
+    return ".".join(parts), factor
+
+
+def scaled(value: Any, factor: float) -> Any:
     """A number in the public unit; 12 significant digits, so that 0.186 TB is 186000000000.0 bytes, not
     185999999999.99997. A mapping of numbers (a breakdown) is scaled value by value."""
     if isinstance(value, Mapping):
-        return {k: _scaled(v, factor) for k, v in value.items()}
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return {k: scaled(v, factor) for k, v in value.items()}
+    if factor == 1.0 or isinstance(value, bool) or not isinstance(value, (int, float)):
         return value
     return float(f"{value * factor:.12g}")
 
