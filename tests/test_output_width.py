@@ -27,6 +27,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from rackwright.catalog import load_catalog
+from test_cli_inputs import COMMANDS
 from test_docs import EXAMPLES, ROOT, run_in_process
 
 RACKWRIGHT = Path(sys.executable).parent / "rackwright"
@@ -124,23 +125,10 @@ def test_tables_fit_80_columns_piped(argv, monkeypatch):
     assert bool(wide) == bool(known), "\n".join(wide) or f"fits 80 columns now: remove it from KNOWN_WIDE ({known})"
 
 
-def command_paths(command=None, path: tuple[str, ...] = ()):
-    """The words of every command and group of the CLI, the root's first (typer vendors click: groups are the
-    commands that list others)."""
-    from typer.main import get_command
-
-    from rackwright.cli.app import app
-
-    command = get_command(app) if command is None else command
-    yield path
-    for name in command.list_commands(None) if hasattr(command, "list_commands") else ():
-        yield from command_paths(command.get_command(None, name), (*path, name))
-
-
-@pytest.mark.parametrize("words", [pytest.param(p, id=" ".join(p) or "rackwright") for p in command_paths()])
+@pytest.mark.parametrize("words", COMMANDS, ids=lambda p: " ".join(p) or "rackwright")
 def test_help_fits_80_columns_piped(words, monkeypatch):
-    """``--help`` of every command and group: no option name, value list or word cut short (typer's help tables cut
-    them with an ellipsis by default; cli.common._fit_help_tables folds instead)."""
+    """``--help`` of every command and group (test_cli_inputs walks the tree): no option name, value list or word
+    cut short (typer's help tables cut them with an ellipsis by default; cli.common._fit_help_tables folds)."""
     monkeypatch.setenv("COLUMNS", "80")
     result = run_in_process(["rackwright", *words, "--help"], monkeypatch)
     assert result.returncode == 0, result.stderr
