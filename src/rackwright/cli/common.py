@@ -125,7 +125,7 @@ class JsonUsageErrors(TyperGroup):
         """Whether the command line asks for help: ``--help``, or words that stop at a group (which prints its help
         or its usage). Only then is typer's help formatter imported, to keep every other command's start quick."""
         command: Any = self
-        for word in argv:
+        for word in (w for w in argv if not w.startswith("-")):  # options before a command take no values
             if word not in getattr(command, "commands", {}):
                 break
             command = command.commands[word]
