@@ -520,7 +520,7 @@ def charts(plan: SitePlan):
 STYLE = (
     "body{font-family:sans-serif;margin:1.5em;max-width:1400px}table{border-collapse:collapse}"
     "td{border-bottom:1px solid #ddd;padding:3px 10px;vertical-align:top}td.n{text-align:right;white-space:nowrap}"
-    "th{text-align:left;padding:3px 10px;border-bottom:2px solid #999}"
+    "th{text-align:left;padding:3px 10px;border-bottom:2px solid #999}th.n{text-align:right}"
     ".headline{display:flex;flex-wrap:wrap;gap:.8em 2.5em;margin:1em 0}.headline b{display:block;font-size:1.5em}"
     + PRINT_STYLE  # the print rules every report page shares
 )
@@ -545,7 +545,7 @@ def _summary_table(summary: dict) -> str:
         f"<tr><td>{html.escape(label)}</td><td>{html.escape(unit)}</td><td class='n'>{html.escape(value)}</td></tr>"
         for label, unit, value in site_rows(summary)
     )
-    return f"<table><tr><th>Figure</th><th>Unit</th><th>Value</th></tr>{rows}</table>"
+    return f"<table><tr><th>Figure</th><th>Unit</th><th class='n'>Value</th></tr>{rows}</table>"
 
 
 def _power_chain_table(summary: dict) -> str:
@@ -554,8 +554,8 @@ def _power_chain_table(summary: dict) -> str:
     from ..report.present import POWER_CHAIN, POWER_STAGES, figure_format
 
     shown = {key: figure_format(f"power_chain.{key}") for key in POWER_CHAIN}
-    head = "".join(f"<th>{html.escape(f.heading)}</th>" for f in shown.values())
     number = {key: "" if key == "part" else " class='n'" for key in POWER_CHAIN}
+    head = "".join(f"<th{number[key]}>{html.escape(f.heading)}</th>" for key, f in shown.items())
     rows = "".join(
         f"<tr><td>{html.escape(POWER_STAGES.get(name, name))}</td>"
         + "".join(f"<td{number[key]}>{html.escape(f.value(stage.get(key)))}</td>" for key, f in shown.items())
