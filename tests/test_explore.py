@@ -372,3 +372,21 @@ def test_explore_json_is_the_document_without_timings(tmp_path):
     assert [o["figure"] for o in doc["objectives"]] == [
         "cost.usd_per_pflop.bf16_dense", "sourcing.us_content_share", "power.input_kw"]  # evaluate --json's names
     assert all(isinstance(axis, dict) and "name" in axis for axis in doc["axes"])
+
+
+def test_space_files_may_name_figures_as_evaluate_json_does(tmp_path):
+    """``sourcing.us_content_share`` and ``compute.hbm_bytes`` (evaluate --json's names) are the figures
+    ``sourcing.domestic_share`` and ``compute.hbm_tb``; a limit in bytes is a limit in TB. GB300 HBM is 279 GB
+    usable per GPU: 8 upper trays (64 GPUs) give 17.856 TB, under an 18e12-byte minimum; 10 (72) give 20.088 TB."""
+    public = {**TINY, "constraints": {"limits": [{"figure": "compute.hbm_bytes", "min": 18e12}]},
+              "objectives": [{"figure": "sourcing.us_content_share", "goal": "max"},
+                             {"figure": "compute.hbm_bytes", "goal": "max"}]}
+    space = load_space(write_space(tmp_path, public))
+    assert [o.figure for o in space.spec.objectives] == ["sourcing.domestic_share", "compute.hbm_tb"]
+    assert space.spec.constraints.limits[0].figure == "compute.hbm_tb"
+    assert space.spec.constraints.limits[0].min == pytest.approx(18.0)
+    result = explore(write_space(tmp_path, public), sensitivity=False)
+    assert result.columns["feasible"].tolist() == [False, True, False, True]  # upper trays 8, 10, 8, 10
+    doc = json.loads(run("explore", write_space(tmp_path, public), "-o", tmp_path / "run", "--json").stdout)
+    assert [o["figure"] for o in doc["objectives"]] == ["sourcing.us_content_share", "compute.hbm_bytes"]
+    assert doc["pareto"][0]["objectives"][1] == {"figure": "compute.hbm_bytes", "value": 72 * 279e9}

@@ -274,7 +274,7 @@ def load_space(path: str | Path) -> Space:
     if spec.sampling.method == "nsga2" and spec.sampling.population * spec.sampling.generations > MAX_DESIGNS:
         raise where.error(f"population x generations exceeds {MAX_DESIGNS:,} designs", ("sampling",))
     combinations = _combinations(base, axes, where)
-    _check_figures(spec, available_figures(combinations[0]), where)
+    spec = _check_figures(spec, available_figures(combinations[0]), where)
     return Space(file, spec, base, axes, combinations)
 
 
@@ -543,13 +543,25 @@ def available_figures(loaded: LoadedDesign) -> list[str]:
     return keys + derived_figure_keys(keys)
 
 
-def _check_figures(spec: SpaceFile, keys: list[str], where: _Where) -> None:
-    named: list[tuple[tuple, str]] = [(("objectives", i, "figure"), o.figure) for i, o in enumerate(spec.objectives)]
-    named += [(("constraints", "limits", i, "figure"), c.figure) for i, c in enumerate(spec.constraints.limits)]
+def _check_figures(spec: SpaceFile, keys: list[str], where: _Where) -> SpaceFile:
+    """``spec`` with each objective and limit on a figure key; a figure may also be named as ``evaluate --json``
+    names it (``sourcing.us_content_share`` for ``sourcing.domestic_share``, ``compute.hbm_bytes`` for
+    ``compute.hbm_tb``, a limit's bounds then in bytes), the key its JSON name comes from taking its place."""
+    from ..report.jsonout import public_figure
+
+    public = {name: (key, factor) for key in keys for name, factor in [public_figure(key)] if name != key}
+    objectives = [o.model_copy(update={"figure": public.get(o.figure, (o.figure,))[0]}) for o in spec.objectives]
+    limits = []
+    for limit in spec.constraints.limits:
+        key, factor = public.get(limit.figure, (limit.figure, 1.0))
+        bounds = {k: getattr(limit, k) / factor for k in ("min", "max") if getattr(limit, k) is not None}
+        limits.append(limit.model_copy(update={"figure": key, **bounds}))
+    named: list[tuple[tuple, str]] = [(("objectives", i, "figure"), o.figure) for i, o in enumerate(objectives)]
+    named += [(("constraints", "limits", i, "figure"), c.figure) for i, c in enumerate(limits)]
     problems = []
     for loc, figure in named:
         if figure not in keys:
-            hint = difflib.get_close_matches(figure, keys, n=3, cutoff=0.5)
+            hint = difflib.get_close_matches(figure, [*keys, *public], n=3, cutoff=0.5)
             problems.append(
                 where.problem(
                     f"unknown figure {figure!r}",
@@ -559,6 +571,8 @@ def _check_figures(spec: SpaceFile, keys: list[str], where: _Where) -> None:
             )
     if problems:
         raise InputError(where.file, problems)
+    constraints = spec.constraints.model_copy(update={"limits": limits})
+    return spec.model_copy(update={"objectives": objectives, "constraints": constraints})
 
 
 def export_value(path: str, dimension: str, si: float, label: str | None = None) -> object:
