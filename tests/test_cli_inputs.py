@@ -193,6 +193,20 @@ def test_help_keeps_every_word_of_its_text(path):
         assert "[days]" in shown
 
 
+#: Whose -o is a file, not a report folder: pull writes the revision's YAML.
+O_IS_A_FILE = {("pull",)}
+
+
+def test_every_report_folder_is_o_or_output():
+    """One way to ask for a report (issue 22): every command whose -o names its report folder also takes
+    --output (roadmap and programme keep their older --outdir beside it)."""
+    folders = {path: param.opts for path, command in COMMANDS.items() for param in getattr(command, "params", [])
+               if "-o" in param.opts and path not in O_IS_A_FILE}
+    assert len(folders) >= 30, sorted(folders)
+    assert {path: opts for path, opts in folders.items() if "--output" not in opts} == {}
+    assert "--outdir" in folders[("roadmap", "plan")] and "--outdir" in folders[("programme", "plan")]
+
+
 def test_perf_search_without_a_valid_configuration_names_the_constraint():
     # 7 is prime, so DP × micro-batch is 1 or 7. DP = 1 needs TP·PP·CP = 1000 = 2³·5³, but TP and CP are powers
     # of two and PP divides Llama 3 8B's 32 layers: no factor 5. DP = 7 does not divide 1000. Nothing is valid.

@@ -305,3 +305,18 @@ def test_spares_wide_brings_back_the_columns_left_out(monkeypatch):
     assert "availability 99.9%" in narrow and "0.999" not in narrow
     assert "Left out" not in wide and "demand in window" in wide and "accelerator" in wide
     assert not problems(narrow) and not too_wide(narrow) and not problems(wide)
+
+
+@pytest.mark.slow  # (plans the small programme twice: ~20 s)
+def test_programme_plan_wide_brings_back_the_quarter_columns(monkeypatch):
+    """programme plan at 80 columns leaves out the failures and US-integrated columns with a note that names
+    --wide; --wide prints them."""
+    monkeypatch.setenv("COLUMNS", "80")
+    plan = ["rackwright", "programme", "plan", "examples/programme-small.yaml"]
+    ran = run_in_process(plan, monkeypatch)
+    assert ran.returncode == 0, ran.stderr
+    narrow = " ".join(ran.stdout.split())
+    wide = run_in_process([*plan, "--wide"], monkeypatch).stdout
+    assert "Left out to fit 80 characters" in narrow and "--wide shows them" in narrow
+    assert "Part failures per year" not in narrow
+    assert "Left out" not in wide and "Part failures per year" in wide and "Integrated in US factories" in wide

@@ -317,9 +317,11 @@ def in_domain(quantity: str, si_per_unit: float = 1.0):
 
 
 def output_option(help: str, *, required: bool = False, long: str = "--output", callback=None):
-    """``-o DIR``, the one way every command asks for its report: a folder (checked by :func:`output_folder`, or by
-    ``callback`` where an older file form is still read) for the command's machine files and report.html."""
-    return typer.Option(... if required else None, "-o", long, callback=callback or output_folder, help=help)
+    """``-o DIR`` (``--output DIR``), the one way every command asks for its report: a folder (checked by
+    :func:`output_folder`, or by ``callback`` where an older file form is still read) for the command's machine
+    files and report.html. ``long`` is an older spelling a command still takes beside ``--output``."""
+    names = ("-o", "--output") if long == "--output" else ("-o", "--output", long)
+    return typer.Option(... if required else None, *names, callback=callback or output_folder, help=help)
 
 
 def output_file(value: Path | None) -> Path | None:

@@ -100,7 +100,7 @@ QUARTER_COLUMNS = {
 }
 
 
-def _tables(doc: dict):
+def _tables(doc: dict, wide: bool = False):
     from rich.markup import escape
 
     from ..report.present import figure_format
@@ -116,7 +116,8 @@ def _tables(doc: dict):
             Column("quarter", ID),
             *(Column(figure_format(key).heading, NUMBER, drop=drop) for key, (_, drop) in QUARTER_COLUMNS.items()),
         ],
-        hint="--json lists every series",
+        wide=wide,
+        hint="--wide shows them; --json lists every series",
     )
     for k, q in enumerate(doc["quarters"]):
         head.add_row(q, *(figure_format(key).value(values[name][k]) for key, (name, _) in QUARTER_COLUMNS.items()))
@@ -160,6 +161,7 @@ def plan_command(
         "it; on a 1 GW site about as long again as its plan).",
     ),
     correct_site_need: bool = _correct_site_need_option(),
+    wide: bool = WIDE,
 ):
     """Plan the programme: line capacities, the roadmap on them, delivered compute, failures, spares, US content,
     cost and the first ship against lead times by quarter, and the site plans. Exit 1 when the goal is not
@@ -195,7 +197,7 @@ def plan_command(
     if as_json:
         emit(doc)
     else:
-        for table in _tables(doc):
+        for table in _tables(doc, wide):
             show(table)
         for row in doc["first_ship_check"]:
             if not row["supported"]:
