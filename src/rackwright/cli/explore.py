@@ -170,8 +170,10 @@ def _print_summary(result, paths: dict, exported: list) -> None:
 def _front_table(result, groups: list):
     """The de-duplicated front (the grouping of the report's table, :func:`rackwright.explore.report.front_groups`):
     one row per distinct objective point, with the number of designs that reach it, its objectives labelled and
-    formatted by the figure table, and the first design's axes, one per line."""
+    formatted by the figure table, and the first design's number and axes, one per line (a continuous axis in the
+    space file's unit)."""
     from ..explore.report import shown_as
+    from ..report.present import format_value
     from ..report.tables import LABEL, NUMBER, Column, FitTable
 
     objectives = result.space.spec.objectives
@@ -179,16 +181,17 @@ def _front_table(result, groups: list):
     table = FitTable(
         f"Pareto front: {len(groups):,} distinct objective points for {len(result.front):,} designs"
         + (f" (the first {SHOWN})" if len(groups) > SHOWN else ""),
-        [Column("point", NUMBER), Column("designs", NUMBER)]
+        [Column("designs", NUMBER)]
         + [Column(f"{f.heading}, {o.goal}", NUMBER) for f, o in zip(shown, objectives, strict=True)]
         + [Column("first design: axes", LABEL)],
     )
-    for k, group in enumerate(groups[:SHOWN], start=1):
+    units = {a.name: a.unit for a in result.space.axes if not a.discrete and a.unit}
+    for group in groups[:SHOWN]:
         point = result.point(int(result.front[group[0]]))
+        axes = [f"{a} = {format_value(v)}" + (f" {units[a]}" if a in units else "") for a, v in point["axes"].items()]
         table.add_row(
-            f"{k:,}",
             f"{len(group):,}",
             *(f.value(v) for f, v in zip(shown, point["objectives"].values(), strict=True)),
-            f"#{point['design']}\n" + "\n".join(f"{a} = {v}" for a, v in point["axes"].items()),
+            "\n".join([f"#{point['design']}", *axes]),
         )
     return table

@@ -75,7 +75,8 @@ class Exploration:
             "base": self.space.base.file,
             "method": spec.sampling.method,
             "axes": [
-                {"name": a.name, "path": a.path, "kind": a.kind, "values": a.labels or None} for a in self.space.axes
+                {"name": a.name, "path": a.path, "kind": a.kind, "values": a.labels or None, "unit": a.unit or None}
+                for a in self.space.axes
             ],
             "objectives": [o.model_dump() for o in spec.objectives],
             "designs_evaluated": self.designs_evaluated,
