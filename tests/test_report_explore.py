@@ -42,6 +42,8 @@ def test_tied_designs_are_one_point_with_their_count(exploration):
     assert len(front.x) == len(distinct)
     counts = [int(text.split(" design(s)")[0].replace(",", "")) for text in front.text]
     assert sum(counts) == len(objectives)  # every Pareto design is in one group
+    # the hover names objectives as the axes do (the figure table), not by their keys: GB300 base, 0.8 % US content
+    assert "US content (share of cost) (%): 0.8%" in front.text[0] and "domestic_share" not in front.text[0]
 
 
 def test_axes_carry_labels_and_units_from_the_figure_table(exploration):

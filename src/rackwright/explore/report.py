@@ -70,13 +70,17 @@ def _background(exploration: Exploration) -> np.ndarray:
 
 
 def _tie_hover(exploration: Exploration, groups: list[np.ndarray]) -> list[str]:
-    """Hover text of each group: how many designs, and the first one's axes and objectives."""
+    """Hover text of each group: how many designs, and the first one's axes and objectives (labelled and formatted
+    by the figure table)."""
     hover = []
     for group in groups:
         point = exploration.point(int(exploration.front[group[0]]))
+        objectives = [(shown_as(exploration, k), v) for k, v in point["objectives"].items()]
         hover.append(
-            f"{len(group):,} design(s) with these objectives; the first:<br>"
-            + "<br>".join(f"{k}: {v}" for k, v in {**point["axes"], **point["objectives"]}.items())
+            f"{len(group):,} design(s) with these objectives; the first, #{point['design']}:<br>"
+            + "<br>".join(
+                [f"{k}: {v}" for k, v in point["axes"].items()] + [f"{f.heading}: {f.value(v)}" for f, v in objectives]
+            )
         )
     return hover
 
@@ -271,7 +275,7 @@ def sensitivity_bars(exploration: Exploration):
     axes = [a.name for a in exploration.space.axes]
     figure = go.Figure(
         [
-            go.Bar(name=objective, x=axes, y=[(by_axis[a]["total"] or 0.0) for a in axes])
+            go.Bar(name=shown_as(exploration, objective).label, x=axes, y=[(by_axis[a]["total"] or 0.0) for a in axes])
             for objective, by_axis in indices.items()
         ]
     )
