@@ -1,9 +1,9 @@
 """The GEMM calibration against its sources, reproducible from ``validation/kernel_figures.md`` (issue 18).
 
-``gemm_k0`` is the least-squares fit of ``e = a · K / (K + k0) · w(M, N)`` over DeepGEMM's published H800 FP8 rows
-with M = 4,096 per GEMM or group (six dense, four contiguous grouped), ``w`` the model's tile and wave factor on
-H800's 132 SMs; the BF16/FP8 plateaus are the measured fractions restated free of the wave loss of the benchmark
-shape (M = N = K = 8,192, an assumption).
+``gemm_k0`` is the least-squares fit of ``e = a · K / (K + k0) · q(M, N)`` over DeepGEMM's published H800 FP8 rows
+with M = 4,096 per GEMM or group (six dense, four contiguous grouped), ``q`` the model's tile factor (DeepGEMM sizes
+its blocks to fill the SMs, so no wave term); the BF16/FP8 plateaus are the measured fractions restated free of the
+tile loss of the benchmark shape (M = N = K = 8,192, an assumption), which is none.
 """
 
 from pathlib import Path
@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rackwright.perf.efficiency import GEMM_K0_H100_FP8, profile, wave_factor
+from rackwright.perf.efficiency import GEMM_K0_H100_FP8, profile, tile_factor
 
 FIGURES = Path(__file__).resolve().parents[1] / "validation" / "kernel_figures.md"
 FP8_PEAK = 1979.0  # TFLOP/s, H800 = H100 SXM5 dense FP8
@@ -35,9 +35,9 @@ def deepgemm_rows():
 
 def fit(rows):
     """Least squares over k0 (a grid of 0.5 K-elements) with the plateau ``a`` in closed form: (k0, a, residuals)."""
-    eff = profile("h100")  # H800 has H100's SMs (132) and tensor rate
-    g, m, n, k, e = rows.T
-    w = wave_factor(m, n, eff, g)
+    eff = profile("h100")  # H800 has H100's tile and tensor rate
+    _, m, n, k, e = rows.T
+    w = tile_factor(m, n, eff)
 
     def solve(k0):
         x = k / (k + k0) * w
@@ -55,26 +55,26 @@ def test_deepgemm_rows_read():
     assert rows[0].tolist() == pytest.approx([1, 4096, 2112, 7168, 1058 / 1979])
 
 
-def test_gemm_k0_is_the_least_squares_fit_with_waves():
+def test_gemm_k0_is_the_least_squares_fit_with_tiles():
     k0, a, residuals = fit(deepgemm_rows())
     assert GEMM_K0_H100_FP8 == pytest.approx(k0, rel=0.05)
-    # The fit (kernel_figures.md): k0 742.5, a 0.757; every row within ±0.025 but the narrow N = 2,112 one, whose
-    # 17 × 16 = 272 tiles take 3 waves of 132 SMs (w = 0.667) where DeepGEMM picks a narrower tile.
-    assert k0 == pytest.approx(742.5) and a == pytest.approx(0.757, abs=0.001)
-    assert residuals[0] == pytest.approx(0.077, abs=0.001) and np.all(np.abs(residuals[1:]) < 0.025)
+    # The fit (kernel_figures.md): k0 622.5, a 0.695; every row within ±0.025 but the narrow N = 2,112 one, 0.086
+    # below the curve. Its tile factor: 4,096 × 2,112 in 256 × 128 tiles pads N to 17 · 128 = 2,176 (q = 66/68),
+    # in 128 × 256 to 9 · 256 = 2,304 (q = 11/12); the better is 66/68. Every other row is whole tiles (q = 1).
+    assert k0 == pytest.approx(622.5) and a == pytest.approx(0.695, abs=0.001)
+    assert residuals[0] == pytest.approx(1058 / 1979 - 0.695 * 7168 / (7168 + 622.5) * 66 / 68, abs=0.001)
+    assert residuals[0] == pytest.approx(-0.086, abs=0.001) and np.all(np.abs(residuals[1:]) < 0.025)
     # The profiles scale it by the dense BF16 FLOP per clock per SM: A100 2,048, H100 4,096, B200 8,192 (FP8's
     # 8,192 on H100).
-    assert [profile(p).gemm_k0 for p in ("a100", "h100", "b200")] == [740 / 4, 740 / 2, 740]
+    assert [profile(p).gemm_k0 for p in ("a100", "h100", "b200")] == [620 / 4, 620 / 2, 620]
 
 
-def test_plateaus_restated_free_of_the_benchmark_waves():
-    # 8,192² output in 256 × 128 tiles: 32 · 64 = 2,048 tiles; waves ⌈2,048 / SMs⌉: A100 19 (2,052 slots), H100 16
-    # (2,112), B200 14 (2,072), B300 13 (2,080). The plateau is the measured fraction × slots / tiles.
-    for name, measured, slots in (("a100", 0.78, 19 * 108), ("h100", 0.72, 16 * 132), ("b200", 0.72, 14 * 148),
-                                  ("b300", 0.72, 13 * 160)):
-        assert profile(name).gemm == pytest.approx(measured * slots / 2048)
+def test_plateaus_restated_free_of_the_benchmark_tiles():
+    # 8,192² output in 256 × 128 tiles: 32 · 64 = 2,048 whole tiles, no padding (q = 1): the plateau is the measured
+    # fraction as it stands.
+    for name, measured in (("a100", 0.78), ("h100", 0.72), ("b200", 0.72), ("b300", 0.72)):
+        assert profile(name).gemm == pytest.approx(measured)
     # FP8 (FlashAttention-3's ratio on the BF16 fraction, measured at the same shape), block-scaled FP8 and NVFP4.
     h100, b200 = profile("h100"), profile("b200")
-    assert (h100.gemm_fp8, h100.gemm_fp8_blockwise) == pytest.approx((0.58 * 2112 / 2048, 0.55 * 2112 / 2048))
-    assert (b200.gemm_fp8, b200.gemm_mxfp8, b200.gemm_fp4) == pytest.approx(
-        (0.58 * 2072 / 2048, 0.58 * 2072 / 2048, 0.47 * 2072 / 2048))
+    assert (h100.gemm_fp8, h100.gemm_fp8_blockwise) == pytest.approx((0.58, 0.55))
+    assert (b200.gemm_fp8, b200.gemm_mxfp8, b200.gemm_fp4) == pytest.approx((0.58, 0.58, 0.47))

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from rackwright.perf.efficiency import BLACKWELL_ATTENTION_RATIO, PROFILES, profile, wave_factor
+from rackwright.perf.efficiency import BLACKWELL_ATTENTION_RATIO, PROFILES, profile, tile_factor
 from rackwright.perf.precision import recipe
 from rackwright.perf.system import load_system
 from rackwright.perf.training import (
@@ -29,20 +29,19 @@ W = 3.35e12 * 0.85  # H100 HBM bandwidth × the memory-bound efficiency
 
 
 def test_deepgemm_table_follows_k_over_k_plus_k0():
-    # DeepGEMM's H800 FP8 GEMMs at M = 4,096 (validation/kernel_figures.md): TFLOP/s / 1,979 against K and the wave
-    # factor w of the M × N output (256 × 128 tiles, 132 SMs; tests/test_perf_calibration.py fits k0). With
-    # k0 = 740 (H100 FP8) and a plateau of 0.757 every row but the narrow N = 2,112 one lies within 0.025.
-    # N = 4,096: 512 tiles in 4 waves (528 slots); N = 7,168: 896 in 7 (924); N = 24,576: 3,072 in 24 (3,168);
-    # 4 groups × 8,192 × 7,168: 7,168 tiles in 55 waves (7,260).
-    rows = [(1536, 3072 / 3168, 0.50), (16384, 896 / 924, 0.69), (7168, 512 / 528, 0.66), (2048, 896 / 924, 0.52),
-            (2048, 7168 / 7260, 0.56)]
-    for k, w, measured in rows:
-        assert 0.757 * k / (k + 740) * w == pytest.approx(measured, abs=0.025), k
-    # N = 2,112: 16 · 17 = 272 tiles take 3 waves of 132 (w = 4,096 · 2,112 / (396 · 256 · 128) = 2/3): 0.46 < 0.53.
-    assert 0.757 * 7168 / (7168 + 740) * (4096 * 2112 / (396 * 256 * 128)) == pytest.approx(0.46, abs=0.005)
+    # DeepGEMM's H800 FP8 GEMMs at M = 4,096 (validation/kernel_figures.md): TFLOP/s / 1,979 against K and the tile
+    # factor q of the M × N output (256 × 128 tiles; tests/test_perf_calibration.py fits k0). With k0 = 620 (H100
+    # FP8) and a plateau of 0.695 every row but the narrow N = 2,112 one lies within 0.025. N = 4,096, 7,168, 24,576
+    # and 32,768 are whole tiles (q = 1); so are the grouped rows' 4,096 and 8,192 per group.
+    rows = [(1536, 0.500), (512, 0.298), (16384, 0.686), (7168, 0.659), (2048, 0.518), (7168, 0.655), (2048, 0.555),
+            (7168, 0.651), (2048, 0.552)]
+    for k, measured in rows:
+        assert 0.695 * k / (k + 620) == pytest.approx(measured, abs=0.025), k
+    # N = 2,112 pads to 17 · 128 = 2,176 (q = 66/68): 0.695 · 7,168/7,788 · 66/68 = 0.621, above the measured 0.535.
+    assert 0.695 * 7168 / (7168 + 620) * 66 / 68 == pytest.approx(0.621, abs=0.001)
     # The fixed cost is clocks, so k0 scales with the dense FLOP per clock per SM: A100 2,048, H100 4,096,
-    # B200 8,192 (BF16), i.e. 185, 370 and 740 K-elements in BF16.
-    assert [PROFILES[p].gemm_k0 for p in ("a100", "h100", "b200")] == [185.0, 370.0, 740.0]
+    # B200 8,192 (BF16), i.e. 155, 310 and 620 K-elements in BF16.
+    assert [PROFILES[p].gemm_k0 for p in ("a100", "h100", "b200")] == [155.0, 310.0, 620.0]
 
 
 def test_shape_factor_hand_calculation():
@@ -69,8 +68,8 @@ def test_blackwell_attention_ratio_hand_calculation():
     assert BLACKWELL_ATTENTION_RATIO == 0.71
     assert profile("b200").attention == pytest.approx(0.45 * 0.71, abs=1e-3)
     assert profile("h100").attention == 0.45
-    # B200 takes H100's measured GEMM fraction (0.72 at 8,192³), restated for its 148 SMs: 2,048 tiles in 14 waves.
-    assert profile("b200").gemm == pytest.approx(0.72 * 14 * 148 / 2048)
+    # B200 takes H100's measured GEMM fraction (0.72 at 8,192³, whole tiles).
+    assert profile("b200").gemm == profile("h100").gemm == 0.72
     # Forward exponentials vs MMAs of a 128 × 128 tile at head dim 128 on a B200 SM (16 exp, 8,192 FLOP per clock).
     assert 128 * 128 / 16 == 4 * 128**3 / 8192
 
@@ -118,43 +117,31 @@ def test_busiest_expert_rank_sets_the_pace():
         return float(parts["_mlp_gemm"])
 
     # EP 8: one expert per rank on k·T·ep/E × 1.125 = 9,216 tokens; EP 1: all 8 experts on k·T/E = 1,024 tokens
-    # each. Compute-bound at these sizes with k0 = 0, so the GEMM time is FLOPs / (peak · gemm · shape), 2 launches
-    # each. The shape is the tile and wave quantization of the three output shapes (n = 3·14,336/2 = 21,504, h =
-    # 4,096; 256 × 128 tiles, 132 SMs; a rank's experts one grouped GEMM): 3 / Σ 1/w.
-    # EP 8: T × n 36·168 = 6,048 tiles in 46 waves (6,072 slots), T × h 36·32 = 1,152 in 9 (1,188), h × n
-    # 16·168 = 2,688 in 21 (2,772).
-    ep8 = 3 / (6072 / 6048 + 1188 / 1152 + 2772 / 2688)
-    # EP 1, 8 experts: T × n 8·4·168 = 5,376 tiles in 41 waves (5,412), T × h 8·4·32 = 1,024 in 8 (1,056),
-    # h × n 8·16·168 = 21,504 in 163 (21,516).
-    ep1 = 3 / (5412 / 5376 + 1056 / 1024 + 21516 / 21504)
-    # The plateau gemm: 0.72 measured at 8,192³, free of that shape's 2,048 tiles in 16 waves of 132 SMs.
-    flops, gemm = 2 * 2 * 4096 * MIXTRAL.expert_params, 0.72 * 2112 / 2048
-    assert expert_gemm(8) == pytest.approx(1.125 * flops / (989e12 * gemm * ep8) + 2 * 4e-6, rel=1e-3)
-    assert expert_gemm(1) == pytest.approx(flops / (989e12 * gemm * ep1) + 8 * 2 * 4e-6, rel=1e-3)
+    # each. Compute-bound at these sizes with k0 = 0, so the GEMM time is FLOPs / (peak · 0.72 · q), 2 launches
+    # each. The output shapes (n = 3·14,336/2 = 21,504 = 168 · 128, h = 4,096, T = 9,216 = 36 · 256 or 1,024 =
+    # 4 · 256) are whole 256 × 128 tiles: q = 1.
+    flops = 2 * 2 * 4096 * MIXTRAL.expert_params
+    assert expert_gemm(8) == pytest.approx(1.125 * flops / (989e12 * 0.72) + 2 * 4e-6, rel=1e-3)
+    assert expert_gemm(1) == pytest.approx(flops / (989e12 * 0.72) + 8 * 2 * 4e-6, rel=1e-3)
 
 
-def test_wave_factor_hand_calculation():
-    # NVIDIA's tile and wave quantization: ⌈M/tm⌉·⌈N/tn⌉ tiles in ⌈tiles/SMs⌉ waves of one tile per SM.
-    h100, a100 = profile("h100"), profile("a100")
-    assert (h100.sms, a100.sms, profile("b200").sms, profile("b300").sms) == (132, 108, 148, 160)
-    # M = N = 4,096 on 132 SMs: 16·32 = 512 tiles of 256 × 128, 4 waves, 512 / 528.
-    assert float(wave_factor(4096.0, 4096.0, h100)) == pytest.approx(512 / 528)
-    # The NVIDIA guide's A100 example: 1,792 × 1,792 with 256 × 128 tiles is 7·14 = 98 tiles, one wave of 108.
-    assert float(wave_factor(1792.0, 1792.0, a100)) == pytest.approx(98 / 108)
-    # Narrow N = 2,112 (DeepGEMM's slow row): 16·17 = 272 tiles (256 × 128; 128 × 256 gives 32·9 = 288), 3 waves
-    # of 132: useful 4,096·2,112 of 396 tiles of 32,768 elements, 0.667.
-    assert float(wave_factor(4096.0, 2112.0, h100)) == pytest.approx(4096 * 2112 / (396 * 32768))
-    # Tile quantization: M = 4,100 needs one more row of tiles: 256 × 128 gives 17·32 = 544 tiles in 5 waves (660
-    # slots), 128 × 256 gives 33·16 = 528 in 4 (528); the better orientation is taken.
-    assert float(wave_factor(4100.0, 4096.0, h100)) == pytest.approx(4100 * 4096 / (528 * 32768))
-    # A grouped GEMM fills the waves with all groups' tiles: 8 experts of 1,024 × 4,096 are 8·4·32 = 1,024 tiles in
-    # 8 waves (1,056 slots), where one alone (128 tiles) fills 128 of 132 SMs.
-    assert float(wave_factor(1024.0, 4096.0, h100, 8)) == pytest.approx(1024 / 1056)
-    assert float(wave_factor(1024.0, 4096.0, h100)) == pytest.approx(128 / 132)
-    # In the block's shape factor: K = h over T × n, K = n over T × h, K = T over h × n (k0 = 0 isolates the waves).
-    assert float(_shape_factor(4096.0, 2112.0, 4096.0, 0.0, h100)) == pytest.approx(
-        3 / (396 / (4096 * 2112 / 32768) + 528 / 512 + 396 / (4096 * 2112 / 32768))
-    )
+def test_tile_factor_hand_calculation():
+    # NVIDIA's tile quantization: the M × N output padded to whole tiles, ⌈M/tm⌉·tm × ⌈N/tn⌉·tn, in the better of
+    # 256 × 128 and 128 × 256; no wave term (stream-K fills the last wave).
+    h100 = profile("h100")
+    # M = N = 4,096: whole tiles either way.
+    assert float(tile_factor(4096.0, 4096.0, h100)) == 1.0
+    # M = 4,100: 256 on M pads to 17 · 256 = 4,352 (4,100/4,352 = 0.942), 128 on M to 33 · 128 = 4,224
+    # (4,100/4,224 = 0.971); N = 4,096 whole either way. The better: 4,100/4,224.
+    assert float(tile_factor(4100.0, 4096.0, h100)) == pytest.approx(4100 / 4224)
+    # Narrow N = 2,112 (DeepGEMM's slow row): 128 on N pads to 17 · 128 = 2,176 (66/68), 256 on N to 9 · 256 =
+    # 2,304 (11/12); the better: 66/68.
+    assert float(tile_factor(4096.0, 2112.0, h100)) == pytest.approx(66 / 68)
+    # A small expert of 300 tokens: 256 on M pads to 512 (0.586), 128 on M to 384 (0.781); the better: 300/384.
+    assert float(tile_factor(300.0, 4096.0, h100)) == pytest.approx(300 / 384)
+    # In the block's shape factor: K = h over T × n, K = n over T × h, K = T over h × n (k0 = 0 isolates the tiles):
+    # T × 2,112 and h × 2,112 at 66/68, T × h whole.
+    assert float(_shape_factor(4096.0, 2112.0, 4096.0, 0.0, h100)) == pytest.approx(3 / (68 / 66 + 1 + 68 / 66))
 
 
 def test_pp_overlap_option():

@@ -79,10 +79,11 @@ def test_cross_entropy_hand_calculation():
 
     assert CROSS_ENTROPY_BYTES == 6 + 8 + 8 + 8 + 6
     h, v, t = 4096.0, 128_256.0, 8192.0
-    # Shape: K = h over the T × V logits (32·1,002 = 32,064 tiles of 256 × 128 in 243 waves of 132 SMs: 32,076
-    # slots), K = V over T × h (1,024 tiles in 8 waves: 1,056), K = T over h × V (16,032 tiles in 122: 16,104).
-    k0 = EFF.gemm_k0
-    shape = 3 / ((h + k0) / h * 32076 / 32064 + (v + k0) / v * 1056 / 1024 + (t + k0) / t * 16104 / 16032)
+    # Shape: K = h over the T × V logits, K = V over T × h, K = T over h × V, k0 = 310 (H100 BF16); every output is
+    # whole 256 × 128 tiles (T = 32 · 256, h = 16 · 256, V = 1,002 · 128), so no tile loss.
+    k0 = 310.0
+    assert EFF.gemm_k0 == k0
+    shape = 3 / ((h + k0) / h + (v + k0) / v + (t + k0) / t)
     assert float(_shape_factor(h, v, t, k0, EFF)) == pytest.approx(shape)
     gemm = _gemm_time(2 * t * h * v, h, v, t, 989e12, 3.35e12, EFF, shape=shape)
     loss = t * v * 36.0 / (3.35e12 * 0.85) + 5 * EFF.launch_s
@@ -91,30 +92,29 @@ def test_cross_entropy_hand_calculation():
 
 
 def test_prefill_shape_factor_hand_calculation():
-    # Llama 3 8B at TP 8, k0 = 370 (H100 BF16): each layer's attention (41,943,040 weights) is two GEMMs reducing
+    # Llama 3 8B at TP 8, k0 = 310 (H100 BF16): each layer's attention (41,943,040 weights) is two GEMMs reducing
     # over h = 4,096 and n = 41,943,040 / 8,192 / 8 = 640; its MLP (176,160,768) over 4,096 and 2,688; the output
     # layer (128,256 x 4,096) over 4,096. Times add: the factor is the FLOP-weighted harmonic mean. Each GEMM also
-    # runs at the tile and wave quantization of its T × N output (T = 4,096 prompt tokens; 256 × 128 tiles, 132
-    # SMs): T × 640 is 80 tiles in one wave, T × 2,688 336 tiles in 3 (396 slots), T × h 512 in 4 (528), the
-    # logits T × 16,032 2,016 in 16 (2,112); useful share T·N / (slots · 256·128).
+    # runs at the tile quantization of its T × N output (T = 4,096 prompt tokens, 256 × 128 tiles): T × 640
+    # (5 · 128), T × 2,688 (21 · 128) and T × h are whole tiles; the logits T × 16,032 pad N to 126 · 128 = 16,128
+    # (or 63 · 256, the same), q = 16,032/16,128.
     from rackwright.perf.inference import _prefill_shape, infer
 
-    wave = lambda n, slots: 4096 * n / (slots * 256 * 128)  # noqa: E731
-    f = lambda k: k / (k + 370.0)  # noqa: E731
+    f = lambda k: k / (k + 310.0)  # noqa: E731
     attention, mlp, logits = 32 * 41_943_040, 32 * 176_160_768, 128_256 * 4096
     blocks = [
-        (attention, 2 / (1 / (f(4096) * wave(640, 132)) + 1 / (f(640) * wave(4096, 528)))),
-        (mlp, 2 / (1 / (f(4096) * wave(2688, 396)) + 1 / (f(2688) * wave(4096, 528)))),
-        (logits, f(4096) * wave(16_032, 2112)),
+        (attention, 2 / (1 / f(4096) + 1 / f(640))),
+        (mlp, 2 / (1 / f(4096) + 1 / f(2688))),
+        (logits, f(4096) * 16_032 / 16_128),
     ]
     expected = sum(w for w, _ in blocks) / sum(w / s for w, s in blocks)
-    assert float(_prefill_shape(LLAMA8B, 8.0, 370.0, 4096.0, EFF)) == pytest.approx(expected)
+    assert float(_prefill_shape(LLAMA8B, 8.0, 310.0, 4096.0, EFF)) == pytest.approx(expected)
     # The prefill's GEMM time is the old roofline divided by it: more time to first token at TP 8 than at TP 1
     # per FLOP, as the split weights reduce over fewer elements and fill fewer tiles.
-    tp1 = float(_prefill_shape(LLAMA8B, 1.0, 370.0, 4096.0, EFF))
-    assert float(_prefill_shape(LLAMA8B, 8.0, 370.0, 4096.0, EFF)) < tp1 < 1.0
-    # The plateau: 0.72 measured at 8,192³, free of that shape's 2,048 tiles in 16 waves of 132 SMs (2,112 slots).
+    tp1 = float(_prefill_shape(LLAMA8B, 1.0, 310.0, 4096.0, EFF))
+    assert float(_prefill_shape(LLAMA8B, 8.0, 310.0, 4096.0, EFF)) < tp1 < 1.0
+    # The plateau: 0.72 measured at 8,192³ (whole tiles).
     r = infer(LLAMA8B, H100, batch=1, input_tokens=4096, output_tokens=1, tp=1)
-    gemm = 2 * LLAMA8B.active_params_per_token * 4096 / (989e12 * 0.72 * 2112 / 2048 * tp1)
+    gemm = 2 * LLAMA8B.active_params_per_token * 4096 / (989e12 * 0.72 * tp1)
     attention_core = 0.5 * LLAMA8B.attention_flops_per_token(1) * 4096**2 / (989e12 * 0.45)
     assert float(r["ttft_s"]) == pytest.approx(gemm + attention_core)

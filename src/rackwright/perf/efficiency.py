@@ -18,10 +18,9 @@ until measurements exist (an assumption, stated in the docs).
 
 The GEMM figures (0.78 A100, 0.72 H100, and the FP8/FP4 ones below) are fractions *measured* at a benchmark shape,
 which the sources do not print: taken as M = N = K = 8,192 (:data:`BENCHMARK_GEMM`, the large square GEMM of vendor
-charts; an assumption). The model applies the tile and wave factor ``w(M, N)`` (below) to every GEMM it times, so
-each profile's plateau is the measured fraction over ``w(8,192, 8,192)`` of its SMs: 2,048 tiles of 256 × 128 in
-19 waves of A100's 108 SMs (``w = 2,048/2,052``), 16 of H100's 132 (``2,048/2,112``), 14 of B200's 148
-(``2,048/2,072``), 13 of B300's 160 (``2,048/2,080``); H100's 0.72 becomes 0.7425 (:func:`_wave_free`).
+charts; an assumption). The model applies the tile factor ``q(M, N)`` (below) to every GEMM it times, so each
+profile's plateau is the measured fraction over ``q(8,192, 8,192)`` (:func:`_tile_free`): 8,192 is a whole number of
+256 × 128 tiles either way, ``q = 1``, and the measured fractions stand as they are.
 
 **Low precision reaches a lower fraction of its (higher) peak than BF16 of its own.**
 Physics: an FP8 tensor core does twice the FLOPs per cycle on the same shared-memory
@@ -66,34 +65,37 @@ time); it keeps the B200 ratio (an assumption). FP8 attention on Blackwell takes
 fixed cost (filling the pipeline from HBM, converting and storing the output tile), so a GEMM reaches
 ``gemm × K / (K + k0)`` of the peak: ``gemm`` is the large-K plateau and ``k0`` the fixed cost in K-elements.
 DeepGEMM's published H800 FP8 table (M = 4,096, K from 512 to 16,384, dense and contiguous grouped GEMMs; see
-``validation/kernel_figures.md``) follows ``a × K / (K + k0) × w(M, N)`` (each row's M, N and groups on H800's
-132 SMs) with ``k0 = 742``, ``a = 0.757`` at H100's FP8 rate (least squares over its ten M = 4,096 rows, refitted
-by ``tests/test_perf_calibration.py``; within ±0.025 of each except the narrow N = 2,112 one, whose 272 tiles take
-3 waves): ``k0 = 740``. The fixed cost is clocks of memory latency and shared-memory traffic, which do not grow
-with the tensor-core rate, so ``k0`` scales with the dense FLOP per clock per SM (an assumption): A100 BF16
-2,048 → 185, H100 BF16 4,096 → 370 (FP8: 740), B200 BF16 8,192 → 740 (FP8 1,480, FP4 2,960).
+``validation/kernel_figures.md``) follows ``a × K / (K + k0) × q(M, N)`` (each row's M and N; DeepGEMM sizes its
+blocks to fill the SMs, so the same tile-only factor) with ``k0 = 622.5``, ``a = 0.695`` at H100's FP8 rate (least
+squares over its ten M = 4,096 rows, refitted by ``tests/test_perf_calibration.py``; within ±0.025 of each row but
+the narrow N = 2,112 one, 0.086 below the curve): ``k0 = 620``. The fixed cost is clocks of memory latency and
+shared-memory traffic, which do not grow with the tensor-core rate, so ``k0`` scales with the dense FLOP per clock
+per SM (an assumption): A100 BF16 2,048 → 155, H100 BF16 4,096 → 310 (FP8: 620), B200 BF16 8,192 → 620 (FP8 1,240,
+FP4 2,480).
 :data:`Efficiency.gemm_k0` is the BF16 value; low precision scales it by the peak ratio. The weight-gradient GEMMs
 reduce over the tokens of a micro-batch (or of an expert), so small micro-batches and small experts lose
 efficiency there too.
 
-**GEMM shape: tile and wave quantization by M and N.** A GEMM's ``M × N`` output is cut into ``tm × tn`` tiles,
-one thread block (CTA) each, and the tiles run in waves of one per SM: ``⌈M/tm⌉·⌈N/tn⌉`` tiles take
-``⌈tiles / SMs⌉`` waves, each as long as a full tile, so the SMs do useful work for
-``M·N / (waves · SMs · tm·tn)`` of the time: the partial last tile of each row and column (tile quantization,
-``⌈M/tm⌉·tm / M``) and the idle SMs of the last wave (wave quantization, ``tiles / (waves · SMs)``). NVIDIA,
-"Matrix Multiplication Background User's Guide" (docs.nvidia.com/deeplearning/performance/
-dl-performance-matrix-multiplication, "Tile Quantization" and "Wave Quantization"), with a 256 × 128 tile on
-A100's 108 SMs. Tile per architecture: A100 256 × 128 (that guide); Hopper 256 × 128 (CUTLASS's
-``examples/57_hopper_grouped_gemm``, the cooperative warp-specialized FP8 kernel, ``TileShape`` 256 × 128 × 128;
-taken for BF16 too, an assumption); Blackwell's 2-SM tcgen05 MMA computes 256 × 256
-over a pair of SMs, 256 × 128 per SM (an assumption: the same per-SM tile). The library picks the orientation
-(256 × 128 or 128 × 256) that wastes less (an assumption: cuBLAS's heuristics choose among both). SM counts
-(NVIDIA): A100 108, H100 SXM 132, B200 148, B300 160 (NVIDIA, "Inside NVIDIA Blackwell Ultra", 2025); the lab's
-accelerator is taken as B200. A grouped GEMM (MoE experts) schedules all its groups' tiles together (CUTLASS's
-grouped GEMM, ``PtrArray`` persistent kernels), so the waves count the tiles of all local experts. ``gemm`` is
-the plateau of a GEMM with no quantization loss (at M = N = 4,096 on H100 the factor is 512/528 = 0.97): the
-measured fraction restated by the factor of its benchmark shape (above). Not
-modelled: split-K and stream-K kernels, which the libraries use where the tiles are too few for the SMs.
+**GEMM shape: tile quantization by M and N.** A GEMM's ``M × N`` output is cut into ``tm × tn`` tiles, one thread
+block (CTA) each; the partial last tile of each row and column computes a whole tile, so the tensor cores do useful
+work for ``q = M·N / (⌈M/tm⌉·tm · ⌈N/tn⌉·tn)`` of the time (tile quantization: NVIDIA, "Matrix Multiplication
+Background User's Guide", docs.nvidia.com/deeplearning/performance/dl-performance-matrix-multiplication, with a
+256 × 128 tile on A100). It matters for small MoE experts (M = the tokens per expert) and odd shapes. Tile per
+architecture: A100 256 × 128 (that guide); Hopper 256 × 128 (CUTLASS's ``examples/57_hopper_grouped_gemm``, the
+cooperative warp-specialized FP8 kernel, ``TileShape`` 256 × 128 × 128; taken for BF16 too, an assumption);
+Blackwell's 2-SM tcgen05 MMA computes 256 × 256 over a pair of SMs, 256 × 128 per SM (an assumption: the same
+per-SM tile). The library picks the orientation (256 × 128 or 128 × 256) that wastes less (an assumption: cuBLAS's
+heuristics choose among both). A grouped GEMM (MoE experts) pads each group's output alike, so its factor is one
+group's.
+
+The guide's second loss, wave quantization (the idle SMs of a last partial wave of tiles), is not charged: the
+libraries the validated runs use schedule the last wave with Stream-K (Osama, Merrill, Cecka, Garland, Lumsden,
+"Stream-K: Work-centric Parallel Decomposition for Dense Matrix-Matrix Multiplication on the GPU", PPoPP 2023,
+NVIDIA: "near-perfect utilization ... regardless of how efficiently the output tiling quantizes across the
+underlying processing elements"; cuBLAS, and CUTLASS's SM90 ``PersistentTileSchedulerSm90StreamK``), and DeepGEMM
+chooses "unaligned block sizes" (its README) to fill the SMs. No scheduler removes the padding of a partial tile.
+Not modelled yet: the overhead of stream-K's fix-up (the partial sums of a split tile written and reduced) and the
+tail-wave loss of data-parallel schedulers where a library runs one.
 """
 
 from __future__ import annotations
@@ -106,13 +108,13 @@ import numpy as np
 FP8_FRACTION_RATIO = 0.61 / 0.75
 #: A GEMM's output tile per SM (CTA): NVIDIA's matrix-multiplication guide (A100), CUTLASS's Hopper grouped GEMM.
 GEMM_TILE = (256.0, 128.0)
-#: SMs per GPU (NVIDIA): A100 108, H100 SXM 132, B200 148, B300 (Blackwell Ultra) 160.
-SMS = {"a100": 108.0, "h100": 132.0, "b200": 148.0, "b300": 160.0}
+#: SMs per GPU (NVIDIA): A100 108, H100 SXM 132, B200 148.
+SMS = {"a100": 108.0, "h100": 132.0, "b200": 148.0}
 
 
 @dataclass(frozen=True)
 class Efficiency:
-    gemm: float  # fraction of dense peak a large BF16/FP16 GEMM reaches without tile and wave loss
+    gemm: float  # fraction of dense peak a large BF16/FP16 GEMM reaches without tile loss
     attention: float  # fraction of dense peak of flash-attention (forward), BF16
     hbm: float  # fraction of HBM bandwidth memory-bound kernels reach
     scale_up_link: float  # fraction of scale-up bandwidth a ring collective reaches
@@ -125,8 +127,7 @@ class Efficiency:
     attention_fp8: float = 0.0  # FP8 flash attention, of the FP8 dense peak
     gemm_k0: float = 0.0  # fixed per-tile cost of a BF16 GEMM in K-elements (shape factor K / (K + k0))
     comm_sms: float = 0.0  # share of the SMs an overlapped NCCL collective occupies (COMM_SMS of the GPU's SMs)
-    sms: float = 0.0  # streaming multiprocessors: output tiles run in waves of one per SM (0: no quantization)
-    tile_m: float = GEMM_TILE[0]  # a GEMM's output tile, either orientation (:func:`wave_factor`)
+    tile_m: float = GEMM_TILE[0]  # a GEMM's output tile, either orientation (:func:`tile_factor`)
     tile_n: float = GEMM_TILE[1]
 
     def gemm_for(self, kind: str) -> float:
@@ -134,36 +135,30 @@ class Efficiency:
         return self.gemm if kind in ("bf16", "fp16", "tf32") else getattr(self, f"gemm_{kind}")
 
 
-def wave_factor(m, n, eff: Efficiency, groups=1.0):
-    """Share of the SMs' time a GEMM's ``m × n`` output (``groups`` of them, one grouped kernel) does useful work.
-
-    ``groups·⌈m/tm⌉·⌈n/tn⌉`` tiles run in ``⌈tiles / SMs⌉`` waves: ``groups·m·n / (waves · SMs · tm·tn)``, in the
-    better of the tile's two orientations (NVIDIA's tile and wave quantization; 1 where the profile has no SMs).
-    """
-    if not eff.sms:
-        return 1.0
+def tile_factor(m, n, eff: Efficiency):
+    """Share of a GEMM's ``m × n`` output tiles that is useful work: ``m·n / (⌈m/tm⌉·tm · ⌈n/tn⌉·tn)``, in the
+    better of the tile's two orientations (NVIDIA's tile quantization; the same for each group of a grouped GEMM)."""
 
     def useful(tm, tn):
-        tiles = groups * np.ceil(m / tm) * np.ceil(n / tn)
-        return groups * m * n / (np.ceil(tiles / eff.sms) * eff.sms * tm * tn)
+        return m * n / (np.ceil(m / tm) * tm * np.ceil(n / tn) * tn)
 
     return np.maximum(useful(eff.tile_m, eff.tile_n), useful(eff.tile_n, eff.tile_m))
 
 
-#: DeepGEMM's H800 FP8 table, least squares with the wave factor (``tests/test_perf_calibration.py``): k0 ≈ 740
+#: DeepGEMM's H800 FP8 table, least squares with the tile factor (``tests/test_perf_calibration.py``): k0 ≈ 620
 #: K-elements at 8,192 dense FLOP/clk/SM; scaled by each GPU's BF16 rate per SM.
-GEMM_K0_H100_FP8 = 740.0
+GEMM_K0_H100_FP8 = 620.0
 #: The shape behind the measured GEMM plateaus below, M = N = K = 8,192: the large square GEMM of vendor charts (an
 #: assumption; the sources give ranges of fractions, not shapes).
 BENCHMARK_GEMM = 8192.0
 _PLATEAUS = ("gemm", "gemm_fp8", "gemm_fp8_blockwise", "gemm_mxfp8", "gemm_fp4")
 
 
-def _wave_free(measured: Efficiency) -> Efficiency:
-    """A profile whose GEMM plateaus were measured at :data:`BENCHMARK_GEMM`, restated free of that shape's tile and
-    wave loss (``measured / w``, :func:`wave_factor` with the profile's SMs), the model applying ``w`` per GEMM."""
-    w = float(wave_factor(BENCHMARK_GEMM, BENCHMARK_GEMM, measured))
-    return replace(measured, **{name: getattr(measured, name) / w for name in _PLATEAUS})
+def _tile_free(measured: Efficiency) -> Efficiency:
+    """A profile whose GEMM plateaus were measured at :data:`BENCHMARK_GEMM`, restated free of that shape's tile loss
+    (``measured / q``, :func:`tile_factor`; 1 at 8,192), the model applying ``q`` per GEMM."""
+    q = float(tile_factor(BENCHMARK_GEMM, BENCHMARK_GEMM, measured))
+    return replace(measured, **{name: getattr(measured, name) / q for name in _PLATEAUS})
 
 
 #: SMs a communication kernel needs to saturate NVLink and InfiniBand: DeepSeek-V3 report §3.2.2 ("only 20 SMs are
@@ -181,7 +176,6 @@ _A100_MEASURED = Efficiency(
     launch_s=4e-6,
     gemm_k0=GEMM_K0_H100_FP8 / 4,
     comm_sms=round(COMM_SMS / SMS["a100"], 3),
-    sms=SMS["a100"],
 )
 _H100_MEASURED = Efficiency(
     gemm=0.72,
@@ -197,7 +191,6 @@ _H100_MEASURED = Efficiency(
     attention_fp8=round(0.45 * FP8_FRACTION_RATIO, 3),
     gemm_k0=GEMM_K0_H100_FP8 / 2,
     comm_sms=round(COMM_SMS / SMS["h100"], 3),
-    sms=SMS["h100"],
 )
 #: Non-MMA (exponential, shared-memory) work of a B200 attention tile in units of its MMA time (FlashAttention-4's
 #: roofline: 1.25-1.6; the middle). Hopper does the same work per SM and clock at half the MMA rate: ``r/2``.
@@ -209,7 +202,7 @@ BLACKWELL_ATTENTION_RATIO = round(
 )
 #: Blackwell: the H100 GEMM set (an assumption), plus MXFP8 in the tensor core (= per-tensor FP8) and NVFP4;
 #: attention at :data:`BLACKWELL_ATTENTION_RATIO` of Hopper's fraction.
-_A100, _H100 = _wave_free(_A100_MEASURED), _wave_free(_H100_MEASURED)
+_A100, _H100 = _tile_free(_A100_MEASURED), _tile_free(_H100_MEASURED)
 _BLACKWELL_MEASURED = replace(
     _H100_MEASURED,
     gemm_mxfp8=_H100_MEASURED.gemm_fp8,
@@ -218,15 +211,14 @@ _BLACKWELL_MEASURED = replace(
     attention_fp8=round(_H100.attention_fp8 * BLACKWELL_ATTENTION_RATIO, 3),
     gemm_k0=GEMM_K0_H100_FP8,
     comm_sms=round(COMM_SMS / SMS["b200"], 3),
-    sms=SMS["b200"],
 )
-_BLACKWELL = _wave_free(_BLACKWELL_MEASURED)
+_BLACKWELL = _tile_free(_BLACKWELL_MEASURED)
 
 PROFILES: dict[str, Efficiency] = {
     "a100": _A100,
     "h100": _H100,
     "b200": _BLACKWELL,
-    "b300": _wave_free(replace(_BLACKWELL_MEASURED, sms=SMS["b300"])),
+    "b300": _BLACKWELL,
     "xpu": _BLACKWELL,
 }
 

@@ -4,15 +4,15 @@ A replica spans ``tp`` accelerators of one scale-up domain (tensor parallel).
 
 * **Prefill** is compute-bound: ``2·N_active`` FLOPs per prompt token plus causal
   attention ``2·L·n·d·s²`` per sequence, at the GEMM (times the GEMMs' shape factor by reduction length and by
-  tile and wave quantization of the output, :func:`_prefill_shape`) and attention efficiencies,
+  tile quantization of the output, :func:`_prefill_shape`) and attention efficiencies,
   plus two all-reduces of the activations per layer (formulas.md "Inference").
 * **Decode** is bandwidth-bound: each step reads the weights it touches (for MoE
   the experts the batch routes to, ``E·(1 − (1 − k/E)^B)`` of them on average)
   and the KV cache of every sequence, ``2·L·h_kv·d_head`` values per token; the
   step takes the larger of that traffic at HBM bandwidth and its FLOPs at peak,
   plus two latency-bound all-reduces per layer (Pope et al. 2022, "Efficiently
-  Scaling Transformer Inference"). Its GEMMs are not tile- or wave-quantized: with a few rows per step they
-  run as narrow-tile or split-K kernels whose time the weight traffic sets.
+  Scaling Transformer Inference"). Its GEMMs are not tile-quantized: with a few rows per step they run as
+  narrow-tile or split-K kernels whose time the weight traffic sets.
 
 Throughput counts generated tokens over prefill plus decode of one batch.
 """
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .efficiency import profile, wave_factor
+from .efficiency import profile, tile_factor
 from .memory import usable_hbm
 from .precision import recipe as get_recipe
 from .training import _group_bandwidth, _ring
@@ -107,19 +107,19 @@ def _prefill_shape(model, tp, k0, tokens, eff):
     """Share of the large-GEMM efficiency the prefill's matrix multiplies reach, by their shape.
 
     As in training (:func:`rackwright.perf.training._shape_factor`), a GEMM reducing over ``K`` reaches
-    ``K / (K + k0)`` of the plateau times the tile and wave quantization ``w(M, N)`` of its output
-    (:func:`rackwright.perf.efficiency.wave_factor`); prefill runs only the forward GEMMs. A block of ``P``
+    ``K / (K + k0)`` of the plateau times the tile quantization ``q(M, N)`` of its output
+    (:func:`rackwright.perf.efficiency.tile_factor`); prefill runs only the forward GEMMs. A block of ``P``
     weights is two equal GEMMs, ``T × n`` reducing over ``h`` and ``T × h`` over ``n = P / (2h) / t``: the
-    attention projections, the dense MLP, the shared experts and the routed experts (``T·k_r/E`` tokens each, the
-    ``E`` experts one grouped GEMM); the output layer is ``T × V/t`` over ``h``. The blocks' factors are combined
+    attention projections, the dense MLP, the shared experts and the routed experts (``T·k_r/E`` tokens each);
+    the output layer is ``T × V/t`` over ``h``. The blocks' factors are combined
     weighted by their FLOPs (a harmonic mean: times add).
     """
     h = model.hidden
-    f = lambda k, m, n, groups=1.0: k / (k + k0) * wave_factor(m, n, eff, groups)  # noqa: E731
+    f = lambda k, m, n: k / (k + k0) * tile_factor(m, n, eff)  # noqa: E731
 
-    def block(params, m=tokens, groups=1.0):
+    def block(params, m=tokens):
         n = params / (2.0 * h) / tp
-        return 2.0 / (1.0 / f(h, m, n, groups) + 1.0 / f(n, m, h, groups))
+        return 2.0 / (1.0 / f(h, m, n) + 1.0 / f(n, m, h))
 
     blocks = [(model.layers * model.attention_params_per_layer, block(model.attention_params_per_layer))]
     if model.dense_mlp_layers:
@@ -127,7 +127,7 @@ def _prefill_shape(model, tp, k0, tokens, eff):
             (model.dense_mlp_layers * model.dense_mlp_params_per_layer, block(model.dense_mlp_params_per_layer))
         )
     if model.moe_layers:
-        routed = block(model.expert_params, tokens * model.experts_per_token / model.experts, model.experts)
+        routed = block(model.expert_params, tokens * model.experts_per_token / model.experts)
         blocks.append((model.moe_layers * model.experts_per_token * model.expert_params, routed))
         if model.shared_experts:
             shared = model.moe_layers * model.shared_experts * model.expert_params

@@ -8,7 +8,7 @@ The step is built per layer and micro-batch on one accelerator, then composed:
 
 * **Matrix multiplies** (QKV/output projections, MLP or experts, logits): a roofline
   per GEMM with a launch overhead (:mod:`rackwright.perf.efficiency`), at an efficiency shaped by the reduction
-  length K and by the tile and wave quantization of the M × N output (a rank's experts as one grouped GEMM);
+  length K and by the tile quantization of the M × N output;
   backward costs twice the forward (input and weight gradients).
 * **Attention core**, flash-attention style (causal: half the full ``4·s²·n·d`` FLOPs
   are computed), backward 2.5× the forward (FlashAttention-2 recomputes inside;
@@ -64,7 +64,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..models import Array
-from .efficiency import Efficiency, profile, wave_factor
+from .efficiency import Efficiency, profile, tile_factor
 from .memory import _bit, training_memory
 from .precision import Recipe
 from .precision import recipe as get_recipe
@@ -196,17 +196,17 @@ def _gemm_time(flops, k, n, tokens, peak, hbm_bw, eff: Efficiency, gemm_eff=None
     return np.maximum(flops / (peak * achieved), bytes_ / (hbm_bw * eff.hbm)) + eff.launch_s
 
 
-def _shape_factor(k_in, k_out, tokens, k0, eff: Efficiency | None = None, groups=1.0):
+def _shape_factor(k_in, k_out, tokens, k0, eff: Efficiency | None = None):
     """Share of the large-GEMM efficiency that a weight block's GEMMs reach over forward and backward.
 
-    A GEMM reducing over ``K`` reaches ``K / (K + k0)`` of the plateau, times the tile and wave quantization of its
-    ``M × N`` output, ``w(M, N)`` (:func:`rackwright.perf.efficiency.wave_factor`, with ``eff``'s SMs and tile over
-    ``groups`` equal GEMMs in one grouped kernel). The block's GEMMs, with equal FLOPs each: forward ``T × k_out``
-    reducing over ``k_in`` and ``T × k_in`` over ``k_out``; input gradients the same two pairs; weight gradients
-    ``k_in × k_out`` over the ``tokens`` ``T``. The time-weighted factor is ``3 / Σ 1 / (f(K) · w(M, N))``.
+    A GEMM reducing over ``K`` reaches ``K / (K + k0)`` of the plateau, times the tile quantization of its
+    ``M × N`` output, ``q(M, N)`` (:func:`rackwright.perf.efficiency.tile_factor`, with ``eff``'s tile; 1 without
+    ``eff``). The block's GEMMs, with equal FLOPs each: forward ``T × k_out`` reducing over ``k_in`` and ``T × k_in``
+    over ``k_out``; input gradients the same two pairs; weight gradients ``k_in × k_out`` over the ``tokens`` ``T``.
+    The time-weighted factor is ``3 / Σ 1 / (f(K) · q(M, N))``.
     """
-    wave = (lambda m, n: 1.0) if eff is None else (lambda m, n: wave_factor(m, n, eff, groups))  # noqa: E731
-    inverse = lambda k, m, n: (k + k0) / k / wave(m, n)  # noqa: E731
+    tile = (lambda m, n: 1.0) if eff is None else (lambda m, n: tile_factor(m, n, eff))  # noqa: E731
+    inverse = lambda k, m, n: (k + k0) / k / tile(m, n)  # noqa: E731
     return 3.0 / (inverse(k_in, tokens, k_out) + inverse(k_out, tokens, k_in) + inverse(tokens, k_in, k_out))
 
 
@@ -238,19 +238,18 @@ def _collective(stride, size, bytes_, system, eff: Efficiency):
     return intra + inter
 
 
-def _weights_time(params, tokens, h, tp, peak, hbm_bw, eff: Efficiency, rec: Recipe | None = None, k0=0.0, groups=1.0):
+def _weights_time(params, tokens, h, tp, peak, hbm_bw, eff: Efficiency, rec: Recipe | None = None, k0=0.0):
     """A block of ``params`` weights applied to ``tokens`` as two equal GEMMs ``(T × h)·(h × n)``, split by TP.
 
     Attention is its input and output projections, an MLP or expert its up and down projections; ``k0`` is the
-    GEMMs' fixed per-tile cost in K-elements at this precision and ``groups`` the blocks one grouped kernel runs
-    together (a rank's experts; :func:`_shape_factor`). Returns the time and the
+    GEMMs' fixed per-tile cost in K-elements at this precision (:func:`_shape_factor`). Returns the time and the
     elements a low-precision recipe quantizes per pass: the inputs of the two GEMMs forward, ``T·(h + n)`` (and
     as many output gradients backward).
     """
     n = params / (2 * h) / tp
     gemm_eff = None if rec is None else eff.gemm_for(rec.kind)
     operand = 2.0 if rec is None else rec.value_bytes + rec.scale_bytes
-    shape = _shape_factor(h, n, tokens, k0, eff, groups)
+    shape = _shape_factor(h, n, tokens, k0, eff)
     time = 2 * _gemm_time(2 * tokens * h * n, h, n, tokens, peak, hbm_bw, eff, gemm_eff, operand, shape)
     return time, tokens * (h + n)
 
@@ -286,11 +285,8 @@ def _layer_times(
         etp = c["etp"]
         imbalance = _moe_load(c)
         tokens_per_expert = tokens / tp * c["ep"] * etp * model.experts_per_token / model.experts * imbalance
-        local = model.experts / c["ep"]  # one grouped GEMM over the rank's experts
-        routed, routed_q = _weights_time(
-            model.expert_params, tokens_per_expert, h, etp, peak, hbm_bw, eff, rec, k0, local
-        )
-        gemm, quantized = gemm + local * routed, quantized + local * routed_q
+        routed, routed_q = _weights_time(model.expert_params, tokens_per_expert, h, etp, peak, hbm_bw, eff, rec, k0)
+        gemm, quantized = gemm + model.experts / c["ep"] * routed, quantized + model.experts / c["ep"] * routed_q
         if model.shared_experts:
             shared, shared_q = block(model.shared_experts * model.expert_params, tokens)
             gemm, quantized = gemm + shared, quantized + shared_q
