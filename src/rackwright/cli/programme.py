@@ -234,6 +234,14 @@ def _sweep_values(item: str) -> tuple[str, list]:
     return key.strip(), [parse_overrides([f"{key.strip()}={v}"])[key.strip()] for v in values]
 
 
+def _sweep_cells(row: dict) -> list[tuple]:
+    """A swept headline figure's cells: its change at each value, or its value where a figure has no change (the
+    quarter the goal is met: 2027Q3, or – when missed)."""
+    if any(change is not None for change in row["changes"]):
+        return [(change, True) for change in row["changes"]]
+    return [(value, False) for value in row["values"]]
+
+
 def _headline_row(row: dict, values: list) -> list[str]:
     """A headline figure's label and unit (report.present.headline_format) and ``values`` formatted as the other
     tables show them; each value is ``(number, is_change)``."""
@@ -269,7 +277,7 @@ def _whatif_table(doc: dict, wide: bool = False):
             hint="--wide shows them; --json lists them",
         )
         for row in doc["headline"]:
-            table.add_row(*_headline_row(row, [(row["base"], False), *((c, True) for c in row["changes"])]))
+            table.add_row(*_headline_row(row, [(row["base"], False), *_sweep_cells(row)]))
         return table
     table = FitTable(
         escape(f"what if {changes}{note}"),
