@@ -23,7 +23,7 @@ from rackwright.roadmap import load_roadmap, plan, plan_document
 from rackwright.roadmap.inputs import rack_figures
 from rackwright.roadmap.risk import risk, tornado
 from rackwright.roadmap.schema import validate_roadmap
-from rackwright.roadmap.timeline import build_timeline
+from rackwright.roadmap.timeline import build_timeline, step_first_quarter
 from test_cli import run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -198,10 +198,30 @@ def test_timeline_ramp_slip_and_power_steps():
     assert t.ramp_factor() == pytest.approx(np.array([[0.5, 2 / 3]]))
     # one month of slip: Jul..Dec = 0, 0, 0.5, 1, 1, 0
     assert t.ramp_factor(np.array([1.0])) == pytest.approx(np.array([[1 / 6, 2 / 3]]))
-    # IT power at each quarter's end (PUE 1.25); a 2-month delay moves the 20 MW step past December
+    # IT power in each quarter (PUE 1.25); a 2-month delay moves the 20 MW step past December
     assert t.site_it_power() == pytest.approx(np.array([[8e6, 16e6]]))
     assert t.site_it_power(np.array([2.0])) == pytest.approx(np.array([[8e6, 8e6]]))
 
+
+def test_a_step_on_a_quarters_first_day_serves_that_quarter_not_the_one_before():
+    """Steps of 10 MW from 2026-07-01 and 20 MW from 2027-01-01 (the first day of 2027Q1), PUE 1.25: 8, 8 and
+    16 MW of IT in 2026Q3, 2026Q4 and 2027Q1 (racks deployed during 2026Q4 run before the 20 MW arrive), so
+    ⌊8 MW / 124.56 kW⌋ = 64 racks by the end of 2026Q4 and ⌊16 MW / 124.56 kW⌋ = 128 by the end of 2027Q1.
+    Months since the start: 6.0 (2027-01-01) is in quarter 2 ([6, 9)); 5.99 in quarter 1; before the start in
+    quarter 0; after the grid (or never, inf) the number of quarters."""
+    assert step_first_quarter(np.array([-1.0, 0.0, 5.99, 6.0, 8.99, 9.0, np.inf]), 3) == pytest.approx(
+        [0, 0, 1, 2, 2, 3, 3]
+    )
+    data = small(goal="5 MW", by="2027-03-31")
+    data["sites"][0]["power"] = [{"from": "2026-07-01", "facility": "10 MW"},
+                                 {"from": "2027-01-01", "facility": "20 MW"}]
+    t = build_timeline(load(data).roadmap)
+    assert t.site_it_power() == pytest.approx(np.array([[8e6, 8e6, 16e6]]))
+    doc = plan_document(plan(load(data), mip_gap=0.0))
+    assert int(8e6 // GB200_W) == 64 and int(16e6 // GB200_W) == 128
+    assert [doc["accelerators_by_quarter"][q] for q in ("2026Q3", "2026Q4", "2027Q1")] == [64 * 72, 64 * 72,
+                                                                                          128 * 72]
+    assert doc["gw_by_quarter"]["2026Q4"] == pytest.approx(64 * GB200_W / 1e9, rel=1e-6)
 
 # --- relaxing a binding constraint never lowers the objective -----------------------------
 

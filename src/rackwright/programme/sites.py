@@ -35,7 +35,6 @@ all steps with a ``step`` column; no cable plan is held in memory.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import shutil
 from collections.abc import Callable
@@ -50,7 +49,8 @@ from pydantic import ValidationError
 from ..catalog import load_catalog
 from ..errors import InputError
 from ..parallel import run_tasks
-from ..roadmap.schema import quarter_end
+from ..roadmap.schema import quarter_start
+from ..roadmap.timeline import months_since, step_first_quarter
 from ..site import cables as cab
 from ..site.economics import CATEGORIES
 from ..site.planner import SitePlan, modules_per_link, plan_site
@@ -216,13 +216,11 @@ def _design(loaded: LoadedProgramme, i: int) -> str:
 def step_quarters(loaded: LoadedProgramme, index: int, quarters: list[str]) -> list[int]:
     """The last quarter (index) of each of site ``index``'s power steps: the quarter before the next step's first,
     the last quarter for the last step; -1 for a step that starts after the goal date or shares its first quarter
-    with the next."""
-    ends = [quarter_end(q) for q in quarters]
-
-    def first(day: dt.date) -> int:
-        return next((q for q, end in enumerate(ends) if end >= day), len(ends))
-
-    starts = [first(step.start) for step in loaded.programme.sites[index].power]
+    with the next. A step is in effect from the quarter holding its date, as in the roadmap's site power
+    (:func:`rackwright.roadmap.timeline.step_first_quarter`)."""
+    origin = quarter_start(quarters[0])
+    months = [months_since(origin, step.start) for step in loaded.programme.sites[index].power]
+    starts = [int(q) for q in step_first_quarter(np.array(months), len(quarters))]
     lasts = [following - 1 for following in starts[1:]] + [len(quarters) - 1]
     return [last if start <= last else -1 for start, last in zip(starts, lasts, strict=True)]
 

@@ -12,8 +12,11 @@ plan (no sample axis) and a Monte Carlo of thousands of samples share one code p
   first ship (the last value holds after the list), 0 before first ship and from the
   month that starts on or after ``end_of_builds``.
 * **Factory active** share of month m: ``clip(m + 1 − start_f, 0, 1)``.
-* **Site IT power** at the end of quarter q: the last facility-power step whose date
-  (plus the site's power delay) is on or before the quarter's end, divided by the PUE.
+* **Site IT power** of quarter q (what the racks deployed by its end may draw): the last
+  facility-power step in effect in q, divided by the PUE. A step dated (plus the site's power
+  delay) on day d is in effect from the quarter that holds d (:func:`step_first_quarter`): a
+  step energised on a quarter's first day serves that quarter, not the one before, whose racks
+  were deployed during it, before the step.
 * **Supply** delivered in month m: the cap per quarter in effect at the month's start,
   / 3, times the share of the month after ``ordered + lead_time`` (lead time times the
   sample's factor); cumulated to each quarter's end (parts are stocked, not lost).
@@ -41,6 +44,14 @@ def months_since(start: dt.date, day: dt.date) -> float:
         + (day.month - start.month)
         + (day.day - 1) / calendar.monthrange(day.year, day.month)[1]
     )
+
+
+def step_first_quarter(month: np.ndarray | float, quarters: int) -> np.ndarray:
+    """The first quarter (index) in which a step dated ``month`` (months since ``goal.start``) is in effect: the
+    quarter holding its date (quarter q holds months ``[3q, 3q + 3)``), 0 before the start, ``quarters`` after the
+    grid. The one rule the roadmap's site power and the programme's site plans (:mod:`rackwright.programme.sites`)
+    share."""
+    return np.clip(np.floor(np.asarray(month, dtype=float) / 3.0), 0, quarters)
 
 
 def _padded(rows: list[list[float]], fill: float) -> np.ndarray:
@@ -91,10 +102,10 @@ class Timeline:
         return self._per_quarter(np.clip(self.months + 1 - self.factory_start[:, None], 0.0, 1.0))
 
     def site_it_power(self, delay_months: np.ndarray | float = 0.0) -> np.ndarray:
-        """IT power available at each site at each quarter's end [W], ``(..., S, Q)``."""
+        """IT power available at each site in each quarter [W], ``(..., S, Q)`` (:func:`step_first_quarter`)."""
         step = self.site_step + np.asarray(delay_months, dtype=float)[..., None]  # (..., S, K)
-        ends = 3.0 * np.arange(1, len(self.quarters) + 1)
-        active = step[..., None, :] <= ends[:, None]  # (..., S, Q, K)
+        first = step_first_quarter(step, len(self.quarters))
+        active = first[..., None, :] <= np.arange(len(self.quarters))[:, None]  # (..., S, Q, K)
         count = active.sum(axis=-1)
         last = np.take_along_axis(
             np.broadcast_to(self.site_it_w[:, None, :], active.shape), np.maximum(count - 1, 0)[..., None], axis=-1
