@@ -21,8 +21,8 @@
    (:func:`site_job_size`), with its own best configuration and goodput at that size (:func:`site_jobs`,
    :func:`site_rates`); the roadmap's objective weighs each rack by the reference job's (a linear objective).
 4. **Reliability, sourcing, cost** — failures per year of the deployed fleet (the per-part
-   failure rates of :func:`rackwright.fleet.spares_report`), spares per site at the goal date
-   for the fleet's repair window and availability (:func:`site_spares`), US content (the roadmap's BOM and
+   failure rates of :func:`rackwright.fleet.spares_report`), spares per site by quarter for the fleet's repair
+   window and availability (:func:`site_spares`, :func:`spares_series`), US content (the roadmap's BOM and
    factory shares), capex, and the yearly energy bill at quarter end:
    Σ_s IT power_s × PUE_s,q × 8,766 h × price_s. Capex is the roadmap's racks' BOM cost as they are built plus
    each site's build: at a site that names a site file, its site plans' capex beyond the racks, each step's
@@ -272,32 +272,64 @@ def failures_per_rack_year(loaded: LoadedProgramme, rack: Rack) -> float:
 
 
 def site_spares(
-    loaded: LoadedProgramme, deployed: np.ndarray, backend: str = "local", workers: int | None = None
-) -> list[dict]:
-    """Spares per site and generation at the goal date for the fleet's repair window and availability
-    (:func:`rackwright.fleet.spares_report`: a cold-spare pool per part, spare scale-up domains, hot spares), each
-    report a task on ``backend``."""
-    fleet, p = loaded.programme.fleet, loaded.programme
-    keys = [
-        (site.id, generation.id, int(round(deployed[g, s, -1])))
+    loaded: LoadedProgramme,
+    deployed: np.ndarray,
+    cache: dict | None = None,
+    backend: str = "local",
+    workers: int | None = None,
+) -> dict[tuple[int, int], dict]:
+    """Spares for each generation and rack count a site holds in some quarter, ``(generation index, racks)`` → the
+    fleet's repair window and availability's spares (:func:`rackwright.fleet.spares_report`: a cold-spare pool per
+    part, spare scale-up domains, hot spares). The report depends on the design and the count only, so a site whose
+    fleet of a generation does not change between quarters (or two sites holding as many racks) share one report,
+    each new one a task on ``backend``; ``cache`` keeps them by design file, fleet and count across a sweep's plans."""
+    fleet = loaded.programme.fleet
+    counts = np.round(deployed).astype(int)
+    pairs = sorted({(int(g), int(counts[g, s, q])) for g, s, q in zip(*np.nonzero(counts), strict=True)})
+    cache = cache if cache is not None else {}
+    keys = {(g, racks): (_design_key(loaded, g), fleet.model_dump_json(), racks) for g, racks in pairs}
+    new = {
+        key: (loaded.racks[g], racks, fleet.repair_days, fleet.availability)
+        for (g, racks), key in keys.items()
+        if key not in cache
+    }
+    docs = run_tasks(spares_task, list(new.values()), backend, workers)
+    cache.update({key: _spares_summary(doc) for key, doc in zip(new, docs, strict=True)})
+    return {pair: cache[key] for pair, key in keys.items()}
+
+
+def _spares_summary(doc: dict) -> dict:
+    """What the programme keeps of a spares report."""
+    return {
+        "spare_parts": int(sum(row["spares"] for row in doc["parts"])),
+        "spares_cost_usd": round(float(doc["total_spares_cost_usd"])),
+        "spare_domains": int(doc["spare_domains"]),
+        "hot_spare_accelerators": int(doc["hot_spare_accelerators"]),
+    }
+
+
+def goal_spares(plan: ProgrammePlan) -> list[dict]:
+    """Spares per site and generation for the racks deployed there by the goal date, from :func:`site_spares`."""
+    p = plan.loaded.programme
+    counts = np.round(plan.deployed[:, :, -1]).astype(int)
+    return [
+        {"site": site.id, "generation": generation.id, "racks": int(n), **plan.spares[(g, int(n))]}
         for s, site in enumerate(p.sites)
         for g, generation in enumerate(p.generations)
-        if int(round(deployed[g, s, -1]))
+        if (n := counts[g, s])
     ]
-    ids = [g.id for g in p.generations]
-    tasks = [(loaded.racks[ids.index(g)], racks, fleet.repair_days, fleet.availability) for _, g, racks in keys]
-    return [
-        {
-            "site": site,
-            "generation": generation,
-            "racks": racks,
-            "spare_parts": int(sum(row["spares"] for row in doc["parts"])),
-            "spares_cost_usd": round(float(doc["total_spares_cost_usd"])),
-            "spare_domains": int(doc["spare_domains"]),
-            "hot_spare_accelerators": int(doc["hot_spare_accelerators"]),
-        }
-        for (site, generation, racks), doc in zip(keys, run_tasks(spares_task, tasks, backend, workers), strict=True)
-    ]
+
+
+def spares_series(plan: ProgrammePlan) -> tuple[np.ndarray, np.ndarray]:
+    """Spare parts and their cost (USD) per site and quarter, ``(S, Q)`` each: Σ over the generations the site holds
+    of :func:`site_spares` for the racks deployed there by the quarter's end."""
+    counts = np.round(plan.deployed).astype(int)
+    parts, cost = (np.zeros(counts.shape[1:]) for _ in range(2))
+    for g, s, q in zip(*np.nonzero(counts), strict=True):
+        row = plan.spares[(int(g), int(counts[g, s, q]))]
+        parts[s, q] += row["spare_parts"]
+        cost[s, q] += row["spares_cost_usd"]
+    return parts, cost
 
 
 def spares_task(task: tuple) -> dict:
@@ -440,7 +472,7 @@ class ProgrammePlan:
     training: list[Training]
     failures: np.ndarray  # (G,) per rack and year
     deployed: np.ndarray  # (G, S, Q) cumulative racks
-    spares: list[dict]  # spares per site and generation at the goal date (:func:`site_spares`)
+    spares: dict  # (generation, racks) → spares for that many racks (:func:`site_spares`)
     sites: list[SiteStep] = field(default_factory=list)  # each planned site at each power step it uses
     jobs: dict = field(default_factory=dict)  # (generation, size) → the job the sites run (:func:`site_jobs`)
     seconds: dict = field(default_factory=dict)
@@ -449,17 +481,22 @@ class ProgrammePlan:
 @dataclass
 class PlanCache:
     """What a sweep's plans share, by content: each generation's reference job (by design file, workload and
-    fleet) and the site plans (:class:`.sites.SiteCache`)."""
+    fleet), the spares reports (by design file, fleet and racks) and the site plans (:class:`.sites.SiteCache`)."""
 
     trainings: dict = field(default_factory=dict)
+    spares: dict = field(default_factory=dict)
     sites: SiteCache = field(default_factory=SiteCache)
+
+
+def _design_key(loaded: LoadedProgramme, index: int) -> str:
+    """Generation ``index``'s design file, resolved."""
+    return str((loaded.folder / loaded.programme.generations[index].design).resolve())
 
 
 def _training_key(loaded: LoadedProgramme, index: int) -> tuple[str, str, str]:
     """What the reference job on generation ``index`` depends on: its design file, the workload and the fleet."""
     p = loaded.programme
-    design = str((loaded.folder / p.generations[index].design).resolve())
-    return design, p.workload.model_dump_json(), p.fleet.model_dump_json()
+    return _design_key(loaded, index), p.workload.model_dump_json(), p.fleet.model_dump_json()
 
 
 def with_site_need(
@@ -590,7 +627,7 @@ def _compose(
     stage(STAGES[5])
     failures = np.array([failures_per_rack_year(loaded, rack) for rack in racks])
     start = time.perf_counter()
-    spares = site_spares(loaded, deployed, backend, workers)
+    spares = site_spares(loaded, deployed, cache.spares, backend, workers)
     seconds["spares"] = time.perf_counter() - start
     stage(STAGES[6])
     start = time.perf_counter()
@@ -602,8 +639,12 @@ def _compose(
     )
 
 
-def _series(name: str, unit: str, values, generation: str | None = None, digits: int = 6) -> dict:
+def _series(
+    name: str, unit: str, values, generation: str | None = None, digits: int = 6, site: str | None = None
+) -> dict:
     row: dict[str, object] = {"name": name, "unit": unit}
+    if site is not None:
+        row["site"] = site
     if generation is not None:
         row["generation"] = generation
     row["values"] = [None if v is None or not np.isfinite(v) else round(float(v), digits) for v in values]
@@ -663,6 +704,18 @@ def series(plan: ProgrammePlan) -> list[dict]:
     for i, g in enumerate(p.generations):
         rows.append(_series("it_power", "GW", power_w[i] * per_gen[i] / 1e9, g.id, digits=9))
         rows.append(_series("delivered_training_tokens", "tokens/s", tokens[i], g.id, digits=0))
+    return rows + _spares_rows(plan)
+
+
+def _spares_rows(plan: ProgrammePlan) -> list[dict]:
+    """The spares series: the whole programme's cost, then each site's spare parts and cost (:func:`spares_series`),
+    a site that never holds a rack left out."""
+    parts, cost = spares_series(plan)
+    rows = [_series("spares_cost", "USD (spare pools of every site, racks deployed)", cost.sum(axis=0), digits=0)]
+    for s, site in enumerate(plan.loaded.programme.sites):
+        if parts[s].any():
+            rows.append(_series("site_spare_parts", "spare parts (site pool, racks deployed)", parts[s], site=site.id))
+            rows.append(_series("site_spares_cost", "USD (site's spare pool, racks deployed)", cost[s], site=site.id))
     return rows
 
 
@@ -725,7 +778,6 @@ def programme_document(plan: ProgrammePlan) -> dict:
     total = {row["name"]: row["values"] for row in rows if "generation" not in row}
     goal_gw = doc["goal"]["it_power_gw"]
     met = _first_quarter(doc["quarters"], total["it_power"], goal_gw)
-    spares = plan.spares
     supply_check = site_supply_check(plan)
     headline = [
         {"name": "it_power_by_goal_date", "unit": "GW", "value": total["it_power"][-1]},
@@ -744,7 +796,7 @@ def programme_document(plan: ProgrammePlan) -> dict:
         {"name": "failures_by_goal_date", "unit": "part failures/year", "value": total["failures"][-1]},
         {"name": "capex", "unit": "USD", "value": total["capex_cumulative"][-1]},
         {"name": "energy_opex_by_goal_date", "unit": "USD/year", "value": total["energy_opex"][-1]},
-        {"name": "spares_cost_by_goal_date", "unit": "USD", "value": sum(row["spares_cost_usd"] for row in spares)},
+        {"name": "spares_cost_by_goal_date", "unit": "USD", "value": total["spares_cost"][-1]},
         {"name": "us_content_share_by_goal_date", "unit": "share of rack value (BOM)", "value": us_content(plan)},
         {"name": "site_plan_links", "unit": "links (planned sites)", "value": _links(plan)},
         {
@@ -782,7 +834,7 @@ def programme_document(plan: ProgrammePlan) -> dict:
         "first_ship_check": first_ship_check(plan.loaded),
         "site_supply_check": supply_check,
         "timeline": timeline(plan.loaded),
-        "spares": spares,
+        "spares": goal_spares(plan),
         "inputs": inputs(plan.loaded),
     }
 
