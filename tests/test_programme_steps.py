@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from rackwright.programme import load_programme, plan_programme
-from rackwright.programme.sites import step_quarters
+from rackwright.programme.sites import binding_site_power, step_quarters
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "examples" / "programme-small.yaml"
@@ -49,11 +49,34 @@ def test_a_step_dated_on_a_quarters_first_day_is_planned_from_that_quarter(plann
 
 @pytest.mark.xfail(
     strict=True,
-    reason="open (issue 23): the roadmap bounds a step's IT power by the programme file's pue (1.10), while the site "
-    "plan adds its fabric's IT power and its own cooling plant's PUE (about 1.37 with examples/site-100mw.yaml): "
-    "the 200 MW step's plan draws about 257 MW of facility power, and no binding row reports it yet",
+    reason="open (issue 23): the roadmap bounds a step's IT power by facility / the programme file's pue (1.10, an "
+    "annual PUE like the site plan's 1.09), while the site plan's facility power is its design peak (about 1.37 × "
+    "its IT with examples/site-100mw.yaml, whose IT also holds the fabric): the 200 MW step's plan draws about "
+    "257 MW (binding_site_power reports it)",
 )
 def test_each_steps_site_plan_fits_the_steps_facility_power(planned):
     """Each planned step draws no more facility power than the step gives (1 % tolerance)."""
     for step in (s for s in planned.sites if s.site == "abilene"):
         assert step.planned.summary["facility_power_mw"] <= STEPS_MW[step.step] * 1.01
+
+
+def test_a_steps_site_plan_over_the_steps_power_is_reported_as_binding(planned):
+    """Abilene's steps (200 MW to 2026Q4, 450 MW from 2027Q1 to 2027Q4): each plan's design-peak facility power is
+    over the step's MW × 1.01, so one ``site-power`` row per step in its last quarter with the excess (facility −
+    step MW); with the first step 0.99 % above its plan's draw, no row for it."""
+    quarters = list(planned.result.structure.timeline.quarters)
+    steps = sorted((s for s in planned.sites if s.site == "abilene"), key=lambda s: s.step)
+    drawn = [s.planned.summary["facility_power_mw"] for s in steps]
+    assert all(d > mw * 1.01 for d, mw in zip(drawn, STEPS_MW, strict=True))
+    rows = binding_site_power(planned.loaded, planned.sites, quarters)
+    assert [(r["family"], r["name"], r["quarters"], r["unit"]) for r in rows] == [
+        ("site-power", "abilene step 0", ["2026Q4"], "MW"),
+        ("site-power", "abilene step 1", ["2027Q4"], "MW"),
+    ]
+    excess = [d - mw for d, mw in zip(drawn, STEPS_MW, strict=True)]
+    assert [r["shortfall"] for r in rows] == pytest.approx(excess, abs=1e-3)
+    roomy = load_programme(SMALL, {**OVERRIDES, "sites.abilene.power": [
+        {"from": dt.date(2026, 7, 1), "facility": f"{drawn[0] * 1.0099:.3f} MW"},
+        OVERRIDES["sites.abilene.power"][1],
+    ]})
+    assert binding_site_power(roomy, steps[:1], quarters) == []

@@ -55,6 +55,7 @@ from ..site import cables as cab
 from ..site.economics import CATEGORIES
 from ..site.planner import SitePlan, modules_per_link, plan_site
 from ..site.schema import LoadedSite, Site
+from ..units import parse_quantity
 from ..yamlio import problems_from_validation, read_yaml, to_plain
 from .schema import LoadedProgramme
 
@@ -85,6 +86,10 @@ SITE_CAPEX = tuple(c for c in CATEGORIES if c != "it_racks")
 #: (with the front-end network's share), the fabric's transceivers (at tier 1 the switch end only, the NIC end
 #: being in the rack's BOM) and whole CDUs.
 EQUIPMENT_KINDS = ("scale_out_switch", "transceiver", "cdu")
+
+#: How far a step's site plan may draw above the step's facility power before :func:`binding_site_power` reports
+#: it: the plan rounds halls, CDUs and plant units up.
+SITE_POWER_TOLERANCE = 0.01
 
 #: Supply kinds the site plans consume beyond the racks' own BOMs: fabric optics and CDUs (whole units per site;
 #: the racks' BOMs carry each rack's share of one, which the roadmap already counts).
@@ -560,3 +565,31 @@ def binding_site_supply(rows: list[dict]) -> list[dict]:
         for row in rows
         if row["short_quarters"]
     ]
+
+
+def binding_site_power(loaded: LoadedProgramme, steps: list[SiteStep], quarters: list[str]) -> list[dict]:
+    """Each step whose site plan draws more facility power than the step gives (beyond
+    :data:`SITE_POWER_TOLERANCE`) as a binding constraint (family ``site-power``, the excess in MW): the roadmap
+    bounds a step's racks by its power over the programme file's ``pue`` (an annual figure), while the plan's
+    facility power is its design peak (cooling plant at the design day) and its IT power holds the fabric too."""
+    p = loaded.programme
+    rows = []
+    for step in steps:
+        site = next(s for s in p.sites if s.id == step.site)
+        power = site.power[step.step]
+        step_mw = parse_quantity(power.facility, "power") / 1e6
+        drawn = float(step.planned.summary["facility_power_mw"])
+        if drawn > step_mw * (1 + SITE_POWER_TOLERANCE):
+            rows.append(
+                {
+                    "family": "site-power",
+                    "name": f"{site.id} step {step.step}",
+                    "quarters": [quarters[step.quarter]],
+                    "unit": "MW",
+                    "shortfall": round(drawn - step_mw, 3),
+                    "message": f"{site.id}: the site plan of power step {step.step} ({power.facility} from "
+                    f"{power.start}) draws {drawn:,.1f} MW of facility power at its design peak in "
+                    f"{quarters[step.quarter]} (the roadmap's racks at the programme's pue {site.pue:.2f})",
+                }
+            )
+    return rows
