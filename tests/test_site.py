@@ -393,7 +393,7 @@ def test_power_chain_sides_of_the_100mw_site_by_hand(plan):
     whole load alone; over both halls 803 racks x 124.6 kW + 2,376 switches (904 + 960 + 512) x 1.5 kW = 103.6 MW,
     the distribution stage's peak (IT with the switches); 26 x 3.0 = 78 MW > hall 1's ~56.8 MW. A network rack of 16
     SN5600s: 24 kW / (480 V x 0.8 x 1.732) = 36.1 A -> 40 A (NEC 240.6(A))."""
-    from rackwright.site.outputs import distribution_halls
+    from rackwright.site.summary import distribution_halls
 
     halls = distribution_halls(plan)
     assert [h["hall"] for h in halls] == [1, 2] and {h["topology"] for h in halls} == {"2N"}

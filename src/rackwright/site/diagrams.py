@@ -236,7 +236,7 @@ def _cooling_feed(plan: SitePlan, x: float, y: float) -> str:
 
 def feed_lines(halls: list[dict], shown: int = FEED_HALLS) -> list[str]:
     """One line per side of each of the first ``shown`` halls of summary.json's ``power_chain.distribution.halls``
-    (:func:`~.outputs.distribution_halls`): ``Hall 1 (2N) A: 26 panels, 521 feeds (441 × 200 A, ...), 56.8 MW
+    (:func:`~.summary.distribution_halls`): ``Hall 1 (2N) A: 26 panels, 521 feeds (441 × 200 A, ...), 56.8 MW
     alone``, and how many halls are left out."""
     lines = [
         f"Hall {hall['hall']} ({hall['topology']}) {side['side']}: {side['panels']:,} panels, {side['feeds']:,} feeds ("
@@ -250,7 +250,7 @@ def feed_lines(halls: list[dict], shown: int = FEED_HALLS) -> list[str]:
 
 def _feeds(plan: SitePlan, x: float, y: float) -> str:
     """The A and B feeds of each hall beside the distribution box (its right edge at ``x``, its top at ``y``)."""
-    from .outputs import distribution_halls
+    from .summary import distribution_halls
 
     lines = feed_lines(distribution_halls(plan))
     if not lines:

@@ -86,7 +86,7 @@ class RackGeneration:
 @dataclass
 class SitePlan:
     """Everything the planner computed; :meth:`summary` is the plan's summary, whose records
-    (:func:`rackwright.site.outputs.summary_body`) make the body of ``summary.json``."""
+    (:func:`rackwright.site.summary.summary_body`) make the body of ``summary.json``."""
 
     loaded: LoadedSite
     generations: list[RackGeneration]
@@ -110,7 +110,7 @@ class SitePlan:
 
     def summary(self) -> dict:
         """The plan's figures in display units (MW, km, USD), racks and cables keyed by generation and medium;
-        ``summary.json`` is ``document(summary_body(summary()))`` (:mod:`rackwright.site.outputs`), records
+        ``summary.json`` is ``document(summary_body(summary()))`` (:mod:`rackwright.site.summary`), records
         instead of those keys."""
         it = float(self.hourly["it_power"].mean())
         facility = float(self.hourly["facility_power"].mean())

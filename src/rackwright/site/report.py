@@ -718,7 +718,7 @@ def write_report(plan: SitePlan, folder: Path) -> Path:
     hall (``hall-NN.html``) the campus links to."""
     from ..report.html import figure_html, plotly_bundle
     from ..report.jsonout import plain
-    from .outputs import summary_body
+    from .summary import summary_body
 
     summary = plain(summary_body(plan.summary()))  # summary.json's names and totals
     violations = (
