@@ -35,6 +35,7 @@ def _design_paths_absolute(data):
     for site in data["sites"]:
         if "plan" in site:
             site["plan"] = str(SMALL.parent / site["plan"])
+    data["sourcing"]["scenario"] = str(SMALL.parent / data["sourcing"]["scenario"])
 
 
 def _set(path: tuple, value):

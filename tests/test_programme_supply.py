@@ -339,7 +339,10 @@ def test_tariffs_by_quarter_are_sourcing_whatif_per_rack_times_racks_built():
 
 def test_no_scenario_no_tariff_figures(planned):
     plan, _ = planned
-    doc = programme_document(plan)
+    programme = plan.loaded.programme
+    sourcing = programme.sourcing.model_copy(update={"scenario": None})
+    loaded = plan.loaded.model_copy(update={"programme": programme.model_copy(update={"sourcing": sourcing})})
+    doc = programme_document(replace(plan, loaded=loaded))
     assert next(h["value"] for h in doc["headline"] if h["name"] == "tariffs_by_goal_date") is None
     assert not any(s["name"] == "tariff_bill" for s in doc["series"])
 

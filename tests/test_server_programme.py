@@ -34,7 +34,7 @@ PROGRAMME = (
 )  # no site plan: the plan takes seconds less
 SITE = PROGRAMME.replace("    # plan: site-100mw.yaml", "    plan: s.yaml")
 LINE = (EXAMPLES / "line-us.yaml").read_text()
-FILES = {"line-us.yaml": LINE}
+FILES = {"line-us.yaml": LINE, "sourcing-tariffs-2025.yaml": (EXAMPLES / "sourcing-tariffs-2025.yaml").read_text()}
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 #: relation of each organisation to mfr/pilot
 RELATIONS = {"mfr": "owner", "lab": "write", "ext": "read", "far": "none"}
@@ -121,10 +121,14 @@ def test_the_plan_is_the_cli_plan_of_the_same_files(world):
     by_name = {h["name"]: h["value"] for h in served["headline"]}
     for h in local["headline"]:
         # the example plans a site (its links and optics, and since e77d30e its capex and energy at the plan's
-        # PUE); the served file names no site file, so those stay on the programme file's basis
-        if h["name"] not in ("site_plan_links", "site_transceivers_by_goal_date", "capex", "energy_opex_by_goal_date"):
+        # PUE, the tariffs on its equipment); the served file names no site file, so those stay on the programme
+        # file's basis
+        site = ("site_plan_links", "site_transceivers_by_goal_date", "capex", "energy_opex_by_goal_date")
+        if h["name"] not in (*site, "tariffs_by_goal_date"):
             number = isinstance(h["value"], float)
             assert by_name[h["name"]] == (pytest.approx(h["value"], rel=1e-9) if number else h["value"]), h["name"]
+    bills = {s["name"]: sum(s["values"]) for s in local["series"] if s["name"].startswith("tariff_bill")}
+    assert by_name["tariffs_by_goal_date"] == bills["tariff_bill"] - bills["tariff_bill_site_equipment"] > 0
     assert [p["generation"] for p in created["pins"]] == ["gb300", "e1"]
     assert [(p["org"], p["design"], p["number"]) for p in created["pins"]] == [
         ("mfr", "gb300-nvl72", 1),
