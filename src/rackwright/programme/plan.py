@@ -806,7 +806,7 @@ def programme_document(plan: ProgrammePlan) -> dict:
         },
         {
             "name": "tariffs_by_goal_date",
-            "unit": "USD (racks built)",
+            "unit": "USD (racks built and site equipment)",
             "value": sum(total["tariff_bill"]) if "tariff_bill" in total else None,
         },
     ]
