@@ -80,3 +80,14 @@ def test_a_steps_site_plan_over_the_steps_power_is_reported_as_binding(planned):
         OVERRIDES["sites.abilene.power"][1],
     ]})
     assert binding_site_power(roomy, steps[:1], quarters) == []
+
+
+def test_programme_json_lists_a_step_whose_plan_overdraws_it(planned):
+    """programme.json's binding constraints carry binding_site_power's rows (family site-power), so the dashboard
+    and `programme plan` show the overdrawn steps: the 200 MW step's plan draws more than 202 MW (1 % tolerance)."""
+    from rackwright.programme.plan import programme_document
+
+    rows = [b for b in programme_document(planned)["binding_constraints"] if b["family"] == "site-power"]
+    assert [r["name"] for r in rows] == [f"abilene step {s.step}" for s in planned.sites
+                                         if s.planned.summary["facility_power_mw"] > STEPS_MW[s.step] * 1.01]
+    assert rows and rows[0]["unit"] == "MW" and rows[0]["shortfall"] > 0.01 * STEPS_MW[0]

@@ -78,6 +78,7 @@ from .schema import LoadedProgramme
 from .sites import (
     SiteCache,
     SiteStep,
+    binding_site_power,
     binding_site_supply,
     equipment_series,
     final_steps,
@@ -827,7 +828,9 @@ def programme_document(plan: ProgrammePlan) -> dict:
             for i, g in enumerate(p.generations)
             if plan.capacity[i, j] > 0
         ],
-        "binding_constraints": doc["binding_constraints"] + binding_site_supply(supply_check),
+        "binding_constraints": doc["binding_constraints"]
+        + binding_site_supply(supply_check)
+        + binding_site_power(plan.loaded, plan.sites, doc["quarters"]),
         "racks": doc["racks"],
         "sites": [site_record(step) for step in final_steps(plan.sites).values()],
         "site_steps": [{**site_record(step), "quarter": doc["quarters"][step.quarter]} for step in plan.sites],
