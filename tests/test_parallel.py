@@ -7,6 +7,8 @@ from __future__ import annotations
 import sys
 import types
 
+import pytest
+
 from rackwright.parallel import run_tasks
 
 MARKER = "rackwright_test_parent_only"
@@ -26,3 +28,23 @@ def test_pool_workers_do_not_inherit_the_parents_memory(monkeypatch):
     monkeypatch.setitem(sys.modules, MARKER, types.ModuleType(MARKER))
     assert run_tasks(loaded, [MARKER, MARKER], workers=2) == [False, False]
     assert run_tasks(loaded, [MARKER], workers=1) == [True]  # one worker: this process
+
+
+@pytest.mark.slow  # (starts Ray: a few seconds)
+def test_a_ray_search_leaves_no_ray_runtime_behind():
+    """``perf search --backend ray`` made its pool with Ray's ``multiprocessing.Pool``, which starts a runtime and
+    never stops it: the fuzz drew it, and every later test that starts Ray itself failed ("ray.init twice"). The
+    pool now lives in ray_session, which stops what it started and leaves a running runtime running."""
+    ray = pytest.importorskip("ray")
+    from rackwright.perf.api import search_report
+
+    args = {"global_batch": 64, "accelerators": 64, "top": 1, "backend": "ray"}
+    local = search_report("llama3-8b", "dgx-h100-ndr", **{**args, "backend": "local"})
+    assert search_report("llama3-8b", "dgx-h100-ndr", **args)["best"] == local["best"]
+    assert not ray.is_initialized()
+    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+    try:
+        search_report("llama3-8b", "dgx-h100-ndr", **args)
+        assert ray.is_initialized()
+    finally:
+        ray.shutdown()

@@ -12,9 +12,10 @@ variants and risk chunks (:mod:`rackwright.programme`) run through it.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
@@ -61,11 +62,11 @@ def run_tasks(
     return out
 
 
-def _call(function: Callable[[Any], Any], task: Any) -> Any:
-    return function(task)
-
-
-def _on_ray(function: Callable[[Any], Any], tasks: Sequence, workers: int | None, report) -> list:
+@contextlib.contextmanager
+def ray_session(workers: int | None) -> Iterator[Any]:
+    """The ``ray`` module with a runtime to use: a local instance of ``workers`` CPUs (all when None) started here
+    unless one is already running, and shut down on leaving when it was started here, so that no command leaves a
+    Ray runtime behind (Ray's own ``ray.util.multiprocessing.Pool`` starts one and never stops it)."""
     try:
         import ray
     except ImportError:
@@ -78,6 +79,18 @@ def _on_ray(function: Callable[[Any], Any], tasks: Sequence, workers: int | None
             num_cpus=workers or os.cpu_count(), include_dashboard=False, log_to_driver=False, configure_logging=False
         )
     try:
+        yield ray
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _call(function: Callable[[Any], Any], task: Any) -> Any:
+    return function(task)
+
+
+def _on_ray(function: Callable[[Any], Any], tasks: Sequence, workers: int | None, report) -> list:
+    with ray_session(workers) as ray:
         remote = ray.remote(_call)
         handle = ray.put(function)
         pending = {remote.remote(handle, task): i for i, task in enumerate(tasks)}
@@ -89,6 +102,3 @@ def _on_ray(function: Callable[[Any], Any], tasks: Sequence, workers: int | None
             results[i] = ray.get(done[0])
             report(i)
         return results
-    finally:
-        if started:
-            ray.shutdown()

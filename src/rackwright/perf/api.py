@@ -10,7 +10,9 @@ memory is a result with ``"fits": false`` and the reason.
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union, cast
 
@@ -596,19 +598,30 @@ def _campaign(doc: dict, system, tokens: float) -> dict:
     return out
 
 
-def search_pool(backend: str, partitions: int):
-    """A pool for partitioned searches: local processes, or a Ray cluster (the optional ``ray`` extra)."""
+@contextlib.contextmanager
+def search_pool(backend: str, partitions: int) -> Iterator[Any]:
+    """A pool for partitioned searches, closed on leaving: local processes (none for one partition), or a Ray
+    pool in :func:`rackwright.parallel.ray_session` (the optional ``ray`` extra), which stops the Ray runtime it
+    started."""
     if backend == "local":
+        if partitions <= 1:
+            yield None
+            return
         from concurrent.futures import ProcessPoolExecutor
 
-        return ProcessPoolExecutor(max_workers=partitions) if partitions > 1 else None
-    try:
+        with ProcessPoolExecutor(max_workers=partitions) as local:
+            yield local
+        return
+    from ..parallel import ray_session
+
+    with ray_session(partitions if partitions > 1 else None):
         from ray.util.multiprocessing import Pool
-    except ImportError:
-        raise InputError.single(
-            None, "the ray backend needs Ray", "--backend", "install the optional extra: pip install 'rackwright[ray]'"
-        ) from None
-    return Pool()
+
+        pool = Pool()
+        try:
+            yield pool
+        finally:
+            pool.close()
 
 
 def search_report(
@@ -659,8 +672,7 @@ def search_report(
     cp_types = [_choice(t.strip(), "--cp-comm-type", tuple(CP_COMM_TYPES)) for t in str(cp_comm_type).split(",")]
     recipes = _search_recipes(system, precisions, attention_precision) if precisions is not None else None
     rec = _check_precision(system, precision, attention_precision) if recipes is None else recipes[0]
-    pool = search_pool(backend, partitions)
-    try:
+    with search_pool(backend, partitions) as pool:
         result = search(
             model,
             system,
@@ -677,9 +689,6 @@ def search_report(
             within_scale_up=within,
             cp_comm_types=tuple(CP_COMM_TYPES[t] for t in dict.fromkeys(cp_types)),
         )
-    finally:
-        if pool is not None:
-            (pool.shutdown if hasattr(pool, "shutdown") else pool.close)()
     order = result.order()
     row = lambda i: {**result.parallelism(i), **_figures(result.metrics, i)}  # noqa: E731
     rows = [row(i) for i in order[:top]]
