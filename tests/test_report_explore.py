@@ -253,7 +253,8 @@ def test_the_page_states_the_space_sampling_axes_and_constraints(exploration, tm
     assert "base design gb300-nvl72.yaml (GB300 NVL72)" in inputs
     assert "Sampling: grid: every combination of the axes' values; 480 designs evaluated" in inputs
     assert "Axis parts.accelerator.power: 1100 W to 1400 W in steps of 100 W" in inputs
-    assert "variants orv3-48v, hvdc-800v" in inputs and "W17, W32, W40, W45, 48 degC" in inputs
+    assert "variants orv3-48v, hvdc-800v" in inputs and "W17, W32, W40, W45, 48 °C" in inputs
+    assert "degC" not in page
     assert "price change US +15%; assumption: US final assembly of power parts" in inputs
     assert "Constraints: the design rules (errors) must pass; limit: Rack input power (kW) ≤ 140." in inputs
     assert "Sensitivity: not computed for this run." in inputs

@@ -16,6 +16,7 @@ import numpy as np
 from ..errors import InputError
 from ..rack.rules import SUMMARIES
 from ..report.present import SHARE, Format, figure_format
+from ..units import pretty_unit
 from .evaluate import limit_column, objective_matrix
 from .explorer import Exploration
 from .pareto import REFERENCE, normalised_hypervolume, tied_groups
@@ -201,7 +202,7 @@ def parallel_coordinates(exploration: Exploration):
                     "label": axis.name,
                     "values": values,
                     "tickvals": list(range(axis.size)),
-                    "ticktext": axis.labels,
+                    "ticktext": [_pretty(label) for label in axis.labels],
                     "range": [0, max(axis.size - 1, 1)],
                 }
             )
@@ -308,14 +309,22 @@ def headline(exploration: Exploration) -> str:
     )
 
 
+def _pretty(value) -> str:
+    """A value of the space file as the page shows it: a quantity's unit as pint writes it (``48 °C``, not
+    ``48 degC``); anything else as written."""
+    number, _, unit = str(value).partition(" ")
+    return f"{number} {pretty_unit(unit)}" if unit else number
+
+
 def _axis_values(spec) -> str:
     """An axis as the space file gives its values: a list, a range, a distribution or named variants."""
     if spec.values is not None:
-        return ", ".join(str(v) for v in spec.values)
+        return ", ".join(_pretty(v) for v in spec.values)
     if spec.range is not None:
-        return f"{spec.range.start} to {spec.range.stop} in steps of {spec.range.step}"
+        start, stop, step = (_pretty(v) for v in (spec.range.start, spec.range.stop, spec.range.step))
+        return f"{start} to {stop} in steps of {step}"
     if spec.distribution is not None:
-        low, high = spec.distribution.uniform
+        low, high = (_pretty(v) for v in spec.distribution.uniform)
         return f"uniform from {low} to {high}"
     return "variants " + ", ".join(spec.variants or {})
 
