@@ -214,3 +214,17 @@ def test_perf_train_step_terms_are_labelled_in_the_terminal_and_on_the_page(tmp_
         assert "Pipeline sends (p2p)" in shown and "Exposed data-parallel collectives" in shown
         assert "pp_p2p" not in shown and "dp_exposed" not in shown and "elementwise" not in shown
     assert row(result.output, "Pipeline bubble")[2] == "s"
+
+
+def test_factory_simulate_failed_tests_are_a_mean_with_one_decimal():
+    """The stations' failed tests are a mean over the replications: the header and title say so, each value keeps
+    one decimal, and twice it (2 replications of whole counts) is a whole number of failed tests."""
+    args = ["factory", "simulate", str(EXAMPLES / "line-us.yaml"), "--design", str(EXAMPLES / "gb200-nvl72.yaml")]
+    args += ["--weeks", "3", "--warmup", "2", "--replications", "2", "--seed", "7", "--only", "stations"]
+    result = runner.invoke(app, args, env={"COLUMNS": "160"})
+    assert result.exit_code == 0, result.output
+    assert "fails: mean of 2 replications" in result.stdout and "fails mean" in result.stdout
+    for station in ("l10-tray", "burn-in", "pack"):
+        fails = row(result.stdout, station)[-1]
+        assert re.fullmatch(r"[\d,]+\.\d", fails), fails
+        assert (2 * float(fails.replace(",", ""))).is_integer()

@@ -108,7 +108,7 @@ STATION_COLUMNS = (
     ("mean_queue", "queue", 3),
     ("mean_wait_h", "wait", 0),
     ("visits_per_rack", "visits", 4),
-    ("rework_count", "fails", 1),
+    ("rework_count", "fails mean", 1),
 )
 
 
@@ -135,7 +135,8 @@ def _stations_table(doc: dict, wide: bool = False):
         unit = FACTORY[key][1]
         shown = "" if unit == "racks" else unit  # a queue is in racks, as the title says; shares carry their %
         columns.append(Column(f"{header} {shown}".strip(), NUMBER, drop))
-    table = FitTable("stations (queue in racks)", columns, wide=wide, hint=WIDE_HINT)
+    title = f"stations (queue in racks; fails: mean of {doc['replications']:,} replications)"
+    table = FitTable(title, columns, wide=wide, hint=WIDE_HINT)
     for sid, station in doc["stations"].items():
         table.add_row(
             Text(sid, style="bold red" if sid == doc["bottleneck"] else ""),

@@ -23,6 +23,8 @@ from ..units import pretty_unit
 #: The formats: a share (a fraction shown in %), a count, money, a physical quantity; a measured quantity is one
 #: whose whole values keep their decimal (a cable length of 4,559.0 km whether the sum is 4,559.001 or 4,559.000).
 SHARE, COUNT, MONEY, QUANTITY, MEASURED = "share", "count", "money", "quantity", "measured"
+#: A count averaged over a simulation's replications (101.5 failed tests): one decimal, the label says "mean".
+MEAN_COUNT = "mean count"
 #: Currencies a count's unit may name.
 CURRENCIES = ("USD",)
 #: The delivery figures (rackwright.perf.api.rack_delivery) by their key in the evaluation's ``delivery`` section.
@@ -97,7 +99,7 @@ FACTORY = {
     "mean_queue": ("Queue, mean", "racks", QUANTITY),
     "mean_wait_h": ("Wait, mean", "h", QUANTITY),
     "visits_per_rack": ("Visits per rack", "", QUANTITY),
-    "rework_count": ("Failed tests (rework) per replication", "", QUANTITY),
+    "rework_count": ("Failed tests (rework) per replication, mean", "", MEAN_COUNT),
 }
 #: ``reliability job``'s figures (rackwright.fleet.goodput.job_report) by their key; a cause's by their last part.
 RELIABILITY = {
@@ -282,7 +284,7 @@ class Format:
 
     label: str
     unit: str  # pretty unit ("" for shares and plain counts)
-    kind: str  # SHARE, COUNT, MONEY or QUANTITY
+    kind: str  # SHARE, COUNT, MEAN_COUNT, MONEY, QUANTITY or MEASURED
 
     def value(self, value) -> str:
         return format_value(value, self.kind)
@@ -317,6 +319,8 @@ def format_value(value, kind: str = QUANTITY) -> str:
         return "–"
     if kind == SHARE:
         return _percent(100 * value, (0.0, 100.0)) + "%"
+    if kind == MEAN_COUNT:
+        return f"{value:,.1f}"
     if kind == MONEY or (kind == COUNT and abs(value - round(value)) <= 1e-9 * max(1.0, abs(value))):
         return f"{value:,.0f}"
     return _significant(float(value), whole=kind != MEASURED)
