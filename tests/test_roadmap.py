@@ -104,6 +104,7 @@ def test_infeasible_goal_names_the_factory_and_its_shortfall():
     assert short["factory"]["shortfall"] == pytest.approx(needed / 10 - Q3_2026_WEEKS, rel=1e-6)
     assert short["ramp"]["shortfall"] == pytest.approx(needed - 10 * Q3_2026_WEEKS, rel=1e-6)
     assert "2026Q3: factory f line time short by 2.91" in short["factory"]["message"]
+    assert short["ramp"]["message"] == "2026Q3: ramp of gb200 at f short by 30 racks"  # ⌈29.1⌉: whole racks
     # the schedule shown is the most the constraints allow: ⌊131.4⌋ racks
     assert sum(r["racks"] for r in doc["racks"]) == 131
     assert doc["shortfall_gw"] == pytest.approx((20e6 - 131 * GB200_W) / 1e9, rel=1e-6)
@@ -449,9 +450,10 @@ def test_benchmark_runs_on_a_tiny_roadmap(tmp_path, capsys):
 def test_cli_shortfalls_table_gives_amounts_in_the_figure_format(tmp_path):
     """The infeasible case above at the terminal: one row per quarter and constraint with its shortfall in
     report.present's format (3-4 significant figures) and its unit in a column of its own: the line 16.06 − 13.14
-    = 2.91 line-weeks short, the ramp 160.57 − 10 × 13.143 = 29.1 racks."""
+    = 2.91 line-weeks short, the ramp 160.57 − 10 × 13.143 = 29.1 racks, printed whole and rounded up: 30 racks
+    (0.1 of a rack cannot be built)."""
     result = run("roadmap", "plan", write(tmp_path, small(goal="20 MW", facility="100 MW", rate=10)))
     assert result.exit_code == 1
     rows = {tuple(cell.strip() for cell in line.split("│")[1:-1]) for line in result.stdout.splitlines()}
     assert ("2026Q3", "factory", "f", "2.91", "line-weeks") in rows
-    assert ("2026Q3", "ramp", "gb200 at f", "29.1", "racks") in rows
+    assert ("2026Q3", "ramp", "gb200 at f", "30", "racks") in rows

@@ -94,9 +94,10 @@ CUMULATIVE = ("site", "supply")
 
 def _binding_table(doc: dict):
     """The constraints that bind (each with the quarters it binds in), or where the goal is missed the shortfalls
-    of the elastic programme, one per quarter and constraint with its amount (report.present's format) and unit."""
-    from ..report.present import format_value
+    of the elastic programme, one per quarter and constraint with its amount (report.present's format; racks
+    whole, rounded up) and unit."""
     from ..report.tables import ID, NUMBER, Column, FitTable
+    from ..roadmap.plan import shortfall_text
 
     rows = doc["binding_constraints"]
     if doc["feasible"]:
@@ -113,7 +114,7 @@ def _binding_table(doc: dict):
         unit = r["unit"] + (" (cumulative)" if r["family"] in CUMULATIVE else "")
         shortfall = r.get("shortfall")
         why = [r["message"] if shortfall is None else ""] if detail else []
-        table.add_row(r.get("quarter") or "–", r["family"], r["name"], format_value(shortfall), unit, *why)
+        table.add_row(r.get("quarter") or "–", r["family"], r["name"], shortfall_text(shortfall, r["unit"]), unit, *why)
     return table
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -97,6 +98,15 @@ def _unit(st: Structure, family: str, entity: int) -> str:
     return st.roadmap.supply[entity].unit if family == "supply" else st.families[family].unit
 
 
+def shortfall_text(shortfall: float | None, unit: str) -> str:
+    """A shortfall as printed: racks as a whole number, rounded up (0.9 of a rack cannot be built, so a line
+    short by 29.1 racks must build 30 more; 1e-9 absorbs the solver's rounding of a whole number); other amounts
+    in report.present's format."""
+    if shortfall is not None and unit == "racks":
+        return f"{math.ceil(shortfall - 1e-9):,}"
+    return format_value(shortfall)
+
+
 _WHAT = {"site": "site {} power", "factory": "factory {} line time", "ramp": "ramp of {}", "supply": "supply of {}"}
 
 
@@ -122,6 +132,7 @@ def shortfalls(st: Structure, elastic: Solution) -> list[dict]:
         for i in np.flatnonzero(slack > tolerance):
             name, q = names[fam.entity[i]], st.timeline.quarters[fam.quarter[i]]
             unit = _unit(st, family, fam.entity[i])
+            amount = shortfall_text(float(slack[i]), unit)
             found.append(
                 {
                     "family": family,
@@ -129,7 +140,7 @@ def shortfalls(st: Structure, elastic: Solution) -> list[dict]:
                     "quarter": q,
                     "shortfall": float(slack[i]),
                     "unit": unit,
-                    "message": f"{q}: {_WHAT[family].format(name)} short by {format_value(float(slack[i]))} {unit}"
+                    "message": f"{q}: {_WHAT[family].format(name)} short by {amount} {unit}"
                     + (" (cumulative)" if family in ("site", "supply") else ""),
                 }
             )
