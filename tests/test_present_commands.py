@@ -228,3 +228,16 @@ def test_factory_simulate_failed_tests_are_a_mean_with_one_decimal():
         fails = row(result.stdout, station)[-1]
         assert re.fullmatch(r"[\d,]+\.\d", fails), fails
         assert (2 * float(fails.replace(",", ""))).is_integer()
+
+
+def test_qualify_metrics_are_labelled_in_the_terminal_and_on_the_page(tmp_path):
+    """``qualify`` names each metric as present.QUALIFY does, not by the results CSV's key."""
+    args = ["qualify", str(EXAMPLES / "gb200-nvl72.yaml"), str(EXAMPLES / "qualification-gb200.csv")]
+    result = runner.invoke(app, [*args, "-o", str(tmp_path)], env={"COLUMNS": "160"})
+    assert result.exit_code == 1, result.output  # one measurement fails
+    assert re.search(r"│ R03\s+│ Coolant flow\s+│\s+118 │", result.stdout)
+    page = page_text(tmp_path)
+    assert "Coolant flow (L/min)" in page and "Burn-in failures" in page
+    for shown in (result.stdout, page):
+        raw = {"power_at_load", "coolant_flow", "burn_in_failures", "coolant_delta_t"}
+        assert not raw & set(re.findall(r"\w+", shown))

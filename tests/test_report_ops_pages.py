@@ -154,7 +154,7 @@ def test_the_page_opens_with_the_headline_numbers_the_terminal_prints(ran):
         assert headline.startswith("spares cost: ") and headline in " ".join(shown.split())
     else:
         assert headline.startswith("9 pass, 1 warn, 1 fail") and "9 pass, 1 warn, 1 fail" in shown
-        assert "first fail: coolant_flow on R03, -24.4%" in headline
+        assert "first fail: Coolant flow on R03, -24.4%" in headline
 
 
 def test_train_memory_stacks_to_the_memory_per_accelerator_under_the_usable_hbm(tmp_path):
@@ -265,4 +265,4 @@ def test_qualify_fits_80_columns_and_wide_shows_the_row_number():
     table = [line for line in narrow.splitlines() if line[:1] in "┏┃┡│└"]
     assert max(map(len, table)) <= 80 and "Left out to fit 80 characters: row; --wide shows them." in narrow
     assert "┃ row ┃" in wide and "Left out" not in wide
-    assert re.search(r"│ R03\s+│ coolant_flow\s+│\s+118 │\s+156 │ L/min\s+│\s+-24.4% fail", narrow)
+    assert re.search(r"│ R03\s+│ Coolant flow\s+│\s+118 │\s+156 │ L/min\s+│\s+-24.4% fail", narrow)

@@ -320,6 +320,7 @@ def _qualify_table(doc: dict, results: Path, wide: bool):
     from rich.text import Text
 
     from ..report.ops_pages import deviation_text
+    from ..report.present import QUALIFY
     from ..report.tables import ID, NUMBER, WIDE_HINT, Column, FitTable
     from ..units import pretty_unit
 
@@ -343,7 +344,7 @@ def _qualify_table(doc: dict, results: Path, wide: bool):
         table.add_row(
             str(row["row"]),
             row["rack_id"],
-            row["metric"],
+            QUALIFY.get(row["metric"], row["metric"]),
             f"{row['measured']:.4g}",
             f"{row['expected']:.4g}",
             pretty_unit(row["unit"]),

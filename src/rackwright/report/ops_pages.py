@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from html import escape
 
 from .html import headline_layout
-from .present import COUNT, MONEY, PERF, SHARE, format_value, step_term_label
+from .present import COUNT, MONEY, PERF, QUALIFY, SHARE, format_value, step_term_label
 
 #: Colours of the verdicts, as the terminal shows them (green, yellow, red).
 VERDICT_COLOURS = {"pass": "#54a24b", "warn": "#eeca3b", "fail": "#e45756"}
@@ -499,7 +499,7 @@ def qualify_figure(doc: dict, inputs: Sequence[str] = ()):
         cols=2,
         vertical_spacing=min(0.5 / grid, 0.12),
         horizontal_spacing=0.12,
-        subplot_titles=[f"{m} ({units[m]})" for m in metrics],
+        subplot_titles=[f"{QUALIFY.get(m, m)} ({units[m]})" for m in metrics],
     )
     for n, metric in enumerate(metrics):
         at = {"row": n // 2 + 1, "col": n % 2 + 1}
@@ -527,7 +527,7 @@ def qualify_figure(doc: dict, inputs: Sequence[str] = ()):
             **at,
         )
         figure.update_xaxes(title_text="rack (CSV row), deviation and verdict", **at)
-        figure.update_yaxes(title_text=f"{metric} ({units[metric]})", **at)
+        figure.update_yaxes(title_text=f"{QUALIFY.get(metric, metric)} ({units[metric]})", **at)
     if len(metrics) % 2:  # the grid's last cell is empty
         figure.update_xaxes(visible=False, row=grid, col=2)
         figure.update_yaxes(visible=False, row=grid, col=2)
@@ -542,6 +542,7 @@ def qualify_figure(doc: dict, inputs: Sequence[str] = ()):
     headline = f"{qualify_summary(doc)}"
     worst = next((r for r in rows if r["verdict"] == "fail"), None)
     if worst is not None:
-        headline += f"; first fail: {worst['metric']} on {worst['rack_id']}, {deviation_text(worst)}"
+        metric = QUALIFY.get(worst["metric"], worst["metric"])
+        headline += f"; first fail: {metric} on {worst['rack_id']}, {deviation_text(worst)}"
     figure.update_layout(**_layout(title, headline, lines), height=max(500, 330 * grid + 200))
     return figure

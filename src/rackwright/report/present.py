@@ -115,6 +115,17 @@ RELIABILITY = {
     "units": ("Units", "", COUNT),
     "share": ("Share of the interruptions", "", SHARE),
 }
+#: ``qualify``'s metrics (rackwright.fleet.qualify.METRICS, the results CSV's ``metric``) by their key; the unit is
+#: the measurement's.
+QUALIFY = {
+    "power_at_load": "Power at load",
+    "coolant_flow": "Coolant flow",
+    "coolant_delta_t": "Coolant ΔT",
+    "inlet_temperature": "Inlet temperature",
+    "bus_bandwidth": "Bus bandwidth",
+    "step_time": "Step time",
+    "burn_in_failures": "Burn-in failures",
+}
 #: ``sourcing whatif``'s figures (rackwright.rack.sourcing.summary: baseline, what-if) by their key; the mapped
 #: ``us_share_by_category.<category>`` as ``US content: <category>``.
 WHATIF = {
