@@ -13,7 +13,15 @@ import polars as pl
 import pytest
 
 from rackwright.site.planner import plan_site
-from rackwright.site.report import HALL_PX_PER_M, KW_HIGH, KW_LOW, floor_plan_svg, hall_plan_svg, rack_paths
+from rackwright.site.report import (
+    CAMPUS_TOP,
+    HALL_PX_PER_M,
+    KW_HIGH,
+    KW_LOW,
+    floor_plan_svg,
+    hall_plan_svg,
+    rack_paths,
+)
 from report_axes import untitled_axes
 from test_site import ROOT, _site
 
@@ -128,11 +136,11 @@ def _corners(svg: str) -> dict[str, np.ndarray]:
 
 def test_campus_draws_every_rack_where_the_plan_puts_it(plan):
     # one hall, one grid column: 1000 px / (12 m + 20 m gap) = 31.25 px/m, clipped to 20; racks 0.9 × 0.6 m × 20 =
-    # 10.8 px wide and 1.2 m × 20 = 24 px deep, 20 px below the title line
+    # 10.8 px wide and 1.2 m × 20 = 24 px deep, CAMPUS_TOP px below the top (the title and the halls' names)
     corners = _corners(floor_plan_svg(plan))
     rx, ry = plan.rack_xy
     compute = np.concatenate([corners[c] for c in (_hex(KW_LOW), _hex(KW_HIGH))])
-    expected = np.stack([rx * 20 - 5.4, ry * 20 + 20 - 12], axis=1)
+    expected = np.stack([rx * 20 - 5.4, ry * 20 + CAMPUS_TOP - 12], axis=1)
     assert len(compute) == plan.layout.racks
     order = np.lexsort(compute.round(1).T[::-1]), np.lexsort(expected.round(1).T[::-1])  # by x, then y
     assert compute[order[0]] == pytest.approx(expected[order[1]], abs=0.051)  # a tenth of a pixel, rounded
@@ -141,6 +149,17 @@ def test_campus_draws_every_rack_where_the_plan_puts_it(plan):
     racks = {(round(float(x), 1), round(float(y), 1)) for x, y in zip(positions["x"], positions["y"], strict=True)}
     network = np.concatenate([v for k, v in corners.items() if k not in (_hex(KW_LOW), _hex(KW_HIGH))])
     assert len(network) == len(racks) == len({tuple(c) for c in network.round(1).tolist()})
+
+
+def test_campus_hall_names_stand_above_the_halls_clear_of_the_first_row(plan):
+    """Each hall's name (a link to its page) has its baseline above the hall's outline, so no glyph covers a rack:
+    the fixture's one hall starts at CAMPUS_TOP px, its first row's racks at (1.2 − 0.6) m × 20 = 12 px below."""
+    svg = floor_plan_svg(plan)
+    label = float(re.search(r'<text x="[\d.]+" y="([\d.]+)"[^>]*>hall 1 \(h01\)</text>', svg).group(1))
+    outline = float(re.search(r'<a href="[^"]+"><title>hall 1[^<]*</title><rect x="[\d.]+" y="([\d.]+)"', svg).group(1))
+    first_row = min(c[:, 1].min() for k, c in _corners(svg).items() if k in (_hex(KW_LOW), _hex(KW_HIGH)))
+    assert label < outline == CAMPUS_TOP <= first_row
+    assert label >= 14 + 10  # a line of 10 px type below the title's baseline (14 px)
 
 
 def test_hourly_chart_is_every_hour_in_single_precision(plan):

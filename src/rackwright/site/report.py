@@ -15,6 +15,10 @@ from .layout import COMPUTE as COMPUTE_ROW
 from .planner import SitePlan
 
 WIDTH_PX = 1000.0  # the campus overview is drawn about this wide
+#: The campus overview's halls start this far [px] below its top: the title line, then a line for the halls' names,
+#: each LABEL_GAP [px] above its hall's outline (inside it, a name would cover the first row's racks).
+CAMPUS_TOP = 32
+LABEL_GAP = 3
 HALL_PX_PER_M = 16.0  # the hall plan's scale
 COLOURS = {"leaf": "#e45756", "spine": "#f58518", "super_spine": "#b279a2"}
 CDU_COLOUR = "#9ecae9"
@@ -128,7 +132,7 @@ def floor_plan_svg(plan: SitePlan, max_items: int = 60_000) -> str:
     SCALE = float(np.clip(WIDTH_PX / (grid.columns * (grid.width + g.hall_gap)), 0.5, 20.0))  # px per metre
     width = max((grid.columns * (grid.width + g.hall_gap)) * SCALE, 600)
     rows = int(np.ceil(len(grid.origin_x) / grid.columns))
-    height = (rows * (grid.depth + g.hall_gap) - g.hall_gap) * SCALE + 90
+    height = (rows * (grid.depth + g.hall_gap) - g.hall_gap) * SCALE + CAMPUS_TOP + 70
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
         f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="sans-serif" font-size="10">',
@@ -136,11 +140,12 @@ def floor_plan_svg(plan: SitePlan, max_items: int = 60_000) -> str:
         f"{plan.layout.halls} halls (compute racks coloured by input power, CDU rows blue, network racks by tier)"
         "</text>",
     ]
-    links = [  # over the racks: a click anywhere on a hall opens its plan
+    links = [  # over the racks: a click anywhere on a hall opens its plan; its name above it, clear of the rows
         f'<a href="{hall_page_name(h)}"><title>hall {h + 1}: its plan to scale</title>'
-        f'<rect x="{x0 * SCALE:.1f}" y="{y0 * SCALE + 20:.1f}" width="{grid.width * SCALE:.1f}" '
+        f'<rect x="{x0 * SCALE:.1f}" y="{y0 * SCALE + CAMPUS_TOP:.1f}" width="{grid.width * SCALE:.1f}" '
         f'height="{grid.depth * SCALE:.1f}" fill="#fff" fill-opacity="0" stroke="#333"/>'
-        f'<text x="{x0 * SCALE + 2:.1f}" y="{y0 * SCALE + 30:.1f}" fill="#1d4ed8" text-decoration="underline">'
+        f'<text x="{x0 * SCALE + 2:.1f}" y="{y0 * SCALE + CAMPUS_TOP - LABEL_GAP:.1f}" fill="#1d4ed8" '
+        'text-decoration="underline">'
         f"hall {h + 1} (h{h + 1:02d})</text></a>"
         for h, (x0, y0) in enumerate(zip(grid.origin_x, grid.origin_y, strict=True))
     ]
@@ -150,21 +155,21 @@ def floor_plan_svg(plan: SitePlan, max_items: int = 60_000) -> str:
         for row in cdu_rows:
             y = y0 + g.cold_aisle / 2 + row * g.row_pitch
             parts.append(
-                f'<rect x="{(x0 + g.cold_aisle) * SCALE:.1f}" y="{y * SCALE + 20:.1f}" width="{strip:.1f}" '
+                f'<rect x="{(x0 + g.cold_aisle) * SCALE:.1f}" y="{y * SCALE + CAMPUS_TOP:.1f}" width="{strip:.1f}" '
                 f'height="{g.rack_depth * SCALE:.1f}" fill="{CDU_COLOUR}" opacity="0.6"/>'
             )
     rx, ry = _rack_xy(plan)
     step = max(1, len(rx) // max_items)
     colours, low, high = _kw_colours(_rack_power(plan))
     w, d = g.rack_pitch * SCALE * 0.9, g.rack_depth * SCALE
-    parts += rack_paths(rx[::step] * SCALE, ry[::step] * SCALE + 20, colours[::step], w, d)
+    parts += rack_paths(rx[::step] * SCALE, ry[::step] * SCALE + CAMPUS_TOP, colours[::step], w, d)
     positions = _switch_positions(plan)
     if positions:  # a network rack for each place switches stand, in the colour of its first switch's tier
         xy = np.round(np.stack([positions["x"], positions["y"]]).astype(float), 1)
         _, first = np.unique(xy, axis=1, return_index=True)
         first.sort()
         role_colours = np.array([COLOURS[str(r)] for r in np.asarray(positions["role"])[first]])
-        parts += rack_paths(xy[0, first] * SCALE, xy[1, first] * SCALE + 20, role_colours, w, d)
+        parts += rack_paths(xy[0, first] * SCALE, xy[1, first] * SCALE + CAMPUS_TOP, role_colours, w, d)
     parts += links
     legend = [("CDU row", CDU_COLOUR)] + [(role.replace("_", "-") + " switches", c) for role, c in COLOURS.items()]
     for i, (label, colour) in enumerate(legend):
