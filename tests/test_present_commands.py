@@ -203,19 +203,6 @@ def test_reliability_job_table_and_page_show_the_same_figures(tmp_path):
     assert only.exit_code == 0 and "Goodput (ETTR)" in only.stdout and "hbm" not in only.stdout
 
 
-def test_perf_train_step_terms_are_labelled_in_the_terminal_and_on_the_page(tmp_path):
-    """The step-time breakdown's rows read as present.STEP_TERMS names them, not as the JSON's keys."""
-    args = ["perf", "train", "--model", "gpt3-175b", "--system", "dgx-a100-80gb-hdr", "--accelerators", "1024"]
-    args += ["--global-batch", "1536", "--tp", "8", "--pp", "8", "--vp", "2", "-o", str(tmp_path)]
-    result = runner.invoke(app, args, env={"COLUMNS": "160"})
-    assert result.exit_code == 0, result.output
-    page = (tmp_path / "report.html").read_text()
-    for shown in (result.output, page):
-        assert "Pipeline sends (p2p)" in shown and "Exposed data-parallel collectives" in shown
-        assert "pp_p2p" not in shown and "dp_exposed" not in shown and "elementwise" not in shown
-    assert row(result.output, "Pipeline bubble")[2] == "s"
-
-
 def test_factory_simulate_failed_tests_are_a_mean_with_one_decimal():
     """The stations' failed tests are a mean over the replications: the header and title say so, each value keeps
     one decimal, and twice it (2 replications of whole counts) is a whole number of failed tests."""

@@ -67,12 +67,12 @@ def _table(title: str, doc: dict, keys, wide: bool = False):
 
 def _breakdown_table(breakdown: dict, wide: bool = False):
     """The step time's terms in seconds (docs/perf-model.md names each)."""
-    from ..report.present import format_value, step_term_label
+    from ..report.present import format_value
     from ..report.tables import ID, NUMBER, Column, FitTable
 
     table = FitTable("step time breakdown", [Column("term", ID), Column("time", NUMBER), Column("unit", ID)], wide=wide)
     for key, seconds in breakdown.items():
-        table.add_row(step_term_label(key), format_value(seconds), "s")
+        table.add_row(key.removesuffix("_s"), format_value(seconds), "s")
     return table
 
 
