@@ -1,12 +1,15 @@
 """``rackwright perf``: the JSON contract and bad input (exit 2, no traceback)."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from test_cli import run
 from test_present_commands import page_text
+
+from rackwright.report.present import format_value
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = ["perf", "train", "--model", "gpt3-175b", "--system", "dgx-a100-80gb-hdr", "--accelerators", "1024",
@@ -185,3 +188,39 @@ def test_search_rows_carry_every_figure_of_the_table(tmp_path):
     run(*args, "-o", str(tmp_path))
     page = page_text(tmp_path)
     assert f"{cells[-3]} tokens/s, step {cells[-4]} s, MFU {mfu}, {gb} GB per accelerator" in page
+
+
+#: perf train's step-time terms: the JSON's key (docs/perf-model.md, outputs) and the label the table and the page
+#: show (report.present.STEP_TERMS).
+STEP_LABELS = {"gemm_s": "Matrix multiplications (GEMM)", "pp_p2p_s": "Pipeline sends (p2p)",
+               "dp_exposed_s": "Exposed data-parallel collectives", "elementwise_s": "Element-wise kernels",
+               "ep_s": "Exposed expert-parallel dispatch and combine"}
+RAW_TERMS = re.compile(r"\b(gemm|pp_p2p|dp_exposed|elementwise)\b")
+
+
+@pytest.mark.parametrize("columns", [60, 80])
+def test_train_step_terms_are_labelled_and_wrap_to_the_terminal(columns, tmp_path):
+    """Issue 22: the step-time breakdown's rows read as labels, not as the JSON's keys, in the table and on the -o
+    page; the labels wrap so the table fits 60 and 80 columns, the numbers whole; the JSON keeps the keys."""
+    from typer.testing import CliRunner
+
+    from rackwright.cli.app import app
+
+    result = CliRunner().invoke(app, [*TRAIN, "-o", str(tmp_path)], env={"COLUMNS": str(columns)})
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stdout.splitlines() if not line.startswith("wrote ")]
+    assert max(map(len, lines)) <= columns and not RAW_TERMS.search("\n".join(lines))
+    doc = json.loads((tmp_path / "train.json").read_text())
+    assert {"gemm_s", "pp_p2p_s", "dp_exposed_s", "optimizer_s"} <= set(doc["breakdown"])
+    rows = {}
+    for line in lines[next(i for i, line in enumerate(lines) if "step time breakdown" in line):]:
+        cells = [c.strip() for c in line.split("│")[1:-1]]
+        if len(cells) == 3 and cells[1]:
+            rows[cells[0]] = cells[1]
+    assert rows["Pipeline sends (p2p)"] == format_value(doc["breakdown"]["pp_p2p_s"])
+    assert rows["Matrix multiplications (GEMM)"] == format_value(doc["breakdown"]["gemm_s"])
+    wrapped = "Exposed expert-parallel dispatch and combine" not in result.stdout
+    assert wrapped == (columns == 60) and "Exposed expert-parallel dispatch" in result.stdout  # over 2 lines at 60
+    page = page_text(tmp_path)
+    assert all(label in page for label in STEP_LABELS.values())
+    assert not RAW_TERMS.search(re.sub(r'"[a-z_]+":', "", page.split("<body>")[-1]))

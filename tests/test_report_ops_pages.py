@@ -169,10 +169,12 @@ def test_train_memory_stacks_to_the_memory_per_accelerator_under_the_usable_hbm(
     assert 139.3 < total < 139.5  # 79.4 GB of weights and optimizer state + 60.1 GB of activations
     hbm = [s for s in figure.layout.shapes if s.x0 == s.x1]
     assert [s.x0 for s in hbm] == [doc["memory_breakdown_gb"]["available"]]
-    terms = next(t for t in figure.data if t.type == "bar" and "gemm" in t.y)
-    assert dict(zip(terms.y, terms.x, strict=True)) == {
-        k.removesuffix("_s"): v for k, v in doc["breakdown"].items()
-    }
+    terms = next(t for t in figure.data if t.type == "bar" and "Matrix multiplications (GEMM)" in t.y)
+    bars = dict(zip(terms.y, terms.x, strict=True))
+    assert bars["Matrix multiplications (GEMM)"] == doc["breakdown"]["gemm_s"]
+    assert bars["Pipeline sends (p2p)"] == doc["breakdown"]["pp_p2p_s"]
+    assert bars["Exposed data-parallel collectives"] == doc["breakdown"]["dp_exposed_s"]
+    assert len(bars) == len(doc["breakdown"]) and sum(bars.values()) == pytest.approx(doc["step_time_s"], rel=1e-9)
 
 
 def test_infer_rates_are_the_request_arithmetic():

@@ -66,14 +66,12 @@ def _table(title: str, doc: dict, keys, wide: bool = False):
 
 
 def _breakdown_table(breakdown: dict, wide: bool = False):
-    """The step time's terms in seconds (docs/perf-model.md names each)."""
-    from ..report.present import format_value
-    from ..report.tables import ID, NUMBER, Column, FitTable
+    """The step time's terms in seconds, labelled by report.present.STEP_TERMS (docs/perf-model.md names each)."""
+    from ..report.present import format_value, step_term_label
+    from ..report.tables import figures_table
 
-    table = FitTable("step time breakdown", [Column("term", ID), Column("time", NUMBER), Column("unit", ID)], wide=wide)
-    for key, seconds in breakdown.items():
-        table.add_row(key.removesuffix("_s"), format_value(seconds), "s")
-    return table
+    rows = ((step_term_label(key), format_value(seconds), "s") for key, seconds in breakdown.items())
+    return figures_table("step time breakdown", rows, wide, headers=("term", "time"))
 
 
 TRAIN_OUTPUT = _perf_output("train", "step-time and memory breakdowns")

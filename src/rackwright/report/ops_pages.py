@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from html import escape
 
 from .html import headline_layout
-from .present import COUNT, MONEY, PERF, QUALIFY, SHARE, format_value
+from .present import COUNT, MONEY, PERF, QUALIFY, SHARE, format_value, step_term_label
 
 #: Colours of the verdicts, as the terminal shows them (green, yellow, red).
 VERDICT_COLOURS = {"pass": "#54a24b", "warn": "#eeca3b", "fail": "#e45756"}
@@ -80,7 +80,7 @@ def train_figure(doc: dict, inputs: Sequence[str] = ()):
             "Memory per accelerator by part, against the usable HBM",
         ),
     )
-    terms = [(k.removesuffix("_s"), v) for k, v in doc["breakdown"].items()]
+    terms = [(step_term_label(k), v) for k, v in doc["breakdown"].items()]
     figure.add_trace(
         go.Bar(
             x=[v for _, v in terms],

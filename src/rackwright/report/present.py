@@ -59,6 +59,23 @@ PERF = {
     "tokens_per_s_per_rack": ("Output tokens/s per rack", "tokens/s", QUANTITY),
     "tokens_per_s_per_mw": ("Output tokens/s per MW of IT power", "tokens/s per MW", QUANTITY),
 }
+#: The step time's terms (``perf train``'s ``breakdown``, seconds per step; docs/perf-model.md) by their key less
+#: its ``_s``; the JSON keeps the keys.
+STEP_TERMS = {
+    "gemm": "Matrix multiplications (GEMM)",
+    "attention": "Attention core",
+    "elementwise": "Element-wise kernels",
+    "quantize": "Low-precision casts (quantize)",
+    "tp": "Exposed tensor-parallel collectives",
+    "cp": "Exposed context-parallel collectives",
+    "ep": "Exposed expert-parallel dispatch and combine",
+    "route": "MoE routing",
+    "logits": "Output logits and loss",
+    "pp_p2p": "Pipeline sends (p2p)",
+    "bubble": "Pipeline bubble",
+    "dp_exposed": "Exposed data-parallel collectives",
+    "optimizer": "Optimizer step",
+}
 #: ``factory simulate``'s figures (rackwright.factory.simulate.SimulationResult.summary) by their key; the cycle
 #: time's statistics (``cycle_time_h.mean``) and the stations' figures (``stations.<id>.utilisation``) by their
 #: last part.
@@ -451,3 +468,10 @@ def rule_counts_text(counts: dict[str, int]) -> str:
     """A design's rule results in words (rackwright.rack.rule_status.status_counts): ``26 passed, 0 broken, 2 not
     applicable``."""
     return f"{counts['pass']:,} passed, {counts['broken']:,} broken, {counts['not_applicable']:,} not applicable"
+
+
+def step_term_label(key: str) -> str:
+    """A step-time term's label by its breakdown key (``pp_p2p_s``: ``Pipeline sends (p2p)``); a key
+    :data:`STEP_TERMS` does not describe shows by name."""
+    name = key.removesuffix("_s")
+    return STEP_TERMS.get(name, name)

@@ -202,11 +202,14 @@ class FitTable:
 WIDE_HINT = "--wide shows them"
 
 
-def figures_table(title: str, rows: Iterable[tuple[str, str, str]], wide: bool = False) -> FitTable:
+def figures_table(
+    title: str, rows: Iterable[tuple[str, str, str]], wide: bool = False, headers: tuple[str, str] = ("figure", "value")
+) -> FitTable:
     """A result's headline figures, one ``(label, value as shown, unit)`` row each (labels wrap; ``wide``: each on
-    one line), as ``perf``, ``factory simulate`` and ``reliability job`` print them."""
-    figure = Column("figure", ID if wide else LABEL)
-    table = FitTable(title, [figure, Column("value", NUMBER), Column("unit", ID)], wide=wide)
+    one line), as ``perf``, ``factory simulate`` and ``reliability job`` print them; ``headers`` of the label and
+    value columns."""
+    figure = Column(headers[0], ID if wide else LABEL)
+    table = FitTable(title, [figure, Column(headers[1], NUMBER), Column("unit", ID)], wide=wide)
     for row in rows:
         table.add_row(*row)
     return table
