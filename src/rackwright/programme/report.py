@@ -1,5 +1,6 @@
 """The programme dashboard (plotly; presentation only): GW and delivered compute against the goal, US content,
-capex and energy, fleet failures, the generations' figures and the roadmap's binding constraints."""
+capex and energy, fleet failures, the sites' spare pools, the generations' figures and the roadmap's binding
+constraints."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from ..report.present import SHARE, headline_format
 from ..roadmap.report import goal_trace
 
 #: The title of each chart's own legend, by row of the dashboard (the tables below have none).
-LEGENDS = ("IT power", "timeline", "compute", "US content", "US$ B", "failures")
+LEGENDS = ("IT power", "timeline", "compute", "US content", "US$ B", "failures", "spares by site")
 #: The titles of each chart's axes (x, y) with their units, by row of the dashboard.
 AXES = (
     ("quarter", "IT power (GW, cumulative)"),
@@ -19,6 +20,7 @@ AXES = (
     ("quarter", "share of rack value (%)"),
     ("quarter", "US$ B (per quarter; energy per year)"),
     ("quarter", "part failures/year"),
+    ("quarter", "spare pool value (US$ M)"),
 )
 
 
@@ -33,11 +35,11 @@ def dashboard(doc: dict):
 
     quarters = doc["quarters"]
     figure = make_subplots(
-        rows=8,
+        rows=9,
         cols=1,
-        vertical_spacing=0.035,
-        row_heights=[0.18, 0.12, 0.14, 0.09, 0.1, 0.09, 0.1, 0.18],
-        specs=[[{"type": "xy"}]] * 6 + [[{"type": "table"}]] * 2,
+        vertical_spacing=0.03,
+        row_heights=[0.18, 0.12, 0.14, 0.09, 0.1, 0.09, 0.09, 0.1, 0.18],
+        specs=[[{"type": "xy"}]] * 7 + [[{"type": "table"}]] * 2,
         subplot_titles=(
             "IT power deployed by generation (GW, cumulative) against the goal",
             "Generations (first ship to end of builds), sites (from first power) and lines (from their start)",
@@ -45,6 +47,7 @@ def dashboard(doc: dict):
             "US content (share of rack value)",
             "Capex and tariffs by quarter (US$ B) and yearly energy bill at quarter end (US$ B/year)",
             "Part failures per year in the deployed fleet",
+            "Spares: value of each site's spare pool for the racks deployed by the quarter's end (US$ M)",
             "Generations: the reference job on each",
             "Binding constraints of the roadmap" if doc["feasible"] else "Shortfalls (goal not met)",
         ),
@@ -88,6 +91,7 @@ def dashboard(doc: dict):
     figure.add_trace(
         go.Bar(x=quarters, y=_values(doc, "failures"), name="failures/year", marker_color="#e45756"), row=6, col=1
     )
+    _site_spares(figure, doc, row=7)
     _legend_per_chart(figure, LEGENDS)
     for row, (x_title, y_title) in enumerate(AXES, start=1):
         figure.update_xaxes(title_text=x_title, row=row, col=1)
@@ -102,7 +106,7 @@ def dashboard(doc: dict):
         "failures/rack-year": [f"{g['part_failures_per_rack_year']:.2f}" for g in gens],
         "IT kW/rack": [f"{g['it_power_kw']:,.0f}" for g in gens],
     }
-    figure.add_trace(go.Table(header={"values": list(columns)}, cells={"values": list(columns.values())}), row=7, col=1)
+    figure.add_trace(go.Table(header={"values": list(columns)}, cells={"values": list(columns.values())}), row=8, col=1)
     binding = doc["binding_constraints"]
     figure.add_trace(
         go.Table(
@@ -115,7 +119,7 @@ def dashboard(doc: dict):
                 ]
             },
         ),
-        row=8,
+        row=9,
         col=1,
     )
     met = next(h["value"] for h in doc["headline"] if h["name"] == "goal_met")
@@ -123,32 +127,36 @@ def dashboard(doc: dict):
     if "risk" in doc:
         verdict += f"; P(goal) {doc['risk']['p_goal']:.0%}"
     layout = headline_layout(
-        escape(f"{doc['programme']}: {verdict}"), escape(headline_line(doc)), [escape(x) for x in input_lines(doc)]
+        escape(f"{doc['programme']}: {verdict}"),
+        "<br>".join(escape(line) for line in headline_lines(doc)),
+        [escape(x) for x in input_lines(doc)],
     )
     opening = layout.get("margin", {"t": TITLE_PX})["t"] - TITLE_PX  # the input lines' height, wrapped
-    figure.update_layout(**layout, height=2800 + opening, barmode="overlay")
+    figure.update_layout(**layout, height=3100 + opening, barmode="overlay")
     return figure
 
 
-#: The headline figures the dashboard opens with, under its title.
+#: The headline figures the dashboard opens with, under its title, in two lines (one line of all seven is wider
+#: than a 1280-px page): what the programme deploys, then what it costs and how much of it is made in the US.
 HEADLINE_FIGURES = (
-    "it_power_by_goal_date",
-    "delivered_training_compute_by_goal_date",
-    "accelerators_by_goal_date",
-    "capex",
-    "energy_opex_by_goal_date",
-    "us_content_share_by_goal_date",
+    ("it_power_by_goal_date", "delivered_training_compute_by_goal_date", "accelerators_by_goal_date"),
+    ("capex", "energy_opex_by_goal_date", "spares_cost_by_goal_date", "us_content_share_by_goal_date"),
 )
 
 
-def headline_line(doc: dict) -> str:
-    """The headline numbers in one line, each labelled and formatted by report.present (``headline_format``)."""
-    shown = []
-    for row in doc["headline"]:
-        if row["name"] in HEADLINE_FIGURES:
-            figure = headline_format(row["name"], row["unit"])
-            shown.append(f"{figure.label}: {figure.value(row['value'])}{' ' + figure.unit if figure.unit else ''}")
-    return "; ".join(shown)
+def headline_lines(doc: dict) -> list[str]:
+    """The headline numbers, one line per group of :data:`HEADLINE_FIGURES`, each labelled and formatted by
+    report.present (``headline_format``)."""
+    rows = {row["name"]: row for row in doc["headline"]}
+    lines = []
+    for names in HEADLINE_FIGURES:
+        shown = []
+        for name in (n for n in names if n in rows):
+            figure = headline_format(name, rows[name]["unit"])
+            value = figure.value(rows[name]["value"])
+            shown.append(f"{figure.label}: {value}{' ' + figure.unit if figure.unit else ''}")
+        lines.append("; ".join(shown))
+    return lines
 
 
 def input_lines(doc: dict) -> list[str]:
@@ -201,6 +209,18 @@ def _legend_per_chart(figure, titles: tuple[str, ...]) -> None:
                 }
             }
         )
+
+
+def _site_spares(figure, doc: dict, row: int) -> None:
+    """Each site's spare pool value by quarter (the ``site_spares_cost`` series, US$ M), stacked: each site's bars
+    stand on the sites before it (the page's bars overlay, so the base is given)."""
+    import plotly.graph_objects as go
+
+    base = [0.0] * len(doc["quarters"])
+    for s in (s for s in doc["series"] if s["name"] == "site_spares_cost"):
+        millions = [v / 1e6 for v in s["values"]]
+        figure.add_trace(go.Bar(x=doc["quarters"], y=millions, base=base, name=s["site"]), row=row, col=1)
+        base = [b + v for b, v in zip(base, millions, strict=True)]
 
 
 def _gantt(figure, rows: list[dict], row: int) -> None:
