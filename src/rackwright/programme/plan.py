@@ -10,7 +10,11 @@
    (:func:`delivered_figures`). Its supply rows also count the fabric optics and CDUs a rack
    brings with it at a site that names a site file (:func:`.sites.site_need`: one reference site
    plan per site file and generation, a linear approximation), so the solve keeps the site
-   plans of step 6 under the optics and CDU caps instead of only reporting a shortage.
+   plans of step 6 under the optics and CDU caps instead of only reporting a shortage. At such a
+   site the same reference plans set the site's figures (:func:`.sites.site_figures`): a step
+   carries its facility power / the plan's design-peak facility power per W of rack IT (not the
+   programme file's ``pue``, an annual figure), so that the step's site plan fits the step at its
+   design peak; the plan's build capex per MW prices its racks in a ``cost`` objective.
 3. **Delivered training compute** — per generation, the reference workload's best
    configuration on ``workload.accelerators`` accelerators of the rack
    (:func:`rackwright.perf.search.search` on :func:`rackwright.perf.system.system_from_rack`)
@@ -28,8 +32,9 @@
    each site's build: at a site that names a site file, its site plans' capex beyond the racks, each step's
    increment over the site's earlier steps in the step's quarter (:func:`.sites.site_capex`); elsewhere the
    programme file's build cost per MW of IT × the MW deployed (:func:`site_build_change`). PUE_s,q is the annual
-   PUE of the site plan of the step in force in quarter q at a planned site (:func:`.sites.site_pue`), the
-   programme file's elsewhere; ``inputs.sites`` names each site's ``capex_basis`` and ``pue_basis``.
+   PUE of the site plan of the step in force in quarter q at a planned site (:func:`.sites.site_pue`; its
+   reference plan's in quarters no step covers), the programme file's elsewhere; ``inputs.sites`` names each
+   site's ``capex_basis`` and ``pue_basis``.
 5. **Sourcing** — each generation's earliest build date from its parts' lead times and its
    order date, against its first ship (:func:`first_ship_check`).
 6. **Site plans** — each site that names a site file, planned at each power step it uses for the racks
@@ -70,7 +75,7 @@ from ..rack.sourcing import apply_scenario, build_dates, load_scenario
 from ..rack.sourcing import tariff_bill as bill
 from ..roadmap import plan as roadmap_plan
 from ..roadmap import plan_document
-from ..roadmap.inputs import RackFigures, factory_line, line_rate, rack_figures
+from ..roadmap.inputs import RackFigures, factory_line, line_rate, rack_figures, site_terms, typed_site_figures
 from ..roadmap.plan import PlanResult
 from ..roadmap.schema import LoadedRoadmap, quarter_end
 from ..roadmap.timeline import build_timeline
@@ -82,7 +87,9 @@ from .sites import (
     binding_site_supply,
     equipment_series,
     final_steps,
+    reference_plans,
     site_capex,
+    site_figures,
     site_need,
     site_need_correction,
     site_pue,
@@ -508,11 +515,16 @@ def with_site_need(
     backend: str = "local",
     workers: int | None = None,
 ) -> RackFigures:
-    """``figures`` with the optics and CDUs a rack brings with it at each planned site (:func:`.sites.site_need`,
-    at each site's largest power step), which the roadmap's supply rows then count."""
+    """``figures`` with what the reference site plans (:func:`.sites.reference_plans`, sized at each site's largest
+    power step over its file ``pue``; planned once and read twice) say of a rack at each planned site: the optics
+    and CDUs it brings with it (:func:`.sites.site_need`), which the roadmap's supply rows then count, and the
+    site's design-peak facility power per W of rack IT, annual PUE and build cost per MW (:func:`.sites.site_figures`),
+    which bound a step's racks and price them."""
     site_it_w = build_timeline(roadmap.roadmap).site_it_w.max(axis=1)
-    need = site_need(loaded, roadmap.roadmap.supply, figures.supply_per_rack, site_it_w, cache, backend, workers)
-    return replace(figures, site_supply_per_rack=need)
+    references = reference_plans(loaded, site_it_w, cache, backend, workers)
+    need = site_need(loaded, roadmap.roadmap.supply, figures.supply_per_rack, references)
+    sites = site_figures(loaded, references, typed_site_figures(roadmap.roadmap))
+    return replace(figures, site_supply_per_rack=need, sites=sites)
 
 
 #: The stages of :func:`plan_programme`, in order: the ``progress`` callback is called with each as it begins.
@@ -669,7 +681,8 @@ def series(plan: ProgrammePlan) -> list[dict]:
     quarters = doc["quarters"]
     by_quarter = lambda key: [doc[key][q] for q in quarters]  # noqa: E731
     capex = np.array(by_quarter("capex_usd_by_quarter")) + site_build_change(plan)
-    pue = site_pue(plan.sites, [s.id for s in p.sites], np.array([s.pue for s in p.sites]), len(quarters))
+    terms = site_terms(plan.result.structure.figures, plan.result.structure.roadmap)
+    pue = site_pue(plan.sites, [s.id for s in p.sites], terms.pue, len(quarters))
     energy = np.einsum("sq,s,sq->q", pue, price, it_site_w) * HOURS_PER_YEAR / 1e6  # W·h → MWh
     rows = [
         _series("it_power", "GW", power_w @ per_gen / 1e9, digits=9),
@@ -723,11 +736,12 @@ def _spares_rows(plan: ProgrammePlan) -> list[dict]:
 def site_build_change(plan: ProgrammePlan) -> np.ndarray:
     """What the site plans change in the roadmap's capex by quarter, ``(Q,)`` USD: at each site that names a site
     file, its site plans' capex beyond the racks (:func:`.sites.site_capex`) instead of the roadmap's build cost
-    per MW of IT × the MW deployed there each quarter (the same sum as the roadmap document's)."""
+    per MW of IT (its reference plan's, :func:`.sites.site_figures`) × the MW deployed there each quarter (the same
+    sum as the roadmap document's)."""
     st, x = plan.result.structure, plan.result.schedule.x
     sites = plan.loaded.programme.sites
     planned = np.array([s.plan is not None for s in sites])
-    build = np.array([s.build_cost_usd_per_mw for s in sites])
+    build = site_terms(st.figures, st.roadmap).build_usd_per_mw
     keep = (st.col_s >= 0) & planned[st.col_s]
     quarters = len(st.timeline.quarters)
     typed = np.bincount(st.col_q[keep], weights=(build[st.col_s] * st.power_mw * x)[keep], minlength=quarters)

@@ -24,6 +24,15 @@ by their rounding up, under one CDU per generation and step, which the linear ne
 :func:`site_need_correction` corrects the need once from the plans where a cap binds (``plan_programme(...,
 correct_site_need=True)``).
 
+**A step's power at its design peak** (:func:`site_figures`). The same reference plans give the roadmap each planned
+site's facility power per W of rack IT at the design peak (the plan's ``facility_power_mw`` over its racks' IT power;
+its own IT power holds the fabric too), the largest of the site's references, so a step carries its facility power /
+that ratio of racks, not / the programme file's ``pue`` (an annual figure), and the step's own plan fits the step; and
+that reference's annual PUE and build capex beyond the racks per MW of rack IT. Measured on the small example's
+Abilene (site-100mw.yaml, 2026-12-07): ratio 1.412 against the file's pue 1.10; its 200 and 450 MW steps' plans drew
+256.7 and 577.0 MW at the file's pue, 200.4 and 450.5 MW at the reference ratio (within
+:data:`SITE_POWER_TOLERANCE`).
+
 Steps with the same site file and racks per design are planned once (:class:`SiteCache`, keyed by content). The
 plans run as tasks (:func:`rackwright.parallel.run_tasks`, local or Ray), each returning a small record (its
 summary and the parts it needs beyond the racks, by part id). Given a folder, the tasks write each site's last step
@@ -49,6 +58,7 @@ from pydantic import ValidationError
 from ..catalog import load_catalog
 from ..errors import InputError
 from ..parallel import run_tasks
+from ..roadmap.inputs import SiteFigures
 from ..roadmap.schema import quarter_start
 from ..roadmap.timeline import months_since, step_first_quarter
 from ..site import cables as cab
@@ -304,26 +314,29 @@ def site_steps(
     return [SiteStep(site, k, q, racks, planned[content]) for site, k, q, racks, content in steps]
 
 
-def site_need(
+@dataclass(frozen=True)
+class Reference:
+    """One reference site plan: ``racks`` racks of generation ``generation`` alone on a site file, for the sites
+    (indices) that use the file and host the generation."""
+
+    generation: int
+    sites: list[int]
+    racks: int
+    planned: PlannedSite
+
+
+def reference_plans(
     loaded: LoadedProgramme,
-    supply: list,
-    per_rack: np.ndarray,
     site_it_w: np.ndarray,
     cache: SiteCache | None = None,
     backend: str = "local",
     workers: int | None = None,
-) -> np.ndarray:
-    """The parts of each supply line of a site kind (:data:`SITE_KINDS`) that a rack of each generation brings with
-    it at each planned site beyond its BOM, ``(P, G, S)`` (the linear approximation of the module docstring): per
-    site file and generation hosted, one plan of that generation alone with as many accelerators as the largest
-    power step of the sites that use the file holds of any generation they host (``site_it_w``: ``(S,)`` W of IT;
-    the largest fabric those sites can need), its parts per rack less the BOM's share (``per_rack``, ``(P, G)``)
-    for CDUs; 0 at sites without a site file."""
+) -> list[Reference]:
+    """The reference site plans (planned once, before the roadmap solve): per site file and generation hosted, one
+    plan of that generation alone with as many accelerators as the largest power step of the sites that use the
+    file holds of any generation they host (``site_it_w``: ``(S,)`` W of IT; the largest fabric those sites can
+    need). :func:`site_need` and :func:`site_figures` are read from them."""
     p = loaded.programme
-    kinds = site_kinds(supply)
-    need = np.zeros((len(supply), len(p.generations), len(p.sites)))
-    if not kinds:  # no optics or CDU line: nothing to plan around
-        return need
     it_power = np.array([rack.figures["power.input"] for rack in loaded.racks])
     accelerators = np.array([rack.figures["compute.accelerators"] for rack in loaded.racks])
     hosted = np.array([[g.id in site.hosts for g in p.generations] for site in p.sites])  # (S, G)
@@ -340,13 +353,51 @@ def site_need(
         racks[g] = max(1, int(most[largest] // accelerators[g]))
         content = _content(loaded, largest, racks)
         wanted.setdefault(content, (largest, racks, [], []))
-        references.append((g, sites, racks[g], content))
+        references.append((g, sites, int(racks[g]), content))
     planned = _plan_all(loaded, wanted, cache if cache is not None else SiteCache(), backend, workers)
-    for g, sites, count, content in references:
-        for i, kind in kinds.items():
-            extra = _quantity(planned[content], supply[i]) / count - (per_rack[i, g] if kind == "cdu" else 0.0)
-            need[i, g, sites] = max(extra, 0.0)
+    return [Reference(g, sites, count, planned[content]) for g, sites, count, content in references]
+
+
+def site_need(loaded: LoadedProgramme, supply: list, per_rack: np.ndarray, references: list[Reference]) -> np.ndarray:
+    """The parts of each supply line of a site kind (:data:`SITE_KINDS`) that a rack of each generation brings with
+    it at each planned site beyond its BOM, ``(P, G, S)`` (the linear approximation of the module docstring): each
+    reference plan's (:func:`reference_plans`) parts per rack less the BOM's share (``per_rack``, ``(P, G)``) for
+    CDUs; 0 at sites without a site file."""
+    p = loaded.programme
+    need = np.zeros((len(supply), len(p.generations), len(p.sites)))
+    for i, kind in site_kinds(supply).items():
+        for ref in references:
+            own = per_rack[i, ref.generation] if kind == "cdu" else 0.0
+            need[i, ref.generation, ref.sites] = max(_quantity(ref.planned, supply[i]) / ref.racks - own, 0.0)
     return need
+
+
+def reference_figures(ref: Reference, rack_it_w: float) -> tuple[float, float, float]:
+    """A reference plan's design-peak facility power per W of its racks' IT power (``racks × rack_it_w``; the
+    plan's own IT power holds the fabric too), its annual PUE and its build capex beyond the racks
+    (:data:`SITE_CAPEX`) per MW of the racks' IT power."""
+    summary = ref.planned.summary
+    it_mw = ref.racks * rack_it_w / 1e6
+    build = sum(summary["capex_usd"][c] for c in SITE_CAPEX)
+    return summary["facility_power_mw"] / it_mw, summary["pue"], build / it_mw
+
+
+def site_figures(loaded: LoadedProgramme, references: list[Reference], typed: SiteFigures) -> SiteFigures:
+    """The sites' figures the roadmap solves with: at a site with a site file, those of its reference plan with the
+    largest design-peak facility power per W of rack IT (:func:`reference_figures`), so that the racks the roadmap
+    sends there fit a step at its design peak whatever the mix of generations; the programme file's (``typed``)
+    elsewhere."""
+    rack_it_w = [rack.figures["power.input"] for rack in loaded.racks]
+    columns = [a.copy() for a in (typed.facility_per_it, typed.pue, typed.build_usd_per_mw)]
+    best: dict[int, tuple[float, float, float]] = {}
+    for ref in references:
+        figures = reference_figures(ref, rack_it_w[ref.generation])
+        for s in ref.sites:
+            best[s] = max(best.get(s, figures), figures)
+    for s, figures in best.items():
+        for column, value in zip(columns, figures, strict=True):
+            column[s] = value
+    return SiteFigures(*columns)
 
 
 def site_kinds(supply: list) -> dict[int, str]:
@@ -570,8 +621,9 @@ def binding_site_supply(rows: list[dict]) -> list[dict]:
 def binding_site_power(loaded: LoadedProgramme, steps: list[SiteStep], quarters: list[str]) -> list[dict]:
     """Each step whose site plan draws more facility power than the step gives (beyond
     :data:`SITE_POWER_TOLERANCE`) as a binding constraint (family ``site-power``, the excess in MW): the roadmap
-    bounds a step's racks by its power over the programme file's ``pue`` (an annual figure), while the plan's
-    facility power is its design peak (cooling plant at the design day) and its IT power holds the fabric too."""
+    bounds a step's racks by its power over the design-peak facility power per W of rack IT of the site's reference
+    plan (:func:`site_figures`), a linear approximation of the step's own plan (its halls, CDUs and plant units
+    rounded up, its fabric for its own racks)."""
     p = loaded.programme
     rows = []
     for step in steps:
@@ -589,7 +641,7 @@ def binding_site_power(loaded: LoadedProgramme, steps: list[SiteStep], quarters:
                     "shortfall": round(drawn - step_mw, 3),
                     "message": f"{site.id}: the site plan of power step {step.step} ({power.facility} from "
                     f"{power.start}) draws {drawn:,.1f} MW of facility power at its design peak in "
-                    f"{quarters[step.quarter]} (the roadmap's racks at the programme's pue {site.pue:.2f})",
+                    f"{quarters[step.quarter]}, more than the site's reference plan gives the roadmap's racks",
                 }
             )
     return rows

@@ -5,6 +5,11 @@ draws from the facility, i.e. IT power as PUE counts it), accelerators, peak FLO
 the goal's precision, rack cost (``cost.bom_usd``), its BOM US content (``own-value``
 rule, :func:`rackwright.rack.bom.content_summary`) and, for every supply line, the quantity
 one rack needs (BOM quantity by kind or part, a rack figure, or units per MW of IT).
+
+Per site (:class:`SiteFigures`): the facility power a W of rack IT draws at the design peak (a step's
+facility power over it bounds the racks' IT power there), the annual PUE and the build cost per MW of
+IT; the roadmap file's ``pue`` (for both ratios) and ``build_cost_usd_per_mw``, unless the programme
+sets them from a site plan (:func:`rackwright.programme.sites.site_figures`).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from ..errors import InputError
 from ..factory import load_line, station_loads, work_content
 from ..rack.bom import bom_lines, content_summary
 from ..rack.evaluation import sound_model
-from .schema import LoadedRoadmap
+from .schema import LoadedRoadmap, Roadmap
 
 
 def factory_line(loaded, path: str, index: int, kind: str):
@@ -31,6 +36,29 @@ def factory_line(loaded, path: str, index: int, kind: str):
             ("factories", index, "line"),
             f"give the path of a valid line file, relative to the {kind} file",
         ) from None
+
+
+@dataclass(frozen=True)
+class SiteFigures:
+    """Arrays over sites: how a step's facility power bounds the racks' IT power, the energy ratio and the build
+    cost."""
+
+    #: Facility power per W of the racks' IT power at the design peak: the IT power a step carries is its
+    #: facility power / this.
+    facility_per_it: np.ndarray
+    pue: np.ndarray  # annual facility energy / IT energy
+    build_usd_per_mw: np.ndarray  # site build cost per MW of the racks' IT power
+
+
+def typed_site_figures(roadmap: Roadmap) -> SiteFigures:
+    """The file's figures for every site: ``pue`` as both ratios (a step carries ``facility / pue`` of IT)
+    and ``build_cost_usd_per_mw``."""
+    pue = np.array([s.pue for s in roadmap.sites], float)
+    return SiteFigures(
+        facility_per_it=pue,
+        pue=pue.copy(),
+        build_usd_per_mw=np.array([s.build_cost_usd_per_mw for s in roadmap.sites], float),
+    )
 
 
 @dataclass(frozen=True)
@@ -48,6 +76,13 @@ class RackFigures:
     #: (supply lines, generations, sites): parts a rack of a generation deployed at a site needs there beyond its
     #: own BOM (the site's fabric optics, CDUs); None in a roadmap file, which plans no site.
     site_supply_per_rack: np.ndarray | None = None
+    #: The sites' power ratios and build cost (:class:`SiteFigures`); None: the file's (:func:`site_terms`).
+    sites: SiteFigures | None = None
+
+
+def site_terms(figures: RackFigures, roadmap: Roadmap) -> SiteFigures:
+    """The sites' figures the roadmap solves with: ``figures.sites``, or the file's when it has none."""
+    return figures.sites if figures.sites is not None else typed_site_figures(roadmap)
 
 
 def rack_figures(loaded: LoadedRoadmap) -> RackFigures:

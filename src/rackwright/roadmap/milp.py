@@ -14,7 +14,8 @@ rack and ``U_pq`` parts p delivered by the end of q (see :mod:`.timeline`), the 
 (one constraint family each, all assembled as one sparse matrix):
 
 * **site**   ``Σ_{g,q'≤q} P_g·d[g,s,q'] ≤ IT_sq``  (racks stay deployed: the horizon is shorter
-  than a depreciation life of 5–6 years);
+  than a depreciation life of 5–6 years; ``IT_sq`` the step's facility power / the site's facility power per
+  W of IT, :mod:`.timeline`);
 * **factory** ``Σ_g b[g,f,q] / c_gf ≤ w_q·a_fq·y_f``  (a line's weeks shared between generations);
 * **ramp**   ``b[g,f,q] ≤ c_gf·r_gq·w_q·a_fq·y_f``  (availability after first ship, ramp, end of builds);
 * **supply** ``Σ_{g,f,q'≤q} n_pg·b[g,f,q'] + Σ_{g,s,q'≤q} m_pgs·d[g,s,q'] ≤ U_pq``  (parts shared between
@@ -27,8 +28,8 @@ rack and ``U_pq`` parts p delivered by the end of q (see :mod:`.timeline`), the 
 Objectives: ``training-compute`` maximises ``Σ F_g·L_q·d`` (peak FLOP/s at the goal's
 precision times the years from the quarter's middle to the horizon's end: compute
 delivered), ``cost`` minimises ``Σ $_g·b + Σ B_s·P_g·d`` (rack BOM cost plus site build
-cost per MW of IT), ``us-share`` maximises ``Σ u_f·$_g·b``, the value of racks integrated
-in US factories.
+cost per MW of IT, :attr:`.inputs.SiteFigures.build_usd_per_mw`), ``us-share`` maximises
+``Σ u_f·$_g·b``, the value of racks integrated in US factories.
 
 **Infeasibility diagnosis** (elastic programme, as in Chinneck, *Feasibility and
 Infeasibility in Optimization*, 2008, ch. 6): each site, factory, ramp and supply row
@@ -57,7 +58,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from .inputs import RackFigures
+from .inputs import RackFigures, site_terms
 from .schema import Roadmap
 from .timeline import Timeline
 
@@ -276,7 +277,7 @@ def objective(st: Structure) -> tuple[np.ndarray, bool, str]:
             f"EFLOP/s·years of peak {goal.precision} compute delivered by the horizon's end",
         )
     if goal.objective == "cost":
-        build = np.array([s.build_cost_usd_per_mw for s in st.roadmap.sites])
+        build = site_terms(fig, st.roadmap).build_usd_per_mw
         return (
             fig.rack_usd[st.col_g] / 1e6 * st.built + build[st.col_s] * st.power_mw / 1e6,
             False,

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..report.present import format_value
 from ..units import parse_quantity
-from .inputs import RackFigures, rack_figures
+from .inputs import RackFigures, SiteFigures, rack_figures, site_terms
 from .milp import (
     DEFAULT_GAP,
     FAMILIES,
@@ -49,7 +49,8 @@ class PlanResult:
 def prepare(loaded: LoadedRoadmap, figures: RackFigures | None = None) -> Structure:
     """Rack figures (evaluated designs), the timeline and the programme's structure."""
     figures = figures or rack_figures(loaded)
-    return build_structure(loaded.roadmap, figures, build_timeline(loaded.roadmap))
+    timeline = build_timeline(loaded.roadmap, site_terms(figures, loaded.roadmap).facility_per_it)
+    return build_structure(loaded.roadmap, figures, timeline)
 
 
 def plan(loaded: LoadedRoadmap, figures: RackFigures | None = None, mip_gap: float = DEFAULT_GAP) -> PlanResult:
@@ -223,7 +224,7 @@ def plan_document(result: PlanResult) -> dict:
     np.add.at(by_gen, (st.col_g, st.col_q), power * x)
     rack_usd = fig.rack_usd[st.col_g] * st.built
     value = per_q(rack_usd)
-    build = np.array([s.build_cost_usd_per_mw for s in r.sites])[st.col_s]
+    build = site_terms(fig, r).build_usd_per_mw[st.col_s]
     us_value = per_q(rack_usd * st.us_factory[st.col_f])
     bom_us = per_q(rack_usd * fig.bom_us_share[st.col_g])
     _, upper = row_bounds(st)
@@ -280,7 +281,7 @@ def plan_document(result: PlanResult) -> dict:
         "factory_utilisation": {
             f.id: _by_quarter(t.quarters, use[fam.entity == i], 4) for i, f in enumerate(r.factories)
         },
-        "inputs": plan_inputs(r, fig.it_power_w, st.rate),
+        "inputs": plan_inputs(r, fig.it_power_w, st.rate, site_terms(fig, r)),
         "solve_time_s": round(result.solve_time_s, 4),
     }
     return doc
@@ -302,9 +303,10 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return day.replace(year=year, month=month + 1, day=min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
-def plan_inputs(r: Roadmap, it_power_w: np.ndarray, rate: np.ndarray) -> dict:
+def plan_inputs(r: Roadmap, it_power_w: np.ndarray, rate: np.ndarray, sites: SiteFigures) -> dict:
     """What the plan was given, for the report's inputs block and its Gantt: the horizon; each generation's first
-    ship, full rate (:func:`ramp_months`), end of builds and rack IT power; each site's PUE and power steps;
+    ship, full rate (:func:`ramp_months`), end of builds and rack IT power; each site's annual PUE and power steps
+    (facility, and the racks' IT power it carries at the site's ``sites.facility_per_it``);
     each factory line (a generation a factory has a rate for: racks/week and its build period, from the later of
     the factory's start and first ship to the end of builds or the goal date); each supply line's lead time and
     caps."""
@@ -325,17 +327,17 @@ def plan_inputs(r: Roadmap, it_power_w: np.ndarray, rate: np.ndarray) -> dict:
         "sites": [
             {
                 "site": s.id,
-                "pue": s.pue,
+                "pue": round(float(pue), 6),
                 "power": [
                     {
                         "from": str(p.start),
                         "facility_mw": parse_quantity(p.facility, "power") / 1e6,
-                        "it_power_mw": round(parse_quantity(p.facility, "power") / 1e6 / s.pue, 6),
+                        "it_power_mw": round(parse_quantity(p.facility, "power") / 1e6 / ratio, 6),
                     }
                     for p in s.power
                 ],
             }
-            for s in r.sites
+            for s, pue, ratio in zip(r.sites, sites.pue, sites.facility_per_it, strict=True)
         ],
         "factories": [
             {

@@ -13,7 +13,9 @@ plan (no sample axis) and a Monte Carlo of thousands of samples share one code p
   month that starts on or after ``end_of_builds``.
 * **Factory active** share of month m: ``clip(m + 1 − start_f, 0, 1)``.
 * **Site IT power** of quarter q (what the racks deployed by its end may draw): the last
-  facility-power step in effect in q, divided by the PUE. A step dated (plus the site's power
+  facility-power step in effect in q, divided by the site's facility power per W of IT (its
+  ``pue``, or at a site the programme plans, its site plan's design-peak ratio:
+  :class:`rackwright.roadmap.inputs.SiteFigures`). A step dated (plus the site's power
   delay) on day d is in effect from the quarter that holds d (:func:`step_first_quarter`): a
   step energised on a quarter's first day serves that quarter, not the one before, whose racks
   were deployed during it, before the step.
@@ -32,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..units import parse_quantity
+from .inputs import typed_site_figures
 from .schema import Roadmap, quarter_ends, quarter_label
 
 SECONDS_PER_MONTH = 365.25 * 86400 / 12
@@ -123,8 +126,10 @@ class Timeline:
         return np.cumsum(monthly, axis=-1)[..., 2::3]
 
 
-def build_timeline(roadmap: Roadmap) -> Timeline:
-    """Arrays of the roadmap's dates and steps (see the module docstring)."""
+def build_timeline(roadmap: Roadmap, facility_per_it: np.ndarray | None = None) -> Timeline:
+    """Arrays of the roadmap's dates and steps (see the module docstring); a step carries its facility power /
+    ``facility_per_it`` of IT (``(S,)``, each site's ``pue`` when not given)."""
+    ratio = typed_site_figures(roadmap).facility_per_it if facility_per_it is None else facility_per_it
     goal = roadmap.goal
     start = goal.start
     ends = quarter_ends(start, goal.by)
@@ -133,6 +138,7 @@ def build_timeline(roadmap: Roadmap) -> Timeline:
     mid_years = starts.astype(float) + days / 2
     years_left = (ends[-1].astype(float) - mid_years) / 365.25
     months = lambda day: months_since(start, day)  # noqa: E731 - a local shorthand
+    steps = zip(roadmap.sites, ratio, strict=True)
     inf = np.inf
     return Timeline(
         quarters=tuple(quarter_label(m) for m in starts.astype("datetime64[M]")),
@@ -146,7 +152,7 @@ def build_timeline(roadmap: Roadmap) -> Timeline:
         ramp_len=np.array([len(g.ramp) for g in roadmap.generations]),
         factory_start=np.array([months(f.start) for f in roadmap.factories]),
         site_step=_padded([[months(p.start) for p in s.power] for s in roadmap.sites], inf),
-        site_it_w=_padded([[parse_quantity(p.facility, "power") / s.pue for p in s.power] for s in roadmap.sites], 0.0),
+        site_it_w=_padded([[parse_quantity(p.facility, "power") / k for p in s.power] for s, k in steps], 0.0),
         ordered=np.array([months(s.ordered) for s in roadmap.supply]),
         lead_months=np.array([parse_quantity(s.lead_time, "time") / SECONDS_PER_MONTH for s in roadmap.supply]),
         cap_step=_padded([[months(c.start) for c in s.caps] for s in roadmap.supply], inf),
