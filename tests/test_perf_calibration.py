@@ -78,3 +78,39 @@ def test_plateaus_restated_free_of_the_benchmark_tiles():
     h100, b200 = profile("h100"), profile("b200")
     assert (h100.gemm_fp8, h100.gemm_fp8_blockwise) == pytest.approx((0.58, 0.55))
     assert (b200.gemm_fp8, b200.gemm_mxfp8, b200.gemm_fp4) == pytest.approx((0.58, 0.58, 0.47))
+
+
+def cutlass_blackwell_bars():
+    """{data type: (bar top y in px, % of peak @ power)} of the CUTLASS 3.8 SM100 chart as kernel_figures.md reads
+    it from the SVG."""
+    text = FIGURES.read_text().split("**CUTLASS 3.8 + CUDA 12.8, Blackwell SM100 (NVIDIA).**", 1)[1]
+    text = text.split("What it does and does not give", 1)[0]
+    bars = {}
+    for line in text.splitlines():
+        cells = [c.strip().replace(",", "") for c in line.strip("|").split("|")]
+        if len(cells) == 3 and cells[2].replace(".", "").isdigit():
+            bars[cells[0]] = (float(cells[1]), float(cells[2]))
+    return bars
+
+
+def test_cutlass_blackwell_chart_read_from_its_geometry():
+    # The SVG's 0 % axis is at y = 1,817 and its 100 % grid line at y = 273.5: 15.435 px per point. BF16's bar top
+    # at y = 363.012: (1,817 - 363.012) / 15.435 = 1,453.988 / 15.435 = 94.2 %; F8's at 409.013: 1,407.987 / 15.435
+    # = 91.2 %.
+    bars = cutlass_blackwell_bars()
+    assert list(bars) == ["NVFP4", "MXFP4", "MXFP8", "S8", "F8", "F16", "BF16", "TF32"]
+    assert bars["BF16"][1] == 94.2 and bars["F8"][1] == 91.2
+    for y, share in bars.values():
+        assert share == pytest.approx((1817.0 - y) / 15.435, abs=0.05)
+
+
+def test_blackwell_keeps_hoppers_gemm_plateaus():
+    # No allowed source prints B200's sustained clock or an absolute GEMM rate (kernel_figures.md, "Blackwell (B200)
+    # GEMM"), so B200 keeps H100's measured plateaus. CUTLASS's F8 share at the power-limited clock is 0.912: the
+    # FP8 plateau 0.58 of the data-sheet peak means a sustained clock of 0.58 / 0.912 = 0.636 of the peak's 1.856 GHz
+    # (BF16: 0.72 / 0.942 = 0.764), below FlashAttention-4's 0.71 of the peak for attention only in FP8.
+    h100, b200 = profile("h100"), profile("b200")
+    assert (b200.gemm, b200.gemm_fp8) == (h100.gemm, h100.gemm_fp8)
+    bars = cutlass_blackwell_bars()
+    assert b200.gemm_fp8 / (bars["F8"][1] / 100) == pytest.approx(0.636, abs=0.001)
+    assert b200.gemm / (bars["BF16"][1] / 100) == pytest.approx(0.764, abs=0.001)

@@ -15,10 +15,12 @@ from rackwright.perf.validation import TOLERANCE, compare_runs
 ROOT = Path(__file__).resolve().parents[1]
 ROWS = compare_runs(ROOT)
 FEW_MICROBATCHES = ("over-predicted by {}: {} micro-batches per step and DP over InfiniBand; without DP overlap the "
-                    "model gives {} (docs/perf-model.md: an overlapped collective costs only its SMs)")
+                    "model gives {} (docs/perf-model.md: an overlapped collective costs only its SMs). Not a B200 "
+                    "rate: the NeMo 25.02 B200 rows miss a near-constant 0.14-0.50 s per step while MLPerf's B200 "
+                    "run is under-predicted (validation/kernel_figures.md, 'Blackwell (B200) GEMM')")
 MOE = ("over-predicted by {}: MoE on B200; routing, small-expert GEMMs and NeMo's token drop at capacity factor 1.0 "
        "with padding (every expert computes the mean load; ~{} with the dropless 1.125) are modelled, {} "
-       "(docs/perf-model.md)")
+       "(docs/perf-model.md); no primary B200 GEMM rate supports a B200 derate (validation/kernel_figures.md)")
 KNOWN_OUTSIDE = {
     # The Llama 3 rows shard their gradients (FSDP, zero2): the model reduce-scatters the FP32 gradients of a stage
     # every micro-batch, as ZeRO-2 does; Meta's schedule runs N contiguous micro-batches per chunk and may reduce

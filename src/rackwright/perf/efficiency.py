@@ -13,8 +13,12 @@ tables, Isaev et al. SC23, use similar plateaus); FlashAttention-2 reaches ~50-7
 of peak on A100 and ~35-50 % on H100 for the forward pass (Dao 2023, Fig. 4-6);
 STREAM-like HBM traffic reaches ~80-90 % of the nominal bandwidth; NCCL ring
 all-reduce bus bandwidth reaches ~80 % of NVLink and ~85-90 % of InfiniBand
-line rate (NCCL tests). Blackwell and the lab's accelerator reuse the H100 set
-until measurements exist (an assumption, stated in the docs).
+line rate (NCCL tests). Blackwell and the lab's accelerator reuse the H100 GEMM plateaus (an assumption). No
+allowed source prints an absolute B200 GEMM rate or its sustained clock: NVIDIA's CUTLASS 3.8 SM100 chart gives
+91-98 % of the peak "@ power" (the peak at the power-limited clock, which it does not print), FlashAttention-4 71 %
+of the data-sheet peak for attention. Nor do the validation rows show one per-accelerator factor: the NeMo 25.02
+B200 rows would need their GEMMs 5-30 % slower, MLPerf v4.1's B200 run 9 % faster, on the same hardware
+(``validation/kernel_figures.md``, "Blackwell (B200) GEMM").
 
 The GEMM figures (0.78 A100, 0.72 H100, and the FP8/FP4 ones below) are fractions *measured* at a benchmark shape,
 which the sources do not print: taken as M = N = K = 8,192 (:data:`BENCHMARK_GEMM`, the large square GEMM of vendor
