@@ -66,11 +66,15 @@ def test_cli():
 
 
 def test_html_report(tmp_path):
-    page = tmp_path / "bom.html"
-    result = CliRunner().invoke(app, ["bom", str(EXAMPLES / "gb200-nvl72.yaml"), "--report", str(page), "--json"])
-    assert result.exit_code == 0
-    html = page.read_text()
+    """``-o DIR`` writes bom.json (what --json prints) and the charts as report.html; ``--report FILE`` is gone."""
+    design = str(EXAMPLES / "gb200-nvl72.yaml")
+    result = CliRunner().invoke(app, ["bom", design, "-o", str(tmp_path / "bom"), "--json"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "bom" / "bom.json").read_text(encoding="utf-8") == result.stdout
+    html = (tmp_path / "bom" / "report.html").read_text()
     assert "plotly" in html and "compute" in html and "made in" in html
+    older = CliRunner().invoke(app, ["bom", design, "--report", str(tmp_path / "bom.html")])
+    assert older.exit_code == 2 and "--report" in older.output and not (tmp_path / "bom.html").exists()
 
 
 def test_prices_as_of_by_hand():

@@ -137,7 +137,7 @@ def _outputs(tmp: Path, file: Path, folder: Path) -> dict:
     """Each command's output option given ``file`` where a folder is needed or ``folder`` where a file is."""
     return {
         "elevation -o": ["elevation", GB200, "-o", file],
-        "bom --report": ["bom", GB200, "--report", folder],
+        "bom -o": ["bom", GB200, "-o", file],
         "site plan -o": ["site", "plan", EXAMPLES / "site-100mw.yaml", "-o", file],
         "site cables -o": ["site", "cables", tmp, "--netbox", "-o", file],
         "roadmap plan -o": ["roadmap", "plan", EXAMPLES / "roadmap-10gw.yaml", "-o", file],
@@ -145,8 +145,8 @@ def _outputs(tmp: Path, file: Path, folder: Path) -> dict:
         "explore -o": ["explore", EXAMPLES / "space-gb300-small.yaml", "-o", file],
         "explore --export-pareto": ["explore", EXAMPLES / "space-gb300-small.yaml", "-o", tmp / "x",
                                     "--export-pareto", file],
-        "factory --report": ["factory", "simulate", LINE, "--design", GB200, "--report", folder],
-        "reliability --report": [*JOB, "--report", folder],
+        "factory -o": ["factory", "simulate", LINE, "--design", GB200, "-o", file],
+        "reliability -o": [*JOB, "-o", file],
         "sourcing -o": ["sourcing", "whatif", GB200, SCENARIO, "--sweep", "substitutions[0].price_change=0:0.3:3",
                         "-o", file],
         "catalog export-netbox -o": ["catalog", "export-netbox", "nvidia-b200-gb200", "-o", file],

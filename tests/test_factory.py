@@ -379,9 +379,13 @@ def test_fuzzed_line_files_exit_cleanly(data):
 
 
 def test_html_report(tmp_path):
-    page = tmp_path / "factory.html"
-    result = runner.invoke(app, ["factory", "simulate", str(LINE), "--design", str(GB200), "--weeks", "2",
-                                 "--replications", "2", "--seed", "3", "--report", str(page), "--json"])
+    """``-o DIR`` writes simulate.json (what --json prints) and report.html; ``--report FILE`` is gone."""
+    args = ["factory", "simulate", str(LINE), "--design", str(GB200), "--weeks", "2", "--replications", "2", "--seed",
+            "3"]
+    result = runner.invoke(app, [*args, "-o", str(tmp_path / "factory"), "--json"])
     assert result.exit_code == 0, result.output
-    html = page.read_text()
+    assert (tmp_path / "factory" / "simulate.json").read_text(encoding="utf-8") == result.stdout
+    html = (tmp_path / "factory" / "report.html").read_text()
     assert "plotly" in html and "Racks shipped per week" in html and "Station utilisation" in html
+    older = runner.invoke(app, [*args, "--report", str(tmp_path / "factory.html")])
+    assert older.exit_code == 2 and "--report" in older.output and not (tmp_path / "factory.html").exists()

@@ -390,7 +390,7 @@ def test_cli_exit_codes_and_json(tmp_path):
     bad = run("reliability", "qualify", H100, QUAL_CSV)
     assert bad.exit_code == 2 and "row 1" in bad.stderr
     job = run("reliability", "job", "--design", H100, "--accelerators", 16384, "--json")
-    doc = json.loads(job.stdout)
+    [doc] = json.loads(job.stdout)["designs"]  # one design: a list of one record (docs/json.md)
     assert job.exit_code == 0 and {"interruptions_per_day", "causes", "mtbi_h", "checkpoint_interval_min", "goodput",
                                    "lost_hours_per_day"} <= set(doc)
     assert run("reliability", "job", "--design", H100, "--accelerators", 0).exit_code == 2
@@ -453,13 +453,38 @@ def test_html_report_plots_each_generation(tmp_path):
 
     from rackwright.cli.app import app
 
-    page = tmp_path / "reliability.html"
     result = CliRunner().invoke(app, ["reliability", "job", "--design", str(ROOT / "examples" / "hgx-h100-air.yaml"),
                                       "--accelerators", "8192", "--also", str(ROOT / "examples" / "gb200-nvl72.yaml"),
-                                      "--report", str(page), "--json"])
+                                      "-o", str(tmp_path), "--json"])
     assert result.exit_code == 0, result.output
-    html = page.read_text()
+    assert (tmp_path / "job.json").read_text(encoding="utf-8") == result.stdout
+    html = (tmp_path / "report.html").read_text()
     assert "Goodput vs job size" in html and "GB200 NVL72" in html and "DGX H100" in html
+    older = CliRunner().invoke(app, ["reliability", "job", "--design", str(H100), "--accelerators", "8192", "--report",
+                                     str(tmp_path / "page.html")])
+    assert older.exit_code == 2 and "--report" in older.output and not (tmp_path / "page.html").exists()
+
+
+def test_also_runs_the_same_job_on_each_design_in_the_table_and_the_json():
+    """16,384 accelerators on DGX H100 racks (examples/hgx-h100-air.yaml: 4 DGX × 8 = 32 a rack) take 16,384 / 32 =
+    512 racks; on GB300 NVL72 (72 a rack) ⌈16,384 / 72⌉ = 228 racks. --json: one record per design, in the order
+    given, each the job that design alone gives; the terminal: each design's causes and a value column each."""
+    from typer.testing import CliRunner
+
+    from rackwright.cli.app import app
+
+    gb300 = EXAMPLES / "gb300-nvl72.yaml"
+    args = ["reliability", "job", "--design", H100, "--accelerators", 16384]
+    both = json.loads(run(*args, "--also", gb300, "--json").stdout)["designs"]
+    assert [(d["design"], d["racks"]) for d in both] == [("DGX H100 air-cooled rack", 512), ("GB300 NVL72", 228)]
+    alone = json.loads(run("reliability", "job", "--design", gb300, "--accelerators", 16384, "--json").stdout)
+    assert alone["designs"] == both[1:]
+    table = CliRunner().invoke(app, [str(a) for a in (*args, "--also", gb300)], env={"COLUMNS": "160"})
+    assert table.exit_code == 0, table.output
+    assert "DGX H100 air-cooled rack: job of 16,384 accelerators (512 racks" in table.stdout
+    assert "GB300 NVL72: job of 16,384 accelerators (228 racks" in table.stdout
+    goodput = next(line for line in table.stdout.splitlines() if "Goodput (ETTR)" in line)
+    assert [f"{d['goodput']:.1%}" in goodput for d in both] == [True, True]
 
 
 def test_job_units_are_whole_units_by_hand():
@@ -477,5 +502,5 @@ def test_job_units_are_whole_units_by_hand():
     assert part["cpu"] == 2 * 250 and part["host_other"] == 250  # ⌈1000 / 4⌉ = 250 trays
     assert part["scale_up_cable"] == 14 and part["cdu_leak"] == 14 + 2  # 14 manifolds, ⌈14 / 8⌉ = 2 CDUs
     assert all(isinstance(units, int) for units in (*whole.values(), *part.values()))
-    job = json.loads(run("reliability", "job", "--design", GB200, "--accelerators", 1000, "--json").output)
+    [job] = json.loads(run("reliability", "job", "--design", GB200, "--accelerators", 1000, "--json").output)["designs"]
     assert job["racks"] == 14 and {c["cause"]: c["units"] for c in job["causes"]} == part

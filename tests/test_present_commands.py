@@ -186,7 +186,7 @@ def test_reliability_job_table_and_page_show_the_same_figures(tmp_path):
             "--checkpoint-write-s", "60"]
     result = runner.invoke(app, [*args, "-o", str(tmp_path)], env={"COLUMNS": "160"})
     assert result.exit_code == 0, result.output
-    doc = json.loads((tmp_path / "job.json").read_text())
+    [doc] = json.loads((tmp_path / "job.json").read_text())["designs"]
     goodput = row(result.stdout, "Goodput (ETTR)")
     assert goodput == ["Goodput (ETTR)", format_value(doc["goodput"], "share"), ""] and goodput[1].endswith("%")
     per_day = row(result.stdout, "Interruptions per day")[1]

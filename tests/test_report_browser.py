@@ -23,7 +23,7 @@ EXAMPLES = ROOT / "examples"
 MAX_PAGE_BYTES = 1_000_000
 #: (screenshot name, command writing into the folder {out}, the page it writes)
 REPORTS = [
-    ("bom", ["bom", str(EXAMPLES / "gb200-nvl72.yaml"), "--racks", "8", "--report", "{out}/bom.html"], "bom.html"),
+    ("bom", ["bom", str(EXAMPLES / "gb200-nvl72.yaml"), "--racks", "8", "-o", "{out}/bom"], "bom/report.html"),
     (
         "reliability",
         [
@@ -35,10 +35,10 @@ REPORTS = [
             "16384",
             "--also",
             str(EXAMPLES / "gb300-nvl72.yaml"),
-            "--report",
-            "{out}/reliability.html",
+            "-o",
+            "{out}/reliability",
         ],
-        "reliability.html",
+        "reliability/report.html",
     ),
     (
         "factory",
@@ -56,10 +56,10 @@ REPORTS = [
             "3",
             "--seed",
             "1",
-            "--report",
-            "{out}/factory.html",
+            "-o",
+            "{out}/factory",
         ],
-        "factory.html",
+        "factory/report.html",
     ),
     ("roadmap", ["roadmap", "plan", str(EXAMPLES / "roadmap-10gw.yaml"), "-o", "{out}/roadmap"], "roadmap/report.html"),
     (
@@ -162,13 +162,14 @@ def test_the_programme_dashboard_draws_a_legend_beside_each_chart(browser, tmp_p
 def test_one_bundle_for_the_pages_of_a_folder(tmp_path):
     """Two reports into one folder share one plotly.min.js, written once (not rewritten by the second)."""
     runner = CliRunner()
-    bom = ["bom", str(EXAMPLES / "gb200-nvl72.yaml"), "--report", str(tmp_path / "a.html")]
+    bom = ["bom", str(EXAMPLES / "gb200-nvl72.yaml"), "-o", str(tmp_path)]
     assert runner.invoke(app, bom).exit_code == 0
     bundle = tmp_path / "plotly.min.js"
     written = bundle.stat().st_mtime_ns
-    assert runner.invoke(app, [*bom[:-1], str(tmp_path / "b.html")]).exit_code == 0
+    job = ["reliability", "job", "--design", str(EXAMPLES / "gb200-nvl72.yaml"), "--accelerators", "72"]
+    assert runner.invoke(app, [*job, "-o", str(tmp_path)]).exit_code == 0
     assert bundle.stat().st_mtime_ns == written
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.html", "b.html", "plotly.min.js"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bom.json", "job.json", "plotly.min.js", "report.html"]
 
 
 ELEVATIONS = ["gb300-nvl72", "hgx-h100-air", "meta-catalina"]

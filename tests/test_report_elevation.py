@@ -134,6 +134,27 @@ def test_elevation_json_lists_the_slots_free_units_and_totals_of_the_drawing(tmp
     assert doc["heat_to_liquid_kw"] + doc["heat_to_air_kw"] == pytest.approx(doc["input_kw"], rel=1e-9)
 
 
+def test_elevation_json_alone_prints_the_document_and_writes_nothing(tmp_path, monkeypatch):
+    """``--json`` needs no ``-o``: the same document on stdout (the U1-11 free of the GB300 layout above) and no file
+    written; with neither, exit 2 and a message naming both."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from rackwright.cli.app import app
+
+    design = str(EXAMPLES / "gb300-nvl72.yaml")
+    monkeypatch.chdir(tmp_path)
+    alone = CliRunner().invoke(app, ["elevation", design, "--json"])
+    assert alone.exit_code == 0, alone.output
+    assert json.loads(alone.stdout)["free"] == [{"from_u": 1, "to_u": 11, "units": 11}]
+    assert list(tmp_path.iterdir()) == []
+    written = CliRunner().invoke(app, ["elevation", design, "-o", "rack", "--json"])
+    assert written.stdout == alone.stdout == (tmp_path / "rack" / "elevation.json").read_text(encoding="utf-8")
+    neither = CliRunner().invoke(app, ["elevation", design])
+    assert neither.exit_code == 2 and "-o DIR" in neither.stderr and "--json" in neither.stderr
+
+
 def test_kyber_pods_are_records_with_their_blades_per_pod():
     """The Kyber layout above: 4 pods of 18 compute blades and 6 switch blades each, taking the whole 48 U."""
     summary = elevation(rackwright.evaluate(EXAMPLES / "kyber-nvl576.yaml"))[1]

@@ -42,7 +42,6 @@ from .common import (
     older_file,
     only_option,
     out,
-    output_file,
     output_folder_or_file,
     output_option,
     show,
@@ -311,10 +310,9 @@ FOLDER_OR_SVG = output_folder_or_file(".svg")
 @guarded
 def elevation_command(
     design: Path = typer.Argument(..., help="Design YAML file."),
-    output: Path = output_option(
+    output: Path | None = output_option(
         "Folder for elevation.svg, elevation.json (what --json prints) and report.html (the drawing in a "
         "page), made if missing; a name ending in .svg writes only that drawing (deprecated).",
-        required=True,
         callback=FOLDER_OR_SVG,
     ),
     as_json: bool = typer.Option(
@@ -322,27 +320,39 @@ def elevation_command(
     ),
 ):
     """Draw the rack's front and rear elevation as SVG: every device to scale and labelled, free units, busbar,
-    manifolds and spine at the rear, totals in the title block."""
+    manifolds and spine at the rear, totals in the title block. Give -o DIR for the drawing, --json for its data,
+    or both."""
     from ..rack.evaluation import evaluate
     from ..report.elevation import elevation
-    from ..report.html import write_drawing_page
 
+    if output is None and not as_json:
+        raise InputError.single(
+            None, "no output asked for", hint="give -o DIR for the drawing and its page, --json for its data, or both"
+        )
     rack = evaluate(design)
     drawing, summary = elevation(rack)
-    svg = drawing.as_svg()
+    if output is not None:
+        _write_elevation(output, drawing.as_svg(), summary, f"{rack.name}: rack elevation, front and rear")
+    if as_json:
+        emit(summary)
+
+
+def _write_elevation(output: Path, svg: str, summary: dict, title: str) -> None:
+    """``elevation -o``: the drawing, its data and its page into the folder ``output`` (or, in the older form
+    ``-o FILE.svg``, the drawing alone)."""
+    from ..report.html import write_drawing_page
+
     older = older_file(output, ".svg")
     try:
         (output.parent if older else output).mkdir(parents=True, exist_ok=True)
         (output if older else output / "elevation.svg").write_text(svg, encoding="utf-8")
         if not older:
             write_document(output / "elevation.json", summary)
-            write_drawing_page(svg, f"{rack.name}: rack elevation, front and rear", output / "report.html")
+            write_drawing_page(svg, title, output / "report.html")
     except OSError as exc:
         raise InputError.single(str(output), f"cannot write: {exc}", "-o") from None
     written = ("elevation.svg", "elevation.json", "report.html")
     note(f"wrote {output}" if older else "wrote " + ", ".join(str(output / name) for name in written))
-    if as_json:
-        emit(summary)
 
 
 @app.command("bom", rich_help_panel=RACK)
@@ -358,10 +368,7 @@ def bom_command(
     as_csv: bool = typer.Option(False, "--csv", help="Print the exploded lines as CSV."),
     only: str | None = only_option("lines,totals"),
     wide: bool = WIDE,
-    output: Path | None = output_option("Folder for bom.json and report.html (cost charts)."),
-    report: Path | None = typer.Option(
-        None, "--report", callback=output_file, help="Write only the HTML chart to this file (older form of -o)."
-    ),
+    output: Path | None = output_option("Folder for bom.json and report.html (cost charts), made if missing."),
 ):
     """Exploded bill of materials: quantities, unit and extended cost, origin, lead time, totals, US content."""
     from ..rack.bom import GROUPINGS, US_RULES, bom_csv, bom_document, bom_lines
@@ -380,13 +387,10 @@ def bom_command(
         sys.stdout.write(bom_csv(bom_lines(model, racks, us_rule)))
         return
     doc = bom_document(model, racks, by, us_rule)
-    if report is not None or output is not None:
-        from ..report.html import bom_figure, write_html
+    if output is not None:
+        from ..report.html import bom_figure
 
-        if report is not None:
-            write_html(bom_figure(doc), report)
-        if output is not None:
-            write_folder(output, "bom", _bom_json(doc, by), bom_figure(doc))
+        write_folder(output, "bom", _bom_json(doc, by), bom_figure(doc))
     if as_json:
         emit(_bom_json(doc, by))
         return

@@ -17,7 +17,6 @@ from .common import (
     guarded,
     only_option,
     out,
-    output_file,
     output_option,
     progress_bar,
     show,
@@ -160,9 +159,6 @@ def simulate_command(
         1, "--workers", min=0, max=MAX_WORKERS, help="Processes for replications (0 = all cores)."
     ),
     output: Path | None = output_option("Folder for simulate.json and report.html (plotly)."),
-    report: Path | None = typer.Option(
-        None, "--report", callback=output_file, help="Write only the HTML report to this file (older form of -o)."
-    ),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
     only: str | None = only_option("summary,stations"),
     wide: bool = WIDE,
@@ -187,14 +183,11 @@ def simulate_command(
             progress=lambda done: bar.update(task, completed=done),
         )
     doc = result.summary()
-    if report is not None or output is not None:
-        from ..report.html import factory_figure, write_html
+    if output is not None:
+        from ..report.html import factory_figure
 
         figure = factory_figure(result, f"{line.name} — {design.name}")
-        if report is not None:
-            write_html(figure, report)
-        if output is not None:
-            write_folder(output, "simulate", _stations_as_records(doc), figure)
+        write_folder(output, "simulate", _stations_as_records(doc), figure)
     if as_json:
         emit(_stations_as_records(doc))
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import typer
@@ -16,7 +17,6 @@ from .common import (
     guarded,
     only_option,
     out,
-    output_file,
     output_option,
     show,
     write_folder,
@@ -70,65 +70,61 @@ def job_command(
         max=AVAILABILITY_RANGE[1],
         help="Target for sizing the default hot spares (between 0 and 1).",
     ),
-    output: Path | None = output_option("Folder for job.json and report.html (goodput vs size)."),
-    report: Path | None = typer.Option(
-        None, "--report", callback=output_file, help="Write only the HTML report to this file (older form of -o)."
+    output: Path | None = output_option(
+        "Folder for job.json (what --json prints) and report.html (goodput vs job size per design), made if missing."
     ),
-    also: list[Path] = typer.Option([], "--also", help="More designs (generations) to plot in the --report."),
+    also: list[Path] = typer.Option(
+        [],
+        "--also",
+        help="Another design (generation) to run the same job on: its tables, its record in --json, its curve "
+        "in the report (repeatable).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     only: str | None = only_option("causes,summary"),
     wide: bool = WIDE,
 ):
-    """Interruptions per day by cause, MTBI, optimal checkpoint interval and goodput of a training job."""
+    """Interruptions per day by cause, MTBI, optimal checkpoint interval and goodput of a training job, on the
+    design and on each --also design."""
     from ..fleet.goodput import job_report
     from ..rack.evaluation import sound_design
     from ..report.tables import table_sections
 
     sections = table_sections(only, JOB_SECTIONS)
-    rack = sound_design(design)
-    doc = job_report(
-        rack,
-        accelerators,
+    racks = [sound_design(path) for path in (design, *also)]
+    job = functools.partial(
+        job_report,
         checkpoint_write_s=checkpoint_write_s,
         model=model,
         storage_bandwidth=storage_bandwidth,
         bytes_per_param=bytes_per_param,
-        spares=spares,
         availability=availability,
         oversubscription=oversubscription,
     )
-    if report is not None or output is not None:
-        import numpy as np
-
-        from ..report.html import reliability_figure, write_html
-
-        sizes = np.unique(np.geomspace(1024, max(4 * accelerators, 131072), 12).round(-3).astype(int))
-        curves = {}
-        for other in [rack, *map(sound_design, also)]:
-            docs = [
-                job_report(
-                    other,
-                    int(n),
-                    checkpoint_write_s=checkpoint_write_s,
-                    model=model,
-                    storage_bandwidth=storage_bandwidth,
-                    bytes_per_param=bytes_per_param,
-                    availability=availability,
-                    oversubscription=oversubscription,
-                )
-                for n in sizes
-            ]
-            curves[docs[0]["design"]] = (sizes, [d["goodput"] for d in docs])
-        figure = reliability_figure(curves, doc)
-        if report is not None:
-            write_html(figure, report)
-        if output is not None:
-            write_folder(output, "job", _job_json(doc), figure)
+    docs = [job(rack, accelerators, spares=spares) for rack in racks]
+    body = {"designs": [_job_json(doc) for doc in docs]}
+    if output is not None:
+        write_folder(output, "job", body, _goodput_figure(racks, docs[0], job))
     if as_json:
-        emit(_job_json(doc))
+        emit(body)
         return
-    tables = {"causes": _causes_table(doc, wide), "summary": _job_summary_table(doc, wide)}
-    show(*(table for name, table in tables.items() if sections is None or name in sections))
+    tables = {"causes": [_causes_table(doc, wide) for doc in docs], "summary": [_job_summary_table(docs, wide)]}
+    show(*(table for name, shown in tables.items() if sections is None or name in sections for table in shown))
+
+
+def _goodput_figure(racks: list, doc: dict, job):
+    """The job's page: goodput against job size (1,024 to four times the job, at least 131,072 accelerators) for
+    each design, ``job`` (job_report with the command's options) at each size with its spares sized for the
+    availability, and ``doc``'s interruptions by cause."""
+    import numpy as np
+
+    from ..report.html import reliability_figure
+
+    sizes = np.unique(np.geomspace(1024, max(4 * doc["accelerators"], 131072), 12).round(-3).astype(int))
+    curves = {}
+    for rack in racks:
+        docs = [job(rack, int(n)) for n in sizes]
+        curves[docs[0]["design"]] = (sizes, [d["goodput"] for d in docs])
+    return reliability_figure(curves, doc)
 
 
 #: ``reliability job``'s sections (``--only``): the interruptions by cause, the job's figures.
@@ -182,14 +178,21 @@ def _causes_table(doc: dict, wide: bool = False):
     return table
 
 
-def _job_summary_table(doc: dict, wide: bool = False):
-    """The job's figures with their labels, units and formats (report.present.RELIABILITY), as its page shows them."""
+def _job_summary_table(docs: list[dict], wide: bool = False):
+    """The job's figures with their labels, units and formats (report.present.RELIABILITY), as its page shows them:
+    a column of values per design, named as the design."""
     from ..report.present import RELIABILITY, format_value
-    from ..report.tables import figures_table
+    from ..report.tables import ID, LABEL, NUMBER, WIDE_HINT, Column, FitTable
 
-    figures = {**doc, "write_s": doc["checkpoint"]["write_s"]}
-    rows = ((RELIABILITY[k][0], format_value(figures[k], RELIABILITY[k][2]), RELIABILITY[k][1]) for k in JOB_KEYS)
-    return figures_table("the job", rows, wide)
+    values = [Column(doc["design"], NUMBER) for doc in docs]
+    table = FitTable(
+        "the job", [Column("figure", ID if wide else LABEL), *values, Column("unit", ID)], wide=wide, hint=WIDE_HINT
+    )
+    figures = [{**doc, "write_s": doc["checkpoint"]["write_s"]} for doc in docs]
+    for key in JOB_KEYS:
+        label, unit, kind = RELIABILITY[key]
+        table.add_row(label, *(format_value(f[key], kind) for f in figures), unit)
+    return table
 
 
 @app.command("spares")
