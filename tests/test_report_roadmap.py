@@ -283,3 +283,50 @@ def test_roadmap_risk_page_gives_the_distributions_of_the_roadmap_file(tmp_path)
     assert "qualification slip: triangular 0 week, 6 week, 26 week" in page
     assert "factory yield: triangular 0.85, 0.95, 1.0" in page
     assert "Their basis, assumption: Slips: GB200" in page
+
+
+@pytest.mark.parametrize(
+    ("shortfall", "unit", "shown"),
+    [
+        (1.2e6, "transceivers", "1,200,000"),  # was 1,200,000 only by chance of the figure format's 1e5 rule
+        (1234567.0, "CDUs", "1,234,567"),
+        (4360.503, "accelerators", "4,361"),  # 0.5 of an accelerator cannot be bought: rounded up
+        (29.1, "racks", "30"),
+        (12.0000000001, "transformers", "12"),  # the solver's rounding of a whole number stays whole
+        (3.0, "units", "3"),  # pint reads "units" as micro-nits; a count all the same
+        (2.9143, "line-weeks", "2.91"),  # line time is measured: the figure format
+        (3.456, "TB", "3.46"),
+        (None, "", "–"),
+    ],
+)
+def test_a_shortfall_in_a_count_prints_whole_with_separators(shortfall, unit, shown):
+    from rackwright.report.present import shortfall_text
+
+    assert shortfall_text(shortfall, unit) == shown
+
+
+def test_supply_shortfall_in_accelerators_is_whole_in_the_table_and_on_the_page(tmp_path):
+    """The goal of 20 MW needs 20 MW / 124.56 kW × 72 = 11,560.5 accelerators against a cap of 7,200: short by
+    4,360.5, printed 4,361 (whole, rounded up) at COLUMNS=80 and in the plan page's shortfalls table."""
+    from test_roadmap import GB200_W, load, small, write
+
+    from rackwright.roadmap import plan, plan_document
+
+    needed = 20e6 / GB200_W * 72 - 7200
+    assert 4360 < needed < 4361
+    data = small(goal="20 MW", facility="100 MW", caps=7200)
+    result = CliRunner().invoke(app, ["roadmap", "plan", str(write(tmp_path, data)), "--json"])
+    assert result.exit_code == 1 and json.loads(result.stdout)["binding_constraints"][0]["shortfall"] == pytest.approx(
+        needed, rel=1e-6
+    )  # the JSON keeps the LP's amount
+    result = CliRunner().invoke(app, ["roadmap", "plan", str(write(tmp_path, data))], env={"COLUMNS": "80"})
+    assert result.exit_code == 1, result.output
+    rows = {tuple(cell.strip() for cell in line.split("│")[1:-1]) for line in result.stdout.splitlines()}
+    assert ("2026Q3", "supply", "gpus", "4,361", "accelerators (cumulative)") in rows
+    assert max(len(line) for line in result.stdout.splitlines() if line[:1] in "┏┃┡│└") <= 80
+    doc = plan_document(plan(load(data)))
+    table = next(t for t in plan_figure(doc).data if t.type == "table")
+    assert list(table.header.values) == ["quarter", "constraint", "name", "short by", "unit", "detail"]
+    assert [column[0] for column in table.cells.values] == [
+        "2026Q3", "supply", "gpus", "4,361", "accelerators (cumulative)", ""
+    ]

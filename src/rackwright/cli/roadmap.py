@@ -88,16 +88,12 @@ QUARTER_COLUMNS = {
 }
 
 
-#: Shortfalls of these constraint families add up over the quarters (a site's power, a supply's stock).
-CUMULATIVE = ("site", "supply")
-
-
 def _binding_table(doc: dict):
     """The constraints that bind (each with the quarters it binds in), or where the goal is missed the shortfalls
-    of the elastic programme, one per quarter and constraint with its amount (report.present's format; racks
-    whole, rounded up) and unit."""
-    from ..report.tables import ID, NUMBER, Column, FitTable
-    from ..roadmap.plan import shortfall_text
+    of the elastic programme, one per quarter and constraint with its amount (report.present's format; counts
+    whole, rounded up) and unit (roadmap.report.shortfall_rows, as the plan page shows them)."""
+    from ..report.tables import ID, LABEL, NUMBER, Column, FitTable
+    from ..roadmap.report import SHORTFALL_COLUMNS, shortfall_rows
 
     rows = doc["binding_constraints"]
     if doc["feasible"]:
@@ -105,16 +101,13 @@ def _binding_table(doc: dict):
         for r in rows:
             table.add_row(r["family"], r["message"])
         return table
-    columns = [Column("quarter", ID), Column("constraint", ID), Column("name", ID), Column("short by", NUMBER)]
-    detail = any(r.get("shortfall") is None for r in rows)  # the goal or the solver: why, in words
-    table = FitTable(
-        "why not: shortfalls (elastic programme)", [*columns, Column("unit"), *([Column("detail")] if detail else [])]
-    )
-    for r in rows:
-        unit = r["unit"] + (" (cumulative)" if r["family"] in CUMULATIVE else "")
-        shortfall = r.get("shortfall")
-        why = [r["message"] if shortfall is None else ""] if detail else []
-        table.add_row(r.get("quarter") or "–", r["family"], r["name"], shortfall_text(shortfall, r["unit"]), unit, *why)
+    shown = shortfall_rows(rows)
+    width = len(SHORTFALL_COLUMNS) - (not any(row[-1] for row in shown))  # a detail: the goal or the solver, why
+    kinds = (ID, ID, ID, NUMBER, LABEL, LABEL)
+    columns = [Column(h, k) for h, k in zip(SHORTFALL_COLUMNS, kinds, strict=True)]
+    table = FitTable("why not: shortfalls (elastic programme)", columns[:width])
+    for row in shown:
+        table.add_row(*row[:width])
     return table
 
 

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 
 from ..rack.figures import FIGURES, Figure
-from ..units import pretty_unit
+from ..units import pretty_unit, registry
 
 #: The formats: a share (a fraction shown in %), a count, money, a physical quantity; a measured quantity is one
 #: whose whole values keep their decimal (a cable length of 4,559.0 km whether the sum is 4,559.001 or 4,559.000).
@@ -475,3 +475,34 @@ def step_term_label(key: str) -> str:
     :data:`STEP_TERMS` does not describe shows by name."""
     name = key.removesuffix("_s")
     return STEP_TERMS.get(name, name)
+
+
+#: Units pint reads as something else that a count may be given in (``units``: pint's micro-nits).
+COUNT_WORDS = frozenset({"unit", "units", "count", "pieces", "pcs"})
+
+
+@functools.cache
+def counts_things(unit: str) -> bool:
+    """Whether an amount in ``unit`` counts things (racks, accelerators, transceivers, CDUs: no part of it is a unit
+    pint knows, or it is one of :data:`COUNT_WORDS`) rather than measures a quantity (MW, TB; line-weeks: a part of
+    the ``-``-joined unit, weeks, is one pint knows)."""
+    return unit.strip().lower() in COUNT_WORDS or not any(_is_unit(part) for part in unit.split("-"))
+
+
+def _is_unit(text: str) -> bool:
+    import pint
+
+    try:
+        registry().parse_units(text.strip())
+    except (pint.errors.PintError, AttributeError, TypeError, ValueError):
+        return False
+    return True
+
+
+def shortfall_text(shortfall: float | None, unit: str) -> str:
+    """A shortfall as printed: a count (:func:`counts_things`) whole with thousands separators, rounded up (0.1 of a
+    rack or a transceiver cannot be built or bought: a line short by 29.1 racks must build 30 more; 1e-9 of it
+    absorbs the solver's rounding of a whole number); a measured amount in the figure format."""
+    if isinstance(shortfall, float | int) and _finite(shortfall) and counts_things(unit):
+        return f"{math.ceil(shortfall - 1e-9 * max(1.0, abs(shortfall))):,}"
+    return format_value(shortfall)

@@ -7,8 +7,31 @@ import datetime as dt
 import numpy as np
 
 from ..report.html import INPUT_LINE_PX, headline_layout
-from ..report.present import SHARE, format_value
+from ..report.present import SHARE, format_value, shortfall_text
 from .schema import quarter_end, quarter_start
+
+#: Shortfalls of these constraint families add up over the quarters (a site's power, a supply's stock).
+CUMULATIVE = ("site", "supply")
+#: The columns of a shortfall's row (:func:`shortfall_rows`).
+SHORTFALL_COLUMNS = ("quarter", "constraint", "name", "short by", "unit", "detail")
+
+
+def shortfall_rows(rows: list[dict]) -> list[tuple[str, str, str, str, str, str]]:
+    """The elastic programme's shortfalls (``binding_constraints`` of a plan that misses its goal) as the CLI's
+    table and the plan page show them: quarter, constraint, name, the amount (report.present.shortfall_text: a
+    count whole, rounded up), its unit (``(cumulative)`` where the family's shortfalls add up over the quarters) and,
+    where there is no amount (the goal or the solver), why in words."""
+    return [
+        (
+            r.get("quarter") or "–",
+            r["family"],
+            r["name"],
+            shortfall_text(r.get("shortfall"), r["unit"]),
+            r["unit"] + (" (cumulative)" if r["family"] in CUMULATIVE else ""),
+            r["message"] if r.get("shortfall") is None else "",
+        )
+        for r in rows
+    ]
 
 
 def goal_trace(goal: dict, quarters: list[str]):
@@ -242,6 +265,33 @@ PLAN_ROWS_PX = {"gw": 380, "by": 300, "capex": 260}
 GAP_PX, BOTTOM_PX = 90, 60
 
 
+def _constraints_table(doc: dict):
+    """The plan page's last table: the binding constraints with the quarters each binds in, or where the goal is
+    missed the shortfalls as the CLI prints them (:func:`shortfall_rows`)."""
+    import plotly.graph_objects as go
+
+    rows = doc["binding_constraints"]
+    if not doc["feasible"]:
+        columns = list(zip(*shortfall_rows(rows), strict=True)) or [() for _ in SHORTFALL_COLUMNS]
+        return go.Table(
+            header={"values": list(SHORTFALL_COLUMNS)},
+            cells={"values": [list(c) for c in columns], "align": ["left"] * 3 + ["right"] + ["left"] * 2},
+            columnwidth=[1, 1, 1.5, 1, 1.8, 3],
+        )
+    return go.Table(
+        header={"values": ["constraint", "name", "quarters", "detail"]},
+        cells={
+            "values": [
+                [r["family"] for r in rows],
+                [r["name"] for r in rows],
+                [", ".join(r.get("quarters", [])) for r in rows],
+                [r["message"] for r in rows],
+            ]
+        },
+        columnwidth=[1, 1.2, 2.5, 4],
+    )
+
+
 def plan_figure(doc: dict):
     """The plan on one page: its headline numbers and inputs; IT GW by generation with the goal line; a Gantt of
     generations (ramp, full rate, racks built), site power steps and factory lines; racks and GW by site and by
@@ -324,22 +374,7 @@ def plan_figure(doc: dict):
         row=6,
         col=1,
     )
-    figure.add_trace(
-        go.Table(
-            header={"values": ["constraint", "name", "quarters", "detail"]},
-            cells={
-                "values": [
-                    [r["family"] for r in rows],
-                    [r["name"] for r in rows],
-                    [", ".join(r.get("quarters", [])) for r in rows],
-                    [r["message"] for r in rows],
-                ]
-            },
-            columnwidth=[1, 1.2, 2.5, 4],
-        ),
-        row=7,
-        col=1,
-    )
+    figure.add_trace(_constraints_table(doc), row=7, col=1)
     _plan_axes(figure, doc)
     status = "reaches" if doc["feasible"] else f"MISSES (reaches {doc['deployed_gw']:.2f} GW)"
     title = f"{doc['roadmap']}: {status} {goal:g} GW by {doc['goal']['by']}"
