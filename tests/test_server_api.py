@@ -38,16 +38,30 @@ def demo(request, tmp_path_factory, live_server):
     return live_server(url)
 
 
-def test_demo_revisions_store_the_local_evaluation(demo):
-    """Every seeded revision carries the figures `rackwright evaluate` computes for the example file."""
+def cli_json(*argv: str) -> dict:
+    """A command's ``--json`` document, run in this process from the checkout (paths relative to it)."""
+    result = CliRunner().invoke(cli, [*argv, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_demo_revisions_store_the_local_evaluation(demo, monkeypatch):
+    """Every seeded revision carries the figures `rackwright evaluate --json` prints for the example file, by the
+    same names and in the same units (docs/json.md: `us_content_share`, HBM in bytes)."""
+    monkeypatch.chdir(ROOT)
     with demo.client("mfr-viewer") as mfr:
-        for name, file in (("gb200-nvl72", "gb200-nvl72.yaml"), ("gb300-nvl72", "gb300-nvl72.yaml")):
+        for name in ("gb200-nvl72", "gb300-nvl72"):
             report = mfr.get(f"/designs/mfr/{name}/revisions/head/report").json()
-            local = evaluate(EXAMPLES / file).to_dict()
-            for section in ("power", "thermal", "cost", "compute"):
+            local = cli_json("evaluate", f"examples/{name}.yaml", "--no-delivery")["designs"][0]
+            for section in ("power", "thermal", "cost", "compute", "sourcing"):
+                assert list(report[section]) == list(local[section]), (name, section)
                 for key, value in local[section].items():
                     if isinstance(value, float):
                         assert math.isclose(report[section][key], value, rel_tol=1e-9), (name, section, key)
+        gb300 = mfr.get("/designs/mfr/gb300-nvl72/revisions/head/report").json()
+        assert gb300["compute"]["hbm_bytes"] == 72 * 279e9  # 72 GPUs of 279 GB usable HBM (the catalog's GB300)
+        assert "hbm_tb" not in gb300["compute"] and "domestic_share" not in gb300["sourcing"]
+        assert 0 < gb300["sourcing"]["us_content_share"] < 1
         history = mfr.get("/designs/mfr/gb300-nvl72/revisions").json()
         assert [r["number"] for r in history] == [1]
         assert history[0]["lineage"][0].startswith("mfr/gb200-nvl72@")  # extends resolved on the server
@@ -207,6 +221,35 @@ def test_revisions_history_diff_and_qualification(demo):
                                                              .strip().splitlines()) - 1
         shown = lab.get("/designs/mfr/gb200-nvl72/revisions/head/qualifications").json()
         assert shown[0]["summary"] == stored.json()["summary"] and "result" in shown[0]
+
+
+def test_diff_names_figures_as_compare_json_does(demo, monkeypatch):
+    """The diff API lists the figures as `rackwright compare --json` does for the same two designs: public names
+    (`sourcing.us_content_share`, `compute.hbm_bytes`, never the figure table's keys), the same values and units."""
+    monkeypatch.chdir(ROOT)
+    compared = cli_json("compare", "examples/gb200-nvl72.yaml", "examples/gb300-nvl72.yaml")
+    with demo.client("mfr-engineer") as mfr:
+        diff = mfr.get("/designs/mfr/gb300-nvl72/diff", params={"before": "mfr/gb200-nvl72"}).json()
+    served = {f["figure"]: f for f in diff["figures"]}
+    local = {f["figure"]: f for f in compared["figures"]}
+    assert {"sourcing.us_content_share", "compute.hbm_bytes"} <= set(served)
+    assert not {"sourcing.domestic_share", "compute.hbm_tb"} & set(served)
+    assert set(served) == {name for name in local if not name.startswith("delivery.")}  # the server stores no delivery
+    for name, change in served.items():
+        for key in ("before", "after", "absolute", "relative"):
+            assert change[key] == pytest.approx(local[name][key], rel=1e-9), (name, key)
+    hbm = served["compute.hbm_bytes"]
+    assert (hbm["before"], hbm["after"]) == (72 * 186e9, 72 * 279e9)  # GB200 186 GB, GB300 279 GB usable per GPU
+
+
+def test_threads_on_figures_take_the_public_name(demo):
+    """A thread anchored on a figure by its older key (`compute.hbm_tb`) is stored under the name the report gives it
+    (`compute.hbm_bytes`), with its value in bytes: 72 GPUs x 279 GB."""
+    with demo.client("mfr-engineer") as mfr:
+        design = "/designs/mfr/gb300-nvl72"
+        for path in ("compute.hbm_tb", "compute.hbm_bytes"):
+            thread = mfr.post(f"{design}/threads", json={"path": path, "body": "HBM?", "internal": True}).json()
+            assert (thread["path"], thread["value"]) == ("compute.hbm_bytes", 72 * 279e9)
 
 
 def test_push_and_pull_from_the_command_line(demo, tmp_path, monkeypatch):

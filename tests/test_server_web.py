@@ -22,8 +22,10 @@ from hypothesis import strategies as st
 from markupsafe import escape
 from sqlalchemy import select, update
 
+from rackwright.rack.compare import figure_changes
 from rackwright.rack.design import load_design
 from rackwright.rack.evaluation import evaluate
+from rackwright.report.jsonout import public_figure
 from rackwright.report.present import SHARE, figure_format, relative_change
 from rackwright.server import security, services, web
 from rackwright.server.app import create_app
@@ -105,18 +107,20 @@ def test_diff_and_design_pages_show_figures_as_the_cli_tables_do(app):
     the same figure (the strings of ``rackwright compare`` and ``evaluate``)."""
     mfr = sign_in(app, "mfr-engineer")
     page = mfr.get("/designs/mfr/gb300-nvl72/diff", params={"before": "mfr/gb200-nvl72"}).text
-    found = service_view(app, "mfr-engineer", services.diff, "mfr", "gb300-nvl72", "mfr/gb200-nvl72", None)
+    changes = figure_changes(evaluate(EXAMPLES / "gb200-nvl72.yaml"), evaluate(EXAMPLES / "gb300-nvl72.yaml"))
     cells = r"\s*<td[^>]*>([^<]*)</td>" * 4
     shares = 0
-    for change in found["figures"]:
-        shown = figure_format(change["figure"])
-        got = re.search(rf"<code>{re.escape(change['figure'])}</code></th>{cells}", page).groups()
-        expected = (shown.value(change["before"]), shown.value(change["after"]), shown.change(change["absolute"]))
-        assert got[:3] == expected and got[3] == relative_change(change["relative"]), change["figure"]
-        if shown.kind == SHARE and change["absolute"]:
+    for change in changes:  # in the figure table's units (HBM in TB), named on the page as evaluate --json names them
+        shown, name = figure_format(change.key), public_figure(change.key)[0]
+        got = re.search(rf"<code>{re.escape(name)}</code></th>{cells}", page).groups()
+        expected = (shown.value(change.before), shown.value(change.after), shown.change(change.absolute))
+        assert got[:3] == expected and got[3] == relative_change(change.relative), name
+        if shown.kind == SHARE and change.absolute:
             shares += 1
             assert got[0].endswith("%") and got[2].endswith(" pp"), got  # a share's change in points
     assert shares  # the GB300's heat to liquid or US content differs from the GB200's
+    hbm = re.search(rf"<th[^>]*>HBM <span class=\"unit\">TB</span><br><code>compute.hbm_bytes</code></th>{cells}", page)
+    assert hbm.groups()[:2] == ("13.4", "20.1")  # 72 x 186 GB and 72 x 279 GB (the example files' HBM per GPU)
     design = mfr.get("/designs/mfr/gb200-nvl72").text
     local = evaluate(EXAMPLES / "gb200-nvl72.yaml")
     afr = cell(design, "reliability.afr_rack")

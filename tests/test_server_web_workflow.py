@@ -162,15 +162,18 @@ def test_figures_and_diffs_show_labels_units_and_shares_in_percent(app):
     mfr = sign_in(app, "mfr-engineer")
     local = evaluate(EXAMPLES / "gb300-nvl72.yaml")
     page = mfr.get(GB300).text
-    shown_share = cell(page, "sourcing.domestic_share")  # a share in per cent, as report.present shows it
+    # a share in per cent, as report.present shows it, named as evaluate --json and compare --json name it
+    shown_share = cell(page, "sourcing.us_content_share")
     assert shown_share.endswith("%"), shown_share
     share = float(shown_share.removesuffix("%"))
     assert abs(share - 100 * local["sourcing.domestic_share"]) <= 0.05  # one decimal: within half its last digit
-    assert re.search(r'data-key="sourcing.domestic_share">[^<]*</td>\s*<td>%</td>', page)
+    assert re.search(r'data-key="sourcing.us_content_share">[^<]*</td>\s*<td>%</td>', page)
+    assert "domestic_share" not in page and "hbm_tb" not in page
     diff = mfr.get("/designs/mfr/gb300-nvl72/diff", params={"before": "mfr/gb200-nvl72"}).text
     assert re.search(r'<th scope="row">IT load \(rated\) <span class="unit">kW</span><br>'
                      r"<code>power\.it_load_kw</code>", diff)
-    row = re.search(r'US content \(share of cost\) <span class="unit">%</span><br><code>sourcing\.domestic_share</code>'
+    assert "domestic_share" not in diff and "hbm_tb" not in diff  # the names of compare --json, not internal keys
+    row = re.search(r'US content \(share of cost\) <span class="unit">%</span><br><code>sourcing\.us_content_share</code>'
                     r"</th><td[^>]*>([^<]*)</td><td[^>]*>([^<]*)</td>", diff)  # gb200 and gb300 differ (~1 %)
     assert all(row.group(i).endswith("%") for i in (1, 2)), row.groups()
     shown = [float(row.group(i).removesuffix("%")) for i in (1, 2)]

@@ -35,6 +35,26 @@ class FigureChange:
     def relative(self) -> float | None:
         return None if self.before == 0 else self.absolute / abs(self.before)
 
+    def record(self) -> dict:
+        """The change as ``compare --json`` and the server's diff list it: the figure named and in the unit of
+        ``evaluate --json`` (``compute.hbm_bytes``, not the figure table's ``compute.hbm_tb``), the relative change
+        without a unit; None where a value is not finite (an air-cooled rack's CDU utilisation)."""
+        from ..report.jsonout import public_figure, scaled
+
+        name, factor = public_figure(self.key)
+        before, after, absolute = (scaled(_finite(v), factor) for v in (self.before, self.after, self.absolute))
+        return {
+            "figure": name,
+            "before": before,
+            "after": after,
+            "absolute": absolute,
+            "relative": _finite(self.relative),
+        }
+
+
+def _finite(value: float | None) -> float | None:
+    return None if value is None or not np.isfinite(value) else value
+
 
 def flatten(data, path: tuple = ()) -> dict[str, object]:
     """Leaf values of a design mapping by field path; keyed lists by their item ids."""

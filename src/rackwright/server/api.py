@@ -104,7 +104,9 @@ class ConfidentialSections(Body):
 
 class ThreadCreate(Body):
     revision: str | None = Field(None, pattern=REVISION_RULE, description="Revision id; default the head")
-    path: str = Field("", max_length=services.MAX_PATH, description="Field path (slots[3].part) or figure key")
+    path: str = Field(
+        "", max_length=services.MAX_PATH, description="Field path (slots[3].part) or figure (power.input_kw)"
+    )
     body: str = Field(max_length=services.MAX_COMMENT)
     internal: bool = Field(
         description="An explicit choice: true keeps the thread within your own organisation "
@@ -414,7 +416,7 @@ def content(request: Request, org: Name, name: Name, rev: Revision, resolved: bo
     "/designs/{org}/{name}/revisions/{rev}/report",
     tags=["revisions"],
     response_model=dict,
-    summary="Stored evaluation: figures (display units) and violations, filtered by your access",
+    summary="Stored evaluation: figures (named and scaled as evaluate --json) and violations, filtered by your access",
 )
 def report(request: Request, org: Name, name: Name, rev: Revision, credentials=Auth) -> JSONResponse:
     return _hot(_call(request, credentials, services.report, org, name, _rev(rev)))

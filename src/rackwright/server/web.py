@@ -48,9 +48,10 @@ from starlette.datastructures import FormData, UploadFile
 
 from ..errors import Problem
 from ..rack.compare import flatten
-from ..rack.figures import SECTIONS
+from ..rack.figures import FIGURES, SECTIONS
 from ..report.html import PLOTLY_BUNDLE
-from ..report.present import figure_format, format_value, headline_format, relative_change
+from ..report.jsonout import public_figure
+from ..report.present import Format, figure_format, format_value, headline_format, relative_change
 from . import inbox, services, signin
 from .db import MAX_ID, ROLES, STATUSES, transaction
 from .params import NAME_HELP, Name, OptionalCompared, OptionalRevision
@@ -593,8 +594,27 @@ def _abilities(actor: services.Actor, design: dict) -> dict[str, bool]:
     }
 
 
+#: The figure table's name of each part of a figure's public name that differs from it (``hbm_bytes`` →
+#: ``hbm_tb``) and the factor from the table's unit to the public one (1e12): the server's JSON names and scales
+#: figures as ``evaluate --json`` does, its pages label them as the CLI tables do.
+TABLE_PARTS = {
+    public: (f.json, factor) for f in FIGURES for public, factor in [public_figure(f.json)] if public != f.json
+}
+
+
+def shown_figure(name: str) -> tuple[Format, float]:
+    """How the CLI tables show the figure the server's JSON names ``name`` (``compute.hbm_bytes``; an older key such
+    as ``sourcing.domestic_share`` too), and the factor its JSON value is divided by to be in the table's unit."""
+    parts, factor = [], 1.0
+    for part in public_figure(name)[0].split("."):
+        key, scale = TABLE_PARTS.get(part, (part, 1.0))
+        parts.append(key)
+        factor *= scale
+    return figure_format(".".join(parts)), factor
+
+
 def figure_tables(report: dict) -> list[tuple[str, list[tuple[str, str, str, str]]]]:
-    """``[(section, [(figure key, label, value, unit), ...]), ...]`` of a report view, in :data:`SECTIONS` order.
+    """``[(section, [(figure name, label, value, unit), ...]), ...]`` of a report view, in :data:`SECTIONS` order.
 
     Mapped figures (peak FLOP/s by precision, cables by media) give one row per entry (:func:`figure_row`).
     """
@@ -612,12 +632,16 @@ def figure_tables(report: dict) -> list[tuple[str, list[tuple[str, str, str, str
     return tables
 
 
-def figure_row(key: str, value) -> tuple[str, str, str]:
-    """``(label, value, unit)`` of report figure ``section.json_key[.entry]`` as the CLI tables show it
-    (:func:`rackwright.report.present.figure_format`): whole counts as integers, shares in per cent, a figure no
-    table describes by its key."""
-    shown = figure_format(key)
-    return shown.label, shown.value(value) if _number(value) else _value(value), shown.shown_unit
+def figure_row(name: str, value) -> tuple[str, str, str]:
+    """``(label, value, unit)`` of report figure ``section.name[.entry]`` as the CLI tables show it
+    (:func:`shown_figure`): whole counts as integers, shares in per cent, a figure no table describes by its name."""
+    shown, factor = shown_figure(name)
+    return shown.label, shown.value(_unscaled(value, factor)) if _number(value) else _value(value), shown.shown_unit
+
+
+def _unscaled(value, factor: float):
+    """A value of the server's JSON in the unit of the CLI tables (bytes of HBM in TB)."""
+    return value / factor if factor != 1.0 and value is not None else value
 
 
 TEMPLATES.env.globals["figure_row"] = figure_row  # a thread's anchored value, shown as the tables show it
@@ -628,9 +652,9 @@ def figure_changes(figures: list[dict]) -> list[dict]:
     prints them (report.present): a share in per cent, its change in percentage points."""
     changes = []
     for change in figures:
-        shown = figure_format(change["figure"])
-        before, after = (shown.value(change[k]) for k in ("before", "after"))
-        absolute, relative = shown.change(change["absolute"]), relative_change(change["relative"])
+        shown, factor = shown_figure(change["figure"])
+        before, after = (shown.value(_unscaled(change[k], factor)) for k in ("before", "after"))
+        absolute, relative = shown.change(_unscaled(change["absolute"], factor)), relative_change(change["relative"])
         changes.append(
             {**change, "label": shown.label, "unit": shown.shown_unit, "before": before, "after": after}
             | {"absolute": absolute, "relative": relative}

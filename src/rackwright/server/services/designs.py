@@ -50,7 +50,6 @@ from .signoff import _overrides
 from .views import (
     _REVISION_METAS,
     _design_view,
-    _finite,
     _full_meta,
     _meta_for,
     _programme_view,
@@ -438,7 +437,8 @@ def elevation(session: Session, actor: Actor, org: str, name: str, rev: str | No
 
 
 def report(session: Session, actor: Actor, org: str, name: str, rev: str | None = None) -> dict:
-    """The stored evaluation of a revision: figures (display units, nested) and violations, filtered."""
+    """The stored evaluation of a revision: figures (nested, named and in the units of ``evaluate --json``) and
+    violations, filtered."""
     design, level = _locate(session, actor, org, name)
     revision = _revision(session, design, rev)
     access = _reader(session, actor, design, level, revision)
@@ -448,7 +448,8 @@ def report(session: Session, actor: Actor, org: str, name: str, rev: str | None 
 
 
 def diff(session: Session, actor: Actor, org: str, name: str, before: str, after: str | None) -> dict:
-    """Fields and figures that differ between two revisions (``rackwright.rack.compare``), filtered.
+    """Fields and figures that differ between two revisions (``rackwright.rack.compare``), filtered; the figures
+    as ``rackwright compare --json`` names them (``sourcing.us_content_share``, ``compute.hbm_bytes``).
 
     ``before`` may be a revision of another visible design, given as ``ORG/NAME@REV``.
     """
@@ -472,16 +473,8 @@ def diff(session: Session, actor: Actor, org: str, name: str, before: str, after
         else []
     )
     hidden = a_access.hidden | b_access.hidden
-    figures = [
-        {
-            "figure": c.key,
-            "before": _finite(c.before),
-            "after": _finite(c.after),
-            "absolute": _finite(c.absolute),
-            "relative": _finite(c.relative),
-        }
-        for c in figure_changes(_rack_report(ra), _rack_report(rb))
-        if c.key.split(".")[0] not in hidden
+    figures = [  # as `rackwright compare --json` lists them: named and in the unit of `evaluate --json`
+        c.record() for c in figure_changes(_rack_report(ra), _rack_report(rb)) if c.key.split(".")[0] not in hidden
     ]
     return {
         "before": _meta_for(_full_meta(ra), a_access),

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...errors import InputError, Problem
+from ...report.jsonout import plain
 from ...yamlio import LocatedInput, parse_yaml_text, to_plain
 from .. import checker, planner
 from ..db import PLAN_LEVELS, Design, Organisation, ProgrammePlan, ProgrammePlanShare, Revision, utcnow
@@ -142,7 +143,8 @@ def get_plan(session: Session, actor: Actor, org: str, name: str, figure: bool =
         "document": None,
     }
     if refusal is None:
-        view |= {"pins": plan.pins, "stale": _stale(session, plan.pins), "document": plan.document}
+        # as `programme plan --json` prints it: the names and units of docs/json.md (`goal.min_us_content_share`)
+        view |= {"pins": plan.pins, "stale": _stale(session, plan.pins), "document": plain(plan.document)}
         if figure:
             view["figure"] = plan.figure
     if level == "owner":

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...errors import InputError
+from ...report.jsonout import public_figure
 from .. import checker
 from ..db import Comment, Design, Qualification, Revision, Thread
 from .access import Access, _locate, _reader, _require_editor, _revision
@@ -39,8 +40,9 @@ def open_thread(
     design, level = _locate(session, actor, org, name, lock=True)
     actor.require("engineer", "commenting")
     revision = _revision(session, design, rev)
-    path = clean_text(path, "path", MAX_PATH, one_line=True)
-    if path and _anchored(revision, _reader(session, actor, design, level, revision), path) is MISSING:
+    access = _reader(session, actor, design, level, revision)
+    path = _anchor(revision, access, clean_text(path, "path", MAX_PATH, one_line=True))
+    if path and _anchored(revision, access, path) is MISSING:
         raise _invalid(
             "path",
             f"{path!r} is neither a field of revision {revision.id} nor a figure you can see",
@@ -63,7 +65,7 @@ def open_thread(
     _audit(session, actor, "thread.create", f"thread:{thread.id}", design, path=path)
     session.flush()
     session.refresh(thread)
-    return _thread_view(thread, _anchored_value(revision, _reader(session, actor, design, level, revision), path))
+    return _thread_view(thread, _anchored_value(revision, access, path))
 
 
 def _comment_body(body: str) -> str:
@@ -118,10 +120,22 @@ def _anchored(revision: Revision, access: Access, path: str):
     ``revision``, as ``access`` reads it; :data:`MISSING` when it names neither."""
     if access.level == "none":
         return MISSING
-    figure = _field(_report_view(revision, access), path)
+    figure = _field(_report_view(revision, access), _figure_name(path))
     if figure is not MISSING and not isinstance(figure, (dict, list)):
         return figure
     return _field(revision.resolved, path) if access.content else MISSING
+
+
+def _figure_name(path: str) -> str:
+    """A figure as the report names it (``sourcing.us_content_share``), whether ``path`` names it so or by its key in
+    the figure table (``sourcing.domestic_share``, as threads opened before the report's names changed do)."""
+    return public_figure(path)[0]
+
+
+def _anchor(revision: Revision, access: Access, path: str) -> str:
+    """``path`` as a new thread stores it: a figure the reader sees by the report's name for it, else as given."""
+    named = _figure_name(path)
+    return named if path and _field(_report_view(revision, access), named) is not MISSING else path
 
 
 def _thread(session: Session, design: Design, level: str, thread_id: int) -> Thread:

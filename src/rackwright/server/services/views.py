@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from ...rack.evaluation import Rack
 from ...rack.rules import SUMMARIES, Violation
+from ...report.jsonout import plain
 from ..db import STATUSES, Design, Programme, Qualification, Revision, Thread
 from .access import Access, _access, _revision
 from .common import _iso
@@ -124,15 +125,18 @@ class _RevisionCache:
         return view
 
 
-#: ``Rack.to_dict()`` per revision: building it (unit conversion of every figure) was a third of a report read.
+#: The report document per revision: building it (unit conversion of every figure) was a third of a report read.
 _REPORT_DOCUMENTS = _RevisionCache(1024)
 #: :func:`_revision_meta` at full access per revision: a history lists every revision of a design.
 _REVISION_METAS = _RevisionCache(16384)
 
 
 def _report_document(revision: Revision) -> dict:
-    """``Rack.to_dict()`` of a revision (kept in :data:`_REPORT_DOCUMENTS`)."""
-    return _REPORT_DOCUMENTS.get(revision.id) or _REPORT_DOCUMENTS.put(revision.id, _rack_report(revision).to_dict())
+    """A revision's evaluation as ``evaluate --json`` prints a design (``Rack.to_dict()``, figures named and in the
+    units of docs/json.md: ``sourcing.us_content_share``, ``compute.hbm_bytes``), kept in
+    :data:`_REPORT_DOCUMENTS`."""
+    found = _REPORT_DOCUMENTS.get(revision.id)
+    return found or _REPORT_DOCUMENTS.put(revision.id, plain(_rack_report(revision).to_dict()))
 
 
 def _report_view(revision: Revision, access: Access) -> dict:
@@ -186,7 +190,3 @@ def _qualification_view(row: Qualification, access: Access) -> dict:
     if access.content:
         view["result"] = row.result
     return view
-
-
-def _finite(value):
-    return None if value is None or value != value or value in (float("inf"), float("-inf")) else value
