@@ -33,7 +33,8 @@ from test_docs import EXAMPLES, ROOT, run_in_process
 RACKWRIGHT = Path(sys.executable).parent / "rackwright"
 #: Options whose output is a document, not a table.
 DOCUMENT_OPTIONS = {"--json", "--csv"}
-#: Commands of the collaboration server: they need its database in the state earlier examples left (test_docs).
+#: Commands of the collaboration server: they need its database in the state earlier examples left (test_docs);
+#: test_output_width_server.py runs each of them against a live demo server instead.
 SERVER_COMMANDS = {"serve", "push", "pull", "server-admin"}
 #: Commands whose tables are still built with Rich's defaults in their own modules and cut ids or numbers:
 #: (command words, an option the example must have or None) → why; strict, so that each fix is noticed.
@@ -148,8 +149,8 @@ def test_help_keeps_long_option_names_whole(monkeypatch):
 
 
 def test_user_list_fits_80_columns_with_long_slugs(tmp_path, monkeypatch):
-    """An organisation slug and a username print whole at 80 columns (they folded as ``acme-inte|rnational``); the
-    display name prints below the role, with a note."""
+    """An organisation slug and a username print whole at 80 columns (they folded as ``acme-inte|rnational``): the
+    slug in the title of its organisation's table."""
     monkeypatch.setenv("COLUMNS", "80")
     monkeypatch.setenv("WIDTH_PASSWORD", "width-password-1")
     db = ["--db", f"sqlite:///{tmp_path / 'server.db'}"]
@@ -164,8 +165,8 @@ def test_user_list_fits_80_columns_with_long_slugs(tmp_path, monkeypatch):
     assert listed.returncode == 0, listed.stderr
     assert not problems(listed.stdout) and not too_wide(listed.stdout), listed.stdout
     rows = [cells(line) for line in listed.stdout.splitlines() if cells(line)]
-    assert ["acme-international", "jane.doe-engineering"] in [row[:2] for row in rows]
-    assert "display name below role" in listed.stdout
+    assert "acme-international: 2 user(s)" in listed.stdout  # one table per organisation, named in its title
+    assert ["jane.doe-engineering", "engineer"] in [row[:2] for row in rows]
 
 
 def too_wide(text: str, width: int = 80) -> list[str]:

@@ -119,7 +119,6 @@ def push_command(
             f"pushed {design} as revision {revision['id']} (#{revision['number']}) of {revision['name']}: "
             f"{revision['errors']} error(s), {revision['warnings']} warning(s)",
             highlight=False,
-            soft_wrap=True,
         )
     raise typer.Exit(EXIT_RULES if revision["errors"] else EXIT_OK)
 
@@ -198,7 +197,7 @@ def org_add_command(
     from ..server import services
 
     if _created(db, exist_ok, f"organisation {slug}", services.create_organisation, slug, name):
-        out.print(f"created organisation {slug} ({name})", highlight=False, soft_wrap=True)
+        out.print(f"created organisation {slug} ({name})", highlight=False)
 
 
 @user_app.command("add")
@@ -228,7 +227,7 @@ def user_add_command(
         db, exist_ok, f"user {username}", services.create_user, None, org, username, password, role, display_name
     )
     if user:
-        out.print(f"created user {user['username']} ({user['org']}, {user['role']})", highlight=False, soft_wrap=True)
+        out.print(f"created user {user['username']} ({user['org']}, {user['role']})", highlight=False)
 
 
 def _created(db: str | None, exist_ok: bool, what: str, create, *args) -> dict | None:
@@ -242,7 +241,7 @@ def _created(db: str | None, exist_ok: bool, what: str, create, *args) -> dict |
         except services.Conflict:
             if not exist_ok:
                 raise
-    out.print(f"{what} exists; unchanged", highlight=False, soft_wrap=True)
+    out.print(f"{what} exists; unchanged", highlight=False)
     return None
 
 
@@ -277,10 +276,10 @@ def user_list_command(
     as_json: bool = typer.Option(False, "--json", help="Print the users as JSON (docs/json.md)."),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ):
-    """List the users: organisation, username, role, display name, created, live API tokens (exit 2: unknown org)."""
-    from rich.text import Text
+    """List the users, one table per organisation: username, role, display name, created, live API tokens (exit 2:
+    unknown org)."""
+    from itertools import groupby
 
-    from ..report.tables import ID, NUMBER, Column, FitTable
     from ..server import services
 
     with _operator_session(db) as session:
@@ -288,21 +287,31 @@ def user_list_command(
     if as_json:
         emit({"org": org, "users": users})
         return
-    # on a narrow terminal the display name and the date wrap, then the name prints below the role: an id is never
-    # folded or cut
-    columns = [Column("org", ID), Column("username", ID), Column("role"), Column("display name", fold=True)]
+    tables = [_users_table(slug, list(rows)) for slug, rows in groupby(users, key=lambda user: user["org"])]
+    if tables:
+        show(*tables)
+    out.print(f"{len(users)} user(s) in {len(tables)} organisation(s)", highlight=False)
+
+
+def _users_table(org: str, users: list[dict]):
+    """An organisation's users: the organisation in the title, so that a long slug and a long username both print
+    whole at 80 columns; on a narrow terminal the display name prints below the role."""
+    from rich.text import Text
+
+    from ..report.tables import ID, NUMBER, Column, FitTable
+
+    columns = [Column("username", ID), Column("role"), Column("display name", fold=True)]
     columns += [Column("created (UTC)"), Column("live tokens", NUMBER)]
-    table = FitTable(f"{len(users)} user(s)" + (f" of {org}" if org else ""), columns)
+    table = FitTable(f"{org}: {len(users)} user(s)", columns)
     for user in users:
         table.add_row(
-            user["org"],
             user["username"],
             user["role"],
             Text(user["display_name"]),  # not markup
             user["created"][:16].replace("T", " "),
             str(user["live_tokens"]),
         )
-    show(table)
+    return table
 
 
 @user_app.command("role")
@@ -318,7 +327,7 @@ def user_role_command(
     with _operator_session(db) as session:
         user = services.set_role(session, username, role)
     change = "unchanged" if user["old_role"] == role else f"was {user['old_role']}"
-    out.print(f"user {username} ({user['org']}) is {role} ({change})", highlight=False, soft_wrap=True)
+    out.print(f"user {username} ({user['org']}) is {role} ({change})", highlight=False)
 
 
 @user_app.command("password")
@@ -339,7 +348,7 @@ def user_password_command(
     password = _password(password_env)
     with _operator_session(db) as session:
         revoked = services.reset_password(session, username, password)
-    out.print(f"password of {username} reset; {revoked} API token(s) revoked", highlight=False, soft_wrap=True)
+    out.print(f"password of {username} reset; {revoked} API token(s) revoked", highlight=False)
 
 
 @admin_app.command("token")
@@ -354,5 +363,5 @@ def token_command(
 
     with _operator_session(db) as session:
         token = services.operator_token(session, username, label)
-    err.print(f"API token for {username} (shown once; use it as RACKWRIGHT_TOKEN):", highlight=False, soft_wrap=True)
+    err.print(f"API token for {username} (shown once; use it as RACKWRIGHT_TOKEN):", highlight=False)
     sys.stdout.write(token + "\n")
