@@ -8,7 +8,6 @@ and exit 2; no traceback reaches the user.
 from __future__ import annotations
 
 import inspect
-import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -271,7 +270,7 @@ def compare_command(
         "before": {"file": ra.file, "name": ra.name, "lineage": ra.lineage},
         "after": {"file": rb.file, "name": rb.name, "lineage": rb.lineage},
         "fields": [{"path": c.path, "before": c.before, "after": c.after} for c in fields],
-        "figures": [_figure_change(c) for c in figures],
+        "figures": [c.record() for c in figures],
     }
     if output is not None:
         from ..report.rack_pages import compare_figure
@@ -283,24 +282,6 @@ def compare_command(
     for report in (ra, rb):
         out.print(f"[bold]{report.name}[/bold]: " + " → ".join(report.lineage))
     show(*compare_tables(fields, figures, only=sections, wide=wide))
-
-
-def _figure_change(change) -> dict:
-    """A changed figure as a record: named and in the unit of ``evaluate --json`` (``compute.hbm_bytes``, not the
-    figure table's ``compute.hbm_tb``); the relative change has no unit."""
-    from ..report.jsonout import public_figure, scaled
-
-    name, factor = public_figure(change.key)
-    return {
-        "figure": name,
-        **{k: scaled(_number(getattr(change, k)), factor) for k in ("before", "after", "absolute")},
-        "relative": _number(change.relative),
-    }
-
-
-def _number(value):
-    """A figure for JSON: None where it has no value (NaN: an air-cooled rack's CDU utilisation), as in evaluate."""
-    return None if value is None or not math.isfinite(value) else value
 
 
 FOLDER_OR_SVG = output_folder_or_file(".svg")
