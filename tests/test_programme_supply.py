@@ -161,8 +161,8 @@ def test_short_site_supply_is_reported_by_quarter_as_binding():
 
 def _reference(plan, g: int = 0):
     """Abilene's reference plan for generation ``g`` (``site plan`` of its site file with that generation's racks
-    alone, as many accelerators as the largest power step, 450 MW / PUE 1.1, holds of GB300 or E1) and its racks."""
-    it_w = 450e6 / 1.1
+    alone, as many accelerators as the largest power step, 500 MW / PUE 1.1, holds of GB300 or E1) and its racks."""
+    it_w = 500e6 / 1.1
     racks = {r.figures["compute.accelerators"]: r.figures["power.input"] for r in plan.racks}
     most = max((it_w // power) * accelerators for accelerators, power in racks.items())
     count = int(most // plan.racks[g].figures["compute.accelerators"])
@@ -275,7 +275,7 @@ def test_no_correction_without_a_binding_site_supply_cap(planned):
 
 def test_site_need_is_the_reference_plans_optics_per_rack(planned):
     """The roadmap's site term for optics at Abilene: ``site plan`` of its site file with GB300 racks alone, as
-    many accelerators as the largest power step (450 MW / PUE 1.1) holds of GB300 or E1, its transceivers per
+    many accelerators as the largest power step (500 MW / PUE 1.1) holds of GB300 or E1, its transceivers per
     rack; nothing at Milam (no site file) and nothing beyond the racks' own CDU share when the CDUs divide evenly."""
     plan, _ = planned
     st = plan.result.structure
