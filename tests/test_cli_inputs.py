@@ -181,7 +181,7 @@ def test_help_keeps_every_word_of_its_text(path):
     """Every word of a command's docstring and options' help is shown: "[s]", "[days]" and "FIELD[i].name" are
     not Rich markup (the help is stored escaped, ``\\[s]``: the user sees the source text)."""
     command = COMMANDS[path]
-    result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "300", "TERMINAL_WIDTH": "300"})
+    result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "300"})
     assert result.exit_code == 0, result.output
     shown = _text(result.output)
     texts = [command.help or ""] + [getattr(p, "help", None) or "" for p in command.params]
