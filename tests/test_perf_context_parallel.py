@@ -13,7 +13,8 @@ from rackwright.perf.training import CP_COMM_TYPES, Parallelism, _gathered_atten
 from rackwright.perf.workload import load_model
 from test_cli import run
 
-H100 = load_system("dgx-h100-ndr")  # 8 GPUs per NVLink domain, 450 GB/s; 400 Gb/s per GPU scale-out
+# 8 GPUs per NVLink domain, 450 GB/s; 400 Gb/s per GPU scale-out, Llama 3's RoCE: no InfiniBand SHARP
+H100 = load_system("dgx-h100-ndr").with_in_network_reduction(scale_up=True, scale_out=False)
 EFF = profile("h100")  # links at 0.8 (NVLink) and 0.85 (RoCE/IB), HBM at 0.85 of 3.35 TB/s, 4 µs launches
 LLAMA8B = load_model("llama3-8b")
 LLAMA405B = load_model("llama3-405b")

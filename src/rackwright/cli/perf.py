@@ -35,6 +35,12 @@ JSON = typer.Option(False, "--json", help="Print the result as JSON (docs/json.m
 TP_OVERLAP = typer.Option(
     False, "--tp-overlap", help="Overlap TP collectives with the GEMMs (search: every configuration with TP > 1)."
 )
+IN_NETWORK = typer.Option(
+    True,
+    "--in-network-reduction/--no-in-network-reduction",
+    help="Let the switches reduce where the system has it: NVLink SHARP (NVLS) inside the scale-up domain, "
+    "InfiniBand SHARP across (default on; off as with NCCL_NVLS_ENABLE=0 and no CollNet).",
+)
 GLOBAL_BATCH = typer.Option(..., "--global-batch", min=1, max=MAX_COUNT, help="Global batch in sequences.")
 #: Most tokens of a sequence, a prompt or an answer (the longest contexts today are 10M tokens).
 MAX_TOKENS = 100_000_000
@@ -102,6 +108,7 @@ def train_command(
     distributed_optimizer: bool = typer.Option(False, "--distributed-optimizer"),
     no_dp_overlap: bool = typer.Option(False, "--no-dp-overlap", help="Reduce gradients after the backward pass."),
     tp_overlap: bool = TP_OVERLAP,
+    in_network_reduction: bool = IN_NETWORK,
     pp_overlap: bool = typer.Option(
         False, "--pp-overlap", help="Overlap the interleaved pipeline's sends with compute (needs --pp and --vp > 1)."
     ),
@@ -233,6 +240,7 @@ def train_command(
         fsdp=fsdp,
         hsdp_replicas=hsdp_replicas,
         zero2=zero2,
+        in_network_reduction=in_network_reduction,
         train_tokens=train_tokens,
     )
     if output is not None:
@@ -315,6 +323,7 @@ def search_command(
     ),
     attention_precision: str = ATTENTION_PRECISION,
     tp_overlap: bool = TP_OVERLAP,
+    in_network_reduction: bool = IN_NETWORK,
     recompute_modules: str | None = typer.Option(
         None,
         "--recompute-modules",
@@ -372,6 +381,7 @@ def search_command(
             recompute_modules=recompute_modules,
             within_scale_up=within_scale_up,
             cp_comm_type=cp_comm_type,
+            in_network_reduction=in_network_reduction,
         )
     detail(f"searched in {doc['search_time_s']:.2f} s")
     body = {k: v for k, v in doc.items() if k != "search_time_s"}  # a run-time measurement, not a result

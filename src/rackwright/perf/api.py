@@ -115,6 +115,16 @@ def resolve_system(system: SystemArg, racks: int | None = None, accelerators: in
     return spec.with_accelerators(accelerators) if accelerators else spec
 
 
+def _switches(system, in_network_reduction):
+    """The system with its in-network reduction (NVLink SHARP, InfiniBand SHARP) left on where it has it, or off
+    (``--no-in-network-reduction``, as ``NCCL_NVLS_ENABLE=0`` without CollNet)."""
+    if not isinstance(in_network_reduction, (bool, np.bool_)):
+        raise InputError.single(
+            None, f"--in-network-reduction is true or false, not {in_network_reduction!r}", "--in-network-reduction"
+        )
+    return system if in_network_reduction else system.with_in_network_reduction(False, False)
+
+
 def _check_precision(system, precision: str, attention_precision: str = "bf16", fp8_param_gather: bool = False):
     """The precision recipe, checked against the accelerator (InputError naming the option otherwise)."""
     rec = precision_check(system, precision, attention_precision)
@@ -374,9 +384,11 @@ def train_report(
     fsdp: bool = False,
     hsdp_replicas: int = 1,
     zero2: bool = False,
+    in_network_reduction: bool = True,
     train_tokens: float | None = None,
 ) -> dict:
-    """The ``perf train`` document for one configuration."""
+    """The ``perf train`` document for one configuration (``in_network_reduction`` False: the switches reduce
+    nothing, :func:`_switches`)."""
     global_batch, micro_batch = _whole(global_batch, "--global-batch"), _whole(micro_batch, "--micro-batch")
     tp, pp, vp = _whole(tp, "--tp"), _whole(pp, "--pp"), _whole(vp, "--vp")
     cp, ep = _whole(cp, "--cp"), _whole(ep, "--ep")
@@ -412,7 +424,7 @@ def train_report(
     ):
         raise InputError.single(None, f"--train-tokens must be from 1 to 1e16, not {train_tokens!r}", "--train-tokens")
     model = load_model(_name(model_name, "--model"))
-    system = resolve_system(system_name, racks, accelerators)
+    system = _switches(resolve_system(system_name, racks, accelerators), in_network_reduction)
     n = system.accelerators
     rec = _check_precision(system, precision, attention_precision, fp8_param_gather)
     if fsdp and (distributed_optimizer or overlap_param_gather):
@@ -643,8 +655,12 @@ def search_report(
     recompute_modules: str | None = None,
     within_scale_up: str | None = None,
     cp_comm_type: str = "p2p,all_gather",
+    in_network_reduction: bool = True,
 ) -> dict:
     """The ``perf search`` document: the fastest configuration that fits, the top N and the Pareto front.
+
+    ``in_network_reduction`` False (``--no-in-network-reduction``) keeps the switches from reducing
+    (:func:`_switches`); on, every configuration uses them where the system has them.
 
     ``tp_overlap`` (``--tp-overlap``) overlaps the TP collectives with the GEMMs in every configuration with TP > 1.
     ``recompute_modules`` (``--recompute-modules a,b``) limits the modules selective recompute may use
@@ -665,7 +681,7 @@ def search_report(
     partitions = _whole(partitions, "--partitions", high=256)
     _choice(backend, "--backend", ("local", "ray"))
     model = load_model(_name(model_name, "--model"))
-    system = resolve_system(system_name, racks, accelerators)
+    system = _switches(resolve_system(system_name, racks, accelerators), in_network_reduction)
     axes = _restriction(restrict or [])
     modules = None if recompute_modules is None else _recompute_modules(model, "selective", recompute_modules)
     within = _groups(within_scale_up)

@@ -131,6 +131,7 @@ class Efficiency:
     attention_fp8: float = 0.0  # FP8 flash attention, of the FP8 dense peak
     gemm_k0: float = 0.0  # fixed per-tile cost of a BF16 GEMM in K-elements (shape factor K / (K + k0))
     comm_sms: float = 0.0  # share of the SMs an overlapped NCCL collective occupies (COMM_SMS of the GPU's SMs)
+    nvls_link: float = 0.0  # fraction of scale-up bandwidth an NVLink SHARP collective reaches (0: no NVLS)
     tile_m: float = GEMM_TILE[0]  # a GEMM's output tile, either orientation (:func:`tile_factor`)
     tile_n: float = GEMM_TILE[1]
 
@@ -170,6 +171,18 @@ def _tile_free(measured: Efficiency) -> Efficiency:
 #: collectives too (an assumption: NCCL runs one thread block per channel, 16-32 channels over InfiniBand).
 #: While such a collective overlaps compute, the compute runs on the other SMs (:data:`SMS`).
 COMM_SMS = 20.0
+#: NCCL's model of NVLink SHARP (``src/graph/tuning.cc``, ``nvlsEfficiency``: Hopper 0.85, Blackwell 0.74; Volta and
+#: Ampere 0, no NVLS) on its NVLS channels less one (``(nCh - 1) / nCh``; ``src/transport/nvls.cc``: 16 channels on
+#: Hopper, 24 on Blackwell in one NVLink domain): the fraction of the scale-up bandwidth an NVLS collective reaches.
+NVLS_EFFICIENCY = {"h100": 0.85, "b200": 0.74}
+NVLS_CHANNELS = {"h100": 16.0, "b200": 24.0}
+
+
+def _nvls_link(arch: str) -> float:
+    """NCCL's NVLS bandwidth fraction for an architecture: ``nvlsEfficiency · (nCh − 1) / nCh``."""
+    return round(NVLS_EFFICIENCY[arch] * (NVLS_CHANNELS[arch] - 1) / NVLS_CHANNELS[arch], 3)
+
+
 #: A100 and H100 as measured (at :data:`BENCHMARK_GEMM`); Blackwell starts from H100's.
 _A100_MEASURED = Efficiency(
     gemm=0.78,
@@ -195,6 +208,7 @@ _H100_MEASURED = Efficiency(
     attention_fp8=round(0.45 * FP8_FRACTION_RATIO, 3),
     gemm_k0=GEMM_K0_H100_FP8 / 2,
     comm_sms=round(COMM_SMS / SMS["h100"], 3),
+    nvls_link=_nvls_link("h100"),
 )
 #: Non-MMA (exponential, shared-memory) work of a B200 attention tile in units of its MMA time (FlashAttention-4's
 #: roofline: 1.25-1.6; the middle). Hopper does the same work per SM and clock at half the MMA rate: ``r/2``.
@@ -215,6 +229,7 @@ _BLACKWELL_MEASURED = replace(
     attention_fp8=round(_H100.attention_fp8 * BLACKWELL_ATTENTION_RATIO, 3),
     gemm_k0=GEMM_K0_H100_FP8,
     comm_sms=round(COMM_SMS / SMS["b200"], 3),
+    nvls_link=_nvls_link("b200"),
 )
 _BLACKWELL = _tile_free(_BLACKWELL_MEASURED)
 

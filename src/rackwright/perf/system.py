@@ -130,6 +130,25 @@ class ScaleOutSpec(Strict):
     bandwidth: DataRate
 
 
+class InNetworkReductionSpec(Strict):
+    """Which networks reduce in the switch (:func:`rackwright.perf.training._collective` times it).
+
+    ``scale_up``: NVLink SHARP (NVLS), the multimem reductions of third-generation NVSwitch and later (H100 NVSwitch
+    systems, B200, GB200/GB300 NVL72); NCCL uses it from 2.17.1 (release notes: "new NVLS algorithm for allreduce
+    using NVLink SHARP"; its reduce-scatter and all-gather kernels ship in the same release) and runs it by default
+    where the fabric supports it (``NCCL_NVLS_ENABLE``, default 2 in ``src/transport/nvls.cc``). ``scale_out``:
+    InfiniBand SHARP streaming aggregation in the switches (Quantum HDR and later; Quantum-2 runs several
+    aggregation trees per switch, SHARP 3.13 release notes), reached through the NCCL-SHARP (CollNet) plugin for
+    all-reduce, and for reduce-scatter and all-gather from NCCL 2.20 (SHARP 3.5.2 release notes); NCCL uses it only
+    with ``NCCL_COLLNET_ENABLE=1`` (HPC-X 2.25 docs, "NCCL-RDMA-SHARP Plugins"). Ethernet fabrics have none. Both
+    default to false: a system states what its hardware has, and a run can turn them off
+    (:meth:`SystemSpec.with_in_network_reduction`).
+    """
+
+    scale_up: bool = False
+    scale_out: bool = False
+
+
 class LatencySpec(Strict):
     """Per-step collective latency [s] in each network (defaults: see the module constants)."""
 
@@ -151,6 +170,7 @@ class SystemSpec(Strict):
     scale_up: ScaleUpSpec
     scale_out: ScaleOutSpec
     latency: LatencySpec = Field(default_factory=LatencySpec)
+    in_network_reduction: InNetworkReductionSpec = Field(default_factory=InNetworkReductionSpec)
     accelerators: int | None = Field(default=None, ge=1)
     power_per_accelerator: Power | None = None
     cost_per_accelerator_hour: float | None = Field(default=None, ge=0)
@@ -182,6 +202,15 @@ class SystemSpec(Strict):
         if isinstance(n, bool) or int(n) != n or n < 1:
             raise ValueError(f"the number of accelerators must be a whole number ≥ 1, got {n!r}")
         return self.model_copy(update={"accelerators": int(n)}, deep=True)
+
+    def with_in_network_reduction(self, scale_up: bool = True, scale_out: bool = True) -> SystemSpec:
+        """A copy of this system whose collectives reduce in the switch only where it has the hardware and the
+        run enables it (``False`` turns a level off, as ``NCCL_NVLS_ENABLE=0`` or leaving CollNet off does)."""
+        levels = InNetworkReductionSpec(
+            scale_up=self.in_network_reduction.scale_up and bool(scale_up),
+            scale_out=self.in_network_reduction.scale_out and bool(scale_out),
+        )
+        return self.model_copy(update={"in_network_reduction": levels}, deep=True)
 
 
 # --- loading -----------------------------------------------------------------------------

@@ -39,6 +39,9 @@ The step is built per layer and micro-batch on one accelerator, then composed:
   distributed optimizer, the same volume) ``2·(d−1)/d · 2·P / B``, the routed experts' share over their
   expert-data-parallel group (:func:`_dp_collective`); overlapped with the last micro-batch's backward
   where enabled.
+* **In-network reduction** (NVLink SHARP inside a scale-up domain, InfiniBand SHARP across, where the system has
+  them and the run leaves them on): a level whose switches reduce moves each byte once up and once down, ``S / B +
+  α``, an all-reduce at bus-bandwidth factor 1 instead of ``2·(n−1)/n`` (:func:`_collective`).
 * **Loss**: the vocab-parallel cross-entropy over the FP32 logits at HBM bandwidth
   (:data:`CROSS_ENTROPY_BYTES`).
 * **Optimizer**: Adam with FP32 master weights reads and writes ~30 bytes per
@@ -220,22 +223,53 @@ def _group_bandwidth(stride, size, system, eff: Efficiency):
     return bandwidth, latency
 
 
-def _collective(stride, size, bytes_, system, eff: Efficiency):
-    """One reduce-scatter or all-gather of ``bytes_`` over a group of ``size`` ranks laid out with ``stride`` [s].
+def _collective(stride, size, bytes_, system, eff: Efficiency, passes=1):
+    """A reduce-scatter or all-gather (``passes`` 1), or an all-reduce (``passes`` 2: a reduce-scatter, then an
+    all-gather), of ``bytes_`` over a group of ``size`` ranks laid out with ``stride`` [s].
 
     Inside one scale-up domain it is a ring at scale-up speed. A group that spans domains runs
     hierarchically, as NCCL's rings over the rails do (one ring per NIC; NVLink inside the domain): its
     ``g = min(size, domain / stride)`` members of a domain first reduce-scatter among themselves over the
     scale-up network, then each exchanges its ``1/g`` share with its peers in the other ``size / g`` domains
     over its own NIC: ``ring(g, S, scale-up) + ring(size / g, S / g, scale-out)``. With one member per
-    domain (stride ≥ domain) this is the flat ring at scale-out speed.
+    domain (stride ≥ domain) this is the flat ring at scale-out speed. An all-reduce runs each level's ring twice
+    (reduce-scatter, the shares' all-reduce across domains, all-gather): bus-bandwidth factor ``2·(n−1)/n``.
+
+    **In-network reduction** (:class:`rackwright.perf.system.InNetworkReductionSpec`, per level). The switch
+    reduces what the ranks send it and multicasts the result, so each byte crosses a rank's link once up and once
+    down, in one step: ``S_l / B_l + α_l`` for the level's bytes ``S_l`` (``S`` inside the domain, ``S / g``
+    across domains). That holds for an all-reduce as for a reduce-scatter or an all-gather: the reduction goes
+    up and the result comes down on the link's two directions at once (NCCL's tuning model, ``src/graph/tuning.cc``:
+    "AllReduce pipelines two operations", twice the NVLS bus bandwidth of its reduce-scatter). So an all-reduce's
+    bus-bandwidth factor falls from ``2·(n−1)/n`` to 1; a reduce-scatter or all-gather gains no bandwidth
+    (``(n−1)/n`` becomes 1) but its ``n − 1`` latency steps become one. NCCL's tuner picks the faster algorithm
+    for each call, so each level takes the smaller of ring and switch. Scale-up: NVLink SHARP at
+    ``eff.nvls_link`` of the link (:data:`rackwright.perf.efficiency.NVLS_EFFICIENCY`); scale-out: InfiniBand
+    SHARP at the NIC's ``scale_out_link`` (an assumption: streaming aggregation at the line-rate fraction rings
+    reach). NVLS frees the SMs of the reduction arithmetic, but its kernels still hold 16 (Hopper) to 24-32
+    (Blackwell) CTAs (``src/transport/nvls.cc``), no fewer than :data:`rackwright.perf.efficiency.COMM_SMS`, so
+    the SMs an overlapped collective takes are not changed.
     """
     domain = system.scale_up.size
     members = np.where(stride * size <= domain, size, np.clip(np.floor(domain / stride), 1.0, size))
     domains = size / members
-    intra = _ring(members, bytes_, system.scale_up.bandwidth * eff.scale_up_link, system.latency.scale_up)
-    inter = _ring(domains, bytes_ / members, system.scale_out.bandwidth * eff.scale_out_link, system.latency.scale_out)
+    up = system.scale_up.bandwidth * eff.scale_up_link
+    out = system.scale_out.bandwidth * eff.scale_out_link
+    intra = passes * _ring(members, bytes_, up, system.latency.scale_up)
+    inter = passes * _ring(domains, bytes_ / members, out, system.latency.scale_out)
+    switches = system.in_network_reduction
+    if switches.scale_up and eff.nvls_link > 0:
+        nvls = system.scale_up.bandwidth * eff.nvls_link
+        intra = np.minimum(intra, _in_network(members, bytes_, nvls, system.latency.scale_up))
+    if switches.scale_out:
+        inter = np.minimum(inter, _in_network(domains, bytes_ / members, out, system.latency.scale_out))
     return intra + inter
+
+
+def _in_network(size, bytes_, bandwidth, latency):
+    """A collective reduced in the switch: each byte up the link once and down once, in one step,
+    ``S / B + α`` (0 for ``n = 1``)."""
+    return np.where(np.asarray(size) > 1, bytes_ / bandwidth + latency, 0.0)
 
 
 def _weights_time(params, tokens, h, tp, peak, hbm_bw, eff: Efficiency, rec: Recipe | None = None, k0=0.0):
@@ -327,7 +361,13 @@ def _layer_times(
         quantize = quantize + tokens * qkv * ATTENTION_CAST_BYTES / (hbm_bw * eff.hbm) + eff.launch_s
 
     activation_bytes = tokens * h * BYTES_ACTIVATION
-    tp_comm = 4 * _collective(1, tp, activation_bytes, system, eff)
+    # Sequence parallelism: 2 all-gathers and 2 reduce-scatters per pass; without it 2 all-reduces (as many bytes
+    # on rings; fewer where the switch reduces, :func:`_collective`).
+    tp_comm = np.where(
+        c["sp"] > 0,
+        4 * _collective(1, tp, activation_bytes, system, eff),
+        2 * _collective(1, tp, activation_bytes, system, eff, passes=2),
+    )
     cp_forward, cp_backward = _context_parallel(model, system, c, tokens, attention, eff)
     ep_comm, route = 0.0, 0.0 * tokens
     if moe:
@@ -693,10 +733,10 @@ def train_step(
         expert_param_bytes = np.where(low_params, rec.value_bytes + rec.scale_bytes, 2.0) * expert_params
     edp = expert_data_parallel(c)
 
-    def dp_collective(bytes_, expert_bytes):
+    def dp_collective(bytes_, expert_bytes, passes=1):
         """A DP collective of a stage's ``bytes_``: the dense share over DP × CP (stride TP), the routed experts'
         ``expert_bytes`` over their expert-data-parallel group, one after the other (:func:`_dp_collective`)."""
-        return _dp_collective(c, bytes_, expert_bytes, edp, system, eff)
+        return _dp_collective(c, bytes_, expert_bytes, edp, system, eff, passes)
 
     fsdp = c["fsdp"] > 0
     # FSDP (ZeRO-3; Rajbhandari et al. 2020, PyTorch FSDP): every micro-batch all-gathers the stage's parameters
@@ -709,7 +749,7 @@ def train_step(
     fsdp_gather = _collective(c["tp"], shard, param_bytes, system, eff)
     fsdp_reduce = _collective(c["tp"], shard, grad_bytes, system, eff)
     stage_forward, stage_backward = stage_layers * layer_forward, stage_layers * layer_backward
-    replica_reduce = 2.0 * _collective(c["tp"] * shard, replicas, grad_bytes / shard, system, eff)
+    replica_reduce = _collective(c["tp"] * shard, replicas, grad_bytes / shard, system, eff, passes=2)
     hsdp_exposed = np.where(fsdp, np.maximum(replica_reduce - stage_backward, 0.0), 0.0)
     fsdp_exposed = np.where(
         fsdp,
@@ -739,7 +779,7 @@ def train_step(
     # with it they are reduce-scattered in backward and the updated parameters (in their storage precision)
     # all-gathered after the optimizer step, or during the next forward with overlap_param_gather.
     do = c["distributed_optimizer"] > 0
-    reduce = reduce_scatter * np.where(do, 1.0, 2.0)
+    reduce = np.where(do, reduce_scatter, dp_collective(grad_bytes, expert_grad_bytes, passes=2))
     gather = np.where(do, dp_collective(param_bytes, expert_param_bytes), 0.0)
     chunk_backward = first_layers / c["vp"] * layer_backward
     chunk_forward = first_layers / c["vp"] * layer_forward
@@ -807,9 +847,9 @@ def train_step(
     }
 
 
-def _dp_collective(c, bytes_, expert_bytes, edp, system, eff: Efficiency):
-    """One DP reduce-scatter or all-gather of a stage's ``bytes_`` [s], of which ``expert_bytes`` belong to routed
-    experts.
+def _dp_collective(c, bytes_, expert_bytes, edp, system, eff: Efficiency, passes=1):
+    """One DP reduce-scatter or all-gather (``passes`` 2: all-reduce, :func:`_collective`) of a stage's ``bytes_``
+    [s], of which ``expert_bytes`` belong to routed experts.
 
     The dense share goes over the DP × CP ranks that hold the same weights (stride TP). Each routed expert's
     weights are held by the ranks of its expert-data-parallel group: Megatron-Core folds ETP × EP × EDP over the
@@ -818,10 +858,10 @@ def _dp_collective(c, bytes_, expert_bytes, edp, system, eff: Efficiency):
     scale-up domains that group spans domains with few members in each, and its share crosses the NICs nearly
     whole. The two run one after the other on the communication stream.
     """
-    dense = _collective(c["tp"], c["dp"] * c["cp"], bytes_ - expert_bytes, system, eff)
+    dense = _collective(c["tp"], c["dp"] * c["cp"], bytes_ - expert_bytes, system, eff, passes)
     if np.ndim(expert_bytes) == 0 and expert_bytes == 0:  # a dense model
         return dense
-    expert = _collective(c["ep"] * c["etp"], edp, expert_bytes, system, eff)
+    expert = _collective(c["ep"] * c["etp"], edp, expert_bytes, system, eff, passes)
     return dense + np.where(expert_bytes > 0, expert, 0.0)
 
 

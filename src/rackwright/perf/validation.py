@@ -46,7 +46,9 @@ class RunComparison:
 def predict_run(run: dict) -> dict:
     """The model's figures for one published run's configuration."""
     model = load_model(run["model"])
-    system = load_system(run["system"]).with_accelerators(run["accelerators"])
+    switches = run.get("in_network_reduction", True)  # true, false, or per level {scale_up, scale_out}
+    levels = switches if isinstance(switches, dict) else {"scale_up": switches, "scale_out": switches}
+    system = load_system(run["system"]).with_accelerators(run["accelerators"]).with_in_network_reduction(**levels)
     overlap = run.get("overlap_dp", True)
     modules = sum(RECOMPUTE_MODULES[m] for m in run.get("recompute_modules", ["core_attn"]))
     parallelism = Parallelism(
