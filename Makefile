@@ -31,7 +31,7 @@ demo: $(STAMP)
 	$(BIN)/rackwright explore examples/space-gb300.yaml -o out/explore-gb300
 	$(BIN)/rackwright explore examples/space-gb300-small.yaml -o out/explore-small --export-pareto out/explore-small/pareto
 	$(BIN)/rackwright roadmap plan examples/roadmap-10gw.yaml -o out/roadmap
-	$(BIN)/rackwright roadmap risk examples/roadmap-10gw.yaml --samples 200 --seed 1 -o out/roadmap
+	$(BIN)/rackwright roadmap risk examples/roadmap-10gw.yaml --samples 200 --seed 1 -o out/roadmap-risk
 	$(BIN)/rackwright programme plan examples/programme-10gw.yaml -o out/programme --samples 200 --seed 1
 
 test: $(STAMP)

@@ -160,15 +160,19 @@ def test_the_programme_dashboard_draws_a_legend_beside_each_chart(browser, tmp_p
 
 
 def test_one_bundle_for_the_pages_of_a_folder(tmp_path):
-    """Two reports into one folder share one plotly.min.js, written once (not rewritten by the second)."""
+    """Two reports into one folder share one plotly.min.js, written once (not rewritten by the second); the second
+    command's report.html replaces the first's, and says so on stderr."""
     runner = CliRunner()
     bom = ["bom", str(EXAMPLES / "gb200-nvl72.yaml"), "-o", str(tmp_path)]
     assert runner.invoke(app, bom).exit_code == 0
     bundle = tmp_path / "plotly.min.js"
     written = bundle.stat().st_mtime_ns
     job = ["reliability", "job", "--design", str(EXAMPLES / "gb200-nvl72.yaml"), "--accelerators", "72"]
-    assert runner.invoke(app, [*job, "-o", str(tmp_path)]).exit_code == 0
+    result = runner.invoke(app, [*job, "-o", str(tmp_path)])
+    assert result.exit_code == 0
     assert bundle.stat().st_mtime_ns == written
+    assert "the report of `rackwright bom`, is replaced by that of `rackwright reliability job`" in result.stderr
+    assert "use a separate -o folder to keep both" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bom.json", "job.json", "plotly.min.js", "report.html"]
 
 

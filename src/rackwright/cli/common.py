@@ -174,20 +174,39 @@ def write_document(path: Path, body) -> None:
 
 def write_folder(folder: Path, name: str, body, figure=None) -> None:
     """``-o DIR`` of a command: its JSON document (what ``--json`` prints) as ``NAME.json`` and, where it draws
-    one, its HTML report as ``report.html`` (a plotly figure, with plotly.js once beside it, or a page of HTML
-    tables as a string) in ``folder``, made if missing."""
-    from ..report.html import write_html
+    one, its HTML report as ``report.html`` (a plotly figure, or a whole page as a string; plotly.js once beside
+    it where the page loads it) in ``folder``, made if missing. The page records the command that wrote it; one
+    that replaces another command's page says so on stderr (:func:`_write_report`)."""
+    from ..report.html import figure_page, loads_plotly, plotly_bundle
 
     try:
         folder.mkdir(parents=True, exist_ok=True)
         write_document(folder / f"{name}.json", body)
-        if isinstance(figure, str):
-            (folder / "report.html").write_text(figure, encoding="utf-8")
-        elif figure is not None:
-            write_html(figure, folder / "report.html")
+        if figure is not None:
+            page = figure if isinstance(figure, str) else figure_page(figure)
+            if loads_plotly(page):
+                plotly_bundle(folder)
+            _write_report(folder / "report.html", page)
     except OSError as exc:
         raise InputError.single(str(folder), f"cannot write: {exc}", "-o") from None
     note(f"wrote {folder / name}.json" + (f", {folder / 'report.html'}" if figure is not None else ""))
+
+
+def _write_report(path: Path, page: str) -> None:
+    """Write ``report.html``, stamped with the running command; where it replaces the page of another command (two
+    commands given one ``-o`` folder: their JSON files stay side by side, the folder holds one report), one line
+    on stderr says whose, unless ``--quiet``."""
+    from ..report.html import with_command, written_by
+
+    before = written_by(path)
+    if before not in (None, settings.command) and not settings.quiet:
+        err.print(
+            f"[yellow]warning:[/yellow] {escape(str(path))}, the report of `rackwright {escape(before)}`, is "
+            f"replaced by that of `rackwright {escape(settings.command)}`; use a separate -o folder to keep both",
+            highlight=False,
+            soft_wrap=True,
+        )
+    path.write_text(with_command(page, settings.command), encoding="utf-8")
 
 
 def guarded(command):

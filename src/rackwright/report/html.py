@@ -8,6 +8,7 @@ draws (:func:`figure_html`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -342,12 +343,51 @@ def figure_html(figure, *, load_plotly: bool = True) -> str:
     return f"<div class='chart'>{PRINT_HEAD if load_plotly else ''}{chart}</div>"
 
 
-def write_html(figure, path: Path) -> None:
-    """Write a page with one chart, loading plotly.js from ``plotly.min.js`` beside it (written once per folder),
-    with the print rules in its head."""
-    plotly_bundle(path.parent)
+def figure_page(figure) -> str:
+    """A page with one chart, loading plotly.js from ``plotly.min.js`` beside it, with the print rules in its head."""
     page = figure.to_html(full_html=True, include_plotlyjs="directory")
-    path.write_text(page.replace("<head>", f"<head>{PRINT_HEAD}", 1), encoding="utf-8")
+    return page.replace("<head>", f"<head>{PRINT_HEAD}", 1)
+
+
+def write_html(figure, path: Path) -> None:
+    """Write :func:`figure_page` of a chart, and ``plotly.min.js`` beside it (written once per folder)."""
+    plotly_bundle(path.parent)
+    path.write_text(figure_page(figure), encoding="utf-8")
+
+
+def loads_plotly(page: str) -> bool:
+    """Whether a page loads the folder's ``plotly.min.js`` (:func:`figure_page`, :func:`figure_html`)."""
+    return f'src="{PLOTLY_BUNDLE}"' in page
+
+
+#: The name of the page head's ``<meta>`` that records the command that wrote a report page (``roadmap plan``).
+COMMAND_META = "rackwright-command"
+#: How far into a page its head's record of the command is looked for [characters]: it comes first in the head.
+COMMAND_META_WITHIN = 1000
+
+
+def with_command(page: str, command: str) -> str:
+    """``page`` with the command that wrote it recorded first in its head (``<meta name="rackwright-command"
+    content="roadmap plan">``), read back by :func:`written_by`."""
+    from html import escape
+
+    head = re.search(r"<head\b[^>]*>", page, re.IGNORECASE)
+    at = head.end() if head else 0
+    return f'{page[:at]}<meta name="{COMMAND_META}" content="{escape(command)}">{page[at:]}'
+
+
+def written_by(path: Path) -> str | None:
+    """The command recorded in the head of the page at ``path`` (:func:`with_command`); None when there is no page
+    or it records none."""
+    from html import unescape
+
+    try:
+        with path.open(encoding="utf-8", errors="replace") as page:
+            head = page.read(COMMAND_META_WITHIN)
+    except OSError:
+        return None
+    found = re.search(f'<meta name="{COMMAND_META}" content="([^"]*)">', head)
+    return unescape(found.group(1)) if found else None
 
 
 def write_drawing_page(svg: str, title: str, path: Path) -> None:
