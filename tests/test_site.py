@@ -86,8 +86,29 @@ def test_leaf_spine_links_are_short_with_the_mda_in_the_middle(plan):
     # within the 30 m AOC rule are exactly the links of the network rows beside the MDA, 20 and 24: at most 3 rows and
     # 15 racks from a spine, (7.2 + 9 + 5) × 1.1 = 23.32 m; rows 11 and 33 are at least 10 rows off, (24 + 5) × 1.1
     # = 31.9 m
-    short = tier2["length_m"].to_numpy() <= 30.0
-    assert short.any() and (short == tier2["a_row"].is_in([20, 24]).to_numpy()).all()
+    first = tier2.filter(pl.col("a_hall") == 1)
+    short = first["length_m"].to_numpy() <= 30.0
+    assert short.any() and (short == first["a_row"].is_in([20, 24]).to_numpy()).all()
+
+
+def test_the_partly_filled_last_hall_is_sized_to_its_rows(plan):
+    # 100 MW example: 803 racks, 441 in hall 1 and 362 in hall 2: ceil(362 / 16) = 23 compute rows in halves of 12
+    # and 11. The first, C C C C U C C C C U N C C C C U N (a CDU row after every 4th and the last, a network row
+    # after the 8th and the last: 17 rows); the second, 11 rows, C C C C U C C C C U N C C C U N (16 rows) mirrored;
+    # the MDA between them, as many rows as hall 2's own switches need (3)
+    first, second = "CCCCUCCCCUNCCCCUN", "CCCCUCCCCUNCCCUN"
+    assert "".join("CUNM"[k] for k in plan.grid.patterns[1]) == first + "MMM" + second[::-1]
+    # 17 + 3 + 16 = 36 rows: 36 × 2.4 m + a 1.2 m cold aisle = 87.6 m deep, 16 × 0.6 + 2 × 1.2 = 12.0 m wide;
+    # the floor drawn, with hall 1's 43 rows (104.4 m): 12.0 × (104.4 + 87.6) = 2,304.0 m²
+    assert plan.grid.depths.tolist() == pytest.approx([104.4, 87.6])
+    assert plan.summary()["floor_area_m2"] == pytest.approx(12.0 * (104.4 + 87.6))
+    # its compute racks stand in its own rows (1-based 1-4, 6-9 and 12-15 in the first half), its leaves in its
+    # network rows 11, 17, 21 and 26 beside them: hall 2's NIC-leaf links are on average no longer than hall 1's
+    nic = plan.cables.filter((pl.col("tier") == 1) & (pl.col("a_hall") == pl.col("b_hall")))
+    mean = dict(nic.group_by("a_hall").agg(pl.col("length_m").mean()).rows())
+    assert mean[2] <= mean[1]
+    leaf_rows = nic.filter(pl.col("a_hall") == 2)["b_row"].unique().sort().to_list()
+    assert leaf_rows == [11, 17, 21, 26]
 
 
 def test_every_cable_is_within_its_mediums_reach(plan):

@@ -117,8 +117,9 @@ def test_leaves_fill_their_network_row_and_the_rest_goes_to_the_mda(layout):
     mda = [8, 9, 13, 14, 15, 16, 17]
     assert s.row[mda].tolist() == [7] * 7
     assert s.rack[mda].tolist() == [0, 0, 1, 1, 2, 2, 3] and s.slot[mda].tolist() == [0, 1, 0, 1, 0, 1, 0]
-    # hall 1's super-spine opens its own MDA
-    assert (s.hall[18], s.row[18], s.rack[18], s.slot[18]) == (1, 7, 0, 0)
+    # hall 1 (its 8 racks fill 2 compute rows: C U N | N U C, 6 rows) has rows of its own; its super-spine opens
+    # its MDA, numbered row 6
+    assert (s.hall[18], s.row[18], s.rack[18], s.slot[18]) == (1, 6, 0, 0)
 
 
 def test_without_tiers_every_switch_tries_its_network_row_first(layout):
@@ -136,10 +137,14 @@ def test_mda_moves_to_the_middle_and_the_rows_after_it_down(layout):
     # row moves from 4 to 5, the second half from row 4 to 5
     assert new.pattern.tolist() == [C, C, U, N, MDA, N, U, C] and new.network_rows.tolist() == [3, 5]
     assert new.second_half == 5
-    assert s.row[[8, 9, 13, 17, 18]].tolist() == [4] * 5 and s.row[:8].tolist() == [3] * 8
+    assert s.row[[8, 9, 13, 17]].tolist() == [4] * 4 and s.row[:8].tolist() == [3] * 8
+    # hall 1's MDA row at its own middle, row 3 (C U N | MDA | N U C: after its first network row)
+    assert new.kinds[1].pattern.tolist() == [C, U, N, MDA, N, U, C] and s.row[18] == 3
     assert s.row[10:13].tolist() == [5] * 3
     # racks of compute rows 0 and 1 stay; the third compute row (was row 6) is row 7 now
-    assert new.row[[0, 4, 8, 9]].tolist() == [0, 1, 7, 7] and (new.row[12], new.row[20 - 1]) == (0, 1)
+    assert new.row[[0, 4, 8, 9]].tolist() == [0, 1, 7, 7]
+    # hall 1: racks 12-15 in its first compute row (row 0), 16-19 in its mirrored half's (row 5, row 6 after its MDA)
+    assert (new.row[12], new.row[20 - 1]) == (0, 6)
     assert (new.position == layout.position).all() and (new.block == layout.block).all()
 
 
@@ -147,13 +152,20 @@ def test_hall_extent_and_mda_rack_coordinates_by_hand(layout):
     hall, block, tier = _switches()
     new, s = insert_mda(layout, place_switches(layout, hall, block, tier))
     grid = hall_extent(new)
-    # 7 rows and 1 MDA row at 2.4 m plus a 1.2 m cold aisle; 4 racks at 0.6 m plus two 1.2 m end aisles
+    # hall 0: 7 rows and 1 MDA row at 2.4 m plus a 1.2 m cold aisle, 8 × 2.4 + 1.2 = 20.4 m; 4 racks at 0.6 m plus
+    # two 1.2 m end aisles, 4.8 m. Hall 1, partly filled (8 racks, 2 compute rows), C U N | MDA | N U C:
+    # 7 × 2.4 + 1.2 = 18.0 m
     assert grid.pattern.tolist() == [C, C, U, N, MDA, N, U, C]
     assert grid.depth == pytest.approx(8 * 2.4 + 1.2)
     assert grid.width == pytest.approx(4 * 0.6 + 2 * 1.2)
-    # 2 halls on a 2-column grid 10 m apart
-    assert grid.origin_x.tolist() == pytest.approx([0.0, 4.8 + 10.0]) and grid.origin_y.tolist() == [0.0, 0.0]
-    assert grid.floor_area == pytest.approx(2 * 4.8 * 20.4)
+    assert grid.patterns[1].tolist() == [C, U, N, MDA, N, U, C]
+    assert grid.depths.tolist() == pytest.approx([20.4, 18.0])
+    # 2 halls on a 2-column grid 10 m apart; the floor drawn: 4.8 × (20.4 + 18.0) = 184.32 m². Hall 1 moves down its
+    # grid cell until its MDA's centre (row 3 + 1/2) lines up with hall 0's (row 4 + 1/2): 1 row, 2.4 m, just the
+    # 20.4 − 18.0 m its cell leaves
+    assert grid.origin_x.tolist() == pytest.approx([0.0, 4.8 + 10.0])
+    assert grid.origin_y.tolist() == pytest.approx([0.0, 2.4])
+    assert grid.floor_area == pytest.approx(184.32)
     # the fourth MDA rack of hall 0 (row 4): x = 1.2 + 3.5 × 0.6, y = 0.6 + 4 × 2.4 + 0.6, the hall's middle
     # (20.4 / 2 = 10.2 m) to within the half row the 8 rows allow
     x, y = coordinates(grid, new.geometry, s.hall[17:18], s.row[17:18], s.rack[17:18])
@@ -163,15 +175,43 @@ def test_hall_extent_and_mda_rack_coordinates_by_hand(layout):
     assert (float(x[0]), float(y[0])) == pytest.approx((1.2 + 1.5 * 0.6, 18.0))
 
 
-def test_mda_grows_by_whole_rows_and_every_hall_is_as_deep_as_the_deepest(layout):
-    # 17 spines in hall 0: 8 a row, numbered rows 7, 8 and 9, moved to rows 4, 5 and 6 of both halls
+def test_mda_grows_by_whole_rows_and_every_full_hall_is_as_deep_as_the_deepest():
+    # 36 racks: 3 full halls of 12. 17 spines in hall 0: 8 a row, numbered rows 7, 8 and 9, moved to rows 4, 5 and 6
+    # of every hall, each 10 × 2.4 + 1.2 = 25.2 m deep
+    layout = place_racks(np.ones(36), _geometry())
     s = place_switches(layout, np.zeros(17, dtype=int), np.zeros(17, dtype=int), np.full(17, 2))
     assert s.row.tolist() == [7] * 8 + [8] * 8 + [9] and s.rack[-1] == 0
     new, s = insert_mda(layout, s)
     assert s.row.tolist() == [4] * 8 + [5] * 8 + [6]
     grid = hall_extent(new)
     assert grid.pattern.tolist() == [C, C, U, N, MDA, MDA, MDA, N, U, C] and grid.depth == pytest.approx(10 * 2.4 + 1.2)
-    assert grid.origin_y.tolist() == [0.0, 0.0]  # both halls in the first grid row, each 25.2 m deep
+    assert grid.depths.tolist() == pytest.approx([25.2] * 3) and len(new.kinds) == 1
+    assert grid.origin_y.tolist() == [0.0, 0.0, 25.2 + 10.0]  # a 2-column grid, its rows 25.2 m deep and 10 m apart
+
+
+def test_the_partly_filled_last_hall_is_laid_out_for_the_rows_it_fills():
+    # 30 racks: 2 full halls of 12 (3 compute rows: C C U N | N U C, 7 rows) and a last hall of 6 (2 compute rows,
+    # 4 + 2 racks: C U N | N U C, 6 rows): its compute rows 0 and 5, its network rows 2 and 3 beside them, served
+    # each by the network row on its side. A leaf of each of its blocks and 9 spines (8 a network row, so 2 MDA
+    # rows: the full halls have none, and stay 7 × 2.4 + 1.2 = 18.0 m deep)
+    layout = place_racks(np.ones(30), _geometry())
+    assert [k.pattern.tolist() for k in layout.kinds] == [[C, C, U, N, N, U, C], [C, U, N, N, U, C]]
+    last = np.arange(24, 30)
+    assert layout.row[last].tolist() == [0, 0, 0, 0, 5, 5] and layout.block[last].tolist() == [0, 0, 0, 0, 1, 1]
+    hall = np.full(11, 2)
+    s = place_switches(layout, hall, np.r_[0, 1, np.zeros(9, dtype=int)], np.r_[1, 1, np.full(9, 2)])
+    assert s.row.tolist() == [2, 3] + [6] * 8 + [7]  # MDA rows numbered after its 6 rows
+    new, s = insert_mda(layout, s)
+    # its MDA between its network rows (mda_split: n = 6, k = 3 follows a network row): C U N | M M | N U C
+    assert new.rows_of(2).pattern.tolist() == [C, U, N, MDA, MDA, N, U, C]
+    assert new.rows_of(0).pattern.tolist() == [C, C, U, N, N, U, C]
+    assert s.row.tolist() == [2, 5] + [3] * 8 + [4] and new.row[last].tolist() == [0, 0, 0, 0, 7, 7]
+    grid = hall_extent(new)
+    # drawn 8 rows deep: 8 × 2.4 + 1.2 = 20.4 m; floor 4.8 m wide × (18.0 + 18.0 + 20.4) m = 270.72 m²
+    assert grid.depths.tolist() == pytest.approx([18.0, 18.0, 20.4])
+    assert grid.floor_area == pytest.approx(4.8 * (18.0 + 18.0 + 20.4))
+    # the third hall starts the grid's second row, as deep as the deepest hall (20.4 m) + 10 m below
+    assert grid.origin_y.tolist() == pytest.approx([0.0, 0.0, 30.4])
 
 
 def test_no_switches_no_mda(layout):
@@ -193,9 +233,10 @@ def test_no_switches_no_mda(layout):
 )
 def test_placement_is_a_floor_plan(racks, racks_per_row, per_network, per_rack, switches, seed):
     """Whatever the counts: one switch a slot, no network row longer than a compute row, spines and super-spines
-    only in MDA rows, leaves in their own hall's network rows or its MDA; once the MDA is in the hall's middle,
-    compute racks only in compute rows, every rack inside its hall, no two overlapping, and the MDA's centre within
-    one row pitch of the hall's."""
+    only in MDA rows, leaves in their own hall's network rows or its MDA; every hall as many compute rows as its
+    racks fill (full halls alike, with as many MDA rows as the fullest needs; a partly filled last hall its own);
+    once the MDA is in the hall's middle, compute racks only in compute rows, every rack inside its hall, no two
+    overlapping, and the MDA's centre within one row pitch of the hall's."""
     rng = np.random.default_rng(seed)
     geometry = Geometry(40.0, racks_per_row, 0.6, 1.2, 1.2, 1.2, per_network, 3, per_rack, 5.0)
     layout = place_racks(np.ones(racks), geometry)
@@ -205,22 +246,31 @@ def test_placement_is_a_floor_plan(racks, racks_per_row, per_network, per_rack, 
     keys = np.stack([s.hall, s.row, s.rack, s.slot])
     assert np.unique(keys, axis=1).shape[1] == switches
     assert (s.rack < racks_per_row).all() and (s.slot < per_rack).all() and (s.hall == layout.hall[home]).all()
-    base = len(layout.pattern)
-    assert (s.row[tier > 1] >= base).all()
+    before = [layout.rows_of(h).pattern for h in range(layout.halls)]
+    base = np.array([len(p) for p in before])[s.hall]
+    assert (s.row[tier > 1] >= base[tier > 1]).all()
     in_row = s.row < base
-    assert (layout.pattern[s.row[in_row]] == NETWORK).all() and (tier[in_row] == 1).all()
+    assert all(before[h][r] == NETWORK for h, r in zip(s.hall[in_row], s.row[in_row], strict=True))
+    assert (tier[in_row] == 1).all()
     new, s = insert_mda(layout, s)
     grid = hall_extent(new)
-    mda_rows = len(new.pattern) - base
-    assert mda_rows == max([base] + (keys[1] + 1).tolist()) - base
+    rows_a_hall = -(-min(racks, layout.racks_per_hall) // racks_per_row)
+    for h in range(layout.halls):
+        pattern = grid.patterns[h]
+        filled = -(-int((layout.hall == h).sum()) // racks_per_row)
+        assert (pattern == COMPUTE).sum() == (filled if h == layout.halls - 1 else rows_a_hall)
+        alike = layout.kind_of(s.hall) == layout.kind_of(np.array(h))  # full halls, or the partly filled last one
+        assert (pattern == MDA).sum() == max([0] + (keys[1][alike] + 1 - len(before[h])).tolist())
+        assert grid.depths[h] == pytest.approx(len(pattern) * 2.4 + 1.2)
+        mda = np.flatnonzero(pattern == MDA)
+        if len(mda):  # the MDA's centre within one row pitch (2.4 m) of the hall's
+            mda_centre = (mda[0] + mda[-1] + 1) / 2 * 2.4 + 0.6  # rows from a half cold aisle (0.6 m) in
+            assert abs(mda_centre - grid.depths[h] / 2) <= 2.4 + 1e-9
     assert grid.width == pytest.approx(racks_per_row * 0.6 + 2.4)
-    assert (new.pattern[new.row] == COMPUTE).all() and (new.pattern[s.row[tier > 1]] == MDA).all()
-    assert (new.pattern[s.row[in_row]] == NETWORK).all()
+    drawn = lambda hall, row: np.array([grid.patterns[h][r] for h, r in zip(hall, row, strict=True)])  # noqa: E731
+    assert (drawn(new.hall, new.row) == COMPUTE).all() and (drawn(s.hall[tier > 1], s.row[tier > 1]) == MDA).all()
+    assert (drawn(s.hall[in_row], s.row[in_row]) == NETWORK).all()
     _racks_lie_inside_their_hall_and_never_overlap(new, grid, s)
-    if mda_rows:  # the MDA's centre within one row pitch (2.4 m) of the hall's
-        mda = np.flatnonzero(new.pattern == MDA)
-        mda_centre = (mda[0] + mda[-1] + 1) / 2 * 2.4 + 0.6  # rows from a half cold aisle (0.6 m) in
-        assert abs(mda_centre - grid.depth / 2) <= 2.4 + 1e-9
 
 
 def _racks_lie_inside_their_hall_and_never_overlap(layout, grid, s):
@@ -233,7 +283,7 @@ def _racks_lie_inside_their_hall_and_never_overlap(layout, grid, s):
     x0, y0 = grid.origin_x[hall], grid.origin_y[hall]
     eps = 1e-9
     assert (x - g.rack_pitch / 2 >= x0 - eps).all() and (x + g.rack_pitch / 2 <= x0 + grid.width + eps).all()
-    assert (y - g.rack_depth / 2 >= y0 - eps).all() and (y + g.rack_depth / 2 <= y0 + grid.depth + eps).all()
+    assert (y - g.rack_depth / 2 >= y0 - eps).all() and (y + g.rack_depth / 2 <= y0 + grid.depths[hall] + eps).all()
     dx, dy = np.abs(x[:, None] - x[None, :]), np.abs(y[:, None] - y[None, :])
     overlap = (dx < g.rack_pitch - 1e-6) & (dy < g.rack_depth - 1e-6)
     assert overlap.sum() == len(x)  # each rack with itself only

@@ -25,13 +25,17 @@ ch. 7, Cabling Hierarchy):
   leaves whose first endpoint is in that block, at most ``racks_per_row`` network racks (no longer than a
   compute row);
 * spines and super-spines (tier 2 and 3), and leaves a full network row has no room for, go to the hall's MDA:
-  whole rows of ``racks_per_row`` network racks, as many as the largest hall needs, in the middle of the hall
-  between the two halves (TIA-942-B places the MDA centrally to keep the backbone and horizontal runs short):
+  whole rows of ``racks_per_row`` network racks, as many as the fullest full hall needs (a partly filled last
+  hall: as many as its own switches need), in the middle of the hall between the two halves (TIA-942-B places the
+  MDA centrally to keep the backbone and horizontal runs short):
   :func:`mda_split` picks the row boundary it opens at, the end of the first half wherever that lies within one
   row of the hall's middle, and :func:`insert_mda` renumbers the rows after it once the switches are placed. The
   MDA rows repeat at the row pitch like every row, so each has an aisle of its own on either side;
 * the hall is as wide as a row and as deep as its rows, MDA included (:func:`hall_extent`), so the floor area is
-  that of what is drawn.
+  that of what is drawn;
+* every hall but the last is full and laid out alike (:class:`HallRows`); a partly filled last hall is laid out for
+  the compute rows its racks fill, as a planner would size it: its own halves, CDU and network rows, and an MDA of
+  as many rows as its own switches need, so it is as deep as what it holds.
 """
 
 from __future__ import annotations
@@ -115,60 +119,112 @@ def mda_split(pattern: np.ndarray) -> int:
     return min(candidates, key=lambda k: (after[int(pattern[k - 1])] if k else 0, abs(2 * k - n), k))
 
 
+@dataclass(frozen=True)
+class HallRows:
+    """The rows of one kind of hall: their kinds in order, the first row of the mirrored second half and the row
+    the MDA's first row is (or, before :func:`insert_mda`, will be)."""
+
+    pattern: np.ndarray
+    second_half: int
+    mda_at: int
+
+    @staticmethod
+    def for_compute_rows(compute_rows: int, geometry: Geometry) -> HallRows:
+        """The rows of a hall of ``compute_rows`` compute rows (:func:`hall_pattern`, :func:`mda_split`)."""
+        per_cdu, per_network = geometry.compute_rows_per_cdu_row, geometry.compute_rows_per_network_row
+        pattern = hall_pattern(compute_rows, per_cdu, per_network)
+        return HallRows(pattern, half_start(compute_rows, per_cdu, per_network), mda_split(pattern))
+
+    @property
+    def network_rows(self) -> np.ndarray:
+        """Physical row index of each network row."""
+        return np.flatnonzero(self.pattern == NETWORK)
+
+    def with_mda(self, rows: int) -> HallRows:
+        """These rows with ``rows`` MDA rows put in at ``mda_at`` (the second half moving down if it is after)."""
+        k = self.mda_at
+        pattern = np.r_[self.pattern[:k], np.full(rows, MDA, dtype=np.int8), self.pattern[k:]].astype(np.int8)
+        return HallRows(pattern, self.second_half + rows if self.second_half >= k else self.second_half, k)
+
+
 @dataclass
 class RackLayout:
-    """Compute racks by position, and the hall pattern the switches are placed into."""
+    """Compute racks by position, and the rows of the halls the switches are placed into: ``kinds[0]`` those of a
+    full hall, ``kinds[1]`` (when there is one) those of the partly filled last hall."""
 
     geometry: Geometry
     racks_per_hall: int
     halls: int
-    pattern: np.ndarray  # row kinds of a full hall
+    kinds: tuple[HallRows, ...]
     hall: np.ndarray  # per rack
     row: np.ndarray  # physical row index in its hall
     position: np.ndarray  # 0-based position in the row
     block: np.ndarray  # network block (index of the network row serving it) within the hall
-    mda_at: int = 0  # the row the MDA's first row is (or, before :func:`insert_mda`, will be)
-    second_half: int = 0  # the first row of the mirrored second half (after :func:`insert_mda`, MDA rows counted)
 
     @property
     def racks(self) -> int:
         return len(self.hall)
 
     @property
+    def pattern(self) -> np.ndarray:
+        """Row kinds of a full hall."""
+        return self.kinds[0].pattern
+
+    @property
+    def mda_at(self) -> int:
+        return self.kinds[0].mda_at
+
+    @property
+    def second_half(self) -> int:
+        return self.kinds[0].second_half
+
+    @property
     def network_rows(self) -> np.ndarray:
-        """Physical row index of each network row of a hall."""
-        return np.flatnonzero(self.pattern == NETWORK)
+        """Physical row index of each network row of a full hall."""
+        return self.kinds[0].network_rows
+
+    def kind_of(self, hall: np.ndarray) -> np.ndarray:
+        """Index into :attr:`kinds` of each hall in ``hall``: 1 for a partly filled last hall, else 0."""
+        return (np.asarray(hall) == self.halls - 1).astype(np.int64) * (len(self.kinds) - 1)
+
+    def rows_of(self, hall: int) -> HallRows:
+        """The rows of hall ``hall`` (0-based)."""
+        return self.kinds[int(self.kind_of(np.array(hall)))]
 
 
 def place_racks(rack_power: np.ndarray, geometry: Geometry) -> RackLayout:
     """Place racks (in generation order) into halls and rows.
 
     ``rack_power`` [W] is each rack's input power; a hall holds ``floor(hall_max / max rack power)`` racks
-    so that no hall exceeds its maximum IT power whatever the mix.
+    so that no hall exceeds its maximum IT power whatever the mix. The last hall, when its racks fill fewer compute
+    rows than a full hall's, gets rows of its own (:class:`HallRows`) for the compute rows they fill.
     """
     count = len(rack_power)
     per_hall = max(1, int(geometry.hall_max_it_power // max(float(np.max(rack_power)), 1.0)))
     halls = max(1, -(-count // per_hall))
-    rows_per_hall = -(-min(per_hall, count) // geometry.racks_per_row)
-    per_network = geometry.compute_rows_per_network_row
-    pattern = hall_pattern(rows_per_hall, geometry.compute_rows_per_cdu_row, per_network)
-    second_half = half_start(rows_per_hall, geometry.compute_rows_per_cdu_row, per_network)
-    compute_rows = np.flatnonzero(pattern == COMPUTE)
+    full_rows = -(-min(per_hall, count) // geometry.racks_per_row)
+    last_rows = -(-(count - (halls - 1) * per_hall) // geometry.racks_per_row)
+    kinds = tuple(HallRows.for_compute_rows(n, geometry) for n in dict.fromkeys((full_rows, last_rows)))
     index = np.arange(count)
+    hall = index // per_hall
     local = index % per_hall
-    row = compute_rows[local // geometry.racks_per_row]
-    network_row = served_by(pattern, second_half, NETWORK)[row]
+    kind = (hall == halls - 1).astype(np.int64) * (len(kinds) - 1)
+    row = np.empty(count, dtype=np.int64)
+    block = np.empty(count, dtype=np.int64)
+    for k, rows in enumerate(kinds):
+        mine = kind == k
+        row[mine] = np.flatnonzero(rows.pattern == COMPUTE)[local[mine] // geometry.racks_per_row]
+        network_row = served_by(rows.pattern, rows.second_half, NETWORK)[row[mine]]
+        block[mine] = np.searchsorted(rows.network_rows, network_row)
     return RackLayout(
         geometry,
         per_hall,
         halls,
-        pattern,
-        (index // per_hall).astype(np.int32),
+        kinds,
+        hall.astype(np.int32),
         row.astype(np.int32),
         (local % geometry.racks_per_row).astype(np.int32),
-        np.searchsorted(np.flatnonzero(pattern == NETWORK), network_row).astype(np.int32),
-        mda_split(pattern),
-        second_half,
+        block.astype(np.int32),
     )
 
 
@@ -207,14 +263,20 @@ def place_switches(
     g = layout.geometry
     per_rack = g.switches_per_network_rack
     per_row = per_rack * g.racks_per_row
-    network_rows = layout.network_rows
-    block = np.minimum(block, len(network_rows) - 1)
+    kind = layout.kind_of(hall)
+    network_rows = [rows.network_rows for rows in layout.kinds]
+    counts = np.array([len(rows) for rows in network_rows])
+    block = np.minimum(block, counts[kind] - 1)
     hall64 = hall.astype(np.int64)
     leaf = np.ones(len(hall), dtype=bool) if tier is None else np.asarray(tier) <= 1
-    rank = _rank_within(np.where(leaf, hall64 * len(network_rows) + block, -1))
+    rank = _rank_within(np.where(leaf, hall64 * counts.max() + block, -1))
     in_row = leaf & (rank < per_row)
     mda_rank = _rank_within(np.where(in_row, -1, hall64))
-    row = np.where(in_row, network_rows[block], len(layout.pattern) + mda_rank // per_row)
+    network_row = np.zeros(len(hall), dtype=np.int64)
+    for k, rows in enumerate(network_rows):
+        network_row[kind == k] = rows[block[kind == k]]
+    base = np.array([len(rows.pattern) for rows in layout.kinds])[kind]
+    row = np.where(in_row, network_row, base + mda_rank // per_row)
     place = np.where(in_row, rank, mda_rank % per_row)
     return SwitchPlacement(
         hall.astype(np.int32),
@@ -225,27 +287,34 @@ def place_switches(
 
 
 def insert_mda(layout: RackLayout, switches: SwitchPlacement) -> tuple[RackLayout, SwitchPlacement]:
-    """The MDA rows :func:`place_switches` numbered after the hall's last row, moved to row ``layout.mda_at``: as
-    many MDA rows as the hall with the most MDA switches needs go in at that boundary (every hall alike), and the
-    rows after it, racks' and switches' alike, move down by that many. Returns the layout with the MDA rows in its
-    pattern and the switches with their final rows (call it once, on the layout :func:`place_racks` returned)."""
-    base, k = len(layout.pattern), layout.mda_at
-    mda_rows = max(0, int(switches.row.max(initial=-1)) + 1 - base)
+    """The MDA rows :func:`place_switches` numbered after the hall's last row, moved to the hall's ``mda_at``: as
+    many MDA rows as the full hall with the most MDA switches needs go in at that boundary (every full hall alike;
+    a partly filled last hall as many as its own switches need), and the rows after it, racks' and switches'
+    alike, move down by that many. Returns the layout with the MDA rows in its halls' rows and the switches with
+    their final rows (call it once, on the layout :func:`place_racks` returned)."""
+    base = np.array([len(rows.pattern) for rows in layout.kinds])
+    at = np.array([rows.mda_at for rows in layout.kinds])
+    kind = layout.kind_of(switches.hall)
+    added = np.array(
+        [max(0, int(switches.row[kind == k].max(initial=-1)) + 1 - base[k]) for k in range(len(layout.kinds))]
+    )
 
-    def moved(row: np.ndarray) -> np.ndarray:
-        return np.where(row >= base, k + row - base, np.where(row >= k, row + mda_rows, row)).astype(np.int32)
+    def moved(row: np.ndarray, k: np.ndarray) -> np.ndarray:
+        b, m = base[k], at[k]
+        return np.where(row >= b, m + row - b, np.where(row >= m, row + added[k], row)).astype(np.int32)
 
-    pattern = np.r_[layout.pattern[:k], np.full(mda_rows, MDA, dtype=np.int8), layout.pattern[k:]].astype(np.int8)
-    second_half = layout.second_half + mda_rows if layout.second_half >= k else layout.second_half
+    kinds = tuple(rows.with_mda(int(n)) for rows, n in zip(layout.kinds, added, strict=True))
     return (
-        replace(layout, pattern=pattern, row=moved(layout.row), second_half=second_half),
-        replace(switches, row=moved(switches.row)),
+        replace(layout, kinds=kinds, row=moved(layout.row, layout.kind_of(layout.hall))),
+        replace(switches, row=moved(switches.row, kind)),
     )
 
 
 @dataclass(frozen=True)
 class HallGrid:
-    """Hall size and origins on the site grid [m], and the kinds of a hall's rows as drawn (MDA rows included)."""
+    """Hall size and origins on the site grid [m], and the kinds of each hall's rows as drawn (MDA rows included):
+    ``depth`` and ``pattern`` a full hall's, ``depths`` and ``patterns`` each hall's (a partly filled last hall is
+    shallower)."""
 
     width: float
     depth: float
@@ -253,28 +322,40 @@ class HallGrid:
     origin_x: np.ndarray
     origin_y: np.ndarray
     pattern: np.ndarray
+    depths: np.ndarray
+    patterns: tuple[np.ndarray, ...]
 
     @property
     def floor_area(self) -> float:
-        return self.width * self.depth * len(self.origin_x)
+        """Σ width × depth over the halls: the floor that is drawn."""
+        return float(self.width * self.depths.sum())
 
 
 def hall_extent(layout: RackLayout) -> HallGrid:
     """Hall width (a row of ``racks_per_row`` racks plus two end aisles: compute, CDU, network and MDA rows are
-    all at most that long), depth (the rows of the layout's pattern, MDA rows included once :func:`insert_mda` has
-    put them in, × row pitch plus a cold aisle) and grid origins; every hall has the same rows."""
+    all at most that long), each hall's depth (the rows of its kind's pattern, MDA rows included once
+    :func:`insert_mda` has put them in, × row pitch plus a cold aisle) and grid origins: grid rows as deep as the
+    deepest hall, and a shallower (partly filled) hall moved down its grid cell by as much as the cell leaves room
+    for, up to where its MDA's centre lines up with a full hall's, so that the backbone between the halls' MDAs
+    runs straight across."""
     g = layout.geometry
     width = g.racks_per_row * g.rack_pitch + 2 * g.cold_aisle
-    depth = len(layout.pattern) * g.row_pitch + g.cold_aisle
+    rows = np.array([len(k.pattern) for k in layout.kinds])
+    depth = rows * g.row_pitch + g.cold_aisle
+    mda_centre = np.array([k.mda_at + (k.pattern == MDA).sum() / 2 for k in layout.kinds])  # in rows
+    shift = np.clip((mda_centre[0] - mda_centre) * g.row_pitch, 0.0, depth.max() - depth)
+    kind = layout.kind_of(np.arange(layout.halls))
     columns = int(np.ceil(np.sqrt(layout.halls)))
     index = np.arange(layout.halls)
     return HallGrid(
         width,
-        depth,
+        float(depth[0]),
         columns,
         (index % columns) * (width + g.hall_gap),
-        (index // columns) * (depth + g.hall_gap),
+        (index // columns) * (float(depth.max()) + g.hall_gap) + shift[kind],
         layout.pattern,
+        depth[kind],
+        tuple(layout.kinds[k].pattern for k in kind),
     )
 
 

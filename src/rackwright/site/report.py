@@ -131,8 +131,7 @@ def floor_plan_svg(plan: SitePlan, max_items: int = 60_000) -> str:
     g = plan.layout.geometry
     SCALE = float(np.clip(WIDTH_PX / (grid.columns * (grid.width + g.hall_gap)), 0.5, 20.0))  # px per metre
     width = max((grid.columns * (grid.width + g.hall_gap)) * SCALE, 600)
-    rows = int(np.ceil(len(grid.origin_x) / grid.columns))
-    height = (rows * (grid.depth + g.hall_gap) - g.hall_gap) * SCALE + CAMPUS_TOP + 70
+    height = float((grid.origin_y + grid.depths).max()) * SCALE + CAMPUS_TOP + 70
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
         f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="sans-serif" font-size="10">',
@@ -143,16 +142,15 @@ def floor_plan_svg(plan: SitePlan, max_items: int = 60_000) -> str:
     links = [  # over the racks: a click anywhere on a hall opens its plan; its name above it, clear of the rows
         f'<a href="{hall_page_name(h)}"><title>hall {h + 1}: its plan to scale</title>'
         f'<rect x="{x0 * SCALE:.1f}" y="{y0 * SCALE + CAMPUS_TOP:.1f}" width="{grid.width * SCALE:.1f}" '
-        f'height="{grid.depth * SCALE:.1f}" fill="#fff" fill-opacity="0" stroke="#333"/>'
+        f'height="{depth * SCALE:.1f}" fill="#fff" fill-opacity="0" stroke="#333"/>'
         f'<text x="{x0 * SCALE + 2:.1f}" y="{y0 * SCALE + CAMPUS_TOP - LABEL_GAP:.1f}" fill="#1d4ed8" '
         'text-decoration="underline">'
         f"hall {h + 1} (h{h + 1:02d})</text></a>"
-        for h, (x0, y0) in enumerate(zip(grid.origin_x, grid.origin_y, strict=True))
+        for h, (x0, y0, depth) in enumerate(zip(grid.origin_x, grid.origin_y, grid.depths, strict=True))
     ]
-    cdu_rows = np.flatnonzero(plan.layout.pattern == CDU)
     strip = g.racks_per_row * g.rack_pitch * SCALE
-    for x0, y0 in zip(grid.origin_x, grid.origin_y, strict=True):
-        for row in cdu_rows:
+    for x0, y0, pattern in zip(grid.origin_x, grid.origin_y, grid.patterns, strict=True):
+        for row in np.flatnonzero(pattern == CDU):
             y = y0 + g.cold_aisle / 2 + row * g.row_pitch
             parts.append(
                 f'<rect x="{(x0 + g.cold_aisle) * SCALE:.1f}" y="{y * SCALE + CAMPUS_TOP:.1f}" width="{strip:.1f}" '
@@ -235,13 +233,12 @@ def _metre_grid(x0: float, y0: float, width_m: float, depth_m: float, px: float)
 def _cdus_per_cdu_row(plan: SitePlan, hall: int) -> dict[int, int]:
     """CDUs in each CDU row of a hall: ``ceil(Σ cdus_per_rack)`` over the compute racks of the rows it serves
     (``layout.served_by``: the compute rows before it, after it in the mirrored second half)."""
-    layout = plan.layout
+    layout, rows = plan.layout, plan.layout.rows_of(hall)
     per_rack = np.repeat([g.cdus_per_rack for g in plan.generations], [g.racks for g in plan.generations])
     mine = layout.hall == hall
-    cdu_row = served_by(layout.pattern, layout.second_half, CDU)[layout.row]
+    cdu_row = served_by(rows.pattern, rows.second_half, CDU)[layout.row[mine]]
     return {
-        int(r): int(np.ceil(per_rack[mine & (cdu_row == r)].sum() - 1e-9))
-        for r in np.flatnonzero(layout.pattern == CDU)
+        int(r): int(np.ceil(per_rack[mine][cdu_row == r].sum() - 1e-9)) for r in np.flatnonzero(rows.pattern == CDU)
     }
 
 
@@ -359,10 +356,11 @@ def _hall_rows(plan: SitePlan, hall: int, f: _Frame) -> tuple[list[str], list[st
     parts: list[str] = []
     over: list[str] = []
     trays: list[tuple[float, float]] = []  # (y, length) of each row's tray [px]
-    for r, kind in enumerate(plan.grid.pattern):
+    pattern = plan.grid.patterns[hall]
+    for r, kind in enumerate(pattern):
         y0 = _row_y(plan, hall, r)
         gap_y, gap = y0 + g.rack_depth, g.row_pitch - g.rack_depth
-        if r < len(plan.grid.pattern) - 1:
+        if r < len(pattern) - 1:
             hot = r % 2 == 0
             parts.append(
                 f'<rect x="{f.left:.1f}" y="{f.y(gap_y):.1f}" width="{width:.1f}" height="{gap * f.px:.1f}" '
@@ -426,7 +424,8 @@ def hall_plan_svg(plan: SitePlan, hall: int = 0) -> str:
     g, grid, layout = plan.layout.geometry, plan.grid, plan.layout
     ox, oy = float(grid.origin_x[hall]), float(grid.origin_y[hall])
     f = _Frame(ox, oy, g.rack_pitch * HALL_PX_PER_M, g.rack_depth * HALL_PX_PER_M)
-    hall_w, hall_d = grid.width * f.px, grid.depth * f.px
+    depth = float(grid.depths[hall])
+    hall_w, hall_d = grid.width * f.px, depth * f.px
     width, height = f.left + hall_w + 420, f.top + hall_d + 70
     mine = np.flatnonzero(layout.hall == hall)
     rx, ry = _rack_xy(plan)
@@ -435,12 +434,12 @@ def hall_plan_svg(plan: SitePlan, hall: int = 0) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
         f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="sans-serif" font-size="9" id="hall-plan-{hall + 1}">',
         f'<text x="4" y="16" font-size="13" font-weight="bold">Hall {hall + 1} (h{hall + 1:02d}): {len(mine):,} '
-        f"compute racks, {grid.width:.1f} m × {grid.depth:.1f} m as planned</text>",
-        _metre_grid(f.left, f.top, grid.width, grid.depth, f.px),
+        f"compute racks, {grid.width:.1f} m × {depth:.1f} m as planned</text>",
+        _metre_grid(f.left, f.top, grid.width, depth, f.px),
         f'<rect x="{f.left:.1f}" y="{f.top:.1f}" width="{hall_w:.1f}" height="{hall_d:.1f}" '
         'fill="none" stroke="#333" stroke-width="2"/>',
         _dimension(f.left, f.top - 28, f.left + hall_w, f.top - 28, f"{grid.width:.1f} m"),
-        _dimension(f.left + hall_w + 70, f.top, f.left + hall_w + 70, f.top + hall_d, f"{grid.depth:.1f} m"),
+        _dimension(f.left + hall_w + 70, f.top, f.left + hall_w + 70, f.top + hall_d, f"{depth:.1f} m"),
     ]
     under, over = _hall_rows(plan, hall, f)
     parts += under
