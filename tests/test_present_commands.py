@@ -197,10 +197,10 @@ def test_reliability_job_table_and_page_show_the_same_figures(tmp_path):
     assert f"goodput {goodput[1]}, {per_day} interruptions per day (one every {mtbi[1]} h)" in page
     assert f"checkpoint every {interval[1]} min" in page
     hbm = next(c for c in doc["causes"] if c["cause"] == "hbm")
-    assert row(result.stdout, "hbm")[4] == format_value(hbm["interruptions_per_day"] / doc["interruptions_per_day"],
-                                                        "share")
+    share = format_value(hbm["interruptions_per_day"] / doc["interruptions_per_day"], "share")
+    assert row(result.stdout, "HBM memory errors")[4] == share  # the cause by its label; the JSON keeps "hbm"
     only = runner.invoke(app, [*args, "--only", "summary"], env={"COLUMNS": "160"})
-    assert only.exit_code == 0 and "Goodput (ETTR)" in only.stdout and "hbm" not in only.stdout
+    assert only.exit_code == 0 and "Goodput (ETTR)" in only.stdout and "HBM memory" not in only.stdout
 
 
 def test_factory_simulate_failed_tests_are_a_mean_with_one_decimal():
@@ -228,3 +228,102 @@ def test_qualify_metrics_are_labelled_in_the_terminal_and_on_the_page(tmp_path):
     for shown in (result.stdout, page):
         raw = {"power_at_load", "coolant_flow", "burn_in_failures", "coolant_delta_t"}
         assert not raw & set(re.findall(r"\w+", shown))
+
+
+# Issue 22's audit, at 80 columns and piped (CliRunner's output is not a terminal): each command's exact strings.
+NARROW = {"COLUMNS": "80"}
+PAIR = [str(EXAMPLES / "gb200-nvl72.yaml"), str(EXAMPLES / "gb300-nvl72.yaml")]
+
+
+def wrapped_row(text: str, start: str) -> list[str]:
+    """The cells of the first line of a table row whose label (wrapped at 80 columns) starts with ``start``."""
+    for line in text.splitlines():
+        cells = [c.strip() for c in re.split(r"[│┃]", line)[1:-1]]
+        if cells and cells[0].startswith(start):
+            return cells
+    raise AssertionError(f"no row starting {start!r} in\n{text}")
+
+
+def test_compare_and_evaluate_show_a_share_row_with_one_number_of_decimals():
+    """Rack AFR 0.999496 (gb200) → 0.999594 (gb300), from the JSON: 99.9594 % rounds onto 100.0 % at 1 decimal,
+    so both show 2 (99.95 %, 99.96 %, not 99.9 % beside 99.96 %) and the change is 99.96 − 99.95 = +0.01 pp."""
+    result = runner.invoke(app, ["compare", *PAIR], env=NARROW)
+    assert result.exit_code == 0, result.output
+    assert wrapped_row(result.stdout, "Rack AFR")[1:5] == ["%", "99.95%", "99.96%", "+0.01 pp"]
+    evaluated = runner.invoke(app, ["evaluate", *PAIR, "--only", "reliability"], env=NARROW)
+    assert evaluated.exit_code == 0, evaluated.output
+    assert wrapped_row(evaluated.stdout, "Rack AFR")[1:] == ["%", "99.95%", "99.96%"]
+
+
+def test_compare_change_takes_the_row_format():
+    """Tokens/s in the hundred thousands print whole, and so does their change: 205,309 − 200,365 = +4,944 and
+    667,791 − 681,578 = −13,787 (not +4,944.2 and −13,786.5)."""
+    result = runner.invoke(app, ["compare", *PAIR, "--only", "delivery"], env=NARROW)
+    assert result.exit_code == 0, result.output
+    assert wrapped_row(result.stdout, "DeepSeek-V3")[2:5] == ["200,365", "205,309", "+4,944"]
+    assert wrapped_row(result.stdout, "Llama 3 70B")[2:5] == ["681,578", "667,791", "-13,787"]
+
+
+def test_build_date_writes_the_rack_count_with_separators_and_right_aligns_units():
+    """1,000 racks of 9 NVLink switch trays each: 9,000 trays, right-aligned under ``units``."""
+    args = ["sourcing", "build-date", PAIR[0], "--order-date", "2026-12-01", "--racks", "1000"]
+    result = runner.invoke(app, args, env=NARROW)
+    assert result.exit_code == 0, result.output
+    assert "rack 1,000: " in result.stdout and "rack 1000" not in result.stdout
+    line = next(line for line in result.stdout.splitlines() if "nvidia-nvlink5-switch-tray" in line)
+    assert re.split(r"│", line)[2] == "  9,000 "  # right-aligned in a column as wide as 18,000
+
+
+def test_catalog_show_prints_money_weeks_rates_and_units_through_present():
+    result = runner.invoke(app, ["catalog", "show", "nvidia-b200-gb200"], env=NARROW)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert {"price_usd: 30,000 USD", "lead_time_weeks: 52 weeks", "afr: 5.0%"} <= set(lines)  # 0.05 is 5.0 %
+    assert not {"price_usd: 30000.0", "lead_time_weeks: 52.0", "afr: 0.05"} & set(lines)
+    cdu = runner.invoke(app, ["catalog", "show", "vertiv-coolchip-cdu-1350"], env=NARROW)
+    assert "  max_facility_supply: 32 °C" in cdu.stdout.splitlines()  # the catalog's 32 degC, as pint writes it
+
+
+def test_sourcing_sweep_shows_a_price_change_as_a_signed_percentage():
+    """price_change 0:0.3:4 is 0, 0.1, 0.2 and 0.3: +0.0 %, +10.0 %, +20.0 %, +30.0 %."""
+    args = ["sourcing", "whatif", PAIR[0], str(EXAMPLES / "sourcing-us-power-cabling.yaml")]
+    result = runner.invoke(app, [*args, "--sweep", "substitutions[0].price_change=0:0.3:4"], env=NARROW)
+    assert result.exit_code == 0, result.output
+    firsts = [cells[0] for line in result.stdout.splitlines() if len(cells := re.split(r"│", line)[1:-1]) > 1]
+    assert [c.strip() for c in firsts] == ["+0.0%", "+10.0%", "+20.0%", "+30.0%"]
+    assert "Price" in result.stdout and "│   0.1 │" not in result.stdout
+
+
+def test_factory_visits_column_has_one_format():
+    """Each station's visits per rack with 2 decimals: a station no rack fails at is visited once, 1.00."""
+    args = ["factory", "simulate", str(EXAMPLES / "line-us.yaml"), "--design", PAIR[0], "--weeks", "4"]
+    result = runner.invoke(app, [*args, "--replications", "3", "--seed", "1", "--only", "stations"], env=NARROW)
+    assert result.exit_code == 0, result.output
+    header = next(line for line in result.stdout.splitlines() if "visits" in line)
+    column = [c.strip() for c in re.split(r"[│┃]", header)[1:-1]].index("visits")
+    rows = [re.split(r"│", line)[1:-1] for line in result.stdout.splitlines() if line.startswith("│")]
+    visits = [r[column].strip() for r in rows]
+    assert len(visits) == 10 and all(re.fullmatch(r"\d\.\d\d", v) for v in visits), visits
+    assert visits[[r[0].strip() for r in rows].index("l11-integration")] == "1.00"
+
+
+def test_reliability_job_names_causes_and_bases_in_the_table_and_on_the_page(tmp_path):
+    args = ["reliability", "job", "--design", PAIR[1], "--accelerators", "16384"]
+    result = runner.invoke(app, [*args, "--only", "causes", "-o", str(tmp_path)], env=NARROW)
+    assert result.exit_code == 0, result.output
+    text, page = result.stdout, page_text(tmp_path)
+    for label in ("Scale-up switch", "Fabric links", "Liquid cooling", "Unplanned host", "Llama 3"):
+        assert label in text, label
+    for key in ("host_maintenance", "scale_up_switch", "cdu_leak", "fabric_link", "llama3"):
+        assert key not in text, key
+    assert '"Unplanned host maintenance","Host software"' in page  # the cause axis, as the table names them
+    doc = json.loads((tmp_path / "job.json").read_text())
+    assert "host_maintenance" in {c["cause"] for c in doc["designs"][0]["causes"]}  # the JSON keeps the keys
+
+
+def test_perf_search_note_keeps_a_hyphenated_header_whole():
+    args = ["perf", "search", "--model", "llama3-8b", "--system", "dgx-h100-ndr", "--accelerators", "64"]
+    result = runner.invoke(app, [*args, "--global-batch", "64", "--top", "3"], env=NARROW)
+    assert result.exit_code == 0, result.output
+    note = " ".join(result.stdout.split("Left out to fit 80 characters:")[1].split())
+    assert note.startswith("micro-batch, recompute, ") and "micro- batch" not in result.stdout

@@ -7,7 +7,21 @@ from pathlib import Path
 
 import rackwright
 from rackwright.cli.app import _with_delivery
-from rackwright.report.present import DELIVERY, figure_format, format_value
+from rackwright.report.present import (
+    DELIVERY,
+    MONEY,
+    QUANTITY,
+    RELATIVE,
+    SHARE,
+    Format,
+    basis_label,
+    cause_label,
+    figure_format,
+    format_value,
+    media_label,
+    part_shown,
+    tier_label,
+)
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -29,3 +43,43 @@ def test_every_delivery_figure_has_a_label():
     rack = _with_delivery(rackwright.evaluate(EXAMPLES / "gb200-nvl72.yaml"))
     keys = {key.split(".", 1)[1] for key in rack.extra}
     assert keys and keys <= set(DELIVERY)
+
+
+def test_a_row_shows_every_value_with_the_same_decimals_and_the_change_as_shown():
+    """Rack AFR 0.999496 → 0.999594 (gb200 → gb300): 99.9496 % and 99.9594 %; at 1 decimal the second rounds onto
+    100.0 %, so the row takes 2: 99.95 % and 99.96 %, a change of 99.96 − 99.95 = 0.01 pp."""
+    afr = figure_format("reliability.afr_rack")
+    assert afr.row([0.999496, 0.999594], change=True) == ["99.95%", "99.96%", "+0.01 pp"]
+    assert afr.row([0.5, 0.999594]) == ["50.00%", "99.96%"]  # one value needs 2 decimals: the row has 2
+    share = Format("US content", "", SHARE)
+    assert share.row([0.0751, 0.0753], change=True) == ["7.51%", "7.53%", "+0.02 pp"]  # 7.5 % twice would hide it
+    assert share.row([0.0751, 0.0753], distinct=False) == ["7.5%", "7.5%"]  # a column: 1 decimal is enough
+    # tokens/s in the hundred thousands print whole; the change is 205,309 − 200,365 = 4,944, not 4,944.2
+    tokens = Format("DeepSeek-V3 training per rack", "tokens/s", QUANTITY)
+    assert tokens.row([200_365.2, 205_309.4], change=True) == ["200,365", "205,309", "+4,944"]
+    # the change of the values as shown: 134.3 − 121.4 = 12.9 (121.44 → 134.26 is 12.82)
+    assert Format("IT load", "kW", QUANTITY).row([121.44, 134.26], change=True) == ["121.4", "134.3", "+12.9"]
+    assert Format("Bill of materials", "USD", MONEY).row([3_130_825.4, 3_791_425.2], change=True) == [
+        "3,130,825",
+        "3,791,425",
+        "+660,600",
+    ]
+    visits = Format("Visits per rack", "", QUANTITY)
+    assert visits.row([1.03, 1.0, 1.004], distinct=False) == ["1.03", "1.00", "1.00"]  # not 1 beside 1.00
+    assert Format("Price change", "", RELATIVE).row([0.0, 0.1]) == ["+0.0%", "+10.0%"]
+
+
+def test_causes_bases_tiers_media_and_part_figures_have_labels():
+    assert cause_label("host_maintenance") == "Unplanned host maintenance" and cause_label("cdu_leak").startswith(
+        "Liquid cooling"
+    )
+    assert basis_label("llama3") == "Llama 3" and basis_label("catalog", True) == "catalog (cites Llama 3)"
+    assert [tier_label(t) for t in (1, 2, 3)] == ["Leaf", "Spine", "Super-spine"]
+    assert media_label("aoc") == "AOC" and media_label("dac") == "DAC"
+    part = {"price_usd": 30000.0, "lead_time_weeks": 52.0, "afr": 0.05, "specs": {"supply": "32 degC", "n": 18}}
+    assert part_shown(part) == {
+        "price_usd": "30,000 USD",
+        "lead_time_weeks": "52 weeks",
+        "afr": "5.0%",
+        "specs": {"supply": "32 °C", "n": 18},
+    }

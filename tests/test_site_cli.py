@@ -9,6 +9,8 @@ plans in seconds.
 from __future__ import annotations
 
 import io
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -73,3 +75,17 @@ def test_export_netbox_shows_progress_on_stderr_only(planned, terminal, tmp_path
     terminal.seek(0)
     quiet = CliRunner().invoke(app, ["--quiet", "site", "export-netbox", str(folder), "-o", str(tmp_path / "q")])
     assert quiet.exit_code == 0 and "exporting to NetBox" not in terminal.getvalue()
+
+
+def test_site_cables_names_tiers_and_media(planned):
+    """The small site's 4 racks × 72 GPUs: 288 NIC–leaf links (tier 1: ``Leaf``, as the summary names its
+    switches), optical; its leaf–spine links (tier 2: ``Spine``) are AOCs. The JSON keeps 1, 2 and ``aoc``."""
+    folder, _ = planned
+    result = CliRunner().invoke(app, ["site", "cables", str(folder)], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    rows = [[c.strip() for c in re.split(r"│", line)[1:-1]] for line in result.stdout.splitlines()]
+    assert ["Leaf", "Optical", "288"] in [r[:3] for r in rows]
+    assert ["Spine", "AOC"] in [r[:2] for r in rows]
+    assert "aoc" not in result.stdout and not any(r and r[0] in ("1", "2") for r in rows)
+    doc = json.loads(CliRunner().invoke(app, ["site", "cables", str(folder), "--json"]).stdout)
+    assert [(t["tier"], t["media"]) for t in doc["totals"]] == [(1, "optical"), (2, "aoc")]

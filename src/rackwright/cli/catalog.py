@@ -106,6 +106,8 @@ def show_command(
     """Show one part with its specifications, provenance and assumptions (YAML, folded to the terminal's width)."""
     import sys
 
+    from ..report.present import part_shown
+
     part = _part(part_id)
     doc = {"part": part.model_dump(mode="json")}
     if output is not None:
@@ -115,7 +117,8 @@ def show_command(
     if as_json:
         emit(doc)
         return
-    sys.stdout.write(_folded_yaml(part.model_dump(mode="json", exclude_defaults=True), None if wide else out.width))
+    shown = part_shown(part.model_dump(mode="json", exclude_defaults=True))
+    sys.stdout.write(_folded_yaml(shown, None if wide else out.width))
 
 
 def _folded_yaml(data, width: int | None) -> str:

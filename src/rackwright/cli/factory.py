@@ -109,6 +109,10 @@ STATION_COLUMNS = (
     ("visits_per_rack", "visits", 4),
     ("rework_count", "fails mean", 1),
 )
+#: The station columns whose values all show the same decimals (report.present.row_places): shares, counts and
+#: visits (1.00 beside 1.03, not 1); queues and waits span orders of magnitude, so each keeps 3 significant figures
+#: (3.05 h beside 0.0427 h, not 3.0500).
+SAME_DECIMALS = ("servers", "utilisation", "utilisation_queueing", "visits_per_rack", "rework_count")
 
 
 def _summary_table(doc: dict, title: str, wide: bool = False):
@@ -126,7 +130,7 @@ def _stations_table(doc: dict, wide: bool = False):
     """One row per station in the line's order, the bottleneck in red; low-priority columns give way to fit."""
     from rich.text import Text
 
-    from ..report.present import FACTORY, format_value
+    from ..report.present import FACTORY, Format
     from ..report.tables import ID, NUMBER, WIDE_HINT, Column, FitTable
 
     columns = [Column("station", ID)]
@@ -136,11 +140,15 @@ def _stations_table(doc: dict, wide: bool = False):
         columns.append(Column(f"{header} {shown}".strip(), NUMBER, drop))
     title = f"stations (queue in racks; fails: mean of {doc['replications']:,} replications)"
     table = FitTable(title, columns, wide=wide, hint=WIDE_HINT)
-    for sid, station in doc["stations"].items():
-        table.add_row(
-            Text(sid, style="bold red" if sid == doc["bottleneck"] else ""),
-            *(format_value(station[key], FACTORY[key][2]) for key, _, _ in STATION_COLUMNS),
-        )
+    stations = doc["stations"]
+    cells = [
+        Format(*FACTORY[key]).row([s[key] for s in stations.values()], distinct=False)
+        if key in SAME_DECIMALS
+        else [Format(*FACTORY[key]).value(s[key]) for s in stations.values()]
+        for key, _, _ in STATION_COLUMNS
+    ]
+    for sid, *row in zip(stations, *cells, strict=True):
+        table.add_row(Text(sid, style="bold red" if sid == doc["bottleneck"] else ""), *row)
     return table
 
 

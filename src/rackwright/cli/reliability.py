@@ -145,14 +145,14 @@ JOB_KEYS = (
 
 def _causes_table(doc: dict, wide: bool = False):
     """The interruptions per day by cause, most first, with each cause's share and the basis of its rate."""
-    from ..report.present import COUNT, RELIABILITY, format_value
+    from ..report.present import COUNT, RELIABILITY, basis_label, cause_label, format_value
     from ..report.tables import ID, LABEL, NUMBER, WIDE_HINT, Column, FitTable
 
     table = FitTable(
         f"{doc['design']}: job of {format_value(doc['accelerators'], COUNT)} accelerators "
         f"({format_value(doc['racks'], COUNT)} racks, scale-up domain {format_value(doc['scale_up_domain'], COUNT)})",
         [
-            Column("cause", ID),
+            Column("cause", LABEL),
             Column("category", ID, drop=2),
             Column("units", NUMBER, drop=1),
             Column("per day", NUMBER),
@@ -164,16 +164,13 @@ def _causes_table(doc: dict, wide: bool = False):
     )
     total = doc["interruptions_per_day"] or 1.0
     for kind, cause in sorted(doc["by_cause"].items(), key=lambda kv: -kv[1]["interruptions_per_day"]):
-        basis = cause["basis"]
-        if cause["llama3_derived"] and basis != "llama3":
-            basis += " (cites Llama 3)"
         table.add_row(
-            kind,
+            cause_label(kind),
             cause["category"],
             format_value(cause["units"], RELIABILITY["units"][2]),
             format_value(cause["interruptions_per_day"], RELIABILITY["interruptions_per_day"][2]),
             format_value(cause["interruptions_per_day"] / total, RELIABILITY["share"][2]),
-            basis,
+            basis_label(cause["basis"], cause["llama3_derived"]),
         )
     return table
 

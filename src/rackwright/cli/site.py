@@ -174,7 +174,9 @@ def cables_body(plan_dir: Path, cables) -> dict:
 
 
 def _cables_table(body: dict, *, wide: bool = False):
-    """Per tier and medium the cables, their length and the longest, then the total (report.site_pages' formats)."""
+    """Per tier and medium the cables, their length and the longest, then the total (report.site_pages' formats;
+    tiers and media by report.present's names)."""
+    from ..report.present import media_label, tier_label
     from ..report.site_pages import CABLES, LENGTH, LONGEST
     from ..report.tables import ID, NUMBER, Column, FitTable
 
@@ -187,7 +189,7 @@ def _cables_table(body: dict, *, wide: bool = False):
     for i, r in enumerate(body["totals"]):
         last = i == len(body["totals"]) - 1
         shown = (count.value(r["cables"]), length.value(r["length_m"] / 1000), longest.value(r["longest_m"]))
-        table.add_row(str(r["tier"]), str(r["media"]), *shown, end_section=last)
+        table.add_row(tier_label(r["tier"]), media_label(r["media"]), *shown, end_section=last)
     most = max((r["longest_m"] for r in body["totals"]), default=None)
     table.add_row("all", "all", count.value(body["cables"]), length.value(body["cable_length_km"]), longest.value(most))
     return table

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from ..errors import InputError
 from .common import (
@@ -50,7 +49,7 @@ def _whatif_table(doc: dict):
     table = FitTable(escape(title), columns)
     for key, b, a in whatif_rows(doc):
         shown = figure_format(key)
-        table.add_row(shown.label, shown.shown_unit, shown.value(b), shown.value(a), shown.change(a - b))
+        table.add_row(shown.label, shown.shown_unit, *shown.row([b, a], change=True))
     return table
 
 
@@ -110,18 +109,21 @@ def whatif_command(
     if as_json:
         emit(doc)
         return
-    out.print(_sweep_table(rows, f"{plan.name}: sweep of {path}"))
+    out.print(_sweep_table(rows, path, f"{plan.name}: sweep of {path}"))
 
 
-def _sweep_table(rows: list[dict], title: str):
-    """One row per value of the swept field: the what-if's figures (report.present.WHATIF)."""
+def _sweep_table(rows: list[dict], field: str, title: str):
+    """One row per value of the swept ``field`` (its format: report.present.SWEEP): the what-if's figures
+    (report.present.WHATIF)."""
     from ..report.present import figure_format
     from ..report.tables import NUMBER, Column, FitTable
 
+    swept = figure_format(f"sweep.{field.rpartition('.')[2]}")
     shown = [figure_format(f"whatif.{key}") for key in SWEPT]
-    table = FitTable(escape(title), [Column("value", NUMBER), *(Column(f.heading, NUMBER) for f in shown)])
-    for row in rows:
-        table.add_row(f"{row['value']:.4g}", *(f.value(row[key]) for f, key in zip(shown, SWEPT, strict=True)))
+    table = FitTable(escape(title), [Column(swept.heading, NUMBER), *(Column(f.heading, NUMBER) for f in shown)])
+    values = swept.row([row["value"] for row in rows], distinct=False)
+    for value, row in zip(values, rows, strict=True):
+        table.add_row(value, *(f.value(row[key]) for f, key in zip(shown, SWEPT, strict=True)))
     return table
 
 
@@ -146,6 +148,7 @@ def build_date_command(
 ):
     """Earliest dates the first and the N-th rack can be built from an order date; the critical parts."""
     from ..rack.sourcing import build_dates, load_scenario
+    from ..report.present import COUNT, format_value
 
     try:
         order = date.fromisoformat(order_date)
@@ -161,12 +164,20 @@ def build_date_command(
         emit(doc)
         return
     out.print(
-        f"first rack: [bold]{doc['first_rack_date']}[/bold]   rack {racks}: [bold]{doc['last_rack_date']}[/bold] "
-        f"(order {doc['order_date']}, +{integration_days:g} days integration and test)"
+        f"first rack: [bold]{doc['first_rack_date']}[/bold]   rack {format_value(racks, COUNT)}: "
+        f"[bold]{doc['last_rack_date']}[/bold] (order {doc['order_date']}, +{format_value(integration_days)} days "
+        "integration and test)"
     )
-    table = Table(title="critical parts")
-    for column in ("part", "units", "first delivery", "enough for all racks"):
-        table.add_column(column)
-    for part in doc["critical_parts"]:
-        table.add_row(part["part"], f"{part['units']:,.0f}", part["first_delivery"], part["ready"])
-    out.print(table)
+    out.print(_critical_table(doc["critical_parts"]))
+
+
+def _critical_table(parts: list[dict]):
+    """The critical parts: units (a count, right-aligned), first delivery and the date there are enough."""
+    from ..report.present import COUNT, format_value
+    from ..report.tables import ID, NUMBER, Column, FitTable
+
+    columns = [Column("part", ID), Column("units", NUMBER), Column("first delivery", ID)]
+    table = FitTable("critical parts", [*columns, Column("enough for all racks", ID)])
+    for part in parts:
+        table.add_row(part["part"], format_value(part["units"], COUNT), part["first_delivery"], part["ready"])
+    return table

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .present import MONEY, SHARE, format_value, prices_as_of_text
+from .present import MONEY, SHARE, cause_label, format_value, prices_as_of_text
 
 #: Pixels a page's title block takes (the title and its headline line), and each line of inputs under them; the
 #: characters an input line holds before it wraps.
@@ -420,7 +420,7 @@ def reliability_figure(curves: dict[str, tuple], job: dict):
     causes = sorted(job["by_cause"].items(), key=lambda kv: -kv[1]["interruptions_per_day"])
     figure.add_trace(
         go.Bar(
-            x=[k for k, _ in causes],
+            x=[cause_label(k) for k, _ in causes],
             y=[c["interruptions_per_day"] for _, c in causes],
             name="interruptions/day",
             marker_color="#e45756",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..rack.figures import FIGURES, Figure
@@ -25,6 +26,8 @@ from ..units import pretty_unit, registry
 SHARE, COUNT, MONEY, QUANTITY, MEASURED = "share", "count", "money", "quantity", "measured"
 #: A count averaged over a simulation's replications (101.5 failed tests): one decimal, the label says "mean".
 MEAN_COUNT = "mean count"
+#: A relative change (a price change of 0.1): a signed percentage, ``+10.0%``.
+RELATIVE = "relative change"
 #: Currencies a count's unit may name.
 CURRENCIES = ("USD",)
 #: The delivery figures (rackwright.perf.api.rack_delivery) by their key in the evaluation's ``delivery`` section.
@@ -266,9 +269,73 @@ HEADLINE = {
     "us_content_share_by_goal_date": ("US content of the racks built by the goal date", SHARE),
     "site_transceivers_by_goal_date": ("Optics of the site plans by the goal date", COUNT),
 }
+#: The fields of a sourcing scenario that ``sourcing whatif --sweep`` may vary (rackwright.rack.sourcing.Scenario's
+#: substitutions, second sources, tariffs and supply caps) by their name: ``sweep.price_change``.
+SWEEP = {
+    "price_change": ("Price change", "", RELATIVE),
+    "price_usd": ("Price", "USD", MONEY),
+    "lead_time_change_weeks": ("Lead-time change", "weeks", QUANTITY),
+    "lead_time_weeks": ("Lead time", "weeks", QUANTITY),
+    "capacity_per_week": ("Capacity", "units/week", QUANTITY),
+    "per_week": ("Capacity", "units/week", QUANTITY),
+    "share": ("Second source's share", "", SHARE),
+    "rate": ("Tariff rate", "", SHARE),
+}
+#: A catalog part's own figures (rackwright.catalog.schema.Part, ``catalog show``) by their field.
+PART = {
+    "price_usd": ("Price", "USD", MONEY),
+    "lead_time_weeks": ("Lead time", "weeks", QUANTITY),
+    "afr": ("Annual failure rate (AFR)", "", SHARE),
+    "mtbf_h": ("Mean time between failures (MTBF)", "h", QUANTITY),
+}
+#: ``reliability job``'s causes of interruption (rackwright/fleet/data/failure_modes.yaml's modes, whose ``label``
+#: says what each covers) by their key; the JSON keeps the keys.
+CAUSES = {
+    "accelerator": "Accelerator (GPU)",
+    "hbm": "HBM memory errors",
+    "scale_up_switch": "Scale-up switch",
+    "scale_up_cable": "Scale-up copper",
+    "cpu": "Host CPU",
+    "nic": "NIC / DPU",
+    "host_other": "Host chassis",
+    "host_maintenance": "Unplanned host maintenance",
+    "management": "Management network",
+    "power": "Rack power",
+    "cdu_leak": "Liquid cooling (CDU, leaks)",
+    "rear_door": "Rear-door heat exchanger",
+    "optics": "Optics (transceivers)",
+    "cable": "Cables",
+    "fabric_link": "Fabric links",
+    "scale_out_switch": "Scale-out switch",
+    "host_software": "Host software",
+    "unattributed": "Unattributed",
+}
+#: The bases of a cause's rate (rackwright.fleet.failures.Basis) by their key.
+BASES = {
+    "catalog": "catalog",
+    "independent": "independent",
+    "llama3": "Llama 3",
+    "assumption": "assumption",
+}
+#: A site's fabric tiers (the cable plan's ``tier``: 1 = NIC–leaf, 2 = leaf–spine, 3 = spine–super-spine) by the
+#: key the site summary gives their links (``links.leaf``), whose label is :data:`SITE_ENTRIES`'.
+TIERS = {1: "leaf", 2: "spine", 3: "super_spine"}
+#: Cable media (the cable plan's and the design's ``media``) by their key.
+MEDIA = {
+    "dac": "DAC",
+    "acc": "ACC",
+    "aec": "AEC",
+    "aoc": "AOC",
+    "optical": "Optical",
+    "utp": "UTP",
+    "backplane": "Backplane",
+    "none": "none",
+}
 #: The tables above by the section that names them in a dotted key (``site.it_power_mw``, ``whatif.us_share``).
 TABLES = {
     "delivery": DELIVERY,
+    "sweep": SWEEP,
+    "part": PART,
     "whatif": WHATIF,
     "site": SITE,
     "power_chain": POWER_CHAIN,
@@ -300,6 +367,27 @@ class Format:
     def value(self, value) -> str:
         return format_value(value, self.kind)
 
+    def row(self, values: Sequence, change: bool = False, distinct: bool = True) -> list[str]:
+        """The cells of one table row of the figure (its value for each design, before and after) or of one column,
+        all with the same decimals (:func:`row_places`; ``distinct``: values that differ show different); with
+        ``change``, the last minus the first as shown (percentage points for a share) after them."""
+        places = row_places(values, self.kind, distinct)
+        if places is None:
+            cells = [self.value(v) for v in values]
+            shown = self.change(values[-1] - values[0]) if _all_finite(values) else "–"
+            return [*cells, shown] if change else cells
+        scale = 100.0 if self.kind in (SHARE, RELATIVE) else 1.0
+        sign, suffix = ("+" if self.kind == RELATIVE else "", "%" if self.kind in (SHARE, RELATIVE) else "")
+        cells = [f"{scale * v:{sign},.{places}f}{suffix}" if _finite(v) else format_value(v) for v in values]
+        if not change:
+            return cells
+        if not _all_finite(values):
+            return [*cells, "–"]
+        difference = round(scale * values[-1], places) - round(scale * values[0], places)
+        text = f"{difference:+,.{places}f}"
+        text = text if difference or self.kind == SHARE else text[1:]
+        return [*cells, f"{text} pp" if self.kind == SHARE else text]
+
     def change(self, value) -> str:
         """A difference between two values of the figure: percentage points for a share."""
         if self.kind == SHARE and _finite(value):
@@ -322,6 +410,48 @@ def _finite(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def _all_finite(values: Sequence) -> bool:
+    return bool(values) and all(_finite(v) for v in values)
+
+
+#: The most decimals a row's shared count may add to what its values need alone to keep two that differ apart.
+MORE_PLACES = 3
+
+
+def row_places(values: Sequence, kind: str = QUANTITY, distinct: bool = True) -> int | None:
+    """The decimals every value of one table row (a figure for several designs, before and after) or column is
+    shown with: as many as the value that needs most in its own format (a share's per cent off 0 and 100 where it
+    is not on them), and with ``distinct`` more, while two values that differ would show the same (up to
+    :data:`MOST_PLACES` of a per cent for a share, :data:`MORE_PLACES` more for a quantity); None where a value is
+    shown in exponent form (each then keeps its own format). Money and counts are whole, a mean count has 1 decimal,
+    a relative change 1 of a per cent."""
+    numbers = [float(v) for v in values if _finite(v)]
+    if kind == MONEY or (kind == COUNT and all(n.is_integer() for n in numbers)):
+        return 0
+    if kind in (MEAN_COUNT, RELATIVE):
+        return 1
+    if kind == SHARE:
+        numbers, most = [100 * n for n in numbers], MOST_PLACES
+        places = max((_percent_places(n, (0.0, 100.0)) for n in numbers), default=1)
+    else:
+        whole = kind != MEASURED and all(n.is_integer() for n in numbers)
+        own = [_decimals(_significant(n, whole)) for n in numbers]
+        if None in own:
+            return None
+        places = max((p for p in own if p is not None), default=0)
+        most = places + MORE_PLACES
+    while distinct and places < most and len({round(n, places) for n in numbers}) < len(set(numbers)):
+        places += 1
+    return places
+
+
+def _decimals(text: str) -> int | None:
+    """The decimals of a number as written (None: in exponent form)."""
+    if "e" in text:
+        return None
+    return len(text.partition(".")[2])
+
+
 def format_value(value, kind: str = QUANTITY) -> str:
     """One value: ``–`` where there is none (None, NaN), text as it is."""
     if isinstance(value, str):
@@ -332,6 +462,8 @@ def format_value(value, kind: str = QUANTITY) -> str:
         return _percent(100 * value, (0.0, 100.0)) + "%"
     if kind == MEAN_COUNT:
         return f"{value:,.1f}"
+    if kind == RELATIVE:
+        return f"{value:+.1%}"
     if kind == MONEY or (kind == COUNT and abs(value - round(value)) <= 1e-9 * max(1.0, abs(value))):
         return f"{value:,.0f}"
     return _significant(float(value), whole=kind != MEASURED)
@@ -339,17 +471,21 @@ def format_value(value, kind: str = QUANTITY) -> str:
 
 def relative_change(value) -> str:
     """A relative change (0.058: ``+5.8%``); ``–`` where there is none."""
-    return f"{value:+.1%}" if _finite(value) else "–"
+    return format_value(value, RELATIVE)
 
 
 def _percent(percent: float, bounds: tuple[float, ...], sign: str = "") -> str:
     """A percentage to 1 decimal, or to as many (up to :data:`MOST_PLACES`) as keep it off a bound it is not on."""
+    return f"{percent:{sign},.{_percent_places(percent, bounds)}f}"
+
+
+def _percent_places(percent: float, bounds: tuple[float, ...]) -> int:
     places = 1
     while places < MOST_PLACES and any(
         round(percent, places) == bound and not math.isclose(percent, bound, abs_tol=1e-7) for bound in bounds
     ):
         places += 1
-    return f"{percent:{sign},.{places}f}"
+    return places
 
 
 def _significant(value: float, whole: bool = True) -> str:
@@ -446,6 +582,52 @@ def training_workload(reference: str) -> str:
     from ..perf.workload import load_model
 
     return load_model(str(REFERENCE_TRAININGS[reference]["model"])).name
+
+
+def cause_label(key: str) -> str:
+    """A cause of interruption by its key (``host_maintenance``: ``Unplanned host maintenance``); a key
+    :data:`CAUSES` does not describe shows with spaces for its underscores."""
+    return CAUSES.get(key, key.replace("_", " "))
+
+
+def basis_label(key: str, cites_llama3: bool = False) -> str:
+    """The basis of a cause's rate (``llama3``: ``Llama 3``), and that a catalog rate cites Llama 3."""
+    label = BASES.get(key, key)
+    return f"{label} (cites Llama 3)" if cites_llama3 and key != "llama3" else label
+
+
+def tier_label(tier: int) -> str:
+    """A fabric tier of the cable plan by its number (1: ``Leaf``, the NIC–leaf links; :data:`TIERS`)."""
+    return SITE_ENTRIES.get(TIERS.get(tier, ""), f"tier {tier}")
+
+
+def media_label(media: str) -> str:
+    """A cable medium by its key (``aoc``: ``AOC``; :data:`MEDIA`)."""
+    return MEDIA.get(str(media), str(media))
+
+
+#: A spec as the catalog writes it: a number and its unit (``32 degC``).
+_SPEC = re.compile(r"^(?P<number>[-+]?[0-9][0-9.,eE+-]*)\s+(?P<unit>\S.*)$")
+
+
+def part_shown(part: dict) -> dict:
+    """A catalog part's record (``Part.model_dump``) as ``catalog show`` prints it: its price, lead time, AFR and
+    MTBF with their units in the formats of :data:`PART` (``30,000 USD``, ``52 weeks``, ``5.0%``), each spec's unit
+    as pint writes it (``32 °C``); its fields and their order kept."""
+
+    def spec(value):
+        if isinstance(value, dict):
+            return {k: spec(v) for k, v in value.items()}
+        match = _SPEC.match(value) if isinstance(value, str) else None
+        return f"{match['number']} {pretty_unit(match['unit'])}" if match else value
+
+    shown = dict(part)
+    for key in (k for k in PART if isinstance(part.get(k), (int, float))):
+        figure = figure_format(f"part.{key}")
+        shown[key] = f"{figure.value(part[key])} {figure.unit}".rstrip()
+    if isinstance(part.get("specs"), dict):
+        shown["specs"] = spec(part["specs"])
+    return shown
 
 
 def section_of(key: str) -> str:

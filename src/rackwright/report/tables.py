@@ -187,7 +187,7 @@ class FitTable:
 
     def _notes(self, width: int, shown: list[int], below: dict[int, list[int]]) -> RenderResult:
         """What gave way to fit ``width``: the columns left out, those printed below another."""
-        header = [c.header.replace("\n", " ") for c in self.columns]
+        header = [_one_line(c.header) for c in self.columns]
         more = f"; {self.hint}" if self.hint else ""
         dropped = [
             header[i] for i in range(len(self.columns)) if i not in shown and not any(i in b for b in below.values())
@@ -197,6 +197,12 @@ class FitTable:
         folded = [f"{', '.join(header[j] for j in b)} below {header[i]}" for i, b in below.items()]
         if folded:
             yield Text(f"Printed to fit {width} characters: {'; '.join(folded)}{more}.", style="dim")
+
+
+def _one_line(header: str) -> str:
+    """A column header on one line, for a note: its lines joined by a space, a word that a hyphen and a break split
+    (``micro- batch``, ``micro-\\nbatch``) joined whole."""
+    return re.sub(r"(?<=\w)- +(?=\w)", "-", header.replace("\n", " "))
 
 
 WIDE_HINT = "--wide shows them"
@@ -235,7 +241,7 @@ def evaluation_table(reports, *, only: Collection[str] | None = None, wide: bool
             table.add_row(
                 shown.label,
                 shown.shown_unit,
-                *(shown.value(flat.get(key)) for flat in flats),
+                *shown.row([flat.get(key) for flat in flats]),
                 end_section=key == rows[-1],
             )
         if section == RULES_SECTION:
@@ -312,9 +318,7 @@ def compare_tables(fields, figures, *, only: Collection[str] | None = None, wide
         figure_table.add_row(
             shown.label,
             shown.shown_unit,
-            shown.value(change.before),
-            shown.value(change.after),
-            shown.change(change.absolute),
+            *shown.row([change.before, change.after], change=True),
             relative_change(change.relative),
         )
     wanted = (True, True) if only is None else ("fields" in only, any(s != "fields" for s in only))
