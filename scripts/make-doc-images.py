@@ -113,7 +113,7 @@ PICTURES = [
     Picture(
         "tutorial-site-charts", "site/report.html", "h2:has-text('Charts') ~ div .plotly-graph-div", max_height=400
     ),
-    Picture("tutorial-roadmap", "roadmap/report.html", ".plotly-graph-div", max_height=980),
+    Picture("tutorial-roadmap", "roadmap/report.html", "body", max_height=1375, viewport_width=1000),
     Picture("site-hall-plan", "site-100mw/hall-01.html", "svg", max_height=760),
     Picture("site-fabric", "site-100mw/report.html", "svg#fabric-diagram"),
     Picture("site-power-oneline", "site-100mw/report.html", "svg#power-one-line"),

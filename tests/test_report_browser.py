@@ -176,6 +176,42 @@ def test_one_bundle_for_the_pages_of_a_folder(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bom.json", "job.json", "plotly.min.js", "report.html"]
 
 
+#: The most a chart of a page may be high to print on one A4 landscape page with its heading [CSS px]: 186 mm of
+#: paper inside 12 mm margins is 703 px at 96 px per inch, less about 50 px for the heading.
+PRINTED_CHART_PX = 650
+
+
+def test_roadmap_plan_page_is_a_chart_per_heading_each_whole_on_screen_and_paper(browser, tmp_path):  # noqa: F811
+    """Issue 22 audit: the plan page was one 3,669 px figure whose axis titles ran into the next chart's title, whose
+    last tick read "2029Q" and which printed cut over 6-7 pages. Now every chart stands under its own heading, its
+    tick labels inside its frame, and, laid out for print, each chart fits one A4 landscape page."""
+    argv = ["roadmap", "plan", str(EXAMPLES / "roadmap-10gw.yaml"), "-o", str(tmp_path)]
+    assert CliRunner().invoke(app, argv).exit_code == 0
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto((tmp_path / "report.html").as_uri())
+    page.wait_for_selector(".plotly-graph-div .main-svg")
+    # every tick label inside the chart; a quarter's under the plot area, clear of the y axis's labels
+    charts = """[...document.querySelectorAll('div.chart')].map(c => {
+        const box = e => e.getBoundingClientRect(), frame = box(c.querySelector('.main-svg'));
+        const plot = box(c.querySelector('.bglayer .bg, .heatmaplayer image'));
+        const ticks = [...c.querySelectorAll('.xtick text, .ytick text')].map(box);
+        const quarters = [...c.querySelectorAll('.xtick text')].filter(t => /Q[1-4]$/.test(t.textContent)).map(box);
+        return {heading: c.previousElementSibling.tagName + ' ' + c.previousElementSibling.textContent,
+                inside: ticks.every(t => t.left >= frame.left && t.right <= frame.right + 0.5),
+                quarters: quarters.every(t => t.left >= plot.left - 0.5 && t.right <= plot.right + 0.5),
+                height: box(c).height}})"""
+    shown = page.evaluate(charts)
+    assert len(shown) == 10 and all(c["heading"].startswith("H2 ") for c in shown), shown
+    assert all(c["inside"] and c["quarters"] for c in shown), shown
+    page.set_viewport_size({"width": 1032, "height": 703})  # the printed page, as the print rules lay it out
+    page.emulate_media(media="print")
+    page.evaluate("dispatchEvent(new Event('beforeprint'))")
+    page.wait_for_timeout(500)
+    printed = page.evaluate(charts)
+    page.close()
+    assert all(c["inside"] and c["quarters"] and c["height"] <= PRINTED_CHART_PX for c in printed), printed
+
+
 ELEVATIONS = ["gb300-nvl72", "hgx-h100-air", "meta-catalina"]
 
 

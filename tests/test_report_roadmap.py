@@ -4,6 +4,7 @@ racks and GW by site and by factory, factory utilisation; the risk page."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -13,10 +14,13 @@ from rackwright.cli.app import app
 from rackwright.roadmap.report import (
     _build_windows,
     _racks_by,
+    constraints_table,
     gantt_bars,
     goal_date_shares,
     gw_by,
-    plan_figure,
+    name_colours,
+    plan_charts,
+    plan_page,
     risk_figure,
 )
 
@@ -126,7 +130,7 @@ def _axis_titles(figure) -> dict[str, str]:
 
 
 #: Axes whose values are names or times, not quantities: their title says what they list.
-CATEGORY_TITLES = {"quarter", "date", "factory", "kind · row"}
+CATEGORY_TITLES = {"quarter", "date", "factory", "generation", "site", "factory · generation"}
 
 
 def assert_every_axis_titled_with_its_unit(figure) -> None:
@@ -135,13 +139,74 @@ def assert_every_axis_titled_with_its_unit(figure) -> None:
     assert all(t in CATEGORY_TITLES or ("(" in t and t.endswith(")")) for t in titles.values()), titles
 
 
-def test_plan_page_has_the_gantt_the_heatmap_and_titled_axes():
-    figure = plan_figure(DOC)
-    heatmap = next(t for t in figure.data if t.type == "heatmap")
+#: The plan page's headings, in page order (DOC has a generation, a site power and a factory line Gantt).
+HEADINGS = [
+    "IT power deployed by generation (GW, cumulative)",
+    "Generations: ramp, full rate and racks built",
+    "Site power steps",
+    "Factory lines: build period and racks built",
+    "Racks deployed per quarter by site",
+    "IT power deployed by site (GW, cumulative)",
+    "Racks built per quarter by factory",
+    "IT power built by factory (GW, cumulative)",
+    "Factory utilisation (% of line time)",
+    "Capex by quarter (US$ billion)",
+]
+
+
+def test_plan_page_is_one_chart_per_heading_each_axis_titled():
+    """Issue 22 audit: the page was one 3,669 px figure of subplots whose axis titles ran into the next subplot's
+    title. Now each chart is a figure of its own under its heading, every axis titled, the quarters in plan order,
+    each chart short enough for an A4 landscape page (703 px less its heading)."""
+    charts = dict(plan_charts(DOC))
+    assert list(charts) == HEADINGS
+    for heading, figure in charts.items():
+        assert_every_axis_titled_with_its_unit(figure)
+        assert figure.layout.height <= 640, heading
+        assert figure.layout.xaxis.title.text == (
+            "date" if "ramp" in heading or "steps" in heading or "lines" in heading else "quarter"
+        ), heading
+        if figure.layout.xaxis.title.text == "quarter":
+            assert list(figure.layout.xaxis.categoryarray) == QUARTERS, heading
+    assert charts[HEADINGS[0]].layout.yaxis.title.text == "IT power deployed (GW, cumulative)"
+    assert charts[HEADINGS[-1]].layout.yaxis.title.text == "capex (US$ billion)"
+    assert [t.y for t in charts[HEADINGS[-1]].data] == [(1.0, 1.0, 1.0, 1.0)]  # 1e9 USD a quarter
+
+
+def test_plan_heatmap_is_each_factorys_line_time_used():
+    heatmap = dict(plan_charts(DOC))["Factory utilisation (% of line time)"].data[0]
     assert [list(row) for row in heatmap.z] == [[50.0, 0.0, 0.0, 100.0]]  # % of capacity, 0 where absent
-    assert_every_axis_titled_with_its_unit(figure)
-    assert list(_axis_titles(figure).values()).count("quarter") == 7  # every chart but the Gantt and the table
-    assert figure.layout.xaxis2.title.text == "date" and figure.layout.yaxis.title.text == "IT power (GW)"
+    assert list(heatmap.y) == ["f"] and heatmap.colorbar.title.text == "used (%)"
+
+
+def test_generations_sites_and_factories_have_their_own_colours_kept_across_charts():
+    """Issue 22 audit: one colour (#636EFA) named gb200, abilene and houston. A name keeps its colour in both
+    charts of its kind, and no colour names two kinds."""
+    charts = dict(plan_charts(DOC))
+    colours = {kind: name_colours(DOC, kind) for kind in ("generation", "site", "factory")}
+    assert list(colours["generation"]) == ["a", "b"] and list(colours["site"]) == ["x", "y"]
+    assert list(colours["factory"]) == ["f"]
+    drawn = {kind: set(c.values()) for kind, c in colours.items()}
+    assert len(drawn["generation"] | drawn["site"] | drawn["factory"]) == 5  # five names, five colours
+    gw = {t.name: t.line.color for t in charts[HEADINGS[0]].data if t.stackgroup}
+    assert gw == colours["generation"]
+    for kind, racks, power in (("site", HEADINGS[4], HEADINGS[5]), ("factory", HEADINGS[6], HEADINGS[7])):
+        assert {t.name: t.marker.color for t in charts[racks].data} == colours[kind]
+        assert {t.name: t.line.color for t in charts[power].data} == colours[kind]
+
+
+def _cells(html: str, tag: str) -> list[str]:
+    return re.findall(f"<{tag}[^>]*>([^<]*)</{tag}>", html)
+
+
+def test_plan_page_is_html_with_the_charts_under_their_headings_and_the_constraints_table():
+    page = plan_page(DOC)
+    assert re.findall("<h2>([^<]*)</h2>", page) == ["Inputs", *HEADINGS, "Binding constraints"]
+    assert page.count("class='chart'") == len(HEADINGS)
+    assert re.findall(r'<script[^>]*src="([^"]+)"', page) == ["plotly.min.js"]  # loaded once, by the first chart
+    assert "<li>Goal: 1 GW of IT power from 2027-01-01 to 2027-12-31, objective cost (bf16_dense).</li>" in page
+    assert _cells(constraints_table(DOC), "th") == ["constraint", "name", "quarters", "detail"]
+    assert _cells(constraints_table(DOC), "td") == ["site", "x", "2027Q2", "site x binds"]
 
 
 RISK_DOC = {
@@ -249,10 +314,14 @@ def test_plan_gantt_has_a_row_per_generation_site_and_factory_line_of_the_yaml(p
     assert len(rows) == 30 and len({r for k, r in rows if k == "site power"}) == 8
     gb300 = next(g for g in doc["inputs"]["generations"] if g["generation"] == "gb300")
     assert (gb300["first_ship"], gb300["full_rate"]) == ("2026-07-01", "2026-09-01")  # ramp [0.6, 0.8, 1.0]
-    figure = plan_figure(doc)
-    assert_every_axis_titled_with_its_unit(figure)
-    plotted = [t for t in figure.data if t.type == "bar" and t.orientation == "h"]
-    assert sum(len(t.base) for t in plotted) == len(bars)
+    charts = dict(plan_charts(doc))
+    for figure in charts.values():
+        assert_every_axis_titled_with_its_unit(figure)
+    gantts = [charts[h] for h in ("Generations: ramp, full rate and racks built", "Site power steps")]
+    gantts.append(charts["Factory lines: build period and racks built"])
+    assert [len(f.layout.yaxis.categoryarray) for f in gantts] == [6, 8, 16]
+    assert sum(len(t.base) for f in gantts for t in f.data) == len(bars)
+    assert max(f.layout.height for f in gantts) == 130 + 26 * 16  # 546 px: one A4 landscape page
 
 
 def test_risk_page_states_its_inputs_and_axis_titles():
@@ -325,8 +394,7 @@ def test_supply_shortfall_in_accelerators_is_whole_in_the_table_and_on_the_page(
     assert ("2026Q3", "supply", "gpus", "4,361", "accelerators (cumulative)") in rows
     assert max(len(line) for line in result.stdout.splitlines() if line[:1] in "┏┃┡│└") <= 80
     doc = plan_document(plan(load(data)))
-    table = next(t for t in plan_figure(doc).data if t.type == "table")
-    assert list(table.header.values) == ["quarter", "constraint", "name", "short by", "unit", "detail"]
-    assert [column[0] for column in table.cells.values] == [
-        "2026Q3", "supply", "gpus", "4,361", "accelerators (cumulative)", ""
-    ]
+    table = constraints_table(doc)
+    assert _cells(table, "th") == ["quarter", "constraint", "name", "short by", "unit", "detail"]
+    assert _cells(table, "td")[:6] == ["2026Q3", "supply", "gpus", "4,361", "accelerators (cumulative)", ""]
+    assert "<h2>Shortfalls (goal not met)</h2>" in plan_page(doc)

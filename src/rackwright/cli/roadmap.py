@@ -146,13 +146,13 @@ def plan_command(
     from ..report.present import format_value
     from ..roadmap import load_roadmap, plan, plan_document
     from ..roadmap.milp import DEFAULT_GAP
-    from ..roadmap.report import plan_figure
+    from ..roadmap.report import plan_page
 
     with working("planning the roadmap (MILP)", not as_json):
         result = plan(load_roadmap(roadmap), mip_gap=DEFAULT_GAP if gap is None else gap)
         doc = plan_document(result)
     if outdir is not None:
-        write_folder(outdir, "plan", plan_json(doc), plan_figure(doc))
+        write_folder(outdir, "plan", plan_json(doc), plan_page(doc))
     detail(f"solved in {doc['solve_time_s']:.2f} s")
     if as_json:
         emit(plan_json(doc))

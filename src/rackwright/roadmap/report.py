@@ -1,4 +1,6 @@
-"""HTML figures of a roadmap (plotly; presentation only): GW by generation, capex, bottlenecks, risk fan."""
+"""The report pages of a roadmap (plotly; presentation only): the plan page (``roadmap plan -o``: headline,
+inputs, each chart under its heading, the binding constraints as a table) and the risk figure (``roadmap risk
+-o``: fan, goal date, tornado)."""
 
 from __future__ import annotations
 
@@ -115,31 +117,21 @@ def _built(doc: dict, kind: str, row: str, window: tuple[str, str, int] | None) 
 #: The Gantt's phases: legend name, colour, bar width and offset (shares of a row: the plan's racks built run
 #: under the row's other bar).
 PHASES = {
-    "ramp": ("generation: ramp (first ship to full rate)", "#9ecae1", 0.6, -0.4),
-    "full rate": ("generation: full rate to end of builds (kW: IT power per rack)", "#3182bd", 0.6, -0.4),
-    "power step": ("site: facility power from the date on", "#74c476", 0.6, -0.4),
-    "line": ("factory line: build period (racks/week)", "#9e9ac8", 0.6, -0.4),
+    "ramp": ("ramp (first ship to full rate)", "#9ecae1", 0.6, -0.4),
+    "full rate": ("full rate to end of builds (kW: IT power per rack)", "#3182bd", 0.6, -0.4),
+    "power step": ("facility power from the date on", "#74c476", 0.6, -0.4),
+    "line": ("build period (racks/week)", "#9e9ac8", 0.6, -0.4),
     "built": ("racks built in the plan (first to last quarter)", "#e6550d", 0.22, 0.2),
 }
 
 
 def _gantt_traces(bars: list[dict]) -> list:
-    """One horizontal bar trace per phase on a date axis (base: the start, length: the duration in ms), the rows
-    on a two-level axis (kind, row)."""
+    """One horizontal bar trace per phase on a date axis (base: the start, length: the duration in ms), one row
+    per bar's ``row``."""
     import plotly.graph_objects as go
 
     ms = 86400e3
-    rows = list(dict.fromkeys((b["kind"], b["row"]) for b in bars))
-    traces = [  # an invisible first trace that puts the rows in the order of the bars
-        go.Scatter(
-            x=[bars[0]["start"]] * len(rows) if bars else [],
-            y=[[kind for kind, _ in rows], [row for _, row in rows]],
-            mode="markers",
-            marker={"opacity": 0},
-            showlegend=False,
-            hoverinfo="skip",
-        )
-    ]
+    traces = []
     for phase, (name, colour, width, offset) in PHASES.items():
         mine = [b for b in bars if b["phase"] == phase]
         if not mine:
@@ -149,7 +141,7 @@ def _gantt_traces(bars: list[dict]) -> list:
             go.Bar(
                 base=[b["start"] for b in mine],
                 x=[d * ms for d in days],
-                y=[[b["kind"] for b in mine], [b["row"] for b in mine]],
+                y=[b["row"] for b in mine],
                 orientation="h",
                 name=name,
                 width=width,
@@ -164,7 +156,6 @@ def _gantt_traces(bars: list[dict]) -> list:
                 hovertemplate="%{y}: %{customdata[2]}<br>%{customdata[0]} to %{customdata[1]}<extra>"
                 + name
                 + "</extra>",
-                legendgroup="gantt",
             )
         )
     return traces
@@ -223,7 +214,7 @@ def plan_inputs_lines(doc: dict) -> list[str]:
         else ""
     )
     lines = [
-        f"<b>Inputs.</b> Goal: {goal['it_power_gw']:g} GW of IT power from {inputs['start']} to {goal['by']}, "
+        f"Goal: {goal['it_power_gw']:g} GW of IT power from {inputs['start']} to {goal['by']}, "
         f"objective {goal['objective']} ({goal['precision']}){share}."
     ]
     for g in inputs["generations"]:
@@ -260,180 +251,185 @@ def _power_by(steps: list[dict], by: str, key: str) -> float:
     return next((step[key] for step in reversed(steps) if step["from"] <= by), 0.0)
 
 
-#: The plan page's chart heights and the gap under each [px] (the Gantt's and the table's grow with their rows).
-PLAN_ROWS_PX = {"gw": 380, "by": 300, "capex": 260}
-GAP_PX, BOTTOM_PX = 90, 60
+#: The plan page's chart height [px], and the Gantts' and the heatmap's: a frame (margins, the legend over the
+#: chart) and a height per row. A chart of up to about 20 rows fits an A4 landscape page (report.html.PRINT_STYLE).
+CHART_PX = 420
+GANTT_PX, GANTT_ROW_PX = 130, 26
+HEATMAP_PX, HEATMAP_ROW_PX = 130, 44
+#: The margins of every chart of the plan page [px]: room for the axis titles, and on the right for the last
+#: quarter's tick label where no legend stands beside the chart.
+MARGIN = {"l": 80, "r": 40, "t": 30, "b": 70}
+#: The Gantts by the kind of their rows (gantt_bars): the heading and the title of the axis that lists the rows.
+GANTTS = {
+    "generation": ("Generations: ramp, full rate and racks built", "generation"),
+    "site power": ("Site power steps", "site"),
+    "factory line": ("Factory lines: build period and racks built", "factory · generation"),
+}
+#: The names the page colours, by kind: the list of the plan's inputs that gives them in order, and the kind's
+#: palette (plotly.colors.qualitative): saturated for generations, muted for sites, a third set for factories. No
+#: colour is in two of them (the nearest two of their first 6, 8 and 4 colours lie 58 apart in RGB), so a colour
+#: names one thing; a name keeps its colour on every chart.
+NAMED = {
+    "generation": ("generations", "G10"),
+    "site": ("sites", "Antique"),
+    "factory": ("factories", "Alphabet"),
+}
 
 
-def _constraints_table(doc: dict):
-    """The plan page's last table: the binding constraints with the quarters each binds in, or where the goal is
-    missed the shortfalls as the CLI prints them (:func:`shortfall_rows`)."""
+def name_colours(doc: dict, kind: str) -> dict[str, str]:
+    """The colour of each generation, site or factory (``kind``) of the plan, in the order of its inputs, from
+    the kind's own palette (:data:`NAMED`, cycled past its end)."""
+    from plotly.colors import qualitative
+
+    inputs, name = NAMED[kind]
+    palette = getattr(qualitative, name)
+    return {entry[kind]: palette[i % len(palette)] for i, entry in enumerate(doc["inputs"][inputs])}
+
+
+def _chart(traces: list, height: int, x_title: str, y_title: str, quarters: list[str] | None = None):
+    """A chart of the plan page: ``height`` px, the page's margins, both axes titled; on ``quarters`` (in plan
+    order) where given, half a quarter of room at either end, so that a line's first and last tick labels stand
+    inside the chart (at its edges they ran into the y axis's labels, or past the frame: "2029Q")."""
     import plotly.graph_objects as go
 
-    rows = doc["binding_constraints"]
-    if not doc["feasible"]:
-        columns = list(zip(*shortfall_rows(rows), strict=True)) or [() for _ in SHORTFALL_COLUMNS]
-        return go.Table(
-            header={"values": list(SHORTFALL_COLUMNS)},
-            cells={"values": [list(c) for c in columns], "align": ["left"] * 3 + ["right"] + ["left"] * 2},
-            columnwidth=[1, 1, 1.5, 1, 1.8, 3],
+    figure = go.Figure(traces)
+    figure.update_layout(height=height, margin=MARGIN)
+    figure.update_xaxes(title_text=x_title, automargin=True)
+    figure.update_yaxes(title_text=y_title, automargin=True)
+    if quarters is not None:
+        figure.update_xaxes(
+            type="category", categoryorder="array", categoryarray=quarters, range=[-0.5, len(quarters) - 0.5]
         )
-    return go.Table(
-        header={"values": ["constraint", "name", "quarters", "detail"]},
-        cells={
-            "values": [
-                [r["family"] for r in rows],
-                [r["name"] for r in rows],
-                [", ".join(r.get("quarters", [])) for r in rows],
-                [r["message"] for r in rows],
-            ]
-        },
-        columnwidth=[1, 1.2, 2.5, 4],
-    )
-
-
-def plan_figure(doc: dict):
-    """The plan on one page: its headline numbers and inputs; IT GW by generation with the goal line; a Gantt of
-    generations (ramp, full rate, racks built), site power steps and factory lines; racks and GW by site and by
-    factory; factory utilisation as a heatmap; capex by quarter; the binding constraints."""
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
-    quarters = doc["quarters"]
-    bars = gantt_bars(doc)
-    gantt_rows = len({(b["kind"], b["row"]) for b in bars})
-    utilisation = doc["factory_utilisation"]
-    rows = doc["binding_constraints"]
-    rows_px = [
-        PLAN_ROWS_PX["gw"],
-        60 + 24 * gantt_rows,
-        PLAN_ROWS_PX["by"],
-        PLAN_ROWS_PX["by"],
-        60 + 40 * len(utilisation),
-        PLAN_ROWS_PX["capex"],
-        80 + 28 * max(len(rows), 1),
-    ]
-    height = sum(rows_px) + GAP_PX * (len(rows_px) - 1)
-    wide = {"colspan": 2}
-    figure = make_subplots(
-        rows=7,
-        cols=2,
-        vertical_spacing=GAP_PX / height,
-        horizontal_spacing=0.08,
-        row_heights=rows_px,
-        specs=[
-            [wide, None],
-            [wide, None],
-            [{}, {}],
-            [{}, {}],
-            [wide, None],
-            [wide, None],
-            [{"type": "table", "colspan": 2}, None],
-        ],
-        subplot_titles=(
-            "IT power deployed by generation (GW, cumulative)",
-            "Gantt: generations (ramp, full rate, racks built), site power steps and factory lines",
-            "Racks deployed per quarter by site",
-            "IT power deployed by site (GW, cumulative)",
-            "Racks built per quarter by factory",
-            "IT power built by factory (GW, cumulative)",
-            "Factory utilisation (%)",
-            "Capex by quarter (US$ B)",
-            "Binding constraints" if doc["feasible"] else "Shortfalls (goal not met)",
-        ),
-    )
-    for generation, series in doc["gw_by_generation"].items():
-        figure.add_trace(
-            go.Scatter(x=quarters, y=[series[q] for q in quarters], name=generation, mode="lines", stackgroup="gw"),
-            row=1,
-            col=1,
-        )
-    goal = doc["goal"]["it_power_gw"]
-    figure.add_trace(goal_trace(doc["goal"], quarters), row=1, col=1)
-    for trace in _gantt_traces(bars):
-        figure.add_trace(trace, row=2, col=1)
-    _by_site_and_factory(figure, doc)
-    figure.add_trace(
-        go.Heatmap(
-            x=quarters,
-            y=list(utilisation),
-            z=[[100 * by_quarter.get(q, 0.0) for q in quarters] for by_quarter in utilisation.values()],
-            zmin=0,
-            zmax=100,
-            colorscale="Blues",
-            colorbar={"title": "%", "len": rows_px[4] / height, "y": sum(figure.get_subplot(5, 1).yaxis.domain) / 2},
-        ),
-        row=5,
-        col=1,
-    )
-    capex = doc["capex_usd_by_quarter"]
-    figure.add_trace(
-        go.Bar(
-            x=quarters, y=[capex[q] / 1e9 for q in quarters], name="capex", marker_color="#72b7b2", showlegend=False
-        ),
-        row=6,
-        col=1,
-    )
-    figure.add_trace(_constraints_table(doc), row=7, col=1)
-    _plan_axes(figure, doc)
-    status = "reaches" if doc["feasible"] else f"MISSES (reaches {doc['deployed_gw']:.2f} GW)"
-    title = f"{doc['roadmap']}: {status} {goal:g} GW by {doc['goal']['by']}"
-    layout = headline_layout(title, plan_headline(doc), plan_inputs_lines(doc))
-    layout["margin"]["b"] = BOTTOM_PX
-    figure.update_layout(**layout, height=height + layout["margin"]["t"] + BOTTOM_PX, barmode="stack")
     return figure
 
 
-def _by_site_and_factory(figure, doc: dict) -> None:
-    """Racks per quarter (bars) and IT power (GW, cumulative, lines) by site (row 3) and by factory (row 4), one
-    colour per site or factory in both charts."""
+def _gw_by_generation(doc: dict):
+    """IT power deployed by generation (stacked areas, GW, cumulative) with the goal line."""
     import plotly.graph_objects as go
-    from plotly.colors import qualitative
 
-    quarters = doc["quarters"]
-    for row, (records, field) in ((3, ("racks", "site")), (4, ("racks_by_factory", "factory"))):
-        gw = gw_by(doc, records, field)
-        for i, (name, series) in enumerate(_racks_by(doc, records, field).items()):
-            colour = qualitative.Plotly[i % len(qualitative.Plotly)]
-            group = f"{field}:{name}"
-            figure.add_trace(
-                go.Bar(x=quarters, y=series, name=name, legendgroup=group, marker_color=colour), row=row, col=1
-            )
-            figure.add_trace(
-                go.Scatter(
-                    x=quarters,
-                    y=gw[name],
-                    name=name,
-                    legendgroup=group,
-                    mode="lines",
-                    stackgroup=field,
-                    showlegend=False,
-                    line={"color": colour},
-                ),
-                row=row,
-                col=2,
-            )
+    quarters, colours = doc["quarters"], name_colours(doc, "generation")
+    traces = [
+        go.Scatter(
+            x=quarters,
+            y=[series[q] for q in quarters],
+            name=generation,
+            mode="lines",
+            stackgroup="gw",
+            line={"color": colours.get(generation)},
+        )
+        for generation, series in doc["gw_by_generation"].items()
+    ]
+    traces.append(goal_trace(doc["goal"], quarters))
+    return _chart(traces, CHART_PX, "quarter", "IT power deployed (GW, cumulative)", quarters)
 
 
-def _plan_axes(figure, doc: dict) -> None:
-    """Every axis of the plan page titled with its unit; quarters in plan order; the Gantt on dates over the
-    horizon, its first row on top."""
-    quarters = doc["quarters"]
-    for row, col, title in (
-        (1, 1, "IT power (GW)"),
-        (3, 1, "racks (per quarter)"),
-        (3, 2, "IT power (GW)"),
-        (4, 1, "racks (per quarter)"),
-        (4, 2, "IT power (GW)"),
-        (5, 1, "factory"),
-        (6, 1, "capex (US$ B)"),
-    ):
-        figure.update_yaxes(title_text=title, row=row, col=col)
-    for row, col in ((1, 1), (3, 1), (3, 2), (4, 1), (4, 2), (5, 1), (6, 1)):
-        figure.update_xaxes(title_text="quarter", categoryorder="array", categoryarray=quarters, row=row, col=col)
-    start, by = doc["inputs"]["start"], doc["inputs"]["by"]
-    figure.update_xaxes(title_text="date", type="date", range=[start, by], row=2, col=1)
-    figure.update_yaxes(title_text="kind · row", autorange="reversed", row=2, col=1)
+def _gantt(doc: dict, kind: str, bars: list[dict]):
+    """The Gantt of one ``kind`` of row on dates over the plan's horizon: its rows in plan order from the top,
+    the legend of its phases over it."""
+    rows = list(dict.fromkeys(b["row"] for b in bars))
+    figure = _chart(_gantt_traces(bars), GANTT_PX + GANTT_ROW_PX * len(rows), "date", GANTTS[kind][1])
+    figure.update_xaxes(type="date", range=[doc["inputs"]["start"], doc["inputs"]["by"]])
+    figure.update_yaxes(type="category", categoryorder="array", categoryarray=rows, autorange="reversed")
+    figure.update_layout(legend={"orientation": "h", "x": 0, "y": 1, "yanchor": "bottom"})
+    return figure
+
+
+def _by(doc: dict, kind: str, records: str, verb: str) -> list[tuple[str, object]]:
+    """Racks per quarter (stacked bars) and the IT power they carry (stacked areas, GW, cumulative) by site or
+    factory (``kind``; ``records`` is ``racks`` or ``racks_by_factory``), one colour per name in both."""
+    import plotly.graph_objects as go
+
+    quarters, colours = doc["quarters"], name_colours(doc, kind)
+    racks, gw = _racks_by(doc, records, kind), gw_by(doc, records, kind)
+    bars = [go.Bar(x=quarters, y=series, name=name, marker_color=colours.get(name)) for name, series in racks.items()]
+    areas = [
+        go.Scatter(x=quarters, y=gw[name], name=name, mode="lines", stackgroup=kind, line={"color": colours.get(name)})
+        for name in racks
+    ]
+    racks_chart = _chart(bars, CHART_PX, "quarter", f"racks {verb} (per quarter)", quarters)
+    racks_chart.update_layout(barmode="stack")
+    return [
+        (f"Racks {verb} per quarter by {kind}", racks_chart),
+        (
+            f"IT power {verb} by {kind} (GW, cumulative)",
+            _chart(areas, CHART_PX, "quarter", f"IT power {verb} (GW, cumulative)", quarters),
+        ),
+    ]
+
+
+def _utilisation(doc: dict):
+    """Each factory's line time used per quarter (% of the time available), a heatmap, the first factory on top."""
+    import plotly.graph_objects as go
+
+    quarters, utilisation = doc["quarters"], doc["factory_utilisation"]
+    heatmap = go.Heatmap(
+        x=quarters,
+        y=list(utilisation),
+        z=[[100 * by_quarter.get(q, 0.0) for q in quarters] for by_quarter in utilisation.values()],
+        zmin=0,
+        zmax=100,
+        colorscale="Blues",
+        colorbar={"title": {"text": "used (%)", "side": "top"}},
+    )
+    height = HEATMAP_PX + HEATMAP_ROW_PX * len(utilisation)
+    figure = _chart([heatmap], height, "quarter", "factory", quarters)
+    figure.update_yaxes(autorange="reversed")  # the first factory on top, as in the Gantt
+    return figure
+
+
+def _capex(doc: dict):
+    """Capex by quarter (bars, US$ billion)."""
+    import plotly.graph_objects as go
+
+    quarters, capex = doc["quarters"], doc["capex_usd_by_quarter"]
+    bars = go.Bar(x=quarters, y=[capex[q] / 1e9 for q in quarters], name="capex", marker_color="#72b7b2")
+    return _chart([bars], CHART_PX, "quarter", "capex (US$ billion)", quarters)
+
+
+def plan_charts(doc: dict) -> list[tuple[str, object]]:
+    """The plan page's charts under their headings, in page order: IT power by generation with the goal line;
+    a Gantt of generations (ramp, full rate, racks built), one of the sites' power steps and one of the factory
+    lines; racks and IT power by site and by factory; factory utilisation; capex by quarter."""
+    bars = gantt_bars(doc)
+    gantts = [
+        (heading, _gantt(doc, kind, mine))
+        for kind, (heading, _) in GANTTS.items()
+        if (mine := [b for b in bars if b["kind"] == kind])
+    ]
+    return [
+        ("IT power deployed by generation (GW, cumulative)", _gw_by_generation(doc)),
+        *gantts,
+        *_by(doc, "site", "racks", "deployed"),
+        *_by(doc, "factory", "racks_by_factory", "built"),
+        ("Factory utilisation (% of line time)", _utilisation(doc)),
+        ("Capex by quarter (US$ billion)", _capex(doc)),
+    ]
+
+
+def constraints_table(doc: dict) -> str:
+    """The plan page's last table (HTML): the binding constraints with the quarters each binds in, or where the
+    goal is missed the shortfalls as the CLI prints them (:func:`shortfall_rows`)."""
+    from ..report.pages import ID, LABEL, NUMBER, table
+
+    rows = doc["binding_constraints"]
+    if not doc["feasible"]:
+        return table(SHORTFALL_COLUMNS, shortfall_rows(rows), [ID, ID, ID, NUMBER, LABEL, LABEL])
+    cells = [(r["family"], r["name"], ", ".join(r.get("quarters", [])), r["message"]) for r in rows]
+    return table(("constraint", "name", "quarters", "detail"), cells, [ID, ID])
+
+
+def plan_page(doc: dict) -> str:
+    """The plan's report page (``roadmap plan -o``): its title, headline numbers (:func:`plan_headline`) and
+    inputs (:func:`plan_inputs_lines`), then each chart of :func:`plan_charts` under its heading (one plotly.js,
+    loaded by the first), then the binding constraints (or shortfalls) as a table."""
+    from ..report.html import figure_html
+    from ..report.pages import page
+
+    status = "reaches" if doc["feasible"] else f"MISSES (reaches {doc['deployed_gw']:.2f} GW)"
+    title = f"{doc['roadmap']}: {status} {doc['goal']['it_power_gw']:g} GW by {doc['goal']['by']}"
+    charts = [(heading, figure_html(f, load_plotly=i == 0)) for i, (heading, f) in enumerate(plan_charts(doc))]
+    last = "Binding constraints" if doc["feasible"] else "Shortfalls (goal not met)"
+    return page(title, plan_headline(doc), plan_inputs_lines(doc), [*charts, (last, constraints_table(doc))])
 
 
 #: Why the risk's median may lie above the plan, printed under the fan chart.
