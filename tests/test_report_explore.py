@@ -22,10 +22,14 @@ from rackwright.explore.report import (
     feasibility_bars,
     front_hypervolume,
     front_table,
+    parallel_coordinates,
     pareto_scatter,
     scatter_matrix,
+    shown_as,
+    tick_format,
     write_report,
 )
+from rackwright.report.present import MONEY, QUANTITY, SHARE, Format
 
 SPACE = Path(__file__).resolve().parents[1] / "examples" / "space-gb300-small.yaml"
 
@@ -53,6 +57,31 @@ def test_axes_carry_labels_and_units_from_the_figure_table(exploration):
     assert layout.yaxis.title.text == "US content (share of cost) (%)"
     assert layout.yaxis.tickformat == ".1~%"  # the share is drawn in % (0.5 %, 3 %, 20 %)
     assert layout.xaxis.title.text and layout.xaxis.tickformat is None
+
+
+def test_parallel_coordinates_axes_read_as_the_figure_table_writes_them(exploration):
+    # plotly wrote each axis's range ends raw ("21.06347k", "115.553"); each continuous axis now carries a tick format
+    # whose range ends read as the CLI's table row of them (present's Format.row): money whole with thousands
+    # separators (21,063 USD per PFLOP/s), a share in % to 1 decimal (0.8 %), kW to 1 decimal (91.6 and 115.6)
+    dimensions = parallel_coordinates(exploration).data[0].dimensions
+    objectives = [o.figure for o in exploration.space.spec.objectives]
+    shown = {d.label: d for d in dimensions}
+    for key in objectives:
+        dimension = next(d for label, d in shown.items() if label.startswith(shown_as(exploration, key).heading))
+        values = np.asarray(dimension.values, dtype=float)
+        ends = [float(values.min()), float(values.max())]
+        assert [format(v, dimension.tickformat) for v in ends] == shown_as(exploration, key).row(ends)
+    assert [d.tickformat for d in dimensions if d.tickvals is None] == [",.0f", ".1%", ",.1f"]
+    assert all(d.ticktext for d in dimensions if d.tickvals is not None)  # the discrete axes name their values
+
+
+def test_tick_format_by_hand():
+    money, share, power = Format("cost", "USD", MONEY), Format("US content", "", SHARE), Format("power", "kW", QUANTITY)
+    assert format(21063.47, tick_format(money, [21063.47, 21884.1])) == "21,063"  # money: whole dollars
+    assert format(0.00824, tick_format(share, [0.00824, 0.0361])) == "0.8%"
+    # 115.553 and 91.635 kW: 3-4 significant figures, 1 decimal above 10 (present's _significant): 115.6, 91.6
+    assert tick_format(power, [91.635, 115.553]) == ",.1f" and format(115.553, ",.1f") == "115.6"
+    assert tick_format(power, [1.5e-5, 2e-5]) == ".3g"  # present writes these in exponent form
 
 
 # --- hypervolume, scatter matrix, rule names and the front's table (issue 22) ---------------------------------

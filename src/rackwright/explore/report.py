@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..rack.rules import SUMMARIES
-from ..report.present import SHARE, Format, figure_format
+from ..report.present import SHARE, Format, figure_format, row_places
 from ..units import pretty_unit
 from .evaluate import limit_column, objective_matrix
 from .explorer import Exploration
@@ -188,6 +188,19 @@ def scatter_matrix(exploration: Exploration):
     return figure
 
 
+def tick_format(shown: Format, values) -> str:
+    """The tick format of a parallel-coordinates axis of a figure (d3's, which is Python's format spec for these):
+    as many decimals as the figure table gives the row of its range ends (:func:`rackwright.report.present.row_places`,
+    so the ends read as in the CLI's tables, not plotly's ``21.06347k``), thousands separated; a share in %;
+    3 significant figures where the table writes an end in exponent form."""
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    places = row_places([float(finite.min()), float(finite.max())] if len(finite) else [], shown.kind)
+    if places is None:
+        return ".3g"
+    return f".{places}%" if shown.kind == SHARE else f",.{places}f"
+
+
 def parallel_coordinates(exploration: Exploration):
     """The Pareto designs across every axis and objective."""
     import plotly.graph_objects as go
@@ -207,14 +220,17 @@ def parallel_coordinates(exploration: Exploration):
                 }
             )
         else:
-            dimensions.append({"label": axis.name, "values": axis.display(values)})
+            shown = axis.display(values)
+            ticks = tick_format(shown_as(exploration, axis.name), shown)
+            dimensions.append({"label": axis.name, "values": shown, "tickformat": ticks})
     for objective in exploration.space.spec.objectives:
+        shown_objective, values = shown_as(exploration, objective.figure), columns[objective.figure][front]
         dimensions.append(
             {
-                "label": f"{shown_as(exploration, objective.figure).heading}, {objective.goal}",
-                "values": columns[objective.figure][front],
+                "label": f"{shown_objective.heading}, {objective.goal}",
+                "values": values,
+                "tickformat": tick_format(shown_objective, values),
             }
-            | {k: v for k, v in axis_style(exploration, objective.figure).items() if k == "tickformat"}
         )
     first = columns[exploration.space.spec.objectives[0].figure][front]
     figure = go.Figure(
