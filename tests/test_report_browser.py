@@ -119,6 +119,7 @@ HEADLINES = {
     "bom": "USD per rack, US content",
     "reliability": "interruptions per day (one every",
     "factory": "racks shipped per week (mean over weeks and replications); busiest station",
+    "roadmap": "GW of IT power by 2029-12-31 (goal 10 GW); goal met in",
     "roadmap-risk": "Why the median can lie above the plan",
 }
 

@@ -369,7 +369,7 @@ def _utilisation(doc: dict):
         zmin=0,
         zmax=100,
         colorscale="Blues",
-        colorbar={"title": {"text": "used (%)", "side": "top"}},
+        colorbar={"title": {"text": "used (%)", "side": "right"}},
     )
     height = HEATMAP_PX + HEATMAP_ROW_PX * len(utilisation)
     figure = _chart([heatmap], height, "quarter", "factory", quarters)
