@@ -126,26 +126,82 @@ def test_tables_fit_80_columns_piped(argv, monkeypatch):
     assert bool(wide) == bool(known), "\n".join(wide) or f"fits 80 columns now: remove it from KNOWN_WIDE ({known})"
 
 
+#: typer's names of Python types in help (``<bool>``, ``<list[Path]>``, ``<int range>``) and its braces round an
+#: argument in usage lines (``{designs}``): help names values by metavars (``DESIGN...``, ``N``, ``PATH``).
+TYPE_NAMES = re.compile(r"<(?:bool|str|int|float|path|file|list\[\w+\])(?: range)?>|\{\w+\}")
+#: Where a word of help wider than its column may break (as report.tables folds one): after one of these, or before
+#: a ``-``. Anywhere else (``delivery,ru`` over ``les``) the word is broken.
+BREAK_AFTER = "/.;:,?&=_"
+#: Between the two pieces of a broken word: the rest of the line, the next line's other columns, spaces.
+GAP = r"(?: *│\n│[^\n]*? )?"
+
+
+def broken_words(text: str, help_text: str) -> list[str]:
+    """The words of ``help_text`` that ``text`` (a help page) does not show whole: on one line, or broken over
+    lines of their column only where :data:`BREAK_AFTER` allows."""
+    def pattern(word: str) -> str:
+        return "".join((GAP if c == "-" and i else "") + re.escape(c) + (GAP if c in BREAK_AFTER else "")
+                       for i, c in enumerate(word))
+
+    words = help_text.replace("\b", " ").replace("\\[", "[").split()
+    return [word for word in dict.fromkeys(words) if not re.search(pattern(word), text)]
+
+
+def test_the_word_check_allows_breaks_after_a_comma_or_slash_only():
+    page = "│ --only  Show only (power,thermal,...,delivery,ru │\n│         les).                          │"
+    sections = "(power,thermal,...,delivery,rules)."
+    assert broken_words(page, f"Show only {sections}") == [sections]
+    page = "│ --db  Database: postgresql://USER@HOST:PORT/ │\n│ --no-x        DB; a bare path. │"
+    assert broken_words(page, "Database: postgresql://USER@HOST:PORT/DB; a bare path.") == []
+    assert broken_words("│ step=K/part-0.parquet │\n│  x  part-0. │\n│ parquet │", "part-0.parquet") == []
+
+
 @pytest.mark.parametrize("words", COMMANDS, ids=lambda p: " ".join(p) or "rackwright")
 def test_help_fits_80_columns_piped(words, monkeypatch):
     """``--help`` of every command and group (test_cli_inputs walks the tree): no option name, value list or word
-    cut short (typer's help tables cut them with an ellipsis by default; cli.common._fit_help_tables folds)."""
+    cut short or broken (typer's help tables cut them with an ellipsis by default; cli.common._fit_help_tables
+    folds only a word wider than its column, after a ``,`` or ``/``), and values named by metavars, not types."""
     monkeypatch.setenv("COLUMNS", "80")
     result = run_in_process(["rackwright", *words, "--help"], monkeypatch)
     assert result.returncode == 0, result.stderr
     assert not problems(result.stdout) and not too_wide(result.stdout), result.stdout
+    command = COMMANDS[words]
+    help_text = " ".join([command.help or "", *(getattr(p, "help", None) or "" for p in command.params)])
+    assert not broken_words(result.stdout, help_text), result.stdout
+    assert not TYPE_NAMES.findall(result.stdout), result.stdout
 
 
 def test_help_keeps_long_option_names_whole(monkeypatch):
-    """The longest option names of perf train and evaluate's list of sections, each whole on one line at 80 columns
-    (they printed as ``--distributed-optim…`` and ``delivery,r…``)."""
+    """The longest option names of perf train whole on one line at 80 columns (they printed as
+    ``--distributed-optim…``); evaluate's list of sections wraps between its names (it printed ``delivery,ru`` over
+    ``les``)."""
     monkeypatch.setenv("COLUMNS", "80")
     train = run_in_process(["rackwright", "perf", "train", "--help"], monkeypatch).stdout
     for name in ("--distributed-optimizer", "--moe-capacity-factor", "--attention-precision"):
         assert re.search(rf"│ +{name} ", train), name
     sections = run_in_process(["rackwright", "evaluate", "--help"], monkeypatch).stdout
-    lines = [cells(line)[0].split()[-1] for line in sections.splitlines() if cells(line)]
-    assert "delivery,rules)." in "".join(lines)  # folded over two lines, every letter kept
+    assert "rules)." in sections and not broken_words(sections, "(power, thermal, ..., delivery, rules).")
+
+
+@pytest.mark.parametrize(("words", "usage", "rows"), [
+    (["evaluate"], "evaluate [OPTIONS] DESIGN...", [r"\* +DESIGN\.\.\. +Design", r"--json +Print",
+                                                               r"--only +SECTION,\.\.\. +Show", r"-o +DIR +Folder"]),
+    (["compare"], "compare [OPTIONS] BEFORE AFTER", [r"\* +BEFORE +The reference", r"\* +AFTER +The"]),
+    (["qualify"], "qualify [OPTIONS] DESIGN RESULTS", [r"\* +RESULTS "]),
+    (["factory", "simulate"], "factory simulate [OPTIONS] LINE", [r"--design +PATH ", r"--weeks +N ",
+                                                                            r"--warmup +NUMBER "]),
+])
+def test_help_names_values_by_metavars(words, usage, rows, monkeypatch):
+    """Arguments by the parameter's name in capitals (several designs: ``DESIGN...``), in the usage line too;
+    flags by nothing; options by what they take (``N``, ``NUMBER``, ``PATH``, ``DIR``, ``SECTION,...``)."""
+    monkeypatch.setenv("COLUMNS", "80")
+    page = run_in_process(["rackwright", *words, "--help"], monkeypatch).stdout
+    usage_line = re.compile(rf"Usage: \S+ {re.escape(usage)}\s*$", re.MULTILINE)  # after the program's name
+    assert usage_line.search(page), page
+    for row in rows:
+        assert re.search(row, page), row
+    missing = run_in_process(["rackwright", *words], monkeypatch)  # a missing argument: the usage line again
+    assert missing.returncode == 2 and usage_line.search(missing.stderr), missing.stderr
 
 
 def test_user_list_fits_80_columns_with_long_slugs(tmp_path, monkeypatch):

@@ -21,12 +21,12 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from ..errors import InputError
 from ..validity import DOMAINS
@@ -91,7 +91,8 @@ USAGE_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c._
 class JsonUsageErrors(TyperGroup):
     """The root command: under ``--json``, a usage error that the parser finds before any command runs (an
     unknown option, a value outside an option's range, a missing argument) is a JSON error document on stdout
-    too, exit 2; without ``--json`` typer prints it as always."""
+    too, exit 2; without ``--json`` typer prints it as always. Before it parses, it names what each argument and
+    option of every command takes, for help and usage lines (:func:`_name_values`)."""
 
     def main(
         self,
@@ -103,6 +104,7 @@ class JsonUsageErrors(TyperGroup):
         **extra: Any,
     ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
+        _name_values(self)
         if self._prints_help(argv):
             _fit_help_tables()
         if not standalone_mode or "--json" not in argv:
@@ -132,31 +134,92 @@ class JsonUsageErrors(TyperGroup):
         return "--help" in argv or hasattr(command, "commands")
 
 
+#: The value an option of each type takes, as help names it, where the option names none of its own (``metavar``).
+VALUE_NAMES: dict[Any, str] = {int: "N", float: "NUMBER", str: "TEXT", Path: "PATH"}
+
+
+class _Argument(TyperArgument):
+    """An argument named in help and usage lines by its metavar alone (``DESIGN...``; ``[NAME]`` when optional), not
+    with typer's Python type (``<list[Path]>``) nor in braces (``{designs}``)."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None
+
+    def get_usage_pieces(self, ctx: Any) -> list[str]:
+        return [str(self.metavar) if self.required else f"[{self.metavar}]"]
+
+
+def _name_values(command: Any, parent: Any = None) -> None:
+    """Name what each argument and option of ``command`` and the commands below it takes, in help and usage lines,
+    where the code names nothing (``metavar``): an argument by its parameter's name in upper case (``RESULTS``;
+    several values by the name of one, ``DESIGN...``), an option's value by its type (:data:`VALUE_NAMES`; the items
+    of a list by theirs), a flag (``--help`` too) by nothing; not typer's Python types (``<bool>``, ``<path>``)."""
+    context = command.context_class(command, parent=parent, **command.context_settings)  # as click makes it
+    for sub in getattr(command, "commands", {}).values():
+        _name_values(sub, context)
+    for param in (*command.params, command.get_help_option(context)):
+        if isinstance(param, TyperArgument):
+            param.__class__ = _Argument
+            if param.metavar is None:
+                name = str(param.name).upper()
+                param.metavar = name if param.nargs == 1 else f"{name.removesuffix('S')}..."
+        elif isinstance(param, TyperOption) and param.metavar is None:
+            annotation = param.type_descriptor.annotation
+            items = get_args(annotation) if param.type_descriptor.is_list else (annotation,)
+            param.metavar = "" if param.is_flag or param.count else VALUE_NAMES.get(items[0])
+
+
 def _fit_help_tables() -> None:
-    """typer's help, at any width, cuts no option name and no word with an ellipsis. Its options table names no
-    columns, so Rich adds them as the rows come, with its default overflow (an ellipsis); here the option names
-    never wrap (the help beside them wraps instead) and every column folds a word longer than it is wide, the
-    pieces of an option's help too (typer sets them side by side in Rich's Columns, which cut by default)."""
+    """typer's help, at any width, cuts no option name and breaks no word. Its options table names no columns, so
+    Rich adds them as the rows come, with its default overflow (an ellipsis); typer gives each row four columns of
+    names (long, short, and the negative flag's), puts a number's range beside its value and sets an option's help,
+    default and ``[required]`` side by side in Rich's Columns. Here a row's names share one column that never wraps,
+    the negative flag's on a line of its own (``--in-network-reduction`` over ``--no-in-network-reduction``), a
+    range goes below its value (``N`` over ``[1<=x<=520]``), and the help is one paragraph that wraps between
+    words; a word wider than the column (a path, a URL) folds where report.tables folds one (after a ``/``, ``.``,
+    ``=`` ..., before a ``-``)."""
+    import re
+
     from rich.columns import Columns
+    from rich.measure import Measurement
     from rich.table import Table
     from rich.text import Text
     from typer import rich_utils
+
+    from ..report.tables import _breaks
+
+    class Help:
+        def __init__(self, text: Text) -> None:
+            self.text = text
+
+        def __rich_measure__(self, console: Any, options: Any) -> Measurement:
+            return Measurement.get(console, options, self.text)
+
+        def __rich_console__(self, console: Any, options: Any) -> Any:
+            width, words = options.max_width, re.finditer(r"\S+", self.text.plain)
+            cuts = [w.start() + at for w in words if len(w.group()) > width for at in _breaks(w.group(), width)]
+            yield Text("\n").join(self.text.divide(cuts))
+
+    def names(*cells: Text) -> Text:
+        lines = [[n for cell in pair for n in cell.split(",") if n.plain] for pair in (cells[:2], cells[2:])]
+        return Text("\n").join(Text(", ").join(line) for line in lines if line)
 
     class HelpTable(Table):
         def add_column(self, *args: Any, **kwargs: Any) -> None:
             kwargs.setdefault("overflow", "fold")
             super().add_column(*args, **kwargs)
 
-        def add_row(self, *renderables: Any, **kwargs: Any) -> None:
-            while len(self.columns) < len(renderables):
-                self.add_column(no_wrap=len(self.columns) < len(renderables) - 2)  # names; then the type, the help
-            for pieces in renderables:
-                for piece in pieces.renderables if isinstance(pieces, Columns) else ():
-                    if isinstance(piece, Text):
-                        piece.overflow = "fold"
-            super().add_row(*renderables, **kwargs)
+        def add_row(self, *cells: Any, **kwargs: Any) -> None:
+            if len(cells) >= 6 and isinstance(cells[-1], Columns):  # an option's: [*,] 4 names, its value, its help
+                *required, long, short, negative, negative_short, value, pieces = cells
+                help = Text(" ").join(p for p in pieces.renderables if isinstance(p, Text))
+                cells = (*required, names(long, short, negative, negative_short), value, Help(help))
+            while len(self.columns) < len(cells):
+                self.add_column(no_wrap=len(self.columns) < len(cells) - 2)  # names; then the value, the help
+            super().add_row(*cells, **kwargs)
 
     rich_utils.Table = HelpTable  # type: ignore[misc]
+    rich_utils.RANGE_STRING = "\n[{}]"
 
 
 def _param_name(param) -> str:
@@ -308,7 +371,8 @@ WIDE = typer.Option(
 def only_option(sections: str):
     """``--only SECTION,...`` of a command whose output has sections, ``sections`` named in its help; the command
     checks the names with :func:`rackwright.report.tables.table_sections` (an unknown one lists them all)."""
-    return typer.Option(None, "--only", metavar="SECTION,...", help=f"Show only these sections ({sections}).")
+    listed = ", ".join(sections.split(","))  # help wraps between words: after a comma, never inside a name
+    return typer.Option(None, "--only", metavar="SECTION,...", help=f"Show only these sections ({listed}).")
 
 
 def show(*renderables) -> None:
@@ -340,7 +404,7 @@ def output_option(help: str, *, required: bool = False, long: str = "--output", 
     :func:`output_folder`, or by ``callback`` where an older file form is still read) for the command's machine
     files and report.html. ``long`` is an older spelling a command still takes beside ``--output``."""
     names = ("-o", "--output") if long == "--output" else ("-o", "--output", long)
-    return typer.Option(... if required else None, *names, callback=callback or output_folder, help=help)
+    return typer.Option(... if required else None, *names, metavar="DIR", callback=callback or output_folder, help=help)
 
 
 def output_file(value: Path | None) -> Path | None:
