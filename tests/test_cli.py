@@ -2,6 +2,8 @@
 
 import copy
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -185,3 +187,17 @@ def test_notes_go_to_stderr_under_json(tmp_path):
 
 def test_shell_completion_is_offered():
     assert "--install-completion" in run("--help").stdout
+
+
+def test_python_m_rackwright_is_named_rackwright():
+    """Under ``python -m rackwright`` a usage error names the command as the installed ``rackwright`` does: in the
+    JSON document (it read ``-m rackwright compare``) and in the usage line."""
+    design = str(EXAMPLES / "gb200-nvl72.yaml")
+    for flags in (["--json"], []):
+        ran = subprocess.run([sys.executable, "-m", "rackwright", "compare", design, *flags], capture_output=True,
+                             text=True, timeout=120)
+        assert ran.returncode == 2, ran.stderr
+        if flags:
+            assert json.loads(ran.stdout)["command"] == "compare"
+        else:
+            assert "Usage: rackwright compare [OPTIONS] BEFORE AFTER" in ran.stderr

@@ -1,5 +1,5 @@
-"""``python -m rackwright`` runs the CLI."""
+"""``python -m rackwright`` runs the CLI, under the name it has as a command (usage lines, JSON documents)."""
 
-from .cli.app import main
+from .cli.app import app
 
-main()
+app(prog_name="rackwright")
