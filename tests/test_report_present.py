@@ -76,6 +76,7 @@ def test_causes_bases_tiers_media_and_part_figures_have_labels():
     assert basis_label("llama3") == "Llama 3" and basis_label("catalog", True) == "catalog (cites Llama 3)"
     assert [tier_label(t) for t in (1, 2, 3)] == ["Leaf", "Spine", "Super-spine"]
     assert media_label("aoc") == "AOC" and media_label("dac") == "DAC"
+    assert figure_format("cabling.cables.utp").label == "Cables by media: UTP"  # evaluate's row, not "utp"
     part = {"price_usd": 30000.0, "lead_time_weeks": 52.0, "afr": 0.05, "specs": {"supply": "32 degC", "n": 18}}
     assert part_shown(part) == {
         "price_usd": "30,000 USD",

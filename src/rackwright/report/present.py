@@ -331,6 +331,8 @@ MEDIA = {
     "backplane": "Backplane",
     "none": "none",
 }
+#: The readable names of a mapped figure's entries by the figure (the others show an entry by its key).
+FIGURE_ENTRIES = {"cabling.cables": MEDIA}
 #: The tables above by the section that names them in a dotted key (``site.it_power_mw``, ``whatif.us_share``).
 TABLES = {
     "delivery": DELIVERY,
@@ -535,8 +537,8 @@ def figure_format(key: str, reference: str = "dense") -> Format:
         if key == name:
             return _from_figure(figure)
         if key.startswith(name + "."):
-            shown = _from_figure(figure)
-            return Format(f"{shown.label}: {key[len(name) + 1 :]}", shown.unit, shown.kind)
+            shown, entry = _from_figure(figure), key[len(name) + 1 :]
+            return Format(f"{shown.label}: {FIGURE_ENTRIES.get(name, {}).get(entry, entry)}", shown.unit, shown.kind)
     return Format(rest or key, "", QUANTITY)
 
 
