@@ -185,6 +185,17 @@ def test_notes_go_to_stderr_under_json(tmp_path):
     assert json.loads(result.stdout)["command"] == "bom" and "wrote" in result.stderr
 
 
+def test_every_option_of_rackwright_is_in_the_global_options_table():
+    """docs/cli.md's table of the options every command takes lists each option ``rackwright --help`` shows."""
+    import typer.main
+
+    doc = (EXAMPLES.parent / "docs" / "cli.md").read_text(encoding="utf-8")
+    table = doc.split("## Options every command takes", 1)[1].split("\n\n| option | meaning |", 1)[1].split("\n\n")[0]
+    names = {f"`{name}`" for param in typer.main.get_command(app).params for name in param.opts}
+    assert {"`--verbose`", "`--install-completion`", "`--show-completion`"} <= names
+    assert {name for name in names if name not in table} == set()
+
+
 def test_shell_completion_is_offered():
     assert "--install-completion" in run("--help").stdout
 
