@@ -78,3 +78,49 @@ def test_the_pictures_are_small_and_shown():
     for picture in pictures:
         assert picture.stat().st_size < 300_000, picture.name
         assert f"images/{picture.name}" in pages, f"{picture.name} is not shown on any page"
+
+
+def _subpackages_with_all() -> dict[str, list[str]]:
+    """Every package under src/rackwright that declares its public names (``__all__``), read from the source (ast):
+    ``rackwright.catalog`` → its ``__all__``."""
+    import ast
+
+    found = {}
+    src = ROOT / "src"
+    for init in sorted((src / "rackwright").rglob("__init__.py")):
+        for node in ast.parse(init.read_text(encoding="utf-8")).body:
+            targets = node.targets if isinstance(node, ast.Assign) else []
+            if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
+                found[".".join(init.parent.relative_to(src).parts)] = list(ast.literal_eval(node.value))
+    return found
+
+
+def test_every_subpackage_with_public_names_has_a_reference_page():
+    # a subpackage that declares __all__ has a docs/api page that renders it (`::: rackwright.catalog`) in the nav
+    pages = {page.name: page.read_text(encoding="utf-8") for page in (ROOT / "docs" / "api").glob("*.md")}
+    nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    packages = _subpackages_with_all()
+    assert {"rackwright.catalog", "rackwright.programme", "rackwright.roadmap"} <= set(packages)
+    for package in packages:
+        rendering = [name for name, text in pages.items() if re.search(rf"^::: {re.escape(package)}\s*$", text, re.M)]
+        assert rendering, f"{package} declares __all__ but no docs/api page renders it (::: {package})"
+        assert any(f"api/{name}" in nav for name in rendering), f"the page of {package} is not in mkdocs.yml's nav"
+
+
+def test_the_reference_shows_every_public_class_and_function(site):
+    # each class and function a subpackage exports (__all__) has its entry on its package's page: under the package
+    # (rackwright.catalog.load_catalog) or, where a submodule of the same name hides it from the package's entry
+    # (rackwright.factory.simulate, the function, of the module rackwright.factory.simulate), under its module
+    import importlib
+
+    pages = {p.parent.name: p.read_text(encoding="utf-8") for p in (site / "api").glob("*/index.html")}
+    for package, names in _subpackages_with_all().items():
+        if package == "rackwright":  # the top-level page lists its members by hand (api/rackwright.md)
+            continue
+        module = importlib.import_module(package)
+        shown = next(text for text in pages.values() if f'id="{package}"' in text)
+        for name in names:
+            obj = getattr(module, name)
+            if inspect.isclass(obj) or inspect.isfunction(obj):
+                ids = (f'id="{package}.{name}"', f'id="{obj.__module__}.{obj.__qualname__}"')
+                assert any(i in shown for i in ids), f"{package}.{name} is missing from the API reference"
