@@ -17,6 +17,7 @@ from .common import (
     detail,
     emit,
     guarded,
+    only_option,
     out,
     output_option,
     progress_bar,
@@ -100,6 +101,10 @@ QUARTER_COLUMNS = {
 }
 
 
+#: The plan's tables (``--only``): the quarters, then the reference job on each generation.
+PLAN_SECTIONS = ("quarters", "generations")
+
+
 def _tables(doc: dict, wide: bool = False):
     from rich.markup import escape
 
@@ -161,6 +166,7 @@ def plan_command(
         "it; on a 1 GW site about as long again as its plan).",
     ),
     correct_site_need: bool = _correct_site_need_option(),
+    only: str | None = only_option(",".join(PLAN_SECTIONS)),
     wide: bool = WIDE,
 ):
     """Plan the programme: line capacities, the roadmap on them, delivered compute, failures, spares, US content,
@@ -169,7 +175,9 @@ def plan_command(
     from ..programme import load_programme, plan_programme
     from ..programme.plan import programme_document
     from ..programme.whatif import line_bands, programme_risk, risk_records, with_risk
+    from ..report.tables import table_sections
 
+    sections = table_sections(only, PLAN_SECTIONS)
     check_backend(backend)
     if line_band and not samples:
         raise InputError.single(None, "--line-band widens the Monte Carlo", "--line-band", "give --samples N too")
@@ -197,8 +205,8 @@ def plan_command(
     if as_json:
         emit(doc)
     else:
-        for table in _tables(doc, wide):
-            show(table)
+        tables = zip(PLAN_SECTIONS, _tables(doc, wide), strict=True)
+        show(*(table for name, table in tables if sections is None or name in sections))
         for row in doc["first_ship_check"]:
             if not row["supported"]:
                 out.print(

@@ -14,6 +14,7 @@ from .common import (
     detail,
     emit,
     guarded,
+    only_option,
     out,
     output_option,
     progress_bar,
@@ -111,6 +112,10 @@ def _binding_table(doc: dict):
     return table
 
 
+#: The plan's tables (``--only``): the quarters, then the binding constraints (the shortfalls where the goal is missed).
+PLAN_SECTIONS = ("quarters", "constraints")
+
+
 def _plan_tables(doc: dict):
     from rich.markup import escape
 
@@ -138,16 +143,19 @@ def plan_command(
         None, "--gap", min=0.0, max=0.1, help="Relative MIP gap accepted (default 0.001 = 0.1 %)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
+    only: str | None = only_option(",".join(PLAN_SECTIONS)),
 ):
     """Schedule racks by generation, factory, site and quarter (MILP, HiGHS) to the goal.
 
     Exit 0 when the goal is met, 1 when it is not (the shortfalls say which constraints bind), 2 on bad input.
     """
     from ..report.present import format_value
+    from ..report.tables import table_sections
     from ..roadmap import load_roadmap, plan, plan_document
     from ..roadmap.milp import DEFAULT_GAP
     from ..roadmap.report import plan_page
 
+    sections = table_sections(only, PLAN_SECTIONS)
     with working("planning the roadmap (MILP)", not as_json):
         result = plan(load_roadmap(roadmap), mip_gap=DEFAULT_GAP if gap is None else gap)
         doc = plan_document(result)
@@ -157,8 +165,9 @@ def plan_command(
     if as_json:
         emit(plan_json(doc))
     else:
-        for table in _plan_tables(doc):
-            out.print(table)
+        for name, table in zip(PLAN_SECTIONS, _plan_tables(doc), strict=True):
+            if sections is None or name in sections:
+                out.print(table)
         if doc["objective"]:
             objective = doc["objective"]
             out.print(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 import typer
@@ -17,6 +18,7 @@ from .common import (
     guarded,
     note,
     older_file,
+    only_option,
     out,
     output_folder_or_file,
     output_option,
@@ -31,16 +33,40 @@ app = typer.Typer(
 )
 
 
-def _summary_table(summary: dict):
+#: ``site plan``'s sections (``--only``) by the figure each starts with; a section runs through the figures of its
+#: table (report.present.SITE_TABLE) up to the next one's first.
+SECTION_STARTS = {
+    "racks": "scale",
+    "pue": "energy",
+    "halls": "layout",
+    "transformers": "power",
+    "cdus": "cooling",
+    "capex_usd": "cost",
+}
+SUMMARY_SECTIONS = tuple(SECTION_STARTS.values())
+
+
+def _summary_table(summary: dict, only: Collection[str] | None = None):
     """The summary's headline figures (report.present.SITE_TABLE) as the report page labels, units and formats
-    them (report.present.site_rows); a figure by tier or category (switches, transformers, capex) one row per
-    entry."""
+    them (report.present.site_rows), under the name of their section (:data:`SECTION_STARTS`; ``only`` the
+    sections named); a figure by tier or category (switches, transformers, capex) one row per entry."""
+    from rich.text import Text
+
     from ..report.present import SITE_TABLE, site_rows
     from ..report.tables import NUMBER, Column, FitTable
 
+    sections: dict[str, list[str]] = {}
+    section = SUMMARY_SECTIONS[0]
+    for key in SITE_TABLE:
+        section = SECTION_STARTS.get(key, section)
+        sections.setdefault(section, []).append(key)
     table = FitTable(escape(summary["site"]), [Column("figure"), Column("unit"), Column("value", NUMBER)])
-    for row in site_rows(summary, SITE_TABLE):
-        table.add_row(*row)
+    for section, keys in sections.items():
+        rows = site_rows(summary, tuple(keys))
+        if rows and (only is None or section in only):
+            table.add_row(Text(section, style="bold"), "", "")
+            for number, row in enumerate(rows, start=1):
+                table.add_row(*row, end_section=number == len(rows))
     return table
 
 
@@ -61,16 +87,19 @@ def plan_command(
         metavar="KEY=VALUE",
         help="Override a field of the site file (dotted path, YAML value), repeatable.",
     ),
+    only: str | None = only_option(",".join(SUMMARY_SECTIONS)),
 ):
     """Plan the site: racks into halls, fabric tier by tier, every cable, power chain, cooling plant, PUE, capex.
 
     Exit 1 when the plan breaks a rule (violations are listed, outputs are still written).
     """
     from ..report.jsonout import plain
+    from ..report.tables import table_sections
     from ..site.outputs import write_plan_folder
     from ..site.planner import STEPS, plan_site
     from ..site.schema import load_site
 
+    sections = table_sections(only, SUMMARY_SECTIONS)
     with progress_bar(not as_json) as bar:
         task = bar.add_task("planning", total=len(STEPS) + 1)
         loaded = load_site(site_file, parse_overrides(overrides))
@@ -80,7 +109,7 @@ def plan_command(
     if as_json:
         emit(body)
     else:
-        out.print(_summary_table(plain(body)))
+        out.print(_summary_table(plain(body), sections))
         for v in plan.violations:
             err.print(
                 f"[bold red]{v.code}[/bold red] {v.path}: {v.message} (fix: {v.hint})", highlight=False, soft_wrap=True
