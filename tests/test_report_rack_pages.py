@@ -239,3 +239,22 @@ def test_catalog_list_page_groups_the_parts_by_kind(tmp_path, kind):
     assert page.count("<details") == len(kinds) and page.count(" open>") == (len(kinds) if kind else 0)
     if kind == "cdu":  # the Vertiv CoolChip CDU 1350: 250,000 USD, 36 weeks
         assert "<td class='id'>vertiv-coolchip-cdu-1350</td>" in page and "250,000 USD" in page
+
+
+def test_compare_page_shows_every_figure_as_compare_prints_it(tmp_path):
+    """The compare page's table of figures is the table ``rackwright compare`` prints, cell for cell, and each share's
+    bar is labelled with its printed change: Rack AFR 0.999496 → 0.999594 (gb200 → gb300) is 99.95 % → 99.96 %,
+    +0.01 pp (at one decimal 99.9594 % would show as 100.0 %), not +0.0098 pp of the unrounded values."""
+    result = CliRunner().invoke(app, ["compare", GB200, GB300, "--wide", "-o", str(tmp_path)], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    printed = result.stdout.split("Figures that differ", 1)[1]
+    rows = [[c.strip() for c in line.split("│")[1:-1]] for line in printed.splitlines() if line.startswith("│")]
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    tables = [json.loads(t) for t in re.findall(r'"cells":\{"align":"left","values":(\[\[.*?\]\])', page)]
+    [figures] = [t for t in tables if len(t) == 6]
+    assert [list(row) for row in zip(*figures, strict=True)] == rows
+    afr = next(row for row in rows if row[0].startswith("Rack AFR"))
+    assert afr[1:5] == ["%", "99.95%", "99.96%", "+0.01 pp"]
+    bars = [json.loads(t) for t in re.findall(r'"text":(\[[^\]]*\]),"textposition":"outside"', page)]
+    assert bars[1] == [row[4] for row in rows if row[4].endswith(" pp")]  # the shares, in the table's order
+    assert "+0.01 pp" in bars[1] and bars[0] == [row[5] for row in rows if not row[4].endswith(" pp")]

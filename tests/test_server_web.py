@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 import time
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -25,8 +26,7 @@ from sqlalchemy import select, update
 from rackwright.rack.compare import figure_changes
 from rackwright.rack.design import load_design
 from rackwright.rack.evaluation import evaluate
-from rackwright.report.jsonout import public_figure
-from rackwright.report.present import SHARE, figure_format, relative_change
+from rackwright.report.present import DELIVERY, figure_format
 from rackwright.server import security, services, web
 from rackwright.server.app import create_app
 from rackwright.server.db import ApiToken, transaction
@@ -102,23 +102,40 @@ def test_diff_is_side_by_side_and_reuses_compare(app):
     assert mfr.get("/designs/mfr/gb300-nvl72/diff").status_code == 422  # nothing to compare with
 
 
+def cli_compare_rows(before: Path, after: Path) -> dict[str, list[str]]:
+    """The rows of ``rackwright compare BEFORE AFTER``'s figure table as it prints them (wide, each row on one line):
+    the label and its unit, before, after, change and relative change."""
+    from typer.testing import CliRunner
+
+    from rackwright.cli.app import app as cli
+
+    printed = CliRunner().invoke(cli, ["compare", str(before), str(after), "--wide"], env={"COLUMNS": "400"})
+    assert printed.exit_code == 0, printed.output
+    table = printed.stdout.split("Figures that differ", 1)[1]
+    rows = [[c.strip() for c in line.split("│")[1:-1]] for line in table.splitlines() if line.startswith("│")]
+    return {row[0]: row[1:] for row in rows}
+
+
 def test_diff_and_design_pages_show_figures_as_the_cli_tables_do(app):
-    """Shares in per cent and their changes in percentage points, counts whole, as report.present gives them for
-    the same figure (the strings of ``rackwright compare`` and ``evaluate``)."""
+    """Every figure row of the diff page is the row ``rackwright compare`` prints for the same pair, cell for cell
+    (report.present.Format.row: one number of decimals per row, the change of the values shown): shares in per
+    cent and their changes in percentage points, counts whole."""
     mfr = sign_in(app, "mfr-engineer")
     page = mfr.get("/designs/mfr/gb300-nvl72/diff", params={"before": "mfr/gb200-nvl72"}).text
     changes = figure_changes(evaluate(EXAMPLES / "gb200-nvl72.yaml"), evaluate(EXAMPLES / "gb300-nvl72.yaml"))
     cells = r"\s*<td[^>]*>([^<]*)</td>" * 4
-    shares = 0
-    for change in changes:  # in the figure table's units (HBM in TB), named on the page as evaluate --json names them
-        shown, name = figure_format(change.key), public_figure(change.key)[0]
-        got = re.search(rf"<code>{re.escape(name)}</code></th>{cells}", page).groups()
-        expected = (shown.value(change.before), shown.value(change.after), shown.change(change.absolute))
-        assert got[:3] == expected and got[3] == relative_change(change.relative), name
-        if shown.kind == SHARE and change.absolute:
-            shares += 1
-            assert got[0].endswith("%") and got[2].endswith(" pp"), got  # a share's change in points
-    assert shares  # the GB300's heat to liquid or US content differs from the GB200's
+    label = r'<th scope="row">([^<]*?)(?: <span class="unit">([^<]*)</span>)?<br><code>[^<]*</code></th>'
+    row = re.compile(label + cells)
+    shown = {unescape(m[0]): [unescape(c) for c in (m[1], *m[2:])] for m in row.findall(page)}
+    printed = cli_compare_rows(EXAMPLES / "gb200-nvl72.yaml", EXAMPLES / "gb300-nvl72.yaml")
+    assert shown == {label: cells for label, cells in printed.items() if label in shown}
+    assert len(shown) == len(changes)  # the server stores no delivery figures (the CLI's compare evaluates them)
+    assert {label for label, *_ in DELIVERY.values()} == set(printed) - set(shown)
+    # Rack AFR 0.999496 -> 0.999594: 99.9594 % would round onto 100.0 % at one decimal, so both take two and the
+    # change is 99.96 - 99.95 = +0.01 pp; BOM 3,130,825 -> 3,791,425 USD is +660,600 (+21.1 %).
+    assert shown["Rack AFR: chance a part fails in a year"] == ["%", "99.95%", "99.96%", "+0.01 pp", "+0.0%"]
+    assert shown["Bill of materials"] == ["USD", "3,130,825", "3,791,425", "+660,600", "+21.1%"]
+    assert sum(1 for v in shown.values() if v[3].endswith(" pp")) >= 2  # shares' changes in points
     hbm = re.search(rf"<th[^>]*>HBM <span class=\"unit\">TB</span><br><code>compute.hbm_bytes</code></th>{cells}", page)
     assert hbm.groups()[:2] == ("13.4", "20.1")  # 72 x 186 GB and 72 x 279 GB (the example files' HBM per GPU)
     design = mfr.get("/designs/mfr/gb200-nvl72").text

@@ -542,6 +542,19 @@ def figure_format(key: str, reference: str = "dense") -> Format:
     return Format(rest or key, "", QUANTITY)
 
 
+def change_cells(change) -> list[str]:
+    """A figure that differs between two designs (rackwright.rack.compare.FigureChange) as ``rackwright compare``
+    prints it and its page shows it: label, unit, before and after (:meth:`Format.row`), the change of the values
+    shown, the relative change."""
+    shown = figure_format(change.key)
+    return [
+        shown.label,
+        shown.shown_unit,
+        *shown.row([change.before, change.after], change=True),
+        relative_change(change.relative),
+    ]
+
+
 def site_rows(summary: dict, keys: tuple[str, ...] = tuple(SITE)) -> list[tuple[str, str, str]]:
     """The site summary's figures (summary.json's keys, :data:`SITE`) as label, unit and value, for ``site plan``'s
     table and its report page alike: a mapping one row per entry (a ``Total`` after those of :data:`SITE_TOTALS`);

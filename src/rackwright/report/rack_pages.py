@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from ..catalog.specs import SPEC_FIELDS
 from ..units import pretty_unit
 from .html import headline_layout
-from .present import MONEY, SHARE, figure_format, format_value, relative_change
+from .present import MONEY, SHARE, change_cells, figure_format, format_value
 
 #: The figures of a design that head the evaluate page, in this order (those a design lacks are left out).
 HEADLINE_FIGURES = (
@@ -323,23 +323,31 @@ def _rule_cell(record: dict) -> str:
 
 def compare_figure(before, after, fields, figures):
     """The compare page: the relative change of each figure that differs (bars, %), the change of each share
-    (bars, percentage points) and the design fields that differ (a table)."""
+    (bars, percentage points), the figures that differ and the design fields that differ (tables); every number
+    as ``rackwright compare`` prints it (report.present.change_cells)."""
     import plotly.graph_objects as go
 
+    cells = {c.key: change_cells(c) for c in figures}
     shares = [c for c in figures if figure_format(c.key).kind == SHARE]
     others = [c for c in figures if figure_format(c.key).kind != SHARE and c.relative is not None]
+    figure_table, figure_px = _table(
+        ["figure", "unit", "before", "after", "change", "relative"],
+        list(cells.values()) or [["(none)", "", "", "", "", ""]],
+        [3.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+    )
     field_rows = [[c.path, _text(c.before), _text(c.after)] for c in fields] or [["(none)", "", ""]]
     table, table_px = _table(["field", "before", "after"], field_rows, [1.0, 2.0, 2.0])
     figure, height = _stack(
         [
             ("xy", "Relative change of each figure that differs (after vs before)", 120 + 22 * max(len(others), 1)),
             ("xy", "Change of each share, in percentage points", 120 + 22 * max(len(shares), 1)),
+            ("table", "Figures that differ", figure_px),
             ("table", "Design fields that differ", table_px),
         ]
     )
     for row, changes, values, texts in (
-        (1, others, [c.relative for c in others], [relative_change(c.relative) for c in others]),
-        (2, shares, [100 * c.absolute for c in shares], [figure_format(c.key).change(c.absolute) for c in shares]),
+        (1, others, [c.relative for c in others], [cells[c.key][5] for c in others]),
+        (2, shares, [100 * c.absolute for c in shares], [cells[c.key][4] for c in shares]),
     ):
         figure.add_trace(
             go.Bar(
@@ -355,7 +363,8 @@ def compare_figure(before, after, fields, figures):
             row=row,
             col=1,
         )
-    figure.add_trace(table, row=3, col=1)
+    figure.add_trace(figure_table, row=3, col=1)
+    figure.add_trace(table, row=4, col=1)
     figure.update_xaxes(title_text="relative change (%)", tickformat="+.0%", row=1, col=1)
     figure.update_xaxes(title_text="change (pp, percentage points)", row=2, col=1)
     for row in (1, 2):
@@ -366,19 +375,18 @@ def compare_figure(before, after, fields, figures):
         "Delivery figures on the reference workloads (docs/perf-model.md).",
     ]
     figure.update_layout(
-        **headline_layout(f"{before.name} → {after.name}", _compare_headline(fields, figures), inputs),
+        **headline_layout(f"{before.name} → {after.name}", _compare_headline(fields, cells), inputs),
         height=height + 220 + 21 * len(inputs),
     )
     return figure
 
 
-def _compare_headline(fields, figures) -> str:
-    text = f"{len(fields)} design field(s) and {len(figures)} figure(s) differ"
-    for change in (c for c in figures if c.key in ("power.it_load_kw", "cost.bom_usd", "mechanical.weight_kg")):
-        text += (
-            f"; {figure_format(change.key).label} {_shown(change.key, change.before)} → "
-            f"{_shown(change.key, change.after)} ({relative_change(change.relative)})"
-        )
+def _compare_headline(fields, cells: dict[str, list[str]]) -> str:
+    """The fields and figures that differ, with the IT load, BOM cost and weight as the figure table shows them."""
+    text = f"{len(fields)} design field(s) and {len(cells)} figure(s) differ"
+    for key in (k for k in ("power.it_load_kw", "cost.bom_usd", "mechanical.weight_kg") if k in cells):
+        label, unit, before, after, _, relative = cells[key]
+        text += f"; {label} {before} {unit} → {after} {unit} ({relative})"
     return text
 
 

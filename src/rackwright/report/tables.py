@@ -22,7 +22,7 @@ from rich.text import Text
 
 from ..errors import InputError
 from ..rack.figures import SECTIONS
-from .present import SHARE, figure_format, format_value, relative_change, section_of
+from .present import SHARE, change_cells, figure_format, format_value, section_of
 
 #: Column kinds: a label wraps between words; an id or a number is printed whole on one line.
 LABEL, ID, NUMBER = "label", "id", "number"
@@ -314,13 +314,7 @@ def compare_tables(fields, figures, *, only: Collection[str] | None = None, wide
         hint=WIDE_HINT,
     )
     for change in (c for c in figures if only is None or section_of(c.key) in only):
-        shown = figure_format(change.key)
-        figure_table.add_row(
-            shown.label,
-            shown.shown_unit,
-            *shown.row([change.before, change.after], change=True),
-            relative_change(change.relative),
-        )
+        figure_table.add_row(*change_cells(change))
     wanted = (True, True) if only is None else ("fields" in only, any(s != "fields" for s in only))
     return [table for table, shown in zip((field_table, figure_table), wanted, strict=True) if shown]
 

@@ -649,12 +649,14 @@ TEMPLATES.env.globals["figure_row"] = figure_row  # a thread's anchored value, s
 
 def figure_changes(figures: list[dict]) -> list[dict]:
     """The figures of a :func:`.services.diff` with their labels and units, formatted as ``rackwright compare``
-    prints them (report.present): a share in per cent, its change in percentage points."""
+    prints them (report.present.Format.row): before and after with one number of decimals, the change as the
+    difference of the values shown (a share in per cent, its change in percentage points)."""
     changes = []
     for change in figures:
         shown, factor = shown_figure(change["figure"])
-        before, after = (shown.value(_unscaled(change[k], factor)) for k in ("before", "after"))
-        absolute, relative = shown.change(_unscaled(change["absolute"], factor)), relative_change(change["relative"])
+        values = [_unscaled(change[k], factor) for k in ("before", "after")]
+        before, after, absolute = shown.row(values, change=True)
+        relative = relative_change(change["relative"])
         changes.append(
             {**change, "label": shown.label, "unit": shown.shown_unit, "before": before, "after": after}
             | {"absolute": absolute, "relative": relative}
