@@ -100,6 +100,13 @@ SPEC_FIELDS: dict[str, SpecField] = {
         "text", "port cage or connector", ("osfp", "qsfp112", "qsfp-dd", "osfp-xd", "rj45", "sfp28", "backplane", "cpo")
     ),
     "latency": SpecField("time", "port-to-port latency"),
+    "in_network_reduction": SpecField(
+        "text",
+        "reduction the switch silicon does for collectives: nvlink-sharp (NVLink SHARP, third-generation NVSwitch "
+        "on), infiniband-sharp (SHARP, Quantum HDR on), ethernet-inc (a vendor's Ethernet in-network collectives), "
+        "none; a part without it has none",
+        ("nvlink-sharp", "infiniband-sharp", "ethernet-inc", "none"),
+    ),
     # cabling
     "media": SpecField(
         "text", "cable or transceiver medium", ("dac", "acc", "aec", "aoc", "optical", "backplane", "utp")

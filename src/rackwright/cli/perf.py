@@ -41,6 +41,15 @@ IN_NETWORK = typer.Option(
     help="Let the switches reduce where the system has it: NVLink SHARP (NVLS) inside the scale-up domain, "
     "InfiniBand SHARP across (default on; off as with NCCL_NVLS_ENABLE=0 and no CollNet).",
 )
+MOE_CAPACITY_FACTOR = typer.Option(
+    None,
+    "--moe-capacity-factor",
+    help="Expert capacity in mean loads: tokens above it are dropped (default: dropless, busiest rank 1.125×; "
+    "search: every configuration).",
+)
+MOE_PAD_TO_CAPACITY = typer.Option(
+    False, "--moe-pad-to-capacity", help="With --moe-capacity-factor: pad every expert's input to its capacity."
+)
 GLOBAL_BATCH = typer.Option(..., "--global-batch", min=1, max=MAX_COUNT, help="Global batch in sequences.")
 #: Most tokens of a sequence, a prompt or an answer (the longest contexts today are 10M tokens).
 MAX_TOKENS = 100_000_000
@@ -180,14 +189,8 @@ def train_command(
     moe_a2a_overlap: bool = typer.Option(
         False, "--moe-a2a-overlap", help="Hide dispatch/combine behind another micro-batch's compute."
     ),
-    moe_capacity_factor: float | None = typer.Option(
-        None,
-        "--moe-capacity-factor",
-        help="Expert capacity in mean loads: tokens above it are dropped (default: dropless, busiest rank 1.125×).",
-    ),
-    moe_pad_to_capacity: bool = typer.Option(
-        False, "--moe-pad-to-capacity", help="With --moe-capacity-factor: pad every expert's input to its capacity."
-    ),
+    moe_capacity_factor: float | None = MOE_CAPACITY_FACTOR,
+    moe_pad_to_capacity: bool = MOE_PAD_TO_CAPACITY,
     train_tokens: float | None = typer.Option(
         None, "--train-tokens", min=1, max=1e16, help="Tokens of a run (1 to 1e16): adds days, energy, cost."
     ),
@@ -324,6 +327,8 @@ def search_command(
     attention_precision: str = ATTENTION_PRECISION,
     tp_overlap: bool = TP_OVERLAP,
     in_network_reduction: bool = IN_NETWORK,
+    moe_capacity_factor: float | None = MOE_CAPACITY_FACTOR,
+    moe_pad_to_capacity: bool = MOE_PAD_TO_CAPACITY,
     recompute_modules: str | None = typer.Option(
         None,
         "--recompute-modules",
@@ -382,6 +387,8 @@ def search_command(
             within_scale_up=within_scale_up,
             cp_comm_type=cp_comm_type,
             in_network_reduction=in_network_reduction,
+            moe_capacity_factor=moe_capacity_factor,
+            moe_pad_to_capacity=moe_pad_to_capacity,
         )
     detail(f"searched in {doc['search_time_s']:.2f} s")
     body = {k: v for k, v in doc.items() if k != "search_time_s"}  # a run-time measurement, not a result

@@ -27,7 +27,7 @@ from .precision import RECIPES
 from .precision import check as precision_check
 from .search import SHARDING, search
 from .system import load_system, system_from_rack
-from .training import CP_COMM_TYPES, RECOMPUTE, Parallelism, train_step
+from .training import CP_COMM_TYPES, RECOMPUTE, Parallelism, in_network_levels, train_step
 from .workload import load_model
 
 if TYPE_CHECKING:
@@ -534,6 +534,7 @@ def train_report(
     doc = {
         "model": model.name,
         "system": system.name,
+        "in_network_reduction": in_network_levels(system),
         "accelerators": n,
         "parallelism": {
             "tp": tp,
@@ -656,8 +657,13 @@ def search_report(
     within_scale_up: str | None = None,
     cp_comm_type: str = "p2p,all_gather",
     in_network_reduction: bool = True,
+    moe_capacity_factor: float | None = None,
+    moe_pad_to_capacity: bool = False,
 ) -> dict:
     """The ``perf search`` document: the fastest configuration that fits, the top N and the Pareto front.
+
+    ``moe_capacity_factor`` and ``moe_pad_to_capacity`` (``--moe-capacity-factor F``, ``--moe-pad-to-capacity``,
+    checked as ``perf train`` checks them) apply to every configuration, as run settings rather than grid axes.
 
     ``in_network_reduction`` False (``--no-in-network-reduction``) keeps the switches from reducing
     (:func:`_switches`); on, every configuration uses them where the system has them.
@@ -686,6 +692,8 @@ def search_report(
     modules = None if recompute_modules is None else _recompute_modules(model, "selective", recompute_modules)
     within = _groups(within_scale_up)
     cp_types = [_choice(t.strip(), "--cp-comm-type", tuple(CP_COMM_TYPES)) for t in str(cp_comm_type).split(",")]
+    capacity = _capacity_factor(model, moe_capacity_factor, moe_pad_to_capacity)
+    moe = {"moe_capacity_factor": capacity, "moe_pad_to_capacity": bool(moe_pad_to_capacity)}
     recipes = _search_recipes(system, precisions, attention_precision) if precisions is not None else None
     rec = _check_precision(system, precision, attention_precision) if recipes is None else recipes[0]
     with search_pool(backend, partitions) as pool:
@@ -704,13 +712,16 @@ def search_report(
             recompute_modules=modules,
             within_scale_up=within,
             cp_comm_types=tuple(CP_COMM_TYPES[t] for t in dict.fromkeys(cp_types)),
+            fixed=moe,
         )
     order = result.order()
-    row = lambda i: {**result.parallelism(i), **_figures(result.metrics, i)}  # noqa: E731
+    settings = {**moe, "moe_capacity_factor": capacity or None}  # as perf train reports it: None for dropless
+    row = lambda i: {**result.parallelism(i), **settings, **_figures(result.metrics, i)}  # noqa: E731
     rows = [row(i) for i in order[:top]]
     return {
         "model": model.name,
         "system": system.name,
+        "in_network_reduction": in_network_levels(system),
         "accelerators": system.accelerators,
         "precision": {
             "recipe": rows[0]["precision"] if rows else rec.name,

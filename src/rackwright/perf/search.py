@@ -382,11 +382,11 @@ def _valid(model, accelerators: int, global_batch: int, constraints: dict, shape
 
 def _evaluate_partition(task) -> dict[str, np.ndarray]:
     """Figures of one partition of the grid (a module-level function so process pools can pickle it)."""
-    model, system, partition, global_batch, seq, precision, attention_precision = task
+    model, system, partition, global_batch, seq, precision, attention_precision, fixed = task
     metrics = train_step(
         model,
         system,
-        Parallelism(**{k: partition[k] for k in FIELDS}),
+        Parallelism(**{k: partition[k] for k in FIELDS}, **fixed),
         global_batch,
         seq,
         precision,
@@ -410,6 +410,7 @@ def search(
     recompute_modules: int | None = None,
     within_scale_up: Sequence[str] = (),
     cp_comm_types: Sequence[int] = tuple(CP_COMM_TYPES.values()),
+    fixed: dict | None = None,
 ) -> SearchResult:
     """Evaluate every valid configuration for ``accelerators`` and return them with their figures.
 
@@ -422,6 +423,8 @@ def search(
     (:func:`candidate_grid`), ``recompute_modules`` (a bit mask) limits the modules selective recompute may use
     and ``within_scale_up`` names the groups that must stay inside one scale-up domain. ``cp_comm_types`` (codes of
     :data:`rackwright.perf.training.CP_COMM_TYPES`, default both) are the K,V exchanges crossed where CP > 1.
+    ``fixed`` holds :class:`~rackwright.perf.training.Parallelism` settings every configuration shares, not crossed
+    (``moe_capacity_factor``, ``moe_pad_to_capacity``: scalars that broadcast over the arrays, so still one pass).
     """
     start = time.perf_counter()
     seq = int(seq_len or model.seq_len)
@@ -447,8 +450,9 @@ def search(
         sets = [v for v in variants if _module_set(*v)]
         grids.append((grid, [v for v in variants if not _module_set(*v)], sets))
         evaluated += count
+    fixed = dict(fixed or {})
     run = lambda parts: _evaluate(  # noqa: E731
-        model, system, parts, global_batch, seq, precisions, attention_precision, partitions, pool
+        model, system, parts, global_batch, seq, precisions, attention_precision, partitions, pool, fixed
     )
     # First every configuration but with the selective module sets, then with those sets where recompute is needed.
     first = [with_recompute(grid, plain) for grid, plain, _ in grids]
@@ -490,9 +494,11 @@ def _needed(plain: list[tuple[int, int]], fits: np.ndarray, size: int) -> np.nda
     return need
 
 
-def _evaluate(model, system, grids, global_batch, seq, precisions, attention_precision, partitions, pool) -> list:
-    """train_step's figures of the rows of ``grids``, chunk by chunk in order (none for no rows): in chunks of
-    :data:`CHUNK`, or ``partitions`` chunks per grid mapped over ``pool``."""
+def _evaluate(
+    model, system, grids, global_batch, seq, precisions, attention_precision, partitions, pool, fixed
+) -> list:
+    """train_step's figures of the rows of ``grids`` with the ``fixed`` settings, chunk by chunk in order (none for
+    no rows): in chunks of :data:`CHUNK`, or ``partitions`` chunks per grid mapped over ``pool``."""
     tasks = []
     for grid in grids:
         size = grid["tp"].size
@@ -502,7 +508,7 @@ def _evaluate(model, system, grids, global_batch, seq, precisions, attention_pre
         for a, b in zip(bounds[:-1], bounds[1:], strict=True):
             if b > a:
                 chunk = {k: v[a:b] for k, v in grid.items()}
-                tasks.append((model, system, chunk, global_batch, seq, name, attention_precision))
+                tasks.append((model, system, chunk, global_batch, seq, name, attention_precision, fixed))
     return list((pool or _Serial()).map(_evaluate_partition, tasks))
 
 

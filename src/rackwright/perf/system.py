@@ -264,7 +264,7 @@ def system_from_rack(rack: Rack, racks: int = 1) -> SystemSpec:
     bandwidth, the scale-up and scale-out bandwidths (one direction) and the scale-up size as
     :func:`per_accelerator` gives them; ``power_per_accelerator`` is ``power.input`` / accelerators and
     ``cost_per_accelerator_hour`` the rack's ``cost.per_accelerator`` over :data:`AMORTISATION_YEARS` (each where
-    the rack has the figure).
+    the rack has the figure). Its in-network reduction comes from its switches (:func:`rack_in_network_reduction`).
     """
     from ..rack.evaluation import sound_model
 
@@ -301,6 +301,7 @@ def system_from_rack(rack: Rack, racks: int = 1) -> SystemSpec:
         },
         "scale_up": {"size": max(1, int(share["scale_up_size"])), "bandwidth": float(share["scale_up_bandwidth"])},
         "scale_out": {"bandwidth": float(share["scale_out_bandwidth"])},
+        "in_network_reduction": rack_in_network_reduction(model),
         "accelerators": int(round(racks * per_rack)),
         "accelerators_per_rack": int(round(per_rack)),
         "sources": [source.model_dump() for source in sources],
@@ -317,6 +318,35 @@ def system_from_rack(rack: Rack, racks: int = 1) -> SystemSpec:
             problem.message = f"(system derived from the design) {problem.message}"
             problem.hint = problem.hint or "check the design's accelerator and scale-out NIC parts"
         raise InputError(where, problems) from None
+
+
+#: The catalog's ``in_network_reduction`` a level's switches must declare for :class:`InNetworkReductionSpec`: the
+#: performance model times NVLink SHARP (with NCCL's NVLS rates) and InfiniBand SHARP; ``ethernet-inc`` (Broadcom
+#: Tomahawk Ultra's in-network collectives) has no published rate nor collective library using it, so it is not timed.
+REDUCTION = {"scale_up": "nvlink-sharp", "scale_out": "infiniband-sharp"}
+
+
+def rack_in_network_reduction(model) -> dict[str, bool]:
+    """Which levels of a resolved rack reduce in the switch, from its parts' ``in_network_reduction`` spec.
+
+    Scale-up: every scale-up switch of the rack (``scale_up_switch``, or a ``scale_up_switch_tray`` that holds no
+    switch part of its own) declares ``nvlink-sharp``; a rack without one has its scale-up network inside its
+    servers (an HGX board's NVSwitches), whose ``server`` parts declare it. Scale-out: every ``scale_out_switch``
+    in the rack declares ``infiniband-sharp``; a rack without scale-out switches (its fabric is elsewhere and not
+    stated) has none, as the built-in NVL72 systems.
+    """
+    return {
+        "scale_up": _declared(model, ("scale_up_switch", "scale_up_switch_tray"), "server", REDUCTION["scale_up"]),
+        "scale_out": _declared(model, ("scale_out_switch",), None, REDUCTION["scale_out"]),
+    }
+
+
+def _declared(model, kinds: tuple[str, ...], host: str | None, mechanism: str) -> bool:
+    """Whether the rack's switching parts of ``kinds`` (those holding no other part: the silicon), or without any its
+    ``host`` parts, are there and all declare ``mechanism``."""
+    present = [item.part for item in model.items if item.in_rack and item.count > 0]
+    parts = [p for p in present if p.kind in kinds and not p.contains] or [p for p in present if p.kind == host]
+    return bool(parts) and all(p.text("in_network_reduction") == mechanism for p in parts)
 
 
 def rack_accelerator(model, where: str | None = None) -> Part:

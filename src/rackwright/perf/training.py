@@ -257,13 +257,22 @@ def _collective(stride, size, bytes_, system, eff: Efficiency, passes=1):
     out = system.scale_out.bandwidth * eff.scale_out_link
     intra = passes * _ring(members, bytes_, up, system.latency.scale_up)
     inter = passes * _ring(domains, bytes_ / members, out, system.latency.scale_out)
-    switches = system.in_network_reduction
-    if switches.scale_up and eff.nvls_link > 0:
+    switches = in_network_levels(system, eff)
+    if switches["scale_up"]:
         nvls = system.scale_up.bandwidth * eff.nvls_link
         intra = np.minimum(intra, _in_network(members, bytes_, nvls, system.latency.scale_up))
-    if switches.scale_out:
+    if switches["scale_out"]:
         inter = np.minimum(inter, _in_network(domains, bytes_ / members, out, system.latency.scale_out))
     return intra + inter
+
+
+def in_network_levels(system, eff: Efficiency | None = None) -> dict[str, bool]:
+    """The levels whose switches reduce in a run on ``system`` (what ``perf train``/``search`` report): the
+    system's :class:`~rackwright.perf.system.InNetworkReductionSpec`, scale-up only where the accelerator's
+    efficiency set has an NVLink SHARP rate (``eff.nvls_link`` > 0; none for A100)."""
+    eff = eff or profile(system.accelerator.profile)
+    switches = system.in_network_reduction
+    return {"scale_up": bool(switches.scale_up and eff.nvls_link > 0), "scale_out": bool(switches.scale_out)}
 
 
 def _in_network(size, bytes_, bandwidth, latency):
