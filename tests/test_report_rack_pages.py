@@ -176,8 +176,31 @@ def test_catalog_show_page_labels_each_figure_and_writes_its_unit_as_pint_does(t
     assert rows["Max facility supply"] == ("32 °C", "max_facility_supply")
     assert rows["Weight"] == ("1,500 kg", "weight")
     assert rows["Price"] == ("250,000 USD", "price_usd")
-    assert rows["Annual failure rate"] == ("2.0% per year", "afr")
+    assert rows["Annual failure rate (AFR)"] == ("2.0%", "afr")
+    assert rows["Lead time"] == ("36 weeks", "lead_time_weeks")
     assert not [v for v, _ in rows.values() if re.search(r"deg|\*\*|\{", v)]
+
+
+def test_catalog_show_page_shows_each_value_as_the_terminal_prints_it(tmp_path):
+    """The page's value of each YAML field is the text ``catalog show`` prints after that field's name: the GB200's
+    price 30000 is ``30,000 USD``, its lead time 52 ``52 weeks``, its AFR 0.05 ``5.0%`` (catalog/data); the CDU's
+    capacity 1350 kW ``1,350 kW`` and its 32 degC ``32 °C``."""
+    for part, expected in (
+        ("nvidia-b200-gb200", {"price_usd": "30,000 USD", "lead_time_weeks": "52 weeks", "afr": "5.0%"}),
+        ("vertiv-coolchip-cdu-1350", {"capacity": "1,350 kW", "max_facility_supply": "32 °C", "weight": "1,500 kg"}),
+    ):
+        folder = tmp_path / part
+        result = CliRunner().invoke(app, ["catalog", "show", part, "--wide", "-o", str(folder)])
+        assert result.exit_code == 0, result.output
+        figures = result.stdout.split("\nsource:")[0]  # the specs and the part's own figures, before its sources
+        printed = dict(re.findall(r"^ *(\w+): (.+)$", figures, re.M))
+        page = (folder / "report.html").read_text(encoding="utf-8")
+        table = re.search(r'"cells":\{"align":"left","values":(\[\[.*?\]\])', page)
+        shown = {row[3]: row[1] for row in zip(*json.loads(table.group(1)), strict=True)}
+        assert {field: printed[field] for field in expected} == expected
+        assert {field: shown[field] for field in expected} == expected
+        numbers = [f for f in shown if f not in ("origin", "peak_flops")]  # these two print as mappings
+        assert {f: shown[f] for f in numbers} == {f: printed[f] for f in numbers}, part
 
 
 @pytest.mark.parametrize(
@@ -197,7 +220,8 @@ def test_catalog_show_page_labels_each_figure_and_writes_its_unit_as_pint_does(t
     ],
 )
 def test_spec_text(name, value, shown):
-    from rackwright.report.rack_pages import spec_label, spec_text
+    from rackwright.report.present import spec_text
+    from rackwright.report.rack_pages import spec_label
 
     assert spec_text(name, value) == shown
     assert spec_label("hbm_bandwidth") == "HBM bandwidth"

@@ -145,15 +145,15 @@ JOB_KEYS = (
 
 def _causes_table(doc: dict, wide: bool = False):
     """The interruptions per day by cause, most first, with each cause's share and the basis of its rate."""
-    from ..report.present import COUNT, RELIABILITY, basis_label, cause_label, format_value
-    from ..report.tables import ID, LABEL, NUMBER, WIDE_HINT, Column, FitTable
+    from ..report.present import COUNT, RELIABILITY, Format, basis_label, category_label, cause_label, format_value
+    from ..report.tables import LABEL, NUMBER, WIDE_HINT, Column, FitTable
 
     table = FitTable(
         f"{doc['design']}: job of {format_value(doc['accelerators'], COUNT)} accelerators "
         f"({format_value(doc['racks'], COUNT)} racks, scale-up domain {format_value(doc['scale_up_domain'], COUNT)})",
         [
             Column("cause", LABEL),
-            Column("category", ID, drop=2),
+            Column("category", LABEL, drop=2),
             Column("units", NUMBER, drop=1),
             Column("per day", NUMBER),
             Column("share", NUMBER),
@@ -163,13 +163,16 @@ def _causes_table(doc: dict, wide: bool = False):
         hint=WIDE_HINT,
     )
     total = doc["interruptions_per_day"] or 1.0
-    for kind, cause in sorted(doc["by_cause"].items(), key=lambda kv: -kv[1]["interruptions_per_day"]):
+    causes = sorted(doc["by_cause"].items(), key=lambda kv: -kv[1]["interruptions_per_day"])
+    # one format for the share column: as many decimals as its smallest non-zero share needs (0.01%, 53.31%)
+    shares = Format(*RELIABILITY["share"]).row([c["interruptions_per_day"] / total for _, c in causes], distinct=False)
+    for (kind, cause), share in zip(causes, shares, strict=True):
         table.add_row(
             cause_label(kind),
-            cause["category"],
+            category_label(cause["category"]),
             format_value(cause["units"], RELIABILITY["units"][2]),
             format_value(cause["interruptions_per_day"], RELIABILITY["interruptions_per_day"][2]),
-            format_value(cause["interruptions_per_day"] / total, RELIABILITY["share"][2]),
+            share,
             basis_label(cause["basis"], cause["llama3_derived"]),
         )
     return table

@@ -310,6 +310,8 @@ CAUSES = {
     "host_software": "Host software",
     "unattributed": "Unattributed",
 }
+#: The categories of the causes (Llama 3's Table 5, rackwright.fleet.failures.FailureMode.category) by their key.
+CATEGORIES = {"gpu": "GPU", "host": "Host", "network": "Network", "software": "Software", "unknown": "Unknown"}
 #: The bases of a cause's rate (rackwright.fleet.failures.Basis) by their key.
 BASES = {
     "catalog": "catalog",
@@ -605,6 +607,11 @@ def cause_label(key: str) -> str:
     return CAUSES.get(key, key.replace("_", " "))
 
 
+def category_label(key: str) -> str:
+    """A category of causes by its key (``gpu``: ``GPU``; :data:`CATEGORIES`)."""
+    return CATEGORIES.get(key, key)
+
+
 def basis_label(key: str, cites_llama3: bool = False) -> str:
     """The basis of a cause's rate (``llama3``: ``Llama 3``), and that a catalog rate cites Llama 3."""
     label = BASES.get(key, key)
@@ -621,27 +628,52 @@ def media_label(media: str) -> str:
     return MEDIA.get(str(media), str(media))
 
 
-#: A spec as the catalog writes it: a number and its unit (``32 degC``).
-_SPEC = re.compile(r"^(?P<number>[-+]?[0-9][0-9.,eE+-]*)\s+(?P<unit>\S.*)$")
+#: A spec as the catalog writes it: a number and its unit (``1350 kW``, ``32 degC``).
+_SPEC = re.compile(r"^(?P<number>[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?) (?P<unit>\S.*)$")
+
+
+def spec_text(name: str, value) -> str:
+    """A catalog spec's value as ``catalog show`` prints it and its page shows it: the number as the catalog states
+    it, every digit kept, with thousands separators and the unit as pint writes it (``1,350 kW``, ``44.45 mm``,
+    ``32 °C``); a share or an efficiency in per cent (0.9995: ``99.95%``); a mapping (peak FLOP/s by precision)
+    entry by entry, ``bf16 dense: 2.5 PFLOP/s; ...``; other text as it is."""
+    if isinstance(value, dict):
+        return "; ".join(f"{k.replace('_', ' ')}: {spec_text(name, v)}" for k, v in value.items())
+    if not isinstance(value, str):
+        return format_value(value, SHARE) if _share_spec(name) else _stated(value)
+    match = _SPEC.match(value)
+    return f"{_stated(float(match['number']))} {pretty_unit(match['unit'])}" if match else value
+
+
+def _share_spec(name: str) -> bool:
+    """Whether a spec is a share or an efficiency (a fraction, shown in per cent)."""
+    from ..catalog.specs import SPEC_FIELDS
+
+    return name in SPEC_FIELDS and SPEC_FIELDS[name].quantity in ("share", "efficiency")
+
+
+def _stated(value: float) -> str:
+    """A number with thousands separators and every digit it has (``44.45``, not 3 significant figures)."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
 
 
 def part_shown(part: dict) -> dict:
     """A catalog part's record (``Part.model_dump``) as ``catalog show`` prints it: its price, lead time, AFR and
-    MTBF with their units in the formats of :data:`PART` (``30,000 USD``, ``52 weeks``, ``5.0%``), each spec's unit
-    as pint writes it (``32 °C``); its fields and their order kept."""
+    MTBF with their units in the formats of :data:`PART` (``30,000 USD``, ``52 weeks``, ``5.0%``), each spec as
+    :func:`spec_text` writes it (a mapping's entries one by one; a plain number other than a share stays a number);
+    its fields and their order kept."""
 
-    def spec(value):
+    def spec(name: str, value):
         if isinstance(value, dict):
-            return {k: spec(v) for k, v in value.items()}
-        match = _SPEC.match(value) if isinstance(value, str) else None
-        return f"{match['number']} {pretty_unit(match['unit'])}" if match else value
+            return {k: spec(name, v) for k, v in value.items()}
+        return value if isinstance(value, (int, float)) and not _share_spec(name) else spec_text(name, value)
 
     shown = dict(part)
     for key in (k for k in PART if isinstance(part.get(k), (int, float))):
         figure = figure_format(f"part.{key}")
         shown[key] = f"{figure.value(part[key])} {figure.unit}".rstrip()
     if isinstance(part.get("specs"), dict):
-        shown["specs"] = spec(part["specs"])
+        shown["specs"] = {name: spec(name, value) for name, value in part["specs"].items()}
     return shown
 
 

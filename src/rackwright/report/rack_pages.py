@@ -9,14 +9,11 @@ links nowhere outside its folder.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Sequence
 
-from ..catalog.specs import SPEC_FIELDS
-from ..units import pretty_unit
 from .html import headline_layout
-from .present import MONEY, SHARE, change_cells, figure_format, format_value
+from .present import PART, SHARE, change_cells, figure_format, format_value, part_shown, spec_text
 
 #: The figures of a design that head the evaluate page, in this order (those a design lacks are left out).
 HEADLINE_FIGURES = (
@@ -404,18 +401,15 @@ def _text(value) -> str:
 
 
 def part_rows(part) -> list[list[str]]:
-    """Each figure of a part: its label, value, what it rests on (its source's quality, title and date, or the
-    assumption with its reason), and its field as the catalog YAML names it."""
-    reliability = (
-        ["Annual failure rate", f"{format_value(part.afr, SHARE)} per year", "afr"]
-        if part.afr is not None
-        else ["MTBF", f"{format_value(part.mtbf_h)} h", "mtbf_h"]
-    )
+    """Each figure of a part: its label, its value as ``catalog show`` prints it (report.present.part_shown:
+    ``30,000 USD``, ``52 weeks``, ``5.0%``; a spec by present.spec_text), what it rests on (its source's quality,
+    title and date, or the assumption with its reason), and its field as the catalog YAML names it."""
+    shown = part_shown(part.model_dump(mode="json"))
+    figures = [key for key in PART if shown.get(key) is not None]
     origin = f"made in {part.origin.manufacture}, assembled in {part.origin.assembled_in}"
-    rows = [[spec_label(name), spec_text(name, value), name] for name, value in part.specs.items()] + [
-        ["Price", f"{format_value(part.price_usd, MONEY)} USD", "price_usd"],
-        ["Lead time", f"{format_value(part.lead_time_weeks)} weeks", "lead_time_weeks"],
-        reliability,
+    rows = [
+        *([spec_label(name), spec_text(name, value), name] for name, value in part.specs.items()),
+        *([figure_format(f"part.{key}").label, shown[key], key] for key in figures),
         ["Origin", origin, "origin"],
     ]
     basis = {"afr": "reliability", "mtbf_h": "reliability"}
@@ -424,8 +418,6 @@ def part_rows(part) -> list[list[str]]:
 
 #: Words of a spec field's name written otherwise in its label.
 WORDS = {"hbm": "HBM", "psu": "PSU", "cop": "COP", "flops": "FLOP/s"}
-#: A spec value as the catalog YAML writes it: a number, a space, its unit (``1350 kW``, ``32 degC``).
-_QUANTITY = re.compile(r"^(?P<number>[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?) (?P<unit>\S.*)$")
 
 
 def spec_label(name: str) -> str:
@@ -433,24 +425,6 @@ def spec_label(name: str) -> str:
     FLOP/s"."""
     words = " ".join(WORDS.get(w, w) for w in name.split("_"))
     return words[:1].upper() + words[1:]
-
-
-def spec_text(name: str, value) -> str:
-    """A spec's value as the page shows it: the number as the catalog states it with thousands separators, and the
-    unit as pint writes it (``1,350 kW``, ``32 °C``); a share or an efficiency in per cent; a mapping (peak FLOP/s
-    by precision) entry by entry, ``bf16 dense: 2.5 PFLOP/s; ...``."""
-    if isinstance(value, dict):
-        return "; ".join(f"{k.replace('_', ' ')}: {spec_text(name, v)}" for k, v in value.items())
-    if not isinstance(value, str):
-        share = SPEC_FIELDS[name].quantity in ("share", "efficiency") if name in SPEC_FIELDS else False
-        return format_value(value, SHARE) if share else _number(value)
-    match = _QUANTITY.match(value)
-    return f"{_number(float(match['number']))} {pretty_unit(match['unit'])}" if match else value
-
-
-def _number(value: float) -> str:
-    """A number with thousands separators and every digit it has (``44.45``, not 3 significant figures)."""
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
 
 
 def _basis(part, name: str) -> str:
@@ -479,8 +453,9 @@ def part_figure(part):
     figure.add_trace(go.Bar(x=order, y=counts, text=counts, marker_color="#4c78a8"), row=2, col=1)
     figure.update_xaxes(title_text="basis (source quality, or an assumption)", row=2, col=1)
     figure.update_yaxes(title_text="figures", row=2, col=1)
+    values = {row[3]: row[1] for row in rows}
     headline = (
-        f"{format_value(part.price_usd, MONEY)} USD, lead time {format_value(part.lead_time_weeks)} weeks, "
+        f"{values['price_usd']}, lead time {values['lead_time_weeks']}, "
         f"made in {part.origin.manufacture}; {len(rows)} figures: "
         + ", ".join(f"{bases[b]} on {b + 's' if b == 'assumption' else b + ' sources'}" for b in order)
     )
