@@ -101,3 +101,26 @@ def test_search_capacity_factor_errors():
     )  # fmt: skip
     assert result.exit_code == 2
     assert "--moe-capacity-factor" in result.output
+
+
+def test_the_rule_over_the_parts_of_a_rack():
+    # rack_in_network_reduction reads the silicon: a tray holding switch parts defers to them, a rack without
+    # scale-up switches to its servers; scale-out needs scale-out switches that all say infiniband-sharp (no
+    # catalog part does yet, so these parts are stand-ins).
+    from types import SimpleNamespace as Part
+
+    from rackwright.perf.system import rack_in_network_reduction
+
+    def part(kind, reduction=None, contains=()):
+        return Part(kind=kind, contains=list(contains), text=lambda name, r=reduction: r)
+
+    def rack(*parts, count=1.0):
+        return Part(items=[Part(part=p, in_rack=True, count=count) for p in parts])
+
+    asic, tray = part("scale_up_switch", "nvlink-sharp"), part("scale_up_switch_tray", None, ["asic"])
+    quantum, spectrum = part("scale_out_switch", "infiniband-sharp"), part("scale_out_switch")
+    assert rack_in_network_reduction(rack(tray, asic, quantum)) == {"scale_up": True, "scale_out": True}
+    assert rack_in_network_reduction(rack(tray, asic, quantum, spectrum))["scale_out"] is False  # one Ethernet
+    assert rack_in_network_reduction(rack(part("server", "nvlink-sharp")))["scale_up"] is True
+    assert rack_in_network_reduction(rack(tray, part("scale_up_switch", "ethernet-inc")))["scale_up"] is False
+    assert rack_in_network_reduction(rack(tray, asic, count=0.0)) == {"scale_up": False, "scale_out": False}
