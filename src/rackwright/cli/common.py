@@ -29,6 +29,7 @@ from rich.markup import escape
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from ..errors import InputError
+from ..report import folder as report_folder
 from ..validity import DOMAINS
 
 EXIT_OK, EXIT_RULES, EXIT_INPUT = 0, 1, 2
@@ -239,7 +240,7 @@ def write_folder(folder: Path, name: str, body, figure=None) -> None:
     """``-o DIR`` of a command: its JSON document (what ``--json`` prints) as ``NAME.json`` and, where it draws
     one, its HTML report as ``report.html`` (a plotly figure, or a whole page as a string; plotly.js once beside
     it where the page loads it) in ``folder``, made if missing. The page records the command that wrote it; one
-    that replaces another command's page says so on stderr (:func:`_write_report`)."""
+    that replaces another command's page says so on stderr (rackwright.report.folder.write_report_page)."""
     from ..report.html import figure_page, loads_plotly, plotly_bundle
 
     try:
@@ -249,27 +250,27 @@ def write_folder(folder: Path, name: str, body, figure=None) -> None:
             page = figure if isinstance(figure, str) else figure_page(figure)
             if loads_plotly(page):
                 plotly_bundle(folder)
-            _write_report(folder / "report.html", page)
+            report_folder.write_report_page(folder / "report.html", page)
     except OSError as exc:
         raise InputError.single(str(folder), f"cannot write: {exc}", "-o") from None
     note(f"wrote {folder / name}.json" + (f", {folder / 'report.html'}" if figure is not None else ""))
 
 
-def _write_report(path: Path, page: str) -> None:
-    """Write ``report.html``, stamped with the running command; where it replaces the page of another command (two
-    commands given one ``-o`` folder: their JSON files stay side by side, the folder holds one report), one line
-    on stderr says whose, unless ``--quiet``."""
-    from ..report.html import with_command, written_by
-
-    before = written_by(path)
-    if before not in (None, settings.command) and not settings.quiet:
+def _report_replaced(path: Path, before: str, command: str) -> None:
+    """A report page that replaces another command's (two commands given one ``-o`` folder: their JSON files stay
+    side by side, the folder holds one report): one line on stderr says whose, unless ``--quiet``."""
+    if not settings.quiet:
         err.print(
             f"[yellow]warning:[/yellow] {escape(str(path))}, the report of `rackwright {escape(before)}`, is "
-            f"replaced by that of `rackwright {escape(settings.command)}`; use a separate -o folder to keep both",
+            f"replaced by that of `rackwright {escape(command)}`; use a separate -o folder to keep both",
             highlight=False,
             soft_wrap=True,
         )
-    path.write_text(with_command(page, settings.command), encoding="utf-8")
+
+
+# every report page, whoever writes it (write_folder, explore, site plan, sourcing whatif --sweep), records the
+# running command and warns through this
+report_folder.WRITER = report_folder.Writer(command=lambda: settings.command, replaced=_report_replaced)
 
 
 def guarded(command):

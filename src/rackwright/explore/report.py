@@ -424,6 +424,7 @@ def front_table(exploration: Exploration, folder: Path, exported: Sequence[Path]
 def write_report(exploration: Exploration, path: Path, exported: Sequence[Path] = ()) -> None:
     """One HTML page: headline numbers, the charts and the front's table (linked to ``exported``, the files of
     :func:`rackwright.explore.export.export_pareto`, where given); plotly.js is ``plotly.min.js`` beside it."""
+    from ..report.folder import write_report_page
     from ..report.html import figure_html, plotly_bundle
 
     figures = [pareto_scatter(exploration)]
@@ -446,6 +447,6 @@ def write_report(exploration: Exploration, path: Path, exported: Sequence[Path] 
     )
     try:
         plotly_bundle(path.parent)
-        path.write_text(page, encoding="utf-8")
+        write_report_page(path, page)  # records the command; replacing another command's page warns
     except OSError as exc:
         raise InputError.single(str(path), f"cannot write: {exc}") from None

@@ -8,12 +8,12 @@ draws (:func:`figure_html`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from .folder import write_report_page
 from .present import MONEY, SHARE, cause_label, format_value, prices_as_of_text
 
 #: Pixels a page's title block takes (the title and its headline line), and each line of inputs under them; the
@@ -350,9 +350,10 @@ def figure_page(figure) -> str:
 
 
 def write_html(figure, path: Path) -> None:
-    """Write :func:`figure_page` of a chart, and ``plotly.min.js`` beside it (written once per folder)."""
+    """Write :func:`figure_page` of a chart (through :func:`rackwright.report.folder.write_report_page`: it records
+    the command), and ``plotly.min.js`` beside it (written once per folder)."""
     plotly_bundle(path.parent)
-    path.write_text(figure_page(figure), encoding="utf-8")
+    write_report_page(path, figure_page(figure))
 
 
 def loads_plotly(page: str) -> bool:
@@ -360,45 +361,15 @@ def loads_plotly(page: str) -> bool:
     return f'src="{PLOTLY_BUNDLE}"' in page
 
 
-#: The name of the page head's ``<meta>`` that records the command that wrote a report page (``roadmap plan``).
-COMMAND_META = "rackwright-command"
-#: How far into a page its head's record of the command is looked for [characters]: it comes first in the head.
-COMMAND_META_WITHIN = 1000
-
-
-def with_command(page: str, command: str) -> str:
-    """``page`` with the command that wrote it recorded first in its head (``<meta name="rackwright-command"
-    content="roadmap plan">``), read back by :func:`written_by`."""
-    from html import escape
-
-    head = re.search(r"<head\b[^>]*>", page, re.IGNORECASE)
-    at = head.end() if head else 0
-    return f'{page[:at]}<meta name="{COMMAND_META}" content="{escape(command)}">{page[at:]}'
-
-
-def written_by(path: Path) -> str | None:
-    """The command recorded in the head of the page at ``path`` (:func:`with_command`); None when there is no page
-    or it records none."""
-    from html import unescape
-
-    try:
-        with path.open(encoding="utf-8", errors="replace") as page:
-            head = page.read(COMMAND_META_WITHIN)
-    except OSError:
-        return None
-    found = re.search(f'<meta name="{COMMAND_META}" content="([^"]*)">', head)
-    return unescape(found.group(1)) if found else None
-
-
 def write_drawing_page(svg: str, title: str, path: Path) -> None:
     """Write a page with one drawing (an SVG document, shown inline, no script) under ``title``, with the print
-    rules in its head."""
+    rules in its head (:func:`rackwright.report.folder.write_report_page`)."""
     from html import escape
 
     drawing = svg[svg.index("<svg") :]  # without the XML declaration, which has no place inside a page
     head = f"<meta charset='utf-8'><title>{escape(title)}</title><style>{PRINT_STYLE}</style>"
     body = f"<h1 style='font:600 18px sans-serif'>{escape(title)}</h1>{drawing}"
-    path.write_text(f"<!DOCTYPE html>\n<html><head>{head}</head><body>{body}</body></html>\n", encoding="utf-8")
+    write_report_page(path, f"<!DOCTYPE html>\n<html><head>{head}</head><body>{body}</body></html>\n")
 
 
 def reliability_figure(curves: dict[str, tuple], job: dict):

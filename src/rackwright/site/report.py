@@ -720,6 +720,7 @@ def write_report(plan: SitePlan, folder: Path) -> Path:
     it) and the power chain by stage, the inputs, the campus overview and hall 1, the fabric by tier and the power
     one-line (inline SVG), PUE by month and hour and the plotly charts (``plotly.min.js`` beside it), and a page per
     hall (``hall-NN.html``) the campus links to."""
+    from ..report.folder import write_report_page
     from ..report.html import figure_html, plotly_bundle
     from ..report.jsonout import plain
     from .summary import summary_body
@@ -746,5 +747,5 @@ def write_report(plan: SitePlan, folder: Path) -> Path:
         f"{_diagram_sections(plan)}{pue}<h2>Charts</h2>{chart}</body></html>"
     )
     path = folder / "report.html"
-    path.write_text(page, encoding="utf-8")
+    write_report_page(path, page)  # records the command; replacing another command's page warns
     return path
