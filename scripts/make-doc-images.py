@@ -115,6 +115,7 @@ PICTURES = [
     ),
     Picture("tutorial-roadmap", "roadmap/report.html", "body", max_height=1375, viewport_width=1000),
     Picture("site-hall-plan", "site-100mw/hall-01.html", "svg", max_height=760),
+    Picture("site-hall-partly-filled", "site-100mw/hall-02.html", "svg"),  # the last hall, sized to its rows
     Picture("site-fabric", "site-100mw/report.html", "svg#fabric-diagram"),
     Picture("site-power-oneline", "site-100mw/report.html", "svg#power-one-line"),
     Picture("site-pue-heatmap", "site-100mw/report.html", "h2#pue + p + div .plotly-graph-div", viewport_height=800),
