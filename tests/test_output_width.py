@@ -156,6 +156,17 @@ def test_the_word_check_allows_breaks_after_a_comma_or_slash_only():
     assert broken_words("│ step=K/part-0.parquet │\n│  x  part-0. │\n│ parquet │", "part-0.parquet") == []
 
 
+def test_a_long_word_breaks_after_a_separator_or_before_a_hyphen():
+    """report.tables.break_offsets, which the tables and cli.common's help both fold words with: pieces of at most
+    10 characters, cut after the last ``/``, ``:`` or ``.`` past half the width, before a ``-``, else at the width."""
+    from rackwright.report.tables import break_offsets
+
+    assert break_offsets("https://example.com/a/b", 10) == [8, 16]  # https:// | example. | com/a/b
+    assert break_offsets("abcdefgh-ijklmnop", 10) == [8]  # abcdefgh | -ijklmnop
+    assert break_offsets("ab/" + "c" * 22, 10) == [10, 20]  # a cut at 3 would leave 22: at the width
+    assert break_offsets("short", 10) == []
+
+
 @pytest.mark.parametrize("words", COMMANDS, ids=lambda p: " ".join(p) or "rackwright")
 def test_help_fits_80_columns_piped(words, monkeypatch):
     """``--help`` of every command and group (test_cli_inputs walks the tree): no option name, value list or word

@@ -187,7 +187,7 @@ def _fit_help_tables() -> None:
     from rich.text import Text
     from typer import rich_utils
 
-    from ..report.tables import _breaks
+    from ..report.tables import break_offsets
 
     class Help:
         def __init__(self, text: Text) -> None:
@@ -198,7 +198,7 @@ def _fit_help_tables() -> None:
 
         def __rich_console__(self, console: Any, options: Any) -> Any:
             width, words = options.max_width, re.finditer(r"\S+", self.text.plain)
-            cuts = [w.start() + at for w in words if len(w.group()) > width for at in _breaks(w.group(), width)]
+            cuts = [w.start() + at for w in words if len(w.group()) > width for at in break_offsets(w.group(), width)]
             yield Text("\n").join(self.text.divide(cuts))
 
     def names(*cells: Text) -> Text:

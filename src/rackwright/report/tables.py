@@ -65,8 +65,10 @@ def _words(text: Text, foldable: bool = False) -> int:
     return max((len(w) for w in words if not (foldable and FOLDABLE.fullmatch(w))), default=0)
 
 
-def _breaks(word: str, width: int) -> list[int]:
-    """Offsets in ``word`` where it breaks into pieces of at most ``width`` characters."""
+def break_offsets(word: str, width: int) -> list[int]:
+    """Offsets in ``word`` where it breaks into pieces of at most ``width`` characters: after the last of
+    :data:`_BREAK_AFTER` or before the last ``-`` past half the width, else at the width (the tables' URLs and paths
+    and the help's long words fold alike)."""
     offsets, start = [], 0
     while len(word) - start > width:
         window = word[start : start + width + 1]
@@ -83,7 +85,7 @@ def fold_words(text: Text, width: int) -> Text:
         match.start() + offset
         for match in re.finditer(r"\S+", text.plain)
         if len(match.group()) > width and FOLDABLE.fullmatch(match.group())
-        for offset in _breaks(match.group(), width)
+        for offset in break_offsets(match.group(), width)
     ]
     return Text("\n").join(text.divide(offsets)) if offsets else text
 
