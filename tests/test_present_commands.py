@@ -261,6 +261,21 @@ def test_compare_and_evaluate_show_a_share_row_with_one_number_of_decimals():
     assert wrapped_row(evaluated.stdout, "Rack AFR")[1:] == ["%", "99.95%", "99.96%"]
 
 
+def test_compare_and_evaluate_name_precisions_not_their_keys():
+    """``compare`` and ``evaluate`` of the GB200 and GB300 examples at 80 columns: peak PFLOP/s by precision as
+    ``FP64 dense``, never a key's ``_dense``/``_sparse`` (FP64 2.880 → 0.100 PFLOP/s: 72 GPUs × 40 and × 1.39
+    TFLOP/s, the catalog's)."""
+    compared = runner.invoke(app, ["compare", *PAIR], env=NARROW)
+    evaluated = runner.invoke(app, ["evaluate", *PAIR, "--only", "compute"], env=NARROW)
+    assert compared.exit_code == evaluated.exit_code == 0, compared.output + evaluated.output
+    for text in (compared.stdout.split("Figures that differ", 1)[1], evaluated.stdout):
+        assert not re.search(r"_(dense|sparse)\b", text), text
+    labels = " ".join(c[0] for c in (re.split(r"│", line)[1:-1] for line in compared.stdout.splitlines()) if c)
+    assert "Peak PFLOP/s: FP64 dense" in " ".join(labels.split())  # its label wraps over two lines
+    assert wrapped_row(compared.stdout, "Peak PFLOP/s: FP64")[1:4] == ["PFLOP/s", "2.880", "0.100"]
+    assert wrapped_row(evaluated.stdout, "Peak PFLOP/s: BF16 sparse")[1:] == ["PFLOP/s", "360", "360"]
+
+
 def test_compare_change_takes_the_row_format():
     """Tokens/s in the hundred thousands print whole, and so does their change: 205,309 − 200,365 = +4,944 and
     667,791 − 681,578 = −13,787 (not +4,944.2 and −13,786.5)."""

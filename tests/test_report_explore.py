@@ -161,7 +161,7 @@ def test_scatter_matrix_has_every_objective_labelled_and_the_distinct_front(expl
     background, front = figure.data
     labels = [d.label for d in front.dimensions]
     assert labels == [
-        "BOM cost per peak PFLOP/s, bf16 dense (USD per PFLOP/s)",
+        "BOM cost per peak PFLOP/s, BF16 dense (USD per PFLOP/s)",
         "US content (share of cost) (%)",
         "Rack input power (kW)",
     ]
@@ -223,7 +223,7 @@ def test_the_explorers_figures_are_labelled_in_the_one_table():
 
     assert (present.PER_PFLOP, present.TRAINING) == (explore_space.PER_PFLOP, explore_space.TRAINING)
     cost = present.figure_format("cost.usd_per_pflop.fp8_dense")
-    assert (cost.heading, cost.value(21063.4)) == ("BOM cost per peak PFLOP/s, fp8 dense (USD per PFLOP/s)", "21,063")
+    assert (cost.heading, cost.value(21063.4)) == ("BOM cost per peak PFLOP/s, FP8 dense (USD per PFLOP/s)", "21,063")
 
 
 @pytest.mark.parametrize(
@@ -256,7 +256,7 @@ def test_the_terminal_and_json_carry_the_page_labels_and_hypervolume(exploration
     headings = [" ".join(r[i].strip() for r in rows if r[i].strip()) for i in range(1, len(rows[0]) - 1)]
     assert headings[0] == "designs"  # one row per distinct objective point, with its count
     assert headings[1:4] == [
-        "BOM cost per peak PFLOP/s, bf16 dense (USD per PFLOP/s), min",  # the page's labels (scatter matrix above)
+        "BOM cost per peak PFLOP/s, BF16 dense (USD per PFLOP/s), min",  # the page's labels (scatter matrix above)
         "US content (share of cost) (%), max",
         "Rack input power (kW), min",
     ]

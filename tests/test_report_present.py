@@ -20,6 +20,8 @@ from rackwright.report.present import (
     format_value,
     media_label,
     part_shown,
+    precision_label,
+    spec_text,
     tier_label,
 )
 
@@ -77,6 +79,12 @@ def test_causes_bases_tiers_media_and_part_figures_have_labels():
     assert [tier_label(t) for t in (1, 2, 3)] == ["Leaf", "Spine", "Super-spine"]
     assert media_label("aoc") == "AOC" and media_label("dac") == "DAC"
     assert figure_format("cabling.cables.utp").label == "Cables by media: UTP"  # evaluate's row, not "utp"
+    # precisions by name, not by key (the JSON keeps fp64_dense ...): compare's, evaluate's and the explorer's rows
+    assert figure_format("compute.peak_pflops.fp64_dense").label == "Peak PFLOP/s: FP64 dense"
+    assert figure_format("compute.peak_pflops.int8_sparse").label == "Peak PFLOP/s: INT8 sparse"
+    assert figure_format("cost.usd_per_pflop.fp8_sparse").label == "BOM cost per peak PFLOP/s, FP8 sparse"
+    assert precision_label("bf16_dense") == "BF16 dense" and precision_label("fp16_dense") == "fp16 dense"
+    assert spec_text("peak_flops", {"bf16_dense": "2.5 PFLOP/s"}) == "BF16 dense: 2.5 PFLOP/s"
     part = {"price_usd": 30000.0, "lead_time_weeks": 52.0, "afr": 0.05, "specs": {"supply": "32 degC", "n": 18}}
     assert part_shown(part) == {
         "price_usd": "30,000 USD",

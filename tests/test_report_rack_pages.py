@@ -215,7 +215,7 @@ def test_catalog_show_page_shows_each_value_as_the_terminal_prints_it(tmp_path):
         (
             "peak_flops",
             {"bf16_dense": "2.5 PFLOP/s", "fp64_dense": "40 TFLOP/s"},
-            "bf16 dense: 2.5 PFLOP/s; fp64 dense: 40 TFLOP/s",
+            "BF16 dense: 2.5 PFLOP/s; FP64 dense: 40 TFLOP/s",
         ),
     ],
 )

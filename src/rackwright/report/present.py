@@ -18,6 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..catalog.specs import PEAK_FLOPS_KEYS
 from ..rack.figures import FIGURES, Figure
 from ..units import pretty_unit, registry
 
@@ -333,8 +334,11 @@ MEDIA = {
     "backplane": "Backplane",
     "none": "none",
 }
+#: Peak compute's precisions (the catalog's ``peak_flops`` keys, rackwright.catalog.specs.PEAK_FLOPS_KEYS) by their
+#: key: ``fp8_dense`` is ``FP8 dense``; the JSON keeps the keys.
+PRECISIONS = {key: f"{key.partition('_')[0].upper()} {key.partition('_')[2]}" for key in PEAK_FLOPS_KEYS}
 #: The readable names of a mapped figure's entries by the figure (the others show an entry by its key).
-FIGURE_ENTRIES = {"cabling.cables": MEDIA}
+FIGURE_ENTRIES = {"cabling.cables": MEDIA, "compute.peak_pflops": PRECISIONS}
 #: The tables above by the section that names them in a dotted key (``site.it_power_mw``, ``whatif.us_share``).
 TABLES = {
     "delivery": DELIVERY,
@@ -529,7 +533,7 @@ def figure_format(key: str, reference: str = "dense") -> Format:
         entry = ENTRIES.get(section, {}).get(entry, entry)
         return Format(f"{label}: {entry}" if entry else label, unit, kind)
     if key.startswith(PER_PFLOP):
-        precision = key[len(PER_PFLOP) :].replace("_", " ")
+        precision = precision_label(key[len(PER_PFLOP) :])
         return Format(f"BOM cost per peak PFLOP/s, {precision}", "USD per PFLOP/s", MONEY)
     if key == TRAINING:
         label = f"Training throughput per MW, {training_workload(reference)} reference job"
@@ -623,6 +627,12 @@ def tier_label(tier: int) -> str:
     return SITE_ENTRIES.get(TIERS.get(tier, ""), f"tier {tier}")
 
 
+def precision_label(key: str) -> str:
+    """A precision of peak compute by its key (``bf16_dense``: ``BF16 dense``; :data:`PRECISIONS`); a key it does not
+    describe shows with spaces for its underscores."""
+    return PRECISIONS.get(key, key.replace("_", " "))
+
+
 def media_label(media: str) -> str:
     """A cable medium by its key (``aoc``: ``AOC``; :data:`MEDIA`)."""
     return MEDIA.get(str(media), str(media))
@@ -636,9 +646,9 @@ def spec_text(name: str, value) -> str:
     """A catalog spec's value as ``catalog show`` prints it and its page shows it: the number as the catalog states
     it, every digit kept, with thousands separators and the unit as pint writes it (``1,350 kW``, ``44.45 mm``,
     ``32 °C``); a share or an efficiency in per cent (0.9995: ``99.95%``); a mapping (peak FLOP/s by precision)
-    entry by entry, ``bf16 dense: 2.5 PFLOP/s; ...``; other text as it is."""
+    entry by entry, ``BF16 dense: 2.5 PFLOP/s; ...`` (:func:`precision_label`); other text as it is."""
     if isinstance(value, dict):
-        return "; ".join(f"{k.replace('_', ' ')}: {spec_text(name, v)}" for k, v in value.items())
+        return "; ".join(f"{precision_label(k)}: {spec_text(name, v)}" for k, v in value.items())
     if not isinstance(value, str):
         return format_value(value, SHARE) if _share_spec(name) else _stated(value)
     match = _SPEC.match(value)
