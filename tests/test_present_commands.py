@@ -205,6 +205,12 @@ def test_reliability_job_table_and_page_show_the_same_figures(tmp_path):
     assert row(result.stdout, "Management network")[4] == "0.00%"
     shares = [cells[4] for line in result.stdout.splitlines() if len(cells := re.split(r"│", line)[1:-1]) == 6]
     assert len(shares) == len(doc["causes"]) and all(re.fullmatch(r"\d+\.\d\d%", s.strip()) for s in shares), shares
+    # the per-day column in one format too: liquid cooling's 0.00236 needs 5 decimals, so HBM's 6.079 shows 6.07931
+    # (not 6.08 above 0.00236) and management's 0 shows 0.00000
+    rates = [cells[3].strip() for line in result.stdout.splitlines() if len(cells := re.split(r"│", line)[1:-1]) == 6]
+    assert all(re.fullmatch(r"\d\.\d{5}", r) for r in rates if r), rates
+    assert abs(hbm["interruptions_per_day"] - 6.07931) < 5e-6 and row(result.stdout, "HBM memory errors")[3] == "6.07931"
+    assert row(result.stdout, "Management network")[3] == "0.00000"
     only = runner.invoke(app, [*args, "--only", "summary"], env={"COLUMNS": "160"})
     assert only.exit_code == 0 and "Goodput (ETTR)" in only.stdout and "HBM memory" not in only.stdout
 

@@ -164,14 +164,16 @@ def _causes_table(doc: dict, wide: bool = False):
     )
     total = doc["interruptions_per_day"] or 1.0
     causes = sorted(doc["by_cause"].items(), key=lambda kv: -kv[1]["interruptions_per_day"])
-    # one format for the share column: as many decimals as its smallest non-zero share needs (0.01%, 53.31%)
-    shares = Format(*RELIABILITY["share"]).row([c["interruptions_per_day"] / total for _, c in causes], distinct=False)
-    for (kind, cause), share in zip(causes, shares, strict=True):
+    # one format a column: as many decimals as its least value needs (0.00236 and 6.07919 per day; 0.01%, 53.31%)
+    per_day = [c["interruptions_per_day"] for _, c in causes]
+    rates = Format(*RELIABILITY["interruptions_per_day"]).row(per_day, distinct=False)
+    shares = Format(*RELIABILITY["share"]).row([rate / total for rate in per_day], distinct=False)
+    for (kind, cause), rate, share in zip(causes, rates, shares, strict=True):
         table.add_row(
             cause_label(kind),
             category_label(cause["category"]),
             format_value(cause["units"], RELIABILITY["units"][2]),
-            format_value(cause["interruptions_per_day"], RELIABILITY["interruptions_per_day"][2]),
+            rate,
             share,
             basis_label(cause["basis"], cause["llama3_derived"]),
         )
