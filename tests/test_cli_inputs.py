@@ -2,6 +2,7 @@
 bounded before any work starts, and --help keeps its bracketed text."""
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -191,6 +192,43 @@ def test_help_keeps_every_word_of_its_text(path):
         assert "FIELD[i].name" in shown
     elif path == ("reliability", "spares"):
         assert "[days]" in shown
+
+
+#: Text options whose value has a shape, by command and option: the metavar their --help shows instead of TEXT.
+SHAPED_OPTIONS = {
+    ("programme", "whatif", "--set"): "KEY=VALUE",
+    ("programme", "whatif", "--replace"): "GEN=FILE",
+    ("programme", "whatif", "--sweep"): "KEY=V1,V2,...",
+    ("site", "plan", "--set"): "KEY=VALUE",
+    ("sourcing", "whatif", "--sweep"): "FIELD=START:STOP:STEPS",
+    ("sourcing", "build-date", "--order-date"): "YYYY-MM-DD",
+    ("perf", "train", "--recompute-modules"): "MODULE,...",
+    ("perf", "search", "--recompute-modules"): "MODULE,...",
+    ("perf", "search", "--precisions"): "RECIPE,...",
+    ("perf", "search", "--restrict"): "AXIS=V,V",
+    ("perf", "search", "--within-scale-up"): "GROUP,...",
+    ("factory", "capacity", "--target"): "N/PERIOD",
+    ("reliability", "job", "--storage-bandwidth"): "RATE",
+    ("reliability", "qualify", "--racks"): "ID,...",
+    ("qualify", "--racks"): "ID,...",
+    ("serve", "--db"): "URL",
+    ("serve", "--host"): "HOST",
+    ("push", "--server"): "URL",
+    ("pull", "--server"): "URL",
+    ("server-admin", "user", "add", "--db"): "URL",
+    ("netbox", "push", "--url"): "URL",
+    ("netbox", "push", "--token"): "TOKEN",
+}
+
+
+@pytest.mark.parametrize("key", SHAPED_OPTIONS, ids=" ".join)
+def test_help_names_the_shape_of_a_text_option(key):
+    """``--help`` at 80 columns shows such an option's value as KEY=VALUE, NAME=FILE, URL..., never as TEXT."""
+    *path, option = key
+    result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    rows = [re.match(rf"│\s*\*?\s*{re.escape(option)}\s+(\S+)", line) for line in result.stdout.splitlines()]
+    assert [m[1] for m in rows if m] == [SHAPED_OPTIONS[key]], result.stdout
 
 
 #: Whose -o is a file, not a report folder: pull writes the revision's YAML.

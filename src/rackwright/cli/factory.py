@@ -211,7 +211,9 @@ def simulate_command(
 def capacity_command(
     line_file: Path = typer.Argument(..., metavar="LINE", help="Line YAML file (stations, calendar, arrivals)."),
     design: Path = typer.Option(..., "--design", help="Design YAML file whose racks the line builds."),
-    target: str = typer.Option(..., "--target", help='Racks to ship, e.g. "1000/week" or "150/day".'),
+    target: str = typer.Option(
+        ..., "--target", metavar="N/PERIOD", help='Racks to ship, e.g. "1000/week" or "150/day".'
+    ),
     weeks: int | None = typer.Option(
         None, "--weeks", min=1, max=520, help="Simulated weeks per replication (default: warm-up + 6)."
     ),

@@ -15,9 +15,14 @@ app = typer.Typer(
 )
 
 PLAN_DIR = typer.Argument(..., metavar="PLAN_DIR", help="Folder written by `rackwright site plan`.")
-URL = typer.Option(..., "--url", help="NetBox's base URL, e.g. https://netbox.example.com.")
+URL = typer.Option(..., "--url", metavar="URL", help="NetBox's base URL, e.g. https://netbox.example.com.")
 TOKEN = typer.Option(
-    "", "--token", envvar="RACKWRIGHT_NETBOX_TOKEN", show_envvar=True, help="NetBox API token (or the variable)."
+    "",
+    "--token",
+    metavar="TOKEN",
+    envvar="RACKWRIGHT_NETBOX_TOKEN",
+    show_envvar=True,
+    help="NetBox API token (or the variable).",
 )
 HALL = typer.Option(None, "--hall", min=1, help="This hall of the plan only.")
 

@@ -148,6 +148,7 @@ def train_command(
     recompute_modules: str | None = typer.Option(
         None,
         "--recompute-modules",
+        metavar="MODULE,...",
         help="With --recompute selective: what it re-runs, comma-separated: core_attn "
         "(default), layernorm, mlp, moe, moe_act, mla_up_proj.",
     ),
@@ -315,12 +316,14 @@ def search_command(
     precisions: str | None = typer.Option(
         None,
         "--precisions",
+        metavar="RECIPE,...",
         help="Search several precision recipes: a comma-separated list, or all (every recipe the accelerator "
         "supports); replaces --precision.",
     ),
     restrict: list[str] | None = typer.Option(
         None,
         "--restrict",
+        metavar="AXIS=V,V",
         help="Keep only these values of a grid axis, AXIS=V,V (repeatable): tp, pp, vp, cp, ep, micro_batch, "
         "recompute, sharding (ddp, zero1, zero2, fsdp, hsdp), moe_dispatcher (alltoall, deepep).",
     ),
@@ -332,12 +335,14 @@ def search_command(
     recompute_modules: str | None = typer.Option(
         None,
         "--recompute-modules",
+        metavar="MODULE,...",
         help="Modules selective recompute may use, comma-separated (default: core_attn, layernorm, mlp, moe_act, "
         "mla_up_proj, those the model has; moe can be added); the search crosses their sets.",
     ),
     within_scale_up: str | None = typer.Option(
         None,
         "--within-scale-up",
+        metavar="GROUP,...",
         help="Groups that must stay inside one scale-up domain, comma-separated: tp, cp, dp, pp, ep.",
     ),
     cp_comm_type: str = typer.Option(

@@ -311,17 +311,20 @@ def whatif_command(
     sets: list[str] = typer.Option(
         [],
         "--set",
-        help="KEY=VALUE: a field of the file, list items by id (generations.e1.first_ship=2027-04-01); repeatable.",
+        metavar="KEY=VALUE",
+        help="A field of the file, list items by id (generations.e1.first_ship=2027-04-01); repeatable.",
     ),
     replaces: list[str] = typer.Option(
         [],
         "--replace",
-        help="GEN=FILE: plan generation GEN with another design file (path from here); repeatable.",
+        metavar="GEN=FILE",
+        help="Plan generation GEN with another design file (path from here); repeatable.",
     ),
     sweep: str | None = typer.Option(
         None,
         "--sweep",
-        help="KEY=V1,V2,...: re-plan once per value of one field (with any --set/--replace) and give the change of "
+        metavar="KEY=V1,V2,...",
+        help="Re-plan once per value of one field (with any --set/--replace) and give the change of "
         "every headline number per value.",
     ),
     outdir: Path | None = output_option(

@@ -48,7 +48,9 @@ def job_command(
         help="Hot-spare accelerators for the job (default: sized for --availability).",
     ),
     model: str = typer.Option("llama3-405b", "--model", help="Model whose training state is checkpointed."),
-    storage_bandwidth: str = typer.Option("2 TB/s", "--storage-bandwidth", help="Checkpoint write bandwidth."),
+    storage_bandwidth: str = typer.Option(
+        "2 TB/s", "--storage-bandwidth", metavar="RATE", help="Checkpoint write bandwidth."
+    ),
     bytes_per_param: float = typer.Option(
         14.0,
         "--bytes-per-param",
@@ -289,7 +291,10 @@ def qualify_command(
         ..., help="Measured results: CSV or JSON with rack_id, generation, test, metric, value, unit, timestamp."
     ),
     racks: str | None = typer.Option(
-        None, "--racks", help="Comma-separated rack ids under qualification (others are unknown racks)."
+        None,
+        "--racks",
+        metavar="ID,...",
+        help="Comma-separated rack ids under qualification (others are unknown racks).",
     ),
     output: Path | None = output_option(
         "Folder for qualify.json and report.html (measured vs expected per metric, by verdict)."

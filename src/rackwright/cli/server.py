@@ -25,18 +25,26 @@ user_app = typer.Typer(help="Users.", no_args_is_help=True)
 admin_app.add_typer(org_app, name="org")
 admin_app.add_typer(user_app, name="user")
 
-SERVER_HELP = "Server URL, e.g. http://127.0.0.1:8000 (default: RACKWRIGHT_SERVER or the client config file)."
-DB_HELP = (
-    "Database: sqlite:///FILE (default ./rackwright.db) or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB; "
-    "a bare path is an SQLite file."
+SERVER = typer.Option(
+    None,
+    "--server",
+    metavar="URL",
+    help="Server URL, e.g. http://127.0.0.1:8000 (default: RACKWRIGHT_SERVER or the client config file).",
+)
+DB = typer.Option(
+    None,
+    "--db",
+    metavar="URL",
+    help="Database: sqlite:///FILE (default ./rackwright.db) or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB; "
+    "a bare path is an SQLite file.",
 )
 
 
 @app.command("serve")
 @guarded
 def serve_command(
-    db: str | None = typer.Option(None, "--db", help=DB_HELP),
-    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
+    db: str | None = DB,
+    host: str = typer.Option("127.0.0.1", "--host", metavar="HOST", help="Interface to listen on."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
     demo: bool = typer.Option(False, "--demo", help="Seed two organisations, their users and the example designs."),
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="Server processes (uvicorn workers)."),
@@ -97,7 +105,7 @@ def _check_port_free(host: str, port: int) -> None:
 @guarded
 def push_command(
     design: Path = typer.Argument(..., help="Design YAML file; `extends` names a design already on the server."),
-    server: str | None = typer.Option(None, "--server", help=SERVER_HELP),
+    server: str | None = SERVER,
     message: str = typer.Option("", "--message", "-m", help="What changed and why."),
     name: str | None = typer.Option(None, "--name", help="Design name on the server (default: the file's stem)."),
     parent: str | None = typer.Option(
@@ -131,7 +139,7 @@ def pull_command(
         metavar="NAME[@REV]",
         help="Design name, ORG/NAME for another organisation's; @REV for a revision (default: the head).",
     ),
-    server: str | None = typer.Option(None, "--server", help=SERVER_HELP),
+    server: str | None = SERVER,
     output: Path = typer.Option(..., "-o", "--output", help="YAML file to write."),
     resolved: bool = typer.Option(False, "--resolved", help="Merge `extends` into one self-contained design."),
     as_json: bool = typer.Option(False, "--json", help="Print what was pulled (design, revision, file) as JSON."),
@@ -190,7 +198,7 @@ def _operator_session(db: str | None):
 def org_add_command(
     slug: str = typer.Argument(..., help="Short name: 1-40 lowercase letters, digits, '.', '_', '-'."),
     name: str = typer.Option(..., "--name", help='Full name, e.g. "Example Rack Manufacturer".'),
-    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    db: str | None = DB,
     exist_ok: bool = typer.Option(False, "--exist-ok", help="Succeed, changing nothing, when SLUG exists."),
 ):
     """Create an organisation (exit 2 if the slug is taken, unless --exist-ok)."""
@@ -213,7 +221,7 @@ def user_add_command(
         help="Environment variable holding the password (default: prompt twice, hidden); at least 8 characters.",
     ),
     display_name: str = typer.Option("", "--display-name", help="Name shown to people."),
-    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    db: str | None = DB,
     exist_ok: bool = typer.Option(
         False, "--exist-ok", help="Succeed, changing nothing (not even the password), when USERNAME exists."
     ),
@@ -274,7 +282,7 @@ def _password(variable: str | None) -> str:
 def user_list_command(
     org: str | None = typer.Option(None, "--org", help="Only this organisation's users (its slug)."),
     as_json: bool = typer.Option(False, "--json", help="Print the users as JSON (docs/json.md)."),
-    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    db: str | None = DB,
 ):
     """List the users, one table per organisation: username, role, display name, created, live API tokens (exit 2:
     unknown org)."""
@@ -319,7 +327,7 @@ def _users_table(org: str, users: list[dict]):
 def user_role_command(
     username: str = typer.Argument(..., help="The user."),
     role: str = typer.Argument(..., help="The new role: viewer, engineer, approver or admin."),
-    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    db: str | None = DB,
 ):
     """Change a user's role; their tokens carry it from the next request (exit 2: unknown user or role)."""
     from ..server import services
@@ -340,7 +348,7 @@ def user_password_command(
         metavar="VARIABLE",
         help="Environment variable holding the new password (default: prompt twice, hidden); at least 8 characters.",
     ),
-    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    db: str | None = DB,
 ):
     """Set a user's password and revoke all their API tokens, web sessions included (exit 2: unknown user)."""
     from ..server import services
@@ -356,7 +364,7 @@ def user_password_command(
 def token_command(
     username: str = typer.Argument(..., help="The user the token acts as."),
     label: str = typer.Option("operator", "--label", help="What the token is for (shown in the database)."),
-    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    db: str | None = DB,
 ):
     """Issue an API token for a user; printed once on stdout (only its hash is stored)."""
     from ..server import services

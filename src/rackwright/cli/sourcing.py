@@ -68,7 +68,9 @@ def whatif_command(
     design: Path = typer.Argument(..., help="Design YAML file."),
     scenario: Path = typer.Argument(..., help="Sourcing scenario YAML file."),
     racks: int = typer.Option(1, "--racks", min=1, max=MAX_COUNT, help="Racks to price."),
-    sweep: str | None = typer.Option(None, "--sweep", help="Vary one field: FIELD[i].name = START:STOP:STEPS."),
+    sweep: str | None = typer.Option(
+        None, "--sweep", metavar="FIELD=START:STOP:STEPS", help="Vary one field: FIELD[i].name = START:STOP:STEPS."
+    ),
     output: Path | None = output_option(
         "Folder for whatif.json (the --json document) and report.html (plotly), made if missing; "
         "a name ending in .html is still the sweep's page alone (deprecated).",
@@ -131,7 +133,9 @@ def _sweep_table(rows: list[dict], field: str, title: str):
 @guarded
 def build_date_command(
     design: Path = typer.Argument(..., help="Design YAML file."),
-    order_date: str = typer.Option(..., "--order-date", help="Date the parts are ordered (YYYY-MM-DD)."),
+    order_date: str = typer.Option(
+        ..., "--order-date", metavar="YYYY-MM-DD", help="Date the parts are ordered (YYYY-MM-DD)."
+    ),
     racks: int = typer.Option(1, "--racks", min=1, max=MAX_COUNT, help="Build date of the N-th rack."),
     scenario: Path | None = typer.Option(None, "--scenario", help="Sourcing scenario (lead times, capacities)."),
     integration_days: float = typer.Option(
