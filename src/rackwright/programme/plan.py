@@ -30,7 +30,8 @@
    factory shares), capex, and the yearly energy bill at quarter end:
    Σ_s IT power_s × PUE_s,q × 8,766 h × price_s. Capex is the roadmap's racks' BOM cost as they are built plus
    each site's build: at a site that names a site file, its site plans' capex beyond the racks, each step's
-   increment over the site's earlier steps in the step's quarter (:func:`.sites.site_capex`); elsewhere the
+   spent as its racks arrive, pro rata to the share of the step's racks at the site each quarter, less what was
+   spent before (:func:`.sites.site_capex`); elsewhere the
    programme file's build cost per MW of IT × the MW deployed (:func:`site_build_change`). PUE_s,q is the annual
    PUE of the site plan of the step in force in quarter q at a planned site (:func:`.sites.site_pue`; its
    reference plan's in quarters no step covers), the programme file's elsewhere; ``inputs.sites`` names each
@@ -39,8 +40,8 @@
    order date, against its first ship (:func:`first_ship_check`).
 6. **Site plans** — each site that names a site file, planned at each power step it uses for the racks
    deployed there by the step's last quarter (:mod:`.sites`): fabric, cables, power chain, cooling plant, PUE;
-   switches, optics and CDUs by quarter, the optics and CDUs checked against the supply caps by quarter, and
-   tariffs on them as on the racks.
+   switches, optics, CDUs, MV/LV transformers and cooling plant by quarter as the racks arrive, the optics, CDUs
+   and transformers checked against the supply caps by quarter, and tariffs on the parts as on the racks.
 
 The reference jobs (one per generation) and the site plans are independent tasks: they run on a local process
 pool or on Ray (:func:`rackwright.parallel.run_tasks`, ``backend`` and ``workers``) with the same results, and a
@@ -416,7 +417,8 @@ def _site_tariffs(plan: ProgrammePlan, scenario, ends: list[dt.date]) -> np.ndar
     catalog = load_catalog()
     sites = [site.id for site in plan.loaded.programme.sites]
     added = {
-        part: np.diff(grid.sum(axis=0), prepend=0.0) for part, grid in site_stock(plan.sites, sites, len(ends)).items()
+        part: np.diff(grid.sum(axis=0), prepend=0.0)
+        for part, grid in site_stock(plan.sites, sites, plan.deployed).items()
     }
     out = np.zeros(len(ends))
     for part, quantity in added.items():
@@ -712,7 +714,7 @@ def series(plan: ProgrammePlan) -> list[dict]:
         rows.append(_series("tariff_bill_site_equipment", "USD/quarter (switches, optics, CDUs)", site_bill, digits=0))
     if plan.sites:
         sites = [site.id for site in p.sites]
-        equipment = equipment_series(plan.sites, sites, len(quarters))
+        equipment = equipment_series(plan.sites, sites, plan.deployed)
         for name, kind, unit in SITE_SERIES:
             rows.append(_series(name, unit, equipment[kind], digits=1))
     for i, g in enumerate(p.generations):
@@ -745,7 +747,7 @@ def site_build_change(plan: ProgrammePlan) -> np.ndarray:
     keep = (st.col_s >= 0) & planned[st.col_s]
     quarters = len(st.timeline.quarters)
     typed = np.bincount(st.col_q[keep], weights=(build[st.col_s] * st.power_mw * x)[keep], minlength=quarters)
-    return site_capex(plan.sites, [s.id for s in sites], quarters).sum(axis=0) - typed
+    return site_capex(plan.sites, [s.id for s in sites], plan.deployed).sum(axis=0) - typed
 
 
 def basis(site) -> str:
@@ -769,12 +771,20 @@ def site_rates(plan: ProgrammePlan) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return tokens, flops, goodput
 
 
-#: The site equipment series (planned sites, needed by each quarter's end): name, kind, unit.
+#: The site equipment and plant series (planned sites, installed by each quarter's end as the racks arrive,
+#: :func:`.sites.equipment_series`): name, kind, unit.
 SITE_SERIES = (
     ("site_switches", "scale_out_switch", "switches (planned sites, incl. front-end share)"),
     ("site_transceivers", "transceiver", "transceivers (planned sites' fabric, beyond the racks)"),
     ("site_cdus", "cdu", "CDUs (planned sites, whole units)"),
     ("site_links", "links", "links (planned sites' cable plans)"),
+    ("site_transformers", "transformers", "MV/LV transformers (planned sites' power chain)"),
+    (
+        "site_heat_rejection_units",
+        "heat_rejection_units",
+        "heat rejection units (planned sites' dry coolers or towers)",
+    ),
+    ("site_chillers", "chillers", "chillers (planned sites' cooling plant)"),
 )
 
 

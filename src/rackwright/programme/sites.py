@@ -4,9 +4,18 @@ A site's power step is in effect from the quarter it starts in until the quarter
 last one until the goal date). A step is *used* when racks are deployed at the site by its last quarter; the site is
 then planned for the racks deployed there by that quarter: the site file's layout, fabric, power chain, cooling
 plant and economics with its ``target`` replaced by those racks (:func:`rackwright.site.planner.plan_site`, on the
-racks the programme evaluated once). A step's site equipment (switches, fabric optics, CDUs, cooling plant) is
-needed by that quarter and kept after it, so the programme knows it by quarter (:func:`site_stock`) and checks the
-optics and CDUs by quarter against the supply caps (:func:`site_supply_check`).
+racks the programme evaluated once).
+
+**When a step's equipment and capex count** (:func:`_installed`). A step's site equipment (switches, fabric
+optics, CDUs, MV/LV transformers, cooling plant) and its build capex are needed, and bought, as the step's racks
+arrive, not by its last quarter: in each quarter of the step, the step's plan × the share of its racks the site
+holds that quarter (racks there ÷ the step's racks, at most 1), never less than before (what is installed stays).
+Pro rata for all of it, though a hall's network and plant are often built whole before its racks land: a step
+holds many halls (the 10 GW example's steps hold up to 5,462 racks), which are built hall by hall as the racks
+come, and the roadmap's solve counts the site optics and CDUs the same way (per rack deployed,
+:func:`site_need`), so the supply check and the solve's supply rows agree quarter by quarter. The programme
+knows the equipment by quarter (:func:`site_stock`, :func:`equipment_series`) and checks the optics, CDUs and
+transformers by quarter against the supply caps (:func:`site_supply_check`).
 
 **Planning around the site's optics and CDUs** (:func:`site_need`). Before the roadmap solve, each generation is
 planned once on each site file that hosts it, alone, with as many accelerators as the largest power step of the
@@ -83,6 +92,8 @@ SUMMARY_KEYS = (
     "cable_length_km",
     "transformers",
     "cdus",
+    "heat_rejection_units",
+    "chillers",
     "capex_usd",
 )
 
@@ -104,6 +115,15 @@ SITE_POWER_TOLERANCE = 0.01
 #: Supply kinds the site plans consume beyond the racks' own BOMs: fabric optics and CDUs (whole units per site;
 #: the racks' BOMs carry each rack's share of one, which the roadmap already counts).
 SITE_KINDS = ("transceiver", "cdu")
+
+#: The plant of a site plan's summary the programme counts by quarter (:func:`equipment_series`): MV/LV
+#: transformers (the power chain's ``transformers`` stage), heat rejection units (dry coolers or cooling
+#: towers) and chillers, each by its summary figure.
+PLANT: dict[str, Callable[[SiteStep], float]] = {
+    "transformers": lambda step: step.planned.summary["transformers"]["mv_lv"],
+    "heat_rejection_units": lambda step: step.planned.summary["heat_rejection_units"],
+    "chillers": lambda step: step.planned.summary["chillers"],
+}
 
 
 def site_parts(plan: SitePlan) -> pl.DataFrame:
@@ -488,45 +508,53 @@ def site_record(step: SiteStep) -> dict:
     }
 
 
-def _held(steps: list[SiteStep], sites: list[str], quarters: int, value: Callable[[SiteStep], float]) -> np.ndarray:
-    """``value`` of each site's steps held from each step's quarter on, ``(S, Q)``: the most of any of the site's
-    steps so far (what is installed stays)."""
-    grid = np.zeros((len(sites), quarters))
-    for step in sorted(steps, key=lambda st: st.quarter):
-        row = grid[sites.index(step.site)]
-        row[step.quarter :] = np.maximum(row[step.quarter :], value(step))
-    return grid
+def _installed(
+    steps: list[SiteStep], sites: list[str], deployed: np.ndarray, value: Callable[[SiteStep], float]
+) -> np.ndarray:
+    """``value`` of each site's steps installed by each quarter's end, ``(S, Q)`` (``deployed``: generations ×
+    sites × quarters, cumulative): in quarter q the value of the step in force (the step planned for the first
+    quarter at or after q) × min(1, racks at the site in q / the step's racks), and never less than in an earlier
+    quarter (what is installed stays); after a site's last planned step, that step's value."""
+    held = np.round(deployed).sum(axis=0)  # (S, Q) racks, rounded as a step's racks are
+    grid = np.zeros(held.shape)
+    for step in sorted(steps, key=lambda st: -st.quarter):  # earlier steps overwrite the quarters up to theirs
+        s = sites.index(step.site)
+        grid[s, : step.quarter + 1] = value(step) * np.minimum(held[s, : step.quarter + 1] / sum(step.racks), 1.0)
+    return np.maximum.accumulate(grid, axis=1)
 
 
-def site_stock(steps: list[SiteStep], sites: list[str], quarters: int) -> dict[str, np.ndarray]:
-    """Site equipment needed by each quarter's end, ``(S, Q)`` per part id: a step's parts from the quarter it is
-    planned for on (the most of any step so far, as equipment installed stays)."""
+def site_stock(steps: list[SiteStep], sites: list[str], deployed: np.ndarray) -> dict[str, np.ndarray]:
+    """Site equipment installed by each quarter's end, ``(S, Q)`` per part id, as the racks arrive
+    (:func:`_installed`: the step's parts × the share of its racks at the site that quarter)."""
 
     def quantity(part: str) -> Callable[[SiteStep], float]:
         return lambda step: step.planned.parts.get(part, 0.0)
 
     parts = dict.fromkeys(part for step in steps for part in step.planned.parts)
-    return {part: _held(steps, sites, quarters, quantity(part)) for part in parts}
+    return {part: _installed(steps, sites, deployed, quantity(part)) for part in parts}
 
 
-def equipment_series(steps: list[SiteStep], sites: list[str], quarters: int) -> dict[str, np.ndarray]:
-    """Site equipment by kind (:data:`EQUIPMENT_KINDS`) needed by each quarter's end, summed over sites, ``(Q,)``;
-    and the links of the sites' cable plans."""
+def equipment_series(steps: list[SiteStep], sites: list[str], deployed: np.ndarray) -> dict[str, np.ndarray]:
+    """Site equipment by kind (:data:`EQUIPMENT_KINDS`) installed by each quarter's end, summed over sites,
+    ``(Q,)``; the links of the sites' cable plans; and the plant of the steps' summaries (:data:`PLANT`), with
+    the same timing (:func:`_installed`)."""
     kinds = {part: kind for step in steps for part, kind in step.planned.kinds.items()}
-    stock = site_stock(steps, sites, quarters)
-    out = {kind: np.zeros(quarters) for kind in EQUIPMENT_KINDS}
+    stock = site_stock(steps, sites, deployed)
+    out = {kind: np.zeros(deployed.shape[2]) for kind in EQUIPMENT_KINDS}
     for part, grid in stock.items():
         if kinds[part] in out:
             out[kinds[part]] += grid.sum(axis=0)
-    out["links"] = _held(steps, sites, quarters, lambda st: st.planned.links).sum(axis=0)
+    out["links"] = _installed(steps, sites, deployed, lambda st: st.planned.links).sum(axis=0)
+    for name, read in PLANT.items():
+        out[name] = _installed(steps, sites, deployed, read).sum(axis=0)
     return out
 
 
-def site_capex(steps: list[SiteStep], sites: list[str], quarters: int) -> np.ndarray:
+def site_capex(steps: list[SiteStep], sites: list[str], deployed: np.ndarray) -> np.ndarray:
     """The planned sites' build capex by quarter, ``(S, Q)`` USD: a step's site plan capex beyond the racks
-    (:data:`SITE_CAPEX`) less what the site's earlier steps built, in the quarter the step is planned for (the
-    quarter its equipment is needed by, as :func:`site_stock` counts it); 0 at sites without a plan."""
-    built = _held(steps, sites, quarters, lambda st: sum(st.planned.summary["capex_usd"][c] for c in SITE_CAPEX))
+    (:data:`SITE_CAPEX`), spent as its racks arrive (:func:`_installed`, as :func:`site_stock` counts its
+    equipment), less what was spent before; 0 at sites without a plan."""
+    built = _installed(steps, sites, deployed, lambda st: sum(st.planned.summary["capex_usd"][c] for c in SITE_CAPEX))
     return np.diff(built, axis=1, prepend=0.0)
 
 
@@ -546,59 +574,75 @@ def _kind(catalog, part: str) -> str | None:
 
 
 def site_supply_check(plan) -> list[dict]:
-    """Each supply line of a kind in :data:`SITE_KINDS` (or naming a part of one) against what the racks and the
-    planned sites need, by quarter: delivered (the roadmap's caps after the lead time), the racks' use (built racks ×
-    BOM quantity per rack, as the roadmap counts it), the site plans' parts beyond the racks' (:func:`site_stock`:
-    transceivers; CDUs as whole units less the racks' shares at those sites at that step), and the margin by
-    quarter; the quarters short. ``plan`` is a :class:`rackwright.programme.plan.ProgrammePlan`."""
+    """Each supply line of a kind in :data:`SITE_KINDS` (or naming a part of one), and each transformer line
+    (:func:`transformer_lines`), against what the racks and the planned sites need, by quarter: delivered (the
+    roadmap's caps after the lead time), the racks' use (built racks × BOM quantity per rack, as the roadmap counts
+    it; for a transformer line the racks at sites without a site plan only), the site plans' own (:func:`site_stock`
+    and :func:`_installed`, as the racks arrive: transceivers; CDUs as whole units less the racks' shares at those
+    sites; the plans' MV/LV transformers), and the margin by quarter; the quarters short. ``plan`` is a
+    :class:`rackwright.programme.plan.ProgrammePlan`."""
     st = plan.result.structure
     quarters = st.timeline.quarters
     built = np.zeros((len(plan.racks), len(quarters)))
     np.add.at(built, (st.col_g, st.col_q), st.built * plan.result.schedule.x)
     built = np.cumsum(built, axis=1)
-    delivered = st.timeline.supply_cumulative()
     sites = [site.id for site in plan.loaded.programme.sites]
-    stock = site_stock(plan.sites, sites, len(quarters))
+    stock = site_stock(plan.sites, sites, plan.deployed)
     kinds = {part: kind for step in plan.sites for part, kind in step.planned.kinds.items()}
+    planned = np.isin(sites, [step.site for step in plan.sites])
     rows = []
-    for p, kind in site_kinds(st.roadmap.supply).items():
+    for p, kind in {**site_kinds(st.roadmap.supply), **transformer_lines(st.roadmap.supply)}.items():
         supply = st.roadmap.supply[p]
         per_rack = st.figures.supply_per_rack[p]
-        racks_use = per_rack @ built
-        own = np.zeros((len(sites), len(quarters)))
-        for part, grid in stock.items():
-            if part == supply.part or kinds[part] == supply.kind:
-                own += grid
+        if kind == "transformer":
+            racks_use = per_rack @ plan.deployed[:, ~planned].sum(axis=1)
+            own = _installed(plan.sites, sites, plan.deployed, PLANT["transformers"])
+        else:
+            racks_use = per_rack @ built
+            own = sum(
+                (grid for part, grid in stock.items() if part == supply.part or kinds[part] == supply.kind),
+                np.zeros((len(sites), len(quarters))),
+            )
         if kind == "cdu":
-            own = own - _rack_shares(plan.sites, sites, per_rack, plan.deployed, len(quarters))
-        need = racks_use + own.sum(axis=0)
-        margin = delivered[p] - need
-        short = [quarters[q] for q in np.flatnonzero(need > delivered[p] * (1 + 1e-9))]
-        rows.append(
-            {
-                "supply": supply.id,
-                "kind": kind,
-                "unit": supply.unit,
-                "delivered_by_goal_date": round(float(delivered[p, -1]), 3),
-                "racks_use": round(float(racks_use[-1]), 3),
-                "site_plans": {site: round(float(own[sites.index(site), -1]), 3) for site in final_steps(plan.sites)},
-                "margin": round(float(margin[-1]), 3),
-                "enough": not short,
-                "margin_by_quarter": [round(float(v), 3) for v in margin],
-                "short_quarters": short,
-            }
-        )
+            own = own - np.einsum("g,gsq->sq", per_rack, plan.deployed) * planned[:, None]
+        rows.append(_check_row(plan, p, kind, racks_use, own))
     return rows
 
 
-def _rack_shares(steps: list[SiteStep], sites: list[str], per_rack, deployed, quarters: int) -> np.ndarray:
-    """The racks' own shares of a CDU at each planned site, ``(S, Q)``: from each step's quarter on, per rack ×
-    the racks deployed there then (the site plan's whole CDUs replace them)."""
-    shares = np.zeros((len(sites), quarters))
-    for step in sorted(steps, key=lambda st: st.quarter):
-        s = sites.index(step.site)
-        shares[s, step.quarter :] = float(per_rack @ deployed[:, s, step.quarter])
-    return shares
+def _check_row(plan, p: int, kind: str, racks_use: np.ndarray, own: np.ndarray) -> dict:
+    """One supply line's row of :func:`site_supply_check`: ``racks_use`` ``(Q,)`` and the site plans' ``own``
+    ``(S, Q)`` against the deliveries of line ``p``."""
+    st = plan.result.structure
+    quarters = st.timeline.quarters
+    supply = st.roadmap.supply[p]
+    delivered = st.timeline.supply_cumulative()[p]
+    sites = [site.id for site in plan.loaded.programme.sites]
+    need = racks_use + own.sum(axis=0)
+    margin = delivered - need
+    short = [quarters[q] for q in np.flatnonzero(need > delivered * (1 + 1e-9))]
+    return {
+        "supply": supply.id,
+        "kind": kind,
+        "unit": supply.unit,
+        "delivered_by_goal_date": round(float(delivered[-1]), 3),
+        "racks_use": round(float(racks_use[-1]), 3),
+        "site_plans": {site: round(float(own[sites.index(site), -1]), 3) for site in final_steps(plan.sites)},
+        "margin": round(float(margin[-1]), 3),
+        "enough": not short,
+        "margin_by_quarter": [round(float(v), 3) for v in margin],
+        "short_quarters": short,
+    }
+
+
+def transformer_lines(supply: list) -> dict[int, str]:
+    """The supply lines (by index) counted per MW of IT (``per_it_mw``) whose id or unit names transformers: at a
+    site with a site plan its plan's own MV/LV transformers replace the per-MW figure in :func:`site_supply_check`
+    (the roadmap's solve still counts the per-MW figure everywhere)."""
+    return {
+        i: "transformer"
+        for i, line in enumerate(supply)
+        if line.per_it_mw is not None and "transformer" in f"{line.id} {line.unit}".lower()
+    }
 
 
 def binding_site_supply(rows: list[dict]) -> list[dict]:
