@@ -63,3 +63,48 @@ def test_the_page_shows_the_spares_chart_and_its_headline(written):
     shown = headline_format(row["name"], row["unit"])
     assert f"{shown.label}: {shown.value(row['value'])} {shown.unit}" in page
     assert "Spares: value of each site&#39;s spare pool" in page or "Spares: value of each site's spare pool" in page
+
+
+def _chart(figure, legend: str) -> tuple[list, dict]:
+    """The traces of the dashboard's chart whose legend is ``legend`` (on its y axis), and that axis."""
+    from rackwright.programme.report import LEGENDS
+
+    axis = figure.get_subplot(LEGENDS.index(legend) + 1, 1).yaxis
+    return [t for t in figure.data if getattr(t, "yaxis", None) == "y" + axis.plotly_name[5:]], axis
+
+
+def test_site_plant_chart_is_programme_json_series(written):
+    """The site plant chart: one line per plant series of programme.json (MV/LV transformers, CDUs, heat rejection
+    units, chillers), its values the series' by quarter, the axis titled with its unit. The small example names no
+    transformer or CDU supply line, so nothing is checked beside them here (test_programme_supply has the lines)."""
+    from rackwright.programme.report import dashboard
+
+    doc, page = written
+    traces, axis = _chart(dashboard(doc), "site plant")
+    names = ["site_transformers", "site_cdus", "site_heat_rejection_units", "site_chillers"]
+    assert [t.name for t in traces] == ["MV/LV transformers", "CDUs", "heat rejection units", "chillers"]
+    for trace, name in zip(traces, names, strict=True):
+        values = next(s["values"] for s in doc["series"] if s["name"] == name)
+        assert list(trace.x) == doc["quarters"] and list(trace.y) == values
+    assert axis.title.text == "units (cumulative)"
+    assert "Site plant installed by quarter" in page
+
+
+def test_first_ship_table_is_the_plans_check_with_late_rows_flagged(written):
+    """The first-ship table: one row per generation of programme.json's first_ship_check, its dates those of the
+    check. The small example orders GB300's parts 2025-07-01: its first rack 2026-07-14 (lead times + 14 days), 13
+    days after its first ship 2026-07-01, flagged late in red; E1's, 2026-04-21, 163 days before 2026-10-01."""
+    from rackwright.programme.report import dashboard
+
+    doc, page = written
+    table = next(t for t in dashboard(doc).data if t.type == "table" and "first ship" in t.header.values)
+    columns = dict(zip(table.header.values, table.cells.values, strict=True))
+    check = doc["first_ship_check"]
+    assert list(columns["generation"]) == [r["generation"] for r in check] == ["gb300", "e1"]
+    assert list(columns["earliest first rack"]) == [r["earliest_first_rack"] for r in check]
+    assert list(columns["first ship"]) == [r["first_ship"] for r in check] == ["2026-07-01", "2026-10-01"]
+    assert list(columns["earliest first rack"]) == ["2026-07-14", "2026-04-21"]
+    assert list(columns["buildable by first ship"]) == ["LATE by 13 days", "yes"]
+    assert list(columns["slack (days)"]) == ["-13", "+163"]
+    assert list(table.cells.fill.color[0]) == ["#f8d7da", "white"]
+    assert "LATE by 13 days" in page

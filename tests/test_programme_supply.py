@@ -228,6 +228,26 @@ def test_transformers_are_the_site_plans_own_where_a_site_has_one(planned):
     assert units / abilene_mw != pytest.approx(0.4, rel=0.05)
 
 
+def test_dashboard_charts_the_transformer_and_cdu_lines_beside_the_site_plant(planned):
+    """The dashboard's site plant chart carries, for the transformer and CDU lines, their deliveries by quarter
+    (transformers by hand: 5,000 a quarter from 2026Q3, cumulative) and the need of the racks and site plans
+    (delivered less the check's margin), as programme.json's site_supply_check holds them; not the optics line."""
+    from rackwright.programme.report import LEGENDS
+
+    plan, rows = planned
+    doc = programme_document(plan)
+    figure = dashboard(doc)
+    axis = figure.get_subplot(LEGENDS.index("site plant") + 1, 1).yaxis
+    traces = {t.name: t for t in figure.data if getattr(t, "yaxis", None) == "y" + axis.plotly_name[5:]}
+    assert rows["transformers"]["delivered_by_quarter"] == [5_000.0 * (q + 1) for q in range(len(doc["quarters"]))]
+    for line in ("transformers", "cdus"):
+        row = rows[line]
+        assert list(traces[f"{line} delivered"].y) == row["delivered_by_quarter"]
+        need = [d - m for d, m in zip(row["delivered_by_quarter"], row["margin_by_quarter"], strict=True)]
+        assert list(traces[f"{line} needed"].y) == pytest.approx(need)
+    assert "optics delivered" not in traces
+
+
 def test_short_site_supply_is_reported_by_quarter_as_binding():
     """A check row with quarters short (margin below 0) is a binding constraint of family site-supply, its
     shortfall the largest deficit; rows with enough are not."""

@@ -147,7 +147,7 @@ def test_the_programme_dashboard_draws_a_legend_beside_each_chart(browser, tmp_p
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto((tmp_path / "report.html").as_uri())
     page.wait_for_selector(".plotly-graph-div .main-svg")
-    names = ["legend", *(f"legend{k}" for k in range(2, 8))]
+    names = ["legend", *(f"legend{k}" for k in range(2, 9))]
     entries = page.evaluate(
         "names => names.map(n => { const g = document.querySelector('g.' + n); return g ? "
         "g.querySelectorAll('.traces').length : 0 })",
@@ -156,8 +156,9 @@ def test_the_programme_dashboard_draws_a_legend_beside_each_chart(browser, tmp_p
     page.close()
     # generations and the goal; generations, sites, lines; delivered and peak; two US shares; capex, tariffs (the
     # example names a sourcing scenario since 685c78b) and energy; failures; the spare pools of its two sites (Abilene
-    # and Milam hold racks): each chart's own names, none of another's
-    assert entries == [3, 3, 2, 2, 3, 1, 2]
+    # and Milam hold racks); the site plant (four series: the example names no transformer or CDU supply line): each
+    # chart's own names, none of another's
+    assert entries == [3, 3, 2, 2, 3, 1, 2, 4]
 
 
 def test_one_bundle_for_the_pages_of_a_folder(tmp_path):

@@ -11,7 +11,7 @@ from ..report.present import SHARE, headline_format
 from ..roadmap.report import goal_trace
 
 #: The title of each chart's own legend, by row of the dashboard (the tables below have none).
-LEGENDS = ("IT power", "timeline", "compute", "US content", "US$ B", "failures", "spares by site")
+LEGENDS = ("IT power", "timeline", "compute", "US content", "US$ B", "failures", "spares by site", "site plant")
 #: The titles of each chart's axes (x, y) with their units, by row of the dashboard.
 AXES = (
     ("quarter", "IT power (GW, cumulative)"),
@@ -21,7 +21,18 @@ AXES = (
     ("quarter", "US$ B (per quarter; energy per year)"),
     ("quarter", "part failures/year"),
     ("quarter", "spare pool value (US$ M)"),
+    ("quarter", "units (cumulative)"),
 )
+
+#: The site plant series charted by quarter (planned sites' units installed, :data:`.plan.SITE_SERIES`), by label.
+PLANT = (
+    ("site_transformers", "MV/LV transformers"),
+    ("site_cdus", "CDUs"),
+    ("site_heat_rejection_units", "heat rejection units"),
+    ("site_chillers", "chillers"),
+)
+#: The site supply check's kinds charted beside the plant (delivered, and needed by the racks and the site plans).
+PLANT_SUPPLY = ("transformer", "cdu")
 
 
 def _values(doc: dict, name: str, generation: str | None = None) -> list:
@@ -35,11 +46,11 @@ def dashboard(doc: dict):
 
     quarters = doc["quarters"]
     figure = make_subplots(
-        rows=9,
+        rows=11,
         cols=1,
-        vertical_spacing=0.03,
-        row_heights=[0.18, 0.12, 0.14, 0.09, 0.1, 0.09, 0.09, 0.1, 0.18],
-        specs=[[{"type": "xy"}]] * 7 + [[{"type": "table"}]] * 2,
+        vertical_spacing=0.025,
+        row_heights=[0.15, 0.1, 0.12, 0.075, 0.085, 0.075, 0.075, 0.1, 0.08, 0.06, 0.15],
+        specs=[[{"type": "xy"}]] * 8 + [[{"type": "table"}]] * 3,
         subplot_titles=(
             "IT power deployed by generation (GW, cumulative) against the goal",
             "Generations (first ship to end of builds), sites (from first power) and lines (from their start)",
@@ -48,7 +59,9 @@ def dashboard(doc: dict):
             "Capex and tariffs by quarter (US$ B) and yearly energy bill at quarter end (US$ B/year)",
             "Part failures per year in the deployed fleet",
             "Spares: value of each site's spare pool for the racks deployed by the quarter's end (US$ M)",
+            "Site plant installed by quarter's end (planned sites) and the supply it is checked against (units)",
             "Generations: the reference job on each",
+            "First ship: each generation's earliest first rack from its parts' lead times (sourcing build-date)",
             "Binding constraints of the roadmap" if doc["feasible"] else "Shortfalls (goal not met)",
         ),
     )
@@ -92,6 +105,7 @@ def dashboard(doc: dict):
         go.Bar(x=quarters, y=_values(doc, "failures"), name="failures/year", marker_color="#e45756"), row=6, col=1
     )
     _site_spares(figure, doc, row=7)
+    _site_plant(figure, doc, row=8)
     _legend_per_chart(figure, LEGENDS)
     for row, (x_title, y_title) in enumerate(AXES, start=1):
         figure.update_xaxes(title_text=x_title, row=row, col=1)
@@ -106,7 +120,8 @@ def dashboard(doc: dict):
         "failures/rack-year": [f"{g['part_failures_per_rack_year']:.2f}" for g in gens],
         "IT kW/rack": [f"{g['it_power_kw']:,.0f}" for g in gens],
     }
-    figure.add_trace(go.Table(header={"values": list(columns)}, cells={"values": list(columns.values())}), row=8, col=1)
+    figure.add_trace(go.Table(header={"values": list(columns)}, cells={"values": list(columns.values())}), row=9, col=1)
+    figure.add_trace(first_ship_table(doc["first_ship_check"]), row=10, col=1)
     binding = doc["binding_constraints"]
     figure.add_trace(
         go.Table(
@@ -119,7 +134,7 @@ def dashboard(doc: dict):
                 ]
             },
         ),
-        row=9,
+        row=11,
         col=1,
     )
     met = next(h["value"] for h in doc["headline"] if h["name"] == "goal_met")
@@ -132,7 +147,7 @@ def dashboard(doc: dict):
         [escape(x) for x in input_lines(doc)],
     )
     opening = layout.get("margin", {"t": TITLE_PX})["t"] - TITLE_PX  # the input lines' height, wrapped
-    figure.update_layout(**layout, height=3100 + opening, barmode="overlay")
+    figure.update_layout(**layout, height=3900 + opening, barmode="overlay")
     return figure
 
 
@@ -221,6 +236,55 @@ def _site_spares(figure, doc: dict, row: int) -> None:
         millions = [v / 1e6 for v in s["values"]]
         figure.add_trace(go.Bar(x=doc["quarters"], y=millions, base=base, name=s["site"]), row=row, col=1)
         base = [b + v for b, v in zip(base, millions, strict=True)]
+
+
+def _site_plant(figure, doc: dict, row: int) -> None:
+    """The planned sites' plant by quarter (:data:`PLANT`, whole sites' units installed as their racks arrive),
+    and for each supply line the site supply check holds of a kind in :data:`PLANT_SUPPLY` its deliveries
+    (cumulative, dashed) and what the racks and the site plans need of it (delivered less the margin, dotted)."""
+    import plotly.graph_objects as go
+
+    for name, label in PLANT:
+        figure.add_trace(go.Scatter(x=doc["quarters"], y=_values(doc, name), name=label, mode="lines"), row, 1)
+    for check in (c for c in doc["site_supply_check"] if c["kind"] in PLANT_SUPPLY):
+        delivered = check["delivered_by_quarter"]
+        need = [d - m for d, m in zip(delivered, check["margin_by_quarter"], strict=True)]
+        for values, what, dash in ((delivered, "delivered", "dash"), (need, "needed", "dot")):
+            figure.add_trace(
+                go.Scatter(
+                    x=doc["quarters"], y=values, name=f"{check['supply']} {what}", mode="lines", line={"dash": dash}
+                ),
+                row,
+                1,
+            )
+
+
+#: The first-ship table's columns: heading, and the cell of a row of the plan's ``first_ship_check``.
+FIRST_SHIP_COLUMNS = (
+    ("generation", lambda r: r["generation"]),
+    ("parts ordered", lambda r: r["ordered"]),
+    ("earliest first rack", lambda r: r["earliest_first_rack"]),
+    ("first ship", lambda r: r["first_ship"]),
+    ("slack (days)", lambda r: f"{r['slack_days']:+,}"),
+    ("buildable by first ship", lambda r: "yes" if r["supported"] else f"LATE by {-r['slack_days']:,} days"),
+    ("critical parts", lambda r: ", ".join(r["critical_parts"])),
+)
+
+
+def first_ship_table(rows: list[dict]):
+    """Each generation's earliest first rack (the plan's ``first_ship_check``) against its first ship, a late one's
+    row in red."""
+    import plotly.graph_objects as go
+
+    fill = ["#f8d7da" if not r["supported"] else "white" for r in rows]
+    return go.Table(
+        columnwidth=[1, 1, 1, 1, 0.8, 1.2, 3],  # the critical parts' names are long
+        header={"values": [heading for heading, _ in FIRST_SHIP_COLUMNS]},
+        cells={
+            "values": [[cell(r) for r in rows] for _, cell in FIRST_SHIP_COLUMNS],
+            "fill_color": [fill] * len(FIRST_SHIP_COLUMNS),
+        },
+    )
 
 
 def _gantt(figure, rows: list[dict], row: int) -> None:

@@ -629,6 +629,7 @@ def _check_row(plan, p: int, kind: str, racks_use: np.ndarray, own: np.ndarray) 
         "site_plans": {site: round(float(own[sites.index(site), -1]), 3) for site in final_steps(plan.sites)},
         "margin": round(float(margin[-1]), 3),
         "enough": not short,
+        "delivered_by_quarter": [round(float(v), 3) for v in delivered],
         "margin_by_quarter": [round(float(v), 3) for v in margin],
         "short_quarters": short,
     }
