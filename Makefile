@@ -55,7 +55,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_site.py
 	$(BIN)/python benchmarks/bench_explore.py
 	$(BIN)/python benchmarks/bench_roadmap.py
-	$(BIN)/python benchmarks/bench_programme.py --site-file examples/site-1gw.yaml
+	$(BIN)/python benchmarks/bench_programme.py
 	$(BIN)/python benchmarks/bench_server.py
 	$(BIN)/python benchmarks/bench_netbox.py
 
