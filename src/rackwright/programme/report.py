@@ -24,15 +24,17 @@ AXES = (
     ("quarter", "units (cumulative)"),
 )
 
-#: The site plant series charted by quarter (planned sites' units installed, :data:`.plan.SITE_SERIES`), by label.
+#: The site plant series charted by quarter (planned sites' units installed, :data:`.plan.SITE_SERIES`): name,
+#: label and colour.
 PLANT = (
-    ("site_transformers", "MV/LV transformers"),
-    ("site_cdus", "CDUs"),
-    ("site_heat_rejection_units", "heat rejection units"),
-    ("site_chillers", "chillers"),
+    ("site_transformers", "MV/LV transformers", "#e45756"),
+    ("site_cdus", "CDUs", "#4c78a8"),
+    ("site_heat_rejection_units", "heat rejection units", "#54a24b"),
+    ("site_chillers", "chillers", "#b279a2"),
 )
-#: The site supply check's kinds charted beside the plant (delivered, and needed by the racks and the site plans).
-PLANT_SUPPLY = ("transformer", "cdu")
+#: The site supply check's kinds charted beside the plant (delivered, and needed by the racks and the site plans),
+#: each in the colour of its plant series.
+PLANT_SUPPLY = {"transformer": "site_transformers", "cdu": "site_cdus"}
 
 
 def _values(doc: dict, name: str, generation: str | None = None) -> list:
@@ -49,7 +51,7 @@ def dashboard(doc: dict):
         rows=11,
         cols=1,
         vertical_spacing=0.025,
-        row_heights=[0.15, 0.1, 0.12, 0.075, 0.085, 0.075, 0.075, 0.1, 0.08, 0.06, 0.15],
+        row_heights=[0.15, 0.1, 0.12, 0.075, 0.085, 0.075, 0.075, 0.1, 0.06, 0.095, 0.15],
         specs=[[{"type": "xy"}]] * 8 + [[{"type": "table"}]] * 3,
         subplot_titles=(
             "IT power deployed by generation (GW, cumulative) against the goal",
@@ -244,18 +246,18 @@ def _site_plant(figure, doc: dict, row: int) -> None:
     (cumulative, dashed) and what the racks and the site plans need of it (delivered less the margin, dotted)."""
     import plotly.graph_objects as go
 
-    for name, label in PLANT:
-        figure.add_trace(go.Scatter(x=doc["quarters"], y=_values(doc, name), name=label, mode="lines"), row, 1)
+    colours = {name: colour for name, _, colour in PLANT}
+    for name, label, colour in PLANT:
+        line = {"color": colour}
+        figure.add_trace(go.Scatter(x=doc["quarters"], y=_values(doc, name), name=label, line=line), row, 1)
     for check in (c for c in doc["site_supply_check"] if c["kind"] in PLANT_SUPPLY):
         delivered = check["delivered_by_quarter"]
         need = [d - m for d, m in zip(delivered, check["margin_by_quarter"], strict=True)]
+        colour = colours[PLANT_SUPPLY[check["kind"]]]
         for values, what, dash in ((delivered, "delivered", "dash"), (need, "needed", "dot")):
+            line = {"dash": dash, "color": colour}
             figure.add_trace(
-                go.Scatter(
-                    x=doc["quarters"], y=values, name=f"{check['supply']} {what}", mode="lines", line={"dash": dash}
-                ),
-                row,
-                1,
+                go.Scatter(x=doc["quarters"], y=values, name=f"{check['supply']} {what}", line=line), row, 1
             )
 
 
@@ -278,7 +280,7 @@ def first_ship_table(rows: list[dict]):
 
     fill = ["#f8d7da" if not r["supported"] else "white" for r in rows]
     return go.Table(
-        columnwidth=[1, 1, 1, 1, 0.8, 1.2, 3],  # the critical parts' names are long
+        columnwidth=[0.9, 1, 1, 1, 0.7, 1.1, 4.2],  # the critical parts' names are long
         header={"values": [heading for heading, _ in FIRST_SHIP_COLUMNS]},
         cells={
             "values": [[cell(r) for r in rows] for _, cell in FIRST_SHIP_COLUMNS],
