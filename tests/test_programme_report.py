@@ -108,3 +108,14 @@ def test_first_ship_table_is_the_plans_check_with_late_rows_flagged(written):
     assert list(columns["slack (days)"]) == ["-13", "+163"]
     assert list(table.cells.fill.color[0]) == ["#f8d7da", "white"]
     assert "LATE by 13 days" in page
+
+
+def test_a_plan_without_a_planned_site_has_an_empty_plant_chart(written):
+    """A programme whose sites name no site file has no site_* series (the server's stored plans among them): the
+    dashboard still draws, its site plant chart empty (it raised StopIteration before)."""
+    from rackwright.programme.report import dashboard
+
+    doc, _ = written
+    bare = {**doc, "series": [s for s in doc["series"] if not s["name"].startswith("site_")], "site_supply_check": []}
+    traces, axis = _chart(dashboard(bare), "site plant")
+    assert traces == [] and axis.title.text == "units (cumulative)"

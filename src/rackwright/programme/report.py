@@ -123,7 +123,7 @@ def dashboard(doc: dict):
         "IT kW/rack": [f"{g['it_power_kw']:,.0f}" for g in gens],
     }
     figure.add_trace(go.Table(header={"values": list(columns)}, cells={"values": list(columns.values())}), row=9, col=1)
-    figure.add_trace(first_ship_table(doc["first_ship_check"]), row=10, col=1)
+    figure.add_trace(first_ship_table(doc.get("first_ship_check", [])), row=10, col=1)
     binding = doc["binding_constraints"]
     figure.add_trace(
         go.Table(
@@ -241,16 +241,18 @@ def _site_spares(figure, doc: dict, row: int) -> None:
 
 
 def _site_plant(figure, doc: dict, row: int) -> None:
-    """The planned sites' plant by quarter (:data:`PLANT`, whole sites' units installed as their racks arrive),
-    and for each supply line the site supply check holds of a kind in :data:`PLANT_SUPPLY` its deliveries
-    (cumulative, dashed) and what the racks and the site plans need of it (delivered less the margin, dotted)."""
+    """The planned sites' plant by quarter (:data:`PLANT`, whole sites' units installed as their racks arrive; none
+    without a planned site), and for each supply line the site supply check holds of a kind in
+    :data:`PLANT_SUPPLY` its deliveries (cumulative, dashed) and what the racks and the site plans need of it
+    (delivered less the margin, dotted)."""
     import plotly.graph_objects as go
 
     colours = {name: colour for name, _, colour in PLANT}
-    for name, label, colour in PLANT:
+    present = {s["name"] for s in doc["series"]}  # none without a planned site
+    for name, label, colour in (row for row in PLANT if row[0] in present):
         line = {"color": colour}
         figure.add_trace(go.Scatter(x=doc["quarters"], y=_values(doc, name), name=label, line=line), row, 1)
-    for check in (c for c in doc["site_supply_check"] if c["kind"] in PLANT_SUPPLY):
+    for check in (c for c in doc.get("site_supply_check", []) if c["kind"] in PLANT_SUPPLY):
         delivered = check["delivered_by_quarter"]
         need = [d - m for d, m in zip(delivered, check["margin_by_quarter"], strict=True)]
         colour = colours[PLANT_SUPPLY[check["kind"]]]
