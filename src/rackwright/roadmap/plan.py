@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..report.present import format_value
+from ..report.present import shortfall_text
 from ..units import parse_quantity
 from .inputs import RackFigures, SiteFigures, rack_figures, site_terms
 from .milp import (
@@ -97,15 +96,6 @@ def _entity_names(st: Structure, family: str) -> list[str]:
 
 def _unit(st: Structure, family: str, entity: int) -> str:
     return st.roadmap.supply[entity].unit if family == "supply" else st.families[family].unit
-
-
-def shortfall_text(shortfall: float | None, unit: str) -> str:
-    """A shortfall as printed: racks as a whole number, rounded up (0.9 of a rack cannot be built, so a line
-    short by 29.1 racks must build 30 more; 1e-9 absorbs the solver's rounding of a whole number); other amounts
-    in report.present's format."""
-    if shortfall is not None and unit == "racks":
-        return f"{math.ceil(shortfall - 1e-9):,}"
-    return format_value(shortfall)
 
 
 _WHAT = {"site": "site {} power", "factory": "factory {} line time", "ramp": "ramp of {}", "supply": "supply of {}"}
