@@ -161,3 +161,20 @@ def test_kyber_pods_are_records_with_their_blades_per_pod():
     pods = {s["slot"]: (s["pods"], s["per_pod"], s["count"], s["height_u"]) for s in summary["slots"] if s["pods"]}
     assert pods["compute-blades"] == (4, 18, 72, None) and pods["nvlink-switch-blades"] == (4, 6, 24, None)
     assert (summary["units_used"], summary["units_free"], summary["free"]) == (48, 0, [])
+
+
+def test_device_heights_are_whole_where_whole():
+    # examples/ethernet-800vdc.yaml: 3 DC/DC shelves of 3 OU at OU1 = 9 OU, beside "12 OU" of compute; the 1 U
+    # SN2201 in a 48 mm Open Rack unit is 44.45 / 48 = 0.926 OU, two decimals
+    svg = svg_of("ethernet-800vdc.yaml")
+    assert "(OU1, 9 OU)" in svg and "9.00 OU" not in svg
+    assert "(OU41, 0.93 OU)" in svg
+
+
+def test_the_row_heading_stands_clear_of_the_legend():
+    # "IN THE ROW" in 12 px bold is about 80 px wide; the legend ("categories") starts at least 84 px to its right,
+    # also where the row holds one piece of equipment (38 px wide: GB200 NVL72's in-row CDU)
+    svg = svg_of("gb200-nvl72.yaml")
+    heading = float(re.search(r'<text[^>]* x="([\d.]+)"[^>]*>IN THE ROW<', svg).group(1))
+    legend = float(re.search(r'<text[^>]* x="([\d.]+)"[^>]*>categories<', svg).group(1))
+    assert legend - heading >= 84

@@ -25,7 +25,7 @@ from ..models.mechanical import pitch_name
 from ..rack.chain import RackModel, effective_limits
 from ..rack.evaluation import Rack
 from ..rack.figures import BY_KEY
-from .present import figure_format, format_value
+from .present import figure_format
 
 #: Fill colour per part category.
 COLOURS = {
@@ -44,6 +44,7 @@ GRID_PX = 34.0  # room for the unit numbers beside each view
 TITLE_PX = 132.0  # the title block: name, enclosure, two lines of totals, two of inputs
 LEGEND_PX = 330.0
 PLANT_PX = 38.0  # width of each piece of row equipment drawn beside the rack
+ROW_HEADING_PX = 84.0  # "IN THE ROW" in 12 px bold: the row-equipment column is at least this wide, clear of the legend
 #: Relative height of a blade slot's band in its pod, by category (compute and switch blades tall, modules short).
 BAND_WEIGHT = {"compute": 4.0, "networking": 4.0}
 HEADER_PX = 16.0  # room at the bottom of a pod's rear for its supply and return headers
@@ -188,6 +189,13 @@ def _draw_pod(d, model: RackModel, pod: Pod, front_x: float, rear_x: float, y0: 
                 d.append(draw.Circle(x + (k + 0.5) * pitch, hy, min(2.6, pitch / 2 - 0.3), fill="white", stroke="#222"))
 
 
+def _height_text(units: float) -> str:
+    """A height in rack units as the device list prints it: whole where it is whole (9 OU, not 9.00 OU, beside
+    12 OU), else two decimals (a 1 U switch in an Open Rack: 0.93 OU)."""
+    whole = round(units)
+    return f"{whole}" if abs(units - whole) < 1e-6 else f"{units:.2f}"
+
+
 def _row_equipment(model: RackModel) -> list[tuple[str, str]]:
     """Equipment beside the rack in its row, (label, category): the power sidecar and an in-row CDU."""
     design, plant = model.design, []
@@ -232,7 +240,7 @@ def elevation(rack: Rack) -> tuple[draw.Drawing, dict]:
     rear_x = front_x + VIEW_PX + 2 * GRID_PX
     plant = _row_equipment(model)
     plant_x = rear_x + VIEW_PX + GRID_PX + 20
-    legend_x = plant_x + (len(plant) * PLANT_PX + 20 if plant else 0)
+    legend_x = plant_x + (max(len(plant) * PLANT_PX, ROW_HEADING_PX) + 20 if plant else 0)
     top = MARGIN + TITLE_PX
     d = draw.Drawing(legend_x + LEGEND_PX, top + height + 2 * MARGIN, origin=(0, 0))
     d.append(draw.Rectangle(0, 0, d.width, d.height, fill="white"))
@@ -251,7 +259,7 @@ def elevation(rack: Rack) -> tuple[draw.Drawing, dict]:
         per = model.slot_heights.get(slot.id, 0.0) / pitch
         if slot.position is None or per <= 0:
             continue
-        extent = f"{unit_name}{slot.position}, {format_value(per * slot.count)} {unit_name}"
+        extent = f"{unit_name}{slot.position}, {_height_text(per * slot.count)} {unit_name}"
         devices.append(f"{slot.id}: {slot.count} × {part.model} ({extent})")
         placed.append(_placed(slot, part, slot.position, per))
         shown = min(slot.count, int(units / per) + 1)  # devices far above the rack top (MEC004) are not drawn
