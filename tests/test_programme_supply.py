@@ -622,3 +622,18 @@ def test_the_milp_supply_rows_count_the_site_term_on_deployed_racks():
             extra = 0.0 if term is None else (term[p, st.col_g, st.col_s] * st.deployed * x)[by_q].sum()
             assert rows[st.families["supply"].start + p * quarters + q] == pytest.approx(own + extra)
         assert term is None or extra > 0
+
+
+def test_a_supply_line_short_before_the_goal_date_is_worded_by_its_short_quarters():
+    # the 10 GW example's transformers: short in 2027Q3-2028Q1 by up to 6 units, with units to spare by the goal
+    # date; the warning printed "need -6,939,936 ... more" from the goal date's (positive) margin. By hand: the
+    # margins -5.2, -0.4 and +3 at 2027Q3/Q4 and 2028Q1 are short in two quarters, worst 2027Q3 by ceil(5.2) = 6
+    from rackwright.cli.programme import _supply_shortfall
+
+    quarters = ["2027Q2", "2027Q3", "2027Q4", "2028Q1"]
+    row = {"supply": "mv-transformers", "unit": "transformers", "margin_by_quarter": [2.0, -5.2, -0.4, 3.0],
+           "short_quarters": ["2027Q3", "2027Q4"]}
+    text = _supply_shortfall(row, quarters)
+    assert text == ("supply mv-transformers: the racks and site plans need more than is delivered in 2 quarter(s), "
+                    "2027Q3–2027Q4; short by up to 6 transformers (2027Q3)")
+    assert "-" not in text.replace("mv-transformers", "")

@@ -216,14 +216,25 @@ def plan_command(
                 )
         for row in doc["site_supply_check"]:
             if not row["enough"]:
-                out.print(
-                    f"[yellow]supply {row['supply']}: the racks ({row['racks_use']:,.0f}) and site plans "
-                    f"({sum(row['site_plans'].values()):,.0f}) need {-row['margin']:,.0f} {row['unit']} more than the "
-                    f"{row['delivered_by_goal_date']:,.0f} delivered by the goal date[/yellow]"
-                )
+                out.print(f"[yellow]{_supply_shortfall(row, doc['quarters'])}[/yellow]")
         if "risk" in doc:
             out.print(f"P(goal) = {doc['risk']['p_goal']:.1%} over {doc['risk']['samples']:,} samples")
     raise typer.Exit(EXIT_OK if doc["feasible"] else EXIT_RULES)
+
+
+def _supply_shortfall(row: dict, quarters: list[str]) -> str:
+    """A short supply line in words: the quarters it is short in and its largest shortfall (a line short only
+    before the goal date has a positive margin by then, so the goal date's margin would read as a negative need)."""
+    from ..report.present import shortfall_text
+
+    margins = dict(zip(quarters, row["margin_by_quarter"], strict=True))
+    worst = min(row["short_quarters"], key=margins.__getitem__)
+    span = row["short_quarters"][0] + ("" if len(row["short_quarters"]) == 1 else f"–{row['short_quarters'][-1]}")
+    most = shortfall_text(-margins[worst], row["unit"])
+    return (
+        f"supply {row['supply']}: the racks and site plans need more than is delivered in "
+        f"{len(row['short_quarters'])} quarter(s), {span}; short by up to {most} {row['unit']} ({worst})"
+    )
 
 
 def _sweep_values(item: str) -> tuple[str, list]:
