@@ -195,7 +195,7 @@ def test_nothing_below_the_command_line_imports_it():
 
 def test_the_command_line_and_the_reports_import_no_private_name_of_another_package():
     # a name with a leading underscore is its module's own: cli.common folded help words with report.tables'
-    # _breaks until it became report.tables.break_offsets
+    # _breaks until it became the public report.words.break_offsets
     private = []
     for package in ("cli", "report"):
         for path in sorted((SRC / "rackwright" / package).rglob("*.py")):

@@ -157,9 +157,9 @@ def test_the_word_check_allows_breaks_after_a_comma_or_slash_only():
 
 
 def test_a_long_word_breaks_after_a_separator_or_before_a_hyphen():
-    """report.tables.break_offsets, which the tables and cli.common's help both fold words with: pieces of at most
+    """report.words.break_offsets, which the tables and cli.common's help both fold words with: pieces of at most
     10 characters, cut after the last ``/``, ``:`` or ``.`` past half the width, before a ``-``, else at the width."""
-    from rackwright.report.tables import break_offsets
+    from rackwright.report.words import break_offsets
 
     assert break_offsets("https://example.com/a/b", 10) == [8, 16]  # https:// | example. | com/a/b
     assert break_offsets("abcdefgh-ijklmnop", 10) == [8]  # abcdefgh | -ijklmnop
@@ -388,3 +388,16 @@ def test_programme_plan_wide_brings_back_the_quarter_columns(monkeypatch):
     left_out = narrow[narrow.index("Left out to fit 80 characters"):]
     assert "Part failures per year" in left_out and "--wide shows them" in left_out
     assert "Left out" not in wide and "Part failures per year" in wide and "Integrated in US factories" in wide
+
+
+def test_help_imports_neither_numpy_nor_the_tables():
+    """``rackwright --help`` folds its long words with report.words, not report.tables: importing the tables
+    brought report.present, the catalog and numpy into every --help (0.37 s against 0.25 s in
+    benchmarks/bench_startup.py)."""
+    import subprocess
+    import sys
+
+    code = "import sys; from rackwright.cli.app import main; sys.argv = ['rackwright', '--help']\ntry: main()\n" \
+           "except SystemExit: pass\nprint(sorted(m for m in ('numpy', 'rackwright.report.tables') if m in sys.modules))"
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert shown.strip().splitlines()[-1] == "[]"

@@ -187,7 +187,7 @@ def _fit_help_tables() -> None:
     from rich.text import Text
     from typer import rich_utils
 
-    from ..report.tables import break_offsets
+    from ..report.words import break_offsets
 
     class Help:
         def __init__(self, text: Text) -> None:

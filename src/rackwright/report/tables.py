@@ -23,6 +23,7 @@ from rich.text import Text
 from ..errors import InputError
 from ..rack.figures import SECTIONS
 from .present import SHARE, change_cells, figure_format, format_value, section_of
+from .words import break_offsets
 
 #: Column kinds: a label wraps between words; an id or a number is printed whole on one line.
 LABEL, ID, NUMBER = "label", "id", "number"
@@ -55,28 +56,12 @@ class Column:
 FOLDABLE = re.compile(r"\S*/\S*")
 #: The narrowest a label column folds to.
 FOLD_MIN = 12
-#: Where a folded word breaks by preference: after one of these (a ``-`` starts the next line instead).
-_BREAK_AFTER = "/.;:,?&=_"
 
 
 def _words(text: Text, foldable: bool = False) -> int:
     """The longest word of ``text``; with ``foldable``, leaving out the words that may fold (URLs, paths)."""
     words = (word for line in text.plain.splitlines() for word in line.split())
     return max((len(w) for w in words if not (foldable and FOLDABLE.fullmatch(w))), default=0)
-
-
-def break_offsets(word: str, width: int) -> list[int]:
-    """Offsets in ``word`` where it breaks into pieces of at most ``width`` characters: after the last of
-    :data:`_BREAK_AFTER` or before the last ``-`` past half the width, else at the width (the tables' URLs and paths
-    and the help's long words fold alike)."""
-    offsets, start = [], 0
-    while len(word) - start > width:
-        window = word[start : start + width + 1]
-        cut = max((i + 1 for i, c in enumerate(window[:-1]) if c in _BREAK_AFTER), default=0)
-        cut = max(cut, max((i for i, c in enumerate(window) if c == "-" and i), default=0))
-        start += cut if cut > width // 2 else width
-        offsets.append(start)
-    return offsets
 
 
 def fold_words(text: Text, width: int) -> Text:
