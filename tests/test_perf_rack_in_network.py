@@ -105,8 +105,8 @@ def test_search_capacity_factor_errors():
 
 def test_the_rule_over_the_parts_of_a_rack():
     # rack_in_network_reduction reads the silicon: a tray holding switch parts defers to them, a rack without
-    # scale-up switches to its servers; scale-out needs scale-out switches that all say infiniband-sharp (no
-    # catalog part does yet, so these parts are stand-ins).
+    # scale-up switches to its servers; scale-out needs scale-out switches that all say infiniband-sharp (these
+    # parts are stand-ins; tests/test_catalog_infiniband.py mounts the catalog's QM9700 and Q3400).
     from types import SimpleNamespace as Part
 
     from rackwright.perf.system import rack_in_network_reduction
