@@ -121,6 +121,12 @@ def train_command(
     pp_overlap: bool = typer.Option(
         False, "--pp-overlap", help="Overlap the interleaved pipeline's sends with compute (needs --pp and --vp > 1)."
     ),
+    pp_schedule: str = typer.Option(
+        "1f1b",
+        "--pp-schedule",
+        help="Pipeline schedule: 1f1b (Megatron's; interleaved with --vp > 1) or dualpipe (DeepSeek-V3's: two "
+        "stages per rank, fed from both ends; hides the MoE all-to-all; even --pp, --vp 1).",
+    ),
     attention: str = typer.Option("flash", "--attention", help="flash, or materialized (pre-FlashAttention stacks)."),
     seq_len: int | None = SEQ_LEN,
     precision: str = PRECISION,
@@ -223,6 +229,7 @@ def train_command(
         overlap_dp=not no_dp_overlap,
         overlap_tp=tp_overlap,
         overlap_p2p=pp_overlap,
+        pp_schedule=pp_schedule,
         cp_comm_type=cp_comm_type,
         attention=attention,
         racks=racks,

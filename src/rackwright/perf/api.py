@@ -26,6 +26,7 @@ from .placement import GROUPS, placement
 from .precision import RECIPES
 from .precision import check as precision_check
 from .search import SHARDING, search
+from .stages import PP_SCHEDULES
 from .system import load_system, system_from_rack
 from .training import CP_COMM_TYPES, RECOMPUTE, Parallelism, in_network_levels, train_step
 from .workload import load_model
@@ -363,6 +364,7 @@ def train_report(
     overlap_dp: bool = True,
     overlap_tp: bool = False,
     overlap_p2p: bool = False,
+    pp_schedule: str = "1f1b",
     cp_comm_type: str = "p2p",
     attention: str = "flash",
     racks: int | None = None,
@@ -402,6 +404,7 @@ def train_report(
     _choice(recompute, "--recompute", tuple(RECOMPUTE))
     _choice(attention, "--attention", ("flash", "materialized"))
     _choice(cp_comm_type, "--cp-comm-type", tuple(CP_COMM_TYPES))
+    _choice(pp_schedule, "--pp-schedule", tuple(PP_SCHEDULES))
     for flag, value in (
         ("--sp", sp),
         ("--distributed-optimizer", distributed_optimizer),
@@ -499,6 +502,9 @@ def train_report(
             "a divisor of DP × CP",
         )
     _check_stages(model, pp, first_stage_layers, last_stage_layers)
+    if pp_schedule == "dualpipe":
+        _check_dualpipe(pp, vp, global_batch // (dp * micro_batch))
+        moe_a2a_overlap = bool(model.experts)  # DualPipe pairs each forward chunk with a backward one to hide it
     parallelism = Parallelism(
         tp=tp,
         pp=pp,
@@ -529,6 +535,7 @@ def train_report(
         hsdp_replicas=hsdp_replicas,
         zero2=zero2,
         cp_comm_type=CP_COMM_TYPES[cp_comm_type],
+        pp_schedule=PP_SCHEDULES[pp_schedule],
     )
     result = train_step(model, system, parallelism, global_batch, seq_len, rec.name, attention_precision)
     doc = {
@@ -558,6 +565,7 @@ def train_report(
             "zero2": zero2,
             "overlap_param_gather": overlap_param_gather,
             "overlap_p2p": overlap_p2p,
+            "pp_schedule": pp_schedule,
             "grad_precision": grad_precision,
             "first_stage_layers": first_stage_layers,
             "last_stage_layers": last_stage_layers,
@@ -572,6 +580,29 @@ def train_report(
     if train_tokens:
         doc.update(_campaign(doc, system, train_tokens))
     return doc
+
+
+def _check_dualpipe(pp: int, vp: int, microbatches: int) -> None:
+    """DualPipe's own requirements (deepseek-ai/DualPipe ``dualpipe.py``: an even number of ranks, an even number of
+    micro-batches, at least two per rank); its two stages per rank replace the interleaved schedule's chunks."""
+    if pp < 2 or pp % 2:
+        raise InputError.single(
+            None, f"DualPipe needs an even number of pipeline stages, not --pp {pp}", "--pp-schedule", "an even --pp"
+        )
+    if vp > 1:
+        raise InputError.single(
+            None,
+            "DualPipe holds two stages per rank in place of the interleaved schedule's virtual stages",
+            "--vp",
+            "leave --vp at 1 with --pp-schedule dualpipe",
+        )
+    if microbatches % 2 or microbatches < 2 * pp:
+        raise InputError.single(
+            None,
+            f"DualPipe needs an even number of micro-batches per step, at least 2 × PP = {2 * pp}, not {microbatches}",
+            "--global-batch",
+            "a global batch of at least 2 × PP micro-batches per DP rank, in pairs",
+        )
 
 
 def _figures(result: dict, i) -> dict:

@@ -44,7 +44,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..models import Array
-from .stages import expert_data_parallel, routed_expert_share, stage_layer_counts, stage_params
+from .stages import dualpipe, expert_data_parallel, routed_expert_share, stage_layer_counts, stage_params
 
 STATE_BYTES = 6.0  # BF16 weights + FP32 gradient accumulation (4 bytes; 2 with 16-bit gradients)
 GRADIENT_BYTES = 4.0  # of STATE_BYTES, the FP32 gradients
@@ -201,12 +201,10 @@ def training_memory(model, system, c, seq, microbatches, rec=None) -> dict[str, 
 
     The first, second and last pipeline stages are evaluated (the middle stages after the second hold
     fewer micro-batches of the same layers): the first holds the input embedding and the most
-    micro-batches, the last the output layer and the FP32 logits. With a low-precision recipe ``rec``
-    the layers' weights also have their low-precision copies (row- and column-wise,
-    :attr:`Recipe.copy_bytes` per parameter), which replace the BF16 weights with ``fp8_param_gather``.
+    micro-batches, the last the output layer and the FP32 logits (with DualPipe, the ranks' pairs of stages).
+    With a low-precision recipe ``rec`` the layers' weights also have their low-precision copies (row- and
+    column-wise, :attr:`Recipe.copy_bytes` per parameter), which replace the BF16 weights with ``fp8_param_gather``.
     """
-    sharded = c["distributed_optimizer"] > 0
-    experts = routed_expert_share(model, c)
     per_layer = model_activation_bytes_per_layer(model, seq, c, rec)
     logits = 4.0 * seq / c["cp"] * c["micro_batch"] * model.vocab / c["tp"] * (1 + model.mtp_layers)  # MTP heads too
     gathered = c["micro_batch"] * seq * model.attention_kv_bytes_per_token(2.0) / c["tp"]
@@ -214,56 +212,76 @@ def training_memory(model, system, c, seq, microbatches, rec=None) -> dict[str, 
     ring = np.maximum(1.0, 4.0 / c["cp"]) * gathered  # TE's p2p_comm_buffers: forward G, backward 4·G/cp
     cp_buffers = np.where(c["cp"] > 1, np.where(c.get("cp_comm_type", 0.0) > 0, all_gather, ring), 0.0)
     first, middle, last = stage_layer_counts(model, c)
-    best: dict[str, np.ndarray] | None = None
-    for stage, layers in ((0, first), (1, np.where(c["pp"] > 2, middle, last)), (c["pp"] - 1, last)):
-        params, layer_params = stage_params(model, c, stage)
-        grads16 = np.where(c.get("fp32_grads", 1.0) > 0, 0.0, 2.0)  # 16-bit gradients: 2 bytes fewer
-        # The distributed optimizer shards the dense weights' state over DP × CP and the routed experts' over their
-        # expert-data-parallel group (stages.expert_data_parallel).
-        expert_params = experts * layer_params
-        optimizer = OPTIMIZER_BYTES * np.where(
-            sharded, (params - expert_params) / (c["dp"] * c["cp"]) + expert_params / expert_data_parallel(c), params
-        )
-        states = params * (STATE_BYTES - grads16) + optimizer
-        # ZeRO-2: the gradients (4 or 2 bytes) sharded over DP × CP as well; the layer whose backward runs holds its
-        # whole gradient until it is reduce-scattered into the shard (PyTorch FSDP's unit, Zhao et al. 2023).
-        zero2 = (c.get("zero2", 0.0) > 0) & (c["distributed_optimizer"] > 0)
-        grads = GRADIENT_BYTES - grads16
-        per_layer_params = np.where(layers > 0, layer_params / np.maximum(layers, 1), 0.0)
-        unsharded = params * (1.0 - 1.0 / (c["dp"] * c["cp"])) - per_layer_params
-        states = states - np.where(zero2, grads * np.maximum(unsharded, 0.0), 0.0)
-        if rec is not None and rec.low:
-            low_params = c.get("fp8_param_gather", 0.0) > 0
-            states = states + layer_params * np.where(low_params, rec.copy_bytes - 2.0, rec.copy_bytes)
-        # FSDP (ZeRO-3) shards all of it over DP × CP (HSDP: over DP × CP / replicas) and holds two layers' gathered
-        # weights (the one computing, the one prefetched) in their storage precision.
-        fsdp = c.get("fsdp", 0.0) > 0
-        gathered = 2.0 * per_layer_params * (2.0 if rec is None or not rec.low else rec.copy_bytes)
-        states = np.where(
-            fsdp,
-            (
-                params * (STATE_BYTES - grads16 + OPTIMIZER_BYTES)
-                + (layer_params * (rec.copy_bytes if rec is not None and rec.low else 0.0))
-            )
-            / (c["dp"] * c["cp"] / c.get("hsdp_replicas", 1.0))
-            + gathered,
-            states,
-        )
+    inner = np.where(c["pp"] > 2, middle, last)
+    stages = []  # (weights and optimizer, activations, logits) of the first, second and last stages
+    for stage, layers in ((0, first), (1, inner), (c["pp"] - 1, last)):
         stage = np.minimum(stage, c["pp"] - 1)
-        activations = per_layer * held_layer_microbatches(c, stage, microbatches, layers, middle)
-        stage_logits = np.where(stage == c["pp"] - 1, logits, 0.0)
-        total = states + activations + stage_logits + cp_buffers
+        stages.append(
+            (
+                _stage_states(model, c, stage, layers, rec),
+                per_layer * held_layer_microbatches(c, stage, microbatches, layers, middle),
+                np.where(stage == c["pp"] - 1, logits, 0.0),
+            )
+        )
+    # DualPipe (DeepSeek-V3 Technical Report Table 2, the DualPipe README): rank i holds stages i and p − 1 − i
+    # ("2×" parameters) and p + 1 micro-batches of a stage's activations; the edge ranks hold the first and last
+    # stages (and the logits), the others two middle ones (with two stages, both ranks are edges).
+    (first_states, _, _), (inner_states, _, _), (last_states, _, _) = stages
+    held = np.minimum(c["pp"] + 1, microbatches) * per_layer
+    edge = (first_states + last_states, held * (first + last) / 2, logits)
+    two_inner = (2 * inner_states, held * inner, 0.0)
+    pair = tuple(np.where(c["pp"] > 2, two, one) for two, one in zip(two_inner, edge, strict=True))
+    dual = dualpipe(c)
+    best: dict[str, np.ndarray] | None = None
+    for single, double in zip(stages, (edge, pair, edge), strict=True):
+        states, activations, stage_logits = (np.where(dual, d, s) for s, d in zip(single, double, strict=True))
         parts = {
             "weights_and_optimizer": states,
             "activations": activations,
             "logits": stage_logits,
             "cp_buffers": cp_buffers,
-            "total": total,
+            "total": states + activations + stage_logits + cp_buffers,
         }
-        if best is None:
-            best = parts
-        else:
-            worse = total > best["total"]
-            best = {k: np.where(worse, v, best[k]) for k, v in parts.items()}
+        worse = True if best is None else parts["total"] > best["total"]
+        best = parts if best is None else {k: np.where(worse, v, best[k]) for k, v in parts.items()}
     assert best is not None  # three stages compared
     return {**best, "available": usable_hbm(system.accelerator.hbm)}
+
+
+def _stage_states(model, c, stage, layers, rec) -> np.ndarray:
+    """Bytes of weights, gradients and optimizer state on one accelerator of pipeline stage ``stage`` holding
+    ``layers`` layers (see :func:`training_memory`)."""
+    sharded = c["distributed_optimizer"] > 0
+    params, layer_params = stage_params(model, c, stage)
+    grads16 = np.where(c.get("fp32_grads", 1.0) > 0, 0.0, 2.0)  # 16-bit gradients: 2 bytes fewer
+    # The distributed optimizer shards the dense weights' state over DP × CP and the routed experts' over their
+    # expert-data-parallel group (stages.expert_data_parallel).
+    expert_params = routed_expert_share(model, c) * layer_params
+    optimizer = OPTIMIZER_BYTES * np.where(
+        sharded, (params - expert_params) / (c["dp"] * c["cp"]) + expert_params / expert_data_parallel(c), params
+    )
+    states = params * (STATE_BYTES - grads16) + optimizer
+    # ZeRO-2: the gradients (4 or 2 bytes) sharded over DP × CP as well; the layer whose backward runs holds its
+    # whole gradient until it is reduce-scattered into the shard (PyTorch FSDP's unit, Zhao et al. 2023).
+    zero2 = (c.get("zero2", 0.0) > 0) & sharded
+    grads = GRADIENT_BYTES - grads16
+    per_layer_params = np.where(layers > 0, layer_params / np.maximum(layers, 1), 0.0)
+    unsharded = params * (1.0 - 1.0 / (c["dp"] * c["cp"])) - per_layer_params
+    states = states - np.where(zero2, grads * np.maximum(unsharded, 0.0), 0.0)
+    if rec is not None and rec.low:
+        low_params = c.get("fp8_param_gather", 0.0) > 0
+        states = states + layer_params * np.where(low_params, rec.copy_bytes - 2.0, rec.copy_bytes)
+    # FSDP (ZeRO-3) shards all of it over DP × CP (HSDP: over DP × CP / replicas) and holds two layers' gathered
+    # weights (the one computing, the one prefetched) in their storage precision.
+    fsdp = c.get("fsdp", 0.0) > 0
+    gathered = 2.0 * per_layer_params * (2.0 if rec is None or not rec.low else rec.copy_bytes)
+    return np.where(
+        fsdp,
+        (
+            params * (STATE_BYTES - grads16 + OPTIMIZER_BYTES)
+            + (layer_params * (rec.copy_bytes if rec is not None and rec.low else 0.0))
+        )
+        / (c["dp"] * c["cp"] / c.get("hsdp_replicas", 1.0))
+        + gathered,
+        states,
+    )

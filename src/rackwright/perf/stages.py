@@ -37,10 +37,23 @@ def stage_layer_counts(model, c):
     return first, middle, last
 
 
+#: Pipeline schedules, as codes of ``Parallelism.pp_schedule``: Megatron-LM's 1F1B (interleaved with VP > 1), and
+#: DeepSeek's DualPipe (DeepSeek-V3 Technical Report §3.2.1; github.com/deepseek-ai/DualPipe README).
+PP_SCHEDULES = {"1f1b": 0, "dualpipe": 1}
+
+
+def dualpipe(c) -> np.ndarray:
+    """Which configurations run DualPipe: rank ``i`` holds stages ``i`` and ``p − 1 − i``, feeding half the
+    micro-batches from each end of the pipeline."""
+    return np.asarray(c.get("pp_schedule", 0.0)) == PP_SCHEDULES["dualpipe"]
+
+
 def layers_per_stage(model, c):
-    """Layers on the busiest pipeline stage (``ceil(L / (p·v)) · v`` for an even split)."""
+    """Layers on the busiest accelerator: its pipeline stage's (``ceil(L / (p·v)) · v`` for an even split), or
+    with DualPipe its two stages' (the first and last on the edge ranks, two middle ones elsewhere)."""
     first, middle, last = stage_layer_counts(model, c)
-    return np.maximum(np.maximum(first, middle), last)
+    one = np.maximum(np.maximum(first, middle), last)
+    return np.where(dualpipe(c), np.maximum(first + last, 2 * middle), one)
 
 
 def average_layer_params(model, c):

@@ -72,7 +72,9 @@ from .memory import _bit, training_memory
 from .precision import Recipe
 from .precision import recipe as get_recipe
 from .stages import (
+    PP_SCHEDULES,
     average_layer_params,
+    dualpipe,
     expert_data_parallel,
     layers_per_stage,
     routed_expert_share,
@@ -172,6 +174,7 @@ class Parallelism:
     cp_comm_type: Array = 0  # CP_COMM_TYPES: 0 the p2p ring (Megatron-Core's default), 1 all-gather (Llama 3)
     moe_capacity_factor: Array = 0.0  # expert capacity / mean load, tokens above it dropped (0: dropless)
     moe_pad_to_capacity: Array = False  # with a capacity factor: every expert's input padded to its capacity
+    pp_schedule: Array = PP_SCHEDULES["1f1b"]  # stages.PP_SCHEDULES: 1F1B (interleaved with vp > 1) or DualPipe
 
     def arrays(self) -> dict[str, np.ndarray]:
         fields = {k: np.asarray(v) for k, v in self.__dict__.items()}
@@ -597,8 +600,9 @@ def _layer_step(parts, c, eff: Efficiency, moe: bool = False):
     the forward of its modules in backward (:data:`rackwright.perf.memory.RECOMPUTE_MODULES`): ``core_attn``
     the attention core (Korthikanti et al. 2022), ``layernorm`` the layer norms, ``mlp`` (dense layers) or
     ``moe`` (MoE layers, with its dispatch and combine) the MLP, ``moe_act`` the experts' activation function,
-    ``mla_up_proj`` MLA's up-projections. Returns the components, and the backward and forward times alone
-    (the windows that DP overlap uses).
+    ``mla_up_proj`` MLA's up-projections. Returns the components, the backward and forward times alone (the
+    windows that DP overlap uses) and the weight-gradient GEMMs' time (as long as the forward GEMMs; DualPipe's
+    ``W``).
     """
     forwards = 1.0 + (c["recompute"] == RECOMPUTE["full"])  # forward passes, recomputation included
     selective = c["recompute"] == RECOMPUTE["selective"]
@@ -606,12 +610,11 @@ def _layer_step(parts, c, eff: Efficiency, moe: bool = False):
     mlp = bit("moe") if moe else bit("mlp")
     act = mlp | (bit("moe_act") if moe else False)
     tp_forward, tp_backward = _tp_exposed(parts["tp"], parts["gemm"], c, eff)
-    # Dispatch/combine overlapped with another micro-batch's compute (DualPipe; Megatron-Core's EP a2a overlap).
+    # Dispatch/combine overlapped with another micro-batch's compute (DualPipe's paired forward and backward
+    # chunks; Megatron-Core's EP a2a overlap).
     compute = parts["gemm"] + parts["attention"] + parts["elementwise"]
-    parts = {
-        **parts,
-        "ep": np.where(c.get("moe_a2a_overlap", 0.0) > 0, np.maximum(parts["ep"] - compute, 0.0), parts["ep"]),
-    }
+    overlap = (c.get("moe_a2a_overlap", 0.0) > 0) | dualpipe(c)
+    parts = {**parts, "ep": np.where(overlap, np.maximum(parts["ep"] - compute, 0.0), parts["ep"])}
     cp_forward, cp_backward = parts["cp"], parts["_cp_backward"]
     totals = {
         "gemm": (forwards + 2.0) * parts["gemm"] + mlp * parts["_mlp_gemm"] + bit("mla_up_proj") * parts["_up_gemm"],
@@ -645,7 +648,7 @@ def _layer_step(parts, c, eff: Efficiency, moe: bool = False):
         + parts["ep"]
         + parts["route"]
     )
-    return totals, backward, forward
+    return totals, backward, forward, parts["gemm"]
 
 
 def train_step(
@@ -682,16 +685,17 @@ def train_step(
     # The GEMMs' fixed per-tile cost grows with the tensor-core rate: the profile's BF16 k0 times the peak ratio.
     k0 = eff.gemm_k0 * peak / peaks[high]
     args = (eff, peak, rec, attention_peak, attention_fp8, k0)
-    components, layer_backward, layer_forward = _layer_step(
+    components, layer_backward, layer_forward, layer_wgrad = _layer_step(
         _layer_times(model, system, c, tokens, seq, False, *args), c, eff
     )
     if model.moe_layers:
-        moe, moe_backward, moe_forward = _layer_step(
+        moe, moe_backward, moe_forward, moe_wgrad = _layer_step(
             _layer_times(model, system, c, tokens, seq, True, *args), c, eff, True
         )
         components = {k: v * (1 - moe_share) + moe[k] * moe_share for k, v in components.items()}
         layer_backward = layer_backward * (1 - moe_share) + moe_backward * moe_share
         layer_forward = layer_forward * (1 - moe_share) + moe_forward * moe_share
+        layer_wgrad = layer_wgrad * (1 - moe_share) + moe_wgrad * moe_share
     layer_time = sum(components.values())
 
     hbm_bw = system.accelerator.hbm_bandwidth
@@ -713,11 +717,18 @@ def train_step(
     # The loss: Megatron-Core's vocab-parallel cross-entropy over each head's FP32 logits, memory-bound.
     logit_elements = heads * tokens * model.vocab / c["tp"]
     logits = logits + logit_elements * CROSS_ENTROPY_BYTES / (hbm_bw * eff.hbm) + heads * 5 * eff.launch_s
-    # The slowest stage sets the pace: the last one also computes the logits.
+    # The slowest stage sets the pace: the last one also computes the logits. DualPipe's rank i runs half the
+    # micro-batches through stage i and half through stage p−1−i: its edge ranks average the first and last stages
+    # (half the logits each), the others two middle stages.
     others = np.maximum(first_layers, middle_layers)
     last_paces = last_layers * layer_time + logits >= others * layer_time
-    stage_layers = np.where(last_paces, last_layers, others)
-    stage_logits = np.where(last_paces, logits, 0.0)
+    edge_layers = (first_layers + last_layers) / 2
+    edge_paces = edge_layers * layer_time + logits / 2 >= middle_layers * layer_time
+    dual = dualpipe(c)
+    stage_layers = np.where(
+        dual, np.where(edge_paces, edge_layers, middle_layers), np.where(last_paces, last_layers, others)
+    )
+    stage_logits = np.where(dual, np.where(edge_paces, logits / 2, 0.0), np.where(last_paces, logits, 0.0))
     bw_pp, lat_pp = _group_bandwidth(c["tp"] * c["cp"] * c["dp"], c["pp"], system, eff)
     p2p_bytes = tokens * model.hidden * BYTES_ACTIVATION / np.where(c["sp"] > 0, c["tp"], 1)
     p2p = np.where(c["pp"] > 1, 2 * c["vp"] * (p2p_bytes / bw_pp + lat_pp), 0.0)
@@ -725,7 +736,9 @@ def train_step(
     # send and the next chunk's receive are posted asynchronously and waited for one chunk later, so they run
     # behind the slot's compute and only what exceeds it is exposed. Without it (2021 Megatron-LM's batched
     # blocking send/recv) every transfer is on the critical path.
-    p2p = np.where((c["overlap_p2p"] > 0) & (c["vp"] > 1), np.maximum(p2p - stage_layers * layer_time, 0.0), p2p)
+    # DualPipe overlaps them as it overlaps the all-to-all, inside its paired forward and backward chunks.
+    overlapped = ((c["overlap_p2p"] > 0) & (c["vp"] > 1)) | dual
+    p2p = np.where(overlapped, np.maximum(p2p - stage_layers * layer_time, 0.0), p2p)
     stage_params = model_stage_params(model, c)
     layer_params = layers_per_stage(model, c) * average_layer_params(model, c) / c["tp"]
     low_params = (c["fp8_param_gather"] > 0) & rec.low
@@ -772,7 +785,11 @@ def train_step(
     reduce_scatter = dp_collective(grad_bytes, expert_grad_bytes)
     zero2_exposed = np.where(zero2, np.maximum(reduce_scatter - stage_backward, 0.0), 0.0)
     slot = stage_layers * layer_time + stage_logits + p2p + fsdp_exposed + zero2_exposed
-    bubble = (c["pp"] - 1) / c["vp"] * slot
+    # DualPipe's bubble (DeepSeek-V3 Technical Report Table 2; the DualPipe README): (p/2 − 1)(F&B + B − 3W), with
+    # F&B the paired chunks (the slot: compute-bound, their communication hidden), B a stage's backward and W its
+    # weight-gradient GEMMs; 1F1B's is (p − 1)/v slots.
+    dual_bubble = (c["pp"] / 2 - 1) * np.maximum(slot + stage_backward - 3 * stage_layers * layer_wgrad, 0.0)
+    bubble = np.where(dual, dual_bubble, (c["pp"] - 1) / c["vp"] * slot)
     pipeline = microbatches * slot + bubble
 
     # Weight casts once per step (TE caches them over the micro-batches): read BF16, write both copies;
@@ -925,9 +942,10 @@ def _selective_flops_per_token(model, seq, c):
 
 
 def model_stage_params(model, c) -> np.ndarray:
-    """Parameters held by one accelerator on the stage that holds the most: its layers split by TP (experts also
-    by EP), plus the embedding or output layer (:func:`stage_params`)."""
+    """Parameters held by the accelerator that holds the most: its stage's layers split by TP (experts also by EP),
+    plus the embedding or output layer (:func:`stage_params`); with DualPipe its two stages' (DeepSeek's "2×
+    parameters": the first and last stages on an edge rank, two middle ones elsewhere)."""
     first = stage_params(model, c, 0)[0]
     middle = np.where(c["pp"] > 2, stage_params(model, c, 1)[0], 0.0)
     last = stage_params(model, c, c["pp"] - 1)[0]
-    return np.maximum(np.maximum(first, middle), last)
+    return np.where(dualpipe(c), np.maximum(first + last, 2 * middle), np.maximum(np.maximum(first, middle), last))
