@@ -8,7 +8,8 @@ estimators of Saltelli 2010 and Jansen 1999). ``scipy.stats.sobol_indices`` draw
 ``n (d + 2)`` designs of the Saltelli scheme from a Sobol sequence; each axis is uniform on
 its span (discrete axes: equal-probability values, as the grid weights them), and all of
 them are evaluated in one vectorised pass. Infeasible designs count too (the indices
-describe the objective over the whole space); an objective with NaNs gets no indices.
+describe the objective over the whole space); an objective with NaNs (a figure undefined for some design) gets no
+indices (``None``). A space of one axis needs no estimate: that axis explains all the variance (``_one_axis``).
 """
 
 from __future__ import annotations
@@ -23,24 +24,40 @@ from .space import Space
 def sobol_sensitivity(space: Space, samples: int, seed: int = 0) -> dict[str, dict[str, dict[str, float | None]]]:
     """``{objective: {axis: {"first": S_i, "total": S_Ti}}}`` from ``samples`` base points (a power of two)."""
     objectives = [o.figure for o in space.spec.objectives]
+    finite = np.ones(len(objectives), dtype=bool)
 
     def model(x: np.ndarray) -> np.ndarray:
         columns = evaluate_points(space, np.clip(x.T, 0.0, np.nextafter(1.0, 0.0)))
-        return np.vstack([columns[key] for key in objectives])
+        y = np.vstack([columns[key] for key in objectives])
+        finite[:] &= np.isfinite(y).all(axis=1)
+        return y
 
-    # scipy-stubs' _HasPPF wants ppf returning float64 only; a frozen distribution (SciPy's own documented example
-    # for dists) returns float | float64 from its scalar overload
-    dists = [uniform(0.0, 1.0)] * len(space.axes)
-    result = sobol_indices(func=model, n=samples, dists=dists, rng=np.random.default_rng(seed))  # type: ignore[arg-type]
-    first, total = np.atleast_2d(result.first_order), np.atleast_2d(result.total_order)
+    first, total = _one_axis(model, samples) if len(space.axes) == 1 else _saltelli(model, space, samples, seed)
     return {
         key: {
-            axis.name: {"first": _number(first[k, i]), "total": _number(total[k, i])}
+            axis.name: {"first": float(first[k, i]), "total": float(total[k, i])}
+            if finite[k]
+            else {"first": None, "total": None}
             for i, axis in enumerate(space.axes)
         }
         for k, key in enumerate(objectives)
     }
 
 
-def _number(value: float) -> float | None:
-    return float(value) if np.isfinite(value) else None
+def _saltelli(model, space: Space, samples: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """First and total indices, one row per objective and one column per axis (two axes or more)."""
+    # scipy-stubs' _HasPPF wants ppf returning float64 only; a frozen distribution (SciPy's own documented example
+    # for dists) returns float | float64 from its scalar overload
+    dists = [uniform(0.0, 1.0)] * len(space.axes)
+    result = sobol_indices(func=model, n=samples, dists=dists, rng=np.random.default_rng(seed))  # type: ignore[arg-type]
+    return np.atleast_2d(result.first_order), np.atleast_2d(result.total_order)
+
+
+def _one_axis(model, samples: int) -> tuple[np.ndarray, np.ndarray]:
+    """With one axis ``E[Y | X] = Y``, so ``S = S_T = Var(Y) / Var(Y) = 1`` exactly wherever the objective varies
+    (no estimate: SciPy's estimators scatter around 1 and its one-axis results lose their objective dimension), and
+    0 where it is constant (SciPy's convention for a variance of zero). Whether it varies is read from ``samples``
+    evenly spaced points, which reach every value of a discrete axis with at most ``samples`` values."""
+    y = model(((np.arange(samples) + 0.5) / samples)[np.newaxis, :])
+    varies = (np.ptp(y, axis=1) > 0).astype(float)[:, np.newaxis]
+    return varies, varies
