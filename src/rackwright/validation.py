@@ -85,6 +85,9 @@ Published runs from `validation/training_runs.yaml` (settings, sources and assum
 (`rackwright.perf.efficiency`). Megatron-LM's Table 1 TFLOP/s count the recomputation forward pass, so they
 are compared as hardware FLOP utilisation (HFU); Llama 3's figures are model-FLOPs MFU. Tolerance ±10 %
 (relative). Runs outside it are listed with the reason in `docs/perf-model.md` ("Validation and limits").
+`features` is each row's list of what the run exercises, read off its settings (for reading, not used by the
+model): `at-scale` marks 1,536 accelerators or more, `roce` a RoCE fabric stood in for by an InfiniBand system with
+its switch reduction off, `tp-inside-nvlink` TP > 1 within one NVLink domain, `pp-interleaved` VP > 1.
 
 """
 
