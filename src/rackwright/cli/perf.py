@@ -145,6 +145,12 @@ def train_command(
     grad_precision: str = typer.Option(
         "fp32", "--grad-precision", help="Gradients accumulated and reduced in fp32 (default) or bf16."
     ),
+    optimizer_moments: str = typer.Option(
+        "fp32",
+        "--optimizer-moments",
+        help="Adam's momentum and variance in fp32 (default) or bf16 (DeepSeek-V3; Megatron's precision-aware "
+        "optimizer): 8 bytes of optimizer state a parameter, not 12; master weights stay fp32.",
+    ),
     first_stage_layers: int = typer.Option(
         0, "--first-stage-layers", min=0, max=MAX_COUNT, help="Layers of the first pipeline stage (0: an even split)."
     ),
@@ -240,6 +246,7 @@ def train_command(
         fp8_param_gather=fp8_param_gather,
         overlap_param_gather=overlap_param_gather,
         grad_precision=grad_precision,
+        optimizer_moments=optimizer_moments,
         first_stage_layers=first_stage_layers,
         last_stage_layers=last_stage_layers,
         recompute_modules=recompute_modules,

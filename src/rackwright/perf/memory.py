@@ -6,7 +6,9 @@ Training (bytes):
   4 (FP32 gradient accumulation) + 12 (FP32 master weights, momentum, variance) =
   18 bytes per parameter; the distributed optimizer (ZeRO-1) shards the 12 bytes of
   optimizer state over DP × CP (Rajbhandari et al. 2020; formulas.md "16–18 bytes"; Megatron-Core
-  shards over the data-parallel group with context parallelism, whose ranks hold the same weights).
+  shards over the data-parallel group with context parallelism, whose ranks hold the same weights). With BF16
+  moments (``bf16_moments``: DeepSeek-V3 Technical Report §3.3.3; Megatron-Core's precision-aware optimizer with
+  ``--exp-avg-dtype bf16 --exp-avg-sq-dtype bf16``) the optimizer state is 4 + 2 + 2 = 8 bytes.
 * **Activations** per layer and micro-batch, Korthikanti et al. 2022 ("Reducing
   Activation Recomputation in Large Transformer Models", eq. 1-6), 16-bit:
   ``s·b·h·(34 + 5·a·s/h)`` without parallelism; with tensor parallelism ``t`` and
@@ -49,6 +51,7 @@ from .stages import dualpipe, expert_data_parallel, routed_expert_share, stage_l
 STATE_BYTES = 6.0  # BF16 weights + FP32 gradient accumulation (4 bytes; 2 with 16-bit gradients)
 GRADIENT_BYTES = 4.0  # of STATE_BYTES, the FP32 gradients
 OPTIMIZER_BYTES = 12.0  # FP32 master weights, Adam momentum and variance
+OPTIMIZER_BF16_MOMENTS_BYTES = 8.0  # FP32 master weights, BF16 momentum and variance (4 + 2 + 2)
 RESERVED_FRACTION = 0.05
 RESERVED_BYTES = 2e9
 
@@ -257,7 +260,8 @@ def _stage_states(model, c, stage, layers, rec) -> np.ndarray:
     # The distributed optimizer shards the dense weights' state over DP × CP and the routed experts' over their
     # expert-data-parallel group (stages.expert_data_parallel).
     expert_params = routed_expert_share(model, c) * layer_params
-    optimizer = OPTIMIZER_BYTES * np.where(
+    adam = np.where(c.get("bf16_moments", 0.0) > 0, OPTIMIZER_BF16_MOMENTS_BYTES, OPTIMIZER_BYTES)
+    optimizer = adam * np.where(
         sharded, (params - expert_params) / (c["dp"] * c["cp"]) + expert_params / expert_data_parallel(c), params
     )
     states = params * (STATE_BYTES - grads16) + optimizer
@@ -278,7 +282,7 @@ def _stage_states(model, c, stage, layers, rec) -> np.ndarray:
     return np.where(
         fsdp,
         (
-            params * (STATE_BYTES - grads16 + OPTIMIZER_BYTES)
+            params * (STATE_BYTES - grads16 + adam)
             + (layer_params * (rec.copy_bytes if rec is not None and rec.low else 0.0))
         )
         / (c["dp"] * c["cp"] / c.get("hsdp_replicas", 1.0))

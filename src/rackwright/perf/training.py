@@ -87,6 +87,9 @@ RECOMPUTE = {"none": 0, "selective": 1, "full": 2}
 CP_COMM_TYPES = {"p2p": 0, "all_gather": 1}
 BYTES_ACTIVATION = 2.0  # BF16/FP16 activations and gradients
 ADAM_BYTES_PER_PARAM = 30.0  # read FP32 param, m, v, grad (16) + write param, m, v (12) + BF16 copy (2)
+#: With BF16 moments (``Parallelism.bf16_moments``): read FP32 param and grad (8), BF16 m and v (4) + write FP32
+#: param (4), BF16 m and v (4) + BF16 copy (2): 30 − 2 moments × (read + write) × 2 bytes.
+ADAM_BF16_MOMENTS_BYTES_PER_PARAM = 22.0
 #: Element-wise bytes moved per layer forward, in units of T·h·2 bytes (T tokens, hidden h):
 #: 2 layer norms (read+write: 4), 2 dropouts (read, write, mask: 5), 2 residual adds (2 reads, 1 write: 6),
 #: bias and misc (1). The activation function adds ACTIVATION_ELEMENTS[ffn_type]·f elements.
@@ -175,6 +178,7 @@ class Parallelism:
     moe_capacity_factor: Array = 0.0  # expert capacity / mean load, tokens above it dropped (0: dropless)
     moe_pad_to_capacity: Array = False  # with a capacity factor: every expert's input padded to its capacity
     pp_schedule: Array = PP_SCHEDULES["1f1b"]  # stages.PP_SCHEDULES: 1F1B (interleaved with vp > 1) or DualPipe
+    bf16_moments: Array = False  # Adam's momentum and variance in BF16 (precision-aware optimizer), master FP32
 
     def arrays(self) -> dict[str, np.ndarray]:
         fields = {k: np.asarray(v) for k, v in self.__dict__.items()}
@@ -833,7 +837,8 @@ def train_step(
     dp_exposed = dp_exposed + eff.comm_sms * np.maximum(dp_total - dp_shown, 0.0)
     sharded = (stage_params - expert_params) / dp_cp + expert_params / edp  # the distributed optimizer's shard
     optimizer_params = np.where(fsdp, stage_params / shard, np.where(do, sharded, stage_params))
-    optimizer = ADAM_BYTES_PER_PARAM * optimizer_params / (hbm_bw * eff.hbm)
+    adam_bytes = np.where(c["bf16_moments"] > 0, ADAM_BF16_MOMENTS_BYTES_PER_PARAM, ADAM_BYTES_PER_PARAM)
+    optimizer = adam_bytes * optimizer_params / (hbm_bw * eff.hbm)
 
     step = pipeline + dp_exposed + optimizer + weight_cast
     accelerators = c["tp"] * c["pp"] * c["dp"] * c["cp"]
