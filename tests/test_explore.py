@@ -215,6 +215,24 @@ def test_training_objective_takes_the_moe_reference(tmp_path):
     assert "reference applies" in error_of(tmp_path, wrong)
 
 
+def test_training_per_usd_figure_is_the_rack_rate_over_its_bom(tmp_path):
+    """``perf.training_tokens_per_s_per_usd`` = r · a / BOM: evaluate's MoE tokens/s per rack over the BOM it
+    prints for the rack (``Bill of materials``: USD 3,791,425 for the GB300 example, its 1.4 kW accelerators)."""
+    from rackwright.perf.api import rack_delivery
+
+    objective = {"figure": "perf.training_tokens_per_s_per_usd", "goal": "max", "reference": "moe"}
+    space_doc = {**TINY, "objectives": [objective], "axes": [{"path": "parts.accelerator.power", "values": ["1400 W"]}]}
+    space = load_space(write_space(tmp_path, space_doc))
+    assert space.training_reference == "moe"
+    columns = evaluate_points(space, np.zeros((1, 1)))
+    delivery = rack_delivery(EXAMPLES / "gb300-nvl72.yaml")
+    bom = 3_791_425.0  # rackwright evaluate examples/gb300-nvl72.yaml: Bill of materials
+    assert rackwright.evaluate(EXAMPLES / "gb300-nvl72.yaml").figures["cost.bom"] == bom
+    per_usd = columns["perf.training_tokens_per_s_per_usd"][0]
+    assert per_usd == pytest.approx(delivery["training_tokens_per_s_per_rack_deepseek_v3"] / bom, rel=1e-9)
+    assert per_usd == pytest.approx(delivery["training_tokens_per_s_per_usd_deepseek_v3"], rel=1e-9)
+
+
 def test_sampling_methods_and_continuous_axes(tmp_path):
     doc = copy.deepcopy(TINY)
     doc["axes"][0] = {"path": "parts.accelerator.power", "distribution": {"uniform": ["1.0 kW", "1.4 kW"]}}

@@ -5,14 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rackwright.perf.api import (
-    REFERENCE_TRAINING_MOE,
-    REFERENCE_TRAININGS,
-    rack_delivery,
-    reference_recipe,
-    reference_training_rate,
-    resolve_system,
-)
+from rackwright.perf.api import rack_delivery, reference_recipe, reference_training_rate, resolve_system
+from rackwright.perf.reference import REFERENCE_TRAINING, REFERENCE_TRAINING_MOE, REFERENCE_TRAININGS
 from rackwright.perf.search import search
 from rackwright.perf.system import load_system
 from rackwright.perf.workload import load_model
@@ -30,15 +24,47 @@ def test_moe_reference_recipe_follows_the_tensor_cores(system, expected):
     assert reference_recipe(load_system(system), REFERENCE_TRAINING_MOE) == expected
 
 
+@pytest.mark.parametrize(
+    "reference, accelerators, expected",
+    [
+        # MoE: one sequence of 4,096 tokens per accelerator. At the 16,384-accelerator reference job that is
+        # 16,384 x 4,096 = 67,108,864 tokens, DeepSeek-V3's 15,360 x 4,096 = 62,914,560 (§4.2) + 6.7 %.
+        (REFERENCE_TRAINING_MOE, 16384, 16384),
+        (REFERENCE_TRAINING_MOE, 1152, 1152),
+        (REFERENCE_TRAINING_MOE, 9216, 9216),
+        # Dense: one sequence of 8,192 tokens per 8 accelerators: Llama 3's 2,048 x 8,192 = 16M tokens on 16,384.
+        (REFERENCE_TRAINING, 16384, 2048),
+        (REFERENCE_TRAINING, 8192, 1024),
+        (REFERENCE_TRAINING, 4, 1),  # at least one sequence
+    ],
+)
+def test_reference_batch_rule(reference, accelerators, expected):
+    assert reference.global_batch(accelerators) == expected
+
+
+def test_reference_batch_tokens_near_the_published_step():
+    moe_tokens = REFERENCE_TRAINING_MOE.global_batch(16384) * REFERENCE_TRAINING_MOE.seq_len
+    assert moe_tokens == 67_108_864 and moe_tokens / (15360 * 4096) == pytest.approx(16 / 15)
+    assert REFERENCE_TRAINING.global_batch(16384) * REFERENCE_TRAINING.seq_len == 16 * 2**20  # Llama 3: 16M
+
+
+def test_programme_workload_defaults_to_the_shared_moe_reference():
+    from rackwright.programme.schema import Workload
+
+    workload = Workload(accelerators=1152, assumption="the shared reference")
+    assert (workload.model, workload.global_batch) == ("deepseek-v3", 1152)
+    assert Workload(accelerators=1152, global_batch=2304, assumption="given").global_batch == 2304
+
+
 def test_moe_reference_searches_as_deepseek_ran():
     # DeepSeek-V3 §3.2/§3.4: no tensor parallelism, DeepEP all-to-all; micro-batch 1 (assumption).
     result = search(
         load_model("deepseek-v3"),
         load_system("gb200-nvl72"),
         16384,
-        15360,
+        16384,
         precision="mxfp8",
-        restrict=REFERENCE_TRAINING_MOE["restrict"],
+        restrict=REFERENCE_TRAINING_MOE.restrict,
     )
     cfg = result.configurations
     assert result.valid > 0 and np.all(cfg["tp"] == 1) and np.all(cfg["micro_batch"] == 1)
@@ -66,5 +92,7 @@ def test_moe_delivery_figures_by_hand():
     assert 0.05 < doc["training_mfu_deepseek_v3"] < 0.6
     days = 15e12 / (tokens * doc["accelerators_per_100_mw"]) / 86400.0
     assert doc["training_days_deepseek_v3_15t_100_mw"] == pytest.approx(days, rel=1e-12)
+    # Per USD of the bill of materials evaluate prints for this rack: USD 3,130,825.
+    assert doc["training_tokens_per_s_per_usd_deepseek_v3"] == pytest.approx(tokens * per_rack / 3_130_825, rel=1e-12)
     # The dense reference's figures are still there, unchanged in name.
     assert {"training_days_llama3_405b_15t_100_mw", "training_mfu_llama3_405b"} <= set(doc)

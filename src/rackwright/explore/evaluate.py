@@ -8,12 +8,14 @@ and limits may name the explorer's derived figures:
 * ``cost.usd_per_pflop.<precision>`` = ``cost.bom_usd / compute.peak_pflops.<precision>``
   — rack bill of materials per PFLOP/s of dense peak compute;
 * ``perf.training_tokens_per_s_per_mw`` = ``r · a / P`` — training tokens per second per MW
-  of rack input power on the reference workload of :data:`rackwright.perf.api.REFERENCE_TRAINING`
+  of rack input power on the reference workload of :data:`rackwright.perf.reference.REFERENCE_TRAINING`
   (Llama 3 405B, a 16,384-accelerator job, global batch 2,048), where ``r`` is the tokens/s
   per accelerator of the fastest parallelism that fits (:func:`rackwright.perf.search.search`,
   a full search per distinct system), ``a`` the accelerators per rack and ``P`` the rack
-  input power [MW]. An objective's ``reference: moe`` takes the MoE workload instead
-  (:data:`rackwright.perf.api.REFERENCE_TRAINING_MOE`, DeepSeek-V3, searched as DeepSeek ran it). The system
+  input power [MW]; ``perf.training_tokens_per_s_per_usd`` = ``r · a / cost.bom_usd``, per USD of the
+  rack's bill of materials. An objective's ``reference: moe`` takes the MoE workload instead
+  (:data:`rackwright.perf.reference.REFERENCE_TRAINING_MOE`, DeepSeek-V3 with 16,384 sequences, searched as
+  DeepSeek ran it), the one of ``rackwright evaluate``'s ``delivery.*_deepseek_v3`` figures. The system
   of each variant (:meth:`rackwright.rack.evaluation.Rack.variant` of the
   batch's resolved design and the variant's SI figures) is built by :func:`rackwright.perf.system.system_from_rack`,
   as for every rack (per-accelerator peak, HBM, bandwidths one direction, scale-up domain); designs that share
@@ -24,7 +26,6 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from typing import cast
 
 import numpy as np
 
@@ -35,7 +36,7 @@ from ..rack.evaluation import Rack, evaluate_batch
 from ..rack.rules import FIGURE_RULES, LAYOUT_CODES
 from .pareto import distinct_rows
 from .sample import Chunk, chunk_values, grid_rows
-from .space import PER_PFLOP, TRAINING, Space
+from .space import PER_PFLOP, TRAINING, TRAINING_FIGURES, Space
 
 #: Codes of the error-severity rules a batch reports masks for (warnings never rule a design out).
 ERROR_CODES = {rule.code for rule in FIGURE_RULES if rule.severity == "error"} | set(LAYOUT_CODES)
@@ -57,12 +58,12 @@ def check_figures_computable(space: Space) -> None:
     """Raise :class:`InputError` now, not inside a worker, where a figure cannot be computed for some design."""
     from ..perf.system import rack_accelerator
 
-    if TRAINING in figures_used(space):
+    for figure in (f for f in TRAINING_FIGURES if f in figures_used(space)):
         for combination in space.combinations:
             try:
                 rack_accelerator(resolve(combination, load_catalog()), space.file)
             except InputError as exc:
-                raise InputError.single(space.file, f"{TRAINING}: {exc.problems[0].message}", "objectives") from None
+                raise InputError.single(space.file, f"{figure}: {exc.problems[0].message}", "objectives") from None
 
 
 def evaluate_chunk(space: Space, chunk: Chunk) -> dict[str, np.ndarray]:
@@ -106,14 +107,17 @@ def figure_values(
 ) -> np.ndarray:
     """An evaluation figure (display units), or a derived one (see the module docstring), as a float array; ``si``
     holds the same figures in SI, ``model`` the batch's resolved design (:attr:`BatchResult.model`), ``reference``
-    the training figure's workload (a key of :data:`rackwright.perf.api.REFERENCE_TRAININGS`)."""
+    the training figures' workload (a key of :data:`rackwright.perf.reference.REFERENCE_TRAININGS`)."""
     if key in figures:
         return np.asarray(figures[key], dtype=float)
     if key.startswith(PER_PFLOP):
         peak = np.asarray(figures["compute.peak_pflops." + key[len(PER_PFLOP) :]], dtype=float)
         return np.divide(figures["cost.bom_usd"], peak, out=np.full(peak.shape, np.nan), where=peak > 0)
-    if key == TRAINING and model is not None:
-        return training_tokens_per_s_per_mw(si, model, reference)
+    if key in TRAINING_FIGURES and model is not None:
+        per_rack = training_tokens_per_s_per_rack(si, model, reference)
+        divisor = np.asarray(si["power.input"], dtype=float) / 1e6 if key == TRAINING else figures["cost.bom_usd"]
+        divisor = np.asarray(divisor, dtype=float)
+        return np.divide(per_rack, divisor, out=np.full(per_rack.shape, np.nan), where=divisor > 0)
     raise KeyError(key)
 
 
@@ -131,10 +135,10 @@ _RACK_SYSTEM_FIGURES = (
 )
 
 
-def training_tokens_per_s_per_mw(si: dict, model: RackModel, reference: str = "dense") -> np.ndarray:
-    """``r · a / P`` per design from its SI figures and the resolved design ``model``, one parallelism search per
+def training_tokens_per_s_per_rack(si: dict, model: RackModel, reference: str = "dense") -> np.ndarray:
+    """``r · a`` per design from its SI figures and the resolved design ``model``, one parallelism search per
     distinct system on the ``reference`` training workload (see the module docstring)."""
-    from ..perf.api import REFERENCE_TRAININGS
+    from ..perf.reference import REFERENCE_TRAININGS
     from ..perf.system import CATALOG_PRECISIONS, system_from_rack
 
     # The other dense peaks pick a low-precision reference's recipe (the MoE reference trains in FP8).
@@ -142,7 +146,7 @@ def training_tokens_per_s_per_mw(si: dict, model: RackModel, reference: str = "d
     keys = _RACK_SYSTEM_FIGURES + tuple(k for k in peaks if k not in _RACK_SYSTEM_FIGURES)
     racks = np.column_stack([np.asarray(si[key], dtype=float) for key in keys])
     distinct, inverse = distinct_rows(racks)
-    job = cast(int, REFERENCE_TRAININGS[reference]["job_accelerators"])
+    job = REFERENCE_TRAININGS[reference].accelerators
     required = len(_RACK_SYSTEM_FIGURES)
     rate = np.array(
         [
@@ -157,9 +161,7 @@ def training_tokens_per_s_per_mw(si: dict, model: RackModel, reference: str = "d
             for row in distinct
         ]
     )
-    count = racks[:, 0]
-    power_mw = np.asarray(si["power.input"], dtype=float) / 1e6
-    return np.divide(rate[inverse] * count, power_mw, out=np.full(count.shape, np.nan), where=power_mw > 0)
+    return rate[inverse] * racks[:, 0]
 
 
 @lru_cache(maxsize=4096)
@@ -168,7 +170,8 @@ def tokens_per_s_per_accelerator(system: str, reference: str = "dense") -> float
     fits; :func:`rackwright.perf.api.reference_training_rate`, the reference's recipe and search restrictions) on
     the system whose JSON document is ``system`` (a :class:`~rackwright.perf.system.SystemSpec` of the job's
     accelerators, as text so that the designs with one system share one search)."""
-    from ..perf.api import REFERENCE_TRAININGS, reference_training_rate
+    from ..perf.api import reference_training_rate
+    from ..perf.reference import REFERENCE_TRAININGS
     from ..perf.system import SystemSpec
 
     spec = SystemSpec.model_validate_json(system, context={"si": True})

@@ -109,14 +109,16 @@ class ConstraintsSpec(Strict):
 class ObjectiveSpec(Strict):
     figure: str
     goal: Literal["min", "max"]
-    #: The training workload of ``perf.training_tokens_per_s_per_mw`` (a key of
-    #: :data:`rackwright.perf.api.REFERENCE_TRAININGS`): dense Llama 3 405B or MoE DeepSeek-V3.
+    #: The training workload of the training figures (``perf.training_tokens_per_s_per_mw`` and ``_per_usd``, a
+    #: key of :data:`rackwright.perf.reference.REFERENCE_TRAININGS`): dense Llama 3 405B or MoE DeepSeek-V3.
     reference: Literal["dense", "moe"] = "dense"
 
     @model_validator(mode="after")
     def _reference_on_training(self):
-        if self.reference != "dense" and self.figure != TRAINING:
-            raise ValueError(f"reference applies to the figure {TRAINING} only, not {self.figure}")
+        if self.reference != "dense" and self.figure not in TRAINING_FIGURES:
+            raise ValueError(
+                f"reference applies to the figures {' and '.join(TRAINING_FIGURES)} only, not {self.figure}"
+            )
         return self
 
 
@@ -213,8 +215,8 @@ class Space:
 
     @property
     def training_reference(self) -> str:
-        """The reference training workload of the training figure: the first objective on it names it."""
-        return next((o.reference for o in self.spec.objectives if o.figure == TRAINING), "dense")
+        """The reference training workload of the training figures: the first objective on one names it."""
+        return next((o.reference for o in self.spec.objectives if o.figure in TRAINING_FIGURES), "dense")
 
     @property
     def design_axes(self) -> list[Axis]:
@@ -526,15 +528,17 @@ def _combinations(base: LoadedDesign, axes: list[Axis], where: _Where) -> list[L
 
 
 #: The explorer's derived figures (computed in :mod:`rackwright.explore.evaluate`): BOM per PFLOP/s by precision,
-#: training tokens/s per MW on the reference workload.
+#: training tokens/s per MW of rack input power and per USD of the rack's BOM on the reference workload.
 PER_PFLOP = "cost.usd_per_pflop."
 TRAINING = "perf.training_tokens_per_s_per_mw"
+TRAINING_USD = "perf.training_tokens_per_s_per_usd"
+TRAINING_FIGURES = (TRAINING, TRAINING_USD)
 
 
 def derived_figure_keys(keys: list[str]) -> list[str]:
     """The explorer's figures that can be computed from the evaluation's keys."""
     precisions = [k.rsplit(".", 1)[1] for k in keys if k.startswith("compute.peak_pflops.")]
-    return [PER_PFLOP + p for p in precisions] + [TRAINING]
+    return [PER_PFLOP + p for p in precisions] + list(TRAINING_FIGURES)
 
 
 def available_figures(loaded: LoadedDesign) -> list[str]:

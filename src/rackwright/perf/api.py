@@ -25,6 +25,7 @@ from .memory import RECOMPUTE_MODULES
 from .placement import GROUPS, placement
 from .precision import RECIPES
 from .precision import check as precision_check
+from .reference import REFERENCE_TRAINING, REFERENCE_TRAINING_MOE, ReferenceTraining
 from .search import SHARDING, search
 from .stages import PP_SCHEDULES
 from .system import load_system, system_from_rack
@@ -816,41 +817,15 @@ def inference_report(
     }
 
 
-#: Reference workloads that put rack generations side by side (docs/perf-model.md, "Rack comparison"):
-#: Llama 3 405B trained on 15T tokens with the racks that a 100 MW budget of rack input power buys,
-#: at the per-accelerator throughput of the best configuration for a 16,384-accelerator job (DP scales
-#: out linearly beyond it, an assumption); and Llama 3 70B served in BF16, 64 requests of 2,048 + 512 tokens.
-REFERENCE_TRAINING = {
-    "model": "llama3-405b",
-    "tokens": 15e12,
-    "budget_w": 100e6,
-    "job_accelerators": 16384,
-    "global_batch": 2048,
-}
+#: The inference reference that puts rack generations side by side (docs/perf-model.md, "Rack comparison"): Llama 3
+#: 70B served in BF16, 64 requests of 2,048 + 512 tokens; the training references are in :mod:`.reference`.
 REFERENCE_INFERENCE = {"model": "llama3-70b", "batch": 64, "input_tokens": 2048, "output_tokens": 512}
-#: The mixture-of-experts reference: DeepSeek-V3 (671B, 256 fine-grained experts, MLA) trained on 15T tokens (as the
-#: dense reference; DeepSeek-V3 §4.1: 14.8T) with a global batch of 15,360 sequences of 4,096 tokens (§4.2's final
-#: batch size) on a 16,384-accelerator job in 100 MW. The way DeepSeek ran it narrows the search (§3.2, §3.4: no
-#: tensor parallelism, DeepEP's all-to-all kernels; micro-batch 1 is an assumption that keeps the search short).
-#: The recipe is the first of ``precisions`` the accelerator supports: MXFP8 where the tensor cores scale blocks
-#: (Blackwell), DeepSeek's 1x128/128x128 blockwise FP8 (§3.3) on Hopper, BF16 without FP8.
-REFERENCE_TRAINING_MOE = {
-    "model": "deepseek-v3",
-    "tokens": 15e12,
-    "budget_w": 100e6,
-    "job_accelerators": 16384,
-    "global_batch": 15360,
-    "precisions": ("mxfp8", "fp8-blockwise", "bf16"),
-    "restrict": {"tp": (1,), "micro_batch": (1,), "moe_dispatcher": (1,)},
-}
-#: The training references by name (a consumer such as the explorer's training objective picks one).
-REFERENCE_TRAININGS = {"dense": REFERENCE_TRAINING, "moe": REFERENCE_TRAINING_MOE}
 
 
-def reference_recipe(system, reference: dict) -> str:
-    """The reference's recipe on ``system``: the first of its ``precisions`` the accelerator supports (bf16 without
-    a list)."""
-    for name in reference.get("precisions", ("bf16",)):
+def reference_recipe(system, reference: ReferenceTraining) -> str:
+    """The reference's recipe on ``system``: the first of its ``precisions`` the accelerator supports (bf16 when
+    none is)."""
+    for name in reference.precisions:
         try:
             return precision_check(system, name).name
         except InputError:
@@ -858,18 +833,20 @@ def reference_recipe(system, reference: dict) -> str:
     return "bf16"
 
 
-def reference_training_rate(system, reference: dict = REFERENCE_TRAINING) -> dict | None:
+def reference_training_rate(system, reference: ReferenceTraining = REFERENCE_TRAINING) -> dict | None:
     """Per accelerator, the training ``tokens_per_s``, ``model_flops_per_s`` (delivered model FLOP/s) and ``mfu`` of
-    the fastest configuration that fits for the ``reference`` workload's job on ``system``, and its ``precision``
-    (None when nothing fits): one parallelism search."""
-    job = reference["job_accelerators"]
+    the fastest configuration that fits for the ``reference`` workload's job (its accelerators, its batch rule's
+    global batch, its sequence length) on ``system``, and its ``precision`` (None when nothing fits): one
+    parallelism search."""
+    job = reference.accelerators
     result = search(
-        load_model(reference["model"]),
+        load_model(reference.model),
         system.with_accelerators(job),
         job,
-        reference["global_batch"],
+        reference.global_batch(job),
+        reference.seq_len,
         precision=reference_recipe(system, reference),
-        restrict=reference.get("restrict"),
+        restrict=reference.restrict or None,
     )
     order = result.order()
     if not order.size:
@@ -885,10 +862,12 @@ def reference_training_rate(system, reference: dict = REFERENCE_TRAINING) -> dic
 
 def rack_delivery(design) -> dict:
     """What one rack generation delivers on the reference workloads (None where nothing fits); ``design`` is a
-    path or an evaluated rack (:func:`rackwright.evaluate`'s, not evaluated again)."""
-    system = resolve_system(design, racks=1)
+    path or an evaluated rack (:func:`rackwright.evaluate`'s, not evaluated again). Racks per 100 MW count rack
+    input power (the facility's IT load, what the roadmap's and the programme's IT power goals count)."""
+    rack = _rack(design)
+    system = resolve_system(rack if rack is not None else design, racks=1)
     per_rack = system.accelerators
-    racks = int(REFERENCE_TRAINING["budget_w"] // (system.power_per_accelerator * per_rack))
+    racks = int(REFERENCE_TRAINING.budget_w // (system.power_per_accelerator * per_rack))
     doc = {
         "racks_per_100_mw": racks,
         "accelerators_per_100_mw": racks * per_rack,
@@ -899,11 +878,10 @@ def rack_delivery(design) -> dict:
     if dense is not None:
         doc["training_mfu_llama3_405b"] = dense["mfu"]
         doc["training_days_llama3_405b_15t_100_mw"] = (
-            REFERENCE_TRAINING["tokens"] / (dense["tokens_per_s"] * racks * per_rack) / SECONDS_PER_DAY
-            if racks
-            else None
+            REFERENCE_TRAINING.tokens / (dense["tokens_per_s"] * racks * per_rack) / SECONDS_PER_DAY if racks else None
         )
-    doc.update(_moe_delivery(system, per_rack, racks))
+    bom_usd = rack.figures.get("cost.bom") if rack is not None else None
+    doc.update(_moe_delivery(system, per_rack, racks, bom_usd))
     serving = infer(
         load_model(cast(str, REFERENCE_INFERENCE["model"])),
         system,
@@ -915,14 +893,16 @@ def rack_delivery(design) -> dict:
     return doc
 
 
-def _moe_delivery(system, per_rack: int, racks: int, reference: dict = REFERENCE_TRAINING_MOE) -> dict:
-    """The MoE reference's delivered training: tokens/s per rack and per MW of rack input power, delivered model
-    PFLOP/s per rack (MFU x the recipe's peak, not the peak), days for its tokens on the racks of 100 MW, and MFU
-    (None where nothing fits)."""
+def _moe_delivery(system, per_rack: int, racks: int, bom_usd: float | None) -> dict:
+    """The MoE reference's delivered training: tokens/s per rack, per MW of rack input power and per USD of the
+    rack's bill of materials (``bom_usd``, its ``cost.bom``), delivered model PFLOP/s per rack (MFU x the recipe's
+    peak, not the peak), days for its tokens on the racks of 100 MW, and MFU (None where nothing fits)."""
+    reference = REFERENCE_TRAINING_MOE
     doc: dict[str, float | None] = dict.fromkeys(
         (
             "training_tokens_per_s_per_rack_deepseek_v3",
             "training_tokens_per_s_per_mw_deepseek_v3",
+            "training_tokens_per_s_per_usd_deepseek_v3",
             "training_delivered_pflops_per_rack_deepseek_v3",
             "training_days_deepseek_v3_15t_100_mw",
             "training_mfu_deepseek_v3",
@@ -935,7 +915,9 @@ def _moe_delivery(system, per_rack: int, racks: int, reference: dict = REFERENCE
     doc["training_mfu_deepseek_v3"] = moe["mfu"]
     doc["training_tokens_per_s_per_rack_deepseek_v3"] = rate * per_rack
     doc["training_tokens_per_s_per_mw_deepseek_v3"] = rate / system.power_per_accelerator * 1e6
+    if bom_usd:
+        doc["training_tokens_per_s_per_usd_deepseek_v3"] = rate * per_rack / bom_usd
     doc["training_delivered_pflops_per_rack_deepseek_v3"] = moe["model_flops_per_s"] * per_rack / 1e15
     if racks:
-        doc["training_days_deepseek_v3_15t_100_mw"] = reference["tokens"] / (rate * racks * per_rack) / SECONDS_PER_DAY
+        doc["training_days_deepseek_v3_15t_100_mw"] = reference.tokens / (rate * racks * per_rack) / SECONDS_PER_DAY
     return doc

@@ -15,6 +15,10 @@ repair window::
     supply: [...]
     workload: {model: deepseek-v3, precision: fp8, accelerators: 9216, global_batch: 9216,
                seq_len: 4096, storage_bandwidth: "2 TB/s", assumption: "..."}
+
+``workload.model`` and ``workload.global_batch`` may be left out: they default to the shared MoE reference of
+``rackwright evaluate``'s delivery figures (:data:`rackwright.perf.reference.REFERENCE_TRAINING_MOE`:
+DeepSeek-V3, one sequence per accelerator), so the programme counts its delivered compute on the same job.
     fleet: {repair_days: 5, assumption: "..."}
 
 A factory's weekly capacity for a generation is ``share`` × the queueing bound of its line
@@ -30,10 +34,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..catalog.schema import Source
 from ..errors import InputError, Problem
+from ..perf.reference import REFERENCE_TRAINING_MOE
 from ..rack.evaluation import Rack
 from ..roadmap.schema import (
     Generation,
@@ -75,14 +80,24 @@ class LineFactory(Sourced):
 
 
 class Workload(Sourced):
-    """The reference training job: a model known to ``rackwright perf``, its precision, job size and batch."""
+    """The reference training job: a model known to ``rackwright perf``, its precision, job size and batch. The
+    model and the global batch default to the shared MoE reference's (:data:`REFERENCE_TRAINING_MOE`, the one of
+    ``evaluate``'s delivery figures and the explorer's ``reference: moe``): DeepSeek-V3, one sequence per
+    accelerator (its batch rule, :mod:`rackwright.perf.reference`)."""
 
-    model: str
+    model: str = REFERENCE_TRAINING_MOE.model
     precision: Literal["bf16", "fp8", "fp4"] = "fp8"
     accelerators: int = Field(ge=1, le=MAX_JOB)
-    global_batch: int = Field(ge=1, le=MAX_JOB * 64)
+    global_batch: int = Field(default=0, ge=0, le=MAX_JOB * 64)
     seq_len: int | None = Field(default=None, ge=1, le=100_000_000)
     storage_bandwidth: str = "2 TB/s"
+
+    @model_validator(mode="after")
+    def _reference_batch(self):
+        """A global batch left out (0) is the shared MoE reference's batch rule on ``accelerators``."""
+        if not self.global_batch:
+            self.global_batch = REFERENCE_TRAINING_MOE.global_batch(self.accelerators)
+        return self
 
     _bandwidth = field_validator("storage_bandwidth")(
         lambda v: checked_quantity(

@@ -33,13 +33,14 @@ RELATIVE = "relative change"
 CURRENCIES = ("USD",)
 #: The delivery figures (rackwright.perf.api.rack_delivery) by their key in the evaluation's ``delivery`` section.
 DELIVERY = {
-    "racks_per_100_mw": ("Racks per 100 MW of IT power", "", COUNT),
-    "accelerators_per_100_mw": ("Accelerators per 100 MW of IT power", "", COUNT),
+    "racks_per_100_mw": ("Racks per 100 MW of rack input power", "", COUNT),
+    "accelerators_per_100_mw": ("Accelerators per 100 MW of rack input power", "", COUNT),
     "training_days_llama3_405b_15t_100_mw": ("Llama 3 405B on 15T tokens, 100 MW", "days", QUANTITY),
     "training_mfu_llama3_405b": ("Llama 3 405B training MFU", "", SHARE),
     "inference_tokens_per_s_per_mw_llama3_70b": ("Llama 3 70B inference", "tokens/s per MW", QUANTITY),
     "training_tokens_per_s_per_rack_deepseek_v3": ("DeepSeek-V3 training per rack", "tokens/s", QUANTITY),
     "training_tokens_per_s_per_mw_deepseek_v3": ("DeepSeek-V3 training", "tokens/s per MW", QUANTITY),
+    "training_tokens_per_s_per_usd_deepseek_v3": ("DeepSeek-V3 training per USD of BOM", "tokens/s per USD", QUANTITY),
     "training_delivered_pflops_per_rack_deepseek_v3": ("DeepSeek-V3 training, delivered per rack", "PFLOP/s", QUANTITY),
     "training_days_deepseek_v3_15t_100_mw": ("DeepSeek-V3 on 15T tokens, 100 MW", "days", QUANTITY),
     "training_mfu_deepseek_v3": ("DeepSeek-V3 training MFU", "", SHARE),
@@ -357,10 +358,12 @@ ENTRIES = {"site": SITE_ENTRIES}
 #: that it is not: a reliability of 0.999594 is 99.96 %, not 100.0 %.
 MOST_PLACES = 4
 #: The explorer's derived figures (rackwright.explore.evaluate; the same keys as rackwright.explore.space): BOM cost
-#: per peak PFLOP/s by precision (``cost.usd_per_pflop.bf16_dense``), and training tokens/s per MW on a reference
-#: workload (a key of rackwright.perf.api.REFERENCE_TRAININGS: ``dense`` or ``moe``).
+#: per peak PFLOP/s by precision (``cost.usd_per_pflop.bf16_dense``), and training tokens/s per MW of rack input power
+#: and per USD of BOM on a reference workload (a key of rackwright.perf.reference.REFERENCE_TRAININGS: ``dense`` or
+#: ``moe``).
 PER_PFLOP = "cost.usd_per_pflop."
 TRAINING = "perf.training_tokens_per_s_per_mw"
+TRAINING_USD = "perf.training_tokens_per_s_per_usd"
 _UNIT_IN_LABEL = re.compile(r"^(?P<label>.*?) \((?P<unit>[^()]+)\)$")
 
 
@@ -535,9 +538,10 @@ def figure_format(key: str, reference: str = "dense") -> Format:
     if key.startswith(PER_PFLOP):
         precision = precision_label(key[len(PER_PFLOP) :])
         return Format(f"BOM cost per peak PFLOP/s, {precision}", "USD per PFLOP/s", MONEY)
-    if key == TRAINING:
-        label = f"Training throughput per MW, {training_workload(reference)} reference job"
-        return Format(label, "tokens/s per MW", QUANTITY)
+    if key in (TRAINING, TRAINING_USD):
+        per = "MW" if key == TRAINING else "USD of BOM"
+        label = f"Training throughput per {per}, {training_workload(reference)} reference job"
+        return Format(label, f"tokens/s per {per.split()[0]}", QUANTITY)
     for figure in FIGURES:
         name = f"{figure.section}.{figure.json}"
         if key == name:
@@ -598,11 +602,11 @@ def headline_format(name: str, unit: str) -> Format:
 
 def training_workload(reference: str) -> str:
     """The model of a reference training workload by its name (``dense``: Llama 3 405B, ``moe``: DeepSeek-V3), as
-    :data:`rackwright.perf.api.REFERENCE_TRAININGS` defines it."""
-    from ..perf.api import REFERENCE_TRAININGS
+    :data:`rackwright.perf.reference.REFERENCE_TRAININGS` defines it."""
+    from ..perf.reference import REFERENCE_TRAININGS
     from ..perf.workload import load_model
 
-    return load_model(str(REFERENCE_TRAININGS[reference]["model"])).name
+    return load_model(REFERENCE_TRAININGS[reference].model).name
 
 
 def cause_label(key: str) -> str:

@@ -28,6 +28,8 @@ HEADLINE_FIGURES = (
     "sourcing.domestic_share",
     "reliability.failures_per_year",
     "delivery.training_days_llama3_405b_15t_100_mw",
+    "delivery.training_tokens_per_s_per_mw_deepseek_v3",
+    "delivery.training_tokens_per_s_per_usd_deepseek_v3",
 )
 #: The budgets of a rack against its ratings, as its design rules compare them: the rule's code, what is used
 #: against what, and (used, limit) from the SI figures of the evaluation.
@@ -202,7 +204,8 @@ def evaluate_figure(reports, delivery: bool):
     inputs = [*_design_lines(reports), CATALOG_LINE]
     if delivery:
         inputs.append(
-            "Delivery: Llama 3 405B training and Llama 3 70B serving on 100 MW of racks (docs/perf-model.md)."
+            "Delivery: Llama 3 405B and DeepSeek-V3 training (delivered, not peak) and Llama 3 70B serving on 100 MW"
+            " of rack input power (docs/perf-model.md)."
         )
     title = "Rack evaluation: " + ", ".join(r.name for r in reports)
     figure.update_layout(
