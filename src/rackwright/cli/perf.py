@@ -420,6 +420,10 @@ def search_command(
         emit(body)
     else:
         show(_search_table(doc, wide))
+        if doc["top"]:
+            from rich.text import Text
+
+            show(Text(_rerun_note(doc["top"])))
     if not doc["top"]:
         err.print(
             f"none of the {doc['configurations_valid']:,} valid configurations fits in memory: the leanest needs "
@@ -457,6 +461,7 @@ def _search_table(doc: dict, wide: bool = False):
     ]
     if doc["accelerators_per_rack"]:  # racks vary otherwise
         columns.append(("crosses_rack", "crosses rack", LABEL, 5))
+    columns[6:6] = [column for column, shown in _setting_columns(doc["top"]) if shown]  # after EP
     if any(row["cp"] > 1 for row in doc["top"]):  # the K,V exchange means nothing without CP
         columns.insert(5, ("cp_comm_type", "CP comm", ID, 1))
     table = FitTable(
@@ -467,9 +472,65 @@ def _search_table(doc: dict, wide: bool = False):
         hint="--wide shows them; --json lists every field",
     )
     for row in doc["top"]:
-        shown = {**row, "recompute": _recompute(row)}
+        shown = {**row, "recompute": _recompute(row), **_setting_cells(row)}
         table.add_row(*(perf_value(row, key) if key in PERF else _cell(shown[key]) for key, *_ in columns))
     return table
+
+
+def _setting_columns(rows: list[dict]) -> list[tuple[tuple[str, str, str, int], bool]]:
+    """The settings a row needs to be re-run with ``perf train``, each with whether to show it: only where a listed
+    row leaves ``perf train``'s default (ETP = TP, the alltoall dispatcher, no FP8 parameters, even stages)."""
+    from ..report.tables import ID, LABEL, NUMBER
+
+    return [
+        (("etp", "ETP", NUMBER, 3), any(row["etp"] != row["tp"] for row in rows)),
+        (("moe_dispatcher", "dispatcher", ID, 3), any(row["moe_dispatcher"] != "alltoall" for row in rows)),
+        (("fp8_param_gather", "FP8 params", LABEL, 2), any(row["fp8_param_gather"] for row in rows)),
+        (("stage_layers", "first/last layers", LABEL, 3), any(row["first_stage_layers"] for row in rows)),
+    ]
+
+
+def _setting_cells(row: dict) -> dict[str, str]:
+    """A row's settings as the table shows them: ``hsdp×4`` (``--fsdp --hsdp-replicas 4``), ``yes``/``no`` for FP8
+    parameters, ``7/7`` layers on the first and last stage (``even``: an even split)."""
+    first, last = row["first_stage_layers"], row["last_stage_layers"]
+    return {
+        "sharding": f"hsdp×{row['hsdp_replicas']}" if row["sharding"] == "hsdp" else row["sharding"],
+        "fp8_param_gather": "yes" if row["fp8_param_gather"] else "no",
+        "stage_layers": f"{first}/{last}" if first or last else "even",
+    }
+
+
+#: What every row of the search runs besides its columns, as ``perf train`` flags (search.candidate_grid sets them
+#: from the degrees and the sharding): (flag, the row's JSON key, when it is on).
+DERIVED_FLAGS = (
+    ("--sp", "sp", "TP>1"),
+    ("--overlap-param-gather", "overlap_param_gather", "sharding is zero1 or zero2"),
+    ("--pp-overlap", "overlap_p2p", "VP>1"),
+    ("--moe-a2a-overlap", "moe_a2a_overlap", "EP>1"),
+    ("--tp-overlap", "overlap_tp", "TP>1 (as searched)"),
+)
+#: The sharding column's values as ``perf train`` flags (``hsdp×R``: R replicas).
+SHARDING_FLAGS = {
+    "ddp": "no flag",
+    "zero1": "--distributed-optimizer",
+    "zero2": "--distributed-optimizer --zero2",
+    "fsdp": "--fsdp",
+    "hsdp": "--fsdp --hsdp-replicas R",
+}
+
+
+def _rerun_note(rows: list[dict]) -> str:
+    """How to re-run a row with ``perf train``: the flags it runs besides its columns (those on in a listed row) and
+    the flags of the listed shardings."""
+    derived = [f"{flag} where {when}" for flag, key, when in DERIVED_FLAGS if any(row[key] for row in rows)]
+    shardings = dict.fromkeys(row["sharding"] for row in rows)
+    flags = [f"{name + '×R' if name == 'hsdp' else name} is {SHARDING_FLAGS[name]}" for name in shardings]
+    return (
+        "Re-run a row: perf train with this search's inputs, the row's columns as options (DP follows), "
+        + "".join(f"{d}, " for d in derived)
+        + f"sharding {', '.join(flags)}."
+    )
 
 
 def _search_header(key: str, header: str) -> str:
