@@ -195,42 +195,32 @@ def test_training_throughput_objective_matches_the_perf_model():
     assert tokens_per_s_per_accelerator.cache_info().currsize >= 1
 
 
-def test_training_objective_takes_the_moe_reference(tmp_path):
-    """``reference: moe`` scores the training figure on DeepSeek-V3: r · a / P with the per-rack rate of
-    evaluate's delivery figures (tokens/s per rack / rack MW); dense stays the default; elsewhere it is refused."""
+def test_training_objectives_take_the_moe_reference(tmp_path):
+    """``reference: moe`` scores the training figures on DeepSeek-V3 with the per-rack rate of evaluate's delivery
+    figures: per MW r · a / P (tokens/s per rack / rack MW), per USD r · a / BOM over the BOM evaluate prints for the
+    rack (``Bill of materials``: USD 3,791,425 for the GB300 example, its 1.4 kW accelerators); dense stays the
+    default; elsewhere it is refused."""
     from rackwright.perf.api import rack_delivery
 
-    objective = {"figure": "perf.training_tokens_per_s_per_mw", "goal": "max", "reference": "moe"}
-    space_doc = {**TINY, "objectives": [objective], "axes": [{"path": "parts.accelerator.power", "values": ["1400 W"]}]}
+    objectives = [{"figure": f"perf.training_tokens_per_s_per_{per}", "goal": "max", "reference": "moe"}
+                  for per in ("mw", "usd")]
+    space_doc = {**TINY, "objectives": objectives, "axes": [{"path": "parts.accelerator.power", "values": ["1400 W"]}]}
     space = load_space(write_space(tmp_path, space_doc))
     assert space.training_reference == "moe"
     columns = evaluate_points(space, np.zeros((1, 1)))
     delivery = rack_delivery(EXAMPLES / "gb300-nvl72.yaml")
-    rack_mw = rackwright.evaluate(EXAMPLES / "gb300-nvl72.yaml").figures["power.input"] / 1e6
-    per_rack = columns["perf.training_tokens_per_s_per_mw"][0] * rack_mw
+    rack = rackwright.evaluate(EXAMPLES / "gb300-nvl72.yaml")
+    per_rack = columns["perf.training_tokens_per_s_per_mw"][0] * rack.figures["power.input"] / 1e6
     assert per_rack == pytest.approx(delivery["training_tokens_per_s_per_rack_deepseek_v3"], rel=1e-9)
-    dense = {**space_doc, "objectives": [{"figure": "perf.training_tokens_per_s_per_mw", "goal": "max"}]}
-    assert load_space(write_space(tmp_path, dense, "dense.yaml")).training_reference == "dense"
-    wrong = {**space_doc, "objectives": [{"figure": "power.input_kw", "goal": "min", "reference": "moe"}]}
-    assert "reference applies" in error_of(tmp_path, wrong)
-
-
-def test_training_per_usd_figure_is_the_rack_rate_over_its_bom(tmp_path):
-    """``perf.training_tokens_per_s_per_usd`` = r · a / BOM: evaluate's MoE tokens/s per rack over the BOM it
-    prints for the rack (``Bill of materials``: USD 3,791,425 for the GB300 example, its 1.4 kW accelerators)."""
-    from rackwright.perf.api import rack_delivery
-
-    objective = {"figure": "perf.training_tokens_per_s_per_usd", "goal": "max", "reference": "moe"}
-    space_doc = {**TINY, "objectives": [objective], "axes": [{"path": "parts.accelerator.power", "values": ["1400 W"]}]}
-    space = load_space(write_space(tmp_path, space_doc))
-    assert space.training_reference == "moe"
-    columns = evaluate_points(space, np.zeros((1, 1)))
-    delivery = rack_delivery(EXAMPLES / "gb300-nvl72.yaml")
-    bom = 3_791_425.0  # rackwright evaluate examples/gb300-nvl72.yaml: Bill of materials
-    assert rackwright.evaluate(EXAMPLES / "gb300-nvl72.yaml").figures["cost.bom"] == bom
+    bom = 3_791_425.0
+    assert rack.figures["cost.bom"] == bom
     per_usd = columns["perf.training_tokens_per_s_per_usd"][0]
     assert per_usd == pytest.approx(delivery["training_tokens_per_s_per_rack_deepseek_v3"] / bom, rel=1e-9)
     assert per_usd == pytest.approx(delivery["training_tokens_per_s_per_usd_deepseek_v3"], rel=1e-9)
+    dense = {**space_doc, "objectives": [{"figure": "perf.training_tokens_per_s_per_usd", "goal": "max"}]}
+    assert load_space(write_space(tmp_path, dense, "dense.yaml")).training_reference == "dense"
+    wrong = {**space_doc, "objectives": [{"figure": "power.input_kw", "goal": "min", "reference": "moe"}]}
+    assert "reference applies" in error_of(tmp_path, wrong)
 
 
 def test_sampling_methods_and_continuous_axes(tmp_path):
