@@ -96,3 +96,22 @@ def test_moe_delivery_figures_by_hand():
     assert doc["training_tokens_per_s_per_usd_deepseek_v3"] == pytest.approx(tokens * per_rack / 3_130_825, rel=1e-12)
     # The dense reference's figures are still there, unchanged in name.
     assert {"training_days_llama3_405b_15t_100_mw", "training_mfu_llama3_405b"} <= set(doc)
+
+
+def test_programme_workload_takes_the_reference_recipe():
+    """``precision: reference`` runs the programme's job in the shared MoE reference's recipe: MXFP8 on GB300 NVL72,
+    the rate ``perf search`` gives for that recipe on the same 1,152 accelerators (16 racks) and batch."""
+    from rackwright.perf.api import search_report
+    from rackwright.programme import load_programme
+    from rackwright.programme.plan import job_at, reference_model
+
+    loaded = load_programme(EXAMPLES / "programme-small.yaml")
+    workload = loaded.programme.workload.model_copy(update={"precision": "reference"})
+    loaded = loaded.model_copy(update={"programme": loaded.programme.model_copy(update={"workload": workload})})
+    run = job_at(loaded, reference_model(loaded), loaded.racks[0], 1152)
+    assert run is not None and run.parallelism["precision"] == "mxfp8"
+    best = search_report(
+        "deepseek-v3", str(EXAMPLES / "gb300-nvl72.yaml"), racks=16, accelerators=1152, global_batch=1152,
+        seq_len=4096, precision="mxfp8", top=1,
+    )["best"]
+    assert run.tokens_per_s_per_accelerator == pytest.approx(best["tokens_per_s"] / 1152, rel=1e-12)

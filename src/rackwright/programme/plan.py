@@ -67,6 +67,8 @@ from ..factory import work_content
 from ..fleet import job_report, spares_report
 from ..models.reliability import HOURS_PER_YEAR
 from ..parallel import run_tasks
+from ..perf.api import reference_recipe
+from ..perf.reference import REFERENCE_TRAINING_MOE
 from ..perf.search import SearchResult, search
 from ..perf.system import system_from_rack
 from ..perf.workload import ModelSpec, load_model
@@ -161,12 +163,15 @@ def reference_model(loaded: LoadedProgramme) -> ModelSpec:
 def job_at(loaded: LoadedProgramme, model: ModelSpec, rack: Rack, size: int) -> Training | None:
     """The fastest configuration of the workload's ``model`` on ``size`` accelerators of the rack (``perf search``'s:
     :func:`rackwright.perf.search.search` on ``⌈size / accelerators per rack⌉`` racks, the workload's global batch,
-    sequence and precision) and the goodput the fleet model gives that job (:func:`rackwright.fleet.job_report` at
-    ``size``); None when no configuration fits in memory, :class:`InputError` when none is valid."""
+    sequence and precision: ``reference`` is the shared MoE reference's recipe on the rack,
+    :func:`rackwright.perf.api.reference_recipe`) and the goodput the fleet model gives that job
+    (:func:`rackwright.fleet.job_report` at ``size``); None when no configuration fits in memory, :class:`InputError`
+    when none is valid."""
     w = loaded.programme.workload
     per_rack = rack.figures["compute.accelerators"]
     system = system_from_rack(rack, int(np.ceil(size / per_rack)))
-    found = search(model, system, size, w.global_batch, w.seq_len, w.precision)
+    precision = reference_recipe(system, REFERENCE_TRAINING_MOE) if w.precision == "reference" else w.precision
+    found = search(model, system, size, w.global_batch, w.seq_len, precision)
     job = job_report(rack, size, model=w.model, storage_bandwidth=w.storage_bandwidth)
     best = fastest(found)
     if best is None:

@@ -199,12 +199,17 @@ def input_lines(doc: dict) -> list[str]:
         f"Generations: {gens}",
         f"Factories: {lines}",
         f"Sites: {sites}",
-        f"Workload: {w['model']} in {w['precision']} on {w['accelerators']:,} accelerators, global batch "
+        f"Workload: {w['model']} in {_recipe(w['precision'])} on {w['accelerators']:,} accelerators, global batch "
         f"{w['global_batch']:,} of {seq} tokens, checkpoints at {w['storage_bandwidth']}; "
         f"fleet: repairs in {fleet['repair_days']:g} days, availability {fleet['availability']:.1%}",
         f"Goal: {goal['it_power_gw']:g} GW by {goal['by']}; "
         + (f"P(goal) over {risk['samples']:,} samples, seed {risk['seed']}" if risk else "no Monte Carlo run"),
     ]
+
+
+def _recipe(precision: str) -> str:
+    """The workload's precision as the inputs line names it (``reference``: the shared MoE reference's recipe)."""
+    return "the MoE reference's recipe" if precision == "reference" else precision
 
 
 def _legend_per_chart(figure, titles: tuple[str, ...]) -> None:

@@ -86,7 +86,9 @@ class Workload(Sourced):
     accelerator (its batch rule, :mod:`rackwright.perf.reference`)."""
 
     model: str = REFERENCE_TRAINING_MOE.model
-    precision: Literal["bf16", "fp8", "fp4"] = "fp8"
+    #: ``reference``: the shared MoE reference's recipe policy on each generation (MXFP8 on Blackwell, blockwise
+    #: FP8 on Hopper, else BF16).
+    precision: Literal["bf16", "fp8", "fp4", "reference"] = "fp8"
     accelerators: int = Field(ge=1, le=MAX_JOB)
     global_batch: int = Field(default=0, ge=0, le=MAX_JOB * 64)
     seq_len: int | None = Field(default=None, ge=1, le=100_000_000)
