@@ -232,9 +232,12 @@ def test_placement_hand_calculation():
     groups = place["groups"]
     assert place["scale_up_domain"] == 72
     assert (groups["tp"]["stride"], groups["tp"]["scale_up_domains"], groups["tp"]["network"]) == (1, 1, "scale-up")
-    assert (groups["cp"]["stride"], groups["cp"]["scale_up_domains"]) == (8, 1)  # 2 × 8 = 16 ranks ≤ 72
-    # DP: 9 ranks at stride 16, floor(72 / 16) = 4 in a domain (as the step-time model counts them): 3 domains.
-    assert (groups["dp"]["stride"], groups["dp"]["scale_up_domains"], groups["dp"]["network"]) == (16, 3, "scale-out")
+    # CP 2 at stride 8 fills blocks of 16 ranks; 72 is not a multiple of 16, so the groups of ranks 64-79
+    # ({64 + r, 72 + r}, r < 8) straddle the boundary at 72: 2 domains.
+    assert (groups["cp"]["stride"], groups["cp"]["scale_up_domains"]) == (8, 2)
+    # DP: 9 ranks at stride 16 fill blocks of 144 = 2 domains; the group at offset r < 16 holds r, r + 16, ...,
+    # r + 128: domains 0 and 1 (the model used to count floor(72 / 16) = 4 a domain, 3 domains).
+    assert (groups["dp"]["stride"], groups["dp"]["scale_up_domains"], groups["dp"]["network"]) == (16, 2, "scale-out")
     assert (groups["pp"]["stride"], groups["pp"]["scale_up_domains"]) == (144, 8)  # one stage per 2 racks
     assert place["accelerators_per_rack"] == 72 and groups["pp"]["racks"] == 8 and groups["tp"]["racks"] == 1
     # On 8-GPU nodes TP 8 fills a node and CP 2 already leaves it.

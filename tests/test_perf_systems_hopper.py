@@ -80,7 +80,7 @@ def test_h800_moe_all_to_all_by_hand():
     # One way: 0.875 · b / (200e9 · 0.80) + 7 · b / (50e9 · 0.85) + 7 · 2 µs + 7 · 10 µs; dispatch and combine twice
     # that: 0.875·b/160e9 = 321.1264 µs, 7·b/42.5e9 = 9,671.5716 µs, + 84 µs, × 2 = 20.153396 ms.
     model, eff, bf16 = load_model("deepseek-v3"), profile("h100"), recipe("bf16")
-    c = {"ep": 64, "etp": 1, "moe_dispatcher": 0}
+    c = {"ep": 64, "etp": 1, "moe_dispatcher": 0, "tp": 1, "cp": 1, "dp": 64, "pp": 1}  # one EP group's 64 ranks
     h800 = float(_moe_dispatch_combine(model, load_system("dgx-h800"), c, 4096, eff, bf16))
     b = 2 * 7168 * 4096
     assert h800 == pytest.approx(2 * (0.875 * b / 160e9 + 7 * b / 42.5e9 + 7 * 2e-6 + 7 * 10e-6), rel=1e-9)

@@ -69,6 +69,7 @@ import numpy as np
 from ..models import Array
 from .efficiency import Efficiency, profile, tile_factor
 from .memory import _bit, training_memory
+from .placement import span, spread
 from .precision import Recipe
 from .precision import recipe as get_recipe
 from .stages import (
@@ -220,9 +221,15 @@ def _shape_factor(k_in, k_out, tokens, k0, eff: Efficiency | None = None):
     return 3.0 / (inverse(k_in, tokens, k_out) + inverse(k_out, tokens, k_in) + inverse(tokens, k_in, k_out))
 
 
-def _group_bandwidth(stride, size, system, eff: Efficiency):
-    """(bandwidth, latency) of a group: scale-up when it fits inside one scale-up domain."""
-    inside = stride * size <= system.scale_up.size
+def _ranks(c):
+    """The job's ranks, TP·CP·DP·PP: how many blocks of each group's layout it holds (:mod:`.placement`)."""
+    return c["tp"] * c["cp"] * c["dp"] * c["pp"]
+
+
+def _group_bandwidth(stride, size, system, eff: Efficiency, ranks=None):
+    """(bandwidth, latency) of a group: scale-up when every such group of the job's ``ranks`` lies inside one
+    scale-up domain (:func:`rackwright.perf.placement.span`)."""
+    inside = span(size, stride, system.scale_up.size, ranks) == 1
     bandwidth = np.where(
         inside, system.scale_up.bandwidth * eff.scale_up_link, system.scale_out.bandwidth * eff.scale_out_link
     )
@@ -230,17 +237,25 @@ def _group_bandwidth(stride, size, system, eff: Efficiency):
     return bandwidth, latency
 
 
-def _collective(stride, size, bytes_, system, eff: Efficiency, passes=1):
+def _collective(stride, size, bytes_, system, eff: Efficiency, passes=1, ranks=None):
     """A reduce-scatter or all-gather (``passes`` 1), or an all-reduce (``passes`` 2: a reduce-scatter, then an
-    all-gather), of ``bytes_`` over a group of ``size`` ranks laid out with ``stride`` [s].
+    all-gather), of ``bytes_`` over a group of ``size`` ranks laid out with ``stride`` among the job's ``ranks``
+    [s].
 
     Inside one scale-up domain it is a ring at scale-up speed. A group that spans domains runs
     hierarchically, as NCCL's rings over the rails do (one ring per NIC; NVLink inside the domain): its
-    ``g = min(size, domain / stride)`` members of a domain first reduce-scatter among themselves over the
-    scale-up network, then each exchanges its ``1/g`` share with its peers in the other ``size / g`` domains
-    over its own NIC: ``ring(g, S, scale-up) + ring(size / g, S / g, scale-out)``. With one member per
-    domain (stride ≥ domain) this is the flat ring at scale-out speed. An all-reduce runs each level's ring twice
-    (reduce-scatter, the shares' all-reduce across domains, all-gather): bus-bandwidth factor ``2·(n−1)/n``.
+    ``g`` members of a domain first reduce-scatter among themselves over the scale-up network, then each
+    exchanges its ``1/g`` share with its peers across the group's ``D`` domains over its own NIC:
+    ``ring(g, S, scale-up) + ring(D, S / g, scale-out)``. With one member per domain (stride ≥ domain) this is
+    the flat ring at scale-out speed. The groups run in lockstep, so the slowest sets the pace: ``D`` is the most
+    domains one of them touches and ``g`` the fewest members a straddling one has in a domain
+    (:func:`rackwright.perf.placement.spread`; a 72-GPU domain cuts EP 64 at stride 1 into 8 + 56). An assumption,
+    and its reason: the domain with the fewest members paces the cross-domain level, since NCCL takes the channel
+    count and inter-node bandwidth at their minimum over the ranks ("make sure tuning is consistent across
+    ranks", ``src/init.cc`` after ``allGather3``), so the whole share leaves that domain through its ``g`` NICs;
+    the larger domains' rings inside (up to ``⌈U/s⌉`` members) are counted as ``g``'s, a difference of
+    ``(1/g − 1/g')·S`` at scale-up speed. An all-reduce runs each level's ring twice (reduce-scatter, the shares'
+    all-reduce across domains, all-gather): bus-bandwidth factor ``2·(n−1)/n``.
 
     **In-network reduction** (:class:`rackwright.perf.system.InNetworkReductionSpec`, per level). The switch
     reduces what the ranks send it and multicasts the result, so each byte crosses a rank's link once up and once
@@ -257,9 +272,7 @@ def _collective(stride, size, bytes_, system, eff: Efficiency, passes=1):
     (Blackwell) CTAs (``src/transport/nvls.cc``), no fewer than :data:`rackwright.perf.efficiency.COMM_SMS`, so
     the SMs an overlapped collective takes are not changed.
     """
-    domain = system.scale_up.size
-    members = np.where(stride * size <= domain, size, np.clip(np.floor(domain / stride), 1.0, size))
-    domains = size / members
+    domains, members = spread(size, stride, system.scale_up.size, ranks)
     up = system.scale_up.bandwidth * eff.scale_up_link
     out = system.scale_out.bandwidth * eff.scale_out_link
     intra = passes * _ring(members, bytes_, up, system.latency.scale_up)
@@ -381,8 +394,8 @@ def _layer_times(
     # on rings; fewer where the switch reduces, :func:`_collective`).
     tp_comm = np.where(
         c["sp"] > 0,
-        4 * _collective(1, tp, activation_bytes, system, eff),
-        2 * _collective(1, tp, activation_bytes, system, eff, passes=2),
+        4 * _collective(1, tp, activation_bytes, system, eff, ranks=_ranks(c)),
+        2 * _collective(1, tp, activation_bytes, system, eff, passes=2, ranks=_ranks(c)),
     )
     cp_forward, cp_backward = _context_parallel(model, system, c, tokens, attention, eff)
     ep_comm, route = 0.0, 0.0 * tokens
@@ -441,7 +454,7 @@ def _ring_attention(model, system, c, tokens, attention, eff: Efficiency):
     element) and its dK,dV into the received BF16 ones (``6`` per K,V element). Zero without CP.
     """
     cp, tp = c["cp"], c["tp"]
-    bw, lat = _group_bandwidth(tp, cp, system, eff)
+    bw, lat = _group_bandwidth(tp, cp, system, eff, _ranks(c))
     kv_bytes = tokens * model.attention_kv_bytes_per_token(BYTES_ACTIVATION) / tp
     step = attention / cp
     transfer = kv_bytes / bw + lat
@@ -486,7 +499,10 @@ def _gathered_attention(model, system, c, tokens, eff: Efficiency):
     cp, tp = c["cp"], c["tp"]
     k_bytes = tokens * model.kv_heads * model.qk_head_dim * BYTES_ACTIVATION / tp
     v_bytes = tokens * model.kv_heads * model.v_dim * BYTES_ACTIVATION / tp
-    gathers = _collective(tp, cp, cp * k_bytes, system, eff) + _collective(tp, cp, cp * v_bytes, system, eff)
+    ranks = _ranks(c)
+    gathers = _collective(tp, cp, cp * k_bytes, system, eff, ranks=ranks) + _collective(
+        tp, cp, cp * v_bytes, system, eff, ranks=ranks
+    )
     gathered = cp * (k_bytes + v_bytes)
     hbm = system.accelerator.hbm_bandwidth * eff.hbm
     outputs = tokens * model.heads * model.v_dim / tp * BYTES_ACTIVATION
@@ -507,18 +523,18 @@ def _moe_dispatch_combine(model, system, c, local_tokens, eff: Efficiency, rec: 
 
     Each of the rank's ``local_tokens`` (its sequence-parallel share, ``T/t``) goes to ``k`` experts spread
     uniformly over the ``e`` ranks of its EP group (stride ETP, Megatron-Core's expert rank order). Of the
-    ``g = min(e, domain / etp)`` EP ranks in its scale-up domain, copies for the ``g − 1`` others cross the
-    scale-up network and those for the other ``e − g`` ranks the rank's NIC (all-to-all, Megatron ``alltoall``).
+    ``g`` EP ranks in its scale-up domain, copies for the ``g − 1`` others cross the scale-up network and those
+    for the other ``e − g`` ranks the rank's NIC (all-to-all, Megatron ``alltoall``); the slowest rank sets the
+    pace, so ``g`` is the fewest members an EP group has in a domain and ``N`` the most domains one touches
+    (:func:`rackwright.perf.placement.spread`; EP 64 on 72-GPU domains: 2 domains, 8 + 56 ranks).
     DeepEP (``moe_dispatcher`` 1) sends a token once per destination domain and fans it out over NVLink: the
-    NIC carries ``(N − 1)·(1 − (1 − 1/N)^k)`` copies per token for ``N = e/g`` domains (:func:`_remote_domains`);
+    NIC carries ``(N − 1)·(1 − (1 − 1/N)^k)`` copies per token over ``N`` domains (:func:`_remote_domains`);
     its dispatch moves FP8 under a low-precision recipe (combine stays BF16). With ETP > 1 the received tokens are
     all-gathered over ETP and reduce-scattered back (rings at the ETP group's speed).
     """
     e, etp, k = c["ep"], c["etp"], model.experts_per_token
     h = model.hidden
-    domain = system.scale_up.size
-    g = np.where(etp * e <= domain, e, np.clip(np.floor(domain / etp), 1.0, e))
-    domains = e / g
+    domains, g = spread(e, etp, system.scale_up.size, _ranks(c))
     deepep = c["moe_dispatcher"] > 0
     local_copies = k * (g - 1) / e
     remote_copies = np.where(deepep, _remote_domains(domains, k, model.max_nodes_per_token), k * (e - g) / e)
@@ -537,7 +553,7 @@ def _moe_dispatch_combine(model, system, c, local_tokens, eff: Efficiency, rec: 
 
     a2a = np.where(e > 1, one_way(dispatch_bytes) + one_way(combine_bytes), 0.0)
     received = local_tokens * k * etp * h * 2.0  # tokens an ETP group's rank works on, BF16
-    etp_comm = 2 * _collective(1, etp, received, system, eff)
+    etp_comm = 2 * _collective(1, etp, received, system, eff, ranks=_ranks(c))
     return a2a + etp_comm
 
 
@@ -733,7 +749,7 @@ def train_step(
         dual, np.where(edge_paces, edge_layers, middle_layers), np.where(last_paces, last_layers, others)
     )
     stage_logits = np.where(dual, np.where(edge_paces, logits / 2, 0.0), np.where(last_paces, logits, 0.0))
-    bw_pp, lat_pp = _group_bandwidth(c["tp"] * c["cp"] * c["dp"], c["pp"], system, eff)
+    bw_pp, lat_pp = _group_bandwidth(c["tp"] * c["cp"] * c["dp"], c["pp"], system, eff, _ranks(c))
     p2p_bytes = tokens * model.hidden * BYTES_ACTIVATION / np.where(c["sp"] > 0, c["tp"], 1)
     p2p = np.where(c["pp"] > 1, 2 * c["vp"] * (p2p_bytes / bw_pp + lat_pp), 0.0)
     # Megatron-Core's overlap_p2p_comm (interleaved schedule only; NeMo turns it on whenever VP > 1): each chunk's
@@ -772,10 +788,11 @@ def train_step(
     # consecutive ranks (stride TP), which all-reduce their gradient shards once per step behind the last backward.
     replicas = c["hsdp_replicas"]
     shard = dp_cp / replicas
-    fsdp_gather = _collective(c["tp"], shard, param_bytes, system, eff)
-    fsdp_reduce = _collective(c["tp"], shard, grad_bytes, system, eff)
+    ranks = _ranks(c)
+    fsdp_gather = _collective(c["tp"], shard, param_bytes, system, eff, ranks=ranks)
+    fsdp_reduce = _collective(c["tp"], shard, grad_bytes, system, eff, ranks=ranks)
     stage_forward, stage_backward = stage_layers * layer_forward, stage_layers * layer_backward
-    replica_reduce = _collective(c["tp"] * shard, replicas, grad_bytes / shard, system, eff, passes=2)
+    replica_reduce = _collective(c["tp"] * shard, replicas, grad_bytes / shard, system, eff, 2, ranks)
     hsdp_exposed = np.where(fsdp, np.maximum(replica_reduce - stage_backward, 0.0), 0.0)
     fsdp_exposed = np.where(
         fsdp,
@@ -889,10 +906,10 @@ def _dp_collective(c, bytes_, expert_bytes, edp, system, eff: Efficiency, passes
     scale-up domains that group spans domains with few members in each, and its share crosses the NICs nearly
     whole. The two run one after the other on the communication stream.
     """
-    dense = _collective(c["tp"], c["dp"] * c["cp"], bytes_ - expert_bytes, system, eff, passes)
+    dense = _collective(c["tp"], c["dp"] * c["cp"], bytes_ - expert_bytes, system, eff, passes, _ranks(c))
     if np.ndim(expert_bytes) == 0 and expert_bytes == 0:  # a dense model
         return dense
-    expert = _collective(c["ep"] * c["etp"], edp, expert_bytes, system, eff, passes)
+    expert = _collective(c["ep"] * c["etp"], edp, expert_bytes, system, eff, passes, _ranks(c))
     return dense + np.where(expert_bytes > 0, expert, 0.0)
 
 
