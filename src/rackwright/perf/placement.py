@@ -61,7 +61,8 @@ def _spread(n, s, u, ranks):
     block, reach = n * s, (n - 1) * s
     step = np.gcd(block, u)
     period = u // step  # blocks after which the blocks' starts repeat against the boundaries
-    few = np.where((ranks // block >= period) | (n == 1), 0, ranks // block)  # fewer blocks than a period
+    blocks = np.maximum(ranks // block, 1)
+    few = np.where((blocks >= period) | (n == 1), 0, blocks)  # a job of fewer blocks than a period: their count
     starts = (block % u, u, step, few)
     top = np.minimum(u - 1, _largest_start(*starts) + s - 1)
     domains = (top + reach) // u + 1
