@@ -283,11 +283,11 @@ def test_compare_and_evaluate_name_precisions_not_their_keys():
 
 
 def test_compare_change_takes_the_row_format():
-    """Tokens/s in the hundred thousands print whole, and so does their change: 205,309 − 200,365 = +4,944 and
-    667,791 − 681,578 = −13,787 (not +4,944.2 and −13,786.5)."""
+    """Tokens/s in the hundred thousands print whole, and so does their change: 365,065 − 354,320 = +10,745 and
+    667,791 − 681,578 = −13,787 (not +10,745.4 and −13,786.5)."""
     result = runner.invoke(app, ["compare", *PAIR, "--only", "delivery"], env=NARROW)
     assert result.exit_code == 0, result.output
-    assert wrapped_row(result.stdout, "DeepSeek-V3")[2:5] == ["200,365", "205,309", "+4,944"]
+    assert wrapped_row(result.stdout, "DeepSeek-V3")[2:5] == ["354,320", "365,065", "+10,745"]
     assert wrapped_row(result.stdout, "Llama 3 70B")[2:5] == ["681,578", "667,791", "-13,787"]
 
 
