@@ -376,8 +376,8 @@ def train_report(
     fp8_param_gather: bool = False,
     overlap_param_gather: bool = False,
     grad_precision: str = "fp32",
-    first_stage_layers: int = 0,
     optimizer_moments: str = "fp32",
+    first_stage_layers: int = 0,
     last_stage_layers: int = 0,
     recompute_modules: str | None = None,
     etp: int | None = None,
@@ -407,8 +407,8 @@ def train_report(
     _choice(attention, "--attention", ("flash", "materialized"))
     _choice(cp_comm_type, "--cp-comm-type", tuple(CP_COMM_TYPES))
     _choice(pp_schedule, "--pp-schedule", tuple(PP_SCHEDULES))
-    for flag, value in (
     _choice(optimizer_moments, "--optimizer-moments", ("fp32", "bf16"))
+    for flag, value in (
         ("--sp", sp),
         ("--distributed-optimizer", distributed_optimizer),
         ("--dp-overlap", overlap_dp),
@@ -526,8 +526,8 @@ def train_report(
         fp8_param_gather=fp8_param_gather,
         overlap_param_gather=overlap_param_gather,
         fp32_grads=grad_precision == "fp32",
-        recompute_modules=modules,
         bf16_moments=optimizer_moments == "bf16",
+        recompute_modules=modules,
         first_stage_layers=first_stage_layers,
         last_stage_layers=last_stage_layers,
         etp=etp or tp,
@@ -571,8 +571,8 @@ def train_report(
             "overlap_p2p": overlap_p2p,
             "pp_schedule": pp_schedule,
             "grad_precision": grad_precision,
-            "first_stage_layers": first_stage_layers,
             "optimizer_moments": optimizer_moments,
+            "first_stage_layers": first_stage_layers,
             "last_stage_layers": last_stage_layers,
             "recompute_modules": [m for m, bit in RECOMPUTE_MODULES.items() if modules & bit]
             if recompute == "selective"
