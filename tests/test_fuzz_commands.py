@@ -441,7 +441,10 @@ FILES = {  # name: (folder, data) → (a command line with a mutated file or arg
         _word(d, ("fuzz",))),
     "server-admin user password": lambda f, d: (lambda w: (["server-admin", "user", "password", "fuzz-user",
                                                             "--password-env", w[0], "--db",
-                                                            f"sqlite:///{f}/admin.db"], w[1]))(
+                                                            f"sqlite:///{f}/admin.db"],
+                                                           # a drawn name the environment holds (`_`, set by the
+                                                           # shell) is a real variable: its value decides
+                                                           w[1] if w[0] not in os.environ else None))(
         _word(d, ("FUZZ_PASSWORD",))),
     "server-admin token": lambda f, d: (lambda w: (["server-admin", "token", w[0], "--db",
                                                     f"sqlite:///{f}/admin.db"], w[1]))(_word(d, ("fuzz-user",))),
