@@ -70,6 +70,8 @@ CASES = [
     ("an order date for an unknown generation", _set(("sourcing", "ordered", "e9"), "2026-01-01"),
      "sourcing.ordered.e9", "unknown generation"),
     ("a missing site file", _set(("sites", 0, "plan"), "nowhere.yaml"), "sites[0].plan", "not found"),
+    ("a global batch of zero", _set(("workload", "global_batch"), 0), "workload.global_batch",
+     "greater than or equal to 1"),
     ("a factory builds one generation twice", _set(("factories", 0, "builds"), ["gb300", "gb300"]),
      "factories[0].builds[1]", "twice"),
 ]

@@ -90,7 +90,7 @@ class Workload(Sourced):
     #: FP8 on Hopper, else BF16).
     precision: Literal["bf16", "fp8", "fp4", "reference"] = "fp8"
     accelerators: int = Field(ge=1, le=MAX_JOB)
-    global_batch: int = Field(default=0, ge=0, le=MAX_JOB * 64)
+    global_batch: int = Field(default=0, ge=1, le=MAX_JOB * 64)  # 0: left out (not validated), the rule
     seq_len: int | None = Field(default=None, ge=1, le=100_000_000)
     storage_bandwidth: str = "2 TB/s"
 
