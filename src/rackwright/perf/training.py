@@ -858,7 +858,7 @@ def train_step(
     optimizer = adam_bytes * optimizer_params / (hbm_bw * eff.hbm)
 
     step = pipeline + dp_exposed + optimizer + weight_cast
-    accelerators = c["tp"] * c["pp"] * c["dp"] * c["cp"]
+    accelerators = ranks
     tokens_per_step = global_batch * seq
     model_flops = 3 * model.forward_flops_per_token(seq) * tokens_per_step
     # logits (main and MTP heads) not recomputed

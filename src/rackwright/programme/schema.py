@@ -15,11 +15,11 @@ repair window::
     supply: [...]
     workload: {model: deepseek-v3, precision: fp8, accelerators: 9216, global_batch: 9216,
                seq_len: 4096, storage_bandwidth: "2 TB/s", assumption: "..."}
+    fleet: {repair_days: 5, assumption: "..."}
 
 ``workload.model`` and ``workload.global_batch`` may be left out: they default to the shared MoE reference of
 ``rackwright evaluate``'s delivery figures (:data:`rackwright.perf.reference.REFERENCE_TRAINING_MOE`:
 DeepSeek-V3, one sequence per accelerator), so the programme counts its delivered compute on the same job.
-    fleet: {repair_days: 5, assumption: "..."}
 
 A factory's weekly capacity for a generation is ``share`` × the queueing bound of its line
 for the generation's design (:func:`rackwright.roadmap.inputs.line_rate`, no station busier
