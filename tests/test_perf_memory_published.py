@@ -1,44 +1,26 @@
 """Issue 18: the memory verdict on published configurations that ran (validation/memory_runs.yaml: NeMo v2.2.0's H100
 pre-training configurations, the NeMo 25.02 release). Each case runs through rackwright.perf.api.train_report, as
 ``rackwright perf train ... --json`` does, and must fit; the two that do not are strict xfails with the reason, and
-their memory is checked against a hand calculation, tensor by tensor."""
+their memory is checked against a hand calculation, tensor by tensor. The reasons are the cases' ``known_miss`` in
+the file, which docs/validation.md prints too (rackwright.perf.memory_validation)."""
 
 from functools import cache
 from pathlib import Path
 
 import pytest
 
-from rackwright.perf.api import train_report
-from rackwright.yamlio import read_yaml, to_plain
+from rackwright.perf.memory_validation import case_report, compare_memory, memory_runs
 
 ROOT = Path(__file__).resolve().parents[1]
-DOC = to_plain(read_yaml(ROOT / "validation/memory_runs.yaml"))
+DOC = memory_runs(ROOT)
 CASES = {case["id"]: case for case in DOC["cases"]}
 MAIN_CSV = "scripts/llm/performance/recommended_model_configs/model_configs_h100.csv"
 GB = 1e9
 
-NEMOTRON4_340B_DP2 = (
-    "80.4 GB predicted against 79.6 GB usable (1 % over): 57.7 GB of states and 22.7 GB of activations on the first "
-    "stage, each tensor one that Megatron-Core core_r0.11.0 and Transformer Engine hold (the FP32 main-parameter "
-    "shard is the only copy the distributed optimizer adds to an FP8 weight, distrib_optimizer.py:344-395; TE's "
-    "LayerNormLinear saves the norm input and its FP8 output; hand calculation in "
-    "test_nemotron4_340b_fp8_first_stage_by_hand); the 0.8 GB lies inside the unsourced reserve of usable HBM (5 % + "
-    "2 GB), which is not changed to pass. The configuration of nemo2407-h100-nemotron4-340b-128 "
-    "(tests/test_perf_validation.py KNOWN_NOT_FITTING)"
-)
-KNOWN_NOT_FITTING = {
-    "nemo2502-h100-nemotron4-340b-fp8-128": NEMOTRON4_340B_DP2,
-    "nemo2502-h100-strong-nemotron4-340b-fp8-128": NEMOTRON4_340B_DP2 + "; GBS 512 holds no more than GBS 32, "
-    "whose 16 micro-batches x 12 chunks already exceed the 103 chunk passes in flight on the first stage",
-}
-
 
 @cache
 def report(case_id: str) -> dict:
-    """The ``perf train`` document of one case: the file's defaults, then the case's own settings."""
-    case = CASES[case_id]
-    settings = {**DOC["defaults"], **case["settings"]}
-    return train_report(case["model"], settings.pop("system"), **settings)
+    return case_report(DOC["defaults"], CASES[case_id])
 
 
 def memory(case_id: str) -> dict:
@@ -62,10 +44,8 @@ def test_cases_are_sourced_and_follow_the_release_settings():
 @pytest.mark.parametrize(
     "case_id",
     [
-        pytest.param(i, marks=pytest.mark.xfail(strict=True, reason=KNOWN_NOT_FITTING[i]))
-        if i in KNOWN_NOT_FITTING
-        else i
-        for i in CASES
+        pytest.param(i, marks=pytest.mark.xfail(strict=True, reason=c["known_miss"])) if "known_miss" in c else i
+        for i, c in CASES.items()
     ],
 )
 def test_published_configuration_fits(case_id):
@@ -112,3 +92,27 @@ def test_nemotron4_340b_fp8_first_stage_by_hand():
     assert m["activations"] == pytest.approx(activations / GB, rel=1e-3)
     assert m["available"] == pytest.approx(usable / GB)
     assert (states + activations) / GB == pytest.approx(80.39, abs=0.01) and m["total"] > m["available"]
+
+
+def test_the_known_misses_are_the_two_nemotron4_340b_fp8_dp2_cases():
+    assert [i for i, c in CASES.items() if "known_miss" in c] == [
+        "nemo2502-h100-nemotron4-340b-fp8-128",
+        "nemo2502-h100-strong-nemotron4-340b-fp8-128",
+    ]
+
+
+def test_validation_page_lists_every_case():
+    # docs/validation.md (current: tests/test_validation.py) has a row per case and the known misses' reasons.
+    page = (ROOT / "docs/validation.md").read_text(encoding="utf-8")
+    for case_id, case in CASES.items():
+        assert f"| {case_id} |" in page
+        assert ("known_miss" in case) == (f"- {case_id}: " in page)
+
+
+def test_page_rows_name_the_parallelism_as_the_csv_gives_it():
+    # CSV line 11: 576 GPUs, TP 8, PP 9, CP 2, VP 7 -> DP 576 / (8 x 9 x 2) = 4; line 20: 256 GPUs, TP 4, PP 4, CP 8,
+    # VP 14, EP 8 -> DP 256 / (4 x 4 x 8) = 2.
+    rows = {row.case: row for row in compare_memory(ROOT)}
+    assert rows.keys() == CASES.keys()
+    assert rows["nemo2502-h100-llama3-405b-fp8-576"].parallelism == "TP8 PP9 CP2 VP7 DP4"
+    assert rows["nemo2502-h100-mixtral-8x22b-fp8-256"].parallelism == "TP4 PP4 CP8 VP14 EP8 DP2"

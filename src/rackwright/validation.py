@@ -4,8 +4,10 @@ Each published file names the example design it validates and, per figure, the
 value, its unit, a relative tolerance chosen from the source's precision, and the
 source. :func:`compare_published` evaluates the design and returns one row per
 figure; :func:`validation_markdown` renders the table of ``docs/validation.md``.
-:func:`validation_page` adds the training-run validation (``rackwright.perf.validation``) and
-the training-job interruption case (``rackwright.fleet.validation``).
+:func:`validation_page` adds the training-run validation (``rackwright.perf.validation``), the memory
+verdict on configurations that ran (``rackwright.perf.memory_validation``), DeepEP's dispatch and combine
+(``rackwright.perf.deepep_validation``), the training-job interruption case (``rackwright.fleet.validation``) and
+the sites (``rackwright.site.validation``).
 """
 
 from __future__ import annotations
@@ -92,6 +94,34 @@ its switch reduction off, `tp-inside-nvlink` TP > 1 within one NVLink domain, `p
 """
 
 
+MEMORY_HEADER = """
+## Memory verdict on configurations that ran (performance model)
+
+The 31 H100 pre-training configurations of NeMo v2.2.0 (the NeMo 25.02 release) from `validation/memory_runs.yaml`
+(each cites its CSV line; stack settings and assumptions are cited there; see `validation/training_runs.md`), run
+through `rackwright perf train` (`rackwright.perf.memory_validation`) with the file's defaults and then the case's
+settings. Since each ran, each must fit: the predicted memory of the fullest GPU within the usable HBM, the capacity
+less 5 % and 2 GB (an assumption of `rackwright.perf.memory`, fixed before these cases and never changed to make one
+pass). No throughput is compared here. A case that does not fit stays in the table as a known miss with the reason
+the file gives; `tests/test_perf_memory_published.py` holds it as a strict xfail and checks it by hand.
+
+"""
+
+
+DEEPEP_HEADER = """
+## Expert-parallel dispatch and combine (performance model)
+
+DeepEP's published normal-kernel bandwidths on H800 from `validation/deepep_runs.yaml` (V1 intranode EP 8 over
+NVLink, internode EP 16-64 over 400 Gb/s InfiniBand; V2 EP 8 x 2 and 8 x 4; benchmark lines and assumptions there,
+see `validation/kernel_figures.md`), against the model's DeepEP dispatch (FP8) and combine (BF16) on `dgx-h800` for
+`deepseek-v3` (`rackwright.perf.deepep_validation`), converted to DeepEP's "logical" GB/s with the rows its benchmark
+counts. Tolerance ±15 % (relative), fixed before any prediction was computed and never widened: a case outside it
+stays in the table as a known miss with the reason the file gives (`tests/test_perf_deepep_published.py` holds it as
+a strict xfail); a case within it only by a coincidence says so in its note.
+
+"""
+
+
 RELIABILITY_HEADER = """
 ## Training-job interruptions (fleet reliability model)
 
@@ -106,8 +136,11 @@ paper. Rows outside their tolerance, and why, are in `docs/reliability.md` ("Val
 
 
 def validation_page(root: str | Path = ".") -> str:
-    """The whole of ``docs/validation.md``: rack figures, training runs, training-job interruptions, then sites."""
+    """The whole of ``docs/validation.md``: rack figures, training runs, the memory verdict on configurations that
+    ran, DeepEP's dispatch and combine, training-job interruptions, then sites."""
     from .fleet.validation import LLAMA3_CASE, case_markdown, compare_case
+    from .perf.deepep_validation import compare_deepep, deepep_markdown
+    from .perf.memory_validation import compare_memory, memory_markdown
     from .perf.validation import compare_runs, runs_markdown
 
     files = sorted((Path(root) / PUBLISHED_DIR).glob("*.yaml"))
@@ -119,6 +152,10 @@ def validation_page(root: str | Path = ".") -> str:
         + validation_markdown(rows)
         + TRAINING_HEADER
         + runs_markdown(compare_runs(root))
+        + MEMORY_HEADER
+        + memory_markdown(compare_memory(root))
+        + DEEPEP_HEADER
+        + deepep_markdown(compare_deepep(root))
         + RELIABILITY_HEADER
         + case_markdown(compare_case(LLAMA3_CASE, root))
         + SITE_HEADER
