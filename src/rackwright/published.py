@@ -1,4 +1,5 @@
-"""A computed figure held against a published one: the relative error and whether it is within tolerance."""
+"""A computed figure held against a published one: the relative error and whether it is within tolerance, and the
+verdict and notes of the validation tables that print it (``docs/validation.md``)."""
 
 from __future__ import annotations
 
@@ -24,3 +25,13 @@ class RelativeCheck:
     @property
     def within(self) -> bool:
         return abs(self.error) <= self.tolerance + 1e-9
+
+
+def verdict(ok: bool, known_miss: str) -> str:
+    """A table's verdict cell: ``yes``, or a bold ``no`` marked as a known miss where the case carries a reason."""
+    return "yes" if ok else ("**no** (known miss)" if known_miss else "**no**")
+
+
+def listed(title: str, items: list[str]) -> str:
+    """A titled Markdown list to follow a table (the reasons of its misses, its notes); nothing where none."""
+    return f"\n{title}:\n\n" + "\n".join(items) + "\n" if items else ""

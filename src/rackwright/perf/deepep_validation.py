@@ -15,7 +15,7 @@ from functools import cache
 from math import comb
 from pathlib import Path
 
-from ..published import RelativeCheck
+from ..published import RelativeCheck, listed, verdict
 from ..yamlio import read_yaml, to_plain
 from .efficiency import profile
 from .precision import recipe
@@ -120,17 +120,12 @@ def deepep_markdown(rows: list[DeepEPRow]) -> str:
         "| case | version | EP | operation | published GB/s | predicted GB/s | error | tolerance | within |",
         "|---|---|---:|---|---:|---:|---:|---:|:-:|",
     ]
-    for r in rows:
-        verdict = "yes" if r.within else ("**no** (known miss)" if r.known_miss else "**no**")
-        lines.append(
-            f"| {r.case} | {r.version} | {r.ep} | {r.operation} | {r.published:.0f} | {r.computed:.1f} | "
-            f"{r.error:+.1%} | ±{r.tolerance:.0%} | {verdict} |"
-        )
+    lines += [
+        f"| {r.case} | {r.version} | {r.ep} | {r.operation} | {r.published:.0f} | {r.computed:.1f} | "
+        f"{r.error:+.1%} | ±{r.tolerance:.0%} | {verdict(r.within, r.known_miss)} |"
+        for r in rows
+    ]
     misses = [f"- {r.case}: {r.known_miss}" for r in rows if r.known_miss]
     notes = [f"- {r.case}: {r.note}" for r in rows if r.note]
     table = "\n".join(lines) + "\n"
-    return table + _listed("Known misses", misses) + _listed("Notes on cases within the tolerance", notes)
-
-
-def _listed(title: str, items: list[str]) -> str:
-    return f"\n{title}:\n\n" + "\n".join(items) + "\n" if items else ""
+    return table + listed("Known misses", misses) + listed("Notes on cases within the tolerance", notes)

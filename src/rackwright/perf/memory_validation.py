@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..published import listed, verdict
 from ..yamlio import read_yaml, to_plain
 from .api import train_report
 
@@ -79,11 +80,10 @@ def memory_markdown(rows: list[MemoryRow]) -> str:
         "| case | model | GPUs | parallelism | precision | predicted GB/GPU | usable GB | fits |",
         "|---|---|---:|---|---|---:|---:|:-:|",
     ]
-    for r in rows:
-        verdict = "yes" if r.fits else ("**no** (known miss)" if r.known_miss else "**no**")
-        lines.append(
-            f"| {r.case} | {r.model} | {r.accelerators:,} | {r.parallelism} | {r.precision} | "
-            f"{r.predicted_gb:.1f} | {r.usable_gb:.1f} | {verdict} |"
-        )
-    notes = [f"- {r.case}: {r.known_miss}" for r in rows if r.known_miss]
-    return "\n".join(lines) + "\n" + ("\nKnown misses:\n\n" + "\n".join(notes) + "\n" if notes else "")
+    lines += [
+        f"| {r.case} | {r.model} | {r.accelerators:,} | {r.parallelism} | {r.precision} | "
+        f"{r.predicted_gb:.1f} | {r.usable_gb:.1f} | {verdict(r.fits, r.known_miss)} |"
+        for r in rows
+    ]
+    misses = [f"- {r.case}: {r.known_miss}" for r in rows if r.known_miss]
+    return "\n".join(lines) + "\n" + listed("Known misses", misses)
