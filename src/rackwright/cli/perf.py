@@ -151,6 +151,18 @@ def train_command(
         help="Adam's momentum and variance in fp32 (default) or bf16 (DeepSeek-V3; Megatron's precision-aware "
         "optimizer): 8 bytes of optimizer state a parameter, not 12; master weights stay fp32.",
     ),
+    activation_func_fp8_input_store: bool = typer.Option(
+        False,
+        "--activation-func-fp8-input-store",
+        help="Save the SwiGLU's input (the gate and up outputs) in FP8 for the backward pass, not BF16 "
+        "(Megatron's option; DeepSeek-V3 in its MoE layers, with fp8-blockwise's 1x128 scales).",
+    ),
+    attention_output_cache: str = typer.Option(
+        "bf16",
+        "--attention-output-cache",
+        help="The attention output saved for the backward: bf16 (default; plus the output projection's FP8 copy "
+        "under an FP8 recipe) or e5m6 (DeepSeek-V3: one 12-bit copy serves both; needs an FP8 --precision).",
+    ),
     first_stage_layers: int = typer.Option(
         0, "--first-stage-layers", min=0, max=MAX_COUNT, help="Layers of the first pipeline stage (0: an even split)."
     ),
@@ -247,6 +259,8 @@ def train_command(
         overlap_param_gather=overlap_param_gather,
         grad_precision=grad_precision,
         optimizer_moments=optimizer_moments,
+        activation_func_fp8_input_store=activation_func_fp8_input_store,
+        attention_output_cache=attention_output_cache,
         first_stage_layers=first_stage_layers,
         last_stage_layers=last_stage_layers,
         recompute_modules=recompute_modules,

@@ -377,6 +377,8 @@ def train_report(
     overlap_param_gather: bool = False,
     grad_precision: str = "fp32",
     optimizer_moments: str = "fp32",
+    activation_func_fp8_input_store: bool = False,
+    attention_output_cache: str = "bf16",
     first_stage_layers: int = 0,
     last_stage_layers: int = 0,
     recompute_modules: str | None = None,
@@ -408,6 +410,7 @@ def train_report(
     _choice(cp_comm_type, "--cp-comm-type", tuple(CP_COMM_TYPES))
     _choice(pp_schedule, "--pp-schedule", tuple(PP_SCHEDULES))
     _choice(optimizer_moments, "--optimizer-moments", ("fp32", "bf16"))
+    _choice(attention_output_cache, "--attention-output-cache", ("bf16", "e5m6"))
     for flag, value in (
         ("--sp", sp),
         ("--distributed-optimizer", distributed_optimizer),
@@ -419,6 +422,7 @@ def train_report(
         ("--moe-a2a-overlap", moe_a2a_overlap),
         ("--fsdp", fsdp),
         ("--zero2", zero2),
+        ("--activation-func-fp8-input-store", activation_func_fp8_input_store),
     ):
         if not isinstance(value, (bool, np.bool_)):
             raise InputError.single(None, f"{flag} is true or false, not {value!r}", flag)
@@ -433,6 +437,7 @@ def train_report(
     system = _switches(resolve_system(system_name, racks, accelerators), in_network_reduction)
     n = system.accelerators
     rec = _check_precision(system, precision, attention_precision, fp8_param_gather)
+    _check_saved_stores(model, rec, activation_func_fp8_input_store, attention_output_cache)
     if fsdp and (distributed_optimizer or overlap_param_gather):
         raise InputError.single(
             None,
@@ -527,6 +532,8 @@ def train_report(
         overlap_param_gather=overlap_param_gather,
         fp32_grads=grad_precision == "fp32",
         bf16_moments=optimizer_moments == "bf16",
+        activation_fp8_input_store=activation_func_fp8_input_store,
+        attention_output_e5m6=attention_output_cache == "e5m6",
         recompute_modules=modules,
         first_stage_layers=first_stage_layers,
         last_stage_layers=last_stage_layers,
@@ -578,13 +585,39 @@ def train_report(
             if recompute == "selective"
             else [],
         },
-        "precision": {"recipe": rec.name, "attention": attention_precision, "fp8_param_gather": fp8_param_gather},
+        "precision": {
+            "recipe": rec.name,
+            "attention": attention_precision,
+            "fp8_param_gather": fp8_param_gather,
+            "activation_func_fp8_input_store": activation_func_fp8_input_store,
+            "attention_output_cache": attention_output_cache,
+        },
         "placement": placement(system, tp, pp, dp, cp, ep, etp or tp),
         **_figures(result, 0),
     }
     if train_tokens:
         doc.update(_campaign(doc, system, train_tokens))
     return doc
+
+
+def _check_saved_stores(model, rec, fp8_input_store: bool, attention_output_cache: str) -> None:
+    """The saved-activation stores (memory.saved_bytes) need what they shrink: a SwiGLU MLP for Megatron's
+    ``--activation-func-fp8-input-store`` (its fused SwiGLU is where the cast happens), an FP8 recipe for
+    DeepSeek-V3's E5M6 attention output (it replaces the BF16 output and the projection's FP8 copy)."""
+    if fp8_input_store and model.ffn_type != "swiglu":
+        raise InputError.single(
+            None,
+            f"{model.name}'s MLP is {model.ffn_type}: --activation-func-fp8-input-store stores a SwiGLU's input",
+            "--activation-func-fp8-input-store",
+            "leave it out for a non-SwiGLU model",
+        )
+    if attention_output_cache == "e5m6" and not (rec.low and rec.value_bytes == 1.0):
+        raise InputError.single(
+            None,
+            f"--attention-output-cache e5m6 replaces an FP8 recipe's copy of the attention output, not {rec.name}'s",
+            "--attention-output-cache",
+            "an FP8 --precision (fp8-blockwise, as DeepSeek-V3), or bf16",
+        )
 
 
 def _check_dualpipe(pp: int, vp: int, microbatches: int) -> None:

@@ -70,7 +70,19 @@ def _bit(modules, name) -> np.ndarray:
 
 
 def activation_bytes_per_layer(
-    model, seq, micro_batch, tp, cp, sp, recompute, c_flash=1.0, rec=None, modules=1, moe: bool = False
+    model,
+    seq,
+    micro_batch,
+    tp,
+    cp,
+    sp,
+    recompute,
+    c_flash=1.0,
+    rec=None,
+    modules=1,
+    moe: bool = False,
+    fp8_act_input=0.0,
+    e5m6_out=0.0,
 ):
     """Activation memory of one layer and micro-batch on one accelerator [bytes].
 
@@ -90,7 +102,9 @@ def activation_bytes_per_layer(
       (softmax output 2, mask 1, dropout output 2), ``2·a·s`` without.
 
     With multi-head attention, a 4h GELU MLP and dropout this is Korthikanti's ``34 + 5·a·s/h``
-    (``10 + 24/t`` without SP). Recompute: ``full`` keeps the layer input ``2h`` (÷ TP with SP);
+    (``10 + 24/t`` without SP). Two stores shrink saved tensors (:func:`saved_bytes`): ``fp8_act_input`` the
+    activation's input ``2·f_in·F``, ``e5m6_out`` the attention output and its copy.
+    Recompute: ``full`` keeps the layer input ``2h`` (÷ TP with SP);
     ``selective`` drops what its modules (:data:`RECOMPUTE_MODULES`, default ``core_attn``) rebuild:
     ``core_attn`` the scores, ``layernorm`` the layer-norm outputs, ``mlp`` a dense MLP's input and
     internals, ``moe`` an MoE MLP's, ``moe_act`` the experts' activation output, ``mla_up_proj`` MLA's
@@ -127,14 +141,34 @@ def activation_bytes_per_layer(
     qkv = 2.0 * (a * model.qk_head_dim + model.kv_heads * (model.qk_head_dim + model.v_dim))
     if mla:
         qkv = np.where(drop("mla_up_proj"), 0.0, qkv)
-    attention_out = 2.0 * a * model.v_dim + (q * a * model.v_dim if q < 2.0 else 0.0)
-    mlp = np.where(mlp_dropped, 0.0, mlp_in_tp + 2.0 * f_in * ffn) + np.where(act_dropped, 0.0, q * ffn)
+    act_input, attention_output = saved_bytes(rec, fp8_act_input, e5m6_out)
+    attention_out = attention_output * a * model.v_dim
+    mlp = np.where(mlp_dropped, 0.0, mlp_in_tp + act_input * f_in * ffn) + np.where(act_dropped, 0.0, q * ffn)
     scores = np.where(np.asarray(c_flash) > 0, 0.0, (5.0 if model.dropout else 2.0) * a * s)
     scores = np.where(drop("core_attn"), 0.0, scores)
     tp_part = qkv + attention_out + mlp + scores
     partial = tokens * (sp_part / np.where(np.asarray(sp) > 0, tp, 1.0) + tp_part / tp)
     full = 2.0 * tokens * h / np.where(np.asarray(sp) > 0, tp, 1.0)
     return np.where(np.asarray(recompute) == 2, full, partial)
+
+
+def saved_bytes(rec, fp8_act_input=0.0, e5m6_out=0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Bytes per value of two saved tensors: the MLP activation's input and the attention output.
+
+    * The activation's input (the first GEMM's output): BF16, 2; with ``fp8_act_input`` FP8, 1 byte plus an FP8
+      recipe's scales (Megatron-Core's ``activation_func_fp8_input_store``, whose fused SwiGLU casts it to E4M3;
+      DeepSeek-V3 Technical Report §3.3.3 caches the MoE SwiGLU's input "in FP8 with our fine-grained quantization
+      method": 1 + 4/128 with ``fp8-blockwise``'s 1×128 tiles).
+    * The attention output: BF16 for the attention's backward, 2, plus the low-precision copy ``q`` that the output
+      projection saves under an FP8/FP4 recipe; with ``e5m6_out`` one copy serves both, in DeepSeek-V3's "customized
+      E5M6 data format" (§3.3.3: 1 sign + 5 exponent + 6 mantissa bits = 1.5 bytes) with the recipe's scales.
+    """
+    low = rec is not None and rec.low
+    q = rec.value_bytes + rec.scale_bytes if low else 2.0
+    scales = rec.scale_bytes if low and rec.value_bytes == 1.0 else 0.0
+    act_input = np.where(np.asarray(fp8_act_input) > 0, 1.0 + scales, 2.0)
+    attention_output = np.where(np.asarray(e5m6_out) > 0, 1.5 + scales, 2.0 + (q if low else 0.0))
+    return act_input, attention_output
 
 
 def model_activation_bytes_per_layer(model, seq, c, rec=None):
@@ -151,11 +185,15 @@ def model_activation_bytes_per_layer(model, seq, c, rec=None):
         rec,
         c.get("recompute_modules", 1),
     )
-    dense = activation_bytes_per_layer(*args)
+    stores = {
+        "fp8_act_input": c.get("activation_fp8_input_store", 0.0),
+        "e5m6_out": c.get("attention_output_e5m6", 0.0),
+    }
+    dense = activation_bytes_per_layer(*args, **stores)
     if not model.moe_layers:
         return dense
     share = model.moe_layers / model.layers
-    return dense * (1 - share) + activation_bytes_per_layer(*args, moe=True) * share
+    return dense * (1 - share) + activation_bytes_per_layer(*args, moe=True, **stores) * share
 
 
 def in_flight(c, stage, microbatches):

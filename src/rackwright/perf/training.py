@@ -180,6 +180,8 @@ class Parallelism:
     moe_pad_to_capacity: Array = False  # with a capacity factor: every expert's input padded to its capacity
     pp_schedule: Array = PP_SCHEDULES["1f1b"]  # stages.PP_SCHEDULES: 1F1B (interleaved with vp > 1) or DualPipe
     bf16_moments: Array = False  # Adam's momentum and variance in BF16 (precision-aware optimizer), master FP32
+    activation_fp8_input_store: Array = False  # the MLP activation's input saved in FP8 (memory.saved_bytes)
+    attention_output_e5m6: Array = False  # the attention output saved once in E5M6 (DeepSeek-V3; memory.saved_bytes)
 
     def arrays(self) -> dict[str, np.ndarray]:
         fields = {k: np.asarray(v) for k, v in self.__dict__.items()}
