@@ -20,6 +20,7 @@ from rackwright.roadmap.report import (
     gw_by,
     name_colours,
     plan_charts,
+    plan_headline,
     plan_page,
     risk_figure,
 )
@@ -48,6 +49,8 @@ DOC = {
     "capex_usd_by_quarter": dict.fromkeys(QUARTERS, 1e9),
     "binding_constraints": [{"family": "site", "name": "x", "quarters": ["2027Q2"], "message": "site x binds"}],
     "gw_by_quarter": dict(zip(QUARTERS, [0.5, 0.8, 1.0, 1.0], strict=True)),
+    "peak_eflops_by_quarter": dict(zip(QUARTERS, [1.0, 2.0, 3.0, 3.0], strict=True)),
+    "delivered_eflops_by_quarter": dict(zip(QUARTERS, [0.5, 1.0, 1.5, 1.5], strict=True)),
     "inputs": {
         "start": "2027-01-01",
         "by": "2027-12-31",
@@ -142,6 +145,7 @@ def assert_every_axis_titled_with_its_unit(figure) -> None:
 #: The plan page's headings, in page order (DOC has a generation, a site power and a factory line Gantt).
 HEADINGS = [
     "IT power deployed by generation (GW, cumulative)",
+    "Training compute: peak and delivered (EFLOP/s, cumulative)",
     "Generations: ramp, full rate and racks built",
     "Site power steps",
     "Factory lines: build period and racks built",
@@ -173,6 +177,17 @@ def test_plan_page_is_one_chart_per_heading_each_axis_titled():
     assert [t.y for t in charts[HEADINGS[-1]].data] == [(1.0, 1.0, 1.0, 1.0)]  # 1e9 USD a quarter
 
 
+def test_plan_page_draws_and_states_peak_and_delivered_compute_each_named():
+    """Issue 18: peak and delivered compute side by side, each named (peak at the goal's precision, delivered on
+    the reference MoE workload), in the chart and the headline (DOC's last quarter: 3 and 1.5 EFLOP/s)."""
+    chart = dict(plan_charts(DOC))["Training compute: peak and delivered (EFLOP/s, cumulative)"]
+    assert {t.name: t.y for t in chart.data} == {
+        "peak (bf16_dense)": (1.0, 2.0, 3.0, 3.0),
+        "delivered on DeepSeek-V3 training": (0.5, 1.0, 1.5, 1.5),
+    }
+    assert "3 EFLOP/s peak (bf16_dense), 1.50 EFLOP/s delivered on DeepSeek-V3 training" in plan_headline(DOC)
+
+
 def test_plan_heatmap_is_each_factorys_line_time_used():
     heatmap = dict(plan_charts(DOC))["Factory utilisation (% of line time)"].data[0]
     assert [list(row) for row in heatmap.z] == [[50.0, 0.0, 0.0, 100.0]]  # % of capacity, 0 where absent
@@ -190,7 +205,7 @@ def test_generations_sites_and_factories_have_their_own_colours_kept_across_char
     assert len(drawn["generation"] | drawn["site"] | drawn["factory"]) == 5  # five names, five colours
     gw = {t.name: t.line.color for t in charts[HEADINGS[0]].data if t.stackgroup}
     assert gw == colours["generation"]
-    for kind, racks, power in (("site", HEADINGS[4], HEADINGS[5]), ("factory", HEADINGS[6], HEADINGS[7])):
+    for kind, racks, power in (("site", HEADINGS[5], HEADINGS[6]), ("factory", HEADINGS[7], HEADINGS[8])):
         assert {t.name: t.marker.color for t in charts[racks].data} == colours[kind]
         assert {t.name: t.line.color for t in charts[power].data} == colours[kind]
 

@@ -131,16 +131,10 @@ def plain_help(group: typer.Typer, done: set[int]) -> None:
 
 
 def _with_delivery(report: Rack) -> Rack:
-    """Add what the generation delivers on the reference workloads (rackwright.perf.api.rack_delivery)."""
-    from ..perf.api import rack_delivery
+    """Add what the generation delivers on the reference workloads (rackwright.perf.api.with_delivery)."""
+    from ..perf.api import with_delivery
 
-    if report.errors or not report.figures.get("compute.accelerators"):
-        return report
-    try:
-        report.extra.update({f"delivery.{k}": v for k, v in rack_delivery(report).items()})
-    except InputError:
-        pass  # a rack without a modelable accelerator delivers no reference figures
-    return report
+    return with_delivery(report)
 
 
 def _exit_for(reports: list[Rack]) -> None:

@@ -84,9 +84,13 @@ QUARTER_COLUMNS = {
     "it_power_gw": "gw_by_quarter",
     "accelerators": "accelerators_by_quarter",
     "peak_eflops": "peak_eflops_by_quarter",
+    "delivered_eflops": "delivered_eflops_by_quarter",
     "capex_usd": "capex_usd_by_quarter",
     "us_integrated_share": "domestic_share_by_quarter",
 }
+#: The quarter table's columns that give way first where it does not fit (report.tables.Column.drop): the
+#: accelerators, a count the racks records and ``--json`` keep, so that peak and delivered compute both show.
+QUARTER_DROP = {"accelerators": 1}
 
 
 def _binding_table(doc: dict):
@@ -126,7 +130,13 @@ def _plan_tables(doc: dict):
     verdict = "reaches" if doc["feasible"] else "[bold red]does not reach[/bold red]"
     head = FitTable(
         f"{escape(doc['roadmap'])}: {verdict} {goal['it_power_gw']:g} GW by {goal['by']}",
-        [Column("quarter", ID), *(Column(figure_format(f"roadmap.{key}").heading, NUMBER) for key in QUARTER_COLUMNS)],
+        [
+            Column("quarter", ID),
+            *(
+                Column(figure_format(f"roadmap.{key}").heading, NUMBER, drop=QUARTER_DROP.get(key, 0))
+                for key in QUARTER_COLUMNS
+            ),
+        ],
     )
     for q in doc["quarters"]:
         shown = (figure_format(f"roadmap.{key}").value(doc[series][q]) for key, series in QUARTER_COLUMNS.items())

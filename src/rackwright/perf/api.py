@@ -926,6 +926,20 @@ def rack_delivery(design) -> dict:
     return doc
 
 
+def with_delivery(report: Rack) -> Rack:
+    """``report`` with what it delivers on the reference workloads (:func:`rack_delivery`) among its flat figures, as
+    ``delivery.*`` (``rackwright evaluate``'s ``delivery`` section), added once; a rack with errors, without
+    accelerators or without one the perf model can run gets none."""
+    done = any(key.startswith("delivery.") for key in report.extra)
+    if done or report.errors or not report.figures.get("compute.accelerators"):
+        return report
+    try:
+        report.extra.update({f"delivery.{k}": v for k, v in rack_delivery(report).items()})
+    except InputError:
+        pass  # a rack without a modelable accelerator delivers no reference figures
+    return report
+
+
 def _moe_delivery(system, per_rack: int, racks: int, bom_usd: float | None) -> dict:
     """The MoE reference's delivered training: tokens/s per rack, per MW of rack input power and per USD of the
     rack's bill of materials (``bom_usd``, its ``cost.bom``), delivered model PFLOP/s per rack (MFU x the recipe's

@@ -241,6 +241,7 @@ ROADMAP = {
     "it_power_gw": ("IT power", "GW", QUANTITY),
     "accelerators": ("Accelerators", "", COUNT),
     "peak_eflops": ("Peak compute", "EFLOP/s", QUANTITY),
+    "delivered_eflops": ("Delivered on DeepSeek-V3 training", "EFLOP/s", QUANTITY),
     "capex_usd": ("Capex", "USD", MONEY),
     "us_integrated_share": ("Integrated in US factories", "", SHARE),
     "us_content_share": ("US content (share of cost)", "", SHARE),

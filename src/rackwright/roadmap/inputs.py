@@ -2,8 +2,10 @@
 
 For each generation's design: IT power per rack (``power.input_kw``: the power the rack
 draws from the facility, i.e. IT power as PUE counts it), accelerators, peak FLOP/s at
-the goal's precision, rack cost (``cost.bom_usd``), its BOM US content (``own-value``
-rule, :func:`rackwright.rack.bom.content_summary`) and, for every supply line, the quantity
+the goal's precision, the FLOP/s it delivers on the reference MoE training workload
+(``rackwright evaluate``'s delivery figure :data:`DELIVERED_FIGURE`), rack cost
+(``cost.bom_usd``), its BOM US content (``own-value`` rule,
+:func:`rackwright.rack.bom.content_summary`) and, for every supply line, the quantity
 one rack needs (BOM quantity by kind or part, a rack figure, or units per MW of IT).
 
 Per site (:class:`SiteFigures`): the facility power a W of rack IT draws at the design peak (a step's
@@ -14,6 +16,7 @@ sets them from a site plan (:func:`rackwright.programme.sites.site_figures`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,8 +24,15 @@ import numpy as np
 from ..errors import InputError
 from ..factory import load_line, station_loads, work_content
 from ..rack.bom import bom_lines, content_summary
-from ..rack.evaluation import sound_model
+from ..rack.evaluation import Rack, sound_model
 from .schema import LoadedRoadmap, Roadmap
+
+#: The flat figure of ``rackwright evaluate --json`` a rack's delivered training compute is read from: model
+#: FLOP/s per rack (MFU × the recipe's peak) of the shared MoE reference workload
+#: (:data:`rackwright.perf.reference.REFERENCE_TRAINING_MOE`, DeepSeek-V3), in PFLOP/s.
+DELIVERED_FIGURE = "delivery.training_delivered_pflops_per_rack_deepseek_v3"
+#: What :data:`DELIVERED_FIGURE` is delivered on, in words.
+DELIVERED_ON = "the reference MoE workload (DeepSeek-V3 training, rackwright evaluate's delivery figures)"
 
 
 def factory_line(loaded, path: str, index: int, kind: str):
@@ -69,6 +79,7 @@ class RackFigures:
     it_power_w: np.ndarray
     accelerators: np.ndarray
     peak_flops: np.ndarray  # FLOP/s at the goal's precision
+    delivered_flops: np.ndarray  # FLOP/s delivered on the reference MoE training workload (:func:`delivered_flops`)
     rack_usd: np.ndarray
     bom_us_share: np.ndarray
     supply_per_rack: np.ndarray  # (supply lines, generations)
@@ -116,11 +127,22 @@ def rack_figures(loaded: LoadedRoadmap) -> RackFigures:
         it_power_w=it_power,
         accelerators=np.array([r.figures["compute.accelerators"] for r in reports]),
         peak_flops=np.array([r.figures.get(precision, 0.0) for r in reports]),
+        delivered_flops=np.array([delivered_flops(r) for r in reports]),
         rack_usd=np.array([r.figures["cost.bom"] for r in reports]),
         bom_us_share=np.array([content_summary(lines, 1)["us_share"] for lines in boms]),
         supply_per_rack=needs.reshape(len(roadmap.supply), len(reports)),
         factory_rate=_factory_rates(loaded, models),
     )
+
+
+def delivered_flops(rack: Rack) -> float:
+    """FLOP/s one rack delivers on the reference MoE training workload: its evaluate report's flat figure
+    :data:`DELIVERED_FIGURE` (:func:`rackwright.perf.api.with_delivery`, kept with the rack), × 10¹⁵. A rack the
+    job does not fit on, or whose accelerator the perf model cannot run, has no such figure: it delivers 0."""
+    from ..perf.api import with_delivery
+
+    pflops = with_delivery(rack).flat().get(DELIVERED_FIGURE, math.nan)
+    return 0.0 if math.isnan(pflops) else pflops * 1e15
 
 
 def _factory_rates(loaded: LoadedRoadmap, models) -> np.ndarray:

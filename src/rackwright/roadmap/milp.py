@@ -26,8 +26,10 @@ rack and ``U_pq`` parts p delivered by the end of q (see :mod:`.timeline`), the 
 * **US share** (optional) ``Σ (u_f − m)·$_g·b ≥ 0``: at least a share m of rack value integrated in US factories.
 
 Objectives: ``training-compute`` maximises ``Σ F_g·L_q·d`` (peak FLOP/s at the goal's
-precision times the years from the quarter's middle to the horizon's end: compute
-delivered), ``cost`` minimises ``Σ $_g·b + Σ B_s·P_g·d`` (rack BOM cost plus site build
+precision times the years from the quarter's middle to the horizon's end: peak compute
+over the horizon), ``delivered-training-compute`` maximises ``Σ D_g·L_q·d`` (``D_g`` the
+FLOP/s a rack delivers on the reference MoE training workload, :func:`.inputs.delivered_flops`),
+``cost`` minimises ``Σ $_g·b + Σ B_s·P_g·d`` (rack BOM cost plus site build
 cost per MW of IT, :attr:`.inputs.SiteFigures.build_usd_per_mw`), ``us-share`` maximises
 ``Σ u_f·$_g·b``, the value of racks integrated in US factories.
 
@@ -58,7 +60,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from .inputs import RackFigures, site_terms
+from .inputs import DELIVERED_ON, RackFigures, site_terms
 from .schema import Roadmap
 from .timeline import Timeline
 
@@ -270,11 +272,18 @@ def parse_goal_mw(roadmap: Roadmap) -> float:
 def objective(st: Structure) -> tuple[np.ndarray, bool, str]:
     """Column costs, whether to maximise, and the objective's unit (see the module docstring)."""
     fig, goal = st.figures, st.roadmap.goal
+    years = st.timeline.years_left[st.col_q] * st.deployed
     if goal.objective == "training-compute":
         return (
-            fig.peak_flops[st.col_g] / 1e18 * st.timeline.years_left[st.col_q] * st.deployed,
+            fig.peak_flops[st.col_g] / 1e18 * years,
             True,
-            f"EFLOP/s·years of peak {goal.precision} compute delivered by the horizon's end",
+            f"EFLOP/s·years of peak {goal.precision} compute by the horizon's end",
+        )
+    if goal.objective == "delivered-training-compute":
+        return (
+            fig.delivered_flops[st.col_g] / 1e18 * years,
+            True,
+            f"EFLOP/s·years of training compute delivered on {DELIVERED_ON} by the horizon's end",
         )
     if goal.objective == "cost":
         build = site_terms(fig, st.roadmap).build_usd_per_mw

@@ -209,6 +209,8 @@ def plan_document(result: PlanResult) -> dict:
     r, fig, t = st.roadmap, st.figures, st.timeline
     Q, G = len(t.quarters), len(r.generations)
     per_q = lambda weights: np.bincount(st.col_q, weights=weights * x, minlength=Q)  # noqa: E731
+    #: EFLOP/s deployed by each quarter's end, from FLOP/s per rack by generation
+    eflops = lambda flops: _by_quarter(t.quarters, np.cumsum(per_q(flops[st.col_g] * st.deployed)) / 1e18, 3)  # noqa: E731
     power = st.power_mw
     by_gen = np.zeros((G, Q))
     np.add.at(by_gen, (st.col_g, st.col_q), power * x)
@@ -259,9 +261,8 @@ def plan_document(result: PlanResult) -> dict:
         "accelerators_by_quarter": _by_quarter(
             t.quarters, np.cumsum(per_q(fig.accelerators[st.col_g] * st.deployed)), 0
         ),
-        "peak_eflops_by_quarter": _by_quarter(
-            t.quarters, np.cumsum(per_q(fig.peak_flops[st.col_g] * st.deployed)) / 1e18, 3
-        ),
+        "peak_eflops_by_quarter": eflops(fig.peak_flops),
+        "delivered_eflops_by_quarter": eflops(fig.delivered_flops),
         "racks": _racks(st, x, st.col_s, [s.id for s in r.sites], "site"),
         "racks_by_factory": _racks(st, x, st.col_f, [f.id for f in r.factories], "factory"),
         "binding_constraints": result.binding,

@@ -9,7 +9,7 @@ import datetime as dt
 import numpy as np
 
 from ..report.html import INPUT_LINE_PX, headline_layout
-from ..report.present import SHARE, format_value, shortfall_text
+from ..report.present import SHARE, figure_format, format_value, shortfall_text
 from .schema import quarter_end, quarter_start
 
 #: Shortfalls of these constraint families add up over the quarters (a site's power, a supply's stock).
@@ -190,9 +190,11 @@ def goal_met(doc: dict) -> str | None:
 
 
 def plan_headline(doc: dict) -> str:
-    """The plan's headline numbers: IT power by the goal date, the quarter the goal is met, racks deployed, and
-    how many constraints bind (or fall short)."""
+    """The plan's headline numbers: IT power by the goal date, the quarter the goal is met, racks deployed, the
+    training compute deployed (peak and delivered), and how many constraints bind (or fall short)."""
     goal, by = doc["goal"], doc["goal"]["by"]
+    last = doc["quarters"][-1]
+    compute = ", ".join(f"{format_value(doc[key][last])} EFLOP/s {name}" for key, name in compute_names(doc).items())
     met = goal_met(doc)
     when = f"goal met in {met} (by {quarter_end(met)})" if met else f"goal not met by {by}"
     racks = sum(r["racks"] for r in doc["racks"])
@@ -200,7 +202,7 @@ def plan_headline(doc: dict) -> str:
     limits = f"{count} binding constraints" if doc["feasible"] else f"{count} shortfalls"
     return (
         f"{format_value(doc['deployed_gw'])} GW of IT power by {by} (goal {goal['it_power_gw']:g} GW); {when}; "
-        f"{racks:,} racks deployed; {limits}"
+        f"{racks:,} racks deployed; {compute}; {limits}"
     )
 
 
@@ -323,6 +325,29 @@ def _gw_by_generation(doc: dict):
     return _chart(traces, CHART_PX, "quarter", "IT power deployed (GW, cumulative)", quarters)
 
 
+def compute_names(doc: dict) -> dict[str, str]:
+    """The plan's two compute series by their names in words: "peak (<goal precision>)" and "delivered on
+    <reference MoE training workload>" (the label of ``roadmap.delivered_eflops``, report.present)."""
+    delivered = figure_format("roadmap.delivered_eflops").label
+    return {
+        "peak_eflops_by_quarter": f"peak ({doc['goal']['precision']})",
+        "delivered_eflops_by_quarter": delivered[:1].lower() + delivered[1:],
+    }
+
+
+def _compute(doc: dict):
+    """Training compute deployed by quarter (EFLOP/s, cumulative): the racks' peak and what they deliver on the
+    reference MoE training workload, one line each."""
+    import plotly.graph_objects as go
+
+    quarters = doc["quarters"]
+    traces = [
+        go.Scatter(x=quarters, y=[doc[key][q] for q in quarters], name=name, mode="lines+markers")
+        for key, name in compute_names(doc).items()
+    ]
+    return _chart(traces, CHART_PX, "quarter", "training compute (EFLOP/s, cumulative)", quarters)
+
+
 def _gantt(doc: dict, kind: str, bars: list[dict]):
     """The Gantt of one ``kind`` of row on dates over the plan's horizon: its rows in plan order from the top,
     the legend of its phases over it."""
@@ -388,8 +413,9 @@ def _capex(doc: dict):
 
 def plan_charts(doc: dict) -> list[tuple[str, object]]:
     """The plan page's charts under their headings, in page order: IT power by generation with the goal line;
-    a Gantt of generations (ramp, full rate, racks built), one of the sites' power steps and one of the factory
-    lines; racks and IT power by site and by factory; factory utilisation; capex by quarter."""
+    training compute, peak and delivered; a Gantt of generations (ramp, full rate, racks built), one of the sites'
+    power steps and one of the factory lines; racks and IT power by site and by factory; factory utilisation; capex
+    by quarter."""
     bars = gantt_bars(doc)
     gantts = [
         (heading, _gantt(doc, kind, mine))
@@ -398,6 +424,7 @@ def plan_charts(doc: dict) -> list[tuple[str, object]]:
     ]
     return [
         ("IT power deployed by generation (GW, cumulative)", _gw_by_generation(doc)),
+        ("Training compute: peak and delivered (EFLOP/s, cumulative)", _compute(doc)),
         *gantts,
         *_by(doc, "site", "racks", "deployed"),
         *_by(doc, "factory", "racks_by_factory", "built"),

@@ -48,7 +48,7 @@ from ..units import UnitError, parse_quantity
 from ..validity import DOMAINS, Name, require
 from ..yamlio import LocatedInput, Strict, problems_from_validation, read_yaml, to_plain
 
-OBJECTIVES = ("training-compute", "cost", "us-share")
+OBJECTIVES = ("training-compute", "delivered-training-compute", "cost", "us-share")
 #: Rack figures a supply line may count per rack (display keys of the rack report, per rack).
 SUPPLY_FIGURES = ("compute.accelerators", "compute.hbm_tb", "compute.cpus")
 _ID = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
@@ -150,7 +150,7 @@ class Goal(Strict):
     it_power: str
     start: dt.date
     by: dt.date
-    objective: Literal["training-compute", "cost", "us-share"] = "training-compute"
+    objective: Literal["training-compute", "delivered-training-compute", "cost", "us-share"] = "training-compute"
     precision: str = "bf16_dense"
     min_us_share: float | None = Field(default=None, ge=0, le=1)
 
