@@ -31,8 +31,8 @@ def test_rows_by_hand():
     assert grid["tp"].size == 2 + 2 * 2
     rows = sorted(zip(grid["tp"].tolist(), grid["cp"].tolist(), grid["cp_comm_type"].tolist(), strict=True))
     assert rows == [(1, 1, P2P), (1, 2, P2P), (1, 2, GATHER), (2, 1, P2P), (2, 2, P2P), (2, 2, GATHER)]
-    # grid points: TP 2 × (CP 1 + CP 2 × 2 types) × even/uneven stages 2 = 12
-    assert evaluated == 2 * 3 * 2
+    # grid points: TP 2 × (CP 1 + CP 2 × 2 types) × even/uneven stages 2 × schedules 2 (1F1B, DualPipe) = 24
+    assert evaluated == 2 * 3 * 2 * 2
     assert search(LLAMA8, H100, 8, 8, 8192, restrict=SMALL).valid == 6
     only = candidate_grid(LLAMA8, 8, 8, 8192, restrict=SMALL, cp_comm_types=(GATHER,))[0]
     assert sorted(zip(only["cp"].tolist(), only["cp_comm_type"].tolist(), strict=True)) == [

@@ -2,7 +2,8 @@
 turned into ``perf train`` options by the note under the table, give the search's own step time.
 
 The table showed neither ETP, the MoE dispatcher, FP8 parameters nor uneven stages, which the search crosses, so a
-row could not be re-run from it; those columns now appear where a listed row leaves ``perf train``'s default.
+row could not be re-run from it; those columns now appear where a listed row leaves ``perf train``'s default, as do
+the pipeline schedule (DualPipe) and the optimizer moments (BF16).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pytest
 from test_cli import run
 
 INPUTS = {  # case: (inputs perf train takes too, options of the search only)
-    # ETP 1 under TP 8 (ETP column), the MoE dispatcher, --moe-a2a-overlap and --tp-overlap
+    # ETP 1 under TP 8 (ETP column), the MoE dispatcher, --moe-a2a-overlap and --tp-overlap; DualPipe is fastest
     "mixtral-etp": (["--model", "mixtral-8x7b", "--system", "dgx-h100-ndr", "--accelerators", "64", "--global-batch",
                      "256"], ["--restrict", "tp=8", "--tp-overlap"]),
     # FP8 parameters, 7/7 layers on the edge stages, CP with its exchange, interleaving (--pp-overlap)
@@ -24,6 +25,10 @@ INPUTS = {  # case: (inputs perf train takes too, options of the search only)
     # HSDP with 8 replicas and FP8 parameters on an MoE model
     "mixtral-hsdp": (["--model", "mixtral-8x7b", "--system", "dgx-h100-ndr", "--accelerators", "64", "--global-batch",
                       "256", "--precision", "fp8"], ["--restrict", "tp=2"]),
+    # DualPipe alone, BF16 moments searched too (they win: 4 bytes fewer a parameter to read and write)
+    "llama3-8b-dualpipe": (["--model", "llama3-8b", "--system", "dgx-h100-ndr", "--accelerators", "64",
+                            "--global-batch", "128"],
+                           ["--restrict", "pp_schedule=dualpipe", "--restrict", "optimizer_moments=fp32,bf16"]),
 }
 
 
@@ -49,7 +54,7 @@ def train_options(cells: dict[str, str], note: str) -> list[str]:
     """The ``perf train`` options of a row: its columns, then what the note says every such row runs."""
     options = {"TP": "--tp", "PP": "--pp", "VP": "--vp", "CP": "--cp", "EP": "--ep", "ETP": "--etp",
                "CP comm": "--cp-comm-type", "dispatcher": "--moe-dispatcher", "micro- batch": "--micro-batch",
-               "precision": "--precision"}
+               "precision": "--precision", "schedule": "--pp-schedule", "moments": "--optimizer-moments"}
     argv = [a for header, option in options.items() if header in cells for a in (option, cells[header])]
     recompute = re.fullmatch(r"(\w+)(?: \((.*)\))?", cells["recompute"])
     assert recompute
@@ -96,13 +101,19 @@ def test_the_best_row_reruns_with_perf_train(case):
 
 
 def test_settings_columns_show_only_where_a_row_leaves_the_default():
-    """ETP, dispatcher, FP8 params and first/last layers, each in the case that needs it and not elsewhere."""
+    """ETP, dispatcher, FP8 params, first/last layers, schedule and moments, each in the case that needs it and not
+    elsewhere."""
     shown = {case: table_rows(search(case, "--top", "3", "--wide")) for case in INPUTS}
     headers = {case: set(h) for case, (h, _) in shown.items()}
-    assert {"ETP", "dispatcher"} <= headers["mixtral-etp"]
-    assert not {"FP8 params", "first/last layers"} & headers["mixtral-etp"]
+    assert {"ETP", "dispatcher", "schedule"} <= headers["mixtral-etp"]
+    assert not {"FP8 params", "first/last layers", "moments"} & headers["mixtral-etp"]
     assert {"FP8 params", "first/last layers"} <= headers["llama3-405b-fp8"]
     assert not {"ETP", "dispatcher"} & headers["llama3-405b-fp8"]  # a dense model: ETP = TP, no dispatcher
+    assert not {"schedule", "moments"} & headers["llama3-405b-fp8"]  # 1F1B, FP32 moments (BF16 not searched)
+    assert {"schedule", "moments"} <= headers["llama3-8b-dualpipe"]
+    schedule, moments = (shown["llama3-8b-dualpipe"][0].index(h) for h in ("schedule", "moments"))
+    assert {row[schedule] for row in shown["llama3-8b-dualpipe"][1]} == {"dualpipe"}
+    assert shown["llama3-8b-dualpipe"][1][0][moments] == "bf16"
     assert shown["mixtral-hsdp"][1][0][shown["mixtral-hsdp"][0].index("sharding")] == "hsdp×8"
 
 

@@ -353,7 +353,9 @@ def search_command(
         "--restrict",
         metavar="AXIS=V,V",
         help="Keep only these values of a grid axis, AXIS=V,V (repeatable): tp, pp, vp, cp, ep, micro_batch, "
-        "recompute, sharding (ddp, zero1, zero2, fsdp, hsdp), moe_dispatcher (alltoall, deepep).",
+        "recompute, sharding (ddp, zero1, zero2, fsdp, hsdp), moe_dispatcher (alltoall, deepep), pp_schedule "
+        "(1f1b, dualpipe: both by default, DualPipe where valid), optimizer_moments (fp32, bf16: fp32 alone by "
+        "default, as BF16 moments change the numerics).",
     ),
     attention_precision: str = ATTENTION_PRECISION,
     tp_overlap: bool = TP_OVERLAP,
@@ -389,8 +391,8 @@ def search_command(
 ):
     """Evaluate every valid TP/PP/VP/DP/CP/EP/micro-batch/recompute/optimizer combination; show the fastest that fit.
 
-    Each row names its recompute modules, its CP K,V exchange (where CP > 1) and the groups that leave the
-    scale-up domain and the rack.
+    Each row names its recompute modules, its CP K,V exchange (where CP > 1), its pipeline schedule and optimizer
+    moments (columns where a row leaves 1f1b or fp32) and the groups that leave the scale-up domain and the rack.
 
     Exit 1 when none fits in memory (the least memory a configuration needs is printed); exit 2, naming the
     constraint, when no configuration of the accelerators and global batch is valid.
@@ -493,7 +495,8 @@ def _search_table(doc: dict, wide: bool = False):
 
 def _setting_columns(rows: list[dict]) -> list[tuple[tuple[str, str, str, int], bool]]:
     """The settings a row needs to be re-run with ``perf train``, each with whether to show it: only where a listed
-    row leaves ``perf train``'s default (ETP = TP, the alltoall dispatcher, no FP8 parameters, even stages)."""
+    row leaves ``perf train``'s default (ETP = TP, the alltoall dispatcher, no FP8 parameters, even stages, the 1F1B
+    schedule, FP32 optimizer moments)."""
     from ..report.tables import ID, LABEL, NUMBER
 
     return [
@@ -501,6 +504,8 @@ def _setting_columns(rows: list[dict]) -> list[tuple[tuple[str, str, str, int], 
         (("moe_dispatcher", "dispatcher", ID, 3), any(row["moe_dispatcher"] != "alltoall" for row in rows)),
         (("fp8_param_gather", "FP8 params", LABEL, 2), any(row["fp8_param_gather"] for row in rows)),
         (("stage_layers", "first/last layers", LABEL, 3), any(row["first_stage_layers"] for row in rows)),
+        (("pp_schedule", "schedule", ID, 2), any(row["pp_schedule"] != "1f1b" for row in rows)),
+        (("optimizer_moments", "moments", ID, 2), any(row["optimizer_moments"] != "fp32" for row in rows)),
     ]
 
 
@@ -541,7 +546,8 @@ def _rerun_note(rows: list[dict]) -> str:
     shardings = dict.fromkeys(row["sharding"] for row in rows)
     flags = [f"{name + '×R' if name == 'hsdp' else name} is {SHARDING_FLAGS[name]}" for name in shardings]
     return (
-        "Re-run a row: perf train with this search's inputs, the row's columns as options (DP follows), "
+        "Re-run a row: perf train with this search's inputs, the row's columns as options (DP follows; schedule "
+        "and moments as --pp-schedule and --optimizer-moments, 1f1b and fp32 where not shown), "
         + "".join(f"{d}, " for d in derived)
         + f"sharding {', '.join(flags)}."
     )

@@ -26,7 +26,7 @@ from .placement import GROUPS, placement
 from .precision import RECIPES
 from .precision import check as precision_check
 from .reference import REFERENCE_TRAINING, REFERENCE_TRAINING_MOE, ReferenceTraining
-from .search import SHARDING, search
+from .search import OPTIMIZER_MOMENTS, SHARDING, search
 from .stages import PP_SCHEDULES
 from .system import load_system, system_from_rack
 from .training import CP_COMM_TYPES, RECOMPUTE, Parallelism, in_network_levels, train_step
@@ -151,6 +151,8 @@ RESTRICTABLE = {
     "recompute": RECOMPUTE,
     "sharding": {name: i for i, name in enumerate(SHARDING)},
     "moe_dispatcher": {"alltoall": 0, "deepep": 1},
+    "pp_schedule": PP_SCHEDULES,
+    "optimizer_moments": {name: i for i, name in enumerate(OPTIMIZER_MOMENTS)},
 }
 
 

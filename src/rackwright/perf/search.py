@@ -2,12 +2,14 @@
 
 The candidate grid crosses TP, PP, virtual stages, CP, EP and expert TP (folded over TP·CP·DP), micro-batch,
 recompute, the distributed optimizer, ZeRO-2, FSDP and HSDP replicas, low-precision parameters, uneven first/last
-stages (embedding and loss counted as a layer each), for MoE models the dispatcher, and with CP > 1 the CP K,V
-exchange (``cp_comm_type`` p2p and all_gather; CP = 1 keeps p2p, which exchanges nothing); DP follows from the
-accelerator count. A configuration is valid when the degrees divide the hardware, the heads, the sequence and
-the batch (Megatron-LM's constraints); pipeline stages may hold unequal layer counts (the busiest stage sets the
-pace). The overlap flags that never lengthen a step in the model are set rather than crossed (param-gather
-overlap with the distributed optimizer, pipeline-send overlap with interleaving, all-to-all overlap with EP > 1).
+stages (embedding and loss counted as a layer each), the pipeline schedule (1F1B, and DualPipe where its rules
+hold), the optimizer moments (FP32 only unless a restriction asks for BF16: they change the numerics), for MoE
+models the dispatcher, and with CP > 1 the CP K,V exchange (``cp_comm_type`` p2p and all_gather; CP = 1 keeps p2p,
+which exchanges nothing); DP follows from the accelerator count. A configuration is valid when the degrees divide
+the hardware, the heads, the sequence and the batch (Megatron-LM's constraints); pipeline stages may hold unequal
+layer counts (the busiest stage sets the pace). The overlap flags that never lengthen a step in the model are set
+rather than crossed (param-gather overlap with the distributed optimizer, pipeline-send overlap with interleaving,
+all-to-all overlap with EP > 1).
 Recompute crosses none, full and selective with its module sets (:func:`recompute_variants`); a module set is
 evaluated only where recompute is needed (:func:`_needed`). Every configuration carries the groups that leave the
 scale-up domain and the rack (:mod:`rackwright.perf.placement`), and ``within_scale_up`` keeps only those whose named
@@ -30,6 +32,7 @@ from ..errors import InputError
 from .memory import RECOMPUTE_MODULES
 from .placement import GROUPS, crossings, group_names, layout
 from .precision import recipe
+from .stages import PP_SCHEDULES
 from .training import CP_COMM_TYPES, RECOMPUTE, Parallelism, train_step
 
 POWERS_OF_TWO = (1, 2, 4, 8, 16, 32, 64, 128)
@@ -38,6 +41,11 @@ VIRTUAL_STAGES = (1, 2, 3, 4, 6, 8)
 #: How weights, gradients and optimizer state are sharded over DP × CP; HSDP shards over the DP × CP ranks of one
 #: scale-up domain and replicates across domains (PyTorch's hybrid sharding, typically within a node).
 SHARDING = ("ddp", "zero1", "zero2", "fsdp", "hsdp")
+#: Adam's moments, as ``perf train --optimizer-moments`` names them; the index is ``Parallelism.bf16_moments``.
+OPTIMIZER_MOMENTS = ("fp32", "bf16")
+#: Axis values searched unless ``restrict`` names the axis: BF16 moments change the numerics, not only the speed
+#: (Megatron-Core's precision-aware optimizer is opt-in), so they are searched only when asked for.
+DEFAULT_RESTRICT = {"optimizer_moments": (OPTIMIZER_MOMENTS.index("fp32"),)}
 FIELDS = (
     "tp",
     "pp",
@@ -63,6 +71,8 @@ FIELDS = (
     "moe_dispatcher",
     "moe_a2a_overlap",
     "overlap_tp",
+    "pp_schedule",
+    "bf16_moments",
 )
 BOOLEAN_FIELDS = (
     "distributed_optimizer",
@@ -119,6 +129,8 @@ class SearchResult:
             out[name] = bool(out[name])
         out["moe_dispatcher"] = DISPATCHERS[out["moe_dispatcher"]]
         out["cp_comm_type"] = next(k for k, v in CP_COMM_TYPES.items() if v == out["cp_comm_type"])
+        out["pp_schedule"] = next(k for k, v in PP_SCHEDULES.items() if v == out["pp_schedule"])
+        out["optimizer_moments"] = OPTIMIZER_MOMENTS[out.pop("bf16_moments")]
         out["precision"] = self.precisions[int(self.configurations["precision"][i])]
         out["sharding"] = SHARDING[
             3 + (out["hsdp_replicas"] > 1) if out["fsdp"] else 2 if out["zero2"] else int(out["distributed_optimizer"])
@@ -195,7 +207,10 @@ def candidate_grid(
     With a low-precision recipe the grid also crosses low-precision parameters (``fp8_param_gather``)
     on and off (only with the distributed optimizer, whose all-gather it shrinks). ``domain`` is the scale-up
     domain's size, over which HSDP shards. ``restrict`` keeps only the given values of some axes (for example
-    ``{"tp": (1,), "micro_batch": (1,)}`` for a workload run that way; ``sharding`` by index of :data:`SHARDING`).
+    ``{"tp": (1,), "micro_batch": (1,)}`` for a workload run that way; ``sharding`` by index of :data:`SHARDING`,
+    ``pp_schedule`` by code of :data:`rackwright.perf.stages.PP_SCHEDULES`, ``optimizer_moments`` by index of
+    :data:`OPTIMIZER_MOMENTS`); an axis it leaves out keeps :data:`DEFAULT_RESTRICT`'s values where that names it.
+    DualPipe is crossed where ``perf train`` accepts it (``api._check_dualpipe``).
     ``overlap_tp`` overlaps the TP collectives with the GEMMs in every configuration with TP > 1 (a property of the
     user's software stack, not crossed: it is not always faster in the model, see ``training._tp_exposed``).
     Recompute crosses :func:`recompute_variants` (``modules``: the bit mask of the modules selective recompute may
@@ -221,8 +236,10 @@ def candidate_grid(
         etp=[0, 1] if model.experts else [0],
         micro_batch=MICRO_BATCHES,
         uneven=[0, 1],
+        pp_schedule=list(PP_SCHEDULES.values()),
     )
-    keep = (restrict or {}).get("recompute")
+    restrict = DEFAULT_RESTRICT | (restrict or {})
+    keep = restrict.get("recompute")
     variants = [v for v in recompute_variants(model, modules) if keep is None or v[0] in keep]
     if not variants:
         _no_candidate(model, accelerators, "recompute", keep)
@@ -230,9 +247,10 @@ def candidate_grid(
         sharding=list(range(len(SHARDING))),
         fp8_param_gather=[0, 1] if low_precision else [0],
         moe_dispatcher=[0, 1] if model.experts else [0],
+        optimizer_moments=list(range(len(OPTIMIZER_MOMENTS))),
     )
     for axes in (structure, settings):
-        for name, keep in (restrict or {}).items():
+        for name, keep in restrict.items():
             if name in axes:
                 axes[name] = [v for v in axes[name] if v in keep]
                 if not axes[name]:
@@ -247,6 +265,9 @@ def candidate_grid(
     model_parallel = grid["tp"] * grid["pp"] * grid["cp"]
     dp = accelerators // model_parallel
     replicas = np.maximum(dp * grid["micro_batch"], 1)
+    microbatches = global_batch // replicas
+    # DualPipe's own rules, as perf train checks them (api._check_dualpipe)
+    dualpipe = (grid["pp"] % 2 == 0) & (grid["vp"] == 1) & (microbatches % 2 == 0) & (microbatches >= 2 * grid["pp"])
     etp = np.where(grid["etp"] > 0, grid["etp"], grid["tp"])
     inside = True
     if within:  # the groups named stay inside one scale-up domain
@@ -267,8 +288,12 @@ def candidate_grid(
             f"{global_batch}": global_batch % replicas == 0,
             f"interleaving (VP > 1) needs PP > 1 and PP·VP ≤ {model.layers} layers": (grid["vp"] == 1)
             | ((grid["pp"] > 1) & (grid["pp"] * grid["vp"] <= model.layers)),
-            "an interleaved pipeline has at least PP micro-batches per step": (global_batch // replicas)
+            "an interleaved pipeline has at least PP micro-batches per step": microbatches
             >= np.where(grid["vp"] > 1, grid["pp"], 1),
+            "DualPipe has an even PP, VP = 1 and an even number of micro-batches per step, at least 2·PP": (
+                (grid["pp_schedule"] != PP_SCHEDULES["dualpipe"]) | dualpipe,
+                "change --global-batch, or leave pp_schedule out of --restrict",
+            ),
             f"uneven stages (embedding and loss as a layer each) need PP > 1 and PP·VP to divide {model.layers} + 2": (
                 grid["uneven"] == 0
             )
@@ -305,6 +330,7 @@ def candidate_grid(
     out["dp"] = accelerators // (out["tp"] * out["pp"] * out["cp"])
     sharding = out.pop("sharding")
     out["distributed_optimizer"] = ((sharding == 1) | (sharding == 2)).astype(int)
+    out["bf16_moments"] = out.pop("optimizer_moments")
     out["zero2"] = (sharding == 2).astype(int)
     out["fsdp"] = (sharding >= 3).astype(int)
     out["hsdp_replicas"] = np.where(
