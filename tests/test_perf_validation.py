@@ -25,13 +25,13 @@ KNOWN_OUTSIDE = {
     # The Llama 3 rows shard their gradients (FSDP, zero2): the model reduce-scatters the FP32 gradients of a stage
     # every micro-batch, as ZeRO-2 does; Meta's schedule runs N contiguous micro-batches per chunk and may reduce
     # once per group (not printed). Before zero2 they were over-predicted by ~19 %, ~17 % and ~45 %.
-    "llama3-405b-8192": "under-predicted by ~16 %: the FP32 gradient reduce-scatter every micro-batch (zero2) is "
-                        "exposed over RoCE behind each backward (+5.7 % were it hidden behind the whole "
+    "llama3-405b-8192": "under-predicted by ~13 %: the FP32 gradient reduce-scatter every micro-batch (zero2) is "
+                        "exposed over RoCE behind each backward (+9.7 % were it hidden behind the whole "
                         "micro-batch; §3.3.2 does not say where Meta's FSDP waits); stragglers at 8K-16K GPUs not "
                         "modelled (docs/perf-model.md)",
-    "llama3-405b-16384": "under-predicted by ~17 %: as above (+4.5 % behind the whole micro-batch); it now fits in "
+    "llama3-405b-16384": "under-predicted by ~14 %: as above (+8.4 % behind the whole micro-batch); it now fits in "
                          "memory (76.6 GB)",
-    "llama3-405b-16384-cp16-128k": "over-predicted by ~31 % (~37 % with the p2p ring; §3.3.2's all-gather CP now "
+    "llama3-405b-16384-cp16-128k": "over-predicted by ~34 % (~37 % with the p2p ring; §3.3.2's all-gather CP now "
                                    "costs its exposed K,V all-gathers): the paper's MFU cites PaLM's full-attention "
                                    "count, the model's own, so no counting artefact; the document mask and its "
                                    "imbalance are not modelled; it fits in memory (76.8 GB) (docs/perf-model.md)",

@@ -71,3 +71,26 @@ def test_llama3_zero2_reduce_scatter_per_micro_batch_by_hand(dp, expected_s):
     got = _collective(8, dp, 4.0 * 3_187_671_040, system, eff, ranks=accelerators)
     assert float(got) == pytest.approx(expected_s, rel=1e-9)
     assert expected_s == pytest.approx({64: 0.29595834, 128: 0.29894222}[dp], rel=1e-7)
+
+
+def _run(run_id):
+    return next(r for r in to_plain(read_yaml(ROOT / RUNS_FILE))["runs"] if r["id"] == run_id)
+
+
+@pytest.mark.parametrize(("run_id", "micro_batches"), [("llama3-405b-8192", 32), ("llama3-405b-16384", 16)])
+def test_llama3_asynchronous_pipeline_sends_by_hand(run_id, micro_batches):
+    """Llama 3 §3.3.2: "we adopt asynchronous point-to-point communication in PP" (the rows' ``overlap_p2p``).
+
+    Blocking, each micro-batch sends and receives 2·V = 16 activations of T·h·2 / TP = 8,192 × 16,384 × 2 / 8 =
+    33,554,432 bytes (sequence parallel) between servers (the PP group's stride TP·CP·DP crosses them), at
+    50 GB/s × 0.85 and 10 µs each: 16 × (33,554,432 / 42.5e9 + 10e-6) = 16 × 0.799516047 ms = 12.79225675 ms, so
+    32 × that = 0.409352216 s (16 × = 0.204676108 s) a step. Posted asynchronously they run behind a slot of about
+    0.3 s of compute and none is exposed.
+    """
+    per_micro_batch = 16 * (33_554_432 / 42.5e9 + 10e-6)
+    assert per_micro_batch == pytest.approx(0.01279225675, rel=1e-9)
+    run = _run(run_id)
+    assert run["overlap_p2p"] is True
+    assert float(predict_run(run)["breakdown"]["pp_p2p"]) == 0.0
+    blocking = predict_run({**run, "overlap_p2p": False})["breakdown"]["pp_p2p"]
+    assert float(blocking) == pytest.approx(micro_batches * per_micro_batch, rel=1e-9)
