@@ -90,12 +90,14 @@ def test_fp8_input_store_without_scales_under_bf16():
 # DeepSeek-V3 as its report describes the run (§3.2, §3.3, §4.2): 2,048 H800 GPUs (dgx-h800, 80 GB), PP 16 with
 # DualPipe, EP 64 over 8 nodes, ZeRO-1 data parallelism (DP 128), no TP, FP8 block-wise GEMMs, DeepEP (FP8 dispatch),
 # AdamW moments in BF16, the final batch of 15,360 sequences of 4,096 tokens; RMSNorm, MLA up-projection and MoE
-# SwiGLU recompute, the SwiGLU input in FP8, the attention output in E5M6. Not in the report, assumed: micro-batch 1
-# sequence (the least memory), stages of 3 + 14 × 4 (one of them 3) + 3 layers and the MTP depth on the last (the
-# layout the model fits best: an even split needs 101.4 GB). As a command:
+# SwiGLU recompute (§3.2.3), the SwiGLU input in FP8 and the attention output in E5M6 (§3.3.3). Not in the report,
+# assumed: micro-batch 1 sequence (the least memory) and the stage layout of Megatron-Core's
+# account_for_embedding/loss_in_pipeline_split with the MTP depth counted as a layer: 61 + 1 + 2 = 64 = 16 × 4, so
+# stage 0 holds the embedding and 3 layers, stages 1-14 4 layers each, stage 15 2 layers, the MTP depth and the head.
+# As a command:
 #   rackwright perf train --model deepseek-v3 --system dgx-h800 --accelerators 2048 --pp 16 --ep 64
 #     --pp-schedule dualpipe --precision fp8-blockwise --moe-dispatcher deepep --distributed-optimizer
-#     --optimizer-moments bf16 --global-batch 15360 --first-stage-layers 3 --last-stage-layers 3
+#     --optimizer-moments bf16 --global-batch 15360 --first-stage-layers 3 --last-stage-layers 2
 #     --recompute selective --recompute-modules layernorm,mla_up_proj,moe_act
 #     --activation-func-fp8-input-store --attention-output-cache e5m6
 AS_TRAINED = dict(
@@ -109,55 +111,75 @@ AS_TRAINED = dict(
     optimizer_moments="bf16",
     global_batch=15360,
     first_stage_layers=3,
-    last_stage_layers=3,
+    last_stage_layers=2,
     recompute="selective",
     recompute_modules="layernorm,mla_up_proj,moe_act",
 )
+STORES = dict(activation_func_fp8_input_store=True, attention_output_cache="e5m6")
+# An average layer on a rank (the model's unit): MLA's 187,105,280 weights, then 3/61 dense MLPs (3·h·18,432) and
+# 58/61 MoE MLPs (the shared expert and 256/64 routed ones, 3·h·2,048 each).
+ATTENTION = H * 1536 + 1536 * HEADS * 192 + H * (512 + 64) + 512 * HEADS * (128 + 128) + HEADS * V_DIM * H
+EXPERT = 3 * H * 2048
+ROUTED = 58 / 61 * 4 * EXPERT
+LAYER = ATTENTION + 3 / 61 * 3 * H * F_DENSE + 58 / 61 * (EXPERT + 4 * EXPERT)
+VH = 129_280 * H
+PER_TOKEN = 3 / 61 * 112_962 + 58 / 61 * 160_482  # an average layer's saved bytes a token (above)
+USABLE = 80 * 2**30 * 0.95 - 2e9  # H800: 80 GiB less the 5 % and 2 GB reserve, 79.60 GB
 
 
 def _as_trained(**kw):
     return train_report("deepseek-v3", "dgx-h800", **{**AS_TRAINED, **kw})
 
 
-def test_deepseek_v3_as_trained_by_hand():
-    doc = _as_trained(activation_func_fp8_input_store=True, attention_output_cache="e5m6")
-    gb = doc["memory_breakdown_gb"]
-    # The edge rank (stages 0 and 15: 3 + 3 layers, the MTP depth, the embedding and the output head) needs the most.
-    # An average layer on a rank (the model's unit): MLA 187,105,280 weights, then 3/61 dense MLPs (3·h·18,432) and
-    # 58/61 MoE MLPs (the shared expert and 256/64 routed ones, 3·h·2,048 each).
-    attention = H * 1536 + 1536 * HEADS * 192 + H * (512 + 64) + 512 * HEADS * (128 + 128) + HEADS * V_DIM * H
-    expert = 3 * H * 2048
-    routed = 58 / 61 * 4 * expert
-    layer = attention + 3 / 61 * 3 * H * F_DENSE + 58 / 61 * (expert + 4 * expert)
-    vh = 129_280 * H
-    params, layers = 7 * layer + 2 * vh, 7 * layer
-    # BF16 weights 2 + FP32 gradients 4 a parameter; BF16-moment Adam (4 + 2 + 2) over DP 128 for the dense weights
-    # and over the 2 ranks holding the same experts (2,048 / (16 · 64)); the FP8 copies 2·Q a layer weight.
-    states = 6 * params + 8 * ((params - 7 * routed) / 128 + 7 * routed / 2) + 2 * Q * layers
-    # DualPipe: PP + 1 = 17 micro-batches of a stage's 3.5 layers (the two stages' average), 4,096 tokens each.
-    per_token = 3 / 61 * 112_962 + 58 / 61 * 160_482
-    activations = 17 * 3.5 * SEQ * per_token
-    logits = 4 * SEQ * 129_280 * 2  # FP32, the main head and the MTP depth's
+def _states(params, layers):
+    """BF16 weights 2 + FP32 gradients 4 a parameter; BF16-moment Adam (4 + 2 + 2) over DP 128 for the dense weights
+    and over the 2 ranks holding the same experts (2,048 / (16 · 64)); the FP8 copies 2·Q a layer weight."""
+    routed = layers / LAYER * ROUTED
+    return 6 * params + 8 * ((params - routed) / 128 + routed / 2) + 2 * Q * layers
+
+
+def test_deepseek_v3_as_trained_fits():
+    # A middle rank (stages i and 15 − i, 4 + 4 layers) needs the most: 32.31 GB of weights, gradients, optimizer
+    # state and FP8 copies, and DualPipe's PP + 1 = 17 micro-batches of a stage's 4 layers, 44.05 GB.
+    gb = _as_trained(**STORES)["memory_breakdown_gb"]
+    states = _states(8 * LAYER, 8 * LAYER)
+    activations = 17 * 4 * SEQ * PER_TOKEN
     assert gb["weights_and_optimizer"] == pytest.approx(states / 1e9, rel=1e-9)
     assert gb["activations"] == pytest.approx(activations / 1e9, rel=1e-9)
-    assert gb["logits"] == pytest.approx(logits / 1e9, rel=1e-9)
-    assert gb["total"] == pytest.approx((states + activations + logits) / 1e9, rel=1e-9)
-    # 39.51 + 38.54 + 4.24 = 82.29 GB against 80 GiB × 0.95 − 2 GB = 79.60 usable: 2.7 GB over, it does not fit.
-    assert gb["available"] == pytest.approx((80 * 2**30 * 0.95 - 2e9) / 1e9, rel=1e-12)
-    assert gb["total"] - gb["available"] == pytest.approx(2.68, abs=0.01)
-    assert doc["fits"] is False
+    assert gb["logits"] == 0.0
+    assert gb["available"] == pytest.approx(USABLE / 1e9, rel=1e-12)
+    # 76.36 GB of 79.60 usable: it fits, with 3.24 GB to spare. The edge ranks (3 + 2 layers, the MTP depth, the
+    # embedding, the head and their FP32 logits) need less.
+    assert gb["total"] == pytest.approx((states + activations) / 1e9, rel=1e-9)
+    assert (USABLE - states - activations) / 1e9 == pytest.approx(3.24, abs=0.005)
+    edge = _states(6 * LAYER + 2 * VH, 6 * LAYER) + 17 * 3 * SEQ * PER_TOKEN + 4 * SEQ * 129_280 * 2
+    assert edge < states + activations
+    assert _as_trained(**STORES)["fits"] is True
 
 
-def test_the_stores_change_memory_only():
-    # Both stores save 35,712 + 24,576 = 60,288 bytes a token in either layer kind: 17 × 3.5 × 4,096 × 60,288 =
-    # 14.69 GB of the edge rank's activations; the step time does not move (their casts are not timed).
-    before = _as_trained()
-    after = _as_trained(activation_func_fp8_input_store=True, attention_output_cache="e5m6")
+def test_without_the_stores_it_does_not_fit():
+    # Both stores save 35,712 + 24,576 = 60,288 bytes a token in either layer kind: 17 × 4 × 4,096 × 60,288 =
+    # 16.79 GB of the middle rank's activations (93.15 GB without them); the step time does not move (their casts
+    # are not timed).
+    before, after = _as_trained(), _as_trained(**STORES)
     saved = before["memory_breakdown_gb"]["activations"] - after["memory_breakdown_gb"]["activations"]
-    assert saved == pytest.approx(17 * 3.5 * SEQ * 60_288 / 1e9, rel=1e-9)
+    assert saved == pytest.approx(17 * 4 * SEQ * 60_288 / 1e9, rel=1e-9)
+    assert before["fits"] is False
     assert after["step_time_s"] == before["step_time_s"]
     assert after["precision"]["attention_output_cache"] == "e5m6"
     assert after["precision"]["activation_func_fp8_input_store"] is True
+
+
+def test_heavier_edge_stages_do_not_fit():
+    # Stages of 3 layers first and last (the MTP depth beside the last's 3): the other 55 layers leave the middle
+    # ranks 4 a stage, and the edge rank's 3 + 4 layers with the embedding, the head and the logits need the most:
+    # 39.51 + 38.54 + 4.24 = 82.29 GB, 2.68 GB over.
+    gb = _as_trained(**STORES, last_stage_layers=3)["memory_breakdown_gb"]
+    states = _states(7 * LAYER + 2 * VH, 7 * LAYER)
+    activations = 17 * 3.5 * SEQ * PER_TOKEN  # DualPipe: the two stages' average, 3.5 layers
+    logits = 4 * SEQ * 129_280 * 2  # FP32, the main head and the MTP depth's
+    assert gb["total"] == pytest.approx((states + activations + logits) / 1e9, rel=1e-9)
+    assert gb["total"] - gb["available"] == pytest.approx(2.68, abs=0.01)
 
 
 RUNNER = CliRunner()
