@@ -13,11 +13,13 @@ sections), not from the roadmap's code.
 from __future__ import annotations
 
 import json
+from typing import get_args
 
 import pytest
 
 from rackwright.cli.roadmap import _plan_tables
 from rackwright.roadmap import plan, plan_document
+from rackwright.roadmap.schema import OBJECTIVES, Goal
 from test_cli import run
 from test_roadmap import EXAMPLES, load, small, write
 
@@ -123,3 +125,25 @@ def test_a_bad_objective_exits_2_listing_the_choices(tmp_path):
     for choice in ("training-compute", "delivered-training-compute", "cost", "us-share"):
         assert f"'{choice}'" in message
     assert "Traceback" not in result.output
+
+
+def test_objective_option_replaces_the_files_objective(tmp_path, plans):
+    """``--objective`` plans the file for another objective: the file asks for peak, the option for delivered."""
+    path = write(tmp_path, small_pair("training-compute"))
+    result = run("roadmap", "plan", path, "--objective", "delivered-training-compute", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["goal"]["objective"] == doc["objective"]["name"] == "delivered-training-compute"
+    assert doc["objective"]["value"] == pytest.approx(plans["delivered-training-compute"]["objective"]["value"])
+
+
+def test_a_bad_objective_option_exits_2_listing_the_choices(tmp_path):
+    result = run("roadmap", "plan", write(tmp_path, small_pair("cost")), "--objective", "delivered", "--json")
+    assert result.exit_code == 2
+    error = json.loads(result.output)["error"]
+    assert error["field"] == "--objective" and error["message"] == "unknown objective 'delivered'"
+    assert error["fix"] == "one of: training-compute, delivered-training-compute, cost, us-share"
+
+
+def test_the_objectives_listed_are_the_goals():
+    assert get_args(Goal.model_fields["objective"].annotation) == OBJECTIVES

@@ -154,6 +154,12 @@ def plan_command(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
     only: str | None = only_option(",".join(PLAN_SECTIONS)),
+    plan_for: str | None = typer.Option(
+        None,
+        "--objective",
+        help="Plan for this objective instead of the file's goal.objective: training-compute (peak), "
+        "delivered-training-compute (on the reference MoE workload), cost or us-share.",
+    ),
 ):
     """Schedule racks by generation, factory, site and quarter (MILP, HiGHS) to the goal.
 
@@ -164,10 +170,14 @@ def plan_command(
     from ..roadmap import load_roadmap, plan, plan_document
     from ..roadmap.milp import DEFAULT_GAP
     from ..roadmap.report import plan_page
+    from ..roadmap.schema import with_objective
 
     sections = table_sections(only, PLAN_SECTIONS)
+    loaded = load_roadmap(roadmap)
+    if plan_for is not None:
+        loaded = with_objective(loaded, plan_for)
     with working("planning the roadmap (MILP)", not as_json):
-        result = plan(load_roadmap(roadmap), mip_gap=DEFAULT_GAP if gap is None else gap)
+        result = plan(loaded, mip_gap=DEFAULT_GAP if gap is None else gap)
         doc = plan_document(result)
     if outdir is not None:
         write_folder(outdir, "plan", plan_json(doc), plan_page(doc))

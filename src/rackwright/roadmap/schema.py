@@ -48,6 +48,7 @@ from ..units import UnitError, parse_quantity
 from ..validity import DOMAINS, Name, require
 from ..yamlio import LocatedInput, Strict, problems_from_validation, read_yaml, to_plain
 
+#: The goal's objectives (:func:`rackwright.roadmap.milp.objective`), as ``Goal.objective`` lists them.
 OBJECTIVES = ("training-compute", "delivered-training-compute", "cost", "us-share")
 #: Rack figures a supply line may count per rack (display keys of the rack report, per rack).
 SUPPLY_FIGURES = ("compute.accelerators", "compute.hbm_tb", "compute.cpus")
@@ -352,6 +353,17 @@ def validate_roadmap(data: dict, file: str | None = None, root: Any = None, fold
         raise InputError(file, problems)
     loaded.racks = _racks(loaded)
     return loaded
+
+
+def with_objective(loaded: LoadedRoadmap, objective: str) -> LoadedRoadmap:
+    """``loaded`` with its goal's objective replaced by ``objective`` (``roadmap plan --objective``); InputError for
+    one not in :data:`OBJECTIVES`."""
+    if objective not in OBJECTIVES:
+        raise InputError.single(
+            None, f"unknown objective {objective!r}", "--objective", f"one of: {', '.join(OBJECTIVES)}"
+        )
+    goal = loaded.roadmap.goal.model_copy(update={"objective": objective})
+    return loaded.model_copy(update={"roadmap": loaded.roadmap.model_copy(update={"goal": goal})})
 
 
 def _racks(loaded: LoadedRoadmap) -> list[Rack]:
