@@ -546,10 +546,9 @@ def _rerun_note(rows: list[dict]) -> str:
     shardings = dict.fromkeys(row["sharding"] for row in rows)
     flags = [f"{name + '×R' if name == 'hsdp' else name} is {SHARDING_FLAGS[name]}" for name in shardings]
     return (
-        "Re-run a row: perf train with this search's inputs, the row's columns as options (DP follows; schedule "
-        "and moments as --pp-schedule and --optimizer-moments, 1f1b and fp32 where not shown), "
-        + "".join(f"{d}, " for d in derived)
-        + f"sharding {', '.join(flags)}."
+        "Re-run a row: perf train with this search's inputs, the row's columns as options (DP follows; the "
+        "schedule and moments columns as --pp-schedule and --optimizer-moments, absent where every row runs 1f1b "
+        "and fp32), " + "".join(f"{d}, " for d in derived) + f"sharding {', '.join(flags)}."
     )
 
 
