@@ -7,7 +7,7 @@ import json
 import pytest
 
 from rackwright.errors import InputError
-from rackwright.perf.api import search_report
+from rackwright.perf.api import search_report, train_report
 from rackwright.perf.search import OPTIMIZER_MOMENTS, candidate_grid, search
 from rackwright.perf.stages import PP_SCHEDULES
 from rackwright.perf.system import load_system
@@ -131,3 +131,31 @@ def test_dualpipe_without_a_valid_configuration_names_its_rules():
         search(LLAMA8, H100, 64, 64, 8192, restrict={"tp": (1,), "cp": (1,), "pp_schedule": (DUALPIPE,)})
     plain = search(LLAMA8, H100, 64, 64, 8192, restrict={"tp": (1,), "cp": (1,)})  # 1F1B only, no error
     assert not (plain.configurations["pp_schedule"] == DUALPIPE).any()
+
+
+TRAIN_SETTINGS = ("tp", "pp", "vp", "cp", "ep", "etp", "micro_batch", "sp", "recompute", "distributed_optimizer",
+                  "overlap_tp", "overlap_p2p", "pp_schedule", "cp_comm_type", "precision", "fp8_param_gather",
+                  "overlap_param_gather", "optimizer_moments", "first_stage_layers", "last_stage_layers",
+                  "moe_dispatcher", "moe_a2a_overlap", "fsdp", "hsdp_replicas", "zero2")
+
+
+@pytest.mark.parametrize(
+    ("model", "accelerators", "batch", "restrict", "tp_overlap"),
+    [
+        ("llama3-8b", 64, 128, ["pp_schedule=dualpipe", "optimizer_moments=fp32,bf16"], False),
+        ("mixtral-8x7b", 64, 256, ["tp=8", "optimizer_moments=fp32,bf16"], True),  # DualPipe wins, uneven rows
+    ],
+)
+def test_every_listed_row_reruns_with_train_report(model, accelerators, batch, restrict, tp_overlap):
+    # Each of the 20 fastest rows, its settings given to perf train's API, gives the search's step time: the
+    # DualPipe rows (even PP, VP 1) and the BF16-moment rows alike.
+    doc = search_report(model, "dgx-h100-ndr", accelerators=accelerators, global_batch=batch, top=20,
+                        restrict=restrict, tp_overlap=tp_overlap)
+    schedules = {row["pp_schedule"] for row in doc["top"]}
+    assert "dualpipe" in schedules and {row["optimizer_moments"] for row in doc["top"]} == {"fp32", "bf16"}
+    for row in doc["top"]:
+        settings = {k: row[k] for k in TRAIN_SETTINGS}
+        modules = ",".join(row["recompute_modules"]) if row["recompute"] == "selective" else None
+        train = train_report(model, "dgx-h100-ndr", accelerators=accelerators, global_batch=batch,
+                             recompute_modules=modules, **settings)
+        assert train["step_time_s"] == pytest.approx(row["step_time_s"], rel=1e-12), settings
