@@ -9,7 +9,7 @@ which exchanges nothing); DP follows from the accelerator count. A configuration
 the hardware, the heads, the sequence and the batch (Megatron-LM's constraints); pipeline stages may hold unequal
 layer counts (the busiest stage sets the pace). The overlap flags that never lengthen a step in the model are set
 rather than crossed (param-gather overlap with the distributed optimizer, pipeline-send overlap with interleaving,
-all-to-all overlap with EP > 1).
+all-to-all overlap with EP > 1 or DualPipe).
 Recompute crosses none, full and selective with its module sets (:func:`recompute_variants`); a module set is
 evaluated only where recompute is needed (:func:`_needed`). Every configuration carries the groups that leave the
 scale-up domain and the rack (:mod:`rackwright.perf.placement`), and ``within_scale_up`` keeps only those whose named
@@ -340,7 +340,10 @@ def candidate_grid(
     out["sp"] = (out["tp"] > 1).astype(int)
     out["overlap_param_gather"] = out["distributed_optimizer"].copy()  # never slower: on with the optimizer
     out["overlap_p2p"] = (out["vp"] > 1).astype(int)  # never slower: on with interleaving, as NeMo sets it
-    out["moe_a2a_overlap"] = (out["ep"] > 1).astype(int)  # never slower in the model: on with EP
+    # never slower in the model: on with EP, and with DualPipe on an MoE model, whose paired chunks hide it (as
+    # perf train sets it)
+    dual = out["pp_schedule"] == PP_SCHEDULES["dualpipe"]
+    out["moe_a2a_overlap"] = ((out["ep"] > 1) | (dual & bool(model.experts))).astype(int)
     out["overlap_tp"] = ((out["tp"] > 1) & overlap_tp).astype(int)  # as the user's stack runs (--tp-overlap)
     # Megatron-Core's account_for_embedding/loss_in_pipeline_split: the first and last stages give a layer's
     # place to the embedding and the loss, (L + 2) / (PP·VP) layers per virtual stage elsewhere.
