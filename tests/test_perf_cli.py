@@ -133,7 +133,9 @@ H100_70B = ["perf", "train", "--model", "llama3-70b", "--system", "dgx-h100-ndr"
 def test_precision_recipe_is_echoed_and_fp8_is_an_alias():
     doc = json.loads(run(*H100_70B, "--precision", "fp8", "--attention-precision", "fp8", "--fp8-param-gather",
                          "--json").stdout)
-    assert doc["precision"] == {"recipe": "fp8-delayed", "attention": "fp8", "fp8_param_gather": True}
+    # The echo also names the two activation stores, here at their defaults (BF16 SwiGLU input, BF16 attention output).
+    assert doc["precision"] == {"recipe": "fp8-delayed", "attention": "fp8", "fp8_param_gather": True,
+                                "activation_func_fp8_input_store": False, "attention_output_cache": "bf16"}
     assert doc["breakdown"]["quantize_s"] > 0
     bf16 = json.loads(run(*H100_70B, "--json").stdout)
     assert 1.2 < bf16["step_time_s"] / doc["step_time_s"] < 1.5
