@@ -109,14 +109,16 @@ def test_roadmap_tables_show_shares_in_per_cent_and_counts_whole():
         "gw_by_quarter": dict(zip(quarters, [0.5, 1.0], strict=True)),
         "accelerators_by_quarter": dict(zip(quarters, [7056.0, 14112.0], strict=True)),
         "peak_eflops_by_quarter": dict(zip(quarters, [17.6, 35.2], strict=True)),
+        "delivered_eflops_by_quarter": dict(zip(quarters, [9.1, 18.2], strict=True)),
         "capex_usd_by_quarter": dict(zip(quarters, [420346704.0, 0.0], strict=True)),
         "domestic_share_by_quarter": dict(zip(quarters, [0.9996, None], strict=True)),
         "binding_constraints": [],
     }
     text = printed(*_plan_tables(doc))
-    assert row(text, "2027Q1")[1:] == ["0.500", "7,056", "17.6", "420,346,704", "99.96%"]  # 99.96 %, not 100 %
-    assert row(text, "2027Q1")[5] == figure_format("roadmap.us_integrated_share").value(0.9996)
-    assert row(text, "2027Q2")[5] == "–"
+    # Delivered compute beside peak, three significant figures as peak: 9.1 -> "9.10".
+    assert row(text, "2027Q1")[1:] == ["0.500", "7,056", "17.6", "9.10", "420,346,704", "99.96%"]  # not 100 %
+    assert row(text, "2027Q1")[6] == figure_format("roadmap.us_integrated_share").value(0.9996)
+    assert row(text, "2027Q2")[6] == "–"
     assert "Integrated in US factories (%)" in text and "domestic" not in text
     risk = {
         "roadmap": "hand-made",
