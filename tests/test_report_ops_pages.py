@@ -268,3 +268,44 @@ def test_qualify_fits_80_columns_and_wide_shows_the_row_number():
     assert max(map(len, table)) <= 80 and "Left out to fit 80 characters: row; --wide shows them." in narrow
     assert "┃ row ┃" in wide and "Left out" not in wide
     assert re.search(r"│ R03\s+│ Coolant flow\s+│\s+118 │\s+156 │ L/min\s+│\s+-24.4% fail", narrow)
+
+
+#: A search row as perf search --json lists it (the keys the label reads), at every perf train default.
+DEFAULT_ROW = {
+    "tp": 2, "pp": 4, "vp": 1, "dp": 8, "cp": 1, "ep": 1, "etp": 2, "cp_comm_type": "p2p", "micro_batch": 1,
+    "recompute": "selective", "recompute_modules": ["core_attn"], "sharding": "zero1", "precision": "bf16",
+    "moe_dispatcher": "alltoall", "fp8_param_gather": False, "first_stage_layers": 0, "last_stage_layers": 0,
+    "pp_schedule": "1f1b", "optimizer_moments": "fp32",
+}  # fmt: skip
+
+
+def test_the_search_label_names_the_settings_that_leave_perf_trains_default():
+    """A default row's label names no setting; a DualPipe row with BF16 moments names both after the precision,
+    as the terminal's table shows its schedule and moments columns only then; ETP ≠ TP, DeepEP, FP8 parameters
+    and uneven stages likewise."""
+    from rackwright.report.ops_pages import config_label
+
+    assert config_label(1, DEFAULT_ROW) == "#1 TP2·PP4·VP1·DP8·CP1·EP1 mb1 selective (core_attn) zero1 bf16"
+    dual = DEFAULT_ROW | {"pp_schedule": "dualpipe", "optimizer_moments": "bf16"}
+    assert config_label(2, dual) == (
+        "#2 TP2·PP4·VP1·DP8·CP1·EP1 mb1 selective (core_attn) zero1 bf16 dualpipe bf16-moments"
+    )
+    moe = DEFAULT_ROW | {"ep": 8, "etp": 1, "cp": 2, "moe_dispatcher": "deepep", "fp8_param_gather": True}
+    moe |= {"first_stage_layers": 7, "last_stage_layers": 7}
+    assert config_label(3, moe) == (
+        "#3 TP2·PP4·VP1·DP8·CP2·EP8·ETP1 p2p mb1 selective (core_attn) zero1 bf16 deepep fp8-params "
+        "first/last layers 7/7"
+    )
+
+
+def test_a_dualpipe_bf16_search_names_them_on_the_page_and_in_the_terminal(tmp_path):
+    """Llama 3 8B on 64 H100 restricted to DualPipe and BF16 moments: the page's headline names both, as the
+    terminal's table shows its schedule and moments columns."""
+    words, args, _ = COMMANDS["search"]
+    restrict = ["--restrict", "pp_schedule=dualpipe", "--restrict", "optimizer_moments=bf16"]
+    shown = run([*words, *args, *restrict, "-o", str(tmp_path)])
+    assert shown.exit_code == 0, shown.stdout + shown.stderr
+    header = next(line for line in shown.stdout.splitlines() if "tokens/s" in line and "┃" in line)
+    assert "schedule" in header and "moments" in header
+    title = _figure(tmp_path)["layout"]["title"]["text"]
+    assert re.search(r"fastest TP\d+·PP\d+·[^:]* mb\d+ [^:]* bf16 dualpipe bf16-moments: ", title)

@@ -495,18 +495,20 @@ def _search_table(doc: dict, wide: bool = False):
 
 def _setting_columns(rows: list[dict]) -> list[tuple[tuple[str, str, str, int], bool]]:
     """The settings a row needs to be re-run with ``perf train``, each with whether to show it: only where a listed
-    row leaves ``perf train``'s default (ETP = TP, the alltoall dispatcher, no FP8 parameters, even stages, the 1F1B
-    schedule, FP32 optimizer moments)."""
+    row leaves ``perf train``'s default (report.ops_pages.off_default, the rule the search page's labels follow)."""
+    from ..report.ops_pages import off_default
     from ..report.tables import ID, LABEL, NUMBER
 
-    return [
-        (("etp", "ETP", NUMBER, 3), any(row["etp"] != row["tp"] for row in rows)),
-        (("moe_dispatcher", "dispatcher", ID, 3), any(row["moe_dispatcher"] != "alltoall" for row in rows)),
-        (("fp8_param_gather", "FP8 params", LABEL, 2), any(row["fp8_param_gather"] for row in rows)),
-        (("stage_layers", "first/last layers", LABEL, 3), any(row["first_stage_layers"] for row in rows)),
-        (("pp_schedule", "schedule", ID, 2), any(row["pp_schedule"] != "1f1b" for row in rows)),
-        (("optimizer_moments", "moments", ID, 2), any(row["optimizer_moments"] != "fp32" for row in rows)),
+    columns = [
+        ("etp", "ETP", NUMBER, 3),
+        ("moe_dispatcher", "dispatcher", ID, 3),
+        ("fp8_param_gather", "FP8 params", LABEL, 2),
+        ("stage_layers", "first/last layers", LABEL, 3),
+        ("pp_schedule", "schedule", ID, 2),
+        ("optimizer_moments", "moments", ID, 2),
     ]
+    offs = [off_default(row) for row in rows]
+    return [(column, any(off[column[0]] for off in offs)) for column in columns]
 
 
 def _setting_cells(row: dict) -> dict[str, str]:

@@ -134,13 +134,40 @@ def train_figure(doc: dict, inputs: Sequence[str] = ()):
     return figure
 
 
+def off_default(row: dict) -> dict[str, bool]:
+    """Which settings of a search row leave ``perf train``'s default, by the row's key: ETP = TP, the alltoall
+    dispatcher, no FP8 parameters, even stages, the 1F1B schedule, FP32 optimizer moments (the settings a row needs
+    named to be re-run; the terminal's table shows a column of one where a listed row leaves it)."""
+    return {
+        "etp": row["etp"] != row["tp"],
+        "moe_dispatcher": row["moe_dispatcher"] != "alltoall",
+        "fp8_param_gather": bool(row["fp8_param_gather"]),
+        "stage_layers": bool(row["first_stage_layers"] or row["last_stage_layers"]),
+        "pp_schedule": row["pp_schedule"] != "1f1b",
+        "optimizer_moments": row["optimizer_moments"] != "fp32",
+    }
+
+
 def config_label(rank: int, row: dict) -> str:
-    """``#1 TP 1 · PP 1 · ... fsdp bf16``: a configuration of the search by its rank, unique in the chart."""
-    cp = f" {row['cp_comm_type']}" if row.get("cp", 1) > 1 else ""
+    """``#1 TP1·PP4·...·EP1 mb1 full fsdp bf16 dualpipe bf16-moments``: a configuration of the search by its rank,
+    unique in the chart; the settings that leave perf train's default (:func:`off_default`) named after it, as the
+    terminal's table shows them only where they do (``ETP1`` among the degrees, ``deepep``, ``fp8-params``,
+    ``first/last layers 7/7``, ``dualpipe``, ``bf16-moments``)."""
+    off = off_default(row)
+    cp = f" {row['cp_comm_type']}" if row["cp"] > 1 else ""
     degrees = "·".join(f"{k.upper()}{row[k]}" for k in ("tp", "pp", "vp", "dp", "cp", "ep"))
-    modules = row.get("recompute_modules") or []
+    degrees += f"·ETP{row['etp']}" if off["etp"] else ""
+    modules = row["recompute_modules"]
     recompute = row["recompute"] + (f" ({', '.join(modules)})" if modules else "")
-    return f"#{rank} {degrees}{cp} mb{row['micro_batch']} {recompute} {row['sharding']} {row['precision']}"
+    named = {
+        "moe_dispatcher": row["moe_dispatcher"],
+        "fp8_param_gather": "fp8-params",
+        "stage_layers": f"first/last layers {row['first_stage_layers']}/{row['last_stage_layers']}",
+        "pp_schedule": row["pp_schedule"],
+        "optimizer_moments": f"{row['optimizer_moments']}-moments",
+    }
+    settings = "".join(f" {text}" for key, text in named.items() if off[key])
+    return f"#{rank} {degrees}{cp} mb{row['micro_batch']} {recompute} {row['sharding']} {row['precision']}{settings}"
 
 
 def search_headline(doc: dict) -> str:
