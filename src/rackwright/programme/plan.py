@@ -6,10 +6,11 @@
    times the share of the line this programme gets.
 2. **Roadmap** — the roadmap solve (:func:`rackwright.roadmap.plan`) on those capacities: racks
    built, deployed per site and quarter, binding constraints, capex and US content. Its
-   ``training-compute`` objective counts each rack's *delivered* compute (step 3), not its peak
-   (:func:`delivered_figures`). Its supply rows also count the fabric optics and CDUs a rack
-   brings with it at a site that names a site file (:func:`.sites.site_need`: one reference site
-   plan per site file and generation, a linear approximation), so the solve keeps the site
+   ``delivered-training-compute`` objective counts each rack's compute delivered to the programme's own reference
+   job (step 3, goodput included: :func:`delivered_figures`); ``training-compute`` counts peak, as the roadmap's.
+   Its supply rows also count the fabric optics and CDUs a rack brings with it at a site that names a site
+   file (:func:`.sites.site_need`: one reference site plan per site file and generation, a linear
+   approximation), so the solve keeps the site
    plans of step 6 under the optics and CDU caps instead of only reporting a shortage. At such a
    site the same reference plans set the site's figures (:func:`.sites.site_figures`): a step
    carries its facility power / the plan's design-peak facility power per W of rack IT (not the
@@ -464,15 +465,16 @@ def deployed_racks(result: PlanResult) -> np.ndarray:
 
 
 def delivered_figures(roadmap: LoadedRoadmap, runs: list[Training]) -> RackFigures:
-    """The roadmap's rack figures with each rack's compute counted as what it delivers to the reference job
-    (accelerators × model FLOP/s per accelerator × goodput) instead of its peak, so that the ``training-compute``
-    objective maximises delivered training compute."""
+    """The roadmap's rack figures with each rack's delivered compute counted as what it delivers to the programme's
+    reference job (accelerators × model FLOP/s per accelerator × goodput) instead of ``evaluate``'s MoE reference
+    with no failures, so that the ``delivered-training-compute`` objective and the plan's delivered series measure
+    the programme's own job; peak stays peak."""
     figures = rack_figures(roadmap)
     per_rack = [
         rack.figures["compute.accelerators"] * run.model_flops_per_s_per_accelerator * run.goodput
         for rack, run in zip(roadmap.racks, runs, strict=True)
     ]
-    return replace(figures, peak_flops=np.array(per_rack))
+    return replace(figures, delivered_flops=np.array(per_rack))
 
 
 @dataclass
