@@ -464,7 +464,7 @@ def deployed_racks(result: PlanResult) -> np.ndarray:
     return np.cumsum(cube, axis=2)
 
 
-def delivered_figures(roadmap: LoadedRoadmap, runs: list[Training]) -> RackFigures:
+def delivered_figures(loaded: LoadedProgramme, roadmap: LoadedRoadmap, runs: list[Training]) -> RackFigures:
     """The roadmap's rack figures with each rack's delivered compute counted as what it delivers to the programme's
     reference job (accelerators × model FLOP/s per accelerator × goodput) instead of ``evaluate``'s MoE reference
     with no failures, so that the ``delivered-training-compute`` objective and the plan's delivered series measure
@@ -474,7 +474,9 @@ def delivered_figures(roadmap: LoadedRoadmap, runs: list[Training]) -> RackFigur
         rack.figures["compute.accelerators"] * run.model_flops_per_s_per_accelerator * run.goodput
         for rack, run in zip(roadmap.racks, runs, strict=True)
     ]
-    return replace(figures, delivered_flops=np.array(per_rack))
+    workload = loaded.programme.workload
+    job = f"the programme's reference job ({workload.model}, {workload.accelerators:,} accelerators, with goodput)"
+    return replace(figures, delivered_flops=np.array(per_rack), delivered_on=job)
 
 
 @dataclass
@@ -580,7 +582,7 @@ def roadmap_on_lines(
     stage(STAGES[2])
     start = time.perf_counter()
     roadmap = roadmap_with_capacity(loaded, capacity)
-    figures = with_site_need(loaded, roadmap, delivered_figures(roadmap, runs), cache.sites, backend, workers)
+    figures = with_site_need(loaded, roadmap, delivered_figures(loaded, roadmap, runs), cache.sites, backend, workers)
     seconds["site_need"] = time.perf_counter() - start
     stage(STAGES[3])
     start = time.perf_counter()

@@ -89,6 +89,8 @@ class RackFigures:
     site_supply_per_rack: np.ndarray | None = None
     #: The sites' power ratios and build cost (:class:`SiteFigures`); None: the file's (:func:`site_terms`).
     sites: SiteFigures | None = None
+    #: What ``delivered_flops`` is delivered on, in words (a programme counts its own reference job).
+    delivered_on: str = DELIVERED_ON
 
 
 def site_terms(figures: RackFigures, roadmap: Roadmap) -> SiteFigures:

@@ -60,7 +60,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from .inputs import DELIVERED_ON, RackFigures, site_terms
+from .inputs import RackFigures, site_terms
 from .schema import Roadmap
 from .timeline import Timeline
 
@@ -283,7 +283,7 @@ def objective(st: Structure) -> tuple[np.ndarray, bool, str]:
         return (
             fig.delivered_flops[st.col_g] / 1e18 * years,
             True,
-            f"EFLOP/s·years of training compute delivered on {DELIVERED_ON} by the horizon's end",
+            f"EFLOP/s·years of training compute delivered on {fig.delivered_on} by the horizon's end",
         )
     if goal.objective == "cost":
         build = site_terms(fig, st.roadmap).build_usd_per_mw
