@@ -3,12 +3,14 @@
 A replica spans ``tp`` accelerators of one scale-up domain (tensor parallel).
 
 * **Prefill** is compute-bound: ``2·N_active`` FLOPs per prompt token plus causal
-  attention ``2·L·n·d·s²`` per sequence, at the GEMM (times the GEMMs' shape factor by reduction length and by
-  tile quantization of the output, :func:`_prefill_shape`) and attention efficiencies,
+  attention ``2·L·n·d·s²`` per sequence (local layers scaled by their key positions, ``attention_share``),
+  at the GEMM (times the GEMMs' shape factor by reduction length and by tile quantization of the output,
+  :func:`_prefill_shape`) and attention efficiencies,
   plus two all-reduces of the activations per layer (formulas.md "Inference").
 * **Decode** is bandwidth-bound: each step reads the weights it touches (for MoE
   the experts the batch routes to, ``E·(1 − (1 − k/E)^B)`` of them on average)
-  and the KV cache of every sequence, ``2·L·h_kv·d_head`` values per token; the
+  and the KV cache of every sequence, ``2·L·h_kv·d_head`` values per token (a local-attention layer holds and
+  reads at most its window, ``min(context, w)`` tokens, at the mean context of the decode); the
   step takes the larger of that traffic at HBM bandwidth and its FLOPs at peak,
   plus two latency-bound all-reduces per layer (Pope et al. 2022, "Efficiently
   Scaling Transformer Inference"). Its GEMMs are not tile-quantized: with a few rows per step they run as
@@ -59,28 +61,33 @@ def infer(model, system, batch, input_tokens, output_tokens, tp=None, precision:
         else peaks[rec.gemm if not rec.low else "bf16"] * eff.attention
     )
     weight_bytes = WEIGHT_BYTES[rec.gemm]
-    kv_per_token = model.kv_cache_bytes_per_token(min(weight_bytes, 2.0) if rec.gemm != "fp4" else 1.0)
+    kv_bytes_per_value = min(weight_bytes, 2.0) if rec.gemm != "fp4" else 1.0
     context = input_tokens + output_tokens
     weights = model.total_params * weight_bytes
-    kv = batch * context * kv_per_token
+    kv = batch * model.kv_cache_bytes(context, kv_bytes_per_value)
     if tp is None:
         tp = _smallest_tp(weights + kv, system)
     tp = np.asarray(tp, dtype=float)
     hbm_bw = system.accelerator.hbm_bandwidth * eff.hbm
     bw, latency = _group_bandwidth(1, tp, system, eff)
-    attention_per_token_per_context = model.attention_flops_per_token(1)  # forward FLOPs per token per context token
+    # forward FLOPs per token per layer and context token
+    attention_per_layer_token = model.attention_flops_per_token(1) / model.layers
 
     k0 = eff.gemm_k0 * peak / peaks["bf16" if rec.low else rec.gemm]  # the GEMMs' fixed per-tile cost (training)
     shape = _prefill_shape(model, tp, k0, batch * input_tokens, eff)
     prefill_gemm = 2.0 * model.active_params_per_token * batch * input_tokens / (tp * peak * gemm_eff * shape)
-    prefill_attention = 0.5 * attention_per_token_per_context * input_tokens**2 * batch / (tp * attention_rate)
+    prefill_attention = (
+        0.5 * model.attention_flops_per_token(input_tokens) * input_tokens * batch / (tp * attention_rate)
+    )
     prefill_comm = 2 * model.layers * 2 * _ring(tp, batch * input_tokens * model.hidden * 2.0, bw, latency)
     ttft = prefill_gemm + prefill_attention + prefill_comm  # causal attention: half the full count
 
     mean_context = input_tokens + output_tokens / 2.0
-    step_bytes = (_weights_read_per_step(model, batch, weight_bytes) + batch * mean_context * kv_per_token) / tp
+    kv_read = batch * model.kv_cache_bytes(mean_context, kv_bytes_per_value)
+    step_bytes = (_weights_read_per_step(model, batch, weight_bytes) + kv_read) / tp
     step_flops = (
-        2.0 * model.active_params_per_token * batch + attention_per_token_per_context * mean_context * batch
+        2.0 * model.active_params_per_token * batch
+        + attention_per_layer_token * model.cached_layer_tokens(mean_context) * batch
     ) / tp
     step_comm = 2 * model.layers * 2 * _ring(tp, batch * model.hidden * 2.0, bw, latency)
     tpot = np.maximum(step_bytes / hbm_bw, step_flops / (peak * gemm_eff)) + step_comm + model.layers * eff.launch_s

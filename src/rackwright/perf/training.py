@@ -360,9 +360,12 @@ def _layer_times(
         mlp, mlp_q = block(model.dense_mlp_params_per_layer, tokens)
         gemm, quantized = gemm + mlp, quantized + mlp_q
         ffn_elements = model.ffn_hidden
-    full_attention_flops = tokens * model.attention_flops_per_token(seq) / model.layers / tp
+    full_attention_flops = tokens * model.attention_flops_per_token(seq, windowed=False) / model.layers / tp
     attention_eff = eff.attention_fp8 if attention_fp8 else eff.attention
-    flash = full_attention_flops * CAUSAL_FRACTION / (attention_peak * attention_eff) + eff.launch_s
+    # Flash attention skips the blocks outside a local layer's window (attention_share); a materialised kernel
+    # computes the whole masked score matrix.
+    flash = full_attention_flops * model.attention_share(seq) * CAUSAL_FRACTION / (attention_peak * attention_eff)
+    flash = flash + eff.launch_s
     scores = tokens * seq * model.heads / tp  # elements of the b·a·s² score matrix on this accelerator
     materialised = (
         full_attention_flops / (attention_peak * eff.gemm)

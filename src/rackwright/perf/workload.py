@@ -26,6 +26,7 @@ from difflib import get_close_matches
 from pathlib import Path
 from typing import Literal, TypeVar
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from ..catalog.schema import Source
@@ -76,6 +77,10 @@ class ModelSpec(BaseModel):
     tied_embeddings: bool = False
     position_embedding: Literal["rope", "learned"] = "rope"
     dropout: bool = False  # trained with hidden/attention dropout (adds its 1-byte masks to the activations)
+    # local attention (sliding window or chunks) in some or all layers
+    attention_window: int | None = Field(default=None, gt=0)
+    local_attention: Literal["sliding", "chunked"] | None = Field(default=None, validate_default=True)
+    global_every: int | None = Field(default=None, validate_default=True)
     # mixture of experts
     experts: int = Field(default=0, ge=0)
     experts_per_token: int = Field(default=0, ge=0, validate_default=True)
@@ -132,6 +137,32 @@ class ModelSpec(BaseModel):
             if hidden % heads:
                 raise ValueError(f"hidden = {hidden} is not a multiple of heads = {heads}; give head_dim")
             return hidden // heads
+        return value
+
+    @field_validator("local_attention")
+    @classmethod
+    def _local_kind(cls, value, info: ValidationInfo):
+        if "attention_window" not in info.data:  # the window itself is invalid: its error says so
+            return value
+        if info.data["attention_window"] is None:
+            if value is not None:
+                raise ValueError("local_attention needs attention_window (the window or chunk size in tokens)")
+            return None
+        return value or "sliding"
+
+    @field_validator("global_every")
+    @classmethod
+    def _global_every(cls, value, info: ValidationInfo):
+        if value is None or "attention_window" not in info.data:
+            return value
+        if info.data["attention_window"] is None:
+            raise ValueError("global_every needs attention_window (without a window every layer is global)")
+        layers = info.data.get("layers")
+        if value < 2 or (layers is not None and value > layers):
+            raise ValueError(
+                f"global_every = {value} must lie between 2 and layers = {layers} (one global layer in every "
+                "global_every layers; leave it out to make every layer local)"
+            )
         return value
 
     @field_validator("experts_per_token")
@@ -220,6 +251,30 @@ class ModelSpec(BaseModel):
     def v_dim(self) -> int:
         """Size of a value head (``head_dim``; ``v_head_dim`` for MLA)."""
         return _sized(self.v_head_dim if self.attention == "mla" else self.head_dim)
+
+    @property
+    def local_layers(self) -> int:
+        """Layers with local attention: all ``L`` with a window and no ``global_every``, ``L − ⌊L / N⌋`` with
+        ``global_every = N`` (layers ``N, 2N, ...`` global), 0 without a window."""
+        if self.attention_window is None:
+            return 0
+        return self.layers - (self.layers // self.global_every if self.global_every else 0)
+
+    def attention_share(self, seq_len) -> np.ndarray:
+        """Attention work of all layers over that of ``L`` full causal layers at ``seq_len`` tokens:
+        ``(L − L_local + L_local · K_local(s) / K_causal(s)) / L`` (:func:`causal_key_positions`); 1 without a
+        window."""
+        local = causal_key_positions(seq_len, self.attention_window, self.local_attention or "sliding")
+        ratio = local / causal_key_positions(seq_len)
+        return (self.layers - self.local_layers + self.local_layers * ratio) / self.layers
+
+    def cached_layer_tokens(self, context) -> np.ndarray:
+        """Tokens all layers' KV caches hold (and a decode step reads) at ``context`` tokens: a global layer the
+        whole context, a local one at most the window, ``min(context, w)`` (a chunked layer at most one chunk:
+        ``w`` is the cap, as caches such as transformers' sliding and chunked layers allocate)."""
+        context = np.asarray(context, dtype=float)
+        local = np.minimum(context, self.attention_window or 0)
+        return (self.layers - self.local_layers) * context + self.local_layers * local
 
     # -- parameters --------------------------------------------------------------------
     def mlp_params(self, ffn: int) -> int:
@@ -344,14 +399,18 @@ class ModelSpec(BaseModel):
         return self.active_non_embedding_params + self.vocab * self.hidden
 
     # -- per-token costs ------------------------------------------------------------------
-    def attention_flops_per_token(self, seq_len: int | None = None) -> float:
+    def attention_flops_per_token(self, seq_len: int | None = None, windowed: bool = True) -> float:
         """Forward FLOPs of attention scores ``QKᵀ`` and context ``PV`` per token, all layers.
 
         ``L · (2·s·a·d_qk + 2·s·a·d_v)`` = ``4·L·s·h`` for multi-head attention with ``d = h/a``
-        (the full, non-causal count, as Megatron-LM and Narayanan et al. 2021 Eq. 3).
+        (the full, non-causal count, as Megatron-LM and Narayanan et al. 2021 Eq. 3), times
+        :meth:`attention_share` (``windowed``): a local layer counts the same full-matrix convention scaled by its
+        key positions over a causal layer's (twice the band it computes, as a global layer counts twice its causal
+        triangle). ``windowed=False`` counts every layer over the whole context (a kernel that masks the window).
         """
         s = self.seq_len if seq_len is None else seq_len
-        return float(self.layers * 2 * s * self.heads * (self.qk_head_dim + self.v_dim))
+        full = self.layers * 2 * s * self.heads * (self.qk_head_dim + self.v_dim)
+        return float(full * self.attention_share(s)) if windowed and self.local_layers else float(full)
 
     def forward_flops_per_token(self, seq_len: int | None = None) -> float:
         """Forward FLOPs per token: ``2 · matmul_params_per_token + attention_flops_per_token(s)`` (+ the MTP
@@ -386,6 +445,11 @@ class ModelSpec(BaseModel):
             return float((r_kv + rope) * self.layers * bytes_per_value)
         return float(2 * self.layers * _sized(self.kv_heads) * _sized(self.head_dim) * bytes_per_value)
 
+    def kv_cache_bytes(self, context, bytes_per_value: float = 2):
+        """KV-cache bytes of one sequence at ``context`` tokens: :meth:`kv_cache_bytes_per_token` per layer and
+        token times :meth:`cached_layer_tokens` (a local layer holds at most its window)."""
+        return self.kv_cache_bytes_per_token(bytes_per_value) / self.layers * self.cached_layer_tokens(context)
+
     def attention_kv_bytes_per_token(self, bytes_per_value: float = 2) -> float:
         """Bytes of one layer's keys and values per token as the attention kernel reads them: ``a_kv·(d_qk + d_v)``.
 
@@ -402,6 +466,25 @@ class ModelSpec(BaseModel):
         if seq_len <= 0:
             raise ValueError("seq_len must be positive")
         return self.model_copy(update={"seq_len": int(seq_len)})
+
+
+def causal_key_positions(seq, window: int | None = None, kind: str = "sliding") -> np.ndarray:
+    """(query, key) pairs one causal attention layer computes per sequence of ``seq`` tokens.
+
+    Full causal: ``s(s + 1)/2``. Sliding window ``w`` (token ``i`` attends to keys ``max(0, i − w + 1) .. i``, the
+    ``kv_idx > q_idx − sliding_window`` of transformers' ``masking_utils.sliding_window_overlay``, as Mistral,
+    GPT-OSS and Gemma run it): ``Σ_i min(i + 1, w) = w(w + 1)/2 + (s − w)·w`` for ``s ≥ w``, else ``s(s + 1)/2``.
+    Chunked with chunk ``c = w`` (Llama 4; ``chunked_overlay``: ``kv_idx // c == q_idx // c``), for
+    ``s = k·c + r``: ``k·c(c + 1)/2 + r(r + 1)/2``.
+    """
+    s = np.asarray(seq, dtype=float)
+    if window is None:
+        return s * (s + 1) / 2
+    if kind == "chunked":
+        chunks, rest = np.floor_divide(s, window), np.mod(s, window)
+        return chunks * window * (window + 1) / 2 + rest * (rest + 1) / 2
+    w = np.minimum(s, window)
+    return w * (w + 1) / 2 + (s - w) * w
 
 
 # --- loading -----------------------------------------------------------------------------
