@@ -15,6 +15,11 @@ TOY = {"name": "toy", "layers": 4, "hidden": 4096, "heads": 32, "ffn_hidden": 10
        "vocab": 1024, "seq_len": 32768}
 
 
+def sliding_share(s, w):
+    """Key positions of a sliding-window layer over a causal one's, by the hand formula (s ≥ w)."""
+    return (w * (w + 1) / 2 + (s - w) * w) / (s * (s + 1) / 2)
+
+
 def brute_force(s, w, kind):
     """Pairs (i, j) with j ≤ i that the mask keeps: sliding ``i − w < j``, chunked ``j // w == i // w``."""
     keep = (lambda i, j: j > i - w) if kind == "sliding" else (lambda i, j: j // w == i // w)
@@ -73,6 +78,8 @@ def test_chunked_pattern():
     s = 20_000  # 2 chunks of 8,192 and 3,616
     local = 2 * 8192 * 8193 / 2 + 3616 * 3617 / 2
     assert m.attention_share(s) == pytest.approx((1 + 3 * local / (s * (s + 1) / 2)) / 4, rel=1e-12)
+    # KV cache: the global layer holds all 20,000 tokens, each chunked layer one chunk; 32 KV heads of 128, BF16
+    assert m.kv_cache_bytes(s, 2) == (20_000 + 3 * 8192) * 2 * 32 * 128 * 2
 
 
 def _attention_time(**window):
@@ -83,13 +90,10 @@ def _attention_time(**window):
 
 def test_training_attention_time_scales_with_key_positions():
     s, w = 32768, 1024
-    ratio = (w * (w + 1) / 2 + (s - w) * w) / (s * (s + 1) / 2)
-    full = _attention_time()
-    local = _attention_time(attention_window=w)
-    half = _attention_time(attention_window=2 * w)
-    ratio_2w = (2 * w * (2 * w + 1) / 2 + (s - 2 * w) * 2 * w) / (s * (s + 1) / 2)
+    ratio, ratio_2w = sliding_share(s, w), sliding_share(s, 2 * w)
+    full, local, wide = _attention_time(), _attention_time(attention_window=w), _attention_time(attention_window=2 * w)
     # The time is a·share + b (b the kernel launches, the same in all three): the differences are exact.
-    assert (local - full) / (half - full) == pytest.approx((ratio - 1) / (ratio_2w - 1), rel=1e-9)
+    assert (local - full) / (wide - full) == pytest.approx((ratio - 1) / (ratio_2w - 1), rel=1e-9)
     assert local / full == pytest.approx(ratio, rel=5e-3)  # attention dominates the launches (0.3 % here)
 
 
@@ -118,3 +122,13 @@ def test_bad_window_input_exits_2(tmp_path, extra, fragment):
     result = CliRunner().invoke(app, ["perf", "train", "--model", str(path), "--system", "dgx-h100-ndr",
                                       "--accelerators", "8", "--global-batch", "8"])
     assert result.exit_code == 2 and fragment in result.output and "Traceback" not in result.output
+
+
+def test_prefill_attention_scales_with_key_positions():
+    s, w = 32768, 1024
+    system = load_system("dgx-h100-ndr")
+    ttft = lambda **window: float(infer(ModelSpec(**TOY, **window), system, 1, s, 1, tp=1)["ttft_s"])  # noqa: E731
+    full, local, wide = ttft(), ttft(attention_window=w), ttft(attention_window=2 * w)
+    ratio, ratio_2w = sliding_share(s, w), sliding_share(s, 2 * w)
+    # TTFT = GEMMs + all-reduces + attention·share: only the attention term differs.
+    assert (local - full) / (wide - full) == pytest.approx((ratio - 1) / (ratio_2w - 1), rel=1e-9)
