@@ -80,3 +80,13 @@ def test_infer_runs_on_kimi_k2():
     assert result.exit_code == 0
     doc = json.loads(result.stdout)
     assert doc["model"] == "Kimi K2" and doc["fits"] and doc["tokens_per_s"] > 0
+
+
+@pytest.mark.parametrize("name", ["llama4-scout", "llama4-maverick"])
+def test_llama4_chunked_layers_by_hand(name):
+    # Layers 4, 8, ..., 48 (every fourth) attend globally; the other 36 causally within chunks of 8,192 tokens.
+    m = load_model(name)
+    assert m.attention_share(8192) == pytest.approx(1.0)  # one chunk: the same as full attention
+    s, c = 131072, 8192
+    chunked = (s // c) * c * (c + 1) / 2 / (s * (s + 1) / 2)  # 16 chunks' causal key positions over the whole's
+    assert m.attention_share(s) == pytest.approx((12 + 36 * chunked) / 48, rel=1e-12)
