@@ -46,6 +46,8 @@ KNOWN_OUTSIDE = {
                                                 "group across nodes; DP overlap with 2 micro-batches per step as above"),
     "nemo2502-b200-mixtral-8x22b-256": MOE.format("~18.2 %", "14.6 %", "ring attention at CP 8 (60 % of the step) at "
                                                   "the B200 attention efficiency"),
+    # nemo2502-h100-gpt3-175b-512 (-8.6 %, added 2026-12-08, the 25.02 page's first DGX-H100 row) passes; same
+    # shares as mlperf41-nvidia-h100-gpt3-512 (-8.3 %): GEMM 79 % of the step.
     # nemo2407-h100-nemotron3-22b-64 (+10.3 %) passes since the loss over its 256K vocabulary costs its HBM passes
     # (+3.8 %).
     "mlperf41-nvidia-h100-gpt3-256": "under-predicted by ~10.2 % (~10.0 % before the M × N tile factor, ~10.9 % with "
@@ -77,9 +79,9 @@ KNOWN_NOT_FITTING = {
 
 
 def test_all_published_runs_are_predicted():
-    assert len(ROWS) >= 37
+    assert len(ROWS) >= 38
     assert sum(r.run.startswith("megatron") for r in ROWS) == 10
-    assert sum(r.run.startswith(("nemo", "mlperf")) for r in ROWS) == 24
+    assert sum(r.run.startswith(("nemo", "mlperf")) for r in ROWS) == 25
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r.run for r in ROWS])
