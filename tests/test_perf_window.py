@@ -132,3 +132,123 @@ def test_prefill_attention_scales_with_key_positions():
     ratio, ratio_2w = sliding_share(s, w), sliding_share(s, 2 * w)
     # TTFT = GEMMs + all-reduces + attention·share: only the attention term differs.
     assert (local - full) / (wide - full) == pytest.approx((ratio - 1) / (ratio_2w - 1), rel=1e-9)
+
+
+# --- context parallelism and decode (issue: local layers under CP, decode mean of min(context, w)) ---------------
+
+from rackwright.perf.efficiency import profile  # noqa: E402
+from rackwright.perf.inference import _decode_layer_tokens  # noqa: E402
+from rackwright.perf.training import (  # noqa: E402
+    CP_COMM_TYPES,
+    _context_parallel,
+    _gathered_attention,
+    _local_kv_ranges,
+    _ring_attention,
+)
+
+CP_H100 = load_system("dgx-h100-ndr").with_in_network_reduction(scale_up=True, scale_out=False)
+CP_EFF = profile("h100")  # NVLink at 0.8 of 450 GB/s, HBM at 0.85 of 3.35 TB/s, 4 µs launches
+LLAMA8B = load_model("llama3-8b")  # 32 layers, 32 heads and 8 KV heads of 128
+
+
+def _cp(cp, kind):
+    return Parallelism(tp=1, pp=1, dp=1, micro_batch=1, cp=cp, cp_comm_type=CP_COMM_TYPES[kind]).arrays()
+
+
+def _windowed(window, kind="sliding", every=None):
+    return LLAMA8B.model_copy(update={"attention_window": window, "local_attention": kind, "global_every": every})
+
+
+def _kv_ranges_brute_force(s, cp, w, kind):
+    """Σ over the 2·cp chunks of (last key − first key any query of the chunk attends + 1), over cp · s."""
+    chunk, total = s // (2 * cp), 0
+    for j in range(2 * cp):
+        queries = np.arange(j * chunk, (j + 1) * chunk)
+        first = np.maximum(queries - w + 1, 0) if kind == "sliding" else queries // w * w
+        total += (j + 1) * chunk - first.min()
+    return total / (cp * s)
+
+
+@pytest.mark.parametrize("s, cp, w, kind, hand", [
+    # 8 chunks of 1,024: chunk 0 its own 1,024 keys, chunks 1-7 also the previous chunk's last 127 (w − 1):
+    # 1,024 + 7 · 1,151 = 9,081 of cp · s = 32,768. A ring would need ⌈127 / 1,024⌉ + 1 = 2 of the 4 ranks' blocks.
+    (8192, 4, 128, "sliding", 9081 / 32768),
+    # chunks of 1,536: queries of chunk j start their keys at ⌊1,024·j / 1,536⌋ · 1,536 = 0, 0, 1,536, 3,072,
+    # 3,072, 4,608, 6,144, 6,144: ranges 1,024, 2,048, 1,536, 1,024, 2,048, 1,536, 1,024, 2,048 = 12,288.
+    (8192, 4, 1536, "chunked", 12288 / 32768),
+    # a window wider than the sequence: the full causal 1 + 1/(2·cp) = (1 + 2 + ... + 8) · 1,024 / 32,768
+    (8192, 4, 10**6, "sliding", 1 + 1 / 8),
+    (8192, 2, 3000, "sliding", (2048 + 4096 + 2 * 5047) / 16384),  # chunks of 2,048: 2,048, 4,096, 5,047, 5,047
+])
+def test_local_kv_ranges_by_hand(s, cp, w, kind, hand):
+    assert _local_kv_ranges(_windowed(w, kind), s, cp) == pytest.approx(hand, rel=1e-12)
+    assert hand == pytest.approx(_kv_ranges_brute_force(s, cp, w, kind), rel=1e-12)
+
+
+def test_local_kv_ranges_over_an_array_of_cp():
+    got = _local_kv_ranges(_windowed(128), 8192, np.array([2, 4, 8]))
+    hand = [(2048 + 3 * 2175) / 16384, 9081 / 32768, (512 + 15 * 639) / 65536]  # chunks of 2,048, 1,024, 512
+    np.testing.assert_allclose(got, hand, rtol=1e-12)
+
+
+def test_local_layers_run_the_all_gather_on_their_window_by_hand():
+    # Llama 3 8B with every layer sliding (w = 128), 8,192 tokens over CP 4 inside one NVLink domain: 2,048 per
+    # rank. TE refuses a window on the p2p ring, so both cp_comm_types run the all-gather: K (and V) of a rank
+    # 2,048 · 8 · 128 · 2 = 4,194,304 bytes, each all-gather 3 ring steps at 0.8 · 450 GB/s plus 2 µs.
+    k = 2048 * 8 * 128 * 2
+    gather = 3 * (k / (0.8 * 450e9) + 2e-6)
+    gathered = 4 * 2 * k
+    outputs = queries = 2048 * 32 * 128 * 2
+    hbm = 3.35e12 * 0.85
+    forward = 2 * gather + (2 * gathered + 2 * outputs) / hbm + 5 * 4e-6
+    backward = 4 * gather + ((5 + 3 * 9081 / 32768) * gathered + 2 * queries) / hbm + 13 * 4e-6
+    for kind in ("p2p", "all_gather"):
+        got = _context_parallel(_windowed(128), CP_H100, _cp(4, kind), 2048.0, 8192, 1e-3, CP_EFF)
+        assert [float(x) for x in got] == pytest.approx([forward, backward], rel=1e-9)
+    local = _context_parallel(_windowed(128), CP_H100, _cp(1, "p2p"), 8192.0, 8192, 1e-3, CP_EFF)
+    assert [float(x) for x in local] == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("kind", ["p2p", "all_gather"])
+def test_mixed_layers_weigh_local_and_global_by_count(kind):
+    # global_every 4: 24 of 32 layers local. A global layer costs what the model without a window costs, a local
+    # one what the all-local model costs: 1/4 · global + 3/4 · local.
+    c = _cp(np.array([2, 4, 8]), kind)
+    cost = lambda m: _context_parallel(m, CP_H100, c, 1024.0, 8192, 2e-4, CP_EFF)  # noqa: E731
+    (gf, gb), (lf, lb), (mf, mb) = cost(LLAMA8B), cost(_windowed(128)), cost(_windowed(128, every=4))
+    assert _windowed(128, every=4).local_layers == 24
+    np.testing.assert_allclose(mf, gf / 4 + 3 * lf / 4, rtol=1e-12)
+    np.testing.assert_allclose(mb, gb / 4 + 3 * lb / 4, rtol=1e-12)
+
+
+def test_global_only_context_parallel_unchanged_bit_for_bit():
+    # Without a window the cost is the ring or the all-gather itself, bit for bit (the same expression, no mix).
+    c = _cp(np.array([1, 2, 4, 8]), "p2p")
+    got = _context_parallel(LLAMA8B, CP_H100, c, 2048.0, 8192, 1e-3, CP_EFF)
+    ring = _ring_attention(LLAMA8B, CP_H100, c, 2048.0, 1e-3, CP_EFF)
+    assert all(np.array_equal(a, b) for a, b in zip(got, ring))
+    c = _cp(np.array([2, 4]), "all_gather")
+    got = _context_parallel(LLAMA8B, CP_H100, c, 2048.0, 8192, 1e-3, CP_EFF)
+    assert all(np.array_equal(a, b) for a, b in zip(got, _gathered_attention(LLAMA8B, CP_H100, c, 2048.0, CP_EFF)))
+    # and the all-gather's dK,dV ranges are the full causal 1 + 1/(2·cp) = 1.125 at cp 4 (hand, as above)
+    k = 2048 * 8 * 128 * 2
+    gather = 3 * (k / (0.8 * 450e9) + 2e-6)
+    backward = 4 * gather + ((5 + 3 * 1.125) * 4 * 2 * k + 2 * 2048 * 32 * 128 * 2) / (3.35e12 * 0.85) + 13 * 4e-6
+    assert float(got[1][1]) == pytest.approx(backward, rel=1e-9)
+
+
+def test_decode_reads_the_mean_of_min_context_window_by_hand():
+    m = load_model("gpt-oss-20b")  # 24 layers, 12 local (w = 128), 8 KV heads of 64
+    # Decode from 64 to 192 tokens of context: a local layer reads x up to 128, then 128:
+    # (∫₆₄¹²⁸ x dx + 64 · 128) / 128 = (6,144 + 8,192) / 128 = 112, not min(128, 128) = 128.
+    assert _decode_layer_tokens(m, 64, 128) == pytest.approx(12 * 128 + 12 * 112, rel=1e-12)
+    assert _decode_layer_tokens(m, 200, 100) == pytest.approx(12 * 250 + 12 * 128, rel=1e-12)  # past w: w
+    assert _decode_layer_tokens(m, 10, 100) == pytest.approx(12 * 60 + 12 * 60, rel=1e-12)  # under w: the mean
+    assert _decode_layer_tokens(LLAMA8B, 64, 128) == 32 * (64 + 64)  # no window: L · (i + o/2)
+    # TPOT: bandwidth-bound, the KV bytes read differ from the model without a window by 12 · (128 − 112) tokens
+    # per layer less than 12 · 128 (the global reads): batch 8 · 2,048 bytes per layer-token · 192 at 0.85 · 3.35 TB/s.
+    system = load_system("dgx-h100-ndr")
+    tpot = lambda model: float(infer(model, system, 8, 64, 128, tp=1)["tpot_s"])  # noqa: E731
+    full = m.model_copy(update={"attention_window": None, "local_attention": None, "global_every": None})
+    assert tpot(full) - tpot(m) == pytest.approx(8 * 2048 * (24 * 128 - (12 * 128 + 12 * 112)) / (3.35e12 * 0.85),
+                                                 rel=1e-6)

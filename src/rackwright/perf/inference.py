@@ -9,8 +9,9 @@ A replica spans ``tp`` accelerators of one scale-up domain (tensor parallel).
   plus two all-reduces of the activations per layer (formulas.md "Inference").
 * **Decode** is bandwidth-bound: each step reads the weights it touches (for MoE
   the experts the batch routes to, ``E·(1 − (1 − k/E)^B)`` of them on average)
-  and the KV cache of every sequence, ``2·L·h_kv·d_head`` values per token (a local-attention layer holds and
-  reads at most its window, ``min(context, w)`` tokens, at the mean context of the decode); the
+  and the KV cache of every sequence, ``2·L·h_kv·d_head`` values per token at the mean context of the decode (a
+  local-attention layer holds and reads at most its window: the decode's mean of ``min(context, w)``,
+  :func:`_decode_layer_tokens`); the
   step takes the larger of that traffic at HBM bandwidth and its FLOPs at peak,
   plus two latency-bound all-reduces per layer (Pope et al. 2022, "Efficiently
   Scaling Transformer Inference"). Its GEMMs are not tile-quantized: with a few rows per step they run as
@@ -82,13 +83,10 @@ def infer(model, system, batch, input_tokens, output_tokens, tp=None, precision:
     prefill_comm = 2 * model.layers * 2 * _ring(tp, batch * input_tokens * model.hidden * 2.0, bw, latency)
     ttft = prefill_gemm + prefill_attention + prefill_comm  # causal attention: half the full count
 
-    mean_context = input_tokens + output_tokens / 2.0
-    kv_read = batch * model.kv_cache_bytes(mean_context, kv_bytes_per_value)
+    layer_tokens = _decode_layer_tokens(model, input_tokens, output_tokens)
+    kv_read = batch * (model.kv_cache_bytes_per_token(kv_bytes_per_value) / model.layers * layer_tokens)
     step_bytes = (_weights_read_per_step(model, batch, weight_bytes) + kv_read) / tp
-    step_flops = (
-        2.0 * model.active_params_per_token * batch
-        + attention_per_layer_token * model.cached_layer_tokens(mean_context) * batch
-    ) / tp
+    step_flops = (2.0 * model.active_params_per_token * batch + attention_per_layer_token * layer_tokens * batch) / tp
     step_comm = 2 * model.layers * 2 * _ring(tp, batch * model.hidden * 2.0, bw, latency)
     tpot = np.maximum(step_bytes / hbm_bw, step_flops / (peak * gemm_eff)) + step_comm + model.layers * eff.launch_s
 
@@ -108,6 +106,23 @@ def infer(model, system, batch, input_tokens, output_tokens, tp=None, precision:
         "memory_bytes_per_accelerator": (weights + kv) / tp,
         "fits": (weights + kv) / tp <= usable_hbm(system.accelerator.hbm),
     }
+
+
+def _decode_layer_tokens(model, input_tokens, output_tokens):
+    """Cached tokens all layers read per decode step, the mean over the decode (contexts ``i .. i + o``).
+
+    A global layer reads the mean context ``i + o/2``. A local layer with window ``w`` reads ``min(x, w)`` at
+    context ``x``; its mean over ``[i, i + o]`` is ``(F(i + o) − F(i)) / o`` with ``F(x) = ∫₀ˣ min(t, w) dt =
+    m·x − m²/2``, ``m = min(x, w)`` (not ``min(i + o/2, w)``, which overstates it when the decode crosses ``w``).
+    """
+    mean_context = input_tokens + output_tokens / 2.0
+    if not model.local_layers or not output_tokens:
+        return model.cached_layer_tokens(mean_context)
+    start, end = np.asarray(input_tokens, dtype=float), np.asarray(input_tokens + output_tokens, dtype=float)
+    w = model.attention_window
+    area = lambda x: np.minimum(x, w) * x - np.minimum(x, w) ** 2 / 2  # noqa: E731
+    local = (area(end) - area(start)) / output_tokens
+    return (model.layers - model.local_layers) * mean_context + model.local_layers * local
 
 
 def _prefill_shape(model, tp, k0, tokens, eff):

@@ -29,6 +29,8 @@ The step is built per layer and micro-batch on one accelerator, then composed:
   merged at HBM bandwidth (Liu et al. 2023, "Ring Attention"; Transformer Engine's P2P implementation); or
   (``cp_comm_type`` all_gather, Llama 3 §3.3.2) K and V all-gathered, exposed, and dK,dV reduce-scattered
   (:func:`_gathered_attention`). The K and V exchanged are the ones attention reads, for MLA the up-projected ones.
+  Local-attention layers run the all-gather (TE's ring refuses a window), each step on the K,V its window sees
+  (:func:`_context_parallel`).
 * **Expert parallelism**: two all-to-alls (dispatch, combine) per MoE layer forward
   and backward, ``(e−1)/e · T·k·h·2 / B`` (Lepikhin et al. 2021, GShard); DeepEP's per-domain copies, capped by
   node-limited routing (:func:`_remote_domains`); dropless, or with a capacity factor dropping or padding
@@ -362,17 +364,17 @@ def _layer_times(
         ffn_elements = model.ffn_hidden
     full_attention_flops = tokens * model.attention_flops_per_token(seq, windowed=False) / model.layers / tp
     attention_eff = eff.attention_fp8 if attention_fp8 else eff.attention
-    # Flash attention skips the blocks outside a local layer's window (attention_share); a materialised kernel
-    # computes the whole masked score matrix.
-    flash = full_attention_flops * model.attention_share(seq) * CAUSAL_FRACTION / (attention_peak * attention_eff)
-    flash = flash + eff.launch_s
     scores = tokens * seq * model.heads / tp  # elements of the b·a·s² score matrix on this accelerator
     materialised = (
         full_attention_flops / (attention_peak * eff.gemm)
         + scores * SCORE_BYTES_FORWARD / (hbm_bw * eff.hbm)
         + 4 * eff.launch_s
     )
-    attention = np.where(c["flash_attention"] > 0, flash, materialised)
+    # Flash attention skips the blocks outside a local layer's window (a share of the full causal work); a
+    # materialised kernel computes the whole masked score matrix.
+    flash = lambda share: full_attention_flops * share * CAUSAL_FRACTION / (attention_peak * attention_eff)  # noqa: E731
+    attention = np.where(c["flash_attention"] > 0, flash(model.attention_share(seq)) + eff.launch_s, materialised)
+    global_attention = np.where(c["flash_attention"] > 0, flash(1.0) + eff.launch_s, materialised)
     activation_factor = ACTIVATION_ELEMENTS[model.ffn_type]
     elementwise_elements = (
         ELEMENTWISE_PER_TOKEN_HIDDEN * h / np.where(c["sp"] > 0, tp, 1) + activation_factor * ffn_elements / tp
@@ -402,7 +404,7 @@ def _layer_times(
         4 * _collective(1, tp, activation_bytes, system, eff, ranks=_ranks(c)),
         2 * _collective(1, tp, activation_bytes, system, eff, passes=2, ranks=_ranks(c)),
     )
-    cp_forward, cp_backward = _context_parallel(model, system, c, tokens, attention, eff)
+    cp_forward, cp_backward = _context_parallel(model, system, c, tokens, seq, global_attention, eff)
     ep_comm, route = 0.0, 0.0 * tokens
     if moe:
         ep_comm = _moe_dispatch_combine(model, system, c, tokens / tp, eff, rec) * imbalance
@@ -475,18 +477,52 @@ def _ring_attention(model, system, c, tokens, attention, eff: Efficiency):
     return np.where(cp > 1, forward, 0.0), np.where(cp > 1, backward, 0.0)
 
 
-def _context_parallel(model, system, c, tokens, attention, eff: Efficiency):
-    """What context parallelism adds to one layer's attention on one rank, forward and backward [s]: the p2p ring
-    (:func:`_ring_attention`) or the all-gather (:func:`_gathered_attention`), by ``cp_comm_type``."""
+def _context_parallel(model, system, c, tokens, seq, attention, eff: Efficiency):
+    """What context parallelism adds to one layer's attention on one rank, forward and backward [s], the mean over
+    the model's layers.
+
+    A global layer runs the p2p ring (:func:`_ring_attention`, ``attention`` a global layer's forward time) or the
+    all-gather (:func:`_gathered_attention`), by ``cp_comm_type``. A local layer (sliding window or chunks) runs
+    the all-gather whatever ``cp_comm_type`` says: Transformer Engine's ``attn_forward_func_with_cp`` refuses a
+    sliding window with the p2p ring ("does not support sliding window attention", only ``a2a`` and
+    ``all_gather``), so Megatron-Core runs such a model with a per-layer ``cp_comm_type`` list. TE's all-gather
+    still gathers the whole K,V and reduce-scatters the whole dK,dV; only each step's K,V range shrinks to the
+    window (:func:`_local_kv_ranges`). With ``f = L_local / L``: ``global + f · (local − global)``.
+    """
     ring = _ring_attention(model, system, c, tokens, attention, eff)
-    if not np.any(c["cp_comm_type"] > 0):
-        return ring
-    gathered = _gathered_attention(model, system, c, tokens, eff)
     chosen = c["cp_comm_type"] > 0
-    return np.where(chosen, gathered[0], ring[0]), np.where(chosen, gathered[1], ring[1])
+    if np.any(chosen):
+        gathered = _gathered_attention(model, system, c, tokens, eff)
+        ring = np.where(chosen, gathered[0], ring[0]), np.where(chosen, gathered[1], ring[1])
+    if not model.local_layers:
+        return ring
+    local = _gathered_attention(model, system, c, tokens, eff, _local_kv_ranges(model, seq, c["cp"]))
+    share = model.local_layers / model.layers
+    return ring[0] + share * (local[0] - ring[0]), ring[1] + share * (local[1] - ring[1])
 
 
-def _gathered_attention(model, system, c, tokens, eff: Efficiency):
+def _local_kv_ranges(model, seq, cp):
+    """Share of the sequence the K,V ranges of a local layer's two all-gather steps cover, the mean over CP ranks.
+
+    The sequence is ``2·cp`` chunks of ``C = s / (2·cp)`` tokens, rank ``r`` holding chunks ``r`` and
+    ``2·cp − 1 − r``; TE's ``get_kv_seq_info_after_all_gather`` gives chunk ``j``'s step the keys from the first
+    one a query of it sees to its end, ``(j + 1)·C − start_j``: sliding window ``w`` (TE's left window ``w − 1``)
+    ``start_j = max(0, j·C − w + 1)``, chunked with chunk ``c`` (no TE mask; the same rule assumed)
+    ``start_j = ⌊j·C / c⌋ · c``. The mean over ranks is ``Σ_j ((j + 1)·C − start_j) / (cp · s)``; full causal
+    (``start_j = 0``) gives the ``1 + 1/(2·cp)`` of :func:`_gathered_attention`.
+    """
+    cp = np.asarray(cp, dtype=float)[..., None]
+    j = np.arange(2 * int(np.max(cp)))
+    chunk = seq / (2 * cp)
+    w = model.attention_window
+    if model.local_attention == "chunked":
+        start = np.floor(j * chunk / w) * w
+    else:
+        start = np.maximum(j * chunk - w + 1, 0.0)
+    return np.sum(np.where(j < 2 * cp, (j + 1) * chunk - start, 0.0), axis=-1) / (cp[..., 0] * seq)
+
+
+def _gathered_attention(model, system, c, tokens, eff: Efficiency, ranges=None):
     """What all-gather context parallelism adds to one layer's attention on one rank, forward and backward [s].
 
     Llama 3 (Dubey et al. 2024, §3.3.2) and Transformer Engine's ``AttnFuncWithCPAndKVAllGather`` (Megatron-Core
@@ -498,7 +534,8 @@ def _gathered_attention(model, system, c, tokens, eff: Efficiency):
     ``T · a_kv · d / t`` BF16 values); backward K and V gathered again (the forward saves only its local K,V) and
     dK, dV reduce-scattered as many bytes, twice the forward. Memory-bound: the gathered K,V (``G = cp · K,V
     bytes``) reordered into sequence order forward (``2·G``) and backward (``2·G``), the dK,dV accumulator zeroed
-    (``G``), each step's dK,dV added into its range (``3·(1 + 1/(2·cp))·G``) and reordered back (``2·G``), each
+    (``G``), each step's dK,dV added into its range (``3·R·G``, the two ranges covering ``R = 1 + 1/(2·cp)`` of
+    the sequence, or ``ranges`` for a local layer, :func:`_local_kv_ranges`) and reordered back (``2·G``), each
     step's output and dQ copied into place (``2`` bytes per output, per query element). Zero without CP.
     """
     cp, tp = c["cp"], c["tp"]
@@ -513,8 +550,9 @@ def _gathered_attention(model, system, c, tokens, eff: Efficiency):
     outputs = tokens * model.heads * model.v_dim / tp * BYTES_ACTIVATION
     queries = tokens * model.heads * model.qk_head_dim / tp * BYTES_ACTIVATION
     copy_forward = CP_GATHER_REORDER_BYTES * gathered + CP_GATHER_COPY_BYTES * outputs
+    ranges = 1 + 1 / (2 * cp) if ranges is None else ranges
     copy_backward = (
-        CP_GATHER_BACKWARD_BYTES + CP_GATHER_ADD_BYTES * (1 + 1 / (2 * cp))
+        CP_GATHER_BACKWARD_BYTES + CP_GATHER_ADD_BYTES * ranges
     ) * gathered + CP_GATHER_COPY_BYTES * queries
     # Launches: forward the 2 reorders, the second step's attention kernel, 2 output copies; backward 2 zeroings,
     # 4 reorders, the second step's kernel, 2 dQ copies and 4 dK,dV adds.
