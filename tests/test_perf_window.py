@@ -252,3 +252,20 @@ def test_decode_reads_the_mean_of_min_context_window_by_hand():
     full = m.model_copy(update={"attention_window": None, "local_attention": None, "global_every": None})
     assert tpot(full) - tpot(m) == pytest.approx(8 * 2048 * (24 * 128 - (12 * 128 + 12 * 112)) / (3.35e12 * 0.85),
                                                  rel=1e-6)
+
+
+def test_local_layers_hold_the_all_gather_buffers_under_the_p2p_ring():
+    # Llama 3 8B, 8,192 tokens, CP 4, TP 1: G = 8,192 tokens × 8 KV heads × (128 + 128) values × 2 bytes. The p2p
+    # ring of a global-only model holds max(1, 4/cp)·G; a model with local layers runs TE's all-gather for them and
+    # holds its (4 + 1/(2·cp))·G, whichever cp_comm_type is set (memory.training_memory).
+    from rackwright.perf.memory import training_memory
+
+    gathered = 8192 * 8 * 256 * 2
+    assert gathered == 33_554_432
+    held = {
+        (window, kind): float(training_memory(_windowed(window), CP_H100, _cp(4, kind), 8192, 1)["cp_buffers"])
+        for window in (None, 128)
+        for kind in ("p2p", "all_gather")
+    }
+    assert held[None, "p2p"] == pytest.approx(gathered)
+    assert held[None, "all_gather"] == held[128, "p2p"] == held[128, "all_gather"] == pytest.approx(4.125 * gathered)

@@ -251,7 +251,10 @@ def training_memory(model, system, c, seq, microbatches, rec=None) -> dict[str, 
     gathered = c["micro_batch"] * seq * model.attention_kv_bytes_per_token(2.0) / c["tp"]
     all_gather = (4.0 + 1.0 / (2.0 * c["cp"])) * gathered
     ring = np.maximum(1.0, 4.0 / c["cp"]) * gathered  # TE's p2p_comm_buffers: forward G, backward 4·G/cp
-    cp_buffers = np.where(c["cp"] > 1, np.where(c.get("cp_comm_type", 0.0) > 0, all_gather, ring), 0.0)
+    # Local-attention layers run TE's all-gather whatever cp_comm_type says (its p2p ring refuses a window), gathering
+    # the whole K,V: a model with any holds the all-gather's buffers at its peak.
+    gathers = (np.asarray(c.get("cp_comm_type", 0.0)) > 0) | (model.local_layers > 0)
+    cp_buffers = np.where(c["cp"] > 1, np.where(gathers, all_gather, ring), 0.0)
     first, middle, last = stage_layer_counts(model, c)
     inner = np.where(c["pp"] > 2, middle, last)
     stages = []  # (weights and optimizer, activations, logits) of the first, second and last stages
