@@ -269,3 +269,18 @@ def test_local_layers_hold_the_all_gather_buffers_under_the_p2p_ring():
     }
     assert held[None, "p2p"] == pytest.approx(gathered)
     assert held[None, "all_gather"] == held[128, "p2p"] == held[128, "all_gather"] == pytest.approx(4.125 * gathered)
+
+
+@pytest.mark.parametrize("name", ["llama3-70b", "gpt-oss-20b"])
+def test_infer_takes_arrays_of_lengths(name):
+    # One code path, any batch size: arrays of prompt and output lengths give what each length gives alone.
+    model, system = load_model(name), load_system("dgx-h100-ndr")
+    inputs, outputs = np.array([100, 1000, 100000]), np.array([1, 100, 1000])
+    by_input = infer(model, system, 8, inputs, 1000, tp=8)
+    by_output = infer(model, system, 8, 1000, outputs, tp=8)
+    for i, (x, o) in enumerate(zip(inputs, outputs, strict=True)):
+        alone_input = infer(model, system, 8, int(x), 1000, tp=8)
+        alone_output = infer(model, system, 8, 1000, int(o), tp=8)
+        assert by_input["ttft_s"][i] == pytest.approx(alone_input["ttft_s"], rel=1e-12)
+        assert by_input["tpot_s"][i] == pytest.approx(alone_input["tpot_s"], rel=1e-12)
+        assert by_output["tpot_s"][i] == pytest.approx(alone_output["tpot_s"], rel=1e-12)

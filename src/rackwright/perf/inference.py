@@ -78,7 +78,13 @@ def infer(model, system, batch, input_tokens, output_tokens, tp=None, precision:
     shape = _prefill_shape(model, tp, k0, batch * input_tokens, eff)
     prefill_gemm = 2.0 * model.active_params_per_token * batch * input_tokens / (tp * peak * gemm_eff * shape)
     prefill_attention = (
-        0.5 * model.attention_flops_per_token(input_tokens) * input_tokens * batch / (tp * attention_rate)
+        0.5
+        * model.attention_flops_per_token(1, windowed=False)
+        * input_tokens
+        * model.attention_share(input_tokens)
+        * input_tokens
+        * batch
+        / (tp * attention_rate)
     )
     prefill_comm = 2 * model.layers * 2 * _ring(tp, batch * input_tokens * model.hidden * 2.0, bw, latency)
     ttft = prefill_gemm + prefill_attention + prefill_comm  # causal attention: half the full count
@@ -116,12 +122,13 @@ def _decode_layer_tokens(model, input_tokens, output_tokens):
     m·x − m²/2``, ``m = min(x, w)`` (not ``min(i + o/2, w)``, which overstates it when the decode crosses ``w``).
     """
     mean_context = input_tokens + output_tokens / 2.0
-    if not model.local_layers or not output_tokens:
+    if not model.local_layers:
         return model.cached_layer_tokens(mean_context)
-    start, end = np.asarray(input_tokens, dtype=float), np.asarray(input_tokens + output_tokens, dtype=float)
+    start, out = np.asarray(input_tokens, dtype=float), np.asarray(output_tokens, dtype=float)
     w = model.attention_window
     area = lambda x: np.minimum(x, w) * x - np.minimum(x, w) ** 2 / 2  # noqa: E731
-    local = (area(end) - area(start)) / output_tokens
+    decoded = (area(start + out) - area(start)) / np.where(out > 0, out, 1.0)
+    local = np.where(out > 0, decoded, np.minimum(start, w))  # no decode: the context the first step reads
     return (model.layers - model.local_layers) * mean_context + model.local_layers * local
 
 
