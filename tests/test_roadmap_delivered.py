@@ -147,3 +147,17 @@ def test_a_bad_objective_option_exits_2_listing_the_choices(tmp_path):
 
 def test_the_objectives_listed_are_the_goals():
     assert get_args(Goal.model_fields["objective"].annotation) == OBJECTIVES
+
+
+def test_a_delivered_objective_with_nothing_delivered_is_an_input_error():
+    # Every generation delivering 0 (the reference job runs on none of them) leaves the objective nothing to maximise.
+    from dataclasses import replace
+
+    from rackwright.errors import InputError
+    from rackwright.roadmap.inputs import rack_figures
+
+    loaded = load(small_pair("delivered-training-compute"))
+    figures = rack_figures(loaded)
+    with pytest.raises(InputError) as caught:
+        plan(loaded, replace(figures, delivered_flops=0.0 * figures.delivered_flops))
+    assert "no generation delivers anything" in str(caught.value) and "training-compute" in str(caught.value)

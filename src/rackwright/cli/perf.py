@@ -187,7 +187,8 @@ def train_command(
         "p2p",
         "--cp-comm-type",
         help="Context parallelism's K,V exchange: p2p (a ring behind attention, Megatron's default) or all_gather "
-        "(Llama 3: K,V all-gathered, exposed).",
+        "(Llama 3: K,V all-gathered, exposed). A model's local-attention layers run all_gather either way (TE's "
+        "ring takes no window).",
     ),
     moe_dispatcher: str = typer.Option(
         "alltoall",
@@ -379,7 +380,7 @@ def search_command(
         "p2p,all_gather",
         "--cp-comm-type",
         help="Context parallelism's K,V exchanges to cross where CP > 1, comma-separated: p2p (a ring behind "
-        "attention), all_gather (Llama 3: exposed); CP = 1 rows keep p2p.",
+        "attention), all_gather (Llama 3: exposed); CP = 1 rows keep p2p; local-attention layers all_gather.",
     ),
     backend: str = typer.Option("local", "--backend", help="local (processes) or ray (optional extra)."),
     partitions: int = typer.Option(

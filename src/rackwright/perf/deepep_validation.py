@@ -80,7 +80,8 @@ def counted_per_token(case: dict) -> float:
 def model_times(model_name: str, system_name: str, ep: int, tokens: int) -> tuple[float, float]:
     """The model's FP8 dispatch and BF16 combine of one rank's ``tokens`` [s]: _moe_dispatch_combine under bf16 is
     twice the BF16 one-way time, under fp8-blockwise the FP8 dispatch plus the BF16 combine."""
-    model, system, eff = load_model(model_name), load_system(system_name), profile("h100")
+    model, system = load_model(model_name), load_system(system_name)
+    eff = profile(system.accelerator.profile)
     # The benchmark's job is its EP group: EP ranks, data-parallel for the attention (no TP, PP or CP).
     c = Parallelism(tp=1, pp=1, dp=ep, micro_batch=1, ep=ep, etp=1, moe_dispatcher=1).arrays()
     bf16 = float(_moe_dispatch_combine(model, system, c, tokens, eff, recipe("bf16")))

@@ -292,7 +292,7 @@ def candidate_grid(
             >= np.where(grid["vp"] > 1, grid["pp"], 1),
             "DualPipe has an even PP, VP = 1 and an even number of micro-batches per step, at least 2·PP": (
                 (grid["pp_schedule"] != PP_SCHEDULES["dualpipe"]) | dualpipe,
-                "change --global-batch, or leave pp_schedule out of --restrict",
+                "change --global-batch, or leave pp_schedule (or the pp and vp it needs) out of --restrict",
             ),
             f"uneven stages (embedding and loss as a layer each) need PP > 1 and PP·VP to divide {model.layers} + 2": (
                 grid["uneven"] == 0

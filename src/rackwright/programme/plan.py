@@ -24,7 +24,8 @@
    Delivered = Σ_g Σ_s accelerators deployed_g,s × rate_g(n_s) × goodput_g(n_s), n_s the job size site s allows:
    the workload's, halved until it fits in what the site holds of the generation that quarter
    (:func:`site_job_size`), with its own best configuration and goodput at that size (:func:`site_jobs`,
-   :func:`site_rates`); the roadmap's objective weighs each rack by the reference job's (a linear objective).
+   :func:`site_rates`); the roadmap's ``delivered-training-compute`` objective weighs each rack by the reference
+   job's (a linear objective).
 4. **Reliability, sourcing, cost** — failures per year of the deployed fleet (the per-part
    failure rates of :func:`rackwright.fleet.spares_report`), spares per site by quarter for the fleet's repair
    window and availability (:func:`site_spares`, :func:`spares_series`), US content (the roadmap's BOM and

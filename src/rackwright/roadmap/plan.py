@@ -48,6 +48,14 @@ class PlanResult:
 def prepare(loaded: LoadedRoadmap, figures: RackFigures | None = None) -> Structure:
     """Rack figures (evaluated designs), the timeline and the programme's structure."""
     figures = figures or rack_figures(loaded)
+    if loaded.roadmap.goal.objective == "delivered-training-compute" and not figures.delivered_flops.any():
+        raise loaded.error(
+            f"no generation delivers anything on {figures.delivered_on}: the delivered objective has nothing to "
+            "maximise",
+            ("goal", "objective"),
+            "use training-compute (peak), or generations the reference job runs on (rackwright evaluate DESIGN "
+            "shows each design's delivery figures)",
+        )
     timeline = build_timeline(loaded.roadmap, site_terms(figures, loaded.roadmap).facility_per_it)
     return build_structure(loaded.roadmap, figures, timeline)
 
