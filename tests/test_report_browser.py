@@ -203,7 +203,9 @@ def test_roadmap_plan_page_is_a_chart_per_heading_each_whole_on_screen_and_paper
                 quarters: quarters.every(t => t.left >= plot.left - 0.5 && t.right <= plot.right + 0.5),
                 height: box(c).height}})"""
     shown = page.evaluate(charts)
-    assert len(shown) == 10 and all(c["heading"].startswith("H2 ") for c in shown), shown
+    # 11 charts: 16e0b0b added "Training compute: peak and delivered" to the 10 the audit left
+    assert len(shown) == 11 and all(c["heading"].startswith("H2 ") for c in shown), shown
+    assert any("peak and delivered" in c["heading"] for c in shown), shown
     assert all(c["inside"] and c["quarters"] for c in shown), shown
     page.set_viewport_size({"width": 1032, "height": 703})  # the printed page, as the print rules lay it out
     page.emulate_media(media="print")
