@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -48,8 +48,9 @@ from ..units import UnitError, parse_quantity
 from ..validity import DOMAINS, Name, require
 from ..yamlio import LocatedInput, Strict, problems_from_validation, read_yaml, to_plain
 
-#: The goal's objectives (:func:`rackwright.roadmap.milp.objective`), as ``Goal.objective`` lists them.
-OBJECTIVES = ("training-compute", "delivered-training-compute", "cost", "us-share")
+#: The goal's objectives (:func:`rackwright.roadmap.milp.objective`).
+Objective = Literal["training-compute", "delivered-training-compute", "cost", "us-share"]
+OBJECTIVES: tuple[str, ...] = get_args(Objective)
 #: Rack figures a supply line may count per rack (display keys of the rack report, per rack).
 SUPPLY_FIGURES = ("compute.accelerators", "compute.hbm_tb", "compute.cpus")
 _ID = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
@@ -151,7 +152,7 @@ class Goal(Strict):
     it_power: str
     start: dt.date
     by: dt.date
-    objective: Literal["training-compute", "delivered-training-compute", "cost", "us-share"] = "training-compute"
+    objective: Objective = "training-compute"
     precision: str = "bf16_dense"
     min_us_share: float | None = Field(default=None, ge=0, le=1)
 
