@@ -470,14 +470,13 @@ def delivered_figures(loaded: LoadedProgramme, roadmap: LoadedRoadmap, runs: lis
     reference job (accelerators × model FLOP/s per accelerator × goodput) instead of ``evaluate``'s MoE reference
     with no failures, so that the ``delivered-training-compute`` objective and the plan's delivered series measure
     the programme's own job; peak stays peak."""
-    figures = rack_figures(roadmap)
     per_rack = [
         rack.figures["compute.accelerators"] * run.model_flops_per_s_per_accelerator * run.goodput
         for rack, run in zip(roadmap.racks, runs, strict=True)
     ]
     workload = loaded.programme.workload
     job = f"the programme's reference job ({workload.model}, {workload.accelerators:,} accelerators, with goodput)"
-    return replace(figures, delivered_flops=np.array(per_rack), delivered_on=job)
+    return replace(rack_figures(roadmap, np.array(per_rack)), delivered_on=job)
 
 
 @dataclass

@@ -98,9 +98,10 @@ def site_terms(figures: RackFigures, roadmap: Roadmap) -> SiteFigures:
     return figures.sites if figures.sites is not None else typed_site_figures(roadmap)
 
 
-def rack_figures(loaded: LoadedRoadmap) -> RackFigures:
+def rack_figures(loaded: LoadedRoadmap, delivered: np.ndarray | None = None) -> RackFigures:
     """The figures of every generation's rack (evaluated once, by :func:`~.schema.load_roadmap`); InputError for a
-    supply line no design uses."""
+    supply line no design uses. ``delivered``: FLOP/s per rack on another job than evaluate's MoE reference (a
+    programme's own), which is then not computed."""
     roadmap = loaded.roadmap
     reports = loaded.racks
     models = [sound_model(rack, "the roadmap") for rack in reports]
@@ -129,7 +130,7 @@ def rack_figures(loaded: LoadedRoadmap) -> RackFigures:
         it_power_w=it_power,
         accelerators=np.array([r.figures["compute.accelerators"] for r in reports]),
         peak_flops=np.array([r.figures.get(precision, 0.0) for r in reports]),
-        delivered_flops=np.array([delivered_flops(r) for r in reports]),
+        delivered_flops=np.array([delivered_flops(r) for r in reports]) if delivered is None else delivered,
         rack_usd=np.array([r.figures["cost.bom"] for r in reports]),
         bom_us_share=np.array([content_summary(lines, 1)["us_share"] for lines in boms]),
         supply_per_rack=needs.reshape(len(roadmap.supply), len(reports)),
