@@ -71,28 +71,23 @@ def infer(model, system, batch, input_tokens, output_tokens, tp=None, precision:
     tp = np.asarray(tp, dtype=float)
     hbm_bw = system.accelerator.hbm_bandwidth * eff.hbm
     bw, latency = _group_bandwidth(1, tp, system, eff)
-    # forward FLOPs per token per layer and context token
-    attention_per_layer_token = model.attention_flops_per_token(1) / model.layers
+    # forward FLOPs per token and context token, all layers attending to it (local layers: attention_share)
+    attention_per_token_per_context = model.attention_flops_per_token(1, windowed=False)
 
     k0 = eff.gemm_k0 * peak / peaks["bf16" if rec.low else rec.gemm]  # the GEMMs' fixed per-tile cost (training)
     shape = _prefill_shape(model, tp, k0, batch * input_tokens, eff)
     prefill_gemm = 2.0 * model.active_params_per_token * batch * input_tokens / (tp * peak * gemm_eff * shape)
     prefill_attention = (
-        0.5
-        * model.attention_flops_per_token(1, windowed=False)
-        * input_tokens
-        * model.attention_share(input_tokens)
-        * input_tokens
-        * batch
-        / (tp * attention_rate)
-    )
+        0.5 * attention_per_token_per_context * input_tokens**2 * model.attention_share(input_tokens) * batch
+    ) / (tp * attention_rate)
     prefill_comm = 2 * model.layers * 2 * _ring(tp, batch * input_tokens * model.hidden * 2.0, bw, latency)
     ttft = prefill_gemm + prefill_attention + prefill_comm  # causal attention: half the full count
 
     layer_tokens = _decode_layer_tokens(model, input_tokens, output_tokens)
     kv_read = batch * (model.kv_cache_bytes_per_token(kv_bytes_per_value) / model.layers * layer_tokens)
     step_bytes = (_weights_read_per_step(model, batch, weight_bytes) + kv_read) / tp
-    step_flops = (2.0 * model.active_params_per_token * batch + attention_per_layer_token * layer_tokens * batch) / tp
+    attention_flops = attention_per_token_per_context / model.layers * layer_tokens * batch
+    step_flops = (2.0 * model.active_params_per_token * batch + attention_flops) / tp
     step_comm = 2 * model.layers * 2 * _ring(tp, batch * model.hidden * 2.0, bw, latency)
     tpot = np.maximum(step_bytes / hbm_bw, step_flops / (peak * gemm_eff)) + step_comm + model.layers * eff.launch_s
 
