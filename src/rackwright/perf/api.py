@@ -411,7 +411,7 @@ def train_report(
     _choice(attention, "--attention", ("flash", "materialized"))
     _choice(cp_comm_type, "--cp-comm-type", tuple(CP_COMM_TYPES))
     _choice(pp_schedule, "--pp-schedule", tuple(PP_SCHEDULES))
-    _choice(optimizer_moments, "--optimizer-moments", ("fp32", "bf16"))
+    _choice(optimizer_moments, "--optimizer-moments", OPTIMIZER_MOMENTS)
     _choice(attention_output_cache, "--attention-output-cache", ("bf16", "e5m6"))
     for flag, value in (
         ("--sp", sp),
